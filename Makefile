@@ -1,0 +1,27 @@
+# The two entry points: `make demo` (index a real sample and show results) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := .demo
+DEMO_PACKAGE ?= requests==2.32.3
+
+.PHONY: demo test venv clean schema-doc
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+venv: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+test: venv
+	$(BIN)/python -m pytest
+
+demo: venv
+	bash scripts/demo.sh "$(BIN)" "$(DEMO_DIR)" "$(DEMO_PACKAGE)"
+
+schema-doc: venv
+	$(BIN)/python -m codekg.schema > docs/schema.md
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

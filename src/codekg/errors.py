@@ -1,0 +1,43 @@
+"""One exception hierarchy; the CLI maps each class to a message and an exit code in one place."""
+
+
+class CodekgError(Exception):
+    """Base of every error codekg reports to a user (never shown with a traceback)."""
+
+    exit_code = 1
+
+
+class InputError(CodekgError):
+    """The user pointed codekg at something it cannot index or read (missing path, file, empty dir)."""
+
+    exit_code = 2
+
+
+class IndexNotFoundError(CodekgError):
+    """No index exists where one was expected."""
+
+    exit_code = 2
+
+
+class SchemaVersionError(CodekgError):
+    """The index was written by a codekg with another schema version."""
+
+    exit_code = 2
+
+
+class QueryError(CodekgError):
+    """The database rejected a query; the message is the database's own."""
+
+    exit_code = 1
+
+
+class IndexLockedError(CodekgError):
+    """Another indexer holds the index directory."""
+
+    exit_code = 3
+
+
+class StoreError(CodekgError):
+    """The graph store failed while writing or reading."""
+
+    exit_code = 1

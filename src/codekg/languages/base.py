@@ -1,0 +1,105 @@
+"""What every language extractor provides, and shared tree-sitter helpers.
+
+An extractor is pure: ``extract(path, source)`` depends only on its arguments and the extractor's
+``version``, which later keys the parse cache.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from functools import cached_property
+from importlib import resources
+from typing import Iterator
+
+import tree_sitter as ts
+
+from codekg.records import FileParse, Scope
+
+
+class LanguageExtractor(ABC):
+    """One language: which files it claims, how it parses them, how module names are formed."""
+
+    name: str
+    extensions: tuple[str, ...]
+    version: str  # bump when the output for the same input changes
+
+    @abstractmethod
+    def extract(self, path: str, source: bytes) -> FileParse:
+        """Parse ``source`` (the bytes of repo-relative ``path``) into a FileParse."""
+
+    @abstractmethod
+    def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
+        """Dotted module name of repo-relative ``path``."""
+
+
+class TreeSitterExtractor(LanguageExtractor):
+    """Shared plumbing: a parser per language and ``.scm`` queries stored beside the module."""
+
+    query_file: str  # e.g. "python.scm", read from this package
+
+    @abstractmethod
+    def tree_sitter_language(self, path: str) -> ts.Language:
+        """The grammar for ``path`` (TypeScript picks TSX by extension)."""
+
+    @cached_property
+    def _query_source(self) -> str:
+        return resources.files("codekg.languages").joinpath(self.query_file).read_text("utf-8")
+
+    def query_for(self, language: ts.Language) -> ts.Query:
+        cache = self.__dict__.setdefault("_queries", {})
+        key = id(language)
+        if key not in cache:
+            cache[key] = ts.Query(language, self._query_source)
+        return cache[key]
+
+    def parse_tree(self, path: str, source: bytes) -> tuple[ts.Tree, ts.Query]:
+        language = self.tree_sitter_language(path)
+        parsers = self.__dict__.setdefault("_parsers", {})
+        parser = parsers.get(id(language))
+        if parser is None:
+            parser = parsers[id(language)] = ts.Parser(language)
+        return parser.parse(source), self.query_for(language)
+
+
+def node_text(node: ts.Node | None) -> str:
+    """The node's source text, decoded leniently (invalid UTF-8 never aborts extraction)."""
+    if node is None or node.text is None:
+        return ""
+    return node.text.decode("utf-8", errors="replace")
+
+
+def count_error_regions(root: ts.Node) -> int:
+    """Number of ERROR or MISSING nodes, without descending into an ERROR node."""
+    if not root.has_error:
+        return 0
+    count = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            count += 1
+            continue
+        if node.has_error:
+            stack.extend(node.children)
+    return count
+
+
+def line_count(source: bytes) -> int:
+    if not source:
+        return 0
+    return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
+
+
+def enclosing_scope(node: ts.Node, scope_of: dict[int, Scope]) -> Scope:
+    """Scope of ``node``: the path of its nearest ancestor registered in ``scope_of`` (by node id)."""
+    parent = node.parent
+    while parent is not None:
+        found = scope_of.get(parent.id)
+        if found is not None:
+            return found
+        parent = parent.parent
+    return ()
+
+
+def iter_matches(query: ts.Query, root: ts.Node) -> Iterator[tuple[int, dict[str, list[ts.Node]]]]:
+    yield from ts.QueryCursor(query).matches(root)

@@ -1,0 +1,103 @@
+"""Plain typed records that flow from pass to pass.
+
+A ``FileParse`` is the whole output of parsing one file: a pure function of (path, bytes,
+extractor version), so it can be cached by content hash and produced in worker processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Scope = tuple[str, ...]
+"""Names of the enclosing definitions, outermost first; ``()`` is module level."""
+
+DefinitionKind = Literal["Class", "Interface", "Function", "Method", "Variable"]
+
+ImportKind = Literal[
+    "module",  # Python `import a.b` / `import a.b as m`
+    "symbol",  # Python `from m import x`, JS `import { x } from 'm'`, `const { x } = require('m')`
+    "star",  # Python `from m import *`
+    "default",  # JS `import x from 'm'`
+    "namespace",  # JS `import * as ns from 'm'`, `const ns = require('m')`
+    "side-effect",  # JS `import 'm'`
+    "reexport",  # JS `export { x as y } from 'm'`, `export * from 'm'`
+]
+
+
+@dataclass(slots=True)
+class Definition:
+    """A class, interface, function, method or variable declared in a file."""
+
+    kind: DefinitionKind
+    name: str
+    scope: Scope
+    start_line: int
+    end_line: int
+    signature: str = ""
+    docstring: str = ""
+    bases: tuple[str, ...] = ()  # dotted expressions of base classes / extended interfaces
+    implements: tuple[str, ...] = ()  # TS `implements` clause
+    decorators: tuple[str, ...] = ()
+    is_async: bool = False
+    is_static: bool = False
+    is_classmethod: bool = False
+    is_property: bool = False
+
+    @property
+    def path(self) -> Scope:
+        """This definition's own scope path: ``scope + (name,)``."""
+        return (*self.scope, self.name)
+
+
+@dataclass(slots=True)
+class ImportBinding:
+    """One name an import binds (or one module an import loads)."""
+
+    kind: ImportKind
+    module: str  # Python: dotted, leading dots for relative ("..pkg.mod"); JS: the specifier string
+    name: str  # imported symbol ("" for a whole module; "*" for star imports; "default" for JS default)
+    alias: str  # the local name bound ("" when nothing is bound)
+    line: int
+    scope: Scope = ()
+
+
+@dataclass(slots=True)
+class ExportBinding:
+    """A name a JS/TS module exports: ``exported`` is what importers see, ``local`` what it binds to."""
+
+    exported: str  # "default" for default exports
+    local: str  # local definition name ("" when the export is an anonymous expression)
+    line: int
+
+
+@dataclass(slots=True)
+class CallSite:
+    """A call (or ``new``) expression and where it happens."""
+
+    callee: str  # the called name: `f` in `f()`, `m` in `a.b.m()`
+    receiver: str | None  # dotted receiver text (`a.b`, `self`, `this`, `super`), None for a bare call
+    scope: Scope  # enclosing definition path; () = module level
+    line: int
+    is_new: bool = False  # JS/TS `new C()`
+
+
+@dataclass(slots=True)
+class FileParse:
+    """Everything one extractor run yields for one file."""
+
+    path: str
+    language: str
+    line_count: int
+    definitions: list[Definition] = field(default_factory=list)
+    imports: list[ImportBinding] = field(default_factory=list)
+    exports: list[ExportBinding] = field(default_factory=list)
+    calls: list[CallSite] = field(default_factory=list)
+    parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
+    docstring: str = ""  # module docstring / leading file comment
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form (for caches and debugging)."""
+        from dataclasses import asdict
+
+        return asdict(self)

@@ -1,0 +1,287 @@
+"""The graph's single source of truth: node labels, relationship types and their typed properties.
+
+The database DDL, the Arrow schemas used for bulk loading and ``docs/schema.md`` are all derived
+from the declarations here (``python -m codekg.schema`` prints the Markdown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+
+
+class PropType(StrEnum):
+    """Property types, named as the database spells them."""
+
+    STRING = "STRING"
+    INT64 = "INT64"
+    DOUBLE = "DOUBLE"
+    BOOLEAN = "BOOLEAN"
+    STRING_LIST = "STRING[]"
+
+
+_ARROW_TYPES: dict[PropType, pa.DataType] = {
+    PropType.STRING: pa.string(),
+    PropType.INT64: pa.int64(),
+    PropType.DOUBLE: pa.float64(),
+    PropType.BOOLEAN: pa.bool_(),
+    PropType.STRING_LIST: pa.list_(pa.string()),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    name: str
+    type: PropType
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class NodeLabel:
+    name: str
+    doc: str
+    properties: tuple[Property, ...]
+
+    @property
+    def property_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.properties)
+
+
+@dataclass(frozen=True, slots=True)
+class RelType:
+    name: str
+    doc: str
+    pairs: tuple[tuple[str, str], ...]
+    properties: tuple[Property, ...]
+    derived: bool = False
+
+    @property
+    def property_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.properties)
+
+
+# --- node labels ---------------------------------------------------------------------------------
+
+_COMMON = (
+    Property("id", PropType.STRING, "Primary key, stable across runs for the same code: `<label>:<file_path>:<qualified_name>`."),
+    Property("name", PropType.STRING, "Short name as written in the source."),
+    Property("qualified_name", PropType.STRING, "Dotted name: module path, then enclosing classes and functions."),
+    Property("file_path", PropType.STRING, "Repository-relative path, `/`-separated (empty for Project and External)."),
+    Property("start_line", PropType.INT64, "First line, 1-based (0 where not applicable)."),
+    Property("end_line", PropType.INT64, "Last line, 1-based (0 where not applicable)."),
+    Property("language", PropType.STRING, "`python`, `javascript` or `typescript` (empty where not applicable)."),
+    Property("signature", PropType.STRING, "Declaration line(s) up to the body, for callables and classes."),
+    Property("docstring", PropType.STRING, "Docstring or leading doc comment, if any."),
+)
+
+_DECORATORS = Property("decorators", PropType.STRING_LIST, "Decorator expressions, outermost first.")
+_IS_ASYNC = Property("is_async", PropType.BOOLEAN, "Declared `async`.")
+
+NODE_LABELS: tuple[NodeLabel, ...] = (
+    NodeLabel("Project", "The indexed repository root.", _COMMON),
+    NodeLabel("Folder", "A directory that holds indexed files.", _COMMON),
+    NodeLabel(
+        "File",
+        "A source file that was indexed.",
+        _COMMON
+        + (
+            Property("content_hash", PropType.STRING, "SHA-256 of the file's bytes."),
+            Property("size_bytes", PropType.INT64, "Size of the file in bytes."),
+            Property("line_count", PropType.INT64, "Number of lines."),
+            Property("parse_errors", PropType.INT64, "Syntax-error regions tree-sitter recovered from (0 for a clean parse)."),
+        ),
+    ),
+    NodeLabel("Module", "The importable unit a source file defines; module-level code calls from it.", _COMMON),
+    NodeLabel("Class", "A class declaration.", _COMMON + (_DECORATORS,)),
+    NodeLabel("Interface", "A TypeScript interface declaration.", _COMMON),
+    NodeLabel("Function", "A function not directly inside a class (top-level or nested).", _COMMON + (_DECORATORS, _IS_ASYNC)),
+    NodeLabel(
+        "Method",
+        "A function defined directly in a class body.",
+        _COMMON
+        + (
+            _DECORATORS,
+            _IS_ASYNC,
+            Property("is_static", PropType.BOOLEAN, "`@staticmethod` (Python) or `static` (JS/TS)."),
+            Property("is_classmethod", PropType.BOOLEAN, "`@classmethod` (Python)."),
+            Property("is_property", PropType.BOOLEAN, "`@property` (Python) or a getter/setter (JS/TS)."),
+        ),
+    ),
+    NodeLabel("Variable", "A module-level or class-level variable binding.", _COMMON),
+    NodeLabel(
+        "External",
+        "A module or symbol outside the repository (a library, a builtin, or an import that did not resolve).",
+        _COMMON,
+    ),
+    NodeLabel(
+        "IndexMeta",
+        "Index metadata as key/value pairs: schema version, commit, time, codekg version, pass timings.",
+        (
+            Property("key", PropType.STRING, "Metadata key (primary key)."),
+            Property("value", PropType.STRING, "Value; JSON for structured values."),
+        ),
+    ),
+)
+
+NODE_LABEL_BY_NAME: dict[str, NodeLabel] = {label.name: label for label in NODE_LABELS}
+
+# Labels that are code symbols (carry scope and can be called or referenced).
+SYMBOL_LABELS = ("Class", "Interface", "Function", "Method", "Variable")
+CALLER_LABELS = ("Module", "Class", "Function", "Method")
+CALLEE_LABELS = ("Class", "Function", "Method", "External")
+
+# --- relationship types --------------------------------------------------------------------------
+
+_CONFIDENCE = Property("confidence", PropType.DOUBLE, "How sure the resolver is, 0..1.")
+_REASON = Property("reason", PropType.STRING, "Which resolution rule produced the edge (see docs/schema.md).")
+_LINE = Property("line", PropType.INT64, "Line of the first occurrence in the source file.")
+
+
+def _pairs(sources: tuple[str, ...], targets: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((s, t) for s in sources for t in targets)
+
+
+REL_TYPES: tuple[RelType, ...] = (
+    RelType(
+        "CONTAINS",
+        "Folder structure: the project and folders contain folders and files.",
+        _pairs(("Project", "Folder"), ("Folder", "File")),
+        (),
+    ),
+    RelType(
+        "DEFINES",
+        "A file defines its module; a module, class or function defines the symbols declared directly in it "
+        "(methods use HAS_METHOD instead).",
+        (("File", "Module"),)
+        + _pairs(("Module",), ("Class", "Interface", "Function", "Variable"))
+        + _pairs(("Class",), ("Class", "Interface", "Function", "Variable"))
+        + _pairs(("Function", "Method"), ("Class", "Interface", "Function")),
+        (),
+    ),
+    RelType("HAS_METHOD", "A class declares a method.", (("Class", "Method"),), ()),
+    RelType(
+        "IMPORTS",
+        "A file imports another file, or an external module.",
+        (("File", "File"), ("File", "External")),
+        (
+            Property("names", PropType.STRING_LIST, "Imported names (`*` for a star import, empty for a whole-module import)."),
+            _CONFIDENCE,
+            _REASON,
+            _LINE,
+        ),
+        derived=True,
+    ),
+    RelType(
+        "CALLS",
+        "Code in the caller calls (or instantiates) the callee. Module-level code calls from the Module, "
+        "class-body code from the Class.",
+        _pairs(CALLER_LABELS, CALLEE_LABELS),
+        (
+            _CONFIDENCE,
+            _REASON,
+            _LINE,
+            Property("call_count", PropType.INT64, "Number of call sites in the caller that resolved to this callee."),
+        ),
+        derived=True,
+    ),
+    RelType(
+        "EXTENDS",
+        "A class extends a base class (or an interface extends an interface).",
+        _pairs(("Class",), ("Class", "External")) + _pairs(("Interface",), ("Interface", "External")),
+        (_CONFIDENCE, _REASON),
+        derived=True,
+    ),
+    RelType(
+        "IMPLEMENTS",
+        "A class implements an interface.",
+        (("Class", "Interface"), ("Class", "External")),
+        (_CONFIDENCE, _REASON),
+        derived=True,
+    ),
+)
+
+REL_TYPE_BY_NAME: dict[str, RelType] = {rel.name: rel for rel in REL_TYPES}
+
+# Why a derived edge exists: every `reason` value the resolver writes, with its meaning.
+REASONS: dict[str, str] = {
+    "same-scope": "The name is defined in an enclosing function or class scope of the caller.",
+    "same-file": "The name is defined at module level in the caller's own file.",
+    "self-member": "`self.m()` / `cls.m()` / `this.m()` resolved on the enclosing class or its bases.",
+    "super-member": "`super().m()` / `super.m()` resolved on a base class.",
+    "constructor": "A class instantiation, linked to the class and to its constructor.",
+    "import": "The name (or module attribute) is bound by an import that resolved to a repository file.",
+    "import-external": "The name is bound by an import of a module outside the repository.",
+    "builtin": "A language builtin (Python builtins, JavaScript globals).",
+    "unique-global-name": "The only definition with that name in the repository (lower confidence).",
+    "ambiguous-global-name": "One of several definitions with that name; confidence is split between them.",
+    "relative-path": "A relative module path resolved to a file.",
+    "module-path": "An absolute module path resolved to a file under a source root.",
+    "unresolved-import": "The import did not resolve to a repository file and is kept as an External node.",
+}
+
+
+# --- derived artefacts ---------------------------------------------------------------------------
+
+
+def node_arrow_schema(label: str) -> pa.Schema:
+    """Arrow schema of the table that bulk-loads ``label``."""
+    return pa.schema([(p.name, _ARROW_TYPES[p.type]) for p in NODE_LABEL_BY_NAME[label].properties])
+
+
+def rel_arrow_schema(rel_type: str) -> pa.Schema:
+    """Arrow schema of the table that bulk-loads ``rel_type``: `from`, `to`, then its properties."""
+    rel = REL_TYPE_BY_NAME[rel_type]
+    fields = [("from", pa.string()), ("to", pa.string())]
+    fields += [(p.name, _ARROW_TYPES[p.type]) for p in rel.properties]
+    return pa.schema(fields)
+
+
+def ddl_statements() -> list[str]:
+    """CREATE statements for every node and relationship table."""
+    statements = []
+    for label in NODE_LABELS:
+        columns = ", ".join(f"{p.name} {p.type.value}" for p in label.properties)
+        key = label.properties[0].name
+        statements.append(f"CREATE NODE TABLE {label.name}({columns}, PRIMARY KEY({key}))")
+    for rel in REL_TYPES:
+        parts = [f"FROM {a} TO {b}" for a, b in rel.pairs]
+        parts += [f"{p.name} {p.type.value}" for p in rel.properties]
+        statements.append(f"CREATE REL TABLE {rel.name}({', '.join(parts)})")
+    return statements
+
+
+def render_markdown() -> str:
+    """docs/schema.md, generated: labels, relationship types, reasons."""
+    lines = [
+        "# codekg graph schema",
+        "",
+        f"Schema version **{SCHEMA_VERSION}**. Generated from `src/codekg/schema.py` by "
+        "`python -m codekg.schema` (or `make schema-doc`); do not edit by hand.",
+        "",
+        "## Node labels",
+        "",
+    ]
+    for label in NODE_LABELS:
+        lines += [f"### {label.name}", "", label.doc, "", "| property | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{p.name}` | {p.type.value} | {p.doc} |" for p in label.properties]
+        lines.append("")
+    lines += ["## Relationship types", ""]
+    for rel in REL_TYPES:
+        pairs = ", ".join(f"{a} → {b}" for a, b in rel.pairs)
+        lines += [f"### {rel.name}", "", rel.doc, "", f"Endpoints: {pairs}.", ""]
+        if rel.properties:
+            lines += ["| property | type | meaning |", "|---|---|---|"]
+            lines += [f"| `{p.name}` | {p.type.value} | {p.doc} |" for p in rel.properties]
+            lines.append("")
+    lines += ["## Reasons on derived edges", "", "| reason | meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {doc} |" for name, doc in REASONS.items()]
+    lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

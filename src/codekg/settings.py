@@ -1,0 +1,87 @@
+"""Every codekg setting, in one typed place.
+
+Precedence, highest first: CLI flags (passed as keyword overrides), ``CODEKG_*`` environment
+variables, ``codekg.toml`` at the repository root, then the defaults written here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_NAME = "codekg.toml"
+DEFAULT_DB_DIR_NAME = ".codekg"
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+
+
+class Settings(BaseSettings):
+    """codekg's settings. Each field is ``CODEKG_<FIELD>`` in the environment or ``field`` in codekg.toml."""
+
+    model_config = SettingsConfigDict(env_prefix="CODEKG_", extra="ignore")
+
+    max_file_size: int = Field(1_000_000, description="Files larger than this many bytes are skipped.")
+    max_db_size: int = Field(
+        16 * GIB, description="Upper bound of the embedded database's address space, in bytes."
+    )
+    buffer_pool_size: int = Field(
+        256 * MIB, description="Memory the embedded database may use for its page cache, in bytes."
+    )
+    load_strategy: Literal["copy", "merge"] = Field(
+        "copy",
+        description="How tables are written: `copy` (bulk COPY from Arrow, falling back to MERGE per "
+        "table on error) or `merge` (always the UNWIND/MERGE path).",
+    )
+    python_source_roots: list[str] = Field(
+        default_factory=lambda: ["src"],
+        description="Folders whose contents are importable top-level Python packages (besides the repo root).",
+    )
+    extra_ignore: list[str] = Field(
+        default_factory=list, description="Extra gitignore-style patterns to leave out of the scan."
+    )
+    use_git_ls_files: bool = Field(
+        True, description="List files with `git ls-files` when the repository is a git work tree."
+    )
+    ambiguity_limit: int = Field(
+        3,
+        description="A call name with more global candidates than this is left unresolved instead "
+        "of being linked to every candidate.",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _TOML_FILE_FOR_LOAD.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+# pydantic-settings fixes the TOML path per class; the repository decides it at run time.
+_TOML_FILE_FOR_LOAD: dict[str, Path | None] = {"path": None}
+
+
+def load_settings(repo: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for ``repo``: its codekg.toml (if any), the environment, then non-None ``overrides``."""
+    toml_path = (repo / CONFIG_FILE_NAME) if repo is not None else None
+    _TOML_FILE_FOR_LOAD["path"] = toml_path if toml_path is not None and toml_path.is_file() else None
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    finally:
+        _TOML_FILE_FOR_LOAD["path"] = None
