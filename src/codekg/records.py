@@ -95,6 +95,9 @@ class FileParse:
     calls: list[CallSite] = field(default_factory=list)
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
+    content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)
+    size_bytes: int = 0
+    invalid_utf8: bool = False  # the bytes were not valid UTF-8; text was decoded with replacement
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly form (for caches and debugging)."""

@@ -159,7 +159,8 @@ REL_TYPES: tuple[RelType, ...] = (
         (("File", "Module"),)
         + _pairs(("Module",), ("Class", "Interface", "Function", "Variable"))
         + _pairs(("Class",), ("Class", "Interface", "Function", "Variable"))
-        + _pairs(("Function", "Method"), ("Class", "Interface", "Function")),
+        + _pairs(("Function", "Method"), ("Class", "Interface", "Function"))
+        + (("Variable", "Function"),),
         (),
     ),
     RelType("HAS_METHOD", "A class declares a method.", (("Class", "Method"),), ()),

@@ -22,6 +22,10 @@ class LanguageExtractor(ABC):
     name: str
     extensions: tuple[str, ...]
     version: str  # bump when the output for the same input changes
+    # Resolution tables: the small facts about a language the shared resolvers need.
+    builtin_names: frozenset[str] = frozenset()  # names callable with no import (recorded as `<builtin>.name`)
+    self_receivers: tuple[str, ...] = ()  # receivers meaning "this instance/class" inside a method
+    constructor_name: str = ""  # the method a class instantiation runs
 
     @abstractmethod
     def extract(self, path: str, source: bytes) -> FileParse:

@@ -1,0 +1,3 @@
+from codekg.cli import main
+
+main()

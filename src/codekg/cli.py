@@ -1,0 +1,234 @@
+"""The `codekg` command line. Errors become one message and an exit code here, in one place."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from codekg import __version__
+from codekg.errors import CodekgError, InputError, SchemaVersionError
+from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
+from codekg.pipeline import IndexSummary, index_repository
+from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
+from codekg.settings import DEFAULT_DB_DIR_NAME, Settings, load_settings
+from codekg.stores.ladybug import IndexDirectory, LadybugStore
+
+app = typer.Typer(
+    name="codekg",
+    help="codekg turns a source repository into a code knowledge graph and answers questions about it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stdout = Console()
+stderr = Console(stderr=True)
+
+RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory (default: <repo>/.codekg).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
+    repo_path = (repo or Path.cwd()).expanduser()
+    db_path = (db or repo_path / DEFAULT_DB_DIR_NAME).expanduser()
+    return repo_path, db_path
+
+
+def _settings(repo: Path, **overrides: Any) -> Settings:
+    try:
+        return load_settings(repo if repo.is_dir() else None, **overrides)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise InputError(f"invalid setting: {problems}") from None
+
+
+def _open_index(repo: Path, db: Path, settings: Settings) -> LadybugStore:
+    store = IndexDirectory(db).open_current(settings)
+    found = store.query("MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value").rows
+    version = int(found[0][0]) if found else 0
+    if version != SCHEMA_VERSION:
+        store.close()
+        raise SchemaVersionError(
+            f"the index in {db} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
+            "re-index with `codekg index`"
+        )
+    return store
+
+
+class _RichProgress:
+    """Progress bars on stderr, one task per pass."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: Any = None
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        if self.task is not None:
+            current = self.progress.tasks[-1]
+            self.progress.update(self.task, total=current.total or 1, completed=current.total or 1)
+        self.task = self.progress.add_task(phase, total=total)
+
+    def advance(self, amount: int = 1) -> None:
+        self.progress.advance(self.task, amount)
+
+    def finish(self) -> None:
+        if self.task is not None:
+            current = self.progress.tasks[-1]
+            self.progress.update(self.task, total=current.total or 1, completed=current.total or 1)
+
+
+@app.command()
+def index(
+    path: Annotated[Optional[Path], typer.Argument(help="Repository to index (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+    max_file_size: Annotated[Optional[int], typer.Option(help="Skip files larger than this many bytes [default: 1000000].")] = None,
+    load_strategy: Annotated[Optional[str], typer.Option(help="copy (default, MERGE per table on error) or merge.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Index a repository into <repo>/.codekg (graph + metadata)."""
+    repo_path, db_path = _locations(path or repo, db)
+    settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy)
+    if json_output or quiet:
+        summary = index_repository(repo_path, db_path, settings)
+    else:
+        columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=stderr, transient=False) as progress:
+            reporter = _RichProgress(progress)
+            summary = index_repository(repo_path, db_path, settings, reporter)
+            reporter.finish()
+    if json_output:
+        stdout.out(json.dumps(summary.to_dict(), indent=2), highlight=False)
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: IndexSummary) -> None:
+    files = sum(summary.files_by_language.values())
+    stdout.print(
+        f"[bold]Indexed[/bold] {files} files ({', '.join(f'{k} {v}' for k, v in summary.files_by_language.items())}) "
+        f"in {summary.total_seconds:.2f}s → {summary.db_dir}"
+    )
+    stdout.print(f"nodes: {sum(summary.nodes.values())}  edges: {sum(summary.edges.values())}  "
+                 f"passes: {', '.join(f'{k} {v:.2f}s' for k, v in summary.pass_seconds.items())}")
+    counts_table("Nodes", summary.nodes, stdout)
+    counts_table("Edges", summary.edges, stdout)
+    for language, outcomes in summary.call_sites.items():
+        stdout.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    if summary.skipped:
+        stdout.print(f"[yellow]skipped {len(summary.skipped)} file(s):[/yellow]")
+        for entry in summary.skipped:
+            stdout.print(f"  {entry['path']}: {entry['reason']}", highlight=False)
+    if summary.warnings:
+        stdout.print(f"[yellow]{len(summary.warnings)} warning(s):[/yellow]")
+        for entry in summary.warnings:
+            stdout.print(f"  {entry['path']}: {entry['warning']}", highlight=False)
+    for fallback in summary.load_fallbacks:
+        stdout.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
+
+
+@app.command()
+def stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Nodes per label, edges per type, files per language, index time and commit."""
+    repo_path, db_path = _locations(repo, db)
+    settings = _settings(repo_path)
+    store = _open_index(repo_path, db_path, settings)
+    try:
+        meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
+        nodes = {}
+        for label in NODE_LABELS:
+            if label.name != "IndexMeta":
+                nodes[label.name] = store.query(f"MATCH (n:{label.name}) RETURN count(n)").rows[0][0]
+        edges = {rel.name: store.query(f"MATCH ()-[e:{rel.name}]->() RETURN count(e)").rows[0][0] for rel in REL_TYPES}
+        files = {row[0]: row[1] for row in store.query("MATCH (f:File) RETURN f.language, count(f) ORDER BY f.language").rows}
+    finally:
+        store.close()
+    report = {
+        "repo": meta.get("repo_root", ""),
+        "db": str(db_path),
+        "schema_version": int(meta.get("schema_version", 0)),
+        "codekg_version": meta.get("codekg_version", ""),
+        "indexed_at": meta.get("indexed_at", ""),
+        "commit": meta.get("commit", ""),
+        "index_seconds": float(meta.get("index_seconds", 0)),
+        "pass_seconds": json.loads(meta.get("pass_seconds", "{}")),
+        "files_by_language": files,
+        "nodes": nodes,
+        "edges": edges,
+        "call_sites": json.loads(meta.get("call_sites", "{}")),
+        "skipped_files": len(json.loads(meta.get("skipped", "[]"))),
+    }
+    if json_output:
+        stdout.out(json.dumps(report, indent=2), highlight=False)
+        return
+    stdout.print(f"[bold]{report['repo']}[/bold] indexed {report['indexed_at']} in {report['index_seconds']:.2f}s"
+                 f" (commit {report['commit'] or 'none'}, schema v{report['schema_version']}, codekg {report['codekg_version']})")
+    counts_table("Files by language", files, stdout)
+    counts_table("Nodes", nodes, stdout)
+    counts_table("Edges", edges, stdout)
+    for language, outcomes in report["call_sites"].items():
+        stdout.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+
+
+@app.command()
+def query(
+    cypher: Annotated[str, typer.Argument(help="A Cypher query (read-only).")],
+    repo: RepoOption = None,
+    db: DbOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    json_output: JsonOption = False,
+) -> None:
+    """Run a read-only Cypher query against the index."""
+    if output_format not in ("table", "json", "csv"):
+        raise InputError(f"unknown --format {output_format!r}: use table, json or csv")
+    repo_path, db_path = _locations(repo, db)
+    store = _open_index(repo_path, db_path, _settings(repo_path))
+    try:
+        result = store.query(cypher)
+    finally:
+        store.close()
+    if json_output or output_format == "json":
+        stdout.out(query_result_json(result), highlight=False)
+    elif output_format == "csv":
+        sys.stdout.write(query_result_csv(result))
+    else:
+        query_result_table(result, stdout)
+
+
+@app.command()
+def version() -> None:
+    """Print codekg's version and schema version."""
+    stdout.print(f"codekg {__version__} (schema v{SCHEMA_VERSION})")
+
+
+def main() -> None:
+    """Console entry point: run the app and map every failure to a message and an exit code."""
+    logging.basicConfig(level=logging.WARNING, format="codekg: %(levelname)s: %(message)s")
+    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        app(standalone_mode=False)
+    except CodekgError as error:
+        stderr.print(f"[red]error:[/red] {error}", highlight=False)
+        sys.exit(error.exit_code)
+    except click.exceptions.UsageError as error:
+        error.show()
+        sys.exit(2)
+    except click.exceptions.Exit as error:
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        stderr.print("interrupted: the previous index is unchanged")
+        sys.exit(130)
+    except OSError as error:
+        stderr.print(f"[red]error:[/red] {error.strerror or error}: {error.filename or ''}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,70 @@
+"""The graph a run produces, as plain rows grouped for bulk loading, checked against the schema."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, PropType
+
+_DEFAULTS: dict[PropType, Any] = {
+    PropType.STRING: "",
+    PropType.INT64: 0,
+    PropType.DOUBLE: 0.0,
+    PropType.BOOLEAN: False,
+    PropType.STRING_LIST: [],
+}
+
+EdgeKey = tuple[str, str, str]
+"""(relationship type, source label, target label): one bulk-load table each."""
+
+
+@dataclass(slots=True)
+class Graph:
+    """Nodes by label and edges by (type, source label, target label); each row a dict of properties."""
+
+    nodes: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    edges: dict[EdgeKey, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_node(self, label: str, **properties: Any) -> str:
+        """Add a node; missing properties get the schema's empty value. Returns its id."""
+        spec = NODE_LABEL_BY_NAME[label]
+        unknown = properties.keys() - set(spec.property_names)
+        if unknown:
+            raise ValueError(f"{label} has no properties {sorted(unknown)}")
+        row = {p.name: properties.get(p.name, _DEFAULTS[p.type]) for p in spec.properties}
+        self.nodes[label].append(row)
+        return row[spec.properties[0].name]
+
+    def add_edge(self, rel_type: str, source: tuple[str, str], target: tuple[str, str], **properties: Any) -> None:
+        """Add an edge between (label, id) endpoints; the pair must be declared in the schema."""
+        spec = REL_TYPE_BY_NAME[rel_type]
+        if (source[0], target[0]) not in spec.pairs:
+            raise ValueError(f"{rel_type} does not connect {source[0]} to {target[0]}")
+        unknown = properties.keys() - set(spec.property_names)
+        if unknown:
+            raise ValueError(f"{rel_type} has no properties {sorted(unknown)}")
+        row = {"from": source[1], "to": target[1]}
+        row.update({p.name: properties.get(p.name, _DEFAULTS[p.type]) for p in spec.properties})
+        self.edges[(rel_type, source[0], target[0])].append(row)
+
+    @classmethod
+    def combined(cls, *graphs: "Graph") -> "Graph":
+        """One graph holding every row of ``graphs`` (they must not share node ids)."""
+        result = cls()
+        for graph in graphs:
+            for label, rows in graph.nodes.items():
+                result.nodes[label].extend(rows)
+            for key, rows in graph.edges.items():
+                result.edges[key].extend(rows)
+        return result
+
+    def node_counts(self) -> dict[str, int]:
+        return {label: len(rows) for label, rows in sorted(self.nodes.items()) if rows}
+
+    def edge_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for (rel_type, _, _), rows in self.edges.items():
+            counts[rel_type] += len(rows)
+        return dict(sorted(counts.items()))

@@ -1,0 +1,122 @@
+; Queries for the JavaScript extractor, and the shared half of the TypeScript query: every pattern
+; here must stay valid in the TypeScript and TSX grammars as well.
+;
+; Each pattern carries exactly one "role" capture (`@definition.*`, `@import.*`, `@export.*`,
+; `@call*`) naming what the match is; javascript.py maps each role to one handler. The other
+; captures (`@source`, `@alias`, `@specifier`, `@value`, `@name`, `@callee`, `@declaration`) are the
+; parts that handler reads. Captures starting with `_` only serve predicates.
+
+;; --- definitions -------------------------------------------------------------------------------
+
+; function f() {}   async function f() {}   function* f() {}
+[(function_declaration) (generator_function_declaration)] @definition.function
+
+; const f = () => {}   let g = function () {}   var h = function* () {}   (at any depth)
+(variable_declarator
+  name: (identifier)
+  value: [(arrow_function) (function_expression) (generator_function)]) @definition.bound_function
+
+; class C extends B {}
+(class_declaration) @definition.class
+
+; const C = class extends B {}
+(variable_declarator name: (identifier) value: (class)) @definition.bound_class
+
+; methods, constructors, getters and setters
+(class_body (method_definition) @definition.method)
+
+; class fields holding a function: `handler = () => {}` (the field node type differs per grammar)
+(class_body
+  (_ value: [(arrow_function) (function_expression) (generator_function)]) @definition.field_method)
+
+; module-level `const/let/var x = ...`; the handler drops functions, classes and requires
+(program
+  [(lexical_declaration (variable_declarator) @definition.variable)
+   (variable_declaration (variable_declarator) @definition.variable)
+   (export_statement
+     declaration: [(lexical_declaration (variable_declarator) @definition.variable)
+                   (variable_declaration (variable_declarator) @definition.variable)])])
+
+; functions inside an object literal: `{ get() {}, post: () => {} }`; kept only when the object is
+; a module-level variable's value or `module.exports = {...}`
+(object
+  [(method_definition) @definition.object_method
+   (pair
+     key: (_)
+     value: [(arrow_function) (function_expression) (generator_function)]) @definition.object_method])
+
+;; --- imports -----------------------------------------------------------------------------------
+
+; import x from 'm'
+(import_statement (import_clause (identifier) @alias) source: (string) @source) @import.default
+
+; import * as ns from 'm'
+(import_statement
+  (import_clause (namespace_import (identifier) @alias))
+  source: (string) @source) @import.namespace
+
+; import { a, b as c } from 'm'
+(import_statement
+  (import_clause (named_imports (import_specifier) @specifier))
+  source: (string) @source) @import.symbol
+
+; import 'm'   (no import clause, so the string is the first named child)
+(import_statement . source: (string) @source) @import.side_effect
+
+; require('m') anywhere; the handler reads the binding from where the call sits
+(call_expression
+  function: (identifier) @_require
+  arguments: (arguments . (string) @source .)
+  (#eq? @_require "require")) @import.require
+
+; import('m')
+(call_expression function: (import) arguments: (arguments . (string) @source)) @import.dynamic
+
+; export { a as b } from 'm'
+(program
+  (export_statement
+    (export_clause (export_specifier) @specifier)
+    source: (string) @source) @import.reexport)
+
+; export * from 'm'   export * as ns from 'm'
+(program (export_statement "*" source: (string) @source) @import.reexport_all)
+(program
+  (export_statement
+    (namespace_export (_) @alias)
+    source: (string) @source) @import.reexport_all)
+
+;; --- exports -----------------------------------------------------------------------------------
+
+; export function f() {}   export class C {}   export const x = 1   export default function g() {}
+(program (export_statement declaration: (_) @declaration) @export.declaration)
+
+; export default <expression>;
+(program (export_statement value: (_) @value) @export.default)
+
+; export { a, b as c };
+(program (export_statement (export_clause (export_specifier) @specifier) !source) @export.clause)
+
+; module.exports = X   module.exports = { a, b: c }
+(program
+  (expression_statement
+    (assignment_expression
+      left: (member_expression
+        object: (identifier) @_module
+        property: (property_identifier) @_exports)
+      right: (_) @value)
+    (#eq? @_module "module")
+    (#eq? @_exports "exports")) @export.commonjs_default)
+
+; exports.x = f   module.exports.x = function () {}
+(program
+  (expression_statement
+    (assignment_expression
+      left: (member_expression object: (_) @_target property: (property_identifier) @name)
+      right: (_) @value)
+    (#any-of? @_target "exports" "module.exports")) @export.commonjs_member)
+
+;; --- calls -------------------------------------------------------------------------------------
+
+(call_expression function: (_) @callee) @call
+
+(new_expression constructor: (_) @callee) @call.new

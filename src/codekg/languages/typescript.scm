@@ -1,0 +1,18 @@
+; TypeScript-only patterns, appended to javascript.scm (which holds the shared patterns) to form the
+; TypeScript and TSX query. Roles reuse the JavaScript handlers except `@definition.interface`.
+
+; abstract class A extends B implements I {}
+(abstract_class_declaration) @definition.class
+
+; abstract m(x: number): void;
+(class_body (abstract_method_signature) @definition.method)
+
+; interface I extends J, K {}
+(interface_declaration) @definition.interface
+
+; import fs = require('fs')
+(import_statement
+  (import_require_clause (identifier) @alias source: (string) @source)) @import.namespace
+
+; export = X;
+(program (export_statement "=" (_) @value) @export.default)

@@ -1,0 +1,62 @@
+"""Rendering query results and summaries as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from codekg.stores.base import QueryResult
+
+
+def to_jsonable(value: Any) -> Any:
+    """Database values (nodes and relationships come back as dicts with internal ids) as plain JSON."""
+    if isinstance(value, dict):
+        return {k: to_jsonable(v) for k, v in value.items() if k not in ("_ID", "_SRC", "_DST")}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def query_result_json(result: QueryResult) -> str:
+    rows = [dict(zip(result.columns, (to_jsonable(v) for v in row))) for row in result.rows]
+    return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+def query_result_csv(result: QueryResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow([_cell(v) for v in row])
+    return buffer.getvalue()
+
+
+def query_result_table(result: QueryResult, console: Console) -> None:
+    table = Table(*result.columns, show_lines=False)
+    for row in result.rows:
+        table.add_row(*(_cell(v) for v in row))
+    console.print(table)
+    console.print(f"{len(result.rows)} row(s)", style="dim")
+
+
+def _cell(value: Any) -> str:
+    value = to_jsonable(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def counts_table(title: str, counts: dict[str, Any], console: Console) -> None:
+    table = Table(title=title, title_justify="left")
+    table.add_column("name")
+    table.add_column("count", justify="right")
+    for name, count in counts.items():
+        table.add_row(name, str(count))
+    console.print(table)

@@ -1,0 +1,144 @@
+"""Structure pass: turn parses into nodes and the edges that need no resolution.
+
+Takes: the scan and parse results. Returns: a Graph with Project, Folder, File, Module and symbol
+nodes plus CONTAINS, DEFINES and HAS_METHOD edges, and the SymbolIndex the resolvers read.
+Ids are `<Label>:<file_path>:<qualified_name>`, so the same code gets the same id on every run;
+a name defined twice in one scope gets `#2`, `#3`… in order of appearance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from codekg.graph import Graph
+from codekg.languages import EXTRACTORS
+from codekg.records import Definition, FileParse
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.settings import Settings
+
+
+@dataclass(slots=True)
+class StructureResult:
+    graph: Graph
+    symbols: SymbolIndex
+
+
+def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> StructureResult:
+    graph = Graph()
+    symbols = SymbolIndex()
+    project_id = graph.add_node("Project", id="Project:" + root.name, name=root.name, qualified_name=root.name)
+    _add_folders(graph, project_id, sorted(p.path for p in parses))
+    source_roots = tuple(settings.python_source_roots)
+    python_paths = {p.path for p in parses if p.language == "python"}
+    for parsed in parses:
+        extractor = EXTRACTORS[parsed.language]
+        module_name = extractor.module_name(parsed.path, source_roots) or PurePosixPath(parsed.path).stem
+        file_symbols = _add_file(graph, parsed, module_name)
+        symbols.files[parsed.path] = file_symbols
+        symbols.by_id[file_symbols.module_ref.id] = file_symbols.module_ref
+        for ref in file_symbols.by_path.values():
+            symbols.by_id[ref.id] = ref
+            if ref.label in ("Class", "Interface", "Function") and ref.path[:-1] == ():
+                symbols.by_name[ref.definition.name].append(ref)  # type: ignore[union-attr]
+    for parsed in parses:
+        symbols.add_module_name(symbols.files[parsed.path].module_name, parsed.path)
+    for path in sorted(python_paths):
+        symbols.add_module_name(_package_root_module_name(path, python_paths), path)
+        symbols.add_module_name(EXTRACTORS["python"].module_name(path, ()), path)
+    return StructureResult(graph, symbols)
+
+
+def _add_folders(graph: Graph, project_id: str, file_paths: list[str]) -> None:
+    folders: set[str] = set()
+    for path in file_paths:
+        parent = PurePosixPath(path).parent
+        while str(parent) != ".":
+            folders.add(str(parent))
+            parent = parent.parent
+    for folder in sorted(folders):
+        folder_id = graph.add_node("Folder", id="Folder:" + folder, name=PurePosixPath(folder).name,
+                                   qualified_name=folder, file_path=folder)
+        parent = str(PurePosixPath(folder).parent)
+        source = ("Project", project_id) if parent == "." else ("Folder", "Folder:" + parent)
+        graph.add_edge("CONTAINS", source, ("Folder", folder_id))
+    for path in file_paths:
+        parent = str(PurePosixPath(path).parent)
+        source = ("Project", project_id) if parent == "." else ("Folder", "Folder:" + parent)
+        graph.add_edge("CONTAINS", source, ("File", "File:" + path))
+
+
+def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
+    path = parsed.path
+    common = {"file_path": path, "language": parsed.language}
+    file_id = graph.add_node(
+        "File", id="File:" + path, name=PurePosixPath(path).name, qualified_name=path,
+        start_line=1, end_line=parsed.line_count, content_hash=parsed.content_hash,
+        size_bytes=parsed.size_bytes, line_count=parsed.line_count, parse_errors=parsed.parse_errors, **common,
+    )
+    module_id = graph.add_node(
+        "Module", id=f"Module:{path}:{module_name}", name=module_name.rsplit(".", 1)[-1], qualified_name=module_name,
+        start_line=1, end_line=parsed.line_count, docstring=parsed.docstring, **common,
+    )
+    graph.add_edge("DEFINES", ("File", file_id), ("Module", module_id))
+    file_symbols = FileSymbols(
+        parse=parsed,
+        module_name=module_name,
+        file_ref=SymbolRef("File", file_id, path, path),
+        module_ref=SymbolRef("Module", module_id, module_name, path),
+    )
+    seen_ids: dict[str, int] = {}
+    for definition in sorted(parsed.definitions, key=lambda d: (d.start_line, len(d.scope))):
+        parent = file_symbols.by_path.get(definition.scope) if definition.scope else file_symbols.module_ref
+        if parent is None:
+            continue  # its enclosing scope is not a node (e.g. a binding inside a variable): nothing to hang it on
+        qualified_name = ".".join((module_name, *definition.path))
+        node_id = f"{definition.kind}:{path}:{qualified_name}"
+        seen_ids[node_id] = seen_ids.get(node_id, 0) + 1
+        if seen_ids[node_id] > 1:
+            node_id += f"#{seen_ids[node_id]}"
+        graph.add_node(definition.kind, **_symbol_properties(definition, node_id, qualified_name), **common)
+        ref = SymbolRef(definition.kind, node_id, qualified_name, path, definition.path, definition)
+        file_symbols.by_path[definition.path] = ref
+        file_symbols.children[definition.scope][definition.name] = ref
+        rel_type = "HAS_METHOD" if definition.kind == "Method" else "DEFINES"
+        try:
+            graph.add_edge(rel_type, parent.endpoint, ref.endpoint)
+        except ValueError:
+            continue  # a pairing the schema does not model (e.g. a class inside a variable) keeps no edge
+    return file_symbols
+
+
+def _symbol_properties(definition: Definition, node_id: str, qualified_name: str) -> dict[str, object]:
+    properties: dict[str, object] = {
+        "id": node_id,
+        "name": definition.name,
+        "qualified_name": qualified_name,
+        "start_line": definition.start_line,
+        "end_line": definition.end_line,
+        "signature": definition.signature,
+        "docstring": definition.docstring,
+    }
+    if definition.kind in ("Class", "Function", "Method"):
+        properties["decorators"] = list(definition.decorators)
+    if definition.kind in ("Function", "Method"):
+        properties["is_async"] = definition.is_async
+    if definition.kind == "Method":
+        properties.update(
+            is_static=definition.is_static,
+            is_classmethod=definition.is_classmethod,
+            is_property=definition.is_property,
+        )
+    return properties
+
+
+def _package_root_module_name(path: str, python_paths: set[str]) -> str:
+    """Module name counted from the first ancestor folder that is not a package (has no __init__.py)."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    start = len(parts) - 1
+    while start > 0 and "/".join(parts[:start]) + "/__init__.py" in python_paths:
+        start -= 1
+    names = parts[start:]
+    if len(names) > 1 and names[-1] == "__init__":
+        names.pop()
+    return ".".join(names)

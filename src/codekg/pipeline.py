@@ -1,0 +1,153 @@
+"""An index run, top to bottom: scan → parse → structure → resolve → load.
+
+Each pass is a function of the previous passes' outputs; this module only orders them, times
+them and gathers the summary a user sees.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from codekg import __version__
+from codekg.errors import InputError
+from codekg.graph import Graph
+from codekg.passes.load import load_graph
+from codekg.passes.parse import parse_files
+from codekg.passes.resolve import resolve_references
+from codekg.passes.scan import scan_repository
+from codekg.passes.structure import build_structure
+from codekg.schema import SCHEMA_VERSION
+from codekg.settings import Settings
+
+
+class ProgressReporter(Protocol):
+    def start(self, phase: str, total: int | None = None) -> None: ...
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class _Silent:
+    def start(self, phase: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class IndexSummary:
+    repo: str
+    db_dir: str
+    commit: str
+    files_by_language: dict[str, int]
+    nodes: dict[str, int]
+    edges: dict[str, int]
+    call_sites: dict[str, dict[str, int]]
+    pass_seconds: dict[str, float]
+    total_seconds: float
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    load_fallbacks: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def index_repository(
+    repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None = None
+) -> IndexSummary:
+    progress = progress or _Silent()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    with _timed(timings, "scan"):
+        progress.start("scan")
+        scan = scan_repository(repo, settings)
+    if not scan.files:
+        detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
+        raise InputError(f"no Python, JavaScript or TypeScript source files to index in {repo}{detail}")
+
+    with _timed(timings, "parse"):
+        progress.start("parse", len(scan.files))
+        parsed = parse_files(scan.root, scan.files, progress.advance)
+
+    with _timed(timings, "structure"):
+        progress.start("structure")
+        structure = build_structure(scan.root, parsed.parses, settings)
+
+    with _timed(timings, "resolve"):
+        progress.start("resolve")
+        resolved = resolve_references(structure.symbols, settings.ambiguity_limit)
+
+    graph = Graph.combined(structure.graph, resolved.graph)
+    skipped = [{"path": s.path, "reason": s.reason} for s in sorted(scan.skipped + parsed.skipped, key=lambda s: s.path)]
+    warnings = _file_warnings(parsed.parses)
+    commit = _git_commit(scan.root) if scan.is_git else ""
+    files_by_language = dict(sorted(Counter(p.language for p in parsed.parses).items()))
+    metadata: dict[str, Any] = {
+        "schema_version": str(SCHEMA_VERSION),
+        "codekg_version": __version__,
+        "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "repo_root": str(scan.root),
+        "commit": commit,
+        "files_by_language": files_by_language,
+        "call_sites": resolved.call_outcomes,
+        "skipped": skipped,
+        "warnings": warnings,
+    }
+    with _timed(timings, "load"):
+        progress.start("load")
+        metadata["pass_seconds"] = {k: round(v, 4) for k, v in timings.items()}
+        metadata["index_seconds"] = str(round(time.perf_counter() - started, 4))
+        report = load_graph(db_dir, graph, metadata, settings)
+
+    return IndexSummary(
+        repo=str(scan.root),
+        db_dir=str(db_dir),
+        commit=commit,
+        files_by_language=files_by_language,
+        nodes=graph.node_counts(),
+        edges=graph.edge_counts(),
+        call_sites=resolved.call_outcomes,
+        pass_seconds={k: round(v, 4) for k, v in timings.items()},
+        total_seconds=round(time.perf_counter() - started, 4),
+        skipped=skipped,
+        warnings=warnings,
+        load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
+    )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = time.perf_counter() - started
+
+
+def _file_warnings(parses: list) -> list[dict[str, str]]:
+    warnings = []
+    for parsed in parses:
+        if parsed.parse_errors:
+            warnings.append({"path": parsed.path, "warning": f"syntax errors: {parsed.parse_errors} region(s) skipped, the rest indexed"})
+        if parsed.invalid_utf8:
+            warnings.append({"path": parsed.path, "warning": "invalid UTF-8: decoded with replacement characters"})
+    return warnings
+
+
+def _git_commit(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""

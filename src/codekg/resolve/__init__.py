@@ -1,0 +1,1 @@
+"""Resolution concerns, one module each: the symbol index, imports, inheritance, calls."""

@@ -1,0 +1,119 @@
+"""Call resolution in three stages: the caller's own scopes and file, then imported names, then a
+globally unique name. An ambiguous name links every candidate with split confidence (up to the
+`ambiguity_limit` setting) or stays unresolved; it is never linked to one arbitrary candidate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from codekg.languages import EXTRACTORS
+from codekg.records import CallSite, Scope
+from codekg.resolve.names import NameResolver, Resolved
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+
+GLOBAL_NAME_CONFIDENCE = 0.5
+SELF_MEMBER_CONFIDENCE = 0.9
+INHERITED_MEMBER_CONFIDENCE = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class CallEdge:
+    caller: SymbolRef
+    callee: Resolved
+    line: int
+
+
+@dataclass(slots=True)
+class CallResolution:
+    edges: list[CallEdge] = field(default_factory=list)
+    # per language: call sites that resolved to one target, to several (split), or to none
+    outcomes: dict[str, Counter] = field(default_factory=dict)
+
+
+def resolve_calls(symbols: SymbolIndex, names: NameResolver, ambiguity_limit: int) -> CallResolution:
+    result = CallResolution()
+    for file_symbols in symbols.files.values():
+        outcomes = result.outcomes.setdefault(file_symbols.parse.language, Counter())
+        for call in file_symbols.parse.calls:
+            caller = file_symbols.ref_for_scope(call.scope)
+            targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit)
+            if not targets:
+                outcomes["unresolved"] += 1
+                continue
+            outcomes["ambiguous" if targets[0].reason == "ambiguous-global-name" else "resolved"] += 1
+            for target in targets:
+                result.edges.append(CallEdge(caller, target, call.line))
+                result.edges.extend(
+                    CallEdge(caller, constructor, call.line) for constructor in _constructor(names, file_symbols, target)
+                )
+    return result
+
+
+def _call_targets(
+    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, call: CallSite, ambiguity_limit: int
+) -> list[Resolved]:
+    language = EXTRACTORS[file_symbols.parse.language]
+    if call.receiver is None:
+        found = names.lookup(file_symbols, call.scope, call.callee)
+        if found is not None:
+            return [found] if _callable(found) else []
+        return _global_candidates(symbols, call.callee, ambiguity_limit)
+    if call.receiver.startswith("<expr>"):
+        return []
+    if call.receiver in language.self_receivers or call.receiver == "super":
+        owner = _enclosing_class(file_symbols, call.scope)
+        if owner is None:
+            return []
+        is_super = call.receiver == "super"
+        found_member = names.hierarchy.find_member(owner, call.callee, skip_own=is_super)
+        if found_member is None:
+            return []
+        member, position = found_member
+        confidence = SELF_MEMBER_CONFIDENCE if position == 0 or is_super else INHERITED_MEMBER_CONFIDENCE
+        return [Resolved("super-member" if is_super else "self-member", confidence, ref=member)]
+    owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver)
+    if owner_resolved is None:
+        return []
+    found = names.member(owner_resolved, call.callee)
+    return [found] if found is not None and _callable(found) else []
+
+
+def _callable(target: Resolved) -> bool:
+    """Only functions, methods, classes and external names can be call targets (not modules or variables)."""
+    if target.ref is not None:
+        return target.ref.label in ("Function", "Method", "Class")
+    return bool(target.external_name)
+
+
+def _global_candidates(symbols: SymbolIndex, name: str, ambiguity_limit: int) -> list[Resolved]:
+    candidates = [ref for ref in symbols.by_name.get(name, ()) if ref.label in ("Function", "Class")]
+    if len(candidates) == 1:
+        return [Resolved("unique-global-name", GLOBAL_NAME_CONFIDENCE, ref=candidates[0])]
+    if 1 < len(candidates) <= ambiguity_limit:
+        share = round(GLOBAL_NAME_CONFIDENCE / len(candidates), 4)
+        return [Resolved("ambiguous-global-name", share, ref=ref) for ref in sorted(candidates, key=lambda r: r.id)]
+    return []
+
+
+def _enclosing_class(file_symbols: FileSymbols, scope: Scope) -> SymbolRef | None:
+    """The class whose method (or code nested in one) the scope is in."""
+    for depth in range(len(scope) - 1, 0, -1):
+        owner = file_symbols.by_path.get(scope[:depth])
+        member = file_symbols.by_path.get(scope[: depth + 1])
+        if owner is not None and owner.label == "Class" and member is not None and member.label == "Method":
+            return owner
+    return None
+
+
+def _constructor(names: NameResolver, file_symbols: FileSymbols, target: Resolved) -> list[Resolved]:
+    """An instantiation also calls the class's constructor, when the class (or a base) defines one."""
+    if target.ref is None or target.ref.label != "Class":
+        return []
+    language = names.symbols.files[target.ref.file_path].parse.language
+    constructor_name = EXTRACTORS[language].constructor_name
+    found = names.hierarchy.find_member(target.ref, constructor_name) if constructor_name else None
+    if found is None:
+        return []
+    return [Resolved("constructor", target.confidence, ref=found[0])]

@@ -1,0 +1,77 @@
+"""Class hierarchy: base classes resolved to nodes, C3 method resolution order, member lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from codekg.resolve.symbols import SymbolIndex, SymbolRef
+
+BaseResolver = Callable[[SymbolRef, str], "SymbolRef | str | None"]
+"""Resolves a base-class expression written in a class: a repo class, an external name, or None."""
+
+
+class ClassHierarchy:
+    def __init__(self, symbols: SymbolIndex, resolve_base: BaseResolver) -> None:
+        self.symbols = symbols
+        self.resolve_base = resolve_base
+        self._bases: dict[str, list[SymbolRef | str]] = {}
+        self._mro: dict[str, list[SymbolRef]] = {}
+
+    def bases(self, class_ref: SymbolRef) -> list[SymbolRef | str]:
+        """Direct bases in declaration order: repo classes as refs, the rest as external names."""
+        if class_ref.id not in self._bases:
+            self._bases[class_ref.id] = []  # guards against a class that (indirectly) names itself
+            definition = class_ref.definition
+            found: list[SymbolRef | str] = []
+            for expression in definition.bases if definition is not None else ():
+                base = self.resolve_base(class_ref, expression)
+                if base is not None and (not isinstance(base, SymbolRef) or base.id != class_ref.id):
+                    found.append(base)
+            self._bases[class_ref.id] = found
+        return self._bases[class_ref.id]
+
+    def mro(self, class_ref: SymbolRef) -> list[SymbolRef]:
+        """C3 linearisation over repository classes; falls back to depth-first order when C3 has no answer."""
+        cached = self._mro.get(class_ref.id)
+        if cached is not None:
+            return cached
+        self._mro[class_ref.id] = [class_ref]  # cycle guard
+        parents = [b for b in self.bases(class_ref) if isinstance(b, SymbolRef) and b.label in ("Class", "Interface")]
+        sequences = [list(self.mro(parent)) for parent in parents] + [list(parents)]
+        merged = _c3_merge(sequences)
+        if merged is None:
+            merged, seen = [], {class_ref.id}
+            for sequence in sequences:
+                for ref in sequence:
+                    if ref.id not in seen:
+                        seen.add(ref.id)
+                        merged.append(ref)
+        result = [class_ref, *merged]
+        self._mro[class_ref.id] = result
+        return result
+
+    def find_member(self, class_ref: SymbolRef, name: str, skip_own: bool = False) -> tuple[SymbolRef, int] | None:
+        """The first definition of ``name`` along the MRO, and its position in it (0 = the class itself)."""
+        for position, owner in enumerate(self.mro(class_ref)):
+            if skip_own and position == 0:
+                continue
+            member = self.symbols.files[owner.file_path].children.get(owner.path, {}).get(name)
+            if member is not None:
+                return member, position
+        return None
+
+
+def _c3_merge(sequences: list[list[SymbolRef]]) -> list[SymbolRef] | None:
+    sequences = [s for s in sequences if s]
+    merged: list[SymbolRef] = []
+    while sequences:
+        for sequence in sequences:
+            head = sequence[0]
+            if not any(head.id in (r.id for r in other[1:]) for other in sequences):
+                break
+        else:
+            return None
+        merged.append(head)
+        sequences = [[r for r in s if r.id != head.id] for s in sequences]
+        sequences = [s for s in sequences if s]
+    return merged

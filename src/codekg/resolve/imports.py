@@ -1,0 +1,221 @@
+"""Import resolution: each import binding → a repository file, a symbol in it, or an External name.
+
+Python module paths resolve through source roots and relative dots; JS/TS specifiers resolve
+relative to the importing file with the usual extension and `index` probing. Whatever does not
+resolve to a repository file is kept as an External module, never dropped.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from codekg.records import ImportBinding, Scope
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+
+JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_REEXPORT_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ImportTarget:
+    """What a locally bound imported name refers to."""
+
+    kind: Literal["file", "symbol", "external"]
+    scope: Scope  # where the binding is visible from (a prefix of the using code's scope)
+    file_path: str = ""  # for "file": the module's file
+    ref: SymbolRef | None = None  # for "symbol"
+    external_name: str = ""  # for "external": dotted module/symbol name
+    external_module: str = ""  # for "external": the module part
+
+
+@dataclass(slots=True)
+class FileImports:
+    """A file's import bindings by local name, its star-import sources, and its IMPORTS edges."""
+
+    bindings: dict[str, list[ImportTarget]] = field(default_factory=lambda: defaultdict(list))
+    star_files: list[str] = field(default_factory=list)
+    edges: dict[tuple[str, str], dict] = field(default_factory=dict)  # (kind, target) -> names/line/reason
+
+    def lookup(self, name: str, scope: Scope) -> ImportTarget | None:
+        """The innermost binding of ``name`` visible from ``scope`` (the latest one at equal depth)."""
+        best: ImportTarget | None = None
+        for target in self.bindings.get(name, ()):
+            if scope[: len(target.scope)] == target.scope and (best is None or len(target.scope) >= len(best.scope)):
+                best = target
+        return best
+
+
+def resolve_imports(symbols: SymbolIndex) -> dict[str, FileImports]:
+    """Resolve every file's imports; the result is keyed by file path."""
+    resolver = _ImportResolver(symbols)
+    return {path: resolver.resolve_file(file_symbols) for path, file_symbols in symbols.files.items()}
+
+
+class _ImportResolver:
+    def __init__(self, symbols: SymbolIndex) -> None:
+        self.symbols = symbols
+
+    def resolve_file(self, file_symbols: FileSymbols) -> FileImports:
+        result = FileImports()
+        for binding in file_symbols.parse.imports:
+            if file_symbols.parse.language == "python":
+                self._python_binding(file_symbols, binding, result)
+            else:
+                self._js_binding(file_symbols, binding, result)
+        return result
+
+    # --- Python ----------------------------------------------------------------------------------
+
+    def python_module_path(self, importer: str, module: str) -> str | None:
+        """File of dotted ``module`` (with leading dots relative to ``importer``), or None."""
+        dots = len(module) - len(module.lstrip("."))
+        if not dots:
+            return self.symbols.module_paths.get(module)
+        base = posixpath.dirname(importer)
+        for _ in range(dots - 1):
+            base = posixpath.dirname(base)
+        rest = module[dots:].replace(".", "/")
+        stem = posixpath.join(base, rest) if rest else base
+        for candidate in (stem + ".py", posixpath.join(stem, "__init__.py")):
+            candidate = posixpath.normpath(candidate)
+            if candidate in self.symbols.files:
+                return candidate
+        return None
+
+    def _python_binding(self, file_symbols: FileSymbols, binding: ImportBinding, result: FileImports) -> None:
+        importer = file_symbols.parse.path
+        target_path = self.python_module_path(importer, binding.module)
+        reason = "relative-path" if binding.module.startswith(".") else "module-path"
+        if binding.kind == "module":
+            if target_path is not None:
+                result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=target_path))
+                _note_edge(result, "file", target_path, "", binding.line, reason)
+            else:
+                result.bindings[binding.alias].append(
+                    ImportTarget("external", binding.scope, external_name=binding.module, external_module=binding.module)
+                )
+                _note_edge(result, "external", binding.module, "", binding.line, "unresolved-import")
+            return
+        if target_path is None:
+            external_module = binding.module
+            _note_edge(result, "external", external_module, binding.name, binding.line, "unresolved-import")
+            if binding.kind == "symbol":
+                result.bindings[binding.alias].append(
+                    ImportTarget("external", binding.scope, external_name=f"{external_module}.{binding.name}",
+                                 external_module=external_module)
+                )
+            return
+        if binding.kind == "star":
+            _note_edge(result, "file", target_path, binding.name, binding.line, reason)
+            result.star_files.append(target_path)
+            return
+        target = self.python_member(target_path, binding.name, binding.scope, 0)
+        if target is not None and target.kind == "file" and not self.symbols.files[target_path].top_level(binding.name):
+            _note_edge(result, "file", target.file_path, binding.name, binding.line, reason)  # a submodule import
+        else:
+            _note_edge(result, "file", target_path, binding.name, binding.line, reason)
+        if target is not None:
+            result.bindings[binding.alias].append(target)
+
+    def python_member(self, module_path: str, name: str, scope: Scope, depth: int) -> ImportTarget | None:
+        """``name`` as seen from outside module ``module_path``: a definition, a submodule, or a re-export."""
+        module_symbols = self.symbols.files[module_path]
+        ref = module_symbols.top_level(name)
+        if ref is not None:
+            return ImportTarget("symbol", scope, ref=ref)
+        submodule = self.symbols.module_paths.get(f"{module_symbols.module_name}.{name}")
+        if submodule is None and module_path.endswith("__init__.py"):
+            submodule = self.python_module_path(module_path, "." + name)
+        if submodule is not None:
+            return ImportTarget("file", scope, file_path=submodule)
+        if depth >= _REEXPORT_DEPTH:
+            return None
+        for binding in module_symbols.parse.imports:  # re-exported through the module's own imports
+            if binding.scope == () and binding.kind == "symbol" and binding.alias == name:
+                inner = self.python_module_path(module_path, binding.module)
+                if inner is None:
+                    return ImportTarget("external", scope, external_name=f"{binding.module}.{binding.name}",
+                                        external_module=binding.module)
+                return self.python_member(inner, binding.name, scope, depth + 1)
+        return None
+
+    # --- JavaScript / TypeScript -----------------------------------------------------------------
+
+    def js_module_path(self, importer: str, specifier: str) -> str | None:
+        if not specifier.startswith("."):
+            return None
+        stem = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+        if stem.startswith(".."):
+            return None
+        files = self.symbols.files
+        if stem in files:
+            return stem
+        root, ext = posixpath.splitext(stem)
+        if ext in (".js", ".jsx", ".mjs", ".cjs"):  # TS sources imported by their compiled name
+            for candidate in (root + ".ts", root + ".tsx", root + ".mts", root + ".cts"):
+                if candidate in files:
+                    return candidate
+        for candidate in [stem + e for e in JS_EXTENSIONS] + [posixpath.join(stem, "index" + e) for e in JS_EXTENSIONS]:
+            if candidate in files:
+                return candidate
+        return None
+
+    def _js_binding(self, file_symbols: FileSymbols, binding: ImportBinding, result: FileImports) -> None:
+        target_path = self.js_module_path(file_symbols.parse.path, binding.module)
+        edge_name = "" if binding.kind in ("namespace", "side-effect") else (binding.alias if binding.kind == "default" else binding.name)
+        if target_path is None:
+            _note_edge(result, "external", binding.module, edge_name, binding.line, "unresolved-import")
+            if binding.alias and binding.kind != "reexport":
+                name = binding.module if binding.kind == "namespace" else f"{binding.module}.{binding.name}"
+                result.bindings[binding.alias].append(
+                    ImportTarget("external", binding.scope, external_name=name, external_module=binding.module)
+                )
+            return
+        _note_edge(result, "file", target_path, edge_name, binding.line, "relative-path")
+        if binding.kind == "namespace":
+            result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=target_path))
+        elif binding.kind in ("symbol", "default"):
+            target = self.js_export(target_path, binding.name, binding.scope, 0)
+            if target is not None:
+                result.bindings[binding.alias].append(target)
+
+    def js_export(self, module_path: str, exported: str, scope: Scope, depth: int) -> ImportTarget | None:
+        """What module ``module_path`` exports as ``exported``, following re-exports."""
+        module_symbols = self.symbols.files[module_path]
+        local = exported
+        for export in module_symbols.parse.exports:
+            if export.exported == exported:
+                local = export.local
+                break
+        else:
+            if exported == "default":
+                local = ""
+        if local:
+            ref = module_symbols.top_level(local)
+            if ref is not None:
+                return ImportTarget("symbol", scope, ref=ref)
+        if depth >= _REEXPORT_DEPTH:
+            return None
+        for binding in module_symbols.parse.imports:
+            if binding.kind == "reexport" and (binding.alias or binding.name) in (exported, "*") and exported != "default":
+                inner = self.js_module_path(module_path, binding.module)
+                if inner is None:
+                    continue
+                found = self.js_export(inner, exported if binding.name == "*" else binding.name, scope, depth + 1)
+                if found is not None:
+                    return found
+            elif binding.kind in ("symbol", "default") and binding.alias == local and local:
+                inner = self.js_module_path(module_path, binding.module)
+                if inner is not None:
+                    return self.js_export(inner, binding.name, scope, depth + 1)
+        return None
+
+
+def _note_edge(result: FileImports, kind: str, target: str, name: str, line: int, reason: str) -> None:
+    entry = result.edges.setdefault((kind, target), {"names": [], "line": line, "reason": reason})
+    if name and name not in entry["names"]:
+        entry["names"].append(name)
+    entry["line"] = min(entry["line"], line)

@@ -1,0 +1,123 @@
+"""Name lookup shared by every rule: what a (dotted) name means at a given place in a file.
+
+Order: enclosing function scopes, the file's own top-level definitions, import bindings, star
+imports, then the language's builtins. Each answer carries the reason and confidence an edge to
+it will get. Global name guessing is not done here: only the call resolver may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from codekg.languages import EXTRACTORS
+from codekg.records import Scope
+from codekg.resolve.hierarchy import ClassHierarchy
+from codekg.resolve.imports import FileImports, ImportTarget, _ImportResolver
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+
+BUILTIN_MODULE = "<builtin>"
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A name's meaning: a repository node, a module file, or an external dotted name."""
+
+    reason: str
+    confidence: float
+    ref: SymbolRef | None = None
+    file_path: str = ""  # the name is a module (its file)
+    external_name: str = ""
+    external_module: str = ""
+
+    def with_confidence(self, confidence: float, reason: str | None = None) -> "Resolved":
+        return Resolved(reason or self.reason, confidence, self.ref, self.file_path, self.external_name, self.external_module)
+
+
+class NameResolver:
+    def __init__(self, symbols: SymbolIndex, imports: dict[str, FileImports]) -> None:
+        self.symbols = symbols
+        self.imports = imports
+        self._modules = _ImportResolver(symbols)
+        self.hierarchy = ClassHierarchy(symbols, self._resolve_base)
+
+    def lookup(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Resolved | None:
+        """What the bare ``name`` is bound to when used in ``scope`` of the file."""
+        for depth in range(len(scope), 0, -1):
+            prefix = scope[:depth]
+            owner = file_symbols.by_path.get(prefix)
+            if owner is None or (owner.label == "Class" and depth != len(scope)):
+                continue  # a class body's names are not visible inside its methods
+            ref = file_symbols.children.get(prefix, {}).get(name)
+            if ref is not None:
+                return Resolved("same-scope", 1.0, ref=ref)
+        file_imports = self.imports[file_symbols.parse.path]
+        imported = file_imports.lookup(name, scope)
+        if imported is not None and imported.scope:
+            return self._from_import(imported)  # a function-local import shadows module-level names
+        ref = file_symbols.top_level(name)
+        if ref is not None:
+            return Resolved("same-file", 1.0, ref=ref)
+        if imported is not None:
+            return self._from_import(imported)
+        for star_path in file_imports.star_files:
+            ref = self.symbols.files[star_path].top_level(name)
+            if ref is not None:
+                return Resolved("import", 1.0, ref=ref)
+        if name in EXTRACTORS[file_symbols.parse.language].builtin_names:
+            return Resolved("builtin", 1.0, external_name=f"{BUILTIN_MODULE}.{name}", external_module=BUILTIN_MODULE)
+        return None
+
+    def lookup_dotted(self, file_symbols: FileSymbols, scope: Scope, dotted: str) -> Resolved | None:
+        """``a.b.c``: the longest import-bound prefix (``import a.b`` binds `a.b`), then members."""
+        parts = dotted.split(".")
+        file_imports = self.imports[file_symbols.parse.path]
+        for cut in range(len(parts), 1, -1):
+            imported = file_imports.lookup(".".join(parts[:cut]), scope)
+            if imported is not None:
+                return self.members(self._from_import(imported), parts[cut:])
+        head = self.lookup(file_symbols, scope, parts[0])
+        return self.members(head, parts[1:]) if head is not None else None
+
+    def members(self, start: Resolved | None, names: list[str]) -> Resolved | None:
+        current = start
+        for name in names:
+            if current is None:
+                return None
+            current = self.member(current, name)
+        return current
+
+    def member(self, owner: Resolved, name: str) -> Resolved | None:
+        """Attribute ``name`` of a module, a class (through its MRO) or an external name."""
+        if owner.file_path:
+            target = self._module_member(owner.file_path, name)
+            return self._from_import(target, owner.reason) if target is not None else None
+        if owner.external_name:
+            return Resolved(owner.reason, owner.confidence, external_name=f"{owner.external_name}.{name}",
+                            external_module=owner.external_module)
+        if owner.ref is not None and owner.ref.label in ("Class", "Interface"):
+            found = self.hierarchy.find_member(owner.ref, name)
+            if found is not None:
+                return Resolved(owner.reason, owner.confidence * (0.9 if found[1] == 0 else 0.8), ref=found[0])
+        return None
+
+    def _module_member(self, file_path: str, name: str) -> ImportTarget | None:
+        if self.symbols.files[file_path].parse.language == "python":
+            return self._modules.python_member(file_path, name, (), 0)
+        return self._modules.js_export(file_path, name, (), 0)
+
+    def _from_import(self, target: ImportTarget, reason: str = "") -> Resolved:
+        if target.kind == "symbol":
+            return Resolved(reason or "import", 1.0, ref=target.ref)
+        if target.kind == "file":
+            return Resolved(reason or "import", 1.0, file_path=target.file_path)
+        return Resolved("import-external", 1.0, external_name=target.external_name, external_module=target.external_module)
+
+    def _resolve_base(self, class_ref: SymbolRef, expression: str) -> SymbolRef | str | None:
+        file_symbols = self.symbols.files[class_ref.file_path]
+        scope = class_ref.path[:-1]
+        found = self.lookup_dotted(file_symbols, scope, expression)
+        if found is None:
+            return None
+        if found.ref is not None:
+            return found.ref
+        return found.external_name or None

@@ -1,0 +1,1 @@
+"""Graph stores behind one small protocol; nothing outside this package knows the database."""

@@ -1,0 +1,44 @@
+"""The one small protocol every graph store implements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from codekg.graph import Graph
+
+
+@dataclass(slots=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass(slots=True)
+class TableLoad:
+    """How one table (a node label or an edge type/endpoint pair) was written."""
+
+    table: str
+    rows: int
+    method: str  # "copy" or "merge"
+    seconds: float
+    fallback_error: str = ""  # why COPY failed, when the MERGE path took over
+
+
+@dataclass(slots=True)
+class LoadReport:
+    tables: list[TableLoad] = field(default_factory=list)
+
+    @property
+    def fallbacks(self) -> list[TableLoad]:
+        return [t for t in self.tables if t.fallback_error]
+
+
+class GraphStore(Protocol):
+    def write_delta(self, delta: Graph) -> LoadReport:
+        """Add the delta's nodes and edges."""
+
+    def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        """Run Cypher; a rejected query raises QueryError with the database's message."""
+
+    def close(self) -> None: ...

@@ -1,0 +1,201 @@
+"""The embedded store: a Ladybug (Kuzu fork) database file per index build.
+
+Tables are bulk-loaded with `COPY … FROM` an Arrow table; a table whose COPY fails is written
+again through UNWIND/MERGE, and the fallback is logged. An index directory holds each build in its
+own file and a `CURRENT` pointer that is swapped atomically once a build is complete, so an
+interrupted run leaves the previous index intact and queryable.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ladybug
+import pyarrow as pa
+
+from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, StoreError
+from codekg.graph import Graph
+from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, ddl_statements, node_arrow_schema, rel_arrow_schema
+from codekg.settings import Settings
+from codekg.stores.base import LoadReport, QueryResult, TableLoad
+
+log = logging.getLogger(__name__)
+
+CURRENT_POINTER = "CURRENT"
+LOCK_FILE = "index.lock"
+GRAPH_PREFIX = "graph-"
+GRAPH_SUFFIX = ".lbdb"
+MERGE_BATCH_ROWS = 2000
+
+
+class LadybugStore:
+    """One database file, opened for writing (a new build) or read-only (queries)."""
+
+    def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
+        self.path = path
+        self.settings = settings
+        try:
+            self._database = ladybug.Database(
+                str(path),
+                read_only=read_only,
+                max_db_size=settings.max_db_size,
+                buffer_pool_size=settings.buffer_pool_size,
+            )
+            self._connection = ladybug.Connection(self._database)
+        except RuntimeError as error:
+            raise StoreError(f"cannot open the graph database {path}: {error}") from None
+
+    @classmethod
+    def create(cls, path: Path, settings: Settings) -> "LadybugStore":
+        store = cls(path, settings)
+        for statement in ddl_statements():
+            store._execute(statement)
+        return store
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def write_delta(self, delta: Graph) -> LoadReport:
+        report = LoadReport()
+        for label, rows in sorted(delta.nodes.items()):
+            if rows:
+                report.tables.append(self._write_nodes(label, rows))
+        for (rel_type, source, target), rows in sorted(delta.edges.items()):
+            if rows:
+                report.tables.append(self._write_edges(rel_type, source, target, rows))
+        return report
+
+    def _write_nodes(self, label: str, rows: list[dict[str, Any]]) -> TableLoad:
+        def copy() -> None:
+            table = pa.Table.from_pylist(rows, schema=node_arrow_schema(label))
+            self._execute(f"COPY {label} FROM $arrow_rows", {"arrow_rows": table})
+
+        spec = NODE_LABEL_BY_NAME[label]
+        key = spec.properties[0].name
+        assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
+        statement = f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) SET {assignments}"
+        return self._write_table(label, rows, copy, statement)
+
+    def _write_edges(self, rel_type: str, source: str, target: str, rows: list[dict[str, Any]]) -> TableLoad:
+        def copy() -> None:
+            table = pa.Table.from_pylist(rows, schema=rel_arrow_schema(rel_type))
+            self._execute(f"COPY {rel_type} FROM $arrow_rows (from='{source}', to='{target}')", {"arrow_rows": table})
+
+        names = REL_TYPE_BY_NAME[rel_type].property_names
+        assignments = (" SET " + ", ".join(f"e.{name} = row.{name}" for name in names)) if names else ""
+        source_key = NODE_LABEL_BY_NAME[source].properties[0].name
+        target_key = NODE_LABEL_BY_NAME[target].properties[0].name
+        statement = (
+            f"UNWIND $rows AS row MATCH (a:{source} {{{source_key}: row.from}}), (b:{target} {{{target_key}: row.to}}) "
+            f"MERGE (a)-[e:{rel_type}]->(b){assignments}"
+        )
+        return self._write_table(f"{rel_type}({source}->{target})", rows, copy, statement)
+
+    def _write_table(self, name: str, rows: list[dict[str, Any]], copy: Any, merge_statement: str) -> TableLoad:
+        started = time.perf_counter()
+        error_text = ""
+        if self.settings.load_strategy == "copy":
+            try:
+                copy()
+                return TableLoad(name, len(rows), "copy", time.perf_counter() - started)
+            except (QueryError, pa.ArrowException) as error:
+                error_text = str(error).splitlines()[0][:300]
+                log.warning("COPY into %s failed (%s); writing it through MERGE instead", name, error_text)
+        for start in range(0, len(rows), MERGE_BATCH_ROWS):
+            self._execute(merge_statement, {"rows": rows[start : start + MERGE_BATCH_ROWS]})
+        return TableLoad(name, len(rows), "merge", time.perf_counter() - started, error_text)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+        result = self._execute(cypher, parameters)
+        if isinstance(result, list):
+            result = result[-1]
+        rows = []
+        while result.has_next():
+            rows.append(result.get_next())
+        return QueryResult(list(result.get_column_names()), rows)
+
+    def close(self) -> None:
+        self._connection.close()
+        self._database.close()
+
+    def _execute(self, statement: str, parameters: dict[str, Any] | None = None) -> Any:
+        try:
+            return self._connection.execute(statement, parameters or {})
+        except RuntimeError as error:
+            raise QueryError(str(error)) from None
+
+
+class IndexDirectory:
+    """`<db>/CURRENT` names the live graph file; builds go to new files and are published atomically."""
+
+    def __init__(self, db_dir: Path) -> None:
+        self.db_dir = db_dir
+
+    def current_graph(self) -> Path | None:
+        try:
+            name = (self.db_dir / CURRENT_POINTER).read_text("utf-8").strip()
+        except OSError:
+            return None
+        path = self.db_dir / name
+        return path if name and path.exists() else None
+
+    def open_current(self, settings: Settings) -> LadybugStore:
+        path = self.current_graph()
+        if path is None:
+            raise IndexNotFoundError(f"no codekg index in {self.db_dir}; run `codekg index` first")
+        return LadybugStore(path, settings, read_only=True)
+
+    def new_build_path(self) -> Path:
+        self.db_dir.mkdir(parents=True, exist_ok=True)
+        return self.db_dir / f"{GRAPH_PREFIX}{time.time_ns()}-{os.getpid()}{GRAPH_SUFFIX}"
+
+    def publish(self, build: Path) -> None:
+        """Make ``build`` the live index in one atomic rename, then drop the builds it replaces."""
+        pointer = self.db_dir / CURRENT_POINTER
+        temporary = self.db_dir / f"{CURRENT_POINTER}.{os.getpid()}.tmp"
+        temporary.write_text(build.name + "\n", "utf-8")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, pointer)
+        directory = os.open(self.db_dir, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        self.remove_stale_builds()
+
+    def remove_stale_builds(self) -> None:
+        """Delete build files (and their side files) that CURRENT does not name: leftovers of interrupted runs."""
+        current = self.current_graph()
+        keep = current.name if current is not None else None
+        for entry in self.db_dir.glob(f"{GRAPH_PREFIX}*"):
+            if keep is not None and entry.name.startswith(keep):
+                continue
+            try:
+                entry.unlink()
+            except OSError as error:
+                log.warning("could not remove stale build %s: %s", entry, error)
+        for entry in self.db_dir.glob(f"{CURRENT_POINTER}.*.tmp"):
+            entry.unlink(missing_ok=True)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Only one indexer per index directory at a time."""
+        self.db_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.db_dir / LOCK_FILE, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexLockedError(f"another codekg index run is writing {self.db_dir}") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
