@@ -6,21 +6,21 @@ import json
 import logging
 import signal
 import sys
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
-from codekg.errors import CodekgError, InputError, SchemaVersionError
+from codekg.errors import CodekgError, InputError, RunInterrupted, SchemaVersionError
 from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
 from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
-from codekg.settings import DEFAULT_DB_DIR_NAME, Settings, load_settings
+from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
 from codekg.stores.ladybug import IndexDirectory, LadybugStore
 
 app = typer.Typer(
@@ -31,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 stdout = Console()
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory (default: <repo>/.codekg).")]
@@ -47,6 +47,8 @@ def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
 def _settings(repo: Path, **overrides: Any) -> Settings:
     try:
         return load_settings(repo if repo.is_dir() else None, **overrides)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"cannot read {repo / CONFIG_FILE_NAME}: {error}") from None
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise InputError(f"invalid setting: {problems}") from None
@@ -100,14 +102,17 @@ def index(
     """Index a repository into <repo>/.codekg (graph + metadata)."""
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy)
-    if json_output or quiet:
-        summary = index_repository(repo_path, db_path, settings)
-    else:
-        columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=stderr, transient=False) as progress:
-            reporter = _RichProgress(progress)
-            summary = index_repository(repo_path, db_path, settings, reporter)
-            reporter.finish()
+    try:
+        if json_output or quiet:
+            summary = index_repository(repo_path, db_path, settings)
+        else:
+            columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=stderr, transient=False) as progress:
+                reporter = _RichProgress(progress)
+                summary = index_repository(repo_path, db_path, settings, reporter)
+                reporter.finish()
+    except KeyboardInterrupt:
+        raise RunInterrupted("interrupted: the previous index is unchanged") from None
     if json_output:
         stdout.out(json.dumps(summary.to_dict(), indent=2), highlight=False)
     else:
@@ -212,23 +217,22 @@ def version() -> None:
     stdout.print(f"codekg {__version__} (schema v{SCHEMA_VERSION})")
 
 
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """Console entry point: run the app and map every failure to a message and an exit code."""
+    """Console entry point: run the app and map every codekg failure to a message and an exit code.
+
+    Usage errors are reported by the CLI framework itself (exit 2).
+    """
     logging.basicConfig(level=logging.WARNING, format="codekg: %(levelname)s: %(message)s")
-    signal.signal(signal.SIGTERM, lambda signum, frame: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
-        app(standalone_mode=False)
+        app()
     except CodekgError as error:
         stderr.print(f"[red]error:[/red] {error}", highlight=False)
         sys.exit(error.exit_code)
-    except click.exceptions.UsageError as error:
-        error.show()
-        sys.exit(2)
-    except click.exceptions.Exit as error:
-        sys.exit(error.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        stderr.print("interrupted: the previous index is unchanged")
-        sys.exit(130)
     except OSError as error:
         stderr.print(f"[red]error:[/red] {error.strerror or error}: {error.filename or ''}", highlight=False)
         sys.exit(1)

@@ -41,3 +41,9 @@ class StoreError(CodekgError):
     """The graph store failed while writing or reading."""
 
     exit_code = 1
+
+
+class RunInterrupted(CodekgError):
+    """Ctrl-C or SIGTERM stopped a run; whatever it was writing was discarded."""
+
+    exit_code = 130

@@ -25,9 +25,9 @@
 ; methods, constructors, getters and setters
 (class_body (method_definition) @definition.method)
 
-; class fields holding a function: `handler = () => {}` (the field node type differs per grammar)
-(class_body
-  (_ value: [(arrow_function) (function_expression) (generator_function)]) @definition.field_method)
+; class fields: `handler = () => {}` is a Method, `count = 0` a class-level Variable. JavaScript's
+; field node is the only class member with a `property:` field; typescript.scm matches its own.
+(class_body (_ property: (_)) @definition.field)
 
 ; module-level `const/let/var x = ...`; the handler drops functions, classes and requires
 (program

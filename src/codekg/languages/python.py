@@ -80,7 +80,7 @@ class PythonExtractor(TreeSitterExtractor):
         for node in captures.get("import.from", []):
             result.imports.extend(_from_imports(node, enclosing_scope(node, scope_of)))
         result.imports.sort(key=lambda b: (b.line, b.module, b.name))
-        for node, match in sorted(calls, key=lambda item: item[0].start_byte):
+        for node, match in sorted(calls, key=lambda item: (item[0].start_byte, item[0].end_byte)):
             result.calls.append(_call_site(node, match, enclosing_scope(node, scope_of)))
         return result
 

@@ -7,6 +7,9 @@
 ; abstract m(x: number): void;
 (class_body (abstract_method_signature) @definition.method)
 
+; class fields: `private handler = (e: E) => {}`, `count: number = 0`
+(class_body (public_field_definition) @definition.field)
+
 ; interface I extends J, K {}
 (interface_declaration) @definition.interface
 

@@ -1,0 +1,781 @@
+"""JavaScript extractor: one .js/.jsx/.mjs/.cjs file in, one FileParse out.
+
+Takes (path, bytes); returns the file's definitions, imports, exports and call sites. The patterns
+in ``javascript.scm`` find the nodes, each pattern under one role capture; a handler per role turns a
+match into records, and one sweep over byte offsets then gives every record its enclosing scope.
+``TypeScriptExtractor`` subclasses this and overrides a few tables and hooks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import takewhile
+from pathlib import PurePosixPath
+from typing import Any, ClassVar
+
+import tree_sitter as ts
+import tree_sitter_javascript
+
+from codekg.languages.base import (
+    TreeSitterExtractor,
+    count_error_regions,
+    iter_matches,
+    line_count,
+    node_text,
+)
+from codekg.records import (
+    CallSite,
+    Definition,
+    DefinitionKind,
+    ExportBinding,
+    FileParse,
+    ImportBinding,
+    ImportKind,
+    Scope,
+)
+
+JAVASCRIPT = ts.Language(tree_sitter_javascript.language())
+
+MAX_SIGNATURE = 200
+EXPRESSION_RECEIVER = "<expr>"  # receiver of a call on something that is not a dotted name
+FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "generator_function"})
+DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
+_WHITESPACE = re.compile(r"\s+")
+
+# Names usable with no import: ECMAScript globals plus the common browser / Node.js host globals.
+JAVASCRIPT_GLOBALS = frozenset(
+    """
+    AggregateError Array ArrayBuffer Atomics BigInt BigInt64Array BigUint64Array Boolean DataView Date Error
+    EvalError FinalizationRegistry Float32Array Float64Array Function Int8Array Int16Array Int32Array Intl
+    JSON Map Math Number Object Promise Proxy RangeError ReferenceError Reflect RegExp Set SharedArrayBuffer
+    String Symbol SyntaxError TypeError URIError Uint8Array Uint8ClampedArray Uint16Array Uint32Array WeakMap
+    WeakRef WeakSet decodeURI decodeURIComponent encodeURI encodeURIComponent escape eval globalThis isFinite
+    isNaN parseFloat parseInt unescape
+    AbortController Blob Buffer CustomEvent Event EventTarget File FileReader FormData Headers Image Request
+    Response TextDecoder TextEncoder URL URLSearchParams WebSocket Worker XMLHttpRequest alert atob btoa
+    cancelAnimationFrame clearImmediate clearInterval clearTimeout confirm console document fetch localStorage
+    navigator process prompt queueMicrotask requestAnimationFrame sessionStorage setImmediate setInterval
+    setTimeout structuredClone window
+    """.split()  # noqa: SIM905 - a word list reads better than 100 quoted strings
+)
+
+Captures = dict[str, list[ts.Node]]
+Handler = Callable[["_FileState", ts.Node, Captures], None]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A record whose scope is not known yet, placed by the bytes that decide it.
+
+    ``start`` is where the record sits; for a definition it is where its own scope opens and
+    ``end`` where that scope closes (``end == start`` when it opens none).
+    """
+
+    start: int
+    end: int
+    record: Definition | CallSite | ImportBinding
+    owner: int | None = None  # object-literal functions: node id that must own the object
+
+
+@dataclass(slots=True)
+class _FileState:
+    """What the handlers collect while the matches of one file stream by."""
+
+    source: bytes
+    pending: list[_Pending] = field(default_factory=list)
+    exports: list[tuple[int, ExportBinding]] = field(default_factory=list)
+    owners: set[int] = field(default_factory=set)  # declarators / assignments whose object is a namespace
+
+
+class JavaScriptExtractor(TreeSitterExtractor):
+    """JavaScript (and JSX): ES modules and CommonJS."""
+
+    name = "javascript"
+    extensions = (".js", ".jsx", ".mjs", ".cjs")
+    version = "1"
+    query_file = "javascript.scm"
+    builtin_names = JAVASCRIPT_GLOBALS
+    self_receivers = ("this",)
+    constructor_name = "constructor"
+
+    # Role capture -> handler method. Subclasses add roles for their own patterns.
+    ROLE_HANDLERS: ClassVar[dict[str, str]] = {
+        "definition.function": "_on_function",
+        "definition.bound_function": "_on_bound_function",
+        "definition.class": "_on_class",
+        "definition.bound_class": "_on_bound_class",
+        "definition.method": "_on_method",
+        "definition.field": "_on_field",
+        "definition.variable": "_on_variable",
+        "definition.object_method": "_on_object_method",
+        "import.default": "_on_import_default",
+        "import.namespace": "_on_import_namespace",
+        "import.symbol": "_on_import_symbol",
+        "import.side_effect": "_on_import_side_effect",
+        "import.require": "_on_import_require",
+        "import.dynamic": "_on_import_dynamic",
+        "import.reexport": "_on_import_reexport",
+        "import.reexport_all": "_on_import_reexport_all",
+        "export.declaration": "_on_export_declaration",
+        "export.default": "_on_export_default",
+        "export.clause": "_on_export_clause",
+        "export.commonjs_default": "_on_export_commonjs_default",
+        "export.commonjs_member": "_on_export_commonjs_member",
+        "call": "_on_call",
+        "call.new": "_on_call_new",
+    }
+    # `export <declaration>` node types that bind one name.
+    NAMED_DECLARATIONS = frozenset({"function_declaration", "generator_function_declaration", "class_declaration"})
+    # Field holding a class field's name (`field_definition` in JS).
+    FIELD_NAME = "property"
+    # Expression wrappers that do not change which name is called (TS `a!.b()`).
+    TRANSPARENT_EXPRESSIONS: frozenset[str] = frozenset()
+
+    def tree_sitter_language(self, path: str) -> ts.Language:
+        return JAVASCRIPT
+
+    def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
+        """`lib/router/index.js` -> `lib.router.index`; JS has no source roots to strip."""
+        return str(PurePosixPath(path).with_suffix("")).replace("/", ".")
+
+    @cached_property
+    def _handlers(self) -> dict[str, Handler]:
+        return {role: getattr(self, method) for role, method in self.ROLE_HANDLERS.items()}
+
+    def extract(self, path: str, source: bytes) -> FileParse:
+        tree, query = self.parse_tree(path, source)
+        root = tree.root_node
+        state = _FileState(source)
+        handlers = self._handlers
+        roles: dict[int, str] = self.__dict__.setdefault("_roles", {})  # pattern index -> role capture
+        for index, captures in iter_matches(query, root):
+            role = roles.get(index)
+            if role is None:
+                role = roles[index] = next(name for name in captures if name in handlers)
+            handlers[role](state, captures[role][0], captures)
+
+        pending = [p for p in state.pending if p.owner is None or p.owner in state.owners]
+        _assign_scopes(pending)
+        state.exports.sort(key=lambda item: item[0])
+        return FileParse(
+            path=path,
+            language=self.name,
+            line_count=line_count(source),
+            definitions=[p.record for p in pending if isinstance(p.record, Definition)],
+            imports=[p.record for p in pending if isinstance(p.record, ImportBinding)],
+            exports=[binding for _, binding in state.exports],
+            calls=[p.record for p in pending if isinstance(p.record, CallSite)],
+            parse_errors=count_error_regions(root),
+            docstring=_file_docstring(root),
+        )
+
+    # --- definitions -----------------------------------------------------------------------------
+
+    def _on_function(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        name = node.child_by_field_name("name")
+        if name is None:
+            return
+        self._define(
+            state,
+            "Function",
+            node_text(name),
+            span=node,
+            opens=(node.start_byte, node.end_byte),
+            signature=_signature(state.source, node.start_byte, _body_cut(node)),
+            docstring=_jsdoc(_exported(node)),
+            is_async=_is_async(node),
+        )
+
+    def _on_bound_function(self, state: _FileState, declarator: ts.Node, captures: Captures) -> None:
+        name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        if name is None or value is None:
+            return
+        statement = _declaration_of(declarator)
+        self._define(
+            state,
+            "Function",
+            node_text(name),
+            span=statement,
+            opens=(value.start_byte, value.end_byte),
+            signature=_declarator_signature(state.source, statement, declarator, _body_cut(value)),
+            docstring=_jsdoc(_exported(statement)),
+            is_async=_is_async(value),
+        )
+
+    def _on_class(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name is None or body is None:
+            return
+        anchor = _exported(node)
+        decorators = _decorators(node, anchor)
+        bases, implements = self._heritage(node)
+        self._define(
+            state,
+            "Class",
+            node_text(name),
+            span=node,
+            opens=(body.start_byte, body.end_byte),
+            signature=_signature(state.source, _first_non_decorator(node), body.start_byte),
+            docstring=_jsdoc(anchor),
+            bases=bases,
+            implements=implements,
+            decorators=decorators,
+        )
+
+    def _on_bound_class(self, state: _FileState, declarator: ts.Node, captures: Captures) -> None:
+        name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        body = value.child_by_field_name("body") if value is not None else None
+        if name is None or value is None or body is None:
+            return
+        statement = _declaration_of(declarator)
+        bases, implements = self._heritage(value)
+        self._define(
+            state,
+            "Class",
+            node_text(name),
+            span=statement,
+            opens=(body.start_byte, body.end_byte),
+            signature=_declarator_signature(state.source, statement, declarator, body.start_byte),
+            docstring=_jsdoc(_exported(statement)),
+            bases=bases,
+            implements=implements,
+            decorators=_decorators(value, value),
+        )
+
+    def _on_method(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        name_node = node.child_by_field_name("name")
+        name = _member_name(name_node)
+        if name_node is None or name is None:
+            return
+        modifiers = _modifiers(node, name_node)
+        decorators = _decorators(node, node)
+        start = _first_non_decorator(node)
+        self._define(
+            state,
+            "Method",
+            name,
+            span=node,
+            opens=(start, node.end_byte),
+            signature=_signature(state.source, start, _body_cut(node)),
+            docstring=_jsdoc(node),
+            decorators=decorators,
+            is_async="async" in modifiers,
+            is_static="static" in modifiers,
+            is_property="get" in modifiers or "set" in modifiers,
+        )
+
+    def _on_field(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """A class field: a Method when it holds a function, else a class-level Variable."""
+        name_node, value = node.child_by_field_name(self.FIELD_NAME), node.child_by_field_name("value")
+        name = _member_name(name_node)
+        if name_node is None or name is None:
+            return
+        if value is None or value.type not in FUNCTION_VALUES:
+            self._define(state, "Variable", name, span=node, docstring=_jsdoc(node))
+            return
+        decorators = _decorators(node, node)
+        self._define(
+            state,
+            "Method",
+            name,
+            span=node,
+            opens=(value.start_byte, value.end_byte),
+            signature=_signature(state.source, _first_non_decorator(node), _body_cut(value)),
+            docstring=_jsdoc(node),
+            decorators=decorators,
+            is_async=_is_async(value),
+            is_static="static" in _modifiers(node, name_node),
+        )
+
+    def _on_variable(self, state: _FileState, declarator: ts.Node, captures: Captures) -> None:
+        name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+        if name is None or name.type != "identifier":
+            return  # destructuring binds no single name
+        if value is not None and (value.type in FUNCTION_VALUES or value.type == "class" or _is_require(value)):
+            return  # a Function, a Class or an import, matched by their own patterns
+        statement = _declaration_of(declarator)
+        opens = None
+        if value is not None and value.type == "object":
+            state.owners.add(declarator.id)  # its functions become definitions scoped under it
+            opens = (value.start_byte, value.end_byte)
+        self._define(
+            state,
+            "Variable",
+            node_text(name),
+            span=statement,
+            opens=opens,
+            docstring=_jsdoc(_exported(statement)),
+        )
+
+    def _on_object_method(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        is_pair = node.type == "pair"
+        name_node = node.child_by_field_name("key" if is_pair else "name")
+        name = _member_name(name_node)
+        function = node.child_by_field_name("value") if is_pair else node
+        obj = node.parent
+        owner = obj.parent if obj is not None else None
+        if name_node is None or name is None or function is None or owner is None:
+            return
+        modifiers = set() if is_pair else _modifiers(node, name_node)
+        self._define(
+            state,
+            "Function",
+            name,
+            span=node,
+            opens=(function.start_byte, function.end_byte),
+            signature=_signature(state.source, node.start_byte, _body_cut(function)),
+            docstring=_jsdoc(node),
+            is_async=_is_async(function) if is_pair else "async" in modifiers,
+            owner=owner.id,
+        )
+
+    def _heritage(self, class_node: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(bases, implements) of a class: JS has one `extends <expression>` and no interfaces."""
+        for child in _children(class_node):
+            if child.type == "class_heritage":
+                for expression in child.named_children:
+                    dotted = self._dotted(expression)
+                    return ((dotted,) if dotted else ()), ()
+        return (), ()
+
+    def _define(
+        self,
+        state: _FileState,
+        kind: DefinitionKind,
+        name: str,
+        *,
+        span: ts.Node,
+        opens: tuple[int, int] | None = None,
+        decorators: Sequence[ts.Node] = (),
+        owner: int | None = None,
+        **details: Any,
+    ) -> None:
+        """Queue a definition over ``span``'s lines (from its first decorator) whose own scope is the
+        byte range ``opens`` (None: it opens no scope)."""
+        first = decorators[0] if decorators else span
+        record = Definition(
+            kind,
+            name,
+            scope=(),
+            start_line=first.start_point.row + 1,
+            end_line=span.end_point.row + 1,
+            decorators=tuple(_decorator_text(decorator) for decorator in decorators),
+            **details,
+        )
+        start, end = opens if opens is not None else (span.start_byte, span.start_byte)
+        state.pending.append(_Pending(start, end, record, owner))
+
+    # --- imports ---------------------------------------------------------------------------------
+
+    def _import(
+        self, state: _FileState, at: ts.Node, line_of: ts.Node, kind: ImportKind, module: str, name: str, alias: str
+    ) -> None:
+        """Queue an import binding placed at ``at`` (for its scope and order), on ``line_of``'s line."""
+        record = ImportBinding(kind, module, name, alias, line_of.start_point.row + 1)
+        state.pending.append(_Pending(at.start_byte, at.start_byte, record))
+
+    def _on_import_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        alias = captures["alias"][0]
+        self._import(state, alias, node, "default", _module(captures), "default", node_text(alias))
+
+    def _on_import_namespace(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        alias = captures["alias"][0]
+        self._import(state, alias, node, "namespace", _module(captures), "", node_text(alias))
+
+    def _on_import_symbol(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        specifier = captures["specifier"][0]
+        name, alias = _specifier_names(specifier)
+        if name:
+            self._import(state, specifier, node, "symbol", _module(captures), name, alias)
+
+    def _on_import_side_effect(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        self._import(state, node, node, "side-effect", _module(captures), "", "")
+
+    def _on_import_require(self, state: _FileState, call: ts.Node, captures: Captures) -> None:
+        """`require('m')`: what it binds depends on where the call sits."""
+        module = _module(captures)
+        parent = call.parent
+        if parent is not None and parent.type == "variable_declarator" and _is_field(parent, "value", call):
+            target = parent.child_by_field_name("name")
+            if target is not None and target.type == "identifier":
+                self._import(state, call, parent, "namespace", module, "", node_text(target))
+                return
+            if target is not None and target.type == "object_pattern":
+                for name, alias in _pattern_names(target):
+                    self._import(state, call, parent, "symbol", module, name, alias)
+                return
+        if parent is not None and parent.type == "member_expression" and _is_field(parent, "object", call):
+            declarator, prop = parent.parent, parent.child_by_field_name("property")
+            target = declarator.child_by_field_name("name") if declarator is not None else None
+            if (
+                declarator is not None
+                and declarator.type == "variable_declarator"
+                and target is not None
+                and target.type == "identifier"
+                and prop is not None
+            ):
+                self._import(state, call, declarator, "symbol", module, node_text(prop), node_text(target))
+                return
+        self._import(state, call, call, "side-effect", module, "", "")
+
+    def _on_import_dynamic(self, state: _FileState, call: ts.Node, captures: Captures) -> None:
+        self._import(state, call, call, "side-effect", _module(captures), "", "")
+
+    def _on_import_reexport(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        specifier = captures["specifier"][0]
+        name, alias = _specifier_names(specifier)
+        if name:
+            self._import(state, specifier, node, "reexport", _module(captures), name, alias)
+
+    def _on_import_reexport_all(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        alias = captures.get("alias")
+        self._import(state, node, node, "reexport", _module(captures), "*", node_text(alias[0]) if alias else "")
+
+    # --- exports ---------------------------------------------------------------------------------
+
+    def _export(self, state: _FileState, at: ts.Node, line_of: ts.Node, exported: str, local: str) -> None:
+        state.exports.append((at.start_byte, ExportBinding(exported, local, line_of.start_point.row + 1)))
+
+    def _on_export_declaration(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        declaration = captures["declaration"][0]
+        if declaration.type in DECLARATIONS:
+            for declarator in declaration.named_children:
+                name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+                if name is not None and name.type == "identifier":
+                    self._export(state, declarator, node, node_text(name), node_text(name))
+            return
+        name = declaration.child_by_field_name("name")
+        if declaration.type in self.NAMED_DECLARATIONS and name is not None:
+            is_default = any(child.type == "default" for child in _children(node))
+            self._export(state, node, node, "default" if is_default else node_text(name), node_text(name))
+
+    def _on_export_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        value = captures["value"][0]
+        self._export(state, node, node, "default", node_text(value) if value.type == "identifier" else "")
+
+    def _on_export_clause(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        specifier = captures["specifier"][0]
+        local, exported = _specifier_names(specifier)
+        if local:
+            self._export(state, specifier, node, exported, local)
+
+    def _on_export_commonjs_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`module.exports = X`: an identifier is the default; an object's keys are named exports."""
+        value = captures["value"][0]
+        if value.type == "identifier":
+            self._export(state, node, node, "default", node_text(value))
+            return
+        if value.type != "object":
+            self._export(state, node, node, "default", "")
+            return
+        if value.parent is not None:
+            state.owners.add(value.parent.id)  # its functions become module-level definitions
+        for member in value.named_children:
+            if member.type == "shorthand_property_identifier":
+                self._export(state, member, node, node_text(member), node_text(member))
+            elif member.type == "method_definition":
+                key = _member_name(member.child_by_field_name("name"))
+                if key is not None:
+                    self._export(state, member, node, key, key)
+            elif member.type == "pair":
+                key, member_value = _member_name(member.child_by_field_name("key")), member.child_by_field_name("value")
+                if key is None or member_value is None:
+                    continue
+                if member_value.type == "identifier":
+                    local = node_text(member_value)
+                else:
+                    local = key if member_value.type in FUNCTION_VALUES else ""
+                self._export(state, member, node, key, local)
+
+    def _on_export_commonjs_member(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`exports.x = f`; a function expression on the right also defines a Function `x`."""
+        name, value = node_text(captures["name"][0]), captures["value"][0]
+        if value.type == "identifier":
+            self._export(state, node, node, name, node_text(value))
+        elif value.type in FUNCTION_VALUES:
+            self._export(state, node, node, name, name)
+            self._define(
+                state,
+                "Function",
+                name,
+                span=node,
+                opens=(value.start_byte, value.end_byte),
+                signature=_signature(state.source, node.start_byte, _body_cut(value)),
+                docstring=_jsdoc(node),
+                is_async=_is_async(value),
+            )
+        else:
+            self._export(state, node, node, name, "")
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    def _on_call(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        self._call(state, node, captures["callee"][0], is_new=False)
+
+    def _on_call_new(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        self._call(state, node, captures["callee"][0], is_new=True)
+
+    def _call(self, state: _FileState, node: ts.Node, function: ts.Node, *, is_new: bool) -> None:
+        """Record a call whose function is a name or a member chain; others (`f()()`) are skipped."""
+        function = self._unwrap(function)
+        if function.type == "identifier":
+            callee, receiver, name_node = node_text(function), None, function
+            if callee == "require":
+                return  # an import, recorded by the require pattern
+        elif function.type == "super" and not is_new:
+            callee, receiver, name_node = "constructor", "super", function
+        elif function.type == "member_expression":
+            prop, obj = function.child_by_field_name("property"), function.child_by_field_name("object")
+            if prop is None or obj is None:
+                return
+            callee, receiver, name_node = node_text(prop), self._dotted(obj) or EXPRESSION_RECEIVER, prop
+        else:
+            return
+        record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
+        state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+
+    def _unwrap(self, node: ts.Node) -> ts.Node:
+        while node.type in self.TRANSPARENT_EXPRESSIONS and node.named_child_count:
+            node = node.named_children[0]
+        return node
+
+    def _dotted(self, node: ts.Node) -> str | None:
+        """`a.b.c` for a chain of identifiers / `this` / `super`; None for any other expression."""
+        parts: list[str] = []
+        while True:
+            node = self._unwrap(node)
+            if node.type in ("identifier", "this", "super"):
+                parts.append(node_text(node))
+                return ".".join(reversed(parts))
+            if node.type != "member_expression":
+                return None
+            prop, obj = node.child_by_field_name("property"), node.child_by_field_name("object")
+            if prop is None or obj is None or prop.type not in ("property_identifier", "private_property_identifier"):
+                return None
+            parts.append(node_text(prop))
+            node = obj
+
+
+# --- scopes ---------------------------------------------------------------------------------------
+
+
+def _assign_scopes(pending: list[_Pending]) -> None:
+    """Give each record the path of its innermost enclosing definition, in one sweep by offset.
+
+    Ranges of definitions nest, so sorting by start (definitions first, outer first) and keeping a
+    stack of the open ones is enough: no walking up the tree per record. Calls and imports take
+    the nearest enclosing caller, skipping Variables (a Variable only scopes object-literal functions).
+    """
+    pending.sort(key=lambda p: (p.start, not isinstance(p.record, Definition), -p.end))
+    stack: list[tuple[int, Scope, Scope]] = []  # (end byte, definition path, nearest caller path)
+    for item in pending:
+        while stack and stack[-1][0] <= item.start:
+            stack.pop()
+        path, caller = (stack[-1][1], stack[-1][2]) if stack else ((), ())
+        record = item.record
+        if isinstance(record, Definition):
+            record.scope = path
+            if item.end > item.start:
+                own = record.path
+                stack.append((item.end, own, caller if record.kind == "Variable" else own))
+        else:
+            record.scope = caller
+
+
+# --- node helpers -----------------------------------------------------------------------------------
+
+
+def _children(node: ts.Node) -> Iterator[ts.Node]:
+    """Children one at a time: cheaper than ``node.children`` when the loop stops early."""
+    for index in range(node.child_count):
+        child = node.child(index)
+        if child is not None:
+            yield child
+
+
+def _collapse(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def _signature(source: bytes, start: int, cut: int) -> str:
+    """Declaration text from ``start`` up to the body, on one line, at most MAX_SIGNATURE chars."""
+    text = _collapse(source[start:cut].decode("utf-8", errors="replace")).rstrip(";")
+    return text[:MAX_SIGNATURE].rstrip()
+
+
+def _declarator_signature(source: bytes, statement: ts.Node, declarator: ts.Node, cut: int) -> str:
+    """`const f = (a) =>`: the declaration keyword, then this declarator only (not its siblings)."""
+    keyword = node_text(statement.children[0]) if statement is not declarator and statement.child_count else ""
+    rest = _signature(source, declarator.start_byte, cut)
+    return f"{keyword} {rest}"[:MAX_SIGNATURE] if keyword else rest
+
+
+def _body_cut(function: ts.Node) -> int:
+    """Where a signature stops: after an arrow's `=>`, else before the body (else the node's end)."""
+    if function.type == "arrow_function":
+        for child in _children(function):
+            if child.type == "=>":
+                return child.end_byte
+    body = function.child_by_field_name("body")
+    return body.start_byte if body is not None else function.end_byte
+
+
+def _declaration_of(declarator: ts.Node) -> ts.Node:
+    """The `const/let/var` statement around a declarator (the declarator itself after bad syntax)."""
+    parent = declarator.parent
+    return parent if parent is not None and parent.type in DECLARATIONS else declarator
+
+
+def _exported(node: ts.Node) -> ts.Node:
+    """The `export` statement wrapping ``node``, or ``node``: where its doc comment and decorators sit."""
+    parent = node.parent
+    return parent if parent is not None and parent.type == "export_statement" else node
+
+
+def _is_field(parent: ts.Node, field_name: str, child: ts.Node) -> bool:
+    found = parent.child_by_field_name(field_name)
+    return found is not None and found.id == child.id
+
+
+def _is_async(function: ts.Node) -> bool:
+    first = next(_children(function), None)
+    return first is not None and first.type == "async"
+
+
+def _modifiers(node: ts.Node, name: ts.Node) -> set[str]:
+    """Keyword tokens (`static`, `async`, `get`, `set`, `*`) written before a member's name."""
+    found = set()
+    for child in _children(node):
+        if child.start_byte >= name.start_byte:
+            break
+        if not child.is_named:
+            found.add(child.type)
+    return found
+
+
+def _first_non_decorator(node: ts.Node) -> int:
+    for child in _children(node):
+        if child.type not in ("decorator", "comment"):
+            return child.start_byte
+    return node.start_byte
+
+
+def _decorators(node: ts.Node, anchor: ts.Node) -> list[ts.Node]:
+    """Decorators of ``node`` in source order: preceding siblings (TS class members), those on the
+    wrapping ``export`` statement, then the node's own children."""
+    found: list[ts.Node] = []
+    sibling = anchor.prev_named_sibling
+    while sibling is not None and sibling.type == "decorator":
+        found.append(sibling)
+        sibling = sibling.prev_named_sibling
+    found.reverse()
+    holders = (anchor, node) if anchor is not node else (node,)
+    for holder in holders:  # decorators come first among a node's children
+        found.extend(takewhile(lambda child: child.type in ("decorator", "comment"), _children(holder)))
+    return [decorator for decorator in found if decorator.type == "decorator"]
+
+
+def _decorator_text(decorator: ts.Node) -> str:
+    return _collapse(node_text(decorator).removeprefix("@"))
+
+
+def _member_name(node: ts.Node | None) -> str | None:
+    """Name of a method, field or object key; None for computed names other than string literals."""
+    if node is None:
+        return None
+    if node.type == "computed_property_name":
+        inner = node.named_children
+        node = inner[0] if len(inner) == 1 else node
+    if node.type in ("property_identifier", "private_property_identifier", "identifier", "number"):
+        return node_text(node)
+    if node.type == "string":
+        return _unquote(node)
+    return None
+
+
+def _unquote(string: ts.Node) -> str:
+    text = node_text(string)
+    return text[1:-1] if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"`" else text
+
+
+def _module(captures: Captures) -> str:
+    return _unquote(captures["source"][0])
+
+
+def _specifier_names(specifier: ts.Node) -> tuple[str, str]:
+    """(name, alias) of `a` / `b as c` in import and export clauses; alias defaults to the name."""
+    name, alias = specifier.child_by_field_name("name"), specifier.child_by_field_name("alias")
+    if name is None:
+        return "", ""
+    return _name_text(name), _name_text(alias) if alias is not None else _name_text(name)
+
+
+def _name_text(node: ts.Node) -> str:
+    """An identifier's text, or a string's content (`import { "a-b" as ab }`)."""
+    return _unquote(node) if node.type == "string" else node_text(node)
+
+
+def _pattern_names(pattern: ts.Node) -> list[tuple[str, str]]:
+    """(property, local) pairs bound by `{ a, b: c, d = 1 }`; nested and rest patterns are skipped."""
+    names = []
+    for entry in pattern.named_children:
+        if entry.type == "shorthand_property_identifier_pattern":
+            names.append((node_text(entry), node_text(entry)))
+        elif entry.type == "object_assignment_pattern":
+            left = entry.child_by_field_name("left")
+            if left is not None and left.type == "shorthand_property_identifier_pattern":
+                names.append((node_text(left), node_text(left)))
+        elif entry.type == "pair_pattern":
+            key, value = _member_name(entry.child_by_field_name("key")), entry.child_by_field_name("value")
+            if value is not None and value.type == "assignment_pattern":
+                value = value.child_by_field_name("left")
+            if key is not None and value is not None and value.type == "identifier":
+                names.append((key, node_text(value)))
+    return names
+
+
+def _is_require(value: ts.Node) -> bool:
+    """`require('m')` or `require('m').x`: values that are imports, not Variables."""
+    if value.type == "member_expression":
+        value = value.child_by_field_name("object") or value
+    if value.type != "call_expression":
+        return False
+    function = value.child_by_field_name("function")
+    return function is not None and function.type == "identifier" and node_text(function) == "require"
+
+
+def _jsdoc(target: ts.Node) -> str:
+    """The `/** */` comment right above ``target`` (decorators may sit between), cleaned; else ""."""
+    anchor, previous = target, target.prev_named_sibling
+    while previous is not None and previous.type == "decorator":
+        anchor, previous = previous, previous.prev_named_sibling
+    if previous is None or previous.type != "comment":
+        return ""
+    if previous.end_point.row < anchor.start_point.row - 1:
+        return ""  # a blank line apart: a file or section comment, not this declaration's doc
+    return _clean_jsdoc(node_text(previous))
+
+
+def _clean_jsdoc(comment: str) -> str:
+    if not (comment.startswith("/**") and comment.endswith("*/")):
+        return ""
+    lines = []
+    for line in comment[3:-2].splitlines():
+        line = line.strip()
+        if line.startswith("*"):
+            line = line[1:].removeprefix(" ")
+        lines.append(line.rstrip())
+    return "\n".join(lines).strip()
+
+
+def _file_docstring(root: ts.Node) -> str:
+    """The leading `/** */` comment of the file (after a `#!` line), cleaned; else ""."""
+    for child in _children(root):
+        if child.type == "comment":
+            return _clean_jsdoc(node_text(child))
+        if child.type != "hash_bang_line":
+            return ""
+    return ""

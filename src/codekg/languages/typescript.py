@@ -1,0 +1,100 @@
+"""TypeScript extractor: one .ts/.tsx/.mts/.cts file in, one FileParse out.
+
+The JavaScript extractor with TypeScript's differences only: the grammar (TSX for `.tsx`), extra
+patterns in ``typescript.scm`` (abstract classes and methods, interfaces, `import x = require()`,
+`export =`), `extends`/`implements` clauses, and `a!.b()` receivers.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from importlib import resources
+from typing import ClassVar
+
+import tree_sitter as ts
+import tree_sitter_typescript
+
+from codekg.languages.base import node_text
+from codekg.languages.javascript import (
+    Captures,
+    JavaScriptExtractor,
+    _children,
+    _exported,
+    _FileState,
+    _jsdoc,
+    _signature,
+)
+
+TYPESCRIPT = ts.Language(tree_sitter_typescript.language_typescript())
+TSX = ts.Language(tree_sitter_typescript.language_tsx())
+
+
+class TypeScriptExtractor(JavaScriptExtractor):
+    """TypeScript and TSX."""
+
+    name = "typescript"
+    extensions = (".ts", ".tsx", ".mts", ".cts")
+    version = "1"
+    query_file = "typescript.scm"
+
+    ROLE_HANDLERS: ClassVar[dict[str, str]] = {
+        **JavaScriptExtractor.ROLE_HANDLERS,
+        "definition.interface": "_on_interface",
+    }
+    NAMED_DECLARATIONS = JavaScriptExtractor.NAMED_DECLARATIONS | {
+        "abstract_class_declaration",
+        "interface_declaration",
+    }
+    FIELD_NAME = "name"  # `public_field_definition` names its field `name`
+    TRANSPARENT_EXPRESSIONS = frozenset({"non_null_expression"})
+
+    def tree_sitter_language(self, path: str) -> ts.Language:
+        return TSX if path.lower().endswith(".tsx") else TYPESCRIPT
+
+    @cached_property
+    def _query_source(self) -> str:
+        """The shared JavaScript patterns (valid in both grammars) plus the TypeScript-only ones."""
+        package = resources.files("codekg.languages")
+        return "\n".join(package.joinpath(name).read_text("utf-8") for name in ("javascript.scm", self.query_file))
+
+    def _heritage(self, class_node: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(bases, implements) from `extends B<T>` and `implements I, J<T>` clauses."""
+        bases: list[str] = []
+        implements: list[str] = []
+        for child in _children(class_node):
+            if child.type != "class_heritage":
+                continue
+            for clause in child.named_children:
+                if clause.type == "extends_clause":
+                    bases.extend(d for v in clause.children_by_field_name("value") if (d := self._dotted(v)))
+                elif clause.type == "implements_clause":
+                    implements.extend(n for t in clause.named_children if (n := _type_name(t)))
+        return tuple(bases), tuple(implements)
+
+    def _on_interface(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name is None or body is None:
+            return
+        bases: list[str] = []
+        for child in _children(node):
+            if child.type == "extends_type_clause":
+                bases.extend(n for t in child.children_by_field_name("type") if (n := _type_name(t)))
+        self._define(
+            state,
+            "Interface",
+            node_text(name),
+            span=node,
+            signature=_signature(state.source, node.start_byte, body.start_byte),
+            docstring=_jsdoc(_exported(node)),
+            bases=tuple(bases),
+        )
+
+
+def _type_name(node: ts.Node) -> str | None:
+    """`I`, `ns.I` or `I<T>` -> the dotted name; None for other type expressions."""
+    if node.type == "generic_type":
+        name = node.child_by_field_name("name")
+        return _type_name(name) if name is not None else None
+    if node.type in ("type_identifier", "nested_type_identifier", "identifier"):
+        return "".join(node_text(node).split())
+    return None

@@ -1,0 +1,125 @@
+"""The Python extractor on real tree-sitter parses: exact definitions, imports and call sites."""
+
+from codekg.languages.python import PythonExtractor
+from codekg.records import CallSite, ImportBinding
+
+SOURCE = b'''"""Module doc."""
+import os, a.b as ab
+from .sibling import (thing as other, more)
+from pkg import *
+X = 1
+first, second = 2, 3
+
+
+class Shape(Base, mod.Mixin, metaclass=Meta):
+    """A shape."""
+
+    sides: int = 0
+
+    @staticmethod
+    def make(kind: str) -> "Shape":
+        def build():
+            return Shape()
+        return build()
+
+    @classmethod
+    def named(cls, name):
+        return cls.make(name)
+
+    @property
+    def area(self):
+        return self.compute(os.sep)
+
+    def compute(self, value):
+        return super().compute(value)
+
+
+@app.route("/")
+async def handler(request):
+    return Shape.make("square")
+
+
+handler(None)
+'''
+
+
+def test_definitions_are_exact():
+    parsed = PythonExtractor().extract("pkg/shapes.py", SOURCE)
+    got = [(d.kind, d.name, d.scope, d.start_line, d.end_line) for d in parsed.definitions]
+    assert got == [
+        ("Class", "Shape", (), 9, 29),
+        ("Method", "make", ("Shape",), 14, 18),
+        ("Function", "build", ("Shape", "make"), 16, 17),
+        ("Method", "named", ("Shape",), 20, 22),
+        ("Method", "area", ("Shape",), 24, 26),
+        ("Method", "compute", ("Shape",), 28, 29),
+        ("Function", "handler", (), 32, 34),
+        ("Variable", "X", (), 5, 5),
+        ("Variable", "first", (), 6, 6),
+        ("Variable", "second", (), 6, 6),
+        ("Variable", "sides", ("Shape",), 12, 12),
+    ]
+    by_name = {d.name: d for d in parsed.definitions}
+    shape = by_name["Shape"]
+    assert shape.bases == ("Base", "mod.Mixin")
+    assert shape.docstring == "A shape."
+    assert shape.signature == "class Shape(Base, mod.Mixin, metaclass=Meta)"
+    assert by_name["make"].signature == 'def make(kind: str) -> "Shape"'
+    assert (by_name["make"].is_static, by_name["named"].is_classmethod, by_name["area"].is_property) == (True, True, True)
+    assert by_name["compute"].is_static is False
+    assert by_name["handler"].is_async is True
+    assert by_name["handler"].decorators == ('app.route("/")',)
+    assert parsed.docstring == "Module doc."
+    assert parsed.parse_errors == 0
+    assert parsed.line_count == 37
+
+
+def test_imports_are_exact():
+    parsed = PythonExtractor().extract("pkg/shapes.py", SOURCE)
+    assert parsed.imports == [
+        ImportBinding("module", "a.b", "", "ab", 2),
+        ImportBinding("module", "os", "", "os", 2),
+        ImportBinding("symbol", ".sibling", "more", "more", 3),
+        ImportBinding("symbol", ".sibling", "thing", "other", 3),
+        ImportBinding("star", "pkg", "*", "", 4),
+    ]
+
+
+def test_call_sites_are_exact():
+    parsed = PythonExtractor().extract("pkg/shapes.py", SOURCE)
+    assert parsed.calls == [
+        CallSite("Shape", None, ("Shape", "make", "build"), 17),
+        CallSite("build", None, ("Shape", "make"), 18),
+        CallSite("make", "cls", ("Shape", "named"), 22),
+        CallSite("compute", "self", ("Shape", "area"), 26),
+        CallSite("super", None, ("Shape", "compute"), 29),
+        CallSite("compute", "super", ("Shape", "compute"), 29),
+        CallSite("route", "app", (), 32),
+        CallSite("make", "Shape", ("handler",), 34),
+        CallSite("handler", None, (), 37),
+    ]
+
+
+def test_syntax_errors_keep_what_parses():
+    source = b"def good():\n    return 1\n\ndef broken(:\n    pass\n\nclass After:\n    def m(self):\n        good()\n"
+    parsed = PythonExtractor().extract("bad.py", source)
+    assert parsed.parse_errors >= 1
+    names = [(d.kind, d.name) for d in parsed.definitions]
+    assert ("Function", "good") in names
+    assert ("Class", "After") in names
+    assert ("Method", "m") in names
+    assert CallSite("good", None, ("After", "m"), 9) in parsed.calls
+
+
+def test_invalid_utf8_and_junk_never_raise():
+    parsed = PythonExtractor().extract("junk.py", b"def f():\n    return '\xff\xfe'\n\x80\x81 = 3\n")
+    assert [(d.kind, d.name) for d in parsed.definitions][0] == ("Function", "f")
+    assert PythonExtractor().extract("empty.py", b"").definitions == []
+
+
+def test_module_names_follow_source_roots():
+    extractor = PythonExtractor()
+    assert extractor.module_name("src/flask/app.py", ("src",)) == "flask.app"
+    assert extractor.module_name("src/flask/__init__.py", ("src",)) == "flask"
+    assert extractor.module_name("tests/test_app.py", ("src",)) == "tests.test_app"
+    assert extractor.module_name("main.py", ("src",)) == "main"

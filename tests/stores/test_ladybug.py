@@ -1,0 +1,83 @@
+"""The Ladybug store: COPY and the MERGE fallback give the same graph; publishing is atomic."""
+
+from __future__ import annotations
+
+import pytest
+
+from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError
+from codekg.graph import Graph
+from codekg.settings import load_settings
+from codekg.stores.ladybug import IndexDirectory, LadybugStore
+
+ALL_NODES = "MATCH (n) RETURN label(n), n"
+ALL_EDGES = "MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e"
+
+
+def graph_snapshot(index) -> tuple[list, list]:
+    def clean(value):
+        return {k: v for k, v in value.items() if not k.startswith("_")}
+
+    nodes = sorted((label, sorted(clean(n).items())) for label, n in index.rows(ALL_NODES) if label != "IndexMeta")
+    edges = sorted((t, a, b, sorted(clean(e).items())) for t, a, b, e in index.rows(ALL_EDGES))
+    return [repr(n) for n in nodes], [repr(e) for e in edges]
+
+
+def test_merge_fallback_gives_the_identical_graph(index_fixture):
+    copied = index_fixture("pyrepo", load_strategy="copy")
+    merged = index_fixture("pyrepo", load_strategy="merge")
+    assert copied.summary.load_fallbacks == []
+    copy_nodes, copy_edges = graph_snapshot(copied)
+    merge_nodes, merge_edges = graph_snapshot(merged)
+    assert len(copy_nodes) == 36 and len(copy_edges) == 52
+    assert (copy_nodes, copy_edges) == (merge_nodes, merge_edges)
+
+
+def test_failed_copy_falls_back_to_merge_per_table(tmp_path):
+    """A COPY that the database rejects (here: a duplicate primary key inside one table) is retried via MERGE."""
+    store = LadybugStore.create(tmp_path / "g.lbdb", load_settings(None))
+    graph = Graph()
+    graph.add_node("External", id="External:a", name="a", qualified_name="a")
+    graph.add_node("External", id="External:a", name="a", qualified_name="a")
+    graph.add_node("Project", id="Project:p", name="p", qualified_name="p")
+    report = store.write_delta(graph)
+    methods = {t.table: (t.method, bool(t.fallback_error)) for t in report.tables}
+    assert methods == {"External": ("merge", True), "Project": ("copy", False)}
+    assert store.query("MATCH (n:External) RETURN n.id").rows == [["External:a"]]
+    store.close()
+
+
+def test_malformed_query_raises_the_database_message(index_fixture):
+    indexed = index_fixture("pyrepo")
+    with pytest.raises(QueryError) as error:
+        indexed.query("MATC (n) RETURN n")
+    assert "Parser exception" in str(error.value)
+
+
+def test_publish_swaps_current_and_removes_stale_builds(tmp_path):
+    settings = load_settings(None)
+    directory = IndexDirectory(tmp_path / "db")
+    with pytest.raises(IndexNotFoundError):
+        directory.open_current(settings)
+    builds = []
+    for name in ("first", "second"):
+        build = directory.new_build_path()
+        store = LadybugStore.create(build, settings)
+        graph = Graph()
+        graph.add_node("Project", id="Project:" + name, name=name, qualified_name=name)
+        store.write_delta(graph)
+        store.close()
+        directory.publish(build)
+        builds.append(build)
+    assert directory.current_graph() == builds[1]
+    assert not builds[0].exists()
+    store = directory.open_current(settings)
+    assert store.query("MATCH (p:Project) RETURN p.name").rows == [["second"]]
+    store.close()
+
+
+def test_one_writer_at_a_time(tmp_path):
+    directory = IndexDirectory(tmp_path / "db")
+    with directory.writer_lock():
+        with pytest.raises(IndexLockedError):
+            with IndexDirectory(tmp_path / "db").writer_lock():
+                pass

@@ -1,0 +1,190 @@
+"""The `codekg` command run as a real subprocess: index, stats, query, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def codekg(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "codekg", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess, code: int, message: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.fixture
+def indexed_repo(copy_fixture) -> Path:
+    repo = copy_fixture("pyrepo")
+    result = codekg("index", str(repo), "--quiet")
+    assert result.returncode == 0, result.stderr
+    return repo
+
+
+def test_index_json_summary(copy_fixture):
+    repo = copy_fixture("pyrepo")
+    (repo / "broken.py").write_bytes(b"def ok():\n    pass\ndef bad(:\n")
+    (repo / "latin.py").write_bytes(b"name = '\xe9t\xe9'\n")
+    (repo / "data.py").write_bytes(b"\x00\x00binary")
+    result = codekg("index", str(repo), "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["files_by_language"] == {"python": 7}
+    assert summary["nodes"]["File"] == 7
+    assert summary["nodes"]["Function"] == 6
+    assert summary["edges"]["CALLS"] == 17
+    assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "load"}
+    assert summary["skipped"] == [{"path": "data.py", "reason": "binary file"}]
+    assert summary["warnings"] == [
+        {"path": "broken.py", "warning": "syntax errors: 1 region(s) skipped, the rest indexed"},
+        {"path": "latin.py", "warning": "invalid UTF-8: decoded with replacement characters"},
+    ]
+    assert (repo / ".codekg" / "CURRENT").is_file()
+
+
+def test_query_formats(indexed_repo):
+    cypher = "MATCH (f:Function)<-[:CALLS]-(g) RETURN g.qualified_name AS caller, f.qualified_name AS callee ORDER BY caller, callee"
+    as_json = codekg("query", cypher, "--repo", str(indexed_repo), "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == [
+        {"caller": "scripts.run", "callee": "shop.service.checkout"},
+        {"caller": "shop.service.checkout", "callee": "shop.service.helper"},
+        {"caller": "shop.service.checkout", "callee": "shop.util.log"},
+        {"caller": "shop.service.helper", "callee": "shop.service.helper.inner"},
+    ]
+    as_csv = codekg("query", cypher, "--format", "csv", cwd=indexed_repo)
+    assert list(csv.reader(io.StringIO(as_csv.stdout)))[:2] == [["caller", "callee"], ["scripts.run", "shop.service.checkout"]]
+    as_table = codekg("query", cypher, "--repo", str(indexed_repo))
+    assert "shop.service.helper.inner" in as_table.stdout and "4 row(s)" in as_table.stdout
+    whole_nodes = codekg("query", "MATCH (c:Class {name: 'Order'}) RETURN c", "--repo", str(indexed_repo), "--json")
+    [row] = json.loads(whole_nodes.stdout)
+    assert row["c"]["qualified_name"] == "shop.models.Order" and row["c"]["_LABEL"] == "Class"
+
+
+def test_stats(indexed_repo):
+    result = codekg("stats", "--repo", str(indexed_repo), "--json")
+    assert result.returncode == 0, result.stderr
+    stats = json.loads(result.stdout)
+    assert stats["files_by_language"] == {"python": 5}
+    assert stats["nodes"] == {"Project": 1, "Folder": 3, "File": 5, "Module": 5, "Class": 2, "Interface": 0,
+                              "Function": 4, "Method": 5, "Variable": 2, "External": 9}
+    assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 13, "HAS_METHOD": 5, "IMPORTS": 8, "CALLS": 17,
+                              "EXTENDS": 1, "IMPLEMENTS": 0}
+    assert stats["call_sites"] == {"python": {"resolved": 15, "unresolved": 2}}
+    assert stats["schema_version"] == 1 and stats["commit"] == "" and stats["index_seconds"] > 0
+    human = codekg("stats", "--repo", str(indexed_repo))
+    assert "Files by language" in human.stdout and "call sites (python)" in human.stdout
+
+
+def test_custom_db_location(copy_fixture, tmp_path):
+    repo = copy_fixture("pyrepo")
+    db = tmp_path / "elsewhere"
+    assert codekg("index", "--repo", str(repo), "--db", str(db), "--quiet").returncode == 0
+    assert not (repo / ".codekg").exists()
+    result = codekg("query", "MATCH (f:File) RETURN count(f) AS n", "--repo", str(repo), "--db", str(db), "--json")
+    assert json.loads(result.stdout) == [{"n": 5}]
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "path does not exist"),
+        ("file", "not a directory"),
+        ("empty", "no Python, JavaScript or TypeScript source files"),
+    ],
+)
+def test_bad_paths_exit_2(tmp_path, setup, message):
+    target = tmp_path / "target"
+    if setup == "file":
+        target.write_text("x")
+    elif setup == "empty":
+        target.mkdir()
+    assert_clean_failure(codekg("index", str(target)), 2, message)
+
+
+def test_query_errors_are_clean(indexed_repo, tmp_path):
+    assert_clean_failure(codekg("query", "MATC (n) RETURN n", "--repo", str(indexed_repo)), 1, "Parser exception")
+    assert_clean_failure(codekg("query", "MATCH (n:Nope) RETURN n", "--repo", str(indexed_repo)), 1, "Nope")
+    assert_clean_failure(codekg("query", "MATCH (n) RETURN n", "--repo", str(tmp_path)), 2, "no codekg index")
+    assert_clean_failure(codekg("stats", "--repo", str(tmp_path)), 2, "no codekg index")
+    assert_clean_failure(codekg("query", "RETURN 1", "--repo", str(indexed_repo), "--format", "xml"), 2, "unknown --format")
+    readonly = codekg("query", "CREATE (:External {id: 'x'})", "--repo", str(indexed_repo))
+    assert_clean_failure(readonly, 1, "read-only")
+
+
+def test_bad_settings_are_clean(indexed_repo):
+    (indexed_repo / "codekg.toml").write_text('max_file_size = "lots"\n')
+    assert_clean_failure(codekg("index", str(indexed_repo)), 2, "invalid setting: max_file_size")
+    (indexed_repo / "codekg.toml").write_text("max_file_size = [\n")
+    assert_clean_failure(codekg("index", str(indexed_repo)), 2, "codekg.toml")
+
+
+def test_settings_precedence(copy_fixture):
+    repo = copy_fixture("pyrepo")
+    (repo / "codekg.toml").write_text("max_file_size = 70\n")
+    from_toml = json.loads(codekg("index", str(repo), "--json").stdout)
+    assert [s["path"] for s in from_toml["skipped"]] == [
+        "scripts/run.py", "src/shop/__init__.py", "src/shop/models.py", "src/shop/service.py"
+    ]
+    from_env = json.loads(codekg("index", str(repo), "--json", env={"CODEKG_MAX_FILE_SIZE": "200"}).stdout)
+    assert [s["path"] for s in from_env["skipped"]] == ["src/shop/models.py", "src/shop/service.py"]
+    from_flag = json.loads(codekg("index", str(repo), "--json", "--max-file-size", "100000",
+                                  env={"CODEKG_MAX_FILE_SIZE": "200"}).stdout)
+    assert from_flag["skipped"] == []
+
+
+def _big_repo(repo: Path, files: int) -> None:
+    for number in range(files):
+        body = "\n".join(f"def f{i}():\n    return f{i + 1}()\n" for i in range(40))
+        (repo / f"gen_{number}.py").write_text(body + "\ndef f40():\n    return 0\n")
+
+
+def _wait_for_new_build(db: Path, known: set[str], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if {p.name for p in db.glob("graph-*")} - known:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the indexer never started a new build")
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGINT])
+def test_interrupted_index_leaves_previous_index_intact(indexed_repo, signal_number):
+    db = indexed_repo / ".codekg"
+    before = codekg("query", "MATCH (f:File) RETURN count(f) AS n", "--repo", str(indexed_repo), "--json")
+    assert json.loads(before.stdout) == [{"n": 5}]
+    _big_repo(indexed_repo, 150)
+    known = {p.name for p in db.glob("graph-*")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codekg", "index", str(indexed_repo), "--quiet", "--load-strategy", "merge"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    _wait_for_new_build(db, known, time.monotonic() + 60)
+    time.sleep(0.5)
+    assert process.poll() is None, "the load finished before it could be interrupted"
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=60)
+    if signal_number == signal.SIGINT:
+        assert process.returncode == 130 and "previous index is unchanged" in stderr
+        assert {p.name for p in db.glob("graph-*")} == known  # the partial build was removed
+    else:
+        assert process.returncode == -signal.SIGKILL
+    after = codekg("query", "MATCH (f:File) RETURN count(f) AS n", "--repo", str(indexed_repo), "--json")
+    assert json.loads(after.stdout) == [{"n": 5}]
+    rerun = codekg("index", str(indexed_repo), "--json")
+    assert json.loads(rerun.stdout)["files_by_language"] == {"python": 155}
+    assert len(list(db.glob("graph-*"))) == 1  # leftovers of the killed run are gone

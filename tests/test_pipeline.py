@@ -1,0 +1,157 @@
+"""A full index run of the Python fixture repository into a real database: exact nodes and edges."""
+
+from __future__ import annotations
+
+import json
+
+M = "src/shop/models.py"
+S = "src/shop/service.py"
+U = "src/shop/util.py"
+I = "src/shop/__init__.py"
+R = "scripts/run.py"
+
+EXPECTED_NODES = {
+    ("Project", "Project:pyrepo"),
+    ("Folder", "Folder:scripts"), ("Folder", "Folder:src"), ("Folder", "Folder:src/shop"),
+    ("File", f"File:{R}"), ("File", f"File:{I}"), ("File", f"File:{M}"), ("File", f"File:{S}"), ("File", f"File:{U}"),
+    ("Module", f"Module:{R}:scripts.run"), ("Module", f"Module:{I}:shop"), ("Module", f"Module:{M}:shop.models"),
+    ("Module", f"Module:{S}:shop.service"), ("Module", f"Module:{U}:shop.util"),
+    ("Class", f"Class:{M}:shop.models.Base"), ("Class", f"Class:{M}:shop.models.Order"),
+    ("Method", f"Method:{M}:shop.models.Base.save"), ("Method", f"Method:{M}:shop.models.Base.validate"),
+    ("Method", f"Method:{M}:shop.models.Order.__init__"), ("Method", f"Method:{M}:shop.models.Order.total"),
+    ("Method", f"Method:{M}:shop.models.Order.save"),
+    ("Function", f"Function:{S}:shop.service.checkout"), ("Function", f"Function:{S}:shop.service.helper"),
+    ("Function", f"Function:{S}:shop.service.helper.inner"), ("Function", f"Function:{U}:shop.util.log"),
+    ("Variable", f"Variable:{I}:shop.__all__"), ("Variable", f"Variable:{M}:shop.models.Order.TAX"),
+    ("External", "External:<builtin>.print"), ("External", "External:<builtin>.sum"),
+    ("External", "External:<builtin>.super"), ("External", "External:json"), ("External", "External:json.dumps"),
+    ("External", "External:os"), ("External", "External:os.getcwd"), ("External", "External:requests"),
+    ("External", "External:requests.get"),
+}
+
+EXPECTED_STRUCTURE = {
+    ("CONTAINS", "Project:pyrepo", "Folder:scripts"), ("CONTAINS", "Project:pyrepo", "Folder:src"),
+    ("CONTAINS", "Folder:src", "Folder:src/shop"), ("CONTAINS", "Folder:scripts", f"File:{R}"),
+    ("CONTAINS", "Folder:src/shop", f"File:{I}"), ("CONTAINS", "Folder:src/shop", f"File:{M}"),
+    ("CONTAINS", "Folder:src/shop", f"File:{S}"), ("CONTAINS", "Folder:src/shop", f"File:{U}"),
+    ("DEFINES", f"File:{R}", f"Module:{R}:scripts.run"), ("DEFINES", f"File:{I}", f"Module:{I}:shop"),
+    ("DEFINES", f"File:{M}", f"Module:{M}:shop.models"), ("DEFINES", f"File:{S}", f"Module:{S}:shop.service"),
+    ("DEFINES", f"File:{U}", f"Module:{U}:shop.util"),
+    ("DEFINES", f"Module:{I}:shop", f"Variable:{I}:shop.__all__"),
+    ("DEFINES", f"Module:{M}:shop.models", f"Class:{M}:shop.models.Base"),
+    ("DEFINES", f"Module:{M}:shop.models", f"Class:{M}:shop.models.Order"),
+    ("DEFINES", f"Class:{M}:shop.models.Order", f"Variable:{M}:shop.models.Order.TAX"),
+    ("DEFINES", f"Module:{S}:shop.service", f"Function:{S}:shop.service.checkout"),
+    ("DEFINES", f"Module:{S}:shop.service", f"Function:{S}:shop.service.helper"),
+    ("DEFINES", f"Function:{S}:shop.service.helper", f"Function:{S}:shop.service.helper.inner"),
+    ("DEFINES", f"Module:{U}:shop.util", f"Function:{U}:shop.util.log"),
+    ("HAS_METHOD", f"Class:{M}:shop.models.Base", f"Method:{M}:shop.models.Base.save"),
+    ("HAS_METHOD", f"Class:{M}:shop.models.Base", f"Method:{M}:shop.models.Base.validate"),
+    ("HAS_METHOD", f"Class:{M}:shop.models.Order", f"Method:{M}:shop.models.Order.__init__"),
+    ("HAS_METHOD", f"Class:{M}:shop.models.Order", f"Method:{M}:shop.models.Order.save"),
+    ("HAS_METHOD", f"Class:{M}:shop.models.Order", f"Method:{M}:shop.models.Order.total"),
+}
+
+# (caller, callee, reason, confidence, first line)
+EXPECTED_CALLS = {
+    ("scripts.run", "requests.get", "import-external", 1.0, 7),
+    ("scripts.run", "shop.models.Order", "import", 1.0, 6),
+    ("scripts.run", "shop.models.Order.__init__", "constructor", 1.0, 6),
+    ("scripts.run", "shop.service.checkout", "import", 1.0, 5),
+    ("shop.models.Base.save", "shop.models.Base.validate", "self-member", 0.9, 8),
+    ("shop.models.Order.save", "<builtin>.super", "builtin", 1.0, 24),
+    ("shop.models.Order.save", "shop.models.Base.save", "super-member", 0.9, 24),
+    ("shop.models.Order.save", "shop.models.Order.total", "self-member", 0.9, 25),
+    ("shop.models.Order.total", "<builtin>.sum", "builtin", 1.0, 21),
+    ("shop.service.checkout", "os.getcwd", "import-external", 1.0, 9),
+    ("shop.service.checkout", "shop.models.Order", "import", 1.0, 8),
+    ("shop.service.checkout", "shop.models.Order.__init__", "constructor", 1.0, 8),
+    ("shop.service.checkout", "shop.service.helper", "same-file", 1.0, 10),
+    ("shop.service.checkout", "shop.util.log", "import", 1.0, 9),
+    ("shop.service.helper", "shop.service.helper.inner", "same-scope", 1.0, 17),
+    ("shop.util.log", "<builtin>.print", "builtin", 1.0, 5),
+    ("shop.util.log", "json.dumps", "import-external", 1.0, 5),
+}
+
+EXPECTED_IMPORTS = {
+    (f"File:{R}", "External:requests", (), "unresolved-import"),
+    (f"File:{R}", f"File:{I}", ("Order",), "module-path"),
+    (f"File:{R}", f"File:{S}", ("checkout",), "module-path"),
+    (f"File:{I}", f"File:{M}", ("Order",), "relative-path"),
+    (f"File:{S}", "External:os", (), "unresolved-import"),
+    (f"File:{S}", f"File:{M}", ("Order",), "relative-path"),
+    (f"File:{S}", f"File:{U}", ("util",), "relative-path"),
+    (f"File:{U}", "External:json", (), "unresolved-import"),
+}
+
+
+def test_nodes_are_exact(index_fixture):
+    indexed = index_fixture("pyrepo")
+    nodes = set(indexed.rows("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN label(n), n.id"))
+    assert nodes == EXPECTED_NODES
+
+
+def test_gitignored_file_is_left_out(index_fixture):
+    indexed = index_fixture("pyrepo")
+    assert indexed.rows("MATCH (f:File) WHERE f.file_path CONTAINS 'ignored' RETURN f.id") == []
+
+
+def test_structural_edges_are_exact(index_fixture):
+    indexed = index_fixture("pyrepo")
+    edges = set(indexed.rows(
+        "MATCH (a)-[e]->(b) WHERE label(e) IN ['CONTAINS', 'DEFINES', 'HAS_METHOD'] RETURN label(e), a.id, b.id"
+    ))
+    assert edges == EXPECTED_STRUCTURE
+
+
+def test_call_edges_are_exact(index_fixture):
+    indexed = index_fixture("pyrepo")
+    calls = set(indexed.rows(
+        "MATCH (a)-[e:CALLS]->(b) RETURN a.qualified_name, b.qualified_name, e.reason, e.confidence, e.line"
+    ))
+    assert calls == EXPECTED_CALLS
+    assert indexed.summary.call_sites == {"python": {"resolved": 15, "unresolved": 2}}
+
+
+def test_import_and_inheritance_edges_are_exact(index_fixture):
+    indexed = index_fixture("pyrepo")
+    assert set(indexed.rows("MATCH (a)-[e:IMPORTS]->(b) RETURN a.id, b.id, e.names, e.reason")) == EXPECTED_IMPORTS
+    assert indexed.rows("MATCH (a)-[e:EXTENDS]->(b) RETURN a.id, b.id, e.reason, e.confidence") == [
+        (f"Class:{M}:shop.models.Order", f"Class:{M}:shop.models.Base", "same-file", 1.0)
+    ]
+
+
+def test_node_properties(index_fixture):
+    indexed = index_fixture("pyrepo")
+    [(name, qualified, path, start, end, language, signature, docstring)] = indexed.rows(
+        "MATCH (f:Function {name: 'checkout'}) RETURN f.name, f.qualified_name, f.file_path, f.start_line, "
+        "f.end_line, f.language, f.signature, f.docstring"
+    )
+    assert (name, qualified, path, start, end, language) == ("checkout", "shop.service.checkout", S, 6, 10, "python")
+    assert signature == "def checkout(items)"
+    assert docstring == "Place an order."
+    [(content_hash, size, lines)] = indexed.rows(f"MATCH (f:File {{id: 'File:{U}'}}) RETURN f.content_hash, f.size_bytes, f.line_count")
+    import hashlib
+
+    data = (indexed.repo / U).read_bytes()
+    assert (content_hash, size, lines) == (hashlib.sha256(data).hexdigest(), len(data), 5)
+
+
+def test_metadata_is_stored(index_fixture):
+    indexed = index_fixture("pyrepo")
+    meta = dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))
+    assert meta["schema_version"] == "1"
+    assert meta["codekg_version"] == "0.1.0"
+    assert json.loads(meta["files_by_language"]) == {"python": 5}
+    assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve"}
+    assert meta["commit"] == ""  # the fixture copy is not a git work tree
+
+
+def test_ids_are_stable_across_runs(index_fixture, tmp_path):
+    from codekg.pipeline import index_repository
+
+    indexed = index_fixture("pyrepo")
+    first = set(indexed.rows("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN n.id"))
+    index_repository(indexed.repo, indexed.db, indexed.settings)
+    second = set(indexed.rows("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN n.id"))
+    assert first == second
