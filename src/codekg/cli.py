@@ -236,3 +236,12 @@ def main() -> None:
     except OSError as error:
         stderr.print(f"[red]error:[/red] {error.strerror or error}: {error.filename or ''}", highlight=False)
         sys.exit(1)
+    except Exception as error:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
+        if _settings(Path.cwd()).debug:
+            raise
+        stderr.print(
+            f"[red]internal error:[/red] {type(error).__name__}: {error}\n"
+            "This is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.",
+            highlight=False,
+        )
+        sys.exit(70)

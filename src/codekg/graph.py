@@ -6,7 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, PropType
+import pyarrow as pa
+
+from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, PropType, node_arrow_schema, rel_arrow_schema
 
 _DEFAULTS: dict[PropType, Any] = {
     PropType.STRING: "",
@@ -60,6 +62,13 @@ class Graph:
                 result.edges[key].extend(rows)
         return result
 
+    def to_tables(self) -> "GraphTables":
+        """The same rows as Arrow tables, typed by the schema: compact, and what the bulk load reads."""
+        return GraphTables(
+            nodes={label: pa.Table.from_pylist(rows, schema=node_arrow_schema(label)) for label, rows in sorted(self.nodes.items()) if rows},
+            edges={key: pa.Table.from_pylist(rows, schema=rel_arrow_schema(key[0])) for key, rows in sorted(self.edges.items()) if rows},
+        )
+
     def node_counts(self) -> dict[str, int]:
         return {label: len(rows) for label, rows in sorted(self.nodes.items()) if rows}
 
@@ -68,3 +77,11 @@ class Graph:
         for (rel_type, _, _), rows in self.edges.items():
             counts[rel_type] += len(rows)
         return dict(sorted(counts.items()))
+
+
+@dataclass(slots=True)
+class GraphTables:
+    """A graph as one Arrow table per node label and per (type, source label, target label)."""
+
+    nodes: dict[str, pa.Table] = field(default_factory=dict)
+    edges: dict[EdgeKey, pa.Table] = field(default_factory=dict)

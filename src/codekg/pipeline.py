@@ -6,6 +6,7 @@ them and gathers the summary a user sees.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import time
 from collections import Counter
@@ -18,11 +19,11 @@ from typing import Any, Protocol
 
 from codekg import __version__
 from codekg.errors import InputError
-from codekg.graph import Graph
+from codekg.graph import Graph, GraphTables
 from codekg.passes.load import load_graph
 from codekg.passes.parse import parse_files
 from codekg.passes.resolve import resolve_references
-from codekg.passes.scan import scan_repository
+from codekg.passes.scan import ScanResult, scan_repository
 from codekg.passes.structure import build_structure
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import Settings
@@ -76,6 +77,58 @@ def index_repository(
         detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
         raise InputError(f"no Python, JavaScript or TypeScript source files to index in {repo}{detail}")
 
+    derived = _derive_graph(scan, settings, progress, timings)
+    gc.collect()  # hand the passes' garbage back before the database allocates its buffers
+    commit = _git_commit(scan.root) if scan.is_git else ""
+    metadata: dict[str, Any] = {
+        "schema_version": str(SCHEMA_VERSION),
+        "codekg_version": __version__,
+        "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "repo_root": str(scan.root),
+        "commit": commit,
+        "files_by_language": derived.files_by_language,
+        "call_sites": derived.call_sites,
+        "skipped": derived.skipped,
+        "warnings": derived.warnings,
+    }
+    with _timed(timings, "load"):
+        progress.start("load")
+        metadata["pass_seconds"] = {k: round(v, 4) for k, v in timings.items()}
+        metadata["index_seconds"] = str(round(time.perf_counter() - started, 4))
+        report = load_graph(db_dir, derived.tables, metadata, settings)
+
+    return IndexSummary(
+        repo=str(scan.root),
+        db_dir=str(db_dir),
+        commit=commit,
+        files_by_language=derived.files_by_language,
+        nodes=derived.nodes,
+        edges=derived.edges,
+        call_sites=derived.call_sites,
+        pass_seconds={k: round(v, 4) for k, v in timings.items()},
+        total_seconds=round(time.perf_counter() - started, 4),
+        skipped=derived.skipped,
+        warnings=derived.warnings,
+        load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
+    )
+
+
+@dataclass(slots=True)
+class _DerivedGraph:
+    tables: GraphTables
+    nodes: dict[str, int]
+    edges: dict[str, int]
+    files_by_language: dict[str, int]
+    call_sites: dict[str, dict[str, int]]
+    skipped: list[dict[str, str]]
+    warnings: list[dict[str, str]]
+
+
+def _derive_graph(
+    scan: ScanResult, settings: Settings, progress: ProgressReporter, timings: dict[str, float]
+) -> _DerivedGraph:
+    """parse → structure → resolve. Only Arrow tables and counts leave this function, so the parse
+    records, symbol index and row dicts are freed before the database load needs its memory."""
     with _timed(timings, "parse"):
         progress.start("parse", len(scan.files))
         parsed = parse_files(scan.root, scan.files, progress.advance)
@@ -87,42 +140,17 @@ def index_repository(
     with _timed(timings, "resolve"):
         progress.start("resolve")
         resolved = resolve_references(structure.symbols, settings.ambiguity_limit)
+        graph = Graph.combined(structure.graph, resolved.graph)
+        tables = graph.to_tables()
 
-    graph = Graph.combined(structure.graph, resolved.graph)
-    skipped = [{"path": s.path, "reason": s.reason} for s in sorted(scan.skipped + parsed.skipped, key=lambda s: s.path)]
-    warnings = _file_warnings(parsed.parses)
-    commit = _git_commit(scan.root) if scan.is_git else ""
-    files_by_language = dict(sorted(Counter(p.language for p in parsed.parses).items()))
-    metadata: dict[str, Any] = {
-        "schema_version": str(SCHEMA_VERSION),
-        "codekg_version": __version__,
-        "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "repo_root": str(scan.root),
-        "commit": commit,
-        "files_by_language": files_by_language,
-        "call_sites": resolved.call_outcomes,
-        "skipped": skipped,
-        "warnings": warnings,
-    }
-    with _timed(timings, "load"):
-        progress.start("load")
-        metadata["pass_seconds"] = {k: round(v, 4) for k, v in timings.items()}
-        metadata["index_seconds"] = str(round(time.perf_counter() - started, 4))
-        report = load_graph(db_dir, graph, metadata, settings)
-
-    return IndexSummary(
-        repo=str(scan.root),
-        db_dir=str(db_dir),
-        commit=commit,
-        files_by_language=files_by_language,
+    return _DerivedGraph(
+        tables=tables,
         nodes=graph.node_counts(),
         edges=graph.edge_counts(),
+        files_by_language=dict(sorted(Counter(p.language for p in parsed.parses).items())),
         call_sites=resolved.call_outcomes,
-        pass_seconds={k: round(v, 4) for k, v in timings.items()},
-        total_seconds=round(time.perf_counter() - started, 4),
-        skipped=skipped,
-        warnings=warnings,
-        load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
+        skipped=[{"path": s.path, "reason": s.reason} for s in sorted(scan.skipped + parsed.skipped, key=lambda s: s.path)],
+        warnings=_file_warnings(parsed.parses),
     )
 
 

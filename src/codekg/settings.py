@@ -57,6 +57,8 @@ class Settings(BaseSettings):
         "of being linked to every candidate.",
     )
 
+    debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -39,7 +39,7 @@ def test_failed_copy_falls_back_to_merge_per_table(tmp_path):
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
     graph.add_node("Project", id="Project:p", name="p", qualified_name="p")
-    report = store.write_delta(graph)
+    report = store.write_delta(graph.to_tables())
     methods = {t.table: (t.method, bool(t.fallback_error)) for t in report.tables}
     assert methods == {"External": ("merge", True), "Project": ("copy", False)}
     assert store.query("MATCH (n:External) RETURN n.id").rows == [["External:a"]]
@@ -64,7 +64,7 @@ def test_publish_swaps_current_and_removes_stale_builds(tmp_path):
         store = LadybugStore.create(build, settings)
         graph = Graph()
         graph.add_node("Project", id="Project:" + name, name=name, qualified_name=name)
-        store.write_delta(graph)
+        store.write_delta(graph.to_tables())
         store.close()
         directory.publish(build)
         builds.append(build)

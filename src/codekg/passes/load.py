@@ -1,6 +1,6 @@
 """Load pass: write the graph and its metadata into a new database file and publish it atomically.
 
-Takes: the combined Graph and the index metadata. Returns: the LoadReport (rows, method and time
+Takes: the graph as Arrow tables and the index metadata. Returns: the LoadReport (rows, method and time
 per table). The previous index stays live until the new build is complete; a failed or
 interrupted load deletes its partial build and leaves the previous index as it was.
 """
@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codekg.graph import Graph
+from codekg.graph import Graph, GraphTables
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport
 from codekg.stores.ladybug import IndexDirectory, LadybugStore
 
 
-def load_graph(db_dir: Path, graph: Graph, metadata: dict[str, Any], settings: Settings) -> LoadReport:
+def load_graph(db_dir: Path, tables: GraphTables, metadata: dict[str, Any], settings: Settings) -> LoadReport:
     directory = IndexDirectory(db_dir)
     with directory.writer_lock():
         directory.remove_stale_builds()
@@ -25,11 +25,11 @@ def load_graph(db_dir: Path, graph: Graph, metadata: dict[str, Any], settings: S
         try:
             store = LadybugStore.create(build, settings)
             try:
-                report = store.write_delta(graph)
+                report = store.write_delta(tables)
                 meta = Graph()
                 for key, value in sorted(metadata.items()):
                     meta.add_node("IndexMeta", key=key, value=value if isinstance(value, str) else json.dumps(value))
-                store.write_delta(meta)
+                store.write_delta(meta.to_tables())
             finally:
                 store.close()
         except BaseException:

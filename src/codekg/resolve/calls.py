@@ -16,6 +16,7 @@ from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 GLOBAL_NAME_CONFIDENCE = 0.5
 SELF_MEMBER_CONFIDENCE = 0.9
 INHERITED_MEMBER_CONFIDENCE = 0.8
+CALLABLE_LABELS = ("Function", "Method", "Class")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,8 @@ def _call_targets(
         if found_member is None:
             return []
         member, position = found_member
+        if member.label not in CALLABLE_LABELS:
+            return []
         confidence = SELF_MEMBER_CONFIDENCE if position == 0 or is_super else INHERITED_MEMBER_CONFIDENCE
         return [Resolved("super-member" if is_super else "self-member", confidence, ref=member)]
     owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver)
@@ -83,7 +86,7 @@ def _call_targets(
 def _callable(target: Resolved) -> bool:
     """Only functions, methods, classes and external names can be call targets (not modules or variables)."""
     if target.ref is not None:
-        return target.ref.label in ("Function", "Method", "Class")
+        return target.ref.label in CALLABLE_LABELS
     return bool(target.external_name)
 
 
@@ -114,6 +117,6 @@ def _constructor(names: NameResolver, file_symbols: FileSymbols, target: Resolve
     language = names.symbols.files[target.ref.file_path].parse.language
     constructor_name = EXTRACTORS[language].constructor_name
     found = names.hierarchy.find_member(target.ref, constructor_name) if constructor_name else None
-    if found is None:
+    if found is None or found[0].label != "Method":
         return []
     return [Resolved("constructor", target.confidence, ref=found[0])]

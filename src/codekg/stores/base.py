@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from codekg.graph import Graph
+from codekg.graph import GraphTables
 
 
 @dataclass(slots=True)
@@ -35,7 +35,7 @@ class LoadReport:
 
 
 class GraphStore(Protocol):
-    def write_delta(self, delta: Graph) -> LoadReport:
+    def write_delta(self, delta: GraphTables) -> LoadReport:
         """Add the delta's nodes and edges."""
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:

@@ -21,8 +21,8 @@ import ladybug
 import pyarrow as pa
 
 from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, StoreError
-from codekg.graph import Graph
-from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, ddl_statements, node_arrow_schema, rel_arrow_schema
+from codekg.graph import GraphTables
+from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
 
@@ -61,55 +61,50 @@ class LadybugStore:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def write_delta(self, delta: Graph) -> LoadReport:
+    def write_delta(self, delta: GraphTables) -> LoadReport:
+        """Write every node table, then every edge table (edges need their endpoints in place)."""
         report = LoadReport()
-        for label, rows in sorted(delta.nodes.items()):
-            if rows:
-                report.tables.append(self._write_nodes(label, rows))
-        for (rel_type, source, target), rows in sorted(delta.edges.items()):
-            if rows:
-                report.tables.append(self._write_edges(rel_type, source, target, rows))
+        for label, table in delta.nodes.items():
+            report.tables.append(self._write_nodes(label, table))
+        for (rel_type, source, target), table in delta.edges.items():
+            report.tables.append(self._write_edges(rel_type, source, target, table))
         return report
 
-    def _write_nodes(self, label: str, rows: list[dict[str, Any]]) -> TableLoad:
-        def copy() -> None:
-            table = pa.Table.from_pylist(rows, schema=node_arrow_schema(label))
-            self._execute(f"COPY {label} FROM $arrow_rows", {"arrow_rows": table})
-
+    def _write_nodes(self, label: str, table: pa.Table) -> TableLoad:
         spec = NODE_LABEL_BY_NAME[label]
         key = spec.properties[0].name
         assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
-        statement = f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) SET {assignments}"
-        return self._write_table(label, rows, copy, statement)
+        return self._write_table(
+            label, table, f"COPY {label} FROM $arrow_rows",
+            f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) SET {assignments}",
+        )
 
-    def _write_edges(self, rel_type: str, source: str, target: str, rows: list[dict[str, Any]]) -> TableLoad:
-        def copy() -> None:
-            table = pa.Table.from_pylist(rows, schema=rel_arrow_schema(rel_type))
-            self._execute(f"COPY {rel_type} FROM $arrow_rows (from='{source}', to='{target}')", {"arrow_rows": table})
-
+    def _write_edges(self, rel_type: str, source: str, target: str, table: pa.Table) -> TableLoad:
         names = REL_TYPE_BY_NAME[rel_type].property_names
         assignments = (" SET " + ", ".join(f"e.{name} = row.{name}" for name in names)) if names else ""
         source_key = NODE_LABEL_BY_NAME[source].properties[0].name
         target_key = NODE_LABEL_BY_NAME[target].properties[0].name
-        statement = (
+        return self._write_table(
+            f"{rel_type}({source}->{target})", table,
+            f"COPY {rel_type} FROM $arrow_rows (from='{source}', to='{target}')",
             f"UNWIND $rows AS row MATCH (a:{source} {{{source_key}: row.from}}), (b:{target} {{{target_key}: row.to}}) "
-            f"MERGE (a)-[e:{rel_type}]->(b){assignments}"
+            f"MERGE (a)-[e:{rel_type}]->(b){assignments}",
         )
-        return self._write_table(f"{rel_type}({source}->{target})", rows, copy, statement)
 
-    def _write_table(self, name: str, rows: list[dict[str, Any]], copy: Any, merge_statement: str) -> TableLoad:
+    def _write_table(self, name: str, table: pa.Table, copy_statement: str, merge_statement: str) -> TableLoad:
+        """COPY the table; if the database rejects it, write it row batch by row batch through MERGE."""
         started = time.perf_counter()
         error_text = ""
         if self.settings.load_strategy == "copy":
             try:
-                copy()
-                return TableLoad(name, len(rows), "copy", time.perf_counter() - started)
-            except (QueryError, pa.ArrowException) as error:
+                self._execute(copy_statement, {"arrow_rows": table})
+                return TableLoad(name, table.num_rows, "copy", time.perf_counter() - started)
+            except QueryError as error:
                 error_text = str(error).splitlines()[0][:300]
                 log.warning("COPY into %s failed (%s); writing it through MERGE instead", name, error_text)
-        for start in range(0, len(rows), MERGE_BATCH_ROWS):
-            self._execute(merge_statement, {"rows": rows[start : start + MERGE_BATCH_ROWS]})
-        return TableLoad(name, len(rows), "merge", time.perf_counter() - started, error_text)
+        for batch in table.to_batches(max_chunksize=MERGE_BATCH_ROWS):
+            self._execute(merge_statement, {"rows": batch.to_pylist()})
+        return TableLoad(name, table.num_rows, "merge", time.perf_counter() - started, error_text)
 
     # --- reading ---------------------------------------------------------------------------------
 
