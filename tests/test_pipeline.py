@@ -155,3 +155,101 @@ def test_ids_are_stable_across_runs(index_fixture, tmp_path):
     index_repository(indexed.repo, indexed.db, indexed.settings)
     second = set(indexed.rows("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN n.id"))
     assert first == second
+
+
+# --- JavaScript / TypeScript fixture ------------------------------------------------------------
+
+JS_NODES = {
+    ("Project", "Project:jsrepo"), ("Folder", "Folder:src"), ("Folder", "Folder:src/lib"),
+    ("File", "File:src/app.ts"), ("File", "File:src/index.ts"), ("File", "File:src/models.ts"),
+    ("File", "File:src/lib/greet.js"), ("File", "File:src/lib/util.js"),
+    ("Module", "Module:src/app.ts:src.app"), ("Module", "Module:src/index.ts:src.index"),
+    ("Module", "Module:src/models.ts:src.models"), ("Module", "Module:src/lib/greet.js:src.lib.greet"),
+    ("Module", "Module:src/lib/util.js:src.lib.util"),
+    ("Interface", "Interface:src/models.ts:src.models.Shape"),
+    ("Class", "Class:src/models.ts:src.models.Base"), ("Class", "Class:src/models.ts:src.models.Circle"),
+    ("Method", "Method:src/models.ts:src.models.Base.describe"), ("Method", "Method:src/models.ts:src.models.Base.name"),
+    ("Method", "Method:src/models.ts:src.models.Circle.constructor"),
+    ("Method", "Method:src/models.ts:src.models.Circle.area"), ("Method", "Method:src/models.ts:src.models.Circle.name"),
+    ("Function", "Function:src/app.ts:src.app.main"), ("Function", "Function:src/lib/greet.js:src.lib.greet.greet"),
+    ("Function", "Function:src/lib/greet.js:src.lib.greet.format"),
+    ("Function", "Function:src/lib/util.js:src.lib.util.helper"),
+    ("External", "External:<builtin>.Math.round"), ("External", "External:<builtin>.console.log"),
+    ("External", "External:path"), ("External", "External:path.join"),
+}
+
+JS_CALLS = {
+    ("src.app", "src.app.main", "same-file", 1.0, 14),
+    ("src.app.main", "<builtin>.console.log", "builtin", 1.0, 9),
+    ("src.app.main", "path.join", "import-external", 1.0, 11),
+    ("src.app.main", "src.lib.greet.greet", "import", 1.0, 9),
+    ("src.app.main", "src.lib.util.helper", "import", 1.0, 10),
+    ("src.app.main", "src.models.Circle", "import", 1.0, 8),
+    ("src.app.main", "src.models.Circle.constructor", "constructor", 1.0, 8),
+    ("src.lib.greet.greet", "src.lib.greet.format", "same-file", 1.0, 2),
+    ("src.models.Base.describe", "src.models.Base.name", "self-member", 0.9, 8),
+    ("src.models.Circle.area", "<builtin>.Math.round", "builtin", 1.0, 22),
+}
+
+JS_DERIVED = {
+    ("IMPORTS", "File:src/app.ts", "External:path", (), "unresolved-import"),
+    ("IMPORTS", "File:src/app.ts", "File:src/lib/util.js", (), "relative-path"),
+    ("IMPORTS", "File:src/app.ts", "File:src/lib/greet.js", ("greet",), "relative-path"),
+    ("IMPORTS", "File:src/app.ts", "File:src/index.ts", ("Circle",), "relative-path"),
+    ("IMPORTS", "File:src/index.ts", "File:src/models.ts", ("*",), "relative-path"),
+    ("IMPORTS", "File:src/index.ts", "File:src/lib/greet.js", ("default",), "relative-path"),
+    ("EXTENDS", "Class:src/models.ts:src.models.Circle", "Class:src/models.ts:src.models.Base", None, "same-file"),
+    ("IMPLEMENTS", "Class:src/models.ts:src.models.Circle", "Interface:src/models.ts:src.models.Shape", None, "same-file"),
+}
+
+
+def test_js_ts_nodes_are_exact(index_fixture):
+    indexed = index_fixture("jsrepo")
+    assert set(indexed.rows("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN label(n), n.id")) == JS_NODES
+    assert indexed.summary.files_by_language == {"javascript": 2, "typescript": 3}
+
+
+def test_js_ts_structural_edges(index_fixture):
+    indexed = index_fixture("jsrepo")
+    edges = set(indexed.rows(
+        "MATCH (a)-[e]->(b) WHERE label(e) IN ['CONTAINS', 'DEFINES', 'HAS_METHOD'] RETURN label(e), a.id, b.id"
+    ))
+    m = "src/models.ts:src.models"
+    assert edges == {
+        ("CONTAINS", "Project:jsrepo", "Folder:src"), ("CONTAINS", "Folder:src", "Folder:src/lib"),
+        ("CONTAINS", "Folder:src", "File:src/app.ts"), ("CONTAINS", "Folder:src", "File:src/index.ts"),
+        ("CONTAINS", "Folder:src", "File:src/models.ts"), ("CONTAINS", "Folder:src/lib", "File:src/lib/greet.js"),
+        ("CONTAINS", "Folder:src/lib", "File:src/lib/util.js"),
+        ("DEFINES", "File:src/app.ts", "Module:src/app.ts:src.app"),
+        ("DEFINES", "File:src/index.ts", "Module:src/index.ts:src.index"),
+        ("DEFINES", "File:src/models.ts", f"Module:{m}"),
+        ("DEFINES", "File:src/lib/greet.js", "Module:src/lib/greet.js:src.lib.greet"),
+        ("DEFINES", "File:src/lib/util.js", "Module:src/lib/util.js:src.lib.util"),
+        ("DEFINES", "Module:src/app.ts:src.app", "Function:src/app.ts:src.app.main"),
+        ("DEFINES", "Module:src/lib/greet.js:src.lib.greet", "Function:src/lib/greet.js:src.lib.greet.greet"),
+        ("DEFINES", "Module:src/lib/greet.js:src.lib.greet", "Function:src/lib/greet.js:src.lib.greet.format"),
+        ("DEFINES", "Module:src/lib/util.js:src.lib.util", "Function:src/lib/util.js:src.lib.util.helper"),
+        ("DEFINES", f"Module:{m}", f"Interface:{m}.Shape"),
+        ("DEFINES", f"Module:{m}", f"Class:{m}.Base"),
+        ("DEFINES", f"Module:{m}", f"Class:{m}.Circle"),
+        ("HAS_METHOD", f"Class:{m}.Base", f"Method:{m}.Base.describe"),
+        ("HAS_METHOD", f"Class:{m}.Base", f"Method:{m}.Base.name"),
+        ("HAS_METHOD", f"Class:{m}.Circle", f"Method:{m}.Circle.constructor"),
+        ("HAS_METHOD", f"Class:{m}.Circle", f"Method:{m}.Circle.area"),
+        ("HAS_METHOD", f"Class:{m}.Circle", f"Method:{m}.Circle.name"),
+    }
+
+
+def test_js_ts_calls_imports_and_inheritance(index_fixture):
+    indexed = index_fixture("jsrepo")
+    calls = set(indexed.rows(
+        "MATCH (a)-[e:CALLS]->(b) RETURN a.qualified_name, b.qualified_name, e.reason, e.confidence, e.line"
+    ))
+    assert calls == JS_CALLS
+    derived = set(indexed.rows(
+        "MATCH (a)-[e]->(b) WHERE label(e) IN ['IMPORTS', 'EXTENDS', 'IMPLEMENTS'] "
+        "RETURN label(e), a.id, b.id, e.names, e.reason"
+    ))
+    assert derived == JS_DERIVED
+    # `super()` into a base without a constructor and `circle.area()` on an untyped local stay unresolved.
+    assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 8, "unresolved": 2}}

@@ -83,6 +83,19 @@ class CallSite:
 
 
 @dataclass(slots=True)
+class LocalBinding:
+    """A name bound inside a function (parameter, assignment, loop or `with` target).
+
+    Resolution needs these to know that a name is local, so it is never mistaken for a
+    module-level or global definition of the same name.
+    """
+
+    name: str
+    scope: Scope
+    line: int
+
+
+@dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""
 
@@ -93,6 +106,7 @@ class FileParse:
     imports: list[ImportBinding] = field(default_factory=list)
     exports: list[ExportBinding] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
+    local_bindings: list[LocalBinding] = field(default_factory=list)
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
     content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)

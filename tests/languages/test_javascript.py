@@ -408,3 +408,20 @@ def test_module_names_and_extensions():
     assert [type(extractor_for_path(p)).__name__ for p in ("a.js", "b.JSX", "c.mjs", "d.cjs")] == [
         "JavaScriptExtractor"
     ] * 4
+
+
+def test_local_bindings_are_recorded_per_function():
+    source = b"""const top = 1;
+function f(a, b = 2, ...rest) {
+  const { c, d } = a;
+  let [e] = b;
+  for (const k in rest) {}
+  try {} catch (err) {}
+  const g = (h) => h;
+}
+"""
+    parsed = JavaScriptExtractor().extract("a.js", source)
+    assert [(b.name, b.scope, b.line) for b in parsed.local_bindings] == [
+        ("a", ("f",), 2), ("b", ("f",), 2), ("rest", ("f",), 2), ("c", ("f",), 3), ("d", ("f",), 3),
+        ("e", ("f",), 4), ("k", ("f",), 5), ("err", ("f",), 6), ("g", ("f",), 7), ("h", ("f", "g"), 7),
+    ]

@@ -123,3 +123,26 @@ def test_module_names_follow_source_roots():
     assert extractor.module_name("src/flask/__init__.py", ("src",)) == "flask"
     assert extractor.module_name("tests/test_app.py", ("src",)) == "tests.test_app"
     assert extractor.module_name("main.py", ("src",)) == "main"
+
+
+def test_local_bindings_are_recorded_per_function():
+    source = b"""x = 1
+def f(a, b: int, c=1, *args, d: str = 'x', **kw):
+    y = 2
+    for i, j in z:
+        pass
+    with open(a) as fh:
+        pass
+    try:
+        pass
+    except E as err:
+        pass
+    if (n := 3):
+        a = 4
+"""
+    parsed = PythonExtractor().extract("a.py", source)
+    assert [(b.name, b.scope, b.line) for b in parsed.local_bindings] == [
+        ("a", ("f",), 2), ("b", ("f",), 2), ("c", ("f",), 2), ("args", ("f",), 2), ("d", ("f",), 2),
+        ("kw", ("f",), 2), ("y", ("f",), 3), ("i", ("f",), 4), ("j", ("f",), 4), ("fh", ("f",), 6),
+        ("err", ("f",), 10), ("n", ("f",), 12),
+    ]

@@ -232,3 +232,8 @@ def test_module_names_and_extensions():
     assert [type(extractor_for_path(p)).__name__ for p in ("a.ts", "b.tsx", "c.mts", "d.cts")] == [
         "TypeScriptExtractor"
     ] * 4
+
+
+def test_typed_parameters_are_local_bindings():
+    parsed = TypeScriptExtractor().extract("a.ts", b"function f(a: number, b?: string, c = 1) { const d = a; }\n")
+    assert [(b.name, b.scope) for b in parsed.local_bindings] == [("a", ("f",)), ("b", ("f",)), ("c", ("f",)), ("d", ("f",))]

@@ -9,11 +9,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from functools import cached_property
 from importlib import resources
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import tree_sitter as ts
 
-from codekg.records import FileParse, Scope
+from codekg.records import FileParse, LocalBinding, Scope
 
 
 class LanguageExtractor(ABC):
@@ -39,7 +39,7 @@ class LanguageExtractor(ABC):
 class TreeSitterExtractor(LanguageExtractor):
     """Shared plumbing: a parser per language and ``.scm`` queries stored beside the module."""
 
-    query_file: str  # e.g. "python.scm", read from this package
+    query_files: tuple[str, ...]  # `.scm` files beside this module, joined into one query
 
     @abstractmethod
     def tree_sitter_language(self, path: str) -> ts.Language:
@@ -47,7 +47,8 @@ class TreeSitterExtractor(LanguageExtractor):
 
     @cached_property
     def _query_source(self) -> str:
-        return resources.files("codekg.languages").joinpath(self.query_file).read_text("utf-8")
+        package = resources.files("codekg.languages")
+        return "\n".join(package.joinpath(name).read_text("utf-8") for name in self.query_files)
 
     def query_for(self, language: ts.Language) -> ts.Query:
         cache = self.__dict__.setdefault("_queries", {})
@@ -107,3 +108,15 @@ def enclosing_scope(node: ts.Node, scope_of: dict[int, Scope]) -> Scope:
 
 def iter_matches(query: ts.Query, root: ts.Node) -> Iterator[tuple[int, dict[str, list[ts.Node]]]]:
     yield from ts.QueryCursor(query).matches(root)
+
+
+def unique_local_bindings(bindings: Iterable[LocalBinding]) -> list[LocalBinding]:
+    """Function-level bindings, once per (scope, name) in the order given; module-level ones are
+    dropped because they are definitions or imports already."""
+    seen: set[tuple[Scope, str]] = set()
+    found = []
+    for binding in bindings:
+        if binding.scope and (binding.scope, binding.name) not in seen:
+            seen.add((binding.scope, binding.name))
+            found.append(binding)
+    return found

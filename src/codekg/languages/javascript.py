@@ -20,6 +20,7 @@ import tree_sitter as ts
 import tree_sitter_javascript
 
 from codekg.languages.base import (
+    unique_local_bindings,
     TreeSitterExtractor,
     count_error_regions,
     iter_matches,
@@ -34,6 +35,7 @@ from codekg.records import (
     FileParse,
     ImportBinding,
     ImportKind,
+    LocalBinding,
     Scope,
 )
 
@@ -76,7 +78,7 @@ class _Pending:
 
     start: int
     end: int
-    record: Definition | CallSite | ImportBinding
+    record: Definition | CallSite | ImportBinding | LocalBinding
     owner: int | None = None  # object-literal functions: node id that must own the object
 
 
@@ -96,7 +98,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
     name = "javascript"
     extensions = (".js", ".jsx", ".mjs", ".cjs")
     version = "1"
-    query_file = "javascript.scm"
+    query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
     constructor_name = "constructor"
@@ -124,6 +126,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "export.clause": "_on_export_clause",
         "export.commonjs_default": "_on_export_commonjs_default",
         "export.commonjs_member": "_on_export_commonjs_member",
+        "local": "_on_local",
         "call": "_on_call",
         "call.new": "_on_call_new",
     }
@@ -168,6 +171,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             imports=[p.record for p in pending if isinstance(p.record, ImportBinding)],
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
+            local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
             parse_errors=count_error_regions(root),
             docstring=_file_docstring(root),
         )
@@ -511,6 +515,10 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._export(state, node, node, name, "")
 
     # --- calls -----------------------------------------------------------------------------------
+
+    def _on_local(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        record = LocalBinding(node_text(node), (), node.start_point.row + 1)
+        state.pending.append(_Pending(node.start_byte, node.start_byte, record))
 
     def _on_call(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         self._call(state, node, captures["callee"][0], is_new=False)

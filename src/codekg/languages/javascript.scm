@@ -45,6 +45,19 @@
      key: (_)
      value: [(arrow_function) (function_expression) (generator_function)]) @definition.object_method])
 
+;; --- local bindings -----------------------------------------------------------------------------
+
+; names bound inside functions shadow module-level and global names of the same spelling; module-level
+; bindings get scope () and are ignored by resolution (they are Variables, Functions or imports).
+; Parameters differ between the grammars: javascript_parameters.scm and typescript.scm.
+(rest_pattern (identifier) @local)
+(arrow_function parameter: (identifier) @local)
+(variable_declarator name: (identifier) @local)
+(object_pattern (shorthand_property_identifier_pattern) @local)
+(array_pattern (identifier) @local)
+(catch_clause parameter: (identifier) @local)
+(for_in_statement left: (identifier) @local)
+
 ;; --- imports -----------------------------------------------------------------------------------
 
 ; import x from 'm'

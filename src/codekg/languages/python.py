@@ -15,8 +15,9 @@ from codekg.languages.base import (
     iter_matches,
     line_count,
     node_text,
+    unique_local_bindings,
 )
-from codekg.records import CallSite, Definition, FileParse, ImportBinding, Scope
+from codekg.records import CallSite, Definition, FileParse, ImportBinding, LocalBinding, Scope
 
 _LANGUAGE = ts.Language(tree_sitter_python.language())
 _PROPERTY_DECORATORS = ("property", "cached_property", "functools.cached_property")
@@ -28,7 +29,7 @@ class PythonExtractor(TreeSitterExtractor):
     name = "python"
     extensions = (".py",)
     version = "1"
-    query_file = "python.scm"
+    query_files = ("python.scm",)
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")
     constructor_name = "__init__"
@@ -80,6 +81,7 @@ class PythonExtractor(TreeSitterExtractor):
         for node in captures.get("import.from", []):
             result.imports.extend(_from_imports(node, enclosing_scope(node, scope_of)))
         result.imports.sort(key=lambda b: (b.line, b.module, b.name))
+        result.local_bindings = _local_bindings(captures.get("local", []), scope_of)
         for node, match in sorted(calls, key=lambda item: (item[0].start_byte, item[0].end_byte)):
             result.calls.append(_call_site(node, match, enclosing_scope(node, scope_of)))
         return result
@@ -160,6 +162,13 @@ def _variables(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[Definit
                 )
             )
     return found
+
+
+def _local_bindings(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[LocalBinding]:
+    ordered = sorted(nodes, key=lambda n: n.start_byte)
+    return unique_local_bindings(
+        LocalBinding(node_text(n), enclosing_scope(n, scope_of), n.start_point[0] + 1) for n in ordered
+    )
 
 
 def _bound_identifiers(target: ts.Node | None) -> list[ts.Node]:

@@ -7,8 +7,6 @@ patterns in ``typescript.scm`` (abstract classes and methods, interfaces, `impor
 
 from __future__ import annotations
 
-from functools import cached_property
-from importlib import resources
 from typing import ClassVar
 
 import tree_sitter as ts
@@ -35,7 +33,7 @@ class TypeScriptExtractor(JavaScriptExtractor):
     name = "typescript"
     extensions = (".ts", ".tsx", ".mts", ".cts")
     version = "1"
-    query_file = "typescript.scm"
+    query_files = ("javascript.scm", "typescript.scm")
 
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {
         **JavaScriptExtractor.ROLE_HANDLERS,
@@ -50,12 +48,6 @@ class TypeScriptExtractor(JavaScriptExtractor):
 
     def tree_sitter_language(self, path: str) -> ts.Language:
         return TSX if path.lower().endswith(".tsx") else TYPESCRIPT
-
-    @cached_property
-    def _query_source(self) -> str:
-        """The shared JavaScript patterns (valid in both grammars) plus the TypeScript-only ones."""
-        package = resources.files("codekg.languages")
-        return "\n".join(package.joinpath(name).read_text("utf-8") for name in ("javascript.scm", self.query_file))
 
     def _heritage(self, class_node: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(bases, implements) from `extends B<T>` and `implements I, J<T>` clauses."""

@@ -19,3 +19,7 @@
 
 ; export = X;
 (program (export_statement "=" (_) @value) @export.default)
+
+; TypeScript parameters: `x: T` and `x?: T`
+(required_parameter pattern: (identifier) @local)
+(optional_parameter pattern: (identifier) @local)

@@ -16,6 +16,7 @@ from codekg.resolve.imports import FileImports, ImportTarget, _ImportResolver
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
 BUILTIN_MODULE = "<builtin>"
+LOCAL_VALUE = "local-value"  # lookup answer for a local binding: known to shadow, never an edge target
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,8 @@ class NameResolver:
             ref = file_symbols.children.get(prefix, {}).get(name)
             if ref is not None:
                 return Resolved("same-scope", 1.0, ref=ref)
+            if name in file_symbols.local_names.get(prefix, ()):
+                return Resolved(LOCAL_VALUE, 0.0)  # a parameter or local variable: its value is unknown here
         file_imports = self.imports[file_symbols.parse.path]
         imported = file_imports.lookup(name, scope)
         if imported is not None and imported.scope:

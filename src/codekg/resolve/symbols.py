@@ -38,6 +38,7 @@ class FileSymbols:
     module_ref: SymbolRef
     by_path: dict[Scope, SymbolRef] = field(default_factory=dict)
     children: dict[Scope, dict[str, SymbolRef]] = field(default_factory=lambda: defaultdict(dict))
+    local_names: dict[Scope, set[str]] = field(default_factory=lambda: defaultdict(set))
 
     def ref_for_scope(self, scope: Scope) -> SymbolRef:
         """The node code in ``scope`` runs in: the Module for (), else the enclosing definition."""

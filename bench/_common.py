@@ -1,0 +1,164 @@
+"""What the benchmark scripts share: the corpus argument, measured child processes, machine facts and
+Markdown output. Benchmarks are run by hand (see docs/benchmarks.md), never by the test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+REPO_ENV_VAR = "CODEKG_BENCH_REPO"
+MB = 1_000_000  # the targets are in MB; ru_maxrss is in KiB, so every figure is converted to 10^6 bytes
+USAGE_ERROR = 2
+
+
+def corpus_path(argument: str | None) -> Path:
+    """The repository to benchmark: ``argument``, else $CODEKG_BENCH_REPO. Exits 2 when neither names a folder."""
+    raw = argument or os.environ.get(REPO_ENV_VAR, "")
+    if not raw:
+        fail(f"no repository to benchmark: pass PATH or set {REPO_ENV_VAR} "
+             "(docs/benchmarks.md says how to get the pydantic corpus)")
+    path = Path(raw).expanduser().resolve()
+    if not path.is_dir():
+        fail(f"{path} is not a directory")
+    return path
+
+
+def fail(message: str, code: int = USAGE_ERROR) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildRun:
+    """One child process run to completion, with the figures only the parent can measure."""
+
+    returncode: int
+    wall_seconds: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+
+
+def run_measured(argv: Sequence[str]) -> ChildRun:
+    """Run ``argv`` and return its wall time and its own peak RSS.
+
+    ``getrusage(RUSAGE_CHILDREN)`` keeps the maximum over every child reaped so far, so it cannot
+    tell run 2 from run 1; ``wait4`` returns the usage of the one child it reaps.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(argv), stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is already reaped
+        out.seek(0)
+        err.seek(0)
+        return ChildRun(
+            returncode=process.returncode,
+            wall_seconds=wall,
+            peak_rss_mb=usage.ru_maxrss * 1024 / MB,
+            stdout=out.read().decode("utf-8", "replace"),
+            stderr=err.read().decode("utf-8", "replace"),
+        )
+
+
+def peak_rss_mb_of_self() -> float:
+    """This process's peak RSS so far, in MB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def machine_facts() -> dict[str, str]:
+    """Where and when the figures were taken: results from a shared 2-core box mean little without it."""
+    load1, load5, _ = os.getloadavg()
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": _cpu_model(),
+        "cores (nproc)": str(len(os.sched_getaffinity(0))),
+        "memory (total)": f"{_memory_total_bytes() / 2**30:.1f} GiB",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "ladybug": metadata.version("ladybug"),
+        "tree-sitter": metadata.version("tree-sitter"),
+        "codekg": _codekg_revision(),
+        "load average at start (1 min, 5 min)": f"{load1:.2f}, {load5:.2f}",
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory_total_bytes() -> int:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _codekg_revision() -> str:
+    """Which codekg is measured: version, the checkout it is imported from, its commit, and whether its
+    src/ differs from that commit (then the figures describe code nobody can check out)."""
+    import codekg
+
+    source = Path(codekg.__file__).resolve().parent
+    described = f"{metadata.version('codekg')} from {source}"
+    try:
+        commit = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--", "."],
+                               capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return described
+    if not commit:
+        return described
+    return f"{described} @ {commit}" + (" + uncommitted changes" if dirty else "")
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A GitHub Markdown table; floats get 3 decimals below 10 and 1 above, so columns stay readable."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(value) for value in row) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def facts_markdown(facts: dict[str, str]) -> str:
+    return "\n".join(f"- {name}: {value}" for name, value in facts.items())
+
+
+def verdict(value: float, limit: float) -> str:
+    return "met" if value <= limit else "**missed**"
