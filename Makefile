@@ -15,13 +15,14 @@ venv: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
 test: venv
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 demo: venv
 	bash scripts/demo.sh "$(BIN)" "$(DEMO_DIR)" "$(DEMO_PACKAGE)"
 
 schema-doc: venv
 	$(BIN)/python -m codekg.schema > docs/schema.md
+	$(BIN)/python scripts/embed_schema.py README.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -172,7 +172,7 @@ def _oddities(runs: list[IndexRun], result: dict[str, Any]) -> list[str]:
         notes.append(f"{len(summary['warnings'])} warning(s): " + "; ".join(
             f"{w['path']}: {w['warning']}" for w in summary["warnings"][:5]))
     if summary["load_fallbacks"]:
-        notes.append(f"COPY failed and MERGE took over for: " + "; ".join(
+        notes.append("COPY failed and MERGE took over for: " + "; ".join(
             f"{f['table']} ({f['error']})" for f in summary["load_fallbacks"]))
     return notes
 

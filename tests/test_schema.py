@@ -30,3 +30,11 @@ def test_every_reason_written_is_documented(index_fixture):
     assert written == {"import", "import-external", "builtin", "constructor", "self-member", "super-member",
                        "same-file", "same-scope", "module-path", "relative-path", "unresolved-import"}
     assert written <= set(REASONS)
+
+
+def test_readme_schema_tables_are_generated_from_the_module():
+    from codekg.schema import render_summary
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    embedded = readme.split("<!-- schema:start -->\n", 1)[1].split("<!-- schema:end -->", 1)[0]
+    assert embedded == render_summary(), "regenerate the README schema tables with `make schema-doc`"

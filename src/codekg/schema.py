@@ -284,5 +284,28 @@ def render_markdown() -> str:
     return "\n".join(lines)
 
 
+def render_summary() -> str:
+    """The compact schema tables embedded in README.md (between the schema markers)."""
+    common = {p.name for p in _COMMON}
+    lines = [
+        f"Every code node has: {', '.join(f'`{p.name}`' for p in _COMMON)}.",
+        "",
+        "| node label | meaning | extra properties |",
+        "|---|---|---|",
+    ]
+    for label in NODE_LABELS:
+        extra = ", ".join(f"`{p.name}`" for p in label.properties if p.name not in common)
+        lines.append(f"| {label.name} | {label.doc} | {extra} |")
+    lines += ["", "| relationship | endpoints | properties |", "|---|---|---|"]
+    for rel in REL_TYPES:
+        sources = sorted({a for a, _ in rel.pairs}, key=[l.name for l in NODE_LABELS].index)
+        targets = sorted({b for _, b in rel.pairs}, key=[l.name for l in NODE_LABELS].index)
+        props = ", ".join(f"`{p.name}`" for p in rel.properties)
+        lines.append(f"| {rel.name} | {'/'.join(sources)} → {'/'.join(targets)} | {props} |")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(render_markdown(), end="")
+    import sys
+
+    print(render_summary() if "--summary" in sys.argv else render_markdown(), end="")
