@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stdout = Console()
+stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 
 RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]

@@ -83,3 +83,12 @@ def test_bad_roots_are_input_errors(tmp_path, kind):
         scan_repository(target, load_settings(None))
     assert error.value.exit_code == 2
     assert ("does not exist" if kind == "missing" else "not a directory") in str(error.value)
+
+
+def test_symlink_file_loop_is_skipped(tmp_path):
+    write(tmp_path, "ok.py")
+    (tmp_path / "a.py").symlink_to(tmp_path / "b.py")
+    (tmp_path / "b.py").symlink_to(tmp_path / "a.py")
+    files, skipped = listed(tmp_path, use_git_ls_files=False)
+    assert files == [("ok.py", "python")]
+    assert skipped == [("a.py", "symlink loop"), ("b.py", "symlink loop")]
