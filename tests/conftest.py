@@ -11,7 +11,7 @@ import pytest
 from codekg.pipeline import IndexSummary, index_repository
 from codekg.settings import Settings, load_settings
 from codekg.stores.base import QueryResult
-from codekg.stores.ladybug import IndexDirectory
+from codekg.stores import open_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -23,7 +23,7 @@ class IndexedRepo:
         self.repo, self.db, self.settings, self.summary = repo, db, settings, summary
 
     def query(self, cypher: str) -> QueryResult:
-        store = IndexDirectory(self.db).open_current(self.settings)
+        store = open_index(self.db, self.settings)
         try:
             return store.query(cypher)
         finally:

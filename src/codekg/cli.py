@@ -16,12 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
-from codekg.errors import CodekgError, InputError, RunInterrupted, SchemaVersionError
+from codekg.errors import CodekgError, InputError, RunInterrupted
 from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
 from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
-from codekg.stores.ladybug import IndexDirectory, LadybugStore
+from codekg.stores import open_index
 
 app = typer.Typer(
     name="codekg",
@@ -52,19 +52,6 @@ def _settings(repo: Path, **overrides: Any) -> Settings:
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise InputError(f"invalid setting: {problems}") from None
-
-
-def _open_index(repo: Path, db: Path, settings: Settings) -> LadybugStore:
-    store = IndexDirectory(db).open_current(settings)
-    found = store.query("MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value").rows
-    version = int(found[0][0]) if found else 0
-    if version != SCHEMA_VERSION:
-        store.close()
-        raise SchemaVersionError(
-            f"the index in {db} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
-            "re-index with `codekg index`"
-        )
-    return store
 
 
 class _RichProgress:
@@ -148,7 +135,7 @@ def stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption 
     """Nodes per label, edges per type, files per language, index time and commit."""
     repo_path, db_path = _locations(repo, db)
     settings = _settings(repo_path)
-    store = _open_index(repo_path, db_path, settings)
+    store = open_index(db_path, settings)
     try:
         meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
         nodes = {}
@@ -198,7 +185,7 @@ def query(
     if output_format not in ("table", "json", "csv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json or csv")
     repo_path, db_path = _locations(repo, db)
-    store = _open_index(repo_path, db_path, _settings(repo_path))
+    store = open_index(db_path, _settings(repo_path))
     try:
         result = store.query(cypher)
     finally:

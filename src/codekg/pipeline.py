@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from codekg.passes.parse import parse_files
 from codekg.passes.resolve import resolve_references
 from codekg.passes.scan import ScanResult, scan_repository
 from codekg.passes.structure import build_structure
+from codekg.records import FileParse
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import Settings
 
@@ -58,8 +59,6 @@ class IndexSummary:
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
 
@@ -163,7 +162,7 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = time.perf_counter() - started
 
 
-def _file_warnings(parses: list) -> list[dict[str, str]]:
+def _file_warnings(parses: list[FileParse]) -> list[dict[str, str]]:
     warnings = []
     for parsed in parses:
         if parsed.parse_errors:

@@ -7,7 +7,7 @@ extractor version), so it can be cached by content hash and produced in worker p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 Scope = tuple[str, ...]
 """Names of the enclosing definitions, outermost first; ``()`` is module level."""
@@ -112,9 +112,3 @@ class FileParse:
     content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)
     size_bytes: int = 0
     invalid_utf8: bool = False  # the bytes were not valid UTF-8; text was decoded with replacement
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly form (for caches and debugging)."""
-        from dataclasses import asdict
-
-        return asdict(self)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError
+from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, SchemaVersionError
 from codekg.graph import Graph
+from codekg.schema import SCHEMA_VERSION
 from codekg.settings import load_settings
 from codekg.stores.ladybug import IndexDirectory, LadybugStore
 
@@ -53,21 +56,24 @@ def test_malformed_query_raises_the_database_message(index_fixture):
     assert "Parser exception" in str(error.value)
 
 
+def publish_build(directory: IndexDirectory, project: str, schema_version: int = SCHEMA_VERSION) -> Path:
+    build = directory.new_build_path()
+    store = LadybugStore.create(build, load_settings(None))
+    graph = Graph()
+    graph.add_node("Project", id="Project:" + project, name=project, qualified_name=project)
+    graph.add_node("IndexMeta", key="schema_version", value=str(schema_version))
+    store.write_delta(graph.to_tables())
+    store.close()
+    directory.publish(build)
+    return build
+
+
 def test_publish_swaps_current_and_removes_stale_builds(tmp_path):
     settings = load_settings(None)
     directory = IndexDirectory(tmp_path / "db")
     with pytest.raises(IndexNotFoundError):
         directory.open_current(settings)
-    builds = []
-    for name in ("first", "second"):
-        build = directory.new_build_path()
-        store = LadybugStore.create(build, settings)
-        graph = Graph()
-        graph.add_node("Project", id="Project:" + name, name=name, qualified_name=name)
-        store.write_delta(graph.to_tables())
-        store.close()
-        directory.publish(build)
-        builds.append(build)
+    builds = [publish_build(directory, name) for name in ("first", "second")]
     assert directory.current_graph() == builds[1]
     assert not builds[0].exists()
     store = directory.open_current(settings)
@@ -81,3 +87,12 @@ def test_one_writer_at_a_time(tmp_path):
         with pytest.raises(IndexLockedError):
             with IndexDirectory(tmp_path / "db").writer_lock():
                 pass
+
+
+@pytest.mark.parametrize(("version", "message"), [(0, "re-index with `codekg index`"), (SCHEMA_VERSION + 1, "upgrade codekg")])
+def test_other_schema_versions_are_refused_with_a_clear_message(tmp_path, version, message):
+    directory = IndexDirectory(tmp_path / "db")
+    publish_build(directory, "old", schema_version=version)
+    with pytest.raises(SchemaVersionError) as error:
+        directory.open_current(load_settings(None))
+    assert message in str(error.value) and error.value.exit_code == 2

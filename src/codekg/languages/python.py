@@ -181,16 +181,19 @@ def _bound_identifiers(target: ts.Node | None) -> list[ts.Node]:
     return []
 
 
+def _name_and_alias(node: ts.Node) -> tuple[str, str]:
+    """(`a.b`, `m`) for `a.b as m`; (`a.b`, `a.b`) for a plain dotted name."""
+    if node.type == "aliased_import":
+        return node_text(node.child_by_field_name("name")), node_text(node.child_by_field_name("alias"))
+    return node_text(node), node_text(node)
+
+
 def _plain_imports(node: ts.Node, scope: Scope) -> list[ImportBinding]:
     """`import a.b.c` binds the dotted path itself as its alias; `import a.b as m` binds `m`."""
     line = node.start_point[0] + 1
     bindings = []
     for child in node.children_by_field_name("name"):
-        if child.type == "aliased_import":
-            module = node_text(child.child_by_field_name("name"))
-            alias = node_text(child.child_by_field_name("alias"))
-        else:
-            module = alias = node_text(child)
+        module, alias = _name_and_alias(child)
         if module:
             bindings.append(ImportBinding("module", module, "", alias, line, scope))
     return bindings
@@ -205,11 +208,7 @@ def _from_imports(node: ts.Node, scope: Scope) -> list[ImportBinding]:
         return [ImportBinding("star", module, "*", "", line, scope)]
     bindings = []
     for child in node.children_by_field_name("name"):
-        if child.type == "aliased_import":
-            name = node_text(child.child_by_field_name("name"))
-            alias = node_text(child.child_by_field_name("alias"))
-        else:
-            name = alias = node_text(child)
+        name, alias = _name_and_alias(child)
         if name:
             bindings.append(ImportBinding("symbol", module, name, alias, line, scope))
     return bindings

@@ -14,7 +14,7 @@ from typing import Any
 from codekg.graph import Graph, GraphTables
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport
-from codekg.stores.ladybug import IndexDirectory, LadybugStore
+from codekg.stores import EmbeddedStore, IndexDirectory
 
 
 def load_graph(db_dir: Path, tables: GraphTables, metadata: dict[str, Any], settings: Settings) -> LoadReport:
@@ -23,7 +23,7 @@ def load_graph(db_dir: Path, tables: GraphTables, metadata: dict[str, Any], sett
         directory.remove_stale_builds()
         build = directory.new_build_path()
         try:
-            store = LadybugStore.create(build, settings)
+            store = EmbeddedStore.create(build, settings)
             try:
                 report = store.write_delta(tables)
                 meta = Graph()

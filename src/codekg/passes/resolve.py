@@ -43,12 +43,11 @@ def resolve_references(symbols: SymbolIndex, ambiguity_limit: int) -> ResolveRes
         for (kind, target), entry in sorted(imports[path].edges.items()):
             if kind == "file":
                 target_endpoint = symbols.files[target].file_ref.endpoint
-                confidence = 1.0
             else:
                 target_endpoint = endpoint(Resolved("unresolved-import", 1.0, external_name=target))
-                confidence = 1.0
+            # An import statement names its module exactly: only calls through it can be uncertain.
             graph.add_edge("IMPORTS", file_ref.endpoint, target_endpoint, names=sorted(entry["names"]),
-                           confidence=confidence, reason=entry["reason"], line=entry["line"])
+                           confidence=1.0, reason=entry["reason"], line=entry["line"])
 
     names = NameResolver(symbols, imports)
     for edge in resolve_inheritance(symbols, names):

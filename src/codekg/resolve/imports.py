@@ -50,11 +50,13 @@ class FileImports:
 
 def resolve_imports(symbols: SymbolIndex) -> dict[str, FileImports]:
     """Resolve every file's imports; the result is keyed by file path."""
-    resolver = _ImportResolver(symbols)
+    resolver = ModuleResolver(symbols)
     return {path: resolver.resolve_file(file_symbols) for path, file_symbols in symbols.files.items()}
 
 
-class _ImportResolver:
+class ModuleResolver:
+    """Finds the file behind a module path or specifier, and what a module exports under a name."""
+
     def __init__(self, symbols: SymbolIndex) -> None:
         self.symbols = symbols
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from codekg.languages import EXTRACTORS
 from codekg.records import Scope
 from codekg.resolve.hierarchy import ClassHierarchy
-from codekg.resolve.imports import FileImports, ImportTarget, _ImportResolver
+from codekg.resolve.imports import FileImports, ImportTarget, ModuleResolver
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
 BUILTIN_MODULE = "<builtin>"
@@ -38,7 +38,7 @@ class NameResolver:
     def __init__(self, symbols: SymbolIndex, imports: dict[str, FileImports]) -> None:
         self.symbols = symbols
         self.imports = imports
-        self._modules = _ImportResolver(symbols)
+        self._modules = ModuleResolver(symbols)
         self.hierarchy = ClassHierarchy(symbols, self._resolve_base)
 
     def lookup(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Resolved | None:

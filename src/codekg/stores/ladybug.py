@@ -20,9 +20,9 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 
-from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, StoreError
+from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
 from codekg.graph import GraphTables
-from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, ddl_statements
+from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
 
@@ -143,10 +143,21 @@ class IndexDirectory:
         return path if name and path.exists() else None
 
     def open_current(self, settings: Settings) -> LadybugStore:
+        """The live index, read-only, after checking it was written with this schema version."""
         path = self.current_graph()
         if path is None:
             raise IndexNotFoundError(f"no codekg index in {self.db_dir}; run `codekg index` first")
-        return LadybugStore(path, settings, read_only=True)
+        store = LadybugStore(path, settings, read_only=True)
+        found = store.query("MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value").rows
+        version = int(found[0][0]) if found else 0
+        if version != SCHEMA_VERSION:
+            store.close()
+            raise SchemaVersionError(
+                f"the index in {self.db_dir} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
+                "re-index with `codekg index`" if version < SCHEMA_VERSION else
+                f"the index in {self.db_dir} was written by a newer codekg (schema version {version}); upgrade codekg"
+            )
+        return store
 
     def new_build_path(self) -> Path:
         self.db_dir.mkdir(parents=True, exist_ok=True)
