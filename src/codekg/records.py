@@ -87,12 +87,16 @@ class LocalBinding:
     """A name bound inside a function (parameter, assignment, loop or `with` target).
 
     Resolution needs these to know that a name is local, so it is never mistaken for a
-    module-level or global definition of the same name.
+    module-level or global definition of the same name. ``region_start``..``region_end`` are the
+    lines of the innermost function, lambda or comprehension that binds it: an anonymous function
+    has no scope path of its own, so its parameters shadow only calls inside those lines.
     """
 
     name: str
     scope: Scope
     line: int
+    region_start: int
+    region_end: int
 
 
 @dataclass(slots=True)

@@ -81,3 +81,25 @@ def test_inherited_method_through_imported_base(tmp_path):
         "child.py": "from base import Base\n\nclass Child(Base):\n    def run(self):\n        self.save()\n",
     })
     assert edges == {("child.Child.run", "base.Base.save", "self-member", 0.8)}
+
+
+def test_parameters_of_anonymous_functions_shadow_only_their_own_lines(tmp_path):
+    edges, outcomes = call_edges(tmp_path, {
+        "router.js": "function next() {}\nmodule.exports = { next };\n",
+        "layer.js": (
+            "Layer.prototype.handle = function handle(req, res, next) {\n  next();\n};\n"
+            "app.use((err, next) => next(err));\n"
+        ),
+        "lib.py": "def helper():\n    pass\n",
+        "use.py": "items = map(lambda helper: helper(), [])\nvalues = [helper() for helper in []]\nhelper()\n",
+    })
+    assert edges == {("use", "lib.helper", "unique-global-name", 0.5), ("use", "<builtin>.map", "builtin", 1.0)}
+    assert outcomes == {"javascript": {"unresolved": 3}, "python": {"resolved": 2, "unresolved": 2}}
+
+
+def test_require_inside_a_function_is_an_import_not_a_local(tmp_path):
+    edges, _ = call_edges(tmp_path, {
+        "util.js": "function helper() {}\nmodule.exports = { helper };\n",
+        "main.js": "function go() {\n  const util = require('./util');\n  util.helper();\n}\n",
+    })
+    assert edges == {("main.go", "util.helper", "import", 1.0)}

@@ -111,12 +111,25 @@ def iter_matches(query: ts.Query, root: ts.Node) -> Iterator[tuple[int, dict[str
 
 
 def unique_local_bindings(bindings: Iterable[LocalBinding]) -> list[LocalBinding]:
-    """Function-level bindings, once per (scope, name) in the order given; module-level ones are
-    dropped because they are definitions or imports already."""
-    seen: set[tuple[Scope, str]] = set()
+    """Each binding once per (scope, name, region), in the order given."""
+    seen: set[tuple[Scope, str, int, int]] = set()
     found = []
     for binding in bindings:
-        if binding.scope and (binding.scope, binding.name) not in seen:
-            seen.add((binding.scope, binding.name))
+        key = (binding.scope, binding.name, binding.region_start, binding.region_end)
+        if key not in seen:
+            seen.add(key)
             found.append(binding)
     return found
+
+
+def binding_region(node: ts.Node, function_types: frozenset[str], stop_types: frozenset[str]) -> tuple[int, int] | None:
+    """Lines of the innermost function-like ancestor of a bound name, or None when the name is bound
+    at module or class level (reaching one of ``stop_types`` first): those are definitions already."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in function_types:
+            return parent.start_point[0] + 1, parent.end_point[0] + 1
+        if parent.type in stop_types:
+            return None
+        parent = parent.parent
+    return None

@@ -20,6 +20,7 @@ import tree_sitter as ts
 import tree_sitter_javascript
 
 from codekg.languages.base import (
+    binding_region,
     unique_local_bindings,
     TreeSitterExtractor,
     count_error_regions,
@@ -63,6 +64,13 @@ JAVASCRIPT_GLOBALS = frozenset(
     setTimeout structuredClone window
     """.split()  # noqa: SIM905 - a word list reads better than 100 quoted strings
 )
+
+# Nodes whose parameters and declarations are local to them; reaching a stop type first means module level.
+_FUNCTION_LIKE = frozenset(
+    {"function_declaration", "generator_function_declaration", "function_expression", "function", "arrow_function",
+     "generator_function", "method_definition", "class_static_block"}
+)
+_BINDING_STOPS = frozenset({"program", "class_body"})
 
 Captures = dict[str, list[ts.Node]]
 Handler = Callable[["_FileState", ts.Node, Captures], None]
@@ -517,7 +525,10 @@ class JavaScriptExtractor(TreeSitterExtractor):
     # --- calls -----------------------------------------------------------------------------------
 
     def _on_local(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
-        record = LocalBinding(node_text(node), (), node.start_point.row + 1)
+        region = binding_region(node, _FUNCTION_LIKE, _BINDING_STOPS)
+        if region is None or _bound_by_require(node):
+            return  # bound at module level (a Variable, Function or import already), or an import
+        record = LocalBinding(node_text(node), (), node.start_point.row + 1, *region)
         state.pending.append(_Pending(node.start_byte, node.start_byte, record))
 
     def _on_call(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -743,6 +754,17 @@ def _pattern_names(pattern: ts.Node) -> list[tuple[str, str]]:
             if key is not None and value is not None and value.type == "identifier":
                 names.append((key, node_text(value)))
     return names
+
+
+def _bound_by_require(name: ts.Node) -> bool:
+    """`const x = require('m')` / `const { x } = require('m')` inside a function: an import binding."""
+    node = name.parent
+    while node is not None and node.type in ("object_pattern", "array_pattern", "pair_pattern"):
+        node = node.parent
+    if node is None or node.type != "variable_declarator":
+        return False
+    value = node.child_by_field_name("value")
+    return value is not None and _is_require(value)
 
 
 def _is_require(value: ts.Node) -> bool:

@@ -14,6 +14,7 @@ from codekg.languages.base import (
     enclosing_scope,
     iter_matches,
     line_count,
+    binding_region,
     node_text,
     unique_local_bindings,
 )
@@ -164,11 +165,21 @@ def _variables(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[Definit
     return found
 
 
+_FUNCTION_LIKE = frozenset(
+    {"function_definition", "lambda", "list_comprehension", "set_comprehension", "dictionary_comprehension",
+     "generator_expression"}
+)
+_BINDING_STOPS = frozenset({"class_definition", "module"})
+
+
 def _local_bindings(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[LocalBinding]:
-    ordered = sorted(nodes, key=lambda n: n.start_byte)
-    return unique_local_bindings(
-        LocalBinding(node_text(n), enclosing_scope(n, scope_of), n.start_point[0] + 1) for n in ordered
-    )
+    """Names bound inside functions, lambdas and comprehensions (module/class-level ones are Variables)."""
+    found = []
+    for node in sorted(nodes, key=lambda n: n.start_byte):
+        region = binding_region(node, _FUNCTION_LIKE, _BINDING_STOPS)
+        if region is not None:
+            found.append(LocalBinding(node_text(node), enclosing_scope(node, scope_of), node.start_point[0] + 1, *region))
+    return unique_local_bindings(found)
 
 
 def _bound_identifiers(target: ts.Node | None) -> list[ts.Node]:

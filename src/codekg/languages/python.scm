@@ -24,6 +24,8 @@
              (dictionary_splat_pattern (identifier) @local)])
 (assignment left: [(identifier) @local (pattern_list (identifier) @local) (tuple_pattern (identifier) @local)])
 (augmented_assignment left: (identifier) @local)
+(lambda_parameters [(identifier) @local (default_parameter name: (identifier) @local)])
+(for_in_clause left: [(identifier) @local (pattern_list (identifier) @local) (tuple_pattern (identifier) @local)])
 (for_statement left: [(identifier) @local (pattern_list (identifier) @local) (tuple_pattern (identifier) @local)])
 (as_pattern alias: (as_pattern_target (identifier) @local))
 (named_expression name: (identifier) @local)

@@ -88,7 +88,8 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         module_ref=SymbolRef("Module", module_id, module_name, path),
     )
     for binding in parsed.local_bindings:
-        file_symbols.local_names[binding.scope].add(binding.name)
+        regions = file_symbols.local_regions[binding.scope].setdefault(binding.name, [])
+        regions.append((binding.region_start, binding.region_end))
     seen_ids: dict[str, int] = {}
     for definition in sorted(parsed.definitions, key=lambda d: (d.start_line, len(d.scope))):
         parent = file_symbols.by_path.get(definition.scope) if definition.scope else file_symbols.module_ref

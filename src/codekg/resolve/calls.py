@@ -57,7 +57,7 @@ def _call_targets(
 ) -> list[Resolved]:
     language = EXTRACTORS[file_symbols.parse.language]
     if call.receiver is None:
-        found = names.lookup(file_symbols, call.scope, call.callee)
+        found = names.lookup(file_symbols, call.scope, call.callee, call.line)
         if found is not None:
             return [found] if _callable(found) else []
         return _global_candidates(symbols, call.callee, ambiguity_limit)
@@ -76,7 +76,7 @@ def _call_targets(
             return []
         confidence = SELF_MEMBER_CONFIDENCE if position == 0 or is_super else INHERITED_MEMBER_CONFIDENCE
         return [Resolved("super-member" if is_super else "self-member", confidence, ref=member)]
-    owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver)
+    owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver, call.line)
     if owner_resolved is None:
         return []
     found = names.member(owner_resolved, call.callee)

@@ -41,18 +41,19 @@ class NameResolver:
         self._modules = ModuleResolver(symbols)
         self.hierarchy = ClassHierarchy(symbols, self._resolve_base)
 
-    def lookup(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Resolved | None:
-        """What the bare ``name`` is bound to when used in ``scope`` of the file."""
-        for depth in range(len(scope), 0, -1):
+    def lookup(self, file_symbols: FileSymbols, scope: Scope, name: str, line: int | None = None) -> Resolved | None:
+        """What the bare ``name`` is bound to when used in ``scope`` of the file (at ``line``, when
+        known: parameters of anonymous functions shadow only the lines of that function)."""
+        for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
-            owner = file_symbols.by_path.get(prefix)
+            if line is not None and file_symbols.is_local(prefix, name, line):
+                return Resolved(LOCAL_VALUE, 0.0)  # a parameter or local variable: its value is unknown here
+            owner = file_symbols.by_path.get(prefix) if prefix else None
             if owner is None or (owner.label == "Class" and depth != len(scope)):
-                continue  # a class body's names are not visible inside its methods
+                continue  # module level is searched below; a class body's names are hidden from its methods
             ref = file_symbols.children.get(prefix, {}).get(name)
             if ref is not None:
                 return Resolved("same-scope", 1.0, ref=ref)
-            if name in file_symbols.local_names.get(prefix, ()):
-                return Resolved(LOCAL_VALUE, 0.0)  # a parameter or local variable: its value is unknown here
         file_imports = self.imports[file_symbols.parse.path]
         imported = file_imports.lookup(name, scope)
         if imported is not None and imported.scope:
@@ -70,7 +71,7 @@ class NameResolver:
             return Resolved("builtin", 1.0, external_name=f"{BUILTIN_MODULE}.{name}", external_module=BUILTIN_MODULE)
         return None
 
-    def lookup_dotted(self, file_symbols: FileSymbols, scope: Scope, dotted: str) -> Resolved | None:
+    def lookup_dotted(self, file_symbols: FileSymbols, scope: Scope, dotted: str, line: int | None = None) -> Resolved | None:
         """``a.b.c``: the longest import-bound prefix (``import a.b`` binds `a.b`), then members."""
         parts = dotted.split(".")
         file_imports = self.imports[file_symbols.parse.path]
@@ -78,7 +79,7 @@ class NameResolver:
             imported = file_imports.lookup(".".join(parts[:cut]), scope)
             if imported is not None:
                 return self.members(self._from_import(imported), parts[cut:])
-        head = self.lookup(file_symbols, scope, parts[0])
+        head = self.lookup(file_symbols, scope, parts[0], line)
         return self.members(head, parts[1:]) if head is not None else None
 
     def members(self, start: Resolved | None, names: list[str]) -> Resolved | None:

@@ -38,7 +38,11 @@ class FileSymbols:
     module_ref: SymbolRef
     by_path: dict[Scope, SymbolRef] = field(default_factory=dict)
     children: dict[Scope, dict[str, SymbolRef]] = field(default_factory=lambda: defaultdict(dict))
-    local_names: dict[Scope, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # scope -> name -> line regions where a local binding of that name shadows everything outside it
+    local_regions: dict[Scope, dict[str, list[tuple[int, int]]]] = field(default_factory=lambda: defaultdict(dict))
+
+    def is_local(self, scope: Scope, name: str, line: int) -> bool:
+        return any(start <= line <= end for start, end in self.local_regions.get(scope, {}).get(name, ()))
 
     def ref_for_scope(self, scope: Scope) -> SymbolRef:
         """The node code in ``scope`` runs in: the Module for (), else the enclosing definition."""
