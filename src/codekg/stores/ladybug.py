@@ -195,7 +195,10 @@ class IndexDirectory:
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Only one indexer per index directory at a time."""
-        self.db_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(f"cannot create the index directory {self.db_dir}: {error.strerror or error}") from None
         with open(self.db_dir / LOCK_FILE, "a+") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
