@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
+from typing import NoReturn
 
 REPO_ENV_VAR = "CODEKG_BENCH_REPO"
 MB = 1_000_000  # the targets are in MB; ru_maxrss is in KiB, so every figure is converted to 10^6 bytes
@@ -34,7 +36,7 @@ def corpus_path(argument: str | None) -> Path:
     return path
 
 
-def fail(message: str, code: int = USAGE_ERROR) -> None:
+def fail(message: str, code: int = USAGE_ERROR) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(code)
 
@@ -75,8 +77,6 @@ def run_measured(argv: Sequence[str]) -> ChildRun:
 
 def peak_rss_mb_of_self() -> float:
     """This process's peak RSS so far, in MB."""
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB
 
 
@@ -86,7 +86,6 @@ def median(values: Iterable[float]) -> float:
 
 def machine_facts() -> dict[str, str]:
     """Where and when the figures were taken: results from a shared 2-core box mean little without it."""
-    load1, load5, _ = os.getloadavg()
     return {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": _cpu_model(),
@@ -97,8 +96,14 @@ def machine_facts() -> dict[str, str]:
         "ladybug": metadata.version("ladybug"),
         "tree-sitter": metadata.version("tree-sitter"),
         "codekg": _codekg_revision(),
-        "load average at start (1 min, 5 min)": f"{load1:.2f}, {load5:.2f}",
+        "load average at start (1 min, 5 min)": load_average(),
     }
+
+
+def load_average() -> str:
+    """1- and 5-minute load averages: above ~2 on this 2-core box, something else was competing."""
+    load1, load5, _ = os.getloadavg()
+    return f"{load1:.2f}, {load5:.2f}"
 
 
 def _cpu_model() -> str:

@@ -22,6 +22,7 @@ from _common import (
     corpus_path,
     facts_markdown,
     fail,
+    load_average,
     machine_facts,
     markdown_table,
     median,
@@ -72,6 +73,7 @@ def main() -> None:
             run.raw_parse_seconds = raw_parse_seconds(sources)
         runs.append(run)
 
+    facts["load average at end (1 min, 5 min)"] = load_average()
     result = _result(repo, runs, len(sources))
     if args.json:
         print(json.dumps({"machine": facts, **result, "runs": [asdict(r) for r in runs]}, indent=2))

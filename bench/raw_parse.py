@@ -16,7 +16,7 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_python
 
-from _common import corpus_path, facts_markdown, fail, machine_facts, markdown_table, median
+from _common import corpus_path, facts_markdown, fail, load_average, machine_facts, markdown_table, median
 from codekg.passes.scan import scan_repository
 from codekg.settings import load_settings
 
@@ -51,6 +51,7 @@ def main() -> None:
     if not sources:
         fail(f"no Python files to parse in {repo}")
     seconds = [raw_parse_seconds(sources) for _ in range(args.runs)]
+    facts["load average at end (1 min, 5 min)"] = load_average()
     result = {
         "repo": str(repo),
         "python_files": len(sources),

@@ -96,3 +96,25 @@ def test_other_schema_versions_are_refused_with_a_clear_message(tmp_path, versio
     with pytest.raises(SchemaVersionError) as error:
         directory.open_current(load_settings(None))
     assert message in str(error.value) and error.value.exit_code == 2
+
+
+def test_merge_fallback_looks_up_endpoints_by_key_not_by_cross_product(tmp_path):
+    """The comma form `MATCH (a …), (b …)` was planned as a cross product and ran out of memory on pydantic."""
+    import re
+
+    from codekg.schema import REL_TYPES
+    from codekg.stores.ladybug import edge_merge_statement
+
+    store = LadybugStore.create(tmp_path / "g.lbdb", load_settings(None))
+    try:
+        for rel in REL_TYPES:
+            for source, target in rel.pairs:
+                one_edge = Graph()
+                one_edge.add_edge(rel.name, (source, "a"), (target, "b"))
+                row = one_edge.edges[(rel.name, source, target)][0]
+                plan = store.query("EXPLAIN " + edge_merge_statement(rel.name, source, target), {"rows": [row]}).rows[0][0]
+                operators = set(re.findall(r"([A-Z_]{4,})\[\d+\]", plan))
+                assert "CROSS_PRODUCT" not in operators, (rel.name, source, target)
+                assert "QUERY_PRIMARY_KEY_LOOKUP" in operators, (rel.name, source, target)
+    finally:
+        store.close()

@@ -71,24 +71,13 @@ class LadybugStore:
         return report
 
     def _write_nodes(self, label: str, table: pa.Table) -> TableLoad:
-        spec = NODE_LABEL_BY_NAME[label]
-        key = spec.properties[0].name
-        assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
-        return self._write_table(
-            label, table, f"COPY {label} FROM $arrow_rows",
-            f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) SET {assignments}",
-        )
+        return self._write_table(label, table, f"COPY {label} FROM $arrow_rows", node_merge_statement(label))
 
     def _write_edges(self, rel_type: str, source: str, target: str, table: pa.Table) -> TableLoad:
-        names = REL_TYPE_BY_NAME[rel_type].property_names
-        assignments = (" SET " + ", ".join(f"e.{name} = row.{name}" for name in names)) if names else ""
-        source_key = NODE_LABEL_BY_NAME[source].properties[0].name
-        target_key = NODE_LABEL_BY_NAME[target].properties[0].name
         return self._write_table(
             f"{rel_type}({source}->{target})", table,
             f"COPY {rel_type} FROM $arrow_rows (from='{source}', to='{target}')",
-            f"UNWIND $rows AS row MATCH (a:{source} {{{source_key}: row.from}}), (b:{target} {{{target_key}: row.to}}) "
-            f"MERGE (a)-[e:{rel_type}]->(b){assignments}",
+            edge_merge_statement(rel_type, source, target),
         )
 
     def _write_table(self, name: str, table: pa.Table, copy_statement: str, merge_statement: str) -> TableLoad:
@@ -126,6 +115,30 @@ class LadybugStore:
             return self._connection.execute(statement, parameters or {})
         except RuntimeError as error:
             raise QueryError(str(error)) from None
+
+
+def node_merge_statement(label: str) -> str:
+    """The fallback writer for one node table: MERGE on the primary key, then set every property."""
+    spec = NODE_LABEL_BY_NAME[label]
+    key = spec.properties[0].name
+    assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
+    return f"UNWIND $rows AS row MERGE (n:{label} {{{key}: row.{key}}}) SET {assignments}"
+
+
+def edge_merge_statement(rel_type: str, source: str, target: str) -> str:
+    """The fallback writer for one edge table.
+
+    Two MATCH clauses, not one with a comma: the comma form is planned as a cross product of both
+    node tables, which exhausts the buffer pool on real graphs; this form looks up each primary key.
+    """
+    names = REL_TYPE_BY_NAME[rel_type].property_names
+    assignments = (" SET " + ", ".join(f"e.{name} = row.{name}" for name in names)) if names else ""
+    source_key = NODE_LABEL_BY_NAME[source].properties[0].name
+    target_key = NODE_LABEL_BY_NAME[target].properties[0].name
+    return (
+        f"UNWIND $rows AS row MATCH (a:{source} {{{source_key}: row.from}}) MATCH (b:{target} {{{target_key}: row.to}}) "
+        f"MERGE (a)-[e:{rel_type}]->(b){assignments}"
+    )
 
 
 class IndexDirectory:
