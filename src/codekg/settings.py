@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         description="How tables are written: `copy` (bulk COPY from Arrow, falling back to MERGE per "
         "table on error) or `merge` (always the UNWIND/MERGE path).",
     )
+    copy_min_node_rows: int = Field(
+        100,
+        description="Node tables with fewer rows are written with MERGE: a COPY reserves a whole node "
+        "group (about 15 MB of memory) per table, which is wasted on a handful of rows.",
+    )
     python_source_roots: list[str] = Field(
         default_factory=lambda: ["src"],
         description="Folders whose contents are importable top-level Python packages (besides the repo root).",

@@ -37,7 +37,7 @@ def test_merge_fallback_gives_the_identical_graph(index_fixture):
 
 def test_failed_copy_falls_back_to_merge_per_table(tmp_path):
     """A COPY that the database rejects (here: a duplicate primary key inside one table) is retried via MERGE."""
-    store = LadybugStore.create(tmp_path / "g.lbdb", load_settings(None))
+    store = LadybugStore.create(tmp_path / "g.lbdb", load_settings(None, copy_min_node_rows=0))
     graph = Graph()
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
@@ -66,6 +66,21 @@ def publish_build(directory: IndexDirectory, project: str, schema_version: int =
     store.close()
     directory.publish(build)
     return build
+
+
+def test_tiny_node_tables_skip_copy(tmp_path):
+    store = LadybugStore.create(tmp_path / "g.lbdb", load_settings(None, copy_min_node_rows=3))
+    graph = Graph()
+    for name in ("a", "b", "c"):
+        graph.add_node("External", id="External:" + name, name=name, qualified_name=name)
+    graph.add_node("Project", id="Project:p", name="p", qualified_name="p")
+    graph.add_edge("CONTAINS", ("Project", "Project:p"), ("Folder", "Folder:f"))
+    graph.add_node("Folder", id="Folder:f", name="f", qualified_name="f")
+    methods = {t.table: (t.method, t.fallback_error) for t in store.write_delta(graph.to_tables()).tables}
+    assert methods == {"External": ("copy", ""), "Folder": ("merge", ""), "Project": ("merge", ""),
+                       "CONTAINS(Project->Folder)": ("copy", "")}
+    assert store.query("MATCH (p:Project)-[:CONTAINS]->(f:Folder) RETURN p.id, f.id").rows == [["Project:p", "Folder:f"]]
+    store.close()
 
 
 def test_publish_swaps_current_and_removes_stale_builds(tmp_path):

@@ -71,7 +71,8 @@ class LadybugStore:
         return report
 
     def _write_nodes(self, label: str, table: pa.Table) -> TableLoad:
-        return self._write_table(label, table, f"COPY {label} FROM $arrow_rows", node_merge_statement(label))
+        copy_statement = f"COPY {label} FROM $arrow_rows" if table.num_rows >= self.settings.copy_min_node_rows else None
+        return self._write_table(label, table, copy_statement, node_merge_statement(label))
 
     def _write_edges(self, rel_type: str, source: str, target: str, table: pa.Table) -> TableLoad:
         return self._write_table(
@@ -80,11 +81,12 @@ class LadybugStore:
             edge_merge_statement(rel_type, source, target),
         )
 
-    def _write_table(self, name: str, table: pa.Table, copy_statement: str, merge_statement: str) -> TableLoad:
-        """COPY the table; if the database rejects it, write it row batch by row batch through MERGE."""
+    def _write_table(self, name: str, table: pa.Table, copy_statement: str | None, merge_statement: str) -> TableLoad:
+        """COPY the table; if the database rejects it (or there is no COPY for it), write it row batch
+        by row batch through MERGE."""
         started = time.perf_counter()
         error_text = ""
-        if self.settings.load_strategy == "copy":
+        if self.settings.load_strategy == "copy" and copy_statement is not None:
             try:
                 self._execute(copy_statement, {"arrow_rows": table})
                 return TableLoad(name, table.num_rows, "copy", time.perf_counter() - started)
