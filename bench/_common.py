@@ -4,6 +4,7 @@ Markdown output. Benchmarks are run by hand (see docs/benchmarks.md), never by t
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
@@ -167,3 +168,15 @@ def facts_markdown(facts: dict[str, str]) -> str:
 
 def verdict(value: float, limit: float) -> str:
     return "met" if value <= limit else "**missed**"
+
+
+def corpus_command_line(description: str, what: str, runs_default: int, runs_help: str) -> tuple[argparse.Namespace, Path]:
+    """The shared command line of the corpus benchmarks: PATH (or $CODEKG_BENCH_REPO), --runs, --json."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("path", nargs="?", help=f"repository to {what} (default: $CODEKG_BENCH_REPO)")
+    parser.add_argument("--runs", type=int, default=runs_default, help=f"{runs_help} (default {runs_default})")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    args = parser.parse_args()
+    if args.runs < 1:
+        fail("--runs must be at least 1")
+    return args, corpus_path(args.path)

@@ -10,7 +10,6 @@ in this process (bench/raw_parse.py), so the codekg/raw ratio is taken under the
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    corpus_path,
+    corpus_command_line,
     facts_markdown,
     fail,
     load_average,
@@ -55,14 +54,7 @@ def index_once(repo: Path) -> IndexRun:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", nargs="?", help="repository to index (default: $CODEKG_BENCH_REPO)")
-    parser.add_argument("--runs", type=int, default=3, help="cold index runs (default 3)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    args = parser.parse_args()
-    if args.runs < 1:
-        fail("--runs must be at least 1")
-    repo = corpus_path(args.path)
+    args, repo = corpus_command_line(__doc__.splitlines()[0], "index", 3, "cold index runs")
     facts = machine_facts()
 
     sources = python_sources(repo)

@@ -8,7 +8,6 @@ are read before the clock starts, so only parsing is timed.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import tree_sitter
 import tree_sitter_python
 
-from _common import corpus_path, facts_markdown, fail, load_average, machine_facts, markdown_table, median
+from _common import corpus_command_line, facts_markdown, fail, load_average, machine_facts, markdown_table, median
 from codekg.passes.scan import scan_repository
 from codekg.settings import load_settings
 
@@ -37,14 +36,7 @@ def raw_parse_seconds(sources: list[bytes]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", nargs="?", help="repository to parse (default: $CODEKG_BENCH_REPO)")
-    parser.add_argument("--runs", type=int, default=5, help="timed parses of the whole file set (default 5)")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
-    args = parser.parse_args()
-    if args.runs < 1:
-        fail("--runs must be at least 1")
-    repo = corpus_path(args.path)
+    args, repo = corpus_command_line(__doc__.splitlines()[0], "parse", 5, "timed parses of the whole file set")
     facts = machine_facts()
 
     sources = python_sources(repo)
