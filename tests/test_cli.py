@@ -162,7 +162,7 @@ def _wait_for_new_build(db: Path, known: set[str], deadline: float) -> None:
     raise AssertionError("the indexer never started a new build")
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
 def test_interrupted_index_leaves_previous_index_intact(indexed_repo, signal_number):
     db = indexed_repo / ".codekg"
     before = codekg("query", "MATCH (f:File) RETURN count(f) AS n", "--repo", str(indexed_repo), "--json")
@@ -178,7 +178,7 @@ def test_interrupted_index_leaves_previous_index_intact(indexed_repo, signal_num
     assert process.poll() is None, "the load finished before it could be interrupted"
     process.send_signal(signal_number)
     _, stderr = process.communicate(timeout=60)
-    if signal_number == signal.SIGINT:
+    if signal_number in (signal.SIGINT, signal.SIGTERM):
         assert process.returncode == 130 and "previous index is unchanged" in stderr
         assert {p.name for p in db.glob("graph-*")} == known  # the partial build was removed
     else:

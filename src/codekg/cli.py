@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import sys
 import tomllib
 from pathlib import Path
@@ -204,17 +203,12 @@ def version() -> None:
     stdout.print(f"codekg {__version__} (schema v{SCHEMA_VERSION})")
 
 
-def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     """Console entry point: run the app and map every codekg failure to a message and an exit code.
 
     Usage errors are reported by the CLI framework itself (exit 2).
     """
     logging.basicConfig(level=logging.WARNING, format="codekg: %(levelname)s: %(message)s")
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         app()
     except CodekgError as error:

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from codekg import __version__
 from codekg.errors import InputError
 from codekg.graph import Graph, GraphTables
+from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.passes.load import load_graph
 from codekg.passes.parse import parse_files
 from codekg.passes.resolve import resolve_references
@@ -65,6 +66,13 @@ class IndexSummary:
 def index_repository(
     repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None = None
 ) -> IndexSummary:
+    """Index ``repo`` into ``db_dir``. Ctrl-C/SIGTERM stop it between steps with KeyboardInterrupt,
+    leaving the previous index as it was."""
+    with deferred_interrupts():
+        return _index(repo, db_dir, settings, progress)
+
+
+def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None) -> IndexSummary:
     progress = progress or _Silent()
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -77,6 +85,7 @@ def index_repository(
         raise InputError(f"no Python, JavaScript or TypeScript source files to index in {repo}{detail}")
 
     derived = _derive_graph(scan, settings, progress, timings)
+    raise_if_interrupted()
     gc.collect()  # hand the passes' garbage back before the database allocates its buffers
     commit = _git_commit(scan.root) if scan.is_git else ""
     metadata: dict[str, Any] = {

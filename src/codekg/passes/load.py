@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg.graph import Graph, GraphTables
+from codekg.interrupts import raise_if_interrupted
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport
 from codekg.stores import EmbeddedStore, IndexDirectory
@@ -32,6 +33,7 @@ def load_graph(db_dir: Path, tables: GraphTables, metadata: dict[str, Any], sett
                 store.write_delta(meta.to_tables())
             finally:
                 store.close()
+            raise_if_interrupted()  # the last chance to stop before the new build goes live
         except BaseException:
             for leftover in db_dir.glob(build.name + "*"):
                 leftover.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codekg.interrupts import raise_if_interrupted
 from codekg.languages import EXTRACTORS
 from codekg.passes.scan import SkippedFile, SourceFile
 from codekg.records import FileParse
@@ -57,4 +58,5 @@ def parse_files(
             result.parses.append(outcome)
         if on_progress is not None:
             on_progress(1)
+        raise_if_interrupted()
     return result

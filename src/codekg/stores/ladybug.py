@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
 from codekg.graph import GraphTables
+from codekg.interrupts import raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
@@ -33,6 +34,7 @@ LOCK_FILE = "index.lock"
 GRAPH_PREFIX = "graph-"
 GRAPH_SUFFIX = ".lbdb"
 MERGE_BATCH_ROWS = 2000
+INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT
 
 
 class LadybugStore:
@@ -114,9 +116,14 @@ class LadybugStore:
 
     def _execute(self, statement: str, parameters: dict[str, Any] | None = None) -> Any:
         try:
-            return self._connection.execute(statement, parameters or {})
+            result = self._connection.execute(statement, parameters or {})
         except RuntimeError as error:
+            if str(error).startswith(INTERRUPTED):
+                # Ladybug turns Ctrl-C into a query error; it must stop the run, not trigger the fallback.
+                raise KeyboardInterrupt from None
             raise QueryError(str(error)) from None
+        raise_if_interrupted()
+        return result
 
 
 def node_merge_statement(label: str) -> str:

@@ -1,0 +1,44 @@
+"""Ctrl-C and SIGTERM during an index run: recorded, then acted on between steps.
+
+A Python SIGINT handler that raises is unreliable here: Ladybug runs Python code to inspect the
+SIGINT handler before each query and ignores any exception raised there, so a KeyboardInterrupt
+arriving at that moment is lost and the run finishes as if nothing happened. Instead the handlers
+only set a flag, and the run checks it between files and after every database statement.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+_requested = threading.Event()
+
+
+def _record(signum: int, frame: FrameType | None) -> None:
+    _requested.set()
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """While active, SIGINT/SIGTERM only mark the run as interrupted (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _record) for sig in (signal.SIGINT, signal.SIGTERM)}
+    _requested.clear()
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _requested.clear()
+
+
+def raise_if_interrupted() -> None:
+    """Turn a recorded Ctrl-C or SIGTERM into KeyboardInterrupt at a point where stopping is safe."""
+    if _requested.is_set():
+        _requested.clear()
+        raise KeyboardInterrupt
