@@ -143,7 +143,8 @@ def test_metadata_is_stored(index_fixture):
     assert meta["schema_version"] == "1"
     assert meta["codekg_version"] == "0.1.0"
     assert json.loads(meta["files_by_language"]) == {"python": 5}
-    assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve"}
+    assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve", "load"}
+    assert float(meta["index_seconds"]) >= sum(json.loads(meta["pass_seconds"]).values()) * 0.99
     assert meta["commit"] == ""  # the fixture copy is not a git work tree
 
 
@@ -194,7 +195,7 @@ JS_CALLS = {
 JS_DERIVED = {
     ("IMPORTS", "File:src/app.ts", "External:path", (), "unresolved-import"),
     ("IMPORTS", "File:src/app.ts", "File:src/lib/util.js", (), "relative-path"),
-    ("IMPORTS", "File:src/app.ts", "File:src/lib/greet.js", ("greet",), "relative-path"),
+    ("IMPORTS", "File:src/app.ts", "File:src/lib/greet.js", ("default",), "relative-path"),
     ("IMPORTS", "File:src/app.ts", "File:src/index.ts", ("Circle",), "relative-path"),
     ("IMPORTS", "File:src/index.ts", "File:src/models.ts", ("*",), "relative-path"),
     ("IMPORTS", "File:src/index.ts", "File:src/lib/greet.js", ("default",), "relative-path"),

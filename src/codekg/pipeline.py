@@ -99,11 +99,16 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         "skipped": derived.skipped,
         "warnings": derived.warnings,
     }
+    load_started = time.perf_counter()
+
+    def timing_metadata() -> dict[str, Any]:
+        now = time.perf_counter()
+        passes = {**timings, "load": now - load_started}
+        return {"pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - started, 4))}
+
     with _timed(timings, "load"):
         progress.start("load")
-        metadata["pass_seconds"] = {k: round(v, 4) for k, v in timings.items()}
-        metadata["index_seconds"] = str(round(time.perf_counter() - started, 4))
-        report = load_graph(db_dir, derived.tables, metadata, settings)
+        report = load_graph(db_dir, derived.tables, metadata, settings, timing_metadata)
 
     return IndexSummary(
         repo=str(scan.root),

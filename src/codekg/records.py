@@ -87,9 +87,10 @@ class LocalBinding:
     """A name bound inside a function (parameter, assignment, loop or `with` target).
 
     Resolution needs these to know that a name is local, so it is never mistaken for a
-    module-level or global definition of the same name. ``region_start``..``region_end`` are the
-    lines of the innermost function, lambda or comprehension that binds it: an anonymous function
-    has no scope path of its own, so its parameters shadow only calls inside those lines.
+    module-level or global definition of the same name. A binding of the scope itself (a named
+    function's parameters and locals, a module-level loop variable) has ``region_start ==
+    region_end == 0``. A binding of an anonymous function, lambda or comprehension, which has no
+    scope path of its own, carries that function's lines: it shadows only calls inside them.
     """
 
     name: str

@@ -129,8 +129,6 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
 
 NODE_LABEL_BY_NAME: dict[str, NodeLabel] = {label.name: label for label in NODE_LABELS}
 
-# Labels that are code symbols (carry scope and can be called or referenced).
-SYMBOL_LABELS = ("Class", "Interface", "Function", "Method", "Variable")
 CALLER_LABELS = ("Module", "Class", "Function", "Method")
 CALLEE_LABELS = ("Class", "Function", "Method", "External")
 

@@ -29,12 +29,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CODEKG_", extra="ignore")
 
-    max_file_size: int = Field(1_000_000, description="Files larger than this many bytes are skipped.")
+    max_file_size: int = Field(1_000_000, gt=0, description="Files larger than this many bytes are skipped.")
     max_db_size: int = Field(
-        16 * GIB, description="Upper bound of the embedded database's address space, in bytes."
+        16 * GIB,
+        gt=0, description="Upper bound of the embedded database's address space, in bytes."
     )
     buffer_pool_size: int = Field(
-        256 * MIB, description="Memory the embedded database may use for its page cache, in bytes."
+        256 * MIB,
+        ge=64 * MIB, description="Memory the embedded database may use for its page cache, in bytes."
     )
     load_strategy: Literal["copy", "merge"] = Field(
         "copy",
@@ -43,6 +45,7 @@ class Settings(BaseSettings):
     )
     copy_min_node_rows: int = Field(
         100,
+        ge=0,
         description="Node tables with fewer rows are written with MERGE: a COPY reserves a whole node "
         "group (about 15 MB of memory) per table, which is wasted on a handful of rows.",
     )
@@ -58,6 +61,7 @@ class Settings(BaseSettings):
     )
     ambiguity_limit: int = Field(
         3,
+        ge=0,
         description="A call name with more global candidates than this is left unresolved instead "
         "of being linked to every candidate.",
     )

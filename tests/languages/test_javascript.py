@@ -418,10 +418,16 @@ function f(a, b = 2, ...rest) {
   for (const k in rest) {}
   try {} catch (err) {}
   const g = (h) => h;
+  [1].map(function (x) {
+    return x;
+  });
 }
 """
     parsed = JavaScriptExtractor().extract("a.js", source)
-    assert [(b.name, b.scope, b.line) for b in parsed.local_bindings] == [
-        ("a", ("f",), 2), ("b", ("f",), 2), ("rest", ("f",), 2), ("c", ("f",), 3), ("d", ("f",), 3),
-        ("e", ("f",), 4), ("k", ("f",), 5), ("err", ("f",), 6), ("g", ("f",), 7), ("h", ("f", "g"), 7),
+    # (name, scope, line, region): region (0, 0) is the scope's own binding; an anonymous function's
+    # parameter carries that function's lines instead
+    assert [(b.name, b.scope, b.line, (b.region_start, b.region_end)) for b in parsed.local_bindings] == [
+        ("top", (), 1, (0, 0)), ("a", ("f",), 2, (0, 0)), ("b", ("f",), 2, (0, 0)), ("rest", ("f",), 2, (0, 0)),
+        ("c", ("f",), 3, (0, 0)), ("d", ("f",), 3, (0, 0)), ("e", ("f",), 4, (0, 0)), ("k", ("f",), 5, (0, 0)),
+        ("err", ("f",), 6, (0, 0)), ("g", ("f",), 7, (0, 0)), ("h", ("f", "g"), 7, (0, 0)), ("x", ("f",), 8, (8, 10)),
     ]

@@ -139,10 +139,13 @@ def f(a, b: int, c=1, *args, d: str = 'x', **kw):
         pass
     if (n := 3):
         a = 4
+    return [z for z in (lambda q: q)(a)]
 """
     parsed = PythonExtractor().extract("a.py", source)
-    assert [(b.name, b.scope, b.line) for b in parsed.local_bindings] == [
-        ("a", ("f",), 2), ("b", ("f",), 2), ("c", ("f",), 2), ("args", ("f",), 2), ("d", ("f",), 2),
-        ("kw", ("f",), 2), ("y", ("f",), 3), ("i", ("f",), 4), ("j", ("f",), 4), ("fh", ("f",), 6),
-        ("err", ("f",), 10), ("n", ("f",), 12),
+    whole = (0, 0)
+    assert [(b.name, b.scope, b.line, (b.region_start, b.region_end)) for b in parsed.local_bindings] == [
+        ("x", (), 1, whole), ("a", ("f",), 2, whole), ("b", ("f",), 2, whole), ("c", ("f",), 2, whole),
+        ("args", ("f",), 2, whole), ("d", ("f",), 2, whole), ("kw", ("f",), 2, whole), ("y", ("f",), 3, whole),
+        ("i", ("f",), 4, whole), ("j", ("f",), 4, whole), ("fh", ("f",), 6, whole), ("err", ("f",), 10, whole),
+        ("n", ("f",), 12, whole), ("z", ("f",), 14, (14, 14)), ("q", ("f",), 14, (14, 14)),
     ]

@@ -11,7 +11,8 @@ from codekg.passes.structure import build_structure
 from codekg.settings import load_settings
 
 
-def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, dict]:
+def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, set, dict]:
+    """Write ``files`` under ``root`` and resolve them: (CALLS, IMPORTS, call-site outcomes)."""
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
@@ -20,11 +21,18 @@ def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> t
     parsed = parse_files(scan.root, scan.files)
     structure = build_structure(scan.root, parsed.parses, settings)
     resolved = resolve_references(structure.symbols, ambiguity_limit)
-    edges = set()
+    calls, imports = set(), set()
     for (rel_type, _, _), rows in resolved.graph.edges.items():
         if rel_type == "CALLS":
-            edges |= {(r["from"].split(":")[-1], r["to"].split(":")[-1], r["reason"], r["confidence"]) for r in rows}
-    return edges, resolved.call_outcomes
+            calls |= {(r["from"].split(":")[-1], r["to"].split(":")[-1], r["reason"], r["confidence"]) for r in rows}
+        elif rel_type == "IMPORTS":
+            imports |= {(r["from"].split(":", 1)[1], r["to"], tuple(r["names"])) for r in rows}
+    return calls, imports, resolved.call_outcomes
+
+
+def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, dict]:
+    calls, _, outcomes = resolve_tree(root, files, ambiguity_limit)
+    return calls, outcomes
 
 
 def test_ambiguous_names_link_every_candidate_with_split_confidence(tmp_path):
@@ -103,3 +111,109 @@ def test_require_inside_a_function_is_an_import_not_a_local(tmp_path):
         "main.js": "function go() {\n  const util = require('./util');\n  util.helper();\n}\n",
     })
     assert edges == {("main.go", "util.helper", "import", 1.0)}
+
+
+def test_python_imports_never_resolve_to_javascript_files(tmp_path):
+    calls, imports, _ = resolve_tree(tmp_path, {
+        "helpers.js": "export function go() {}\nexport function onlyjs() {}\n",
+        "helpers.py": "def go():\n    pass\n",
+        "main.py": "import helpers\nhelpers.go()\nonlyjs()\n",
+    })
+    assert calls == {("main", "helpers.go", "import", 1.0)}
+    assert [c for c in calls if "onlyjs" in c[1]] == []
+    assert imports == {("main.py", "File:helpers.py", ())}
+
+
+def test_script_folders_import_their_sibling_module(tmp_path):
+    calls, imports, _ = resolve_tree(tmp_path, {
+        "scripts/utils.py": "def f():\n    pass\n",
+        "tools/utils.py": "def f():\n    pass\n",
+        "tools/run.py": "import utils\nutils.f()\n",
+    })
+    assert calls == {("tools.run", "tools.utils.f", "import", 1.0)}
+    assert imports == {("tools/run.py", "File:tools/utils.py", ())}
+
+
+def test_global_guesses_stay_within_a_language_family(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "pydefs.py": "def handler():\n    pass\n",
+        "jsdefs.js": "function handler() {}\n",
+        "pymain.py": "def go():\n    handler()\n",
+        "tsmain.ts": "function go() { handler(); }\n",
+    })
+    assert calls == {
+        ("pymain.go", "pydefs.handler", "unique-global-name", 0.5),
+        ("tsmain.go", "jsdefs.handler", "unique-global-name", 0.5),
+    }
+
+
+def test_names_bound_by_an_import_are_never_guessed(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "a.js": "export default function () {}\nexport function present() {}\n",
+        "z.js": "function missing() {}\nfunction anon() {}\n",
+        "b.js": "import { missing } from './a.js';\nimport anon from './a.js';\nimport { gone } from './nowhere';\nmissing();\nanon();\ngone();\n",
+        "p.py": "import sys\nif sys:\n    thing = sys.exit\n",
+        "q.py": "from p import thing\nthing()\n",
+        "r.py": "def thing():\n    pass\n",
+    })
+    assert calls == set()
+
+
+def test_module_level_loop_and_except_variables_shadow_global_names(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "defs.py": "def handler():\n    pass\n\ndef cb():\n    pass\n",
+        "main.py": "for handler in []:\n    handler()\ntry:\n    pass\nexcept Exception as cb:\n    cb()\n",
+    })
+    assert calls == set()
+
+
+def test_the_later_star_import_wins_and_private_names_are_not_exported(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "a.py": "def f():\n    pass\n\ndef _p():\n    pass\n",
+        "b.py": "def f():\n    pass\n",
+        "main.py": "from a import *\nfrom b import *\nf()\n_p()\n",
+    })
+    assert calls == {("main", "b.f", "import", 1.0), ("main", "a._p", "unique-global-name", 0.5)}
+
+
+def test_this_inside_a_plain_function_is_not_the_instance(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "a.js": (
+            "class A {\n  m() {\n    [1].forEach(function () { this.helper(); });\n"
+            "    [1].forEach(() => this.helper());\n  }\n  helper() {}\n}\n"
+        ),
+    })
+    assert calls == {("a.A.m", "a.A.helper", "self-member", 0.9)}
+
+
+def test_relative_imports_that_leave_the_repository_or_miss_stay_unresolved(tmp_path):
+    calls, imports, _ = resolve_tree(tmp_path, {
+        "other.py": "def g():\n    pass\n",
+        "pkg/__init__.py": "",
+        "pkg/mod.py": "from ...other import g\nfrom .missing import h\ng()\nh()\n",
+        "ns/sib.py": "def s():\n    pass\n",
+        "ns/user.py": "from . import sib\nsib.s()\n",
+        "web/a.js": "import { f } from './util';\nf();\n",
+    })
+    assert calls == {("ns.user", "ns.sib.s", "import", 1.0)}
+    assert imports == {("ns/user.py", "File:ns/sib.py", ("sib",))}
+
+
+def test_conditional_definitions_are_each_a_candidate(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "m.py": "import sys\nif sys:\n    def dup():\n        pass\nelse:\n    def dup():\n        pass\n\ndup()\n",
+    })
+    assert calls == {("m", "m.dup", "same-file", 0.5), ("m", "m.dup#2", "same-file", 0.5)}
+    assert outcomes == {"python": {"ambiguous": 1}}
+
+
+def test_a_def_under_if_in_a_class_body_is_a_method(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": "class Engine:\n    if True:\n        def cond(self):\n            self.run()\n\n    def run(self):\n        pass\n",
+    })
+    assert calls == {("m.Engine.cond", "m.Engine.run", "self-member", 0.9)}
+
+
+def test_a_nested_arrow_function_is_called_not_shadowed(tmp_path):
+    calls, _ = call_edges(tmp_path, {"a.js": "function helper() {\n  const inner = () => 1;\n  return inner();\n}\n"})
+    assert calls == {("a.helper", "a.helper.inner", "same-scope", 1.0)}

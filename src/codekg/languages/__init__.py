@@ -22,8 +22,3 @@ EXTRACTOR_BY_EXTENSION: dict[str, LanguageExtractor] = {
 def extractor_for_path(path: str) -> LanguageExtractor | None:
     """The extractor for repo-relative ``path``, or None when no language claims it."""
     return EXTRACTOR_BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
-
-
-def extractor_versions() -> dict[str, str]:
-    """Each language's extractor version (part of the parse-cache key later)."""
-    return {name: extractor.version for name, extractor in EXTRACTORS.items()}

@@ -26,6 +26,7 @@ class LanguageExtractor(ABC):
     builtin_names: frozenset[str] = frozenset()  # names callable with no import (recorded as `<builtin>.name`)
     self_receivers: tuple[str, ...] = ()  # receivers meaning "this instance/class" inside a method
     constructor_name: str = ""  # the method a class instantiation runs
+    resolution_family: str = ""  # languages that can import and call each other share a family
 
     @abstractmethod
     def extract(self, path: str, source: bytes) -> FileParse:
@@ -122,14 +123,20 @@ def unique_local_bindings(bindings: Iterable[LocalBinding]) -> list[LocalBinding
     return found
 
 
-def binding_region(node: ts.Node, function_types: frozenset[str], stop_types: frozenset[str]) -> tuple[int, int] | None:
-    """Lines of the innermost function-like ancestor of a bound name, or None when the name is bound
-    at module or class level (reaching one of ``stop_types`` first): those are definitions already."""
+WHOLE_SCOPE = (0, 0)
+"""The region of a binding that belongs to its scope itself rather than to an anonymous function."""
+
+
+def binding_function(node: ts.Node, function_types: frozenset[str], stop_types: frozenset[str]) -> ts.Node | None:
+    """The innermost function-like ancestor of a bound name, the root when there is none, or None when
+    a ``stop_types`` node (a class body: its bindings are Variables) comes first."""
     parent = node.parent
     while parent is not None:
         if parent.type in function_types:
-            return parent.start_point[0] + 1, parent.end_point[0] + 1
+            return parent
         if parent.type in stop_types:
             return None
+        if parent.parent is None:
+            return parent
         parent = parent.parent
     return None

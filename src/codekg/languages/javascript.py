@@ -20,7 +20,8 @@ import tree_sitter as ts
 import tree_sitter_javascript
 
 from codekg.languages.base import (
-    binding_region,
+    WHOLE_SCOPE,
+    binding_function,
     unique_local_bindings,
     TreeSitterExtractor,
     count_error_regions,
@@ -70,7 +71,7 @@ _FUNCTION_LIKE = frozenset(
     {"function_declaration", "generator_function_declaration", "function_expression", "function", "arrow_function",
      "generator_function", "method_definition", "class_static_block"}
 )
-_BINDING_STOPS = frozenset({"program", "class_body"})
+_BINDING_STOPS = frozenset({"class_body"})
 
 Captures = dict[str, list[ts.Node]]
 Handler = Callable[["_FileState", ts.Node, Captures], None]
@@ -88,6 +89,7 @@ class _Pending:
     end: int
     record: Definition | CallSite | ImportBinding | LocalBinding
     owner: int | None = None  # object-literal functions: node id that must own the object
+    binding_function_range: tuple[int, int] | None = None  # local bindings: bytes of the function binding them
 
 
 @dataclass(slots=True)
@@ -110,6 +112,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
     constructor_name = "constructor"
+    resolution_family = "javascript"  # TypeScript inherits it: the two import each other
 
     # Role capture -> handler method. Subclasses add roles for their own patterns.
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {
@@ -170,6 +173,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
         pending = [p for p in state.pending if p.owner is None or p.owner in state.owners]
         _assign_scopes(pending)
+        _mark_own_bindings(pending)
         state.exports.sort(key=lambda item: item[0])
         return FileParse(
             path=path,
@@ -525,11 +529,14 @@ class JavaScriptExtractor(TreeSitterExtractor):
     # --- calls -----------------------------------------------------------------------------------
 
     def _on_local(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
-        region = binding_region(node, _FUNCTION_LIKE, _BINDING_STOPS)
-        if region is None or _bound_by_require(node):
-            return  # bound at module level (a Variable, Function or import already), or an import
-        record = LocalBinding(node_text(node), (), node.start_point.row + 1, *region)
-        state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+        function = binding_function(node, _FUNCTION_LIKE, _BINDING_STOPS)
+        if function is None or _bound_by_require(node):
+            return  # a class field (a Variable already) or an import binding
+        record = LocalBinding(node_text(node), (), node.start_point.row + 1, *WHOLE_SCOPE)
+        owner_range = None if function.type == "program" else (function.start_byte, function.end_byte)
+        state.pending.append(_Pending(node.start_byte, node.start_byte, record, binding_function_range=owner_range))
+        if owner_range is not None:
+            record.region_start, record.region_end = function.start_point.row + 1, function.end_point.row + 1
 
     def _on_call(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         self._call(state, node, captures["callee"][0], is_new=False)
@@ -551,6 +558,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
             if prop is None or obj is None:
                 return
             callee, receiver, name_node = node_text(prop), self._dotted(obj) or EXPRESSION_RECEIVER, prop
+            if receiver.split(".", 1)[0] == "this" and not _this_is_the_instance(node):
+                receiver = EXPRESSION_RECEIVER  # `this` inside a plain function is whatever the caller binds
         else:
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
@@ -576,6 +585,32 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 return None
             parts.append(node_text(prop))
             node = obj
+
+
+_THIS_TRANSPARENT = frozenset({"arrow_function"})  # arrow functions keep the enclosing `this`
+_THIS_IS_INSTANCE = frozenset({"method_definition", "field_definition", "public_field_definition", "class_static_block"})
+
+
+def _this_is_the_instance(node: ts.Node) -> bool:
+    """Whether `this` at ``node`` is the enclosing class's instance (in a method or field initialiser,
+    possibly through arrow functions) rather than what a plain function's caller binds."""
+    parent = node.parent
+    while parent is not None:
+        if parent.type in _THIS_IS_INSTANCE:
+            return parent.type != "method_definition" or parent.parent is not None and parent.parent.type == "class_body"
+        if parent.type in _FUNCTION_LIKE and parent.type not in _THIS_TRANSPARENT:
+            return False
+        parent = parent.parent
+    return False
+
+
+def _mark_own_bindings(pending: list[_Pending]) -> None:
+    """A binding made by a function that is itself a definition belongs to that definition's scope
+    (WHOLE_SCOPE); one made by an anonymous function keeps the function's lines."""
+    definition_ranges = {(p.start, p.end) for p in pending if isinstance(p.record, Definition)}
+    for item in pending:
+        if isinstance(item.record, LocalBinding) and item.binding_function_range in definition_ranges:
+            item.record.region_start, item.record.region_end = WHOLE_SCOPE
 
 
 # --- scopes ---------------------------------------------------------------------------------------

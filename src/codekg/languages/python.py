@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import inspect
 from pathlib import PurePosixPath
 
 import tree_sitter as ts
@@ -14,7 +15,8 @@ from codekg.languages.base import (
     enclosing_scope,
     iter_matches,
     line_count,
-    binding_region,
+    WHOLE_SCOPE,
+    binding_function,
     node_text,
     unique_local_bindings,
 )
@@ -34,6 +36,7 @@ class PythonExtractor(TreeSitterExtractor):
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")
     constructor_name = "__init__"
+    resolution_family = "python"
 
     def tree_sitter_language(self, path: str) -> ts.Language:
         return _LANGUAGE
@@ -110,12 +113,7 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
             "Class", name, scope, outer.start_point[0] + 1, node.end_point[0] + 1,
             signature=signature, docstring=docstring, bases=bases, decorators=decorators,
         )
-    in_class_body = (
-        outer.parent is not None
-        and outer.parent.type == "block"
-        and outer.parent.parent is not None
-        and outer.parent.parent.type == "class_definition"
-    )
+    in_class_body = _directly_in_class(outer)
     return Definition(
         "Method" if in_class_body else "Function",
         name,
@@ -133,6 +131,16 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
     )
 
 
+def _directly_in_class(node: ts.Node) -> bool:
+    """A def in a class body, also under `if`/`try`/`with` there: a method (it becomes a class attribute)."""
+    parent = node.parent
+    while parent is not None and parent.type not in ("function_definition", "module", "lambda"):
+        if parent.type == "class_definition":
+            return True
+        parent = parent.parent
+    return False
+
+
 def _docstring_of(block: ts.Node) -> str:
     """The string literal that opens a module or a body block, unquoted."""
     for child in block.named_children:
@@ -140,7 +148,7 @@ def _docstring_of(block: ts.Node) -> str:
             continue
         if child.type == "expression_statement" and child.named_children and child.named_children[0].type == "string":
             parts = [node_text(p) for p in child.named_children[0].named_children if p.type == "string_content"]
-            return "".join(parts).strip()
+            return inspect.cleandoc("".join(parts).replace("\r\n", "\n"))
         return ""
     return ""
 
@@ -169,16 +177,19 @@ _FUNCTION_LIKE = frozenset(
     {"function_definition", "lambda", "list_comprehension", "set_comprehension", "dictionary_comprehension",
      "generator_expression"}
 )
-_BINDING_STOPS = frozenset({"class_definition", "module"})
+_SCOPE_OWNERS = frozenset({"function_definition", "module"})  # their bindings belong to a scope path
+_BINDING_STOPS = frozenset({"class_definition"})
 
 
 def _local_bindings(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[LocalBinding]:
-    """Names bound inside functions, lambdas and comprehensions (module/class-level ones are Variables)."""
+    """Names bound in functions, lambdas, comprehensions and module-level blocks (class-level ones are Variables)."""
     found = []
     for node in sorted(nodes, key=lambda n: n.start_byte):
-        region = binding_region(node, _FUNCTION_LIKE, _BINDING_STOPS)
-        if region is not None:
-            found.append(LocalBinding(node_text(node), enclosing_scope(node, scope_of), node.start_point[0] + 1, *region))
+        function = binding_function(node, _FUNCTION_LIKE, _BINDING_STOPS)
+        if function is None:
+            continue
+        region = WHOLE_SCOPE if function.type in _SCOPE_OWNERS else (function.start_point[0] + 1, function.end_point[0] + 1)
+        found.append(LocalBinding(node_text(node), enclosing_scope(node, scope_of), node.start_point[0] + 1, *region))
     return unique_local_bindings(found)
 
 

@@ -8,6 +8,7 @@ interrupted load deletes its partial build and leaves the previous index as it w
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from codekg.stores.base import LoadReport
 from codekg.stores import EmbeddedStore, IndexDirectory
 
 
-def load_graph(db_dir: Path, tables: GraphTables, metadata: dict[str, Any], settings: Settings) -> LoadReport:
+def load_graph(
+    db_dir: Path,
+    tables: GraphTables,
+    metadata: dict[str, Any],
+    settings: Settings,
+    late_metadata: Callable[[], dict[str, Any]] = dict,
+) -> LoadReport:
+    """``late_metadata`` is called once the graph is written, for values only known then (timings)."""
     directory = IndexDirectory(db_dir)
     with directory.writer_lock():
         directory.remove_stale_builds()
@@ -28,7 +36,7 @@ def load_graph(db_dir: Path, tables: GraphTables, metadata: dict[str, Any], sett
             try:
                 report = store.write_delta(tables)
                 meta = Graph()
-                for key, value in sorted(metadata.items()):
+                for key, value in sorted({**metadata, **late_metadata()}.items()):
                     meta.add_node("IndexMeta", key=key, value=value if isinstance(value, str) else json.dumps(value))
                 store.write_delta(meta.to_tables())
             finally:

@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
+from codekg.languages.base import WHOLE_SCOPE
 from codekg.records import Definition, FileParse
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.settings import Settings
@@ -36,16 +37,16 @@ def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> 
         module_name = extractor.module_name(parsed.path, source_roots) or PurePosixPath(parsed.path).stem
         file_symbols = _add_file(graph, parsed, module_name)
         symbols.files[parsed.path] = file_symbols
-        symbols.by_id[file_symbols.module_ref.id] = file_symbols.module_ref
-        for ref in file_symbols.by_path.values():
-            symbols.by_id[ref.id] = ref
-            if ref.label in ("Class", "Interface", "Function") and ref.path[:-1] == ():
-                symbols.by_name[ref.definition.name].append(ref)  # type: ignore[union-attr]
-    for parsed in parses:
-        symbols.add_module_name(symbols.files[parsed.path].module_name, parsed.path)
+        family = extractor.resolution_family
+        for name, ref in file_symbols.children.get((), {}).items():
+            if ref.label in ("Class", "Interface", "Function"):
+                symbols.by_name[(family, name)].extend(file_symbols.definitions_of(ref))
     for path in sorted(python_paths):
-        symbols.add_module_name(_package_root_module_name(path, python_paths), path)
-        symbols.add_module_name(EXTRACTORS["python"].module_name(path, ()), path)
+        symbols.module_paths.setdefault(symbols.files[path].module_name, path)
+    for path in sorted(python_paths):
+        for alias in (_package_root_module_name(path, python_paths), EXTRACTORS["python"].module_name(path, ())):
+            if alias and alias not in symbols.module_paths:
+                symbols.module_aliases[alias].add(path)
     return StructureResult(graph, symbols)
 
 
@@ -88,8 +89,11 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         module_ref=SymbolRef("Module", module_id, module_name, path),
     )
     for binding in parsed.local_bindings:
-        regions = file_symbols.local_regions[binding.scope].setdefault(binding.name, [])
-        regions.append((binding.region_start, binding.region_end))
+        if (binding.region_start, binding.region_end) == WHOLE_SCOPE:
+            file_symbols.local_names[binding.scope].add(binding.name)
+        else:
+            regions = file_symbols.local_regions[binding.scope].setdefault(binding.name, [])
+            regions.append((binding.region_start, binding.region_end))
     seen_ids: dict[str, int] = {}
     for definition in sorted(parsed.definitions, key=lambda d: (d.start_line, len(d.scope))):
         parent = file_symbols.by_path.get(definition.scope) if definition.scope else file_symbols.module_ref
@@ -102,6 +106,8 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
             node_id += f"#{seen_ids[node_id]}"
         graph.add_node(definition.kind, **_symbol_properties(definition, node_id, qualified_name), **common)
         ref = SymbolRef(definition.kind, node_id, qualified_name, path, definition.path, definition)
+        if definition.path in file_symbols.by_path:
+            file_symbols.duplicates.setdefault(definition.path, [file_symbols.by_path[definition.path]]).append(ref)
         file_symbols.by_path[definition.path] = ref
         file_symbols.children[definition.scope][definition.name] = ref
         rel_type = "HAS_METHOD" if definition.kind == "Method" else "DEFINES"

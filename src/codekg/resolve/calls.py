@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 
 from codekg.languages import EXTRACTORS
 from codekg.records import CallSite, Scope
-from codekg.resolve.names import NameResolver, Resolved
+from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
 GLOBAL_NAME_CONFIDENCE = 0.5
-SELF_MEMBER_CONFIDENCE = 0.9
-INHERITED_MEMBER_CONFIDENCE = 0.8
 CALLABLE_LABELS = ("Function", "Method", "Class")
 
 
@@ -43,7 +41,7 @@ def resolve_calls(symbols: SymbolIndex, names: NameResolver, ambiguity_limit: in
             if not targets:
                 outcomes["unresolved"] += 1
                 continue
-            outcomes["ambiguous" if targets[0].reason == "ambiguous-global-name" else "resolved"] += 1
+            outcomes["ambiguous" if len(targets) > 1 else "resolved"] += 1
             for target in targets:
                 result.edges.append(CallEdge(caller, target, call.line))
                 result.edges.extend(
@@ -59,8 +57,8 @@ def _call_targets(
     if call.receiver is None:
         found = names.lookup(file_symbols, call.scope, call.callee, call.line)
         if found is not None:
-            return [found] if _callable(found) else []
-        return _global_candidates(symbols, call.callee, ambiguity_limit)
+            return _each_definition(symbols, found) if _callable(found) else []
+        return _global_candidates(symbols, language.resolution_family, call.callee, ambiguity_limit)
     if call.receiver.startswith("<expr>"):
         return []
     if call.receiver in language.self_receivers or call.receiver == "super":
@@ -75,12 +73,24 @@ def _call_targets(
         if member.label not in CALLABLE_LABELS:
             return []
         confidence = SELF_MEMBER_CONFIDENCE if position == 0 or is_super else INHERITED_MEMBER_CONFIDENCE
-        return [Resolved("super-member" if is_super else "self-member", confidence, ref=member)]
+        return _each_definition(symbols, Resolved("super-member" if is_super else "self-member", confidence, ref=member))
     owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver, call.line)
     if owner_resolved is None:
         return []
     found = names.member(owner_resolved, call.callee)
-    return [found] if found is not None and _callable(found) else []
+    return _each_definition(symbols, found) if found is not None and _callable(found) else []
+
+
+def _each_definition(symbols: SymbolIndex, target: Resolved) -> list[Resolved]:
+    """A name defined more than once in one scope (`if …: def f` / `else: def f`) is each of them,
+    with the confidence split: which one runs is decided at run time."""
+    if target.ref is None:
+        return [target]
+    definitions = symbols.files[target.ref.file_path].definitions_of(target.ref)
+    if len(definitions) == 1:
+        return [target]
+    share = round(target.confidence / len(definitions), 4)
+    return [Resolved(target.reason, share, ref=ref) for ref in definitions]
 
 
 def _callable(target: Resolved) -> bool:
@@ -90,8 +100,9 @@ def _callable(target: Resolved) -> bool:
     return bool(target.external_name)
 
 
-def _global_candidates(symbols: SymbolIndex, name: str, ambiguity_limit: int) -> list[Resolved]:
-    candidates = [ref for ref in symbols.by_name.get(name, ()) if ref.label in ("Function", "Class")]
+def _global_candidates(symbols: SymbolIndex, family: str, name: str, ambiguity_limit: int) -> list[Resolved]:
+    """Top-level functions and classes of that name in files of the same language family."""
+    candidates = [ref for ref in symbols.by_name.get((family, name), ()) if ref.label in CALLABLE_LABELS]
     if len(candidates) == 1:
         return [Resolved("unique-global-name", GLOBAL_NAME_CONFIDENCE, ref=candidates[0])]
     if 1 < len(candidates) <= ambiguity_limit:

@@ -23,7 +23,7 @@ _REEXPORT_DEPTH = 8
 class ImportTarget:
     """What a locally bound imported name refers to."""
 
-    kind: Literal["file", "symbol", "external"]
+    kind: Literal["file", "symbol", "external", "unknown"]  # unknown: bound by the import, target not found
     scope: Scope  # where the binding is visible from (a prefix of the using code's scope)
     file_path: str = ""  # for "file": the module's file
     ref: SymbolRef | None = None  # for "symbol"
@@ -72,15 +72,29 @@ class ModuleResolver:
     # --- Python ----------------------------------------------------------------------------------
 
     def python_module_path(self, importer: str, module: str) -> str | None:
-        """File of dotted ``module`` (with leading dots relative to ``importer``), or None."""
+        """File of dotted ``module`` (leading dots: relative to ``importer``), or None.
+
+        An absolute import from a script folder (no ``__init__.py``) finds a sibling module first, as
+        Python does for the script's own directory; a relative import that climbs above the
+        repository root resolves to nothing.
+        """
         dots = len(module) - len(module.lstrip("."))
         if not dots:
-            return self.symbols.module_paths.get(module)
+            folder = posixpath.dirname(importer)
+            if posixpath.join(folder, "__init__.py") not in self.symbols.files:
+                sibling = self._python_file(posixpath.join(folder, module.replace(".", "/")))
+                if sibling is not None:
+                    return sibling
+            return self.symbols.module_path(module)
         base = posixpath.dirname(importer)
         for _ in range(dots - 1):
+            if not base:
+                return None  # beyond the top-level package
             base = posixpath.dirname(base)
         rest = module[dots:].replace(".", "/")
-        stem = posixpath.join(base, rest) if rest else base
+        return self._python_file(posixpath.join(base, rest) if rest else base)
+
+    def _python_file(self, stem: str) -> str | None:
         for candidate in (stem + ".py", posixpath.join(stem, "__init__.py")):
             candidate = posixpath.normpath(candidate)
             if candidate in self.symbols.files:
@@ -89,26 +103,34 @@ class ModuleResolver:
 
     def _python_binding(self, file_symbols: FileSymbols, binding: ImportBinding, result: FileImports) -> None:
         importer = file_symbols.parse.path
+        relative = binding.module.startswith(".")
+        reason = "relative-path" if relative else "module-path"
         target_path = self.python_module_path(importer, binding.module)
-        reason = "relative-path" if binding.module.startswith(".") else "module-path"
-        if binding.kind == "module":
-            if target_path is not None:
-                result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=target_path))
-                _note_edge(result, "file", target_path, "", binding.line, reason)
-            else:
-                result.bindings[binding.alias].append(
-                    ImportTarget("external", binding.scope, external_name=binding.module, external_module=binding.module)
-                )
-                _note_edge(result, "external", binding.module, "", binding.line, "unresolved-import")
-            return
+        if binding.kind == "symbol" and target_path is None and relative:
+            # `from . import sib` in a namespace package (no __init__.py): the name is a submodule
+            separator = "" if binding.module.endswith(".") else "."
+            submodule = self.python_module_path(importer, binding.module + separator + binding.name)
+            if submodule is not None:
+                result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=submodule))
+                _note_edge(result, "file", submodule, binding.name, binding.line, reason)
+                return
         if target_path is None:
-            external_module = binding.module
-            _note_edge(result, "external", external_module, binding.name, binding.line, "unresolved-import")
-            if binding.kind == "symbol":
+            if relative:
+                # a relative path into the repository that does not exist: not an external library
+                if binding.alias:
+                    result.bindings[binding.alias].append(ImportTarget("unknown", binding.scope))
+                return
+            bound_name = binding.module if binding.kind == "module" else f"{binding.module}.{binding.name}"
+            _note_edge(result, "external", binding.module, "" if binding.kind == "module" else binding.name,
+                       binding.line, "unresolved-import")
+            if binding.alias:
                 result.bindings[binding.alias].append(
-                    ImportTarget("external", binding.scope, external_name=f"{external_module}.{binding.name}",
-                                 external_module=external_module)
+                    ImportTarget("external", binding.scope, external_name=bound_name, external_module=binding.module)
                 )
+            return
+        if binding.kind == "module":
+            result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=target_path))
+            _note_edge(result, "file", target_path, "", binding.line, reason)
             return
         if binding.kind == "star":
             _note_edge(result, "file", target_path, binding.name, binding.line, reason)
@@ -119,8 +141,8 @@ class ModuleResolver:
             _note_edge(result, "file", target.file_path, binding.name, binding.line, reason)  # a submodule import
         else:
             _note_edge(result, "file", target_path, binding.name, binding.line, reason)
-        if target is not None:
-            result.bindings[binding.alias].append(target)
+        # A name the module does not visibly define is still bound by this import: never guess it.
+        result.bindings[binding.alias].append(target or ImportTarget("unknown", binding.scope))
 
     def python_member(self, module_path: str, name: str, scope: Scope, depth: int) -> ImportTarget | None:
         """``name`` as seen from outside module ``module_path``: a definition, a submodule, or a re-export."""
@@ -128,7 +150,7 @@ class ModuleResolver:
         ref = module_symbols.top_level(name)
         if ref is not None:
             return ImportTarget("symbol", scope, ref=ref)
-        submodule = self.symbols.module_paths.get(f"{module_symbols.module_name}.{name}")
+        submodule = self.symbols.module_path(f"{module_symbols.module_name}.{name}")
         if submodule is None and module_path.endswith("__init__.py"):
             submodule = self.python_module_path(module_path, "." + name)
         if submodule is not None:
@@ -167,11 +189,19 @@ class ModuleResolver:
 
     def _js_binding(self, file_symbols: FileSymbols, binding: ImportBinding, result: FileImports) -> None:
         target_path = self.js_module_path(file_symbols.parse.path, binding.module)
-        edge_name = "" if binding.kind in ("namespace", "side-effect") else (binding.alias if binding.kind == "default" else binding.name)
+        edge_name = "" if binding.kind in ("namespace", "side-effect") else binding.name
+        binds = bool(binding.alias) and binding.kind != "reexport"
         if target_path is None:
+            if binding.module.startswith("."):
+                # a relative path into the repository that does not exist: not an external package
+                if binds:
+                    result.bindings[binding.alias].append(ImportTarget("unknown", binding.scope))
+                return
             _note_edge(result, "external", binding.module, edge_name, binding.line, "unresolved-import")
-            if binding.alias and binding.kind != "reexport":
-                name = binding.module if binding.kind == "namespace" else f"{binding.module}.{binding.name}"
+            if binds:
+                # a namespace or default import stands for the package itself (`express()`)
+                whole = binding.kind in ("namespace", "default")
+                name = binding.module if whole else f"{binding.module}.{binding.name}"
                 result.bindings[binding.alias].append(
                     ImportTarget("external", binding.scope, external_name=name, external_module=binding.module)
                 )
@@ -181,8 +211,8 @@ class ModuleResolver:
             result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=target_path))
         elif binding.kind in ("symbol", "default"):
             target = self.js_export(target_path, binding.name, binding.scope, 0)
-            if target is not None:
-                result.bindings[binding.alias].append(target)
+            # a name the module does not visibly export is still bound by this import: never guess it
+            result.bindings[binding.alias].append(target or ImportTarget("unknown", binding.scope))
 
     def js_export(self, module_path: str, exported: str, scope: Scope, depth: int) -> ImportTarget | None:
         """What module ``module_path`` exports as ``exported``, following re-exports."""

@@ -16,7 +16,11 @@ from codekg.resolve.imports import FileImports, ImportTarget, ModuleResolver
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
 BUILTIN_MODULE = "<builtin>"
-LOCAL_VALUE = "local-value"  # lookup answer for a local binding: known to shadow, never an edge target
+LOCAL_VALUE = "local-value"
+# A method found on the class itself may still be overridden in a subclass at run time; one found
+# further up the MRO more so.
+SELF_MEMBER_CONFIDENCE = 0.9
+INHERITED_MEMBER_CONFIDENCE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +34,11 @@ class Resolved:
     external_name: str = ""
     external_module: str = ""
 
-    def with_confidence(self, confidence: float, reason: str | None = None) -> "Resolved":
-        return Resolved(reason or self.reason, confidence, self.ref, self.file_path, self.external_name, self.external_module)
+
+
+UNKNOWN_VALUE = Resolved(LOCAL_VALUE, 0.0)
+"""The answer for a name that is bound (a local, a parameter, an import whose target is unknown) but
+whose value is not known: it shadows every outer meaning and never becomes an edge target."""
 
 
 class NameResolver:
@@ -42,18 +49,36 @@ class NameResolver:
         self.hierarchy = ClassHierarchy(symbols, self._resolve_base)
 
     def lookup(self, file_symbols: FileSymbols, scope: Scope, name: str, line: int | None = None) -> Resolved | None:
-        """What the bare ``name`` is bound to when used in ``scope`` of the file (at ``line``, when
-        known: parameters of anonymous functions shadow only the lines of that function)."""
+        """What the bare ``name`` means when used in ``scope`` of the file, innermost binding first.
+
+        With ``line`` known, parameters of anonymous functions around the call count too. A name
+        that is bound but whose value is unknown answers LOCAL_VALUE, which never becomes an edge
+        and stops the global-name guess.
+        """
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
-            if line is not None and file_symbols.is_local(prefix, name, line):
-                return Resolved(LOCAL_VALUE, 0.0)  # a parameter or local variable: its value is unknown here
             owner = file_symbols.by_path.get(prefix) if prefix else None
-            if owner is None or (owner.label == "Class" and depth != len(scope)):
-                continue  # module level is searched below; a class body's names are hidden from its methods
-            ref = file_symbols.children.get(prefix, {}).get(name)
-            if ref is not None:
-                return Resolved("same-scope", 1.0, ref=ref)
+            if prefix and (owner is None or (owner.label == "Class" and depth != len(scope))):
+                continue  # a class body's names are hidden from its methods
+            if line is not None and file_symbols.bound_by_anonymous_function(prefix, name, line):
+                return UNKNOWN_VALUE  # a parameter of an anonymous function (or lambda) around the call
+            if not prefix:
+                found = self._module_level(file_symbols, scope, name)
+                if found is not None:
+                    return found
+            else:
+                ref = file_symbols.children.get(prefix, {}).get(name)
+                if ref is not None:
+                    return Resolved("same-scope", 1.0, ref=ref)
+            if name in file_symbols.local_names.get(prefix, ()):
+                return UNKNOWN_VALUE  # a parameter or local variable
+        if name in EXTRACTORS[file_symbols.parse.language].builtin_names:
+            return Resolved("builtin", 1.0, external_name=f"{BUILTIN_MODULE}.{name}", external_module=BUILTIN_MODULE)
+        return None
+
+    def _module_level(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Resolved | None:
+        """Module-level meaning: function-local imports, own definitions, imports, then star imports
+        (the later star import wins; `_private` names are not exported by a star)."""
         file_imports = self.imports[file_symbols.parse.path]
         imported = file_imports.lookup(name, scope)
         if imported is not None and imported.scope:
@@ -63,12 +88,11 @@ class NameResolver:
             return Resolved("same-file", 1.0, ref=ref)
         if imported is not None:
             return self._from_import(imported)
-        for star_path in file_imports.star_files:
-            ref = self.symbols.files[star_path].top_level(name)
-            if ref is not None:
-                return Resolved("import", 1.0, ref=ref)
-        if name in EXTRACTORS[file_symbols.parse.language].builtin_names:
-            return Resolved("builtin", 1.0, external_name=f"{BUILTIN_MODULE}.{name}", external_module=BUILTIN_MODULE)
+        if not name.startswith("_"):
+            for star_path in reversed(file_imports.star_files):
+                ref = self.symbols.files[star_path].top_level(name)
+                if ref is not None:
+                    return Resolved("import", 1.0, ref=ref)
         return None
 
     def lookup_dotted(self, file_symbols: FileSymbols, scope: Scope, dotted: str, line: int | None = None) -> Resolved | None:
@@ -101,7 +125,8 @@ class NameResolver:
         if owner.ref is not None and owner.ref.label in ("Class", "Interface"):
             found = self.hierarchy.find_member(owner.ref, name)
             if found is not None:
-                return Resolved(owner.reason, owner.confidence * (0.9 if found[1] == 0 else 0.8), ref=found[0])
+                factor = SELF_MEMBER_CONFIDENCE if found[1] == 0 else INHERITED_MEMBER_CONFIDENCE
+                return Resolved(owner.reason, round(owner.confidence * factor, 4), ref=found[0])
         return None
 
     def _module_member(self, file_path: str, name: str) -> ImportTarget | None:
@@ -114,6 +139,8 @@ class NameResolver:
             return Resolved(reason or "import", 1.0, ref=target.ref)
         if target.kind == "file":
             return Resolved(reason or "import", 1.0, file_path=target.file_path)
+        if target.kind == "unknown":
+            return UNKNOWN_VALUE
         return Resolved("import-external", 1.0, external_name=target.external_name, external_module=target.external_module)
 
     def _resolve_base(self, class_ref: SymbolRef, expression: str) -> SymbolRef | str | None:

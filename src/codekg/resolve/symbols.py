@@ -38,11 +38,20 @@ class FileSymbols:
     module_ref: SymbolRef
     by_path: dict[Scope, SymbolRef] = field(default_factory=dict)
     children: dict[Scope, dict[str, SymbolRef]] = field(default_factory=lambda: defaultdict(dict))
-    # scope -> name -> line regions where a local binding of that name shadows everything outside it
+    # names bound in a scope itself (parameters, locals, module-level loop variables)
+    local_names: dict[Scope, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # scope -> name -> lines of anonymous functions that bind the name (shadowing only inside them)
     local_regions: dict[Scope, dict[str, list[tuple[int, int]]]] = field(default_factory=lambda: defaultdict(dict))
 
-    def is_local(self, scope: Scope, name: str, line: int) -> bool:
+    # every definition of a scope path, in source order, where a name is defined more than once
+    duplicates: dict[Scope, list[SymbolRef]] = field(default_factory=dict)
+
+    def bound_by_anonymous_function(self, scope: Scope, name: str, line: int) -> bool:
         return any(start <= line <= end for start, end in self.local_regions.get(scope, {}).get(name, ()))
+
+    def definitions_of(self, ref: SymbolRef) -> list[SymbolRef]:
+        """All definitions sharing ``ref``'s scope path (conditional or repeated definitions), or just it."""
+        return self.duplicates.get(ref.path, [ref])
 
     def ref_for_scope(self, scope: Scope) -> SymbolRef:
         """The node code in ``scope`` runs in: the Module for (), else the enclosing definition."""
@@ -55,11 +64,18 @@ class FileSymbols:
 @dataclass(slots=True)
 class SymbolIndex:
     files: dict[str, FileSymbols] = field(default_factory=dict)
-    module_paths: dict[str, str] = field(default_factory=dict)  # import name -> file path
-    by_name: dict[str, list[SymbolRef]] = field(default_factory=lambda: defaultdict(list))
-    by_id: dict[str, SymbolRef] = field(default_factory=dict)
+    # Python import names. A module's own qualified name is authoritative; other names a file could
+    # be imported under (counted from its package root or the repo root) only count when unique.
+    module_paths: dict[str, str] = field(default_factory=dict)
+    module_aliases: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # (resolution family, short name) -> top-level classes, interfaces and functions: global guesses
+    # never cross from Python into JavaScript or back
+    by_name: dict[tuple[str, str], list[SymbolRef]] = field(default_factory=lambda: defaultdict(list))
 
-    def add_module_name(self, name: str, path: str) -> None:
-        """Register an import name for a file; the first file to claim a name keeps it."""
-        if name:
-            self.module_paths.setdefault(name, path)
+    def module_path(self, name: str) -> str | None:
+        """The file imported as dotted ``name``, or None when no file, or more than one, claims it."""
+        path = self.module_paths.get(name)
+        if path is not None:
+            return path
+        claimants = self.module_aliases.get(name, ())
+        return next(iter(claimants)) if len(claimants) == 1 else None

@@ -20,7 +20,7 @@ from typing import Any
 import ladybug
 import pyarrow as pa
 
-from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
+from codekg.errors import IndexLockedError, InputError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
 from codekg.graph import GraphTables
 from codekg.interrupts import raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, ddl_statements
@@ -217,6 +217,8 @@ class IndexDirectory:
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Only one indexer per index directory at a time."""
+        if self.db_dir.exists() and not self.db_dir.is_dir():
+            raise InputError(f"the index location {self.db_dir} is a file, not a directory")
         try:
             self.db_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
