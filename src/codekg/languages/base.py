@@ -36,6 +36,10 @@ class LanguageExtractor(ABC):
     def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
         """Dotted module name of repo-relative ``path``."""
 
+    def import_aliases(self, path: str, language_paths: set[str]) -> tuple[str, ...]:
+        """Other names ``path`` may be imported under, given every file of this language."""
+        return ()
+
 
 class TreeSitterExtractor(LanguageExtractor):
     """Shared plumbing: a parser per language and ``.scm`` queries stored beside the module."""

@@ -54,6 +54,18 @@ class PythonExtractor(TreeSitterExtractor):
             parts.pop()
         return ".".join(parts)
 
+    def import_aliases(self, path: str, language_paths: set[str]) -> tuple[str, ...]:
+        """The name counted from the first ancestor folder that is not a package (no __init__.py), as a
+        script in that folder would import it, and the name counted from the repository root."""
+        parts = list(PurePosixPath(path).with_suffix("").parts)
+        start = len(parts) - 1
+        while start > 0 and "/".join(parts[:start]) + "/__init__.py" in language_paths:
+            start -= 1
+        names = parts[start:]
+        if len(names) > 1 and names[-1] == "__init__":
+            names.pop()
+        return (".".join(names), self.module_name(path, ()))
+
     def extract(self, path: str, source: bytes) -> FileParse:
         tree, query = self.parse_tree(path, source)
         root = tree.root_node

@@ -1,6 +1,6 @@
 """Structure pass: turn parses into nodes and the edges that need no resolution.
 
-Takes: the scan and parse results. Returns: a Graph with Project, Folder, File, Module and symbol
+Takes: the repository root, the parse records and the settings. Returns: a Graph with Project, Folder, File, Module and symbol
 nodes plus CONTAINS, DEFINES and HAS_METHOD edges, and the SymbolIndex the resolvers read.
 Ids are `<Label>:<file_path>:<qualified_name>`, so the same code gets the same id on every run;
 a name defined twice in one scope gets `#2`, `#3`… in order of appearance.
@@ -31,7 +31,9 @@ def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> 
     project_id = graph.add_node("Project", id="Project:" + root.name, name=root.name, qualified_name=root.name)
     _add_folders(graph, project_id, sorted(p.path for p in parses))
     source_roots = tuple(settings.python_source_roots)
-    python_paths = {p.path for p in parses if p.language == "python"}
+    paths_by_language: dict[str, set[str]] = {}
+    for parsed in parses:
+        paths_by_language.setdefault(parsed.language, set()).add(parsed.path)
     for parsed in parses:
         extractor = EXTRACTORS[parsed.language]
         module_name = extractor.module_name(parsed.path, source_roots) or PurePosixPath(parsed.path).stem
@@ -41,12 +43,15 @@ def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> 
         for name, ref in file_symbols.children.get((), {}).items():
             if ref.label in ("Class", "Interface", "Function"):
                 symbols.by_name[(family, name)].extend(file_symbols.definitions_of(ref))
-    for path in sorted(python_paths):
-        symbols.module_paths.setdefault(symbols.files[path].module_name, path)
-    for path in sorted(python_paths):
-        for alias in (_package_root_module_name(path, python_paths), EXTRACTORS["python"].module_name(path, ())):
-            if alias and alias not in symbols.module_paths:
-                symbols.module_aliases[alias].add(path)
+    for parsed in sorted(parses, key=lambda p: p.path):
+        family = EXTRACTORS[parsed.language].resolution_family
+        symbols.module_paths.setdefault((family, symbols.files[parsed.path].module_name), parsed.path)
+    for parsed in sorted(parses, key=lambda p: p.path):
+        extractor = EXTRACTORS[parsed.language]
+        for alias in extractor.import_aliases(parsed.path, paths_by_language[parsed.language]):
+            key = (extractor.resolution_family, alias)
+            if alias and key not in symbols.module_paths:
+                symbols.module_aliases[key].add(parsed.path)
     return StructureResult(graph, symbols)
 
 
@@ -139,15 +144,3 @@ def _symbol_properties(definition: Definition, node_id: str, qualified_name: str
             is_property=definition.is_property,
         )
     return properties
-
-
-def _package_root_module_name(path: str, python_paths: set[str]) -> str:
-    """Module name counted from the first ancestor folder that is not a package (has no __init__.py)."""
-    parts = list(PurePosixPath(path).with_suffix("").parts)
-    start = len(parts) - 1
-    while start > 0 and "/".join(parts[:start]) + "/__init__.py" in python_paths:
-        start -= 1
-    names = parts[start:]
-    if len(names) > 1 and names[-1] == "__init__":
-        names.pop()
-    return ".".join(names)

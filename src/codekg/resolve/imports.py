@@ -12,9 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
+from codekg.languages import EXTRACTORS
 from codekg.records import ImportBinding, Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
+PYTHON = "python"  # the resolution family whose dotted module names are looked up
 JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _REEXPORT_DEPTH = 8
 
@@ -59,15 +61,21 @@ class ModuleResolver:
 
     def __init__(self, symbols: SymbolIndex) -> None:
         self.symbols = symbols
+        # per resolution family: how an import binding resolves, and what a module exports by name
+        self._binders = {"python": self._python_binding, "javascript": self._js_binding}
+        self._exports = {"python": self.python_member, "javascript": self.js_export}
 
     def resolve_file(self, file_symbols: FileSymbols) -> FileImports:
         result = FileImports()
+        bind = self._binders[EXTRACTORS[file_symbols.parse.language].resolution_family]
         for binding in file_symbols.parse.imports:
-            if file_symbols.parse.language == "python":
-                self._python_binding(file_symbols, binding, result)
-            else:
-                self._js_binding(file_symbols, binding, result)
+            bind(file_symbols, binding, result)
         return result
+
+    def exported(self, module_path: str, name: str) -> ImportTarget | None:
+        """What module ``module_path`` makes visible as ``name`` (a definition, submodule or re-export)."""
+        family = EXTRACTORS[self.symbols.files[module_path].parse.language].resolution_family
+        return self._exports[family](module_path, name, (), 0)
 
     # --- Python ----------------------------------------------------------------------------------
 
@@ -85,7 +93,7 @@ class ModuleResolver:
                 sibling = self._python_file(posixpath.join(folder, module.replace(".", "/")))
                 if sibling is not None:
                     return sibling
-            return self.symbols.module_path(module)
+            return self.symbols.module_path(PYTHON, module)
         base = posixpath.dirname(importer)
         for _ in range(dots - 1):
             if not base:
@@ -150,7 +158,7 @@ class ModuleResolver:
         ref = module_symbols.top_level(name)
         if ref is not None:
             return ImportTarget("symbol", scope, ref=ref)
-        submodule = self.symbols.module_path(f"{module_symbols.module_name}.{name}")
+        submodule = self.symbols.module_path(PYTHON, f"{module_symbols.module_name}.{name}")
         if submodule is None and module_path.endswith("__init__.py"):
             submodule = self.python_module_path(module_path, "." + name)
         if submodule is not None:

@@ -117,7 +117,7 @@ class NameResolver:
     def member(self, owner: Resolved, name: str) -> Resolved | None:
         """Attribute ``name`` of a module, a class (through its MRO) or an external name."""
         if owner.file_path:
-            target = self._module_member(owner.file_path, name)
+            target = self._modules.exported(owner.file_path, name)
             return self._from_import(target, owner.reason) if target is not None else None
         if owner.external_name:
             return Resolved(owner.reason, owner.confidence, external_name=f"{owner.external_name}.{name}",
@@ -128,11 +128,6 @@ class NameResolver:
                 factor = SELF_MEMBER_CONFIDENCE if found[1] == 0 else INHERITED_MEMBER_CONFIDENCE
                 return Resolved(owner.reason, round(owner.confidence * factor, 4), ref=found[0])
         return None
-
-    def _module_member(self, file_path: str, name: str) -> ImportTarget | None:
-        if self.symbols.files[file_path].parse.language == "python":
-            return self._modules.python_member(file_path, name, (), 0)
-        return self._modules.js_export(file_path, name, (), 0)
 
     def _from_import(self, target: ImportTarget, reason: str = "") -> Resolved:
         if target.kind == "symbol":

@@ -30,7 +30,8 @@ class SymbolRef:
 
 @dataclass(slots=True)
 class FileSymbols:
-    """One file's module and definitions. Where a name is bound twice in one scope, the later wins."""
+    """One file's module and definitions. Where a name is defined twice in one scope, ``by_path`` and
+    ``children`` hold the later definition and ``duplicates`` holds all of them, for split edges."""
 
     parse: FileParse
     module_name: str
@@ -64,18 +65,18 @@ class FileSymbols:
 @dataclass(slots=True)
 class SymbolIndex:
     files: dict[str, FileSymbols] = field(default_factory=dict)
-    # Python import names. A module's own qualified name is authoritative; other names a file could
-    # be imported under (counted from its package root or the repo root) only count when unique.
-    module_paths: dict[str, str] = field(default_factory=dict)
-    module_aliases: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Import names per resolution family. A module's own qualified name is authoritative; other names
+    # a file could be imported under (the language's import_aliases) only count when unique.
+    module_paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (family, name) -> file
+    module_aliases: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     # (resolution family, short name) -> top-level classes, interfaces and functions: global guesses
     # never cross from Python into JavaScript or back
     by_name: dict[tuple[str, str], list[SymbolRef]] = field(default_factory=lambda: defaultdict(list))
 
-    def module_path(self, name: str) -> str | None:
+    def module_path(self, family: str, name: str) -> str | None:
         """The file imported as dotted ``name``, or None when no file, or more than one, claims it."""
-        path = self.module_paths.get(name)
+        path = self.module_paths.get((family, name))
         if path is not None:
             return path
-        claimants = self.module_aliases.get(name, ())
+        claimants = self.module_aliases.get((family, name), ())
         return next(iter(claimants)) if len(claimants) == 1 else None
