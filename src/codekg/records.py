@@ -43,6 +43,9 @@ class Definition:
     is_static: bool = False
     is_classmethod: bool = False
     is_property: bool = False
+    # another declaration of a name defined elsewhere in the same scope that is not a call target of
+    # its own: a typing `@overload` stub, a property setter or deleter
+    is_variant: bool = False
 
     @property
     def path(self) -> Scope:

@@ -217,3 +217,20 @@ def test_a_def_under_if_in_a_class_body_is_a_method(tmp_path):
 def test_a_nested_arrow_function_is_called_not_shadowed(tmp_path):
     calls, _ = call_edges(tmp_path, {"a.js": "function helper() {\n  const inner = () => 1;\n  return inner();\n}\n"})
     assert calls == {("a.helper", "a.helper.inner", "same-scope", 1.0)}
+
+
+def test_overload_stubs_and_property_setters_are_not_separate_targets(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "m.py": (
+            "from typing import overload\n\n"
+            "@overload\ndef f(x: int) -> int: ...\n"
+            "@overload  # a comment after the decorator\ndef f(x: str) -> str: ...\n"
+            "def f(x):\n    return x\n\n"
+            "class C:\n    @property\n    def v(self):\n        return 1\n\n"
+            "    @v.setter\n    def v(self, value):\n        pass\n\n"
+            "    def run(self):\n        self.v()\n\n"
+            "f(1)\n"
+        ),
+    })
+    assert calls == {("m", "m.f#3", "same-file", 1.0), ("m.C.run", "m.C.v", "self-member", 0.9)}
+    assert outcomes == {"python": {"resolved": 2}}

@@ -108,7 +108,9 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
     body = node.child_by_field_name("body")
     outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
     decorators = tuple(
-        node_text(child)[1:].strip() for child in outer.children if child.type == "decorator"
+        node_text(next((c for c in child.named_children if c.type != "comment"), child)).lstrip("@").strip()
+        for child in outer.children
+        if child.type == "decorator"
     ) if outer is not node else ()
     header_end = body.start_byte if body is not None else node.end_byte
     signature = " ".join(node.text[: header_end - node.start_byte].decode("utf-8", "replace").split())
@@ -140,6 +142,7 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
         is_classmethod=in_class_body and "classmethod" in decorators,
         is_property=in_class_body
         and any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators),
+        is_variant=any(d == "overload" or d.endswith((".overload", ".setter", ".deleter")) for d in decorators),
     )
 
 

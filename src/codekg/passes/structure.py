@@ -111,16 +111,29 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
             node_id += f"#{seen_ids[node_id]}"
         graph.add_node(definition.kind, **_symbol_properties(definition, node_id, qualified_name), **common)
         ref = SymbolRef(definition.kind, node_id, qualified_name, path, definition.path, definition)
-        if definition.path in file_symbols.by_path:
-            file_symbols.duplicates.setdefault(definition.path, [file_symbols.by_path[definition.path]]).append(ref)
-        file_symbols.by_path[definition.path] = ref
-        file_symbols.children[definition.scope][definition.name] = ref
+        _register(file_symbols, ref)
         rel_type = "HAS_METHOD" if definition.kind == "Method" else "DEFINES"
         try:
             graph.add_edge(rel_type, parent.endpoint, ref.endpoint)
         except ValueError:
             continue  # a pairing the schema does not model (e.g. a class inside a variable) keeps no edge
     return file_symbols
+
+
+def _register(file_symbols: FileSymbols, ref: SymbolRef) -> None:
+    """Make ``ref`` what its name means in its scope. A later definition replaces an earlier one, and
+    both stay candidates (``duplicates``); a variant (an @overload stub, a property setter) never
+    replaces a real definition, and a real one replaces variants outright."""
+    definition = ref.definition
+    assert definition is not None
+    previous = file_symbols.by_path.get(definition.path)
+    if previous is not None and previous.definition is not None:
+        if definition.is_variant and not previous.definition.is_variant:
+            return
+        if not definition.is_variant and not previous.definition.is_variant:
+            file_symbols.duplicates.setdefault(definition.path, [previous]).append(ref)
+    file_symbols.by_path[definition.path] = ref
+    file_symbols.children[definition.scope][definition.name] = ref
 
 
 def _symbol_properties(definition: Definition, node_id: str, qualified_name: str) -> dict[str, object]:
