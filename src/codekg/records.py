@@ -46,6 +46,13 @@ class Definition:
     # another declaration of a name defined elsewhere in the same scope that is not a call target of
     # its own: a typing `@overload` stub, a property setter or deleter
     is_variant: bool = False
+    # declared under `if TYPE_CHECKING:`: seen by type checkers only, absent at run time
+    is_type_only: bool = False
+
+    @property
+    def is_runtime_target(self) -> bool:
+        """Whether calls can reach this definition at run time as a definition of its own."""
+        return not (self.is_variant or self.is_type_only)
 
     @property
     def path(self) -> Scope:

@@ -186,17 +186,28 @@ def test_this_inside_a_plain_function_is_not_the_instance(tmp_path):
     assert calls == {("a.A.m", "a.A.helper", "self-member", 0.9)}
 
 
-def test_relative_imports_that_leave_the_repository_or_miss_stay_unresolved(tmp_path):
+def test_relative_imports_above_the_root_stay_unresolved_and_missing_ones_are_anchored(tmp_path):
     calls, imports, _ = resolve_tree(tmp_path, {
         "other.py": "def g():\n    pass\n",
-        "pkg/__init__.py": "",
-        "pkg/mod.py": "from ...other import g\nfrom .missing import h\ng()\nh()\n",
+        "pkg/__init__.py": "from ._compiled import fast\n",
+        "pkg/mod.py": "from ...other import g\nfrom .missing import h\nfrom . import fast\ng()\nh()\nfast()\n",
         "ns/sib.py": "def s():\n    pass\n",
         "ns/user.py": "from . import sib\nsib.s()\n",
         "web/a.js": "import { f } from './util';\nf();\n",
     })
-    assert calls == {("ns.user", "ns.sib.s", "import", 1.0)}
-    assert imports == {("ns/user.py", "File:ns/sib.py", ("sib",))}
+    # `.missing` and `._compiled` are not source files here (a compiled extension, say): they become
+    # External modules named from their package, never "." or a guess inside the repository
+    assert calls == {
+        ("ns.user", "ns.sib.s", "import", 1.0),
+        ("pkg.mod", "pkg.missing.h", "import-external", 1.0),
+        ("pkg.mod", "pkg._compiled.fast", "import-external", 1.0),
+    }
+    assert imports == {
+        ("ns/user.py", "File:ns/sib.py", ("sib",)),
+        ("pkg/mod.py", "External:pkg.missing", ("h",)),
+        ("pkg/mod.py", "File:pkg/__init__.py", ("fast",)),
+        ("pkg/__init__.py", "External:pkg._compiled", ("fast",)),
+    }
 
 
 def test_conditional_definitions_are_each_a_candidate(tmp_path):
@@ -234,3 +245,41 @@ def test_overload_stubs_and_property_setters_are_not_separate_targets(tmp_path):
     })
     assert calls == {("m", "m.f#3", "same-file", 1.0), ("m.C.run", "m.C.v", "self-member", 0.9)}
     assert outcomes == {"python": {"resolved": 2}}
+
+
+def test_twin_definitions_each_own_their_calls(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "import sys\n\ndef a():\n    pass\n\ndef b():\n    pass\n\n"
+            "if sys:\n    def pick():\n        a()\nelse:\n    def pick():\n        b()\n"
+        ),
+    })
+    assert calls == {("m.pick", "m.a", "same-file", 1.0), ("m.pick#2", "m.b", "same-file", 1.0)}
+
+
+def test_type_checking_only_definitions_are_not_runtime_targets(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "from typing import TYPE_CHECKING\n\n"
+            "class Base:\n    if TYPE_CHECKING:\n        def hook(self):\n            ...\n\n"
+            "    def run(self):\n        pass\n\n"
+            "class Child(Base):\n    def hook(self):\n        super().hook()\n        super().run()\n\n"
+            "if TYPE_CHECKING:\n    def helper():\n        ...\nelse:\n    def helper():\n        pass\n\nhelper()\n"
+        ),
+    })
+    assert calls == {
+        ("m.Child.hook", "<builtin>.super", "builtin", 1.0),
+        ("m.Child.hook", "m.Base.run", "super-member", 0.9),
+        ("m", "m.helper#2", "same-file", 1.0),
+    }
+
+
+def test_defaults_annotations_and_bases_run_in_the_enclosing_scope(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "def make():\n    return 1\n\ndef mixin():\n    return object\n\n"
+            "def outer():\n    def inner(x=make()) -> make():\n        pass\n\n"
+            "    class Local(mixin()):\n        pass\n"
+        ),
+    })
+    assert calls == {("m.outer", "m.make", "same-file", 1.0), ("m.outer", "m.mixin", "same-file", 1.0)}

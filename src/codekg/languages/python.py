@@ -99,7 +99,7 @@ class PythonExtractor(TreeSitterExtractor):
         result.imports.sort(key=lambda b: (b.line, b.module, b.name))
         result.local_bindings = _local_bindings(captures.get("local", []), scope_of)
         for node, match in sorted(calls, key=lambda item: (item[0].start_byte, item[0].end_byte)):
-            result.calls.append(_call_site(node, match, enclosing_scope(node, scope_of)))
+            result.calls.append(_call_site(node, match, _runtime_scope(node, scope_of)))
         return result
 
 
@@ -126,6 +126,7 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
         return Definition(
             "Class", name, scope, outer.start_point[0] + 1, node.end_point[0] + 1,
             signature=signature, docstring=docstring, bases=bases, decorators=decorators,
+            is_type_only=_under_type_checking(outer),
         )
     in_class_body = _directly_in_class(outer)
     return Definition(
@@ -143,7 +144,23 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
         is_property=in_class_body
         and any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators),
         is_variant=any(d == "overload" or d.endswith((".overload", ".setter", ".deleter")) for d in decorators),
+        is_type_only=_under_type_checking(outer),
     )
+
+
+_TYPE_CHECKING_GUARDS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING"})
+
+
+def _under_type_checking(node: ts.Node) -> bool:
+    """In the body of an `if TYPE_CHECKING:` (not its `else`), within the same scope."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type not in ("function_definition", "class_definition", "module"):
+        if parent.type == "if_statement" and child == parent.child_by_field_name("consequence"):
+            condition = parent.child_by_field_name("condition")
+            if condition is not None and node_text(condition) in _TYPE_CHECKING_GUARDS:
+                return True
+        child, parent = parent, parent.parent
+    return False
 
 
 def _directly_in_class(node: ts.Node) -> bool:
@@ -154,6 +171,18 @@ def _directly_in_class(node: ts.Node) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def _runtime_scope(node: ts.Node, scope_of: dict[int, Scope]) -> Scope:
+    """Where code at ``node`` runs. Parameter defaults, annotations and base-class lists are
+    evaluated when the `def`/`class` statement runs, in the enclosing scope, not in the body."""
+    child, parent = node, node.parent
+    while parent is not None:
+        found = scope_of.get(parent.id)
+        if found is not None and child == parent.child_by_field_name("body"):
+            return found
+        child, parent = parent, parent.parent
+    return ()
 
 
 def _docstring_of(block: ts.Node) -> str:

@@ -122,15 +122,16 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
 
 def _register(file_symbols: FileSymbols, ref: SymbolRef) -> None:
     """Make ``ref`` what its name means in its scope. A later definition replaces an earlier one, and
-    both stay candidates (``duplicates``); a variant (an @overload stub, a property setter) never
-    replaces a real definition, and a real one replaces variants outright."""
+    both stay candidates (``duplicates``); a variant (an @overload stub, a property setter, a
+    TYPE_CHECKING-only declaration) never replaces a real definition, and a real one replaces
+    variants outright."""
     definition = ref.definition
     assert definition is not None
     previous = file_symbols.by_path.get(definition.path)
     if previous is not None and previous.definition is not None:
-        if definition.is_variant and not previous.definition.is_variant:
+        if not definition.is_runtime_target and previous.definition.is_runtime_target:
             return
-        if not definition.is_variant and not previous.definition.is_variant:
+        if definition.is_runtime_target and previous.definition.is_runtime_target:
             file_symbols.duplicates.setdefault(definition.path, [previous]).append(ref)
     file_symbols.by_path[definition.path] = ref
     file_symbols.children[definition.scope][definition.name] = ref

@@ -36,7 +36,7 @@ def resolve_calls(symbols: SymbolIndex, names: NameResolver, ambiguity_limit: in
     for file_symbols in symbols.files.values():
         outcomes = result.outcomes.setdefault(file_symbols.parse.language, Counter())
         for call in file_symbols.parse.calls:
-            caller = file_symbols.ref_for_scope(call.scope)
+            caller = file_symbols.ref_for_scope(call.scope, call.line)
             targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit)
             if not targets:
                 outcomes["unresolved"] += 1
@@ -96,7 +96,8 @@ def _each_definition(symbols: SymbolIndex, target: Resolved) -> list[Resolved]:
 def _callable(target: Resolved) -> bool:
     """Only functions, methods, classes and external names can be call targets (not modules or variables)."""
     if target.ref is not None:
-        return target.ref.label in CALLABLE_LABELS
+        definition = target.ref.definition
+        return target.ref.label in CALLABLE_LABELS and not (definition is not None and definition.is_type_only)
     return bool(target.external_name)
 
 

@@ -56,8 +56,8 @@ class ClassHierarchy:
             if skip_own and position == 0:
                 continue
             member = self.symbols.files[owner.file_path].children.get(owner.path, {}).get(name)
-            if member is not None:
-                return member, position
+            if member is not None and not (member.definition is not None and member.definition.is_type_only):
+                return member, position  # a TYPE_CHECKING-only member is not there at run time
         return None
 
 

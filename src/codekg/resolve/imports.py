@@ -102,6 +102,20 @@ class ModuleResolver:
         rest = module[dots:].replace(".", "/")
         return self._python_file(posixpath.join(base, rest) if rest else base)
 
+    def absolute_python_module(self, importer: FileSymbols, module: str) -> str | None:
+        """``module`` with leading dots replaced by the importer's package (`.core` in package `pkg`
+        is `pkg.core`), or None when the dots climb above the top-level package."""
+        dots = len(module) - len(module.lstrip("."))
+        if not dots:
+            return module
+        package = importer.module_name.split(".")
+        if not importer.parse.path.endswith("__init__.py"):
+            package = package[:-1]
+        if dots - 1 > len(package) or (dots - 1 == len(package) and not module[dots:]):
+            return None
+        base = package[: len(package) - (dots - 1)]
+        return ".".join([*base, module[dots:]] if module[dots:] else base) or None
+
     def _python_file(self, stem: str) -> str | None:
         for candidate in (stem + ".py", posixpath.join(stem, "__init__.py")):
             candidate = posixpath.normpath(candidate)
@@ -123,17 +137,18 @@ class ModuleResolver:
                 _note_edge(result, "file", submodule, binding.name, binding.line, reason)
                 return
         if target_path is None:
-            if relative:
-                # a relative path into the repository that does not exist: not an external library
-                if binding.alias:
+            # not a source file here: a library, or a compiled or generated module of this repository
+            module = self.absolute_python_module(file_symbols, binding.module)
+            if module is None:
+                if binding.alias:  # a relative import climbing above the repository: bound, unknown
                     result.bindings[binding.alias].append(ImportTarget("unknown", binding.scope))
                 return
-            bound_name = binding.module if binding.kind == "module" else f"{binding.module}.{binding.name}"
-            _note_edge(result, "external", binding.module, "" if binding.kind == "module" else binding.name,
+            bound_name = module if binding.kind == "module" else f"{module}.{binding.name}"
+            _note_edge(result, "external", module, "" if binding.kind == "module" else binding.name,
                        binding.line, "unresolved-import")
             if binding.alias:
                 result.bindings[binding.alias].append(
-                    ImportTarget("external", binding.scope, external_name=bound_name, external_module=binding.module)
+                    ImportTarget("external", binding.scope, external_name=bound_name, external_module=module)
                 )
             return
         if binding.kind == "module":
@@ -169,8 +184,11 @@ class ModuleResolver:
             if binding.scope == () and binding.kind == "symbol" and binding.alias == name:
                 inner = self.python_module_path(module_path, binding.module)
                 if inner is None:
-                    return ImportTarget("external", scope, external_name=f"{binding.module}.{binding.name}",
-                                        external_module=binding.module)
+                    external = self.absolute_python_module(module_symbols, binding.module)
+                    if external is None:
+                        return None
+                    return ImportTarget("external", scope, external_name=f"{external}.{binding.name}",
+                                        external_module=external)
                 return self.python_member(inner, binding.name, scope, depth + 1)
         return None
 

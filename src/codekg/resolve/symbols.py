@@ -54,9 +54,17 @@ class FileSymbols:
         """All definitions sharing ``ref``'s scope path (conditional or repeated definitions), or just it."""
         return self.duplicates.get(ref.path, [ref])
 
-    def ref_for_scope(self, scope: Scope) -> SymbolRef:
-        """The node code in ``scope`` runs in: the Module for (), else the enclosing definition."""
-        return self.by_path.get(scope, self.module_ref) if scope else self.module_ref
+    def ref_for_scope(self, scope: Scope, line: int | None = None) -> SymbolRef:
+        """The node code in ``scope`` runs in: the Module for (), else the enclosing definition (of
+        twin definitions of one path, the one whose lines hold ``line``)."""
+        if not scope:
+            return self.module_ref
+        ref = self.by_path.get(scope, self.module_ref)
+        if line is not None and scope in self.duplicates:
+            for twin in self.duplicates[scope]:
+                if twin.definition is not None and twin.definition.start_line <= line <= twin.definition.end_line:
+                    return twin
+        return ref
 
     def top_level(self, name: str) -> SymbolRef | None:
         return self.children.get((), {}).get(name)
