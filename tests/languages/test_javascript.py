@@ -431,3 +431,24 @@ function f(a, b = 2, ...rest) {
         ("c", ("f",), 3, (0, 0)), ("d", ("f",), 3, (0, 0)), ("e", ("f",), 4, (0, 0)), ("k", ("f",), 5, (0, 0)),
         ("err", ("f",), 6, (0, 0)), ("g", ("f",), 7, (0, 0)), ("h", ("f", "g"), 7, (0, 0)), ("x", ("f",), 8, (8, 10)),
     ]
+
+
+def test_functions_assigned_to_members_are_definitions_named_by_the_chain():
+    source = b"""res.send = function send(body) {
+  return format(body);
+};
+Layer.prototype.handle = (req) => req.next();
+exports.kept = function () {};
+module.exports.also = function () {};
+"""
+    parsed = JavaScriptExtractor().extract("lib/response.js", source)
+    assert [(d.kind, d.name, d.scope, d.start_line, d.end_line) for d in parsed.definitions] == [
+        ("Function", "res.send", (), 1, 3),
+        ("Function", "Layer.prototype.handle", (), 4, 4),
+        ("Function", "kept", (), 5, 5),
+        ("Function", "also", (), 6, 6),
+    ]
+    assert [(c.callee, c.receiver, c.scope) for c in parsed.calls] == [
+        ("format", None, ("res.send",)),
+        ("next", "req", ("Layer.prototype.handle",)),
+    ]

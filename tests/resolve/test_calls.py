@@ -283,3 +283,17 @@ def test_defaults_annotations_and_bases_run_in_the_enclosing_scope(tmp_path):
         ),
     })
     assert calls == {("m.outer", "m.make", "same-file", 1.0), ("m.outer", "m.mixin", "same-file", 1.0)}
+
+
+def test_code_in_member_assigned_functions_has_its_own_caller(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "response.js": (
+            "function stringify(v) { return v; }\n"
+            "res.json = function json(obj) {\n  return stringify(obj);\n};\n"
+            "proto.handle = function handle(req, res, next) {\n  next();\n  function next() {}\n};\n"
+        ),
+    })
+    assert calls == {
+        ("response.res.json", "response.stringify", "same-file", 1.0),
+        ("response.proto.handle", "response.proto.handle.next", "same-scope", 1.0),
+    }

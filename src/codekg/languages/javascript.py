@@ -124,6 +124,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "definition.field": "_on_field",
         "definition.variable": "_on_variable",
         "definition.object_method": "_on_object_method",
+        "definition.member_function": "_on_member_function",
         "import.default": "_on_import_default",
         "import.namespace": "_on_import_namespace",
         "import.symbol": "_on_import_symbol",
@@ -346,6 +347,25 @@ class JavaScriptExtractor(TreeSitterExtractor):
             docstring=_jsdoc(node),
             is_async=_is_async(function) if is_pair else "async" in modifiers,
             owner=owner.id,
+        )
+
+    def _on_member_function(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`a.b.c = function () {}` defines a Function named `a.b.c`: a dotted name no bare call can
+        reach, so it only gives the code inside a caller of its own. CommonJS exports are skipped:
+        `exports.x = function` is an export and defines `x` (see the export handlers)."""
+        target, value = captures["_target"][0], captures["value"][0]
+        dotted = self._dotted(target)
+        if dotted is None or dotted.split(".", 1)[0] == "exports" or dotted.startswith("module.exports"):
+            return
+        self._define(
+            state,
+            "Function",
+            dotted,
+            span=node,
+            opens=(value.start_byte, value.end_byte),
+            signature=_signature(state.source, node.start_byte, _body_cut(value)),
+            docstring=_jsdoc(node),
+            is_async=_is_async(value),
         )
 
     def _heritage(self, class_node: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -45,6 +45,13 @@
      key: (_)
      value: [(arrow_function) (function_expression) (generator_function)]) @definition.object_method])
 
+;; functions assigned to a member: `res.send = function send() {}`, `Layer.prototype.handle = function () {}`
+; (named after the member chain, so code inside them has a caller of its own; `exports.x = …` is above)
+(expression_statement
+  (assignment_expression
+    left: (member_expression) @_target
+    right: [(function_expression) (arrow_function) (generator_function)] @value)) @definition.member_function
+
 ;; --- local bindings -----------------------------------------------------------------------------
 
 ; names bound inside functions shadow module-level and global names of the same spelling; module-level
