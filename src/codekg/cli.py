@@ -15,8 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
-from codekg.errors import CodekgError, InputError, RunInterrupted
+from codekg.errors import CacheMismatchError, CodekgError, IndexNotFoundError, InputError, RunInterrupted
 from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
+from codekg.parse_cache import ParseCache, cache_path
+from codekg.passes.parse import verify_parse_cache
+from codekg.passes.scan import scan_repository
 from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
@@ -195,6 +198,70 @@ def query(
         sys.stdout.write(query_result_csv(result))
     else:
         query_result_table(result, stdout)
+
+
+cache_app = typer.Typer(help="Inspect or reset the parse cache (<db>/parse_cache.sqlite).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _open_cache(repo: Path | None, db: Path | None) -> tuple[Path, Settings, ParseCache]:
+    repo_path, db_path = _locations(repo, db)
+    settings = _settings(repo_path)
+    location = cache_path(settings, db_path)
+    if not location.is_file():
+        raise IndexNotFoundError(f"no parse cache at {location}; run `codekg index` first")
+    return repo_path, settings, ParseCache(location, settings)
+
+
+def _cache_report(cache: ParseCache, **extra: Any) -> dict[str, Any]:
+    stats = cache.stats()
+    return {"path": str(cache.path), "entries": stats.entries, "bytes": stats.bytes, "hits": stats.hits,
+            "misses": stats.misses, "hit_rate": stats.hit_rate, **extra}
+
+
+def _print_report(report: dict[str, Any], json_output: bool) -> None:
+    if json_output:
+        stdout.out(json.dumps(report, indent=2), highlight=False)
+    else:
+        counts_table("Parse cache", report, stdout)
+
+
+@cache_app.command("stats")
+def cache_stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Entries, bytes, hits, misses and hit rate."""
+    _, _, cache = _open_cache(repo, db)
+    try:
+        report = _cache_report(cache)
+    finally:
+        cache.close()
+    _print_report(report, json_output)
+
+
+@cache_app.command("clear")
+def cache_clear(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Remove every entry (the next index parses everything)."""
+    _, _, cache = _open_cache(repo, db)
+    try:
+        cache.clear()
+        report = _cache_report(cache)
+    finally:
+        cache.close()
+    _print_report(report, json_output)
+
+
+@cache_app.command("verify")
+def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Re-parse the repository's files that have entries and compare; exit 1 on any difference."""
+    repo_path, settings, cache = _open_cache(repo, db)
+    try:
+        files = scan_repository(repo_path, settings).files
+        verification = verify_parse_cache(cache, repo_path.resolve(), files)
+        report = _cache_report(cache, checked=verification.checked, mismatched=verification.mismatched)
+    finally:
+        cache.close()
+    _print_report(report, json_output)
+    if verification.mismatched:
+        raise CacheMismatchError(f"{len(verification.mismatched)} cached parse record(s) differ from a fresh parse")
 
 
 @app.command()

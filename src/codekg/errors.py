@@ -47,3 +47,9 @@ class RunInterrupted(CodekgError):
     """Ctrl-C or SIGTERM stopped a run; whatever it was writing was discarded."""
 
     exit_code = 130
+
+
+class CacheMismatchError(CodekgError):
+    """`codekg cache verify` found cached parse records that differ from a fresh parse."""
+
+    exit_code = 1

@@ -21,6 +21,7 @@ from codekg import __version__
 from codekg.errors import InputError
 from codekg.graph import Graph, GraphTables
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
+from codekg.parse_cache import open_parse_cache
 from codekg.passes.load import load_graph
 from codekg.passes.parse import parse_files
 from codekg.passes.resolve import resolve_references
@@ -53,6 +54,7 @@ class IndexSummary:
     nodes: dict[str, int]
     edges: dict[str, int]
     call_sites: dict[str, dict[str, int]]
+    parse_cache: dict[str, Any]
     pass_seconds: dict[str, float]
     total_seconds: float
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -84,7 +86,7 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
         raise InputError(f"no Python, JavaScript or TypeScript source files to index in {repo}{detail}")
 
-    derived = _derive_graph(scan, settings, progress, timings)
+    derived = _derive_graph(scan, db_dir, settings, progress, timings)
     raise_if_interrupted()
     gc.collect()  # hand the passes' garbage back before the database allocates its buffers
     commit = _git_commit(scan.root) if scan.is_git else ""
@@ -118,6 +120,7 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         nodes=derived.nodes,
         edges=derived.edges,
         call_sites=derived.call_sites,
+        parse_cache=derived.parse_cache,
         pass_seconds={k: round(v, 4) for k, v in timings.items()},
         total_seconds=round(time.perf_counter() - started, 4),
         skipped=derived.skipped,
@@ -133,18 +136,24 @@ class _DerivedGraph:
     edges: dict[str, int]
     files_by_language: dict[str, int]
     call_sites: dict[str, dict[str, int]]
+    parse_cache: dict[str, Any]
     skipped: list[dict[str, str]]
     warnings: list[dict[str, str]]
 
 
 def _derive_graph(
-    scan: ScanResult, settings: Settings, progress: ProgressReporter, timings: dict[str, float]
+    scan: ScanResult, db_dir: Path, settings: Settings, progress: ProgressReporter, timings: dict[str, float]
 ) -> _DerivedGraph:
     """parse → structure → resolve. Only Arrow tables and counts leave this function, so the parse
     records, symbol index and row dicts are freed before the database load needs its memory."""
     with _timed(timings, "parse"):
         progress.start("parse", len(scan.files))
-        parsed = parse_files(scan.root, scan.files, progress.advance)
+        cache = open_parse_cache(settings, db_dir)
+        try:
+            parsed = parse_files(scan.root, scan.files, progress.advance, cache)
+        finally:
+            if cache is not None:
+                cache.close()
 
     with _timed(timings, "structure"):
         progress.start("structure")
@@ -162,6 +171,13 @@ def _derive_graph(
         edges=graph.edge_counts(),
         files_by_language=dict(sorted(Counter(p.language for p in parsed.parses).items())),
         call_sites=resolved.call_outcomes,
+        parse_cache={
+            "enabled": cache is not None,
+            "hits": parsed.cache_hits,
+            "misses": parsed.cache_misses,
+            "integrity_failures": parsed.cache_integrity_failures,
+            "rebuilt": cache.rebuilt_reason if cache is not None else "",
+        },
         skipped=[{"path": s.path, "reason": s.reason} for s in sorted(scan.skipped + parsed.skipped, key=lambda s: s.path)],
         warnings=_file_warnings(parsed.parses),
     )

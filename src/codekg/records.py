@@ -127,3 +127,33 @@ class FileParse:
     content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)
     size_bytes: int = 0
     invalid_utf8: bool = False  # the bytes were not valid UTF-8; text was decoded with replacement
+
+
+_TUPLE_FIELDS = ("scope", "bases", "implements", "decorators")
+
+
+def file_parse_to_json(parsed: FileParse) -> bytes:
+    """A compact, language-neutral encoding of a parse record (for the parse cache)."""
+    from dataclasses import asdict
+    import json
+
+    return json.dumps(asdict(parsed), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def file_parse_from_json(data: bytes) -> FileParse:
+    """The inverse of ``file_parse_to_json``; raises ValueError/KeyError/TypeError on foreign data."""
+    import json
+
+    raw = json.loads(data)
+
+    def build(record_type: type, fields: dict) -> object:
+        return record_type(**{k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in fields.items()})
+
+    return FileParse(
+        **{k: v for k, v in raw.items() if k not in ("definitions", "imports", "exports", "calls", "local_bindings")},
+        definitions=[build(Definition, d) for d in raw["definitions"]],
+        imports=[build(ImportBinding, i) for i in raw["imports"]],
+        exports=[build(ExportBinding, e) for e in raw["exports"]],
+        calls=[build(CallSite, c) for c in raw["calls"]],
+        local_bindings=[build(LocalBinding, b) for b in raw["local_bindings"]],
+    )

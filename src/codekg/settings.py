@@ -66,6 +66,15 @@ class Settings(BaseSettings):
         "of being linked to every candidate.",
     )
 
+    parse_cache: bool = Field(True, description="Reuse parse records of unchanged file contents across runs.")
+    parse_cache_path: Path | None = Field(
+        None, description="Where the parse cache lives (default: `<db>/parse_cache.sqlite`)."
+    )
+    parse_cache_max_entries: int = Field(10_000, ge=1, description="Least recently used entries beyond this are evicted.")
+    parse_cache_max_bytes: int = Field(
+        512 * MIB, ge=1, description="Least recently used entries are evicted while the cache holds more bytes than this."
+    )
+    parse_cache_ttl_days: float = Field(30.0, gt=0, description="Entries unused for longer than this are removed.")
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 
     @classmethod
