@@ -110,7 +110,7 @@ def test_a_tampered_entry_is_caught_by_the_integrity_check(index_fixture):
     connection = sqlite3.connect(indexed.db / CACHE_FILE_NAME)
     for key, value in connection.execute("SELECT key, value FROM entries").fetchall():
         tampered = json.loads(value)
-        tampered["definitions"] = []
+        tampered[1] = []  # the definitions (the record is positional: head, definitions, imports, …)
         connection.execute("UPDATE entries SET value = ? WHERE key = ?", (json.dumps(tampered).encode(), key))
     connection.commit()
     connection.close()

@@ -134,7 +134,7 @@ class ParseCache:
         if row is not None and not self.disabled:
             try:
                 parsed = file_parse_from_json(row[0])
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, IndexError):
                 row = None  # an unreadable entry is a miss; put() replaces it
             else:
                 if count:

@@ -129,31 +129,52 @@ class FileParse:
     invalid_utf8: bool = False  # the bytes were not valid UTF-8; text was decoded with replacement
 
 
-_TUPLE_FIELDS = ("scope", "bases", "implements", "decorators")
+_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators"})
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings")
+_ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
+               "calls": CallSite, "local_bindings": LocalBinding}
+
+
+def _field_names(record_type: type) -> tuple[str, ...]:
+    from dataclasses import fields
+
+    return tuple(f.name for f in fields(record_type))
+
+
+_FILE_FIELDS = tuple(name for name in _field_names(FileParse) if name not in _LIST_FIELDS)
+_ITEM_FIELDS = {name: _field_names(record_type) for name, record_type in _ITEM_TYPES.items()}
+_TUPLE_POSITIONS = {
+    name: tuple(index for index, field_name in enumerate(names) if field_name in _TUPLE_FIELDS)
+    for name, names in _ITEM_FIELDS.items()
+}
 
 
 def file_parse_to_json(parsed: FileParse) -> bytes:
-    """A compact, language-neutral encoding of a parse record (for the parse cache)."""
-    from dataclasses import asdict
+    """A compact positional encoding of a parse record (for the parse cache): each record is the list
+    of its field values in declaration order, which is several times faster than ``asdict``."""
     import json
 
-    return json.dumps(asdict(parsed), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    payload = [
+        [getattr(parsed, name) for name in _FILE_FIELDS],
+        *([[getattr(item, name) for name in _ITEM_FIELDS[kind]] for item in getattr(parsed, kind)] for kind in _LIST_FIELDS),
+    ]
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def file_parse_from_json(data: bytes) -> FileParse:
-    """The inverse of ``file_parse_to_json``; raises ValueError/KeyError/TypeError on foreign data."""
+    """The inverse of ``file_parse_to_json``; raises ValueError/TypeError/IndexError on foreign data."""
     import json
 
-    raw = json.loads(data)
-
-    def build(record_type: type, fields: dict) -> object:
-        return record_type(**{k: tuple(v) if k in _TUPLE_FIELDS else v for k, v in fields.items()})
-
-    return FileParse(
-        **{k: v for k, v in raw.items() if k not in ("definitions", "imports", "exports", "calls", "local_bindings")},
-        definitions=[build(Definition, d) for d in raw["definitions"]],
-        imports=[build(ImportBinding, i) for i in raw["imports"]],
-        exports=[build(ExportBinding, e) for e in raw["exports"]],
-        calls=[build(CallSite, c) for c in raw["calls"]],
-        local_bindings=[build(LocalBinding, b) for b in raw["local_bindings"]],
-    )
+    head, *lists = json.loads(data)
+    if len(lists) != len(_LIST_FIELDS) or len(head) != len(_FILE_FIELDS):
+        raise ValueError("not a parse record of this codekg version")
+    items: dict[str, list] = {}
+    for kind, rows in zip(_LIST_FIELDS, lists):
+        record_type, tuple_positions = _ITEM_TYPES[kind], _TUPLE_POSITIONS[kind]
+        built = []
+        for row in rows:
+            for position in tuple_positions:
+                row[position] = tuple(row[position])
+            built.append(record_type(*row))
+        items[kind] = built
+    return FileParse(**dict(zip(_FILE_FIELDS, head)), **items)

@@ -32,10 +32,10 @@ class ParseResult:
     cache_integrity_failures: int = 0
 
 
-def extract_source(path: str, language: str, source: bytes) -> FileParse:
+def extract_source(path: str, language: str, source: bytes, content_hash: str = "") -> FileParse:
     """The parse record of ``source``: the extractor's output plus content facts."""
     parsed = EXTRACTORS[language].extract(path, source)
-    parsed.content_hash = hashlib.sha256(source).hexdigest()
+    parsed.content_hash = content_hash or hashlib.sha256(source).hexdigest()
     parsed.size_bytes = len(source)
     try:
         source.decode("utf-8")
@@ -89,7 +89,7 @@ def _parse_with_cache(source_file: SourceFile, source: bytes, cache: ParseCache 
         result.cache_hits += 1
         if result.cache_hits > INTEGRITY_SAMPLE:
             return cached
-        fresh = extract_source(source_file.path, source_file.language, source)
+        fresh = extract_source(source_file.path, source_file.language, source, content_hash)
         if fresh == cached:
             return cached
         result.cache_integrity_failures += 1
@@ -98,7 +98,7 @@ def _parse_with_cache(source_file: SourceFile, source: bytes, cache: ParseCache 
         cache.put(key, fresh)
         return fresh
     result.cache_misses += 1
-    parsed = extract_source(source_file.path, source_file.language, source)
+    parsed = extract_source(source_file.path, source_file.language, source, content_hash)
     cache.put(key, parsed)
     return parsed
 
