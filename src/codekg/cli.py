@@ -226,27 +226,27 @@ def _print_report(report: dict[str, Any], json_output: bool) -> None:
         counts_table("Parse cache", report, stdout)
 
 
-@cache_app.command("stats")
-def cache_stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
-    """Entries, bytes, hits, misses and hit rate."""
+def _cache_command(repo: Path | None, db: Path | None, json_output: bool, clear: bool = False) -> None:
     _, _, cache = _open_cache(repo, db)
     try:
+        if clear:
+            cache.clear()
         report = _cache_report(cache)
     finally:
         cache.close()
     _print_report(report, json_output)
+
+
+@cache_app.command("stats")
+def cache_stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """Entries, bytes, hits, misses and hit rate."""
+    _cache_command(repo, db, json_output)
 
 
 @cache_app.command("clear")
 def cache_clear(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Remove every entry (the next index parses everything)."""
-    _, _, cache = _open_cache(repo, db)
-    try:
-        cache.clear()
-        report = _cache_report(cache)
-    finally:
-        cache.close()
-    _print_report(report, json_output)
+    _cache_command(repo, db, json_output, clear=True)
 
 
 @cache_app.command("verify")
