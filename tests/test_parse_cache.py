@@ -134,3 +134,15 @@ def test_cache_commands(index_fixture):
     assert json.loads(cache("verify").stdout)["checked"] == 4  # the edited file has no entry for its new content
     cleared = json.loads(cache("clear").stdout)
     assert cleared["entries"] == 0 and cleared["hits"] == 0
+
+
+def test_cache_hits_and_misses_are_prometheus_counters(index_fixture):
+    from codekg.metrics import snapshot
+
+    indexed = index_fixture("pyrepo")
+    before = snapshot()
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    after = summary.metrics
+    assert after["parse_cache_hit_total"] - before["parse_cache_hit_total"] == 5
+    assert after["parse_cache_miss_total"] - before["parse_cache_miss_total"] == 0
+    assert after["active_workers"] == 0 and after["files_processed_per_second"] > 0

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from codekg.metrics import PARSE_CACHE_HITS, PARSE_CACHE_MISSES
 from codekg.records import FileParse, file_parse_from_json, file_parse_to_json
 from codekg.settings import Settings
 
@@ -125,6 +126,8 @@ class ParseCache:
         looks without touching the hit/miss counters or the entry's last use (for verification)."""
         if self.disabled:
             self.run_misses += count
+            if count:
+                PARSE_CACHE_MISSES.inc()
             return None
         try:
             row = self._connection.execute("SELECT value FROM entries WHERE key = ?", (key,)).fetchone()
@@ -140,9 +143,12 @@ class ParseCache:
                 if count:
                     self._connection.execute("UPDATE entries SET last_used = ? WHERE key = ?", (time.time(), key))
                     self.run_hits += 1
+                    PARSE_CACHE_HITS.inc()
                 parsed.path = path
                 return parsed
         self.run_misses += count
+        if count:
+            PARSE_CACHE_MISSES.inc()
         return None
 
     def put(self, key: str, parsed: FileParse) -> None:

@@ -21,6 +21,7 @@ from codekg import __version__
 from codekg.errors import InputError
 from codekg.graph import Graph, GraphTables
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
+from codekg.metrics import snapshot as metrics_snapshot
 from codekg.parse_cache import open_parse_cache
 from codekg.passes.load import load_graph
 from codekg.passes.parse import parse_files
@@ -60,6 +61,7 @@ class IndexSummary:
     skipped: list[dict[str, str]] = field(default_factory=list)
     warnings: list[dict[str, str]] = field(default_factory=list)
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
+    metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +128,7 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         skipped=derived.skipped,
         warnings=derived.warnings,
         load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
+        metrics=metrics_snapshot(),
     )
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codekg.interrupts import raise_if_interrupted
 from codekg.languages import EXTRACTORS
+from codekg.metrics import ACTIVE_WORKERS, FILES_PER_SECOND
 from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
 from codekg.passes.scan import SkippedFile, SourceFile
 from codekg.records import FileParse
@@ -62,6 +64,20 @@ def parse_files(
 ) -> ParseResult:
     """Parse ``files`` in order; ``on_progress`` is told after each file."""
     result = ParseResult()
+    started = time.perf_counter()
+    ACTIVE_WORKERS.set(1)
+    try:
+        _parse_all(root, files, on_progress, cache, result)
+    finally:
+        ACTIVE_WORKERS.set(0)
+    FILES_PER_SECOND.set(round(len(files) / max(time.perf_counter() - started, 1e-9), 1))
+    return result
+
+
+def _parse_all(
+    root: Path, files: list[SourceFile], on_progress: Callable[[int], None] | None, cache: ParseCache | None,
+    result: ParseResult,
+) -> None:
     for source_file in files:
         source = read_source(root, source_file)
         if isinstance(source, SkippedFile):
@@ -76,7 +92,6 @@ def parse_files(
         if on_progress is not None:
             on_progress(1)
         raise_if_interrupted()
-    return result
 
 
 def _parse_with_cache(source_file: SourceFile, source: bytes, cache: ParseCache | None, result: ParseResult) -> FileParse:
