@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
@@ -47,19 +47,25 @@ class _Silent:
 
 
 @dataclass(slots=True)
-class IndexSummary:
-    repo: str
-    db_dir: str
-    commit: str
+class RunFacts:
+    """What the passes found: reported in the summary and stored as index metadata."""
+
     files_by_language: dict[str, int]
     nodes: dict[str, int]
     edges: dict[str, int]
     call_sites: dict[str, dict[str, int]]
     parse_cache: dict[str, Any]
+    skipped: list[dict[str, str]]
+    warnings: list[dict[str, str]]
+
+
+@dataclass(slots=True)
+class IndexSummary(RunFacts):
+    repo: str
+    db_dir: str
+    commit: str
     pass_seconds: dict[str, float]
     total_seconds: float
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    warnings: list[dict[str, str]] = field(default_factory=list)
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
 
@@ -88,7 +94,7 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
         raise InputError(f"no Python, JavaScript or TypeScript source files to index in {repo}{detail}")
 
-    derived = _derive_graph(scan, db_dir, settings, progress, timings)
+    tables, facts = _derive_graph(scan, db_dir, settings, progress, timings)
     raise_if_interrupted()
     gc.collect()  # hand the passes' garbage back before the database allocates its buffers
     commit = _git_commit(scan.root) if scan.is_git else ""
@@ -98,10 +104,10 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "repo_root": str(scan.root),
         "commit": commit,
-        "files_by_language": derived.files_by_language,
-        "call_sites": derived.call_sites,
-        "skipped": derived.skipped,
-        "warnings": derived.warnings,
+        "files_by_language": facts.files_by_language,
+        "call_sites": facts.call_sites,
+        "skipped": facts.skipped,
+        "warnings": facts.warnings,
     }
     load_started = time.perf_counter()
 
@@ -112,41 +118,23 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
 
     with _timed(timings, "load"):
         progress.start("load")
-        report = load_graph(db_dir, derived.tables, metadata, settings, timing_metadata)
+        report = load_graph(db_dir, tables, metadata, settings, timing_metadata)
 
     return IndexSummary(
+        **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
         repo=str(scan.root),
         db_dir=str(db_dir),
         commit=commit,
-        files_by_language=derived.files_by_language,
-        nodes=derived.nodes,
-        edges=derived.edges,
-        call_sites=derived.call_sites,
-        parse_cache=derived.parse_cache,
         pass_seconds={k: round(v, 4) for k, v in timings.items()},
         total_seconds=round(time.perf_counter() - started, 4),
-        skipped=derived.skipped,
-        warnings=derived.warnings,
         load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
         metrics=metrics_snapshot(),
     )
 
 
-@dataclass(slots=True)
-class _DerivedGraph:
-    tables: GraphTables
-    nodes: dict[str, int]
-    edges: dict[str, int]
-    files_by_language: dict[str, int]
-    call_sites: dict[str, dict[str, int]]
-    parse_cache: dict[str, Any]
-    skipped: list[dict[str, str]]
-    warnings: list[dict[str, str]]
-
-
 def _derive_graph(
     scan: ScanResult, db_dir: Path, settings: Settings, progress: ProgressReporter, timings: dict[str, float]
-) -> _DerivedGraph:
+) -> tuple[GraphTables, RunFacts]:
     """parse → structure → resolve. Only Arrow tables and counts leave this function, so the parse
     records, symbol index and row dicts are freed before the database load needs its memory."""
     with _timed(timings, "parse"):
@@ -168,8 +156,7 @@ def _derive_graph(
         graph = Graph.combined(structure.graph, resolved.graph)
         tables = graph.to_tables()
 
-    return _DerivedGraph(
-        tables=tables,
+    return tables, RunFacts(
         nodes=graph.node_counts(),
         edges=graph.edge_counts(),
         files_by_language=dict(sorted(Counter(p.language for p in parsed.parses).items())),
