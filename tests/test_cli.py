@@ -48,7 +48,7 @@ def test_index_json_summary(copy_fixture):
     assert summary["nodes"]["File"] == 7
     assert summary["nodes"]["Function"] == 6
     assert summary["edges"]["CALLS"] == 17
-    assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "load"}
+    assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "state", "load"}
     assert summary["skipped"] == [{"path": "data.py", "reason": "binary file"}]
     assert summary["warnings"] == [
         {"path": "broken.py", "warning": "syntax errors: 1 region(s) skipped, the rest indexed"},
@@ -187,4 +187,4 @@ def test_interrupted_index_leaves_previous_index_intact(indexed_repo, signal_num
     assert json.loads(after.stdout) == [{"n": 5}]
     rerun = codekg("index", str(indexed_repo), "--json")
     assert json.loads(rerun.stdout)["files_by_language"] == {"python": 155}
-    assert len(list(db.glob("graph-*"))) == 1  # leftovers of the killed run are gone
+    assert len(list(db.glob("graph-*.lbdb"))) == 1  # leftovers of the killed run are gone

@@ -71,7 +71,7 @@ def test_second_run_reuses_every_record_and_gives_the_same_graph(index_fixture):
     indexed = index_fixture("pyrepo")
     assert indexed.summary.parse_cache == {"enabled": True, "hits": 0, "misses": 5, "integrity_failures": 0, "rebuilt": ""}
     before = indexed.rows("MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e.confidence ORDER BY label(e), a.id, b.id")
-    again = index_repository(indexed.repo, indexed.db, indexed.settings)
+    again = index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
     assert again.parse_cache == {"enabled": True, "hits": 5, "misses": 0, "integrity_failures": 0, "rebuilt": ""}
     after = indexed.rows("MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e.confidence ORDER BY label(e), a.id, b.id")
     assert before == after
@@ -100,7 +100,7 @@ def test_corrupt_or_foreign_cache_files_are_rebuilt(copy_fixture, tmp_path):
     foreign.execute("CREATE TABLE users(name TEXT)")
     foreign.commit()
     foreign.close()
-    summary = index_repository(repo, db, load_settings(repo))
+    summary = index_repository(repo, db, load_settings(repo), full=True)
     assert summary.parse_cache["rebuilt"] == "unreadable (not a codekg parse cache)"
     assert summary.parse_cache["misses"] == 5
 
@@ -114,7 +114,7 @@ def test_a_tampered_entry_is_caught_by_the_integrity_check(index_fixture):
         connection.execute("UPDATE entries SET value = ? WHERE key = ?", (json.dumps(tampered).encode(), key))
     connection.commit()
     connection.close()
-    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
     assert summary.parse_cache["integrity_failures"] >= 1
     assert summary.nodes == indexed.summary.nodes and summary.edges == indexed.summary.edges
 
@@ -141,7 +141,7 @@ def test_cache_hits_and_misses_are_prometheus_counters(index_fixture):
 
     indexed = index_fixture("pyrepo")
     before = snapshot()
-    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
     after = summary.metrics
     assert after["parse_cache_hit_total"] - before["parse_cache_hit_total"] == 5
     assert after["parse_cache_miss_total"] - before["parse_cache_miss_total"] == 0

@@ -143,7 +143,7 @@ def test_metadata_is_stored(index_fixture):
     assert meta["schema_version"] == "1"
     assert meta["codekg_version"] == "0.1.0"
     assert json.loads(meta["files_by_language"]) == {"python": 5}
-    assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve", "load"}
+    assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve", "state", "load"}
     assert float(meta["index_seconds"]) >= sum(json.loads(meta["pass_seconds"]).values()) * 0.99
     assert meta["commit"] == ""  # the fixture copy is not a git work tree
 

@@ -87,18 +87,19 @@ def index(
     max_file_size: Annotated[Optional[int], typer.Option(help="Skip files larger than this many bytes [default: 1000000].")] = None,
     load_strategy: Annotated[Optional[str], typer.Option(help="copy (default, MERGE per table on error) or merge.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of applying the changes to the live index.")] = False,
 ) -> None:
-    """Index a repository into <repo>/.codekg (graph + metadata)."""
+    """Index a repository into <repo>/.codekg (graph + metadata); a re-run writes only what changed."""
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy)
     try:
         if json_output or quiet:
-            summary = index_repository(repo_path, db_path, settings)
+            summary = index_repository(repo_path, db_path, settings, full=full)
         else:
             columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=stderr, transient=False) as progress:
                 reporter = _RichProgress(progress)
-                summary = index_repository(repo_path, db_path, settings, reporter)
+                summary = index_repository(repo_path, db_path, settings, reporter, full=full)
                 reporter.finish()
     except KeyboardInterrupt:
         raise RunInterrupted("interrupted: the previous index is unchanged") from None

@@ -85,3 +85,57 @@ class GraphTables:
 
     nodes: dict[str, pa.Table] = field(default_factory=dict)
     edges: dict[EdgeKey, pa.Table] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class GraphDelta:
+    """What turns one graph into another: nodes and edges to delete, nodes to update, rows to add.
+
+    An edge is identified by its type and endpoints; one whose properties changed is removed and
+    added again. A node keeps its id, so a changed node is updated in place and its edges survive.
+    """
+
+    removed_nodes: dict[str, list[str]] = field(default_factory=dict)  # label -> ids
+    removed_edges: dict[EdgeKey, list[tuple[str, str]]] = field(default_factory=dict)  # -> (from, to)
+    updated_nodes: Graph = field(default_factory=Graph)
+    added: Graph = field(default_factory=Graph)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "nodes_added": sum(len(rows) for rows in self.added.nodes.values()),
+            "nodes_removed": sum(len(ids) for ids in self.removed_nodes.values()),
+            "nodes_updated": sum(len(rows) for rows in self.updated_nodes.nodes.values()),
+            "edges_added": sum(len(rows) for rows in self.added.edges.values()),
+            "edges_removed": sum(len(pairs) for pairs in self.removed_edges.values()),
+        }
+
+    def __bool__(self) -> bool:
+        return any(self.counts().values())
+
+
+def graph_delta(old: Graph, new: Graph) -> GraphDelta:
+    """The delta from ``old`` to ``new`` (both may be the changed region of a larger graph)."""
+    delta = GraphDelta()
+    for label in sorted(old.nodes.keys() | new.nodes.keys()):
+        key = NODE_LABEL_BY_NAME[label].properties[0].name
+        before = {row[key]: row for row in old.nodes.get(label, ())}
+        after = {row[key]: row for row in new.nodes.get(label, ())}
+        removed = sorted(before.keys() - after.keys())
+        if removed:
+            delta.removed_nodes[label] = removed
+        for node_id, row in after.items():
+            previous = before.get(node_id)
+            if previous is None:
+                delta.added.nodes[label].append(row)
+            elif previous != row:
+                delta.updated_nodes.nodes[label].append(row)
+    for edge_key in sorted(old.edges.keys() | new.edges.keys()):
+        before = {(row["from"], row["to"]): row for row in old.edges.get(edge_key, ())}
+        after = {(row["from"], row["to"]): row for row in new.edges.get(edge_key, ())}
+        removed = [pair for pair, row in before.items() if after.get(pair) != row]
+        if removed:
+            delta.removed_edges[edge_key] = sorted(removed)
+        added = [row for pair, row in after.items() if before.get(pair) != row]
+        if added:
+            delta.added.edges[edge_key].extend(added)
+    return delta

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import subprocess
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,18 +20,41 @@ from typing import Any, Protocol
 
 from codekg import __version__
 from codekg.errors import InputError
-from codekg.graph import Graph, GraphTables
+from codekg.graph import Graph, graph_delta
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.metrics import snapshot as metrics_snapshot
 from codekg.parse_cache import open_parse_cache
-from codekg.passes.load import load_graph
-from codekg.passes.parse import parse_files
-from codekg.passes.resolve import resolve_references
-from codekg.passes.scan import ScanResult, scan_repository
-from codekg.passes.structure import build_structure
+from codekg.index_state import (
+    STATE_SUFFIX,
+    FileRecord,
+    FileStat,
+    FileSummary,
+    IndexState,
+    StateUpdate,
+    graph_fingerprint,
+)
+from codekg.languages import EXTRACTORS
+from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
+from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph
+from codekg.passes.parse import ParseResult, parse_files
+from codekg.passes.resolve import FileResolution, call_outcomes_by_language, external_nodes, resolve_references
+from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
+from codekg.passes.structure import (
+    FileStructure,
+    build_structure,
+    build_symbol_index,
+    file_outline,
+    file_structure,
+    project_structure,
+)
 from codekg.records import FileParse
+from codekg.resolve.dependencies import DependencyKey
+from codekg.resolve.symbols import FileOutline, SymbolIndex
+from codekg.stores import IndexDirectory
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import Settings
+
+INCREMENTAL_MIN_FILES = 50  # a change this small is always applied as a delta, whatever the repository's size
 
 
 class ProgressReporter(Protocol):
@@ -66,6 +90,8 @@ class IndexSummary(RunFacts):
     commit: str
     pass_seconds: dict[str, float]
     total_seconds: float
+    # mode (full | incremental | unchanged), files added/changed/deleted, nodes and edges written
+    delta: dict[str, Any] = field(default_factory=dict)
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
 
@@ -74,103 +100,256 @@ class IndexSummary(RunFacts):
 
 
 def index_repository(
-    repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None = None
+    repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None = None, full: bool = False
 ) -> IndexSummary:
-    """Index ``repo`` into ``db_dir``. Ctrl-C/SIGTERM stop it between steps with KeyboardInterrupt,
-    leaving the previous index as it was."""
+    """Index ``repo`` into ``db_dir``: a delta on the live index when one exists and was built the
+    same way, else (or with ``full``) a new build. Ctrl-C/SIGTERM stop it between steps with
+    KeyboardInterrupt, leaving the previous index as it was."""
     with deferred_interrupts():
-        return _index(repo, db_dir, settings, progress)
+        run = _Run(repo, db_dir, settings, progress or _Silent())
+        return run.execute(full)
 
 
-def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None) -> IndexSummary:
-    progress = progress or _Silent()
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
+class _Run:
+    """One index run: the passes in order, their timings, and the summary."""
 
-    with _timed(timings, "scan"):
-        progress.start("scan")
-        scan = scan_repository(repo, settings)
-    if not scan.files:
-        detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
-        raise InputError(f"no Python, JavaScript or TypeScript source files to index in {repo}{detail}")
+    def __init__(self, repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter) -> None:
+        self.repo, self.db_dir, self.settings, self.progress = repo, db_dir, settings, progress
+        self.directory = IndexDirectory(db_dir)
+        self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
+        self.fingerprint = graph_fingerprint(settings)
 
-    tables, facts = _derive_graph(scan, db_dir, settings, progress, timings)
-    raise_if_interrupted()
-    gc.collect()  # hand the passes' garbage back before the database allocates its buffers
-    commit = _git_commit(scan.root) if scan.is_git else ""
-    metadata: dict[str, Any] = {
-        "schema_version": str(SCHEMA_VERSION),
-        "codekg_version": __version__,
-        "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "repo_root": str(scan.root),
-        "commit": commit,
-        "files_by_language": facts.files_by_language,
-        "call_sites": facts.call_sites,
-        "skipped": facts.skipped,
-        "warnings": facts.warnings,
-    }
-    load_started = time.perf_counter()
+    def execute(self, full: bool) -> IndexSummary:
+        with _timed(self.timings, "scan"):
+            self.progress.start("scan")
+            scan = scan_repository(self.repo, self.settings)
+        if not scan.files:
+            detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
+            raise InputError(f"no Python, JavaScript or TypeScript source files to index in {self.repo}{detail}")
+        with self.directory.writer_lock():
+            state = None if full else self._live_state()
+            if state is None:
+                return self._full(scan)
+            try:
+                with _timed(self.timings, "changes"):
+                    changes = detect_changes(scan, state.stats(), state.unparsed(), state.saved_at_ns)
+                if not changes:
+                    state.restamp(changes.restamped)
+                    return self._unchanged(scan, state)
+                if len(changes.touched_paths) <= max(INCREMENTAL_MIN_FILES, self.settings.incremental_max_fraction * len(scan.files)):
+                    summary = self._incremental(scan, state, changes)
+                    if summary is not None:
+                        return summary
+            finally:
+                state.close()
+            return self._full(scan)
 
-    def timing_metadata() -> dict[str, Any]:
-        now = time.perf_counter()
-        passes = {**timings, "load": now - load_started}
-        return {"pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - started, 4))}
+    def _live_state(self) -> IndexState | None:
+        current = self.directory.current_graph()
+        return None if current is None else IndexState.open(self.db_dir, current.name, self.fingerprint)
 
-    with _timed(timings, "load"):
-        progress.start("load")
-        report = load_graph(db_dir, tables, metadata, settings, timing_metadata)
+    # --- a full build ----------------------------------------------------------------------------
 
-    return IndexSummary(
-        **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
-        repo=str(scan.root),
-        db_dir=str(db_dir),
-        commit=commit,
-        pass_seconds={k: round(v, 4) for k, v in timings.items()},
-        total_seconds=round(time.perf_counter() - started, 4),
-        load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
-        metrics=metrics_snapshot(),
-    )
+    def _full(self, scan: ScanResult) -> IndexSummary:
+        parsed = self._parse(scan.root, scan.files)
+        with _timed(self.timings, "structure"):
+            self.progress.start("structure")
+            structure = build_structure(scan.root, parsed.parses, self.settings)
+        with _timed(self.timings, "resolve"):
+            self.progress.start("resolve")
+            resolutions = resolve_references(structure.symbols, self.settings.ambiguity_limit)
+        generation = uuid.uuid4().hex
+        update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped))
+        for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
+            path = parsed_file.path
+            update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
+        summaries = {path: record.summary for path, record in update.records.items()}
+        tables = Graph.combined(
+            structure.graph,
+            *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
+            external_nodes(summaries.values()),
+        ).to_tables()
+        facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
+        del structure, resolutions
+        raise_if_interrupted()
+        self.directory.remove_stale_builds()
+        build = self.directory.new_build_path()
+        with _timed(self.timings, "state"):
+            state = IndexState.create(self.db_dir, build.name, self.fingerprint)  # beside the build: removed with it on failure
+            try:
+                state.write(update)
+            finally:
+                state.close()
+        del update
+        gc.collect()  # hand the passes' garbage back before the database allocates its buffers
+        load_started = time.perf_counter()
 
+        def timing_metadata() -> dict[str, Any]:
+            now = time.perf_counter()
+            passes = {**self.timings, "load": now - load_started}
+            return {"pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - self.started, 4))}
 
-def _derive_graph(
-    scan: ScanResult, db_dir: Path, settings: Settings, progress: ProgressReporter, timings: dict[str, float]
-) -> tuple[GraphTables, RunFacts]:
-    """parse → structure → resolve. Only Arrow tables and counts leave this function, so the parse
-    records, symbol index and row dicts are freed before the database load needs its memory."""
-    with _timed(timings, "parse"):
-        progress.start("parse", len(scan.files))
-        cache = open_parse_cache(settings, db_dir)
-        try:
-            parsed = parse_files(scan.root, scan.files, progress.advance, cache)
-        finally:
-            if cache is not None:
-                cache.close()
+        metadata = self._metadata(scan, facts, generation)
+        with _timed(self.timings, "load"):
+            self.progress.start("load")
+            report = load_graph(self.directory, build, tables, metadata, self.settings, timing_metadata)
+        delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
+                 "nodes_added": sum(facts.nodes.values()), "nodes_removed": 0, "nodes_updated": 0,
+                 "edges_added": sum(facts.edges.values()), "edges_removed": 0}
+        return self._summary(scan, facts, metadata["commit"], delta,
+                             [{"table": t.table, "error": t.fallback_error} for t in report.fallbacks])
 
-    with _timed(timings, "structure"):
-        progress.start("structure")
-        structure = build_structure(scan.root, parsed.parses, settings)
+    # --- a delta on the live index ---------------------------------------------------------------
 
-    with _timed(timings, "resolve"):
-        progress.start("resolve")
-        resolved = resolve_references(structure.symbols, settings.ambiguity_limit)
-        graph = Graph.combined(structure.graph, resolved.graph)
-        tables = graph.to_tables()
+    def _incremental(self, scan: ScanResult, state: IndexState, changes: ChangeSet) -> IndexSummary | None:
+        """Re-derive what the change can affect and write the difference; None when the live index
+        cannot take a delta (the caller rebuilds)."""
+        summaries = state.summaries()
+        parsed = self._parse(scan.root, changes.to_parse)
+        sources = {f.path: f for f in changes.to_parse}
+        with _timed(self.timings, "structure"):
+            self.progress.start("structure")
+            fresh = {p.path: file_structure(p, self.settings) for p in parsed.parses}
+            kept = {f.path for f in changes.unchanged if f.path in summaries}
+            outlines = {**{path: summaries[path].outline for path in kept},
+                        **{path: file_outline(structure.symbols) for path, structure in fresh.items()}}
+            symbols = build_symbol_index(outlines, {path: structure.symbols for path, structure in fresh.items()}, state.symbols)
+            old_modules = state.module_table()
+            module_table = _module_table(symbols, old_modules)
+            touched = changes.touched_paths
+            changed_keys = _changed_keys(touched, [summaries[p].outline for p in touched if p in summaries] +
+                                         [outlines[p] for p in fresh], old_modules, module_table)
+        with _timed(self.timings, "resolve"):
+            self.progress.start("resolve")
+            redo = set(fresh) | {path for path in kept if not summaries[path].dependencies.isdisjoint(changed_keys)}
+            resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo)
+        update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
+                             unparsed=_unparsed(scan, parsed.skipped))
+        for parsed_file in parsed.parses:
+            path = parsed_file.path
+            update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path])
+        new_summaries = {path: summaries[path] for path in kept}
+        new_summaries.update({path: record.summary for path, record in update.records.items()})
+        for path in sorted(redo - set(fresh)):
+            summary = _rederived_summary(summaries[path], resolutions[path])
+            update.rederived[path] = (summary, resolutions[path].graph)
+            new_summaries[path] = summary
+        update.removed = set(summaries) - set(new_summaries)
+        old_unparsed = state.unparsed()
+        update.removed_unparsed = {path for path in old_unparsed if path in touched and path not in update.unparsed}
+        unparsed_reasons = {path: entry[1] for path, entry in old_unparsed.items() if path not in update.removed_unparsed}
+        unparsed_reasons.update({path: entry[1] for path, entry in update.unparsed.items()})
 
-    return tables, RunFacts(
-        nodes=graph.node_counts(),
-        edges=graph.edge_counts(),
-        files_by_language=dict(sorted(Counter(p.language for p in parsed.parses).items())),
-        call_sites=resolved.call_outcomes,
-        parse_cache={
-            "enabled": cache is not None,
-            "hits": parsed.cache_hits,
-            "misses": parsed.cache_misses,
-            "integrity_failures": parsed.cache_integrity_failures,
-            "rebuilt": cache.rebuilt_reason if cache is not None else "",
-        },
-        skipped=[{"path": s.path, "reason": s.reason} for s in sorted(scan.skipped + parsed.skipped, key=lambda s: s.path)],
-        warnings=_file_warnings(parsed.parses),
-    )
+        with _timed(self.timings, "delta"):
+            old = Graph.combined(
+                project_structure(scan.root, list(summaries)),
+                *state.node_graphs(sorted(touched & summaries.keys())),
+                *state.edge_graphs(sorted((touched | redo) & summaries.keys())),
+                external_nodes(summaries.values()),
+            )
+            new = Graph.combined(
+                project_structure(scan.root, list(new_summaries)),
+                *(record.nodes for record in update.records.values()),
+                *(resolutions[path].graph for path in sorted(redo)),
+                external_nodes(new_summaries.values()),
+            )
+            delta = graph_delta(old, new)
+        facts = self._facts(scan, new_summaries, unparsed_reasons, parsed)
+        metadata = self._metadata(scan, facts, update.generation)
+        metadata.update(pass_seconds={k: round(v, 4) for k, v in self.timings.items()},
+                        index_seconds=str(round(time.perf_counter() - self.started, 4)))
+        raise_if_interrupted()
+        with _timed(self.timings, "load"):
+            self.progress.start("load")
+            graph_file = state.path.name.removesuffix(STATE_SUFFIX)
+            if not apply_delta(self.directory, graph_file, state.generation, delta, metadata, self.settings):
+                return None
+            state.write(update)  # after the commit: a state older than its database is detected and rebuilt
+        counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
+                  "files_deleted": len(changes.deleted), **delta.counts()}
+        return self._summary(scan, facts, metadata["commit"], counts, [])
+
+    def _unchanged(self, scan: ScanResult, state: IndexState) -> IndexSummary:
+        unparsed = {path: entry[1] for path, entry in state.unparsed().items()}
+        facts = self._facts(scan, state.summaries(), unparsed, ParseResult())
+        counts = {"mode": "unchanged", "files_added": 0, "files_changed": 0, "files_deleted": 0, "nodes_added": 0,
+                  "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
+        commit = _git_commit(scan.root) if scan.is_git else ""
+        return self._summary(scan, facts, commit, counts, [])
+
+    # --- shared steps ----------------------------------------------------------------------------
+
+    def _parse(self, root: Path, files: list[SourceFile]) -> ParseResult:
+        with _timed(self.timings, "parse"):
+            self.progress.start("parse", len(files))
+            cache = open_parse_cache(self.settings, self.db_dir)
+            try:
+                parsed = parse_files(root, files, self.progress.advance, cache)
+            finally:
+                if cache is not None:
+                    cache.close()
+            parsed.cache_enabled = cache is not None
+            parsed.cache_rebuilt = cache.rebuilt_reason if cache is not None else ""
+            return parsed
+
+    def _facts(self, scan: ScanResult, summaries: dict[str, FileSummary], unparsed: dict[str, str],
+               parsed: ParseResult) -> RunFacts:
+        """The run's facts, from the per-file summaries (every file, whether re-derived or not)."""
+        project = project_structure(scan.root, list(summaries))
+        nodes: Counter = Counter(project.node_counts())
+        edges: Counter = Counter(project.edge_counts())
+        nodes.update(external_nodes(summaries.values()).node_counts())
+        for summary in summaries.values():
+            nodes.update(summary.node_counts)
+            edges.update(summary.structure_edge_counts)
+            edges.update(summary.derived_edge_counts)
+        skipped = [{"path": s.path, "reason": s.reason} for s in scan.skipped]
+        skipped += [{"path": path, "reason": reason} for path, reason in unparsed.items()]
+        return RunFacts(
+            files_by_language=dict(sorted(Counter(s.outline.language for s in summaries.values()).items())),
+            nodes=dict(sorted(nodes.items())),
+            edges=dict(sorted(edges.items())),
+            call_sites=call_outcomes_by_language({p: s.outline.language for p, s in summaries.items()},
+                                                 {p: s.call_outcomes for p, s in summaries.items()}),
+            parse_cache={
+                "enabled": parsed.cache_enabled,
+                "hits": parsed.cache_hits,
+                "misses": parsed.cache_misses,
+                "integrity_failures": parsed.cache_integrity_failures,
+                "rebuilt": parsed.cache_rebuilt,
+            },
+            skipped=sorted(skipped, key=lambda s: s["path"]),
+            warnings=[{"path": path, "warning": w} for path, s in sorted(summaries.items()) for w in s.warnings],
+        )
+
+    def _metadata(self, scan: ScanResult, facts: RunFacts, generation: str) -> dict[str, Any]:
+        return {
+            "schema_version": str(SCHEMA_VERSION),
+            "codekg_version": __version__,
+            "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "repo_root": str(scan.root),
+            "commit": _git_commit(scan.root) if scan.is_git else "",
+            GENERATION_KEY: generation,
+            "files_by_language": facts.files_by_language,
+            "call_sites": facts.call_sites,
+            "skipped": facts.skipped,
+            "warnings": facts.warnings,
+        }
+
+    def _summary(self, scan: ScanResult, facts: RunFacts, commit: str, delta: dict[str, Any],
+                 fallbacks: list[dict[str, str]]) -> IndexSummary:
+        return IndexSummary(
+            **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
+            repo=str(scan.root),
+            db_dir=str(self.db_dir),
+            commit=commit,
+            pass_seconds={k: round(v, 4) for k, v in self.timings.items()},
+            total_seconds=round(time.perf_counter() - self.started, 4),
+            delta=delta,
+            load_fallbacks=fallbacks,
+            metrics=metrics_snapshot(),
+        )
 
 
 @contextmanager
@@ -182,13 +361,12 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = time.perf_counter() - started
 
 
-def _file_warnings(parses: list[FileParse]) -> list[dict[str, str]]:
+def _file_warnings(parsed: FileParse) -> list[str]:
     warnings = []
-    for parsed in parses:
-        if parsed.parse_errors:
-            warnings.append({"path": parsed.path, "warning": f"syntax errors: {parsed.parse_errors} region(s) skipped, the rest indexed"})
-        if parsed.invalid_utf8:
-            warnings.append({"path": parsed.path, "warning": "invalid UTF-8: decoded with replacement characters"})
+    if parsed.parse_errors:
+        warnings.append(f"syntax errors: {parsed.parse_errors} region(s) skipped, the rest indexed")
+    if parsed.invalid_utf8:
+        warnings.append("invalid UTF-8: decoded with replacement characters")
     return warnings
 
 
@@ -198,3 +376,60 @@ def _git_commit(root: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _with_source_files(parses: list[FileParse], files: list[SourceFile]) -> Iterator[tuple[FileParse, SourceFile]]:
+    by_path = {f.path: f for f in files}
+    for parsed in parses:
+        yield parsed, by_path[parsed.path]
+
+
+def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution) -> FileRecord:
+    summary = FileSummary(
+        outline=file_outline(structure.symbols),
+        dependencies=resolution.dependencies,
+        node_counts=structure.graph.node_counts(),
+        structure_edge_counts=structure.graph.edge_counts(),
+        derived_edge_counts=resolution.graph.edge_counts(),
+        externals=resolution.externals,
+        call_outcomes=resolution.call_outcomes,
+        warnings=_file_warnings(parsed),
+    )
+    stat = FileStat(parsed.content_hash, source.size_bytes, source.mtime_ns)
+    return FileRecord(stat, summary, structure.symbols, structure.graph, resolution.graph)
+
+
+def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:
+    return FileSummary(previous.outline, resolution.dependencies, previous.node_counts, previous.structure_edge_counts,
+                       resolution.graph.edge_counts(), resolution.externals, resolution.call_outcomes, previous.warnings)
+
+
+def _unparsed(scan: ScanResult, skipped: list[SkippedFile]) -> dict[str, tuple[FileStat, str]]:
+    """Files the parse pass could not use, remembered with their stat so an unchanged one is not retried."""
+    by_path = {f.path: f for f in scan.files}
+    return {
+        s.path: (FileStat(file_content_hash(scan.root / s.path), by_path[s.path].size_bytes, by_path[s.path].mtime_ns), s.reason)
+        for s in skipped if s.path in by_path
+    }
+
+
+def _module_table(symbols: SymbolIndex, previous: dict[tuple[str, str], str | None] | None = None) -> dict[tuple[str, str], str | None]:
+    """What every module key (this run's and the previous run's) resolves to now."""
+    keys = symbols.module_keys() | set(previous or ())
+    return {key: symbols.unrecorded_module_path(*key) for key in keys}
+
+
+def _changed_keys(
+    touched: set[str],
+    outlines: list[FileOutline],
+    old_modules: dict[tuple[str, str], str | None],
+    new_modules: dict[tuple[str, str], str | None],
+) -> set[DependencyKey]:
+    """The symbol-index keys whose value this change may alter: the touched files themselves, the
+    short names defined at their top level (before and after), and module names that now resolve
+    to another file."""
+    keys: set[DependencyKey] = {("file", path) for path in touched}
+    for outline in outlines:
+        keys.update(("name", outline.family, name) for name, _ in outline.top_level)
+    keys.update(("module", *key) for key, path in new_modules.items() if old_modules.get(key) != path)
+    return keys

@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         "of being linked to every candidate.",
     )
 
+    incremental_max_fraction: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="Re-indexing applies a delta to the live index unless more than this fraction of the "
+        "files (and more than 50 files) changed; then it rebuilds, which is faster for big changes.",
+    )
     parse_cache: bool = Field(True, description="Reuse parse records of unchanged file contents across runs.")
     parse_cache_path: Path | None = Field(
         None, description="Where the parse cache lives (default: `<db>/parse_cache.sqlite`)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from codekg.passes.parse import parse_files
-from codekg.passes.resolve import resolve_references
+from codekg.passes.resolve import call_outcomes_by_language, resolve_references
 from codekg.passes.scan import scan_repository
 from codekg.passes.structure import build_structure
 from codekg.settings import load_settings
@@ -22,12 +22,14 @@ def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) ->
     structure = build_structure(scan.root, parsed.parses, settings)
     resolved = resolve_references(structure.symbols, ambiguity_limit)
     calls, imports = set(), set()
-    for (rel_type, _, _), rows in resolved.graph.edges.items():
-        if rel_type == "CALLS":
-            calls |= {(r["from"].split(":")[-1], r["to"].split(":")[-1], r["reason"], r["confidence"]) for r in rows}
-        elif rel_type == "IMPORTS":
-            imports |= {(r["from"].split(":", 1)[1], r["to"], tuple(r["names"])) for r in rows}
-    return calls, imports, resolved.call_outcomes
+    for resolution in resolved.values():
+        for (rel_type, _, _), rows in resolution.graph.edges.items():
+            if rel_type == "CALLS":
+                calls |= {(r["from"].split(":")[-1], r["to"].split(":")[-1], r["reason"], r["confidence"]) for r in rows}
+            elif rel_type == "IMPORTS":
+                imports |= {(r["from"].split(":", 1)[1], r["to"], tuple(r["names"])) for r in rows}
+    languages = {path: structure.symbols.files[path].parse.language for path in resolved}
+    return calls, imports, call_outcomes_by_language(languages, {p: r.call_outcomes for p, r in resolved.items()})
 
 
 def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, dict]:

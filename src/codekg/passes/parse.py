@@ -32,6 +32,8 @@ class ParseResult:
     cache_hits: int = 0
     cache_misses: int = 0
     cache_integrity_failures: int = 0
+    cache_enabled: bool = False
+    cache_rebuilt: str = ""  # why the cache file was rebuilt this run, if it was
 
 
 def extract_source(path: str, language: str, source: bytes, content_hash: str = "") -> FileParse:

@@ -1,66 +1,108 @@
 """Resolve pass: imports, inheritance and calls, as derived edges with confidence and reason.
 
-Takes: the SymbolIndex from the structure pass. Returns: a Graph holding IMPORTS, EXTENDS,
-IMPLEMENTS and CALLS edges plus the External nodes they point at, and per-language counts of
-resolved, ambiguous and unresolved call sites.
+Takes: the SymbolIndex from the structure pass, and the files to resolve (all of them, or those an
+incremental run must redo). Returns: per file, the IMPORTS, EXTENDS, IMPLEMENTS and CALLS edges
+leaving it, the External names they point at, its call-site outcomes and the symbol-index keys its
+resolution read. Every derived edge starts in the file that is resolved, so a file's edges depend
+only on its own parse and on what it read.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from codekg.graph import Graph
-from codekg.resolve.calls import resolve_calls
-from codekg.resolve.imports import resolve_imports
-from codekg.resolve.inheritance import resolve_inheritance
+from codekg.resolve.calls import resolve_file_calls
+from codekg.resolve.dependencies import DependencyKey
+from codekg.resolve.inheritance import resolve_file_inheritance
 from codekg.resolve.names import NameResolver, Resolved
-from codekg.resolve.symbols import SymbolIndex
+from codekg.resolve.symbols import FileSymbols, SymbolIndex
+
+EXTERNAL_PREFIX = "External:"
 
 
 @dataclass(slots=True)
-class ResolveResult:
-    graph: Graph
-    call_outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+class FileResolution:
+    """One file's derived edges and what they were derived from."""
+
+    graph: Graph  # edges only; External targets are listed in ``externals``
+    externals: dict[str, str] = field(default_factory=dict)  # External id -> qualified name
+    call_outcomes: dict[str, int] = field(default_factory=dict)  # resolved / ambiguous / unresolved
+    dependencies: frozenset[DependencyKey] = frozenset()
 
 
-def resolve_references(symbols: SymbolIndex, ambiguity_limit: int) -> ResolveResult:
+def resolve_references(
+    symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None
+) -> dict[str, FileResolution]:
+    """Resolve ``paths`` (default: every file) against the whole index."""
+    names = NameResolver(symbols)
+    results: dict[str, FileResolution] = {}
+    for path in sorted(symbols.files.keys() if paths is None else paths):
+        with symbols.recorder.frame() as read:
+            result = _resolve_file(symbols, names, symbols.files.unrecorded(path), ambiguity_limit)
+        result.dependencies = frozenset(read)
+        results[path] = result
+    return results
+
+
+def external_nodes(resolutions: Iterable[Any]) -> Graph:
+    """The External nodes that the files' edges point at (each once); anything with ``externals``."""
+    externals: dict[str, str] = {}
+    for resolution in resolutions:
+        externals.update(resolution.externals)
     graph = Graph()
-    externals: dict[str, str] = {}  # external id -> qualified name
+    for external_id, qualified_name in sorted(externals.items()):
+        graph.add_node("External", id=external_id, name=qualified_name.rsplit(".", 1)[-1], qualified_name=qualified_name)
+    return graph
+
+
+def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per language: how many call sites resolved to one target, to several, or to none."""
+    totals: dict[str, Counter] = {}
+    for path, counts in outcomes.items():
+        totals.setdefault(languages[path], Counter()).update(counts)
+    return {language: dict(sorted(counter.items())) for language, counter in sorted(totals.items())}
+
+
+def _resolve_file(symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int) -> FileResolution:
+    result = FileResolution(Graph())
+    graph = result.graph
 
     def endpoint(target: Resolved) -> tuple[str, str] | None:
         if target.ref is not None:
             return target.ref.endpoint
         if target.external_name:
-            external_id = "External:" + target.external_name
-            externals[external_id] = target.external_name
+            external_id = EXTERNAL_PREFIX + target.external_name
+            result.externals[external_id] = target.external_name
             return ("External", external_id)
         return None
 
-    imports = resolve_imports(symbols)
-    for path in sorted(imports):
-        file_ref = symbols.files[path].file_ref
-        for (kind, target), entry in sorted(imports[path].edges.items()):
-            if kind == "file":
-                target_endpoint = symbols.files[target].file_ref.endpoint
-            else:
-                target_endpoint = endpoint(Resolved("unresolved-import", 1.0, external_name=target))
-            # An import statement names its module exactly: only calls through it can be uncertain.
-            graph.add_edge("IMPORTS", file_ref.endpoint, target_endpoint, names=sorted(entry["names"]),
-                           confidence=1.0, reason=entry["reason"], line=entry["line"])
+    for (kind, target), entry in sorted(names.file_imports(file_symbols.parse.path).edges.items()):
+        if kind == "file":
+            target_endpoint = symbols.files[target].file_ref.endpoint
+        else:
+            target_endpoint = endpoint(Resolved("unresolved-import", 1.0, external_name=target))
+        # An import statement names its module exactly: only calls through it can be uncertain.
+        graph.add_edge("IMPORTS", file_symbols.file_ref.endpoint, target_endpoint, names=sorted(entry["names"]),
+                       confidence=1.0, reason=entry["reason"], line=entry["line"])
 
-    names = NameResolver(symbols, imports)
-    for edge in resolve_inheritance(symbols, names):
+    seen: set[tuple[str, tuple[str, str], tuple[str, str]]] = set()
+    for edge in resolve_file_inheritance(file_symbols, names):
         target = endpoint(edge.parent)
-        if target is None:
-            continue
+        key = (edge.rel_type, edge.child.endpoint, target)
+        if target is None or key in seen:
+            continue  # two base expressions naming one class make one edge
+        seen.add(key)
         try:
             graph.add_edge(edge.rel_type, edge.child.endpoint, target, confidence=edge.parent.confidence,
                            reason=edge.parent.reason)
         except ValueError:
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
 
-    calls = resolve_calls(symbols, names, ambiguity_limit)
+    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit)
     aggregated: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, Any]] = {}
     for call in calls.edges:
         target = endpoint(call.callee)
@@ -78,7 +120,5 @@ def resolve_references(symbols: SymbolIndex, ambiguity_limit: int) -> ResolveRes
             entry["confidence"], entry["reason"] = call.callee.confidence, call.callee.reason
     for (source, target), properties in aggregated.items():
         graph.add_edge("CALLS", source, target, **properties)
-
-    for external_id, qualified_name in sorted(externals.items()):
-        graph.add_node("External", id=external_id, name=qualified_name.rsplit(".", 1)[-1], qualified_name=qualified_name)
-    return ResolveResult(graph, {lang: dict(counter) for lang, counter in sorted(calls.outcomes.items())})
+    result.call_outcomes = dict(sorted(calls.outcomes.items()))
+    return result

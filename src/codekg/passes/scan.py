@@ -57,6 +57,7 @@ class SourceFile:
     path: str  # repo-relative, `/`-separated
     language: str
     size_bytes: int
+    mtime_ns: int = 0  # lets an incremental run trust an unchanged file without reading it
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
         if isinstance(entry, SkippedFile):
             result.skipped.append(entry)
         else:
-            result.files.append(SourceFile(path, extractor.name, entry))
+            result.files.append(SourceFile(path, extractor.name, entry.st_size, entry.st_mtime_ns))
     result.skipped.sort(key=lambda s: s.path)
     return result
 
@@ -158,8 +159,8 @@ def _ignored(path: str, ignore: pathspec.GitIgnoreSpec, specs: list[tuple[str, p
     return any(path.startswith(base) and spec.match_file(path[len(base):]) for base, spec in specs)
 
 
-def _check_file(root: Path, path: str, max_file_size: int) -> int | SkippedFile:
-    """The file's size when it can be indexed, else why not."""
+def _check_file(root: Path, path: str, max_file_size: int) -> os.stat_result | SkippedFile:
+    """The file's stat when it can be indexed, else why not."""
     full = root / path
     try:
         if full.is_symlink():
@@ -182,4 +183,4 @@ def _check_file(root: Path, path: str, max_file_size: int) -> int | SkippedFile:
         return SkippedFile(path, f"unreadable: {error.strerror or error}")
     if b"\0" in head:
         return SkippedFile(path, "binary file")
-    return info.st_size
+    return info

@@ -8,6 +8,7 @@ a name defined twice in one scope gets `#2`, `#3`… in order of appearance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -15,44 +16,71 @@ from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
 from codekg.records import Definition, FileParse
-from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef
 from codekg.settings import Settings
 
 
 @dataclass(slots=True)
-class StructureResult:
+class FileStructure:
+    """One file's share of the structure: its symbols and its nodes with their DEFINES/HAS_METHOD edges."""
+
+    symbols: FileSymbols
     graph: Graph
+
+
+@dataclass(slots=True)
+class StructureResult:
+    graph: Graph  # the Project, the Folders and every CONTAINS edge
+    files: dict[str, FileStructure]
     symbols: SymbolIndex
 
 
 def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> StructureResult:
+    files = {parsed.path: file_structure(parsed, settings) for parsed in parses}
+    loaded = {path: structure.symbols for path, structure in files.items()}
+    symbols = build_symbol_index({path: file_outline(s) for path, s in loaded.items()}, loaded)
+    return StructureResult(project_structure(root, list(files)), files, symbols)
+
+
+def file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
+    """The nodes and symbols of one file: a function of its parse, its path and the source roots only."""
+    extractor = EXTRACTORS[parsed.language]
+    module_name = extractor.module_name(parsed.path, tuple(settings.python_source_roots)) or PurePosixPath(parsed.path).stem
     graph = Graph()
-    symbols = SymbolIndex()
+    return FileStructure(_add_file(graph, parsed, module_name), graph)
+
+
+def project_structure(root: Path, file_paths: list[str]) -> Graph:
+    """The Project node, the Folders and the CONTAINS tree down to every file."""
+    graph = Graph()
     project_id = graph.add_node("Project", id="Project:" + root.name, name=root.name, qualified_name=root.name)
-    _add_folders(graph, project_id, sorted(p.path for p in parses))
-    source_roots = tuple(settings.python_source_roots)
+    _add_folders(graph, project_id, sorted(file_paths))
+    return graph
+
+
+def build_symbol_index(
+    outlines: dict[str, FileOutline],
+    loaded: dict[str, FileSymbols],
+    load_file: Callable[[str], FileSymbols] | None = None,
+) -> SymbolIndex:
+    """The symbol index over every file of ``outlines``: the symbols of ``loaded`` files are at hand,
+    the others come from ``load_file`` when resolution first looks at them."""
+    symbols = SymbolIndex(load_file)
+    symbols.add_files(outlines, loaded)
     paths_by_language: dict[str, set[str]] = {}
-    for parsed in parses:
-        paths_by_language.setdefault(parsed.language, set()).add(parsed.path)
-    for parsed in parses:
-        extractor = EXTRACTORS[parsed.language]
-        module_name = extractor.module_name(parsed.path, source_roots) or PurePosixPath(parsed.path).stem
-        file_symbols = _add_file(graph, parsed, module_name)
-        symbols.files[parsed.path] = file_symbols
-        family = extractor.resolution_family
-        for name, ref in file_symbols.children.get((), {}).items():
-            if ref.label in ("Class", "Interface", "Function"):
-                symbols.by_name[(family, name)].extend(file_symbols.definitions_of(ref))
-    for parsed in sorted(parses, key=lambda p: p.path):
-        family = EXTRACTORS[parsed.language].resolution_family
-        symbols.module_paths.setdefault((family, symbols.files[parsed.path].module_name), parsed.path)
-    for parsed in sorted(parses, key=lambda p: p.path):
-        extractor = EXTRACTORS[parsed.language]
-        for alias in extractor.import_aliases(parsed.path, paths_by_language[parsed.language]):
-            key = (extractor.resolution_family, alias)
+    for path, outline in outlines.items():
+        paths_by_language.setdefault(outline.language, set()).add(path)
+    for path in sorted(outlines):
+        outline = outlines[path]
+        for alias in EXTRACTORS[outline.language].import_aliases(path, paths_by_language[outline.language]):
+            key = (outline.family, alias)
             if alias and key not in symbols.module_paths:
-                symbols.module_aliases[key].add(parsed.path)
-    return StructureResult(graph, symbols)
+                symbols.module_aliases[key].add(path)
+    return symbols
+
+
+def file_outline(file_symbols: FileSymbols) -> FileOutline:
+    return FileOutline.of(file_symbols, EXTRACTORS[file_symbols.parse.language].resolution_family)
 
 
 def _add_folders(graph: Graph, project_id: str, file_paths: list[str]) -> None:

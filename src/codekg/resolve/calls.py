@@ -27,26 +27,27 @@ class CallEdge:
 @dataclass(slots=True)
 class CallResolution:
     edges: list[CallEdge] = field(default_factory=list)
-    # per language: call sites that resolved to one target, to several (split), or to none
-    outcomes: dict[str, Counter] = field(default_factory=dict)
+    # call sites that resolved to one target, to several (split), or to none
+    outcomes: Counter = field(default_factory=Counter)
 
 
-def resolve_calls(symbols: SymbolIndex, names: NameResolver, ambiguity_limit: int) -> CallResolution:
+def resolve_file_calls(
+    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int
+) -> CallResolution:
+    """The calls made by one file's code, each to every target it may reach."""
     result = CallResolution()
-    for file_symbols in symbols.files.values():
-        outcomes = result.outcomes.setdefault(file_symbols.parse.language, Counter())
-        for call in file_symbols.parse.calls:
-            caller = file_symbols.ref_for_scope(call.scope, call.line)
-            targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit)
-            if not targets:
-                outcomes["unresolved"] += 1
-                continue
-            outcomes["ambiguous" if len(targets) > 1 else "resolved"] += 1
-            for target in targets:
-                result.edges.append(CallEdge(caller, target, call.line))
-                result.edges.extend(
-                    CallEdge(caller, constructor, call.line) for constructor in _constructor(names, file_symbols, target)
-                )
+    for call in file_symbols.parse.calls:
+        caller = file_symbols.ref_for_scope(call.scope, call.line)
+        targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit)
+        if not targets:
+            result.outcomes["unresolved"] += 1
+            continue
+        result.outcomes["ambiguous" if len(targets) > 1 else "resolved"] += 1
+        for target in targets:
+            result.edges.append(CallEdge(caller, target, call.line))
+            result.edges.extend(
+                CallEdge(caller, constructor, call.line) for constructor in _constructor(names, file_symbols, target)
+            )
     return result
 
 

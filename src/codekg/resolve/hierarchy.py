@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.symbols import SymbolIndex, SymbolRef
 
 BaseResolver = Callable[[SymbolRef, str], "SymbolRef | str | None"]
@@ -14,28 +15,39 @@ class ClassHierarchy:
     def __init__(self, symbols: SymbolIndex, resolve_base: BaseResolver) -> None:
         self.symbols = symbols
         self.resolve_base = resolve_base
-        self._bases: dict[str, list[SymbolRef | str]] = {}
-        self._mro: dict[str, list[SymbolRef]] = {}
+        self._bases: RecordedCache[str, list[SymbolRef | str]] = RecordedCache(symbols.recorder)
+        self._mro: RecordedCache[str, list[SymbolRef]] = RecordedCache(symbols.recorder)
+        self._in_progress: set[tuple[str, str]] = set()  # cycle guard: a class that (indirectly) names itself
 
     def bases(self, class_ref: SymbolRef) -> list[SymbolRef | str]:
         """Direct bases in declaration order: repo classes as refs, the rest as external names."""
-        if class_ref.id not in self._bases:
-            self._bases[class_ref.id] = []  # guards against a class that (indirectly) names itself
-            definition = class_ref.definition
-            found: list[SymbolRef | str] = []
-            for expression in definition.bases if definition is not None else ():
-                base = self.resolve_base(class_ref, expression)
-                if base is not None and (not isinstance(base, SymbolRef) or base.id != class_ref.id):
-                    found.append(base)
-            self._bases[class_ref.id] = found
-        return self._bases[class_ref.id]
+        if ("bases", class_ref.id) in self._in_progress:
+            return []
+        return self._guarded("bases", class_ref, self._bases, lambda: self._direct_bases(class_ref))
 
     def mro(self, class_ref: SymbolRef) -> list[SymbolRef]:
         """C3 linearisation over repository classes; falls back to depth-first order when C3 has no answer."""
-        cached = self._mro.get(class_ref.id)
-        if cached is not None:
-            return cached
-        self._mro[class_ref.id] = [class_ref]  # cycle guard
+        if ("mro", class_ref.id) in self._in_progress:
+            return [class_ref]
+        return self._guarded("mro", class_ref, self._mro, lambda: self._linearise(class_ref))
+
+    def _guarded(self, kind: str, class_ref: SymbolRef, cache: RecordedCache, compute: Callable[[], list]) -> list:
+        self._in_progress.add((kind, class_ref.id))
+        try:
+            return cache.get(class_ref.id, compute)
+        finally:
+            self._in_progress.discard((kind, class_ref.id))
+
+    def _direct_bases(self, class_ref: SymbolRef) -> list[SymbolRef | str]:
+        definition = class_ref.definition
+        found: list[SymbolRef | str] = []
+        for expression in definition.bases if definition is not None else ():
+            base = self.resolve_base(class_ref, expression)
+            if base is not None and (not isinstance(base, SymbolRef) or base.id != class_ref.id):
+                found.append(base)
+        return found
+
+    def _linearise(self, class_ref: SymbolRef) -> list[SymbolRef]:
         parents = [b for b in self.bases(class_ref) if isinstance(b, SymbolRef) and b.label in ("Class", "Interface")]
         sequences = [list(self.mro(parent)) for parent in parents] + [list(parents)]
         merged = _c3_merge(sequences)
@@ -46,9 +58,7 @@ class ClassHierarchy:
                     if ref.id not in seen:
                         seen.add(ref.id)
                         merged.append(ref)
-        result = [class_ref, *merged]
-        self._mro[class_ref.id] = result
-        return result
+        return [class_ref, *merged]
 
     def find_member(self, class_ref: SymbolRef, name: str, skip_own: bool = False) -> tuple[SymbolRef, int] | None:
         """The first definition of ``name`` along the MRO, and its position in it (0 = the class itself)."""

@@ -50,12 +50,6 @@ class FileImports:
         return best
 
 
-def resolve_imports(symbols: SymbolIndex) -> dict[str, FileImports]:
-    """Resolve every file's imports; the result is keyed by file path."""
-    resolver = ModuleResolver(symbols)
-    return {path: resolver.resolve_file(file_symbols) for path, file_symbols in symbols.files.items()}
-
-
 class ModuleResolver:
     """Finds the file behind a module path or specifier, and what a module exports under a name."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from codekg.languages import EXTRACTORS
 from codekg.records import Scope
+from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.hierarchy import ClassHierarchy
 from codekg.resolve.imports import FileImports, ImportTarget, ModuleResolver
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
@@ -42,11 +43,15 @@ whose value is not known: it shadows every outer meaning and never becomes an ed
 
 
 class NameResolver:
-    def __init__(self, symbols: SymbolIndex, imports: dict[str, FileImports]) -> None:
+    def __init__(self, symbols: SymbolIndex) -> None:
         self.symbols = symbols
-        self.imports = imports
         self._modules = ModuleResolver(symbols)
+        self._imports: RecordedCache[str, FileImports] = RecordedCache(symbols.recorder)
         self.hierarchy = ClassHierarchy(symbols, self._resolve_base)
+
+    def file_imports(self, path: str) -> FileImports:
+        """The file's import bindings and IMPORTS edges, resolved on first use."""
+        return self._imports.get(path, lambda: self._modules.resolve_file(self.symbols.files[path]))
 
     def lookup(self, file_symbols: FileSymbols, scope: Scope, name: str, line: int | None = None) -> Resolved | None:
         """What the bare ``name`` means when used in ``scope`` of the file, innermost binding first.
@@ -79,7 +84,7 @@ class NameResolver:
     def _module_level(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Resolved | None:
         """Module-level meaning: function-local imports, own definitions, imports, then star imports
         (the later star import wins; `_private` names are not exported by a star)."""
-        file_imports = self.imports[file_symbols.parse.path]
+        file_imports = self.file_imports(file_symbols.parse.path)
         imported = file_imports.lookup(name, scope)
         if imported is not None and imported.scope:
             return self._from_import(imported)  # a function-local import shadows module-level names
@@ -98,7 +103,7 @@ class NameResolver:
     def lookup_dotted(self, file_symbols: FileSymbols, scope: Scope, dotted: str, line: int | None = None) -> Resolved | None:
         """``a.b.c``: the longest import-bound prefix (``import a.b`` binds `a.b`), then members."""
         parts = dotted.split(".")
-        file_imports = self.imports[file_symbols.parse.path]
+        file_imports = self.file_imports(file_symbols.parse.path)
         for cut in range(len(parts), 1, -1):
             imported = file_imports.lookup(".".join(parts[:cut]), scope)
             if imported is not None:

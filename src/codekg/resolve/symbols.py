@@ -7,9 +7,11 @@ resolution never has to look into the graph itself.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codekg.records import Definition, FileParse, Scope
+from codekg.resolve.dependencies import UNLOADED, DependencyRecorder, RecordedDict
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,21 +72,76 @@ class FileSymbols:
         return self.children.get((), {}).get(name)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class FileOutline:
+    """What the global tables need from a file: kept small, so an incremental run can build the
+    tables for every file while loading full symbols only for the files it looks into."""
+
+    language: str
+    family: str  # the resolution family: global names and module names never cross families
+    module_name: str
+    top_level: tuple[tuple[str, str], ...]  # (name, label) of what each top-level name means
+
+    @classmethod
+    def of(cls, file_symbols: FileSymbols, family: str) -> "FileOutline":
+        top = tuple(sorted((name, ref.label) for name, ref in file_symbols.children.get((), {}).items()))
+        return cls(file_symbols.parse.language, family, file_symbols.module_name, top)
+
+
+GLOBAL_NAME_LABELS = ("Class", "Interface", "Function")
+
+
 class SymbolIndex:
-    files: dict[str, FileSymbols] = field(default_factory=dict)
-    # Import names per resolution family. A module's own qualified name is authoritative; other names
-    # a file could be imported under (the language's import_aliases) only count when unique.
-    module_paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (family, name) -> file
-    module_aliases: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
-    # (resolution family, short name) -> top-level classes, interfaces and functions: global guesses
-    # never cross from Python into JavaScript or back
-    by_name: dict[tuple[str, str], list[SymbolRef]] = field(default_factory=lambda: defaultdict(list))
+    """Every file's symbols plus the global tables. Reads of files, short names and module names are
+    recorded by ``recorder`` (see resolve/dependencies.py) so incremental runs know who read what.
+    A file's symbols may be loaded on first use (``load_file``)."""
+
+    __slots__ = ("recorder", "files", "module_paths", "module_aliases", "by_name", "_name_paths")
+
+    def __init__(self, load_file: Callable[[str], FileSymbols] | None = None) -> None:
+        self.recorder = DependencyRecorder()
+        self.files: RecordedDict[str, FileSymbols] = RecordedDict(self.recorder, "file", load_file)
+        # Import names per resolution family. A module's own qualified name is authoritative; other
+        # names a file could be imported under (the language's import_aliases) only count when unique.
+        self.module_paths: dict[tuple[str, str], str] = {}  # (family, name) -> file
+        self.module_aliases: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # (resolution family, short name) -> top-level classes, interfaces and functions of that
+        # name, every definition of each: the candidates of a global guess
+        self.by_name: RecordedDict[tuple[str, str], list[SymbolRef]] = RecordedDict(self.recorder, "name", self._definitions_named)
+        self._name_paths: dict[tuple[str, str], list[str]] = {}
+
+    def add_files(self, outlines: dict[str, FileOutline], loaded: dict[str, FileSymbols]) -> None:
+        """Register every file (``loaded`` ones now, the rest on first use) and build the global tables."""
+        for path in sorted(outlines):
+            outline = outlines[path]
+            dict.__setitem__(self.files, path, loaded.get(path, UNLOADED))
+            for name, label in outline.top_level:
+                if label in GLOBAL_NAME_LABELS:
+                    self._name_paths.setdefault((outline.family, name), []).append(path)
+            self.module_paths.setdefault((outline.family, outline.module_name), path)
+        for key in self._name_paths:
+            dict.__setitem__(self.by_name, key, UNLOADED)
+
+    def _definitions_named(self, key: tuple[str, str]) -> list[SymbolRef]:
+        refs: list[SymbolRef] = []
+        for path in self._name_paths[key]:
+            file_symbols = self.files.unrecorded(path)
+            top = file_symbols.top_level(key[1])
+            assert top is not None, f"{path} no longer defines {key[1]}"
+            refs.extend(file_symbols.definitions_of(top))
+        return refs
 
     def module_path(self, family: str, name: str) -> str | None:
         """The file imported as dotted ``name``, or None when no file, or more than one, claims it."""
+        self.recorder.record(("module", family, name))
+        return self.unrecorded_module_path(family, name)
+
+    def unrecorded_module_path(self, family: str, name: str) -> str | None:
         path = self.module_paths.get((family, name))
         if path is not None:
             return path
         claimants = self.module_aliases.get((family, name), ())
         return next(iter(claimants)) if len(claimants) == 1 else None
+
+    def module_keys(self) -> set[tuple[str, str]]:
+        return set(self.module_paths) | set(self.module_aliases)

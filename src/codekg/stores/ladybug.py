@@ -21,7 +21,7 @@ import ladybug
 import pyarrow as pa
 
 from codekg.errors import IndexLockedError, InputError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
-from codekg.graph import GraphTables
+from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.interrupts import raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, ddl_statements
 from codekg.settings import Settings
@@ -99,6 +99,34 @@ class LadybugStore:
             self._execute(merge_statement, {"rows": batch.to_pylist()})
         return TableLoad(name, table.num_rows, "merge", time.perf_counter() - started, error_text)
 
+    def apply_delta(self, delta: GraphDelta, metadata: Graph) -> None:
+        """Apply ``delta`` and replace the IndexMeta nodes with ``metadata``, in one transaction: an
+        error or an interrupt rolls everything back and the index stays as it was."""
+        self._execute("BEGIN TRANSACTION")
+        try:
+            for (rel_type, source, target), pairs in delta.removed_edges.items():
+                rows = [{"from": a, "to": b} for a, b in pairs]
+                self._in_batches(edge_delete_statement(rel_type, source, target), rows)
+            for label, ids in delta.removed_nodes.items():
+                key = NODE_LABEL_BY_NAME[label].properties[0].name
+                self._in_batches(f"UNWIND $rows AS row MATCH (n:{label} {{{key}: row}}) DETACH DELETE n", ids)
+            self._execute("MATCH (m:IndexMeta) DELETE m")
+            for label, rows in [*delta.updated_nodes.nodes.items(), *delta.added.nodes.items(), *metadata.nodes.items()]:
+                self._in_batches(node_merge_statement(label), rows)
+            for (rel_type, source, target), rows in delta.added.edges.items():
+                self._in_batches(edge_create_statement(rel_type, source, target), rows)
+            self._execute("COMMIT")
+        except BaseException:
+            try:
+                self._connection.execute("ROLLBACK")
+            except RuntimeError:
+                pass  # the database already rolled the failed transaction back
+            raise
+
+    def _in_batches(self, statement: str, rows: list[Any]) -> None:
+        for start in range(0, len(rows), MERGE_BATCH_ROWS):
+            self._execute(statement, {"rows": rows[start : start + MERGE_BATCH_ROWS]})
+
     # --- reading ---------------------------------------------------------------------------------
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
@@ -147,6 +175,20 @@ def edge_merge_statement(rel_type: str, source: str, target: str) -> str:
     return (
         f"UNWIND $rows AS row MATCH (a:{source} {{{source_key}: row.from}}) MATCH (b:{target} {{{target_key}: row.to}}) "
         f"MERGE (a)-[e:{rel_type}]->(b){assignments}"
+    )
+
+
+def edge_create_statement(rel_type: str, source: str, target: str) -> str:
+    """Adds edges whose endpoints exist (an incremental delta): CREATE, as the edge is known to be new."""
+    return edge_merge_statement(rel_type, source, target).replace(" MERGE (a)-[e:", " CREATE (a)-[e:", 1)
+
+
+def edge_delete_statement(rel_type: str, source: str, target: str) -> str:
+    source_key = NODE_LABEL_BY_NAME[source].properties[0].name
+    target_key = NODE_LABEL_BY_NAME[target].properties[0].name
+    return (
+        f"UNWIND $rows AS row MATCH (a:{source} {{{source_key}: row.from}})-[e:{rel_type}]->"
+        f"(b:{target} {{{target_key}: row.to}}) DELETE e"
     )
 
 
