@@ -68,6 +68,9 @@ class IndexSummary(RunFacts):
     total_seconds: float
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
+    # mode ("full" | "incremental" | "unchanged"), files_added/changed/deleted,
+    # nodes_added/removed/updated, edges_added/removed
+    delta: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +132,7 @@ def _index(repo: Path, db_dir: Path, settings: Settings, progress: ProgressRepor
         total_seconds=round(time.perf_counter() - started, 4),
         load_fallbacks=[{"table": t.table, "error": t.fallback_error} for t in report.fallbacks],
         metrics=metrics_snapshot(),
+        delta=_provisional_delta(db_dir, facts),
     )
 
 
@@ -198,3 +202,32 @@ def _git_commit(root: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip() if out.returncode == 0 else ""
+
+
+# Provisional delta, until the incremental indexer computes the real one. Every run is a full
+# rebuild, so the delta is the difference of totals against the previous run on the same index in
+# this process (the watcher's previous batch); without one, everything counts as added. Changed
+# files and updated nodes are unknown here and reported as 0.
+_previous_totals: dict[Path, tuple[int, dict[str, int], dict[str, int]]] = {}
+
+
+def _provisional_delta(db_dir: Path, facts: RunFacts) -> dict[str, Any]:
+    files = sum(facts.files_by_language.values())
+    key = db_dir.resolve()
+    files_before, nodes_before, edges_before = _previous_totals.get(key, (0, {}, {}))
+    _previous_totals[key] = (files, dict(facts.nodes), dict(facts.edges))
+
+    def grown(after: dict[str, int], before: dict[str, int]) -> int:
+        return sum(max(0, after.get(k, 0) - before.get(k, 0)) for k in after.keys() | before.keys())
+
+    return {
+        "mode": "full",
+        "files_added": max(0, files - files_before),
+        "files_changed": 0,
+        "files_deleted": max(0, files_before - files),
+        "nodes_added": grown(facts.nodes, nodes_before),
+        "nodes_removed": grown(nodes_before, facts.nodes),
+        "nodes_updated": 0,
+        "edges_added": grown(facts.edges, edges_before),
+        "edges_removed": grown(edges_before, facts.edges),
+    }
