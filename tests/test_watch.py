@@ -94,6 +94,12 @@ def test_batcher_waits_for_a_quiet_window_and_coalesces():
     assert batcher.due(10.0) is None
 
 
+def test_batcher_keeps_a_path_with_unordered_kinds_in_one_handover():
+    batcher = Batcher(debounce_s=1.0, max_files=50)
+    batcher.add({(Change.deleted, "a.py"), (Change.added, "a.py"), (Change.added, "b.py")}, now=0.0)
+    assert batcher.take() == {"a.py": Change.modified, "b.py": Change.added}
+
+
 def test_batcher_flushes_by_size_before_the_window_ends():
     batcher = Batcher(debounce_s=30.0, max_files=50)
     batcher.add([(Change.added, f"f{i}.py") for i in range(49)], now=0.0)
@@ -234,12 +240,10 @@ def test_size_threshold_flushes_before_the_debounce(copy_fixture, start_watcher)
     repo = copy_fixture("pyrepo")
     watcher = start_watcher(repo, "--json", "--debounce", "120000")
     watcher.ready()
-    started = time.monotonic()
     for number in range(60):
         (repo / f"gen_{number}.py").write_text(f"def f{number}():\n    return {number}\n")
-    batch = watcher.next_event()
+    batch = watcher.next_event()  # within WAIT (60 s), well before the 120 s window could end
     assert batch["reason"] == "size" and batch["files"] >= 50 and batch["error"] is None
-    assert time.monotonic() - started < 120
 
 
 def test_realtime_applies_without_debounce(copy_fixture, start_watcher):

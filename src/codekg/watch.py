@@ -90,7 +90,13 @@ class Batcher:
     last_at: float = 0.0
 
     def add(self, events: Iterable[tuple[Change, str]], now: float) -> None:
-        for change, path in sorted(events, key=lambda event: event[1]):
+        """Take one handover of events. It is a set, without order: a path with several kinds in it
+        (an editor's delete-and-recreate save) counts as modified, so that it is never dropped."""
+        kinds: dict[str, set[Change]] = {}
+        for change, path in events:
+            kinds.setdefault(path, set()).add(change)
+        for path, changes in kinds.items():
+            change = next(iter(changes)) if len(changes) == 1 else Change.modified
             if not self.changes:
                 self.first_at = now
             net = coalesce(self.changes.get(path), change)
