@@ -3,12 +3,30 @@
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import generate_latest
 
-from codekg.metrics import REGISTRY, snapshot
+from codekg.metrics import BATCH_SECONDS, BATCH_SIZE, REGISTRY, snapshot
+
+SNAPSHOT_KEYS = {
+    "parse_cache_hit_total", "parse_cache_miss_total", "files_processed_per_second", "active_workers",
+    "batch_size_count", "batch_size_sum",
+    "batch_processing_duration_seconds_count", "batch_processing_duration_seconds_sum",
+}
 
 
 def test_own_registry_in_prometheus_text_format():
     text = generate_latest(REGISTRY).decode()
     samples = {line.split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
     assert {"parse_cache_hit_total", "parse_cache_miss_total", "files_processed_per_second", "active_workers"} <= samples
+    assert {'batch_size_bucket{le="50.0"}', "batch_processing_duration_seconds_count"} <= samples
     assert "parse_cache_hit_total" not in generate_latest(DEFAULT_REGISTRY).decode()
-    assert set(snapshot()) == {"parse_cache_hit_total", "parse_cache_miss_total", "files_processed_per_second", "active_workers"}
+    assert set(snapshot()) == SNAPSHOT_KEYS
+
+
+def test_batch_histograms_in_snapshot():
+    before = snapshot()
+    BATCH_SIZE.observe(7)
+    BATCH_SECONDS.observe(0.25)
+    after = snapshot()
+    assert after["batch_size_count"] - before["batch_size_count"] == 1
+    assert after["batch_size_sum"] - before["batch_size_sum"] == 7
+    assert after["batch_processing_duration_seconds_count"] - before["batch_processing_duration_seconds_count"] == 1
+    assert after["batch_processing_duration_seconds_sum"] - before["batch_processing_duration_seconds_sum"] == 0.25

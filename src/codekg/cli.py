@@ -24,6 +24,7 @@ from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
 from codekg.stores import open_index
+from codekg.watch import Stopped, watch_repository
 
 app = typer.Typer(
     name="codekg",
@@ -131,6 +132,31 @@ def _print_summary(summary: IndexSummary) -> None:
             stdout.print(f"  {entry['path']}: {entry['warning']}", highlight=False)
     for fallback in summary.load_fallbacks:
         stdout.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
+
+
+@app.command()
+def watch(
+    path: Annotated[Optional[Path], typer.Argument(help="Repository to watch (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    json_output: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    debounce: Annotated[Optional[int], typer.Option("--debounce", metavar="MS", min=0,
+                                                    help="Apply a batch once files are quiet this long (default 1000).")] = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="No debounce: apply changes as they arrive.")] = False,
+) -> None:
+    """Keep the index up to date while files change: one line per applied batch, Ctrl-C stops."""
+    if realtime and debounce is not None:
+        raise InputError("--realtime and --debounce exclude each other")
+    repo_path, db_path = _locations(path or repo, db)
+    settings = _settings(repo_path, watch_debounce_ms=0 if realtime else debounce)
+    try:
+        for event in watch_repository(repo_path, db_path, settings):
+            if isinstance(event, Stopped):
+                unapplied = f"; {event.pending} change(s) seen but not indexed yet" if event.pending else ""
+                raise RunInterrupted(f"interrupted: stopped watching{unapplied}")
+            stdout.out(json.dumps(event.to_dict(), ensure_ascii=False) if json_output else event.line(), highlight=False)
+    except KeyboardInterrupt:
+        raise RunInterrupted("interrupted: stopped watching; the batch in progress was discarded") from None
 
 
 @app.command()

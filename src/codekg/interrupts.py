@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM during an index run: recorded, then acted on between steps.
+"""Ctrl-C and SIGTERM during an index run or the watcher: recorded, then acted on between steps.
 
 A Python SIGINT handler that raises is unreliable here: Ladybug runs Python code to inspect the
 SIGINT handler before each query and ignores any exception raised there, so a KeyboardInterrupt
@@ -42,3 +42,22 @@ def raise_if_interrupted() -> None:
     if _requested.is_set():
         _requested.clear()
         raise KeyboardInterrupt
+
+
+@contextmanager
+def interrupts_set(stop: threading.Event) -> Iterator[None]:
+    """While active, SIGINT/SIGTERM set ``stop`` (main thread only): a loop that runs until told to
+    end polls it and finishes its current step. An index run inside keeps its own handling."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,13 +1,13 @@
 """Prometheus metrics of indexing, in one registry of codekg's own.
 
-Collected where the work happens (the parse cache, the parse pass) and reported by `codekg index
---json`; the HTTP API will serve the same registry. A registry of our own, not the process-wide
+Collected where the work happens (the parse cache, the parse pass, the watcher) and reported by
+`codekg index --json`; the HTTP API will serve the same registry. A registry of our own, not the process-wide
 default, so that embedding codekg never collides with an application's metrics.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -15,13 +15,22 @@ PARSE_CACHE_HITS = Counter("parse_cache_hit", "Parse records served from the par
 PARSE_CACHE_MISSES = Counter("parse_cache_miss", "Parse records that had to be produced by an extractor.", registry=REGISTRY)
 FILES_PER_SECOND = Gauge("files_processed_per_second", "Files per second in the last parse pass.", registry=REGISTRY)
 ACTIVE_WORKERS = Gauge("active_workers", "Processes parsing files right now.", registry=REGISTRY)
+BATCH_SIZE = Histogram(
+    "batch_size", "Changed files per batch the watcher applied.",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000), registry=REGISTRY,
+)
+BATCH_SECONDS = Histogram(
+    "batch_processing_duration_seconds", "Seconds the watcher spent applying one batch to the index.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=REGISTRY,
+)
 
 
 def snapshot() -> dict[str, float]:
-    """Every sample of the registry by name (counters as `<name>_total`), for JSON summaries."""
+    """The registry's samples by name for JSON summaries: counters as `<name>_total`, histograms as
+    `<name>_count` and `<name>_sum` (their buckets are in the Prometheus text, not worth a key each)."""
     return {
         sample.name: sample.value
         for metric in REGISTRY.collect()
         for sample in metric.samples
-        if not sample.name.endswith("_created")
+        if not sample.name.endswith(("_created", "_bucket"))
     }

@@ -82,6 +82,14 @@ class Settings(BaseSettings):
         512 * MIB, ge=1, description="Least recently used entries are evicted while the cache holds more bytes than this."
     )
     parse_cache_ttl_days: float = Field(30.0, gt=0, description="Entries unused for longer than this are removed.")
+    watch_debounce_ms: int = Field(
+        1000,
+        ge=0,
+        description="`codekg watch` applies a batch once no file has changed for this many milliseconds (0: at once).",
+    )
+    watch_batch_size: int = Field(
+        50, ge=1, description="`codekg watch` applies a batch as soon as it holds this many files, without waiting."
+    )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 
     @classmethod

@@ -77,7 +77,7 @@ class ScanResult:
 def scan_repository(root: Path, settings: Settings) -> ScanResult:
     """List source files under ``root`` (sorted by path), with every skip explained."""
     root = _checked_root(root)
-    ignore = pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORES, *settings.extra_ignore])
+    ignore = ignore_spec(settings)
     git_paths = _git_listed_paths(root) if settings.use_git_ls_files else None
     result = ScanResult(root=root, is_git=git_paths is not None)
     candidates = git_paths if git_paths is not None else _walk_with_gitignore(root, ignore, result)
@@ -94,6 +94,11 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
             result.files.append(SourceFile(path, extractor.name, entry.st_size, entry.st_mtime_ns))
     result.skipped.sort(key=lambda s: s.path)
     return result
+
+
+def ignore_spec(settings: Settings) -> pathspec.GitIgnoreSpec:
+    """The default ignore list plus ``extra_ignore``: paths the scan leaves out whatever git says."""
+    return pathspec.GitIgnoreSpec.from_lines([*DEFAULT_IGNORES, *settings.extra_ignore])
 
 
 def _checked_root(root: Path) -> Path:
