@@ -254,18 +254,3 @@ def test_js_ts_calls_imports_and_inheritance(index_fixture):
     assert derived == JS_DERIVED
     # `super()` into a base without a constructor and `circle.area()` on an untyped local stay unresolved.
     assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 8, "unresolved": 2}}
-
-
-def test_summary_delta_reports_what_a_run_changed(index_fixture):
-    from codekg.pipeline import index_repository
-
-    indexed = index_fixture("pyrepo")
-    assert set(indexed.summary.delta) == {
-        "mode", "files_added", "files_changed", "files_deleted", "nodes_added", "nodes_removed", "nodes_updated",
-        "edges_added", "edges_removed",
-    }
-    (indexed.repo / U).unlink()
-    delta = index_repository(indexed.repo, indexed.db, indexed.settings).delta
-    assert delta["mode"] in ("full", "incremental")
-    assert (delta["files_added"], delta["files_deleted"]) == (0, 1)
-    assert delta["nodes_removed"] >= 3 and delta["edges_removed"] >= 3  # File, Module, shop.util.log and their edges

@@ -1,0 +1,239 @@
+"""Incremental re-indexing gives exactly the graph a full index of the same tree gives.
+
+Random sequences of edits, adds, deletes and renames over a small Python + JavaScript/TypeScript
+tree whose files import, call and extend each other; after every step the live index (updated
+with a delta) is compared, node by node and edge by edge, with a fresh full index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from codekg.pipeline import index_repository
+from codekg.settings import load_settings
+from codekg.stores import open_index
+
+VOLATILE_META = {"indexed_at", "generation", "pass_seconds", "index_seconds"}
+
+PY_PATHS = ["pkg/__init__.py", "pkg/a.py", "pkg/b.py", "pkg/sub/__init__.py", "pkg/sub/c.py", "top.py", "src/lib/d.py"]
+JS_PATHS = ["web/a.js", "web/b.ts", "web/index.js", "web/sub/c.ts"]
+NAMES = ["alpha", "beta", "gamma"]
+CLASSES = ["Kone", "Ktwo"]
+PY_MODULES = ["pkg.a", "pkg.b", "pkg.sub.c", "top", "lib.d", ".a", ".b", "..a"]
+JS_MODULES = ["./a", "./b", "./index", "./sub/c", "../web/a", "express"]
+
+py_statement = st.one_of(
+    st.builds("def {}():\n    {}()\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES + CLASSES + ["len"])),
+    st.builds("class {}({}):\n    def run(self):\n        self.{}()\n    def stop(self):\n        return {}()\n".format,
+              st.sampled_from(CLASSES), st.sampled_from(CLASSES + ["object", "Base"]), st.sampled_from(["run", "stop", "go"]),
+              st.sampled_from(NAMES)),
+    st.builds("from {} import {}\n".format, st.sampled_from(PY_MODULES), st.sampled_from(NAMES + CLASSES + ["*"])),
+    st.builds("import {}\n".format, st.sampled_from(["pkg.a", "pkg.sub.c", "top", "os"])),
+    st.builds("{}()\n".format, st.sampled_from(NAMES + CLASSES)),
+    st.builds("x = {}()\nx.run()\n".format, st.sampled_from(CLASSES)),
+    st.just("__all__ = ['alpha']\n"),
+)
+js_statement = st.one_of(
+    st.builds("export function {}() {{ {}(); }}\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES + CLASSES)),
+    st.builds("import {{ {} }} from '{}';\n".format, st.sampled_from(NAMES + CLASSES), st.sampled_from(JS_MODULES)),
+    st.builds("export class {} extends {} {{ run() {{ this.go(); }} go() {{ return {}(); }} }}\n".format,
+              st.sampled_from(CLASSES), st.sampled_from(CLASSES + ["Object"]), st.sampled_from(NAMES)),
+    st.builds("export * from '{}';\n".format, st.sampled_from(JS_MODULES)),
+    st.builds("const {} = require('{}');\n".format, st.sampled_from(NAMES), st.sampled_from(JS_MODULES)),
+    st.builds("new {}().run();\n".format, st.sampled_from(CLASSES)),
+    st.builds("{}();\n".format, st.sampled_from(NAMES)),
+)
+
+
+def file_content(statements: list[str]) -> str:
+    return "".join(statements) or "\n"
+
+
+py_write = st.tuples(st.just("write"), st.sampled_from(PY_PATHS), st.lists(py_statement, max_size=4).map(file_content))
+js_write = st.tuples(st.just("write"), st.sampled_from(JS_PATHS), st.lists(js_statement, max_size=4).map(file_content))
+delete = st.tuples(st.just("delete"), st.sampled_from(PY_PATHS + JS_PATHS), st.just(""))
+rename = st.one_of(
+    st.tuples(st.just("rename"), st.sampled_from(PY_PATHS), st.sampled_from(PY_PATHS)),
+    st.tuples(st.just("rename"), st.sampled_from(JS_PATHS), st.sampled_from(JS_PATHS)),
+)
+operation = st.one_of(py_write, py_write, js_write, delete, rename)
+initial_tree = st.fixed_dictionaries({}, optional={
+    **{path: st.lists(py_statement, min_size=1, max_size=4).map(file_content) for path in PY_PATHS},
+    **{path: st.lists(js_statement, min_size=1, max_size=4).map(file_content) for path in JS_PATHS},
+})
+
+
+def apply(repo: Path, op: tuple[str, str, str]) -> None:
+    kind, path, argument = op
+    target = repo / path
+    if kind == "write":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(argument)
+    elif kind == "delete":
+        target.unlink(missing_ok=True)
+    elif kind == "rename" and target.exists() and path != argument:
+        (repo / argument).parent.mkdir(parents=True, exist_ok=True)
+        target.rename(repo / argument)
+
+
+def graph_dump(db: Path) -> tuple[set[str], set[str], dict[str, str]]:
+    """Every node with all its properties, every edge with its endpoints and properties, and the
+    metadata that describes the content (not the run)."""
+    store = open_index(db, load_settings(None))
+    try:
+        nodes = {json.dumps(row[0], sort_keys=True, default=str)
+                 for row in store.query("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN n").rows}
+        edges = {json.dumps([a, {k: v for k, v in e.items() if k not in ("_SRC", "_DST", "_ID")}, b], sort_keys=True, default=str)
+                 for a, e, b in store.query("MATCH (a)-[e]->(b) RETURN a.id, e, b.id").rows}
+        meta = {k: v for k, v in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows if k not in VOLATILE_META}
+    finally:
+        store.close()
+    strip = {"_ID"}  # the storage offsets differ between two databases with the same content
+    nodes = {json.dumps({k: v for k, v in json.loads(n).items() if k not in strip}, sort_keys=True) for n in nodes}
+    return nodes, edges, meta
+
+
+def assert_same_graph(live_db: Path, fresh_db: Path) -> None:
+    live_nodes, live_edges, live_meta = graph_dump(live_db)
+    full_nodes, full_edges, full_meta = graph_dump(fresh_db)
+    assert sorted(live_nodes - full_nodes) == [] and sorted(full_nodes - live_nodes) == []
+    assert sorted(live_edges - full_edges) == [] and sorted(full_edges - live_edges) == []
+    assert live_meta == full_meta
+
+
+@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5))
+def test_incremental_index_equals_a_full_index_after_every_step(tmp_path_factory, tree, steps):
+    base = tmp_path_factory.mktemp("incremental")
+    repo = base / "repo"
+    repo.mkdir()
+    (repo / "keep.py").write_text("def keep():\n    return alpha()\n")  # the tree is never empty
+    for path, content in tree.items():
+        apply(repo, ("write", path, content))
+    settings = load_settings(repo, use_git_ls_files=False)
+    live_db = base / "live"
+    assert index_repository(repo, live_db, settings).delta["mode"] == "full"
+    for number, op in enumerate(steps):
+        apply(repo, op)
+        summary = index_repository(repo, live_db, settings)
+        assert summary.delta["mode"] in ("incremental", "unchanged")
+        fresh_db = base / f"fresh-{number}"
+        index_repository(repo, fresh_db, settings, full=True)
+        assert_same_graph(live_db, fresh_db)
+        shutil.rmtree(fresh_db)
+
+
+class _SignalAtLoad:
+    """A progress reporter that sends the process a real SIGINT when the load pass starts."""
+
+    def start(self, phase: str, total: int | None = None) -> None:
+        if phase == "load":
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+
+def delta_counts(summary) -> tuple[str, int, int, int, int, int, int, int, int]:
+    d = summary.delta
+    return (d["mode"], d["files_added"], d["files_changed"], d["files_deleted"], d["nodes_added"], d["nodes_removed"],
+            d["nodes_updated"], d["edges_added"], d["edges_removed"])
+
+
+def full_index_matches(indexed, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    index_repository(indexed.repo, fresh, indexed.settings, full=True)
+    assert_same_graph(indexed.db, fresh)
+    shutil.rmtree(fresh)
+
+
+def test_one_file_edit_writes_only_its_delta(index_fixture, tmp_path):
+    indexed = index_fixture("pyrepo")
+    with open(indexed.repo / "src/shop/util.py", "a") as handle:
+        handle.write("\n\ndef warn(message):\n    log(message)\n")
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    # + Function warn, DEFINES Module→warn, CALLS warn→log; File and Module get new lines and hash
+    assert delta_counts(summary) == ("incremental", 0, 1, 0, 1, 0, 2, 2, 0)
+    assert indexed.rows("MATCH (a:Function {name: 'warn'})-[e:CALLS]->(b) RETURN b.id, e.reason, e.confidence") == [
+        ("Function:src/shop/util.py:shop.util.log", "same-file", 1.0)]
+    full_index_matches(indexed, tmp_path)
+
+
+def test_deleting_a_file_re_resolves_the_files_that_imported_it(index_fixture, tmp_path):
+    indexed = index_fixture("pyrepo")
+    (indexed.repo / "src/shop/util.py").unlink()
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    # - File, Module, Function log, and External json, json.dumps and <builtin>.print (only util.py used them)
+    # - CONTAINS, 2 DEFINES, IMPORTS json, 2 CALLS out of log; service.py's IMPORTS of util and CALLS into log
+    # + service.py's `from . import util` now names the package __init__.py
+    assert delta_counts(summary) == ("incremental", 0, 0, 1, 0, 6, 0, 1, 8)
+    assert indexed.rows("MATCH (a:File {id: 'File:src/shop/service.py'})-[e:IMPORTS]->(b:File) RETURN b.id, e.names ORDER BY b.id") == [
+        ("File:src/shop/__init__.py", ("util",)), ("File:src/shop/models.py", ("Order",))]
+    full_index_matches(indexed, tmp_path)
+
+
+def test_a_new_definition_turns_a_unique_global_guess_into_a_split_one(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "caller.py").write_text("def main():\n    helper()\n")
+    (repo / "one.py").write_text("def helper():\n    pass\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    db = tmp_path / "db"
+    index_repository(repo, db, settings)
+    (repo / "two.py").write_text("def helper():\n    return 2\n")
+    summary = index_repository(repo, db, settings)
+    assert summary.delta["mode"] == "incremental"
+    store = open_index(db, settings)
+    try:
+        rows = store.query("MATCH (:Function {name: 'main'})-[e:CALLS]->(b) RETURN b.id, e.reason, e.confidence ORDER BY b.id").rows
+    finally:
+        store.close()
+    assert rows == [["Function:one.py:one.helper", "ambiguous-global-name", 0.25],
+                    ["Function:two.py:two.helper", "ambiguous-global-name", 0.25]]
+
+
+def test_an_unchanged_tree_writes_nothing(index_fixture):
+    indexed = index_fixture("pyrepo")
+    generation = dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))["generation"]
+    (indexed.repo / "src/shop/util.py").touch()  # a new mtime, the same content
+    for _ in range(2):
+        summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+        assert delta_counts(summary) == ("unchanged", 0, 0, 0, 0, 0, 0, 0, 0)
+        assert summary.nodes == indexed.summary.nodes and summary.edges == indexed.summary.edges
+        assert summary.call_sites == indexed.summary.call_sites
+    assert dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))["generation"] == generation
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_a_missing_or_damaged_state_means_a_full_rebuild(index_fixture, tmp_path, damage):
+    indexed = index_fixture("pyrepo")
+    (state_file,) = indexed.db.glob("*.state")
+    if damage == "missing":
+        state_file.unlink()
+    else:
+        state_file.write_bytes(b"not a database" * 100)
+    (indexed.repo / "src/shop/util.py").write_text("def log(message):\n    pass\n")
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    assert summary.delta["mode"] == "full"
+    full_index_matches(indexed, tmp_path)
+    again = index_repository(indexed.repo, indexed.db, indexed.settings)
+    assert again.delta["mode"] == "unchanged"
+
+
+def test_an_interrupted_delta_leaves_the_previous_index(index_fixture, tmp_path):
+    indexed = index_fixture("pyrepo")
+    before = graph_dump(indexed.db)
+    (indexed.repo / "src/shop/util.py").write_text("def log(message):\n    pass\n\n\ndef extra():\n    log(1)\n")
+    with pytest.raises(KeyboardInterrupt):
+        index_repository(indexed.repo, indexed.db, indexed.settings, _SignalAtLoad())
+    assert graph_dump(indexed.db) == before
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    assert summary.delta["mode"] == "incremental"
+    full_index_matches(indexed, tmp_path)
