@@ -25,6 +25,7 @@ from codekg.metrics import snapshot as metrics_snapshot
 from codekg.parse_cache import open_parse_cache
 from codekg.passes.load import load_graph
 from codekg.passes.parse import parse_files
+from codekg.passes.parse_pool import PoolLimits
 from codekg.passes.resolve import resolve_references
 from codekg.passes.scan import ScanResult, scan_repository
 from codekg.passes.structure import build_structure
@@ -141,7 +142,7 @@ def _derive_graph(
         progress.start("parse", len(scan.files))
         cache = open_parse_cache(settings, db_dir)
         try:
-            parsed = parse_files(scan.root, scan.files, progress.advance, cache)
+            parsed = parse_files(scan.root, scan.files, progress.advance, cache, pool=PoolLimits.from_settings(settings))
         finally:
             if cache is not None:
                 cache.close()

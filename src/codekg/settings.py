@@ -6,6 +6,7 @@ variables, ``codekg.toml`` at the repository root, then the defaults written her
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,6 +76,20 @@ class Settings(BaseSettings):
         512 * MIB, ge=1, description="Least recently used entries are evicted while the cache holds more bytes than this."
     )
     parse_cache_ttl_days: float = Field(30.0, gt=0, description="Entries unused for longer than this are removed.")
+    workers: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 8),
+        ge=1,
+        description="Worker processes that parse files (default: the number of cores, at most 8).",
+    )
+    parse_timeout_seconds: float = Field(
+        60.0, gt=0, description="A file whose parse runs longer than this is retried once, then skipped as quarantined."
+    )
+    parse_memory_ceiling: int = Field(
+        2 * GIB,
+        gt=0,
+        description="While codekg and its parse workers together hold more resident memory than this "
+        "many bytes, files are handed to the workers one at a time.",
+    )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 
     @classmethod
