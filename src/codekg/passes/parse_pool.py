@@ -28,6 +28,7 @@ ignore SIGINT (pebble sets that in every worker): the parent alone decides when 
 from __future__ import annotations
 
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -49,6 +50,7 @@ IN_FLIGHT_PER_WORKER = 4  # enough queued batches that no worker waits for the p
 BATCH_BYTES = 64 * 1024
 BATCH_MAX_FILES = 32
 POLL_SECONDS = 0.1  # how often the parent looks at the interrupt flag while it waits for results
+MEMORY_SAMPLE_SECONDS = 0.2  # measuring the processes' RSS reads /proc for ~2 ms; reuse it this long
 
 T = TypeVar("T")
 Batch = tuple[int, ...]  # positions in the files of one run, parsed by one task
@@ -88,6 +90,7 @@ class PoolRun(Generic[T]):
         self.peak_in_flight = 0  # most batches ever submitted and not yet collected
         self.memory_waits = 0  # times a submission waited because memory was over the ceiling
         self.retried: list[str] = []  # paths whose first attempt crashed or timed out
+        self._rss_sample = (-MEMORY_SAMPLE_SECONDS, 0)  # (monotonic time, bytes)
 
     def __iter__(self) -> Iterator[tuple[int, T | SkippedFile]]:
         workers = max(1, min(self.limits.workers, len(self.files)))
@@ -126,10 +129,18 @@ class PoolRun(Generic[T]):
             return True  # always make progress, even over the memory ceiling
         if in_flight >= self.limits.max_in_flight:
             return False
-        if _tree_rss_bytes() > self.limits.memory_ceiling_bytes:
+        if self._rss_bytes() > self.limits.memory_ceiling_bytes:
             self.memory_waits += 1
             return False
         return True
+
+    def _rss_bytes(self) -> int:
+        taken, rss = self._rss_sample
+        now = time.monotonic()
+        if now - taken >= MEMORY_SAMPLE_SECONDS:
+            rss = _tree_rss_bytes()
+            self._rss_sample = (now, rss)
+        return rss
 
     def _after_failure(
         self, batch: Batch, error: TimeoutError | ProcessExpired, failures: dict[int, _Failure]
