@@ -17,11 +17,12 @@ where the outcome is the task's result or a SkippedFile for a quarantined file.
   stopped with its in-flight work dropped, every worker is gone, and KeyboardInterrupt propagates.
 
 Workers are started with ``fork``: a forked worker inherits the imported extractors and compiled
-queries, so a pool of two is ready in a few milliseconds instead of the ~0.3 s per worker a
-``spawn``/``forkserver`` interpreter needs to import tree-sitter and codekg. It is safe here because
-the parse pass runs before the database is opened, and while the pool is alive this process runs no
-tree-sitter parser (cache hits and their integrity re-parse happen before the pool starts), so a
-worker pebble re-forks from its manager thread inherits no half-finished parser state. Workers
+queries, so a pool of two returns its first records after 0.04 s instead of the ~0.5 s that
+``spawn``/``forkserver`` workers spend importing tree-sitter and codekg (docs/benchmarks.md). It is
+safe here because the parse pass runs before the database is opened, workers never touch the
+parent's parse cache connection, and while the pool is alive this process runs no tree-sitter
+parser (cache hits and their integrity re-parse happen before the pool starts), so a worker pebble
+re-forks from its manager thread inherits no half-finished parser state. Workers
 ignore SIGINT (pebble sets that in every worker): the parent alone decides when to stop.
 """
 
