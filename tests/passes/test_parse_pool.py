@@ -185,7 +185,7 @@ def file_count(repo: Path) -> list:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_during_the_parse_pass_stops_the_workers_and_keeps_the_index(copy_fixture, signal_number):
     repo = copy_fixture("pyrepo")
     assert codekg("index", str(repo), "--quiet").returncode == 0
