@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -170,12 +170,18 @@ def verdict(value: float, limit: float) -> str:
     return "met" if value <= limit else "**missed**"
 
 
-def corpus_command_line(description: str, what: str, runs_default: int, runs_help: str) -> tuple[argparse.Namespace, Path]:
-    """The shared command line of the corpus benchmarks: PATH (or $CODEKG_BENCH_REPO), --runs, --json."""
+def corpus_command_line(
+    description: str, what: str, runs_default: int, runs_help: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> tuple[argparse.Namespace, Path]:
+    """The shared command line of the corpus benchmarks: PATH (or $CODEKG_BENCH_REPO), --runs, --json,
+    and whatever ``add_arguments`` adds for one script."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("path", nargs="?", help=f"repository to {what} (default: $CODEKG_BENCH_REPO)")
     parser.add_argument("--runs", type=int, default=runs_default, help=f"{runs_help} (default {runs_default})")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args()
     if args.runs < 1:
         fail("--runs must be at least 1")

@@ -4,12 +4,16 @@ Each run is a fresh `python -m codekg index` subprocess writing into a fresh dat
 every run pays interpreter start-up, imports and a full build, as a user's first index does (the
 OS file cache is warm after the first run). After each run the same Python files are parsed raw
 in this process (bench/raw_parse.py), so the codekg/raw ratio is taken under the same machine load.
+With ``--workers 1,2`` every run indexes once per worker count (interleaved, so both see the same
+machine load) and a table compares the medians. Peak RSS is the largest single process (``wait4``
+reports the child's or its largest descendant's), not the sum of codekg and its parse workers.
 
-    python bench/index_bench.py PATH [--runs N] [--json]
+    python bench/index_bench.py PATH [--runs N] [--workers 1,2] [--json]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -41,29 +45,47 @@ class IndexRun:
     peak_rss_mb: float
     raw_parse_seconds: float | None  # None when the repository has no Python files
     summary: dict[str, Any]  # `codekg index --json` output
+    workers: int | None = None  # `--workers` given to codekg; None: its default
 
 
-def index_once(repo: Path) -> IndexRun:
+def index_once(repo: Path, workers: int | None = None) -> IndexRun:
     """One cold index in a child process; exits with the child's message if codekg fails."""
     with tempfile.TemporaryDirectory(prefix="codekg-bench-") as scratch:
         argv = [sys.executable, "-m", "codekg", "index", str(repo), "--db", str(Path(scratch) / "db"), "--json", "--quiet"]
+        if workers is not None:
+            argv += ["--workers", str(workers)]
         child = run_measured(argv)
     if child.returncode != 0:
         fail(f"`{' '.join(argv)}` exited {child.returncode}:\n{child.stderr.strip()}", code=1)
-    return IndexRun(child.wall_seconds, child.peak_rss_mb, None, json.loads(child.stdout))
+    return IndexRun(child.wall_seconds, child.peak_rss_mb, None, json.loads(child.stdout), workers)
+
+
+def _worker_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of worker counts: {text!r}") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts must be at least 1")
+    return counts
 
 
 def main() -> None:
-    args, repo = corpus_command_line(__doc__.splitlines()[0], "index", 3, "cold index runs")
+    args, repo = corpus_command_line(
+        __doc__.splitlines()[0], "index", 3, "cold index runs",
+        lambda parser: parser.add_argument("--workers", type=_worker_counts, default=None,
+                                           help="comma-separated worker counts to compare, e.g. 1,2 (default: codekg's)"),
+    )
     facts = machine_facts()
 
     sources = python_sources(repo)
     runs = []
     for _ in range(args.runs):
-        run = index_once(repo)
-        if sources:
-            run.raw_parse_seconds = raw_parse_seconds(sources)
-        runs.append(run)
+        for workers in args.workers or [None]:
+            run = index_once(repo, workers)
+            if sources:
+                run.raw_parse_seconds = raw_parse_seconds(sources)
+            runs.append(run)
 
     facts["load average at end (1 min, 5 min)"] = load_average()
     result = _result(repo, runs, len(sources))
@@ -85,9 +107,27 @@ def _result(repo: Path, runs: list[IndexRun], python_files: int) -> dict[str, An
             "wall_seconds": {"target": TARGET_WALL_SECONDS, "result": wall, "met": wall <= TARGET_WALL_SECONDS},
             "peak_rss_mb": {"target": TARGET_PEAK_RSS_MB, "result": rss, "met": rss <= TARGET_PEAK_RSS_MB},
         },
-        # Counts must not change between runs of the same input; a difference is a determinism bug.
+        # Counts must not change between runs of the same input, whatever the worker count; a
+        # difference is a determinism bug.
         "graph_identical_across_runs": len({_graph_fingerprint(r.summary) for r in runs}) == 1,
+        "by_workers": _by_workers(runs),
     }
+
+
+def _by_workers(runs: list[IndexRun]) -> list[dict[str, Any]]:
+    """Median parse pass and wall per worker count, with ratios to the first count."""
+    counts = list(dict.fromkeys(r.workers for r in runs))
+    rows = []
+    for workers in counts:
+        mine = [r for r in runs if r.workers == workers]
+        rows.append({"workers": workers, "runs": len(mine),
+                     "median_parse_seconds": median(r.summary["pass_seconds"]["parse"] for r in mine),
+                     "median_wall_seconds": median(r.wall_seconds for r in mine),
+                     "max_peak_rss_mb": max(r.peak_rss_mb for r in mine)})
+    for row in rows:
+        row["parse_speedup"] = rows[0]["median_parse_seconds"] / row["median_parse_seconds"]
+        row["wall_speedup"] = rows[0]["median_wall_seconds"] / row["median_wall_seconds"]
+    return rows
 
 
 def _graph_fingerprint(summary: dict[str, Any]) -> str:
@@ -97,13 +137,15 @@ def _graph_fingerprint(summary: dict[str, Any]) -> str:
 def _markdown(repo: Path, facts: dict[str, str], runs: list[IndexRun], result: dict[str, Any]) -> str:
     passes = list(runs[0].summary["pass_seconds"])
     with_raw = runs[0].raw_parse_seconds is not None
-    headers = ["run", *(f"{p} s" for p in passes), "in-process total s", "wall s", "peak RSS MB"]
+    with_workers = runs[0].workers is not None
+    headers = ["run", *(["workers"] if with_workers else []), *(f"{p} s" for p in passes), "in-process total s", "wall s", "peak RSS MB"]
     if with_raw:
         headers += ["raw parse s", "parse pass / raw", "wall / raw"]
     rows = []
     for number, run in enumerate(runs, 1):
         pass_seconds = run.summary["pass_seconds"]
-        row: list[object] = [number, *(pass_seconds[p] for p in passes), run.summary["total_seconds"], run.wall_seconds, run.peak_rss_mb]
+        row: list[object] = [number, *([run.workers] if with_workers else []), *(pass_seconds[p] for p in passes),
+                             run.summary["total_seconds"], run.wall_seconds, run.peak_rss_mb]
         if run.raw_parse_seconds is not None:
             raw = run.raw_parse_seconds
             row += [raw, f"{pass_seconds.get('parse', 0.0) / raw:.1f}×", f"{run.wall_seconds / raw:.1f}×"]
@@ -140,6 +182,12 @@ def _markdown(repo: Path, facts: dict[str, str], runs: list[IndexRun], result: d
             ],
         ),
     ]
+    if with_workers:
+        lines += ["", markdown_table(
+            ["workers", "runs", "median parse s", "median wall s", "max peak RSS MB", "parse speed-up", "wall speed-up"],
+            [(w["workers"], w["runs"], w["median_parse_seconds"], w["median_wall_seconds"], w["max_peak_rss_mb"],
+              f"{w['parse_speedup']:.2f}×", f"{w['wall_speedup']:.2f}×") for w in result["by_workers"]],
+        )]
     if with_raw:
         lines += ["", f"raw parse: {result['raw_parse_python_files']} Python files, one tree-sitter parser, one "
                   "thread, run in this process right after each index run."]

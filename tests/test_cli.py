@@ -134,6 +134,15 @@ def test_bad_settings_are_clean(indexed_repo):
     assert_clean_failure(codekg("index", str(indexed_repo)), 2, "codekg.toml")
 
 
+def test_workers_and_parse_timeout_flags(copy_fixture):
+    repo = copy_fixture("pyrepo")
+    result = codekg("index", str(repo), "--json", "--workers", "1", "--parse-timeout", "5")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["files_by_language"] == {"python": 5}
+    assert_clean_failure(codekg("index", str(repo), "--workers", "0"), 2, "invalid setting: workers")
+    assert_clean_failure(codekg("index", str(repo), "--parse-timeout", "0"), 2, "invalid setting: parse_timeout_seconds")
+
+
 def test_settings_precedence(copy_fixture):
     repo = copy_fixture("pyrepo")
     (repo / "codekg.toml").write_text("max_file_size = 70\n")

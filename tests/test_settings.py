@@ -1,9 +1,11 @@
 """Settings precedence: flags over CODEKG_* environment over codekg.toml over defaults."""
 
+import os
+
 import pytest
 from pydantic import ValidationError
 
-from codekg.settings import load_settings
+from codekg.settings import GIB, load_settings
 
 
 def test_defaults(tmp_path):
@@ -23,5 +25,17 @@ def test_precedence(tmp_path, monkeypatch):
 
 def test_invalid_values_are_rejected(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEKG_LOAD_STRATEGY", "sometimes")
+    with pytest.raises(ValidationError):
+        load_settings(tmp_path)
+
+
+def test_parse_pool_settings(tmp_path, monkeypatch):
+    defaults = load_settings(tmp_path)
+    assert defaults.workers == min(os.cpu_count() or 1, 8)
+    assert (defaults.parse_timeout_seconds, defaults.parse_memory_ceiling) == (60.0, 2 * GIB)
+    monkeypatch.setenv("CODEKG_WORKERS", "3")
+    assert load_settings(tmp_path).workers == 3
+    assert load_settings(tmp_path, workers=1).workers == 1
+    monkeypatch.setenv("CODEKG_WORKERS", "0")
     with pytest.raises(ValidationError):
         load_settings(tmp_path)

@@ -87,12 +87,15 @@ def index(
     json_output: JsonOption = False,
     max_file_size: Annotated[Optional[int], typer.Option(help="Skip files larger than this many bytes [default: 1000000].")] = None,
     load_strategy: Annotated[Optional[str], typer.Option(help="copy (default, MERGE per table on error) or merge.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
+    parse_timeout: Annotated[Optional[float], typer.Option(help="Seconds one file may take to parse before it is retried, then quarantined [default: 60].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of applying the changes to the live index.")] = False,
 ) -> None:
     """Index a repository into <repo>/.codekg (graph + metadata); a re-run writes only what changed."""
     repo_path, db_path = _locations(path or repo, db)
-    settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy)
+    settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy, workers=workers,
+                         parse_timeout_seconds=parse_timeout)
     try:
         if json_output or quiet:
             summary = index_repository(repo_path, db_path, settings, full=full)

@@ -37,6 +37,7 @@ from codekg.languages import EXTRACTORS
 from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
 from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph
 from codekg.passes.parse import ParseResult, parse_files
+from codekg.passes.parse_pool import PoolLimits
 from codekg.passes.resolve import FileResolution, call_outcomes_by_language, external_nodes, resolve_references
 from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
 from codekg.passes.structure import (
@@ -285,7 +286,7 @@ class _Run:
             self.progress.start("parse", len(files))
             cache = open_parse_cache(self.settings, self.db_dir)
             try:
-                parsed = parse_files(root, files, self.progress.advance, cache)
+                parsed = parse_files(root, files, self.progress.advance, cache, pool=PoolLimits.from_settings(self.settings))
             finally:
                 if cache is not None:
                     cache.close()

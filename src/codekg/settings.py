@@ -6,6 +6,7 @@ variables, ``codekg.toml`` at the repository root, then the defaults written her
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +90,20 @@ class Settings(BaseSettings):
     )
     watch_batch_size: int = Field(
         50, ge=1, description="`codekg watch` applies a batch as soon as it holds this many files, without waiting."
+    )
+    workers: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 8),
+        ge=1,
+        description="Worker processes that parse files (default: the number of cores, at most 8).",
+    )
+    parse_timeout_seconds: float = Field(
+        60.0, gt=0, description="A file whose parse runs longer than this is retried once, then skipped as quarantined."
+    )
+    parse_memory_ceiling: int = Field(
+        2 * GIB,
+        gt=0,
+        description="While codekg and its parse workers together hold more resident memory than this "
+        "many bytes, files are handed to the workers one at a time.",
     )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 

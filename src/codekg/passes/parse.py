@@ -1,9 +1,11 @@
 """Parse pass: run each file through its language's extractor, reusing cached records.
 
-Takes: the scanned source files and, optionally, the parse cache. Returns: one FileParse per file
-that could be read, and a SkippedFile for each that could not. Extraction is pure given the
-file's bytes, so records are cached by content; the first cache hits of each run are re-parsed and
-compared, and a cache that disagrees is cleared.
+Takes: the scanned source files and, optionally, the parse cache and the limits of a worker pool.
+Returns: one FileParse per file that could be read, in the order given, and a SkippedFile for each
+that could not. Extraction is pure given the file's bytes, so records are cached by content; the
+first cache hits of each run are re-parsed and compared, and a cache that disagrees is cleared.
+Cache lookups happen in this process; the misses go to worker processes (passes/parse_pool.py)
+unless there are only a few.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +22,15 @@ from codekg.interrupts import raise_if_interrupted
 from codekg.languages import EXTRACTORS
 from codekg.metrics import ACTIVE_WORKERS, FILES_PER_SECOND
 from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
+from codekg.passes.parse_pool import PoolLimits, PoolRun
 from codekg.passes.scan import SkippedFile, SourceFile
 from codekg.records import FileParse
 
 log = logging.getLogger(__name__)
+
+# Fewer cache misses than this are parsed in this process: starting and stopping a pool costs about
+# 0.1 s, the parse time of some 15 average files, so an incremental run re-parsing a few files skips it.
+POOL_MIN_FILES = 16
 
 
 @dataclass(slots=True)
@@ -58,18 +66,35 @@ def read_source(root: Path, source_file: SourceFile) -> bytes | SkippedFile:
     return source
 
 
+def parse_source_file(root: Path, source_file: SourceFile) -> FileParse | SkippedFile:
+    """Read and parse one file. What a pool worker runs: it takes a path, not bytes, so only paths
+    and records cross the process boundary. An extractor's exception skips the file, not the run."""
+    source = read_source(root, source_file)
+    if isinstance(source, SkippedFile):
+        return source
+    try:
+        return extract_source(source_file.path, source_file.language, source)
+    except Exception as error:  # noqa: BLE001 - one bad file must never abort the run
+        return _extractor_failed(source_file, error)
+
+
 def parse_files(
     root: Path,
     files: list[SourceFile],
     on_progress: Callable[[int], None] | None = None,
     cache: ParseCache | None = None,
+    *,
+    pool: PoolLimits | None = None,
 ) -> ParseResult:
-    """Parse ``files`` in order; ``on_progress`` is told after each file."""
+    """Parse ``files``; ``parses`` keep their order whoever parsed them. ``on_progress`` is told after
+    each file. With ``pool``, cache misses are parsed in worker processes when there are at least
+    POOL_MIN_FILES of them; otherwise, and without ``pool``, in this process, where no per-file
+    timeout applies."""
     result = ParseResult()
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
     try:
-        _parse_all(root, files, on_progress, cache, result)
+        _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result)
     finally:
         ACTIVE_WORKERS.set(0)
     FILES_PER_SECOND.set(round(len(files) / max(time.perf_counter() - started, 1e-9), 1))
@@ -77,47 +102,81 @@ def parse_files(
 
 
 def _parse_all(
-    root: Path, files: list[SourceFile], on_progress: Callable[[int], None] | None, cache: ParseCache | None,
-    result: ParseResult,
+    root: Path, files: list[SourceFile], on_progress: Callable[[int], None], cache: ParseCache | None,
+    pool: PoolLimits | None, result: ParseResult,
 ) -> None:
-    for source_file in files:
-        source = read_source(root, source_file)
-        if isinstance(source, SkippedFile):
-            result.skipped.append(source)
+    """Cache lookups first, all in this process (so no tree-sitter parse runs here while workers
+    are forked), then the misses, in the pool or in this process."""
+    outcomes: list[FileParse | SkippedFile | None] = [None] * len(files)
+    misses: list[int] = []
+    for position, source_file in enumerate(files):
+        raise_if_interrupted()
+        outcome = None if cache is None else _cached(root, source_file, cache, result)
+        if outcome is None:
+            misses.append(position)
         else:
-            try:
-                result.parses.append(_parse_with_cache(source_file, source, cache, result))
-            except Exception as error:  # noqa: BLE001 - one bad file must never abort the run
-                result.skipped.append(
-                    SkippedFile(source_file.path, f"extractor failed: {type(error).__name__}: {error}")
-                )
-        if on_progress is not None:
+            outcomes[position] = outcome
             on_progress(1)
+    for miss, outcome in _parse_misses(root, [files[p] for p in misses], pool):
+        if cache is not None and isinstance(outcome, FileParse):
+            # keyed by the hash of the bytes the worker parsed, which may be newer than the lookup's
+            cache.put(_key(files[misses[miss]], outcome.content_hash), outcome)
+        outcomes[misses[miss]] = outcome
+        on_progress(1)
+    for outcome in outcomes:
+        if isinstance(outcome, FileParse):
+            result.parses.append(outcome)
+        elif outcome is not None:
+            result.skipped.append(outcome)
+
+
+def _parse_misses(
+    root: Path, files: list[SourceFile], pool: PoolLimits | None
+) -> Iterator[tuple[int, FileParse | SkippedFile]]:
+    if pool is not None and len(files) >= POOL_MIN_FILES:
+        run = PoolRun(parse_source_file, root, files, pool)
+        with closing(iter(run)) as outcomes:
+            yield from outcomes
+        return
+    for position, source_file in enumerate(files):
+        yield position, parse_source_file(root, source_file)
         raise_if_interrupted()
 
 
-def _parse_with_cache(source_file: SourceFile, source: bytes, cache: ParseCache | None, result: ParseResult) -> FileParse:
-    if cache is None:
-        return extract_source(source_file.path, source_file.language, source)
+def _cached(root: Path, source_file: SourceFile, cache: ParseCache, result: ParseResult) -> FileParse | SkippedFile | None:
+    """The file's cached record (re-parsed and compared for the run's first hits), a SkippedFile,
+    or None on a cache miss."""
+    source = read_source(root, source_file)
+    if isinstance(source, SkippedFile):
+        return source
     content_hash = hashlib.sha256(source).hexdigest()
-    key = cache_key(content_hash, source_file.language, EXTRACTORS[source_file.language].version, source_file.path)
+    key = _key(source_file, content_hash)
     cached = cache.get(key, source_file.path)
-    if cached is not None:
-        result.cache_hits += 1
-        if result.cache_hits > INTEGRITY_SAMPLE:
-            return cached
+    if cached is None:
+        result.cache_misses += 1
+        return None
+    result.cache_hits += 1
+    if result.cache_hits > INTEGRITY_SAMPLE:
+        return cached
+    try:
         fresh = extract_source(source_file.path, source_file.language, source, content_hash)
-        if fresh == cached:
-            return cached
-        result.cache_integrity_failures += 1
-        log.warning("parse cache entry for %s disagrees with a fresh parse; clearing the cache", source_file.path)
-        cache.clear()
-        cache.put(key, fresh)
-        return fresh
-    result.cache_misses += 1
-    parsed = extract_source(source_file.path, source_file.language, source, content_hash)
-    cache.put(key, parsed)
-    return parsed
+    except Exception as error:  # noqa: BLE001 - one bad file must never abort the run
+        return _extractor_failed(source_file, error)
+    if fresh == cached:
+        return cached
+    result.cache_integrity_failures += 1
+    log.warning("parse cache entry for %s disagrees with a fresh parse; clearing the cache", source_file.path)
+    cache.clear()
+    cache.put(key, fresh)
+    return fresh
+
+
+def _key(source_file: SourceFile, content_hash: str) -> str:
+    return cache_key(content_hash, source_file.language, EXTRACTORS[source_file.language].version, source_file.path)
+
+
+def _extractor_failed(source_file: SourceFile, error: Exception) -> SkippedFile:
+    return SkippedFile(source_file.path, f"extractor failed: {type(error).__name__}: {error}")
 
 
 @dataclass(slots=True)
@@ -134,8 +193,7 @@ def verify_parse_cache(cache: ParseCache, root: Path, files: list[SourceFile]) -
         source = read_source(root, source_file)
         if isinstance(source, SkippedFile):
             continue
-        key = cache_key(hashlib.sha256(source).hexdigest(), source_file.language,
-                        EXTRACTORS[source_file.language].version, source_file.path)
+        key = _key(source_file, hashlib.sha256(source).hexdigest())
         if key not in keys:
             continue
         report.checked += 1
