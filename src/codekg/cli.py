@@ -24,7 +24,6 @@ from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
 from codekg.stores import open_index
-from codekg.watch import Stopped, watch_repository
 
 app = typer.Typer(
     name="codekg",
@@ -152,6 +151,8 @@ def watch(
         raise InputError("--realtime and --debounce exclude each other")
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path, watch_debounce_ms=0 if realtime else debounce)
+    from codekg.watch import Stopped, watch_repository  # watchfiles is only needed here
+
     try:
         for event in watch_repository(repo_path, db_path, settings):
             if isinstance(event, Stopped):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, PropType, node_arrow_schema, rel_arrow_schema
 
@@ -64,6 +65,8 @@ class Graph:
 
     def to_tables(self) -> "GraphTables":
         """The same rows as Arrow tables, typed by the schema: compact, and what the bulk load reads."""
+        import pyarrow as pa  # only a full build needs Arrow; importing it costs a re-run with no change
+
         return GraphTables(
             nodes={label: pa.Table.from_pylist(rows, schema=node_arrow_schema(label)) for label, rows in sorted(self.nodes.items()) if rows},
             edges={key: pa.Table.from_pylist(rows, schema=rel_arrow_schema(key[0])) for key, rows in sorted(self.edges.items()) if rows},
@@ -83,8 +86,8 @@ class Graph:
 class GraphTables:
     """A graph as one Arrow table per node label and per (type, source label, target label)."""
 
-    nodes: dict[str, pa.Table] = field(default_factory=dict)
-    edges: dict[EdgeKey, pa.Table] = field(default_factory=dict)
+    nodes: dict[str, "pa.Table"] = field(default_factory=dict)
+    edges: dict[EdgeKey, "pa.Table"] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-import pyarrow as pa
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
+    import pyarrow as pa
 
 SCHEMA_VERSION = 1
 
@@ -24,13 +27,16 @@ class PropType(StrEnum):
     STRING_LIST = "STRING[]"
 
 
-_ARROW_TYPES: dict[PropType, pa.DataType] = {
-    PropType.STRING: pa.string(),
-    PropType.INT64: pa.int64(),
-    PropType.DOUBLE: pa.float64(),
-    PropType.BOOLEAN: pa.bool_(),
-    PropType.STRING_LIST: pa.list_(pa.string()),
-}
+def _arrow_type(prop_type: PropType) -> "pa.DataType":
+    import pyarrow as pa
+
+    return {
+        PropType.STRING: pa.string(),
+        PropType.INT64: pa.int64(),
+        PropType.DOUBLE: pa.float64(),
+        PropType.BOOLEAN: pa.bool_(),
+        PropType.STRING_LIST: pa.list_(pa.string()),
+    }[prop_type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,16 +232,20 @@ REASONS: dict[str, str] = {
 # --- derived artefacts ---------------------------------------------------------------------------
 
 
-def node_arrow_schema(label: str) -> pa.Schema:
+def node_arrow_schema(label: str) -> "pa.Schema":
     """Arrow schema of the table that bulk-loads ``label``."""
-    return pa.schema([(p.name, _ARROW_TYPES[p.type]) for p in NODE_LABEL_BY_NAME[label].properties])
+    import pyarrow as pa
+
+    return pa.schema([(p.name, _arrow_type(p.type)) for p in NODE_LABEL_BY_NAME[label].properties])
 
 
-def rel_arrow_schema(rel_type: str) -> pa.Schema:
+def rel_arrow_schema(rel_type: str) -> "pa.Schema":
     """Arrow schema of the table that bulk-loads ``rel_type``: `from`, `to`, then its properties."""
+    import pyarrow as pa
+
     rel = REL_TYPE_BY_NAME[rel_type]
     fields = [("from", pa.string()), ("to", pa.string())]
-    fields += [(p.name, _ARROW_TYPES[p.type]) for p in rel.properties]
+    fields += [(p.name, _arrow_type(p.type)) for p in rel.properties]
     return pa.schema(fields)
 
 

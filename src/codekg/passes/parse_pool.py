@@ -35,10 +35,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import psutil
-from pebble import ProcessExpired, ProcessPool
+if TYPE_CHECKING:
+    from pebble import ProcessExpired
 
 from codekg.interrupts import raise_if_interrupted
 from codekg.metrics import ACTIVE_WORKERS
@@ -94,6 +94,8 @@ class PoolRun(Generic[T]):
         self._rss_sample = (-MEMORY_SAMPLE_SECONDS, 0)  # (monotonic time, bytes)
 
     def __iter__(self) -> Iterator[tuple[int, T | SkippedFile]]:
+        from pebble import ProcessExpired, ProcessPool  # imported only by runs that start a pool
+
         workers = max(1, min(self.limits.workers, len(self.files)))
         pending: deque[Batch] = deque(batches(self.files))
         running: dict[Future, Batch] = {}
@@ -194,6 +196,8 @@ def _run_batch(task: Callable[[Path, SourceFile], T], root: Path, files: list[So
 def _tree_rss_bytes() -> int:
     """Resident memory of this process and all its children. Pages a forked worker still shares
     with the parent are counted twice, so this errs on the side of waiting."""
+    import psutil
+
     this = psutil.Process()
     total = this.memory_info().rss
     for child in this.children(recursive=True):

@@ -15,10 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ladybug
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from codekg.errors import IndexLockedError, InputError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
 from codekg.graph import Graph, GraphDelta, GraphTables
@@ -43,6 +43,8 @@ class LadybugStore:
     def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
         self.path = path
         self.settings = settings
+        import ladybug  # imported with the first database: a re-run with no change never opens one
+
         try:
             self._database = ladybug.Database(
                 str(path),
