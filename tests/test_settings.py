@@ -39,3 +39,14 @@ def test_parse_pool_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEKG_WORKERS", "0")
     with pytest.raises(ValidationError):
         load_settings(tmp_path)
+
+
+def test_every_setting_is_documented_in_the_readme():
+    import re
+    from pathlib import Path
+
+    from codekg.settings import Settings
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    documented = re.findall(r"^\| `(\w+)` \|", readme, re.M)
+    assert sorted(documented) == sorted(Settings.model_fields)
