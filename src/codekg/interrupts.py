@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from types import FrameType
 
 _requested = threading.Event()
+_last_signal: list[int] = []
 
 
 def _record(signum: int, frame: FrameType | None) -> None:
+    _last_signal[:] = [signum]
     _requested.set()
 
 
@@ -34,7 +36,14 @@ def deferred_interrupts() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        unheard = _last_signal[0] if _requested.is_set() and _last_signal else None
         _requested.clear()
+        # A signal that came after the run's last check is handed to an outer handler that a caller
+        # installed (the watcher's stop), so it is not lost; Python's default would abort a run that
+        # already finished, so that one is left alone.
+        outer = previous.get(unheard) if unheard is not None else None
+        if callable(outer) and outer is not signal.default_int_handler:
+            outer(unheard, None)
 
 
 def raise_if_interrupted() -> None:
