@@ -25,3 +25,31 @@ def test_unknown_properties_and_pairs_are_refused():
         graph.add_edge("HAS_METHOD", ("Module", "m"), ("Function", "f"))
     with pytest.raises(ValueError, match="no properties"):
         graph.add_edge("CALLS", ("Function", "a"), ("Function", "b"), weight=2)
+
+
+def test_graph_delta_removes_updates_and_adds_exactly_what_differs():
+    from codekg.graph import graph_delta
+
+    old, new = Graph(), Graph()
+    for graph in (old, new):
+        graph.add_node("Module", id="Module:a.py:a", name="a", qualified_name="a")
+        graph.add_node("Function", id="Function:a.py:a.keep", name="keep", qualified_name="a.keep")
+    old.add_node("Function", id="Function:a.py:a.f", name="f", qualified_name="a.f", start_line=1)
+    new.add_node("Function", id="Function:a.py:a.f", name="f", qualified_name="a.f", start_line=3)  # moved
+    old.add_node("Function", id="Function:a.py:a.gone", name="gone", qualified_name="a.gone")
+    new.add_node("Function", id="Function:a.py:a.new", name="new", qualified_name="a.new")
+    f, keep, gone, fresh = (("Function", f"Function:a.py:a.{n}") for n in ("f", "keep", "gone", "new"))
+    old.add_edge("CALLS", f, keep, confidence=1.0, reason="same-file", line=2, call_count=1)
+    new.add_edge("CALLS", f, keep, confidence=1.0, reason="same-file", line=4, call_count=1)  # same pair, new line
+    old.add_edge("CALLS", keep, gone, confidence=0.5, reason="unique-global-name", line=1, call_count=1)
+    new.add_edge("CALLS", keep, fresh, confidence=0.5, reason="unique-global-name", line=1, call_count=1)
+    delta = graph_delta(old, new)
+    assert delta.removed_nodes == {"Function": ["Function:a.py:a.gone"]}
+    assert [row["id"] for row in delta.updated_nodes.nodes["Function"]] == ["Function:a.py:a.f"]
+    assert [row["id"] for row in delta.added.nodes["Function"]] == ["Function:a.py:a.new"]
+    assert delta.removed_edges == {("CALLS", "Function", "Function"): [
+        ("Function:a.py:a.f", "Function:a.py:a.keep"), ("Function:a.py:a.keep", "Function:a.py:a.gone")]}
+    assert sorted((r["from"], r["to"], r["line"]) for r in delta.added.edges[("CALLS", "Function", "Function")]) == [
+        ("Function:a.py:a.f", "Function:a.py:a.keep", 4), ("Function:a.py:a.keep", "Function:a.py:a.new", 1)]
+    assert delta.counts() == {"nodes_added": 1, "nodes_removed": 1, "nodes_updated": 1, "edges_added": 2, "edges_removed": 2}
+    assert not graph_delta(new, new)
