@@ -39,3 +39,19 @@ echo
 echo "== Most imported external modules (JSON)"
 "$codekg" query --repo "$sample" --db "$db" --format json \
   "MATCH (f:File)-[:IMPORTS]->(x:External) RETURN x.qualified_name AS module, count(f) AS importers ORDER BY importers DESC, module LIMIT 5"
+
+echo
+echo "== Incremental re-index: nothing changed, then a file added, then removed again"
+"$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p
+cat > "$sample/demo_added.py" <<'PY'
+from requests import get
+
+
+def fetch_status(url):
+    return get(url).status_code
+PY
+"$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p
+"$codekg" query --repo "$sample" --db "$db" \
+  "MATCH (f:Function {name: 'fetch_status'})-[e:CALLS]->(g) RETURN f.qualified_name AS caller, g.qualified_name AS callee, e.reason AS reason, e.confidence AS confidence"
+rm "$sample/demo_added.py"
+"$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p

@@ -118,6 +118,13 @@ def _print_summary(summary: IndexSummary) -> None:
         f"[bold]Indexed[/bold] {files} files ({', '.join(f'{k} {v}' for k, v in summary.files_by_language.items())}) "
         f"in {summary.total_seconds:.2f}s → {summary.db_dir}"
     )
+    d = summary.delta
+    stdout.print(
+        f"{d['mode']}: files +{d['files_added']} ~{d['files_changed']} -{d['files_deleted']}, "
+        f"nodes +{d['nodes_added']} ~{d['nodes_updated']} -{d['nodes_removed']}, "
+        f"edges +{d['edges_added']} -{d['edges_removed']}",
+        highlight=False,
+    )
     stdout.print(f"nodes: {sum(summary.nodes.values())}  edges: {sum(summary.edges.values())}  "
                  f"passes: {', '.join(f'{k} {v:.2f}s' for k, v in summary.pass_seconds.items())}")
     counts_table("Nodes", summary.nodes, stdout)
