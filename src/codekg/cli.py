@@ -240,6 +240,7 @@ def callgraph(
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     min_confidence: Annotated[float, typer.Option("--min-confidence", min=0.0, max=1.0,
                                                   help="Keep only edges at least this sure (0..1).")] = 0.0,
+    json_output: JsonOption = False,
 ) -> None:
     """Index PATH (or bring its index up to date), then print its call graph as {caller: [callees]}."""
     if output_format not in ("text", "json"):
@@ -249,7 +250,7 @@ def callgraph(
         graph = repository_call_graph(repo_path, db_path, _settings(repo_path), min_confidence)
     except KeyboardInterrupt:
         raise RunInterrupted("interrupted: the previous index is unchanged") from None
-    stdout.out(call_graph_json(graph) if output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
+    stdout.out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
 
 
 cache_app = typer.Typer(help="Inspect or reset the parse cache (<db>/parse_cache.sqlite).", no_args_is_help=True)
