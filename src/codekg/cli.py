@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
+from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
 from codekg.errors import CacheMismatchError, CodekgError, IndexNotFoundError, InputError, RunInterrupted
 from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
 from codekg.parse_cache import ParseCache, cache_path
@@ -236,6 +237,27 @@ def query(
         sys.stdout.write(query_result_csv(result))
     else:
         query_result_table(result, stdout)
+
+
+@app.command()
+def callgraph(
+    path: Annotated[Optional[Path], typer.Argument(help="Repository (package root) to index (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    min_confidence: Annotated[float, typer.Option("--min-confidence", min=0.0, max=1.0,
+                                                  help="Keep only edges at least this sure (0..1).")] = 0.0,
+    json_output: JsonOption = False,
+) -> None:
+    """Index PATH (or bring its index up to date), then print its call graph as {caller: [callees]}."""
+    if output_format not in ("text", "json"):
+        raise InputError(f"unknown --format {output_format!r}: use text or json")
+    repo_path, db_path = _locations(path or repo, db)
+    try:
+        graph = repository_call_graph(repo_path, db_path, _settings(repo_path), min_confidence)
+    except KeyboardInterrupt:
+        raise RunInterrupted("interrupted: the previous index is unchanged") from None
+    stdout.out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
 
 
 cache_app = typer.Typer(help="Inspect or reset the parse cache (<db>/parse_cache.sqlite).", no_args_is_help=True)
