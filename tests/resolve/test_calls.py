@@ -8,6 +8,7 @@ from codekg.passes.parse import parse_files
 from codekg.passes.resolve import call_outcomes_by_language, resolve_references
 from codekg.passes.scan import scan_repository
 from codekg.passes.structure import build_structure
+from codekg.resolve.tsconfig import load_project_configs
 from codekg.settings import load_settings
 
 
@@ -18,9 +19,10 @@ def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) ->
         (root / path).write_text(text)
     settings = load_settings(root, use_git_ls_files=False)
     scan = scan_repository(root, settings)
+    configs, _ = load_project_configs(scan.root, scan.project_configs, settings.max_file_size)
     parsed = parse_files(scan.root, scan.files)
     structure = build_structure(scan.root, parsed.parses, settings)
-    resolved = resolve_references(structure.symbols, ambiguity_limit)
+    resolved = resolve_references(structure.symbols, ambiguity_limit, project_configs=configs)
     calls, imports = set(), set()
     for resolution in resolved.values():
         for (rel_type, _, _), rows in resolution.graph.edges.items():
