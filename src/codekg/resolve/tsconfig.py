@@ -152,7 +152,8 @@ def _effective(path: str, parsed: dict[str, dict], warnings: list[dict[str, str]
         base_url = None
     # `paths` substitutions are relative to baseUrl, or to the config that sets them when there is none
     anchor = base_url if base_url is not None else paths_folder
-    mapped = tuple((pattern, tuple(posixpath.join(anchor, t) for t in targets)) for pattern, targets in paths or ())
+    mapped = tuple((pattern, tuple(posixpath.normpath(posixpath.join(anchor, t)) for t in targets))
+                   for pattern, targets in paths or ())
     return ProjectConfig(path, base_url, mapped)
 
 
