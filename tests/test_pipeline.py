@@ -172,7 +172,9 @@ JS_NODES = {
     ("Method", "Method:src/models.ts:src.models.Base.describe"), ("Method", "Method:src/models.ts:src.models.Base.name"),
     ("Method", "Method:src/models.ts:src.models.Circle.constructor"),
     ("Method", "Method:src/models.ts:src.models.Circle.area"), ("Method", "Method:src/models.ts:src.models.Circle.name"),
-    ("Function", "Function:src/app.ts:src.app.main"), ("Function", "Function:src/lib/greet.js:src.lib.greet.greet"),
+    ("Variable", "Variable:src/models.ts:src.models.Circle.r"),  # the parameter property `private r`
+    ("Function", "Function:src/app.ts:src.app.main"), ("Function", "Function:src/app.ts:src.app.describe"),
+    ("Function", "Function:src/lib/greet.js:src.lib.greet.greet"),
     ("Function", "Function:src/lib/greet.js:src.lib.greet.format"),
     ("Function", "Function:src/lib/util.js:src.lib.util.helper"),
     ("External", "External:<builtin>.Math.round"), ("External", "External:<builtin>.console.log"),
@@ -180,13 +182,15 @@ JS_NODES = {
 }
 
 JS_CALLS = {
-    ("src.app", "src.app.main", "same-file", 1.0, 14),
-    ("src.app.main", "<builtin>.console.log", "builtin", 1.0, 9),
-    ("src.app.main", "path.join", "import-external", 1.0, 11),
-    ("src.app.main", "src.lib.greet.greet", "import", 1.0, 9),
-    ("src.app.main", "src.lib.util.helper", "import", 1.0, 10),
-    ("src.app.main", "src.models.Circle", "import", 1.0, 8),
-    ("src.app.main", "src.models.Circle.constructor", "constructor", 1.0, 8),
+    ("src.app", "src.app.main", "same-file", 1.0, 15),
+    ("src.app.main", "<builtin>.console.log", "builtin", 1.0, 10),
+    ("src.app.main", "path.join", "import-external", 1.0, 12),
+    ("src.app.main", "src.lib.greet.greet", "import", 1.0, 10),
+    ("src.app.main", "src.lib.util.helper", "import", 1.0, 11),
+    ("src.app.main", "src.models.Circle", "import", 1.0, 9),
+    ("src.app.main", "src.models.Circle.constructor", "constructor", 1.0, 9),
+    # `shape: Base` (imported with `import type`): Base's method, below 1 since a subclass may override it
+    ("src.app.describe", "src.models.Base.describe", "declared-type", 0.9, 18),
     ("src.lib.greet.greet", "src.lib.greet.format", "same-file", 1.0, 2),
     ("src.models.Base.describe", "src.models.Base.name", "self-member", 0.9, 8),
     ("src.models.Circle.area", "<builtin>.Math.round", "builtin", 1.0, 22),
@@ -195,7 +199,8 @@ JS_CALLS = {
 JS_DERIVED = {
     ("IMPORTS", "File:src/app.ts", "External:path", (), "unresolved-import"),
     ("IMPORTS", "File:src/app.ts", "File:src/lib/util.js", (), "relative-path"),
-    ("IMPORTS", "File:src/app.ts", "File:src/lib/greet.js", ("default",), "relative-path"),
+    ("IMPORTS", "File:src/app.ts", "File:src/lib/greet.js", ("default",), "tsconfig-path"),  # `@lib/greet`
+    ("IMPORTS", "File:src/app.ts", "File:src/models.ts", ("Base",), "relative-path"),
     ("IMPORTS", "File:src/app.ts", "File:src/index.ts", ("Circle",), "relative-path"),
     ("IMPORTS", "File:src/index.ts", "File:src/models.ts", ("*",), "relative-path"),
     ("IMPORTS", "File:src/index.ts", "File:src/lib/greet.js", ("default",), "relative-path"),
@@ -227,6 +232,8 @@ def test_js_ts_structural_edges(index_fixture):
         ("DEFINES", "File:src/lib/greet.js", "Module:src/lib/greet.js:src.lib.greet"),
         ("DEFINES", "File:src/lib/util.js", "Module:src/lib/util.js:src.lib.util"),
         ("DEFINES", "Module:src/app.ts:src.app", "Function:src/app.ts:src.app.main"),
+        ("DEFINES", "Module:src/app.ts:src.app", "Function:src/app.ts:src.app.describe"),
+        ("DEFINES", f"Class:{m}.Circle", f"Variable:{m}.Circle.r"),
         ("DEFINES", "Module:src/lib/greet.js:src.lib.greet", "Function:src/lib/greet.js:src.lib.greet.greet"),
         ("DEFINES", "Module:src/lib/greet.js:src.lib.greet", "Function:src/lib/greet.js:src.lib.greet.format"),
         ("DEFINES", "Module:src/lib/util.js:src.lib.util", "Function:src/lib/util.js:src.lib.util.helper"),
@@ -253,4 +260,4 @@ def test_js_ts_calls_imports_and_inheritance(index_fixture):
     ))
     assert derived == JS_DERIVED
     # `super()` into a base without a constructor and `circle.area()` on an untyped local stay unresolved.
-    assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 8, "unresolved": 2}}
+    assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 9, "unresolved": 2}}

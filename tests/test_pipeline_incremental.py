@@ -27,7 +27,9 @@ JS_PATHS = ["web/a.js", "web/b.ts", "web/index.js", "web/sub/c.ts"]
 NAMES = ["alpha", "beta", "gamma"]
 CLASSES = ["Kone", "Ktwo"]
 PY_MODULES = ["pkg.a", "pkg.b", "pkg.sub.c", "top", "lib.d", ".a", ".b", "..a"]
-JS_MODULES = ["./a", "./b", "./index", "./sub/c", "../web/a", "express"]
+JS_MODULES = ["./a", "./b", "./index", "./sub/c", "../web/a", "express", "@web/a", "@web/sub/c"]  # @web/*: tsconfig paths
+TSCONFIG = '{\n  // maps @web/* into web/\n  "compilerOptions": { "baseUrl": ".", "paths": { "@web/*": ["web/*"], }, },\n}\n'
+
 
 py_statement = st.one_of(
     st.builds("def {}():\n    {}()\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES + CLASSES + ["len"])),
@@ -49,6 +51,20 @@ js_statement = st.one_of(
     st.builds("const {} = require('{}');\n".format, st.sampled_from(NAMES), st.sampled_from(JS_MODULES)),
     st.builds("new {}().run();\n".format, st.sampled_from(CLASSES)),
     st.builds("{}();\n".format, st.sampled_from(NAMES)),
+    # CommonJS exports and the requires that read them
+    st.builds("module.exports = {{ {} }};\n".format, st.sampled_from(NAMES)),
+    st.builds("module.exports = {};\n".format, st.sampled_from(NAMES + CLASSES)),
+    st.builds("exports.{} = function () {{ {}(); }};\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES)),
+    st.builds("const {{ {} }} = require('{}');\n{}();\n".format, st.sampled_from(NAMES), st.sampled_from(JS_MODULES),
+              st.sampled_from(NAMES)),
+    st.builds("const m = require('{}');\nm();\nm.{}();\n".format, st.sampled_from(JS_MODULES), st.sampled_from(NAMES)),
+    # type-only imports, annotated parameters and fields
+    st.builds("import type {{ {} }} from '{}';\n".format, st.sampled_from(NAMES + CLASSES), st.sampled_from(JS_MODULES)),
+    st.builds("export function typed(s: {}) {{ s.{}(); }}\n".format, st.sampled_from(CLASSES), st.sampled_from(["run", "go"])),
+    st.builds("export class Holder {{ constructor(private s: {}) {{}} use() {{ this.s.{}(); }} }}\n".format,
+              st.sampled_from(CLASSES), st.sampled_from(["run", "go"])),
+    st.builds("export const api = {{ {}() {{ {}(); }} }};\napi.{}();\n".format, st.sampled_from(NAMES),
+              st.sampled_from(NAMES), st.sampled_from(NAMES)),
 )
 
 
@@ -115,6 +131,7 @@ def test_incremental_index_equals_a_full_index_after_every_step(tmp_path_factory
     repo = base / "repo"
     repo.mkdir()
     (repo / "keep.py").write_text("def keep():\n    return alpha()\n")  # the tree is never empty
+    (repo / "tsconfig.json").write_text(TSCONFIG)
     for path, content in tree.items():
         apply(repo, ("write", path, content))
     settings = load_settings(repo, use_git_ls_files=False)
@@ -237,3 +254,35 @@ def test_an_interrupted_delta_leaves_the_previous_index(index_fixture, tmp_path)
     summary = index_repository(indexed.repo, indexed.db, indexed.settings)
     assert summary.delta["mode"] == "incremental"
     full_index_matches(indexed, tmp_path)
+
+
+def test_a_changed_tsconfig_rebuilds_the_index(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "src/lib").mkdir(parents=True)
+    (repo / "src/lib/util.ts").write_text("export function helper() {}\n")
+    (repo / "src/main.ts").write_text("import { helper } from '@lib/util';\nhelper();\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    db = tmp_path / "db"
+
+    def calls() -> list:
+        store = open_index(db, settings)
+        try:
+            return store.query("MATCH (a)-[e:CALLS]->(b) RETURN a.id, b.id, e.reason").rows
+        finally:
+            store.close()
+
+    assert index_repository(repo, db, settings).delta["mode"] == "full"
+    assert calls() == [["Module:src/main.ts:src.main", "External:@lib/util.helper", "import-external"]]
+    (repo / "tsconfig.json").write_text('{ "compilerOptions": { "paths": { "@lib/*": ["./src/lib/*"] } } }')
+    summary = index_repository(repo, db, settings)
+    assert summary.delta["mode"] == "full"  # a config is no source file: no delta can follow it
+    assert calls() == [["Module:src/main.ts:src.main", "Function:src/lib/util.ts:src.lib.util.helper", "import"]]
+    assert index_repository(repo, db, settings).delta["mode"] == "unchanged"
+    (repo / "tsconfig.json").write_text('{ "compilerOptions": { "paths": ')  # broken: a warning, never a crash
+    summary = index_repository(repo, db, settings)
+    assert summary.delta["mode"] == "full"
+    assert summary.warnings == [{"path": "tsconfig.json", "warning": "config not parsed (Expecting value: line 1 column 33"
+                                 " (char 32)): baseUrl/paths ignored"}]
+    assert calls() == [["Module:src/main.ts:src.main", "External:@lib/util.helper", "import-external"]]
+    (repo / "tsconfig.json").unlink()
+    assert index_repository(repo, db, settings).delta["mode"] == "full"

@@ -90,9 +90,12 @@ class StateUpdate:
     removed_unparsed: set[str] = field(default_factory=set)
 
 
-def graph_fingerprint(settings: Settings) -> str:
-    """Two runs with the same fingerprint derive the same graph from the same files."""
+def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> str:
+    """Two runs with the same fingerprint derive the same graph from the same files. The project
+    configs (tsconfig.json) are not tracked per file, so their digest is part of it: a changed,
+    added or removed config rebuilds the index."""
     facts = {
+        "project_configs": project_configs_digest,
         "codekg": __version__,
         "schema": SCHEMA_VERSION,
         "state": STATE_FORMAT,

@@ -1,4 +1,4 @@
-"""An index run, top to bottom: scan → parse → structure → resolve → load.
+"""An index run, top to bottom: scan (and read the project configs) → parse → structure → resolve → load.
 
 Each pass is a function of the previous passes' outputs; this module only orders them, times
 them and gathers the summary a user sees.
@@ -51,6 +51,7 @@ from codekg.passes.structure import (
 from codekg.records import FileParse
 from codekg.resolve.dependencies import DependencyKey
 from codekg.resolve.symbols import FileOutline, SymbolIndex
+from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
 from codekg.stores import IndexDirectory
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import Settings
@@ -119,12 +120,17 @@ class _Run:
         self.directory = IndexDirectory(db_dir)
         self.timings: dict[str, float] = {}
         self.started = time.perf_counter()
-        self.fingerprint = graph_fingerprint(settings)
+        self.project_configs = NO_PROJECT_CONFIGS
+        self.config_warnings: list[dict[str, str]] = []
+        self.fingerprint = ""  # known after the scan: it covers the project configs
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
             self.progress.start("scan")
             scan = scan_repository(self.repo, self.settings)
+            self.project_configs, self.config_warnings = load_project_configs(
+                scan.root, scan.project_configs, self.settings.max_file_size)
+        self.fingerprint = graph_fingerprint(self.settings, self.project_configs.digest)
         if not scan.files:
             detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
             raise InputError(f"no Python, JavaScript or TypeScript source files to index in {self.repo}{detail}")
@@ -159,7 +165,8 @@ class _Run:
             structure = build_structure(scan.root, parsed.parses, self.settings)
         with _timed(self.timings, "resolve"):
             self.progress.start("resolve")
-            resolutions = resolve_references(structure.symbols, self.settings.ambiguity_limit)
+            resolutions = resolve_references(structure.symbols, self.settings.ambiguity_limit,
+                                             project_configs=self.project_configs)
         generation = uuid.uuid4().hex
         update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
@@ -224,7 +231,7 @@ class _Run:
         with _timed(self.timings, "resolve"):
             self.progress.start("resolve")
             redo = set(fresh) | {path for path in kept if not summaries[path].dependencies.isdisjoint(changed_keys)}
-            resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo)
+            resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo, self.project_configs)
         update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
                              unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file in parsed.parses:
@@ -321,7 +328,9 @@ class _Run:
                 "rebuilt": parsed.cache_rebuilt,
             },
             skipped=sorted(skipped, key=lambda s: s["path"]),
-            warnings=[{"path": path, "warning": w} for path, s in sorted(summaries.items()) for w in s.warnings],
+            warnings=sorted(
+                [{"path": path, "warning": w} for path, s in summaries.items() for w in s.warnings] + self.config_warnings,
+                key=lambda w: w["path"]),
         )
 
     def _metadata(self, scan: ScanResult, facts: RunFacts, generation: str) -> dict[str, Any]:

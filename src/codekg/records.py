@@ -48,6 +48,8 @@ class Definition:
     is_variant: bool = False
     # declared under `if TYPE_CHECKING:`: seen by type checkers only, absent at run time
     is_type_only: bool = False
+    # declared type of a Variable, as a dotted name (TS `private s: Service`), "" when none or not a plain name
+    annotation: str = ""
 
     @property
     def is_runtime_target(self) -> bool:
@@ -70,6 +72,7 @@ class ImportBinding:
     alias: str  # the local name bound ("" when nothing is bound)
     line: int
     scope: Scope = ()
+    is_type_only: bool = False  # TS `import type { X }` / `import { type X }`: a type, never a run-time value
 
 
 @dataclass(slots=True)
@@ -79,6 +82,9 @@ class ExportBinding:
     exported: str  # "default" for default exports
     local: str  # local definition name ("" when the export is an anonymous expression)
     line: int
+    # CommonJS (`module.exports = X`, `exports.x = …`, TS `export =`): a "default" one is the module's
+    # whole value, which `require()` returns
+    commonjs: bool = False
 
 
 @dataclass(slots=True)
@@ -108,6 +114,7 @@ class LocalBinding:
     line: int
     region_start: int
     region_end: int
+    annotation: str = ""  # declared type as a dotted name (TS `s: Service`), "" when none or not a plain name
 
 
 @dataclass(slots=True)

@@ -221,9 +221,13 @@ REASONS: dict[str, str] = {
     "import": "The name (or module attribute) is bound by an import that resolved to a repository file.",
     "import-external": "The name is bound by an import of a module outside the repository.",
     "builtin": "A language builtin (Python builtins, JavaScript globals).",
+    "declared-type": "`p.m()` / `this.f.m()` where `p` or the field `f` is declared with a class or interface type"
+    " (TypeScript annotation); below 1 because a subclass may override `m`.",
     "unique-global-name": "The only definition with that name in the repository (lower confidence).",
     "ambiguous-global-name": "One of several definitions with that name; confidence is split between them.",
     "relative-path": "A relative module path resolved to a file.",
+    "tsconfig-path": "A non-relative JS/TS specifier mapped to a file by the nearest tsconfig.json/jsconfig.json"
+    " `paths` or `baseUrl`.",
     "module-path": "An absolute module path resolved to a file under a source root.",
     "unresolved-import": "The import did not resolve to a repository file and is kept as an External node.",
 }

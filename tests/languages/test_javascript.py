@@ -275,6 +275,7 @@ def test_commonjs_requires_and_exports():
         ("Function", "load", (), 9, 12),
         ("Function", "save", (), 15, 17),
         ("Function", "write", (), 20, 20),
+        ("Function", "module.exports", (), 22, 22),  # a name no bare call can reach
     ]
     save = parsed.definitions[2]
     assert (save.signature, save.docstring) == ("exports.save = function save(data)", "Saves.")
@@ -288,15 +289,15 @@ def test_commonjs_requires_and_exports():
         ImportBinding("namespace", "js-yaml", "", "yaml", 10, ("load",)),
     ]
     assert parsed.exports == [
-        ExportBinding("save", "save", 15),
-        ExportBinding("load", "load", 18),
-        ExportBinding("VERSION", "", 19),
-        ExportBinding("load", "load", 20),
-        ExportBinding("read", "load", 20),
-        ExportBinding("write", "write", 20),
-        ExportBinding("retries", "", 20),
-        ExportBinding("default", "load", 21),
-        ExportBinding("default", "", 22),
+        ExportBinding("save", "save", 15, commonjs=True),
+        ExportBinding("load", "load", 18, commonjs=True),
+        ExportBinding("VERSION", "", 19, commonjs=True),
+        ExportBinding("load", "load", 20, commonjs=True),
+        ExportBinding("read", "load", 20, commonjs=True),
+        ExportBinding("write", "write", 20, commonjs=True),
+        ExportBinding("retries", "", 20, commonjs=True),
+        ExportBinding("default", "load", 21, commonjs=True),
+        ExportBinding("default", "module.exports", 22, commonjs=True),
     ]
     assert parsed.calls == [
         CallSite("load", "yaml", ("load",), 11),
@@ -451,4 +452,20 @@ module.exports.also = function () {};
     assert [(c.callee, c.receiver, c.scope) for c in parsed.calls] == [
         ("format", None, ("res.send",)),
         ("next", "req", ("Layer.prototype.handle",)),
+    ]
+
+
+def test_module_exports_values_are_commonjs_defaults():
+    parsed = _parse(
+        b"exports = module.exports = createApplication;\n"
+        b"module.exports = class extends Base {\n  run() {}\n};\n"
+        b"exports.helper = helper;\n"
+    )
+    assert parsed.exports == [
+        ExportBinding("default", "createApplication", 1, commonjs=True),
+        ExportBinding("default", "module.exports", 2, commonjs=True),
+        ExportBinding("helper", "helper", 5, commonjs=True),
+    ]
+    assert [(d.kind, d.name, d.scope, d.bases) for d in parsed.definitions] == [
+        ("Class", "module.exports", (), ("Base",)), ("Method", "run", ("module.exports",), ()),
     ]

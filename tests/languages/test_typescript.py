@@ -138,13 +138,13 @@ def test_definition_details():
 
 def test_imports_are_exact():
     assert _parse(SHAPES).imports == [
-        ImportBinding("symbol", "./config", "Config", "Config", 1),
-        ImportBinding("symbol", "./log", "Logger", "Logger", 2),
+        ImportBinding("symbol", "./config", "Config", "Config", 1, is_type_only=True),
+        ImportBinding("symbol", "./log", "Logger", "Logger", 2, is_type_only=True),
         ImportBinding("symbol", "./log", "createLogger", "createLogger", 2),
         ImportBinding("namespace", "fs", "", "fs", 3),
         ImportBinding("default", "./all", "default", "Default", 4),
         ImportBinding("namespace", "./all", "", "all", 4),
-        ImportBinding("reexport", "./point", "Point", "Point", 14),
+        ImportBinding("reexport", "./point", "Point", "Point", 14, is_type_only=True),
     ]
 
 
@@ -155,7 +155,7 @@ def test_exports_are_exact():
         ExportBinding("Widget", "Widget", 19),
         ExportBinding("parse", "parse", 44),
         ExportBinding("default", "Props", 45),
-        ExportBinding("default", "Widget", 46),
+        ExportBinding("default", "Widget", 46, commonjs=True),  # `export =`: the module's whole value
     ]
 
 
@@ -237,3 +237,45 @@ def test_module_names_and_extensions():
 def test_typed_parameters_are_local_bindings():
     parsed = TypeScriptExtractor().extract("a.ts", b"function f(a: number, b?: string, c = 1) { const d = a; }\n")
     assert [(b.name, b.scope) for b in parsed.local_bindings] == [("a", ("f",)), ("b", ("f",)), ("c", ("f",)), ("d", ("f",))]
+
+
+def test_parameter_variable_and_field_annotations_are_recorded_as_dotted_type_names():
+    parsed = TypeScriptExtractor().extract("a.ts", (
+        b"function f(s: Service, t?: ns.Repo<User>, u: A | B, v: Item[], w) { const x: Cache = make(); }\n"
+        b"class K {\n  private store: Store;\n  count = 0;\n"
+        b"  constructor(private readonly api: Api, @Inject(T) protected t: ns.T, plain: Plain, public n = 1) {}\n}\n"
+    ))
+    assert [(b.name, b.scope, b.annotation) for b in parsed.local_bindings] == [
+        ("s", ("f",), "Service"), ("t", ("f",), "ns.Repo"), ("u", ("f",), ""), ("v", ("f",), ""), ("w", ("f",), ""),
+        ("x", ("f",), "Cache"),
+        ("api", ("K", "constructor"), "Api"), ("t", ("K", "constructor"), "ns.T"),
+        ("plain", ("K", "constructor"), "Plain"), ("n", ("K", "constructor"), ""),
+    ]
+    # class fields and constructor parameter properties (`private`, `readonly`, …) are Variables of the
+    # class; parameter properties are placed at the top of the class body, so they come first
+    assert [(d.kind, d.name, d.scope, d.start_line, d.annotation) for d in parsed.definitions] == [
+        ("Function", "f", (), 1, ""),
+        ("Class", "K", (), 2, ""),
+        ("Variable", "api", ("K",), 5, "Api"),
+        ("Variable", "t", ("K",), 5, "ns.T"),
+        ("Variable", "n", ("K",), 5, ""),
+        ("Variable", "store", ("K",), 3, "Store"),
+        ("Variable", "count", ("K",), 4, ""),
+        ("Method", "constructor", ("K",), 5, ""),
+    ]
+
+
+def test_type_only_imports_and_commonjs_export_assignment():
+    parsed = TypeScriptExtractor().extract("a.ts", (
+        b"import type { A } from './a';\nimport { type B, C } from './b';\nimport type * as N from './n';\n"
+        b"import type D from './d';\nexport type { E } from './e';\nexport = C;\n"
+    ))
+    assert parsed.imports == [
+        ImportBinding("symbol", "./a", "A", "A", 1, is_type_only=True),
+        ImportBinding("symbol", "./b", "B", "B", 2, is_type_only=True),
+        ImportBinding("symbol", "./b", "C", "C", 2),
+        ImportBinding("namespace", "./n", "", "N", 3, is_type_only=True),
+        ImportBinding("default", "./d", "default", "D", 4, is_type_only=True),
+        ImportBinding("reexport", "./e", "E", "E", 5, is_type_only=True),
+    ]
+    assert parsed.exports == [ExportBinding("default", "C", 6, commonjs=True)]

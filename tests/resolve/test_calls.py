@@ -8,6 +8,7 @@ from codekg.passes.parse import parse_files
 from codekg.passes.resolve import call_outcomes_by_language, resolve_references
 from codekg.passes.scan import scan_repository
 from codekg.passes.structure import build_structure
+from codekg.resolve.tsconfig import load_project_configs
 from codekg.settings import load_settings
 
 
@@ -18,9 +19,10 @@ def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) ->
         (root / path).write_text(text)
     settings = load_settings(root, use_git_ls_files=False)
     scan = scan_repository(root, settings)
+    configs, _ = load_project_configs(scan.root, scan.project_configs, settings.max_file_size)
     parsed = parse_files(scan.root, scan.files)
     structure = build_structure(scan.root, parsed.parses, settings)
-    resolved = resolve_references(structure.symbols, ambiguity_limit)
+    resolved = resolve_references(structure.symbols, ambiguity_limit, project_configs=configs)
     calls, imports = set(), set()
     for resolution in resolved.values():
         for (rel_type, _, _), rows in resolution.graph.edges.items():
@@ -298,4 +300,40 @@ def test_code_in_member_assigned_functions_has_its_own_caller(tmp_path):
     assert calls == {
         ("response.res.json", "response.stringify", "same-file", 1.0),
         ("response.proto.handle", "response.proto.handle.next", "same-scope", 1.0),
+    }
+
+
+def test_object_literal_methods_and_static_members(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "api.js": "export const api = { get() { return 1; }, post: () => api.get() };\n",
+        "use.js": (
+            "import { api } from './api';\n"
+            "class A { static make() {} run() {} }\n"
+            "function go() { api.get(); api.post(); api.missing(); A.make(); A.run(); }\n"
+        ),
+    })
+    assert calls == {
+        ("api.api.post", "api.api.get", "same-file", 1.0),
+        ("use.go", "api.api.get", "import", 1.0),
+        ("use.go", "api.api.post", "import", 1.0),
+        ("use.go", "use.A.make", "same-file", 0.9),
+    }  # `A.run()` on the class itself: an instance method is not there in JavaScript
+    assert outcomes == {"javascript": {"resolved": 4, "unresolved": 2}}
+
+
+def test_constructors_and_super_calls_follow_the_extends_chain(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "base.ts": "export class B {\n  constructor() {}\n  m() {}\n}\n",
+        "kids.ts": (
+            "import { B } from './base';\n"
+            "class C extends B {\n  m() { super.m(); }\n}\n"
+            "class D extends C {\n  constructor() { super(); }\n}\n"
+            "new C();\nnew D();\n"
+        ),
+    })
+    assert calls == {
+        ("kids.C.m", "base.B.m", "super-member", 0.9),
+        ("kids.D.constructor", "base.B.constructor", "super-member", 0.9),  # C has none: B's runs
+        ("kids", "kids.C", "same-file", 1.0), ("kids", "base.B.constructor", "constructor", 1.0),
+        ("kids", "kids.D", "same-file", 1.0), ("kids", "kids.D.constructor", "constructor", 1.0),
     }

@@ -45,6 +45,7 @@ JAVASCRIPT = ts.Language(tree_sitter_javascript.language())
 
 MAX_SIGNATURE = 200
 EXPRESSION_RECEIVER = "<expr>"  # receiver of a call on something that is not a dotted name
+COMMONJS_VALUE = "module.exports"  # name of a function or class assigned to `module.exports`
 FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "generator_function"})
 DECLARATIONS = frozenset({"lexical_declaration", "variable_declaration"})
 _WHITESPACE = re.compile(r"\s+")
@@ -107,11 +108,12 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     name = "javascript"
     extensions = (".js", ".jsx", ".mjs", ".cjs")
-    version = "1"
+    version = "2"
     query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
     constructor_name = "constructor"
+    static_members_only_on_class = True
     resolution_family = "javascript"  # TypeScript inherits it: the two import each other
 
     # Role capture -> handler method. Subclasses add roles for their own patterns.
@@ -291,7 +293,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
         if name_node is None or name is None:
             return
         if value is None or value.type not in FUNCTION_VALUES:
-            self._define(state, "Variable", name, span=node, docstring=_jsdoc(node))
+            self._define(state, "Variable", name, span=node, docstring=_jsdoc(node),
+                         annotation=self._annotation(node))
             return
         decorators = _decorators(node, node)
         self._define(
@@ -387,10 +390,12 @@ class JavaScriptExtractor(TreeSitterExtractor):
         opens: tuple[int, int] | None = None,
         decorators: Sequence[ts.Node] = (),
         owner: int | None = None,
+        anchor: int | None = None,
         **details: Any,
     ) -> None:
         """Queue a definition over ``span``'s lines (from its first decorator) whose own scope is the
-        byte range ``opens`` (None: it opens no scope)."""
+        byte range ``opens`` (None: it opens no scope). Its enclosing scope is the one open at byte
+        ``anchor`` (default: where ``span`` starts)."""
         first = decorators[0] if decorators else span
         record = Definition(
             kind,
@@ -401,31 +406,34 @@ class JavaScriptExtractor(TreeSitterExtractor):
             decorators=tuple(_decorator_text(decorator) for decorator in decorators),
             **details,
         )
-        start, end = opens if opens is not None else (span.start_byte, span.start_byte)
+        at = span.start_byte if anchor is None else anchor
+        start, end = opens if opens is not None else (at, at)
         state.pending.append(_Pending(start, end, record, owner))
 
     # --- imports ---------------------------------------------------------------------------------
 
     def _import(
-        self, state: _FileState, at: ts.Node, line_of: ts.Node, kind: ImportKind, module: str, name: str, alias: str
+        self, state: _FileState, at: ts.Node, line_of: ts.Node, kind: ImportKind, module: str, name: str, alias: str,
+        is_type_only: bool = False,
     ) -> None:
         """Queue an import binding placed at ``at`` (for its scope and order), on ``line_of``'s line."""
-        record = ImportBinding(kind, module, name, alias, line_of.start_point.row + 1)
+        record = ImportBinding(kind, module, name, alias, line_of.start_point.row + 1, is_type_only=is_type_only)
         state.pending.append(_Pending(at.start_byte, at.start_byte, record))
 
     def _on_import_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         alias = captures["alias"][0]
-        self._import(state, alias, node, "default", _module(captures), "default", node_text(alias))
+        self._import(state, alias, node, "default", _module(captures), "default", node_text(alias), _type_only(node))
 
     def _on_import_namespace(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         alias = captures["alias"][0]
-        self._import(state, alias, node, "namespace", _module(captures), "", node_text(alias))
+        self._import(state, alias, node, "namespace", _module(captures), "", node_text(alias), _type_only(node))
 
     def _on_import_symbol(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         specifier = captures["specifier"][0]
         name, alias = _specifier_names(specifier)
         if name:
-            self._import(state, specifier, node, "symbol", _module(captures), name, alias)
+            type_only = _type_only(node) or _type_only(specifier)
+            self._import(state, specifier, node, "symbol", _module(captures), name, alias, type_only)
 
     def _on_import_side_effect(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         self._import(state, node, node, "side-effect", _module(captures), "", "")
@@ -464,16 +472,20 @@ class JavaScriptExtractor(TreeSitterExtractor):
         specifier = captures["specifier"][0]
         name, alias = _specifier_names(specifier)
         if name:
-            self._import(state, specifier, node, "reexport", _module(captures), name, alias)
+            type_only = _type_only(node) or _type_only(specifier)
+            self._import(state, specifier, node, "reexport", _module(captures), name, alias, type_only)
 
     def _on_import_reexport_all(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         alias = captures.get("alias")
-        self._import(state, node, node, "reexport", _module(captures), "*", node_text(alias[0]) if alias else "")
+        self._import(state, node, node, "reexport", _module(captures), "*", node_text(alias[0]) if alias else "",
+                     _type_only(node))
 
     # --- exports ---------------------------------------------------------------------------------
 
-    def _export(self, state: _FileState, at: ts.Node, line_of: ts.Node, exported: str, local: str) -> None:
-        state.exports.append((at.start_byte, ExportBinding(exported, local, line_of.start_point.row + 1)))
+    def _export(
+        self, state: _FileState, at: ts.Node, line_of: ts.Node, exported: str, local: str, commonjs: bool = False
+    ) -> None:
+        state.exports.append((at.start_byte, ExportBinding(exported, local, line_of.start_point.row + 1, commonjs)))
 
     def _on_export_declaration(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         declaration = captures["declaration"][0]
@@ -499,23 +511,29 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._export(state, specifier, node, exported, local)
 
     def _on_export_commonjs_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
-        """`module.exports = X`: an identifier is the default; an object's keys are named exports."""
+        """`module.exports = X` (TS `export = X`): the module's whole value is X. An identifier names
+        it; a function or class expression is defined under the name `module.exports` (which no bare
+        call can reach); an object literal is the module itself, its keys named exports."""
         value = captures["value"][0]
         if value.type == "identifier":
-            self._export(state, node, node, "default", node_text(value))
+            self._export(state, node, node, "default", node_text(value), commonjs=True)
+            return
+        if value.type in FUNCTION_VALUES or value.type == "class":
+            self._define_module_exports(state, node, value)
+            self._export(state, node, node, "default", COMMONJS_VALUE, commonjs=True)
             return
         if value.type != "object":
-            self._export(state, node, node, "default", "")
+            self._export(state, node, node, "default", "", commonjs=True)
             return
         if value.parent is not None:
             state.owners.add(value.parent.id)  # its functions become module-level definitions
         for member in value.named_children:
             if member.type == "shorthand_property_identifier":
-                self._export(state, member, node, node_text(member), node_text(member))
+                self._export(state, member, node, node_text(member), node_text(member), commonjs=True)
             elif member.type == "method_definition":
                 key = _member_name(member.child_by_field_name("name"))
                 if key is not None:
-                    self._export(state, member, node, key, key)
+                    self._export(state, member, node, key, key, commonjs=True)
             elif member.type == "pair":
                 key, member_value = _member_name(member.child_by_field_name("key")), member.child_by_field_name("value")
                 if key is None or member_value is None:
@@ -524,15 +542,34 @@ class JavaScriptExtractor(TreeSitterExtractor):
                     local = node_text(member_value)
                 else:
                     local = key if member_value.type in FUNCTION_VALUES else ""
-                self._export(state, member, node, key, local)
+                self._export(state, member, node, key, local, commonjs=True)
+
+    def _define_module_exports(self, state: _FileState, statement: ts.Node, value: ts.Node) -> None:
+        """`module.exports = function () {}` / `= class extends B {}`: a definition named `module.exports`."""
+        if value.type == "class":
+            body = value.child_by_field_name("body")
+            if body is None:
+                return
+            bases, implements = self._heritage(value)
+            self._define(
+                state, "Class", COMMONJS_VALUE, span=statement, opens=(body.start_byte, body.end_byte),
+                signature=_signature(state.source, statement.start_byte, body.start_byte), docstring=_jsdoc(statement),
+                bases=bases, implements=implements,
+            )
+            return
+        self._define(
+            state, "Function", COMMONJS_VALUE, span=statement, opens=(value.start_byte, value.end_byte),
+            signature=_signature(state.source, statement.start_byte, _body_cut(value)), docstring=_jsdoc(statement),
+            is_async=_is_async(value),
+        )
 
     def _on_export_commonjs_member(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         """`exports.x = f`; a function expression on the right also defines a Function `x`."""
         name, value = node_text(captures["name"][0]), captures["value"][0]
         if value.type == "identifier":
-            self._export(state, node, node, name, node_text(value))
+            self._export(state, node, node, name, node_text(value), commonjs=True)
         elif value.type in FUNCTION_VALUES:
-            self._export(state, node, node, name, name)
+            self._export(state, node, node, name, name, commonjs=True)
             self._define(
                 state,
                 "Function",
@@ -544,7 +581,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 is_async=_is_async(value),
             )
         else:
-            self._export(state, node, node, name, "")
+            self._export(state, node, node, name, "", commonjs=True)
 
     # --- calls -----------------------------------------------------------------------------------
 
@@ -552,7 +589,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
         function = binding_function(node, _FUNCTION_LIKE, _BINDING_STOPS)
         if function is None or _bound_by_require(node):
             return  # a class field (a Variable already) or an import binding
-        record = LocalBinding(node_text(node), (), node.start_point.row + 1, *WHOLE_SCOPE)
+        record = LocalBinding(node_text(node), (), node.start_point.row + 1, *WHOLE_SCOPE,
+                              annotation=self._annotation(node.parent))
         owner_range = None if function.type == "program" else (function.start_byte, function.end_byte)
         state.pending.append(_Pending(node.start_byte, node.start_byte, record, binding_function_range=owner_range))
         if owner_range is not None:
@@ -584,6 +622,10 @@ class JavaScriptExtractor(TreeSitterExtractor):
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
         state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+
+    def _annotation(self, declaration: ts.Node | None) -> str:
+        """The declared type of a parameter, variable or field as a dotted name; JavaScript has none."""
+        return ""
 
     def _unwrap(self, node: ts.Node) -> ts.Node:
         while node.type in self.TRANSPARENT_EXPRESSIONS and node.named_child_count:
@@ -820,6 +862,11 @@ def _bound_by_require(name: ts.Node) -> bool:
         return False
     value = node.child_by_field_name("value")
     return value is not None and _is_require(value)
+
+
+def _type_only(node: ts.Node) -> bool:
+    """TS `import type …` / `export type … from` / `{ type X }`: a `type` keyword among the node's own tokens."""
+    return any(child.type == "type" and not child.is_named for child in _children(node))
 
 
 def _is_require(value: ts.Node) -> bool:

@@ -127,6 +127,20 @@
     (#eq? @_module "module")
     (#eq? @_exports "exports")) @export.commonjs_default)
 
+; exports = module.exports = X   (the usual way to keep `exports.x = …` working after replacing the value)
+(program
+  (expression_statement
+    (assignment_expression
+      left: (identifier) @_exports_alias
+      right: (assignment_expression
+        left: (member_expression
+          object: (identifier) @_module
+          property: (property_identifier) @_exports)
+        right: (_) @value))
+    (#eq? @_exports_alias "exports")
+    (#eq? @_module "module")
+    (#eq? @_exports "exports")) @export.commonjs_default)
+
 ; exports.x = f   module.exports.x = function () {}
 (program
   (expression_statement

@@ -32,12 +32,13 @@ class TypeScriptExtractor(JavaScriptExtractor):
 
     name = "typescript"
     extensions = (".ts", ".tsx", ".mts", ".cts")
-    version = "1"
+    version = "2"
     query_files = ("javascript.scm", "typescript.scm")
 
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {
         **JavaScriptExtractor.ROLE_HANDLERS,
         "definition.interface": "_on_interface",
+        "definition.parameter_property": "_on_parameter_property",
     }
     NAMED_DECLARATIONS = JavaScriptExtractor.NAMED_DECLARATIONS | {
         "abstract_class_declaration",
@@ -62,6 +63,25 @@ class TypeScriptExtractor(JavaScriptExtractor):
                 elif clause.type == "implements_clause":
                     implements.extend(n for t in clause.named_children if (n := _type_name(t)))
         return tuple(bases), tuple(implements)
+
+    def _on_parameter_property(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`constructor(private readonly s: Service)`: a Variable `s` of the class, with its type."""
+        name = node.child_by_field_name("pattern")
+        modifiers = {child.type for child in _children(node)}
+        if name is None or name.type != "identifier" or not modifiers & {"accessibility_modifier", "readonly", "override"}:
+            return
+        body = node.parent.parent.parent if node.parent and node.parent.parent else None  # parameters → method → body
+        if body is None or body.type != "class_body":
+            return
+        self._define(state, "Variable", node_text(name), span=node, anchor=body.start_byte,
+                     annotation=self._annotation(node))
+
+    def _annotation(self, declaration: ts.Node | None) -> str:
+        """`Service` from `s: Service`, `ns.T` from `t?: ns.T<X>`; "" for other types (unions, arrays…)."""
+        annotation = declaration.child_by_field_name("type") if declaration is not None else None
+        if annotation is None or annotation.type != "type_annotation" or annotation.named_child_count != 1:
+            return ""
+        return _type_name(annotation.named_children[0]) or ""
 
     def _on_interface(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         name, body = node.child_by_field_name("name"), node.child_by_field_name("body")

@@ -17,8 +17,14 @@
 (import_statement
   (import_require_clause (identifier) @alias source: (string) @source)) @import.namespace
 
-; export = X;
-(program (export_statement "=" (_) @value) @export.default)
+; export = X;   (CommonJS: the module's whole value, what `import x = require()` binds)
+(program (export_statement "=" (_) @value) @export.commonjs_default)
+
+; constructor(private s: Service) {}: a parameter property is also a field of the class
+(method_definition
+  name: (property_identifier) @_constructor
+  parameters: (formal_parameters [(required_parameter) (optional_parameter)] @definition.parameter_property)
+  (#eq? @_constructor "constructor"))
 
 ; TypeScript parameters: `x: T` and `x?: T`
 (required_parameter pattern: (identifier) @local)

@@ -20,6 +20,7 @@ from codekg.resolve.dependencies import DependencyKey
 from codekg.resolve.inheritance import resolve_file_inheritance
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
+from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 
 EXTERNAL_PREFIX = "External:"
 
@@ -35,10 +36,12 @@ class FileResolution:
 
 
 def resolve_references(
-    symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None
+    symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
+    project_configs: ProjectConfigs = NO_PROJECT_CONFIGS,
 ) -> dict[str, FileResolution]:
-    """Resolve ``paths`` (default: every file) against the whole index."""
-    names = NameResolver(symbols)
+    """Resolve ``paths`` (default: every file) against the whole index and the project configs
+    (tsconfig.json `paths`/`baseUrl`)."""
+    names = NameResolver(symbols, project_configs)
     results: dict[str, FileResolution] = {}
     for path in sorted(symbols.files.keys() if paths is None else paths):
         with symbols.recorder.frame() as read:

@@ -1,7 +1,8 @@
 """Scan pass: list the repository's source files.
 
 Takes: the repository root and settings. Returns: a ScanResult with the files to parse (language
-detected by extension) and every file left out with its reason. Honours .gitignore (through
+detected by extension), the project configs that steer import resolution (`tsconfig*.json`,
+`jsconfig.json`) and every file left out with its reason. Honours .gitignore (through
 `git ls-files` in a git work tree, or pathspec otherwise) and a default ignore list; skips
 binaries, oversized files, symlinks that leave the tree or loop, and anything unreadable.
 """
@@ -18,6 +19,7 @@ import pathspec
 
 from codekg.errors import InputError
 from codekg.languages import extractor_for_path
+from codekg.resolve.tsconfig import is_project_config
 from codekg.settings import Settings
 
 DEFAULT_IGNORES = (
@@ -72,6 +74,7 @@ class ScanResult:
     files: list[SourceFile] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     is_git: bool = False
+    project_configs: list[str] = field(default_factory=list)  # tsconfig/jsconfig files, not indexed themselves
 
 
 def scan_repository(root: Path, settings: Settings) -> ScanResult:
@@ -86,6 +89,8 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
             continue
         extractor = extractor_for_path(path)
         if extractor is None:
+            if is_project_config(path):
+                result.project_configs.append(path)
             continue
         entry = _check_file(root, path, settings.max_file_size)
         if isinstance(entry, SkippedFile):

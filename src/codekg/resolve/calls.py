@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from codekg.languages import EXTRACTORS
 from codekg.records import CallSite, Scope
-from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, NameResolver, Resolved
+from codekg.resolve.declared_types import DeclaredTypes
+from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, UNKNOWN_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
 GLOBAL_NAME_CONFIDENCE = 0.5
@@ -36,9 +37,10 @@ def resolve_file_calls(
 ) -> CallResolution:
     """The calls made by one file's code, each to every target it may reach."""
     result = CallResolution()
+    declared_types = DeclaredTypes(names, file_symbols)
     for call in file_symbols.parse.calls:
         caller = file_symbols.ref_for_scope(call.scope, call.line)
-        targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit)
+        targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit, declared_types)
         if not targets:
             result.outcomes["unresolved"] += 1
             continue
@@ -52,7 +54,8 @@ def resolve_file_calls(
 
 
 def _call_targets(
-    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, call: CallSite, ambiguity_limit: int
+    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, call: CallSite, ambiguity_limit: int,
+    declared_types: DeclaredTypes,
 ) -> list[Resolved]:
     language = EXTRACTORS[file_symbols.parse.language]
     if call.receiver is None:
@@ -76,8 +79,9 @@ def _call_targets(
         confidence = SELF_MEMBER_CONFIDENCE if position == 0 or is_super else INHERITED_MEMBER_CONFIDENCE
         return _each_definition(symbols, Resolved("super-member" if is_super else "self-member", confidence, ref=member))
     owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver, call.line)
-    if owner_resolved is None:
-        return []
+    if owner_resolved is None or owner_resolved is UNKNOWN_VALUE:  # not a name with a known value: its type may be
+        typed = declared_types.member_call(call, _enclosing_class(file_symbols, call.scope))
+        return _each_definition(symbols, typed) if typed is not None and _callable(typed) else []
     found = names.member(owner_resolved, call.callee)
     return _each_definition(symbols, found) if found is not None and _callable(found) else []
 

@@ -1,20 +1,23 @@
 """Import resolution: each import binding → a repository file, a symbol in it, or an External name.
 
 Python module paths resolve through source roots and relative dots; JS/TS specifiers resolve
-relative to the importing file with the usual extension and `index` probing. Whatever does not
-resolve to a repository file is kept as an External module, never dropped.
+relative to the importing file, or through the nearest tsconfig.json's `paths` and `baseUrl`, with
+the usual extension and `index` probing. A CommonJS module's value (`module.exports = f`) is what
+`require()` and a default import bind. Whatever does not resolve to a repository file is kept as an
+External module, never dropped.
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from codekg.languages import EXTRACTORS
 from codekg.records import ImportBinding, Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 
 PYTHON = "python"  # the resolution family whose dotted module names are looked up
 JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -31,6 +34,7 @@ class ImportTarget:
     ref: SymbolRef | None = None  # for "symbol"
     external_name: str = ""  # for "external": dotted module/symbol name
     external_module: str = ""  # for "external": the module part
+    type_only: bool = False  # TS `import type`: names a type, never a run-time value
 
 
 @dataclass(slots=True)
@@ -53,8 +57,9 @@ class FileImports:
 class ModuleResolver:
     """Finds the file behind a module path or specifier, and what a module exports under a name."""
 
-    def __init__(self, symbols: SymbolIndex) -> None:
+    def __init__(self, symbols: SymbolIndex, project_configs: ProjectConfigs = NO_PROJECT_CONFIGS) -> None:
         self.symbols = symbols
+        self.project_configs = project_configs
         # per resolution family: how an import binding resolves, and what a module exports by name
         self._binders = {"python": self._python_binding, "javascript": self._js_binding}
         self._exports = {"python": self.python_member, "javascript": self.js_export}
@@ -189,11 +194,21 @@ class ModuleResolver:
     # --- JavaScript / TypeScript -----------------------------------------------------------------
 
     def js_module_path(self, importer: str, specifier: str) -> str | None:
-        if not specifier.startswith("."):
-            return None
-        stem = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
-        if stem.startswith(".."):
-            return None
+        return self.js_module_target(importer, specifier)[0]
+
+    def js_module_target(self, importer: str, specifier: str) -> tuple[str | None, str]:
+        """The file a specifier names and how it was found (`relative-path` or `tsconfig-path`)."""
+        if specifier.startswith("."):
+            stem = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+            return (None if stem.startswith("..") else self._js_file(stem)), "relative-path"
+        config = self.project_configs.nearest(importer)
+        for stem in config.candidates(specifier) if config is not None else ():
+            found = self._js_file(stem)
+            if found is not None:
+                return found, "tsconfig-path"
+        return None, ""
+
+    def _js_file(self, stem: str) -> str | None:
         files = self.symbols.files
         if stem in files:
             return stem
@@ -208,43 +223,60 @@ class ModuleResolver:
         return None
 
     def _js_binding(self, file_symbols: FileSymbols, binding: ImportBinding, result: FileImports) -> None:
-        target_path = self.js_module_path(file_symbols.parse.path, binding.module)
+        target_path, reason = self.js_module_target(file_symbols.parse.path, binding.module)
         edge_name = "" if binding.kind in ("namespace", "side-effect") else binding.name
         binds = bool(binding.alias) and binding.kind != "reexport"
+
+        def bind(target: ImportTarget) -> None:
+            result.bindings[binding.alias].append(replace(target, type_only=True) if binding.is_type_only else target)
+
         if target_path is None:
             if binding.module.startswith("."):
                 # a relative path into the repository that does not exist: not an external package
                 if binds:
-                    result.bindings[binding.alias].append(ImportTarget("unknown", binding.scope))
+                    bind(ImportTarget("unknown", binding.scope))
                 return
             _note_edge(result, "external", binding.module, edge_name, binding.line, "unresolved-import")
             if binds:
                 # a namespace or default import stands for the package itself (`express()`)
                 whole = binding.kind in ("namespace", "default")
                 name = binding.module if whole else f"{binding.module}.{binding.name}"
-                result.bindings[binding.alias].append(
-                    ImportTarget("external", binding.scope, external_name=name, external_module=binding.module)
-                )
+                bind(ImportTarget("external", binding.scope, external_name=name, external_module=binding.module))
             return
-        _note_edge(result, "file", target_path, edge_name, binding.line, "relative-path")
+        _note_edge(result, "file", target_path, edge_name, binding.line, reason)
         if binding.kind == "namespace":
-            result.bindings[binding.alias].append(ImportTarget("file", binding.scope, file_path=target_path))
+            bind(self.js_module_value(target_path, binding.scope))
         elif binding.kind in ("symbol", "default"):
             target = self.js_export(target_path, binding.name, binding.scope, 0)
             # a name the module does not visibly export is still bound by this import: never guess it
-            result.bindings[binding.alias].append(target or ImportTarget("unknown", binding.scope))
+            bind(target or ImportTarget("unknown", binding.scope))
+
+    def js_module_value(self, module_path: str, scope: Scope) -> ImportTarget:
+        """What `require()` (or `import * as`, `import x = require()`) of a module binds: the value a
+        CommonJS module assigns to `module.exports` (unknown when it is not a definition), else the
+        module itself, whose members are its exports."""
+        module_symbols = self.symbols.files[module_path]
+        for export in reversed(module_symbols.parse.exports):  # the last assignment is the one that stays
+            if export.commonjs and export.exported == "default":
+                ref = module_symbols.top_level(export.local) if export.local else None
+                return ImportTarget("symbol", scope, ref=ref) if ref is not None else ImportTarget("unknown", scope)
+        return ImportTarget("file", scope, file_path=module_path)
 
     def js_export(self, module_path: str, exported: str, scope: Scope, depth: int) -> ImportTarget | None:
-        """What module ``module_path`` exports as ``exported``, following re-exports."""
+        """What module ``module_path`` exports as ``exported``, following re-exports. The default
+        export of a CommonJS module is its `module.exports` value."""
         module_symbols = self.symbols.files[module_path]
+        exports = module_symbols.parse.exports
         local = exported
-        for export in module_symbols.parse.exports:
-            if export.exported == exported:
-                local = export.local
-                break
-        else:
-            if exported == "default":
-                local = ""
+        named = next((export for export in exports if export.exported == exported), None)
+        if named is not None:
+            local = named.local
+            if named.commonjs and exported == "default":
+                return self.js_module_value(module_path, scope)
+        elif exported == "default":
+            if any(export.commonjs for export in exports):
+                return ImportTarget("file", scope, file_path=module_path)  # `exports.x = …`: the exports object
+            local = ""
         if local:
             ref = module_symbols.top_level(local)
             if ref is not None:
@@ -256,13 +288,21 @@ class ModuleResolver:
                 inner = self.js_module_path(module_path, binding.module)
                 if inner is None:
                     continue
-                found = self.js_export(inner, exported if binding.name == "*" else binding.name, scope, depth + 1)
+                if binding.name == "*" and binding.alias:  # `export * as ns from`: the module itself
+                    found: ImportTarget | None = ImportTarget("file", scope, file_path=inner)
+                else:
+                    found = self.js_export(inner, exported if binding.name == "*" else binding.name, scope, depth + 1)
                 if found is not None:
-                    return found
+                    return replace(found, type_only=True) if binding.is_type_only else found
             elif binding.kind in ("symbol", "default") and binding.alias == local and local:
                 inner = self.js_module_path(module_path, binding.module)
                 if inner is not None:
-                    return self.js_export(inner, binding.name, scope, depth + 1)
+                    found = self.js_export(inner, binding.name, scope, depth + 1)
+                    return replace(found, type_only=True) if found is not None and binding.is_type_only else found
+            elif binding.kind == "namespace" and binding.alias == local and local:
+                inner = self.js_module_path(module_path, binding.module)
+                if inner is not None:
+                    return self.js_module_value(inner, scope)
         return None
 
 

@@ -15,6 +15,7 @@ from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.hierarchy import ClassHierarchy
 from codekg.resolve.imports import FileImports, ImportTarget, ModuleResolver
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 
 BUILTIN_MODULE = "<builtin>"
 LOCAL_VALUE = "local-value"
@@ -43,9 +44,9 @@ whose value is not known: it shadows every outer meaning and never becomes an ed
 
 
 class NameResolver:
-    def __init__(self, symbols: SymbolIndex) -> None:
+    def __init__(self, symbols: SymbolIndex, project_configs: ProjectConfigs = NO_PROJECT_CONFIGS) -> None:
         self.symbols = symbols
-        self._modules = ModuleResolver(symbols)
+        self._modules = ModuleResolver(symbols, project_configs)
         self._imports: RecordedCache[str, FileImports] = RecordedCache(symbols.recorder)
         self.hierarchy = ClassHierarchy(symbols, self._resolve_base)
 
@@ -129,12 +130,29 @@ class NameResolver:
                             external_module=owner.external_module)
         if owner.ref is not None and owner.ref.label in ("Class", "Interface"):
             found = self.hierarchy.find_member(owner.ref, name)
-            if found is not None:
+            if found is not None and not self._instance_only(found[0]):
                 factor = SELF_MEMBER_CONFIDENCE if found[1] == 0 else INHERITED_MEMBER_CONFIDENCE
                 return Resolved(owner.reason, round(owner.confidence * factor, 4), ref=found[0])
+        if owner.ref is not None and owner.ref.label == "Variable":
+            # JS `const api = { get() {} }`: the object literal's functions are the variable's children
+            child = self.symbols.files[owner.ref.file_path].children.get(owner.ref.path, {}).get(name)
+            if child is not None:
+                return Resolved(owner.reason, owner.confidence, ref=child)
         return None
 
+    def _instance_only(self, member: SymbolRef) -> bool:
+        """A method that only instances have, where the language reaches only static ones on the class (JS `C.m()`)."""
+        if member.label != "Method" or member.definition is None or member.definition.is_static:
+            return False
+        return EXTRACTORS[self.symbols.files[member.file_path].parse.language].static_members_only_on_class
+
     def _from_import(self, target: ImportTarget, reason: str = "") -> Resolved:
+        if target.type_only:
+            return UNKNOWN_VALUE  # TS `import type`: bound, but no value at run time
+        return self.import_meaning(target, reason)
+
+    def import_meaning(self, target: ImportTarget, reason: str = "") -> Resolved:
+        """What an import binding names, whether a value or (TS `import type`) only a type."""
         if target.kind == "symbol":
             return Resolved(reason or "import", 1.0, ref=target.ref)
         if target.kind == "file":
