@@ -12,6 +12,7 @@ from codekg.languages import EXTRACTORS
 from codekg.records import CallSite, Scope
 from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.resolve.types import ValueInference
 
 GLOBAL_NAME_CONFIDENCE = 0.5
 CALLABLE_LABELS = ("Function", "Method", "Class")
@@ -32,13 +33,16 @@ class CallResolution:
 
 
 def resolve_file_calls(
-    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int
+    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int,
+    values: ValueInference | None = None,
 ) -> CallResolution:
-    """The calls made by one file's code, each to every target it may reach."""
+    """The calls made by one file's code, each to every target it may reach. A call whose name means
+    no callable may still reach one through what a name holds (resolve/types.py)."""
     result = CallResolution()
+    values = values or ValueInference(names)
     for call in file_symbols.parse.calls:
         caller = file_symbols.ref_for_scope(call.scope, call.line)
-        targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit)
+        targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit) or values.call_targets(file_symbols, call)
         if not targets:
             result.outcomes["unresolved"] += 1
             continue
