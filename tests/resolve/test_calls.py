@@ -303,3 +303,56 @@ def test_code_in_member_assigned_functions_has_its_own_caller(tmp_path):
         ("response.res.json", "response.stringify", "same-file", 1.0),
         ("response.proto.handle", "response.proto.handle.next", "same-scope", 1.0),
     }
+
+
+def test_class_bodies_are_callers_and_cls_dispatches_through_the_hierarchy(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "def helper():\n    return 1\n\n"
+            "class Base:\n    @classmethod\n    def build(cls):\n        return cls.create()\n\n"
+            "    @staticmethod\n    def create():\n        pass\n\n"
+            "class Child(Base):\n    value = helper()\n"
+        ),
+    })
+    assert calls == {
+        ("m.Child", "m.helper", "same-file", 1.0),
+        ("m.Base", "<builtin>.classmethod", "builtin", 1.0),
+        ("m.Base", "<builtin>.staticmethod", "builtin", 1.0),
+        ("m.Base.build", "m.Base.create", "self-member", 0.9),
+    }
+
+
+def test_decorators_are_called_where_the_def_runs_and_the_decorated_function_stays_the_target(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "deco.py": "def traced(f):\n    return f\n\ndef route(path):\n    return traced\n",
+        "m.py": (
+            "import functools\nfrom deco import route, traced\n\n"
+            "@traced\ndef job():\n    pass\n\n"
+            "@route('/')\n@functools.lru_cache\ndef page():\n    job()\n\n"
+            "def outer():\n    @traced\n    def inner():\n        pass\n    inner()\n"
+        ),
+    })
+    assert calls == {
+        ("m", "deco.traced", "import", 1.0),
+        ("m", "deco.route", "import", 1.0),
+        ("m", "functools.lru_cache", "import-external", 1.0),
+        ("m.page", "m.job", "same-file", 1.0),
+        ("m.outer", "deco.traced", "import", 1.0),
+        ("m.outer", "m.outer.inner", "same-scope", 1.0),
+    }
+
+
+def test_star_imports_bind_the_names_of_all(tmp_path):
+    calls, imports, _ = resolve_tree(tmp_path, {
+        "pkg/__init__.py": "from .core import *\nfrom .extra import helper\n__all__ = ['run', 'helper', '_private']\n",
+        "pkg/core.py": "__all__ = ['run', '_private']\n\ndef run():\n    pass\n\ndef _private():\n    pass\n\ndef hidden():\n    pass\n",
+        "pkg/extra.py": "def helper():\n    pass\n",
+        "main.py": "from pkg import *\nrun()\nhelper()\n_private()\nhidden()\n",
+    })
+    # `hidden` is not in `__all__`: the star import does not bind it (only a global guess can reach it)
+    assert calls == {
+        ("main", "pkg.core.run", "import", 1.0),
+        ("main", "pkg.extra.helper", "import", 1.0),
+        ("main", "pkg.core._private", "import", 1.0),
+        ("main", "pkg.core.hidden", "unique-global-name", 0.5),
+    }

@@ -175,3 +175,9 @@ def test_a_return_cycle_stays_unresolved(tmp_path):
         ),
     })
     assert ("m.go", "m.A.run", "instance-type", 0.9) not in calls
+
+
+def test_an_element_of_an_unknown_container_is_never_an_external_member(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {"m.py": "from config import HANDLERS\n\ndef go(k):\n    HANDLERS[k]()\n"})
+    assert calls == set()
+    assert outcomes == {"python": {"unresolved": 1}}

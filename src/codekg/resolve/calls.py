@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from codekg.languages import EXTRACTORS
-from codekg.records import CallSite, Scope
+from codekg.records import ELEMENT_CALL, CallSite, Scope
 from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.resolve.types import ValueInference
@@ -59,6 +59,8 @@ def _call_targets(
     symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, call: CallSite, ambiguity_limit: int
 ) -> list[Resolved]:
     language = EXTRACTORS[file_symbols.parse.language]
+    if call.callee == ELEMENT_CALL:
+        return []  # not a member name: only what the container holds can tell (resolve/types.py)
     if call.receiver is None:
         found = names.lookup(file_symbols, call.scope, call.callee, call.line)
         if found is not None:
