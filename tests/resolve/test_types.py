@@ -181,3 +181,14 @@ def test_an_element_of_an_unknown_container_is_never_an_external_member(tmp_path
     calls, outcomes = call_edges(tmp_path, {"m.py": "from config import HANDLERS\n\ndef go(k):\n    HANDLERS[k]()\n"})
     assert calls == set()
     assert outcomes == {"python": {"unresolved": 1}}
+
+
+def test_calling_a_property_calls_its_value_not_its_getter(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "class A:\n    def run(self):\n        pass\n\n"
+            "class Holder:\n    @property\n    def make(self):\n        return A()\n\n"
+            "    def go(self):\n        x = self.make()\n        x.run()\n"
+        ),
+    })
+    assert ("m.Holder.go", "m.A.run", "instance-type", 0.9) not in calls

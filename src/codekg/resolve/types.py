@@ -255,8 +255,8 @@ class ValueInference:
         definition = function.definition
         if function.label == "Class":
             return None if awaited else (Value(instance_of=function, exact=True),)
-        if definition is None or definition.is_async != awaited:
-            return None  # an async function called without `await` gives a coroutine
+        if definition is None or definition.is_async != awaited or definition.is_property:
+            return None  # an async function called without `await` gives a coroutine; a property's value is called
         if any(d.split("(", 1)[0] not in TRANSPARENT_DECORATORS for d in definition.decorators):
             return None  # the decorator may return anything in place of the function
         returned = self._returns(function)
