@@ -203,12 +203,12 @@ class IndexState:
             connection.executemany("DELETE FROM unparsed WHERE path = ?", [(p,) for p in update.removed_unparsed])
             connection.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
-                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in update.records.items()],
+                ((path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
+                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in update.records.items()),  # one row's blobs at a time
             )
             connection.executemany(
                 "UPDATE files SET summary = ?, edges = ? WHERE path = ?",
-                [(dump(summary, 5), dump(edges, 5), path) for path, (summary, edges) in update.rederived.items()],
+                ((dump(summary, 5), dump(edges, 5), path) for path, (summary, edges) in update.rederived.items()),
             )
             self._restamp(update.restamped)
             connection.executemany(
