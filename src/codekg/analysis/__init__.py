@@ -2,8 +2,9 @@
 reach (`impact`), and what do my uncommitted edits reach (`changes`). Each public function takes the
 read-only store `open_index` returns and returns a JSON-ready dict."""
 
+from codekg.analysis.changes import detect_changes
 from codekg.analysis.context import symbol_context
 from codekg.analysis.impact import impact
 from codekg.analysis.symbols import Symbol, resolve_symbol
 
-__all__ = ["Symbol", "impact", "resolve_symbol", "symbol_context"]
+__all__ = ["Symbol", "detect_changes", "impact", "resolve_symbol", "symbol_context"]
