@@ -123,7 +123,7 @@ def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, 
         "changed_symbols": [{**symbol.to_dict(), "change": change, "innermost": innermost,
                              "seeds_impact": innermost or change == "deleted"}
                             for symbol, change, innermost in changed],
-        "impact": impact_report(affected, seeds, depth, "upstream", min_confidence),
+        "impact": impact_report(affected, depth, "upstream", min_confidence),
     }
 
 

@@ -76,13 +76,13 @@ class Affected:
     symbol: Symbol
     depth: int
     confidence: float
-    path: tuple[str, ...]  # ids, from a seed outward to this symbol
+    path: tuple[str, ...]  # qualified names, from a seed outward to this symbol
     hop: Hop  # the last edge of the best path
 
-    def to_dict(self, names: dict[str, str]) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         entry = self.symbol.to_dict()
         entry.update(depth=self.depth, confidence=round(self.confidence, 6), relation=self.hop.relation,
-                     reason=self.hop.reason, line=self.hop.line, path=[names[i] for i in self.path])
+                     reason=self.hop.reason, line=self.hop.line, path=list(self.path))
         return entry
 
 
@@ -92,7 +92,7 @@ def impact(store: GraphStore, symbol: str, depth: int = 3, direction: str = "ups
     check_arguments(depth, direction, min_confidence)
     target = resolve_symbol(store, symbol)
     affected = blast_radius(store, [target], depth, direction, min_confidence)
-    return {"target": target.to_dict(), **impact_report(affected, [target], depth, direction, min_confidence)}
+    return {"target": target.to_dict(), **impact_report(affected, depth, direction, min_confidence)}
 
 
 def check_arguments(depth: int, direction: str, min_confidence: float) -> None:
@@ -104,15 +104,14 @@ def check_arguments(depth: int, direction: str, min_confidence: float) -> None:
         raise InputError(f"min-confidence must be between 0 and 1, not {min_confidence}")
 
 
-def impact_report(affected: list[Affected], seeds: list[Symbol], depth: int, direction: str,
+def impact_report(affected: list[Affected], depth: int, direction: str,
                   min_confidence: float) -> dict[str, Any]:
     """The JSON form of a blast radius: parameters, levels 1..depth, summary."""
-    names = {s.id: s.qualified_name for s in seeds} | {a.symbol.id: a.symbol.qualified_name for a in affected}
     levels = []
     for level in range(1, depth + 1):
         at_level = sorted((a for a in affected if a.depth == level),
                           key=lambda a: (-a.confidence, a.symbol.file_path, a.symbol.start_line, a.symbol.qualified_name))
-        levels.append({"depth": level, "symbols": [a.to_dict(names) for a in at_level]})
+        levels.append({"depth": level, "symbols": [a.to_dict() for a in at_level]})
     return {"direction": direction, "depth": depth, "min_confidence": min_confidence, "levels": levels,
             "summary": risk_summary(affected, depth)}
 
@@ -134,8 +133,8 @@ def blast_radius(store: GraphStore, seeds: list[Symbol], depth: int, direction: 
         for hop in found:
             first_depth.setdefault(hop.far.id, level)
     best = _best_paths(seed_ids, hops, depth)
-    symbols = {h.far.id: h.far for h in hops}
-    return [Affected(symbols[i], first_depth[i], conf, path, hop)
+    symbols = {s.id: s for s in seeds} | {h.far.id: h.far for h in hops}
+    return [Affected(symbols[i], first_depth[i], conf, tuple(symbols[step].qualified_name for step in path), hop)
             for i, (conf, path, hop) in best.items() if i not in seed_ids]
 
 
@@ -231,7 +230,7 @@ def _best_paths(seeds: set[str], hops: list[Hop], depth: int) -> dict[str, tuple
     a node at position k < depth of a path was reached at depth ≤ k and expanded.
     """
     out_of: dict[str, list[Hop]] = defaultdict(list)
-    for hop in sorted(hops, key=lambda h: (h.near, h.far.id, -h.confidence)):
+    for hop in sorted(hops, key=lambda h: (h.near, h.far.id, -h.confidence, h.relation, h.line or 0)):
         out_of[hop.near].append(hop)
     best: dict[str, tuple[float, tuple[str, ...], Hop | None]] = {s: (1.0, (s,), None) for s in sorted(seeds)}
     improved = sorted(seeds)
