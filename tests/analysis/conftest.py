@@ -33,7 +33,8 @@ def git(repo: Path, *args: str) -> str:
 
 def git_repo(root: Path) -> Path:
     """``root`` as a git repository on branch main with everything committed (the index dir ignored)."""
-    (root / ".gitignore").write_text(".codekg/\n")
+    with open(root / ".gitignore", "a") as ignore:
+        ignore.write("\n.codekg/\n")
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial")

@@ -17,18 +17,20 @@ content hash is compared with both sides: when the index holds the new side (it 
 after the edit), hunks are matched on their new lines; when it holds the old side (indexed before
 the edit), on their old lines, which also finds deleted definitions. When it holds neither, new
 lines are used and a warning says the line numbers may be stale; so does a HEAD that differs
-from the commit the index was built at. A hunk that only adds or removes lines is matched on the
-two lines around the gap. Hunks whose lines are all blank are ignored.
+from the commit the index was built at. A hunk with no line on the matched side (it only adds or
+only removes lines) is matched on the two lines around the gap. Hunks that only add or remove
+blank lines are ignored.
 
 Which symbols: every definition (Class, Interface, Function, Method, Variable) whose
 [start_line, end_line] overlaps a hunk, plus the Module. A symbol is `innermost` when no other
 overlapping definition lies inside it; the Module is innermost when the hunk touches a line no
-definition covers (module-level code). Enclosing symbols are listed for orientation; only the
+definition covers and that is not blank (module-level code), or, for a hunk with no line on the
+matched side, when it touches no definition. Enclosing symbols are listed for orientation; only the
 innermost ones seed the impact, since an edit inside a method does not change the class's other
 members. A deleted symbol seeds the impact too, innermost or not (its callers are now broken), and
 every symbol of a deleted file is changed and innermost. `change` is `deleted` when the symbol lies
-wholly inside lines the diff removes (old side), `added` when wholly inside lines it adds (new
-side), else `modified`.
+wholly inside lines a hunk removes (old side) and its name does not occur in the lines the hunk puts
+in their place, `added` likewise the other way round (new side), else `modified`.
 """
 
 from __future__ import annotations
@@ -63,12 +65,6 @@ class Hunk:
         """The changed lines on ``side``; a pure insertion or deletion is the two lines around its gap."""
         start, count = (self.new_start, self.new_lines) if side == "new" else (self.old_start, self.old_lines)
         return (start, start + count - 1) if count else (max(start, 1), start + 1)
-
-    def only_removes(self) -> bool:
-        return self.new_lines == 0
-
-    def only_adds(self) -> bool:
-        return self.old_lines == 0
 
     def to_dict(self) -> dict[str, int]:
         return {"old_start": self.old_start, "old_lines": self.old_lines, "new_start": self.new_start,
@@ -108,7 +104,7 @@ def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, 
     if stale:
         warnings.append(f"the index holds neither side of the diff for {', '.join(stale)}: matched on new line "
                         "numbers, which may be stale")
-    changed = _changed_symbols(files, symbols_by_file, _blank_hunks(files, sides))
+    changed = _changed_symbols(files, symbols_by_file, sides)
     seeds = [symbol for symbol, change, innermost in changed if innermost or change == "deleted"]
     affected = blast_radius(store, seeds, depth, "upstream", min_confidence)
     return {
@@ -270,23 +266,8 @@ def _match_index_sides(store: GraphStore, files: list[FileDiff], sides: dict[str
             f.indexed = "stale"
 
 
-def _blank_hunks(files: list[FileDiff], sides: dict[str, tuple[bytes | None, bytes | None]]) -> set[tuple[str, Hunk]]:
-    """Hunks whose removed and added lines are all blank: they change no symbol."""
-    blank = set()
-    for f in files:
-        old_content, new_content = sides[f.path]
-        old_lines = (old_content or b"").splitlines()
-        new_lines = (new_content or b"").splitlines()
-        for hunk in f.hunks:
-            touched = old_lines[hunk.old_start - 1 : hunk.old_start - 1 + hunk.old_lines] if hunk.old_lines else []
-            touched += new_lines[hunk.new_start - 1 : hunk.new_start - 1 + hunk.new_lines] if hunk.new_lines else []
-            if all(not line.strip() for line in touched):
-                blank.add((f.path, hunk))
-    return blank
-
-
 def _changed_symbols(files: list[FileDiff], symbols_by_file: dict[str, list[Symbol]],
-                     blank: set[tuple[str, Hunk]]) -> list[tuple[Symbol, str, bool]]:
+                     sides: dict[str, tuple[bytes | None, bytes | None]]) -> list[tuple[Symbol, str, bool]]:
     """(symbol, change, innermost) for every symbol the diff touches, in file and line order."""
     changed: dict[str, tuple[Symbol, str, bool]] = {}
     for f in files:
@@ -296,22 +277,33 @@ def _changed_symbols(files: list[FileDiff], symbols_by_file: dict[str, list[Symb
                 changed[symbol.id] = (symbol, "deleted", True)
             continue
         side = "old" if f.indexed == "old" else "new"
+        old_lines, new_lines = ((content or b"").splitlines() for content in sides[f.path])
+        side_lines = old_lines if side == "old" else new_lines
         module = next((s for s in symbols if s.label == "Module"), None)
         definitions = [s for s in symbols if s.label != "Module"]
         for hunk in f.hunks:
-            if (f.path, hunk) in blank:
-                continue
+            removed = old_lines[hunk.old_start - 1 : hunk.old_start - 1 + hunk.old_lines] if hunk.old_lines else []
+            added = new_lines[hunk.new_start - 1 : hunk.new_start - 1 + hunk.new_lines] if hunk.new_lines else []
+            if not any(line.strip() for line in removed + added):
+                continue  # blank lines only
             first, last = hunk.lines(side)
             touched = [s for s in definitions if s.start_line <= last and s.end_line >= first]
-            whole = hunk.only_removes() if side == "old" else hunk.only_adds()
+            has_lines = hunk.old_lines if side == "old" else hunk.new_lines
+            replacement = b"\n".join(added if side == "old" else removed)
             for symbol in touched:
                 inner = not any(o is not symbol and symbol.start_line <= o.start_line and o.end_line <= symbol.end_line
                                 and (o.start_line, o.end_line) != (symbol.start_line, symbol.end_line) for o in touched)
-                inside = whole and first <= symbol.start_line and symbol.end_line <= last
-                _merge(changed, symbol, ("deleted" if side == "old" else "added") if inside else "modified", inner)
+                gone = (has_lines and first <= symbol.start_line and symbol.end_line <= last
+                        and not re.search(rb"\b%s\b" % re.escape(symbol.name.encode()), replacement))
+                _merge(changed, symbol, ("deleted" if side == "old" else "added") if gone else "modified", inner)
             if module is not None:
-                uncovered = any(not any(s.start_line <= line <= s.end_line for s in touched) for line in range(first, last + 1))
-                _merge(changed, module, "modified", uncovered)
+                start, count = (hunk.old_start, hunk.old_lines) if side == "old" else (hunk.new_start, hunk.new_lines)
+                module_level = [line for line in range(start, start + count)
+                                if line <= len(side_lines) and side_lines[line - 1].strip()
+                                and not any(s.start_line <= line <= s.end_line for s in touched)]
+                # a hunk with no line on this side (a pure insertion or deletion) is module-level code
+                # only when it lies between definitions
+                _merge(changed, module, "modified", bool(module_level) if count else not touched)
     return sorted(changed.values(), key=lambda c: (c[0].file_path, c[0].start_line, -c[0].end_line, c[0].qualified_name))
 
 
