@@ -9,7 +9,7 @@ import pytest
 from codekg.analysis.changes import detect_changes
 from codekg.errors import GitError
 
-from conftest import git, git_repo, write_files
+from analysis_repos import git, git_repo, write_files
 
 
 def edit(repo: Path, path: str, old: str, new: str) -> None:

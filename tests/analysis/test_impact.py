@@ -8,7 +8,7 @@ from codekg.analysis.impact import Affected, Hop, impact, is_test_path, risk_sum
 from codekg.analysis.symbols import Symbol
 from codekg.errors import InputError
 
-from conftest import write_files
+from analysis_repos import write_files
 
 
 def levels(result):
