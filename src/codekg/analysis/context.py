@@ -59,7 +59,7 @@ def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, An
     parts = relation_queries(target.label)
     found: dict[str, list[dict[str, Any]]] = {key: [] for key in RELATION_KEYS}
     if parts:
-        result = store.query(" UNION ALL ".join(parts), {"id": target.id})
+        result = store.query(" UNION ALL ".join(parts), {"id": target.id, "file": f"File:{target.file_path}"})
         for row in result.rows:
             record = dict(zip(result.columns, row))
             found[record.pop("kind")].append(_entry(record))
@@ -72,7 +72,8 @@ def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, An
 
 
 def relation_queries(label: str) -> list[str]:
-    """The UNION ALL parts for a target of ``label``; `b` is the target, `c` the related node, `$id` its id."""
+    """The UNION ALL parts for a target of ``label``; `b` is the target, `c` the related node, `$id` its id,
+    `$file` the id of its file."""
     anchor = f"(b:{label} {{id: $id}})"
     parts = []
 
@@ -93,7 +94,8 @@ def relation_queries(label: str) -> list[str]:
         part("bases", f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)", _TYPE_EDGE)
         part("subclasses", f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}", _TYPE_EDGE)
     if label in ("Module", "File"):
-        file_anchor = f"(f:File)-[:DEFINES]->{anchor}" if label == "Module" else f"(f:File {{id: $id}})"
+        # a Module's file by its id (`File:<path>`): a primary-key lookup, not a join over DEFINES
+        file_anchor = "(f:File {id: $file})" if label == "Module" else "(f:File {id: $id})"
         # An imported file is shown as the module it defines; an import that left the repository as the External.
         part("imports", f"{file_anchor} MATCH (f)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module)", _IMPORT_EDGE)
         part("imports", f"{file_anchor} MATCH (f)-[e:IMPORTS]->(c:External)", _IMPORT_EDGE)

@@ -23,8 +23,13 @@ Path confidence is the product of the edge confidences along a path; a symbol's 
 best over every path of at most N edges (not only the shallowest ones). `min_confidence` drops
 edges below it before anything else.
 
-Round trips: one query per depth level (the frontier's ids, grouped by label, as list parameters in
-one UNION ALL statement), plus one for a Class target's methods.
+Round trips: per depth level, one statement for CALLS/EXTENDS/IMPLEMENTS (the frontier's ids grouped
+by label, as list parameters, in one UNION ALL), and upstream one for IMPORTS (queried by the
+frontier's files, matched to the symbols in Python) plus one for the module names of files not
+seen yet; one more for a Class target's methods. Patterns filter on `b.id IN $ids` for up to
+`IN_FILTER_MAX_IDS` ids and UNWIND above: on fastapi an UNWIND costs 3-5 ms even for one id (it is
+planned as a join over the whole relationship table), an IN filter about 1 ms; an IMPORTS pattern
+anchored through `Module-[:DEFINES]->symbol` cost 4-7 ms, anchored on the File's id 0.5 ms.
 
 Risk, over the affected symbols outside test files (tests are reported apart: a touched test is a
 safety net, not a risk): **high** with 10+ direct (depth-1) symbols, 25+ symbols or 10+ files;
@@ -38,7 +43,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from codekg.analysis.symbols import SYMBOL_COLUMNS, Symbol, label_of_id, resolve_symbol
+from codekg.analysis.symbols import SYMBOL_COLUMNS, Symbol, resolve_symbol
 from codekg.errors import InputError
 from codekg.schema import CALLEE_LABELS, CALLER_LABELS
 from codekg.stores.base import GraphStore
@@ -123,13 +128,15 @@ def blast_radius(store: GraphStore, seeds: list[Symbol], depth: int, direction: 
     seed_ids = {s.id for s in seeds}
     first_depth: dict[str, int] = {s.id: 0 for s in seeds}
     hops: list[Hop] = []
-    frontier = sorted(seed_ids)
+    frontier = sorted(seeds, key=lambda s: s.id)
+    modules = _ModuleNames(store)
     for level in range(1, depth + 1):
         if not frontier:
             break
-        found = _expand(store, frontier, direction, min_confidence, seed_ids if level == 1 else set())
+        found = _expand(store, frontier, direction, min_confidence, level == 1, modules)
         hops += found
-        frontier = sorted({h.far.id for h in found if h.far.id not in first_depth and label_of_id(h.far.id) != "Module"})
+        reached = {h.far.id: h.far for h in found if h.far.id not in first_depth and h.far.label != "Module"}
+        frontier = [reached[i] for i in sorted(reached)]
         for hop in found:
             first_depth.setdefault(hop.far.id, level)
     best = _best_paths(seed_ids, hops, depth)
@@ -138,67 +145,114 @@ def blast_radius(store: GraphStore, seeds: list[Symbol], depth: int, direction: 
             for i, (conf, path, hop) in best.items() if i not in seed_ids]
 
 
-def _expand(store: GraphStore, frontier: list[str], direction: str, min_confidence: float,
-            module_seeds: set[str]) -> list[Hop]:
-    """One depth level: every edge from the frontier, in one statement."""
+def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confidence: float, seeds: bool,
+            modules: "_ModuleNames") -> list[Hop]:
+    """One depth level: the frontier's edges by label in one statement, plus one for imports when they apply."""
     by_label: dict[str, list[str]] = defaultdict(list)
-    for node_id in frontier:
-        by_label[label_of_id(node_id)].append(node_id)
-    modules = [i for i in by_label.pop("Module", []) if i in module_seeds]
+    for symbol in frontier:
+        by_label[symbol.label].append(symbol.id)
+    module_seeds = by_label.pop("Module", []) if seeds else []
     parts = []
     params: dict[str, Any] = {"min": float(min_confidence)}
     for label, ids in sorted(by_label.items()):
         params[f"ids_{label}"] = ids
-        parts += _level_parts(label, f"$ids_{label}", direction)
-    if modules:
-        params["ids_Module"] = modules
-        parts += _module_parts("$ids_Module", direction)
-    if not parts:
-        return []
-    result = store.query(" UNION ALL ".join(parts), params)
-    return [Hop(near, Symbol.from_row(far), relation, float(confidence), reason or "", line)
-            for near, *far, confidence, reason, relation, line in result.rows]
-
-
-def _level_parts(label: str, ids: str, direction: str) -> list[str]:
-    anchor = f"(b:{label} {{id: i}})"
-    edge = "WHERE e.confidence >= $min"
-    parts = []
+        parts += _level_parts(label, f"$ids_{label}", len(ids), direction)
+    if module_seeds and direction == "downstream":
+        params["ids_Module"] = module_seeds
+        parts += _level_parts("Module", "$ids_Module", len(module_seeds), direction)
+    hops = []
+    if parts:
+        result = store.query(" UNION ALL ".join(parts), params)
+        hops = [Hop(near, Symbol.from_row(far), relation, float(confidence), reason or "", line)
+                for near, *far, confidence, reason, relation, line in result.rows]
     if direction == "upstream":
-        if label in CALLEE_LABELS:
-            parts.append(f"UNWIND {ids} AS i MATCH (c)-[e:CALLS]->{anchor} {edge} {_RETURN}, 'CALLS' AS relation, e.line AS line")
-        if label in TYPE_LABELS:
-            parts.append(f"UNWIND {ids} AS i MATCH (c)-[e:EXTENDS|IMPLEMENTS]->{anchor} {edge} {_RETURN}, "
-                         "label(e) AS relation, CAST(NULL AS INT64) AS line")
-        if label in TOP_LEVEL_LABELS:
-            parts.append(
-                f"UNWIND {ids} AS i MATCH (m:Module)-[:DEFINES]->{anchor} MATCH (f:File)-[:DEFINES]->(m) "
-                "MATCH (g:File)-[e:IMPORTS]->(f) WHERE e.confidence >= $min AND (size(e.names) = 0 "
-                "OR list_contains(e.names, b.name) OR list_contains(e.names, m.name) OR list_contains(e.names, '*')) "
-                f"MATCH (g)-[:DEFINES]->(c:Module) {_RETURN}, 'IMPORTS' AS relation, e.line AS line")
+        importable = [s for s in frontier if s.label in TOP_LEVEL_LABELS] + [s for s in frontier if s.id in module_seeds]
+        hops += _importers(store, importable, min_confidence, modules)
+    elif module_seeds:
+        hops += _imported(store, [s for s in frontier if s.id in module_seeds], min_confidence)
+    return hops
+
+
+# Above this many ids, UNWIND (one index lookup per id) beats an IN filter over the label's table.
+IN_FILTER_MAX_IDS = 100
+
+
+def _level_parts(label: str, ids: str, count: int, direction: str) -> list[str]:
+    """CALLS (and EXTENDS/IMPLEMENTS for types) into (upstream) or out of (downstream) nodes of ``label``."""
+    if count > IN_FILTER_MAX_IDS:
+        anchor, where = f"(b:{label} {{id: i}})", "WHERE e.confidence >= $min"
+        prefix = f"UNWIND {ids} AS i "
     else:
-        if label in CALLER_LABELS:
-            parts.append(f"UNWIND {ids} AS i MATCH {anchor}-[e:CALLS]->(c) {edge} {_RETURN}, 'CALLS' AS relation, e.line AS line")
-        if label in TYPE_LABELS:
-            parts.append(f"UNWIND {ids} AS i MATCH {anchor}-[e:EXTENDS|IMPLEMENTS]->(c) {edge} {_RETURN}, "
-                         "label(e) AS relation, CAST(NULL AS INT64) AS line")
+        anchor, where = f"(b:{label})", f"WHERE b.id IN {ids} AND e.confidence >= $min"
+        prefix = ""
+    upstream = direction == "upstream"
+    parts = []
+    if label in (CALLEE_LABELS if upstream else CALLER_LABELS):
+        pattern = f"(c)-[e:CALLS]->{anchor}" if upstream else f"{anchor}-[e:CALLS]->(c)"
+        parts.append(f"{prefix}MATCH {pattern} {where} {_RETURN}, 'CALLS' AS relation, e.line AS line")
+    if label in TYPE_LABELS:
+        pattern = f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}" if upstream else f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)"
+        parts.append(f"{prefix}MATCH {pattern} {where} {_RETURN}, label(e) AS relation, CAST(NULL AS INT64) AS line")
     return parts
 
 
-def _module_parts(ids: str, direction: str) -> list[str]:
-    """A Module target: the modules importing its file (upstream); its own calls and imports (downstream)."""
-    anchor = f"UNWIND {ids} AS i MATCH (f:File)-[:DEFINES]->(b:Module {{id: i}})"
-    if direction == "upstream":
-        return [f"{anchor} MATCH (g:File)-[e:IMPORTS]->(f) WHERE e.confidence >= $min "
-                f"MATCH (g)-[:DEFINES]->(c:Module) {_RETURN}, 'IMPORTS' AS relation, e.line AS line"]
-    return [
-        f"UNWIND {ids} AS i MATCH (b:Module {{id: i}})-[e:CALLS]->(c) WHERE e.confidence >= $min "
-        f"{_RETURN}, 'CALLS' AS relation, e.line AS line",
-        f"{anchor} MATCH (f)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module) WHERE e.confidence >= $min "
-        f"{_RETURN}, 'IMPORTS' AS relation, e.line AS line",
-        f"{anchor} MATCH (f)-[e:IMPORTS]->(c:External) WHERE e.confidence >= $min "
-        f"{_RETURN}, 'IMPORTS' AS relation, e.line AS line",
-    ]
+_IMPORT_ROW = ("e.names, e.confidence, e.reason, e.line, label(c), c.id, c.name, c.qualified_name, c.file_path, "
+               "c.start_line, c.end_line")
+
+
+class _ModuleNames:
+    """The Module of each file (qualified name and name), looked up once per file per search."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+        self.known: dict[str, tuple[str, str]] = {}
+
+    def of(self, paths: set[str]) -> dict[str, tuple[str, str]]:
+        missing = sorted(paths - self.known.keys())
+        if missing:
+            rows = self.store.query("MATCH (m:Module) WHERE m.file_path IN $paths RETURN m.file_path, m.qualified_name, m.name",
+                                    {"paths": missing}).rows
+            self.known.update((path, (qualified_name, name)) for path, qualified_name, name in rows)
+        return self.known
+
+
+def _importers(store: GraphStore, symbols: list[Symbol], min_confidence: float, modules: _ModuleNames) -> list[Hop]:
+    """Modules importing a top-level definition by name (or its whole module, or with a star), or importing a
+    Module target at all. Queried by file (an index lookup), and matched to the symbols here."""
+    if not symbols:
+        return []
+    module_of = modules.of({s.file_path for s in symbols if s.label != "Module"})
+    wanted: dict[str, list[tuple[Symbol, set[str] | None]]] = defaultdict(list)  # file id -> (symbol, names that import it)
+    for symbol in symbols:
+        if symbol.label == "Module":
+            wanted[f"File:{symbol.file_path}"].append((symbol, None))
+            continue
+        module_qn, module_name = module_of.get(symbol.file_path, ("", ""))
+        if module_qn and symbol.qualified_name == f"{module_qn}.{symbol.name}":  # top-level only
+            wanted[f"File:{symbol.file_path}"].append((symbol, {symbol.name, module_name, "*"}))
+    if not wanted:
+        return []
+    rows = store.query(f"MATCH (g:File)-[e:IMPORTS]->(f:File) WHERE f.id IN $files AND e.confidence >= $min "
+                       f"MATCH (g)-[:DEFINES]->(c:Module) RETURN f.id, {_IMPORT_ROW}",
+                       {"files": sorted(wanted), "min": float(min_confidence)}).rows
+    hops = []
+    for file_id, names, confidence, reason, line, *importer in rows:
+        for symbol, accepted in wanted[file_id]:
+            if accepted is None or not names or accepted.intersection(names):
+                hops.append(Hop(symbol.id, Symbol.from_row(importer), "IMPORTS", float(confidence), reason or "", line))
+    return hops
+
+
+def _imported(store: GraphStore, module_seeds: list[Symbol], min_confidence: float) -> list[Hop]:
+    """What Module targets import: the modules of repository files, and External modules."""
+    files = {f"File:{s.file_path}": s.id for s in module_seeds}
+    rows = store.query(
+        f"MATCH (f:File)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module) WHERE f.id IN $files AND e.confidence >= $min "
+        f"RETURN f.id, {_IMPORT_ROW} UNION ALL "
+        f"MATCH (f:File)-[e:IMPORTS]->(c:External) WHERE f.id IN $files AND e.confidence >= $min RETURN f.id, {_IMPORT_ROW}",
+        {"files": sorted(files), "min": float(min_confidence)}).rows
+    return [Hop(files[file_id], Symbol.from_row(other), "IMPORTS", float(confidence), reason or "", line)
+            for file_id, _, confidence, reason, line, *other in rows]
 
 
 def _as_modules(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
