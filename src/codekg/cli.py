@@ -6,6 +6,8 @@ import json
 import logging
 import sys
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -15,8 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
+from codekg.analysis import detect_changes, impact, symbol_context
+from codekg.analysis.impact import MAX_DEPTH
+from codekg.analysis.render import print_changes, print_context, print_impact
 from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
-from codekg.errors import CacheMismatchError, CodekgError, IndexNotFoundError, InputError, RunInterrupted
+from codekg.errors import CacheMismatchError, CodekgError, IndexNotFoundError, InputError, RunInterrupted, SymbolAmbiguousError
 from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
 from codekg.parse_cache import ParseCache, cache_path
 from codekg.passes.parse import verify_parse_cache
@@ -258,6 +263,79 @@ def callgraph(
     except KeyboardInterrupt:
         raise RunInterrupted("interrupted: the previous index is unchanged") from None
     stdout.out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
+
+
+SymbolArgument = Annotated[str, typer.Argument(
+    metavar="SYMBOL", help="A qualified name (pkg.mod.Class.method), a node id, or an unambiguous short name.")]
+DepthOption = Annotated[int, typer.Option("--depth", min=1, max=MAX_DEPTH, help="How many edges away to look.")]
+MinConfidenceOption = Annotated[float, typer.Option("--min-confidence", min=0.0, max=1.0,
+                                                    help="Follow only edges at least this sure (0..1).")]
+
+
+@contextmanager
+def _analysis(repo: Path | None, db: Path | None, json_output: bool) -> Iterator[tuple[Path, Any]]:
+    """The repository root and the read-only index for an analysis command; with --json, an ambiguous
+    symbol also prints its candidates as JSON on stdout before the error exits 2."""
+    repo_path, db_path = _locations(repo, db)
+    store = open_index(db_path, _settings(repo_path))
+    try:
+        yield repo_path, store
+    except SymbolAmbiguousError as error:
+        if json_output:
+            stdout.out(json.dumps({"error": "ambiguous symbol", "candidates": error.candidates}, indent=2), highlight=False)
+        raise
+    finally:
+        store.close()
+
+
+@app.command()
+def context(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+    """A symbol's definition and source, container, callers and callees, imports and importers."""
+    with _analysis(repo, db, json_output) as (repo_path, store):
+        result = symbol_context(store, repo_path, symbol)
+    if json_output:
+        stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+    else:
+        print_context(result, stdout)
+
+
+@app.command("impact")
+def impact_command(
+    symbol: SymbolArgument,
+    depth: DepthOption = 3,
+    direction: Annotated[str, typer.Option("--direction", help="upstream (who is affected) or downstream (what it uses).")] = "upstream",
+    min_confidence: MinConfidenceOption = 0.0,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """The blast radius of a symbol, grouped by depth, with path confidence and a risk summary."""
+    with _analysis(repo, db, json_output) as (_, store):
+        result = impact(store, symbol, depth, direction, min_confidence)
+    if json_output:
+        stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+    else:
+        print_impact(result, stdout)
+
+
+@app.command("detect-changes")
+def detect_changes_command(
+    base: Annotated[Optional[str], typer.Option("--base", metavar="REF",
+                                                help="Diff against the merge base of REF and HEAD (default: HEAD).")] = None,
+    staged: Annotated[bool, typer.Option("--staged", help="Diff the git index instead of the working tree.")] = False,
+    depth: DepthOption = 3,
+    min_confidence: MinConfidenceOption = 0.0,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """git diff hunks → the symbols they change → their upstream impact."""
+    with _analysis(repo, db, json_output) as (repo_path, store):
+        result = detect_changes(store, repo_path, base, staged, depth, min_confidence)
+    if json_output:
+        stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+    else:
+        print_changes(result, stdout)
 
 
 cache_app = typer.Typer(help="Inspect or reset the parse cache (<db>/parse_cache.sqlite).", no_args_is_help=True)

@@ -53,3 +53,25 @@ class CacheMismatchError(CodekgError):
     """`codekg cache verify` found cached parse records that differ from a fresh parse."""
 
     exit_code = 1
+
+
+class SymbolNotFoundError(CodekgError):
+    """No node of the index has the qualified name, id or short name the user gave."""
+
+    exit_code = 2
+
+
+class SymbolAmbiguousError(CodekgError):
+    """A symbol text matches several nodes; ``candidates`` lists them (JSON-ready dicts) so the user can pick one."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, candidates: list[dict]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class GitError(CodekgError):
+    """git could not answer: not a work tree, no commit yet, an unknown ref."""
+
+    exit_code = 2

@@ -1,0 +1,316 @@
+"""From a git diff to the symbols it changes and their upstream impact (`codekg detect-changes`).
+
+Takes: a read-only store, the repository root (a git work tree, or a folder inside one), which diff
+to read, and the impact parameters. Returns a JSON-ready dict: the diff's files and hunks, the
+changed symbols, and the merged upstream blast radius of the innermost ones (`impact.py`).
+
+Which diff (always `git diff -U0 --no-renames`, paths relative to the root, untracked files not
+included; a rename is its old path deleted plus its new path added):
+- default: the working tree against HEAD (staged and unstaged edits together);
+- `staged`: the git index against HEAD (what `git commit` would record);
+- `base=REF`: against the merge base of REF and HEAD instead of HEAD, i.e. everything this branch
+  changed since it left REF plus the edits not committed yet (the working tree, or with `staged`
+  the git index): what a pull request from here would contain.
+
+Which line numbers: the index may describe either side of the diff. For each file, the indexed
+content hash is compared with both sides: when the index holds the new side (it was re-indexed
+after the edit), hunks are matched on their new lines; when it holds the old side (indexed before
+the edit), on their old lines, which also finds deleted definitions. When it holds neither, new
+lines are used and a warning says the line numbers may be stale; so does a HEAD that differs
+from the commit the index was built at. A hunk with no line on the matched side (it only adds or
+only removes lines) is matched on the two lines around the gap. Hunks that only add or remove
+blank lines are ignored.
+
+Which symbols: every definition (Class, Interface, Function, Method, Variable) whose
+[start_line, end_line] overlaps a hunk, plus the Module. A symbol is `innermost` when no other
+overlapping definition lies inside it; the Module is innermost when the hunk touches a line no
+definition covers and that is not blank (module-level code), or, for a hunk with no line on the
+matched side, when it touches no definition. Enclosing symbols are listed for orientation; only the
+innermost ones seed the impact, since an edit inside a method does not change the class's other
+members. A deleted symbol seeds the impact too, innermost or not (its callers are now broken), and
+every symbol of a deleted file is changed and innermost. `change` is `deleted` when the symbol lies
+wholly inside lines a hunk removes (old side) and its name does not occur in the lines the hunk puts
+in their place, `added` likewise the other way round (new side), else `modified`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codekg.analysis.impact import blast_radius, check_arguments, impact_report
+from codekg.analysis.source import OutsideRootError, read_source_bytes
+from codekg.analysis.symbols import SYMBOL_COLUMNS, Symbol
+from codekg.errors import GitError
+from codekg.stores.base import GraphStore
+
+CHANGE_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    old_start: int
+    old_lines: int
+    new_start: int
+    new_lines: int
+
+    def lines(self, side: str) -> tuple[int, int]:
+        """The changed lines on ``side``; a pure insertion or deletion is the two lines around its gap."""
+        start, count = (self.new_start, self.new_lines) if side == "new" else (self.old_start, self.old_lines)
+        return (start, start + count - 1) if count else (max(start, 1), start + 1)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"old_start": self.old_start, "old_lines": self.old_lines, "new_start": self.new_start,
+                "new_lines": self.new_lines}
+
+
+@dataclass(slots=True)
+class FileDiff:
+    path: str
+    status: str  # added, modified, deleted
+    hunks: list[Hunk] = field(default_factory=list)
+    indexed: str = "missing"  # which side the index holds: new, old, stale (neither), missing
+
+
+def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, staged: bool = False,
+                   depth: int = 3, min_confidence: float = 0.0) -> dict[str, Any]:
+    """The changed symbols of the diff (see the module docstring) and their upstream impact."""
+    check_arguments(depth, "upstream", min_confidence)
+    root = repo_root.resolve()
+    _git(root, "rev-parse", "--show-toplevel", failure="{root} is not inside a git work tree")
+    head = _commit(root, "HEAD", "the repository has no commit yet")
+    old = head
+    if base is not None:
+        base_commit = _commit(root, base, f"unknown git ref {base!r}")
+        old = _git(root, "merge-base", base_commit, head,
+                   failure=f"{base!r} and HEAD have no common ancestor").decode().strip()
+    files = _diff_files(root, old, staged)
+    index_commit = _index_commit(store)
+    warnings = []
+    if index_commit != head:
+        warnings.append(f"the index was built at commit {index_commit[:12] or '(none)'}, HEAD is {head[:12]}: "
+                        "line numbers may be stale; run `codekg index` to refresh it")
+    symbols_by_file = _indexed_symbols(store, [f.path for f in files])
+    sides = _sides(root, files, old, staged)
+    _match_index_sides(store, files, sides)
+    stale = [f.path for f in files if f.indexed == "stale"]
+    if stale:
+        warnings.append(f"the index holds neither side of the diff for {', '.join(stale)}: matched on new line "
+                        "numbers, which may be stale")
+    changed = _changed_symbols(files, symbols_by_file, sides)
+    seeds = [symbol for symbol, change, innermost in changed if innermost or change == "deleted"]
+    affected = blast_radius(store, seeds, depth, "upstream", min_confidence)
+    return {
+        "repo_root": str(root),
+        "diff": {"mode": "staged" if staged else "working-tree", "base": base or "HEAD", "old_commit": old,
+                 "head_commit": head},
+        "index_commit": index_commit,
+        "index_matches_head": index_commit == head,
+        "warnings": warnings,
+        "files": [{"file_path": f.path, "status": f.status, "indexed": f.indexed,
+                   "hunks": [h.to_dict() for h in f.hunks]} for f in files],
+        "changed_symbols": [{**symbol.to_dict(), "change": change, "innermost": innermost,
+                             "seeds_impact": innermost or change == "deleted"}
+                            for symbol, change, innermost in changed],
+        "impact": impact_report(affected, depth, "upstream", min_confidence),
+    }
+
+
+# --- git ---------------------------------------------------------------------------------------
+
+
+def _git(root: Path, *args: str, failure: str, stdin: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(root), "-c", "core.quotePath=false", *args], input=stdin,
+                              capture_output=True, timeout=120)
+    except FileNotFoundError:
+        raise GitError("git is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise GitError(f"`git {' '.join(args)}` took longer than 120 s") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(failure.format(root=root) + (f" ({detail[-1]})" if detail else ""))
+    return done.stdout
+
+
+def _commit(root: Path, ref: str, failure: str) -> str:
+    return _git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+                failure=failure).decode().strip()
+
+
+def _diff(root: Path, old: str, staged: bool, *output: str) -> bytes:
+    return _git(root, "diff", *output, "--no-renames", "--no-ext-diff", "--no-textconv", "--no-color", "--relative",
+                *(["--cached"] if staged else []), old, "--", failure="git diff failed")
+
+
+def _diff_files(root: Path, old: str, staged: bool) -> list[FileDiff]:
+    """The changed files with their hunks: statuses from `--name-status -z`, hunks from `-U0`."""
+    listing = _diff(root, old, staged, "--name-status", "-z").split(b"\0")
+    files = {}
+    for status, path in zip(listing[0::2], listing[1::2]):
+        if path:
+            name = path.decode("utf-8", "surrogateescape")
+            files[name] = FileDiff(name, _STATUS.get(status.decode()[:1], "modified"))
+    patch = _diff(root, old, staged, "-U0", "--src-prefix=a/", "--dst-prefix=b/")
+    current: FileDiff | None = None
+    for line in patch.split(b"\n"):
+        if line.startswith(b"diff --git "):
+            current = None
+        elif line.startswith((b"--- ", b"+++ ")):
+            path = _patch_path(line[4:])
+            if path is not None and path in files:
+                current = files[path]
+        elif current is not None and (match := _HUNK.match(line)):
+            old_start, old_lines, new_start, new_lines = match.groups()
+            current.hunks.append(Hunk(int(old_start), int(old_lines if old_lines is not None else 1),
+                                      int(new_start), int(new_lines if new_lines is not None else 1)))
+    return [files[path] for path in sorted(files)]
+
+
+def _patch_path(raw: bytes) -> str | None:
+    """`a/src/x.py` or `"b/na\\303\\257ve.py"` (git's C quoting) → `src/x.py`; `/dev/null` → None."""
+    raw = raw.rstrip(b"\t")
+    if raw.startswith(b'"') and raw.endswith(b'"'):
+        raw = codecs.escape_decode(raw[1:-1])[0]
+    if raw == b"/dev/null" or len(raw) < 2:
+        return None
+    return raw[2:].decode("utf-8", "surrogateescape")
+
+
+def _blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
+    """Contents of `<rev>:./<path>` (or `:./<path>`, the git index) for every spec, in one `git cat-file`."""
+    specs = [s for s in dict.fromkeys(specs) if "\n" not in s]
+    if not specs:
+        return {}
+    out = _git(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode(),
+               failure="git cat-file failed")
+    contents: dict[str, bytes | None] = {}
+    position = 0
+    for spec in specs:
+        end = out.index(b"\n", position)
+        header = out[position:end].split()
+        position = end + 1
+        if len(header) == 3 and header[1] != b"missing":
+            size = int(header[2])
+            contents[spec] = out[position : position + size]
+            position += size + 1
+        else:
+            contents[spec] = None
+    return contents
+
+
+# --- matching the index ------------------------------------------------------------------------
+
+
+def _index_commit(store: GraphStore) -> str:
+    rows = store.query("MATCH (m:IndexMeta {key: 'commit'}) RETURN m.value").rows
+    return (rows[0][0] or "") if rows else ""
+
+
+def _indexed_symbols(store: GraphStore, paths: list[str]) -> dict[str, list[Symbol]]:
+    found: dict[str, list[Symbol]] = {path: [] for path in paths}
+    if not paths:
+        return found
+    parts = [f"MATCH (n:{label}) WHERE n.file_path IN $paths RETURN {SYMBOL_COLUMNS}" for label in CHANGE_LABELS]
+    for row in store.query(" UNION ALL ".join(parts), {"paths": paths}).rows:
+        symbol = Symbol.from_row(row)
+        found[symbol.file_path].append(symbol)
+    return found
+
+
+def _sides(root: Path, files: list[FileDiff], old: str, staged: bool) -> dict[str, tuple[bytes | None, bytes | None]]:
+    """(old content, new content) per file; None where that side has no file."""
+    specs = [f"{old}:./{f.path}" for f in files if f.status != "added"]
+    if staged:
+        specs += [f":./{f.path}" for f in files if f.status != "deleted"]
+    blobs = _blobs(root, specs)
+    sides = {}
+    for f in files:
+        old_content = blobs.get(f"{old}:./{f.path}") if f.status != "added" else None
+        new_content = None
+        if f.status != "deleted":
+            new_content = blobs.get(f":./{f.path}") if staged else _working_copy(root, f.path)
+        sides[f.path] = (old_content, new_content)
+    return sides
+
+
+def _working_copy(root: Path, path: str) -> bytes | None:
+    try:
+        return read_source_bytes(root, path)
+    except (OutsideRootError, OSError):
+        return None
+
+
+def _match_index_sides(store: GraphStore, files: list[FileDiff], sides: dict[str, tuple[bytes | None, bytes | None]]) -> None:
+    """Set each file's `indexed` to the side of the diff its indexed content hash equals."""
+    rows = store.query("MATCH (f:File) WHERE f.file_path IN $paths RETURN f.file_path, f.content_hash",
+                       {"paths": [f.path for f in files]}).rows
+    indexed_hash = {path: digest for path, digest in rows}
+    for f in files:
+        old_content, new_content = sides[f.path]
+        digest = indexed_hash.get(f.path)
+        if digest is None:
+            f.indexed = "missing"
+        elif new_content is not None and hashlib.sha256(new_content).hexdigest() == digest:
+            f.indexed = "new"
+        elif old_content is not None and hashlib.sha256(old_content).hexdigest() == digest:
+            f.indexed = "old"
+        else:
+            f.indexed = "stale"
+
+
+def _changed_symbols(files: list[FileDiff], symbols_by_file: dict[str, list[Symbol]],
+                     sides: dict[str, tuple[bytes | None, bytes | None]]) -> list[tuple[Symbol, str, bool]]:
+    """(symbol, change, innermost) for every symbol the diff touches, in file and line order."""
+    changed: dict[str, tuple[Symbol, str, bool]] = {}
+    for f in files:
+        symbols = symbols_by_file.get(f.path, [])
+        if f.status == "deleted":
+            for symbol in symbols:
+                changed[symbol.id] = (symbol, "deleted", True)
+            continue
+        side = "old" if f.indexed == "old" else "new"
+        old_lines, new_lines = ((content or b"").splitlines() for content in sides[f.path])
+        side_lines = old_lines if side == "old" else new_lines
+        module = next((s for s in symbols if s.label == "Module"), None)
+        definitions = [s for s in symbols if s.label != "Module"]
+        for hunk in f.hunks:
+            removed = old_lines[hunk.old_start - 1 : hunk.old_start - 1 + hunk.old_lines] if hunk.old_lines else []
+            added = new_lines[hunk.new_start - 1 : hunk.new_start - 1 + hunk.new_lines] if hunk.new_lines else []
+            if not any(line.strip() for line in removed + added):
+                continue  # blank lines only
+            first, last = hunk.lines(side)
+            touched = [s for s in definitions if s.start_line <= last and s.end_line >= first]
+            has_lines = hunk.old_lines if side == "old" else hunk.new_lines
+            replacement = b"\n".join(added if side == "old" else removed)
+            for symbol in touched:
+                inner = not any(o is not symbol and symbol.start_line <= o.start_line and o.end_line <= symbol.end_line
+                                and (o.start_line, o.end_line) != (symbol.start_line, symbol.end_line) for o in touched)
+                gone = (has_lines and first <= symbol.start_line and symbol.end_line <= last
+                        and not re.search(rb"\b%s\b" % re.escape(symbol.name.encode()), replacement))
+                _merge(changed, symbol, ("deleted" if side == "old" else "added") if gone else "modified", inner)
+            if module is not None:
+                start, count = (hunk.old_start, hunk.old_lines) if side == "old" else (hunk.new_start, hunk.new_lines)
+                module_level = [line for line in range(start, start + count)
+                                if line <= len(side_lines) and side_lines[line - 1].strip()
+                                and not any(s.start_line <= line <= s.end_line for s in touched)]
+                # a hunk with no line on this side (a pure insertion or deletion) is module-level code
+                # only when it lies between definitions
+                _merge(changed, module, "modified", bool(module_level) if count else not touched)
+    return sorted(changed.values(), key=lambda c: (c[0].file_path, c[0].start_line, -c[0].end_line, c[0].qualified_name))
+
+
+def _merge(changed: dict[str, tuple[Symbol, str, bool]], symbol: Symbol, change: str, innermost: bool) -> None:
+    """A symbol several hunks touch: innermost if any hunk makes it so; `modified` unless every hunk agrees."""
+    previous = changed.get(symbol.id)
+    if previous is not None:
+        change = change if previous[1] == change else "modified"
+        innermost = innermost or previous[2]
+    changed[symbol.id] = (symbol, change, innermost)

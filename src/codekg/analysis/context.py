@@ -1,0 +1,113 @@
+"""Everything about one symbol that a reader needs before changing it (`codekg context`).
+
+Takes: a read-only store, the repository root, and SYMBOL text (see `symbols.py`). Returns a
+JSON-ready dict: the definition (label, qualified name, file, lines, signature, docstring, a source
+snippet of at most `SNIPPET_MAX_LINES` lines read from the file under the root, refused when the
+path escapes it), the container, callers and callees with confidence, reason and call line, what
+it defines, and by label: a class's methods, bases and subclasses; a module's or file's imports and
+importers. Lists that do not apply to the label are empty; every entry carries its source location.
+
+Three round trips: resolving the symbol (`symbols.py`), its signature and docstring by primary key,
+and one UNION ALL statement for every relation (each part anchored on the primary key).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from codekg.analysis.source import read_snippet
+from codekg.analysis.symbols import Symbol, resolve_symbol
+from codekg.schema import CALLEE_LABELS, CALLER_LABELS
+from codekg.stores.base import GraphStore
+
+RELATION_KEYS = ("container", "callers", "callees", "defines", "methods", "bases", "subclasses", "imports", "importers")
+
+_OTHER = ("label(c) AS label, c.id AS id, c.name AS name, c.qualified_name AS qualified_name, "
+          "c.file_path AS file_path, c.start_line AS start_line, c.end_line AS end_line")
+_NO_EDGE = ("CAST(NULL AS DOUBLE) AS confidence, CAST(NULL AS STRING) AS reason, CAST(NULL AS INT64) AS line, "
+            "CAST(NULL AS INT64) AS call_count, CAST(NULL AS STRING[]) AS names")
+_CALL_EDGE = ("e.confidence AS confidence, e.reason AS reason, e.line AS line, e.call_count AS call_count, "
+              "CAST(NULL AS STRING[]) AS names")
+_TYPE_EDGE = ("e.confidence AS confidence, e.reason AS reason, CAST(NULL AS INT64) AS line, "
+              "CAST(NULL AS INT64) AS call_count, CAST(NULL AS STRING[]) AS names")
+_IMPORT_EDGE = ("e.confidence AS confidence, e.reason AS reason, e.line AS line, CAST(NULL AS INT64) AS call_count, "
+                "e.names AS names")
+
+DEFINING_LABELS = ("Module", "Class", "Function", "Method", "Variable")
+TYPE_LABELS = ("Class", "Interface")
+
+
+def symbol_context(store: GraphStore, repo_root: Path, symbol: str) -> dict[str, Any]:
+    """The context of ``symbol``; raises SymbolNotFoundError / SymbolAmbiguousError (with candidates)."""
+    target = resolve_symbol(store, symbol)
+    signature, docstring = _details(store, target)
+    relations = _relations(store, target)
+    definition = {**target.to_dict(), "signature": signature, "docstring": docstring}
+    snippet = read_snippet(repo_root, target.file_path, target.start_line, target.end_line)
+    container = relations.pop("container")
+    return {"symbol": definition, "snippet": snippet.to_dict(), "container": container[0] if container else None,
+            **relations}
+
+
+def _details(store: GraphStore, target: Symbol) -> tuple[str, str]:
+    rows = store.query(f"MATCH (n:{target.label} {{id: $id}}) RETURN n.signature, n.docstring", {"id": target.id}).rows
+    return (rows[0][0] or "", rows[0][1] or "") if rows else ("", "")
+
+
+def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, Any]]]:
+    parts = relation_queries(target.label)
+    found: dict[str, list[dict[str, Any]]] = {key: [] for key in RELATION_KEYS}
+    if parts:
+        result = store.query(" UNION ALL ".join(parts), {"id": target.id, "file": f"File:{target.file_path}"})
+        for row in result.rows:
+            record = dict(zip(result.columns, row))
+            found[record.pop("kind")].append(_entry(record))
+    for key, entries in found.items():
+        if key in ("callees", "imports"):  # in the order the target's source mentions them
+            entries.sort(key=lambda e: (e.get("line") or 0, e["qualified_name"], e["id"]))
+        else:
+            entries.sort(key=lambda e: (e["file_path"], e.get("line") or e["start_line"], e["qualified_name"], e["id"]))
+    return found
+
+
+def relation_queries(label: str) -> list[str]:
+    """The UNION ALL parts for a target of ``label``; `b` is the target, `c` the related node, `$id` its id,
+    `$file` the id of its file."""
+    anchor = f"(b:{label} {{id: $id}})"
+    parts = []
+
+    def part(kind: str, pattern: str, edge: str) -> None:
+        parts.append(f"MATCH {pattern} RETURN '{kind}' AS kind, {_OTHER}, {edge}")
+
+    if label not in ("File", "External"):
+        part("container", f"(c)-[:DEFINES|HAS_METHOD]->{anchor}", _NO_EDGE)
+    if label in CALLEE_LABELS:
+        part("callers", f"(c)-[e:CALLS]->{anchor}", _CALL_EDGE)
+    if label in CALLER_LABELS:
+        part("callees", f"{anchor}-[e:CALLS]->(c)", _CALL_EDGE)
+    if label in DEFINING_LABELS:
+        part("defines", f"{anchor}-[:DEFINES]->(c)", _NO_EDGE)
+    if label == "Class":
+        part("methods", f"{anchor}-[:HAS_METHOD]->(c)", _NO_EDGE)
+    if label in TYPE_LABELS:
+        part("bases", f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)", _TYPE_EDGE)
+        part("subclasses", f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}", _TYPE_EDGE)
+    if label in ("Module", "File"):
+        # a Module's file by its id (`File:<path>`): a primary-key lookup, not a join over DEFINES
+        file_anchor = "(f:File {id: $file})" if label == "Module" else "(f:File {id: $id})"
+        # An imported file is shown as the module it defines; an import that left the repository as the External.
+        part("imports", f"{file_anchor} MATCH (f)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module)", _IMPORT_EDGE)
+        part("imports", f"{file_anchor} MATCH (f)-[e:IMPORTS]->(c:External)", _IMPORT_EDGE)
+        part("importers", f"{file_anchor} MATCH (g:File)-[e:IMPORTS]->(f) MATCH (g)-[:DEFINES]->(c:Module)", _IMPORT_EDGE)
+    return parts
+
+
+def _entry(record: dict[str, Any]) -> dict[str, Any]:
+    """A related symbol: its location, plus the edge's properties where the relation has them."""
+    entry = Symbol.from_row([record[k] for k in ("label", "id", "name", "qualified_name", "file_path",
+                                                  "start_line", "end_line")]).to_dict()
+    for key in ("confidence", "reason", "line", "call_count", "names"):
+        if record[key] is not None:
+            entry[key] = record[key]
+    return entry

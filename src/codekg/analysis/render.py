@@ -1,0 +1,114 @@
+"""The human-readable form of the analysis results: rich tables, for `codekg context`, `impact` and
+`detect-changes` without `--json`. Takes the dicts the analysis functions return; prints them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+def where(entry: dict[str, Any]) -> str:
+    if not entry.get("file_path"):
+        return "(external)"
+    if not entry.get("start_line"):
+        return entry["file_path"]
+    return f"{entry['file_path']}:{entry['start_line']}-{entry['end_line']}"
+
+
+def print_context(result: dict[str, Any], console: Console) -> None:
+    symbol = result["symbol"]
+    console.print(f"[bold]{symbol['label']} {escape(symbol['qualified_name'])}[/bold]  {escape(where(symbol))}")
+    if result["container"]:
+        console.print(f"in {result['container']['label']} {escape(result['container']['qualified_name'])}")
+    if symbol["signature"]:
+        console.print(escape(symbol["signature"]), highlight=False)
+    if symbol["docstring"]:
+        console.print(f"[dim]{escape(symbol['docstring'])}[/dim]")
+    snippet = result["snippet"]
+    if snippet["error"]:
+        console.print(f"[yellow]source not shown:[/yellow] {escape(snippet['error'])}")
+    elif snippet["text"]:
+        more = " (truncated)" if snippet["truncated"] else ""
+        console.rule(f"{snippet['file_path']}:{snippet['start_line']}-{snippet['end_line']}{more}", align="left")
+        console.out(snippet["text"], highlight=False)
+        console.rule()
+    for key, title, edge in (
+        ("callers", "Callers", True), ("callees", "Callees", True), ("defines", "Defines", False),
+        ("methods", "Methods", False), ("bases", "Bases", True), ("subclasses", "Subclasses", True),
+        ("imports", "Imports", True), ("importers", "Imported by", True),
+    ):
+        if result[key]:
+            _symbols_table(title, result[key], console, edge)
+
+
+def _symbols_table(title: str, entries: list[dict[str, Any]], console: Console, edge: bool) -> None:
+    table = Table(title=f"{title} ({len(entries)})", title_justify="left")
+    table.add_column("label")
+    table.add_column("qualified name")
+    table.add_column("location")
+    if edge:
+        table.add_column("confidence", justify="right")
+        table.add_column("reason")
+        table.add_column("line", justify="right")
+    for entry in entries:
+        row = [entry["label"], escape(entry["qualified_name"]), escape(where(entry))]
+        if edge:
+            confidence = entry.get("confidence")
+            row += ["" if confidence is None else f"{confidence:.2f}", entry.get("reason", ""),
+                    str(entry.get("line") or "")]
+        table.add_row(*row)
+    console.print(table)
+
+
+def print_impact(result: dict[str, Any], console: Console) -> None:
+    target = result["target"]
+    console.print(f"[bold]{result['direction']} impact of {target['label']} {escape(target['qualified_name'])}[/bold]"
+                  f"  {escape(where(target))}  (depth {result['depth']}, min confidence {result['min_confidence']})")
+    _levels(result, console)
+
+
+def _levels(result: dict[str, Any], console: Console) -> None:
+    for level in result["levels"]:
+        if not level["symbols"]:
+            continue
+        table = Table(title=f"Depth {level['depth']} ({len(level['symbols'])})", title_justify="left")
+        for column in ("label", "qualified name", "location", "confidence", "via", "from"):
+            table.add_column(column, justify="right" if column == "confidence" else "left")
+        for entry in level["symbols"]:
+            via = f"{entry['relation']} ({entry['reason']})"
+            table.add_row(entry["label"], escape(entry["qualified_name"]), escape(where(entry)),
+                          f"{entry['confidence']:.2f}", via, escape(entry["path"][-2]))
+        console.print(table)
+    summary = result["summary"]
+    colour = {"low": "green", "medium": "yellow", "high": "red"}[summary["risk"]]
+    console.print(f"risk: [{colour}]{summary['risk']}[/{colour}] ({summary['risk_reason']}); "
+                  f"{summary['symbols']} symbol(s) in {summary['files']} file(s) affected, "
+                  f"by depth {', '.join(f'{d}: {n}' for d, n in summary['by_depth'].items())}; "
+                  + (f"tests touched: {', '.join(summary['test_files'])}" if summary["tests_touched"] else "no tests touched"),
+                  highlight=False)
+
+
+def print_changes(result: dict[str, Any], console: Console) -> None:
+    diff = result["diff"]
+    console.print(f"[bold]{diff['mode']} against {escape(diff['base'])}[/bold] ({diff['old_commit'][:12]})")
+    for warning in result["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    files = Table(title=f"Changed files ({len(result['files'])})", title_justify="left")
+    for column in ("file", "status", "hunks", "index holds"):
+        files.add_column(column)
+    for entry in result["files"]:
+        files.add_row(escape(entry["file_path"]), entry["status"], str(len(entry["hunks"])), entry["indexed"])
+    console.print(files)
+    symbols = Table(title=f"Changed symbols ({len(result['changed_symbols'])})", title_justify="left")
+    for column in ("label", "qualified name", "location", "change", "seeds impact"):
+        symbols.add_column(column)
+    for entry in result["changed_symbols"]:
+        symbols.add_row(entry["label"], escape(entry["qualified_name"]), escape(where(entry)), entry["change"],
+                        "yes" if entry["seeds_impact"] else "")
+    console.print(symbols)
+    impact = result["impact"]
+    console.print(f"[bold]upstream impact[/bold] (depth {impact['depth']}, min confidence {impact['min_confidence']})")
+    _levels(impact, console)

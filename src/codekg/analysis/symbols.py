@@ -1,0 +1,129 @@
+"""Resolve the text a person or an agent typed (SYMBOL) to one node of the index.
+
+Takes: a read-only store and the text. Returns: a `Symbol` (id, label, names, source location,
+signature, docstring). The text is tried, in order, as an exact qualified name, a node id, a short
+name, and a dotted suffix of a qualified name (`Order.save`); the first kind that matches anything
+decides. One match is the answer; several raise `SymbolAmbiguousError` with the candidates; none
+raises `SymbolNotFoundError`.
+
+A node's `name` is always the last `.`-separated part of its qualified name (`/`-separated for a
+path), so every kind of match is found by one scan comparing `name` with one string, several times
+cheaper than comparing qualified names or suffixes across every table; the chosen node is then
+read by primary key. A text that looks like an id (`Method:src/a.py:a.C.m`) is looked up by
+primary key first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
+from codekg.stores.base import GraphStore
+
+SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Function", "Method", "Variable", "External")
+MAX_CANDIDATES_SHOWN = 20
+
+SYMBOL_COLUMNS = "label(n), n.id, n.name, n.qualified_name, n.file_path, n.start_line, n.end_line"
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """A node of the index, with where it is in the source."""
+
+    id: str
+    label: str
+    name: str
+    qualified_name: str
+    file_path: str
+    start_line: int
+    end_line: int
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> "Symbol":
+        """From the columns of ``SYMBOL_COLUMNS``, in that order."""
+        label, id_, name, qualified_name, file_path, start, end = row
+        return cls(id_, label, name or "", qualified_name or "", file_path or "", int(start or 0), int(end or 0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form every analysis result uses for a symbol: identity plus source location."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "name": self.name,
+            "qualified_name": self.qualified_name,
+            "file_path": self.file_path,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
+        }
+
+
+def label_of_id(node_id: str) -> str:
+    """Node ids start with their label (`Method:src/a.py:a.C.m`), so the label needs no query."""
+    return node_id.split(":", 1)[0]
+
+
+def resolve_symbol(store: GraphStore, text: str) -> Symbol:
+    """The one node ``text`` names; see the module docstring for the order of the attempts."""
+    text = text.strip()
+    if not text:
+        raise SymbolNotFoundError("no symbol given")
+    label = label_of_id(text)
+    if ":" in text and label in SYMBOL_LABELS:
+        found = store.query(f"MATCH (n:{label} {{id: $text}}) RETURN {SYMBOL_COLUMNS}", {"text": text}).rows
+        if found:
+            return Symbol.from_row(found[0])
+    # Only label, id and qualified name across every table, and one equality: each extra column or
+    # OR-ed condition of an unlabeled scan costs about as much as the scan itself.
+    found = store.query("MATCH (n) WHERE n.name = $name RETURN label(n), n.id, n.qualified_name",
+                        {"name": _last_part(text)}).rows
+    found = [row for row in found if row[0] in SYMBOL_LABELS]
+    for matches in (
+        lambda id_, qn: qn == text,
+        lambda id_, qn: id_ == text,
+        lambda id_, qn: qn.rsplit(".", 1)[-1] == text or qn.rsplit("/", 1)[-1] == text,
+        lambda id_, qn: "." in text and qn.endswith("." + text),
+    ):
+        chosen = [id_ for _, id_, qn in found if matches(id_, qn or "")]
+        if chosen:
+            symbols = sorted(symbols_by_id(store, chosen).values(), key=_candidate_order)
+            if len(symbols) == 1:
+                return symbols[0]
+            raise _ambiguous(text, symbols)
+    raise SymbolNotFoundError(f"no symbol named {text!r} in the index (try a qualified name, e.g. `pkg.module.func`)")
+
+
+def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
+    """The nodes with these ids, by primary-key lookups: one query per label among them."""
+    by_label: dict[str, list[str]] = {}
+    for id_ in ids:
+        by_label.setdefault(label_of_id(id_), []).append(id_)
+    symbols = {}
+    for label, label_ids in by_label.items():
+        rows = store.query(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN {SYMBOL_COLUMNS}", {"ids": label_ids}).rows
+        symbols.update((row[1], Symbol.from_row(row)) for row in rows)
+    return symbols
+
+
+def _last_part(text: str) -> str:
+    """The `name` every match of ``text`` has: `save` for `Order.save`, `run.py` for `scripts/run.py`."""
+    return text.rsplit("/", 1)[-1] if "/" in text else text.rsplit(".", 1)[-1]
+
+
+def _candidate_order(symbol: Symbol) -> tuple:
+    return (symbol.qualified_name, symbol.file_path, symbol.start_line, symbol.id)
+
+
+def _ambiguous(text: str, candidates: list[Symbol]) -> SymbolAmbiguousError:
+    shown = candidates[:MAX_CANDIDATES_SHOWN]
+    lines = [f"{text!r} is ambiguous: {len(candidates)} symbols match; pass a qualified name or an id:"]
+    lines += [f"  {s.label:<9} {s.qualified_name}  ({_where(s)})  id {s.id}" for s in shown]
+    if len(candidates) > len(shown):
+        lines.append(f"  … and {len(candidates) - len(shown)} more")
+    return SymbolAmbiguousError("\n".join(lines), [s.to_dict() for s in candidates])
+
+
+def _where(symbol: Symbol) -> str:
+    if not symbol.file_path:
+        return "external"
+    return f"{symbol.file_path}:{symbol.start_line}" if symbol.start_line else symbol.file_path

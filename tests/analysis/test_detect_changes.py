@@ -1,0 +1,175 @@
+"""`detect_changes` on a real git repository (a copy of tests/fixtures/pyrepo) with real edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codekg.analysis.changes import detect_changes
+from codekg.errors import GitError
+
+from analysis_repos import git, git_repo, write_files
+
+
+def edit(repo: Path, path: str, old: str, new: str) -> None:
+    target = repo / path
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new))
+
+
+def changed(result):
+    return [(s["qualified_name"], s["change"], s["innermost"]) for s in result["changed_symbols"]]
+
+
+def affected(result):
+    return [[(s["qualified_name"], s["relation"]) for s in level["symbols"]] for level in result["impact"]["levels"]]
+
+
+@pytest.fixture
+def repo(copy_fixture):
+    """pyrepo committed on main."""
+    return git_repo(copy_fixture("pyrepo"))
+
+
+@pytest.fixture
+def store(repo, open_store):
+    """The index of ``repo`` built at its first commit: it holds the old side of every edit."""
+    return open_store(repo)
+
+
+def test_unstaged_edit(repo, store):
+    edit(repo, "src/shop/util.py", "print(json.dumps(message))", "print(json.dumps(message, indent=2))")
+    result = detect_changes(store, repo)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert result["diff"] == {"mode": "working-tree", "base": "HEAD", "old_commit": head, "head_commit": head}
+    assert (result["index_commit"], result["index_matches_head"], result["warnings"]) == (head, True, [])
+    assert result["files"] == [{"file_path": "src/shop/util.py", "status": "modified", "indexed": "old",
+                                "hunks": [{"old_start": 5, "old_lines": 1, "new_start": 5, "new_lines": 1}]}]
+    assert changed(result) == [("shop.util", "modified", False), ("shop.util.log", "modified", True)]
+    assert result["changed_symbols"][1] | {} == {
+        "id": "Function:src/shop/util.py:shop.util.log", "label": "Function", "name": "log",
+        "qualified_name": "shop.util.log", "file_path": "src/shop/util.py", "start_line": 4, "end_line": 5,
+        "change": "modified", "innermost": True, "seeds_impact": True}
+    assert affected(result) == [
+        [("shop.service", "IMPORTS"), ("shop.service.checkout", "CALLS")],
+        [("scripts.run", "CALLS")],
+        [],
+    ]
+    assert result["impact"]["levels"][1]["symbols"][0]["path"] == ["shop.util.log", "shop.service.checkout", "scripts.run"]
+
+
+def test_staged_diff_leaves_unstaged_edits_out(repo, store):
+    edit(repo, "src/shop/service.py", "    return helper(order)", "    return helper(order) or None")
+    git(repo, "add", "src/shop/service.py")
+    edit(repo, "src/shop/util.py", "print(json.dumps(message))", "print(message)")
+    staged = detect_changes(store, repo, staged=True)
+    assert staged["diff"]["mode"] == "staged"
+    assert [f["file_path"] for f in staged["files"]] == ["src/shop/service.py"]
+    assert changed(staged) == [("shop.service", "modified", False), ("shop.service.checkout", "modified", True)]
+    assert affected(staged) == [[("scripts.run", "CALLS")], [], []]
+    working_tree = detect_changes(store, repo)
+    assert [f["file_path"] for f in working_tree["files"]] == ["src/shop/service.py", "src/shop/util.py"]
+
+
+def test_base_ref_covers_the_branch_and_uncommitted_edits(repo, store):
+    git(repo, "checkout", "-q", "-b", "feature")
+    edit(repo, "src/shop/util.py", "print(json.dumps(message))", "print(message)")
+    git(repo, "commit", "-q", "-am", "log plainly")
+    edit(repo, "src/shop/models.py", "        return True", "        return bool(self)")
+    result = detect_changes(store, repo, base="main", depth=2)
+    main = git(repo, "rev-parse", "main").strip()
+    assert result["diff"]["old_commit"] == main and result["diff"]["base"] == "main"
+    assert result["index_matches_head"] is False
+    assert result["warnings"][0].startswith(f"the index was built at commit {main[:12]}, HEAD is ")
+    assert [(f["file_path"], f["indexed"]) for f in result["files"]] == [("src/shop/models.py", "old"), ("src/shop/util.py", "old")]
+    assert changed(result) == [
+        ("shop.models", "modified", False), ("shop.models.Base", "modified", False),
+        ("shop.models.Base.validate", "modified", True),
+        ("shop.util", "modified", False), ("shop.util.log", "modified", True),
+    ]
+    assert affected(result) == [  # most confident first
+        [("shop.service", "IMPORTS"), ("shop.service.checkout", "CALLS"), ("shop.models.Base.save", "CALLS")],
+        [("scripts.run", "CALLS"), ("shop.models.Order.save", "CALLS")],
+    ]
+    assert [s["confidence"] for s in result["impact"]["levels"][1]["symbols"]] == [1.0, 0.81]
+    # without --base only the uncommitted edit counts
+    assert [f["file_path"] for f in detect_changes(store, repo)["files"]] == ["src/shop/models.py"]
+
+
+def test_deleted_function_is_found_in_the_old_index(repo, store):
+    edit(repo, "src/shop/service.py", "    return helper(order)\n", "    return order\n")
+    edit(repo, "src/shop/service.py", "\n\ndef helper(order):\n    def inner():\n        return order.save()\n\n    return inner()\n", "")
+    result = detect_changes(store, repo)
+    assert result["files"][0]["hunks"] == [{"old_start": 10, "old_lines": 8, "new_start": 10, "new_lines": 1}]
+    assert changed(result) == [
+        ("shop.service", "modified", False),
+        ("shop.service.checkout", "modified", True),
+        ("shop.service.helper", "deleted", False),
+        ("shop.service.helper.inner", "deleted", True),
+    ]
+    assert [s["seeds_impact"] for s in result["changed_symbols"]] == [False, True, True, True]
+    assert affected(result) == [[("scripts.run", "CALLS")], [], []]
+
+
+def test_an_index_of_the_new_side_matches_new_lines(repo, store, open_store):
+    edit(repo, "src/shop/service.py", "\n\ndef helper(order):\n    def inner():\n        return order.save()\n\n    return inner()\n", "")
+    result = detect_changes(open_store(repo), repo)  # re-indexed after the edit: helper is gone from the graph
+    assert result["files"][0]["indexed"] == "new"
+    assert result["warnings"] == []
+    assert changed(result) == [("shop.service", "modified", False), ("shop.service.checkout", "modified", True)]
+
+
+def test_deleted_function_alone(repo, store):
+    edit(repo, "src/shop/models.py", "    def validate(self):\n        return True\n", "")
+    result = detect_changes(store, repo)
+    assert result["files"][0]["hunks"] == [{"old_start": 10, "old_lines": 2, "new_start": 9, "new_lines": 0}]
+    assert changed(result) == [
+        ("shop.models", "modified", False), ("shop.models.Base", "modified", False),
+        ("shop.models.Base.validate", "deleted", True)]
+    assert affected(result) == [[("shop.models.Base.save", "CALLS")], [("shop.models.Order.save", "CALLS")], []]
+
+
+def test_deleted_file(repo, store):
+    git(repo, "rm", "-q", "src/shop/util.py")
+    result = detect_changes(store, repo)
+    assert result["files"] == [{"file_path": "src/shop/util.py", "status": "deleted", "indexed": "old", "hunks": [
+        {"old_start": 1, "old_lines": 5, "new_start": 0, "new_lines": 0}]}]
+    assert changed(result) == [("shop.util", "deleted", True), ("shop.util.log", "deleted", True)]
+    assert affected(result) == [[("shop.service", "IMPORTS"), ("shop.service.checkout", "CALLS")], [("scripts.run", "CALLS")], []]
+
+
+def test_blank_line_edits_change_nothing(repo, store):
+    edit(repo, "src/shop/models.py", "        return True\n\n\n", "        return True\n\n\n\n\n")
+    result = detect_changes(store, repo)
+    assert len(result["files"]) == 1
+    assert changed(result) == [] and affected(result) == [[], [], []]
+
+
+def test_module_level_edit_seeds_the_module(repo, store):
+    edit(repo, "src/shop/service.py", "import os\n", "import os\nimport sys\n")
+    result = detect_changes(store, repo)
+    assert changed(result) == [("shop.service", "modified", True)]
+    assert affected(result) == [[("scripts.run", "IMPORTS")], [], []]
+
+
+def test_not_a_git_repository(copy_fixture, open_store):
+    repo = copy_fixture("pyrepo")
+    with pytest.raises(GitError, match="is not inside a git work tree"):
+        detect_changes(open_store(repo), repo)
+
+
+def test_bad_ref(repo, store):
+    with pytest.raises(GitError, match="unknown git ref 'no-such-branch'"):
+        detect_changes(store, repo, base="no-such-branch")
+    with pytest.raises(GitError, match="unknown git ref '--output=x'"):
+        detect_changes(store, repo, base="--output=x")
+    assert not (repo / "x").exists()
+
+
+def test_no_commit_yet(tmp_path, open_store):
+    repo = write_files(tmp_path / "fresh", {"a.py": "def f():\n    return 1\n"})
+    git(repo, "init", "-q")
+    with pytest.raises(GitError, match="no commit yet"):
+        detect_changes(open_store(repo), repo)

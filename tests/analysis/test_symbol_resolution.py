@@ -1,0 +1,56 @@
+"""SYMBOL text → one node: qualified name, id, short name, dotted suffix; ambiguity and absence."""
+
+from __future__ import annotations
+
+import pytest
+
+from codekg.analysis.symbols import Symbol, resolve_symbol
+from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
+
+
+@pytest.fixture
+def store(copy_fixture, open_store):
+    return open_store(copy_fixture("pyrepo"))
+
+
+def test_qualified_name(store):
+    assert resolve_symbol(store, "shop.models.Order.save") == Symbol(
+        "Method:src/shop/models.py:shop.models.Order.save", "Method", "save", "shop.models.Order.save",
+        "src/shop/models.py", 23, 25)
+
+
+@pytest.mark.parametrize("text, expected_id", [
+    ("Method:src/shop/models.py:shop.models.Base.save", "Method:src/shop/models.py:shop.models.Base.save"),
+    ("checkout", "Function:src/shop/service.py:shop.service.checkout"),  # unique short name
+    ("Base.save", "Method:src/shop/models.py:shop.models.Base.save"),  # dotted suffix
+    ("shop", "Module:src/shop/__init__.py:shop"),
+    ("src/shop/util.py", "File:src/shop/util.py"),
+    ("<builtin>.print", "External:<builtin>.print"),
+    ("  shop.util.log ", "Function:src/shop/util.py:shop.util.log"),
+])
+def test_other_forms(store, text, expected_id):
+    assert resolve_symbol(store, text).id == expected_id
+
+
+def test_a_qualified_name_wins_over_a_short_name(store):
+    # `shop.models` is a module's qualified name; no node is *named* `shop.models`, so no ambiguity arises
+    # with the module `models` either.
+    assert resolve_symbol(store, "shop.models").id == "Module:src/shop/models.py:shop.models"
+
+
+def test_ambiguous_short_name_lists_candidates(store):
+    with pytest.raises(SymbolAmbiguousError) as raised:
+        resolve_symbol(store, "save")
+    assert [c["qualified_name"] for c in raised.value.candidates] == ["shop.models.Base.save", "shop.models.Order.save"]
+    assert raised.value.candidates[0] == {
+        "id": "Method:src/shop/models.py:shop.models.Base.save", "label": "Method", "name": "save",
+        "qualified_name": "shop.models.Base.save", "file_path": "src/shop/models.py", "start_line": 7, "end_line": 8}
+    assert raised.value.exit_code == 2
+    assert "Method:src/shop/models.py:shop.models.Order.save" in str(raised.value)
+
+
+@pytest.mark.parametrize("text", ["nope", "shop.models.Nope", "", "Method:src/shop/models.py:shop.models.Gone"])
+def test_not_found(store, text):
+    with pytest.raises(SymbolNotFoundError) as raised:
+        resolve_symbol(store, text)
+    assert raised.value.exit_code == 2
