@@ -41,6 +41,20 @@ py_statement = st.one_of(
     st.builds("{}()\n".format, st.sampled_from(NAMES + CLASSES)),
     st.builds("x = {}()\nx.run()\n".format, st.sampled_from(CLASSES)),
     st.just("__all__ = ['alpha']\n"),
+    # value inference: annotated parameters and returns, `return Cls()`, attributes, `with`, decorators,
+    # `__all__`, function values and containers, module-level instances read from other files
+    st.builds("def {}(k: {}) -> {}:\n    k.run()\n    return {}()\n".format, st.sampled_from(NAMES),
+              st.sampled_from(CLASSES), st.sampled_from(CLASSES), st.sampled_from(CLASSES)),
+    st.builds("y = {}()\ny.stop()\n".format, st.sampled_from(NAMES)),
+    st.builds("class {}({}):\n    def __init__(self):\n        self.dep = {}()\n    def go(self):\n        self.dep.run()\n".format,
+              st.sampled_from(CLASSES), st.sampled_from(CLASSES + ["object"]), st.sampled_from(CLASSES + NAMES)),
+    st.builds("with {}() as w:\n    w.stop()\n".format, st.sampled_from(CLASSES)),
+    st.builds("@{}\ndef {}():\n    pass\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES)),
+    st.builds("__all__ = ['{}']\n".format, st.sampled_from(NAMES + CLASSES)),
+    st.builds("f = {}\nf()\n".format, st.sampled_from(NAMES + CLASSES)),
+    st.builds("H = [{}, {}]\nH[0]()\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES)),
+    st.builds("inst = {}()\n".format, st.sampled_from(CLASSES + NAMES)),
+    st.builds("from {} import inst\ninst.run()\n".format, st.sampled_from(PY_MODULES)),
 )
 js_statement = st.one_of(
     st.builds("export function {}() {{ {}(); }}\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES + CLASSES)),

@@ -77,7 +77,11 @@ class ImportBinding:
 
 @dataclass(slots=True)
 class ExportBinding:
-    """A name a JS/TS module exports: ``exported`` is what importers see, ``local`` what it binds to."""
+    """A name a module exports: ``exported`` is what importers see, ``local`` what it binds to.
+
+    Python: the names of a literal ``__all__`` (``exported == local``), which limit a star import;
+    ``exported == "*"`` marks an ``__all__`` whose contents are not all literal.
+    """
 
     exported: str  # "default" for default exports
     local: str  # local definition name ("" when the export is an anonymous expression)
@@ -92,10 +96,16 @@ class CallSite:
     """A call (or ``new``) expression and where it happens."""
 
     callee: str  # the called name: `f` in `f()`, `m` in `a.b.m()`
-    receiver: str | None  # dotted receiver text (`a.b`, `self`, `this`, `super`), None for a bare call
+    # dotted receiver text (`a.b`, `self`, `this`, `super`), None for a bare call; for ELEMENT_CALL,
+    # the container whose element is called
+    receiver: str | None
     scope: Scope  # enclosing definition path; () = module level
     line: int
     is_new: bool = False  # JS/TS `new C()`
+
+
+ELEMENT_CALL = "[]"
+"""The callee of a call to an element of a named container, `handlers[key]()`."""
 
 
 @dataclass(slots=True)
@@ -117,6 +127,39 @@ class LocalBinding:
     annotation: str = ""  # declared type as a dotted name (TS `s: Service`), "" when none or not a plain name
 
 
+ValueKind = Literal[
+    "call",  # the result of calling `source`: `x = Cls()`, `x = make()`
+    "await",  # the awaited result of calling `source`: `x = await fetch()`
+    "enter",  # what entering the context manager `source()` gives: `with Cls() as x`
+    "type",  # declared to be an instance of `source`: `x: Cls`, `def f(x: Cls)`, `-> Cls`
+    "alias",  # the value of the name `source`: `f = g`, `return helper`, `self.repo = repo`
+    "items",  # a list, tuple, set or dict literal whose values are the names in `source` (`,`-separated)
+    "element",  # one element of the container named `source`: `for f in handlers`, `f = handlers[k]`
+    "other",  # any other binding: its value is not known
+]
+
+RETURN_TARGET = "<return>"
+"""The target of a function's return facts (`-> Cls`, each `return …`): never a name in any language."""
+
+
+@dataclass(slots=True)
+class ValueBinding:
+    """One binding of a name (or of ``self.attr``) and what the extractor can tell about its value.
+
+    For every (scope, target) that has one binding of a known kind, *every* binding of that target
+    in that scope is recorded, the unknown ones as ``other``, so resolution can tell "bound once to
+    an instance of Cls" from "sometimes an instance of Cls". Targets are a plain name, ``self.attr``
+    (an attribute of the instance, bound in a method or declared in the class body) or
+    ``RETURN_TARGET`` (what the function of ``scope`` returns).
+    """
+
+    target: str
+    scope: Scope
+    line: int
+    kind: ValueKind
+    source: str = ""  # a dotted expression, as written
+
+
 @dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""
@@ -129,6 +172,7 @@ class FileParse:
     exports: list[ExportBinding] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
     local_bindings: list[LocalBinding] = field(default_factory=list)
+    values: list[ValueBinding] = field(default_factory=list)
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
     content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)
@@ -137,9 +181,9 @@ class FileParse:
 
 
 _TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators"})
-_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings")
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
-               "calls": CallSite, "local_bindings": LocalBinding}
+               "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding}
 
 
 def _field_names(record_type: type) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """The Python extractor on real tree-sitter parses: exact definitions, imports and call sites."""
 
 from codekg.languages.python import PythonExtractor
-from codekg.records import CallSite, ImportBinding
+from codekg.records import CallSite, ExportBinding, ImportBinding, ValueBinding
 
 SOURCE = b'''"""Module doc."""
 import os, a.b as ab
@@ -88,9 +88,12 @@ def test_imports_are_exact():
 def test_call_sites_are_exact():
     parsed = PythonExtractor().extract("pkg/shapes.py", SOURCE)
     assert parsed.calls == [
+        CallSite("staticmethod", None, ("Shape",), 14),  # a decorator is called where its `def` runs
         CallSite("Shape", None, ("Shape", "make", "build"), 17),
         CallSite("build", None, ("Shape", "make"), 18),
+        CallSite("classmethod", None, ("Shape",), 20),
         CallSite("make", "cls", ("Shape", "named"), 22),
+        CallSite("property", None, ("Shape",), 24),
         CallSite("compute", "self", ("Shape", "area"), 26),
         CallSite("super", None, ("Shape", "compute"), 29),
         CallSite("compute", "super", ("Shape", "compute"), 29),
@@ -149,3 +152,50 @@ def f(a, b: int, c=1, *args, d: str = 'x', **kw):
         ("i", ("f",), 4, whole), ("j", ("f",), 4, whole), ("fh", ("f",), 6, whole), ("err", ("f",), 10, whole),
         ("n", ("f",), 12, whole), ("z", ("f",), 14, (14, 14)), ("q", ("f",), 14, (14, 14)),
     ]
+
+
+def test_value_bindings_record_every_binding_of_a_name_with_a_known_one():
+    source = b"""__all__ = ["run", 'Repo']
+__all__ += names()
+
+class Service:
+    repo: "Repo"
+
+    def __init__(self, repo: Repo, n):
+        self.repo = repo
+        self.n = n + 1
+
+    def make(self) -> "Service":
+        return self
+
+def run(flag, a: Optional[Repo] = None):
+    x = Repo()
+    if flag:
+        x = flag
+    with Repo() as r:
+        pass
+    handlers = {"a": run, "b": other}
+    handlers[flag]()
+    for h in handlers:
+        h()
+    y = await fetch()
+    return x
+"""
+    parsed = PythonExtractor().extract("a.py", source)
+    assert parsed.exports == [ExportBinding("run", "run", 1), ExportBinding("Repo", "Repo", 1), ExportBinding("*", "", 2)]
+    assert parsed.values == [
+        ValueBinding("repo", ("Service",), 5, "type", "Repo"),
+        ValueBinding("repo", ("Service", "__init__"), 7, "type", "Repo"),
+        ValueBinding("self.repo", ("Service", "__init__"), 8, "alias", "repo"),
+        ValueBinding("<return>", ("Service", "make"), 11, "type", "Service"),
+        ValueBinding("<return>", ("Service", "make"), 12, "alias", "self"),
+        ValueBinding("<return>", ("run",), 25, "alias", "x"),
+        ValueBinding("a", ("run",), 14, "type", "Repo"),
+        ValueBinding("h", ("run",), 22, "element", "handlers"),
+        ValueBinding("handlers", ("run",), 20, "items", "run,other"),
+        ValueBinding("r", ("run",), 18, "enter", "Repo"),
+        ValueBinding("x", ("run",), 15, "call", "Repo"),
+        ValueBinding("x", ("run",), 17, "alias", "flag"),
+        ValueBinding("y", ("run",), 24, "await", "fetch"),
+    ]
+    assert CallSite("[]", "handlers", ("run",), 21) in parsed.calls

@@ -247,8 +247,12 @@ def test_overload_stubs_and_property_setters_are_not_separate_targets(tmp_path):
             "f(1)\n"
         ),
     })
-    assert calls == {("m", "m.f#3", "same-file", 1.0), ("m.C.run", "m.C.v", "self-member", 0.9)}
-    assert outcomes == {"python": {"resolved": 2}}
+    # applying a decorator is a call from where the `def` runs (`@v.setter` is part of `@property`)
+    assert calls == {
+        ("m", "m.f#3", "same-file", 1.0), ("m.C.run", "m.C.v", "self-member", 0.9),
+        ("m", "typing.overload", "import-external", 1.0), ("m.C", "<builtin>.property", "builtin", 1.0),
+    }
+    assert outcomes == {"python": {"resolved": 5}}
 
 
 def test_twin_definitions_each_own_their_calls(tmp_path):
@@ -336,4 +340,57 @@ def test_constructors_and_super_calls_follow_the_extends_chain(tmp_path):
         ("kids.D.constructor", "base.B.constructor", "super-member", 0.9),  # C has none: B's runs
         ("kids", "kids.C", "same-file", 1.0), ("kids", "base.B.constructor", "constructor", 1.0),
         ("kids", "kids.D", "same-file", 1.0), ("kids", "kids.D.constructor", "constructor", 1.0),
+    }
+
+
+def test_class_bodies_are_callers_and_cls_dispatches_through_the_hierarchy(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "def helper():\n    return 1\n\n"
+            "class Base:\n    @classmethod\n    def build(cls):\n        return cls.create()\n\n"
+            "    @staticmethod\n    def create():\n        pass\n\n"
+            "class Child(Base):\n    value = helper()\n"
+        ),
+    })
+    assert calls == {
+        ("m.Child", "m.helper", "same-file", 1.0),
+        ("m.Base", "<builtin>.classmethod", "builtin", 1.0),
+        ("m.Base", "<builtin>.staticmethod", "builtin", 1.0),
+        ("m.Base.build", "m.Base.create", "self-member", 0.9),
+    }
+
+
+def test_decorators_are_called_where_the_def_runs_and_the_decorated_function_stays_the_target(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "deco.py": "def traced(f):\n    return f\n\ndef route(path):\n    return traced\n",
+        "m.py": (
+            "import functools\nfrom deco import route, traced\n\n"
+            "@traced\ndef job():\n    pass\n\n"
+            "@route('/')\n@functools.lru_cache\ndef page():\n    job()\n\n"
+            "def outer():\n    @traced\n    def inner():\n        pass\n    inner()\n"
+        ),
+    })
+    assert calls == {
+        ("m", "deco.traced", "import", 1.0),
+        ("m", "deco.route", "import", 1.0),
+        ("m", "functools.lru_cache", "import-external", 1.0),
+        ("m.page", "m.job", "same-file", 1.0),
+        ("m.outer", "deco.traced", "import", 1.0),
+        ("m.outer", "m.outer.inner", "same-scope", 1.0),
+    }
+
+
+def test_star_imports_bind_the_names_of_all(tmp_path):
+    calls, imports, _ = resolve_tree(tmp_path, {
+        "pkg/__init__.py": "from .core import *\nfrom .extra import helper\n__all__ = ['run', 'helper', '_private']\n",
+        "pkg/core.py": "__all__ = ['run', '_private']\n\ndef run():\n    pass\n\ndef _private():\n    pass\n\ndef hidden():\n    pass\n",
+        "pkg/extra.py": "def helper():\n    pass\n",
+        "main.py": "from pkg import *\nrun()\nhelper()\n_private()\nhidden()\n",
+    })
+    # `hidden` is not in `__all__`: the star import does not bind it (only a global guess can reach it)
+    assert calls == {
+        ("main", "pkg.core.run", "import", 1.0),
+        ("main", "pkg.extra.helper", "import", 1.0),
+        ("main", "pkg.core._private", "import", 1.0),
+        ("main", "pkg.core.hidden", "unique-global-name", 0.5),
     }

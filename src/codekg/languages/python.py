@@ -20,7 +20,18 @@ from codekg.languages.base import (
     node_text,
     unique_local_bindings,
 )
-from codekg.records import CallSite, Definition, FileParse, ImportBinding, LocalBinding, Scope
+from codekg.records import (
+    ELEMENT_CALL,
+    RETURN_TARGET,
+    CallSite,
+    Definition,
+    ExportBinding,
+    FileParse,
+    ImportBinding,
+    LocalBinding,
+    Scope,
+    ValueBinding,
+)
 
 _LANGUAGE = ts.Language(tree_sitter_python.language())
 _PROPERTY_DECORATORS = ("property", "cached_property", "functools.cached_property")
@@ -31,7 +42,7 @@ _SIGNATURE_LIMIT = 300
 class PythonExtractor(TreeSitterExtractor):
     name = "python"
     extensions = (".py",)
-    version = "1"
+    version = "2"
     query_files = ("python.scm",)
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")
@@ -98,8 +109,12 @@ class PythonExtractor(TreeSitterExtractor):
             result.imports.extend(_from_imports(node, enclosing_scope(node, scope_of)))
         result.imports.sort(key=lambda b: (b.line, b.module, b.name))
         result.local_bindings = _local_bindings(captures.get("local", []), scope_of)
-        for node, match in sorted(calls, key=lambda item: (item[0].start_byte, item[0].end_byte)):
-            result.calls.append(_call_site(node, match, _runtime_scope(node, scope_of)))
+        result.exports = _dunder_all(captures.get("all", []))
+        result.values = _value_bindings(captures, scope_of, result)
+        sites = [(node, _call_site(node, match, _runtime_scope(node, scope_of))) for node, match in calls]
+        sites += [(node, _decorator_call(node, _runtime_scope(node, scope_of))) for node in captures.get("decorator", [])
+                  if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
+        result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
         return result
 
 
@@ -281,6 +296,8 @@ def _from_imports(node: ts.Node, scope: Scope) -> list[ImportBinding]:
 
 
 def _call_site(node: ts.Node, match: dict[str, list[ts.Node]], scope: Scope) -> CallSite:
+    if "call.container" in match:
+        return CallSite(ELEMENT_CALL, node_text(match["call.container"][0]), scope, node.start_point[0] + 1)
     callee = node_text(match["call.name"][0])
     receiver_nodes = match.get("call.receiver")
     receiver = _receiver_text(receiver_nodes[0]) if receiver_nodes else None
@@ -301,3 +318,235 @@ def _receiver_text(node: ts.Node) -> str:
         if function is not None and function.type == "identifier" and node_text(function) == "super":
             return "super"
     return "<expr>"
+
+
+def _decorator_call(node: ts.Node, scope: Scope) -> CallSite:
+    """`@deco` / `@mod.deco` calls the decorator with the function, where the `def` runs (the decorated
+    name stays bound to what the decorator returns, which calls still resolve to the definition)."""
+    if node.type == "attribute":
+        return CallSite(node_text(node.child_by_field_name("attribute")), _receiver_text(node.child_by_field_name("object")),
+                        scope, node.start_point[0] + 1)
+    return CallSite(node_text(node), None, scope, node.start_point[0] + 1)
+
+
+def _dunder_all(nodes: list[ts.Node]) -> list[ExportBinding]:
+    """The names of module-level `__all__ = [...]`, `+= [...]`, `.extend([...])` and `.append("x")`;
+    anything that is not a literal of strings adds `*` (the list is not fully known)."""
+    found: list[ExportBinding] = []
+    for node in sorted(nodes, key=lambda n: n.start_byte):
+        line = node.start_point[0] + 1
+        if node.type == "argument_list":
+            method = node_text(node.parent.child_by_field_name("function").child_by_field_name("attribute"))
+            args = node.named_children
+            if method == "append" and len(args) == 1:
+                value = args[0]
+                names = [_string_value(value)] if value.type == "string" else None
+            elif method == "extend" and len(args) == 1:
+                names = _string_list(args[0])
+            elif method in ("remove", "pop", "clear", "insert"):
+                names = None
+            else:
+                continue
+        else:
+            names = _string_list(node.child_by_field_name("right"))
+        if names is None or not all(names):
+            found.append(ExportBinding("*", "", line))
+        else:
+            found.extend(ExportBinding(name, name, line) for name in names)
+    return found
+
+
+def _string_list(node: ts.Node | None) -> list[str] | None:
+    if node is None or node.type not in ("list", "tuple"):
+        return None
+    items = [child for child in node.named_children if child.type != "comment"]
+    if not all(item.type == "string" for item in items):
+        return None
+    return [_string_value(item) for item in items]
+
+
+def _string_value(node: ts.Node) -> str:
+    """The text of a plain string literal, or "" for an f-string or a concatenation."""
+    parts = [child for child in node.named_children if child.type not in ("string_start", "string_end")]
+    if any(part.type != "string_content" for part in parts):
+        return ""
+    return "".join(node_text(part) for part in parts)
+
+
+# --- value facts -----------------------------------------------------------------------------------
+
+def _dotted(node: ts.Node | None) -> str:
+    """`a.b.c` for a chain of plain names, else ""."""
+    if node is None:
+        return ""
+    if node.type == "identifier":
+        return node_text(node)
+    if node.type == "attribute":
+        inner = _dotted(node.child_by_field_name("object"))
+        return f"{inner}.{node_text(node.child_by_field_name('attribute'))}" if inner else ""
+    return ""
+
+
+def _type_name(node: ts.Node | None) -> str:
+    """The class an annotation names: `Cls`, `mod.Cls`, `"Cls"`, `Optional[Cls]`, `Cls | None`; else ""."""
+    if node is None:
+        return ""
+    if node.type == "type":
+        return _type_name(node.named_children[0]) if node.named_children else ""
+    if node.type in ("identifier", "attribute"):
+        return _dotted(node)
+    if node.type == "string":
+        text = _string_value(node).strip()
+        return text if text and all(part.isidentifier() for part in text.split(".")) else ""
+    if node.type == "binary_operator" and node_text(node.child_by_field_name("operator")) == "|":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if right is not None and right.type == "none":
+            return _type_name(left)
+        if left is not None and left.type == "none":
+            return _type_name(right)
+        return ""
+    if node.type == "generic_type" and len(node.named_children) == 2:
+        head, parameters = node.named_children
+        if node_text(head) in ("Optional", "typing.Optional") and len(parameters.named_children) == 1:
+            return _type_name(parameters.named_children[0])
+    return ""
+
+
+def _value_of(node: ts.Node | None) -> tuple[str, str]:
+    """(kind, source) of a bound value: see ValueBinding."""
+    if node is None:
+        return "other", ""
+    if node.type == "none":
+        return "none", ""
+    if node.type == "call":
+        function = _dotted(node.child_by_field_name("function"))
+        return ("call", function) if function else ("other", "")
+    if node.type == "await" and node.named_children and node.named_children[0].type == "call":
+        function = _dotted(node.named_children[0].child_by_field_name("function"))
+        return ("await", function) if function else ("other", "")
+    if node.type in ("identifier", "attribute"):
+        dotted = _dotted(node)
+        return ("alias", dotted) if dotted else ("other", "")
+    if node.type == "subscript":
+        container = node.child_by_field_name("value")
+        return ("element", node_text(container)) if container is not None and container.type == "identifier" else ("other", "")
+    if node.type in ("list", "tuple", "set", "dictionary"):
+        items = [c for c in node.named_children if c.type != "comment"]
+        if node.type == "dictionary":
+            items = [pair.child_by_field_name("value") if pair.type == "pair" else pair for pair in items]
+        names = [_dotted(item) for item in items]
+        return ("items", ",".join(names)) if names and all(names) else ("other", "")
+    return "other", ""
+
+
+def _nearest(node: ts.Node, types: frozenset[str]) -> ts.Node | None:
+    parent = node.parent
+    while parent is not None and parent.type not in types:
+        parent = parent.parent
+    return parent
+
+
+_FUNCTION_OR_CLASS = frozenset({"function_definition", "class_definition"})
+
+
+def _instance_name(function: ts.Node | None) -> str:
+    """The first parameter of a method (`self`), "" for a function or a static method."""
+    if function is None or function.type != "function_definition":
+        return ""
+    outer = function.parent if function.parent is not None and function.parent.type == "decorated_definition" else function
+    if not _directly_in_class(outer):
+        return ""
+    if any(node_text(d).lstrip("@").strip() in ("staticmethod", "classmethod") for d in outer.children if d.type == "decorator"):
+        return ""
+    parameters = function.child_by_field_name("parameters")
+    first = parameters.named_children[0] if parameters is not None and parameters.named_children else None
+    return node_text(first) if first is not None and first.type == "identifier" else ""
+
+
+def _value_bindings(captures: dict[str, list[ts.Node]], scope_of: dict[int, Scope], parsed: FileParse) -> list[ValueBinding]:
+    """Every binding of each name (and `self.attr`, and each function's returns) that has at least one
+    binding whose value is known: see ValueBinding. Bindings in lambdas and comprehensions belong to
+    no scope path and are left out (they never rebind a scope's name); a walrus in them is `other`."""
+    events: list[ValueBinding] = []
+    known_ids: set[int] = set()
+
+    def add(target_node: ts.Node, kind: str, source: str = "", escapes: bool = False) -> None:
+        known_ids.add(target_node.id)
+        line = target_node.start_point[0] + 1
+        if target_node.type == "attribute":
+            obj = target_node.child_by_field_name("object")
+            function = _nearest(target_node, _FUNCTION_OR_CLASS)
+            name = _instance_name(function)
+            if obj is None or obj.type != "identifier" or not name or node_text(obj) != name:
+                return  # only attributes of the instance a method runs on are followed
+            target = f"{name}.{node_text(target_node.child_by_field_name('attribute'))}"
+            events.append(ValueBinding(target, enclosing_scope(target_node, scope_of), line, kind, source))
+            return
+        function = binding_function(target_node, _FUNCTION_LIKE, frozenset())
+        if function is not None and function.type not in _SCOPE_OWNERS and function.type != "class_definition":
+            if escapes:  # a walrus in a comprehension binds in the enclosing function
+                events.append(ValueBinding(node_text(target_node), enclosing_scope(target_node, scope_of), line, "other"))
+            return
+        events.append(ValueBinding(node_text(target_node), enclosing_scope(target_node, scope_of), line, kind, source))
+
+    for node in captures.get("value.assignment", []):
+        target = node.child_by_field_name("left")
+        annotation = _type_name(node.child_by_field_name("type"))
+        if node.child_by_field_name("type") is not None:
+            add(target, "type" if annotation else "other", annotation)
+        else:
+            add(target, *_value_of(node.child_by_field_name("right")))
+    for node in captures.get("value.walrus", []):
+        add(node.child_by_field_name("name"), *_value_of(node.child_by_field_name("value")), escapes=True)
+    for node in captures.get("value.with", []):
+        target = node.child_by_field_name("alias").named_children[0]
+        value = node.named_children[0]
+        function = _dotted(value.child_by_field_name("function")) if value.type == "call" else ""
+        add(target, "enter" if function else "other", function)
+    for node in captures.get("value.for", []):
+        iterated = node.child_by_field_name("right")
+        add(node.child_by_field_name("left"), *(("element", node_text(iterated)) if iterated.type == "identifier" else ("other", "")))
+    for node in captures.get("value.rebound", []):
+        add(node, "other")
+    for node in captures.get("value.declared", []):
+        # `global x` / `nonlocal x`: the function may rebind x in an outer scope, and x is not its own
+        scope = enclosing_scope(node, scope_of)
+        for depth in range(len(scope), -1, -1):
+            events.append(ValueBinding(node_text(node), scope[:depth], node.start_point[0] + 1, "other"))
+    for node in captures.get("function", []):
+        parameters = node.child_by_field_name("parameters")
+        scope = scope_of[node.id]
+        for parameter in parameters.named_children if parameters is not None else ():
+            name_node = parameter.child_by_field_name("name") if parameter.type == "typed_default_parameter" else (
+                parameter.named_children[0] if parameter.type == "typed_parameter" and parameter.named_children else None)
+            if name_node is not None and name_node.type == "identifier":
+                annotation = _type_name(parameter.child_by_field_name("type"))
+                known_ids.add(name_node.id)
+                events.append(ValueBinding(node_text(name_node), scope, name_node.start_point[0] + 1,
+                                           "type" if annotation else "other", annotation))
+        returns = _type_name(node.child_by_field_name("return_type"))
+        if returns:
+            events.append(ValueBinding(RETURN_TARGET, scope, node.start_point[0] + 1, "type", returns))
+    for node in captures.get("value.return", []) + captures.get("value.yield", []):
+        function = _nearest(node, frozenset({"function_definition", "lambda"}))
+        if function is None or function.type != "function_definition" or function.id not in scope_of:
+            continue
+        value = node.named_children[0] if node.type == "return_statement" and node.named_children else None
+        kind, source = ("other", "") if node.type == "yield" else _value_of(value) if value is not None else ("none", "")
+        events.append(ValueBinding(RETURN_TARGET, scope_of[function.id], node.start_point[0] + 1, kind, source))
+    for node in captures.get("local", []):  # every other binding of a name in a scope
+        if node.id not in known_ids:
+            add(node, "other")
+    for definition in parsed.definitions:
+        if definition.kind != "Variable":
+            events.append(ValueBinding(definition.name, definition.scope, definition.start_line, "other"))
+    for binding in parsed.imports:
+        if binding.alias:
+            events.append(ValueBinding(binding.alias.split(".")[0], binding.scope, binding.line, "other"))
+    # An instance attribute is one target across the methods of its class and the class body.
+    def group(event: ValueBinding) -> tuple[Scope, str]:
+        return (event.scope[:-1], event.target.split(".", 1)[1]) if "." in event.target else (event.scope, event.target)
+
+    known = {group(e) for e in events if e.kind not in ("other", "none")}
+    kept = [e for e in events if group(e) in known]
+    return sorted(kept, key=lambda e: (e.scope, e.target, e.line))

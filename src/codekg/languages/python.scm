@@ -29,3 +29,35 @@
 (for_statement left: [(identifier) @local (pattern_list (identifier) @local) (tuple_pattern (identifier) @local)])
 (as_pattern alias: (as_pattern_target (identifier) @local))
 (named_expression name: (identifier) @local)
+
+; decorators without arguments are calls too: `@deco` runs `deco(f)` where the `def` runs
+(decorator [(identifier) (attribute)] @decorator)
+
+; a call to an element of a named container: `handlers[key]()`
+(call function: (subscript value: (identifier) @call.container)) @call
+
+; `__all__` at module level: the names a star import of this module binds
+(module (expression_statement (assignment left: (identifier) @_all) @all (#eq? @_all "__all__")))
+(module (expression_statement (augmented_assignment left: (identifier) @_all) @all (#eq? @_all "__all__")))
+(module (expression_statement
+  (call function: (attribute object: (identifier) @_all attribute: (identifier)) arguments: (argument_list) @all)
+  (#eq? @_all "__all__")))
+
+; value facts (python.py `_value_bindings`): bindings whose value the resolver may know, returns,
+; and the bindings that make a name's value unknown
+(assignment left: [(identifier) (attribute)] @value.target) @value.assignment
+(augmented_assignment left: (attribute) @value.rebound)
+(pattern_list (attribute) @value.rebound)
+(tuple_pattern (attribute) @value.rebound)
+(named_expression name: (identifier) @value.target) @value.walrus
+(with_item value: (as_pattern alias: (as_pattern_target (identifier) @value.target)) @value.with)
+(for_statement left: (identifier) @value.target) @value.for
+(return_statement) @value.return
+(yield) @value.yield
+(global_statement (identifier) @value.declared)
+(nonlocal_statement (identifier) @value.declared)
+(delete_statement (identifier) @value.rebound)
+(case_pattern (dotted_name . (identifier) @value.rebound .))
+(case_pattern (as_pattern (identifier) @value.rebound))
+(keyword_pattern (dotted_name . (identifier) @value.rebound .))
+(splat_pattern (identifier) @value.rebound)

@@ -21,6 +21,7 @@ from codekg.resolve.inheritance import resolve_file_inheritance
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
+from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
 
@@ -42,10 +43,11 @@ def resolve_references(
     """Resolve ``paths`` (default: every file) against the whole index and the project configs
     (tsconfig.json `paths`/`baseUrl`)."""
     names = NameResolver(symbols, project_configs)
+    values = ValueInference(names)
     results: dict[str, FileResolution] = {}
     for path in sorted(symbols.files.keys() if paths is None else paths):
         with symbols.recorder.frame() as read:
-            result = _resolve_file(symbols, names, symbols.files.unrecorded(path), ambiguity_limit)
+            result = _resolve_file(symbols, names, values, symbols.files.unrecorded(path), ambiguity_limit)
         result.dependencies = frozenset(read)
         results[path] = result
     return results
@@ -70,7 +72,9 @@ def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dic
     return {language: dict(sorted(counter.items())) for language, counter in sorted(totals.items())}
 
 
-def _resolve_file(symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int) -> FileResolution:
+def _resolve_file(
+    symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int
+) -> FileResolution:
     result = FileResolution(Graph())
     graph = result.graph
 
@@ -105,7 +109,7 @@ def _resolve_file(symbols: SymbolIndex, names: NameResolver, file_symbols: FileS
         except ValueError:
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
 
-    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit)
+    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values)
     aggregated: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, Any]] = {}
     for call in calls.edges:
         target = endpoint(call.callee)

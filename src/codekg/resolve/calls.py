@@ -9,10 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from codekg.languages import EXTRACTORS
-from codekg.records import CallSite, Scope
+from codekg.records import ELEMENT_CALL, CallSite, Scope
 from codekg.resolve.declared_types import DeclaredTypes
 from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, UNKNOWN_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.resolve.types import ValueInference
 
 GLOBAL_NAME_CONFIDENCE = 0.5
 CALLABLE_LABELS = ("Function", "Method", "Class")
@@ -33,14 +34,18 @@ class CallResolution:
 
 
 def resolve_file_calls(
-    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int
+    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int,
+    values: ValueInference | None = None,
 ) -> CallResolution:
-    """The calls made by one file's code, each to every target it may reach."""
+    """The calls made by one file's code, each to every target it may reach. A call whose name means
+    no callable may still reach one through what a name holds (resolve/types.py)."""
     result = CallResolution()
+    values = values or ValueInference(names)
     declared_types = DeclaredTypes(names, file_symbols)
     for call in file_symbols.parse.calls:
         caller = file_symbols.ref_for_scope(call.scope, call.line)
-        targets = _call_targets(symbols, names, file_symbols, call, ambiguity_limit, declared_types)
+        targets = (_call_targets(symbols, names, file_symbols, call, ambiguity_limit, declared_types)
+                   or values.call_targets(file_symbols, call))
         if not targets:
             result.outcomes["unresolved"] += 1
             continue
@@ -58,6 +63,8 @@ def _call_targets(
     declared_types: DeclaredTypes,
 ) -> list[Resolved]:
     language = EXTRACTORS[file_symbols.parse.language]
+    if call.callee == ELEMENT_CALL:
+        return []  # not a member name: only what the container holds can tell (resolve/types.py)
     if call.receiver is None:
         found = names.lookup(file_symbols, call.scope, call.callee, call.line)
         if found is not None:

@@ -61,6 +61,11 @@ class RecordedCache(Generic[K, V]):
         self._values[key], self._keys[key] = value, frozenset(read)
         return value
 
+    def forget(self, key: K) -> None:
+        """Drop an entry whose value was computed from a partial answer (a cycle cut short)."""
+        self._values.pop(key, None)
+        self._keys.pop(key, None)
+
 
 UNLOADED: Any = object()
 """A RecordedDict value that its loader fills in on first lookup (the key itself is known)."""

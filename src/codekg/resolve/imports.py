@@ -189,6 +189,34 @@ class ModuleResolver:
                     return ImportTarget("external", scope, external_name=f"{external}.{binding.name}",
                                         external_module=external)
                 return self.python_member(inner, binding.name, scope, depth + 1)
+        return self._python_star_reexport(module_path, name, scope, depth)
+
+    def python_star_member(self, module_path: str, name: str, scope: Scope = (), depth: int = 0) -> ImportTarget | None:
+        """What `from module import *` binds as ``name``: a name of the module's literal `__all__`
+        (wherever it comes from), or without one a public top-level name, an imported name or one
+        of its own star imports."""
+        module_symbols = self.symbols.files[module_path]
+        listed = {export.exported for export in module_symbols.parse.exports}
+        if listed and "*" not in listed:
+            return self.python_member(module_path, name, scope, depth) if name in listed else None
+        if name.startswith("_"):
+            return None
+        if module_symbols.top_level(name) is not None or any(
+            b.scope == () and b.kind == "symbol" and b.alias == name for b in module_symbols.parse.imports
+        ):
+            return self.python_member(module_path, name, scope, depth)
+        return self._python_star_reexport(module_path, name, scope, depth)
+
+    def _python_star_reexport(self, module_path: str, name: str, scope: Scope, depth: int) -> ImportTarget | None:
+        """``name`` bound in the module by its own star imports (the later one wins)."""
+        if depth >= _REEXPORT_DEPTH:
+            return None
+        for binding in reversed(self.symbols.files[module_path].parse.imports):
+            if binding.scope == () and binding.kind == "star":
+                inner = self.python_module_path(module_path, binding.module)
+                found = self.python_star_member(inner, name, scope, depth + 1) if inner is not None else None
+                if found is not None:
+                    return found
         return None
 
     # --- JavaScript / TypeScript -----------------------------------------------------------------

@@ -84,7 +84,7 @@ class NameResolver:
 
     def _module_level(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Resolved | None:
         """Module-level meaning: function-local imports, own definitions, imports, then star imports
-        (the later star import wins; `_private` names are not exported by a star)."""
+        (the later star import wins; it binds the names of `__all__`, else the public names)."""
         file_imports = self.file_imports(file_symbols.parse.path)
         imported = file_imports.lookup(name, scope)
         if imported is not None and imported.scope:
@@ -94,11 +94,10 @@ class NameResolver:
             return Resolved("same-file", 1.0, ref=ref)
         if imported is not None:
             return self._from_import(imported)
-        if not name.startswith("_"):
-            for star_path in reversed(file_imports.star_files):
-                ref = self.symbols.files[star_path].top_level(name)
-                if ref is not None:
-                    return Resolved("import", 1.0, ref=ref)
+        for star_path in reversed(file_imports.star_files):
+            target = self._modules.python_star_member(star_path, name)
+            if target is not None:
+                return self._from_import(target)
         return None
 
     def lookup_dotted(self, file_symbols: FileSymbols, scope: Scope, dotted: str, line: int | None = None) -> Resolved | None:

@@ -1,0 +1,454 @@
+"""Values of names, only where they are certain: which class a receiver is an instance of, which
+function a name holds. Reads the language-neutral ValueBinding records.
+
+Takes: the NameResolver (for names, imports and class hierarchies) and a call site whose name
+lookup found no callable. Returns: its targets, each with the reason and confidence of the rule.
+
+A name's value is known only when *every* binding of it in its scope is known: bound once to
+`Cls()`, or each time to an instance of a class, or to a function. One binding of unknown value and
+the answer is None: the call stays unresolved rather than guessed. Distinct possible values split
+the confidence between their targets. Functions' return values and instance attributes are shared
+between files through RecordedCaches, so their reads are replayed for incremental runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from codekg.languages import EXTRACTORS
+from codekg.records import ELEMENT_CALL, RETURN_TARGET, CallSite, Scope, ValueBinding
+from codekg.resolve.dependencies import RecordedCache
+from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
+from codekg.resolve.symbols import FileSymbols, SymbolRef
+
+# The receiver was constructed here (`x = Cls()`): its class is exact, so any member, own or
+# inherited, is the one that runs; the binding may still be changed behind our back (`obj.x = …`).
+INSTANCE_CONFIDENCE = 0.9
+# Declared by an annotation: an instance of the class or of a subclass that may override the member.
+DECLARED_CONFIDENCE = 0.9
+# `self.attr`: assigned in the class, but any code holding the instance may rebind it.
+ATTRIBUTE_CONFIDENCE = 0.8
+# A member found further up the MRO of a declared (not exact) class: more likely overridden.
+INHERITED_PENALTY = 0.1
+FUNCTION_VALUE_CONFIDENCE = 0.9
+# An element of a list or dict of functions: the container may be mutated where we do not look.
+CONTAINER_CONFIDENCE = 0.8
+# Decorators that keep a function's return value (any other decorator may replace it).
+TRANSPARENT_DECORATORS = frozenset({
+    "staticmethod", "classmethod", "abstractmethod", "abc.abstractmethod", "cache", "functools.cache",
+    "lru_cache", "functools.lru_cache", "override", "typing.override", "typing_extensions.override",
+    "property", "cached_property", "functools.cached_property",
+})
+_MAX_DEPTH = 24  # nesting of value lookups (a return of a call of a return of …)
+_CALLABLE_LABELS = ("Function", "Method", "Class")
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One thing a name may hold: an instance of a repository class, a callable, or (in a method's
+    return values only) the instance the method was called on."""
+
+    instance_of: SymbolRef | None = None
+    exact: bool = False  # the class itself, not possibly a subclass
+    function: Resolved | None = None
+    receiver: bool = False  # `return self`
+    element: bool = False  # taken out of a container: which element is not known
+
+    @property
+    def key(self) -> tuple:
+        target = self.function
+        return (self.instance_of.id if self.instance_of else "", self.exact, self.receiver,
+                (target.ref.id if target.ref else target.external_name) if target else "")
+
+
+Values = tuple[Value, ...] | None  # None: not known
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    values: Values
+    height: int  # the deepest chain of lookups it took: used again only where that still fits
+    partial: bool  # cut short by a cycle or the depth limit: never kept
+
+
+class ValueInference:
+    def __init__(self, names: NameResolver) -> None:
+        self.names = names
+        self.symbols = names.symbols
+        self._return_cache: RecordedCache[str, _Entry] = RecordedCache(self.symbols.recorder)
+        self._attribute_cache: RecordedCache[tuple[str, str], _Entry] = RecordedCache(self.symbols.recorder)
+        self._indexes: dict[str, tuple[FileSymbols, _FileValues]] = {}
+        self._depth = 0
+        self._reach = 0  # the deepest nesting reached by the lookup under way
+        self._active: set[tuple] = set()
+        self._partial = False  # a cycle or the depth limit cut an answer short: cache nothing on the stack
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    def call_targets(self, file_symbols: FileSymbols, call: CallSite) -> list[Resolved]:
+        """Targets of a call whose name lookup found no callable: `x.m()` on a known instance,
+        `f()` on a name holding a function, `handlers[k]()` on a container of functions."""
+        self._partial = False
+        if call.callee == ELEMENT_CALL:
+            elements = self._elements(file_symbols, call.scope, call.receiver or "", call.line)
+            return _function_targets(elements, "container-function", CONTAINER_CONFIDENCE)
+        if call.receiver is None:
+            values = self._name(file_symbols, call.scope, call.callee, call.line)
+            if values and all(value.element for value in values):  # `for handler in HANDLERS: handler()`
+                return _function_targets(values, "container-function", CONTAINER_CONFIDENCE)
+            return _function_targets(values, "function-value", FUNCTION_VALUE_CONFIDENCE)
+        language = EXTRACTORS[file_symbols.parse.language]
+        if call.receiver.startswith("<expr>") or call.receiver == "super" or call.receiver in language.self_receivers:
+            return []
+        values = self._expression(file_symbols, call.scope, call.receiver, call.line)
+        via_attribute = "." in call.receiver
+        targets: dict[str, Resolved] = {}
+        for value in values or ():
+            if value.instance_of is None:
+                return []
+            found = self.names.hierarchy.find_member(value.instance_of, call.callee)
+            if found is None or found[0].label not in _CALLABLE_LABELS:
+                return []  # the member is not where we look: an instance attribute, a metaclass, …
+            member, position = found
+            confidence = ATTRIBUTE_CONFIDENCE if via_attribute else INSTANCE_CONFIDENCE if value.exact else DECLARED_CONFIDENCE
+            if position > 0 and not value.exact:
+                confidence -= INHERITED_PENALTY
+            reason = "attribute-type" if via_attribute else "instance-type" if value.exact else "declared-type"
+            previous = targets.get(member.id)
+            if previous is None or previous.confidence > confidence:
+                targets[member.id] = Resolved(reason, round(confidence, 4), ref=member)
+        return _split(list(targets.values()))
+
+    # --- what an expression holds ----------------------------------------------------------------
+
+    def _expression(self, file_symbols: FileSymbols, scope: Scope, dotted: str, line: int) -> Values:
+        """`x`, `self`, `self.attr`, `x.attr`, `mod.var`: what the dotted expression holds at ``scope``."""
+        head, *rest = dotted.split(".")
+        if _is_instance_name(file_symbols, head):
+            owner = _enclosing_class(file_symbols, scope)
+            values: Values = (Value(instance_of=owner),) if owner is not None else None
+        elif rest and self._binding_group(file_symbols, scope, head, line) is None:
+            # not bound in a function here: a module, class or imported name (`mod.var`, `os.getcwd`)
+            found = self.names.lookup_dotted(file_symbols, scope, dotted, line)
+            return self._named(found) if found is not None else None
+        else:
+            values = self._name(file_symbols, scope, head, line)
+        for attribute in rest:
+            values = self._attribute_of(values, attribute)
+        return values
+
+    def _name(self, file_symbols: FileSymbols, scope: Scope, name: str, line: int) -> Values:
+        """What ``name`` holds where code in ``scope`` reads it: from the bindings of the scope that
+        binds it, or (bound nowhere here) a definition, imported variable or function it names."""
+        events = self._binding_group(file_symbols, scope, name, line)
+        if events is not None:
+            return self._group(file_symbols, events) if events else None
+        found = self.names.lookup(file_symbols, scope, name, line)
+        return self._named(found) if found is not None else None
+
+    def _named(self, found: Resolved) -> Values:
+        """What a definition holds: a variable its bindings, a function, class or external name itself."""
+        if found.reason == LOCAL_VALUE:
+            return None
+        if found.ref is not None and found.ref.label == "Variable":
+            return self._variable(found)
+        if (found.ref is not None and found.ref.label in _CALLABLE_LABELS) or found.external_name:
+            return (Value(function=found),)
+        return None
+
+    def _binding_group(self, file_symbols: FileSymbols, scope: Scope, name: str, line: int) -> list[ValueBinding] | None:
+        """The bindings of the scope that binds ``name`` when they are all recorded, ``[]`` when that
+        scope binds it some other way, None when no enclosing function or class body binds it."""
+        index = self._index(file_symbols.parse.path)
+        file_imports = self.names.file_imports(file_symbols.parse.path)
+        for depth in range(len(scope), -1, -1):
+            prefix = scope[:depth]
+            owner = file_symbols.by_path.get(prefix) if prefix else None
+            if prefix and (owner is None or (owner.label == "Class" and depth != len(scope))):
+                continue  # a class body's names are hidden from its methods
+            if file_symbols.bound_by_anonymous_function(prefix, name, line):
+                return []
+            events = index.groups.get((prefix, name))
+            if events is not None:
+                return events
+            if not prefix:
+                return None  # module level: the name lookup knows what it means
+            imported = file_imports.lookup(name, prefix)
+            if (name in file_symbols.local_names.get(prefix, ()) or name in file_symbols.children.get(prefix, {})
+                    or (imported is not None and imported.scope == prefix)):
+                return []
+        return None
+
+    def _variable(self, found: Resolved) -> Values:
+        """A module- or class-level variable, wherever it is defined: the bindings of its scope."""
+        ref = found.ref
+        if ref is None or ref.label != "Variable":
+            return None
+        file_symbols = self.symbols.files[ref.file_path]
+        events = self._index(ref.file_path).groups.get((ref.path[:-1], ref.path[-1]))
+        return self._group(file_symbols, events) if events else None
+
+    def _group(self, file_symbols: FileSymbols, events: list[ValueBinding]) -> Values:
+        """Every value the bindings may give, or None when one of them is not known."""
+        found: dict[tuple, Value] = {}
+        for event in events:
+            if event.kind == "none":
+                continue  # `x = None`: nothing can be called on it, so it never misleads a call
+            values = self._event(file_symbols, event)
+            if values is None:
+                return None
+            for value in values:
+                found.setdefault(value.key, value)
+        return tuple(found.values())  # empty: bound to None only
+
+    def _event(self, file_symbols: FileSymbols, event: ValueBinding) -> Values:
+        kind, scope, line = event.kind, event.scope, event.line
+        if kind in ("call", "await"):
+            return self._call_result(file_symbols, scope, event.source, line, awaited=kind == "await")
+        if kind == "enter":
+            return self._entered(self._call_result(file_symbols, scope, event.source, line, awaited=False))
+        if kind == "type":
+            found = self.names.lookup_dotted(file_symbols, scope, event.source, line)
+            if found is not None and found.ref is not None and found.ref.label == "Class":
+                return (Value(instance_of=found.ref),)
+            return None
+        if kind == "alias":
+            return self._nested(("alias", file_symbols.parse.path, scope, event.source, line),
+                                lambda: self._expression(file_symbols, scope, event.source, line))
+        if kind == "element":
+            return self._elements(file_symbols, scope, event.source, line)
+        return None
+
+    def _call_result(self, file_symbols: FileSymbols, scope: Scope, callee: str, line: int, awaited: bool) -> Values:
+        """What calling ``callee`` returns: an instance of a class, or what a function returns."""
+        receiver, _, name = callee.rpartition(".")
+        found = self.names.lookup_dotted(file_symbols, scope, callee, line)
+        if found is not None and found.ref is not None and found.ref.label in _CALLABLE_LABELS:
+            functions: list[tuple[SymbolRef, Value | None]] = [(found.ref, None)]
+        else:
+            if not receiver:
+                values = self._name(file_symbols, scope, name, line)
+                functions = [(v.function.ref, None) for v in values or () if v.function and v.function.ref]
+                if values is None or len(functions) != len(values):
+                    return None
+            else:  # a method of a known instance: `self.make()`, `repo.load()`
+                instances = self._expression(file_symbols, scope, receiver, line)
+                functions = []
+                for value in instances or ():
+                    member = self.names.hierarchy.find_member(value.instance_of, name) if value.instance_of else None
+                    if member is None or member[0].label != "Method":
+                        return None
+                    functions.append((member[0], value))
+                if not functions:
+                    return None
+        results: dict[tuple, Value] = {}
+        for function, instance in functions:
+            values = self._result_of(function, instance, awaited)
+            if values is None:
+                return None
+            for value in values:
+                results.setdefault(value.key, value)
+        return tuple(results.values()) or None
+
+    def _result_of(self, function: SymbolRef, instance: Value | None, awaited: bool) -> Values:
+        definition = function.definition
+        if function.label == "Class":
+            return None if awaited else (Value(instance_of=function, exact=True),)
+        if definition is None or definition.is_async != awaited or definition.is_property:
+            return None  # an async function called without `await` gives a coroutine; a property's value is called
+        if any(d.split("(", 1)[0] not in TRANSPARENT_DECORATORS for d in definition.decorators):
+            return None  # the decorator may return anything in place of the function
+        returned = self._returns(function)
+        if returned is None:
+            return None
+        values = []
+        for value in returned:
+            if value.receiver:
+                if instance is None:
+                    return None
+                values.append(instance)
+            else:
+                values.append(value)
+        return tuple(values)
+
+    def _entered(self, managers: Values) -> Values:
+        """`with Cls() as x`: what `Cls.__enter__` returns (usually the instance itself)."""
+        values = []
+        for manager in managers or ():
+            found = self.names.hierarchy.find_member(manager.instance_of, "__enter__") if manager.instance_of else None
+            if found is None or found[0].label != "Method":
+                return None
+            entered = self._result_of(found[0], manager, awaited=False)
+            if entered is None:
+                return None
+            values.extend(entered)
+        return tuple(values) or None
+
+    def _returns(self, function: SymbolRef) -> Values:
+        """What ``function`` returns: its return annotation if it has one, else every `return`."""
+        def compute() -> Values:
+            events = self._index(function.file_path).groups.get((function.path, RETURN_TARGET))
+            if not events:
+                return None
+            declared = [e for e in events if e.kind == "type"]
+            file_symbols = self.symbols.files[function.file_path]
+            if not declared and any(e.kind == "alias" and _is_instance_name(file_symbols, e.source) for e in events):
+                if function.label != "Method" or any(
+                        e.kind not in ("none",) and not (e.kind == "alias" and _is_instance_name(file_symbols, e.source))
+                        for e in events):
+                    return None
+                return (Value(receiver=True),)  # `return self` only: a fluent method
+            return self._group(file_symbols, declared or events)
+
+        return self._cached(self._return_cache, ("returns", function.id), compute)
+
+    def _attribute_of(self, owners: Values, attribute: str) -> Values:
+        """``attribute`` of each instance in ``owners``: what the classes' code assigns to it."""
+        found: dict[tuple, Value] = {}
+        for owner in owners or ():
+            if owner.instance_of is None:
+                return None
+            values = self._cached(self._attribute_cache, ("attribute", owner.instance_of.id, attribute),
+                                  lambda: self._assigned_attribute(owner.instance_of, attribute))
+            if values is None:
+                return None
+            for value in values:
+                found.setdefault(value.key, value)
+        return tuple(found.values()) or None
+
+    def _assigned_attribute(self, class_ref: SymbolRef, attribute: str) -> Values:
+        """Every assignment of ``self.attribute`` in the methods of the class and its bases, and its
+        declaration in their bodies (`attribute: Cls`)."""
+        found: dict[tuple, Value] = {}
+        for owner in self.names.hierarchy.mro(class_ref):
+            file_symbols = self.symbols.files[owner.file_path]
+            index = self._index(owner.file_path)
+            for events in index.attributes.get((owner.path, attribute), ()):
+                values = self._group(file_symbols, events)
+                if values is None:
+                    return None
+                for value in values:
+                    found.setdefault(value.key, value)
+        return tuple(found.values()) or None
+
+    def _elements(self, file_symbols: FileSymbols, scope: Scope, container: str, line: int) -> Values:
+        """The functions a container literal holds: `handlers = {"a": on_a, "b": on_b}`."""
+        events = self._binding_group(file_symbols, scope, container, line)
+        if events is None:
+            found = self.names.lookup(file_symbols, scope, container, line)
+            ref = found.ref if found is not None else None
+            if ref is None or ref.label != "Variable":
+                return None
+            file_symbols = self.symbols.files[ref.file_path]
+            events = self._index(ref.file_path).groups.get((ref.path[:-1], ref.path[-1]))
+        if not events or any(e.kind not in ("items", "none") for e in events):
+            return None
+        found_values: dict[tuple, Value] = {}
+        for event in events:
+            for item in event.source.split(",") if event.kind == "items" else ():
+                values = self._nested(("item", file_symbols.parse.path, event.scope, item, event.line),
+                                      lambda: self._expression(file_symbols, event.scope, item, event.line))
+                if values is None:
+                    return None
+                for value in values:
+                    found_values.setdefault(value.key, replace(value, element=True))
+        return tuple(found_values.values()) or None
+
+    # --- recursion, cycles and shared caches -----------------------------------------------------
+
+    def _nested(self, key: tuple, compute: Callable[[], Values]) -> Values:
+        """One step of a lookup chain; a cycle or a chain too deep gives None, and nothing computed
+        from that partial answer is cached (None then reaches the top of the chain: every rule
+        needs all its parts known)."""
+        if key in self._active or self._depth >= _MAX_DEPTH:
+            self._partial = True
+            return None
+        self._active.add(key)
+        self._depth += 1
+        self._reach = max(self._reach, self._depth)
+        try:
+            return compute()
+        finally:
+            self._depth -= 1
+            self._active.discard(key)
+
+    def _cached(self, cache: RecordedCache, key: tuple, compute: Callable[[], Values]) -> Values:
+        """A shared entry. It remembers how deep its chain went and is used only where that chain
+        still fits under the depth limit, so every file gets what a fresh lookup would give,
+        whatever was resolved before it."""
+
+        def measured() -> _Entry:
+            outer_partial, outer_reach = self._partial, self._reach
+            self._partial, self._reach = False, self._depth
+            values = self._nested(key, compute)
+            entry = _Entry(values, self._reach - self._depth, self._partial)
+            self._partial, self._reach = self._partial or outer_partial, max(outer_reach, self._reach)
+            return entry
+
+        entry = cache.get(key, measured)
+        if entry.partial:
+            cache.forget(key)
+        self._reach = max(self._reach, self._depth + entry.height)
+        if self._depth + entry.height > _MAX_DEPTH:
+            self._partial = True
+            return None
+        return entry.values
+
+    def _index(self, path: str) -> "_FileValues":
+        file_symbols = self.symbols.files[path]  # the read is recorded even when the index is reused
+        cached = self._indexes.get(path)
+        if cached is None or cached[0] is not file_symbols:
+            cached = self._indexes[path] = (file_symbols, _FileValues.of(file_symbols))
+        return cached[1]
+
+
+@dataclass(slots=True)
+class _FileValues:
+    """A file's value bindings by (scope, name), and instance-attribute bindings by (class, attribute)."""
+
+    groups: dict[tuple[Scope, str], list[ValueBinding]]
+    attributes: dict[tuple[Scope, str], list[list[ValueBinding]]]
+
+    @classmethod
+    def of(cls, file_symbols: FileSymbols) -> "_FileValues":
+        groups: dict[tuple[Scope, str], list[ValueBinding]] = {}
+        for event in file_symbols.parse.values:
+            groups.setdefault((event.scope, event.target), []).append(event)
+        attributes: dict[tuple[Scope, str], list[list[ValueBinding]]] = {}
+        for (scope, target), events in groups.items():
+            if "." in target:  # `self.attr` in a method of the class `scope[:-1]`
+                attributes.setdefault((scope[:-1], target.split(".", 1)[1]), []).append(events)
+            elif scope and (ref := file_symbols.by_path.get(scope)) is not None and ref.label == "Class":
+                attributes.setdefault((scope, target), []).append(events)
+        return cls(groups, attributes)
+
+
+def _function_targets(values: Values, reason: str, confidence: float) -> list[Resolved]:
+    """The callables a name may hold, or nothing when it may hold anything else."""
+    if not values or any(value.function is None for value in values):
+        return []
+    return _split([Resolved(reason, confidence, ref=v.function.ref, external_name=v.function.external_name,
+                            external_module=v.function.external_module) for v in values])
+
+
+def _split(targets: list[Resolved]) -> list[Resolved]:
+    if len(targets) <= 1:
+        return targets
+    return [Resolved(t.reason, round(t.confidence / len(targets), 4), ref=t.ref, external_name=t.external_name,
+                     external_module=t.external_module) for t in targets]
+
+
+def _is_instance_name(file_symbols: FileSymbols, name: str) -> bool:
+    receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
+    return bool(receivers) and name == receivers[0]
+
+
+def _enclosing_class(file_symbols: FileSymbols, scope: Scope) -> SymbolRef | None:
+    """The class whose method (or code nested in one) the scope is in."""
+    for depth in range(len(scope) - 1, 0, -1):
+        owner = file_symbols.by_path.get(scope[:depth])
+        member = file_symbols.by_path.get(scope[: depth + 1])
+        if owner is not None and owner.label == "Class" and member is not None and member.label == "Method":
+            return owner
+    return None

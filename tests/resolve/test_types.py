@@ -1,0 +1,194 @@
+"""Values of names (resolve/types.py) on small real trees: receivers of a known class, functions held
+by names and containers, and the bindings that must keep a call unresolved."""
+
+from __future__ import annotations
+
+from tests.resolve.test_calls import call_edges
+
+MODELS = (
+    "class Base:\n    def run(self):\n        pass\n\n"
+    "class Child(Base):\n    def stop(self):\n        pass\n\n"
+    "    def __enter__(self):\n        return self\n\n"
+    "    def __exit__(self, *exc):\n        pass\n"
+)
+
+
+def test_a_local_built_once_is_an_instance_of_its_class(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "use.py": (
+            "from models import Child\n\n"
+            "def built():\n    x = Child()\n    x.run()\n\n"
+            "def entered():\n    with Child() as c:\n        c.stop()\n"
+        ),
+    })
+    assert calls == {
+        ("use.built", "models.Child", "import", 1.0),
+        ("use.built", "models.Base.run", "instance-type", 0.9),
+        ("use.entered", "models.Child", "import", 1.0),
+        ("use.entered", "models.Child.stop", "instance-type", 0.9),  # `Child.__enter__` returns self
+    }
+    assert outcomes == {"python": {"resolved": 4}}
+
+
+def test_annotations_declare_a_class_that_a_subclass_may_override(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "use.py": (
+            "from typing import Optional\nfrom models import Base, Child\n\n"
+            "def own(x: Child):\n    x.stop()\n\n"
+            "def inherited(x: 'Child'):\n    x.run()\n\n"
+            "def optional(x: Optional[Base] = None):\n    x.run()\n\n"
+            "def variable():\n    y: Child = make()\n    y.stop()\n"
+        ),
+    })
+    assert calls == {
+        ("use.own", "models.Child.stop", "declared-type", 0.9),
+        ("use.inherited", "models.Base.run", "declared-type", 0.8),
+        ("use.optional", "models.Base.run", "declared-type", 0.9),
+        ("use.variable", "models.Child.stop", "declared-type", 0.9),
+    }
+
+
+def test_what_a_function_returns_types_the_name_it_is_assigned_to(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "factory.py": (
+            "from models import Base, Child\n\n"
+            "def build():\n    return Child()\n\n"
+            "def declared() -> Base:\n    return thing()\n\n"
+            "async def fetch():\n    return Child()\n\n"
+            "def deco(f):\n    return f\n\n"
+            "@deco\ndef wrapped():\n    return Child()\n"
+        ),
+        "use.py": (
+            "from factory import build, declared, fetch, wrapped\n\n"
+            "def a():\n    build().run()\n    x = build()\n    x.stop()\n\n"
+            "def b():\n    y = declared()\n    y.run()\n\n"
+            "async def c():\n    z = await fetch()\n    z.stop()\n    w = fetch()\n    w.stop()\n\n"
+            "def d():\n    v = wrapped()\n    v.stop()\n"
+        ),
+    })
+    # `fetch()` without await is a coroutine and `wrapped` returns whatever `deco` gives back
+    assert {c for c in calls if c[0].startswith("use")} == {
+        ("use.a", "factory.build", "import", 1.0), ("use.a", "models.Child.stop", "instance-type", 0.9),
+        ("use.b", "factory.declared", "import", 1.0), ("use.b", "models.Base.run", "declared-type", 0.9),
+        ("use.c", "factory.fetch", "import", 1.0), ("use.c", "models.Child.stop", "instance-type", 0.9),
+        ("use.d", "factory.wrapped", "import", 1.0),
+    }
+
+
+def test_instance_attributes_assigned_in_the_class(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "service.py": (
+            "from models import Base, Child\n\n"
+            "class Service:\n    repo: Base\n\n"
+            "    def __init__(self, helper: Child):\n        self.helper = helper\n        self.worker = Child()\n"
+            "        self.later = None\n        self.mixed = Child()\n\n"
+            "    def start(self):\n        self.later = Child()\n        self.mixed = 3\n\n"
+            "    def go(self):\n        self.helper.stop()\n\n"
+            "    def work(self):\n        self.worker.run()\n\n"
+            "    def declared(self):\n        self.repo.run()\n\n"
+            "    def late(self):\n        self.later.stop()\n        self.mixed.stop()\n"
+        ),
+    })
+    assert {c for c in calls if c[0].startswith("service.Service.") and c[2] == "attribute-type"} == {
+        ("service.Service.go", "models.Child.stop", "attribute-type", 0.8),
+        ("service.Service.work", "models.Base.run", "attribute-type", 0.8),
+        ("service.Service.declared", "models.Base.run", "attribute-type", 0.8),
+        ("service.Service.late", "models.Child.stop", "attribute-type", 0.8),
+    }
+
+
+def test_a_name_bound_to_anything_unknown_stays_unresolved(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "use.py": (
+            "from models import Base, Child\n\n"
+            "def rebound(flag):\n    x = Child()\n    x = flag\n    x.stop()\n\n"
+            "def param(x):\n    x.run()\n\n"
+            "def looped(items):\n    for x in items:\n        pass\n    x = Child()\n    x.run()\n\n"
+            "def closure():\n    x = Child()\n    def inner():\n        nonlocal x\n        x = 1\n    x.run()\n"
+        ),
+    })
+    assert {c for c in calls if c[1].endswith(("run", "stop"))} == set()
+    assert outcomes == {"python": {"resolved": 3, "unresolved": 4}}
+
+
+def test_two_possible_classes_split_the_confidence(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "m.py": (
+            "class A:\n    def run(self):\n        pass\n\nclass B:\n    def run(self):\n        pass\n\n"
+            "def go(flag):\n    if flag:\n        x = A()\n    else:\n        x = B()\n    x.run()\n"
+        ),
+    })
+    assert {c for c in calls if c[1].endswith("run")} == {
+        ("m.go", "m.A.run", "instance-type", 0.45), ("m.go", "m.B.run", "instance-type", 0.45),
+    }
+    assert outcomes == {"python": {"ambiguous": 1, "resolved": 2}}
+
+
+def test_module_level_instances_are_typed_where_they_are_read(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "app.py": "from models import Child\n\ndb = Child()\n",
+        "use.py": "import app\nfrom app import db\n\ndef a():\n    db.stop()\n\ndef b():\n    app.db.run()\n",
+    })
+    assert calls >= {
+        ("use.a", "models.Child.stop", "instance-type", 0.9),
+        ("use.b", "models.Base.run", "attribute-type", 0.8),
+    }
+
+
+def test_functions_held_by_names_and_containers(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "m.py": (
+            "import os\n\n"
+            "def on_a():\n    pass\n\ndef on_b():\n    pass\n\n"
+            "HANDLERS = {'a': on_a, 'b': on_b}\n\n"
+            "def pick():\n    return on_b\n\n"
+            "def alias():\n    f = on_a\n    f()\n\n"
+            "def external():\n    g = os.getcwd\n    g()\n\n"
+            "def returned():\n    h = pick()\n    h()\n\n"
+            "def element(key):\n    HANDLERS[key]()\n\n"
+            "def loop():\n    for handler in HANDLERS:\n        handler()\n"
+        ),
+    })
+    assert {c for c in calls if c[0] != "m.returned" or c[1] != "m.pick"} == {
+        ("m.alias", "m.on_a", "function-value", 0.9),
+        ("m.external", "os.getcwd", "function-value", 0.9),
+        ("m.returned", "m.on_b", "function-value", 0.9),
+        ("m.element", "m.on_a", "container-function", 0.4), ("m.element", "m.on_b", "container-function", 0.4),
+        ("m.loop", "m.on_a", "container-function", 0.4), ("m.loop", "m.on_b", "container-function", 0.4),
+    }
+    assert outcomes == {"python": {"ambiguous": 2, "resolved": 4}}
+
+
+def test_a_return_cycle_stays_unresolved(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {
+        "m.py": (
+            "class A:\n    def run(self):\n        pass\n\n"
+            "def f(n):\n    if n:\n        return A()\n    return g(n)\n\n"
+            "def g(n):\n    return f(n)\n\n"
+            "def go():\n    x = f(1)\n    x.run()\n"
+        ),
+    })
+    assert ("m.go", "m.A.run", "instance-type", 0.9) not in calls
+
+
+def test_an_element_of_an_unknown_container_is_never_an_external_member(tmp_path):
+    calls, outcomes = call_edges(tmp_path, {"m.py": "from config import HANDLERS\n\ndef go(k):\n    HANDLERS[k]()\n"})
+    assert calls == set()
+    assert outcomes == {"python": {"unresolved": 1}}
+
+
+def test_calling_a_property_calls_its_value_not_its_getter(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "m.py": (
+            "class A:\n    def run(self):\n        pass\n\n"
+            "class Holder:\n    @property\n    def make(self):\n        return A()\n\n"
+            "    def go(self):\n        x = self.make()\n        x.run()\n"
+        ),
+    })
+    assert ("m.Holder.go", "m.A.run", "instance-type", 0.9) not in calls
