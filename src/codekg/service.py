@@ -166,13 +166,13 @@ class GraphService:
         """A symbol's definition, callers, callees, imports and hierarchy. Refused (PathOutsideRootError)
         when a file of a symbol by that name leads outside the repository (a symlink planted after indexing)."""
         served = self.repository(repo)
-        symbol_context = _feature("codekg.analysis.context", "symbol_context")
         with self._store(served) as store:
             for (file_path,) in store.query(
                 "MATCH (n) WHERE n.qualified_name = $symbol OR n.name = $symbol OR n.id = $symbol "
                 "RETURN DISTINCT n.file_path", {"symbol": symbol}).rows:
                 if file_path:
                     confine_path(served.root, file_path)
+            symbol_context = _feature("codekg.analysis.context", "symbol_context")
             return symbol_context(store, served.root, symbol)
 
     def impact(self, symbol: str, depth: int = 3, direction: str = "upstream", min_confidence: float = 0.0,

@@ -29,6 +29,11 @@ class _Server(uvicorn.Server):
     """uvicorn's server, remembering the signal that stopped it instead of re-raising it afterwards."""
 
     stopped_by: int | None = None
+    announce: Callable[[], None] = staticmethod(lambda: None)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.announce()  # only now: signals are handled and connections accepted
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -68,7 +73,7 @@ def serve_app(app: Any, host: str, port: int, authenticated: bool, announce: Cal
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
     server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    announce(f"http://{f'[{host}]' if ':' in host else host}:{bound_port}")
+    server.announce = lambda: announce(f"http://{f'[{host}]' if ':' in host else host}:{bound_port}")
     server.run(sockets=[sock])
     if server.stopped_by is not None:
         raise RunInterrupted("interrupted: stopped serving")
