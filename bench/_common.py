@@ -5,6 +5,7 @@ Markdown output. Benchmarks are run by hand (see docs/benchmarks.md), never by t
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -12,8 +13,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -51,29 +53,109 @@ class ChildRun:
     peak_rss_mb: float
     stdout: str
     stderr: str
+    peak_tree_rss_mb: float | None = None  # the child and its descendants summed, when sampled
 
 
-def run_measured(argv: Sequence[str]) -> ChildRun:
-    """Run ``argv`` and return its wall time and its own peak RSS.
+def run_measured(argv: Sequence[str], env: Mapping[str, str] | None = None, sample_tree: bool = False) -> ChildRun:
+    """Run ``argv`` (with ``env`` added to this process's environment) and return its wall time and
+    its own peak RSS; with ``sample_tree``, also the peak of its whole process tree's summed RSS.
 
     ``getrusage(RUSAGE_CHILDREN)`` keeps the maximum over every child reaped so far, so it cannot
-    tell run 2 from run 1; ``wait4`` returns the usage of the one child it reaps.
+    tell run 2 from run 1; ``wait4`` returns the usage of the one child it reaps. A child forked from
+    this process starts with this process's peak RSS as its own (Linux keeps the high-water mark
+    through fork and exec), so a small launcher process forks, times and reaps the command instead:
+    the figure then starts from the launcher's few MB, not from whatever this process holds.
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(list(argv), stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is already reaped
+    child_env = None if env is None else {**os.environ, **env}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as report:
+        process = subprocess.Popen([sys.executable, "-I", "-S", "-c", _LAUNCHER, report.name, *argv],
+                                   stdout=out, stderr=err, env=child_env)
+        sampler = TreeRssSampler(process.pid) if sample_tree else None
+        process.wait()
+        peak_tree = sampler.stop() if sampler is not None else None
+        measured = json.loads(report.read() or "{}")
         out.seek(0)
         err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+        if process.returncode != 0 or not measured:
+            return ChildRun(process.returncode or 1, 0.0, 0.0, "", stderr or f"launcher exited {process.returncode}")
         return ChildRun(
-            returncode=process.returncode,
-            wall_seconds=wall,
-            peak_rss_mb=usage.ru_maxrss * 1024 / MB,
+            returncode=measured["returncode"],
+            wall_seconds=measured["wall_seconds"],
+            peak_rss_mb=measured["maxrss_kib"] * 1024 / MB,
             stdout=out.read().decode("utf-8", "replace"),
-            stderr=err.read().decode("utf-8", "replace"),
+            stderr=stderr,
+            peak_tree_rss_mb=peak_tree,
         )
+
+
+# Run by a fresh interpreter (no site, no imports beyond the standard library): fork, exec the
+# command, reap it with wait4, write its exit code, wall time and peak RSS as JSON to argv[1].
+_LAUNCHER = """
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(report, "w") as f:
+    json.dump({"returncode": os.waitstatus_to_exitcode(status), "wall_seconds": wall, "maxrss_kib": usage.ru_maxrss}, f)
+"""
+
+
+class TreeRssSampler:
+    """Polls the summed RSS of all descendants of a process (the measured command under the launcher,
+    and its parse workers) from a thread until stopped.
+
+    The sum counts pages shared after ``fork`` once per process, so it is an upper bound of the
+    memory the tree really holds (the largest process's ``wait4`` figure is the lower bound; PSS
+    would be exact but costs milliseconds per read, too much CPU to take away on two cores). RSS is
+    read every ``interval`` seconds and the list of processes refreshed every ``refresh`` seconds,
+    so a peak shorter than that, or a worker younger than that, can be missed.
+    """
+
+    def __init__(self, pid: int, interval: float = 0.01, refresh: float = 0.2) -> None:
+        import psutil
+
+        self._root = psutil.Process(pid)
+        self._interval, self._refresh = interval, refresh
+        self._peak_bytes = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        import psutil
+
+        processes: list[psutil.Process] = []
+        listed_at = float("-inf")
+        while not self._done.is_set():
+            if time.monotonic() - listed_at >= self._refresh:
+                try:
+                    processes = self._root.children(recursive=True)
+                except psutil.Error:
+                    return  # the launcher is gone
+                listed_at = time.monotonic()
+            total = 0
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # exited since it was listed
+            self._peak_bytes = max(self._peak_bytes, total)
+            self._done.wait(self._interval)
+
+    def stop(self) -> float:
+        """Stop polling; the peak summed RSS seen, in MB."""
+        self._done.set()
+        self._thread.join()
+        return self._peak_bytes / MB
 
 
 def peak_rss_mb_of_self() -> float:

@@ -21,7 +21,8 @@ from _common import corpus_command_line, facts_markdown, fail, load_average, mac
 
 
 def index(repo: Path, db: Path, cache_on: bool) -> dict:
-    argv = [sys.executable, "-m", "codekg", "index", str(repo), "--db", str(db), "--json", "--quiet"]
+    # --full: a re-run would otherwise find nothing changed and skip every pass
+    argv = [sys.executable, "-m", "codekg", "index", str(repo), "--db", str(db), "--json", "--quiet", "--full"]
     env_flag = "1" if cache_on else "0"
     previous = os.environ.get("CODEKG_PARSE_CACHE")
     os.environ["CODEKG_PARSE_CACHE"] = env_flag

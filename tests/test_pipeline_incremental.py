@@ -213,12 +213,12 @@ def test_deleting_a_file_re_resolves_the_files_that_imported_it(index_fixture, t
 def test_a_new_definition_turns_a_unique_global_guess_into_a_split_one(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
-    (repo / "caller.py").write_text("def main():\n    helper()\n")
-    (repo / "one.py").write_text("def helper():\n    pass\n")
+    (repo / "caller.js").write_text("function main() { helper(); }\n")  # classic scripts of one page
+    (repo / "one.js").write_text("function helper() {}\n")
     settings = load_settings(repo, use_git_ls_files=False)
     db = tmp_path / "db"
     index_repository(repo, db, settings)
-    (repo / "two.py").write_text("def helper():\n    return 2\n")
+    (repo / "two.js").write_text("function helper() { return 2; }\n")
     summary = index_repository(repo, db, settings)
     assert summary.delta["mode"] == "incremental"
     store = open_index(db, settings)
@@ -226,8 +226,8 @@ def test_a_new_definition_turns_a_unique_global_guess_into_a_split_one(tmp_path)
         rows = store.query("MATCH (:Function {name: 'main'})-[e:CALLS]->(b) RETURN b.id, e.reason, e.confidence ORDER BY b.id").rows
     finally:
         store.close()
-    assert rows == [["Function:one.py:one.helper", "ambiguous-global-name", 0.25],
-                    ["Function:two.py:two.helper", "ambiguous-global-name", 0.25]]
+    assert rows == [["Function:one.js:one.helper", "ambiguous-global-name", 0.15],
+                    ["Function:two.js:two.helper", "ambiguous-global-name", 0.15]]
 
 
 def test_an_unchanged_tree_writes_nothing(index_fixture):

@@ -23,6 +23,7 @@ from typing import Any
 from codekg import __version__
 from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
+from codekg.passes.resolve import RESOLUTION_VERSION
 from codekg.resolve.dependencies import DependencyKey
 from codekg.resolve.symbols import FileOutline, FileSymbols
 from codekg.schema import SCHEMA_VERSION
@@ -99,6 +100,7 @@ def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> s
         "codekg": __version__,
         "schema": SCHEMA_VERSION,
         "state": STATE_FORMAT,
+        "resolution": RESOLUTION_VERSION,
         "extractors": {name: extractor.version for name, extractor in sorted(EXTRACTORS.items())},
         "settings": {name: getattr(settings, name) for name in GRAPH_SETTINGS},
     }

@@ -233,8 +233,10 @@ REASONS: dict[str, str] = {
     "import": "The name (or module attribute) is bound by an import that resolved to a repository file.",
     "import-external": "The name is bound by an import of a module outside the repository.",
     "builtin": "A language builtin (Python builtins, JavaScript globals).",
-    "unique-global-name": "The only definition with that name in the repository (lower confidence).",
-    "ambiguous-global-name": "One of several definitions with that name; confidence is split between them.",
+    "unique-global-name": "A JS/TS classic script (no import or export) calls a name it does not bind, and one "
+    "other classic script declares it at top level: one page may load both (0.3). Never made for Python or "
+    "for modules, where such a call is a NameError/ReferenceError.",
+    "ambiguous-global-name": "As `unique-global-name`, with several candidates: 0.3 is split between them.",
     "relative-path": "A relative module path resolved to a file.",
     "tsconfig-path": "A non-relative JS/TS specifier mapped to a file by the nearest tsconfig.json/jsconfig.json"
     " `paths` or `baseUrl`.",

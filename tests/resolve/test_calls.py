@@ -41,25 +41,31 @@ def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> t
 
 def test_ambiguous_names_link_every_candidate_with_split_confidence(tmp_path):
     edges, outcomes = call_edges(tmp_path, {
-        "a.py": "def run():\n    pass\n",
-        "b.py": "def run():\n    pass\n",
-        "main.py": "def go():\n    run()\n",
+        "a.js": "function run() {}\n",
+        "b.js": "function run() {}\n",
+        "main.js": "function go() { run(); }\n",
     })
-    assert edges == {("main.go", "a.run", "ambiguous-global-name", 0.25), ("main.go", "b.run", "ambiguous-global-name", 0.25)}
-    assert outcomes == {"python": {"ambiguous": 1}}
+    assert edges == {("main.go", "a.run", "ambiguous-global-name", 0.15), ("main.go", "b.run", "ambiguous-global-name", 0.15)}
+    assert outcomes == {"javascript": {"ambiguous": 1}}
 
 
 def test_too_many_candidates_stay_unresolved(tmp_path):
-    files = {f"m{i}.py": "def run():\n    pass\n" for i in range(4)}
-    files["main.py"] = "def go():\n    run()\n"
+    files = {f"m{i}.js": "function run() {}\n" for i in range(4)}
+    files["main.js"] = "function go() { run(); }\n"
     edges, outcomes = call_edges(tmp_path, files, ambiguity_limit=3)
     assert edges == set()
-    assert outcomes == {"python": {"unresolved": 1}}
+    assert outcomes == {"javascript": {"unresolved": 1}}
 
 
-def test_unique_global_name_has_lower_confidence(tmp_path):
-    edges, _ = call_edges(tmp_path, {"a.py": "def helper():\n    pass\n", "b.py": "def go():\n    helper()\n"})
-    assert edges == {("b.go", "a.helper", "unique-global-name", 0.5)}
+def test_only_classic_scripts_guess_a_name_they_do_not_bind(tmp_path):
+    edges, outcomes = call_edges(tmp_path, {
+        "a.py": "def helper():\n    pass\n", "b.py": "def go():\n    helper()\n",  # a NameError in Python
+        "page/lib.js": "function show() {}\n", "page/main.js": "function go() { show(); }\n",  # one page's scripts
+        "mod/lib.js": "export function hide() {}\n",  # a module's declarations are not global
+        "mod/main.js": "import './side';\nfunction go() { show(); hide(); }\n",  # a module never guesses
+    })
+    assert edges == {("page.main.go", "page.lib.show", "unique-global-name", 0.3)}
+    assert outcomes == {"javascript": {"resolved": 1, "unresolved": 2}, "python": {"unresolved": 1}}
 
 
 def test_parameters_and_locals_shadow_global_names(tmp_path):
@@ -105,8 +111,8 @@ def test_parameters_of_anonymous_functions_shadow_only_their_own_lines(tmp_path)
         "lib.py": "def helper():\n    pass\n",
         "use.py": "items = map(lambda helper: helper(), [])\nvalues = [helper() for helper in []]\nhelper()\n",
     })
-    assert edges == {("use", "lib.helper", "unique-global-name", 0.5), ("use", "<builtin>.map", "builtin", 1.0)}
-    assert outcomes == {"javascript": {"unresolved": 3}, "python": {"resolved": 2, "unresolved": 2}}
+    assert edges == {("use", "<builtin>.map", "builtin", 1.0)}  # the module-level helper() is a NameError
+    assert outcomes == {"javascript": {"unresolved": 3}, "python": {"resolved": 1, "unresolved": 3}}
 
 
 def test_require_inside_a_function_is_an_import_not_a_local(tmp_path):
@@ -145,10 +151,7 @@ def test_global_guesses_stay_within_a_language_family(tmp_path):
         "pymain.py": "def go():\n    handler()\n",
         "tsmain.ts": "function go() { handler(); }\n",
     })
-    assert calls == {
-        ("pymain.go", "pydefs.handler", "unique-global-name", 0.5),
-        ("tsmain.go", "jsdefs.handler", "unique-global-name", 0.5),
-    }
+    assert calls == {("tsmain.go", "jsdefs.handler", "unique-global-name", 0.3)}  # Python never guesses
 
 
 def test_names_bound_by_an_import_are_never_guessed(tmp_path):
@@ -177,7 +180,7 @@ def test_the_later_star_import_wins_and_private_names_are_not_exported(tmp_path)
         "b.py": "def f():\n    pass\n",
         "main.py": "from a import *\nfrom b import *\nf()\n_p()\n",
     })
-    assert calls == {("main", "b.f", "import", 1.0), ("main", "a._p", "unique-global-name", 0.5)}
+    assert calls == {("main", "b.f", "import", 1.0)}  # `_p()` is a NameError: a star import skips it
 
 
 def test_this_inside_a_plain_function_is_not_the_instance(tmp_path):
@@ -387,10 +390,9 @@ def test_star_imports_bind_the_names_of_all(tmp_path):
         "pkg/extra.py": "def helper():\n    pass\n",
         "main.py": "from pkg import *\nrun()\nhelper()\n_private()\nhidden()\n",
     })
-    # `hidden` is not in `__all__`: the star import does not bind it (only a global guess can reach it)
+    # `hidden` is not in `__all__`: the star import does not bind it, so calling it is a NameError
     assert calls == {
         ("main", "pkg.core.run", "import", 1.0),
         ("main", "pkg.extra.helper", "import", 1.0),
         ("main", "pkg.core._private", "import", 1.0),
-        ("main", "pkg.core.hidden", "unique-global-name", 0.5),
     }

@@ -29,6 +29,9 @@ class LanguageExtractor(ABC):
     # `C.m()` on the class itself reaches static members only (JS), not any method (Python's `C.m(obj)`)
     static_members_only_on_class: bool = False
     resolution_family: str = ""  # languages that can import and call each other share a family
+    # Whether files with no import or export ("classic scripts") share one global scope, as the
+    # <script>s of a web page do: only then can a name bound nowhere in a file mean another file's.
+    scripts_share_globals: bool = False
 
     @abstractmethod
     def extract(self, path: str, source: bytes) -> FileParse:

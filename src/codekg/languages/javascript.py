@@ -115,6 +115,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
     constructor_name = "constructor"
     static_members_only_on_class = True
     resolution_family = "javascript"  # TypeScript inherits it: the two import each other
+    scripts_share_globals = True
 
     # Role capture -> handler method. Subclasses add roles for their own patterns.
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {

@@ -24,6 +24,9 @@ from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
+# Bump when the same parses resolve to different edges: a live index built by another version is
+# rebuilt, not patched (an incremental run re-resolves only the files a change touches).
+RESOLUTION_VERSION = 2
 
 
 @dataclass(slots=True)

@@ -9,13 +9,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from codekg.languages import EXTRACTORS
+from codekg.languages.base import LanguageExtractor
 from codekg.records import ELEMENT_CALL, CallSite, Scope
 from codekg.resolve.declared_types import DeclaredTypes
 from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, UNKNOWN_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.resolve.types import ValueInference
 
-GLOBAL_NAME_CONFIDENCE = 0.5
+# A classic script calling a name another classic script declares: both may be loaded by one page, or not.
+GLOBAL_NAME_CONFIDENCE = 0.3
 CALLABLE_LABELS = ("Function", "Method", "Class")
 
 
@@ -69,7 +71,7 @@ def _call_targets(
         found = names.lookup(file_symbols, call.scope, call.callee, call.line)
         if found is not None:
             return _each_definition(symbols, found) if _callable(found) else []
-        return _global_candidates(symbols, language.resolution_family, call.callee, ambiguity_limit)
+        return _global_candidates(symbols, language, file_symbols, call.callee, ambiguity_limit)
     if call.receiver.startswith("<expr>"):
         return []
     if call.receiver in language.self_receivers or call.receiver == "super":
@@ -113,15 +115,29 @@ def _callable(target: Resolved) -> bool:
     return bool(target.external_name)
 
 
-def _global_candidates(symbols: SymbolIndex, family: str, name: str, ambiguity_limit: int) -> list[Resolved]:
-    """Top-level functions and classes of that name in files of the same language family."""
-    candidates = [ref for ref in symbols.by_name.get((family, name), ()) if ref.label in CALLABLE_LABELS]
+def _global_candidates(
+    symbols: SymbolIndex, language: LanguageExtractor, file_symbols: FileSymbols, name: str, ambiguity_limit: int
+) -> list[Resolved]:
+    """What a name bound nowhere in the file may mean. In a module (any Python file; a JS/TS file with
+    an import or export) it means nothing: calling it raises NameError/ReferenceError, so nothing is
+    guessed. Classic scripts share a page's global scope, so the top-level functions and classes of
+    that name in other classic scripts are candidates, at low confidence."""
+    if not language.scripts_share_globals or not _is_classic_script(file_symbols):
+        return []
+    candidates = [
+        ref for ref in symbols.by_name.get((language.resolution_family, name), ())
+        if ref.label in CALLABLE_LABELS and _is_classic_script(symbols.files[ref.file_path])
+    ]
     if len(candidates) == 1:
         return [Resolved("unique-global-name", GLOBAL_NAME_CONFIDENCE, ref=candidates[0])]
     if 1 < len(candidates) <= ambiguity_limit:
         share = round(GLOBAL_NAME_CONFIDENCE / len(candidates), 4)
         return [Resolved("ambiguous-global-name", share, ref=ref) for ref in sorted(candidates, key=lambda r: r.id)]
     return []
+
+
+def _is_classic_script(file_symbols: FileSymbols) -> bool:
+    return not file_symbols.parse.imports and not file_symbols.parse.exports
 
 
 def _enclosing_class(file_symbols: FileSymbols, scope: Scope) -> SymbolRef | None:

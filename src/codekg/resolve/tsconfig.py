@@ -104,7 +104,7 @@ def load_project_configs(root: Path, paths: Iterable[str], max_size: int) -> tup
             warnings.append({"path": path, "warning": f"config not parsed ({error}): baseUrl/paths ignored"})
             continue
         parsed[path] = value
-    configs = ProjectConfigs(digest=digest.hexdigest())
+    configs = ProjectConfigs(digest=digest.hexdigest() if texts or warnings else "")  # none: the plain fingerprint
     for path in sorted(paths):
         # every project config governs its folder, even one without options or one that cannot be
         # read: a parent folder's `paths` would be a guess there
