@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 import tomllib
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -342,12 +343,14 @@ def serve(
     token: TokenOption = None,
     allow_writes: Annotated[bool, typer.Option(
         "--allow-writes", help="Let POST /query run write clauses (each under the index's writer lock).")] = False,
+    keep_indexed: Annotated[bool, typer.Option(
+        "--watch", help="Also keep the indexes up to date while files change, as `codekg watch` does.")] = False,
 ) -> None:
     """Serve the HTTP API (search, context, impact, detect-changes, stats, Cypher; docs at /docs) until Ctrl-C."""
     service = _graph_service(repo, db, allow_writes)
     settings = service.default.settings
     from codekg.api.app import create_app  # FastAPI and uvicorn are only needed here
-    from codekg.api.runner import serve_app
+    from codekg.api.runner import serve_app, watching
 
     secret = _token(service, token)
     names = ", ".join(service.repositories)
@@ -357,8 +360,9 @@ def serve(
         auth = "bearer token required" if secret else "no token"
         stderr.print(f"serving {names} ({mode}, {auth}) on {url} (docs: {url}/docs); Ctrl-C stops", highlight=False)
 
-    serve_app(create_app(service, secret), host or settings.serve_host,
-              settings.serve_port if port is None else port, secret is not None, announce)
+    with watching(service, lambda line: stderr.print(line, highlight=False)) if keep_indexed else nullcontext():
+        serve_app(create_app(service, secret), host or settings.serve_host,
+                  settings.serve_port if port is None else port, secret is not None, announce)
 
 
 @app.command()

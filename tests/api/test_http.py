@@ -8,6 +8,7 @@ import json
 import shutil
 import signal
 import socket
+import time
 from pathlib import Path
 
 import httpx
@@ -225,3 +226,21 @@ def test_no_index_is_503(copy_fixture):
     with running("serve", "--repo", str(repo)) as server, server.client(token=None) as client:
         response = client.get("/stats")
     assert response.status_code == 503 and response.json()["error"] == "IndexNotFoundError"
+
+
+def test_watch_keeps_the_index_current_and_its_metrics_live(indexed, monkeypatch):
+    monkeypatch.setenv("CODEKG_WATCH_DEBOUNCE_MS", "100")
+    with running("serve", "--repo", str(indexed), "--watch") as server, server.client(token=None) as client:
+        count = {"cypher": "MATCH (f:Function) RETURN count(f)"}
+        assert client.post("/query", json=count).json()["rows"] == [[4]]
+        time.sleep(1)  # the watcher is started beside the server; let it see the tree first
+        (indexed / "src" / "shop" / "extra.py").write_text("def added():\n    return 1\n")
+        deadline = time.monotonic() + 60
+        while client.post("/query", json=count).json()["rows"] != [[5]]:
+            assert time.monotonic() < deadline, "the watcher did not index the new file"
+            time.sleep(0.2)
+        text = client.get("/metrics").text
+        code, stderr = server.stop()
+    samples = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line and not line.startswith("#")}
+    assert samples["batch_size_count"] >= 1 and samples["parse_cache_miss_total"] >= 1
+    assert "pyrepo: batch 1 (" in stderr and code == 130

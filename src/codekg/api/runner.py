@@ -21,6 +21,7 @@ import uvicorn
 
 from codekg.api.security import is_loopback
 from codekg.errors import InputError, RunInterrupted
+from codekg.service import GraphService
 
 log = logging.getLogger("codekg.serve")
 
@@ -77,3 +78,33 @@ def serve_app(app: Any, host: str, port: int, authenticated: bool, announce: Cal
     server.run(sockets=[sock])
     if server.stopped_by is not None:
         raise RunInterrupted("interrupted: stopped serving")
+
+
+@contextmanager
+def watching(service: GraphService, report: Callable[[str], None]) -> Iterator[None]:
+    """While active, a background thread per served repository keeps its index up to date (as
+    `codekg watch` does), so the server's parse cache, pool and watcher metrics are live. On exit the
+    watchers are told to stop; a batch in progress is finished first, never cut off."""
+    from codekg.watch import BatchReport, watch_repository  # watchfiles is only needed here
+
+    stop = threading.Event()
+
+    def watch(name: str) -> None:
+        repo = service.repositories[name]
+        try:
+            for event in watch_repository(repo.root, repo.db_dir, repo.settings, stop):
+                if isinstance(event, BatchReport):
+                    report(f"{name}: {event.line()}")
+        except Exception as error:  # noqa: BLE001 - a watcher failing must not take the server down
+            report(f"{name}: stopped watching: {error}")
+
+    threads = [threading.Thread(target=watch, args=(name,), name=f"codekg-watch-{name}", daemon=True)
+               for name in service.repositories]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
