@@ -32,7 +32,7 @@ from codekg.settings import Settings
 log = logging.getLogger(__name__)
 
 STATE_SUFFIX = ".state"
-STATE_FORMAT = "1"
+STATE_FORMAT = "2"
 # Settings that change what the graph holds; any other setting (paths, cache sizes) does not.
 GRAPH_SETTINGS = ("max_file_size", "python_source_roots", "extra_ignore", "use_git_ls_files", "ambiguity_limit")
 
@@ -89,6 +89,7 @@ class StateUpdate:
     removed: set[str] = field(default_factory=set)  # files no longer indexed
     unparsed: dict[str, tuple[FileStat, str]] = field(default_factory=dict)  # files that failed to parse now
     removed_unparsed: set[str] = field(default_factory=set)
+    facts: dict[str, Any] = field(default_factory=dict)  # the run's totals, for an unchanged re-run
 
 
 def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> str:
@@ -122,6 +123,7 @@ class IndexState:
         self.generation: str = meta.get("generation", b"").decode()
         self.saved_at_ns: int = int(meta.get("saved_at_ns", b"0"))
         self._module_table_blob: bytes | None = meta.get("module_table")
+        self._facts_blob: bytes | None = meta.get("facts")
 
     @classmethod
     def create(cls, db_dir: Path, graph_file: str, fingerprint: str) -> "IndexState":
@@ -170,6 +172,10 @@ class IndexState:
     def module_table(self) -> dict[tuple[str, str], str | None]:
         return pickle.loads(self._module_table_blob) if self._module_table_blob else {}
 
+    def facts(self) -> dict[str, Any]:
+        """The totals of the run that wrote this state (see pipeline._stored_facts)."""
+        return pickle.loads(self._facts_blob) if self._facts_blob else {}
+
     def symbols(self, path: str) -> FileSymbols:
         return self._blob("symbols", path)
 
@@ -197,12 +203,12 @@ class IndexState:
             connection.executemany("DELETE FROM unparsed WHERE path = ?", [(p,) for p in update.removed_unparsed])
             connection.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
-                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in update.records.items()],
+                ((path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
+                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in update.records.items()),  # one row's blobs at a time
             )
             connection.executemany(
                 "UPDATE files SET summary = ?, edges = ? WHERE path = ?",
-                [(dump(summary, 5), dump(edges, 5), path) for path, (summary, edges) in update.rederived.items()],
+                ((dump(summary, 5), dump(edges, 5), path) for path, (summary, edges) in update.rederived.items()),
             )
             self._restamp(update.restamped)
             connection.executemany(
@@ -211,10 +217,11 @@ class IndexState:
             )
             self.saved_at_ns = time.time_ns()
             self._module_table_blob = dump(update.module_table, 5)
+            self._facts_blob = dump(update.facts, 5)
             connection.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("generation", update.generation.encode()), ("saved_at_ns", str(self.saved_at_ns).encode()),
-                 ("module_table", self._module_table_blob)],
+                 ("module_table", self._module_table_blob), ("facts", self._facts_blob)],
             )
             connection.execute("COMMIT")
         except BaseException:

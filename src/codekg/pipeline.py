@@ -179,6 +179,7 @@ class _Run:
             external_nodes(summaries.values()),
         ).to_tables()
         facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
+        update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
         del structure, resolutions
         raise_if_interrupted()
         self.directory.remove_stale_builds()
@@ -239,10 +240,13 @@ class _Run:
             update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path])
         new_summaries = {path: summaries[path] for path in kept}
         new_summaries.update({path: record.summary for path, record in update.records.items()})
+        old_paths = sorted((touched | redo) & summaries.keys())
+        old_edges = dict(zip(old_paths, state.edge_graphs(old_paths)))
         for path in sorted(redo - set(fresh)):
             summary = _rederived_summary(summaries[path], resolutions[path])
-            update.rederived[path] = (summary, resolutions[path].graph)
             new_summaries[path] = summary
+            if summary != summaries[path] or resolutions[path].graph != old_edges[path]:
+                update.rederived[path] = (summary, resolutions[path].graph)  # else: nothing to rewrite
         update.removed = set(summaries) - set(new_summaries)
         old_unparsed = state.unparsed()
         update.removed_unparsed = {path for path in old_unparsed if path in touched and path not in update.unparsed}
@@ -253,7 +257,7 @@ class _Run:
             old = Graph.combined(
                 project_structure(scan.root, list(summaries)),
                 *state.node_graphs(sorted(touched & summaries.keys())),
-                *state.edge_graphs(sorted((touched | redo) & summaries.keys())),
+                *old_edges.values(),
                 external_nodes(summaries.values()),
             )
             new = Graph.combined(
@@ -264,6 +268,7 @@ class _Run:
             )
             delta = graph_delta(old, new)
         facts = self._facts(scan, new_summaries, unparsed_reasons, parsed)
+        update.facts = _stored_facts(facts, unparsed_reasons)
         metadata = self._metadata(scan, facts, update.generation)
         metadata.update(pass_seconds={k: round(v, 4) for k, v in self.timings.items()},
                         index_seconds=str(round(time.perf_counter() - self.started, 4)))
@@ -279,8 +284,15 @@ class _Run:
         return self._summary(scan, facts, metadata["commit"], counts, [])
 
     def _unchanged(self, scan: ScanResult, state: IndexState) -> IndexSummary:
-        unparsed = {path: entry[1] for path, entry in state.unparsed().items()}
-        facts = self._facts(scan, state.summaries(), unparsed, ParseResult())
+        """Nothing to write; the facts of the run that built the index are this run's too."""
+        stored = state.facts()
+        skipped = [{"path": s.path, "reason": s.reason} for s in scan.skipped]
+        skipped += [{"path": path, "reason": reason} for path, reason in stored["unparsed"].items()]
+        facts = RunFacts(
+            files_by_language=stored["files_by_language"], nodes=stored["nodes"], edges=stored["edges"],
+            call_sites=stored["call_sites"], parse_cache=_parse_cache_facts(ParseResult()),
+            skipped=sorted(skipped, key=lambda s: s["path"]), warnings=stored["warnings"],
+        )
         counts = {"mode": "unchanged", "files_added": 0, "files_changed": 0, "files_deleted": 0, "nodes_added": 0,
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
         commit = _git_commit(scan.root) if scan.is_git else ""
@@ -320,13 +332,7 @@ class _Run:
             edges=dict(sorted(edges.items())),
             call_sites=call_outcomes_by_language({p: s.outline.language for p, s in summaries.items()},
                                                  {p: s.call_outcomes for p, s in summaries.items()}),
-            parse_cache={
-                "enabled": parsed.cache_enabled,
-                "hits": parsed.cache_hits,
-                "misses": parsed.cache_misses,
-                "integrity_failures": parsed.cache_integrity_failures,
-                "rebuilt": parsed.cache_rebuilt,
-            },
+            parse_cache=_parse_cache_facts(parsed),
             skipped=sorted(skipped, key=lambda s: s["path"]),
             warnings=sorted(
                 [{"path": path, "warning": w} for path, s in summaries.items() for w in s.warnings] + self.config_warnings,
@@ -386,6 +392,22 @@ def _git_commit(root: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def _parse_cache_facts(parsed: ParseResult) -> dict[str, Any]:
+    return {
+        "enabled": parsed.cache_enabled,
+        "hits": parsed.cache_hits,
+        "misses": parsed.cache_misses,
+        "integrity_failures": parsed.cache_integrity_failures,
+        "rebuilt": parsed.cache_rebuilt,
+    }
+
+
+def _stored_facts(facts: RunFacts, unparsed: dict[str, str]) -> dict[str, Any]:
+    """What an unchanged re-run reports without reading every file's summary."""
+    return {"files_by_language": facts.files_by_language, "nodes": facts.nodes, "edges": facts.edges,
+            "call_sites": facts.call_sites, "warnings": facts.warnings, "unparsed": unparsed}
 
 
 def _with_source_files(parses: list[FileParse], files: list[SourceFile]) -> Iterator[tuple[FileParse, SourceFile]]:
