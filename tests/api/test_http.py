@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -244,3 +245,15 @@ def test_watch_keeps_the_index_current_and_its_metrics_live(indexed, monkeypatch
     samples = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines() if line and not line.startswith("#")}
     assert samples["batch_size_count"] >= 1 and samples["parse_cache_miss_total"] >= 1
     assert "pyrepo: batch 1 (" in stderr and code == 130
+
+
+def test_token_from_the_environment_and_concurrent_requests(indexed, monkeypatch):
+    monkeypatch.setenv("CODEKG_API_TOKEN", TOKEN)
+    with running("serve", "--repo", str(indexed)) as server:
+        assert httpx.get(f"{server.url}/stats").status_code == 401
+        with server.client() as client, ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: client.post("/query", json={"cypher": "MATCH (f:Function) RETURN count(f)"}),
+                                    range(24)))
+        _, stderr = server.stop()
+    assert [(a.status_code, a.json()["rows"]) for a in answers] == [(200, [[4]])] * 24
+    assert "bearer token required" in stderr and TOKEN not in stderr
