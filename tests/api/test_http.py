@@ -4,6 +4,8 @@ Cypher, errors, OpenAPI, metrics, a re-index while serving, and shutdown."""
 from __future__ import annotations
 
 import fcntl
+import importlib.util
+import subprocess
 import json
 import shutil
 import signal
@@ -257,3 +259,57 @@ def test_token_from_the_environment_and_concurrent_requests(indexed, monkeypatch
         _, stderr = server.stop()
     assert [(a.status_code, a.json()["rows"]) for a in answers] == [(200, [[4]])] * 24
     assert "bearer token required" in stderr and TOKEN not in stderr
+
+
+# --- operations built on other branches: these run once codekg.analysis / codekg.search are merged ---
+
+needs_analysis = pytest.mark.skipif(importlib.util.find_spec("codekg.analysis") is None, reason="codekg.analysis not merged yet")
+needs_search = pytest.mark.skipif(importlib.util.find_spec("codekg.search") is None, reason="codekg.search not merged yet")
+
+
+@needs_analysis
+def test_context_and_impact(server):
+    with server.client() as client:
+        context = client.get("/context", params={"symbol": "shop.util.log"}).json()
+        impact = client.get("/impact", params={"symbol": "shop.util.log", "depth": 3}).json()
+        ambiguous = client.get("/context", params={"symbol": "save"})
+        missing = client.get("/impact", params={"symbol": "nope"})
+    assert context["symbol"] == {"id": "Function:src/shop/util.py:shop.util.log", "label": "Function", "name": "log",
+                                 "qualified_name": "shop.util.log", "file_path": "src/shop/util.py", "start_line": 4,
+                                 "end_line": 5, "signature": "def log(message)", "docstring": ""}
+    assert context["snippet"]["text"] == "def log(message):\n    print(json.dumps(message))"
+    assert [c["qualified_name"] for c in context["callers"]] == ["shop.service.checkout"]
+    assert [c["qualified_name"] for c in context["callees"]] == ["<builtin>.print", "json.dumps"]
+    assert [[s["qualified_name"] for s in level["symbols"]] for level in impact["levels"]] == [
+        ["shop.service", "shop.service.checkout"], ["scripts.run"], []]
+    assert ambiguous.status_code == 400 and ambiguous.json()["error"] == "SymbolAmbiguousError"
+    assert [c["qualified_name"] for c in ambiguous.json()["candidates"]] == ["shop.models.Base.save", "shop.models.Order.save"]
+    assert missing.status_code == 404 and missing.json()["error"] == "SymbolNotFoundError"
+
+
+@needs_analysis
+def test_detect_changes(indexed):
+    git = ["git", "-C", str(indexed), "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(git + args, check=True)
+    assert codekg("index", str(indexed), "--quiet").returncode == 0
+    util = indexed / "src" / "shop" / "util.py"
+    util.write_text(util.read_text().replace("json.dumps(message)", "json.dumps(message, indent=1)"))
+    with running("serve", "--repo", str(indexed)) as server, server.client(token=None) as client:
+        changes = client.get("/detect-changes").json()
+        unknown = client.get("/detect-changes", params={"base": "nosuchref"})
+    changed = [(c["qualified_name"], c["change"]) for c in changes["changed_symbols"]]
+    assert ("shop.util.log", "modified") in changed
+    assert [[s["qualified_name"] for s in level["symbols"]] for level in changes["impact"]["levels"]][:2] == [
+        ["shop.service", "shop.service.checkout"], ["scripts.run"]]
+    assert unknown.status_code == 400 and unknown.json() == {"error": "GitError", "message": "unknown git ref 'nosuchref'"}
+
+
+@needs_search
+def test_search(server):
+    with server.client() as client:
+        found = client.get("/search", params={"q": "checkout", "mode": "keyword", "limit": 3}).json()
+        bad_mode = client.get("/search", params={"q": "checkout", "mode": "psychic"})
+    assert found["results"][0]["qualified_name"] == "shop.service.checkout"
+    assert {"file_path", "start_line", "end_line"} <= set(found["results"][0])
+    assert bad_mode.status_code == 400

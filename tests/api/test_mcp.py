@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -114,3 +115,29 @@ def test_streamable_http_with_a_token(repo):
                 assert payload(result)["rows"] == [["Base"], ["Order"]]
 
         anyio.run(main)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("codekg.analysis") is None, reason="codekg.analysis not merged yet")
+def test_analysis_tools_over_stdio(repo):
+    async def session(client: Client) -> None:
+        context = payload(await client.call_tool("context", {"symbol": "shop.util.log"}))
+        assert (context["symbol"]["file_path"], context["symbol"]["start_line"], context["symbol"]["end_line"]) == (
+            "src/shop/util.py", 4, 5)
+        assert [c["qualified_name"] for c in context["callers"]] == ["shop.service.checkout"]
+        impact = payload(await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 2}))
+        assert [[s["qualified_name"] for s in level["symbols"]] for level in impact["levels"]] == [
+            ["shop.service", "shop.service.checkout"], ["scripts.run"]]
+        ambiguous = error_text(await client.call_tool("context", {"symbol": "save"}))
+        assert ambiguous.startswith("'save' is ambiguous") and '"qualified_name":"shop.models.Order.save"' in ambiguous
+        assert error_text(await client.call_tool("detect_changes", {})) != ""  # not a git work tree
+
+    over_stdio(repo, session)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("codekg.search") is None, reason="codekg.search not merged yet")
+def test_search_tool_over_stdio(repo):
+    async def session(client: Client) -> None:
+        found = payload(await client.call_tool("search", {"query": "checkout", "mode": "keyword", "limit": 3}))
+        assert found["results"][0]["qualified_name"] == "shop.service.checkout"
+
+    over_stdio(repo, session)

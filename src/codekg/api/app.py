@@ -56,10 +56,12 @@ RETRY_AFTER_SECONDS = "2"
 
 
 def status_for(error: CodekgError) -> int:
+    """The table's status for the error's class or its nearest listed ancestor; otherwise the CLI's exit
+    code decides: 2 (the user's input) is 400, anything else 500."""
     for cls in type(error).__mro__:
         if cls in ERROR_STATUS:
             return ERROR_STATUS[cls]
-    return 500
+    return 400 if error.exit_code == 2 else 500
 
 
 def error_body(error: CodekgError) -> dict[str, Any]:
