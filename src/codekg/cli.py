@@ -7,7 +7,7 @@ import logging
 import sys
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -27,7 +27,8 @@ from codekg.parse_cache import ParseCache, cache_path
 from codekg.passes.parse import verify_parse_cache
 from codekg.passes.scan import scan_repository
 from codekg.pipeline import IndexSummary, index_repository
-from codekg.schema import NODE_LABELS, REL_TYPES, SCHEMA_VERSION
+from codekg.schema import SCHEMA_VERSION
+from codekg.service import GraphService, index_stats, served_repositories
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
 from codekg.stores import open_index
 
@@ -183,30 +184,10 @@ def stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption 
     settings = _settings(repo_path)
     store = open_index(db_path, settings)
     try:
-        meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
-        nodes = {}
-        for label in NODE_LABELS:
-            if label.name != "IndexMeta":
-                nodes[label.name] = store.query(f"MATCH (n:{label.name}) RETURN count(n)").rows[0][0]
-        edges = {rel.name: store.query(f"MATCH ()-[e:{rel.name}]->() RETURN count(e)").rows[0][0] for rel in REL_TYPES}
-        files = {row[0]: row[1] for row in store.query("MATCH (f:File) RETURN f.language, count(f) ORDER BY f.language").rows}
+        report = index_stats(store, db_path)
     finally:
         store.close()
-    report = {
-        "repo": meta.get("repo_root", ""),
-        "db": str(db_path),
-        "schema_version": int(meta.get("schema_version", 0)),
-        "codekg_version": meta.get("codekg_version", ""),
-        "indexed_at": meta.get("indexed_at", ""),
-        "commit": meta.get("commit", ""),
-        "index_seconds": float(meta.get("index_seconds", 0)),
-        "pass_seconds": json.loads(meta.get("pass_seconds", "{}")),
-        "files_by_language": files,
-        "nodes": nodes,
-        "edges": edges,
-        "call_sites": json.loads(meta.get("call_sites", "{}")),
-        "skipped_files": len(json.loads(meta.get("skipped", "[]"))),
-    }
+    files, nodes, edges = report["files_by_language"], report["nodes"], report["edges"]
     if json_output:
         stdout.out(json.dumps(report, indent=2), highlight=False)
         return
@@ -400,6 +381,99 @@ def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: Json
     _print_report(report, json_output)
     if verification.mismatched:
         raise CacheMismatchError(f"{len(verification.mismatched)} cached parse record(s) differ from a fresh parse")
+
+
+ReposOption = Annotated[Optional[list[Path]], typer.Option(
+    "--repo", help="Repository to serve; repeat to serve several (default: the current directory).")]
+TokenOption = Annotated[Optional[str], typer.Option(
+    "--token", help="Require `Authorization: Bearer TOKEN` (default: the api_token setting, CODEKG_API_TOKEN).")]
+HostOption = Annotated[Optional[str], typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")]
+
+
+def _graph_service(repos: list[Path] | None, db: Path | None, allow_writes: bool = False) -> GraphService:
+    """The repositories a server serves, each with its own settings (its codekg.toml)."""
+    roots = repos or [Path.cwd()]
+    if db is not None and len(roots) > 1:
+        raise InputError("--db names one index: it cannot be used with several --repo")
+    locations = []
+    for root in roots:
+        repo_path, db_path = _locations(root, db)
+        if not repo_path.is_dir():
+            raise InputError(f"{repo_path} is not a directory")
+        locations.append((repo_path, db_path, _settings(repo_path)))
+    return GraphService(served_repositories(locations), allow_writes=allow_writes)
+
+
+def _token(service: GraphService, token: str | None) -> str | None:
+    if token is not None:
+        return token or None
+    secret = service.default.settings.api_token
+    return secret.get_secret_value() if secret is not None else None
+
+
+@app.command()
+def serve(
+    repo: ReposOption = None,
+    db: DbOption = None,
+    host: HostOption = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=0, max=65535, help="Port [default: 8765; 0: any free port].")] = None,
+    token: TokenOption = None,
+    allow_writes: Annotated[bool, typer.Option(
+        "--allow-writes", help="Let POST /query run write clauses (each under the index's writer lock).")] = False,
+    keep_indexed: Annotated[bool, typer.Option(
+        "--watch", help="Also keep the indexes up to date while files change, as `codekg watch` does.")] = False,
+) -> None:
+    """Serve the HTTP API (search, context, impact, detect-changes, stats, Cypher; docs at /docs) until Ctrl-C."""
+    service = _graph_service(repo, db, allow_writes)
+    settings = service.default.settings
+    from codekg.api.app import create_app  # FastAPI and uvicorn are only needed here
+    from codekg.api.runner import serve_app, watching
+
+    secret = _token(service, token)
+    names = ", ".join(service.repositories)
+
+    def announce(url: str) -> None:
+        mode = "read-write" if allow_writes else "read-only"
+        auth = "bearer token required" if secret else "no token"
+        stderr.print(f"serving {names} ({mode}, {auth}) on {url} (docs: {url}/docs); Ctrl-C stops", highlight=False)
+
+    with watching(service, lambda line: stderr.print(line, highlight=False)) if keep_indexed else nullcontext():
+        serve_app(create_app(service, secret), host or settings.serve_host,
+                  settings.serve_port if port is None else port, secret is not None, announce)
+
+
+@app.command()
+def mcp(
+    repo: ReposOption = None,
+    db: DbOption = None,
+    http: Annotated[bool, typer.Option("--http", help="Serve Streamable HTTP at /mcp instead of stdio.")] = False,
+    host: HostOption = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=0, max=65535, help="Port with --http [default: 8766; 0: any free port].")] = None,
+    token: TokenOption = None,
+) -> None:
+    """Run the MCP server for AI agents: over stdio (default) or Streamable HTTP (--http)."""
+    service = _graph_service(repo, db)
+    settings = service.default.settings
+    from codekg.mcp_server import create_mcp_server, serve_stdio, streamable_http_app  # the mcp SDK only here
+
+    server = create_mcp_server(service)
+    if not http:
+        try:
+            serve_stdio(server)
+        except KeyboardInterrupt:
+            raise RunInterrupted("interrupted: stopped the MCP server") from None
+        return
+    from codekg.api.runner import serve_app
+
+    secret = _token(service, token)
+    listen_host = host or settings.serve_host
+
+    def announce(url: str) -> None:
+        auth = "bearer token required" if secret else "no token"
+        stderr.print(f"MCP server for {', '.join(service.repositories)} ({auth}) on {url}/mcp; Ctrl-C stops", highlight=False)
+
+    serve_app(streamable_http_app(server, listen_host, secret), listen_host,
+              settings.mcp_port if port is None else port, secret is not None, announce)
 
 
 @app.command()

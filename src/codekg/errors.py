@@ -75,3 +75,33 @@ class GitError(CodekgError):
     """git could not answer: not a work tree, no commit yet, an unknown ref."""
 
     exit_code = 2
+
+
+class WriteQueryError(CodekgError):
+    """A query sent to a read-only interface (the HTTP API, the MCP server) contains a write clause."""
+
+    exit_code = 2
+
+    def __init__(self, clause: str) -> None:
+        super().__init__(f"write clause {clause} refused: this interface is read-only")
+        self.clause = clause
+
+
+class PathOutsideRootError(CodekgError):
+    """A path named by a request (or by the index, through a symlink) leads outside the indexed root."""
+
+    exit_code = 2
+
+
+class UnknownRepositoryError(InputError):
+    """A request named a repository the server does not serve."""
+
+    def __init__(self, name: str, candidates: list[str]) -> None:
+        super().__init__(f"unknown repository {name!r}; served: {', '.join(candidates)}")
+        self.candidates = candidates
+
+
+class FeatureUnavailableError(CodekgError):
+    """An operation whose implementation is not part of this codekg build."""
+
+    exit_code = 1

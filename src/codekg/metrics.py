@@ -1,7 +1,7 @@
 """Prometheus metrics of indexing, in one registry of codekg's own.
 
 Collected where the work happens (the parse cache, the parse pass, the watcher) and reported by
-`codekg index --json`; the HTTP API will serve the same registry. A registry of our own, not the process-wide
+`codekg index --json`; the HTTP API serves the same registry at /metrics, with its request latencies. A registry of our own, not the process-wide
 default, so that embedding codekg never collides with an application's metrics.
 """
 
@@ -22,6 +22,12 @@ BATCH_SIZE = Histogram(
 BATCH_SECONDS = Histogram(
     "batch_processing_duration_seconds", "Seconds the watcher spent applying one batch to the index.",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=REGISTRY,
+)
+
+HTTP_REQUEST_SECONDS = Histogram(
+    "http_request_duration_seconds", "Seconds the HTTP API took to answer a request, by route template and status.",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY,
 )
 
 

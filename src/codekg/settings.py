@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -104,6 +104,17 @@ class Settings(BaseSettings):
         gt=0,
         description="While codekg and its parse workers together hold more resident memory than this "
         "many bytes, files are handed to the workers one at a time.",
+    )
+    serve_host: str = Field("127.0.0.1", description="Address `codekg serve` and `codekg mcp --http` listen on.")
+    serve_port: int = Field(8765, ge=0, le=65535, description="Port of `codekg serve` (0: any free port).")
+    mcp_port: int = Field(8766, ge=0, le=65535, description="Port of `codekg mcp --http` (0: any free port).")
+    api_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that `codekg serve` and `codekg mcp --http` require on every request "
+        "but /healthz (`--token`); unset: no authentication.",
+    )
+    query_timeout_seconds: float = Field(
+        30.0, gt=0, description="A Cypher query sent to the HTTP API or the MCP server is stopped after this long."
     )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 

@@ -171,17 +171,20 @@ class Stopped:
     pending: int  # changes seen but not applied when the watcher stopped
 
 
-def watch_repository(repo: Path, db_dir: Path, settings: Settings) -> Iterator[Ready | BatchReport | Stopped]:
-    """Keep ``db_dir`` up to date with ``repo`` until Ctrl-C/SIGTERM. A signal during a batch's index
-    run raises KeyboardInterrupt (the index stays as before that batch); otherwise the last event is
-    Stopped. A batch the index run refuses (a CodekgError) is reported and watching goes on."""
+def watch_repository(
+    repo: Path, db_dir: Path, settings: Settings, stop: threading.Event | None = None
+) -> Iterator[Ready | BatchReport | Stopped]:
+    """Keep ``db_dir`` up to date with ``repo`` until Ctrl-C/SIGTERM (or ``stop`` is set, for a watcher
+    in a background thread, where no signal reaches it). A signal during a batch's index run raises
+    KeyboardInterrupt (the index stays as before that batch); otherwise the last event is Stopped. A
+    batch the index run refuses (a CodekgError) is reported and watching goes on."""
     if not repo.is_dir():
         raise InputError(f"not a directory: {repo}" if repo.exists() else f"path does not exist: {repo}")
     root, db_dir = repo.resolve(), db_dir.resolve()
     git_dir = _git_dir(root)
     git_lock = git_dir / "index.lock" if git_dir is not None else None
     batcher = Batcher(settings.watch_debounce_ms / 1000, settings.watch_batch_size)
-    stop = threading.Event()
+    stop = stop if stop is not None else threading.Event()
     with interrupts_set(stop):
         events = watch(
             root, watch_filter=ChangeFilter(root, db_dir, git_dir, settings), debounce=HANDOVER_MS, step=STEP_MS,

@@ -14,6 +14,6 @@ from codekg.stores.ladybug import LadybugStore as EmbeddedStore
 __all__ = ["EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "QueryResult", "TableLoad", "open_index"]
 
 
-def open_index(db_dir: Path, settings: Settings) -> EmbeddedStore:
-    """The live index in ``db_dir``, read-only and schema-checked."""
-    return IndexDirectory(db_dir).open_current(settings)
+def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> EmbeddedStore:
+    """The live index in ``db_dir``, schema-checked; read-only unless asked (then hold the writer lock)."""
+    return IndexDirectory(db_dir).open_current(settings, read_only)

@@ -140,6 +140,10 @@ class LadybugStore:
             rows.append(result.get_next())
         return QueryResult(list(result.get_column_names()), rows)
 
+    def set_query_timeout(self, seconds: float) -> None:
+        """Stop any later query of this store that runs longer than ``seconds`` (a QueryError)."""
+        self._connection.set_query_timeout(max(1, int(seconds * 1000)))
+
     def close(self) -> None:
         self._connection.close()
         self._database.close()
@@ -208,12 +212,13 @@ class IndexDirectory:
         path = self.db_dir / name
         return path if name and path.exists() else None
 
-    def open_current(self, settings: Settings) -> LadybugStore:
-        """The live index, read-only, after checking it was written with this schema version."""
+    def open_current(self, settings: Settings, read_only: bool = True) -> LadybugStore:
+        """The live index (read-only unless asked otherwise), after checking it was written with this
+        schema version. A writable store must only be opened under `writer_lock`."""
         path = self.current_graph()
         if path is None:
             raise IndexNotFoundError(f"no codekg index in {self.db_dir}; run `codekg index` first")
-        store = LadybugStore(path, settings, read_only=True)
+        store = LadybugStore(path, settings, read_only=read_only)
         found = store.query("MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value").rows
         version = int(found[0][0]) if found else 0
         if version != SCHEMA_VERSION:

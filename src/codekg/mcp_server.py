@@ -1,0 +1,153 @@
+"""The MCP server (`codekg mcp`): codekg's operations as tools for AI agents, over stdio or Streamable HTTP.
+
+Takes: a `GraphService`. Returns: an `MCPServer` (the official `mcp` SDK) with the tools `search`,
+`context`, `impact`, `detect_changes`, `query` (read-only Cypher), `list_repos` and `stats`, and the
+resource `codekg://schema` (the graph schema as Markdown: labels, properties and edge reasons with
+their meanings, which an agent needs to write Cypher). Each tool returns compact JSON (also as
+structured content) with source locations as `file_path`, `start_line`, `end_line`; a failure is
+an `isError` result whose text is the message, made in `_run`, the one place that does it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import Field
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from codekg import __version__
+from codekg.api.security import token_matches
+from codekg.errors import CodekgError
+from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
+
+SCHEMA_URI = "codekg://schema"
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+INSTRUCTIONS = (
+    "codekg answers questions about an indexed code base from its knowledge graph. Start with `search` "
+    "to find a symbol, then `context` for its callers/callees and `impact` before changing it; "
+    "`detect_changes` maps uncommitted edits to affected symbols. `query` runs read-only Cypher: read "
+    f"the `{SCHEMA_URI}` resource for labels, properties and relationship types first."
+)
+
+Repo = Annotated[str | None, Field(description="Served repository name (see list_repos); default: the first.")]
+Symbol = Annotated[str, Field(description="Qualified name (e.g. `shop.service.checkout`), short name or node id.")]
+Depth = Annotated[int, Field(ge=1, le=MAX_DEPTH, description="How many hops to follow.")]
+MinConfidence = Annotated[float, Field(ge=0.0, le=1.0, description="Ignore edges less sure than this (0..1).")]
+
+
+def _run(operation: Callable[[], Any]) -> CallToolResult:
+    """Run one service operation as a tool call: compact JSON, or an isError result with the message."""
+    try:
+        result = operation()
+    except CodekgError as error:
+        message = str(error)
+        candidates = getattr(error, "candidates", None)
+        if candidates:
+            message += "\ncandidates: " + json.dumps(candidates, ensure_ascii=False, separators=(",", ":"))
+        return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+    text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
+
+
+def create_mcp_server(service: GraphService) -> MCPServer:
+    server = MCPServer("codekg", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def search(
+        query: Annotated[str, Field(description="What to look for: a name, words of a docstring, a description.")],
+        limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS, description="At most this many results.")] = 10,
+        mode: Annotated[str, Field(description="Ranking: `hybrid` (default) or a single method.")] = "hybrid",
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """Find functions, methods, classes and modules matching a query, best first, with their locations."""
+        return _run(lambda: service.search(query, limit, mode, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def context(symbol: Symbol, repo: Repo = None) -> CallToolResult:
+        """Everything about one symbol: its definition and location, callers, callees, imports and class hierarchy.
+        An ambiguous name fails with the candidates to choose from."""
+        return _run(lambda: service.context(symbol, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def impact(
+        symbol: Symbol,
+        depth: Depth = 3,
+        direction: Annotated[str, Field(pattern="^(upstream|downstream|both)$",
+                                        description="`upstream`: what depends on the symbol (what a change can "
+                                                    "break); `downstream`: what it depends on; `both`.")] = "upstream",
+        min_confidence: MinConfidence = 0.0,
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """The blast radius of changing a symbol: the symbols reached through calls, imports and inheritance, by depth."""
+        return _run(lambda: service.impact(symbol, depth, direction, min_confidence, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def detect_changes(
+        base: Annotated[str | None, Field(description="Compare the work tree with this git revision (default: HEAD).")] = None,
+        staged: Annotated[bool, Field(description="Only the staged changes.")] = False,
+        depth: Depth = 3,
+        min_confidence: MinConfidence = 0.0,
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """Map uncommitted git changes to the symbols they touch and the symbols those affect (run before a commit)."""
+        return _run(lambda: service.detect_changes(base, staged, depth, min_confidence, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def query(
+        cypher: Annotated[str, Field(description=f"A read-only Cypher query; see the {SCHEMA_URI} resource for the schema.")],
+        parameters: Annotated[dict[str, Any] | None, Field(description="Values for `$name` parameters.")] = None,
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """Run a read-only Cypher query against the code graph; returns columns and rows. Write clauses are refused."""
+        return _run(lambda: service.query(cypher, parameters, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def list_repos() -> CallToolResult:
+        """The repositories this server answers for, with their roots and when each was indexed."""
+        return _run(service.list_repos)
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def stats(repo: Repo = None) -> CallToolResult:
+        """Size of the index: nodes per label, edges per relationship type, files per language, index time, commit."""
+        return _run(lambda: service.stats(repo))
+
+    @server.resource(SCHEMA_URI, name="schema", title="codekg graph schema", mime_type="text/markdown",
+                     description="Node labels, relationship types, their properties and the reasons on derived edges.")
+    def schema() -> str:
+        return service.schema_markdown()
+
+    return server
+
+
+def serve_stdio(server: MCPServer) -> None:
+    """Serve over stdin/stdout until the client closes stdin."""
+    anyio.run(server.run_stdio_async)
+
+
+def streamable_http_app(server: MCPServer, host: str, token: str | None) -> ASGIApp:
+    """The Streamable HTTP app (endpoint /mcp), behind the bearer token when one is given."""
+    app = server.streamable_http_app(host=host)
+    return app if token is None else BearerTokenGate(app, token)
+
+
+class BearerTokenGate:
+    """Answers 401 to any HTTP request without `Authorization: Bearer <token>`."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app, self.token = app, token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+            if not token_matches(headers.get("authorization"), self.token):
+                body = json.dumps({"error": "Unauthorized", "message": "missing or wrong bearer token"}).encode()
+                await send({"type": "http.response.start", "status": 401, "headers": [
+                    (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,232 @@
+"""The operations the HTTP API and the MCP server offer: one function each, shared by both.
+
+Takes: the repositories to serve (name, root, index directory, settings). Returns: plain JSON-able
+dicts with source locations as repository-relative `file_path`, `start_line`, `end_line`.
+Every operation opens the live index for its own duration, read-only, and closes it: a re-index
+(full or incremental) is visible at the next request, and the server never holds the database
+between requests, so an index run is not forced to rebuild because a server keeps it open.
+Errors are `CodekgError`s; each interface maps them to its own status in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codekg.api.cypher_guard import find_write_clause
+from codekg.api.security import confine_path
+from codekg.errors import (
+    CodekgError,
+    FeatureUnavailableError,
+    InputError,
+    UnknownRepositoryError,
+    WriteQueryError,
+)
+from codekg.output import to_jsonable
+from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
+from codekg.settings import Settings
+from codekg.stores import EmbeddedStore, IndexDirectory, open_index
+
+MAX_QUERY_ROWS = 10_000
+MAX_DEPTH = 10
+MAX_SEARCH_RESULTS = 100
+DIRECTIONS = ("upstream", "downstream", "both")
+# A git revision as `git diff` takes it; never an option (a leading `-`) nor a path (`:`).
+_GIT_REVISION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/~^@{}+-]*")
+
+
+@dataclass(frozen=True, slots=True)
+class ServedRepository:
+    name: str
+    root: Path
+    db_dir: Path
+    settings: Settings
+
+
+def served_repositories(locations: Sequence[tuple[Path, Path, Settings]]) -> list[ServedRepository]:
+    """Name each (root, db, settings) by its folder name, with `-2`, `-3`, … for repeated names."""
+    served: list[ServedRepository] = []
+    taken: set[str] = set()
+    for root, db_dir, settings in locations:
+        base = root.resolve().name or "repo"
+        name, number = base, 1
+        while name in taken:
+            number += 1
+            name = f"{base}-{number}"
+        taken.add(name)
+        served.append(ServedRepository(name, root.resolve(), db_dir.resolve(), settings))
+    return served
+
+
+def index_stats(store: EmbeddedStore, db_dir: Path) -> dict[str, Any]:
+    """Nodes per label, edges per type, files per language, index time and commit of a live index."""
+    meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
+    nodes = {label.name: store.query(f"MATCH (n:{label.name}) RETURN count(n)").rows[0][0]
+             for label in NODE_LABELS if label.name != "IndexMeta"}
+    edges = {rel.name: store.query(f"MATCH ()-[e:{rel.name}]->() RETURN count(e)").rows[0][0] for rel in REL_TYPES}
+    files = {row[0]: row[1] for row in store.query("MATCH (f:File) RETURN f.language, count(f) ORDER BY f.language").rows}
+    return {
+        "repo": meta.get("repo_root", ""),
+        "db": str(db_dir),
+        "schema_version": int(meta.get("schema_version", 0)),
+        "codekg_version": meta.get("codekg_version", ""),
+        "indexed_at": meta.get("indexed_at", ""),
+        "commit": meta.get("commit", ""),
+        "index_seconds": float(meta.get("index_seconds", 0)),
+        "pass_seconds": json.loads(meta.get("pass_seconds", "{}")),
+        "files_by_language": files,
+        "nodes": nodes,
+        "edges": edges,
+        "call_sites": json.loads(meta.get("call_sites", "{}")),
+        "skipped_files": len(json.loads(meta.get("skipped", "[]"))),
+    }
+
+
+class GraphService:
+    """The served repositories and the operations on them. ``allow_writes`` lets `query` run write
+    clauses, each under the index's writer lock (so never during an index run, and no index run
+    starts during one)."""
+
+    def __init__(self, repositories: Sequence[ServedRepository], allow_writes: bool = False) -> None:
+        if not repositories:
+            raise InputError("no repository to serve")
+        self.repositories = {repo.name: repo for repo in repositories}
+        self.default = repositories[0]
+        self.allow_writes = allow_writes
+
+    def repository(self, name: str | None = None) -> ServedRepository:
+        if not name:
+            return self.default
+        try:
+            return self.repositories[name]
+        except KeyError:
+            raise UnknownRepositoryError(name, sorted(self.repositories)) from None
+
+    @contextmanager
+    def _store(self, repo: ServedRepository, writable: bool = False) -> Iterator[EmbeddedStore]:
+        if writable:
+            with IndexDirectory(repo.db_dir).writer_lock():
+                store = open_index(repo.db_dir, repo.settings, read_only=False)
+                yield from _closing(store, repo.settings)
+        else:
+            store = open_index(repo.db_dir, repo.settings)
+            yield from _closing(store, repo.settings)
+
+    # --- operations ------------------------------------------------------------------------------
+
+    def list_repos(self) -> dict[str, Any]:
+        """Every served repository: its name, root, index and when it was indexed."""
+        listed = []
+        for repo in self.repositories.values():
+            entry: dict[str, Any] = {"name": repo.name, "root": str(repo.root), "db": str(repo.db_dir)}
+            try:
+                with self._store(repo) as store:
+                    meta = dict(store.query("MATCH (m:IndexMeta) WHERE m.key IN ['indexed_at', 'commit'] "
+                                            "RETURN m.key, m.value").rows)
+                    files = store.query("MATCH (f:File) RETURN count(f)").rows[0][0]
+                entry.update(indexed=True, indexed_at=meta.get("indexed_at", ""), commit=meta.get("commit", ""), files=files)
+            except CodekgError as error:
+                entry.update(indexed=False, error=str(error))
+            listed.append(entry)
+        return {"repos": listed}
+
+    def stats(self, repo: str | None = None) -> dict[str, Any]:
+        served = self.repository(repo)
+        with self._store(served) as store:
+            return {"name": served.name, **index_stats(store, served.db_dir)}
+
+    def query(self, cypher: str, parameters: dict[str, Any] | None = None, repo: str | None = None) -> dict[str, Any]:
+        """Run Cypher; a write clause is refused (WriteQueryError) unless the service allows writes."""
+        if not cypher.strip():
+            raise InputError("empty query")
+        clause = find_write_clause(cypher)
+        if clause is not None and not self.allow_writes:
+            raise WriteQueryError(clause)
+        with self._store(self.repository(repo), writable=clause is not None) as store:
+            result = store.query(cypher, parameters or {})
+        rows = [[to_jsonable(value) for value in row] for row in result.rows[:MAX_QUERY_ROWS]]
+        return {"columns": result.columns, "rows": rows, "truncated": len(result.rows) > MAX_QUERY_ROWS}
+
+    def search(self, query: str, limit: int = 10, mode: str = "hybrid", repo: str | None = None) -> dict[str, Any]:
+        """Symbols ranked by how well they match ``query``."""
+        if not query.strip():
+            raise InputError("empty search query")
+        _check_range("limit", limit, 1, MAX_SEARCH_RESULTS)
+        served = self.repository(repo)
+        search = _feature("codekg.search", "search")
+        hits = search(served.db_dir, served.settings, query, limit=limit, mode=mode)
+        return {"query": query, "mode": mode, "results": [hit.to_dict() for hit in hits]}
+
+    def context(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
+        """A symbol's definition, callers, callees, imports and hierarchy. Refused (PathOutsideRootError)
+        when a file of a symbol by that name leads outside the repository (a symlink planted after indexing)."""
+        served = self.repository(repo)
+        with self._store(served) as store:
+            for (file_path,) in store.query(
+                "MATCH (n) WHERE n.qualified_name = $symbol OR n.name = $symbol OR n.id = $symbol "
+                "RETURN DISTINCT n.file_path", {"symbol": symbol}).rows:
+                if file_path:
+                    confine_path(served.root, file_path)
+            symbol_context = _feature("codekg.analysis.context", "symbol_context")
+            return symbol_context(store, served.root, symbol)
+
+    def impact(self, symbol: str, depth: int = 3, direction: str = "upstream", min_confidence: float = 0.0,
+               repo: str | None = None) -> dict[str, Any]:
+        """What depends on ``symbol`` (upstream) or what it depends on (downstream), up to ``depth`` hops."""
+        _check_range("depth", depth, 1, MAX_DEPTH)
+        _check_choice("direction", direction, DIRECTIONS)
+        _check_range("min_confidence", min_confidence, 0.0, 1.0)
+        impact = _feature("codekg.analysis.impact", "impact")
+        with self._store(self.repository(repo)) as store:
+            return impact(store, symbol, depth=depth, direction=direction, min_confidence=min_confidence)
+
+    def detect_changes(self, base: str | None = None, staged: bool = False, depth: int = 3, min_confidence: float = 0.0,
+                       repo: str | None = None) -> dict[str, Any]:
+        """The symbols touched by the working tree's changes (against ``base``, or the staged ones) and their impact."""
+        if base is not None and not _GIT_REVISION.fullmatch(base):
+            raise InputError(f"invalid git revision {base!r}")
+        if base is not None and staged:
+            raise InputError("base and staged exclude each other")
+        _check_range("depth", depth, 1, MAX_DEPTH)
+        _check_range("min_confidence", min_confidence, 0.0, 1.0)
+        served = self.repository(repo)
+        detect_changes = _feature("codekg.analysis.changes", "detect_changes")
+        with self._store(served) as store:
+            return detect_changes(store, served.root, base=base, staged=staged, depth=depth, min_confidence=min_confidence)
+
+    @staticmethod
+    def schema_markdown() -> str:
+        return render_markdown()
+
+
+def _closing(store: EmbeddedStore, settings: Settings) -> Iterator[EmbeddedStore]:
+    try:
+        store.set_query_timeout(settings.query_timeout_seconds)
+        yield store
+    finally:
+        store.close()
+
+
+def _feature(module: str, name: str) -> Any:
+    """The function ``name`` of ``module``, imported at first use (FeatureUnavailableError when absent)."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise FeatureUnavailableError(f"{module}.{name} is not part of this codekg build") from None
+
+
+def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low} and {high}, got {value}")
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(choices)}, got {value!r}")

@@ -1,0 +1,143 @@
+"""`codekg mcp` driven by the MCP SDK's real client: over stdio (a spawned `codekg mcp`) and Streamable HTTP."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+
+import anyio
+import httpx
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+from codekg.schema import render_markdown
+from serving import FIXTURES, TOKEN, codekg, running
+
+TOOLS = {"search", "context", "impact", "detect_changes", "query", "list_repos", "stats"}
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("mcp") / "pyrepo"
+    shutil.copytree(FIXTURES / "pyrepo", repo)
+    assert codekg("index", str(repo), "--quiet").returncode == 0
+    return repo
+
+
+def over_stdio(repo, session) -> None:
+    """Run ``session(client)`` against `codekg mcp --repo <repo>` spawned by the SDK's stdio client."""
+    params = StdioServerParameters(command=sys.executable, args=["-m", "codekg", "mcp", "--repo", str(repo)],
+                                   env=dict(os.environ))
+
+    async def main() -> None:
+        async with Client(params) as client:
+            await session(client)
+
+    anyio.run(main)
+
+
+def payload(result) -> dict:
+    assert not result.is_error, result.content[0].text
+    [content] = result.content
+    assert json.loads(content.text) == result.structured_content
+    assert "\n" not in content.text  # compact JSON
+    return result.structured_content
+
+
+def error_text(result) -> str:
+    assert result.is_error
+    return result.content[0].text
+
+
+def test_tools_resource_and_read_only_calls_over_stdio(repo):
+    async def session(client: Client) -> None:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        assert set(tools) == TOOLS
+        for tool in tools.values():
+            assert tool.description and len(tool.description) > 40
+            assert tool.input_schema["type"] == "object"
+            assert tool.annotations.read_only_hint is True
+        assert tools["query"].input_schema["required"] == ["cypher"]
+        assert tools["impact"].input_schema["properties"]["depth"] == {
+            "default": 3, "description": "How many hops to follow.", "maximum": 10, "minimum": 1, "title": "Depth",
+            "type": "integer"}
+        assert tools["detect_changes"].input_schema.get("required", []) == []
+
+        query = await client.call_tool("query", {"cypher": "MATCH (f:Function) RETURN f.qualified_name AS name, "
+                                                 "f.file_path AS file_path, f.start_line AS start_line, "
+                                                 "f.end_line AS end_line ORDER BY name"})
+        assert payload(query) == {"columns": ["name", "file_path", "start_line", "end_line"], "truncated": False, "rows": [
+            ["shop.service.checkout", "src/shop/service.py", 6, 10],
+            ["shop.service.helper", "src/shop/service.py", 13, 17],
+            ["shop.service.helper.inner", "src/shop/service.py", 14, 15],
+            ["shop.util.log", "src/shop/util.py", 4, 5],
+        ]}
+        refused = await client.call_tool("query", {"cypher": "MATCH (f:Function) DETACH DELETE f"})
+        assert error_text(refused) == "write clause DETACH refused: this interface is read-only"
+        assert payload(await client.call_tool("query", {"cypher": "MATCH (f:Function) RETURN count(f)"}))["rows"] == [[4]]
+        assert "Nope" in error_text(await client.call_tool("query", {"cypher": "MATCH (n:Nope) RETURN n"}))
+
+        [listed] = payload(await client.call_tool("list_repos", {}))["repos"]
+        assert {k: listed[k] for k in ("name", "root", "db", "indexed", "files")} == {
+            "name": "pyrepo", "root": str(repo.resolve()), "db": str((repo / ".codekg").resolve()), "indexed": True,
+            "files": 5}
+        stats = payload(await client.call_tool("stats", {}))
+        assert stats["files_by_language"] == {"python": 5}
+        assert stats["nodes"]["Function"] == 4 and stats["nodes"]["Class"] == 2
+        unknown = await client.call_tool("stats", {"repo": "elsewhere"})
+        assert error_text(unknown) == "unknown repository 'elsewhere'; served: pyrepo\ncandidates: [\"pyrepo\"]"
+        too_deep = await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 50})
+        assert "less than or equal to 10" in error_text(too_deep)
+
+        [resource] = (await client.list_resources()).resources
+        assert (str(resource.uri), resource.mime_type) == ("codekg://schema", "text/markdown")
+        [schema] = (await client.read_resource("codekg://schema")).contents
+        assert schema.text == render_markdown()
+
+    over_stdio(repo, session)
+
+
+def test_streamable_http_with_a_token(repo):
+    with running("mcp", "--repo", str(repo), "--http", "--token", TOKEN) as server:
+        assert httpx.post(f"{server.url}/mcp", json={}).status_code == 401
+
+        async def main() -> None:
+            http_client = httpx2.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+            async with http_client, Client(streamable_http_client(f"{server.url}/mcp", http_client=http_client)) as client:
+                assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
+                result = await client.call_tool("query", {"cypher": "MATCH (c:Class) RETURN c.name ORDER BY c.name"})
+                assert payload(result)["rows"] == [["Base"], ["Order"]]
+
+        anyio.run(main)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("codekg.analysis") is None, reason="codekg.analysis not merged yet")
+def test_analysis_tools_over_stdio(repo):
+    async def session(client: Client) -> None:
+        context = payload(await client.call_tool("context", {"symbol": "shop.util.log"}))
+        assert (context["symbol"]["file_path"], context["symbol"]["start_line"], context["symbol"]["end_line"]) == (
+            "src/shop/util.py", 4, 5)
+        assert [c["qualified_name"] for c in context["callers"]] == ["shop.service.checkout"]
+        impact = payload(await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 2}))
+        assert [[s["qualified_name"] for s in level["symbols"]] for level in impact["levels"]] == [
+            ["shop.service", "shop.service.checkout"], ["scripts.run"]]
+        ambiguous = error_text(await client.call_tool("context", {"symbol": "save"}))
+        assert ambiguous.startswith("'save' is ambiguous") and '"qualified_name":"shop.models.Order.save"' in ambiguous
+        assert error_text(await client.call_tool("detect_changes", {})) != ""  # not a git work tree
+
+    over_stdio(repo, session)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("codekg.search") is None, reason="codekg.search not merged yet")
+def test_search_tool_over_stdio(repo):
+    async def session(client: Client) -> None:
+        found = payload(await client.call_tool("search", {"query": "checkout", "mode": "keyword", "limit": 3}))
+        assert found["results"][0]["qualified_name"] == "shop.service.checkout"
+
+    over_stdio(repo, session)
