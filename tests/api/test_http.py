@@ -257,7 +257,7 @@ def test_token_from_the_environment_and_concurrent_requests(indexed, monkeypatch
             answers = list(pool.map(lambda _: client.post("/query", json={"cypher": "MATCH (f:Function) RETURN count(f)"}),
                                     range(24)))
         _, stderr = server.stop()
-    assert [(a.status_code, a.json()["rows"]) for a in answers] == [(200, [[4]])] * 24
+    assert [(a.status_code, a.json().get("rows", a.json())) for a in answers] == [(200, [[4]])] * 24
     assert "bearer token required" in stderr and TOKEN not in stderr
 
 

@@ -9,6 +9,7 @@ interrupted run leaves the previous index intact and queryable.
 from __future__ import annotations
 
 import fcntl
+import threading
 import logging
 import os
 import time
@@ -34,6 +35,7 @@ LOCK_FILE = "index.lock"
 GRAPH_PREFIX = "graph-"
 GRAPH_SUFFIX = ".lbdb"
 MERGE_BATCH_ROWS = 2000
+_OPEN_LOCK = threading.Lock()
 INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT
 
 
@@ -46,13 +48,14 @@ class LadybugStore:
         import ladybug  # imported with the first database: a re-run with no change never opens one
 
         try:
-            self._database = ladybug.Database(
-                str(path),
-                read_only=read_only,
-                max_db_size=settings.max_db_size,
-                buffer_pool_size=settings.buffer_pool_size,
-            )
-            self._connection = ladybug.Connection(self._database)
+            with _OPEN_LOCK:  # Ladybug loads its C library on the first open, racily across threads
+                self._database = ladybug.Database(
+                    str(path),
+                    read_only=read_only,
+                    max_db_size=settings.max_db_size,
+                    buffer_pool_size=settings.buffer_pool_size,
+                )
+                self._connection = ladybug.Connection(self._database)
         except RuntimeError as error:
             raise StoreError(f"cannot open the graph database {path}: {error}") from None
 
