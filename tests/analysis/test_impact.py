@@ -24,7 +24,7 @@ def pyrepo(copy_fixture, open_store):
 
 @pytest.fixture
 def relay_repo(tmp_path, open_store):
-    """`b.caller` calls `a.target` directly (a 0.5 global-name guess) and through `c.relay` (imports, 1.0)."""
+    """`b.caller` calls `a.target` directly (through a dict of functions: 0.8) and through `c.relay` (imports, 1.0)."""
     repo = write_files(tmp_path / "relay", {
         "a.py": """
             def target():
@@ -33,16 +33,18 @@ def relay_repo(tmp_path, open_store):
         "c.py": """
             from a import target
 
+            HANDLERS = {"t": target}
+
 
             def relay():
                 return target()
             """,
         "b.py": """
-            from c import relay
+            from c import HANDLERS, relay
 
 
-            def caller():
-                target()
+            def caller(key):
+                HANDLERS[key]()
                 return relay()
             """,
         "tests/test_a.py": """
@@ -120,7 +122,7 @@ def test_module_targets_follow_imports(pyrepo):
 def test_best_path_beats_the_shallowest_path(relay_repo):
     result = impact(relay_repo, "a.target", depth=3)
     assert levels(result) == [
-        [("b.caller", 1.0, "CALLS", ["a.target", "c.relay", "b.caller"]),  # depth 1 (0.5 guess), best path 1.0 via relay
+        [("b.caller", 1.0, "CALLS", ["a.target", "c.relay", "b.caller"]),  # depth 1 (0.8), best path 1.0 via relay
          ("c", 1.0, "IMPORTS", ["a.target", "c"]),
          ("c.relay", 1.0, "CALLS", ["a.target", "c.relay"]),
          ("tests.test_a", 1.0, "IMPORTS", ["a.target", "tests.test_a"]),
@@ -137,7 +139,7 @@ def test_best_path_beats_the_shallowest_path(relay_repo):
 
 
 def test_min_confidence_moves_a_symbol_deeper(relay_repo):
-    result = impact(relay_repo, "a.target", depth=3, min_confidence=0.6)
+    result = impact(relay_repo, "a.target", depth=3, min_confidence=0.85)
     assert [(s["qualified_name"], s["depth"]) for level in result["levels"] for s in level["symbols"]
             if s["qualified_name"].startswith("b")] == [("b", 2), ("b.caller", 2)]
     assert result["summary"]["risk"] == "low"
