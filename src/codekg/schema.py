@@ -229,7 +229,8 @@ REASONS: dict[str, str] = {
     "function-value": "`f()` where every binding of `f` holds a known function, class or external callable "
     "(`f = g`, `f = make()` with `make` returning `g`): 0.9, split between distinct values.",
     "container-function": "`handlers[k]()` or a call of a loop variable over `handlers`, a literal list or dict of "
-    "known functions: 0.8 split between its elements (the container may be mutated elsewhere).",
+    "known functions: each element at 0.8 (over its calls the call reaches every element; the container may "
+    "be mutated elsewhere).",
     "import": "The name (or module attribute) is bound by an import that resolved to a repository file.",
     "import-external": "The name is bound by an import of a module outside the repository.",
     "builtin": "A language builtin (Python builtins, JavaScript globals).",

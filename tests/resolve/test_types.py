@@ -159,8 +159,8 @@ def test_functions_held_by_names_and_containers(tmp_path):
         ("m.alias", "m.on_a", "function-value", 0.9),
         ("m.external", "os.getcwd", "function-value", 0.9),
         ("m.returned", "m.on_b", "function-value", 0.9),
-        ("m.element", "m.on_a", "container-function", 0.4), ("m.element", "m.on_b", "container-function", 0.4),
-        ("m.loop", "m.on_a", "container-function", 0.4), ("m.loop", "m.on_b", "container-function", 0.4),
+        ("m.element", "m.on_a", "container-function", 0.8), ("m.element", "m.on_b", "container-function", 0.8),
+        ("m.loop", "m.on_a", "container-function", 0.8), ("m.loop", "m.on_b", "container-function", 0.8),
     }
     assert outcomes == {"python": {"ambiguous": 2, "resolved": 4}}
 

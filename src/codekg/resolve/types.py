@@ -92,11 +92,11 @@ class ValueInference:
         self._partial = False
         if call.callee == ELEMENT_CALL:
             elements = self._elements(file_symbols, call.scope, call.receiver or "", call.line)
-            return _function_targets(elements, "container-function", CONTAINER_CONFIDENCE)
+            return _function_targets(elements, "container-function", CONTAINER_CONFIDENCE, split=False)
         if call.receiver is None:
             values = self._name(file_symbols, call.scope, call.callee, call.line)
             if values and all(value.element for value in values):  # `for handler in HANDLERS: handler()`
-                return _function_targets(values, "container-function", CONTAINER_CONFIDENCE)
+                return _function_targets(values, "container-function", CONTAINER_CONFIDENCE, split=False)
             return _function_targets(values, "function-value", FUNCTION_VALUE_CONFIDENCE)
         language = EXTRACTORS[file_symbols.parse.language]
         if call.receiver.startswith("<expr>") or call.receiver == "super" or call.receiver in language.self_receivers:
@@ -424,12 +424,15 @@ class _FileValues:
         return cls(groups, attributes)
 
 
-def _function_targets(values: Values, reason: str, confidence: float) -> list[Resolved]:
-    """The callables a name may hold, or nothing when it may hold anything else."""
+def _function_targets(values: Values, reason: str, confidence: float, split: bool = True) -> list[Resolved]:
+    """The callables a name may hold, or nothing when it may hold anything else. A name that holds
+    one of them at a time splits the confidence; a call through a container (`ops[k]()`, a loop over
+    it) reaches every element over its calls, so each keeps the full confidence."""
     if not values or any(value.function is None for value in values):
         return []
-    return _split([Resolved(reason, confidence, ref=v.function.ref, external_name=v.function.external_name,
+    targets = ([Resolved(reason, confidence, ref=v.function.ref, external_name=v.function.external_name,
                             external_module=v.function.external_module) for v in values])
+    return _split(targets) if split else targets
 
 
 def _split(targets: list[Resolved]) -> list[Resolved]:
