@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -105,6 +105,20 @@ class Settings(BaseSettings):
         description="While codekg and its parse workers together hold more resident memory than this "
         "many bytes, files are handed to the workers one at a time.",
     )
+    embeddings: bool | None = Field(
+        None,
+        description="Embed symbols for semantic and hybrid search (`--embeddings`/`--no-embeddings`); unset: "
+        "keep what the index has. Needs the `codekg[embeddings]` extra.",
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="The embedding model: `all-MiniLM-L6-v2` (packaged, ONNX), `all-MiniLM-L6-v2:torch`, a "
+        "sentence-transformers name or path (offline), or an OpenAI-compatible `http(s)://…/v1#model` URL.",
+    )
+    embedding_api_key: SecretStr | None = Field(
+        None, description="Bearer token for an OpenAI-compatible embedding endpoint (never logged)."
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Texts per embedding call.")
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 
     @classmethod
