@@ -24,11 +24,13 @@ STOPWORDS = frozenset(
 
 def split_identifier(text: str) -> list[str]:
     """The lower-case words of every identifier, dotted name or path in ``text``, in order."""
-    words: list[str] = []
-    for raw in _RAW_WORD.findall(text):
-        parts = _IDENTIFIER_PART.findall(raw)
-        words.extend(part.lower() for part in parts) if parts else words.append(raw.lower())
-    return words
+    return [part for raw in _RAW_WORD.findall(text) for part in _parts(raw)]
+
+
+def _parts(raw: str) -> list[str]:
+    """The words of one identifier; a non-ASCII one is kept whole (case rules differ by script)."""
+    parts = _IDENTIFIER_PART.findall(raw) if raw.isascii() else []
+    return [part.lower() for part in parts] or [raw.lower()]
 
 
 def indexed_text(text: str) -> str:
@@ -50,7 +52,7 @@ def match_expression(query: str) -> str | None:
     kept = [raw for raw in raw_words if raw.lower() not in STOPWORDS] or raw_words
     terms: dict[str, None] = {}
     for position, raw in enumerate(kept):
-        parts = [part.lower() for part in _IDENTIFIER_PART.findall(raw)] or [raw.lower()]
+        parts = _parts(raw)
         is_last = position == len(kept) - 1
         for index, part in enumerate(parts):
             terms[_quoted(part, prefix=is_last and index == len(parts) - 1)] = None
