@@ -12,6 +12,7 @@ from typing import Annotated, Any, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
@@ -390,7 +391,7 @@ def main() -> None:
     try:
         app()
     except CodekgError as error:
-        stderr.print(f"[red]error:[/red] {error}", highlight=False)
+        stderr.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)  # messages may hold [brackets]
         sys.exit(error.exit_code)
     except OSError as error:
         stderr.print(f"[red]error:[/red] {error.strerror or error}: {error.filename or ''}", highlight=False)
