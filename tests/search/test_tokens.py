@@ -30,8 +30,9 @@ def test_indexed_text_keeps_the_raw_text_and_adds_new_words_once():
 
 
 def test_match_expression():
-    assert match_expression("how do I get the user by id") == '"get" OR "user" OR "id"*'
+    assert match_expression("how do I get the user by id") == '"get" OR "user" OR "id"'  # "id": too short for a prefix
     assert match_expression("getUser") == '"get" OR "user"* OR "getuser"*'
+    assert match_expression("getUser", all_words=True) == '"get" AND "user"*'
     assert match_expression("the") == '"the"*'  # only stopwords: kept
     assert match_expression("*** ()") is None
 

@@ -22,6 +22,9 @@ STOPWORDS = frozenset(
 )
 
 
+MIN_PREFIX = 3  # a shorter last word as a prefix matches most of the index, at a high cost
+
+
 def split_identifier(text: str) -> list[str]:
     """The lower-case words of every identifier, dotted name or path in ``text``, in order."""
     return [part for raw in _RAW_WORD.findall(text) for part in _parts(raw)]
@@ -42,10 +45,10 @@ def indexed_text(text: str) -> str:
     return f"{text} {' '.join(extra)}" if extra else text
 
 
-def match_expression(query: str) -> str | None:
+def match_expression(query: str, all_words: bool = False) -> str | None:
     """An FTS5 MATCH expression for ``query``: every word quoted (special characters never reach the
-    parser), words OR-ed so BM25 ranks rows matching more of them first, and the last word also as a
-    prefix (what is still being typed). None when the query has no word at all."""
+    parser), words OR-ed (AND-ed with ``all_words``), and the last word of three letters or more also
+    as a prefix (what is still being typed). None when the query has no word at all."""
     raw_words = _RAW_WORD.findall(query)
     if not raw_words:
         return None
@@ -55,10 +58,10 @@ def match_expression(query: str) -> str | None:
         parts = _parts(raw)
         is_last = position == len(kept) - 1
         for index, part in enumerate(parts):
-            terms[_quoted(part, prefix=is_last and index == len(parts) - 1)] = None
-        if len(parts) > 1:  # the identifier as one token, as the raw text stores it
+            terms[_quoted(part, prefix=is_last and index == len(parts) - 1 and len(part) >= MIN_PREFIX)] = None
+        if len(parts) > 1 and not all_words:  # the identifier as one token, as the raw text stores it
             terms[_quoted(raw.lower(), prefix=is_last)] = None
-    return " OR ".join(terms)
+    return (" AND " if all_words else " OR ").join(terms)
 
 
 def _quoted(term: str, prefix: bool = False) -> str:
