@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from conftest import rowids, snapshot
+from search_rows import rowids, snapshot
 
 from codekg.pipeline import index_repository
 from codekg.search import search_result

@@ -1,4 +1,4 @@
-"""Helpers of the search tests: the search index of a directory as comparable rows."""
+"""Helpers of the search tests (not a conftest: a second `conftest` module would shadow the top one): the search index of a directory as comparable rows."""
 
 from __future__ import annotations
 
