@@ -48,7 +48,7 @@ def test_index_json_summary(copy_fixture):
     assert summary["nodes"]["File"] == 7
     assert summary["nodes"]["Function"] == 6
     assert summary["edges"]["CALLS"] == 17
-    assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "state", "load"}
+    assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "state", "load", "search"}
     assert summary["skipped"] == [{"path": "data.py", "reason": "binary file"}]
     assert summary["warnings"] == [
         {"path": "broken.py", "warning": "syntax errors: 1 region(s) skipped, the rest indexed"},

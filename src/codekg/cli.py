@@ -14,6 +14,7 @@ from typing import Annotated, Any, Optional
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
@@ -97,11 +98,15 @@ def index(
     parse_timeout: Annotated[Optional[float], typer.Option(help="Seconds one file may take to parse before it is retried, then quarantined [default: 60].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of applying the changes to the live index.")] = False,
+    embeddings: Annotated[Optional[bool], typer.Option("--embeddings/--no-embeddings",
+                                                       help="Embed symbols for semantic search (needs codekg[embeddings]); default: as the index has it.")] = None,
 ) -> None:
     """Index a repository into <repo>/.codekg (graph + metadata); a re-run writes only what changed."""
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy, workers=workers,
-                         parse_timeout_seconds=parse_timeout)
+                         parse_timeout_seconds=parse_timeout, embeddings=embeddings)
+    if settings.embeddings:
+        _require_embedder(settings)  # before indexing: a missing extra is a usage error, not a failed run
     try:
         if json_output or quiet:
             summary = index_repository(repo_path, db_path, settings, full=full)
@@ -117,6 +122,13 @@ def index(
         stdout.out(json.dumps(summary.to_dict(), indent=2), highlight=False)
     else:
         _print_summary(summary)
+
+
+def _require_embedder(settings: Settings) -> None:
+    from codekg.search.embeddings import load_embedder
+
+    api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+    load_embedder(settings.embedding_model, api_key)
 
 
 def _print_summary(summary: IndexSummary) -> None:
@@ -148,6 +160,12 @@ def _print_summary(summary: IndexSummary) -> None:
             stdout.print(f"  {entry['path']}: {entry['warning']}", highlight=False)
     for fallback in summary.load_fallbacks:
         stdout.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
+    search = summary.search
+    if search.get("error"):
+        stdout.print(f"[yellow]search index not updated:[/yellow] {search['error']}", highlight=False)
+    elif search:
+        embedded = f", {search['embedded']} embedded with {search['embedding_model']}" if "embedded" in search else ""
+        stdout.print(f"search index: {search.get('index')}, {search.get('symbols', 0)} symbols{embedded}", highlight=False)
 
 
 @app.command()
@@ -223,6 +241,40 @@ def query(
         sys.stdout.write(query_result_csv(result))
     else:
         query_result_table(result, stdout)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(metavar="QUERY", help="Words, identifiers or a question.")],
+    repo: RepoOption = None,
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Number of results.")] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="keyword, semantic or hybrid.")] = "hybrid",
+    json_output: JsonOption = False,
+) -> None:
+    """Find symbols by keyword (BM25), meaning (embeddings) or both, with their graph context."""
+    from codekg.search import search_result
+
+    repo_path, db_path = _locations(repo, db)
+    result = search_result(db_path, _settings(repo_path), text, limit, mode)
+    if json_output:
+        stdout.out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), highlight=False)
+        return
+    for note in result.notes:
+        stderr.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+    if not result.hits:
+        stdout.print("no results", style="dim")
+        return
+    for rank, hit in enumerate(result.hits, start=1):
+        stdout.print(f"{rank:>2}. [bold]{hit.qualified_name}[/bold] ({hit.label}) {hit.file_path}:{hit.start_line}"
+                     f"  [dim]{hit.score:.4f}[/dim]", highlight=False)
+        if hit.signature:
+            stdout.print(f"    {hit.signature.splitlines()[0][:120]}", highlight=False)
+        context = [f"in {hit.container}"] if hit.container else []
+        context += [f"called by {', '.join(hit.callers)}"] if hit.callers else []
+        context += [f"calls {', '.join(hit.callees)}"] if hit.callees else []
+        if context:
+            stdout.print(f"    [dim]{'; '.join(context)}[/dim]", highlight=False)
 
 
 @app.command()
@@ -491,7 +543,7 @@ def main() -> None:
     try:
         app()
     except CodekgError as error:
-        stderr.print(f"[red]error:[/red] {error}", highlight=False)
+        stderr.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)  # messages may hold [brackets]
         sys.exit(error.exit_code)
     except OSError as error:
         stderr.print(f"[red]error:[/red] {error.strerror or error}: {error.filename or ''}", highlight=False)

@@ -101,7 +101,14 @@ class UnknownRepositoryError(InputError):
         self.candidates = candidates
 
 
-class FeatureUnavailableError(CodekgError):
-    """An operation whose implementation is not part of this codekg build."""
+class EmbeddingsUnavailableError(CodekgError):
+    """Embeddings were asked for but cannot be had: the `codekg[embeddings]` extra is missing, the model
+    cannot be loaded offline, or the index has no vectors for a semantic search."""
+
+    exit_code = 2
+
+
+class EmbeddingError(CodekgError):
+    """The embedding model failed on the texts it was given (e.g. the endpoint answered with an error)."""
 
     exit_code = 1

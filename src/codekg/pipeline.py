@@ -54,6 +54,7 @@ from codekg.resolve.symbols import FileOutline, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
 from codekg.stores import IndexDirectory
 from codekg.schema import SCHEMA_VERSION
+from codekg.search import sync as search_index
 from codekg.settings import Settings
 
 INCREMENTAL_MIN_FILES = 50  # a change this small is always applied as a delta, whatever the repository's size
@@ -96,6 +97,7 @@ class IndexSummary(RunFacts):
     delta: dict[str, Any] = field(default_factory=dict)
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
+    search: dict[str, Any] = field(default_factory=dict)  # what the search index update did (codekg.search.sync)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,11 +205,12 @@ class _Run:
         with _timed(self.timings, "load"):
             self.progress.start("load")
             report = load_graph(self.directory, build, tables, metadata, self.settings, timing_metadata)
+        search = self._update_search(search_index.update_after_full, build.name, generation, tables.nodes, tables.edges)
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
                  "nodes_added": sum(facts.nodes.values()), "nodes_removed": 0, "nodes_updated": 0,
                  "edges_added": sum(facts.edges.values()), "edges_removed": 0}
         return self._summary(scan, facts, metadata["commit"], delta,
-                             [{"table": t.table, "error": t.fallback_error} for t in report.fallbacks])
+                             [{"table": t.table, "error": t.fallback_error} for t in report.fallbacks], search)
 
     # --- a delta on the live index ---------------------------------------------------------------
 
@@ -276,12 +279,14 @@ class _Run:
         with _timed(self.timings, "load"):
             self.progress.start("load")
             graph_file = state.path.name.removesuffix(STATE_SUFFIX)
+            previous_generation = state.generation
             if not apply_delta(self.directory, graph_file, state.generation, delta, metadata, self.settings):
                 return None
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
+        search = self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta)
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts()}
-        return self._summary(scan, facts, metadata["commit"], counts, [])
+        return self._summary(scan, facts, metadata["commit"], counts, [], search)
 
     def _unchanged(self, scan: ScanResult, state: IndexState) -> IndexSummary:
         """Nothing to write; the facts of the run that built the index are this run's too."""
@@ -296,9 +301,16 @@ class _Run:
         counts = {"mode": "unchanged", "files_added": 0, "files_changed": 0, "files_deleted": 0, "nodes_added": 0,
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
         commit = _git_commit(scan.root) if scan.is_git else ""
-        return self._summary(scan, facts, commit, counts, [])
+        search = self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation)
+        return self._summary(scan, facts, commit, counts, [], search)
 
     # --- shared steps ----------------------------------------------------------------------------
+
+    def _update_search(self, update: Any, *arguments: Any) -> dict[str, Any]:
+        """Bring `<db>/search.sqlite` in step with the graph just written; it reports its own failures."""
+        with _timed(self.timings, "search"):
+            self.progress.start("search")
+            return update(self.db_dir, self.settings, *arguments)
 
     def _parse(self, root: Path, files: list[SourceFile]) -> ParseResult:
         with _timed(self.timings, "parse"):
@@ -354,7 +366,7 @@ class _Run:
         }
 
     def _summary(self, scan: ScanResult, facts: RunFacts, commit: str, delta: dict[str, Any],
-                 fallbacks: list[dict[str, str]]) -> IndexSummary:
+                 fallbacks: list[dict[str, str]], search: dict[str, Any]) -> IndexSummary:
         return IndexSummary(
             **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
             repo=str(scan.root),
@@ -365,6 +377,7 @@ class _Run:
             delta=delta,
             load_fallbacks=fallbacks,
             metrics=metrics_snapshot(),
+            search=search,
         )
 
 

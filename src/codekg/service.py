@@ -22,7 +22,6 @@ from codekg.api.cypher_guard import find_write_clause
 from codekg.api.security import confine_path
 from codekg.errors import (
     CodekgError,
-    FeatureUnavailableError,
     InputError,
     UnknownRepositoryError,
     WriteQueryError,
@@ -158,9 +157,10 @@ class GraphService:
             raise InputError("empty search query")
         _check_range("limit", limit, 1, MAX_SEARCH_RESULTS)
         served = self.repository(repo)
-        search = _feature("codekg.search", "search")
-        hits = search(served.db_dir, served.settings, query, limit=limit, mode=mode)
-        return {"query": query, "mode": mode, "results": [hit.to_dict() for hit in hits]}
+        from codekg.search import search_result  # imported per operation: the CLI starts faster
+
+        found = search_result(served.db_dir, served.settings, query, limit=limit, mode=mode)
+        return {"query": query, "mode": found.mode, "notes": found.notes, "results": [hit.to_dict() for hit in found.hits]}
 
     def context(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
         """A symbol's definition, callers, callees, imports and hierarchy. Refused (PathOutsideRootError)
@@ -172,7 +172,8 @@ class GraphService:
                 "RETURN DISTINCT n.file_path", {"symbol": symbol}).rows:
                 if file_path:
                     confine_path(served.root, file_path)
-            symbol_context = _feature("codekg.analysis.context", "symbol_context")
+            from codekg.analysis.context import symbol_context
+
             return symbol_context(store, served.root, symbol)
 
     def impact(self, symbol: str, depth: int = 3, direction: str = "upstream", min_confidence: float = 0.0,
@@ -181,7 +182,8 @@ class GraphService:
         _check_range("depth", depth, 1, MAX_DEPTH)
         _check_choice("direction", direction, DIRECTIONS)
         _check_range("min_confidence", min_confidence, 0.0, 1.0)
-        impact = _feature("codekg.analysis.impact", "impact")
+        from codekg.analysis.impact import impact
+
         with self._store(self.repository(repo)) as store:
             return impact(store, symbol, depth=depth, direction=direction, min_confidence=min_confidence)
 
@@ -195,7 +197,8 @@ class GraphService:
         _check_range("depth", depth, 1, MAX_DEPTH)
         _check_range("min_confidence", min_confidence, 0.0, 1.0)
         served = self.repository(repo)
-        detect_changes = _feature("codekg.analysis.changes", "detect_changes")
+        from codekg.analysis.changes import detect_changes
+
         with self._store(served) as store:
             return detect_changes(store, served.root, base=base, staged=staged, depth=depth, min_confidence=min_confidence)
 
@@ -210,16 +213,6 @@ def _closing(store: EmbeddedStore, settings: Settings) -> Iterator[EmbeddedStore
         yield store
     finally:
         store.close()
-
-
-def _feature(module: str, name: str) -> Any:
-    """The function ``name`` of ``module``, imported at first use (FeatureUnavailableError when absent)."""
-    import importlib
-
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        raise FeatureUnavailableError(f"{module}.{name} is not part of this codekg build") from None
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

@@ -116,6 +116,20 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(
         30.0, gt=0, description="A Cypher query sent to the HTTP API or the MCP server is stopped after this long."
     )
+    embeddings: bool | None = Field(
+        None,
+        description="Embed symbols for semantic and hybrid search (`--embeddings`/`--no-embeddings`); unset: "
+        "keep what the index has. Needs the `codekg[embeddings]` extra.",
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="The embedding model: `all-MiniLM-L6-v2` (packaged, ONNX), `all-MiniLM-L6-v2:torch`, a "
+        "sentence-transformers name or path (offline), or an OpenAI-compatible `http(s)://…/v1#model` URL.",
+    )
+    embedding_api_key: SecretStr | None = Field(
+        None, description="Bearer token for an OpenAI-compatible embedding endpoint (never logged)."
+    )
+    embedding_batch_size: int = Field(32, ge=1, description="Texts per embedding call.")
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 
     @classmethod

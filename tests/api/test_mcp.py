@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -117,7 +116,6 @@ def test_streamable_http_with_a_token(repo):
         anyio.run(main)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("codekg.analysis") is None, reason="codekg.analysis not merged yet")
 def test_analysis_tools_over_stdio(repo):
     async def session(client: Client) -> None:
         context = payload(await client.call_tool("context", {"symbol": "shop.util.log"}))
@@ -134,7 +132,6 @@ def test_analysis_tools_over_stdio(repo):
     over_stdio(repo, session)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("codekg.search") is None, reason="codekg.search not merged yet")
 def test_search_tool_over_stdio(repo):
     async def session(client: Client) -> None:
         found = payload(await client.call_tool("search", {"query": "checkout", "mode": "keyword", "limit": 3}))

@@ -25,7 +25,6 @@ from codekg import __version__
 from codekg.api.security import token_matches
 from codekg.errors import (
     CodekgError,
-    FeatureUnavailableError,
     GitError,
     IndexLockedError,
     IndexNotFoundError,
@@ -56,7 +55,6 @@ ERROR_STATUS: dict[type[CodekgError], int] = {
     SchemaVersionError: 503,
     IndexLockedError: 503,  # an index run holds the writer lock (only writes need it)
     RunInterrupted: 503,
-    FeatureUnavailableError: 501,
 }
 RETRY_AFTER_SECONDS = "2"
 
@@ -98,7 +96,7 @@ class QueryResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 501, 503)
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 503)
 }
 RepoParam = Annotated[str | None, Query(description="Served repository name (default: the first; see /repos).")]
 

@@ -1,0 +1,132 @@
+"""Search over an index: keyword (BM25 over FTS5), semantic (embeddings, exact cosine) and hybrid
+(reciprocal-rank fusion of both, then graph expansion).
+
+``search(db_dir, settings, query, limit, mode)`` is the one entry point the CLI, the HTTP API and
+the MCP server share. The index lives in `<db>/search.sqlite`, kept in step with the graph by every
+index run (`codekg.search.sync`); modules: `tokens` (identifier words, safe FTS5 queries), `store`
+(the file), `keyword`, `embeddings` (models and the vector cache), `vectors` (numpy cosine),
+`hybrid` (fusion and expansion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codekg.errors import EmbeddingsUnavailableError, InputError
+from codekg.search.hybrid import CANDIDATES, Context, expand_and_rerank, reciprocal_rank_fusion
+from codekg.search.keyword import keyword_search
+from codekg.search.store import SearchStore, Symbol
+from codekg.search.sync import embedding_spec, open_for_search
+from codekg.settings import Settings
+
+Mode = Literal["keyword", "semantic", "hybrid"]
+MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
+
+
+@dataclass(slots=True)
+class SearchHit:
+    id: str
+    label: str
+    name: str
+    qualified_name: str
+    file_path: str
+    start_line: int
+    end_line: int
+    signature: str
+    score: float
+    # hybrid only: the graph around the hit
+    container: str = ""
+    callers: list[str] = field(default_factory=list)
+    callees: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """Hits plus how they were found: the mode actually used and notes for the reader (e.g. that
+    hybrid ran without embeddings)."""
+
+    query: str
+    mode: str
+    hits: list[SearchHit]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"query": self.query, "mode": self.mode, "notes": self.notes, "hits": [h.to_dict() for h in self.hits]}
+
+
+def search(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid") -> list[SearchHit]:
+    """The ``limit`` best symbols for ``query`` in the index at ``db_dir``."""
+    return search_result(db_dir, settings, query, limit, mode).hits
+
+
+def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid") -> SearchResult:
+    """``search`` with the mode used and notes. Raises EmbeddingsUnavailableError for a semantic
+    search of an index without vectors."""
+    if mode not in MODES:
+        raise InputError(f"unknown search mode {mode!r}: use {', '.join(MODES)}")
+    if limit < 1:
+        raise InputError("--limit must be at least 1")
+    store, notes = open_for_search(db_dir, settings)
+    try:
+        return _search(store, settings, query, limit, mode, notes)
+    finally:
+        store.close()
+
+
+def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode: str, notes: list[str]) -> SearchResult:
+    if mode == "keyword":
+        ranked = keyword_search(store, query, limit)
+        return SearchResult(query, mode, _hits(store.symbols(r for r, _ in ranked), ranked), notes)
+    semantic = _semantic(store, settings, query, limit if mode == "semantic" else CANDIDATES, required=mode == "semantic")
+    if mode == "semantic":
+        return SearchResult(query, mode, _hits(store.symbols(r for r, _ in semantic or []), semantic or []), notes)
+    rankings = [[rowid for rowid, _ in keyword_search(store, query, CANDIDATES)]]
+    if semantic is None:
+        notes.append("no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)")
+    else:
+        rankings.append([rowid for rowid, _ in semantic])
+    fused = reciprocal_rank_fusion(rankings)
+    if not fused:
+        return SearchResult(query, mode, [], notes)
+    ranking, contexts, symbols = expand_and_rerank(store, fused)
+    ranking = ranking[:limit]
+    return SearchResult(query, mode, _hits(symbols, ranking, contexts), notes)
+
+
+def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, required: bool) -> list[tuple[int, float]] | None:
+    """Cosine ranking of the query's embedding, or None when the index has no vectors (an error
+    when ``required``)."""
+    spec, model_id = embedding_spec(store)
+    if not spec:
+        if required:
+            raise EmbeddingsUnavailableError("this index has no embeddings: run `codekg index --embeddings` first")
+        return None
+    from codekg.search.embeddings import load_embedder
+    from codekg.search.vectors import cosine_top_k, load_matrix
+
+    matrix = load_matrix(store, model_id)
+    if len(matrix) == 0:
+        if required:
+            raise EmbeddingsUnavailableError("this index has no vectors yet: run `codekg index --embeddings`")
+        return None
+    api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+    vector = load_embedder(spec, api_key).embed([query])[0]
+    return cosine_top_k(matrix, vector, limit)
+
+
+def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context] | None = None) -> list[SearchHit]:
+    hits = []
+    for rowid, score in ranked:
+        s = symbols[rowid]
+        context = (contexts or {}).get(rowid, Context())
+        hits.append(SearchHit(s.id, s.label, s.name, s.qualified_name, s.file_path, s.start_line, s.end_line,
+                              s.signature, round(score, 6), context.container, context.callers, context.callees))
+    return hits
+
+
+__all__ = ["MODES", "SearchHit", "SearchResult", "search", "search_result"]

@@ -1,0 +1,226 @@
+"""The search index file, `<db>/search.sqlite`: symbols with their FTS5 text, the call and containment
+edges between them, and the embedding cache, stamped with the graph generation they mirror.
+
+Takes: node rows (the graph's full property rows) and edges, whole or as a delta. Every change to
+the rows and the generation stamp happens in one SQLite transaction, so the file always mirrors one
+graph generation exactly; a reader compares the stamp with the live generation and rebuilds on a
+mismatch (see `codekg.search.sync`). The embedding cache (`vectors`) is keyed by model and by the
+hash of the text embedded, so it outlives the rows and survives rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codekg.search.tokens import indexed_text, split_identifier
+
+SEARCH_FILE = "search.sqlite"
+FORMAT = "1"
+INDEXED_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
+EMBEDDED_LABELS = ("Module", "Class", "Interface", "Function", "Method")  # variables: many, and little to say
+EXPANSION_EDGES = ("CALLS", "DEFINES", "HAS_METHOD")  # callers/callees, and the container of a symbol
+# BM25 weight per FTS5 column, in column order.
+COLUMN_WEIGHTS = {"name": 10.0, "qualified_name": 4.0, "signature": 3.0, "docstring": 2.0, "path": 1.0}
+_SYMBOL_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS symbols (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, label TEXT NOT NULL,"
+    " name TEXT NOT NULL, qualified_name TEXT NOT NULL, file_path TEXT NOT NULL, start_line INTEGER NOT NULL,"
+    " end_line INTEGER NOT NULL, signature TEXT NOT NULL, docstring TEXT NOT NULL, text_hash TEXT)",
+    "CREATE INDEX IF NOT EXISTS symbols_text_hash ON symbols (text_hash)",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS symbols_fts USING fts5({', '.join(COLUMN_WEIGHTS)}, tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TABLE IF NOT EXISTS edges (src TEXT NOT NULL, type TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (src, type, dst)) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS edges_dst ON edges (dst, type, src)",
+    "CREATE TABLE IF NOT EXISTS vectors (model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL,"
+    " PRIMARY KEY (model, text_hash)) WITHOUT ROWID",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    rowid: int
+    id: str
+    label: str
+    name: str
+    qualified_name: str
+    file_path: str
+    start_line: int
+    end_line: int
+    signature: str
+    docstring: str
+
+
+def embedding_text(label: str, name: str, qualified_name: str, signature: str, docstring: str) -> str:
+    """What a symbol's vector is computed from: its kind, its name as words, qualified name,
+    signature and docstring (the model reads the first 256 tokens)."""
+    head = f"{label.lower()} {' '.join(split_identifier(name))}: {qualified_name}"
+    return "\n".join(part for part in (head, signature.strip(), docstring.strip()) if part)[:2000]
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class SearchStore:
+    """One open `search.sqlite`. Writers go through ``transaction()``; readers see whole transactions (WAL)."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = path
+        if read_only:
+            self._connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            for statement in _SCHEMA:
+                self._connection.execute(statement)
+            if self.meta("format") not in ("", FORMAT):
+                raise sqlite3.DatabaseError(f"search index format {self.meta('format')!r}, expected {FORMAT}")
+            self._connection.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        return self._connection
+
+    def close(self) -> None:
+        self._connection.close()
+
+    # --- metadata --------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str:
+        row = self._connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else ""
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._connection.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> str:
+        return self.meta("generation")
+
+    # --- writing (inside ``transaction``) --------------------------------------------------------
+
+    def transaction(self) -> "_Transaction":
+        return _Transaction(self._connection)
+
+    def clear(self) -> None:
+        """Drop every symbol and edge (not the embedding cache)."""
+        for table in ("symbols", "symbols_fts", "edges"):
+            self._connection.execute(f"DELETE FROM {table}")
+
+    def remove_symbols(self, ids: Iterable[str]) -> None:
+        """Remove symbols and, as DETACH DELETE does in the graph, every edge that touches them."""
+        rows = [(node_id,) for node_id in ids]
+        self._connection.executemany(
+            "DELETE FROM symbols_fts WHERE rowid = (SELECT rowid FROM symbols WHERE id = ?)", rows)
+        self._connection.executemany("DELETE FROM symbols WHERE id = ?", rows)
+        self._connection.executemany("DELETE FROM edges WHERE src = ?", rows)
+        self._connection.executemany("DELETE FROM edges WHERE dst = ?", rows)
+
+    def put_symbols(self, label: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert or replace symbols from graph node rows of ``label`` (edges are left alone)."""
+        if label not in INDEXED_LABELS:
+            return
+        embedded = label in EMBEDDED_LABELS
+        for row in rows:
+            values = [row["id"], label, *(row[c] for c in _SYMBOL_COLUMNS[2:])]
+            digest = text_hash(embedding_text(label, row["name"], row["qualified_name"], row["signature"],
+                                              row["docstring"])) if embedded else None
+            existing = self._connection.execute("SELECT rowid FROM symbols WHERE id = ?", (row["id"],)).fetchone()
+            if existing is not None:
+                self._connection.execute("DELETE FROM symbols_fts WHERE rowid = ?", existing)
+                self._connection.execute(
+                    f"UPDATE symbols SET {', '.join(f'{c} = ?' for c in _SYMBOL_COLUMNS[1:])}, text_hash = ? WHERE rowid = ?",
+                    (*values[1:], digest, existing[0]))
+                rowid = existing[0]
+            else:
+                rowid = self._connection.execute(
+                    f"INSERT INTO symbols ({', '.join(_SYMBOL_COLUMNS)}, text_hash) VALUES ({', '.join('?' * 10)})",
+                    (*values, digest)).lastrowid
+            self._connection.execute(
+                "INSERT INTO symbols_fts (rowid, name, qualified_name, signature, docstring, path) VALUES (?, ?, ?, ?, ?, ?)",
+                (rowid, indexed_text(row["name"]), indexed_text(row["qualified_name"]), indexed_text(row["signature"]),
+                 indexed_text(row["docstring"]), indexed_text(row["file_path"])))
+
+    def remove_edges(self, rel_type: str, pairs: Iterable[tuple[str, str]]) -> None:
+        if rel_type in EXPANSION_EDGES:
+            self._connection.executemany("DELETE FROM edges WHERE src = ? AND type = ? AND dst = ?",
+                                         [(src, rel_type, dst) for src, dst in pairs])
+
+    def put_edges(self, rel_type: str, pairs: Iterable[tuple[str, str]]) -> None:
+        if rel_type in EXPANSION_EDGES:
+            self._connection.executemany("INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
+                                         [(src, rel_type, dst) for src, dst in pairs])
+
+    def stamp(self, generation: str, build: str) -> None:
+        """Record which graph generation (and build file) the rows now mirror."""
+        self.set_meta("generation", generation)
+        self.set_meta("build", build)
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def symbols(self, rowids: Iterable[int]) -> dict[int, Symbol]:
+        wanted = list(dict.fromkeys(rowids))
+        found: dict[int, Symbol] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for row in self._connection.execute(
+                f"SELECT rowid, {', '.join(_SYMBOL_COLUMNS)} FROM symbols WHERE rowid IN ({', '.join('?' * len(chunk))})", chunk):
+                found[row[0]] = Symbol(*row)
+        return found
+
+    def symbol_rows(self) -> Iterator[tuple]:
+        """Every symbol as (id, label, name, …, docstring, text_hash), ordered by id: for comparisons."""
+        yield from self._connection.execute(f"SELECT {', '.join(_SYMBOL_COLUMNS)}, text_hash FROM symbols ORDER BY id")
+
+    def fts_rows(self) -> Iterator[tuple]:
+        yield from self._connection.execute(
+            "SELECT s.id, f.name, f.qualified_name, f.signature, f.docstring, f.path FROM symbols_fts f "
+            "JOIN symbols s ON s.rowid = f.rowid ORDER BY s.id")
+
+    def edge_rows(self) -> list[tuple[str, str, str]]:
+        return self._connection.execute("SELECT src, type, dst FROM edges ORDER BY src, type, dst").fetchall()
+
+    def neighbours(self, ids: list[str]) -> list[tuple[str, str, str]]:
+        """(hit id, relation, other id) for callers, callees and containers of ``ids``, in one query."""
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        return self._connection.execute(
+            f"SELECT dst, 'caller', src FROM edges WHERE type = 'CALLS' AND dst IN ({marks}) "
+            f"UNION ALL SELECT src, 'callee', dst FROM edges WHERE type = 'CALLS' AND src IN ({marks}) "
+            f"UNION ALL SELECT dst, 'container', src FROM edges WHERE type IN ('DEFINES', 'HAS_METHOD') AND dst IN ({marks})",
+            [*ids, *ids, *ids]).fetchall()
+
+    def names_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Qualified names of symbols (by id); External targets are named by their id's tail."""
+        wanted = list(dict.fromkeys(ids))
+        names = {i: i.split(":", 2)[-1] for i in wanted}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            names.update(self._connection.execute(
+                f"SELECT id, qualified_name FROM symbols WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+        return names
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception (KeyboardInterrupt included)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def __enter__(self) -> None:
+        self._connection.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        if kind is None:
+            self._connection.execute("COMMIT")
+        else:
+            self._connection.execute("ROLLBACK")

@@ -1,0 +1,248 @@
+"""Keeping `<db>/search.sqlite` in step with the live graph.
+
+The scheme: one search file per index directory, stamped with the graph generation (and build file)
+whose symbols it holds; the stamp and the rows change in one SQLite transaction. An index run
+updates it right after the graph: a full build replaces every row, an incremental run applies the
+run's GraphDelta (only the changed files' symbols and edges). A stamp that is not the one the run
+started from (an earlier run crashed or was interrupted between the graph and this file), a missing
+or unreadable file, is rebuilt from the graph itself, by a read query per label. A reader checks the
+stamp against the generation recorded for the live build (`<build>.state`) and rebuilds on a
+mismatch too. A failure here is logged and reported, never lets the graph update fail.
+
+Embeddings (opt-in) are filled in after the rows: every indexed symbol whose text has no cached
+vector for the model is embedded, in committed batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekg.errors import CodekgError, IndexLockedError, IndexNotFoundError
+from codekg.graph import EdgeKey, GraphDelta
+from codekg.index_state import state_path
+from codekg.passes.load import GENERATION_KEY
+from codekg.search.embeddings import DEFAULT_MODEL, embed_missing, load_embedder
+from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, SEARCH_FILE, SearchStore
+from codekg.settings import Settings
+from codekg.stores import IndexDirectory, open_index
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+_NODE_COLUMNS = ("id", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+
+
+def search_path(db_dir: Path) -> Path:
+    return db_dir / SEARCH_FILE
+
+
+# --- called by an index run (which holds the writer lock) ----------------------------------------
+
+def update_after_full(db_dir: Path, settings: Settings, build: str, generation: str,
+                      nodes: dict[str, "pa.Table"], edges: dict[EdgeKey, "pa.Table"]) -> dict[str, Any]:
+    """After a new build is published: replace every row with the build's symbols and edges."""
+    def write(store: SearchStore) -> None:
+        store.clear()
+        for label in INDEXED_LABELS:
+            if label in nodes:
+                store.put_symbols(label, nodes[label].select(list(_NODE_COLUMNS)).to_pylist())
+        for (rel_type, _, _), table in edges.items():
+            if rel_type in EXPANSION_EDGES:
+                store.put_edges(rel_type, zip(table.column("from").to_pylist(), table.column("to").to_pylist()))
+        store.stamp(generation, build)
+
+    return _guarded(db_dir, settings, lambda store: _write(store, write))
+
+
+def update_after_delta(db_dir: Path, settings: Settings, build: str, previous_generation: str,
+                       generation: str, delta: GraphDelta) -> dict[str, Any]:
+    """After a delta was committed to the graph: apply the same delta, if this file mirrors the
+    generation the delta was computed from; else rebuild it from the graph."""
+    def write(store: SearchStore) -> None:
+        removed = [node_id for label, ids in delta.removed_nodes.items() if label in INDEXED_LABELS for node_id in ids]
+        store.remove_symbols(removed)
+        for (rel_type, _, _), pairs in delta.removed_edges.items():
+            store.remove_edges(rel_type, pairs)
+        for graph in (delta.updated_nodes, delta.added):
+            for label, rows in graph.nodes.items():
+                store.put_symbols(label, rows)
+        for (rel_type, _, _), rows in delta.added.edges.items():
+            store.put_edges(rel_type, ((row["from"], row["to"]) for row in rows))
+        store.stamp(generation, build)
+
+    def apply(store: SearchStore) -> str:
+        if store.generation != previous_generation or store.meta("build") != build:
+            return _rebuild_from_graph(db_dir, settings, store)
+        return _write(store, write)
+
+    return _guarded(db_dir, settings, apply)
+
+
+def update_unchanged(db_dir: Path, settings: Settings, build: str, generation: str) -> dict[str, Any]:
+    """A run that changed nothing: rebuild only if this file does not mirror the live generation, and
+    fill in vectors when embeddings were just switched on."""
+    def check(store: SearchStore) -> str:
+        if store.generation == generation and store.meta("build") == build:
+            return "current"
+        return _rebuild_from_graph(db_dir, settings, store)
+
+    return _guarded(db_dir, settings, check)
+
+
+def _write(store: SearchStore, write: Callable[[SearchStore], None]) -> str:
+    with store.transaction():
+        write(store)
+    return "updated"
+
+
+def _guarded(db_dir: Path, settings: Settings, update: Callable[[SearchStore], str]) -> dict[str, Any]:
+    """Run ``update`` on the search file, then the embeddings; any error is a warning in the report."""
+    started = time.perf_counter()
+    report: dict[str, Any] = {}
+    try:
+        store = _open_for_writing(db_dir)
+        try:
+            report["index"] = update(store)
+            report["symbols"] = store.connection.execute("SELECT count(*) FROM symbols").fetchone()[0]
+            report.update(_update_embeddings(store, settings))
+        finally:
+            store.close()
+    except (CodekgError, sqlite3.Error, OSError) as error:
+        log.warning("the search index was not updated (%s); it is rebuilt from the graph on the next run or search", error)
+        report["error"] = str(error)
+    report["seconds"] = round(time.perf_counter() - started, 4)
+    return report
+
+
+def _open_for_writing(db_dir: Path) -> SearchStore:
+    path = search_path(db_dir)
+    try:
+        return SearchStore(path)
+    except sqlite3.DatabaseError as error:  # damaged or foreign: start afresh, it is derived data
+        log.warning("rebuilding the search index %s: %s", path, error)
+        for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        return SearchStore(path)
+
+
+def _update_embeddings(store: SearchStore, settings: Settings) -> dict[str, Any]:
+    """Switch embeddings on or off as asked (unset: as the index has them), then embed what is missing."""
+    recorded = store.meta("embedding_model")
+    wanted = settings.embeddings if settings.embeddings is not None else bool(recorded)
+    if not wanted:
+        if recorded:
+            with store.transaction():
+                store.connection.execute("DELETE FROM vectors")
+                store.set_meta("embedding_model", "")
+                store.set_meta("embedding_model_id", "")
+        return {}
+    spec = settings.embedding_model if settings.embeddings or not recorded else recorded
+    api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+    embedder = load_embedder(spec, api_key)
+    started = time.perf_counter()
+    embedded = embed_missing(store, embedder, settings.embedding_batch_size)
+    seconds = time.perf_counter() - started
+    with store.transaction():
+        store.set_meta("embedding_model", spec)
+        store.set_meta("embedding_model_id", embedder.model_id)
+        if recorded and recorded != spec:  # vectors of the previous model are no longer read
+            store.connection.execute("DELETE FROM vectors WHERE model != ?", (embedder.model_id,))
+    return {"embedding_model": embedder.model_id, "embedded": embedded, "embedding_seconds": round(seconds, 4)}
+
+
+# --- rebuilding from the graph ------------------------------------------------------------------
+
+def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) -> str:
+    """Replace every row with what the live graph holds (read queries), stamped with its generation."""
+    graph = open_index(db_dir, settings)
+    try:
+        current = IndexDirectory(db_dir).current_graph()
+        found = graph.query(f"MATCH (m:IndexMeta {{key: '{GENERATION_KEY}'}}) RETURN m.value").rows
+        generation = found[0][0] if found else ""
+        columns = ", ".join(f"n.{c}" for c in _NODE_COLUMNS)
+        nodes = {label: [dict(zip(_NODE_COLUMNS, row)) for row in graph.query(f"MATCH (n:{label}) RETURN {columns}").rows]
+                 for label in INDEXED_LABELS}
+        edges = {rel_type: graph.query(f"MATCH (a)-[:{rel_type}]->(b) RETURN a.id, b.id").rows for rel_type in EXPANSION_EDGES}
+    finally:
+        graph.close()
+    with store.transaction():
+        store.clear()
+        for label, rows in nodes.items():
+            store.put_symbols(label, rows)
+        for rel_type, pairs in edges.items():
+            store.put_edges(rel_type, ((a, b) for a, b in pairs))
+        store.stamp(generation, current.name if current is not None else "")
+    return "rebuilt"
+
+
+# --- called by a search ---------------------------------------------------------------------------
+
+def recorded_generation(db_dir: Path, build: str) -> str:
+    """The generation the live build's state records: what an index run stamps this file with."""
+    try:
+        connection = sqlite3.connect(f"file:{state_path(db_dir, build)}?mode=ro", uri=True)
+        try:
+            row = connection.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return ""
+    if row is None:
+        return ""
+    return row[0].decode() if isinstance(row[0], bytes) else str(row[0])
+
+
+def open_for_search(db_dir: Path, settings: Settings) -> tuple[SearchStore, list[str]]:
+    """The search file, read-only, mirroring the live graph; rebuilt first when it does not. While
+    an index run holds the directory, a stale file is searched as it is (with a note)."""
+    directory = IndexDirectory(db_dir)
+    current = directory.current_graph()
+    if current is None:
+        raise IndexNotFoundError(f"no codekg index in {db_dir}; run `codekg index` first")
+    expected = recorded_generation(db_dir, current.name)
+    path = search_path(db_dir)
+    store = _open_read_only(path)
+    if store is not None and store.generation == expected and store.meta("build") == current.name:
+        return store, []
+    if store is not None:
+        store.close()
+    try:
+        with directory.writer_lock():
+            writer = _open_for_writing(db_dir)
+            try:
+                _rebuild_from_graph(db_dir, settings, writer)
+            finally:
+                writer.close()
+        notes = ["the search index did not match the graph and was rebuilt from it"]
+    except IndexLockedError:
+        notes = ["an index run is updating this index: results may be from before it"]
+    store = _open_read_only(path)
+    if store is None:
+        raise IndexLockedError(f"the search index of {db_dir} is being built by a running `codekg index`; try again")
+    return store, notes
+
+
+def _open_read_only(path: Path) -> SearchStore | None:
+    if not path.is_file():
+        return None
+    try:
+        store = SearchStore(path, read_only=True)
+        store.generation  # noqa: B018 - a damaged or foreign file fails here
+        return store
+    except sqlite3.Error:
+        return None
+
+
+def embedding_spec(store: SearchStore) -> tuple[str, str]:
+    """(model spec, model id) the index's vectors were made with; empty when it has none."""
+    return store.meta("embedding_model"), store.meta("embedding_model_id")
+
+
+__all__ = ["DEFAULT_MODEL", "open_for_search", "update_after_delta", "update_after_full", "update_unchanged"]

@@ -1,0 +1,68 @@
+"""Words of code: identifiers split into the words a person would type, and safe FTS5 queries.
+
+``getUserById`` → get user by id, ``HTTPServer2`` → http server 2, ``snake_case.path/to.py`` → snake
+case path to py. The index stores every searchable column as its raw text followed by these words,
+so both ``getuserbyid`` and ``user`` find it; a query is split the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+# An upper-case run before a capitalised word (HTTP|Server), a capitalised or lower-case word, an
+# upper-case run, digits.
+_IDENTIFIER_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_RAW_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Dropped from natural-language queries (never from inside an identifier such as `getById`); a query
+# made only of these keeps them.
+STOPWORDS = frozenset(
+    "a an and are as at be by do does for from how i in is it me of on or that the this to what when where "
+    "which who why with".split()
+)
+
+
+MIN_PREFIX = 3  # a shorter last word as a prefix matches most of the index, at a high cost
+
+
+def split_identifier(text: str) -> list[str]:
+    """The lower-case words of every identifier, dotted name or path in ``text``, in order."""
+    return [part for raw in _RAW_WORD.findall(text) for part in _parts(raw)]
+
+
+def _parts(raw: str) -> list[str]:
+    """The words of one identifier; a non-ASCII one is kept whole (case rules differ by script)."""
+    parts = _IDENTIFIER_PART.findall(raw) if raw.isascii() else []
+    return [part.lower() for part in parts] or [raw.lower()]
+
+
+def indexed_text(text: str) -> str:
+    """What an FTS5 column holds: the raw text, then its words where they differ from the raw tokens."""
+    if not text:
+        return ""
+    raw_tokens = {token.lower() for token in _RAW_WORD.findall(text)}
+    extra = [word for word in dict.fromkeys(split_identifier(text)) if word not in raw_tokens]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
+def match_expression(query: str, all_words: bool = False) -> str | None:
+    """An FTS5 MATCH expression for ``query``: every word quoted (special characters never reach the
+    parser), words OR-ed (AND-ed with ``all_words``), and the last word of three letters or more also
+    as a prefix (what is still being typed). None when the query has no word at all."""
+    raw_words = _RAW_WORD.findall(query)
+    if not raw_words:
+        return None
+    kept = [raw for raw in raw_words if raw.lower() not in STOPWORDS] or raw_words
+    terms: dict[str, None] = {}
+    for position, raw in enumerate(kept):
+        parts = _parts(raw)
+        is_last = position == len(kept) - 1
+        for index, part in enumerate(parts):
+            terms[_quoted(part, prefix=is_last and index == len(parts) - 1 and len(part) >= MIN_PREFIX)] = None
+        if len(parts) > 1 and not all_words:  # the identifier as one token, as the raw text stores it
+            terms[_quoted(raw.lower(), prefix=is_last)] = None
+    return (" AND " if all_words else " OR ").join(terms)
+
+
+def _quoted(term: str, prefix: bool = False) -> str:
+    return '"' + term.replace('"', '""') + '"' + ("*" if prefix else "")

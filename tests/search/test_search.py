@@ -1,0 +1,151 @@
+"""search() on real indexes: BM25 order, semantic and hybrid with the packaged model, the vector
+cache, an OpenAI-compatible endpoint, and errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from codekg.errors import EmbeddingsUnavailableError, InputError
+from codekg.pipeline import index_repository
+from codekg.search import search, search_result
+from codekg.search.vectors import VectorMatrix, cosine_top_k
+from codekg.settings import load_settings
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "searchrepo"
+
+
+def names(hits):
+    return [hit.qualified_name for hit in hits]
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory):
+    db = tmp_path_factory.mktemp("embedded") / "db"
+    summary = index_repository(FIXTURE, db, load_settings(FIXTURE, embeddings=True))
+    return db, load_settings(FIXTURE), summary
+
+
+def test_bm25_ranks_name_matches_first_and_breaks_ties_by_id(index_fixture):
+    indexed = index_fixture("searchrepo")
+    assert names(search(indexed.db, indexed.settings, "password", 4, "keyword")) == [
+        "bookstore.users.hash_password", "bookstore.users.verify_password",  # equal BM25: by id
+        "bookstore.users.send_password_reset_email", "bookstore.users.UserAccount.__init__"]
+    assert names(search(indexed.db, indexed.settings, "pricing", 4, "keyword")) == [
+        "bookstore.pricing", "bookstore.pricing.apply_discount", "bookstore.pricing.compute_sales_tax",
+        "bookstore.pricing.convert_currency"]
+    # camelCase in the query and in the index, and the last word as a prefix
+    assert names(search(indexed.db, indexed.settings, "normalize title", 1, "keyword")) == ["bookstore.catalog.normalizeTitle"]
+    assert names(search(indexed.db, indexed.settings, "normalizeTit", 1, "keyword")) == ["bookstore.catalog.normalizeTitle"]
+    assert names(search(indexed.db, indexed.settings, "retry back", 1, "keyword")) == ["bookstore.http.HTTPClient.retry_with_backoff"]
+    [hit] = search(indexed.db, indexed.settings, "send password reset", 1, "keyword")
+    assert (hit.label, hit.file_path, hit.start_line, hit.end_line, hit.signature) == \
+        ("Function", "bookstore/users.py", 29, 31, "def send_password_reset_email(account)")
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "AND OR NOT", "NEAR(a b)", "col:x", "*", "()", "'; DROP TABLE symbols; --", ""])
+def test_fts5_syntax_in_a_query_never_raises(index_fixture, query):
+    indexed = index_fixture("pyrepo")
+    for mode in ("keyword", "hybrid"):
+        assert isinstance(search(indexed.db, indexed.settings, query, 5, mode), list)
+
+
+def test_hybrid_without_embeddings_is_keyword_plus_graph_context(index_fixture):
+    indexed = index_fixture("searchrepo")
+    result = search_result(indexed.db, indexed.settings, "cancel order", 3, "hybrid")
+    assert result.notes == ["no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)"]
+    top = result.hits[0]
+    assert (top.qualified_name, top.container, top.callers, top.callees) == \
+        ("bookstore.orders.cancel_order", "bookstore.orders", [], ["bookstore.orders.refund_payment"])
+    with pytest.raises(EmbeddingsUnavailableError, match="no embeddings"):
+        search(indexed.db, indexed.settings, "cancel order", 3, "semantic")
+    with pytest.raises(InputError):
+        search(indexed.db, indexed.settings, "x", 3, "fuzzy")
+
+
+def test_semantic_and_hybrid_find_meaning_not_words(embedded):
+    db, settings, summary = embedded
+    assert summary.search["embedding_model"] == "all-MiniLM-L6-v2/onnx-int8"
+    assert summary.search["embedded"] == summary.search["symbols"]  # no module-level variables in the fixture
+    assert search(db, settings, "turn dollars into euros", 5, "keyword") == []
+    assert names(search(db, settings, "turn dollars into euros", 1, "semantic")) == ["bookstore.pricing.convert_currency"]
+    assert names(search(db, settings, "turn dollars into euros", 1, "hybrid")) == ["bookstore.pricing.convert_currency"]
+    hits = search(db, settings, "reduce the price with a coupon", 2, "hybrid")
+    assert names(hits) == ["bookstore.pricing.apply_discount", "bookstore.money.round_price"]
+    assert hits[0].callees == ["bookstore.money.round_price"] and hits[1].callers == [
+        "bookstore.pricing.apply_discount", "bookstore.pricing.compute_sales_tax", "bookstore.pricing.convert_currency"]
+    assert search_result(db, settings, "coupon", 1, "hybrid").notes == []
+
+
+def test_unchanged_symbols_are_never_embedded_again(copy_fixture, tmp_path):
+    repo = copy_fixture("searchrepo")
+    db = tmp_path / "db"
+    first = index_repository(repo, db, load_settings(repo, embeddings=True))
+    assert first.search["embedded"] == 44
+    users = repo / "bookstore" / "users.py"
+    users.write_text(users.read_text().replace("Sign up a new customer", "Open an account for a new customer"))
+    again = index_repository(repo, db, load_settings(repo))  # embeddings stay on: the index has them
+    assert again.delta["mode"] == "incremental" and again.search["embedded"] == 1
+    assert index_repository(repo, db, load_settings(repo), full=True).search["embedded"] == 0
+    assert names(search(db, load_settings(repo), "open an account", 1, "semantic")) == ["bookstore.users.register_user"]
+    off = index_repository(repo, db, load_settings(repo, embeddings=False))
+    assert "embedded" not in off.search
+    with pytest.raises(EmbeddingsUnavailableError):
+        search(db, load_settings(repo), "open an account", 1, "semantic")
+
+
+def test_exact_cosine_top_k():
+    matrix = np.array([[1, 0], [0.6, 0.8], [0, 1], [0.6, 0.8]], dtype=np.float32)
+    vectors = VectorMatrix(np.array([10, 11, 12, 13]), matrix)
+    assert [r for r, _ in cosine_top_k(vectors, np.array([0.0, 2.0]), 3)] == [12, 11, 13]
+    assert cosine_top_k(vectors, np.array([1.0, 0.0]), 1) == [(10, 1.0)]
+
+
+class _Endpoint(BaseHTTPRequestHandler):
+    """An OpenAI-compatible /v1/embeddings on loopback: a bag of hashed words per text."""
+
+    seen: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        _Endpoint.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "model": body["model"]})
+        data = []
+        for index, text in enumerate(body["input"]):
+            vector = [0.0] * 64
+            for word in text.lower().split():
+                vector[zlib.crc32(word.encode()) % 64] += 1.0
+            data.append({"index": index, "embedding": vector})
+        payload = json.dumps({"data": data}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_openai_compatible_endpoint(copy_fixture, tmp_path, monkeypatch):
+    server = HTTPServer(("127.0.0.1", 0), _Endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/v1#bag-of-words"
+        monkeypatch.setenv("CODEKG_EMBEDDING_API_KEY", "sk-test-secret")
+        repo = copy_fixture("pyrepo")
+        db = tmp_path / "db"
+        summary = index_repository(repo, db, load_settings(repo, embeddings=True, embedding_model=url))
+        assert summary.search["embedding_model"] == f"openai:http://127.0.0.1:{server.server_port}/v1/embeddings#bag-of-words"
+        assert "sk-test-secret" not in json.dumps(summary.to_dict())
+        hits = search(db, load_settings(repo), "function checkout: shop.service.checkout", 1, "semantic")
+        assert names(hits) == ["shop.service.checkout"]
+        assert {(s["path"], s["auth"], s["model"]) for s in _Endpoint.seen} == {("/v1/embeddings", "Bearer sk-test-secret", "bag-of-words")}
+    finally:
+        server.shutdown()
+        server.server_close()
