@@ -33,6 +33,7 @@ TSCONFIG = '{\n  // maps @web/* into web/\n  "compilerOptions": { "baseUrl": "."
 
 py_statement = st.one_of(
     st.builds("def {}():\n    {}()\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES + CLASSES + ["len"])),
+    st.builds("def runner(cb):\n    return cb()\n\nrunner({})\n".format, st.sampled_from(NAMES + CLASSES)),
     st.builds("class {}({}):\n    def run(self):\n        self.{}()\n    def stop(self):\n        return {}()\n".format,
               st.sampled_from(CLASSES), st.sampled_from(CLASSES + ["object", "Base"]), st.sampled_from(["run", "stop", "go"]),
               st.sampled_from(NAMES)),

@@ -50,6 +50,7 @@ class Definition:
     is_type_only: bool = False
     # declared type of a Variable, as a dotted name (TS `private s: Service`), "" when none or not a plain name
     annotation: str = ""
+    parameters: tuple[str, ...] = ()  # a function's positional parameter names, in order (Python)
 
     @property
     def is_runtime_target(self) -> bool:
@@ -102,6 +103,9 @@ class CallSite:
     scope: Scope  # enclosing definition path; () = module level
     line: int
     is_new: bool = False  # JS/TS `new C()`
+    # positional arguments up to the first keyword or unpacked one: a plain name, or "" for any other
+    # expression (Python): what a callback parameter of the callee is bound to
+    arguments: tuple[str, ...] = ()
 
 
 ELEMENT_CALL = "[]"
@@ -180,7 +184,7 @@ class FileParse:
     invalid_utf8: bool = False  # the bytes were not valid UTF-8; text was decoded with replacement
 
 
-_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators"})
+_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments"})
 _LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
                "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding}

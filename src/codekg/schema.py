@@ -228,6 +228,8 @@ REASONS: dict[str, str] = {
     "since other code may rebind an attribute.",
     "function-value": "`f()` where every binding of `f` holds a known function, class or external callable "
     "(`f = g`, `f = make()` with `make` returning `g`): 0.9, split between distinct values.",
+    "callback-argument": "`run(g)` where `run` (defined in the same file) calls its parameter: `run` calls "
+    "`g`, at 0.7 (the parameter may be rebound before the call).",
     "container-function": "`handlers[k]()` or a call of a loop variable over `handlers`, a literal list or dict of "
     "known functions: each element at 0.8 (over its calls the call reaches every element; the container may "
     "be mutated elsewhere).",

@@ -92,14 +92,14 @@ def test_call_sites_are_exact():
         CallSite("Shape", None, ("Shape", "make", "build"), 17),
         CallSite("build", None, ("Shape", "make"), 18),
         CallSite("classmethod", None, ("Shape",), 20),
-        CallSite("make", "cls", ("Shape", "named"), 22),
+        CallSite("make", "cls", ("Shape", "named"), 22, arguments=("name",)),
         CallSite("property", None, ("Shape",), 24),
-        CallSite("compute", "self", ("Shape", "area"), 26),
+        CallSite("compute", "self", ("Shape", "area"), 26, arguments=("",)),  # a literal: ""
         CallSite("super", None, ("Shape", "compute"), 29),
-        CallSite("compute", "super", ("Shape", "compute"), 29),
-        CallSite("route", "app", (), 32),
-        CallSite("make", "Shape", ("handler",), 34),
-        CallSite("handler", None, (), 37),
+        CallSite("compute", "super", ("Shape", "compute"), 29, arguments=("value",)),
+        CallSite("route", "app", (), 32, arguments=("",)),
+        CallSite("make", "Shape", ("handler",), 34, arguments=("",)),
+        CallSite("handler", None, (), 37, arguments=("",)),
     ]
 
 
@@ -199,3 +199,13 @@ def run(flag, a: Optional[Repo] = None):
         ValueBinding("y", ("run",), 24, "await", "fetch"),
     ]
     assert CallSite("[]", "handlers", ("run",), 21) in parsed.calls
+
+
+def test_positional_parameters_and_arguments_are_recorded():
+    parsed = PythonExtractor().extract("m.py", (
+        b"def run(cb, /, n: int = 1, *rest, flag=False, **kw):\n    cb()\n\n"
+        b"run(done, 2, *more)\nrun(done, key=1)\nrun(obj.attr, f(), other)\n"
+    ))
+    [run] = [d for d in parsed.definitions if d.name == "run"]
+    assert run.parameters == ("cb", "n")  # `/` only marks the ones before it; `*rest` ends them
+    assert [c.arguments for c in parsed.calls if c.callee == "run"] == [("done", ""), ("done",), ("", "", "other")]

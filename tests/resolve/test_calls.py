@@ -396,3 +396,26 @@ def test_star_imports_bind_the_names_of_all(tmp_path):
         ("main", "pkg.extra.helper", "import", 1.0),
         ("main", "pkg.core._private", "import", 1.0),
     }
+
+
+def test_a_function_passed_to_a_callee_of_the_same_file_is_called_by_it(tmp_path):
+    calls, _ = call_edges(tmp_path, {
+        "main.py": (
+            "from lib import run as remote\n\n"
+            "def done():\n    pass\n\n"
+            "def run(cb, times=1):\n    return cb()\n\n"
+            "def keep(cb):\n    return cb\n\n"
+            "class Bus:\n    def emit(self, handler):\n        handler()\n\n"
+            "run(done)\nkeep(done)\nbus = Bus()\nbus.emit(done)\nrun(len)\nrun(lambda: 1)\nremote(done)\n"
+        ),
+        "lib.py": "def run(task):\n    return task()\n",
+    })
+    assert calls == {
+        ("main", "main.run", "same-file", 1.0), ("main", "main.keep", "same-file", 1.0),
+        ("main", "main.Bus", "same-file", 1.0), ("main", "main.Bus.emit", "instance-type", 0.9),
+        ("main", "lib.run", "import", 1.0),
+        ("main.run", "main.done", "callback-argument", 0.7),  # `keep` returns its parameter, never calls it
+        ("main.Bus.emit", "main.done", "callback-argument", 0.63),  # 0.7 × the 0.9 of `bus.emit`
+        ("main.run", "<builtin>.len", "callback-argument", 0.7),
+        # `remote(done)`: lib.run calls it too, but an edge out of lib.py is never derived from main.py
+    }

@@ -42,7 +42,7 @@ _SIGNATURE_LIMIT = 300
 class PythonExtractor(TreeSitterExtractor):
     name = "python"
     extensions = (".py",)
-    version = "2"
+    version = "3"
     query_files = ("python.scm",)
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")
@@ -154,6 +154,7 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
         docstring=docstring,
         decorators=decorators,
         is_async=any(child.type == "async" for child in node.children),
+        parameters=_positional_parameters(node.child_by_field_name("parameters")),
         is_static=in_class_body and "staticmethod" in decorators,
         is_classmethod=in_class_body and "classmethod" in decorators,
         is_property=in_class_body
@@ -301,7 +302,35 @@ def _call_site(node: ts.Node, match: dict[str, list[ts.Node]], scope: Scope) -> 
     callee = node_text(match["call.name"][0])
     receiver_nodes = match.get("call.receiver")
     receiver = _receiver_text(receiver_nodes[0]) if receiver_nodes else None
-    return CallSite(callee, receiver, scope, node.start_point[0] + 1)
+    return CallSite(callee, receiver, scope, node.start_point[0] + 1,
+                    arguments=_positional_arguments(node.child_by_field_name("arguments")))
+
+
+_PLAIN_PARAMETERS = ("identifier", "typed_parameter", "default_parameter", "typed_default_parameter")
+
+
+def _positional_parameters(parameters: ts.Node | None) -> tuple[str, ...]:
+    """Parameter names that a positional argument can bind, in order (up to `*`, `*args` or `**kw`)."""
+    names: list[str] = []
+    for child in parameters.named_children if parameters is not None else ():
+        if child.type in ("positional_separator", "comment"):
+            continue  # `/`: the parameters before it are positional-only, still positional
+        if child.type not in _PLAIN_PARAMETERS:
+            break
+        name = child if child.type == "identifier" else child.child_by_field_name("name") or next(
+            (c for c in child.named_children if c.type == "identifier"), None)
+        names.append(node_text(name))
+    return tuple(names)
+
+
+def _positional_arguments(arguments: ts.Node | None) -> tuple[str, ...]:
+    """Positional arguments up to the first keyword or unpacked one: a name as written, else ""."""
+    values: list[str] = []
+    for child in arguments.named_children if arguments is not None and arguments.type == "argument_list" else ():
+        if child.type in ("keyword_argument", "list_splat", "dictionary_splat", "comment"):
+            break
+        values.append(node_text(child) if child.type == "identifier" else "")
+    return tuple(values)
 
 
 def _receiver_text(node: ts.Node) -> str:

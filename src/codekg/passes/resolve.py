@@ -26,7 +26,7 @@ from codekg.resolve.types import ValueInference
 EXTERNAL_PREFIX = "External:"
 # Bump when the same parses resolve to different edges: a live index built by another version is
 # rebuilt, not patched (an incremental run re-resolves only the files a change touches).
-RESOLUTION_VERSION = 3
+RESOLUTION_VERSION = 4
 
 
 @dataclass(slots=True)

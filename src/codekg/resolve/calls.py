@@ -18,6 +18,8 @@ from codekg.resolve.types import ValueInference
 
 # A classic script calling a name another classic script declares: both may be loaded by one page, or not.
 GLOBAL_NAME_CONFIDENCE = 0.3
+# A function passed to a parameter that the callee calls: the callee may rebind the parameter first.
+CALLBACK_CONFIDENCE = 0.7
 CALLABLE_LABELS = ("Function", "Method", "Class")
 
 
@@ -57,7 +59,48 @@ def resolve_file_calls(
             result.edges.extend(
                 CallEdge(caller, constructor, call.line) for constructor in _constructor(names, file_symbols, target)
             )
+            result.edges.extend(_callback_edges(symbols, names, file_symbols, call, target))
     return result
+
+
+def _callback_edges(
+    symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, call: CallSite, target: Resolved
+) -> list[CallEdge]:
+    """`run(g)` where `run`, defined in this same file, calls its parameter: `run` calls `g`.
+
+    Only a callee of this file: its edges are then derived from this file alone, so no other file's
+    resolution can produce the same edge (a callee elsewhere is left unresolved)."""
+    ref = target.ref
+    if not call.arguments or ref is None or ref.label not in ("Function", "Method") or ref.definition is None:
+        return []
+    if ref.file_path != file_symbols.parse.path:
+        return []
+    definition = ref.definition
+    parameters = definition.parameters
+    if ref.label == "Method" and call.receiver is not None and not definition.is_static:
+        parameters = parameters[1:]  # a bound call: the first parameter is the instance or the class
+    edges: list[CallEdge] = []
+    for argument, parameter in zip(call.arguments, parameters):
+        line = _line_calling(file_symbols, ref, parameter) if argument else None
+        if line is None:
+            continue
+        passed = names.lookup(file_symbols, call.scope, argument, call.line)
+        if passed is None or not _callable(passed):
+            continue
+        for callee in _each_definition(symbols, passed):
+            confidence = round(CALLBACK_CONFIDENCE * target.confidence * callee.confidence, 4)
+            edges.append(CallEdge(ref, Resolved("callback-argument", confidence, ref=callee.ref,
+                                                external_name=callee.external_name,
+                                                external_module=callee.external_module), line))
+    return edges
+
+
+def _line_calling(file_symbols: FileSymbols, function: SymbolRef, parameter: str) -> int | None:
+    """The first line where ``function``'s own body calls its parameter ``parameter`` by name."""
+    for call in file_symbols.parse.calls:
+        if call.scope == function.path and call.receiver is None and call.callee == parameter:
+            return call.line
+    return None
 
 
 def _call_targets(
