@@ -41,6 +41,15 @@ echo "== Most imported external modules (JSON)"
   "MATCH (f:File)-[:IMPORTS]->(x:External) RETURN x.qualified_name AS module, count(f) AS importers ORDER BY importers DESC, module LIMIT 5"
 
 echo
+echo "== codekg search: where is the code that does X?"
+"$codekg" search "send a prepared request" --repo "$sample" --db "$db" --limit 5
+
+echo
+echo "== codekg impact: what breaks if Session.send changes? (callers, two levels up)"
+"$codekg" impact requests.sessions.Session.send --depth 2 --repo "$sample" --db "$db" \
+  || echo "(requests.sessions.Session.send is not in this sample)"
+
+echo
 echo "== Incremental re-index: nothing changed, then a file added, then removed again"
 "$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p
 cat > "$sample/demo_added.py" <<'PY'
