@@ -109,7 +109,7 @@ class LoadRun:
 
 
 def _single_tables(tables: GraphTables) -> Iterator[tuple[str, str, GraphTables]]:
-    """(kind, name, one-table delta), nodes before edges as write_delta orders them, so progress is visible.
+    """(kind, name, one-table delta), nodes before edges as write_tables orders them, so progress is visible.
     Names are spelt as LadybugStore's LoadReport spells them."""
     for label, table in tables.nodes.items():
         yield "nodes", label, GraphTables(nodes={label: table})
@@ -125,7 +125,7 @@ def _load_in_child(tables: GraphTables, db_path: str, settings: Settings, channe
             for kind, name, delta in _single_tables(tables):
                 rows = sum(t.num_rows for t in [*delta.nodes.values(), *delta.edges.values()])
                 channel.send(("start", {"table": name, "kind": kind, "rows": rows}))
-                for table_load in store.write_delta(delta).tables:
+                for table_load in store.write_tables(delta).tables:
                     channel.send(("table", {"kind": kind, **asdict(table_load)}))
             nodes = dict(store.query("MATCH (n) RETURN label(n), count(*)").rows)
             edges = {f"{rel}({a}->{b})": count for rel, a, b, count in

@@ -112,3 +112,17 @@ class EmbeddingError(CodekgError):
     """The embedding model failed on the texts it was given (e.g. the endpoint answered with an error)."""
 
     exit_code = 1
+
+
+class StoreUriError(InputError):
+    """A `--store` / `--also-write` value names no store codekg knows."""
+
+
+class StoreUnavailableError(StoreError):
+    """A server store could not be reached, or kept failing, after every retry."""
+
+
+class StoresDisagreeError(CodekgError):
+    """`codekg verify` found nodes or edges that differ between two stores."""
+
+    exit_code = 1

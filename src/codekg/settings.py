@@ -130,6 +130,29 @@ class Settings(BaseSettings):
         None, description="Bearer token for an OpenAI-compatible embedding endpoint (never logged)."
     )
     embedding_batch_size: int = Field(32, ge=1, description="Texts per embedding call.")
+    store: str = Field(
+        "",
+        description="The graph store (`--store`): `ladybug:PATH`, `falkordb://host:port/graph` or "
+        "`bolt://` / `neo4j://host:port[/database]` (Neo4j, Memgraph); empty: the embedded store in `<db>`.",
+    )
+    also_write: list[str] = Field(
+        default_factory=list,
+        description="Secondary stores every index run also writes (`--also-write URI`, repeatable); their "
+        "failures are reported and recorded for `codekg store replay-failed`, never fatal.",
+    )
+    store_user: str | None = Field(None, description="User name for a server store (Neo4j/Memgraph, FalkorDB ACL).")
+    store_password: SecretStr | None = Field(None, description="Password for a server store (never logged).")
+    store_batch_size: int = Field(
+        2000, ge=1, description="Rows per UNWIND write to a server store (chosen from `bench/store_bench.py`)."
+    )
+    store_retry_delays: list[float] = Field(
+        default_factory=lambda: [1.0, 2.0, 4.0, 8.0, 16.0],
+        description="Seconds to wait before each retry of a transiently failed server write (jittered ±50%); "
+        "their number is the number of retries.",
+    )
+    store_timeout_seconds: float = Field(
+        60.0, gt=0, description="A server store operation (connect, one batch) that takes longer fails as transient."
+    )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
 
     @classmethod

@@ -42,7 +42,7 @@ def test_failed_copy_falls_back_to_merge_per_table(tmp_path):
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
     graph.add_node("Project", id="Project:p", name="p", qualified_name="p")
-    report = store.write_delta(graph.to_tables())
+    report = store.write_tables(graph.to_tables())
     methods = {t.table: (t.method, bool(t.fallback_error)) for t in report.tables}
     assert methods == {"External": ("merge", True), "Project": ("copy", False)}
     assert store.query("MATCH (n:External) RETURN n.id").rows == [["External:a"]]
@@ -62,7 +62,7 @@ def publish_build(directory: IndexDirectory, project: str, schema_version: int =
     graph = Graph()
     graph.add_node("Project", id="Project:" + project, name=project, qualified_name=project)
     graph.add_node("IndexMeta", key="schema_version", value=str(schema_version))
-    store.write_delta(graph.to_tables())
+    store.write_tables(graph.to_tables())
     store.close()
     directory.publish(build)
     return build
@@ -76,7 +76,7 @@ def test_tiny_node_tables_skip_copy(tmp_path):
     graph.add_node("Project", id="Project:p", name="p", qualified_name="p")
     graph.add_edge("CONTAINS", ("Project", "Project:p"), ("Folder", "Folder:f"))
     graph.add_node("Folder", id="Folder:f", name="f", qualified_name="f")
-    methods = {t.table: (t.method, t.fallback_error) for t in store.write_delta(graph.to_tables()).tables}
+    methods = {t.table: (t.method, t.fallback_error) for t in store.write_tables(graph.to_tables()).tables}
     assert methods == {"External": ("copy", ""), "Folder": ("merge", ""), "Project": ("merge", ""),
                        "CONTAINS(Project->Folder)": ("copy", "")}
     assert store.query("MATCH (p:Project)-[:CONTAINS]->(f:Folder) RETURN p.id, f.id").rows == [["Project:p", "Folder:f"]]

@@ -44,8 +44,8 @@ def load_graph(
     try:
         store = EmbeddedStore.create(build, settings)
         try:
-            report = store.write_delta(tables)
-            store.write_delta(metadata_graph({**metadata, **late_metadata()}).to_tables())
+            report = store.write_tables(tables)
+            store.write_tables(metadata_graph({**metadata, **late_metadata()}).to_tables())
         finally:
             store.close()
         raise_if_interrupted()  # the last chance to stop before the new build goes live

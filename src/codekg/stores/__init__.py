@@ -1,19 +1,55 @@
 """Graph stores behind one small protocol; nothing outside this package knows the database.
 
 The embedded store is the default: `open_index` reads the live index, `EmbeddedStore` and
-`IndexDirectory` build and publish a new one.
+`IndexDirectory` build and publish a new one. `open_store` opens any store a URI names: the
+embedded one (`ladybug:PATH`), FalkorDB (`falkordb://`) or Neo4j/Memgraph (`bolt://`, `neo4j://`).
 """
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codekg.settings import Settings
 from codekg.stores.base import GraphStore, LoadReport, QueryResult, TableLoad
 from codekg.stores.ladybug import IndexDirectory
 from codekg.stores.ladybug import LadybugStore as EmbeddedStore
+from codekg.stores.uri import StoreLocation, parse_store_uri
 
-__all__ = ["EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "QueryResult", "TableLoad", "open_index"]
+if TYPE_CHECKING:
+    from codekg.stores.server import ServerStore
+
+__all__ = [
+    "EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "QueryResult", "StoreLocation", "TableLoad",
+    "open_index", "open_server_store", "open_store", "parse_store_uri",
+]
 
 
-def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> EmbeddedStore:
-    """The live index in ``db_dir``, schema-checked; read-only unless asked (then hold the writer lock)."""
+def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> GraphStore:
+    """The index to read: the server store the `store` setting names, else the embedded index in
+    ``db_dir`` (schema-checked; read-only unless asked, and then under the writer lock)."""
+    if settings.store:
+        location = parse_store_uri(settings.store)
+        if location.is_server:
+            return open_server_store(location, settings, db_dir)
+        db_dir = location.path or db_dir
     return IndexDirectory(db_dir).open_current(settings, read_only)
+
+
+def open_store(uri: str, settings: Settings, db_dir: Path | None = None, read_only: bool = True) -> GraphStore:
+    """The store ``uri`` names; ``db_dir`` is where a server store's dead-letter file goes."""
+    location = parse_store_uri(uri)
+    if location.is_server:
+        return open_server_store(location, settings, db_dir)
+    assert location.path is not None
+    return IndexDirectory(location.path).open_current(settings, read_only)
+
+
+def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path | None) -> "ServerStore":
+    if location.kind == "falkordb":
+        from codekg.stores.falkordb import FalkorDBStore
+
+        return FalkorDBStore(location, settings, db_dir)
+    from codekg.stores.neo4j import Neo4jStore
+
+    return Neo4jStore(location, settings, db_dir)

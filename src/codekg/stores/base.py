@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from codekg.graph import GraphTables
+from codekg.graph import Graph, GraphDelta, GraphTables
 
 
 @dataclass(slots=True)
@@ -35,10 +35,18 @@ class LoadReport:
 
 
 class GraphStore(Protocol):
-    def write_delta(self, delta: GraphTables) -> LoadReport:
-        """Add the delta's nodes and edges."""
+    """What every store does: the embedded Ladybug store and the server stores alike."""
+
+    def write_tables(self, tables: GraphTables) -> LoadReport:
+        """Add the tables' nodes, then their edges (into an empty store, or idempotently)."""
+
+    def apply_delta(self, delta: GraphDelta, metadata: Graph) -> Any:
+        """Turn the stored graph into the next one: removals, updates, additions, then the metadata."""
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         """Run Cypher; a rejected query raises QueryError with the database's message."""
+
+    def read_metadata(self) -> dict[str, str]:
+        """The IndexMeta key/value pairs: schema version, generation, commit, …"""
 
     def close(self) -> None: ...

@@ -68,7 +68,7 @@ class LadybugStore:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def write_delta(self, delta: GraphTables) -> LoadReport:
+    def write_tables(self, delta: GraphTables) -> LoadReport:
         """Write every node table, then every edge table (edges need their endpoints in place)."""
         report = LoadReport()
         for label, table in delta.nodes.items():
@@ -142,6 +142,9 @@ class LadybugStore:
         while result.has_next():
             rows.append(result.get_next())
         return QueryResult(list(result.get_column_names()), rows)
+
+    def read_metadata(self) -> dict[str, str]:
+        return {key: value for key, value in self.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
 
     def set_query_timeout(self, seconds: float) -> None:
         """Stop any later query of this store that runs longer than ``seconds`` (a QueryError)."""

@@ -1,0 +1,154 @@
+"""FalkorDB: a graph per key in a Redis server, written with `GRAPH.QUERY`.
+
+Keys: FalkorDB needs an exact-match index on a property before a unique constraint can be declared
+on it (`GRAPH.CONSTRAINT CREATE … UNIQUE NODE Label PROPERTIES 1 id`), and builds the constraint in
+the background. A whole graph is replaced atomically: the new graph is written under a staging key,
+then `RENAME`d over the live one, so readers see the old graph or the new one, never a mix.
+
+The client's own retries are turned off (`retry=Retry(NoBackoff(), 0)`) so that the batch writer's
+backoff is the only one; its socket timeouts are `store_timeout_seconds`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from codekg.errors import QueryError, StoreUnavailableError
+from codekg.graph import Graph, GraphTables
+from codekg.settings import Settings
+from codekg.stores.base import LoadReport, QueryResult
+from codekg.stores.server import ServerStore
+from codekg.stores.uri import StoreLocation
+
+# Server replies that a retry may outlive: the server is loading its data, busy with a script,
+# or asks the client to try again; plus the client's own connection and timeout errors.
+_TRANSIENT_REPLIES = ("LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "Query timed out")
+STAGING_SUFFIX = ".codekg-staging"
+
+
+class FalkorDBStore(ServerStore):
+    def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None, graph: str | None = None) -> None:
+        super().__init__(location, settings, db_dir)
+        self.graph_name = graph or location.graph
+        self._client: Any = None
+        self._graph: Any = None
+        self.with_retries(self._connect)
+
+    def _connect(self) -> None:
+        import falkordb
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        password = self.location.password or (self.settings.store_password.get_secret_value() if self.settings.store_password else None)
+        self._client = falkordb.FalkorDB(
+            host=self.location.host, port=self.location.port,
+            username=self.location.user or self.settings.store_user, password=password,
+            socket_timeout=self.settings.store_timeout_seconds,
+            socket_connect_timeout=self.settings.store_timeout_seconds,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self._client.connection.ping()
+        self._graph = self._client.select_graph(self.graph_name)
+
+    def reconnect(self) -> None:
+        self._disconnect()
+        self._connect()
+
+    def is_transient(self, error: BaseException) -> bool:
+        from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+
+        if isinstance(error, (ConnectionError, TimeoutError, BusyLoadingError, ConnectionResetError, BrokenPipeError)):
+            return True
+        return any(str(error).startswith(reply) or reply in str(error) for reply in _TRANSIENT_REPLIES)
+
+    def _run_write(self, statement: str, parameters: dict[str, Any]) -> None:
+        self._graph.query(statement, parameters)
+
+    def _run_read(self, statement: str, parameters: dict[str, Any]) -> QueryResult:
+        from redis.exceptions import ResponseError
+
+        try:
+            result = self._graph.query(statement, parameters)
+        except ResponseError as error:
+            if self.is_transient(error):
+                raise
+            raise QueryError(str(error)) from None
+        columns = [column[1] if isinstance(column, (list, tuple)) else str(column) for column in result.header]
+        return QueryResult(columns, [[_plain(value) for value in row] for row in result.result_set])
+
+    def _create_keys(self, labels: Iterable[tuple[str, str]]) -> None:
+        from redis.exceptions import ResponseError
+
+        existing = {(row[1], row[2][0]) for row in self._constraint_rows() if row[2]}
+        indexed = {(row[0], name) for row in self._index_rows() for name in row[1]}
+        for label, key in labels:
+            if (label, key) not in indexed:
+                self._graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.{key})")
+            if (label, key) not in existing:
+                try:
+                    self._client.connection.execute_command(
+                        "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", "1", key)
+                except ResponseError as error:
+                    if "already exists" not in str(error):
+                        raise
+
+    def _constraint_rows(self) -> list[list[Any]]:
+        """(type, label, properties, entity type, status) per constraint; none for a graph not created yet."""
+        try:
+            return self._graph.ro_query("CALL db.constraints() YIELD type, label, properties RETURN type, label, properties").result_set
+        except Exception:
+            return []
+
+    def _index_rows(self) -> list[list[Any]]:
+        try:
+            return self._graph.ro_query("CALL db.indexes() YIELD label, properties RETURN label, properties").result_set
+        except Exception:
+            return []
+
+    def replace_graph(self, tables: GraphTables, metadata: Graph) -> LoadReport:
+        """Write the graph under a staging key, then RENAME it over the live graph in one step."""
+        staging_name = f"{self.graph_name}{STAGING_SUFFIX}.{os.getpid()}"
+        staging = FalkorDBStore(self.location, self.settings, None, graph=staging_name)
+        staging.writer.stats, staging.writer.dead_letter = self.writer.stats, self.writer.dead_letter  # one account of the write
+        try:
+            staging.with_retries(lambda: staging._client.connection.delete(staging_name))
+            report = staging.write_tables(tables)
+            staging.write_metadata(metadata)
+            self.with_retries(lambda: self._client.connection.rename(staging_name, self.graph_name))
+        except BaseException:
+            try:
+                staging._client.connection.delete(staging_name)
+            except Exception:
+                pass  # the server is gone; a later replace overwrites the staging key
+            raise
+        finally:
+            staging.close()
+        self._keys_ready = False
+        return report
+
+    def drop(self) -> None:
+        """Delete the graph (tests, `codekg import` into a fresh graph)."""
+        self.with_retries(lambda: self._client.connection.delete(self.graph_name))
+
+    def _disconnect(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.connection.close()
+            except Exception:
+                pass
+            self._client = self._graph = None
+
+    def close(self) -> None:
+        self._disconnect()
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB's Node/Edge objects as property maps; everything else as it came."""
+    properties = getattr(value, "properties", None)
+    if isinstance(properties, dict):
+        return dict(properties)
+    return value
+
