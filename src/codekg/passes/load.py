@@ -1,9 +1,10 @@
 """Load pass: write the graph into the store, as a new build or as a delta on the live one.
 
 Takes: the graph as Arrow tables (a full build) or a GraphDelta (an incremental run), and the index
-metadata. Returns: what was written. A full build goes to a new database file that is published
-atomically; a delta is applied to the live file in one transaction. Either way a failed or
-interrupted load leaves the previous index as it was. The caller holds the index's writer lock.
+metadata. Returns: what was written. A full build is written beside the live one and published
+atomically; a delta is applied to the live build. Either way a failed or interrupted load of the
+embedded store leaves the previous index as it was. The caller holds the index's writer lock.
+Which database holds the graph is the stores' business (`codekg.stores.target`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from codekg.errors import StoreError
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.interrupts import raise_if_interrupted
 from codekg.settings import Settings
-from codekg.stores import EmbeddedStore, IndexDirectory
+from codekg.stores import IndexDirectory
 from codekg.stores.base import LoadReport
+from codekg.stores.target import GENERATION_KEY, write_build, write_delta
 
-GENERATION_KEY = "generation"
+__all__ = ["GENERATION_KEY", "apply_delta", "load_graph", "metadata_graph"]
 
 
 def metadata_graph(metadata: dict[str, Any]) -> Graph:
@@ -42,12 +43,7 @@ def load_graph(
     """Write the new build ``build`` and publish it. ``late_metadata`` is called once the graph is
     written, for values only known then (timings)."""
     try:
-        store = EmbeddedStore.create(build, settings)
-        try:
-            report = store.write_tables(tables)
-            store.write_tables(metadata_graph({**metadata, **late_metadata()}).to_tables())
-        finally:
-            store.close()
+        report = write_build(build, tables, lambda: metadata_graph({**metadata, **late_metadata()}), settings)
         raise_if_interrupted()  # the last chance to stop before the new build goes live
     except BaseException:
         for leftover in directory.db_dir.glob(build.name + "*"):
@@ -71,15 +67,4 @@ def apply_delta(
     current = directory.current_graph()
     if current is None or current.name != graph_file:
         return False
-    try:
-        store = EmbeddedStore(current, settings)
-    except StoreError:
-        return False  # e.g. another process holds the file open
-    try:
-        found = store.query(f"MATCH (m:IndexMeta {{key: '{GENERATION_KEY}'}}) RETURN m.value").rows
-        if not found or found[0][0] != generation:
-            return False
-        store.apply_delta(delta, metadata_graph(metadata))
-    finally:
-        store.close()
-    return True
+    return write_delta(current, generation, delta, metadata_graph(metadata), settings)

@@ -109,6 +109,8 @@ class ServerStore(ABC):
         """Removals, then updated and added nodes, then added edges, then the metadata. Each batch is
         idempotent, so a delta that stopped half-way can be applied again."""
         self.ensure_keys()
+        # No generation while the graph is between two: a delta that stops half-way is replaced next time.
+        self.with_retries(lambda: self._run_write(f"MATCH (m:{METADATA_LABEL} {{key: 'generation'}}) DELETE m", {}))
         report = LoadReport()
         for key, pairs in delta.removed_edges.items():
             report.tables.append(self._timed_write(delete_edges(key), [{"from": a, "to": b} for a, b in pairs]))
