@@ -31,7 +31,7 @@ from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import SCHEMA_VERSION
 from codekg.service import GraphService, index_stats, served_repositories
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
-from codekg.stores import open_index
+from codekg.stores import open_index, parse_store_uri
 
 app = typer.Typer(
     name="codekg",
@@ -46,12 +46,27 @@ stderr = Console(stderr=True, soft_wrap=True)
 RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory (default: <repo>/.codekg).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+StoreOption = Annotated[Optional[str], typer.Option(
+    "--store", metavar="URI", help="Graph store: ladybug:PATH (default: the index in --db), falkordb://host:port/graph, "
+    "bolt:// or neo4j://host:port[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
 
 
 def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
     repo_path = (repo or Path.cwd()).expanduser()
     db_path = (db or repo_path / DEFAULT_DB_DIR_NAME).expanduser()
     return repo_path, db_path
+
+
+def _store_locations(repo: Path | None, db: Path | None, store: str | None) -> tuple[Path, Path, str | None]:
+    """Repository, index directory and the `store` setting override: `ladybug:PATH` is the index in PATH."""
+    repo_path, db_path = _locations(repo, db)
+    if store is None:
+        return repo_path, db_path, None
+    location = parse_store_uri(store)
+    if location.is_server:
+        return repo_path, db_path, store
+    assert location.path is not None
+    return repo_path, location.path, ""
 
 
 def _settings(repo: Path, **overrides: Any) -> Settings:
@@ -91,6 +106,9 @@ def index(
     path: Annotated[Optional[Path], typer.Argument(help="Repository to index (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
+    store: StoreOption = None,
+    also_write: Annotated[Optional[list[str]], typer.Option(
+        "--also-write", metavar="URI", help="Also write the graph to this store (repeatable); its failures are reported, never fatal.")] = None,
     json_output: JsonOption = False,
     max_file_size: Annotated[Optional[int], typer.Option(help="Skip files larger than this many bytes [default: 1000000].")] = None,
     load_strategy: Annotated[Optional[str], typer.Option(help="copy (default, MERGE per table on error) or merge.")] = None,
@@ -102,9 +120,13 @@ def index(
                                                        help="Embed symbols for semantic search (needs codekg[embeddings]); default: as the index has it.")] = None,
 ) -> None:
     """Index a repository into <repo>/.codekg (graph + metadata); a re-run writes only what changed."""
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
     settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy, workers=workers,
-                         parse_timeout_seconds=parse_timeout, embeddings=embeddings)
+                         parse_timeout_seconds=parse_timeout, embeddings=embeddings, store=store_uri,
+                         also_write=also_write or None)
+    for uri in [settings.store, *settings.also_write]:
+        if uri:
+            parse_store_uri(uri)  # a bad URI is a usage error before any work
     if settings.embeddings:
         _require_embedder(settings)  # before indexing: a missing extra is a usage error, not a failed run
     try:
@@ -158,6 +180,14 @@ def _print_summary(summary: IndexSummary) -> None:
         stdout.print(f"[yellow]{len(summary.warnings)} warning(s):[/yellow]")
         for entry in summary.warnings:
             stdout.print(f"  {entry['path']}: {entry['warning']}", highlight=False)
+    for secondary in summary.secondary:
+        if secondary["error"]:
+            stdout.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "
+                         f"{secondary['error']} — recorded for `codekg store replay-failed`", highlight=False)
+        else:
+            failed = f", [yellow]{secondary['failed_rows']} row(s) rejected[/yellow] (see failed_ingestion.jsonl)" if secondary["failed_rows"] else ""
+            stdout.print(f"secondary store {secondary['store']}: {secondary['mode']}, {secondary['rows']} rows, "
+                         f"{secondary['retries']} retries{failed}", highlight=False)
     for fallback in summary.load_fallbacks:
         stdout.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
     search = summary.search
@@ -196,10 +226,10 @@ def watch(
 
 
 @app.command()
-def stats(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+def stats(repo: RepoOption = None, db: DbOption = None, store: StoreOption = None, json_output: JsonOption = False) -> None:
     """Nodes per label, edges per type, files per language, index time and commit."""
-    repo_path, db_path = _locations(repo, db)
-    settings = _settings(repo_path)
+    repo_path, db_path, store_uri = _store_locations(repo, db, store)
+    settings = _settings(repo_path, store=store_uri)
     store = open_index(db_path, settings)
     try:
         report = index_stats(store, db_path)
@@ -223,14 +253,15 @@ def query(
     cypher: Annotated[str, typer.Argument(help="A Cypher query (read-only).")],
     repo: RepoOption = None,
     db: DbOption = None,
+    store_uri: StoreOption = None,
     output_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     json_output: JsonOption = False,
 ) -> None:
     """Run a read-only Cypher query against the index."""
     if output_format not in ("table", "json", "csv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json or csv")
-    repo_path, db_path = _locations(repo, db)
-    store = open_index(db_path, _settings(repo_path))
+    repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
+    store = open_index(db_path, _settings(repo_path, store=store_override))
     try:
         result = store.query(cypher)
     finally:

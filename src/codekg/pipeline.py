@@ -11,7 +11,7 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from codekg import __version__
 from codekg.errors import InputError
-from codekg.graph import Graph, graph_delta
+from codekg.graph import Graph, GraphDelta, GraphTables, graph_delta
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.metrics import snapshot as metrics_snapshot
 from codekg.parse_cache import open_parse_cache
@@ -35,7 +35,7 @@ from codekg.index_state import (
 )
 from codekg.languages import EXTRACTORS
 from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
-from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph
+from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph, metadata_graph
 from codekg.passes.parse import ParseResult, parse_files
 from codekg.passes.parse_pool import PoolLimits
 from codekg.passes.resolve import FileResolution, call_outcomes_by_language, external_nodes, resolve_references
@@ -52,7 +52,9 @@ from codekg.records import FileParse
 from codekg.resolve.dependencies import DependencyKey
 from codekg.resolve.symbols import FileOutline, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
-from codekg.stores import IndexDirectory
+from codekg.stores import IndexDirectory, open_index
+from codekg.stores.mirror import MirrorResult, mirror_delta, mirror_full
+from codekg.stores.snapshot import read_graph
 from codekg.schema import SCHEMA_VERSION
 from codekg.search import sync as search_index
 from codekg.settings import Settings
@@ -98,6 +100,7 @@ class IndexSummary(RunFacts):
     load_fallbacks: list[dict[str, str]] = field(default_factory=list)
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
     search: dict[str, Any] = field(default_factory=dict)  # what the search index update did (codekg.search.sync)
+    secondary: list[dict[str, Any]] = field(default_factory=list)  # one MirrorResult per `--also-write` store
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -206,11 +209,12 @@ class _Run:
             self.progress.start("load")
             report = load_graph(self.directory, build, tables, metadata, self.settings, timing_metadata)
         search = self._update_search(search_index.update_after_full, build.name, generation, tables.nodes, tables.edges)
+        secondary = self._mirror(lambda uri: mirror_full(uri, self.settings, self.db_dir, tables, metadata_graph(metadata)))
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
                  "nodes_added": sum(facts.nodes.values()), "nodes_removed": 0, "nodes_updated": 0,
                  "edges_added": sum(facts.edges.values()), "edges_removed": 0}
         return self._summary(scan, facts, metadata["commit"], delta,
-                             [{"table": t.table, "error": t.fallback_error} for t in report.fallbacks], search)
+                             [{"table": t.table, "error": t.fallback_error} for t in report.fallbacks], search, secondary)
 
     # --- a delta on the live index ---------------------------------------------------------------
 
@@ -284,9 +288,11 @@ class _Run:
                 return None
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
         search = self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta)
+        secondary = self._mirror(lambda uri: mirror_delta(uri, self.settings, self.db_dir, previous_generation, delta,
+                                                          metadata_graph(metadata), self._primary_graph))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts()}
-        return self._summary(scan, facts, metadata["commit"], counts, [], search)
+        return self._summary(scan, facts, metadata["commit"], counts, [], search, secondary)
 
     def _unchanged(self, scan: ScanResult, state: IndexState) -> IndexSummary:
         """Nothing to write; the facts of the run that built the index are this run's too."""
@@ -302,7 +308,9 @@ class _Run:
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
         commit = _git_commit(scan.root) if scan.is_git else ""
         search = self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation)
-        return self._summary(scan, facts, commit, counts, [], search)
+        secondary = self._mirror(lambda uri: mirror_delta(uri, self.settings, self.db_dir, state.generation, GraphDelta(),
+                                                          None, self._primary_graph))
+        return self._summary(scan, facts, commit, counts, [], search, secondary)
 
     # --- shared steps ----------------------------------------------------------------------------
 
@@ -311,6 +319,29 @@ class _Run:
         with _timed(self.timings, "search"):
             self.progress.start("search")
             return update(self.db_dir, self.settings, *arguments)
+
+    def _mirror(self, write: Callable[[str], MirrorResult]) -> list[dict[str, Any]]:
+        """Write every secondary store (`--also-write`); each reports its own failure, none fails the run."""
+        if not self.settings.also_write:
+            return []
+        with _timed(self.timings, "secondary"):
+            self.progress.start("secondary", len(self.settings.also_write))
+            results = []
+            for uri in self.settings.also_write:
+                results.append(write(uri).to_dict())
+                self.progress.advance()
+            return results
+
+    def _primary_graph(self) -> tuple[GraphTables, Graph]:
+        """The live graph of the primary store and its metadata: what a secondary that fell behind gets."""
+        store = open_index(self.db_dir, self.settings)
+        try:
+            graph = read_graph(store)
+        finally:
+            store.close()
+        metadata = Graph()
+        metadata.nodes["IndexMeta"] = graph.nodes.pop("IndexMeta", [])
+        return graph.to_tables(), metadata
 
     def _parse(self, root: Path, files: list[SourceFile]) -> ParseResult:
         with _timed(self.timings, "parse"):
@@ -366,7 +397,7 @@ class _Run:
         }
 
     def _summary(self, scan: ScanResult, facts: RunFacts, commit: str, delta: dict[str, Any],
-                 fallbacks: list[dict[str, str]], search: dict[str, Any]) -> IndexSummary:
+                 fallbacks: list[dict[str, str]], search: dict[str, Any], secondary: list[dict[str, Any]]) -> IndexSummary:
         return IndexSummary(
             **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
             repo=str(scan.root),
@@ -378,6 +409,7 @@ class _Run:
             load_fallbacks=fallbacks,
             metrics=metrics_snapshot(),
             search=search,
+            secondary=secondary,
         )
 
 

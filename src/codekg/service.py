@@ -29,7 +29,7 @@ from codekg.errors import (
 from codekg.output import to_jsonable
 from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
 from codekg.settings import Settings
-from codekg.stores import EmbeddedStore, IndexDirectory, open_index
+from codekg.stores import EmbeddedStore, GraphStore, IndexDirectory, open_index
 
 MAX_QUERY_ROWS = 10_000
 MAX_DEPTH = 10
@@ -62,7 +62,7 @@ def served_repositories(locations: Sequence[tuple[Path, Path, Settings]]) -> lis
     return served
 
 
-def index_stats(store: EmbeddedStore, db_dir: Path) -> dict[str, Any]:
+def index_stats(store: GraphStore, db_dir: Path) -> dict[str, Any]:
     """Nodes per label, edges per type, files per language, index time and commit of a live index."""
     meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
     nodes = {label.name: store.query(f"MATCH (n:{label.name}) RETURN count(n)").rows[0][0]

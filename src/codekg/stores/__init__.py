@@ -31,7 +31,7 @@ def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> Grap
     if settings.store:
         location = parse_store_uri(settings.store)
         if location.is_server:
-            return open_server_store(location, settings, db_dir)
+            return open_server_store(location, settings, db_dir, read_only)
         db_dir = location.path or db_dir
     return IndexDirectory(db_dir).open_current(settings, read_only)
 
@@ -40,16 +40,17 @@ def open_store(uri: str, settings: Settings, db_dir: Path | None = None, read_on
     """The store ``uri`` names; ``db_dir`` is where a server store's dead-letter file goes."""
     location = parse_store_uri(uri)
     if location.is_server:
-        return open_server_store(location, settings, db_dir)
+        return open_server_store(location, settings, db_dir, read_only)
     assert location.path is not None
     return IndexDirectory(location.path).open_current(settings, read_only)
 
 
-def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path | None) -> "ServerStore":
+def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path | None, read_only: bool = True) -> "ServerStore":
+    """A server store; ``db_dir`` holds its dead-letter file. ``read_only`` applies to `query` only."""
     if location.kind == "falkordb":
         from codekg.stores.falkordb import FalkorDBStore
 
-        return FalkorDBStore(location, settings, db_dir)
+        return FalkorDBStore(location, settings, db_dir, read_only=read_only)
     from codekg.stores.neo4j import Neo4jStore
 
-    return Neo4jStore(location, settings, db_dir)
+    return Neo4jStore(location, settings, db_dir, read_only=read_only)

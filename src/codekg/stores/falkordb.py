@@ -30,8 +30,9 @@ STAGING_SUFFIX = ".codekg-staging"
 
 
 class FalkorDBStore(ServerStore):
-    def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None, graph: str | None = None) -> None:
-        super().__init__(location, settings, db_dir)
+    def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None, graph: str | None = None,
+                 read_only: bool = True) -> None:
+        super().__init__(location, settings, db_dir, read_only)
         self.graph_name = graph or location.graph
         self._client: Any = None
         self._graph: Any = None
@@ -58,9 +59,11 @@ class FalkorDBStore(ServerStore):
         self._connect()
 
     def is_transient(self, error: BaseException) -> bool:
-        from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+        from redis.exceptions import ConnectionError, OutOfMemoryError, TimeoutError
 
-        if isinstance(error, (ConnectionError, TimeoutError, BusyLoadingError, ConnectionResetError, BrokenPipeError)):
+        # ConnectionError covers BusyLoadingError (the server is loading its data); OOM passes once
+        # other clients free memory, so it is waited out too, never split into smaller batches.
+        if isinstance(error, (ConnectionError, TimeoutError, OutOfMemoryError, ConnectionResetError, BrokenPipeError)):
             return True
         return any(str(error).startswith(reply) or reply in str(error) for reply in _TRANSIENT_REPLIES)
 
@@ -71,7 +74,10 @@ class FalkorDBStore(ServerStore):
         from redis.exceptions import ResponseError
 
         try:
-            result = self._graph.query(statement, parameters)
+            # read-only unless opened for writing: FalkorDB refuses a write clause in GRAPH.RO_QUERY (and
+            # a plain query on a graph that does not exist would create it)
+            run = self._graph.query if not self.read_only else self._graph.ro_query
+            result = run(statement, parameters)
         except ResponseError as error:
             if self.is_transient(error):
                 raise
@@ -111,7 +117,7 @@ class FalkorDBStore(ServerStore):
     def replace_graph(self, tables: GraphTables, metadata: Graph) -> LoadReport:
         """Write the graph under a staging key, then RENAME it over the live graph in one step."""
         staging_name = f"{self.graph_name}{STAGING_SUFFIX}.{os.getpid()}"
-        staging = FalkorDBStore(self.location, self.settings, None, graph=staging_name)
+        staging = FalkorDBStore(self.location, self.settings, None, graph=staging_name, read_only=False)
         staging.writer.stats, staging.writer.dead_letter = self.writer.stats, self.writer.dead_letter  # one account of the write
         try:
             staging.with_retries(lambda: staging._client.connection.delete(staging_name))

@@ -60,15 +60,20 @@ def mirror_delta(
     db_dir: Path,
     previous_generation: str,
     delta: GraphDelta,
-    metadata: Graph,
-    whole_graph: Callable[[], GraphTables],
+    metadata: Graph | None,
+    primary_graph: Callable[[], tuple[GraphTables, Graph]],
 ) -> MirrorResult:
-    """Apply ``delta`` to the secondary if it holds ``previous_generation``, else give it the whole graph."""
+    """Apply ``delta`` (and ``metadata``) to the secondary if it holds ``previous_generation``; else
+    copy the primary's whole graph (``primary_graph``: its tables and metadata) to it. With an empty
+    delta and no metadata (a run that changed nothing) a secondary in step is left alone."""
 
     def write(location: StoreLocation) -> tuple[str, dict[str, Any]]:
         if _generation(location, settings, db_dir) == previous_generation:
+            if metadata is None:
+                return "unchanged", {}
             return "delta", _apply(location, settings, db_dir, delta, metadata)
-        return "resync", _replace(location, settings, db_dir, whole_graph(), metadata)[1]
+        tables, primary_metadata = primary_graph()
+        return "resync", _replace(location, settings, db_dir, tables, primary_metadata)[1]
 
     return _guarded(uri, settings, db_dir, "delta", write)
 

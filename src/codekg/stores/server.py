@@ -37,8 +37,9 @@ METADATA_LABEL = "IndexMeta"
 class ServerStore(ABC):
     """A graph in a server database, written through a BatchWriter."""
 
-    def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None) -> None:
-        self.location, self.settings = location, settings
+    def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None, read_only: bool = True) -> None:
+        # ``read_only`` limits `query` to reads; the store's own writes (write_tables, apply_delta, …) always run
+        self.location, self.settings, self.read_only = location, settings, read_only
         self.display = location.display
         self.dead_letter = DeadLetterFile.in_index(db_dir) if db_dir is not None else None
         self.writer = BatchWriter(
