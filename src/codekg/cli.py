@@ -31,7 +31,7 @@ from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import SCHEMA_VERSION
 from codekg.service import GraphService, index_stats, served_repositories
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
-from codekg.stores import open_index, parse_store_uri
+from codekg.stores import IndexDirectory, open_index, parse_store_uri
 
 app = typer.Typer(
     name="codekg",
@@ -400,6 +400,34 @@ def detect_changes_command(
         stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
         print_changes(result, stdout)
+
+
+store_app = typer.Typer(help="Server graph stores: replay the writes they rejected or missed.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("replay-failed")
+def store_replay_failed(repo: RepoOption = None, db: DbOption = None, store: StoreOption = None,
+                        json_output: JsonOption = False) -> None:
+    """Send the records of <db>/failed_ingestion.jsonl again; a store that missed a whole write gets the
+    primary's graph. Exits 1 while records still fail."""
+    from codekg.stores.replay import replay_failed
+
+    repo_path, db_path, store_uri = _store_locations(repo, db, store)
+    settings = _settings(repo_path, store=store_uri)
+    with IndexDirectory(db_path).writer_lock():
+        report = replay_failed(db_path, settings)
+    if json_output:
+        stdout.out(json.dumps(report.to_dict(), indent=2), highlight=False)
+    elif not report.stores:
+        stdout.print(f"nothing to replay: no failed records in {db_path}")
+    for entry in report.stores if not json_output else ():
+        what = "resynced from the primary store" if entry.resynced else f"{entry.replayed} of {entry.records} record(s) sent"
+        failing = f", [yellow]{entry.still_failing} still failing[/yellow]" if entry.still_failing else ""
+        error = f" ({entry.error})" if entry.error else ""
+        stdout.print(f"{entry.store}: {what}{failing}{error}", highlight=False)
+    if report.still_failing:
+        raise typer.Exit(1)
 
 
 cache_app = typer.Typer(help="Inspect or reset the parse cache (<db>/parse_cache.sqlite).", no_args_is_help=True)
