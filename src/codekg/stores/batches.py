@@ -5,7 +5,8 @@ A batch is one `UNWIND $rows` statement. When it fails:
   retried after 1, 2, 4, 8, 16 s (the `store_retry_delays` setting), each jittered by ±50% so that
   many writers do not come back at once. Every write is idempotent, so a retry of a batch that did
   land changes nothing. When the retries run out the store is unavailable: StoreUnavailableError.
-- any other error means the server rejected the rows: the batch is split in halves, and halves in
+- an error that says the server rejected the rows (a type or constraint error, a value it cannot
+  store) splits the batch in halves, and halves in
   halves, down to single rows, so that every good row lands. A single row the server still rejects
   goes to the dead-letter file with the server's reason.
 """
@@ -40,6 +41,7 @@ class WriteStats:
     splits: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)  # distinct reasons, for the summary
+    failed_by_table: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "batches": self.batches, "retries": self.retries, "splits": self.splits,
@@ -53,6 +55,7 @@ class BatchWriter:
         self,
         run: RunStatement,
         is_transient: IsTransient,
+        is_rejection: IsTransient,
         store: str,
         batch_size: int,
         retry_delays: Sequence[float],
@@ -60,7 +63,7 @@ class BatchWriter:
         sleep: Callable[[float], None] = time.sleep,
         reconnect: Callable[[], None] | None = None,
     ) -> None:
-        self._run, self._is_transient, self.store = run, is_transient, store
+        self._run, self._is_transient, self._is_rejection, self.store = run, is_transient, is_rejection, store
         self.batch_size, self.retry_delays = batch_size, list(retry_delays)
         self.dead_letter, self._sleep, self._reconnect = dead_letter, sleep, reconnect
         self.stats = WriteStats()
@@ -74,9 +77,9 @@ class BatchWriter:
         try:
             self._with_retries(operation, rows)
             self.stats.rows += len(rows)
-        except StoreUnavailableError:
-            raise
-        except Exception as error:  # the server rejected something in these rows
+        except Exception as error:
+            if not self._is_rejection(error):  # unavailable after every retry, or a bug: not the rows' fault
+                raise
             if len(rows) > 1:
                 self.stats.splits += 1
                 middle = len(rows) // 2
@@ -86,6 +89,7 @@ class BatchWriter:
             reason = _reason(error)
             log.warning("%s rejected a row of %s: %s", self.store, operation.table, reason)
             self.stats.failed += 1
+            self.stats.failed_by_table[operation.table] = self.stats.failed_by_table.get(operation.table, 0) + 1
             if reason not in self.stats.failures:
                 self.stats.failures.append(reason)
             if self.dead_letter is not None:

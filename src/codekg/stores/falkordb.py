@@ -11,6 +11,7 @@ backoff is the only one; its socket timeouts are `store_timeout_seconds`.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +28,8 @@ from codekg.stores.uri import StoreLocation
 # or asks the client to try again; plus the client's own connection and timeout errors.
 _TRANSIENT_REPLIES = ("LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "Query timed out")
 STAGING_SUFFIX = ".codekg-staging"
+REPLACE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 
 class FalkorDBStore(ServerStore):
@@ -58,6 +61,11 @@ class FalkorDBStore(ServerStore):
         self._disconnect()
         self._connect()
 
+    def _connection(self) -> Any:
+        """The redis connection (connecting first after a failed reconnect)."""
+        self._connected_graph()
+        return self._client.connection
+
     def is_transient(self, error: BaseException) -> bool:
         from redis.exceptions import ConnectionError, OutOfMemoryError, TimeoutError
 
@@ -67,8 +75,21 @@ class FalkorDBStore(ServerStore):
             return True
         return any(str(error).startswith(reply) or reply in str(error) for reply in _TRANSIENT_REPLIES)
 
+    def is_rejection(self, error: BaseException) -> bool:
+        """The server's own refusal (a ResponseError that is not transient), or a value the client
+        cannot encode (a lone surrogate: UnicodeEncodeError)."""
+        from redis.exceptions import ResponseError
+
+        return not self.is_transient(error) and isinstance(error, (ResponseError, UnicodeError))
+
+    def _connected_graph(self) -> Any:
+        """The graph handle; after a failed reconnect, connect now (a ConnectionError while still down)."""
+        if self._graph is None:
+            self._connect()
+        return self._graph
+
     def _run_write(self, statement: str, parameters: dict[str, Any]) -> None:
-        self._graph.query(statement, parameters)
+        self._connected_graph().query(statement, parameters)
 
     def _run_read(self, statement: str, parameters: dict[str, Any]) -> QueryResult:
         from redis.exceptions import ResponseError
@@ -76,7 +97,8 @@ class FalkorDBStore(ServerStore):
         try:
             # read-only unless opened for writing: FalkorDB refuses a write clause in GRAPH.RO_QUERY (and
             # a plain query on a graph that does not exist would create it)
-            run = self._graph.query if not self.read_only else self._graph.ro_query
+            graph = self._connected_graph()
+            run = graph.query if not self.read_only else graph.ro_query
             result = run(statement, parameters)
         except ResponseError as error:
             if self.is_transient(error):
@@ -92,10 +114,10 @@ class FalkorDBStore(ServerStore):
         indexed = {(row[0], name) for row in self._index_rows() for name in row[1]}
         for label, key in labels:
             if (label, key) not in indexed:
-                self._graph.query(f"CREATE INDEX FOR (n:{label}) ON (n.{key})")
+                self._connected_graph().query(f"CREATE INDEX FOR (n:{label}) ON (n.{key})")
             if (label, key) not in existing:
                 try:
-                    self._client.connection.execute_command(
+                    self._connection().execute_command(
                         "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label, "PROPERTIES", "1", key)
                 except ResponseError as error:
                     if "already exists" not in str(error):
@@ -103,30 +125,48 @@ class FalkorDBStore(ServerStore):
 
     def _constraint_rows(self) -> list[list[Any]]:
         """(type, label, properties, entity type, status) per constraint; none for a graph not created yet."""
+        from redis.exceptions import ResponseError
+
         try:
-            return self._graph.ro_query("CALL db.constraints() YIELD type, label, properties RETURN type, label, properties").result_set
-        except Exception:
+            return self._connected_graph().ro_query("CALL db.constraints() YIELD type, label, properties RETURN type, label, properties").result_set
+        except ResponseError:  # the graph does not exist yet
             return []
 
     def _index_rows(self) -> list[list[Any]]:
+        from redis.exceptions import ResponseError
+
         try:
-            return self._graph.ro_query("CALL db.indexes() YIELD label, properties RETURN label, properties").result_set
-        except Exception:
+            return self._connected_graph().ro_query("CALL db.indexes() YIELD label, properties RETURN label, properties").result_set
+        except ResponseError:  # the graph does not exist yet
             return []
 
     def replace_graph(self, tables: GraphTables, metadata: Graph) -> LoadReport:
-        """Write the graph under a staging key, then RENAME it over the live graph in one step."""
+        """Write the graph under a staging key, then RENAME it over the live graph in one step.
+
+        Before the rename, every label's node count is checked: a server that restarted during the
+        write without persisting it has lost rows the writer already sent, and the write starts over
+        (at most ``REPLACE_ATTEMPTS`` times)."""
         staging_name = f"{self.graph_name}{STAGING_SUFFIX}.{os.getpid()}"
         staging = FalkorDBStore(self.location, self.settings, None, graph=staging_name, read_only=False)
         staging.writer.stats, staging.writer.dead_letter = self.writer.stats, self.writer.dead_letter  # one account of the write
         try:
-            staging.with_retries(lambda: staging._client.connection.delete(staging_name))
-            report = staging.write_tables(tables)
+            for attempt in range(1, REPLACE_ATTEMPTS + 1):
+                failed_before = dict(self.write_stats.failed_by_table)
+                staging.with_retries(lambda: staging._connection().delete(staging_name))
+                staging._keys_ready = False
+                report = staging.write_tables(tables)
+                lost = staging.lost_nodes(tables, failed_before)
+                if not lost:
+                    break
+                log.warning("%s lost written nodes (%s), probably in a restart; writing the graph again (attempt %d)",
+                            self.display, ", ".join(f"{k}: {f} of {e}" for k, (e, f) in sorted(lost.items())), attempt + 1)
+            else:
+                raise StoreUnavailableError(f"{self.display} kept losing written nodes after {REPLACE_ATTEMPTS} attempts")
             staging.write_metadata(metadata)
-            self.with_retries(lambda: self._client.connection.rename(staging_name, self.graph_name))
+            self.with_retries(lambda: self._connection().rename(staging_name, self.graph_name))
         except BaseException:
             try:
-                staging._client.connection.delete(staging_name)
+                staging._connection().delete(staging_name)
             except Exception:
                 pass  # the server is gone; a later replace overwrites the staging key
             raise
@@ -137,7 +177,7 @@ class FalkorDBStore(ServerStore):
 
     def drop(self) -> None:
         """Delete the graph (tests, `codekg import` into a fresh graph)."""
-        self.with_retries(lambda: self._client.connection.delete(self.graph_name))
+        self.with_retries(lambda: self._connection().delete(self.graph_name))
 
     def _disconnect(self) -> None:
         if self._client is not None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from codekg.errors import StoreUnavailableError
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.schema import NODE_LABELS
 from codekg.settings import Settings
@@ -32,6 +33,8 @@ from codekg.stores.server_cypher import (
 from codekg.stores.uri import StoreLocation
 
 METADATA_LABEL = "IndexMeta"
+# Errors of codekg's own making: never blamed on the rows, never retried.
+_PROGRAMMING_ERRORS = (AttributeError, NameError, AssertionError, ImportError, LookupError, StoreUnavailableError)
 
 
 class ServerStore(ABC):
@@ -43,7 +46,7 @@ class ServerStore(ABC):
         self.display = location.display
         self.dead_letter = DeadLetterFile.in_index(db_dir) if db_dir is not None else None
         self.writer = BatchWriter(
-            self._run_write, self.is_transient, self.display, settings.store_batch_size,
+            self._run_write, self.is_transient, self.is_rejection, self.display, settings.store_batch_size,
             settings.store_retry_delays, self.dead_letter, reconnect=self.reconnect,
         )
         self._keys_ready = False
@@ -68,6 +71,11 @@ class ServerStore(ABC):
     @abstractmethod
     def replace_graph(self, tables: GraphTables, metadata: Graph) -> LoadReport:
         """Make the store hold exactly ``tables`` and ``metadata``."""
+
+    def is_rejection(self, error: BaseException) -> bool:
+        """Whether ``error`` is the server refusing the rows sent (not the connection, not a bug here):
+        then the batch is split to find the rows it refuses. Backends narrow this down."""
+        return not self.is_transient(error) and not isinstance(error, _PROGRAMMING_ERRORS)
 
     def reconnect(self) -> None:
         """Called before a retry; backends whose clients do not reconnect by themselves override it."""
@@ -124,6 +132,17 @@ class ServerStore(ABC):
             report.tables.append(self._timed_write(merge_edges(key), rows))
         self.write_metadata(metadata)
         return report
+
+    def lost_nodes(self, tables: GraphTables, failed_before: dict[str, int]) -> dict[str, tuple[int, int]]:
+        """Labels holding fewer nodes than were written (expected, found): rows a server that restarted
+        without persisting them has lost. Rows dead-lettered since ``failed_before`` are not expected."""
+        lost = {}
+        for label, table in tables.nodes.items():
+            expected = table.num_rows - (self.write_stats.failed_by_table.get(label, 0) - failed_before.get(label, 0))
+            found = self.query(f"MATCH (n:{label}) RETURN count(n)").rows[0][0]
+            if found < expected:
+                lost[label] = (expected, found)
+        return lost
 
     def write_metadata(self, metadata: Graph) -> None:
         """Replace every IndexMeta node with ``metadata``'s."""
