@@ -29,6 +29,7 @@ from codekg.stores.uri import StoreLocation
 _TRANSIENT_REPLIES = ("LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "Query timed out")
 STAGING_SUFFIX = ".codekg-staging"
 REPLACE_ATTEMPTS = 3
+EMPTY_KEY = "empty key"  # FalkorDB's "Invalid graph operation on empty key": the graph does not exist
 log = logging.getLogger(__name__)
 
 
@@ -106,6 +107,14 @@ class FalkorDBStore(ServerStore):
             raise QueryError(str(error)) from None
         columns = [column[1] if isinstance(column, (list, tuple)) else str(column) for column in result.header]
         return QueryResult(columns, [[_plain(value) for value in row] for row in result.result_set])
+
+    def read_metadata(self) -> dict[str, str]:
+        try:
+            return super().read_metadata()
+        except QueryError as error:
+            if EMPTY_KEY in str(error):  # no graph under this key yet: a store never written
+                return {}
+            raise
 
     def _create_keys(self, labels: Iterable[tuple[str, str]]) -> None:
         from redis.exceptions import ResponseError
