@@ -24,6 +24,9 @@ BATCH_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=REGISTRY,
 )
 
+STORE_ROWS_WRITTEN = Counter("store_rows_written", "Rows a server store accepted.", ["store"], registry=REGISTRY)
+STORE_RETRIES = Counter("store_retries", "Server store statements retried after a transient error.", ["store"], registry=REGISTRY)
+STORE_FAILED_ROWS = Counter("store_failed_rows", "Rows a server store refused (sent to the dead-letter file).", ["store"], registry=REGISTRY)
 HTTP_REQUEST_SECONDS = Histogram(
     "http_request_duration_seconds", "Seconds the HTTP API took to answer a request, by route template and status.",
     ["method", "route", "status"],
@@ -35,7 +38,7 @@ def snapshot() -> dict[str, float]:
     """The registry's samples by name for JSON summaries: counters as `<name>_total`, histograms as
     `<name>_count` and `<name>_sum` (their buckets are in the Prometheus text, not worth a key each)."""
     return {
-        sample.name: sample.value
+        sample.name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items())) + "}" if sample.labels else ""): sample.value
         for metric in REGISTRY.collect()
         for sample in metric.samples
         if not sample.name.endswith(("_created", "_bucket"))

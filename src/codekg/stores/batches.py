@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from codekg import metrics
 from codekg.errors import StoreUnavailableError
 from codekg.interrupts import raise_if_interrupted
 from codekg.stores.dead_letter import DeadLetterFile, FailedRecord
@@ -77,6 +78,7 @@ class BatchWriter:
         try:
             self._with_retries(operation, rows)
             self.stats.rows += len(rows)
+            metrics.STORE_ROWS_WRITTEN.labels(self.store).inc(len(rows))
         except Exception as error:
             if not self._is_rejection(error):  # unavailable after every retry, or a bug: not the rows' fault
                 raise
@@ -89,6 +91,7 @@ class BatchWriter:
             reason = _reason(error)
             log.warning("%s rejected a row of %s: %s", self.store, operation.table, reason)
             self.stats.failed += 1
+            metrics.STORE_FAILED_ROWS.labels(self.store).inc()
             self.stats.failed_by_table[operation.table] = self.stats.failed_by_table.get(operation.table, 0) + 1
             if reason not in self.stats.failures:
                 self.stats.failures.append(reason)
@@ -115,6 +118,7 @@ class BatchWriter:
                 wait = jittered(delay)
                 log.warning("%s: %s; retrying %s in %.1f s", self.store, _reason(error), what, wait)
                 self.stats.retries += 1
+                metrics.STORE_RETRIES.labels(self.store).inc()
                 self._sleep(wait)
                 raise_if_interrupted()
                 if self._reconnect is not None:
