@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codekg.errors import QueryError
+from codekg.errors import QueryError, StoreError
 from codekg.graph import Graph
 from codekg.settings import load_settings
 from codekg.stores.dead_letter import DEAD_LETTER_FILE
@@ -182,3 +182,19 @@ def test_a_server_that_restarts_empty_gets_the_whole_graph_again(tmp_path: Path,
         store.close()
     assert "lost written nodes" in caplog.text and "attempt 2" in caplog.text
     assert canonical(stored) == canonical(graph)
+
+
+def test_wrong_credentials_fail_at_once_with_a_clear_message(tmp_path: Path) -> None:
+    """No retry or split helps a refused login: one StoreError naming the store, never the password."""
+    with FalkorDBServer() as server:
+        admin = server.client()
+        admin.connection.config_set("requirepass", "right-one")
+        admin.close()
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"refused codekg: AuthenticationError") as caught:
+            _store(server.uri("g"), tmp_path, store_password="wrong-one")
+        assert time.monotonic() - started < 5  # no 1+2+4+8+16 s of retries
+        assert "wrong-one" not in str(caught.value) and server.uri("g") in str(caught.value)
+        with _store(server.uri("g"), tmp_path, store_password="right-one", read_only=False) as store:
+            store.write_graph(_metadata("g1"))
+            assert store.read_metadata() == {"generation": "g1"}

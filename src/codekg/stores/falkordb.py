@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from codekg.errors import QueryError, StoreUnavailableError
+from codekg.errors import QueryError, StoreError, StoreUnavailableError
 from codekg.graph import Graph, GraphTables
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult
@@ -48,14 +48,18 @@ class FalkorDBStore(ServerStore):
         from redis.retry import Retry
 
         password = self.location.password or (self.settings.store_password.get_secret_value() if self.settings.store_password else None)
-        self._client = falkordb.FalkorDB(
-            host=self.location.host, port=self.location.port,
-            username=self.location.user or self.settings.store_user, password=password,
-            socket_timeout=self.settings.store_timeout_seconds,
-            socket_connect_timeout=self.settings.store_timeout_seconds,
-            retry=Retry(NoBackoff(), 0),
-        )
-        self._client.connection.ping()
+        try:
+            self._client = falkordb.FalkorDB(  # it talks to the server at once (INFO)
+                host=self.location.host, port=self.location.port,
+                username=self.location.user or self.settings.store_user, password=password,
+                socket_timeout=self.settings.store_timeout_seconds,
+                socket_connect_timeout=self.settings.store_timeout_seconds,
+                retry=Retry(NoBackoff(), 0),
+            )
+            self._client.connection.ping()
+        except Exception as error:
+            self._raise_if_store_level(error)
+            raise
         self._graph = self._client.select_graph(self.graph_name)
 
     def reconnect(self) -> None:
@@ -70,6 +74,8 @@ class FalkorDBStore(ServerStore):
     def is_transient(self, error: BaseException) -> bool:
         from redis.exceptions import ConnectionError, OutOfMemoryError, TimeoutError
 
+        if _is_store_level(error):
+            return False
         # ConnectionError covers BusyLoadingError (the server is loading its data); OOM passes once
         # other clients free memory, so it is waited out too, never split into smaller batches.
         if isinstance(error, (ConnectionError, TimeoutError, OutOfMemoryError, ConnectionResetError, BrokenPipeError)):
@@ -81,7 +87,7 @@ class FalkorDBStore(ServerStore):
         cannot encode (a lone surrogate: UnicodeEncodeError)."""
         from redis.exceptions import ResponseError
 
-        return not self.is_transient(error) and isinstance(error, (ResponseError, UnicodeError))
+        return not self.is_transient(error) and not _is_store_level(error) and isinstance(error, (ResponseError, UnicodeError))
 
     def _connected_graph(self) -> Any:
         """The graph handle; after a failed reconnect, connect now (a ConnectionError while still down)."""
@@ -90,7 +96,16 @@ class FalkorDBStore(ServerStore):
         return self._graph
 
     def _run_write(self, statement: str, parameters: dict[str, Any]) -> None:
-        self._connected_graph().query(statement, parameters)
+        try:
+            self._connected_graph().query(statement, parameters)
+        except Exception as error:
+            self._raise_if_store_level(error)
+            raise
+
+    def _raise_if_store_level(self, error: BaseException) -> None:
+        """Wrong credentials, a missing permission, a read-only replica: no retry or split helps."""
+        if _is_store_level(error):
+            raise StoreError(f"{self.display} refused codekg: {type(error).__name__}: {error}") from None
 
     def _run_read(self, statement: str, parameters: dict[str, Any]) -> QueryResult:
         from redis.exceptions import ResponseError
@@ -102,9 +117,13 @@ class FalkorDBStore(ServerStore):
             run = graph.query if not self.read_only else graph.ro_query
             result = run(statement, parameters)
         except ResponseError as error:
+            self._raise_if_store_level(error)
             if self.is_transient(error):
                 raise
             raise QueryError(str(error)) from None
+        except Exception as error:
+            self._raise_if_store_level(error)
+            raise
         columns = [column[1] if isinstance(column, (list, tuple)) else str(column) for column in result.header]
         return QueryResult(columns, [[_plain(value) for value in row] for row in result.result_set])
 
@@ -198,6 +217,12 @@ class FalkorDBStore(ServerStore):
 
     def close(self) -> None:
         self._disconnect()
+
+
+def _is_store_level(error: BaseException) -> bool:
+    from redis.exceptions import AuthenticationError, AuthenticationWrongNumberOfArgsError, AuthorizationError, NoPermissionError, ReadOnlyError
+
+    return isinstance(error, (AuthenticationError, AuthorizationError, AuthenticationWrongNumberOfArgsError, NoPermissionError, ReadOnlyError))
 
 
 def _plain(value: Any) -> Any:
