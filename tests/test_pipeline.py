@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+from codekg.pipeline import index_repository
+from codekg.settings import load_settings
+from codekg.stores import open_index
+
 M = "src/shop/models.py"
 S = "src/shop/service.py"
 U = "src/shop/util.py"
@@ -137,10 +141,27 @@ def test_node_properties(index_fixture):
     assert (content_hash, size, lines) == (hashlib.sha256(data).hexdigest(), len(data), 5)
 
 
+def test_files_are_marked_as_tests_by_their_path(copy_fixture, tmp_path):
+    repo = copy_fixture("pyrepo")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_service.py").write_text("from shop.service import checkout\n\ndef test_checkout():\n    checkout([])\n")
+    (repo / "src" / "shop" / "conftest.py").write_text("")
+    settings = load_settings(repo)
+    index_repository(repo, tmp_path / "db", settings)
+    store = open_index(tmp_path / "db", settings)
+    try:
+        rows = store.query("MATCH (f:File) RETURN f.file_path, f.is_test ORDER BY f.file_path").rows
+    finally:
+        store.close()
+    assert rows == [["scripts/run.py", False], ["src/shop/__init__.py", False], ["src/shop/conftest.py", True],
+                    ["src/shop/models.py", False], ["src/shop/service.py", False], ["src/shop/util.py", False],
+                    ["tests/test_service.py", True]]
+
+
 def test_metadata_is_stored(index_fixture):
     indexed = index_fixture("pyrepo")
     meta = dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))
-    assert meta["schema_version"] == "1"
+    assert meta["schema_version"] == "2"
     assert meta["codekg_version"] == "0.1.0"
     assert json.loads(meta["files_by_language"]) == {"python": 5}
     assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve", "state", "load"}

@@ -31,7 +31,7 @@ from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import SCHEMA_VERSION
 from codekg.service import GraphService, index_stats, served_repositories
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
-from codekg.stores import IndexDirectory, open_index, parse_store_uri
+from codekg.stores import IndexDirectory, migrate_index, open_index, parse_store_uri
 
 app = typer.Typer(
     name="codekg",
@@ -585,6 +585,40 @@ def mcp(
 
     serve_app(streamable_http_app(server, listen_host, secret), listen_host,
               settings.mcp_port if port is None else port, secret is not None, announce)
+
+
+@app.command()
+def migrate(
+    path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to migrate (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the migrations that would run; change nothing.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Upgrade an index written by an older codekg to this schema version, in place, in one transaction."""
+    repo_path, db_path = _locations(path or repo, db)
+    try:
+        plan = migrate_index(db_path, _settings(repo_path), dry_run)
+    except KeyboardInterrupt:
+        raise RunInterrupted("interrupted: the migration was rolled back, the index is unchanged") from None
+    if json_output:
+        steps = [{"from_version": s.from_version, "to_version": s.to_version, "description": s.description,
+                  "in_place": s.in_place} for s in plan.steps]
+        stdout.out(json.dumps({"db": str(db_path), "from_version": plan.from_version, "to_version": plan.to_version,
+                               "dry_run": dry_run, "migrated": bool(plan.steps) and not dry_run, "steps": steps},
+                              indent=2, ensure_ascii=False), highlight=False)
+    elif not plan.steps:
+        stdout.print(f"the index in {db_path} is at schema version {plan.to_version}: nothing to migrate", highlight=False)
+    else:
+        head = (f"the index in {db_path} is at schema version {plan.from_version}; `codekg migrate` would run:" if dry_run
+                else f"migrated the index in {db_path} from schema version {plan.from_version} to {plan.to_version}:")
+        stdout.print(head, highlight=False)
+        for step in plan.steps:
+            stdout.print(f"  {step}", highlight=False)
+        if dry_run:
+            stdout.print("dry run: nothing was changed", highlight=False)
+    if dry_run:
+        plan.require_in_place()  # a step that needs a re-index fails the dry run as it would fail the migration
 
 
 @app.command()

@@ -25,6 +25,12 @@ class SchemaVersionError(CodekgError):
     exit_code = 2
 
 
+class MigrationError(CodekgError):
+    """A schema migration failed; it was rolled back and the index keeps its old version."""
+
+    exit_code = 1
+
+
 class QueryError(CodekgError):
     """The database rejected a query; the message is the database's own."""
 

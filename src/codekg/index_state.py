@@ -99,7 +99,7 @@ def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> s
     facts = {
         "project_configs": project_configs_digest,
         "codekg": __version__,
-        "schema": SCHEMA_VERSION,
+        "schema": SCHEMA_VERSION,  # so a state from before `codekg migrate` is never trusted: its node graphs are old
         "state": STATE_FORMAT,
         "resolution": RESOLUTION_VERSION,
         "extractors": {name: extractor.version for name, extractor in sorted(EXTRACTORS.items())},

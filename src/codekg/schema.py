@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
     import pyarrow as pa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # a change to what an index holds bumps it, with its step in stores/migrations.py
 
 
 class PropType(StrEnum):
@@ -99,6 +99,8 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
             Property("size_bytes", PropType.INT64, "Size of the file in bytes."),
             Property("line_count", PropType.INT64, "Number of lines."),
             Property("parse_errors", PropType.INT64, "Syntax-error regions tree-sitter recovered from (0 for a clean parse)."),
+            Property("is_test", PropType.BOOLEAN, "A test file by the usual conventions: a `test`/`tests`/`__tests__`/`spec` "
+                     "folder, `test_*.py`, `*_test.py`, `conftest.py`, `*.test.ts`, `*.spec.js`, …"),
         ),
     ),
     NodeLabel("Module", "The importable unit a source file defines; module-level code calls from it.", _COMMON),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codekg.analysis.impact import Affected, Hop, impact, is_test_path, risk_summary
+from codekg.analysis.impact import Affected, Hop, impact, risk_summary
 from codekg.analysis.symbols import Symbol
 from codekg.errors import InputError
 
@@ -158,16 +158,6 @@ def test_no_tests_touched(relay_repo):
 def test_bad_arguments(pyrepo, arguments, message):
     with pytest.raises(InputError, match=message):
         impact(pyrepo, "checkout", **arguments)
-
-
-@pytest.mark.parametrize("path, expected", [
-    ("tests/test_a.py", True), ("pkg/tests/helpers.py", True), ("test_x.py", True), ("pkg/x_test.py", True),
-    ("conftest.py", True), ("src/a.test.ts", True), ("src/a.spec.js", True), ("src/__tests__/a.jsx", True),
-    ("src/a.spec.mjs", True), ("src/contest.py", False), ("src/testing_utils.py", False), ("src/latest.py", False),
-    ("src/a.ts", False), ("", False),
-])
-def test_test_paths(path, expected):
-    assert is_test_path(path) is expected
 
 
 def fake_affected(count, depth=1, file_path="src/m.py", files=1):

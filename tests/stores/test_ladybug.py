@@ -104,7 +104,11 @@ def test_one_writer_at_a_time(tmp_path):
                 pass
 
 
-@pytest.mark.parametrize(("version", "message"), [(0, "re-index with `codekg index`"), (SCHEMA_VERSION + 1, "upgrade codekg")])
+@pytest.mark.parametrize(("version", "message"), [
+    (0, "re-index with `codekg index --full`"),
+    (SCHEMA_VERSION - 1, "upgrade it in place with `codekg migrate`"),
+    (SCHEMA_VERSION + 1, "upgrade codekg"),
+])
 def test_other_schema_versions_are_refused_with_a_clear_message(tmp_path, version, message):
     directory = IndexDirectory(tmp_path / "db")
     publish_build(directory, "old", schema_version=version)

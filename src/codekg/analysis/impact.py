@@ -38,12 +38,12 @@ safety net, not a risk): **high** with 10+ direct (depth-1) symbols, 25+ symbols
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from codekg.analysis.symbols import SYMBOL_COLUMNS, Symbol, resolve_symbol
+from codekg.conventions import is_test_path
 from codekg.errors import InputError
 from codekg.schema import CALLEE_LABELS, CALLER_LABELS
 from codekg.stores.base import GraphStore
@@ -57,9 +57,6 @@ HIGH_RISK = {"direct": 10, "symbols": 25, "files": 10}
 MEDIUM_RISK = {"direct": 3, "symbols": 5, "files": 3}
 
 # A test file: under a tests/test/__tests__/spec folder, or named like a test in Python or JS/TS.
-_TEST_DIRS = {"test", "tests", "testing", "__tests__", "spec", "specs"}
-_TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.py|conftest\.py|.*\.(test|spec)\.[cm]?[jt]sx?)$")
-
 _FAR = SYMBOL_COLUMNS.replace("(n)", "(c)").replace("n.", "c.")
 _RETURN = f"RETURN b.id AS near, {_FAR}, e.confidence AS confidence, e.reason AS reason"
 
@@ -303,14 +300,6 @@ def _best_paths(seeds: set[str], hops: list[Hop], depth: int) -> dict[str, tuple
         if not improved:
             break
     return best
-
-
-def is_test_path(file_path: str) -> bool:
-    """A test file by the usual conventions: tests/ folders, test_*.py, *_test.py, *.test.ts, *.spec.js, …"""
-    if not file_path:
-        return False
-    *folders, name = file_path.split("/")
-    return any(folder in _TEST_DIRS for folder in folders) or bool(_TEST_FILE.match(name))
 
 
 def risk_summary(affected: list[Affected], depth: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from codekg.conventions import is_test_path
 from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
@@ -108,7 +109,8 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
     file_id = graph.add_node(
         "File", id="File:" + path, name=PurePosixPath(path).name, qualified_name=path,
         start_line=1, end_line=parsed.line_count, content_hash=parsed.content_hash,
-        size_bytes=parsed.size_bytes, line_count=parsed.line_count, parse_errors=parsed.parse_errors, **common,
+        size_bytes=parsed.size_bytes, line_count=parsed.line_count, parse_errors=parsed.parse_errors,
+        is_test=is_test_path(path), **common,
     )
     module_id = graph.add_node(
         "Module", id=f"Module:{path}:{module_name}", name=module_name.rsplit(".", 1)[-1], qualified_name=module_name,

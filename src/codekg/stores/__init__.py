@@ -1,7 +1,8 @@
 """Graph stores behind one small protocol; nothing outside this package knows the database.
 
 The embedded store is the default: `open_index` reads the live index, `EmbeddedStore` and
-`IndexDirectory` build and publish a new one. `open_store` opens any store a URI names: the
+`IndexDirectory` build and publish a new one, `migrate_index` brings an index written at an older
+schema version up to this one (stores/migrations.py). `open_store` opens any store a URI names: the
 embedded one (`ladybug:PATH`), FalkorDB (`falkordb://`) or Neo4j/Memgraph (`bolt://`, `neo4j://`).
 """
 
@@ -23,6 +24,12 @@ __all__ = [
     "EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "QueryResult", "StoreLocation", "TableLoad",
     "open_index", "open_server_store", "open_store", "parse_store_uri",
 ]
+
+
+from codekg.stores.migrations import MigrationPlan
+
+__all__ = ["EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "MigrationPlan", "QueryResult", "TableLoad",
+           "migrate_index", "open_index"]
 
 
 def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> GraphStore:
@@ -54,3 +61,9 @@ def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path 
     from codekg.stores.neo4j import Neo4jStore
 
     return Neo4jStore(location, settings, db_dir, read_only=read_only)
+
+
+def migrate_index(db_dir: Path, settings: Settings, dry_run: bool = False) -> MigrationPlan:
+    """Run the migrations the live index in ``db_dir`` needs, in one transaction under the writer
+    lock (none with ``dry_run``: only the plan is read). Returns the plan."""
+    return IndexDirectory(db_dir).migrate(settings, dry_run)

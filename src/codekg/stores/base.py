@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from codekg.graph import Graph, GraphDelta, GraphTables
+from codekg.schema import PropType
 
 
 @dataclass(slots=True)
@@ -50,3 +51,12 @@ class GraphStore(Protocol):
         """The IndexMeta key/value pairs: schema version, generation, commit, …"""
 
     def close(self) -> None: ...
+
+
+class MigratableStore(GraphStore, Protocol):
+    """A store a schema migration runs on (stores/migrations.py): the protocol above plus its one DDL hook."""
+
+    def add_property(self, label: str, name: str, prop_type: PropType, default: Any) -> None:
+        """Declare the node property ``name`` on ``label``, ``default`` on the nodes already there: a
+        typed store (Ladybug) alters its table; a schemaless one (FalkorDB, Neo4j) has nothing to do,
+        so a migration step always writes the value itself, through `query`."""

@@ -14,19 +14,35 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-from codekg.errors import IndexLockedError, InputError, IndexNotFoundError, QueryError, SchemaVersionError, StoreError
+from codekg.errors import (
+    IndexLockedError,
+    IndexNotFoundError,
+    InputError,
+    MigrationError,
+    QueryError,
+    SchemaVersionError,
+    StoreError,
+)
 from codekg.graph import Graph, GraphDelta, GraphTables
-from codekg.interrupts import raise_if_interrupted
-from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, ddl_statements
+from codekg.interrupts import deferred_interrupts, raise_if_interrupted
+from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, PropType, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
+from codekg.stores.migrations import (
+    MIGRATIONS,
+    Migration,
+    MigrationPlan,
+    apply_migrations,
+    plan_migrations,
+    stored_schema_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +123,7 @@ class LadybugStore:
     def apply_delta(self, delta: GraphDelta, metadata: Graph) -> None:
         """Apply ``delta`` and replace the IndexMeta nodes with ``metadata``, in one transaction: an
         error or an interrupt rolls everything back and the index stays as it was."""
-        self._execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             for (rel_type, source, target), pairs in delta.removed_edges.items():
                 rows = [{"from": a, "to": b} for a, b in pairs]
                 self._in_batches(edge_delete_statement(rel_type, source, target), rows)
@@ -120,7 +135,21 @@ class LadybugStore:
                 self._in_batches(node_merge_statement(label), rows)
             for (rel_type, source, target), rows in delta.added.edges.items():
                 self._in_batches(edge_create_statement(rel_type, source, target), rows)
-            self._execute("COMMIT")
+
+    def add_property(self, label: str, name: str, prop_type: PropType, default: Any) -> None:
+        """The migrations' DDL hook: a new column, ``default`` in every existing row. Ladybug runs it
+        inside a transaction and rolls it back with the rest."""
+        self._execute(f"ALTER TABLE {label} ADD {name} {prop_type.value} DEFAULT {cypher_literal(default)}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction around the block: committed at its end, rolled back on any error or
+        interrupt. A Ctrl-C that arrives while COMMIT runs is left to the caller's next check: the
+        transaction is committed and must not be reported as rolled back."""
+        self._execute("BEGIN TRANSACTION")
+        try:
+            yield
+            self._execute("COMMIT", check_interrupts=False)
         except BaseException:
             try:
                 self._connection.execute("ROLLBACK")
@@ -154,7 +183,7 @@ class LadybugStore:
         self._connection.close()
         self._database.close()
 
-    def _execute(self, statement: str, parameters: dict[str, Any] | None = None) -> Any:
+    def _execute(self, statement: str, parameters: dict[str, Any] | None = None, check_interrupts: bool = True) -> Any:
         try:
             result = self._connection.execute(statement, parameters or {})
         except RuntimeError as error:
@@ -162,8 +191,24 @@ class LadybugStore:
                 # Ladybug turns Ctrl-C into a query error; it must stop the run, not trigger the fallback.
                 raise KeyboardInterrupt from None
             raise QueryError(str(error)) from None
-        raise_if_interrupted()
+        if check_interrupts:
+            raise_if_interrupted()
         return result
+
+
+def cypher_literal(value: Any) -> str:
+    """``value`` as a Cypher literal, for the one place a parameter cannot go: a DDL default."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(cypher_literal(item) for item in value) + "]"
+    raise TypeError(f"no Cypher literal for {type(value).__name__}")
 
 
 def node_merge_statement(label: str) -> str:
@@ -220,21 +265,59 @@ class IndexDirectory:
 
     def open_current(self, settings: Settings, read_only: bool = True) -> LadybugStore:
         """The live index (read-only unless asked otherwise), after checking it was written with this
-        schema version. A writable store must only be opened under `writer_lock`."""
+        schema version: an older one is not migrated here, the message names `codekg migrate`. A
+        writable store must only be opened under `writer_lock`."""
+        store = self._open_live(settings, read_only)
+        version = stored_schema_version(store)
+        if version != SCHEMA_VERSION:
+            store.close()
+            try:
+                plan_migrations(version).require_in_place()
+            except SchemaVersionError as error:
+                raise SchemaVersionError(f"the index in {self.db_dir}: {error}") from None
+            raise SchemaVersionError(
+                f"the index in {self.db_dir} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
+                "upgrade it in place with `codekg migrate`, or rebuild it with `codekg index --full`")
+        return store
+
+    def migrate(self, settings: Settings, dry_run: bool = False,
+                registry: tuple[Migration, ...] = MIGRATIONS) -> MigrationPlan:
+        """Bring the live index up to this schema version in place: under the writer lock, every step
+        of the plan and the new version in one transaction, so a failure (or Ctrl-C) leaves the index
+        at its old version. ``dry_run`` only reads the plan. Returns the plan (its steps ran unless
+        ``dry_run``)."""
+        self._live_path()  # no index: say so before the lock creates a directory
+        with nullcontext() if dry_run else self.writer_lock():
+            store = self._open_live(settings, read_only=dry_run)
+            try:
+                try:
+                    plan = plan_migrations(stored_schema_version(store), registry)
+                    if not dry_run:
+                        plan.require_in_place()
+                except SchemaVersionError as error:
+                    raise SchemaVersionError(f"the index in {self.db_dir}: {error}") from None
+                if dry_run or not plan.steps:
+                    return plan
+                with deferred_interrupts():
+                    try:
+                        with store.transaction():
+                            apply_migrations(store, plan)
+                    except Exception as error:  # a QueryError or a bug in a step: either way rolled back
+                        raise MigrationError(
+                            f"migrating the index in {self.db_dir} from schema version {plan.from_version} to "
+                            f"{plan.to_version} failed, nothing was changed: {error}") from error
+                return plan
+            finally:
+                store.close()
+
+    def _live_path(self) -> Path:
         path = self.current_graph()
         if path is None:
             raise IndexNotFoundError(f"no codekg index in {self.db_dir}; run `codekg index` first")
-        store = LadybugStore(path, settings, read_only=read_only)
-        found = store.query("MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value").rows
-        version = int(found[0][0]) if found else 0
-        if version != SCHEMA_VERSION:
-            store.close()
-            raise SchemaVersionError(
-                f"the index in {self.db_dir} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
-                "re-index with `codekg index`" if version < SCHEMA_VERSION else
-                f"the index in {self.db_dir} was written by a newer codekg (schema version {version}); upgrade codekg"
-            )
-        return store
+        return path
+
+    def _open_live(self, settings: Settings, read_only: bool) -> LadybugStore:
+        return LadybugStore(self._live_path(), settings, read_only=read_only)
 
     def new_build_path(self) -> Path:
         self.db_dir.mkdir(parents=True, exist_ok=True)
