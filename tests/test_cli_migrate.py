@@ -68,6 +68,12 @@ def test_a_newer_index_is_refused(tmp_path):
         assert_clean_failure(codekg("migrate", "--db", str(db), *extra), 2,
                              "schema version 3 was written by a newer codekg (this one uses 2); upgrade codekg")
     assert_clean_failure(codekg("query", "MATCH (n) RETURN count(n)", "--db", str(db)), 2, "upgrade codekg")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("def f():\n    return 1\n")
+    for extra in ((), ("--full",)):  # a rebuild would throw away what the newer codekg wrote
+        assert_clean_failure(codekg("index", str(repo), "--db", str(db), "--quiet", *extra), 2,
+                             "written by a newer codekg (schema version 3, this one uses 2)")
     assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["3"]]
 
 

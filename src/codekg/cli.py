@@ -592,13 +592,14 @@ def migrate(
     path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to migrate (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
+    store: StoreOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the migrations that would run; change nothing.")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Upgrade an index written by an older codekg to this schema version, in place, in one transaction."""
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
     try:
-        plan = migrate_index(db_path, _settings(repo_path), dry_run)
+        plan = migrate_index(db_path, _settings(repo_path, store=store_uri), dry_run)
     except KeyboardInterrupt:
         raise RunInterrupted("interrupted: the migration was rolled back, the index is unchanged") from None
     if json_output:

@@ -55,6 +55,7 @@ from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
 from codekg.stores import IndexDirectory, open_index
 from codekg.stores.mirror import MirrorResult, mirror_delta, mirror_full
 from codekg.stores.snapshot import read_graph
+from codekg.stores.target import refuse_newer_index
 from codekg.schema import SCHEMA_VERSION
 from codekg.search import sync as search_index
 from codekg.settings import Settings
@@ -164,6 +165,7 @@ class _Run:
     # --- a full build ----------------------------------------------------------------------------
 
     def _full(self, scan: ScanResult) -> IndexSummary:
+        refuse_newer_index(self.directory.current_graph(), self.settings)
         parsed = self._parse(scan.root, scan.files)
         with _timed(self.timings, "structure"):
             self.progress.start("structure")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from codekg.errors import IndexNotFoundError, SchemaVersionError
 from codekg.settings import Settings
 from codekg.stores.base import GraphStore, LoadReport, QueryResult, TableLoad
 from codekg.stores.ladybug import IndexDirectory
@@ -38,9 +39,31 @@ def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> Grap
     if settings.store:
         location = parse_store_uri(settings.store)
         if location.is_server:
-            return open_server_store(location, settings, db_dir, read_only)
+            server = open_server_store(location, settings, db_dir, read_only)
+            try:
+                _check_schema_version(server, location.display)
+            except BaseException:
+                server.close()
+                raise
+            return server
         db_dir = location.path or db_dir
     return IndexDirectory(db_dir).open_current(settings, read_only)
+
+
+def _check_schema_version(store: GraphStore, where: str) -> None:
+    """A server index written at another schema version is refused, like an embedded one."""
+    from codekg.schema import SCHEMA_VERSION
+    from codekg.stores.migrations import stored_schema_version
+
+    metadata = store.read_metadata()
+    if not metadata:
+        raise IndexNotFoundError(f"no codekg index in {where}; run `codekg index --store {where}` first")
+    version = stored_schema_version(store)
+    if version < SCHEMA_VERSION:
+        raise SchemaVersionError(f"the index in {where} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
+                                 "run `codekg migrate` or re-index with `codekg index --full`")
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(f"the index in {where} was written by a newer codekg (schema version {version}); upgrade codekg")
 
 
 def open_store(uri: str, settings: Settings, db_dir: Path | None = None, read_only: bool = True) -> GraphStore:
@@ -64,6 +87,24 @@ def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path 
 
 
 def migrate_index(db_dir: Path, settings: Settings, dry_run: bool = False) -> MigrationPlan:
-    """Run the migrations the live index in ``db_dir`` needs, in one transaction under the writer
-    lock (none with ``dry_run``: only the plan is read). Returns the plan."""
-    return IndexDirectory(db_dir).migrate(settings, dry_run)
+    """Run the migrations the live index needs (none with ``dry_run``: only the plan is read), under
+    the writer lock of ``db_dir``. Embedded: in one transaction. A server store has no transaction
+    over many statements: each step is idempotent and the version is recorded after each, so a
+    migration cut short leaves the old version and running it again finishes it. Returns the plan."""
+    location = parse_store_uri(settings.store) if settings.store else None
+    if location is None or not location.is_server:
+        return IndexDirectory(location.path if location is not None and location.path else db_dir).migrate(settings, dry_run)
+    from codekg.stores.migrations import apply_migrations, plan_migrations, stored_schema_version
+
+    with IndexDirectory(db_dir).writer_lock(), open_server_store(location, settings, db_dir, read_only=dry_run) as server:
+        if not server.read_metadata():
+            raise IndexNotFoundError(f"no codekg index in {location.display}; run `codekg index --store {location.display}` first")
+        try:
+            plan = plan_migrations(stored_schema_version(server))
+            if not dry_run:
+                plan.require_in_place()
+        except SchemaVersionError as error:
+            raise SchemaVersionError(f"the index in {location.display}: {error}") from None
+        if not dry_run and plan.steps:
+            apply_migrations(server, plan)
+        return plan

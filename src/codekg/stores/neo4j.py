@@ -129,6 +129,9 @@ class Neo4jStore(ServerStore):
             return QueryResult(list(result.keys()), [[_plain(value) for value in record.values()] for record in result])
 
         try:
+            if not self.read_only:  # opened for writing (a migration's data step): a write transaction
+                with self._session(neo4j.WRITE_ACCESS) as session:
+                    return session.execute_write(self._transaction(read))
             with self._session(neo4j.READ_ACCESS) as session:
                 return session.execute_read(self._transaction(read))
         except Neo4jError as error:

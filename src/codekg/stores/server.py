@@ -77,6 +77,9 @@ class ServerStore(ABC):
         then the batch is split to find the rows it refuses. Backends narrow this down."""
         return not self.is_transient(error) and not isinstance(error, _PROGRAMMING_ERRORS)
 
+    def add_property(self, label: str, name: str, prop_type: Any, default: Any) -> None:
+        """Nothing to declare: a server store is schemaless (a migration writes the values itself)."""
+
     def reconnect(self) -> None:
         """Called before a retry; backends whose clients do not reconnect by themselves override it."""
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from codekg.errors import StoreError
+from codekg.errors import QueryError, SchemaVersionError, StoreError
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport
@@ -81,3 +81,33 @@ def write_delta(current: Path, generation: str, delta: GraphDelta, metadata: Gra
     finally:
         server.close()
     return True
+
+
+def refuse_newer_index(current: Path | None, settings: Settings) -> None:
+    """SchemaVersionError when the live index was written by a newer codekg: a rebuild by this one
+    would throw away what the newer one wrote. An index that cannot be read at all is not refused
+    (a rebuild is its repair)."""
+    from codekg.schema import SCHEMA_VERSION
+
+    location = primary_location(settings)
+    try:
+        if location is not None:
+            from codekg.stores import open_server_store
+
+            with open_server_store(location, settings, None) as server:
+                version = server.read_metadata().get("schema_version")
+            where = location.display
+        else:
+            if current is None:
+                return
+            store = LadybugStore(current, settings, read_only=True)
+            try:
+                version = store.read_metadata().get("schema_version")
+            finally:
+                store.close()
+            where = str(current.parent)
+    except (StoreError, QueryError):
+        return
+    if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
+        raise SchemaVersionError(f"the index in {where} was written by a newer codekg (schema version {version}, this "
+                                 f"one uses {SCHEMA_VERSION}); upgrade codekg, or index into another --db")
