@@ -52,9 +52,8 @@ from codekg.records import FileParse
 from codekg.resolve.dependencies import DependencyKey
 from codekg.resolve.symbols import FileOutline, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
-from codekg.stores import IndexDirectory, open_index
-from codekg.stores.mirror import MirrorResult, mirror_delta, mirror_full
-from codekg.stores.snapshot import read_graph
+from codekg.stores import IndexDirectory
+from codekg.stores.mirror import MirrorResult, mirror_delta, mirror_full, primary_graph
 from codekg.stores.target import refuse_newer_index
 from codekg.schema import SCHEMA_VERSION
 from codekg.search import sync as search_index
@@ -335,15 +334,7 @@ class _Run:
             return results
 
     def _primary_graph(self) -> tuple[GraphTables, Graph]:
-        """The live graph of the primary store and its metadata: what a secondary that fell behind gets."""
-        store = open_index(self.db_dir, self.settings)
-        try:
-            graph = read_graph(store)
-        finally:
-            store.close()
-        metadata = Graph()
-        metadata.nodes["IndexMeta"] = graph.nodes.pop("IndexMeta", [])
-        return graph.to_tables(), metadata
+        return primary_graph(self.db_dir, self.settings)
 
     def _parse(self, root: Path, files: list[SourceFile]) -> ParseResult:
         with _timed(self.timings, "parse"):

@@ -109,6 +109,28 @@ def test_a_poisoned_record_is_dead_lettered_and_every_other_record_lands(tmp_pat
     assert "primitive types" in record["reason"]
 
 
+def _crash_when_staging_holds(server: FalkorDBServer, nodes: int, down_seconds: float, crashed: threading.Event) -> threading.Thread:
+    """A thread that SIGKILLs the server once the staging graph holds ``nodes`` nodes, and starts it
+    again ``down_seconds`` later."""
+
+    def crash() -> None:
+        client = server.client()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            staging = [g for g in client.list_graphs() if "staging" in g]
+            if staging and client.select_graph(staging[0]).ro_query("MATCH (n) RETURN count(n)").result_set[0][0] >= nodes:
+                server.kill()
+                crashed.set()
+                time.sleep(down_seconds)
+                server.restart()
+                return
+            time.sleep(0.005)
+
+    thread = threading.Thread(target=crash)
+    thread.start()
+    return thread
+
+
 def test_a_load_survives_a_server_crash_and_restart(tmp_path: Path) -> None:
     """SIGKILL the server in the middle of a replace, start it again 1.5 s later: the writer's retries
     carry the load through, and the graph equals the embedded one with no duplicates."""
@@ -119,22 +141,7 @@ def test_a_load_survives_a_server_crash_and_restart(tmp_path: Path) -> None:
         uri = server.uri("crash")
         store = _store(uri, tmp_path, store_batch_size=10, store_retry_delays=[0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
         crashed = threading.Event()
-
-        def crash_mid_load() -> None:
-            client = server.client()
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                staging = [g for g in client.list_graphs() if "staging" in g]
-                if staging and client.select_graph(staging[0]).ro_query("MATCH (n) RETURN count(n)").result_set[0][0] >= 100:
-                    server.kill()
-                    crashed.set()
-                    time.sleep(1.5)
-                    server.restart()
-                    return
-                time.sleep(0.005)
-
-        killer = threading.Thread(target=crash_mid_load)
-        killer.start()
+        killer = _crash_when_staging_holds(server, 100, 1.5, crashed)
         try:
             store.replace_graph(graph.to_tables(), _metadata("g1"))
         finally:
@@ -159,20 +166,8 @@ def test_a_server_that_restarts_empty_gets_the_whole_graph_again(tmp_path: Path,
     with FalkorDBServer() as server:
         uri = server.uri("volatile")
         store = _store(uri, tmp_path, store_batch_size=10, store_retry_delays=[0.5, 1.0, 2.0, 4.0, 8.0])
-
-        def crash_mid_load() -> None:
-            client = server.client()
-            while True:
-                staging = [g for g in client.list_graphs() if "staging" in g]
-                if staging and client.select_graph(staging[0]).ro_query("MATCH (n) RETURN count(n)").result_set[0][0] >= 100:
-                    server.kill()
-                    time.sleep(1.0)
-                    server.restart()
-                    return
-                time.sleep(0.005)
-
-        killer = threading.Thread(target=crash_mid_load)
-        killer.start()
+        crashed = threading.Event()
+        killer = _crash_when_staging_holds(server, 100, 1.0, crashed)
         try:
             store.replace_graph(graph.to_tables(), _metadata("g1"))
         finally:
@@ -180,7 +175,7 @@ def test_a_server_that_restarts_empty_gets_the_whole_graph_again(tmp_path: Path,
         with _store(uri, read_only=True) as reader:
             stored = read_graph(reader, include_metadata=False)
         store.close()
-    assert "lost written nodes" in caplog.text and "attempt 2" in caplog.text
+    assert crashed.is_set() and "lost written nodes" in caplog.text and "attempt 2" in caplog.text
     assert canonical(stored) == canonical(graph)
 
 

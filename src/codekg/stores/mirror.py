@@ -78,6 +78,21 @@ def mirror_delta(
     return _guarded(uri, settings, db_dir, "delta", write)
 
 
+def primary_graph(db_dir: Path, settings: Settings) -> tuple[GraphTables, Graph]:
+    """The primary store's live graph and, apart, its metadata: what a secondary that fell behind gets."""
+    from codekg.stores import open_index
+    from codekg.stores.snapshot import read_graph
+
+    store = open_index(db_dir, settings)
+    try:
+        graph = read_graph(store)
+    finally:
+        store.close()
+    metadata = Graph()
+    metadata.nodes["IndexMeta"] = graph.nodes.pop("IndexMeta", [])
+    return graph.to_tables(), metadata
+
+
 def _guarded(uri: str, settings: Settings, db_dir: Path, mode: str, write: Callable[[StoreLocation], Any]) -> MirrorResult:
     started = time.perf_counter()
     display = uri

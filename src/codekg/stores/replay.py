@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from codekg.errors import CodekgError, StoreUnavailableError
-from codekg.graph import Graph
 from codekg.settings import Settings
 from codekg.stores.dead_letter import RESYNC, DeadLetterFile, FailedRecord
 from codekg.stores.server_cypher import operation_for
@@ -85,18 +84,10 @@ def _take(dead_letter: DeadLetterFile) -> list[FailedRecord]:
 
 
 def _resync(store: str, db_dir: Path, settings: Settings, outcome: StoreReplay) -> None:
-    from codekg.stores import open_index
-    from codekg.stores.mirror import mirror_full
-    from codekg.stores.snapshot import read_graph
+    from codekg.stores.mirror import mirror_full, primary_graph
 
-    primary = open_index(db_dir, settings)
-    try:
-        graph = read_graph(primary)
-    finally:
-        primary.close()
-    metadata = Graph()
-    metadata.nodes["IndexMeta"] = graph.nodes.pop("IndexMeta", [])
-    result = mirror_full(store, settings, db_dir, graph.to_tables(), metadata)  # records its own failure again
+    tables, metadata = primary_graph(db_dir, settings)
+    result = mirror_full(store, settings, db_dir, tables, metadata)  # records its own failure again
     outcome.resynced = result.ok or not result.error
     outcome.replayed = outcome.records if outcome.resynced else 0
     if result.error:

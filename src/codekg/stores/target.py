@@ -17,7 +17,7 @@ from pathlib import Path
 from codekg.errors import QueryError, SchemaVersionError, StoreError
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.settings import Settings
-from codekg.stores.base import LoadReport
+from codekg.stores.base import GraphStore, LoadReport
 from codekg.stores.ladybug import LadybugStore
 from codekg.stores.uri import StoreLocation, parse_store_uri
 
@@ -59,27 +59,22 @@ def write_delta(current: Path, generation: str, delta: GraphDelta, metadata: Gra
     """Apply ``delta`` to the live build ``current`` if its graph is still the one of ``generation``.
     False (nothing written) when it is not, or the embedded file cannot be opened for writing."""
     location = primary_location(settings)
+    store: GraphStore
     if location is None:
         try:
             store = LadybugStore(current, settings)
         except StoreError:
             return False  # e.g. another process holds the file open
-        try:
-            if store.read_metadata().get(GENERATION_KEY) != generation:
-                return False
-            store.apply_delta(delta, metadata)
-        finally:
-            store.close()
-        return True
-    from codekg.stores import open_server_store
+    else:
+        from codekg.stores import open_server_store
 
-    server = open_server_store(location, settings, current.parent)
+        store = open_server_store(location, settings, current.parent)
     try:
-        if server.read_metadata().get(GENERATION_KEY) != generation:
+        if store.read_metadata().get(GENERATION_KEY) != generation:
             return False
-        server.apply_delta(delta, metadata)
+        store.apply_delta(delta, metadata)
     finally:
-        server.close()
+        store.close()
     return True
 
 
