@@ -567,6 +567,8 @@ def export(
     source, name = _open_source(store, db_path, settings)
     try:
         report = export_graph(source, output_format, out, sys.stdout)
+    except KeyboardInterrupt:
+        raise RunInterrupted("interrupted: the export did not finish") from None
     finally:
         source.close()
     if out is not None:

@@ -2,7 +2,8 @@
 
 Used to copy a graph between stores (a secondary that fell behind is rebuilt from the primary),
 to export it, and to compare two stores. Rows come back typed as the schema declares them, so the
-same graph read from Ladybug and from FalkorDB compares equal. A table at a time (`read_nodes`,
+same graph read from Ladybug and from FalkorDB compares equal, but for the last digits of a double:
+FalkorDB answers with 15 significant digits (see `verify`). A table at a time (`read_nodes`,
 `read_edges`) is what an export or a comparison holds in memory; `read_graph` holds them all.
 """
 

@@ -192,7 +192,7 @@ def read_export(path: Path) -> tuple[Graph, TransferReport]:
     an InputError (or SchemaVersionError) names the first problem and where it is."""
     output_format = detect_format(path)
     records = {"json": _json_records, "jsonl": _jsonl_records, "parquet": _parquet_records}[output_format](path)
-    graph = _checked_graph(records)
+    graph = _checked_graph(records, path)
     report = TransferReport(output_format, graph.node_counts(), graph.edge_counts())
     return graph, report
 
@@ -323,7 +323,7 @@ def _expect_kind(record: Any, kind: str, where: str) -> Any:
 # --- checking records against the schema ---------------------------------------------------------
 
 
-def _checked_graph(records: Iterable[tuple[str, Any]]) -> Graph:
+def _checked_graph(records: Iterable[tuple[str, Any]], path: Path) -> Graph:
     graph = Graph()
     ids: dict[str, set[str]] = {label.name: set() for label in NODE_LABELS}
     edges: set[tuple[str, str, str, str, str]] = set()
@@ -349,7 +349,7 @@ def _checked_graph(records: Iterable[tuple[str, Any]]) -> Graph:
             edges.add(identity)
             graph.edges[table].append(row)
     if version is None:
-        raise InputError(f"the export has no IndexMeta `{SCHEMA_VERSION_KEY}` node: it was not written by `codekg export`")
+        raise InputError(f"{path} has no IndexMeta `{SCHEMA_VERSION_KEY}` node: it was not written by `codekg export`")
     return graph
 
 

@@ -7,8 +7,8 @@ different properties (the first DIFF_LIMIT of each, with their counts).
 
 A checksum is order-independent: the sha256 of a table's rows as canonical JSON lines, sorted. A
 double is canonicalised to 15 significant digits first, because FalkorDB hands doubles back with 15
-(a confidence of 0.9/3 is 0.30000000000000004 in Ladybug and 0.3 in FalkorDB). An edge type's rows
-span its (source, target) tables, each row naming its endpoint labels.
+(a confidence of 0.3/7 reads 0.04285714285714286 from Ladybug, 0.0428571428571429 from FalkorDB).
+An edge type's rows span its (source, target) tables, each row naming its endpoint labels.
 
 IndexMeta is not compared: it records when and how long an index run took and its generation, which
 two faithful copies of a graph need not share.
