@@ -22,8 +22,16 @@ from codekg.analysis import detect_changes, impact, symbol_context
 from codekg.analysis.impact import MAX_DEPTH
 from codekg.analysis.render import print_changes, print_context, print_impact
 from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
-from codekg.errors import CacheMismatchError, CodekgError, IndexNotFoundError, InputError, RunInterrupted, SymbolAmbiguousError
-from codekg.output import counts_table, query_result_csv, query_result_json, query_result_table
+from codekg.errors import (
+    CacheMismatchError,
+    CodekgError,
+    IndexNotFoundError,
+    InputError,
+    RunInterrupted,
+    StoresDisagreeError,
+    SymbolAmbiguousError,
+)
+from codekg.output import counts_table, print_store_comparison, query_result_csv, query_result_json, query_result_table
 from codekg.parse_cache import ParseCache, cache_path
 from codekg.passes.parse import verify_parse_cache
 from codekg.passes.scan import scan_repository
@@ -31,7 +39,9 @@ from codekg.pipeline import IndexSummary, index_repository
 from codekg.schema import SCHEMA_VERSION
 from codekg.service import GraphService, index_stats, served_repositories
 from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
-from codekg.stores import IndexDirectory, migrate_index, open_index, parse_store_uri
+from codekg.stores import GraphStore, IndexDirectory, StoreLocation, migrate_index, open_index, open_store, parse_store_uri
+from codekg.stores.transfer import check_export_options, export_graph, import_graph, read_export
+from codekg.stores.verify import compare_stores
 
 app = typer.Typer(
     name="codekg",
@@ -585,6 +595,97 @@ def mcp(
 
     serve_app(streamable_http_app(server, listen_host, secret), listen_host,
               settings.mcp_port if port is None else port, secret is not None, announce)
+
+
+def _open_source(store: str | None, db_path: Path, settings: Settings) -> tuple[GraphStore, str]:
+    """The store a command reads, and its name for messages: --store, else the index (the `store` setting or --db)."""
+    if store:
+        location = parse_store_uri(store)
+        return open_store(store, settings, db_path), location.display
+    name = parse_store_uri(settings.store).display if settings.store else f"ladybug:{db_path}"
+    return open_index(db_path, settings), name
+
+
+@app.command()
+def export(
+    path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to export (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    store: StoreOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="json, jsonl or parquet.")] = "json",
+    out: Annotated[Optional[Path], typer.Option("--out", help="File to write, a new directory for parquet (default: stdout).")] = None,
+) -> None:
+    """Write the whole graph (every node, edge and IndexMeta entry) as JSON, JSON Lines or Parquet."""
+    check_export_options(output_format, out)
+    repo_path, db_path = _locations(path or repo, db)
+    settings = _settings(repo_path)
+    source, name = _open_source(store, db_path, settings)
+    try:
+        report = export_graph(source, output_format, out, sys.stdout)
+    except KeyboardInterrupt:
+        raise RunInterrupted("interrupted: the export did not finish") from None
+    finally:
+        source.close()
+    if out is not None:
+        stdout.print(f"exported {sum(report.nodes.values())} nodes and {sum(report.edges.values())} edges of {name} "
+                     f"to {out} ({output_format})", markup=False, highlight=False)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="An export: a json or jsonl file, or a parquet directory (detected).")],
+    store: Annotated[Optional[str], typer.Option(
+        "--store", metavar="URI", help="Store to replace with the export (default: the index in --db).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Make a store hold exactly an export's graph; an export that fails its checks writes nothing."""
+    repo_path, db_path = _locations(repo, db)
+    settings = _settings(repo_path)
+    target = store or settings.store
+    location = parse_store_uri(target) if target else StoreLocation("ladybug", path=db_path)
+    graph, report = read_export(path.expanduser())
+    try:
+        import_graph(graph, location, settings, db_path)
+    except KeyboardInterrupt:
+        raise RunInterrupted(f"interrupted: {location.display} is unchanged") from None
+    if json_output:
+        stdout.out(json.dumps({"path": str(path), "store": location.display, **report.to_dict()}, indent=2), highlight=False)
+        return
+    stdout.print(f"imported {sum(report.nodes.values())} nodes and {sum(report.edges.values())} edges from {path} "
+                 f"({report.format}) into {location.display}", markup=False, highlight=False)
+
+
+@app.command()
+def verify(
+    against: Annotated[str, typer.Option("--against", metavar="URI", help="The store to compare with.")],
+    path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to compare (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    store: StoreOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Compare two stores: counts and checksums per label and type, then the ids that differ; exit 1 unless they agree."""
+    repo_path, db_path = _locations(path or repo, db)
+    settings = _settings(repo_path)
+    other = parse_store_uri(against)
+    left, left_name = _open_source(store, db_path, settings)
+    try:
+        right = open_store(against, settings, db_path)
+        try:
+            comparison = compare_stores(left, right, left_name, other.display)
+        finally:
+            right.close()
+    finally:
+        left.close()
+    if json_output:
+        stdout.out(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False), highlight=False)
+    else:
+        print_store_comparison(comparison, stdout)
+    if not comparison.agrees:
+        names = ", ".join(t.name for t in comparison.disagreeing)
+        raise StoresDisagreeError(f"{left_name} and {other.display} disagree on {names}")
 
 
 @app.command()

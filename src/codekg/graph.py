@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, PropType, node_arrow_schema, rel_arrow_schema
 
-_DEFAULTS: dict[PropType, Any] = {
+EMPTY_VALUES: dict[PropType, Any] = {  # what a property holds when it is not given
     PropType.STRING: "",
     PropType.INT64: 0,
     PropType.DOUBLE: 0.0,
@@ -36,7 +36,7 @@ class Graph:
         unknown = properties.keys() - set(spec.property_names)
         if unknown:
             raise ValueError(f"{label} has no properties {sorted(unknown)}")
-        row = {p.name: properties.get(p.name, _DEFAULTS[p.type]) for p in spec.properties}
+        row = {p.name: properties.get(p.name, EMPTY_VALUES[p.type]) for p in spec.properties}
         self.nodes[label].append(row)
         return row[spec.properties[0].name]
 
@@ -49,7 +49,7 @@ class Graph:
         if unknown:
             raise ValueError(f"{rel_type} has no properties {sorted(unknown)}")
         row = {"from": source[1], "to": target[1]}
-        row.update({p.name: properties.get(p.name, _DEFAULTS[p.type]) for p in spec.properties})
+        row.update({p.name: properties.get(p.name, EMPTY_VALUES[p.type]) for p in spec.properties})
         self.edges[(rel_type, source[0], target[0])].append(row)
 
     @classmethod
@@ -78,7 +78,8 @@ class Graph:
     def edge_counts(self) -> dict[str, int]:
         counts: dict[str, int] = defaultdict(int)
         for (rel_type, _, _), rows in self.edges.items():
-            counts[rel_type] += len(rows)
+            if rows:
+                counts[rel_type] += len(rows)
         return dict(sorted(counts.items()))
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from codekg.stores.base import QueryResult
+
+if TYPE_CHECKING:
+    from codekg.stores.verify import StoreComparison
 
 
 def to_jsonable(value: Any) -> Any:
@@ -60,3 +63,31 @@ def counts_table(title: str, counts: dict[str, Any], console: Console) -> None:
     for name, count in counts.items():
         table.add_row(name, str(count))
     console.print(table)
+
+
+def print_store_comparison(comparison: "StoreComparison", console: Console) -> None:
+    """`codekg verify`: counts and checksums side by side, then what each disagreeing table lacks or changes."""
+    left, right = comparison.left, comparison.right
+    console.print(f"left: {left}\nright: {right}", markup=False, highlight=False)
+    table = Table(title_justify="left")
+    for name, justify in (("label / type", "left"), ("left", "right"), ("right", "right"),
+                          ("left checksum", "left"), ("right checksum", "left"), ("", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for tables in (comparison.labels, comparison.types):
+        for t in tables:
+            table.add_row(t.name, str(t.left.count), str(t.right.count), t.left.checksum[:12], t.right.checksum[:12],
+                          "ok" if t.agrees else "[red]differs[/red]")
+        table.add_section()
+    console.print(table)
+    for t in comparison.disagreeing:
+        console.print(f"{t.name}: {t.only_left.count} only in left, {t.only_right.count} only in right, "
+                      f"{t.differing.count} differing", markup=False, highlight=False)
+        listings = (("only in left", t.only_left, str), ("only in right", t.only_right, str),
+                    ("differs", t.differing, lambda d: f"{d['id']} ({', '.join(d['properties'])})"))
+        for title, listing, render in listings:
+            for entry in listing.entries:
+                console.print(f"  {title}: {render(entry)}", markup=False, highlight=False)
+            if listing.count > len(listing.entries):
+                console.print(f"  {title}: … and {listing.count - len(listing.entries)} more", markup=False, highlight=False)
+    if comparison.agrees:
+        console.print("the stores agree", highlight=False)

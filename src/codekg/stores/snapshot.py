@@ -2,20 +2,22 @@
 
 Used to copy a graph between stores (a secondary that fell behind is rebuilt from the primary),
 to export it, and to compare two stores. Rows come back typed as the schema declares them, so the
-same graph read from Ladybug and from FalkorDB compares equal.
+same graph read from Ladybug and from FalkorDB compares equal, but for the last digits of a double:
+FalkorDB answers with 15 significant digits (see `verify`). A table at a time (`read_nodes`,
+`read_edges`) is what an export or a comparison holds in memory; `read_graph` holds them all.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from codekg.graph import Graph
-from codekg.schema import NODE_LABELS, REL_TYPES, PropType
+from codekg.graph import EMPTY_VALUES, EdgeKey, Graph
+from codekg.schema import NODE_LABEL_BY_NAME, NODE_LABELS, REL_TYPE_BY_NAME, REL_TYPES, PropType
 from codekg.stores.base import GraphStore
 from codekg.stores.server_cypher import node_key
 
-_EMPTY: dict[PropType, Any] = {PropType.STRING: "", PropType.INT64: 0, PropType.DOUBLE: 0.0,
-                               PropType.BOOLEAN: False, PropType.STRING_LIST: []}
+EDGE_TABLES: tuple[EdgeKey, ...] = tuple((rel.name, source, target) for rel in REL_TYPES for source, target in rel.pairs)
+"""Every (type, source label, target label) the schema declares, in schema order."""
 
 
 def read_graph(store: GraphStore, include_metadata: bool = True) -> Graph:
@@ -24,25 +26,40 @@ def read_graph(store: GraphStore, include_metadata: bool = True) -> Graph:
     for label in NODE_LABELS:
         if label.name == "IndexMeta" and not include_metadata:
             continue
-        columns = ", ".join(f"n.{p.name}" for p in label.properties)
-        result = store.query(f"MATCH (n:{label.name}) RETURN {columns}")
-        for row in result.rows:
-            graph.nodes[label.name].append({p.name: _typed(p.type, v) for p, v in zip(label.properties, row)})
-    for rel in REL_TYPES:
-        for source, target in rel.pairs:
-            columns = ", ".join([f"a.{node_key(source)}", f"b.{node_key(target)}", *(f"e.{p.name}" for p in rel.properties)])
-            result = store.query(f"MATCH (a:{source})-[e:{rel.name}]->(b:{target}) RETURN {columns}")
-            for row in result.rows:
-                edge = {"from": row[0], "to": row[1]}
-                edge.update({p.name: _typed(p.type, v) for p, v in zip(rel.properties, row[2:])})
-                graph.edges[(rel.name, source, target)].append(edge)
+        graph.nodes[label.name].extend(read_nodes(store, label.name))
+    for key in EDGE_TABLES:
+        graph.edges[key].extend(read_edges(store, key))
     return graph
+
+
+def read_nodes(store: GraphStore, label: str) -> list[dict[str, Any]]:
+    """The nodes of ``label``, each a dict of every schema property, sorted by primary key."""
+    properties = NODE_LABEL_BY_NAME[label].properties
+    columns = ", ".join(f"n.{p.name}" for p in properties)
+    rows = [{p.name: _typed(p.type, v) for p, v in zip(properties, row)}
+            for row in store.query(f"MATCH (n:{label}) RETURN {columns}").rows]
+    key = properties[0].name
+    return sorted(rows, key=lambda row: row[key])
+
+
+def read_edges(store: GraphStore, table: EdgeKey) -> list[dict[str, Any]]:
+    """The edges of one (type, source, target) table: `from` and `to` ids, then the type's properties,
+    sorted by endpoints."""
+    rel_type, source, target = table
+    properties = REL_TYPE_BY_NAME[rel_type].properties
+    columns = ", ".join([f"a.{node_key(source)}", f"b.{node_key(target)}", *(f"e.{p.name}" for p in properties)])
+    rows = []
+    for row in store.query(f"MATCH (a:{source})-[e:{rel_type}]->(b:{target}) RETURN {columns}").rows:
+        edge = {"from": row[0], "to": row[1]}
+        edge.update({p.name: _typed(p.type, v) for p, v in zip(properties, row[2:])})
+        rows.append(edge)
+    return sorted(rows, key=lambda row: (row["from"], row["to"]))
 
 
 def _typed(prop_type: PropType, value: Any) -> Any:
     """A value as the schema types it: a store may hand back None for an empty list or a missing property."""
     if value is None:
-        return _EMPTY[prop_type]
+        return EMPTY_VALUES[prop_type]
     if prop_type == PropType.STRING_LIST:
         return [str(v) for v in value]
     if prop_type == PropType.DOUBLE:
