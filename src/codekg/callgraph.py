@@ -30,8 +30,8 @@ def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph
         for (name,) in store.query(f"MATCH (n:{label}) RETURN n.qualified_name").rows:
             graph.setdefault(name, set())
     edges = store.query(
-        "MATCH (a)-[e:CALLS]->(b) WHERE e.confidence >= $min_confidence AND label(b) IN $callee_labels "
-        "RETURN a.qualified_name, b.qualified_name",
+        f"MATCH (a)-[e:CALLS]->(b) WHERE e.confidence >= $min_confidence "
+        f"AND {store.dialect.node_label('b')} IN $callee_labels RETURN a.qualified_name, b.qualified_name",
         {"min_confidence": float(min_confidence), "callee_labels": list(PRINTED_CALLEE_LABELS)},
     )
     for caller, callee in edges.rows:

@@ -45,7 +45,7 @@ from typing import Any
 
 from codekg.analysis.impact import blast_radius, check_arguments, impact_report
 from codekg.analysis.source import OutsideRootError, read_source_bytes
-from codekg.analysis.symbols import SYMBOL_COLUMNS, Symbol
+from codekg.analysis.symbols import Symbol, symbol_columns
 from codekg.errors import GitError
 from codekg.stores.base import GraphStore
 
@@ -218,7 +218,8 @@ def _indexed_symbols(store: GraphStore, paths: list[str]) -> dict[str, list[Symb
     found: dict[str, list[Symbol]] = {path: [] for path in paths}
     if not paths:
         return found
-    parts = [f"MATCH (n:{label}) WHERE n.file_path IN $paths RETURN {SYMBOL_COLUMNS}" for label in CHANGE_LABELS]
+    columns = symbol_columns(store.dialect)
+    parts = [f"MATCH (n:{label}) WHERE n.file_path IN $paths RETURN {columns}" for label in CHANGE_LABELS]
     for row in store.query(" UNION ALL ".join(parts), {"paths": paths}).rows:
         symbol = Symbol.from_row(row)
         found[symbol.file_path].append(symbol)

@@ -18,21 +18,21 @@ from typing import Any
 
 from codekg.analysis.source import read_snippet
 from codekg.analysis.symbols import Symbol, resolve_symbol
-from codekg.schema import CALLEE_LABELS, CALLER_LABELS
+from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
 from codekg.stores.base import GraphStore
+from codekg.stores.dialect import Dialect
 
 RELATION_KEYS = ("container", "callers", "callees", "defines", "methods", "bases", "subclasses", "imports", "importers")
 
-_OTHER = ("label(c) AS label, c.id AS id, c.name AS name, c.qualified_name AS qualified_name, "
+_OTHER = ("c.id AS id, c.name AS name, c.qualified_name AS qualified_name, "
           "c.file_path AS file_path, c.start_line AS start_line, c.end_line AS end_line")
-_NO_EDGE = ("CAST(NULL AS DOUBLE) AS confidence, CAST(NULL AS STRING) AS reason, CAST(NULL AS INT64) AS line, "
-            "CAST(NULL AS INT64) AS call_count, CAST(NULL AS STRING[]) AS names")
-_CALL_EDGE = ("e.confidence AS confidence, e.reason AS reason, e.line AS line, e.call_count AS call_count, "
-              "CAST(NULL AS STRING[]) AS names")
-_TYPE_EDGE = ("e.confidence AS confidence, e.reason AS reason, CAST(NULL AS INT64) AS line, "
-              "CAST(NULL AS INT64) AS call_count, CAST(NULL AS STRING[]) AS names")
-_IMPORT_EDGE = ("e.confidence AS confidence, e.reason AS reason, e.line AS line, CAST(NULL AS INT64) AS call_count, "
-                "e.names AS names")
+# The edge columns every part returns; a part whose edge has none of one returns a null of its type.
+EDGE_COLUMNS = {"confidence": PropType.DOUBLE, "reason": PropType.STRING, "line": PropType.INT64,
+                "call_count": PropType.INT64, "names": PropType.STRING_LIST}
+_NO_EDGE: tuple[str, ...] = ()
+_CALL_EDGE = ("confidence", "reason", "line", "call_count")
+_TYPE_EDGE = ("confidence", "reason")
+_IMPORT_EDGE = ("confidence", "reason", "line", "names")
 
 DEFINING_LABELS = ("Module", "Class", "Function", "Method", "Variable")
 TYPE_LABELS = ("Class", "Interface")
@@ -56,7 +56,7 @@ def _details(store: GraphStore, target: Symbol) -> tuple[str, str]:
 
 
 def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, Any]]]:
-    parts = relation_queries(target.label)
+    parts = relation_queries(target.label, store.dialect)
     found: dict[str, list[dict[str, Any]]] = {key: [] for key in RELATION_KEYS}
     if parts:
         result = store.query(" UNION ALL ".join(parts), {"id": target.id, "file": f"File:{target.file_path}"})
@@ -71,14 +71,16 @@ def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, An
     return found
 
 
-def relation_queries(label: str) -> list[str]:
+def relation_queries(label: str, dialect: Dialect) -> list[str]:
     """The UNION ALL parts for a target of ``label``; `b` is the target, `c` the related node, `$id` its id,
     `$file` the id of its file."""
     anchor = f"(b:{label} {{id: $id}})"
     parts = []
 
-    def part(kind: str, pattern: str, edge: str) -> None:
-        parts.append(f"MATCH {pattern} RETURN '{kind}' AS kind, {_OTHER}, {edge}")
+    def part(kind: str, pattern: str, edge: tuple[str, ...]) -> None:
+        edge_columns = ", ".join(f"e.{name} AS {name}" if name in edge else f"{dialect.null(prop_type)} AS {name}"
+                                 for name, prop_type in EDGE_COLUMNS.items())
+        parts.append(f"MATCH {pattern} RETURN '{kind}' AS kind, {dialect.node_label('c')} AS label, {_OTHER}, {edge_columns}")
 
     if label not in ("File", "External"):
         part("container", f"(c)-[:DEFINES|HAS_METHOD]->{anchor}", _NO_EDGE)
@@ -107,7 +109,7 @@ def _entry(record: dict[str, Any]) -> dict[str, Any]:
     """A related symbol: its location, plus the edge's properties where the relation has them."""
     entry = Symbol.from_row([record[k] for k in ("label", "id", "name", "qualified_name", "file_path",
                                                   "start_line", "end_line")]).to_dict()
-    for key in ("confidence", "reason", "line", "call_count", "names"):
+    for key in EDGE_COLUMNS:
         if record[key] is not None:
             entry[key] = record[key]
     return entry

@@ -42,11 +42,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from codekg.analysis.symbols import SYMBOL_COLUMNS, Symbol, resolve_symbol
+from codekg.analysis.symbols import Symbol, resolve_symbol, symbol_columns
 from codekg.conventions import is_test_path
 from codekg.errors import InputError
-from codekg.schema import CALLEE_LABELS, CALLER_LABELS
+from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
 from codekg.stores.base import GraphStore
+from codekg.stores.dialect import Dialect
 
 DIRECTIONS = ("upstream", "downstream")
 MAX_DEPTH = 10
@@ -55,10 +56,6 @@ TOP_LEVEL_LABELS = ("Class", "Interface", "Function", "Variable")
 
 HIGH_RISK = {"direct": 10, "symbols": 25, "files": 10}
 MEDIUM_RISK = {"direct": 3, "symbols": 5, "files": 3}
-
-# A test file: under a tests/test/__tests__/spec folder, or named like a test in Python or JS/TS.
-_FAR = SYMBOL_COLUMNS.replace("(n)", "(c)").replace("n.", "c.")
-_RETURN = f"RETURN b.id AS near, {_FAR}, e.confidence AS confidence, e.reason AS reason"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +150,10 @@ def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confi
     params: dict[str, Any] = {"min": float(min_confidence)}
     for label, ids in sorted(by_label.items()):
         params[f"ids_{label}"] = ids
-        parts += _level_parts(label, f"$ids_{label}", len(ids), direction)
+        parts += _level_parts(store.dialect, label, f"$ids_{label}", len(ids), direction)
     if module_seeds and direction == "downstream":
         params["ids_Module"] = module_seeds
-        parts += _level_parts("Module", "$ids_Module", len(module_seeds), direction)
+        parts += _level_parts(store.dialect, "Module", "$ids_Module", len(module_seeds), direction)
     hops = []
     if parts:
         result = store.query(" UNION ALL ".join(parts), params)
@@ -174,7 +171,7 @@ def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confi
 IN_FILTER_MAX_IDS = 100
 
 
-def _level_parts(label: str, ids: str, count: int, direction: str) -> list[str]:
+def _level_parts(dialect: Dialect, label: str, ids: str, count: int, direction: str) -> list[str]:
     """CALLS (and EXTENDS/IMPLEMENTS for types) into (upstream) or out of (downstream) nodes of ``label``."""
     if count > IN_FILTER_MAX_IDS:
         anchor, where = f"(b:{label} {{id: i}})", "WHERE e.confidence >= $min"
@@ -183,18 +180,21 @@ def _level_parts(label: str, ids: str, count: int, direction: str) -> list[str]:
         anchor, where = f"(b:{label})", f"WHERE b.id IN {ids} AND e.confidence >= $min"
         prefix = ""
     upstream = direction == "upstream"
+    returned = f"RETURN b.id AS near, {symbol_columns(dialect, 'c')}, e.confidence AS confidence, e.reason AS reason"
     parts = []
     if label in (CALLEE_LABELS if upstream else CALLER_LABELS):
         pattern = f"(c)-[e:CALLS]->{anchor}" if upstream else f"{anchor}-[e:CALLS]->(c)"
-        parts.append(f"{prefix}MATCH {pattern} {where} {_RETURN}, 'CALLS' AS relation, e.line AS line")
+        parts.append(f"{prefix}MATCH {pattern} {where} {returned}, 'CALLS' AS relation, e.line AS line")
     if label in TYPE_LABELS:
         pattern = f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}" if upstream else f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)"
-        parts.append(f"{prefix}MATCH {pattern} {where} {_RETURN}, label(e) AS relation, CAST(NULL AS INT64) AS line")
+        parts.append(f"{prefix}MATCH {pattern} {where} {returned}, {dialect.rel_type('e')} AS relation, "
+                     f"{dialect.null(PropType.INT64)} AS line")
     return parts
 
 
-_IMPORT_ROW = ("e.names, e.confidence, e.reason, e.line, label(c), c.id, c.name, c.qualified_name, c.file_path, "
-               "c.start_line, c.end_line")
+def _import_row(dialect: Dialect) -> str:
+    """An IMPORTS edge `e` and the Module or External `c` at its far end."""
+    return f"e.names, e.confidence, e.reason, e.line, {symbol_columns(dialect, 'c')}"
 
 
 class _ModuleNames:
@@ -230,7 +230,7 @@ def _importers(store: GraphStore, symbols: list[Symbol], min_confidence: float, 
     if not wanted:
         return []
     rows = store.query(f"MATCH (g:File)-[e:IMPORTS]->(f:File) WHERE f.id IN $files AND e.confidence >= $min "
-                       f"MATCH (g)-[:DEFINES]->(c:Module) RETURN f.id, {_IMPORT_ROW}",
+                       f"MATCH (g)-[:DEFINES]->(c:Module) RETURN f.id, {_import_row(store.dialect)}",
                        {"files": sorted(wanted), "min": float(min_confidence)}).rows
     hops = []
     for file_id, names, confidence, reason, line, *importer in rows:
@@ -243,10 +243,11 @@ def _importers(store: GraphStore, symbols: list[Symbol], min_confidence: float, 
 def _imported(store: GraphStore, module_seeds: list[Symbol], min_confidence: float) -> list[Hop]:
     """What Module targets import: the modules of repository files, and External modules."""
     files = {f"File:{s.file_path}": s.id for s in module_seeds}
+    row = _import_row(store.dialect)
     rows = store.query(
         f"MATCH (f:File)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module) WHERE f.id IN $files AND e.confidence >= $min "
-        f"RETURN f.id, {_IMPORT_ROW} UNION ALL "
-        f"MATCH (f:File)-[e:IMPORTS]->(c:External) WHERE f.id IN $files AND e.confidence >= $min RETURN f.id, {_IMPORT_ROW}",
+        f"RETURN f.id, {row} UNION ALL "
+        f"MATCH (f:File)-[e:IMPORTS]->(c:External) WHERE f.id IN $files AND e.confidence >= $min RETURN f.id, {row}",
         {"files": sorted(files), "min": float(min_confidence)}).rows
     return [Hop(files[file_id], Symbol.from_row(other), "IMPORTS", float(confidence), reason or "", line)
             for file_id, _, confidence, reason, line, *other in rows]
@@ -257,8 +258,8 @@ def _as_modules(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
     files = [s.id for s in seeds if s.label == "File"]
     if not files:
         return seeds
-    rows = store.query(f"UNWIND $ids AS i MATCH (:File {{id: i}})-[:DEFINES]->(n:Module) RETURN {SYMBOL_COLUMNS}",
-                       {"ids": files}).rows
+    rows = store.query(f"UNWIND $ids AS i MATCH (:File {{id: i}})-[:DEFINES]->(n:Module) "
+                       f"RETURN {symbol_columns(store.dialect)}", {"ids": files}).rows
     return [s for s in seeds if s.label != "File"] + [Symbol.from_row(row) for row in rows]
 
 
@@ -267,8 +268,8 @@ def _with_class_methods(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
     classes = [s.id for s in seeds if s.label == "Class"]
     if not classes:
         return seeds
-    rows = store.query(f"UNWIND $ids AS i MATCH (:Class {{id: i}})-[:HAS_METHOD]->(n:Method) RETURN {SYMBOL_COLUMNS}",
-                       {"ids": classes}).rows
+    rows = store.query(f"UNWIND $ids AS i MATCH (:Class {{id: i}})-[:HAS_METHOD]->(n:Method) "
+                       f"RETURN {symbol_columns(store.dialect)}", {"ids": classes}).rows
     known = {s.id for s in seeds}
     return seeds + [m for m in map(Symbol.from_row, rows) if m.id not in known]
 

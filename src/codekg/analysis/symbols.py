@@ -20,11 +20,16 @@ from typing import Any
 
 from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
+from codekg.stores.dialect import Dialect
 
 SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Function", "Method", "Variable", "External")
 MAX_CANDIDATES_SHOWN = 20
 
-SYMBOL_COLUMNS = "label(n), n.id, n.name, n.qualified_name, n.file_path, n.start_line, n.end_line"
+
+def symbol_columns(dialect: Dialect, var: str = "n") -> str:
+    """The columns a `Symbol` is read from, of the node ``var``."""
+    return (f"{dialect.node_label(var)}, {var}.id, {var}.name, {var}.qualified_name, {var}.file_path, "
+            f"{var}.start_line, {var}.end_line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +46,7 @@ class Symbol:
 
     @classmethod
     def from_row(cls, row: list[Any]) -> "Symbol":
-        """From the columns of ``SYMBOL_COLUMNS``, in that order."""
+        """From the columns of `symbol_columns`, in that order."""
         label, id_, name, qualified_name, file_path, start, end = row
         return cls(id_, label, name or "", qualified_name or "", file_path or "", int(start or 0), int(end or 0))
 
@@ -70,12 +75,12 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
         raise SymbolNotFoundError("no symbol given")
     label = label_of_id(text)
     if ":" in text and label in SYMBOL_LABELS:
-        found = store.query(f"MATCH (n:{label} {{id: $text}}) RETURN {SYMBOL_COLUMNS}", {"text": text}).rows
+        found = store.query(f"MATCH (n:{label} {{id: $text}}) RETURN {symbol_columns(store.dialect)}", {"text": text}).rows
         if found:
             return Symbol.from_row(found[0])
     # Only label, id and qualified name across every table, and one equality: each extra column or
     # OR-ed condition of an unlabeled scan costs about as much as the scan itself.
-    found = store.query("MATCH (n) WHERE n.name = $name RETURN label(n), n.id, n.qualified_name",
+    found = store.query(f"MATCH (n) WHERE n.name = $name RETURN {store.dialect.node_label('n')}, n.id, n.qualified_name",
                         {"name": _last_part(text)}).rows
     found = [row for row in found if row[0] in SYMBOL_LABELS]
     for matches in (
@@ -100,7 +105,8 @@ def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
         by_label.setdefault(label_of_id(id_), []).append(id_)
     symbols = {}
     for label, label_ids in by_label.items():
-        rows = store.query(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN {SYMBOL_COLUMNS}", {"ids": label_ids}).rows
+        rows = store.query(f"UNWIND $ids AS i MATCH (n:{label} {{id: i}}) RETURN {symbol_columns(store.dialect)}",
+                           {"ids": label_ids}).rows
         symbols.update((row[1], Symbol.from_row(row)) for row in rows)
     return symbols
 

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.schema import PropType
+from codekg.stores.dialect import Dialect
 
 
 @dataclass(slots=True)
@@ -37,6 +38,9 @@ class LoadReport:
 
 class GraphStore(Protocol):
     """What every store does: the embedded Ladybug store and the server stores alike."""
+
+    dialect: Dialect
+    """How this store's Cypher spells what the stores do not share (stores/dialect.py)."""
 
     def write_tables(self, tables: GraphTables) -> LoadReport:
         """Add the tables' nodes, then their edges (into an empty store, or idempotently)."""

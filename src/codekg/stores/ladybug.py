@@ -35,6 +35,7 @@ from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, PropType, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
+from codekg.stores.dialect import LADYBUG
 from codekg.stores.migrations import (
     MIGRATIONS,
     Migration,
@@ -57,6 +58,8 @@ INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT
 
 class LadybugStore:
     """One database file, opened for writing (a new build) or read-only (queries)."""
+
+    dialect = LADYBUG
 
     def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
         self.path = path

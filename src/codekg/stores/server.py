@@ -24,6 +24,7 @@ from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
 from codekg.stores.batches import BatchWriter, WriteStats
 from codekg.stores.dead_letter import DeadLetterFile
+from codekg.stores.dialect import OPENCYPHER
 from codekg.stores.server_cypher import (
     delete_edges,
     delete_nodes,
@@ -39,6 +40,8 @@ _PROGRAMMING_ERRORS = (AttributeError, NameError, AssertionError, ImportError, L
 
 class ServerStore(ABC):
     """A graph in a server database, written through a BatchWriter."""
+
+    dialect = OPENCYPHER  # FalkorDB, Neo4j and Memgraph alike
 
     def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None, read_only: bool = True) -> None:
         # ``read_only`` limits `query` to reads; the store's own writes (write_tables, apply_delta, …) always run
