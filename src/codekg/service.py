@@ -29,7 +29,7 @@ from codekg.errors import (
 from codekg.output import to_jsonable
 from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
 from codekg.settings import Settings
-from codekg.stores import EmbeddedStore, GraphStore, IndexDirectory, open_index
+from codekg.stores import GraphStore, IndexDirectory, open_index
 
 MAX_QUERY_ROWS = 10_000
 MAX_DEPTH = 10
@@ -107,7 +107,7 @@ class GraphService:
             raise UnknownRepositoryError(name, sorted(self.repositories)) from None
 
     @contextmanager
-    def _store(self, repo: ServedRepository, writable: bool = False) -> Iterator[EmbeddedStore]:
+    def _store(self, repo: ServedRepository, writable: bool = False) -> Iterator[GraphStore]:
         if writable:
             with IndexDirectory(repo.db_dir).writer_lock():
                 store = open_index(repo.db_dir, repo.settings, read_only=False)
@@ -207,7 +207,7 @@ class GraphService:
         return render_markdown()
 
 
-def _closing(store: EmbeddedStore, settings: Settings) -> Iterator[EmbeddedStore]:
+def _closing(store: GraphStore, settings: Settings) -> Iterator[GraphStore]:
     try:
         store.set_query_timeout(settings.query_timeout_seconds)
         yield store

@@ -89,6 +89,19 @@ def test_query_is_read_only_unless_opened_for_writing(falkordb_graph_uri: str) -
         assert reader.query("MATCH (m:IndexMeta) RETURN m.value").rows == [["g1"]]
 
 
+def test_a_read_past_the_query_timeout_is_stopped_and_not_retried(falkordb_graph_uri: str) -> None:
+    """What the HTTP API and the MCP server set (`query_timeout_seconds`); the notes' slow read."""
+    with _store(falkordb_graph_uri) as writer:
+        writer.write_graph(_metadata("g1"))
+    with _store(falkordb_graph_uri, read_only=True) as reader:
+        reader.set_query_timeout(0.05)
+        started = time.monotonic()
+        with pytest.raises(QueryError, match=r"ran longer than 0\.05 s"):
+            reader.query("UNWIND range(1, 3000) AS a UNWIND range(1, 3000) AS b WITH a, b WHERE a * b = -1 RETURN count(*)")
+        assert time.monotonic() - started < 5 and reader.write_stats.retries == 0
+        assert reader.query("MATCH (m:IndexMeta) RETURN m.value").rows == [["g1"]]
+
+
 def test_a_poisoned_record_is_dead_lettered_and_every_other_record_lands(tmp_path: Path, falkordb_graph_uri: str) -> None:
     graph = Graph()
     for n in range(40):

@@ -56,6 +56,18 @@ def test_malformed_query_raises_the_database_message(index_fixture):
     assert "Parser exception" in str(error.value)
 
 
+def test_a_query_past_the_query_timeout_is_a_query_error(tmp_path):
+    """Ladybug reports its timeout as an interrupt; it is the query's error, not a Ctrl-C."""
+    store = LadybugStore.create(tmp_path / "graph.lbdb", load_settings(None))
+    try:
+        store.set_query_timeout(0.05)
+        with pytest.raises(QueryError, match=r"ran longer than 0\.05 s"):
+            store.query("UNWIND range(1, 30000) AS a UNWIND range(1, 30000) AS b WITH a, b WHERE a * b = -1 RETURN count(*)")
+        assert store.query("RETURN 1").rows == [[1]]
+    finally:
+        store.close()
+
+
 def publish_build(directory: IndexDirectory, project: str, schema_version: int = SCHEMA_VERSION) -> Path:
     build = directory.new_build_path()
     store = LadybugStore.create(build, load_settings(None))

@@ -372,6 +372,18 @@ def test_writes_are_managed_transactions_in_the_uri_database(fake_server, tmp_pa
     assert fake_server.written_rows("UNWIND $rows AS row MERGE (n:External") == external_nodes("a", "b").nodes["External"]
 
 
+def test_reads_carry_the_query_timeout_and_stop_at_it(fake_server, tmp_path):
+    store = fake_store(tmp_path, store_timeout_seconds=30)
+    store.set_query_timeout(2.5)
+    fake_server.reject = lambda statement, _: (
+        server_error("Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration", "terminated: timed out")
+        if statement.startswith("MATCH (n)") else None)
+    store.query("RETURN 2")
+    with pytest.raises(QueryError, match=r"ran longer than 2\.5 s"):
+        store.query("MATCH (n) RETURN count(n)")
+    assert fake_server.transactions[1:] == [("read", "codegraph", 2.5)] * 2 and store.write_stats.retries == 0
+
+
 def test_memgraph_writes_carry_no_transaction_timeout(fake_server, tmp_path):
     fake_server.agent = MEMGRAPH_AGENT
     store = fake_store(tmp_path)

@@ -54,6 +54,9 @@ class GraphStore(Protocol):
     def read_metadata(self) -> dict[str, str]:
         """The IndexMeta key/value pairs: schema version, generation, commit, …"""
 
+    def set_query_timeout(self, seconds: float) -> None:
+        """Stop any later `query` that runs longer than ``seconds``: a QueryError, never retried."""
+
     def close(self) -> None: ...
 
 

@@ -26,7 +26,8 @@ from codekg.stores.uri import StoreLocation
 
 # Server replies that a retry may outlive: the server is loading its data, busy with a script,
 # or asks the client to try again; plus the client's own connection and timeout errors.
-_TRANSIENT_REPLIES = ("LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", "Query timed out")
+TIMED_OUT = "Query timed out"
+_TRANSIENT_REPLIES = ("LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", TIMED_OUT)
 STAGING_SUFFIX = ".codekg-staging"
 REPLACE_ATTEMPTS = 3
 EMPTY_KEY = "empty key"  # FalkorDB's "Invalid graph operation on empty key": the graph does not exist
@@ -115,9 +116,12 @@ class FalkorDBStore(ServerStore):
             # a plain query on a graph that does not exist would create it)
             graph = self._connected_graph()
             run = graph.query if not self.read_only else graph.ro_query
-            result = run(statement, parameters)
+            timeout = max(1, round(self.query_timeout * 1000)) if self.query_timeout else None
+            result = run(statement, parameters, timeout=timeout)
         except ResponseError as error:
             self._raise_if_store_level(error)
+            if self.query_timeout and TIMED_OUT in str(error):
+                raise QueryError(f"the query ran longer than {self.query_timeout:g} s and was stopped") from None
             if self.is_transient(error):
                 raise
             raise QueryError(str(error)) from None

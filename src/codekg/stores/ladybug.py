@@ -53,7 +53,7 @@ GRAPH_PREFIX = "graph-"
 GRAPH_SUFFIX = ".lbdb"
 MERGE_BATCH_ROWS = 2000
 _OPEN_LOCK = threading.Lock()
-INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT
+INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT, or by its query timeout
 
 
 class LadybugStore:
@@ -64,6 +64,7 @@ class LadybugStore:
     def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
         self.path = path
         self.settings = settings
+        self._query_timeout: float | None = None  # seconds, as Ladybug applies it
         import ladybug  # imported with the first database: a re-run with no change never opens one
 
         try:
@@ -180,17 +181,23 @@ class LadybugStore:
 
     def set_query_timeout(self, seconds: float) -> None:
         """Stop any later query of this store that runs longer than ``seconds`` (a QueryError)."""
-        self._connection.set_query_timeout(max(1, int(seconds * 1000)))
+        milliseconds = max(1, int(seconds * 1000))
+        self._connection.set_query_timeout(milliseconds)
+        self._query_timeout = milliseconds / 1000
 
     def close(self) -> None:
         self._connection.close()
         self._database.close()
 
     def _execute(self, statement: str, parameters: dict[str, Any] | None = None, check_interrupts: bool = True) -> Any:
+        started = time.perf_counter()
         try:
             result = self._connection.execute(statement, parameters or {})
         except RuntimeError as error:
             if str(error).startswith(INTERRUPTED):
+                # A query that ran its full allowance was stopped by the timeout, not by Ctrl-C.
+                if self._query_timeout is not None and time.perf_counter() - started >= self._query_timeout:
+                    raise QueryError(f"the query ran longer than {self._query_timeout:g} s and was stopped") from None
                 # Ladybug turns Ctrl-C into a query error; it must stop the run, not trigger the fallback.
                 raise KeyboardInterrupt from None
             raise QueryError(str(error)) from None

@@ -131,10 +131,12 @@ class Neo4jStore(ServerStore):
         try:
             if not self.read_only:  # opened for writing (a migration's data step): a write transaction
                 with self._session(neo4j.WRITE_ACCESS) as session:
-                    return session.execute_write(self._transaction(read))
+                    return session.execute_write(self._transaction(read, self.query_timeout))
             with self._session(neo4j.READ_ACCESS) as session:
-                return session.execute_read(self._transaction(read))
+                return session.execute_read(self._transaction(read, self.query_timeout))
         except Neo4jError as error:
+            if self.query_timeout and error.code in _TIMED_OUT:
+                raise QueryError(f"the query ran longer than {self.query_timeout:g} s and was stopped") from None
             if self.is_transient(error):
                 raise
             self._raise_if_store_level(error)
@@ -208,13 +210,14 @@ class Neo4jStore(ServerStore):
             self._raise_if_store_level(error)  # e.g. a user who may write but not change the schema
             raise
 
-    def _transaction(self, work: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        """``work`` with Neo4j's transaction timeout; Memgraph applies its own query timeout instead."""
+    def _transaction(self, work: Callable[[Any], Any], timeout: float | None = None) -> Callable[[Any], Any]:
+        """``work`` with Neo4j's transaction timeout (``timeout``, else `store_timeout_seconds`);
+        Memgraph applies its own query timeout instead."""
         import neo4j
 
         if self.is_memgraph:
             return work
-        return neo4j.unit_of_work(timeout=self.settings.store_timeout_seconds)(work)
+        return neo4j.unit_of_work(timeout=timeout or self.settings.store_timeout_seconds)(work)
 
     def _raise_if_store_level(self, error: BaseException) -> None:
         """Errors about the store, not the rows: bad credentials, no permission, no such database,

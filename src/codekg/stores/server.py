@@ -53,6 +53,7 @@ class ServerStore(ABC):
             settings.store_retry_delays, self.dead_letter, reconnect=self.reconnect,
         )
         self._keys_ready = False
+        self.query_timeout: float | None = None  # set_query_timeout
 
     # --- what a backend provides -----------------------------------------------------------------
 
@@ -162,6 +163,12 @@ class ServerStore(ABC):
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
         return self.with_retries(lambda: self._run_read(cypher, parameters or {}))
+
+    def set_query_timeout(self, seconds: float) -> None:
+        """Stop any later `query` that runs longer than ``seconds``. The backend sends the limit with
+        the query and turns the server's timeout into a QueryError: a read that ran out of time
+        would run out of it again, so it is not retried like a write that timed out."""
+        self.query_timeout = seconds
 
     def with_retries(self, action: Callable[[], Any]) -> Any:
         """``action()`` with the writer's transient-error retries (nothing to split: it has no rows)."""
