@@ -291,13 +291,14 @@ def search(
     db: DbOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Number of results.")] = 10,
     mode: Annotated[str, typer.Option("--mode", help="keyword, semantic or hybrid.")] = "hybrid",
+    store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Find symbols by keyword (BM25), meaning (embeddings) or both, with their graph context."""
     from codekg.search import search_result
 
-    repo_path, db_path = _locations(repo, db)
-    result = search_result(db_path, _settings(repo_path), text, limit, mode)
+    repo_path, db_path, store_uri = _store_locations(repo, db, store)
+    result = search_result(db_path, _settings(repo_path, store=store_uri), text, limit, mode)
     if json_output:
         stdout.out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), highlight=False)
         return
@@ -347,11 +348,11 @@ MinConfidenceOption = Annotated[float, typer.Option("--min-confidence", min=0.0,
 
 
 @contextmanager
-def _analysis(repo: Path | None, db: Path | None, json_output: bool) -> Iterator[tuple[Path, Any]]:
+def _analysis(repo: Path | None, db: Path | None, store_uri: str | None, json_output: bool) -> Iterator[tuple[Path, Any]]:
     """The repository root and the read-only index for an analysis command; with --json, an ambiguous
     symbol also prints its candidates as JSON on stdout before the error exits 2."""
-    repo_path, db_path = _locations(repo, db)
-    store = open_index(db_path, _settings(repo_path))
+    repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
+    store = open_index(db_path, _settings(repo_path, store=store_override))
     try:
         yield repo_path, store
     except SymbolAmbiguousError as error:
@@ -363,10 +364,11 @@ def _analysis(repo: Path | None, db: Path | None, json_output: bool) -> Iterator
 
 
 @app.command()
-def context(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
+def context(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, store: StoreOption = None,
+            json_output: JsonOption = False) -> None:
     """A symbol's definition and source, container, callers and callees, imports and importers."""
-    with _analysis(repo, db, json_output) as (repo_path, store):
-        result = symbol_context(store, repo_path, symbol)
+    with _analysis(repo, db, store, json_output) as (repo_path, graph):
+        result = symbol_context(graph, repo_path, symbol)
     if json_output:
         stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
@@ -381,11 +383,12 @@ def impact_command(
     min_confidence: MinConfidenceOption = 0.0,
     repo: RepoOption = None,
     db: DbOption = None,
+    store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """The blast radius of a symbol, grouped by depth, with path confidence and a risk summary."""
-    with _analysis(repo, db, json_output) as (_, store):
-        result = impact(store, symbol, depth, direction, min_confidence)
+    with _analysis(repo, db, store, json_output) as (_, graph):
+        result = impact(graph, symbol, depth, direction, min_confidence)
     if json_output:
         stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
@@ -401,11 +404,12 @@ def detect_changes_command(
     min_confidence: MinConfidenceOption = 0.0,
     repo: RepoOption = None,
     db: DbOption = None,
+    store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """git diff hunks → the symbols they change → their upstream impact."""
-    with _analysis(repo, db, json_output) as (repo_path, store):
-        result = detect_changes(store, repo_path, base, staged, depth, min_confidence)
+    with _analysis(repo, db, store, json_output) as (repo_path, graph):
+        result = detect_changes(graph, repo_path, base, staged, depth, min_confidence)
     if json_output:
         stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
