@@ -1,9 +1,13 @@
-"""Shared test helpers: fixture repositories copied to a temp dir and indexed into a real database."""
+"""Shared test helpers: fixture repositories copied to a temp dir and indexed into a real database;
+a real FalkorDB server per session, a fresh graph name per test, a private server to crash."""
 
 from __future__ import annotations
 
+import itertools
+import re
 import shutil
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,12 @@ from codekg.stores.base import QueryResult
 from codekg.stores import open_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The server helper lives beside the store tests (which import it as `falkordb_server`); its fixtures
+# are here, for every test that needs a server store.
+if str(Path(__file__).parent / "stores") not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent / "stores"))  # where pytest puts it for the tests there
+from falkordb_server import FalkorDBServer  # noqa: E402
 
 
 class IndexedRepo:
@@ -54,3 +64,35 @@ def index_fixture(copy_fixture: Callable[[str], Path], tmp_path: Path) -> Callab
         return IndexedRepo(repo, db, settings, summary)
 
     return index
+
+
+# --- FalkorDB ------------------------------------------------------------------------------------
+
+_graph_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def falkordb_server() -> Iterator[FalkorDBServer]:
+    """Shared by most tests; never kill or restart it (use ``falkordb_server_fresh``). Fails, never skips."""
+    with FalkorDBServer() as server:
+        yield server
+
+
+@pytest.fixture
+def falkordb_graph_uri(falkordb_server: FalkorDBServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """``falkordb://127.0.0.1:PORT/<graph>`` with a graph name no other test uses; the graph is deleted after."""
+    graph = f"t{next(_graph_numbers)}_{re.sub(r'[^A-Za-z0-9]+', '_', request.node.name)[:60]}"
+    yield falkordb_server.uri(graph)
+    client = falkordb_server.client()
+    try:
+        if graph in client.list_graphs():
+            client.select_graph(graph).delete()
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def falkordb_server_fresh() -> Iterator[FalkorDBServer]:
+    """A server of the test's own, free to be killed, stopped and restarted."""
+    with FalkorDBServer() as server:
+        yield server
