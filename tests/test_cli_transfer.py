@@ -9,17 +9,9 @@ import pytest
 
 from codekg.settings import load_settings
 from codekg.stores import open_store
-from test_cli import assert_clean_failure, codekg
+from test_cli import assert_clean_failure, codekg, indexed_repo  # noqa: F401 - indexed_repo is a fixture
 
 LOG = "Function:src/shop/util.py:shop.util.log"
-
-
-@pytest.fixture
-def indexed_repo(copy_fixture) -> Path:
-    repo = copy_fixture("pyrepo")
-    result = codekg("index", str(repo), "--quiet")
-    assert result.returncode == 0, result.stderr
-    return repo
 
 
 @pytest.mark.parametrize("output_format", ["json", "jsonl", "parquet"])
