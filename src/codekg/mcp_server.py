@@ -77,9 +77,9 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     def impact(
         symbol: Symbol,
         depth: Depth = 3,
-        direction: Annotated[str, Field(pattern="^(upstream|downstream|both)$",
+        direction: Annotated[str, Field(pattern="^(upstream|downstream)$",
                                         description="`upstream`: what depends on the symbol (what a change can "
-                                                    "break); `downstream`: what it depends on; `both`.")] = "upstream",
+                                                    "break); `downstream`: what it depends on.")] = "upstream",
         min_confidence: MinConfidence = 0.0,
         repo: Repo = None,
     ) -> CallToolResult:

@@ -155,7 +155,7 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
     def impact(
         symbol: Annotated[str, Query(description="Qualified name, name or id of the symbol.")],
         depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 3,
-        direction: Annotated[str, Query(pattern="^(upstream|downstream|both)$")] = "upstream",
+        direction: Annotated[str, Query(pattern="^(upstream|downstream)$")] = "upstream",
         min_confidence: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
         repo: RepoParam = None,
     ) -> dict[str, Any]:
