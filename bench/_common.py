@@ -268,3 +268,18 @@ def corpus_command_line(
     if args.runs < 1:
         fail("--runs must be at least 1")
     return args, corpus_path(args.path)
+
+
+def positive_int_list(what: str) -> Callable[[str], list[int]]:
+    """An argparse type for a comma-separated list of positive integers (worker counts, batch sizes)."""
+
+    def parse(text: str) -> list[int]:
+        try:
+            values = [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a comma-separated list of {what}: {text!r}") from None
+        if not values or min(values) < 1:
+            raise argparse.ArgumentTypeError(f"{what} must be positive integers")
+        return values
+
+    return parse

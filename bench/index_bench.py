@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    positive_int_list,
     corpus_command_line,
     facts_markdown,
     fail,
@@ -60,20 +61,10 @@ def index_once(repo: Path, workers: int | None = None) -> IndexRun:
     return IndexRun(child.wall_seconds, child.peak_rss_mb, None, json.loads(child.stdout), workers)
 
 
-def _worker_counts(text: str) -> list[int]:
-    try:
-        counts = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of worker counts: {text!r}") from None
-    if not counts or min(counts) < 1:
-        raise argparse.ArgumentTypeError("worker counts must be at least 1")
-    return counts
-
-
 def main() -> None:
     args, repo = corpus_command_line(
         __doc__.splitlines()[0], "index", 3, "cold index runs",
-        lambda parser: parser.add_argument("--workers", type=_worker_counts, default=None,
+        lambda parser: parser.add_argument("--workers", type=positive_int_list("worker counts"), default=None,
                                            help="comma-separated worker counts to compare, e.g. 1,2 (default: codekg's)"),
     )
     facts = machine_facts()

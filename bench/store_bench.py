@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    positive_int_list,
     MB,
     corpus_path,
     facts_markdown,
@@ -521,16 +522,6 @@ def _poison_row(row: dict[str, Any]) -> tuple[object, ...]:
 # --- command line ------------------------------------------------------------------------------
 
 
-def _batch_sizes(text: str) -> list[int]:
-    try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a comma-separated list of integers: {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError("batch sizes must be positive integers")
-    return sizes
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         child_main(sys.argv[2])
@@ -539,7 +530,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", help="repository to index and load (default: $CODEKG_BENCH_REPO)")
     parser.add_argument("--runs", type=int, default=3, help="rounds over every configuration (default 3)")
-    parser.add_argument("--batch-sizes", type=_batch_sizes, default=list(DEFAULT_BATCH_SIZES),
+    parser.add_argument("--batch-sizes", type=positive_int_list("batch sizes"), default=list(DEFAULT_BATCH_SIZES),
                         help="FalkorDB store_batch_size values, comma-separated (default %(default)s)".replace("%(default)s", ",".join(map(str, DEFAULT_BATCH_SIZES))))
     parser.add_argument("--delta-batch-size", type=int, default=default_batch,
                         help=f"store_batch_size of the delta measurement (default: codekg's default, {default_batch})")

@@ -41,7 +41,7 @@ class FalkorDBStore(ServerStore):
         self.graph_name = graph or location.graph
         self._client: Any = None
         self._graph: Any = None
-        self.with_retries(self._connect)
+        self.with_retries(self._connect, "the connection")
 
     def _connect(self) -> None:
         import falkordb

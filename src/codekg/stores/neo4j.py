@@ -66,7 +66,7 @@ class Neo4jStore(ServerStore):
         self.is_memgraph = False
         self._driver: Any = None
         self._bookmarks = neo4j.GraphDatabase.bookmark_manager()
-        self.with_retries(self._connect)
+        self.with_retries(self._connect, "the connection")
 
     # --- connecting ------------------------------------------------------------------------------
 

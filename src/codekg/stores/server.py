@@ -170,9 +170,9 @@ class ServerStore(ABC):
         would run out of it again, so it is not retried like a write that timed out."""
         self.query_timeout = seconds
 
-    def with_retries(self, action: Callable[[], Any]) -> Any:
+    def with_retries(self, action: Callable[[], Any], what: str = "a statement") -> Any:
         """``action()`` with the writer's transient-error retries (nothing to split: it has no rows)."""
-        return self.writer.retrying("a statement", action)
+        return self.writer.retrying(what, action)
 
     def _timed_write(self, operation: Any, rows: list[Any]) -> TableLoad:
         started = time.perf_counter()
