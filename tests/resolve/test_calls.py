@@ -419,3 +419,29 @@ def test_a_function_passed_to_a_callee_of_the_same_file_is_called_by_it(tmp_path
         ("main.run", "<builtin>.len", "callback-argument", 0.7),
         # `remote(done)`: lib.run calls it too, but an edge out of lib.py is never derived from main.py
     }
+
+
+def test_a_variable_and_a_definition_of_one_name_never_make_a_variable_an_endpoint(tmp_path):
+    # issue 12: ES5 classes built in an IIFE (three.js, vue) and Python's `X = None` then a conditional
+    # `class X` made CALLS edges from or to a Variable, which the schema forbids, and aborted the run.
+    edges, outcomes = call_edges(tmp_path, {
+        "iife.js": (
+            "var A = (function () { function A() { b(); } return A; }());\n"
+            "var Vector = (function () {\n"
+            "  function Vector(x) { this.x = x; init(); }\n"
+            "  return Vector;\n"
+            "}());\n"
+            "function b() {}\nfunction init() {}\n"
+        ),
+        "cond.py": (
+            "X = None\nif True:\n    class X:\n        def m(self):\n            helper()\n\n"
+            "def helper():\n    pass\n\nX()\n"
+        ),
+    })
+    assert edges == {
+        ("iife.A", "iife.b", "same-file", 1.0),
+        ("iife.Vector", "iife.init", "same-file", 1.0),
+        ("cond.X.m", "cond.helper", "same-file", 1.0),
+        ("cond", "cond.X", "same-file", 0.5),  # X is None or the class: the Variable twin takes no edge
+    }
+    assert outcomes == {"javascript": {"resolved": 2}, "python": {"resolved": 2}}

@@ -192,3 +192,32 @@ def test_calling_a_property_calls_its_value_not_its_getter(tmp_path):
         ),
     })
     assert ("m.Holder.go", "m.A.run", "instance-type", 0.9) not in calls
+
+
+def test_a_name_rebound_to_a_call_on_itself_resolves_without_recursing(tmp_path):
+    # `y = y.f()` and `c = c()` (issue 12: RecursionError on 17 real projects). Each binding of the name
+    # reads the name itself: the cycle is cut, the value stays unknown and the call unresolved, rather
+    # than a guess; the other calls of the file still resolve.
+    calls, outcomes = call_edges(tmp_path, {
+        "m.py": (
+            "class Node:\n    def next(self):\n        return Node()\n\n    def run(self):\n        pass\n\n"
+            "def walk():\n    y = Node()\n    y = y.next()\n    y.run()\n\n"
+            "def chain(z):\n    z = z.next().next()\n    z.run()\n\n"
+            "c = Node\nc = c()\nc.run()\n"
+            "d = e = None\nd = e.f()\ne = d.g()\nd.run()\n"
+        ),
+    })
+    assert calls == {
+        ("m.Node.next", "m.Node", "same-file", 1.0),
+        ("m.walk", "m.Node", "same-file", 1.0),
+    }
+    assert outcomes == {"python": {"resolved": 2, "unresolved": 10}}
+
+
+def test_deep_chains_of_assignments_stay_within_the_stack(tmp_path):
+    # 400 names each bound to a call on the previous one: far deeper than the lookup limit
+    lines = ["class A:\n    def me(self):\n        return self\n\n    def run(self):\n        pass\n\n", "v0 = A()\n"]
+    lines += [f"v{i} = v{i - 1}.me()\n" for i in range(1, 400)]
+    lines += ["v1.run()\n", "v399.run()\n"]
+    calls, _ = call_edges(tmp_path, {"m.py": "".join(lines)})
+    assert ("m", "m.A.run", "instance-type", 0.9) in calls  # v1: two lookups deep

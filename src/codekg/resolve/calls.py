@@ -147,7 +147,8 @@ def _each_definition(symbols: SymbolIndex, target: Resolved) -> list[Resolved]:
     if len(definitions) == 1:
         return [target]
     share = round(target.confidence / len(definitions), 4)
-    return [Resolved(target.reason, share, ref=ref) for ref in definitions]
+    # a twin that is not callable (`X = None` beside `class X`) keeps its share but takes no edge
+    return [Resolved(target.reason, share, ref=ref) for ref in definitions if ref.label in CALLABLE_LABELS]
 
 
 def _callable(target: Resolved) -> bool:

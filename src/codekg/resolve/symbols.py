@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 from codekg.records import Definition, FileParse, Scope
 from codekg.resolve.dependencies import UNLOADED, DependencyRecorder, RecordedDict
+from codekg.schema import REL_TYPE_BY_NAME
+
+# What code can run in: the sources of CALLS in the schema (a Variable sharing a definition's path
+# never is one).
+CODE_LABELS = frozenset(source for source, _ in REL_TYPE_BY_NAME["CALLS"].pairs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,16 +62,21 @@ class FileSymbols:
         return self.duplicates.get(ref.path, [ref])
 
     def ref_for_scope(self, scope: Scope, line: int | None = None) -> SymbolRef:
-        """The node code in ``scope`` runs in: the Module for (), else the enclosing definition (of
-        twin definitions of one path, the one whose lines hold ``line``)."""
-        if not scope:
-            return self.module_ref
-        ref = self.by_path.get(scope, self.module_ref)
-        if line is not None and scope in self.duplicates:
-            for twin in self.duplicates[scope]:
-                if twin.definition is not None and twin.definition.start_line <= line <= twin.definition.end_line:
-                    return twin
-        return ref
+        """The node code in ``scope`` runs in: the Module for (), else the enclosing definition that
+        can run code (of twin definitions of one path, the one whose lines hold ``line``). A path
+        that names only a variable (`var A = (function () { function A() {…} }())` hoists the inner
+        `A` beside it; `X = None` then `class X`) passes to the scope around it."""
+        while scope:
+            twins = self.duplicates.get(scope) or ([self.by_path[scope]] if scope in self.by_path else [])
+            runnable = [twin for twin in twins if twin.label in CODE_LABELS]
+            if runnable:
+                for twin in runnable if line is not None else ():
+                    if twin.definition is not None and twin.definition.start_line <= line <= twin.definition.end_line:
+                        return twin
+                latest = self.by_path.get(scope)
+                return latest if latest in runnable else runnable[-1]
+            scope = scope[:-1]
+        return self.module_ref
 
     def top_level(self, name: str) -> SymbolRef | None:
         return self.children.get((), {}).get(name)

@@ -40,7 +40,9 @@ TRANSPARENT_DECORATORS = frozenset({
     "lru_cache", "functools.lru_cache", "override", "typing.override", "typing_extensions.override",
     "property", "cached_property", "functools.cached_property",
 })
-_MAX_DEPTH = 24  # nesting of value lookups (a return of a call of a return of …)
+# Nesting of value lookups (a return of a call of a return of …, a name bound to a call on another
+# name, …). Every step of a chain passes through `_nested`, so this also bounds the Python stack.
+_MAX_DEPTH = 32
 _CALLABLE_LABELS = ("Function", "Method", "Class")
 
 
@@ -190,7 +192,16 @@ class ValueInference:
         return self._group(file_symbols, events) if events else None
 
     def _group(self, file_symbols: FileSymbols, events: list[ValueBinding]) -> Values:
-        """Every value the bindings may give, or None when one of them is not known."""
+        """Every value the bindings may give, or None when one of them is not known. A binding that
+        reads the name it binds (`y = y.f()`, `c = c()`) meets its own group again: the cycle
+        leaves the value unknown."""
+        if not events:
+            return ()
+        first = events[0]
+        return self._nested(("group", file_symbols.parse.path, first.scope, first.target, first.line, len(events)),
+                            lambda: self._group_values(file_symbols, events))
+
+    def _group_values(self, file_symbols: FileSymbols, events: list[ValueBinding]) -> Values:
         found: dict[tuple, Value] = {}
         for event in events:
             if event.kind == "none":
