@@ -203,7 +203,7 @@ def _oddities(runs: list[IndexRun], result: dict[str, Any]) -> list[str]:
             f"{s['path']} ({s['reason']})" for s in summary["skipped"][:5]))
     if summary["warnings"]:
         notes.append(f"{len(summary['warnings'])} warning(s): " + "; ".join(
-            f"{w['path']}: {w['warning']}" for w in summary["warnings"][:5]))
+            f"{w['path']} ({w['pass']}, {w['kind']}): {w['message']}" for w in summary["warnings"][:5]))
     if summary["load_fallbacks"]:
         notes.append("COPY failed and MERGE took over for: " + "; ".join(
             f"{f['table']} ({f['error']})" for f in summary["load_fallbacks"]))

@@ -51,8 +51,10 @@ def test_index_json_summary(copy_fixture):
     assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "state", "load", "search"}
     assert summary["skipped"] == [{"path": "data.py", "reason": "binary file"}]
     assert summary["warnings"] == [
-        {"path": "broken.py", "warning": "syntax errors: 1 region(s) skipped, the rest indexed"},
-        {"path": "latin.py", "warning": "invalid UTF-8: decoded with replacement characters"},
+        {"path": "broken.py", "pass": "parse", "kind": "syntax-errors",
+         "message": "syntax errors: 1 region(s) skipped, the rest indexed"},
+        {"path": "latin.py", "pass": "parse", "kind": "invalid-utf8",
+         "message": "invalid UTF-8: decoded with replacement characters"},
     ]
     assert (repo / ".codekg" / "CURRENT").is_file()
 

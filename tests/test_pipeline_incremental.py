@@ -296,7 +296,7 @@ def test_a_changed_tsconfig_rebuilds_the_index(tmp_path):
     (repo / "tsconfig.json").write_text('{ "compilerOptions": { "paths": ')  # broken: a warning, never a crash
     summary = index_repository(repo, db, settings)
     assert summary.delta["mode"] == "full"
-    assert summary.warnings == [{"path": "tsconfig.json", "warning": "config not parsed (Expecting value: line 1 column 33"
+    assert summary.warnings == [{"path": "tsconfig.json", "pass": "scan", "kind": "project-config", "message": "config not parsed (Expecting value: line 1 column 33"
                                  " (char 32)): baseUrl/paths ignored"}]
     assert calls() == [["Module:src/main.ts:src.main", "External:@lib/util.helper", "import-external"]]
     (repo / "tsconfig.json").unlink()

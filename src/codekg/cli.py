@@ -185,11 +185,12 @@ def _print_summary(summary: IndexSummary) -> None:
     if summary.skipped:
         stdout.print(f"[yellow]skipped {len(summary.skipped)} file(s):[/yellow]")
         for entry in summary.skipped:
-            stdout.print(f"  {entry['path']}: {entry['reason']}", highlight=False)
+            stdout.print(f"  {escape(entry['path'])}: {escape(entry['reason'])}", highlight=False)
     if summary.warnings:
         stdout.print(f"[yellow]{len(summary.warnings)} warning(s):[/yellow]")
         for entry in summary.warnings:
-            stdout.print(f"  {entry['path']}: {entry['warning']}", highlight=False)
+            stdout.print(f"  {escape(entry['path'])} ({entry['pass']}, {entry['kind']}): {escape(entry['message'])}",
+                         highlight=False)
     for secondary in summary.secondary:
         if secondary["error"]:
             stdout.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "

@@ -19,6 +19,10 @@ EMPTY_VALUES: dict[PropType, Any] = {  # what a property holds when it is not gi
     PropType.STRING_LIST: [],
 }
 
+class SchemaViolation(ValueError):
+    """A node or edge the schema does not declare: the guard every producer's output passes."""
+
+
 EdgeKey = tuple[str, str, str]
 """(relationship type, source label, target label): one bulk-load table each."""
 
@@ -35,7 +39,7 @@ class Graph:
         spec = NODE_LABEL_BY_NAME[label]
         unknown = properties.keys() - set(spec.property_names)
         if unknown:
-            raise ValueError(f"{label} has no properties {sorted(unknown)}")
+            raise SchemaViolation(f"{label} has no properties {sorted(unknown)}")
         row = {p.name: properties.get(p.name, EMPTY_VALUES[p.type]) for p in spec.properties}
         self.nodes[label].append(row)
         return row[spec.properties[0].name]
@@ -44,10 +48,10 @@ class Graph:
         """Add an edge between (label, id) endpoints; the pair must be declared in the schema."""
         spec = REL_TYPE_BY_NAME[rel_type]
         if (source[0], target[0]) not in spec.pairs:
-            raise ValueError(f"{rel_type} does not connect {source[0]} to {target[0]}")
+            raise SchemaViolation(f"{rel_type} does not connect {source[0]} to {target[0]}")
         unknown = properties.keys() - set(spec.property_names)
         if unknown:
-            raise ValueError(f"{rel_type} has no properties {sorted(unknown)}")
+            raise SchemaViolation(f"{rel_type} has no properties {sorted(unknown)}")
         row = {"from": source[1], "to": target[1]}
         row.update({p.name: properties.get(p.name, EMPTY_VALUES[p.type]) for p in spec.properties})
         self.edges[(rel_type, source[0], target[0])].append(row)

@@ -32,7 +32,7 @@ from codekg.settings import Settings
 log = logging.getLogger(__name__)
 
 STATE_SUFFIX = ".state"
-STATE_FORMAT = "2"
+STATE_FORMAT = "3"  # 3: warnings are records (pass, kind, message)
 # Settings that change what the graph holds; any other setting (paths, cache sizes) does not.
 GRAPH_SETTINGS = ("max_file_size", "python_source_roots", "extra_ignore", "use_git_ls_files", "ambiguity_limit")
 
@@ -63,7 +63,7 @@ class FileSummary:
     derived_edge_counts: dict[str, int]  # IMPORTS / EXTENDS / IMPLEMENTS / CALLS
     externals: dict[str, str]  # External id -> qualified name, for the edges leaving the file
     call_outcomes: dict[str, int]
-    warnings: list[str]
+    warnings: list[dict[str, str]]  # {"pass", "kind", "message"}; the path is the file's
 
 
 @dataclass(slots=True)

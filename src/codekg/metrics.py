@@ -24,6 +24,11 @@ BATCH_SECONDS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300), registry=REGISTRY,
 )
 
+FILE_FAILURES = Counter(
+    "file_failures", "Files a pass failed on: that file's share was skipped and the run went on.",
+    ["pass", "kind"], registry=REGISTRY,
+)
+
 STORE_ROWS_WRITTEN = Counter("store_rows_written", "Rows a server store accepted.", ["store"], registry=REGISTRY)
 STORE_RETRIES = Counter("store_retries", "Server store statements retried after a transient error.", ["store"], registry=REGISTRY)
 STORE_FAILED_ROWS = Counter("store_failed_rows", "Rows a server store refused (sent to the dead-letter file).", ["store"], registry=REGISTRY)

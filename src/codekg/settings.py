@@ -154,6 +154,10 @@ class Settings(BaseSettings):
         60.0, gt=0, description="A server store operation (connect, one batch) that takes longer fails as transient."
     )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
+    strict: bool = Field(
+        False, description="Stop the run (exit 1, nothing published) at the first file a pass fails on, instead "
+        "of leaving out that file's share, listing it in `warnings` and going on (for tests).",
+    )
 
     @classmethod
     def settings_customise_sources(

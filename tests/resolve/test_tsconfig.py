@@ -36,6 +36,6 @@ def test_extends_chain_nearest_config_and_warnings(tmp_path):
     assert configs.nearest("api/x.ts") == ProjectConfig("api/tsconfig.json")
     assert configs.nearest("root.ts") is None  # tsconfig.base.json governs no folder by itself
     assert configs.nearest("bad/x.ts") == ProjectConfig("bad/tsconfig.json")
-    assert warnings == [{"path": "bad/tsconfig.json", "warning": "config not parsed (not a JSON object): baseUrl/paths ignored"}]
+    assert warnings == [{"path": "bad/tsconfig.json", "pass": "scan", "kind": "project-config", "message": "config not parsed (not a JSON object): baseUrl/paths ignored"}]
     assert configs.digest and is_project_config("tsconfig.app.json") and is_project_config("a/jsconfig.json")
     assert not is_project_config("package.json")

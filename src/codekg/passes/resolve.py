@@ -4,7 +4,8 @@ Takes: the SymbolIndex from the structure pass, and the files to resolve (all of
 incremental run must redo). Returns: per file, the IMPORTS, EXTENDS, IMPLEMENTS and CALLS edges
 leaving it, the External names they point at, its call-site outcomes and the symbol-index keys its
 resolution read. Every derived edge starts in the file that is resolved, so a file's edges depend
-only on its own parse and on what it read.
+only on its own parse and on what it read. A file whose resolution fails (codekg/faults.py) keeps
+no derived edges and carries the failure as a warning; the other files are resolved as if it had none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.resolve.calls import resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
@@ -37,20 +39,30 @@ class FileResolution:
     externals: dict[str, str] = field(default_factory=dict)  # External id -> qualified name
     call_outcomes: dict[str, int] = field(default_factory=dict)  # resolved / ambiguous / unresolved
     dependencies: frozenset[DependencyKey] = frozenset()
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {"pass", "kind", "message"}
 
 
 def resolve_references(
     symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
-    project_configs: ProjectConfigs = NO_PROJECT_CONFIGS,
+    project_configs: ProjectConfigs = NO_PROJECT_CONFIGS, strict: bool = False,
 ) -> dict[str, FileResolution]:
     """Resolve ``paths`` (default: every file) against the whole index and the project configs
-    (tsconfig.json `paths`/`baseUrl`)."""
+    (tsconfig.json `paths`/`baseUrl`). A file that fails keeps no edges and a warning (``strict``: raises)."""
     names = NameResolver(symbols, project_configs)
     values = ValueInference(names)
     results: dict[str, FileResolution] = {}
     for path in sorted(symbols.files.keys() if paths is None else paths):
+        faults: list[FileFault] = []
         with symbols.recorder.frame() as read:
-            result = _resolve_file(symbols, names, values, symbols.files.unrecorded(path), ambiguity_limit)
+            result = contained(
+                path, "resolve",
+                lambda: _resolve_file(symbols, names, values, symbols.files.unrecorded(path), ambiguity_limit),
+                lambda: FileResolution(Graph()), strict, faults)
+        if faults:
+            result.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
+            # a lookup cut short may have left a half-built entry in the shared caches: start afresh
+            names = NameResolver(symbols, project_configs)
+            values = ValueInference(names)
         result.dependencies = frozenset(read)
         results[path] = result
     return results

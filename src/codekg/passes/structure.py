@@ -3,16 +3,18 @@
 Takes: the repository root, the parse records and the settings. Returns: a Graph with Project, Folder, File, Module and symbol
 nodes plus CONTAINS, DEFINES and HAS_METHOD edges, and the SymbolIndex the resolvers read.
 Ids are `<Label>:<file_path>:<qualified_name>`, so the same code gets the same id on every run;
-a name defined twice in one scope gets `#2`, `#3`… in order of appearance.
+a name defined twice in one scope gets `#2`, `#3`… in order of appearance. A file whose structure
+fails (codekg/faults.py) keeps its File and Module nodes only, with the failure as a warning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from codekg.conventions import is_test_path
+from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
@@ -27,6 +29,7 @@ class FileStructure:
 
     symbols: FileSymbols
     graph: Graph
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {"pass", "kind", "message"}
 
 
 @dataclass(slots=True)
@@ -45,10 +48,23 @@ def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> 
 
 def file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
     """The nodes and symbols of one file: a function of its parse, its path and the source roots only."""
+    faults: list[FileFault] = []
+    structure = contained(parsed.path, "structure", lambda: _file_structure(parsed, settings),
+                          lambda: _file_structure(_bare(parsed), settings), settings.strict, faults)
+    structure.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
+    return structure
+
+
+def _file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
     extractor = EXTRACTORS[parsed.language]
     module_name = extractor.module_name(parsed.path, tuple(settings.python_source_roots)) or PurePosixPath(parsed.path).stem
     graph = Graph()
     return FileStructure(_add_file(graph, parsed, module_name), graph)
+
+
+def _bare(parsed: FileParse) -> FileParse:
+    """The file without what was read from its code: its File and Module nodes still stand."""
+    return replace(parsed, definitions=[], imports=[], exports=[], calls=[], local_bindings=[], values=[], docstring="")
 
 
 def project_structure(root: Path, file_paths: list[str]) -> Graph:

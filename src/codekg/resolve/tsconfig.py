@@ -90,7 +90,7 @@ def load_project_configs(root: Path, paths: Iterable[str], max_size: int) -> tup
         try:
             data = (root / path).read_bytes()[: max_size + 1]
         except OSError as error:
-            warnings.append({"path": path, "warning": f"config not read ({error.strerror or error}): baseUrl/paths ignored"})
+            warnings.append({"path": path, "pass": "scan", "kind": "project-config", "message": f"config not read ({error.strerror or error}): baseUrl/paths ignored"})
             continue
         digest.update(path.encode() + b"\0" + data + b"\0")
         texts[path] = data.decode("utf-8", errors="replace")
@@ -101,7 +101,7 @@ def load_project_configs(root: Path, paths: Iterable[str], max_size: int) -> tup
             if not isinstance(value, dict):
                 raise ValueError("not a JSON object")
         except ValueError as error:
-            warnings.append({"path": path, "warning": f"config not parsed ({error}): baseUrl/paths ignored"})
+            warnings.append({"path": path, "pass": "scan", "kind": "project-config", "message": f"config not parsed ({error}): baseUrl/paths ignored"})
             continue
         parsed[path] = value
     configs = ProjectConfigs(digest=digest.hexdigest() if texts or warnings else "")  # none: the plain fingerprint
@@ -148,7 +148,7 @@ def _effective(path: str, parsed: dict[str, dict], warnings: list[dict[str, str]
     if base_url == ".":
         base_url = ""
     if base_url is not None and base_url.startswith(".."):
-        warnings.append({"path": path, "warning": "baseUrl points outside the repository: ignored"})
+        warnings.append({"path": path, "pass": "scan", "kind": "project-config", "message": "baseUrl points outside the repository: ignored"})
         base_url = None
     # `paths` substitutions are relative to baseUrl, or to the config that sets them when there is none
     anchor = base_url if base_url is not None else paths_folder
