@@ -39,7 +39,7 @@ from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph, metadata
 from codekg.passes.parse import ParseResult, parse_files
 from codekg.passes.parse_pool import PoolLimits
 from codekg.passes.resolve import FileResolution, call_outcomes_by_language, external_nodes, resolve_references
-from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
+from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository, stored_path
 from codekg.passes.structure import (
     FileStructure,
     build_structure,
@@ -133,8 +133,9 @@ class _Run:
         with _timed(self.timings, "scan"):
             self.progress.start("scan")
             scan = scan_repository(self.repo, self.settings)
-            self.project_configs, self.config_warnings = load_project_configs(
+            self.project_configs, config_warnings = load_project_configs(
                 scan.root, scan.project_configs, self.settings.max_file_size)
+            self.config_warnings = scan.warnings + config_warnings  # the .gitignore and tsconfig files
         self.fingerprint = graph_fingerprint(self.settings, self.project_configs.digest)
         if not scan.files:
             detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
@@ -380,7 +381,7 @@ class _Run:
             "schema_version": str(SCHEMA_VERSION),
             "codekg_version": __version__,
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "repo_root": str(scan.root),
+            "repo_root": stored_path(str(scan.root)),
             "commit": _git_commit(scan.root) if scan.is_git else "",
             GENERATION_KEY: generation,
             "files_by_language": facts.files_by_language,
@@ -393,8 +394,8 @@ class _Run:
                  fallbacks: list[dict[str, str]], search: dict[str, Any], secondary: list[dict[str, Any]]) -> IndexSummary:
         return IndexSummary(
             **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
-            repo=str(scan.root),
-            db_dir=str(self.db_dir),
+            repo=stored_path(str(scan.root)),
+            db_dir=stored_path(str(self.db_dir)),
             commit=commit,
             pass_seconds={k: round(v, 4) for k, v in self.timings.items()},
             total_seconds=round(time.perf_counter() - self.started, 4),
@@ -478,7 +479,7 @@ def _unparsed(scan: ScanResult, skipped: list[SkippedFile]) -> dict[str, tuple[F
     """Files the parse pass could not use, remembered with their stat so an unchanged one is not retried."""
     by_path = {f.path: f for f in scan.files}
     return {
-        s.path: (FileStat(file_content_hash(scan.root / s.path), by_path[s.path].size_bytes, by_path[s.path].mtime_ns), s.reason)
+        s.path: (FileStat(file_content_hash(by_path[s.path].location(scan.root)), by_path[s.path].size_bytes, by_path[s.path].mtime_ns), s.reason)
         for s in skipped if s.path in by_path
     }
 

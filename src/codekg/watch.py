@@ -28,7 +28,7 @@ from codekg.interrupts import interrupts_set
 from codekg.languages import extractor_for_path
 from codekg.resolve.tsconfig import is_project_config
 from codekg.metrics import BATCH_SECONDS, BATCH_SIZE
-from codekg.passes.scan import ignore_spec
+from codekg.passes.scan import ignore_spec, stored_path
 from codekg.pipeline import index_repository
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory
@@ -210,7 +210,7 @@ def watch_repository(
 
 
 def _apply(number: int, reason: Reason, changes: dict[str, Change], root: Path, db_dir: Path, settings: Settings) -> BatchReport:
-    relative = {Path(path).relative_to(root).as_posix(): change.raw_str() for path, change in sorted(changes.items())}
+    relative = {stored_path(Path(path).relative_to(root).as_posix()): change.raw_str() for path, change in sorted(changes.items())}
     started = time.perf_counter()
     try:
         summary = index_repository(root, db_dir, settings)

@@ -47,6 +47,7 @@ from codekg.analysis.impact import blast_radius, check_arguments, impact_report
 from codekg.analysis.source import OutsideRootError, read_source_bytes
 from codekg.analysis.symbols import Symbol, symbol_columns
 from codekg.errors import GitError
+from codekg.passes.scan import stored_path
 from codekg.stores.base import GraphStore
 
 CHANGE_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
@@ -73,10 +74,15 @@ class Hunk:
 
 @dataclass(slots=True)
 class FileDiff:
-    path: str
+    path: str  # as the index stores it (`stored_path`)
     status: str  # added, modified, deleted
     hunks: list[Hunk] = field(default_factory=list)
     indexed: str = "missing"  # which side the index holds: new, old, stale (neither), missing
+    name_on_disk: str = ""  # the real name when it is not UTF-8 (surrogate-escaped); "" when it is `path`
+
+    @property
+    def git_name(self) -> str:
+        return self.name_on_disk or self.path
 
 
 def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, staged: bool = False,
@@ -157,7 +163,8 @@ def _diff_files(root: Path, old: str, staged: bool) -> list[FileDiff]:
     for status, path in zip(listing[0::2], listing[1::2]):
         if path:
             name = path.decode("utf-8", "surrogateescape")
-            files[name] = FileDiff(name, _STATUS.get(status.decode()[:1], "modified"))
+            stored = stored_path(name)
+            files[name] = FileDiff(stored, _STATUS.get(status.decode()[:1], "modified"), name_on_disk="" if stored == name else name)
     patch = _diff(root, old, staged, "-U0", "--src-prefix=a/", "--dst-prefix=b/")
     current: FileDiff | None = None
     for line in patch.split(b"\n"):
@@ -171,7 +178,7 @@ def _diff_files(root: Path, old: str, staged: bool) -> list[FileDiff]:
             old_start, old_lines, new_start, new_lines = match.groups()
             current.hunks.append(Hunk(int(old_start), int(old_lines if old_lines is not None else 1),
                                       int(new_start), int(new_lines if new_lines is not None else 1)))
-    return [files[path] for path in sorted(files)]
+    return sorted(files.values(), key=lambda f: f.path)
 
 
 def _patch_path(raw: bytes) -> str | None:
@@ -189,7 +196,7 @@ def _blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
     specs = [s for s in dict.fromkeys(specs) if "\n" not in s]
     if not specs:
         return {}
-    out = _git(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode(),
+    out = _git(root, "cat-file", "--batch", stdin="".join(f"{s}\n" for s in specs).encode("utf-8", "surrogateescape"),
                failure="git cat-file failed")
     contents: dict[str, bytes | None] = {}
     position = 0
@@ -228,16 +235,16 @@ def _indexed_symbols(store: GraphStore, paths: list[str]) -> dict[str, list[Symb
 
 def _sides(root: Path, files: list[FileDiff], old: str, staged: bool) -> dict[str, tuple[bytes | None, bytes | None]]:
     """(old content, new content) per file; None where that side has no file."""
-    specs = [f"{old}:./{f.path}" for f in files if f.status != "added"]
+    specs = [f"{old}:./{f.git_name}" for f in files if f.status != "added"]
     if staged:
-        specs += [f":./{f.path}" for f in files if f.status != "deleted"]
+        specs += [f":./{f.git_name}" for f in files if f.status != "deleted"]
     blobs = _blobs(root, specs)
     sides = {}
     for f in files:
-        old_content = blobs.get(f"{old}:./{f.path}") if f.status != "added" else None
+        old_content = blobs.get(f"{old}:./{f.git_name}") if f.status != "added" else None
         new_content = None
         if f.status != "deleted":
-            new_content = blobs.get(f":./{f.path}") if staged else _working_copy(root, f.path)
+            new_content = blobs.get(f":./{f.git_name}") if staged else _working_copy(root, f.git_name)
         sides[f.path] = (old_content, new_content)
     return sides
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg.errors import InputError
+from codekg.passes.scan import escaped_name
 
 SNIPPET_MAX_LINES = 40
 
@@ -27,6 +28,8 @@ def resolve_inside(repo_root: Path, relative_path: str) -> Path:
     if not relative_path or Path(relative_path).is_absolute():
         raise OutsideRootError(f"refused to read {relative_path!r}: not a path relative to the repository root")
     real = (root / relative_path).resolve()
+    if not real.exists():  # a file name that is not UTF-8 is stored escaped
+        real = (root / escaped_name(relative_path)).resolve()
     if not real.is_relative_to(root):
         raise OutsideRootError(f"refused to read {relative_path!r}: it resolves outside the repository root")
     if not real.is_file():

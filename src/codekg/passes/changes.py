@@ -54,7 +54,7 @@ def detect_changes(
         if stat_matches and source_file.mtime_ns < saved_at_ns - RACY_WINDOW_NS:
             changes.unchanged.append(source_file)
             continue
-        if file_content_hash(scan.root / source_file.path) == previous.content_hash:
+        if file_content_hash(source_file.location(scan.root)) == previous.content_hash:
             changes.unchanged.append(source_file)
             if not stat_matches:
                 changes.restamped[source_file.path] = FileStat(previous.content_hash, source_file.size_bytes, source_file.mtime_ns)

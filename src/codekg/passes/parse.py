@@ -58,7 +58,7 @@ def extract_source(path: str, language: str, source: bytes, content_hash: str = 
 
 def read_source(root: Path, source_file: SourceFile) -> bytes | SkippedFile:
     try:
-        source = (root / source_file.path).read_bytes()
+        source = source_file.location(root).read_bytes()
     except OSError as error:
         return SkippedFile(source_file.path, f"unreadable: {error.strerror or error}")
     if b"\0" in source:

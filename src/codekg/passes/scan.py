@@ -2,20 +2,30 @@
 
 Takes: the repository root and settings. Returns: a ScanResult with the files to parse (language
 detected by extension), the project configs that steer import resolution (`tsconfig*.json`,
-`jsconfig.json`) and every file left out with its reason. Honours .gitignore (through
-`git ls-files` in a git work tree, or pathspec otherwise) and a default ignore list; skips
-binaries, oversized files, symlinks that leave the tree or loop, and anything unreadable.
+`jsconfig.json`), every file left out with its reason and the warnings of the ignore files. Honours
+.gitignore as git reads it (through `git ls-files` in a git work tree; otherwise each folder's
+.gitignore, with pathspec, a deeper one overriding a shallower one, an invalid pattern dropped with a
+warning) and a default ignore list; skips binaries, oversized files, symlinks that leave the tree or
+loop, FIFOs, sockets and devices (never opened: a FIFO would block), and anything unreadable.
+
+File names are bytes on disk. Every path the scan returns is valid UTF-8 (`stored_path`): what
+records, stores and outputs carry. A name that is not UTF-8 keeps its real form in
+`SourceFile.name_on_disk`, which is what `SourceFile.location` opens.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pathspec
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from codekg.errors import InputError
 from codekg.languages import extractor_for_path
@@ -56,10 +66,15 @@ _SNIFF_BYTES = 8192
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    path: str  # repo-relative, `/`-separated
+    path: str  # repo-relative, `/`-separated, valid UTF-8 (`stored_path`): the name the index knows
     language: str
     size_bytes: int
     mtime_ns: int = 0  # lets an incremental run trust an unchanged file without reading it
+    name_on_disk: str = ""  # the real name when it is not UTF-8 (surrogate-escaped); "" when it is `path`
+
+    def location(self, root: Path) -> Path:
+        """Where the file is read from."""
+        return root / (self.name_on_disk or self.path)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +90,24 @@ class ScanResult:
     skipped: list[SkippedFile] = field(default_factory=list)
     is_git: bool = False
     project_configs: list[str] = field(default_factory=list)  # tsconfig/jsconfig files, not indexed themselves
+    warnings: list[dict[str, str]] = field(default_factory=list)  # {"path", "pass", "kind", "message"}: .gitignore files
+
+
+def stored_path(name: str) -> str:
+    """A repo-relative file name as valid UTF-8: each byte that is not UTF-8 becomes the text ``\\xNN``.
+
+    Names come surrogate-escaped from ``os.walk`` and ``git ls-files -z``; a UTF-8 name is unchanged.
+    """
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def escaped_name(path: str) -> str:
+    """The name a stored path may stand for: each ``\\xNN`` (80 to ff) back to the byte ``stored_path``
+    escaped. For a reader holding only the stored path, to try when no file has that name."""
+    return _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match[1], 16)), path)
+
+
+_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 
 
 def scan_repository(root: Path, settings: Settings) -> ScanResult:
@@ -84,19 +117,28 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
     git_paths = _git_listed_paths(root) if settings.use_git_ls_files else None
     result = ScanResult(root=root, is_git=git_paths is not None)
     candidates = git_paths if git_paths is not None else _walk_with_gitignore(root, ignore, result)
-    for path in sorted(set(candidates)):
-        if ignore.match_file(path):
+    listed = set(candidates)
+    escaped: set[str] = set()
+    for name in sorted(listed):
+        if ignore.match_file(name):
             continue
+        path = stored_path(name)
         extractor = extractor_for_path(path)
         if extractor is None:
             if is_project_config(path):
                 result.project_configs.append(path)
             continue
-        entry = _check_file(root, path, settings.max_file_size)
+        if path != name:
+            if path in escaped or path in listed:
+                result.skipped.append(SkippedFile(path, "file name is not valid UTF-8 and its escaped form names another file"))
+                continue
+            escaped.add(path)
+        entry = _check_file(root, name, path, settings.max_file_size)
         if isinstance(entry, SkippedFile):
             result.skipped.append(entry)
         else:
-            result.files.append(SourceFile(path, extractor.name, entry.st_size, entry.st_mtime_ns))
+            name_on_disk = "" if path == name else name
+            result.files.append(SourceFile(path, extractor.name, entry.st_size, entry.st_mtime_ns, name_on_disk))
     result.skipped.sort(key=lambda s: s.path)
     return result
 
@@ -123,39 +165,39 @@ def _git_listed_paths(root: Path) -> list[str] | None:
     try:
         top = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True, timeout=30, check=False,
         )
-        if top.returncode != 0 or Path(top.stdout.strip()).resolve() != root:
+        if top.returncode != 0 or Path(os.fsdecode(top.stdout.rstrip(b"\n"))).resolve() != root:
             return None
-        listed = subprocess.run(
+        listed = subprocess.run(  # -z: names verbatim, whatever core.quotepath says
             ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             capture_output=True, timeout=120, check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    paths = listed.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [p for p in paths if p]
+    return [os.fsdecode(p) for p in listed.stdout.split(b"\0") if p]
 
 
 def _walk_with_gitignore(root: Path, ignore: pathspec.GitIgnoreSpec, result: ScanResult) -> list[str]:
-    """Walk the tree without following directory symlinks, applying each folder's .gitignore."""
-    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+    """Walk the tree without following directory symlinks, applying each folder's .gitignore as git does."""
+    specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (folder prefix, its .gitignore), ancestors first
     found: list[str] = []
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+
+    def unreadable(error: OSError) -> None:
+        path = stored_path(Path(error.filename).relative_to(root).as_posix())
+        result.skipped.append(SkippedFile(path, f"unreadable directory: {error.strerror or error}"))
+
+    for directory, dirnames, filenames in os.walk(root, onerror=unreadable):
         relative_dir = Path(directory).relative_to(root).as_posix()
         prefix = "" if relative_dir == "." else relative_dir + "/"
-        gitignore = Path(directory) / ".gitignore"
-        if gitignore.is_file():
-            try:
-                lines = gitignore.read_text("utf-8", errors="replace").splitlines()
-                specs.append((prefix, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except OSError:
-                pass
+        spec = _read_gitignore(Path(directory) / ".gitignore", stored_path(prefix + ".gitignore"), result.warnings)
+        if spec is not None:
+            specs.append((prefix, spec))
         kept = []
         for name in sorted(dirnames):
             path = prefix + name
             if Path(directory, name).is_symlink():
-                result.skipped.append(SkippedFile(path, "symlink to a directory (not followed)"))
+                result.skipped.append(SkippedFile(stored_path(path), "symlink to a directory (not followed)"))
             elif not _ignored(path + "/", ignore, specs):
                 kept.append(name)
         dirnames[:] = kept
@@ -163,34 +205,84 @@ def _walk_with_gitignore(root: Path, ignore: pathspec.GitIgnoreSpec, result: Sca
     return found
 
 
+def _read_gitignore(file: Path, shown: str, warnings: list[dict[str, str]]) -> pathspec.GitIgnoreSpec | None:
+    """A folder's .gitignore as git reads it: a regular file (git does not follow a symlinked one),
+    a UTF-8 BOM dropped, lines split at LF with a CR before it dropped, an invalid pattern ignored."""
+    try:
+        mode = file.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            warnings.append(_gitignore_warning(shown, "a symbolic link: not read, as git does"))
+        if not stat.S_ISREG(mode):
+            return None
+        data = file.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        warnings.append(_gitignore_warning(shown, f"not read ({error.strerror or error}): its patterns are not applied"))
+        return None
+    text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
+    patterns = []
+    for number, line in enumerate((line.removesuffix("\r") for line in text.split("\n")), start=1):
+        try:
+            patterns.append(GitIgnoreSpecPattern(line))
+        except GitIgnorePatternError:
+            warnings.append(_gitignore_warning(shown, f"line {number}: invalid pattern {line!r} ignored, as git does"))
+    return pathspec.GitIgnoreSpec(patterns)
+
+
+def _gitignore_warning(path: str, message: str) -> dict[str, str]:
+    return {"path": path, "pass": "scan", "kind": "gitignore", "message": message}
+
+
 def _ignored(path: str, ignore: pathspec.GitIgnoreSpec, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+    """The default ignores, then the nearest .gitignore with a pattern that matches (its last one decides)."""
     if ignore.match_file(path):
         return True
-    return any(path.startswith(base) and spec.match_file(path[len(base):]) for base, spec in specs)
+    for base, spec in reversed(specs):
+        if path.startswith(base):
+            verdict = spec.check_file(path[len(base):]).include
+            if verdict is not None:
+                return verdict
+    return False
 
 
-def _check_file(root: Path, path: str, max_file_size: int) -> os.stat_result | SkippedFile:
-    """The file's stat when it can be indexed, else why not."""
-    full = root / path
+def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat_result | SkippedFile:
+    """The stat of the file ``name`` when it can be indexed, else why ``path`` (its stored form) is not."""
+    full = root / name
     try:
         if full.is_symlink():
             target = full.resolve(strict=True)
             if not target.is_relative_to(root):
                 return SkippedFile(path, "symlink pointing outside the repository")
         info = full.stat()
-    except RuntimeError:
+    except RuntimeError:  # Python < 3.13 reports a loop in resolve() so
         return SkippedFile(path, "symlink loop")
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            return SkippedFile(path, "symlink loop")
         return SkippedFile(path, f"unreadable: {error.strerror or error}")
     if not stat.S_ISREG(info.st_mode):
         return SkippedFile(path, "not a regular file")
     if info.st_size > max_file_size:
         return SkippedFile(path, f"larger than max_file_size ({info.st_size} > {max_file_size} bytes)")
     try:
-        with open(full, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
+        head = _read_head(full)
     except OSError as error:
         return SkippedFile(path, f"unreadable: {error.strerror or error}")
+    if head is None:
+        return SkippedFile(path, "not a regular file")
     if b"\0" in head:
         return SkippedFile(path, "binary file")
     return info
+
+
+def _read_head(full: Path) -> bytes | None:
+    """The first bytes of a regular file; None when ``full`` is no longer one. Opened without
+    blocking: a file swapped for a FIFO since its stat must not hang the scan."""
+    descriptor = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        return os.read(descriptor, _SNIFF_BYTES)
+    finally:
+        os.close(descriptor)

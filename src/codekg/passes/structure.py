@@ -18,6 +18,7 @@ from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
+from codekg.passes.scan import stored_path
 from codekg.records import Definition, FileParse
 from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef
 from codekg.settings import Settings
@@ -70,7 +71,8 @@ def _bare(parsed: FileParse) -> FileParse:
 def project_structure(root: Path, file_paths: list[str]) -> Graph:
     """The Project node, the Folders and the CONTAINS tree down to every file."""
     graph = Graph()
-    project_id = graph.add_node("Project", id="Project:" + root.name, name=root.name, qualified_name=root.name)
+    name = stored_path(root.name)  # a folder name that is not UTF-8, escaped as file names are
+    project_id = graph.add_node("Project", id="Project:" + name, name=name, qualified_name=name)
     _add_folders(graph, project_id, sorted(file_paths))
     return graph
 
