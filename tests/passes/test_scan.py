@@ -128,6 +128,17 @@ def test_gitignore_is_read_as_git_reads_it(tmp_path):
     assert git_scan(tmp_path) == expected
 
 
+@pytest.mark.parametrize("use_git", [False, True])
+def test_ignores_reach_into_folders_named_with_a_newline(tmp_path, use_git):
+    for path in ["x\ny/a.py", "x\ny/b.py", "x\ny/node_modules/m.js"]:
+        write(tmp_path, path)
+    write(tmp_path, ".gitignore", "a.py\n")
+    if use_git:
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    files, skipped = listed(tmp_path)
+    assert (files, skipped) == ([("x\ny/b.py", "python")], [])
+
+
 def test_gitignore_that_is_a_symlink_or_a_folder_is_not_read(tmp_path):
     for path in ["a.py", "sub/a.py", "other/a.py"]:
         write(tmp_path, path)

@@ -120,7 +120,7 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
     listed = set(candidates)
     escaped: set[str] = set()
     for name in sorted(listed):
-        if ignore.match_file(name):
+        if ignore.match_file(_matchable(name)):
             continue
         path = stored_path(name)
         extractor = extractor_for_path(path)
@@ -192,7 +192,7 @@ def _walk_with_gitignore(root: Path, ignore: pathspec.GitIgnoreSpec, result: Sca
         prefix = "" if relative_dir == "." else relative_dir + "/"
         spec = _read_gitignore(Path(directory) / ".gitignore", stored_path(prefix + ".gitignore"), result.warnings)
         if spec is not None:
-            specs.append((prefix, spec))
+            specs.append((_matchable(prefix), spec))
         kept = []
         for name in sorted(dirnames):
             path = prefix + name
@@ -236,6 +236,7 @@ def _gitignore_warning(path: str, message: str) -> dict[str, str]:
 
 def _ignored(path: str, ignore: pathspec.GitIgnoreSpec, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
     """The default ignores, then the nearest .gitignore with a pattern that matches (its last one decides)."""
+    path = _matchable(path)
     if ignore.match_file(path):
         return True
     for base, spec in reversed(specs):
@@ -244,6 +245,12 @@ def _ignored(path: str, ignore: pathspec.GitIgnoreSpec, specs: list[tuple[str, p
             if verdict is not None:
                 return verdict
     return False
+
+
+def _matchable(path: str) -> str:
+    """``path`` for pathspec, whose `**` and folder prefixes stop at a newline (git's do not): a
+    newline becomes NUL, which no pattern holds and every wildcard matches."""
+    return path.replace("\n", "\0")
 
 
 def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat_result | SkippedFile:
