@@ -182,6 +182,9 @@ class FileParse:
     content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)
     size_bytes: int = 0
     invalid_utf8: bool = False  # the bytes were not valid UTF-8; text was decoded with replacement
+    encoding: str = "utf-8"  # the codec the source was decoded with (a Python coding cookie, a BOM)
+    # what the extractor could not take as written: a cut at a bound, an unknown or wrong encoding
+    warnings: list[str] = field(default_factory=list)
 
 
 _TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments"})

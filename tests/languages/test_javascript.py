@@ -469,3 +469,62 @@ def test_module_exports_values_are_commonjs_defaults():
     assert [(d.kind, d.name, d.scope, d.bases) for d in parsed.definitions] == [
         ("Class", "module.exports", (), ("Base",)), ("Method", "run", ("module.exports",), ()),
     ]
+
+
+# --- hostile input: deep nesting, long names ---------------------------------------------------------
+
+
+def test_five_thousand_nested_calls_each_get_their_scope():
+    depth = 5000
+    parsed = _parse(b"function outer() {\n  x = " + b"f(" * depth + b"y" + b")" * depth + b";\n}\n")
+    assert parsed.calls == [CallSite("f", None, ("outer",), 2)] * depth
+    assert parsed.warnings == []
+
+
+def _nested_functions(depth: int) -> bytes:
+    """`function f0() {` / `c0();` / `function f1() {` ... `}`: one call at the top of each level."""
+    return ("".join(f"function f{i}() {{\nc{i}();\n" for i in range(depth)) + "}\n" * depth).encode()
+
+
+def test_three_thousand_nested_functions_are_folded_at_the_limit_with_a_warning():
+    from codekg.languages.base import MAX_NESTING_DEPTH
+
+    depth = 3000
+    parsed = _parse(_nested_functions(depth))
+    names = tuple(f"f{i}" for i in range(MAX_NESTING_DEPTH))
+    assert [(d.name, d.scope, d.start_line, d.end_line) for d in parsed.definitions] == [
+        (f"f{i}", names[:i], 2 * i + 1, 3 * depth - i) for i in range(MAX_NESTING_DEPTH)
+    ]
+    assert parsed.calls == [
+        CallSite(f"c{i}", None, names[: i + 1] if i < MAX_NESTING_DEPTH else names, 2 * i + 2) for i in range(depth)
+    ]
+    assert parsed.warnings == [
+        f"nesting deeper than {MAX_NESTING_DEPTH} definitions: {depth - MAX_NESTING_DEPTH} definition(s) from line "
+        f"{2 * MAX_NESTING_DEPTH + 1} on folded into f{MAX_NESTING_DEPTH - 1} (line {2 * MAX_NESTING_DEPTH - 1}), "
+        "which takes their calls"
+    ]
+    assert all(len(binding.scope) <= MAX_NESTING_DEPTH for binding in parsed.local_bindings + parsed.imports)
+
+
+def test_scope_paths_stay_bounded_in_characters():
+    from codekg.languages.base import MAX_SCOPE_PATH_CHARS
+
+    member = ".".join(["a"] * MAX_SCOPE_PATH_CHARS)
+    parsed = _parse(f"function outer() {{\n  {member} = function () {{\n    g();\n  }};\n  h();\n}}\n".encode())
+    assert [(d.name, d.scope) for d in parsed.definitions] == [("outer", ())]
+    assert parsed.calls == [CallSite("g", None, ("outer",), 3), CallSite("h", None, ("outer",), 5)]
+    assert parsed.warnings == [
+        f"scope path longer than {MAX_SCOPE_PATH_CHARS} characters: 1 definition(s) from line 2 on folded into outer "
+        "(line 1), which takes their calls"
+    ]
+
+
+def test_deeply_nested_arrows_and_this_calls_complete():
+    """Each arrow function binds its parameter; `this` inside them stays a method's instance."""
+    depth = 3000
+    body = "x => " * depth + "this.m()"
+    parsed = _parse(f"class C {{\n  run() {{\n    return {body};\n  }}\n}}\n".encode())
+    assert parsed.calls == [CallSite("m", "this", ("C", "run"), 3)]
+    assert [(b.name, b.scope, b.line, b.region_start, b.region_end) for b in parsed.local_bindings] == [
+        ("x", ("C", "run"), 3, 3, 3)  # one binding per (scope, name, region)
+    ]

@@ -209,3 +209,158 @@ def test_positional_parameters_and_arguments_are_recorded():
     [run] = [d for d in parsed.definitions if d.name == "run"]
     assert run.parameters == ("cb", "n")  # `/` only marks the ones before it; `*rest` ends them
     assert [c.arguments for c in parsed.calls if c.callee == "run"] == [("done", ""), ("done",), ("", "", "other")]
+
+
+# --- hostile input: deep nesting, long names, encodings ---------------------------------------------
+
+
+def test_five_thousand_nested_calls_each_get_their_scope():
+    depth = 5000
+    source = b"def outer():\n    x = " + b"f(" * depth + b"y" + b")" * depth + b"\n"
+    parsed = PythonExtractor().extract("deep.py", source)
+    assert parsed.calls == [CallSite("f", None, ("outer",), 2, arguments=("",))] * (depth - 1) + [
+        CallSite("f", None, ("outer",), 2, arguments=("y",))
+    ]
+    assert parsed.warnings == []
+
+
+def test_long_chains_and_nested_targets_never_recurse():
+    """Receiver chains, dotted values, nested annotations and unpacking targets far deeper than
+    Python's recursion limit."""
+    chain = ".".join(["a"] * 3000)
+    source = (f"{chain}.m()\n"
+              f"{'(' * 3000}q,{'),' * 2999}) = z\n"
+              f"y: {'Optional[' * 3000}A{']' * 3000}\n"
+              f"w: A{' | None' * 3000}\n"
+              f"def f(self):\n    x = {chain}\n").encode()
+    parsed = PythonExtractor().extract("chain.py", source)
+    assert parsed.calls == [CallSite("m", chain, (), 1)]
+    assert [(d.kind, d.name, d.scope, d.start_line) for d in parsed.definitions] == [
+        ("Function", "f", (), 5), ("Variable", "q", (), 2), ("Variable", "y", (), 3), ("Variable", "w", (), 4),
+    ]
+    assert [v for v in parsed.values if v.target in ("x", "y", "w")] == [
+        ValueBinding("w", (), 4, "type", "A"),
+        ValueBinding("y", (), 3, "type", "A"),
+        ValueBinding("x", ("f",), 6, "alias", chain),
+    ]
+    assert parsed.warnings == []
+
+
+def _nested_defs(depth: int) -> bytes:
+    """`def f0():` / `    c0()` / `    def f1():` ...: one call at the top of each level."""
+    return "".join("    " * i + f"def f{i}():\n" + "    " * (i + 1) + f"c{i}()\n" for i in range(depth)).encode()
+
+
+def test_definitions_nested_past_the_limit_are_folded_into_the_deepest_kept_one():
+    from codekg.languages.base import MAX_NESTING_DEPTH
+
+    depth = MAX_NESTING_DEPTH + 36
+    parsed = PythonExtractor().extract("nest.py", _nested_defs(depth))
+    names = tuple(f"f{i}" for i in range(MAX_NESTING_DEPTH))
+    assert [(d.name, d.scope, d.start_line, d.end_line) for d in parsed.definitions] == [
+        (f"f{i}", names[:i], 2 * i + 1, 2 * depth) for i in range(MAX_NESTING_DEPTH)
+    ]
+    assert parsed.calls == [
+        CallSite(f"c{i}", None, names[: i + 1] if i < MAX_NESTING_DEPTH else names, 2 * i + 2) for i in range(depth)
+    ]
+    assert parsed.warnings == [
+        f"nesting deeper than {MAX_NESTING_DEPTH} definitions: 36 definition(s) from line {2 * MAX_NESTING_DEPTH + 1} "
+        f"on folded into f{MAX_NESTING_DEPTH - 1} (line {2 * MAX_NESTING_DEPTH - 1}), which takes their calls"
+    ]
+    assert parsed.parse_errors == 0
+
+
+def test_three_thousand_nested_defs_are_cut_with_a_report_never_silently():
+    """tree-sitter's Python scanner gives up on indentation some 500 levels deep: the outer levels
+    become a syntax error region (reported as such; which levels depends on tree-sitter's recovery),
+    and what parses as nested defs is folded at the nesting limit, with a warning."""
+    from codekg.languages.base import MAX_NESTING_DEPTH
+
+    parsed = PythonExtractor().extract("nest.py", _nested_defs(3000))
+    assert len(parsed.definitions) == MAX_NESTING_DEPTH
+    assert max(len(d.scope) for d in parsed.definitions) == MAX_NESTING_DEPTH - 1
+    assert [c.callee for c in parsed.calls] == [f"c{i}" for i in range(3000)]
+    assert max(len(c.scope) for c in parsed.calls) == MAX_NESTING_DEPTH
+    assert parsed.parse_errors >= 1
+    [warning] = parsed.warnings
+    assert warning.startswith(f"nesting deeper than {MAX_NESTING_DEPTH} definitions: ")
+
+
+def test_scope_paths_stay_bounded_in_characters():
+    from codekg.languages.base import MAX_SCOPE_PATH_CHARS
+
+    long_name = "n" * MAX_SCOPE_PATH_CHARS
+    source = f"class A:\n    def {long_name}(self):\n        def inner():\n            g()\n    def m(self):\n        h()\n"
+    parsed = PythonExtractor().extract("long.py", source.encode())
+    assert [(d.name, d.scope) for d in parsed.definitions] == [("A", ()), ("m", ("A",))]
+    assert parsed.calls == [CallSite("g", None, ("A",), 4), CallSite("h", None, ("A", "m"), 6)]
+    assert parsed.warnings == [
+        f"scope path longer than {MAX_SCOPE_PATH_CHARS} characters: 2 definition(s) from line 2 on folded into A "
+        "(line 1), which takes their calls"
+    ]
+
+
+LATIN_1 = '''# -*- coding: latin-1 -*-
+"""Grüße aus Köln."""
+GRÜSSE = "grüß"
+
+
+def grüße(café):
+    """Sagt grüß."""
+    return café.wärme("ñ")
+'''
+
+
+def test_a_coding_cookie_decodes_names_strings_and_docstrings():
+    parsed = PythonExtractor().extract("gruss.py", LATIN_1.encode("latin-1"))
+    assert parsed.docstring == "Grüße aus Köln."
+    assert [(d.kind, d.name, d.start_line, d.end_line, d.signature, d.docstring) for d in parsed.definitions] == [
+        ("Function", "grüße", 6, 8, "def grüße(café)", "Sagt grüß."),
+        ("Variable", "GRÜSSE", 3, 3, 'GRÜSSE = "grüß"', ""),
+    ]
+    assert parsed.calls == [CallSite("wärme", "café", ("grüße",), 8, arguments=("",))]
+    assert [(b.name, b.scope, b.line) for b in parsed.local_bindings] == [("GRÜSSE", (), 3), ("café", ("grüße",), 6)]
+    assert (parsed.parse_errors, parsed.warnings, parsed.encoding, parsed.line_count) == (0, [], "iso8859-1", 8)
+
+
+def test_a_cookie_on_the_second_line_and_a_bom_are_honoured():
+    second_line = ("#!/usr/bin/env python\n# vim: set fileencoding=cp1252 :\ndef ê():\n    «x»()\n").encode("cp1252")
+    parsed = PythonExtractor().extract("a.py", second_line)
+    assert [d.name for d in parsed.definitions] == ["ê"]
+    assert parsed.encoding == "cp1252"
+    with_bom = "\ufeffdef é():\n    '''ü'''\n".encode("utf-8")
+    parsed = PythonExtractor().extract("b.py", with_bom)
+    assert [(d.name, d.start_line, d.signature, d.docstring) for d in parsed.definitions] == [("é", 1, "def é()", "ü")]
+    assert (parsed.encoding, parsed.warnings, parsed.parse_errors) == ("utf-8-sig", [], 0)
+
+
+def test_an_unknown_codec_decodes_as_utf8_with_a_warning():
+    parsed = PythonExtractor().extract("k.py", "# coding: klingon\ndef é():\n    pass\n".encode("utf-8"))
+    assert [d.name for d in parsed.definitions] == ["é"]
+    assert parsed.encoding == "utf-8"
+    assert parsed.warnings == ["unknown encoding 'klingon' in the coding cookie: decoded as UTF-8"]
+    wrong = PythonExtractor().extract("w.py", b"# coding: utf-16\nx = 1\n")  # not ASCII-compatible: not Python source
+    assert wrong.warnings == ["unknown encoding 'utf-16' in the coding cookie: decoded as UTF-8"]
+    assert [d.name for d in wrong.definitions] == ["x"]
+
+
+def test_bytes_the_declared_codec_cannot_decode_are_replaced_with_a_warning():
+    parsed = PythonExtractor().extract("bad.py", b"# coding: ascii\ndef f():\n    return '\xe9'\n")
+    assert [(d.name, d.start_line) for d in parsed.definitions] == [("f", 2)]
+    assert parsed.warnings == ["not valid ascii: decoded with replacement characters"]
+
+
+def test_the_parse_pass_does_not_call_a_declared_encoding_invalid_utf8():
+    from codekg.passes.parse import extract_source
+
+    parsed = extract_source("gruss.py", "python", LATIN_1.encode("latin-1"))
+    assert parsed.invalid_utf8 is False
+    assert extract_source("raw.py", "python", b"x = '\xff'\n").invalid_utf8 is True
+
+
+def test_a_block_holding_one_statement_is_outside_it():
+    """A block of one statement spans the same bytes as the statement: the block is the outer one."""
+    source = b"if TYPE_CHECKING:\n    class P(Protocol):\n        def m(self, x=g()) -> int: h()\n"
+    parsed = PythonExtractor().extract("p.py", source)
+    assert [(d.name, d.scope, d.is_type_only) for d in parsed.definitions] == [("P", (), True), ("m", ("P",), False)]
+    assert parsed.calls == [CallSite("g", None, ("P",), 3), CallSite("h", None, ("P", "m"), 3)]

@@ -7,13 +7,24 @@ An extractor is pure: ``extract(path, source)`` depends only on its arguments an
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from bisect import bisect_right
+from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
-from typing import Iterable, Iterator
+from typing import Generic, Iterable, Iterator, TypeVar
 
 import tree_sitter as ts
 
 from codekg.records import FileParse, LocalBinding, Scope
+
+# Bounds on what a definition's scope path may hold, so no input makes names grow without limit (a
+# path repeats every ancestor's name: nested definitions cost depth² characters). Constants rather
+# than settings: extraction is cached by content and extractor version, so a limit is part of it.
+MAX_NESTING_DEPTH = 64
+"""Definitions nested deeper than this are folded into their deepest kept ancestor (CPython itself
+refuses more than 100 levels of indentation)."""
+MAX_SCOPE_PATH_CHARS = 1000
+"""A definition whose scope path (names joined with dots) would be longer is folded the same way."""
 
 
 class LanguageExtractor(ABC):
@@ -105,17 +116,6 @@ def line_count(source: bytes) -> int:
     return source.count(b"\n") + (0 if source.endswith(b"\n") else 1)
 
 
-def enclosing_scope(node: ts.Node, scope_of: dict[int, Scope]) -> Scope:
-    """Scope of ``node``: the path of its nearest ancestor registered in ``scope_of`` (by node id)."""
-    parent = node.parent
-    while parent is not None:
-        found = scope_of.get(parent.id)
-        if found is not None:
-            return found
-        parent = parent.parent
-    return ()
-
-
 def iter_matches(query: ts.Query, root: ts.Node) -> Iterator[tuple[int, dict[str, list[ts.Node]]]]:
     yield from ts.QueryCursor(query).matches(root)
 
@@ -136,16 +136,104 @@ WHOLE_SCOPE = (0, 0)
 """The region of a binding that belongs to its scope itself rather than to an anonymous function."""
 
 
-def binding_function(node: ts.Node, function_types: frozenset[str], stop_types: frozenset[str]) -> ts.Node | None:
-    """The innermost function-like ancestor of a bound name, the root when there is none, or None when
-    a ``stop_types`` node (a class body: its bindings are Variables) comes first."""
-    parent = node.parent
-    while parent is not None:
-        if parent.type in function_types:
-            return parent
-        if parent.type in stop_types:
-            return None
-        if parent.parent is None:
-            return parent
-        parent = parent.parent
-    return None
+T = TypeVar("T")
+
+
+class NestedRanges(Generic[T]):
+    """The innermost of properly nested byte ranges (tree nodes) around a node, by binary search.
+
+    ``Node.parent`` costs O(depth) in tree-sitter, so walking up from every node is quadratic or
+    worse in nesting depth; this answers "which range encloses it" without touching the tree.
+    """
+
+    def __init__(self, ranges: Iterable[tuple[int, int, int, T]]) -> None:
+        """``ranges``: (start byte, end byte, node id, value); empty ranges are left out. Of two equal
+        ranges (a block holding one statement) the one given first is taken as the outer one."""
+        self._ranges = sorted((r for r in ranges if r[1] > r[0]), key=lambda r: (r[0], -r[1]))
+        self._parent: list[int] = []
+        # the innermost range open from each segment start on (-1: none)
+        self._segment_starts: list[int] = [0]
+        self._segment_owners: list[int] = [-1]
+        stack: list[int] = []
+        for index, (start, end, _, _) in enumerate(self._ranges):
+            self._close(stack, start)
+            self._parent.append(stack[-1] if stack else -1)
+            stack.append(index)
+            self._segment_starts.append(start)
+            self._segment_owners.append(index)
+        self._close(stack, None)
+
+    def _close(self, stack: list[int], before: int | None) -> None:
+        while stack and (before is None or self._ranges[stack[-1]][1] <= before):
+            closed = stack.pop()
+            self._segment_starts.append(self._ranges[closed][1])
+            self._segment_owners.append(stack[-1] if stack else -1)
+
+    def around(self, node: ts.Node) -> T | None:
+        """The value of the innermost range holding ``node`` (never ``node``'s own), or None. The
+        steps up from the innermost range at its start pass only ranges that start there too."""
+        start, end, node_id = node.start_byte, node.end_byte, node.id
+        index = self._segment_owners[bisect_right(self._segment_starts, start) - 1]
+        while index >= 0:
+            range_start, range_end, range_id, value = self._ranges[index]
+            if range_start <= start and end <= range_end and range_id != node_id:
+                return value
+            index = self._parent[index]
+        return None
+
+
+class Regions(Generic[T]):
+    """The nodes of a file that scope others (functions, classes, ...), each under a kind, and the
+    innermost one of some kinds around a node. One NestedRanges per set of kinds asked about, so a
+    question never steps over regions of other kinds (nested lambdas, say) to reach its answer."""
+
+    def __init__(self, regions: Iterable[tuple[str, ts.Node, T]]) -> None:
+        """``regions``: (kind, node, value), outer ones first where two nodes span the same bytes."""
+        self._regions = list(regions)
+        self._by_kinds: dict[frozenset[str], NestedRanges[tuple[str, ts.Node, T]]] = {}
+
+    def innermost(self, node: ts.Node, kinds: frozenset[str]) -> tuple[str, ts.Node, T] | None:
+        """(kind, node, value) of the innermost region of one of ``kinds`` around ``node``, or None."""
+        index = self._by_kinds.get(kinds)
+        if index is None:
+            index = self._by_kinds[kinds] = NestedRanges(
+                (region.start_byte, region.end_byte, region.id, (kind, region, value))
+                for kind, region, value in self._regions if kind in kinds)
+        return index.around(node)
+
+
+_FOLD_CAUSES = {"depth": f"nesting deeper than {MAX_NESTING_DEPTH} definitions",
+                "length": f"scope path longer than {MAX_SCOPE_PATH_CHARS} characters"}
+
+
+@dataclass(slots=True)
+class FoldedDefinitions:
+    """Definitions left out for the bounds above, kept for the file's warning: never a silent cut.
+    A folded definition is no node: its calls and bindings belong to its deepest kept ancestor."""
+
+    # cause -> (line, kept ancestor's path, the ancestor's line) of each folded definition
+    folded: dict[str, list[tuple[int, Scope, int]]] = field(default_factory=dict)
+
+    def place(self, parent: Scope, parent_line: int, name: str, line: int, parent_cause: str = "") -> str:
+        """Why the definition ``name`` inside ``parent`` (the kept ancestor) is folded into it, or ""
+        when it keeps its own path ``(*parent, name)``. Inside a folded definition (``parent_cause``)
+        everything is folded for the same reason."""
+        cause = parent_cause
+        if not cause and len(parent) + 1 > MAX_NESTING_DEPTH:
+            cause = "depth"
+        elif not cause and sum(map(len, parent)) + len(parent) + len(name) > MAX_SCOPE_PATH_CHARS:
+            cause = "length"
+        if cause:
+            self.folded.setdefault(cause, []).append((line, parent, parent_line))
+        return cause
+
+    def warnings(self) -> list[str]:
+        found = []
+        for cause, folded in sorted(self.folded.items()):
+            line, into, into_line = min(folded)
+            others = len({ancestor for _, ancestor, _ in folded}) - 1
+            target = f"{into[-1][:80]} (line {into_line})" if into else "the module"
+            more = f" and {others} other definition(s)" if others else ""
+            found.append(f"{_FOLD_CAUSES[cause]}: {len(folded)} definition(s) from line {line} on folded into "
+                         f"{target}{more}, which takes their calls")
+        return found

@@ -21,7 +21,8 @@ import tree_sitter_javascript
 
 from codekg.languages.base import (
     WHOLE_SCOPE,
-    binding_function,
+    FoldedDefinitions,
+    Regions,
     unique_local_bindings,
     TreeSitterExtractor,
     count_error_regions,
@@ -91,6 +92,11 @@ class _Pending:
     record: Definition | CallSite | ImportBinding | LocalBinding
     owner: int | None = None  # object-literal functions: node id that must own the object
     binding_function_range: tuple[int, int] | None = None  # local bindings: bytes of the function binding them
+    folded: bool = False  # a definition nested past the bounds: no record of its own (see FoldedDefinitions)
+    # definitions: the node whose `/** */` comment documents it (through an `export` wrapper or not), read
+    # once the definition is known to be kept (finding a previous sibling costs O(depth) in tree-sitter)
+    doc: ts.Node | None = None
+    doc_through_export: bool = False
 
 
 @dataclass(slots=True)
@@ -101,6 +107,10 @@ class _FileState:
     pending: list[_Pending] = field(default_factory=list)
     exports: list[tuple[int, ExportBinding]] = field(default_factory=list)
     owners: set[int] = field(default_factory=set)  # declarators / assignments whose object is a namespace
+    regions: list[ts.Node] = field(default_factory=list)  # functions, class bodies and class members
+    # placed once every region is known: local bindings by the node binding them, `this.x()` calls
+    bound_names: list[tuple[ts.Node, LocalBinding]] = field(default_factory=list)
+    this_calls: list[tuple[ts.Node, CallSite]] = field(default_factory=list)
 
 
 class JavaScriptExtractor(TreeSitterExtractor):
@@ -108,7 +118,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     name = "javascript"
     extensions = (".js", ".jsx", ".mjs", ".cjs")
-    version = "2"
+    version = "3"
     query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
@@ -144,6 +154,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "local": "_on_local",
         "call": "_on_call",
         "call.new": "_on_call_new",
+        "region": "_on_region",
     }
     # `export <declaration>` node types that bind one name.
     NAMED_DECLARATIONS = frozenset({"function_declaration", "generator_function_declaration", "class_declaration"})
@@ -175,9 +186,14 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 role = roles[index] = next(name for name in captures if name in handlers)
             handlers[role](state, captures[role][0], captures)
 
+        self._place_bindings_and_this_calls(state, _Regions(state.regions))
         pending = [p for p in state.pending if p.owner is None or p.owner in state.owners]
-        _assign_scopes(pending)
+        folded = _assign_scopes(pending)
+        pending = [p for p in pending if not p.folded]
         _mark_own_bindings(pending)
+        for item in pending:
+            if item.doc is not None and isinstance(item.record, Definition):
+                item.record.docstring = _jsdoc(_exported(item.doc) if item.doc_through_export else item.doc)
         state.exports.sort(key=lambda item: item[0])
         return FileParse(
             path=path,
@@ -190,6 +206,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
             parse_errors=count_error_regions(root),
             docstring=_file_docstring(root),
+            warnings=folded.warnings(),
         )
 
     # --- definitions -----------------------------------------------------------------------------
@@ -205,7 +222,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=node,
             opens=(node.start_byte, node.end_byte),
             signature=_signature(state.source, node.start_byte, _body_cut(node)),
-            docstring=_jsdoc(_exported(node)),
+            doc=node, doc_through_export=True,
             is_async=_is_async(node),
         )
 
@@ -221,7 +238,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=statement,
             opens=(value.start_byte, value.end_byte),
             signature=_declarator_signature(state.source, statement, declarator, _body_cut(value)),
-            docstring=_jsdoc(_exported(statement)),
+            doc=statement, doc_through_export=True,
             is_async=_is_async(value),
         )
 
@@ -239,7 +256,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=node,
             opens=(body.start_byte, body.end_byte),
             signature=_signature(state.source, _first_non_decorator(node), body.start_byte),
-            docstring=_jsdoc(anchor),
+            doc=anchor,
             bases=bases,
             implements=implements,
             decorators=decorators,
@@ -259,7 +276,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=statement,
             opens=(body.start_byte, body.end_byte),
             signature=_declarator_signature(state.source, statement, declarator, body.start_byte),
-            docstring=_jsdoc(_exported(statement)),
+            doc=statement, doc_through_export=True,
             bases=bases,
             implements=implements,
             decorators=_decorators(value, value),
@@ -280,7 +297,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=node,
             opens=(start, node.end_byte),
             signature=_signature(state.source, start, _body_cut(node)),
-            docstring=_jsdoc(node),
+            doc=node,
             decorators=decorators,
             is_async="async" in modifiers,
             is_static="static" in modifiers,
@@ -294,7 +311,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         if name_node is None or name is None:
             return
         if value is None or value.type not in FUNCTION_VALUES:
-            self._define(state, "Variable", name, span=node, docstring=_jsdoc(node),
+            self._define(state, "Variable", name, span=node, doc=node,
                          annotation=self._annotation(node))
             return
         decorators = _decorators(node, node)
@@ -305,7 +322,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=node,
             opens=(value.start_byte, value.end_byte),
             signature=_signature(state.source, _first_non_decorator(node), _body_cut(value)),
-            docstring=_jsdoc(node),
+            doc=node,
             decorators=decorators,
             is_async=_is_async(value),
             is_static="static" in _modifiers(node, name_node),
@@ -328,7 +345,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             node_text(name),
             span=statement,
             opens=opens,
-            docstring=_jsdoc(_exported(statement)),
+            doc=statement, doc_through_export=True,
         )
 
     def _on_object_method(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -348,7 +365,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=node,
             opens=(function.start_byte, function.end_byte),
             signature=_signature(state.source, node.start_byte, _body_cut(function)),
-            docstring=_jsdoc(node),
+            doc=node,
             is_async=_is_async(function) if is_pair else "async" in modifiers,
             owner=owner.id,
         )
@@ -368,7 +385,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             span=node,
             opens=(value.start_byte, value.end_byte),
             signature=_signature(state.source, node.start_byte, _body_cut(value)),
-            docstring=_jsdoc(node),
+            doc=node,
             is_async=_is_async(value),
         )
 
@@ -392,11 +409,14 @@ class JavaScriptExtractor(TreeSitterExtractor):
         decorators: Sequence[ts.Node] = (),
         owner: int | None = None,
         anchor: int | None = None,
+        doc: ts.Node | None = None,
+        doc_through_export: bool = False,
         **details: Any,
     ) -> None:
         """Queue a definition over ``span``'s lines (from its first decorator) whose own scope is the
         byte range ``opens`` (None: it opens no scope). Its enclosing scope is the one open at byte
-        ``anchor`` (default: where ``span`` starts)."""
+        ``anchor`` (default: where ``span`` starts). Its docstring is the doc comment above ``doc``
+        (or above the `export` statement wrapping it)."""
         first = decorators[0] if decorators else span
         record = Definition(
             kind,
@@ -409,7 +429,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         )
         at = span.start_byte if anchor is None else anchor
         start, end = opens if opens is not None else (at, at)
-        state.pending.append(_Pending(start, end, record, owner))
+        state.pending.append(_Pending(start, end, record, owner, doc=doc, doc_through_export=doc_through_export))
 
     # --- imports ---------------------------------------------------------------------------------
 
@@ -554,13 +574,13 @@ class JavaScriptExtractor(TreeSitterExtractor):
             bases, implements = self._heritage(value)
             self._define(
                 state, "Class", COMMONJS_VALUE, span=statement, opens=(body.start_byte, body.end_byte),
-                signature=_signature(state.source, statement.start_byte, body.start_byte), docstring=_jsdoc(statement),
+                signature=_signature(state.source, statement.start_byte, body.start_byte), doc=statement,
                 bases=bases, implements=implements,
             )
             return
         self._define(
             state, "Function", COMMONJS_VALUE, span=statement, opens=(value.start_byte, value.end_byte),
-            signature=_signature(state.source, statement.start_byte, _body_cut(value)), docstring=_jsdoc(statement),
+            signature=_signature(state.source, statement.start_byte, _body_cut(value)), doc=statement,
             is_async=_is_async(value),
         )
 
@@ -578,7 +598,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 span=node,
                 opens=(value.start_byte, value.end_byte),
                 signature=_signature(state.source, node.start_byte, _body_cut(value)),
-                docstring=_jsdoc(node),
+                doc=node,
                 is_async=_is_async(value),
             )
         else:
@@ -586,16 +606,30 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     # --- calls -----------------------------------------------------------------------------------
 
+    def _on_region(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        state.regions.append(node)
+
     def _on_local(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
-        function = binding_function(node, _FUNCTION_LIKE, _BINDING_STOPS)
-        if function is None or _bound_by_require(node):
-            return  # a class field (a Variable already) or an import binding
+        if _bound_by_require(node):
+            return  # an import binding
         record = LocalBinding(node_text(node), (), node.start_point.row + 1, *WHOLE_SCOPE,
-                              annotation=self._annotation(node.parent))
-        owner_range = None if function.type == "program" else (function.start_byte, function.end_byte)
-        state.pending.append(_Pending(node.start_byte, node.start_byte, record, binding_function_range=owner_range))
-        if owner_range is not None:
-            record.region_start, record.region_end = function.start_point.row + 1, function.end_point.row + 1
+                              annotation=self._binding_annotation(node))
+        state.bound_names.append((node, record))
+
+    def _place_bindings_and_this_calls(self, state: _FileState, regions: _Regions) -> None:
+        """Queue each local binding with the function binding it (none in a class body: a field, a
+        Variable already), and make `this` in a plain function's call an expression receiver."""
+        for node, record in state.bound_names:
+            function = regions.innermost(node, _BINDING_DECIDERS)
+            if function is not None and function.type in _BINDING_STOPS:
+                continue
+            owner_range = None if function is None else (function.start_byte, function.end_byte)
+            state.pending.append(_Pending(node.start_byte, node.start_byte, record, binding_function_range=owner_range))
+            if function is not None:
+                record.region_start, record.region_end = function.start_point.row + 1, function.end_point.row + 1
+        for node, record in state.this_calls:
+            if not regions.this_is_the_instance(node):
+                record.receiver = EXPRESSION_RECEIVER  # `this` inside a plain function is whatever the caller binds
 
     def _on_call(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         self._call(state, node, captures["callee"][0], is_new=False)
@@ -617,15 +651,19 @@ class JavaScriptExtractor(TreeSitterExtractor):
             if prop is None or obj is None:
                 return
             callee, receiver, name_node = node_text(prop), self._dotted(obj) or EXPRESSION_RECEIVER, prop
-            if receiver.split(".", 1)[0] == "this" and not _this_is_the_instance(node):
-                receiver = EXPRESSION_RECEIVER  # `this` inside a plain function is whatever the caller binds
         else:
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
         state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+        if receiver is not None and receiver.split(".", 1)[0] == "this":
+            state.this_calls.append((node, record))
 
     def _annotation(self, declaration: ts.Node | None) -> str:
         """The declared type of a parameter, variable or field as a dotted name; JavaScript has none."""
+        return ""
+
+    def _binding_annotation(self, name: ts.Node) -> str:
+        """The declared type of the parameter or variable that binds ``name``; JavaScript has none."""
         return ""
 
     def _unwrap(self, node: ts.Node) -> ts.Node:
@@ -654,17 +692,34 @@ _THIS_TRANSPARENT = frozenset({"arrow_function"})  # arrow functions keep the en
 _THIS_IS_INSTANCE = frozenset({"method_definition", "field_definition", "public_field_definition", "class_static_block"})
 
 
-def _this_is_the_instance(node: ts.Node) -> bool:
-    """Whether `this` at ``node`` is the enclosing class's instance (in a method or field initialiser,
-    possibly through arrow functions) rather than what a plain function's caller binds."""
-    parent = node.parent
-    while parent is not None:
-        if parent.type in _THIS_IS_INSTANCE:
-            return parent.type != "method_definition" or parent.parent is not None and parent.parent.type == "class_body"
-        if parent.type in _FUNCTION_LIKE and parent.type not in _THIS_TRANSPARENT:
+_THIS_DECIDERS = _THIS_IS_INSTANCE | (_FUNCTION_LIKE - _THIS_TRANSPARENT)
+_BINDING_DECIDERS = _FUNCTION_LIKE | _BINDING_STOPS
+
+
+class _Regions:
+    """Which function, class body or class member holds a node: by byte range, so the cost never
+    depends on how deep the node sits (``Node.parent`` costs O(depth) in tree-sitter)."""
+
+    def __init__(self, nodes: list[ts.Node]) -> None:
+        self._regions: Regions[None] = Regions((node.type, node, None) for node in nodes)
+        self._in_class_body: dict[int, bool] = {}
+
+    def innermost(self, node: ts.Node, types: frozenset[str]) -> ts.Node | None:
+        region = self._regions.innermost(node, types)
+        return region[1] if region is not None else None
+
+    def this_is_the_instance(self, node: ts.Node) -> bool:
+        """Whether `this` at ``node`` is the enclosing class's instance (in a method or field
+        initialiser, possibly through arrow functions) rather than what a plain function's caller binds."""
+        region = self.innermost(node, _THIS_DECIDERS)
+        if region is None or region.type not in _THIS_IS_INSTANCE:
             return False
-        parent = parent.parent
-    return False
+        if region.type != "method_definition":
+            return True
+        if region.id not in self._in_class_body:  # a method of a class, not of an object literal
+            parent = region.parent
+            self._in_class_body[region.id] = parent is not None and parent.type == "class_body"
+        return self._in_class_body[region.id]
 
 
 def _mark_own_bindings(pending: list[_Pending]) -> None:
@@ -679,27 +734,36 @@ def _mark_own_bindings(pending: list[_Pending]) -> None:
 # --- scopes ---------------------------------------------------------------------------------------
 
 
-def _assign_scopes(pending: list[_Pending]) -> None:
+def _assign_scopes(pending: list[_Pending]) -> FoldedDefinitions:
     """Give each record the path of its innermost enclosing definition, in one sweep by offset.
 
     Ranges of definitions nest, so sorting by start (definitions first, outer first) and keeping a
     stack of the open ones is enough: no walking up the tree per record. Calls and imports take
     the nearest enclosing caller, skipping Variables (a Variable only scopes object-literal functions).
+    A definition nested past the bounds is marked folded; what it holds goes to its kept ancestor.
     """
+    folded = FoldedDefinitions()
     pending.sort(key=lambda p: (p.start, not isinstance(p.record, Definition), -p.end))
-    stack: list[tuple[int, Scope, Scope]] = []  # (end byte, definition path, nearest caller path)
+    # (end byte, definition path, nearest caller path, the kept definition's line, why it is folded)
+    stack: list[tuple[int, Scope, Scope, int, str]] = []
     for item in pending:
         while stack and stack[-1][0] <= item.start:
             stack.pop()
-        path, caller = (stack[-1][1], stack[-1][2]) if stack else ((), ())
+        path, caller, line, cause = stack[-1][1:] if stack else ((), (), 0, "")
         record = item.record
         if isinstance(record, Definition):
             record.scope = path
+            cause = folded.place(path, line, record.name, record.start_line, cause)
+            item.folded = bool(cause)
             if item.end > item.start:
-                own = record.path
-                stack.append((item.end, own, caller if record.kind == "Variable" else own))
+                if cause:
+                    stack.append((item.end, path, caller, line, cause))
+                else:
+                    own = record.path
+                    stack.append((item.end, own, caller if record.kind == "Variable" else own, record.start_line, ""))
         else:
             record.scope = caller
+    return folded
 
 
 # --- node helpers -----------------------------------------------------------------------------------

@@ -52,6 +52,14 @@
     left: (member_expression) @_target
     right: [(function_expression) (arrow_function) (generator_function)] @value)) @definition.member_function
 
+;; --- regions ------------------------------------------------------------------------------------
+
+; the nodes whose byte ranges decide which function binds a name and what `this` is in a call
+; (javascript.py `_Regions`), found by range instead of by walking up the tree
+[(function_declaration) (generator_function_declaration) (function_expression) (arrow_function)
+ (generator_function) (method_definition) (class_static_block) (class_body)] @region
+(class_body (_) @region)
+
 ;; --- local bindings -----------------------------------------------------------------------------
 
 ; names bound inside functions shadow module-level and global names of the same spelling; module-level

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import builtins
+import codecs
 import inspect
+import re
 from pathlib import PurePosixPath
 
 import tree_sitter as ts
 import tree_sitter_python
 
 from codekg.languages.base import (
+    FoldedDefinitions,
+    Regions,
     TreeSitterExtractor,
     count_error_regions,
-    enclosing_scope,
     iter_matches,
     line_count,
     WHOLE_SCOPE,
-    binding_function,
     node_text,
     unique_local_bindings,
 )
@@ -42,7 +44,7 @@ _SIGNATURE_LIMIT = 300
 class PythonExtractor(TreeSitterExtractor):
     name = "python"
     extensions = (".py",)
-    version = "3"
+    version = "4"
     query_files = ("python.scm",)
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")
@@ -78,7 +80,8 @@ class PythonExtractor(TreeSitterExtractor):
         return (".".join(names), self.module_name(path, ()))
 
     def extract(self, path: str, source: bytes) -> FileParse:
-        tree, query = self.parse_tree(path, source)
+        utf8, encoding, warnings = utf8_source(source)
+        tree, query = self.parse_tree(path, utf8)
         root = tree.root_node
         result = FileParse(
             path=path,
@@ -86,6 +89,7 @@ class PythonExtractor(TreeSitterExtractor):
             line_count=line_count(source),
             parse_errors=count_error_regions(root),
             docstring=_docstring_of(root),
+            encoding=encoding,
         )
         captures: dict[str, list[ts.Node]] = {}
         calls: list[tuple[ts.Node, dict[str, list[ts.Node]]]] = []
@@ -96,29 +100,151 @@ class PythonExtractor(TreeSitterExtractor):
             for name, nodes in match.items():
                 captures.setdefault(name, []).extend(nodes)
 
-        scope_of: dict[int, Scope] = {}
-        definition_nodes = sorted(captures.get("class", []) + captures.get("function", []), key=lambda n: n.start_byte)
-        for node in definition_nodes:
-            definition = _definition(node, enclosing_scope(node, scope_of))
-            scope_of[node.id] = definition.path
-            result.definitions.append(definition)
-        result.definitions.extend(_variables(captures.get("variable", []), scope_of))
+        folded = FoldedDefinitions()
+        placed = _place_definitions(captures.get("class", []) + captures.get("function", []), folded)
+        regions = _Regions(root, placed, captures)
+        for node, path, kept in placed:
+            if kept:
+                result.definitions.append(_definition(node, path[:-1], regions))
+        result.definitions.extend(_variables(captures.get("variable", []), regions))
         for node in captures.get("import", []):
-            result.imports.extend(_plain_imports(node, enclosing_scope(node, scope_of)))
+            result.imports.extend(_plain_imports(node, regions.scope(node)))
         for node in captures.get("import.from", []):
-            result.imports.extend(_from_imports(node, enclosing_scope(node, scope_of)))
+            result.imports.extend(_from_imports(node, regions.scope(node)))
         result.imports.sort(key=lambda b: (b.line, b.module, b.name))
-        result.local_bindings = _local_bindings(captures.get("local", []), scope_of)
+        result.local_bindings = _local_bindings(captures.get("local", []), regions)
         result.exports = _dunder_all(captures.get("all", []))
-        result.values = _value_bindings(captures, scope_of, result)
-        sites = [(node, _call_site(node, match, _runtime_scope(node, scope_of))) for node, match in calls]
-        sites += [(node, _decorator_call(node, _runtime_scope(node, scope_of))) for node in captures.get("decorator", [])
+        result.values = _value_bindings(captures, regions, result)
+        sites = [(node, _call_site(node, match, regions.runtime_scope(node))) for node, match in calls]
+        sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
+        result.warnings = warnings + folded.warnings()
         return result
 
 
-def _definition(node: ts.Node, scope: Scope) -> Definition:
+# --- source encoding (PEP 263) ---------------------------------------------------------------------
+
+_CODING_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_BLANK_OR_COMMENT = re.compile(rb"^[ \t\f]*(?:[#\r\n]|$)")
+
+
+def utf8_source(source: bytes) -> tuple[bytes, str, list[str]]:
+    """(the bytes to parse, as UTF-8; the codec the source is written in; warnings). A UTF-8 byte
+    order mark is dropped; a coding cookie on the first or second line names the codec, whose text is
+    re-encoded as UTF-8 for tree-sitter. Line breaks are kept, so line numbers stay those of the file.
+    An unknown codec, or one that is not ASCII-compatible (no Python source can be), leaves the bytes
+    as UTF-8, with a warning."""
+    has_bom = source.startswith(codecs.BOM_UTF8)
+    body = source[len(codecs.BOM_UTF8):] if has_bom else source
+    utf8 = "utf-8-sig" if has_bom else "utf-8"
+    declared = _coding_cookie(body)
+    if declared is None:
+        return body, utf8, []
+    try:
+        codec = codecs.lookup(declared).name
+        ascii_compatible = "\n#:=".encode(codec) == b"\n#:="
+    except (LookupError, UnicodeError):
+        codec, ascii_compatible = "", False
+    if codec in ("utf-8", "utf-8-sig"):
+        return body, utf8, []
+    if not ascii_compatible:
+        return body, utf8, [f"unknown encoding {declared!r} in the coding cookie: decoded as UTF-8"]
+    if has_bom:  # CPython refuses such a file; the mark is the stronger claim
+        return body, utf8, [f"coding cookie {declared!r} contradicts the UTF-8 byte order mark: decoded as UTF-8"]
+    try:
+        return body.decode(codec).encode("utf-8"), codec, []
+    except UnicodeDecodeError:
+        text = body.decode(codec, errors="replace")
+        return text.encode("utf-8"), codec, [f"not valid {declared}: decoded with replacement characters"]
+
+
+def _coding_cookie(source: bytes) -> str | None:
+    """The codec a PEP 263 cookie names: on line 1, or on line 2 after a blank or comment line 1."""
+    start = 0
+    for _ in range(2):
+        end = source.find(b"\n", start)
+        line = source[start:] if end < 0 else source[start:end]
+        match = _CODING_COOKIE.match(line)
+        if match is not None:
+            return match.group(1).decode("ascii")
+        if end < 0 or not _BLANK_OR_COMMENT.match(line):
+            return None
+        start = end + 1
+    return None
+
+
+# --- scopes ---------------------------------------------------------------------------------------
+
+Placed = list[tuple[ts.Node, Scope, bool]]
+
+
+def _place_definitions(nodes: list[ts.Node], folded: FoldedDefinitions) -> Placed:
+    """Each class and def with the scope path code inside it belongs to, and whether it is kept as a
+    definition of its own; top-down in one sweep over byte ranges (they nest). One nested past the
+    bounds is folded: it keeps its parent's path."""
+    placed: Placed = []
+    stack: list[tuple[int, Scope, int, str]] = []  # (end byte, path of its contents, kept owner's line, fold cause)
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
+        while stack and stack[-1][0] <= node.start_byte:
+            stack.pop()
+        parent, parent_line, parent_cause = stack[-1][1:] if stack else ((), 0, "")
+        name, line = node_text(node.child_by_field_name("name")), node.start_point[0] + 1
+        cause = folded.place(parent, parent_line, name, line, parent_cause)
+        path = parent if cause else (*parent, name)
+        stack.append((node.end_byte, path, parent_line if cause else line, cause))
+        placed.append((node, path, not cause))
+    return placed
+
+
+class _Regions:
+    """Which class, def, lambda or comprehension holds a node, and where the code at it runs: by byte
+    range, so the cost never depends on how deep the node sits."""
+
+    def __init__(self, root: ts.Node, placed: Placed, captures: dict[str, list[ts.Node]]) -> None:
+        self.root = root
+        self.kept = {node.id: path for node, path, kept in placed if kept}  # node id -> scope path of each kept def
+        # (kind, node, scope path of the code inside): the kind is the node type, "body" for the body of
+        # a class or def, "type_checking" for that of an `if TYPE_CHECKING:`. Blocks come first: a
+        # block holding a single statement spans the same bytes as it, and is the outer one.
+        regions: list[tuple[str, ts.Node, Scope]] = []
+        for node, path, _ in placed:
+            body = node.child_by_field_name("body")
+            if body is not None:
+                regions.append(("body", body, path))
+        regions.extend(("type_checking", node, ()) for node in captures.get("region.type_checking", []))
+        regions.extend((node.type, node, path) for node, path, _ in placed)
+        regions.extend((node.type, node, ()) for node in captures.get("region", []))
+        self._regions = Regions(regions)
+
+    def innermost(self, node: ts.Node, kinds: frozenset[str]) -> tuple[str, ts.Node, Scope] | None:
+        return self._regions.innermost(node, kinds)
+
+    def nearest(self, node: ts.Node, kinds: frozenset[str]) -> ts.Node | None:
+        region = self._regions.innermost(node, kinds)
+        return region[1] if region is not None else None
+
+    def scope(self, node: ts.Node) -> Scope:
+        """The path of the innermost class or def around ``node``."""
+        region = self._regions.innermost(node, _FUNCTION_OR_CLASS)
+        return region[2] if region is not None else ()
+
+    def runtime_scope(self, node: ts.Node) -> Scope:
+        """Where code at ``node`` runs. Parameter defaults, annotations and base-class lists are
+        evaluated when the `def`/`class` statement runs, in the enclosing scope, not in the body."""
+        region = self._regions.innermost(node, _BODY)
+        return region[2] if region is not None else ()
+
+    def binding_function(self, node: ts.Node, stops: frozenset[str]) -> ts.Node | None:
+        """The innermost function-like node around a bound name, the root when there is none, or None
+        when a ``stops`` node (a class body: its bindings are Variables) comes first."""
+        region = self._regions.innermost(node, _FUNCTION_LIKE | stops)
+        if region is None:
+            return self.root
+        return None if region[0] in stops else region[1]
+
+
+def _definition(node: ts.Node, scope: Scope, regions: _Regions) -> Definition:
     name = node_text(node.child_by_field_name("name"))
     body = node.child_by_field_name("body")
     outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
@@ -141,9 +267,9 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
         return Definition(
             "Class", name, scope, outer.start_point[0] + 1, node.end_point[0] + 1,
             signature=signature, docstring=docstring, bases=bases, decorators=decorators,
-            is_type_only=_under_type_checking(outer),
+            is_type_only=_under_type_checking(outer, regions),
         )
-    in_class_body = _directly_in_class(outer)
+    in_class_body = _directly_in_class(outer, regions)
     return Definition(
         "Method" if in_class_body else "Function",
         name,
@@ -160,45 +286,20 @@ def _definition(node: ts.Node, scope: Scope) -> Definition:
         is_property=in_class_body
         and any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators),
         is_variant=any(d == "overload" or d.endswith((".overload", ".setter", ".deleter")) for d in decorators),
-        is_type_only=_under_type_checking(outer),
+        is_type_only=_under_type_checking(outer, regions),
     )
 
 
-_TYPE_CHECKING_GUARDS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING", "t.TYPE_CHECKING"})
-
-
-def _under_type_checking(node: ts.Node) -> bool:
+def _under_type_checking(node: ts.Node, regions: _Regions) -> bool:
     """In the body of an `if TYPE_CHECKING:` (not its `else`), within the same scope."""
-    child, parent = node, node.parent
-    while parent is not None and parent.type not in ("function_definition", "class_definition", "module"):
-        if parent.type == "if_statement" and child == parent.child_by_field_name("consequence"):
-            condition = parent.child_by_field_name("condition")
-            if condition is not None and node_text(condition) in _TYPE_CHECKING_GUARDS:
-                return True
-        child, parent = parent, parent.parent
-    return False
+    region = regions.innermost(node, _TYPE_CHECKING_OR_SCOPE)
+    return region is not None and region[0] == "type_checking"
 
 
-def _directly_in_class(node: ts.Node) -> bool:
+def _directly_in_class(node: ts.Node, regions: _Regions) -> bool:
     """A def in a class body, also under `if`/`try`/`with` there: a method (it becomes a class attribute)."""
-    parent = node.parent
-    while parent is not None and parent.type not in ("function_definition", "module", "lambda"):
-        if parent.type == "class_definition":
-            return True
-        parent = parent.parent
-    return False
-
-
-def _runtime_scope(node: ts.Node, scope_of: dict[int, Scope]) -> Scope:
-    """Where code at ``node`` runs. Parameter defaults, annotations and base-class lists are
-    evaluated when the `def`/`class` statement runs, in the enclosing scope, not in the body."""
-    child, parent = node, node.parent
-    while parent is not None:
-        found = scope_of.get(parent.id)
-        if found is not None and child == parent.child_by_field_name("body"):
-            return found
-        child, parent = parent, parent.parent
-    return ()
+    region = regions.innermost(node, _CLASS_OR_FUNCTION)
+    return region is not None and region[0] == "class_definition"
 
 
 def _docstring_of(block: ts.Node) -> str:
@@ -213,12 +314,12 @@ def _docstring_of(block: ts.Node) -> str:
     return ""
 
 
-def _variables(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[Definition]:
+def _variables(nodes: list[ts.Node], regions: _Regions) -> list[Definition]:
     """Module- and class-level bindings; a name bound twice in one scope is one variable (its first binding)."""
     seen: set[Scope] = set()
     found: list[Definition] = []
     for assignment in sorted((n for n in nodes if n.type == "assignment"), key=lambda n: n.start_byte):
-        scope = enclosing_scope(assignment, scope_of)
+        scope = regions.scope(assignment)
         for target in _bound_identifiers(assignment.child_by_field_name("left")):
             name = node_text(target)
             if (*scope, name) in seen:
@@ -237,30 +338,44 @@ _FUNCTION_LIKE = frozenset(
     {"function_definition", "lambda", "list_comprehension", "set_comprehension", "dictionary_comprehension",
      "generator_expression"}
 )
-_SCOPE_OWNERS = frozenset({"function_definition", "module"})  # their bindings belong to a scope path
 _BINDING_STOPS = frozenset({"class_definition"})
+_FUNCTION_OR_CLASS = frozenset({"function_definition", "class_definition"})
+_CLASS_OR_FUNCTION = frozenset({"function_definition", "class_definition", "lambda"})  # what a def sits directly in
+_TYPE_CHECKING_OR_SCOPE = _FUNCTION_OR_CLASS | {"type_checking"}
+_BODY = frozenset({"body"})
+_FUNCTION_OR_LAMBDA = frozenset({"function_definition", "lambda"})
 
 
-def _local_bindings(nodes: list[ts.Node], scope_of: dict[int, Scope]) -> list[LocalBinding]:
+def _owns_scope(function: ts.Node, regions: _Regions) -> bool:
+    """Whether bindings in ``function`` belong to a scope path: the module, or a def kept as a definition
+    (a folded one is like a lambda: its bindings keep its lines)."""
+    return function.type == "module" or function.id in regions.kept
+
+
+def _local_bindings(nodes: list[ts.Node], regions: _Regions) -> list[LocalBinding]:
     """Names bound in functions, lambdas, comprehensions and module-level blocks (class-level ones are Variables)."""
     found = []
     for node in sorted(nodes, key=lambda n: n.start_byte):
-        function = binding_function(node, _FUNCTION_LIKE, _BINDING_STOPS)
+        function = regions.binding_function(node, _BINDING_STOPS)
         if function is None:
             continue
-        region = WHOLE_SCOPE if function.type in _SCOPE_OWNERS else (function.start_point[0] + 1, function.end_point[0] + 1)
-        found.append(LocalBinding(node_text(node), enclosing_scope(node, scope_of), node.start_point[0] + 1, *region))
+        region = WHOLE_SCOPE if _owns_scope(function, regions) else (function.start_point[0] + 1, function.end_point[0] + 1)
+        found.append(LocalBinding(node_text(node), regions.scope(node), node.start_point[0] + 1, *region))
     return unique_local_bindings(found)
 
 
 def _bound_identifiers(target: ts.Node | None) -> list[ts.Node]:
-    if target is None:
-        return []
-    if target.type == "identifier":
-        return [target]
-    if target.type in ("pattern_list", "tuple_pattern", "list_pattern"):
-        return [n for child in target.named_children for n in _bound_identifiers(child)]
-    return []
+    """The names an assignment target binds, through nested tuples and lists, in source order."""
+    found, pending = [], [target]
+    while pending:
+        node = pending.pop()
+        if node is None:
+            continue
+        if node.type == "identifier":
+            found.append(node)
+        elif node.type in ("pattern_list", "tuple_pattern", "list_pattern"):
+            pending.extend(reversed(node.named_children))
+    return found
 
 
 def _name_and_alias(node: ts.Node) -> tuple[str, str]:
@@ -333,16 +448,15 @@ def _positional_arguments(arguments: ts.Node | None) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _receiver_text(node: ts.Node) -> str:
+def _receiver_text(node: ts.Node | None) -> str:
     """A dotted name chain as written, `super` for `super()`, or `<expr>` for anything else."""
-    if node.type == "identifier":
-        return node_text(node)
-    if node.type == "attribute":
-        inner = node.child_by_field_name("object")
-        attribute = node.child_by_field_name("attribute")
-        prefix = _receiver_text(inner) if inner is not None else "<expr>"
-        return "<expr>" if prefix.startswith("<expr>") or prefix == "super" else f"{prefix}.{node_text(attribute)}"
-    if node.type == "call":
+    attributes: list[str] = []
+    while node is not None and node.type == "attribute":
+        attributes.append(node_text(node.child_by_field_name("attribute")))
+        node = node.child_by_field_name("object")
+    if node is not None and node.type == "identifier":
+        return ".".join([node_text(node), *reversed(attributes)])
+    if node is not None and node.type == "call" and not attributes:
         function = node.child_by_field_name("function")
         if function is not None and function.type == "identifier" and node_text(function) == "super":
             return "super"
@@ -406,38 +520,40 @@ def _string_value(node: ts.Node) -> str:
 
 def _dotted(node: ts.Node | None) -> str:
     """`a.b.c` for a chain of plain names, else ""."""
-    if node is None:
+    attributes: list[str] = []
+    while node is not None and node.type == "attribute":
+        attributes.append(node_text(node.child_by_field_name("attribute")))
+        node = node.child_by_field_name("object")
+    if node is None or node.type != "identifier":
         return ""
-    if node.type == "identifier":
-        return node_text(node)
-    if node.type == "attribute":
-        inner = _dotted(node.child_by_field_name("object"))
-        return f"{inner}.{node_text(node.child_by_field_name('attribute'))}" if inner else ""
-    return ""
+    return ".".join([node_text(node), *reversed(attributes)])
 
 
 def _type_name(node: ts.Node | None) -> str:
     """The class an annotation names: `Cls`, `mod.Cls`, `"Cls"`, `Optional[Cls]`, `Cls | None`; else ""."""
-    if node is None:
-        return ""
-    if node.type == "type":
-        return _type_name(node.named_children[0]) if node.named_children else ""
-    if node.type in ("identifier", "attribute"):
-        return _dotted(node)
-    if node.type == "string":
-        text = _string_value(node).strip()
-        return text if text and all(part.isidentifier() for part in text.split(".")) else ""
-    if node.type == "binary_operator" and node_text(node.child_by_field_name("operator")) == "|":
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if right is not None and right.type == "none":
-            return _type_name(left)
-        if left is not None and left.type == "none":
-            return _type_name(right)
-        return ""
-    if node.type == "generic_type" and len(node.named_children) == 2:
-        head, parameters = node.named_children
-        if node_text(head) in ("Optional", "typing.Optional") and len(parameters.named_children) == 1:
-            return _type_name(parameters.named_children[0])
+    while node is not None:  # each step unwraps one layer: `type`, `X | None`, `Optional[X]`
+        if node.type == "type":
+            node = node.named_children[0] if node.named_children else None
+        elif node.type in ("identifier", "attribute"):
+            return _dotted(node)
+        elif node.type == "string":
+            text = _string_value(node).strip()
+            return text if text and all(part.isidentifier() for part in text.split(".")) else ""
+        elif node.type == "binary_operator" and node_text(node.child_by_field_name("operator")) == "|":
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if right is not None and right.type == "none":
+                node = left
+            elif left is not None and left.type == "none":
+                node = right
+            else:
+                return ""
+        elif node.type == "generic_type" and len(node.named_children) == 2:
+            head, parameters = node.named_children
+            if node_text(head) not in ("Optional", "typing.Optional") or len(parameters.named_children) != 1:
+                return ""
+            node = parameters.named_children[0]
+        else:
+            return ""
     return ""
 
 
@@ -468,22 +584,12 @@ def _value_of(node: ts.Node | None) -> tuple[str, str]:
     return "other", ""
 
 
-def _nearest(node: ts.Node, types: frozenset[str]) -> ts.Node | None:
-    parent = node.parent
-    while parent is not None and parent.type not in types:
-        parent = parent.parent
-    return parent
-
-
-_FUNCTION_OR_CLASS = frozenset({"function_definition", "class_definition"})
-
-
-def _instance_name(function: ts.Node | None) -> str:
+def _instance_name(function: ts.Node | None, regions: _Regions) -> str:
     """The first parameter of a method (`self`), "" for a function or a static method."""
     if function is None or function.type != "function_definition":
         return ""
     outer = function.parent if function.parent is not None and function.parent.type == "decorated_definition" else function
-    if not _directly_in_class(outer):
+    if not _directly_in_class(outer, regions):
         return ""
     if any(node_text(d).lstrip("@").strip() in ("staticmethod", "classmethod") for d in outer.children if d.type == "decorator"):
         return ""
@@ -492,7 +598,7 @@ def _instance_name(function: ts.Node | None) -> str:
     return node_text(first) if first is not None and first.type == "identifier" else ""
 
 
-def _value_bindings(captures: dict[str, list[ts.Node]], scope_of: dict[int, Scope], parsed: FileParse) -> list[ValueBinding]:
+def _value_bindings(captures: dict[str, list[ts.Node]], regions: _Regions, parsed: FileParse) -> list[ValueBinding]:
     """Every binding of each name (and `self.attr`, and each function's returns) that has at least one
     binding whose value is known: see ValueBinding. Bindings in lambdas and comprehensions belong to
     no scope path and are left out (they never rebind a scope's name); a walrus in them is `other`."""
@@ -504,19 +610,20 @@ def _value_bindings(captures: dict[str, list[ts.Node]], scope_of: dict[int, Scop
         line = target_node.start_point[0] + 1
         if target_node.type == "attribute":
             obj = target_node.child_by_field_name("object")
-            function = _nearest(target_node, _FUNCTION_OR_CLASS)
-            name = _instance_name(function)
+            function = regions.nearest(target_node, _FUNCTION_OR_CLASS)
+            function = function if function is not None and function.id in regions.kept else None
+            name = _instance_name(function, regions)
             if obj is None or obj.type != "identifier" or not name or node_text(obj) != name:
                 return  # only attributes of the instance a method runs on are followed
             target = f"{name}.{node_text(target_node.child_by_field_name('attribute'))}"
-            events.append(ValueBinding(target, enclosing_scope(target_node, scope_of), line, kind, source))
+            events.append(ValueBinding(target, regions.scope(target_node), line, kind, source))
             return
-        function = binding_function(target_node, _FUNCTION_LIKE, frozenset())
-        if function is not None and function.type not in _SCOPE_OWNERS and function.type != "class_definition":
+        function = regions.binding_function(target_node, frozenset())
+        if function is not None and not _owns_scope(function, regions) and function.type != "class_definition":
             if escapes:  # a walrus in a comprehension binds in the enclosing function
-                events.append(ValueBinding(node_text(target_node), enclosing_scope(target_node, scope_of), line, "other"))
+                events.append(ValueBinding(node_text(target_node), regions.scope(target_node), line, "other"))
             return
-        events.append(ValueBinding(node_text(target_node), enclosing_scope(target_node, scope_of), line, kind, source))
+        events.append(ValueBinding(node_text(target_node), regions.scope(target_node), line, kind, source))
 
     for node in captures.get("value.assignment", []):
         target = node.child_by_field_name("left")
@@ -539,12 +646,14 @@ def _value_bindings(captures: dict[str, list[ts.Node]], scope_of: dict[int, Scop
         add(node, "other")
     for node in captures.get("value.declared", []):
         # `global x` / `nonlocal x`: the function may rebind x in an outer scope, and x is not its own
-        scope = enclosing_scope(node, scope_of)
+        scope = regions.scope(node)
         for depth in range(len(scope), -1, -1):
             events.append(ValueBinding(node_text(node), scope[:depth], node.start_point[0] + 1, "other"))
     for node in captures.get("function", []):
+        if node.id not in regions.kept:
+            continue  # folded: its parameters and returns are not facts about any definition
         parameters = node.child_by_field_name("parameters")
-        scope = scope_of[node.id]
+        scope = regions.kept[node.id]
         for parameter in parameters.named_children if parameters is not None else ():
             name_node = parameter.child_by_field_name("name") if parameter.type == "typed_default_parameter" else (
                 parameter.named_children[0] if parameter.type == "typed_parameter" and parameter.named_children else None)
@@ -557,12 +666,12 @@ def _value_bindings(captures: dict[str, list[ts.Node]], scope_of: dict[int, Scop
         if returns:
             events.append(ValueBinding(RETURN_TARGET, scope, node.start_point[0] + 1, "type", returns))
     for node in captures.get("value.return", []) + captures.get("value.yield", []):
-        function = _nearest(node, frozenset({"function_definition", "lambda"}))
-        if function is None or function.type != "function_definition" or function.id not in scope_of:
+        function = regions.nearest(node, _FUNCTION_OR_LAMBDA)
+        if function is None or function.type != "function_definition" or function.id not in regions.kept:
             continue
         value = node.named_children[0] if node.type == "return_statement" and node.named_children else None
         kind, source = ("other", "") if node.type == "yield" else _value_of(value) if value is not None else ("none", "")
-        events.append(ValueBinding(RETURN_TARGET, scope_of[function.id], node.start_point[0] + 1, kind, source))
+        events.append(ValueBinding(RETURN_TARGET, regions.kept[function.id], node.start_point[0] + 1, kind, source))
     for node in captures.get("local", []):  # every other binding of a name in a scope
         if node.id not in known_ids:
             add(node, "other")

@@ -61,3 +61,9 @@
 (case_pattern (as_pattern (identifier) @value.rebound))
 (keyword_pattern (dotted_name . (identifier) @value.rebound .))
 (splat_pattern (identifier) @value.rebound)
+
+; regions (python.py `_Regions`): the nodes whose byte ranges decide a node's binding function and
+; whether it is typing-only, found by range instead of by walking up the tree
+[(lambda) (list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @region
+(if_statement condition: (_) @_guard consequence: (block) @region.type_checking
+  (#any-of? @_guard "TYPE_CHECKING" "typing.TYPE_CHECKING" "t.TYPE_CHECKING"))

@@ -17,9 +17,7 @@ from codekg.languages.javascript import (
     Captures,
     JavaScriptExtractor,
     _children,
-    _exported,
     _FileState,
-    _jsdoc,
     _signature,
 )
 
@@ -32,7 +30,7 @@ class TypeScriptExtractor(JavaScriptExtractor):
 
     name = "typescript"
     extensions = (".ts", ".tsx", ".mts", ".cts")
-    version = "2"
+    version = "3"
     query_files = ("javascript.scm", "typescript.scm")
 
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {
@@ -83,6 +81,9 @@ class TypeScriptExtractor(JavaScriptExtractor):
             return ""
         return _type_name(annotation.named_children[0]) or ""
 
+    def _binding_annotation(self, name: ts.Node) -> str:
+        return self._annotation(name.parent)
+
     def _on_interface(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
         if name is None or body is None:
@@ -97,7 +98,7 @@ class TypeScriptExtractor(JavaScriptExtractor):
             node_text(name),
             span=node,
             signature=_signature(state.source, node.start_byte, body.start_byte),
-            docstring=_jsdoc(_exported(node)),
+            doc=node, doc_through_export=True,
             bases=tuple(bases),
         )
 
