@@ -112,7 +112,7 @@ def index_repository(
     """Index ``repo`` into ``db_dir``: a delta on the live index when one exists and was built the
     same way, else (or with ``full``) a new build. Ctrl-C/SIGTERM stop it between steps with
     KeyboardInterrupt, leaving the previous index as it was."""
-    with deferred_interrupts():
+    with deferred_interrupts(hard_stop=True):
         run = _Run(repo, db_dir, settings, progress or _Silent())
         return run.execute(full)
 

@@ -19,7 +19,7 @@ from codekg.languages import EXTRACTORS
 from codekg.metrics import snapshot
 from codekg.passes import parse
 from codekg.passes.parse import parse_files
-from codekg.passes.parse_pool import BATCH_BYTES, PoolLimits, PoolRun, batches
+from codekg.passes.parse_pool import BATCH_BYTES, PoolLimits, PoolRun, SerialRun, batches
 from codekg.passes.scan import SourceFile, scan_repository
 from codekg.settings import load_settings
 
@@ -88,7 +88,9 @@ def test_records_keep_the_input_order_whatever_the_worker_count(tmp_path):
     assert in_process.skipped == [parse.SkippedFile("gen_013.py", "unreadable: No such file or directory")]
 
 
-def test_small_jobs_are_parsed_in_this_process(tmp_path, monkeypatch):
+def test_small_jobs_are_parsed_by_one_forked_worker_and_large_ones_by_the_pool(tmp_path, monkeypatch):
+    """Never in this process (where no timeout could stop an extractor), but a few files do not pay
+    for a pool."""
     repo = generated_repo(tmp_path / "repo", parse.POOL_MIN_FILES)
     files = scan_repository(repo, load_settings(repo)).files
     log = tmp_path / "pids"
@@ -100,13 +102,12 @@ def test_small_jobs_are_parsed_in_this_process(tmp_path, monkeypatch):
         return original(path, source)
 
     monkeypatch.setattr(EXTRACTORS["python"], "extract", extract)
-    parse_files(repo, files[: parse.POOL_MIN_FILES - 1], pool=limits())
-    parsed_by = {int(pid) for pid in log.read_text().split()}
-    assert parsed_by == {os.getpid()}
-    log.unlink()
-    parse_files(repo, files, pool=limits())
-    parsed_by = {int(pid) for pid in log.read_text().split()}
-    assert os.getpid() not in parsed_by and 1 <= len(parsed_by) <= 2
+    for count, workers in ((1, {1}), (parse.POOL_MIN_FILES - 1, {1}), (parse.POOL_MIN_FILES, {1, 2})):
+        parsed = parse_files(repo, files[:count], pool=limits())
+        assert parsed.parses == parse_files(repo, files[:count]).parses
+        parsed_by = {int(pid) for pid in log.read_text().split()[:count]}
+        assert os.getpid() not in parsed_by and len(parsed_by) in workers
+        log.unlink()
 
 
 @pytest.mark.parametrize(
@@ -116,13 +117,14 @@ def test_small_jobs_are_parsed_in_this_process(tmp_path, monkeypatch):
         ("HANG_HERE", "quarantined: parse timed out twice (> 1 s)"),
     ],
 )
-def test_a_crashing_or_hanging_file_is_retried_once_then_quarantined(misbehaving_python, tmp_path, marker, reason):
-    repo = generated_repo(tmp_path / "repo", 30)
+@pytest.mark.parametrize("run_type", [PoolRun, SerialRun])
+def test_a_crashing_or_hanging_file_is_retried_once_then_quarantined(misbehaving_python, tmp_path, marker, reason, run_type):
+    repo = generated_repo(tmp_path / "repo", 30 if run_type is PoolRun else 8)
     (repo / "gen_007.py").write_text(f"# {marker}\ndef bad():\n    return 1\n")
     files = scan_repository(repo, load_settings(repo)).files
     expected = parse_files(repo, [f for f in files if f.path != "gen_007.py"])
 
-    run = PoolRun(parse.parse_source_file, repo, files, limits(timeout=1))
+    run = run_type(parse.parse_source_file, repo, files, limits(timeout=1))
     outcomes = dict(run)
     assert misbehaving_python.read_text().split() == ["gen_007.py", "gen_007.py"]  # two attempts, no more
     assert run.retried.count("gen_007.py") == 1

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg.graph import Graph, GraphDelta, GraphTables
-from codekg.interrupts import raise_if_interrupted
+from codekg.interrupts import mark_published, publishing, raise_if_interrupted
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory
 from codekg.stores.base import LoadReport
@@ -49,7 +49,9 @@ def load_graph(
         for leftover in directory.db_dir.glob(build.name + "*"):
             leftover.unlink(missing_ok=True)
         raise
-    directory.publish(build)
+    with publishing():
+        directory.publish(build)
+        mark_published()
     return report
 
 
@@ -67,4 +69,8 @@ def apply_delta(
     current = directory.current_graph()
     if current is None or current.name != graph_file:
         return False
-    return write_delta(current, generation, delta, metadata_graph(metadata), settings)
+    with publishing():
+        written = write_delta(current, generation, delta, metadata_graph(metadata), settings)
+        if written:
+            mark_published()
+    return written

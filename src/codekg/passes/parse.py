@@ -4,8 +4,15 @@ Takes: the scanned source files and, optionally, the parse cache and the limits 
 Returns: one FileParse per file that could be read, in the order given, and a SkippedFile for each
 that could not. Extraction is pure given the file's bytes, so records are cached by content; the
 first cache hits of each run are re-parsed and compared, and a cache that disagrees is cleared.
-Cache lookups happen in this process; the misses go to worker processes (passes/parse_pool.py)
-unless there are only a few.
+Cache lookups happen in this process; the misses go to worker processes (passes/parse_pool.py), so
+the per-file parse timeout holds and a signal is heard within POLL_SECONDS however long an
+extractor runs: a pool for POOL_MIN_FILES or more, else one forked worker that parses them in
+turn. Measured on fastapi (54 files, a shared 2-core machine): the fork and the record's way back
+cost 10-40 ms for one file (exceptions.py 2 ms in process, 9-14 ms in the worker; routing.py, 4,500
+lines, 80-90 ms and 100-135 ms), where a pool costs ~105 ms; a one-file-edit `codekg index` took
+0.3-0.85 s inside and 0.9-1.8 s wall both before and after the change, in the noise of the machine.
+The first INTEGRITY_SAMPLE cache hits are re-parsed in the workers too, so with pool limits this
+process never runs an extractor.
 """
 
 from __future__ import annotations
@@ -22,14 +29,14 @@ from codekg.interrupts import raise_if_interrupted
 from codekg.languages import EXTRACTORS
 from codekg.metrics import ACTIVE_WORKERS, FILES_PER_SECOND
 from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
-from codekg.passes.parse_pool import PoolLimits, PoolRun
+from codekg.passes.parse_pool import PoolLimits, PoolRun, SerialRun
 from codekg.passes.scan import SkippedFile, SourceFile
 from codekg.records import FileParse
 
 log = logging.getLogger(__name__)
 
-# Fewer cache misses than this are parsed in this process: starting and stopping a pool costs about
-# 0.1 s, the parse time of some 15 average files, so an incremental run re-parsing a few files skips it.
+# Fewer cache misses than this are parsed by one forked worker instead of a pool: starting and joining
+# a pool costs about 0.1 s, the parse time of some 15 average files, a fork some 7 ms.
 POOL_MIN_FILES = 16
 
 
@@ -49,10 +56,11 @@ def extract_source(path: str, language: str, source: bytes, content_hash: str = 
     parsed = EXTRACTORS[language].extract(path, source)
     parsed.content_hash = content_hash or hashlib.sha256(source).hexdigest()
     parsed.size_bytes = len(source)
-    try:
-        source.decode("utf-8")
-    except UnicodeDecodeError:
-        parsed.invalid_utf8 = True
+    if parsed.encoding.startswith("utf-8"):  # another codec (a Python coding cookie) was the extractor's to check
+        try:
+            source.decode("utf-8")
+        except UnicodeDecodeError:
+            parsed.invalid_utf8 = True
     return parsed
 
 
@@ -87,9 +95,9 @@ def parse_files(
     pool: PoolLimits | None = None,
 ) -> ParseResult:
     """Parse ``files``; ``parses`` keep their order whoever parsed them. ``on_progress`` is told after
-    each file. With ``pool``, cache misses are parsed in worker processes when there are at least
-    POOL_MIN_FILES of them; otherwise, and without ``pool``, in this process, where no per-file
-    timeout applies."""
+    each file. With ``pool``, cache misses are parsed in worker processes under its per-file timeout:
+    a pool when there are at least POOL_MIN_FILES of them, else one forked worker. Without ``pool``
+    (tests, cache verification) they are parsed in this process, where no timeout applies."""
     result = ParseResult()
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
@@ -106,22 +114,29 @@ def _parse_all(
     pool: PoolLimits | None, result: ParseResult,
 ) -> None:
     """Cache lookups first, all in this process (so no tree-sitter parse runs here while workers
-    are forked), then the misses, in the pool or in this process."""
+    are forked), then the misses and the run's first INTEGRITY_SAMPLE hits, in workers (in this
+    process only without pool limits); a re-parsed hit is compared with its cached record."""
     outcomes: list[FileParse | SkippedFile | None] = [None] * len(files)
-    misses: list[int] = []
+    to_parse: list[int] = []
+    samples: dict[int, tuple[str, FileParse]] = {}  # position: the cache key and record of a hit to check
     for position, source_file in enumerate(files):
         raise_if_interrupted()
-        outcome = None if cache is None else _cached(root, source_file, cache, result)
-        if outcome is None:
-            misses.append(position)
+        outcome, key = (None, "") if cache is None else _cached(root, source_file, cache, result)
+        if isinstance(outcome, FileParse) and result.cache_hits <= INTEGRITY_SAMPLE:
+            samples[position] = (key, outcome)
+        if outcome is None or position in samples:
+            to_parse.append(position)
         else:
             outcomes[position] = outcome
             on_progress(1)
-    for miss, outcome in _parse_misses(root, [files[p] for p in misses], pool):
-        if cache is not None and isinstance(outcome, FileParse):
+    for index, outcome in _parse_misses(root, [files[p] for p in to_parse], pool):
+        position = to_parse[index]
+        if cache is not None and position in samples:
+            outcome = _checked(files[position], samples[position], outcome, cache, result)
+        elif cache is not None and isinstance(outcome, FileParse):
             # keyed by the hash of the bytes the worker parsed, which may be newer than the lookup's
-            cache.put(_key(files[misses[miss]], outcome.content_hash), outcome)
-        outcomes[misses[miss]] = outcome
+            cache.put(_key(files[position], outcome.content_hash), outcome)
+        outcomes[position] = outcome
         on_progress(1)
     for outcome in outcomes:
         if isinstance(outcome, FileParse):
@@ -133,8 +148,9 @@ def _parse_all(
 def _parse_misses(
     root: Path, files: list[SourceFile], pool: PoolLimits | None
 ) -> Iterator[tuple[int, FileParse | SkippedFile]]:
-    if pool is not None and len(files) >= POOL_MIN_FILES:
-        run = PoolRun(parse_source_file, root, files, pool)
+    if pool is not None and files:
+        run_type = PoolRun if len(files) >= POOL_MIN_FILES else SerialRun
+        run = run_type(parse_source_file, root, files, pool)
         with closing(iter(run)) as outcomes:
             yield from outcomes
         return
@@ -143,27 +159,36 @@ def _parse_misses(
         raise_if_interrupted()
 
 
-def _cached(root: Path, source_file: SourceFile, cache: ParseCache, result: ParseResult) -> FileParse | SkippedFile | None:
-    """The file's cached record (re-parsed and compared for the run's first hits), a SkippedFile,
-    or None on a cache miss."""
+def _cached(
+    root: Path, source_file: SourceFile, cache: ParseCache, result: ParseResult
+) -> tuple[FileParse | SkippedFile | None, str]:
+    """The file's cached record, a SkippedFile, or None on a cache miss; and its cache key."""
     source = read_source(root, source_file)
     if isinstance(source, SkippedFile):
-        return source
-    content_hash = hashlib.sha256(source).hexdigest()
-    key = _key(source_file, content_hash)
+        return source, ""
+    key = _key(source_file, hashlib.sha256(source).hexdigest())
     cached = cache.get(key, source_file.path)
     if cached is None:
         result.cache_misses += 1
-        return None
+        return None, key
     result.cache_hits += 1
-    if result.cache_hits > INTEGRITY_SAMPLE:
-        return cached
-    try:
-        fresh = extract_source(source_file.path, source_file.language, source, content_hash)
-    except Exception as error:  # noqa: BLE001 - one bad file must never abort the run
-        return _extractor_failed(source_file, error)
+    return cached, key
+
+
+def _checked(
+    source_file: SourceFile, sample: tuple[str, FileParse], fresh: FileParse | SkippedFile, cache: ParseCache,
+    result: ParseResult,
+) -> FileParse | SkippedFile:
+    """A cache hit's record after its re-parse: the cached one when they agree; else the fresh one,
+    and a cache that disagrees is cleared."""
+    key, cached = sample
     if fresh == cached:
         return cached
+    if not isinstance(fresh, FileParse):
+        return fresh  # a re-parse that failed is reported like any failed parse
+    if fresh.content_hash != cached.content_hash:  # the file changed after the lookup: a plain miss
+        cache.put(_key(source_file, fresh.content_hash), fresh)
+        return fresh
     result.cache_integrity_failures += 1
     log.warning("parse cache entry for %s disagrees with a fresh parse; clearing the cache", source_file.path)
     cache.clear()
