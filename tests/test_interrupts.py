@@ -186,3 +186,46 @@ def test_a_file_over_the_parse_timeout_in_a_small_repo_is_quarantined_and_the_re
     assert summary["files_by_language"] == {"python": 3}
     assert summary["nodes"]["Function"] == 3
     assert time.monotonic() - started < 30  # two attempts of 1 s, not the file's full parse time
+
+
+# --- the watchdog of an index run (deferred_interrupts(hard_stop=True)), in a real process --------
+
+BUSY_RUN = """
+import sys, time
+from codekg.interrupts import deferred_interrupts, mark_published, publishing
+with deferred_interrupts(hard_stop=True):
+    if sys.argv[1] == "publishing":
+        print("ready", flush=True)
+        with publishing():
+            time.sleep(2)  # e.g. a delta commit on the live index: never cut short
+            mark_published()
+        print("published", flush=True)
+    else:
+        print("ready", flush=True)
+    while True:  # a step that never reaches a check
+        pass
+"""
+
+
+def busy_run(mode: str) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", BUSY_RUN, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "ready\n"
+    return process
+
+
+def test_a_run_that_never_reaches_a_check_is_ended_with_130():
+    process = busy_run("busy")
+    elapsed, stderr = interrupt(process, signal.SIGTERM)
+    assert process.returncode == 130
+    assert "interrupted: the previous index is unchanged" in stderr
+    assert elapsed < STOP_BOUND_SECONDS
+
+
+def test_the_watchdog_waits_for_a_publishing_step_and_says_the_new_index_is_live():
+    process = busy_run("publishing")
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and stdout == "published\n"
+    assert "interrupted: the new index is live" in stderr
+    assert 1.5 < time.monotonic() - started < 2 + STOP_BOUND_SECONDS

@@ -60,8 +60,9 @@ def deferred_interrupts(hard_stop: bool = False) -> Iterator[None]:
         return
     previous = {sig: signal.signal(sig, _record) for sig in (signal.SIGINT, signal.SIGTERM)}
     _requested.clear()
-    watchdog = _Watchdog.start_if_none() if hard_stop else None
+    watchdog = None
     try:
+        watchdog = _Watchdog.start_if_none() if hard_stop else None
         yield
     finally:
         if watchdog is not None:
@@ -127,7 +128,12 @@ class _Watchdog:
         self._send.setblocking(False)  # as set_wakeup_fd requires: a full buffer never blocks a handler
         self._over = threading.Event()
         _published.clear()
-        self._previous_fd = signal.set_wakeup_fd(self._send.fileno(), warn_on_full_buffer=False)
+        try:
+            self._previous_fd = signal.set_wakeup_fd(self._send.fileno(), warn_on_full_buffer=False)
+        except BaseException:
+            self._receive.close()
+            self._send.close()
+            raise
         self._thread = threading.Thread(target=self._watch, name="codekg-stop-watchdog", daemon=True)
         self._thread.start()
 
