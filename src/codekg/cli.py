@@ -31,6 +31,7 @@ from codekg.errors import (
     StoresDisagreeError,
     SymbolAmbiguousError,
 )
+from codekg.interrupts import interrupted_message
 from codekg.output import counts_table, print_store_comparison, query_result_csv, query_result_json, query_result_table
 from codekg.parse_cache import ParseCache, cache_path
 from codekg.passes.parse import verify_parse_cache
@@ -149,7 +150,7 @@ def index(
                 summary = index_repository(repo_path, db_path, settings, reporter, full=full)
                 reporter.finish()
     except KeyboardInterrupt:
-        raise RunInterrupted("interrupted: the previous index is unchanged") from None
+        raise RunInterrupted(interrupted_message()) from None
     if json_output:
         stdout.out(json.dumps(summary.to_dict(), indent=2), highlight=False)
     else:
@@ -337,7 +338,7 @@ def callgraph(
     try:
         graph = repository_call_graph(repo_path, db_path, _settings(repo_path), min_confidence)
     except KeyboardInterrupt:
-        raise RunInterrupted("interrupted: the previous index is unchanged") from None
+        raise RunInterrupted(interrupted_message()) from None
     stdout.out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
 
 

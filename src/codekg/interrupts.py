@@ -60,6 +60,8 @@ def deferred_interrupts(hard_stop: bool = False) -> Iterator[None]:
         return
     previous = {sig: signal.signal(sig, _record) for sig in (signal.SIGINT, signal.SIGTERM)}
     _requested.clear()
+    if hard_stop:
+        _published.clear()
     watchdog = None
     try:
         watchdog = _Watchdog.start_if_none() if hard_stop else None
@@ -109,6 +111,13 @@ def mark_published() -> None:
     _published.set()
 
 
+def interrupted_message() -> str:
+    """What a stopped index run tells: whether it had changed the live index before it stopped."""
+    if _published.is_set():
+        return "interrupted: the new index is live; the search index catches up on its next use"
+    return "interrupted: the previous index is unchanged"
+
+
 class _Watchdog:
     """Hears SIGINT/SIGTERM through the signal wakeup fd and ends the process when the run does not
     stop in time."""
@@ -127,7 +136,6 @@ class _Watchdog:
         self._receive, self._send = socket.socketpair()
         self._send.setblocking(False)  # as set_wakeup_fd requires: a full buffer never blocks a handler
         self._over = threading.Event()
-        _published.clear()
         try:
             self._previous_fd = signal.set_wakeup_fd(self._send.fileno(), warn_on_full_buffer=False)
         except BaseException:
@@ -185,12 +193,8 @@ def _end_process() -> None:
             child.kill()
         except psutil.Error:
             continue
-    if _published.is_set():
-        message = "interrupted: the new index is live; the search index catches up on its next use"
-    else:
-        message = "interrupted: the previous index is unchanged"
     # os.write, not print: the main thread may hold the stderr buffer's lock, mid-write
-    os.write(2, f"\nerror: {message} (the step under way was abandoned)\n".encode())
+    os.write(2, f"\nerror: {interrupted_message()} (the step under way was abandoned)\n".encode())
     os._exit(130)
 
 
