@@ -52,7 +52,7 @@ from codekg.records import FileParse
 from codekg.resolve.dependencies import DependencyKey
 from codekg.resolve.symbols import FileOutline, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
-from codekg.stores import IndexDirectory
+from codekg.stores import IndexDirectory, live_index_matches
 from codekg.stores.mirror import MirrorResult, mirror_delta, mirror_full, primary_graph
 from codekg.stores.target import refuse_newer_index
 from codekg.schema import SCHEMA_VERSION
@@ -159,8 +159,14 @@ class _Run:
             return self._full(scan)
 
     def _live_state(self) -> IndexState | None:
+        """The live build's state, if the live graph opens and holds the generation the state
+        describes (a truncated file, or a run killed between its commit and its state: rebuild)."""
         current = self.directory.current_graph()
-        return None if current is None else IndexState.open(self.db_dir, current.name, self.fingerprint)
+        state = None if current is None else IndexState.open(self.db_dir, current.name, self.fingerprint)
+        if state is not None and not live_index_matches(self.db_dir, self.settings, state.generation):
+            state.close()
+            return None
+        return state
 
     # --- a full build ----------------------------------------------------------------------------
 

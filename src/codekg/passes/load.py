@@ -65,12 +65,19 @@ def apply_delta(
 ) -> bool:
     """Apply ``delta`` to the live build ``graph_file`` if it is still the one of ``generation``.
     Returns False (nothing written) when the live index is not the one the delta was computed from,
-    or cannot be opened for writing; the caller then rebuilds."""
+    or cannot be opened for writing; the caller then rebuilds. On True the caller records the new
+    generation in the build's state, then brings the search index in step (which settles the
+    build's pending marker)."""
     current = directory.current_graph()
     if current is None or current.name != graph_file:
         return False
+    # Until the caller has recorded the new generation in the build's state, readers ask the graph
+    # which one it holds (a kill during the commit leaves either); the search update clears it.
+    directory.mark_pending(graph_file, metadata[GENERATION_KEY])
     with publishing():
         written = write_delta(current, generation, delta, metadata_graph(metadata), settings)
         if written:
             mark_published()
+    if not written:
+        directory.clear_pending(graph_file)
     return written

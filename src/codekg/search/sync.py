@@ -6,8 +6,12 @@ updates it right after the graph: a full build replaces every row, an incrementa
 run's GraphDelta (only the changed files' symbols and edges). A stamp that is not the one the run
 started from (an earlier run crashed or was interrupted between the graph and this file), a missing
 or unreadable file, is rebuilt from the graph itself, by a read query per label. A reader checks the
-stamp against the generation recorded for the live build (`<build>.state`) and rebuilds on a
-mismatch too. A failure here is logged and reported, never lets the graph update fail.
+stamp against the generation live in the graph and rebuilds on a mismatch too: that is the one the
+live build's state (`<build>.state`) records, except while the build's pending marker says a delta
+was being committed and its state may not say so yet (`IndexDirectory.mark_pending`; a run killed
+then leaves it): then the reader asks the graph. A search is never answered from a file stamped
+with another generation: while an index run holds the directory, the reader waits for it to bring
+the file in step. A failure here is logged and reported, never lets the graph update fail.
 
 Embeddings (opt-in) are filled in after the rows: every indexed symbol whose text has no cached
 vector for the model is embedded, in committed batches.
@@ -36,6 +40,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long a search waits for a running index run to bring a search file in step before giving up.
+IN_STEP_WAIT_SECONDS = 10.0
+
 _NODE_COLUMNS = ("id", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
 
 
@@ -63,8 +70,10 @@ def update_after_full(db_dir: Path, settings: Settings, build: str, generation: 
 
 def update_after_delta(db_dir: Path, settings: Settings, build: str, previous_generation: str,
                        generation: str, delta: GraphDelta) -> dict[str, Any]:
-    """After a delta was committed to the graph: apply the same delta, if this file mirrors the
-    generation the delta was computed from; else rebuild it from the graph."""
+    """After a delta was committed to the graph and the build's state records ``generation``: settle
+    the build's pending marker, then apply the same delta, if this file mirrors the generation the
+    delta was computed from; else rebuild it from the graph."""
+    IndexDirectory(db_dir).clear_pending(build)
     def write(store: SearchStore) -> None:
         removed = [node_id for label, ids in delta.removed_nodes.items() if label in INDEXED_LABELS for node_id in ids]
         store.remove_symbols(removed)
@@ -200,33 +209,56 @@ def recorded_generation(db_dir: Path, build: str) -> str:
 
 
 def open_for_search(db_dir: Path, settings: Settings) -> tuple[SearchStore, list[str]]:
-    """The search file, read-only, mirroring the live graph; rebuilt first when it does not. While
-    an index run holds the directory, a stale file is searched as it is (with a note)."""
+    """The search file, read-only, mirroring the generation live in the graph; rebuilt first when it
+    does not. While an index run holds the directory, wait for it to bring the file in step (up to
+    IN_STEP_WAIT_SECONDS, then IndexLockedError): a file of another generation is never searched."""
     directory = IndexDirectory(db_dir)
-    current = directory.current_graph()
-    if current is None:
-        raise IndexNotFoundError(f"no codekg index in {db_dir}; run `codekg index` first")
-    expected = recorded_generation(db_dir, current.name)
     path = search_path(db_dir)
-    store = _open_read_only(path)
-    if store is not None and store.generation == expected and store.meta("build") == current.name:
-        return store, []
-    if store is not None:
-        store.close()
+    deadline = time.monotonic() + IN_STEP_WAIT_SECONDS
+    while True:
+        current = directory.current_graph()
+        if current is None:
+            raise IndexNotFoundError(f"no codekg index in {db_dir}; run `codekg index` first")
+        expected = _live_generation(directory, settings, current.name)
+        store = _open_read_only(path)
+        in_step = store is not None and store.generation == expected and store.meta("build") == current.name
+        if in_step and expected is not None:
+            return store, []
+        if store is not None:
+            store.close()
+        try:
+            with directory.writer_lock():
+                writer = _open_for_writing(db_dir)
+                try:
+                    _rebuild_from_graph(db_dir, settings, writer)
+                finally:
+                    writer.close()
+                store = _open_read_only(path)
+                if store is not None:
+                    return store, ["the search index did not match the graph and was rebuilt from it"]
+        except IndexLockedError:
+            pass
+        if time.monotonic() >= deadline:
+            raise IndexLockedError(f"a running `codekg index` is bringing the search index of {db_dir} in step with "
+                                   "the graph; try again")
+        time.sleep(0.1)
+
+
+def _live_generation(directory: IndexDirectory, settings: Settings, build: str) -> str | None:
+    """The generation the live graph holds: the one its state records, unless a delta was being
+    committed when the state was last written; then the graph's own (None if it cannot be read now)."""
+    if directory.pending_generation(build) is None:
+        return recorded_generation(directory.db_dir, build)
     try:
-        with directory.writer_lock():
-            writer = _open_for_writing(db_dir)
-            try:
-                _rebuild_from_graph(db_dir, settings, writer)
-            finally:
-                writer.close()
-        notes = ["the search index did not match the graph and was rebuilt from it"]
-    except IndexLockedError:
-        notes = ["an index run is updating this index: results may be from before it"]
-    store = _open_read_only(path)
-    if store is None:
-        raise IndexLockedError(f"the search index of {db_dir} is being built by a running `codekg index`; try again")
-    return store, notes
+        graph = open_index(directory.db_dir, settings)
+    except CodekgError:
+        return None
+    try:
+        return graph.read_metadata().get(GENERATION_KEY) or None
+    except CodekgError:
+        return None
+    finally:
+        graph.close()
 
 
 def _open_read_only(path: Path) -> SearchStore | None:

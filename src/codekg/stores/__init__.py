@@ -16,21 +16,17 @@ from codekg.settings import Settings
 from codekg.stores.base import GraphStore, LoadReport, QueryResult, TableLoad
 from codekg.stores.ladybug import IndexDirectory
 from codekg.stores.ladybug import LadybugStore as EmbeddedStore
+from codekg.stores.migrations import MigrationPlan
 from codekg.stores.uri import StoreLocation, parse_store_uri
 
 if TYPE_CHECKING:
     from codekg.stores.server import ServerStore
 
 __all__ = [
-    "EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "QueryResult", "StoreLocation", "TableLoad",
-    "open_index", "open_server_store", "open_store", "parse_store_uri",
+    "EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "MigrationPlan", "QueryResult", "StoreLocation",
+    "TableLoad", "live_index_matches", "migrate_index", "open_index", "open_server_store", "open_store",
+    "parse_store_uri",
 ]
-
-
-from codekg.stores.migrations import MigrationPlan
-
-__all__ = ["EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "MigrationPlan", "QueryResult", "TableLoad",
-           "migrate_index", "open_index"]
 
 
 def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> GraphStore:
@@ -48,6 +44,26 @@ def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> Grap
             return server
         db_dir = location.path or db_dir
     return IndexDirectory(db_dir).open_current(settings, read_only)
+
+
+def live_index_matches(db_dir: Path, settings: Settings, generation: str) -> bool:
+    """Whether the live embedded index in ``db_dir`` opens, its metadata reads and it holds
+    ``generation`` (the one its per-file state describes); if not, only a full build repairs it.
+    On the way: a checkpoint left half done by a killed writer is finished, a delta marked pending
+    that never reached the graph is forgotten, and builds of interrupted runs are removed. A server
+    store is not opened here: its generation is compared when a delta is applied to it. Call under
+    the writer lock of ``db_dir``."""
+    if settings.store and parse_store_uri(settings.store).is_server:
+        return True
+    directory = IndexDirectory(db_dir)
+    current = directory.current_graph()
+    if current is None:
+        return False
+    directory.remove_stale_builds()
+    if directory.live_generation(settings) != generation:
+        return False
+    directory.clear_pending(current.name)
+    return True
 
 
 def _check_schema_version(store: GraphStore, where: str) -> None:

@@ -4,6 +4,13 @@ Tables are bulk-loaded with `COPY … FROM` an Arrow table; a table whose COPY f
 again through UNWIND/MERGE, and the fallback is logged. An index directory holds each build in its
 own file and a `CURRENT` pointer that is swapped atomically once a build is complete, so an
 interrupted run leaves the previous index intact and queryable.
+
+A delta is committed to the live build in place. A writer killed while Ladybug checkpoints that
+commit leaves the file needing a read-write open to finish the checkpoint (a read-only open is
+refused): the first reader to find it so does that once, under the writer lock, or waits for the
+index run that holds the lock to do it. While a delta is being committed, `<build>.pending` names
+the generation it carries: until the run has recorded that generation in its state too, the graph
+itself says which generation is live.
 """
 
 from __future__ import annotations
@@ -51,8 +58,16 @@ CURRENT_POINTER = "CURRENT"
 LOCK_FILE = "index.lock"
 GRAPH_PREFIX = "graph-"
 GRAPH_SUFFIX = ".lbdb"
+PENDING_SUFFIX = ".pending"
 MERGE_BATCH_ROWS = 2000
 _OPEN_LOCK = threading.Lock()
+# How long a reader that finds a checkpoint to finish waits for the index run holding the lock.
+RECOVERY_WAIT_SECONDS = 10.0
+# What Ladybug says when a read-only open finds a checkpoint a killed writer left half done, and
+# the files that checkpoint leaves beside the database.
+_RECOVERY_MESSAGES = ("checkpoint recovery is pending", "replay shadow pages under read-only mode")
+_RECOVERY_FILES = (".shadow", ".wal.checkpoint")
+_held_locks: dict[Path, int] = {}  # index directory -> the thread of this process holding its writer lock
 INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT, or by its query timeout
 
 
@@ -65,7 +80,7 @@ class LadybugStore:
         self.path = path
         self.settings = settings
         self._query_timeout: float | None = None  # seconds, as Ladybug applies it
-        import ladybug  # imported with the first database: a re-run with no change never opens one
+        import ladybug  # imported with the first database, not with the package
 
         try:
             with _OPEN_LOCK:  # Ladybug loads its C library on the first open, racily across threads
@@ -273,6 +288,49 @@ class IndexDirectory:
         path = self.db_dir / name
         return path if name and path.exists() else None
 
+    def live_generation(self, settings: Settings) -> str | None:
+        """The generation the live build's graph records; None when there is no live build, or it does
+        not open or its metadata does not read (a truncated or damaged file): then only a rebuild
+        repairs it. Finishes a checkpoint a killed writer left half done. Call under `writer_lock`."""
+        from codekg.stores.target import GENERATION_KEY
+
+        try:
+            store = self._open_live(settings, read_only=True)
+        except (IndexNotFoundError, StoreError) as error:
+            log.warning("the live index in %s cannot be opened (%s); it is rebuilt", self.db_dir, error)
+            return None
+        try:
+            return store.read_metadata().get(GENERATION_KEY) or None
+        except QueryError as error:
+            log.warning("the metadata of the live index in %s cannot be read (%s); it is rebuilt", self.db_dir, error)
+            return None
+        finally:
+            store.close()
+
+    # --- the generation a delta is committing ------------------------------------------------------
+
+    def mark_pending(self, graph_file: str, generation: str) -> None:
+        """Before a delta carrying ``generation`` is committed to ``graph_file``: from now until
+        `clear_pending`, the run's state may name the generation before it, so a reader asks the graph."""
+        marker = self.db_dir / (graph_file + PENDING_SUFFIX)
+        temporary = self.db_dir / f"{CURRENT_POINTER}.pending.{os.getpid()}.tmp"  # a leftover goes with stale builds
+        temporary.write_text(generation + "\n", "utf-8")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, marker)
+
+    def pending_generation(self, graph_file: str) -> str | None:
+        """The generation a delta on ``graph_file`` was committing when its run last stopped, if that
+        run did not record it in its state yet (it may have been killed before or after the commit)."""
+        try:
+            return (self.db_dir / (graph_file + PENDING_SUFFIX)).read_text("utf-8").strip() or None
+        except OSError:
+            return None
+
+    def clear_pending(self, graph_file: str) -> None:
+        """The graph and the state of ``graph_file`` name the same generation again."""
+        (self.db_dir / (graph_file + PENDING_SUFFIX)).unlink(missing_ok=True)
+
     def open_current(self, settings: Settings, read_only: bool = True) -> LadybugStore:
         """The live index (read-only unless asked otherwise), after checking it was written with this
         schema version: an older one is not migrated here, the message names `codekg migrate`. A
@@ -327,7 +385,51 @@ class IndexDirectory:
         return path
 
     def _open_live(self, settings: Settings, read_only: bool) -> LadybugStore:
-        return LadybugStore(self._live_path(), settings, read_only=read_only)
+        path = self._live_path()
+        try:
+            return LadybugStore(path, settings, read_only=read_only)
+        except StoreError as error:
+            if self.current_graph() not in (path, None):  # a run published a new build meanwhile
+                return self._open_live(settings, read_only)
+            if not read_only or not _recovery_pending(path, error):
+                raise
+        return self._open_recovered(settings)
+
+    def _open_recovered(self, settings: Settings) -> LadybugStore:
+        """A read-only open of the live build, which found a checkpoint that a killed writer left half
+        done. Ladybug finishes it on a read-write open, which is only made under the writer lock:
+        taken here if free (or already held by this thread), else the index run holding it finishes
+        the checkpoint itself (or publishes a new build), and this waits for that."""
+        deadline = time.monotonic() + RECOVERY_WAIT_SECONDS
+        while True:
+            try:
+                with nullcontext() if self.holds_writer_lock() else self.writer_lock():
+                    path = self._live_path()
+                    try:
+                        return LadybugStore(path, settings, read_only=True)
+                    except StoreError as error:
+                        if not _recovery_pending(path, error):
+                            raise
+                    log.warning("finishing the checkpoint of %s, left half done by a writer that was killed", path)
+                    LadybugStore(path, settings).close()
+                    return LadybugStore(path, settings, read_only=True)
+            except IndexLockedError:
+                pass
+            except OSError as error:  # no write access to the directory: the lock cannot be taken
+                raise StoreError(
+                    f"cannot open the graph database {self.db_dir}: a writer was killed during a checkpoint, and "
+                    f"finishing it needs write access ({error.strerror or error}); run `codekg index` on it") from None
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"cannot open the graph database in {self.db_dir} yet: a writer was killed during a checkpoint "
+                    "and the index run now holding the index has not finished it; try again when that run is done")
+            time.sleep(0.1)
+            path = self._live_path()
+            try:
+                return LadybugStore(path, settings, read_only=True)
+            except StoreError as error:
+                if not _recovery_pending(path, error):
+                    raise
 
     def new_build_path(self) -> Path:
         self.db_dir.mkdir(parents=True, exist_ok=True)
@@ -362,6 +464,10 @@ class IndexDirectory:
         for entry in self.db_dir.glob(f"{CURRENT_POINTER}.*.tmp"):
             entry.unlink(missing_ok=True)
 
+    def holds_writer_lock(self) -> bool:
+        """Whether this thread holds the writer lock of this directory."""
+        return _held_locks.get(self.db_dir.resolve()) == threading.get_ident()
+
     @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Only one indexer per index directory at a time."""
@@ -376,7 +482,17 @@ class IndexDirectory:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise IndexLockedError(f"another codekg index run is writing {self.db_dir}") from None
+            key = self.db_dir.resolve()
+            _held_locks[key] = threading.get_ident()
             try:
                 yield
             finally:
+                _held_locks.pop(key, None)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _recovery_pending(path: Path, error: StoreError) -> bool:
+    """Whether opening ``path`` failed because a checkpoint must be finished by a read-write open."""
+    text = str(error)
+    return (any(message in text for message in _RECOVERY_MESSAGES)
+            or any(path.with_name(path.name + suffix).exists() for suffix in _RECOVERY_FILES))
