@@ -133,6 +133,8 @@ class _Watchdog:
         return watchdog
 
     def __init__(self) -> None:
+        import psutil  # noqa: F401 - imported now, so that ending the process never waits for an import lock
+
         self._receive, self._send = socket.socketpair()
         self._send.setblocking(False)  # as set_wakeup_fd requires: a full buffer never blocks a handler
         self._over = threading.Event()
