@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := .demo
 DEMO_PACKAGE ?= requests==2.32.3
 
-.PHONY: demo test venv clean schema-doc accuracy
+.PHONY: demo test venv clean schema-doc accuracy robustness
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ schema-doc: venv
 # docs/accuracy.md: call-graph precision/recall on tests/fixtures/callgraph (tests/test_callgraph_accuracy.py)
 accuracy: venv
 	$(BIN)/python tests/test_callgraph_accuracy.py --write docs/accuracy.md
+
+# docs/robustness.md: index ~50 released projects downloaded at run time into .robustness/ (by hand, not in CI;
+# ROBUSTNESS_ARGS='--only sympy,three --jobs 1' passes options)
+robustness: venv
+	$(BIN)/python bench/robustness.py $(ROBUSTNESS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
