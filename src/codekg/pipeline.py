@@ -179,7 +179,7 @@ class _Run:
         with _timed(self.timings, "resolve"):
             self.progress.start("resolve")
             resolutions = resolve_references(structure.symbols, self.settings.ambiguity_limit,
-                                             project_configs=self.project_configs)
+                                             project_configs=self.project_configs, strict=self.settings.strict)
         generation = uuid.uuid4().hex
         update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
@@ -246,8 +246,11 @@ class _Run:
                                          [outlines[p] for p in fresh], old_modules, module_table)
         with _timed(self.timings, "resolve"):
             self.progress.start("resolve")
-            redo = set(fresh) | {path for path in kept if not summaries[path].dependencies.isdisjoint(changed_keys)}
-            resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo, self.project_configs)
+            # a file whose resolution failed last time read an unknown part of the index: always retried
+            redo = set(fresh) | {path for path in kept if not summaries[path].dependencies.isdisjoint(changed_keys)
+                                 or any(w["pass"] == "resolve" for w in summaries[path].warnings)}
+            resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo, self.project_configs,
+                                             strict=self.settings.strict)
         update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
                              unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file in parsed.parses:
@@ -378,8 +381,8 @@ class _Run:
             parse_cache=_parse_cache_facts(parsed),
             skipped=sorted(skipped, key=lambda s: s["path"]),
             warnings=sorted(
-                [{"path": path, "warning": w} for path, s in summaries.items() for w in s.warnings] + self.config_warnings,
-                key=lambda w: w["path"]),
+                [{"path": path, **w} for path, s in summaries.items() for w in s.warnings] + self.config_warnings,
+                key=lambda w: (w["path"], w["pass"], w["kind"])),
         )
 
     def _metadata(self, scan: ScanResult, facts: RunFacts, generation: str) -> dict[str, Any]:
@@ -422,12 +425,17 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = time.perf_counter() - started
 
 
-def _file_warnings(parsed: FileParse) -> list[str]:
+def _file_warnings(parsed: FileParse) -> list[dict[str, str]]:
+    """What the parse of a file left out or guessed, as warnings {"pass", "kind", "message"}."""
     warnings = []
     if parsed.parse_errors:
-        warnings.append(f"syntax errors: {parsed.parse_errors} region(s) skipped, the rest indexed")
+        warnings.append({"pass": "parse", "kind": "syntax-errors",
+                         "message": f"syntax errors: {parsed.parse_errors} region(s) skipped, the rest indexed"})
     if parsed.invalid_utf8:
-        warnings.append("invalid UTF-8: decoded with replacement characters")
+        warnings.append({"pass": "parse", "kind": "invalid-utf8",
+                         "message": "invalid UTF-8: decoded with replacement characters"})
+    # the extractor's own: a definition nesting cut, an unknown or wrong coding cookie
+    warnings.extend({"pass": "parse", "kind": "extraction", "message": message} for message in parsed.warnings)
     return warnings
 
 
@@ -470,15 +478,16 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
         derived_edge_counts=resolution.graph.edge_counts(),
         externals=resolution.externals,
         call_outcomes=resolution.call_outcomes,
-        warnings=_file_warnings(parsed),
+        warnings=_file_warnings(parsed) + structure.warnings + resolution.warnings,
     )
     stat = FileStat(parsed.content_hash, source.size_bytes, source.mtime_ns)
     return FileRecord(stat, summary, structure.symbols, structure.graph, resolution.graph)
 
 
 def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:
+    warnings = [w for w in previous.warnings if w["pass"] != "resolve"] + resolution.warnings
     return FileSummary(previous.outline, resolution.dependencies, previous.node_counts, previous.structure_edge_counts,
-                       resolution.graph.edge_counts(), resolution.externals, resolution.call_outcomes, previous.warnings)
+                       resolution.graph.edge_counts(), resolution.externals, resolution.call_outcomes, warnings)
 
 
 def _unparsed(scan: ScanResult, skipped: list[SkippedFile]) -> dict[str, tuple[FileStat, str]]:
