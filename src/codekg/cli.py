@@ -59,7 +59,7 @@ DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 StoreOption = Annotated[Optional[str], typer.Option(
     "--store", metavar="URI", help="Graph store: ladybug:PATH (default: the index in --db), falkordb://host:port/graph, "
-    "bolt:// or neo4j://host:port[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
+    "bolt:// or neo4j://host:port\\[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
 
 
 def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
@@ -747,13 +747,14 @@ def main() -> None:
         stderr.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)  # messages may hold [brackets]
         sys.exit(error.exit_code)
     except OSError as error:
-        stderr.print(f"[red]error:[/red] {error.strerror or error}: {error.filename or ''}", highlight=False)
+        stderr.print(f"[red]error:[/red] {escape(str(error.strerror or error))}: {escape(str(error.filename or ''))}",
+                     highlight=False)
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
         if _settings(Path.cwd()).debug:
             raise
         stderr.print(
-            f"[red]internal error:[/red] {type(error).__name__}: {error}\n"
+            f"[red]internal error:[/red] {type(error).__name__}: {escape(str(error))}\n"
             "This is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.",
             highlight=False,
         )

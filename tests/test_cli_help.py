@@ -1,0 +1,43 @@
+"""`--help` on every command and subcommand: exit 0, the help text whole (Rich markup in a help text,
+such as `[/database]`, crashed most commands), and the last-resort error handler escapes messages."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer.main
+from typer.testing import CliRunner
+
+from codekg.cli import app
+
+
+def _command_paths(command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    if getattr(command, "commands", None):
+        for name, sub in sorted(command.commands.items()):
+            paths += _command_paths(sub, (*prefix, name))
+    return paths
+
+
+def test_every_command_prints_its_help():
+    root = typer.main.get_command(app)
+    paths = _command_paths(root)
+    assert ("index",) in paths and ("store", "replay-failed") in paths
+    runner = CliRunner()
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output, result.exception)
+        assert "Usage:" in result.output
+    store_help = runner.invoke(app, ["stats", "--help"], env={"COLUMNS": "200"}).output
+    assert "neo4j://host:port[/database]" in store_help
+
+
+def test_an_internal_error_message_with_brackets_is_printed_as_written():
+    program = ("import codekg.cli as c\n"
+               "def boom():\n    raise RuntimeError('x [/tmp/x] [red]y')\n"
+               "c.app = boom\nc.main()\n")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 70
+    assert "internal error: RuntimeError: x [/tmp/x] [red]y" in result.stderr
+    assert "Traceback" not in result.stderr
