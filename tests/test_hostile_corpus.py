@@ -19,8 +19,9 @@ DEEP_PATH = "/".join(["d" * 200] * 12) + "/deep.py"
 
 
 def codekg(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    # strict: a file that a pass fails on would fail the run here, not hide behind a warning
     return subprocess.run([sys.executable, "-m", "codekg", *args], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, "CODEKG_STRICT": "1", **(env or {})})
 
 
 def index_json(repo: Path, *args: str, env: dict | None = None) -> dict:
@@ -53,6 +54,12 @@ def hostile_repo(tmp_path: Path, monkeypatch) -> Path:
     for path in ["new\nline.py", "with space.py", "-rf.py", "--help.py", "[red]x[/red].py", LONG_NAME, DEEP_PATH,
                  "x.py/inner.py", "ignored.py"]:
         write(repo, path)
+    # the resolver's triggers of issue 12: a name bound to a call on itself, ES5 classes in an IIFE, a
+    # class defined over a variable, 5,000 nested calls
+    write(repo, "rebind.py", "class N:\n    def f(self):\n        return N()\n\ny = N()\ny = y.f()\nc = N\nc = c()\n")
+    write(repo, "iife.js", "var A = (function () { function A() { b(); } return A; }());\nfunction b() {}\n")
+    write(repo, "cond.py", "X = None\nif True:\n    class X:\n        pass\nX()\n")
+    write(repo, "nested.py", "def f(x):\n    return x\n\n\n" + "f(" * 5000 + "1" + ")" * 5000 + "\n")
     write(repo, ".gitignore", "!\nignored.py\n")
     write(repo, "[/database]bin.py", bytes(range(256)))  # rich markup in a name that gets printed
     write(repo, "big.js", "var a = 1;" * 200_000)  # 2 MB on one line, over max_file_size
@@ -83,7 +90,8 @@ def readable(path: Path) -> bool:
 
 def expected_files(repo: Path) -> list[str]:
     files = ["--help.py", "-rf.py", "[red]x[/red].py", "bad_\\xff.py", "d\\xe9j\\xe0/m.py", DEEP_PATH, "helpers.py",
-             LONG_NAME, "main.py", "new\nline.py", "with space.py", "x.py/inner.py"]
+             LONG_NAME, "main.py", "new\nline.py", "with space.py", "x.py/inner.py",
+             "cond.py", "iife.js", "nested.py", "rebind.py"]
     return sorted(files + (["locked.py"] if readable(repo / "locked.py") else []))
 
 
@@ -114,6 +122,15 @@ def test_hostile_corpus_indexes_and_reports_every_file(hostile_repo):
     assert summary["skipped"] == expected_skipped(repo, git=False)
     assert summary["warnings"] == WARNINGS
     assert indexed_paths(repo) == expected_files(repo)
+    calls = codekg("query", "MATCH (a)-[r:CALLS]->(b) WHERE a.file_path IN ['iife.js', 'cond.py', 'rebind.py', 'nested.py'] "
+                   "RETURN a.id, b.id, r.confidence ORDER BY a.id, b.id", "--repo", str(repo), "--json")
+    assert [tuple(row.values()) for row in json.loads(calls.stdout)] == [
+        ("Function:iife.js:iife.A", "Function:iife.js:iife.b", 1.0),
+        ("Method:rebind.py:rebind.N.f", "Class:rebind.py:rebind.N", 1.0),
+        ("Module:cond.py:cond", "Class:cond.py:cond.X", 0.5),
+        ("Module:nested.py:nested", "Function:nested.py:nested.f", 1.0),
+        ("Module:rebind.py:rebind", "Class:rebind.py:rebind.N", 1.0),
+    ]
 
     again = index_json(repo)
     assert again["delta"]["mode"] == "unchanged"
@@ -166,3 +183,16 @@ def test_hostile_corpus_in_a_git_work_tree(hostile_repo):
     report = json.loads(changes.stdout)
     assert [(f["file_path"], f["status"], f["indexed"]) for f in report["files"]] == [("bad_\\xff.py", "modified", "old")]
     assert [s["id"] for s in report["changed_symbols"] if s["innermost"]] == ["Function:bad_\\xff.py:bad_\\xff.bad"]
+
+
+def test_a_repository_folder_named_in_no_utf8(tmp_path):
+    # the embedded database opens UTF-8 paths only: `<repo>/.codekg` there is a clear error, `--db` a way out
+    repo = os.fsencode(tmp_path) + b"/r\xe9po"
+    os.mkdir(repo)
+    write_bytes_name(Path(os.fsdecode(repo)), b"m.py", b"def m():\n    return 1\n")
+    default = codekg("index", os.fsdecode(repo))
+    assert default.returncode == 2
+    assert "is not valid UTF-8, which the embedded database cannot open: pass --db with a UTF-8 path" in default.stderr
+    assert "Traceback" not in default.stderr
+    summary = index_json(Path(os.fsdecode(repo)), "--db", str(tmp_path / "db"))
+    assert summary["files_by_language"] == {"python": 1}

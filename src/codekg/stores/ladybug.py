@@ -83,6 +83,12 @@ class LadybugStore:
         import ladybug  # imported with the first database, not with the package
 
         try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise InputError(f"the index path {shown} is not valid UTF-8, which the embedded database cannot "
+                             "open: pass --db with a UTF-8 path") from None
+        try:
             with _OPEN_LOCK:  # Ladybug loads its C library on the first open, racily across threads
                 self._database = ladybug.Database(
                     str(path),
