@@ -359,6 +359,17 @@ EXPLAINED = {
     "larger than max_file_size": "files above CODEKG_MAX_FILE_SIZE (1 MB) are not read: bundled compilers, "
                                  "generated tables",
     "extractor failed": "the language extractor raised on this file; only this file is left out",
+    "parse/invalid-utf8": "bytes that are not UTF-8 (and no coding cookie saying otherwise): decoded with "
+                          "replacement characters",
+    "parse/extraction": "the extractor's own bounds and decoding: definitions nested deeper than 64 levels (or "
+                        "with scope paths over 1,000 characters) folded into their deepest kept ancestor, or a "
+                        "coding cookie naming a codec Python source cannot use",
+    "structure/": "the structure pass failed on this file: it keeps its File and Module nodes only",
+    "resolve/": "the resolve pass failed on this file: it keeps no derived edges (a codekg bug to report)",
+    "scan/project-config": "a tsconfig.json/jsconfig.json that could not be read or parsed: its paths are ignored",
+    "binary file": "a file with a source extension that holds binary data",
+    "XML, not source code": "a file with a source extension that holds XML (Qt Linguist's .ts translations)",
+    "quarantined": "a file that crashed its parse worker or parsed longer than the timeout, twice",
 }
 
 def outcome(result: Result) -> str:
@@ -415,9 +426,11 @@ def _explanations(results: list[Result]) -> list[str]:
     seen = {f"{w.get('pass')}/{w.get('kind')}" for r in results for w in r.warnings}
     seen |= {s.get("reason", "") for r in results for s in r.skipped}
     explained = [(kind, text) for kind, text in EXPLAINED.items() if any(k.startswith(kind) for k in seen)]
-    if not explained:
+    unexplained = sorted(k for k in seen if not any(k.startswith(kind) for kind in EXPLAINED))
+    if not explained and not unexplained:
         return []
-    return ["## What the warnings and skips mean", "", *(f"- **{kind}**: {text}." for kind, text in explained), ""]
+    return ["## What the warnings and skips mean", "", *(f"- **{kind}**: {text}." for kind, text in explained),
+            *(f"- **{kind}**: not explained yet: look at the project's section below." for kind in unexplained), ""]
 
 
 def _grouped(title: str, items: list[dict[str, str]], key: Any, describe: Any, examples: int = 3) -> list[str]:

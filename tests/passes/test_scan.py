@@ -64,8 +64,10 @@ def test_bad_files_are_skipped_with_reasons(tmp_path):
     (tmp_path / "outside.py").symlink_to("/etc/hostname")
     (tmp_path / "loop").symlink_to(tmp_path)
     os.mkfifo(tmp_path / "pipe.py")
+    write(tmp_path, "qt_fr.ts", '\ufeff<?xml version="1.0"?><!DOCTYPE TS><TS/>')  # Qt Linguist, not TypeScript
+    write(tmp_path, "jsx.js", "<div/>;\n")
     files, skipped = listed(tmp_path, use_git_ls_files=False, max_file_size=100)
-    assert files == [("good.py", "python")]
+    assert files == [("good.py", "python"), ("jsx.js", "javascript")]
     assert skipped == [
         ("blob.py", "binary file"),
         ("dangling.py", "unreadable: No such file or directory"),
@@ -73,6 +75,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path):
         ("loop", "symlink to a directory (not followed)"),
         ("outside.py", "symlink pointing outside the repository"),
         ("pipe.py", "not a regular file"),
+        ("qt_fr.ts", "XML, not source code (a Qt .ts translation file, say)"),
     ]
 
 
