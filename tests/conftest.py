@@ -4,6 +4,7 @@ a real FalkorDB server per session, a fresh graph name per test, a private serve
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shutil
 import sys
@@ -18,6 +19,10 @@ from codekg.stores.base import QueryResult
 from codekg.stores import open_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Every index run of the suite, in process or a `codekg` subprocess, is strict: a file that a pass
+# fails on fails the test instead of hiding behind a warning (tests/test_faults.py turns it off).
+os.environ.setdefault("CODEKG_STRICT", "1")
 
 # The server helper lives beside the store tests (which import it as `falkordb_server`); its fixtures
 # are here, for every test that needs a server store.

@@ -43,7 +43,7 @@ def _clean(tmp_path):
     repo, db = tmp_path / "clean" / "repo", tmp_path / "clean-db"  # named as the repository compared with
     repo.mkdir(parents=True)
     _write(repo, FILES)
-    settings = load_settings(repo, use_git_ls_files=False)
+    settings = load_settings(repo, use_git_ls_files=False, strict=False)
     index_repository(repo, db, settings)
     return _graph(db, settings)
 
@@ -70,7 +70,7 @@ def test_a_file_failing_in_resolve_loses_only_its_derived_edges(tmp_path, monkey
     repo.mkdir()
     _write(repo, FILES)
     _failing_for(resolve_pass, "_resolve_file", "b.py", monkeypatch)
-    settings = load_settings(repo, use_git_ls_files=False)
+    settings = load_settings(repo, use_git_ls_files=False, strict=False)
     before = snapshot().get('file_failures_total{kind="exception",pass="resolve"}', 0.0)
     summary = index_repository(repo, db, settings)
 
@@ -108,7 +108,7 @@ def test_a_recursion_error_is_a_depth_limit_and_an_invalid_edge_is_named(tmp_pat
         return real_add_edge(self, rel_type, source, target, **properties)
 
     monkeypatch.setattr(resolve_pass.Graph, "add_edge", add_edge)
-    summary = index_repository(repo, db, load_settings(repo, use_git_ls_files=False))
+    summary = index_repository(repo, db, load_settings(repo, use_git_ls_files=False, strict=False))
     assert [(w["path"], w["pass"], w["kind"]) for w in summary.warnings] == [
         ("a.py", "resolve", "depth-limit"), ("c.py", "resolve", "invalid-edge")]
     assert summary.warnings[1]["message"].startswith("SchemaViolation: CALLS does not connect Variable to")
@@ -127,7 +127,7 @@ def test_a_file_failing_in_structure_keeps_its_file_and_module_only(tmp_path, mo
         return real(graph, parsed, module_name)
 
     monkeypatch.setattr(structure_pass, "_add_file", failing)
-    settings = load_settings(repo, use_git_ls_files=False)
+    settings = load_settings(repo, use_git_ls_files=False, strict=False)
     summary = index_repository(repo, db, settings)
     nodes, edges = _graph(db, settings)
     assert clean_nodes - nodes == {("Function", "Function:lib.js:lib.f")}
@@ -143,7 +143,7 @@ def test_strict_stops_at_the_first_failure_and_publishes_nothing(tmp_path, monke
     repo, db = tmp_path / "repo", tmp_path / "repo-db"
     repo.mkdir()
     _write(repo, FILES)
-    settings = load_settings(repo, use_git_ls_files=False)
+    settings = load_settings(repo, use_git_ls_files=False, strict=False)
     index_repository(repo, db, settings)
     published = _graph(db, settings)
     (repo / "d.py").write_text("def more():\n    pass\n")

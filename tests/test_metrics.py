@@ -20,9 +20,11 @@ def test_own_registry_in_prometheus_text_format():
     assert "parse_cache_hit_total" not in generate_latest(DEFAULT_REGISTRY).decode()
     keys = set(snapshot())
     # the per-store counters appear once a server store was written, the request latencies once the
-    # HTTP API answered a request in this process (tests/analysis/test_server_store.py)
+    # HTTP API answered a request in this process (tests/analysis/test_server_store.py), the file
+    # failures once a pass failed on a file (tests/test_faults.py)
     labelled = {key for key in keys if key.startswith(("store_rows_written_total{", "store_retries_total{", "store_failed_rows_total{",
-                                                        "http_request_duration_seconds_count{", "http_request_duration_seconds_sum{"))}
+                                                        "http_request_duration_seconds_count{", "http_request_duration_seconds_sum{",
+                                                        "file_failures_total{"))}
     assert keys - labelled == SNAPSHOT_KEYS
 
 

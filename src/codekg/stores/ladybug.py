@@ -411,11 +411,9 @@ class IndexDirectory:
             try:
                 with nullcontext() if self.holds_writer_lock() else self.writer_lock():
                     path = self._live_path()
-                    try:
-                        return LadybugStore(path, settings, read_only=True)
-                    except StoreError as error:
-                        if not _recovery_pending(path, error):
-                            raise
+                    store = _read_only_unless_pending(path, settings)
+                    if store is not None:
+                        return store
                     log.warning("finishing the checkpoint of %s, left half done by a writer that was killed", path)
                     LadybugStore(path, settings).close()
                     return LadybugStore(path, settings, read_only=True)
@@ -430,12 +428,9 @@ class IndexDirectory:
                     f"cannot open the graph database in {self.db_dir} yet: a writer was killed during a checkpoint "
                     "and the index run now holding the index has not finished it; try again when that run is done")
             time.sleep(0.1)
-            path = self._live_path()
-            try:
-                return LadybugStore(path, settings, read_only=True)
-            except StoreError as error:
-                if not _recovery_pending(path, error):
-                    raise
+            store = _read_only_unless_pending(self._live_path(), settings)
+            if store is not None:
+                return store
 
     def new_build_path(self) -> Path:
         self.db_dir.mkdir(parents=True, exist_ok=True)
@@ -495,6 +490,16 @@ class IndexDirectory:
             finally:
                 _held_locks.pop(key, None)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _read_only_unless_pending(path: Path, settings: Settings) -> LadybugStore | None:
+    """A read-only open of ``path``; None while a killed writer's checkpoint waits to be finished."""
+    try:
+        return LadybugStore(path, settings, read_only=True)
+    except StoreError as error:
+        if not _recovery_pending(path, error):
+            raise
+        return None
 
 
 def _recovery_pending(path: Path, error: StoreError) -> bool:
