@@ -353,8 +353,9 @@ def sweep_one(project: Project, cache: Path, timeout: float | None, max_rss_mb: 
 # What each kind of warning or skip seen so far means; a new kind shows up in the report unexplained.
 EXPLAINED = {
     "parse/syntax-errors": "regions tree-sitter could not parse were left out and the rest of the file indexed: "
-                           "test data written to be invalid, templates (`{% %}` in .js), Qt `.ts` translation files "
-                           "(XML) read as TypeScript, and some grammar gaps on valid code",
+                           "test data written to be invalid (jedi's completion cases, black's), templates (`{% %}` in "
+                           "django's .js), and grammar gaps of tree-sitter on valid code (`*(a), (b) = 1, 2`; "
+                           "`export { x as if }`; `[K in keyof readonly any[]]`)",
     "scan/gitignore": "a .gitignore line git itself ignores (black's test data holds a bare `!`)",
     "larger than max_file_size": "files above CODEKG_MAX_FILE_SIZE (1 MB) are not read: bundled compilers, "
                                  "generated tables",
