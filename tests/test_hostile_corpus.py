@@ -62,7 +62,7 @@ def hostile_repo(tmp_path: Path, monkeypatch) -> Path:
     write(repo, "nested.py", "def f(x):\n    return x\n\n\n" + "f(" * 5000 + "1" + ")" * 5000 + "\n")
     write(repo, ".gitignore", "!\nignored.py\n")
     write(repo, "[/database]bin.py", bytes(range(256)))  # rich markup in a name that gets printed
-    write(repo, "big.js", "var a = 1;" * 200_000)  # 2 MB on one line, over max_file_size
+    write(repo, "big.js", "var a = 1;" * 2_000_000)  # 20 MB on one line, over max_file_size
     write(repo, "locked.py")
     (repo / "locked.py").chmod(0)
     write(tmp_path, "outside.py")
@@ -102,7 +102,7 @@ WARNINGS = [{"path": ".gitignore", "pass": "scan", "kind": "gitignore",
 def expected_skipped(repo: Path, git: bool) -> list[dict[str, str]]:
     skipped = [
         ("[/database]bin.py", "binary file"),
-        ("big.js", "larger than max_file_size (2000000 > 1000000 bytes)"),
+        ("big.js", "larger than max_file_size (20000000 > 1000000 bytes)"),
         ("outside.py", "symlink pointing outside the repository"),
         ("self.py", "symlink loop"),
         ("to_fifo.py", "not a regular file"),
