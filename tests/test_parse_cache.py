@@ -146,3 +146,40 @@ def test_cache_hits_and_misses_are_prometheus_counters(index_fixture):
     assert after["parse_cache_hit_total"] - before["parse_cache_hit_total"] == 5
     assert after["parse_cache_miss_total"] - before["parse_cache_miss_total"] == 0
     assert after["active_workers"] == 0 and after["files_processed_per_second"] > 0
+
+
+def test_a_cache_found_corrupt_is_not_trusted_for_its_unsampled_hits(tmp_path):
+    """More hits than the integrity sample: once a sample disagrees, every hit is parsed again."""
+    from codekg.parse_cache import INTEGRITY_SAMPLE
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    count = INTEGRITY_SAMPLE * 3
+    for number in range(count):
+        (repo / f"m{number}.py").write_text(f"def f{number}():\n    return g{number}()\n\n\ndef g{number}():\n    return 1\n")
+    db = tmp_path / "db"
+    settings = load_settings(repo)
+    clean = index_repository(repo, db, settings)
+    connection = sqlite3.connect(db / CACHE_FILE_NAME)
+    for key, value in connection.execute("SELECT key, value FROM entries").fetchall():
+        tampered = json.loads(value)
+        tampered[1] = []
+        connection.execute("UPDATE entries SET value = ? WHERE key = ?", (json.dumps(tampered).encode(), key))
+    connection.commit()
+    connection.close()
+    again = index_repository(repo, db, settings, full=True)
+    assert again.parse_cache["integrity_failures"] >= 1
+    assert again.nodes == clean.nodes and again.nodes["Function"] == 2 * count
+    assert again.edges == clean.edges and again.edges["CALLS"] == count
+
+
+def test_a_sample_whose_re_parse_failed_keeps_its_cached_record(tmp_path):
+    from codekg.passes.parse import ParseResult, _checked
+    from codekg.passes.scan import SkippedFile, SourceFile
+
+    cache = ParseCache(tmp_path / "c.sqlite", load_settings(None))
+    cached = record("a")
+    cache.put("k", cached)
+    result = ParseResult()
+    kept = _checked(SourceFile("a.py", "python", 0), ("k", cached), SkippedFile("a.py", "parse timed out"), cache, result)
+    assert kept == cached and result.cache_integrity_failures == 0 and cache.get("k", "a.py") == cached

@@ -115,9 +115,11 @@ def _parse_all(
 ) -> None:
     """Cache lookups first, all in this process (so no tree-sitter parse runs here while workers
     are forked), then the misses and the run's first INTEGRITY_SAMPLE hits, in workers (in this
-    process only without pool limits); a re-parsed hit is compared with its cached record."""
+    process only without pool limits); a re-parsed hit is compared with its cached record. When a
+    sample disagrees, the cache is cleared and every other hit it gave this run is parsed again."""
     outcomes: list[FileParse | SkippedFile | None] = [None] * len(files)
     to_parse: list[int] = []
+    accepted_hits: list[int] = []  # cache hits taken without a re-parse
     samples: dict[int, tuple[str, FileParse]] = {}  # position: the cache key and record of a hit to check
     for position, source_file in enumerate(files):
         raise_if_interrupted()
@@ -127,10 +129,29 @@ def _parse_all(
         if outcome is None or position in samples:
             to_parse.append(position)
         else:
+            if isinstance(outcome, FileParse):
+                accepted_hits.append(position)
             outcomes[position] = outcome
             on_progress(1)
-    for index, outcome in _parse_misses(root, [files[p] for p in to_parse], pool):
-        position = to_parse[index]
+    _parse_into(root, files, to_parse, pool, cache, outcomes, on_progress, samples, result)
+    if result.cache_integrity_failures and accepted_hits:
+        _parse_into(root, files, accepted_hits, pool, cache, outcomes, lambda amount: None, {}, result)
+    for outcome in outcomes:
+        if isinstance(outcome, FileParse):
+            result.parses.append(outcome)
+        elif outcome is not None:
+            result.skipped.append(outcome)
+
+
+def _parse_into(
+    root: Path, files: list[SourceFile], positions: list[int], pool: PoolLimits | None, cache: ParseCache | None,
+    outcomes: list[FileParse | SkippedFile | None], on_progress: Callable[[int], None],
+    samples: dict[int, tuple[str, FileParse]], result: ParseResult,
+) -> None:
+    """Parse the files at ``positions`` into ``outcomes``: a sampled hit is checked against its
+    record, any other parse is cached."""
+    for index, outcome in _parse_misses(root, [files[p] for p in positions], pool):
+        position = positions[index]
         if cache is not None and position in samples:
             outcome = _checked(files[position], samples[position], outcome, cache, result)
         elif cache is not None and isinstance(outcome, FileParse):
@@ -138,11 +159,6 @@ def _parse_all(
             cache.put(_key(files[position], outcome.content_hash), outcome)
         outcomes[position] = outcome
         on_progress(1)
-    for outcome in outcomes:
-        if isinstance(outcome, FileParse):
-            result.parses.append(outcome)
-        elif outcome is not None:
-            result.skipped.append(outcome)
 
 
 def _parse_misses(
@@ -179,13 +195,13 @@ def _checked(
     source_file: SourceFile, sample: tuple[str, FileParse], fresh: FileParse | SkippedFile, cache: ParseCache,
     result: ParseResult,
 ) -> FileParse | SkippedFile:
-    """A cache hit's record after its re-parse: the cached one when they agree; else the fresh one,
-    and a cache that disagrees is cleared."""
+    """A cache hit's record after its re-parse: the cached one when they agree or the re-parse
+    failed; else the fresh one, and a cache that disagrees is cleared."""
     key, cached = sample
     if fresh == cached:
         return cached
     if not isinstance(fresh, FileParse):
-        return fresh  # a re-parse that failed is reported like any failed parse
+        return cached  # the check's re-parse timed out or crashed: that says nothing against the record
     if fresh.content_hash != cached.content_hash:  # the file changed after the lookup: a plain miss
         cache.put(_key(source_file, fresh.content_hash), fresh)
         return fresh
