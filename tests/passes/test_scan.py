@@ -108,24 +108,27 @@ def git_scan(root: Path) -> list[str]:
 
 
 def test_gitignore_is_read_as_git_reads_it(tmp_path):
-    # Invalid patterns (a bare `!`, a trailing backslash) are dropped with a warning, as git drops them;
+    # Invalid patterns (a bare `!`, a trailing backslash) are dropped with a warning, as git drops them,
+    # and so is one Python's regex cannot take (a reversed range, which matches nothing in git);
     # CRLF line ends and a BOM are git's too; a deeper .gitignore overrides a shallower one, and a file
     # under an ignored folder cannot be re-included.
-    for path in ["app.py", "foo.py", "x.gen.py", "crlf.py", "bang.py", "!bang.py", "sub/keep.gen.py",
+    for path in ["app.py", "a.py", "foo.py", "x.gen.py", "crlf.py", "bang.py", "!bang.py", "sub/keep.gen.py",
                  "sub/drop.gen.py", "lib/inner/x.py", "lib/inner/y.py", "lib/z.py", "ig/a.py"]:
         write(tmp_path, path)
-    write(tmp_path, ".gitignore", b"\xef\xbb\xbf!\r\nfoo.py\\\n*.gen.py\r\ncrlf.py\r\n\\!bang.py\nig/\n[\n")
+    write(tmp_path, ".gitignore", b"\xef\xbb\xbf!\r\nfoo.py\\\n*.gen.py\r\ncrlf.py\r\n\\!bang.py\nig/\n[\n[z-a].py\n")
     write(tmp_path, "sub/.gitignore", "!keep.gen.py\n")
     write(tmp_path, "lib/.gitignore", "*.py\n!\n")
     write(tmp_path, "lib/inner/.gitignore", "!x.py\n")
     write(tmp_path, "ig/.gitignore", "!a.py\n")
     result = scan_repository(tmp_path, load_settings(tmp_path, use_git_ls_files=False))
-    expected = ["app.py", "bang.py", "foo.py", "lib/inner/x.py", "sub/keep.gen.py"]
+    expected = ["a.py", "app.py", "bang.py", "foo.py", "lib/inner/x.py", "sub/keep.gen.py"]
     assert [f.path for f in result.files] == expected
     assert result.skipped == []
     assert result.warnings == [
         {"path": ".gitignore", "pass": "scan", "kind": "gitignore", "message": "line 1: invalid pattern '!' ignored, as git does"},
         {"path": ".gitignore", "pass": "scan", "kind": "gitignore", "message": "line 2: invalid pattern 'foo.py\\\\' ignored, as git does"},
+        {"path": ".gitignore", "pass": "scan", "kind": "gitignore",
+         "message": "line 8: pattern '[z-a].py' not applied: bad character range z-a"},
         {"path": "lib/.gitignore", "pass": "scan", "kind": "gitignore", "message": "line 2: invalid pattern '!' ignored, as git does"},
     ]
     assert git_scan(tmp_path) == expected

@@ -227,6 +227,8 @@ def _read_gitignore(file: Path, shown: str, warnings: list[dict[str, str]]) -> p
             patterns.append(GitIgnoreSpecPattern(line))
         except GitIgnorePatternError:
             warnings.append(_gitignore_warning(shown, f"line {number}: invalid pattern {line!r} ignored, as git does"))
+        except re.error as error:  # e.g. a reversed range `[z-a]`, which git's matcher lets match nothing
+            warnings.append(_gitignore_warning(shown, f"line {number}: pattern {line!r} not applied: {error.msg}"))
     return pathspec.GitIgnoreSpec(patterns)
 
 
