@@ -301,3 +301,20 @@ def test_a_changed_tsconfig_rebuilds_the_index(tmp_path):
     assert calls() == [["Module:src/main.ts:src.main", "External:@lib/util.helper", "import-external"]]
     (repo / "tsconfig.json").unlink()
     assert index_repository(repo, db, settings).delta["mode"] == "full"
+
+
+def test_an_unchanged_run_reports_this_runs_gitignore_warnings(tmp_path):
+    """A .gitignore edited without changing the files it selects: the run is "unchanged", but its
+    warnings are those of the .gitignore now, beside the stored per-file ones."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("def f(:\n    pass\n")  # a syntax error: a stored per-file warning
+    (repo / ".gitignore").write_text("!\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    db = tmp_path / "db"
+    first = index_repository(repo, db, settings)
+    assert [(w["path"], w["kind"]) for w in first.warnings] == [(".gitignore", "gitignore"), ("a.py", "syntax-errors")]
+    (repo / ".gitignore").write_text("*.log\n")
+    again = index_repository(repo, db, settings)
+    assert again.delta["mode"] == "unchanged"
+    assert [(w["path"], w["kind"]) for w in again.warnings] == [("a.py", "syntax-errors")]

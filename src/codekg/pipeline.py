@@ -313,7 +313,8 @@ class _Run:
         facts = RunFacts(
             files_by_language=stored["files_by_language"], nodes=stored["nodes"], edges=stored["edges"],
             call_sites=stored["call_sites"], parse_cache=_parse_cache_facts(ParseResult()),
-            skipped=sorted(skipped, key=lambda s: s["path"]), warnings=stored["warnings"],
+            skipped=sorted(skipped, key=lambda s: s["path"]),
+            warnings=_sorted_warnings([w for w in stored["warnings"] if w["pass"] != "scan"] + self.config_warnings),
         )
         counts = {"mode": "unchanged", "files_added": 0, "files_changed": 0, "files_deleted": 0, "nodes_added": 0,
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
@@ -380,9 +381,8 @@ class _Run:
                                                  {p: s.call_outcomes for p, s in summaries.items()}),
             parse_cache=_parse_cache_facts(parsed),
             skipped=sorted(skipped, key=lambda s: s["path"]),
-            warnings=sorted(
-                [{"path": path, **w} for path, s in summaries.items() for w in s.warnings] + self.config_warnings,
-                key=lambda w: (w["path"], w["pass"], w["kind"])),
+            warnings=_sorted_warnings(
+                [{"path": path, **w} for path, s in summaries.items() for w in s.warnings] + self.config_warnings),
         )
 
     def _metadata(self, scan: ScanResult, facts: RunFacts, generation: str) -> dict[str, Any]:
@@ -423,6 +423,12 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         yield
     finally:
         timings[name] = time.perf_counter() - started
+
+
+def _sorted_warnings(warnings: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A run's warnings in the order they are shown. Those of pass "scan" (the .gitignore and project
+    config files) are this run's own; the others come from each file's stored or new summary."""
+    return sorted(warnings, key=lambda w: (w["path"], w["pass"], w["kind"]))
 
 
 def _file_warnings(parsed: FileParse) -> list[dict[str, str]]:
