@@ -9,6 +9,7 @@ import pytest
 import codekg.passes.resolve as resolve_pass
 import codekg.passes.structure as structure_pass
 from codekg.faults import FileFailedError
+from codekg.languages import EXTRACTORS
 from codekg.metrics import snapshot
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
@@ -136,6 +137,27 @@ def test_a_file_failing_in_structure_keeps_its_file_and_module_only(tmp_path, mo
     assert not {e for e in edges if "Function:lib.js:lib.f" in e[1:3]}
     assert {e for e in edges if not _from_file(e, "lib.js") and "lib.js" not in e[2]} == \
         {e for e in clean_edges if not _from_file(e, "lib.js") and "lib.js" not in e[2]}
+    assert [(w["path"], w["pass"], w["kind"]) for w in summary.warnings] == [("lib.js", "structure", "exception")]
+
+
+def test_a_file_whose_module_name_fails_keeps_a_file_and_a_module_named_from_its_path(tmp_path, monkeypatch):
+    repo, db = tmp_path / "repo", tmp_path / "repo-db"
+    repo.mkdir()
+    _write(repo, FILES)
+    extractor = type(EXTRACTORS["javascript"])
+    real = extractor.module_name
+
+    def failing(self, path, source_roots=()):
+        if path == "lib.js":
+            raise RuntimeError("injected fault")
+        return real(self, path, source_roots)
+
+    monkeypatch.setattr(extractor, "module_name", failing)
+    settings = load_settings(repo, use_git_ls_files=False, strict=False)
+    summary = index_repository(repo, db, settings)
+    nodes, _ = _graph(db, settings)
+    assert ("File", "File:lib.js") in nodes and ("Module", "Module:lib.js:lib") in nodes
+    assert not {node for node in nodes if ":lib.js:lib." in (node[1] or "")}  # IndexMeta has no id
     assert [(w["path"], w["pass"], w["kind"]) for w in summary.warnings] == [("lib.js", "structure", "exception")]
 
 

@@ -20,6 +20,7 @@ from codekg.graph import SchemaViolation
 from codekg.metrics import FILE_FAILURES
 
 T = TypeVar("T")
+_PACKAGE = Path(__file__).parent  # as in code objects: frames in here are codekg's own, wherever it is installed
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +72,9 @@ def _describe(error: BaseException) -> str:
     """The error and the codekg frame it came from: enough to report it without a traceback."""
     where = ""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        parts = Path(frame.filename).parts
-        if "codekg" in parts:
-            where = f" (at {'/'.join(parts[parts.index('codekg') + 1:])}:{frame.lineno} in {frame.name})"
+        filename = Path(frame.filename)
+        if filename.is_relative_to(_PACKAGE):
+            where = f" (at {filename.relative_to(_PACKAGE).as_posix()}:{frame.lineno} in {frame.name})"
             break
     text = str(error)
     if len(text) > 300:

@@ -60,11 +60,11 @@ def deferred_interrupts(hard_stop: bool = False) -> Iterator[None]:
         return
     previous = {sig: signal.signal(sig, _record) for sig in (signal.SIGINT, signal.SIGTERM)}
     _requested.clear()
-    if hard_stop:
-        _published.clear()
     watchdog = None
     try:
         watchdog = _Watchdog.start_if_none() if hard_stop else None
+        if watchdog is not None:
+            _published.clear()  # a new outermost run; a nested one leaves its outer run's mark alone
         yield
     finally:
         if watchdog is not None:

@@ -185,7 +185,7 @@ class SerialRun(Generic[T]):
                     if isinstance(outcome, _Failure):
                         retries, quarantined = _after_failure(self.files, (position,), outcome, failures, self.retried)
                         yield from quarantined
-                        queue = [batch[0] for batch in retries] + queue[done + 1:]  # a retry goes first, alone
+                        queue = [batch[0] for batch in retries] + queue[done + 1:]  # a retry goes first, in a new worker
                         break
                     yield position, outcome
                 else:

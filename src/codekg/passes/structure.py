@@ -51,7 +51,7 @@ def file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
     """The nodes and symbols of one file: a function of its parse, its path and the source roots only."""
     faults: list[FileFault] = []
     structure = contained(parsed.path, "structure", lambda: _file_structure(parsed, settings),
-                          lambda: _file_structure(_bare(parsed), settings), settings.strict, faults)
+                          lambda: _bare_structure(parsed, settings), settings.strict, faults)
     structure.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
     return structure
 
@@ -61,6 +61,16 @@ def _file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
     module_name = extractor.module_name(parsed.path, tuple(settings.python_source_roots)) or PurePosixPath(parsed.path).stem
     graph = Graph()
     return FileStructure(_add_file(graph, parsed, module_name), graph)
+
+
+def _bare_structure(parsed: FileParse, settings: Settings) -> FileStructure:
+    """The fallback of a file that failed: its File and Module nodes, named from its path alone when
+    even its module name cannot be worked out, so the fallback cannot fail in turn."""
+    try:
+        return _file_structure(_bare(parsed), settings)
+    except Exception:  # noqa: BLE001 - already reported as this file's fault
+        graph = Graph()
+        return FileStructure(_add_file(graph, _bare(parsed), PurePosixPath(parsed.path).stem), graph)
 
 
 def _bare(parsed: FileParse) -> FileParse:
