@@ -1,0 +1,326 @@
+"""The value-flow solver: which definitions each name, attribute and expression may hold.
+
+Takes: subset constraints between nodes (a name's binding, an attribute or constant-key field of an
+abstract value, a function's parameters and return, a call's result), built from the language-neutral
+flow facts of every file (resolve/flow_program.py). Returns: for every node the set of abstract values
+it may hold, and the calls each call site makes. One work list runs to a fixpoint; nothing recurses.
+
+Abstract values are tokens (`Value`): a function, a class, an instance of a class, an object or
+container allocated at one site, a module, an external (library or builtin) name, a function bound to
+a receiver. Constraints are edges: `copy` (what src holds, dst holds), `load` (a field of whatever
+base holds), `store` (into a field of whatever base holds) and `call` (whatever callee holds is called
+with these arguments). When a new token reaches a node, the listeners of that node (its loads, stores
+and calls) fire for that token only, so each (constraint, token) pair is handled once.
+
+Bounds: a node holds at most MAX_VALUES tokens; one more makes it *saturated*: it keeps what it has,
+gains nothing more, and is counted and named in `Solution.cut_offs`, so the run summary can report it.
+The total work is bounded by MAX_STEPS token arrivals; past that the solve stops where it is and says
+so. Both bounds give fewer edges, never wrong ones (sets only grow).
+
+Context-insensitive across calls (one node per parameter, fed by every call site), field-sensitive for
+attributes and constant keys; flow sensitivity inside a function comes from the builder, which gives
+each binding of a name its own node and each read the bindings that reach it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+Value = tuple
+"""A token. ("function", id) a function, method or anonymous function; ("class", id); ("instance",
+class id); ("object", site) an object or container literal, or a parameter's `*args`/`**kwargs`;
+("module", path); ("external", dotted name); ("bound", function id, receiver Value) a method read off
+an instance or class; ("partial", function Value, n positional args) a partial application."""
+
+Node = tuple
+ANY_KEY = "*"  # the field of a container whose key is not a constant: every element
+MAX_VALUES = 64
+MAX_STEPS = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """One argument of a call: ``kind`` positional, keyword, star (`*xs`) or double-star (`**kw`)."""
+
+    kind: str  # "positional" | "keyword" | "star" | "double-star"
+    node: Node
+    keyword: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    kind: str  # "positional" | "keyword-only" | "star" | "double-star"
+    node: Node
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """A call expression (or an implicit protocol call) made by ``caller`` (a definition id)."""
+
+    key: tuple  # unique: (file, index) or (file, index, protocol name)
+    caller: str
+    line: int
+    arguments: tuple[Argument, ...]
+    result: Node
+    is_new: bool = False
+    receiver: Node | None = None  # the object a `receiver.m()` call binds `this`/`self` to (JS)
+
+
+@dataclass(slots=True)
+class FunctionShape:
+    """What the solver needs of a callable definition to bind a call to it."""
+
+    parameters: tuple[Parameter, ...]
+    returns: Node
+    bound_skip: int = 1  # parameters a bound call fills with the receiver (0 for a staticmethod)
+    this: Node | None = None  # JS `this` inside the function
+
+
+class Environment:
+    """What the solver asks the program: functions' shapes, classes' members, library behaviour."""
+
+    def function(self, function_id: str) -> FunctionShape | None:
+        raise NotImplementedError
+
+    def member(self, class_id: str, name: str) -> list[Node]:
+        """The field nodes a read of ``name`` on the class (or an instance of it) takes values from,
+        along the MRO up to the first class that defines it."""
+        raise NotImplementedError
+
+    def constructors(self, class_id: str) -> list[str]:
+        """The methods instantiation runs (`__init__`, `__new__`, `constructor`), inherited ones included."""
+        raise NotImplementedError
+
+    def binds_receiver(self, function_id: str) -> bool:
+        """Whether a function read off an instance becomes a bound method (not a staticmethod)."""
+        raise NotImplementedError
+
+    def external_call(self, name: str, site: CallSite, solver: "Solver") -> None:
+        """A call of a library or builtin name: it may call its arguments (`map(f, xs)`)."""
+
+
+@dataclass(slots=True)
+class Solution:
+    values: dict[Node, dict[Value, str]]
+    calls: dict[tuple, dict[Value, str]]  # call site key → the callables it calls, each with how it got there
+    cut_offs: list[tuple[str, str]]  # (what was cut, where)
+    steps: int
+
+
+class Solver:
+    """Subset constraints over nodes, solved by a work list of (node, token) arrivals."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.values: dict[Node, dict[Value, str]] = defaultdict(dict)  # token → the hop that first brought it
+        self._copies: dict[Node, list[tuple[Node, str]]] = defaultdict(list)
+        self._loads: dict[Node, list[tuple[str, Node]]] = defaultdict(list)
+        self._stores: dict[Node, list[tuple[str, Node]]] = defaultdict(list)
+        self._calls: dict[Node, list[CallSite]] = defaultdict(list)
+        self._edges: set[tuple[Node, Node]] = set()
+        self.calls: dict[tuple, dict[Value, str]] = defaultdict(dict)
+        self._saturated: set[Node] = set()
+        self._work: deque[tuple[Node, Value]] = deque()
+        self.cut_offs: list[tuple[str, str]] = []
+        self.steps = 0
+        self._binds: dict[Node, list[tuple[Value, Node]]] = defaultdict(list)
+        self._fields_of: dict[Value, set[str]] = defaultdict(set)
+        self._any_loads: dict[Value, list[Node]] = defaultdict(list)
+        self._called: set[tuple[tuple, Value]] = set()
+
+    # --- building ----------------------------------------------------------------------------------
+
+    def add(self, node: Node, value: Value, via: str = "value") -> None:
+        """``node`` may hold ``value``."""
+        held = self.values[node]
+        if value in held or node in self._saturated:
+            return
+        if len(held) >= MAX_VALUES:
+            self._saturated.add(node)
+            self.cut_offs.append(("values", repr(node)))
+            return
+        held[value] = via
+        self._work.append((node, value))
+
+    def copy(self, source: Node, target: Node, via: str = "") -> None:
+        """Everything ``source`` holds, ``target`` holds."""
+        if source == target or (source, target) in self._edges:
+            return
+        self._edges.add((source, target))
+        self._copies[source].append((target, via))
+        for value, how in list(self.values.get(source, {}).items()):
+            self.add(target, value, via or how)
+
+    def load(self, base: Node, name: str, target: Node) -> None:
+        """``target`` holds field ``name`` of whatever ``base`` holds."""
+        self._loads[base].append((name, target))
+        for value in list(self.values.get(base, {})):
+            self._load_one(value, name, target)
+
+    def store(self, base: Node, name: str, source: Node) -> None:
+        """Field ``name`` of whatever ``base`` holds holds what ``source`` holds."""
+        self._stores[base].append((name, source))
+        for value in list(self.values.get(base, {})):
+            self._store_field(value, name, source)
+
+    def call(self, callee: Node, site: CallSite) -> None:
+        """Whatever ``callee`` holds is called at ``site``."""
+        self._calls[callee].append(site)
+        for value in list(self.values.get(callee, {})):
+            self._call_one(value, site)
+
+    # --- solving -----------------------------------------------------------------------------------
+
+    def solve(self) -> Solution:
+        while self._work:
+            if self.steps >= MAX_STEPS:
+                self.cut_offs.append(("steps", f"stopped after {MAX_STEPS} steps"))
+                self._work.clear()
+                break
+            self.steps += 1
+            node, value = self._work.popleft()
+            how = self.values[node][value]
+            for target, via in self._copies.get(node, ()):
+                self.add(target, value, via or how)
+            for name, target in self._loads.get(node, ()):
+                self._load_one(value, name, target)
+            for name, source in self._stores.get(node, ()):
+                self._store_field(value, name, source)
+            for receiver, target in self._binds.get(node, ()):
+                self._bind_one(value, receiver, target)
+            for site in self._calls.get(node, ()):
+                self._call_one(value, site)
+        return Solution(dict(self.values), dict(self.calls), self.cut_offs, self.steps)
+
+    def bind(self, source: Node, receiver: Value, target: Node) -> None:
+        """``target`` holds what ``source`` holds, a function bound to ``receiver`` (a method read)."""
+        if (source, target) in self._edges:
+            return
+        self._edges.add((source, target))
+        self._binds[source].append((receiver, target))
+        for value in list(self.values.get(source, {})):
+            self._bind_one(value, receiver, target)
+
+    def _bind_one(self, value: Value, receiver: Value, target: Node) -> None:
+        if value[0] == "function" and self.environment.binds_receiver(value[1]):
+            self.add(target, ("bound", value[1], receiver), "method")
+        else:
+            self.add(target, value, self.values[target].get(value, "attribute"))
+
+    def _store_field(self, value: Value, name: str, source: Node) -> None:
+        target = field_node(value, name)
+        self.copy(source, target)
+        names = self._fields_of[value]
+        if name not in names:
+            names.add(name)
+            for any_target in self._any_loads.get(value, ()):
+                self.copy(target, any_target)
+
+    def _load_one(self, value: Value, name: str, target: Node) -> None:
+        kind = value[0]
+        if kind in ("instance", "class"):
+            if kind == "instance":
+                self.copy(field_node(value, name), target, "attribute")
+            for member in self.environment.member(value[1], name):
+                if kind == "instance":
+                    self.bind(member, value, target)
+                else:
+                    self.copy(member, target, "attribute")
+            return
+        if name == ANY_KEY:  # every element, those stored later too
+            self._any_loads[value].append(target)
+            for field_name in list(self._fields_of.get(value, ())):
+                self.copy(field_node(value, field_name), target, "element")
+            return
+        self.copy(field_node(value, name), target, "attribute")
+        self.copy(field_node(value, ANY_KEY), target, "element")
+
+    def _call_one(self, value: Value, site: CallSite) -> None:
+        key = (site.key, value)
+        if key in self._called:
+            return
+        self._called.add(key)
+        kind = value[0]
+        if kind == "function":
+            self._enter(value[1], site, receiver=None, via="call")
+        elif kind == "bound":
+            self._enter(value[1], site, receiver=value[2], via="method")
+        elif kind == "class":
+            instance = ("instance", value[1])
+            self.add(site.result, instance, "instantiation")
+            for constructor in self.environment.constructors(value[1]):
+                self._enter(constructor, site, receiver=instance, via="constructor", result=False)
+        elif kind == "instance":
+            bound = ("call-protocol", site.key, value)
+            for member in self.environment.member(value[1], "__call__"):
+                self.bind(member, value, bound)
+            self.call(bound, site)
+        elif kind == "partial":
+            self.calls[site.key].setdefault(value[1], "partial")
+            if value[1][0] == "function":
+                self._enter(value[1][1], site, receiver=None, via="partial", skip=value[2])
+        elif kind == "external":
+            self.calls[site.key].setdefault(value, "external")
+            self.environment.external_call(value[1], site, self)
+
+    def _enter(self, function_id: str, site: CallSite, receiver: Value | None, via: str, result: bool = True,
+               skip: int = 0) -> None:
+        """Bind the site's arguments to the function's parameters; its returns become the result."""
+        self.calls[site.key].setdefault(("function", function_id), via)
+        shape = self.environment.function(function_id)
+        if shape is None:
+            return
+        parameters = list(shape.parameters)
+        if receiver is not None and shape.bound_skip:
+            if parameters:
+                self.add(parameters[0].node, receiver, "receiver")
+            parameters = parameters[shape.bound_skip:]
+        if shape.this is not None and receiver is not None:
+            self.add(shape.this, receiver, "receiver")
+        parameters = parameters[skip:]
+        positional = [p for p in parameters if p.kind == "positional"]
+        by_name = {p.name: p for p in parameters if p.kind in ("positional", "keyword-only")}
+        star = next((p for p in parameters if p.kind == "star"), None)
+        double_star = next((p for p in parameters if p.kind == "double-star"), None)
+        index = 0
+        for argument in site.arguments:
+            if argument.kind == "positional":
+                if index < len(positional):
+                    self.copy(argument.node, positional[index].node, "argument")
+                elif star is not None:
+                    self.store(star.node, ANY_KEY, argument.node)
+                index += 1
+            elif argument.kind == "keyword":
+                parameter = by_name.get(argument.keyword)
+                if parameter is not None:
+                    self.copy(argument.node, parameter.node, "argument")
+                elif double_star is not None:
+                    self.store(double_star.node, argument.keyword, argument.node)
+            elif argument.kind == "star":  # `f(*xs)`: any element may fill any remaining positional slot
+                element = ("element", argument.node)
+                self.load(argument.node, ANY_KEY, element)
+                for parameter in positional[index:]:
+                    self.copy(element, parameter.node, "argument")
+                if star is not None:
+                    self.store(star.node, ANY_KEY, element)
+            elif argument.kind == "double-star":
+                element = ("element", argument.node)
+                self.load(argument.node, ANY_KEY, element)
+                for parameter in by_name.values():
+                    self.copy(element, parameter.node, "argument")
+        if result:
+            self.copy(shape.returns, site.result, "return")
+
+
+def field_node(value: Value, name: str) -> Node:
+    return ("field", value, name)
+
+
+def solve(constraints: Callable[[Solver], None], environment: Environment) -> Solution:
+    """Build the constraints into a new solver and run it to its fixpoint."""
+    solver = Solver(environment)
+    constraints(solver)
+    return solver.solve()

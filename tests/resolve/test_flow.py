@@ -1,0 +1,143 @@
+"""The value-flow solver on hand-built constraints: tokens reach nodes through copies, fields,
+calls, bound methods and containers; bounds cut sets without an exception."""
+
+from __future__ import annotations
+
+from codekg.resolve import flow
+from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Parameter, Solver
+
+
+class Program(Environment):
+    """Functions by id with their parameter names; classes with members by name."""
+
+    def __init__(self, functions: dict[str, list[str]], classes: dict[str, dict[str, str]] | None = None,
+                 static: tuple[str, ...] = ()) -> None:
+        self.functions = functions
+        self.classes = classes or {}
+        self.static = static
+
+    def function(self, function_id):
+        names = self.functions.get(function_id)
+        if names is None:
+            return None
+        parameters = tuple(Parameter(name.lstrip("*"), "star" if name.startswith("*") else "positional",
+                                     ("var", function_id, name.lstrip("*"))) for name in names)
+        return FunctionShape(parameters, ("return", function_id), bound_skip=0 if function_id in self.static else 1)
+
+    def member(self, class_id, name):
+        found = self.classes.get(class_id, {}).get(name)
+        return [("member", class_id, name)] if found else []
+
+    def constructors(self, class_id):
+        found = self.classes.get(class_id, {}).get("__init__")
+        return [found] if found else []
+
+    def binds_receiver(self, function_id):
+        return function_id not in self.static
+
+
+def site(key, caller, result, *arguments, receiver=None):
+    return CallSite((key,), caller, 1, tuple(arguments), ("result", key), receiver=receiver)
+
+
+def targets(solution, key):
+    return sorted(value[1] for value in solution.calls.get((key,), {}))
+
+
+def test_a_function_flows_through_names_and_parameters_to_the_call_that_calls_it():
+    program = Program({"run": ["callback"], "done": []})
+    solver = Solver(program)
+    solver.add(("var", "main", "f"), ("function", "done"))
+    solver.copy(("var", "main", "f"), ("var", "main", "g"))
+    solver.add(("var", "main", "run"), ("function", "run"))
+    solver.call(("var", "main", "run"), site("c1", "main", None, Argument("positional", ("var", "main", "g"))))
+    solver.call(("var", "run", "callback"), site("c2", "run", None))
+    solution = solver.solve()
+    assert targets(solution, "c1") == ["run"]
+    assert targets(solution, "c2") == ["done"]
+    assert solution.calls[("c2",)][("function", "done")] == "call"
+
+
+def test_an_instance_method_is_bound_and_self_attributes_carry_values_between_methods():
+    program = Program(
+        {"Svc.__init__": ["self", "repo"], "Svc.run": ["self"], "Repo.save": ["self"]},
+        {"Svc": {"__init__": "Svc.__init__", "run": "Svc.run"}, "Repo": {"save": "Repo.save"}},
+    )
+    solver = Solver(program)
+    solver.add(("member", "Svc", "__init__"), ("function", "Svc.__init__"))
+    solver.add(("member", "Svc", "run"), ("function", "Svc.run"))
+    solver.add(("member", "Repo", "save"), ("function", "Repo.save"))
+    solver.add(("var", "main", "Svc"), ("class", "Svc"))
+    solver.add(("var", "main", "Repo"), ("class", "Repo"))
+    solver.call(("var", "main", "Repo"), site("new_repo", "main", None))
+    solver.call(("var", "main", "Svc"), site("new_svc", "main", None, Argument("positional", ("result", "new_repo"))))
+    # __init__: self.repo = repo
+    solver.store(("var", "Svc.__init__", "self"), "repo", ("var", "Svc.__init__", "repo"))
+    # main: s = Svc(...); s.run()
+    solver.load(("result", "new_svc"), "run", ("tmp", "s.run"))
+    solver.call(("tmp", "s.run"), site("run", "main", None))
+    # run: self.repo.save()
+    solver.load(("var", "Svc.run", "self"), "repo", ("tmp", "self.repo"))
+    solver.load(("tmp", "self.repo"), "save", ("tmp", "self.repo.save"))
+    solver.call(("tmp", "self.repo.save"), site("save", "Svc.run", None))
+    solution = solver.solve()
+    assert targets(solution, "new_svc") == ["Svc.__init__"]  # the class itself is no callee
+    assert solution.calls[("new_svc",)][("function", "Svc.__init__")] == "constructor"
+    assert targets(solution, "run") == ["Svc.run"]
+    assert targets(solution, "save") == ["Repo.save"]
+
+
+def test_constant_keys_keep_their_own_values_and_an_unknown_key_reads_every_element():
+    program = Program({"add": [], "sub": []})
+    solver = Solver(program)
+    table = ("object", "ops")
+    solver.add(("var", "main", "ops"), table)
+    solver.add(("tmp", "add"), ("function", "add"))
+    solver.add(("tmp", "sub"), ("function", "sub"))
+    solver.store(("var", "main", "ops"), "add", ("tmp", "add"))
+    solver.load(("var", "main", "ops"), "add", ("tmp", "ops.add"))
+    solver.load(("var", "main", "ops"), ANY_KEY, ("tmp", "ops[k]"))
+    solver.call(("tmp", "ops.add"), site("by_key", "main", None))
+    solver.call(("tmp", "ops[k]"), site("any_key", "main", None))
+    solver.store(("var", "main", "ops"), "sub", ("tmp", "sub"))  # stored after the loads were built
+    solution = solver.solve()
+    assert targets(solution, "by_key") == ["add"]
+    assert targets(solution, "any_key") == ["add", "sub"]
+
+
+def test_star_parameters_and_star_arguments():
+    program = Program({"fire": ["*handlers"], "a": [], "b": []})
+    solver = Solver(program)
+    solver.add(("var", "fire", "handlers"), ("object", "fire.args"))
+    solver.add(("var", "main", "fire"), ("function", "fire"))
+    solver.add(("tmp", "a"), ("function", "a"))
+    solver.add(("tmp", "b"), ("function", "b"))
+    solver.call(("var", "main", "fire"), site("fire", "main", None, Argument("positional", ("tmp", "a")),
+                                                Argument("positional", ("tmp", "b"))))
+    solver.load(("var", "fire", "handlers"), ANY_KEY, ("var", "fire", "h"))
+    solver.call(("var", "fire", "h"), site("h", "fire", None))
+    solution = solver.solve()
+    assert targets(solution, "h") == ["a", "b"]
+
+
+def test_a_cycle_of_copies_ends_and_a_full_node_is_cut_off_not_raised(monkeypatch):
+    monkeypatch.setattr(flow, "MAX_VALUES", 3)
+    solver = Solver(Program({}))
+    solver.copy(("var", "x"), ("var", "y"))
+    solver.copy(("var", "y"), ("var", "x"))
+    for number in range(5):
+        solver.add(("var", "x"), ("function", f"f{number}"))
+    solution = solver.solve()
+    assert len(solution.values[("var", "x")]) == 3 and len(solution.values[("var", "y")]) == 3
+    assert ("values", repr(("var", "x"))) in solution.cut_offs
+
+
+def test_the_step_bound_stops_the_solve_and_says_so(monkeypatch):
+    monkeypatch.setattr(flow, "MAX_STEPS", 10)
+    solver = Solver(Program({}))
+    for number in range(30):
+        solver.copy(("var", number), ("var", number + 1))
+    solver.add(("var", 0), ("function", "f"))
+    solution = solver.solve()
+    assert solution.steps == 10 and solution.cut_offs == [("steps", "stopped after 10 steps")]
+    assert ("var", 30) not in solution.values or not solution.values[("var", 30)]
