@@ -54,7 +54,14 @@ class _Names:
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 if isinstance(child, ast.ClassDef):
                     self.classes.add(".".join([*path, child.name]))
-                self._walk(child, [*path, child.name], [0])
+                # decorators, defaults and bases run in the scope around the definition
+                outside = [*child.decorator_list, *getattr(child, "bases", []), *getattr(child, "keywords", [])]
+                if not isinstance(child, ast.ClassDef):
+                    outside += [*child.args.defaults, *(d for d in child.args.kw_defaults if d is not None)]
+                for expression in sorted(outside, key=lambda n: (n.lineno, n.col_offset)):
+                    self._walk(ast.Expression(expression), path, anonymous)
+                inside = ast.Module(body=child.body, type_ignores=[])
+                self._walk(inside, [*path, child.name], [0])
             else:
                 if isinstance(child, (ast.Assign, ast.AnnAssign)) and isinstance(child.value, ast.Lambda):
                     targets = child.targets if isinstance(child, ast.Assign) else [child.target]
@@ -67,7 +74,7 @@ class _Names:
         if code.co_name == "<module>":
             return None
         if code.co_name == "<lambda>":
-            for _, _, line, column in code.co_positions():
+            for line, _, column, _ in code.co_positions():
                 if line is not None and (line, column) in self.lambdas:
                     return self.lambdas[(line, column)]
             return "<lambda?>"
