@@ -1,0 +1,66 @@
+"""Library and builtin functions that call the functions they are given, per language family.
+
+The value-flow solver (resolve/flow.py) knows nothing of any library: when a call reaches an external
+name, it asks this table whether that name calls some of its arguments (`map(f, xs)` calls `f`;
+`setTimeout(tick)` calls `tick`; `xs.forEach(f)` calls `f`). Such a call is an edge from the scope
+that passes the function (tests/fixtures/callgraph/README.md, "callbacks"). An argument is named by
+its position or by its keyword.
+
+Event listeners (`addEventListener`, `emitter.on`) are left out on purpose: the program does not call
+them, the host does, maybe never.
+"""
+
+from __future__ import annotations
+
+ArgumentSlot = int | str  # a position, or a keyword
+
+# External names (as name resolution spells them) → the argument slots the function calls.
+CALLING_FUNCTIONS: dict[str, dict[str, tuple[ArgumentSlot, ...]]] = {
+    "python": {
+        "<builtin>.map": (0,),
+        "<builtin>.filter": (0,),
+        "<builtin>.sorted": ("key",),
+        "<builtin>.min": ("key",),
+        "<builtin>.max": ("key",),
+        "functools.reduce": (0,),
+        "itertools.starmap": (0,),
+        "itertools.filterfalse": (0,),
+        "itertools.takewhile": (0,),
+        "itertools.dropwhile": (0,),
+        "itertools.accumulate": ("func", 1),
+        "itertools.groupby": ("key", 1),
+    },
+    "javascript": {
+        "<builtin>.setTimeout": (0,),
+        "<builtin>.setInterval": (0,),
+        "<builtin>.setImmediate": (0,),
+        "<builtin>.queueMicrotask": (0,),
+        "<builtin>.process.nextTick": (0,),
+        "<builtin>.Array.from": (1,),
+        "<builtin>.Promise": (0,),
+    },
+}
+
+# Methods of builtin values (arrays, promises, lists) that call their arguments: matched by name on a
+# receiver that is no instance of a repository class.
+CALLING_METHODS: dict[str, dict[str, tuple[ArgumentSlot, ...]]] = {
+    "python": {
+        "sort": ("key",),
+    },
+    "javascript": {
+        name: (0,) for name in ("map", "forEach", "filter", "reduce", "reduceRight", "some", "every", "find",
+                                "findIndex", "findLast", "findLastIndex", "flatMap", "sort", "catch", "finally")
+    } | {"then": (0, 1)},
+}
+
+# Functions whose result calls the function given first, with the other arguments first (partial application).
+PARTIAL_FUNCTIONS: dict[str, frozenset[str]] = {
+    "python": frozenset({"functools.partial"}),
+    "javascript": frozenset(),
+}
+
+# Methods of any function value: `f.call(…)`/`f.apply(…)` call `f`; `f.bind(…)` makes a function that does.
+FUNCTION_METHODS: dict[str, frozenset[str]] = {
+    "python": frozenset(),
+    "javascript": frozenset({"call", "apply", "bind"}),
+}
