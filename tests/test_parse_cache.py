@@ -11,7 +11,7 @@ import time
 from codekg.languages.python import PythonExtractor
 from codekg.parse_cache import CACHE_FILE_NAME, ParseCache, cache_key
 from codekg.pipeline import index_repository
-from codekg.records import file_parse_to_json
+from codekg.records import file_parse_from_json, file_parse_to_json
 from codekg.settings import load_settings
 
 
@@ -34,6 +34,17 @@ def test_records_round_trip_with_the_path_filled_in(tmp_path):
     stats = reopened.stats()
     assert (stats.entries, stats.hits, stats.misses, stats.hit_rate) == (1, 1, 1, 0.5)
     reopened.close()
+
+
+def test_flow_facts_round_trip_exactly_with_nested_tuples():
+    source = b"""a, [b, *c] = f(x, *y, k={"k": [g]}, **z)
+h = lambda q=(1, m.n[0]): q or b
+"""
+    original = PythonExtractor().extract("a.py", source)
+    assert any(isinstance(fact.value, tuple) and isinstance(fact.value[1], tuple) for fact in original.flow)
+    again = file_parse_from_json(file_parse_to_json(original))
+    assert again == original
+    assert [type(f.target) for f in again.flow] == [tuple] * len(again.flow)
 
 
 def test_key_depends_on_content_extractor_version_and_extension():

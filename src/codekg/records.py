@@ -164,6 +164,57 @@ class ValueBinding:
     source: str = ""  # a dotted expression, as written
 
 
+FlowKind = Literal[
+    "assign",  # a binding `target = value`: assignments, walrus, `def`/`class` statements, `except … as`
+    "call",  # one call expression; its result is the expression ("call", index)
+    "parameter",  # one parameter of the scope's function
+    "return",  # what the scope's function returns
+    "yield",  # what the scope's function (a generator) yields
+    "raise",  # `raise X(…)` / `raise X`
+    "iterate",  # `for target in value`, comprehensions, `yield from`, `*value`: the iteration protocol
+    "enter",  # `with value as target`: the context manager protocol
+    "operator",  # a protocol call of the dunder `name` on the operand `value`: `a + b`, `x[k]`, `len(x)`
+    "decorate",  # the name `target` is replaced by its decorators' results, innermost first
+]
+
+Expression = tuple
+"""A value as the flow solver sees it (nested tuples; docs/value-flow.md): ("name", n), ("attr", e, a),
+("item", e, key or None), ("call", index), ("def", path), ("alloc", index), ("super",), ("this",),
+("instance", e) (an instance of the class e, not constructed here: `except E as e`),
+("either", (e, …)) (one of several: `a or b`, `a if c else b`), ("unknown",)."""
+
+Pattern = tuple
+"""What a binding binds (nested tuples): ("name", n), ("attr", e, a), ("item", e, key or None),
+("seq", (pattern, …), position of the starred pattern or -1), ("unknown",) (binds nothing known)."""
+
+
+@dataclass(slots=True)
+class FlowFact:
+    """One language-neutral value-flow fact (docs/value-flow.md), in the scope whose code makes it.
+
+    Which fields a kind uses: ``assign`` target, value; ``call`` value (the callee), arguments
+    ((kind, keyword, expression), …) with kind "positional" | "keyword" | "star" | "double-star",
+    index, is_new; ``parameter`` target ("name", n), index (position), name (the parameter kind
+    "positional" | "keyword-only" | "star" | "double-star"), value (the default expression, () when
+    none); ``return``/``yield``/``raise`` value; ``iterate``/``enter`` target (() when nothing is
+    bound), value; ``operator`` value (the operand whose class defines the dunder), name (the dunder),
+    arguments (the other operands' expressions), index (its result is ("call", index)); ``decorate``
+    target, arguments (the decorator expressions, innermost first). ``conditional``: the fact's code
+    may not run when its scope runs (in an `if`, loop, `try`, `match`, comprehension, short-circuit).
+    """
+
+    kind: FlowKind
+    scope: Scope
+    line: int
+    target: Pattern = ()
+    value: Expression = ()
+    arguments: tuple = ()
+    index: int = -1
+    conditional: bool = False
+    name: str = ""
+    is_new: bool = False
+
+
 @dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""
@@ -177,6 +228,7 @@ class FileParse:
     calls: list[CallSite] = field(default_factory=list)
     local_bindings: list[LocalBinding] = field(default_factory=list)
     values: list[ValueBinding] = field(default_factory=list)
+    flow: list[FlowFact] = field(default_factory=list)  # value-flow facts, in evaluation order
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
     content_hash: str = ""  # SHA-256 of the bytes (filled by the parse pass)
@@ -188,9 +240,11 @@ class FileParse:
 
 
 _TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments"})
-_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values")
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "flow")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
-               "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding}
+               "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding, "flow": FlowFact}
+# a flow fact's fields hold nested tuples (expressions, patterns), which JSON gives back as nested lists
+_NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"})}
 
 
 def _field_names(record_type: type) -> tuple[str, ...]:
@@ -201,10 +255,32 @@ def _field_names(record_type: type) -> tuple[str, ...]:
 
 _FILE_FIELDS = tuple(name for name in _field_names(FileParse) if name not in _LIST_FIELDS)
 _ITEM_FIELDS = {name: _field_names(record_type) for name, record_type in _ITEM_TYPES.items()}
-_TUPLE_POSITIONS = {
-    name: tuple(index for index, field_name in enumerate(names) if field_name in _TUPLE_FIELDS)
+_NESTED_TUPLE_POSITIONS = {
+    name: tuple(index for index, field_name in enumerate(names) if field_name in _NESTED_TUPLE_FIELDS.get(name, ()))
     for name, names in _ITEM_FIELDS.items()
 }
+_TUPLE_POSITIONS = {
+    name: tuple(index for index, field_name in enumerate(names)
+                if field_name in _TUPLE_FIELDS and index not in _NESTED_TUPLE_POSITIONS[name])
+    for name, names in _ITEM_FIELDS.items()
+}
+
+
+def nested_tuple(value: object) -> object:
+    """``value`` with every list inside it, at any depth, made a tuple (without recursion)."""
+    if not isinstance(value, list):
+        return value
+    # post-order over the lists: each list is converted after all the lists inside it
+    order: list[list] = []
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        order.append(current)
+        pending.extend(item for item in current if isinstance(item, list))
+    converted: dict[int, tuple] = {}
+    for current in reversed(order):
+        converted[id(current)] = tuple(converted[id(item)] if isinstance(item, list) else item for item in current)
+    return converted[id(value)]
 
 
 def file_parse_to_json(parsed: FileParse) -> bytes:
@@ -229,10 +305,13 @@ def file_parse_from_json(data: bytes) -> FileParse:
     items: dict[str, list] = {}
     for kind, rows in zip(_LIST_FIELDS, lists):
         record_type, tuple_positions = _ITEM_TYPES[kind], _TUPLE_POSITIONS[kind]
+        nested_positions = _NESTED_TUPLE_POSITIONS[kind]
         built = []
         for row in rows:
             for position in tuple_positions:
                 row[position] = tuple(row[position])
+            for position in nested_positions:
+                row[position] = nested_tuple(row[position])
             built.append(record_type(*row))
         items[kind] = built
     return FileParse(**dict(zip(_FILE_FIELDS, head)), **items)

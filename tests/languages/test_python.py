@@ -150,7 +150,7 @@ def f(a, b: int, c=1, *args, d: str = 'x', **kw):
         ("x", (), 1, whole), ("a", ("f",), 2, whole), ("b", ("f",), 2, whole), ("c", ("f",), 2, whole),
         ("args", ("f",), 2, whole), ("d", ("f",), 2, whole), ("kw", ("f",), 2, whole), ("y", ("f",), 3, whole),
         ("i", ("f",), 4, whole), ("j", ("f",), 4, whole), ("fh", ("f",), 6, whole), ("err", ("f",), 10, whole),
-        ("n", ("f",), 12, whole), ("z", ("f",), 14, (14, 14)), ("q", ("f",), 14, (14, 14)),
+        ("n", ("f",), 12, whole), ("z", ("f",), 14, (14, 14)), ("q", ("f", "<lambda1>"), 14, whole),
     ]
 
 

@@ -6,6 +6,7 @@ import builtins
 import codecs
 import inspect
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import tree_sitter as ts
@@ -22,6 +23,7 @@ from codekg.languages.base import (
     node_text,
     unique_local_bindings,
 )
+from codekg.languages.python_flow import flow_facts
 from codekg.records import (
     ELEMENT_CALL,
     RETURN_TARGET,
@@ -44,7 +46,7 @@ _SIGNATURE_LIMIT = 300
 class PythonExtractor(TreeSitterExtractor):
     name = "python"
     extensions = (".py",)
-    version = "4"
+    version = "5"
     query_files = ("python.scm",)
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")
@@ -101,12 +103,14 @@ class PythonExtractor(TreeSitterExtractor):
                 captures.setdefault(name, []).extend(nodes)
 
         folded = FoldedDefinitions()
-        placed = _place_definitions(captures.get("class", []) + captures.get("function", []), folded)
+        lambdas = [node for node in captures.get("region", []) if node.type == "lambda"]
+        placed = _place_definitions(captures.get("class", []) + captures.get("function", []) + lambdas, folded)
         regions = _Regions(root, placed, captures)
         for node, path, kept in placed:
             if kept:
-                result.definitions.append(_definition(node, path[:-1], regions))
-        result.definitions.extend(_variables(captures.get("variable", []), regions))
+                result.definitions.append(_definition(node, path, regions))
+        named_lambdas = {path for node, path, kept in placed if kept and node.type == "lambda"}
+        result.definitions.extend(v for v in _variables(captures.get("variable", []), regions) if v.path not in named_lambdas)
         for node in captures.get("import", []):
             result.imports.extend(_plain_imports(node, regions.scope(node)))
         for node in captures.get("import.from", []):
@@ -119,6 +123,7 @@ class PythonExtractor(TreeSitterExtractor):
         sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
+        result.flow = flow_facts(root, placed)
         result.warnings = warnings + folded.warnings()
         return result
 
@@ -180,21 +185,58 @@ Placed = list[tuple[ts.Node, Scope, bool]]
 
 
 def _place_definitions(nodes: list[ts.Node], folded: FoldedDefinitions) -> Placed:
-    """Each class and def with the scope path code inside it belongs to, and whether it is kept as a
-    definition of its own; top-down in one sweep over byte ranges (they nest). One nested past the
-    bounds is folded: it keeps its parent's path."""
+    """Each class, def and lambda with the scope path code inside it belongs to, and whether it is
+    kept as a definition of its own; top-down in one sweep over byte ranges (they nest). One nested
+    past the bounds is folded: it keeps its parent's path.
+
+    A lambda bound directly to a name (`f = lambda: …`) takes that name; any other is `<lambdaN>`,
+    N counting the unnamed lambdas of its enclosing definition from 1 by start position. A def's
+    or lambda's parent is the innermost one whose *body* holds it: a lambda in a parameter default
+    or a base-class list belongs to the scope where the statement runs."""
     placed: Placed = []
-    stack: list[tuple[int, Scope, int, str]] = []  # (end byte, path of its contents, kept owner's line, fold cause)
+    # (end byte, body start, body end, path of its contents, kept owner's line, fold cause)
+    stack: list[tuple[int, int, int, Scope, int, str]] = []
+    unnamed: dict[Scope, int] = {}
     for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
         while stack and stack[-1][0] <= node.start_byte:
             stack.pop()
-        parent, parent_line, parent_cause = stack[-1][1:] if stack else ((), 0, "")
-        name, line = node_text(node.child_by_field_name("name")), node.start_point[0] + 1
+        depth = len(stack)
+        while depth and not (stack[depth - 1][1] <= node.start_byte and node.end_byte <= stack[depth - 1][2]):
+            depth -= 1  # in a header (parameters, bases), not the body: the statement runs outside
+        parent, parent_line, parent_cause = stack[depth - 1][3:] if depth else ((), 0, "")
+        line = node.start_point[0] + 1
+        if node.type == "lambda":
+            name = lambda_binding_name(node)
+            if not name:
+                unnamed[parent] = unnamed.get(parent, 0) + 1
+                name = f"<lambda{unnamed[parent]}>"
+        else:
+            name = node_text(node.child_by_field_name("name"))
         cause = folded.place(parent, parent_line, name, line, parent_cause)
         path = parent if cause else (*parent, name)
-        stack.append((node.end_byte, path, parent_line if cause else line, cause))
+        body = node.child_by_field_name("body")
+        body_start, body_end = (body.start_byte, body.end_byte) if body is not None else (node.end_byte, node.end_byte)
+        stack.append((node.end_byte, body_start, body_end, path, parent_line if cause else line, cause))
         placed.append((node, path, not cause))
     return placed
+
+
+def lambda_binding_name(node: ts.Node) -> str:
+    """The name a lambda is bound to directly (`f = lambda: …`, also in a class body), else ""."""
+    parent = node.parent
+    if parent is None or parent.type != "assignment" or parent.child_by_field_name("right") != node:
+        return ""
+    left = parent.child_by_field_name("left")
+    return node_text(left) if left is not None and left.type == "identifier" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A byte range standing in for a node as a region."""
+
+    start_byte: int
+    end_byte: int
+    id: int
 
 
 class _Regions:
@@ -210,11 +252,15 @@ class _Regions:
         regions: list[tuple[str, ts.Node, Scope]] = []
         for node, path, _ in placed:
             body = node.child_by_field_name("body")
-            if body is not None:
+            if body is not None and node.type == "lambda":
+                # a lambda's body is one expression, often the very call asked about: a region never
+                # holds its own node, so the body's span stands in under an id no node has
+                regions.append(("body", _Span(body.start_byte, body.end_byte, -1 - body.id), path))
+            elif body is not None:
                 regions.append(("body", body, path))
         regions.extend(("type_checking", node, ()) for node in captures.get("region.type_checking", []))
         regions.extend((node.type, node, path) for node, path, _ in placed)
-        regions.extend((node.type, node, ()) for node in captures.get("region", []))
+        regions.extend((node.type, node, ()) for node in captures.get("region", []) if node.type != "lambda")
         self._regions = Regions(regions)
 
     def innermost(self, node: ts.Node, kinds: frozenset[str]) -> tuple[str, ts.Node, Scope] | None:
@@ -225,8 +271,8 @@ class _Regions:
         return region[1] if region is not None else None
 
     def scope(self, node: ts.Node) -> Scope:
-        """The path of the innermost class or def around ``node``."""
-        region = self._regions.innermost(node, _FUNCTION_OR_CLASS)
+        """The path of the innermost class, def or lambda around ``node``."""
+        region = self._regions.innermost(node, _SCOPE_KINDS)
         return region[2] if region is not None else ()
 
     def runtime_scope(self, node: ts.Node) -> Scope:
@@ -244,8 +290,10 @@ class _Regions:
         return None if region[0] in stops else region[1]
 
 
-def _definition(node: ts.Node, scope: Scope, regions: _Regions) -> Definition:
-    name = node_text(node.child_by_field_name("name"))
+def _definition(node: ts.Node, path: Scope, regions: _Regions) -> Definition:
+    scope, name = path[:-1], path[-1]
+    if node.type == "lambda":
+        return _lambda_definition(node, scope, name, regions)
     body = node.child_by_field_name("body")
     outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
     decorators = tuple(
@@ -287,6 +335,20 @@ def _definition(node: ts.Node, scope: Scope, regions: _Regions) -> Definition:
         and any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators),
         is_variant=any(d == "overload" or d.endswith((".overload", ".setter", ".deleter")) for d in decorators),
         is_type_only=_under_type_checking(outer, regions),
+    )
+
+
+def _lambda_definition(node: ts.Node, scope: Scope, name: str, regions: _Regions) -> Definition:
+    """A lambda as a Function (a Method when bound to a name in a class body: a class attribute)."""
+    body = node.child_by_field_name("body")
+    header_end = body.start_byte if body is not None else node.end_byte
+    signature = " ".join(node.text[: header_end - node.start_byte].decode("utf-8", "replace").split())
+    method = not name.startswith("<lambda") and _directly_in_class(node, regions)
+    return Definition(
+        "Method" if method else "Function", name, scope, node.start_point[0] + 1, node.end_point[0] + 1,
+        signature=signature.rstrip(":").strip()[:_SIGNATURE_LIMIT],
+        parameters=_positional_parameters(node.child_by_field_name("parameters")),
+        is_type_only=_under_type_checking(node, regions),
     )
 
 
@@ -342,6 +404,7 @@ _BINDING_STOPS = frozenset({"class_definition"})
 _FUNCTION_OR_CLASS = frozenset({"function_definition", "class_definition"})
 _CLASS_OR_FUNCTION = frozenset({"function_definition", "class_definition", "lambda"})  # what a def sits directly in
 _TYPE_CHECKING_OR_SCOPE = _FUNCTION_OR_CLASS | {"type_checking"}
+_SCOPE_KINDS = _FUNCTION_OR_CLASS | {"lambda"}  # what has a scope path of its own
 _BODY = frozenset({"body"})
 _FUNCTION_OR_LAMBDA = frozenset({"function_definition", "lambda"})
 
