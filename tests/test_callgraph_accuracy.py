@@ -21,11 +21,13 @@ surer edge is.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,6 +38,7 @@ from codekg.callgraph import repository_call_graph
 from codekg.settings import load_settings
 
 CASES_ROOT = Path(__file__).parent / "fixtures" / "callgraph"
+SCORING_PROCESSES = 2
 SCORED_MIN_CONFIDENCE = 0.5  # edges below this (guesses between scripts, split edges) do not count
 # (precision, recall) a language must reach; set to what codekg achieves today, rounded down.
 THRESHOLDS = {
@@ -93,7 +96,14 @@ def score_case(case: Path, db_root: Path) -> CaseResult:
 
 
 def score_all(db_root: Path) -> list[CaseResult]:
-    return [score_case(case, db_root) for case in case_dirs()]
+    """Every case, in as many processes as there are cores (up to SCORING_PROCESSES): each case is a
+    whole index run of its own, and the suite's time budget is shared."""
+    cases = case_dirs()
+    processes = min(SCORING_PROCESSES, os.cpu_count() or 1)
+    if processes < 2:
+        return [score_case(case, db_root) for case in cases]
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return list(pool.map(score_case, cases, [db_root] * len(cases), chunksize=8))
 
 
 def totals(results: list[CaseResult]) -> tuple[dict[str, Score], dict[str, Score]]:

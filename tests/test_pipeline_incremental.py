@@ -56,6 +56,12 @@ py_statement = st.one_of(
     st.builds("H = [{}, {}]\nH[0]()\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES)),
     st.builds("inst = {}()\n".format, st.sampled_from(CLASSES + NAMES)),
     st.builds("from {} import inst\ninst.run()\n".format, st.sampled_from(PY_MODULES)),
+    # value flow across files: a returned function, a lambda stored in a module name, a wrapper
+    st.builds("def make():\n    return {}\n".format, st.sampled_from(NAMES + CLASSES)),
+    st.builds("from {} import make\nmake()()\n".format, st.sampled_from(PY_MODULES)),
+    st.builds("handler = lambda: {}()\n".format, st.sampled_from(NAMES)),
+    st.builds("from {} import handler\nhandler()\n".format, st.sampled_from(PY_MODULES)),
+    st.builds("def {}(fn):\n    def wrapper():\n        return fn()\n    return wrapper\n".format, st.sampled_from(NAMES)),
 )
 js_statement = st.one_of(
     st.builds("export function {}() {{ {}(); }}\n".format, st.sampled_from(NAMES), st.sampled_from(NAMES + CLASSES)),

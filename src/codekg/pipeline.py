@@ -250,7 +250,9 @@ class _Run:
             redo = set(fresh) | {path for path in kept if not summaries[path].dependencies.isdisjoint(changed_keys)
                                  or any(w["pass"] == "resolve" for w in summaries[path].warnings)}
             resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo, self.project_configs,
-                                             strict=self.settings.strict)
+                                             strict=self.settings.strict,
+                                             stored_keys={path: summaries[path].dependencies for path in kept})
+            redo = set(resolutions)
         update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
                              unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file in parsed.parses:

@@ -238,6 +238,23 @@ REASONS: dict[str, str] = {
     "import": "The name (or module attribute) is bound by an import that resolved to a repository file.",
     "import-external": "The name is bound by an import of a module outside the repository.",
     "builtin": "A language builtin (Python builtins, JavaScript globals).",
+    # value flow (resolve/flow_program.py): the callee's value reached the called expression through the
+    # facts of the program; the reason names the last hop, the confidence is that hop's (FLOW_CONFIDENCE)
+    "flow-value": "Value flow: the called name holds the definition directly (0.9).",
+    "flow-call": "Value flow: the called expression holds the function, bound through names (0.9).",
+    "flow-method": "Value flow: a method read off an instance or class the receiver holds (0.85).",
+    "flow-attribute": "Value flow: the function was stored in and read from an attribute (0.85).",
+    "flow-receiver": "Value flow: the function reached `self`/`this` as the receiver of a call (0.85).",
+    "flow-constructor": "Value flow: instantiating a class the expression holds runs this constructor (0.9).",
+    "flow-instantiation": "Value flow: the value is an instance created by a call of its class (0.9).",
+    "flow-argument": "Value flow: the function was passed as an argument and called through the parameter (0.8).",
+    "flow-return": "Value flow: the function was returned by a call and called on its result (0.8).",
+    "flow-element": "Value flow: the function was taken out of a container, a loop or an unpacking (0.75).",
+    "flow-partial": "Value flow: a `functools.partial` of the function was called (0.8).",
+    "flow-callback": "Value flow: a builtin or library function called the function passed to it (0.8).",
+    "flow-external": "Value flow: the called expression holds a library or builtin name (0.9).",
+    "flow-decorator": "Value flow: the name holds what a decorator returned (0.85).",
+    "flow-protocol": "Value flow: a protocol method (`__iter__`, `__enter__`, an operator) of an instance (0.85).",
     "unique-global-name": "A JS/TS classic script (no import or export) calls a name it does not bind, and one "
     "other classic script declares it at top level: one page may load both (0.3). Never made for Python or "
     "for modules, where such a call is a NameError/ReferenceError.",

@@ -10,6 +10,7 @@ no derived edges and carries the failure as a warning; the other files are resol
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,16 +20,21 @@ from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.resolve.calls import resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
+from codekg.schema import REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_inheritance
 from codekg.resolve.names import NameResolver, Resolved
+from codekg.records import Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
+from codekg.resolve.flow_program import FlowEdge, solve_program
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
 # Bump when the same parses resolve to different edges: a live index built by another version is
 # rebuilt, not patched (an incremental run re-resolves only the files a change touches).
-RESOLUTION_VERSION = 4
+RESOLUTION_VERSION = 5
+FLOW_KEY = "flow"  # the dependency key kind of a file's value-flow edges
+CALLS_PAIRS = frozenset(REL_TYPE_BY_NAME["CALLS"].pairs)
 
 
 @dataclass(slots=True)
@@ -45,27 +51,48 @@ class FileResolution:
 def resolve_references(
     symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
     project_configs: ProjectConfigs = NO_PROJECT_CONFIGS, strict: bool = False,
+    stored_keys: dict[str, frozenset[DependencyKey]] | None = None,
 ) -> dict[str, FileResolution]:
     """Resolve ``paths`` (default: every file) against the whole index and the project configs
-    (tsconfig.json `paths`/`baseUrl`). A file that fails keeps no edges and a warning (``strict``: raises)."""
+    (tsconfig.json `paths`/`baseUrl`), and every file of ``stored_keys`` (path → the keys its last
+    resolution read) whose value-flow edges changed. A file that fails keeps no edges and a warning
+    (``strict``: raises)."""
     names = NameResolver(symbols, project_configs)
     values = ValueInference(names)
+    program = solve_program(symbols, names, sorted(symbols.files.keys()))
+    chosen = set(symbols.files.keys() if paths is None else paths)
+    for path, keys in (stored_keys or {}).items():  # the flow is solved whole: its edges may change anywhere
+        if path not in chosen and flow_dependency(program.edges.get(path, [])) not in keys:
+            chosen.add(path)
     results: dict[str, FileResolution] = {}
-    for path in sorted(symbols.files.keys() if paths is None else paths):
+    for path in sorted(chosen):
         faults: list[FileFault] = []
+        flow_edges = program.edges.get(path, [])
+        flow_sites = {site[1:]: frozenset(targets) for site, targets in program.resolved_sites.items() if site[0] == path}
         with symbols.recorder.frame() as read:
             result = contained(
                 path, "resolve",
-                lambda: _resolve_file(symbols, names, values, symbols.files.unrecorded(path), ambiguity_limit),
+                lambda: _resolve_file(symbols, names, values, symbols.files.unrecorded(path), ambiguity_limit,
+                                      flow_edges, flow_sites),
                 lambda: FileResolution(Graph()), strict, faults)
         if faults:
             result.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
             # a lookup cut short may have left a half-built entry in the shared caches: start afresh
             names = NameResolver(symbols, project_configs)
             values = ValueInference(names)
-        result.dependencies = frozenset(read)
+        result.dependencies = frozenset(read) | {flow_dependency(flow_edges)}
+        result.warnings += program.warnings.get(path, [])
         results[path] = result
     return results
+
+
+def flow_dependency(edges: list[FlowEdge]) -> DependencyKey:
+    """A key that stands for a file's value-flow edges. The flow fixpoint is global: any change may
+    change what another file's names hold, so every run solves it whole, and a file whose key is no
+    longer its edges' key is resolved again (``stored_keys`` of resolve_references)."""
+    described = sorted((e.caller.id, e.callee.ref.id if e.callee.ref else e.callee.external_name, e.callee.reason,
+                        e.callee.confidence, e.line) for e in edges)
+    return (FLOW_KEY, hashlib.sha1(repr(described).encode()).hexdigest()[:16])
 
 
 def external_nodes(resolutions: Iterable[Any]) -> Graph:
@@ -88,7 +115,8 @@ def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dic
 
 
 def _resolve_file(
-    symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int
+    symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int,
+    flow_edges: list[FlowEdge], flow_sites: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
 ) -> FileResolution:
     result = FileResolution(Graph())
     graph = result.graph
@@ -124,7 +152,7 @@ def _resolve_file(
         except ValueError:
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
 
-    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values)
+    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, flow_sites)
     aggregated: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, Any]] = {}
     for call in calls.edges:
         target = endpoint(call.callee)
@@ -140,6 +168,13 @@ def _resolve_file(
         entry["line"] = min(entry["line"], call.line)
         if call.callee.confidence > entry["confidence"]:
             entry["confidence"], entry["reason"] = call.callee.confidence, call.callee.reason
+    for flow_edge in flow_edges:  # value flow: the calls the rules above do not reach
+        target = endpoint(flow_edge.callee)
+        key = (flow_edge.caller.endpoint, target)
+        if target is None or key in aggregated or (key[0][0], target[0]) not in CALLS_PAIRS:
+            continue
+        aggregated[key] = {"confidence": flow_edge.callee.confidence, "reason": flow_edge.callee.reason,
+                           "line": flow_edge.line, "call_count": 1}
     for (source, target), properties in aggregated.items():
         graph.add_edge("CALLS", source, target, **properties)
     result.call_outcomes = dict(sorted(calls.outcomes.items()))

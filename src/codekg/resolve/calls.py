@@ -39,10 +39,12 @@ class CallResolution:
 
 def resolve_file_calls(
     symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int,
-    values: ValueInference | None = None,
+    values: ValueInference | None = None, flow_resolved: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
 ) -> CallResolution:
     """The calls made by one file's code, each to every target it may reach. A call whose name means
-    no callable may still reach one through what a name holds (resolve/types.py)."""
+    no callable may still reach one through what a name holds (resolve/types.py). Where the value
+    flow found other callees for the call (``flow_resolved``: by scope, line and called name), the
+    value flow's edges stand instead (resolve/flow_program.py)."""
     result = CallResolution()
     values = values or ValueInference(names)
     declared_types = DeclaredTypes(names, file_symbols)
@@ -50,6 +52,10 @@ def resolve_file_calls(
         caller = file_symbols.ref_for_scope(call.scope, call.line)
         targets = (_call_targets(symbols, names, file_symbols, call, ambiguity_limit, declared_types)
                    or values.call_targets(file_symbols, call))
+        flow_targets = (flow_resolved or {}).get((call.scope, call.line, call.callee))
+        if flow_targets is not None and _target_keys(names, file_symbols, targets) != flow_targets:
+            result.outcomes["resolved"] += 1
+            continue
         if not targets:
             result.outcomes["unresolved"] += 1
             continue
@@ -61,6 +67,16 @@ def resolve_file_calls(
             )
             result.edges.extend(_callback_edges(symbols, names, file_symbols, call, target))
     return result
+
+
+def _target_keys(names: NameResolver, file_symbols: FileSymbols, targets: list[Resolved]) -> set[str]:
+    """The callees of a call as the value flow names them: definition ids (a class with the
+    constructors it runs) and external names."""
+    keys = set()
+    for target in targets:
+        keys.add(target.ref.id if target.ref else target.external_name)
+        keys.update(constructor.ref.id for constructor in _constructor(names, file_symbols, target) if constructor.ref)
+    return keys
 
 
 def _callback_edges(

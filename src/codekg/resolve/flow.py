@@ -32,7 +32,8 @@ Value = tuple
 """A token. ("function", id) a function, method or anonymous function; ("class", id); ("instance",
 class id); ("object", site) an object or container literal, or a parameter's `*args`/`**kwargs`;
 ("module", path); ("external", dotted name); ("bound", function id, receiver Value) a method read off
-an instance or class; ("partial", function Value, n positional args) a partial application."""
+an instance or class; ("partial", function Value, n positional args) a partial application;
+("identity",) a decorator that gives back what it decorates (made by `functools.wraps(fn)`)."""
 
 Node = tuple
 ANY_KEY = "*"  # the field of a container whose key is not a constant: every element
@@ -98,6 +99,10 @@ class Environment:
         """Whether a function read off an instance becomes a bound method (not a staticmethod)."""
         raise NotImplementedError
 
+    def binds_class(self, function_id: str) -> bool:
+        """Whether a function read off an instance or a class is bound to the class (a classmethod)."""
+        return False
+
     def external_call(self, name: str, site: CallSite, solver: "Solver") -> None:
         """A call of a library or builtin name: it may call its arguments (`map(f, xs)`)."""
 
@@ -106,7 +111,7 @@ class Environment:
 class Solution:
     values: dict[Node, dict[Value, str]]
     calls: dict[tuple, dict[Value, str]]  # call site key → the callables it calls, each with how it got there
-    cut_offs: list[tuple[str, str]]  # (what was cut, where)
+    cut_offs: list[tuple[str, object]]  # (what was cut: "values" or "steps", the node or a message)
     steps: int
 
 
@@ -124,12 +129,13 @@ class Solver:
         self.calls: dict[tuple, dict[Value, str]] = defaultdict(dict)
         self._saturated: set[Node] = set()
         self._work: deque[tuple[Node, Value]] = deque()
-        self.cut_offs: list[tuple[str, str]] = []
+        self.cut_offs: list[tuple[str, object]] = []
         self.steps = 0
         self._binds: dict[Node, list[tuple[Value, Node]]] = defaultdict(list)
         self._fields_of: dict[Value, set[str]] = defaultdict(set)
         self._any_loads: dict[Value, list[Node]] = defaultdict(list)
         self._called: set[tuple[tuple, Value]] = set()
+        self._listeners: dict[Node, list[Callable[[Value], None]]] = defaultdict(list)
 
     # --- building ----------------------------------------------------------------------------------
 
@@ -140,7 +146,7 @@ class Solver:
             return
         if len(held) >= MAX_VALUES:
             self._saturated.add(node)
-            self.cut_offs.append(("values", repr(node)))
+            self.cut_offs.append(("values", node))
             return
         held[value] = via
         self._work.append((node, value))
@@ -191,9 +197,18 @@ class Solver:
                 self._store_field(value, name, source)
             for receiver, target in self._binds.get(node, ()):
                 self._bind_one(value, receiver, target)
+            for listener in self._listeners.get(node, ()):
+                listener(value)
             for site in self._calls.get(node, ()):
                 self._call_one(value, site)
         return Solution(dict(self.values), dict(self.calls), self.cut_offs, self.steps)
+
+    def listen(self, node: Node, listener: Callable[[Value], None]) -> None:
+        """Call ``listener`` once for every token ``node`` holds, now and later: for constraints that
+        depend on which tokens arrive (a `super()` read binds to each receiver that reaches `self`)."""
+        self._listeners[node].append(listener)
+        for value in list(self.values.get(node, {})):
+            listener(value)
 
     def bind(self, source: Node, receiver: Value, target: Node) -> None:
         """``target`` holds what ``source`` holds, a function bound to ``receiver`` (a method read)."""
@@ -205,7 +220,9 @@ class Solver:
             self._bind_one(value, receiver, target)
 
     def _bind_one(self, value: Value, receiver: Value, target: Node) -> None:
-        if value[0] == "function" and self.environment.binds_receiver(value[1]):
+        if value[0] == "function" and self.environment.binds_class(value[1]) and receiver[0] in ("instance", "class"):
+            self.add(target, ("bound", value[1], ("class", receiver[1])), "method")
+        elif value[0] == "function" and receiver[0] == "instance" and self.environment.binds_receiver(value[1]):
             self.add(target, ("bound", value[1], receiver), "method")
         else:
             self.add(target, value, self.values[target].get(value, "attribute"))
@@ -225,10 +242,11 @@ class Solver:
             if kind == "instance":
                 self.copy(field_node(value, name), target, "attribute")
             for member in self.environment.member(value[1], name):
-                if kind == "instance":
-                    self.bind(member, value, target)
-                else:
-                    self.copy(member, target, "attribute")
+                self.bind(member, value, target)  # a class binds its classmethods only
+            return
+        if kind == "external":  # `os.path` of `os`: a longer external name
+            if name != ANY_KEY:
+                self.add(target, ("external", f"{value[1]}.{name}"), "attribute")
             return
         if name == ANY_KEY:  # every element, those stored later too
             self._any_loads[value].append(target)
@@ -249,6 +267,7 @@ class Solver:
         elif kind == "bound":
             self._enter(value[1], site, receiver=value[2], via="method")
         elif kind == "class":
+            self.calls[site.key].setdefault(value, "instantiation")
             instance = ("instance", value[1])
             self.add(site.result, instance, "instantiation")
             for constructor in self.environment.constructors(value[1]):
@@ -265,6 +284,10 @@ class Solver:
         elif kind == "external":
             self.calls[site.key].setdefault(value, "external")
             self.environment.external_call(value[1], site, self)
+        elif kind == "identity":  # a decorator that gives back its argument: no call of the program's own
+            first = next((a for a in site.arguments if a.kind == "positional"), None)
+            if first is not None:
+                self.copy(first.node, site.result, "decorator")
 
     def _enter(self, function_id: str, site: CallSite, receiver: Value | None, via: str, result: bool = True,
                skip: int = 0) -> None:
@@ -280,6 +303,8 @@ class Solver:
             parameters = parameters[shape.bound_skip:]
         if shape.this is not None and receiver is not None:
             self.add(shape.this, receiver, "receiver")
+        elif shape.this is not None and site.receiver is not None:  # JS `obj.m()`: `this` is obj
+            self.copy(site.receiver, shape.this, "receiver")
         parameters = parameters[skip:]
         positional = [p for p in parameters if p.kind == "positional"]
         by_name = {p.name: p for p in parameters if p.kind in ("positional", "keyword-only")}

@@ -1,0 +1,771 @@
+"""Flow program: every file's flow facts as constraints for the value-flow solver, and the calls they give.
+
+Takes: the SymbolIndex (each file's FlowFacts and definitions) and the NameResolver (imports, builtins,
+class hierarchies). Returns: `ProgramCalls`, the call edges each file's code makes, with the reason
+and confidence of the last hop that brought the callee, and the bounds the solve hit.
+
+How facts become constraints (docs/value-flow.md):
+- A name read in a function takes the bindings of that name in that function that reach it (the
+  latest unconditional one before it and the conditional ones after that, in evaluation order); a
+  name of an enclosing function, all of its bindings (the inner function may run after any of them);
+  a module-level name read from a function, the module's field of that name (every module-level
+  binding copies into it); a class body's names are the class's fields. A name bound nowhere in the
+  file is looked up by the NameResolver: an import, a builtin, a definition of another file.
+- Parameters are bindings too; a call binds arguments to them (resolve/flow.py). Returns flow into
+  the function's return node; a generator's yields into the elements of the generator object it
+  returns.
+- Protocol calls (`operator`, `iterate`, `enter`) call the dunder of instances of repository classes
+  only; iterating a container or generator also reads its elements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from codekg.languages import EXTRACTORS
+from codekg.records import ELEMENT_CALL, FlowFact, Scope
+from codekg.resolve import flow
+from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
+from codekg.resolve.library_calls import CALLING_FUNCTIONS, CALLING_METHODS, PARTIAL_FUNCTIONS
+from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+
+# How sure an edge is, by the last hop that brought the callee's value: a value that went through a
+# parameter, a container or a return may have been replaced on a path the facts do not see.
+FLOW_CONFIDENCE = {
+    "value": 0.9, "call": 0.9, "method": 0.85, "attribute": 0.85, "receiver": 0.85, "constructor": 0.9,
+    "argument": 0.8, "return": 0.8, "element": 0.75, "instantiation": 0.9, "partial": 0.8, "callback": 0.8,
+    "external": 0.9, "decorator": 0.85, "protocol": 0.85,
+}
+DEFAULT_FLOW_CONFIDENCE = 0.75
+_CALLABLE = ("Function", "Method", "Class")
+# Decorators (as name resolution spells them) that give back the function they are given.
+IDENTITY_DECORATORS = frozenset({
+    "<builtin>.staticmethod", "<builtin>.classmethod", "<builtin>.property", "functools.cache", "functools.lru_cache",
+    "functools.cached_property", "abc.abstractmethod", "typing.override", "typing_extensions.override",
+    "dataclasses.dataclass", "functools.total_ordering", "typing.final", "contextlib.contextmanager",
+})
+
+
+# Calls that return a decorator giving back what it decorates (`@functools.wraps(fn)`, `@lru_cache(maxsize=9)`).
+IDENTITY_DECORATOR_FACTORIES = frozenset({"functools.wraps", "functools.lru_cache", "functools.cache"})
+
+
+@dataclass(frozen=True, slots=True)
+class FlowEdge:
+    caller: SymbolRef
+    callee: Resolved
+    line: int
+
+
+@dataclass(slots=True)
+class ProgramCalls:
+    edges: dict[str, list[FlowEdge]] = field(default_factory=lambda: defaultdict(list))  # by the caller's file
+    # by file: the bounds the solve hit there, as run-summary warnings {"pass", "kind", "message"}
+    warnings: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    steps: int = 0
+    # (file, scope, line, called name) of every call site the solve found a callee for → the callees
+    # (definition ids, external names): the other call rules defer to it where they disagree
+    resolved_sites: dict[tuple[str, Scope, int, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+
+@dataclass(slots=True)
+class _Site:
+    site: CallSite
+    file_symbols: FileSymbols
+    method_name: str = ""  # `x.name(…)`: a builtin method of that name may call the arguments
+    base: Node | None = None
+    scope: Scope = ()
+    name: str = ""  # the called name (`f` of `f()`, `m` of `x.m()`), "" for implicit calls
+
+
+def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str]) -> ProgramCalls:
+    """The calls every file of ``paths`` makes, from one fixpoint over all their facts."""
+    program = _Program(symbols, names)
+    solver = Solver(program)
+    program.solver = solver
+    for path in paths:
+        program.add_file(symbols.files[path])
+    solver.solve()
+    program.seed_unreached_receivers()
+    solver.solve()
+    program.fire_builtin_methods()
+    solution = solver.solve()
+    return program.edges(solution)
+
+
+class _Program(Environment):
+    def __init__(self, symbols: SymbolIndex, names: NameResolver) -> None:
+        self.symbols = symbols
+        self.names = names
+        self.solver: Solver = None  # type: ignore[assignment]
+        self.refs: dict[str, SymbolRef] = {}
+        self.shapes: dict[str, FunctionShape] = {}
+        self.sites: list[_Site] = []
+        self.property_sites: set[tuple] = set()
+        self._consts: set[Node] = set()
+
+    # --- the environment the solver asks ----------------------------------------------------------
+
+    def function(self, function_id: str) -> FunctionShape | None:
+        return self.shapes.get(function_id)
+
+    def member(self, class_id: str, name: str) -> list[Node]:
+        ref = self.refs.get(class_id)
+        if ref is None or ref.label != "Class":
+            return []
+        nodes = []
+        for owner in self.names.hierarchy.mro(ref):
+            nodes.append(flow.field_node(("class", owner.id), name))
+            if name in self.symbols.files[owner.file_path].children.get(owner.path, {}):
+                break
+        return nodes
+
+    def constructors(self, class_id: str) -> list[str]:
+        ref = self.refs.get(class_id)
+        if ref is None:
+            return []
+        language = self.symbols.files[ref.file_path].parse.language
+        names = ("__init__", "__new__") if language == "python" else (EXTRACTORS[language].constructor_name,)
+        found = []
+        for name in names:
+            member = self.names.hierarchy.find_member(ref, name) if name else None
+            if member is not None and member[0].label == "Method":
+                found.append(member[0].id)
+                self.refs.setdefault(member[0].id, member[0])
+        return found
+
+    def property_of(self, class_id: str, name: str) -> SymbolRef | None:
+        """The property ``name`` of the class (or a base), if that is what the name is."""
+        ref = self.refs.get(class_id)
+        found = self.names.hierarchy.find_member(ref, name) if ref is not None and ref.label == "Class" else None
+        if found is None or found[0].definition is None or not found[0].definition.is_property:
+            return None
+        self.refs.setdefault(found[0].id, found[0])
+        return found[0]
+
+    def binds_receiver(self, function_id: str) -> bool:
+        ref = self.refs.get(function_id)
+        return not (ref is not None and ref.definition is not None and ref.definition.is_static)
+
+    def binds_class(self, function_id: str) -> bool:
+        """A classmethod: bound to the class, whether read off the class or an instance."""
+        ref = self.refs.get(function_id)
+        return ref is not None and ref.definition is not None and ref.definition.is_classmethod
+
+    def external_call(self, name: str, site: CallSite, solver: Solver) -> None:
+        family = self._family_of_site(site)
+        if name in IDENTITY_DECORATOR_FACTORIES:  # `@functools.wraps(fn)` gives back what it decorates
+            solver.add(site.result, ("identity",), "decorator")
+            return
+        if name == "<builtin>.type" and len(site.arguments) == 1:  # `type(self)`: the class of the instance
+            solver.listen(site.arguments[0].node, lambda value: solver.add(site.result, ("class", value[1]), "attribute")
+                          if value[0] == "instance" else None)
+            return
+        if name in IDENTITY_DECORATORS or name in PARTIAL_FUNCTIONS.get(family, ()):
+            first = next((a for a in site.arguments if a.kind == "positional"), None)
+            if first is None:
+                return
+            if name in IDENTITY_DECORATORS:
+                solver.copy(first.node, site.result, "decorator")
+            else:
+                count = sum(1 for a in site.arguments if a.kind == "positional") - 1
+                solver.listen(first.node, lambda value: solver.add(site.result, ("partial", value, count), "partial")
+                              if value[0] in ("function", "bound") else None)
+            return
+        slots = CALLING_FUNCTIONS.get(family, {}).get(name)
+        if slots:
+            self._call_arguments(site, slots)
+
+    def _family_of_site(self, site: CallSite) -> str:
+        return "python" if site.key[0].endswith(".py") or site.key[0].endswith(".pyi") else "javascript"
+
+    def _call_arguments(self, site: CallSite, slots: tuple) -> None:
+        positional = [a for a in site.arguments if a.kind == "positional"]
+        for slot in slots:
+            if isinstance(slot, int):
+                argument = positional[slot] if slot < len(positional) else None
+            else:
+                argument = next((a for a in site.arguments if a.kind == "keyword" and a.keyword == slot), None)
+            if argument is None:
+                continue
+            callback = CallSite((*site.key, "callback", slot), site.caller, site.line, (),
+                                ("callback-result", site.key, slot))
+            self.solver.call(argument.node, callback)
+
+    # --- facts to constraints ---------------------------------------------------------------------
+
+    def add_file(self, file_symbols: FileSymbols) -> None:
+        for refs in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
+            for ref in refs:
+                self.refs.setdefault(ref.id, ref)
+        self.refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
+        _FileFlow(self, file_symbols).build()
+
+    def const(self, value: Value) -> Node:
+        node = ("const", value)
+        if node not in self._consts:
+            self._consts.add(node)
+            self.solver.add(node, value, "value")
+        return node
+
+    def seed_unreached_receivers(self) -> None:
+        """A method no call reaches is read as if it ran on its own class: `self` an instance of it,
+        `cls` the class. Methods that calls do reach keep only the receivers those calls bring, so a
+        base method calling `self.hook()` reaches the overrides of the instances the program makes."""
+        for function_id, shape in self.shapes.items():
+            ref = self.refs.get(function_id)
+            if ref is None or ref.label != "Method" or ref.definition is None or ref.definition.is_static:
+                continue
+            receiver = shape.parameters[0].node if shape.bound_skip and shape.parameters else shape.this
+            if receiver is None or self.solver.values.get(receiver):
+                continue
+            owner = self.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
+            if owner is None or owner.label != "Class":
+                continue
+            self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
+
+    def fire_builtin_methods(self) -> None:
+        """`xs.map(f)`, `items.sort(key=f)`: when no repository method of that name was called, the
+        receiver is a builtin value (an array, a list, a promise) whose method calls its arguments."""
+        for entry in self.sites:
+            if not entry.method_name:
+                continue
+            family = EXTRACTORS[entry.file_symbols.parse.language].resolution_family
+            slots = CALLING_METHODS.get("python" if family == "python" else "javascript", {}).get(entry.method_name)
+            if not slots or self.solver.calls.get(entry.site.key):
+                continue
+            self._call_arguments(entry.site, slots)
+
+    def edges(self, solution: flow.Solution) -> ProgramCalls:
+        result = ProgramCalls(steps=solution.steps)
+        for entry in self.sites:
+            self._site_edges(entry, solution, result)
+        first_file = min(self.symbols.files.keys(), default="")
+        for kind, where in solution.cut_offs:
+            path = self._file_of(where) or first_file
+            if kind == "values":
+                message = (f"a value set reached {flow.MAX_VALUES} values and was cut: calls through "
+                           f"{_describe_node(where)} may miss targets")
+            else:
+                message = f"the value-flow solve {where}: some calls may miss targets"
+            result.warnings[path].append({"pass": "flow", "kind": "flow-bound", "message": message})
+        return result
+
+    def _file_of(self, node: object) -> str:
+        """The file a solver node belongs to: the first file path or definition id inside it."""
+        work, seen = [node], 0
+        while work and seen < 50:
+            current = work.pop(0)
+            seen += 1
+            if isinstance(current, tuple):
+                work.extend(current)
+            elif isinstance(current, str):
+                if current in self.refs:
+                    return self.refs[current].file_path
+                if current in self.symbols.files:
+                    return current
+        return ""
+
+    def _site_edges(self, entry: _Site, solution: flow.Solution, result: ProgramCalls) -> None:
+        site = entry.site
+        caller = self.refs[site.caller]
+        keys = [key for key in solution.calls if key[: len(site.key)] == site.key]
+        for key in keys:
+            for value, via in solution.calls[key].items():
+                confidence = FLOW_CONFIDENCE.get(via, DEFAULT_FLOW_CONFIDENCE)
+                if value[0] in ("function", "class"):
+                    ref = self.refs.get(value[1])
+                    if ref is None or ref.label not in _CALLABLE:
+                        continue
+                    callee = Resolved(f"flow-{via}", confidence, ref=ref)
+                elif value[0] == "external":
+                    name = value[1]
+                    callee = Resolved(f"flow-{via}", confidence, external_name=name,
+                                      external_module=name.rsplit(".", 1)[0] if "." in name else name)
+                else:
+                    continue
+                result.edges[caller.file_path].append(FlowEdge(caller, callee, site.line))
+                if entry.name:
+                    site_id = (caller.file_path, entry.scope, site.line, entry.name)
+                    result.resolved_sites[site_id].add(callee.ref.id if callee.ref else callee.external_name)
+
+
+class _FileFlow:
+    """One file's facts as constraints."""
+
+    def __init__(self, program: _Program, file_symbols: FileSymbols) -> None:
+        self.program = program
+        self.solver = program.solver
+        self.file = file_symbols
+        self.path = file_symbols.parse.path
+        self.facts: list[FlowFact] = file_symbols.parse.flow
+        self.language = file_symbols.parse.language
+        self.is_python = EXTRACTORS[self.language].resolution_family == "python"
+        # (scope, name) → [(fact position, conditional, node)] in evaluation order
+        self.bindings: dict[tuple[Scope, str], list[tuple[int, bool, Node]]] = defaultdict(list)
+        self._binding_of: dict[tuple[int, tuple], Node] = {}
+
+    # --- the scopes and bindings ------------------------------------------------------------------
+
+    def build(self) -> None:
+        for position, fact in enumerate(self.facts):
+            for name in _bound_names(fact.target) if fact.kind in ("assign", "parameter", "iterate", "enter") else ():
+                node = ("local", self.path, fact.scope, name, position)
+                self.bindings[(fact.scope, name)].append((position, fact.conditional, node))
+                self._binding_of[(position, ("name", name))] = node
+                self.solver.copy(node, self._all_node(fact.scope, name))
+        self._shapes()
+        for position, fact in enumerate(self.facts):
+            getattr(self, f"_{fact.kind}", self._ignored)(position, fact)
+
+    def _all_node(self, scope: Scope, name: str) -> Node:
+        """Where every binding of ``name`` in ``scope`` meets: a module's or class's field, or a function's union."""
+        if not scope:
+            return flow.field_node(("module", self.path), name)
+        owner = self.file.by_path.get(scope)
+        if owner is not None and owner.label == "Class":
+            return flow.field_node(("class", owner.id), name)
+        return ("local-all", self.path, scope, name)
+
+    def _shapes(self) -> None:
+        parameters: dict[Scope, list[tuple[int, Parameter, tuple]]] = defaultdict(list)
+        for position, fact in enumerate(self.facts):
+            if fact.kind == "parameter" and fact.target and fact.target[0] == "name":
+                node = self._binding_of[(position, ("name", fact.target[1]))]
+                parameters[fact.scope].append((fact.index, Parameter(fact.target[1], fact.name or "positional", node), fact.value))
+        for scope, ref in self.file.by_path.items():
+            if ref.label not in ("Function", "Method"):
+                continue
+            found = sorted(parameters.get(scope, ()), key=lambda item: item[0])
+            shape = FunctionShape(tuple(p for _, p, _ in found), ("returns", ref.id),
+                                  bound_skip=1 if self.is_python else 0,
+                                  this=None if self.is_python else ("this", ref.id))
+            self.program.shapes[ref.id] = shape
+            for _, parameter, default in found:
+                if parameter.kind == "star":
+                    self.solver.add(parameter.node, ("object", ("args", ref.id)), "argument")
+                elif parameter.kind == "double-star":
+                    self.solver.add(parameter.node, ("object", ("kwargs", ref.id)), "argument")
+                if default:
+                    source = self.node(scope[:-1], -1, default)
+                    if source is not None:
+                        self.solver.copy(source, parameter.node, "argument")
+
+    # --- facts -----------------------------------------------------------------------------------
+
+    def _ignored(self, position: int, fact: FlowFact) -> None:
+        return None
+
+    def _assign(self, position: int, fact: FlowFact) -> None:
+        value = self.node(fact.scope, position, fact.value)
+        if value is not None:
+            self.bind(fact.scope, position, fact.target, value)
+
+    def _parameter(self, position: int, fact: FlowFact) -> None:
+        return None  # bound by calls (resolve/flow.py) and defaults (_shapes)
+
+    def _call(self, position: int, fact: FlowFact) -> None:
+        callee = self.node(fact.scope, position, fact.value)
+        arguments = []
+        for kind, keyword, expression in fact.arguments:
+            node = self.node(fact.scope, position, expression)
+            arguments.append(Argument(kind, node if node is not None else ("nothing",), keyword or ""))
+        receiver = None
+        method_name = ""
+        if fact.value and fact.value[0] == "attr":
+            receiver = self.node(fact.scope, position, fact.value[1])
+            method_name = fact.value[2]
+        caller = self.file.ref_for_scope(fact.scope, fact.line)
+        self.program.refs.setdefault(caller.id, caller)
+        site = CallSite((self.path, fact.index), caller.id, fact.line, tuple(arguments), ("result", self.path, fact.index),
+                        is_new=fact.is_new, receiver=None if self.is_python else receiver)
+        called = _called_name(fact.value)
+        self.program.sites.append(_Site(site, self.file, method_name, receiver, fact.scope, called))
+        if callee is not None:
+            self.solver.call(callee, site)
+
+    def _return(self, position: int, fact: FlowFact) -> None:
+        function = self._function_of(fact.scope)
+        value = self.node(fact.scope, position, fact.value)
+        if function is not None and value is not None:
+            self.solver.copy(value, ("returns", function.id), "return")
+
+    def _yield(self, position: int, fact: FlowFact) -> None:
+        function = self._function_of(fact.scope)
+        if function is None:
+            return
+        generator = self.program.const(("object", ("generator", function.id)))
+        self.solver.copy(generator, ("returns", function.id), "return")
+        value = self.node(fact.scope, position, fact.value)
+        if value is not None:
+            self.solver.store(generator, ANY_KEY, value)
+
+    def _raise(self, position: int, fact: FlowFact) -> None:
+        if not fact.value or fact.value[0] == "call":
+            return  # `raise X(…)`: the call fact instantiates it
+        value = self.node(fact.scope, position, fact.value)
+        if value is None:
+            return
+        caller = self.file.ref_for_scope(fact.scope, fact.line)
+        self.program.refs.setdefault(caller.id, caller)
+        site = CallSite((self.path, "raise", position), caller.id, fact.line, (), ("raised", self.path, position))
+        self.program.sites.append(_Site(site, self.file))
+        self.solver.listen(value, lambda token: self.solver.call(self.program.const(token), site)
+                           if token[0] in ("class", "external") else None)
+
+    def _iterate(self, position: int, fact: FlowFact) -> None:
+        value = self.node(fact.scope, position, fact.value)
+        if value is None:
+            return
+        elements = ("elements", self.path, position)
+        self.solver.load(value, ANY_KEY, elements)
+        iterator = self._protocol(fact, position, value, "__iter__", "iter")
+        following = self._protocol(fact, position, iterator, "__next__", "next")
+        self.solver.copy(following, elements, "element")
+        if fact.target:
+            self.bind(fact.scope, position, fact.target, elements)
+
+    def _enter(self, position: int, fact: FlowFact) -> None:
+        value = self.node(fact.scope, position, fact.value)
+        if value is None:
+            return
+        entered = self._protocol(fact, position, value, "__enter__", "enter")
+        self._protocol(fact, position, value, "__exit__", "exit")
+        if fact.target:
+            self.bind(fact.scope, position, fact.target, entered)
+
+    def _operator(self, position: int, fact: FlowFact) -> None:
+        value = self.node(fact.scope, position, fact.value)
+        if value is None:
+            return
+        arguments = tuple(Argument("positional", self.node(fact.scope, position, e) or ("nothing",)) for e in fact.arguments)
+        result = self._protocol(fact, position, value, fact.name, "operator", arguments)
+        self.solver.copy(result, ("result", self.path, fact.index))
+
+    def _decorate(self, position: int, fact: FlowFact) -> None:
+        """The name is bound again to what its decorators return, innermost first; each is called."""
+        if not fact.target or fact.target[0] != "name":
+            return
+        name = fact.target[1]
+        definition = self._latest_binding(fact.scope, name, position)
+        if definition is None:
+            return
+        caller = self.file.ref_for_scope(fact.scope, fact.line)
+        self.program.refs.setdefault(caller.id, caller)
+        current = definition
+        for number, expression in enumerate(fact.arguments):
+            decorator = self.node(fact.scope, position, expression)
+            if decorator is None:
+                return
+            result = ("decorated", self.path, position, number)
+            site = CallSite((self.path, "decorate", position, number), caller.id, fact.line,
+                            (Argument("positional", current),), result)
+            self.program.sites.append(_Site(site, self.file))
+            self.solver.call(decorator, site)
+            current = result
+        node = ("local", self.path, fact.scope, name, position)
+        self.bindings[(fact.scope, name)].append((position, False, node))
+        self.solver.copy(current, node, "decorator")
+        self.solver.copy(node, self._all_node(fact.scope, name))
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def _protocol(self, fact: FlowFact, position: int, operand: Node, dunder: str, kind: str,
+                  arguments: tuple[Argument, ...] = ()) -> Node:
+        """A call of ``dunder`` on the instances of repository classes ``operand`` holds; its result."""
+        method = ("protocol-method", self.path, position, dunder)
+        result = ("protocol-result", self.path, position, dunder)
+        program, solver = self.program, self.solver
+
+        def on_value(value: Value) -> None:
+            if value[0] == "instance":
+                for member in program.member(value[1], dunder):
+                    solver.bind(member, value, method)
+
+        solver.listen(operand, on_value)
+        caller = self.file.ref_for_scope(fact.scope, fact.line)
+        program.refs.setdefault(caller.id, caller)
+        site = CallSite((self.path, kind, position, dunder), caller.id, fact.line, arguments, result)
+        program.sites.append(_Site(site, self.file))
+        solver.call(method, site)
+        return result
+
+    def _property_access(self, scope: Scope, position: int, base: Node, name: str, result: Node | None,
+                         assigned: Node | None = None) -> None:
+        """Reading (``result``) or assigning (``assigned``) a property of an instance calls its getter or
+        setter (one definition name for both)."""
+        program, solver = self.program, self.solver
+        line = self.facts[position].line if 0 <= position < len(self.facts) else 0
+        site_key = (self.path, "property", position, name, "set" if assigned is not None else "get")
+        arguments = (Argument("positional", assigned),) if assigned is not None else ()
+
+        def on_value(value: Value) -> None:
+            if value[0] != "instance":
+                return
+            accessor = program.property_of(value[1], name)
+            if accessor is None:
+                return
+            caller = self.file.ref_for_scope(scope, line)
+            program.refs.setdefault(caller.id, caller)
+            site = CallSite(site_key, caller.id, line, arguments, ("property-result", *site_key))
+            if site_key not in program.property_sites:
+                program.property_sites.add(site_key)
+                program.sites.append(_Site(site, self.file))
+            solver.call(program.const(("bound", accessor.id, value)), site)
+            if result is not None:
+                solver.copy(site.result, result, "protocol")
+
+        solver.listen(base, on_value)
+
+    def _function_of(self, scope: Scope) -> SymbolRef | None:
+        ref = self.file.by_path.get(scope)
+        return ref if ref is not None and ref.label in ("Function", "Method") else None
+
+    def _latest_binding(self, scope: Scope, name: str, position: int) -> Node | None:
+        before = [node for at, _, node in self.bindings.get((scope, name), ()) if at < position]
+        return before[-1] if before else None
+
+    def bind(self, scope: Scope, position: int, pattern: tuple, value: Node) -> None:
+        """Bind ``pattern`` to what ``value`` holds: a name's binding of this fact, an attribute or
+        item store, or each part of a sequence pattern."""
+        work = [(pattern, value)]
+        while work:
+            target, source = work.pop()
+            if not target:
+                continue
+            kind = target[0]
+            if kind == "name":
+                node = self._binding_of.get((position, target))
+                if node is not None:
+                    self.solver.copy(source, node)
+            elif kind == "attr":
+                base = self.node(scope, position, target[1])
+                if base is not None:
+                    self.solver.store(base, target[2], source)
+                    self._property_access(scope, position, base, target[2], None, source)
+            elif kind == "item":
+                base = self.node(scope, position, target[1])
+                if base is not None:
+                    self.solver.store(base, ANY_KEY if target[2] is None else str(target[2]), source)
+            elif kind == "seq":
+                parts, star = target[1], target[2]
+                for index, part in enumerate(parts):
+                    element = ("part", self.path, position, target, index)
+                    if index == star:
+                        rest = self.program.const(("object", ("rest", self.path, position, index)))
+                        every = ("part-all", self.path, position, target)
+                        self.solver.load(source, ANY_KEY, every)
+                        self.solver.store(rest, ANY_KEY, every)
+                        element = rest
+                    elif star < 0 or index < star:
+                        self.solver.load(source, str(index), element)
+                    else:
+                        self.solver.load(source, ANY_KEY, element)
+                    work.append((part, element))
+
+    def node(self, scope: Scope, position: int, expression: tuple, depth: int = 0) -> Node | None:
+        """The node holding what ``expression`` evaluates to at fact ``position`` in ``scope``."""
+        if not expression or depth > 100:
+            return None
+        kind = expression[0]
+        if kind == "name":
+            return self._name(scope, position, expression[1])
+        if kind == "attr":
+            if expression[1] == ("super",):
+                return self._super_member(scope, position, expression[2])
+            base = self.node(scope, position, expression[1], depth + 1)
+            if base is None:
+                return None
+            target = ("attr", self.path, position, expression)
+            self.solver.load(base, expression[2], target)
+            self._property_access(scope, position, base, expression[2], target)
+            return target
+        if kind == "item":
+            base = self.node(scope, position, expression[1], depth + 1)
+            if base is None:
+                return None
+            target = ("item", self.path, position, expression)
+            self.solver.load(base, ANY_KEY if expression[2] is None else str(expression[2]), target)
+            return target
+        if kind == "call":
+            return ("result", self.path, expression[1])
+        if kind == "def":
+            ref = self.file.by_path.get(tuple(expression[1]))
+            if ref is None:
+                return None
+            self.program.refs.setdefault(ref.id, ref)
+            if ref.label == "Class":
+                if not self.is_python:  # `C.prototype` is where `C.prototype.m = …` puts instance methods
+                    self.solver.add(flow.field_node(("class", ref.id), "prototype"), ("class", ref.id), "value")
+                return self.program.const(("class", ref.id))
+            if ref.label in ("Function", "Method"):
+                return self.program.const(("function", ref.id))
+            return None
+        if kind == "alloc":
+            return self.program.const(("object", (self.path, expression[1])))
+        if kind == "either":
+            target = ("either", self.path, position, expression)
+            for part in expression[1]:
+                source = self.node(scope, position, part, depth + 1)
+                if source is not None:
+                    self.solver.copy(source, target)
+            return target
+        if kind == "instance":
+            classes = self.node(scope, position, expression[1], depth + 1)
+            if classes is None:
+                return None
+            target = ("instance-of", self.path, position, expression)
+            self.solver.listen(classes, lambda value: self.solver.add(target, ("instance", value[1]), "instantiation")
+                               if value[0] == "class" else None)
+            return target
+        if kind == "this":
+            function = self._this_function(scope)
+            return ("this", function.id) if function is not None else None
+        return None
+
+    def _this_function(self, scope: Scope) -> SymbolRef | None:
+        """JS `this`: of the innermost non-arrow function; arrows are not told apart yet, so the innermost."""
+        while scope:
+            ref = self.file.by_path.get(scope)
+            if ref is not None and ref.label in ("Function", "Method"):
+                return ref
+            scope = scope[:-1]
+        return None
+
+    def _super_member(self, scope: Scope, position: int, name: str) -> Node | None:
+        """`super().name` in a method of class C: the member after C in the MRO of each receiver."""
+        method = self._function_of(scope)
+        owner = self.file.by_path.get(scope[:-1]) if scope else None
+        if method is None or owner is None or owner.label != "Class":
+            return None
+        shape = self.program.shapes.get(method.id)
+        if shape is None:
+            return None
+        receivers = shape.parameters[0].node if (self.is_python and shape.parameters) else shape.this
+        if receivers is None:
+            return None
+        target = ("super", self.path, position, name)
+        program, solver = self.program, self.solver
+        if self.is_python:  # `super()` itself is a call of the builtin
+            caller = self.file.ref_for_scope(scope)
+            site = CallSite((self.path, "super", position, name), caller.id, self.facts[position].line if position >= 0 else 0,
+                            (), ("super-result", self.path, position))
+            program.sites.append(_Site(site, self.file))
+            solver.call(program.const(("external", "<builtin>.super")), site)
+
+        def on_receiver(value: Value) -> None:
+            if value[0] not in ("instance", "class"):
+                return
+            receiver_class = program.refs.get(value[1])
+            if receiver_class is None:
+                return
+            mro = program.names.hierarchy.mro(receiver_class)
+            ids = [c.id for c in mro]
+            if owner.id not in ids:
+                return
+            for after in mro[ids.index(owner.id) + 1:]:
+                member = flow.field_node(("class", after.id), name)
+                solver.bind(member, value, target) if value[0] == "instance" else solver.copy(member, target)
+                if name in program.symbols.files[after.file_path].children.get(after.path, {}):
+                    break
+
+        solver.listen(receivers, on_receiver)
+        return target
+
+    def _name(self, scope: Scope, position: int, name: str) -> Node | None:
+        for depth in range(len(scope), -1, -1):
+            prefix = scope[:depth]
+            owner = self.file.by_path.get(prefix) if prefix else None
+            if prefix and owner is not None and owner.label == "Class" and depth != len(scope):
+                continue  # a class body's names are hidden from its methods
+            bindings = self.bindings.get((prefix, name))
+            if not bindings:
+                continue
+            if prefix != scope or (owner is not None and owner.label == "Class"):
+                return self._all_node(prefix, name)
+            return self._reaching(scope, name, position, bindings)
+        found = self.program.names.lookup(self.file, scope, name)
+        return self._resolved(found) if found is not None else None
+
+    def _reaching(self, scope: Scope, name: str, position: int, bindings: list[tuple[int, bool, Node]]) -> Node:
+        """The bindings that reach a read at ``position``: the latest unconditional one before it and
+        every conditional one after that; all of them when none comes before (a loop's next turn)."""
+        before = [(at, conditional, node) for at, conditional, node in bindings if at < position]
+        if not before:
+            return self._all_node(scope, name)
+        reaching = []
+        for at, conditional, node in reversed(before):
+            reaching.append(node)
+            if not conditional:
+                break
+        if len(reaching) == 1:
+            return reaching[0]
+        target = ("reaching", self.path, scope, name, position)
+        for node in reaching:
+            self.solver.copy(node, target)
+        return target
+
+    def _resolved(self, found: Resolved) -> Node | None:
+        """A name's meaning from the NameResolver as a node: a definition, module, external name, or
+        another file's module-level variable."""
+        if found.reason == LOCAL_VALUE:
+            return None
+        ref = found.ref
+        if ref is not None:
+            self.program.refs.setdefault(ref.id, ref)
+            if ref.label == "Class":
+                return self.program.const(("class", ref.id))
+            if ref.label in ("Function", "Method"):
+                return self.program.const(("function", ref.id))
+            if ref.label == "Variable":
+                if len(ref.path) == 1:
+                    return flow.field_node(("module", ref.file_path), ref.path[0])
+                owner = self.program.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
+                if owner is not None and owner.label == "Class":
+                    return flow.field_node(("class", owner.id), ref.path[-1])
+            return None
+        if found.file_path:
+            return self.program.const(("module", found.file_path))
+        if found.external_name:
+            return self.program.const(("external", found.external_name))
+        return None
+
+
+def _called_name(callee: tuple) -> str:
+    """The name the other call rules know a call by (records.CallSite.callee): `f`, `m` of `x.m()`,
+    ELEMENT_CALL for `xs[k]()`; "" for any other callee."""
+    if not callee:
+        return ""
+    if callee[0] == "name":
+        return callee[1]
+    if callee[0] == "attr":
+        return callee[2]
+    if callee[0] == "item":
+        return ELEMENT_CALL
+    return ""
+
+
+def _describe_node(node: object) -> str:
+    """A node as a user reads it: the name or field it stands for."""
+    if isinstance(node, tuple) and node:
+        if node[0] in ("local", "local-all") and len(node) >= 4:
+            return f"`{node[3]}` in {'.'.join(node[2]) or 'module level'}"
+        if node[0] == "field" and len(node) == 3:
+            return f"the field `{node[2]}`"
+    return "a value"
+
+
+def _bound_names(pattern: tuple) -> list[str]:
+    """The plain names a pattern binds (attributes and items are stores, not bindings)."""
+    names, work = [], [pattern]
+    while work:
+        current = work.pop()
+        if not current:
+            continue
+        if current[0] == "name":
+            names.append(current[1])
+        elif current[0] == "seq":
+            work.extend(current[1])
+    return names
