@@ -125,9 +125,10 @@ def test_hostile_corpus_indexes_and_reports_every_file(hostile_repo):
     calls = codekg("query", "MATCH (a)-[r:CALLS]->(b) WHERE a.file_path IN ['iife.js', 'cond.py', 'rebind.py', 'nested.py'] "
                    "RETURN a.id, b.id, r.confidence ORDER BY a.id, b.id", "--repo", str(repo), "--json")
     assert [tuple(row.values()) for row in json.loads(calls.stdout)] == [
-        ("Function:iife.js:iife.A", "Function:iife.js:iife.b", 1.0),
+        ("Function:iife.js:iife.<anonymous1>.A", "Function:iife.js:iife.b", 1.0),  # A is inside the IIFE
         ("Method:rebind.py:rebind.N.f", "Class:rebind.py:rebind.N", 1.0),
         ("Module:cond.py:cond", "Class:cond.py:cond.X", 0.5),
+        ("Module:iife.js:iife", "Function:iife.js:iife.<anonymous1>", 0.9),  # the module calls the IIFE
         ("Module:nested.py:nested", "Function:nested.py:nested.f", 1.0),
         ("Module:rebind.py:rebind", "Class:rebind.py:rebind.N", 1.0),
     ]

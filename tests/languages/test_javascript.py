@@ -326,7 +326,7 @@ export default main;
 """
     parsed = _parse(source)
     assert parsed.docstring == "Tool entry point."
-    assert [(d.name, d.docstring) for d in parsed.definitions] == [("main", ""), ("run", "Runs.")]
+    assert [(d.name, d.docstring) for d in parsed.definitions] == [("main", ""), ("run", "Runs."), ("<anonymous1>", "")]
     assert parsed.exports == [
         ExportBinding("default", "run", 8),
         ExportBinding("default", "", 9),
@@ -358,9 +358,9 @@ export default function Card({ item }) {
 }
 """
     parsed = _parse(source, "src/Card.jsx")
-    assert _definitions(parsed) == [("Function", "Card", (), 1, 3)]
+    assert _definitions(parsed) == [("Function", "Card", (), 1, 3), ("Function", "<anonymous1>", ("Card",), 2, 2)]
     assert parsed.exports == [ExportBinding("default", "Card", 1)]
-    assert _calls(parsed) == [("select", None, ("Card",), 2, False), ("render", None, ("Card",), 2, False)]
+    assert _calls(parsed) == [("select", None, ("Card", "<anonymous1>"), 2, False), ("render", None, ("Card",), 2, False)]
     assert parsed.parse_errors == 0
 
 
@@ -379,11 +379,12 @@ function after() { ok(); }
         ("Variable", "x", (), 2, 2),
         ("Class", "K", (), 3, 3),
         ("Method", "m", ("K",), 3, 3),
+        ("Function", "<anonymous1>", (), 5, 5),  # `after` is read as a function expression in the array
     ]
     assert _calls(parsed) == [
         ("a", None, ("good",), 1, False),
         ("b", None, ("K", "m"), 3, False),
-        ("ok", None, (), 5, False),  # `after` fell into the error region; its call survived
+        ("ok", None, ("<anonymous1>",), 5, False),
     ]
 
 
@@ -425,12 +426,13 @@ function f(a, b = 2, ...rest) {
 }
 """
     parsed = JavaScriptExtractor().extract("a.js", source)
-    # (name, scope, line, region): region (0, 0) is the scope's own binding; an anonymous function's
-    # parameter carries that function's lines instead
+    # (name, scope, line, region): region (0, 0) is the scope's own binding (an anonymous function's
+    # parameter carries that function's lines only when the function is folded past the bounds)
     assert [(b.name, b.scope, b.line, (b.region_start, b.region_end)) for b in parsed.local_bindings] == [
         ("top", (), 1, (0, 0)), ("a", ("f",), 2, (0, 0)), ("b", ("f",), 2, (0, 0)), ("rest", ("f",), 2, (0, 0)),
         ("c", ("f",), 3, (0, 0)), ("d", ("f",), 3, (0, 0)), ("e", ("f",), 4, (0, 0)), ("k", ("f",), 5, (0, 0)),
-        ("err", ("f",), 6, (0, 0)), ("g", ("f",), 7, (0, 0)), ("h", ("f", "g"), 7, (0, 0)), ("x", ("f",), 8, (8, 10)),
+        ("err", ("f",), 6, (0, 0)), ("g", ("f",), 7, (0, 0)), ("h", ("f", "g"), 7, (0, 0)),
+        ("x", ("f", "<anonymous1>"), 8, (0, 0)),  # an anonymous function is a definition: its own scope
     ]
 
 
@@ -520,11 +522,22 @@ def test_scope_paths_stay_bounded_in_characters():
 
 
 def test_deeply_nested_arrows_and_this_calls_complete():
-    """Each arrow function binds its parameter; `this` inside them stays a method's instance."""
+    """Each arrow function is a definition binding its parameter, up to the nesting bound; `this`
+    inside them stays a method's instance."""
+    from codekg.languages.base import MAX_NESTING_DEPTH
+
     depth = 3000
     body = "x => " * depth + "this.m()"
     parsed = _parse(f"class C {{\n  run() {{\n    return {body};\n  }}\n}}\n".encode())
-    assert parsed.calls == [CallSite("m", "this", ("C", "run"), 3)]
+    arrows = MAX_NESTING_DEPTH - 2  # C and run hold the first two levels
+    deepest = ("C", "run") + ("<anonymous1>",) * arrows
+    assert parsed.calls == [CallSite("m", "this", deepest, 3)]
     assert [(b.name, b.scope, b.line, b.region_start, b.region_end) for b in parsed.local_bindings] == [
-        ("x", ("C", "run"), 3, 3, 3)  # one binding per (scope, name, region)
+        ("x", ("C", "run") + ("<anonymous1>",) * level, 3, 0, 0) for level in range(1, arrows + 1)
+    ] + [("x", deepest, 3, 3, 3)]  # the folded arrows' parameters: one binding per (scope, name, region)
+    assert parsed.warnings == [
+        f"nesting deeper than {MAX_NESTING_DEPTH} definitions: {depth - arrows} definition(s) from line 3 on folded "
+        "into <anonymous1> (line 3), which takes their calls"
     ]
+    this_call = [fact for fact in parsed.flow if fact.kind == "call"]
+    assert [(fact.scope, fact.value) for fact in this_call] == [(deepest, ("attr", ("name", "<this>"), "m"))]

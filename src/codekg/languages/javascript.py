@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import tree_sitter as ts
 import tree_sitter_javascript
 
+from codekg.languages.javascript_flow import flow_facts
 from codekg.languages.base import (
     WHOLE_SCOPE,
     FoldedDefinitions,
@@ -90,13 +91,13 @@ class _Pending:
     start: int
     end: int
     record: Definition | CallSite | ImportBinding | LocalBinding
-    owner: int | None = None  # object-literal functions: node id that must own the object
     binding_function_range: tuple[int, int] | None = None  # local bindings: bytes of the function binding them
     folded: bool = False  # a definition nested past the bounds: no record of its own (see FoldedDefinitions)
     # definitions: the node whose `/** */` comment documents it (through an `export` wrapper or not), read
     # once the definition is known to be kept (finding a previous sibling costs O(depth) in tree-sitter)
     doc: ts.Node | None = None
     doc_through_export: bool = False
+    defines: int | None = None  # definitions: the id of the node whose value the definition is (flow facts)
 
 
 @dataclass(slots=True)
@@ -106,11 +107,13 @@ class _FileState:
     source: bytes
     pending: list[_Pending] = field(default_factory=list)
     exports: list[tuple[int, ExportBinding]] = field(default_factory=list)
-    owners: set[int] = field(default_factory=set)  # declarators / assignments whose object is a namespace
     regions: list[ts.Node] = field(default_factory=list)  # functions, class bodies and class members
     # placed once every region is known: local bindings by the node binding them, `this.x()` calls
     bound_names: list[tuple[ts.Node, LocalBinding]] = field(default_factory=list)
     this_calls: list[tuple[ts.Node, CallSite]] = field(default_factory=list)
+    # function and class expressions: each is a definition, named by its binding or `<anonymousN>`
+    function_values: list[ts.Node] = field(default_factory=list)
+    assigned_names: dict[int, ts.Node] = field(default_factory=dict)  # `f = function () {}`: value id -> name
 
 
 class JavaScriptExtractor(TreeSitterExtractor):
@@ -118,7 +121,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     name = "javascript"
     extensions = (".js", ".jsx", ".mjs", ".cjs")
-    version = "3"
+    version = "4"
     query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
@@ -138,6 +141,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "definition.variable": "_on_variable",
         "definition.object_method": "_on_object_method",
         "definition.member_function": "_on_member_function",
+        "definition.function_value": "_on_function_value",
+        "definition.assigned_function": "_on_assigned_function",
         "import.default": "_on_import_default",
         "import.namespace": "_on_import_namespace",
         "import.symbol": "_on_import_symbol",
@@ -187,8 +192,13 @@ class JavaScriptExtractor(TreeSitterExtractor):
             handlers[role](state, captures[role][0], captures)
 
         self._place_bindings_and_this_calls(state, _Regions(state.regions))
-        pending = [p for p in state.pending if p.owner is None or p.owner in state.owners]
+        self._define_function_values(state)
+        # an object-literal function is scoped under the Variable holding the object (a module-level
+        # `const obj = {…}`), else under the definition around the object
+        pending = state.pending
         folded = _assign_scopes(pending)
+        placed = {p.defines: (p.record.scope if p.folded else p.record.path, not p.folded)
+                  for p in pending if p.defines is not None}
         pending = [p for p in pending if not p.folded]
         _mark_own_bindings(pending)
         for item in pending:
@@ -204,6 +214,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
+            flow=flow_facts(root, placed),
             parse_errors=count_error_regions(root),
             docstring=_file_docstring(root),
             warnings=folded.warnings(),
@@ -224,6 +235,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             signature=_signature(state.source, node.start_byte, _body_cut(node)),
             doc=node, doc_through_export=True,
             is_async=_is_async(node),
+            defines=node,
         )
 
     def _on_bound_function(self, state: _FileState, declarator: ts.Node, captures: Captures) -> None:
@@ -240,6 +252,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             signature=_declarator_signature(state.source, statement, declarator, _body_cut(value)),
             doc=statement, doc_through_export=True,
             is_async=_is_async(value),
+            defines=value,
         )
 
     def _on_class(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -260,6 +273,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             bases=bases,
             implements=implements,
             decorators=decorators,
+            defines=node,
         )
 
     def _on_bound_class(self, state: _FileState, declarator: ts.Node, captures: Captures) -> None:
@@ -280,6 +294,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             bases=bases,
             implements=implements,
             decorators=_decorators(value, value),
+            defines=value,
         )
 
     def _on_method(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -302,6 +317,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             is_async="async" in modifiers,
             is_static="static" in modifiers,
             is_property="get" in modifiers or "set" in modifiers,
+            defines=node,
         )
 
     def _on_field(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -326,6 +342,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             decorators=decorators,
             is_async=_is_async(value),
             is_static="static" in _modifiers(node, name_node),
+            defines=value,
         )
 
     def _on_variable(self, state: _FileState, declarator: ts.Node, captures: Captures) -> None:
@@ -337,8 +354,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         statement = _declaration_of(declarator)
         opens = None
         if value is not None and value.type == "object":
-            state.owners.add(declarator.id)  # its functions become definitions scoped under it
-            opens = (value.start_byte, value.end_byte)
+            opens = (value.start_byte, value.end_byte)  # its functions are scoped under it
         self._define(
             state,
             "Variable",
@@ -353,9 +369,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         name_node = node.child_by_field_name("key" if is_pair else "name")
         name = _member_name(name_node)
         function = node.child_by_field_name("value") if is_pair else node
-        obj = node.parent
-        owner = obj.parent if obj is not None else None
-        if name_node is None or name is None or function is None or owner is None:
+        if name_node is None or name is None or function is None:
             return
         modifiers = set() if is_pair else _modifiers(node, name_node)
         self._define(
@@ -367,7 +381,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             signature=_signature(state.source, node.start_byte, _body_cut(function)),
             doc=node,
             is_async=_is_async(function) if is_pair else "async" in modifiers,
-            owner=owner.id,
+            defines=function,
         )
 
     def _on_member_function(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -387,7 +401,37 @@ class JavaScriptExtractor(TreeSitterExtractor):
             signature=_signature(state.source, node.start_byte, _body_cut(value)),
             doc=node,
             is_async=_is_async(value),
+            defines=value,
         )
+
+    def _on_function_value(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        state.function_values.append(node)
+
+    def _on_assigned_function(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        state.assigned_names[captures["value"][0].id] = captures["name"][0]
+
+    def _define_function_values(self, state: _FileState) -> None:
+        """Every function or class expression that no other pattern defines is a definition too:
+        named by the name it is assigned to (`f = () => …`), else `<anonymousN>` (numbered when
+        scopes are assigned). It is a Function, or a Class with its own scope for its members."""
+        defined = {item.defines for item in state.pending if item.defines is not None}
+        for node in state.function_values:
+            if node.id in defined:
+                continue
+            name_node = state.assigned_names.get(node.id)
+            name = node_text(name_node) if name_node is not None else ""
+            if node.type == "class":
+                body = node.child_by_field_name("body")
+                if body is None:
+                    continue
+                bases, implements = self._heritage(node)
+                self._define(state, "Class", name, span=node, opens=(body.start_byte, body.end_byte),
+                             signature=_signature(state.source, _first_non_decorator(node), body.start_byte),
+                             bases=bases, implements=implements, decorators=_decorators(node, node), defines=node)
+                continue
+            self._define(state, "Function", name, span=node, opens=(node.start_byte, node.end_byte),
+                         signature=_signature(state.source, node.start_byte, _body_cut(node)),
+                         is_async=_is_async(node), defines=node)
 
     def _heritage(self, class_node: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(bases, implements) of a class: JS has one `extends <expression>` and no interfaces."""
@@ -407,16 +451,17 @@ class JavaScriptExtractor(TreeSitterExtractor):
         span: ts.Node,
         opens: tuple[int, int] | None = None,
         decorators: Sequence[ts.Node] = (),
-        owner: int | None = None,
         anchor: int | None = None,
         doc: ts.Node | None = None,
         doc_through_export: bool = False,
+        defines: ts.Node | None = None,
         **details: Any,
     ) -> None:
         """Queue a definition over ``span``'s lines (from its first decorator) whose own scope is the
         byte range ``opens`` (None: it opens no scope). Its enclosing scope is the one open at byte
         ``anchor`` (default: where ``span`` starts). Its docstring is the doc comment above ``doc``
-        (or above the `export` statement wrapping it)."""
+        (or above the `export` statement wrapping it). ``defines``: the function or class node whose
+        value the definition is, for the flow facts' ("def", path)."""
         first = decorators[0] if decorators else span
         record = Definition(
             kind,
@@ -429,7 +474,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
         )
         at = span.start_byte if anchor is None else anchor
         start, end = opens if opens is not None else (at, at)
-        state.pending.append(_Pending(start, end, record, owner, doc=doc, doc_through_export=doc_through_export))
+        state.pending.append(_Pending(start, end, record, doc=doc, doc_through_export=doc_through_export,
+                                      defines=defines.id if defines is not None else None))
 
     # --- imports ---------------------------------------------------------------------------------
 
@@ -546,8 +592,6 @@ class JavaScriptExtractor(TreeSitterExtractor):
         if value.type != "object":
             self._export(state, node, node, "default", "", commonjs=True)
             return
-        if value.parent is not None:
-            state.owners.add(value.parent.id)  # its functions become module-level definitions
         for member in value.named_children:
             if member.type == "shorthand_property_identifier":
                 self._export(state, member, node, node_text(member), node_text(member), commonjs=True)
@@ -575,13 +619,13 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._define(
                 state, "Class", COMMONJS_VALUE, span=statement, opens=(body.start_byte, body.end_byte),
                 signature=_signature(state.source, statement.start_byte, body.start_byte), doc=statement,
-                bases=bases, implements=implements,
+                bases=bases, implements=implements, defines=value,
             )
             return
         self._define(
             state, "Function", COMMONJS_VALUE, span=statement, opens=(value.start_byte, value.end_byte),
             signature=_signature(state.source, statement.start_byte, _body_cut(value)), doc=statement,
-            is_async=_is_async(value),
+            is_async=_is_async(value), defines=value,
         )
 
     def _on_export_commonjs_member(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
@@ -600,6 +644,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 signature=_signature(state.source, node.start_byte, _body_cut(value)),
                 doc=node,
                 is_async=_is_async(value),
+                defines=value,
             )
         else:
             self._export(state, node, node, name, "", commonjs=True)
@@ -741,11 +786,14 @@ def _assign_scopes(pending: list[_Pending]) -> FoldedDefinitions:
     stack of the open ones is enough: no walking up the tree per record. Calls and imports take
     the nearest enclosing caller, skipping Variables (a Variable only scopes object-literal functions).
     A definition nested past the bounds is marked folded; what it holds goes to its kept ancestor.
+    An unnamed definition (a function or class expression) is named `<anonymousN>`, N counting the
+    unnamed ones of its enclosing path from 1 in source order.
     """
     folded = FoldedDefinitions()
     pending.sort(key=lambda p: (p.start, not isinstance(p.record, Definition), -p.end))
     # (end byte, definition path, nearest caller path, the kept definition's line, why it is folded)
     stack: list[tuple[int, Scope, Scope, int, str]] = []
+    anonymous: dict[Scope, int] = {}  # unnamed function and class expressions so far, per enclosing path
     for item in pending:
         while stack and stack[-1][0] <= item.start:
             stack.pop()
@@ -753,6 +801,9 @@ def _assign_scopes(pending: list[_Pending]) -> FoldedDefinitions:
         record = item.record
         if isinstance(record, Definition):
             record.scope = path
+            if not record.name:
+                anonymous[path] = anonymous.get(path, 0) + 1
+                record.name = f"<anonymous{anonymous[path]}>"
             cause = folded.place(path, line, record.name, record.start_line, cause)
             item.folded = bool(cause)
             if item.end > item.start:

@@ -52,6 +52,15 @@
     left: (member_expression) @_target
     right: [(function_expression) (arrow_function) (generator_function)] @value)) @definition.member_function
 
+; every function and class expression: one that no pattern above defines is a definition of its own,
+; named by the name it is assigned to or `<anonymousN>` (javascript.py `_define_function_values`)
+[(function_expression) (arrow_function) (generator_function) (class)] @definition.function_value
+
+; f = function () {}   C = class {}   (an assignment that names the function)
+(assignment_expression
+  left: (identifier) @name
+  right: [(function_expression) (arrow_function) (generator_function) (class)] @value) @definition.assigned_function
+
 ;; --- regions ------------------------------------------------------------------------------------
 
 ; the nodes whose byte ranges decide which function binds a name and what `this` is in a call
