@@ -11,7 +11,7 @@ import time
 from codekg.languages.python import PythonExtractor
 from codekg.parse_cache import CACHE_FILE_NAME, ParseCache, cache_key
 from codekg.pipeline import index_repository
-from codekg.records import file_parse_from_json, file_parse_to_json
+from codekg.records import FileParse, FlowFact, file_parse_from_json, file_parse_to_json
 from codekg.settings import load_settings
 
 
@@ -45,6 +45,20 @@ h = lambda q=(1, m.n[0]): q or b
     again = file_parse_from_json(file_parse_to_json(original))
     assert again == original
     assert [type(f.target) for f in again.flow] == [tuple] * len(again.flow)
+
+
+
+def test_flow_rows_keep_every_field_and_kinds_outside_the_table():
+    facts = [
+        FlowFact("call", ("C", "m"), 3, ("name", "t"), ("attr", ("this",), "f"), (("keyword", "k", ("call", 0)),),
+                 7, True, "x", True),
+        FlowFact("future-kind", (), 1),  # a kind a newer extractor may emit: kept by name
+        FlowFact("assign", ("C", "m"), 4, ("seq", (("name", "a"), ("item", ("alloc", 1), None)), -1), ("unknown",)),
+        FlowFact("operator", (), 5, value=("name", "v"), index=0, name="__eq__"),
+        FlowFact("parameter", ("f",), 6, ("name", "p"), index=0, name="positional"),  # index 0, not the default
+    ]
+    original = FileParse("a.py", "python", 9, flow=facts)
+    assert file_parse_from_json(file_parse_to_json(original)) == original
 
 
 def test_key_depends_on_content_extractor_version_and_extension():

@@ -7,7 +7,7 @@ extractor version), so it can be cached by content hash and produced in worker p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Scope = tuple[str, ...]
 """Names of the enclosing definitions, outermost first; ``()`` is module level."""
@@ -268,41 +268,106 @@ _TUPLE_POSITIONS = {
 
 def nested_tuple(value: object) -> object:
     """``value`` with every list inside it, at any depth, made a tuple (without recursion)."""
-    if not isinstance(value, list):
+    if type(value) is not list:
         return value
-    # post-order over the lists: each list is converted after all the lists inside it
-    order: list[list] = []
-    pending = [value]
+    # each list with the slot that holds it, in pre-order; backwards, a list is converted after all
+    # the lists inside it
+    slots: list[tuple[list, list | None, int]] = []
+    pending: list[tuple[list, list | None, int]] = [(value, None, 0)]
     while pending:
         current = pending.pop()
-        order.append(current)
-        pending.extend(item for item in current if isinstance(item, list))
-    converted: dict[int, tuple] = {}
-    for current in reversed(order):
-        converted[id(current)] = tuple(converted[id(item)] if isinstance(item, list) else item for item in current)
-    return converted[id(value)]
+        slots.append(current)
+        items = current[0]
+        for position, item in enumerate(items):
+            if type(item) is list:
+                pending.append((item, items, position))
+    for items, parent, position in reversed(slots):
+        if parent is not None:
+            parent[position] = tuple(items)
+    return tuple(value)
+
+
+# A flow fact's row in the JSON encoding: [kind, scope number, line, target, value, conditional,
+# arguments, index, name, is_new] without the trailing fields that hold their default, the kind a
+# number in _FLOW_KINDS (its name when not there) and the scope a number in the file's scope table:
+# a third of the size of every field written out, and one tuple per scope when read back.
+_FLOW_KINDS: tuple[str, ...] = get_args(FlowKind)
+_FLOW_KIND_NUMBERS = {kind: number for number, kind in enumerate(_FLOW_KINDS)}
+_FLOW_ROW_DEFAULTS = (None, None, None, (), (), False, (), -1, "", False)
+
+
+def _flow_rows(facts: list[FlowFact]) -> tuple[list[list], list[Scope]]:
+    scopes: dict[Scope, int] = {}
+    rows = []
+    defaults = _FLOW_ROW_DEFAULTS
+    for fact in facts:
+        scope = scopes.get(fact.scope)
+        if scope is None:
+            scope = scopes[fact.scope] = len(scopes)
+        row = [_FLOW_KIND_NUMBERS.get(fact.kind, fact.kind), scope, fact.line, fact.target, fact.value,
+               fact.conditional, fact.arguments, fact.index, fact.name, fact.is_new]
+        end = 10
+        while end > 3 and row[end - 1] == defaults[end - 1] and type(row[end - 1]) is type(defaults[end - 1]):
+            end -= 1
+        del row[end:]
+        rows.append(row)
+    return rows, list(scopes)
+
+
+def _flow_facts(rows: list, scope_table: list) -> list[FlowFact]:
+    scopes = [tuple(scope) for scope in scope_table]
+    facts = []
+    for row in rows:
+        if not 3 <= len(row) <= 10:
+            raise ValueError("not a flow fact row")
+        kind, scope, line, target, value, conditional, arguments, index, name, is_new = (
+            row + list(_FLOW_ROW_DEFAULTS[len(row):]))
+        facts.append(FlowFact(_FLOW_KINDS[kind] if type(kind) is int else kind, scopes[scope], line,
+                              nested_tuple(target), nested_tuple(value), nested_tuple(arguments), index,
+                              conditional, name, is_new))
+    return facts
 
 
 def file_parse_to_json(parsed: FileParse) -> bytes:
     """A compact positional encoding of a parse record (for the parse cache): each record is the list
-    of its field values in declaration order, which is several times faster than ``asdict``."""
+    of its field values in declaration order, which is several times faster than ``asdict``; flow
+    facts are rows of their own (_flow_rows), followed by the file's scope table."""
     import json
 
+    flow_rows, flow_scopes = _flow_rows(parsed.flow)
     payload = [
         [getattr(parsed, name) for name in _FILE_FIELDS],
-        *([[getattr(item, name) for name in _ITEM_FIELDS[kind]] for item in getattr(parsed, kind)] for kind in _LIST_FIELDS),
+        *([[getattr(item, name) for name in _ITEM_FIELDS[kind]] for item in getattr(parsed, kind)]
+          for kind in _LIST_FIELDS if kind != "flow"),
+        flow_rows,
+        flow_scopes,
     ]
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def file_parse_from_json(data: bytes) -> FileParse:
-    """The inverse of ``file_parse_to_json``; raises ValueError/TypeError/IndexError on foreign data."""
+    """The inverse of ``file_parse_to_json``; raises ValueError/TypeError/IndexError on foreign data.
+
+    Collections are paused meanwhile: every object it makes stays alive, and the collections that
+    the tens of thousands of tuples of a file's flow facts would trigger doubled the time."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _file_parse_from_json(data)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _file_parse_from_json(data: bytes) -> FileParse:
     import json
 
-    head, *lists = json.loads(data)
-    if len(lists) != len(_LIST_FIELDS) or len(head) != len(_FILE_FIELDS):
+    head, *lists, flow_scopes = json.loads(data)
+    if len(lists) != len(_LIST_FIELDS) or len(head) != len(_FILE_FIELDS) or _LIST_FIELDS[-1] != "flow":
         raise ValueError("not a parse record of this codekg version")
-    items: dict[str, list] = {}
+    items: dict[str, list] = {"flow": _flow_facts(lists.pop(), flow_scopes)}
     for kind, rows in zip(_LIST_FIELDS, lists):
         record_type, tuple_positions = _ITEM_TYPES[kind], _TUPLE_POSITIONS[kind]
         nested_positions = _NESTED_TUPLE_POSITIONS[kind]

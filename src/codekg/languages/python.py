@@ -123,7 +123,7 @@ class PythonExtractor(TreeSitterExtractor):
         sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
-        result.flow = flow_facts(root, placed)
+        result.flow = flow_facts(root, placed, utf8)
         result.warnings = warnings + folded.warnings()
         return result
 

@@ -5,6 +5,9 @@ with its scope path); returns the facts in evaluation order (a fact after those 
 walk over the tree with an explicit stack: a node is entered (its parts pushed) and left (its parts'
 results combined into its own expression or pattern), so no input nests the walk into recursion.
 An expression nested deeper than MAX_EXPRESSION_DEPTH becomes ("unknown",).
+The walk touches only what can hold a fact, since it runs for every parsed file: a plain string or
+a constant dict key is never entered, an attribute chain is one step, fields are looked up by id and
+names sliced from the source.
 
 Choices where docs/value-flow.md leaves one:
 - imports give no facts: the builder reads ImportBinding through NameResolver.
@@ -40,6 +43,7 @@ Not yet: `del` statements, `match` patterns, `global`/`nonlocal`, annotations (n
 from __future__ import annotations
 
 import tree_sitter as ts
+import tree_sitter_python
 
 from codekg.records import FlowFact, Scope
 
@@ -48,6 +52,28 @@ MAX_EXPRESSION_DEPTH = 16
 (the calls, containers and lambdas inside it keep their facts: their results are flat)."""
 
 UNKNOWN = ("unknown",)
+_LANGUAGE = ts.Language(tree_sitter_python.language())
+# field ids: a lookup by id costs a third of one by name, and the walk makes ~2 per node
+_F_ALIAS = _LANGUAGE.field_id_for_name("alias")
+_F_ALTERNATIVE = _LANGUAGE.field_id_for_name("alternative")
+_F_ARGUMENT = _LANGUAGE.field_id_for_name("argument")
+_F_ARGUMENTS = _LANGUAGE.field_id_for_name("arguments")
+_F_ATTRIBUTE = _LANGUAGE.field_id_for_name("attribute")
+_F_BODY = _LANGUAGE.field_id_for_name("body")
+_F_DEFINITION = _LANGUAGE.field_id_for_name("definition")
+_F_EXPRESSION = _LANGUAGE.field_id_for_name("expression")
+_F_FUNCTION = _LANGUAGE.field_id_for_name("function")
+_F_KEY = _LANGUAGE.field_id_for_name("key")
+_F_LEFT = _LANGUAGE.field_id_for_name("left")
+_F_NAME = _LANGUAGE.field_id_for_name("name")
+_F_OBJECT = _LANGUAGE.field_id_for_name("object")
+_F_OPERATOR = _LANGUAGE.field_id_for_name("operator")
+_F_PARAMETERS = _LANGUAGE.field_id_for_name("parameters")
+_F_RIGHT = _LANGUAGE.field_id_for_name("right")
+_F_SUBSCRIPT = _LANGUAGE.field_id_for_name("subscript")
+_F_SUPERCLASSES = _LANGUAGE.field_id_for_name("superclasses")
+_F_TYPE_CONVERSION = _LANGUAGE.field_id_for_name("type_conversion")
+_F_VALUE = _LANGUAGE.field_id_for_name("value")
 _UNKNOWN_RESULT = (UNKNOWN, 1)
 
 _BINARY = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__", "//": "__floordiv__",
@@ -71,13 +97,15 @@ _EXPRESSION, _PATTERN, _STATEMENT, _FINISH = 0, 1, 2, 3
 Context = tuple  # (scope, conditional, kept): kept is False inside a folded definition
 
 
-def flow_facts(root: ts.Node, placed: list[tuple[ts.Node, Scope, bool]]) -> list[FlowFact]:
-    """The flow facts of the file whose tree is ``root``; see the module docstring."""
-    return _FlowWalk({node.id: (path, kept) for node, path, kept in placed}).run(root)
+def flow_facts(root: ts.Node, placed: list[tuple[ts.Node, Scope, bool]], source: bytes) -> list[FlowFact]:
+    """The flow facts of the file whose tree is ``root``, parsed from ``source``; see the module docstring."""
+    return _FlowWalk({node.id: (path, kept) for node, path, kept in placed}, source).run(root)
 
 
-def _text(node: ts.Node) -> str:
-    return node.text.decode("utf-8", errors="replace") if node.text is not None else ""
+def _plain_string(node: ts.Node) -> bool:
+    """A string without interpolations (most strings): string_start, string_content at most, string_end."""
+    count = node.child_count
+    return count < 3 or (count == 3 and node.child(1).type == "string_content")
 
 
 def _line(node: ts.Node) -> int:
@@ -91,45 +119,50 @@ def _bounded(expression: tuple, depth: int) -> tuple[tuple, int]:
     return (expression, depth) if depth <= MAX_EXPRESSION_DEPTH else _CUT_RESULT
 
 
-def _constant_key(node: ts.Node | None) -> str | int | None:
-    """The value of an int or plain string literal (a constant key), else None."""
-    if node is None:
-        return None
-    if node.type == "integer":
-        try:
-            return int(_text(node).replace("_", ""), 0)
-        except ValueError:
-            return None
-    if node.type == "string":
-        parts = node.named_children
-        if len(parts) == 3 and parts[1].type == "string_content":
-            return _text(parts[1])
-        if len(parts) == 2:
-            return ""
-    return None
-
-
 class _FlowWalk:
-    def __init__(self, definitions: dict[int, tuple[Scope, bool]]) -> None:
+    def __init__(self, definitions: dict[int, tuple[Scope, bool]], source: bytes) -> None:
         self.definitions = definitions
+        self.source = source  # slicing it is cheaper than Node.text for the names the walk reads
         self.facts: list[FlowFact] = []
         self.next_index = 0
         # parts an `enter` handler wants walked after its node is left (a def's body after its
         # parameters, a loop's body after its `iterate`): (node, context, role, what to do with the result)
         self.after: list[tuple] = []
 
+    def _text(self, node: ts.Node) -> str:
+        return self.source[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+
+    def _constant_key(self, node: ts.Node | None) -> str | int | None:
+        """The value of an int or plain string literal (a constant key), else None."""
+        if node is None:
+            return None
+        if node.type == "integer":
+            try:
+                return int(self._text(node).replace("_", ""), 0)
+            except ValueError:
+                return None
+        if node.type == "string":
+            parts = node.named_children
+            if len(parts) == 3 and parts[1].type == "string_content":
+                return self._text(parts[1])
+            if len(parts) == 2:
+                return ""
+        return None
+
     def _index(self) -> int:
         self.next_index += 1
         return self.next_index - 1
 
-    def emit(self, kind: str, context: Context, line: int, **fields) -> None:
-        self.facts.append(FlowFact(kind, context[0], line, conditional=context[1], **fields))
+    def emit(self, kind: str, context: Context, line: int, target: tuple = (), value: tuple = (),
+             arguments: tuple = (), index: int = -1, name: str = "") -> None:
+        self.facts.append(FlowFact(kind, context[0], line, target, value, arguments, index, context[1], name))
 
     def run(self, root: ts.Node) -> list[FlowFact]:
         results: list[tuple[tuple, int]] = []
         # (node, context, role, None) to enter; (node, context, role, plan) to leave, plan being what
         # enter decided (how many results to take and how to combine them)
         stack: list[tuple] = [(root, ((), False, True), _STATEMENT, None)]
+        source = self.source
         while stack:
             node, context, role, plan = stack.pop()
             if role == _FINISH:
@@ -147,13 +180,13 @@ class _FlowWalk:
             kind = node.type
             if role == _EXPRESSION:
                 if kind == "identifier":
-                    results.append((("name", _text(node)), 1))
+                    results.append((("name", source[node.start_byte:node.end_byte].decode("utf-8", "replace")), 1))
                     continue
-                if kind in _LEAVES:
+                if kind in _LEAVES or (kind == "string" and _plain_string(node)):
                     results.append(_UNKNOWN_RESULT)
                     continue
             elif role == _PATTERN and kind == "identifier":
-                results.append((("name", _text(node)), 1))
+                results.append((("name", source[node.start_byte:node.end_byte].decode("utf-8", "replace")), 1))
                 continue
             if kind in _SKIPPED:
                 results.append(_UNKNOWN_RESULT)
@@ -181,10 +214,10 @@ class _FlowWalk:
                 parts = node.named_children[:1]
                 return [(c, context, _PATTERN, None) for c in parts], ("pass",)
             if kind == "attribute":
-                return [(node.child_by_field_name("object"), context, _EXPRESSION, None)], ("attr",)
+                return [(node.child_by_field_id(_F_OBJECT), context, _EXPRESSION, None)], ("attr",)
             if kind == "subscript":
-                keys = node.children_by_field_name("subscript")
-                return ([(node.child_by_field_name("value"), context, _EXPRESSION, None)]
+                keys = node.children_by_field_id(_F_SUBSCRIPT)
+                return ([(node.child_by_field_id(_F_VALUE), context, _EXPRESSION, None)]
                         + [(k, context, _EXPRESSION, None) for k in keys], ("store", keys))
             return [], ("unknown",)
         handler = _ENTER.get(kind)
@@ -219,25 +252,25 @@ class _FlowWalk:
 
     def _for(self, node, context):
         inner = (context[0], True, context[2])
-        parts = [(node.child_by_field_name("right"), context, _EXPRESSION, None),
-                 (node.child_by_field_name("left"), inner, _PATTERN, None)]
-        self.after = [(c, inner, _STATEMENT, "") for c in (node.child_by_field_name("body"),
-                                                          node.child_by_field_name("alternative")) if c is not None]
+        parts = [(node.child_by_field_id(_F_RIGHT), context, _EXPRESSION, None),
+                 (node.child_by_field_id(_F_LEFT), inner, _PATTERN, None)]
+        self.after = [(c, inner, _STATEMENT, "") for c in (node.child_by_field_id(_F_BODY),
+                                                          node.child_by_field_id(_F_ALTERNATIVE)) if c is not None]
         return parts, ("for",)
 
     def _with_item(self, node, context):
-        value = node.child_by_field_name("value")
+        value = node.child_by_field_id(_F_VALUE)
         if value is not None and value.type == "as_pattern":
-            alias = value.child_by_field_name("alias")
+            alias = value.child_by_field_id(_F_ALIAS)
             return [(value.named_children[0], context, _EXPRESSION, None), (alias, context, _PATTERN, None)], ("with",)
         return [(value, context, _EXPRESSION, None)], ("with",)
 
     def _except(self, node, context):
-        value = node.child_by_field_name("value")
+        value = node.child_by_field_id(_F_VALUE)
         rest = [(c, context, _STATEMENT, None) for c in node.named_children if c != value]
         if value is not None and value.type == "as_pattern":
             self.after, rest = [(part, context, _STATEMENT, "") for part, *_ in rest], []
-            alias = value.child_by_field_name("alias")
+            alias = value.child_by_field_id(_F_ALIAS)
             types = value.named_children[0]
             classes = [c for c in types.named_children if c.type != "comment"] if types.type == "tuple" else [types]
             return ([(c, context, _EXPRESSION, None) for c in classes] + rest,
@@ -264,78 +297,83 @@ class _FlowWalk:
             if child_type == "typed_parameter" and child.named_children and child.named_children[0].type != "identifier":
                 child = child.named_children[0]  # `*args: T`, `**kw: T`
                 child_type = child.type
-            default = child.child_by_field_name("value") if child_type in ("default_parameter", "typed_default_parameter") else None
+            default = child.child_by_field_id(_F_VALUE) if child_type in ("default_parameter", "typed_default_parameter") else None
             if child_type == "identifier":
                 name = child
             elif child_type in ("list_splat_pattern", "dictionary_splat_pattern"):
                 name = child.named_children[0] if child.named_children else None
-                found.append((_text(name) if name is not None else "", "star" if child_type == "list_splat_pattern" else "double-star", False))
+                found.append((self._text(name) if name is not None else "", "star" if child_type == "list_splat_pattern" else "double-star", False))
                 if child_type == "list_splat_pattern":
                     kind = "keyword-only"
                 continue
             else:
-                name = child.child_by_field_name("name") or (child.named_children[0] if child.named_children else None)
+                name = child.child_by_field_id(_F_NAME) or (child.named_children[0] if child.named_children else None)
             if name is None or name.type != "identifier":
                 continue
-            found.append((_text(name), kind, default is not None))
+            found.append((self._text(name), kind, default is not None))
             if default is not None:
                 defaults.append((default, context, _EXPRESSION, None))
         return defaults, found
 
     def _function(self, node, context):
         inner, path = self._definition_context(node, context)
-        defaults, parameters = self._parameters(node.child_by_field_name("parameters"), context)
-        body = node.child_by_field_name("body")
+        defaults, parameters = self._parameters(node.child_by_field_id(_F_PARAMETERS), context)
+        body = node.child_by_field_id(_F_BODY)
         self.after = [(body, inner, _STATEMENT, "")] if body is not None else []
         return defaults, ("def", inner, path, parameters)
 
     def _lambda(self, node, context):
         inner, path = self._definition_context(node, context)
-        defaults, parameters = self._parameters(node.child_by_field_name("parameters"), context)
-        body = node.child_by_field_name("body")
+        defaults, parameters = self._parameters(node.child_by_field_id(_F_PARAMETERS), context)
+        body = node.child_by_field_id(_F_BODY)
         self.after = [(body, inner, _EXPRESSION, "return" if path is not None else "")] if body is not None else []
         return defaults, ("lambda", inner, path, parameters)
 
     def _class(self, node, context):
         inner, path = self._definition_context(node, context)
-        bases = node.child_by_field_name("superclasses")
-        body = node.child_by_field_name("body")
+        bases = node.child_by_field_id(_F_SUPERCLASSES)
+        body = node.child_by_field_id(_F_BODY)
         parts = [(c, context, _EXPRESSION, None) for c in (bases.named_children if bases is not None else ())]
         if body is not None:
             parts.append((body, inner, _STATEMENT, None))
         return parts, ("class", path)
 
     def _decorated(self, node, context):
-        definition = node.child_by_field_name("definition")
+        definition = node.child_by_field_id(_F_DEFINITION)
         decorators = [c.named_children[0] for c in node.named_children if c.type == "decorator" and c.named_children]
         return ([(d, context, _EXPRESSION, None) for d in decorators] + [(definition, context, _STATEMENT, None)],
                 ("decorated", len(decorators), definition))
 
     def _assignment(self, node, context):
-        right = node.child_by_field_name("right")
+        right = node.child_by_field_id(_F_RIGHT)
         if right is None:
             return [], ("none",)  # `x: T`: a declaration, no value
-        return [(right, context, _EXPRESSION, None), (node.child_by_field_name("left"), context, _PATTERN, None)], ("assign",)
+        return [(right, context, _EXPRESSION, None), (node.child_by_field_id(_F_LEFT), context, _PATTERN, None)], ("assign",)
 
     def _augmented(self, node, context):
-        return [(node.child_by_field_name("left"), context, _EXPRESSION, None),
-                (node.child_by_field_name("right"), context, _EXPRESSION, None)], ("augmented",)
+        return [(node.child_by_field_id(_F_LEFT), context, _EXPRESSION, None),
+                (node.child_by_field_id(_F_RIGHT), context, _EXPRESSION, None)], ("augmented",)
 
     def _walrus(self, node, context):
-        return [(node.child_by_field_name("value"), context, _EXPRESSION, None),
-                (node.child_by_field_name("name"), context, _PATTERN, None)], ("assign",)
+        return [(node.child_by_field_id(_F_VALUE), context, _EXPRESSION, None),
+                (node.child_by_field_id(_F_NAME), context, _PATTERN, None)], ("assign",)
 
     def _attribute(self, node, context):
-        return [(node.child_by_field_name("object"), context, _EXPRESSION, None)], ("attr",)
+        """A chain `a.b.c` at once: its innermost object is the one part (outermost name first)."""
+        names = []
+        while node is not None and node.type == "attribute":
+            names.append(node.child_by_field_id(_F_ATTRIBUTE))
+            node = node.child_by_field_id(_F_OBJECT)
+        return [(node, context, _EXPRESSION, None)], ("attrs", names)
 
     def _subscript(self, node, context):
-        keys = node.children_by_field_name("subscript")
-        return ([(node.child_by_field_name("value"), context, _EXPRESSION, None)]
+        keys = node.children_by_field_id(_F_SUBSCRIPT)
+        return ([(node.child_by_field_id(_F_VALUE), context, _EXPRESSION, None)]
                 + [(k, context, _EXPRESSION, None) for k in keys], ("item", keys))
 
     def _call(self, node, context):
-        function = node.child_by_field_name("function")
-        arguments = node.child_by_field_name("arguments")
+        function = node.child_by_field_id(_F_FUNCTION)
+        arguments = node.child_by_field_id(_F_ARGUMENTS)
         parts = [(function, context, _EXPRESSION, None)]
         shapes: list[tuple[str, str]] = []
         if arguments is not None and arguments.type == "generator_expression":
@@ -347,8 +385,8 @@ class _FlowWalk:
                 if argument_type == "comment":
                     continue
                 if argument_type == "keyword_argument":
-                    parts.append((argument.child_by_field_name("value"), context, _EXPRESSION, None))
-                    shapes.append(("keyword", _text(argument.child_by_field_name("name"))))
+                    parts.append((argument.child_by_field_id(_F_VALUE), context, _EXPRESSION, None))
+                    shapes.append(("keyword", self._text(argument.child_by_field_id(_F_NAME))))
                 elif argument_type in ("list_splat", "dictionary_splat"):
                     parts.append((argument.named_children[0], context, _EXPRESSION, None))
                     shapes.append(("star" if argument_type == "list_splat" else "double-star", ""))
@@ -364,10 +402,12 @@ class _FlowWalk:
             if child_type == "comment":
                 continue
             if child_type == "pair":
-                key = child.child_by_field_name("key")
-                parts.append((child.child_by_field_name("value"), context, _EXPRESSION, None))
-                parts.append((key, context, _EXPRESSION, None))
-                shapes.append(("pair", _constant_key(key)))
+                key = child.child_by_field_id(_F_KEY)
+                constant = self._constant_key(key)
+                parts.append((child.child_by_field_id(_F_VALUE), context, _EXPRESSION, None))
+                if constant is None:  # a constant key (a plain string or int) has no facts to walk for
+                    parts.append((key, context, _EXPRESSION, None))
+                shapes.append(("pair", constant))
             elif child_type in ("list_splat", "dictionary_splat"):
                 parts.append((child.named_children[0], context, _EXPRESSION, None))
                 shapes.append((child_type, None))
@@ -378,18 +418,18 @@ class _FlowWalk:
 
     def _comprehension(self, node, context):
         inner = (context[0], True, context[2])
-        body = node.child_by_field_name("body")
+        body = node.child_by_field_id(_F_BODY)
         parts = []
         for clause in node.named_children:
             if clause.type == "for_in_clause":
-                parts.append((clause.child_by_field_name("right"), inner if parts else context, _EXPRESSION, None))
-                parts.append((clause.child_by_field_name("left"), inner, _PATTERN, None))
+                parts.append((clause.child_by_field_id(_F_RIGHT), inner if parts else context, _EXPRESSION, None))
+                parts.append((clause.child_by_field_id(_F_LEFT), inner, _PATTERN, None))
             elif clause.type == "if_clause":
                 parts.extend((c, inner, _EXPRESSION, None) for c in clause.named_children)
         plan = [clause.type for clause in node.named_children if clause.type in ("for_in_clause", "if_clause")]
         if body is not None and body.type == "pair":
-            parts += [(body.child_by_field_name("value"), inner, _EXPRESSION, None),
-                      (body.child_by_field_name("key"), inner, _EXPRESSION, None)]
+            parts += [(body.child_by_field_id(_F_VALUE), inner, _EXPRESSION, None),
+                      (body.child_by_field_id(_F_KEY), inner, _EXPRESSION, None)]
             return parts, ("comprehension", inner, plan, 2)
         parts.append((body, inner, _EXPRESSION, None))
         return parts, ("comprehension", inner, plan, 1)
@@ -402,17 +442,17 @@ class _FlowWalk:
                      (second, inner, _EXPRESSION, None)]
             return [p for p in parts if p[0] is not None], ("either", (0, 2) if second is not None else (0,))
         inner = (context[0], True, context[2])
-        return [(node.child_by_field_name("left"), context, _EXPRESSION, None),
-                (node.child_by_field_name("right"), inner, _EXPRESSION, None)], ("either", (0, 1))
+        return [(node.child_by_field_id(_F_LEFT), context, _EXPRESSION, None),
+                (node.child_by_field_id(_F_RIGHT), inner, _EXPRESSION, None)], ("either", (0, 1))
 
     def _binary(self, node, context):
-        operator = _text(node.child_by_field_name("operator"))
-        return [(node.child_by_field_name("left"), context, _EXPRESSION, None),
-                (node.child_by_field_name("right"), context, _EXPRESSION, None)], ("binary", _BINARY.get(operator, ""))
+        operator = self._text(node.child_by_field_id(_F_OPERATOR))
+        return [(node.child_by_field_id(_F_LEFT), context, _EXPRESSION, None),
+                (node.child_by_field_id(_F_RIGHT), context, _EXPRESSION, None)], ("binary", _BINARY.get(operator, ""))
 
     def _unary(self, node, context):
-        operator = _text(node.child_by_field_name("operator"))
-        return [(node.child_by_field_name("argument"), context, _EXPRESSION, None)], ("unary", _UNARY.get(operator, ""))
+        operator = self._text(node.child_by_field_id(_F_OPERATOR))
+        return [(node.child_by_field_id(_F_ARGUMENT), context, _EXPRESSION, None)], ("unary", _UNARY.get(operator, ""))
 
     def _comparison(self, node, context):
         operands, operators = [], []
@@ -421,19 +461,19 @@ class _FlowWalk:
                 if child.type != "comment":
                     operands.append((child, context, _EXPRESSION, None))
             else:
-                operators.append(" ".join(_text(child).split()))
+                operators.append(" ".join(self._text(child).split()))
         return operands, ("compare", operators)
 
     def _string(self, node, context):
         parts, conversions = [], []
         for child in node.named_children:
             if child.type == "interpolation":
-                expression = child.child_by_field_name("expression")
+                expression = child.child_by_field_id(_F_EXPRESSION)
                 if expression is None:
                     continue
-                conversion = child.child_by_field_name("type_conversion")
+                conversion = child.child_by_field_id(_F_TYPE_CONVERSION)
                 parts.append((expression, context, _EXPRESSION, None))
-                conversions.append("__repr__" if conversion is not None and _text(conversion) == "!r" else "__str__")
+                conversions.append("__repr__" if conversion is not None and self._text(conversion) == "!r" else "__str__")
         return parts, ("string", conversions)
 
     def _return(self, node, context):
@@ -457,14 +497,19 @@ class _FlowWalk:
             return _UNKNOWN_RESULT
         if action in ("first", "pass"):
             return parts[0] if parts else _UNKNOWN_RESULT
+        if action == "attrs":
+            result = parts[0]
+            for attribute in reversed(plan[2]):
+                result = _bounded(("attr", result[0], self._text(attribute)), result[1] + 1)
+            return result
         if action == "attr":
             base, depth = parts[0]
-            return _bounded(("attr", base, _text(node.child_by_field_name("attribute"))), depth + 1)
+            return _bounded(("attr", base, self._text(node.child_by_field_id(_F_ATTRIBUTE))), depth + 1)
         if action == "call":
             return self._leave_call(node, context, plan, parts)
         if action in ("item", "store"):
             (base, depth), keys = parts[0], plan[2]
-            key = _constant_key(keys[0]) if len(keys) == 1 else None
+            key = self._constant_key(keys[0]) if len(keys) == 1 else None
             index = self._index()
             self.emit("operator", context, _line(node), value=base, arguments=tuple(p[0] for p in parts[1:]),
                       index=index, name="__getitem__" if action == "item" else "__setitem__")
@@ -481,7 +526,7 @@ class _FlowWalk:
         if action == "augmented":
             (left, depth), (right, _) = parts
             index = self._index()
-            operator = _text(node.child_by_field_name("operator"))
+            operator = self._text(node.child_by_field_id(_F_OPERATOR))
             self.emit("operator", context, _line(node), value=left, arguments=(right,), index=index,
                       name=_AUGMENTED.get(operator, ""))
             if left[0] in ("name", "attr", "item"):
@@ -548,21 +593,21 @@ class _FlowWalk:
                 value, depth = instances[0] if len(instances) == 1 else (
                     ("either", tuple(i[0] for i in instances)), max(i[1] for i in instances) + 2)
                 value = _bounded(value, depth)[0]
-                self.emit("assign", (context[0], True), _line(alias), target=("name", _text(alias)), value=value)
+                self.emit("assign", (context[0], True), _line(alias), target=("name", self._text(alias)), value=value)
             return _UNKNOWN_RESULT
         if action in ("def", "lambda"):
             return self._leave_function(node, context, plan, parts)
         if action == "class":
-            name = node.child_by_field_name("name")
+            name = node.child_by_field_id(_F_NAME)
             path = plan[2]
-            self.emit("assign", context, _line(node), target=("name", _text(name)),
+            self.emit("assign", context, _line(node), target=("name", self._text(name)),
                       value=("def", path) if path is not None else UNKNOWN)
             return _UNKNOWN_RESULT
         if action == "decorated":
             count, definition = plan[2], plan[3]
-            name = definition.child_by_field_name("name") if definition is not None else None
+            name = definition.child_by_field_id(_F_NAME) if definition is not None else None
             if count and name is not None:
-                self.emit("decorate", context, _line(node), target=("name", _text(name)),
+                self.emit("decorate", context, _line(node), target=("name", self._text(name)),
                           arguments=tuple(p[0] for p in reversed(parts[:count])))
             return _UNKNOWN_RESULT
         raise AssertionError(f"no way to leave a {node.type} with {action!r}")
@@ -591,10 +636,7 @@ class _FlowWalk:
         cursor = 0
         for shape, key in shapes:
             value = parts[cursor][0]
-            if shape == "pair":
-                cursor += 2
-            else:
-                cursor += 1
+            cursor += 2 if shape == "pair" and key is None else 1
             if shape == "list_splat":
                 self.emit("iterate", context, line, target=("item", alloc, None), value=value)
                 position = None
@@ -640,8 +682,8 @@ class _FlowWalk:
         value = ("def", path) if path is not None else UNKNOWN
         if plan[1] == "lambda":
             return value, 1  # its body's `return` comes once the body is walked
-        name = node.child_by_field_name("name")
-        self.emit("assign", context, _line(node), target=("name", _text(name)), value=value)
+        name = node.child_by_field_id(_F_NAME)
+        self.emit("assign", context, _line(node), target=("name", self._text(name)), value=value)
         return _UNKNOWN_RESULT
 
 
