@@ -23,6 +23,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # Every index run of the suite, in process or a `codekg` subprocess, is strict: a file that a pass
 # fails on fails the test instead of hiding behind a warning (tests/test_faults.py turns it off).
 os.environ.setdefault("CODEKG_STRICT", "1")
+# The tests judge the resolver users will get by default once its cost fits (docs/value-flow.md).
+os.environ.setdefault("CODEKG_VALUE_FLOW", "1")
 
 # The server helper lives beside the store tests (which import it as `falkordb_server`); its fixtures
 # are here, for every test that needs a server store.

@@ -501,7 +501,7 @@ def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: Json
     repo_path, settings, cache = _open_cache(repo, db)
     try:
         files = scan_repository(repo_path, settings).files
-        verification = verify_parse_cache(cache, repo_path.resolve(), files)
+        verification = verify_parse_cache(cache, repo_path.resolve(), files, settings.value_flow)
         report = _cache_report(cache, checked=verification.checked, mismatched=verification.mismatched)
     finally:
         cache.close()

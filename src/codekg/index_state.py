@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 STATE_SUFFIX = ".state"
 STATE_FORMAT = "3"  # 3: warnings are records (pass, kind, message)
 # Settings that change what the graph holds; any other setting (paths, cache sizes) does not.
-GRAPH_SETTINGS = ("max_file_size", "python_source_roots", "extra_ignore", "use_git_ls_files", "ambiguity_limit")
+GRAPH_SETTINGS = ("max_file_size", "python_source_roots", "extra_ignore", "use_git_ls_files", "ambiguity_limit",
+                  "value_flow")
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",

@@ -179,7 +179,8 @@ class _Run:
         with _timed(self.timings, "resolve"):
             self.progress.start("resolve")
             resolutions = resolve_references(structure.symbols, self.settings.ambiguity_limit,
-                                             project_configs=self.project_configs, strict=self.settings.strict)
+                                             project_configs=self.project_configs, strict=self.settings.strict,
+                                             value_flow=self.settings.value_flow)
         generation = uuid.uuid4().hex
         update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
@@ -251,7 +252,8 @@ class _Run:
                                  or any(w["pass"] == "resolve" for w in summaries[path].warnings)}
             resolutions = resolve_references(symbols, self.settings.ambiguity_limit, redo, self.project_configs,
                                              strict=self.settings.strict,
-                                             stored_keys={path: summaries[path].dependencies for path in kept})
+                                             stored_keys={path: summaries[path].dependencies for path in kept},
+                                             value_flow=self.settings.value_flow)
             redo = set(resolutions)
         update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
                              unparsed=_unparsed(scan, parsed.skipped))
@@ -354,7 +356,8 @@ class _Run:
             self.progress.start("parse", len(files))
             cache = open_parse_cache(self.settings, self.db_dir)
             try:
-                parsed = parse_files(root, files, self.progress.advance, cache, pool=PoolLimits.from_settings(self.settings))
+                parsed = parse_files(root, files, self.progress.advance, cache, pool=PoolLimits.from_settings(self.settings),
+                                     flow=self.settings.value_flow)
             finally:
                 if cache is not None:
                     cache.close()

@@ -67,6 +67,13 @@ class Settings(BaseSettings):
         "of being linked to every candidate.",
     )
 
+    value_flow: bool = Field(
+        False,
+        description="Resolve calls by value flow too (docs/value-flow.md): callbacks, returned functions, "
+        "decorated names, containers, protocol methods. Off by default until its cost fits the speed budget "
+        "(docs/benchmarks.md section 12).",
+    )
+
     incremental_max_fraction: float = Field(
         0.5,
         ge=0.0,

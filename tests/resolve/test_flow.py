@@ -55,7 +55,7 @@ def test_a_function_flows_through_names_and_parameters_to_the_call_that_calls_it
     solution = solver.solve()
     assert targets(solution, "c1") == ["run"]
     assert targets(solution, "c2") == ["done"]
-    assert solution.calls[("c2",)][("function", "done")] == "call"
+    assert solution.calls[("c2",)][("function", "done")] == "argument"  # the last hop that brought it
 
 
 def test_an_instance_method_is_bound_and_self_attributes_carry_values_between_methods():

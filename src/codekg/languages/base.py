@@ -27,6 +27,17 @@ MAX_SCOPE_PATH_CHARS = 1000
 """A definition whose scope path (names joined with dots) would be longer is folded the same way."""
 
 
+class FlowFactsSwitch:
+    """Whether extractors emit value-flow facts (`FileParse.flow`), as the `value_flow` setting says.
+    The parse pass sets it before it forks its workers (passes/parse.py), so every extractor of a run
+    sees the run's setting; the facts cost parse time and cache space only where they are used."""
+
+    enabled: bool = True
+
+
+FLOW_FACTS = FlowFactsSwitch()
+
+
 class LanguageExtractor(ABC):
     """One language: which files it claims, how it parses them, how module names are formed."""
 

@@ -13,6 +13,7 @@ import tree_sitter as ts
 import tree_sitter_python
 
 from codekg.languages.base import (
+    FLOW_FACTS,
     FoldedDefinitions,
     Regions,
     TreeSitterExtractor,
@@ -123,7 +124,7 @@ class PythonExtractor(TreeSitterExtractor):
         sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
-        result.flow = flow_facts(root, placed, utf8)
+        result.flow = flow_facts(root, placed, utf8) if FLOW_FACTS.enabled else []
         result.warnings = warnings + folded.warnings()
         return result
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from codekg.interrupts import raise_if_interrupted
 from codekg.languages import EXTRACTORS
+from codekg.languages.base import FLOW_FACTS
 from codekg.metrics import ACTIVE_WORKERS, FILES_PER_SECOND
 from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
 from codekg.passes.parse_pool import PoolLimits, PoolRun, SerialRun
@@ -93,14 +94,17 @@ def parse_files(
     cache: ParseCache | None = None,
     *,
     pool: PoolLimits | None = None,
+    flow: bool = True,
 ) -> ParseResult:
     """Parse ``files``; ``parses`` keep their order whoever parsed them. ``on_progress`` is told after
     each file. With ``pool``, cache misses are parsed in worker processes under its per-file timeout:
     a pool when there are at least POOL_MIN_FILES of them, else one forked worker. Without ``pool``
-    (tests, cache verification) they are parsed in this process, where no timeout applies."""
+    (tests, cache verification) they are parsed in this process, where no timeout applies. ``flow``:
+    whether the records carry value-flow facts (the `value_flow` setting)."""
     result = ParseResult()
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
+    FLOW_FACTS.enabled = flow  # before any worker is forked
     try:
         _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result)
     finally:
@@ -213,7 +217,8 @@ def _checked(
 
 
 def _key(source_file: SourceFile, content_hash: str) -> str:
-    return cache_key(content_hash, source_file.language, EXTRACTORS[source_file.language].version, source_file.path)
+    version = EXTRACTORS[source_file.language].version + ("+flow" if FLOW_FACTS.enabled else "")
+    return cache_key(content_hash, source_file.language, version, source_file.path)
 
 
 def _extractor_failed(source_file: SourceFile, error: Exception) -> SkippedFile:
@@ -226,9 +231,11 @@ class CacheVerification:
     mismatched: list[str] = field(default_factory=list)  # paths whose cached record differs
 
 
-def verify_parse_cache(cache: ParseCache, root: Path, files: list[SourceFile]) -> CacheVerification:
-    """Re-parse every file of ``files`` that has a cache entry and compare the records."""
+def verify_parse_cache(cache: ParseCache, root: Path, files: list[SourceFile], flow: bool = True) -> CacheVerification:
+    """Re-parse every file of ``files`` that has a cache entry and compare the records (parsed with
+    value-flow facts or without, as ``flow`` says)."""
     report = CacheVerification()
+    FLOW_FACTS.enabled = flow
     keys = cache.keys()
     for source_file in files:
         source = read_source(root, source_file)

@@ -26,7 +26,7 @@ from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
-from codekg.resolve.flow_program import FlowEdge, solve_program
+from codekg.resolve.flow_program import FlowEdge, ProgramCalls, solve_program
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
@@ -51,15 +51,15 @@ class FileResolution:
 def resolve_references(
     symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
     project_configs: ProjectConfigs = NO_PROJECT_CONFIGS, strict: bool = False,
-    stored_keys: dict[str, frozenset[DependencyKey]] | None = None,
+    stored_keys: dict[str, frozenset[DependencyKey]] | None = None, value_flow: bool = True,
 ) -> dict[str, FileResolution]:
     """Resolve ``paths`` (default: every file) against the whole index and the project configs
     (tsconfig.json `paths`/`baseUrl`), and every file of ``stored_keys`` (path → the keys its last
-    resolution read) whose value-flow edges changed. A file that fails keeps no edges and a warning
-    (``strict``: raises)."""
+    resolution read) whose value-flow edges changed (``value_flow``: the setting; off, no flow is
+    solved). A file that fails keeps no edges and a warning (``strict``: raises)."""
     names = NameResolver(symbols, project_configs)
     values = ValueInference(names)
-    program = solve_program(symbols, names, sorted(symbols.files.keys()))
+    program = solve_program(symbols, names, sorted(symbols.files.keys())) if value_flow else ProgramCalls()
     chosen = set(symbols.files.keys() if paths is None else paths)
     for path, keys in (stored_keys or {}).items():  # the flow is solved whole: its edges may change anywhere
         if path not in chosen and flow_dependency(program.edges.get(path, [])) not in keys:

@@ -175,8 +175,8 @@ class Solver:
     def call(self, callee: Node, site: CallSite) -> None:
         """Whatever ``callee`` holds is called at ``site``."""
         self._calls[callee].append(site)
-        for value in list(self.values.get(callee, {})):
-            self._call_one(value, site)
+        for value, how in list(self.values.get(callee, {}).items()):
+            self._call_one(value, site, how)
 
     # --- solving -----------------------------------------------------------------------------------
 
@@ -200,7 +200,7 @@ class Solver:
             for listener in self._listeners.get(node, ()):
                 listener(value)
             for site in self._calls.get(node, ()):
-                self._call_one(value, site)
+                self._call_one(value, site, how)
         return Solution(dict(self.values), dict(self.calls), self.cut_offs, self.steps)
 
     def listen(self, node: Node, listener: Callable[[Value], None]) -> None:
@@ -256,14 +256,16 @@ class Solver:
         self.copy(field_node(value, name), target, "attribute")
         self.copy(field_node(value, ANY_KEY), target, "element")
 
-    def _call_one(self, value: Value, site: CallSite) -> None:
+    def _call_one(self, value: Value, site: CallSite, how: str = "value") -> None:
+        """Call one token at ``site``; ``how`` is the last hop that brought it to the callee, which
+        becomes the edge's reason (a name holding the definition itself: "call")."""
         key = (site.key, value)
         if key in self._called:
             return
         self._called.add(key)
         kind = value[0]
         if kind == "function":
-            self._enter(value[1], site, receiver=None, via="call")
+            self._enter(value[1], site, receiver=None, via="call" if how == "value" else how)
         elif kind == "bound":
             self._enter(value[1], site, receiver=value[2], via="method")
         elif kind == "class":

@@ -85,8 +85,9 @@ def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str]) -
     program = _Program(symbols, names)
     solver = Solver(program)
     program.solver = solver
-    for path in paths:
-        program.add_file(symbols.files[path])
+    files = [program.add_file(symbols.files[path]) for path in paths]  # every function's shape first,
+    for file_flow in files:  # so a call binds its arguments whichever file it is in
+        file_flow.add_facts()
     solver.solve()
     program.seed_unreached_receivers()
     solver.solve()
@@ -196,12 +197,15 @@ class _Program(Environment):
 
     # --- facts to constraints ---------------------------------------------------------------------
 
-    def add_file(self, file_symbols: FileSymbols) -> None:
+    def add_file(self, file_symbols: FileSymbols) -> "_FileFlow":
+        """The file's definitions, bindings and function shapes; its facts come after every file's shapes."""
         for refs in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
             for ref in refs:
                 self.refs.setdefault(ref.id, ref)
         self.refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
-        _FileFlow(self, file_symbols).build()
+        file_flow = _FileFlow(self, file_symbols)
+        file_flow.add_bindings()
+        return file_flow
 
     def const(self, value: Value) -> Node:
         node = ("const", value)
@@ -240,8 +244,14 @@ class _Program(Environment):
 
     def edges(self, solution: flow.Solution) -> ProgramCalls:
         result = ProgramCalls(steps=solution.steps)
+        by_site: dict[tuple, list[tuple]] = defaultdict(list)  # a site's key → its own and its callbacks' keys
+        for key in solution.calls:
+            base = key
+            while len(base) > 2 and base[-2] == "callback":
+                base = base[:-2]
+            by_site[base].append(key)
         for entry in self.sites:
-            self._site_edges(entry, solution, result)
+            self._site_edges(entry, solution, by_site.get(entry.site.key, []), result)
         first_file = min(self.symbols.files.keys(), default="")
         for kind, where in solution.cut_offs:
             path = self._file_of(where) or first_file
@@ -268,10 +278,9 @@ class _Program(Environment):
                     return current
         return ""
 
-    def _site_edges(self, entry: _Site, solution: flow.Solution, result: ProgramCalls) -> None:
+    def _site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], result: ProgramCalls) -> None:
         site = entry.site
         caller = self.refs[site.caller]
-        keys = [key for key in solution.calls if key[: len(site.key)] == site.key]
         for key in keys:
             for value, via in solution.calls[key].items():
                 confidence = FLOW_CONFIDENCE.get(via, DEFAULT_FLOW_CONFIDENCE)
@@ -309,7 +318,7 @@ class _FileFlow:
 
     # --- the scopes and bindings ------------------------------------------------------------------
 
-    def build(self) -> None:
+    def add_bindings(self) -> None:
         for position, fact in enumerate(self.facts):
             for name in _bound_names(fact.target) if fact.kind in ("assign", "parameter", "iterate", "enter") else ():
                 node = ("local", self.path, fact.scope, name, position)
@@ -317,6 +326,8 @@ class _FileFlow:
                 self._binding_of[(position, ("name", name))] = node
                 self.solver.copy(node, self._all_node(fact.scope, name))
         self._shapes()
+
+    def add_facts(self) -> None:
         for position, fact in enumerate(self.facts):
             getattr(self, f"_{fact.kind}", self._ignored)(position, fact)
 
