@@ -21,6 +21,7 @@ import tree_sitter_javascript
 
 from codekg.languages.javascript_flow import flow_facts
 from codekg.languages.base import (
+    FLOW_FACTS,
     WHOLE_SCOPE,
     FoldedDefinitions,
     Regions,
@@ -214,7 +215,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
-            flow=flow_facts(root, placed),
+            flow=flow_facts(root, placed) if FLOW_FACTS.enabled else [],
             parse_errors=count_error_regions(root),
             docstring=_file_docstring(root),
             warnings=folded.warnings(),
