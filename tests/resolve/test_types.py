@@ -27,6 +27,8 @@ def test_a_local_built_once_is_an_instance_of_its_class(tmp_path):
         ("use.built", "models.Base.run", "instance-type", 0.9),
         ("use.entered", "models.Child", "import", 1.0),
         ("use.entered", "models.Child.stop", "instance-type", 0.9),  # `Child.__enter__` returns self
+        ("use.entered", "models.Child.__enter__", "flow-protocol", 0.85),  # `with` runs both
+        ("use.entered", "models.Child.__exit__", "flow-protocol", 0.85),
     }
     assert outcomes == {"python": {"resolved": 4}}
 
@@ -69,12 +71,14 @@ def test_what_a_function_returns_types_the_name_it_is_assigned_to(tmp_path):
             "def d():\n    v = wrapped()\n    v.stop()\n"
         ),
     })
-    # `fetch()` without await is a coroutine and `wrapped` returns whatever `deco` gives back
+    # `build().run()` runs the inherited `Base.run`; `fetch()` without await is a coroutine; `deco` gives
+    # back the function it is given, so `wrapped()` is the function itself and returns a Child
     assert {c for c in calls if c[0].startswith("use")} == {
         ("use.a", "factory.build", "import", 1.0), ("use.a", "models.Child.stop", "instance-type", 0.9),
+        ("use.a", "models.Base.run", "flow-method", 0.85),
         ("use.b", "factory.declared", "import", 1.0), ("use.b", "models.Base.run", "declared-type", 0.9),
         ("use.c", "factory.fetch", "import", 1.0), ("use.c", "models.Child.stop", "instance-type", 0.9),
-        ("use.d", "factory.wrapped", "import", 1.0),
+        ("use.d", "factory.wrapped", "import", 1.0), ("use.d", "models.Child.stop", "flow-method", 0.85),
     }
 
 
@@ -109,11 +113,17 @@ def test_a_name_bound_to_anything_unknown_stays_unresolved(tmp_path):
             "def rebound(flag):\n    x = Child()\n    x = flag\n    x.stop()\n\n"
             "def param(x):\n    x.run()\n\n"
             "def looped(items):\n    for x in items:\n        pass\n    x = Child()\n    x.run()\n\n"
-            "def closure():\n    x = Child()\n    def inner():\n        nonlocal x\n        x = 1\n    x.run()\n"
+            "def closure():\n    x = Child()\n    def inner():\n        nonlocal x\n        x = 1\n    inner()\n    x.run()\n"
+            "def uncalled():\n    x = Child()\n    def inner():\n        nonlocal x\n        x = 1\n    x.run()\n"
         ),
     })
-    assert {c for c in calls if c[1].endswith(("run", "stop"))} == set()
-    assert outcomes == {"python": {"resolved": 3, "unresolved": 4}}
+    # `flag`, a parameter, and `1` (rebound through `nonlocal` by a call before `x.run()`) are unknown.
+    # After the loop, and where `inner` never runs, `x` is the Child built just before the call
+    assert {c for c in calls if c[1].endswith(("run", "stop"))} == {
+        ("use.looped", "models.Base.run", "flow-method", 0.85),
+        ("use.uncalled", "models.Base.run", "flow-method", 0.85),
+    }
+    assert outcomes == {"python": {"resolved": 7, "unresolved": 3}}
 
 
 def test_two_possible_classes_split_the_confidence(tmp_path):
@@ -196,8 +206,8 @@ def test_calling_a_property_calls_its_value_not_its_getter(tmp_path):
 
 def test_a_name_rebound_to_a_call_on_itself_resolves_without_recursing(tmp_path):
     # `y = y.f()` and `c = c()` (issue 12: RecursionError on 17 real projects). Each binding of the name
-    # reads the name itself: the cycle is cut, the value stays unknown and the call unresolved, rather
-    # than a guess; the other calls of the file still resolve.
+    # reads the name's previous binding: `y` and `c` are Node instances; `z` is an unknown parameter, and
+    # `e.f()` on None raises, so `d` and `e` stay unknown.
     calls, outcomes = call_edges(tmp_path, {
         "m.py": (
             "class Node:\n    def next(self):\n        return Node()\n\n    def run(self):\n        pass\n\n"
@@ -210,8 +220,12 @@ def test_a_name_rebound_to_a_call_on_itself_resolves_without_recursing(tmp_path)
     assert calls == {
         ("m.Node.next", "m.Node", "same-file", 1.0),
         ("m.walk", "m.Node", "same-file", 1.0),
+        ("m.walk", "m.Node.next", "flow-method", 0.85),
+        ("m.walk", "m.Node.run", "flow-method", 0.85),
+        ("m", "m.Node", "flow-instantiation", 0.9),
+        ("m", "m.Node.run", "flow-method", 0.85),
     }
-    assert outcomes == {"python": {"resolved": 2, "unresolved": 10}}
+    assert outcomes == {"python": {"resolved": 6, "unresolved": 6}}
 
 
 def test_deep_chains_of_assignments_stay_within_the_stack(tmp_path):
