@@ -61,6 +61,8 @@ EXPECTED_CALLS = {
     ("scripts.run", "requests.get", "import-external", 1.0, 7),
     ("scripts.run", "shop.models.Order", "import", 1.0, 6),
     ("scripts.run", "shop.models.Order.__init__", "constructor", 1.0, 6),
+    # `Order([3]).save()`: the method of the instance the call made
+    ("scripts.run", "shop.models.Order.save", "flow-method", 0.85, 6),
     ("scripts.run", "shop.service.checkout", "import", 1.0, 5),
     ("shop.models.Base.save", "shop.models.Base.validate", "self-member", 0.9, 8),
     ("shop.models.Order.save", "<builtin>.super", "builtin", 1.0, 24),
@@ -73,6 +75,8 @@ EXPECTED_CALLS = {
     ("shop.service.checkout", "shop.service.helper", "same-file", 1.0, 10),
     ("shop.service.checkout", "shop.util.log", "import", 1.0, 9),
     ("shop.service.helper", "shop.service.helper.inner", "same-scope", 1.0, 17),
+    # `order.save()` on the closure's `order`: the Order that `checkout` passed to `helper`
+    ("shop.service.helper.inner", "shop.models.Order.save", "flow-method", 0.85, 15),
     ("shop.util.log", "<builtin>.print", "builtin", 1.0, 5),
     ("shop.util.log", "json.dumps", "import-external", 1.0, 5),
 }
@@ -114,7 +118,7 @@ def test_call_edges_are_exact(index_fixture):
         "MATCH (a)-[e:CALLS]->(b) RETURN a.qualified_name, b.qualified_name, e.reason, e.confidence, e.line"
     ))
     assert calls == EXPECTED_CALLS
-    assert indexed.summary.call_sites == {"python": {"resolved": 15, "unresolved": 2}}
+    assert indexed.summary.call_sites == {"python": {"resolved": 17}}
 
 
 def test_import_and_inheritance_edges_are_exact(index_fixture):
@@ -210,6 +214,8 @@ JS_CALLS = {
     ("src.app.main", "src.lib.util.helper", "import", 1.0, 11),
     ("src.app.main", "src.models.Circle", "import", 1.0, 9),
     ("src.app.main", "src.models.Circle.constructor", "constructor", 1.0, 9),
+    # `circle.area()` on the local holding `new Circle(2)`
+    ("src.app.main", "src.models.Circle.area", "flow-method", 0.85, 10),
     # `shape: Base` (imported with `import type`): Base's method, below 1 since a subclass may override it
     ("src.app.describe", "src.models.Base.describe", "declared-type", 0.9, 18),
     ("src.lib.greet.greet", "src.lib.greet.format", "same-file", 1.0, 2),
@@ -280,5 +286,5 @@ def test_js_ts_calls_imports_and_inheritance(index_fixture):
         "RETURN label(e), a.id, b.id, e.names, e.reason"
     ))
     assert derived == JS_DERIVED
-    # `super()` into a base without a constructor and `circle.area()` on an untyped local stay unresolved.
-    assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 9, "unresolved": 2}}
+    # `super()` into a base without a constructor stays unresolved.
+    assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 10, "unresolved": 1}}
