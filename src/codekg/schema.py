@@ -240,8 +240,7 @@ REASONS: dict[str, str] = {
     "builtin": "A language builtin (Python builtins, JavaScript globals).",
     # value flow (resolve/flow_program.py): the callee's value reached the called expression through the
     # facts of the program; the reason names the last hop, the confidence is that hop's (FLOW_CONFIDENCE)
-    "flow-value": "Value flow: the called name holds the definition directly (0.9).",
-    "flow-call": "Value flow: the called expression holds the function, bound through names (0.9).",
+    "flow-call": "Value flow: the called expression holds the function itself, directly or through names (0.9).",
     "flow-method": "Value flow: a method read off an instance or class the receiver holds (0.85).",
     "flow-attribute": "Value flow: the function was stored in and read from an attribute (0.85).",
     "flow-receiver": "Value flow: the function reached `self`/`this` as the receiver of a call (0.85).",

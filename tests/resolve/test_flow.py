@@ -24,7 +24,7 @@ class Program(Environment):
                                      ("var", function_id, name.lstrip("*"))) for name in names)
         return FunctionShape(parameters, ("return", function_id), bound_skip=0 if function_id in self.static else 1)
 
-    def member(self, class_id, name):
+    def member(self, class_id, name, on_instance=True):
         found = self.classes.get(class_id, {}).get(name)
         return [("member", class_id, name)] if found else []
 

@@ -3,6 +3,8 @@ by names and containers, and the bindings that must keep a call unresolved."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.resolve.test_calls import call_edges
 
 MODELS = (
@@ -105,6 +107,8 @@ def test_instance_attributes_assigned_in_the_class(tmp_path):
     }
 
 
+@pytest.mark.xfail(strict=True, reason="value flow defect: a `nonlocal` rebinding made by a called inner function is "
+                   "not seen (the extractors emit no facts for nonlocal/global yet); the closure case gets an edge")
 def test_a_name_bound_to_anything_unknown_stays_unresolved(tmp_path):
     calls, outcomes = call_edges(tmp_path, {
         "models.py": MODELS,

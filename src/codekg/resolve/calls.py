@@ -65,7 +65,8 @@ def resolve_file_calls(
             result.edges.extend(
                 CallEdge(caller, constructor, call.line) for constructor in _constructor(names, file_symbols, target)
             )
-            result.edges.extend(_callback_edges(symbols, names, file_symbols, call, target))
+            if flow_resolved is None:  # the value flow binds arguments to parameters itself
+                result.edges.extend(_callback_edges(symbols, names, file_symbols, call, target))
     return result
 
 

@@ -68,6 +68,7 @@ class CallSite:
     result: Node
     is_new: bool = False
     receiver: Node | None = None  # the object a `receiver.m()` call binds `this`/`self` to (JS)
+    via: str = ""  # the reason of every edge it makes, whatever brought the callee (callbacks, protocols)
 
 
 @dataclass(slots=True)
@@ -78,6 +79,9 @@ class FunctionShape:
     returns: Node
     bound_skip: int = 1  # parameters a bound call fills with the receiver (0 for a staticmethod)
     this: Node | None = None  # JS `this` inside the function
+    # the function returns only this parameter, never rebound (`def deco(f): return f`): a call's result is
+    # its own argument, so two calls never mix their values through the one return node
+    returns_parameter: str = ""
 
 
 class Environment:
@@ -86,9 +90,9 @@ class Environment:
     def function(self, function_id: str) -> FunctionShape | None:
         raise NotImplementedError
 
-    def member(self, class_id: str, name: str) -> list[Node]:
-        """The field nodes a read of ``name`` on the class (or an instance of it) takes values from,
-        along the MRO up to the first class that defines it."""
+    def member(self, class_id: str, name: str, on_instance: bool = True) -> list[Node]:
+        """The field nodes a read of ``name`` on an instance of the class (or, ``on_instance`` false,
+        on the class itself) takes values from, along the MRO up to the first class that defines it."""
         raise NotImplementedError
 
     def constructors(self, class_id: str) -> list[str]:
@@ -241,7 +245,7 @@ class Solver:
         if kind in ("instance", "class"):
             if kind == "instance":
                 self.copy(field_node(value, name), target, "attribute")
-            for member in self.environment.member(value[1], name):
+            for member in self.environment.member(value[1], name, on_instance=kind == "instance"):
                 self.bind(member, value, target)  # a class binds its classmethods only
             return
         if kind == "external":  # `os.path` of `os`: a longer external name
@@ -265,9 +269,9 @@ class Solver:
         self._called.add(key)
         kind = value[0]
         if kind == "function":
-            self._enter(value[1], site, receiver=None, via="call" if how == "value" else how)
+            self._enter(value[1], site, receiver=None, via=site.via or ("call" if how == "value" else how))
         elif kind == "bound":
-            self._enter(value[1], site, receiver=value[2], via="method")
+            self._enter(value[1], site, receiver=value[2], via=site.via or "method")
         elif kind == "class":
             self.calls[site.key].setdefault(value, "instantiation")
             instance = ("instance", value[1])
@@ -284,7 +288,7 @@ class Solver:
             if value[1][0] == "function":
                 self._enter(value[1][1], site, receiver=None, via="partial", skip=value[2])
         elif kind == "external":
-            self.calls[site.key].setdefault(value, "external")
+            self.calls[site.key].setdefault(value, site.via or ("external" if how == "value" else how))
             self.environment.external_call(value[1], site, self)
         elif kind == "identity":  # a decorator that gives back its argument: no call of the program's own
             first = next((a for a in site.arguments if a.kind == "positional"), None)
@@ -338,7 +342,15 @@ class Solver:
                 self.load(argument.node, ANY_KEY, element)
                 for parameter in by_name.values():
                     self.copy(element, parameter.node, "argument")
-        if result:
+        if result and shape.returns_parameter:
+            passed = [a for a in site.arguments if a.kind == "positional"]
+            names = [p.name for p in positional]
+            if shape.returns_parameter in names and names.index(shape.returns_parameter) < len(passed):
+                self.copy(passed[names.index(shape.returns_parameter)].node, site.result, "decorator")
+            for argument in site.arguments:
+                if argument.kind == "keyword" and argument.keyword == shape.returns_parameter:
+                    self.copy(argument.node, site.result, "decorator")
+        elif result:
             self.copy(shape.returns, site.result, "return")
 
 

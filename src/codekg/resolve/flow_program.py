@@ -34,7 +34,7 @@ from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 # How sure an edge is, by the last hop that brought the callee's value: a value that went through a
 # parameter, a container or a return may have been replaced on a path the facts do not see.
 FLOW_CONFIDENCE = {
-    "value": 0.9, "call": 0.9, "method": 0.85, "attribute": 0.85, "receiver": 0.85, "constructor": 0.9,
+    "call": 0.9, "method": 0.85, "attribute": 0.85, "receiver": 0.85, "constructor": 0.9,
     "argument": 0.8, "return": 0.8, "element": 0.75, "instantiation": 0.9, "partial": 0.8, "callback": 0.8,
     "external": 0.9, "decorator": 0.85, "protocol": 0.85,
 }
@@ -112,14 +112,16 @@ class _Program(Environment):
     def function(self, function_id: str) -> FunctionShape | None:
         return self.shapes.get(function_id)
 
-    def member(self, class_id: str, name: str) -> list[Node]:
+    def member(self, class_id: str, name: str, on_instance: bool = True) -> list[Node]:
         ref = self.refs.get(class_id)
         if ref is None or ref.label != "Class":
             return []
         nodes = []
         for owner in self.names.hierarchy.mro(ref):
-            nodes.append(flow.field_node(("class", owner.id), name))
-            if name in self.symbols.files[owner.file_path].children.get(owner.path, {}):
+            owner_file = self.symbols.files[owner.file_path]
+            nodes.append(flow.field_node((_holder(owner_file, on_instance), owner.id), name))
+            member = owner_file.children.get(owner.path, {}).get(name)
+            if member is not None and not (member.definition is not None and member.definition.is_type_only):
                 break
         return nodes
 
@@ -192,7 +194,7 @@ class _Program(Environment):
             if argument is None:
                 continue
             callback = CallSite((*site.key, "callback", slot), site.caller, site.line, (),
-                                ("callback-result", site.key, slot))
+                                ("callback-result", site.key, slot), via="callback")
             self.solver.call(argument.node, callback)
 
     # --- facts to constraints ---------------------------------------------------------------------
@@ -315,6 +317,8 @@ class _FileFlow:
         # (scope, name) → [(fact position, conditional, node)] in evaluation order
         self.bindings: dict[tuple[Scope, str], list[tuple[int, bool, Node]]] = defaultdict(list)
         self._binding_of: dict[tuple[int, tuple], Node] = {}
+        self.local_imports = {(binding.scope, binding.alias or binding.name or binding.module.split(".")[0])
+                              for binding in file_symbols.parse.imports if binding.scope}
 
     # --- the scopes and bindings ------------------------------------------------------------------
 
@@ -337,10 +341,16 @@ class _FileFlow:
             return flow.field_node(("module", self.path), name)
         owner = self.file.by_path.get(scope)
         if owner is not None and owner.label == "Class":
-            return flow.field_node(("class", owner.id), name)
+            member = self.file.children.get(scope, {}).get(name)
+            static = member is not None and member.definition is not None and member.definition.is_static
+            return flow.field_node((_holder(self.file, on_instance=not static), owner.id), name)
         return ("local-all", self.path, scope, name)
 
     def _shapes(self) -> None:
+        self._returns_by_scope: dict[Scope, set[tuple]] = defaultdict(set)
+        for fact in self.facts:
+            if fact.kind in ("return", "yield"):
+                self._returns_by_scope[fact.scope].add(fact.value)
         parameters: dict[Scope, list[tuple[int, Parameter, tuple]]] = defaultdict(list)
         for position, fact in enumerate(self.facts):
             if fact.kind == "parameter" and fact.target and fact.target[0] == "name":
@@ -352,7 +362,8 @@ class _FileFlow:
             found = sorted(parameters.get(scope, ()), key=lambda item: item[0])
             shape = FunctionShape(tuple(p for _, p, _ in found), ("returns", ref.id),
                                   bound_skip=1 if self.is_python else 0,
-                                  this=None if self.is_python else ("this", ref.id))
+                                  this=None if self.is_python else ("this", ref.id),
+                                  returns_parameter=self._returned_parameter(scope, [p.name for _, p, _ in found]))
             self.program.shapes[ref.id] = shape
             for _, parameter, default in found:
                 if parameter.kind == "star":
@@ -363,6 +374,17 @@ class _FileFlow:
                     source = self.node(scope[:-1], -1, default)
                     if source is not None:
                         self.solver.copy(source, parameter.node, "argument")
+
+    def _returned_parameter(self, scope: Scope, parameters: list[str]) -> str:
+        """The parameter a function returns at every `return`, when it is never bound again there."""
+        returned = self._returns_by_scope.get(scope, set())
+        if len(returned) != 1:
+            return ""
+        (value,) = returned
+        if not value or value[0] != "name" or value[1] not in parameters:
+            return ""
+        rebound = len(self.bindings.get((scope, value[1]), ())) > 1  # more than the parameter itself
+        return "" if rebound else value[1]
 
     # --- facts -----------------------------------------------------------------------------------
 
@@ -498,7 +520,7 @@ class _FileFlow:
         solver.listen(operand, on_value)
         caller = self.file.ref_for_scope(fact.scope, fact.line)
         program.refs.setdefault(caller.id, caller)
-        site = CallSite((self.path, kind, position, dunder), caller.id, fact.line, arguments, result)
+        site = CallSite((self.path, kind, position, dunder), caller.id, fact.line, arguments, result, via="protocol")
         program.sites.append(_Site(site, self.file))
         solver.call(method, site)
         return result
@@ -520,7 +542,7 @@ class _FileFlow:
                 return
             caller = self.file.ref_for_scope(scope, line)
             program.refs.setdefault(caller.id, caller)
-            site = CallSite(site_key, caller.id, line, arguments, ("property-result", *site_key))
+            site = CallSite(site_key, caller.id, line, arguments, ("property-result", *site_key), via="protocol")
             if site_key not in program.property_sites:
                 program.property_sites.add(site_key)
                 program.sites.append(_Site(site, self.file))
@@ -603,13 +625,18 @@ class _FileFlow:
         if kind == "call":
             return ("result", self.path, expression[1])
         if kind == "def":
-            ref = self.file.by_path.get(tuple(expression[1]))
-            if ref is None:
-                return None
+            path = tuple(expression[1])
+            ref = self.file.by_path.get(path)
+            line = self.facts[position].line if 0 <= position < len(self.facts) else -1
+            for twin in self.file.duplicates.get(path, ()):  # `if …: def f` / `else: def f`: this one
+                if twin.definition is not None and twin.definition.start_line == line:
+                    ref = twin
+            if ref is None or (ref.definition is not None and ref.definition.is_type_only):
+                return None  # an `if TYPE_CHECKING:` definition does not exist at run time
             self.program.refs.setdefault(ref.id, ref)
             if ref.label == "Class":
                 if not self.is_python:  # `C.prototype` is where `C.prototype.m = …` puts instance methods
-                    self.solver.add(flow.field_node(("class", ref.id), "prototype"), ("class", ref.id), "value")
+                    self.solver.add(flow.field_node(("class", ref.id), "prototype"), ("prototype", ref.id), "value")
                 return self.program.const(("class", ref.id))
             if ref.label in ("Function", "Method"):
                 return self.program.const(("function", ref.id))
@@ -691,6 +718,9 @@ class _FileFlow:
             owner = self.file.by_path.get(prefix) if prefix else None
             if prefix and owner is not None and owner.label == "Class" and depth != len(scope):
                 continue  # a class body's names are hidden from its methods
+            if prefix and (prefix, name) in self.local_imports:  # `from m import f` inside a function
+                found = self.program.names.lookup(self.file, scope, name)
+                return self._resolved(found) if found is not None else None
             bindings = self.bindings.get((prefix, name))
             if not bindings:
                 continue
@@ -742,6 +772,14 @@ class _FileFlow:
         if found.external_name:
             return self.program.const(("external", found.external_name))
         return None
+
+
+def _holder(file_symbols: FileSymbols, on_instance: bool) -> str:
+    """Where a class's members live: Python keeps them all on the class; a JS class keeps instance
+    members on its prototype and static ones on itself."""
+    if EXTRACTORS[file_symbols.parse.language].resolution_family == "python":
+        return "class"
+    return "prototype" if on_instance else "class"
 
 
 def _called_name(callee: tuple) -> str:
