@@ -65,7 +65,12 @@ def test_upstream_chain_multiplies_confidences(pyrepo):
         [("shop.models.Base.save", 0.9, "CALLS", ["shop.models.Base.validate", "shop.models.Base.save"])],
         [("shop.models.Order.save", 0.81, "CALLS",
           ["shop.models.Base.validate", "shop.models.Base.save", "shop.models.Order.save"])],
-        [],
+        # both call `.save()` on an Order (flow-method, 0.85): 0.9 * 0.9 * 0.85
+        [("scripts.run", 0.6885, "CALLS",
+          ["shop.models.Base.validate", "shop.models.Base.save", "shop.models.Order.save", "scripts.run"]),
+         ("shop.service.helper.inner", 0.6885, "CALLS",
+          ["shop.models.Base.validate", "shop.models.Base.save", "shop.models.Order.save",
+           "shop.service.helper.inner"])],
     ]
     entry = result["levels"][1]["symbols"][0]
     assert (entry["file_path"], entry["start_line"], entry["end_line"], entry["depth"], entry["reason"], entry["line"]) == (
@@ -86,15 +91,19 @@ def test_upstream_of_a_class_covers_instantiations_importers_and_its_methods(pyr
         [("scripts.run", 1.0, "CALLS", ["shop.models.Order", "scripts.run"]),
          ("shop", 1.0, "IMPORTS", ["shop.models.Order", "shop"]),
          ("shop.service", 1.0, "IMPORTS", ["shop.models.Order", "shop.service"]),
-         ("shop.service.checkout", 1.0, "CALLS", ["shop.models.Order", "shop.service.checkout"])],
-        [],  # checkout's caller scripts.run is already at depth 1; modules are leaves
+         ("shop.service.checkout", 1.0, "CALLS", ["shop.models.Order", "shop.service.checkout"]),
+         # `order.save()` in the closure calls the method Order.save (flow-method, 0.85)
+         ("shop.service.helper.inner", 0.85, "CALLS", ["shop.models.Order.save", "shop.service.helper.inner"])],
+        # checkout's caller scripts.run is already at depth 1; modules are leaves
+        [("shop.service.helper", 0.85, "CALLS",
+          ["shop.models.Order.save", "shop.service.helper.inner", "shop.service.helper"])],
     ]
     # subclasses: changing Base reaches Order through EXTENDS, and Order's callers through it
     base = impact(pyrepo, "shop.models.Base", depth=2)
     assert [(s["qualified_name"], s["relation"]) for s in base["levels"][0]["symbols"]] == [
         ("shop.models.Order", "EXTENDS"), ("shop.models.Order.save", "CALLS")]
     assert [s["qualified_name"] for s in base["levels"][1]["symbols"]] == [
-        "scripts.run", "shop", "shop.service", "shop.service.checkout"]
+        "scripts.run", "shop", "shop.service", "shop.service.checkout", "shop.service.helper.inner"]
 
 
 def test_downstream_follows_callees_and_bases(pyrepo):
