@@ -125,6 +125,13 @@ require("./m").load();
     ]
 
 
+def test_names_are_read_where_the_tree_says_after_a_leading_blank():
+    """The root node starts at the first token, not at byte 0: names are sliced from the file's bytes."""
+    assert facts("\n\n  loadTexture(matrices);\n") == [
+        F("call", (), 3, value=n("loadTexture"), arguments=(pos(n("matrices")),), index=0),
+    ]
+
+
 def test_object_and_array_literals():
     source = """const api = {
   get,

@@ -122,7 +122,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     name = "javascript"
     extensions = (".js", ".jsx", ".mjs", ".cjs")
-    version = "4"
+    version = "5"
     query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
@@ -215,7 +215,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
-            flow=flow_facts(root, placed) if FLOW_FACTS.enabled else [],
+            flow=flow_facts(root, placed, source) if FLOW_FACTS.enabled else [],
             parse_errors=count_error_regions(root),
             docstring=_file_docstring(root),
             warnings=folded.warnings(),

@@ -100,10 +100,11 @@ _NONE = ("none",)
 Context = tuple  # (scope, conditional, kept, this scope): kept is False inside a folded definition
 
 
-def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]]) -> list[FlowFact]:
-    """The flow facts of the file whose tree is ``root``; ``definitions`` maps the id of each
-    definition's node (function, class, method) to (its path, whether it is kept)."""
-    return _FlowWalk(definitions).run(root)
+def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]], source: bytes) -> list[FlowFact]:
+    """The flow facts of the file whose tree is ``root``, parsed from ``source`` (the tree's byte
+    offsets are into it: the root itself starts after any leading blank); ``definitions`` maps the
+    id of each definition's node (function, class, method) to (its path, whether it is kept)."""
+    return _FlowWalk(definitions, source).run(root)
 
 
 def _text(node: ts.Node) -> str:
@@ -186,8 +187,9 @@ def _positions(node: ts.Node) -> list[tuple[int, ts.Node]]:
 
 
 class _FlowWalk:
-    def __init__(self, definitions: dict[int, tuple[Scope, bool]]) -> None:
+    def __init__(self, definitions: dict[int, tuple[Scope, bool]], source: bytes) -> None:
         self.definitions = definitions
+        self.source = source
         self.facts: list[FlowFact] = []
         self.next_index = 0
         self.next_destructured = 0
@@ -202,15 +204,16 @@ class _FlowWalk:
         self.next_index += 1
         return self.next_index - 1
 
-    def emit(self, kind: str, context: Context, line: int, **fields) -> None:
-        self.facts.append(FlowFact(kind, context[0], line, conditional=context[1], **fields))
+    def emit(self, kind: str, context: Context, line: int, target: tuple = (), value: tuple = (),
+             arguments: tuple = (), index: int = -1, name: str = "", is_new: bool = False) -> None:
+        self.facts.append(FlowFact(kind, context[0], line, target, value, arguments, index, context[1], name, is_new))
 
     def run(self, root: ts.Node) -> list[FlowFact]:
         # A node taken as an expression or pattern pushes one result (expression or pattern, depth)
         # on ``results``; a statement or class member pushes none, so a statement whose parts are
         # statements needs no leave step at all.
         results: list[tuple[tuple, int]] = []
-        source = root.text or b""
+        source = self.source
         stack: list[tuple] = [(root, ((), False, True, ()), _STATEMENT, None)]
         while stack:
             node, context, role, plan = stack.pop()

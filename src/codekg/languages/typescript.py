@@ -30,7 +30,7 @@ class TypeScriptExtractor(JavaScriptExtractor):
 
     name = "typescript"
     extensions = (".ts", ".tsx", ".mts", ".cts")
-    version = "4"
+    version = "5"
     query_files = ("javascript.scm", "typescript.scm")
 
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {
