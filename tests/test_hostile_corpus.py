@@ -131,6 +131,7 @@ def test_hostile_corpus_indexes_and_reports_every_file(hostile_repo):
         ("Module:iife.js:iife", "Function:iife.js:iife.<anonymous1>", 0.9),  # the module calls the IIFE
         ("Module:nested.py:nested", "Function:nested.py:nested.f", 1.0),
         ("Module:rebind.py:rebind", "Class:rebind.py:rebind.N", 1.0),
+        ("Module:rebind.py:rebind", "Method:rebind.py:rebind.N.f", 0.85),  # `y = y.f()`: y was an N
     ]
 
     again = index_json(repo)
