@@ -73,7 +73,7 @@ def test_a_changed_property_a_missing_node_and_an_extra_edge_are_named(index_fix
         "Function": (4, 4, none, none, {"count": 1, "first": [{"id": LOG, "properties": ["docstring", "end_line"]}]}),
         "Variable": (2, 1, {"count": 1, "first": [ALL]}, none, none),
         "DEFINES": (13, 12, {"count": 1, "first": [f"{SHOP} -> {ALL}"]}, none, none),
-        "CALLS": (17, 18, none, {"count": 1, "first": [f"{LOG} -> {HELPER}"]}, none),
+        "CALLS": (19, 20, none, {"count": 1, "first": [f"{LOG} -> {HELPER}"]}, none),
     }
     assert comparison.to_dict()["agree"] is False
 
