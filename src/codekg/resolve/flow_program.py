@@ -323,12 +323,19 @@ class _FileFlow:
     # --- the scopes and bindings ------------------------------------------------------------------
 
     def add_bindings(self) -> None:
+        # a decorated Python definition's name is bound once, to what its decorators return (`_decorate`):
+        # the bare function is never what the name holds, so it stays out of the name's union. (A JS/TS
+        # method decorator changes a descriptor and often returns nothing: the method stays.)
+        decorated = {(fact.scope, fact.target[1]) for fact in self.facts
+                     if fact.kind == "decorate" and fact.target and fact.target[0] == "name" and self.is_python}
         for position, fact in enumerate(self.facts):
             for name in _bound_names(fact.target) if fact.kind in ("assign", "parameter", "iterate", "enter") else ():
                 node = ("local", self.path, fact.scope, name, position)
                 self.bindings[(fact.scope, name)].append((position, fact.conditional, node))
                 self._binding_of[(position, ("name", name))] = node
-                self.solver.copy(node, self._all_node(fact.scope, name))
+                bare_definition = fact.kind == "assign" and fact.value[:1] == ("def",) and (fact.scope, name) in decorated
+                if not bare_definition:
+                    self.solver.copy(node, self._all_node(fact.scope, name))
         self._shapes()
 
     def add_facts(self) -> None:
