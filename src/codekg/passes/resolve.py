@@ -18,7 +18,7 @@ from typing import Any
 
 from codekg.faults import FileFault, contained
 from codekg.graph import Graph
-from codekg.resolve.calls import resolve_file_calls
+from codekg.resolve.calls import CallEdge, resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_inheritance
@@ -26,7 +26,7 @@ from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
-from codekg.resolve.flow_program import FlowEdge, ProgramCalls, solve_program
+from codekg.resolve.flow_program import ProgramCalls, solve_program
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
@@ -87,7 +87,7 @@ def resolve_references(
     return results
 
 
-def flow_dependency(edges: list[FlowEdge]) -> DependencyKey:
+def flow_dependency(edges: list[CallEdge]) -> DependencyKey:
     """A key that stands for a file's value-flow edges. The flow fixpoint is global: any change may
     change what another file's names hold, so every run solves it whole, and a file whose key is no
     longer its edges' key is resolved again (``stored_keys`` of resolve_references)."""
@@ -117,7 +117,7 @@ def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dic
 
 def _resolve_file(
     symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int,
-    flow_edges: list[FlowEdge], flow_sites: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
+    flow_edges: list[CallEdge], flow_sites: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
 ) -> FileResolution:
     result = FileResolution(Graph())
     graph = result.graph

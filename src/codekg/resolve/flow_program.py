@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from codekg.languages import EXTRACTORS
 from codekg.records import ELEMENT_CALL, FlowFact, Scope
 from codekg.resolve import flow
+from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
 from codekg.resolve.library_calls import CALLING_FUNCTIONS, CALLING_METHODS, PARTIAL_FUNCTIONS
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
@@ -52,16 +53,9 @@ IDENTITY_DECORATORS = frozenset({
 IDENTITY_DECORATOR_FACTORIES = frozenset({"functools.wraps", "functools.lru_cache", "functools.cache"})
 
 
-@dataclass(frozen=True, slots=True)
-class FlowEdge:
-    caller: SymbolRef
-    callee: Resolved
-    line: int
-
-
 @dataclass(slots=True)
 class ProgramCalls:
-    edges: dict[str, list[FlowEdge]] = field(default_factory=lambda: defaultdict(list))  # by the caller's file
+    edges: dict[str, list[CallEdge]] = field(default_factory=lambda: defaultdict(list))  # by the caller's file
     # by file: the bounds the solve hit there, as run-summary warnings {"pass", "kind", "message"}
     warnings: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
     steps: int = 0
@@ -297,7 +291,7 @@ class _Program(Environment):
                                       external_module=name.rsplit(".", 1)[0] if "." in name else name)
                 else:
                     continue
-                result.edges[caller.file_path].append(FlowEdge(caller, callee, site.line))
+                result.edges[caller.file_path].append(CallEdge(caller, callee, site.line))
                 if entry.name:
                     site_id = (caller.file_path, entry.scope, site.line, entry.name)
                     result.resolved_sites[site_id].add(callee.ref.id if callee.ref else callee.external_name)
