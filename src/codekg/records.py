@@ -350,15 +350,10 @@ def file_parse_from_json(data: bytes) -> FileParse:
 
     Collections are paused meanwhile: every object it makes stays alive, and the collections that
     the tens of thousands of tuples of a file's flow facts would trigger doubled the time."""
-    import gc
+    from codekg.garbage import collection_paused
 
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collection_paused():
         return _file_parse_from_json(data)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _file_parse_from_json(data: bytes) -> FileParse:

@@ -128,7 +128,7 @@ def test_a_cycle_of_copies_ends_and_a_full_node_is_cut_off_not_raised(monkeypatc
     for number in range(5):
         solver.add(("var", "x"), ("function", f"f{number}"))
     solution = solver.solve()
-    assert len(solution.values[("var", "x")]) == 3 and len(solution.values[("var", "y")]) == 3
+    assert len(solution.held(("var", "x"))) == 3 and len(solution.held(("var", "y"))) == 3
     assert ("values", ("var", "x")) in solution.cut_offs
 
 
@@ -140,4 +140,4 @@ def test_the_step_bound_stops_the_solve_and_says_so(monkeypatch):
     solver.add(("var", 0), ("function", "f"))
     solution = solver.solve()
     assert solution.steps == 10 and solution.cut_offs == [("steps", "stopped after 10 steps")]
-    assert ("var", 30) not in solution.values or not solution.values[("var", 30)]
+    assert not solution.held(("var", 30))

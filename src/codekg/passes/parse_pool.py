@@ -30,19 +30,18 @@ ignore SIGINT (pebble sets that in every worker): the parent alone decides when 
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from multiprocessing.connection import Connection
 from typing import Generic, TypeVar
 
+from codekg.garbage import collection_paused
 from codekg.interrupts import raise_if_interrupted
 from codekg.metrics import ACTIVE_WORKERS
 from codekg.passes.scan import SkippedFile, SourceFile
@@ -213,7 +212,7 @@ class _ForkedWorker(Generic[T]):
             if time.monotonic() >= deadline:
                 return _Failure.timeout(limits)
         try:
-            with _gc_paused():
+            with collection_paused():  # unpickling a multi-megabyte record: millions of objects
                 return self._outcomes.recv()
         except EOFError:  # the worker died before sending: a crash
             self._process.join()
@@ -226,20 +225,6 @@ class _ForkedWorker(Generic[T]):
         self._process.join()
         self._outcomes.close()
         ACTIVE_WORKERS.set(0)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Unpickling the record of a multi-megabyte file creates millions of objects, and the collections
-    they trigger make it 4x slower (0.3 s against 1.3 s for 2.7 MB), all of it holding the GIL, which
-    the interrupt watchdog needs (codekg.interrupts)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _serve(task: Callable[[Path, SourceFile], T], root: Path, files: list[SourceFile], outcomes: Connection) -> None:

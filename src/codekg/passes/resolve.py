@@ -68,7 +68,7 @@ def resolve_references(
     for path in sorted(chosen):
         faults: list[FileFault] = []
         flow_edges = program.edges.get(path, [])
-        flow_sites = ({site[1:]: frozenset(targets) for site, targets in program.resolved_sites.items() if site[0] == path}
+        flow_sites = ({site: frozenset(targets) for site, targets in program.resolved_sites.get(path, {}).items()}
                       if value_flow else None)
         with symbols.recorder.frame() as read:
             result = contained(

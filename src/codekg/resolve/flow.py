@@ -113,152 +113,249 @@ class Environment:
 
 @dataclass(slots=True)
 class Solution:
-    values: dict[Node, dict[Value, str]]
     calls: dict[tuple, dict[Value, str]]  # call site key → the callables it calls, each with how it got there
     cut_offs: list[tuple[str, object]]  # (what was cut: "values" or "steps", the node or a message)
     steps: int
+    solver: "Solver"
+
+    def held(self, node: Node) -> dict[Value, str]:
+        """What ``node`` holds at the fixpoint, each token with the hop that first brought it."""
+        return self.solver.held(node)
 
 
 class Solver:
-    """Subset constraints over nodes, solved by a work list of (node, token) arrivals."""
+    """Subset constraints over nodes, solved by a work list of (node, token) arrivals.
+
+    Nodes come in as tuples (the builder's names for them) and are interned to integers on the way
+    in: the builder's tuples nest whole expressions, and hashing them again at every arrival cost more
+    than the solve itself. Every method takes either form."""
 
     def __init__(self, environment: Environment) -> None:
         self.environment = environment
-        self.values: dict[Node, dict[Value, str]] = defaultdict(dict)  # token → the hop that first brought it
-        self._copies: dict[Node, list[tuple[Node, str]]] = defaultdict(list)
-        self._loads: dict[Node, list[tuple[str, Node]]] = defaultdict(list)
-        self._stores: dict[Node, list[tuple[str, Node]]] = defaultdict(list)
-        self._calls: dict[Node, list[CallSite]] = defaultdict(list)
-        self._edges: set[tuple[Node, Node]] = set()
+        self._ids: dict[Node, int] = {}
+        self._keys: list[Node] = []  # an interned node's tuple, by its number
+        self._held: list[dict[Value, str]] = []  # by node number: token → the hop that first brought it
+        self._copies: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        self._loads: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        self._stores: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        self._calls: dict[int, list[CallSite]] = defaultdict(list)
+        self._binds: dict[int, list[tuple[Value, int]]] = defaultdict(list)
+        self._listeners: dict[int, list[Callable[[Value], None]]] = defaultdict(list)
+        self._edges: set[tuple[int, int]] = set()
         self.calls: dict[tuple, dict[Value, str]] = defaultdict(dict)
-        self._saturated: set[Node] = set()
-        self._work: deque[tuple[Node, Value]] = deque()
+        self._saturated: set[int] = set()
+        self._work: deque[tuple[int, Value]] = deque()
         self.cut_offs: list[tuple[str, object]] = []
         self.steps = 0
-        self._binds: dict[Node, list[tuple[Value, Node]]] = defaultdict(list)
+        self._fields: dict[tuple[Value, str], int] = {}
         self._fields_of: dict[Value, set[str]] = defaultdict(set)
-        self._any_loads: dict[Value, list[Node]] = defaultdict(list)
+        self._any_loads: dict[Value, list[int]] = defaultdict(list)
         self._called: set[tuple[tuple, Value]] = set()
-        self._listeners: dict[Node, list[Callable[[Value], None]]] = defaultdict(list)
+        self._shapes: dict[str, _Shape] = {}
+        self._members: dict[tuple[str, str, bool], list[int]] = {}
+
+    def release(self) -> None:
+        """Drop every constraint and the environment. Listeners are closures over the builder, which
+        holds this solver: a cycle through millions of objects that only a full collection would free."""
+        for table in (self._copies, self._loads, self._stores, self._calls, self._binds, self._listeners):
+            table.clear()
+        self.environment = None  # type: ignore[assignment]
+
+    # --- nodes -------------------------------------------------------------------------------------
+
+    def node(self, key: Node | int) -> int:
+        """The number of a node (a tuple is interned on first sight)."""
+        if type(key) is int:
+            return key
+        number = self._ids.get(key)
+        if number is None:
+            number = self._ids[key] = len(self._keys)
+            self._keys.append(key)
+            self._held.append({})
+        return number
+
+    def fresh(self, key: Node) -> int:
+        """A new node that no other key names (the builder keeps it): ``key`` only describes it."""
+        self._keys.append(key)
+        self._held.append({})
+        return len(self._keys) - 1
+
+    def field(self, value: Value, name: str) -> int:
+        """The node of field ``name`` of a token."""
+        number = self._fields.get((value, name))
+        if number is None:
+            number = self._fields[(value, name)] = self.node(field_node(value, name))
+        return number
+
+    def held(self, node: Node | int) -> dict[Value, str]:
+        """The tokens a node holds so far, each with the hop that first brought it (do not change it)."""
+        number = self._ids.get(node) if type(node) is not int else node
+        return self._held[number] if number is not None else {}
 
     # --- building ----------------------------------------------------------------------------------
 
-    def add(self, node: Node, value: Value, via: str = "value") -> None:
+    def add(self, node: Node | int, value: Value, via: str = "value") -> None:
         """``node`` may hold ``value``."""
-        held = self.values[node]
+        self._add(self.node(node), value, via)
+
+    def _add(self, node: int, value: Value, via: str) -> None:
+        held = self._held[node]
         if value in held or node in self._saturated:
             return
         if len(held) >= MAX_VALUES:
             self._saturated.add(node)
-            self.cut_offs.append(("values", node))
+            self.cut_offs.append(("values", self._keys[node]))
             return
         held[value] = via
         self._work.append((node, value))
 
-    def copy(self, source: Node, target: Node, via: str = "") -> None:
+    def copy(self, source: Node | int, target: Node | int, via: str = "") -> None:
         """Everything ``source`` holds, ``target`` holds."""
+        self._copy(self.node(source), self.node(target), via)
+
+    def _copy(self, source: int, target: int, via: str) -> None:
         if source == target or (source, target) in self._edges:
             return
         self._edges.add((source, target))
         self._copies[source].append((target, via))
-        for value, how in list(self.values.get(source, {}).items()):
-            self.add(target, value, via or how)
+        held = self._held[source]
+        if held:
+            add = self._add
+            for value, how in list(held.items()):
+                add(target, value, via or how)
 
-    def load(self, base: Node, name: str, target: Node) -> None:
+    def load(self, base: Node | int, name: str, target: Node | int) -> None:
         """``target`` holds field ``name`` of whatever ``base`` holds."""
+        base, target = self.node(base), self.node(target)
         self._loads[base].append((name, target))
-        for value in list(self.values.get(base, {})):
+        for value in list(self._held[base]):
             self._load_one(value, name, target)
 
-    def store(self, base: Node, name: str, source: Node) -> None:
+    def store(self, base: Node | int, name: str, source: Node | int) -> None:
         """Field ``name`` of whatever ``base`` holds holds what ``source`` holds."""
+        base, source = self.node(base), self.node(source)
         self._stores[base].append((name, source))
-        for value in list(self.values.get(base, {})):
+        for value in list(self._held[base]):
             self._store_field(value, name, source)
 
-    def call(self, callee: Node, site: CallSite) -> None:
+    def call(self, callee: Node | int, site: CallSite) -> None:
         """Whatever ``callee`` holds is called at ``site``."""
+        callee = self.node(callee)
+        site = self._interned_site(site)
         self._calls[callee].append(site)
-        for value, how in list(self.values.get(callee, {}).items()):
+        for value, how in list(self._held[callee].items()):
             self._call_one(value, site, how)
 
-    # --- solving -----------------------------------------------------------------------------------
-
-    def solve(self) -> Solution:
-        while self._work:
-            if self.steps >= MAX_STEPS:
-                self.cut_offs.append(("steps", f"stopped after {MAX_STEPS} steps"))
-                self._work.clear()
-                break
-            self.steps += 1
-            node, value = self._work.popleft()
-            how = self.values[node][value]
-            for target, via in self._copies.get(node, ()):
-                self.add(target, value, via or how)
-            for name, target in self._loads.get(node, ()):
-                self._load_one(value, name, target)
-            for name, source in self._stores.get(node, ()):
-                self._store_field(value, name, source)
-            for receiver, target in self._binds.get(node, ()):
-                self._bind_one(value, receiver, target)
-            for listener in self._listeners.get(node, ()):
-                listener(value)
-            for site in self._calls.get(node, ()):
-                self._call_one(value, site, how)
-        return Solution(dict(self.values), dict(self.calls), self.cut_offs, self.steps)
-
-    def listen(self, node: Node, listener: Callable[[Value], None]) -> None:
+    def listen(self, node: Node | int, listener: Callable[[Value], None]) -> None:
         """Call ``listener`` once for every token ``node`` holds, now and later: for constraints that
         depend on which tokens arrive (a `super()` read binds to each receiver that reaches `self`)."""
+        node = self.node(node)
         self._listeners[node].append(listener)
-        for value in list(self.values.get(node, {})):
+        for value in list(self._held[node]):
             listener(value)
 
-    def bind(self, source: Node, receiver: Value, target: Node) -> None:
+    def bind(self, source: Node | int, receiver: Value, target: Node | int) -> None:
         """``target`` holds what ``source`` holds, a function bound to ``receiver`` (a method read)."""
+        self._bind(self.node(source), receiver, self.node(target))
+
+    def _bind(self, source: int, receiver: Value, target: int) -> None:
         if (source, target) in self._edges:
             return
         self._edges.add((source, target))
         self._binds[source].append((receiver, target))
-        for value in list(self.values.get(source, {})):
+        for value in list(self._held[source]):
             self._bind_one(value, receiver, target)
 
-    def _bind_one(self, value: Value, receiver: Value, target: Node) -> None:
-        if value[0] == "function" and self.environment.binds_class(value[1]) and receiver[0] in ("instance", "class"):
-            self.add(target, ("bound", value[1], ("class", receiver[1])), "method")
-        elif value[0] == "function" and receiver[0] == "instance" and self.environment.binds_receiver(value[1]):
-            self.add(target, ("bound", value[1], receiver), "method")
-        else:
-            self.add(target, value, self.values[target].get(value, "attribute"))
+    def _interned_site(self, site: CallSite) -> CallSite:
+        """The site with every node a number (the builder's own sites mostly are already)."""
+        if (type(site.result) is int and (site.receiver is None or type(site.receiver) is int)
+                and all(type(a.node) is int for a in site.arguments)):
+            return site
+        node = self.node
+        return CallSite(site.key, site.caller, site.line,
+                        tuple(Argument(a.kind, node(a.node), a.keyword) for a in site.arguments),
+                        node(site.result), site.is_new, None if site.receiver is None else node(site.receiver), site.via)
 
-    def _store_field(self, value: Value, name: str, source: Node) -> None:
-        target = field_node(value, name)
-        self.copy(source, target)
+    # --- solving -----------------------------------------------------------------------------------
+
+    def solve(self) -> Solution:
+        work, held_by, add = self._work, self._held, self._add
+        copies, loads, stores, binds = self._copies, self._loads, self._stores, self._binds
+        listeners, calls = self._listeners, self._calls
+        load_one, store_field, bind_one, call_one = self._load_one, self._store_field, self._bind_one, self._call_one
+        while work:
+            if self.steps >= MAX_STEPS:
+                self.cut_offs.append(("steps", f"stopped after {MAX_STEPS} steps"))
+                work.clear()
+                break
+            self.steps += 1
+            node, value = work.popleft()
+            how = held_by[node][value]
+            if node in copies:
+                for target, via in copies[node]:
+                    add(target, value, via or how)
+            if node in loads:
+                for name, target in loads[node]:
+                    load_one(value, name, target)
+            if node in stores:
+                for name, source in stores[node]:
+                    store_field(value, name, source)
+            if node in binds:
+                for receiver, target in binds[node]:
+                    bind_one(value, receiver, target)
+            if node in listeners:
+                for listener in listeners[node]:
+                    listener(value)
+            if node in calls:
+                for site in calls[node]:
+                    call_one(value, site, how)
+        return Solution(self.calls, self.cut_offs, self.steps, self)
+
+    def _bind_one(self, value: Value, receiver: Value, target: int) -> None:
+        environment = self.environment
+        if value[0] == "function" and environment.binds_class(value[1]) and receiver[0] in ("instance", "class"):
+            self._add(target, ("bound", value[1], ("class", receiver[1])), "method")
+        elif value[0] == "function" and receiver[0] == "instance" and environment.binds_receiver(value[1]):
+            self._add(target, ("bound", value[1], receiver), "method")
+        else:
+            self._add(target, value, self._held[target].get(value, "attribute"))
+
+    def _store_field(self, value: Value, name: str, source: int) -> None:
+        target = self.field(value, name)
+        self._copy(source, target, "")
         names = self._fields_of[value]
         if name not in names:
             names.add(name)
             for any_target in self._any_loads.get(value, ()):
-                self.copy(target, any_target)
+                self._copy(target, any_target, "")
 
-    def _load_one(self, value: Value, name: str, target: Node) -> None:
+    def member_nodes(self, class_id: str, name: str, on_instance: bool = True) -> list[int]:
+        """The environment's `member` nodes, asked once per question."""
+        key = (class_id, name, on_instance)
+        found = self._members.get(key)
+        if found is None:
+            found = self._members[key] = [self.node(member) for member in self.environment.member(class_id, name, on_instance)]
+        return found
+
+    def _load_one(self, value: Value, name: str, target: int) -> None:
         kind = value[0]
         if kind in ("instance", "class"):
             if kind == "instance":
-                self.copy(field_node(value, name), target, "attribute")
-            for member in self.environment.member(value[1], name, on_instance=kind == "instance"):
-                self.bind(member, value, target)  # a class binds its classmethods only
+                self._copy(self.field(value, name), target, "attribute")
+            for member in self.member_nodes(value[1], name, kind == "instance"):
+                self._bind(member, value, target)  # a class binds its classmethods only
             return
         if kind == "external":  # `os.path` of `os`: a longer external name
             if name != ANY_KEY:
-                self.add(target, ("external", f"{value[1]}.{name}"), "attribute")
+                self._add(target, ("external", f"{value[1]}.{name}"), "attribute")
             return
         if name == ANY_KEY:  # every element, those stored later too
             self._any_loads[value].append(target)
             for field_name in list(self._fields_of.get(value, ())):
-                self.copy(field_node(value, field_name), target, "element")
+                self._copy(self.field(value, field_name), target, "element")
             return
-        self.copy(field_node(value, name), target, "attribute")
-        self.copy(field_node(value, ANY_KEY), target, "element")
+        self._copy(self.field(value, name), target, "attribute")
+        self._copy(self.field(value, ANY_KEY), target, "element")
 
     def _call_one(self, value: Value, site: CallSite, how: str = "value") -> None:
         """Call one token at ``site``; ``how`` is the last hop that brought it to the callee, which
@@ -275,13 +372,13 @@ class Solver:
         elif kind == "class":
             self.calls[site.key].setdefault(value, "instantiation")
             instance = ("instance", value[1])
-            self.add(site.result, instance, "instantiation")
+            self._add(site.result, instance, "instantiation")
             for constructor in self.environment.constructors(value[1]):
                 self._enter(constructor, site, receiver=instance, via="constructor", result=False)
         elif kind == "instance":
-            bound = ("call-protocol", site.key, value)
-            for member in self.environment.member(value[1], "__call__"):
-                self.bind(member, value, bound)
+            bound = self.node(("call-protocol", site.key, value))
+            for member in self.member_nodes(value[1], "__call__", True):
+                self._bind(member, value, bound)
             self.call(bound, site)
         elif kind == "partial":
             self.calls[site.key].setdefault(value[1], "partial")
@@ -293,24 +390,32 @@ class Solver:
         elif kind == "identity":  # a decorator that gives back its argument: no call of the program's own
             first = next((a for a in site.arguments if a.kind == "positional"), None)
             if first is not None:
-                self.copy(first.node, site.result, "decorator")
+                self._copy(first.node, site.result, "decorator")
+
+    def _shape(self, function_id: str) -> "_Shape | None":
+        found = self._shapes.get(function_id)
+        if found is None:  # not known yet (another file's shapes may come later) or never asked
+            shape = self.environment.function(function_id)
+            if shape is not None:
+                found = self._shapes[function_id] = _Shape(shape, self.node)
+        return found
 
     def _enter(self, function_id: str, site: CallSite, receiver: Value | None, via: str, result: bool = True,
                skip: int = 0) -> None:
         """Bind the site's arguments to the function's parameters; its returns become the result."""
         self.calls[site.key].setdefault(("function", function_id), via)
-        shape = self.environment.function(function_id)
+        shape = self._shape(function_id)
         if shape is None:
             return
-        parameters = list(shape.parameters)
+        parameters = shape.parameters
         if receiver is not None and shape.bound_skip:
             if parameters:
-                self.add(parameters[0].node, receiver, "receiver")
+                self._add(parameters[0].node, receiver, "receiver")
             parameters = parameters[shape.bound_skip:]
         if shape.this is not None and receiver is not None:
-            self.add(shape.this, receiver, "receiver")
+            self._add(shape.this, receiver, "receiver")
         elif shape.this is not None and site.receiver is not None:  # JS `obj.m()`: `this` is obj
-            self.copy(site.receiver, shape.this, "receiver")
+            self._copy(site.receiver, shape.this, "receiver")
         parameters = parameters[skip:]
         positional = [p for p in parameters if p.kind == "positional"]
         by_name = {p.name: p for p in parameters if p.kind in ("positional", "keyword-only")}
@@ -320,38 +425,51 @@ class Solver:
         for argument in site.arguments:
             if argument.kind == "positional":
                 if index < len(positional):
-                    self.copy(argument.node, positional[index].node, "argument")
+                    self._copy(argument.node, positional[index].node, "argument")
                 elif star is not None:
                     self.store(star.node, ANY_KEY, argument.node)
                 index += 1
             elif argument.kind == "keyword":
                 parameter = by_name.get(argument.keyword)
                 if parameter is not None:
-                    self.copy(argument.node, parameter.node, "argument")
+                    self._copy(argument.node, parameter.node, "argument")
                 elif double_star is not None:
                     self.store(double_star.node, argument.keyword, argument.node)
             elif argument.kind == "star":  # `f(*xs)`: any element may fill any remaining positional slot
-                element = ("element", argument.node)
+                element = self.node(("element", self._keys[argument.node]))
                 self.load(argument.node, ANY_KEY, element)
                 for parameter in positional[index:]:
-                    self.copy(element, parameter.node, "argument")
+                    self._copy(element, parameter.node, "argument")
                 if star is not None:
                     self.store(star.node, ANY_KEY, element)
             elif argument.kind == "double-star":
-                element = ("element", argument.node)
+                element = self.node(("element", self._keys[argument.node]))
                 self.load(argument.node, ANY_KEY, element)
                 for parameter in by_name.values():
-                    self.copy(element, parameter.node, "argument")
+                    self._copy(element, parameter.node, "argument")
         if result and shape.returns_parameter:
             passed = [a for a in site.arguments if a.kind == "positional"]
             names = [p.name for p in positional]
             if shape.returns_parameter in names and names.index(shape.returns_parameter) < len(passed):
-                self.copy(passed[names.index(shape.returns_parameter)].node, site.result, "decorator")
+                self._copy(passed[names.index(shape.returns_parameter)].node, site.result, "decorator")
             for argument in site.arguments:
                 if argument.kind == "keyword" and argument.keyword == shape.returns_parameter:
-                    self.copy(argument.node, site.result, "decorator")
+                    self._copy(argument.node, site.result, "decorator")
         elif result:
-            self.copy(shape.returns, site.result, "return")
+            self._copy(shape.returns, site.result, "return")
+
+
+class _Shape:
+    """A FunctionShape with its nodes interned, made once per function."""
+
+    __slots__ = ("parameters", "returns", "bound_skip", "this", "returns_parameter")
+
+    def __init__(self, shape: FunctionShape, node: Callable[[Node], int]) -> None:
+        self.parameters = tuple(Parameter(p.name, p.kind, node(p.node)) for p in shape.parameters)
+        self.returns = node(shape.returns)
+        self.bound_skip = shape.bound_skip
+        self.this = None if shape.this is None else node(shape.this)
+        self.returns_parameter = shape.returns_parameter
 
 
 def field_node(value: Value, name: str) -> Node:

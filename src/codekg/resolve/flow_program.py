@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from codekg.garbage import collection_paused
 from codekg.languages import EXTRACTORS
 from codekg.records import ELEMENT_CALL, FlowFact, Scope
 from codekg.resolve import flow
@@ -59,9 +60,10 @@ class ProgramCalls:
     # by file: the bounds the solve hit there, as run-summary warnings {"pass", "kind", "message"}
     warnings: dict[str, list[dict[str, str]]] = field(default_factory=lambda: defaultdict(list))
     steps: int = 0
-    # (file, scope, line, called name) of every call site the solve found a callee for → the callees
+    # by file: (scope, line, called name) of every call site the solve found a callee for → the callees
     # (definition ids, external names): the other call rules defer to it where they disagree
-    resolved_sites: dict[tuple[str, Scope, int, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    resolved_sites: dict[str, dict[tuple[Scope, int, str], set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(set)))
 
 
 @dataclass(slots=True)
@@ -69,25 +71,32 @@ class _Site:
     site: CallSite
     file_symbols: FileSymbols
     method_name: str = ""  # `x.name(…)`: a builtin method of that name may call the arguments
-    base: Node | None = None
     scope: Scope = ()
     name: str = ""  # the called name (`f` of `f()`, `m` of `x.m()`), "" for implicit calls
 
 
 def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str]) -> ProgramCalls:
-    """The calls every file of ``paths`` makes, from one fixpoint over all their facts."""
-    program = _Program(symbols, names)
-    solver = Solver(program)
-    program.solver = solver
-    files = [program.add_file(symbols.files[path]) for path in paths]  # every function's shape first,
-    for file_flow in files:  # so a call binds its arguments whichever file it is in
-        file_flow.add_facts()
-    solver.solve()
-    program.seed_unreached_receivers()
-    solver.solve()
-    program.fire_builtin_methods()
-    solution = solver.solve()
-    return program.edges(solution)
+    """The calls every file of ``paths`` makes, from one fixpoint over all their facts. The nodes,
+    tokens and constraints all live until the end: no collection can free any of them."""
+    with collection_paused():
+        program = _Program(symbols, names)
+        solver = Solver(program)
+        program.solver = solver
+        for path in paths:
+            program.add_definitions(symbols.files[path])
+        files = [program.add_file(symbols.files[path]) for path in paths]  # every function's shape first,
+        for file_flow in files:  # so a call binds its arguments whichever file it is in
+            file_flow.add_facts()
+        solver.solve()
+        program.seed_unreached_receivers()
+        solver.solve()
+        program.fire_builtin_methods()
+        solution = solver.solve()
+        try:
+            return program.edges(solution)
+        finally:  # no cycle left: millions of objects go by reference counting, not a 4 s collection
+            solver.release()
+            program.solver = None  # type: ignore[assignment]
 
 
 class _Program(Environment):
@@ -99,19 +108,29 @@ class _Program(Environment):
         self.shapes: dict[str, FunctionShape] = {}
         self.sites: list[_Site] = []
         self.property_sites: set[tuple] = set()
-        self._consts: set[Node] = set()
+        self._consts: dict[Value, int] = {}
+        # the class hierarchy does not change during a solve: each question is answered once
+        self._constructors: dict[str, list[str]] = {}
+        self._properties: dict[tuple[str, str], SymbolRef | None] = {}
+        self._mros: dict[str, list[SymbolRef]] = {}
 
     # --- the environment the solver asks ----------------------------------------------------------
 
     def function(self, function_id: str) -> FunctionShape | None:
         return self.shapes.get(function_id)
 
+    def mro(self, ref: SymbolRef) -> list[SymbolRef]:
+        found = self._mros.get(ref.id)
+        if found is None:
+            found = self._mros[ref.id] = self.names.hierarchy.mro(ref)
+        return found
+
     def member(self, class_id: str, name: str, on_instance: bool = True) -> list[Node]:
         ref = self.refs.get(class_id)
         if ref is None or ref.label != "Class":
             return []
         nodes = []
-        for owner in self.names.hierarchy.mro(ref):
+        for owner in self.mro(ref):
             owner_file = self.symbols.files[owner.file_path]
             nodes.append(flow.field_node((_holder(owner_file, on_instance), owner.id), name))
             member = owner_file.children.get(owner.path, {}).get(name)
@@ -120,6 +139,12 @@ class _Program(Environment):
         return nodes
 
     def constructors(self, class_id: str) -> list[str]:
+        found = self._constructors.get(class_id)
+        if found is None:
+            found = self._constructors[class_id] = self._find_constructors(class_id)
+        return found
+
+    def _find_constructors(self, class_id: str) -> list[str]:
         ref = self.refs.get(class_id)
         if ref is None:
             return []
@@ -135,6 +160,12 @@ class _Program(Environment):
 
     def property_of(self, class_id: str, name: str) -> SymbolRef | None:
         """The property ``name`` of the class (or a base), if that is what the name is."""
+        key = (class_id, name)
+        if key not in self._properties:
+            self._properties[key] = self._find_property(class_id, name)
+        return self._properties[key]
+
+    def _find_property(self, class_id: str, name: str) -> SymbolRef | None:
         ref = self.refs.get(class_id)
         found = self.names.hierarchy.find_member(ref, name) if ref is not None and ref.label == "Class" else None
         if found is None or found[0].definition is None or not found[0].definition.is_property:
@@ -193,20 +224,25 @@ class _Program(Environment):
 
     # --- facts to constraints ---------------------------------------------------------------------
 
-    def add_file(self, file_symbols: FileSymbols) -> "_FileFlow":
-        """The file's definitions, bindings and function shapes; its facts come after every file's shapes."""
+    def add_definitions(self, file_symbols: FileSymbols) -> None:
+        """Every definition of the file by id, before any file's bindings: the answers about classes
+        (members, constructors, properties) are kept for the whole solve."""
         for refs in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
             for ref in refs:
                 self.refs.setdefault(ref.id, ref)
         self.refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
+
+    def add_file(self, file_symbols: FileSymbols) -> "_FileFlow":
+        """The file's definitions, bindings and function shapes; its facts come after every file's shapes."""
         file_flow = _FileFlow(self, file_symbols)
         file_flow.add_bindings()
         return file_flow
 
-    def const(self, value: Value) -> Node:
-        node = ("const", value)
-        if node not in self._consts:
-            self._consts.add(node)
+    def const(self, value: Value) -> int:
+        """The node holding only ``value``."""
+        node = self._consts.get(value)
+        if node is None:
+            node = self._consts[value] = self.solver.node(("const", value))
             self.solver.add(node, value, "value")
         return node
 
@@ -219,7 +255,7 @@ class _Program(Environment):
             if ref is None or ref.label != "Method" or ref.definition is None or ref.definition.is_static:
                 continue
             receiver = shape.parameters[0].node if shape.bound_skip and shape.parameters else shape.this
-            if receiver is None or self.solver.values.get(receiver):
+            if receiver is None or self.solver.held(receiver):
                 continue
             owner = self.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
             if owner is None or owner.label != "Class":
@@ -293,8 +329,8 @@ class _Program(Environment):
                     continue
                 result.edges[caller.file_path].append(CallEdge(caller, callee, site.line))
                 if entry.name:
-                    site_id = (caller.file_path, entry.scope, site.line, entry.name)
-                    result.resolved_sites[site_id].add(callee.ref.id if callee.ref else callee.external_name)
+                    site_id = (entry.scope, site.line, entry.name)
+                    result.resolved_sites[caller.file_path][site_id].add(callee.ref.id if callee.ref else callee.external_name)
 
 
 class _FileFlow:
@@ -311,6 +347,9 @@ class _FileFlow:
         # (scope, name) → [(fact position, conditional, node)] in evaluation order
         self.bindings: dict[tuple[Scope, str], list[tuple[int, bool, Node]]] = defaultdict(list)
         self._binding_of: dict[tuple[int, tuple], Node] = {}
+        self._all_nodes: dict[tuple[Scope, str], int] = {}
+        self._names: dict[tuple[Scope, str], Node | list | None] = {}  # (scope, name) → `_name_meaning`
+        self._compound: dict[tuple[int, int], tuple[Node | None, tuple]] = {}  # `node`'s, with the expression
         self.local_imports = {(binding.scope, binding.alias or binding.name or binding.module.split(".")[0])
                               for binding in file_symbols.parse.imports if binding.scope}
 
@@ -324,7 +363,7 @@ class _FileFlow:
                      if fact.kind == "decorate" and fact.target and fact.target[0] == "name" and self.is_python}
         for position, fact in enumerate(self.facts):
             for name in _bound_names(fact.target) if fact.kind in ("assign", "parameter", "iterate", "enter") else ():
-                node = ("local", self.path, fact.scope, name, position)
+                node = self.solver.node(("local", self.path, fact.scope, name, position))
                 self.bindings[(fact.scope, name)].append((position, fact.conditional, node))
                 self._binding_of[(position, ("name", name))] = node
                 bare_definition = fact.kind == "assign" and fact.value[:1] == ("def",) and (fact.scope, name) in decorated
@@ -336,8 +375,14 @@ class _FileFlow:
         for position, fact in enumerate(self.facts):
             getattr(self, f"_{fact.kind}", self._ignored)(position, fact)
 
-    def _all_node(self, scope: Scope, name: str) -> Node:
+    def _all_node(self, scope: Scope, name: str) -> int:
         """Where every binding of ``name`` in ``scope`` meets: a module's or class's field, or a function's union."""
+        found = self._all_nodes.get((scope, name))
+        if found is None:
+            found = self._all_nodes[(scope, name)] = self.solver.node(self._all_key(scope, name))
+        return found
+
+    def _all_key(self, scope: Scope, name: str) -> Node:
         if not scope:
             return flow.field_node(("module", self.path), name)
         owner = self.file.by_path.get(scope)
@@ -405,18 +450,19 @@ class _FileFlow:
         arguments = []
         for kind, keyword, expression in fact.arguments:
             node = self.node(fact.scope, position, expression)
-            arguments.append(Argument(kind, node if node is not None else ("nothing",), keyword or ""))
+            arguments.append(Argument(kind, _or_nothing(node), keyword or ""))
         receiver = None
         method_name = ""
         if fact.value and fact.value[0] == "attr":
-            receiver = self.node(fact.scope, position, fact.value[1])
+            if not self.is_python:
+                receiver = self.node(fact.scope, position, fact.value[1])
             method_name = fact.value[2]
         caller = self.file.ref_for_scope(fact.scope, fact.line)
         self.program.refs.setdefault(caller.id, caller)
-        site = CallSite((self.path, fact.index), caller.id, fact.line, tuple(arguments), ("result", self.path, fact.index),
-                        is_new=fact.is_new, receiver=None if self.is_python else receiver)
+        site = CallSite((self.path, fact.index), caller.id, fact.line, tuple(arguments), self._result(fact.index),
+                        is_new=fact.is_new, receiver=receiver)
         called = _called_name(fact.value)
-        self.program.sites.append(_Site(site, self.file, method_name, receiver, fact.scope, called))
+        self.program.sites.append(_Site(site, self.file, method_name, fact.scope, called))
         if callee is not None:
             self.solver.call(callee, site)
 
@@ -474,9 +520,9 @@ class _FileFlow:
         value = self.node(fact.scope, position, fact.value)
         if value is None:
             return
-        arguments = tuple(Argument("positional", self.node(fact.scope, position, e) or ("nothing",)) for e in fact.arguments)
+        arguments = tuple(Argument("positional", _or_nothing(self.node(fact.scope, position, e))) for e in fact.arguments)
         result = self._protocol(fact, position, value, fact.name, "operator", arguments)
-        self.solver.copy(result, ("result", self.path, fact.index))
+        self.solver.copy(result, self._result(fact.index))
 
     def _decorate(self, position: int, fact: FlowFact) -> None:
         """The name is bound again to what its decorators return, innermost first; each is called."""
@@ -499,7 +545,7 @@ class _FileFlow:
             self.program.sites.append(_Site(site, self.file))
             self.solver.call(decorator, site)
             current = result
-        node = ("local", self.path, fact.scope, name, position)
+        node = self.solver.node(("local", self.path, fact.scope, name, position))
         self.bindings[(fact.scope, name)].append((position, False, node))
         self.solver.copy(current, node, "decorator")
         self.solver.copy(node, self._all_node(fact.scope, name))
@@ -515,7 +561,7 @@ class _FileFlow:
 
         def on_value(value: Value) -> None:
             if value[0] == "instance":
-                for member in program.member(value[1], dunder):
+                for member in solver.member_nodes(value[1], dunder):
                     solver.bind(member, value, method)
 
         solver.listen(operand, on_value)
@@ -586,10 +632,10 @@ class _FileFlow:
             elif kind == "seq":
                 parts, star = target[1], target[2]
                 for index, part in enumerate(parts):
-                    element = ("part", self.path, position, target, index)
+                    element = self.solver.fresh(("part", self.path, position, target, index))
                     if index == star:
                         rest = self.program.const(("object", ("rest", self.path, position, index)))
-                        every = ("part-all", self.path, position, target)
+                        every = self.solver.fresh(("part-all", self.path, position, target))
                         self.solver.load(source, ANY_KEY, every)
                         self.solver.store(rest, ANY_KEY, every)
                         element = rest
@@ -600,19 +646,33 @@ class _FileFlow:
                     work.append((part, element))
 
     def node(self, scope: Scope, position: int, expression: tuple, depth: int = 0) -> Node | None:
-        """The node holding what ``expression`` evaluates to at fact ``position`` in ``scope``."""
+        """The node holding what ``expression`` evaluates to at fact ``position`` in ``scope``. A
+        compound expression's node is made once per fact (kept by the expression's identity: its
+        tuple lives in the facts as long as the solve, and is kept here too)."""
         if not expression or depth > 100:
             return None
         kind = expression[0]
+        if kind in _COMPOUND:
+            if position < 0:  # a parameter's default, read once
+                return self._compound_node(scope, position, expression, depth)
+            key = (position, id(expression))
+            found = self._compound.get(key)
+            if found is None:
+                found = self._compound[key] = (self._compound_node(scope, position, expression, depth), expression)
+            return found[0]
         if kind == "name":
             return self._name(scope, position, expression[1])
+        return self._simple_node(scope, position, expression)
+
+    def _compound_node(self, scope: Scope, position: int, expression: tuple, depth: int) -> Node | None:
+        kind = expression[0]
         if kind == "attr":
             if expression[1] == ("super",):
                 return self._super_member(scope, position, expression[2])
             base = self.node(scope, position, expression[1], depth + 1)
             if base is None:
                 return None
-            target = ("attr", self.path, position, expression)
+            target = self.solver.fresh(("attr", self.path, position, expression))
             self.solver.load(base, expression[2], target)
             self._property_access(scope, position, base, expression[2], target)
             return target
@@ -620,11 +680,30 @@ class _FileFlow:
             base = self.node(scope, position, expression[1], depth + 1)
             if base is None:
                 return None
-            target = ("item", self.path, position, expression)
+            target = self.solver.fresh(("item", self.path, position, expression))
             self.solver.load(base, ANY_KEY if expression[2] is None else str(expression[2]), target)
             return target
+        if kind == "either":
+            target = self.solver.fresh(("either", self.path, position, expression))
+            for part in expression[1]:
+                source = self.node(scope, position, part, depth + 1)
+                if source is not None:
+                    self.solver.copy(source, target)
+            return target
+        if kind == "instance":
+            classes = self.node(scope, position, expression[1], depth + 1)
+            if classes is None:
+                return None
+            target = self.solver.fresh(("instance-of", self.path, position, expression))
+            self.solver.listen(classes, lambda value: self.solver.add(target, ("instance", value[1]), "instantiation")
+                               if value[0] == "class" else None)
+            return target
+        return None
+
+    def _simple_node(self, scope: Scope, position: int, expression: tuple) -> Node | None:
+        kind = expression[0]
         if kind == "call":
-            return ("result", self.path, expression[1])
+            return self._result(expression[1])
         if kind == "def":
             path = tuple(expression[1])
             ref = self.file.by_path.get(path)
@@ -644,25 +723,14 @@ class _FileFlow:
             return None
         if kind == "alloc":
             return self.program.const(("object", (self.path, expression[1])))
-        if kind == "either":
-            target = ("either", self.path, position, expression)
-            for part in expression[1]:
-                source = self.node(scope, position, part, depth + 1)
-                if source is not None:
-                    self.solver.copy(source, target)
-            return target
-        if kind == "instance":
-            classes = self.node(scope, position, expression[1], depth + 1)
-            if classes is None:
-                return None
-            target = ("instance-of", self.path, position, expression)
-            self.solver.listen(classes, lambda value: self.solver.add(target, ("instance", value[1]), "instantiation")
-                               if value[0] == "class" else None)
-            return target
         if kind == "this":
             function = self._this_function(scope)
             return ("this", function.id) if function is not None else None
         return None
+
+    def _result(self, index: int) -> int:
+        """The node of what call number ``index`` of the file returns."""
+        return self.solver.node(("result", self.path, index))
 
     def _this_function(self, scope: Scope) -> SymbolRef | None:
         """JS `this`: of the innermost non-arrow function; arrows are not told apart yet, so the innermost."""
@@ -700,7 +768,7 @@ class _FileFlow:
             receiver_class = program.refs.get(value[1])
             if receiver_class is None:
                 return
-            mro = program.names.hierarchy.mro(receiver_class)
+            mro = program.mro(receiver_class)
             ids = [c.id for c in mro]
             if owner.id not in ids:
                 return
@@ -714,6 +782,17 @@ class _FileFlow:
         return target
 
     def _name(self, scope: Scope, position: int, name: str) -> Node | None:
+        key = (scope, name)
+        found = self._names.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            found = self._names[key] = self._name_meaning(scope, name)
+        if isinstance(found, list):  # the bindings of this very scope: which of them reach the read
+            return self._reaching(scope, name, position, found)
+        return found
+
+    def _name_meaning(self, scope: Scope, name: str) -> Node | list | None:
+        """Where ``name`` read in ``scope`` takes its value from, whatever the position: one node, or
+        the scope's own bindings (a list, which `_decorate` may still extend)."""
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
             owner = self.file.by_path.get(prefix) if prefix else None
@@ -727,7 +806,7 @@ class _FileFlow:
                 continue
             if prefix != scope or (owner is not None and owner.label == "Class"):
                 return self._all_node(prefix, name)
-            return self._reaching(scope, name, position, bindings)
+            return bindings
         found = self.program.names.lookup(self.file, scope, name)
         return self._resolved(found) if found is not None else None
 
@@ -744,7 +823,7 @@ class _FileFlow:
                 break
         if len(reaching) == 1:
             return reaching[0]
-        target = ("reaching", self.path, scope, name, position)
+        target = self.solver.node(("reaching", self.path, scope, name, position))
         for node in reaching:
             self.solver.copy(node, target)
         return target
@@ -773,6 +852,15 @@ class _FileFlow:
         if found.external_name:
             return self.program.const(("external", found.external_name))
         return None
+
+
+_UNSEEN = object()
+_COMPOUND = frozenset({"attr", "item", "either", "instance"})  # expressions whose node is made, not named
+
+
+def _or_nothing(node: Node | None) -> Node:
+    """An argument whose value the facts do not follow: a node nothing flows into."""
+    return ("nothing",) if node is None else node
 
 
 def _holder(file_symbols: FileSymbols, on_instance: bool) -> str:
