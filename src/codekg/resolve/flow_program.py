@@ -109,6 +109,10 @@ class _Program(Environment):
         self.sites: list[_Site] = []
         self.property_sites: set[tuple] = set()
         self._consts: dict[Value, int] = {}
+        # what some class of the repository defines: a protocol call or property access of any other
+        # name can never reach the program's own code, so it gets no constraint at all
+        self.member_names: set[str] = set()  # dunders defined in a class body
+        self.property_names: set[str] = set()
         # the class hierarchy does not change during a solve: each question is answered once
         self._constructors: dict[str, list[str]] = {}
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
@@ -230,7 +234,13 @@ class _Program(Environment):
         for refs in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
             for ref in refs:
                 self.refs.setdefault(ref.id, ref)
+                if ref.definition is not None and ref.definition.is_property:
+                    self.property_names.add(ref.path[-1])
         self.refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
+        for path, members in file_symbols.children.items():
+            owner = file_symbols.by_path.get(path)
+            if owner is not None and owner.label == "Class":
+                self.member_names.update(name for name in members if name.startswith("__"))
 
     def add_file(self, file_symbols: FileSymbols) -> "_FileFlow":
         """The file's definitions, bindings and function shapes; its facts come after every file's shapes."""
@@ -554,22 +564,30 @@ class _FileFlow:
 
     def _protocol(self, fact: FlowFact, position: int, operand: Node, dunder: str, kind: str,
                   arguments: tuple[Argument, ...] = ()) -> Node:
-        """A call of ``dunder`` on the instances of repository classes ``operand`` holds; its result."""
-        method = ("protocol-method", self.path, position, dunder)
-        result = ("protocol-result", self.path, position, dunder)
+        """A call of ``dunder`` on the instances of repository classes ``operand`` holds; its result.
+        The call site is made when the first such instance arrives (most operands never hold one)."""
+        result = self.solver.node(("protocol-result", self.path, position, dunder))
         program, solver = self.program, self.solver
+        if dunder not in program.member_names:
+            return result
+        method = solver.node(("protocol-method", self.path, position, dunder))
+        made: list[CallSite] = []
 
         def on_value(value: Value) -> None:
-            if value[0] == "instance":
-                for member in solver.member_nodes(value[1], dunder):
-                    solver.bind(member, value, method)
+            if value[0] != "instance":
+                return
+            members = solver.member_nodes(value[1], dunder)
+            if members and not made:
+                caller = self.file.ref_for_scope(fact.scope, fact.line)
+                program.refs.setdefault(caller.id, caller)
+                made.append(CallSite((self.path, kind, position, dunder), caller.id, fact.line, arguments, result,
+                                     via="protocol"))
+                program.sites.append(_Site(made[0], self.file))
+                solver.call(method, made[0])
+            for member in members:
+                solver.bind(member, value, method)
 
         solver.listen(operand, on_value)
-        caller = self.file.ref_for_scope(fact.scope, fact.line)
-        program.refs.setdefault(caller.id, caller)
-        site = CallSite((self.path, kind, position, dunder), caller.id, fact.line, arguments, result, via="protocol")
-        program.sites.append(_Site(site, self.file))
-        solver.call(method, site)
         return result
 
     def _property_access(self, scope: Scope, position: int, base: Node, name: str, result: Node | None,
@@ -577,6 +595,8 @@ class _FileFlow:
         """Reading (``result``) or assigning (``assigned``) a property of an instance calls its getter or
         setter (one definition name for both)."""
         program, solver = self.program, self.solver
+        if name not in program.property_names:
+            return
         line = self.facts[position].line if 0 <= position < len(self.facts) else 0
         site_key = (self.path, "property", position, name, "set" if assigned is not None else "get")
         arguments = (Argument("positional", assigned),) if assigned is not None else ()
