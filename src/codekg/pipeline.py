@@ -33,6 +33,7 @@ from codekg.index_state import (
     StateUpdate,
     graph_fingerprint,
 )
+from codekg.garbage import give_back_memory
 from codekg.languages import EXTRACTORS
 from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
 from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph, metadata_graph
@@ -194,7 +195,7 @@ class _Run:
         ).to_tables()
         facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
         update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
-        del structure, resolutions
+        del structure, resolutions, parsed  # the records (flow facts too) live on in `update` until the state is written
         raise_if_interrupted()
         self.directory.remove_stale_builds()
         build = self.directory.new_build_path()
@@ -205,7 +206,7 @@ class _Run:
             finally:
                 state.close()
         del update
-        gc.collect()  # hand the passes' garbage back before the database allocates its buffers
+        give_back_memory()  # the passes' garbage, before the database allocates its buffers
         load_started = time.perf_counter()
 
         def timing_metadata() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from codekg.faults import FileFault, contained
 from codekg.graph import Graph
-from codekg.resolve.calls import CallEdge, resolve_file_calls
+from codekg.resolve.calls import CallEdge, CallResolution, resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_inheritance
@@ -26,7 +26,8 @@ from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
-from codekg.resolve.flow_program import ProgramCalls, solve_program
+from codekg.resolve.flow_child import start_solve
+from codekg.resolve.flow_program import ProgramCalls
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
@@ -52,39 +53,72 @@ def resolve_references(
     symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
     project_configs: ProjectConfigs = NO_PROJECT_CONFIGS, strict: bool = False,
     stored_keys: dict[str, frozenset[DependencyKey]] | None = None, value_flow: bool = True,
+    flow_in_child: bool | None = None,
 ) -> dict[str, FileResolution]:
     """Resolve ``paths`` (default: every file) against the whole index and the project configs
     (tsconfig.json `paths`/`baseUrl`), and every file of ``stored_keys`` (path → the keys its last
     resolution read) whose value-flow edges changed (``value_flow``: the setting; off, no flow is
-    solved). A file that fails keeps no edges and a warning (``strict``: raises)."""
-    names = NameResolver(symbols, project_configs)
-    values = ValueInference(names)
-    program = solve_program(symbols, names, sorted(symbols.files.keys())) if value_flow else ProgramCalls()
+    solved). A file that fails keeps no edges and a warning (``strict``: raises).
+
+    The value flow is solved whole (in a child process for a big program: resolve/flow_child.py)
+    while each file's names, imports and calls are resolved here; each file is settled with the
+    flow's answer at the end."""
+    flow = start_solve(symbols, project_configs, sorted(symbols.files.keys()), flow_in_child) if value_flow else None
+    resolver = _FileResolver(symbols, ambiguity_limit, project_configs, strict, value_flow)
     chosen = set(symbols.files.keys() if paths is None else paths)
-    for path, keys in (stored_keys or {}).items():  # the flow is solved whole: its edges may change anywhere
+    first_halves = {path: resolver.first_half(path) for path in sorted(chosen)}
+    program = flow.result() if flow is not None else ProgramCalls()
+    for path, keys in sorted((stored_keys or {}).items()):  # the flow is solved whole: its edges may change anywhere
         if path not in chosen and flow_dependency(program.edges.get(path, [])) not in keys:
-            chosen.add(path)
-    results: dict[str, FileResolution] = {}
-    for path in sorted(chosen):
+            first_halves[path] = resolver.first_half(path)
+    return {path: resolver.settled(path, half, program) for path, half in sorted(first_halves.items())}
+
+
+@dataclass(slots=True)
+class _FirstHalf:
+    """What a file resolves to before the value flow is heard: its imports, inheritance and call sites."""
+
+    result: FileResolution
+    calls: CallResolution
+
+
+class _FileResolver:
+    """Resolves one file at a time against shared caches; a failed file starts the caches afresh."""
+
+    def __init__(self, symbols: SymbolIndex, ambiguity_limit: int, project_configs: ProjectConfigs, strict: bool,
+                 value_flow: bool) -> None:
+        self.symbols, self.ambiguity_limit, self.project_configs = symbols, ambiguity_limit, project_configs
+        self.strict, self.value_flow = strict, value_flow
+        self.names = NameResolver(symbols, project_configs)
+        self.values = ValueInference(self.names)
+
+    def first_half(self, path: str) -> _FirstHalf:
+        faults: list[FileFault] = []
+        with self.symbols.recorder.frame() as read:
+            half = contained(
+                path, "resolve",
+                lambda: _resolve_file(self.symbols, self.names, self.values, self.symbols.files.unrecorded(path),
+                                      self.ambiguity_limit, self.value_flow),
+                lambda: _FirstHalf(FileResolution(Graph()), CallResolution()), self.strict, faults)
+        if faults:
+            half.result.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
+            # a lookup cut short may have left a half-built entry in the shared caches: start afresh
+            self.names = NameResolver(self.symbols, self.project_configs)
+            self.values = ValueInference(self.names)
+        half.result.dependencies = frozenset(read)
+        return half
+
+    def settled(self, path: str, half: _FirstHalf, program: ProgramCalls) -> FileResolution:
         faults: list[FileFault] = []
         flow_edges = program.edges.get(path, [])
-        flow_sites = ({site: frozenset(targets) for site, targets in program.resolved_sites.get(path, {}).items()}
-                      if value_flow else None)
-        with symbols.recorder.frame() as read:
-            result = contained(
-                path, "resolve",
-                lambda: _resolve_file(symbols, names, values, symbols.files.unrecorded(path), ambiguity_limit,
-                                      flow_edges, flow_sites),
-                lambda: FileResolution(Graph()), strict, faults)
-        if faults:
-            result.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
-            # a lookup cut short may have left a half-built entry in the shared caches: start afresh
-            names = NameResolver(symbols, project_configs)
-            values = ValueInference(names)
-        result.dependencies = frozenset(read) | {flow_dependency(flow_edges)}
+        result = contained(
+            path, "resolve",
+            lambda: _settled(half, flow_edges, program.resolved_sites.get(path, {}) if self.value_flow else None),
+            lambda: FileResolution(Graph(), dependencies=half.result.dependencies), self.strict, faults)
+        result.warnings = result.warnings + [{k: v for k, v in f.to_dict().items() if k != "path"} for f in faults]
+        result.dependencies = result.dependencies | {flow_dependency(flow_edges)}
         result.warnings += program.warnings.get(path, [])
-        results[path] = result
-    return results
+        return result
 
 
 def flow_dependency(edges: list[CallEdge]) -> DependencyKey:
@@ -115,34 +149,35 @@ def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dic
     return {language: dict(sorted(counter.items())) for language, counter in sorted(totals.items())}
 
 
+def _endpoint(result: FileResolution, target: Resolved) -> tuple[str, str] | None:
+    """A target's node: a definition, or an External (listed in the file's ``externals``)."""
+    if target.ref is not None:
+        return target.ref.endpoint
+    if target.external_name:
+        external_id = EXTERNAL_PREFIX + target.external_name
+        result.externals[external_id] = target.external_name
+        return ("External", external_id)
+    return None
+
+
 def _resolve_file(
     symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int,
-    flow_edges: list[CallEdge], flow_sites: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
-) -> FileResolution:
+    value_flow: bool,
+) -> _FirstHalf:
     result = FileResolution(Graph())
     graph = result.graph
-
-    def endpoint(target: Resolved) -> tuple[str, str] | None:
-        if target.ref is not None:
-            return target.ref.endpoint
-        if target.external_name:
-            external_id = EXTERNAL_PREFIX + target.external_name
-            result.externals[external_id] = target.external_name
-            return ("External", external_id)
-        return None
-
     for (kind, target), entry in sorted(names.file_imports(file_symbols.parse.path).edges.items()):
         if kind == "file":
             target_endpoint = symbols.files[target].file_ref.endpoint
         else:
-            target_endpoint = endpoint(Resolved("unresolved-import", 1.0, external_name=target))
+            target_endpoint = _endpoint(result, Resolved("unresolved-import", 1.0, external_name=target))
         # An import statement names its module exactly: only calls through it can be uncertain.
         graph.add_edge("IMPORTS", file_symbols.file_ref.endpoint, target_endpoint, names=sorted(entry["names"]),
                        confidence=1.0, reason=entry["reason"], line=entry["line"])
 
     seen: set[tuple[str, tuple[str, str], tuple[str, str]]] = set()
     for edge in resolve_file_inheritance(file_symbols, names):
-        target = endpoint(edge.parent)
+        target = _endpoint(result, edge.parent)
         key = (edge.rel_type, edge.child.endpoint, target)
         if target is None or key in seen:
             continue  # two base expressions naming one class make one edge
@@ -152,11 +187,18 @@ def _resolve_file(
                            reason=edge.parent.reason)
         except ValueError:
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
+    return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
 
-    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, flow_sites)
+
+def _settled(half: _FirstHalf, flow_edges: list[CallEdge], flow_sites: dict[tuple[Scope, int, str], set[str]] | None,
+             ) -> FileResolution:
+    """The file's CALLS edges once the value flow is known (``flow_sites`` None: it is off)."""
+    result = half.result
+    call_edges, outcomes = half.calls.settled(
+        None if flow_sites is None else {site: frozenset(targets) for site, targets in flow_sites.items()})
     aggregated: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, Any]] = {}
-    for call in calls.edges:
-        target = endpoint(call.callee)
+    for call in call_edges:
+        target = _endpoint(result, call.callee)
         if target is None:
             continue
         key = (call.caller.endpoint, target)
@@ -170,13 +212,13 @@ def _resolve_file(
         if call.callee.confidence > entry["confidence"]:
             entry["confidence"], entry["reason"] = call.callee.confidence, call.callee.reason
     for flow_edge in flow_edges:  # value flow: the calls the rules above do not reach
-        target = endpoint(flow_edge.callee)
+        target = _endpoint(result, flow_edge.callee)
         key = (flow_edge.caller.endpoint, target)
         if target is None or key in aggregated or (key[0][0], target[0]) not in CALLS_PAIRS:
             continue
         aggregated[key] = {"confidence": flow_edge.callee.confidence, "reason": flow_edge.callee.reason,
                            "line": flow_edge.line, "call_count": 1}
     for (source, target), properties in aggregated.items():
-        graph.add_edge("CALLS", source, target, **properties)
-    result.call_outcomes = dict(sorted(calls.outcomes.items()))
+        result.graph.add_edge("CALLS", source, target, **properties)
+    result.call_outcomes = dict(sorted(outcomes.items()))
     return result

@@ -31,20 +31,45 @@ class CallEdge:
 
 
 @dataclass(slots=True)
+class SiteCalls:
+    """One call site's callees by the rules of this module, before the value flow is heard."""
+
+    key: tuple[Scope, int, str]  # scope, line, called name: how the value flow names the site
+    target_keys: frozenset[str]  # the callees as the value flow names them (with the value flow on)
+    targets: int
+    edges: list[CallEdge]
+
+
+@dataclass(slots=True)
 class CallResolution:
-    edges: list[CallEdge] = field(default_factory=list)
-    # call sites that resolved to one target, to several (split), or to none
-    outcomes: Counter = field(default_factory=Counter)
+    sites: list[SiteCalls] = field(default_factory=list)
+
+    def settled(self, flow_resolved: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
+                ) -> tuple[list[CallEdge], Counter]:
+        """The edges, and how many call sites resolved to one target, to several or to none. Where the
+        value flow found other callees for a site (``flow_resolved``), its edges stand instead."""
+        edges: list[CallEdge] = []
+        outcomes: Counter = Counter()
+        for site in self.sites:
+            flow_targets = (flow_resolved or {}).get(site.key)
+            if flow_targets is not None and site.target_keys != flow_targets:
+                outcomes["resolved"] += 1
+            elif not site.targets:
+                outcomes["unresolved"] += 1
+            else:
+                outcomes["ambiguous" if site.targets > 1 else "resolved"] += 1
+                edges.extend(site.edges)
+        return edges, outcomes
 
 
 def resolve_file_calls(
     symbols: SymbolIndex, names: NameResolver, file_symbols: FileSymbols, ambiguity_limit: int,
-    values: ValueInference | None = None, flow_resolved: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
+    values: ValueInference | None = None, value_flow: bool = False,
 ) -> CallResolution:
     """The calls made by one file's code, each to every target it may reach. A call whose name means
-    no callable may still reach one through what a name holds (resolve/types.py). Where the value
-    flow found other callees for the call (``flow_resolved``: by scope, line and called name), the
-    value flow's edges stand instead (resolve/flow_program.py)."""
+    no callable may still reach one through what a name holds (resolve/types.py). With ``value_flow``
+    the sites carry their callees as the value flow names them, so its answer can settle them
+    (`CallResolution.settled`), and callbacks are left to it."""
     result = CallResolution()
     values = values or ValueInference(names)
     declared_types = DeclaredTypes(names, file_symbols)
@@ -52,21 +77,16 @@ def resolve_file_calls(
         caller = file_symbols.ref_for_scope(call.scope, call.line)
         targets = (_call_targets(symbols, names, file_symbols, call, ambiguity_limit, declared_types)
                    or values.call_targets(file_symbols, call))
-        flow_targets = (flow_resolved or {}).get((call.scope, call.line, call.callee))
-        if flow_targets is not None and _target_keys(names, file_symbols, targets) != flow_targets:
-            result.outcomes["resolved"] += 1
-            continue
-        if not targets:
-            result.outcomes["unresolved"] += 1
-            continue
-        result.outcomes["ambiguous" if len(targets) > 1 else "resolved"] += 1
+        edges: list[CallEdge] = []
         for target in targets:
-            result.edges.append(CallEdge(caller, target, call.line))
-            result.edges.extend(
+            edges.append(CallEdge(caller, target, call.line))
+            edges.extend(
                 CallEdge(caller, constructor, call.line) for constructor in _constructor(names, file_symbols, target)
             )
-            if flow_resolved is None:  # the value flow binds arguments to parameters itself
-                result.edges.extend(_callback_edges(symbols, names, file_symbols, call, target))
+            if not value_flow:  # the value flow binds arguments to parameters itself
+                edges.extend(_callback_edges(symbols, names, file_symbols, call, target))
+        keys = frozenset(_target_keys(names, file_symbols, targets)) if value_flow else frozenset()
+        result.sites.append(SiteCalls((call.scope, call.line, call.callee), keys, len(targets), edges))
     return result
 
 

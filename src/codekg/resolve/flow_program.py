@@ -75,9 +75,10 @@ class _Site:
     name: str = ""  # the called name (`f` of `f()`, `m` of `x.m()`), "" for implicit calls
 
 
-def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str]) -> ProgramCalls:
+def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str], release: bool = True) -> ProgramCalls:
     """The calls every file of ``paths`` makes, from one fixpoint over all their facts. The nodes,
-    tokens and constraints all live until the end: no collection can free any of them."""
+    tokens and constraints all live until the end: no collection can free any of them. ``release``
+    false: a process about to exit keeps them (freeing millions of objects takes time)."""
     with collection_paused():
         program = _Program(symbols, names)
         solver = Solver(program)
@@ -95,8 +96,9 @@ def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str]) -
         try:
             return program.edges(solution)
         finally:  # no cycle left: millions of objects go by reference counting, not a 4 s collection
-            solver.release()
-            program.solver = None  # type: ignore[assignment]
+            if release:
+                solver.release()
+                program.solver = None  # type: ignore[assignment]
 
 
 class _Program(Environment):

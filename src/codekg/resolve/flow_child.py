@@ -1,0 +1,130 @@
+"""The value-flow solve in a forked child process, while this process resolves names file by file.
+
+Why a child: the solve builds millions of short-lived objects (hundreds of megabytes on a few
+hundred files). In this process their pages would stay with the heap after the solve and add to the
+peak of every later pass; a child hands them back when it exits, without even freeing them one by
+one. And on two cores the solve runs beside the rest of the resolve pass instead of before it.
+
+A program smaller than CHILD_MIN_FACTS facts is solved in this process: a fork costs more than its
+solve. The child gets the symbol index by fork (nothing is copied until touched) and sends back only
+the edges, as definition ids: a few megabytes. A child that fails (killed, out of memory) gives no
+value-flow edges and a warning; an interrupt stops it with the run.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from codekg.interrupts import raise_if_interrupted
+from codekg.resolve.calls import CallEdge
+from codekg.resolve.flow_program import ProgramCalls, solve_program
+from codekg.resolve.names import NameResolver, Resolved
+from codekg.resolve.symbols import SymbolIndex, SymbolRef
+from codekg.resolve.tsconfig import ProjectConfigs
+
+CHILD_MIN_FACTS = 20_000  # pydantic has about 100,000; a test repository a few hundred
+POLL_SECONDS = 0.1
+
+EncodedEdge = tuple[str, str | None, str, str, str, float, int]
+"""(caller id, callee id or None, external name, external module, reason, confidence, line)"""
+
+
+@dataclass(slots=True)
+class FlowSolve:
+    """A value-flow solve under way (in a child) or done (in this process); `result` waits for it."""
+
+    symbols: SymbolIndex
+    _future: object = None
+    _done: ProgramCalls | None = None
+
+    def result(self) -> ProgramCalls:
+        if self._done is None:
+            self._done = self._wait()
+        return self._done
+
+    def _wait(self) -> ProgramCalls:
+        from pebble import ProcessExpired
+
+        future = self._future
+        try:
+            while True:
+                raise_if_interrupted()
+                try:
+                    encoded = future.result(timeout=POLL_SECONDS)  # type: ignore[attr-defined]
+                    break
+                except FutureTimeout:
+                    continue
+        except (ProcessExpired, OSError, EOFError) as error:  # the child died: the run goes on without its edges
+            program = ProgramCalls()
+            first = min(self.symbols.files.keys(), default="")
+            program.warnings[first].append({"pass": "flow", "kind": "flow-failed", "message": (
+                f"the value-flow solve stopped ({type(error).__name__}: {error}): calls found only by "
+                "following values are missing from this index")})
+            return program
+        finally:
+            future.cancel()  # type: ignore[attr-defined]  # no-op once done; kills a child still running
+        return decode(encoded, self.symbols)
+
+
+def start_solve(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: list[str],
+                in_child: bool | None = None) -> FlowSolve:
+    """Start solving the value flow of ``paths``. ``in_child``: None decides by the program's size."""
+    loaded = [symbols.files.unrecorded(path) for path in paths]  # here: a child must not read the state database
+    if in_child is None:
+        in_child = sum(len(file_symbols.parse.flow) for file_symbols in loaded) >= CHILD_MIN_FACTS
+    if not in_child:
+        return FlowSolve(symbols, _done=solve_program(symbols, NameResolver(symbols, project_configs), paths))
+    from pebble import concurrent
+
+    solve = concurrent.process(daemon=True, context=multiprocessing.get_context("fork"))(_solve_encoded)
+    return FlowSolve(symbols, _future=solve(symbols, project_configs, paths))
+
+
+def _solve_encoded(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: list[str]) -> tuple:
+    """In the child (pebble ignores SIGINT there: the parent alone decides when to stop). The child
+    ends with `os._exit`: its objects are never freed one by one, and no inherited handle is closed.
+    Nor collected: a collection after the solve would walk its millions of live objects for nothing."""
+    gc.disable()
+    return encode(solve_program(symbols, NameResolver(symbols, project_configs), paths, release=False))
+
+
+def encode(program: ProgramCalls) -> tuple:
+    """ProgramCalls with definition ids in place of symbol refs, to cross the process boundary."""
+    edges = {path: [(e.caller.id, e.callee.ref.id if e.callee.ref else None, e.callee.external_name,
+                     e.callee.external_module, e.callee.reason, e.callee.confidence, e.line) for e in file_edges]
+             for path, file_edges in program.edges.items()}
+    sites = {path: {site: frozenset(targets) for site, targets in file_sites.items()}
+             for path, file_sites in program.resolved_sites.items()}
+    return edges, dict(program.warnings), program.steps, sites
+
+
+def decode(encoded: tuple, symbols: SymbolIndex) -> ProgramCalls:
+    edges, warnings, steps, sites = encoded
+    refs = _refs_by_id(symbols)
+    program = ProgramCalls(steps=steps)
+    for path, file_edges in edges.items():
+        for caller, callee, external_name, external_module, reason, confidence, line in file_edges:
+            caller_ref, callee_ref = refs.get(caller), refs.get(callee) if callee else None
+            if caller_ref is None or (callee and callee_ref is None):
+                continue  # not a definition of the index: cannot be an edge here either
+            program.edges[path].append(CallEdge(caller_ref, Resolved(
+                reason, confidence, ref=callee_ref, external_name=external_name, external_module=external_module), line))
+    program.warnings.update(warnings)
+    for path, file_sites in sites.items():
+        program.resolved_sites[path].update(file_sites)
+    return program
+
+
+def _refs_by_id(symbols: SymbolIndex) -> dict[str, SymbolRef]:
+    """Every definition and module of the index by id: what the flow's edges name."""
+    refs: dict[str, SymbolRef] = {}
+    for path in symbols.files.keys():
+        file_symbols = symbols.files.unrecorded(path)
+        for group in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
+            for ref in group:
+                refs.setdefault(ref.id, ref)
+        refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
+    return refs
