@@ -270,12 +270,12 @@ const dep = require("./dep");
 """
     parsed = JS.extract("m.js", source.encode())
     assert [(d.name, d.scope) for d in parsed.definitions] == [
-        ("Animal", ()), ("Animal.prototype.speak", ()), ("helper", ()),
+        ("Animal", ()), ("Animal.speak", ()), ("helper", ()),
     ]
     assert parsed.flow == [
         F("assign", (), 1, n("Animal"), ("def", ("Animal",))),
-        F("return", ("Animal.prototype.speak",), 2, value=("attr", ("this",), "name")),
-        F("assign", (), 2, ("attr", ("attr", n("Animal"), "prototype"), "speak"), ("def", ("Animal.prototype.speak",))),
+        F("return", ("Animal.speak",), 2, value=("attr", ("this",), "name")),
+        F("assign", (), 2, ("attr", ("attr", n("Animal"), "prototype"), "speak"), ("def", ("Animal.speak",))),
         F("assign", (), 3, ("attr", n("module"), "exports"), n("Animal")),
         F("assign", (), 4, ("attr", n("exports"), "helper"), ("def", ("helper",))),
         F("call", (), 5, value=n("require"), arguments=(pos(U),), index=0),

@@ -387,12 +387,15 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     def _on_member_function(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         """`a.b.c = function () {}` defines a Function named `a.b.c`: a dotted name no bare call can
-        reach, so it only gives the code inside a caller of its own. CommonJS exports are skipped:
-        `exports.x = function` is an export and defines `x` (see the export handlers)."""
+        reach, so it only gives the code inside a caller of its own. A prototype method
+        `Foo.prototype.m = function` is named `Foo.m`, like a class's method (the call-graph
+        conventions, tests/fixtures/callgraph/README.md). CommonJS exports are skipped: `exports.x =
+        function` is an export and defines `x` (see the export handlers)."""
         target, value = captures["_target"][0], captures["value"][0]
         dotted = self._dotted(target)
         if dotted is None or dotted.split(".", 1)[0] == "exports" or dotted.startswith("module.exports"):
             return
+        dotted = ".".join(part for part in dotted.split(".") if part != "prototype") or dotted
         self._define(
             state,
             "Function",

@@ -80,6 +80,7 @@ class _FirstHalf:
 
     result: FileResolution
     calls: CallResolution
+    failed: bool = False  # the file keeps no derived edges: the value flow's neither
 
 
 class _FileResolver:
@@ -99,7 +100,7 @@ class _FileResolver:
                 path, "resolve",
                 lambda: _resolve_file(self.symbols, self.names, self.values, self.symbols.files.unrecorded(path),
                                       self.ambiguity_limit, self.value_flow),
-                lambda: _FirstHalf(FileResolution(Graph()), CallResolution()), self.strict, faults)
+                lambda: _FirstHalf(FileResolution(Graph()), CallResolution(), failed=True), self.strict, faults)
         if faults:
             half.result.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
             # a lookup cut short may have left a half-built entry in the shared caches: start afresh
@@ -111,6 +112,10 @@ class _FileResolver:
     def settled(self, path: str, half: _FirstHalf, program: ProgramCalls) -> FileResolution:
         faults: list[FileFault] = []
         flow_edges = program.edges.get(path, [])
+        if half.failed:
+            half.result.dependencies |= {flow_dependency(flow_edges)}
+            half.result.warnings += program.warnings.get(path, [])
+            return half.result
         result = contained(
             path, "resolve",
             lambda: _settled(half, flow_edges, program.resolved_sites.get(path, {}) if self.value_flow else None),

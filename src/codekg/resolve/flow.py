@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 
 Value = tuple
 """A token. ("function", id) a function, method or anonymous function; ("class", id); ("instance",
-class id); ("object", site) an object or container literal, or a parameter's `*args`/`**kwargs`;
+class id) (or a JS constructor function's id: what `new F()` makes); ("object", site) an object or container literal, or a parameter's `*args`/`**kwargs`;
 ("module", path); ("external", dotted name); ("bound", function id, receiver Value) a method read off
 an instance or class; ("partial", function Value, n positional args) a partial application;
+("function-method", "call" | "apply" | "bind", function Value) a JS function's own method;
 ("identity",) a decorator that gives back what it decorates (made by `functools.wraps(fn)`)."""
 
 Node = tuple
@@ -110,6 +111,10 @@ class Environment:
     def external_call(self, name: str, site: CallSite, solver: "Solver") -> None:
         """A call of a library or builtin name: it may call its arguments (`map(f, xs)`)."""
 
+    def function_methods(self, function_id: str) -> frozenset[str]:
+        """The methods every function of the definition's language has (JS `call`, `apply`, `bind`)."""
+        return frozenset()
+
 
 @dataclass(slots=True)
 class Solution:
@@ -150,6 +155,7 @@ class Solver:
         self._fields: dict[tuple[Value, str], int] = {}
         self._fields_of: dict[Value, set[str]] = defaultdict(set)
         self._any_loads: dict[Value, list[int]] = defaultdict(list)
+        self._merges: dict[Value, list[tuple[Value, tuple[int, ...]]]] = defaultdict(list)
         self._called: set[tuple[tuple, Value]] = set()
         self._shapes: dict[str, _Shape] = {}
         self._members: dict[tuple[str, str, bool], list[int]] = {}
@@ -328,6 +334,24 @@ class Solver:
             names.add(name)
             for any_target in self._any_loads.get(value, ()):
                 self._copy(target, any_target, "")
+            for into, later in self._merges.get(value, ()):
+                self._merge_field(value, into, name, later)
+
+    def merge_fields(self, source: Value, target: Value, later: tuple[int, ...] = ()) -> None:
+        """Every field of token ``source``, those stored later too, is also a field of ``target``
+        (`Object.assign(target, source)`), except a name that a token of a ``later`` node (a later
+        source of the same assign) has: that one overwrites it."""
+        if (target, later) in self._merges[source]:
+            return
+        self._merges[source].append((target, later))
+        for name in list(self._fields_of.get(source, ())):
+            self._merge_field(source, target, name, later)
+
+    def _merge_field(self, source: Value, target: Value, name: str, later: tuple[int, ...]) -> None:
+        fields_of = self._fields_of
+        if any(name in fields_of.get(value, ()) for node in later for value in self._held[node]):
+            return
+        self._store_field(target, name, self.field(source, name))
 
     def member_nodes(self, class_id: str, name: str, on_instance: bool = True) -> list[int]:
         """The environment's `member` nodes, asked once per question."""
@@ -345,6 +369,8 @@ class Solver:
             for member in self.member_nodes(value[1], name, kind == "instance"):
                 self._bind(member, value, target)  # a class binds its classmethods only
             return
+        if kind in ("function", "bound") and name in self.environment.function_methods(value[1]):
+            self._add(target, ("function-method", name, value), "attribute")  # `f.call`, `f.bind`
         if kind == "external":  # `os.path` of `os`: a longer external name
             if name != ANY_KEY:
                 self._add(target, ("external", f"{value[1]}.{name}"), "attribute")
@@ -365,7 +391,11 @@ class Solver:
             return
         self._called.add(key)
         kind = value[0]
-        if kind == "function":
+        if kind == "function" and site.is_new:  # JS `new F()`: an instance whose prototype is F.prototype
+            instance = ("instance", value[1])
+            self._add(site.result, instance, "instantiation")
+            self._enter(value[1], site, receiver=instance, via="instantiation", result=False)
+        elif kind == "function":
             self._enter(value[1], site, receiver=None, via=site.via or ("call" if how == "value" else how))
         elif kind == "bound":
             self._enter(value[1], site, receiver=value[2], via=site.via or "method")
@@ -387,10 +417,32 @@ class Solver:
         elif kind == "external":
             self.calls[site.key].setdefault(value, site.via or ("external" if how == "value" else how))
             self.environment.external_call(value[1], site, self)
+        elif kind == "function-method":
+            self._call_function_method(value[1], value[2], site)
         elif kind == "identity":  # a decorator that gives back its argument: no call of the program's own
             first = next((a for a in site.arguments if a.kind == "positional"), None)
             if first is not None:
                 self._copy(first.node, site.result, "decorator")
+
+    def _call_function_method(self, method: str, function: Value, site: CallSite) -> None:
+        """`f.call(this, a, b)` calls f with a and b; `f.apply(this, args)` with the elements of args;
+        `f.bind(this, a)` gives f with a bound. The first argument is `this` inside f."""
+        arguments = site.arguments
+        this = arguments[0].node if arguments and arguments[0].kind == "positional" else None
+        if method == "bind":
+            bound = sum(1 for a in arguments[1:] if a.kind == "positional")
+            self._add(site.result, ("partial", function, bound) if bound else function, "partial")
+            shape = self._shape(function[1])
+            if this is not None and shape is not None and shape.this is not None:
+                self._copy(this, shape.this, "receiver")
+            return
+        if method == "call":
+            passed = arguments[1:]
+        else:  # apply: the array's elements fill the parameters
+            passed = (Argument("star", arguments[1].node),) if len(arguments) > 1 else ()
+        inner = CallSite((*site.key, "callback", method), site.caller, site.line, tuple(passed), site.result,
+                         receiver=this, via=site.via)
+        self._call_one(function, inner, "value")
 
     def _shape(self, function_id: str) -> "_Shape | None":
         found = self._shapes.get(function_id)

@@ -29,7 +29,13 @@ from codekg.records import ELEMENT_CALL, FlowFact, Scope
 from codekg.resolve import flow
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
-from codekg.resolve.library_calls import CALLING_FUNCTIONS, CALLING_METHODS, PARTIAL_FUNCTIONS
+from codekg.resolve.library_calls import (
+    CALLING_FUNCTIONS,
+    CALLING_METHODS,
+    FIELD_COPYING_FUNCTIONS,
+    FUNCTION_METHODS,
+    PARTIAL_FUNCTIONS,
+)
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
@@ -133,6 +139,8 @@ class _Program(Environment):
 
     def member(self, class_id: str, name: str, on_instance: bool = True) -> list[Node]:
         ref = self.refs.get(class_id)
+        if ref is not None and ref.label == "Function" and on_instance:  # `new F()` of a JS constructor function
+            return [flow.field_node(("prototype", ref.id), name)]
         if ref is None or ref.label != "Class":
             return []
         nodes = []
@@ -193,6 +201,9 @@ class _Program(Environment):
         if name in IDENTITY_DECORATOR_FACTORIES:  # `@functools.wraps(fn)` gives back what it decorates
             solver.add(site.result, ("identity",), "decorator")
             return
+        if name in FIELD_COPYING_FUNCTIONS.get(family, ()) and site.arguments:  # `Object.assign(target, *sources)`
+            self._copy_fields(site)
+            return
         if name == "<builtin>.type" and len(site.arguments) == 1:  # `type(self)`: the class of the instance
             solver.listen(site.arguments[0].node, lambda value: solver.add(site.result, ("class", value[1]), "attribute")
                           if value[0] == "instance" else None)
@@ -211,6 +222,25 @@ class _Program(Environment):
         slots = CALLING_FUNCTIONS.get(family, {}).get(name)
         if slots:
             self._call_arguments(site, slots)
+
+    def function_methods(self, function_id: str) -> frozenset[str]:
+        ref = self.refs.get(function_id)
+        if ref is None:
+            return frozenset()
+        family = EXTRACTORS[self.symbols.files[ref.file_path].parse.language].resolution_family
+        return FUNCTION_METHODS.get("python" if family == "python" else "javascript", frozenset())
+
+    def _copy_fields(self, site: CallSite) -> None:
+        """Each source's fields become the target's, a later source's overwriting an earlier one's;
+        the call gives back the target."""
+        solver = self.solver
+        target = site.arguments[0].node
+        sources = [a.node for a in site.arguments[1:] if a.kind == "positional"]
+        solver.copy(target, site.result, "attribute")
+        for index, source in enumerate(sources):
+            later = tuple(solver.node(node) for node in sources[index + 1:])
+            solver.listen(target, lambda into, source=source, later=later: solver.listen(
+                source, lambda value, into=into, later=later: solver.merge_fields(value, into, later)))
 
     def _family_of_site(self, site: CallSite) -> str:
         return "python" if site.key[0].endswith(".py") or site.key[0].endswith(".pyi") else "javascript"
@@ -741,6 +771,8 @@ class _FileFlow:
                     self.solver.add(flow.field_node(("class", ref.id), "prototype"), ("prototype", ref.id), "value")
                 return self.program.const(("class", ref.id))
             if ref.label in ("Function", "Method"):
+                if not self.is_python:  # any JS function may be a constructor: `F.prototype.m = …`
+                    self.solver.add(flow.field_node(("function", ref.id), "prototype"), ("prototype", ref.id), "value")
                 return self.program.const(("function", ref.id))
             return None
         if kind == "alloc":

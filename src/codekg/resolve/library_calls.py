@@ -64,3 +64,9 @@ FUNCTION_METHODS: dict[str, frozenset[str]] = {
     "python": frozenset(),
     "javascript": frozenset({"call", "apply", "bind"}),
 }
+
+# Functions that copy every field of their later arguments into the first, and give it back.
+FIELD_COPYING_FUNCTIONS: dict[str, frozenset[str]] = {
+    "python": frozenset(),
+    "javascript": frozenset({"<builtin>.Object.assign"}),
+}
