@@ -111,6 +111,11 @@ class Environment:
     def external_call(self, name: str, site: CallSite, solver: "Solver") -> None:
         """A call of a library or builtin name: it may call its arguments (`map(f, xs)`)."""
 
+    def container_method(self, name: str) -> bool:
+        """Whether ``name`` is a method of the builtin containers (`forEach`, `map`): a read of it is
+        never one of a container's elements."""
+        return False
+
     def function_methods(self, function_id: str) -> frozenset[str]:
         """The methods every function of the definition's language has (JS `call`, `apply`, `bind`)."""
         return frozenset()
@@ -381,7 +386,10 @@ class Solver:
                 self._copy(self.field(value, field_name), target, "element")
             return
         self._copy(self.field(value, name), target, "attribute")
-        self._copy(self.field(value, ANY_KEY), target, "element")
+        if not (value[0] == "object" and value[1][0] in ("args", "kwargs")) and not self.environment.container_method(name):
+            # `obj[key] = f; obj.name()`: a field stored under a computed key may be any named field;
+            # but a rest parameter is an array, and `xs.forEach` is the container's own method
+            self._copy(self.field(value, ANY_KEY), target, "element")
 
     def _call_one(self, value: Value, site: CallSite, how: str = "value") -> None:
         """Call one token at ``site``; ``how`` is the last hop that brought it to the callee, which

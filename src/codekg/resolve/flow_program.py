@@ -30,6 +30,7 @@ from codekg.resolve import flow
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
 from codekg.resolve.library_calls import (
+    CALLBACK_ELEMENT_PARAMETERS,
     CALLING_FUNCTIONS,
     CALLING_METHODS,
     FIELD_COPYING_FUNCTIONS,
@@ -223,6 +224,9 @@ class _Program(Environment):
         if slots:
             self._call_arguments(site, slots)
 
+    def container_method(self, name: str) -> bool:
+        return name in _CONTAINER_METHODS
+
     def function_methods(self, function_id: str) -> frozenset[str]:
         ref = self.refs.get(function_id)
         if ref is None:
@@ -245,7 +249,16 @@ class _Program(Environment):
     def _family_of_site(self, site: CallSite) -> str:
         return "python" if site.key[0].endswith(".py") or site.key[0].endswith(".pyi") else "javascript"
 
-    def _call_arguments(self, site: CallSite, slots: tuple) -> None:
+    def _call_arguments(self, site: CallSite, slots: tuple, elements_of: Node | None = None,
+                        element_parameters: tuple[int, ...] = ()) -> None:
+        """Call the arguments at ``slots``; each gets, at ``element_parameters``, an element of
+        ``elements_of`` (the receiver of `xs.forEach(f)`)."""
+        passed: tuple[Argument, ...] = ()
+        if elements_of is not None and element_parameters:
+            element = self.solver.node(("callback-element", site.key))
+            self.solver.load(elements_of, ANY_KEY, element)
+            passed = tuple(Argument("positional", element if position in element_parameters else ("nothing",))
+                           for position in range(max(element_parameters) + 1))
         positional = [a for a in site.arguments if a.kind == "positional"]
         for slot in slots:
             if isinstance(slot, int):
@@ -254,7 +267,7 @@ class _Program(Environment):
                 argument = next((a for a in site.arguments if a.kind == "keyword" and a.keyword == slot), None)
             if argument is None:
                 continue
-            callback = CallSite((*site.key, "callback", slot), site.caller, site.line, (),
+            callback = CallSite((*site.key, "callback", slot), site.caller, site.line, passed,
                                 ("callback-result", site.key, slot), via="callback")
             self.solver.call(argument.node, callback)
 
@@ -310,11 +323,12 @@ class _Program(Environment):
         for entry in self.sites:
             if not entry.method_name:
                 continue
-            family = EXTRACTORS[entry.file_symbols.parse.language].resolution_family
-            slots = CALLING_METHODS.get("python" if family == "python" else "javascript", {}).get(entry.method_name)
+            family = "python" if EXTRACTORS[entry.file_symbols.parse.language].resolution_family == "python" else "javascript"
+            slots = CALLING_METHODS.get(family, {}).get(entry.method_name)
             if not slots or self.solver.calls.get(entry.site.key):
                 continue
-            self._call_arguments(entry.site, slots)
+            self._call_arguments(entry.site, slots, entry.site.receiver,
+                                 CALLBACK_ELEMENT_PARAMETERS.get(family, {}).get(entry.method_name, (0,)))
 
     def edges(self, solution: flow.Solution) -> ProgramCalls:
         result = ProgramCalls(steps=solution.steps)
@@ -909,6 +923,7 @@ class _FileFlow:
 
 
 _UNSEEN = object()
+_CONTAINER_METHODS = frozenset(name for methods in CALLING_METHODS.values() for name in methods)
 _COMPOUND = frozenset({"attr", "item", "either", "instance"})  # expressions whose node is made, not named
 
 
