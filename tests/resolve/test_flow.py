@@ -141,3 +141,80 @@ def test_the_step_bound_stops_the_solve_and_says_so(monkeypatch):
     solution = solver.solve()
     assert solution.steps == 10 and solution.cut_offs == [("steps", "stopped after 10 steps")]
     assert not solution.held(("var", 30))
+
+
+class JavaScriptProgram(Program):
+    """Functions have JS's own methods; a function `new`-ed is a constructor whose prototype's fields
+    (``classes``) are the instance's members."""
+
+    def function(self, function_id):
+        shape = super().function(function_id)
+        if shape is not None:
+            shape.bound_skip, shape.this = 0, ("this", function_id)
+        return shape
+
+    def function_methods(self, function_id):
+        return frozenset({"call", "apply", "bind"})
+
+
+def test_call_apply_and_bind_call_the_function_with_this_and_the_arguments():
+    program = JavaScriptProgram({"greet": ["cb"], "hi": [], "other": []})
+    solver = Solver(program)
+    solver.add(("var", "greet"), ("function", "greet"))
+    solver.add(("var", "hi"), ("function", "hi"))
+    solver.add(("var", "user"), ("object", "user"))
+    solver.add(("var", "list"), ("object", "list"))
+    solver.store(("var", "list"), ANY_KEY, ("var", "hi"))
+    for method in ("call", "apply", "bind"):
+        solver.load(("var", "greet"), method, ("tmp", method))
+    solver.call(("tmp", "call"), site("c", "main", None, Argument("positional", ("var", "user")),
+                                      Argument("positional", ("var", "hi"))))
+    solver.call(("tmp", "apply"), site("a", "main", None, Argument("positional", ("var", "user")),
+                                       Argument("positional", ("var", "list"))))
+    solver.call(("tmp", "bind"), site("b", "main", None, Argument("positional", ("var", "user"))))
+    solver.call(("result", "b"), site("bound", "main", None, Argument("positional", ("var", "hi"))))
+    solver.call(("var", "greet", "cb"), site("inner", "greet", None))
+    solution = solver.solve()
+    # the call is made at the site itself (the program reads a site's callback keys as its own)
+    assert solution.calls[("c", "callback", "call")] == {("function", "greet"): "call"}
+    assert solution.calls[("a", "callback", "apply")] == {("function", "greet"): "call"}
+    assert not targets(solution, "c") and not targets(solution, "a")  # `greet.call` itself is no callee
+    assert targets(solution, "bound") == ["greet"]
+    assert targets(solution, "inner") == ["hi"]  # the argument after `this`, the element of the array
+    assert solution.held(("this", "greet")) == {("object", "user"): "receiver"}
+
+
+def test_new_of_a_function_makes_an_instance_whose_members_are_its_prototype_fields():
+    program = JavaScriptProgram({"Queue": [], "Queue.push": []}, {"Queue": {"push": "Queue.push"}})
+    solver = Solver(program)
+    solver.add(("member", "Queue", "push"), ("function", "Queue.push"))
+    solver.add(("var", "Queue"), ("function", "Queue"))
+    solver.call(("var", "Queue"), CallSite(("new",), "main", 1, (), ("result", "new"), is_new=True))
+    solver.load(("result", "new"), "push", ("tmp", "q.push"))
+    solver.call(("tmp", "q.push"), site("push", "main", None))
+    solution = solver.solve()
+    assert solution.calls[("new",)] == {("function", "Queue"): "instantiation"}
+    assert solution.held(("result", "new")) == {("instance", "Queue"): "instantiation"}
+    assert solution.calls[("push",)] == {("function", "Queue.push"): "method"}
+    assert solution.held(("this", "Queue.push")) == {("instance", "Queue"): "receiver"}
+
+
+def test_merged_fields_follow_their_source_and_a_later_source_overwrites_a_name():
+    solver = Solver(Program({}))
+    target, first, second = ("object", "target"), ("object", "defaults"), ("object", "overrides")
+    for name, token in (("target", target), ("defaults", first), ("overrides", second)):
+        solver.add(("var", name), token)
+    solver.add(("tmp", "log1"), ("function", "defaults.log"))
+    solver.add(("tmp", "warn"), ("function", "defaults.warn"))
+    solver.add(("tmp", "log2"), ("function", "overrides.log"))
+    solver.store(("var", "defaults"), "log", ("tmp", "log1"))
+    solver.store(("var", "overrides"), "log", ("tmp", "log2"))
+    solver.solve()
+    solver.merge_fields(first, target, later=(solver.node(("var", "overrides")),))
+    solver.merge_fields(second, target)
+    solver.store(("var", "defaults"), "warn", ("tmp", "warn"))  # a field stored after the merge follows it
+    for name in ("log", "warn"):
+        solver.load(("var", "target"), name, ("tmp", f"target.{name}"))
+    solution = solver.solve()
+    assert set(solution.held(("tmp", "target.log"))) == {("function", "overrides.log")}
+    assert set(solution.held(("tmp", "target.warn"))) == {("function", "defaults.warn")}
