@@ -33,7 +33,10 @@ from codekg.resolve.library_calls import (
     CALLBACK_ELEMENT_PARAMETERS,
     CALLING_FUNCTIONS,
     CALLING_METHODS,
+    ELEMENT_RETURNING_METHODS,
+    ELEMENT_STORING_METHODS,
     FIELD_COPYING_FUNCTIONS,
+    FIELD_VALUES_FUNCTIONS,
     FUNCTION_METHODS,
     PARTIAL_FUNCTIONS,
 )
@@ -205,6 +208,9 @@ class _Program(Environment):
         if name in FIELD_COPYING_FUNCTIONS.get(family, ()) and site.arguments:  # `Object.assign(target, *sources)`
             self._copy_fields(site)
             return
+        if name in FIELD_VALUES_FUNCTIONS.get(family, {}) and site.arguments:  # `Object.entries(o)`
+            self._field_values(site, FIELD_VALUES_FUNCTIONS[family][name])
+            return
         if name == "<builtin>.type" and len(site.arguments) == 1:  # `type(self)`: the class of the instance
             solver.listen(site.arguments[0].node, lambda value: solver.add(site.result, ("class", value[1]), "attribute")
                           if value[0] == "instance" else None)
@@ -245,6 +251,20 @@ class _Program(Environment):
             later = tuple(solver.node(node) for node in sources[index + 1:])
             solver.listen(target, lambda into, source=source, later=later: solver.listen(
                 source, lambda value, into=into, later=later: solver.merge_fields(value, into, later)))
+
+    def _field_values(self, site: CallSite, shape: str) -> None:
+        """An array of the first argument's field values, or of [key, value] pairs ("entries")."""
+        solver = self.solver
+        values = solver.node(("field-values", site.key))
+        solver.load(site.arguments[0].node, ANY_KEY, values)
+        array = self.const(("object", ("field-values", site.key)))
+        solver.copy(array, site.result, "element")
+        if shape == "entries":
+            pair = self.const(("object", ("field-entry", site.key)))
+            solver.store(pair, "1", values)
+            solver.store(array, ANY_KEY, pair)
+        else:
+            solver.store(array, ANY_KEY, values)
 
     def _family_of_site(self, site: CallSite) -> str:
         return "python" if site.key[0].endswith(".py") or site.key[0].endswith(".pyi") else "javascript"
@@ -324,8 +344,19 @@ class _Program(Environment):
             if not entry.method_name:
                 continue
             family = "python" if EXTRACTORS[entry.file_symbols.parse.language].resolution_family == "python" else "javascript"
+            if self.solver.calls.get(entry.site.key):
+                continue  # a method of the program's own
+            receiver = entry.site.receiver
+            stored = ELEMENT_STORING_METHODS.get(family, {}).get(entry.method_name)
+            if stored and receiver is not None:  # `queue.push(f)`
+                positional = [a for a in entry.site.arguments if a.kind == "positional"]
+                for position, argument in enumerate(positional):
+                    if stored == "*" or position in stored:
+                        self.solver.store(receiver, ANY_KEY, argument.node)
+            if entry.method_name in ELEMENT_RETURNING_METHODS.get(family, ()) and receiver is not None:
+                self.solver.load(receiver, ANY_KEY, entry.site.result)  # `queue.shift()`
             slots = CALLING_METHODS.get(family, {}).get(entry.method_name)
-            if not slots or self.solver.calls.get(entry.site.key):
+            if not slots:
                 continue
             self._call_arguments(entry.site, slots, entry.site.receiver,
                                  CALLBACK_ELEMENT_PARAMETERS.get(family, {}).get(entry.method_name, (0,)))
@@ -408,6 +439,10 @@ class _FileFlow:
         self._compound: dict[tuple[int, int], tuple[Node | None, tuple]] = {}  # `node`'s, with the expression
         self.local_imports = {(binding.scope, binding.alias or binding.name or binding.module.split(".")[0])
                               for binding in file_symbols.parse.imports if binding.scope}
+        # (scope, name) of every name an import binds: a CommonJS `const x = require('./m')` is an
+        # assignment too, whose call result the facts cannot follow: the import's meaning flows in
+        self.imported = {(binding.scope, binding.alias) for binding in file_symbols.parse.imports
+                         if binding.alias and not binding.is_type_only}
 
     # --- the scopes and bindings ------------------------------------------------------------------
 
@@ -497,6 +532,14 @@ class _FileFlow:
         value = self.node(fact.scope, position, fact.value)
         if value is not None:
             self.bind(fact.scope, position, fact.target, value)
+        if fact.value and fact.value[0] == "call" and not self.is_python:
+            for name in _bound_names(fact.target):
+                node = self._binding_of.get((position, ("name", name)))
+                if node is not None and (fact.scope, name) in self.imported:
+                    found = self.program.names.lookup(self.file, fact.scope, name)
+                    meaning = self._resolved(found) if found is not None else None
+                    if meaning is not None:
+                        self.solver.copy(meaning, node, "value")
 
     def _parameter(self, position: int, fact: FlowFact) -> None:
         return None  # bound by calls (resolve/flow.py) and defaults (_shapes)
@@ -875,8 +918,19 @@ class _FileFlow:
             if prefix != scope or (owner is not None and owner.label == "Class"):
                 return self._all_node(prefix, name)
             return bindings
+        if not self.is_python and name in ("exports", "module"):  # CommonJS: this module's exports
+            return self._commonjs(name)
         found = self.program.names.lookup(self.file, scope, name)
         return self._resolved(found) if found is not None else None
+
+    def _commonjs(self, name: str) -> int:
+        """`exports` is the module's own object; `module.exports` starts as that object."""
+        module = self.program.const(("module", self.path))
+        if name == "exports":
+            return module
+        holder = self.program.const(("object", ("commonjs-module", self.path)))
+        self.solver.store(holder, "exports", module)
+        return holder
 
     def _reaching(self, scope: Scope, name: str, position: int, bindings: list[tuple[int, bool, Node]]) -> Node:
         """The bindings that reach a read at ``position``: the latest unconditional one before it and
@@ -923,7 +977,8 @@ class _FileFlow:
 
 
 _UNSEEN = object()
-_CONTAINER_METHODS = frozenset(name for methods in CALLING_METHODS.values() for name in methods)
+_CONTAINER_METHODS = frozenset(name for table in (CALLING_METHODS, ELEMENT_STORING_METHODS, ELEMENT_RETURNING_METHODS)
+                               for methods in table.values() for name in methods)
 _COMPOUND = frozenset({"attr", "item", "either", "instance"})  # expressions whose node is made, not named
 
 

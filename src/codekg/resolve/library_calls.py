@@ -78,3 +78,21 @@ FIELD_COPYING_FUNCTIONS: dict[str, frozenset[str]] = {
     "python": frozenset(),
     "javascript": frozenset({"<builtin>.Object.assign"}),
 }
+
+# Builtin container methods by what they do with elements: put their positional arguments in (by
+# position; "*" every one), or give one back. Only where the receiver's value is known (JS).
+ELEMENT_STORING_METHODS: dict[str, dict[str, tuple[int, ...] | str]] = {
+    "python": {},
+    "javascript": {"push": "*", "unshift": "*", "add": (0,)},
+}
+ELEMENT_RETURNING_METHODS: dict[str, frozenset[str]] = {
+    "python": frozenset(),
+    "javascript": frozenset({"pop", "shift", "at", "find", "findLast"}),
+}
+
+# Functions that give back an array of their first argument's field values (`Object.values`), or of
+# [key, value] pairs (`Object.entries`).
+FIELD_VALUES_FUNCTIONS: dict[str, dict[str, str]] = {
+    "python": {},
+    "javascript": {"<builtin>.Object.values": "values", "<builtin>.Object.entries": "entries"},
+}
