@@ -145,9 +145,22 @@ def assert_same_graph(live_db: Path, fresh_db: Path) -> None:
     assert live_meta == full_meta
 
 
-@hypothesis_settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5))
 def test_incremental_index_equals_a_full_index_after_every_step(tmp_path_factory, tree, steps):
+    """Ten random trees and edit sequences per run of `make test` (each CI run draws new ones);
+    `pytest -m slow` runs sixty."""
+    check_incremental_equals_full(tmp_path_factory, tree, steps)
+
+
+@pytest.mark.slow
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5))
+def test_incremental_index_equals_a_full_index_after_every_step_sixty_times(tmp_path_factory, tree, steps):
+    check_incremental_equals_full(tmp_path_factory, tree, steps)
+
+
+def check_incremental_equals_full(tmp_path_factory, tree, steps) -> None:
     base = tmp_path_factory.mktemp("incremental")
     repo = base / "repo"
     repo.mkdir()
