@@ -35,6 +35,10 @@ class FileFault:
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "pass": self.pass_name, "kind": self.kind, "message": self.message}
 
+    def as_warning(self) -> dict[str, str]:
+        """The fault as a warning of its file's record (the path is the record's)."""
+        return {"pass": self.pass_name, "kind": self.kind, "message": self.message}
+
 
 class FileFailedError(CodekgError):
     """A file failed in a pass while the `strict` setting was on."""

@@ -102,7 +102,7 @@ class _FileResolver:
                                       self.ambiguity_limit, self.value_flow),
                 lambda: _FirstHalf(FileResolution(Graph()), CallResolution(), failed=True), self.strict, faults)
         if faults:
-            half.result.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
+            half.result.warnings = [fault.as_warning() for fault in faults]
             # a lookup cut short may have left a half-built entry in the shared caches: start afresh
             self.names = NameResolver(self.symbols, self.project_configs)
             self.values = ValueInference(self.names)
@@ -112,15 +112,11 @@ class _FileResolver:
     def settled(self, path: str, half: _FirstHalf, program: ProgramCalls) -> FileResolution:
         faults: list[FileFault] = []
         flow_edges = program.edges.get(path, [])
-        if half.failed:
-            half.result.dependencies |= {flow_dependency(flow_edges)}
-            half.result.warnings += program.warnings.get(path, [])
-            return half.result
-        result = contained(
+        result = half.result if half.failed else contained(  # a failed file keeps no edges, the flow's neither
             path, "resolve",
             lambda: _settled(half, flow_edges, program.resolved_sites.get(path, {}) if self.value_flow else None),
             lambda: FileResolution(Graph(), dependencies=half.result.dependencies), self.strict, faults)
-        result.warnings = result.warnings + [{k: v for k, v in f.to_dict().items() if k != "path"} for f in faults]
+        result.warnings = result.warnings + [fault.as_warning() for fault in faults]
         result.dependencies = result.dependencies | {flow_dependency(flow_edges)}
         result.warnings += program.warnings.get(path, [])
         return result
@@ -195,12 +191,11 @@ def _resolve_file(
     return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
 
 
-def _settled(half: _FirstHalf, flow_edges: list[CallEdge], flow_sites: dict[tuple[Scope, int, str], set[str]] | None,
-             ) -> FileResolution:
+def _settled(half: _FirstHalf, flow_edges: list[CallEdge],
+             flow_sites: dict[tuple[Scope, int, str], set[str] | frozenset[str]] | None) -> FileResolution:
     """The file's CALLS edges once the value flow is known (``flow_sites`` None: it is off)."""
     result = half.result
-    call_edges, outcomes = half.calls.settled(
-        None if flow_sites is None else {site: frozenset(targets) for site, targets in flow_sites.items()})
+    call_edges, outcomes = half.calls.settled(flow_sites)
     aggregated: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, Any]] = {}
     for call in call_edges:
         target = _endpoint(result, call.callee)

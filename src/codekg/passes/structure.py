@@ -52,7 +52,7 @@ def file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
     faults: list[FileFault] = []
     structure = contained(parsed.path, "structure", lambda: _file_structure(parsed, settings),
                           lambda: _bare_structure(parsed, settings), settings.strict, faults)
-    structure.warnings = [{k: v for k, v in fault.to_dict().items() if k != "path"} for fault in faults]
+    structure.warnings = [fault.as_warning() for fault in faults]
     return structure
 
 

@@ -44,7 +44,7 @@ class SiteCalls:
 class CallResolution:
     sites: list[SiteCalls] = field(default_factory=list)
 
-    def settled(self, flow_resolved: dict[tuple[Scope, int, str], frozenset[str]] | None = None,
+    def settled(self, flow_resolved: dict[tuple[Scope, int, str], set[str] | frozenset[str]] | None = None,
                 ) -> tuple[list[CallEdge], Counter]:
         """The edges, and how many call sites resolved to one target, to several or to none. Where the
         value flow found other callees for a site (``flow_resolved``), its edges stand instead."""

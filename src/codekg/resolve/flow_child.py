@@ -93,7 +93,7 @@ def _solve_encoded(symbols: SymbolIndex, project_configs: ProjectConfigs, paths:
 
 def encode(program: ProgramCalls) -> tuple:
     """ProgramCalls with definition ids in place of symbol refs, to cross the process boundary."""
-    edges = {path: [(e.caller.id, e.callee.ref.id if e.callee.ref else None, e.callee.external_name,
+    edges: dict[str, list[EncodedEdge]] = {path: [(e.caller.id, e.callee.ref.id if e.callee.ref else None, e.callee.external_name,
                      e.callee.external_module, e.callee.reason, e.callee.confidence, e.line) for e in file_edges]
              for path, file_edges in program.edges.items()}
     sites = {path: {site: frozenset(targets) for site, targets in file_sites.items()}
@@ -122,9 +122,6 @@ def _refs_by_id(symbols: SymbolIndex) -> dict[str, SymbolRef]:
     """Every definition and module of the index by id: what the flow's edges name."""
     refs: dict[str, SymbolRef] = {}
     for path in symbols.files.keys():
-        file_symbols = symbols.files.unrecorded(path)
-        for group in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
-            for ref in group:
-                refs.setdefault(ref.id, ref)
-        refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
+        for ref in symbols.files.unrecorded(path).all_refs():
+            refs.setdefault(ref.id, ref)
     return refs

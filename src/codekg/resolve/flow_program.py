@@ -296,12 +296,10 @@ class _Program(Environment):
     def add_definitions(self, file_symbols: FileSymbols) -> None:
         """Every definition of the file by id, before any file's bindings: the answers about classes
         (members, constructors, properties) are kept for the whole solve."""
-        for refs in (file_symbols.by_path.values(), *file_symbols.duplicates.values()):
-            for ref in refs:
-                self.refs.setdefault(ref.id, ref)
-                if ref.definition is not None and ref.definition.is_property:
-                    self.property_names.add(ref.path[-1])
-        self.refs.setdefault(file_symbols.module_ref.id, file_symbols.module_ref)
+        for ref in file_symbols.all_refs():
+            self.refs.setdefault(ref.id, ref)
+            if ref.definition is not None and ref.definition.is_property:
+                self.property_names.add(ref.path[-1])
         for path, members in file_symbols.children.items():
             owner = file_symbols.by_path.get(path)
             if owner is not None and owner.label == "Class":

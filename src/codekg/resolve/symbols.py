@@ -57,6 +57,10 @@ class FileSymbols:
     def bound_by_anonymous_function(self, scope: Scope, name: str, line: int) -> bool:
         return any(start <= line <= end for start, end in self.local_regions.get(scope, {}).get(name, ()))
 
+    def all_refs(self) -> list[SymbolRef]:
+        """The module and every definition, twins of one path included (a ref may come twice)."""
+        return [self.module_ref, *self.by_path.values(), *(ref for twins in self.duplicates.values() for ref in twins)]
+
     def definitions_of(self, ref: SymbolRef) -> list[SymbolRef]:
         """All definitions sharing ``ref``'s scope path (conditional or repeated definitions), or just it."""
         return self.duplicates.get(ref.path, [ref])
