@@ -199,7 +199,8 @@ class FlowFact:
     none); ``return``/``yield``/``raise`` value; ``iterate``/``enter`` target (() when nothing is
     bound), value; ``operator`` value (the operand whose class defines the dunder), name (the dunder),
     arguments (the other operands' expressions), index (its result is ("call", index)); ``decorate``
-    target, arguments (the decorator expressions, innermost first). ``conditional``: the fact's code
+    target, arguments (the decorator expressions, innermost first), name ("method" for a JS/TS class
+    method, whose decorators follow the descriptor protocol). ``conditional``: the fact's code
     may not run when its scope runs (in an `if`, loop, `try`, `match`, comprehension, short-circuit).
     """
 

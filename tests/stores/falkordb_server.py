@@ -131,8 +131,8 @@ class FalkorDBServer:
         return f"falkordb://{self.host}:{self.port}/{graph}"
 
     def client(self, **kwargs: object) -> falkordb.FalkorDB:
-        """A ``falkordb.FalkorDB`` with no client-side retries and short timeouts unless overridden."""
-        options: dict[str, object] = {"socket_timeout": 10.0, "socket_connect_timeout": 2.0}
+        """A ``falkordb.FalkorDB`` with no client-side retries and bounded timeouts unless overridden."""
+        options: dict[str, object] = {"socket_timeout": 30.0, "socket_connect_timeout": 2.0}
         options.update(kwargs)
         return falkordb.FalkorDB(host=self.host, port=self.port, **options)
 
@@ -195,7 +195,7 @@ class FalkorDBServer:
                         f"redis-server exited with {self.process and self.process.returncode}\n{self.log_tail()}"
                     )
                 try:
-                    if probe.ping():
+                    if probe.ping() and self._answers_itself(probe):
                         return
                 except (redis.ConnectionError, redis.TimeoutError):
                     pass  # not listening yet, or BusyLoadingError (a ConnectionError) while it loads the RDB
@@ -207,6 +207,11 @@ class FalkorDBServer:
                 time.sleep(0.05)
         finally:
             probe.close()
+
+    def _answers_itself(self, probe: redis.Redis) -> bool:
+        """The PING came from this process, not from another server that took the port between
+        ``free_port`` and the bind (ours then dies with "Address already in use" a moment later)."""
+        return int(probe.info("server")["process_id"]) == self.pid
 
     def _reap(self) -> None:
         if self.process is not None:

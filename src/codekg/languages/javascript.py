@@ -76,6 +76,7 @@ _FUNCTION_LIKE = frozenset(
      "generator_function", "method_definition", "class_static_block"}
 )
 _BINDING_STOPS = frozenset({"class_body"})
+_PARAMETERS = frozenset({"required_parameter", "optional_parameter"})  # TS parameters (which take decorators)
 
 Captures = dict[str, list[ts.Node]]
 Handler = Callable[["_FileState", ts.Node, Captures], None]
@@ -122,7 +123,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     name = "javascript"
     extensions = (".js", ".jsx", ".mjs", ".cjs")
-    version = "5"
+    version = "6"
     query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)
@@ -416,13 +417,14 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     def _define_function_values(self, state: _FileState) -> None:
         """Every function or class expression that no other pattern defines is a definition too:
-        named by the name it is assigned to (`f = () => …`), else `<anonymousN>` (numbered when
+        named by the name it is assigned to (`f = () => …`), else by its own name (`return function
+        inner () {}`), else `<anonymousN>` (numbered when
         scopes are assigned). It is a Function, or a Class with its own scope for its members."""
         defined = {item.defines for item in state.pending if item.defines is not None}
         for node in state.function_values:
             if node.id in defined:
                 continue
-            name_node = state.assigned_names.get(node.id)
+            name_node = state.assigned_names.get(node.id) or node.child_by_field_name("name")
             name = node_text(name_node) if name_node is not None else ""
             if node.type == "class":
                 body = node.child_by_field_name("body")
@@ -583,15 +585,18 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     def _on_export_commonjs_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         """`module.exports = X` (TS `export = X`): the module's whole value is X. An identifier names
-        it; a function or class expression is defined under the name `module.exports` (which no bare
-        call can reach); an object literal is the module itself, its keys named exports."""
+        it; a function or class expression is defined under its own name (`function debounce () {}`)
+        or, unnamed, under `module.exports` (which no bare call can reach); an object literal is the
+        module itself, its keys named exports."""
         value = captures["value"][0]
         if value.type == "identifier":
             self._export(state, node, node, "default", node_text(value), commonjs=True)
             return
         if value.type in FUNCTION_VALUES or value.type == "class":
-            self._define_module_exports(state, node, value)
-            self._export(state, node, node, "default", COMMONJS_VALUE, commonjs=True)
+            own_name = value.child_by_field_name("name")
+            name = node_text(own_name) if own_name is not None else COMMONJS_VALUE
+            self._define_module_exports(state, node, value, name)
+            self._export(state, node, node, "default", name, commonjs=True)
             return
         if value.type != "object":
             self._export(state, node, node, "default", "", commonjs=True)
@@ -613,21 +618,21 @@ class JavaScriptExtractor(TreeSitterExtractor):
                     local = key if member_value.type in FUNCTION_VALUES else ""
                 self._export(state, member, node, key, local, commonjs=True)
 
-    def _define_module_exports(self, state: _FileState, statement: ts.Node, value: ts.Node) -> None:
-        """`module.exports = function () {}` / `= class extends B {}`: a definition named `module.exports`."""
+    def _define_module_exports(self, state: _FileState, statement: ts.Node, value: ts.Node, name: str) -> None:
+        """`module.exports = function () {}` / `= class extends B {}`: a definition named `name`."""
         if value.type == "class":
             body = value.child_by_field_name("body")
             if body is None:
                 return
             bases, implements = self._heritage(value)
             self._define(
-                state, "Class", COMMONJS_VALUE, span=statement, opens=(body.start_byte, body.end_byte),
+                state, "Class", name, span=statement, opens=(body.start_byte, body.end_byte),
                 signature=_signature(state.source, statement.start_byte, body.start_byte), doc=statement,
                 bases=bases, implements=implements, defines=value,
             )
             return
         self._define(
-            state, "Function", COMMONJS_VALUE, span=statement, opens=(value.start_byte, value.end_byte),
+            state, "Function", name, span=statement, opens=(value.start_byte, value.end_byte),
             signature=_signature(state.source, statement.start_byte, _body_cut(value)), doc=statement,
             is_async=_is_async(value), defines=value,
         )
@@ -703,7 +708,9 @@ class JavaScriptExtractor(TreeSitterExtractor):
         else:
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
-        state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+        at = _parameter_decorator_method_start(node)
+        at = node.start_byte if at is None else at - 1  # a parameter decorator runs in the class body
+        state.pending.append(_Pending(at, at, record))
         if receiver is not None and receiver.split(".", 1)[0] == "this":
             state.this_calls.append((node, record))
 
@@ -890,6 +897,18 @@ def _modifiers(node: ts.Node, name: ts.Node) -> set[str]:
         if not child.is_named:
             found.add(child.type)
     return found
+
+
+def _parameter_decorator_method_start(call: ts.Node) -> int | None:
+    """Where the method starts whose parameter decorator holds ``call`` (`m(@Inject(T) t)`), else None:
+    the decorator is called where the class is defined, so the call is the class body's."""
+    node = call.parent
+    while node is not None and node.type not in _FUNCTION_LIKE:
+        if node.type == "decorator" and node.parent is not None and node.parent.type in _PARAMETERS:
+            method = node.parent.parent.parent if node.parent.parent is not None else None
+            return method.start_byte if method is not None else None
+        node = node.parent
+    return None
 
 
 def _first_non_decorator(node: ts.Node) -> int:

@@ -571,9 +571,10 @@ class _FlowWalk:
         this_scope = context[3] if is_arrow else path
         return (path, False, kept, this_scope), (path if kept else None)
 
-    def _parameters(self, parameters: list[ts.Node], inner: Context) -> tuple[list[tuple], list[tuple]]:
-        """(the parts to walk in the function's scope: defaults and destructuring patterns; (name or
-        None, kind, has default, has pattern, is property) of each parameter, in order)."""
+    def _parameters(self, parameters: list[ts.Node], inner: Context, outer: Context) -> tuple[list[tuple], list[tuple]]:
+        """(the parts to walk: defaults and destructuring patterns in the function's scope, parameter
+        decorators in the ``outer`` one, where the class is defined; (name or None, kind, has default,
+        has pattern, is property) of each parameter, in order)."""
         parts: list[tuple] = []
         found: list[tuple] = []
         conditional = (inner[0], True, inner[2], inner[3])
@@ -583,7 +584,7 @@ class _FlowWalk:
                 continue
             decorators = [c.named_children[0] for c in child.named_children if c.type == "decorator" and c.named_children]
             for decorator in decorators:  # `@Inject(T) t: T`: the decorator is called, its result unused
-                parts.append((decorator, inner, _EXPRESSION, None))
+                parts.append((decorator, outer, _EXPRESSION, None))
             is_property = False
             default = None
             pattern = child
@@ -619,7 +620,7 @@ class _FlowWalk:
         single = node.child_by_field_name("parameter")  # `x => …`
         parameters = node.child_by_field_name("parameters")
         children = [single] if single is not None else (parameters.named_children if parameters is not None else [])
-        parts, found = self._parameters(children, inner)
+        parts, found = self._parameters(children, inner, context)
         parts = [(d, context, _EXPRESSION, None) for d in decorators] + parts
         body = node.child_by_field_name("body")
         if body is not None:
@@ -929,7 +930,7 @@ class _FlowWalk:
         destructured = []
         for position, (name, kind, has_default, has_pattern, is_property, parameter_decorators) in enumerate(found):
             for decorator in parts[cursor:cursor + parameter_decorators]:
-                self.emit("call", inner, line, value=decorator[0], index=self._index())
+                self.emit("call", context, line, value=decorator[0], index=self._index())  # where the class is
             cursor += parameter_decorators
             default = ()
             if has_default:
@@ -955,7 +956,8 @@ class _FlowWalk:
             return value, 1
         self.emit("assign", context, line, target=("name", name), value=value)
         if decorators:
-            self.emit("decorate", context, line, target=("name", name), arguments=decorators)
+            self.emit("decorate", context, line, target=("name", name), arguments=decorators,
+                      name="method" if member is not None else "")
         return _UNKNOWN_RESULT
 
     def _leave_field(self, node, context, plan, parts):

@@ -34,10 +34,13 @@ class id) (or a JS constructor function's id: what `new F()` makes); ("object", 
 ("module", path); ("external", dotted name); ("bound", function id, receiver Value) a method read off
 an instance or class; ("partial", function Value, n positional args) a partial application;
 ("function-method", "call" | "apply" | "bind", function Value) a JS function's own method;
-("identity",) a decorator that gives back what it decorates (made by `functools.wraps(fn)`)."""
+("identity",) a decorator that gives back what it decorates (made by `functools.wraps(fn)`);
+("descriptor", key) the property descriptor a legacy JS/TS method decorator receives: its "value" field
+holds the method it describes, and a store into it lands in WRITTEN_VALUE, what the method becomes."""
 
 Node = tuple
 ANY_KEY = "*"  # the field of a container whose key is not a constant: every element
+WRITTEN_VALUE = "value="  # the descriptor field a decorator's `descriptor.value = wrapper` writes
 MAX_VALUES = 64
 MAX_STEPS = 2_000_000
 
@@ -164,6 +167,7 @@ class Solver:
         self._called: set[tuple[tuple, Value]] = set()
         self._shapes: dict[str, _Shape] = {}
         self._members: dict[tuple[str, str, bool], list[int]] = {}
+        self._otherwise: list[tuple[int, int]] = []
 
     def release(self) -> None:
         """Drop every constraint and the environment. Listeners are closures over the builder, which
@@ -249,6 +253,11 @@ class Solver:
         for value in list(self._held[base]):
             self._store_field(value, name, source)
 
+    def otherwise(self, target: Node | int, source: Node | int) -> None:
+        """``target`` holds what ``source`` holds if nothing else reaches it by the fixpoint (a method
+        stays itself when its decorator replaces nothing): checked each time the work list empties."""
+        self._otherwise.append((self.node(target), self.node(source)))
+
     def call(self, callee: Node | int, site: CallSite) -> None:
         """Whatever ``callee`` holds is called at ``site``."""
         callee = self.node(callee)
@@ -290,6 +299,26 @@ class Solver:
     # --- solving -----------------------------------------------------------------------------------
 
     def solve(self) -> Solution:
+        """Run the work list to a fixpoint; then fill each `otherwise` target still empty, and run on."""
+        self._run()
+        while self._otherwise and self.steps < MAX_STEPS and self._fill_empty_targets():
+            self._run()
+        return Solution(self.calls, self.cut_offs, self.steps, self)
+
+    def _fill_empty_targets(self) -> bool:
+        waiting = []
+        for target, source in self._otherwise:
+            if self._held[target]:
+                continue
+            if self._held[source]:
+                self._copy(source, target, "")
+            else:
+                waiting.append((target, source))
+        filled = len(waiting) < len(self._otherwise)
+        self._otherwise = waiting
+        return filled
+
+    def _run(self) -> None:
         work, held_by, add = self._work, self._held, self._add
         copies, loads, stores, binds = self._copies, self._loads, self._stores, self._binds
         listeners, calls = self._listeners, self._calls
@@ -320,7 +349,6 @@ class Solver:
             if node in calls:
                 for site in calls[node]:
                     call_one(value, site, how)
-        return Solution(self.calls, self.cut_offs, self.steps, self)
 
     def _bind_one(self, value: Value, receiver: Value, target: int) -> None:
         environment = self.environment
@@ -332,6 +360,8 @@ class Solver:
             self._add(target, value, self._held[target].get(value, "attribute"))
 
     def _store_field(self, value: Value, name: str, source: int) -> None:
+        if value[0] == "descriptor" and name == "value":
+            name = WRITTEN_VALUE
         target = self.field(value, name)
         self._copy(source, target, "")
         names = self._fields_of[value]

@@ -445,11 +445,12 @@ class _FileFlow:
     # --- the scopes and bindings ------------------------------------------------------------------
 
     def add_bindings(self) -> None:
-        # a decorated Python definition's name is bound once, to what its decorators return (`_decorate`):
-        # the bare function is never what the name holds, so it stays out of the name's union. (A JS/TS
-        # method decorator changes a descriptor and often returns nothing: the method stays.)
+        # a decorated Python definition's name, or JS/TS method's, is bound once, to what its decorators
+        # make of it (`_decorate`): the bare function is never what the name holds, so it stays out of
+        # the name's union. (A JS/TS class or field decorator often returns nothing: the name stays.)
         decorated = {(fact.scope, fact.target[1]) for fact in self.facts
-                     if fact.kind == "decorate" and fact.target and fact.target[0] == "name" and self.is_python}
+                     if fact.kind == "decorate" and fact.target and fact.target[0] == "name"
+                     and (self.is_python or fact.name == "method")}
         for position, fact in enumerate(self.facts):
             for name in _bound_names(fact.target) if fact.kind in ("assign", "parameter", "iterate", "enter") else ():
                 node = self.solver.node(("local", self.path, fact.scope, name, position))
@@ -636,16 +637,43 @@ class _FileFlow:
             decorator = self.node(fact.scope, position, expression)
             if decorator is None:
                 return
+            key = (self.path, "decorate", position, number)
+            if fact.name == "method":
+                current = self._decorate_method(decorator, key, caller.id, fact.line, current)
+                continue
             result = ("decorated", self.path, position, number)
-            site = CallSite((self.path, "decorate", position, number), caller.id, fact.line,
-                            (Argument("positional", current),), result)
-            self.program.sites.append(_Site(site, self.file))
-            self.solver.call(decorator, site)
+            self._call_decorator(decorator, key, caller.id, fact.line, (current,), result)
             current = result
         node = self.solver.node(("local", self.path, fact.scope, name, position))
         self.bindings[(fact.scope, name)].append((position, False, node))
         self.solver.copy(current, node, "decorator")
         self.solver.copy(node, self._all_node(fact.scope, name))
+
+    def _call_decorator(self, decorator: int, key: tuple, caller: str, line: int, arguments: tuple, result: Node) -> None:
+        site = CallSite(key, caller, line, tuple(Argument("positional", a) for a in arguments), result)
+        self.program.sites.append(_Site(site, self.file))
+        self.solver.call(decorator, site)
+
+    def _decorate_method(self, decorator: int, key: tuple, caller: str, line: int, method: Node) -> int:
+        """A JS/TS method decorator, called the two ways a compiler may call it. Legacy
+        (`experimentalDecorators`): with (prototype, name, descriptor); the method becomes what the
+        decorator writes into `descriptor.value`, or the value of a descriptor it returns. TC39
+        standard: with (method, context); a function it returns replaces the method. The other
+        way's call binds parameters the decorator does not use that way, so it adds no call. When
+        neither gives a new value (a decorator that only registers the method), the method stays."""
+        solver, program = self.solver, self.program
+        descriptor = ("descriptor", key)
+        solver.copy(method, solver.field(descriptor, "value"))
+        nothing = ("nothing",)
+        legacy, standard = ("decorated", *key, "legacy"), ("decorated", *key, "standard")
+        self._call_decorator(decorator, key, caller, line, (nothing, nothing, program.const(descriptor)), legacy)
+        self._call_decorator(decorator, (*key, "standard"), caller, line, (method, nothing), standard)
+        replaced = solver.fresh(("decorated", *key))
+        solver.copy(solver.field(descriptor, flow.WRITTEN_VALUE), replaced, "decorator")
+        solver.copy(standard, replaced, "decorator")
+        solver.listen(legacy, lambda value: value[0] == "object" and solver.load(program.const(value), "value", replaced))
+        solver.otherwise(replaced, method)
+        return replaced
 
     # --- helpers -----------------------------------------------------------------------------------
 
