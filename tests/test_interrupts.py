@@ -166,7 +166,7 @@ def test_a_signal_while_a_cache_hit_is_re_parsed_for_the_integrity_check_stops_t
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "small.py").write_text("def g1(a):\n    return a\n")
-    slow_python_file(repo / "big.py")
+    slow_python_file(repo / "big.py", megabytes=1.2)  # its re-parse outlasts the 1 s wait below
     cached = {**QUICK, "CODEKG_PARSE_CACHE": "1"}
     assert codekg("index", str(repo), "--quiet", "--max-file-size", "10000000", env=cached).returncode == 0
     before = counts(repo)

@@ -383,6 +383,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             signature=_signature(state.source, node.start_byte, _body_cut(function)),
             doc=node,
             is_async=_is_async(function) if is_pair else "async" in modifiers,
+            is_property="get" in modifiers or "set" in modifiers,
             defines=function,
         )
 

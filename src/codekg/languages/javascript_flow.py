@@ -96,6 +96,7 @@ _PARAMETER_PROPERTY_MODIFIERS = frozenset({"accessibility_modifier", "readonly",
 # roles: what a node is taken as; _FINISH marks the end of a part walked after its node was left
 _EXPRESSION, _PATTERN, _STATEMENT, _MEMBER, _FINISH = 0, 1, 2, 3, 4  # the first two give a result
 _NONE = ("none",)
+_DISCARDED = ("discarded",)  # an expression whose parts' values go nowhere (`${a.b}`): reads still run getters
 
 Context = tuple  # (scope, conditional, kept, this scope): kept is False inside a folded definition
 
@@ -232,6 +233,8 @@ class _FlowWalk:
                 result = _UNKNOWN_RESULT if plan[1] == "none" else self.leave(node, context, role, plan, parts)
                 if role < _STATEMENT:
                     results.append(result)
+                elif node.type == "member_expression" and result[0][0] == "attr":  # `obj.prop;` runs a getter
+                    self.emit("assign", context, _line(node), value=result[0])
                 continue
             kind = node.type
             if kind == "identifier":
@@ -270,7 +273,7 @@ class _FlowWalk:
                     if kind in _CONDITIONAL_STATEMENTS and not context[1]:
                         context = (context[0], True, context[2], context[3])
                     children = [(c, context, role, None) for c in node.named_children]
-                    plan = _NONE
+                    plan = _DISCARDED if role == _EXPRESSION else _NONE
             if self.after:
                 for part, part_context, part_role, finish in reversed(self.after):
                     if part_role < _STATEMENT:
@@ -497,7 +500,9 @@ class _FlowWalk:
                     parts.append((name, context, _EXPRESSION, None))
                     shapes.append(("computed", None))
                 parts.append((child, context, _EXPRESSION, None))
-                shapes.append(("entry", constant_key(name)))
+                key = constant_key(name)
+                accessor = next((c.type for c in child.children if c.type in ("get", "set")), None)
+                shapes.append(("entry", f"{accessor} {key}" if accessor and isinstance(key, str) else key))
             elif child_type == "spread_element" and child.named_children:
                 parts.append((child.named_children[0], context, _EXPRESSION, None))
                 shapes.append(("spread", None))
@@ -521,7 +526,7 @@ class _FlowWalk:
         if operator is not None and operator.type in _EITHER_OPERATORS and left is not None and right is not None:
             inner = (context[0], True, context[2], context[3])
             return [(left, context, _EXPRESSION, None), (right, inner, _EXPRESSION, None)], ("either",)
-        return [(c, context, _EXPRESSION, None) for c in (left, right) if c is not None], ("none",)
+        return [(c, context, _EXPRESSION, None) for c in (left, right) if c is not None], _DISCARDED
 
     def _ternary(self, node, context):
         condition, consequence, alternative = (node.child_by_field_name("condition"),
@@ -679,6 +684,11 @@ class _FlowWalk:
         action = plan[1]
         if action == "none":
             return _UNKNOWN_RESULT
+        if action == "discarded":
+            for value, _ in parts:
+                if value[0] == "attr":
+                    self.emit("assign", context, _line(node), value=value)
+            return _UNKNOWN_RESULT
         if action == "first":
             return parts[0] if parts else _UNKNOWN_RESULT
         if action == "last":
@@ -706,6 +716,8 @@ class _FlowWalk:
             return value, depth
         if action == "augmented":
             (value, depth), (target, _) = parts
+            if target[0] == "attr":  # `r.value += 1` reads before it writes: a getter runs, then a setter
+                self.emit("assign", context, _line(node), value=target)
             if plan[2]:
                 self.bind(target, value, depth, (context[0], True, context[2], context[3]), _line(node))
             else:
@@ -718,6 +730,8 @@ class _FlowWalk:
         if action == "either":
             return _bounded(("either", (parts[0][0], parts[1][0])), max(parts[0][1], parts[1][1]) + 2)
         if action == "ternary":
+            if parts[0][0][0] == "attr":  # the condition's read runs a getter
+                self.emit("assign", context, _line(node), value=parts[0][0])
             return _bounded(("either", (parts[1][0], parts[2][0])), max(parts[1][1], parts[2][1]) + 2)
         if action == "return":
             if parts and context[2] and context[0]:

@@ -529,6 +529,8 @@ class _FileFlow:
 
     def _assign(self, position: int, fact: FlowFact) -> None:
         value = self.node(fact.scope, position, fact.value)
+        if value is None and fact.target[:1] == ("attr",):
+            value = self.solver.node(_or_nothing(None))  # `o.x = 'dark'` still runs a setter
         if value is not None:
             self.bind(fact.scope, position, fact.target, value)
         if fact.value and fact.value[0] == "call" and not self.is_python:
@@ -717,11 +719,14 @@ class _FileFlow:
         arguments = (Argument("positional", assigned),) if assigned is not None else ()
 
         def on_value(value: Value) -> None:
-            if value[0] != "instance":
+            if value[0] == "object":
+                on_object(value)
+                return
+            if value[0] not in ("instance", "class"):
                 return
             accessor = program.property_of(value[1], name)
-            if accessor is None:
-                return
+            if accessor is None or (value[0] == "class") != bool(accessor.definition and accessor.definition.is_static):
+                return  # a class runs its static accessors (JS `static get x()`), an instance the others
             caller = self.file.ref_for_scope(scope, line)
             program.refs.setdefault(caller.id, caller)
             site = CallSite(site_key, caller.id, line, arguments, ("property-result", *site_key), via="protocol")
@@ -729,6 +734,20 @@ class _FileFlow:
                 program.property_sites.add(site_key)
                 program.sites.append(_Site(site, self.file))
             solver.call(program.const(("bound", accessor.id, value)), site)
+            if result is not None:
+                solver.copy(site.result, result, "protocol")
+
+        def on_object(value: Value) -> None:
+            """An object literal's accessor (`{ get x() {} }`) sits in field "get x" (or "set x"); it is
+            called with the object as `this`."""
+            key = (*site_key, "object")
+            caller = self.file.ref_for_scope(scope, line)
+            program.refs.setdefault(caller.id, caller)
+            site = CallSite(key, caller.id, line, arguments, ("property-result", *key), receiver=base, via="protocol")
+            if key not in program.property_sites:
+                program.property_sites.add(key)
+                program.sites.append(_Site(site, self.file))
+            solver.call(solver.field(value, f"{site_key[-1]} {name}"), site)
             if result is not None:
                 solver.copy(site.result, result, "protocol")
 
