@@ -114,6 +114,13 @@ class Environment:
     def external_call(self, name: str, site: CallSite, solver: "Solver") -> None:
         """A call of a library or builtin name: it may call its arguments (`map(f, xs)`)."""
 
+    def borrowed_call(self, name: str, site: CallSite, solver: "Solver") -> bool:
+        """Whether a call of the external ``name`` is a function method applied to another callable
+        (JS `Math.max.apply(null, xs)` calls `Math.max`; `Function.prototype.call.call(f, o)` calls f;
+        `Array.prototype.map.call(xs, f)` is `xs.map(f)`): then the environment makes that call, and
+        the external is no callee of its own."""
+        return False
+
     def container_method(self, name: str) -> bool:
         """Whether ``name`` is a method of the builtin containers (`forEach`, `map`): a read of it is
         never one of a container's elements."""
@@ -453,16 +460,18 @@ class Solver:
             if value[1][0] == "function":
                 self._enter(value[1][1], site, receiver=None, via="partial", skip=value[2])
         elif kind == "external":
+            if self.environment.borrowed_call(value[1], site, self):
+                return
             self.calls[site.key].setdefault(value, site.via or ("external" if how == "value" else how))
             self.environment.external_call(value[1], site, self)
         elif kind == "function-method":
-            self._call_function_method(value[1], value[2], site)
+            self.call_function_method(value[1], value[2], site)
         elif kind == "identity":  # a decorator that gives back its argument: no call of the program's own
             first = next((a for a in site.arguments if a.kind == "positional"), None)
             if first is not None:
                 self._copy(first.node, site.result, "decorator")
 
-    def _call_function_method(self, method: str, function: Value, site: CallSite) -> None:
+    def call_function_method(self, method: str, function: Value, site: CallSite) -> None:
         """`f.call(this, a, b)` calls f with a and b; `f.apply(this, args)` with the elements of args;
         `f.bind(this, a)` gives f with a bound. The first argument is `this` inside f."""
         arguments = site.arguments

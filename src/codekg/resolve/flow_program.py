@@ -37,6 +37,8 @@ from codekg.resolve.library_calls import (
     ELEMENT_STORING_METHODS,
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
+    BUILTIN_ARRAY,
+    BUILTIN_FUNCTION,
     FUNCTION_METHODS,
     PARTIAL_FUNCTIONS,
 )
@@ -229,6 +231,25 @@ class _Program(Environment):
         slots = CALLING_FUNCTIONS.get(family, {}).get(name)
         if slots:
             self._call_arguments(site, slots)
+
+    def borrowed_call(self, name: str, site: CallSite, solver: Solver) -> bool:
+        family = self._family_of_site(site)
+        head, _, method = name.rpartition(".")
+        if method not in FUNCTION_METHODS.get(family, ()) or not head.startswith("<builtin>."):  # a library's
+            # `rpc.call(…)` may be any method: only a builtin is known to be a function
+            if head != f"<builtin>.{BUILTIN_ARRAY}.prototype" or site.receiver is None:
+                return False
+            slots = CALLING_METHODS.get(family, {}).get(method)  # `Array.prototype.map` called with `this`
+            if slots:
+                self._call_arguments(site, slots, site.receiver, CALLBACK_ELEMENT_PARAMETERS[family].get(method, (0,)))
+            return True
+        if head == f"<builtin>.{BUILTIN_FUNCTION}.prototype":  # `Function.prototype.call` run on the function `this`
+            if site.receiver is not None:
+                solver.listen(site.receiver, lambda value: solver.call_function_method(method, value, site)
+                              if value[0] in ("function", "bound", "external") else None)
+            return True
+        solver.call_function_method(method, ("external", head), site)
+        return True
 
     def container_method(self, name: str) -> bool:
         return name in _CONTAINER_METHODS
@@ -460,6 +481,11 @@ class _FileFlow:
                 if not bare_definition:
                     self.solver.copy(node, self._all_node(fact.scope, name))
         self._shapes()
+        if not self.is_python:  # `export { f as g }`, `module.exports = { g: f }`: the module's field g is f
+            for export in self.file.parse.exports:
+                if export.local and export.exported not in (export.local, "default", "*"):
+                    self.solver.copy(flow.field_node(("module", self.path), export.local),
+                                     flow.field_node(("module", self.path), export.exported))
 
     def add_facts(self) -> None:
         for position, fact in enumerate(self.facts):
@@ -533,7 +559,7 @@ class _FileFlow:
             value = self.solver.node(_or_nothing(None))  # `o.x = 'dark'` still runs a setter
         if value is not None:
             self.bind(fact.scope, position, fact.target, value)
-        if fact.value and fact.value[0] == "call" and not self.is_python:
+        if not self.is_python and _rooted_at_call(fact.value):  # `const { f } = require('./m')`
             for name in _bound_names(fact.target):
                 node = self._binding_of.get((position, ("name", name)))
                 if node is not None and (fact.scope, name) in self.imported:
@@ -1025,6 +1051,13 @@ _UNSEEN = object()
 _CONTAINER_METHODS = frozenset(name for table in (CALLING_METHODS, ELEMENT_STORING_METHODS, ELEMENT_RETURNING_METHODS)
                                for methods in table.values() for name in methods)
 _COMPOUND = frozenset({"attr", "item", "either", "instance"})  # expressions whose node is made, not named
+
+
+def _rooted_at_call(expression: tuple) -> bool:
+    """A call's result, or a field of one (`require('./m').f`, as a destructuring `{ f } = …` reads it)."""
+    while expression and expression[0] == "attr":
+        expression = expression[1]
+    return bool(expression) and expression[0] == "call"
 
 
 def _or_nothing(node: Node | None) -> Node:

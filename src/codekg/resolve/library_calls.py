@@ -67,6 +67,11 @@ PARTIAL_FUNCTIONS: dict[str, frozenset[str]] = {
     "javascript": frozenset(),
 }
 
+# The JS builtins whose prototype methods a program borrows (`Array.prototype.map.call(xs, f)` is
+# `xs.map(f)`; `Function.prototype.call.call(f, o)` is `f.call(o)`).
+BUILTIN_ARRAY = "Array"
+BUILTIN_FUNCTION = "Function"
+
 # Methods of any function value: `f.call(…)`/`f.apply(…)` call `f`; `f.bind(…)` makes a function that does.
 FUNCTION_METHODS: dict[str, frozenset[str]] = {
     "python": frozenset(),
