@@ -379,12 +379,12 @@ function after() { ok(); }
         ("Variable", "x", (), 2, 2),
         ("Class", "K", (), 3, 3),
         ("Method", "m", ("K",), 3, 3),
-        ("Function", "<anonymous1>", (), 5, 5),  # `after` is read as a function expression in the array
+        ("Function", "after", (), 5, 5),  # read as a function expression in the array: it keeps its own name
     ]
     assert _calls(parsed) == [
         ("a", None, ("good",), 1, False),
         ("b", None, ("K", "m"), 3, False),
-        ("ok", None, ("<anonymous1>",), 5, False),
+        ("ok", None, ("after",), 5, False),
     ]
 
 

@@ -8,6 +8,8 @@ match into records, and one sweep over byte offsets then gives every record its 
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,7 +78,6 @@ _FUNCTION_LIKE = frozenset(
      "generator_function", "method_definition", "class_static_block"}
 )
 _BINDING_STOPS = frozenset({"class_body"})
-_PARAMETERS = frozenset({"required_parameter", "optional_parameter"})  # TS parameters (which take decorators)
 
 Captures = dict[str, list[ts.Node]]
 Handler = Callable[["_FileState", ts.Node, Captures], None]
@@ -110,6 +111,8 @@ class _FileState:
     pending: list[_Pending] = field(default_factory=list)
     exports: list[tuple[int, ExportBinding]] = field(default_factory=list)
     regions: list[ts.Node] = field(default_factory=list)  # functions, class bodies and class members
+    # (start, end, where its calls go) of each TS parameter decorator
+    parameter_decorators: list[tuple[int, int, int]] = field(default_factory=list)
     # placed once every region is known: local bindings by the node binding them, `this.x()` calls
     bound_names: list[tuple[ts.Node, LocalBinding]] = field(default_factory=list)
     this_calls: list[tuple[ts.Node, CallSite]] = field(default_factory=list)
@@ -162,6 +165,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "call": "_on_call",
         "call.new": "_on_call_new",
         "region": "_on_region",
+        "parameter_decorator": "_on_parameter_decorator",
     }
     # `export <declaration>` node types that bind one name.
     NAMED_DECLARATIONS = frozenset({"function_declaration", "generator_function_declaration", "class_declaration"})
@@ -195,6 +199,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
         self._place_bindings_and_this_calls(state, _Regions(state.regions))
         self._define_function_values(state)
+        _place_parameter_decorator_calls(state)
         # an object-literal function is scoped under the Variable holding the object (a module-level
         # `const obj = {…}`), else under the definition around the object
         pending = state.pending
@@ -664,6 +669,12 @@ class JavaScriptExtractor(TreeSitterExtractor):
     def _on_region(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         state.regions.append(node)
 
+    def _on_parameter_decorator(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """TS `m(@Inject(T) t)`: the decorator is called where the class is defined, so its calls
+        are the class body's: they are placed just before the method (its first byte less one)."""
+        method = captures["_method"][0]
+        state.parameter_decorators.append((node.start_byte, node.end_byte, method.start_byte - 1))
+
     def _on_local(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         if _bound_by_require(node):
             return  # an import binding
@@ -709,9 +720,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         else:
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
-        at = _parameter_decorator_method_start(node)
-        at = node.start_byte if at is None else at - 1  # a parameter decorator runs in the class body
-        state.pending.append(_Pending(at, at, record))
+        state.pending.append(_Pending(node.start_byte, node.start_byte, record))
         if receiver is not None and receiver.split(".", 1)[0] == "this":
             state.this_calls.append((node, record))
 
@@ -900,16 +909,18 @@ def _modifiers(node: ts.Node, name: ts.Node) -> set[str]:
     return found
 
 
-def _parameter_decorator_method_start(call: ts.Node) -> int | None:
-    """Where the method starts whose parameter decorator holds ``call`` (`m(@Inject(T) t)`), else None:
-    the decorator is called where the class is defined, so the call is the class body's."""
-    node = call.parent
-    while node is not None and node.type not in _FUNCTION_LIKE:
-        if node.type == "decorator" and node.parent is not None and node.parent.type in _PARAMETERS:
-            method = node.parent.parent.parent if node.parent.parent is not None else None
-            return method.start_byte if method is not None else None
-        node = node.parent
-    return None
+def _place_parameter_decorator_calls(state: _FileState) -> None:
+    """Move each call inside a parameter decorator to where the decorator runs (one sort, one bisect per call)."""
+    if not state.parameter_decorators:
+        return
+    decorators = sorted(state.parameter_decorators)
+    starts = [start for start, _, _ in decorators]
+    for item in state.pending:
+        if not isinstance(item.record, CallSite):
+            continue
+        index = bisect_right(starts, item.start) - 1
+        if index >= 0 and item.start < decorators[index][1]:
+            item.start = item.end = decorators[index][2]
 
 
 def _first_non_decorator(node: ts.Node) -> int:

@@ -29,3 +29,8 @@
 ; TypeScript parameters: `x: T` and `x?: T`
 (required_parameter pattern: (identifier) @local)
 (optional_parameter pattern: (identifier) @local)
+
+; `m(@Inject(T) t)`: a parameter decorator, called where the class is defined
+(method_definition
+  parameters: (formal_parameters [(required_parameter (decorator) @parameter_decorator)
+                                  (optional_parameter (decorator) @parameter_decorator)])) @_method
