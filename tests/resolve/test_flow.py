@@ -218,3 +218,58 @@ def test_merged_fields_follow_their_source_and_a_later_source_overwrites_a_name(
     solution = solver.solve()
     assert set(solution.held(("tmp", "target.log"))) == {("function", "overrides.log")}
     assert set(solution.held(("tmp", "target.warn"))) == {("function", "defaults.warn")}
+
+
+def test_an_otherwise_target_takes_its_source_only_when_nothing_else_reached_it_by_the_fixpoint():
+    solver = Solver(Program({}))
+    solver.add(("var", "method"), ("function", "C.m"))
+    solver.add(("var", "wrapper"), ("function", "wrap.inner"))
+    solver.copy(("tmp", "chain"), ("member", "replaced"))  # the replacement arrives through a chain
+    solver.copy(("var", "wrapper"), ("tmp", "chain"))
+    solver.otherwise(("member", "replaced"), ("var", "method"))
+    solver.otherwise(("member", "kept"), ("var", "method"))  # nothing replaces this one
+    solver.copy(("member", "kept"), ("tmp", "kept.read"))  # what it gets later flows on
+    solution = solver.solve()
+    assert set(solution.held(("member", "replaced"))) == {("function", "wrap.inner")}
+    assert set(solution.held(("tmp", "kept.read"))) == {("function", "C.m")}
+
+
+def test_a_store_into_a_descriptors_value_is_what_the_method_becomes_and_reads_see_the_method():
+    solver = Solver(Program({}))
+    descriptor = ("descriptor", ("main.ts", "decorate", 3, 0))
+    solver.add(("var", "descriptor"), descriptor)
+    solver.add(("var", "method"), ("function", "S.find"))
+    solver.add(("var", "wrapper"), ("function", "Log.value"))
+    solver.copy(("var", "method"), solver.field(descriptor, "value"))
+    solver.load(("var", "descriptor"), "value", ("var", "original"))  # `const original = descriptor.value`
+    solver.store(("var", "descriptor"), "value", ("var", "wrapper"))  # `descriptor.value = function …`
+    solution = solver.solve()
+    assert set(solution.held(("var", "original"))) == {("function", "S.find")}
+    assert set(solution.held(flow.field_node(descriptor, flow.WRITTEN_VALUE))) == {("function", "Log.value")}
+
+
+class BorrowingProgram(JavaScriptProgram):
+    """`X.call(…)` of an external X calls X; `Function.prototype.call` runs on the function `this`."""
+
+    def borrowed_call(self, name, site, solver):
+        head, _, method = name.rpartition(".")
+        if method not in ("call", "apply", "bind"):
+            return False
+        if head == "Function.prototype":
+            solver.listen(site.receiver, lambda value: solver.call_function_method(method, value, site))
+        else:
+            solver.call_function_method(method, ("external", head), site)
+        return True
+
+
+def test_a_borrowed_call_calls_what_it_is_applied_to_and_is_no_callee_of_its_own():
+    solver = Solver(BorrowingProgram({"describe": []}))
+    solver.add(("var", "describe"), ("function", "describe"))
+    solver.add(("var", "max.apply"), ("external", "Math.max.apply"))
+    solver.add(("var", "call.call"), ("external", "Function.prototype.call.call"))
+    solver.call(("var", "max.apply"), site("max", "main", None))
+    solver.call(("var", "call.call"), site("cc", "main", None, Argument("positional", ("var", "describe"))))
+    solution = solver.solve()
+    assert not solution.calls.get(("max",)) and not solution.calls.get(("cc",))
+    assert solution.calls[("max", "callback", "apply")] == {("external", "Math.max"): "external"}
+    assert solution.calls[("cc", "callback", "call", "callback", "call")] == {("function", "describe"): "call"}
