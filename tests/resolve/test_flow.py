@@ -273,3 +273,25 @@ def test_a_borrowed_call_calls_what_it_is_applied_to_and_is_no_callee_of_its_own
     assert not solution.calls.get(("max",)) and not solution.calls.get(("cc",))
     assert solution.calls[("max", "callback", "apply")] == {("external", "Math.max"): "external"}
     assert solution.calls[("cc", "callback", "call", "callback", "call")] == {("function", "describe"): "call"}
+
+
+def test_a_prototype_chain_gives_the_nearest_property_whatever_the_order_the_links_arrive_in():
+    solver = Solver(Program({}))
+    animal, dog, created = ("prototype", "Animal"), ("prototype", "Dog"), ("object", ("create", "c1"))
+    solver.add(("var", "Animal.prototype"), animal)
+    solver.add(("var", "Dog.prototype"), dog)
+    solver.add(("tmp", "speak"), ("function", "Animal.speak"))
+    solver.add(("tmp", "sound1"), ("function", "Animal.sound"))
+    solver.add(("tmp", "sound2"), ("function", "Dog.sound"))
+    solver.store(("var", "Animal.prototype"), "speak", ("tmp", "speak"))
+    solver.store(("var", "Animal.prototype"), "sound", ("tmp", "sound1"))
+    solver.store(("var", "Dog.prototype"), "sound", ("tmp", "sound2"))
+    for name in ("speak", "sound", "missing"):  # read before any link exists
+        solver.load(("var", "Dog.prototype"), name, ("tmp", f"dog.{name}"))
+    solver.solve()
+    solver.inherit(dog, created)  # Dog.prototype = Object.create(Animal.prototype), linked late
+    solver.inherit(created, animal)
+    solution = solver.solve()
+    assert set(solution.held(("tmp", "dog.speak"))) == {("function", "Animal.speak")}  # inherited
+    assert set(solution.held(("tmp", "dog.sound"))) == {("function", "Dog.sound")}  # its own hides the base's
+    assert not solution.held(("tmp", "dog.missing"))

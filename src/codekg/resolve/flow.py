@@ -121,6 +121,11 @@ class Environment:
         the external is no callee of its own."""
         return False
 
+    def prototype_of(self, class_id: str) -> Value | None:
+        """The token whose properties instances of a JS constructor function read (("prototype", id)),
+        else None: a class's members come from the environment's `member`."""
+        return None
+
     def container_method(self, name: str) -> bool:
         """Whether ``name`` is a method of the builtin containers (`forEach`, `map`): a read of it is
         never one of a container's elements."""
@@ -174,7 +179,9 @@ class Solver:
         self._called: set[tuple[tuple, Value]] = set()
         self._shapes: dict[str, _Shape] = {}
         self._members: dict[tuple[str, str, bool], list[int]] = {}
-        self._otherwise: list[tuple[int, int]] = []
+        self._otherwise: list[tuple[int, int, int]] = []  # (target, source, the node whose emptiness decides)
+        self._prototypes: dict[Value, list[Value]] = defaultdict(list)  # token → the tokens it inherits from
+        self._inherited_names: dict[Value, list[str]] = defaultdict(list)  # names read through a token's prototypes
 
     def release(self) -> None:
         """Drop every constraint and the environment. Listeners are closures over the builder, which
@@ -260,10 +267,43 @@ class Solver:
         for value in list(self._held[base]):
             self._store_field(value, name, source)
 
-    def otherwise(self, target: Node | int, source: Node | int) -> None:
-        """``target`` holds what ``source`` holds if nothing else reaches it by the fixpoint (a method
-        stays itself when its decorator replaces nothing): checked each time the work list empties."""
-        self._otherwise.append((self.node(target), self.node(source)))
+    def otherwise(self, target: Node | int, source: Node | int, unless: Node | int | None = None) -> None:
+        """``target`` holds what ``source`` holds if nothing reaches ``unless`` (default: the target
+        itself) by the fixpoint: a method stays itself when its decorator replaces nothing; a property
+        comes from the prototype when the object has none of its own. Checked each time the work list
+        empties, so the answer does not depend on the order of arrivals."""
+        target = self.node(target)
+        self._otherwise.append((target, self.node(source), target if unless is None else self.node(unless)))
+
+    def inherit(self, token: Value, prototype: Value) -> None:
+        """``token`` reads the properties it has not of its own from ``prototype`` (a JS prototype
+        chain: `Object.create(p)`, `F.prototype = …`, `util.inherits(C, P)`), those read before too."""
+        if prototype == token or prototype in self._prototypes[token]:
+            return
+        self._prototypes[token].append(prototype)
+        for name in list(self._inherited_names.get(token, ())):
+            self._otherwise.append((self._inherited(token, name), self._lookup(prototype, name), self.field(token, name)))
+
+    def _lookup(self, token: Value, name: str) -> int:
+        """Property ``name`` as read on ``token``: its own field, else what its prototypes give."""
+        key = ("lookup", token, name)
+        number = self._ids.get(key)
+        if number is None:
+            number = self.node(key)
+            self._copy(self.field(token, name), number, "attribute")
+            self._copy(self._inherited(token, name), number, "attribute")
+        return number
+
+    def _inherited(self, token: Value, name: str) -> int:
+        """What ``token``'s prototypes give for ``name`` when it has none of its own (the nearest first)."""
+        key = ("inherited", token, name)
+        number = self._ids.get(key)
+        if number is None:
+            number = self.node(key)
+            self._inherited_names[token].append(name)
+            for prototype in list(self._prototypes.get(token, ())):
+                self._otherwise.append((number, self._lookup(prototype, name), self.field(token, name)))
+        return number
 
     def call(self, callee: Node | int, site: CallSite) -> None:
         """Whatever ``callee`` holds is called at ``site``."""
@@ -314,13 +354,13 @@ class Solver:
 
     def _fill_empty_targets(self) -> bool:
         waiting = []
-        for target, source in self._otherwise:
-            if self._held[target]:
+        for target, source, unless in self._otherwise:
+            if self._held[unless]:
                 continue
             if self._held[source]:
                 self._copy(source, target, "")
             else:
-                waiting.append((target, source))
+                waiting.append((target, source, unless))
         filled = len(waiting) < len(self._otherwise)
         self._otherwise = waiting
         return filled
@@ -369,6 +409,9 @@ class Solver:
     def _store_field(self, value: Value, name: str, source: int) -> None:
         if value[0] == "descriptor" and name == "value":
             name = WRITTEN_VALUE
+        elif name == "prototype" and value[0] == "function":  # `F.prototype = Object.create(P.prototype)`
+            own = ("prototype", value[1])
+            self.listen(source, lambda prototype: self.inherit(own, prototype) if prototype[0] in ("object", "prototype") else None)
         target = self.field(value, name)
         self._copy(source, target, "")
         names = self._fields_of[value]
@@ -410,6 +453,9 @@ class Solver:
                 self._copy(self.field(value, name), target, "attribute")
             for member in self.member_nodes(value[1], name, kind == "instance"):
                 self._bind(member, value, target)  # a class binds its classmethods only
+            prototype = self.environment.prototype_of(value[1]) if kind == "instance" else None
+            if prototype is not None:  # `new F()` whose F.prototype inherits (ES5)
+                self._bind(self._inherited(prototype, name), value, target)
             return
         if kind in ("function", "bound") and name in self.environment.function_methods(value[1]):
             self._add(target, ("function-method", name, value), "attribute")  # `f.call`, `f.bind`
@@ -423,6 +469,8 @@ class Solver:
                 self._copy(self.field(value, field_name), target, "element")
             return
         self._copy(self.field(value, name), target, "attribute")
+        if kind == "prototype" or value in self._prototypes:
+            self._copy(self._inherited(value, name), target, "attribute")
         if not (value[0] == "object" and value[1][0] in ("args", "kwargs")) and not self.environment.container_method(name):
             # `obj[key] = f; obj.name()`: a field stored under a computed key may be any named field;
             # but a rest parameter is an array, and `xs.forEach` is the container's own method

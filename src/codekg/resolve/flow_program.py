@@ -41,6 +41,7 @@ from codekg.resolve.library_calls import (
     BUILTIN_FUNCTION,
     FUNCTION_METHODS,
     PARTIAL_FUNCTIONS,
+    PROTOTYPE_FUNCTIONS,
 )
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
@@ -127,6 +128,7 @@ class _Program(Environment):
         # name can never reach the program's own code, so it gets no constraint at all
         self.member_names: set[str] = set()  # dunders defined in a class body
         self.property_names: set[str] = set()
+        self.prototype_sites: set[tuple] = set()  # JS calls given an `X.prototype` argument
         # the class hierarchy does not change during a solve: each question is answered once
         self._constructors: dict[str, list[str]] = {}
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
@@ -213,6 +215,9 @@ class _Program(Environment):
         if name in FIELD_VALUES_FUNCTIONS.get(family, {}) and site.arguments:  # `Object.entries(o)`
             self._field_values(site, FIELD_VALUES_FUNCTIONS[family][name])
             return
+        if name in PROTOTYPE_FUNCTIONS.get(family, {}) and site.arguments:
+            self._link_prototypes(site, PROTOTYPE_FUNCTIONS[family][name])
+            return
         if name == "<builtin>.type" and len(site.arguments) == 1:  # `type(self)`: the class of the instance
             solver.listen(site.arguments[0].node, lambda value: solver.add(site.result, ("class", value[1]), "attribute")
                           if value[0] == "instance" else None)
@@ -231,6 +236,36 @@ class _Program(Environment):
         slots = CALLING_FUNCTIONS.get(family, {}).get(name)
         if slots:
             self._call_arguments(site, slots)
+
+    def _link_prototypes(self, site: CallSite, how: str) -> None:
+        """`Object.create(p)`: a new object inheriting from p, the call's result; `Object.setPrototypeOf(o,
+        p)`: o inherits from p; `util.inherits(C, P)`: C.prototype inherits from P.prototype."""
+        solver = self.solver
+        positional = [a.node for a in site.arguments if a.kind == "positional"]
+        if how != "inherits" and site.key not in self.prototype_sites:
+            return  # a helper's `Object.create(proto)` serves every class: one token for all would merge their chains
+        if how == "create":
+            created = ("object", ("create", site.key))
+            solver.add(site.result, created, "value")
+            solver.listen(positional[0], lambda prototype: solver.inherit(created, prototype))
+            return
+        if len(positional) < 2:
+            return
+        child_node, parent_node = positional[0], positional[1]
+
+        def on_child(child: Value) -> None:
+            if how == "inherits":
+                if child[0] == "function":
+                    solver.listen(parent_node, lambda parent: solver.inherit(("prototype", child[1]), ("prototype", parent[1]))
+                                  if parent[0] in ("function", "class") else None)
+                return
+            solver.listen(parent_node, lambda parent: solver.inherit(child, parent))
+
+        solver.listen(child_node, on_child)
+
+    def prototype_of(self, class_id: str) -> Value | None:
+        ref = self.refs.get(class_id)
+        return ("prototype", class_id) if ref is not None and ref.label == "Function" else None
 
     def borrowed_call(self, name: str, site: CallSite, solver: Solver) -> bool:
         family = self._family_of_site(site)
@@ -587,6 +622,9 @@ class _FileFlow:
         self.program.refs.setdefault(caller.id, caller)
         site = CallSite((self.path, fact.index), caller.id, fact.line, tuple(arguments), self._result(fact.index),
                         is_new=fact.is_new, receiver=receiver)
+        if not self.is_python and any(expression[:1] == ("attr",) and expression[2] == "prototype"
+                                      for _, _, expression in fact.arguments):
+            self.program.prototype_sites.add(site.key)  # `Object.create(P.prototype)`, written as such
         called = _called_name(fact.value)
         self.program.sites.append(_Site(site, self.file, method_name, fact.scope, called))
         if callee is not None:

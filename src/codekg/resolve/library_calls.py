@@ -101,3 +101,17 @@ FIELD_VALUES_FUNCTIONS: dict[str, dict[str, str]] = {
     "python": {},
     "javascript": {"<builtin>.Object.values": "values", "<builtin>.Object.entries": "entries"},
 }
+
+# Functions that set up a prototype chain: `Object.create(p)` makes an object inheriting from p;
+# `Object.setPrototypeOf(o, p)` makes o inherit from p; Node's `util.inherits(C, P)` makes C's
+# instances inherit P's prototype.
+PROTOTYPE_FUNCTIONS: dict[str, dict[str, str]] = {
+    "python": {},
+    "javascript": {
+        "<builtin>.Object.create": "create",
+        "<builtin>.Object.setPrototypeOf": "set",
+        "<builtin>.Reflect.setPrototypeOf": "set",
+        "util.inherits": "inherits",
+        "node:util.inherits": "inherits",
+    },
+}
