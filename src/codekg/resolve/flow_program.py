@@ -129,6 +129,7 @@ class _Program(Environment):
         self.member_names: set[str] = set()  # dunders defined in a class body
         self.property_names: set[str] = set()
         self.prototype_sites: set[tuple] = set()  # JS calls given an `X.prototype` argument
+        self.accessor_objects: set[Value] = set()  # JS object literals with a `get x()`/`set x()` of their own
         # the class hierarchy does not change during a solve: each question is answered once
         self._constructors: dict[str, list[str]] = {}
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
@@ -516,6 +517,11 @@ class _FileFlow:
                 if not bare_definition:
                     self.solver.copy(node, self._all_node(fact.scope, name))
         self._shapes()
+        if not self.is_python:  # before any file's facts: an object's accessors are known when its reads are
+            self.program.accessor_objects.update(
+                ("object", (self.path, fact.target[1][1])) for fact in self.facts
+                if fact.kind == "assign" and fact.target[:1] == ("attr",) and fact.target[1][:1] == ("alloc",)
+                and fact.target[2].startswith(("get ", "set ")))
         if not self.is_python:  # `export { f as g }`, `module.exports = { g: f }`: the module's field g is f
             for export in self.file.parse.exports:
                 if export.local and export.exported not in (export.local, "default", "*"):
@@ -589,6 +595,8 @@ class _FileFlow:
         return None
 
     def _assign(self, position: int, fact: FlowFact) -> None:
+        if not fact.target and not self._may_run_an_accessor(fact.value):
+            return  # a read whose value goes nowhere (`if (a.b)`) matters only when it runs a getter
         value = self.node(fact.scope, position, fact.value)
         if value is None and fact.target[:1] == ("attr",):
             value = self.solver.node(_or_nothing(None))  # `o.x = 'dark'` still runs a setter
@@ -602,6 +610,14 @@ class _FileFlow:
                     meaning = self._resolved(found) if found is not None else None
                     if meaning is not None:
                         self.solver.copy(meaning, node, "value")
+
+    def _may_run_an_accessor(self, expression: tuple) -> bool:
+        property_names = self.program.property_names
+        while expression and expression[0] == "attr":
+            if expression[2] in property_names:
+                return True
+            expression = expression[1]
+        return False
 
     def _parameter(self, position: int, fact: FlowFact) -> None:
         return None  # bound by calls (resolve/flow.py) and defaults (_shapes)
@@ -784,7 +800,8 @@ class _FileFlow:
 
         def on_value(value: Value) -> None:
             if value[0] == "object":
-                on_object(value)
+                if value in program.accessor_objects:
+                    on_object(value)
                 return
             if value[0] not in ("instance", "class"):
                 return
