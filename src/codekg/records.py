@@ -175,6 +175,7 @@ FlowKind = Literal[
     "enter",  # `with value as target`: the context manager protocol
     "operator",  # a protocol call of the dunder `name` on the operand `value`: `a + b`, `x[k]`, `len(x)`
     "decorate",  # the name `target` is replaced by its decorators' results, innermost first
+    "extends",  # JS/TS `class … extends value`: the class ("def", path) in `target` inherits what value holds
 ]
 
 Expression = tuple

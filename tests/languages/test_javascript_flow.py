@@ -257,6 +257,8 @@ def test_classes_methods_fields_this_and_super():
         F("call", ("Child", "later"), 13, value=("attr", n("items"), "map"),
           arguments=(pos(("def", ("Child", "later", "<anonymous1>"))),), index=5),
         F("return", ("Child", "later"), 13, value=("call", 5)),
+        # the base as a value, for a base that name resolution does not find (the builder decides)
+        F("extends", (), 1, ("def", C), n("Base")),
         F("assign", (), 1, n("Child"), ("def", C)),
     ]
 
@@ -306,6 +308,7 @@ function outer() {
         F("return", ("outer",), 6, value=("def", ("outer", "<anonymous2>"))),
         F("parameter", ("Mixin",), 1, n("Base"), index=0, name="positional"),
         F("assign", mixin, 2, n("touch"), ("def", (*mixin, "touch"))),
+        F("extends", ("Mixin",), 1, ("def", mixin), n("Base")),  # the parameter: its classes are the base
         F("return", ("Mixin",), 1, value=("def", mixin)),
         F("assign", (), 1, n("Mixin"), ("def", ("Mixin",))),
     ]

@@ -638,13 +638,17 @@ class _FlowWalk:
         decorators = [d.named_children[0] for d in list(outer_decorators) + node.named_children
                       if d.type == "decorator" and d.named_children]
         parts = [(d, context, _EXPRESSION, None) for d in decorators]
+        bases = 0
         for child in node.named_children:
             if child.type == "class_heritage":
                 for clause in child.named_children:
                     if clause.type == "extends_clause":
-                        parts.extend((v, context, _EXPRESSION, None) for v in clause.children_by_field_name("value"))
+                        values = clause.children_by_field_name("value")
+                        parts.extend((v, context, _EXPRESSION, None) for v in values)
+                        bases += len(values)
                     elif clause.type != "implements_clause":
                         parts.append((clause, context, _EXPRESSION, None))
+                        bases += 1
         body = node.child_by_field_name("body")
         pending: list[ts.Node] = []
         for member in body.named_children if body is not None else ():
@@ -656,7 +660,7 @@ class _FlowWalk:
                 self.member_decorators[member.id] = pending
                 pending = []
             parts.append((member, inner, _MEMBER, None))
-        return parts, ("class", node, path, len(decorators))
+        return parts, ("class", node, path, len(decorators), bases)
 
     def enter_member(self, node: ts.Node, context: Context) -> tuple[list[tuple], tuple]:
         """One member of a class body, in the class's scope."""
@@ -987,8 +991,12 @@ class _FlowWalk:
         return _UNKNOWN_RESULT
 
     def _leave_class(self, node, context, plan, parts):
-        class_node, path, decorator_count = plan[2:5]
+        class_node, path, decorator_count, bases = plan[2:6]
         value = ("def", path) if path is not None else UNKNOWN
+        if path is not None:
+            for base, _ in parts[decorator_count:decorator_count + bases]:
+                if base != UNKNOWN:  # the builder follows it where the name resolution of the base did not
+                    self.emit("extends", context, _line(class_node), target=value, value=base)
         name = class_node.child_by_field_name("name")
         if class_node.type == "class" or name is None:
             return value, 1

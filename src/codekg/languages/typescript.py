@@ -30,7 +30,7 @@ class TypeScriptExtractor(JavaScriptExtractor):
 
     name = "typescript"
     extensions = (".ts", ".tsx", ".mts", ".cts")
-    version = "6"
+    version = "7"
     query_files = ("javascript.scm", "typescript.scm")
 
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {

@@ -130,6 +130,7 @@ class _Program(Environment):
         self.property_names: set[str] = set()
         self.prototype_sites: set[tuple] = set()  # JS calls given an `X.prototype` argument
         self.accessor_objects: set[Value] = set()  # JS object literals with a `get x()`/`set x()` of their own
+        self.dynamic_bases: set[str] = set()  # JS classes with an `extends` fact: their bases may come by value flow
         # the class hierarchy does not change during a solve: each question is answered once
         self._constructors: dict[str, list[str]] = {}
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
@@ -266,7 +267,9 @@ class _Program(Environment):
 
     def prototype_of(self, class_id: str) -> Value | None:
         ref = self.refs.get(class_id)
-        return ("prototype", class_id) if ref is not None and ref.label == "Function" else None
+        if ref is not None and (ref.label == "Function" or class_id in self.dynamic_bases):
+            return ("prototype", class_id)
+        return None
 
     def borrowed_call(self, name: str, site: CallSite, solver: Solver) -> bool:
         family = self._family_of_site(site)
@@ -517,6 +520,11 @@ class _FileFlow:
                 if not bare_definition:
                     self.solver.copy(node, self._all_node(fact.scope, name))
         self._shapes()
+        if not self.is_python:  # before any file's facts: a class whose base may flow in, known at its first read
+            for fact in self.facts:
+                ref = self.file.by_path.get(tuple(fact.target[1])) if fact.kind == "extends" else None
+                if ref is not None and len(self.program.mro(ref)) == 1:  # no base found by name
+                    self.program.dynamic_bases.add(ref.id)
         if not self.is_python:  # before any file's facts: an object's accessors are known when its reads are
             self.program.accessor_objects.update(
                 ("object", (self.path, fact.target[1][1])) for fact in self.facts
@@ -703,6 +711,19 @@ class _FileFlow:
         arguments = tuple(Argument("positional", _or_nothing(self.node(fact.scope, position, e))) for e in fact.arguments)
         result = self._protocol(fact, position, value, fact.name, "operator", arguments)
         self.solver.copy(result, self._result(fact.index))
+
+    def _extends(self, position: int, fact: FlowFact) -> None:
+        """`class … extends Mixin(Base)` / `Base => class extends Base`: a base that name resolution
+        did not find is whatever the expression holds; the class's prototype inherits its prototype."""
+        ref = self.file.by_path.get(tuple(fact.target[1]))
+        if ref is None or ref.id not in self.program.dynamic_bases:
+            return  # the base resolved by name: the class's members come along its MRO
+        base = self.node(fact.scope, position, fact.value)
+        if base is None:
+            return
+        own, solver = ("prototype", ref.id), self.solver
+        solver.listen(base, lambda value: solver.inherit(own, ("prototype", value[1]))
+                      if value[0] in ("class", "function") else None)
 
     def _decorate(self, position: int, fact: FlowFact) -> None:
         """The name is bound again to what its decorators return, innermost first; each is called."""
