@@ -8,9 +8,8 @@ match into records, and one sweep over byte offsets then gives every record its 
 
 from __future__ import annotations
 
-from bisect import bisect_right
-
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -424,8 +423,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
     def _define_function_values(self, state: _FileState) -> None:
         """Every function or class expression that no other pattern defines is a definition too:
         named by the name it is assigned to (`f = () => …`), else by its own name (`return function
-        inner () {}`), else `<anonymousN>` (numbered when
-        scopes are assigned). It is a Function, or a Class with its own scope for its members."""
+        inner () {}`), else `<anonymousN>` (numbered when scopes are assigned). It is a Function, or a
+        Class with its own scope for its members."""
         defined = {item.defines for item in state.pending if item.defines is not None}
         for node in state.function_values:
             if node.id in defined:

@@ -30,6 +30,8 @@ from codekg.resolve import flow
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
 from codekg.resolve.library_calls import (
+    BUILTIN_ARRAY,
+    BUILTIN_FUNCTION,
     CALLBACK_ELEMENT_PARAMETERS,
     CALLING_FUNCTIONS,
     CALLING_METHODS,
@@ -37,8 +39,6 @@ from codekg.resolve.library_calls import (
     ELEMENT_STORING_METHODS,
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
-    BUILTIN_ARRAY,
-    BUILTIN_FUNCTION,
     FUNCTION_METHODS,
     PARTIAL_FUNCTIONS,
     PROTOTYPE_FUNCTIONS,
@@ -520,21 +520,25 @@ class _FileFlow:
                 if not bare_definition:
                     self.solver.copy(node, self._all_node(fact.scope, name))
         self._shapes()
-        if not self.is_python:  # before any file's facts: a class whose base may flow in, known at its first read
-            for fact in self.facts:
-                ref = self.file.by_path.get(tuple(fact.target[1])) if fact.kind == "extends" else None
-                if ref is not None and len(self.program.mro(ref)) == 1:  # no base found by name
-                    self.program.dynamic_bases.add(ref.id)
-        if not self.is_python:  # before any file's facts: an object's accessors are known when its reads are
-            self.program.accessor_objects.update(
-                ("object", (self.path, fact.target[1][1])) for fact in self.facts
-                if fact.kind == "assign" and fact.target[:1] == ("attr",) and fact.target[1][:1] == ("alloc",)
-                and fact.target[2].startswith(("get ", "set ")))
-        if not self.is_python:  # `export { f as g }`, `module.exports = { g: f }`: the module's field g is f
-            for export in self.file.parse.exports:
-                if export.local and export.exported not in (export.local, "default", "*"):
-                    self.solver.copy(flow.field_node(("module", self.path), export.local),
-                                     flow.field_node(("module", self.path), export.exported))
+        if not self.is_python:
+            self._add_javascript_shapes()
+
+    def _add_javascript_shapes(self) -> None:
+        """What JS reads need known before any file's facts add them (a value may arrive at a read
+        while an earlier file's facts are added): classes whose base may flow in, object literals
+        with accessors; and exports under another name."""
+        program, module = self.program, ("module", self.path)
+        for fact in self.facts:
+            if fact.kind == "extends":
+                ref = self.file.by_path.get(tuple(fact.target[1]))
+                if ref is not None and len(program.mro(ref)) == 1:  # no base found by name
+                    program.dynamic_bases.add(ref.id)
+            elif (fact.kind == "assign" and fact.target[:1] == ("attr",) and fact.target[1][:1] == ("alloc",)
+                  and fact.target[2].startswith(("get ", "set "))):
+                program.accessor_objects.add(("object", (self.path, fact.target[1][1])))
+        for export in self.file.parse.exports:  # `export { f as g }`, `module.exports = { g: f }`: field g is f
+            if export.local and export.exported not in (export.local, "default", "*"):
+                self.solver.copy(flow.field_node(module, export.local), flow.field_node(module, export.exported))
 
     def add_facts(self) -> None:
         for position, fact in enumerate(self.facts):
