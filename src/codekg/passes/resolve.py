@@ -191,6 +191,11 @@ def _resolve_file(
     return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
 
 
+# Edges under this confidence are guesses: a name split between candidates, only one of which runs.
+# Where the value flow reaches the same callee, the call is one some run makes, and takes the flow's.
+GUESS_BELOW = 0.5
+
+
 def _settled(half: _FirstHalf, flow_edges: list[CallEdge],
              flow_sites: dict[tuple[Scope, int, str], set[str] | frozenset[str]] | None) -> FileResolution:
     """The file's CALLS edges once the value flow is known (``flow_sites`` None: it is off)."""
@@ -211,13 +216,17 @@ def _settled(half: _FirstHalf, flow_edges: list[CallEdge],
         entry["line"] = min(entry["line"], call.line)
         if call.callee.confidence > entry["confidence"]:
             entry["confidence"], entry["reason"] = call.callee.confidence, call.callee.reason
-    for flow_edge in flow_edges:  # value flow: the calls the rules above do not reach
+    for flow_edge in flow_edges:  # value flow: the calls the rules above do not reach, or reach less surely
         target = _endpoint(result, flow_edge.callee)
         key = (flow_edge.caller.endpoint, target)
-        if target is None or key in aggregated or (key[0][0], target[0]) not in CALLS_PAIRS:
+        if target is None or (key[0][0], target[0]) not in CALLS_PAIRS:
             continue
-        aggregated[key] = {"confidence": flow_edge.callee.confidence, "reason": flow_edge.callee.reason,
-                           "line": flow_edge.line, "call_count": 1}
+        entry = aggregated.get(key)
+        if entry is None:
+            aggregated[key] = {"confidence": flow_edge.callee.confidence, "reason": flow_edge.callee.reason,
+                               "line": flow_edge.line, "call_count": 1}
+        elif entry["confidence"] < GUESS_BELOW < flow_edge.callee.confidence:  # a split guess the flow confirms
+            entry["confidence"], entry["reason"] = flow_edge.callee.confidence, flow_edge.callee.reason
     for (source, target), properties in aggregated.items():
         result.graph.add_edge("CALLS", source, target, **properties)
     result.call_outcomes = dict(sorted(outcomes.items()))

@@ -511,17 +511,32 @@ class _FileFlow:
         decorated = {(fact.scope, fact.target[1]) for fact in self.facts
                      if fact.kind == "decorate" and fact.target and fact.target[0] == "name"
                      and (self.is_python or fact.name == "method")}
+        bare: set[int] = set()  # nodes of decorated definitions before their decorators
         for position, fact in enumerate(self.facts):
             for name in _bound_names(fact.target) if fact.kind in ("assign", "parameter", "iterate", "enter") else ():
                 node = self.solver.node(("local", self.path, fact.scope, name, position))
                 self.bindings[(fact.scope, name)].append((position, fact.conditional, node))
                 self._binding_of[(position, ("name", name))] = node
-                bare_definition = fact.kind == "assign" and fact.value[:1] == ("def",) and (fact.scope, name) in decorated
-                if not bare_definition:
-                    self.solver.copy(node, self._all_node(fact.scope, name))
+                if fact.kind == "assign" and fact.value[:1] == ("def",) and (fact.scope, name) in decorated:
+                    bare.add(node)
+        for (scope, name), bindings in self.bindings.items():
+            for _, _, node in self._outliving(scope, bindings):
+                if node not in bare:
+                    self.solver.copy(node, self._all_node(scope, name))
         self._shapes()
         if not self.is_python:
             self._add_javascript_shapes()
+
+    def _outliving(self, scope: Scope, bindings: list[tuple[int, bool, int]]) -> list[tuple[int, bool, int]]:
+        """The bindings a function or another module sees of a module's or class's name: those that
+        outlive the body (the last unconditional one and every conditional one after it), as when the
+        function runs after the module was imported. A function's own names: every binding (a
+        closure or a loop may see any)."""
+        owner = self.file.by_path.get(scope) if scope else None
+        if scope and (owner is None or owner.label != "Class"):
+            return bindings
+        last = max((index for index, (_, conditional, _) in enumerate(bindings) if not conditional), default=0)
+        return bindings[last:]
 
     def _add_javascript_shapes(self) -> None:
         """What JS reads need known before any file's facts add them (a value may arrive at a read
