@@ -233,8 +233,8 @@ class _FlowWalk:
                 result = _UNKNOWN_RESULT if plan[1] == "none" else self.leave(node, context, role, plan, parts)
                 if role < _STATEMENT:
                     results.append(result)
-                elif node.type == "member_expression" and result[0][0] == "attr":  # `obj.prop;` runs a getter
-                    self.emit("assign", context, _line(node), value=result[0])
+                elif node.type == "member_expression":  # `obj.prop;` runs a getter
+                    self._read(result[0], context, node)
                 continue
             kind = node.type
             if kind == "identifier":
@@ -690,8 +690,7 @@ class _FlowWalk:
             return _UNKNOWN_RESULT
         if action == "discarded":
             for value, _ in parts:
-                if value[0] == "attr":
-                    self.emit("assign", context, _line(node), value=value)
+                self._read(value, context, node)
             return _UNKNOWN_RESULT
         if action == "first":
             return parts[0] if parts else _UNKNOWN_RESULT
@@ -720,8 +719,7 @@ class _FlowWalk:
             return value, depth
         if action == "augmented":
             (value, depth), (target, _) = parts
-            if target[0] == "attr":  # `r.value += 1` reads before it writes: a getter runs, then a setter
-                self.emit("assign", context, _line(node), value=target)
+            self._read(target, context, node)  # `r.value += 1` reads before it writes: a getter, then a setter
             if plan[2]:
                 self.bind(target, value, depth, (context[0], True, context[2], context[3]), _line(node))
             else:
@@ -734,8 +732,7 @@ class _FlowWalk:
         if action == "either":
             return _bounded(("either", (parts[0][0], parts[1][0])), max(parts[0][1], parts[1][1]) + 2)
         if action == "ternary":
-            if parts[0][0][0] == "attr":  # the condition's read runs a getter
-                self.emit("assign", context, _line(node), value=parts[0][0])
+            self._read(parts[0][0], context, node)  # the condition's read runs a getter
             return _bounded(("either", (parts[1][0], parts[2][0])), max(parts[1][1], parts[2][1]) + 2)
         if action == "return":
             if parts and context[2] and context[0]:
@@ -939,6 +936,11 @@ class _FlowWalk:
             if value != UNKNOWN:
                 self.emit("assign", context, line, target=("item", alloc, position if known else None), value=value)
         return alloc, 1
+
+    def _read(self, value: tuple, context: Context, node: ts.Node) -> None:
+        """A property read whose value goes nowhere still runs a getter: an assignment to nothing."""
+        if value[0] == "attr":
+            self.emit("assign", context, _line(node), value=value)
 
     def _leave_function(self, node, context, plan, parts):
         inner, path, found, decorator_count, member = plan[2:7]

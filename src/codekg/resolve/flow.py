@@ -284,7 +284,7 @@ class Solver:
             return
         self._prototypes[token].append(prototype)
         for name in list(self._inherited_names.get(token, ())):
-            self._otherwise.append((self._inherited(token, name), self._lookup(prototype, name), self.field(token, name)))
+            self._inherit_name(token, name, prototype)
 
     def _lookup(self, token: Value, name: str) -> int:
         """Property ``name`` as read on ``token``: its own field, else what its prototypes give."""
@@ -304,8 +304,12 @@ class Solver:
             number = self.node(key)
             self._inherited_names[token].append(name)
             for prototype in list(self._prototypes.get(token, ())):
-                self._otherwise.append((number, self._lookup(prototype, name), self.field(token, name)))
+                self._inherit_name(token, name, prototype)
         return number
+
+    def _inherit_name(self, token: Value, name: str, prototype: Value) -> None:
+        """``token``'s ``name`` is the prototype's when the token has none of its own by the fixpoint."""
+        self._otherwise.append((self._inherited(token, name), self._lookup(prototype, name), self.field(token, name)))
 
     def call(self, callee: Node | int, site: CallSite) -> None:
         """Whatever ``callee`` holds is called at ``site``."""

@@ -274,8 +274,9 @@ class _Program(Environment):
     def borrowed_call(self, name: str, site: CallSite, solver: Solver) -> bool:
         family = self._family_of_site(site)
         head, _, method = name.rpartition(".")
-        if method not in FUNCTION_METHODS.get(family, ()) or not head.startswith("<builtin>."):  # a library's
-            # `rpc.call(…)` may be any method: only a builtin is known to be a function
+        # only a builtin is known to be a function: a library's `rpc.call(…)` may be any method
+        function_method = method in FUNCTION_METHODS.get(family, ()) and head.startswith("<builtin>.")
+        if not function_method:
             if head != f"<builtin>.{BUILTIN_ARRAY}.prototype" or site.receiver is None:
                 return False
             slots = CALLING_METHODS.get(family, {}).get(method)  # `Array.prototype.map` called with `this`

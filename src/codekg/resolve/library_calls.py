@@ -53,7 +53,6 @@ CALLING_METHODS: dict[str, dict[str, tuple[ArgumentSlot, ...]]] = {
     } | {"then": (0, 1)},
 }
 
-# Functions whose result calls the function given first, with the other arguments first (partial application).
 # The parameters of a CALLING_METHODS callback that receive an element of the receiver (the first
 # when not listed): `xs.reduce((total, x) => …)` passes elements second; a promise's `then` passes no
 # element the program built.
@@ -62,6 +61,7 @@ CALLBACK_ELEMENT_PARAMETERS: dict[str, dict[str, tuple[int, ...]]] = {
     "javascript": {"reduce": (1,), "reduceRight": (1,), "sort": (0, 1), "then": (), "catch": (), "finally": ()},
 }
 
+# Functions whose result calls the function given first, with the other arguments first (partial application).
 PARTIAL_FUNCTIONS: dict[str, frozenset[str]] = {
     "python": frozenset({"functools.partial"}),
     "javascript": frozenset(),
