@@ -6,8 +6,26 @@ extractor version), so it can be cached by content hash and produced in worker p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, get_args
+from dataclasses import dataclass, field, fields
+from operator import attrgetter
+from typing import Literal, TypeVar, get_args
+
+RecordType = TypeVar("RecordType", bound=type)
+
+
+def pickled_by_position(record_type: RecordType) -> RecordType:
+    """Make a slotted dataclass pickle as its constructor's arguments. Records cross a process
+    boundary by pickle (from parse workers, by the hundred thousand); the state functions
+    `dataclass(slots=True)` generates build a list through `dataclasses.fields` for every object,
+    which made sending them 2.5x slower and a third larger."""
+    values = attrgetter(*(item.name for item in fields(record_type)))  # two fields or more: a tuple
+
+    def __reduce__(self: object) -> tuple[type, tuple]:
+        return record_type, values(self)
+
+    record_type.__reduce__ = __reduce__  # type: ignore[method-assign]
+    return record_type
+
 
 Scope = tuple[str, ...]
 """Names of the enclosing definitions, outermost first; ``()`` is module level."""
@@ -25,6 +43,7 @@ ImportKind = Literal[
 ]
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class Definition:
     """A class, interface, function, method or variable declared in a file."""
@@ -63,6 +82,7 @@ class Definition:
         return (*self.scope, self.name)
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class ImportBinding:
     """One name an import binds (or one module an import loads)."""
@@ -76,6 +96,7 @@ class ImportBinding:
     is_type_only: bool = False  # TS `import type { X }` / `import { type X }`: a type, never a run-time value
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class ExportBinding:
     """A name a module exports: ``exported`` is what importers see, ``local`` what it binds to.
@@ -92,6 +113,7 @@ class ExportBinding:
     commonjs: bool = False
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class CallSite:
     """A call (or ``new``) expression and where it happens."""
@@ -112,6 +134,7 @@ ELEMENT_CALL = "[]"
 """The callee of a call to an element of a named container, `handlers[key]()`."""
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class LocalBinding:
     """A name bound inside a function (parameter, assignment, loop or `with` target).
@@ -146,6 +169,7 @@ RETURN_TARGET = "<return>"
 """The target of a function's return facts (`-> Cls`, each `return …`): never a name in any language."""
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class ValueBinding:
     """One binding of a name (or of ``self.attr``) and what the extractor can tell about its value.
@@ -189,6 +213,7 @@ Pattern = tuple
 ("seq", (pattern, …), position of the starred pattern or -1), ("unknown",) (binds nothing known)."""
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class FlowFact:
     """One language-neutral value-flow fact (docs/value-flow.md), in the scope whose code makes it.
@@ -217,6 +242,7 @@ class FlowFact:
     is_new: bool = False
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""

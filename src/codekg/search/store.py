@@ -125,29 +125,40 @@ class SearchStore:
         self._connection.executemany("DELETE FROM edges WHERE dst = ?", rows)
 
     def put_symbols(self, label: str, rows: Iterable[dict[str, Any]]) -> None:
-        """Insert or replace symbols from graph node rows of ``label`` (edges are left alone)."""
+        """Insert or replace symbols from graph node rows of ``label`` (edges are left alone), a few
+        statements per batch rather than per row: a full build writes tens of thousands."""
         if label not in INDEXED_LABELS:
             return
         embedded = label in EMBEDDED_LABELS
-        for row in rows:
-            values = [row["id"], label, *(row[c] for c in _SYMBOL_COLUMNS[2:])]
+        prepared = {row["id"]: row for row in rows}
+        existing = self._rowids(prepared)
+        next_rowid = (self._connection.execute("SELECT max(rowid) FROM symbols").fetchone()[0] or 0) + 1
+        symbols, texts = [], []
+        for node_id, row in prepared.items():
+            rowid = existing.get(node_id)
+            if rowid is None:
+                rowid, next_rowid = next_rowid, next_rowid + 1
             digest = text_hash(embedding_text(label, row["name"], row["qualified_name"], row["signature"],
                                               row["docstring"])) if embedded else None
-            existing = self._connection.execute("SELECT rowid FROM symbols WHERE id = ?", (row["id"],)).fetchone()
-            if existing is not None:
-                self._connection.execute("DELETE FROM symbols_fts WHERE rowid = ?", existing)
-                self._connection.execute(
-                    f"UPDATE symbols SET {', '.join(f'{c} = ?' for c in _SYMBOL_COLUMNS[1:])}, text_hash = ? WHERE rowid = ?",
-                    (*values[1:], digest, existing[0]))
-                rowid = existing[0]
-            else:
-                rowid = self._connection.execute(
-                    f"INSERT INTO symbols ({', '.join(_SYMBOL_COLUMNS)}, text_hash) VALUES ({', '.join('?' * 10)})",
-                    (*values, digest)).lastrowid
-            self._connection.execute(
-                "INSERT INTO symbols_fts (rowid, name, qualified_name, signature, docstring, path) VALUES (?, ?, ?, ?, ?, ?)",
-                (rowid, indexed_text(row["name"]), indexed_text(row["qualified_name"]), indexed_text(row["signature"]),
-                 indexed_text(row["docstring"]), indexed_text(row["file_path"])))
+            symbols.append((rowid, node_id, label, *(row[c] for c in _SYMBOL_COLUMNS[2:]), digest))
+            texts.append((rowid, indexed_text(row["name"]), indexed_text(row["qualified_name"]),
+                          indexed_text(row["signature"]), indexed_text(row["docstring"]), indexed_text(row["file_path"])))
+        self._connection.executemany("DELETE FROM symbols_fts WHERE rowid = ?", [(rowid,) for rowid in existing.values()])
+        self._connection.executemany(
+            f"INSERT OR REPLACE INTO symbols (rowid, {', '.join(_SYMBOL_COLUMNS)}, text_hash) VALUES ({', '.join('?' * 11)})",
+            symbols)
+        self._connection.executemany(
+            "INSERT INTO symbols_fts (rowid, name, qualified_name, signature, docstring, path) VALUES (?, ?, ?, ?, ?, ?)", texts)
+
+    def _rowids(self, ids: Iterable[str]) -> dict[str, int]:
+        """The rowids of those of ``ids`` already stored (a replaced symbol keeps its rowid)."""
+        wanted = list(ids)
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(self._connection.execute(
+                f"SELECT id, rowid FROM symbols WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+        return found
 
     def remove_edges(self, rel_type: str, pairs: Iterable[tuple[str, str]]) -> None:
         if rel_type in EXPANSION_EDGES:

@@ -8,6 +8,7 @@ so both ``getuserbyid`` and ``user`` find it; a query is split the same way.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # An upper-case run before a capitalised word (HTTP|Server), a capitalised or lower-case word, an
 # upper-case run, digits.
@@ -30,18 +31,23 @@ def split_identifier(text: str) -> list[str]:
     return [part for raw in _RAW_WORD.findall(text) for part in _parts(raw)]
 
 
-def _parts(raw: str) -> list[str]:
-    """The words of one identifier; a non-ASCII one is kept whole (case rules differ by script)."""
+@lru_cache(maxsize=1 << 16)
+def _parts(raw: str) -> tuple[str, ...]:
+    """The words of one identifier; a non-ASCII one is kept whole (case rules differ by script).
+    Memoized: the same identifiers (module and class names) recur in most qualified names and paths."""
     parts = _IDENTIFIER_PART.findall(raw) if raw.isascii() else []
-    return [part.lower() for part in parts] or [raw.lower()]
+    return tuple(part.lower() for part in parts) or (raw.lower(),)
 
 
+@lru_cache(maxsize=1 << 16)
 def indexed_text(text: str) -> str:
-    """What an FTS5 column holds: the raw text, then its words where they differ from the raw tokens."""
+    """What an FTS5 column holds: the raw text, then its words where they differ from the raw tokens.
+    Memoized: a file's path, common names and signatures repeat on every symbol that has them."""
     if not text:
         return ""
-    raw_tokens = {token.lower() for token in _RAW_WORD.findall(text)}
-    extra = [word for word in dict.fromkeys(split_identifier(text)) if word not in raw_tokens]
+    raws = _RAW_WORD.findall(text)
+    raw_tokens = {raw.lower() for raw in raws}
+    extra = [word for word in dict.fromkeys(part for raw in raws for part in _parts(raw)) if word not in raw_tokens]
     return f"{text} {' '.join(extra)}" if extra else text
 
 
