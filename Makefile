@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := .demo
 DEMO_PACKAGE ?= requests==2.32.3
 
-.PHONY: demo test venv clean schema-doc accuracy robustness
+.PHONY: demo test venv clean schema-doc accuracy robustness bench regress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ accuracy: venv
 # ROBUSTNESS_ARGS='--only sympy,three --jobs 1' passes options)
 robustness: venv
 	$(BIN)/python bench/robustness.py $(ROBUSTNESS_ARGS)
+
+# docs/benchmarks.md (its generated section) and bench/results.json: the speed suite of issue 15, whole
+# processes on pydantic and fastapi downloaded at run time (by hand, not in CI; BENCH_ARGS='--runs 5
+# --synthetic 1000,10000' passes options); then `make regress` compares its ratios with bench/baseline.json
+bench: venv
+	$(BIN)/python bench/suite.py --write-docs $(BENCH_ARGS)
+
+regress: venv
+	$(BIN)/python bench/regress
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -12,17 +12,18 @@ from typer.testing import CliRunner
 from codekg.cli import app
 
 
-def _command_paths(command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+def command_paths(command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """``command`` and every command and group under it, as argument paths (also used by test_cli_startup.py)."""
     paths = [prefix]
     if getattr(command, "commands", None):
         for name, sub in sorted(command.commands.items()):
-            paths += _command_paths(sub, (*prefix, name))
+            paths += command_paths(sub, (*prefix, name))
     return paths
 
 
 def test_every_command_prints_its_help():
     root = typer.main.get_command(app)
-    paths = _command_paths(root)
+    paths = command_paths(root)
     assert ("index",) in paths and ("store", "replay-failed") in paths
     runner = CliRunner()
     for path in paths:

@@ -1,27 +1,25 @@
-"""The `codekg` command line. Errors become one message and an exit code here, in one place."""
+"""The `codekg` command line. Errors become one message and an exit code here, in one place.
+
+Start-up matters (`codekg --version` in well under 0.15 s): at module level only the standard library,
+typer and light codekg modules are imported; each command imports what it uses (the graph stores and
+pydantic settings, the pipeline with tree-sitter, FastAPI, rich's consoles) when it runs.
+tests/test_cli_startup.py holds this file to that.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from codekg import __version__
-from codekg.analysis import detect_changes, impact, symbol_context
-from codekg.analysis.impact import MAX_DEPTH
-from codekg.analysis.render import print_changes, print_context, print_impact
-from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
 from codekg.errors import (
     CacheMismatchError,
     CodekgError,
@@ -31,18 +29,17 @@ from codekg.errors import (
     StoresDisagreeError,
     SymbolAmbiguousError,
 )
-from codekg.interrupts import interrupted_message
-from codekg.output import counts_table, print_store_comparison, query_result_csv, query_result_json, query_result_table
-from codekg.parse_cache import ParseCache, cache_path
-from codekg.passes.parse import verify_parse_cache
-from codekg.passes.scan import scan_repository
-from codekg.pipeline import IndexSummary, index_repository
-from codekg.schema import SCHEMA_VERSION
-from codekg.service import GraphService, index_stats, served_repositories
-from codekg.settings import CONFIG_FILE_NAME, DEFAULT_DB_DIR_NAME, Settings, load_settings
-from codekg.stores import GraphStore, IndexDirectory, StoreLocation, migrate_index, open_index, open_store, parse_store_uri
-from codekg.stores.transfer import check_export_options, export_graph, import_graph, read_export
-from codekg.stores.verify import compare_stores
+from codekg.limits import MAX_DEPTH
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from codekg.parse_cache import ParseCache
+    from codekg.pipeline import IndexSummary
+    from codekg.service import GraphService
+    from codekg.settings import Settings
+    from codekg.stores import GraphStore
 
 app = typer.Typer(
     name="codekg",
@@ -51,8 +48,51 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+
+
+@cache
+def stdout() -> Console:
+    """The console on stdout, made at its first use: importing rich.console costs 30-50 ms."""
+    from rich.console import Console
+
+    return Console(soft_wrap=True)
+
+
+@cache
+def stderr() -> Console:
+    """The console on stderr, made at its first use."""
+    from rich.console import Console
+
+    return Console(stderr=True, soft_wrap=True)
+
+
+def _escaped(text: object) -> str:
+    """``text`` as Rich prints it literally: messages and paths may hold [brackets] that are not markup."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def version_line() -> str:
+    """What `codekg version`, `codekg --version` and `codekg -V` print."""
+    from codekg.schema import SCHEMA_VERSION
+
+    return f"codekg {__version__} (schema v{SCHEMA_VERSION})"
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        print(version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", "-V", is_eager=True, callback=_print_version, help="Print codekg's version and schema version, then exit.")] = False,
+) -> None:
+    pass  # the options of `codekg` itself; an eager --version answers before any command is looked up
+
 
 RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory (default: <repo>/.codekg).")]
@@ -63,6 +103,8 @@ StoreOption = Annotated[Optional[str], typer.Option(
 
 
 def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
+    from codekg.settings import DEFAULT_DB_DIR_NAME
+
     repo_path = (repo or Path.cwd()).expanduser()
     db_path = (db or repo_path / DEFAULT_DB_DIR_NAME).expanduser()
     return repo_path, db_path
@@ -70,6 +112,8 @@ def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
 
 def _store_locations(repo: Path | None, db: Path | None, store: str | None) -> tuple[Path, Path, str | None]:
     """Repository, index directory and the `store` setting override: `ladybug:PATH` is the index in PATH."""
+    from codekg.stores import parse_store_uri
+
     repo_path, db_path = _locations(repo, db)
     if store is None:
         return repo_path, db_path, None
@@ -81,6 +125,12 @@ def _store_locations(repo: Path | None, db: Path | None, store: str | None) -> t
 
 
 def _settings(repo: Path, **overrides: Any) -> Settings:
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from codekg.settings import CONFIG_FILE_NAME, load_settings
+
     try:
         return load_settings(repo if repo.is_dir() else None, **overrides)
     except tomllib.TOMLDecodeError as error:
@@ -131,6 +181,10 @@ def index(
                                                        help="Embed symbols for semantic search (needs codekg[embeddings]); default: as the index has it.")] = None,
 ) -> None:
     """Index a repository into <repo>/.codekg (graph + metadata); a re-run writes only what changed."""
+    from codekg.interrupts import interrupted_message
+    from codekg.pipeline import index_repository
+    from codekg.stores import parse_store_uri
+
     repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
     settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy, workers=workers,
                          parse_timeout_seconds=parse_timeout, embeddings=embeddings, store=store_uri,
@@ -144,15 +198,17 @@ def index(
         if json_output or quiet:
             summary = index_repository(repo_path, db_path, settings, full=full)
         else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=stderr, transient=False) as progress:
+            with Progress(*columns, console=stderr(), transient=False) as progress:
                 reporter = _RichProgress(progress)
                 summary = index_repository(repo_path, db_path, settings, reporter, full=full)
                 reporter.finish()
     except KeyboardInterrupt:
         raise RunInterrupted(interrupted_message()) from None
     if json_output:
-        stdout.out(json.dumps(summary.to_dict(), indent=2), highlight=False)
+        stdout().out(json.dumps(summary.to_dict(), indent=2), highlight=False)
     else:
         _print_summary(summary)
 
@@ -165,49 +221,52 @@ def _require_embedder(settings: Settings) -> None:
 
 
 def _print_summary(summary: IndexSummary) -> None:
+    from codekg.output import counts_table
+
+    console = stdout()
     files = sum(summary.files_by_language.values())
-    stdout.print(
+    console.print(
         f"[bold]Indexed[/bold] {files} files ({', '.join(f'{k} {v}' for k, v in summary.files_by_language.items())}) "
         f"in {summary.total_seconds:.2f}s → {summary.db_dir}"
     )
     d = summary.delta
-    stdout.print(
+    console.print(
         f"{d['mode']}: files +{d['files_added']} ~{d['files_changed']} -{d['files_deleted']}, "
         f"nodes +{d['nodes_added']} ~{d['nodes_updated']} -{d['nodes_removed']}, "
         f"edges +{d['edges_added']} -{d['edges_removed']}",
         highlight=False,
     )
-    stdout.print(f"nodes: {sum(summary.nodes.values())}  edges: {sum(summary.edges.values())}  "
-                 f"passes: {', '.join(f'{k} {v:.2f}s' for k, v in summary.pass_seconds.items())}")
-    counts_table("Nodes", summary.nodes, stdout)
-    counts_table("Edges", summary.edges, stdout)
+    console.print(f"nodes: {sum(summary.nodes.values())}  edges: {sum(summary.edges.values())}  "
+                  f"passes: {', '.join(f'{k} {v:.2f}s' for k, v in summary.pass_seconds.items())}")
+    counts_table("Nodes", summary.nodes, console)
+    counts_table("Edges", summary.edges, console)
     for language, outcomes in summary.call_sites.items():
-        stdout.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+        console.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if summary.skipped:
-        stdout.print(f"[yellow]skipped {len(summary.skipped)} file(s):[/yellow]")
+        console.print(f"[yellow]skipped {len(summary.skipped)} file(s):[/yellow]")
         for entry in summary.skipped:
-            stdout.print(f"  {escape(entry['path'])}: {escape(entry['reason'])}", highlight=False)
+            console.print(f"  {_escaped(entry['path'])}: {_escaped(entry['reason'])}", highlight=False)
     if summary.warnings:
-        stdout.print(f"[yellow]{len(summary.warnings)} warning(s):[/yellow]")
+        console.print(f"[yellow]{len(summary.warnings)} warning(s):[/yellow]")
         for entry in summary.warnings:
-            stdout.print(f"  {escape(entry['path'])} ({entry['pass']}, {entry['kind']}): {escape(entry['message'])}",
-                         highlight=False)
+            console.print(f"  {_escaped(entry['path'])} ({entry['pass']}, {entry['kind']}): {_escaped(entry['message'])}",
+                          highlight=False)
     for secondary in summary.secondary:
         if secondary["error"]:
-            stdout.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "
-                         f"{secondary['error']} — recorded for `codekg store replay-failed`", highlight=False)
+            console.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "
+                          f"{secondary['error']} — recorded for `codekg store replay-failed`", highlight=False)
         else:
             failed = f", [yellow]{secondary['failed_rows']} row(s) rejected[/yellow] (see failed_ingestion.jsonl)" if secondary["failed_rows"] else ""
-            stdout.print(f"secondary store {secondary['store']}: {secondary['mode']}, {secondary['rows']} rows, "
-                         f"{secondary['retries']} retries{failed}", highlight=False)
+            console.print(f"secondary store {secondary['store']}: {secondary['mode']}, {secondary['rows']} rows, "
+                          f"{secondary['retries']} retries{failed}", highlight=False)
     for fallback in summary.load_fallbacks:
-        stdout.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
+        console.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
     search = summary.search
     if search.get("error"):
-        stdout.print(f"[yellow]search index not updated:[/yellow] {search['error']}", highlight=False)
+        console.print(f"[yellow]search index not updated:[/yellow] {search['error']}", highlight=False)
     elif search:
         embedded = f", {search['embedded']} embedded with {search['embedding_model']}" if "embedded" in search else ""
-        stdout.print(f"search index: {search.get('index')}, {search.get('symbols', 0)} symbols{embedded}", highlight=False)
+        console.print(f"search index: {search.get('index')}, {search.get('symbols', 0)} symbols{embedded}", highlight=False)
 
 
 @app.command()
@@ -232,7 +291,7 @@ def watch(
             if isinstance(event, Stopped):
                 unapplied = f"; {event.pending} change(s) seen but not indexed yet" if event.pending else ""
                 raise RunInterrupted(f"interrupted: stopped watching{unapplied}")
-            stdout.out(json.dumps(event.to_dict(), ensure_ascii=False) if json_output else event.line(), highlight=False)
+            stdout().out(json.dumps(event.to_dict(), ensure_ascii=False) if json_output else event.line(), highlight=False)
     except KeyboardInterrupt:
         raise RunInterrupted("interrupted: stopped watching; the batch in progress was discarded") from None
 
@@ -240,6 +299,10 @@ def watch(
 @app.command()
 def stats(repo: RepoOption = None, db: DbOption = None, store: StoreOption = None, json_output: JsonOption = False) -> None:
     """Nodes per label, edges per type, files per language, index time and commit."""
+    from codekg.output import counts_table
+    from codekg.service import index_stats
+    from codekg.stores import open_index
+
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
     settings = _settings(repo_path, store=store_uri)
     store = open_index(db_path, settings)
@@ -249,15 +312,15 @@ def stats(repo: RepoOption = None, db: DbOption = None, store: StoreOption = Non
         store.close()
     files, nodes, edges = report["files_by_language"], report["nodes"], report["edges"]
     if json_output:
-        stdout.out(json.dumps(report, indent=2), highlight=False)
+        stdout().out(json.dumps(report, indent=2), highlight=False)
         return
-    stdout.print(f"[bold]{report['repo']}[/bold] indexed {report['indexed_at']} in {report['index_seconds']:.2f}s"
-                 f" (commit {report['commit'] or 'none'}, schema v{report['schema_version']}, codekg {report['codekg_version']})")
-    counts_table("Files by language", files, stdout)
-    counts_table("Nodes", nodes, stdout)
-    counts_table("Edges", edges, stdout)
+    stdout().print(f"[bold]{report['repo']}[/bold] indexed {report['indexed_at']} in {report['index_seconds']:.2f}s"
+                   f" (commit {report['commit'] or 'none'}, schema v{report['schema_version']}, codekg {report['codekg_version']})")
+    counts_table("Files by language", files, stdout())
+    counts_table("Nodes", nodes, stdout())
+    counts_table("Edges", edges, stdout())
     for language, outcomes in report["call_sites"].items():
-        stdout.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+        stdout().print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
 
 
 @app.command()
@@ -272,6 +335,9 @@ def query(
     """Run a read-only Cypher query against the index."""
     if output_format not in ("table", "json", "csv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json or csv")
+    from codekg.output import query_result_csv, query_result_json, query_result_table
+    from codekg.stores import open_index
+
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
     store = open_index(db_path, _settings(repo_path, store=store_override))
     try:
@@ -279,11 +345,11 @@ def query(
     finally:
         store.close()
     if json_output or output_format == "json":
-        stdout.out(query_result_json(result), highlight=False)
+        stdout().out(query_result_json(result), highlight=False)
     elif output_format == "csv":
         sys.stdout.write(query_result_csv(result))
     else:
-        query_result_table(result, stdout)
+        query_result_table(result, stdout())
 
 
 @app.command()
@@ -302,23 +368,23 @@ def search(
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
     result = search_result(db_path, _settings(repo_path, store=store_uri), text, limit, mode)
     if json_output:
-        stdout.out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), highlight=False)
         return
     for note in result.notes:
-        stderr.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        stderr().print(f"[yellow]note:[/yellow] {note}", highlight=False)
     if not result.hits:
-        stdout.print("no results", style="dim")
+        stdout().print("no results", style="dim")
         return
     for rank, hit in enumerate(result.hits, start=1):
-        stdout.print(f"{rank:>2}. [bold]{hit.qualified_name}[/bold] ({hit.label}) {hit.file_path}:{hit.start_line}"
-                     f"  [dim]{hit.score:.4f}[/dim]", highlight=False)
+        stdout().print(f"{rank:>2}. [bold]{hit.qualified_name}[/bold] ({hit.label}) {hit.file_path}:{hit.start_line}"
+                       f"  [dim]{hit.score:.4f}[/dim]", highlight=False)
         if hit.signature:
-            stdout.print(f"    {hit.signature.splitlines()[0][:120]}", highlight=False)
+            stdout().print(f"    {hit.signature.splitlines()[0][:120]}", highlight=False)
         context = [f"in {hit.container}"] if hit.container else []
         context += [f"called by {', '.join(hit.callers)}"] if hit.callers else []
         context += [f"calls {', '.join(hit.callees)}"] if hit.callees else []
         if context:
-            stdout.print(f"    [dim]{'; '.join(context)}[/dim]", highlight=False)
+            stdout().print(f"    [dim]{'; '.join(context)}[/dim]", highlight=False)
 
 
 @app.command()
@@ -331,15 +397,18 @@ def callgraph(
                                                   help="Keep only edges at least this sure (0..1).")] = 0.0,
     json_output: JsonOption = False,
 ) -> None:
-    """Index PATH (or bring its index up to date), then print its call graph as {caller: [callees]}."""
+    """Index PATH (or bring its index up to date), then print its call graph as {caller: \\[callees]}."""
     if output_format not in ("text", "json"):
         raise InputError(f"unknown --format {output_format!r}: use text or json")
+    from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
+    from codekg.interrupts import interrupted_message
+
     repo_path, db_path = _locations(path or repo, db)
     try:
         graph = repository_call_graph(repo_path, db_path, _settings(repo_path), min_confidence)
     except KeyboardInterrupt:
         raise RunInterrupted(interrupted_message()) from None
-    stdout.out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
+    stdout().out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
 
 
 SymbolArgument = Annotated[str, typer.Argument(
@@ -353,13 +422,15 @@ MinConfidenceOption = Annotated[float, typer.Option("--min-confidence", min=0.0,
 def _analysis(repo: Path | None, db: Path | None, store_uri: str | None, json_output: bool) -> Iterator[tuple[Path, Any]]:
     """The repository root and the read-only index for an analysis command; with --json, an ambiguous
     symbol also prints its candidates as JSON on stdout before the error exits 2."""
+    from codekg.stores import open_index
+
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
     store = open_index(db_path, _settings(repo_path, store=store_override))
     try:
         yield repo_path, store
     except SymbolAmbiguousError as error:
         if json_output:
-            stdout.out(json.dumps({"error": "ambiguous symbol", "candidates": error.candidates}, indent=2), highlight=False)
+            stdout().out(json.dumps({"error": "ambiguous symbol", "candidates": error.candidates}, indent=2), highlight=False)
         raise
     finally:
         store.close()
@@ -369,12 +440,15 @@ def _analysis(repo: Path | None, db: Path | None, store_uri: str | None, json_ou
 def context(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, store: StoreOption = None,
             json_output: JsonOption = False) -> None:
     """A symbol's definition and source, container, callers and callees, imports and importers."""
+    from codekg.analysis import symbol_context
+    from codekg.analysis.render import print_context
+
     with _analysis(repo, db, store, json_output) as (repo_path, graph):
         result = symbol_context(graph, repo_path, symbol)
     if json_output:
-        stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
-        print_context(result, stdout)
+        print_context(result, stdout())
 
 
 @app.command("impact")
@@ -389,12 +463,15 @@ def impact_command(
     json_output: JsonOption = False,
 ) -> None:
     """The blast radius of a symbol, grouped by depth, with path confidence and a risk summary."""
+    from codekg.analysis import impact
+    from codekg.analysis.render import print_impact
+
     with _analysis(repo, db, store, json_output) as (_, graph):
         result = impact(graph, symbol, depth, direction, min_confidence)
     if json_output:
-        stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
-        print_impact(result, stdout)
+        print_impact(result, stdout())
 
 
 @app.command("detect-changes")
@@ -410,12 +487,15 @@ def detect_changes_command(
     json_output: JsonOption = False,
 ) -> None:
     """git diff hunks → the symbols they change → their upstream impact."""
+    from codekg.analysis import detect_changes
+    from codekg.analysis.render import print_changes
+
     with _analysis(repo, db, store, json_output) as (repo_path, graph):
         result = detect_changes(graph, repo_path, base, staged, depth, min_confidence)
     if json_output:
-        stdout.out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
     else:
-        print_changes(result, stdout)
+        print_changes(result, stdout())
 
 
 store_app = typer.Typer(help="Server graph stores: replay the writes they rejected or missed.", no_args_is_help=True)
@@ -427,6 +507,7 @@ def store_replay_failed(repo: RepoOption = None, db: DbOption = None, store: Sto
                         json_output: JsonOption = False) -> None:
     """Send the records of <db>/failed_ingestion.jsonl again; a store that missed a whole write gets the
     primary's graph. Exits 1 while records still fail."""
+    from codekg.stores import IndexDirectory
     from codekg.stores.replay import replay_failed
 
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
@@ -434,14 +515,14 @@ def store_replay_failed(repo: RepoOption = None, db: DbOption = None, store: Sto
     with IndexDirectory(db_path).writer_lock():
         report = replay_failed(db_path, settings)
     if json_output:
-        stdout.out(json.dumps(report.to_dict(), indent=2), highlight=False)
+        stdout().out(json.dumps(report.to_dict(), indent=2), highlight=False)
     elif not report.stores:
-        stdout.print(f"nothing to replay: no failed records in {db_path}")
+        stdout().print(f"nothing to replay: no failed records in {db_path}")
     for entry in report.stores if not json_output else ():
         what = "resynced from the primary store" if entry.resynced else f"{entry.replayed} of {entry.records} record(s) sent"
         failing = f", [yellow]{entry.still_failing} still failing[/yellow]" if entry.still_failing else ""
         error = f" ({entry.error})" if entry.error else ""
-        stdout.print(f"{entry.store}: {what}{failing}{error}", highlight=False)
+        stdout().print(f"{entry.store}: {what}{failing}{error}", highlight=False)
     if report.still_failing:
         raise typer.Exit(1)
 
@@ -451,6 +532,8 @@ app.add_typer(cache_app, name="cache")
 
 
 def _open_cache(repo: Path | None, db: Path | None) -> tuple[Path, Settings, ParseCache]:
+    from codekg.parse_cache import ParseCache, cache_path
+
     repo_path, db_path = _locations(repo, db)
     settings = _settings(repo_path)
     location = cache_path(settings, db_path)
@@ -466,10 +549,12 @@ def _cache_report(cache: ParseCache, **extra: Any) -> dict[str, Any]:
 
 
 def _print_report(report: dict[str, Any], json_output: bool) -> None:
+    from codekg.output import counts_table
+
     if json_output:
-        stdout.out(json.dumps(report, indent=2), highlight=False)
+        stdout().out(json.dumps(report, indent=2), highlight=False)
     else:
-        counts_table("Parse cache", report, stdout)
+        counts_table("Parse cache", report, stdout())
 
 
 def _cache_command(repo: Path | None, db: Path | None, json_output: bool, clear: bool = False) -> None:
@@ -498,6 +583,9 @@ def cache_clear(repo: RepoOption = None, db: DbOption = None, json_output: JsonO
 @cache_app.command("verify")
 def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: JsonOption = False) -> None:
     """Re-parse the repository's files that have entries and compare; exit 1 on any difference."""
+    from codekg.passes.parse import verify_parse_cache
+    from codekg.passes.scan import scan_repository
+
     repo_path, settings, cache = _open_cache(repo, db)
     try:
         files = scan_repository(repo_path, settings).files
@@ -519,6 +607,8 @@ HostOption = Annotated[Optional[str], typer.Option("--host", help="Address to li
 
 def _graph_service(repos: list[Path] | None, db: Path | None, allow_writes: bool = False) -> GraphService:
     """The repositories a server serves, each with its own settings (its codekg.toml)."""
+    from codekg.service import GraphService, served_repositories
+
     roots = repos or [Path.cwd()]
     if db is not None and len(roots) > 1:
         raise InputError("--db names one index: it cannot be used with several --repo")
@@ -562,9 +652,9 @@ def serve(
     def announce(url: str) -> None:
         mode = "read-write" if allow_writes else "read-only"
         auth = "bearer token required" if secret else "no token"
-        stderr.print(f"serving {names} ({mode}, {auth}) on {url} (docs: {url}/docs); Ctrl-C stops", highlight=False)
+        stderr().print(f"serving {names} ({mode}, {auth}) on {url} (docs: {url}/docs); Ctrl-C stops", highlight=False)
 
-    with watching(service, lambda line: stderr.print(line, highlight=False)) if keep_indexed else nullcontext():
+    with watching(service, lambda line: stderr().print(line, highlight=False)) if keep_indexed else nullcontext():
         serve_app(create_app(service, secret), host or settings.serve_host,
                   settings.serve_port if port is None else port, secret is not None, announce)
 
@@ -597,7 +687,7 @@ def mcp(
 
     def announce(url: str) -> None:
         auth = "bearer token required" if secret else "no token"
-        stderr.print(f"MCP server for {', '.join(service.repositories)} ({auth}) on {url}/mcp; Ctrl-C stops", highlight=False)
+        stderr().print(f"MCP server for {', '.join(service.repositories)} ({auth}) on {url}/mcp; Ctrl-C stops", highlight=False)
 
     serve_app(streamable_http_app(server, listen_host, secret), listen_host,
               settings.mcp_port if port is None else port, secret is not None, announce)
@@ -605,6 +695,8 @@ def mcp(
 
 def _open_source(store: str | None, db_path: Path, settings: Settings) -> tuple[GraphStore, str]:
     """The store a command reads, and its name for messages: --store, else the index (the `store` setting or --db)."""
+    from codekg.stores import open_index, open_store, parse_store_uri
+
     if store:
         location = parse_store_uri(store)
         return open_store(store, settings, db_path), location.display
@@ -622,6 +714,8 @@ def export(
     out: Annotated[Optional[Path], typer.Option("--out", help="File to write, a new directory for parquet (default: stdout).")] = None,
 ) -> None:
     """Write the whole graph (every node, edge and IndexMeta entry) as JSON, JSON Lines or Parquet."""
+    from codekg.stores.transfer import check_export_options, export_graph
+
     check_export_options(output_format, out)
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path)
@@ -633,8 +727,8 @@ def export(
     finally:
         source.close()
     if out is not None:
-        stdout.print(f"exported {sum(report.nodes.values())} nodes and {sum(report.edges.values())} edges of {name} "
-                     f"to {out} ({output_format})", markup=False, highlight=False)
+        stdout().print(f"exported {sum(report.nodes.values())} nodes and {sum(report.edges.values())} edges of {name} "
+                       f"to {out} ({output_format})", markup=False, highlight=False)
 
 
 @app.command("import")
@@ -647,6 +741,9 @@ def import_command(
     json_output: JsonOption = False,
 ) -> None:
     """Make a store hold exactly an export's graph; an export that fails its checks writes nothing."""
+    from codekg.stores import StoreLocation, parse_store_uri
+    from codekg.stores.transfer import import_graph, read_export
+
     repo_path, db_path = _locations(repo, db)
     settings = _settings(repo_path)
     target = store or settings.store
@@ -657,10 +754,10 @@ def import_command(
     except KeyboardInterrupt:
         raise RunInterrupted(f"interrupted: {location.display} is unchanged") from None
     if json_output:
-        stdout.out(json.dumps({"path": str(path), "store": location.display, **report.to_dict()}, indent=2), highlight=False)
+        stdout().out(json.dumps({"path": str(path), "store": location.display, **report.to_dict()}, indent=2), highlight=False)
         return
-    stdout.print(f"imported {sum(report.nodes.values())} nodes and {sum(report.edges.values())} edges from {path} "
-                 f"({report.format}) into {location.display}", markup=False, highlight=False)
+    stdout().print(f"imported {sum(report.nodes.values())} nodes and {sum(report.edges.values())} edges from {path} "
+                   f"({report.format}) into {location.display}", markup=False, highlight=False)
 
 
 @app.command()
@@ -673,6 +770,10 @@ def verify(
     json_output: JsonOption = False,
 ) -> None:
     """Compare two stores: counts and checksums per label and type, then the ids that differ; exit 1 unless they agree."""
+    from codekg.output import print_store_comparison
+    from codekg.stores import open_store, parse_store_uri
+    from codekg.stores.verify import compare_stores
+
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path)
     other = parse_store_uri(against)
@@ -686,9 +787,9 @@ def verify(
     finally:
         left.close()
     if json_output:
-        stdout.out(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False), highlight=False)
     else:
-        print_store_comparison(comparison, stdout)
+        print_store_comparison(comparison, stdout())
     if not comparison.agrees:
         names = ", ".join(t.name for t in comparison.disagreeing)
         raise StoresDisagreeError(f"{left_name} and {other.display} disagree on {names}")
@@ -704,6 +805,8 @@ def migrate(
     json_output: JsonOption = False,
 ) -> None:
     """Upgrade an index written by an older codekg to this schema version, in place, in one transaction."""
+    from codekg.stores import migrate_index
+
     repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
     try:
         plan = migrate_index(db_path, _settings(repo_path, store=store_uri), dry_run)
@@ -712,27 +815,32 @@ def migrate(
     if json_output:
         steps = [{"from_version": s.from_version, "to_version": s.to_version, "description": s.description,
                   "in_place": s.in_place} for s in plan.steps]
-        stdout.out(json.dumps({"db": str(db_path), "from_version": plan.from_version, "to_version": plan.to_version,
-                               "dry_run": dry_run, "migrated": bool(plan.steps) and not dry_run, "steps": steps},
-                              indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps({"db": str(db_path), "from_version": plan.from_version, "to_version": plan.to_version,
+                                 "dry_run": dry_run, "migrated": bool(plan.steps) and not dry_run, "steps": steps},
+                                indent=2, ensure_ascii=False), highlight=False)
     elif not plan.steps:
-        stdout.print(f"the index in {db_path} is at schema version {plan.to_version}: nothing to migrate", highlight=False)
+        stdout().print(f"the index in {db_path} is at schema version {plan.to_version}: nothing to migrate", highlight=False)
     else:
         head = (f"the index in {db_path} is at schema version {plan.from_version}; `codekg migrate` would run:" if dry_run
                 else f"migrated the index in {db_path} from schema version {plan.from_version} to {plan.to_version}:")
-        stdout.print(head, highlight=False)
+        stdout().print(head, highlight=False)
         for step in plan.steps:
-            stdout.print(f"  {step}", highlight=False)
+            stdout().print(f"  {step}", highlight=False)
         if dry_run:
-            stdout.print("dry run: nothing was changed", highlight=False)
+            stdout().print("dry run: nothing was changed", highlight=False)
     if dry_run:
         plan.require_in_place()  # a step that needs a re-index fails the dry run as it would fail the migration
 
 
 @app.command()
-def version() -> None:
+def version(json_output: JsonOption = False) -> None:
     """Print codekg's version and schema version."""
-    stdout.print(f"codekg {__version__} (schema v{SCHEMA_VERSION})")
+    if json_output:
+        from codekg.schema import SCHEMA_VERSION
+
+        print(json.dumps({"version": __version__, "schema_version": SCHEMA_VERSION}, indent=2))
+    else:
+        print(version_line())
 
 
 def main() -> None:
@@ -744,17 +852,17 @@ def main() -> None:
     try:
         app()
     except CodekgError as error:
-        stderr.print(f"[red]error:[/red] {escape(str(error))}", highlight=False)  # messages may hold [brackets]
+        stderr().print(f"[red]error:[/red] {_escaped(error)}", highlight=False)  # messages may hold [brackets]
         sys.exit(error.exit_code)
     except OSError as error:
-        stderr.print(f"[red]error:[/red] {escape(str(error.strerror or error))}: {escape(str(error.filename or ''))}",
-                     highlight=False)
+        stderr().print(f"[red]error:[/red] {_escaped(error.strerror or error)}: {_escaped(error.filename or '')}",
+                       highlight=False)
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
         if _settings(Path.cwd()).debug:
             raise
-        stderr.print(
-            f"[red]internal error:[/red] {type(error).__name__}: {escape(str(error))}\n"
+        stderr().print(
+            f"[red]internal error:[/red] {type(error).__name__}: {_escaped(error)}\n"
             "This is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.",
             highlight=False,
         )

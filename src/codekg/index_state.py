@@ -18,16 +18,16 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codekg import __version__
 from codekg.graph import Graph
-from codekg.languages import EXTRACTORS
-from codekg.passes.resolve import RESOLUTION_VERSION
 from codekg.resolve.dependencies import DependencyKey
-from codekg.resolve.symbols import FileOutline, FileSymbols
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import Settings
+
+if TYPE_CHECKING:  # the search file's readers import this module: not the extractors nor the resolver
+    from codekg.resolve.symbols import FileOutline, FileSymbols
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,9 @@ def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> s
     """Two runs with the same fingerprint derive the same graph from the same files. The project
     configs (tsconfig.json) are not tracked per file, so their digest is part of it: a changed,
     added or removed config rebuilds the index."""
+    from codekg.languages import EXTRACTORS
+    from codekg.passes.resolve import RESOLUTION_VERSION
+
     facts = {
         "project_configs": project_configs_digest,
         "codekg": __version__,

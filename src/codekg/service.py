@@ -26,13 +26,13 @@ from codekg.errors import (
     UnknownRepositoryError,
     WriteQueryError,
 )
+from codekg.limits import MAX_DEPTH
 from codekg.output import to_jsonable
 from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
 from codekg.settings import Settings
 from codekg.stores import GraphStore, IndexDirectory, open_index
 
 MAX_QUERY_ROWS = 10_000
-MAX_DEPTH = 10
 MAX_SEARCH_RESULTS = 100
 DIRECTIONS = ("upstream", "downstream", "both")
 # A git revision as `git diff` takes it; never an option (a leading `-`) nor a path (`:`).

@@ -28,7 +28,8 @@ from codekg.interrupts import interrupts_set
 from codekg.languages import extractor_for_path
 from codekg.resolve.tsconfig import is_project_config
 from codekg.metrics import BATCH_SECONDS, BATCH_SIZE
-from codekg.passes.scan import ignore_spec, stored_path
+from codekg.file_names import stored_path
+from codekg.passes.scan import ignore_spec
 from codekg.pipeline import index_repository
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory

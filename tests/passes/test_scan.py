@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from codekg.errors import InputError
-from codekg.passes.scan import escaped_name, scan_repository, stored_path
+from codekg.file_names import escaped_name, stored_path
+from codekg.passes.scan import scan_repository
 from codekg.settings import load_settings
 
 

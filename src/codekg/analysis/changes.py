@@ -47,7 +47,7 @@ from codekg.analysis.impact import blast_radius, check_arguments, impact_report
 from codekg.analysis.source import OutsideRootError, read_source_bytes
 from codekg.analysis.symbols import Symbol, symbol_columns
 from codekg.errors import GitError
-from codekg.passes.scan import stored_path
+from codekg.file_names import stored_path
 from codekg.stores.base import GraphStore
 
 CHANGE_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")

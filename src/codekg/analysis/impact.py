@@ -45,12 +45,12 @@ from typing import Any
 from codekg.analysis.symbols import Symbol, resolve_symbol, symbol_columns
 from codekg.conventions import is_test_path
 from codekg.errors import InputError
+from codekg.limits import MAX_DEPTH
 from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
 
 DIRECTIONS = ("upstream", "downstream")
-MAX_DEPTH = 10
 TYPE_LABELS = ("Class", "Interface")
 TOP_LEVEL_LABELS = ("Class", "Interface", "Function", "Variable")
 

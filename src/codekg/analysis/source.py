@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg.errors import InputError
-from codekg.passes.scan import escaped_name
+from codekg.file_names import escaped_name
 
 SNIPPET_MAX_LINES = 40
 

@@ -28,6 +28,7 @@ from pathspec.patterns.gitignore import GitIgnorePatternError
 from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from codekg.errors import InputError
+from codekg.file_names import stored_path
 from codekg.languages import extractor_for_path
 from codekg.resolve.tsconfig import is_project_config
 from codekg.settings import Settings
@@ -91,23 +92,6 @@ class ScanResult:
     is_git: bool = False
     project_configs: list[str] = field(default_factory=list)  # tsconfig/jsconfig files, not indexed themselves
     warnings: list[dict[str, str]] = field(default_factory=list)  # {"path", "pass", "kind", "message"}: .gitignore files
-
-
-def stored_path(name: str) -> str:
-    """A repo-relative file name as valid UTF-8: each byte that is not UTF-8 becomes the text ``\\xNN``.
-
-    Names come surrogate-escaped from ``os.walk`` and ``git ls-files -z``; a UTF-8 name is unchanged.
-    """
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def escaped_name(path: str) -> str:
-    """The name a stored path may stand for: each ``\\xNN`` (80 to ff) back to the byte ``stored_path``
-    escaped. For a reader holding only the stored path, to try when no file has that name."""
-    return _ESCAPED_BYTE.sub(lambda match: chr(0xDC00 + int(match[1], 16)), path)
-
-
-_ESCAPED_BYTE = re.compile(r"\\x([89a-f][0-9a-f])")
 
 
 def scan_repository(root: Path, settings: Settings) -> ScanResult:

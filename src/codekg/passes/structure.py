@@ -18,7 +18,7 @@ from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
-from codekg.passes.scan import stored_path
+from codekg.file_names import stored_path
 from codekg.records import Definition, FileParse
 from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef
 from codekg.settings import Settings

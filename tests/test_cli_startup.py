@@ -1,0 +1,74 @@
+"""Start-up of the `codekg` command, as real subprocesses: `--version`, `-V` and `version` agree, and
+the import discipline of src/codekg/cli.py holds (what `import codekg.cli` and `codekg --version` load,
+not how long they take: timings are bench/startup_bench.py's job). Every command's `--help` runs too."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import typer.main
+from test_cli import codekg
+from test_cli_help import command_paths
+
+from codekg import __version__
+from codekg.cli import app
+from codekg.schema import SCHEMA_VERSION
+
+# What `import codekg.cli` must not load (top-level packages): each command imports its own.
+NOT_AT_IMPORT = ["tree_sitter", "numpy", "onnxruntime", "fastapi", "uvicorn", "mcp", "pyarrow", "ladybug", "falkordb",
+                 "neo4j", "pydantic", "pydantic_settings", "rich"]
+
+
+def imported_modules(*arguments: str) -> list[str]:
+    """The modules a `python -X importtime ARGUMENTS` run imports, in order."""
+    result = subprocess.run([sys.executable, "-X", "importtime", *arguments], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+
+
+def test_version_option_short_option_and_command_print_the_same_line():
+    expected = f"codekg {__version__} (schema v{SCHEMA_VERSION})\n"
+    for arguments in (["--version"], ["-V"], ["version"]):
+        result = codekg(*arguments)
+        assert (result.returncode, result.stdout, result.stderr) == (0, expected, ""), arguments
+
+
+def test_version_json():
+    result = codekg("version", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"version": __version__, "schema_version": SCHEMA_VERSION}
+
+
+def test_version_option_is_in_the_top_level_help():
+    result = codekg("--help", env={"COLUMNS": "120"})
+    assert result.returncode == 0, result.stderr
+    assert "--version" in result.stdout and "-V" in result.stdout
+
+
+def test_importing_the_cli_loads_no_heavy_package():
+    program = "import sys, codekg.cli; print('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    modules = result.stdout.split()
+    packages = {name.split(".")[0] for name in modules}
+    assert [name for name in NOT_AT_IMPORT if name in packages] == []
+    assert [name for name in modules if name.startswith("codekg.")] == ["codekg.cli", "codekg.errors", "codekg.limits"]
+
+
+def test_version_option_imports_neither_settings_nor_pipeline_nor_pydantic():
+    modules = imported_modules("-m", "codekg", "--version")
+    assert "codekg.cli" in modules  # the measurement saw the CLI
+    loaded = [name for name in modules if name in ("codekg.pipeline", "codekg.settings") or name.split(".")[0] == "pydantic"]
+    assert loaded == []
+
+
+def test_every_command_and_subcommand_prints_its_help_in_a_subprocess():
+    paths = command_paths(typer.main.get_command(app))  # every registered command and group, new ones too
+    assert ("index",) in paths and ("cache", "verify") in paths and ("store", "replay-failed") in paths
+    for path in paths:
+        result = codekg(*path, "--help", env={"COLUMNS": "80"})  # output piped: not a terminal
+        assert result.returncode == 0, (path, result.stderr)
+        assert "Usage:" in result.stdout, path
+        assert max(len(line) for line in result.stdout.splitlines()) <= 80, path
