@@ -56,13 +56,12 @@ def update_after_full(db_dir: Path, settings: Settings, build: str, generation: 
                       nodes: dict[str, "pa.Table"], edges: dict[EdgeKey, "pa.Table"]) -> dict[str, Any]:
     """After a new build is published: replace every row with the build's symbols and edges."""
     def write(store: SearchStore) -> None:
-        store.clear()
-        for label in INDEXED_LABELS:
-            if label in nodes:
-                store.put_symbols(label, nodes[label].select(list(_NODE_COLUMNS)).to_pylist())
+        pairs: dict[str, list[tuple[str, str]]] = {}
         for (rel_type, _, _), table in edges.items():
             if rel_type in EXPANSION_EDGES:
-                store.put_edges(rel_type, zip(table.column("from").to_pylist(), table.column("to").to_pylist()))
+                pairs.setdefault(rel_type, []).extend(zip(table.column("from").to_pylist(), table.column("to").to_pylist()))
+        store.replace_all({label: nodes[label].select(list(_NODE_COLUMNS)).to_pylist() for label in INDEXED_LABELS
+                           if label in nodes}, pairs)
         store.stamp(generation, build)
 
     return _guarded(db_dir, settings, lambda store: _write(store, write))
@@ -182,11 +181,7 @@ def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) ->
     finally:
         graph.close()
     with store.transaction():
-        store.clear()
-        for label, rows in nodes.items():
-            store.put_symbols(label, rows)
-        for rel_type, pairs in edges.items():
-            store.put_edges(rel_type, ((a, b) for a, b in pairs))
+        store.replace_all(nodes, {rel_type: [(a, b) for a, b in pairs] for rel_type, pairs in edges.items()})
         store.stamp(generation, current.name if current is not None else "")
     return "rebuilt"
 
