@@ -1,12 +1,14 @@
 """Start-up of the `codekg` command, as real subprocesses: `--version`, `-V` and `version` agree, and
-the import discipline of src/codekg/cli.py holds (what `import codekg.cli` and `codekg --version` load,
-not how long they take: timings are bench/startup_bench.py's job). Every command's `--help` runs too."""
+the import discipline of src/codekg/cli.py and src/codekg/pipeline.py holds (what `import codekg.cli`,
+`codekg --version` and an `index` that finds nothing changed load, not how long they take: timings are
+bench/startup_bench.py's job). Every command's `--help` runs too."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import typer.main
 from test_cli import codekg
@@ -19,6 +21,29 @@ from codekg.schema import SCHEMA_VERSION
 # What `import codekg.cli` must not load (top-level packages): each command imports its own.
 NOT_AT_IMPORT = ["tree_sitter", "numpy", "onnxruntime", "fastapi", "uvicorn", "mcp", "pyarrow", "ladybug", "falkordb",
                  "neo4j", "pydantic", "pydantic_settings", "rich"]
+
+# What `codekg index` must not load when nothing changed (modules, with their submodules): the parse,
+# structure and resolve passes with tree-sitter and the value-flow solver, the graph writers, the metrics
+# library (no metric is recorded) and Rich (the summary is JSON).
+NOT_WHEN_UNCHANGED = ["tree_sitter", "codekg.languages", "codekg.passes.parse", "codekg.parse_cache", "codekg.passes.structure",
+                      "codekg.passes.resolve", "codekg.resolve.flow_program", "codekg.stores.mirror", "pyarrow",
+                      "prometheus_client", "rich", "numpy"]
+# Runs `codekg index REPO --db DB --json` in this process, then prints the modules it loaded and the
+# metrics registry's own snapshot, each as one last line of JSON.
+INDEX_IN_PROCESS = """
+import json, sys
+from codekg.cli import main
+sys.argv = ["codekg", "index", sys.argv[1], "--db", sys.argv[2], "--json"]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+modules = sorted(sys.modules)
+from codekg import metrics
+metrics.REGISTRY  # made now, at zero as the run left every metric
+print(json.dumps(modules))
+print(json.dumps(metrics.snapshot()))
+"""
 
 
 def imported_modules(*arguments: str) -> list[str]:
@@ -72,3 +97,29 @@ def test_every_command_and_subcommand_prints_its_help_in_a_subprocess():
         assert result.returncode == 0, (path, result.stderr)
         assert "Usage:" in result.stdout, path
         assert max(len(line) for line in result.stdout.splitlines()) <= 80, path
+
+
+def test_index_that_finds_nothing_changed_loads_neither_the_passes_nor_tree_sitter(tmp_path: Path):
+    repo, db = tmp_path / "repo", tmp_path / "index"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "__init__.py").write_text("")
+    (repo / "pkg" / "shapes.py").write_text("class Shape:\n    def area(self):\n        return 0\n")
+    (repo / "main.py").write_text("from pkg.shapes import Shape\n\n\ndef run():\n    return Shape().area()\n")
+    (repo / "web").mkdir()
+    (repo / "web" / "util.ts").write_text("export function twice(n: number): number {\n  return 2 * n;\n}\n")
+    (repo / "web" / "app.js").write_text("import { twice } from './util';\nexport const four = () => twice(2);\n")
+    (repo / "tsconfig.json").write_text('{"compilerOptions": {"baseUrl": "."}}\n')
+    first = codekg("index", str(repo), "--db", str(db), "--quiet")
+    assert first.returncode == 0, first.stderr
+
+    result = subprocess.run([sys.executable, "-c", INDEX_IN_PROCESS, str(repo), str(db)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    *summary_lines, modules_line, registry_line = result.stdout.splitlines()
+    summary, modules = json.loads("\n".join(summary_lines)), json.loads(modules_line)
+    assert summary["delta"]["mode"] == "unchanged"
+    assert summary["files_by_language"] == {"javascript": 1, "python": 3, "typescript": 1}
+    assert "codekg.pipeline" in modules  # the measurement saw the run
+    loaded = [name for name in NOT_WHEN_UNCHANGED if any(m == name or m.startswith(name + ".") for m in modules)]
+    assert loaded == []
+    assert summary["metrics"] == json.loads(registry_line)  # every metric at zero, as prometheus_client lists them

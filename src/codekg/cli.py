@@ -8,6 +8,8 @@ tests/test_cli_startup.py holds this file to that.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import logging
 import sys
@@ -207,8 +209,8 @@ def index(
                 reporter.finish()
     except KeyboardInterrupt:
         raise RunInterrupted(interrupted_message()) from None
-    if json_output:
-        stdout().out(json.dumps(summary.to_dict(), indent=2), highlight=False)
+    if json_output:  # plain ASCII (json escapes the rest), as Rich printed it; Rich's console costs 20 ms to import
+        print(json.dumps(summary.to_dict(), indent=2))
     else:
         _print_summary(summary)
 
@@ -848,6 +850,10 @@ def main() -> None:
 
     Usage errors are reported by the CLI framework itself (exit 2).
     """
+    # The process ends with the command: the collection at interpreter exit walks every object of every
+    # module imported (60-140 ms, as long as an unchanged `codekg index` itself) and frees nothing the OS
+    # does not. Frozen, they are left to it; every store and file is closed by the command that opened it.
+    atexit.register(gc.freeze)
     logging.basicConfig(level=logging.WARNING, format="codekg: %(levelname)s: %(message)s")
     try:
         app()

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from codekg import __version__
 from codekg.graph import Graph
+from codekg.language_table import LANGUAGES
+from codekg.resolve import RESOLUTION_VERSION
 from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import Settings
@@ -97,16 +99,13 @@ def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> s
     """Two runs with the same fingerprint derive the same graph from the same files. The project
     configs (tsconfig.json) are not tracked per file, so their digest is part of it: a changed,
     added or removed config rebuilds the index."""
-    from codekg.languages import EXTRACTORS
-    from codekg.passes.resolve import RESOLUTION_VERSION
-
     facts = {
         "project_configs": project_configs_digest,
         "codekg": __version__,
         "schema": SCHEMA_VERSION,  # so a state from before `codekg migrate` is never trusted: its node graphs are old
         "state": STATE_FORMAT,
         "resolution": RESOLUTION_VERSION,
-        "extractors": {name: extractor.version for name, extractor in sorted(EXTRACTORS.items())},
+        "extractors": {name: language.version for name, language in sorted(LANGUAGES.items())},
         "settings": {name: getattr(settings, name) for name in GRAPH_SETTINGS},
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()

@@ -2,11 +2,15 @@
 
 Each pass is a function of the previous passes' outputs; this module only orders them, times
 them and gathers the summary a user sees.
+
+A run that finds nothing changed must start fast: at module level only the modules of the scan, the
+change detection and the unchanged summary are imported; the parse, structure, resolve and load passes
+(tree-sitter, the value-flow solver, the graph writers) are imported by the steps that run them.
+tests/test_cli_startup.py holds this file to that.
 """
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import threading
 import time
@@ -17,14 +21,12 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from codekg import __version__
 from codekg.errors import InputError
+from codekg.file_names import stored_path
 from codekg.graph import Graph, GraphDelta, GraphTables, graph_delta
-from codekg.interrupts import deferred_interrupts, raise_if_interrupted
-from codekg.metrics import snapshot as metrics_snapshot
-from codekg.parse_cache import open_parse_cache
 from codekg.index_state import (
     STATE_SUFFIX,
     FileRecord,
@@ -34,33 +36,23 @@ from codekg.index_state import (
     StateUpdate,
     graph_fingerprint,
 )
-from codekg.garbage import collection_paused, give_back_memory
-from codekg.languages import EXTRACTORS
+from codekg.interrupts import deferred_interrupts, raise_if_interrupted
+from codekg.metrics import snapshot as metrics_snapshot
 from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
-from codekg.passes.load import GENERATION_KEY, apply_delta, load_graph, metadata_graph
-from codekg.passes.parse import ParseResult, parse_files
-from codekg.passes.parse_pool import PoolLimits
-from codekg.passes.resolve import FileResolution, call_outcomes_by_language, external_nodes, resolve_references
-from codekg.file_names import stored_path
 from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
-from codekg.passes.structure import (
-    FileStructure,
-    build_structure,
-    build_symbol_index,
-    file_outline,
-    file_structure,
-    project_structure,
-)
-from codekg.records import FileParse
-from codekg.resolve.dependencies import DependencyKey
-from codekg.resolve.symbols import FileOutline, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
-from codekg.stores import IndexDirectory, live_index_matches
-from codekg.stores.mirror import MirrorResult, mirror_delta, mirror_full, primary_graph
-from codekg.stores.target import refuse_newer_index
-from codekg.schema import SCHEMA_VERSION
 from codekg.search import sync as search_index
-from codekg.settings import Settings
+from codekg.stores import IndexDirectory, live_index_matches
+
+if TYPE_CHECKING:
+    from codekg.passes.parse import ParseResult
+    from codekg.passes.resolve import FileResolution
+    from codekg.passes.structure import FileStructure
+    from codekg.records import FileParse
+    from codekg.resolve.dependencies import DependencyKey
+    from codekg.resolve.symbols import FileOutline, SymbolIndex
+    from codekg.settings import Settings
+    from codekg.stores.mirror import MirrorResult
 
 INCREMENTAL_MIN_FILES = 50  # a change this small is always applied as a delta, whatever the repository's size
 
@@ -174,6 +166,13 @@ class _Run:
     # --- a full build ----------------------------------------------------------------------------
 
     def _full(self, scan: ScanResult) -> IndexSummary:
+        from codekg.garbage import collection_paused, give_back_memory
+        from codekg.passes.load import load_graph, metadata_graph
+        from codekg.passes.resolve import external_nodes, resolve_references
+        from codekg.passes.structure import build_structure
+        from codekg.stores.mirror import mirror_full
+        from codekg.stores.target import refuse_newer_index
+
         refuse_newer_index(self.directory.current_graph(), self.settings)
         parsed = self._parse(scan.root, scan.files)
         # Structure, resolve and the records only build what lives on until the state is written: each
@@ -247,6 +246,10 @@ class _Run:
     def _incremental(self, scan: ScanResult, state: IndexState, changes: ChangeSet) -> IndexSummary | None:
         """Re-derive what the change can affect and write the difference; None when the live index
         cannot take a delta (the caller rebuilds)."""
+        from codekg.passes.load import apply_delta, metadata_graph
+        from codekg.passes.resolve import external_nodes, resolve_references
+        from codekg.passes.structure import build_symbol_index, file_outline, file_structure, project_structure
+
         summaries = state.summaries()
         parsed = self._parse(scan.root, changes.to_parse)
         sources = {f.path: f for f in changes.to_parse}
@@ -320,8 +323,7 @@ class _Run:
                 return None
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
         search = self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta)
-        secondary = self._mirror(lambda uri: mirror_delta(uri, self.settings, self.db_dir, previous_generation, delta,
-                                                          metadata_graph(metadata), self._primary_graph))
+        secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts()}
         return self._summary(scan, facts, metadata["commit"], counts, [], search, secondary)
@@ -333,7 +335,7 @@ class _Run:
         skipped += [{"path": path, "reason": reason} for path, reason in stored["unparsed"].items()]
         facts = RunFacts(
             files_by_language=stored["files_by_language"], nodes=stored["nodes"], edges=stored["edges"],
-            call_sites=stored["call_sites"], parse_cache=_parse_cache_facts(ParseResult()),
+            call_sites=stored["call_sites"], parse_cache=_parse_cache_facts(None),
             skipped=sorted(skipped, key=lambda s: s["path"]),
             warnings=_sorted_warnings([w for w in stored["warnings"] if w["pass"] != "scan"] + self.config_warnings),
         )
@@ -341,8 +343,7 @@ class _Run:
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
         commit = _git_commit(scan.root) if scan.is_git else ""
         search = self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation)
-        secondary = self._mirror(lambda uri: mirror_delta(uri, self.settings, self.db_dir, state.generation, GraphDelta(),
-                                                          None, self._primary_graph))
+        secondary = self._mirror(lambda uri: self._mirror_delta(uri, state.generation, GraphDelta(), None))
         return self._summary(scan, facts, commit, counts, [], search, secondary)
 
     # --- shared steps ----------------------------------------------------------------------------
@@ -367,10 +368,21 @@ class _Run:
                 self.progress.advance()
             return results
 
+    def _mirror_delta(self, uri: str, previous_generation: str, delta: GraphDelta, metadata: Graph | None) -> MirrorResult:
+        from codekg.stores.mirror import mirror_delta
+
+        return mirror_delta(uri, self.settings, self.db_dir, previous_generation, delta, metadata, self._primary_graph)
+
     def _primary_graph(self) -> tuple[GraphTables, Graph]:
+        from codekg.stores.mirror import primary_graph
+
         return primary_graph(self.db_dir, self.settings)
 
     def _parse(self, root: Path, files: list[SourceFile]) -> ParseResult:
+        from codekg.parse_cache import open_parse_cache
+        from codekg.passes.parse import parse_files
+        from codekg.passes.parse_pool import PoolLimits
+
         with _timed(self.timings, "parse"):
             self.progress.start("parse", len(files))
             cache = open_parse_cache(self.settings, self.db_dir)
@@ -387,6 +399,9 @@ class _Run:
     def _facts(self, scan: ScanResult, summaries: dict[str, FileSummary], unparsed: dict[str, str],
                parsed: ParseResult) -> RunFacts:
         """The run's facts, from the per-file summaries (every file, whether re-derived or not)."""
+        from codekg.passes.resolve import call_outcomes_by_language, external_nodes
+        from codekg.passes.structure import project_structure
+
         project = project_structure(scan.root, list(summaries))
         nodes: Counter = Counter(project.node_counts())
         edges: Counter = Counter(project.edge_counts())
@@ -410,6 +425,9 @@ class _Run:
         )
 
     def _metadata(self, scan: ScanResult, facts: RunFacts, generation: str) -> dict[str, Any]:
+        from codekg.passes.load import GENERATION_KEY
+        from codekg.schema import SCHEMA_VERSION
+
         return {
             "schema_version": str(SCHEMA_VERSION),
             "codekg_version": __version__,
@@ -506,7 +524,10 @@ def _git_commit(root: Path) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-def _parse_cache_facts(parsed: ParseResult) -> dict[str, Any]:
+def _parse_cache_facts(parsed: ParseResult | None) -> dict[str, Any]:
+    """What the parse cache did this run; None: the run parsed nothing (unchanged), so it opened no cache."""
+    if parsed is None:
+        return {"enabled": False, "hits": 0, "misses": 0, "integrity_failures": 0, "rebuilt": ""}
     return {
         "enabled": parsed.cache_enabled,
         "hits": parsed.cache_hits,
@@ -529,6 +550,8 @@ def _with_source_files(parses: list[FileParse], files: list[SourceFile]) -> Iter
 
 
 def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution) -> FileRecord:
+    from codekg.passes.structure import file_outline
+
     summary = FileSummary(
         outline=file_outline(structure.symbols),
         dependencies=resolution.dependencies,

@@ -25,7 +25,7 @@ from watchfiles import Change, watch
 
 from codekg.errors import CodekgError, InputError
 from codekg.interrupts import interrupts_set
-from codekg.languages import extractor_for_path
+from codekg.language_table import language_for_path
 from codekg.resolve.tsconfig import is_project_config
 from codekg.metrics import BATCH_SECONDS, BATCH_SIZE
 from codekg.file_names import stored_path
@@ -65,7 +65,7 @@ class ChangeFilter:
         relative = full.relative_to(self.root).as_posix()
         if relative == ".":
             return False
-        if extractor_for_path(relative) is not None or is_project_config(relative):
+        if language_for_path(relative) is not None or is_project_config(relative):
             return not self.ignore.match_file(relative)
         # a deleted folder can no longer be told from a file: a name without a suffix may be one
         maybe_folder = full.is_dir() if change == Change.added else change == Change.deleted and not full.suffix

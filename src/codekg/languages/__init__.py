@@ -1,9 +1,9 @@
-"""The language table: which extractor claims which file extension. Data, not if-chains."""
+"""The extractors by language name. Which language claims which file extension, and each extractor's
+version, are plain data in codekg/language_table.py: what reads only those need not load tree-sitter."""
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath
-
+from codekg.language_table import language_for_path
 from codekg.languages.base import LanguageExtractor
 from codekg.languages.javascript import JavaScriptExtractor
 from codekg.languages.python import PythonExtractor
@@ -14,11 +14,8 @@ EXTRACTORS: dict[str, LanguageExtractor] = {
     for extractor in (PythonExtractor(), JavaScriptExtractor(), TypeScriptExtractor())
 }
 
-EXTRACTOR_BY_EXTENSION: dict[str, LanguageExtractor] = {
-    ext: extractor for extractor in EXTRACTORS.values() for ext in extractor.extensions
-}
-
 
 def extractor_for_path(path: str) -> LanguageExtractor | None:
     """The extractor for repo-relative ``path``, or None when no language claims it."""
-    return EXTRACTOR_BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
+    language = language_for_path(path)
+    return None if language is None else EXTRACTORS[language]

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import tree_sitter as ts
 import tree_sitter_javascript
 
+from codekg.language_table import LANGUAGES
 from codekg.languages.javascript_flow import flow_facts
 from codekg.languages.base import (
     FLOW_FACTS,
@@ -124,8 +125,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
     """JavaScript (and JSX): ES modules and CommonJS."""
 
     name = "javascript"
-    extensions = (".js", ".jsx", ".mjs", ".cjs")
-    version = "7"
+    extensions = LANGUAGES[name].extensions
+    version = LANGUAGES[name].version
     query_files = ("javascript.scm", "javascript_parameters.scm")
     builtin_names = JAVASCRIPT_GLOBALS
     self_receivers = ("this",)

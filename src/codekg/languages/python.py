@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 import tree_sitter as ts
 import tree_sitter_python
 
+from codekg.language_table import LANGUAGES
 from codekg.languages.base import (
     FLOW_FACTS,
     FoldedDefinitions,
@@ -46,8 +47,8 @@ _SIGNATURE_LIMIT = 300
 
 class PythonExtractor(TreeSitterExtractor):
     name = "python"
-    extensions = (".py",)
-    version = "5"
+    extensions = LANGUAGES[name].extensions
+    version = LANGUAGES[name].version
     query_files = ("python.scm",)
     builtin_names = frozenset(name for name in dir(builtins) if not name.startswith("_"))
     self_receivers = ("self", "cls")

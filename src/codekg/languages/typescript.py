@@ -12,6 +12,7 @@ from typing import ClassVar
 import tree_sitter as ts
 import tree_sitter_typescript
 
+from codekg.language_table import LANGUAGES
 from codekg.languages.base import node_text
 from codekg.languages.javascript import (
     Captures,
@@ -29,8 +30,8 @@ class TypeScriptExtractor(JavaScriptExtractor):
     """TypeScript and TSX."""
 
     name = "typescript"
-    extensions = (".ts", ".tsx", ".mts", ".cts")
-    version = "7"
+    extensions = LANGUAGES[name].extensions
+    version = LANGUAGES[name].version
     query_files = ("javascript.scm", "typescript.scm")
 
     ROLE_HANDLERS: ClassVar[dict[str, str]] = {

@@ -31,9 +31,6 @@ from codekg.resolve.flow_program import ProgramCalls
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
-# Bump when the same parses resolve to different edges: a live index built by another version is
-# rebuilt, not patched (an incremental run re-resolves only the files a change touches).
-RESOLUTION_VERSION = 5
 FLOW_KEY = "flow"  # the dependency key kind of a file's value-flow edges
 CALLS_PAIRS = frozenset(REL_TYPE_BY_NAME["CALLS"].pairs)
 

@@ -29,7 +29,7 @@ from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from codekg.errors import InputError
 from codekg.file_names import stored_path
-from codekg.languages import extractor_for_path
+from codekg.language_table import language_for_path
 from codekg.resolve.tsconfig import is_project_config
 from codekg.settings import Settings
 
@@ -104,11 +104,11 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
     listed = set(candidates)
     escaped: set[str] = set()
     for name in sorted(listed):
-        if ignore.match_file(_matchable(name)):
+        if git_paths is not None and ignore.match_file(_matchable(name)):  # the walk left these out itself
             continue
         path = stored_path(name)
-        extractor = extractor_for_path(path)
-        if extractor is None:
+        language = language_for_path(path)
+        if language is None:
             if is_project_config(path):
                 result.project_configs.append(path)
             continue
@@ -122,7 +122,7 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
             result.skipped.append(entry)
         else:
             name_on_disk = "" if path == name else name
-            result.files.append(SourceFile(path, extractor.name, entry.st_size, entry.st_mtime_ns, name_on_disk))
+            result.files.append(SourceFile(path, language, entry.st_size, entry.st_mtime_ns, name_on_disk))
     result.skipped.sort(key=lambda s: s.path)
     return result
 

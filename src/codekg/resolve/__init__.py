@@ -1,1 +1,6 @@
 """Resolution concerns, one module each: the symbol index, imports, inheritance, calls."""
+
+# Bump when the same parses resolve to different edges: a live index built by another version is
+# rebuilt, not patched (an incremental run re-resolves only the files a change touches). Here, not in
+# passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
+RESOLUTION_VERSION = 5

@@ -30,7 +30,6 @@ from codekg.errors import CodekgError, IndexLockedError, IndexNotFoundError
 from codekg.graph import EdgeKey, GraphDelta
 from codekg.index_state import state_path
 from codekg.passes.load import GENERATION_KEY
-from codekg.search.embeddings import DEFAULT_MODEL, embed_missing, load_embedder
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, SEARCH_FILE, SearchStore
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory, open_index
@@ -151,6 +150,8 @@ def _update_embeddings(store: SearchStore, settings: Settings) -> dict[str, Any]
                 store.set_meta("embedding_model", "")
                 store.set_meta("embedding_model_id", "")
         return {}
+    from codekg.search.embeddings import embed_missing, load_embedder  # with urllib: not for an index without vectors
+
     spec = settings.embedding_model if settings.embeddings or not recorded else recorded
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     embedder = load_embedder(spec, api_key)
@@ -272,4 +273,4 @@ def embedding_spec(store: SearchStore) -> tuple[str, str]:
     return store.meta("embedding_model"), store.meta("embedding_model_id")
 
 
-__all__ = ["DEFAULT_MODEL", "open_for_search", "update_after_delta", "update_after_full", "update_unchanged"]
+__all__ = ["open_for_search", "update_after_delta", "update_after_full", "update_unchanged"]

@@ -1,0 +1,31 @@
+"""The language table as plain data: each language's file extensions and its extractor's version.
+
+Apart from `codekg.languages` (the extractors, with tree-sitter and their compiled queries) because the
+scan, the watcher's file filter and the state fingerprint need only these facts; each extractor class
+reads its own from here (languages/<lang>.py), so every fact is written once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageFacts:
+    extensions: tuple[str, ...]  # lower case, with the dot
+    version: str  # the extractor's: bump when its output for the same input changes (it keys the parse cache)
+
+
+LANGUAGES: dict[str, LanguageFacts] = {
+    "python": LanguageFacts((".py",), "5"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "7"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "7"),
+}
+
+LANGUAGE_BY_EXTENSION: dict[str, str] = {ext: name for name, facts in LANGUAGES.items() for ext in facts.extensions}
+
+
+def language_for_path(path: str) -> str | None:
+    """The language of repo-relative ``path``, or None when no language claims it."""
+    return LANGUAGE_BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
