@@ -48,7 +48,6 @@ _SCHEMA = (
 )
 _INSERT_SYMBOL = f"INSERT OR REPLACE INTO symbols (rowid, {', '.join(_SYMBOL_COLUMNS)}, text_hash) VALUES ({', '.join('?' * 11)})"
 _INSERT_TEXT = "INSERT INTO symbols_fts (rowid, name, qualified_name, signature, docstring, path) VALUES (?, ?, ?, ?, ?, ?)"
-WRITER_CACHE_KIB = 64 * 1024  # SQLite's page cache for a writer: a full build's B-trees outgrow the 2 MB default
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +87,6 @@ class SearchStore:
             self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._connection.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             for statement in _SCHEMA:
                 self._connection.execute(statement)
             if self.meta("format") not in ("", FORMAT):
@@ -120,21 +118,27 @@ class SearchStore:
     def transaction(self) -> "_Transaction":
         return _Transaction(self._connection)
 
-    def replace_all(self, symbols: dict[str, Iterable[dict[str, Any]]], edges: dict[str, Iterable[tuple[str, str]]]) -> None:
-        """Every symbol (graph node rows by label) and edge (pairs by type) in place of the ones stored,
-        the embedding cache kept. For a full build: the FTS table and the secondary indexes are made
-        again after the rows, which go in in key order (on 100,000 symbols, half the time of
-        clearing them and inserting row by row into live indexes)."""
+    def replace_all(self, symbols: Iterable[tuple[str, list[dict[str, Any]]]],
+                    edges: Iterable[tuple[str, list[tuple[str, str]]]]) -> None:
+        """Every symbol and edge in place of the ones stored (a full build, a rebuild), the embedding
+        cache kept. Both come as batches, (label, node rows) and (relationship type, pairs), written
+        as they come: a full build holds one batch of rows at a time beside the graph's load. The FTS
+        table and the secondary indexes are dropped first and the indexes made again after the rows,
+        which is faster than keeping them up to date row by row."""
         for statement in ("DROP TABLE IF EXISTS symbols_fts", *(f"DROP INDEX IF EXISTS {name}" for name in _SECONDARY_INDEXES),
                           "DELETE FROM symbols", "DELETE FROM edges"):
             self._connection.execute(statement)
-        by_id = {row["id"]: (label, row) for label, rows in symbols.items() if label in INDEXED_LABELS for row in rows}
-        prepared = [_prepared(rowid, node_id, label, row) for rowid, (node_id, (label, row)) in enumerate(sorted(by_id.items()), 1)]
-        self._connection.executemany(_INSERT_SYMBOL, [symbol for symbol, _ in prepared])
         self._connection.execute(_FTS_TABLE)
-        self._connection.executemany(_INSERT_TEXT, [text for _, text in prepared])
-        self._connection.executemany("INSERT OR IGNORE INTO edges VALUES (?, ?, ?)", sorted(
-            {(src, rel_type, dst) for rel_type, pairs in edges.items() if rel_type in EXPANSION_EDGES for src, dst in pairs}))
+        next_rowid = 1
+        for label, rows in symbols:
+            if label not in INDEXED_LABELS:
+                continue
+            prepared = [_prepared(rowid, row["id"], label, row) for rowid, row in enumerate(rows, next_rowid)]
+            next_rowid += len(prepared)
+            self._connection.executemany(_INSERT_SYMBOL, [symbol for symbol, _ in prepared])
+            self._connection.executemany(_INSERT_TEXT, [text for _, text in prepared])
+        for rel_type, pairs in edges:
+            self.put_edges(rel_type, pairs)
         for statement in _SECONDARY_INDEXES.values():
             self._connection.execute(statement)
 

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # How long a search waits for a running index run to bring a search file in step before giving up.
 IN_STEP_WAIT_SECONDS = 10.0
 
+WRITE_BATCH_ROWS = 10_000  # rows of the graph's tables turned into Python objects at a time
+
 _NODE_COLUMNS = ("id", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
 
 
@@ -55,12 +57,12 @@ def update_after_full(db_dir: Path, settings: Settings, build: str, generation: 
                       nodes: dict[str, "pa.Table"], edges: dict[EdgeKey, "pa.Table"]) -> dict[str, Any]:
     """After a new build is published: replace every row with the build's symbols and edges."""
     def write(store: SearchStore) -> None:
-        pairs: dict[str, list[tuple[str, str]]] = {}
-        for (rel_type, _, _), table in edges.items():
-            if rel_type in EXPANSION_EDGES:
-                pairs.setdefault(rel_type, []).extend(zip(table.column("from").to_pylist(), table.column("to").to_pylist()))
-        store.replace_all({label: nodes[label].select(list(_NODE_COLUMNS)).to_pylist() for label in INDEXED_LABELS
-                           if label in nodes}, pairs)
+        store.replace_all(
+            ((label, batch.to_pylist()) for label in INDEXED_LABELS if label in nodes
+             for batch in nodes[label].select(list(_NODE_COLUMNS)).to_batches(max_chunksize=WRITE_BATCH_ROWS)),
+            ((rel_type, list(zip(batch.column("from").to_pylist(), batch.column("to").to_pylist())))
+             for (rel_type, _, _), table in edges.items() if rel_type in EXPANSION_EDGES
+             for batch in table.to_batches(max_chunksize=WRITE_BATCH_ROWS)))
         store.stamp(generation, build)
 
     return _guarded(db_dir, settings, lambda store: _write(store, write))
@@ -182,7 +184,7 @@ def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) ->
     finally:
         graph.close()
     with store.transaction():
-        store.replace_all(nodes, {rel_type: [(a, b) for a, b in pairs] for rel_type, pairs in edges.items()})
+        store.replace_all(nodes.items(), ((rel_type, [(a, b) for a, b in pairs]) for rel_type, pairs in edges.items()))
         store.stamp(generation, current.name if current is not None else "")
     return "rebuilt"
 
