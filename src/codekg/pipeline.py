@@ -248,6 +248,7 @@ class _Run:
         cannot take a delta (the caller rebuilds)."""
         from codekg.passes.load import apply_delta, metadata_graph
         from codekg.passes.resolve import external_nodes, resolve_references
+        from codekg.garbage import collection_paused
         from codekg.passes.structure import build_symbol_index, file_outline, file_structure, project_structure
 
         summaries = state.summaries()
@@ -265,7 +266,7 @@ class _Run:
             touched = changes.touched_paths
             changed_keys = _changed_keys(touched, [summaries[p].outline for p in touched if p in summaries] +
                                          [outlines[p] for p in fresh], old_modules, module_table)
-        with _timed(self.timings, "resolve"):
+        with _timed(self.timings, "resolve"), collection_paused():  # as in _full: it only builds what lives on
             self.progress.start("resolve")
             # a file whose resolution failed last time read an unknown part of the index: always retried
             redo = set(fresh) | {path for path in kept if not summaries[path].dependencies.isdisjoint(changed_keys)
