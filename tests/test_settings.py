@@ -50,3 +50,15 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     documented = re.findall(r"^\| `(\w+)` \|", readme, re.M)
     assert sorted(documented) == sorted(Settings.model_fields)
+
+
+def test_an_unknown_key_in_codekg_toml_is_a_warning_naming_the_closest_setting(tmp_path, caplog):
+    (tmp_path / "codekg.toml").write_text('max_fil_size = 10\nworkers = 1\nzzzz_unrelated = 3\n')
+    with caplog.at_level("WARNING", logger="codekg.settings"):
+        settings = load_settings(tmp_path)
+        load_settings(tmp_path)  # a command loading its settings twice warns once
+    assert (settings.max_file_size, settings.workers) == (1_000_000, 1)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"unknown setting `max_fil_size` in {tmp_path / 'codekg.toml'} is ignored (did you mean `max_file_size`?)",
+        f"unknown setting `zzzz_unrelated` in {tmp_path / 'codekg.toml'} is ignored",
+    ]

@@ -167,6 +167,7 @@ class _Run:
 
     def _full(self, scan: ScanResult) -> IndexSummary:
         from codekg.garbage import collection_paused, give_back_memory
+        from codekg.git_exclude import exclude_index_directory
         from codekg.passes.load import load_graph, metadata_graph
         from codekg.passes.resolve import external_nodes, resolve_references
         from codekg.passes.structure import build_structure
@@ -174,6 +175,8 @@ class _Run:
         from codekg.stores.target import refuse_newer_index
 
         refuse_newer_index(self.directory.current_graph(), self.settings)
+        if scan.is_git:
+            exclude_index_directory(scan.root, self.db_dir)
         parsed = self._parse(scan.root, scan.files)
         # Structure, resolve and the records only build what lives on until the state is written: each
         # collection walked that growing heap and freed nothing (a third of those passes on pydantic);

@@ -6,7 +6,10 @@ variables, ``codekg.toml`` at the repository root, then the defaults written her
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -191,6 +194,28 @@ def load_settings(repo: Path | None = None, **overrides: Any) -> Settings:
     toml_path = (repo / CONFIG_FILE_NAME) if repo is not None else None
     _TOML_FILE_FOR_LOAD["path"] = toml_path if toml_path is not None and toml_path.is_file() else None
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     finally:
         _TOML_FILE_FOR_LOAD["path"] = None
+    if toml_path is not None and toml_path.is_file():
+        _warn_unknown_keys(toml_path)
+    return settings
+
+
+_warned: set[tuple[Path, str]] = set()  # once per process, however often a command loads the settings
+
+
+def _warn_unknown_keys(toml_path: Path) -> None:
+    """A key of codekg.toml that is no setting is a warning naming the closest one: pydantic-settings
+    ignores it, so `max_fil_size = 10` would silently leave the default in force."""
+    try:
+        keys = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return  # the load above reported it already, or will when the file is read for real
+    for key in keys:
+        if key in Settings.model_fields or (toml_path, key) in _warned:
+            continue
+        _warned.add((toml_path, key))
+        closest = difflib.get_close_matches(key, Settings.model_fields, n=1)
+        hint = f" (did you mean `{closest[0]}`?)" if closest else ""
+        logging.getLogger(__name__).warning("unknown setting `%s` in %s is ignored%s", key, toml_path, hint)
