@@ -51,7 +51,7 @@ echo "== codekg impact: what breaks if Session.send changes? (callers, two level
 
 echo
 echo "== Incremental re-index: nothing changed, then a file added, then removed again"
-"$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p
+"$codekg" index "$sample" --db "$db" 2>/dev/null | sed -n 1,2p
 cat > "$sample/demo_added.py" <<'PY'
 from requests import get
 
@@ -59,8 +59,8 @@ from requests import get
 def fetch_status(url):
     return get(url).status_code
 PY
-"$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p
+"$codekg" index "$sample" --db "$db" 2>/dev/null | sed -n 1,2p
 "$codekg" query --repo "$sample" --db "$db" \
   "MATCH (f:Function {name: 'fetch_status'})-[e:CALLS]->(g) RETURN f.qualified_name AS caller, g.qualified_name AS callee, e.reason AS reason, e.confidence AS confidence"
 rm "$sample/demo_added.py"
-"$codekg" index "$sample" --db "$db" --quiet | sed -n 1,2p
+"$codekg" index "$sample" --db "$db" 2>/dev/null | sed -n 1,2p

@@ -199,3 +199,33 @@ def test_interrupted_index_leaves_previous_index_intact(indexed_repo, signal_num
     rerun = codekg("index", str(indexed_repo), "--json")
     assert json.loads(rerun.stdout)["files_by_language"] == {"python": 155}
     assert len(list(db.glob("graph-*.lbdb"))) == 1  # leftovers of the killed run are gone
+
+
+def test_tables_in_a_pipe_are_never_cut(tmp_path):
+    """In a pipe (CI logs, agents, `| less`) Rich would size tables to 80 columns and cut every long
+    name to `…`; they print at the width of their widest row instead."""
+    repo = tmp_path / "repo"
+    package = repo / "a_rather_long_package_name" / "with_a_deeply_nested_subpackage"
+    package.mkdir(parents=True)
+    (package / "and_a_module_with_a_long_name.py").write_text(
+        "def a_function_whose_name_alone_is_longer_than_forty_characters():\n    pass\n")
+    assert codekg("index", str(repo), "--quiet").returncode == 0
+    env = {name: value for name, value in os.environ.items() if name != "COLUMNS"}
+    result = subprocess.run([sys.executable, "-m", "codekg", "query", "MATCH (f:Function) RETURN f.qualified_name, f.file_path",
+                             "--repo", str(repo)], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "…" not in result.stdout
+    assert ("a_rather_long_package_name.with_a_deeply_nested_subpackage.and_a_module_with_a_long_name."
+            "a_function_whose_name_alone_is_longer_than_forty_characters") in result.stdout
+    assert "a_rather_long_package_name/with_a_deeply_nested_subpackage/and_a_module_with_a_long_name.py" in result.stdout
+    stats = codekg("stats", "--repo", str(repo))
+    assert stats.returncode == 0 and "…" not in stats.stdout and str(repo) in stats.stdout
+
+
+def test_quiet_index_prints_nothing_but_errors(copy_fixture, tmp_path):
+    repo = copy_fixture("pyrepo")
+    quiet = codekg("index", str(repo), "-q")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    as_json = codekg("index", str(repo), "-q", "--json")
+    assert as_json.returncode == 0 and json.loads(as_json.stdout)["delta"]["mode"] == "unchanged"
+    assert_clean_failure(codekg("index", str(tmp_path / "missing"), "-q"), 2, "error:")

@@ -52,20 +52,27 @@ app = typer.Typer(
 )
 
 
+PIPE_WIDTH = 100_000  # "unlimited": in a pipe a table is as wide as its widest row, nothing is cut
+
+
 @cache
 def stdout() -> Console:
     """The console on stdout, made at its first use: importing rich.console costs 30-50 ms."""
-    from rich.console import Console
-
-    return Console(soft_wrap=True)
+    return _console(sys.stdout)
 
 
 @cache
 def stderr() -> Console:
     """The console on stderr, made at its first use."""
+    return _console(sys.stderr)
+
+
+def _console(stream: Any) -> Console:
+    """A console on ``stream``. Not a terminal (a pipe, a file, CI logs, an agent): Rich would cut
+    tables to 80 columns, so `requests.sessions.Session.request` would read `requests.s…`."""
     from rich.console import Console
 
-    return Console(stderr=True, soft_wrap=True)
+    return Console(file=stream, soft_wrap=True, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 def _escaped(text: object) -> str:
@@ -177,7 +184,7 @@ def index(
     load_strategy: Annotated[Optional[str], typer.Option(help="copy (default, MERGE per table on error) or merge.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
     parse_timeout: Annotated[Optional[float], typer.Option(help="Seconds one file may take to parse before it is retried, then quarantined [default: 60].")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary: only errors, and on stderr what failed without failing the run (--json still prints its JSON).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of applying the changes to the live index.")] = False,
     embeddings: Annotated[Optional[bool], typer.Option("--embeddings/--no-embeddings",
                                                        help="Embed symbols for semantic search (needs codekg[embeddings]); default: as the index has it.")] = None,
@@ -211,6 +218,8 @@ def index(
         raise RunInterrupted(interrupted_message()) from None
     if json_output:  # plain ASCII (json escapes the rest), as Rich printed it; Rich's console costs 20 ms to import
         print(json.dumps(summary.to_dict(), indent=2))
+    elif quiet:
+        _print_failures(summary, stderr())
     else:
         _print_summary(summary)
 
@@ -254,21 +263,27 @@ def _print_summary(summary: IndexSummary) -> None:
             console.print(f"  {_escaped(entry['path'])} ({entry['pass']}, {entry['kind']}): {_escaped(entry['message'])}",
                           highlight=False)
     for secondary in summary.secondary:
-        if secondary["error"]:
-            console.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "
-                          f"{secondary['error']} — recorded for `codekg store replay-failed`", highlight=False)
-        else:
+        if not secondary["error"]:
             failed = f", [yellow]{secondary['failed_rows']} row(s) rejected[/yellow] (see failed_ingestion.jsonl)" if secondary["failed_rows"] else ""
             console.print(f"secondary store {secondary['store']}: {secondary['mode']}, {secondary['rows']} rows, "
                           f"{secondary['retries']} retries{failed}", highlight=False)
-    for fallback in summary.load_fallbacks:
-        console.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
     search = summary.search
-    if search.get("error"):
-        console.print(f"[yellow]search index not updated:[/yellow] {search['error']}", highlight=False)
-    elif search:
+    if search and not search.get("error"):
         embedded = f", {search['embedded']} embedded with {search['embedding_model']}" if "embedded" in search else ""
         console.print(f"search index: {search.get('index')}, {search.get('symbols', 0)} symbols{embedded}", highlight=False)
+    _print_failures(summary, console)
+
+
+def _print_failures(summary: IndexSummary, console: Console) -> None:
+    """What went wrong without failing the run: all that `index -q` prints (on stderr)."""
+    for secondary in summary.secondary:
+        if secondary["error"]:
+            console.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "
+                          f"{secondary['error']} — recorded for `codekg store replay-failed`", highlight=False)
+    for fallback in summary.load_fallbacks:
+        console.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
+    if summary.search.get("error"):
+        console.print(f"[yellow]search index not updated:[/yellow] {summary.search['error']}", highlight=False)
 
 
 @app.command()

@@ -115,8 +115,8 @@ def test_replay_failed_resyncs_a_secondary_and_keeps_what_still_fails(tmp_path: 
         env = {"CODEKG_STORE_RETRY_DELAYS": json.dumps(FAST_RETRIES)}
         indexed = codekg("index", str(repo), "--db", str(db), "--also-write", uri, "--quiet", env=env)
         assert indexed.returncode == 0, indexed.stderr
-        assert f"secondary store {uri} not written (full)" in indexed.stdout
-        assert "codekg store replay-failed" in indexed.stdout
+        assert f"secondary store {uri} not written (full)" in indexed.stderr  # --quiet: what failed, on stderr
+        assert "codekg store replay-failed" in indexed.stderr and indexed.stdout == ""
 
         still_down = codekg("store", "replay-failed", "--db", str(db), env=env)
         assert still_down.returncode == 1 and "1 still failing" in still_down.stdout
