@@ -229,3 +229,16 @@ def test_quiet_index_prints_nothing_but_errors(copy_fixture, tmp_path):
     as_json = codekg("index", str(repo), "-q", "--json")
     assert as_json.returncode == 0 and json.loads(as_json.stdout)["delta"]["mode"] == "unchanged"
     assert_clean_failure(codekg("index", str(tmp_path / "missing"), "-q"), 2, "error:")
+
+
+def test_errors_are_json_when_json_was_asked_for(tmp_path, indexed_repo):
+    missing = codekg("stats", "--db", str(tmp_path / "nowhere"), "--json")
+    assert missing.returncode == 2 and missing.stderr == ""
+    report = json.loads(missing.stdout)
+    assert (report["code"], report["exit_code"]) == ("index_not_found", 2) and str(tmp_path / "nowhere") in report["error"]
+    unknown = codekg("context", "no.such.symbol", "--repo", str(indexed_repo), "--json")
+    assert unknown.returncode == 2 and json.loads(unknown.stdout)["code"] == "symbol_not_found"
+    bad_query = codekg("query", "MATCH (n RETURN n", "--repo", str(indexed_repo), "--json")
+    assert bad_query.returncode == 1 and json.loads(bad_query.stdout)["code"] == "query"
+    plain = codekg("stats", "--db", str(tmp_path / "nowhere"))
+    assert plain.stdout == "" and plain.stderr.startswith("error: ")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -29,7 +29,6 @@ from codekg.errors import (
     InputError,
     RunInterrupted,
     StoresDisagreeError,
-    SymbolAmbiguousError,
 )
 from codekg.limits import MAX_DEPTH
 
@@ -445,10 +444,6 @@ def _analysis(repo: Path | None, db: Path | None, store_uri: str | None, json_ou
     store = open_index(db_path, _settings(repo_path, store=store_override))
     try:
         yield repo_path, store
-    except SymbolAmbiguousError as error:
-        if json_output:
-            stdout().out(json.dumps({"error": "ambiguous symbol", "candidates": error.candidates}, indent=2), highlight=False)
-        raise
     finally:
         store.close()
 
@@ -612,7 +607,7 @@ def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: Json
         cache.close()
     _print_report(report, json_output)
     if verification.mismatched:
-        raise CacheMismatchError(f"{len(verification.mismatched)} cached parse record(s) differ from a fresh parse")
+        _verdict(CacheMismatchError(f"{len(verification.mismatched)} cached parse record(s) differ from a fresh parse"), json_output)
 
 
 ReposOption = Annotated[Optional[list[Path]], typer.Option(
@@ -809,7 +804,7 @@ def verify(
         print_store_comparison(comparison, stdout())
     if not comparison.agrees:
         names = ", ".join(t.name for t in comparison.disagreeing)
-        raise StoresDisagreeError(f"{left_name} and {other.display} disagree on {names}")
+        _verdict(StoresDisagreeError(f"{left_name} and {other.display} disagree on {names}"), json_output)
 
 
 @app.command()
@@ -870,21 +865,35 @@ def main() -> None:
     # does not. Frozen, they are left to it; every store and file is closed by the command that opened it.
     atexit.register(gc.freeze)
     logging.basicConfig(level=logging.WARNING, format="codekg: %(levelname)s: %(message)s")
+    json_output = "--json" in sys.argv[1:]  # every command's JSON switch: then errors are JSON too
     try:
         app()
     except CodekgError as error:
-        stderr().print(f"[red]error:[/red] {_escaped(error)}", highlight=False)  # messages may hold [brackets]
-        sys.exit(error.exit_code)
+        _fail(error.exit_code, str(error), error.code, json_output, error.details())
     except OSError as error:
-        stderr().print(f"[red]error:[/red] {_escaped(error.strerror or error)}: {_escaped(error.filename or '')}",
-                       highlight=False)
-        sys.exit(1)
+        _fail(1, f"{error.strerror or error}: {error.filename or ''}", "os_error", json_output)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
         if _settings(Path.cwd()).debug:
             raise
-        stderr().print(
-            f"[red]internal error:[/red] {type(error).__name__}: {_escaped(error)}\n"
-            "This is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.",
-            highlight=False,
-        )
-        sys.exit(70)
+        _fail(70, f"{type(error).__name__}: {error}", "internal_error", json_output,
+              label="internal error", hint="\nThis is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.")
+
+
+def _verdict(error: CodekgError, json_output: bool) -> NoReturn:
+    """A check that found a difference: its report, printed already, is the answer. With --json that
+    report is the one JSON document and only the exit code says more; else the error line follows it."""
+    if json_output:
+        raise typer.Exit(error.exit_code)
+    raise error
+
+
+def _fail(exit_code: int, message: str, code: str, json_output: bool, details: dict | None = None,
+          label: str = "error", hint: str = "") -> NoReturn:
+    """Report a failure and exit: with --json, `{"error": message, "code": code, …}` on stdout (what a
+    script parses), else a line on stderr whose text is escaped (messages may hold [brackets])."""
+    if json_output:
+        print(json.dumps({"error": message, "code": code, "exit_code": exit_code, **(details or {})},
+                         ensure_ascii=False, default=str))  # one line: `watch --json` prints JSON lines
+    else:
+        stderr().print(f"[red]{label}:[/red] {_escaped(message)}{_escaped(hint)}", highlight=False)
+    sys.exit(exit_code)

@@ -1,10 +1,22 @@
 """One exception hierarchy; the CLI maps each class to a message and an exit code in one place."""
 
+import re
+
 
 class CodekgError(Exception):
     """Base of every error codekg reports to a user (never shown with a traceback)."""
 
     exit_code = 1
+
+    @property
+    def code(self) -> str:
+        """A stable machine name for the kind of error: the class name without `Error`, in snake case
+        (`SymbolNotFoundError` → `symbol_not_found`), as `--json` prints it."""
+        return _snake_case(type(self).__name__.removesuffix("Error"))
+
+    def details(self) -> dict:
+        """What a JSON error adds beside the message and the code (an ambiguous symbol: its candidates)."""
+        return {}
 
 
 class InputError(CodekgError):
@@ -76,6 +88,9 @@ class SymbolAmbiguousError(CodekgError):
         super().__init__(message)
         self.candidates = candidates
 
+    def details(self) -> dict:
+        return {"candidates": self.candidates}
+
 
 class GitError(CodekgError):
     """git could not answer: not a work tree, no commit yet, an unknown ref."""
@@ -132,3 +147,7 @@ class StoresDisagreeError(CodekgError):
     """`codekg verify` found nodes or edges that differ between two stores."""
 
     exit_code = 1
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
