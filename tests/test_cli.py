@@ -242,3 +242,23 @@ def test_errors_are_json_when_json_was_asked_for(tmp_path, indexed_repo):
     assert bad_query.returncode == 1 and json.loads(bad_query.stdout)["code"] == "query"
     plain = codekg("stats", "--db", str(tmp_path / "nowhere"))
     assert plain.stdout == "" and plain.stderr.startswith("error: ")
+
+
+def test_config_show_lists_every_setting_with_its_source_and_never_a_secret(tmp_path):
+    (tmp_path / "codekg.toml").write_text("workers = 3\n")
+    env = {"CODEKG_STORE_PASSWORD": "hunter2", "CODEKG_MAX_FILE_SIZE": "5"}
+    as_json = codekg("config", "show", "--repo", str(tmp_path), "--json", env=env)
+    assert as_json.returncode == 0, as_json.stderr
+    described = {entry["name"]: (entry["value"], entry["source"]) for entry in json.loads(as_json.stdout)}
+    from codekg.settings import Settings
+
+    assert set(described) == set(Settings.model_fields)
+    assert (described["workers"], described["max_file_size"], described["store_password"]) == (
+        (3, "file"), (5, "environment"), ("********", "environment"))
+    as_table = codekg("config", "show", "--repo", str(tmp_path), env=env)
+    assert as_table.returncode == 0 and "max_file_size" in as_table.stdout and "environment" in as_table.stdout
+    assert "hunter2" not in as_json.stdout + as_table.stdout + as_json.stderr + as_table.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "codekg.toml").write_text("workers = [\n")
+    assert_clean_failure(codekg("config", "show", "--repo", str(broken)), 2, "cannot read")

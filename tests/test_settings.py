@@ -62,3 +62,17 @@ def test_an_unknown_key_in_codekg_toml_is_a_warning_naming_the_closest_setting(t
         f"unknown setting `max_fil_size` in {tmp_path / 'codekg.toml'} is ignored (did you mean `max_file_size`?)",
         f"unknown setting `zzzz_unrelated` in {tmp_path / 'codekg.toml'} is ignored",
     ]
+
+
+def test_describe_settings_says_where_each_value_came_from_and_masks_secrets(tmp_path, monkeypatch):
+    from codekg.settings import MASK, describe_settings
+
+    (tmp_path / "codekg.toml").write_text('workers = 3\nload_strategy = "merge"\n')
+    monkeypatch.setenv("CODEKG_MAX_FILE_SIZE", "5")
+    monkeypatch.setenv("codekg_store_password", "hunter2")  # environment names are not case-sensitive
+    described = {entry["name"]: entry for entry in describe_settings(tmp_path, load_strategy="copy")}
+    assert {name: (described[name]["value"], described[name]["source"])
+            for name in ("workers", "load_strategy", "max_file_size", "store_password", "ambiguity_limit", "api_token")} == {
+        "workers": (3, "file"), "load_strategy": ("copy", "flag"), "max_file_size": (5, "environment"),
+        "store_password": (MASK, "environment"), "ambiguity_limit": (3, "default"), "api_token": (None, "default")}
+    assert described["max_file_size"]["description"] == "Files larger than this many bytes are skipped."

@@ -539,6 +539,32 @@ def store_replay_failed(repo: RepoOption = None, db: DbOption = None, store: Sto
         raise typer.Exit(1)
 
 
+config_app = typer.Typer(help="The settings codekg runs with.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(repo: RepoOption = None, json_output: JsonOption = False) -> None:
+    """Every setting: its effective value, where it came from (flag, environment, file, default) and
+    what it does; secrets masked."""
+    from codekg.settings import describe_settings
+
+    repo_path, _ = _locations(repo, None)
+    _settings(repo_path)  # a broken codekg.toml or value is the same clean error as for any command
+    described = describe_settings(repo_path if repo_path.is_dir() else None)
+    if json_output:
+        print(json.dumps(described, indent=2, ensure_ascii=False, default=str))
+        return
+    from rich.table import Table
+
+    table = Table("setting", "value", "from", "meaning")
+    for entry in described:
+        value = entry["value"]
+        shown = json.dumps(value, default=str) if isinstance(value, (list, dict)) else str(value)
+        table.add_row(entry["name"], _escaped(shown), entry["source"], _escaped(entry["description"]))
+    stdout().print(table)
+
+
 cache_app = typer.Typer(help="Inspect or reset the parse cache (<db>/parse_cache.sqlite).", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 

@@ -219,3 +219,36 @@ def _warn_unknown_keys(toml_path: Path) -> None:
         closest = difflib.get_close_matches(key, Settings.model_fields, n=1)
         hint = f" (did you mean `{closest[0]}`?)" if closest else ""
         logging.getLogger(__name__).warning("unknown setting `%s` in %s is ignored%s", key, toml_path, hint)
+
+
+MASK = "********"
+
+
+def describe_settings(repo: Path | None = None, **overrides: Any) -> list[dict[str, Any]]:
+    """Every setting with its effective value and where it came from, "flag" (``overrides``),
+    "environment" (``CODEKG_*``), "file" (codekg.toml) or "default", in that precedence; secrets set
+    anywhere are shown as MASK. For `codekg config show`."""
+    settings = load_settings(repo, **overrides)
+    toml_path = (repo / CONFIG_FILE_NAME) if repo is not None else None
+    try:
+        in_file = set(tomllib.loads(toml_path.read_text(encoding="utf-8"))) if toml_path and toml_path.is_file() else set()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        in_file = set()
+    in_environment = {name.upper() for name in os.environ}
+    described = []
+    for name, field in Settings.model_fields.items():
+        if overrides.get(name) is not None:
+            source = "flag"
+        elif f"CODEKG_{name}".upper() in in_environment:
+            source = "environment"
+        elif name in in_file:
+            source = "file"
+        else:
+            source = "default"
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = MASK
+        elif isinstance(value, Path):
+            value = str(value)
+        described.append({"name": name, "value": value, "source": source, "description": field.description or ""})
+    return described
