@@ -74,9 +74,17 @@ class CacheMismatchError(CodekgError):
 
 
 class SymbolNotFoundError(CodekgError):
-    """No node of the index has the qualified name, id or short name the user gave."""
+    """No node of the index has the qualified name, id or short name the user gave; ``suggestions``:
+    qualified names of symbols whose name is close to it (a typo), best first."""
 
     exit_code = 2
+
+    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions or []
+
+    def details(self) -> dict:
+        return {"suggestions": self.suggestions}
 
 
 class SymbolAmbiguousError(CodekgError):

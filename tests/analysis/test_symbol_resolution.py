@@ -54,3 +54,17 @@ def test_not_found(store, text):
     with pytest.raises(SymbolNotFoundError) as raised:
         resolve_symbol(store, text)
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize("text, suggestions", [
+    ("chekout", ["shop.service.checkout"]),  # a typo of a short name
+    ("shop.service.chekout", ["shop.service.checkout"]),  # of the last part of a qualified name
+    ("Ordr", ["shop.models.Order"]),
+    ("zzzqqq", []),  # nothing close: no guess
+])
+def test_not_found_suggests_the_closest_names(store, text, suggestions):
+    with pytest.raises(SymbolNotFoundError) as raised:
+        resolve_symbol(store, text)
+    assert raised.value.suggestions == suggestions
+    assert raised.value.details() == {"suggestions": suggestions}
+    assert (f"did you mean {', '.join(suggestions)}?" in str(raised.value)) == bool(suggestions)

@@ -15,6 +15,7 @@ primary key first.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from codekg.stores.dialect import Dialect
 
 SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Function", "Method", "Variable", "External")
 MAX_CANDIDATES_SHOWN = 20
+MAX_SUGGESTIONS = 3  # "did you mean" names for a symbol nothing matches
 
 
 def symbol_columns(dialect: Dialect, var: str = "n") -> str:
@@ -95,7 +97,7 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
             if len(symbols) == 1:
                 return symbols[0]
             raise _ambiguous(text, symbols)
-    raise SymbolNotFoundError(f"no symbol named {text!r} in the index (try a qualified name, e.g. `pkg.module.func`)")
+    raise _not_found(store, text)
 
 
 def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
@@ -109,6 +111,23 @@ def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
                            {"ids": label_ids}).rows
         symbols.update((row[1], Symbol.from_row(row)) for row in rows)
     return symbols
+
+
+def _not_found(store: GraphStore, text: str) -> SymbolNotFoundError:
+    """The error for a text nothing matches, with the symbols whose name is closest to its last part
+    (a typo: `chekout` → `shop.service.checkout`). Only on this path: it reads every node's name."""
+    names = [row[0] for row in store.query("MATCH (n) WHERE n.name IS NOT NULL RETURN DISTINCT n.name").rows]
+    close = difflib.get_close_matches(_last_part(text), names, n=MAX_SUGGESTIONS, cutoff=0.75)
+    suggestions: list[str] = []
+    if close:
+        rows = store.query(f"MATCH (n) WHERE n.name IN $names RETURN {store.dialect.node_label('n')}, n.qualified_name",
+                           {"names": close}).rows
+        rank = {name: position for position, name in enumerate(close)}
+        found = sorted({qn for label, qn in rows if label in SYMBOL_LABELS and label != "External"},
+                       key=lambda qn: (rank.get(_last_part(qn), len(rank)), qn))
+        suggestions = found[:MAX_SUGGESTIONS]
+    hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else " (try a qualified name, e.g. `pkg.module.func`)"
+    return SymbolNotFoundError(f"no symbol named {text!r} in the index{hint}", suggestions)
 
 
 def _last_part(text: str) -> str:
