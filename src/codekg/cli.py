@@ -300,16 +300,22 @@ def watch(
         raise InputError("--realtime and --debounce exclude each other")
     repo_path, db_path = _locations(path or repo, db)
     settings = _settings(repo_path, watch_debounce_ms=0 if realtime else debounce)
-    from codekg.watch import Stopped, watch_repository  # watchfiles is only needed here
+    from codekg.watch import BatchReport, Stopped, watch_repository  # watchfiles is only needed here
 
+    batches = failed = 0
+    ending = ""
     try:
         for event in watch_repository(repo_path, db_path, settings):
             if isinstance(event, Stopped):
-                unapplied = f"; {event.pending} change(s) seen but not indexed yet" if event.pending else ""
-                raise RunInterrupted(f"interrupted: stopped watching{unapplied}")
+                ending = f"; {event.pending} change(s) seen but not indexed yet" if event.pending else ""
+                break
+            if isinstance(event, BatchReport):
+                batches, failed = batches + 1, failed + (event.error is not None)
             stdout().out(json.dumps(event.to_dict(), ensure_ascii=False) if json_output else event.line(), highlight=False)
     except KeyboardInterrupt:
-        raise RunInterrupted("interrupted: stopped watching; the batch in progress was discarded") from None
+        ending = "; the batch in progress was discarded (the index is as after the last batch)"
+    # Stopping is how a watcher ends: exit 0, with what it did
+    stderr().print(f"stopped watching: {batches} batch(es) applied, {failed} failed{ending}", highlight=False)
 
 
 @app.command()
