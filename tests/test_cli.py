@@ -262,3 +262,18 @@ def test_config_show_lists_every_setting_with_its_source_and_never_a_secret(tmp_
     broken.mkdir()
     (broken / "codekg.toml").write_text("workers = [\n")
     assert_clean_failure(codekg("config", "show", "--repo", str(broken)), 2, "cannot read")
+
+
+def test_a_config_file_option_replaces_the_repository_codekg_toml(copy_fixture, tmp_path):
+    repo = copy_fixture("pyrepo")
+    (repo / "codekg.toml").write_text("max_file_size = 10\n")  # would skip every file
+    config = tmp_path / "team.toml"
+    config.write_text("workers = 1\n")
+    indexed = codekg("--config-file", str(config), "index", str(repo), "--json")
+    assert indexed.returncode == 0, indexed.stderr
+    assert json.loads(indexed.stdout)["files_by_language"] == {"python": 5} and json.loads(indexed.stdout)["skipped"] == []
+    shown = {e["name"]: (e["value"], e["source"]) for e in json.loads(
+        codekg("--config-file", str(config), "config", "show", "--repo", str(repo), "--json").stdout)}
+    assert (shown["workers"], shown["max_file_size"]) == ((1, "file"), (1_000_000, "default"))
+    assert_clean_failure(codekg("--config-file", str(tmp_path / "missing.toml"), "stats", "--repo", str(repo)), 2,
+                         f"config file not found: {tmp_path / 'missing.toml'}")

@@ -94,12 +94,18 @@ def _print_version(requested: bool) -> None:
         raise typer.Exit()
 
 
+_GLOBAL_OPTIONS: dict[str, Any] = {"config_file": None}  # the options of `codekg` itself, for every command
+
+
 @app.callback()
 def _options(
     show_version: Annotated[bool, typer.Option(
         "--version", "-V", is_eager=True, callback=_print_version, help="Print codekg's version and schema version, then exit.")] = False,
+    config_file: Annotated[Optional[Path], typer.Option(
+        "--config-file", metavar="PATH", help="Read settings from this TOML file instead of <repo>/codekg.toml.")] = None,
 ) -> None:
-    pass  # the options of `codekg` itself; an eager --version answers before any command is looked up
+    """The options of `codekg` itself; an eager --version answers before any command is looked up."""
+    _GLOBAL_OPTIONS["config_file"] = config_file.expanduser() if config_file is not None else None
 
 
 RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]
@@ -137,12 +143,15 @@ def _settings(repo: Path, **overrides: Any) -> Settings:
 
     from pydantic import ValidationError
 
-    from codekg.settings import CONFIG_FILE_NAME, load_settings
+    from codekg.settings import config_file_of, load_settings
 
+    config_file = _GLOBAL_OPTIONS["config_file"]
+    if config_file is not None and not config_file.is_file():
+        raise InputError(f"config file not found: {config_file}")
     try:
-        return load_settings(repo if repo.is_dir() else None, **overrides)
+        return load_settings(repo if repo.is_dir() else None, config_file, **overrides)
     except tomllib.TOMLDecodeError as error:
-        raise InputError(f"cannot read {repo / CONFIG_FILE_NAME}: {error}") from None
+        raise InputError(f"cannot read {config_file_of(repo, config_file)}: {error}") from None
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise InputError(f"invalid setting: {problems}") from None
@@ -557,7 +566,7 @@ def config_show(repo: RepoOption = None, json_output: JsonOption = False) -> Non
 
     repo_path, _ = _locations(repo, None)
     _settings(repo_path)  # a broken codekg.toml or value is the same clean error as for any command
-    described = describe_settings(repo_path if repo_path.is_dir() else None)
+    described = describe_settings(repo_path if repo_path.is_dir() else None, _GLOBAL_OPTIONS["config_file"])
     if json_output:
         print(json.dumps(described, indent=2, ensure_ascii=False, default=str))
         return

@@ -189,9 +189,17 @@ class Settings(BaseSettings):
 _TOML_FILE_FOR_LOAD: dict[str, Path | None] = {"path": None}
 
 
-def load_settings(repo: Path | None = None, **overrides: Any) -> Settings:
-    """Settings for ``repo``: its codekg.toml (if any), the environment, then non-None ``overrides``."""
-    toml_path = (repo / CONFIG_FILE_NAME) if repo is not None else None
+def config_file_of(repo: Path | None, config_file: Path | None = None) -> Path | None:
+    """The TOML file settings are read from: ``config_file`` (`--config-file`), else ``repo``'s codekg.toml."""
+    if config_file is not None:
+        return config_file
+    return (repo / CONFIG_FILE_NAME) if repo is not None else None
+
+
+def load_settings(repo: Path | None = None, config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings for ``repo``: the environment, then ``config_file`` or else the repository's
+    codekg.toml (if any), under non-None ``overrides``."""
+    toml_path = config_file_of(repo, config_file)
     _TOML_FILE_FOR_LOAD["path"] = toml_path if toml_path is not None and toml_path.is_file() else None
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
@@ -224,12 +232,12 @@ def _warn_unknown_keys(toml_path: Path) -> None:
 MASK = "********"
 
 
-def describe_settings(repo: Path | None = None, **overrides: Any) -> list[dict[str, Any]]:
+def describe_settings(repo: Path | None = None, config_file: Path | None = None, **overrides: Any) -> list[dict[str, Any]]:
     """Every setting with its effective value and where it came from, "flag" (``overrides``),
     "environment" (``CODEKG_*``), "file" (codekg.toml) or "default", in that precedence; secrets set
     anywhere are shown as MASK. For `codekg config show`."""
-    settings = load_settings(repo, **overrides)
-    toml_path = (repo / CONFIG_FILE_NAME) if repo is not None else None
+    settings = load_settings(repo, config_file, **overrides)
+    toml_path = config_file_of(repo, config_file)
     try:
         in_file = set(tomllib.loads(toml_path.read_text(encoding="utf-8"))) if toml_path and toml_path.is_file() else set()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
