@@ -44,3 +44,39 @@ def test_batch_histograms_in_snapshot():
     assert after["batch_size_sum"] - before["batch_size_sum"] == 7
     assert after["batch_processing_duration_seconds_count"] - before["batch_processing_duration_seconds_count"] == 1
     assert after["batch_processing_duration_seconds_sum"] - before["batch_processing_duration_seconds_sum"] == 0.25
+
+
+def test_with_a_statsd_host_every_metric_recorded_also_goes_to_statsd(copy_fixture):
+    """A real `codekg index` process and a real UDP listener: the counters and gauges of /metrics arrive
+    as StatsD lines (`<prefix>.<name>:<value>|c|g|ms`), summed per name."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from collections import defaultdict
+
+    repo = copy_fixture("pyrepo")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(0.2)
+        env = {**os.environ, "STATSD_HOST": "127.0.0.1", "STATSD_PORT": str(listener.getsockname()[1]),
+               "CODEKG_STATSD_PREFIX": "kgtest", "CODEKG_PARSE_CACHE": "1"}
+        run = subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--quiet"], env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        received: dict[tuple[str, str], list[float]] = defaultdict(list)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                datagram = listener.recv(65536).decode()
+            except TimeoutError:
+                break
+            for line in datagram.splitlines():
+                name, _, rest = line.partition(":")
+                value, _, kind = rest.partition("|")
+                received[(name, kind)].append(float(value))
+    assert sum(received[("kgtest.parse_cache_miss", "c")]) == 5  # the fixture's five files, each parsed once
+    assert ("kgtest.parse_cache_hit", "c") not in received
+    assert received[("kgtest.active_workers", "g")][-1] == 0  # set to 0 when the parse pass ends
+    assert received[("kgtest.files_processed_per_second", "g")][-1] > 0

@@ -149,12 +149,17 @@ def _settings(repo: Path, **overrides: Any) -> Settings:
     if config_file is not None and not config_file.is_file():
         raise InputError(f"config file not found: {config_file}")
     try:
-        return load_settings(repo if repo.is_dir() else None, config_file, **overrides)
+        settings = load_settings(repo if repo.is_dir() else None, config_file, **overrides)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"cannot read {config_file_of(repo, config_file)}: {error}") from None
     except ValidationError as error:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
         raise InputError(f"invalid setting: {problems}") from None
+    if settings.statsd_host:
+        from codekg.metrics import forward_to_statsd
+
+        forward_to_statsd(settings.statsd_host, settings.statsd_port, settings.statsd_prefix)
+    return settings
 
 
 class _RichProgress:

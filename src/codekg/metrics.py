@@ -83,9 +83,9 @@ def __getattr__(attribute: str) -> Any:
 
 
 def _make_registry() -> None:
-    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+    from prometheus_client import CollectorRegistry
 
-    kinds = {"counter": Counter, "gauge": Gauge, "histogram": Histogram}
+    kinds = _forwarding_kinds()
     registry = CollectorRegistry(auto_describe=True)
     made = {}
     for attribute, metric in _METRICS.items():
@@ -94,6 +94,62 @@ def _make_registry() -> None:
                                              registry=registry, **options)
     globals().update(made)
     globals()["REGISTRY"] = registry  # last: once it is there, every metric is
+
+
+# --- StatsD: every value recorded is also sent, when a server is configured ---------------------------
+
+_STATSD: dict[str, Any] = {"client": None}
+
+
+def forward_to_statsd(host: str, port: int, prefix: str) -> None:
+    """Send every metric of the registry to the StatsD server at ``host``:``port`` as it is recorded:
+    a counter's increments as counts, a gauge's values, a histogram's observations as timings (in
+    milliseconds for the ones in seconds). Names: ``<prefix>.<metric>[.<label value>…]``. UDP: a
+    server that is down or slow never holds the run up."""
+    import logging
+
+    from statsd import StatsClient
+
+    try:
+        _STATSD["client"] = StatsClient(host, port, prefix=prefix)
+    except OSError as error:  # e.g. a host name that does not resolve
+        logging.getLogger(__name__).warning("no StatsD metrics: cannot reach %s:%s (%s)", host, port, error)
+
+
+def _statsd_name(metric: Any) -> str:
+    labels = getattr(metric, "_labelvalues", ()) or ()
+    return ".".join([metric._name, *(_statsd_part(value) for value in labels)])
+
+
+def _statsd_part(value: str) -> str:
+    return "".join(character if character.isalnum() or character in "-_" else "_" for character in str(value)) or "_"
+
+
+def _forwarding_kinds() -> dict[str, type]:
+    """prometheus_client's metric classes, each also sending what it records to StatsD (a child made
+    by ``labels()`` is of its parent's class, so labelled values are sent too)."""
+    from prometheus_client import Counter, Gauge, Histogram
+
+    class ForwardingCounter(Counter):
+        def inc(self, amount: float = 1, exemplar: Any = None) -> None:
+            super().inc(amount, exemplar)
+            if _STATSD["client"] is not None:
+                _STATSD["client"].incr(_statsd_name(self), amount)
+
+    class ForwardingGauge(Gauge):
+        def set(self, value: float) -> None:
+            super().set(value)
+            if _STATSD["client"] is not None:
+                _STATSD["client"].gauge(_statsd_name(self), value)
+
+    class ForwardingHistogram(Histogram):
+        def observe(self, amount: float, exemplar: Any = None) -> None:
+            super().observe(amount, exemplar)
+            if _STATSD["client"] is not None:
+                seconds = self._name.endswith("_seconds")
+                _STATSD["client"].timing(_statsd_name(self), amount * 1000 if seconds else amount)
+
+    return {"counter": ForwardingCounter, "gauge": ForwardingGauge, "histogram": ForwardingHistogram}
 
 
 def snapshot() -> dict[str, float]:

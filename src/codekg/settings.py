@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -123,6 +123,16 @@ class Settings(BaseSettings):
         description="Bearer token that `codekg serve` and `codekg mcp --http` require on every request "
         "but /healthz (`--token`); unset: no authentication.",
     )
+    # The ingestion design names them STATSD_HOST / STATSD_PORT: both those and CODEKG_STATSD_* are read.
+    statsd_host: str | None = Field(
+        None, validation_alias=AliasChoices("statsd_host", "CODEKG_STATSD_HOST", "STATSD_HOST"),
+        description="Send every metric of /metrics to this StatsD server (UDP) as it is recorded; unset: no StatsD.",
+    )
+    statsd_port: int = Field(
+        8125, ge=1, le=65535, validation_alias=AliasChoices("statsd_port", "CODEKG_STATSD_PORT", "STATSD_PORT"),
+        description="Port of the StatsD server.",
+    )
+    statsd_prefix: str = Field("codekg", description="Prefix of every StatsD metric name.")
     query_timeout_seconds: float = Field(
         30.0, gt=0, description="A Cypher query sent to the HTTP API or the MCP server is stopped after this long."
     )
@@ -247,7 +257,7 @@ def describe_settings(repo: Path | None = None, config_file: Path | None = None,
     for name, field in Settings.model_fields.items():
         if overrides.get(name) is not None:
             source = "flag"
-        elif f"CODEKG_{name}".upper() in in_environment:
+        elif any(variable.upper() in in_environment for variable in _environment_names(name, field)):
             source = "environment"
         elif name in in_file:
             source = "file"
@@ -260,3 +270,9 @@ def describe_settings(repo: Path | None = None, config_file: Path | None = None,
             value = str(value)
         described.append({"name": name, "value": value, "source": source, "description": field.description or ""})
     return described
+
+
+def _environment_names(name: str, field: Any) -> list[str]:
+    """The variables a setting is read from: CODEKG_<NAME>, or its aliases when it has some."""
+    aliases = getattr(field.validation_alias, "choices", None)
+    return [choice for choice in aliases if isinstance(choice, str)] if aliases else [f"CODEKG_{name}"]
