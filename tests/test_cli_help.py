@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import typer.core
 import typer.main
 from typer.testing import CliRunner
 
@@ -21,15 +22,28 @@ def command_paths(command, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]
     return paths
 
 
-def test_every_command_prints_its_help():
+def _command_at(root, path: tuple[str, ...]):
+    for name in path:
+        root = root.commands[name]
+    return root
+
+
+def test_every_command_prints_its_help_naming_each_option_at_any_width():
     root = typer.main.get_command(app)
     paths = command_paths(root)
-    assert ("index",) in paths and ("store", "replay-failed") in paths
+    assert ("index",) in paths and ("store", "replay-failed") in paths and ("config", "show") in paths
     runner = CliRunner()
+    named = 0
     for path in paths:
-        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
-        assert result.exit_code == 0, (path, result.output, result.exception)
-        assert "Usage:" in result.output
+        options = [max(param.opts, key=len) for param in _command_at(root, path).params
+                   if isinstance(param, typer.core.TyperOption) and not param.hidden]
+        for width in ("40", "200"):
+            result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": width})
+            assert result.exit_code == 0, (path, width, result.output, result.exception)
+            assert "Usage:" in result.output
+            assert [option for option in options if option not in result.output] == [], (path, width)
+        named += len(options)
+    assert named > 100  # the walk saw the options (index alone has 14)
     store_help = runner.invoke(app, ["stats", "--help"], env={"COLUMNS": "200"}).output
     assert "neo4j://host:port[/database]" in store_help
 

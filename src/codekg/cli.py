@@ -48,6 +48,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help is plain text: wrapped at any width, never cut, no markup to escape
 )
 
 
@@ -113,7 +114,7 @@ DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 StoreOption = Annotated[Optional[str], typer.Option(
     "--store", metavar="URI", help="Graph store: ladybug:PATH (default: the index in --db), falkordb://host:port/graph, "
-    "bolt:// or neo4j://host:port\\[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
+    "bolt:// or neo4j://host:port[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
 
 
 def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
@@ -433,7 +434,7 @@ def callgraph(
                                                   help="Keep only edges at least this sure (0..1).")] = 0.0,
     json_output: JsonOption = False,
 ) -> None:
-    """Index PATH (or bring its index up to date), then print its call graph as {caller: \\[callees]}."""
+    """Index PATH (or bring its index up to date), then print its call graph as {caller: [callees]}."""
     if output_format not in ("text", "json"):
         raise InputError(f"unknown --format {output_format!r}: use text or json")
     from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
