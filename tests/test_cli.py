@@ -277,3 +277,15 @@ def test_a_config_file_option_replaces_the_repository_codekg_toml(copy_fixture, 
     assert (shown["workers"], shown["max_file_size"]) == ((1, "file"), (1_000_000, "default"))
     assert_clean_failure(codekg("--config-file", str(tmp_path / "missing.toml"), "stats", "--repo", str(repo)), 2,
                          f"config file not found: {tmp_path / 'missing.toml'}")
+
+
+def test_index_in_a_pipe_prints_progress_lines_on_stderr(copy_fixture):
+    repo = copy_fixture("pyrepo")
+    result = codekg("index", str(repo), env={"CODEKG_PROGRESS_LINE_SECONDS": "0"})  # stderr is a pipe here
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "parse: 5/5 (100%)" in "\n".join(lines)
+    import re
+
+    assert all(re.fullmatch(r"[a-z]+ …|[a-z]+: \d+/\d+ \(\d+%\), \d+/s(, about \d+ s left)?", line) for line in lines), lines
+    assert result.stdout.startswith("Indexed 5 files (python 5)")

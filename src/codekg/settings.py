@@ -133,6 +133,10 @@ class Settings(BaseSettings):
         description="Port of the StatsD server.",
     )
     statsd_prefix: str = Field("codekg", description="Prefix of every StatsD metric name.")
+    progress_line_seconds: float = Field(
+        5.0, ge=0, description="`codekg index` with stderr not a terminal prints a progress line at most this often "
+        "(0: at every step).",
+    )
     query_timeout_seconds: float = Field(
         30.0, gt=0, description="A Cypher query sent to the HTTP API or the MCP server is stopped after this long."
     )
