@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := .demo
 DEMO_PACKAGE ?= requests==2.32.3
 
-.PHONY: demo test venv clean schema-doc accuracy robustness bench regress
+.PHONY: demo test venv clean schema-doc config-doc accuracy robustness bench regress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ demo: venv
 schema-doc: venv
 	$(BIN)/python -m codekg.schema > docs/schema.md
 	$(BIN)/python scripts/embed_schema.py README.md
+
+config-doc: venv
+	$(BIN)/python -m codekg.settings > docs/configuration.md
 
 # docs/accuracy.md: call-graph precision/recall on tests/fixtures/callgraph (tests/test_callgraph_accuracy.py)
 accuracy: venv

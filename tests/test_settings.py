@@ -76,3 +76,13 @@ def test_describe_settings_says_where_each_value_came_from_and_masks_secrets(tmp
         "workers": (3, "file"), "load_strategy": ("copy", "flag"), "max_file_size": (5, "environment"),
         "store_password": (MASK, "environment"), "ambiguity_limit": (3, "default"), "api_token": (None, "default")}
     assert described["max_file_size"]["description"] == "Files larger than this many bytes are skipped."
+
+
+def test_the_configuration_guide_is_generated_from_the_settings():
+    from pathlib import Path
+
+    from codekg.settings import Settings, configuration_markdown
+
+    guide = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+    assert guide.read_text(encoding="utf-8") == configuration_markdown(), "stale: run `make config-doc`"
+    assert all(f"| `{name}` |" in configuration_markdown() for name in Settings.model_fields)

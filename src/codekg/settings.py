@@ -280,3 +280,44 @@ def _environment_names(name: str, field: Any) -> list[str]:
     """The variables a setting is read from: CODEKG_<NAME>, or its aliases when it has some."""
     aliases = getattr(field.validation_alias, "choices", None)
     return [choice for choice in aliases if isinstance(choice, str)] if aliases else [f"CODEKG_{name}"]
+
+
+def configuration_markdown() -> str:
+    """docs/configuration.md: every setting, where it is read from and its default, from the fields
+    above (`python -m codekg.settings > docs/configuration.md`; a test fails when the file is stale)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Generated from `src/codekg/settings.py` by `python -m codekg.settings > docs/configuration.md`",
+        "(`make config-doc`); a test fails when this file is stale.",
+        "",
+        "Each setting is read, highest precedence first, from a command-line flag where the command has",
+        "one, the environment, then `codekg.toml` at the repository root (or the file given with",
+        "`codekg --config-file PATH`), then the default below. `codekg config show [--json]` prints the",
+        "effective values and where each came from; secrets are masked there and never logged. A key of",
+        "the TOML file that is no setting is ignored with a warning naming the closest one.",
+        "",
+        "| setting (`codekg.toml` key) | environment | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = field.get_default(call_default_factory=True)
+        shown = "unset" if default is None else f"`{default if isinstance(default, str) else _toml_value(default)}`"
+        environment = " or ".join(f"`{variable}`" for variable in dict.fromkeys(v.upper() for v in _environment_names(name, field)))
+        meaning = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{name}` | {environment} | {shown} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Path):
+        return str(value)
+    return json.dumps(value, default=str)
+
+
+if __name__ == "__main__":
+    print(configuration_markdown(), end="")
