@@ -123,3 +123,11 @@ def test_index_that_finds_nothing_changed_loads_neither_the_passes_nor_tree_sitt
     loaded = [name for name in NOT_WHEN_UNCHANGED if any(m == name or m.startswith(name + ".") for m in modules)]
     assert loaded == []
     assert summary["metrics"] == json.loads(registry_line)  # every metric at zero, as prometheus_client lists them
+
+
+def test_shell_completion_script_for_the_installed_command():
+    command = Path(sys.executable).parent / "codekg"  # the console script pip installed
+    result = subprocess.run([str(command), "--show-completion", "bash"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "_CODEKG_COMPLETE=complete_bash" in result.stdout and "complete " in result.stdout
+    assert "--install-completion" in codekg("--help").stdout

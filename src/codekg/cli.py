@@ -46,7 +46,7 @@ app = typer.Typer(
     name="codekg",
     help="codekg turns a source repository into a code knowledge graph and answers questions about it.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # help is plain text: wrapped at any width, never cut, no markup to escape
 )
