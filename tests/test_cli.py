@@ -71,6 +71,8 @@ def test_query_formats(indexed_repo):
     ]
     as_csv = codekg("query", cypher, "--format", "csv", cwd=indexed_repo)
     assert list(csv.reader(io.StringIO(as_csv.stdout)))[:2] == [["caller", "callee"], ["scripts.run", "shop.service.checkout"]]
+    as_tsv = codekg("query", cypher, "--format", "tsv", cwd=indexed_repo)
+    assert as_tsv.stdout.splitlines()[:2] == ["caller\tcallee", "scripts.run\tshop.service.checkout"]
     as_table = codekg("query", cypher, "--repo", str(indexed_repo))
     assert "shop.service.helper.inner" in as_table.stdout and "4 row(s)" in as_table.stdout
     whole_nodes = codekg("query", "MATCH (c:Class {name: 'Order'}) RETURN c", "--repo", str(indexed_repo), "--json")

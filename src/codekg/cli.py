@@ -405,12 +405,12 @@ def query(
     repo: RepoOption = None,
     db: DbOption = None,
     store_uri: StoreOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    output_format: Annotated[str, typer.Option("--format", help="table, json, csv or tsv.")] = "table",
     json_output: JsonOption = False,
 ) -> None:
     """Run a read-only Cypher query against the index."""
-    if output_format not in ("table", "json", "csv"):
-        raise InputError(f"unknown --format {output_format!r}: use table, json or csv")
+    if output_format not in ("table", "json", "csv", "tsv"):
+        raise InputError(f"unknown --format {output_format!r}: use table, json, csv or tsv")
     from codekg.output import query_result_csv, query_result_json, query_result_table
     from codekg.stores import open_index
 
@@ -422,8 +422,8 @@ def query(
         store.close()
     if json_output or output_format == "json":
         stdout().out(query_result_json(result), highlight=False)
-    elif output_format == "csv":
-        sys.stdout.write(query_result_csv(result))
+    elif output_format in ("csv", "tsv"):
+        sys.stdout.write(query_result_csv(result, "," if output_format == "csv" else "\t"))
     else:
         query_result_table(result, stdout())
 

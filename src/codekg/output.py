@@ -32,9 +32,10 @@ def query_result_json(result: QueryResult) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False)
 
 
-def query_result_csv(result: QueryResult) -> str:
+def query_result_csv(result: QueryResult, delimiter: str = ",") -> str:
+    """CSV, or TSV with ``delimiter`` "\\t" (a value holding a tab, a newline or a quote is quoted)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", delimiter=delimiter)
     writer.writerow(result.columns)
     for row in result.rows:
         writer.writerow([_cell(v) for v in row])
