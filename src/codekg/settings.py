@@ -105,6 +105,7 @@ class Settings(BaseSettings):
         default_factory=lambda: min(os.cpu_count() or 1, 8),
         ge=1,
         description="Worker processes that parse files (default: the number of cores, at most 8).",
+        json_schema_extra={"default_shown": "the number of cores, at most 8"},  # the machine's, not one value
     )
     parse_timeout_seconds: float = Field(
         60.0, gt=0, description="A file whose parse runs longer than this is retried once, then skipped as quarantined."
@@ -302,7 +303,9 @@ def configuration_markdown() -> str:
     ]
     for name, field in Settings.model_fields.items():
         default = field.get_default(call_default_factory=True)
-        shown = "unset" if default is None else f"`{default if isinstance(default, str) else _toml_value(default)}`"
+        machine = (field.json_schema_extra or {}).get("default_shown") if isinstance(field.json_schema_extra, dict) else None
+        shown = (str(machine) if machine else "unset" if default is None
+                 else f"`{default if isinstance(default, str) else _toml_value(default)}`")
         environment = " or ".join(f"`{variable}`" for variable in dict.fromkeys(v.upper() for v in _environment_names(name, field)))
         meaning = (field.description or "").replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `{name}` | {environment} | {shown} | {meaning} |")
