@@ -41,17 +41,6 @@ def test_parse_pool_settings(tmp_path, monkeypatch):
         load_settings(tmp_path)
 
 
-def test_every_setting_is_documented_in_the_readme():
-    import re
-    from pathlib import Path
-
-    from codekg.settings import Settings
-
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    documented = re.findall(r"^\| `(\w+)` \|", readme, re.M)
-    assert sorted(documented) == sorted(Settings.model_fields)
-
-
 def test_an_unknown_key_in_codekg_toml_is_a_warning_naming_the_closest_setting(tmp_path, caplog):
     (tmp_path / "codekg.toml").write_text('max_fil_size = 10\nworkers = 1\nzzzz_unrelated = 3\n')
     with caplog.at_level("WARNING", logger="codekg.settings"):
