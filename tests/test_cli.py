@@ -128,7 +128,16 @@ def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("stats", "--repo", str(tmp_path)), 2, "no codekg index")
     assert_clean_failure(codekg("query", "RETURN 1", "--repo", str(indexed_repo), "--format", "xml"), 2, "unknown --format")
     readonly = codekg("query", "CREATE (:External {id: 'x'})", "--repo", str(indexed_repo))
-    assert_clean_failure(readonly, 1, "read-only")
+    assert_clean_failure(readonly, 2, "write clause CREATE refused: this interface is read-only")
+    leak = tmp_path / "leak.csv"
+    copy_out = codekg("query", f"COPY (MATCH (f:Function) RETURN f.name) TO '{leak}'", "--repo", str(indexed_repo))
+    assert_clean_failure(copy_out, 2, "COPY refused: no query may read or write files")
+    assert not leak.exists()
+    load = codekg("query", "LOAD FROM '/etc/passwd' (file_format='csv', delim=':') RETURN *", "--repo", str(indexed_repo))
+    assert_clean_failure(load, 2, "LOAD refused: no query may read or write files")
+    assert "root:" not in load.stdout
+    deep = codekg("query", "RETURN " + "(" * 3000 + "1" + ")" * 3000, "--repo", str(indexed_repo))
+    assert_clean_failure(deep, 2, "the query nests brackets or CASE 3,000 deep; at most 16 levels are accepted")
 
 
 def test_bad_settings_are_clean(indexed_repo):

@@ -408,18 +408,25 @@ def query(
     output_format: Annotated[str, typer.Option("--format", help="table, json, csv or tsv.")] = "table",
     json_output: JsonOption = False,
 ) -> None:
-    """Run a read-only Cypher query against the index."""
+    """Run a read-only Cypher query against the index (the same query guard as the HTTP API and MCP)."""
     if output_format not in ("table", "json", "csv", "tsv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json, csv or tsv")
     from codekg.output import query_result_csv, query_result_json, query_result_table
-    from codekg.stores import open_index
+    from codekg.query_guard import QueryLimits, check_query, run_checked
+    from codekg.stores import QueryResult, open_index
 
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
-    store = open_index(db_path, _settings(repo_path, store=store_override))
+    settings = _settings(repo_path, store=store_override)
+    limits = QueryLimits.from_settings(settings)
+    checked = check_query(cypher, {}, limits, allow_writes=False)
+    store = open_index(db_path, settings)
     try:
-        result = store.query(cypher)
+        guarded = run_checked(store, checked, limits, allow_writes=False)
     finally:
         store.close()
+    if guarded.truncated:
+        stderr().print(f"note: only the first {limits.max_rows:,} rows are shown (query_max_rows)", highlight=False)
+    result = QueryResult(guarded.columns, guarded.rows)
     if json_output or output_format == "json":
         stdout().out(query_result_json(result), highlight=False)
     elif output_format in ("csv", "tsv"):

@@ -18,6 +18,18 @@ class CodekgError(Exception):
         """What a JSON error adds beside the message and the code (an ambiguous symbol: its candidates)."""
         return {}
 
+    def __reduce__(self) -> tuple:
+        """Pickled by state, not by constructor arguments (subclasses take other ones), so an error
+        raised in a worker process (query_sandbox.py) arrives whole."""
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> "CodekgError":
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class InputError(CodekgError):
     """The user pointed codekg at something it cannot index or read (missing path, file, empty dir)."""
@@ -106,13 +118,33 @@ class GitError(CodekgError):
     exit_code = 2
 
 
-class WriteQueryError(CodekgError):
-    """A query sent to a read-only interface (the HTTP API, the MCP server) contains a write clause."""
+class QueryRefusedError(CodekgError):
+    """A Cypher query refused before the database ran it (query_guard.py); ``reason`` names the rule
+    it broke (`too_deep`, `file_access`, …), stable for clients."""
 
     exit_code = 2
 
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+    def details(self) -> dict:
+        return {"reason": self.reason}
+
+
+class QueryTooLargeError(QueryRefusedError):
+    """A query (or its parameters) beyond a size limit: too long, too deep, too many tokens or parameters."""
+
+
+class QueryForbiddenError(QueryRefusedError):
+    """A query that would touch files, extensions, the catalog, transactions or settings: refused in every mode."""
+
+
+class WriteQueryError(QueryForbiddenError):
+    """A query with a graph write (CREATE, MERGE, SET, DELETE, REMOVE) sent where writes are not allowed."""
+
     def __init__(self, clause: str) -> None:
-        super().__init__(f"write clause {clause} refused: this interface is read-only")
+        super().__init__("graph_write", f"write clause {clause} refused: this interface is read-only")
         self.clause = clause
 
 
@@ -128,6 +160,9 @@ class UnknownRepositoryError(InputError):
     def __init__(self, name: str, candidates: list[str]) -> None:
         super().__init__(f"unknown repository {name!r}; served: {', '.join(candidates)}")
         self.candidates = candidates
+
+    def details(self) -> dict:
+        return {"candidates": self.candidates}
 
 
 class EmbeddingsUnavailableError(CodekgError):

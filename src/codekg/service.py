@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codekg.api.cypher_guard import find_write_clause
 from codekg.api.security import confine_path
 from codekg.errors import (
     CodekgError,
     InputError,
     UnknownRepositoryError,
-    WriteQueryError,
 )
 from codekg.limits import MAX_DEPTH
 from codekg.output import to_jsonable
@@ -32,7 +30,6 @@ from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
 from codekg.settings import Settings
 from codekg.stores import GraphStore, IndexDirectory, open_index
 
-MAX_QUERY_ROWS = 10_000
 MAX_SEARCH_RESULTS = 100
 DIRECTIONS = ("upstream", "downstream", "both")
 # A git revision as `git diff` takes it; never an option (a leading `-`) nor a path (`:`).
@@ -140,16 +137,22 @@ class GraphService:
             return {"name": served.name, **index_stats(store, served.db_dir)}
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None, repo: str | None = None) -> dict[str, Any]:
-        """Run Cypher; a write clause is refused (WriteQueryError) unless the service allows writes."""
-        if not cypher.strip():
-            raise InputError("empty query")
-        clause = find_write_clause(cypher)
-        if clause is not None and not self.allow_writes:
-            raise WriteQueryError(clause)
-        with self._store(self.repository(repo), writable=clause is not None) as store:
-            result = store.query(cypher, parameters or {})
-        rows = [[to_jsonable(value) for value in row] for row in result.rows[:MAX_QUERY_ROWS]]
-        return {"columns": result.columns, "rows": rows, "truncated": len(result.rows) > MAX_QUERY_ROWS}
+        """Run Cypher through the query guard (query_guard.py) in a sandboxed worker (query_sandbox.py):
+        refused when it breaks a limit, touches files, extensions or the catalog, or writes to the
+        graph where the service does not allow writes."""
+        from codekg.query_guard import QueryLimits, check_query
+        from codekg.query_sandbox import run_in_sandbox
+
+        served = self.repository(repo)
+        limits = QueryLimits.from_settings(served.settings)
+        checked = check_query(cypher, parameters, limits, self.allow_writes)
+        if checked.writes:
+            with IndexDirectory(served.db_dir).writer_lock():
+                result = run_in_sandbox(served.db_dir, served.settings, checked, limits, self.allow_writes)
+        else:
+            result = run_in_sandbox(served.db_dir, served.settings, checked, limits, self.allow_writes)
+        rows = [[to_jsonable(value) for value in row] for row in result.rows]
+        return {"columns": result.columns, "rows": rows, "truncated": result.truncated}
 
     def search(self, query: str, limit: int = 10, mode: str = "hybrid", repo: str | None = None) -> dict[str, Any]:
         """Symbols ranked by how well they match ``query``."""

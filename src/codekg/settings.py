@@ -141,6 +141,47 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(
         30.0, gt=0, description="A Cypher query sent to the HTTP API or the MCP server is stopped after this long."
     )
+    # Query limits (query_guard.py): checked before the database sees a query, on every entry point.
+    # The upper bounds keep a query inside what the embedded database parses without crashing or
+    # stalling (measured in docs/security.md): nesting is exponential in its parser.
+    query_max_chars: int = Field(20_000, ge=100, le=1_000_000, description="Longest Cypher query accepted, in characters.")
+    query_max_tokens: int = Field(
+        2_000, ge=10, le=5_000, description="Most tokens (words, literals, symbols) a Cypher query may have."
+    )
+    query_max_depth: int = Field(
+        16, ge=2, le=20, description="Deepest nesting of brackets and CASE in a Cypher query."
+    )
+    query_max_parameters: int = Field(1_000, ge=0, description="Most `$name` parameters a query may come with.")
+    query_max_parameter_bytes: int = Field(
+        1 * MIB, ge=0, description="Largest total size of a query's parameters, as JSON, in bytes."
+    )
+    query_max_rows: int = Field(10_000, ge=1, description="Rows a query returns at most; the rest is cut and flagged.")
+    query_memory_limit: int = Field(
+        2 * GIB, ge=256 * MIB,
+        description="Memory a Cypher query from the HTTP API or the MCP server may allocate (its worker "
+        "process is limited to it, besides the database's reserved address space), in bytes.",
+    )
+    query_workers: int = Field(
+        2, ge=1, le=32, description="Processes that run Cypher queries for `codekg serve` and `codekg mcp`."
+    )
+    # Request limits of `codekg serve` and `codekg mcp --http` (api/request_limits.py).
+    api_max_body_bytes: int = Field(1 * MIB, ge=1024, description="Largest request body accepted, in bytes (413 beyond).")
+    api_max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest request line and headers accepted, in bytes."
+    )
+    api_max_concurrency: int = Field(
+        64, ge=1, description="Connections served at once; more are answered 503 at once."
+    )
+    api_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names a request's Host header may carry besides loopback names and the address "
+        "served on (a DNS-rebinding defence); `*` allows any.",
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins (`https://app.example.com`) allowed to call the API; unset: CORS off, "
+        "and a browser request from a foreign origin is refused.",
+    )
     embeddings: bool | None = Field(
         None,
         description="Embed symbols for semantic and hybrid search (`--embeddings`/`--no-embeddings`); unset: "

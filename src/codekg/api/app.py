@@ -31,12 +31,13 @@ from codekg.errors import (
     InputError,
     PathOutsideRootError,
     QueryError,
+    QueryForbiddenError,
+    QueryTooLargeError,
     RunInterrupted,
     SchemaVersionError,
     SymbolAmbiguousError,
     SymbolNotFoundError,
     UnknownRepositoryError,
-    WriteQueryError,
 )
 from codekg.metrics import HTTP_REQUEST_SECONDS, REGISTRY
 from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
@@ -49,7 +50,8 @@ ERROR_STATUS: dict[type[CodekgError], int] = {
     GitError: 400,  # not a work tree, an unknown ref
     InputError: 400,  # bad input: a malformed argument, an unknown or ambiguous symbol
     QueryError: 400,  # the database rejected the query; its own message is returned
-    WriteQueryError: 403,
+    QueryTooLargeError: 413,  # a query or its parameters beyond a limit of the query guard
+    QueryForbiddenError: 403,  # file access, extensions, the catalog, procedures; graph writes when read-only
     PathOutsideRootError: 403,
     IndexNotFoundError: 503,  # nothing to serve until `codekg index` has run
     SchemaVersionError: 503,
@@ -69,17 +71,15 @@ def status_for(error: CodekgError) -> int:
 
 
 def error_body(error: CodekgError) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": type(error).__name__, "message": str(error)}
-    candidates = getattr(error, "candidates", None)
-    if candidates is not None:
-        body["candidates"] = candidates
-    return body
+    return {"error": type(error).__name__, "message": str(error), **error.details()}
 
 
 class ErrorBody(BaseModel):
     error: str = Field(description="The kind of failure, e.g. `WriteQueryError`, `QueryError`.")
     message: str
     candidates: list[Any] | None = Field(None, description="For an ambiguous or unknown name: what it could mean.")
+    reason: str | None = Field(None, description="For a refused query: the rule it broke (`too_deep`, `file_access`, "
+                               "`graph_write`, …; docs/security.md lists them).")
 
 
 class QueryRequest(BaseModel):
@@ -92,11 +92,11 @@ class QueryRequest(BaseModel):
 class QueryResponse(BaseModel):
     columns: list[str]
     rows: list[list[Any]]
-    truncated: bool = Field(description=f"More rows matched than the {10_000} returned.")
+    truncated: bool = Field(description="More rows matched than the `query_max_rows` returned.")
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 503)
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 413, 503)
 }
 RepoParam = Annotated[str | None, Query(description="Served repository name (default: the first; see /repos).")]
 

@@ -48,8 +48,14 @@ class GraphStore(Protocol):
     def apply_delta(self, delta: GraphDelta, metadata: Graph) -> Any:
         """Turn the stored graph into the next one: removals, updates, additions, then the metadata."""
 
-    def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        """Run Cypher; a rejected query raises QueryError with the database's message."""
+    def query(self, cypher: str, parameters: dict[str, Any] | None = None, max_rows: int | None = None) -> QueryResult:
+        """Run Cypher; a rejected query raises QueryError with the database's message. With
+        ``max_rows``, at most that many rows are read."""
+
+    def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str | None:
+        """The database's plan of ``cypher`` as text, for the query guard's plan check (query_guard.py);
+        None for a store whose plans the guard does not read (the server stores run requests in
+        their own read-only mode instead)."""
 
     def read_metadata(self) -> dict[str, str]:
         """The IndexMeta key/value pairs: schema version, generation, commit, …"""

@@ -188,14 +188,18 @@ class LadybugStore:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
+    def query(self, cypher: str, parameters: dict[str, Any] | None = None, max_rows: int | None = None) -> QueryResult:
         result = self._execute(cypher, parameters)
         if isinstance(result, list):
             result = result[-1]
         rows = []
-        while result.has_next():
+        while result.has_next() and (max_rows is None or len(rows) < max_rows):
             rows.append(result.get_next())
         return QueryResult(list(result.get_column_names()), rows)
+
+    def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str:
+        """EXPLAIN's physical plan: the operator boxes, each titled `NAME[id]`, as one text."""
+        return "\n".join(str(cell) for row in self.query(f"EXPLAIN {cypher}", parameters).rows for cell in row)
 
     def read_metadata(self) -> dict[str, str]:
         return {key: value for key, value in self.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}

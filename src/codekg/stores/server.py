@@ -161,8 +161,14 @@ class ServerStore(ABC):
         result = self.query(f"MATCH (m:{METADATA_LABEL}) RETURN m.key, m.value")
         return {key: value for key, value in result.rows}
 
-    def query(self, cypher: str, parameters: dict[str, Any] | None = None) -> QueryResult:
-        return self.with_retries(lambda: self._run_read(cypher, parameters or {}))
+    def query(self, cypher: str, parameters: dict[str, Any] | None = None, max_rows: int | None = None) -> QueryResult:
+        result = self.with_retries(lambda: self._run_read(cypher, parameters or {}))
+        if max_rows is not None:
+            del result.rows[max_rows:]
+        return result
+
+    def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str | None:
+        return None
 
     def set_query_timeout(self, seconds: float) -> None:
         """Stop any later `query` that runs longer than ``seconds``. The backend sends the limit with

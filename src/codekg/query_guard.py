@@ -1,0 +1,306 @@
+"""The one gate every Cypher query from a user passes: the CLI's `query`, the HTTP API, the MCP server.
+
+Takes: a query, its parameters, the limits (from settings) and whether graph writes are allowed.
+Returns: a `CheckedQuery`, or raises `QueryTooLargeError` (413/400), `QueryForbiddenError` (403) or
+`WriteQueryError` (403), each with a stable ``reason``.
+
+Two layers, because keyword matching alone can be fooled and the database alone can be harmed:
+1. Before the database sees the query (`check_query`): size limits (characters, tokens, nesting,
+   parameters), ASCII outside string literals (no look-alike letters, no characters the two lexers
+   might split differently), and clauses by category. File access (LOAD, COPY, IMPORT, EXPORT),
+   extensions (INSTALL, LOAD EXTENSION), the catalog (CREATE TABLE, DROP, ALTER, COMMENT, ATTACH, USE),
+   transactions, settings (`CALL x = …`) and procedures outside `READ_ONLY_PROCEDURES` are refused in
+   every mode; graph writes (CREATE, MERGE, SET, DELETE, REMOVE) only where writes are allowed.
+   This layer must come first: the embedded database reads a file while it merely plans `LOAD FROM`.
+2. The database's own parse (`check_plan`): the embedded store plans the query with EXPLAIN and every
+   operator of the plan must be a read operator (or a graph-write one where writes are allowed), every
+   table function an allowed one. Whatever layer 1 misread, the plan names.
+The limits keep a query inside what the embedded database parses without crashing: its parser is
+recursive and, for nested CASE, exponential (figures in docs/security.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from codekg.errors import InputError, QueryForbiddenError, QueryTooLargeError, WriteQueryError
+
+if TYPE_CHECKING:
+    from codekg.settings import Settings
+    from codekg.stores import GraphStore
+
+# Clauses refused in every mode, by what they would reach.
+FORBIDDEN_KEYWORDS: dict[str, str] = {
+    **dict.fromkeys(("COPY", "LOAD", "IMPORT", "EXPORT"), "file_access"),
+    **dict.fromkeys(("INSTALL", "UNINSTALL"), "extension"),
+    **dict.fromkeys(("DROP", "ALTER", "COMMENT", "ATTACH", "USE", "CHECKPOINT"), "catalog"),
+    **dict.fromkeys(("BEGIN", "COMMIT", "ROLLBACK"), "transaction"),
+    # Server stores' administration (Neo4j, FalkorDB): never from a query endpoint.
+    **dict.fromkeys(("GRANT", "DENY", "REVOKE", "TERMINATE"), "administration"),
+}
+# Graph writes: allowed only where the interface allows writes (`--allow-writes`).
+GRAPH_WRITE_KEYWORDS = frozenset({"CREATE", "MERGE", "SET", "DELETE", "REMOVE", "DETACH", "FOREACH"})
+
+# Procedures (table functions) that only read; any other CALL target is refused.
+READ_ONLY_PROCEDURES = frozenset({
+    "show_tables", "table_info", "show_connection", "db_version", "current_setting", "show_functions",
+    "show_warnings", "show_indexes", "show_projected_graphs", "show_attached_databases",
+    "show_loaded_extensions", "show_official_extensions", "show_sequences", "show_macros", "storage_info",
+    "query_fts_index", "query_vector_index",
+    # the server stores' schema listings
+    "db.labels", "db.relationshiptypes", "db.propertykeys",
+})
+
+# The embedded database's physical operators a read plan is made of (from EXPLAIN of every read
+# form: tests/test_query_guard.py keeps the list honest), and those of graph writes.
+READ_OPERATORS = frozenset({
+    "AGGREGATE", "AGGREGATE_FINALIZE", "AGGREGATE_SCAN", "COUNT_REL_TABLE", "CROSS_PRODUCT", "DUMMY_SINK",
+    "DUMMY_SIMPLE_SINK", "EMPTY_RESULT", "EXPRESSIONS_SCAN", "FILTER", "FLATTEN", "HASH_JOIN_BUILD",
+    "HASH_JOIN_PROBE", "INDEX_LOOKUP", "INTERSECT", "INTERSECT_BUILD", "LIMIT", "MULTIPLICITY_REDUCER",
+    "NODE_LABEL_FILTER", "ORDER_BY", "ORDER_BY_MERGE", "ORDER_BY_SCAN", "PATH_PROPERTY_PROBE",
+    "PRIMARY_KEY_SCAN_NODE_TABLE", "PROJECTION", "RECURSIVE_EXTEND", "RESULT_COLLECTOR", "SCAN_NODE_TABLE",
+    "SCAN_REL_TABLE", "SEMI_MASKER", "SKIP", "TABLE_FUNCTION_CALL", "TOP_K", "TOP_K_SCAN", "UNION_ALL_SCAN",
+    "UNWIND",
+})
+GRAPH_WRITE_OPERATORS = frozenset({"INSERT", "SET_PROPERTY", "MERGE", "DELETE"})
+# READ_FTABLE: the database's scan of an intermediate result (UNWIND, RETURN 1, variable-length paths).
+PLAN_TABLE_FUNCTIONS = frozenset({"READ_FTABLE", *(name.upper() for name in READ_ONLY_PROCEDURES)})
+
+_OPENERS, _CLOSERS = frozenset("([{"), frozenset(")]}")
+_TOKEN = re.compile(
+    r"""
+    (?P<space>[ \t\n\r]+)
+    | (?P<line_comment>//[^\n\r]*)
+    | (?P<block_comment>/\*.*?\*/)
+    | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
+    | (?P<backtick>`(?:[^`]|``)*`)
+    | (?P<unterminated>['"`]|/\*)
+    | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<number>\d+(?:\.\d+)?)
+    | (?P<symbol>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_PLAN_OPERATOR = re.compile(r"\b([A-Z][A-Z0-9_]+)\[\d+\]")
+_PLAN_FUNCTION = re.compile(r"Function: ([A-Za-z0-9_.]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    max_chars: int = 20_000
+    max_tokens: int = 2_000
+    max_depth: int = 16
+    max_parameters: int = 1_000
+    max_parameter_bytes: int = 1024 * 1024
+    max_rows: int = 10_000
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "QueryLimits":
+        return cls(settings.query_max_chars, settings.query_max_tokens, settings.query_max_depth,
+                   settings.query_max_parameters, settings.query_max_parameter_bytes, settings.query_max_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedQuery:
+    cypher: str
+    parameters: dict[str, Any]
+    writes: bool  # has a graph write (allowed, or it would have been refused)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str
+    text: str
+
+
+def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLimits, allow_writes: bool) -> CheckedQuery:
+    """``cypher`` with ``parameters`` if they pass every rule of layer 1; the refusal otherwise."""
+    parameters = dict(parameters or {})
+    if not cypher.strip():
+        raise InputError("empty query")
+    if len(cypher) > limits.max_chars:
+        raise QueryTooLargeError("too_long", f"the query has {len(cypher):,} characters; at most "
+                                 f"{limits.max_chars:,} are accepted (pass long lists as parameters)")
+    tokens = list(_significant_tokens(cypher))
+    depth = _nesting_depth(tokens)
+    if depth > limits.max_depth:
+        raise QueryTooLargeError("too_deep", f"the query nests brackets or CASE {depth:,} deep; at most "
+                                 f"{limits.max_depth} levels are accepted")
+    if len(tokens) > limits.max_tokens:
+        raise QueryTooLargeError("too_many_tokens", f"the query has {len(tokens):,} tokens; at most "
+                                 f"{limits.max_tokens:,} are accepted (pass long lists as parameters)")
+    _check_parameters(parameters, limits)
+    writes = _check_clauses(tokens, allow_writes)
+    return CheckedQuery(cypher, parameters, writes)
+
+
+def check_plan(plan_text: str, allow_writes: bool) -> None:
+    """Refuse a plan (the embedded database's EXPLAIN output) with an operator or table function
+    outside the allow-lists: whatever layer 1 misread, the database's own parse names it."""
+    for operator in _PLAN_OPERATOR.findall(plan_text):
+        if operator in GRAPH_WRITE_OPERATORS:
+            if not allow_writes:
+                raise WriteQueryError(operator)
+        elif operator not in READ_OPERATORS:
+            raise QueryForbiddenError("plan_operator", f"the query plans a {operator} operation, which no "
+                                      "query may run here (only reads and, where allowed, graph writes)")
+    for function in _PLAN_FUNCTION.findall(plan_text):
+        if function.upper() not in PLAN_TABLE_FUNCTIONS:
+            raise QueryForbiddenError("procedure", f"the query calls {function.lower()}, which is not a "
+                                      "read-only procedure")
+
+
+def _significant_tokens(cypher: str) -> Iterator[_Token]:
+    for match in _TOKEN.finditer(cypher):
+        kind = match.lastgroup or "symbol"
+        text = match.group()
+        if kind == "unterminated":
+            raise QueryForbiddenError("unterminated", f"unterminated {_OPENING_NAMES[text]} at character "
+                                      f"{match.start() + 1}")
+        if kind not in ("string", "backtick") and not _plain_ascii(text):
+            bad = next(ch for ch in text if not _plain_ascii(ch))
+            raise QueryForbiddenError("character", f"character U+{ord(bad):04X} at {match.start() + 1}: outside "
+                                      "string literals and `quoted names` a query is plain ASCII")
+        if kind not in ("space", "line_comment", "block_comment"):
+            yield _Token(kind, text)
+
+
+_OPENING_NAMES = {"'": "string", '"': "string", "`": "quoted name", "/*": "comment"}
+
+
+def _plain_ascii(text: str) -> bool:
+    return all(" " <= ch <= "~" or ch in "\t\n\r" for ch in text)
+
+
+def _nesting_depth(tokens: list[_Token]) -> int:
+    """The deepest nesting of brackets and CASE … END (each CASE is a level, as in the parser)."""
+    depth = deepest = 0
+    for position, token in enumerate(tokens):
+        if token.kind == "symbol":
+            if token.text in _OPENERS:
+                depth += 1
+            elif token.text in _CLOSERS:
+                depth -= 1
+        elif token.kind == "word" and _is_keyword(tokens, position):
+            upper = token.text.upper()
+            if upper == "CASE":
+                depth += 1
+            elif upper == "END":
+                depth -= 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def _is_keyword(tokens: list[_Token], position: int) -> bool:
+    """A word in a keyword's place: not a property (`n.set`), label (`:Delete`), parameter (`$merge`)
+    or map key (`{create: 1}`), positions where no clause can start."""
+    before = tokens[position - 1].text if position > 0 else ""
+    after = tokens[position + 1].text if position + 1 < len(tokens) else ""
+    return before not in (".", ":", "$") and after != ":"
+
+
+def _check_clauses(tokens: list[_Token], allow_writes: bool) -> bool:
+    writes = False
+    for position, token in enumerate(tokens):
+        if token.kind != "word" or not _is_keyword(tokens, position):
+            continue
+        keyword = token.text.upper()
+        rest = tokens[position + 1 :]
+        if keyword in FORBIDDEN_KEYWORDS:
+            reason = FORBIDDEN_KEYWORDS[keyword]
+            if keyword == "LOAD" and rest and rest[0].text.upper() == "EXTENSION":
+                reason = "extension"
+            raise QueryForbiddenError(reason, f"{keyword} refused: {_REASON_TEXT[reason]}")
+        if keyword == "CALL":
+            _check_call(rest)
+        elif keyword == "CREATE" and rest and not _creates_pattern(rest):
+            raise QueryForbiddenError("catalog", f"CREATE {rest[0].text.upper()} refused: {_REASON_TEXT['catalog']}")
+        elif keyword == "DETACH" and not (rest and rest[0].text.upper() == "DELETE"):
+            raise QueryForbiddenError("catalog", f"DETACH refused: {_REASON_TEXT['catalog']}")
+        if keyword in GRAPH_WRITE_KEYWORDS:
+            if not allow_writes:
+                raise WriteQueryError(keyword)
+            writes = True
+    return writes
+
+
+_REASON_TEXT = {
+    "file_access": "no query may read or write files",
+    "extension": "no query may install or load database extensions",
+    "catalog": "no query may change the schema, the catalog or the attached databases",
+    "transaction": "each query runs in its own transaction",
+    "administration": "no query may administer the database server",
+    "procedure": "only read-only procedures may be called",
+    "setting": "no query may change database settings",
+}
+
+
+def _creates_pattern(rest: list[_Token]) -> bool:
+    """CREATE (…) or CREATE p = (…) makes graph data; CREATE TABLE/MACRO/SEQUENCE/… changes the catalog."""
+    return rest[0].text == "(" or (len(rest) > 1 and rest[0].kind in ("word", "backtick") and rest[1].text == "=")
+
+
+def _check_call(rest: list[_Token]) -> None:
+    """CALL { … } (a subquery, whose clauses are checked like the rest) or CALL of a read-only procedure."""
+    if rest and rest[0].text == "{":
+        return
+    name_parts: list[str] = []
+    for token in rest:
+        if token.kind == "word" or (token.text == "." and name_parts):
+            name_parts.append(token.text)
+        else:
+            break
+    name = "".join(name_parts)
+    following = rest[len(name_parts)].text if len(rest) > len(name_parts) else ""
+    if following == "=":
+        raise QueryForbiddenError("setting", f"CALL {name} = … refused: {_REASON_TEXT['setting']}")
+    if name.lower() not in READ_ONLY_PROCEDURES:
+        raise QueryForbiddenError("procedure", f"CALL {name or '…'} refused: {_REASON_TEXT['procedure']}")
+
+
+def _check_parameters(parameters: dict[str, Any], limits: QueryLimits) -> None:
+    if len(parameters) > limits.max_parameters:
+        raise QueryTooLargeError("too_many_parameters", f"{len(parameters):,} parameters; at most "
+                                 f"{limits.max_parameters:,} are accepted")
+    depth = _value_depth(parameters.values())
+    if depth > limits.max_depth:
+        raise QueryTooLargeError("parameters_too_deep", f"a parameter nests lists or maps {depth:,} deep; at most "
+                                 f"{limits.max_depth} levels are accepted")
+    size = len(json.dumps(parameters, default=str, ensure_ascii=False).encode("utf-8"))
+    if size > limits.max_parameter_bytes:
+        raise QueryTooLargeError("parameters_too_large", f"the parameters take {size:,} bytes as JSON; at most "
+                                 f"{limits.max_parameter_bytes:,} are accepted")
+
+
+def _value_depth(values: Iterable[Any]) -> int:
+    """How deep lists and maps nest in ``values`` (iteratively: a hostile value may nest thousands deep)."""
+    deepest = 0
+    stack = [(value, 1) for value in values]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, tuple, dict)):
+            deepest = max(deepest, depth)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+@dataclass(slots=True)
+class GuardedResult:
+    columns: list[str]
+    rows: list[list[Any]]
+    truncated: bool  # more rows matched than the limit returned
+
+
+def run_checked(store: "GraphStore", checked: CheckedQuery, limits: QueryLimits, allow_writes: bool) -> GuardedResult:
+    """Layer 2, then the query: the store's plan (where it has one) must pass `check_plan`; at most
+    ``limits.max_rows`` rows are read from the result, so a huge result is never materialised."""
+    plan = store.explain(checked.cypher, checked.parameters)
+    if plan is not None:
+        check_plan(plan, allow_writes)
+    result = store.query(checked.cypher, checked.parameters, max_rows=limits.max_rows + 1)
+    return GuardedResult(result.columns, result.rows[: limits.max_rows], len(result.rows) > limits.max_rows)
