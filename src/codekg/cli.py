@@ -412,18 +412,15 @@ def query(
     if output_format not in ("table", "json", "csv", "tsv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json, csv or tsv")
     from codekg.output import query_result_csv, query_result_json, query_result_table
-    from codekg.query_guard import QueryLimits, check_query, run_checked
-    from codekg.stores import QueryResult, open_index
+    from codekg.query_guard import QueryLimits, check_query
+    from codekg.query_sandbox import run_capped
+    from codekg.stores import QueryResult
 
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
     settings = _settings(repo_path, store=store_override)
     limits = QueryLimits.from_settings(settings)
     checked = check_query(cypher, {}, limits, allow_writes=False)
-    store = open_index(db_path, settings)
-    try:
-        guarded = run_checked(store, checked, limits, allow_writes=False)
-    finally:
-        store.close()
+    guarded = run_capped(db_path, settings, checked, limits, allow_writes=False)
     if guarded.truncated:
         stderr().print(f"note: only the first {limits.max_rows:,} rows are shown (query_max_rows)", highlight=False)
     result = QueryResult(guarded.columns, guarded.rows)
@@ -761,7 +758,7 @@ def serve(
 
     with watching(service, lambda line: stderr().print(line, highlight=False)) if keep_indexed else nullcontext():
         serve_app(create_app(service, secret), host or settings.serve_host,
-                  settings.serve_port if port is None else port, secret is not None, announce)
+                  settings.serve_port if port is None else port, secret is not None, announce, settings)
 
 
 @app.command()
@@ -795,7 +792,7 @@ def mcp(
         stderr().print(f"MCP server for {', '.join(service.repositories)} ({auth}) on {url}/mcp; Ctrl-C stops", highlight=False)
 
     serve_app(streamable_http_app(server, listen_host, secret), listen_host,
-              settings.mcp_port if port is None else port, secret is not None, announce)
+              settings.mcp_port if port is None else port, secret is not None, announce, settings)
 
 
 def _open_source(store: str | None, db_path: Path, settings: Settings) -> tuple[GraphStore, str]:

@@ -21,6 +21,7 @@ from pydantic import Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codekg import __version__
+from codekg.api.request_limits import send_json
 from codekg.api.security import token_matches
 from codekg.errors import CodekgError
 from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
@@ -46,9 +47,9 @@ def _run(operation: Callable[[], Any]) -> CallToolResult:
         result = operation()
     except CodekgError as error:
         message = str(error)
-        candidates = getattr(error, "candidates", None)
-        if candidates:
-            message += "\ncandidates: " + json.dumps(candidates, ensure_ascii=False, separators=(",", ":"))
+        for key, value in error.details().items():  # candidates, suggestions, a refused query's reason
+            if value:
+                message += f"\n{key}: " + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
@@ -145,9 +146,7 @@ class BearerTokenGate:
         if scope["type"] == "http":
             headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
             if not token_matches(headers.get("authorization"), self.token):
-                body = json.dumps({"error": "Unauthorized", "message": "missing or wrong bearer token"}).encode()
-                await send({"type": "http.response.start", "status": 401, "headers": [
-                    (b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": body})
+                await send_json(send, 401, {"error": "Unauthorized", "message": "missing or wrong bearer token"},
+                                [(b"www-authenticate", b"Bearer")])
                 return
         await self.app(scope, receive, send)

@@ -86,8 +86,19 @@ def _ignore_interrupts() -> None:
 
 def _run_query(db_dir: Path, settings: "Settings", checked: "CheckedQuery", limits: "QueryLimits",
                allow_writes: bool) -> Any:
-    """In the worker: cap memory, open the index, check the plan, run. Errors come back as values."""
+    """In the worker: `run_capped`, with errors returned as values (the pool pickles them back)."""
     from codekg.errors import CodekgError
+
+    try:
+        return run_capped(db_dir, settings, checked, limits, allow_writes)
+    except CodekgError as error:
+        return error
+
+
+def run_capped(db_dir: Path, settings: "Settings", checked: "CheckedQuery", limits: "QueryLimits",
+               allow_writes: bool) -> "GuardedResult":
+    """Cap this process's memory, open the index, check the plan, run (a worker's job; `codekg query`
+    does the same in its own process). Running out of the cap is a QueryError that says so."""
     from codekg.query_guard import run_checked
     from codekg.stores import open_index
 
@@ -100,11 +111,11 @@ def _run_query(db_dir: Path, settings: "Settings", checked: "CheckedQuery", limi
         finally:
             store.close()
     except MemoryError:
-        return _out_of_memory(settings)
+        raise _out_of_memory(settings) from None
     except QueryError as error:
-        return _out_of_memory(settings) if "bad_alloc" in str(error) else error
-    except CodekgError as error:
-        return error
+        if "bad_alloc" in str(error):
+            raise _out_of_memory(settings) from None
+        raise
 
 
 def _cap_address_space(extra: int) -> None:

@@ -139,7 +139,7 @@ class Settings(BaseSettings):
         "(0: at every step).",
     )
     query_timeout_seconds: float = Field(
-        30.0, gt=0, description="A Cypher query sent to the HTTP API or the MCP server is stopped after this long."
+        30.0, gt=0, description="A Cypher query (`codekg query`, the HTTP API, the MCP server) is stopped after this long."
     )
     # Query limits (query_guard.py): checked before the database sees a query, on every entry point.
     # The upper bounds keep a query inside what the embedded database parses without crashing or
@@ -158,8 +158,8 @@ class Settings(BaseSettings):
     query_max_rows: int = Field(10_000, ge=1, description="Rows a query returns at most; the rest is cut and flagged.")
     query_memory_limit: int = Field(
         2 * GIB, ge=256 * MIB,
-        description="Memory a Cypher query from the HTTP API or the MCP server may allocate (its worker "
-        "process is limited to it, besides the database's reserved address space), in bytes.",
+        description="Memory a Cypher query may allocate, in bytes: the process running it (a worker of the "
+        "HTTP API or MCP server, or `codekg query` itself) is capped at it plus the database's reserved space.",
     )
     query_workers: int = Field(
         2, ge=1, le=32, description="Processes that run Cypher queries for `codekg serve` and `codekg mcp`."

@@ -15,3 +15,12 @@ def indexed(copy_fixture) -> Path:
     result = codekg("index", str(repo), "--quiet")
     assert result.returncode == 0, result.stderr
     return repo
+
+
+@pytest.fixture(autouse=True, scope="module")
+def stop_query_workers():
+    """In-process services start query workers (query_sandbox.py); stop them with the module."""
+    yield
+    from codekg.query_sandbox import close_pools
+
+    close_pools()

@@ -217,10 +217,11 @@ def test_ctrl_c_stops_with_exit_code_130(indexed):
     assert code == 130 and "Traceback" not in stderr
 
 
-def test_binding_beyond_loopback_without_a_token_warns(indexed):
-    with running("serve", "--repo", str(indexed), "--host", "0.0.0.0") as server:
-        _, stderr = server.stop()
-    assert "listening on 0.0.0.0 without a token" in stderr
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--allow-writes"], ["mcp", "--http"]])
+def test_binding_beyond_loopback_without_a_token_is_refused(indexed, command):
+    result = codekg(*command, "--repo", str(indexed), "--host", "0.0.0.0", "--port", "0", timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "refusing to listen on 0.0.0.0 without a token" in result.stderr
 
 
 def test_port_in_use_is_a_clean_error(indexed):

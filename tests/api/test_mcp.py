@@ -78,7 +78,7 @@ def test_tools_resource_and_read_only_calls_over_stdio(repo):
             ["shop.util.log", "src/shop/util.py", 4, 5],
         ]}
         refused = await client.call_tool("query", {"cypher": "MATCH (f:Function) DETACH DELETE f"})
-        assert error_text(refused) == "write clause DETACH refused: this interface is read-only"
+        assert error_text(refused) == "write clause DETACH refused: this interface is read-only\nreason: \"graph_write\""
         assert payload(await client.call_tool("query", {"cypher": "MATCH (f:Function) RETURN count(f)"}))["rows"] == [[4]]
         assert "Nope" in error_text(await client.call_tool("query", {"cypher": "MATCH (n:Nope) RETURN n"}))
 

@@ -1,8 +1,8 @@
 """Runs an ASGI app (the HTTP API, the MCP server's Streamable HTTP app) with uvicorn until Ctrl-C/SIGTERM.
 
-Takes: the app, a host and port, and whether a token protects it. The socket is bound here, so a
-port in use is a one-line InputError, not a uvicorn log. A non-loopback host without a token is
-served with a warning. A signal stops the server gracefully (requests in flight finish), then
+Takes: the app, a host and port, whether a token protects it, and the settings' request limits.
+The socket is bound here, so a port in use is a one-line InputError, not a uvicorn log. A
+non-loopback host without a token is refused. A signal stops the server gracefully (requests in flight finish), then
 raises RunInterrupted: exit 130, as for `codekg watch`.
 """
 
@@ -19,9 +19,11 @@ from typing import Any
 
 import uvicorn
 
+from codekg.api.request_limits import guarded_app
 from codekg.api.security import is_loopback
 from codekg.errors import InputError, RunInterrupted
 from codekg.service import GraphService
+from codekg.settings import Settings
 
 log = logging.getLogger("codekg.serve")
 
@@ -55,7 +57,9 @@ class _Server(uvicorn.Server):
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto named: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say TCP, and with Nagle
+    # on, each answer on a kept-alive connection waited 40 ms for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
@@ -66,14 +70,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve_app(app: Any, host: str, port: int, authenticated: bool, announce: Callable[[str], None]) -> None:
-    """Serve ``app`` on ``host:port`` until a signal; ``announce`` gets the one line saying where."""
+def serve_app(app: Any, host: str, port: int, authenticated: bool, announce: Callable[[str], None],
+              settings: Settings) -> None:
+    """Serve ``app`` on ``host:port`` behind the request gate (request_limits.py) until a signal;
+    ``announce`` gets the one line saying where. Beyond loopback a token is required: without one,
+    anyone who can reach the address could read the index (or write to it with --allow-writes)."""
     if not is_loopback(host) and not authenticated:
-        log.warning("listening on %s without a token: anyone who can reach this address can read the index; "
-                    "pass --token (or set CODEKG_API_TOKEN)", host)
+        raise InputError(f"refusing to listen on {host} without a token: anyone who can reach it could read "
+                         "the index; pass --token (or set CODEKG_API_TOKEN), or listen on 127.0.0.1")
+    if host in ("0.0.0.0", "::", "[::]") and not settings.api_allowed_hosts:
+        log.warning("listening on every address, but only requests whose Host is a loopback name are answered; "
+                    "list the names clients use in api_allowed_hosts")
     sock = bind(host, port)
     bound_port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    server = _Server(uvicorn.Config(
+        guarded_app(app, host, settings), log_level="warning", access_log=False, lifespan="on", http="h11",
+        h11_max_incomplete_event_size=settings.api_max_header_bytes, limit_concurrency=settings.api_max_concurrency,
+    ))
     server.announce = lambda: announce(f"http://{f'[{host}]' if ':' in host else host}:{bound_port}")
     server.run(sockets=[sock])
     if server.stopped_by is not None:
