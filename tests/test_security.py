@@ -304,3 +304,31 @@ def test_tokens_are_required_and_never_printed(setting):
     assert TOKEN not in output
     refused = codekg("serve", "--repo", str(repo), "--host", "0.0.0.0", "--port", "0", "--allow-writes", timeout=60)
     assert refused.returncode == 2 and "without a token" in refused.stderr
+
+
+def test_hostile_queries_against_a_falkordb_store(setting, tmp_path, monkeypatch):
+    """Layer 1 guards a server store too (FalkorDB has no plan check here; it runs requests with
+    GRAPH.RO_QUERY): the same queries, but the bombs, which would allocate gigabytes in the shared
+    FalkorDB server rather than in codekg."""
+    sys.path.insert(0, str(Path(__file__).parent / "stores"))
+    from falkordb_server import FalkorDBServer
+
+    repo = tmp_path / "pyrepo"
+    shutil.copytree(FIXTURES / "pyrepo", repo)
+    _, canary, write_dir = setting
+    queries = [q for q in hostile_queries(canary, write_dir) if q.category != "bomb"]
+    with FalkorDBServer() as falkordb:
+        monkeypatch.setenv("CODEKG_STORE", falkordb.uri("security"))
+        indexed = codekg("index", str(repo), "--quiet")
+        assert indexed.returncode == 0, indexed.stderr
+        wrong, answers = [], []
+        with running("serve", "--repo", str(repo)) as server, server.client(None) as client:
+            for query in queries:
+                response = client.post("/query", content=_body(query), headers={"content-type": "application/json"})
+                answers.append(response.text)
+                reason = http_reason(response)
+                if reason not in query.reasons:
+                    wrong.append((query.category, query.cypher[:120], reason))
+            assert client.post("/query", json={"cypher": "MATCH (f:Function) RETURN count(f)"}).json()["rows"] == [[4]]
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert_nothing_leaked(answers, write_dir)
