@@ -230,9 +230,13 @@ def test_kill_9_fifty_trials(workspace: Workspace) -> None:
     run_kill_trials(workspace, trials=50, seed=1212)
 
 
-def test_index_rebuilds_a_truncated_graph_instead_of_reporting_it_unchanged(workspace: Workspace) -> None:
+@pytest.mark.parametrize("stamped", [False, True], ids=["fresh-build", "after-unchanged-runs"])
+def test_index_rebuilds_a_truncated_graph_instead_of_reporting_it_unchanged(workspace: Workspace, stamped: bool) -> None:
     workspace.start_trial()
     write_revision(workspace.repo, "old")
+    if stamped:  # unchanged runs recorded the graph file's stamp: the truncation must still be seen
+        for _ in range(2):
+            assert codekg(*workspace.index_arguments("incremental")).returncode == 0
     graph = Path((workspace.db / "CURRENT").read_text().strip())
     live = workspace.db / graph.name
     with open(live, "r+b") as handle:

@@ -262,6 +262,32 @@ def test_an_unchanged_tree_writes_nothing(index_fixture):
     assert dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))["generation"] == generation
 
 
+def test_an_unchanged_run_opens_the_graph_only_when_its_file_changed(index_fixture, monkeypatch):
+    """The check that the live graph holds the state's generation opens the database (a third of a
+    no-change run); it is skipped while the graph file is exactly as the last check left it."""
+    import codekg.pipeline
+
+    indexed = index_fixture("pyrepo")
+    checks = []
+
+    def counted(*args):
+        checks.append(args)
+        return real_check(*args)
+
+    real_check = codekg.pipeline.live_index_matches
+    monkeypatch.setattr(codekg.pipeline, "live_index_matches", counted)
+    for _ in range(3):
+        assert delta_counts(index_repository(indexed.repo, indexed.db, indexed.settings))[0] == "unchanged"
+    assert len(checks) == 1  # the first run after the build checked and stamped; the others trusted the stamp
+    graph = indexed.db / (indexed.db / "CURRENT").read_text().strip()
+    os.utime(graph, ns=(graph.stat().st_atime_ns, graph.stat().st_mtime_ns + 1_000_000))  # anything that writes it
+    assert delta_counts(index_repository(indexed.repo, indexed.db, indexed.settings))[0] == "unchanged"
+    assert len(checks) == 2
+    (indexed.db / (graph.name + ".wal")).write_bytes(b"")  # a write-ahead log beside it: the stamp says nothing
+    assert delta_counts(index_repository(indexed.repo, indexed.db, indexed.settings))[0] == "unchanged"
+    assert len(checks) == 3
+
+
 @pytest.mark.parametrize("damage", ["missing", "garbage"])
 def test_a_missing_or_damaged_state_means_a_full_rebuild(index_fixture, tmp_path, damage):
     indexed = index_fixture("pyrepo")

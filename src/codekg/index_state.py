@@ -125,6 +125,9 @@ class IndexState:
         self.fingerprint: str = meta.get("fingerprint", b"").decode()
         self.generation: str = meta.get("generation", b"").decode()
         self.saved_at_ns: int = int(meta.get("saved_at_ns", b"0"))
+        # The live graph's file-system stamp when it was last checked to hold `generation`
+        # (IndexDirectory.graph_stamp): while it is unchanged, a run need not open the graph to check again.
+        self.checked_graph_stamp: str = meta.get("checked_graph_stamp", b"").decode()
         self._module_table_blob: bytes | None = meta.get("module_table")
         self._facts_blob: bytes | None = meta.get("facts")
 
@@ -231,6 +234,11 @@ class IndexState:
             connection.execute("ROLLBACK")
             raise
         self.generation = update.generation
+
+    def record_checked_graph_stamp(self, stamp: str) -> None:
+        """The live graph, with this file-system stamp, was opened and found to hold `generation`."""
+        self._connection.execute("INSERT OR REPLACE INTO meta VALUES ('checked_graph_stamp', ?)", (stamp.encode(),))
+        self.checked_graph_stamp = stamp
 
     def restamp(self, restamped: dict[str, FileStat]) -> None:
         """Record new stats of files whose content did not change (touched, or checked out again)."""

@@ -42,7 +42,7 @@ from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
 from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
 from codekg.search import sync as search_index
-from codekg.stores import IndexDirectory, live_index_matches
+from codekg.stores import IndexDirectory, live_index_matches, parse_store_uri
 
 if TYPE_CHECKING:
     from codekg.passes.parse import ParseResult
@@ -155,12 +155,25 @@ class _Run:
 
     def _live_state(self) -> IndexState | None:
         """The live build's state, if the live graph opens and holds the generation the state
-        describes (a truncated file, or a run killed between its commit and its state: rebuild)."""
+        describes (a truncated file, or a run killed between its commit and its state: rebuild).
+        Opening the graph to check is a third of a no-change run (importing and opening the
+        database); it is skipped when the graph file is exactly as it was when a run last checked it
+        (same inode, size and times, no log, checkpoint or pending delta beside it)."""
         current = self.directory.current_graph()
         state = None if current is None else IndexState.open(self.db_dir, current.name, self.fingerprint)
-        if state is not None and not live_index_matches(self.db_dir, self.settings, state.generation):
+        if state is None:
+            return None
+        embedded = not (self.settings.store and parse_store_uri(self.settings.store).is_server)
+        stamp = self.directory.graph_stamp(current.name) if embedded else None
+        if stamp is not None and stamp == state.checked_graph_stamp:
+            self.directory.remove_stale_builds()
+            return state
+        if not live_index_matches(self.db_dir, self.settings, state.generation):
             state.close()
             return None
+        stamp = self.directory.graph_stamp(current.name) if embedded else None  # after a finished checkpoint
+        if stamp is not None:
+            state.record_checked_graph_stamp(stamp)
         return state
 
     # --- a full build ----------------------------------------------------------------------------

@@ -317,6 +317,20 @@ class IndexDirectory:
         finally:
             store.close()
 
+    def graph_stamp(self, graph_file: str) -> str | None:
+        """What the file system says of build ``graph_file`` (inode, size, modification and change
+        times), or None while a write-ahead log, a checkpoint or a pending delta may still change
+        what the graph holds. Equal stamps at two moments: nothing wrote the file in between."""
+        path = self.db_dir / graph_file
+        if self.pending_generation(graph_file) is not None or any(
+                path.with_name(path.name + suffix).exists() for suffix in (".wal", *_RECOVERY_FILES)):
+            return None
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+
     # --- the generation a delta is committing ------------------------------------------------------
 
     def mark_pending(self, graph_file: str, generation: str) -> None:
