@@ -92,19 +92,25 @@ def test_the_generated_set_is_large_and_covers_every_category(setting):
 def test_hostile_queries_over_http(setting):
     repo, canary, write_dir = setting
     queries = hostile_queries(canary, write_dir)
-    wrong, answers = [], []
     with running("serve", "--repo", str(repo)) as server, server.client(None) as client:
-        for query in queries:
-            response = client.post("/query", content=_body(query), headers={"content-type": "application/json"})
-            answers.append(response.text)
-            reason = http_reason(response)
-            if reason not in query.reasons:
-                wrong.append((query.category, query.cypher[:120], reason))
+        wrong, answers = send_over_http(client, queries)
         assert client.get("/healthz").status_code == 200
         assert client.post("/query", json={"cypher": "MATCH (f:Function) RETURN count(f)"}).json()["rows"] == [[4]]
         assert server.process.poll() is None
     assert wrong == [], "\n".join(map(str, wrong))
     assert_nothing_leaked(answers, write_dir)
+
+
+def send_over_http(client: httpx.Client, queries: list[HostileQuery]) -> tuple[list[tuple], list[str]]:
+    """POST each query; the queries answered otherwise than their reasons allow, and every answer's text."""
+    wrong, answers = [], []
+    for query in queries:
+        response = client.post("/query", content=_body(query), headers={"content-type": "application/json"})
+        answers.append(response.text)
+        reason = http_reason(response)
+        if reason not in query.reasons:
+            wrong.append((query.category, query.cypher[:120], reason))
+    return wrong, answers
 
 
 def _body(query: HostileQuery) -> bytes:
@@ -321,14 +327,8 @@ def test_hostile_queries_against_a_falkordb_store(setting, tmp_path, monkeypatch
         monkeypatch.setenv("CODEKG_STORE", falkordb.uri("security"))
         indexed = codekg("index", str(repo), "--quiet")
         assert indexed.returncode == 0, indexed.stderr
-        wrong, answers = [], []
         with running("serve", "--repo", str(repo)) as server, server.client(None) as client:
-            for query in queries:
-                response = client.post("/query", content=_body(query), headers={"content-type": "application/json"})
-                answers.append(response.text)
-                reason = http_reason(response)
-                if reason not in query.reasons:
-                    wrong.append((query.category, query.cypher[:120], reason))
+            wrong, answers = send_over_http(client, queries)
             assert client.post("/query", json={"cypher": "MATCH (f:Function) RETURN count(f)"}).json()["rows"] == [[4]]
     assert wrong == [], "\n".join(map(str, wrong))
     assert_nothing_leaked(answers, write_dir)

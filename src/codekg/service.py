@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,14 +104,10 @@ class GraphService:
             raise UnknownRepositoryError(name, sorted(self.repositories)) from None
 
     @contextmanager
-    def _store(self, repo: ServedRepository, writable: bool = False) -> Iterator[GraphStore]:
-        if writable:
-            with IndexDirectory(repo.db_dir).writer_lock():
-                store = open_index(repo.db_dir, repo.settings, read_only=False)
-                yield from _closing(store, repo.settings)
-        else:
-            store = open_index(repo.db_dir, repo.settings)
-            yield from _closing(store, repo.settings)
+    def _store(self, repo: ServedRepository) -> Iterator[GraphStore]:
+        """The live index, read-only, for one operation (user Cypher goes through `query` instead)."""
+        store = open_index(repo.db_dir, repo.settings)
+        yield from _closing(store, repo.settings)
 
     # --- operations ------------------------------------------------------------------------------
 
@@ -146,10 +142,7 @@ class GraphService:
         served = self.repository(repo)
         limits = QueryLimits.from_settings(served.settings)
         checked = check_query(cypher, parameters, limits, self.allow_writes)
-        if checked.writes:
-            with IndexDirectory(served.db_dir).writer_lock():
-                result = run_in_sandbox(served.db_dir, served.settings, checked, limits, self.allow_writes)
-        else:
+        with IndexDirectory(served.db_dir).writer_lock() if checked.writes else nullcontext():
             result = run_in_sandbox(served.db_dir, served.settings, checked, limits, self.allow_writes)
         rows = [[to_jsonable(value) for value in row] for row in result.rows]
         return {"columns": result.columns, "rows": rows, "truncated": result.truncated}
