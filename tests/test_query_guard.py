@@ -147,6 +147,13 @@ def test_the_limits_just_inside_pass():
     assert check_query("RETURN $p", {"p": [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}, LIMITS, False)
 
 
+def test_an_alias_spelled_like_a_refused_keyword_gets_a_hint_and_passes_quoted():
+    with pytest.raises(QueryForbiddenError, match=r"LOAD refused: no query may read or write files \(to name "
+                                                  r"something `load`, quote it in backticks\)"):
+        check_query("MATCH (n) RETURN n.name AS load", {}, LIMITS, allow_writes=False)
+    assert check_query("MATCH (n) RETURN n.name AS `load`", {}, LIMITS, allow_writes=False)
+
+
 def test_an_empty_query_is_an_input_error():
     with pytest.raises(InputError, match="empty query"):
         check_query("  \n", {}, LIMITS, allow_writes=False)

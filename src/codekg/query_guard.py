@@ -214,7 +214,9 @@ def _check_clauses(tokens: list[_Token], allow_writes: bool) -> bool:
             reason = FORBIDDEN_KEYWORDS[keyword]
             if keyword == "LOAD" and rest and rest[0].text.upper() == "EXTENSION":
                 reason = "extension"
-            raise QueryForbiddenError(reason, f"{keyword} refused: {_REASON_TEXT[reason]}")
+            alias = position > 0 and tokens[position - 1].text.upper() == "AS"
+            hint = f" (to name something `{token.text}`, quote it in backticks)" if alias else ""
+            raise QueryForbiddenError(reason, f"{keyword} refused: {_REASON_TEXT[reason]}{hint}")
         if keyword == "CALL":
             _check_call(rest)
         elif keyword == "CREATE" and rest and not _creates_pattern(rest):
