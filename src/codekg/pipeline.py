@@ -42,7 +42,7 @@ from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
 from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
 from codekg.search import sync as search_index
-from codekg.stores import IndexDirectory, live_index_matches, parse_store_uri
+from codekg.stores import IndexDirectory, live_index_matches, on_server_store
 
 if TYPE_CHECKING:
     from codekg.passes.parse import ParseResult
@@ -163,7 +163,7 @@ class _Run:
         state = None if current is None else IndexState.open(self.db_dir, current.name, self.fingerprint)
         if state is None:
             return None
-        embedded = not (self.settings.store and parse_store_uri(self.settings.store).is_server)
+        embedded = not on_server_store(self.settings)
         stamp = self.directory.graph_stamp(current.name) if embedded else None
         if stamp is not None and stamp == state.checked_graph_stamp:
             self.directory.remove_stale_builds()

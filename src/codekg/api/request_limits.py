@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
+from codekg.api.security import is_loopback
 
 async def send_json(send: Send, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]] | None = None) -> None:
     """A complete JSON response, for the gates that answer before the app does."""
@@ -51,7 +50,7 @@ class RequestGate:
         self.app = app
         self.max_header_bytes = max_header_bytes
         self.any_host = "*" in allowed_hosts
-        self.allowed_hosts = LOOPBACK_NAMES | {host_name(served_host)} | {host_name(h) for h in allowed_hosts}
+        self.allowed_hosts = {host_name(served_host)} | {host_name(h) for h in allowed_hosts}
         self.cors_origins = {origin.rstrip("/").lower() for origin in cors_origins}
         self.max_body_bytes = max_body_bytes
         # A body a little over the limit is read to its end (and dropped) before the 413, so the client,
@@ -71,7 +70,8 @@ class RequestGate:
             return
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         host = headers.get("host", "")
-        if not self.any_host and host_name(host) not in self.allowed_hosts:
+        name = host_name(host)
+        if not (self.any_host or name in self.allowed_hosts or is_loopback(name)):
             await send_json(send, 403, {"error": "HostNotAllowed", "reason": "host_not_allowed",
                                         "message": f"Host {host[:100]!r} is not served here; allow it with api_allowed_hosts"})
             return

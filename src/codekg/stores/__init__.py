@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "MigrationPlan", "QueryResult", "StoreLocation",
-    "TableLoad", "live_index_matches", "migrate_index", "open_index", "open_server_store", "open_store",
+    "TableLoad", "live_index_matches", "migrate_index", "on_server_store", "open_index", "open_server_store", "open_store",
     "parse_store_uri",
 ]
 
@@ -46,6 +46,11 @@ def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> Grap
     return IndexDirectory(db_dir).open_current(settings, read_only)
 
 
+def on_server_store(settings: Settings) -> bool:
+    """Whether the graph lives in a server store (FalkorDB, Neo4j) rather than an embedded file."""
+    return bool(settings.store) and parse_store_uri(settings.store).is_server
+
+
 def live_index_matches(db_dir: Path, settings: Settings, generation: str) -> bool:
     """Whether the live embedded index in ``db_dir`` opens, its metadata reads and it holds
     ``generation`` (the one its per-file state describes); if not, only a full build repairs it.
@@ -53,7 +58,7 @@ def live_index_matches(db_dir: Path, settings: Settings, generation: str) -> boo
     that never reached the graph is forgotten, and builds of interrupted runs are removed. A server
     store is not opened here: its generation is compared when a delta is applied to it. Call under
     the writer lock of ``db_dir``."""
-    if settings.store and parse_store_uri(settings.store).is_server:
+    if on_server_store(settings):
         return True
     directory = IndexDirectory(db_dir)
     current = directory.current_graph()
