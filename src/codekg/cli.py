@@ -491,6 +491,67 @@ def callgraph(
     stdout().out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
 
 
+@app.command()
+def lineage(
+    names: Annotated[Optional[list[str]], typer.Argument(
+        metavar="NAME|FILE...", help="A table or column of the index (schema.table, schema.table.column); "
+        "with --sql, SQL script files ('-' for standard input).")] = None,
+    sql: Annotated[bool, typer.Option("--sql", help="Read the SQL scripts given as arguments, no index needed: "
+                                      "print each script's sources, targets and column pairs.")] = False,
+    dialect: Annotated[Optional[str], typer.Option("--dialect", help="SQL dialect (ansi, postgres, mysql, tsql, "
+                                                   "snowflake, bigquery, sparksql, redshift, ...); default: the "
+                                                   "sql_dialect setting. A file's `-- dialect: x` comment comes first.")] = None,
+    repo: RepoOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """SQL lineage: what feeds a table or column, and what it feeds (docs/lineage.md)."""
+    if not sql:
+        raise InputError("give --sql and SQL files to read (lineage of an indexed table comes with the index)")
+    from codekg.sql.dialects import display_name, file_dialect
+    from codekg.sql.script import lineage_of_script
+
+    files = names or []
+    if not files:
+        raise InputError("give the SQL files to read ('-' for standard input)")
+    settings = _settings((repo or Path.cwd()).resolve())
+    results: dict[str, dict[str, Any]] = {}
+    unread = 0
+    for name in files:
+        source = _read_sql_file(name)
+        chosen = file_dialect(name, source, dialect or settings.sql_dialect)
+        script = lineage_of_script(source.decode("utf-8", errors="replace"), chosen)
+        for error in script.errors:
+            stderr().print(f"{_escaped(name)}:{error['line']}: cannot read this statement as {display_name(chosen)} SQL: "
+                           f"{_escaped(error['message'])}", highlight=False)
+        unread += bool(script.errors) and not (script.sources or script.targets)
+        results[name] = {k: v for k, v in script.to_json().items() if k != "errors"}
+    if json_output:
+        document = results[files[0]] if len(files) == 1 else results
+        stdout().out(json.dumps(document, indent=2, ensure_ascii=False), highlight=False)
+    else:
+        for name, result in results.items():
+            if len(files) > 1:
+                stdout().print(_escaped(name), highlight=False)
+            for key in ("sources", "targets"):
+                stdout().print(f"{key}: {_escaped(', '.join(result[key])) or '-'}", highlight=False)
+            for source_column, target_column in result["columns"]:
+                stdout().print(f"  {_escaped(source_column)} -> {_escaped(target_column)}", highlight=False)
+    if unread:
+        raise InputError(f"{unread} of {len(files)} script(s) had no statement codekg could read")
+
+
+def _read_sql_file(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    path = Path(name)
+    if not path.is_file():
+        raise InputError(f"no such SQL file: {name}")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read {name}: {error.strerror}") from None
+
+
 SymbolArgument = Annotated[str, typer.Argument(
     metavar="SYMBOL", help="A qualified name (pkg.mod.Class.method), a node id, or an unambiguous short name.")]
 DepthOption = Annotated[int, typer.Option("--depth", min=1, max=MAX_DEPTH, help="How many edges away to look.")]

@@ -244,6 +244,29 @@ class FlowFact:
 
 @pickled_by_position
 @dataclass(slots=True)
+class SqlStatement:
+    """One SQL statement: of a `.sql` file, or a string literal a call runs (sql/statements.py).
+    Names are normalised (tests/fixtures/lineage/README.md): `<default>.orders`, `sales.orders.id`."""
+
+    line: int
+    end_line: int
+    operation: str  # insert, create_table, create_view, select, update, merge, copy, rename, drop, ... ("" unread)
+    reads: tuple[str, ...] = ()  # tables it reads
+    writes: tuple[str, ...] = ()  # tables it writes
+    columns: tuple[tuple[str, str, str], ...] = ()  # (source column, target column, the target's expression)
+    declared: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (table, its columns) a CREATE TABLE declares
+    dialect: str = ""  # sqlglot's name; "" is ansi
+    text: str = ""  # the statement as written, cut at SQL_TEXT_LIMIT characters
+    error: str = ""  # why it could not be read (the parser's message); then operation is ""
+    scope: Scope = ()  # embedded SQL: the definition whose code runs it (() = module level)
+    call: str = ""  # embedded SQL: the call that runs it (`cursor.execute`); "" in a `.sql` file
+
+
+SQL_TEXT_LIMIT = 2000
+
+
+@pickled_by_position
+@dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""
 

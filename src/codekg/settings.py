@@ -70,6 +70,18 @@ class Settings(BaseSettings):
         "of being linked to every candidate.",
     )
 
+    sql_dialect: str = Field(
+        "ansi",
+        description="The SQL dialect of `.sql` files and embedded SQL (docs/lineage.md): any dialect sqlglot "
+        "knows (postgres, mysql, tsql, snowflake, bigquery, spark, redshift, ...) or an alias (sparksql, "
+        "greenplum, mssql, ...). A file's own `-- dialect: x` comment comes first, then `sql_folder_dialects`.",
+    )
+    sql_folder_dialects: dict[str, str] = Field(
+        default_factory=dict,
+        description="Dialects by folder, for repositories that mix them: `{\"warehouse/legacy\" = \"tsql\"}` "
+        "(repo-relative folders; the deepest one that holds a file wins).",
+    )
+
     value_flow: bool = Field(
         False,
         description="Resolve calls by value flow too (docs/value-flow.md): callbacks, returned functions, "
