@@ -33,6 +33,7 @@ def script_lineage(statements: list[SqlStatement]) -> ScriptLineage:
     """The lineage of one script's ``statements`` (in the order they run)."""
     written: set[str] = set()
     declared: set[str] = set()
+    read_from_outside: set[str] = set()
     intermediate: set[str] = set()
     read_anywhere: set[str] = set()
     origins: dict[str, set[str]] = {}  # a column written so far -> the columns its paths start from
@@ -43,6 +44,9 @@ def script_lineage(statements: list[SqlStatement]) -> ScriptLineage:
             read_anywhere.add(table)
             if table in written:
                 intermediate.add(table)
+            else:  # read before the script wrote it: its rows come from outside
+                read_from_outside.add(table)
+        intermediate.difference_update(statement.writes)  # written again after its last read: a target
         arriving: dict[str, set[str]] = {}
         for source, target, _ in statement.columns:
             if not source:  # written from a constant: the column is written, no path starts
@@ -64,7 +68,7 @@ def script_lineage(statements: list[SqlStatement]) -> ScriptLineage:
             declared.update(statement.writes)
         else:
             written.update(statement.writes)
-    sources = sorted(table for table in read_anywhere if table not in intermediate)
+    sources = sorted(read_from_outside)
     targets = sorted(table for table in written | (declared - read_anywhere) if table not in intermediate)
     pairs = sorted({(start, column) for column in order if path_ends[column] for start in origins[column]})
     errors = [{"line": s.line, "dialect": s.dialect or "ansi", "message": s.error} for s in statements if s.error]

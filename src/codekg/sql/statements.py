@@ -31,8 +31,10 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Comma
 _RENAME_TABLE = re.compile(r"^\s*rename\s+tables?\s+(.+)$", re.IGNORECASE | re.DOTALL)
 _REPLACE_INTO = re.compile(r"^\s*replace(\s+(?:low_priority|delayed))?\s+into\b", re.IGNORECASE)
 _UNLOAD = re.compile(r"^\s*unload\s*\(\s*'((?:[^']|'')*)'\s*\)", re.IGNORECASE | re.DOTALL)
+_TOKEN_REPR = re.compile(r"<Token token_type: [\w.]+, text: (.*?), line: \d+, col: \d+, start: \d+, end: \d+, comments: \[.*?\]>")
 _NO_LINEAGE = (exp.Drop, exp.TruncateTable, exp.Delete, exp.Use, exp.Set, exp.Grant, exp.Transaction,
                exp.Commit, exp.Rollback, exp.Describe, exp.Show, exp.Pragma, exp.Analyze)
+_STATEMENTS = (exp.Query, exp.DML, exp.DDL, exp.Command, exp.MultitableInserts, exp.Alter, exp.Cache, exp.Copy) + _NO_LINEAGE
 
 
 @dataclass(slots=True)
@@ -82,6 +84,8 @@ def _read_piece(piece: _Piece, dialect: str, catalog: dict[str, tuple[str, ...]]
         statements = [statement for statement in parsed if statement is not None]
         if len(statements) != 1:
             raise SqlglotError(f"expected one statement, read {len(statements)}")
+        if not isinstance(statements[0], _STATEMENTS):  # `this is not sql` parses as an expression
+            raise ParseError(f"not a SQL statement (read as {type(statements[0]).__name__.lower()})")
         statement = normalize_identifiers(statements[0], dialect=None)
         lineage = _StatementReader(piece.text, dialect, catalog).read(statement)
     except (SqlglotError, RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
@@ -95,8 +99,10 @@ def _message(error: BaseException, line: int = 1) -> str:
     """The parser's own words without its terminal colours; the line counted in the whole script."""
     if isinstance(error, ParseError) and error.errors:
         first = error.errors[0]
-        where = f" (line {line + int(first.get('line') or 1) - 1}, column {first.get('col')})" if first.get("col") else ""
-        return f"{first.get('description')}{where}: near {first.get('highlight')!r}"
+        column = int(first.get("col") or 0) - len(str(first.get("highlight") or "")) + 1  # sqlglot gives the token's end
+        where = f" (line {line + int(first.get('line') or 1) - 1}, column {column})" if first.get("col") else ""
+        description = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), str(first.get("description")))
+        return f"{description}{where}: near {first.get('highlight')!r}"
     message = " ".join(str(error).split())
     return f"{type(error).__name__}: {message[:500]}" if message else type(error).__name__
 
