@@ -90,7 +90,7 @@ def test_stats(indexed_repo):
     assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 13, "HAS_METHOD": 5, "IMPORTS": 8, "CALLS": 19,
                               "EXTENDS": 1, "IMPLEMENTS": 0}
     assert stats["call_sites"] == {"python": {"resolved": 17}}
-    assert stats["schema_version"] == 2 and stats["commit"] == "" and stats["index_seconds"] > 0
+    assert stats["schema_version"] == 3 and stats["commit"] == "" and stats["index_seconds"] > 0
     human = codekg("stats", "--repo", str(indexed_repo))
     assert "Files by language" in human.stdout and "call sites (python)" in human.stdout
 

@@ -13,11 +13,12 @@ from codekg.resolve.tsconfig import load_project_configs
 from codekg.settings import Settings, load_settings
 from codekg.stores import open_index
 from codekg.stores.ladybug import IndexDirectory, LadybugStore
+from codekg.schema import SCHEMA_VERSION
 from codekg.stores.migrations import MIGRATIONS
 from tests.stores.test_migrations import EXPECTED_IS_TEST, FILES_AND_TESTS, build_v1_index, file_columns, read
 from tests.test_cli import assert_clean_failure, codekg
 
-STEP = str(MIGRATIONS[0])
+STEPS = "".join(f"  {step}\n" for step in MIGRATIONS)
 
 
 def test_dry_run_then_migrate_then_read(tmp_path):
@@ -28,25 +29,25 @@ def test_dry_run_then_migrate_then_read(tmp_path):
     dry = codekg("migrate", "--db", str(db), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout == (f"the index in {db} is at schema version 1; `codekg migrate` would run:\n"
-                          f"  {STEP}\ndry run: nothing was changed\n")
+                          f"{STEPS}dry run: nothing was changed\n")
     assert "is_test" not in file_columns(db)
     assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["1"]]
 
     migrated = codekg("migrate", "--db", str(db))
     assert migrated.returncode == 0, migrated.stderr
-    assert migrated.stdout == f"migrated the index in {db} from schema version 1 to 2:\n  {STEP}\n"
+    assert migrated.stdout == f"migrated the index in {db} from schema version 1 to {SCHEMA_VERSION}:\n{STEPS}"
 
     files = codekg("query", FILES_AND_TESTS, "--db", str(db), "--json")
     assert files.returncode == 0, files.stderr
     assert [list(row.values()) for row in json.loads(files.stdout)] == EXPECTED_IS_TEST
     stats = json.loads(codekg("stats", "--db", str(db), "--json").stdout)
-    assert (stats["schema_version"], stats["nodes"]["File"], stats["edges"]["CALLS"]) == (2, 5, 1)
+    assert (stats["schema_version"], stats["nodes"]["File"], stats["edges"]["CALLS"]) == (SCHEMA_VERSION, 5, 1)
     impact = codekg("impact", "a.f", "--db", str(db), "--json")
     assert impact.returncode == 0, impact.stderr
     assert json.loads(impact.stdout)["summary"]["test_files"] == ["tests/test_a.py"]
 
     again = codekg("migrate", "--db", str(db), "--json")
-    assert json.loads(again.stdout) == {"db": str(db), "from_version": 2, "to_version": 2, "dry_run": False,
+    assert json.loads(again.stdout) == {"db": str(db), "from_version": SCHEMA_VERSION, "to_version": SCHEMA_VERSION, "dry_run": False,
                                         "migrated": False, "steps": []}
 
 
@@ -55,26 +56,28 @@ def test_dry_run_as_json(tmp_path):
     build_v1_index(db)
     result = codekg("migrate", "--db", str(db), "--dry-run", "--json")
     assert json.loads(result.stdout) == {
-        "db": str(db), "from_version": 1, "to_version": 2, "dry_run": True, "migrated": False,
-        "steps": [{"from_version": 1, "to_version": 2, "description": MIGRATIONS[0].description, "in_place": True}],
+        "db": str(db), "from_version": 1, "to_version": SCHEMA_VERSION, "dry_run": True, "migrated": False,
+        "steps": [{"from_version": step.from_version, "to_version": step.to_version, "description": step.description,
+                   "in_place": True} for step in MIGRATIONS],
     }
     assert "is_test" not in file_columns(db)
 
 
 def test_a_newer_index_is_refused(tmp_path):
     db = tmp_path / "db"
-    build_v1_index(db, schema_version=3)
+    newer = SCHEMA_VERSION + 1
+    build_v1_index(db, schema_version=newer)
     for extra in ((), ("--dry-run",)):
         assert_clean_failure(codekg("migrate", "--db", str(db), *extra), 2,
-                             "schema version 3 was written by a newer codekg (this one uses 2); upgrade codekg")
+                             f"schema version {newer} was written by a newer codekg (this one uses {SCHEMA_VERSION}); upgrade codekg")
     assert_clean_failure(codekg("query", "MATCH (n) RETURN count(n)", "--db", str(db)), 2, "upgrade codekg")
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "a.py").write_text("def f():\n    return 1\n")
     for extra in ((), ("--full",)):  # a rebuild would throw away what the newer codekg wrote
         assert_clean_failure(codekg("index", str(repo), "--db", str(db), "--quiet", *extra), 2,
-                             "written by a newer codekg (schema version 3, this one uses 2)")
-    assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["3"]]
+                             f"written by a newer codekg (schema version {newer}, this one uses {SCHEMA_VERSION})")
+    assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [[str(newer)]]
 
 
 def test_no_index_to_migrate(tmp_path):

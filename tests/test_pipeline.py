@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from codekg.pipeline import index_repository
+from codekg.schema import SCHEMA_VERSION
 from codekg.settings import load_settings
 from codekg.stores import open_index
 
@@ -165,7 +166,7 @@ def test_files_are_marked_as_tests_by_their_path(copy_fixture, tmp_path):
 def test_metadata_is_stored(index_fixture):
     indexed = index_fixture("pyrepo")
     meta = dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))
-    assert meta["schema_version"] == "2"
+    assert meta["schema_version"] == str(SCHEMA_VERSION)
     assert meta["codekg_version"] == "0.1.0"
     assert json.loads(meta["files_by_language"]) == {"python": 5}
     assert set(json.loads(meta["pass_seconds"])) == {"scan", "parse", "structure", "resolve", "state", "load"}

@@ -3,7 +3,7 @@ records carry no flow facts; on, its edges join the graph. Switching it rebuilds
 
 from __future__ import annotations
 
-from codekg.languages.base import FLOW_FACTS
+from codekg.languages.base import EXTRACTION
 from codekg.passes.parse import parse_files
 from codekg.passes.scan import scan_repository
 from codekg.pipeline import index_repository
@@ -36,7 +36,7 @@ def test_off_no_flow_edges_and_no_facts_on_the_flow_edges_join(tmp_path):
     assert index_repository(repo, db, off).delta["mode"] == "full"
     assert _calls(db, off) == [["Module:main.py:main", "Function:runner.py:runner.run", "import", 1.0]]
     parsed = parse_files(repo, scan_repository(repo, off).files, flow=False)
-    assert all(record.flow == [] for record in parsed.parses) and not FLOW_FACTS.enabled
+    assert all(record.flow == [] for record in parsed.parses) and not EXTRACTION.flow_facts
 
     on = load_settings(repo, use_git_ls_files=False, value_flow=True)
     assert index_repository(repo, db, on).delta["mode"] == "full"  # another setting: another graph

@@ -27,7 +27,7 @@ def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph
     """The adjacency map of the CALLS edges in ``store`` whose confidence is at least ``min_confidence``."""
     graph: dict[str, set[str]] = {}
     for label in KEY_LABELS:
-        for (name,) in store.query(f"MATCH (n:{label}) RETURN n.qualified_name").rows:
+        for (name,) in store.query(f"MATCH (n:`{label}`) RETURN n.qualified_name").rows:
             graph.setdefault(name, set())
     edges = store.query(
         f"MATCH (a)-[e:CALLS]->(b) WHERE e.confidence >= $min_confidence "

@@ -501,12 +501,19 @@ def lineage(
     dialect: Annotated[Optional[str], typer.Option("--dialect", help="SQL dialect (ansi, postgres, mysql, tsql, "
                                                    "snowflake, bigquery, sparksql, redshift, ...); default: the "
                                                    "sql_dialect setting. A file's `-- dialect: x` comment comes first.")] = None,
+    upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds NAME.")] = False,
+    downstream: Annotated[bool, typer.Option("--downstream", help="Only what NAME feeds.")] = False,
+    depth: DepthOption = 3,
     repo: RepoOption = None,
+    db: DbOption = None,
+    store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """SQL lineage: what feeds a table or column, and what it feeds (docs/lineage.md)."""
     if not sql:
-        raise InputError("give --sql and SQL files to read (lineage of an indexed table comes with the index)")
+        _index_lineage(names or [], "upstream" if upstream and not downstream else "downstream" if downstream and not upstream
+                       else "both", depth, repo, db, store, json_output)
+        return
     from codekg.sql.dialects import display_name, file_dialect
     from codekg.sql.script import lineage_of_script
 
@@ -538,6 +545,21 @@ def lineage(
                 stdout().print(f"  {_escaped(source_column)} -> {_escaped(target_column)}", highlight=False)
     if unread:
         raise InputError(f"{unread} of {len(files)} script(s) had no statement codekg could read")
+
+
+def _index_lineage(names: list[str], direction: str, depth: int, repo: Path | None, db: Path | None,
+                   store_uri: str | None, json_output: bool) -> None:
+    from codekg.analysis.lineage import sql_lineage
+    from codekg.analysis.render import print_lineage
+
+    if len(names) != 1:
+        raise InputError("give one table or column (schema.table or schema.table.column), or --sql and SQL files")
+    with _analysis(repo, db, store_uri, json_output) as (_, graph):
+        result = sql_lineage(graph, names[0], direction, depth)
+    if json_output:
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+    else:
+        print_lineage(result, stdout())
 
 
 def _read_sql_file(name: str) -> bytes:
@@ -599,14 +621,19 @@ def impact_command(
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """The blast radius of a symbol, grouped by depth, with path confidence and a risk summary."""
+    """The blast radius of a symbol, grouped by depth, with path confidence and a risk summary. A SQL
+    table, view or column (schema.table.column) lists the columns, statements and code that depend on it."""
     from codekg.analysis import impact
-    from codekg.analysis.render import print_impact
+    from codekg.analysis.lineage import column_impact, find_sql_object
+    from codekg.analysis.render import print_impact, print_sql_impact
 
     with _analysis(repo, db, store, json_output) as (_, graph):
-        result = impact(graph, symbol, depth, direction, min_confidence)
+        sql_object = find_sql_object(graph, symbol) if direction == "upstream" else None
+        result = column_impact(graph, symbol, depth) if sql_object else impact(graph, symbol, depth, direction, min_confidence)
     if json_output:
         stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+    elif sql_object:
+        print_sql_impact(result, stdout())
     else:
         print_impact(result, stdout())
 
@@ -752,7 +779,8 @@ def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: Json
     repo_path, settings, cache = _open_cache(repo, db)
     try:
         files = scan_repository(repo_path, settings).files
-        verification = verify_parse_cache(cache, repo_path.resolve(), files, settings.value_flow)
+        verification = verify_parse_cache(cache, repo_path.resolve(), files, settings.value_flow,
+                                          settings.sql_dialect, settings.sql_folder_dialects)
         report = _cache_report(cache, checked=verification.checked, mismatched=verification.mismatched)
     finally:
         cache.close()

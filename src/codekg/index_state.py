@@ -34,10 +34,10 @@ if TYPE_CHECKING:  # the search file's readers import this module: not the extra
 log = logging.getLogger(__name__)
 
 STATE_SUFFIX = ".state"
-STATE_FORMAT = "3"  # 3: warnings are records (pass, kind, message)
+STATE_FORMAT = "4"  # 3: warnings are records (pass, kind, message); 4: SQL statements and relations
 # Settings that change what the graph holds; any other setting (paths, cache sizes) does not.
 GRAPH_SETTINGS = ("max_file_size", "python_source_roots", "extra_ignore", "use_git_ls_files", "ambiguity_limit",
-                  "value_flow")
+                  "value_flow", "sql_dialect", "sql_folder_dialects")
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
@@ -64,7 +64,7 @@ class FileSummary:
     node_counts: dict[str, int]
     structure_edge_counts: dict[str, int]  # DEFINES / HAS_METHOD
     derived_edge_counts: dict[str, int]  # IMPORTS / EXTENDS / IMPLEMENTS / CALLS
-    externals: dict[str, str]  # External id -> qualified name, for the edges leaving the file
+    shared: dict[str, Any]  # the shared nodes and edges the file's edges need (passes/resolve.py, shared_nodes)
     call_outcomes: dict[str, int]
     warnings: list[dict[str, str]]  # {"pass", "kind", "message"}; the path is the file's
 

@@ -21,6 +21,7 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py",), "5"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "7"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "7"),
+    "sql": LanguageFacts((".sql",), "1"),
 }
 
 LANGUAGE_BY_EXTENSION: dict[str, str] = {ext: name for name, facts in LANGUAGES.items() for ext in facts.extensions}

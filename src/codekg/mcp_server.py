@@ -1,7 +1,7 @@
 """The MCP server (`codekg mcp`): codekg's operations as tools for AI agents, over stdio or Streamable HTTP.
 
 Takes: a `GraphService`. Returns: an `MCPServer` (the official `mcp` SDK) with the tools `search`,
-`context`, `impact`, `detect_changes`, `query` (read-only Cypher), `list_repos` and `stats`, and the
+`context`, `impact`, `lineage`, `detect_changes`, `query` (read-only Cypher), `list_repos` and `stats`, and the
 resource `codekg://schema` (the graph schema as Markdown: labels, properties and edge reasons with
 their meanings, which an agent needs to write Cypher). Each tool returns compact JSON (also as
 structured content) with source locations as `file_path`, `start_line`, `end_line`; a failure is
@@ -86,6 +86,20 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """The blast radius of changing a symbol: the symbols reached through calls, imports and inheritance, by depth."""
         return _run(lambda: service.impact(symbol, depth, direction, min_confidence, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def lineage(
+        name: Annotated[str, Field(description="A SQL table or view (`schema.table`) or column (`schema.table.column`); "
+                                               "unqualified names are looked up under `<default>` too.")],
+        direction: Annotated[str, Field(pattern="^(both|upstream|downstream)$",
+                                        description="`upstream`: what feeds it; `downstream`: what it feeds.")] = "both",
+        depth: Depth = 3,
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """SQL lineage: the tables/columns that feed NAME and those it feeds, hop by hop, each with the SQL
+        statement (file, line) that makes the hop and the functions that run it. `impact` on a table or column
+        lists everything that depends on it."""
+        return _run(lambda: service.lineage(name, direction, depth, repo))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def detect_changes(

@@ -182,7 +182,7 @@ class _Run:
         from codekg.garbage import collection_paused, give_back_memory
         from codekg.git_exclude import exclude_index_directory
         from codekg.passes.load import load_graph, metadata_graph
-        from codekg.passes.resolve import external_nodes, resolve_references
+        from codekg.passes.resolve import shared_nodes, resolve_references
         from codekg.passes.structure import build_structure
         from codekg.stores.mirror import mirror_full
         from codekg.stores.target import refuse_newer_index
@@ -212,7 +212,7 @@ class _Run:
             tables = Graph.combined(
                 structure.graph,
                 *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
-                external_nodes(summaries.values()),
+                shared_nodes(summaries.values()),
             ).to_tables()
             facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
             update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
@@ -263,7 +263,7 @@ class _Run:
         """Re-derive what the change can affect and write the difference; None when the live index
         cannot take a delta (the caller rebuilds)."""
         from codekg.passes.load import apply_delta, metadata_graph
-        from codekg.passes.resolve import external_nodes, resolve_references
+        from codekg.passes.resolve import shared_nodes, resolve_references
         from codekg.garbage import collection_paused
         from codekg.passes.structure import build_symbol_index, file_outline, file_structure, project_structure
 
@@ -317,13 +317,13 @@ class _Run:
                 project_structure(scan.root, list(summaries)),
                 *state.node_graphs(sorted(touched & summaries.keys())),
                 *old_edges.values(),
-                external_nodes(summaries.values()),
+                shared_nodes(summaries.values()),
             )
             new = Graph.combined(
                 project_structure(scan.root, list(new_summaries)),
                 *(record.nodes for record in update.records.values()),
                 *(resolutions[path].graph for path in sorted(redo)),
-                external_nodes(new_summaries.values()),
+                shared_nodes(new_summaries.values()),
             )
             delta = graph_delta(old, new)
         facts = self._facts(scan, new_summaries, unparsed_reasons, parsed)
@@ -400,12 +400,17 @@ class _Run:
         from codekg.passes.parse import parse_files
         from codekg.passes.parse_pool import PoolLimits
 
+        if any(f.language == "sql" for f in files) or self.settings.sql_dialect != "ansi" or self.settings.sql_folder_dialects:
+            from codekg.sql.dialects import check_dialect_settings
+
+            check_dialect_settings(self.settings.sql_dialect, self.settings.sql_folder_dialects)
         with _timed(self.timings, "parse"):
             self.progress.start("parse", len(files))
             cache = open_parse_cache(self.settings, self.db_dir)
             try:
                 parsed = parse_files(root, files, self.progress.advance, cache, pool=PoolLimits.from_settings(self.settings),
-                                     flow=self.settings.value_flow)
+                                     flow=self.settings.value_flow, sql_dialect=self.settings.sql_dialect,
+                                     sql_folder_dialects=self.settings.sql_folder_dialects)
             finally:
                 if cache is not None:
                     cache.close()
@@ -416,13 +421,15 @@ class _Run:
     def _facts(self, scan: ScanResult, summaries: dict[str, FileSummary], unparsed: dict[str, str],
                parsed: ParseResult) -> RunFacts:
         """The run's facts, from the per-file summaries (every file, whether re-derived or not)."""
-        from codekg.passes.resolve import call_outcomes_by_language, external_nodes
+        from codekg.passes.resolve import call_outcomes_by_language, shared_nodes
         from codekg.passes.structure import project_structure
 
         project = project_structure(scan.root, list(summaries))
         nodes: Counter = Counter(project.node_counts())
         edges: Counter = Counter(project.edge_counts())
-        nodes.update(external_nodes(summaries.values()).node_counts())
+        shared = shared_nodes(summaries.values())
+        nodes.update(shared.node_counts())
+        edges.update(shared.edge_counts())
         for summary in summaries.values():
             nodes.update(summary.node_counts)
             edges.update(summary.structure_edge_counts)
@@ -521,8 +528,10 @@ def _sorted_warnings(warnings: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def _file_warnings(parsed: FileParse) -> list[dict[str, str]]:
     """What the parse of a file left out or guessed, as warnings {"pass", "kind", "message"}."""
+    from codekg.languages import EXTRACTORS
+
     warnings = []
-    if parsed.parse_errors:
+    if parsed.parse_errors and not EXTRACTORS[parsed.language].describes_syntax_errors:
         warnings.append({"pass": "parse", "kind": "syntax-errors",
                          "message": f"syntax errors: {parsed.parse_errors} region(s) skipped, the rest indexed"})
     if parsed.invalid_utf8:
@@ -575,7 +584,7 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
         node_counts=structure.graph.node_counts(),
         structure_edge_counts=structure.graph.edge_counts(),
         derived_edge_counts=resolution.graph.edge_counts(),
-        externals=resolution.externals,
+        shared=resolution.shared,
         call_outcomes=resolution.call_outcomes,
         warnings=_file_warnings(parsed) + structure.warnings + resolution.warnings,
     )
@@ -586,7 +595,7 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
 def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:
     warnings = [w for w in previous.warnings if w["pass"] != "resolve"] + resolution.warnings
     return FileSummary(previous.outline, resolution.dependencies, previous.node_counts, previous.structure_edge_counts,
-                       resolution.graph.edge_counts(), resolution.externals, resolution.call_outcomes, warnings)
+                       resolution.graph.edge_counts(), resolution.shared, resolution.call_outcomes, warnings)
 
 
 def _unparsed(scan: ScanResult, skipped: list[SkippedFile]) -> dict[str, tuple[FileStat, str]]:
@@ -611,10 +620,11 @@ def _changed_keys(
     new_modules: dict[tuple[str, str], str | None],
 ) -> set[DependencyKey]:
     """The symbol-index keys whose value this change may alter: the touched files themselves, the
-    short names defined at their top level (before and after), and module names that now resolve
-    to another file."""
+    short names defined at their top level and the SQL relations they create (before and after), and
+    module names that now resolve to another file."""
     keys: set[DependencyKey] = {("file", path) for path in touched}
     for outline in outlines:
         keys.update(("name", outline.family, name) for name, _ in outline.top_level)
+        keys.update(("sql-relation", relation) for relation, _, _ in outline.sql_relations)
     keys.update(("module", *key) for key, path in new_modules.items() if old_modules.get(key) != path)
     return keys

@@ -279,6 +279,7 @@ class FileParse:
     calls: list[CallSite] = field(default_factory=list)
     local_bindings: list[LocalBinding] = field(default_factory=list)
     values: list[ValueBinding] = field(default_factory=list)
+    sql: list[SqlStatement] = field(default_factory=list)  # SQL statements: a `.sql` file's, or string literals run by calls
     flow: list[FlowFact] = field(default_factory=list)  # value-flow facts, in evaluation order
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
@@ -290,12 +291,13 @@ class FileParse:
     warnings: list[str] = field(default_factory=list)
 
 
-_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments"})
-_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "flow")
+_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments", "reads", "writes"})
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "flow")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
-               "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding, "flow": FlowFact}
+               "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding, "sql": SqlStatement,
+               "flow": FlowFact}
 # a flow fact's fields hold nested tuples (expressions, patterns), which JSON gives back as nested lists
-_NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"})}
+_NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"}), "sql": frozenset({"columns", "declared"})}
 
 
 def _field_names(record_type: type) -> tuple[str, ...]:

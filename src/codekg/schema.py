@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
     import pyarrow as pa
 
-SCHEMA_VERSION = 2  # a change to what an index holds bumps it, with its step in stores/migrations.py
+SCHEMA_VERSION = 3  # a change to what an index holds bumps it, with its step in stores/migrations.py
 
 
 class PropType(StrEnum):
@@ -125,6 +125,26 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
         "A module or symbol outside the repository (a library, a builtin, or an import that did not resolve).",
         _COMMON,
     ),
+    NodeLabel("Database", "A SQL database (catalog): the first part of a three-part table name.", _COMMON),
+    NodeLabel("Schema", "A SQL schema: `sales`, `db.sales`, or `<default>` for unqualified tables.", _COMMON),
+    NodeLabel("Table", "A SQL table some statement of the repository reads, writes or creates "
+              "(`qualified_name`: normalised, docs/lineage.md).", _COMMON),
+    NodeLabel("View", "A SQL view (or materialised view, or dbt model materialised as a view) the repository creates.",
+              _COMMON),
+    NodeLabel("Column", "A column of a table or view, as statements read and write it (`*`: columns not known).",
+              _COMMON),
+    NodeLabel(
+        "SqlStatement",
+        "One SQL statement: of a `.sql` file, or a string literal that code runs (`cursor.execute(\"…\")`).",
+        _COMMON
+        + (
+            Property("operation", PropType.STRING, "What it does: `insert`, `create_table`, `create_view`, `declare_table`, "
+                     "`select`, `update`, `merge`, `copy`, `rename`, … (empty when it could not be read)."),
+            Property("dialect", PropType.STRING, "The SQL dialect it was read as (`ansi`, `postgres`, `tsql`, …)."),
+            Property("error", PropType.STRING, "Why it could not be read (the parser's message); empty when it was."),
+            Property("call", PropType.STRING, "The call that runs it (`cur.execute`), empty in a `.sql` file."),
+        ),
+    ),
     NodeLabel(
         "IndexMeta",
         "Index metadata as key/value pairs: schema version, commit, time, codekg version, pass timings.",
@@ -138,6 +158,8 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
 NODE_LABEL_BY_NAME: dict[str, NodeLabel] = {label.name: label for label in NODE_LABELS}
 
 CALLER_LABELS = ("Module", "Class", "Function", "Method")
+SQL_RELATION_LABELS = ("Table", "View")
+SQL_SHARED_LABELS = ("Database", "Schema", "Table", "View", "Column")  # one node per name, whichever files name it
 CALLEE_LABELS = ("Class", "Function", "Method", "External")
 
 # --- relationship types --------------------------------------------------------------------------
@@ -154,8 +176,10 @@ def _pairs(sources: tuple[str, ...], targets: tuple[str, ...]) -> tuple[tuple[st
 REL_TYPES: tuple[RelType, ...] = (
     RelType(
         "CONTAINS",
-        "Folder structure: the project and folders contain folders and files.",
-        _pairs(("Project", "Folder"), ("Folder", "File")),
+        "Folder structure: the project and folders contain folders and files. SQL objects: a database "
+        "contains schemas, a schema tables and views, a table or view its columns.",
+        _pairs(("Project", "Folder"), ("Folder", "File")) + (("Database", "Schema"),)
+        + _pairs(("Schema",), SQL_RELATION_LABELS) + _pairs(SQL_RELATION_LABELS, ("Column",)),
         (),
     ),
     RelType(
@@ -166,7 +190,8 @@ REL_TYPES: tuple[RelType, ...] = (
         + _pairs(("Module",), ("Class", "Interface", "Function", "Variable"))
         + _pairs(("Class",), ("Class", "Interface", "Function", "Variable"))
         + _pairs(("Function", "Method"), ("Class", "Interface", "Function"))
-        + (("Variable", "Function"),),
+        + (("Variable", "Function"),)
+        + (("File", "SqlStatement"),),
         (),
     ),
     RelType("HAS_METHOD", "A class declares a method.", (("Class", "Method"),), ()),
@@ -192,6 +217,41 @@ REL_TYPES: tuple[RelType, ...] = (
             _REASON,
             _LINE,
             Property("call_count", PropType.INT64, "Number of call sites in the caller that resolved to this callee."),
+        ),
+        derived=True,
+    ),
+    RelType(
+        "RUNS_SQL",
+        "Code runs a SQL statement: a call such as `cursor.execute(\"…\")` with the statement as its string "
+        "(module-level code runs it from the Module).",
+        _pairs(CALLER_LABELS, ("SqlStatement",)),
+        (Property("call", PropType.STRING, "The call as written (`cur.execute`)."), _LINE),
+    ),
+    RelType(
+        "READS_FROM",
+        "A SQL statement reads a table or view (FROM, JOIN, USING, a subquery).",
+        _pairs(("SqlStatement",), SQL_RELATION_LABELS),
+        (_CONFIDENCE, _REASON, _LINE),
+        derived=True,
+    ),
+    RelType(
+        "WRITES_TO",
+        "A SQL statement writes a table or view (INSERT, CREATE … AS, CREATE VIEW, UPDATE, MERGE, COPY, RENAME).",
+        _pairs(("SqlStatement",), SQL_RELATION_LABELS),
+        (Property("operation", PropType.STRING, "The statement's operation (`insert`, `create_view`, …)."),
+         _CONFIDENCE, _REASON, _LINE),
+        derived=True,
+    ),
+    RelType(
+        "DERIVES_FROM",
+        "A column's values are computed from another column's by a statement (the target column points at its source).",
+        (("Column", "Column"),),
+        (
+            Property("expression", PropType.STRING, "The target's expression in the statement (`SUM(o.amount) AS total`)."),
+            Property("statement", PropType.STRING, "The id of the SqlStatement that writes the target column."),
+            _CONFIDENCE,
+            _REASON,
+            _LINE,
         ),
         derived=True,
     ),
@@ -258,6 +318,12 @@ REASONS: dict[str, str] = {
     "other classic script declares it at top level: one page may load both (0.3). Never made for Python or "
     "for modules, where such a call is a NameError/ReferenceError.",
     "ambiguous-global-name": "As `unique-global-name`, with several candidates: 0.3 is split between them.",
+    "sql-read": "A SQL statement names the table or view where it reads (FROM, JOIN, USING, a subquery).",
+    "sql-write": "A SQL statement names the table or view it writes (INSERT, CREATE, UPDATE, MERGE, COPY, RENAME).",
+    "sql-column": "The target column's expression reads the source column (through CTEs, subqueries, UNION "
+    "branches, CASE, functions): 1.0.",
+    "sql-star": "`SELECT *` expanded with the columns a CREATE TABLE/VIEW elsewhere in the repository declares: 0.9 "
+    "(the table may have changed since).",
     "relative-path": "A relative module path resolved to a file.",
     "tsconfig-path": "A non-relative JS/TS specifier mapped to a file by the nearest tsconfig.json/jsconfig.json"
     " `paths` or `baseUrl`.",
@@ -288,16 +354,20 @@ def rel_arrow_schema(rel_type: str) -> "pa.Schema":
 
 def ddl_statements() -> list[str]:
     """CREATE statements for every node and relationship table."""
-    statements = []
-    for label in NODE_LABELS:
-        columns = ", ".join(f"{p.name} {p.type.value}" for p in label.properties)
-        key = label.properties[0].name
-        statements.append(f"CREATE NODE TABLE {label.name}({columns}, PRIMARY KEY({key}))")
-    for rel in REL_TYPES:
-        parts = [f"FROM {a} TO {b}" for a, b in rel.pairs]
-        parts += [f"{p.name} {p.type.value}" for p in rel.properties]
-        statements.append(f"CREATE REL TABLE {rel.name}({', '.join(parts)})")
-    return statements
+    return [node_table_ddl(label.name) for label in NODE_LABELS] + [rel_table_ddl(rel.name) for rel in REL_TYPES]
+
+
+def node_table_ddl(label_name: str, if_not_exists: bool = False) -> str:
+    label = NODE_LABEL_BY_NAME[label_name]
+    columns = ", ".join(f"{p.name} {p.type.value}" for p in label.properties)
+    return f"CREATE NODE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}`{label.name}`({columns}, PRIMARY KEY({label.properties[0].name}))"
+
+
+def rel_table_ddl(rel_name: str, if_not_exists: bool = False) -> str:
+    rel = REL_TYPE_BY_NAME[rel_name]
+    parts = [f"FROM `{a}` TO `{b}`" for a, b in rel.pairs]
+    parts += [f"{p.name} {p.type.value}" for p in rel.properties]
+    return f"CREATE REL TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{rel.name}({', '.join(parts)})"
 
 
 def render_markdown() -> str:

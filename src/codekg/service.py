@@ -62,7 +62,7 @@ def served_repositories(locations: Sequence[tuple[Path, Path, Settings]]) -> lis
 def index_stats(store: GraphStore, db_dir: Path) -> dict[str, Any]:
     """Nodes per label, edges per type, files per language, index time and commit of a live index."""
     meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
-    nodes = {label.name: store.query(f"MATCH (n:{label.name}) RETURN count(n)").rows[0][0]
+    nodes = {label.name: store.query(f"MATCH (n:`{label.name}`) RETURN count(n)").rows[0][0]
              for label in NODE_LABELS if label.name != "IndexMeta"}
     edges = {rel.name: store.query(f"MATCH ()-[e:{rel.name}]->() RETURN count(e)").rows[0][0] for rel in REL_TYPES}
     files = {row[0]: row[1] for row in store.query("MATCH (f:File) RETURN f.language, count(f) ORDER BY f.language").rows}
@@ -179,9 +179,21 @@ class GraphService:
         _check_choice("direction", direction, DIRECTIONS)
         _check_range("min_confidence", min_confidence, 0.0, 1.0)
         from codekg.analysis.impact import impact
+        from codekg.analysis.lineage import column_impact, find_sql_object
 
         with self._store(self.repository(repo)) as store:
+            if direction == "upstream" and find_sql_object(store, symbol) is not None:  # a SQL table or column
+                return column_impact(store, symbol, depth)
             return impact(store, symbol, depth=depth, direction=direction, min_confidence=min_confidence)
+
+    def lineage(self, name: str, direction: str = "both", depth: int = 3, repo: str | None = None) -> dict[str, Any]:
+        """What feeds SQL table, view or column ``name`` (upstream) and what it feeds (downstream)."""
+        _check_range("depth", depth, 1, MAX_DEPTH)
+        from codekg.analysis.lineage import DIRECTIONS as LINEAGE_DIRECTIONS, sql_lineage
+
+        _check_choice("direction", direction, LINEAGE_DIRECTIONS)
+        with self._store(self.repository(repo)) as store:
+            return sql_lineage(store, name, direction, depth)
 
     def detect_changes(self, base: str | None = None, staged: bool = False, depth: int = 3, min_confidence: float = 0.0,
                        repo: str | None = None) -> dict[str, Any]:

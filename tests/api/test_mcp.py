@@ -18,7 +18,7 @@ from mcp.client.streamable_http import streamable_http_client
 from codekg.schema import render_markdown
 from serving import FIXTURES, TOKEN, codekg, running
 
-TOOLS = {"search", "context", "impact", "detect_changes", "query", "list_repos", "stats"}
+TOOLS = {"search", "context", "impact", "lineage", "detect_changes", "query", "list_repos", "stats"}
 
 
 @pytest.fixture(scope="module")

@@ -86,7 +86,9 @@ def test_bad_input_exits_non_zero_with_a_message(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "unknown SQL dialect 'nosuch'" in unknown.stderr
     garbage = codekg("lineage", "--sql", "-", stdin="this is not sql at all")
     assert garbage.returncode == 2 and "had no statement codekg could read" in garbage.stderr
-    no_mode = codekg("lineage", "orders")
-    assert no_mode.returncode == 2 and "--sql" in no_mode.stderr
-    for result in (missing, unknown, garbage, no_mode):
+    no_index = codekg("lineage", "orders", cwd=tmp_path)
+    assert no_index.returncode == 2 and "no codekg index in" in no_index.stderr
+    no_name = codekg("lineage", cwd=tmp_path)
+    assert no_name.returncode == 2 and "give one table or column" in no_name.stderr and "--sql" in no_name.stderr
+    for result in (missing, unknown, garbage, no_index, no_name):
         assert "Traceback" not in result.stderr + result.stdout

@@ -100,10 +100,11 @@ def test_every_schema_version_since_1_has_a_migration():
 
 def test_plans():
     assert plan_migrations(SCHEMA_VERSION).steps == ()
-    with pytest.raises(SchemaVersionError, match="no migration from schema version 0 to 2; re-index with `codekg index --full`"):
+    with pytest.raises(SchemaVersionError, match=f"no migration from schema version 0 to {SCHEMA_VERSION}; re-index with `codekg index --full`"):
         plan_migrations(0)
-    with pytest.raises(SchemaVersionError, match=r"schema version 3 was written by a newer codekg \(this one uses 2\); upgrade codekg"):
-        plan_migrations(3)
+    with pytest.raises(SchemaVersionError, match=rf"schema version {SCHEMA_VERSION + 1} was written by a newer codekg "
+                       rf"\(this one uses {SCHEMA_VERSION}\); upgrade codekg"):
+        plan_migrations(SCHEMA_VERSION + 1)
     gap = (Migration(1, 2, "one", print), Migration(3, 4, "three", print))
     with pytest.raises(SchemaVersionError, match="no migration from schema version 2 to 4"):
         plan_migrations(1, gap, to_version=4)
@@ -116,13 +117,15 @@ def test_migrating_1_to_2_adds_is_test_and_keeps_the_rest(tmp_path):
     before = read(db, FILE_ROWS), read(db, "MATCH (a)-[e]->(b) RETURN a.id, label(e), b.id ORDER BY a.id, b.id")
     directory = IndexDirectory(db)
     plan = directory.migrate(load_settings(None))
-    assert (plan.from_version, plan.to_version, plan.steps) == (1, 2, MIGRATIONS[:1])
+    assert (plan.from_version, plan.to_version, plan.steps) == (1, SCHEMA_VERSION, MIGRATIONS)
     assert directory.current_graph() == build  # in place
     assert read(db, FILES_AND_TESTS) == EXPECTED_IS_TEST
     assert (read(db, FILE_ROWS), read(db, "MATCH (a)-[e]->(b) RETURN a.id, label(e), b.id ORDER BY a.id, b.id")) == before
-    assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["2"]]
+    assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [[str(SCHEMA_VERSION)]]
     store = directory.open_current(load_settings(None))  # what every read command opens
-    assert stored_schema_version(store) == 2
+    assert stored_schema_version(store) == SCHEMA_VERSION
+    assert store.query("MATCH (t:`Table`) RETURN count(t)").rows == [[0]]  # the 2 → 3 tables, empty until an index
+    assert store.query("MATCH (c:`Column`)<-[:DERIVES_FROM]-(d:`Column`) RETURN count(c)").rows == [[0]]
     store.close()
     assert directory.migrate(load_settings(None)).steps == ()  # nothing left to do
 
@@ -131,7 +134,7 @@ def test_a_dry_run_changes_nothing(tmp_path):
     db = tmp_path / "db"
     build_v1_index(db)
     plan = IndexDirectory(db).migrate(load_settings(None), dry_run=True)
-    assert [str(step) for step in plan.steps] == [str(MIGRATIONS[0])]
+    assert [str(step) for step in plan.steps] == [str(step) for step in MIGRATIONS]
     assert "is_test" not in file_columns(db)
     assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["1"]]
 
@@ -141,7 +144,7 @@ def test_a_read_only_open_of_an_older_index_names_codekg_migrate(tmp_path):
     build_v1_index(db)
     with pytest.raises(SchemaVersionError) as error:
         IndexDirectory(db).open_current(load_settings(None))
-    assert str(error.value) == (f"the index in {db} has schema version 1, this codekg uses 2; upgrade it in place with "
+    assert str(error.value) == (f"the index in {db} has schema version 1, this codekg uses {SCHEMA_VERSION}; upgrade it in place with "
                                 "`codekg migrate`, or rebuild it with `codekg index --full`")
 
 
@@ -153,10 +156,10 @@ def test_a_failing_second_step_rolls_the_first_back(tmp_path):
     db = tmp_path / "db"
     build_v1_index(db, schema_version=0)  # this registry starts before version 1
     before = read(db, FILE_ROWS)
-    registry = (Migration(0, 1, "the real is_test step", MIGRATIONS[0].apply), Migration(1, 2, "fails", _fail))
+    registry = (Migration(0, 1, "the real is_test step", MIGRATIONS[0].apply), Migration(1, 2, "fails", _fail), *MIGRATIONS[1:])
     with pytest.raises(MigrationError) as error:
         IndexDirectory(db).migrate(load_settings(None), registry=registry)
-    assert str(error.value) == (f"migrating the index in {db} from schema version 0 to 2 failed, nothing was changed: "
+    assert str(error.value) == (f"migrating the index in {db} from schema version 0 to {SCHEMA_VERSION} failed, nothing was changed: "
                                 "step failed")
     assert error.value.exit_code == 1
     assert "is_test" not in file_columns(db)  # the DDL of the first step was rolled back too
@@ -174,7 +177,7 @@ def test_a_step_failing_half_way_leaves_version_1(tmp_path):
         store.query("MATCH (f:File) SET f.nosuch = 1")  # the database rejects it
 
     with pytest.raises(MigrationError, match="Binder exception"):
-        IndexDirectory(db).migrate(load_settings(None), registry=(Migration(1, 2, "half", half_done),))
+        IndexDirectory(db).migrate(load_settings(None), registry=(Migration(1, 2, "half", half_done), *MIGRATIONS[1:]))
     assert "is_test" not in file_columns(db) and read(db, FILE_ROWS) == before
     assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["1"]]
 
@@ -188,22 +191,22 @@ def test_an_interrupted_migration_is_rolled_back(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        IndexDirectory(db).migrate(load_settings(None), registry=(Migration(1, 2, "interrupted", interrupted),))
+        IndexDirectory(db).migrate(load_settings(None), registry=(Migration(1, 2, "interrupted", interrupted), *MIGRATIONS[1:]))
     assert "is_test" not in file_columns(db)
     assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["1"]]
-    assert IndexDirectory(db).migrate(load_settings(None)).steps == MIGRATIONS[:1]  # and can be run again
+    assert IndexDirectory(db).migrate(load_settings(None)).steps == MIGRATIONS  # and can be run again
 
 
 def test_a_step_that_cannot_be_done_in_place_asks_for_a_reindex(tmp_path):
     db = tmp_path / "db"
     build_v1_index(db)
-    registry = (Migration(1, 2, "ids changed"),)
+    registry = (Migration(1, 2, "ids changed"), *MIGRATIONS[1:])
     directory = IndexDirectory(db)
     plan = directory.migrate(load_settings(None), dry_run=True, registry=registry)
-    assert [str(s) for s in plan.steps] == ["1 → 2: ids changed (cannot be migrated in place: re-index with `codekg index --full`)"]
+    assert [str(s) for s in plan.steps][0] == "1 → 2: ids changed (cannot be migrated in place: re-index with `codekg index --full`)"
     with pytest.raises(SchemaVersionError) as error:
         directory.migrate(load_settings(None), registry=registry)
-    assert str(error.value) == (f"the index in {db}: schema version 1 cannot be migrated to 2 in place: 1 → 2 (ids changed); "
+    assert str(error.value) == (f"the index in {db}: schema version 1 cannot be migrated to {SCHEMA_VERSION} in place: 1 → 2 (ids changed); "
                                 "re-index with `codekg index --full`")
     assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["1"]]
 
@@ -214,7 +217,7 @@ def test_a_newer_index_is_refused(tmp_path):
     for dry_run in (True, False):
         with pytest.raises(SchemaVersionError, match="written by a newer codekg .*; upgrade codekg"):
             IndexDirectory(db).migrate(load_settings(None), dry_run=dry_run)
-    assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [["3"]]
+    assert read(db, "MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value") == [[str(SCHEMA_VERSION + 1)]]
 
 
 def test_add_property_gives_existing_nodes_the_default(tmp_path):

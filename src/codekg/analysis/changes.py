@@ -226,7 +226,7 @@ def _indexed_symbols(store: GraphStore, paths: list[str]) -> dict[str, list[Symb
     if not paths:
         return found
     columns = symbol_columns(store.dialect)
-    parts = [f"MATCH (n:{label}) WHERE n.file_path IN $paths RETURN {columns}" for label in CHANGE_LABELS]
+    parts = [f"MATCH (n:`{label}`) WHERE n.file_path IN $paths RETURN {columns}" for label in CHANGE_LABELS]
     for row in store.query(" UNION ALL ".join(parts), {"paths": paths}).rows:
         symbol = Symbol.from_row(row)
         found[symbol.file_path].append(symbol)

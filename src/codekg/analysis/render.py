@@ -112,3 +112,37 @@ def print_changes(result: dict[str, Any], console: Console) -> None:
     impact = result["impact"]
     console.print(f"[bold]upstream impact[/bold] (depth {impact['depth']}, min confidence {impact['min_confidence']})")
     _levels(impact, console)
+
+
+def print_lineage(result: dict[str, Any], console: Console) -> None:
+    """`codekg lineage NAME`: the hops upstream and downstream, each with the statement that makes it."""
+    console.print(f"[bold]{result['kind']} {escape(result['name'])}[/bold]")
+    for way, arrow in (("upstream", "<-"), ("downstream", "->")):
+        hops = result.get(way) or []
+        if not hops:
+            continue
+        table = Table(title=f"{way.capitalize()} ({len(hops)})", title_justify="left")
+        for column in ("depth", "from", "", "to", "statement", "run by"):
+            table.add_column(column)
+        for hop in hops:
+            statement = hop["statement"]
+            place = f"{statement['file']}:{statement['line']} {statement['operation']}"
+            table.add_row(str(hop["depth"]), escape(hop["via"]), arrow, escape(hop["name"]), escape(place),
+                          escape(", ".join(statement.get("run_by", []))))
+        console.print(table)
+    if not result.get("upstream") and not result.get("downstream"):
+        console.print("no lineage: no statement of the index reads or writes it from or into another", highlight=False)
+
+
+def print_sql_impact(result: dict[str, Any], console: Console) -> None:
+    """`codekg impact` on a SQL table, view or column: what depends on it."""
+    print_lineage({**result, "upstream": []}, console)
+    if result["statements"]:
+        table = Table(title=f"Statements ({len(result['statements'])})", title_justify="left")
+        for column in ("statement", "operation", "run by"):
+            table.add_column(column)
+        for statement in result["statements"]:
+            table.add_row(escape(f"{statement['file']}:{statement['line']}"), statement["operation"],
+                          escape(", ".join(statement["run_by"])))
+        console.print(table)
+    console.print(f"code that runs them: {escape(', '.join(result['code'])) or '-'}", highlight=False)

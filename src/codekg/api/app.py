@@ -161,6 +161,15 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         return service.impact(symbol, depth, direction, min_confidence, repo)
 
+    @router.get("/lineage", tags=["graph"], summary="SQL lineage: what feeds a table or column, and what it feeds.")
+    def lineage(
+        name: Annotated[str, Query(description="`schema.table` or `schema.table.column`.")],
+        direction: Annotated[str, Query(pattern="^(both|upstream|downstream)$")] = "both",
+        depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 3,
+        repo: RepoParam = None,
+    ) -> dict[str, Any]:
+        return service.lineage(name, direction, depth, repo)
+
     @router.get("/detect-changes", tags=["graph"], summary="Symbols touched by uncommitted changes, and their impact.")
     def detect_changes(
         base: Annotated[str | None, Query(description="Compare the work tree with this git revision (default: HEAD).")] = None,

@@ -27,15 +27,35 @@ MAX_SCOPE_PATH_CHARS = 1000
 """A definition whose scope path (names joined with dots) would be longer is folded the same way."""
 
 
-class FlowFactsSwitch:
-    """Whether extractors emit value-flow facts (`FileParse.flow`), as the `value_flow` setting says.
-    The parse pass sets it before it forks its workers (passes/parse.py), so every extractor of a run
-    sees the run's setting; the facts cost parse time and cache space only where they are used."""
+class ExtractionSwitches:
+    """The settings that change what an extractor emits, set by the parse pass before it forks its
+    workers (passes/parse.py), so every extractor of a run sees the run's settings; each is part of
+    every parse-cache key (`cache_suffix`).
 
-    enabled: bool = True
+    - ``flow_facts``: whether extractors emit value-flow facts (`FileParse.flow`), as the `value_flow`
+      setting says; the facts cost parse time and cache space only where they are used.
+    - ``sql_dialect`` / ``sql_folder_dialects``: the SQL dialect of `.sql` files and of SQL string
+      literals in code (the `sql_dialect` and `sql_folder_dialects` settings; a file's own
+      `-- dialect:` comment comes first)."""
+
+    flow_facts: bool = True
+    sql_dialect: str = "ansi"
+    sql_folder_dialects: dict[str, str] = {}
+
+    def sql_dialect_for(self, path: str, source: bytes = b"") -> str:
+        """sqlglot's dialect for the SQL of repo-relative ``path`` (UnknownDialectError if none)."""
+        from codekg.sql.dialects import file_dialect
+
+        return file_dialect(path, source, self.sql_dialect, self.sql_folder_dialects)
+
+    def cache_suffix(self, path: str) -> str:
+        """What the switches add to ``path``'s cache key: a record is reused only under the same ones."""
+        from codekg.sql.dialects import folder_dialect
+
+        return ("+flow" if self.flow_facts else "") + "+sql:" + folder_dialect(path, self.sql_dialect, self.sql_folder_dialects)
 
 
-FLOW_FACTS = FlowFactsSwitch()
+EXTRACTION = ExtractionSwitches()
 
 
 class LanguageExtractor(ABC):
@@ -54,6 +74,9 @@ class LanguageExtractor(ABC):
     # Whether files with no import or export ("classic scripts") share one global scope, as the
     # <script>s of a web page do: only then can a name bound nowhere in a file mean another file's.
     scripts_share_globals: bool = False
+    # Whether the extractor's own warnings name each syntax error (line, message): then the generic
+    # "N region(s) skipped" warning would only repeat them.
+    describes_syntax_errors: bool = False
 
     @abstractmethod
     def extract(self, path: str, source: bytes) -> FileParse:

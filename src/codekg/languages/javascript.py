@@ -23,7 +23,7 @@ import tree_sitter_javascript
 from codekg.language_table import LANGUAGES
 from codekg.languages.javascript_flow import flow_facts
 from codekg.languages.base import (
-    FLOW_FACTS,
+    EXTRACTION,
     WHOLE_SCOPE,
     FoldedDefinitions,
     Regions,
@@ -44,7 +44,9 @@ from codekg.records import (
     ImportKind,
     LocalBinding,
     Scope,
+    SqlStatement,
 )
+from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql
 
 JAVASCRIPT = ts.Language(tree_sitter_javascript.language())
 
@@ -119,6 +121,8 @@ class _FileState:
     # function and class expressions: each is a definition, named by its binding or `<anonymousN>`
     function_values: list[ts.Node] = field(default_factory=list)
     assigned_names: dict[int, ts.Node] = field(default_factory=dict)  # `f = function () {}`: value id -> name
+    # SQL strings calls run: (call's start byte, its record, the callee as written, text, line, has holes)
+    sql_strings: list[tuple[int, CallSite, str, str, int, bool]] = field(default_factory=list)
 
 
 class JavaScriptExtractor(TreeSitterExtractor):
@@ -212,6 +216,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             if item.doc is not None and isinstance(item.record, Definition):
                 item.record.docstring = _jsdoc(_exported(item.doc) if item.doc_through_export else item.doc)
         state.exports.sort(key=lambda item: item[0])
+        warnings = folded.warnings()
         return FileParse(
             path=path,
             language=self.name,
@@ -221,10 +226,11 @@ class JavaScriptExtractor(TreeSitterExtractor):
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
-            flow=flow_facts(root, placed, source) if FLOW_FACTS.enabled else [],
+            flow=flow_facts(root, placed, source) if EXTRACTION.flow_facts else [],
+            sql=_embedded_sql(path, source, state.sql_strings, warnings) if state.sql_strings else [],
             parse_errors=count_error_regions(root),
             docstring=_file_docstring(root),
-            warnings=folded.warnings(),
+            warnings=warnings,
         )
 
     # --- definitions -----------------------------------------------------------------------------
@@ -721,8 +727,27 @@ class JavaScriptExtractor(TreeSitterExtractor):
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
         state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+        if callee in SQL_CALLS and not is_new:
+            self._sql_string(state, node, function, record)
         if receiver is not None and receiver.split(".", 1)[0] == "this":
             state.this_calls.append((node, record))
+
+    def _sql_string(self, state: _FileState, node: ts.Node, function: ts.Node, record: CallSite) -> None:
+        """Keep the SQL string a call that runs SQL is given (codekg/sql/embedded.py): its first
+        argument, or the template of a tagged template whose tag is `sql` (postgres.js, slonik)."""
+        arguments = node.child_by_field_name("arguments")
+        if arguments is None:
+            return
+        if arguments.type == "template_string":
+            argument = arguments if record.callee == "sql" or is_sql_call(record.callee, record.receiver) else None
+        elif is_sql_call(record.callee, record.receiver):
+            argument = next((child for child in arguments.named_children if child.type != "comment"), None)
+        else:
+            return
+        found = _sql_text(argument) if argument is not None else None
+        if found is not None and looks_like_sql(found[0]):
+            callee = "".join(node_text(function).split())
+            state.sql_strings.append((node.start_byte, record, callee, *found))
 
     def _annotation(self, declaration: ts.Node | None) -> str:
         """The declared type of a parameter, variable or field as a dotted name; JavaScript has none."""
@@ -795,6 +820,105 @@ def _mark_own_bindings(pending: list[_Pending]) -> None:
     for item in pending:
         if isinstance(item.record, LocalBinding) and item.binding_function_range in definition_ranges:
             item.record.region_start, item.record.region_end = WHOLE_SCOPE
+
+
+# --- SQL in string literals -----------------------------------------------------------------------
+
+_STRING_DELIMITERS = frozenset({"'", '"', "`"})
+_WHITESPACE_ESCAPES = frozenset({"\\n", "\\r", "\\t", "\\f", "\\v", "\\b"})
+_LINE_TERMINATORS = ("\n", "\r", "\u2028", "\u2029")
+
+
+def _embedded_sql(path: str, source: bytes, found: list[tuple[int, CallSite, str, str, int, bool]],
+                  warnings: list[str]) -> list[SqlStatement]:
+    """The statements of the SQL strings ``found`` (their calls' scopes placed by now), in source order.
+    The file's `/* dialect: x */` comment, else the settings, give the dialect; an unknown name in the
+    comment is a warning (the file's code is still read), not an error as in a `.sql` file."""
+    from codekg.sql.embedded import code_dialect
+
+    dialect = code_dialect(path, source, EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects, warnings)
+    statements: list[SqlStatement] = []
+    for _, record, callee, text, line, interpolated in sorted(found, key=lambda item: item[0]):
+        statements.extend(embedded_statements(text, dialect, line, record.scope, callee, interpolated))
+    return statements
+
+
+def _sql_text(node: ts.Node) -> tuple[str, int, bool] | None:
+    """(text, the line its content starts on, whether it has holes) of a string expression: a string
+    literal, a template literal (each `${…}` a hole) or literals joined by `+` (another operand of `+`
+    is a hole); else None. A hole reads as PLACEHOLDER. Line breaks stay where the source has them (an
+    escaped `\\n` reads as a space; literals on later lines start on their own line), so statement
+    lines are file lines."""
+    segments: list[tuple[int, str]] = []
+    holes = _string_segments(node, segments)
+    if holes is None or not segments:
+        return None
+    first_row, text = segments[0]
+    row = first_row + text.count("\n")
+    parts = [text]
+    for segment_row, segment in segments[1:]:
+        if segment_row > row:
+            parts.append("\n" * (segment_row - row))
+            row = segment_row
+        parts.append(segment)
+        row += segment.count("\n")
+    return "".join(parts), first_row + 1, holes
+
+
+def _string_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:
+    """Append the (row, text) pieces of string expression ``node`` to ``segments``; whether it has
+    holes, or None when it is no string (then what it appended is left for the caller to drop)."""
+    kind = node.type
+    if kind == "parenthesized_expression":
+        inner = [child for child in node.named_children if child.type != "comment"]
+        return _string_segments(inner[0], segments) if len(inner) == 1 else None
+    if kind in ("string", "template_string"):
+        children = node.children
+        if not children or children[0].type not in _STRING_DELIMITERS:
+            return None
+        holes, parts = False, []
+        for child in children:
+            if child.type == "string_fragment":
+                parts.append(node_text(child))
+            elif child.type == "escape_sequence":
+                parts.append(_unescape(node_text(child)))
+            elif child.type == "template_substitution":
+                parts.append(PLACEHOLDER + "\n" * node_text(child).count("\n"))
+                holes = True
+        segments.append((children[0].end_point.row, "".join(parts)))
+        return holes
+    if kind == "binary_expression" and node_text(node.child_by_field_name("operator")) == "+":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return None
+        start = len(segments)
+        holes = _operand_segments(left, segments) | _operand_segments(right, segments)
+        return None if all(text == PLACEHOLDER for _, text in segments[start:]) else holes
+    return None
+
+
+def _operand_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool:
+    """An operand of `+`: its segments when it is a string, else one hole."""
+    start = len(segments)
+    found = _string_segments(node, segments)
+    if found is not None:
+        return found
+    del segments[start:]
+    segments.append((node.start_point.row, PLACEHOLDER))
+    return True
+
+
+def _unescape(escape: str) -> str:
+    """An escape's character; a line continuation stays a line break, `\\n` (and the like) a space."""
+    if escape[1:].startswith(_LINE_TERMINATORS):
+        return "\n" if escape[1:2] in ("\n", "\r") else " "
+    if escape in _WHITESPACE_ESCAPES:
+        return " "
+    code = escape[3:-1] if escape.startswith("\\u{") else escape[2:] if escape[1:2] in ("x", "u") else ""
+    try:
+        return chr(int(code, 16)).replace("\n", " ") if code else escape[1:]
+    except (ValueError, OverflowError):
+        return escape
 
 
 # --- scopes ---------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import tree_sitter_python
 
 from codekg.language_table import LANGUAGES
 from codekg.languages.base import (
-    FLOW_FACTS,
+    EXTRACTION,
     FoldedDefinitions,
     Regions,
     TreeSitterExtractor,
@@ -26,6 +26,7 @@ from codekg.languages.base import (
     unique_local_bindings,
 )
 from codekg.languages.python_flow import flow_facts
+from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql
 from codekg.records import (
     ELEMENT_CALL,
     RETURN_TARGET,
@@ -36,6 +37,7 @@ from codekg.records import (
     ImportBinding,
     LocalBinding,
     Scope,
+    SqlStatement,
     ValueBinding,
 )
 
@@ -122,12 +124,239 @@ class PythonExtractor(TreeSitterExtractor):
         result.exports = _dunder_all(captures.get("all", []))
         result.values = _value_bindings(captures, regions, result)
         sites = [(node, _call_site(node, match, regions.runtime_scope(node))) for node, match in calls]
+        embedded = _EmbeddedSql(path, utf8, captures, regions)
+        for node, site in sites:
+            if site.callee in SQL_CALLS and is_sql_call(site.callee, site.receiver):
+                embedded.read(node, site.scope)
         sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
-        result.flow = flow_facts(root, placed, utf8) if FLOW_FACTS.enabled else []
-        result.warnings = warnings + folded.warnings()
+        result.flow = flow_facts(root, placed, utf8) if EXTRACTION.flow_facts else []
+        result.sql = embedded.statements
+        result.warnings = warnings + folded.warnings() + embedded.warnings
         return result
+
+
+# --- SQL in string literals -----------------------------------------------------------------------
+
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsab%]")
+_FORMAT_FIELD = re.compile(r"\{\{|\}\}|\{[^{}]*\}")
+_WHITESPACE_ESCAPES = frozenset({"\\n", "\\r", "\\t", "\\f", "\\v"})
+
+
+class _EmbeddedSql:
+    """The SQL strings a file's calls run (`cur.execute("SELECT …")`): see codekg/sql/embedded.py.
+    Asked only about calls that `is_sql_call` names; sqlglot is imported only once a string that
+    looks like SQL is found, and the file's dialect is looked up only then."""
+
+    def __init__(self, path: str, source: bytes, captures: dict[str, list[ts.Node]], regions: _Regions) -> None:
+        self.path, self.source, self.captures, self.regions = path, source, captures, regions
+        self.statements: list[SqlStatement] = []
+        self.warnings: list[str] = []
+        self._dialect: str | None = None
+        self._bindings: dict[str, list[ts.Node]] | None = None
+
+    def read(self, call: ts.Node, scope: Scope) -> None:
+        """The statements of the SQL string ``call`` (a call that runs SQL) is given, if it is one."""
+        arguments = call.child_by_field_name("arguments")
+        argument = _sql_argument(arguments) if arguments is not None and arguments.type == "argument_list" else None
+        if argument is None:
+            return
+        if argument.type == "identifier":  # `q = "SELECT …"; cur.execute(q)`
+            argument = self._constant(argument, scope)
+            if argument is None:
+                return
+        found = _sql_string(argument)
+        if found is None or not looks_like_sql(found[0]):
+            return
+        text, line, interpolated = found
+        callee = "".join(node_text(call.child_by_field_name("function")).split())
+        self.statements.extend(embedded_statements(text, self.dialect, line, scope, callee, interpolated))
+
+    @property
+    def dialect(self) -> str:
+        """The file's SQL dialect: its `# dialect: x` comment, else the settings'. An unknown name in
+        the comment is a warning (the file's code is still read), not an error as in a `.sql` file."""
+        if self._dialect is None:
+            from codekg.sql.embedded import code_dialect
+
+            self._dialect = code_dialect(self.path, self.source, EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects,
+                                         self.warnings)
+        return self._dialect
+
+    def _constant(self, name: ts.Node, scope: Scope) -> ts.Node | None:
+        """The string a name stands for where the call runs: the value of its one binding in the
+        calling function (before the call), or, with none there, of its one module-level binding.
+        Anything else (bound twice, a parameter, a loop target, not a string) is no constant."""
+        if self._bindings is None:
+            self._bindings = {}
+            for node in self.captures.get("local", []):
+                self._bindings.setdefault(node_text(node), []).append(node)
+        candidates = self._bindings.get(node_text(name), [])
+        for where in ((scope, ()) if scope else ((),)):
+            bound = [node for node in candidates if self.regions.scope(node) == where]
+            if not bound:
+                continue
+            assignment = bound[0].parent
+            if len(bound) != 1 or assignment is None or assignment.type != "assignment" or (
+                    where == scope and bound[0].start_byte > name.start_byte):
+                return None
+            value = assignment.child_by_field_name("right")
+            return value if value is not None and value.type in _STRING_EXPRESSIONS else None
+        return None
+
+
+_STRING_EXPRESSIONS = frozenset(
+    {"string", "concatenated_string", "binary_operator", "parenthesized_expression", "call"})
+
+
+def _sql_argument(arguments: ts.Node) -> ts.Node | None:
+    """The first positional argument, else a `sql=` keyword argument (pandas' `read_sql(sql=…)`)."""
+    for child in arguments.named_children:
+        if child.type == "comment":
+            continue
+        if child.type != "keyword_argument":
+            return child if child.type not in ("list_splat", "dictionary_splat") else None
+        if node_text(child.child_by_field_name("name")) == "sql":
+            return child.child_by_field_name("value")
+    return None
+
+
+def _sql_string(node: ts.Node) -> tuple[str, int, bool] | None:
+    """(text, the line its content starts on, whether it has holes) of a string expression: a
+    literal (not bytes), literals side by side or joined by `+` (another operand of `+` is a hole),
+    an f-string (each `{…}` a hole), a `%` or `.format` template (each field a hole); else None.
+    A hole reads as PLACEHOLDER. Line breaks stay where the source has them (an escaped `\\n` reads
+    as a space; literals on later lines start on their own line), so statement lines are file lines."""
+    segments: list[tuple[int, str]] = []
+    holes = _string_segments(node, segments)
+    if holes is None or not segments:
+        return None
+    first_row, text = segments[0]
+    row = first_row + text.count("\n")
+    parts = [text]
+    for segment_row, segment in segments[1:]:
+        if segment_row > row:
+            parts.append("\n" * (segment_row - row))
+            row = segment_row
+        parts.append(segment)
+        row += segment.count("\n")
+    return "".join(parts), first_row + 1, holes
+
+
+def _string_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:
+    """Append the (row, text) pieces of string expression ``node`` to ``segments``; whether it has
+    holes, or None when it is no string (then what it appended is left for the caller to drop)."""
+    kind = node.type
+    if kind == "parenthesized_expression":
+        inner = [child for child in node.named_children if child.type != "comment"]
+        return _string_segments(inner[0], segments) if len(inner) == 1 else None
+    if kind == "string":
+        return _literal_segment(node, segments)
+    if kind == "concatenated_string":
+        holes = False
+        for child in node.named_children:
+            if child.type == "string":
+                found = _literal_segment(child, segments)
+                if found is None:
+                    return None
+                holes = holes or found
+        return holes
+    if kind == "binary_operator":
+        operator = node_text(node.child_by_field_name("operator"))
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return None
+        if operator == "+":
+            start = len(segments)
+            holes = _operand_segments(left, segments) | _operand_segments(right, segments)
+            return None if all(text == PLACEHOLDER for _, text in segments[start:]) else holes
+        if operator == "%":
+            return _template_segments(left, segments, _PERCENT_FIELD)
+        return None
+    if kind == "call":
+        function = node.child_by_field_name("function")
+        if function is not None and function.type == "attribute" \
+                and node_text(function.child_by_field_name("attribute")) == "format":
+            template = function.child_by_field_name("object")
+            if template is not None:
+                return _template_segments(template, segments, _FORMAT_FIELD)
+    return None
+
+
+def _operand_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool:
+    """An operand of `+`: its segments when it is a string, else one hole."""
+    start = len(segments)
+    found = _string_segments(node, segments)
+    if found is not None:
+        return found
+    del segments[start:]
+    segments.append((node.start_point.row, PLACEHOLDER))
+    return True
+
+
+def _template_segments(template: ts.Node, segments: list[tuple[int, str]], fields: re.Pattern[str]) -> bool | None:
+    """The segments of a `%` or `.format` template, each of its fields a hole."""
+    start = len(segments)
+    if _string_segments(template, segments) is None:
+        return None
+
+    def field(match: re.Match[str]) -> str:
+        escaped = match.group(0)
+        return escaped[0] if escaped in ("%%", "{{", "}}") else PLACEHOLDER
+
+    segments[start:] = [(row, text if text == PLACEHOLDER else fields.sub(field, text))
+                        for row, text in segments[start:]]
+    return True
+
+
+def _literal_segment(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:
+    """Append one string literal's content (escapes read, an f-string's `{…}` a hole); whether it has
+    holes, or None for a bytes literal."""
+    children = node.children
+    start = children[0] if children else None
+    if start is None or start.type != "string_start":
+        return None
+    prefix = node_text(start).rstrip("'\"").lower()
+    if "b" in prefix:
+        return None
+    raw, holes, parts = "r" in prefix, False, []
+    for child in children:
+        if child.type == "string_content":
+            parts.append(_content_text(child, raw))
+        elif child.type == "interpolation":
+            parts.append(PLACEHOLDER + "\n" * node_text(child).count("\n"))
+            holes = True
+    segments.append((start.end_point.row, "".join(parts)))
+    return holes
+
+
+def _content_text(content: ts.Node, raw: bool) -> str:
+    """A literal's `string_content` with its escapes read; a line continuation stays a line break
+    and `\\n` (and the like) reads as a space, so the text keeps the source's lines."""
+    if not content.child_count:
+        return node_text(content)
+    data, base, position, out = content.text, content.start_byte, 0, []
+    for escape in content.children:
+        text = node_text(escape)
+        if escape.type == "escape_interpolation":
+            value = text[0]  # `{{` in an f-string
+        elif raw or escape.type != "escape_sequence":
+            continue
+        elif text[1:].lstrip("\r").startswith("\n"):
+            value = "\n"  # a line continuation
+        elif text in _WHITESPACE_ESCAPES:
+            value = " "
+        else:
+            try:
+                value = codecs.decode(text, "unicode_escape").replace("\n", " ")
+            except UnicodeDecodeError:
+                value = text
+        out.append(data[position:escape.start_byte - base].decode("utf-8", "replace"))
+        out.append(value)
+        position = escape.end_byte - base
+    out.append(data[position:].decode("utf-8", "replace"))
+    return "".join(out)
 
 
 # --- source encoding (PEP 263) ---------------------------------------------------------------------

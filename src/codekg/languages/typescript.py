@@ -49,6 +49,12 @@ class TypeScriptExtractor(JavaScriptExtractor):
     def tree_sitter_language(self, path: str) -> ts.Language:
         return TSX if path.lower().endswith(".tsx") else TYPESCRIPT
 
+    def _call(self, state: _FileState, node: ts.Node, function: ts.Node, *, is_new: bool) -> None:
+        """tree-sitter-typescript reads `await f<T>(x)` as `(await f)<T>(x)`: the call is `f<T>(x)`."""
+        if function.type == "await_expression" and function.named_child_count == 1 and not is_new:
+            function = function.named_children[0]
+        super()._call(state, node, function, is_new=is_new)
+
     def _heritage(self, class_node: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(bases, implements) from `extends B<T>` and `implements I, J<T>` clauses."""
         bases: list[str] = []

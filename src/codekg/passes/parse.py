@@ -27,7 +27,7 @@ from pathlib import Path
 
 from codekg.interrupts import raise_if_interrupted
 from codekg.languages import EXTRACTORS
-from codekg.languages.base import FLOW_FACTS
+from codekg.languages.base import EXTRACTION
 from codekg.metrics import ACTIVE_WORKERS, FILES_PER_SECOND
 from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
 from codekg.passes.parse_pool import PoolLimits, PoolRun, SerialRun
@@ -95,16 +95,20 @@ def parse_files(
     *,
     pool: PoolLimits | None = None,
     flow: bool = True,
+    sql_dialect: str = "ansi",
+    sql_folder_dialects: dict[str, str] | None = None,
 ) -> ParseResult:
     """Parse ``files``; ``parses`` keep their order whoever parsed them. ``on_progress`` is told after
     each file. With ``pool``, cache misses are parsed in worker processes under its per-file timeout:
     a pool when there are at least POOL_MIN_FILES of them, else one forked worker. Without ``pool``
     (tests, cache verification) they are parsed in this process, where no timeout applies. ``flow``:
-    whether the records carry value-flow facts (the `value_flow` setting)."""
+    whether the records carry value-flow facts (the `value_flow` setting); ``sql_dialect`` and
+    ``sql_folder_dialects``: the SQL dialect settings (languages/base.py, ExtractionSwitches)."""
     result = ParseResult()
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
-    FLOW_FACTS.enabled = flow  # before any worker is forked
+    EXTRACTION.flow_facts = flow  # before any worker is forked
+    EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects = sql_dialect, dict(sql_folder_dialects or {})
     try:
         _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result)
     finally:
@@ -217,7 +221,7 @@ def _checked(
 
 
 def _key(source_file: SourceFile, content_hash: str) -> str:
-    version = EXTRACTORS[source_file.language].version + ("+flow" if FLOW_FACTS.enabled else "")
+    version = EXTRACTORS[source_file.language].version + EXTRACTION.cache_suffix(source_file.path)
     return cache_key(content_hash, source_file.language, version, source_file.path)
 
 
@@ -231,11 +235,13 @@ class CacheVerification:
     mismatched: list[str] = field(default_factory=list)  # paths whose cached record differs
 
 
-def verify_parse_cache(cache: ParseCache, root: Path, files: list[SourceFile], flow: bool = True) -> CacheVerification:
+def verify_parse_cache(cache: ParseCache, root: Path, files: list[SourceFile], flow: bool = True,
+                       sql_dialect: str = "ansi", sql_folder_dialects: dict[str, str] | None = None) -> CacheVerification:
     """Re-parse every file of ``files`` that has a cache entry and compare the records (parsed with
     value-flow facts or without, as ``flow`` says)."""
     report = CacheVerification()
-    FLOW_FACTS.enabled = flow
+    EXTRACTION.flow_facts = flow
+    EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects = sql_dialect, dict(sql_folder_dialects or {})
     keys = cache.keys()
     for source_file in files:
         source = read_source(root, source_file)

@@ -28,6 +28,7 @@ from codekg.resolve.symbols import FileSymbols, SymbolIndex
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import start_solve
 from codekg.resolve.flow_program import ProgramCalls
+from codekg.resolve.sql_lineage import resolve_file_sql
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
@@ -39,8 +40,11 @@ CALLS_PAIRS = frozenset(REL_TYPE_BY_NAME["CALLS"].pairs)
 class FileResolution:
     """One file's derived edges and what they were derived from."""
 
-    graph: Graph  # edges only; External targets are listed in ``externals``
-    externals: dict[str, str] = field(default_factory=dict)  # External id -> qualified name
+    graph: Graph  # edges only; the shared nodes they touch are listed in ``shared``
+    # what the file adds to the graph that other files may add too, made once for the index by
+    # shared_nodes: node id -> qualified name (Externals, SQL tables, views, columns); an edge key
+    # (resolve/sql_lineage.py, shared_edge_key) -> its properties
+    shared: dict[str, Any] = field(default_factory=dict)
     call_outcomes: dict[str, int] = field(default_factory=dict)  # resolved / ambiguous / unresolved
     dependencies: frozenset[DependencyKey] = frozenset()
     warnings: list[dict[str, str]] = field(default_factory=list)  # {"pass", "kind", "message"}
@@ -128,15 +132,60 @@ def flow_dependency(edges: list[CallEdge]) -> DependencyKey:
     return (FLOW_KEY, hashlib.sha1(repr(described).encode()).hexdigest()[:16])
 
 
-def external_nodes(resolutions: Iterable[Any]) -> Graph:
-    """The External nodes that the files' edges point at (each once); anything with ``externals``."""
-    externals: dict[str, str] = {}
+def shared_nodes(resolutions: Iterable[Any]) -> Graph:
+    """What files' edges share, each once: External nodes; the SQL objects (databases, schemas,
+    tables, views, columns) with the CONTAINS edges between them; and the DERIVES_FROM edges between
+    columns, which several files may derive (the one of the first statement, by id, is kept). From
+    anything with ``shared`` (node id -> qualified name, the label the id's prefix; edge key -> properties)."""
+    nodes: dict[str, str] = {}
+    edges: dict[str, dict[str, Any]] = {}
     for resolution in resolutions:
-        externals.update(resolution.externals)
+        for key, value in resolution.shared.items():
+            if isinstance(value, dict):
+                if key not in edges or value["statement"] < edges[key]["statement"]:
+                    edges[key] = value
+            else:
+                nodes[key] = value
     graph = Graph()
-    for external_id, qualified_name in sorted(externals.items()):
-        graph.add_node("External", id=external_id, name=qualified_name.rsplit(".", 1)[-1], qualified_name=qualified_name)
+    relations: dict[str, str] = {}  # qualified name -> label, for the columns' CONTAINS
+    containers: set[str] = set()
+    for node_id, qualified_name in sorted(nodes.items()):
+        label = node_id.split(":", 1)[0]
+        if label in ("Table", "View"):
+            relations[qualified_name] = label
+            _add_sql_container(graph, label, node_id, qualified_name, containers)
+        elif label != "Column":
+            graph.add_node("External", id=node_id, name=qualified_name.rsplit(".", 1)[-1], qualified_name=qualified_name)
+    for node_id, qualified_name in sorted(nodes.items()):
+        if node_id.startswith("Column:"):
+            relation, column = node_id.removeprefix("Column:").split(":", 1)
+            graph.add_node("Column", id=node_id, name=column, qualified_name=qualified_name, language="sql")
+            label = relations.get(relation, "Table")
+            graph.add_edge("CONTAINS", (label, f"{label}:{relation}"), ("Column", node_id))
+    for key, properties in sorted(edges.items()):
+        rel_type, source, target = key.split("\x00")
+        graph.add_edge(rel_type, ("Column", source), ("Column", target), **properties)
     return graph
+
+
+def _add_sql_container(graph: Graph, label: str, node_id: str, relation: str, containers: set[str]) -> None:
+    """A table or view node, its schema (and database) nodes, once each, and the CONTAINS edges down to it."""
+    parts = relation.split(".")
+    graph.add_node(label, id=node_id, name=parts[-1], qualified_name=relation, language="sql")
+    schema = ".".join(parts[:-1])
+    schema_id = "Schema:" + schema
+    graph.add_edge("CONTAINS", ("Schema", schema_id), (label, node_id))
+    if schema_id in containers:
+        return
+    containers.add(schema_id)
+    graph.add_node("Schema", id=schema_id, name=parts[-2] if len(parts) > 1 else schema, qualified_name=schema, language="sql")
+    if len(parts) > 2:
+        database = ".".join(parts[:-2])
+        database_id = "Database:" + database
+        graph.add_edge("CONTAINS", ("Database", database_id), ("Schema", schema_id))
+        if database_id not in containers:
+            containers.add(database_id)
+            graph.add_node("Database", id=database_id, name=database, qualified_name=database, language="sql")
 
 
 def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -148,12 +197,12 @@ def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dic
 
 
 def _endpoint(result: FileResolution, target: Resolved) -> tuple[str, str] | None:
-    """A target's node: a definition, or an External (listed in the file's ``externals``)."""
+    """A target's node: a definition, or an External (listed in the file's ``shared``)."""
     if target.ref is not None:
         return target.ref.endpoint
     if target.external_name:
         external_id = EXTERNAL_PREFIX + target.external_name
-        result.externals[external_id] = target.external_name
+        result.shared[external_id] = target.external_name
         return ("External", external_id)
     return None
 
@@ -185,6 +234,7 @@ def _resolve_file(
                            reason=edge.parent.reason)
         except ValueError:
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
+    resolve_file_sql(symbols, file_symbols, graph, result.shared, result.warnings)
     return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
 
 

@@ -22,6 +22,7 @@ from codekg.file_names import stored_path
 from codekg.records import Definition, FileParse
 from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef
 from codekg.settings import Settings
+from codekg.sql import statement_ids
 
 
 @dataclass(slots=True)
@@ -75,7 +76,7 @@ def _bare_structure(parsed: FileParse, settings: Settings) -> FileStructure:
 
 def _bare(parsed: FileParse) -> FileParse:
     """The file without what was read from its code: its File and Module nodes still stand."""
-    return replace(parsed, definitions=[], imports=[], exports=[], calls=[], local_bindings=[], values=[], docstring="")
+    return replace(parsed, definitions=[], imports=[], exports=[], calls=[], local_bindings=[], values=[], sql=[], docstring="")
 
 
 def project_structure(root: Path, file_paths: list[str]) -> Graph:
@@ -175,7 +176,27 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
             graph.add_edge(rel_type, parent.endpoint, ref.endpoint)
         except ValueError:
             continue  # a pairing the schema does not model (e.g. a class inside a variable) keeps no edge
+    _add_sql_statements(graph, parsed, file_symbols, module_name)
     return file_symbols
+
+
+def _add_sql_statements(graph: Graph, parsed: FileParse, file_symbols: FileSymbols, module_name: str) -> None:
+    """A node per SQL statement the file holds (DEFINES from the File); a statement that code runs
+    (`cursor.execute("…")`) also has RUNS_SQL from the definition whose code runs it."""
+    path = parsed.path
+    for statement, node_id in zip(parsed.sql, statement_ids(path, parsed.sql)):
+        tables = statement.writes or statement.reads
+        name = (statement.operation or "unreadable") + (f" {tables[0]}" if tables else "")
+        graph.add_node("SqlStatement", id=node_id, name=name, qualified_name=f"{module_name}:{statement.line}",
+                       file_path=path, language=parsed.language, start_line=statement.line, end_line=statement.end_line,
+                       signature=statement.text, operation=statement.operation, dialect=statement.dialect or "ansi",
+                       error=statement.error, call=statement.call)
+        graph.add_edge("DEFINES", file_symbols.file_ref.endpoint, ("SqlStatement", node_id))
+        if statement.call:
+            runner = file_symbols.by_path.get(statement.scope) if statement.scope else file_symbols.module_ref
+            runner = runner if runner is not None and runner.label != "Variable" else file_symbols.module_ref
+            graph.add_edge("RUNS_SQL", runner.endpoint, ("SqlStatement", node_id), call=statement.call, line=statement.line)
+
 
 
 def _register(file_symbols: FileSymbols, ref: SymbolRef) -> None:

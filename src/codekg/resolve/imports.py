@@ -66,7 +66,9 @@ class ModuleResolver:
 
     def resolve_file(self, file_symbols: FileSymbols) -> FileImports:
         result = FileImports()
-        bind = self._binders[EXTRACTORS[file_symbols.parse.language].resolution_family]
+        bind = self._binders.get(EXTRACTORS[file_symbols.parse.language].resolution_family)
+        if bind is None:  # a language without imports (SQL)
+            return result
         for binding in file_symbols.parse.imports:
             bind(file_symbols, binding, result)
         return result
@@ -74,7 +76,8 @@ class ModuleResolver:
     def exported(self, module_path: str, name: str) -> ImportTarget | None:
         """What module ``module_path`` makes visible as ``name`` (a definition, submodule or re-export)."""
         family = EXTRACTORS[self.symbols.files[module_path].parse.language].resolution_family
-        return self._exports[family](module_path, name, (), 0)
+        exports = self._exports.get(family)
+        return exports(module_path, name, (), 0) if exports is not None else None
 
     # --- Python ----------------------------------------------------------------------------------
 

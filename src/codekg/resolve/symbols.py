@@ -95,11 +95,16 @@ class FileOutline:
     family: str  # the resolution family: global names and module names never cross families
     module_name: str
     top_level: tuple[tuple[str, str], ...]  # (name, label) of what each top-level name means
+    # (relation, "view" or "table", its columns when known) of each SQL table or view the file creates
+    sql_relations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     @classmethod
     def of(cls, file_symbols: FileSymbols, family: str) -> "FileOutline":
+        from codekg.sql import created_relations
+
         top = tuple(sorted((name, ref.label) for name, ref in file_symbols.children.get((), {}).items()))
-        return cls(file_symbols.parse.language, family, file_symbols.module_name, top)
+        return cls(file_symbols.parse.language, family, file_symbols.module_name, top,
+                   tuple(sorted(created_relations(file_symbols.parse.sql))))
 
 
 GLOBAL_NAME_LABELS = ("Class", "Interface", "Function")
@@ -110,7 +115,7 @@ class SymbolIndex:
     recorded by ``recorder`` (see resolve/dependencies.py) so incremental runs know who read what.
     A file's symbols may be loaded on first use (``load_file``)."""
 
-    __slots__ = ("recorder", "files", "module_paths", "module_aliases", "by_name", "_name_paths")
+    __slots__ = ("recorder", "files", "module_paths", "module_aliases", "by_name", "_name_paths", "sql_relations")
 
     def __init__(self, load_file: Callable[[str], FileSymbols] | None = None) -> None:
         self.recorder = DependencyRecorder()
@@ -123,6 +128,8 @@ class SymbolIndex:
         # name, every definition of each: the candidates of a global guess
         self.by_name: RecordedDict[tuple[str, str], list[SymbolRef]] = RecordedDict(self.recorder, "name", self._definitions_named)
         self._name_paths: dict[tuple[str, str], list[str]] = {}
+        # SQL relation name -> (file, "view"/"table", declared columns) of every file that creates it
+        self.sql_relations: RecordedDict[str, list[tuple[str, str, tuple[str, ...]]]] = RecordedDict(self.recorder, "sql-relation")
 
     def add_files(self, outlines: dict[str, FileOutline], loaded: dict[str, FileSymbols]) -> None:
         """Register every file (``loaded`` ones now, the rest on first use) and build the global tables."""
@@ -133,6 +140,8 @@ class SymbolIndex:
                 if label in GLOBAL_NAME_LABELS:
                     self._name_paths.setdefault((outline.family, name), []).append(path)
             self.module_paths.setdefault((outline.family, outline.module_name), path)
+            for relation, kind, columns in outline.sql_relations:
+                dict.setdefault(self.sql_relations, relation, []).append((path, kind, columns))
         for key in self._name_paths:
             dict.__setitem__(self.by_name, key, UNLOADED)
 

@@ -43,7 +43,7 @@ DIALECT_ALIASES: dict[str, str] = {
     "impala": "hive",
 }
 
-_DIALECT_COMMENT = re.compile(rb"^\s*(?:--|#|/\*)\s*dialect\s*[:=]\s*([A-Za-z0-9_]+)", re.IGNORECASE | re.MULTILINE)
+_DIALECT_COMMENT = re.compile(rb"^\s*(?:--|#|//|/\*)\s*dialect\s*[:=]\s*([A-Za-z0-9_]+)", re.IGNORECASE | re.MULTILINE)
 _COMMENT_SCAN_BYTES = 2048  # the comment counts near the top of a file only
 
 
@@ -77,13 +77,23 @@ def comment_dialect(source: bytes) -> str | None:
     return found.group(1).decode("ascii") if found else None
 
 
+def check_dialect_settings(default: str, folders: dict[str, str]) -> None:
+    """UnknownDialectError for an unknown name in the `sql_dialect` or `sql_folder_dialects` settings,
+    before any file is read with it."""
+    for name in (default, *folders.values()):
+        sqlglot_dialect(name)
+
+
+def folder_dialect(path: str, default: str, folders: dict[str, str] | None = None) -> str:
+    """The dialect name the settings give repo-relative ``path``: the deepest folder of ``folders``
+    holding it, else ``default`` (as written: not checked here)."""
+    holding = [(folder.strip("/"), name) for folder, name in (folders or {}).items()
+               if folder.strip("/") in ("", ".") or path.startswith(folder.strip("/") + "/")]
+    return max(holding, key=lambda item: len(item[0]))[1] if holding else default
+
+
 def file_dialect(path: str, source: bytes, default: str, folders: dict[str, str] | None = None) -> str:
     """sqlglot's dialect for repo-relative ``path``: its own `-- dialect:` comment, else the deepest
     folder of ``folders`` holding it, else ``default`` (the `sql_dialect` setting or `--dialect`)."""
     named = comment_dialect(source)
-    if named is None and folders:
-        holding = [(folder.strip("/"), name) for folder, name in folders.items()
-                   if path.startswith(folder.strip("/") + "/") or folder.strip("/") in ("", ".")]
-        if holding:
-            named = max(holding, key=lambda item: len(item[0]))[1]
-    return sqlglot_dialect(named if named is not None else default)
+    return sqlglot_dialect(named if named is not None else folder_dialect(path, default, folders))

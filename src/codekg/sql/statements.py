@@ -222,6 +222,7 @@ class _StatementReader:
             self._write_query(target, outputs)
             if not declared and not any(out.star_of for out in outputs):
                 self.catalog[name] = tuple(dict.fromkeys(out.name for out in outputs))
+                self.declared.append((name, self.catalog[name]))
         else:
             self.writes.append(name)
             return "declare_" + kind  # no query: a declaration puts no rows in the table

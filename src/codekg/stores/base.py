@@ -73,3 +73,9 @@ class MigratableStore(GraphStore, Protocol):
         """Declare the node property ``name`` on ``label``, ``default`` on the nodes already there: a
         typed store (Ladybug) alters its table; a schemaless one (FalkorDB, Neo4j) has nothing to do,
         so a migration step always writes the value itself, through `query`."""
+
+    def add_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                   added_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Declare new node tables ``labels`` and relationship tables ``rel_types`` as schema.py
+        defines them, and new endpoint pairs of existing relationship tables: a typed store creates
+        and alters its tables; a schemaless one has nothing to do."""

@@ -146,7 +146,7 @@ class FalkorDBStore(ServerStore):
         indexed = {(row[0], name) for row in self._index_rows() for name in row[1]}
         for label, key in labels:
             if (label, key) not in indexed:
-                self._connected_graph().query(f"CREATE INDEX FOR (n:{label}) ON (n.{key})")
+                self._connected_graph().query(f"CREATE INDEX FOR (n:`{label}`) ON (n.{key})")
             if (label, key) not in existing:
                 try:
                     self._connection().execute_command(

@@ -75,9 +75,21 @@ def _file_is_test(store: MigratableStore) -> None:
                     {"rows": rows[start : start + _WRITE_BATCH_ROWS]})
 
 
+def _sql_lineage_tables(store: MigratableStore) -> None:
+    """The tables of SQL lineage; they fill when the next `codekg index` reads the repository's SQL
+    (the state of a migrated index is not trusted, so that run reads every file)."""
+    relations = (("Schema", "Table"), ("Schema", "View"), ("Table", "Column"), ("View", "Column"))
+    store.add_tables(("Database", "Schema", "Table", "View", "Column", "SqlStatement"),
+                     ("RUNS_SQL", "READS_FROM", "WRITES_TO", "DERIVES_FROM"),
+                     {"CONTAINS": (("Database", "Schema"), *relations), "DEFINES": (("File", "SqlStatement"),)})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, 2, "File nodes get `is_test` (a test file by the usual conventions), computed from their path",
               _file_is_test),
+    Migration(2, 3, "SQL lineage: Database, Schema, Table, View, Column and SqlStatement tables, RUNS_SQL, "
+              "READS_FROM, WRITES_TO and DERIVES_FROM edges (empty until the next `codekg index` reads the SQL)",
+              _sql_lineage_tables),
 )
 
 

@@ -84,6 +84,10 @@ class ServerStore(ABC):
     def add_property(self, label: str, name: str, prop_type: Any, default: Any) -> None:
         """Nothing to declare: a server store is schemaless (a migration writes the values itself)."""
 
+    def add_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                   added_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Nothing to declare: a server store is schemaless."""
+
     def reconnect(self) -> None:
         """Called before a retry; backends whose clients do not reconnect by themselves override it."""
 
@@ -146,7 +150,7 @@ class ServerStore(ABC):
         lost = {}
         for label, table in tables.nodes.items():
             expected = table.num_rows - (self.write_stats.failed_by_table.get(label, 0) - failed_before.get(label, 0))
-            found = self.query(f"MATCH (n:{label}) RETURN count(n)").rows[0][0]
+            found = self.query(f"MATCH (n:`{label}`) RETURN count(n)").rows[0][0]
             if found < expected:
                 lost[label] = (expected, found)
         return lost
