@@ -31,9 +31,11 @@ schema-doc: venv
 config-doc: venv
 	$(BIN)/python -m codekg.settings > docs/configuration.md
 
-# docs/accuracy.md: call-graph precision/recall on tests/fixtures/callgraph (tests/test_callgraph_accuracy.py)
+# docs/accuracy.md: call-graph precision/recall on tests/fixtures/callgraph (tests/test_callgraph_accuracy.py),
+# then SQL lineage exactness on tests/fixtures/lineage (tests/test_lineage_accuracy.py)
 accuracy: venv
 	$(BIN)/python tests/test_callgraph_accuracy.py --write docs/accuracy.md
+	$(BIN)/python tests/test_lineage_accuracy.py --write docs/accuracy.md
 
 # docs/robustness.md: index ~50 released projects downloaded at run time into .robustness/ (by hand, not in CI;
 # ROBUSTNESS_ARGS='--only sympy,three --jobs 1' passes options)

@@ -253,3 +253,12 @@ def test_rows_beyond_the_limit_are_never_read(fixture_store):
     checked = check_query("UNWIND range(1, 1000000) AS x RETURN x", {}, limits, allow_writes=False)
     result = run_checked(fixture_store, checked, limits, allow_writes=False)
     assert result.rows == [[1], [2], [3], [4], [5]] and result.truncated is True
+
+
+def test_reserved_labels_are_quoted_for_the_user():
+    from codekg.query_guard import quote_reserved_labels
+
+    assert quote_reserved_labels("MATCH (t:Table)-[:CONTAINS]->(c: Column) WHERE t.name = ':Table' RETURN c // :Column") == (
+        "MATCH (t:`Table`)-[:CONTAINS]->(c: `Column`) WHERE t.name = ':Table' RETURN c // :Column")
+    assert quote_reserved_labels("MATCH (t:`Table`) RETURN t.Table") == "MATCH (t:`Table`) RETURN t.Table"
+    assert quote_reserved_labels("MATCH (f:Function) RETURN f") == "MATCH (f:Function) RETURN f"

@@ -16,6 +16,7 @@ from codekg.pipeline import index_repository
 from codekg.settings import Settings
 from codekg.stores import open_index
 from codekg.stores.base import GraphStore
+from codekg.schema import cypher_label
 
 CallGraph = dict[str, list[str]]
 
@@ -27,7 +28,7 @@ def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph
     """The adjacency map of the CALLS edges in ``store`` whose confidence is at least ``min_confidence``."""
     graph: dict[str, set[str]] = {}
     for label in KEY_LABELS:
-        for (name,) in store.query(f"MATCH (n:`{label}`) RETURN n.qualified_name").rows:
+        for (name,) in store.query(f"MATCH (n:{cypher_label(label)}) RETURN n.qualified_name").rows:
             graph.setdefault(name, set())
     edges = store.query(
         f"MATCH (a)-[e:CALLS]->(b) WHERE e.confidence >= $min_confidence "

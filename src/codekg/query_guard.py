@@ -135,7 +135,25 @@ def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLim
                                  f"{limits.max_tokens:,} are accepted (pass long lists as parameters)")
     _check_parameters(parameters, limits)
     writes = _check_clauses(tokens, allow_writes)
-    return CheckedQuery(cypher, parameters, writes)
+    return CheckedQuery(quote_reserved_labels(cypher), parameters, writes)
+
+
+def quote_reserved_labels(cypher: str) -> str:
+    """``cypher`` with each unquoted reserved label after a colon (`:Table`, `:Column`: schema.RESERVED_LABELS)
+    in backticks; strings and comments untouched."""
+    from codekg.schema import RESERVED_LABELS
+
+    if not any(label in cypher for label in RESERVED_LABELS):
+        return cypher
+    pieces, last, previous = [], 0, ""
+    for match in _TOKEN.finditer(cypher):
+        kind = match.lastgroup or "symbol"
+        if kind == "word" and match.group() in RESERVED_LABELS and previous == ":":
+            pieces.append(cypher[last:match.start()] + f"`{match.group()}`")
+            last = match.end()
+        if kind not in ("space", "line_comment", "block_comment"):
+            previous = match.group()
+    return "".join(pieces) + cypher[last:]
 
 
 def check_plan(plan_text: str, allow_writes: bool) -> None:

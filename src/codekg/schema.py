@@ -352,6 +352,16 @@ def rel_arrow_schema(rel_type: str) -> "pa.Schema":
     return pa.schema(fields)
 
 
+# Labels that are reserved words in the embedded store's Cypher (`MATCH (t:Table)` is a syntax error
+# there): generated Cypher writes them in backticks, and the query guard quotes them in users' queries.
+RESERVED_LABELS = frozenset({"Table", "Column"})
+
+
+def cypher_label(name: str) -> str:
+    """``name`` as a label in Cypher: in backticks where it is a reserved word."""
+    return f"`{name}`" if name in RESERVED_LABELS else name
+
+
 def ddl_statements() -> list[str]:
     """CREATE statements for every node and relationship table."""
     return [node_table_ddl(label.name) for label in NODE_LABELS] + [rel_table_ddl(rel.name) for rel in REL_TYPES]
@@ -360,12 +370,12 @@ def ddl_statements() -> list[str]:
 def node_table_ddl(label_name: str, if_not_exists: bool = False) -> str:
     label = NODE_LABEL_BY_NAME[label_name]
     columns = ", ".join(f"{p.name} {p.type.value}" for p in label.properties)
-    return f"CREATE NODE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}`{label.name}`({columns}, PRIMARY KEY({label.properties[0].name}))"
+    return f"CREATE NODE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{cypher_label(label.name)}({columns}, PRIMARY KEY({label.properties[0].name}))"
 
 
 def rel_table_ddl(rel_name: str, if_not_exists: bool = False) -> str:
     rel = REL_TYPE_BY_NAME[rel_name]
-    parts = [f"FROM `{a}` TO `{b}`" for a, b in rel.pairs]
+    parts = [f"FROM {cypher_label(a)} TO {cypher_label(b)}" for a, b in rel.pairs]
     parts += [f"{p.name} {p.type.value}" for p in rel.properties]
     return f"CREATE REL TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{rel.name}({', '.join(parts)})"
 

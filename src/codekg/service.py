@@ -29,6 +29,7 @@ from codekg.output import to_jsonable
 from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
 from codekg.settings import Settings
 from codekg.stores import GraphStore, IndexDirectory, open_index
+from codekg.schema import cypher_label
 
 MAX_SEARCH_RESULTS = 100
 DIRECTIONS = ("upstream", "downstream", "both")
@@ -62,7 +63,7 @@ def served_repositories(locations: Sequence[tuple[Path, Path, Settings]]) -> lis
 def index_stats(store: GraphStore, db_dir: Path) -> dict[str, Any]:
     """Nodes per label, edges per type, files per language, index time and commit of a live index."""
     meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
-    nodes = {label.name: store.query(f"MATCH (n:`{label.name}`) RETURN count(n)").rows[0][0]
+    nodes = {label.name: store.query(f"MATCH (n:{cypher_label(label.name)}) RETURN count(n)").rows[0][0]
              for label in NODE_LABELS if label.name != "IndexMeta"}
     edges = {rel.name: store.query(f"MATCH ()-[e:{rel.name}]->() RETURN count(e)").rows[0][0] for rel in REL_TYPES}
     files = {row[0]: row[1] for row in store.query("MATCH (f:File) RETURN f.language, count(f) ORDER BY f.language").rows}

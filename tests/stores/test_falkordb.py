@@ -65,7 +65,8 @@ def test_writes_are_idempotent_and_keys_unique(indexed: tuple[Path, Graph], falk
     assert stored.node_counts() == EXPECTED_NODES and stored.edge_counts() == EXPECTED_EDGES
     assert sorted(constraints) == sorted(["UNIQUE", label, ["key" if label == "IndexMeta" else "id"], "OPERATIONAL"]
                                          for label in ("Project", "Folder", "File", "Module", "Class", "Interface",
-                                                       "Function", "Method", "Variable", "External", "IndexMeta"))
+                                                       "Function", "Method", "Variable", "External", "Database", "Schema",
+                                                       "Table", "View", "Column", "SqlStatement", "IndexMeta"))
 
 
 def test_replace_drops_what_the_new_graph_lacks(indexed: tuple[Path, Graph], falkordb_graph_uri: str) -> None:

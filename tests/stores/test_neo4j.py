@@ -37,7 +37,7 @@ from neo4j.exceptions import (
 from codekg.errors import QueryError, StoreUnavailableError
 from codekg.graph import Graph, graph_delta
 from codekg.passes.load import metadata_graph
-from codekg.schema import NODE_LABELS, REL_TYPES
+from codekg.schema import NODE_LABELS, REL_TYPES, cypher_label
 from codekg.settings import load_settings
 from codekg.stores import open_index, open_store, parse_store_uri
 from codekg.stores import neo4j as neo4j_store
@@ -115,7 +115,7 @@ class FakeServer:
             raise error
         self.sent.append((how, statement, parameters))
         if "DETACH DELETE n RETURN count(*)" in statement:
-            label = statement.split(":", 1)[1].split(")", 1)[0]
+            label = statement.split(":", 1)[1].split(")", 1)[0].strip("`")
             batch = min(self.nodes.get(label, 0), neo4j_store.DELETE_BATCH_SIZE)
             self.nodes[label] = self.nodes.get(label, 0) - batch
             return FakeResult(["count(*)"], [[batch]])
@@ -335,7 +335,7 @@ def test_neo4j_keys_are_named_unique_constraints_sent_outside_transactions(fake_
     assert not store.is_memgraph
     assert fake_server.statements("autocommit") == [
         f"CREATE CONSTRAINT codekg_{label.name}_{node_key(label.name)} IF NOT EXISTS "
-        f"FOR (n:{label.name}) REQUIRE n.{node_key(label.name)} IS UNIQUE"
+        f"FOR (n:{cypher_label(label.name)}) REQUIRE n.{node_key(label.name)} IS UNIQUE"
         for label in NODE_LABELS
     ]
 
@@ -351,9 +351,9 @@ def test_memgraph_keys_are_an_index_and_a_constraint_and_existing_ones_are_fine(
     expected = []
     for label in NODE_LABELS:
         key = node_key(label.name)
-        expected.append(f"CREATE INDEX ON :{label.name}({key})")
+        expected.append(f"CREATE INDEX ON :{cypher_label(label.name)}({key})")
         if label.name != "File":
-            expected.append(f"CREATE CONSTRAINT ON (n:{label.name}) ASSERT n.{key} IS UNIQUE")
+            expected.append(f"CREATE CONSTRAINT ON (n:{cypher_label(label.name)}) ASSERT n.{key} IS UNIQUE")
     assert fake_server.statements("autocommit") == expected
 
 
@@ -397,7 +397,7 @@ def test_replace_deletes_only_codekg_labels_in_batches_metadata_first_then_write
     store = fake_store(tmp_path)
     store.replace_graph(external_nodes("a", "b").to_tables(), metadata_graph({"generation": "g2"}))
     writes = fake_server.statements("write")
-    deletes = [statement.split(":", 1)[1].split(")", 1)[0] for statement in writes if "DETACH DELETE n RETURN count(*)" in statement]
+    deletes = [statement.split(":", 1)[1].split(")", 1)[0].strip("`") for statement in writes if "DETACH DELETE n RETURN count(*)" in statement]
     others = [label.name for label in NODE_LABELS if label.name not in ("IndexMeta", "Function", "File")]
     assert deletes[0] == "IndexMeta" and deletes.count("Function") == 3 and deletes.count("File") == 2
     assert sorted(set(deletes)) == sorted(label.name for label in NODE_LABELS) and all(deletes.count(name) == 1 for name in others)
@@ -499,10 +499,10 @@ def indexed(index_fixture) -> tuple[Graph, dict[str, int]]:
 
 
 def counts(store: Any) -> dict[str, int]:
-    result = {label.name: store.query(f"MATCH (n:{label.name}) RETURN count(n)").rows[0][0] for label in NODE_LABELS}
+    result = {label.name: store.query(f"MATCH (n:{cypher_label(label.name)}) RETURN count(n)").rows[0][0] for label in NODE_LABELS}
     for rel in REL_TYPES:
         for source, target in rel.pairs:
-            query = f"MATCH (a:{source})-[e:{rel.name}]->(b:{target}) RETURN count(e)"
+            query = f"MATCH (a:{cypher_label(source)})-[e:{rel.name}]->(b:{cypher_label(target)}) RETURN count(e)"
             result[f"{rel.name}({source}->{target})"] = store.query(query).rows[0][0]
     return result
 

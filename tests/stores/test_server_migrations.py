@@ -42,7 +42,7 @@ def test_an_old_server_index_is_refused_then_migrated(tmp_path: Path, falkordb_g
 
     planned = codekg("migrate", "--db", db, "--store", falkordb_graph_uri, "--dry-run", "--json")
     assert planned.returncode == 0, planned.stderr
-    assert [(s["from_version"], s["to_version"]) for s in json.loads(planned.stdout)["steps"]] == [(1, 2)]
+    assert [(s["from_version"], s["to_version"]) for s in json.loads(planned.stdout)["steps"]] == [(1, 2), (2, 3)]
 
     migrated = codekg("migrate", "--db", db, "--store", falkordb_graph_uri)
     assert migrated.returncode == 0, migrated.stderr

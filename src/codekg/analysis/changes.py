@@ -49,6 +49,7 @@ from codekg.analysis.symbols import Symbol, symbol_columns
 from codekg.errors import GitError
 from codekg.file_names import stored_path
 from codekg.stores.base import GraphStore
+from codekg.schema import cypher_label
 
 CHANGE_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -226,7 +227,7 @@ def _indexed_symbols(store: GraphStore, paths: list[str]) -> dict[str, list[Symb
     if not paths:
         return found
     columns = symbol_columns(store.dialect)
-    parts = [f"MATCH (n:`{label}`) WHERE n.file_path IN $paths RETURN {columns}" for label in CHANGE_LABELS]
+    parts = [f"MATCH (n:{cypher_label(label)}) WHERE n.file_path IN $paths RETURN {columns}" for label in CHANGE_LABELS]
     for row in store.query(" UNION ALL ".join(parts), {"paths": paths}).rows:
         symbol = Symbol.from_row(row)
         found[symbol.file_path].append(symbol)

@@ -21,6 +21,7 @@ from codekg.analysis.symbols import Symbol, resolve_symbol
 from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
+from codekg.schema import cypher_label
 
 RELATION_KEYS = ("container", "callers", "callees", "defines", "methods", "bases", "subclasses", "imports", "importers")
 
@@ -51,7 +52,7 @@ def symbol_context(store: GraphStore, repo_root: Path, symbol: str) -> dict[str,
 
 
 def _details(store: GraphStore, target: Symbol) -> tuple[str, str]:
-    rows = store.query(f"MATCH (n:`{target.label}` {{id: $id}}) RETURN n.signature, n.docstring", {"id": target.id}).rows
+    rows = store.query(f"MATCH (n:{cypher_label(target.label)} {{id: $id}}) RETURN n.signature, n.docstring", {"id": target.id}).rows
     return (rows[0][0] or "", rows[0][1] or "") if rows else ("", "")
 
 
@@ -74,7 +75,7 @@ def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, An
 def relation_queries(label: str, dialect: Dialect) -> list[str]:
     """The UNION ALL parts for a target of ``label``; `b` is the target, `c` the related node, `$id` its id,
     `$file` the id of its file."""
-    anchor = f"(b:`{label}` {{id: $id}})"
+    anchor = f"(b:{cypher_label(label)} {{id: $id}})"
     parts = []
 
     def part(kind: str, pattern: str, edge: tuple[str, ...]) -> None:

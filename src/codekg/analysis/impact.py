@@ -49,6 +49,7 @@ from codekg.limits import MAX_DEPTH
 from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
+from codekg.schema import cypher_label
 
 DIRECTIONS = ("upstream", "downstream")
 TYPE_LABELS = ("Class", "Interface")
@@ -174,10 +175,10 @@ IN_FILTER_MAX_IDS = 100
 def _level_parts(dialect: Dialect, label: str, ids: str, count: int, direction: str) -> list[str]:
     """CALLS (and EXTENDS/IMPLEMENTS for types) into (upstream) or out of (downstream) nodes of ``label``."""
     if count > IN_FILTER_MAX_IDS:
-        anchor, where = f"(b:`{label}` {{id: i}})", "WHERE e.confidence >= $min"
+        anchor, where = f"(b:{cypher_label(label)} {{id: i}})", "WHERE e.confidence >= $min"
         prefix = f"UNWIND {ids} AS i "
     else:
-        anchor, where = f"(b:`{label}`)", f"WHERE b.id IN {ids} AND e.confidence >= $min"
+        anchor, where = f"(b:{cypher_label(label)})", f"WHERE b.id IN {ids} AND e.confidence >= $min"
         prefix = ""
     upstream = direction == "upstream"
     returned = f"RETURN b.id AS near, {symbol_columns(dialect, 'c')}, e.confidence AS confidence, e.reason AS reason"

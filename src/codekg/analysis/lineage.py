@@ -12,6 +12,7 @@ import difflib
 from typing import Any
 
 from codekg.errors import SymbolNotFoundError
+from codekg.schema import cypher_label
 
 DEFAULT_SCHEMA = "<default>"
 DIRECTIONS = ("both", "upstream", "downstream")
@@ -22,7 +23,7 @@ def find_sql_object(store: Any, name: str) -> dict[str, str] | None:
     without a schema is looked up under `<default>` too), or None."""
     candidates = [name, f"{DEFAULT_SCHEMA}.{name}"]
     for label in ("Table", "View", "Column"):
-        rows = store.query(f"MATCH (n:`{label}`) WHERE n.qualified_name IN $names RETURN n.id, n.qualified_name",
+        rows = store.query(f"MATCH (n:{cypher_label(label)}) WHERE n.qualified_name IN $names RETURN n.id, n.qualified_name",
                            {"names": candidates}).rows
         if rows:
             exact = [row for row in rows if row[1] == name] or rows
@@ -139,7 +140,7 @@ def _relations_of(store: Any, columns: list[str]) -> list[str]:
 
 def _not_found_message(store: Any, name: str) -> str:
     names = [row[0] for label in ("Table", "View") for row in
-             store.query(f"MATCH (n:`{label}`) RETURN n.qualified_name").rows]
+             store.query(f"MATCH (n:{cypher_label(label)}) RETURN n.qualified_name").rows]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6) or difflib.get_close_matches(
         f"{DEFAULT_SCHEMA}.{name}", names, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else " (names are schema.table or schema.table.column)"

@@ -22,6 +22,7 @@ from typing import Any
 from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
+from codekg.schema import cypher_label
 
 SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Function", "Method", "Variable", "External")
 MAX_CANDIDATES_SHOWN = 20
@@ -77,7 +78,7 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
         raise SymbolNotFoundError("no symbol given")
     label = label_of_id(text)
     if ":" in text and label in SYMBOL_LABELS:
-        found = store.query(f"MATCH (n:`{label}` {{id: $text}}) RETURN {symbol_columns(store.dialect)}", {"text": text}).rows
+        found = store.query(f"MATCH (n:{cypher_label(label)} {{id: $text}}) RETURN {symbol_columns(store.dialect)}", {"text": text}).rows
         if found:
             return Symbol.from_row(found[0])
     # Only label, id and qualified name across every table, and one equality: each extra column or
@@ -107,7 +108,7 @@ def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
         by_label.setdefault(label_of_id(id_), []).append(id_)
     symbols = {}
     for label, label_ids in by_label.items():
-        rows = store.query(f"UNWIND $ids AS i MATCH (n:`{label}` {{id: i}}) RETURN {symbol_columns(store.dialect)}",
+        rows = store.query(f"UNWIND $ids AS i MATCH (n:{cypher_label(label)} {{id: i}}) RETURN {symbol_columns(store.dialect)}",
                            {"ids": label_ids}).rows
         symbols.update((row[1], Symbol.from_row(row)) for row in rows)
     return symbols

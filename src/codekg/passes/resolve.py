@@ -192,7 +192,8 @@ def call_outcomes_by_language(languages: dict[str, str], outcomes: dict[str, dic
     """Per language: how many call sites resolved to one target, to several, or to none."""
     totals: dict[str, Counter] = {}
     for path, counts in outcomes.items():
-        totals.setdefault(languages[path], Counter()).update(counts)
+        if counts:  # a language without call sites (SQL) has no line
+            totals.setdefault(languages[path], Counter()).update(counts)
     return {language: dict(sorted(counter.items())) for language, counter in sorted(totals.items())}
 
 

@@ -33,6 +33,7 @@ from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, SEARCH_FILE, SearchStore
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory, open_index
+from codekg.schema import cypher_label
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -178,7 +179,7 @@ def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) ->
         found = graph.query(f"MATCH (m:IndexMeta {{key: '{GENERATION_KEY}'}}) RETURN m.value").rows
         generation = found[0][0] if found else ""
         columns = ", ".join(f"n.{c}" for c in _NODE_COLUMNS)
-        nodes = {label: [dict(zip(_NODE_COLUMNS, row)) for row in graph.query(f"MATCH (n:`{label}`) RETURN {columns}").rows]
+        nodes = {label: [dict(zip(_NODE_COLUMNS, row)) for row in graph.query(f"MATCH (n:{cypher_label(label)}) RETURN {columns}").rows]
                  for label in INDEXED_LABELS}
         edges = {rel_type: graph.query(f"MATCH (a)-[:{rel_type}]->(b) RETURN a.id, b.id").rows for rel_type in EXPANSION_EDGES}
     finally:

@@ -69,8 +69,10 @@ class QueryColumns:
                       ctes: dict[str, "_Derived"] | None = None) -> dict[str, "_Derived"]:
         """The CTEs of ``with_clause`` by name, each seeing those before it (and itself, empty)."""
         found = dict(ctes if ctes is not None else self.ctes)
+        recursive = bool(with_clause.args.get("recursive"))
         for cte in with_clause.expressions:
-            found[cte.alias_or_name] = _Derived([])
+            if recursive:  # only a recursive CTE sees itself (empty at first); another one sees the name outside
+                found[cte.alias_or_name] = _Derived([])
             found[cte.alias_or_name] = _Derived(self.outputs(cte.this, parent, found))
         return found
 
@@ -168,7 +170,13 @@ class QueryColumns:
             names = tuple(column.name for column in alias.columns)
             if not names and key:
                 names = (key,)  # BigQuery `UNNEST(arr) AS x`: x is the element
-        scope.sources[key or f"<array {len(scope.sources)}>"] = _Array(sources, names)
+        offset = array.args.get("offset") if isinstance(array, exp.Unnest) else None
+        if isinstance(offset, exp.Expression) and offset.name:  # `WITH OFFSET AS pos`: a position in the array
+            names = (*names, offset.name)
+        source = _Array(sources, names)
+        scope.sources[key or f"<array {len(scope.sources)}>"] = source
+        for name in names:  # `line.sku`: a field of the element named by its alias
+            scope.sources.setdefault(name, source)
 
     def _star(self, scope: _Scope, qualifier: str, excepted: list | None) -> Iterator[Output]:
         left_out = {column.name for column in excepted or [] if isinstance(column, exp.Column)}
@@ -217,8 +225,9 @@ class QueryColumns:
                 if source is not None:
                     return self._from_source(source, name)
             else:
-                having = [s for s in current.sources.values() if _has_column(s, name) is True]
-                maybe = [s for s in current.sources.values() if _has_column(s, name) is None]
+                distinct = list({id(s): s for s in current.sources.values()}.values())  # an array under two names is one
+                having = [s for s in distinct if _has_column(s, name) is True]
+                maybe = [s for s in distinct if _has_column(s, name) is None]
                 if len(having) == 1:
                     return self._from_source(having[0], name)
                 if not having and len(maybe) == 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import sqlglot
@@ -43,13 +43,52 @@ class _Piece:
     line: int
     end_line: int
     start: int  # offset of the piece in the script
+    tokens: list[Token] = field(default_factory=list)
 
 
 def read_script(script: str, dialect: str, catalog: dict[str, tuple[str, ...]] | None = None) -> list[SqlStatement]:
     """Every statement of ``script`` in order. ``catalog`` (table → declared columns) grows with each
     CREATE TABLE read, so a later `SELECT *` expands; pass one dict across scripts to share it."""
     catalog = {} if catalog is None else catalog
-    return [_read_piece(piece, dialect, catalog) for piece in split_statements(script, dialect)]
+    return [_values_insert(piece, dialect) or _read_piece(piece, dialect, catalog)
+            for piece in split_statements(script, dialect)]
+
+
+_NAME_TOKENS = (TokenType.VAR, TokenType.IDENTIFIER)
+
+
+def _values_insert(piece: _Piece, dialect: str) -> SqlStatement | None:
+    """`INSERT INTO t [(columns)] VALUES (…), …` read from its tokens alone: rows of constants (a data
+    dump, seed files) write the table and read nothing, and parsing them would cost most of a
+    dump's time. Anything else (a SELECT inside, ON CONFLICT, RETURNING) is left to the parser."""
+    tokens = piece.tokens
+    if len(tokens) < 4 or tokens[0].token_type != TokenType.INSERT or tokens[1].token_type != TokenType.INTO:
+        return None
+    position, parts = 2, []
+    while position < len(tokens) and tokens[position].token_type in _NAME_TOKENS:
+        token = tokens[position]
+        parts.append(token.text if token.token_type == TokenType.IDENTIFIER else token.text.lower())
+        if position + 1 < len(tokens) and tokens[position + 1].token_type == TokenType.DOT:
+            position += 2
+        else:
+            position += 1
+            break
+    if not parts or any(part.startswith(("#", "@")) for part in parts):
+        return None
+    if position < len(tokens) and tokens[position].token_type == TokenType.L_PAREN:
+        while position < len(tokens) and tokens[position].token_type != TokenType.R_PAREN:
+            position += 1
+        position += 1
+    if position >= len(tokens) or tokens[position].token_type != TokenType.VALUES:
+        return None
+    if any(token.token_type in _NOT_CONSTANT_ROWS for token in tokens[position:]):
+        return None
+    name = ".".join([DEFAULT_SCHEMA, *parts] if len(parts) == 1 else parts)
+    return SqlStatement(piece.line, piece.end_line, "insert", (), (name,), dialect=dialect, text=piece.text[:SQL_TEXT_LIMIT])
+
+
+_NOT_CONSTANT_ROWS = frozenset({TokenType.SELECT, TokenType.ON, TokenType.RETURNING, TokenType.WITH, TokenType.FROM,
+                                TokenType.VALUES_KEYWORD if hasattr(TokenType, "VALUES_KEYWORD") else TokenType.SELECT})
 
 
 def split_statements(script: str, dialect: str) -> list[_Piece]:
@@ -60,21 +99,18 @@ def split_statements(script: str, dialect: str) -> list[_Piece]:
         return [_Piece(script, 1, script.count("\n") + 1, 0)] if script.strip() else []
     pieces: list[_Piece] = []
     current: list[Token] = []
+    line, counted_to = 1, 0  # the line at offset counted_to: counted forward once, not from the top per piece
     for token in tokens + [None]:  # type: ignore[list-item]
         if token is None or token.token_type == TokenType.SEMICOLON:
             if current:
-                start, end = _start_of(current[0], script), current[-1].end + 1
-                line = script.count("\n", 0, start) + 1
-                pieces.append(_Piece(script[start:end], line, line + script.count("\n", start, end), start))
+                start, end = current[0].start, current[-1].end + 1
+                line += script.count("\n", counted_to, start)
+                counted_to = start
+                pieces.append(_Piece(script[start:end], line, line + script.count("\n", start, end), start, current))
             current = []
         else:
             current.append(token)
     return pieces
-
-
-def _start_of(token: Token, script: str) -> int:
-    """Where ``token`` begins; a comment before it belongs to the statement only as a comment."""
-    return token.start
 
 
 def _read_piece(piece: _Piece, dialect: str, catalog: dict[str, tuple[str, ...]]) -> SqlStatement:
@@ -102,6 +138,7 @@ def _message(error: BaseException, line: int = 1) -> str:
         column = int(first.get("col") or 0) - len(str(first.get("highlight") or "")) + 1  # sqlglot gives the token's end
         where = f" (line {line + int(first.get('line') or 1) - 1}, column {column})" if first.get("col") else ""
         description = _TOKEN_REPR.sub(lambda m: repr(m.group(1)), str(first.get("description")))
+        description = description.replace("'SENTINEL'", "the end of the statement")  # sqlglot's end marker
         return f"{description}{where}: near {first.get('highlight')!r}"
     message = " ".join(str(error).split())
     return f"{type(error).__name__}: {message[:500]}" if message else type(error).__name__
@@ -151,11 +188,19 @@ class _StatementReader:
         if isinstance(statement, exp.Insert):
             return self._insert(statement)
         if isinstance(statement, exp.MultitableInserts):
-            outputs = self.columns.outputs(statement.args["source"])
+            source = statement.args["source"]
+            shared = self.columns.outputs(source) if isinstance(source, (exp.Select, exp.SetOperation)) else []
             for into in statement.expressions:
                 insert = into if isinstance(into, exp.Insert) else into.find(exp.Insert)
-                if insert is not None:
-                    self._write_query(insert.this, _chosen_outputs(outputs, insert.expression))
+                if insert is None:
+                    continue
+                query = insert.expression
+                if isinstance(query, exp.Select) and not isinstance(source, (exp.Select, exp.SetOperation)):
+                    query = query.copy()  # Hive `FROM src INSERT … SELECT … INSERT … SELECT …`: each reads src
+                    query.set("from_", exp.From(this=source.copy()))
+                    self._write_query(insert.this, self.columns.outputs(query))
+                else:
+                    self._write_query(insert.this, _chosen_outputs(shared, query))
             return "insert"
         if isinstance(statement, exp.Create):
             return self._create(statement)
@@ -202,8 +247,55 @@ class _StatementReader:
         if isinstance(query, exp.Values) or query is None:
             self.writes.append(self._target_table(insert.this))
             return "insert"
+        first_flow = len(self.flows)
         self._write_query(insert.this, self.columns.outputs(query))
+        conflict = insert.args.get("conflict")
+        if isinstance(conflict, exp.OnConflict) and conflict.expressions:
+            self._conflict_update(insert.this, conflict, self.flows[first_flow:])
+        returning = insert.args.get("returning")
+        if isinstance(returning, exp.Returning) and isinstance(returning.args.get("into"), exp.Expression):
+            self._output_into(insert.this, returning, self.flows[first_flow:])
         return "insert"
+
+    def _output_into(self, target: exp.Expression, returning: exp.Returning, inserted: list[tuple[str, str, str]]) -> None:
+        """T-SQL `OUTPUT inserted.x, … INTO log`: the log is written with the values being inserted."""
+        name = self._target_table(target)
+        into = returning.args["into"]
+        log = into if isinstance(into, (exp.Table, exp.Schema)) else exp.Table(this=into.copy())
+        arriving: dict[str, set[str]] = {}
+        for source, target_column, _ in inserted:
+            arriving.setdefault(target_column, set()).add(source)
+        outputs = []
+        for expression in returning.expressions:
+            sources = set()
+            for column in expression.find_all(exp.Column):
+                if column.table.lower() == "inserted":
+                    sources |= arriving.get(f"{name}.{column.name}", set())
+            output_name = expression.alias_or_name if isinstance(expression, (exp.Alias, exp.Column)) else expression.sql()
+            outputs.append(Output(output_name, frozenset(sources - {""}), expression.sql()))
+        self._write_query(log, outputs)
+
+    def _conflict_update(self, target: exp.Expression, conflict: exp.OnConflict, inserted: list[tuple[str, str, str]]) -> None:
+        """`ON CONFLICT … DO UPDATE SET c = …`: EXCLUDED.x is the value the row would have had in x;
+        the target's own columns are read from the row already there."""
+        name = self._target_table(target)
+        table = target.this if isinstance(target, exp.Schema) else target
+        own_names = {table.name, table.alias} - {""} if isinstance(table, exp.Table) else set()
+        arriving: dict[str, set[str]] = {}
+        for source, target_column, _ in inserted:
+            arriving.setdefault(target_column, set()).add(source)
+        for assignment in conflict.expressions:
+            if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
+                continue
+            sources: set[str] = set()
+            for column in assignment.expression.find_all(exp.Column):
+                if column.table.lower() == "excluded":
+                    sources |= arriving.get(f"{name}.{column.name}", set())
+                elif not column.table or column.table in own_names:
+                    sources.add(f"{name}.{column.name}")
+                    self.reads.append(name)
+            out = Output(assignment.this.name, frozenset(sources - {""}), assignment.expression.sql())
+            self._flow(out, f"{name}.{assignment.this.name}")
 
     def _create(self, create: exp.Create) -> str:
         kind = str(create.args.get("kind") or "").lower()
@@ -287,11 +379,17 @@ class _StatementReader:
         for when in (whens.expressions if whens is not None else []):
             action = when.args.get("then")
             pairs: list[tuple[str, exp.Expression]] = []
-            if isinstance(action, exp.Update):
+            source_alias = merge.args["using"].alias_or_name
+            if isinstance(action, (exp.Update, exp.Insert)) and _is_star_action(action) and name in self.catalog:
+                # Delta `UPDATE SET *` / `INSERT *`: every column of the target from the source's column of that name
+                pairs = [(column, exp.column(column, table=source_alias)) for column in self.catalog[name]]
+            elif isinstance(action, exp.Update):
                 pairs = [(a.this.name, a.expression) for a in action.expressions if isinstance(a, exp.EQ)]
             elif isinstance(action, exp.Insert):
                 columns = action.this.expressions if isinstance(action.this, exp.Tuple) else []
                 values = action.expression.expressions if isinstance(action.expression, exp.Tuple) else []
+                if len(columns) == 1 and isinstance(columns[0], exp.Anonymous) and columns[0].name.lower() == "values":
+                    columns, values = [], columns[0].expressions  # `INSERT VALUES (…)` with no column list
                 if not columns and name in self.catalog:
                     columns = [exp.column(c) for c in self.catalog[name]]
                 pairs = [(column.name, value) for column, value in zip(columns, values)]
@@ -376,6 +474,12 @@ class _StatementReader:
     def _output_name(self, projection: exp.Expression) -> str:
         """An unaliased expression's name: its text as written, lower-cased outside quotes, one space for each run of whitespace."""
         return _source_text(projection, self.text) or _normalised(projection.sql(dialect=self.dialect))
+
+
+def _is_star_action(action: exp.Expression) -> bool:
+    if isinstance(action, exp.Update):
+        return len(action.expressions) == 1 and isinstance(action.expressions[0], exp.Star)
+    return isinstance(action.this, exp.Star)
 
 
 def _chosen_outputs(outputs: list[Output], values: exp.Expression | None) -> list[Output]:

@@ -23,6 +23,7 @@ from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult
 from codekg.stores.server import ServerStore
 from codekg.stores.uri import StoreLocation
+from codekg.schema import cypher_label
 
 # Server replies that a retry may outlive: the server is loading its data, busy with a script,
 # or asks the client to try again; plus the client's own connection and timeout errors.
@@ -146,7 +147,7 @@ class FalkorDBStore(ServerStore):
         indexed = {(row[0], name) for row in self._index_rows() for name in row[1]}
         for label, key in labels:
             if (label, key) not in indexed:
-                self._connected_graph().query(f"CREATE INDEX FOR (n:`{label}`) ON (n.{key})")
+                self._connected_graph().query(f"CREATE INDEX FOR (n:{cypher_label(label)}) ON (n.{key})")
             if (label, key) not in existing:
                 try:
                     self._connection().execute_command(

@@ -43,6 +43,7 @@ from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, 
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
 from codekg.stores.dialect import LADYBUG
+from codekg.schema import cypher_label
 from codekg.stores.migrations import (
     MIGRATIONS,
     Migration,
@@ -119,7 +120,7 @@ class LadybugStore:
         return report
 
     def _write_nodes(self, label: str, table: pa.Table) -> TableLoad:
-        copy_statement = f"COPY `{label}` FROM $arrow_rows" if table.num_rows >= self.settings.copy_min_node_rows else None
+        copy_statement = f"COPY {cypher_label(label)} FROM $arrow_rows" if table.num_rows >= self.settings.copy_min_node_rows else None
         return self._write_table(label, table, copy_statement, node_merge_statement(label))
 
     def _write_edges(self, rel_type: str, source: str, target: str, table: pa.Table) -> TableLoad:
@@ -154,7 +155,7 @@ class LadybugStore:
                 self._in_batches(edge_delete_statement(rel_type, source, target), rows)
             for label, ids in delta.removed_nodes.items():
                 key = NODE_LABEL_BY_NAME[label].properties[0].name
-                self._in_batches(f"UNWIND $rows AS row MATCH (n:`{label}` {{{key}: row}}) DETACH DELETE n", ids)
+                self._in_batches(f"UNWIND $rows AS row MATCH (n:{cypher_label(label)} {{{key}: row}}) DETACH DELETE n", ids)
             self._execute("MATCH (m:IndexMeta) DELETE m")
             for label, rows in [*delta.updated_nodes.nodes.items(), *delta.added.nodes.items(), *metadata.nodes.items()]:
                 self._in_batches(node_merge_statement(label), rows)
@@ -164,7 +165,7 @@ class LadybugStore:
     def add_property(self, label: str, name: str, prop_type: PropType, default: Any) -> None:
         """The migrations' DDL hook: a new column, ``default`` in every existing row. Ladybug runs it
         inside a transaction and rolls it back with the rest."""
-        self._execute(f"ALTER TABLE `{label}` ADD {name} {prop_type.value} DEFAULT {cypher_literal(default)}")
+        self._execute(f"ALTER TABLE {cypher_label(label)} ADD {name} {prop_type.value} DEFAULT {cypher_literal(default)}")
 
     def add_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
                    added_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
@@ -178,7 +179,7 @@ class LadybugStore:
             self._execute(rel_table_ddl(rel_type, if_not_exists=True))
         for rel_type, pairs in added_pairs.items():
             for source, target in pairs:
-                self._execute(f"ALTER TABLE {rel_type} ADD IF NOT EXISTS FROM `{source}` TO `{target}`")
+                self._execute(f"ALTER TABLE {rel_type} ADD IF NOT EXISTS FROM {cypher_label(source)} TO {cypher_label(target)}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -265,7 +266,7 @@ def node_merge_statement(label: str) -> str:
     spec = NODE_LABEL_BY_NAME[label]
     key = spec.properties[0].name
     assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
-    return f"UNWIND $rows AS row MERGE (n:`{label}` {{{key}: row.{key}}}) SET {assignments}"
+    return f"UNWIND $rows AS row MERGE (n:{cypher_label(label)} {{{key}: row.{key}}}) SET {assignments}"
 
 
 def edge_merge_statement(rel_type: str, source: str, target: str) -> str:
@@ -279,7 +280,7 @@ def edge_merge_statement(rel_type: str, source: str, target: str) -> str:
     source_key = NODE_LABEL_BY_NAME[source].properties[0].name
     target_key = NODE_LABEL_BY_NAME[target].properties[0].name
     return (
-        f"UNWIND $rows AS row MATCH (a:`{source}` {{{source_key}: row.from}}) MATCH (b:`{target}` {{{target_key}: row.to}}) "
+        f"UNWIND $rows AS row MATCH (a:{cypher_label(source)} {{{source_key}: row.from}}) MATCH (b:{cypher_label(target)} {{{target_key}: row.to}}) "
         f"MERGE (a)-[e:{rel_type}]->(b){assignments}"
     )
 
@@ -293,8 +294,8 @@ def edge_delete_statement(rel_type: str, source: str, target: str) -> str:
     source_key = NODE_LABEL_BY_NAME[source].properties[0].name
     target_key = NODE_LABEL_BY_NAME[target].properties[0].name
     return (
-        f"UNWIND $rows AS row MATCH (a:`{source}` {{{source_key}: row.from}})-[e:{rel_type}]->"
-        f"(b:`{target}` {{{target_key}: row.to}}) DELETE e"
+        f"UNWIND $rows AS row MATCH (a:{cypher_label(source)} {{{source_key}: row.from}})-[e:{rel_type}]->"
+        f"(b:{cypher_label(target)} {{{target_key}: row.to}}) DELETE e"
     )
 
 

@@ -46,6 +46,7 @@ from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult
 from codekg.stores.server import METADATA_LABEL, ServerStore
 from codekg.stores.uri import StoreLocation
+from codekg.schema import cypher_label
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +148,9 @@ class Neo4jStore(ServerStore):
 
         for label, key in labels:
             if self.is_memgraph:
-                statements = [f"CREATE INDEX ON :`{label}`({key})", f"CREATE CONSTRAINT ON (n:`{label}`) ASSERT n.{key} IS UNIQUE"]
+                statements = [f"CREATE INDEX ON :{cypher_label(label)}({key})", f"CREATE CONSTRAINT ON (n:{cypher_label(label)}) ASSERT n.{key} IS UNIQUE"]
             else:
-                statements = [f"CREATE CONSTRAINT codekg_{label}_{key} IF NOT EXISTS FOR (n:`{label}`) REQUIRE n.{key} IS UNIQUE"]
+                statements = [f"CREATE CONSTRAINT codekg_{label}_{key} IF NOT EXISTS FOR (n:{cypher_label(label)}) REQUIRE n.{key} IS UNIQUE"]
             for statement in statements:
                 try:
                     self._run_autocommit(statement)
@@ -170,7 +171,7 @@ class Neo4jStore(ServerStore):
 
     def delete_label(self, label: str) -> int:
         """Delete every ``label`` node and its edges, ``DELETE_BATCH_SIZE`` nodes per transaction."""
-        statement = f"MATCH (n:`{label}`) WITH n LIMIT {DELETE_BATCH_SIZE} DETACH DELETE n RETURN count(*)"
+        statement = f"MATCH (n:{cypher_label(label)}) WITH n LIMIT {DELETE_BATCH_SIZE} DETACH DELETE n RETURN count(*)"
         deleted = 0
         while True:
             count = self.with_retries(lambda: self._write(statement, {}, lambda result: result.single()[0]))

@@ -32,6 +32,7 @@ from codekg.stores.server_cypher import (
     merge_nodes,
 )
 from codekg.stores.uri import StoreLocation
+from codekg.schema import cypher_label
 
 METADATA_LABEL = "IndexMeta"
 # Errors of codekg's own making: never blamed on the rows, never retried.
@@ -150,7 +151,7 @@ class ServerStore(ABC):
         lost = {}
         for label, table in tables.nodes.items():
             expected = table.num_rows - (self.write_stats.failed_by_table.get(label, 0) - failed_before.get(label, 0))
-            found = self.query(f"MATCH (n:`{label}`) RETURN count(n)").rows[0][0]
+            found = self.query(f"MATCH (n:{cypher_label(label)}) RETURN count(n)").rows[0][0]
             if found < expected:
                 lost[label] = (expected, found)
         return lost

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from codekg.graph import EdgeKey
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME
+from codekg.schema import cypher_label
 
 MERGE_NODES = "merge-nodes"
 MERGE_EDGES = "merge-edges"
@@ -48,7 +49,7 @@ def merge_nodes(label: str) -> WriteOperation:
     key = spec.properties[0].name
     assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
     setter = f" SET {assignments}" if assignments else ""
-    return WriteOperation(MERGE_NODES, label, f"UNWIND $rows AS row MERGE (n:`{label}` {{{key}: row.{key}}}){setter}")
+    return WriteOperation(MERGE_NODES, label, f"UNWIND $rows AS row MERGE (n:{cypher_label(label)} {{{key}: row.{key}}}){setter}")
 
 
 def merge_edges(key: EdgeKey) -> WriteOperation:
@@ -57,14 +58,14 @@ def merge_edges(key: EdgeKey) -> WriteOperation:
     setter = (" SET " + ", ".join(f"e.{name} = row.{name}" for name in names)) if names else ""
     return WriteOperation(
         MERGE_EDGES, edge_table_name(key),
-        f"UNWIND $rows AS row MATCH (a:`{source}` {{{node_key(source)}: row.from}}) "
-        f"MATCH (b:`{target}` {{{node_key(target)}: row.to}}) MERGE (a)-[e:{rel_type}]->(b){setter}",
+        f"UNWIND $rows AS row MATCH (a:{cypher_label(source)} {{{node_key(source)}: row.from}}) "
+        f"MATCH (b:{cypher_label(target)} {{{node_key(target)}: row.to}}) MERGE (a)-[e:{rel_type}]->(b){setter}",
     )
 
 
 def delete_nodes(label: str) -> WriteOperation:
     """Rows are ids; a node's edges go with it."""
-    return WriteOperation(DELETE_NODES, label, f"UNWIND $rows AS row MATCH (n:`{label}` {{{node_key(label)}: row}}) DETACH DELETE n")
+    return WriteOperation(DELETE_NODES, label, f"UNWIND $rows AS row MATCH (n:{cypher_label(label)} {{{node_key(label)}: row}}) DETACH DELETE n")
 
 
 def delete_edges(key: EdgeKey) -> WriteOperation:
@@ -72,8 +73,8 @@ def delete_edges(key: EdgeKey) -> WriteOperation:
     rel_type, source, target = key
     return WriteOperation(
         DELETE_EDGES, edge_table_name(key),
-        f"UNWIND $rows AS row MATCH (a:`{source}` {{{node_key(source)}: row.from}})-[e:{rel_type}]->"
-        f"(b:`{target}` {{{node_key(target)}: row.to}}) DELETE e",
+        f"UNWIND $rows AS row MATCH (a:{cypher_label(source)} {{{node_key(source)}: row.from}})-[e:{rel_type}]->"
+        f"(b:{cypher_label(target)} {{{node_key(target)}: row.to}}) DELETE e",
     )
 
 

@@ -15,6 +15,7 @@ from codekg.graph import EMPTY_VALUES, EdgeKey, Graph
 from codekg.schema import NODE_LABEL_BY_NAME, NODE_LABELS, REL_TYPE_BY_NAME, REL_TYPES, PropType
 from codekg.stores.base import GraphStore
 from codekg.stores.server_cypher import node_key
+from codekg.schema import cypher_label
 
 EDGE_TABLES: tuple[EdgeKey, ...] = tuple((rel.name, source, target) for rel in REL_TYPES for source, target in rel.pairs)
 """Every (type, source label, target label) the schema declares, in schema order."""
@@ -37,7 +38,7 @@ def read_nodes(store: GraphStore, label: str) -> list[dict[str, Any]]:
     properties = NODE_LABEL_BY_NAME[label].properties
     columns = ", ".join(f"n.{p.name}" for p in properties)
     rows = [{p.name: _typed(p.type, v) for p, v in zip(properties, row)}
-            for row in store.query(f"MATCH (n:`{label}`) RETURN {columns}").rows]
+            for row in store.query(f"MATCH (n:{cypher_label(label)}) RETURN {columns}").rows]
     key = properties[0].name
     return sorted(rows, key=lambda row: row[key])
 
@@ -49,7 +50,7 @@ def read_edges(store: GraphStore, table: EdgeKey) -> list[dict[str, Any]]:
     properties = REL_TYPE_BY_NAME[rel_type].properties
     columns = ", ".join([f"a.{node_key(source)}", f"b.{node_key(target)}", *(f"e.{p.name}" for p in properties)])
     rows = []
-    for row in store.query(f"MATCH (a:`{source}`)-[e:{rel_type}]->(b:`{target}`) RETURN {columns}").rows:
+    for row in store.query(f"MATCH (a:{cypher_label(source)})-[e:{rel_type}]->(b:{cypher_label(target)}) RETURN {columns}").rows:
         edge = {"from": row[0], "to": row[1]}
         edge.update({p.name: _typed(p.type, v) for p, v in zip(properties, row[2:])})
         rows.append(edge)
