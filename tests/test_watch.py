@@ -320,3 +320,20 @@ def test_a_signal_stops_the_watcher_with_exit_0_and_a_summary(copy_fixture, star
 def test_bad_input_exits_2(args, message):
     result = subprocess.run([sys.executable, "-m", "codekg", "watch", *args], capture_output=True, text=True, timeout=WAIT)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_sql_script_is_watched_like_code(copy_fixture, start_watcher):
+    repo = copy_fixture("pyrepo")
+    (repo / "etl").mkdir()
+    (repo / "etl" / "load.sql").write_text("INSERT INTO mart.totals SELECT id, amount FROM raw.orders;\n")
+    watcher = start_watcher(repo, "--json")
+    [initial] = watcher.ready()
+    assert (initial["files"], initial["error"]) == (6, None)
+    (repo / "etl" / "load.sql").write_text("INSERT INTO mart.totals SELECT id, amount * 2 AS amount FROM raw.orders_v2;\n")
+    event = watcher.next_event()
+    assert (event["paths"], event["error"], event["delta"]["mode"]) == ({"etl/load.sql": "modified"}, None, "incremental")
+    store = open_index(repo / ".codekg", load_settings(repo))
+    try:
+        assert store.query("MATCH (s:SqlStatement)-[:READS_FROM]->(t) RETURN t.qualified_name").rows == [["raw.orders_v2"]]
+    finally:
+        store.close()

@@ -21,9 +21,20 @@ def codekg(*args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "COLUMNS": "200"})
 
 
+@pytest.fixture(scope="module")
+def indexed_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index for the tests that only read it."""
+    return _indexed(tmp_path_factory.mktemp("lineage"))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    repo = write_lineage_repo(tmp_path / "shop")
+    """An index of its own, for a test that changes the repository."""
+    return _indexed(tmp_path)
+
+
+def _indexed(parent: Path) -> Path:
+    repo = write_lineage_repo(parent / "shop")
     result = codekg("index", str(repo), "--json")
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -42,7 +53,8 @@ def rows(repo: Path, cypher: str) -> list[list]:
         store.close()
 
 
-def test_the_graph_holds_the_sql_objects_and_edges(repo: Path) -> None:
+def test_the_graph_holds_the_sql_objects_and_edges(indexed_once: Path) -> None:
+    repo = indexed_once
     assert rows(repo, "MATCH (t) WHERE label(t) IN ['Table', 'View'] RETURN label(t), t.qualified_name ORDER BY t.qualified_name") == [
         ["Table", "landing.orders_csv"], ["View", "mart.revenue"], ["Table", "mart.top_regions"],
         ["Table", "raw.orders"], ["Table", "staging.orders"]]
@@ -74,7 +86,8 @@ def test_the_graph_holds_the_sql_objects_and_edges(repo: Path) -> None:
         ["raw.orders.region", "staging.orders.region", "sql-column"]]
 
 
-def test_lineage_walks_from_the_python_function_through_both_scripts(repo: Path) -> None:
+def test_lineage_walks_from_the_python_function_through_both_scripts(indexed_once: Path) -> None:
+    repo = indexed_once
     result = codekg("lineage", "mart.top_regions.revenue", "--upstream", "--depth", "5", "--repo", str(repo), "--json")
     assert result.returncode == 0, result.stderr
     hops = [(h["depth"], h["via"], h["name"], h["statement"]["file"], h["statement"]["line"], h["statement"]["run_by"])
@@ -90,7 +103,8 @@ def test_lineage_walks_from_the_python_function_through_both_scripts(repo: Path)
     assert "landing.orders_csv" in text.stdout and "app/loader.py:3 insert" in text.stdout and "staging.orders" in text.stdout
 
 
-def test_impact_on_a_column_lists_columns_statements_and_code(repo: Path) -> None:
+def test_impact_on_a_column_lists_columns_statements_and_code(indexed_once: Path) -> None:
+    repo = indexed_once
     result = codekg("impact", "raw.orders.amount", "--repo", str(repo), "--json")
     assert result.returncode == 0, result.stderr
     impact = json.loads(result.stdout)
@@ -101,7 +115,8 @@ def test_impact_on_a_column_lists_columns_statements_and_code(repo: Path) -> Non
     assert impact["code"] == ["app.report.top_regions"]
 
 
-def test_an_unknown_name_is_a_clear_error(repo: Path) -> None:
+def test_an_unknown_name_is_a_clear_error(indexed_once: Path) -> None:
+    repo = indexed_once
     result = codekg("lineage", "stagin.orders", "--repo", str(repo))
     assert result.returncode == 2
     assert "no table, view or column named 'stagin.orders' in the index; did you mean staging.orders" in result.stderr

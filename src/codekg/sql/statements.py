@@ -124,7 +124,7 @@ def _read_piece(piece: _Piece, dialect: str, catalog: dict[str, tuple[str, ...]]
             raise ParseError(f"not a SQL statement (read as {type(statements[0]).__name__.lower()})")
         statement = normalize_identifiers(statements[0], dialect=None)
         lineage = _StatementReader(piece.text, dialect, catalog).read(statement)
-    except (SqlglotError, RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+    except Exception as error:  # noqa: BLE001 - the parser's or ours: one statement lost, never the file's others
         return SqlStatement(piece.line, piece.end_line, "", dialect=dialect, text=text, error=_message(error, piece.line))
     operation, reads, writes, columns, declared = lineage
     return SqlStatement(piece.line, piece.end_line, operation, tuple(dict.fromkeys(reads)), tuple(dict.fromkeys(writes)),
@@ -141,7 +141,9 @@ def _message(error: BaseException, line: int = 1) -> str:
         description = description.replace("'SENTINEL'", "the end of the statement")  # sqlglot's end marker
         return f"{description}{where}: near {first.get('highlight')!r}"
     message = " ".join(str(error).split())
-    return f"{type(error).__name__}: {message[:500]}" if message else type(error).__name__
+    kind = type(error).__name__ if type(error).__module__ in ("builtins", "sqlglot.errors") else \
+        f"{type(error).__module__}.{type(error).__name__}"
+    return f"{kind}: {message[:500]}" if message else kind
 
 
 def table_name(table: exp.Table) -> str:
