@@ -110,9 +110,9 @@ class QueryColumns:
         for lateral in select.args.get("laterals") or []:
             self._add_source(scope, lateral)
         for clause in ("where", "having", "qualify"):  # `WHERE id IN (SELECT … FROM s)` reads s
-            self._read_subqueries(select.args.get(clause), scope)
+            self.read_subqueries(select.args.get(clause), scope)
         for join in select.args.get("joins") or []:
-            self._read_subqueries(join.args.get("on"), scope)
+            self.read_subqueries(join.args.get("on"), scope)
         found: list[Output] = []
         aliases: dict[str, frozenset[str]] = {}
         for projection in select.expressions:
@@ -129,8 +129,9 @@ class QueryColumns:
             found.append(Output(name, sources, projection.sql()))
         return found
 
-    def _read_subqueries(self, clause: exp.Expression | None, scope: _Scope) -> None:
-        """Read the outermost subqueries of a filter (`WHERE id IN (SELECT … FROM s)` reads s)."""
+    def read_subqueries(self, clause: exp.Expression | None, scope: _Scope | None = None) -> None:
+        """Read the outermost queries inside ``clause``: a filter's (`WHERE id IN (SELECT … FROM s)`
+        reads s), or a statement's that has no lineage of its own (`DELETE … WHERE … IN (SELECT …)`)."""
         if clause is None:
             return
         for query in clause.find_all(exp.Select, exp.SetOperation):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import sqlglot
 from sqlglot import exp
@@ -234,9 +233,7 @@ class _StatementReader:
         if isinstance(statement, exp.Command):
             return self._command(statement)
         if isinstance(statement, _NO_LINEAGE):
-            for query in statement.find_all(exp.Select):  # `DELETE … WHERE id IN (SELECT …)` still reads
-                if not isinstance(query.parent, (exp.Select, exp.SetOperation, exp.Subquery)) or query.parent_select is None:
-                    self.columns.outputs(query)
+            self.columns.read_subqueries(statement)  # `DELETE … WHERE id IN (SELECT …)` still reads
             for using in statement.args.get("using") or []:
                 self._read_relation(using)
             return type(statement).__name__.lower()
@@ -432,7 +429,8 @@ class _StatementReader:
             return "rename"
         if _REPLACE_INTO.match(text):  # MySQL `REPLACE INTO`: an INSERT that replaces on a duplicate key
             insert = sqlglot.parse_one(_REPLACE_INTO.sub("INSERT INTO", text, count=1), read=self.dialect)
-            return "replace" if self._dispatch(normalize_identifiers(insert, dialect=None)) else "replace"
+            self._dispatch(normalize_identifiers(insert, dialect=None))
+            return "replace"
         unloaded = _UNLOAD.match(text)
         if unloaded:  # Redshift `UNLOAD ('select …') TO 's3://…'`: its query is read
             query = sqlglot.parse_one(unloaded.group(1).replace("''", "'"), read=self.dialect)
@@ -463,15 +461,10 @@ class _StatementReader:
         if isinstance(relation, exp.Table) and isinstance(relation.this, exp.Identifier):
             self.reads.append(table_name(relation))
         else:
-            for query in relation.find_all(exp.Select):
-                self.columns.outputs(query)
-                break
+            self.columns.read_subqueries(relation)
 
     def _read_where(self, statement: exp.Expression) -> None:
-        where = statement.args.get("where")
-        if where is not None:
-            for query in where.find_all(exp.Select):
-                self.columns.outputs(query)
+        self.columns.read_subqueries(statement.args.get("where"))
 
     def _output_name(self, projection: exp.Expression) -> str:
         """An unaliased expression's name: its text as written, lower-cased outside quotes, one space for each run of whitespace."""
@@ -602,12 +595,3 @@ def _normalised(text: str) -> str:
             out.append(char.lower())
     return "".join(out)
 
-
-def iter_tables(statements: list[SqlStatement]) -> Iterator[str]:
-    """Every table the statements read or write, once each, in order."""
-    seen: set[str] = set()
-    for statement in statements:
-        for name in (*statement.reads, *statement.writes):
-            if name not in seen:
-                seen.add(name)
-                yield name
