@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
     import pyarrow as pa
 
-SCHEMA_VERSION = 3  # a change to what an index holds bumps it, with its step in stores/migrations.py
+SCHEMA_VERSION = 4  # a change to what an index holds bumps it, with its step in stores/migrations.py
 
 
 class PropType(StrEnum):
@@ -263,6 +263,14 @@ REL_TYPES: tuple[RelType, ...] = (
         derived=True,
     ),
     RelType(
+        "OVERRIDES",
+        "A method overrides the method of the same name that a base class defines: the nearest one along "
+        "the class's MRO (Python, C3) or `extends` chain (JS/TS). A call of the base method may run it.",
+        (("Method", "Method"),),
+        (_CONFIDENCE, _REASON),
+        derived=True,
+    ),
+    RelType(
         "IMPLEMENTS",
         "A class implements an interface.",
         (("Class", "Interface"), ("Class", "External")),
@@ -324,6 +332,8 @@ REASONS: dict[str, str] = {
     "branches, CASE, functions): 1.0.",
     "sql-star": "`SELECT *` expanded with the columns a CREATE TABLE/VIEW elsewhere in the repository declares: 0.9 "
     "(the table may have changed since).",
+    "override": "The class's MRO (its bases resolved by name) reaches a base class that defines a method of the "
+    "same name: 1.0.",
     "relative-path": "A relative module path resolved to a file.",
     "tsconfig-path": "A non-relative JS/TS specifier mapped to a file by the nearest tsconfig.json/jsconfig.json"
     " `paths` or `baseUrl`.",

@@ -91,9 +91,9 @@ def test_base_ref_covers_the_branch_and_uncommitted_edits(repo, store):
     ]
     assert affected(result) == [  # most confident first
         [("shop.service", "IMPORTS"), ("shop.service.checkout", "CALLS"), ("shop.models.Base.save", "CALLS")],
-        [("scripts.run", "CALLS"), ("shop.models.Order.save", "CALLS")],
+        [("scripts.run", "CALLS"), ("shop.models.Order.save", "OVERRIDES")],
     ]
-    assert [s["confidence"] for s in result["impact"]["levels"][1]["symbols"]] == [1.0, 0.81]
+    assert [s["confidence"] for s in result["impact"]["levels"][1]["symbols"]] == [1.0, 0.9]  # Order.save: overrides Base.save (1.0) after the 0.9 call into it
     # without --base only the uncommitted edit counts
     assert [f["file_path"] for f in detect_changes(store, repo)["files"]] == ["src/shop/models.py"]
 
@@ -129,7 +129,7 @@ def test_deleted_function_alone(repo, store):
         ("shop.models", "modified", False), ("shop.models.Base", "modified", False),
         ("shop.models.Base.validate", "deleted", True)]
     # Order.save's callers: both call `.save()` on an Order (flow-method)
-    assert affected(result) == [[("shop.models.Base.save", "CALLS")], [("shop.models.Order.save", "CALLS")],
+    assert affected(result) == [[("shop.models.Base.save", "CALLS")], [("shop.models.Order.save", "OVERRIDES")],
                                 [("scripts.run", "CALLS"), ("shop.service.helper.inner", "CALLS")]]
 
 

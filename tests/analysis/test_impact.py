@@ -63,18 +63,19 @@ def test_upstream_chain_multiplies_confidences(pyrepo):
     assert result["target"]["id"] == "Method:src/shop/models.py:shop.models.Base.validate"
     assert levels(result) == [
         [("shop.models.Base.save", 0.9, "CALLS", ["shop.models.Base.validate", "shop.models.Base.save"])],
-        [("shop.models.Order.save", 0.81, "CALLS",
+        # Order.save overrides Base.save (1.0) and calls it through super() (0.9): the surer path counts
+        [("shop.models.Order.save", 0.9, "OVERRIDES",
           ["shop.models.Base.validate", "shop.models.Base.save", "shop.models.Order.save"])],
-        # both call `.save()` on an Order (flow-method, 0.85): 0.9 * 0.9 * 0.85
-        [("scripts.run", 0.6885, "CALLS",
+        # both call `.save()` on an Order (flow-method, 0.85): 0.9 * 1.0 * 0.85
+        [("scripts.run", 0.765, "CALLS",
           ["shop.models.Base.validate", "shop.models.Base.save", "shop.models.Order.save", "scripts.run"]),
-         ("shop.service.helper.inner", 0.6885, "CALLS",
+         ("shop.service.helper.inner", 0.765, "CALLS",
           ["shop.models.Base.validate", "shop.models.Base.save", "shop.models.Order.save",
            "shop.service.helper.inner"])],
     ]
     entry = result["levels"][1]["symbols"][0]
     assert (entry["file_path"], entry["start_line"], entry["end_line"], entry["depth"], entry["reason"], entry["line"]) == (
-        "src/shop/models.py", 23, 25, 2, "super-member", 24)
+        "src/shop/models.py", 23, 25, 2, "override", None)
     assert levels(impact(pyrepo, "shop.models.Base.validate", depth=1)) == [
         [("shop.models.Base.save", 0.9, "CALLS", ["shop.models.Base.validate", "shop.models.Base.save"])]]
 
@@ -90,6 +91,8 @@ def test_upstream_of_a_class_covers_instantiations_importers_and_its_methods(pyr
     assert levels(result) == [
         [("scripts.run", 1.0, "CALLS", ["shop.models.Order", "scripts.run"]),
          ("shop", 1.0, "IMPORTS", ["shop.models.Order", "shop"]),
+         # Order.save overrides Base.save: a caller of Base.save may run Order.save
+         ("shop.models.Base.save", 1.0, "OVERRIDES", ["shop.models.Order.save", "shop.models.Base.save"]),
          ("shop.service", 1.0, "IMPORTS", ["shop.models.Order", "shop.service"]),
          ("shop.service.checkout", 1.0, "CALLS", ["shop.models.Order", "shop.service.checkout"]),
          # `order.save()` in the closure calls the method Order.save (flow-method, 0.85)
@@ -101,7 +104,7 @@ def test_upstream_of_a_class_covers_instantiations_importers_and_its_methods(pyr
     # subclasses: changing Base reaches Order through EXTENDS, and Order's callers through it
     base = impact(pyrepo, "shop.models.Base", depth=2)
     assert [(s["qualified_name"], s["relation"]) for s in base["levels"][0]["symbols"]] == [
-        ("shop.models.Order", "EXTENDS"), ("shop.models.Order.save", "CALLS")]
+        ("shop.models.Order", "EXTENDS"), ("shop.models.Order.save", "OVERRIDES")]
     assert [s["qualified_name"] for s in base["levels"][1]["symbols"]] == [
         "scripts.run", "shop", "shop.service", "shop.service.checkout", "shop.service.helper.inner"]
 

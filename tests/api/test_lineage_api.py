@@ -8,6 +8,7 @@ import os
 import sys
 
 import anyio
+import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -15,15 +16,15 @@ from serving import codekg, running
 from tests.sql.lineage_repo import write_lineage_repo
 
 
-def indexed_repo(tmp_path):
-    repo = write_lineage_repo(tmp_path / "shop")
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = write_lineage_repo(tmp_path_factory.mktemp("lineage") / "shop")
     result = codekg("index", str(repo), "--quiet")
     assert result.returncode == 0, result.stderr
     return repo
 
 
-def test_lineage_and_impact_over_http(tmp_path):
-    repo = indexed_repo(tmp_path)
+def test_lineage_and_impact_over_http(repo):
     with running("serve", "--repo", str(repo)) as server, server.client(token=None) as client:
         lineage = client.get("/lineage", params={"name": "staging.orders.amount", "direction": "upstream", "depth": 5})
         assert lineage.status_code == 200, lineage.text
@@ -39,8 +40,7 @@ def test_lineage_and_impact_over_http(tmp_path):
         assert bad.status_code == 400  # the API answers bad parameters with 400 (api/app.py)
 
 
-def test_lineage_tool_over_mcp(tmp_path):
-    repo = indexed_repo(tmp_path)
+def test_lineage_tool_over_mcp(repo):
     params = StdioServerParameters(command=sys.executable, args=["-m", "codekg", "mcp", "--repo", str(repo)],
                                    env=dict(os.environ))
 

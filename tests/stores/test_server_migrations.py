@@ -3,6 +3,8 @@ migrated in place by `codekg migrate --store`; a newer one is refused."""
 
 from __future__ import annotations
 
+from codekg.schema import SCHEMA_VERSION
+
 import json
 import os
 import subprocess
@@ -42,7 +44,7 @@ def test_an_old_server_index_is_refused_then_migrated(tmp_path: Path, falkordb_g
 
     planned = codekg("migrate", "--db", db, "--store", falkordb_graph_uri, "--dry-run", "--json")
     assert planned.returncode == 0, planned.stderr
-    assert [(s["from_version"], s["to_version"]) for s in json.loads(planned.stdout)["steps"]] == [(1, 2), (2, 3)]
+    assert [(s["from_version"], s["to_version"]) for s in json.loads(planned.stdout)["steps"]] == [(v, v + 1) for v in range(1, SCHEMA_VERSION)]
 
     migrated = codekg("migrate", "--db", db, "--store", falkordb_graph_uri)
     assert migrated.returncode == 0, migrated.stderr

@@ -186,7 +186,7 @@ def test_cli_round_trip_through_falkordb(index_fixture, tmp_path, falkordb_graph
     out = tmp_path / "export"
     assert codekg("export", "--db", str(indexed.db), "--format", "parquet", "--out", str(out)).returncode == 0
     imported = codekg("import", str(out), "--store", falkordb_graph_uri)
-    assert imported.stdout == f"imported 48 nodes and 54 edges from {out} (parquet) into {falkordb_graph_uri}\n", imported.stderr
+    assert imported.stdout == f"imported 48 nodes and 55 edges from {out} (parquet) into {falkordb_graph_uri}\n", imported.stderr
     verified = codekg("verify", "--db", str(indexed.db), "--against", falkordb_graph_uri)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     back = tmp_path / "back.json"

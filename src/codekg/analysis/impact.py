@@ -12,8 +12,11 @@ Which edges are followed (`upstream`: who is affected if the target changes):
   modules whose import of its file names it (`from m import X`), imports the whole module
   (`import m`, `from pkg import m`) or is a star import; this is what catches a class used only in
   annotations, or a function passed as a callback;
-- IMPORTS of a Module target: every module importing its file.
-`downstream` (what the target depends on) follows the same edges the other way: callees, bases, and
+- IMPORTS of a Module target: every module importing its file;
+- OVERRIDES at a Method: the methods that override it (they change with its contract), and the base
+  method it overrides, whose callers may run it instead (so they come at the next depth).
+`downstream` (what the target depends on) follows the same edges the other way: callees, bases, the
+method a Method overrides, and
 for a Module target the modules and externals it imports. A Module reached on the way is a leaf: a
 module that calls or imports the target does not pass the change on to everything that imports it
 (that would turn every re-export hub into "the whole repository"). A Class target stands with its
@@ -186,6 +189,11 @@ def _level_parts(dialect: Dialect, label: str, ids: str, count: int, direction: 
     if label in (CALLEE_LABELS if upstream else CALLER_LABELS):
         pattern = f"(c)-[e:CALLS]->{anchor}" if upstream else f"{anchor}-[e:CALLS]->(c)"
         parts.append(f"{prefix}MATCH {pattern} {where} {returned}, 'CALLS' AS relation, e.line AS line")
+    if label == "Method":  # overriders change with it; the callers of what it overrides may run it instead
+        patterns = [f"(c)-[e:OVERRIDES]->{anchor}", f"{anchor}-[e:OVERRIDES]->(c)"] if upstream else [
+            f"{anchor}-[e:OVERRIDES]->(c)"]
+        parts += [f"{prefix}MATCH {pattern} {where} {returned}, 'OVERRIDES' AS relation, {dialect.null(PropType.INT64)} AS line"
+                  for pattern in patterns]
     if label in TYPE_LABELS:
         pattern = f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}" if upstream else f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)"
         parts.append(f"{prefix}MATCH {pattern} {where} {returned}, {dialect.rel_type('e')} AS relation, "

@@ -21,7 +21,7 @@ from codekg.graph import Graph
 from codekg.resolve.calls import CallEdge, CallResolution, resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import REL_TYPE_BY_NAME
-from codekg.resolve.inheritance import resolve_file_inheritance
+from codekg.resolve.inheritance import resolve_file_inheritance, resolve_file_overrides
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex
@@ -235,6 +235,8 @@ def _resolve_file(
                            reason=edge.parent.reason)
         except ValueError:
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
+    for method, base in resolve_file_overrides(file_symbols, names):
+        graph.add_edge("OVERRIDES", method.endpoint, base.endpoint, confidence=1.0, reason="override")
     resolve_file_sql(symbols, file_symbols, graph, result.shared, result.warnings)
     return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
 

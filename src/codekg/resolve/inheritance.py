@@ -1,4 +1,5 @@
-"""Inheritance edges: EXTENDS for base classes and extended interfaces, IMPLEMENTS for `implements`."""
+"""Inheritance edges: EXTENDS for base classes and extended interfaces, IMPLEMENTS for `implements`,
+and OVERRIDES from a method to the method of the same name it replaces along its class's MRO."""
 
 from __future__ import annotations
 
@@ -32,3 +33,25 @@ def resolve_file_inheritance(file_symbols: FileSymbols, names: NameResolver) -> 
                     continue
                 edges.append(InheritanceEdge(rel_type, ref, parent))
     return edges
+
+
+def resolve_file_overrides(file_symbols: FileSymbols, names: NameResolver) -> list[tuple[SymbolRef, SymbolRef]]:
+    """(method, the base method it overrides) for each method of the file's classes: the nearest
+    definition of its name after its own class in the class's MRO (C3 in Python, the `extends` chain
+    in JS/TS). A Python name that is mangled (`__private`) overrides nothing; a variant (an
+    `@overload` stub, a property setter) is not a method of its own."""
+    found: list[tuple[SymbolRef, SymbolRef]] = []
+    for ref in file_symbols.by_path.values():
+        definition = ref.definition
+        if ref.label != "Method" or definition is None or not definition.is_runtime_target:
+            continue
+        name = definition.name
+        if file_symbols.parse.language == "python" and name.startswith("__") and not name.endswith("__"):
+            continue
+        owner = file_symbols.by_path.get(definition.scope)
+        if owner is None or owner.label not in ("Class", "Interface"):
+            continue
+        base = names.hierarchy.find_member(owner, name, skip_own=True)
+        if base is not None and base[0].label == "Method" and base[0].id != ref.id:
+            found.append((ref, base[0]))
+    return found

@@ -84,12 +84,18 @@ def _sql_lineage_tables(store: MigratableStore) -> None:
                      {"CONTAINS": (("Database", "Schema"), *relations), "DEFINES": (("File", "SqlStatement"),)})
 
 
+def _overrides_table(store: MigratableStore) -> None:
+    store.add_tables((), ("OVERRIDES",), {})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, 2, "File nodes get `is_test` (a test file by the usual conventions), computed from their path",
               _file_is_test),
     Migration(2, 3, "SQL lineage: Database, Schema, Table, View, Column and SqlStatement tables, RUNS_SQL, "
               "READS_FROM, WRITES_TO and DERIVES_FROM edges (empty until the next `codekg index` reads the SQL)",
               _sql_lineage_tables),
+    Migration(3, 4, "OVERRIDES edges from a method to the base method it overrides (empty until the next "
+              "`codekg index` resolves them)", _overrides_table),
 )
 
 
