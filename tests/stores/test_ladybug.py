@@ -31,7 +31,7 @@ def test_merge_fallback_gives_the_identical_graph(index_fixture):
     assert copied.summary.load_fallbacks == []
     copy_nodes, copy_edges = graph_snapshot(copied)
     merge_nodes, merge_edges = graph_snapshot(merged)
-    assert len(copy_nodes) == 36 and len(copy_edges) == 54
+    assert len(copy_nodes) == 36 and len(copy_edges) == 55
     assert (copy_nodes, copy_edges) == (merge_nodes, merge_edges)
 
 
