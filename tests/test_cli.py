@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from codekg.schema import SCHEMA_VERSION
+
 
 def codekg(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -86,13 +88,13 @@ def test_stats(indexed_repo):
     stats = json.loads(result.stdout)
     assert stats["files_by_language"] == {"python": 5}
     assert stats["nodes"] == {"Project": 1, "Folder": 3, "File": 5, "Module": 5, "Class": 2, "Interface": 0,
-                              "Function": 4, "Method": 5, "Variable": 2, "External": 9, "Database": 0, "Schema": 0,
+                              "Function": 4, "Method": 5, "Variable": 2, "External": 9, "Package": 0, "Database": 0, "Schema": 0,
                               "Table": 0, "View": 0, "Column": 0, "SqlStatement": 0}
-    assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 13, "HAS_METHOD": 5, "IMPORTS": 8, "CALLS": 19, "RUNS_SQL": 0,
+    assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 13, "HAS_METHOD": 5, "IMPORTS": 8, "CALLS": 19, "DEPENDS_ON": 0, "RUNS_SQL": 0,
                               "READS_FROM": 0, "WRITES_TO": 0, "DERIVES_FROM": 0, "EXTENDS": 1, "OVERRIDES": 1,
                               "IMPLEMENTS": 0}
     assert stats["call_sites"] == {"python": {"resolved": 17}}
-    assert stats["schema_version"] == 4 and stats["commit"] == "" and stats["index_seconds"] > 0
+    assert stats["schema_version"] == SCHEMA_VERSION and stats["commit"] == "" and stats["index_seconds"] > 0
     human = codekg("stats", "--repo", str(indexed_repo))
     assert "Files by language" in human.stdout and "call sites (python)" in human.stdout
 

@@ -27,7 +27,9 @@ def test_a_full_index_writes_a_state_that_describes_it(index_fixture):
         (flow_key,) = [key for key in summary.dependencies if key[0] == "flow"]
         assert len(flow_key) == 2 and len(flow_key[1]) == 16 and int(flow_key[1], 16) >= 0
         assert summary.dependencies - {flow_key} == {
-            ("file", "src/shop/__init__.py"), ("file", "src/shop/util.py"), ("module", "python", "json")}
+            ("file", "src/shop/__init__.py"), ("file", "src/shop/util.py"), ("module", "python", "json"),
+            # the folders above it probed for a package manifest (none has one)
+            ("package", "src/shop"), ("package", "src"), ("package", "")}
         service = state.summaries()["src/shop/service.py"]
         assert ("file", "src/shop/util.py") in service.dependencies  # it calls util.log
         assert state.symbols("src/shop/util.py").module_name == "shop.util"

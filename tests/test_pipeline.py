@@ -188,6 +188,7 @@ def test_ids_are_stable_across_runs(index_fixture, tmp_path):
 
 JS_NODES = {
     ("Project", "Project:jsrepo"), ("Folder", "Folder:src"), ("Folder", "Folder:src/lib"),
+    ("File", "File:package.json"), ("Package", "Package:package.json"),
     ("File", "File:src/app.ts"), ("File", "File:src/index.ts"), ("File", "File:src/models.ts"),
     ("File", "File:src/lib/greet.js"), ("File", "File:src/lib/util.js"),
     ("Module", "Module:src/app.ts:src.app"), ("Module", "Module:src/index.ts:src.index"),
@@ -240,7 +241,7 @@ JS_DERIVED = {
 def test_js_ts_nodes_are_exact(index_fixture):
     indexed = index_fixture("jsrepo")
     assert set(indexed.rows("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN label(n), n.id")) == JS_NODES
-    assert indexed.summary.files_by_language == {"javascript": 2, "typescript": 3}
+    assert indexed.summary.files_by_language == {"javascript": 2, "manifest": 1, "typescript": 3}
 
 
 def test_js_ts_structural_edges(index_fixture):
@@ -253,7 +254,14 @@ def test_js_ts_structural_edges(index_fixture):
         ("CONTAINS", "Project:jsrepo", "Folder:src"), ("CONTAINS", "Folder:src", "Folder:src/lib"),
         ("CONTAINS", "Folder:src", "File:src/app.ts"), ("CONTAINS", "Folder:src", "File:src/index.ts"),
         ("CONTAINS", "Folder:src", "File:src/models.ts"), ("CONTAINS", "Folder:src/lib", "File:src/lib/greet.js"),
-        ("CONTAINS", "Folder:src/lib", "File:src/lib/util.js"),
+        ("CONTAINS", "Folder:src/lib", "File:src/lib/util.js"), ("CONTAINS", "Project:jsrepo", "File:package.json"),
+        # the package.json beside them: its package holds every module
+        ("DEFINES", "File:package.json", "Package:package.json"),
+        ("CONTAINS", "Package:package.json", "Module:src/app.ts:src.app"),
+        ("CONTAINS", "Package:package.json", "Module:src/index.ts:src.index"),
+        ("CONTAINS", "Package:package.json", f"Module:{m}"),
+        ("CONTAINS", "Package:package.json", "Module:src/lib/greet.js:src.lib.greet"),
+        ("CONTAINS", "Package:package.json", "Module:src/lib/util.js:src.lib.util"),
         ("DEFINES", "File:src/app.ts", "Module:src/app.ts:src.app"),
         ("DEFINES", "File:src/index.ts", "Module:src/index.ts:src.index"),
         ("DEFINES", "File:src/models.ts", f"Module:{m}"),

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 class LanguageFacts:
     extensions: tuple[str, ...]  # lower case, with the dot
     version: str  # the extractor's: bump when its output for the same input changes (it keys the parse cache)
+    file_names: tuple[str, ...] = ()  # whole file names it claims whatever their extension (package manifests)
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
@@ -22,11 +23,14 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "7"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "7"),
     "sql": LanguageFacts((".sql",), "1"),
+    "manifest": LanguageFacts((), "1", ("pyproject.toml", "package.json")),
 }
 
 LANGUAGE_BY_EXTENSION: dict[str, str] = {ext: name for name, facts in LANGUAGES.items() for ext in facts.extensions}
+LANGUAGE_BY_FILE_NAME: dict[str, str] = {file: name for name, facts in LANGUAGES.items() for file in facts.file_names}
 
 
 def language_for_path(path: str) -> str | None:
     """The language of repo-relative ``path``, or None when no language claims it."""
-    return LANGUAGE_BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
+    pure = PurePosixPath(path)
+    return LANGUAGE_BY_FILE_NAME.get(pure.name) or LANGUAGE_BY_EXTENSION.get(pure.suffix.lower())

@@ -27,6 +27,7 @@ from codekg import __version__
 from codekg.errors import InputError
 from codekg.file_names import stored_path
 from codekg.graph import Graph, GraphDelta, GraphTables, graph_delta
+from codekg.language_table import language_for_path
 from codekg.index_state import (
     STATE_SUFFIX,
     FileRecord,
@@ -626,5 +627,8 @@ def _changed_keys(
     for outline in outlines:
         keys.update(("name", outline.family, name) for name, _ in outline.top_level)
         keys.update(("sql-relation", relation) for relation, _, _ in outline.sql_relations)
+    for path in touched:  # a manifest added, changed or removed: the files below it may belong elsewhere now
+        if language_for_path(path) == "manifest":
+            keys.add(("package", path.rpartition("/")[0]))
     keys.update(("module", *key) for key, path in new_modules.items() if old_modules.get(key) != path)
     return keys

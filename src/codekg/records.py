@@ -267,6 +267,18 @@ SQL_TEXT_LIMIT = 2000
 
 @pickled_by_position
 @dataclass(slots=True)
+class PackageManifest:
+    """A distribution a manifest declares (`pyproject.toml`, `package.json`): what it is and what it needs."""
+
+    name: str
+    version: str
+    ecosystem: str  # "python" or "npm"
+    # (distribution name, the declared version range as written, kind: runtime / optional:<extra> / dev / peer / build)
+    dependencies: tuple[tuple[str, str, str], ...] = ()
+
+
+@pickled_by_position
+@dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""
 
@@ -280,6 +292,7 @@ class FileParse:
     local_bindings: list[LocalBinding] = field(default_factory=list)
     values: list[ValueBinding] = field(default_factory=list)
     sql: list[SqlStatement] = field(default_factory=list)  # SQL statements: a `.sql` file's, or string literals run by calls
+    packages: list[PackageManifest] = field(default_factory=list)  # a manifest's distribution (one at most)
     flow: list[FlowFact] = field(default_factory=list)  # value-flow facts, in evaluation order
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
@@ -292,12 +305,13 @@ class FileParse:
 
 
 _TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments", "reads", "writes"})
-_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "flow")
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "packages", "flow")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
                "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding, "sql": SqlStatement,
-               "flow": FlowFact}
+               "packages": PackageManifest, "flow": FlowFact}
 # a flow fact's fields hold nested tuples (expressions, patterns), which JSON gives back as nested lists
-_NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"}), "sql": frozenset({"columns", "declared"})}
+_NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"}), "sql": frozenset({"columns", "declared"}),
+                        "packages": frozenset({"dependencies"})}
 
 
 def _field_names(record_type: type) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
     import pyarrow as pa
 
-SCHEMA_VERSION = 4  # a change to what an index holds bumps it, with its step in stores/migrations.py
+SCHEMA_VERSION = 5  # a change to what an index holds bumps it, with its step in stores/migrations.py
 
 
 class PropType(StrEnum):
@@ -125,6 +125,12 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
         "A module or symbol outside the repository (a library, a builtin, or an import that did not resolve).",
         _COMMON,
     ),
+    NodeLabel(
+        "Package",
+        "A distribution a manifest declares (`pyproject.toml`, `package.json`): it CONTAINS the modules of the "
+        "files below the manifest (the nearest manifest wins) and DEPENDS_ON the distributions it names.",
+        _COMMON + (Property("version", PropType.STRING, "The version the manifest declares (empty when none)."),),
+    ),
     NodeLabel("Database", "A SQL database (catalog): the first part of a three-part table name.", _COMMON),
     NodeLabel("Schema", "A SQL schema: `sales`, `db.sales`, or `<default>` for unqualified tables.", _COMMON),
     NodeLabel("Table", "A SQL table some statement of the repository reads, writes or creates "
@@ -176,9 +182,9 @@ def _pairs(sources: tuple[str, ...], targets: tuple[str, ...]) -> tuple[tuple[st
 REL_TYPES: tuple[RelType, ...] = (
     RelType(
         "CONTAINS",
-        "Folder structure: the project and folders contain folders and files. SQL objects: a database "
-        "contains schemas, a schema tables and views, a table or view its columns.",
-        _pairs(("Project", "Folder"), ("Folder", "File")) + (("Database", "Schema"),)
+        "Folder structure: the project and folders contain folders and files; a package contains its modules. "
+        "SQL objects: a database contains schemas, a schema tables and views, a table or view its columns.",
+        _pairs(("Project", "Folder"), ("Folder", "File")) + (("Package", "Module"), ("Database", "Schema"))
         + _pairs(("Schema",), SQL_RELATION_LABELS) + _pairs(SQL_RELATION_LABELS, ("Column",)),
         (),
     ),
@@ -191,7 +197,7 @@ REL_TYPES: tuple[RelType, ...] = (
         + _pairs(("Class",), ("Class", "Interface", "Function", "Variable"))
         + _pairs(("Function", "Method"), ("Class", "Interface", "Function"))
         + (("Variable", "Function"),)
-        + (("File", "SqlStatement"),),
+        + (("File", "SqlStatement"), ("File", "Package")),
         (),
     ),
     RelType("HAS_METHOD", "A class declares a method.", (("Class", "Method"),), ()),
@@ -217,6 +223,19 @@ REL_TYPES: tuple[RelType, ...] = (
             _REASON,
             _LINE,
             Property("call_count", PropType.INT64, "Number of call sites in the caller that resolved to this callee."),
+        ),
+        derived=True,
+    ),
+    RelType(
+        "DEPENDS_ON",
+        "A package depends on a distribution its manifest names (an External node named as the manifest names it).",
+        (("Package", "External"),),
+        (
+            Property("version", PropType.STRING, "The version range as the manifest writes it (`>=2,<3`, `^4.17.0`)."),
+            Property("kind", PropType.STRING, "`runtime`, `dev`, `peer`, `optional`, `optional:<extra>`, `build`, "
+                     "`group:<name>`."),
+            _CONFIDENCE,
+            _REASON,
         ),
         derived=True,
     ),
@@ -332,6 +351,7 @@ REASONS: dict[str, str] = {
     "branches, CASE, functions): 1.0.",
     "sql-star": "`SELECT *` expanded with the columns a CREATE TABLE/VIEW elsewhere in the repository declares: 0.9 "
     "(the table may have changed since).",
+    "manifest": "A package manifest (`pyproject.toml`, `package.json`) names the dependency: 1.0.",
     "override": "The class's MRO (its bases resolved by name) reaches a base class that defines a method of the "
     "same name: 1.0.",
     "relative-path": "A relative module path resolved to a file.",

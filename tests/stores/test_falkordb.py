@@ -65,7 +65,7 @@ def test_writes_are_idempotent_and_keys_unique(indexed: tuple[Path, Graph], falk
     assert stored.node_counts() == EXPECTED_NODES and stored.edge_counts() == EXPECTED_EDGES
     assert sorted(constraints) == sorted(["UNIQUE", label, ["key" if label == "IndexMeta" else "id"], "OPERATIONAL"]
                                          for label in ("Project", "Folder", "File", "Module", "Class", "Interface",
-                                                       "Function", "Method", "Variable", "External", "Database", "Schema",
+                                                       "Function", "Method", "Variable", "External", "Package", "Database", "Schema",
                                                        "Table", "View", "Column", "SqlStatement", "IndexMeta"))
 
 

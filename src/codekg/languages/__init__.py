@@ -6,13 +6,14 @@ from __future__ import annotations
 from codekg.language_table import language_for_path
 from codekg.languages.base import LanguageExtractor
 from codekg.languages.javascript import JavaScriptExtractor
+from codekg.languages.manifest import ManifestExtractor
 from codekg.languages.python import PythonExtractor
 from codekg.languages.sql import SqlExtractor
 from codekg.languages.typescript import TypeScriptExtractor
 
 EXTRACTORS: dict[str, LanguageExtractor] = {
     extractor.name: extractor
-    for extractor in (PythonExtractor(), JavaScriptExtractor(), TypeScriptExtractor(), SqlExtractor())
+    for extractor in (PythonExtractor(), JavaScriptExtractor(), TypeScriptExtractor(), SqlExtractor(), ManifestExtractor())
 }
 
 

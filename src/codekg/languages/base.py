@@ -77,6 +77,9 @@ class LanguageExtractor(ABC):
     # Whether the extractor's own warnings name each syntax error (line, message): then the generic
     # "N region(s) skipped" warning would only repeat them.
     describes_syntax_errors: bool = False
+    # Whether a file of the language is an importable unit with code of its own (a Module node); a SQL
+    # script or a package manifest is not: its statements or its package hang off the File.
+    defines_module: bool = True
 
     @abstractmethod
     def extract(self, path: str, source: bytes) -> FileParse:

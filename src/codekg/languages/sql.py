@@ -33,6 +33,7 @@ class SqlExtractor(LanguageExtractor):
     version = LANGUAGES["sql"].version
     resolution_family = "sql"
     describes_syntax_errors = True
+    defines_module = False
 
     def extract(self, path: str, source: bytes) -> FileParse:
         from codekg.sql.statements import read_script

@@ -24,10 +24,11 @@ from codekg.schema import REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_inheritance, resolve_file_overrides
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
-from codekg.resolve.symbols import FileSymbols, SymbolIndex
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, nearest_package
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import start_solve
 from codekg.resolve.flow_program import ProgramCalls
+from codekg.passes.structure import package_id
 from codekg.resolve.sql_lineage import resolve_file_sql
 from codekg.resolve.types import ValueInference
 
@@ -208,6 +209,22 @@ def _endpoint(result: FileResolution, target: Resolved) -> tuple[str, str] | Non
     return None
 
 
+def _package_edges(symbols: SymbolIndex, file_symbols: FileSymbols, result: FileResolution) -> None:
+    """A manifest's DEPENDS_ON edges to the distributions it names; a code file's module in the
+    package of the nearest manifest above it (CONTAINS)."""
+    parse = file_symbols.parse
+    for package in parse.packages:
+        for name, version, kind in package.dependencies:
+            target = _endpoint(result, Resolved("manifest", 1.0, external_name=name))
+            if target is not None:
+                result.graph.add_edge("DEPENDS_ON", ("Package", package_id(parse.path)), target, version=version,
+                                      kind=kind, confidence=1.0, reason="manifest")
+    if parse.language in ("python", "javascript", "typescript"):
+        manifest = nearest_package(symbols, parse.path)
+        if manifest is not None:
+            result.graph.add_edge("CONTAINS", ("Package", package_id(manifest)), file_symbols.module_ref.endpoint)
+
+
 def _resolve_file(
     symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int,
     value_flow: bool,
@@ -238,6 +255,7 @@ def _resolve_file(
     for method, base in resolve_file_overrides(file_symbols, names):
         graph.add_edge("OVERRIDES", method.endpoint, base.endpoint, confidence=1.0, reason="override")
     resolve_file_sql(symbols, file_symbols, graph, result.shared, result.warnings)
+    _package_edges(symbols, file_symbols, result)
     return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
 
 

@@ -76,7 +76,8 @@ def _bare_structure(parsed: FileParse, settings: Settings) -> FileStructure:
 
 def _bare(parsed: FileParse) -> FileParse:
     """The file without what was read from its code: its File and Module nodes still stand."""
-    return replace(parsed, definitions=[], imports=[], exports=[], calls=[], local_bindings=[], values=[], sql=[], docstring="")
+    return replace(parsed, definitions=[], imports=[], exports=[], calls=[], local_bindings=[], values=[], sql=[],
+                   packages=[], docstring="")
 
 
 def project_structure(root: Path, file_paths: list[str]) -> Graph:
@@ -141,11 +142,11 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         size_bytes=parsed.size_bytes, line_count=parsed.line_count, parse_errors=parsed.parse_errors,
         is_test=is_test_path(path), **common,
     )
-    module_id = graph.add_node(
-        "Module", id=f"Module:{path}:{module_name}", name=module_name.rsplit(".", 1)[-1], qualified_name=module_name,
-        start_line=1, end_line=parsed.line_count, docstring=parsed.docstring, **common,
-    )
-    graph.add_edge("DEFINES", ("File", file_id), ("Module", module_id))
+    module_id = f"Module:{path}:{module_name}"
+    if EXTRACTORS[parsed.language].defines_module:
+        graph.add_node("Module", id=module_id, name=module_name.rsplit(".", 1)[-1], qualified_name=module_name,
+                       start_line=1, end_line=parsed.line_count, docstring=parsed.docstring, **common)
+        graph.add_edge("DEFINES", ("File", file_id), ("Module", module_id))
     file_symbols = FileSymbols(
         parse=parsed,
         module_name=module_name,
@@ -177,7 +178,15 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         except ValueError:
             continue  # a pairing the schema does not model (e.g. a class inside a variable) keeps no edge
     _add_sql_statements(graph, parsed, file_symbols, module_name)
+    for package in parsed.packages:  # a manifest: the distribution it declares
+        graph.add_node("Package", id=package_id(path), name=package.name, qualified_name=package.name, file_path=path,
+                       language=package.ecosystem, start_line=1, end_line=parsed.line_count, version=package.version)
+        graph.add_edge("DEFINES", file_symbols.file_ref.endpoint, ("Package", package_id(path)))
     return file_symbols
+
+
+def package_id(manifest_path: str) -> str:
+    return f"Package:{manifest_path}"
 
 
 def _add_sql_statements(graph: Graph, parsed: FileParse, file_symbols: FileSymbols, module_name: str) -> None:

@@ -97,17 +97,36 @@ class FileOutline:
     top_level: tuple[tuple[str, str], ...]  # (name, label) of what each top-level name means
     # (relation, "view" or "table", its columns when known) of each SQL table or view the file creates
     sql_relations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+    package: str = ""  # a manifest: the name of the distribution it declares
 
     @classmethod
     def of(cls, file_symbols: FileSymbols, family: str) -> "FileOutline":
         from codekg.sql import created_relations
 
         top = tuple(sorted((name, ref.label) for name, ref in file_symbols.children.get((), {}).items()))
+        packages = file_symbols.parse.packages
         return cls(file_symbols.parse.language, family, file_symbols.module_name, top,
-                   tuple(sorted(created_relations(file_symbols.parse.sql))))
+                   tuple(sorted(created_relations(file_symbols.parse.sql))), packages[0].name if packages else "")
 
 
 GLOBAL_NAME_LABELS = ("Class", "Interface", "Function")
+
+
+def package_folder(manifest_path: str) -> str:
+    """The folder a manifest's package holds ("" at the root)."""
+    return manifest_path.rpartition("/")[0]
+
+
+def nearest_package(symbols: "SymbolIndex", path: str) -> str | None:
+    """The manifest of the nearest folder above ``path`` that has one (each probe recorded), or None."""
+    folder = path.rpartition("/")[0]
+    while True:
+        manifest = symbols.package_manifests.get(folder)
+        if manifest is not None:
+            return manifest
+        if not folder:
+            return None
+        folder = folder.rpartition("/")[0]
 
 
 class SymbolIndex:
@@ -115,7 +134,8 @@ class SymbolIndex:
     recorded by ``recorder`` (see resolve/dependencies.py) so incremental runs know who read what.
     A file's symbols may be loaded on first use (``load_file``)."""
 
-    __slots__ = ("recorder", "files", "module_paths", "module_aliases", "by_name", "_name_paths", "sql_relations")
+    __slots__ = ("recorder", "files", "module_paths", "module_aliases", "by_name", "_name_paths", "sql_relations",
+                 "package_manifests")
 
     def __init__(self, load_file: Callable[[str], FileSymbols] | None = None) -> None:
         self.recorder = DependencyRecorder()
@@ -130,6 +150,8 @@ class SymbolIndex:
         self._name_paths: dict[tuple[str, str], list[str]] = {}
         # SQL relation name -> (file, "view"/"table", declared columns) of every file that creates it
         self.sql_relations: RecordedDict[str, list[tuple[str, str, tuple[str, ...]]]] = RecordedDict(self.recorder, "sql-relation")
+        # folder -> the manifest in it that declares a package (a file belongs to the nearest one above it)
+        self.package_manifests: RecordedDict[str, str] = RecordedDict(self.recorder, "package")
 
     def add_files(self, outlines: dict[str, FileOutline], loaded: dict[str, FileSymbols]) -> None:
         """Register every file (``loaded`` ones now, the rest on first use) and build the global tables."""
@@ -142,6 +164,8 @@ class SymbolIndex:
             self.module_paths.setdefault((outline.family, outline.module_name), path)
             for relation, kind, columns in outline.sql_relations:
                 dict.setdefault(self.sql_relations, relation, []).append((path, kind, columns))
+            if outline.package:
+                dict.__setitem__(self.package_manifests, package_folder(path), path)
         for key in self._name_paths:
             dict.__setitem__(self.by_name, key, UNLOADED)
 

@@ -84,6 +84,10 @@ def _sql_lineage_tables(store: MigratableStore) -> None:
                      {"CONTAINS": (("Database", "Schema"), *relations), "DEFINES": (("File", "SqlStatement"),)})
 
 
+def _package_tables(store: MigratableStore) -> None:
+    store.add_tables(("Package",), ("DEPENDS_ON",), {"CONTAINS": (("Package", "Module"),), "DEFINES": (("File", "Package"),)})
+
+
 def _overrides_table(store: MigratableStore) -> None:
     store.add_tables((), ("OVERRIDES",), {})
 
@@ -96,6 +100,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               _sql_lineage_tables),
     Migration(3, 4, "OVERRIDES edges from a method to the base method it overrides (empty until the next "
               "`codekg index` resolves them)", _overrides_table),
+    Migration(4, 5, "Package nodes from pyproject.toml and package.json, DEPENDS_ON edges, CONTAINS from a package "
+              "to its modules (empty until the next `codekg index` reads the manifests)", _package_tables),
 )
 
 
