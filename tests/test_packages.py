@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from codekg.settings import load_settings
-from codekg.stores import open_index
+from tests.sql.test_lineage_index import rows
 
 FILES = {
     "pyproject.toml": '[project]\nname = "shop"\nversion = "1.0"\ndependencies = ["pydantic>=2", "httpx"]\n',
@@ -27,14 +26,6 @@ def index(repo: Path, *extra: str) -> None:
     result = subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--quiet", *extra],
                             capture_output=True, text=True, env=dict(os.environ), timeout=180)
     assert result.returncode == 0, result.stderr
-
-
-def rows(repo: Path, cypher: str) -> list[list]:
-    store = open_index(repo / ".codekg", load_settings(repo))
-    try:
-        return store.query(cypher).rows
-    finally:
-        store.close()
 
 
 CONTAINED = "MATCH (p:Package)-[:CONTAINS]->(m:Module) RETURN p.name, m.qualified_name ORDER BY p.name, m.qualified_name"
