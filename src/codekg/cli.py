@@ -532,6 +532,8 @@ def lineage(
                            f"{_escaped(error['message'])}", highlight=False)
         unread += bool(script.errors) and not (script.sources or script.targets)
         results[name] = {k: v for k, v in script.to_json().items() if k != "errors"}
+    if unread == len(files):  # nothing to print: the error is the whole answer (one JSON document with --json)
+        raise InputError(f"no statement codekg could read in {'the script' if unread == 1 else f'any of the {unread} scripts'}")
     if json_output:
         document = results[files[0]] if len(files) == 1 else results
         stdout().out(json.dumps(document, indent=2, ensure_ascii=False), highlight=False)
@@ -543,8 +545,9 @@ def lineage(
                 stdout().print(f"{key}: {_escaped(', '.join(result[key])) or '-'}", highlight=False)
             for source_column, target_column in result["columns"]:
                 stdout().print(f"  {_escaped(source_column)} -> {_escaped(target_column)}", highlight=False)
-    if unread:
-        raise InputError(f"{unread} of {len(files)} script(s) had no statement codekg could read")
+    if unread:  # the others' lineage is printed; the exit code still says some input was bad
+        stderr().print(f"error: {unread} of {len(files)} scripts had no statement codekg could read", highlight=False)
+        raise typer.Exit(InputError.exit_code)
 
 
 def _index_lineage(names: list[str], direction: str, depth: int, repo: Path | None, db: Path | None,

@@ -85,7 +85,13 @@ def test_bad_input_exits_non_zero_with_a_message(tmp_path: Path) -> None:
     unknown = codekg("lineage", "--sql", str(tmp_path / "x.sql"), "--dialect", "nosuch")
     assert unknown.returncode == 2 and "unknown SQL dialect 'nosuch'" in unknown.stderr
     garbage = codekg("lineage", "--sql", "-", stdin="this is not sql at all")
-    assert garbage.returncode == 2 and "had no statement codekg could read" in garbage.stderr
+    assert garbage.returncode == 2 and "no statement codekg could read in the script" in garbage.stderr
+    as_json = codekg("lineage", "--sql", "-", "--json", stdin="select from where")
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["code"] == "input"  # one JSON document, the error
+    (tmp_path / "bad.sql").write_text("this is not sql")
+    mixed = codekg("lineage", "--sql", str(tmp_path / "x.sql"), str(tmp_path / "bad.sql"), "--json")
+    assert mixed.returncode == 2 and set(json.loads(mixed.stdout)) == {str(tmp_path / "x.sql"), str(tmp_path / "bad.sql")}
+    assert "error: 1 of 2 scripts had no statement codekg could read" in mixed.stderr
     no_index = codekg("lineage", "orders", cwd=tmp_path)
     assert no_index.returncode == 2 and "no codekg index in" in no_index.stderr
     no_name = codekg("lineage", cwd=tmp_path)
