@@ -46,7 +46,7 @@ from codekg.records import (
     Scope,
     SqlStatement,
 )
-from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql
+from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, joined_segments, looks_like_sql
 
 JAVASCRIPT = ts.Language(tree_sitter_javascript.language())
 
@@ -853,16 +853,8 @@ def _sql_text(node: ts.Node) -> tuple[str, int, bool] | None:
     holes = _string_segments(node, segments)
     if holes is None or not segments:
         return None
-    first_row, text = segments[0]
-    row = first_row + text.count("\n")
-    parts = [text]
-    for segment_row, segment in segments[1:]:
-        if segment_row > row:
-            parts.append("\n" * (segment_row - row))
-            row = segment_row
-        parts.append(segment)
-        row += segment.count("\n")
-    return "".join(parts), first_row + 1, holes
+    text, line = joined_segments(segments)
+    return text, line, holes
 
 
 def _string_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:

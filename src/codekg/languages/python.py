@@ -26,7 +26,7 @@ from codekg.languages.base import (
     unique_local_bindings,
 )
 from codekg.languages.python_flow import flow_facts
-from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql
+from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, joined_segments, looks_like_sql
 from codekg.records import (
     ELEMENT_CALL,
     RETURN_TARGET,
@@ -232,16 +232,8 @@ def _sql_string(node: ts.Node) -> tuple[str, int, bool] | None:
     holes = _string_segments(node, segments)
     if holes is None or not segments:
         return None
-    first_row, text = segments[0]
-    row = first_row + text.count("\n")
-    parts = [text]
-    for segment_row, segment in segments[1:]:
-        if segment_row > row:
-            parts.append("\n" * (segment_row - row))
-            row = segment_row
-        parts.append(segment)
-        row += segment.count("\n")
-    return "".join(parts), first_row + 1, holes
+    text, line = joined_segments(segments)
+    return text, line, holes
 
 
 def _string_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:

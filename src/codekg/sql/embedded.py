@@ -54,6 +54,22 @@ def is_sql_call(callee: str, receiver: str | None) -> bool:
     return "" in receivers or (receiver or "") in receivers or (receiver or "").rsplit(".", 1)[-1] in receivers
 
 
+def joined_segments(segments: list[tuple[int, str]]) -> tuple[str, int]:
+    """The text of a string expression's pieces, (0-based row, text) in source order, and the 1-based
+    line it starts on. A piece on a later row starts on its own line, so a statement's lines stay the
+    file's lines."""
+    first_row, text = segments[0]
+    row = first_row + text.count("\n")
+    parts = [text]
+    for segment_row, segment in segments[1:]:
+        if segment_row > row:
+            parts.append("\n" * (segment_row - row))
+            row = segment_row
+        parts.append(segment)
+        row += segment.count("\n")
+    return "".join(parts), first_row + 1
+
+
 def looks_like_sql(text: str) -> bool:
     """A string that starts like a SQL statement (`execute("PRAGMA …")` or a table name is no lineage)."""
     return bool(_LOOKS_LIKE_SQL.match(text))
