@@ -29,7 +29,7 @@ from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import start_solve
 from codekg.resolve.flow_program import ProgramCalls
 from codekg.passes.structure import package_id
-from codekg.resolve.sql_lineage import resolve_file_sql
+from codekg.resolve.sql_lineage import column_parts, resolve_file_sql, shared_edge_parts
 from codekg.resolve.types import ValueInference
 
 EXTERNAL_PREFIX = "External:"
@@ -159,12 +159,12 @@ def shared_nodes(resolutions: Iterable[Any]) -> Graph:
             graph.add_node("External", id=node_id, name=qualified_name.rsplit(".", 1)[-1], qualified_name=qualified_name)
     for node_id, qualified_name in sorted(nodes.items()):
         if node_id.startswith("Column:"):
-            relation, column = node_id.removeprefix("Column:").split(":", 1)
+            relation, column = column_parts(node_id)
             graph.add_node("Column", id=node_id, name=column, qualified_name=qualified_name, language="sql")
             label = relations.get(relation, "Table")
             graph.add_edge("CONTAINS", (label, f"{label}:{relation}"), ("Column", node_id))
     for key, properties in sorted(edges.items()):
-        rel_type, source, target = key.split("\x00")
+        rel_type, source, target = shared_edge_parts(key)
         graph.add_edge(rel_type, ("Column", source), ("Column", target), **properties)
     return graph
 

@@ -31,12 +31,24 @@ def shared_edge_key(rel_type: str, source_id: str, target_id: str) -> str:
     return f"{rel_type}\x00{source_id}\x00{target_id}"
 
 
+def shared_edge_parts(key: str) -> tuple[str, str, str]:
+    """(relationship type, source id, target id) of a key made by `shared_edge_key`."""
+    rel_type, source_id, target_id = key.split("\x00")
+    return rel_type, source_id, target_id
+
+
 def relation_id(label: str, relation: str) -> str:
     return f"{label}:{relation}"
 
 
 def column_id(relation: str, column: str) -> str:
     return f"Column:{relation}:{column}"
+
+
+def column_parts(node_id: str) -> tuple[str, str]:
+    """(relation, column) of an id made by `column_id` (a relation name holds no colon)."""
+    relation, column = node_id.removeprefix("Column:").split(":", 1)
+    return relation, column
 
 
 def resolve_file_sql(symbols: SymbolIndex, file_symbols: FileSymbols, graph: Graph,
