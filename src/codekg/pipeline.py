@@ -540,6 +540,10 @@ def _file_warnings(parsed: FileParse) -> list[dict[str, str]]:
                          "message": "invalid UTF-8: decoded with replacement characters"})
     # the extractor's own: a definition nesting cut, an unknown or wrong coding cookie
     warnings.extend({"pass": "parse", "kind": "extraction", "message": message} for message in parsed.warnings)
+    # SQL that could not be read, in a `.sql` file or in a string that code runs: never dropped in silence
+    warnings.extend({"pass": "parse", "kind": "sql-unreadable", "message": (
+        f"line {statement.line}: cannot read this {f'SQL string run by {statement.call}' if statement.call else 'statement'} "
+        f"as {statement.dialect or 'ansi'} SQL: {statement.error}")} for statement in parsed.sql if statement.error)
     return warnings
 
 

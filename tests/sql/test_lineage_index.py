@@ -39,7 +39,7 @@ def _indexed(parent: Path) -> Path:
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["files_by_language"] == {"python": 3, "sql": 2}
-    assert summary["warnings"] == [{"path": "etl/02_mart.sql", "pass": "parse", "kind": "extraction", "message":
+    assert summary["warnings"] == [{"path": "etl/02_mart.sql", "pass": "parse", "kind": "sql-unreadable", "message":
                                     "line 5: cannot read this statement as postgres SQL: Expected table name but got "
                                     "'WHERE' (line 5, column 13): near 'WHERE'"}]
     return repo
@@ -138,3 +138,15 @@ def test_incremental_runs_follow_the_sql_files(repo: Path) -> None:
     full = codekg("index", str(repo), "--full", "--quiet")
     assert full.returncode == 0, full.stderr
     assert rows(repo, "MATCH (a)-[e]->(b) RETURN a.id, label(e), b.id ORDER BY a.id, label(e), b.id") == incremental
+
+
+def test_an_unreadable_sql_string_in_code_is_reported(tmp_path: Path) -> None:
+    repo = tmp_path / "app"
+    repo.mkdir()
+    (repo / "jobs.py").write_text('def purge(cur):\n    cur.execute(f"DELETE FROM {table} WHERE WHERE")\n')
+    result = codekg("index", str(repo), "--json")
+    assert result.returncode == 0, result.stderr
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert (warning["path"], warning["kind"]) == ("jobs.py", "sql-unreadable")
+    assert warning["message"].startswith("line 2: cannot read this SQL string run by cur.execute as ansi SQL: ")
+    assert warning["message"].endswith("(an interpolated string: its holes were read as codekg_placeholder)")

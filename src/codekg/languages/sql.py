@@ -4,7 +4,8 @@ Not tree-sitter: sqlglot reads every dialect (the run's `sql_dialect`, a folder'
 `-- dialect: x` comment). A dbt model (`{{ ref('x') }}`, `{{ source('a', 'b') }}`, `{{ config(…) }}`)
 is one SELECT that dbt materialises under the file's name: its Jinja is resolved to table names and
 the SELECT becomes `CREATE VIEW <model> AS …` (`CREATE TABLE` with `materialized='table'` or
-`'incremental'`). A statement that cannot be read is kept with its error and reported as a warning.
+`'incremental'`). A statement that cannot be read is kept with its error; the run reports it
+(pipeline.py, `sql-unreadable`), as it does for SQL strings in code.
 """
 
 from __future__ import annotations
@@ -44,9 +45,7 @@ class SqlExtractor(LanguageExtractor):
         statements = read_script(script, dialect)
         parsed = FileParse(path=path, language=self.name, line_count=line_count(source), sql=statements,
                            invalid_utf8=_invalid_utf8(source), docstring=_leading_comment(text))
-        parsed.parse_errors = sum(1 for statement in statements if statement.error)
-        parsed.warnings = [f"line {s.line}: cannot read this statement as {s.dialect or 'ansi'} SQL: {s.error}"
-                           for s in statements if s.error]
+        parsed.parse_errors = sum(1 for statement in statements if statement.error)  # each one a warning of the run
         return parsed
 
     def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
