@@ -46,7 +46,7 @@ from codekg.records import (
     Scope,
     SqlStatement,
 )
-from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, joined_segments, looks_like_sql
+from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql, string_text
 
 JAVASCRIPT = ts.Language(tree_sitter_javascript.language())
 
@@ -849,12 +849,7 @@ def _sql_text(node: ts.Node) -> tuple[str, int, bool] | None:
     is a hole); else None. A hole reads as PLACEHOLDER. Line breaks stay where the source has them (an
     escaped `\\n` reads as a space; literals on later lines start on their own line), so statement
     lines are file lines."""
-    segments: list[tuple[int, str]] = []
-    holes = _string_segments(node, segments)
-    if holes is None or not segments:
-        return None
-    text, line = joined_segments(segments)
-    return text, line, holes
+    return string_text(node, _string_segments)
 
 
 def _string_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:

@@ -26,7 +26,7 @@ from codekg.languages.base import (
     unique_local_bindings,
 )
 from codekg.languages.python_flow import flow_facts
-from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, joined_segments, looks_like_sql
+from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql, string_text
 from codekg.records import (
     ELEMENT_CALL,
     RETURN_TARGET,
@@ -228,12 +228,7 @@ def _sql_string(node: ts.Node) -> tuple[str, int, bool] | None:
     an f-string (each `{…}` a hole), a `%` or `.format` template (each field a hole); else None.
     A hole reads as PLACEHOLDER. Line breaks stay where the source has them (an escaped `\\n` reads
     as a space; literals on later lines start on their own line), so statement lines are file lines."""
-    segments: list[tuple[int, str]] = []
-    holes = _string_segments(node, segments)
-    if holes is None or not segments:
-        return None
-    text, line = joined_segments(segments)
-    return text, line, holes
+    return string_text(node, _string_segments)
 
 
 def _string_segments(node: ts.Node, segments: list[tuple[int, str]]) -> bool | None:

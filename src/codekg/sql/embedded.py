@@ -10,6 +10,8 @@ call site is reported as unparsed, never dropped in silence.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from codekg.records import SQL_TEXT_LIMIT, Scope, SqlStatement
 
@@ -52,6 +54,18 @@ def is_sql_call(callee: str, receiver: str | None) -> bool:
     if not receivers:
         return False
     return "" in receivers or (receiver or "") in receivers or (receiver or "").rsplit(".", 1)[-1] in receivers
+
+
+def string_text(node: object, segmenter: "Callable[[Any, list[tuple[int, str]]], bool | None]") -> tuple[str, int, bool] | None:
+    """(text, the line it starts on, whether it has holes) of a string expression ``node``, its pieces
+    found by the language's ``segmenter`` (which appends (row, text) pieces and says whether there are
+    holes, or None when ``node`` is no string); None for no string."""
+    segments: list[tuple[int, str]] = []
+    holes = segmenter(node, segments)
+    if holes is None or not segments:
+        return None
+    text, line = joined_segments(segments)
+    return text, line, holes
 
 
 def joined_segments(segments: list[tuple[int, str]]) -> tuple[str, int]:
