@@ -2,7 +2,7 @@
 
 Builds one synthetic graph (files, modules, classes, functions, methods; DEFINES, HAS_METHOD and
 CALLS edges) with codekg.graph.Graph, then loads the same Arrow tables into two fresh databases
-through LadybugStore, once per `load_strategy`. Each load runs in its own spawned process, so the
+through LadybugStore, once with `bulk_copy` on ("copy") and once off ("merge"). Each load runs in its own spawned process, so the
 two runs start from the same state, report their own peak RSS, and a slow MERGE can be stopped at
 the time limit without losing what it had loaded by then. Both databases must end up with the
 same nodes and edges per label.
@@ -29,7 +29,7 @@ from codekg.graph import Graph, GraphTables
 from codekg.settings import Settings, load_settings
 from codekg.stores.ladybug import LadybugStore
 
-STRATEGIES = ("copy", "merge")
+STRATEGIES = {"copy": True, "merge": False}  # run name -> the bulk_copy setting
 EXPECTED_MIN_RATIO = 10.0  # merge/copy load time the issue expects
 # Per file: 1 File, 1 Module, 8 classes of 5 methods, 50 functions = 100 nodes, so N nodes = N/100 files.
 CLASSES_PER_FILE = 8
@@ -140,13 +140,13 @@ def _load_in_child(tables: GraphTables, db_path: str, settings: Settings, channe
 
 def load(tables: GraphTables, settings: Settings, timeout: float) -> LoadRun:
     """Load ``tables`` into a fresh database with ``settings``; stop the child after ``timeout`` seconds."""
-    run = LoadRun(settings.load_strategy)
+    run = LoadRun("copy" if settings.bulk_copy else "merge")
     context = multiprocessing.get_context("spawn")  # a clean interpreter: nothing inherited from the build
     receiver, sender = context.Pipe(duplex=False)
     current: dict[str, Any] | None = None
     current_started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="codekg-bench-") as scratch:
-        db_path = str(Path(scratch) / f"{settings.load_strategy}.lbdb")
+        db_path = str(Path(scratch) / f"{run.strategy}.lbdb")
         child = context.Process(target=_load_in_child, args=(tables, db_path, settings, sender))
         child.start()
         sender.close()
@@ -192,7 +192,7 @@ def main() -> None:
     if args.nodes < NODES_PER_FILE:
         fail(f"--nodes must be at least {NODES_PER_FILE}")
     pool = args.buffer_pool_mb * 2**20 if args.buffer_pool_mb else None
-    settings = {s: load_settings(None, load_strategy=s, buffer_pool_size=pool) for s in STRATEGIES}
+    settings = {s: load_settings(None, bulk_copy=bulk_copy, buffer_pool_size=pool) for s, bulk_copy in STRATEGIES.items()}
     facts = machine_facts()
     facts["buffer pool"] = f"{settings['copy'].buffer_pool_size / 2**20:g} MiB"
 

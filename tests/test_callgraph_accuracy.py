@@ -96,7 +96,7 @@ def edges_of(graph: dict[str, list[str]]) -> set[Edge]:
 
 def score_case(case: Path, db_root: Path) -> CaseResult:
     name = case.relative_to(CASES_ROOT).as_posix()
-    settings = load_settings(case, use_git_ls_files=False, parse_cache=False, load_strategy="merge", value_flow=True)
+    settings = load_settings(case, use_git_ls_files=False, parse_cache=False, bulk_copy=False, value_flow=True)
     actual = edges_of(repository_call_graph(case, db_root / name.replace("/", "__"), settings, SCORED_MIN_CONFIDENCE))
     expected = edges_of(json.loads((case / "expected.json").read_text()))
     result = CaseResult(name, actual - expected, expected - actual)

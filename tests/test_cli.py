@@ -52,6 +52,8 @@ def test_index_json_summary(copy_fixture):
     assert summary["edges"]["CALLS"] == 19  # with the two flow-method edges of tests/test_pipeline.py
     assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "state", "load", "search"}
     assert summary["skipped"] == [{"path": "data.py", "reason": "binary file"}]
+    assert summary["load_fallbacks"] == [] and summary["copy"]["failures"] == {} and summary["copy"]["attempts"] > 0
+    assert summary["copy"]["failure_rate"] == 0.0
     assert summary["warnings"] == [
         {"path": "broken.py", "pass": "parse", "kind": "syntax-errors",
          "message": "syntax errors: 1 region(s) skipped, the rest indexed"},
@@ -196,7 +198,7 @@ def test_interrupted_index_leaves_previous_index_intact(indexed_repo, signal_num
     _big_repo(indexed_repo, 150)
     known = {p.name for p in db.glob("graph-*")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "codekg", "index", str(indexed_repo), "--quiet", "--load-strategy", "merge"],
+        [sys.executable, "-m", "codekg", "index", str(indexed_repo), "--quiet", "--no-bulk-copy"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     _wait_for_new_build(db, known, time.monotonic() + 60)

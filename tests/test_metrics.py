@@ -9,6 +9,7 @@ SNAPSHOT_KEYS = {
     "parse_cache_hit_total", "parse_cache_miss_total", "files_processed_per_second", "active_workers",
     "batch_size_count", "batch_size_sum",
     "batch_processing_duration_seconds_count", "batch_processing_duration_seconds_sum",
+    "codekg_copy_attempts_total",
 }
 
 
@@ -21,11 +22,21 @@ def test_own_registry_in_prometheus_text_format():
     keys = set(snapshot())
     # the per-store counters appear once a server store was written, the request latencies once the
     # HTTP API answered a request in this process (tests/analysis/test_server_store.py), the file
-    # failures once a pass failed on a file (tests/test_faults.py)
+    # failures once a pass failed on a file (tests/test_faults.py), the COPY failures once a COPY
+    # failed (tests/stores/test_copy_failures.py)
     labelled = {key for key in keys if key.startswith(("store_rows_written_total{", "store_retries_total{", "store_failed_rows_total{",
                                                         "http_request_duration_seconds_count{", "http_request_duration_seconds_sum{",
-                                                        "file_failures_total{"))}
+                                                        "file_failures_total{", "codekg_copy_failures_total{"))}
     assert keys - labelled == SNAPSHOT_KEYS
+
+
+def test_copy_counters_are_exposed_under_their_issue_20_names():
+    from codekg.metrics import COPY_ATTEMPTS, COPY_FAILURES
+
+    COPY_ATTEMPTS.inc(0)
+    COPY_FAILURES.labels("schema_mismatch").inc(0)
+    samples = {line.split(" ")[0] for line in generate_latest(REGISTRY).decode().splitlines() if line and not line.startswith("#")}
+    assert {"codekg_copy_attempts_total", 'codekg_copy_failures_total{kind="schema_mismatch"}'} <= samples
 
 
 def test_server_store_counters_are_labelled_by_store():

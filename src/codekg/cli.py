@@ -232,7 +232,8 @@ def index(
         "--also-write", metavar="URI", help="Also write the graph to this store (repeatable); its failures are reported, never fatal.")] = None,
     json_output: JsonOption = False,
     max_file_size: Annotated[Optional[int], typer.Option(help="Skip files larger than this many bytes [default: 1000000].")] = None,
-    load_strategy: Annotated[Optional[str], typer.Option(help="copy (default, MERGE per table on error) or merge.")] = None,
+    bulk_copy: Annotated[Optional[bool], typer.Option("--bulk-copy/--no-bulk-copy",
+                                                      help="Bulk-load tables with COPY, MERGE per table on error (default), or always MERGE.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
     parse_timeout: Annotated[Optional[float], typer.Option(help="Seconds one file may take to parse before it is retried, then quarantined [default: 60].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary: only errors, and on stderr what failed without failing the run (--json still prints its JSON).")] = False,
@@ -246,7 +247,7 @@ def index(
     from codekg.stores import parse_store_uri
 
     repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
-    settings = _settings(repo_path, max_file_size=max_file_size, load_strategy=load_strategy, workers=workers,
+    settings = _settings(repo_path, max_file_size=max_file_size, bulk_copy=bulk_copy, workers=workers,
                          parse_timeout_seconds=parse_timeout, embeddings=embeddings, store=store_uri,
                          also_write=also_write or None)
     for uri in [settings.store, *settings.also_write]:
@@ -333,8 +334,14 @@ def _print_failures(summary: IndexSummary, console: Console) -> None:
         if secondary["error"]:
             console.print(f"[yellow]secondary store {secondary['store']} not written ({secondary['mode']}):[/yellow] "
                           f"{secondary['error']} — recorded for `codekg store replay-failed`", highlight=False)
+    if summary.load_fallbacks:
+        copy = summary.copy
+        kinds = ", ".join(f"{kind} {count}" for kind, count in copy["failures"].items())
+        console.print(f"[yellow]COPY failure rate {copy['failure_rate']:.1%}:[/yellow] {len(summary.load_fallbacks)} of "
+                      f"{copy['attempts']} table(s) ({kinds})", highlight=False)
     for fallback in summary.load_fallbacks:
-        console.print(f"[yellow]COPY failed for {fallback['table']}, loaded with MERGE:[/yellow] {fallback['error']}")
+        console.print(f"[yellow]COPY failed for {fallback['table']} ({fallback['kind']}), loaded with MERGE:[/yellow] "
+                      f"{_escaped(fallback['error'])}", highlight=False)
     if summary.search.get("error"):
         console.print(f"[yellow]search index not updated:[/yellow] {summary.search['error']}", highlight=False)
 

@@ -43,7 +43,7 @@ from codekg.passes.changes import ChangeSet, detect_changes, file_content_hash
 from codekg.passes.scan import ScanResult, SkippedFile, SourceFile, scan_repository
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, load_project_configs
 from codekg.search import sync as search_index
-from codekg.stores import IndexDirectory, live_index_matches, on_server_store
+from codekg.stores import IndexDirectory, LoadReport, live_index_matches, on_server_store
 
 if TYPE_CHECKING:
     from codekg.passes.parse import ParseResult
@@ -93,7 +93,9 @@ class IndexSummary(RunFacts):
     total_seconds: float
     # mode (full | incremental | unchanged), files added/changed/deleted, nodes and edges written
     delta: dict[str, Any] = field(default_factory=dict)
-    load_fallbacks: list[dict[str, str]] = field(default_factory=list)
+    load_fallbacks: list[dict[str, str]] = field(default_factory=list)  # a table whose COPY failed: its kind and error
+    # COPYs tried, failures by kind (stores/copy_failures.py) and failures / attempts; none on a delta
+    copy: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
     search: dict[str, Any] = field(default_factory=dict)  # what the search index update did (codekg.search.sync)
     secondary: list[dict[str, Any]] = field(default_factory=list)  # one MirrorResult per `--also-write` store
@@ -255,8 +257,7 @@ class _Run:
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
                  "nodes_added": sum(facts.nodes.values()), "nodes_removed": 0, "nodes_updated": 0,
                  "edges_added": sum(facts.edges.values()), "edges_removed": 0}
-        return self._summary(scan, facts, metadata["commit"], delta,
-                             [{"table": t.table, "error": t.fallback_error} for t in report.fallbacks], search, secondary)
+        return self._summary(scan, facts, metadata["commit"], delta, report, search, secondary)
 
     # --- a delta on the live index ---------------------------------------------------------------
 
@@ -344,7 +345,7 @@ class _Run:
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts()}
-        return self._summary(scan, facts, metadata["commit"], counts, [], search, secondary)
+        return self._summary(scan, facts, metadata["commit"], counts, LoadReport(), search, secondary)
 
     def _unchanged(self, scan: ScanResult, state: IndexState) -> IndexSummary:
         """Nothing to write; the facts of the run that built the index are this run's too."""
@@ -362,7 +363,7 @@ class _Run:
         commit = _git_commit(scan.root) if scan.is_git else ""
         search = self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation)
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, state.generation, GraphDelta(), None))
-        return self._summary(scan, facts, commit, counts, [], search, secondary)
+        return self._summary(scan, facts, commit, counts, LoadReport(), search, secondary)
 
     # --- shared steps ----------------------------------------------------------------------------
 
@@ -467,7 +468,7 @@ class _Run:
         }
 
     def _summary(self, scan: ScanResult, facts: RunFacts, commit: str, delta: dict[str, Any],
-                 fallbacks: list[dict[str, str]], search: dict[str, Any], secondary: list[dict[str, Any]]) -> IndexSummary:
+                 load: LoadReport, search: dict[str, Any], secondary: list[dict[str, Any]]) -> IndexSummary:
         return IndexSummary(
             **{f.name: getattr(facts, f.name) for f in fields(RunFacts)},
             repo=stored_path(str(scan.root)),
@@ -476,7 +477,8 @@ class _Run:
             pass_seconds={k: round(v, 4) for k, v in self.timings.items()},
             total_seconds=round(time.perf_counter() - self.started, 4),
             delta=delta,
-            load_fallbacks=fallbacks,
+            load_fallbacks=[{"table": t.table, "kind": t.failure_kind, "error": t.fallback_error} for t in load.fallbacks],
+            copy=load.copy_outcome(),
             metrics=metrics_snapshot(),
             search=search,
             secondary=secondary,

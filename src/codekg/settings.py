@@ -10,8 +10,9 @@ import difflib
 import logging
 import os
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
@@ -26,6 +27,12 @@ DEFAULT_DB_DIR_NAME = ".codekg"
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
+
+# Settings renamed since a release: old name -> (new name, an old value as a value of the new one). An
+# old name in codekg.toml or as CODEKG_<OLD> still takes effect, with a warning naming the new one.
+RENAMED_SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "load_strategy": ("bulk_copy", lambda value: {"copy": True, "merge": False}.get(str(value).lower(), value)),
+}
 
 
 class Settings(BaseSettings):
@@ -42,10 +49,11 @@ class Settings(BaseSettings):
         256 * MIB,
         ge=64 * MIB, description="Memory the embedded database may use for its page cache, in bytes."
     )
-    load_strategy: Literal["copy", "merge"] = Field(
-        "copy",
-        description="How tables are written: `copy` (bulk COPY from Arrow, falling back to MERGE per "
-        "table on error) or `merge` (always the UNWIND/MERGE path).",
+    bulk_copy: bool = Field(
+        True,
+        description="Bulk-load each table with COPY from Arrow, writing a table through MERGE when its COPY fails "
+        "(each failure is logged, classified and counted: docs/performance_tuning.md); false: always the "
+        "UNWIND/MERGE path. Was `load_strategy` (`\"merge\"` is read as false, with a warning).",
     )
     copy_min_node_rows: int = Field(
         100,
@@ -247,10 +255,45 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_file = _TOML_FILE_FOR_LOAD.get("path")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings, _RenamedSettingsSource(env_settings, "the environment", _old_names_in_environment)]
         if toml_file is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+            sources.append(_RenamedSettingsSource(TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+                                                  str(toml_file), _old_names_in_file))
         return tuple(sources)
+
+
+class _RenamedSettingsSource(PydanticBaseSettingsSource):
+    """``source`` with the old names of renamed settings read as their new ones, each with a warning
+    (once per process); the new name set in the same place wins."""
+
+    def __init__(self, source: PydanticBaseSettingsSource, where: str,
+                 old_values: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        super().__init__(source.settings_cls)
+        self._source, self._where, self._old_values = source, where, old_values
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, "", False  # abstract in the base class; __call__ reads the whole source
+
+    def __call__(self) -> dict[str, Any]:
+        values = dict(self._source())
+        for old, value in self._old_values(values).items():
+            new, convert = RENAMED_SETTINGS[old]
+            if (self._where, old) not in _warned:
+                _warned.add((self._where, old))
+                logging.getLogger(__name__).warning("setting `%s` in %s is renamed `%s`: read as `%s = %s`", old,
+                                                    self._where, new, new, _toml_value(convert(value)))
+            values.setdefault(new, convert(value))
+        return values
+
+
+def _old_names_in_file(values: dict[str, Any]) -> dict[str, Any]:
+    return {old: values.pop(old) for old in RENAMED_SETTINGS if old in values}
+
+
+def _old_names_in_environment(values: dict[str, Any]) -> dict[str, Any]:
+    return {old: value for variable, value in os.environ.items() for old in RENAMED_SETTINGS
+            if variable.upper() == f"CODEKG_{old}".upper()}
 
 
 # pydantic-settings fixes the TOML path per class; the repository decides it at run time.
@@ -278,7 +321,7 @@ def load_settings(repo: Path | None = None, config_file: Path | None = None, **o
     return settings
 
 
-_warned: set[tuple[Path, str]] = set()  # once per process, however often a command loads the settings
+_warned: set[tuple[Path | str, str]] = set()  # once per process, however often a command loads the settings
 
 
 def _warn_unknown_keys(toml_path: Path) -> None:
@@ -289,7 +332,7 @@ def _warn_unknown_keys(toml_path: Path) -> None:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return  # the load above reported it already, or will when the file is read for real
     for key in keys:
-        if key in Settings.model_fields or (toml_path, key) in _warned:
+        if key in Settings.model_fields or key in RENAMED_SETTINGS or (toml_path, key) in _warned:
             continue
         _warned.add((toml_path, key))
         closest = difflib.get_close_matches(key, Settings.model_fields, n=1)
@@ -310,7 +353,10 @@ def describe_settings(repo: Path | None = None, config_file: Path | None = None,
         in_file = set(tomllib.loads(toml_path.read_text(encoding="utf-8"))) if toml_path and toml_path.is_file() else set()
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         in_file = set()
+    in_file |= {RENAMED_SETTINGS[key][0] for key in in_file if key in RENAMED_SETTINGS}
     in_environment = {name.upper() for name in os.environ}
+    in_environment |= {f"CODEKG_{new}".upper() for old, (new, _) in RENAMED_SETTINGS.items()
+                       if f"CODEKG_{old}".upper() in in_environment}
     described = []
     for name, field in Settings.model_fields.items():
         if overrides.get(name) is not None:
@@ -349,7 +395,8 @@ def configuration_markdown() -> str:
         "one, the environment, then `codekg.toml` at the repository root (or the file given with",
         "`codekg --config-file PATH`), then the default below. `codekg config show [--json]` prints the",
         "effective values and where each came from; secrets are masked there and never logged. A key of",
-        "the TOML file that is no setting is ignored with a warning naming the closest one.",
+        "the TOML file that is no setting is ignored with a warning naming the closest one; the old name of",
+        "a renamed setting (`load_strategy`) still takes effect, with a warning naming the new one.",
         "",
         "| setting (`codekg.toml` key) | environment | default | meaning |",
         "|---|---|---|---|",

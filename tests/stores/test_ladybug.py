@@ -25,14 +25,16 @@ def graph_snapshot(index) -> tuple[list, list]:
     return [repr(n) for n in nodes], [repr(e) for e in edges]
 
 
-def test_merge_fallback_gives_the_identical_graph(index_fixture):
-    copied = index_fixture("pyrepo", load_strategy="copy")
-    merged = index_fixture("pyrepo", load_strategy="merge")
+def test_bulk_copy_off_gives_the_identical_graph(index_fixture):
+    copied = index_fixture("pyrepo", bulk_copy=True)
+    merged = index_fixture("pyrepo", bulk_copy=False)
     assert copied.summary.load_fallbacks == []
+    assert copied.summary.copy["attempts"] > 0 and copied.summary.copy["failures"] == {}
+    assert merged.summary.copy == {"attempts": 0, "failures": {}, "failure_rate": 0.0}
     copy_nodes, copy_edges = graph_snapshot(copied)
     merge_nodes, merge_edges = graph_snapshot(merged)
-    assert len(copy_nodes) == 36 and len(copy_edges) == 55
     assert (copy_nodes, copy_edges) == (merge_nodes, merge_edges)
+    assert len(copy_nodes) == 36 and len(copy_edges) == 55
 
 
 def test_failed_copy_falls_back_to_merge_per_table(tmp_path):
@@ -43,8 +45,9 @@ def test_failed_copy_falls_back_to_merge_per_table(tmp_path):
     graph.add_node("External", id="External:a", name="a", qualified_name="a")
     graph.add_node("Project", id="Project:p", name="p", qualified_name="p")
     report = store.write_tables(graph.to_tables())
-    methods = {t.table: (t.method, bool(t.fallback_error)) for t in report.tables}
-    assert methods == {"External": ("merge", True), "Project": ("copy", False)}
+    methods = {t.table: (t.method, t.failure_kind, bool(t.fallback_error)) for t in report.tables}
+    assert methods == {"External": ("merge", "data_format", True), "Project": ("copy", "", False)}
+    assert report.copy_outcome() == {"attempts": 2, "failures": {"data_format": 1}, "failure_rate": 0.5}
     assert store.query("MATCH (n:External) RETURN n.id").rows == [["External:a"]]
     store.close()
 

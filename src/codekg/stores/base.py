@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +26,11 @@ class TableLoad:
     method: str  # "copy" or "merge"
     seconds: float
     fallback_error: str = ""  # why COPY failed, when the MERGE path took over
+    failure_kind: str = ""  # that failure's kind (stores/copy_failures.py)
+
+    @property
+    def copy_attempted(self) -> bool:
+        return self.method == "copy" or bool(self.failure_kind)
 
 
 @dataclass(slots=True)
@@ -33,7 +39,14 @@ class LoadReport:
 
     @property
     def fallbacks(self) -> list[TableLoad]:
-        return [t for t in self.tables if t.fallback_error]
+        return [t for t in self.tables if t.failure_kind]
+
+    def copy_outcome(self) -> dict[str, Any]:
+        """COPYs tried, their failures by kind, and failures / attempts: for the run summary."""
+        attempts = sum(t.copy_attempted for t in self.tables)
+        failures = Counter(t.failure_kind for t in self.tables if t.failure_kind)
+        rate = sum(failures.values()) / attempts if attempts else 0.0
+        return {"attempts": attempts, "failures": dict(sorted(failures.items())), "failure_rate": round(rate, 4)}
 
 
 class GraphStore(Protocol):

@@ -1,9 +1,9 @@
 """The embedded store: a Ladybug (Kuzu fork) database file per index build.
 
-Tables are bulk-loaded with `COPY … FROM` an Arrow table; a table whose COPY fails is written
-again through UNWIND/MERGE, and the fallback is logged. An index directory holds each build in its
-own file and a `CURRENT` pointer that is swapped atomically once a build is complete, so an
-interrupted run leaves the previous index intact and queryable.
+Tables are bulk-loaded with `COPY … FROM` an Arrow table (unless `bulk_copy` is off); a table whose
+COPY fails is written again through UNWIND/MERGE, and the failure is logged and counted by kind. An
+index directory holds each build in its own file and a `CURRENT` pointer that is swapped atomically
+once a build is complete, so an interrupted run leaves the previous index intact and queryable.
 
 A delta is committed to the live build in place. A writer killed while Ladybug checkpoints that
 commit leaves the file needing a read-write open to finish the checkpoint (a read-only open is
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
+from codekg import metrics
 from codekg.errors import (
     IndexLockedError,
     IndexNotFoundError,
@@ -42,6 +43,7 @@ from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, PropType, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
+from codekg.stores.copy_failures import classify_copy_failure
 from codekg.stores.dialect import LADYBUG
 from codekg.schema import cypher_label
 from codekg.stores.migrations import (
@@ -132,19 +134,23 @@ class LadybugStore:
 
     def _write_table(self, name: str, table: pa.Table, copy_statement: str | None, merge_statement: str) -> TableLoad:
         """COPY the table; if the database rejects it (or there is no COPY for it), write it row batch
-        by row batch through MERGE."""
+        by row batch through MERGE. A failed COPY is logged and counted by kind (stores/copy_failures.py)."""
         started = time.perf_counter()
-        error_text = ""
-        if self.settings.load_strategy == "copy" and copy_statement is not None:
+        error_text = failure_kind = ""
+        if self.settings.bulk_copy and copy_statement is not None:
+            metrics.COPY_ATTEMPTS.inc()
             try:
                 self._execute(copy_statement, {"arrow_rows": table})
                 return TableLoad(name, table.num_rows, "copy", time.perf_counter() - started)
             except QueryError as error:
-                error_text = str(error).splitlines()[0][:300]
-                log.warning("COPY into %s failed (%s); writing it through MERGE instead", name, error_text)
+                error_text = (str(error).splitlines() or [""])[0][:300]
+                failure_kind = classify_copy_failure(error)
+                metrics.COPY_FAILURES.labels(failure_kind).inc()
+                log.warning("COPY into %s (%d rows) failed, %s: %s; writing it through MERGE instead",
+                            name, table.num_rows, failure_kind, error_text)
         for batch in table.to_batches(max_chunksize=MERGE_BATCH_ROWS):
             self._execute(merge_statement, {"rows": batch.to_pylist()})
-        return TableLoad(name, table.num_rows, "merge", time.perf_counter() - started, error_text)
+        return TableLoad(name, table.num_rows, "merge", time.perf_counter() - started, error_text, failure_kind)
 
     def apply_delta(self, delta: GraphDelta, metadata: Graph) -> None:
         """Apply ``delta`` and replace the IndexMeta nodes with ``metadata``, in one transaction: an
