@@ -16,12 +16,13 @@ from codekg.pipeline import index_repository
 from codekg.settings import Settings
 from codekg.stores import open_index
 from codekg.stores.base import GraphStore
-from codekg.schema import cypher_label
+from codekg.schema import CALLER_LABELS, cypher_label
 
 CallGraph = dict[str, list[str]]
 
 KEY_LABELS = ("Module", "Function", "Method")  # always keys, even with no callees
 PRINTED_CALLEE_LABELS = ("Function", "Method", "External")  # a Class callee is the instantiation itself
+# the code that calls: a Decorator's CALLS edge repeats the call of the code that applies it
 
 
 def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph:
@@ -32,8 +33,10 @@ def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph
             graph.setdefault(name, set())
     edges = store.query(
         f"MATCH (a)-[e:CALLS]->(b) WHERE e.confidence >= $min_confidence "
+        f"AND {store.dialect.node_label('a')} IN $caller_labels "
         f"AND {store.dialect.node_label('b')} IN $callee_labels RETURN a.qualified_name, b.qualified_name",
-        {"min_confidence": float(min_confidence), "callee_labels": list(PRINTED_CALLEE_LABELS)},
+        {"min_confidence": float(min_confidence), "caller_labels": list(CALLER_LABELS),
+         "callee_labels": list(PRINTED_CALLEE_LABELS)},
     )
     for caller, callee in edges.rows:
         graph.setdefault(caller, set()).add(callee)

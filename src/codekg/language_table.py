@@ -19,9 +19,9 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py",), "5"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "7"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "7"),
+    "python": LanguageFacts((".py",), "6"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "8"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "8"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "1", ("pyproject.toml", "package.json")),
 }

@@ -145,11 +145,27 @@ def quote_reserved_labels(cypher: str) -> str:
 
     if not any(label in cypher for label in RESERVED_LABELS):
         return cypher
+    return _relabel(cypher, {label: f"`{label}`" for label in RESERVED_LABELS})
+
+
+def expand_code_element(cypher: str) -> str:
+    """``cypher`` with each unquoted `:CodeElement` written as the union of the labels it stands for
+    (`:Class:Interface:…`: Ladybug reads several labels on a node pattern as "any of them"), for the
+    embedded store, where a node has one label; strings and comments untouched."""
+    from codekg.schema import CODE_ELEMENT_LABELS
+
+    if "CodeElement" not in cypher:
+        return cypher
+    return _relabel(cypher, {"CodeElement": ":".join(CODE_ELEMENT_LABELS)})
+
+
+def _relabel(cypher: str, replacements: dict[str, str]) -> str:
+    """``cypher`` with each word of ``replacements`` that follows a colon (a label) replaced."""
     pieces, last, previous = [], 0, ""
     for match in _TOKEN.finditer(cypher):
         kind = match.lastgroup or "symbol"
-        if kind == "word" and match.group() in RESERVED_LABELS and previous == ":":
-            pieces.append(cypher[last:match.start()] + f"`{match.group()}`")
+        if kind == "word" and match.group() in replacements and previous == ":":
+            pieces.append(cypher[last:match.start()] + replacements[match.group()])
             last = match.end()
         if kind not in ("space", "line_comment", "block_comment"):
             previous = match.group()

@@ -30,7 +30,7 @@ def pickled_by_position(record_type: RecordType) -> RecordType:
 Scope = tuple[str, ...]
 """Names of the enclosing definitions, outermost first; ``()`` is module level."""
 
-DefinitionKind = Literal["Class", "Interface", "Function", "Method", "Variable"]
+DefinitionKind = Literal["Class", "Interface", "Function", "Method", "Variable", "Type", "Enum"]
 
 ImportKind = Literal[
     "module",  # Python `import a.b` / `import a.b as m`
@@ -70,6 +70,7 @@ class Definition:
     # declared type of a Variable, as a dotted name (TS `private s: Service`), "" when none or not a plain name
     annotation: str = ""
     parameters: tuple[str, ...] = ()  # a function's positional parameter names, in order (Python)
+    decorator_lines: tuple[int, ...] = ()  # the line of each of ``decorators``
 
     @property
     def is_runtime_target(self) -> bool:
@@ -242,6 +243,25 @@ class FlowFact:
     is_new: bool = False
 
 
+NameUseKind = Literal[
+    "type",  # names a type: an annotation, a signature, `isinstance(x, T)`, `x instanceof T`, a type alias
+    "read",  # reads a variable: `LIMIT`, `config.LIMIT`, `self.count`, `Color.RED`
+    "write",  # assigns it: `self.count = …`, `self.count += 1`, `global LIMIT; LIMIT = …`
+]
+
+
+@pickled_by_position
+@dataclass(slots=True)
+class NameUse:
+    """A dotted name that code (or a declaration) uses other than by calling it: what USES and
+    ACCESSES edges are resolved from (passes/resolve.py)."""
+
+    kind: NameUseKind
+    name: str  # dotted, as written: `Foo`, `mod.Foo`, `self.count`, `this.count`
+    scope: Scope  # the definition whose code or declaration it is in; () = module level
+    line: int
+
+
 @pickled_by_position
 @dataclass(slots=True)
 class SqlStatement:
@@ -293,6 +313,7 @@ class FileParse:
     values: list[ValueBinding] = field(default_factory=list)
     sql: list[SqlStatement] = field(default_factory=list)  # SQL statements: a `.sql` file's, or string literals run by calls
     packages: list[PackageManifest] = field(default_factory=list)  # a manifest's distribution (one at most)
+    uses: list[NameUse] = field(default_factory=list)  # names used as types, variables read or written
     flow: list[FlowFact] = field(default_factory=list)  # value-flow facts, in evaluation order
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment
@@ -304,11 +325,13 @@ class FileParse:
     warnings: list[str] = field(default_factory=list)
 
 
-_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments", "reads", "writes"})
-_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "packages", "flow")
+_TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments", "reads", "writes",
+                           "decorator_lines"})
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "packages", "uses",
+                "flow")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
                "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding, "sql": SqlStatement,
-               "packages": PackageManifest, "flow": FlowFact}
+               "packages": PackageManifest, "uses": NameUse, "flow": FlowFact}
 # a flow fact's fields hold nested tuples (expressions, patterns), which JSON gives back as nested lists
 _NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"}), "sql": frozenset({"columns", "declared"}),
                         "packages": frozenset({"dependencies"})}

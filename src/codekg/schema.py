@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
     import pyarrow as pa
 
-SCHEMA_VERSION = 5  # a change to what an index holds bumps it, with its step in stores/migrations.py
+SCHEMA_VERSION = 6  # a change to what an index holds bumps it, with its step in stores/migrations.py
 
 
 class PropType(StrEnum):
@@ -119,7 +119,42 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
             Property("is_property", PropType.BOOLEAN, "`@property` (Python) or a getter/setter (JS/TS)."),
         ),
     ),
-    NodeLabel("Variable", "A module-level or class-level variable binding.", _COMMON),
+    NodeLabel("Variable", "A module-level or class-level variable binding (an enum member too).", _COMMON),
+    NodeLabel(
+        "Type",
+        "A named type: a TypeScript `type X = …`; a Python `type X = …`, `X: TypeAlias = …`, `X = NewType(…)`, "
+        "`T = TypeVar(…)` (or `ParamSpec`, `TypeVarTuple`).",
+        _COMMON,
+    ),
+    NodeLabel(
+        "Enum",
+        "An enumeration: a TypeScript `enum`, or a Python class whose bases name `Enum`, `IntEnum`, `StrEnum`, "
+        "`Flag`, `IntFlag` (or an enum class of the same file). It DEFINES its members as Variables; a Python "
+        "enum is a class otherwise (methods, calls, bases).",
+        _COMMON + (_DECORATORS,),
+    ),
+    NodeLabel(
+        "Import",
+        "One import of one module: a Python `import`/`from … import` statement (one node per module it names), "
+        "a JS/TS `import`, `export … from` or `require()`. IMPORTS (File → File) stays the summary.",
+        _COMMON
+        + (
+            Property("module", PropType.STRING, "The module as written (`..pkg.mod`, `./util`, `react`)."),
+            Property("names", PropType.STRING_LIST, "The names it imports (`*` for a star import; empty for a whole module)."),
+            Property("aliases", PropType.STRING_LIST, "The local name each imported name is bound to, in the order of `names` "
+                     "(the module's own alias for a whole-module import)."),
+            Property("kind", PropType.STRING, "`module`, `symbol`, `star`, `default`, `namespace`, `side-effect`, `reexport`."),
+        ),
+    ),
+    NodeLabel(
+        "Decorator",
+        "One decorator application (`@app.get(\"/\")` on one function): it DECORATES that symbol and CALLS its callable.",
+        _COMMON
+        + (
+            Property("expression", PropType.STRING, "The decorator as written, without `@`."),
+            Property("arguments", PropType.STRING, "The text between the parentheses of a decorator call (empty when none)."),
+        ),
+    ),
     NodeLabel(
         "External",
         "A module or symbol outside the repository (a library, a builtin, or an import that did not resolve).",
@@ -163,10 +198,15 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
 
 NODE_LABEL_BY_NAME: dict[str, NodeLabel] = {label.name: label for label in NODE_LABELS}
 
-CALLER_LABELS = ("Module", "Class", "Function", "Method")
+CLASS_LABELS = ("Class", "Enum")  # what a class statement makes: bases, methods, instances
+CALLER_LABELS = ("Module", "Class", "Enum", "Function", "Method")
+TYPE_LABELS = ("Class", "Interface", "Type", "Enum")  # what an annotation can name
+SYMBOL_LABELS = ("Class", "Interface", "Function", "Method", "Variable", "Type", "Enum", "Import", "Decorator")
+CODE_ELEMENT_LABELS = ("Class", "Interface", "Function", "Method", "Variable", "Type", "Enum")
+"""The labels `CodeElement` stands for in a query (query_guard.py): every declared symbol."""
 SQL_RELATION_LABELS = ("Table", "View")
 SQL_SHARED_LABELS = ("Database", "Schema", "Table", "View", "Column")  # one node per name, whichever files name it
-CALLEE_LABELS = ("Class", "Function", "Method", "External")
+CALLEE_LABELS = ("Class", "Enum", "Function", "Method", "External")
 
 # --- relationship types --------------------------------------------------------------------------
 
@@ -191,16 +231,16 @@ REL_TYPES: tuple[RelType, ...] = (
     RelType(
         "DEFINES",
         "A file defines its module; a module, class or function defines the symbols declared directly in it "
-        "(methods use HAS_METHOD instead).",
+        "(methods use HAS_METHOD instead), its imports, and an enum its members.",
         (("File", "Module"),)
-        + _pairs(("Module",), ("Class", "Interface", "Function", "Variable"))
-        + _pairs(("Class",), ("Class", "Interface", "Function", "Variable"))
-        + _pairs(("Function", "Method"), ("Class", "Interface", "Function"))
+        + _pairs(("Module",), ("Class", "Interface", "Function", "Variable", "Type", "Enum", "Import"))
+        + _pairs(CLASS_LABELS, ("Class", "Interface", "Function", "Variable", "Type", "Enum", "Import"))
+        + _pairs(("Function", "Method"), ("Class", "Interface", "Function", "Type", "Enum", "Import"))
         + (("Variable", "Function"),)
         + (("File", "SqlStatement"), ("File", "Package")),
         (),
     ),
-    RelType("HAS_METHOD", "A class declares a method.", (("Class", "Method"),), ()),
+    RelType("HAS_METHOD", "A class (or a Python enum) declares a method.", _pairs(CLASS_LABELS, ("Method",)), ()),
     RelType(
         "IMPORTS",
         "A file imports another file, or an external module.",
@@ -216,8 +256,8 @@ REL_TYPES: tuple[RelType, ...] = (
     RelType(
         "CALLS",
         "Code in the caller calls (or instantiates) the callee. Module-level code calls from the Module, "
-        "class-body code from the Class.",
-        _pairs(CALLER_LABELS, CALLEE_LABELS),
+        "class-body code from the Class; a Decorator calls its callable.",
+        _pairs(CALLER_LABELS + ("Decorator",), CALLEE_LABELS),
         (
             _CONFIDENCE,
             _REASON,
@@ -277,8 +317,21 @@ REL_TYPES: tuple[RelType, ...] = (
     RelType(
         "EXTENDS",
         "A class extends a base class (or an interface extends an interface).",
-        _pairs(("Class",), ("Class", "External")) + _pairs(("Interface",), ("Interface", "External")),
+        _pairs(CLASS_LABELS, CLASS_LABELS + ("External",)) + _pairs(("Interface",), ("Interface", "External")),
         (_CONFIDENCE, _REASON),
+        derived=True,
+    ),
+    RelType(
+        "INHERITS",
+        "The transitive closure of EXTENDS, materialised: a class (or interface) inherits every class along its "
+        "MRO after itself (Python, C3) or its `extends` chain (JS/TS), and every external base of those.",
+        _pairs(CLASS_LABELS, CLASS_LABELS + ("External",)) + _pairs(("Interface",), ("Interface", "External")),
+        (
+            Property("distance", PropType.INT64, "Position in the MRO (1: a direct base; an external base: the position "
+                     "of the class that names it, plus one)."),
+            _CONFIDENCE,
+            _REASON,
+        ),
         derived=True,
     ),
     RelType(
@@ -288,6 +341,46 @@ REL_TYPES: tuple[RelType, ...] = (
         (("Method", "Method"),),
         (_CONFIDENCE, _REASON),
         derived=True,
+    ),
+    RelType(
+        "USES",
+        "A symbol names a type: in an annotation or signature (parameters, return, variable, field, generic "
+        "arguments), in `isinstance`/`issubclass` (Python) or `instanceof` (JS/TS), or in a type alias or "
+        "interface body. One edge per (user, type), at its first line.",
+        _pairs(CALLER_LABELS + ("Interface", "Type"), TYPE_LABELS),
+        (
+            Property("count", PropType.INT64, "How many times the user names the type."),
+            _CONFIDENCE,
+            _REASON,
+            _LINE,
+        ),
+        derived=True,
+    ),
+    RelType(
+        "ACCESSES",
+        "Code reads or writes a variable: a module-level one by name or through its module, a class-level one "
+        "or field through `self`/`this`/`cls` or the class, an enum member through its enum.",
+        _pairs(CALLER_LABELS, ("Variable",)),
+        (
+            Property("mode", PropType.STRING, "`read`, `write` or `read-write` (both, in the same code)."),
+            Property("count", PropType.INT64, "How many accesses of the variable the code makes."),
+            _CONFIDENCE,
+            _REASON,
+            _LINE,
+        ),
+        derived=True,
+    ),
+    RelType(
+        "DECORATES",
+        "A decorator application wraps the symbol it is written on.",
+        _pairs(("Decorator",), ("Class", "Enum", "Function", "Method")),
+        (Property("position", PropType.INT64, "0 for the outermost decorator (written first), then 1, 2, …"),),
+    ),
+    RelType(
+        "BELONGS_TO",
+        "A symbol belongs to the file that declares it (the inverse of containment, one hop).",
+        _pairs(SYMBOL_LABELS, ("File",)),
+        (),
     ),
     RelType(
         "IMPLEMENTS",
@@ -352,6 +445,7 @@ REASONS: dict[str, str] = {
     "sql-star": "`SELECT *` expanded with the columns a CREATE TABLE/VIEW elsewhere in the repository declares: 0.9 "
     "(the table may have changed since).",
     "manifest": "A package manifest (`pyproject.toml`, `package.json`) names the dependency: 1.0.",
+    "mro": "INHERITS: the class's MRO (its bases resolved by name, C3) or `extends` chain reaches the ancestor: 1.0.",
     "override": "The class's MRO (its bases resolved by name) reaches a base class that defines a method of the "
     "same name: 1.0.",
     "relative-path": "A relative module path resolved to a file.",
@@ -403,9 +497,11 @@ def node_table_ddl(label_name: str, if_not_exists: bool = False) -> str:
     return f"CREATE NODE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{cypher_label(label.name)}({columns}, PRIMARY KEY({label.properties[0].name}))"
 
 
-def rel_table_ddl(rel_name: str, if_not_exists: bool = False) -> str:
+def rel_table_ddl(rel_name: str, if_not_exists: bool = False, labels: set[str] | None = None) -> str:
+    """The relationship table with every pair of the schema, or those between ``labels`` only."""
     rel = REL_TYPE_BY_NAME[rel_name]
-    parts = [f"FROM {cypher_label(a)} TO {cypher_label(b)}" for a, b in rel.pairs]
+    parts = [f"FROM {cypher_label(a)} TO {cypher_label(b)}" for a, b in rel.pairs
+             if labels is None or (a in labels and b in labels)]
     parts += [f"{p.name} {p.type.value}" for p in rel.properties]
     return f"CREATE REL TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{rel.name}({', '.join(parts)})"
 

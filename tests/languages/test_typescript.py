@@ -86,10 +86,15 @@ def _calls(parsed: FileParse) -> list[tuple]:
 
 def test_definitions_are_exact():
     parsed = _parse(SHAPES)
-    # type aliases, enums, overload signatures and interface members are not definitions
+    # a type alias is a Type, an enum an Enum with its members as Variables; overload signatures and
+    # interface members are not definitions
     assert _definitions(parsed) == [
         ("Interface", "Shape", (), 7, 9),
         ("Interface", "Empty", (), 10, 10),
+        ("Type", "Alias", (), 11, 11),
+        ("Enum", "Color", (), 12, 12),
+        ("Variable", "Red", ("Color",), 12, 12),
+        ("Variable", "Green", ("Color",), 12, 12),
         ("Class", "Widget", (), 19, 37),
         ("Variable", "logger", ("Widget",), 21, 21),
         ("Variable", "instances", ("Widget",), 22, 22),

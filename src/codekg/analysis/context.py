@@ -18,25 +18,29 @@ from typing import Any
 
 from codekg.analysis.source import read_snippet
 from codekg.analysis.symbols import Symbol, resolve_symbol
-from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
+from codekg.schema import CALLEE_LABELS, CALLER_LABELS, CLASS_LABELS, REL_TYPE_BY_NAME, TYPE_LABELS, PropType, cypher_label
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
-from codekg.schema import cypher_label
 
-RELATION_KEYS = ("container", "callers", "callees", "defines", "methods", "bases", "subclasses", "imports", "importers")
+RELATION_KEYS = ("container", "callers", "callees", "defines", "methods", "bases", "subclasses", "overrides",
+                 "overridden_by", "users", "readers", "writers", "decorators", "imports", "importers")
 
 _OTHER = ("c.id AS id, c.name AS name, c.qualified_name AS qualified_name, "
           "c.file_path AS file_path, c.start_line AS start_line, c.end_line AS end_line")
 # The edge columns every part returns; a part whose edge has none of one returns a null of its type.
 EDGE_COLUMNS = {"confidence": PropType.DOUBLE, "reason": PropType.STRING, "line": PropType.INT64,
-                "call_count": PropType.INT64, "names": PropType.STRING_LIST}
+                "call_count": PropType.INT64, "count": PropType.INT64, "mode": PropType.STRING,
+                "names": PropType.STRING_LIST}
 _NO_EDGE: tuple[str, ...] = ()
 _CALL_EDGE = ("confidence", "reason", "line", "call_count")
 _TYPE_EDGE = ("confidence", "reason")
 _IMPORT_EDGE = ("confidence", "reason", "line", "names")
+_USE_EDGE = ("confidence", "reason", "line", "count")
+_ACCESS_EDGE = ("confidence", "reason", "line", "count", "mode")
 
-DEFINING_LABELS = ("Module", "Class", "Function", "Method", "Variable")
-TYPE_LABELS = ("Class", "Interface")
+DEFINING_LABELS = ("Module", "Class", "Enum", "Function", "Method", "Variable")
+HIERARCHY_LABELS = ("Class", "Interface", "Enum")  # what has bases and subclasses
+DECORATED_LABELS = frozenset(target for _, target in REL_TYPE_BY_NAME["DECORATES"].pairs)
 
 
 def symbol_context(store: GraphStore, repo_root: Path, symbol: str) -> dict[str, Any]:
@@ -89,13 +93,23 @@ def relation_queries(label: str, dialect: Dialect) -> list[str]:
         part("callers", f"(c)-[e:CALLS]->{anchor}", _CALL_EDGE)
     if label in CALLER_LABELS:
         part("callees", f"{anchor}-[e:CALLS]->(c)", _CALL_EDGE)
-    if label in DEFINING_LABELS:
-        part("defines", f"{anchor}-[:DEFINES]->(c)", _NO_EDGE)
-    if label == "Class":
+    if label in DEFINING_LABELS:  # its declarations, not its import statements
+        part("defines", f"{anchor}-[:DEFINES]->(c) WITH c WHERE {dialect.node_label('c')} <> 'Import'", _NO_EDGE)
+    if label in CLASS_LABELS:
         part("methods", f"{anchor}-[:HAS_METHOD]->(c)", _NO_EDGE)
-    if label in TYPE_LABELS:
+    if label in HIERARCHY_LABELS:
         part("bases", f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)", _TYPE_EDGE)
         part("subclasses", f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}", _TYPE_EDGE)
+    if label == "Method":
+        part("overrides", f"{anchor}-[e:OVERRIDES]->(c)", _TYPE_EDGE)
+        part("overridden_by", f"(c)-[e:OVERRIDES]->{anchor}", _TYPE_EDGE)
+    if label in TYPE_LABELS:
+        part("users", f"(c)-[e:USES]->{anchor}", _USE_EDGE)
+    if label == "Variable":  # who reads or writes it (`read-write`: both)
+        part("readers", f"(c)-[e:ACCESSES]->{anchor} WHERE e.mode <> 'write'", _ACCESS_EDGE)
+        part("writers", f"(c)-[e:ACCESSES]->{anchor} WHERE e.mode <> 'read'", _ACCESS_EDGE)
+    if label in DECORATED_LABELS:
+        part("decorators", f"(c)-[:DECORATES]->{anchor}", _NO_EDGE)
     if label in ("Module", "File"):
         # a Module's file by its id (`File:<path>`): a primary-key lookup, not a join over DEFINES
         file_anchor = "(f:File {id: $file})" if label == "Module" else "(f:File {id: $id})"

@@ -49,14 +49,13 @@ from codekg.analysis.symbols import Symbol, resolve_symbol, symbol_columns
 from codekg.conventions import is_test_path
 from codekg.errors import InputError
 from codekg.limits import MAX_DEPTH
-from codekg.schema import CALLEE_LABELS, CALLER_LABELS, PropType
+from codekg.schema import CALLEE_LABELS, CALLER_LABELS, TYPE_LABELS, PropType, cypher_label
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
-from codekg.schema import cypher_label
 
 DIRECTIONS = ("upstream", "downstream")
-TYPE_LABELS = ("Class", "Interface")
-TOP_LEVEL_LABELS = ("Class", "Interface", "Function", "Variable")
+HIERARCHY_LABELS = ("Class", "Interface", "Enum")
+TOP_LEVEL_LABELS = ("Class", "Interface", "Enum", "Type", "Function", "Variable")
 
 HIGH_RISK = {"direct": 10, "symbols": 25, "files": 10}
 MEDIUM_RISK = {"direct": 3, "symbols": 5, "files": 3}
@@ -194,10 +193,14 @@ def _level_parts(dialect: Dialect, label: str, ids: str, count: int, direction: 
             f"{anchor}-[e:OVERRIDES]->(c)"]
         parts += [f"{prefix}MATCH {pattern} {where} {returned}, 'OVERRIDES' AS relation, {dialect.null(PropType.INT64)} AS line"
                   for pattern in patterns]
-    if label in TYPE_LABELS:
+    if label in HIERARCHY_LABELS:
         pattern = f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}" if upstream else f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)"
         parts.append(f"{prefix}MATCH {pattern} {where} {returned}, {dialect.rel_type('e')} AS relation, "
                      f"{dialect.null(PropType.INT64)} AS line")
+    # what names a type in its signature or reads a variable breaks with it
+    for rel_type, targets in (("USES", TYPE_LABELS), ("ACCESSES", ("Variable",))):
+        if upstream and label in targets:
+            parts.append(f"{prefix}MATCH (c)-[e:{rel_type}]->{anchor} {where} {returned}, '{rel_type}' AS relation, e.line AS line")
     return parts
 
 

@@ -38,6 +38,8 @@ def print_context(result: dict[str, Any], console: Console) -> None:
     for key, title, edge in (
         ("callers", "Callers", True), ("callees", "Callees", True), ("defines", "Defines", False),
         ("methods", "Methods", False), ("bases", "Bases", True), ("subclasses", "Subclasses", True),
+        ("overrides", "Overrides", True), ("overridden_by", "Overridden by", True), ("users", "Used by", True),
+        ("readers", "Read by", True), ("writers", "Written by", True), ("decorators", "Decorators", False),
         ("imports", "Imports", True), ("importers", "Imported by", True),
     ):
         if result[key]:

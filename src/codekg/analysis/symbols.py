@@ -24,7 +24,7 @@ from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
 from codekg.schema import cypher_label
 
-SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Function", "Method", "Variable", "External")
+SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable", "External")
 MAX_CANDIDATES_SHOWN = 20
 MAX_SUGGESTIONS = 3  # "did you mean" names for a symbol nothing matches
 

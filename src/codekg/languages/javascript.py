@@ -43,6 +43,7 @@ from codekg.records import (
     ImportBinding,
     ImportKind,
     LocalBinding,
+    NameUse,
     Scope,
     SqlStatement,
 )
@@ -95,7 +96,7 @@ class _Pending:
 
     start: int
     end: int
-    record: Definition | CallSite | ImportBinding | LocalBinding
+    record: Definition | CallSite | ImportBinding | LocalBinding | NameUse
     binding_function_range: tuple[int, int] | None = None  # local bindings: bytes of the function binding them
     folded: bool = False  # a definition nested past the bounds: no record of its own (see FoldedDefinitions)
     # definitions: the node whose `/** */` comment documents it (through an `export` wrapper or not), read
@@ -123,6 +124,11 @@ class _FileState:
     assigned_names: dict[int, ts.Node] = field(default_factory=dict)  # `f = function () {}`: value id -> name
     # SQL strings calls run: (call's start byte, its record, the callee as written, text, line, has holes)
     sql_strings: list[tuple[int, CallSite, str, str, int, bool]] = field(default_factory=list)
+    # names used other than by calls: the member expressions calls are made through (not reads), the
+    # spans of members written, and the end of the last type annotation read (nested ones are in it)
+    call_functions: set[tuple[int, int]] = field(default_factory=set)
+    written: set[tuple[int, int]] = field(default_factory=set)
+    types_read_to: int = -1
 
 
 class JavaScriptExtractor(TreeSitterExtractor):
@@ -170,6 +176,11 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "call.new": "_on_call_new",
         "region": "_on_region",
         "parameter_decorator": "_on_parameter_decorator",
+        "use.member": "_on_use_member",
+        "use.write": "_on_use_write",
+        "use.update": "_on_use_update",
+        "use.constant": "_on_use_constant",
+        "use.check": "_on_use_check",
     }
     # `export <declaration>` node types that bind one name.
     NAMED_DECLARATIONS = frozenset({"function_declaration", "generator_function_declaration", "class_declaration"})
@@ -211,6 +222,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         placed = {p.defines: (p.record.scope if p.folded else p.record.path, not p.folded)
                   for p in pending if p.defines is not None}
         pending = [p for p in pending if not p.folded]
+        pending = _known_uses(pending, state)
         _mark_own_bindings(pending)
         for item in pending:
             if item.doc is not None and isinstance(item.record, Definition):
@@ -226,6 +238,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
+            uses=[p.record for p in pending if isinstance(p.record, NameUse)],
             flow=flow_facts(root, placed, source) if EXTRACTION.flow_facts else [],
             sql=_embedded_sql(path, source, state.sql_strings, warnings) if state.sql_strings else [],
             parse_errors=count_error_regions(root),
@@ -488,6 +501,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             start_line=first.start_point.row + 1,
             end_line=span.end_point.row + 1,
             decorators=tuple(_decorator_text(decorator) for decorator in decorators),
+            decorator_lines=tuple(decorator.start_point.row + 1 for decorator in decorators),
             **details,
         )
         at = span.start_byte if anchor is None else anchor
@@ -703,6 +717,59 @@ class JavaScriptExtractor(TreeSitterExtractor):
             if not regions.this_is_the_instance(node):
                 record.receiver = EXPRESSION_RECEIVER  # `this` inside a plain function is whatever the caller binds
 
+    # --- names used other than by calls ------------------------------------------------------------
+
+    def _use(self, state: _FileState, kind: str, name: str, node: ts.Node) -> None:
+        """Queue a name use placed at ``node`` (its scope is the code around it)."""
+        record = NameUse(kind, name, (), node.start_point.row + 1)  # type: ignore[arg-type]
+        state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+
+    def _on_use_member(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`this.count`, `config.limit` read (a call through it is a call; a write is `_on_use_write`)."""
+        state.pending.append(_Pending(node.start_byte, node.end_byte, NameUse("read", _collapse(node_text(node)), (),
+                                                                              node.start_point.row + 1)))
+
+    def _on_use_write(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        state.written.add((node.start_byte, node.end_byte))
+        self._use(state, "write", _collapse(node_text(node)), node)
+
+    def _on_use_update(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`this.count += 1`, `count++`: read, then written."""
+        self._use(state, "write", _collapse(node_text(node)), node)  # the read is the member's own match
+
+    def _on_use_constant(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """An UPPER_CASE name read: a module constant by convention (reading every identifier would
+        cost a fifth of the parse)."""
+        parent = node.parent
+        if parent is None or parent.type in _NOT_READS:
+            return
+        if parent.type in ("variable_declarator", "assignment_expression", "call_expression", "new_expression") and (
+                parent.child_by_field_name("name") == node or parent.child_by_field_name("left") == node
+                or parent.child_by_field_name("function") == node or parent.child_by_field_name("constructor") == node):
+            return  # a binding, or a call
+        self._use(state, "read", node_text(node), node)
+
+    def _on_use_check(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`x instanceof Foo` names the type Foo."""
+        if name := self._dotted(node):
+            self._use(state, "type", name, node)
+
+    def _on_use_type(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """Every type a type annotation, generic argument list or interface body names."""
+        if node.start_byte < state.types_read_to:
+            return  # inside an annotation already read
+        state.types_read_to = node.end_byte
+        self._type_uses(state, node)
+
+    def _type_uses(self, state: _FileState, node: ts.Node) -> None:
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            if current.type in ("type_identifier", "nested_type_identifier"):
+                self._use(state, "type", "".join(node_text(current).split()), current)
+            elif current.type not in ("predefined_type", "literal_type", "string", "property_identifier"):
+                pending.extend(reversed(current.named_children))
+
     def _on_call(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         self._call(state, node, captures["callee"][0], is_new=False)
 
@@ -727,6 +794,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
         state.pending.append(_Pending(node.start_byte, node.start_byte, record))
+        state.call_functions.add((function.start_byte, function.end_byte))
         if callee in SQL_CALLS and not is_new:
             self._sql_string(state, node, function, record)
         if receiver is not None and receiver.split(".", 1)[0] == "this":
@@ -909,6 +977,34 @@ def _unescape(escape: str) -> str:
 
 
 # --- scopes ---------------------------------------------------------------------------------------
+
+
+# where an UPPER_CASE identifier is not a read of a variable: it names, binds or declares something
+_NOT_READS = frozenset({
+    "member_expression", "function_declaration", "class_declaration", "formal_parameters", "required_parameter",
+    "optional_parameter", "import_specifier", "import_clause", "namespace_import", "export_specifier", "pair",
+    "pair_pattern", "shorthand_property_identifier_pattern", "labeled_statement", "enum_declaration",
+    "type_alias_declaration", "interface_declaration", "method_definition", "arrow_function", "catch_clause",
+    "array_pattern", "object_pattern", "rest_pattern", "for_in_statement",
+})
+
+
+def _known_uses(pending: list[_Pending], state: _FileState) -> list[_Pending]:
+    """The name uses resolution can follow: members read or written through `this` or a name the
+    module binds (a local's members are not known here), not the members calls are made through."""
+    known = {"this"} | {p.record.name for p in pending if isinstance(p.record, Definition) and not p.record.scope}
+    known.update(p.record.alias for p in pending if isinstance(p.record, ImportBinding) and p.record.alias)
+    kept = []
+    for item in pending:
+        record = item.record
+        if isinstance(record, NameUse) and record.kind != "type":
+            if item.end != item.start and ((item.start, item.end) in state.call_functions
+                                           or (item.start, item.end) in state.written):
+                continue  # `this.m()` is a call; an assignment's target is its write
+            if "." in record.name and record.name.split(".", 1)[0] not in known:
+                continue
+        kept.append(item)
+    return kept
 
 
 def _assign_scopes(pending: list[_Pending]) -> FoldedDefinitions:

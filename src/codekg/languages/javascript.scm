@@ -171,3 +171,12 @@
 (call_expression function: (_) @callee) @call
 
 (new_expression constructor: (_) @callee) @call.new
+
+; names used other than by a call (javascript.py `_on_use_*`): members read or written through `this`
+; or a plain name, UPPER_CASE names read (module constants by convention), `instanceof` checks
+(member_expression object: [(this) (identifier)] property: (property_identifier)) @use.member
+(assignment_expression left: (member_expression object: [(this) (identifier)] property: (property_identifier)) @use.write)
+(augmented_assignment_expression left: [(identifier) (member_expression object: [(this) (identifier)] property: (property_identifier))] @use.update)
+(update_expression argument: [(identifier) (member_expression object: [(this) (identifier)] property: (property_identifier))] @use.update)
+((identifier) @use.constant (#match? @use.constant "^_*[A-Z][A-Z0-9_]*$"))
+(binary_expression operator: "instanceof" right: [(identifier) (member_expression)] @use.check)

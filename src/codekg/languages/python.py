@@ -36,6 +36,7 @@ from codekg.records import (
     FileParse,
     ImportBinding,
     LocalBinding,
+    NameUse,
     Scope,
     SqlStatement,
     ValueBinding,
@@ -115,6 +116,8 @@ class PythonExtractor(TreeSitterExtractor):
                 result.definitions.append(_definition(node, path, regions))
         named_lambdas = {path for node, path, kept in placed if kept and node.type == "lambda"}
         result.definitions.extend(v for v in _variables(captures.get("variable", []), regions) if v.path not in named_lambdas)
+        result.definitions.extend(_type_aliases(captures.get("type_alias", []), regions))
+        _mark_enums(result.definitions)
         for node in captures.get("import", []):
             result.imports.extend(_plain_imports(node, regions.scope(node)))
         for node in captures.get("import.from", []):
@@ -131,6 +134,7 @@ class PythonExtractor(TreeSitterExtractor):
         sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
+        result.uses = _name_uses(captures, regions, result, {(node.start_byte, node.end_byte) for node, _ in sites})
         result.flow = flow_facts(root, placed, utf8) if EXTRACTION.flow_facts else []
         result.sql = embedded.statements
         result.warnings = warnings + folded.warnings() + embedded.warnings
@@ -514,11 +518,12 @@ def _definition(node: ts.Node, path: Scope, regions: _Regions) -> Definition:
         return _lambda_definition(node, scope, name, regions)
     body = node.child_by_field_name("body")
     outer = node.parent if node.parent is not None and node.parent.type == "decorated_definition" else node
+    decorator_nodes = [child for child in outer.children if child.type == "decorator"] if outer is not node else []
     decorators = tuple(
         node_text(next((c for c in child.named_children if c.type != "comment"), child)).lstrip("@").strip()
-        for child in outer.children
-        if child.type == "decorator"
-    ) if outer is not node else ()
+        for child in decorator_nodes
+    )
+    decorator_lines = tuple(child.start_point[0] + 1 for child in decorator_nodes)
     header_end = body.start_byte if body is not None else node.end_byte
     signature = " ".join(node.text[: header_end - node.start_byte].decode("utf-8", "replace").split())
     signature = signature.rstrip(":").strip()[:_SIGNATURE_LIMIT]
@@ -533,7 +538,7 @@ def _definition(node: ts.Node, path: Scope, regions: _Regions) -> Definition:
         return Definition(
             "Class", name, scope, outer.start_point[0] + 1, node.end_point[0] + 1,
             signature=signature, docstring=docstring, bases=bases, decorators=decorators,
-            is_type_only=_under_type_checking(outer, regions),
+            is_type_only=_under_type_checking(outer, regions), decorator_lines=decorator_lines,
         )
     in_class_body = _directly_in_class(outer, regions)
     return Definition(
@@ -553,6 +558,7 @@ def _definition(node: ts.Node, path: Scope, regions: _Regions) -> Definition:
         and any(d in _PROPERTY_DECORATORS or d.endswith(_PROPERTY_SUFFIXES) for d in decorators),
         is_variant=any(d == "overload" or d.endswith((".overload", ".setter", ".deleter")) for d in decorators),
         is_type_only=_under_type_checking(outer, regions),
+        decorator_lines=decorator_lines,
     )
 
 
@@ -607,11 +613,53 @@ def _variables(nodes: list[ts.Node], regions: _Regions) -> list[Definition]:
             seen.add((*scope, name))
             found.append(
                 Definition(
-                    "Variable", name, scope, assignment.start_point[0] + 1, assignment.end_point[0] + 1,
-                    signature=" ".join(node_text(assignment).split())[:_SIGNATURE_LIMIT],
+                    "Type" if _declares_type(assignment) else "Variable", name, scope, assignment.start_point[0] + 1,
+                    assignment.end_point[0] + 1, signature=" ".join(node_text(assignment).split())[:_SIGNATURE_LIMIT],
                 )
             )
     return found
+
+
+_TYPE_FACTORIES = frozenset({"NewType", "TypeVar", "ParamSpec", "TypeVarTuple", "TypeAliasType"})
+ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "ReprEnum"})
+"""The standard library's enum classes (by their last name: `enum.Enum`, `Enum`)."""
+
+
+def _declares_type(assignment: ts.Node) -> bool:
+    """`X: TypeAlias = …`, `X = NewType("X", int)`, `T = TypeVar("T")`: a name for a type, not a value."""
+    annotation = assignment.child_by_field_name("type")
+    if annotation is not None:
+        return node_text(annotation).rsplit(".", 1)[-1] == "TypeAlias"
+    value = assignment.child_by_field_name("right")
+    if value is None or value.type != "call":
+        return False
+    function = value.child_by_field_name("function")
+    return function is not None and node_text(function).rsplit(".", 1)[-1] in _TYPE_FACTORIES
+
+
+def _type_aliases(nodes: list[ts.Node], regions: _Regions) -> list[Definition]:
+    """`type X = …` (Python 3.12) at module or class level."""
+    found = []
+    for statement in nodes:
+        name = statement.child_by_field_name("left")
+        if name is None:
+            continue
+        found.append(Definition("Type", node_text(name), regions.scope(statement), statement.start_point[0] + 1,
+                                statement.end_point[0] + 1,
+                                signature=" ".join(node_text(statement).split())[:_SIGNATURE_LIMIT]))
+    return found
+
+
+def _mark_enums(definitions: list[Definition]) -> None:
+    """Make Enum each class whose bases name a standard enum class or an enum class of the file
+    declared before it; the class-level Variables of an enum are its members."""
+    enum_names: set[str] = set()
+    for definition in definitions:  # classes come in source order
+        if definition.kind != "Class":
+            continue
+        if any(base.rsplit(".", 1)[-1] in ENUM_BASES or base in enum_names for base in definition.bases):
+            definition.kind = "Enum"
+            enum_names.add(".".join(definition.path))
 
 
 _FUNCTION_LIKE = frozenset(
@@ -795,6 +843,106 @@ def _string_value(node: ts.Node) -> str:
     if any(part.type != "string_content" for part in parts):
         return ""
     return "".join(node_text(part) for part in parts)
+
+
+# --- names used other than by calls ------------------------------------------------------------------
+
+_SELF_NAMES = frozenset({"self", "cls"})
+# where an UPPER_CASE identifier is not a read of a variable: it names, binds or declares something
+_NOT_READS = frozenset({
+    "attribute", "function_definition", "class_definition", "parameters", "typed_parameter", "default_parameter",
+    "typed_default_parameter", "keyword_argument", "aliased_import", "dotted_name", "import_from_statement",
+    "global_statement", "nonlocal_statement", "type", "keyword_pattern", "list_splat_pattern",
+    "dictionary_splat_pattern", "lambda_parameters", "as_pattern_target", "type_alias_statement",
+})
+
+
+def _name_uses(captures: dict[str, list[ts.Node]], regions: _Regions, parsed: FileParse,
+               call_functions: set[tuple[int, int]]) -> list[NameUse]:
+    """The names the file's code uses other than by calling them (USES and ACCESSES are resolved from
+    them): the types annotations and `isinstance`/`issubclass` checks name; attributes read or written
+    through `self`, `cls` or a name the module binds; UPPER_CASE names read (module constants, by
+    convention: reading every identifier would cost a fifth of the parse); names a `global` statement
+    lets a function assign."""
+    known = _SELF_NAMES | {d.name for d in parsed.definitions if not d.scope} | {
+        b.alias.split(".")[0] for b in parsed.imports if b.alias and not b.scope}
+    uses: list[NameUse] = []
+
+    def add(kind: str, name: str, node: ts.Node, scope: Scope | None = None) -> None:
+        uses.append(NameUse(kind, name, regions.scope(node) if scope is None else scope,  # type: ignore[arg-type]
+                            node.start_point[0] + 1))
+
+    covered_to = -1
+    for node in sorted(captures.get("use.type", []), key=lambda n: n.start_byte):
+        if node.end_byte <= covered_to:
+            continue  # a type inside a type already read (`list[Foo]`)
+        covered_to = node.end_byte
+        parent, scope = node.parent, None
+        if parent is not None and parent.type == "type_alias_statement":
+            declared = parent.child_by_field_name("left")
+            if declared == node:
+                continue  # the name `type X = …` declares
+            if declared is not None:  # its value: what the Type uses
+                scope = (*regions.scope(parent), node_text(declared))
+        for name_node, name in _type_names(node):
+            add("type", name, name_node, scope)
+    for node in captures.get("use.check", []):
+        for element in node.named_children if node.type == "tuple" else (node,):
+            if name := _dotted(element):
+                add("type", name, element)
+    written = {(n.start_byte, n.end_byte) for n in captures.get("use.write", [])}
+    updated = {(n.start_byte, n.end_byte) for n in captures.get("use.update", [])}
+    for node in captures.get("use.attribute", []):
+        span = (node.start_byte, node.end_byte)
+        if span in call_functions:
+            continue  # `self.m()`: a call
+        name = "".join(node_text(node).split())
+        if name.split(".", 1)[0] not in known:
+            continue  # a local's attribute: its value is not known here
+        if span in written:
+            add("write", name, node)
+        else:
+            add("read", name, node)
+            if span in updated:
+                add("write", name, node)
+    for node in captures.get("use.constant", []):
+        parent = node.parent
+        if parent is None or parent.type in _NOT_READS:
+            continue
+        if parent.type in ("assignment", "augmented_assignment") and parent.child_by_field_name("left") == node:
+            continue  # a binding: a definition at module level, a local in a function (unless `global`)
+        if parent.type == "call" and parent.child_by_field_name("function") == node:
+            continue
+        add("read", node_text(node), node)
+    globals_by_scope: dict[Scope, set[str]] = {}
+    for node in captures.get("use.global", []):
+        globals_by_scope.setdefault(regions.scope(node), set()).add(node_text(node))
+    if globals_by_scope:
+        for node in captures.get("local", []) + [n for n in captures.get("use.update", []) if n.type == "identifier"]:
+            name = node_text(node)
+            if name in globals_by_scope.get(regions.scope(node), ()):
+                add("write", name, node)
+    uses.sort(key=lambda use: (use.line, use.kind, use.name))
+    return uses
+
+
+def _type_names(annotation: ts.Node) -> list[tuple[ts.Node, str]]:
+    """Every dotted name an annotation names: `Foo`, `m.Foo`, the arguments of `list[Foo]`, both
+    sides of `A | B`, and a string annotation (`"Foo"`) holding a dotted name."""
+    found: list[tuple[ts.Node, str]] = []
+    pending = [annotation]
+    while pending:
+        node = pending.pop()
+        if node.type in ("identifier", "attribute"):
+            if name := _dotted(node):
+                found.append((node, name))
+        elif node.type == "string":
+            text = _string_value(node).strip()
+            if text and all(part.isidentifier() for part in text.split(".")):
+                found.append((node, text))
+        elif node.type not in ("none", "integer", "keyword_argument"):
+            pending.extend(reversed(node.named_children))
+    return found
 
 
 # --- value facts -----------------------------------------------------------------------------------

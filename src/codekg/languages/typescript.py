@@ -15,10 +15,13 @@ import tree_sitter_typescript
 from codekg.language_table import LANGUAGES
 from codekg.languages.base import node_text
 from codekg.languages.javascript import (
+    MAX_SIGNATURE,
     Captures,
     JavaScriptExtractor,
     _children,
+    _collapse,
     _FileState,
+    _member_name,
     _signature,
 )
 
@@ -38,6 +41,9 @@ class TypeScriptExtractor(JavaScriptExtractor):
         **JavaScriptExtractor.ROLE_HANDLERS,
         "definition.interface": "_on_interface",
         "definition.parameter_property": "_on_parameter_property",
+        "definition.enum": "_on_enum",
+        "definition.type_alias": "_on_type_alias",
+        "use.type": "_on_use_type",
     }
     NAMED_DECLARATIONS = JavaScriptExtractor.NAMED_DECLARATIONS | {
         "abstract_class_declaration",
@@ -104,10 +110,35 @@ class TypeScriptExtractor(JavaScriptExtractor):
             "Interface",
             node_text(name),
             span=node,
+            opens=(body.start_byte, body.end_byte),  # the types its members name are its USES
             signature=_signature(state.source, node.start_byte, body.start_byte),
             doc=node, doc_through_export=True,
             bases=tuple(bases),
         )
+
+    def _on_enum(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`enum E { A, B = 2 }`: an Enum; each member a Variable of it."""
+        name, body = node.child_by_field_name("name"), node.child_by_field_name("body")
+        if name is None or body is None:
+            return
+        self._define(state, "Enum", node_text(name), span=node, opens=(body.start_byte, body.end_byte),
+                     signature=_signature(state.source, node.start_byte, body.start_byte),
+                     doc=node, doc_through_export=True)
+        for member in body.named_children:
+            member_name = member.child_by_field_name("name") if member.type == "enum_assignment" else member
+            text = _member_name(member_name)
+            if text is not None and member.type != "comment":
+                self._define(state, "Variable", text, span=member, signature=_collapse(node_text(member)))
+
+    def _on_type_alias(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`type X = …`: a Type, which USES the types its value names."""
+        name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+        if name is None or value is None:
+            return
+        self._define(state, "Type", node_text(name), span=node, opens=(node.start_byte, node.end_byte),
+                     signature=_collapse(node_text(node))[:MAX_SIGNATURE], doc=node, doc_through_export=True)
+        state.types_read_to = max(state.types_read_to, node.end_byte)
+        self._type_uses(state, value)
 
 
 def _type_name(node: ts.Node) -> str | None:

@@ -34,3 +34,17 @@
 (method_definition
   parameters: (formal_parameters [(required_parameter (decorator) @parameter_decorator)
                                   (optional_parameter (decorator) @parameter_decorator)])) @_method
+
+; enum E { A, B = 2 }: an Enum with its members as Variables
+(enum_declaration) @definition.enum
+
+; type X = …: a Type; the types its value names are USES of it
+(type_alias_declaration) @definition.type_alias
+
+; types named in annotations, generic arguments, `as`/`satisfies`, interface bodies (javascript.py
+; `_on_use_type`)
+(type_annotation) @use.type
+(type_arguments) @use.type
+(as_expression (_) [(type_identifier) (nested_type_identifier) (generic_type)] @use.type)
+(satisfies_expression (_) [(type_identifier) (nested_type_identifier) (generic_type)] @use.type)
+(interface_body) @use.type

@@ -1,8 +1,8 @@
-"""Resolve pass: imports, inheritance and calls, as derived edges with confidence and reason.
+"""Resolve pass: imports, inheritance, calls and name uses, as derived edges with confidence and reason.
 
 Takes: the SymbolIndex from the structure pass, and the files to resolve (all of them, or those an
-incremental run must redo). Returns: per file, the IMPORTS, EXTENDS, IMPLEMENTS and CALLS edges
-leaving it, the External names they point at, its call-site outcomes and the symbol-index keys its
+incremental run must redo). Returns: per file, the IMPORTS, EXTENDS, IMPLEMENTS, INHERITS, OVERRIDES,
+USES, ACCESSES and CALLS edges (a Decorator's too) leaving it, the External names they point at, its call-site outcomes and the symbol-index keys its
 resolution read. Every derived edge starts in the file that is resolved, so a file's edges depend
 only on its own parse and on what it read. A file whose resolution fails (codekg/faults.py) keeps
 no derived edges and carries the failure as a warning; the other files are resolved as if it had none.
@@ -18,23 +18,26 @@ from typing import Any
 
 from codekg.faults import FileFault, contained
 from codekg.graph import Graph
-from codekg.resolve.calls import CallEdge, CallResolution, resolve_file_calls
+from codekg.resolve.calls import CallEdge, CallResolution, callable_target, resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import REL_TYPE_BY_NAME
-from codekg.resolve.inheritance import resolve_file_inheritance, resolve_file_overrides
+from codekg.resolve.inheritance import resolve_file_ancestors, resolve_file_inheritance, resolve_file_overrides
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
-from codekg.resolve.symbols import FileSymbols, SymbolIndex, nearest_package
+from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef, nearest_package
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import start_solve
 from codekg.resolve.flow_program import ProgramCalls
-from codekg.passes.structure import package_id
+from codekg.passes.structure import decorator_id, package_id
 from codekg.resolve.sql_lineage import column_parts, resolve_file_sql, shared_edge_parts
 from codekg.resolve.types import ValueInference
+from codekg.resolve.uses import resolve_file_uses
 
 EXTERNAL_PREFIX = "External:"
 FLOW_KEY = "flow"  # the dependency key kind of a file's value-flow edges
 CALLS_PAIRS = frozenset(REL_TYPE_BY_NAME["CALLS"].pairs)
+INHERITS_PAIRS = frozenset(REL_TYPE_BY_NAME["INHERITS"].pairs)
+USE_PAIRS = {rel: frozenset(REL_TYPE_BY_NAME[rel].pairs) for rel in ("USES", "ACCESSES")}
 
 
 @dataclass(slots=True)
@@ -254,9 +257,53 @@ def _resolve_file(
             continue  # e.g. a class "extending" an interface: a pairing the schema does not model
     for method, base in resolve_file_overrides(file_symbols, names):
         graph.add_edge("OVERRIDES", method.endpoint, base.endpoint, confidence=1.0, reason="override")
+    for child, ancestor, distance in resolve_file_ancestors(file_symbols, names):
+        target = _endpoint(result, ancestor)
+        if target is not None and (child.label, target[0]) in INHERITS_PAIRS:
+            graph.add_edge("INHERITS", child.endpoint, target, distance=distance, confidence=1.0, reason="mro")
+    for use in resolve_file_uses(file_symbols, names):
+        if (use.user.label, use.target.ref.label) not in USE_PAIRS[use.rel_type]:
+            continue
+        mode = {"mode": use.mode} if use.rel_type == "ACCESSES" else {}
+        graph.add_edge(use.rel_type, use.user.endpoint, use.target.ref.endpoint, count=use.count,
+                       confidence=use.target.confidence, reason=use.target.reason, line=use.line, **mode)
     resolve_file_sql(symbols, file_symbols, graph, result.shared, result.warnings)
     _package_edges(symbols, file_symbols, result)
-    return _FirstHalf(result, resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow))
+    calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow)
+    _decorator_calls(names, file_symbols, calls, result)
+    return _FirstHalf(result, calls)
+
+
+def _decorator_calls(names: NameResolver, file_symbols: FileSymbols, calls: CallResolution,
+                     result: FileResolution) -> None:
+    """A Decorator CALLS what its call site (`@deco`, `@app.get("/")`, in the scope around the
+    definition) resolved to: the same targets the code running the `def` gets. A decorator with no
+    call site of its own (JS/TS `@logged`) calls what its name means there."""
+    decorators: dict[tuple[int, str], tuple[str, SymbolRef, str]] = {}
+    for ref in file_symbols.decorated:
+        definition = ref.definition
+        for position, (expression, line) in enumerate(zip(definition.decorators, definition.decorator_lines)):
+            callable_text = expression.partition("(")[0].strip()
+            decorators.setdefault((line, callable_text.rsplit(".", 1)[-1]), (decorator_id(ref, position), ref, callable_text))
+    if not decorators:
+        return
+    targets: dict[str, dict[tuple[str, str], tuple[Resolved, int]]] = {node_id: {} for node_id, _, _ in decorators.values()}
+    for site in calls.sites:
+        found = decorators.get(site.key[1:])
+        for edge in reversed(site.edges) if found is not None else ():
+            target = _endpoint(result, edge.callee)
+            if target is not None:
+                targets[found[0]][target] = (edge.callee, edge.line)
+    for (line, _), (node_id, decorated, callable_text) in decorators.items():
+        if not targets[node_id]:
+            meant = names.lookup_dotted(file_symbols, decorated.path[:-1], callable_text, line)
+            target = _endpoint(result, meant) if meant is not None and callable_target(meant) else None
+            if target is not None:
+                targets[node_id][target] = (meant, line)
+        for target, (callee, call_line) in targets[node_id].items():
+            if ("Decorator", target[0]) in CALLS_PAIRS:
+                result.graph.add_edge("CALLS", ("Decorator", node_id), target, confidence=callee.confidence,
+                                      reason=callee.reason, line=call_line, call_count=1)
 
 
 # Edges under this confidence are guesses: a name split between candidates, only one of which runs.

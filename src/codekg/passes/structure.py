@@ -172,17 +172,68 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         graph.add_node(definition.kind, **_symbol_properties(definition, node_id, qualified_name), **common)
         ref = SymbolRef(definition.kind, node_id, qualified_name, path, definition.path, definition)
         _register(file_symbols, ref)
+        graph.add_edge("BELONGS_TO", ref.endpoint, file_symbols.file_ref.endpoint)
+        if definition.decorators:
+            _add_decorators(graph, definition, ref, path, common)
+            file_symbols.decorated.append(ref)
         rel_type = "HAS_METHOD" if definition.kind == "Method" else "DEFINES"
         try:
             graph.add_edge(rel_type, parent.endpoint, ref.endpoint)
         except ValueError:
             continue  # a pairing the schema does not model (e.g. a class inside a variable) keeps no edge
+    _add_imports(graph, parsed, file_symbols, module_name, common)
     _add_sql_statements(graph, parsed, file_symbols, module_name)
     for package in parsed.packages:  # a manifest: the distribution it declares
         graph.add_node("Package", id=package_id(path), name=package.name, qualified_name=package.name, file_path=path,
                        language=package.ecosystem, start_line=1, end_line=parsed.line_count, version=package.version)
         graph.add_edge("DEFINES", file_symbols.file_ref.endpoint, ("Package", package_id(path)))
     return file_symbols
+
+
+def decorator_id(decorated: SymbolRef, position: int) -> str:
+    """The id of the ``position``-th decorator (0: outermost) of the symbol ``decorated``."""
+    return f"Decorator:{decorated.id.split(':', 1)[1]}@{position}"  # twins (`#2`) keep theirs apart
+
+
+def _add_decorators(graph: Graph, definition: Definition, decorated: SymbolRef, path: str,
+                    common: dict[str, str]) -> None:
+    """A Decorator node per decorator written on the definition, which DECORATES it."""
+    for position, expression in enumerate(definition.decorators):
+        line = definition.decorator_lines[position] if position < len(definition.decorator_lines) else definition.start_line
+        callable_text, _, arguments = expression.partition("(")
+        node_id = decorator_id(decorated, position)
+        graph.add_node("Decorator", id=node_id, name=callable_text.strip(), qualified_name=node_id.rsplit(":", 1)[1],
+                       start_line=line, end_line=line, signature="@" + expression, expression=expression,
+                       arguments=arguments[:-1] if arguments.endswith(")") else arguments, **common)
+        graph.add_edge("DECORATES", ("Decorator", node_id), decorated.endpoint, position=position)
+        graph.add_edge("BELONGS_TO", ("Decorator", node_id), ("File", "File:" + path))
+
+
+def import_id(path: str, module_name: str, line: int, module: str) -> str:
+    return f"Import:{path}:{module_name}:{line}:{module}"
+
+
+def _add_imports(graph: Graph, parsed: FileParse, file_symbols: FileSymbols, module_name: str,
+                 common: dict[str, str]) -> None:
+    """An Import node per imported module of each import statement (DEFINES from the scope it runs in)."""
+    statements: dict[tuple[int, str], list] = {}
+    for binding in parsed.imports:  # the same module twice on one line (`import a; import a`) is one node
+        statements.setdefault((binding.line, binding.module), []).append(binding)
+    for (line, module), bindings in statements.items():
+        node_id = import_id(parsed.path, module_name, line, module)
+        scope = bindings[0].scope
+        names = [binding.name for binding in bindings if binding.name]
+        graph.add_node("Import", id=node_id, name=module, qualified_name=f"{module_name}:{line}:{module}",
+                       start_line=line, end_line=line, module=module, names=names,
+                       aliases=[binding.alias for binding in bindings if binding.name or binding.alias],
+                       kind=bindings[0].kind, **common)
+        graph.add_edge("BELONGS_TO", ("Import", node_id), file_symbols.file_ref.endpoint)
+        owner = file_symbols.ref_for_scope(scope, line) if scope else file_symbols.module_ref
+        if EXTRACTORS[parsed.language].defines_module:
+            try:
+                graph.add_edge("DEFINES", owner.endpoint, ("Import", node_id))
+            except ValueError:
+                graph.add_edge("DEFINES", file_symbols.module_ref.endpoint, ("Import", node_id))
 
 
 def package_id(manifest_path: str) -> str:
@@ -235,7 +286,7 @@ def _symbol_properties(definition: Definition, node_id: str, qualified_name: str
         "signature": definition.signature,
         "docstring": definition.docstring,
     }
-    if definition.kind in ("Class", "Function", "Method"):
+    if definition.kind in ("Class", "Enum", "Function", "Method"):
         properties["decorators"] = list(definition.decorators)
     if definition.kind in ("Function", "Method"):
         properties["is_async"] = definition.is_async

@@ -15,12 +15,13 @@ from codekg.resolve.declared_types import DeclaredTypes
 from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, UNKNOWN_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.resolve.types import ValueInference
+from codekg.schema import CLASS_LABELS
 
 # A classic script calling a name another classic script declares: both may be loaded by one page, or not.
 GLOBAL_NAME_CONFIDENCE = 0.3
 # A function passed to a parameter that the callee calls: the callee may rebind the parameter first.
 CALLBACK_CONFIDENCE = 0.7
-CALLABLE_LABELS = ("Function", "Method", "Class")
+CALLABLE_LABELS = ("Function", "Method", *CLASS_LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def _callback_edges(
         if line is None:
             continue
         passed = names.lookup(file_symbols, call.scope, argument, call.line)
-        if passed is None or not _callable(passed):
+        if passed is None or not callable_target(passed):
             continue
         for callee in _each_definition(symbols, passed):
             confidence = round(CALLBACK_CONFIDENCE * target.confidence * callee.confidence, 4)
@@ -150,12 +151,12 @@ def _call_targets(
     if call.receiver is None:
         found = names.lookup(file_symbols, call.scope, call.callee, call.line)
         if found is not None:
-            return _each_definition(symbols, found) if _callable(found) else []
+            return _each_definition(symbols, found) if callable_target(found) else []
         return _global_candidates(symbols, language, file_symbols, call.callee, ambiguity_limit)
     if call.receiver.startswith("<expr>"):
         return []
     if call.receiver in language.self_receivers or call.receiver == "super":
-        owner = _enclosing_class(file_symbols, call.scope)
+        owner = file_symbols.enclosing_class(call.scope)
         if owner is None:
             return []
         is_super = call.receiver == "super"
@@ -169,10 +170,10 @@ def _call_targets(
         return _each_definition(symbols, Resolved("super-member" if is_super else "self-member", confidence, ref=member))
     owner_resolved = names.lookup_dotted(file_symbols, call.scope, call.receiver, call.line)
     if owner_resolved is None or owner_resolved is UNKNOWN_VALUE:  # not a name with a known value: its type may be
-        typed = declared_types.member_call(call, _enclosing_class(file_symbols, call.scope))
-        return _each_definition(symbols, typed) if typed is not None and _callable(typed) else []
+        typed = declared_types.member_call(call, file_symbols.enclosing_class(call.scope))
+        return _each_definition(symbols, typed) if typed is not None and callable_target(typed) else []
     found = names.member(owner_resolved, call.callee)
-    return _each_definition(symbols, found) if found is not None and _callable(found) else []
+    return _each_definition(symbols, found) if found is not None and callable_target(found) else []
 
 
 def _each_definition(symbols: SymbolIndex, target: Resolved) -> list[Resolved]:
@@ -188,7 +189,7 @@ def _each_definition(symbols: SymbolIndex, target: Resolved) -> list[Resolved]:
     return [Resolved(target.reason, share, ref=ref) for ref in definitions if ref.label in CALLABLE_LABELS]
 
 
-def _callable(target: Resolved) -> bool:
+def callable_target(target: Resolved) -> bool:
     """Only functions, methods, classes and external names can be call targets (not modules or variables)."""
     if target.ref is not None:
         definition = target.ref.definition
@@ -221,19 +222,10 @@ def _is_classic_script(file_symbols: FileSymbols) -> bool:
     return not file_symbols.parse.imports and not file_symbols.parse.exports
 
 
-def _enclosing_class(file_symbols: FileSymbols, scope: Scope) -> SymbolRef | None:
-    """The class whose method (or code nested in one) the scope is in."""
-    for depth in range(len(scope) - 1, 0, -1):
-        owner = file_symbols.by_path.get(scope[:depth])
-        member = file_symbols.by_path.get(scope[: depth + 1])
-        if owner is not None and owner.label == "Class" and member is not None and member.label == "Method":
-            return owner
-    return None
-
 
 def _constructor(names: NameResolver, file_symbols: FileSymbols, target: Resolved) -> list[Resolved]:
     """An instantiation also calls the class's constructor, when the class (or a base) defines one."""
-    if target.ref is None or target.ref.label != "Class":
+    if target.ref is None or target.ref.label not in CLASS_LABELS:
         return []
     language = names.symbols.files[target.ref.file_path].parse.language
     constructor_name = EXTRACTORS[language].constructor_name

@@ -16,6 +16,7 @@ from codekg.languages.base import WHOLE_SCOPE
 from codekg.records import CallSite, LocalBinding, Scope
 from codekg.resolve.names import INHERITED_MEMBER_CONFIDENCE, SELF_MEMBER_CONFIDENCE, UNKNOWN_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolRef
+from codekg.schema import TYPE_LABELS
 
 DECLARED_TYPE = "declared-type"
 
@@ -42,10 +43,10 @@ class DeclaredTypes:
             if found is None or found[0].label != "Variable" or found[0].definition is None:
                 return None
             field = found[0]
-            declared = _declared_type(names, names.symbols.files[field.file_path], field.path[:-1], field.definition.annotation)
+            declared = declared_type(names, names.symbols.files[field.file_path], field.path[:-1], field.definition.annotation)
         elif len(parts) == 1:
             annotation = self._local_annotation(call.scope, receiver, call.line)
-            declared = _declared_type(names, self.file_symbols, call.scope, annotation)
+            declared = declared_type(names, self.file_symbols, call.scope, annotation)
         else:
             return None
         return _instance_member(names, declared, call.callee) if declared is not None else None
@@ -74,8 +75,9 @@ class DeclaredTypes:
         return ""
 
 
-def _declared_type(names: NameResolver, file_symbols: FileSymbols, scope: Scope, annotation: str) -> Resolved | None:
-    """The class, interface or external name an annotation written in ``scope`` refers to."""
+def declared_type(names: NameResolver, file_symbols: FileSymbols, scope: Scope, annotation: str) -> Resolved | None:
+    """The class, interface, type alias, enum or external name an annotation written in ``scope``
+    refers to (through a TS `import type` too)."""
     if not annotation:
         return None
     head, *rest = annotation.split(".")
@@ -86,7 +88,7 @@ def _declared_type(names: NameResolver, file_symbols: FileSymbols, scope: Scope,
         found = names.lookup_dotted(file_symbols, scope, annotation)
     if found is None or (found.ref is None and not found.external_name):
         return None
-    if found.ref is not None and found.ref.label not in ("Class", "Interface"):
+    if found.ref is not None and found.ref.label not in TYPE_LABELS:
         return None
     return found
 

@@ -45,6 +45,7 @@ from codekg.resolve.library_calls import (
 )
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
+from codekg.schema import CLASS_LABELS
 
 # How sure an edge is, by the last hop that brought the callee's value: a value that went through a
 # parameter, a container or a return may have been replaced on a path the facts do not see.
@@ -54,7 +55,7 @@ FLOW_CONFIDENCE = {
     "external": 0.9, "decorator": 0.85, "protocol": 0.85,
 }
 DEFAULT_FLOW_CONFIDENCE = 0.75
-_CALLABLE = ("Function", "Method", "Class")
+_CALLABLE = ("Function", "Method", *CLASS_LABELS)
 # Decorators (as name resolution spells them) that give back the function they are given.
 IDENTITY_DECORATORS = frozenset({
     "<builtin>.staticmethod", "<builtin>.classmethod", "<builtin>.property", "functools.cache", "functools.lru_cache",
@@ -151,7 +152,7 @@ class _Program(Environment):
         ref = self.refs.get(class_id)
         if ref is not None and ref.label == "Function" and on_instance:  # `new F()` of a JS constructor function
             return [flow.field_node(("prototype", ref.id), name)]
-        if ref is None or ref.label != "Class":
+        if ref is None or ref.label not in CLASS_LABELS:
             return []
         nodes = []
         for owner in self.mro(ref):
@@ -191,7 +192,7 @@ class _Program(Environment):
 
     def _find_property(self, class_id: str, name: str) -> SymbolRef | None:
         ref = self.refs.get(class_id)
-        found = self.names.hierarchy.find_member(ref, name) if ref is not None and ref.label == "Class" else None
+        found = self.names.hierarchy.find_member(ref, name) if ref is not None and ref.label in CLASS_LABELS else None
         if found is None or found[0].definition is None or not found[0].definition.is_property:
             return None
         self.refs.setdefault(found[0].id, found[0])
@@ -363,7 +364,7 @@ class _Program(Environment):
                 self.property_names.add(ref.path[-1])
         for path, members in file_symbols.children.items():
             owner = file_symbols.by_path.get(path)
-            if owner is not None and owner.label == "Class":
+            if owner is not None and owner.label in CLASS_LABELS:
                 self.member_names.update(name for name in members if name.startswith("__"))
 
     def add_file(self, file_symbols: FileSymbols) -> "_FileFlow":
@@ -392,7 +393,7 @@ class _Program(Environment):
             if receiver is None or self.solver.held(receiver):
                 continue
             owner = self.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
-            if owner is None or owner.label != "Class":
+            if owner is None or owner.label not in CLASS_LABELS:
                 continue
             self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
 
@@ -534,7 +535,7 @@ class _FileFlow:
         function runs after the module was imported. A function's own names: every binding (a
         closure or a loop may see any)."""
         owner = self.file.by_path.get(scope) if scope else None
-        if scope and (owner is None or owner.label != "Class"):
+        if scope and (owner is None or owner.label not in CLASS_LABELS):
             return bindings
         last = max((index for index, (_, conditional, _) in enumerate(bindings) if not conditional), default=0)
         return bindings[last:]
@@ -571,7 +572,7 @@ class _FileFlow:
         if not scope:
             return flow.field_node(("module", self.path), name)
         owner = self.file.by_path.get(scope)
-        if owner is not None and owner.label == "Class":
+        if owner is not None and owner.label in CLASS_LABELS:
             member = self.file.children.get(scope, {}).get(name)
             static = member is not None and member.definition is not None and member.definition.is_static
             return flow.field_node((_holder(self.file, on_instance=not static), owner.id), name)
@@ -990,7 +991,7 @@ class _FileFlow:
             if ref is None or (ref.definition is not None and ref.definition.is_type_only):
                 return None  # an `if TYPE_CHECKING:` definition does not exist at run time
             self.program.refs.setdefault(ref.id, ref)
-            if ref.label == "Class":
+            if ref.label in CLASS_LABELS:
                 if not self.is_python:  # `C.prototype` is where `C.prototype.m = …` puts instance methods
                     self.solver.add(flow.field_node(("class", ref.id), "prototype"), ("prototype", ref.id), "value")
                 return self.program.const(("class", ref.id))
@@ -1023,7 +1024,7 @@ class _FileFlow:
         """`super().name` in a method of class C: the member after C in the MRO of each receiver."""
         method = self._function_of(scope)
         owner = self.file.by_path.get(scope[:-1]) if scope else None
-        if method is None or owner is None or owner.label != "Class":
+        if method is None or owner is None or owner.label not in CLASS_LABELS:
             return None
         shape = self.program.shapes.get(method.id)
         if shape is None:
@@ -1074,7 +1075,7 @@ class _FileFlow:
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
             owner = self.file.by_path.get(prefix) if prefix else None
-            if prefix and owner is not None and owner.label == "Class" and depth != len(scope):
+            if prefix and owner is not None and owner.label in CLASS_LABELS and depth != len(scope):
                 continue  # a class body's names are hidden from its methods
             if prefix and (prefix, name) in self.local_imports:  # `from m import f` inside a function
                 found = self.program.names.lookup(self.file, scope, name)
@@ -1082,7 +1083,7 @@ class _FileFlow:
             bindings = self.bindings.get((prefix, name))
             if not bindings:
                 continue
-            if prefix != scope or (owner is not None and owner.label == "Class"):
+            if prefix != scope or (owner is not None and owner.label in CLASS_LABELS):
                 return self._all_node(prefix, name)
             return bindings
         if not self.is_python and name in ("exports", "module"):  # CommonJS: this module's exports
@@ -1125,7 +1126,7 @@ class _FileFlow:
         ref = found.ref
         if ref is not None:
             self.program.refs.setdefault(ref.id, ref)
-            if ref.label == "Class":
+            if ref.label in CLASS_LABELS:
                 return self.program.const(("class", ref.id))
             if ref.label in ("Function", "Method"):
                 return self.program.const(("function", ref.id))
@@ -1133,7 +1134,7 @@ class _FileFlow:
                 if len(ref.path) == 1:
                     return flow.field_node(("module", ref.file_path), ref.path[0])
                 owner = self.program.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
-                if owner is not None and owner.label == "Class":
+                if owner is not None and owner.label in CLASS_LABELS:
                     return flow.field_node(("class", owner.id), ref.path[-1])
             return None
         if found.file_path:

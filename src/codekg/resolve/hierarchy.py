@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.symbols import SymbolIndex, SymbolRef
+from codekg.schema import CLASS_LABELS
 
 BaseResolver = Callable[[SymbolRef, str], "SymbolRef | str | None"]
 """Resolves a base-class expression written in a class: a repo class, an external name, or None."""
@@ -48,7 +49,7 @@ class ClassHierarchy:
         return found
 
     def _linearise(self, class_ref: SymbolRef) -> list[SymbolRef]:
-        parents = [b for b in self.bases(class_ref) if isinstance(b, SymbolRef) and b.label in ("Class", "Interface")]
+        parents = [b for b in self.bases(class_ref) if isinstance(b, SymbolRef) and b.label in CLASS_LABELS + ("Interface",)]
         sequences = [list(self.mro(parent)) for parent in parents] + [list(parents)]
         merged = _c3_merge(sequences)
         if merged is None:

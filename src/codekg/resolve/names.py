@@ -16,6 +16,7 @@ from codekg.resolve.hierarchy import ClassHierarchy
 from codekg.resolve.imports import FileImports, ImportTarget, ModuleResolver
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
+from codekg.schema import CLASS_LABELS
 
 BUILTIN_MODULE = "<builtin>"
 LOCAL_VALUE = "local-value"
@@ -64,7 +65,7 @@ class NameResolver:
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
             owner = file_symbols.by_path.get(prefix) if prefix else None
-            if prefix and (owner is None or (owner.label == "Class" and depth != len(scope))):
+            if prefix and (owner is None or (owner.label in CLASS_LABELS and depth != len(scope))):
                 continue  # a class body's names are hidden from its methods
             if line is not None and file_symbols.bound_by_anonymous_function(prefix, name, line):
                 return UNKNOWN_VALUE  # a parameter of an anonymous function (or lambda) around the call
@@ -127,7 +128,7 @@ class NameResolver:
         if owner.external_name:
             return Resolved(owner.reason, owner.confidence, external_name=f"{owner.external_name}.{name}",
                             external_module=owner.external_module)
-        if owner.ref is not None and owner.ref.label in ("Class", "Interface"):
+        if owner.ref is not None and owner.ref.label in CLASS_LABELS + ("Interface",):
             found = self.hierarchy.find_member(owner.ref, name)
             if found is not None and not self._instance_only(found[0]):
                 factor = SELF_MEMBER_CONFIDENCE if found[1] == 0 else INHERITED_MEMBER_CONFIDENCE

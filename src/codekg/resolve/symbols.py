@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 from codekg.records import Definition, FileParse, Scope
 from codekg.resolve.dependencies import UNLOADED, DependencyRecorder, RecordedDict
-from codekg.schema import REL_TYPE_BY_NAME
+from codekg.schema import CALLER_LABELS, CLASS_LABELS
 
-# What code can run in: the sources of CALLS in the schema (a Variable sharing a definition's path
-# never is one).
-CODE_LABELS = frozenset(source for source, _ in REL_TYPE_BY_NAME["CALLS"].pairs)
+# What code can run in (a Variable sharing a definition's path never is one).
+CODE_LABELS = frozenset(CALLER_LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +52,7 @@ class FileSymbols:
 
     # every definition of a scope path, in source order, where a name is defined more than once
     duplicates: dict[Scope, list[SymbolRef]] = field(default_factory=dict)
+    decorated: list[SymbolRef] = field(default_factory=list)  # every definition written with decorators
 
     def bound_by_anonymous_function(self, scope: Scope, name: str, line: int) -> bool:
         return any(start <= line <= end for start, end in self.local_regions.get(scope, {}).get(name, ()))
@@ -82,6 +82,15 @@ class FileSymbols:
             scope = scope[:-1]
         return self.module_ref
 
+    def enclosing_class(self, scope: Scope) -> SymbolRef | None:
+        """The class whose method (or code nested in one) ``scope`` is in: what `self`/`this` is an instance of."""
+        for depth in range(len(scope) - 1, 0, -1):
+            owner = self.by_path.get(scope[:depth])
+            member = self.by_path.get(scope[: depth + 1])
+            if owner is not None and owner.label in CLASS_LABELS and member is not None and member.label == "Method":
+                return owner
+        return None
+
     def top_level(self, name: str) -> SymbolRef | None:
         return self.children.get((), {}).get(name)
 
@@ -109,7 +118,7 @@ class FileOutline:
                    tuple(sorted(created_relations(file_symbols.parse.sql))), packages[0].name if packages else "")
 
 
-GLOBAL_NAME_LABELS = ("Class", "Interface", "Function")
+GLOBAL_NAME_LABELS = ("Class", "Enum", "Interface", "Function")
 
 
 def package_folder(manifest_path: str) -> str:

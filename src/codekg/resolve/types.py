@@ -21,6 +21,7 @@ from codekg.records import ELEMENT_CALL, RETURN_TARGET, CallSite, Scope, ValueBi
 from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolRef
+from codekg.schema import CLASS_LABELS
 
 # The receiver was constructed here (`x = Cls()`): its class is exact, so any member, own or
 # inherited, is the one that runs; the binding may still be changed behind our back (`obj.x = …`).
@@ -43,7 +44,7 @@ TRANSPARENT_DECORATORS = frozenset({
 # Nesting of value lookups (a return of a call of a return of …, a name bound to a call on another
 # name, …). Every step of a chain passes through `_nested`, so this also bounds the Python stack.
 _MAX_DEPTH = 32
-_CALLABLE_LABELS = ("Function", "Method", "Class")
+_CALLABLE_LABELS = ("Function", "Method", *CLASS_LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class ValueInference:
         """`x`, `self`, `self.attr`, `x.attr`, `mod.var`: what the dotted expression holds at ``scope``."""
         head, *rest = dotted.split(".")
         if _is_instance_name(file_symbols, head):
-            owner = _enclosing_class(file_symbols, scope)
+            owner = file_symbols.enclosing_class(scope)
             values: Values = (Value(instance_of=owner),) if owner is not None else None
         elif rest and self._binding_group(file_symbols, scope, head, line) is None:
             # not bound in a function here: a module, class or imported name (`mod.var`, `os.getcwd`)
@@ -167,7 +168,7 @@ class ValueInference:
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
             owner = file_symbols.by_path.get(prefix) if prefix else None
-            if prefix and (owner is None or (owner.label == "Class" and depth != len(scope))):
+            if prefix and (owner is None or (owner.label in CLASS_LABELS and depth != len(scope))):
                 continue  # a class body's names are hidden from its methods
             if file_symbols.bound_by_anonymous_function(prefix, name, line):
                 return []
@@ -221,7 +222,7 @@ class ValueInference:
             return self._entered(self._call_result(file_symbols, scope, event.source, line, awaited=False))
         if kind == "type":
             found = self.names.lookup_dotted(file_symbols, scope, event.source, line)
-            if found is not None and found.ref is not None and found.ref.label == "Class":
+            if found is not None and found.ref is not None and found.ref.label in CLASS_LABELS:
                 return (Value(instance_of=found.ref),)
             return None
         if kind == "alias":
@@ -264,7 +265,7 @@ class ValueInference:
 
     def _result_of(self, function: SymbolRef, instance: Value | None, awaited: bool) -> Values:
         definition = function.definition
-        if function.label == "Class":
+        if function.label in CLASS_LABELS:
             return None if awaited else (Value(instance_of=function, exact=True),)
         if definition is None or definition.is_async != awaited or definition.is_property:
             return None  # an async function called without `await` gives a coroutine; a property's value is called
@@ -430,7 +431,7 @@ class _FileValues:
         for (scope, target), events in groups.items():
             if "." in target:  # `self.attr` in a method of the class `scope[:-1]`
                 attributes.setdefault((scope[:-1], target.split(".", 1)[1]), []).append(events)
-            elif scope and (ref := file_symbols.by_path.get(scope)) is not None and ref.label == "Class":
+            elif scope and (ref := file_symbols.by_path.get(scope)) is not None and ref.label in CLASS_LABELS:
                 attributes.setdefault((scope, target), []).append(events)
         return cls(groups, attributes)
 
@@ -457,12 +458,3 @@ def _is_instance_name(file_symbols: FileSymbols, name: str) -> bool:
     receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
     return bool(receivers) and name == receivers[0]
 
-
-def _enclosing_class(file_symbols: FileSymbols, scope: Scope) -> SymbolRef | None:
-    """The class whose method (or code nested in one) the scope is in."""
-    for depth in range(len(scope) - 1, 0, -1):
-        owner = file_symbols.by_path.get(scope[:depth])
-        member = file_symbols.by_path.get(scope[: depth + 1])
-        if owner is not None and owner.label == "Class" and member is not None and member.label == "Method":
-            return owner
-    return None

@@ -5,7 +5,8 @@ every store shares.
 Ladybug (the embedded store, a Kuzu fork) spells a node's label and a relationship's type both
 `label(x)`, and it types every column of a query: a bare `null` is of type ANY, which the parts of
 a UNION ALL cannot reconcile with a column of INT64 or DOUBLE, so a null there is cast. FalkorDB,
-Neo4j 5 and Memgraph speak openCypher: `labels(n)[0]` (codekg's nodes carry one label each),
+Neo4j 5 and Memgraph speak openCypher: a node's label is the one of `labels(n)` that is not
+`CodeElement` (the second label every declared symbol carries there: schema.CODE_ELEMENT_LABELS),
 `type(e)`, and an untyped `null`.
 """
 
@@ -37,4 +38,5 @@ class Dialect:
 
 
 LADYBUG = Dialect("ladybug", "label({})", "label({})", typed_nulls=True)
-OPENCYPHER = Dialect("opencypher", "labels({})[0]", "type({})", typed_nulls=False)
+OPENCYPHER = Dialect("opencypher", "[label IN labels({}) WHERE label <> 'CodeElement'][0]", "type({})",
+                     typed_nulls=False)

@@ -43,6 +43,7 @@ from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, PropType, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
+from codekg.query_guard import expand_code_element
 from codekg.stores.copy_failures import classify_copy_failure
 from codekg.stores.dialect import LADYBUG
 from codekg.schema import cypher_label
@@ -176,13 +177,15 @@ class LadybugStore:
     def add_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
                    added_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
         """The migrations' other DDL hook: new tables as schema.py declares them, new endpoint pairs;
-        what is there already is left as it is, so a step can run again."""
+        what is there already is left as it is, so a step can run again. A relationship table gets the
+        pairs whose node tables exist so far: a later step adds those of labels it brings."""
         from codekg.schema import node_table_ddl, rel_table_ddl
 
         for label in labels:
             self._execute(node_table_ddl(label, if_not_exists=True))
+        existing = {name for name, kind in self.query("CALL show_tables() RETURN name, type").rows if kind == "NODE"}
         for rel_type in rel_types:
-            self._execute(rel_table_ddl(rel_type, if_not_exists=True))
+            self._execute(rel_table_ddl(rel_type, if_not_exists=True, labels=existing))
         for rel_type, pairs in added_pairs.items():
             for source, target in pairs:
                 self._execute(f"ALTER TABLE {rel_type} ADD IF NOT EXISTS FROM {cypher_label(source)} TO {cypher_label(target)}")
@@ -210,7 +213,7 @@ class LadybugStore:
     # --- reading ---------------------------------------------------------------------------------
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None, max_rows: int | None = None) -> QueryResult:
-        result = self._execute(cypher, parameters)
+        result = self._execute(expand_code_element(cypher), parameters)
         if isinstance(result, list):
             result = result[-1]
         rows = []

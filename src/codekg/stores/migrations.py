@@ -92,6 +92,21 @@ def _overrides_table(store: MigratableStore) -> None:
     store.add_tables((), ("OVERRIDES",), {})
 
 
+_CODE_SCHEMA_LABELS = ("Type", "Enum", "Import", "Decorator")
+_CODE_SCHEMA_RELATIONS = ("INHERITS", "USES", "ACCESSES", "DECORATES", "BELONGS_TO")
+
+
+def _code_schema_tables(store: MigratableStore) -> None:
+    """The full code schema: the new tables, and every endpoint pair of the tables there before that
+    touches a new label (DEFINES Module → Enum, HAS_METHOD Enum → Method, CALLS Decorator → …)."""
+    from codekg.schema import REL_TYPES
+
+    added = set(_CODE_SCHEMA_LABELS)
+    store.add_tables(_CODE_SCHEMA_LABELS, _CODE_SCHEMA_RELATIONS, {
+        rel.name: pairs for rel in REL_TYPES if rel.name not in _CODE_SCHEMA_RELATIONS
+        and (pairs := tuple(pair for pair in rel.pairs if added & set(pair)))})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, 2, "File nodes get `is_test` (a test file by the usual conventions), computed from their path",
               _file_is_test),
@@ -102,6 +117,9 @@ MIGRATIONS: tuple[Migration, ...] = (
               "`codekg index` resolves them)", _overrides_table),
     Migration(4, 5, "Package nodes from pyproject.toml and package.json, DEPENDS_ON edges, CONTAINS from a package "
               "to its modules (empty until the next `codekg index` reads the manifests)", _package_tables),
+    Migration(5, 6, "The full code schema: Type, Enum, Import and Decorator nodes; INHERITS, USES, ACCESSES, "
+              "DECORATES and BELONGS_TO edges (empty until the next `codekg index` reads every file again)",
+              _code_schema_tables),
 )
 
 

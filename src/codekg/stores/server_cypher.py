@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codekg.graph import EdgeKey
-from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME
-from codekg.schema import cypher_label
+from codekg.schema import CODE_ELEMENT_LABELS, NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, cypher_label
 
 MERGE_NODES = "merge-nodes"
 MERGE_EDGES = "merge-edges"
@@ -45,9 +44,12 @@ def parse_edge_table_name(name: str) -> EdgeKey:
 
 
 def merge_nodes(label: str) -> WriteOperation:
+    """Nodes MERGEd on their key; a declared symbol also gets the label `CodeElement` (the stores
+    that hold several labels on a node; the embedded one reads `:CodeElement` as a union)."""
     spec = NODE_LABEL_BY_NAME[label]
     key = spec.properties[0].name
-    assignments = ", ".join(f"n.{name} = row.{name}" for name in spec.property_names[1:])
+    assignments = ", ".join(["n:CodeElement"] * (label in CODE_ELEMENT_LABELS)
+                            + [f"n.{name} = row.{name}" for name in spec.property_names[1:]])
     setter = f" SET {assignments}" if assignments else ""
     return WriteOperation(MERGE_NODES, label, f"UNWIND $rows AS row MERGE (n:{cypher_label(label)} {{{key}: row.{key}}}){setter}")
 
