@@ -49,7 +49,7 @@ def test_index_json_summary(copy_fixture):
     assert summary["files_by_language"] == {"python": 7}
     assert summary["nodes"]["File"] == 7
     assert summary["nodes"]["Function"] == 6
-    assert summary["edges"]["CALLS"] == 19  # with the two flow-method edges of tests/test_pipeline.py
+    assert summary["edges"]["CALLS"] == 21  # with the two flow-method and two `@staticmethod` edges of tests/test_pipeline.py
     assert set(summary["pass_seconds"]) == {"scan", "parse", "structure", "resolve", "state", "load", "search"}
     assert summary["skipped"] == [{"path": "data.py", "reason": "binary file"}]
     assert summary["load_fallbacks"] == [] and summary["copy"]["failures"] == {} and summary["copy"]["attempts"] > 0
@@ -89,13 +89,15 @@ def test_stats(indexed_repo):
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
     assert stats["files_by_language"] == {"python": 5}
-    assert stats["nodes"] == {"Project": 1, "Folder": 3, "File": 5, "Module": 5, "Class": 2, "Interface": 0,
-                              "Function": 4, "Method": 5, "Variable": 2, "External": 9, "Package": 0, "Database": 0, "Schema": 0,
-                              "Table": 0, "View": 0, "Column": 0, "SqlStatement": 0}
-    assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 13, "HAS_METHOD": 5, "IMPORTS": 8, "CALLS": 19, "DEPENDS_ON": 0, "RUNS_SQL": 0,
-                              "READS_FROM": 0, "WRITES_TO": 0, "DERIVES_FROM": 0, "EXTENDS": 1, "OVERRIDES": 1,
+    assert stats["nodes"] == {"Project": 1, "Folder": 3, "File": 5, "Module": 5, "Class": 3, "Interface": 0,
+                              "Function": 4, "Method": 6, "Variable": 3, "Type": 0, "Enum": 0, "Import": 8, "Decorator": 1,
+                              "External": 10, "Package": 0, "Database": 0, "Schema": 0, "Table": 0, "View": 0, "Column": 0,
+                              "SqlStatement": 0}
+    assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 23, "HAS_METHOD": 6, "IMPORTS": 8, "CALLS": 21, "DEPENDS_ON": 0,
+                              "RUNS_SQL": 0, "READS_FROM": 0, "WRITES_TO": 0, "DERIVES_FROM": 0, "EXTENDS": 1,
+                              "INHERITS": 1, "OVERRIDES": 1, "USES": 1, "ACCESSES": 2, "DECORATES": 1, "BELONGS_TO": 25,
                               "IMPLEMENTS": 0}
-    assert stats["call_sites"] == {"python": {"resolved": 17}}
+    assert stats["call_sites"] == {"python": {"resolved": 18}}
     assert stats["schema_version"] == SCHEMA_VERSION and stats["commit"] == "" and stats["index_seconds"] > 0
     human = codekg("stats", "--repo", str(indexed_repo))
     assert "Files by language" in human.stdout and "call sites (python)" in human.stdout

@@ -19,7 +19,7 @@ def test_export_import_verify_round_trip(indexed_repo, tmp_path, output_format):
     out = tmp_path / f"export.{output_format}"
     exported = codekg("export", str(indexed_repo), "--format", output_format, "--out", str(out))
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout == f"exported 48 nodes and 55 edges of ladybug:{indexed_repo / '.codekg'} to {out} ({output_format})\n"
+    assert exported.stdout == f"exported 61 nodes and 98 edges of ladybug:{indexed_repo / '.codekg'} to {out} ({output_format})\n"
     copy = f"ladybug:{tmp_path / 'copy'}"
     imported = codekg("import", str(out), "--store", copy, "--json")
     assert imported.returncode == 0, imported.stderr
@@ -36,13 +36,13 @@ def test_export_to_stdout_and_import_into_the_default_index(indexed_repo, tmp_pa
     exported = codekg("export", "--repo", str(indexed_repo), "--format", "jsonl")
     assert exported.returncode == 0, exported.stderr
     lines = exported.stdout.splitlines()
-    assert json.loads(lines[0])["label"] == "IndexMeta" and json.loads(lines[-1]) == {"end": {"nodes": 48, "edges": 55}}
+    assert json.loads(lines[0])["label"] == "IndexMeta" and json.loads(lines[-1]) == {"end": {"nodes": 61, "edges": 98}}
     (tmp_path / "export.jsonl").write_text(exported.stdout)
     other = tmp_path / "other"
     other.mkdir()
     imported = codekg("import", str(tmp_path / "export.jsonl"), "--repo", str(other))  # into <repo>/.codekg
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout == f"imported 48 nodes and 55 edges from {tmp_path / 'export.jsonl'} (jsonl) into ladybug:{other / '.codekg'}\n"
+    assert imported.stdout == f"imported 61 nodes and 98 edges from {tmp_path / 'export.jsonl'} (jsonl) into ladybug:{other / '.codekg'}\n"
     stats = json.loads(codekg("stats", "--json", "--repo", str(other)).stdout)
     assert stats["nodes"]["Function"] == 4 and stats["repo"] == str(indexed_repo)
     assert codekg("verify", str(other), "--against", f"ladybug:{indexed_repo / '.codekg'}").returncode == 0

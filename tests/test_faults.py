@@ -12,6 +12,7 @@ from codekg.faults import FileFailedError
 from codekg.languages import EXTRACTORS
 from codekg.metrics import snapshot
 from codekg.pipeline import index_repository
+from codekg.schema import REL_TYPES
 from codekg.settings import load_settings
 from codekg.stores import open_index
 
@@ -76,7 +77,7 @@ def test_a_file_failing_in_resolve_loses_only_its_derived_edges(tmp_path, monkey
     summary = index_repository(repo, db, settings)
 
     nodes, edges = _graph(db, settings)
-    derived = {"IMPORTS", "CALLS", "EXTENDS", "IMPLEMENTS"}
+    derived = {rel.name for rel in REL_TYPES if rel.derived}
     assert nodes == clean_nodes  # every node stands, b.py's included
     assert edges == {e for e in clean_edges if not (e[0] in derived and _from_file(e, "b.py"))}
     assert {e for e in clean_edges if e[0] in derived and _from_file(e, "b.py")}  # something was lost

@@ -19,7 +19,7 @@ def test_a_full_index_writes_a_state_that_describes_it(index_fixture):
                                          "src/shop/service.py", "src/shop/util.py"]
         summary = state.summaries()["src/shop/util.py"]
         assert summary.outline.module_name == "shop.util" and summary.outline.top_level == (("log", "Function"),)
-        assert summary.node_counts == {"File": 1, "Function": 1, "Module": 1}
+        assert summary.node_counts == {"File": 1, "Function": 1, "Import": 1, "Module": 1}
         assert summary.derived_edge_counts == {"CALLS": 2, "IMPORTS": 1}
         # `import json` probes for a sibling json.py only outside a package, so it reads whether
         # src/shop/__init__.py exists, then the module name `json`

@@ -31,8 +31,16 @@ EXPECTED_NODES = {
     ("External", "External:<builtin>.print"), ("External", "External:<builtin>.sum"),
     ("External", "External:<builtin>.super"), ("External", "External:json"), ("External", "External:json.dumps"),
     ("External", "External:os"), ("External", "External:os.getcwd"), ("External", "External:requests"),
-    ("External", "External:requests.get"),
+    ("External", "External:requests.get"), ("External", "External:<builtin>.staticmethod"),
+    ("Class", f"Class:{M}:shop.models.Counter"), ("Method", f"Method:{M}:shop.models.Counter.bump"),
+    ("Variable", f"Variable:{M}:shop.models.Counter.saved"), ("Decorator", f"Decorator:{M}:shop.models.Counter.bump@0"),
+    # one Import per module an import statement names (`<module>:<line>:<module as written>`)
+    ("Import", f"Import:{R}:scripts.run:1:shop.service"), ("Import", f"Import:{R}:scripts.run:2:shop"),
+    ("Import", f"Import:{R}:scripts.run:3:requests"), ("Import", f"Import:{I}:shop:2:.models"),
+    ("Import", f"Import:{S}:shop.service:1:os"), ("Import", f"Import:{S}:shop.service:2:.models"),
+    ("Import", f"Import:{S}:shop.service:3:."), ("Import", f"Import:{U}:shop.util:1:json"),
 }
+IMPORT_NODES = {node_id for label, node_id in EXPECTED_NODES if label == "Import"}
 
 EXPECTED_STRUCTURE = {
     ("CONTAINS", "Project:pyrepo", "Folder:scripts"), ("CONTAINS", "Project:pyrepo", "Folder:src"),
@@ -55,7 +63,10 @@ EXPECTED_STRUCTURE = {
     ("HAS_METHOD", f"Class:{M}:shop.models.Order", f"Method:{M}:shop.models.Order.__init__"),
     ("HAS_METHOD", f"Class:{M}:shop.models.Order", f"Method:{M}:shop.models.Order.save"),
     ("HAS_METHOD", f"Class:{M}:shop.models.Order", f"Method:{M}:shop.models.Order.total"),
-}
+    ("DEFINES", f"Module:{M}:shop.models", f"Class:{M}:shop.models.Counter"),
+    ("DEFINES", f"Class:{M}:shop.models.Counter", f"Variable:{M}:shop.models.Counter.saved"),
+    ("HAS_METHOD", f"Class:{M}:shop.models.Counter", f"Method:{M}:shop.models.Counter.bump"),
+} | {("DEFINES", f"Module:{node_id.split(':')[1]}:{node_id.split(':')[2]}", node_id) for node_id in IMPORT_NODES}
 
 # (caller, callee, reason, confidence, first line)
 EXPECTED_CALLS = {
@@ -80,6 +91,9 @@ EXPECTED_CALLS = {
     ("shop.service.helper.inner", "shop.models.Order.save", "flow-method", 0.85, 15),
     ("shop.util.log", "<builtin>.print", "builtin", 1.0, 5),
     ("shop.util.log", "json.dumps", "import-external", 1.0, 5),
+    # `@staticmethod` runs in the class body; the Decorator calls it too
+    ("shop.models.Counter", "<builtin>.staticmethod", "builtin", 1.0, 33),
+    ("shop.models.Counter.bump@0", "<builtin>.staticmethod", "builtin", 1.0, 33),
 }
 
 EXPECTED_IMPORTS = {
@@ -119,7 +133,7 @@ def test_call_edges_are_exact(index_fixture):
         "MATCH (a)-[e:CALLS]->(b) RETURN a.qualified_name, b.qualified_name, e.reason, e.confidence, e.line"
     ))
     assert calls == EXPECTED_CALLS
-    assert indexed.summary.call_sites == {"python": {"resolved": 17}}
+    assert indexed.summary.call_sites == {"python": {"resolved": 18}}
 
 
 def test_import_and_inheritance_edges_are_exact(index_fixture):
@@ -206,6 +220,13 @@ JS_NODES = {
     ("Function", "Function:src/lib/util.js:src.lib.util.helper"),
     ("External", "External:<builtin>.Math.round"), ("External", "External:<builtin>.console.log"),
     ("External", "External:path"), ("External", "External:path.join"),
+    ("Function", "Function:src/models.ts:src.models.logged"), ("Class", "Class:src/models.ts:src.models.Counter"),
+    ("Method", "Method:src/models.ts:src.models.Counter.bump"), ("Variable", "Variable:src/models.ts:src.models.Counter.drawn"),
+    ("Decorator", "Decorator:src/models.ts:src.models.Counter.bump@0"),
+    ("Import", "Import:src/app.ts:src.app:1:./index"), ("Import", "Import:src/app.ts:src.app:2:@lib/greet"),
+    ("Import", "Import:src/app.ts:src.app:3:path"), ("Import", "Import:src/app.ts:src.app:4:./models"),
+    ("Import", "Import:src/app.ts:src.app:6:./lib/util"), ("Import", "Import:src/index.ts:src.index:1:./models"),
+    ("Import", "Import:src/index.ts:src.index:2:./lib/greet"),
 }
 
 JS_CALLS = {
@@ -223,6 +244,9 @@ JS_CALLS = {
     ("src.lib.greet.greet", "src.lib.greet.format", "same-file", 1.0, 2),
     ("src.models.Base.describe", "src.models.Base.name", "self-member", 0.9, 8),
     ("src.models.Circle.area", "<builtin>.Math.round", "builtin", 1.0, 22),
+    # `@logged` on `bump`: the class applies it (found by the value flow), and the Decorator calls it
+    ("src.models.Counter", "src.models.logged", "flow-call", 0.9, 37),
+    ("src.models.Counter.bump@0", "src.models.logged", "same-file", 1.0, 36),
 }
 
 JS_DERIVED = {
@@ -281,7 +305,11 @@ def test_js_ts_structural_edges(index_fixture):
         ("HAS_METHOD", f"Class:{m}.Circle", f"Method:{m}.Circle.constructor"),
         ("HAS_METHOD", f"Class:{m}.Circle", f"Method:{m}.Circle.area"),
         ("HAS_METHOD", f"Class:{m}.Circle", f"Method:{m}.Circle.name"),
-    }
+        ("DEFINES", f"Module:{m}", f"Function:{m}.logged"), ("DEFINES", f"Module:{m}", f"Class:{m}.Counter"),
+        ("DEFINES", f"Class:{m}.Counter", f"Variable:{m}.Counter.drawn"),
+        ("HAS_METHOD", f"Class:{m}.Counter", f"Method:{m}.Counter.bump"),
+    } | {("DEFINES", f"Module:{node_id.split(':')[1]}:{node_id.split(':')[2]}", node_id)
+         for label, node_id in JS_NODES if label == "Import"}
 
 
 def test_js_ts_calls_imports_and_inheritance(index_fixture):

@@ -210,8 +210,8 @@ def test_one_file_edit_writes_only_its_delta(index_fixture, tmp_path):
     with open(indexed.repo / "src/shop/util.py", "a") as handle:
         handle.write("\n\ndef warn(message):\n    log(message)\n")
     summary = index_repository(indexed.repo, indexed.db, indexed.settings)
-    # + Function warn, DEFINES Module→warn, CALLS warn→log; File and Module get new lines and hash
-    assert delta_counts(summary) == ("incremental", 0, 1, 0, 1, 0, 2, 2, 0)
+    # + Function warn, DEFINES Module→warn, BELONGS_TO warn→File, CALLS warn→log; File and Module get new lines and hash
+    assert delta_counts(summary) == ("incremental", 0, 1, 0, 1, 0, 2, 3, 0)
     assert indexed.rows("MATCH (a:Function {name: 'warn'})-[e:CALLS]->(b) RETURN b.id, e.reason, e.confidence") == [
         ("Function:src/shop/util.py:shop.util.log", "same-file", 1.0)]
     full_index_matches(indexed, tmp_path)
@@ -221,10 +221,12 @@ def test_deleting_a_file_re_resolves_the_files_that_imported_it(index_fixture, t
     indexed = index_fixture("pyrepo")
     (indexed.repo / "src/shop/util.py").unlink()
     summary = index_repository(indexed.repo, indexed.db, indexed.settings)
-    # - File, Module, Function log, and External json, json.dumps and <builtin>.print (only util.py used them)
-    # - CONTAINS, 2 DEFINES, IMPORTS json, 2 CALLS out of log; service.py's IMPORTS of util and CALLS into log
+    # - File, Module, Function log, Import json, and External json, json.dumps and <builtin>.print (only
+    #   util.py used them)
+    # - CONTAINS, 3 DEFINES, 2 BELONGS_TO, IMPORTS json, 2 CALLS out of log; service.py's IMPORTS of util and
+    #   CALLS into log
     # + service.py's `from . import util` now names the package __init__.py
-    assert delta_counts(summary) == ("incremental", 0, 0, 1, 0, 6, 0, 1, 8)
+    assert delta_counts(summary) == ("incremental", 0, 0, 1, 0, 7, 0, 1, 11)
     assert indexed.rows("MATCH (a:File {id: 'File:src/shop/service.py'})-[e:IMPORTS]->(b:File) RETURN b.id, e.names ORDER BY b.id") == [
         ("File:src/shop/__init__.py", ("util",)), ("File:src/shop/models.py", ("Order",))]
     full_index_matches(indexed, tmp_path)

@@ -393,6 +393,55 @@ REL_TYPES: tuple[RelType, ...] = (
 
 REL_TYPE_BY_NAME: dict[str, RelType] = {rel.name: rel for rel in REL_TYPES}
 
+# Example query per label and relationship type, rendered in docs/schema.md; tests/test_schema.py runs
+# each on a repository that has every one of them and checks it returns rows.
+EXAMPLES: dict[str, str] = {
+    "Project": "MATCH (p:Project)-[:CONTAINS]->(f) RETURN p.name, count(f)",
+    "Folder": "MATCH (d:Folder)-[:CONTAINS]->(f:File) RETURN d.qualified_name, count(f) ORDER BY count(f) DESC LIMIT 10",
+    "File": "MATCH (f:File) RETURN f.language, count(*), sum(f.line_count)",
+    "Module": "MATCH (m:Module)-[:DEFINES]->(c:Class) RETURN m.qualified_name, collect(c.name)",
+    "Class": "MATCH (c:Class)-[:HAS_METHOD]->(m:Method) RETURN c.qualified_name, count(m) ORDER BY count(m) DESC LIMIT 10",
+    "Interface": "MATCH (c:Class)-[:IMPLEMENTS]->(i:Interface) RETURN i.qualified_name, collect(c.name)",
+    "Function": "MATCH (caller)-[c:CALLS]->(f:Function) RETURN f.qualified_name, count(caller) "
+    "ORDER BY count(caller) DESC LIMIT 10",
+    "Method": "MATCH (m:Method)-[:OVERRIDES]->(base:Method) RETURN m.qualified_name, base.qualified_name",
+    "Variable": "MATCH (code)-[a:ACCESSES]->(v:Variable) RETURN v.qualified_name, a.mode, code.qualified_name",
+    "Type": "MATCH (user)-[:USES]->(t:Type) RETURN t.qualified_name, collect(user.qualified_name)",
+    "Enum": "MATCH (e:Enum)-[:DEFINES]->(member:Variable) RETURN e.qualified_name, collect(member.name)",
+    "Import": "MATCH (i:Import) RETURN i.module, i.kind, count(*) ORDER BY count(*) DESC LIMIT 10",
+    "Decorator": "MATCH (d:Decorator)-[:CALLS]->(f) RETURN f.qualified_name, count(d) ORDER BY count(d) DESC LIMIT 10",
+    "External": "MATCH (f:File)-[:IMPORTS]->(e:External) RETURN e.name, count(f) ORDER BY count(f) DESC LIMIT 10",
+    "Package": "MATCH (p:Package)-[:CONTAINS]->(m:Module) RETURN p.name, p.version, count(m)",
+    "Database": "MATCH (d:Database)-[:CONTAINS]->(s:Schema) RETURN d.name, collect(s.name)",
+    "Schema": "MATCH (s:Schema)-[:CONTAINS]->(t) RETURN s.qualified_name, count(t)",
+    "Table": "MATCH (s:SqlStatement)-[:WRITES_TO]->(t:Table) RETURN t.qualified_name, collect(s.operation)",
+    "View": "MATCH (v:View)-[:CONTAINS]->(c:Column) RETURN v.qualified_name, collect(c.name)",
+    "Column": "MATCH (c:Column)-[:DERIVES_FROM]->(source:Column) RETURN c.qualified_name, source.qualified_name",
+    "SqlStatement": "MATCH (s:SqlStatement) RETURN s.operation, count(*)",
+    "IndexMeta": "MATCH (m:IndexMeta) RETURN m.key, m.value",
+    "CONTAINS": "MATCH (:Project)-[:CONTAINS*1..20]->(f:File) RETURN count(f)",
+    "DEFINES": "MATCH (f:File)-[:DEFINES]->(:Module)-[:DEFINES]->(n) WHERE f.file_path ENDS WITH 'models.py' "
+    "RETURN n.name, n.start_line",
+    "HAS_METHOD": "MATCH (c:Class)-[:HAS_METHOD]->(m:Method) RETURN c.name, m.name, m.is_async",
+    "IMPORTS": "MATCH (a:File)-[i:IMPORTS]->(b:File) RETURN a.file_path, b.file_path, i.names",
+    "CALLS": "MATCH (caller)-[c:CALLS]->(callee) WHERE c.confidence >= 0.9 "
+    "RETURN caller.qualified_name, callee.qualified_name, c.reason LIMIT 20",
+    "DEPENDS_ON": "MATCH (p:Package)-[d:DEPENDS_ON]->(e:External) RETURN p.name, e.name, d.version, d.kind",
+    "RUNS_SQL": "MATCH (code)-[r:RUNS_SQL]->(s:SqlStatement) RETURN code.qualified_name, r.call, s.operation",
+    "READS_FROM": "MATCH (s:SqlStatement)-[:READS_FROM]->(t) RETURN t.qualified_name, collect(s.id)",
+    "WRITES_TO": "MATCH (s:SqlStatement)-[w:WRITES_TO]->(t) RETURN s.file_path, w.operation, t.qualified_name",
+    "DERIVES_FROM": "MATCH (c:Column)-[:DERIVES_FROM*1..5]->(source:Column) RETURN c.qualified_name, source.qualified_name",
+    "EXTENDS": "MATCH (c)-[:EXTENDS]->(base) RETURN c.qualified_name, base.qualified_name",
+    "INHERITS": "MATCH (c)-[i:INHERITS]->(a) RETURN a.qualified_name, collect(c.qualified_name), max(i.distance)",
+    "OVERRIDES": "MATCH (m:Method)-[:OVERRIDES]->(base:Method) RETURN base.qualified_name, collect(m.qualified_name)",
+    "IMPLEMENTS": "MATCH (c:Class)-[:IMPLEMENTS]->(i) RETURN c.qualified_name, i.qualified_name",
+    "USES": "MATCH (user)-[u:USES]->(t:Class) RETURN t.qualified_name, user.qualified_name, u.line",
+    "ACCESSES": "MATCH (code)-[a:ACCESSES]->(v:Variable) WHERE a.mode <> 'read' RETURN v.qualified_name, "
+    "code.qualified_name, a.line",
+    "DECORATES": "MATCH (d:Decorator)-[:DECORATES]->(f) RETURN f.qualified_name, collect(d.expression)",
+    "BELONGS_TO": "MATCH (n:CodeElement)-[:BELONGS_TO]->(f:File) RETURN f.file_path, count(n) ORDER BY count(n) DESC LIMIT 10",
+}
+
 # Why a derived edge exists: every `reason` value the resolver writes, with its meaning.
 REASONS: dict[str, str] = {
     "same-scope": "The name is defined in an enclosing function or class scope of the caller.",
@@ -518,13 +567,14 @@ def render_markdown() -> str:
         "",
     ]
     for label in NODE_LABELS:
-        lines += [f"### {label.name}", "", label.doc, "", "| property | type | meaning |", "|---|---|---|"]
+        lines += [f"### {label.name}", "", label.doc, "", *_example(label.name), "| property | type | meaning |", "|---|---|---|"]
         lines += [f"| `{p.name}` | {p.type.value} | {p.doc} |" for p in label.properties]
         lines.append("")
+    lines += ["### CodeElement", "", CODE_ELEMENT_DOC, "", *_example("BELONGS_TO")]
     lines += ["## Relationship types", ""]
     for rel in REL_TYPES:
         pairs = ", ".join(f"{a} → {b}" for a, b in rel.pairs)
-        lines += [f"### {rel.name}", "", rel.doc, "", f"Endpoints: {pairs}.", ""]
+        lines += [f"### {rel.name}", "", rel.doc, "", f"Endpoints: {pairs}.", "", *_example(rel.name)]
         if rel.properties:
             lines += ["| property | type | meaning |", "|---|---|---|"]
             lines += [f"| `{p.name}` | {p.type.value} | {p.doc} |" for p in rel.properties]
@@ -533,6 +583,18 @@ def render_markdown() -> str:
     lines += [f"| `{name}` | {doc} |" for name, doc in REASONS.items()]
     lines.append("")
     return "\n".join(lines)
+
+
+CODE_ELEMENT_DOC = (
+    "Not a table: the label every declared symbol answers to (" + ", ".join(CODE_ELEMENT_LABELS) + "), for a "
+    "query about all of them at once. The embedded store keeps one label per node and reads `:CodeElement` in a "
+    "query as the union of those labels (`MATCH (n:CodeElement)` is `MATCH (n:Class:Interface:…)`, which Ladybug "
+    "reads as any of them); the server stores (FalkorDB, Neo4j, Memgraph) give those nodes the second label "
+    "`CodeElement`.")
+
+
+def _example(name: str) -> list[str]:
+    return ["Example:", "", "```cypher", EXAMPLES[name], "```", ""]
 
 
 def render_summary() -> str:

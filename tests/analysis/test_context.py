@@ -72,7 +72,7 @@ def test_module_context_imports_and_importers(pyrepo):
     assert result["container"] == located("File", "src/shop/service.py", "src/shop/service.py", 1, 17)
     assert result["imports"] == [
         located("External", "os", "", 0, 0, confidence=1.0, reason="unresolved-import", line=1, names=[]),
-        located("Module", "shop.models", "src/shop/models.py", 1, 25, confidence=1.0, reason="relative-path",
+        located("Module", "shop.models", "src/shop/models.py", 1, 36, confidence=1.0, reason="relative-path",
                 line=2, names=["Order"]),
         located("Module", "shop.util", "src/shop/util.py", 1, 5, confidence=1.0, reason="relative-path",
                 line=3, names=["util"]),

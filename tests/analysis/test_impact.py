@@ -93,6 +93,8 @@ def test_upstream_of_a_class_covers_instantiations_importers_and_its_methods(pyr
          ("shop", 1.0, "IMPORTS", ["shop.models.Order", "shop"]),
          # Order.save overrides Base.save: a caller of Base.save may run Order.save
          ("shop.models.Base.save", 1.0, "OVERRIDES", ["shop.models.Order.save", "shop.models.Base.save"]),
+         # `def bump(order: Order)` names the class in its signature
+         ("shop.models.Counter.bump", 1.0, "USES", ["shop.models.Order", "shop.models.Counter.bump"]),
          ("shop.service", 1.0, "IMPORTS", ["shop.models.Order", "shop.service"]),
          ("shop.service.checkout", 1.0, "CALLS", ["shop.models.Order", "shop.service.checkout"]),
          # `order.save()` in the closure calls the method Order.save (flow-method, 0.85)
@@ -106,7 +108,8 @@ def test_upstream_of_a_class_covers_instantiations_importers_and_its_methods(pyr
     assert [(s["qualified_name"], s["relation"]) for s in base["levels"][0]["symbols"]] == [
         ("shop.models.Order", "EXTENDS"), ("shop.models.Order.save", "OVERRIDES")]
     assert [s["qualified_name"] for s in base["levels"][1]["symbols"]] == [
-        "scripts.run", "shop", "shop.service", "shop.service.checkout", "shop.service.helper.inner"]
+        "scripts.run", "shop", "shop.models.Counter.bump", "shop.service", "shop.service.checkout",
+        "shop.service.helper.inner"]
 
 
 def test_downstream_follows_callees_and_bases(pyrepo):

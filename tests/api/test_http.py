@@ -57,7 +57,7 @@ def test_stats_and_repos(server):
         repos = client.get("/repos").json()
     assert stats["name"] == "pyrepo" and stats["repo"] == str(server.repo.resolve())
     assert stats["files_by_language"] == {"python": 5}
-    assert stats["nodes"]["Function"] == 4 and stats["nodes"]["Method"] == 5
+    assert stats["nodes"]["Function"] == 4 and stats["nodes"]["Method"] == 6
     assert stats["edges"]["CALLS"] > 0
     [entry] = repos["repos"]
     assert entry["name"] == "pyrepo" and entry["root"] == str(server.repo.resolve()) and entry["indexed"] is True

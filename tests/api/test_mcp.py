@@ -88,7 +88,7 @@ def test_tools_resource_and_read_only_calls_over_stdio(repo):
             "files": 5}
         stats = payload(await client.call_tool("stats", {}))
         assert stats["files_by_language"] == {"python": 5}
-        assert stats["nodes"]["Function"] == 4 and stats["nodes"]["Class"] == 2
+        assert stats["nodes"]["Function"] == 4 and stats["nodes"]["Class"] == 3
         unknown = await client.call_tool("stats", {"repo": "elsewhere"})
         assert error_text(unknown) == "unknown repository 'elsewhere'; served: pyrepo\ncandidates: [\"pyrepo\"]"
         too_deep = await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 50})
@@ -111,7 +111,7 @@ def test_streamable_http_with_a_token(repo):
             async with http_client, Client(streamable_http_client(f"{server.url}/mcp", http_client=http_client)) as client:
                 assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
                 result = await client.call_tool("query", {"cypher": "MATCH (c:Class) RETURN c.name ORDER BY c.name"})
-                assert payload(result)["rows"] == [["Base"], ["Order"]]
+                assert payload(result)["rows"] == [["Base"], ["Counter"], ["Order"]]
 
         anyio.run(main)
 

@@ -13,7 +13,8 @@ from codekg.settings import load_settings
 
 
 def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, set, dict]:
-    """Write ``files`` under ``root`` and resolve them: (CALLS, IMPORTS, call-site outcomes)."""
+    """Write ``files`` under ``root`` and resolve them: (CALLS, IMPORTS, call-site outcomes). The CALLS
+    are those of code: a Decorator's (tests/passes/test_structure.py) repeat the code applying it."""
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
@@ -25,8 +26,8 @@ def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) ->
     resolved = resolve_references(structure.symbols, ambiguity_limit, project_configs=configs)
     calls, imports = set(), set()
     for resolution in resolved.values():
-        for (rel_type, _, _), rows in resolution.graph.edges.items():
-            if rel_type == "CALLS":
+        for (rel_type, source, _), rows in resolution.graph.edges.items():
+            if rel_type == "CALLS" and source != "Decorator":
                 calls |= {(r["from"].split(":")[-1], r["to"].split(":")[-1], r["reason"], r["confidence"]) for r in rows}
             elif rel_type == "IMPORTS":
                 imports |= {(r["from"].split(":", 1)[1], r["to"], tuple(r["names"])) for r in rows}

@@ -19,8 +19,8 @@ from codekg.stores.uri import parse_store_uri
 from falkordb_server import FalkorDBServer
 from graphs import canonical, embedded_graph, index_embedded, write_repo
 
-EXPECTED_NODES = {"Class": 3, "File": 4, "Folder": 1, "Function": 9, "Method": 3, "Module": 4, "Project": 1}
-EXPECTED_EDGES = {"CALLS": 11, "CONTAINS": 5, "DEFINES": 16, "HAS_METHOD": 3, "IMPORTS": 2}
+EXPECTED_NODES = {"Class": 3, "File": 4, "Folder": 1, "Function": 9, "Import": 2, "Method": 3, "Module": 4, "Project": 1}
+EXPECTED_EDGES = {"BELONGS_TO": 17, "CALLS": 11, "CONTAINS": 5, "DEFINES": 18, "HAS_METHOD": 3, "IMPORTS": 2}
 
 
 def _store(uri: str, db: Path | None = None, read_only: bool = False, **overrides: object) -> FalkorDBStore:
@@ -65,7 +65,8 @@ def test_writes_are_idempotent_and_keys_unique(indexed: tuple[Path, Graph], falk
     assert stored.node_counts() == EXPECTED_NODES and stored.edge_counts() == EXPECTED_EDGES
     assert sorted(constraints) == sorted(["UNIQUE", label, ["key" if label == "IndexMeta" else "id"], "OPERATIONAL"]
                                          for label in ("Project", "Folder", "File", "Module", "Class", "Interface",
-                                                       "Function", "Method", "Variable", "External", "Package", "Database", "Schema",
+                                                       "Function", "Method", "Variable", "Type", "Enum", "Import", "Decorator",
+                                                       "External", "Package", "Database", "Schema",
                                                        "Table", "View", "Column", "SqlStatement", "IndexMeta"))
 
 

@@ -34,7 +34,7 @@ def test_bulk_copy_off_gives_the_identical_graph(index_fixture):
     copy_nodes, copy_edges = graph_snapshot(copied)
     merge_nodes, merge_edges = graph_snapshot(merged)
     assert (copy_nodes, copy_edges) == (merge_nodes, merge_edges)
-    assert len(copy_nodes) == 36 and len(copy_edges) == 55
+    assert len(copy_nodes) == 49 and len(copy_edges) == 98
 
 
 def test_failed_copy_falls_back_to_merge_per_table(tmp_path):

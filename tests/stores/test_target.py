@@ -34,8 +34,9 @@ def test_full_then_incremental_runs_on_a_server_store(tmp_path: Path, falkordb_g
     (repo / "pkg" / "mod2.py").unlink()
     second = index_repository(repo, tmp_path / "db", settings)
     assert second.delta["mode"] == "incremental"
-    # mod1 loses f0..f2, C1, run; mod2 goes entirely; g, h, their DEFINES and the call g → h are added
-    assert (second.delta["nodes_removed"], second.delta["nodes_added"], second.delta["edges_added"]) == (12, 2, 3)
+    # mod1 loses f0..f2, C1, run and its Import; mod2 goes entirely (its Import too); g, h, their
+    # DEFINES, their BELONGS_TO and the call g → h are added
+    assert (second.delta["nodes_removed"], second.delta["nodes_added"], second.delta["edges_added"]) == (14, 2, 5)
     graph, metadata2 = _server_graph(tmp_path / "db", falkordb_graph_uri)
     assert metadata2["generation"] != metadata["generation"]
 

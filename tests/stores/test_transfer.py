@@ -64,6 +64,8 @@ TINY_EDGES = [
     edge("DEFINES", MODULE, HELPER),
     edge("DEFINES", MODULE, MAIN),
     edge("CALLS", MAIN, HELPER, confidence=1.0, reason="same-file", line=7, call_count=1),
+    edge("BELONGS_TO", HELPER, FILE),
+    edge("BELONGS_TO", MAIN, FILE),
 ]
 
 
@@ -99,14 +101,14 @@ def test_json_export_of_a_tiny_repository(tiny):
     assert document["nodes"][len(metadata):] == tiny_nodes()
     assert document["edges"] == TINY_EDGES
     lines = text.splitlines()  # one record per line, so that the file streams and diffs well
-    assert (lines[0], lines[19], lines[20], lines[-1], len(lines)) == ('{"nodes": [', "],", '"edges": [', "]}", 1 + 18 + 2 + 6 + 1)
+    assert (lines[0], lines[19], lines[20], lines[-1], len(lines)) == ('{"nodes": [', "],", '"edges": [', "]}", 1 + 18 + 2 + 8 + 1)
 
 
 def test_jsonl_export_holds_the_same_records_then_an_end_line(tiny):
     db, settings = tiny
     lines = [json.loads(line) for line in export_to(db, settings, "jsonl").splitlines()]
     document = json.loads(export_to(db, settings, "json"))
-    assert lines == document["nodes"] + document["edges"] + [{"end": {"nodes": 18, "edges": 6}}]
+    assert lines == document["nodes"] + document["edges"] + [{"end": {"nodes": 18, "edges": 8}}]
 
 
 def test_parquet_export_is_a_manifest_and_a_table_per_label_and_edge_table(tiny, tmp_path):
@@ -120,7 +122,7 @@ def test_parquet_export_is_a_manifest_and_a_table_per_label_and_edge_table(tiny,
         "edges": [{"type": t, "from": a, "to": b, "file": f"edges/{t}.{a}.{b}.parquet", "rows": rows}
                   for t, a, b, rows in [("CONTAINS", "Project", "Folder", 1), ("CONTAINS", "Folder", "File", 1),
                                         ("DEFINES", "File", "Module", 1), ("DEFINES", "Module", "Function", 2),
-                                        ("CALLS", "Function", "Function", 1)]],
+                                        ("CALLS", "Function", "Function", 1), ("BELONGS_TO", "Function", "File", 2)]],
     }
     functions = pq.read_table(out / "nodes" / "Function.parquet")
     assert functions.schema == node_arrow_schema("Function")
@@ -186,7 +188,7 @@ def test_cli_round_trip_through_falkordb(index_fixture, tmp_path, falkordb_graph
     out = tmp_path / "export"
     assert codekg("export", "--db", str(indexed.db), "--format", "parquet", "--out", str(out)).returncode == 0
     imported = codekg("import", str(out), "--store", falkordb_graph_uri)
-    assert imported.stdout == f"imported 48 nodes and 55 edges from {out} (parquet) into {falkordb_graph_uri}\n", imported.stderr
+    assert imported.stdout == f"imported 61 nodes and 98 edges from {out} (parquet) into {falkordb_graph_uri}\n", imported.stderr
     verified = codekg("verify", "--db", str(indexed.db), "--against", falkordb_graph_uri)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     back = tmp_path / "back.json"
@@ -256,7 +258,7 @@ def node_of(document: dict, label: str) -> dict:
         (lambda d: d["edges"][2]["to"].update(label="Function"), "broken.json: edges[2]: DEFINES does not connect File to Function"),
         (lambda d: d["edges"][3]["to"].update(id="Function:app/mod.py:app.mod.gone"),
          "broken.json: edges[3]: the DEFINES edge's `to` endpoint Function 'Function:app/mod.py:app.mod.gone' is not a node of the export"),
-        (lambda d: d["edges"].append(d["edges"][5]), "broken.json: edges[6]: a second CALLS edge from 'Function:app/mod.py:app.mod.main' to 'Function:app/mod.py:app.mod.helper'"),
+        (lambda d: d["edges"].append(d["edges"][5]), "broken.json: edges[8]: a second CALLS edge from 'Function:app/mod.py:app.mod.main' to 'Function:app/mod.py:app.mod.helper'"),
         (lambda d: d.update(version=2), "broken.json: unknown top-level key(s) version"),
         (lambda d: d.__setitem__("nodes", [n for n in d["nodes"] if n["label"] != "IndexMeta"]),
          "broken.json has no IndexMeta `schema_version` node: it was not written by `codekg export`"),
@@ -293,7 +295,7 @@ def test_cut_short_or_corrupt_files_are_refused(tiny, tmp_path):
     jsonl = export_to(db, settings, "jsonl").splitlines(keepends=True)
     cases["cut.jsonl"] = ("".join(jsonl[:-3]), f"has no end line after line {len(jsonl) - 3}: the export was cut short")
     cases["torn.jsonl"] = ("".join(jsonl[:-1])[:-20] + "\n", f"line {len(jsonl) - 1} is not valid JSON (corrupt or cut short?)")
-    cases["dropped.jsonl"] = ("".join(jsonl[:3] + jsonl[4:]), "the end line announces {'nodes': 18, 'edges': 6}, the file holds 17 node(s) and 6 edge(s)")
+    cases["dropped.jsonl"] = ("".join(jsonl[:3] + jsonl[4:]), "the end line announces {'nodes': 18, 'edges': 8}, the file holds 17 node(s) and 8 edge(s)")
     cases["late-node.jsonl"] = ("".join(jsonl[:-2] + [jsonl[12], jsonl[-1]]), "a node after the first edge (nodes come first)")
     cases["binary.json"] = ("{\n\udcff", "is not UTF-8 text")
     for name, (content, message) in cases.items():

@@ -15,6 +15,7 @@ LOG = "Function:src/shop/util.py:shop.util.log"
 HELPER = "Function:src/shop/service.py:shop.service.helper"
 ALL = "Variable:src/shop/__init__.py:shop.__all__"
 SHOP = "Module:src/shop/__init__.py:shop"
+INIT = "File:src/shop/__init__.py"
 
 
 def copy_of(indexed, tmp_path, target_uri: str) -> None:
@@ -71,9 +72,10 @@ def test_a_changed_property_a_missing_node_and_an_extra_edge_are_named(index_fix
     none = {"count": 0, "first": []}
     assert found == {
         "Function": (4, 4, none, none, {"count": 1, "first": [{"id": LOG, "properties": ["docstring", "end_line"]}]}),
-        "Variable": (2, 1, {"count": 1, "first": [ALL]}, none, none),
-        "DEFINES": (13, 12, {"count": 1, "first": [f"{SHOP} -> {ALL}"]}, none, none),
-        "CALLS": (19, 20, none, {"count": 1, "first": [f"{LOG} -> {HELPER}"]}, none),
+        "Variable": (3, 2, {"count": 1, "first": [ALL]}, none, none),
+        "DEFINES": (23, 22, {"count": 1, "first": [f"{SHOP} -> {ALL}"]}, none, none),
+        "BELONGS_TO": (25, 24, {"count": 1, "first": [f"{ALL} -> {INIT}"]}, none, none),
+        "CALLS": (21, 22, none, {"count": 1, "first": [f"{LOG} -> {HELPER}"]}, none),
     }
     assert comparison.to_dict()["agree"] is False
 
