@@ -24,12 +24,12 @@ def test_export_import_verify_round_trip(indexed_repo, tmp_path, output_format):
     imported = codekg("import", str(out), "--store", copy, "--json")
     assert imported.returncode == 0, imported.stderr
     report = json.loads(imported.stdout)
-    assert (report["format"], report["store"], report["nodes"]["Function"], report["edges"]["CALLS"]) == (output_format, copy, 4, 19)
+    assert (report["format"], report["store"], report["nodes"]["Function"], report["edges"]["CALLS"]) == (output_format, copy, 4, 21)
     verified = codekg("verify", str(indexed_repo), "--against", copy)
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.endswith("the stores agree\n")
     as_json = json.loads(codekg("verify", "--repo", str(indexed_repo), "--against", copy, "--json").stdout)
-    assert as_json["agree"] is True and len(as_json["nodes"]) == 17 and len(as_json["edges"]) == 13
+    assert as_json["agree"] is True and len(as_json["nodes"]) == 21 and len(as_json["edges"]) == 18
 
 
 def test_export_to_stdout_and_import_into_the_default_index(indexed_repo, tmp_path):

@@ -262,3 +262,14 @@ def test_reserved_labels_are_quoted_for_the_user():
         "MATCH (t:`Table`)-[:CONTAINS]->(c: `Column`) WHERE t.name = ':Table' RETURN c // :Column")
     assert quote_reserved_labels("MATCH (t:`Table`) RETURN t.Table") == "MATCH (t:`Table`) RETURN t.Table"
     assert quote_reserved_labels("MATCH (f:Function) RETURN f") == "MATCH (f:Function) RETURN f"
+
+
+def test_code_element_is_the_union_of_the_symbol_labels_for_the_embedded_store():
+    from codekg.query_guard import expand_code_element
+
+    union = "Class:Interface:Function:Method:Variable:Type:Enum"
+    assert expand_code_element("MATCH (n:CodeElement)-[:BELONGS_TO]->(f) WHERE n.name <> ':CodeElement' RETURN n "
+                               "// :CodeElement") == (
+        f"MATCH (n:{union})-[:BELONGS_TO]->(f) WHERE n.name <> ':CodeElement' RETURN n // :CodeElement")
+    assert expand_code_element("MATCH (n: CodeElement) RETURN n.CodeElement") == f"MATCH (n: {union}) RETURN n.CodeElement"
+    assert expand_code_element("MATCH (f:Function) RETURN f") == "MATCH (f:Function) RETURN f"

@@ -111,3 +111,27 @@ def test_snippet_through_a_symlink_leaving_the_root_is_refused(pyrepo, tmp_path)
     assert result["snippet"]["text"] == ""
     assert result["snippet"]["error"] == "refused to read 'src/shop/util.py': it resolves outside the repository root"
     assert result["callers"][0]["qualified_name"] == "shop.service.checkout"  # the graph part is still answered
+
+
+def test_readers_writers_users_and_decorators(pyrepo):
+    repo, store = pyrepo
+    m = "src/shop/models.py"
+    saved = symbol_context(store, repo, "shop.models.Counter.saved")
+    # `Counter.saved += 1` reads and writes it: one edge, `read-write`, listed among both
+    bump = located("Method", "shop.models.Counter.bump", m, 33, 36, confidence=1.0, reason="same-file", line=35,
+                   count=2, mode="read-write")
+    assert (saved["readers"], saved["writers"]) == ([bump], [bump])
+    tax = symbol_context(store, repo, "shop.models.Order.TAX")
+    assert tax["readers"] == [located("Method", "shop.models.Order.total", m, 20, 21, confidence=0.9,
+                                      reason="self-member", line=21, count=1, mode="read")]
+    assert tax["writers"] == []
+    order = symbol_context(store, repo, "shop.models.Order")
+    assert order["users"] == [located("Method", "shop.models.Counter.bump", m, 33, 36, confidence=1.0,
+                                      reason="same-file", line=34, count=1)]
+    method = symbol_context(store, repo, "shop.models.Counter.bump")
+    assert method["decorators"] == [{**located("Decorator", "shop.models.Counter.bump@0", m, 33, 33),
+                                     "name": "staticmethod"}]
+    override = symbol_context(store, repo, "shop.models.Order.save")
+    assert [e["qualified_name"] for e in override["overrides"]] == ["shop.models.Base.save"]
+    assert [e["qualified_name"] for e in symbol_context(store, repo, "shop.models.Base.save")["overridden_by"]] == [
+        "shop.models.Order.save"]

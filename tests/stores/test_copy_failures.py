@@ -186,11 +186,14 @@ def exhaust_file_descriptors(store: LadybugStore, path: Path) -> Callable[[], No
     return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, limits)
 
 
+# `file_system` is not forced here: the store checkpoints once after the load, so a COPY opens no file
+# and exhausting the descriptors fails only that checkpoint (logged; the log is replayed at the next
+# open: test_a_checkpoint_that_cannot_open_a_file_loses_nothing). Its messages are classified in
+# test_each_real_message_has_its_kind.
 @pytest.mark.parametrize(("break_store", "kind"), [
     (hold_the_write_transaction, "execution_failed"),
     (cap_file_size, "write_failed"),
-    (exhaust_file_descriptors, "file_system"),
-], ids=["execution_failed", "write_failed", "file_system"])
+], ids=["execution_failed", "write_failed"])
 def test_a_failing_database_is_classified_counted_and_loaded_by_merge(tmp_path, clean_copy, break_store, kind):
     path = tmp_path / "db" / "g.lbdb"
     path.parent.mkdir()
@@ -203,10 +206,29 @@ def test_a_failing_database_is_classified_counted_and_loaded_by_merge(tmp_path, 
             report = store.write_tables(tables)
     finally:
         repair()  # twice is harmless; never leave the limit on after a failed assertion
-    assert [(t.table, t.method, t.failure_kind) for t in report.tables if t.failure_kind] == [("External", "merge", kind)]
+    # one table's COPY failed (which one depends on when the database writes its pages) and fell back
+    assert [(t.method, t.failure_kind) for t in report.tables if t.failure_kind] == [("merge", kind)]
     assert counted_since(before) == {"codekg_copy_attempts_total": TABLES, f'codekg_copy_failures_total{{kind="{kind}"}}': 1}
     assert stored_graph(store) == clean_copy
     store.close()
+
+
+def test_a_checkpoint_that_cannot_open_a_file_loses_nothing(tmp_path, clean_copy, caplog):
+    path = tmp_path / "db" / "g.lbdb"
+    path.parent.mkdir()
+    store = LadybugStore.create(path, SETTINGS)
+    repair = exhaust_file_descriptors(store, path)
+    try:
+        with caplog.at_level(logging.WARNING, logger="codekg.stores.ladybug"):
+            report = store.write_tables(base_graph().to_tables())
+    finally:
+        repair()
+    assert all(t.method == "copy" for t in report.tables)
+    assert "checkpoint after the load failed" in caplog.text and "Too many open files" in caplog.text
+    store.close()
+    reopened = LadybugStore(path, SETTINGS)
+    assert stored_graph(reopened) == clean_copy
+    reopened.close()
 
 
 def test_the_human_summary_has_a_failure_rate_line_only_when_a_copy_failed(tmp_path):

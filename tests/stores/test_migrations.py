@@ -126,6 +126,14 @@ def test_migrating_1_to_2_adds_is_test_and_keeps_the_rest(tmp_path):
     assert stored_schema_version(store) == SCHEMA_VERSION
     assert store.query("MATCH (t:`Table`) RETURN count(t)").rows == [[0]]  # the 2 → 3 tables, empty until an index
     assert store.query("MATCH (c:`Column`)<-[:DERIVES_FROM]-(d:`Column`) RETURN count(c)").rows == [[0]]
+    # 5 → 6: the new tables, and the new pairs of the tables there before (a pair the table lacks is an error)
+    for query in ("MATCH (e:Enum)-[:HAS_METHOD]->(m:Method) RETURN count(m)",
+                  "MATCH (d:Decorator)-[:CALLS]->(f:Function) RETURN count(f)",
+                  "MATCH (m:Module)-[:DEFINES]->(i:Import) RETURN count(i)",
+                  "MATCH (e:Enum)-[:RUNS_SQL]->(s:SqlStatement) RETURN count(s)",
+                  "MATCH (c:CodeElement)-[:BELONGS_TO]->(f:File) RETURN count(c)",
+                  "MATCH (a)-[e:INHERITS|USES|ACCESSES|DECORATES]->(b) RETURN count(e)"):
+        assert store.query(query).rows == [[0]], query
     store.close()
     assert directory.migrate(load_settings(None)).steps == ()  # nothing left to do
 

@@ -6,6 +6,7 @@ import builtins
 import codecs
 import inspect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -134,7 +135,7 @@ class PythonExtractor(TreeSitterExtractor):
         sites += [(node, _decorator_call(node, regions.runtime_scope(node))) for node in captures.get("decorator", [])
                   if not node_text(node).endswith(_PROPERTY_SUFFIXES)]  # `@x.setter` is part of `@property`
         result.calls = [site for _, site in sorted(sites, key=lambda item: (item[0].start_byte, item[0].end_byte))]
-        result.uses = _name_uses(captures, regions, result, {(node.start_byte, node.end_byte) for node, _ in sites})
+        result.uses = _name_uses(root, utf8, captures, regions, result)
         result.flow = flow_facts(root, placed, utf8) if EXTRACTION.flow_facts else []
         result.sql = embedded.statements
         result.warnings = warnings + folded.warnings() + embedded.warnings
@@ -847,83 +848,119 @@ def _string_value(node: ts.Node) -> str:
 
 # --- names used other than by calls ------------------------------------------------------------------
 
-_SELF_NAMES = frozenset({"self", "cls"})
-# where an UPPER_CASE identifier is not a read of a variable: it names, binds or declares something
+_SELF_NAMES = (b"self", b"cls")
+_CHECKS = re.compile(rb"\b(?:isinstance|issubclass)\s*\(")
+# where a name is not a read of a variable: it names, binds or declares something
 _NOT_READS = frozenset({
-    "attribute", "function_definition", "class_definition", "parameters", "typed_parameter", "default_parameter",
-    "typed_default_parameter", "keyword_argument", "aliased_import", "dotted_name", "import_from_statement",
-    "global_statement", "nonlocal_statement", "type", "keyword_pattern", "list_splat_pattern",
-    "dictionary_splat_pattern", "lambda_parameters", "as_pattern_target", "type_alias_statement",
+    "function_definition", "class_definition", "parameters", "typed_parameter", "aliased_import", "dotted_name",
+    "import_from_statement", "global_statement", "nonlocal_statement", "type", "keyword_pattern", "list_splat_pattern",
+    "dictionary_splat_pattern", "lambda_parameters", "as_pattern_target", "type_alias_statement", "pattern_list",
+    "tuple_pattern", "for_statement", "for_in_clause", "named_expression", "decorator",
 })
+_NAMED_BY = frozenset({"keyword_argument", "default_parameter", "typed_default_parameter"})  # `name=value`: the value is read
 
 
-def _name_uses(captures: dict[str, list[ts.Node]], regions: _Regions, parsed: FileParse,
-               call_functions: set[tuple[int, int]]) -> list[NameUse]:
+def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]], regions: _Regions,
+               parsed: FileParse) -> list[NameUse]:
     """The names the file's code uses other than by calling them (USES and ACCESSES are resolved from
-    them): the types annotations and `isinstance`/`issubclass` checks name; attributes read or written
-    through `self`, `cls` or a name the module binds; UPPER_CASE names read (module constants, by
-    convention: reading every identifier would cost a fifth of the parse); names a `global` statement
-    lets a function assign."""
-    known = _SELF_NAMES | {d.name for d in parsed.definitions if not d.scope} | {
-        b.alias.split(".")[0] for b in parsed.imports if b.alias and not b.scope}
+    them): the types annotations and `isinstance`/`issubclass` checks name; attributes of the names
+    the module binds (its definitions, its imports) and of `self`/`cls`, read or written
+    (`config.debug`, `Color.RED`, `self.count`); those names read bare when UPPER_CASE (module
+    constants by convention); names a `global` statement lets a function assign. They are found in
+    the text first, then taken as nodes: matching every identifier and attribute of the tree cost a
+    quarter of the parse, and almost none of them is one of those names."""
     uses: list[NameUse] = []
 
-    def add(kind: str, name: str, node: ts.Node, scope: Scope | None = None) -> None:
-        uses.append(NameUse(kind, name, regions.scope(node) if scope is None else scope,  # type: ignore[arg-type]
-                            node.start_point[0] + 1))
+    def add(kind: str, name: str, node: ts.Node, scope: Scope) -> None:
+        uses.append(NameUse(kind, name, scope, node.start_point[0] + 1))  # type: ignore[arg-type]
 
     covered_to = -1
     for node in sorted(captures.get("use.type", []), key=lambda n: n.start_byte):
         if node.end_byte <= covered_to:
             continue  # a type inside a type already read (`list[Foo]`)
         covered_to = node.end_byte
-        parent, scope = node.parent, None
+        parent, scope = node.parent, regions.scope(node)
         if parent is not None and parent.type == "type_alias_statement":
             declared = parent.child_by_field_name("left")
             if declared == node:
                 continue  # the name `type X = …` declares
             if declared is not None:  # its value: what the Type uses
-                scope = (*regions.scope(parent), node_text(declared))
+                scope = (*scope, node_text(declared))
         for name_node, name in _type_names(node):
             add("type", name, name_node, scope)
-    for node in captures.get("use.check", []):
-        for element in node.named_children if node.type == "tuple" else (node,):
-            if name := _dotted(element):
-                add("type", name, element)
-    written = {(n.start_byte, n.end_byte) for n in captures.get("use.write", [])}
-    updated = {(n.start_byte, n.end_byte) for n in captures.get("use.update", [])}
-    for node in captures.get("use.attribute", []):
-        span = (node.start_byte, node.end_byte)
-        if span in call_functions:
-            continue  # `self.m()`: a call
-        name = "".join(node_text(node).split())
-        if name.split(".", 1)[0] not in known:
-            continue  # a local's attribute: its value is not known here
-        if span in written:
-            add("write", name, node)
-        else:
-            add("read", name, node)
-            if span in updated:
-                add("write", name, node)
-    for node in captures.get("use.constant", []):
-        parent = node.parent
-        if parent is None or parent.type in _NOT_READS:
-            continue
-        if parent.type in ("assignment", "augmented_assignment") and parent.child_by_field_name("left") == node:
-            continue  # a binding: a definition at module level, a local in a function (unless `global`)
-        if parent.type == "call" and parent.child_by_field_name("function") == node:
-            continue
-        add("read", node_text(node), node)
+    for match in _CHECKS.finditer(source):
+        call = root.named_descendant_for_byte_range(match.start(), match.start())
+        call = call.parent if call is not None else None
+        arguments = call.child_by_field_name("arguments") if call is not None and call.type == "call" else None
+        checked = [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
+        if len(checked) == 2:
+            for element in checked[1].named_children if checked[1].type == "tuple" else checked[1:]:
+                if name := _dotted(element):
+                    add("type", name, element, regions.scope(element))
     globals_by_scope: dict[Scope, set[str]] = {}
     for node in captures.get("use.global", []):
         globals_by_scope.setdefault(regions.scope(node), set()).add(node_text(node))
-    if globals_by_scope:
-        for node in captures.get("local", []) + [n for n in captures.get("use.update", []) if n.type == "identifier"]:
-            name = node_text(node)
-            if name in globals_by_scope.get(regions.scope(node), ()):
-                add("write", name, node)
+    names = {d.name for d in parsed.definitions if not d.scope} | {
+        b.alias.split(".")[0] for b in parsed.imports if b.alias and not b.scope}
+    for node, kind in _name_nodes(root, source, names):
+        scope = regions.scope(node)
+        name = "".join(node_text(node).split())
+        if kind != "write":
+            add("read", name, node, scope)
+        if kind != "read":
+            add("write", name, node, scope)
+    if globals_by_scope:  # a function assigning a name its `global` statement declares
+        for node in captures.get("local", []):
+            scope = regions.scope(node)
+            if node_text(node) in globals_by_scope.get(scope, ()):
+                add("write", node_text(node), node, scope)
     uses.sort(key=lambda use: (use.line, use.kind, use.name))
     return uses
+
+
+_IDENTIFIER_TEXT = re.compile(rb"[ \t]*\.[ \t]*[A-Za-z_]\w*")  # `.attr` after a name
+
+
+def _name_spans(source: bytes, names: set[str]) -> Iterator[tuple[int, int]]:
+    """The byte spans of `name.attr` for each of ``names`` (and `self`, `cls`), and of an UPPER_CASE
+    one of them written bare: found with `bytes.find` per name, cheaper than any pattern over every
+    identifier of the file."""
+    for name in names | {"self", "cls"}:
+        word = name.encode()
+        constant = name.lstrip("_")[:1].isupper() and name.upper() == name
+        start = source.find(word)
+        while start != -1:
+            end = start + len(word)
+            before, after = source[start - 1:start], source[end:end + 1]
+            if not (before.isalnum() or before in (b"_", b".")) and not (after.isalnum() or after == b"_"):
+                attribute = _IDENTIFIER_TEXT.match(source, end)
+                if attribute is not None:
+                    yield start, attribute.end()
+                elif constant and after != b"(":
+                    yield start, end
+            start = source.find(word, end)
+
+
+def _name_nodes(root: ts.Node, source: bytes, names: set[str]) -> Iterator[tuple[ts.Node, str]]:
+    """Each attribute of ``names`` or of `self`/`cls` (`config.debug`, `self.count`) and each
+    UPPER_CASE name of ``names`` read bare, as (node, "read" | "write" | "update"): "update" for an
+    augmented assignment."""
+    for start, end in _name_spans(source, names):
+        node = root.named_descendant_for_byte_range(start, end)
+        if node is None or node.start_byte != start or node.end_byte != end or node.type not in ("attribute", "identifier"):
+            continue  # in a string or a comment, or part of something longer
+        parent = node.parent
+        if parent is None or parent.type in _NOT_READS or (parent.type == "attribute" and node.type == "identifier"):
+            continue
+        if parent.type == "call" and parent.child_by_field_name("function") == node:
+            continue  # a call
+        if parent.type in _NAMED_BY and parent.child_by_field_name("name") == node:
+            continue
+        if parent.type in ("assignment", "augmented_assignment") and parent.child_by_field_name("left") == node:
+            if node.type == "attribute":  # a bare name assigned is a definition, or a local
+                yield node, "write" if parent.type == "assignment" else "update"
+        else:
+            yield node, "read"
 
 
 def _type_names(annotation: ts.Node) -> list[tuple[ts.Node, str]]:

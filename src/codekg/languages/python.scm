@@ -68,17 +68,10 @@
 (if_statement condition: (_) @_guard consequence: (block) @region.type_checking
   (#any-of? @_guard "TYPE_CHECKING" "typing.TYPE_CHECKING" "t.TYPE_CHECKING"))
 
-; names used other than by a call (python.py `_name_uses`): annotations, `isinstance`/`issubclass`
-; checks, attributes read or written through a plain name, module constants, `global` declarations,
-; and `type X = …`
+; names used other than by a call (python.py `_name_uses`): annotations, `global` declarations and
+; `type X = …` (the names read and written are found in the text first: matching every identifier and
+; attribute here would cost a quarter of the parse)
 (type) @use.type
-(call function: (identifier) @_check
-  arguments: (argument_list . (_) . [(identifier) (attribute) (tuple)] @use.check)
-  (#any-of? @_check "isinstance" "issubclass"))
-(attribute object: (identifier)) @use.attribute
-(assignment left: (attribute object: (identifier)) @use.write)
-(augmented_assignment left: [(identifier) (attribute object: (identifier))] @use.update)
-((identifier) @use.constant (#match? @use.constant "^_*[A-Z][A-Z0-9_]*$"))
 (global_statement (identifier) @use.global)
 (module (type_alias_statement left: (type (identifier) @type_alias.name)) @type_alias)
 (class_definition body: (block (type_alias_statement left: (type (identifier) @type_alias.name)) @type_alias))
