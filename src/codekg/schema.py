@@ -358,8 +358,11 @@ REL_TYPES: tuple[RelType, ...] = (
     ),
     RelType(
         "ACCESSES",
-        "Code reads or writes a variable: a module-level one by name or through its module, a class-level one "
-        "or field through `self`/`this`/`cls` or the class, an enum member through its enum.",
+        "Code reads or writes a variable: a module-level one through its module or an import (`config.debug`), "
+        "by its bare name when it is UPPER_CASE (a constant, by convention) or assigned under `global`; a "
+        "class-level one or field through `self`/`cls`/`this` or the class; an enum member through its enum. A "
+        "lowercase module variable read by its bare name is not followed (Python: finding every identifier "
+        "would cost a quarter of the parse).",
         _pairs(CALLER_LABELS, ("Variable",)),
         (
             Property("mode", PropType.STRING, "`read`, `write` or `read-write` (both, in the same code)."),
