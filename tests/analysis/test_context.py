@@ -118,7 +118,8 @@ def test_readers_writers_users_and_decorators(pyrepo):
     m = "src/shop/models.py"
     saved = symbol_context(store, repo, "shop.models.Counter.saved")
     # `Counter.saved += 1` reads and writes it: one edge, `read-write`, listed among both
-    bump = located("Method", "shop.models.Counter.bump", m, 33, 36, confidence=1.0, reason="same-file", line=35,
+    # `Counter.saved`: a member of the class the name means (0.9: a subclass may rebind it)
+    bump = located("Method", "shop.models.Counter.bump", m, 33, 36, confidence=0.9, reason="same-file", line=35,
                    count=2, mode="read-write")
     assert (saved["readers"], saved["writers"]) == ([bump], [bump])
     tax = symbol_context(store, repo, "shop.models.Order.TAX")
