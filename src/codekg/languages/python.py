@@ -918,27 +918,22 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
     return uses
 
 
-_IDENTIFIER_TEXT = re.compile(rb"[ \t]*\.[ \t]*[A-Za-z_]\w*")  # `.attr` after a name
+# `a.b`, and UPPER_CASE names (module constants by convention): one pass over the text each, whatever
+# the number of names the file binds, each match checked against them
+_ATTRIBUTE_TEXT = re.compile(rb"\b([A-Za-z_]\w*)[ \t]*\.[ \t]*[A-Za-z_]\w*")
+_CONSTANT_TEXT = re.compile(rb"\b_*[A-Z][A-Z0-9_]*\b(?![ \t]*[.(])")
 
 
 def _name_spans(source: bytes, names: set[str]) -> Iterator[tuple[int, int]]:
     """The byte spans of `name.attr` for each of ``names`` (and `self`, `cls`), and of an UPPER_CASE
-    one of them written bare: found with `bytes.find` per name, cheaper than any pattern over every
-    identifier of the file."""
-    for name in names | {"self", "cls"}:
-        word = name.encode()
-        constant = name.lstrip("_")[:1].isupper() and name.upper() == name
-        start = source.find(word)
-        while start != -1:
-            end = start + len(word)
-            before, after = source[start - 1:start], source[end:end + 1]
-            if not (before.isalnum() or before in (b"_", b".")) and not (after.isalnum() or after == b"_"):
-                attribute = _IDENTIFIER_TEXT.match(source, end)
-                if attribute is not None:
-                    yield start, attribute.end()
-                elif constant and after != b"(":
-                    yield start, end
-            start = source.find(word, end)
+    one of them written bare."""
+    known = {name.encode() for name in names} | set(_SELF_NAMES)
+    for match in _ATTRIBUTE_TEXT.finditer(source):
+        if match.group(1) in known:
+            yield match.span()
+    for match in _CONSTANT_TEXT.finditer(source):
+        if match.group() in known:
+            yield match.span()
 
 
 def _name_nodes(root: ts.Node, source: bytes, names: set[str]) -> Iterator[tuple[ts.Node, str]]:
