@@ -104,12 +104,20 @@ def wait_until(condition, what: str, seconds: float = 120) -> None:
         time.sleep(0.02)
 
 
+def alive(process: psutil.Process) -> bool:
+    """A worker can exit between two questions about it: gone then counts as not alive."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def live_children(process: psutil.Process) -> list[psutil.Process]:
     try:
         children = process.children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-    return [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    return [c for c in children if alive(c)]
 
 
 def interrupt(process: subprocess.Popen, signal_number: int) -> tuple[float, str]:
@@ -131,7 +139,7 @@ def assert_stopped_in_bound(process: subprocess.Popen, indexer: psutil.Process, 
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "previous index is unchanged" in stderr
     assert elapsed < STOP_BOUND_SECONDS
-    wait_until(lambda: not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE],
+    wait_until(lambda: not [c for c in children if alive(c)],
                "the workers are gone", seconds=5)
 
 
