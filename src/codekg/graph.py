@@ -23,6 +23,25 @@ class SchemaViolation(ValueError):
     """A node or edge the schema does not declare: the guard every producer's output passes."""
 
 
+@dataclass(frozen=True, slots=True)
+class _RowShape:
+    """What a row of one label or type may hold, read from the schema once: a full build adds a
+    hundred thousand rows, and each check walked the schema's tuples."""
+
+    names: frozenset[str]
+    defaults: tuple[tuple[str, Any], ...]  # (property, its empty value), in the schema's order
+    pairs: frozenset[tuple[str, str]] = frozenset()
+
+    @classmethod
+    def of(cls, properties: tuple[Any, ...], pairs: tuple[tuple[str, str], ...] = ()) -> "_RowShape":
+        return cls(frozenset(p.name for p in properties), tuple((p.name, EMPTY_VALUES[p.type]) for p in properties),
+                   frozenset(pairs))
+
+
+_NODE_SHAPES = {name: _RowShape.of(spec.properties) for name, spec in NODE_LABEL_BY_NAME.items()}
+_EDGE_SHAPES = {name: _RowShape.of(spec.properties, spec.pairs) for name, spec in REL_TYPE_BY_NAME.items()}
+
+
 EdgeKey = tuple[str, str, str]
 """(relationship type, source label, target label): one bulk-load table each."""
 
@@ -36,24 +55,25 @@ class Graph:
 
     def add_node(self, label: str, **properties: Any) -> str:
         """Add a node; missing properties get the schema's empty value. Returns its id."""
-        spec = NODE_LABEL_BY_NAME[label]
-        unknown = properties.keys() - set(spec.property_names)
+        shape = _NODE_SHAPES[label]
+        unknown = properties.keys() - shape.names
         if unknown:
             raise SchemaViolation(f"{label} has no properties {sorted(unknown)}")
-        row = {p.name: properties.get(p.name, EMPTY_VALUES[p.type]) for p in spec.properties}
+        row = {name: properties.get(name, empty) for name, empty in shape.defaults}
         self.nodes[label].append(row)
-        return row[spec.properties[0].name]
+        return row[shape.defaults[0][0]]
 
     def add_edge(self, rel_type: str, source: tuple[str, str], target: tuple[str, str], **properties: Any) -> None:
         """Add an edge between (label, id) endpoints; the pair must be declared in the schema."""
-        spec = REL_TYPE_BY_NAME[rel_type]
-        if (source[0], target[0]) not in spec.pairs:
+        shape = _EDGE_SHAPES[rel_type]
+        if (source[0], target[0]) not in shape.pairs:
             raise SchemaViolation(f"{rel_type} does not connect {source[0]} to {target[0]}")
-        unknown = properties.keys() - set(spec.property_names)
+        unknown = properties.keys() - shape.names
         if unknown:
             raise SchemaViolation(f"{rel_type} has no properties {sorted(unknown)}")
         row = {"from": source[1], "to": target[1]}
-        row.update({p.name: properties.get(p.name, EMPTY_VALUES[p.type]) for p in spec.properties})
+        for name, empty in shape.defaults:
+            row[name] = properties.get(name, empty)
         self.edges[(rel_type, source[0], target[0])].append(row)
 
     @classmethod

@@ -874,11 +874,19 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
     def add(kind: str, name: str, node: ts.Node, scope: Scope) -> None:
         uses.append(NameUse(kind, name, scope, node.start_point[0] + 1))  # type: ignore[arg-type]
 
+    # A type named by nothing the file binds (no definition, no import, no star import) is a builtin
+    # or unknown wherever it is written: most annotations name `str`, `int`, `None`.
+    bound = None if any(b.kind == "star" for b in parsed.imports) else (
+        {d.name for d in parsed.definitions} | {b.alias.split(".")[0] for b in parsed.imports if b.alias})
     covered_to = -1
     for node in sorted(captures.get("use.type", []), key=lambda n: n.start_byte):
         if node.end_byte <= covered_to:
             continue  # a type inside a type already read (`list[Foo]`)
         covered_to = node.end_byte
+        named = [(name_node, name) for name_node, name in _type_names(node)
+                 if bound is None or name.partition(".")[0] in bound]
+        if not named:
+            continue
         parent, scope = node.parent, regions.scope(node)
         if parent is not None and parent.type == "type_alias_statement":
             declared = parent.child_by_field_name("left")
@@ -886,7 +894,7 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
                 continue  # the name `type X = …` declares
             if declared is not None:  # its value: what the Type uses
                 scope = (*scope, node_text(declared))
-        for name_node, name in _type_names(node):
+        for name_node, name in named:
             add("type", name, name_node, scope)
     for match in _CHECKS.finditer(source):
         call = root.named_descendant_for_byte_range(match.start(), match.start())
@@ -895,7 +903,7 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
         checked = [a for a in arguments.named_children if a.type != "comment"] if arguments is not None else []
         if len(checked) == 2:
             for element in checked[1].named_children if checked[1].type == "tuple" else checked[1:]:
-                if name := _dotted(element):
+                if (name := _dotted(element)) and (bound is None or name.partition(".")[0] in bound):
                     add("type", name, element, regions.scope(element))
     globals_by_scope: dict[Scope, set[str]] = {}
     for node in captures.get("use.global", []):

@@ -73,16 +73,15 @@ class ClassHierarchy:
 
 
 def _c3_merge(sequences: list[list[SymbolRef]]) -> list[SymbolRef] | None:
+    """C3's merge: repeatedly take the first head no sequence holds in its tail."""
     sequences = [s for s in sequences if s]
     merged: list[SymbolRef] = []
     while sequences:
-        for sequence in sequences:
-            head = sequence[0]
-            if not any(head.id in (r.id for r in other[1:]) for other in sequences):
-                break
-        else:
+        in_tails = {r.id for s in sequences for r in s[1:]}
+        head = next((s[0] for s in sequences if s[0].id not in in_tails), None)
+        if head is None:
             return None
         merged.append(head)
-        sequences = [[r for r in s if r.id != head.id] for s in sequences]
+        sequences = [s[1:] if s[0].id == head.id else s for s in sequences]
         sequences = [s for s in sequences if s]
     return merged

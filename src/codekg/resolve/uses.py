@@ -9,6 +9,7 @@ member. One edge per (user, target): its line is the first use, ``count`` the nu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from codekg.languages import EXTRACTORS
@@ -38,9 +39,16 @@ class UseEdge:
 def resolve_file_uses(file_symbols: FileSymbols, names: NameResolver) -> list[UseEdge]:
     """The file's USES and ACCESSES edges, in order of their first use."""
     edges: dict[tuple[str, str, str], UseEdge] = {}
+    may_mean_a_node = _binders(file_symbols, names)
+    self_receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
+    types: dict[tuple[Scope, str], Resolved | None] = {}
     for use in file_symbols.parse.uses:
+        head = use.name.partition(".")[0]
+        if not may_mean_a_node(head) and head not in self_receivers:
+            continue
         if use.kind == "type":
-            target = _type(names, file_symbols, use)
+            key = (use.scope, use.name)
+            target = types[key] if key in types else types.setdefault(key, _type(names, file_symbols, use))
             user = _type_user(file_symbols, use.scope, use.line) if target is not None else None
             rel_type = "USES"
         else:
@@ -57,6 +65,19 @@ def resolve_file_uses(file_symbols: FileSymbols, names: NameResolver) -> list[Us
         edge.reads |= use.kind == "read"
         edge.writes |= use.kind == "write"
     return list(edges.values())
+
+
+def _binders(file_symbols: FileSymbols, names: NameResolver) -> Callable[[str], bool]:
+    """Whether a name can mean a node of the repository in this file: one the file imports or
+    defines somewhere, or any name when it star-imports. Every other name is a local, a builtin or
+    unknown wherever it is written, and is not looked up (most annotations name `str`, `int`, …)."""
+    file_imports = names.file_imports(file_symbols.parse.path)
+    if file_imports.star_files:
+        return lambda name: True
+    bound = {name.partition(".")[0] for name in file_imports.bindings}  # `import a.b` binds `a.b`
+    for children in file_symbols.children.values():
+        bound.update(children)
+    return bound.__contains__
 
 
 def _type(names: NameResolver, file_symbols: FileSymbols, use: NameUse) -> Resolved | None:
