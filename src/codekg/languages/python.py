@@ -849,7 +849,9 @@ def _string_value(node: ts.Node) -> str:
 # --- names used other than by calls ------------------------------------------------------------------
 
 _SELF_NAMES = (b"self", b"cls")
-_CHECKS = re.compile(rb"\b(?:isinstance|issubclass)\s*\(")
+# a literal start lets the regex engine skip ahead to it; the word boundary before it is checked after
+_CHECKS = re.compile(rb"is(?:instance|subclass)\s*\(")
+_WORD = re.compile(rb"[A-Za-z_]\w*")
 # where a name is not a read of a variable: it names, binds or declares something
 _NOT_READS = frozenset({
     "function_definition", "class_definition", "parameters", "typed_parameter", "aliased_import", "dotted_name",
@@ -878,11 +880,14 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
     # or unknown wherever it is written: most annotations name `str`, `int`, `None`.
     bound = None if any(b.kind == "star" for b in parsed.imports) else (
         {d.name for d in parsed.definitions} | {b.alias.split(".")[0] for b in parsed.imports if b.alias})
+    bound_words = {name.encode() for name in bound} if bound is not None else set()
     covered_to = -1
     for node in sorted(captures.get("use.type", []), key=lambda n: n.start_byte):
         if node.end_byte <= covered_to:
             continue  # a type inside a type already read (`list[Foo]`)
         covered_to = node.end_byte
+        if bound is not None and bound_words.isdisjoint(_WORD.findall(source, node.start_byte, node.end_byte)):
+            continue  # the text names nothing the file binds: no need to walk its tree
         named = [(name_node, name) for name_node, name in _type_names(node)
                  if bound is None or name.partition(".")[0] in bound]
         if not named:
@@ -897,6 +902,9 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
         for name_node, name in named:
             add("type", name, name_node, scope)
     for match in _CHECKS.finditer(source):
+        before = source[match.start() - 1:match.start()] if match.start() else b""
+        if before.isalnum() or before == b"_":
+            continue  # `myisinstance(`
         call = root.named_descendant_for_byte_range(match.start(), match.start())
         call = call.parent if call is not None else None
         arguments = call.child_by_field_name("arguments") if call is not None and call.type == "call" else None
@@ -928,8 +936,9 @@ def _name_uses(root: ts.Node, source: bytes, captures: dict[str, list[ts.Node]],
 
 # `a.b`, and UPPER_CASE names (module constants by convention): one pass over the text each, whatever
 # the number of names the file binds, each match checked against them
-_ATTRIBUTE_TEXT = re.compile(rb"\b([A-Za-z_]\w*)[ \t]*\.[ \t]*[A-Za-z_]\w*")
-_CONSTANT_TEXT = re.compile(rb"\b_*[A-Z][A-Z0-9_]*\b(?![ \t]*[.(])")
+# (possessive: a word not followed by a dot is given up at once, not shortened letter by letter)
+_ATTRIBUTE_TEXT = re.compile(rb"\b([A-Za-z_]\w*+)[ \t]*+\.[ \t]*+[A-Za-z_]\w*+")
+_CONSTANT_TEXT = re.compile(rb"\b_*+[A-Z][A-Z0-9_]*+\b(?![ \t]*[.(])")
 
 
 def _name_spans(source: bytes, names: set[str]) -> Iterator[tuple[int, int]]:

@@ -63,6 +63,7 @@ def resolve_file_ancestors(file_symbols: FileSymbols, names: NameResolver) -> li
     EXTENDS. The ancestors are the repository classes of its MRO after itself, then each external
     base any of them names (at the position of the class naming it, plus one), each once."""
     found: list[tuple[SymbolRef, Resolved, int]] = []
+    external_bases: dict[str, list[str]] = {}  # by class id: the file's classes share ancestors
     for ref in file_symbols.by_path.values():
         if ref.definition is None or ref.label not in CLASS_LABELS + ("Interface",) or not ref.definition.bases:
             continue
@@ -70,8 +71,11 @@ def resolve_file_ancestors(file_symbols: FileSymbols, names: NameResolver) -> li
         found.extend((ref, Resolved("mro", 1.0, ref=ancestor), position) for position, ancestor in enumerate(mro) if position)
         externals: set[str] = set()
         for position, ancestor in enumerate(mro):
-            for base in names.hierarchy.bases(ancestor):
-                if isinstance(base, str) and base not in externals:
+            named = external_bases.get(ancestor.id)
+            if named is None:
+                named = external_bases[ancestor.id] = [b for b in names.hierarchy.bases(ancestor) if isinstance(b, str)]
+            for base in named:
+                if base not in externals:
                     externals.add(base)
                     found.append((ref, Resolved("mro", 1.0, external_name=base), position + 1))
     return found
