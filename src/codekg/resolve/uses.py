@@ -9,7 +9,6 @@ member. One edge per (user, target): its line is the first use, ``count`` the nu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from codekg.languages import EXTRACTORS
@@ -39,45 +38,72 @@ class UseEdge:
 def resolve_file_uses(file_symbols: FileSymbols, names: NameResolver) -> list[UseEdge]:
     """The file's USES and ACCESSES edges, in order of their first use."""
     edges: dict[tuple[str, str, str], UseEdge] = {}
-    may_mean_a_node = _binders(file_symbols, names)
-    self_receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
-    types: dict[tuple[Scope, str], Resolved | None] = {}
+    file_names = _FileNames(file_symbols, names)
+    meanings: dict[tuple[str, Scope, str], Resolved | None] = {}
     for use in file_symbols.parse.uses:
         head = use.name.partition(".")[0]
-        if not may_mean_a_node(head) and head not in self_receivers:
+        if not file_names.may_mean_a_node(head):
+            continue
+        key = file_names.meaning_key(use, head)
+        if key is not None and key in meanings:
+            target = meanings[key]
+        else:
+            target = _type(names, file_symbols, use) if use.kind == "type" else _variable(names, file_symbols, use)
+            if key is not None:
+                meanings[key] = target
+        if target is None:
             continue
         if use.kind == "type":
-            key = (use.scope, use.name)
-            target = types[key] if key in types else types.setdefault(key, _type(names, file_symbols, use))
-            user = _type_user(file_symbols, use.scope, use.line) if target is not None else None
-            rel_type = "USES"
+            user, rel_type = _type_user(file_symbols, use.scope, use.line), "USES"
         else:
-            target = _variable(names, file_symbols, use)
-            user = file_symbols.ref_for_scope(use.scope, use.line) if target is not None else None
-            rel_type = "ACCESSES"
-        if target is None or user is None or target.ref is None or target.ref.id == user.id:
+            user, rel_type = file_symbols.ref_for_scope(use.scope, use.line), "ACCESSES"
+        if target.ref is None or target.ref.id == user.id:
             continue
-        key = (rel_type, user.id, target.ref.id)
-        edge = edges.get(key)
+        edge_key = (rel_type, user.id, target.ref.id)
+        edge = edges.get(edge_key)
         if edge is None:
-            edge = edges[key] = UseEdge(rel_type, user, target, use.line, 0)
+            edge = edges[edge_key] = UseEdge(rel_type, user, target, use.line, 0)
         edge.count += 1
         edge.reads |= use.kind == "read"
         edge.writes |= use.kind == "write"
     return list(edges.values())
 
 
-def _binders(file_symbols: FileSymbols, names: NameResolver) -> Callable[[str], bool]:
-    """Whether a name can mean a node of the repository in this file: one the file imports or
-    defines somewhere, or any name when it star-imports. Every other name is a local, a builtin or
-    unknown wherever it is written, and is not looked up (most annotations name `str`, `int`, …)."""
-    file_imports = names.file_imports(file_symbols.parse.path)
-    if file_imports.star_files:
-        return lambda name: True
-    bound = {name.partition(".")[0] for name in file_imports.bindings}  # `import a.b` binds `a.b`
-    for children in file_symbols.children.values():
-        bound.update(children)
-    return bound.__contains__
+class _FileNames:
+    """What the file binds, so that a name is looked up once per meaning rather than once per use."""
+
+    def __init__(self, file_symbols: FileSymbols, names: NameResolver) -> None:
+        file_imports = names.file_imports(file_symbols.parse.path)
+        self.self_receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
+        self.star_imports = bool(file_imports.star_files)
+        heads = {name: {target.scope != () for target in targets} for name, targets in file_imports.bindings.items()}
+        # names bound anywhere: by an import (`import a.b` binds `a.b`) or a definition
+        self.bound = {name.partition(".")[0] for name in heads}
+        # names bound in some function or class (they may mean something else there than in the module)
+        self.scoped = {name.partition(".")[0] for name, in_scope in heads.items() if True in in_scope}
+        for scope, children in file_symbols.children.items():
+            self.bound.update(children)
+            if scope:
+                self.scoped.update(children)
+        for scope, local in file_symbols.local_names.items():
+            if scope:
+                self.scoped.update(local)
+        # names an anonymous function binds: their meaning depends on the line
+        self.regional = {name for regions in file_symbols.local_regions.values() for name in regions}
+
+    def may_mean_a_node(self, head: str) -> bool:
+        """A name the file neither imports nor defines (and does not star-import) is a local, a
+        builtin or unknown wherever it is written: most annotations name `str`, `int`, …"""
+        return self.star_imports or head in self.bound or head in self.self_receivers
+
+    def meaning_key(self, use: NameUse, head: str) -> tuple[str, Scope, str] | None:
+        """Uses with one key have one meaning; None: look this use up by itself. A name bound only
+        at module level means the same in every scope of the file."""
+        if head in self.self_receivers or head in self.regional:
+            return None
+        global_write = use.kind == "write" and head == use.name  # `global x; x = …`: the module's
+        scope = () if global_write or head not in self.scoped else use.scope
+        return ("type" if use.kind == "type" else "value", scope, use.name)
 
 
 def _type(names: NameResolver, file_symbols: FileSymbols, use: NameUse) -> Resolved | None:
