@@ -76,11 +76,11 @@ class _FileNames:
         file_imports = names.file_imports(file_symbols.parse.path)
         self.self_receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
         self.star_imports = bool(file_imports.star_files)
-        heads = {name: {target.scope != () for target in targets} for name, targets in file_imports.bindings.items()}
+        bindings = file_imports.bindings
         # names bound anywhere: by an import (`import a.b` binds `a.b`) or a definition
-        self.bound = {name.partition(".")[0] for name in heads}
+        self.bound = {name.partition(".")[0] for name in bindings}
         # names bound in some function or class (they may mean something else there than in the module)
-        self.scoped = {name.partition(".")[0] for name, in_scope in heads.items() if True in in_scope}
+        self.scoped = {name.partition(".")[0] for name, targets in bindings.items() if any(t.scope for t in targets)}
         for scope, children in file_symbols.children.items():
             self.bound.update(children)
             if scope:
