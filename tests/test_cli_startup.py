@@ -131,3 +131,19 @@ def test_shell_completion_script_for_the_installed_command():
     assert result.returncode == 0, result.stderr
     assert "_CODEKG_COMPLETE=complete_bash" in result.stdout and "complete " in result.stdout
     assert "--install-completion" in codekg("--help").stdout
+
+
+def test_a_cold_index_with_no_sql_never_imports_sqlglot(tmp_path: Path):
+    """sqlglot's import costs 0.15 s; a run needs it only for SQL or a dialect setting it must check."""
+    repo, db = tmp_path / "repo", tmp_path / "index"
+    repo.mkdir()
+    (repo / "main.py").write_text("import os\n\n\ndef run():\n    return os.getcwd()\n")
+    (repo / "app.js").write_text("export const four = () => 2 + 2;\n")
+    result = subprocess.run([sys.executable, "-c", INDEX_IN_PROCESS, str(repo), str(db)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    *summary_lines, modules_line, _ = result.stdout.splitlines()
+    summary, modules = json.loads("\n".join(summary_lines)), json.loads(modules_line)
+    assert summary["delta"]["mode"] == "full"
+    assert summary["files_by_language"] == {"javascript": 1, "python": 1}
+    assert [m for m in modules if m == "sqlglot" or m.startswith("sqlglot.")] == []

