@@ -325,3 +325,39 @@ def test_js_ts_calls_imports_and_inheritance(index_fixture):
     assert derived == JS_DERIVED
     # `super()` into a base without a constructor stays unresolved.
     assert indexed.summary.call_sites == {"javascript": {"resolved": 1}, "typescript": {"resolved": 10, "unresolved": 1}}
+
+
+def test_a_state_write_failing_beside_the_load_publishes_nothing_and_leaves_no_file(index_fixture, monkeypatch):
+    """The per-file state is written beside the graph load (pipeline._full): when it fails, the new
+    build must not go live, and every file of it is removed once the writer has stopped."""
+    import pytest
+
+    from codekg.index_state import IndexState
+
+    indexed = index_fixture("pyrepo")
+    before = sorted(p.name for p in indexed.db.iterdir())
+    util = indexed.repo / "src" / "shop" / "util.py"
+    util.write_text(util.read_text() + "\n\ndef added():\n    return 1\n")
+
+    def disk_full(self, update):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(IndexState, "write", disk_full)
+    with pytest.raises(OSError, match="No space left on device"):
+        index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
+    assert sorted(p.name for p in indexed.db.iterdir()) == before
+    store = open_index(indexed.db, indexed.settings)
+    try:
+        assert store.query("MATCH (f:Function) WHERE f.name = 'added' RETURN f.id").rows == []
+        assert store.query("MATCH (f:Function) WHERE f.name = 'log' RETURN f.id").rows == [[f"Function:{U}:shop.util.log"]]
+    finally:
+        store.close()
+
+    monkeypatch.undo()
+    summary = index_repository(indexed.repo, indexed.db, indexed.settings)
+    assert summary.delta["mode"] == "incremental"  # on the previous build and its state, both intact
+    store = open_index(indexed.db, indexed.settings)
+    try:
+        assert store.query("MATCH (f:Function) WHERE f.name = 'added' RETURN f.id").rows == [[f"Function:{U}:shop.util.added"]]
+    finally:
+        store.close()

@@ -39,13 +39,21 @@ def load_graph(
     metadata: dict[str, Any],
     settings: Settings,
     late_metadata: Callable[[], dict[str, Any]] = dict,
+    before_publish: Callable[[], object] = lambda: None,
 ) -> LoadReport:
     """Write the new build ``build`` and publish it. ``late_metadata`` is called once the graph is
-    written, for values only known then (timings)."""
+    written, for values only known then (timings); ``before_publish`` waits for what must be in place
+    before the build goes live (its state, written beside the load) and raises what went wrong there.
+    A failure of either removes every file of the build."""
     try:
         report = write_build(build, tables, lambda: metadata_graph({**metadata, **late_metadata()}), settings)
+        before_publish()
         raise_if_interrupted()  # the last chance to stop before the new build goes live
     except BaseException:
+        try:
+            before_publish()  # nothing is removed while it may still write
+        except BaseException:  # noqa: BLE001 - the first error is the one raised
+            pass
         for leftover in directory.db_dir.glob(build.name + "*"):
             leftover.unlink(missing_ok=True)
         raise
