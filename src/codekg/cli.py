@@ -446,14 +446,22 @@ def search(
     db: DbOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Number of results.")] = 10,
     mode: Annotated[str, typer.Option("--mode", help="keyword, semantic or hybrid.")] = "hybrid",
+    label: Annotated[Optional[list[str]], typer.Option(
+        "--label", metavar="LABEL", help="Only symbols of this label; repeat for several (Module, Class, Interface, Function, Method, Variable).")] = None,
+    path_glob: Annotated[str, typer.Option("--path", metavar="GLOB", help="Only symbols in files matching this shell pattern (* crosses folders), e.g. 'src/*'.")] = "",
+    no_tests: Annotated[bool, typer.Option("--no-tests", help="Leave out symbols of test files.")] = False,
     store: StoreOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Find symbols by keyword (BM25), meaning (embeddings) or both, with their graph context."""
-    from codekg.search import search_result
+    """Find symbols by keyword (BM25), meaning (embeddings) or both, with their graph context.
+
+    A name (`url_for`, `App.url_for`) ranks the symbols so named first; tests, docs and examples come
+    after the code itself."""
+    from codekg.search import SearchFilters, search_result
 
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
-    result = search_result(db_path, _settings(repo_path, store=store_uri), text, limit, mode)
+    filters = SearchFilters(tuple(label or ()), path_glob, not no_tests)
+    result = search_result(db_path, _settings(repo_path, store=store_uri), text, limit, mode, filters)
     if json_output:
         stdout().out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), highlight=False)
         return

@@ -1,4 +1,5 @@
-"""Naming conventions codekg reads from repository paths: which files are tests.
+"""Naming conventions codekg reads from repository paths: which files are tests, and which are
+documentation or examples.
 
 One rule, shared by the structure pass (the File node's `is_test`), the analyses (tests are
 reported apart from the risk) and the schema migration that fills `is_test` in on an older index.
@@ -18,3 +19,12 @@ def is_test_path(file_path: str) -> bool:
         return False
     *folders, name = file_path.split("/")
     return any(folder in _TEST_DIRS for folder in folders) or bool(_TEST_FILE.match(name))
+
+
+_EXAMPLE_DIRS = {"docs", "doc", "docs_src", "documentation", "examples", "example", "samples", "sample", "demo", "demos"}
+
+
+def is_example_path(file_path: str) -> bool:
+    """Code kept to show or document use (docs/, docs_src/, examples/, samples/, demo/ folders), not
+    the code itself: search ranks it after the rest, as it does tests."""
+    return any(folder in _EXAMPLE_DIRS for folder in file_path.split("/")[:-1])

@@ -64,9 +64,14 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS, description="At most this many results.")] = 10,
         mode: Annotated[str, Field(description="Ranking: `hybrid` (default) or a single method.")] = "hybrid",
         repo: Repo = None,
+        labels: Annotated[list[str] | None, Field(description="Only symbols of these labels: Module, Class, Interface, "
+                                                  "Function, Method, Variable.")] = None,
+        path: Annotated[str, Field(description="Only symbols in files matching this shell pattern (`*` crosses folders).")] = "",
+        include_tests: Annotated[bool, Field(description="false: leave out symbols of test files.")] = True,
     ) -> CallToolResult:
-        """Find functions, methods, classes and modules matching a query, best first, with their locations."""
-        return _run(lambda: service.search(query, limit, mode, repo))
+        """Find functions, methods, classes and modules matching a query, best first, with their locations.
+        A name ranks the symbols so named first; tests, docs and examples come after the code itself."""
+        return _run(lambda: service.search(query, limit, mode, repo, tuple(labels or ()), path, include_tests))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def context(symbol: Symbol, repo: Repo = None) -> CallToolResult:

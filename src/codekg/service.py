@@ -148,15 +148,18 @@ class GraphService:
         rows = [[to_jsonable(value) for value in row] for row in result.rows]
         return {"columns": result.columns, "rows": rows, "truncated": result.truncated}
 
-    def search(self, query: str, limit: int = 10, mode: str = "hybrid", repo: str | None = None) -> dict[str, Any]:
-        """Symbols ranked by how well they match ``query``."""
+    def search(self, query: str, limit: int = 10, mode: str = "hybrid", repo: str | None = None,
+               labels: tuple[str, ...] = (), path: str = "", include_tests: bool = True) -> dict[str, Any]:
+        """Symbols ranked by how well they match ``query``: of ``labels`` only (empty: any), in files
+        matching the shell pattern ``path``, tests left out unless ``include_tests``."""
         if not query.strip():
             raise InputError("empty search query")
         _check_range("limit", limit, 1, MAX_SEARCH_RESULTS)
         served = self.repository(repo)
-        from codekg.search import search_result  # imported per operation: the CLI starts faster
+        from codekg.search import SearchFilters, search_result  # imported per operation: the CLI starts faster
 
-        found = search_result(served.db_dir, served.settings, query, limit=limit, mode=mode)
+        filters = SearchFilters(tuple(labels), path, include_tests)
+        found = search_result(served.db_dir, served.settings, query, limit=limit, mode=mode, filters=filters)
         return {"query": query, "mode": found.mode, "notes": found.notes, "results": [hit.to_dict() for hit in found.hits]}
 
     def context(self, symbol: str, repo: str | None = None) -> dict[str, Any]:

@@ -320,6 +320,15 @@ def test_search(server):
     with server.client() as client:
         found = client.get("/search", params={"q": "checkout", "mode": "keyword", "limit": 3}).json()
         bad_mode = client.get("/search", params={"q": "checkout", "mode": "psychic"})
+        everything = client.get("/search", params={"q": "save", "mode": "keyword"}).json()
+        filtered = client.get("/search", params={"q": "save", "mode": "keyword", "label": ["Method", "Function"],
+                                                  "path": "src/*", "include_tests": "false"}).json()
+        bad_label = client.get("/search", params={"q": "save", "label": "Table"})
+    assert [r["qualified_name"] for r in everything["results"]] == [
+        "shop.models.Base.save", "shop.models.Order.save", "shop.models.Counter.saved", "shop.models.Counter"]
+    assert [r["qualified_name"] for r in filtered["results"]] == ["shop.models.Base.save", "shop.models.Order.save"]
+    assert filtered["results"][0]["container"] == "shop.models.Base"  # graph context in keyword mode too
+    assert bad_label.status_code == 400 and "cannot search label 'Table'" in bad_label.json()["message"]
     assert found["results"][0]["qualified_name"] == "shop.service.checkout"
     assert {"file_path", "start_line", "end_line"} <= set(found["results"][0])
     assert bad_mode.status_code == 400

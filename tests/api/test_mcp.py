@@ -136,5 +136,9 @@ def test_search_tool_over_stdio(repo):
     async def session(client: Client) -> None:
         found = payload(await client.call_tool("search", {"query": "checkout", "mode": "keyword", "limit": 3}))
         assert found["results"][0]["qualified_name"] == "shop.service.checkout"
+        methods = payload(await client.call_tool("search", {"query": "save", "mode": "keyword", "labels": ["Method"],
+                                                            "path": "src/*", "include_tests": False}))
+        assert [r["qualified_name"] for r in methods["results"]] == ["shop.models.Base.save", "shop.models.Order.save"]
+        assert "cannot search label 'Table'" in error_text(await client.call_tool("search", {"query": "save", "labels": ["Table"]}))
 
     over_stdio(repo, session)

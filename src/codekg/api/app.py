@@ -141,8 +141,12 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=MAX_SEARCH_RESULTS)] = 10,
         mode: Annotated[str, Query(description="Ranking: hybrid (default), or a single method.")] = "hybrid",
         repo: RepoParam = None,
+        label: Annotated[list[str] | None, Query(description="Only symbols of this label (repeat for several): "
+                                                  "Module, Class, Interface, Function, Method, Variable.")] = None,
+        path: Annotated[str, Query(description="Only symbols in files matching this shell pattern (`*` crosses folders).")] = "",
+        include_tests: Annotated[bool, Query(description="false: leave out symbols of test files.")] = True,
     ) -> dict[str, Any]:
-        return service.search(q, limit, mode, repo)
+        return service.search(q, limit, mode, repo, tuple(label or ()), path, include_tests)
 
     @router.get("/context", tags=["graph"], summary="A symbol's definition, callers, callees, imports and hierarchy.")
     def context(

@@ -5,7 +5,8 @@
 the MCP server share. The index lives in `<db>/search.sqlite`, kept in step with the graph by every
 index run (`codekg.search.sync`); modules: `tokens` (identifier words, safe FTS5 queries), `store`
 (the file), `keyword`, `embeddings` (models and the vector cache), `vectors` (numpy cosine),
-`hybrid` (fusion and expansion).
+`hybrid` (fusion, expansion and each hit's graph context), `ranking` (the final order, the same in
+every mode: symbols the query names first, source before tests; and the filters).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codekg.errors import EmbeddingsUnavailableError, InputError
-from codekg.search.hybrid import CANDIDATES, Context, expand_and_rerank, reciprocal_rank_fusion
+from codekg.search.hybrid import CANDIDATES, Context, expand_and_rerank, graph_contexts, reciprocal_rank_fusion
 from codekg.search.keyword import keyword_search
+from codekg.search.ranking import NO_FILTERS, SearchFilters, name_query, ordered
 from codekg.search.store import SearchStore, Symbol
 from codekg.search.sync import embedding_spec, open_for_search
 from codekg.settings import Settings
 
 Mode = Literal["keyword", "semantic", "hybrid"]
+NAMED_CANDIDATES = 50  # symbols whose name is or starts with the name a query gives, whatever their score
 MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
 
 
@@ -35,8 +38,8 @@ class SearchHit:
     start_line: int
     end_line: int
     signature: str
-    score: float
-    # hybrid only: the graph around the hit
+    score: float  # the mode's own score (BM25, cosine, fused); the order is search/ranking.py's
+    # the graph around the hit: the symbol that defines it, its first callers and callees
     container: str = ""
     callers: list[str] = field(default_factory=list)
     callees: list[str] = field(default_factory=list)
@@ -59,12 +62,14 @@ class SearchResult:
         return {"query": self.query, "mode": self.mode, "notes": self.notes, "hits": [h.to_dict() for h in self.hits]}
 
 
-def search(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid") -> list[SearchHit]:
+def search(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid",
+           filters: SearchFilters = NO_FILTERS) -> list[SearchHit]:
     """The ``limit`` best symbols for ``query`` in the index at ``db_dir``."""
-    return search_result(db_dir, settings, query, limit, mode).hits
+    return search_result(db_dir, settings, query, limit, mode, filters).hits
 
 
-def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid") -> SearchResult:
+def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid",
+                  filters: SearchFilters = NO_FILTERS) -> SearchResult:
     """``search`` with the mode used and notes. Raises EmbeddingsUnavailableError for a semantic
     search of an index without vectors."""
     if mode not in MODES:
@@ -73,34 +78,44 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
         raise InputError("--limit must be at least 1")
     store, notes = open_for_search(db_dir, settings)
     try:
-        return _search(store, settings, query, limit, mode, notes)
+        return _search(store, settings, query, limit, mode, notes, filters)
     finally:
         store.close()
 
 
-def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode: str, notes: list[str]) -> SearchResult:
-    if mode == "keyword":
-        ranked = keyword_search(store, query, limit)
-        return SearchResult(query, mode, _hits(store.symbols(r for r, _ in ranked), ranked), notes)
-    semantic = _semantic(store, settings, query, limit if mode == "semantic" else CANDIDATES, required=mode == "semantic")
-    if mode == "semantic":
-        return SearchResult(query, mode, _hits(store.symbols(r for r, _ in semantic or []), semantic or []), notes)
-    rankings = [[rowid for rowid, _ in keyword_search(store, query, CANDIDATES)]]
-    if semantic is None:
+def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode: str, notes: list[str],
+            filters: SearchFilters) -> SearchResult:
+    """Each mode scores its candidates; the symbols the query names are candidates whatever their
+    score (search/ranking.py orders them first); every hit gets its graph context."""
+    depth = limit if mode == "keyword" else max(limit, CANDIDATES)  # hybrid fuses that many of each ranking
+    keyword = keyword_search(store, query, depth, filters) if mode != "semantic" else []
+    semantic = _semantic(store, settings, query, depth, filters, required=mode == "semantic") if mode != "keyword" else None
+    if mode == "hybrid" and semantic is None:
         notes.append("no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)")
+    if mode == "keyword":
+        scores = dict(keyword)
+    elif mode == "semantic":
+        scores = dict(semantic or [])
     else:
-        rankings.append([rowid for rowid, _ in semantic])
-    fused = reciprocal_rank_fusion(rankings)
-    if not fused:
-        return SearchResult(query, mode, [], notes)
-    ranking, contexts, symbols = expand_and_rerank(store, fused)
-    ranking = ranking[:limit]
-    return SearchResult(query, mode, _hits(symbols, ranking, contexts), notes)
+        scores = reciprocal_rank_fusion([[rowid for rowid, _ in ranking] for ranking in (keyword, semantic or []) if ranking])
+        if scores:
+            scores, _ = expand_and_rerank(store, scores)
+    name = name_query(query)
+    if name:
+        for rowid in store.named(name.rsplit(".", 1)[-1], NAMED_CANDIDATES):
+            scores.setdefault(rowid, 0.0)
+    symbols = store.symbols(scores)
+    if filters.active:
+        scores = {rowid: score for rowid, score in scores.items() if filters.keeps(symbols[rowid])}
+    ranking = ordered(query, scores, symbols)[:limit]
+    chosen = {rowid: symbols[rowid] for rowid, _ in ranking}
+    return SearchResult(query, mode, _hits(chosen, ranking, graph_contexts(store, chosen)), notes)
 
 
-def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, required: bool) -> list[tuple[int, float]] | None:
-    """Cosine ranking of the query's embedding, or None when the index has no vectors (an error
-    when ``required``)."""
+def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, filters: SearchFilters,
+              required: bool) -> list[tuple[int, float]] | None:
+    """Cosine ranking of the query's embedding (the ``limit`` best that ``filters`` keep), or None
+    when the index has no vectors (an error when ``required``)."""
     spec, model_id = embedding_spec(store)
     if not spec:
         if required:
@@ -116,17 +131,26 @@ def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, re
         return None
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     vector = load_embedder(spec, api_key).embed([query])[0]
-    return cosine_top_k(matrix, vector, limit)
+    depth = limit
+    while True:  # four times as deep until enough rows pass the filters or none is left
+        ranked = cosine_top_k(matrix, vector, depth)
+        if not filters.active:
+            return ranked
+        symbols = store.symbols(rowid for rowid, _ in ranked)
+        passed = [row for row in ranked if filters.keeps(symbols[row[0]])]
+        if len(passed) >= limit or len(ranked) < depth:
+            return passed[:limit]
+        depth *= 4
 
 
-def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context] | None = None) -> list[SearchHit]:
+def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context]) -> list[SearchHit]:
     hits = []
     for rowid, score in ranked:
         s = symbols[rowid]
-        context = (contexts or {}).get(rowid, Context())
+        context = contexts.get(rowid, Context())
         hits.append(SearchHit(s.id, s.label, s.name, s.qualified_name, s.file_path, s.start_line, s.end_line,
                               s.signature, round(score, 6), context.container, context.callers, context.callees))
     return hits
 
 
-__all__ = ["MODES", "SearchHit", "SearchResult", "search", "search_result"]
+__all__ = ["MODES", "SearchFilters", "SearchHit", "SearchResult", "search", "search_result"]

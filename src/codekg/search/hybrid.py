@@ -4,13 +4,16 @@ Fusion (RRF, k = 60): a symbol's score is the sum over the rankings it appears i
 ``1 / (60 + rank)``, rank counted from 1; each ranking contributes its best ``CANDIDATES`` (20)
 rows (50 gave the same hit rates on the quality check and cost fastapi's keyword p95 twice as much).
 
-Expansion: for the ``EXPAND_TOP`` best fused symbols, their callers, callees and container are read
-from the search index's edge table (one query) and returned as each hit's context. A symbol linked to
+Expansion: for the ``EXPAND_TOP`` best fused symbols, their callers, callees and containers are read
+from the search index's edge table (one query). A symbol linked to
 other top symbols gains a little: ``score' = score + 0.01 · Σ score(n) / |neighbours|`` over its
 neighbours n among the top (the mean over all its neighbours, so a helper called from everywhere
 gains little). The boost is deliberately a tie-breaker: on the 20-question quality check
 (tests/search/test_quality.py) hit@1 of hybrid was 0.80 with 0.01 and with none, 0.70 with 0.05 and
 0.65 with 0.1; summing instead of averaging (0.1) gave 0.45, as utility functions rose to the top.
+
+Context: every mode's hits carry their container and first callers and callees (``graph_contexts``).
+The final order of the hits is search/ranking.py's.
 """
 
 from __future__ import annotations
@@ -44,33 +47,40 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return dict(scores)
 
 
-def expand_and_rerank(store: SearchStore, fused: dict[int, float]) -> tuple[list[tuple[int, float]], dict[int, Context], dict[int, Symbol]]:
-    """Re-rank the fused rows with the graph-neighbour boost; returns the ranking (best first, ties by
-    symbol id), each top row's context, and the symbols read."""
+def expand_and_rerank(store: SearchStore, fused: dict[int, float]) -> tuple[dict[int, float], dict[int, Symbol]]:
+    """The fused scores with the graph-neighbour boost added to the top rows, and the symbols read."""
     ordered = sorted(fused.items(), key=lambda item: -item[1])
     symbols = store.symbols(rowid for rowid, _ in ordered)
     ordered.sort(key=lambda item: (-item[1], symbols[item[0]].id))
     top = ordered[:EXPAND_TOP]
     score_by_id = {symbols[rowid].id: score for rowid, score in top}
-    rowid_by_id = {symbols[rowid].id: rowid for rowid, _ in top}
     neighbours: dict[str, set[str]] = defaultdict(set)
-    relations: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for hit, relation, other in store.neighbours(list(score_by_id)):
+    for hit, _, other in store.neighbours(list(score_by_id)):
         if other != hit:
             neighbours[hit].add(other)
-            relations[hit][relation].append(other)
-    names = store.names_of(other for per_hit in relations.values() for others in per_hit.values() for other in others)
     boosted = dict(fused)
-    contexts: dict[int, Context] = {}
-    for node_id, rowid in rowid_by_id.items():
+    for rowid, _ in top:
+        node_id = symbols[rowid].id
         linked = [score_by_id[n] for n in neighbours[node_id] if n in score_by_id]
         if linked:  # the mean over all its neighbours: a helper called from everywhere gains little
             boosted[rowid] += NEIGHBOUR_BOOST * sum(linked) / len(neighbours[node_id])
+    return boosted, symbols
+
+
+def graph_contexts(store: SearchStore, symbols: dict[int, Symbol]) -> dict[int, Context]:
+    """Each hit's container and first callers and callees (by qualified name), in one query."""
+    rowid_by_id = {symbol.id: rowid for rowid, symbol in symbols.items()}
+    relations: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for hit, relation, other in store.neighbours(list(rowid_by_id)):
+        if other != hit:
+            relations[hit][relation].append(other)
+    names = store.names_of(other for per_hit in relations.values() for others in per_hit.values() for other in others)
+    contexts: dict[int, Context] = {}
+    for node_id, rowid in rowid_by_id.items():
         found = relations.get(node_id, {})
         contexts[rowid] = Context(
             container=names[found["container"][0]] if found.get("container") else "",
             callers=sorted({names[n] for n in found.get("caller", [])})[:CONTEXT_PER_RELATION],
             callees=sorted({names[n] for n in found.get("callee", [])})[:CONTEXT_PER_RELATION],
         )
-    ranking = sorted(boosted.items(), key=lambda item: (-item[1], symbols[item[0]].id))
-    return ranking, contexts, symbols
+    return contexts

@@ -10,6 +10,7 @@ ties broken by symbol id, so the order is the same whichever way the index was b
 
 from __future__ import annotations
 
+from codekg.search.ranking import NO_FILTERS, SearchFilters
 from codekg.search.store import COLUMN_WEIGHTS, SearchStore
 from codekg.search.tokens import match_expression
 
@@ -17,17 +18,31 @@ _BM25 = f"bm25(symbols_fts, {', '.join(str(w) for w in COLUMN_WEIGHTS.values())}
 _SLACK = 16  # extra rows fetched so that ties at the cut are ordered by id, not by rowid
 
 
-def keyword_search(store: SearchStore, query: str, limit: int) -> list[tuple[int, float]]:
-    """The ``limit`` best rows for ``query``; the score is -BM25 (higher is better)."""
+def keyword_search(store: SearchStore, query: str, limit: int, filters: SearchFilters = NO_FILTERS) -> list[tuple[int, float]]:
+    """The ``limit`` best rows for ``query`` that ``filters`` keep; the score is -BM25 (higher is better)."""
     any_word = match_expression(query)
     if any_word is None or limit <= 0:
         return []
     every_word = match_expression(query, all_words=True)
-    found = _ranked(store, every_word, limit)
+    found = _kept(store, every_word, limit, filters)
     if len(found) < limit and every_word != any_word:
         seen = {rowid for rowid, _ in found}
-        found += [row for row in _ranked(store, any_word, limit + len(found)) if row[0] not in seen][: limit - len(found)]
+        found += [row for row in _kept(store, any_word, limit + len(found), filters) if row[0] not in seen][: limit - len(found)]
     return found
+
+
+def _kept(store: SearchStore, expression: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
+    """``_ranked`` with the filters applied: read four times as deep until enough rows pass or none is left."""
+    depth = limit
+    while True:
+        rows = _ranked(store, expression, depth)
+        if not filters.active:
+            return rows
+        symbols = store.symbols(rowid for rowid, _ in rows)
+        passed = [row for row in rows if filters.keeps(symbols[row[0]])]
+        if len(passed) >= limit or len(rows) < depth:
+            return passed[:limit]
+        depth *= 4
 
 
 def _ranked(store: SearchStore, expression: str, limit: int) -> list[tuple[int, float]]:

@@ -34,6 +34,8 @@ _FTS_TABLE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS symbols_fts USING fts5({', '.
 _SECONDARY_INDEXES = {
     "symbols_text_hash": "CREATE INDEX IF NOT EXISTS symbols_text_hash ON symbols (text_hash)",
     "edges_dst": "CREATE INDEX IF NOT EXISTS edges_dst ON edges (dst, type, src)",
+    # `named`: a name or its start, case aside (LIKE 'x%' uses it; a file made before it has a scan)
+    "symbols_name": "CREATE INDEX IF NOT EXISTS symbols_name ON symbols (name COLLATE NOCASE)",
 }
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -228,6 +230,14 @@ class SearchStore:
             f"UNION ALL SELECT src, 'callee', dst FROM edges WHERE type = 'CALLS' AND src IN ({marks}) "
             f"UNION ALL SELECT dst, 'container', src FROM edges WHERE type IN ('DEFINES', 'HAS_METHOD') AND dst IN ({marks})",
             [*ids, *ids, *ids]).fetchall()
+
+    def named(self, name: str, limit: int) -> list[int]:
+        """Rowids of symbols called ``name`` or a name starting with it (case aside), that name first,
+        then shorter names: the candidates a query naming a symbol must see whatever BM25 thinks."""
+        pattern = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return [rowid for (rowid,) in self._connection.execute(
+            "SELECT rowid FROM symbols WHERE name LIKE ? ESCAPE '\\' ORDER BY lower(name) != lower(?), length(name), id LIMIT ?",
+            (pattern, name, limit))]
 
     def names_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Qualified names of symbols (by id); External targets are named by their id's tail."""

@@ -1,0 +1,102 @@
+"""The final order of search hits, the same in every mode: how the query names a symbol first, then
+source before tests, then the mode's own score.
+
+A person who types a name wants that symbol, not the twenty tests whose names contain it (flask's
+`url_for` came 12th behind `test_url_for_*` on BM25 alone). So each candidate gets a match tier from
+its name and qualified name against the query as typed, and the tiers order the hits before any score:
+
+0. the qualified name is the query, or ends with it after a dot (`url_for`, `Flask.url_for`,
+   `flask.helpers.url_for`), case as typed;
+1. the same, case aside (`URL_FOR`, `flask.url_for` for `Flask.url_for`);
+2. the name starts with the query (`url_` finds `url_for`, `url_quote`), case aside;
+3. the qualified name holds the query, case aside (`helpers.url` in `flask.helpers.url_for`);
+4. the rest: words of a question, a docstring, a signature.
+
+A query that is not one identifier or dotted name (it has spaces, or other characters) matches no
+tier below 4: the mode's score alone orders a question. Within a tier, tests (test folders and test
+files, `codekg.conventions.is_test_path`, as File.is_test), documentation and examples (`docs/`,
+`docs_src/`, `examples/`, … `is_example_path`) come after the code itself, then the score (BM25,
+cosine, or the fused and graph-boosted hybrid score) decides, then the symbol id.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+
+from codekg.conventions import is_example_path, is_test_path
+from codekg.search.store import INDEXED_LABELS, Symbol
+
+_NAME_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?")
+REST = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """What a search may return: these labels only (empty: every searchable label), files whose
+    repository-relative path matches ``path`` (a shell pattern, `*` crossing folders), and test code
+    or not."""
+
+    labels: tuple[str, ...] = ()
+    path: str = ""
+    include_tests: bool = True
+
+    def __post_init__(self) -> None:
+        from codekg.errors import InputError
+
+        unknown = [label for label in self.labels if label not in INDEXED_LABELS]
+        if unknown:
+            raise InputError(f"cannot search label {', '.join(map(repr, unknown))}: use {', '.join(INDEXED_LABELS)}")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.labels or self.path or not self.include_tests)
+
+    def keeps(self, symbol: Symbol) -> bool:
+        return ((not self.labels or symbol.label in self.labels)
+                and (not self.path or fnmatch.fnmatchcase(symbol.file_path, self.path))
+                and (self.include_tests or not is_test_path(symbol.file_path)))
+
+
+NO_FILTERS = SearchFilters()
+
+
+def name_query(query: str) -> str:
+    """The query as an identifier or dotted name (`url_for`, `Flask.url_for`), or "" when it is not one."""
+    text = query.strip()
+    return text.rstrip(".") if _NAME_QUERY.fullmatch(text) else ""
+
+
+def match_tier(name: str, symbol: Symbol) -> int:
+    """How ``name`` (from ``name_query``) names ``symbol``: 0 (best) to 4 (not by its name)."""
+    if not name:
+        return REST
+    qualified = symbol.qualified_name
+    if qualified == name or qualified.endswith("." + name):
+        return 0
+    lowered, qualified_lower = name.lower(), qualified.lower()
+    if qualified_lower == lowered or qualified_lower.endswith("." + lowered):
+        return 1
+    if symbol.name.lower().startswith(lowered):
+        return 2
+    if lowered in qualified_lower:
+        return 3
+    return REST
+
+
+def is_secondary(file_path: str) -> bool:
+    """Tests, documentation and examples: ranked after the code itself."""
+    return is_test_path(file_path) or is_example_path(file_path)
+
+
+def ordered(query: str, scores: dict[int, float], symbols: dict[int, Symbol]) -> list[tuple[int, float]]:
+    """``scores`` (rowid -> the mode's score, higher is better) in the final order described above."""
+    name = name_query(query)
+
+    def key(item: tuple[int, float]) -> tuple:
+        symbol = symbols[item[0]]
+        return match_tier(name, symbol), is_secondary(symbol.file_path), -item[1], symbol.id
+
+    return sorted(((rowid, score) for rowid, score in scores.items() if rowid in symbols), key=key)
+

@@ -1,0 +1,146 @@
+"""search/ranking.py: the final order of hits (the symbols a query names first, code before tests,
+docs and examples), the filters, and the graph context of every mode; on tests/fixtures/rankrepo,
+a flask-shaped framework whose tests and docs example reuse its names."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codekg.errors import InputError
+from codekg.pipeline import index_repository
+from codekg.search import SearchFilters, search
+from codekg.search.ranking import match_tier, name_query
+from codekg.search.store import Symbol
+from codekg.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURE = ROOT / "tests" / "fixtures" / "rankrepo"
+
+
+def symbol(qualified_name: str, file_path: str = "pkg/mod.py") -> Symbol:
+    return Symbol(1, f"Function:{file_path}:{qualified_name}", "Function", qualified_name.rsplit(".", 1)[-1],
+                  qualified_name, file_path, 1, 2, "", "")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("url_for", "url_for"), ("  App.url_for ", "App.url_for"), ("url_for.", "url_for"), ("$el", "$el"),
+    ("build the url", ""), ("url_for()", ""), ("a-b", ""), ("", ""), ("3d", ""),
+])
+def test_a_query_names_a_symbol_only_when_it_is_one_identifier_or_dotted_name(query, expected):
+    assert name_query(query) == expected
+
+
+@pytest.mark.parametrize(("name", "qualified_name", "tier"), [
+    ("url_for", "flask.helpers.url_for", 0),
+    ("Flask.url_for", "flask.app.Flask.url_for", 0),
+    ("flask.helpers.url_for", "flask.helpers.url_for", 0),
+    ("URL_FOR", "flask.helpers.url_for", 1),
+    ("flask.url_for", "flask.app.Flask.url_for", 1),
+    ("url_", "flask.helpers.url_for", 2),
+    ("URL", "flask.helpers.url_quote", 2),
+    ("helpers.url", "flask.helpers.url_for", 3),
+    ("url_for", "tests.test_helpers.test_url_for_with_anchor", 3),
+    ("for", "flask.helpers.url_for", 3),
+    ("render", "flask.helpers.url_for", 4),
+    ("", "flask.helpers.url_for", 4),
+    ("elpers.url_for", "flask.helpers.url_for", 3),  # inside a segment: not "after a dot"
+])
+def test_the_match_tier_of_a_name(name, qualified_name, tier):
+    assert match_tier(name, symbol(qualified_name)) == tier
+
+
+@pytest.fixture(scope="module")
+def ranked(tmp_path_factory):
+    db = tmp_path_factory.mktemp("rank") / "db"
+    settings = load_settings(FIXTURE, use_git_ls_files=False)
+    index_repository(FIXTURE, db, settings)
+    return db, settings
+
+
+def names(hits):
+    return [hit.qualified_name for hit in hits]
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_name_puts_the_symbols_so_named_first_then_code_then_tests_and_docs(ranked, mode):
+    db, settings = ranked
+    # BM25 alone put tests.test_helpers.TestUrlFor.url_for and docs.examples.blog.url_for_post first
+    assert names(search(db, settings, "url_for", 7, mode)) == [
+        "webkit.app.App.url_for", "webkit.helpers.url_for",  # tier 0, code: by score, then id
+        "tests.test_helpers.TestUrlFor.url_for",  # tier 0, a test
+        "docs.examples.blog.url_for_post",  # tier 2 (a prefix), the docs example
+        "tests.test_helpers.test_url_for", "tests.test_helpers.test_url_for_external",  # tier 3 (holds it), tests
+        "tests.test_helpers.TestUrlFor.test_url_for_blueprint",
+    ]
+    assert names(search(db, settings, "App.url_for", 1, mode)) == ["webkit.app.App.url_for"]
+    assert names(search(db, settings, "test_client", 1, mode)) == ["webkit.app.App.test_client"]
+    assert names(search(db, settings, "Rule", 2, mode))[0] == "webkit.routing.Rule"
+    assert names(search(db, settings, "render_temp", 2, mode)) == [
+        "webkit.templating.render_template", "webkit.templating.render_template_string"]  # prefix, shorter first by BM25
+
+
+def test_filters_by_label_path_and_tests(ranked):
+    db, settings = ranked
+    # after the symbols named, the rest by BM25: `url_for` is the words "url" and "for" too
+    assert names(search(db, settings, "url_for", 4, "keyword", SearchFilters(labels=("Method",)))) == [
+        "webkit.app.App.url_for", "tests.test_helpers.TestUrlFor.url_for",
+        "tests.test_helpers.TestUrlFor.test_url_for_blueprint", "webkit.app.App.route"]
+    assert names(search(db, settings, "url_for", 3, "hybrid", SearchFilters(path="webkit/*"))) == [
+        "webkit.app.App.url_for", "webkit.helpers.url_for", "webkit.app.App.route"]
+    assert names(search(db, settings, "url_for", 4, "keyword", SearchFilters(include_tests=False))) == [
+        "webkit.app.App.url_for", "webkit.helpers.url_for", "docs.examples.blog.url_for_post", "webkit.app.App.route"]
+    assert names(search(db, settings, "url_for", 10, "keyword", SearchFilters(path="nowhere/*"))) == []
+    with pytest.raises(InputError, match="cannot search label 'Table'"):
+        SearchFilters(labels=("Table",))
+
+
+def test_every_mode_gives_each_hit_its_graph_context(ranked):
+    db, settings = ranked
+    for mode in ("keyword", "hybrid"):
+        [hit] = search(db, settings, "App.url_for", 1, mode)
+        assert (hit.container, hit.callers, hit.callees) == ("webkit.app.App", [], ["webkit.helpers.url_for"])
+        [hit] = search(db, settings, "add_url_rule", 1, mode)
+        assert (hit.qualified_name, hit.container, hit.callers, hit.callees) == (
+            "webkit.app.App.add_url_rule", "webkit.app.App", ["webkit.app.App.route.decorator"],
+            ["webkit.routing.Map.add", "webkit.routing.Rule", "webkit.routing.Rule.__init__"])
+
+
+def test_the_ranking_set_scores_mrr_of_at_least_0_9_and_every_name_first_in_every_mode():
+    spec = importlib.util.spec_from_file_location("search_ranking", ROOT / "bench" / "search_ranking.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    queries = bench.load_queries()
+    assert len(queries) == 50 and {q["kind"] for q in queries} == {"name", "prefix", "words"}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Path(scratch) / "db"
+        index_repository(FIXTURE, db, load_settings(FIXTURE, embeddings=True, use_git_ls_files=False))
+        settings = load_settings(FIXTURE, use_git_ls_files=False)
+        for mode in ("keyword", "semantic", "hybrid"):
+            result = bench.score(db, settings, queries, mode)
+            assert result["mrr"] >= 0.9, result
+            assert result["name_at_1"] == 1.0, result
+
+
+def test_the_cli_takes_the_filters_and_refuses_an_unknown_label(ranked, tmp_path):
+    db, _ = ranked
+    command = [sys.executable, "-m", "codekg", "search", "url_for", "--db", str(db), "--mode", "keyword"]
+    found = subprocess.run([*command, "--label", "Function", "--label", "Method", "--no-tests", "--json"],
+                           capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)["hits"]
+    assert [(h["qualified_name"], h["container"]) for h in hits[:4]] == [
+        ("webkit.app.App.url_for", "webkit.app.App"), ("webkit.helpers.url_for", "webkit.helpers"),
+        ("docs.examples.blog.url_for_post", "docs.examples.blog"), ("webkit.app.App.route", "webkit.app.App")]
+    assert not [h for h in hits if h["file_path"].startswith("tests/") or h["label"] not in ("Function", "Method")]
+    refused = subprocess.run([*command, "--label", "Table"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == ("error: cannot search label 'Table': use Module, Class, Interface, Function, "
+                                      "Method, Variable")
