@@ -254,11 +254,11 @@ def test_errors_are_json_when_json_was_asked_for(tmp_path, indexed_repo):
     missing = codekg("stats", "--db", str(tmp_path / "nowhere"), "--json")
     assert missing.returncode == 2 and missing.stderr == ""
     report = json.loads(missing.stdout)
-    assert (report["code"], report["exit_code"]) == ("index_not_found", 2) and str(tmp_path / "nowhere") in report["error"]
+    assert (report["error"], report["exit_code"]) == ("index_not_found", 2) and str(tmp_path / "nowhere") in report["message"]
     unknown = codekg("context", "no.such.symbol", "--repo", str(indexed_repo), "--json")
-    assert unknown.returncode == 2 and json.loads(unknown.stdout)["code"] == "symbol_not_found"
+    assert unknown.returncode == 2 and json.loads(unknown.stdout)["error"] == "symbol_not_found"
     bad_query = codekg("query", "MATCH (n RETURN n", "--repo", str(indexed_repo), "--json")
-    assert bad_query.returncode == 1 and json.loads(bad_query.stdout)["code"] == "query"
+    assert bad_query.returncode == 1 and json.loads(bad_query.stdout)["error"] == "query"
     plain = codekg("stats", "--db", str(tmp_path / "nowhere"))
     assert plain.stdout == "" and plain.stderr.startswith("error: ")
 

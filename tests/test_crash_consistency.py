@@ -90,7 +90,7 @@ def read_index(db: Path) -> Reading:
     for name in ("retired_feature_3", "added_feature_3"):
         search = codekg("search", name, "--db", str(db), "--mode", "keyword", "--json")
         assert search.returncode == 0, f"search failed: {search.stderr}"
-        found[name] = any(hit["name"] == name for hit in json.loads(search.stdout)["hits"])
+        found[name] = any(hit["name"] == name for hit in json.loads(search.stdout)["results"])
     rows = json.loads(count.stdout)
     return Reading(sum(json.loads(stats.stdout)["nodes"].values()), int(next(iter(rows[0].values()))),
                    found["retired_feature_3"], found["added_feature_3"])

@@ -151,7 +151,7 @@ def test_hostile_corpus_indexes_and_reports_every_file(hostile_repo):
 
     found = codekg("search", "worse", "--repo", str(repo), "--json")
     assert found.returncode == 0, found.stderr
-    assert [hit["file_path"] for hit in json.loads(found.stdout)["hits"]][:1] == ["bad_\\xff.py"]
+    assert [hit["file_path"] for hit in json.loads(found.stdout)["results"]][:1] == ["bad_\\xff.py"]
 
     uncached = index_json(repo, "--full", env={"CODEKG_PARSE_CACHE": "0"})
     assert uncached["skipped"] == expected_skipped(repo, git=False)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -60,7 +59,7 @@ def http_reason(response: httpx.Response) -> str:
         return "answered"
     if response.status_code in (403, 413, 431) and "reason" in body:
         return body["reason"]
-    if response.status_code == 400 and body.get("error") == "QueryError" and SANDBOX_CRASH not in body["message"]:
+    if response.status_code == 400 and body.get("error") == "query" and SANDBOX_CRASH not in body["message"]:
         return "database"
     if response.status_code == 400 and "parsing the body" in body.get("message", ""):
         return "invalid_body"
@@ -68,10 +67,14 @@ def http_reason(response: httpx.Response) -> str:
 
 
 def mcp_reason(text: str) -> str:
-    found = re.search(r'^reason: "([a-z_]+)"$', text, re.MULTILINE)
-    if found:
-        return found.group(1)
-    return f"unexpected: {text[:300]}" if SANDBOX_CRASH in text else "database"
+    """A refusal's reason from a tool's error document (the HTTP API's: `{"error", "message", "reason"?}`)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return f"unexpected: not JSON: {text[:300]}"
+    if "reason" in body:
+        return body["reason"]
+    return "database" if body.get("error") == "query" and SANDBOX_CRASH not in body.get("message", "") else f"unexpected: {text[:300]}"
 
 
 def assert_nothing_leaked(answers: list[str], write_dir: Path) -> None:
@@ -179,7 +182,7 @@ def test_hostile_queries_through_the_cli(setting):
 
 
 def _cli_reason(result: subprocess.CompletedProcess) -> str:
-    """`--json` errors are one JSON object on stdout: message, code, exit code and, for a refusal, reason."""
+    """`--json` errors are one JSON object on stdout: code, message, exit code and, for a refusal, reason."""
     if result.returncode == 0:
         return "answered"
     try:
@@ -188,7 +191,7 @@ def _cli_reason(result: subprocess.CompletedProcess) -> str:
         return f"unexpected: exit {result.returncode}: {result.stdout[-200:]} {result.stderr[-300:]}"
     if "reason" in error:
         return error["reason"]
-    return "database" if error["code"] == "query" and SANDBOX_CRASH not in error["error"] else f"unexpected: {error}"
+    return "database" if error["error"] == "query" and SANDBOX_CRASH not in error["message"] else f"unexpected: {error}"
 
 
 def test_allow_writes_never_reaches_files_or_the_catalog(setting, tmp_path):

@@ -29,6 +29,7 @@ from codekg.errors import (
     InputError,
     RunInterrupted,
     StoresDisagreeError,
+    error_json,
 )
 from codekg.limits import MAX_DEPTH
 
@@ -1086,10 +1087,11 @@ def _verdict(error: CodekgError, json_output: bool) -> NoReturn:
 
 def _fail(exit_code: int, message: str, code: str, json_output: bool, details: dict | None = None,
           label: str = "error", hint: str = "") -> NoReturn:
-    """Report a failure and exit: with --json, `{"error": message, "code": code, …}` on stdout (what a
-    script parses), else a line on stderr whose text is escaped (messages may hold [brackets])."""
+    """Report a failure and exit: with --json, `{"error": code, "message": message, …, "exit_code": n}`
+    on stdout (errors.error_json: what a script parses, as the HTTP API and MCP give it), else a line on
+    stderr whose text is escaped (messages may hold [brackets])."""
     if json_output:
-        print(json.dumps({"error": message, "code": code, "exit_code": exit_code, **(details or {})},
+        print(json.dumps({**error_json(code, message, details), "exit_code": exit_code},
                          ensure_ascii=False, default=str))  # one line: `watch --json` prints JSON lines
     else:
         stderr().print(f"[red]{label}:[/red] {_escaped(message)}{_escaped(hint)}", highlight=False)

@@ -18,10 +18,20 @@ class CodekgError(Exception):
         """What a JSON error adds beside the message and the code (an ambiguous symbol: its candidates)."""
         return {}
 
+    def to_json(self) -> dict:
+        return error_json(self.code, str(self), self.details())
+
     def __reduce__(self) -> tuple:
         """Pickled by state, not by constructor arguments (subclasses take other ones), so an error
         raised in a worker process (query_sandbox.py) arrives whole."""
         return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def error_json(code: str, message: str, details: dict | None = None) -> dict:
+    """The one error document of `--json`, the HTTP API and the MCP tools: `error`, a stable code
+    (`symbol_not_found`, `input`, `query_forbidden`, …), `message` for a person, then what the kind
+    adds (`candidates`, `reason`, `suggestions`). The CLI adds its `exit_code`; HTTP has its status."""
+    return {"error": code, "message": message, **(details or {})}
 
 
 def _rebuild(cls: type, args: tuple, state: dict) -> "CodekgError":

@@ -42,15 +42,14 @@ MinConfidence = Annotated[float, Field(ge=0.0, le=1.0, description="Ignore edges
 
 
 def _run(operation: Callable[[], Any]) -> CallToolResult:
-    """Run one service operation as a tool call: compact JSON, or an isError result with the message."""
+    """Run one service operation as a tool call: compact JSON, or an isError result holding the error
+    document the HTTP API and `--json` give (`{"error": code, "message": …, "candidates": …}`)."""
     try:
         result = operation()
     except CodekgError as error:
-        message = str(error)
-        for key, value in error.details().items():  # candidates, suggestions, a refused query's reason
-            if value:
-                message += f"\n{key}: " + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+        body = error.to_json()
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=body, is_error=True)
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
 

@@ -160,7 +160,7 @@ class GraphService:
 
         filters = SearchFilters(tuple(labels), path, include_tests)
         found = search_result(served.db_dir, served.settings, query, limit=limit, mode=mode, filters=filters)
-        return {"query": query, "mode": found.mode, "notes": found.notes, "results": [hit.to_dict() for hit in found.hits]}
+        return found.to_dict()  # the document `codekg search --json` prints
 
     def context(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
         """A symbol's definition, callers, callees, imports and hierarchy. Refused (PathOutsideRootError)

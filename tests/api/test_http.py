@@ -47,7 +47,7 @@ def test_every_other_route_needs_the_token(server, method, route, token):
         response = client.request(method, route, json={"cypher": "MATCH (n) RETURN count(n)"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert response.json() == {"error": "Unauthorized", "message": "missing or wrong bearer token"}
+    assert response.json() == {"error": "unauthorized", "message": "missing or wrong bearer token"}
     assert TOKEN not in response.text
 
 
@@ -79,20 +79,20 @@ def test_query_returns_columns_and_rows(server):
 
 @pytest.mark.parametrize("cypher, body", [
     ("CREATE (n:Function {id: 'x'})",
-     {"error": "WriteQueryError", "reason": "graph_write", "message": "write clause CREATE refused: this interface is read-only"}),
+     {"error": "write_query", "reason": "graph_write", "message": "write clause CREATE refused: this interface is read-only"}),
     ("match (n:Function) merge (m:Function {id: 'y'})",
-     {"error": "WriteQueryError", "reason": "graph_write", "message": "write clause MERGE refused: this interface is read-only"}),
+     {"error": "write_query", "reason": "graph_write", "message": "write clause MERGE refused: this interface is read-only"}),
     ("MATCH (n:Function) SET n.name = 'x'",
-     {"error": "WriteQueryError", "reason": "graph_write", "message": "write clause SET refused: this interface is read-only"}),
+     {"error": "write_query", "reason": "graph_write", "message": "write clause SET refused: this interface is read-only"}),
     ("MATCH (n) DETACH DELETE n",
-     {"error": "WriteQueryError", "reason": "graph_write", "message": "write clause DETACH refused: this interface is read-only"}),
+     {"error": "write_query", "reason": "graph_write", "message": "write clause DETACH refused: this interface is read-only"}),
     ("MATCH (n) RETURN n /* harmless */; DROP TABLE Function",
-     {"error": "QueryForbiddenError", "reason": "catalog",
+     {"error": "query_forbidden", "reason": "catalog",
       "message": "DROP refused: no query may change the schema, the catalog or the attached databases"}),
     ("COPY Function TO '/tmp/codekg-leak.csv'",
-     {"error": "QueryForbiddenError", "reason": "file_access", "message": "COPY refused: no query may read or write files"}),
+     {"error": "query_forbidden", "reason": "file_access", "message": "COPY refused: no query may read or write files"}),
     ("LOAD FROM '/etc/passwd' RETURN *",
-     {"error": "QueryForbiddenError", "reason": "file_access", "message": "LOAD refused: no query may read or write files"}),
+     {"error": "query_forbidden", "reason": "file_access", "message": "LOAD refused: no query may read or write files"}),
 ])
 def test_write_clauses_are_refused_with_403(server, cypher, body):
     with server.client() as client:
@@ -113,21 +113,21 @@ def test_keywords_in_strings_and_properties_are_not_writes(server):
 def test_database_errors_and_bad_arguments_are_400(server):
     with server.client() as client:
         bad_cypher = client.post("/query", json={"cypher": "MATCH (f:Nope) RETURN f"})
-        assert bad_cypher.status_code == 400 and bad_cypher.json()["error"] == "QueryError"
+        assert bad_cypher.status_code == 400 and bad_cypher.json()["error"] == "query"
         assert "Nope" in bad_cypher.json()["message"]
         too_deep = client.get("/impact", params={"symbol": "x", "depth": 99})
         assert too_deep.status_code == 400
-        assert too_deep.json() == {"error": "InputError", "message": "query.depth: Input should be less than or equal to 10"}
+        assert too_deep.json() == {"error": "input", "message": "query.depth: Input should be less than or equal to 10"}
         option = client.get("/detect-changes", params={"base": "--output=/tmp/x"})
         assert option.status_code == 400 and option.json()["message"] == "invalid git revision '--output=/tmp/x'"
-        assert client.post("/query", json={"cypher": "  "}).json() == {"error": "InputError", "message": "empty query"}
+        assert client.post("/query", json={"cypher": "  "}).json() == {"error": "input", "message": "empty query"}
 
 
 def test_unknown_repository_is_404_with_candidates(server):
     with server.client() as client:
         response = client.get("/stats", params={"repo": "other"})
     assert response.status_code == 404
-    assert response.json() == {"error": "UnknownRepositoryError", "candidates": ["pyrepo"],
+    assert response.json() == {"error": "unknown_repository", "candidates": ["pyrepo"],
                                "message": "unknown repository 'other'; served: pyrepo"}
 
 
@@ -177,7 +177,7 @@ def test_symlink_out_of_the_root_is_refused(server, tmp_path):
         target.unlink()
         target.write_bytes(original)
     assert response.status_code == 403
-    assert response.json() == {"error": "PathOutsideRootError", "message": "src/shop/util.py leads outside the indexed repository"}
+    assert response.json() == {"error": "path_outside_root", "message": "src/shop/util.py leads outside the indexed repository"}
 
 
 def test_reindex_while_serving_is_visible(indexed):
@@ -203,7 +203,7 @@ def test_allow_writes_runs_writes_under_the_writer_lock(indexed):
             locked = client.post("/query", json=rename)
             reads = client.post("/query", json={"cypher": "MATCH (f:Function {qualified_name: 'shop.util.log'}) RETURN f.docstring"})
         assert locked.status_code == 503 and locked.headers["retry-after"] == "2"
-        assert locked.json()["error"] == "IndexLockedError"
+        assert locked.json()["error"] == "index_locked"
         assert reads.json()["rows"] == [["noted"]]
 
 
@@ -236,7 +236,7 @@ def test_no_index_is_503(copy_fixture):
     repo = copy_fixture("pyrepo")
     with running("serve", "--repo", str(repo)) as server, server.client(token=None) as client:
         response = client.get("/stats")
-    assert response.status_code == 503 and response.json()["error"] == "IndexNotFoundError"
+    assert response.status_code == 503 and response.json()["error"] == "index_not_found"
 
 
 def metric_samples(text: str) -> dict[str, float]:
@@ -294,9 +294,9 @@ def test_context_and_impact(server):
     assert [c["qualified_name"] for c in context["callees"]] == ["<builtin>.print", "json.dumps"]
     assert [[s["qualified_name"] for s in level["symbols"]] for level in impact["levels"]] == [
         ["shop.service", "shop.service.checkout"], ["scripts.run"], []]
-    assert ambiguous.status_code == 400 and ambiguous.json()["error"] == "SymbolAmbiguousError"
+    assert ambiguous.status_code == 400 and ambiguous.json()["error"] == "symbol_ambiguous"
     assert [c["qualified_name"] for c in ambiguous.json()["candidates"]] == ["shop.models.Base.save", "shop.models.Order.save"]
-    assert missing.status_code == 404 and missing.json()["error"] == "SymbolNotFoundError"
+    assert missing.status_code == 404 and missing.json()["error"] == "symbol_not_found"
 
 
 def test_detect_changes(indexed):
@@ -313,7 +313,7 @@ def test_detect_changes(indexed):
     assert ("shop.util.log", "modified") in changed
     assert [[s["qualified_name"] for s in level["symbols"]] for level in changes["impact"]["levels"]][:2] == [
         ["shop.service", "shop.service.checkout"], ["scripts.run"]]
-    assert unknown.status_code == 400 and unknown.json() == {"error": "GitError", "message": "unknown git ref 'nosuchref'"}
+    assert unknown.status_code == 400 and unknown.json() == {"error": "git", "message": "unknown git ref 'nosuchref'"}
 
 
 def test_search(server):

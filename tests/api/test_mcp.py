@@ -54,6 +54,13 @@ def error_text(result) -> str:
     return result.content[0].text
 
 
+def error_body(result) -> dict:
+    """A codekg error as a tool result: the document the HTTP API and `--json` give, as text and structured."""
+    body = json.loads(error_text(result))
+    assert result.structured_content == body
+    return body
+
+
 def test_tools_resource_and_read_only_calls_over_stdio(repo):
     async def session(client: Client) -> None:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
@@ -78,9 +85,11 @@ def test_tools_resource_and_read_only_calls_over_stdio(repo):
             ["shop.util.log", "src/shop/util.py", 4, 5],
         ]}
         refused = await client.call_tool("query", {"cypher": "MATCH (f:Function) DETACH DELETE f"})
-        assert error_text(refused) == "write clause DETACH refused: this interface is read-only\nreason: \"graph_write\""
+        assert error_body(refused) == {"error": "write_query", "message": "write clause DETACH refused: this interface is read-only",
+                                       "reason": "graph_write"}
         assert payload(await client.call_tool("query", {"cypher": "MATCH (f:Function) RETURN count(f)"}))["rows"] == [[4]]
-        assert "Nope" in error_text(await client.call_tool("query", {"cypher": "MATCH (n:Nope) RETURN n"}))
+        missing_label = error_body(await client.call_tool("query", {"cypher": "MATCH (n:Nope) RETURN n"}))
+        assert missing_label["error"] == "query" and "Nope" in missing_label["message"]
 
         [listed] = payload(await client.call_tool("list_repos", {}))["repos"]
         assert {k: listed[k] for k in ("name", "root", "db", "indexed", "files")} == {
@@ -90,7 +99,8 @@ def test_tools_resource_and_read_only_calls_over_stdio(repo):
         assert stats["files_by_language"] == {"python": 5}
         assert stats["nodes"]["Function"] == 4 and stats["nodes"]["Class"] == 3
         unknown = await client.call_tool("stats", {"repo": "elsewhere"})
-        assert error_text(unknown) == "unknown repository 'elsewhere'; served: pyrepo\ncandidates: [\"pyrepo\"]"
+        assert error_body(unknown) == {"error": "unknown_repository", "message": "unknown repository 'elsewhere'; served: pyrepo",
+                                       "candidates": ["pyrepo"]}
         too_deep = await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 50})
         assert "less than or equal to 10" in error_text(too_deep)
 
@@ -125,9 +135,10 @@ def test_analysis_tools_over_stdio(repo):
         impact = payload(await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 2}))
         assert [[s["qualified_name"] for s in level["symbols"]] for level in impact["levels"]] == [
             ["shop.service", "shop.service.checkout"], ["scripts.run"]]
-        ambiguous = error_text(await client.call_tool("context", {"symbol": "save"}))
-        assert ambiguous.startswith("'save' is ambiguous") and '"qualified_name":"shop.models.Order.save"' in ambiguous
-        assert error_text(await client.call_tool("detect_changes", {})) != ""  # not a git work tree
+        ambiguous = error_body(await client.call_tool("context", {"symbol": "save"}))
+        assert (ambiguous["error"], ambiguous["message"][:19]) == ("symbol_ambiguous", "'save' is ambiguous")
+        assert [c["qualified_name"] for c in ambiguous["candidates"]] == ["shop.models.Base.save", "shop.models.Order.save"]
+        assert error_body(await client.call_tool("detect_changes", {}))["error"] == "git"  # not a git work tree
 
     over_stdio(repo, session)
 
@@ -139,6 +150,7 @@ def test_search_tool_over_stdio(repo):
         methods = payload(await client.call_tool("search", {"query": "save", "mode": "keyword", "labels": ["Method"],
                                                             "path": "src/*", "include_tests": False}))
         assert [r["qualified_name"] for r in methods["results"]] == ["shop.models.Base.save", "shop.models.Order.save"]
-        assert "cannot search label 'Table'" in error_text(await client.call_tool("search", {"query": "save", "labels": ["Table"]}))
+        assert error_body(await client.call_tool("search", {"query": "save", "labels": ["Table"]})) == {
+            "error": "input", "message": "cannot search label 'Table': use Module, Class, Interface, Function, Method, Variable"}
 
     over_stdio(repo, session)

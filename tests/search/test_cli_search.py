@@ -15,8 +15,8 @@ def test_search_json_and_text(copy_fixture):
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert (answer["query"], answer["mode"], answer["notes"]) == ("cancel order", "keyword", [])
-    assert [hit["qualified_name"] for hit in answer["hits"]] == ["bookstore.orders.cancel_order", "bookstore.orders.place_order"]
-    assert set(answer["hits"][0]) == {"id", "label", "name", "qualified_name", "file_path", "start_line", "end_line",
+    assert [hit["qualified_name"] for hit in answer["results"]] == ["bookstore.orders.cancel_order", "bookstore.orders.place_order"]
+    assert set(answer["results"][0]) == {"id", "label", "name", "qualified_name", "file_path", "start_line", "end_line",
                                       "signature", "score", "container", "callers", "callees"}
     text = codekg("search", "cancel order", cwd=repo)
     assert text.returncode == 0

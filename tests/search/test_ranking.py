@@ -135,7 +135,7 @@ def test_the_cli_takes_the_filters_and_refuses_an_unknown_label(ranked, tmp_path
     found = subprocess.run([*command, "--label", "Function", "--label", "Method", "--no-tests", "--json"],
                            capture_output=True, text=True, timeout=60)
     assert found.returncode == 0, found.stderr
-    hits = json.loads(found.stdout)["hits"]
+    hits = json.loads(found.stdout)["results"]
     assert [(h["qualified_name"], h["container"]) for h in hits[:4]] == [
         ("webkit.app.App.url_for", "webkit.app.App"), ("webkit.helpers.url_for", "webkit.helpers"),
         ("docs.examples.blog.url_for_post", "docs.examples.blog"), ("webkit.app.App.route", "webkit.app.App")]

@@ -87,7 +87,7 @@ def test_bad_input_exits_non_zero_with_a_message(tmp_path: Path) -> None:
     garbage = codekg("lineage", "--sql", "-", stdin="this is not sql at all")
     assert garbage.returncode == 2 and "no statement codekg could read in the script" in garbage.stderr
     as_json = codekg("lineage", "--sql", "-", "--json", stdin="select from where")
-    assert as_json.returncode == 2 and json.loads(as_json.stdout)["code"] == "input"  # one JSON document, the error
+    assert as_json.returncode == 2 and json.loads(as_json.stdout)["error"] == "input"  # one JSON document, the error
     (tmp_path / "bad.sql").write_text("this is not sql")
     mixed = codekg("lineage", "--sql", str(tmp_path / "x.sql"), str(tmp_path / "bad.sql"), "--json")
     assert mixed.returncode == 2 and set(json.loads(mixed.stdout)) == {str(tmp_path / "x.sql"), str(tmp_path / "bad.sql")}

@@ -38,6 +38,7 @@ from codekg.errors import (
     SymbolAmbiguousError,
     SymbolNotFoundError,
     UnknownRepositoryError,
+    error_json,
 )
 from codekg.metrics import HTTP_REQUEST_SECONDS, REGISTRY
 from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
@@ -70,12 +71,11 @@ def status_for(error: CodekgError) -> int:
     return 400 if error.exit_code == 2 else 500
 
 
-def error_body(error: CodekgError) -> dict[str, Any]:
-    return {"error": type(error).__name__, "message": str(error), **error.details()}
-
-
 class ErrorBody(BaseModel):
-    error: str = Field(description="The kind of failure, e.g. `WriteQueryError`, `QueryError`.")
+    error: str = Field(description="A stable code for the kind of failure (the CLI's `--json` and MCP give the same): "
+                       "`symbol_not_found`, `symbol_ambiguous`, `unknown_repository`, `input`, `query`, "
+                       "`query_forbidden`, `write_query`, `query_too_large`, `path_outside_root`, `index_not_found`, "
+                       "`index_locked`, `unauthorized`, … (README, Errors).")
     message: str
     candidates: list[Any] | None = Field(None, description="For an ambiguous or unknown name: what it could mean.")
     reason: str | None = Field(None, description="For a refused query: the rule it broke (`too_deep`, `file_access`, "
@@ -208,17 +208,17 @@ def _error_handlers(app: FastAPI) -> None:
     def codekg_error(request: Request, error: CodekgError) -> JSONResponse:
         status = status_for(error)
         headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
-        return JSONResponse(error_body(error), status_code=status, headers=headers)
+        return JSONResponse(error.to_json(), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        return JSONResponse({"error": "InputError", "message": problems}, status_code=400)
+        return JSONResponse(error_json("input", problems), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        kind = "Unauthorized" if error.status_code == 401 else "HTTPError"
-        return JSONResponse({"error": kind, "message": str(error.detail)}, status_code=error.status_code,
+        kind = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http")
+        return JSONResponse(error_json(kind, str(error.detail)), status_code=error.status_code,
                             headers=error.headers)
 
 

@@ -59,7 +59,7 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"query": self.query, "mode": self.mode, "notes": self.notes, "hits": [h.to_dict() for h in self.hits]}
+        return {"query": self.query, "mode": self.mode, "notes": self.notes, "results": [h.to_dict() for h in self.hits]}
 
 
 def search(db_dir: Path, settings: Settings, query: str, limit: int = 10, mode: str = "hybrid",
