@@ -34,6 +34,12 @@ def error_json(code: str, message: str, details: dict | None = None) -> dict:
     return {"error": code, "message": message, **(details or {})}
 
 
+def validation_message(errors: list[dict]) -> str:
+    """pydantic's validation errors as one line per interface (`depth: Input should be less than or
+    equal to 10; query: Field required`): the fields and what is wrong, not its links and types."""
+    return "; ".join(f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in errors)
+
+
 def _rebuild(cls: type, args: tuple, state: dict) -> "CodekgError":
     error = cls.__new__(cls)
     error.args = args

@@ -5,7 +5,8 @@ Takes: a `GraphService`. Returns: an `MCPServer` (the official `mcp` SDK) with t
 resource `codekg://schema` (the graph schema as Markdown: labels, properties and edge reasons with
 their meanings, which an agent needs to write Cypher). Each tool returns compact JSON (also as
 structured content) with source locations as `file_path`, `start_line`, `end_line`; a failure is
-an `isError` result whose text is the message, made in `_run`, the one place that does it.
+an `isError` result holding the error document the HTTP API and `--json` give (`_error_result`), for
+arguments that break a tool's schema too (`_Server.call_tool`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codekg import __version__
 from codekg.api.request_limits import send_json
 from codekg.api.security import token_matches
-from codekg.errors import CodekgError
+from codekg.errors import CodekgError, error_json, validation_message
 from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
 
 SCHEMA_URI = "codekg://schema"
@@ -47,15 +49,32 @@ def _run(operation: Callable[[], Any]) -> CallToolResult:
     try:
         result = operation()
     except CodekgError as error:
-        body = error.to_json()
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
-        return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=body, is_error=True)
+        return _error_result(error.to_json())
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
 
 
+def _error_result(body: dict[str, Any]) -> CallToolResult:
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=body, is_error=True)
+
+
+class _Server(MCPServer):
+    """Arguments that break a tool's schema are answered as any bad input is
+    (`{"error": "input", "message": "depth: Input should be less than or equal to 10"}`), not with
+    pydantic's report, its input values and its links."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as error:
+            if isinstance(error, UnexpectedToolError) or not isinstance(error.__cause__, ValidationError):
+                raise
+            return _error_result(error_json("input", validation_message(error.__cause__.errors())))
+
+
 def create_mcp_server(service: GraphService) -> MCPServer:
-    server = MCPServer("codekg", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _Server("codekg", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def search(

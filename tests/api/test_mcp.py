@@ -102,7 +102,11 @@ def test_tools_resource_and_read_only_calls_over_stdio(repo):
         assert error_body(unknown) == {"error": "unknown_repository", "message": "unknown repository 'elsewhere'; served: pyrepo",
                                        "candidates": ["pyrepo"]}
         too_deep = await client.call_tool("impact", {"symbol": "shop.util.log", "depth": 50})
-        assert "less than or equal to 10" in error_text(too_deep)
+        assert error_body(too_deep) == {"error": "input", "message": "depth: Input should be less than or equal to 10"}
+        broken = await client.call_tool("search", {"query": 5, "limit": "x"})  # no pydantic report, links or input values
+        assert error_body(broken) == {"error": "input", "message": "query: Input should be a valid string; "
+                                      "limit: Input should be a valid integer, unable to parse string as an integer"}
+        assert error_body(await client.call_tool("search", {"limit": 3})) == {"error": "input", "message": "query: Field required"}
 
         [resource] = (await client.list_resources()).resources
         assert (str(resource.uri), resource.mime_type) == ("codekg://schema", "text/markdown")

@@ -39,6 +39,7 @@ from codekg.errors import (
     SymbolNotFoundError,
     UnknownRepositoryError,
     error_json,
+    validation_message,
 )
 from codekg.metrics import HTTP_REQUEST_SECONDS, REGISTRY
 from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
@@ -212,8 +213,7 @@ def _error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())
-        return JSONResponse(error_json("input", problems), status_code=400)
+        return JSONResponse(error_json("input", validation_message(list(error.errors()))), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
