@@ -113,6 +113,8 @@ def _options(
 RepoOption = Annotated[Optional[Path], typer.Option("--repo", help="Repository root (default: current directory).")]
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Index directory (default: <repo>/.codekg).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+PictureFormatOption = Annotated[str, typer.Option(
+    "--format", metavar="FORMAT", help="text, json, or a picture of the subgraph shown: dot (Graphviz), mermaid or graphml.")]
 StoreOption = Annotated[Optional[str], typer.Option(
     "--store", metavar="URI", help="Graph store: ladybug:PATH (default: the index in --db), falkordb://host:port/graph, "
     "bolt:// or neo4j://host:port[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
@@ -488,14 +490,13 @@ def callgraph(
     path: Annotated[Optional[Path], typer.Argument(help="Repository (package root) to index (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: PictureFormatOption = "text",
     min_confidence: Annotated[float, typer.Option("--min-confidence", min=0.0, max=1.0,
                                                   help="Keep only edges at least this sure (0..1).")] = 0.0,
     json_output: JsonOption = False,
 ) -> None:
     """Index PATH (or bring its index up to date), then print its call graph as {caller: [callees]}."""
-    if output_format not in ("text", "json"):
-        raise InputError(f"unknown --format {output_format!r}: use text or json")
+    output_format = _output_format(output_format, json_output)
     from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
     from codekg.interrupts import interrupted_message
 
@@ -504,7 +505,12 @@ def callgraph(
         graph = repository_call_graph(repo_path, db_path, _settings(repo_path), min_confidence)
     except KeyboardInterrupt:
         raise RunInterrupted(interrupted_message()) from None
-    stdout().out(call_graph_json(graph) if json_output or output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
+    if output_format in ("text", "json"):
+        stdout().out(call_graph_json(graph) if output_format == "json" else call_graph_text(graph).rstrip("\n"), highlight=False)
+    else:
+        from codekg.analysis.pictures import callgraph_picture
+
+        _print_picture(callgraph_picture(graph), output_format)
 
 
 @app.command()
@@ -616,17 +622,22 @@ def _analysis(repo: Path | None, db: Path | None, store_uri: str | None, json_ou
 
 @app.command()
 def context(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, store: StoreOption = None,
-            json_output: JsonOption = False) -> None:
+            output_format: PictureFormatOption = "text", json_output: JsonOption = False) -> None:
     """A symbol's definition and source, container, callers and callees, imports and importers."""
     from codekg.analysis import symbol_context
     from codekg.analysis.render import print_context
 
-    with _analysis(repo, db, store, json_output) as (repo_path, graph):
+    output_format = _output_format(output_format, json_output)
+    with _analysis(repo, db, store, output_format == "json") as (repo_path, graph):
         result = symbol_context(graph, repo_path, symbol)
-    if json_output:
+    if output_format == "json":
         stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
-    else:
+    elif output_format == "text":
         print_context(result, stdout())
+    else:
+        from codekg.analysis.pictures import context_picture
+
+        _print_picture(context_picture(result), output_format)
 
 
 @app.command("impact")
@@ -638,6 +649,7 @@ def impact_command(
     repo: RepoOption = None,
     db: DbOption = None,
     store: StoreOption = None,
+    output_format: PictureFormatOption = "text",
     json_output: JsonOption = False,
 ) -> None:
     """The blast radius of a symbol, grouped by depth, with path confidence and a risk summary. A SQL
@@ -646,11 +658,16 @@ def impact_command(
     from codekg.analysis.lineage import column_impact, find_sql_object
     from codekg.analysis.render import print_impact, print_sql_impact
 
-    with _analysis(repo, db, store, json_output) as (_, graph):
+    output_format = _output_format(output_format, json_output)
+    with _analysis(repo, db, store, output_format == "json") as (_, graph):
         sql_object = find_sql_object(graph, symbol) if direction == "upstream" else None
         result = column_impact(graph, symbol, depth) if sql_object else impact(graph, symbol, depth, direction, min_confidence)
-    if json_output:
+    if output_format == "json":
         stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+    elif output_format != "text":
+        from codekg.analysis.pictures import impact_picture, sql_impact_picture
+
+        _print_picture(sql_impact_picture(result) if sql_object else impact_picture(result), output_format)
     elif sql_object:
         print_sql_impact(result, stdout())
     else:
@@ -1083,6 +1100,22 @@ def _verdict(error: CodekgError, json_output: bool) -> NoReturn:
     if json_output:
         raise typer.Exit(error.exit_code)
     raise error
+
+
+OUTPUT_FORMATS = ("text", "json", "dot", "mermaid", "graphml")
+
+
+def _output_format(output_format: str, json_output: bool) -> str:
+    """The `--format` asked for (`--json` is `--format json`); InputError for an unknown one."""
+    if output_format not in OUTPUT_FORMATS:
+        raise InputError(f"unknown --format {output_format!r}: use {', '.join(OUTPUT_FORMATS)}")
+    return "json" if json_output else output_format
+
+
+def _print_picture(picture: Any, output_format: str) -> None:
+    from codekg.analysis.pictures import render
+
+    sys.stdout.write(render(picture, output_format))
 
 
 def _fail(exit_code: int, message: str, code: str, json_output: bool, details: dict | None = None,

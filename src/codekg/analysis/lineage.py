@@ -109,7 +109,8 @@ def _runners(store: Any, statement_ids: list[str]) -> dict[str, list[str]]:
 
 def column_impact(store: Any, name: str, depth: int = 3) -> dict[str, Any]:
     """What depends on table, view or column ``name``: the downstream columns (or tables), the
-    statements that derive them or read it, and the code that runs those statements."""
+    statements that derive them or read it (with `reads`: the ids of those tables and views each
+    reads), and the code that runs those statements."""
     lineage = sql_lineage(store, name, "downstream", depth)
     found = find_sql_object(store, name)
     assert found is not None
@@ -118,10 +119,11 @@ def column_impact(store: Any, name: str, depth: int = 3) -> dict[str, Any]:
     else:
         relations = [found["id"], *(f"{hop['kind'].capitalize()}:{hop['name']}" for hop in lineage["downstream"])]
     readers = store.query("MATCH (s:SqlStatement)-[:READS_FROM]->(t) WHERE t.id IN $ids "
-                          "RETURN s.id, s.file_path, s.start_line, s.operation ORDER BY s.id", {"ids": relations}).rows
+                          "RETURN s.id, s.file_path, s.start_line, s.operation, t.id ORDER BY s.id, t.id", {"ids": relations}).rows
     statements = {hop["statement"]["id"]: hop["statement"] for hop in lineage["downstream"]}
-    for statement, path, line, operation in readers:
-        statements.setdefault(statement, {"id": statement, "file": path, "line": line, "operation": operation})
+    for statement, path, line, operation, relation in readers:
+        entry = statements.setdefault(statement, {"id": statement, "file": path, "line": line, "operation": operation})
+        entry.setdefault("reads", []).append(relation)  # the ids of the tables and views it reads of those
     runners = _runners(store, sorted(statements))
     for statement in statements.values():
         statement["run_by"] = runners.get(statement["id"], [])
