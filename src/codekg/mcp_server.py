@@ -4,7 +4,9 @@ Takes: a `GraphService`. Returns: an `MCPServer` (the official `mcp` SDK) with t
 `context`, `impact`, `lineage`, `detect_changes`, `query` (read-only Cypher), `list_repos` and `stats`, and the
 resource `codekg://schema` (the graph schema as Markdown: labels, properties and edge reasons with
 their meanings, which an agent needs to write Cypher). Each tool returns compact JSON (also as
-structured content) with source locations as `file_path`, `start_line`, `end_line`; a failure is
+structured content) with source locations as `file_path`, `start_line`, `end_line`, within an output
+budget (`api/budget.py`: every tool takes `detail`, `limit`, `cursor` and `max_bytes`, and its answer's
+`page` says what was cut and how to get the rest); a failure is
 an `isError` result holding the error document the HTTP API and `--json` give (`_error_result`), for
 arguments that break a tool's schema too (`_Server.call_tool`).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio
@@ -23,6 +26,7 @@ from pydantic import Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codekg import __version__
+from codekg.api.budget import DEFAULT_BUDGET, DEFAULT_LIMIT, MAX_BUDGET, offset_of, paged
 from codekg.api.request_limits import send_json
 from codekg.api.security import token_matches
 from codekg.errors import CodekgError, error_json, validation_message
@@ -43,11 +47,28 @@ Depth = Annotated[int, Field(ge=1, le=MAX_DEPTH, description="How many hops to f
 MinConfidence = Annotated[float, Field(ge=0.0, le=1.0, description="Ignore edges less sure than this (0..1).")]
 
 
-def _run(operation: Callable[[], Any]) -> CallToolResult:
+Detail = Annotated[str, Field(pattern="^(summary|full)$", description="`summary` (default): each symbol's name, "
+                              "label, location, signature, confidence and relation; `full`: every field.")]
+Cursor = Annotated[str | None, Field(description="`page.next_cursor` of the previous answer of this tool, with the "
+                                                 "same arguments: the next items of every list it cut.")]
+PerList = Annotated[int, Field(ge=1, le=500, description="At most this many items in each list of the answer.")]
+MaxBytes = Annotated[int, Field(ge=1024, le=MAX_BUDGET, description="The answer's size budget in bytes (lists are "
+                                                                    "cut to fit; `page` says what was cut).")]
+
+
+@dataclass(frozen=True, slots=True)
+class _Paging:
+    detail: str = "summary"
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+    max_bytes: int = DEFAULT_BUDGET
+
+
+def _run(operation: Callable[[], Any], paging: _Paging = _Paging()) -> CallToolResult:
     """Run one service operation as a tool call: compact JSON, or an isError result holding the error
     document the HTTP API and `--json` give (`{"error": code, "message": …, "candidates": …}`)."""
     try:
-        result = operation()
+        result = paged(operation(), paging.detail, paging.limit, paging.cursor, paging.max_bytes)
     except CodekgError as error:
         return _error_result(error.to_json())
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
@@ -86,16 +107,22 @@ def create_mcp_server(service: GraphService) -> MCPServer:
                                                   "Function, Method, Variable.")] = None,
         path: Annotated[str, Field(description="Only symbols in files matching this shell pattern (`*` crosses folders).")] = "",
         include_tests: Annotated[bool, Field(description="false: leave out symbols of test files.")] = True,
+        detail: Detail = "summary",
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
     ) -> CallToolResult:
         """Find functions, methods, classes and modules matching a query, best first, with their locations.
         A name ranks the symbols so named first; tests, docs and examples come after the code itself."""
-        return _run(lambda: service.search(query, limit, mode, repo, tuple(labels or ()), path, include_tests))
+        deeper = min(limit + offset_of(cursor, "results"), MAX_SEARCH_RESULTS)  # a later page: rank that many
+        return _run(lambda: service.search(query, deeper, mode, repo, tuple(labels or ()), path, include_tests),
+                    _Paging(detail, limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
-    def context(symbol: Symbol, repo: Repo = None) -> CallToolResult:
+    def context(symbol: Symbol, repo: Repo = None, detail: Detail = "summary", limit: PerList = DEFAULT_LIMIT,
+                cursor: Cursor = None, max_bytes: MaxBytes = DEFAULT_BUDGET) -> CallToolResult:
         """Everything about one symbol: its definition and location, callers, callees, imports and class hierarchy.
         An ambiguous name fails with the candidates to choose from."""
-        return _run(lambda: service.context(symbol, repo))
+        return _run(lambda: service.context(symbol, repo), _Paging(detail, limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def impact(
@@ -106,9 +133,14 @@ def create_mcp_server(service: GraphService) -> MCPServer:
                                                     "break); `downstream`: what it depends on.")] = "upstream",
         min_confidence: MinConfidence = 0.0,
         repo: Repo = None,
+        detail: Detail = "summary",
+        limit: PerList = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
     ) -> CallToolResult:
         """The blast radius of changing a symbol: the symbols reached through calls, imports and inheritance, by depth."""
-        return _run(lambda: service.impact(symbol, depth, direction, min_confidence, repo))
+        return _run(lambda: service.impact(symbol, depth, direction, min_confidence, repo),
+                    _Paging(detail, limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def lineage(
@@ -118,11 +150,15 @@ def create_mcp_server(service: GraphService) -> MCPServer:
                                         description="`upstream`: what feeds it; `downstream`: what it feeds.")] = "both",
         depth: Depth = 3,
         repo: Repo = None,
+        detail: Detail = "summary",
+        limit: PerList = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
     ) -> CallToolResult:
         """SQL lineage: the tables/columns that feed NAME and those it feeds, hop by hop, each with the SQL
         statement (file, line) that makes the hop and the functions that run it. `impact` on a table or column
         lists everything that depends on it."""
-        return _run(lambda: service.lineage(name, direction, depth, repo))
+        return _run(lambda: service.lineage(name, direction, depth, repo), _Paging(detail, limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def detect_changes(
@@ -131,18 +167,26 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         depth: Depth = 3,
         min_confidence: MinConfidence = 0.0,
         repo: Repo = None,
+        detail: Detail = "summary",
+        limit: PerList = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
     ) -> CallToolResult:
         """Map uncommitted git changes to the symbols they touch and the symbols those affect (run before a commit)."""
-        return _run(lambda: service.detect_changes(base, staged, depth, min_confidence, repo))
+        return _run(lambda: service.detect_changes(base, staged, depth, min_confidence, repo),
+                    _Paging(detail, limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def query(
         cypher: Annotated[str, Field(description=f"A read-only Cypher query; see the {SCHEMA_URI} resource for the schema.")],
         parameters: Annotated[dict[str, Any] | None, Field(description="Values for `$name` parameters.")] = None,
         repo: Repo = None,
+        limit: PerList = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
     ) -> CallToolResult:
         """Run a read-only Cypher query against the code graph; returns columns and rows. Write clauses are refused."""
-        return _run(lambda: service.query(cypher, parameters, repo))
+        return _run(lambda: service.query(cypher, parameters, repo), _Paging("full", limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def list_repos() -> CallToolResult:
@@ -183,7 +227,7 @@ class BearerTokenGate:
         if scope["type"] == "http":
             headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
             if not token_matches(headers.get("authorization"), self.token):
-                await send_json(send, 401, {"error": "Unauthorized", "message": "missing or wrong bearer token"},
+                await send_json(send, 401, error_json("unauthorized", "missing or wrong bearer token"),
                                 [(b"www-authenticate", b"Bearer")])
                 return
         await self.app(scope, receive, send)

@@ -42,11 +42,16 @@ def over_stdio(repo, session) -> None:
 
 
 def payload(result) -> dict:
+    """A tool's answer without its `page` member (api/budget.py), which must say nothing was cut."""
     assert not result.is_error, result.content[0].text
     [content] = result.content
     assert json.loads(content.text) == result.structured_content
     assert "\n" not in content.text  # compact JSON
-    return result.structured_content
+    answer = dict(result.structured_content)
+    page = answer.pop("page")
+    assert page["bytes"] <= page["budget_bytes"]
+    assert (page["cut"], page["next_cursor"]) == ({}, None)
+    return answer
 
 
 def error_text(result) -> str:
@@ -156,5 +161,40 @@ def test_search_tool_over_stdio(repo):
         assert [r["qualified_name"] for r in methods["results"]] == ["shop.models.Base.save", "shop.models.Order.save"]
         assert error_body(await client.call_tool("search", {"query": "save", "labels": ["Table"]})) == {
             "error": "input", "message": "cannot search label 'Table': use Module, Class, Interface, Function, Method, Variable"}
+
+    over_stdio(repo, session)
+
+
+def test_every_tool_answers_within_its_budget_and_its_cursor_reaches_the_rest(repo):
+    async def session(client: Client) -> None:
+        rows, cursor = [], None
+        for _ in range(10):
+            arguments = {"cypher": "MATCH (f:Function) RETURN f.qualified_name ORDER BY f.qualified_name", "limit": 1}
+            answer = (await client.call_tool("query", {**arguments, **({"cursor": cursor} if cursor else {})})).structured_content
+            rows += answer["rows"]
+            cursor = answer["page"]["next_cursor"]
+            if cursor is None:
+                break
+        assert rows == [["shop.service.checkout"], ["shop.service.helper"], ["shop.service.helper.inner"], ["shop.util.log"]]
+        whole = payload(await client.call_tool("impact", {"symbol": "shop.util.log"}))
+        expected = [(level["depth"], s["qualified_name"]) for level in whole["levels"] for s in level["symbols"]]
+        seen, cursor, answers = [], None, 0
+        while answers < 20:
+            answer = (await client.call_tool("impact", {"symbol": "shop.util.log", "max_bytes": 1024, "limit": 1,
+                                                        **({"cursor": cursor} if cursor else {})})).structured_content
+            answers += 1
+            assert answer["page"]["bytes"] <= 1024
+            seen += [(level["depth"], s["qualified_name"]) for level in answer["levels"] for s in level["symbols"]]
+            cursor = answer["page"]["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected == [(1, "shop.service"), (1, "shop.service.checkout"), (2, "scripts.run")]
+        assert answers == 4  # one symbol an answer, then depth 3, which holds none
+        full = payload(await client.call_tool("context", {"symbol": "shop.util.log", "detail": "full"}))
+        summary = payload(await client.call_tool("context", {"symbol": "shop.util.log"}))
+        assert full["callers"][0]["line"] == summary["callers"][0]["line"] and "end_line" in summary["callers"][0]
+        assert error_body(await client.call_tool("context", {"symbol": "shop.util.log", "cursor": "nope"})) == {
+            "error": "input", "message": "not a cursor of this tool: pass back the `page.next_cursor` of its last answer"}
+        assert error_body(await client.call_tool("context", {"symbol": "shop.util.log", "max_bytes": 10}))["error"] == "input"
 
     over_stdio(repo, session)
