@@ -674,6 +674,70 @@ def impact_command(
         print_impact(result, stdout())
 
 
+@app.command()
+def references(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, store: StoreOption = None,
+               json_output: JsonOption = False) -> None:
+    """Every use of a symbol: calls, imports, type uses, reads and writes, subclasses, overriding methods."""
+    from codekg.analysis.navigation import references as find_references
+
+    with _analysis(repo, db, store, json_output) as (_, graph):
+        result = find_references(graph, symbol)
+    if json_output:
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        return
+    counts = ", ".join(f"{count} {kind}" for kind, count in result["counts"].items()) or "none found"
+    stdout().print(f"[bold]{_escaped(result['symbol']['qualified_name'])}[/bold]: {counts}", highlight=False)
+    for entry in result["references"]:
+        stdout().print(f"  {entry['kind']:<9} {_escaped(entry['qualified_name'])}  "
+                       f"[dim]{_escaped(entry['file_path'])}:{entry.get('line') or entry['start_line']}[/dim]", highlight=False)
+
+
+@app.command()
+def definition(
+    place: Annotated[str, typer.Argument(metavar="FILE:LINE", help="A repository-relative path and a 1-based line, e.g. src/app.py:42.")],
+    repo: RepoOption = None, db: DbOption = None, store: StoreOption = None, json_output: JsonOption = False,
+) -> None:
+    """The symbol defined at FILE:LINE (the innermost one holding the line) and those around it."""
+    from codekg.analysis.navigation import definition_at
+
+    file_path, _, line = place.rpartition(":")
+    if not file_path or not line.isdigit():
+        raise InputError(f"expected FILE:LINE (e.g. src/app.py:42), not {place!r}")
+    with _analysis(repo, db, store, json_output) as (_, graph):
+        result = definition_at(graph, file_path, int(line))
+    if json_output:
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        return
+    for depth, entry in enumerate([*result["enclosing"], result["symbol"]]):
+        stdout().print(f"{'  ' * depth}{entry['label']} [bold]{_escaped(entry['qualified_name'])}[/bold]  "
+                       f"[dim]{_escaped(entry['file_path'])}:{entry['start_line']}-{entry['end_line']}[/dim]", highlight=False)
+
+
+@app.command("path")
+def path_command(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="Where the path starts (qualified name, name or id).")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="Where it ends.")],
+    depth: Annotated[int, typer.Option("--depth", min=1, max=10, help="At most this many edges.")] = 6,
+    repo: RepoOption = None, db: DbOption = None, store: StoreOption = None, json_output: JsonOption = False,
+) -> None:
+    """How FROM reaches TO: the shortest chain of calls, imports, inheritance, uses and containment
+    (or, when there is none, how TO reaches FROM)."""
+    from codekg.analysis.navigation import path_between
+
+    with _analysis(repo, db, store, json_output) as (_, graph):
+        result = path_between(graph, source, target, depth)
+    if json_output:
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        return
+    if not result["found"]:
+        searched = "" if result["complete"] else " (the search stopped: too many nodes at one step)"
+        stdout().print(f"no path within {depth} edges either way{searched}", style="dim")
+        return
+    stdout().print(f"{result['length']} edge(s), {result['direction']}:", highlight=False)
+    for hop in result["hops"]:
+        stdout().print(_escaped(f"  {hop['from']} -[{hop['relation']}]-> {hop['to']}"), highlight=False)
+
+
 @app.command("detect-changes")
 def detect_changes_command(
     base: Annotated[Optional[str], typer.Option("--base", metavar="REF",

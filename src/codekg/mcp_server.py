@@ -1,7 +1,9 @@
 """The MCP server (`codekg mcp`): codekg's operations as tools for AI agents, over stdio or Streamable HTTP.
 
 Takes: a `GraphService`. Returns: an `MCPServer` (the official `mcp` SDK) with the tools `search`,
-`context`, `impact`, `lineage`, `detect_changes`, `query` (read-only Cypher), `list_repos` and `stats`, and the
+`context`, `impact`, `references`, `definition`, `path`, `lineage`, `detect_changes`, `query` (read-only
+Cypher), `list_repos` and `stats`, the prompts `explain_symbol` and `review_diff_impact` (the instruction
+with the graph's answer in it), and the
 resource `codekg://schema` (the graph schema as Markdown: labels, properties and edge reasons with
 their meanings, which an agent needs to write Cypher). Each tool returns compact JSON (also as
 structured content) with source locations as `file_path`, `start_line`, `end_line`, within an output
@@ -20,6 +22,8 @@ from typing import Annotated, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, ValidationError
@@ -73,6 +77,17 @@ def _run(operation: Callable[[], Any], paging: _Paging = _Paging()) -> CallToolR
         return _error_result(error.to_json())
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result)
+
+
+def _prompt(instruction: str, operation: Callable[[], Any]) -> str:
+    """A prompt's text: the instruction, then the tool's answer within the default budget. A codekg
+    error (an unknown symbol, not a git work tree) is a JSON-RPC invalid-params error whose data is
+    the error document."""
+    try:
+        answer = paged(operation())
+    except CodekgError as error:  # a protocol error carrying the error document, not a crash
+        raise MCPError(INVALID_PARAMS, str(error), error.to_json()) from None
+    return f"{instruction}\n\n```json\n{json.dumps(answer, ensure_ascii=False, indent=1)}\n```\n"
 
 
 def _error_result(body: dict[str, Any]) -> CallToolResult:
@@ -143,6 +158,34 @@ def create_mcp_server(service: GraphService) -> MCPServer:
                     _Paging(detail, limit, cursor, max_bytes))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
+    def references(symbol: Symbol, repo: Repo = None, detail: Detail = "summary", limit: PerList = DEFAULT_LIMIT,
+                   cursor: Cursor = None, max_bytes: MaxBytes = DEFAULT_BUDGET) -> CallToolResult:
+        """Every use of a symbol: calls, imports, type uses (annotations, isinstance), reads and writes of a
+        variable, subclasses and overriding methods; each with its kind, file and line."""
+        return _run(lambda: service.references(symbol, repo), _Paging(detail, limit, cursor, max_bytes))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def definition(
+        file_path: Annotated[str, Field(description="Repository-relative path, e.g. `src/shop/service.py`.")],
+        line: Annotated[int, Field(ge=1, description="1-based line number.")],
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """The symbol defined at a file and line (the innermost function, method, class or module holding
+        the line), with the symbols around it."""
+        return _run(lambda: service.definition(file_path, line, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def path(
+        source: Annotated[str, Field(description="Where the path starts: qualified name, short name or node id.")],
+        target: Annotated[str, Field(description="Where it ends.")],
+        depth: Annotated[int, Field(ge=1, le=10, description="At most this many edges.")] = 6,
+        repo: Repo = None,
+    ) -> CallToolResult:
+        """How one symbol reaches another: the shortest chain of calls, imports, inheritance, uses and
+        containment from source to target (or, when there is none, from target to source)."""
+        return _run(lambda: service.path(source, target, depth, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
     def lineage(
         name: Annotated[str, Field(description="A SQL table or view (`schema.table`) or column (`schema.table.column`); "
                                                "unqualified names are looked up under `<default>` too.")],
@@ -197,6 +240,23 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     def stats(repo: Repo = None) -> CallToolResult:
         """Size of the index: nodes per label, edges per relationship type, files per language, index time, commit."""
         return _run(lambda: service.stats(repo))
+
+    @server.prompt(name="explain_symbol", title="Explain this symbol",
+                   description="What a symbol does, who uses it and what a change to it would touch, from the code graph.")
+    def explain_symbol(symbol: Symbol, repo: Repo = None) -> str:
+        return _prompt(f"Explain what `{symbol}` does and how it is used, for a developer about to change it: its role, "
+                       "its main callers and callees, and what a change to it could break. Base the answer on this "
+                       "context from the code graph (call the `references`, `impact` and `context` tools for more):",
+                       lambda: service.context(symbol, repo))
+
+    @server.prompt(name="review_diff_impact", title="Review this diff's impact",
+                   description="The symbols the uncommitted changes touch and what depends on them, as a review checklist.")
+    def review_diff_impact(base: Annotated[str | None, Field(description="Compare with this git revision (default: HEAD).")] = None,
+                           repo: Repo = None) -> str:
+        return _prompt("Review the impact of the uncommitted changes below: list each changed symbol, the callers and "
+                       "importers at risk (highest confidence first), the tests that cover them or should, and what to "
+                       "check before merging. The changes and their blast radius, from the code graph:",
+                       lambda: service.detect_changes(base, False, 3, 0.0, repo))
 
     @server.resource(SCHEMA_URI, name="schema", title="codekg graph schema", mime_type="text/markdown",
                      description="Node labels, relationship types, their properties and the reasons on derived edges.")

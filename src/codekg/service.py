@@ -190,6 +190,30 @@ class GraphService:
                 return column_impact(store, symbol, depth)
             return impact(store, symbol, depth=depth, direction=direction, min_confidence=min_confidence)
 
+    def definition(self, file_path: str, line: int, repo: str | None = None) -> dict[str, Any]:
+        """The innermost symbol at ``file_path``:``line`` (repository-relative) and those around it."""
+        served = self.repository(repo)
+        confine_path(served.root, file_path)
+        from codekg.analysis.navigation import definition_at
+
+        with self._store(served) as store:
+            return definition_at(store, file_path, line)
+
+    def references(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
+        """Every use of ``symbol``: calls, imports, type uses, reads, writes, subclasses, overrides."""
+        from codekg.analysis.navigation import references
+
+        with self._store(self.repository(repo)) as store:
+            return references(store, symbol)
+
+    def path(self, source: str, target: str, depth: int = 6, repo: str | None = None) -> dict[str, Any]:
+        """The shortest chain of code edges between two symbols."""
+        from codekg.analysis.navigation import MAX_PATH_DEPTH, path_between
+
+        _check_range("depth", depth, 1, MAX_PATH_DEPTH)
+        with self._store(self.repository(repo)) as store:
+            return path_between(store, source, target, depth)
+
     def lineage(self, name: str, direction: str = "both", depth: int = 3, repo: str | None = None) -> dict[str, Any]:
         """What feeds SQL table, view or column ``name`` (upstream) and what it feeds (downstream)."""
         _check_range("depth", depth, 1, MAX_DEPTH)

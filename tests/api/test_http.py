@@ -140,8 +140,8 @@ def test_schema_is_the_generated_markdown(server):
 
 def test_openapi_and_docs(server):
     spec = httpx.get(f"{server.url}/openapi.json").json()
-    assert {"/healthz", "/metrics", "/repos", "/stats", "/query", "/search", "/context", "/impact",
-            "/detect-changes", "/schema"} <= set(spec["paths"])
+    assert {"/healthz", "/metrics", "/repos", "/stats", "/query", "/search", "/context", "/impact", "/references",
+            "/definition", "/path", "/detect-changes", "/schema"} <= set(spec["paths"])
     assert spec["components"]["securitySchemes"] == {"HTTPBearer": {
         "type": "http", "scheme": "bearer", "description": "The token given to `codekg serve --token`."}}
     assert spec["paths"]["/query"]["post"]["responses"]["403"]["content"]["application/json"]["schema"] == {
@@ -297,6 +297,20 @@ def test_context_and_impact(server):
     assert ambiguous.status_code == 400 and ambiguous.json()["error"] == "symbol_ambiguous"
     assert [c["qualified_name"] for c in ambiguous.json()["candidates"]] == ["shop.models.Base.save", "shop.models.Order.save"]
     assert missing.status_code == 404 and missing.json()["error"] == "symbol_not_found"
+
+
+def test_references_definition_and_path(server):
+    with server.client() as client:
+        used = client.get("/references", params={"symbol": "shop.models.Order"}).json()
+        found = client.get("/definition", params={"file": "src/shop/service.py", "line": 15}).json()
+        outside = client.get("/definition", params={"file": "../outside.py", "line": 1})
+        chain = client.get("/path", params={"from": "scripts.run", "to": "shop.util.log"}).json()
+        unknown = client.get("/path", params={"from": "scripts.run", "to": "nope"})
+    assert used["counts"] == {"call": 2, "type use": 1}
+    assert found["symbol"]["qualified_name"] == "shop.service.helper.inner"
+    assert outside.status_code == 403 and outside.json()["error"] == "path_outside_root"
+    assert (chain["found"], chain["length"]) == (True, 2)
+    assert unknown.status_code == 404 and unknown.json()["error"] == "symbol_not_found"
 
 
 def test_detect_changes(indexed):

@@ -18,7 +18,8 @@ from mcp.client.streamable_http import streamable_http_client
 from codekg.schema import render_markdown
 from serving import FIXTURES, TOKEN, codekg, running
 
-TOOLS = {"search", "context", "impact", "lineage", "detect_changes", "query", "list_repos", "stats"}
+TOOLS = {"search", "context", "impact", "references", "definition", "path", "lineage", "detect_changes", "query",
+         "list_repos", "stats"}
 
 
 @pytest.fixture(scope="module")
@@ -196,5 +197,32 @@ def test_every_tool_answers_within_its_budget_and_its_cursor_reaches_the_rest(re
         assert error_body(await client.call_tool("context", {"symbol": "shop.util.log", "cursor": "nope"})) == {
             "error": "input", "message": "not a cursor of this tool: pass back the `page.next_cursor` of its last answer"}
         assert error_body(await client.call_tool("context", {"symbol": "shop.util.log", "max_bytes": 10}))["error"] == "input"
+
+    over_stdio(repo, session)
+
+
+def test_navigation_tools_and_prompts(repo):
+    async def session(client: Client) -> None:
+        found = payload(await client.call_tool("definition", {"file_path": "src/shop/service.py", "line": 15}))
+        assert (found["symbol"]["qualified_name"], [e["qualified_name"] for e in found["enclosing"]]) == (
+            "shop.service.helper.inner", ["shop.service", "shop.service.helper"])
+        outside = error_body(await client.call_tool("definition", {"file_path": "../../etc/passwd", "line": 1}))
+        assert outside == {"error": "path_outside_root", "message": "../../etc/passwd leads outside the indexed repository"}
+        used = payload(await client.call_tool("references", {"symbol": "shop.models.Order"}))
+        assert [(r["kind"], r["qualified_name"]) for r in used["references"]] == [
+            ("call", "scripts.run"), ("type use", "shop.models.Counter.bump"), ("call", "shop.service.checkout")]
+        chain = payload(await client.call_tool("path", {"source": "scripts.run", "target": "shop.util.log"}))
+        assert [(h["from"], h["relation"], h["to"]) for h in chain["hops"]] == [
+            ("scripts.run", "CALLS", "shop.service.checkout"), ("shop.service.checkout", "CALLS", "shop.util.log")]
+
+        prompts = {p.name: [a.name for a in p.arguments or []] for p in (await client.list_prompts()).prompts}
+        assert prompts == {"explain_symbol": ["symbol", "repo"], "review_diff_impact": ["base", "repo"]}
+        [message] = (await client.get_prompt("explain_symbol", {"symbol": "shop.util.log"})).messages
+        text = message.content.text
+        assert text.startswith("Explain what `shop.util.log` does")
+        embedded = json.loads(text.split("```json\n", 1)[1].rsplit("\n```", 1)[0])
+        assert embedded["symbol"]["qualified_name"] == "shop.util.log" and embedded["page"]["bytes"] <= 8192
+        with pytest.raises(Exception, match="no symbol named 'nope' in the index"):
+            await client.get_prompt("explain_symbol", {"symbol": "nope"})
 
     over_stdio(repo, session)

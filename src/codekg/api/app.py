@@ -156,6 +156,30 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         return service.context(symbol, repo)
 
+    @router.get("/references", tags=["graph"], summary="Every use of a symbol: calls, imports, type uses, reads, writes, subclasses.")
+    def references(
+        symbol: Annotated[str, Query(description="Qualified name, name or id of the symbol.")],
+        repo: RepoParam = None,
+    ) -> dict[str, Any]:
+        return service.references(symbol, repo)
+
+    @router.get("/definition", tags=["graph"], summary="The symbol at a file and line, and the symbols around it.")
+    def definition(
+        file: Annotated[str, Query(description="Repository-relative path.")],
+        line: Annotated[int, Query(ge=1, description="1-based line.")],
+        repo: RepoParam = None,
+    ) -> dict[str, Any]:
+        return service.definition(file, line, repo)
+
+    @router.get("/path", tags=["graph"], summary="The shortest chain of code edges from one symbol to another.")
+    def path(
+        source: Annotated[str, Query(alias="from", description="Where the path starts.")],
+        target: Annotated[str, Query(alias="to", description="Where it ends.")],
+        depth: Annotated[int, Query(ge=1, le=10)] = 6,
+        repo: RepoParam = None,
+    ) -> dict[str, Any]:
+        return service.path(source, target, depth, repo)
+
     @router.get("/impact", tags=["graph"], summary="What a change to a symbol can break (upstream) or what it relies on.")
     def impact(
         symbol: Annotated[str, Query(description="Qualified name, name or id of the symbol.")],

@@ -1,0 +1,117 @@
+"""Finding one's way from a place in the code: the symbol at a file and line (`definition`), every
+use of a symbol (`references`) and the shortest chain of edges from one symbol to another (`path`).
+
+What an editor's "go to definition", "find references" and an agent's "how does A reach B" ask. Each
+reads only the graph: `definition` the nodes of one file (the innermost whose lines hold the line),
+`references` the same UNION ALL relations `context` reads (analysis/context.py) flattened to one
+list with the kind of use, `path` a breadth-first search over the code edges, one query per depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from codekg.analysis.context import _relations
+from codekg.analysis.symbols import SYMBOL_LABELS, Symbol, resolve_symbol, symbol_columns
+from codekg.errors import InputError, SymbolNotFoundError
+from codekg.stores.base import GraphStore
+
+# context's lists that are uses of the symbol, and what each use is
+REFERENCE_KINDS = {"callers": "call", "importers": "import", "users": "type use", "readers": "read",
+                   "writers": "write", "subclasses": "subclass", "overridden_by": "override"}
+# the edges `path` follows: code that reaches code, and what holds what
+PATH_RELATIONS = ("CALLS", "IMPORTS", "EXTENDS", "IMPLEMENTS", "OVERRIDES", "USES", "ACCESSES", "DECORATES",
+                  "DEFINES", "HAS_METHOD")
+MAX_PATH_DEPTH = 10
+MAX_FRONTIER = 20_000  # nodes a search step may hold: past it the search stops and says so
+
+
+def definition_at(store: GraphStore, file_path: str, line: int) -> dict[str, Any]:
+    """The innermost symbol whose lines hold ``line`` of ``file_path`` (repository-relative), and
+    the symbols around it, outermost first. SymbolNotFoundError when none does."""
+    if line < 1:
+        raise InputError(f"line must be 1 or more, not {line}")
+    path = file_path.strip().removeprefix("./")
+    rows = store.query(f"MATCH (n) WHERE n.file_path = $path AND n.start_line <= $line AND n.end_line >= $line "
+                       f"RETURN {symbol_columns(store.dialect)}", {"path": path, "line": line}).rows
+    holding = [Symbol.from_row(row) for row in rows if row[0] in SYMBOL_LABELS and row[0] not in ("File", "External")]
+    if not holding:
+        raise SymbolNotFoundError(f"no symbol at {path}:{line} in the index (is the file indexed, and the line inside it?)")
+    holding.sort(key=lambda s: (s.start_line, -s.end_line, len(s.qualified_name)))  # outermost first
+    return {"file_path": path, "line": line, "symbol": holding[-1].to_dict(),
+            "enclosing": [symbol.to_dict() for symbol in holding[:-1]]}
+
+
+def references(store: GraphStore, symbol: str) -> dict[str, Any]:
+    """Every use of ``symbol`` the graph knows: calls, imports, type uses, reads and writes,
+    subclasses and overriding methods, each with its kind, place and the edge's confidence."""
+    target = resolve_symbol(store, symbol)
+    found = []
+    for key, entries in _relations(store, target).items():
+        for entry in entries:
+            if key in REFERENCE_KINDS:
+                found.append({"kind": REFERENCE_KINDS[key], **entry})
+    found.sort(key=lambda e: (e["file_path"], e.get("line") or e["start_line"], e["kind"], e["qualified_name"]))
+    counts: dict[str, int] = {}
+    for entry in found:
+        counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
+    return {"symbol": target.to_dict(), "counts": dict(sorted(counts.items())), "references": found}
+
+
+def path_between(store: GraphStore, source: str, target: str, max_depth: int = 6) -> dict[str, Any]:
+    """The shortest chain of code edges (`PATH_RELATIONS`) from ``source`` to ``target``, or, when
+    there is none, from ``target`` to ``source``; each hop with its relation. ``found`` false when
+    neither is within ``max_depth`` edges; ``complete`` false when a search step met more than
+    `MAX_FRONTIER` nodes and stopped (a path may then exist)."""
+    if not 1 <= max_depth <= MAX_PATH_DEPTH:
+        raise InputError(f"depth must be between 1 and {MAX_PATH_DEPTH}, not {max_depth}")
+    start, end = resolve_symbol(store, source), resolve_symbol(store, target)
+    for origin, goal, direction in ((start, end, "forward"), (end, start, "backward")):
+        hops, complete = _shortest(store, origin.id, goal.id, max_depth)
+        if hops is not None:
+            names = _names(store, [origin.id, *(hop[2] for hop in hops)])
+            return {"from": start.to_dict(), "to": end.to_dict(), "found": True, "direction": direction,
+                    "length": len(hops), "hops": [{"from": names[a], "relation": r, "to": names[b]} for a, r, b in hops],
+                    "complete": True}
+    return {"from": start.to_dict(), "to": end.to_dict(), "found": False, "direction": "", "length": 0, "hops": [],
+            "complete": complete}
+
+
+def _shortest(store: GraphStore, origin: str, goal: str, max_depth: int) -> tuple[list[tuple[str, str, str]] | None, bool]:
+    """Breadth-first from ``origin``: the hops (from id, relation, to id) of a shortest path to
+    ``goal``, else None and whether the search covered everything within ``max_depth``."""
+    if origin == goal:
+        return [], True
+    came_from: dict[str, tuple[str, str]] = {}
+    seen, frontier = {origin}, [origin]
+    relation = store.dialect.rel_type("r")
+    for _ in range(max_depth):
+        if not frontier:
+            return None, True
+        if len(frontier) > MAX_FRONTIER:
+            return None, False
+        rows = store.query(f"MATCH (x)-[r:{'|'.join(PATH_RELATIONS)}]->(y) WHERE x.id IN $ids "
+                           f"RETURN x.id, {relation}, y.id ORDER BY x.id, {relation}, y.id", {"ids": frontier}).rows
+        following = []
+        for near, kind, far in rows:
+            if far not in seen:
+                seen.add(far)
+                came_from[far] = (near, kind)
+                following.append(far)
+                if far == goal:
+                    hops = []
+                    while far != origin:
+                        near, kind = came_from[far]
+                        hops.append((near, kind, far))
+                        far = near
+                    return hops[::-1], True
+        frontier = following
+    return None, not frontier
+
+
+def _names(store: GraphStore, ids: Iterable[str]) -> dict[str, str]:
+    wanted = list(dict.fromkeys(ids))
+    rows = store.query("MATCH (n) WHERE n.id IN $ids RETURN n.id, n.qualified_name", {"ids": wanted}).rows
+    names = {node_id: name or node_id for node_id, name in rows}
+    return {node_id: names.get(node_id, node_id) for node_id in wanted}

@@ -1,0 +1,93 @@
+"""analysis/navigation.py on tests/fixtures/pyrepo: the symbol at a line, every use of a symbol, the
+shortest path between two symbols, exactly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from codekg.analysis.navigation import definition_at, path_between, references
+from codekg.errors import InputError, SymbolNotFoundError
+
+S = "src/shop/service.py"
+M = "src/shop/models.py"
+
+
+def located(label, qualified_name, file_path, start, end, **extra):
+    return {"id": f"{label}:{file_path}:{qualified_name}", "label": label, "name": qualified_name.rsplit(".", 1)[-1],
+            "qualified_name": qualified_name, "file_path": file_path, "start_line": start, "end_line": end, **extra}
+
+
+@pytest.fixture
+def pyrepo(copy_fixture, open_store):
+    repo = copy_fixture("pyrepo")
+    return repo, open_store(repo)
+
+
+def test_definition_is_the_innermost_symbol_holding_the_line(pyrepo):
+    _, store = pyrepo
+    assert definition_at(store, S, 15) == {
+        "file_path": S, "line": 15, "symbol": located("Function", "shop.service.helper.inner", S, 14, 15),
+        "enclosing": [located("Module", "shop.service", S, 1, 17), located("Function", "shop.service.helper", S, 13, 17)]}
+    assert definition_at(store, f"./{S}", 2)["symbol"] == located("Module", "shop.service", S, 1, 17)  # between definitions
+    with pytest.raises(SymbolNotFoundError, match=f"no symbol at {S}:99 in the index"):
+        definition_at(store, S, 99)
+    with pytest.raises(SymbolNotFoundError, match="no symbol at nowhere.py:1"):
+        definition_at(store, "nowhere.py", 1)
+    with pytest.raises(InputError, match="line must be 1 or more, not 0"):
+        definition_at(store, S, 0)
+
+
+def test_references_list_every_use_with_its_kind(pyrepo):
+    _, store = pyrepo
+    result = references(store, "shop.models.Order")
+    assert result["counts"] == {"call": 2, "type use": 1}
+    assert [(r["kind"], r["qualified_name"], r["file_path"], r["line"]) for r in result["references"]] == [
+        ("call", "scripts.run", "scripts/run.py", 6),
+        ("type use", "shop.models.Counter.bump", M, 34),  # `def bump(order: Order)`
+        ("call", "shop.service.checkout", S, 8)]
+    saved = references(store, "shop.models.Counter.saved")  # a class variable: read and written
+    assert sorted((r["kind"], r["qualified_name"]) for r in saved["references"]) == [
+        ("read", "shop.models.Counter.bump"), ("write", "shop.models.Counter.bump")]
+    overridden = references(store, "shop.models.Base.save")
+    assert [(r["kind"], r["qualified_name"], r.get("line") or r["start_line"]) for r in overridden["references"]] == [
+        ("override", "shop.models.Order.save", 23), ("call", "shop.models.Order.save", 24)]  # its def, then `super().save()`
+
+
+def test_path_is_the_shortest_chain_either_way(pyrepo):
+    _, store = pyrepo
+    forward = path_between(store, "scripts.run", "shop.util.log")
+    assert (forward["found"], forward["direction"], forward["length"], forward["hops"]) == (True, "forward", 2, [
+        {"from": "scripts.run", "relation": "CALLS", "to": "shop.service.checkout"},
+        {"from": "shop.service.checkout", "relation": "CALLS", "to": "shop.util.log"}])
+    backward = path_between(store, "shop.util.log", "scripts.run")
+    assert (backward["direction"], backward["hops"]) == ("backward", forward["hops"])
+    inherited = path_between(store, "shop.models.Order.save", "shop.models.Base.validate", max_depth=2)
+    assert inherited["hops"] == [{"from": "shop.models.Order.save", "relation": "CALLS", "to": "shop.models.Base.save"},
+                                 {"from": "shop.models.Base.save", "relation": "CALLS", "to": "shop.models.Base.validate"}]
+    assert path_between(store, "shop.models.Order.save", "shop.models.Base.validate", max_depth=1)["found"] is False
+    none = path_between(store, "shop.models.Counter", "shop.util.log")
+    assert (none["found"], none["hops"], none["complete"]) == (False, [], True)
+    with pytest.raises(InputError, match="depth must be between 1 and 10, not 11"):
+        path_between(store, "scripts.run", "shop.util.log", max_depth=11)
+
+
+def test_the_cli_commands(pyrepo):
+    repo, _ = pyrepo
+
+    def run(*arguments):
+        return subprocess.run([sys.executable, "-m", "codekg", *arguments, "--repo", str(repo)],
+                              capture_output=True, text=True, timeout=60)
+
+    assert run("definition", f"{S}:15").stdout.splitlines() == [
+        f"Module shop.service  {S}:1-17", f"  Function shop.service.helper  {S}:13-17",
+        f"    Function shop.service.helper.inner  {S}:14-15"]
+    assert run("path", "scripts.run", "shop.util.log").stdout.splitlines() == [
+        "2 edge(s), forward:", "  scripts.run -[CALLS]-> shop.service.checkout", "  shop.service.checkout -[CALLS]-> shop.util.log"]
+    assert run("references", "shop.models.Order").stdout.splitlines()[0] == "shop.models.Order: 2 call, 1 type use"
+    assert json.loads(run("references", "shop.models.Order", "--json").stdout)["counts"] == {"call": 2, "type use": 1}
+    bad = run("definition", S)
+    assert (bad.returncode, bad.stderr.strip()) == (2, f"error: expected FILE:LINE (e.g. src/app.py:42), not '{S}'")
