@@ -738,6 +738,32 @@ def path_command(
         stdout().print(_escaped(f"  {hop['from']} -[{hop['relation']}]-> {hop['to']}"), highlight=False)
 
 
+@app.command()
+def setup(
+    client: Annotated[str, typer.Argument(metavar="CLIENT", help="claude (Claude Code: .mcp.json), cursor (.cursor/mcp.json) or vscode (.vscode/mcp.json).")],
+    repo: RepoOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the file it would write, write nothing.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Write CLIENT's MCP configuration into the repository, so that the editor or agent starts
+    `codekg mcp` on it; other servers in an existing file are kept."""
+    from codekg.client_setup import client_configuration, write_configuration
+
+    root = (repo or Path.cwd()).expanduser()
+    if not root.is_dir():
+        raise InputError(f"{root} is not a directory")
+    path, configuration = client_configuration(client, root)
+    if not dry_run:
+        write_configuration(path, configuration)
+    if json_output:
+        stdout().out(json.dumps({"client": client, "path": str(path), "written": not dry_run, "configuration": configuration},
+                                indent=2, ensure_ascii=False), highlight=False)
+    elif dry_run:
+        stdout().out(f"# {path} (not written: --dry-run)\n{json.dumps(configuration, indent=2, ensure_ascii=False)}", highlight=False)
+    else:
+        stdout().print(f"wrote {_escaped(path)}: {client} starts `codekg mcp` on {_escaped(root.resolve())}", highlight=False)
+
+
 @app.command("detect-changes")
 def detect_changes_command(
     base: Annotated[Optional[str], typer.Option("--base", metavar="REF",
