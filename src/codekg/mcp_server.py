@@ -1,8 +1,8 @@
 """The MCP server (`codekg mcp`): codekg's operations as tools for AI agents, over stdio or Streamable HTTP.
 
 Takes: a `GraphService`. Returns: an `MCPServer` (the official `mcp` SDK) with the tools `search`,
-`context`, `impact`, `references`, `definition`, `path`, `lineage`, `detect_changes`, `query` (read-only
-Cypher), `list_repos` and `stats`, the prompts `explain_symbol` and `review_diff_impact` (the instruction
+`context`, `impact`, `references`, `definition`, `path`, `callgraph`, `lineage`, `detect_changes`, `query`
+(read-only Cypher), `list_repos`, `stats` and `reindex` (the one that writes: the index, never the code), the prompts `explain_symbol` and `review_diff_impact` (the instruction
 with the graph's answer in it), and the
 resource `codekg://schema` (the graph schema as Markdown: labels, properties and edge reasons with
 their meanings, which an agent needs to write Cypher). Each tool returns compact JSON (also as
@@ -38,6 +38,7 @@ from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
 
 SCHEMA_URI = "codekg://schema"
 READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+REINDEX = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 INSTRUCTIONS = (
     "codekg answers questions about an indexed code base from its knowledge graph. Start with `search` "
     "to find a symbol, then `context` for its callers/callees and `impact` before changing it; "
@@ -184,6 +185,28 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         """How one symbol reaches another: the shortest chain of calls, imports, inheritance, uses and
         containment from source to target (or, when there is none, from target to source)."""
         return _run(lambda: service.path(source, target, depth, repo))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def callgraph(
+        symbol: Symbol,
+        depth: Annotated[int, Field(ge=1, le=10, description="How many calls away.")] = 2,
+        direction: Annotated[str, Field(pattern="^(both|upstream|downstream)$",
+                                        description="`downstream`: what it calls; `upstream`: what calls it.")] = "both",
+        repo: Repo = None,
+        detail: Detail = "summary",
+        limit: PerList = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
+    ) -> CallToolResult:
+        """The call graph around a symbol: its callers and callees, theirs, and so on, as nodes and edges
+        (each edge with its confidence and call line)."""
+        return _run(lambda: service.callgraph(symbol, depth, direction, repo), _Paging(detail, limit, cursor, max_bytes))
+
+    @server.tool(annotations=REINDEX, structured_output=False)
+    def reindex(repo: Repo = None) -> CallToolResult:
+        """Bring the index up to date with the files on disk (only what changed is re-read) and say what changed.
+        Run it after editing files, before asking about them."""
+        return _run(lambda: service.reindex(repo))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def lineage(

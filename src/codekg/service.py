@@ -214,6 +214,23 @@ class GraphService:
         with self._store(self.repository(repo)) as store:
             return path_between(store, source, target, depth)
 
+    def callgraph(self, symbol: str, depth: int = 2, direction: str = "both", repo: str | None = None) -> dict[str, Any]:
+        """The calls within ``depth`` calls of ``symbol``, as nodes and edges."""
+        from codekg.analysis.navigation import call_neighbourhood
+
+        with self._store(self.repository(repo)) as store:
+            return call_neighbourhood(store, symbol, depth, direction)
+
+    def reindex(self, repo: str | None = None) -> dict[str, Any]:
+        """Bring the index of a served repository up to date (incremental when it can be) and say what changed."""
+        from codekg.pipeline import index_repository
+
+        served = self.repository(repo)
+        summary = index_repository(served.root, served.db_dir, served.settings)
+        return {"repo": served.name, "mode": summary.delta["mode"], "delta": summary.delta,
+                "files_by_language": summary.files_by_language, "warnings": len(summary.warnings),
+                "total_seconds": summary.total_seconds}
+
     def lineage(self, name: str, direction: str = "both", depth: int = 3, repo: str | None = None) -> dict[str, Any]:
         """What feeds SQL table, view or column ``name`` (upstream) and what it feeds (downstream)."""
         _check_range("depth", depth, 1, MAX_DEPTH)

@@ -18,8 +18,8 @@ from mcp.client.streamable_http import streamable_http_client
 from codekg.schema import render_markdown
 from serving import FIXTURES, TOKEN, codekg, running
 
-TOOLS = {"search", "context", "impact", "references", "definition", "path", "lineage", "detect_changes", "query",
-         "list_repos", "stats"}
+TOOLS = {"search", "context", "impact", "references", "definition", "path", "callgraph", "lineage", "detect_changes", "query",
+         "list_repos", "stats", "reindex"}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,9 @@ def test_tools_resource_and_read_only_calls_over_stdio(repo):
         for tool in tools.values():
             assert tool.description and len(tool.description) > 40
             assert tool.input_schema["type"] == "object"
-            assert tool.annotations.read_only_hint is True
+            # every tool reads, but reindex, which writes the index (never the code) and may run again
+            assert tool.annotations.read_only_hint is (tool.name != "reindex")
+        assert (tools["reindex"].annotations.destructive_hint, tools["reindex"].annotations.idempotent_hint) == (False, True)
         assert tools["query"].input_schema["required"] == ["cypher"]
         assert tools["impact"].input_schema["properties"]["depth"] == {
             "default": 3, "description": "How many hops to follow.", "maximum": 10, "minimum": 1, "title": "Depth",
@@ -224,5 +226,81 @@ def test_navigation_tools_and_prompts(repo):
         assert embedded["symbol"]["qualified_name"] == "shop.util.log" and embedded["page"]["bytes"] <= 8192
         with pytest.raises(Exception, match="no symbol named 'nope' in the index"):
             await client.get_prompt("explain_symbol", {"symbol": "nope"})
+
+    over_stdio(repo, session)
+
+
+@pytest.fixture(scope="module")
+def sql_repo(tmp_path_factory):
+    repo = tmp_path_factory.mktemp("mcp-all") / "shop"
+    shutil.copytree(FIXTURES / "pyrepo", repo)
+    (repo / "etl").mkdir()
+    (repo / "etl" / "load.sql").write_text("CREATE TABLE sales (id INT, amount INT);\n"
+                                           "INSERT INTO daily (id, total) SELECT id, amount FROM sales;\n")
+    assert codekg("index", str(repo), "--quiet").returncode == 0
+    return repo
+
+
+# every tool: good arguments and what the answer holds; bad arguments and the error code
+EVERY_TOOL = [
+    ("search", {"query": "checkout"}, lambda a: a["results"][0]["qualified_name"] == "shop.service.checkout",
+     {"query": "x", "mode": "psychic"}, "input"),
+    ("context", {"symbol": "shop.util.log"}, lambda a: a["callers"][0]["qualified_name"] == "shop.service.checkout",
+     {"symbol": "nope"}, "symbol_not_found"),
+    ("impact", {"symbol": "shop.util.log"}, lambda a: a["summary"]["symbols"] == 3,
+     {"symbol": "shop.util.log", "depth": 0}, "input"),
+    ("references", {"symbol": "shop.models.Order"}, lambda a: a["counts"] == {"call": 2, "type use": 1},
+     {"symbol": "save"}, "symbol_ambiguous"),
+    ("definition", {"file_path": "src/shop/util.py", "line": 5}, lambda a: a["symbol"]["qualified_name"] == "shop.util.log",
+     {"file_path": "src/shop/util.py", "line": 999}, "symbol_not_found"),
+    ("path", {"source": "scripts.run", "target": "shop.util.log"}, lambda a: a["length"] == 2,
+     {"source": "scripts.run", "target": "shop.util.log", "depth": 11}, "input"),
+    ("callgraph", {"symbol": "shop.service.checkout", "depth": 1}, lambda a: {"from": "scripts.run", "to": "shop.service.checkout",
+     "confidence": 1.0, "line": 5} in a["edges"], {"symbol": "shop.service.checkout", "direction": "sideways"}, "input"),
+    ("lineage", {"name": "<default>.daily.total"}, lambda a: [h["name"] for h in a["upstream"]] == ["<default>.sales.amount"],
+     {"name": "nowhere.table"}, "symbol_not_found"),
+    ("detect_changes", {}, None, {"base": "--upload-pack=x"}, "input"),
+    ("query", {"cypher": "MATCH (f:Function) RETURN count(f)"}, lambda a: a["rows"] == [[4]],
+     {"cypher": "MATCH (f:Function) DETACH DELETE f"}, "write_query"),
+    ("list_repos", {}, lambda a: a["repos"][0]["name"] == "shop", {"extra": 1}, None),
+    ("stats", {}, lambda a: a["files_by_language"] == {"python": 5, "sql": 1}, {"repo": "elsewhere"}, "unknown_repository"),
+    ("reindex", {}, lambda a: a["mode"] == "unchanged", {"repo": "elsewhere"}, "unknown_repository"),
+]
+
+
+def test_every_tool_with_good_and_bad_arguments_stays_within_its_budget(sql_repo):
+    async def session(client: Client) -> None:
+        assert {tool.name for tool in (await client.list_tools()).tools} == {name for name, *_ in EVERY_TOOL}
+        for name, good, holds, bad, code in EVERY_TOOL:
+            answer = await client.call_tool(name, good)
+            if name == "detect_changes":  # not a git work tree: its own error, still the error document
+                assert error_body(answer)["error"] == "git", name
+            else:
+                assert not answer.is_error, (name, answer.content[0].text)
+                page = answer.structured_content["page"]
+                assert page["bytes"] <= page["budget_bytes"] == 8192, name
+                assert len(answer.content[0].text.encode()) <= 8192 + 400, name  # the page member itself is small
+                assert holds(answer.structured_content), (name, answer.structured_content)
+            refused = await client.call_tool(name, bad)
+            if code is None:  # arguments a tool does not take are ignored, as HTTP ignores unknown query parameters
+                assert not refused.is_error, name
+            else:
+                assert error_body(refused)["error"] == code, (name, refused.content[0].text)
+
+    over_stdio(sql_repo, session)
+
+
+def test_reindex_reads_the_files_changed_since(tmp_path):
+    repo = tmp_path / "pyrepo"
+    shutil.copytree(FIXTURES / "pyrepo", repo)
+    assert codekg("index", str(repo), "--quiet").returncode == 0
+
+    async def session(client: Client) -> None:
+        util = repo / "src" / "shop" / "util.py"
+        util.write_text(util.read_text() + "\n\ndef added():\n    return log('x')\n")
+        done = payload(await client.call_tool("reindex", {}))
+        assert (done["mode"], done["delta"]["files_changed"]) == ("incremental", 1)
+        found = payload(await client.call_tool("references", {"symbol": "shop.util.log"}))
+        assert [r["qualified_name"] for r in found["references"]] == ["shop.service.checkout", "shop.util.added"]
 
     over_stdio(repo, session)

@@ -1,5 +1,6 @@
 """Finding one's way from a place in the code: the symbol at a file and line (`definition`), every
-use of a symbol (`references`) and the shortest chain of edges from one symbol to another (`path`).
+use of a symbol (`references`), the shortest chain of edges from one symbol to another (`path`) and
+the calls around a symbol (`call_neighbourhood`).
 
 What an editor's "go to definition", "find references" and an agent's "how does A reach B" ask. Each
 reads only the graph: `definition` the nodes of one file (the innermost whose lines hold the line),
@@ -115,3 +116,38 @@ def _names(store: GraphStore, ids: Iterable[str]) -> dict[str, str]:
     rows = store.query("MATCH (n) WHERE n.id IN $ids RETURN n.id, n.qualified_name", {"ids": wanted}).rows
     names = {node_id: name or node_id for node_id, name in rows}
     return {node_id: names.get(node_id, node_id) for node_id in wanted}
+
+
+def call_neighbourhood(store: GraphStore, symbol: str, depth: int = 2, direction: str = "both") -> dict[str, Any]:
+    """The CALLS edges within ``depth`` calls of ``symbol``: its callees' callees (`downstream`), its
+    callers' callers (`upstream`) or both; every node and edge once, edges with confidence and line."""
+    if not 1 <= depth <= MAX_PATH_DEPTH:
+        raise InputError(f"depth must be between 1 and {MAX_PATH_DEPTH}, not {depth}")
+    if direction not in ("both", "upstream", "downstream"):
+        raise InputError(f"unknown direction {direction!r}: use both, upstream or downstream")
+    center = resolve_symbol(store, symbol)
+    edges: dict[tuple[str, str], dict[str, Any]] = {}
+    ways = [way for way in ("downstream", "upstream") if direction in (way, "both")]
+    for way in ways:
+        seen, frontier = {center.id}, [center.id]
+        pattern = "(x)-[r:CALLS]->(y)" if way == "downstream" else "(y)-[r:CALLS]->(x)"
+        for _ in range(depth):
+            if not frontier or len(frontier) > MAX_FRONTIER:
+                break
+            rows = store.query(f"MATCH {pattern} WHERE x.id IN $ids RETURN x.id, y.id, r.confidence, r.line "
+                               "ORDER BY x.id, y.id", {"ids": frontier}).rows
+            following = []
+            for near, far, confidence, line in rows:
+                caller, callee = (near, far) if way == "downstream" else (far, near)
+                edges.setdefault((caller, callee), {"confidence": confidence, "line": line})
+                if far not in seen:
+                    seen.add(far)
+                    following.append(far)
+            frontier = following
+    ids = sorted({center.id, *(node for pair in edges for node in pair)})
+    rows = store.query(f"MATCH (n) WHERE n.id IN $ids RETURN {symbol_columns(store.dialect)}", {"ids": ids}).rows
+    nodes = {row[1]: Symbol.from_row(row).to_dict() for row in rows}
+    name = {node_id: nodes.get(node_id, {}).get("qualified_name", node_id) for node_id in ids}
+    return {"symbol": center.to_dict(), "depth": depth, "direction": direction,
+            "nodes": [nodes[node_id] for node_id in ids if node_id in nodes],
+            "edges": [{"from": name[a], "to": name[b], **props} for (a, b), props in sorted(edges.items(), key=lambda item: (name[item[0][0]], name[item[0][1]]))]}
