@@ -308,3 +308,23 @@ def test_index_in_a_pipe_prints_progress_lines_on_stderr(copy_fixture):
 
     assert all(re.fullmatch(r"[a-z]+ …|[a-z]+: \d+/\d+ \(\d+%\), \d+/s(, about \d+ s left)?", line) for line in lines), lines
     assert result.stdout.startswith("Indexed 5 files (python 5)")
+
+
+@pytest.mark.parametrize("command", [["search", "step", "--limit", "500", "--mode", "keyword"], ["callgraph", "{repo}"],
+                                     ["callgraph", "{repo}", "--format", "mermaid"]])  # each over a pipe's 64 KB
+def test_a_reader_that_stops_early_ends_the_command_quietly_with_success(tmp_path, command):
+    """`codekg … | head -1`: the pipe closes under the writer; that is the reader's choice, not a failure
+    (Rich's default exits 1), and no traceback or message follows."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "steps.py").write_text("".join(f"def step_{i}():\n    return step_{i + 1}()\n\n\n" for i in range(3000)) +
+                                   "def step_3000():\n    return 0\n")
+    assert codekg("index", str(repo), "--quiet").returncode == 0
+    arguments = [part.replace("{repo}", str(repo)) for part in command]
+    process = subprocess.Popen([sys.executable, "-m", "codekg", *arguments, "--repo", str(repo)] if arguments[0] != "callgraph"
+                               else [sys.executable, "-m", "codekg", *arguments],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = process.stdout.readline()
+    process.stdout.close()  # as `head -1` does
+    stderr = process.stderr.read()
+    assert (first != b"", process.wait(timeout=120), stderr.decode().replace("note: no embeddings", "")) == (True, 0, "")

@@ -12,6 +12,7 @@ import atexit
 import gc
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -73,7 +74,15 @@ def _console(stream: Any) -> Console:
     tables to 80 columns, so `requests.sessions.Session.request` would read `requests.s…`."""
     from rich.console import Console
 
-    return Console(file=stream, soft_wrap=True, width=None if stream.isatty() else PIPE_WIDTH)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """The reader stopped reading (`| head`): it has what it wanted, so the command succeeded
+            (Rich's default exits 1). stdout goes to /dev/null so that the flush at exit is quiet."""
+            self.quiet = True
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(0)
+
+    return _Console(file=stream, soft_wrap=True, width=None if stream.isatty() else PIPE_WIDTH)
 
 
 def _escaped(text: object) -> str:
@@ -1175,6 +1184,9 @@ def main() -> None:
         app()
     except CodekgError as error:
         _fail(error.exit_code, str(error), error.code, json_output, error.details())
+    except BrokenPipeError:  # written past Rich (`sys.stdout.write`): as _Console.on_broken_pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except OSError as error:
         _fail(1, f"{error.strerror or error}: {error.filename or ''}", "os_error", json_output)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug must still not print a traceback

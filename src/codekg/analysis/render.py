@@ -18,6 +18,9 @@ def where(entry: dict[str, Any]) -> str:
     return f"{entry['file_path']}:{entry['start_line']}-{entry['end_line']}"
 
 
+RULE_WIDTH = 100  # the snippet's rules: a terminal's width, at most this
+
+
 def print_context(result: dict[str, Any], console: Console) -> None:
     symbol = result["symbol"]
     console.print(f"[bold]{symbol['label']} {escape(symbol['qualified_name'])}[/bold]  {escape(where(symbol))}")
@@ -32,9 +35,14 @@ def print_context(result: dict[str, Any], console: Console) -> None:
         console.print(f"[yellow]source not shown:[/yellow] {escape(snippet['error'])}")
     elif snippet["text"]:
         more = " (truncated)" if snippet["truncated"] else ""
-        console.rule(f"{snippet['file_path']}:{snippet['start_line']}-{snippet['end_line']}{more}", align="left")
+        # a rule as wide as the text at most: in a pipe the console is "unlimited" (cli.PIPE_WIDTH) wide
+        from rich.rule import Rule
+
+        width = min(console.width, RULE_WIDTH)
+        console.print(Rule(escape(f"{snippet['file_path']}:{snippet['start_line']}-{snippet['end_line']}{more}"),
+                           align="left"), width=width)
         console.out(snippet["text"], highlight=False)
-        console.rule()
+        console.print(Rule(), width=width)
     for key, title, edge in (
         ("callers", "Callers", True), ("callees", "Callees", True), ("defines", "Defines", False),
         ("methods", "Methods", False), ("bases", "Bases", True), ("subclasses", "Subclasses", True),
