@@ -28,3 +28,8 @@ def is_example_path(file_path: str) -> bool:
     """Code kept to show or document use (docs/, docs_src/, examples/, samples/, demo/ folders), not
     the code itself: search ranks it after the rest, as it does tests."""
     return any(folder in _EXAMPLE_DIRS for folder in file_path.split("/")[:-1])
+
+
+def is_secondary_path(file_path: str) -> bool:
+    """Tests, documentation and examples: what search and the MCP pages put after the code itself."""
+    return is_test_path(file_path) or is_example_path(file_path)

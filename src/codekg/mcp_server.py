@@ -57,7 +57,7 @@ Detail = Annotated[str, Field(pattern="^(summary|full)$", description="`summary`
 Cursor = Annotated[str | None, Field(description="`page.next_cursor` of the previous answer of this tool, with the "
                                                  "same arguments: the next items of every list it cut.")]
 PerList = Annotated[int, Field(ge=1, le=500, description="At most this many items in each list of the answer.")]
-MaxBytes = Annotated[int, Field(ge=1024, le=MAX_BUDGET, description="The answer's size budget in bytes (lists are "
+MaxBytes = Annotated[int, Field(ge=2048, le=MAX_BUDGET, description="The answer's size budget in bytes (lists are "
                                                                     "cut to fit; `page` says what was cut).")]
 
 
@@ -67,13 +67,14 @@ class _Paging:
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
     max_bytes: int = DEFAULT_BUDGET
+    scope: str = ""  # the tool's name, in its cursors
 
 
 def _run(operation: Callable[[], Any], paging: _Paging = _Paging()) -> CallToolResult:
     """Run one service operation as a tool call: compact JSON, or an isError result holding the error
     document the HTTP API and `--json` give (`{"error": code, "message": …, "candidates": …}`)."""
     try:
-        result = paged(operation(), paging.detail, paging.limit, paging.cursor, paging.max_bytes)
+        result = paged(operation(), paging.detail, paging.limit, paging.cursor, paging.max_bytes, paging.scope)
     except CodekgError as error:
         return _error_result(error.to_json())
     text = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
@@ -129,16 +130,16 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """Find functions, methods, classes and modules matching a query, best first, with their locations.
         A name ranks the symbols so named first; tests, docs and examples come after the code itself."""
-        deeper = min(limit + offset_of(cursor, "results"), MAX_SEARCH_RESULTS)  # a later page: rank that many
+        deeper = min(limit + offset_of(cursor, "results", "search"), MAX_SEARCH_RESULTS)  # a later page: rank that many
         return _run(lambda: service.search(query, deeper, mode, repo, tuple(labels or ()), path, include_tests),
-                    _Paging(detail, limit, cursor, max_bytes))
+                    _Paging(detail, limit, cursor, max_bytes, "search"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def context(symbol: Symbol, repo: Repo = None, detail: Detail = "summary", limit: PerList = DEFAULT_LIMIT,
                 cursor: Cursor = None, max_bytes: MaxBytes = DEFAULT_BUDGET) -> CallToolResult:
         """Everything about one symbol: its definition and location, callers, callees, imports and class hierarchy.
         An ambiguous name fails with the candidates to choose from."""
-        return _run(lambda: service.context(symbol, repo), _Paging(detail, limit, cursor, max_bytes))
+        return _run(lambda: service.context(symbol, repo), _Paging(detail, limit, cursor, max_bytes, "context"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def impact(
@@ -156,14 +157,14 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """The blast radius of changing a symbol: the symbols reached through calls, imports and inheritance, by depth."""
         return _run(lambda: service.impact(symbol, depth, direction, min_confidence, repo),
-                    _Paging(detail, limit, cursor, max_bytes))
+                    _Paging(detail, limit, cursor, max_bytes, "impact"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def references(symbol: Symbol, repo: Repo = None, detail: Detail = "summary", limit: PerList = DEFAULT_LIMIT,
                    cursor: Cursor = None, max_bytes: MaxBytes = DEFAULT_BUDGET) -> CallToolResult:
         """Every use of a symbol: calls, imports, type uses (annotations, isinstance), reads and writes of a
         variable, subclasses and overriding methods; each with its kind, file and line."""
-        return _run(lambda: service.references(symbol, repo), _Paging(detail, limit, cursor, max_bytes))
+        return _run(lambda: service.references(symbol, repo), _Paging(detail, limit, cursor, max_bytes, "references"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def definition(
@@ -200,7 +201,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """The call graph around a symbol: its callers and callees, theirs, and so on, as nodes and edges
         (each edge with its confidence and call line)."""
-        return _run(lambda: service.callgraph(symbol, depth, direction, repo), _Paging(detail, limit, cursor, max_bytes))
+        return _run(lambda: service.callgraph(symbol, depth, direction, repo), _Paging(detail, limit, cursor, max_bytes, "callgraph"))
 
     @server.tool(annotations=REINDEX, structured_output=False)
     def reindex(repo: Repo = None) -> CallToolResult:
@@ -224,7 +225,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         """SQL lineage: the tables/columns that feed NAME and those it feeds, hop by hop, each with the SQL
         statement (file, line) that makes the hop and the functions that run it. `impact` on a table or column
         lists everything that depends on it."""
-        return _run(lambda: service.lineage(name, direction, depth, repo), _Paging(detail, limit, cursor, max_bytes))
+        return _run(lambda: service.lineage(name, direction, depth, repo), _Paging(detail, limit, cursor, max_bytes, "lineage"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def detect_changes(
@@ -240,7 +241,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """Map uncommitted git changes to the symbols they touch and the symbols those affect (run before a commit)."""
         return _run(lambda: service.detect_changes(base, staged, depth, min_confidence, repo),
-                    _Paging(detail, limit, cursor, max_bytes))
+                    _Paging(detail, limit, cursor, max_bytes, "detect_changes"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def query(
@@ -252,7 +253,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         max_bytes: MaxBytes = DEFAULT_BUDGET,
     ) -> CallToolResult:
         """Run a read-only Cypher query against the code graph; returns columns and rows. Write clauses are refused."""
-        return _run(lambda: service.query(cypher, parameters, repo), _Paging("full", limit, cursor, max_bytes))
+        return _run(lambda: service.query(cypher, parameters, repo), _Paging("full", limit, cursor, max_bytes, "query"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def list_repos() -> CallToolResult:

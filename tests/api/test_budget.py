@@ -37,10 +37,10 @@ def test_limit_and_cursor_page_through_every_list_and_summary_keeps_what_locates
     assert second["imports"] == []  # shown to its end already
     third = paged(result, limit=2, cursor=second["page"]["next_cursor"])
     assert ([c["name"] for c in third["callers"]], third["page"]["next_cursor"]) == (["f4"], None)
+    assert third["page"]["cut"] == {"callers": {"from": 4, "shown": 1, "total": 5}}  # lists done before: not listed
     full = paged(result, detail="full", limit=10)
     assert full["callers"] == result["callers"] and full["page"] == {
-        "detail": "full", "budget_bytes": DEFAULT_BUDGET, "bytes": size({k: v for k, v in full.items() if k != "page"}),
-        "cut": {}, "next_cursor": None}
+        "detail": "full", "budget_bytes": DEFAULT_BUDGET, "bytes": size(full), "cut": {}, "next_cursor": None}
 
 
 def test_over_the_budget_the_innermost_largest_list_is_halved_and_every_item_is_reached_once():
@@ -51,7 +51,7 @@ def test_over_the_budget_the_innermost_largest_list_is_halved_and_every_item_is_
     cursor = None
     for _ in range(200):
         answer = paged(result, limit=500, cursor=cursor, budget=8192)
-        assert answer["page"]["bytes"] <= 8192 and size({k: v for k, v in answer.items() if k != "page"}) == answer["page"]["bytes"]
+        assert answer["page"]["bytes"] <= 8192 and size(answer) == answer["page"]["bytes"]  # the page member counted
         assert len(answer["levels"]) == 2  # the levels are never cut: their symbols are
         seen += [s["name"] for level in answer["levels"] for s in level["symbols"]]
         cursor = answer["page"]["next_cursor"]
@@ -70,7 +70,8 @@ def test_long_strings_are_cut_in_summary_and_when_every_list_is_one_item():
     assert full["page"]["bytes"] <= 2048
 
 
-@pytest.mark.parametrize("cursor", ["not base64!", encode_cursor({"a": 1})[:-3] + "@@@", "W10", "eyJhIjotMX0"])
+@pytest.mark.parametrize("cursor", ["not base64!", encode_cursor({"a": 1})[:-3] + "@@@", "W10", "eyJhIjotMX0",
+                                    encode_cursor({"a": -1}), encode_cursor({"a": 1}, "another tool")])
 def test_a_cursor_that_is_not_one_is_refused(cursor):
     with pytest.raises(InputError, match="not a cursor of this tool"):
         paged({"rows": [[1]]}, cursor=cursor)
@@ -79,3 +80,13 @@ def test_a_cursor_that_is_not_one_is_refused(cursor):
 def test_an_unknown_detail_is_refused():
     with pytest.raises(InputError, match="unknown detail 'everything': use summary or full"):
         paged({}, detail="everything")
+
+
+def test_a_cursor_is_the_tools_own_and_tests_docs_and_examples_come_last():
+    result = {"callers": [symbol(1, file_path="tests/test_m.py"), symbol(2, file_path="docs/example.py"), symbol(3)]}
+    first = paged(result, limit=1, scope="context")
+    assert [c["file_path"] for c in first["callers"]] == ["m.py"]
+    second = paged(result, limit=1, cursor=first["page"]["next_cursor"], scope="context")
+    assert [c["file_path"] for c in second["callers"]] == ["tests/test_m.py"]  # then in the result's order
+    with pytest.raises(InputError, match="not a cursor of this tool"):
+        paged(result, limit=1, cursor=first["page"]["next_cursor"], scope="impact")

@@ -183,10 +183,10 @@ def test_every_tool_answers_within_its_budget_and_its_cursor_reaches_the_rest(re
         expected = [(level["depth"], s["qualified_name"]) for level in whole["levels"] for s in level["symbols"]]
         seen, cursor, answers = [], None, 0
         while answers < 20:
-            answer = (await client.call_tool("impact", {"symbol": "shop.util.log", "max_bytes": 1024, "limit": 1,
+            answer = (await client.call_tool("impact", {"symbol": "shop.util.log", "max_bytes": 2048, "limit": 1,
                                                         **({"cursor": cursor} if cursor else {})})).structured_content
             answers += 1
-            assert answer["page"]["bytes"] <= 1024
+            assert answer["page"]["bytes"] <= 2048
             seen += [(level["depth"], s["qualified_name"]) for level in answer["levels"] for s in level["symbols"]]
             cursor = answer["page"]["next_cursor"]
             if cursor is None:

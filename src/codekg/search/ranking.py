@@ -25,7 +25,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 
-from codekg.conventions import is_example_path, is_test_path
+from codekg.conventions import is_secondary_path, is_test_path
 from codekg.search.store import INDEXED_LABELS, Symbol
 
 _NAME_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?")
@@ -85,18 +85,13 @@ def match_tier(name: str, symbol: Symbol) -> int:
     return REST
 
 
-def is_secondary(file_path: str) -> bool:
-    """Tests, documentation and examples: ranked after the code itself."""
-    return is_test_path(file_path) or is_example_path(file_path)
-
-
 def ordered(query: str, scores: dict[int, float], symbols: dict[int, Symbol]) -> list[tuple[int, float]]:
     """``scores`` (rowid -> the mode's score, higher is better) in the final order described above."""
     name = name_query(query)
 
     def key(item: tuple[int, float]) -> tuple:
         symbol = symbols[item[0]]
-        return match_tier(name, symbol), is_secondary(symbol.file_path), -item[1], symbol.id
+        return match_tier(name, symbol), is_secondary_path(symbol.file_path), -item[1], symbol.id
 
     return sorted(((rowid, score) for rowid, score in scores.items() if rowid in symbols), key=key)
 
