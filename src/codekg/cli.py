@@ -467,8 +467,9 @@ def search(
 ) -> None:
     """Find symbols by keyword (BM25), meaning (embeddings) or both, with their graph context.
 
-    A name (`url_for`, `App.url_for`) ranks the symbols so named first; tests, docs and examples come
-    after the code itself."""
+    A name (`url_for`, `App.url_for`) ranks the symbols so named first, then names starting with it,
+    then qualified names holding it, then the rest; within each of these, tests, docs and examples come
+    after the code itself, then the score decides. Each hit says how it matched (`match`)."""
     from codekg.search import SearchFilters, search_result
 
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
@@ -483,8 +484,8 @@ def search(
         stdout().print("no results", style="dim")
         return
     for rank, hit in enumerate(result.hits, start=1):
-        stdout().print(f"{rank:>2}. [bold]{hit.qualified_name}[/bold] ({hit.label}) {hit.file_path}:{hit.start_line}"
-                       f"  [dim]{hit.score:.4f}[/dim]", highlight=False)
+        stdout().print(f"{rank:>2}. [bold]{_escaped(hit.qualified_name)}[/bold] ({hit.label}) {_escaped(hit.file_path)}:{hit.start_line}"
+                       f"  [dim]{hit.match} {hit.score:.4f}[/dim]", highlight=False)
         if hit.signature:
             stdout().print(f"    {hit.signature.splitlines()[0][:120]}", highlight=False)
         context = [f"in {hit.container}"] if hit.container else []

@@ -30,7 +30,8 @@ def symbol(qualified_name: str, file_path: str = "pkg/mod.py") -> Symbol:
 
 @pytest.mark.parametrize(("query", "expected"), [
     ("url_for", "url_for"), ("  App.url_for ", "App.url_for"), ("url_for.", "url_for"), ("$el", "$el"),
-    ("build the url", ""), ("url_for()", ""), ("a-b", ""), ("", ""), ("3d", ""),
+    ("url_for(", "url_for"), ("url_for()", "url_for"), (".url_for", "url_for"), ("App.url_for()", "App.url_for"),
+    ("build the url", ""), ("url_for(x)", ""), ("a-b", ""), ("", ""), ("3d", ""),
 ])
 def test_a_query_names_a_symbol_only_when_it_is_one_identifier_or_dotted_name(query, expected):
     assert name_query(query) == expected
@@ -79,6 +80,9 @@ def test_a_name_puts_the_symbols_so_named_first_then_code_then_tests_and_docs(ra
         "tests.test_helpers.TestUrlFor.test_url_for_blueprint",
     ]
     assert names(search(db, settings, "App.url_for", 1, mode)) == ["webkit.app.App.url_for"]
+    assert [(h.qualified_name, h.match) for h in search(db, settings, "url_for(", 4, mode)] == [
+        ("webkit.app.App.url_for", "exact"), ("webkit.helpers.url_for", "exact"),
+        ("tests.test_helpers.TestUrlFor.url_for", "exact"), ("docs.examples.blog.url_for_post", "prefix")]
     assert names(search(db, settings, "test_client", 1, mode)) == ["webkit.app.App.test_client"]
     assert names(search(db, settings, "Rule", 2, mode))[0] == "webkit.routing.Rule"
     assert names(search(db, settings, "render_temp", 2, mode)) == [
@@ -144,3 +148,10 @@ def test_the_cli_takes_the_filters_and_refuses_an_unknown_label(ranked, tmp_path
     assert refused.returncode == 2
     assert refused.stderr.strip() == ("error: cannot search label 'Table': use Module, Class, Interface, Function, "
                                       "Method, Variable")
+
+
+def test_an_empty_query_is_refused(ranked):
+    db, settings = ranked
+    for query in ("", "   "):
+        with pytest.raises(InputError, match="empty search query"):
+            search(db, settings, query, 5, "keyword")

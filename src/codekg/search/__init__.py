@@ -18,7 +18,7 @@ from typing import Any, Literal
 from codekg.errors import EmbeddingsUnavailableError, InputError
 from codekg.search.hybrid import CANDIDATES, Context, expand_and_rerank, graph_contexts, reciprocal_rank_fusion
 from codekg.search.keyword import keyword_search
-from codekg.search.ranking import NO_FILTERS, SearchFilters, name_query, ordered
+from codekg.search.ranking import NO_FILTERS, TIER_NAMES, SearchFilters, match_tier, name_query, ordered
 from codekg.search.store import SearchStore, Symbol
 from codekg.search.sync import embedding_spec, open_for_search
 from codekg.settings import Settings
@@ -39,6 +39,9 @@ class SearchHit:
     end_line: int
     signature: str
     score: float  # the mode's own score (BM25, cosine, fused); the order is search/ranking.py's
+    # how the query names the symbol, the first key of the order: exact, exact-case-aside, prefix,
+    # in-qualified-name, or text (by the mode's score alone)
+    match: str
     # the graph around the hit: the symbol that defines it, its first callers and callees
     container: str = ""
     callers: list[str] = field(default_factory=list)
@@ -74,6 +77,8 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
     search of an index without vectors."""
     if mode not in MODES:
         raise InputError(f"unknown search mode {mode!r}: use {', '.join(MODES)}")
+    if not query.strip():
+        raise InputError("empty search query: give a name, words or a question")
     if limit < 1:
         raise InputError("--limit must be at least 1")
     store, notes = open_for_search(db_dir, settings)
@@ -109,7 +114,8 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
         scores = {rowid: score for rowid, score in scores.items() if filters.keeps(symbols[rowid])}
     ranking = ordered(query, scores, symbols)[:limit]
     chosen = {rowid: symbols[rowid] for rowid, _ in ranking}
-    return SearchResult(query, mode, _hits(chosen, ranking, graph_contexts(store, chosen)), notes)
+    tiers = {rowid: TIER_NAMES[match_tier(name, symbol)] for rowid, symbol in chosen.items()}
+    return SearchResult(query, mode, _hits(chosen, ranking, graph_contexts(store, chosen), tiers), notes)
 
 
 def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, filters: SearchFilters,
@@ -143,13 +149,14 @@ def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, fi
         depth *= 4
 
 
-def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context]) -> list[SearchHit]:
+def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context],
+          tiers: dict[int, str]) -> list[SearchHit]:
     hits = []
     for rowid, score in ranked:
         s = symbols[rowid]
         context = contexts.get(rowid, Context())
         hits.append(SearchHit(s.id, s.label, s.name, s.qualified_name, s.file_path, s.start_line, s.end_line,
-                              s.signature, round(score, 6), context.container, context.callers, context.callees))
+                              s.signature, round(score, 6), tiers[rowid], context.container, context.callers, context.callees))
     return hits
 
 

@@ -63,9 +63,13 @@ NO_FILTERS = SearchFilters()
 
 
 def name_query(query: str) -> str:
-    """The query as an identifier or dotted name (`url_for`, `Flask.url_for`), or "" when it is not one."""
-    text = query.strip()
+    """The query as an identifier or dotted name (`url_for`, `Flask.url_for`), or "" when it is not one.
+    A name as code writes it around a use is the name too: `url_for(`, `url_for()`, `.url_for`."""
+    text = query.strip().removesuffix("()").removesuffix("(").lstrip(".").strip()
     return text.rstrip(".") if _NAME_QUERY.fullmatch(text) else ""
+
+
+TIER_NAMES = ("exact", "exact-case-aside", "prefix", "in-qualified-name", "text")  # `match` of a hit, by tier
 
 
 def match_tier(name: str, symbol: Symbol) -> int:
