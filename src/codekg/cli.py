@@ -1209,15 +1209,22 @@ OUTPUT_FORMATS = ("text", "json", "dot", "mermaid", "graphml")
 
 
 def _output_format(output_format: str, json_output: bool) -> str:
-    """The `--format` asked for (`--json` is `--format json`); InputError for an unknown one."""
+    """The `--format` asked for (`--json` is `--format json`); InputError for an unknown one, or for
+    `--json` beside a picture format."""
     if output_format not in OUTPUT_FORMATS:
         raise InputError(f"unknown --format {output_format!r}: use {', '.join(OUTPUT_FORMATS)}")
+    if json_output and output_format not in ("text", "json"):
+        raise InputError(f"--json and --format {output_format} ask for two outputs: give one")
     return "json" if json_output else output_format
 
 
 def _print_picture(picture: Any, output_format: str) -> None:
-    from codekg.analysis.pictures import render
+    from codekg.analysis.pictures import MERMAID_MAX_EDGES, render
 
+    if output_format == "mermaid" and len(picture.edges) > MERMAID_MAX_EDGES:
+        stderr().print(f"[yellow]note:[/yellow] {len(picture.edges)} edges: Mermaid renders at most "
+                       f"{MERMAID_MAX_EDGES} by default (GitHub, mermaid.live); use --format dot or graphml, "
+                       "or a smaller subgraph", highlight=False)
     sys.stdout.write(render(picture, output_format))
 
 

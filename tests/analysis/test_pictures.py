@@ -104,7 +104,8 @@ def test_context_as_dot_and_graphml_read_back_to_the_same_subgraph(pyrepo):
     assert {(graph.nodes[a]["name"], graph.nodes[b]["name"], data["relation"]) for a, b, data in graph.edges(data=True)} == {
         (a.split("\n")[0], b.split("\n")[0], relation) for a, b, relation in edges}
     assert graph.nodes["Class:src/shop/models.py:shop.models.Order"] == {
-        "label": "Class", "name": "shop.models.Order", "file_path": "src/shop/models.py", "line": 14, "focus": True}
+        "label": "Class", "name": "shop.models.Order", "file_path": "src/shop/models.py", "line": 14, "focus": 1}
+    assert 'attr.name="focus" attr.type="long"' in render(picture, "graphml")  # not a boolean written `True`
 
 
 def test_impact_joins_each_symbol_to_the_one_before_it_on_its_path(pyrepo):
@@ -118,6 +119,16 @@ def test_impact_joins_each_symbol_to_the_one_before_it_on_its_path(pyrepo):
     assert {(downstream.nodes[e.source].name, downstream.nodes[e.target].name, e.relation) for e in downstream.edges} >= {
         ("scripts.run", "shop.service.checkout", "CALLS")}  # downstream: from what uses to what is used
     assert all(downstream.nodes[e.source].name == "scripts.run" for e in downstream.edges)
+
+
+def test_impact_of_a_class_draws_the_methods_it_started_from(pyrepo):
+    picture = impact_picture(result(pyrepo, "impact", "shop.models.Base", "--depth", "1"))
+    assert sorted((picture.nodes[e.source].name, picture.nodes[e.target].name, e.relation) for e in picture.edges) == [
+        ("shop.models.Base", "shop.models.Base.save", "HAS_METHOD"),  # impact counts a class with its methods
+        ("shop.models.Order", "shop.models.Base", "EXTENDS"),
+        ("shop.models.Order.save", "shop.models.Base.save", "OVERRIDES")]
+    isolated = set(picture.nodes) - {e.source for e in picture.edges} - {e.target for e in picture.edges}
+    assert isolated == set()
 
 
 def test_callgraph_picture_holds_every_call(pyrepo):
@@ -172,6 +183,9 @@ def test_the_cli_prints_each_format_and_refuses_an_unknown_one(pyrepo):
             found = codekg(*command, "--repo", str(pyrepo), "--format", output_format)
             assert found.returncode == 0 and found.stdout.strip(), (command, output_format, found.stderr)
     assert codekg("callgraph", str(pyrepo), "--format", "mermaid").stdout.startswith('---\ntitle: "call graph"')
+    both = codekg("impact", "shop.util.log", "--repo", str(pyrepo), "--format", "dot", "--json")
+    assert (both.returncode, both.stdout.strip()) == (2, '{"error": "input", "message": "--json and --format dot ask for '
+                                                          'two outputs: give one", "exit_code": 2}')
     refused = codekg("context", "checkout", "--repo", str(pyrepo), "--format", "svg")
     assert (refused.returncode, refused.stderr.strip()) == (2, "error: unknown --format 'svg': use text, json, dot, mermaid, graphml")
     with pytest.raises(InputError):

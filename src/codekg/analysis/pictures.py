@@ -96,12 +96,23 @@ def impact_picture(result: dict[str, Any]) -> Picture:
         by_name.setdefault(entry["qualified_name"], picture.add(_symbol_node(entry)))
     for entry in entries:
         near = by_name.get(entry["path"][-2]) if len(entry["path"]) > 1 else target.key
-        if near is None:
-            continue
-        far = by_name[entry["qualified_name"]]
+        if near is None:  # a path from a seed that is not an answer: a method of the target class, its module
+            near = by_name[entry["path"][-2]] = _seed(picture, target, entry["path"][-2])
+        far = _symbol_node(entry).key  # itself: names can repeat (classes local to two functions)
         source, end = (far, near) if result["direction"] == "upstream" else (near, far)
         picture.link(PictureEdge(source, end, entry["relation"], entry.get("confidence"), entry.get("reason", "")))
     return picture
+
+
+def _seed(picture: Picture, target: PictureNode, name: str) -> str:
+    """A node for where impact started besides the target (it counts a class with its methods, a
+    definition with its module), joined to the target by what holds what."""
+    key = picture.add(PictureNode(name, "", name))
+    if name.startswith(target.name + "."):
+        picture.link(PictureEdge(target.key, key, "HAS_METHOD" if target.label in ("Class", "Interface", "Enum") else "DEFINES"))
+    elif target.name.startswith(name + "."):
+        picture.link(PictureEdge(key, target.key, "DEFINES"))
+    return key
 
 
 def sql_impact_picture(result: dict[str, Any]) -> Picture:
@@ -139,6 +150,9 @@ def callgraph_picture(graph: dict[str, list[str]]) -> Picture:
         for callee in callees:
             picture.link(PictureEdge(caller, picture.add(PictureNode(callee, "", callee)), "CALLS"))
     return picture
+
+
+MERMAID_MAX_EDGES = 500  # Mermaid's default `maxEdges`: a bigger diagram does not render (GitHub, mermaid.live)
 
 
 def render(picture: Picture, output_format: str) -> str:
@@ -213,7 +227,7 @@ def _graphml(picture: Picture) -> str:
     graph = networkx.MultiDiGraph(name=picture.title)
     for key, node in picture.nodes.items():
         graph.add_node(key, label=node.label, name=node.name, file_path=node.file_path, line=node.line,
-                       focus=key == picture.focus)
+                       focus=int(key == picture.focus))  # 1 for the symbol asked about (networkx writes a bool `True`)
     for edge in picture.edges:
         graph.add_edge(edge.source, edge.target, relation=edge.relation,
                        confidence=-1.0 if edge.confidence is None else float(edge.confidence), note=edge.note)
