@@ -695,7 +695,7 @@ def references(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = N
     if json_output:
         stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
         return
-    counts = ", ".join(f"{count} {kind}" for kind, count in result["counts"].items()) or "none found"
+    counts = ", ".join(f"{kind}: {count}" for kind, count in result["counts"].items()) or "none found"
     stdout().print(f"[bold]{_escaped(result['symbol']['qualified_name'])}[/bold]: {counts}", highlight=False)
     for entry in result["references"]:
         stdout().print(f"  {entry['kind']:<9} {_escaped(entry['qualified_name'])}  "
@@ -711,10 +711,10 @@ def definition(
     from codekg.analysis.navigation import definition_at
 
     file_path, _, line = place.rpartition(":")
-    if not file_path or not line.isdigit():
+    if not file_path or not line.lstrip("-").isdigit():
         raise InputError(f"expected FILE:LINE (e.g. src/app.py:42), not {place!r}")
-    with _analysis(repo, db, store, json_output) as (_, graph):
-        result = definition_at(graph, file_path, int(line))
+    with _analysis(repo, db, store, json_output) as (repo_path, graph):
+        result = definition_at(graph, file_path, int(line), repo_path)
     if json_output:
         stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
         return
@@ -730,14 +730,17 @@ def path_command(
     depth: Annotated[int, typer.Option("--depth", min=1, max=10, help="At most this many edges.")] = 6,
     repo: RepoOption = None, db: DbOption = None, store: StoreOption = None, json_output: JsonOption = False,
 ) -> None:
-    """How FROM reaches TO: the shortest chain of calls, imports, inheritance, uses and containment
-    (or, when there is none, how TO reaches FROM)."""
+    """How FROM reaches TO: the shortest chain of calls, imports, inheritance, type uses, variable
+    accesses and decorators (or, when there is none, how TO reaches FROM)."""
     from codekg.analysis.navigation import path_between
 
     with _analysis(repo, db, store, json_output) as (_, graph):
         result = path_between(graph, source, target, depth)
     if json_output:
         stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        return
+    if result["found"] and not result["hops"]:
+        stdout().print("FROM and TO are the same symbol", style="dim")
         return
     if not result["found"]:
         searched = "" if result["complete"] else " (the search stopped: too many nodes at one step)"

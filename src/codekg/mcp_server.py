@@ -183,8 +183,8 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         depth: Annotated[int, Field(ge=1, le=10, description="At most this many edges.")] = 6,
         repo: Repo = None,
     ) -> CallToolResult:
-        """How one symbol reaches another: the shortest chain of calls, imports, inheritance, uses and
-        containment from source to target (or, when there is none, from target to source)."""
+        """How one symbol reaches another: the shortest chain of calls, imports, inheritance, type uses,
+        variable accesses and decorators from source to target (or, when there is none, from target to source)."""
         return _run(lambda: service.path(source, target, depth, repo))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)

@@ -193,11 +193,10 @@ class GraphService:
     def definition(self, file_path: str, line: int, repo: str | None = None) -> dict[str, Any]:
         """The innermost symbol at ``file_path``:``line`` (repository-relative) and those around it."""
         served = self.repository(repo)
-        confine_path(served.root, file_path)
         from codekg.analysis.navigation import definition_at
 
         with self._store(served) as store:
-            return definition_at(store, file_path, line)
+            return definition_at(store, file_path, line, served.root)
 
     def references(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
         """Every use of ``symbol``: calls, imports, type uses, reads, writes, subclasses, overrides."""

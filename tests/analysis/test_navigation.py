@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from codekg.analysis.navigation import definition_at, path_between, references
-from codekg.errors import InputError, SymbolNotFoundError
+from codekg.errors import InputError, PathOutsideRootError, SymbolNotFoundError
 
 S = "src/shop/service.py"
 M = "src/shop/models.py"
@@ -39,6 +39,10 @@ def test_definition_is_the_innermost_symbol_holding_the_line(pyrepo):
         definition_at(store, "nowhere.py", 1)
     with pytest.raises(InputError, match="line must be 1 or more, not 0"):
         definition_at(store, S, 0)
+    repo, _ = pyrepo
+    assert definition_at(store, str(repo / S), 15, repo)["symbol"]["qualified_name"] == "shop.service.helper.inner"
+    with pytest.raises(PathOutsideRootError, match="leads outside the indexed repository"):
+        definition_at(store, "../outside.py", 1, repo)
 
 
 def test_references_list_every_use_with_its_kind(pyrepo):
@@ -69,6 +73,9 @@ def test_path_is_the_shortest_chain_either_way(pyrepo):
     assert inherited["hops"] == [{"from": "shop.models.Order.save", "relation": "CALLS", "to": "shop.models.Base.save"},
                                  {"from": "shop.models.Base.save", "relation": "CALLS", "to": "shop.models.Base.validate"}]
     assert path_between(store, "shop.models.Order.save", "shop.models.Base.validate", max_depth=1)["found"] is False
+    # not through containment: a user of Order (`bump(order: Order)`) does not thereby reach all of Order
+    assert path_between(store, "shop.models.Counter.bump", "shop.models.Order")["length"] == 1
+    assert path_between(store, "shop.models.Counter.bump", "shop.models.Order.TAX")["found"] is False
     none = path_between(store, "shop.models.Counter", "shop.util.log")
     assert (none["found"], none["hops"], none["complete"]) == (False, [], True)
     with pytest.raises(InputError, match="depth must be between 1 and 10, not 11"):
@@ -87,7 +94,11 @@ def test_the_cli_commands(pyrepo):
         f"    Function shop.service.helper.inner  {S}:14-15"]
     assert run("path", "scripts.run", "shop.util.log").stdout.splitlines() == [
         "2 edge(s), forward:", "  scripts.run -[CALLS]-> shop.service.checkout", "  shop.service.checkout -[CALLS]-> shop.util.log"]
-    assert run("references", "shop.models.Order").stdout.splitlines()[0] == "shop.models.Order: 2 call, 1 type use"
+    assert run("references", "shop.models.Order").stdout.splitlines()[0] == "shop.models.Order: call: 2, type use: 1"
+    assert run("path", "scripts.run", "scripts.run").stdout.strip() == "FROM and TO are the same symbol"
+    assert run("definition", f"{repo / S}:15").stdout.splitlines()[-1] == f"    Function shop.service.helper.inner  {S}:14-15"
     assert json.loads(run("references", "shop.models.Order", "--json").stdout)["counts"] == {"call": 2, "type use": 1}
+    outside = run("definition", "../../etc/passwd:1")
+    assert (outside.returncode, outside.stderr.strip()) == (2, "error: ../../etc/passwd leads outside the indexed repository")
     bad = run("definition", S)
     assert (bad.returncode, bad.stderr.strip()) == (2, f"error: expected FILE:LINE (e.g. src/app.py:42), not '{S}'")

@@ -5,15 +5,18 @@ the calls around a symbol (`call_neighbourhood`).
 What an editor's "go to definition", "find references" and an agent's "how does A reach B" ask. Each
 reads only the graph: `definition` the nodes of one file (the innermost whose lines hold the line),
 `references` the same UNION ALL relations `context` reads (analysis/context.py) flattened to one
-list with the kind of use, `path` a breadth-first search over the code edges, one query per depth.
+list with the kind of use, `path` a breadth-first search over the code edges (calls, imports,
+inheritance, uses, accesses, decorators; not containment), one query per depth.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from codekg.analysis.context import _relations
+from codekg.api.security import confine_path
 from codekg.analysis.symbols import SYMBOL_LABELS, Symbol, resolve_symbol, symbol_columns
 from codekg.errors import InputError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
@@ -21,19 +24,24 @@ from codekg.stores.base import GraphStore
 # context's lists that are uses of the symbol, and what each use is
 REFERENCE_KINDS = {"callers": "call", "importers": "import", "users": "type use", "readers": "read",
                    "writers": "write", "subclasses": "subclass", "overridden_by": "override"}
-# the edges `path` follows: code that reaches code, and what holds what
-PATH_RELATIONS = ("CALLS", "IMPORTS", "EXTENDS", "IMPLEMENTS", "OVERRIDES", "USES", "ACCESSES", "DECORATES",
-                  "DEFINES", "HAS_METHOD")
+# the edges `path` follows: code that reaches code. Not what holds what (DEFINES, HAS_METHOD): through
+# them any user of a class would "reach" every method of it, and any importer of a module all of it.
+PATH_RELATIONS = ("CALLS", "IMPORTS", "EXTENDS", "IMPLEMENTS", "OVERRIDES", "USES", "ACCESSES", "DECORATES")
 MAX_PATH_DEPTH = 10
 MAX_FRONTIER = 20_000  # nodes a search step may hold: past it the search stops and says so
 
 
-def definition_at(store: GraphStore, file_path: str, line: int) -> dict[str, Any]:
-    """The innermost symbol whose lines hold ``line`` of ``file_path`` (repository-relative), and
-    the symbols around it, outermost first. SymbolNotFoundError when none does."""
+def definition_at(store: GraphStore, file_path: str, line: int, root: Path | None = None) -> dict[str, Any]:
+    """The innermost symbol whose lines hold ``line`` of ``file_path``, and the symbols around it,
+    outermost first. The path is repository-relative, or absolute or `./`-relative under ``root``;
+    one leading outside ``root`` is refused (PathOutsideRootError). SymbolNotFoundError when no
+    symbol holds the line."""
     if line < 1:
         raise InputError(f"line must be 1 or more, not {line}")
-    path = file_path.strip().removeprefix("./")
+    path = file_path.strip()
+    if root is not None:
+        path = confine_path(root, path).relative_to(root.resolve()).as_posix()
+    path = path.removeprefix("./")
     rows = store.query(f"MATCH (n) WHERE n.file_path = $path AND n.start_line <= $line AND n.end_line >= $line "
                        f"RETURN {symbol_columns(store.dialect)}", {"path": path, "line": line}).rows
     holding = [Symbol.from_row(row) for row in rows if row[0] in SYMBOL_LABELS and row[0] not in ("File", "External")]
