@@ -49,12 +49,18 @@ def test_other_servers_are_kept_a_dry_run_writes_nothing_and_a_broken_file_is_le
     assert json.loads((repo / ".mcp.json").read_text()) == {"mcpServers": {"other": {"command": "x"}}, "note": 1}
     assert codekg("setup", "claude", "--repo", str(repo)).returncode == 0
     assert sorted(json.loads((repo / ".mcp.json").read_text())["mcpServers"]) == ["codekg", "other"]
+    again = codekg("setup", "claude", "--repo", str(repo))
+    assert again.stdout.startswith(f"replaced the codekg entry of {repo / '.mcp.json'}")
+    assert again.stderr.strip() == (f"note: {repo} has no index yet: run `codekg index {repo}` (or `codekg watch`) "
+                                    "before the client asks")
+    (repo / ".cursor").mkdir()
+    (repo / ".cursor" / "mcp.json").write_text("\n")  # empty: an empty configuration
+    assert codekg("setup", "cursor", "--repo", str(repo)).returncode == 0
     (repo / ".vscode").mkdir()
     (repo / ".vscode" / "mcp.json").write_text("{broken")
     refused = codekg("setup", "vscode", "--repo", str(repo))
     assert refused.returncode == 2 and refused.stderr.startswith(f"error: {repo / '.vscode' / 'mcp.json'} is not valid JSON")
     assert (repo / ".vscode" / "mcp.json").read_text() == "{broken"
-    (repo / ".cursor").mkdir()
     (repo / ".cursor" / "mcp.json").write_text('{"mcpServers": []}')
     assert "expected an object with an object `mcpServers`" in codekg("setup", "cursor", "--repo", str(repo)).stderr
     unknown = codekg("setup", "emacs", "--repo", str(repo))

@@ -765,16 +765,22 @@ def setup(
     root = (repo or Path.cwd()).expanduser()
     if not root.is_dir():
         raise InputError(f"{root} is not a directory")
-    path, configuration = client_configuration(client, root)
+    from codekg.settings import DEFAULT_DB_DIR_NAME
+
+    path, configuration, replaced = client_configuration(client, root)
     if not dry_run:
         write_configuration(path, configuration)
     if json_output:
-        stdout().out(json.dumps({"client": client, "path": str(path), "written": not dry_run, "configuration": configuration},
-                                indent=2, ensure_ascii=False), highlight=False)
+        stdout().out(json.dumps({"client": client, "path": str(path), "written": not dry_run, "replaced": replaced,
+                                 "configuration": configuration}, indent=2, ensure_ascii=False), highlight=False)
     elif dry_run:
         stdout().out(f"# {path} (not written: --dry-run)\n{json.dumps(configuration, indent=2, ensure_ascii=False)}", highlight=False)
     else:
-        stdout().print(f"wrote {_escaped(path)}: {client} starts `codekg mcp` on {_escaped(root.resolve())}", highlight=False)
+        entry = "replaced the codekg entry of" if replaced else "wrote"
+        stdout().print(f"{entry} {_escaped(path)}: {client} starts `codekg mcp` on {_escaped(root.resolve())}", highlight=False)
+    if not (root / DEFAULT_DB_DIR_NAME).exists():
+        stderr().print(f"[yellow]note:[/yellow] {_escaped(root)} has no index yet: run `codekg index {_escaped(root)}` "
+                       "(or `codekg watch`) before the client asks", highlight=False)
 
 
 @app.command("detect-changes")

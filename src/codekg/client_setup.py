@@ -48,14 +48,15 @@ def server_entry(root: Path, with_type: bool) -> dict[str, Any]:
     return entry
 
 
-def client_configuration(client: str, root: Path) -> tuple[Path, dict[str, Any]]:
-    """Where ``client``'s configuration for ``root`` goes and what it holds once codekg is in it."""
+def client_configuration(client: str, root: Path) -> tuple[Path, dict[str, Any], bool]:
+    """Where ``client``'s configuration for ``root`` goes, what it holds once codekg is in it, and
+    whether a `codekg` entry was there already (it is replaced)."""
     if client not in CLIENTS:
         raise InputError(f"unknown client {client!r}: use {', '.join(CLIENTS)}")
     spec = CLIENTS[client]
     path = root / spec.path
     current: Any = {}
-    if path.exists():
+    if path.exists() and path.read_bytes().strip():  # an empty file is an empty configuration
         try:
             current = json.loads(path.read_text("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -64,8 +65,9 @@ def client_configuration(client: str, root: Path) -> tuple[Path, dict[str, Any]]
             raise InputError(f"{path} is not an MCP configuration this codekg can add to "
                              f"(expected an object with an object `{spec.servers_key}`); left as it is")
     servers = dict(current.get(spec.servers_key, {}))
+    replaced = SERVER_NAME in servers
     servers[SERVER_NAME] = server_entry(root.resolve(), spec.with_type)
-    return path, {**current, spec.servers_key: servers}
+    return path, {**current, spec.servers_key: servers}, replaced
 
 
 def write_configuration(path: Path, configuration: dict[str, Any]) -> None:
