@@ -48,11 +48,15 @@ def test_definition_is_the_innermost_symbol_holding_the_line(pyrepo):
 def test_references_list_every_use_with_its_kind(pyrepo):
     _, store = pyrepo
     result = references(store, "shop.models.Order")
-    assert result["counts"] == {"call": 2, "type use": 1}
+    assert result["counts"] == {"call": 2, "import": 2, "type use": 1}
     assert [(r["kind"], r["qualified_name"], r["file_path"], r["line"]) for r in result["references"]] == [
         ("call", "scripts.run", "scripts/run.py", 6),
+        ("import", "shop", "src/shop/__init__.py", 2),  # `from .models import Order`
         ("type use", "shop.models.Counter.bump", M, 34),  # `def bump(order: Order)`
+        ("import", "shop.service", S, 2),
         ("call", "shop.service.checkout", S, 8)]
+    assert [(r["kind"], r["qualified_name"]) for r in references(store, "shop.service.checkout")["references"]] == [
+        ("import", "scripts.run"), ("call", "scripts.run")]  # `from shop.service import checkout`, then the call
     saved = references(store, "shop.models.Counter.saved")  # a class variable: read and written
     assert sorted((r["kind"], r["qualified_name"]) for r in saved["references"]) == [
         ("read", "shop.models.Counter.bump"), ("write", "shop.models.Counter.bump")]
@@ -94,10 +98,10 @@ def test_the_cli_commands(pyrepo):
         f"    Function shop.service.helper.inner  {S}:14-15"]
     assert run("path", "scripts.run", "shop.util.log").stdout.splitlines() == [
         "2 edge(s), forward:", "  scripts.run -[CALLS]-> shop.service.checkout", "  shop.service.checkout -[CALLS]-> shop.util.log"]
-    assert run("references", "shop.models.Order").stdout.splitlines()[0] == "shop.models.Order: call: 2, type use: 1"
+    assert run("references", "shop.models.Order").stdout.splitlines()[0] == "shop.models.Order: call: 2, import: 2, type use: 1"
     assert run("path", "scripts.run", "scripts.run").stdout.strip() == "FROM and TO are the same symbol"
     assert run("definition", f"{repo / S}:15").stdout.splitlines()[-1] == f"    Function shop.service.helper.inner  {S}:14-15"
-    assert json.loads(run("references", "shop.models.Order", "--json").stdout)["counts"] == {"call": 2, "type use": 1}
+    assert json.loads(run("references", "shop.models.Order", "--json").stdout)["counts"] == {"call": 2, "import": 2, "type use": 1}
     outside = run("definition", "../../etc/passwd:1")
     assert (outside.returncode, outside.stderr.strip()) == (2, "error: ../../etc/passwd leads outside the indexed repository")
     bad = run("definition", S)

@@ -306,7 +306,7 @@ def test_references_definition_and_path(server):
         outside = client.get("/definition", params={"file": "../outside.py", "line": 1})
         chain = client.get("/path", params={"from": "scripts.run", "to": "shop.util.log"}).json()
         unknown = client.get("/path", params={"from": "scripts.run", "to": "nope"})
-    assert used["counts"] == {"call": 2, "type use": 1}
+    assert used["counts"] == {"call": 2, "import": 2, "type use": 1}
     assert found["symbol"]["qualified_name"] == "shop.service.helper.inner"
     assert outside.status_code == 403 and outside.json()["error"] == "path_outside_root"
     assert (chain["found"], chain["length"]) == (True, 2)

@@ -212,7 +212,8 @@ def test_navigation_tools_and_prompts(repo):
         assert outside == {"error": "path_outside_root", "message": "../../etc/passwd leads outside the indexed repository"}
         used = payload(await client.call_tool("references", {"symbol": "shop.models.Order"}))
         assert [(r["kind"], r["qualified_name"]) for r in used["references"]] == [
-            ("call", "scripts.run"), ("type use", "shop.models.Counter.bump"), ("call", "shop.service.checkout")]
+            ("call", "scripts.run"), ("import", "shop"), ("type use", "shop.models.Counter.bump"), ("import", "shop.service"),
+            ("call", "shop.service.checkout")]
         chain = payload(await client.call_tool("path", {"source": "scripts.run", "target": "shop.util.log"}))
         assert [(h["from"], h["relation"], h["to"]) for h in chain["hops"]] == [
             ("scripts.run", "CALLS", "shop.service.checkout"), ("shop.service.checkout", "CALLS", "shop.util.log")]
@@ -249,7 +250,7 @@ EVERY_TOOL = [
      {"symbol": "nope"}, "symbol_not_found"),
     ("impact", {"symbol": "shop.util.log"}, lambda a: a["summary"]["symbols"] == 3,
      {"symbol": "shop.util.log", "depth": 0}, "input"),
-    ("references", {"symbol": "shop.models.Order"}, lambda a: a["counts"] == {"call": 2, "type use": 1},
+    ("references", {"symbol": "shop.models.Order"}, lambda a: a["counts"] == {"call": 2, "import": 2, "type use": 1},
      {"symbol": "save"}, "symbol_ambiguous"),
     ("definition", {"file_path": "src/shop/util.py", "line": 5}, lambda a: a["symbol"]["qualified_name"] == "shop.util.log",
      {"file_path": "src/shop/util.py", "line": 999}, "symbol_not_found"),

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg.analysis.context import _relations
+from codekg.analysis.impact import _import_row, _ModuleNames
 from codekg.api.security import confine_path
 from codekg.analysis.symbols import SYMBOL_LABELS, Symbol, resolve_symbol, symbol_columns
 from codekg.errors import InputError, SymbolNotFoundError
@@ -61,11 +62,26 @@ def references(store: GraphStore, symbol: str) -> dict[str, Any]:
         for entry in entries:
             if key in REFERENCE_KINDS:
                 found.append({"kind": REFERENCE_KINDS[key], **entry})
+    found += _imports_by_name(store, target)
     found.sort(key=lambda e: (e["file_path"], e.get("line") or e["start_line"], e["kind"], e["qualified_name"]))
     counts: dict[str, int] = {}
     for entry in found:
         counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
     return {"symbol": target.to_dict(), "counts": dict(sorted(counts.items())), "references": found}
+
+
+def _imports_by_name(store: GraphStore, target: Symbol) -> list[dict[str, Any]]:
+    """The modules that import a top-level definition by its name (`from shop.service import checkout`);
+    a module imported whole is a reference to the module, listed by `context`'s importers."""
+    if target.label in ("Module", "File", "External"):
+        return []
+    module_qn, _ = _ModuleNames(store).of({target.file_path}).get(target.file_path, ("", ""))
+    if target.qualified_name != f"{module_qn}.{target.name}":
+        return []  # not top-level: nothing imports it by name
+    rows = store.query(f"MATCH (g:File)-[e:IMPORTS]->(f:File {{id: $file}}) MATCH (g)-[:DEFINES]->(c:Module) "
+                       f"RETURN {_import_row(store.dialect)}", {"file": f"File:{target.file_path}"}).rows
+    return [{"kind": "import", **Symbol.from_row(importer).to_dict(), "confidence": confidence, "reason": reason or "",
+             "line": line} for names, confidence, reason, line, *importer in rows if target.name in (names or [])]
 
 
 def path_between(store: GraphStore, source: str, target: str, max_depth: int = 6) -> dict[str, Any]:
