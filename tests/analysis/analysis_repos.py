@@ -32,3 +32,11 @@ def git_repo(root: Path) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "initial")
     return root
+
+
+def located(label: str, qualified_name: str, file_path: str, start: int, end: int, **edge) -> dict:
+    """A symbol as every analysis result writes it: id, label, names and source location, then ``edge``."""
+    path_part = f"{file_path}:" if label not in ("File", "External") else ""
+    node_id = f"{label}:{path_part}{qualified_name}" if label != "File" else f"File:{file_path}"
+    return {"id": node_id, "label": label, "name": qualified_name.rsplit(".", 1)[-1] if label != "File" else file_path.rsplit("/", 1)[-1],
+            "qualified_name": qualified_name, "file_path": file_path, "start_line": start, "end_line": end, **edge}

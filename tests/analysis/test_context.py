@@ -6,15 +6,9 @@ import os
 
 import pytest
 
+from analysis_repos import located
 from codekg.analysis.context import symbol_context
 from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
-
-
-def located(label, qualified_name, file_path, start, end, **edge):
-    path_part = f"{file_path}:" if label not in ("File", "External") else ""
-    node_id = f"{label}:{path_part}{qualified_name}" if label != "File" else f"File:{file_path}"
-    return {"id": node_id, "label": label, "name": qualified_name.rsplit(".", 1)[-1] if label != "File" else file_path.rsplit("/", 1)[-1],
-            "qualified_name": qualified_name, "file_path": file_path, "start_line": start, "end_line": end, **edge}
 
 
 @pytest.fixture

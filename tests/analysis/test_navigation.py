@@ -9,16 +9,12 @@ import sys
 
 import pytest
 
+from analysis_repos import located
 from codekg.analysis.navigation import definition_at, path_between, references
 from codekg.errors import InputError, PathOutsideRootError, SymbolNotFoundError
 
 S = "src/shop/service.py"
 M = "src/shop/models.py"
-
-
-def located(label, qualified_name, file_path, start, end, **extra):
-    return {"id": f"{label}:{file_path}:{qualified_name}", "label": label, "name": qualified_name.rsplit(".", 1)[-1],
-            "qualified_name": qualified_name, "file_path": file_path, "start_line": start, "end_line": end, **extra}
 
 
 @pytest.fixture

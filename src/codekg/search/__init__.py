@@ -18,7 +18,7 @@ from typing import Any, Literal
 from codekg.errors import EmbeddingsUnavailableError, InputError
 from codekg.search.hybrid import CANDIDATES, Context, expand_and_rerank, graph_contexts, reciprocal_rank_fusion
 from codekg.search.keyword import keyword_search
-from codekg.search.ranking import NO_FILTERS, TIER_NAMES, SearchFilters, match_tier, name_query, ordered
+from codekg.search.ranking import NO_FILTERS, TIER_NAMES, SearchFilters, filtered_top, match_tier, name_query, ordered
 from codekg.search.store import SearchStore, Symbol
 from codekg.search.sync import embedding_spec, open_for_search
 from codekg.settings import Settings
@@ -137,16 +137,7 @@ def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, fi
         return None
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     vector = load_embedder(spec, api_key).embed([query])[0]
-    depth = limit
-    while True:  # four times as deep until enough rows pass the filters or none is left
-        ranked = cosine_top_k(matrix, vector, depth)
-        if not filters.active:
-            return ranked
-        symbols = store.symbols(rowid for rowid, _ in ranked)
-        passed = [row for row in ranked if filters.keeps(symbols[row[0]])]
-        if len(passed) >= limit or len(ranked) < depth:
-            return passed[:limit]
-        depth *= 4
+    return filtered_top(lambda depth: cosine_top_k(matrix, vector, depth), limit, filters, store)
 
 
 def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context],

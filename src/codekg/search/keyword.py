@@ -10,7 +10,7 @@ ties broken by symbol id, so the order is the same whichever way the index was b
 
 from __future__ import annotations
 
-from codekg.search.ranking import NO_FILTERS, SearchFilters
+from codekg.search.ranking import NO_FILTERS, SearchFilters, filtered_top
 from codekg.search.store import COLUMN_WEIGHTS, SearchStore
 from codekg.search.tokens import match_expression
 
@@ -32,17 +32,7 @@ def keyword_search(store: SearchStore, query: str, limit: int, filters: SearchFi
 
 
 def _kept(store: SearchStore, expression: str, limit: int, filters: SearchFilters) -> list[tuple[int, float]]:
-    """``_ranked`` with the filters applied: read four times as deep until enough rows pass or none is left."""
-    depth = limit
-    while True:
-        rows = _ranked(store, expression, depth)
-        if not filters.active:
-            return rows
-        symbols = store.symbols(rowid for rowid, _ in rows)
-        passed = [row for row in rows if filters.keeps(symbols[row[0]])]
-        if len(passed) >= limit or len(rows) < depth:
-            return passed[:limit]
-        depth *= 4
+    return filtered_top(lambda depth: _ranked(store, expression, depth), limit, filters, store)
 
 
 def _ranked(store: SearchStore, expression: str, limit: int) -> list[tuple[int, float]]:

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from codekg.conventions import is_secondary_path, is_test_path
-from codekg.search.store import INDEXED_LABELS, Symbol
+from codekg.search.store import INDEXED_LABELS, SearchStore, Symbol
 
 _NAME_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?")
 REST = 4
@@ -99,3 +100,19 @@ def ordered(query: str, scores: dict[int, float], symbols: dict[int, Symbol]) ->
 
     return sorted(((rowid, score) for rowid, score in scores.items() if rowid in symbols), key=key)
 
+
+
+def filtered_top(fetch: Callable[[int], list[tuple[int, float]]], limit: int, filters: SearchFilters,
+                 store: SearchStore) -> list[tuple[int, float]]:
+    """The ``limit`` best rows of a ranking (``fetch(depth)`` gives its best ``depth``) that ``filters``
+    keep: read four times as deep until enough pass or the ranking has no more."""
+    depth = limit
+    while True:
+        rows = fetch(depth)
+        if not filters.active:
+            return rows
+        symbols = store.symbols(rowid for rowid, _ in rows)
+        passed = [row for row in rows if filters.keeps(symbols[row[0]])]
+        if len(passed) >= limit or len(rows) < depth:
+            return passed[:limit]
+        depth *= 4
