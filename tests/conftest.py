@@ -20,6 +20,12 @@ from codekg.stores import open_index
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--web-screenshot", default="build/test-artefacts/web-view.png",
+                     help="where the browser test of the web view (tests/web) saves its screenshot "
+                          "(`make web-screenshot` writes docs/web.png)")
+
 # Every index run of the suite, in process or a `codekg` subprocess, is strict: a file that a pass
 # fails on fails the test instead of hiding behind a warning (tests/test_faults.py turns it off).
 os.environ.setdefault("CODEKG_STRICT", "1")

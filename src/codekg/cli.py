@@ -976,7 +976,7 @@ def serve(
     keep_indexed: Annotated[bool, typer.Option(
         "--watch", help="Also keep the indexes up to date while files change, as `codekg watch` does.")] = False,
 ) -> None:
-    """Serve the HTTP API (search, context, impact, detect-changes, stats, Cypher; docs at /docs) until Ctrl-C."""
+    """Serve the HTTP API (search, context, impact, detect-changes, stats, Cypher; docs at /docs, a web view at /) until Ctrl-C."""
     service = _graph_service(repo, db, allow_writes)
     settings = service.default.settings
     from codekg.api.app import create_app  # FastAPI and uvicorn are only needed here
@@ -988,7 +988,7 @@ def serve(
     def announce(url: str) -> None:
         mode = "read-write" if allow_writes else "read-only"
         auth = "bearer token required" if secret else "no token"
-        stderr().print(f"serving {names} ({mode}, {auth}) on {url} (docs: {url}/docs); Ctrl-C stops", highlight=False)
+        stderr().print(f"serving {names} ({mode}, {auth}) on {url} (web view: {url}/, API docs: {url}/docs); Ctrl-C stops", highlight=False)
 
     with watching(service, lambda line: stderr().print(line, highlight=False)) if keep_indexed else nullcontext():
         serve_app(create_app(service, secret), host or settings.serve_host,

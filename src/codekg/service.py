@@ -198,6 +198,21 @@ class GraphService:
         with self._store(served) as store:
             return definition_at(store, file_path, line, served.root)
 
+    def files(self, repo: str | None = None) -> dict[str, Any]:
+        """Every indexed file with its language, line count and whether it is a test file."""
+        from codekg.analysis.navigation import indexed_files
+
+        with self._store(self.repository(repo)) as store:
+            return indexed_files(store)
+
+    def outline(self, file_path: str, repo: str | None = None) -> dict[str, Any]:
+        """The classes, functions and methods of one indexed file (repository-relative path), in source order."""
+        served = self.repository(repo)
+        from codekg.analysis.navigation import file_outline
+
+        with self._store(served) as store:
+            return file_outline(store, file_path, served.root)
+
     def references(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
         """Every use of ``symbol``: calls, imports, type uses, reads, writes, subclasses, overrides."""
         from codekg.analysis.navigation import references

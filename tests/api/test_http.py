@@ -22,7 +22,8 @@ from serving import FIXTURES, TOKEN, codekg, running
 FUNCTIONS = ["shop.service.checkout", "shop.service.helper", "shop.service.helper.inner", "shop.util.log"]
 GRAPH_ROUTES = [("GET", "/stats"), ("GET", "/repos"), ("GET", "/metrics"), ("GET", "/schema"),
                 ("GET", "/search?q=checkout"), ("GET", "/context?symbol=checkout"), ("GET", "/impact?symbol=checkout"),
-                ("GET", "/detect-changes"), ("POST", "/query")]
+                ("GET", "/detect-changes"), ("POST", "/query"), ("GET", "/files"),
+                ("GET", "/outline?file=src/shop/util.py")]
 
 
 @pytest.fixture(scope="module")
@@ -311,6 +312,45 @@ def test_references_definition_and_path(server):
     assert outside.status_code == 403 and outside.json()["error"] == "path_outside_root"
     assert (chain["found"], chain["length"]) == (True, 2)
     assert unknown.status_code == 404 and unknown.json()["error"] == "symbol_not_found"
+
+
+def test_files_and_outline(server):
+    with server.client() as client:
+        files = client.get("/files").json()
+        outline = client.get("/outline", params={"file": "src/shop/models.py"}).json()
+        unknown = client.get("/outline", params={"file": "src/shop/nowhere.py"})
+        outside = client.get("/outline", params={"file": "../outside.py"})
+    assert files == {"files": [
+        {"file_path": path, "language": "python", "line_count": lines, "is_test": False}
+        for path, lines in [("scripts/run.py", 7), ("src/shop/__init__.py", 4), ("src/shop/models.py", 36),
+                            ("src/shop/service.py", 17), ("src/shop/util.py", 5)]]}
+    assert [(s["label"], s["qualified_name"], s["start_line"]) for s in outline["symbols"]] == [
+        ("Class", "shop.models.Base", 4), ("Method", "shop.models.Base.save", 7),
+        ("Method", "shop.models.Base.validate", 10), ("Class", "shop.models.Order", 14),
+        ("Method", "shop.models.Order.__init__", 17), ("Method", "shop.models.Order.total", 20),
+        ("Method", "shop.models.Order.save", 23), ("Class", "shop.models.Counter", 28),
+        ("Method", "shop.models.Counter.bump", 33)]  # a decorated definition starts at its decorator
+    assert unknown.status_code == 404 and unknown.json() == {
+        "error": "symbol_not_found", "message": "no indexed file 'src/shop/nowhere.py'", "suggestions": []}
+    assert outside.status_code == 403 and outside.json()["error"] == "path_outside_root"
+
+
+def test_the_web_view_files_need_no_token_and_carry_a_content_security_policy(server):
+    """The page and its scripts hold no repository data; every listed file is served, nothing else."""
+    page = httpx.get(f"{server.url}/")
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/web/app.js" defer></script>' in page.text
+    for path, kind, size in [("/web/app.js", "text/javascript", 5_000), ("/web/style.css", "text/css", 1_000),
+                             ("/web/lib/vis-network.min.js", "text/javascript", 400_000),
+                             ("/web/lib/vis-network.css", "text/css", 100_000)]:
+        response = httpx.get(f"{server.url}{path}")
+        assert response.status_code == 200 and response.headers["content-type"].startswith(kind), path
+        assert len(response.content) > size, path
+    for path in ["/web/index.html", "/web/lib/vis-network.js", "/web/..%2F__init__.py", "/web/lib/..%2F..%2Fnetwork.py"]:
+        response = httpx.get(f"{server.url}{path}")
+        assert response.status_code == 404 and response.json()["error"] == "not_found", path
+    assert "/web/app.js" not in httpx.get(f"{server.url}/openapi.json").text
 
 
 def test_detect_changes(indexed):

@@ -1,6 +1,7 @@
 """Finding one's way from a place in the code: the symbol at a file and line (`definition`), every
 use of a symbol (`references`), the shortest chain of edges from one symbol to another (`path`) and
-the calls around a symbol (`call_neighbourhood`).
+the calls around a symbol (`call_neighbourhood`), and the indexed files with what each defines
+(`indexed_files`, `file_outline`: the web view's file tree).
 
 What an editor's "go to definition", "find references" and an agent's "how does A reach B" ask. Each
 reads only the graph: `definition` the nodes of one file (the innermost whose lines hold the line),
@@ -175,3 +176,29 @@ def call_neighbourhood(store: GraphStore, symbol: str, depth: int = 2, direction
     return {"symbol": center.to_dict(), "depth": depth, "direction": direction,
             "nodes": [nodes[node_id] for node_id in ids if node_id in nodes],
             "edges": [{"from": name[a], "to": name[b], **props} for (a, b), props in sorted(edges.items(), key=lambda item: (name[item[0][0]], name[item[0][1]]))]}
+
+
+# what a file's outline lists: the declarations a reader navigates by (not imports, decorators, variables)
+OUTLINE_LABELS = ("Class", "Interface", "Enum", "Type", "Function", "Method")
+
+
+def indexed_files(store: GraphStore) -> dict[str, Any]:
+    """Every indexed file, by path: its language, line count and whether it is a test file."""
+    rows = store.query("MATCH (f:File) RETURN f.file_path, f.language, f.line_count, f.is_test ORDER BY f.file_path").rows
+    return {"files": [{"file_path": path, "language": language or "", "line_count": int(lines or 0),
+                       "is_test": bool(is_test)} for path, language, lines, is_test in rows]}
+
+
+def file_outline(store: GraphStore, file_path: str, root: Path | None = None) -> dict[str, Any]:
+    """The declarations of one indexed file in source order (path as `definition_at` takes it);
+    SymbolNotFoundError when no such file is indexed."""
+    path = file_path.strip()
+    if root is not None:
+        path = confine_path(root, path).relative_to(root.resolve()).as_posix()
+    path = path.removeprefix("./")
+    if not store.query("MATCH (f:File) WHERE f.file_path = $path RETURN f.id", {"path": path}).rows:
+        raise SymbolNotFoundError(f"no indexed file {path!r}")
+    rows = store.query(f"MATCH (n) WHERE n.file_path = $path RETURN {symbol_columns(store.dialect)}", {"path": path}).rows
+    symbols = sorted((Symbol.from_row(row) for row in rows if row[0] in OUTLINE_LABELS),
+                     key=lambda s: (s.start_line, -s.end_line, s.qualified_name))
+    return {"file_path": path, "symbols": [symbol.to_dict() for symbol in symbols]}

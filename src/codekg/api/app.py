@@ -3,7 +3,8 @@
 Takes: a `GraphService` (the repositories and their operations) and an optional bearer token.
 Returns: a FastAPI app. Each endpoint is a thin call of one service operation; failures are
 `CodekgError`s turned into a status and a JSON body in `ERROR_STATUS`, the one place that does it.
-With a token, every route but /healthz, /docs and /openapi.json (no repository data) needs
+The web view (web/) is served at `/`. With a token, every route but /healthz, /docs, /openapi.json
+and the web view's static files (no repository data) needs
 `Authorization: Bearer <token>`, /metrics included.
 """
 
@@ -43,6 +44,7 @@ from codekg.errors import (
 )
 from codekg.metrics import HTTP_REQUEST_SECONDS, REGISTRY
 from codekg.service import MAX_DEPTH, MAX_SEARCH_RESULTS, GraphService
+from codekg.web import add_web_view
 
 # Most specific class first: the first match along an error's class hierarchy decides.
 ERROR_STATUS: dict[type[CodekgError], int] = {
@@ -171,6 +173,17 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         return service.definition(file, line, repo)
 
+    @router.get("/files", tags=["graph"], summary="Every indexed file: path, language, line count, test or not.")
+    def files(repo: RepoParam = None) -> dict[str, Any]:
+        return service.files(repo)
+
+    @router.get("/outline", tags=["graph"], summary="The classes, functions and methods of one file, in source order.")
+    def outline(
+        file: Annotated[str, Query(description="Repository-relative path.")],
+        repo: RepoParam = None,
+    ) -> dict[str, Any]:
+        return service.outline(file, repo)
+
     @router.get("/path", tags=["graph"], summary="The shortest chain of code edges from one symbol to another.")
     def path(
         source: Annotated[str, Query(alias="from", description="Where the path starts.")],
@@ -215,6 +228,7 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
         return Response(service.schema_markdown(), media_type="text/markdown; charset=utf-8")
 
     app.include_router(router)
+    add_web_view(app)
     return app
 
 

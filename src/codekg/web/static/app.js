@@ -1,0 +1,344 @@
+// The web view of `codekg serve`. Everything it shows comes from the server's own HTTP API (/repos,
+// /files, /outline, /search, /context, /impact); text from the index is always set as text, never as
+// markup. Pages are addressed by the URL's hash: #/search/<query>, #/file/<path>, #/symbol/<id>.
+"use strict";
+
+// one colour per node label: the graph, its legend and the badges
+const LABEL_COLOURS = {
+  Module: "#6c757d", File: "#8d99ae", Class: "#d9480f", Interface: "#e8590c", Enum: "#f08c00",
+  Type: "#f59f00", Function: "#1971c2", Method: "#2f9e44", Variable: "#9c36b5", External: "#adb5bd",
+};
+const OTHER_COLOUR = "#495057";
+const LOW_CONFIDENCE = 0.7; // edges below it are dashed
+const OPEN_TREE_UP_TO = 200; // files: a tree of at most this many opens every folder, a larger one its top level
+
+const state = { repo: "", token: sessionStorage.getItem("codekg-token") || "", graph: null };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "class") node.className = value;
+    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child instanceof Node ? child : String(child));
+  return node;
+}
+
+function colourOf(label) { return LABEL_COLOURS[label] || OTHER_COLOUR; }
+function badge(label) { return el("span", { class: "badge", style: `background:${colourOf(label)}` }, label); }
+function symbolHref(id) { return "#/symbol/" + encodeURIComponent(id); }
+function fileHref(path) { return "#/file/" + encodeURIComponent(path); }
+function where(symbol) { return symbol.file_path ? `${symbol.file_path}:${symbol.start_line}` : "(outside the repository)"; }
+
+function setStatus(text, kind = "error") {
+  $("status").textContent = text;
+  $("status").className = kind;
+}
+
+class ApiError extends Error {}
+
+// GET an endpoint of the API; the document on success, an ApiError with the server's message otherwise
+async function api(path, parameters = {}) {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(parameters)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+  }
+  if (state.repo) url.searchParams.set("repo", state.repo);
+  const headers = state.token ? { Authorization: "Bearer " + state.token } : {};
+  const response = await fetch(url, { headers });
+  let body = null;
+  try { body = await response.json(); } catch (_) { body = null; }
+  if (response.status === 401) {
+    $("token-form").hidden = false;
+    $("token-input").focus();
+    throw new ApiError("this server needs a token: enter it above");
+  }
+  if (!response.ok) {
+    throw new ApiError((body && body.message) || `${response.status} ${response.statusText}`);
+  }
+  return body;
+}
+
+function show(section) {
+  for (const id of ["home", "results", "outline", "symbol"]) $(id).hidden = id !== section;
+}
+
+// --- the file tree ------------------------------------------------------------------------------
+
+async function loadTree() {
+  const body = $("tree-body");
+  try {
+    const { files } = await api("/files");
+    body.replaceChildren(treeList(folderTree(files), files.length <= OPEN_TREE_UP_TO ? Infinity : 1));
+  } catch (error) {
+    body.replaceChildren(el("p", {}, error.message));
+  }
+}
+
+// {folders: {name: subtree}, files: [file]} from the flat list of indexed files
+function folderTree(files) {
+  const root = { folders: {}, files: [] };
+  for (const file of files) {
+    const parts = file.file_path.split("/");
+    let folder = root;
+    for (const part of parts.slice(0, -1)) folder = folder.folders[part] ||= { folders: {}, files: [] };
+    folder.files.push({ ...file, name: parts[parts.length - 1] });
+  }
+  return root;
+}
+
+// folders open down to ``openLevels`` levels
+function treeList(folder, openLevels) {
+  const list = el("ul");
+  for (const name of Object.keys(folder.folders).sort()) {
+    const details = el("details", {}, el("summary", {}, name + "/"), treeList(folder.folders[name], openLevels - 1));
+    details.open = openLevels > 0;
+    list.append(el("li", {}, details));
+  }
+  for (const file of folder.files) {
+    list.append(el("li", {}, el("a", { href: fileHref(file.file_path), class: file.is_test ? "test" : "",
+      title: `${file.file_path} (${file.language}, ${file.line_count} lines)` }, file.name)));
+  }
+  return list;
+}
+
+// --- pages --------------------------------------------------------------------------------------
+
+async function showSearch(query) {
+  $("search-input").value = query;
+  show("results");
+  const list = $("result-list");
+  list.replaceChildren(el("li", {}, "Searching…"));
+  const found = await api("/search", { q: query, limit: 25 });
+  list.replaceChildren();
+  for (const hit of found.results) {
+    list.append(el("li", { class: "result" }, badge(hit.label), " ",
+      el("a", { href: symbolHref(hit.id) }, hit.qualified_name),
+      el("span", { class: "match" }, hit.match || ""), el("div", { class: "where" }, where(hit))));
+  }
+  if (!found.results.length) list.append(el("li", {}, `Nothing matches “${query}”.`));
+  setStatus((found.notes || []).join(" "), "info");
+}
+
+async function showFile(path) {
+  const outline = await api("/outline", { file: path });
+  show("outline");
+  $("outline-title").textContent = path;
+  const list = $("outline-list");
+  list.replaceChildren();
+  const open = []; // the enclosing symbols of the one being listed, for its indent
+  for (const symbol of outline.symbols) {
+    while (open.length && open[open.length - 1].end_line < symbol.start_line) open.pop();
+    list.append(el("li", { style: `margin-left:${open.length * 18}px` }, badge(symbol.label), " ",
+      el("a", { href: symbolHref(symbol.id) }, symbol.name), el("span", { class: "where" }, "  line " + symbol.start_line)));
+    open.push(symbol);
+  }
+  if (!outline.symbols.length) list.append(el("li", {}, "No classes or functions in this file."));
+}
+
+async function showSymbol(id) {
+  const context = await api("/context", { symbol: id });
+  show("symbol");
+  const symbol = context.symbol;
+  document.title = `${symbol.qualified_name} · codekg`;
+  $("symbol-label").replaceWith(Object.assign(badge(symbol.label), { id: "symbol-label" }));
+  $("symbol-title").textContent = symbol.qualified_name;
+  $("symbol-meta").replaceChildren(symbol.file_path
+    ? el("a", { href: fileHref(symbol.file_path) }, `${symbol.file_path}:${symbol.start_line}–${symbol.end_line}`)
+    : "(outside the repository)");
+  $("symbol-signature").textContent = symbol.signature || "";
+  $("symbol-doc").textContent = symbol.docstring || "";
+  showSource(context.snippet);
+  drawGraph(context);
+  await showImpact(symbol.id);
+}
+
+function showSource(snippet) {
+  const source = $("source");
+  source.replaceChildren();
+  if (!snippet || snippet.error || !snippet.text) {
+    source.textContent = (snippet && snippet.error) || "No source for this symbol.";
+    return;
+  }
+  snippet.text.split("\n").forEach((line, offset) => {
+    source.append(el("span", { class: "line-number" }, snippet.start_line + offset), line, "\n");
+  });
+  if (snippet.truncated) source.append(el("em", {}, "… (cut: the rest is in the file)"));
+}
+
+async function showImpact(id) {
+  const body = $("impact").tBodies[0];
+  body.replaceChildren(el("tr", {}, el("td", { colspan: 6 }, "Loading…")));
+  const impact = await api("/impact", { symbol: id, depth: 3 });
+  body.replaceChildren();
+  for (const level of impact.levels) {
+    for (const hit of level.symbols) {
+      body.append(el("tr", { class: "impact-row" }, el("td", {}, hit.depth),
+        el("td", {}, badge(hit.label), " ", el("a", { href: symbolHref(hit.id) }, hit.qualified_name)),
+        el("td", {}, hit.relation || ""), el("td", {}, formatConfidence(hit.confidence)),
+        el("td", {}, hit.reason || ""), el("td", { class: "where" }, where(hit))));
+    }
+  }
+  if (!body.rows.length) body.append(el("tr", {}, el("td", { colspan: 6 }, "Nothing upstream depends on it.")));
+}
+
+function formatConfidence(value) { return typeof value === "number" ? value.toFixed(2) : ""; }
+
+// --- the graph ----------------------------------------------------------------------------------
+
+// callers and callees of the symbol as a graph; double-clicking a node adds its own callers and callees
+function drawGraph(context) {
+  if (state.graph) state.graph.network.destroy();
+  const nodes = new vis.DataSet();
+  const edges = new vis.DataSet();
+  const network = new vis.Network($("graph"), { nodes, edges }, {
+    layout: { hierarchical: { direction: "LR", sortMethod: "directed", levelSeparation: 230, nodeSpacing: 70 } },
+    physics: false,
+    interaction: { hover: true, navigationButtons: true, keyboard: true },
+    nodes: { shape: "box", margin: 6, font: { color: "#fff", face: "system-ui" } },
+    edges: { arrows: "to", font: { size: 11, align: "top" }, smooth: { type: "cubicBezier" } },
+  });
+  state.graph = { network, nodes, edges, center: context.symbol.id, expanded: new Set() };
+  addNode(context.symbol, true);
+  addNeighbours(context);
+  network.on("doubleClick", (event) => { if (event.nodes.length) expand(event.nodes[0]); });
+  network.on("click", (event) => {
+    if (event.nodes.length) selectNode(event.nodes[0]);
+    else if (event.edges.length) selectEdge(event.edges[0]);
+  });
+  drawLegend();
+  selectNode(context.symbol.id);
+  window.codekgView = state.graph; // for the browser test and the console
+}
+
+function addNode(symbol, center = false) {
+  const { nodes } = state.graph;
+  if (nodes.get(symbol.id)) return;
+  nodes.add({ id: symbol.id, label: symbol.name || symbol.qualified_name, symbol,
+    title: `${symbol.label} ${symbol.qualified_name}\n${where(symbol)}`,
+    color: { background: colourOf(symbol.label), border: center ? "#111" : colourOf(symbol.label),
+      highlight: { background: colourOf(symbol.label), border: "#111" },
+      hover: { background: colourOf(symbol.label), border: "#111" } },
+    borderWidth: center ? 3 : 1 });
+}
+
+function addEdge(caller, callee, hit) {
+  const id = `${caller}->${callee}`;
+  if (state.graph.edges.get(id)) return;
+  const confidence = typeof hit.confidence === "number" ? hit.confidence : 1;
+  state.graph.edges.add({ id, from: caller, to: callee, label: formatConfidence(confidence),
+    confidence, reason: hit.reason || "", line: hit.line || 0, width: 1 + 2.5 * confidence,
+    dashes: confidence < LOW_CONFIDENCE, color: { color: confidence < LOW_CONFIDENCE ? "#c92a2a" : "#5c6672" },
+    title: `calls (confidence ${formatConfidence(confidence)}, ${hit.reason || "no reason"})` });
+}
+
+function addNeighbours(context) {
+  const id = context.symbol.id;
+  for (const caller of context.callers || []) { addNode(caller); addEdge(caller.id, id, caller); }
+  for (const callee of context.callees || []) { addNode(callee); addEdge(id, callee.id, callee); }
+  state.graph.expanded.add(id);
+  drawLegend();
+}
+
+async function expand(id) {
+  if (state.graph.expanded.has(id)) { selectNode(id); return; }
+  try {
+    addNeighbours(await api("/context", { symbol: id }));
+    state.graph.network.fit();
+    selectNode(id);
+    setStatus("");
+  } catch (error) {
+    setStatus(error.message);
+  }
+}
+
+function drawLegend() {
+  const labels = new Set(state.graph.nodes.get().map((node) => node.symbol.label));
+  $("legend").replaceChildren(...[...labels].sort().map((label) =>
+    el("span", {}, el("i", { style: `background:${colourOf(label)}` }), label)));
+}
+
+function selectNode(id) {
+  const node = state.graph.nodes.get(id);
+  if (!node) return;
+  state.graph.network.selectNodes([id]);
+  const symbol = node.symbol;
+  const expanded = state.graph.expanded.has(id);
+  $("selection").replaceChildren(badge(symbol.label), " ", el("strong", {}, symbol.qualified_name),
+    el("div", { class: "where" }, where(symbol)),
+    el("button", { type: "button", id: "open-node", onclick: () => { location.hash = symbolHref(id); } }, "Open"),
+    el("button", { type: "button", id: "expand-node", onclick: () => expand(id) }, expanded ? "Expanded" : "Expand"));
+  $("expand-node").disabled = expanded;
+}
+
+function selectEdge(id) {
+  const edge = state.graph.edges.get(id);
+  const caller = state.graph.nodes.get(edge.from).symbol;
+  const callee = state.graph.nodes.get(edge.to).symbol;
+  $("selection").replaceChildren(el("strong", {}, "call"),
+    el("div", {}, `${caller.qualified_name} → ${callee.qualified_name}`),
+    el("div", {}, `confidence ${formatConfidence(edge.confidence)} · ${edge.reason}` + (edge.line ? ` · line ${edge.line}` : "")),
+    el("button", { type: "button", id: "follow-caller", onclick: () => { location.hash = symbolHref(caller.id); } }, "Go to caller"),
+    el("button", { type: "button", id: "follow-callee", onclick: () => { location.hash = symbolHref(callee.id); } }, "Go to callee"));
+}
+
+// --- routing and start ----------------------------------------------------------------------------
+
+async function route() {
+  const [, page, ...rest] = window.location.hash.split("/");
+  const argument = decodeURIComponent(rest.join("/"));
+  try {
+    setStatus("");
+    if (page === "search" && argument) await showSearch(argument);
+    else if (page === "file" && argument) await showFile(argument);
+    else if (page === "symbol" && argument) await showSymbol(argument);
+    else show("home");
+  } catch (error) {
+    show("none"); // not the page before, as if it were the one asked for
+    setStatus(error.message);
+  }
+}
+
+async function loadRepos() {
+  const { repos } = await api("/repos");
+  const select = $("repo");
+  select.replaceChildren(...repos.map((repo) => el("option", { value: repo.name }, repo.name)));
+  select.parentElement.hidden = repos.length < 2;
+  state.repo = repos.length > 1 ? repos[0].name : "";
+  $("home-title").textContent = repos.map((repo) => repo.name).join(", ");
+}
+
+async function start() {
+  try {
+    await loadRepos();
+  } catch (error) {
+    setStatus(error.message);
+    return;
+  }
+  await loadTree();
+  await route();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const query = $("search-input").value.trim();
+    if (query) location.hash = "#/search/" + encodeURIComponent(query);
+  });
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.token = $("token-input").value.trim();
+    sessionStorage.setItem("codekg-token", state.token);
+    $("token-form").hidden = true;
+    start();
+  });
+  $("repo").addEventListener("change", (event) => {
+    state.repo = event.target.value;
+    loadTree();
+    location.hash = "#/";
+  });
+  window.addEventListener("hashchange", route);
+  start();
+});
