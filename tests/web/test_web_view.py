@@ -119,6 +119,7 @@ def test_search_open_a_symbol_expand_a_node_follow_an_edge_and_open_a_file(brows
     wait.until(seen.text_to_be_present_in_element((By.ID, "selection"), "→"))
     assert browser.find_element(By.ID, "selection").text.splitlines()[:3] == [
         "call", "scripts.run → shop.service.checkout", "confidence 1.00 · import · line 5"]
+    ActionChains(browser).move_to_element(browser.find_element(By.ID, "selection")).perform()  # no tooltip in the picture
     screenshot = Path(request.config.getoption("--web-screenshot"))
     screenshot = screenshot if screenshot.is_absolute() else request.config.rootpath / screenshot
     screenshot.parent.mkdir(parents=True, exist_ok=True)
