@@ -10,6 +10,7 @@ const LABEL_COLOURS = {
 };
 const OTHER_COLOUR = "#495057";
 const LOW_CONFIDENCE = 0.7; // edges below it are dashed
+const BATCH = 12; // callers (or callees) of one symbol drawn at a time
 const OPEN_TREE_UP_TO = 200; // files: a tree of at most this many opens every folder, a larger one its top level
 
 const state = { repo: "", token: sessionStorage.getItem("codekg-token") || "", graph: null };
@@ -194,15 +195,16 @@ function drawGraph(context) {
   const nodes = new vis.DataSet();
   const edges = new vis.DataSet();
   const network = new vis.Network($("graph"), { nodes, edges }, {
-    layout: { hierarchical: { direction: "LR", sortMethod: "directed", levelSeparation: 230, nodeSpacing: 70 } },
+    layout: { hierarchical: { direction: "LR", sortMethod: "directed", levelSeparation: 230, nodeSpacing: 42 } },
     physics: false,
     interaction: { hover: true, navigationButtons: true, keyboard: true },
     nodes: { shape: "box", margin: 6, font: { color: "#fff", face: "system-ui" } },
     edges: { arrows: "to", font: { size: 11, align: "top" }, smooth: { type: "cubicBezier" } },
   });
-  state.graph = { network, nodes, edges, center: context.symbol.id, expanded: new Set() };
+  state.graph = { network, nodes, edges, center: context.symbol.id, expanded: new Set(), more: new Map() };
   addNode(context.symbol, true);
   addNeighbours(context);
+  fitGraph();
   network.on("doubleClick", (event) => { if (event.nodes.length) expand(event.nodes[0]); });
   network.on("click", (event) => {
     if (event.nodes.length) selectNode(event.nodes[0]);
@@ -234,19 +236,51 @@ function addEdge(caller, callee, hit) {
     title: `calls (confidence ${formatConfidence(confidence)}, ${hit.reason || "no reason"})` });
 }
 
+// a symbol's callers and callees join the graph BATCH at a time per side: the rest wait behind a
+// "+N more" node, which expands like any other node (a method called from 160 places stays readable)
 function addNeighbours(context) {
   const id = context.symbol.id;
-  for (const caller of context.callers || []) { addNode(caller); addEdge(caller.id, id, caller); }
-  for (const callee of context.callees || []) { addNode(callee); addEdge(id, callee.id, callee); }
+  addBatch({ center: id, side: "callers", rest: context.callers || [] });
+  addBatch({ center: id, side: "callees", rest: context.callees || [] });
   state.graph.expanded.add(id);
   drawLegend();
 }
 
+function addBatch(waiting) {
+  const { center, side, rest } = waiting;
+  for (const hit of rest.slice(0, BATCH)) {
+    addNode(hit);
+    if (side === "callers") addEdge(hit.id, center, hit); else addEdge(center, hit.id, hit);
+  }
+  const moreId = `more:${side}:${center}`;
+  const moreEdgeId = `${moreId}:edge`;
+  const left = rest.slice(BATCH);
+  state.graph.nodes.remove(moreId); // the edge DataSet keeps a removed node's edges: remove both
+  state.graph.edges.remove(moreEdgeId);
+  if (!left.length) return;
+  state.graph.more.set(moreId, { center, side, rest: left });
+  const label = `+${left.length} more ${side}`;
+  state.graph.nodes.add({ id: moreId, label, more: true, shape: "ellipse", title: "double-click: show the next ones",
+    color: { background: "#e9ecef", border: "#adb5bd", highlight: { background: "#dee2e6", border: "#111" } },
+    font: { color: "#343a40" } });
+  const [from, to] = side === "callers" ? [moreId, center] : [center, moreId];
+  state.graph.edges.add({ id: moreEdgeId, from, to, dashes: [2, 4], color: { color: "#adb5bd" } });
+}
+
 async function expand(id) {
+  const waiting = state.graph.more.get(id);
+  if (waiting) {
+    state.graph.more.delete(id);
+    addBatch(waiting);
+    drawLegend();
+    fitGraph();
+    selectNode(waiting.center);
+    return;
+  }
   if (state.graph.expanded.has(id)) { selectNode(id); return; }
   try {
     addNeighbours(await api("/context", { symbol: id }));
-    state.graph.network.fit();
+    fitGraph();
     selectNode(id);
     setStatus("");
   } catch (error) {
@@ -254,8 +288,19 @@ async function expand(id) {
   }
 }
 
+// the whole graph in view, but never magnified past its natural size (a graph of three nodes stays
+// small); once the nodes just added are laid out, which happens when the graph is next drawn
+function fitGraph() {
+  const { network } = state.graph;
+  network.once("afterDrawing", () => {
+    network.fit({ animation: false });
+    if (network.getScale() > 1) network.moveTo({ scale: 1 });
+  });
+  network.redraw();
+}
+
 function drawLegend() {
-  const labels = new Set(state.graph.nodes.get().map((node) => node.symbol.label));
+  const labels = new Set(state.graph.nodes.get().filter((node) => node.symbol).map((node) => node.symbol.label));
   $("legend").replaceChildren(...[...labels].sort().map((label) =>
     el("span", {}, el("i", { style: `background:${colourOf(label)}` }), label)));
 }
@@ -264,6 +309,11 @@ function selectNode(id) {
   const node = state.graph.nodes.get(id);
   if (!node) return;
   state.graph.network.selectNodes([id]);
+  if (node.more) {
+    $("selection").replaceChildren(el("strong", {}, node.label),
+      el("button", { type: "button", id: "expand-node", onclick: () => expand(id) }, `Show ${BATCH} more`));
+    return;
+  }
   const symbol = node.symbol;
   const expanded = state.graph.expanded.has(id);
   $("selection").replaceChildren(badge(symbol.label), " ", el("strong", {}, symbol.qualified_name),
@@ -275,6 +325,7 @@ function selectNode(id) {
 
 function selectEdge(id) {
   const edge = state.graph.edges.get(id);
+  if (edge.confidence === undefined) return; // the edge to a "+N more" node
   const caller = state.graph.nodes.get(edge.from).symbol;
   const callee = state.graph.nodes.get(edge.to).symbol;
   $("selection").replaceChildren(el("strong", {}, "call"),
