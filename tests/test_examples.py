@@ -48,6 +48,6 @@ def test_http_api_example_against_a_running_server(repo):
 def test_mcp_client_example_over_stdio(repo):
     assert codekg("index", str(repo), "--quiet").returncode == 0
     lines = run_example("mcp_client.py", str(repo), SYMBOL)
-    assert lines == ["tools: callgraph, context, definition, detect_changes, impact, lineage, list_repos, path, query, "
+    assert lines == ["tools: callgraph, context, definition, detect_changes, impact, lineage, list_repos, locate, path, query, "
                      "references, reindex, search, stats",
                      "shop.service.checkout: 1 caller(s), 5 callee(s)", '4 functions (["functions"])']

@@ -496,6 +496,54 @@ def search(
 
 
 @app.command()
+def locate(
+    text: Annotated[Optional[str], typer.Argument(metavar="TEXT", help="The issue's text; - reads it from standard input.")] = None,
+    issue_file: Annotated[Optional[Path], typer.Option("--file", "-f", metavar="ISSUE.md", help="Read the issue's text from this file.")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    level: Annotated[str, typer.Option("--level", help="Rank files, or symbols (functions, methods, classes).")] = "file",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Number of results.")] = 10,
+    include_tests: Annotated[bool, typer.Option("--include-tests", help="Rank tests, docs and examples level with the code (default: after it).")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Find the files (or symbols) an issue most likely needs changed, each with its evidence.
+
+    Reads the issue like an engineer: names written as code, file paths, traceback frames, quoted
+    messages, then its words; resolves each to the graph, spreads to callers, callees and containers,
+    and fuses the signals (docs/search.md, "locate"). The first run after an index reads the files'
+    text (later ones only what changed)."""
+    from codekg.search.locate import locate_in_index
+
+    if (text is None) == (issue_file is None):
+        raise InputError("give the issue as TEXT, - (standard input) or --file ISSUE.md (one of them)")
+    if issue_file is not None:
+        if not issue_file.is_file():
+            raise InputError(f"no such file: {issue_file}")
+        issue = issue_file.read_bytes().decode("utf-8", errors="replace")
+    else:
+        issue = sys.stdin.buffer.read().decode("utf-8", errors="replace") if text == "-" else str(text)
+    repo_path, db_path = _locations(repo, db)
+    result = locate_in_index(db_path, repo_path if repo is not None else None, _settings(repo_path), issue,
+                             level, limit, include_tests)
+    if json_output:
+        stdout().out(json.dumps(result, indent=2, ensure_ascii=False), highlight=False)
+        return
+    for note in result["notes"]:
+        stderr().print(f"[yellow]note:[/yellow] {_escaped(note)}", highlight=False)
+    if not result["results"]:
+        stdout().print("no results", style="dim")
+        return
+    for rank, hit in enumerate(result["results"], start=1):
+        if level == "symbol":
+            head = f"[bold]{_escaped(hit['qualified_name'])}[/bold] ({hit['label']}) {_escaped(hit['file_path'])}:{hit['start_line']}"
+        else:
+            head = f"[bold]{_escaped(hit['file_path'])}[/bold]"
+        stdout().print(f"{rank:>2}. {head}  [dim]{hit['score']:.4f}[/dim]", highlight=False)
+        for evidence in hit["evidence"][:3]:
+            stdout().print(f"    [dim]{_escaped(evidence)}[/dim]", highlight=False)
+
+
+@app.command()
 def callgraph(
     path: Annotated[Optional[Path], typer.Argument(help="Repository (package root) to index (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,

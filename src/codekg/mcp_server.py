@@ -42,7 +42,8 @@ REINDEX = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempote
 INSTRUCTIONS = (
     "codekg answers questions about an indexed code base from its knowledge graph. Start with `search` "
     "to find a symbol, then `context` for its callers/callees and `impact` before changing it; "
-    "`detect_changes` maps uncommitted edits to affected symbols. `query` runs read-only Cypher: read "
+    "`detect_changes` maps uncommitted edits to affected symbols; given an issue or bug report, `locate` "
+    "ranks the files (or functions) to change, with evidence. `query` runs read-only Cypher: read "
     f"the `{SCHEMA_URI}` resource for labels, properties and relationship types first."
 )
 
@@ -133,6 +134,24 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         deeper = min(limit + offset_of(cursor, "results", "search"), MAX_SEARCH_RESULTS)  # a later page: rank that many
         return _run(lambda: service.search(query, deeper, mode, repo, tuple(labels or ()), path, include_tests),
                     _Paging(detail, limit, cursor, max_bytes, "search"))
+
+    @server.tool(annotations=READ_ONLY, structured_output=False)
+    def locate(
+        text: Annotated[str, Field(description="The issue's text, whole: tracebacks, quoted messages, names and code are read.")],
+        level: Annotated[str, Field(pattern="^(file|symbol)$", description="Rank `file`s (default) or `symbol`s "
+                                    "(functions, methods, classes).")] = "file",
+        limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS, description="At most this many results.")] = 10,
+        include_tests: Annotated[bool, Field(description="Rank tests, docs and examples level with the code.")] = False,
+        repo: Repo = None,
+        detail: Detail = "summary",
+        cursor: Cursor = None,
+        max_bytes: MaxBytes = DEFAULT_BUDGET,
+    ) -> CallToolResult:
+        """From an issue or bug report to the files (or functions) to change, best first, each with the
+        evidence that put it there (a traceback frame, a name, a quoted message found in it, a caller of a named symbol)."""
+        deeper = min(limit + offset_of(cursor, "results", "locate"), MAX_SEARCH_RESULTS)
+        return _run(lambda: service.locate(text, level, deeper, include_tests, repo),
+                    _Paging(detail, limit, cursor, max_bytes, "locate"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def context(symbol: Symbol, repo: Repo = None, detail: Detail = "summary", limit: PerList = DEFAULT_LIMIT,

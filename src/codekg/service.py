@@ -162,6 +162,15 @@ class GraphService:
         found = search_result(served.db_dir, served.settings, query, limit=limit, mode=mode, filters=filters)
         return found.to_dict()  # the document `codekg search --json` prints
 
+    def locate(self, text: str, level: str = "file", limit: int = 10, include_tests: bool = False,
+               repo: str | None = None) -> dict[str, Any]:
+        """The files (or symbols) an issue's ``text`` most likely needs changed, each with its evidence."""
+        _check_range("limit", limit, 1, MAX_SEARCH_RESULTS)
+        served = self.repository(repo)
+        from codekg.search.locate import locate_in_index
+
+        return locate_in_index(served.db_dir, served.root, served.settings, text, level, limit, include_tests)
+
     def context(self, symbol: str, repo: str | None = None) -> dict[str, Any]:
         """A symbol's definition, callers, callees, imports and hierarchy. Refused (PathOutsideRootError)
         when a file of a symbol by that name leads outside the repository (a symlink planted after indexing)."""

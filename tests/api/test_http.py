@@ -23,7 +23,7 @@ FUNCTIONS = ["shop.service.checkout", "shop.service.helper", "shop.service.helpe
 GRAPH_ROUTES = [("GET", "/stats"), ("GET", "/repos"), ("GET", "/metrics"), ("GET", "/schema"),
                 ("GET", "/search?q=checkout"), ("GET", "/context?symbol=checkout"), ("GET", "/impact?symbol=checkout"),
                 ("GET", "/detect-changes"), ("POST", "/query"), ("GET", "/files"),
-                ("GET", "/outline?file=src/shop/util.py")]
+                ("GET", "/outline?file=src/shop/util.py"), ("POST", "/locate")]
 
 
 @pytest.fixture(scope="module")
@@ -333,6 +333,22 @@ def test_files_and_outline(server):
     assert unknown.status_code == 404 and unknown.json() == {
         "error": "symbol_not_found", "message": "no indexed file 'src/shop/nowhere.py'", "suggestions": []}
     assert outside.status_code == 403 and outside.json()["error"] == "path_outside_root"
+
+
+def test_locate(server):
+    text = 'Order total is wrong\n  File "/srv/venv/site-packages/shop/models.py", line 21, in total\n'
+    with server.client() as client:
+        files = client.post("/locate", json={"text": text}).json()
+        symbols = client.post("/locate", json={"text": text, "level": "symbol", "limit": 2}).json()
+        bad_level = client.post("/locate", json={"text": text, "level": "line"})
+        empty = client.post("/locate", json={"text": " "})
+    assert [hit["file_path"] for hit in files["results"][:1]] == ["src/shop/models.py"]
+    assert files["results"][0]["evidence"][0] == "traceback frame src/shop/models.py:21 in total"
+    assert [hit["qualified_name"] for hit in symbols["results"]][:1] == ["shop.models.Order.total"]
+    assert len(symbols["results"]) == 2 and symbols["level"] == "symbol"
+    assert bad_level.status_code == 400 and bad_level.json()["error"] == "input"
+    assert empty.status_code == 400 and empty.json() == {
+        "error": "input", "message": "empty issue text: give the issue's text, --file ISSUE.md or - for standard input"}
 
 
 def test_the_web_view_files_need_no_token_and_carry_a_content_security_policy(server):

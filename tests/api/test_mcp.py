@@ -19,7 +19,7 @@ from codekg.schema import render_markdown
 from serving import FIXTURES, TOKEN, codekg, running
 
 TOOLS = {"search", "context", "impact", "references", "definition", "path", "callgraph", "lineage", "detect_changes", "query",
-         "list_repos", "stats", "reindex"}
+         "list_repos", "stats", "reindex", "locate"}
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +260,9 @@ EVERY_TOOL = [
      "confidence": 1.0, "line": 5} in a["edges"], {"symbol": "shop.service.checkout", "direction": "sideways"}, "input"),
     ("lineage", {"name": "<default>.daily.total"}, lambda a: [h["name"] for h in a["upstream"]] == ["<default>.sales.amount"],
      {"name": "nowhere.table"}, "symbol_not_found"),
+    ("locate", {"text": "checkout fails:\n  File \"/site-packages/shop/util.py\", line 5, in log\n", "level": "symbol"},
+     lambda a: [(r["qualified_name"], r["evidence"][0]) for r in a["results"][:1]] == [
+         ("shop.util.log", "traceback frame src/shop/util.py:5 in log")], {"text": "x", "level": "line"}, "input"),
     ("detect_changes", {}, None, {"base": "--upload-pack=x"}, "input"),
     ("query", {"cypher": "MATCH (f:Function) RETURN count(f)"}, lambda a: a["rows"] == [[4]],
      {"cypher": "MATCH (f:Function) DETACH DELETE f"}, "write_query"),

@@ -92,6 +92,15 @@ class QueryRequest(BaseModel):
     repo: str | None = Field(None, description="Served repository name (default: the first).")
 
 
+class LocateRequest(BaseModel):
+    text: str = Field(description="The issue's text (Markdown or plain; tracebacks, quoted messages and code are read).",
+                      examples=["`url_for` fails outside a request: RuntimeError: Unable to build URLs outside an active request"])
+    level: str = Field("file", pattern="^(file|symbol)$", description="Rank files, or symbols (functions, methods, classes).")
+    limit: int = Field(10, ge=1, le=MAX_SEARCH_RESULTS)
+    include_tests: bool = Field(False, description="Rank tests, docs and examples level with the code (default: after it).")
+    repo: str | None = Field(None, description="Served repository name (default: the first).")
+
+
 class QueryResponse(BaseModel):
     columns: list[str]
     rows: list[list[Any]]
@@ -150,6 +159,10 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
         include_tests: Annotated[bool, Query(description="false: leave out symbols of test files.")] = True,
     ) -> dict[str, Any]:
         return service.search(q, limit, mode, repo, tuple(label or ()), path, include_tests)
+
+    @router.post("/locate", tags=["graph"], summary="The files or symbols an issue's text most likely needs changed, with evidence.")
+    def locate(request: LocateRequest) -> dict[str, Any]:
+        return service.locate(request.text, request.level, request.limit, request.include_tests, request.repo)
 
     @router.get("/context", tags=["graph"], summary="A symbol's definition, callers, callees, imports and hierarchy.")
     def context(

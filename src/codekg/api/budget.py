@@ -37,7 +37,7 @@ DETAILS = ("summary", "full")
 SUMMARY_KEYS = frozenset({
     "id", "qualified_name", "name", "label", "kind", "file_path", "start_line", "end_line", "line", "file",
     "depth", "confidence", "relation", "reason", "score", "container", "operation", "change", "call_count",
-    "signature",
+    "signature", "evidence",
 })
 SUMMARY_STRING = 600
 STRING_FLOOR = 120

@@ -41,8 +41,13 @@ def _parts(raw: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1 << 16)
 def indexed_text(text: str) -> str:
-    """What an FTS5 column holds: the raw text, then its words where they differ from the raw tokens.
-    Memoized: a file's path, common names and signatures repeat on every symbol that has them."""
+    """`expanded_text`, memoized: a file's path, common names and signatures repeat on every symbol
+    that has them."""
+    return expanded_text(text)
+
+
+def expanded_text(text: str) -> str:
+    """What an FTS5 column holds: the raw text, then its words where they differ from the raw tokens."""
     if not text:
         return ""
     raws = _RAW_WORD.findall(text)

@@ -1,0 +1,398 @@
+"""`locate`: from an issue's text to the files and symbols to change, each with the evidence for it.
+
+The model: every clue the issue gives (search/issue_text.py) is a ranking of graph nodes, and the
+answer fuses the rankings.
+- **frame**: each traceback frame's file (matched by its longest path tail) and the innermost
+  class or function holding its line; the innermost frames first.
+- **path**: each file path the text names.
+- **named**: each identifier resolved to the classes, functions and methods so named (a dotted name
+  by its qualified-name tail); names written as code first, then rarer before commoner; a name
+  shared by more than MAX_NAMED symbols says too little and is left out.
+- **word-named**: the same for prose words that are also names (`backoff`), at most MAX_NAMED_PLAIN
+  symbols each, and weighed less: "command" in an issue is seldom `AppGroup.command`.
+- **message**: each quoted message or error line, as phrases of PHRASE_WORDS words, found in the
+  body text (search/bodies.py).
+- **text**: BM25 of the issue's most telling words (the MAX_TERMS rarest that occur) over body text.
+- **graph**: score spread from the symbols the issue points at (frames, paths, names, messages; not
+  mere word matches) to their callers, callees, containers and overriding/overridden methods,
+  weighted by each edge's confidence.
+One scoring function fuses them, with no per-project tuning: weighted reciprocal rank fusion,
+score(x) = sum over signals s of WEIGHTS[s] / (RRF_K + rank_s(x)). Files are ranked by their own
+signals (frame, path, message and text over whole files) fused with the symbol ranking carried to
+their files. Tests, fixtures, docs and examples come after the code unless ``include_tests``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codekg.conventions import is_secondary_path
+from codekg.errors import InputError
+from codekg.search.bodies import BodyIndex, BodySymbol
+from codekg.search.issue_text import IssueClues, read_issue
+from codekg.search.tokens import split_identifier
+from codekg.stores.base import GraphStore
+
+Level = Literal["file", "symbol"]
+LEVELS: tuple[str, ...] = ("file", "symbol")
+RRF_K = 60
+WEIGHTS = {"frame": 3.0, "path": 2.0, "named": 2.0, "message": 2.0, "text": 1.0, "word-named": 0.75, "graph": 0.5}
+MAX_NAMED = 12  # symbols one name may stand for before it says too little
+MAX_NAMED_PLAIN = 3  # the same for a prose word that is also a name (`backoff`, `render`)
+MAX_TERMS = 64  # words of the issue given to BM25: the rarest that occur in the repository
+PHRASE_WORDS = 5  # words per phrase a quoted message is searched by
+MAX_PHRASES = 6  # phrases per message
+DEPTH = 100  # how deep each ranking is read
+SEEDS = 20  # best symbols whose neighbours get the graph signal
+# what makes a seed: a symbol the issue points at, not one whose words merely match (two weak text
+# matches that call each other would lift each other above the best text match)
+SEED_SIGNALS = frozenset({"frame", "path", "named", "message"})
+SPREAD_RELATIONS = {  # relation, direction from the seed: what the neighbour is to it
+    ("CALLS", "in"): "caller of", ("CALLS", "out"): "called by", ("HAS_METHOD", "in"): "class of",
+    ("DEFINES", "in"): "container of", ("OVERRIDES", "in"): "overridden by", ("OVERRIDES", "out"): "overrides",
+}
+MAX_TEXT_CHARS = 1_000_000  # an issue longer than this is refused, not cut
+
+
+@dataclass(slots=True)
+class Located:
+    """One ranked file or symbol; ``evidence`` says what put it there, strongest first."""
+
+    file_path: str
+    score: float
+    evidence: list[str]
+    id: str = ""
+    label: str = ""
+    name: str = ""
+    qualified_name: str = ""
+    start_line: int = 0
+    end_line: int = 0
+    symbols: list[str] = field(default_factory=list)  # a file's best symbols
+
+    def to_dict(self, level: str) -> dict[str, Any]:
+        found = asdict(self)
+        if level == "file":
+            return {key: found[key] for key in ("file_path", "score", "evidence", "symbols")}
+        return {key: value for key, value in found.items() if key != "symbols"}
+
+
+@dataclass(slots=True)
+class LocateResult:
+    level: str
+    results: list[Located]
+    clues: IssueClues
+    notes: list[str]
+    text_chars: int
+
+    def to_dict(self) -> dict[str, Any]:
+        clues = self.clues
+        return {"level": self.level, "text_chars": self.text_chars, "notes": self.notes,
+                "clues": {"frames": [f"{f.path}:{f.line}" + (f" in {f.name}" if f.name else "") for f in clues.frames],
+                          "paths": clues.paths, "messages": clues.messages, "identifiers": clues.identifiers[:50]},
+                "results": [located.to_dict(self.level) for located in self.results]}
+
+
+class _Ranking:
+    """One signal's ranking: keys best first, each with the evidence that put it there."""
+
+    def __init__(self, signal: str) -> None:
+        self.signal = signal
+        self.order: dict[str, str] = {}  # key -> evidence (first and strongest)
+
+    def add(self, key: str, evidence: str) -> None:
+        self.order.setdefault(key, evidence)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file", limit: int = 10,
+           include_tests: bool = False) -> LocateResult:
+    """The ``limit`` files (or symbols) an issue with ``text`` most likely needs changed."""
+    if level not in LEVELS:
+        raise InputError(f"unknown level {level!r}: use file or symbol")
+    if not text.strip():
+        raise InputError("empty issue text: give the issue's text, --file ISSUE.md or - for standard input")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"the issue text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
+    if limit < 1:
+        raise InputError("--limit must be at least 1")
+    clues = read_issue(text)
+    notes: list[str] = []
+    paths = bodies.paths()
+    symbol_rankings = [_frames(clues, bodies, paths), _named(clues, bodies), _named(clues, bodies, plain=True),
+                       _message_symbols(clues, bodies), _text_symbols(clues, bodies)]
+    graph_ranking = _spread(graph, bodies, _fuse([r for r in symbol_rankings if r.signal in SEED_SIGNALS]))
+    fused = _fuse([*symbol_rankings, graph_ranking])
+    evidence = _evidence([*symbol_rankings, graph_ranking])
+    symbols = bodies.symbols_by_id(fused)
+    if level == "symbol":
+        ranked = _ordered(fused, lambda key: symbols[key].file_path if key in symbols else "", include_tests)
+        results = [_symbol_result(symbols[key], score, evidence[key]) for key, score in ranked if key in symbols][:limit]
+    else:
+        file_rankings = [_frame_files(clues, paths), _path_files(clues, paths), _message_files(clues, bodies),
+                         _text_files(clues, bodies), _carried(fused, symbols)]
+        files = _fuse(file_rankings)
+        file_evidence = _evidence(file_rankings)
+        best_symbols: dict[str, list[str]] = defaultdict(list)
+        for key, _ in sorted(fused.items(), key=lambda item: -item[1]):
+            if key in symbols and len(best_symbols[symbols[key].file_path]) < 3:
+                best_symbols[symbols[key].file_path].append(symbols[key].qualified_name)
+        ranked = _ordered(files, lambda path: path, include_tests)
+        results = [Located(path, round(score, 6), file_evidence[path], symbols=best_symbols.get(path, []))
+                   for path, score in ranked[:limit]]
+    if not any(len(ranking) for ranking in symbol_rankings):
+        notes.append("nothing in the text matched the code: no name, path, frame, message or word of it occurs")
+    return LocateResult(level, results, clues, notes, len(text))
+
+
+# --- the signals ----------------------------------------------------------------------------------
+
+def resolve_path(path: str, paths: list[str]) -> str | None:
+    """The indexed file a path from an issue means: the one sharing its longest tail of components
+    (`/usr/lib/.../site-packages/flask/app.py` → `src/flask/app.py`), at least a folder and the file
+    name when the path has a folder (`/home/me/app/cli.py` is the user's own file, not `src/flask/cli.py`);
+    None when none does, or the whole path fits several files."""
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    for size in range(len(parts), min(2, len(parts)) - 1, -1):  # a file name alone only for a bare name
+        tail = "/".join(parts[-size:])
+        found = [p for p in paths if p == tail or p.endswith("/" + tail)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1 and size == len(parts):
+            return None
+    return None
+
+
+def _frames(clues: IssueClues, bodies: BodyIndex, paths: list[str]) -> _Ranking:
+    ranking = _Ranking("frame")
+    for frame in reversed(clues.frames):  # the innermost frame is nearest the failure
+        path = resolve_path(frame.path, paths)
+        if path is None:
+            continue
+        holding = [s for s in bodies.symbols_in(path) if s.start_line <= frame.line <= s.end_line]
+        if holding:
+            innermost = max(holding, key=lambda s: (s.start_line, -s.end_line))
+            ranking.add(innermost.id, f"traceback frame {path}:{frame.line}" + (f" in {frame.name}" if frame.name else ""))
+    return ranking
+
+
+def _frame_files(clues: IssueClues, paths: list[str]) -> _Ranking:
+    ranking = _Ranking("frame")
+    for frame in reversed(clues.frames):
+        path = resolve_path(frame.path, paths)
+        if path is not None:
+            ranking.add(path, f"traceback frame {path}:{frame.line}" + (f" in {frame.name}" if frame.name else ""))
+    return ranking
+
+
+def _path_files(clues: IssueClues, paths: list[str]) -> _Ranking:
+    ranking = _Ranking("path")
+    for mentioned in clues.paths:
+        path = resolve_path(mentioned, paths)
+        if path is not None:
+            ranking.add(path, f"path named in the issue: {mentioned}")
+    return ranking
+
+
+def _named(clues: IssueClues, bodies: BodyIndex, plain: bool = False) -> _Ranking:
+    """Symbols the issue names (``plain``: the prose words that are also names, a weaker signal)."""
+    ranking = _Ranking("word-named" if plain else "named")
+    wanted = {name: name.rsplit(".", 1)[-1] for name in clues.identifiers if (name in clues.plain) == plain}
+    found = bodies.named(wanted.values())
+    candidates = []
+    for position, (name, last) in enumerate(wanted.items()):
+        symbols = found.get(last, [])
+        if "." in name:
+            tail = name.split(".", 1)[1]  # `flask.url_for`, `Flask.url_for`: the tail after the first part must fit
+            exact = [s for s in symbols if s.qualified_name == name or s.qualified_name.endswith("." + name)]
+            symbols = exact or [s for s in symbols if s.qualified_name.endswith("." + tail)] or symbols
+        if not symbols or len(symbols) > (MAX_NAMED_PLAIN if plain else MAX_NAMED):
+            continue
+        candidates.append(((0 if name in clues.emphasised else 1, len(symbols), position), name, symbols))
+    for _, name, symbols in sorted(candidates, key=lambda item: item[0]):
+        for symbol in symbols:
+            ranking.add(symbol.id, f"named in the issue: `{name}`")
+    return ranking
+
+
+def _phrases(message: str) -> list[str]:
+    """FTS5 phrase queries for a message: windows of PHRASE_WORDS words (quoted values in it, such as a
+    name the message was formatted with, break no more than their own window)."""
+    words = [word for word in re.findall(r"\w+", message)]
+    if len(words) < 3:
+        return []
+    if len(words) <= PHRASE_WORDS:
+        return ['"' + " ".join(words) + '"']
+    step = max(1, (len(words) - PHRASE_WORDS) // max(1, MAX_PHRASES - 1))
+    starts = list(range(0, len(words) - PHRASE_WORDS + 1, step))[:MAX_PHRASES]
+    return ['"' + " ".join(words[start:start + PHRASE_WORDS]) + '"' for start in starts]
+
+
+def _message_symbols(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
+    ranking = _Ranking("message")
+    for message in clues.messages:
+        for phrase in _phrases(message):
+            for symbol, _ in bodies.top_symbols(phrase, 10):
+                ranking.add(symbol.id, f"quoted message found: \"{_short(message)}\"")
+    return ranking
+
+
+def _message_files(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
+    ranking = _Ranking("message")
+    for message in clues.messages:
+        for phrase in _phrases(message):
+            for path, _ in bodies.top_files(phrase, 10):
+                ranking.add(path, f"quoted message found: \"{_short(message)}\"")
+    return ranking
+
+
+def query_terms(clues: IssueClues, bodies: BodyIndex) -> list[str]:
+    """The MAX_TERMS rarest words of the issue that occur in the repository: its identifiers whole
+    and split, then its other words."""
+    terms: dict[str, None] = {}
+    for name in clues.identifiers:
+        for raw in re.findall(r"\w+", name):
+            terms[raw.lower()] = None
+            for part in split_identifier(raw):
+                terms[part] = None
+    for word in clues.words:
+        terms[word] = None
+    frequencies = bodies.document_frequencies(term for term in terms if len(term) >= 2)
+    by_stem: dict[str, tuple[int, str]] = {}  # one word per stem ("retries", "retry")
+    for word, (stem, count) in frequencies.items():
+        if count > 0 and stem not in by_stem:
+            by_stem[stem] = (count, word)
+    return [word for _, word in sorted(by_stem.values())[:MAX_TERMS]]
+
+
+def _expression(terms: list[str]) -> str | None:
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms) or None
+
+
+def _text_symbols(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
+    ranking = _Ranking("text")
+    expression = _expression(query_terms(clues, bodies))
+    if expression:
+        for rank, (symbol, _) in enumerate(bodies.top_symbols(expression, DEPTH), start=1):
+            ranking.add(symbol.id, f"words of the issue in its body (text rank {rank})")
+    return ranking
+
+
+def _text_files(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
+    ranking = _Ranking("text")
+    expression = _expression(query_terms(clues, bodies))
+    if expression:
+        for rank, (path, _) in enumerate(bodies.top_files(expression, DEPTH), start=1):
+            ranking.add(path, f"words of the issue in the file (text rank {rank})")
+    return ranking
+
+
+def _spread(graph: GraphStore, bodies: BodyIndex, fused: dict[str, float]) -> _Ranking:
+    """The neighbours of the SEEDS best symbols, by the seeds' scores times each edge's confidence."""
+    ranking = _Ranking("graph")
+    seeds = dict(sorted(fused.items(), key=lambda item: -item[1])[:SEEDS])
+    if not seeds:
+        return ranking
+    relation = graph.dialect.rel_type("r")
+    types = "|".join(sorted({kind for kind, _ in SPREAD_RELATIONS}))
+    names = {key: symbol.qualified_name for key, symbol in bodies.symbols_by_id(seeds).items()}
+    gained: dict[str, float] = defaultdict(float)
+    why: dict[str, tuple[float, str]] = {}
+    for direction, pattern in (("out", "(s)-[r:{t}]->(n)"), ("in", "(n)-[r:{t}]->(s)")):
+        rows = graph.query(f"MATCH {pattern.format(t=types)} WHERE s.id IN $ids RETURN s.id, {relation}, n.id, r.confidence",
+                           {"ids": list(seeds)}).rows
+        for seed, kind, neighbour, confidence in rows:
+            what = SPREAD_RELATIONS.get((kind, direction))
+            if what is None or neighbour == seed:
+                continue
+            share = seeds[seed] * (1.0 if confidence is None else float(confidence))
+            gained[neighbour] += share
+            if share > why.get(neighbour, (0.0, ""))[0]:
+                why[neighbour] = (share, f"{what} `{names.get(seed, seed)}`")
+    known = bodies.symbols_by_id(gained)  # classes, functions and methods: not modules, not external names
+    for neighbour, _ in sorted(gained.items(), key=lambda item: (-item[1], item[0])):
+        if neighbour in known:
+            ranking.add(neighbour, why[neighbour][1])
+    return ranking
+
+
+def _carried(fused: dict[str, float], symbols: dict[str, BodySymbol]) -> _Ranking:
+    """The symbol ranking carried to files: each file at its best symbol's place."""
+    ranking = _Ranking("named")
+    for key, _ in sorted(fused.items(), key=lambda item: -item[1]):
+        if key in symbols:
+            ranking.add(symbols[key].file_path, f"holds `{symbols[key].qualified_name}`")
+    return ranking
+
+
+# --- fusion -----------------------------------------------------------------------------------------
+
+def _fuse(rankings: list[_Ranking]) -> dict[str, float]:
+    """Weighted reciprocal rank fusion of the rankings (each read DEPTH deep)."""
+    scores: dict[str, float] = defaultdict(float)
+    for ranking in rankings:
+        weight = WEIGHTS[ranking.signal]
+        for rank, key in enumerate(list(ranking.order)[:DEPTH], start=1):
+            scores[key] += weight / (RRF_K + rank)
+    return dict(scores)
+
+
+def _evidence(rankings: list[_Ranking]) -> dict[str, list[str]]:
+    """Each key's evidence from every ranking that holds it, strongest signal first."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for ranking in sorted(rankings, key=lambda r: -WEIGHTS[r.signal]):
+        for key, evidence in ranking.order.items():
+            if evidence not in found[key]:
+                found[key].append(evidence)
+    return found
+
+
+def _ordered(scores: dict[str, float], path_of: Any, include_tests: bool) -> list[tuple[str, float]]:
+    """Best first; tests, docs and examples after the code unless ``include_tests``."""
+    def key(item: tuple[str, float]) -> tuple:
+        secondary = False if include_tests else is_secondary_path(path_of(item[0]))
+        return (secondary, -item[1], item[0])
+
+    return sorted(scores.items(), key=key)
+
+
+def _symbol_result(symbol: BodySymbol, score: float, evidence: list[str]) -> Located:
+    return Located(symbol.file_path, round(score, 6), evidence, symbol.id, symbol.label, symbol.name,
+                   symbol.qualified_name, symbol.start_line, symbol.end_line)
+
+
+def _short(message: str, width: int = 80) -> str:
+    return message if len(message) <= width else message[: width - 1] + "…"
+
+
+def locate_in_index(db_dir: Path, root: Path | None, settings: Any, text: str, level: str = "file", limit: int = 10,
+                    include_tests: bool = False) -> dict[str, Any]:
+    """`locate` on the index at ``db_dir`` of the repository at ``root`` (None: the root the index
+    records): brings the body text in step first (only what changed since is read), then ranks. The
+    document the CLI, HTTP and MCP return."""
+    from codekg.stores import open_index
+
+    graph = open_index(db_dir, settings)
+    try:
+        if root is None:
+            recorded = graph.query("MATCH (m:IndexMeta) WHERE m.key = 'repo_root' RETURN m.value").rows
+            root = Path(recorded[0][0]) if recorded and recorded[0][0] else Path.cwd()
+        bodies = BodyIndex(db_dir)
+        try:
+            freshness = bodies.bring_in_step(graph, root)
+            result = locate(graph, bodies, text, level, limit, include_tests)
+        finally:
+            bodies.close()
+    finally:
+        graph.close()
+    if freshness.stale:
+        result.notes.append(f"{len(freshness.stale)} file(s) changed on disk since the index and were left out "
+                            f"(e.g. {freshness.stale[0]}): run `codekg index`")
+    document = result.to_dict()
+    document["body_index"] = {"files_read": freshness.read, "files_removed": freshness.removed}
+    return document

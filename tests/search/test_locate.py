@@ -1,0 +1,183 @@
+"""search/locate.py and search/bodies.py: from an issue's text to the files and symbols to change, on
+tests/fixtures/issuerepo (a job scheduler with human delays and retries, its tests and a docs example):
+each signal, the graph spread, the fusion (exact top 3), tests after code, the body index kept in
+step with the graph, a 50 KB issue, and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codekg.errors import InputError
+from codekg.pipeline import index_repository
+from codekg.search.locate import locate_in_index, resolve_path
+
+TRACEBACK = '''\
+Scheduling with a fractional delay crashes
+
+`scheduler.schedule(job, "1.5h")` raises instead of accepting 1.5 hours:
+
+```
+Traceback (most recent call last):
+  File "/home/ana/jobs.py", line 8, in <module>
+    scheduler.schedule(send_report, "1.5h")
+  File "/venv/lib/python3.11/site-packages/shipit/scheduler.py", line 15, in schedule
+    seconds = parse_duration(delay)
+  File "/venv/lib/python3.11/site-packages/shipit/durations.py", line 10, in parse_duration
+    raise ValueError(f"cannot parse duration {text!r}: expected a whole number followed by s, m or h")
+ValueError: cannot parse duration '1.5h': expected a whole number followed by s, m or h
+```
+'''
+RETRIES = '''\
+Retries never stop for a job that keeps failing with a TypeError
+
+A job that raises `TypeError` should not be retried (the docs say programming errors are not), but
+`RetryPolicy.should_retry` returns True for it after a subclass of TypeError is raised... Also the wait
+between attempts grows past five minutes: backoff seems uncapped.
+'''
+ORDER = '''\
+Jobs that are due at the same moment run in the wrong order
+
+When two jobs are pushed for the same time, pop_due returns them in reverse insertion order on some
+heaps. Seen with the scheduler's run_due loop.
+'''
+
+
+@pytest.fixture
+def shipit(index_fixture):
+    return index_fixture("issuerepo")
+
+
+def located(indexed, text: str, level: str = "symbol", limit: int = 3, **options) -> dict:
+    return locate_in_index(indexed.db, indexed.repo, indexed.settings, text, level, limit, **options)
+
+
+def names(document: dict) -> list[str]:
+    return [hit.get("qualified_name") or hit["file_path"] for hit in document["results"]]
+
+
+def test_a_traceback_puts_its_innermost_frame_first_with_every_signal_as_evidence(shipit):
+    found = located(shipit, TRACEBACK)
+    assert names(found)[:2] == ["shipit.durations.parse_duration", "shipit.scheduler.Scheduler.schedule"]
+    assert found["results"][0]["evidence"][:3] == [
+        "traceback frame src/shipit/durations.py:10 in parse_duration",
+        "named in the issue: `parse_duration`",
+        "quoted message found: \"cannot parse duration '1.5h': expected a whole number followed by s, m or h\""]
+    assert found["results"][1]["evidence"][:2] == ["traceback frame src/shipit/scheduler.py:15 in schedule",
+                                                   "named in the issue: `scheduler.schedule`"]
+    # the user's own script (/home/ana/jobs.py) is not a file of the repository, though a frame names it
+    assert found["clues"]["frames"][0] == "/home/ana/jobs.py:8 in <module>"
+    files = located(shipit, TRACEBACK, level="file", limit=2)
+    assert names(files) == ["src/shipit/durations.py", "src/shipit/scheduler.py"]
+
+
+def test_names_in_prose_and_the_graph_around_them(shipit):
+    # a dotted name, and a plain word that is also a function's name (a weaker signal)
+    retries = located(shipit, RETRIES)
+    assert names(retries)[:2] == ["shipit.retry.RetryPolicy.should_retry", "shipit.retry.backoff"]
+    assert "named in the issue: `backoff`" in retries["results"][1]["evidence"]
+    # then what the graph ties to should_retry, its class or its caller (the two score within 3 % of each other)
+    third = retries["results"][2]
+    assert (third["qualified_name"], third["evidence"][-1]) in {
+        ("shipit.retry.RetryPolicy", "class of `shipit.retry.RetryPolicy.should_retry`"),
+        ("shipit.scheduler.Scheduler.run_due", "caller of `shipit.retry.RetryPolicy.should_retry`")}
+    # two names, then the method the graph ties to them: run_due calls push, which "pushed" names by its stem
+    order = located(shipit, ORDER)
+    assert names(order) == ["shipit.jobqueue.JobQueue.pop_due", "shipit.scheduler.Scheduler.run_due",
+                            "shipit.jobqueue.JobQueue.push"]
+    assert order["results"][2]["evidence"] == ["words of the issue in its body (text rank 4)",
+                                               "called by `shipit.scheduler.Scheduler.run_due`"]
+    assert names(located(shipit, ORDER, level="file", limit=2)) == ["src/shipit/jobqueue.py", "src/shipit/scheduler.py"]
+
+
+def test_tests_and_examples_come_after_the_code_unless_asked(shipit):
+    text = 'parse_duration("1.5h") should accept fractions: test_parse_duration_refuses_fractions says otherwise'
+    default = located(shipit, text, limit=10)
+    level = located(shipit, text, limit=10, include_tests=True)
+    is_test = [hit["file_path"].startswith(("tests/", "docs/")) for hit in default["results"]]
+    assert is_test == sorted(is_test)  # every test after every piece of code
+    assert names(default)[0] == "shipit.durations.parse_duration"
+    assert set(names(level)[:2]) == {"shipit.durations.parse_duration",  # both named: level with each other now
+                                     "tests.test_durations.test_parse_duration_refuses_fractions"}
+
+
+def test_the_body_index_follows_the_graph_file_by_file(shipit):
+    first = located(shipit, ORDER)
+    assert first["body_index"] == {"files_read": 7, "files_removed": 0}
+    assert located(shipit, ORDER)["body_index"] == {"files_read": 0, "files_removed": 0}
+    retry = shipit.repo / "src" / "shipit" / "retry.py"
+    retry.write_text(retry.read_text() + '\n\ndef jitter(delay):\n    """Spread retries of a thundering herd."""\n'
+                     '    return delay * 1.1\n')
+    index_repository(shipit.repo, shipit.db, shipit.settings)
+    (shipit.repo / "docs" / "example.py").unlink()
+    index_repository(shipit.repo, shipit.db, shipit.settings)
+    after = located(shipit, "a thundering herd of retries")
+    assert after["body_index"] == {"files_read": 1, "files_removed": 1}
+    assert names(after)[0] == "shipit.retry.jitter"
+    # a file changed on disk since the index is left out, and said so; the index is not misread
+    retry.write_text("def jitter():\n    pass\n")
+    (shipit.db / "bodies.sqlite").unlink()
+    stale = located(shipit, "a thundering herd of retries")
+    assert stale["notes"] == ["1 file(s) changed on disk since the index and were left out (e.g. src/shipit/retry.py): "
+                              "run `codekg index`"]
+    assert "shipit.retry.jitter" not in names(stale)
+
+
+def test_a_50_kb_issue_is_read_whole(shipit):
+    text = "The scheduler keeps running jobs late when the clock jumps backwards during a long batch. " * 600
+    text += '\nIt ends in\n  File "shipit/jobqueue.py", line 17, in pop_due\n'
+    assert len(text) > 50_000
+    found = located(shipit, text)
+    assert names(found)[0] == "shipit.jobqueue.JobQueue.pop_due"
+    assert found["text_chars"] == len(text)
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/venv/lib/python3.11/site-packages/shipit/durations.py", "src/shipit/durations.py"),
+    ("shipit/retry.py", "src/shipit/retry.py"),
+    ("retry.py", "src/shipit/retry.py"),
+    ("/home/ana/retry.py", None),  # a folder the repository does not have: the user's own file
+    ("C:\\work\\shipit\\retry.py", "src/shipit/retry.py"),
+    ("nowhere.py", None),
+])
+def test_a_path_from_an_issue_is_the_file_sharing_its_longest_tail(path, expected):
+    paths = ["src/shipit/__init__.py", "src/shipit/durations.py", "src/shipit/retry.py", "tests/test_durations.py"]
+    assert resolve_path(path, paths) == expected
+
+
+def test_bad_input_is_refused(shipit):
+    for text, level, message in [("  ", "file", "empty issue text"), ("x", "line", "unknown level 'line'"),
+                                 ("x" * 1_000_001, "file", "at most 1,000,000 are read")]:
+        with pytest.raises(InputError, match=message):
+            located(shipit, text, level=level)
+
+
+def codekg(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "codekg", *args], input=stdin, capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
+    issue = tmp_path / "ISSUE.md"
+    issue.write_text(ORDER)
+    from_file = codekg("locate", "--file", str(issue), "--repo", str(shipit.repo), "--db", str(shipit.db), "--json")
+    from_stdin = codekg("locate", "-", "--level", "symbol", "-n", "2", "--db", str(shipit.db), "--json", stdin=ORDER,
+                        cwd=shipit.repo)
+    assert from_file.returncode == 0 and from_stdin.returncode == 0, from_file.stderr + from_stdin.stderr
+    assert [hit["file_path"] for hit in json.loads(from_file.stdout)["results"][:2]] == ["src/shipit/jobqueue.py",
+                                                                                        "src/shipit/scheduler.py"]
+    assert [hit["qualified_name"] for hit in json.loads(from_stdin.stdout)["results"]] == [
+        "shipit.jobqueue.JobQueue.pop_due", "shipit.scheduler.Scheduler.run_due"]
+    text = codekg("locate", ORDER, "--db", str(shipit.db), "-n", "1", cwd=shipit.repo)
+    assert text.returncode == 0 and text.stdout.splitlines()[:2] == [
+        " 1. src/shipit/jobqueue.py  0.0492", "    holds `shipit.jobqueue.JobQueue.pop_due`"]
+    for args, message in [((), "give the issue as TEXT, - (standard input) or --file ISSUE.md"),
+                          (("x", "--file", str(issue)), "give the issue as TEXT"),
+                          (("--file", str(tmp_path / "none.md")), "no such file"),
+                          (("x", "--level", "line"), "unknown level 'line'")]:
+        refused = codekg("locate", *args, "--db", str(shipit.db), cwd=shipit.repo)
+        assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, args
