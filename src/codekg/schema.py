@@ -200,6 +200,8 @@ NODE_LABEL_BY_NAME: dict[str, NodeLabel] = {label.name: label for label in NODE_
 
 CLASS_LABELS = ("Class", "Enum")  # what a class statement makes: bases, methods, instances
 CALLER_LABELS = ("Module", "Class", "Enum", "Function", "Method")
+# what a CALLS edge may start from: code, and a decorator application (it calls its decorator)
+CALL_SOURCE_LABELS = CALLER_LABELS + ("Decorator",)
 TYPE_LABELS = ("Class", "Interface", "Type", "Enum")  # what an annotation can name
 SYMBOL_LABELS = ("Class", "Interface", "Function", "Method", "Variable", "Type", "Enum", "Import", "Decorator")
 CODE_ELEMENT_LABELS = ("Class", "Interface", "Function", "Method", "Variable", "Type", "Enum")
@@ -257,7 +259,7 @@ REL_TYPES: tuple[RelType, ...] = (
         "CALLS",
         "Code in the caller calls (or instantiates) the callee. Module-level code calls from the Module, "
         "class-body code from the Class; a Decorator calls its callable.",
-        _pairs(CALLER_LABELS + ("Decorator",), CALLEE_LABELS),
+        _pairs(CALL_SOURCE_LABELS, CALLEE_LABELS),
         (
             _CONFIDENCE,
             _REASON,

@@ -86,6 +86,17 @@ def test_external_context(pyrepo):
     assert [(c["qualified_name"], c["line"]) for c in result["callers"]] == [("scripts.run", 7)]
 
 
+def test_a_decorator_application_is_reached_by_its_id_not_its_name(pyrepo):
+    """Callers lists hold decorator applications (`@staticmethod` calls staticmethod): their id opens them."""
+    repo, store = pyrepo
+    result = symbol_context(store, repo, "Decorator:src/shop/models.py:shop.models.Counter.bump@0")
+    assert (result["symbol"]["label"], result["symbol"]["signature"], result["snippet"]["text"]) == (
+        "Decorator", "@staticmethod", "    @staticmethod")
+    assert [c["qualified_name"] for c in result["callees"]] == ["<builtin>.staticmethod"]
+    with pytest.raises(SymbolNotFoundError):
+        symbol_context(store, repo, "shop.models.Counter.bump@0")
+
+
 def test_ambiguous_and_missing_symbols(pyrepo):
     repo, store = pyrepo
     with pytest.raises(SymbolAmbiguousError) as raised:

@@ -196,3 +196,21 @@ def test_a_symbol_with_many_callers_shows_them_a_batch_at_a_time(browser, served
     wait.until(lambda b: caller(29) in graph(b)[0])
     assert graph(browser)[0] == {target, *(caller(n) for n in range(30))}
     assert script_errors(browser) == []
+
+
+def test_an_ambiguous_name_lists_each_symbol_it_may_mean_as_a_link(browser, served):
+    wait = WebDriverWait(browser, 30)
+    browser.get(f"{served.url}/#/symbol/save")
+    wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#status li a")) == 2)
+    assert browser.find_element(By.ID, "status").text.splitlines() == [
+        "“save” means several symbols; pick one:",
+        "Method shop.models.Base.save src/shop/models.py:7", "Method shop.models.Order.save src/shop/models.py:23"]
+    browser.find_element(By.LINK_TEXT, "shop.models.Order.save").click()
+    wait.until(seen.text_to_be_present_in_element((By.ID, "symbol-title"), "shop.models.Order.save"))
+    assert browser.title == "shop.models.Order.save · codekg"
+    related = browser.find_element(By.ID, "related").text.splitlines()
+    assert related[:2] == ["defined in (1)", "shop.models.Order"] and "overrides (1)" in related
+    # a stray % in an address is said so, not thrown
+    browser.get(f"{served.url}/#/search/100%")
+    wait.until(seen.text_to_be_present_in_element((By.ID, "status"), "stray %"))
+    assert script_errors(browser) == []

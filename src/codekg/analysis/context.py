@@ -18,7 +18,7 @@ from typing import Any
 
 from codekg.analysis.source import read_snippet
 from codekg.analysis.symbols import Symbol, resolve_symbol
-from codekg.schema import CALLEE_LABELS, CALLER_LABELS, CLASS_LABELS, REL_TYPE_BY_NAME, TYPE_LABELS, PropType, cypher_label
+from codekg.schema import CALL_SOURCE_LABELS, CALLEE_LABELS, CLASS_LABELS, REL_TYPE_BY_NAME, TYPE_LABELS, PropType, cypher_label
 from codekg.stores.base import GraphStore
 from codekg.stores.dialect import Dialect
 
@@ -91,7 +91,7 @@ def relation_queries(label: str, dialect: Dialect) -> list[str]:
         part("container", f"(c)-[:DEFINES|HAS_METHOD]->{anchor}", _NO_EDGE)
     if label in CALLEE_LABELS:
         part("callers", f"(c)-[e:CALLS]->{anchor}", _CALL_EDGE)
-    if label in CALLER_LABELS:
+    if label in CALL_SOURCE_LABELS:
         part("callees", f"{anchor}-[e:CALLS]->(c)", _CALL_EDGE)
     if label in DEFINING_LABELS:  # its declarations, not its import statements
         part("defines", f"{anchor}-[:DEFINES]->(c) WITH c WHERE {dialect.node_label('c')} <> 'Import'", _NO_EDGE)

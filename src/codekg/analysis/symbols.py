@@ -25,6 +25,9 @@ from codekg.stores.dialect import Dialect
 from codekg.schema import cypher_label
 
 SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable", "External")
+# what an id may name beyond those: a decorator application (a caller of its decorator) is reached by
+# its id from a caller list, never by a name ("app.route" names many)
+ID_LABELS = SYMBOL_LABELS + ("Decorator",)
 MAX_CANDIDATES_SHOWN = 20
 MAX_SUGGESTIONS = 3  # "did you mean" names for a symbol nothing matches
 
@@ -77,7 +80,7 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
     if not text:
         raise SymbolNotFoundError("no symbol given")
     label = label_of_id(text)
-    if ":" in text and label in SYMBOL_LABELS:
+    if ":" in text and label in ID_LABELS:
         found = store.query(f"MATCH (n:{cypher_label(label)} {{id: $text}}) RETURN {symbol_columns(store.dialect)}", {"text": text}).rows
         if found:
             return Symbol.from_row(found[0])

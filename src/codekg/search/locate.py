@@ -370,29 +370,46 @@ def _short(message: str, width: int = 80) -> str:
     return message if len(message) <= width else message[: width - 1] + "…"
 
 
+class Locator:
+    """The graph and the body index of one index directory, held open for many `locate` calls (a
+    server's or a benchmark's); `locate_in_index` is one call."""
+
+    def __init__(self, db_dir: Path, root: Path | None, settings: Any) -> None:
+        from codekg.stores import open_index
+
+        self.graph = open_index(db_dir, settings)
+        try:
+            if root is None:  # the root the index records
+                recorded = self.graph.query("MATCH (m:IndexMeta) WHERE m.key = 'repo_root' RETURN m.value").rows
+                root = Path(recorded[0][0]) if recorded and recorded[0][0] else Path.cwd()
+            self.root = root
+            self.bodies = BodyIndex(db_dir)
+        except BaseException:
+            self.graph.close()
+            raise
+
+    def locate(self, text: str, level: str = "file", limit: int = 10, include_tests: bool = False) -> dict[str, Any]:
+        """Bring the body text in step (only what changed since is read), then rank: the document the
+        CLI, HTTP and MCP return."""
+        freshness = self.bodies.bring_in_step(self.graph, self.root)
+        result = locate(self.graph, self.bodies, text, level, limit, include_tests)
+        if freshness.stale:
+            result.notes.append(f"{len(freshness.stale)} file(s) changed on disk since the index and were left out "
+                                f"(e.g. {freshness.stale[0]}): run `codekg index`")
+        document = result.to_dict()
+        document["body_index"] = {"files_read": freshness.read, "files_removed": freshness.removed}
+        return document
+
+    def close(self) -> None:
+        self.bodies.close()
+        self.graph.close()
+
+
 def locate_in_index(db_dir: Path, root: Path | None, settings: Any, text: str, level: str = "file", limit: int = 10,
                     include_tests: bool = False) -> dict[str, Any]:
-    """`locate` on the index at ``db_dir`` of the repository at ``root`` (None: the root the index
-    records): brings the body text in step first (only what changed since is read), then ranks. The
-    document the CLI, HTTP and MCP return."""
-    from codekg.stores import open_index
-
-    graph = open_index(db_dir, settings)
+    """`locate` once on the index at ``db_dir`` of the repository at ``root`` (None: the root the index records)."""
+    locator = Locator(db_dir, root, settings)
     try:
-        if root is None:
-            recorded = graph.query("MATCH (m:IndexMeta) WHERE m.key = 'repo_root' RETURN m.value").rows
-            root = Path(recorded[0][0]) if recorded and recorded[0][0] else Path.cwd()
-        bodies = BodyIndex(db_dir)
-        try:
-            freshness = bodies.bring_in_step(graph, root)
-            result = locate(graph, bodies, text, level, limit, include_tests)
-        finally:
-            bodies.close()
+        return locator.locate(text, level, limit, include_tests)
     finally:
-        graph.close()
-    if freshness.stale:
-        result.notes.append(f"{len(freshness.stale)} file(s) changed on disk since the index and were left out "
-                            f"(e.g. {freshness.stale[0]}): run `codekg index`")
-    document = result.to_dict()
-    document["body_index"] = {"files_read": freshness.read, "files_removed": freshness.removed}
-    return document
+        locator.close()

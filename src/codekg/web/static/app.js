@@ -7,13 +7,19 @@
 const LABEL_COLOURS = {
   Module: "#6c757d", File: "#8d99ae", Class: "#d9480f", Interface: "#e8590c", Enum: "#f08c00",
   Type: "#f59f00", Function: "#1971c2", Method: "#2f9e44", Variable: "#9c36b5", External: "#adb5bd",
+  Decorator: "#0c8599",
 };
+// the lists of /context beside callers and callees, shown under "Related" on a symbol page
+const RELATED = { container: "defined in", defines: "defines", methods: "methods", bases: "bases", subclasses: "subclasses",
+  overrides: "overrides", overridden_by: "overridden by", users: "used by", readers: "read by", writers: "written by",
+  decorators: "decorators", imports: "imports", importers: "imported by" };
 const OTHER_COLOUR = "#495057";
 const LOW_CONFIDENCE = 0.7; // edges below it are dashed
 const BATCH = 12; // callers (or callees) of one symbol drawn at a time
 const OPEN_TREE_UP_TO = 200; // files: a tree of at most this many opens every folder, a larger one its top level
 
-const state = { repo: "", token: sessionStorage.getItem("codekg-token") || "", graph: null };
+// ``page``: the number of the page being shown; an answer for an earlier one is dropped
+const state = { repo: "", repos: [], token: sessionStorage.getItem("codekg-token") || "", graph: null, page: 0 };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attributes = {}, ...children) {
@@ -29,8 +35,13 @@ function el(tag, attributes = {}, ...children) {
 
 function colourOf(label) { return LABEL_COLOURS[label] || OTHER_COLOUR; }
 function badge(label) { return el("span", { class: "badge", style: `background:${colourOf(label)}` }, label); }
-function symbolHref(id) { return "#/symbol/" + encodeURIComponent(id); }
-function fileHref(path) { return "#/file/" + encodeURIComponent(path); }
+// a page's address; it names the repository when the server has several, so a bookmark keeps it
+function pageHref(kind, argument) {
+  const repo = state.repos.length > 1 ? "?repo=" + encodeURIComponent(state.repo) : "";
+  return `#/${kind}/${encodeURIComponent(argument)}${repo}`;
+}
+function symbolHref(id) { return pageHref("symbol", id); }
+function fileHref(path) { return pageHref("file", path); }
 function where(symbol) { return symbol.file_path ? `${symbol.file_path}:${symbol.start_line}` : "(outside the repository)"; }
 
 function setStatus(text, kind = "error") {
@@ -38,7 +49,14 @@ function setStatus(text, kind = "error") {
   $("status").className = kind;
 }
 
-class ApiError extends Error {}
+class ApiError extends Error {
+  constructor(message, body = null) { super(message); this.body = body; }
+}
+
+class Superseded extends Error {} // the user went to another page meanwhile
+
+// after an await: stop when another page was asked for meanwhile
+function still(page) { if (page !== state.page) throw new Superseded(); }
 
 // GET an endpoint of the API; the document on success, an ApiError with the server's message otherwise
 async function api(path, parameters = {}) {
@@ -54,10 +72,11 @@ async function api(path, parameters = {}) {
   if (response.status === 401) {
     $("token-form").hidden = false;
     $("token-input").focus();
-    throw new ApiError("this server needs a token: enter it above");
+    throw new ApiError(state.token ? `${(body && body.message) || "wrong token"}: enter it again above`
+                                   : "this server needs a token: enter it above");
   }
   if (!response.ok) {
-    throw new ApiError((body && body.message) || `${response.status} ${response.statusText}`);
+    throw new ApiError((body && body.message) || `${response.status} ${response.statusText}`, body);
   }
   return body;
 }
@@ -107,12 +126,13 @@ function treeList(folder, openLevels) {
 
 // --- pages --------------------------------------------------------------------------------------
 
-async function showSearch(query) {
+async function showSearch(query, page) {
   $("search-input").value = query;
-  show("results");
-  const list = $("result-list");
-  list.replaceChildren(el("li", {}, "Searching…"));
   const found = await api("/search", { q: query, limit: 25 });
+  still(page);
+  show("results");
+  document.title = `${query} · codekg`;
+  const list = $("result-list");
   list.replaceChildren();
   for (const hit of found.results) {
     list.append(el("li", { class: "result" }, badge(hit.label), " ",
@@ -123,9 +143,11 @@ async function showSearch(query) {
   setStatus((found.notes || []).join(" "), "info");
 }
 
-async function showFile(path) {
+async function showFile(path, page) {
   const outline = await api("/outline", { file: path });
+  still(page);
   show("outline");
+  document.title = `${path} · codekg`;
   $("outline-title").textContent = path;
   const list = $("outline-list");
   list.replaceChildren();
@@ -139,8 +161,9 @@ async function showFile(path) {
   if (!outline.symbols.length) list.append(el("li", {}, "No classes or functions in this file."));
 }
 
-async function showSymbol(id) {
+async function showSymbol(id, page) {
   const context = await api("/context", { symbol: id });
+  still(page);
   show("symbol");
   const symbol = context.symbol;
   document.title = `${symbol.qualified_name} · codekg`;
@@ -152,8 +175,22 @@ async function showSymbol(id) {
   $("symbol-signature").textContent = symbol.signature || "";
   $("symbol-doc").textContent = symbol.docstring || "";
   showSource(context.snippet);
+  showRelated(context);
   drawGraph(context);
-  await showImpact(symbol.id);
+  await showImpact(symbol.id, page);
+}
+
+function showRelated(context) {
+  const related = $("related");
+  related.replaceChildren();
+  for (const [key, title] of Object.entries(RELATED)) {
+    const value = context[key];
+    const symbols = Array.isArray(value) ? value : value && value.id ? [value] : [];
+    if (!symbols.length) continue;
+    related.append(el("dt", {}, `${title} (${symbols.length})`), el("dd", {}, ...symbols.flatMap((symbol, index) =>
+      [index ? ", " : "", el("a", { href: symbolHref(symbol.id), title: where(symbol) }, symbol.qualified_name || symbol.name)])));
+  }
+  related.hidden = !related.children.length;
 }
 
 function showSource(snippet) {
@@ -169,10 +206,11 @@ function showSource(snippet) {
   if (snippet.truncated) source.append(el("em", {}, "… (cut: the rest is in the file)"));
 }
 
-async function showImpact(id) {
+async function showImpact(id, page) {
   const body = $("impact").tBodies[0];
   body.replaceChildren(el("tr", {}, el("td", { colspan: 6 }, "Loading…")));
   const impact = await api("/impact", { symbol: id, depth: 3 });
+  still(page);
   body.replaceChildren();
   for (const level of impact.levels) {
     for (const hit of level.symbols) {
@@ -209,6 +247,7 @@ function drawGraph(context) {
   network.on("click", (event) => {
     if (event.nodes.length) selectNode(event.nodes[0]);
     else if (event.edges.length) selectEdge(event.edges[0]);
+    else $("selection").replaceChildren(el("p", {}, "Nothing selected."));
   });
   drawLegend();
   selectNode(context.symbol.id);
@@ -218,12 +257,18 @@ function drawGraph(context) {
 function addNode(symbol, center = false) {
   const { nodes } = state.graph;
   if (nodes.get(symbol.id)) return;
-  nodes.add({ id: symbol.id, label: symbol.name || symbol.qualified_name, symbol,
+  nodes.add({ id: symbol.id, label: shortName(symbol), symbol,
     title: `${symbol.label} ${symbol.qualified_name}\n${where(symbol)}`,
     color: { background: colourOf(symbol.label), border: center ? "#111" : colourOf(symbol.label),
       highlight: { background: colourOf(symbol.label), border: "#111" },
       hover: { background: colourOf(symbol.label), border: "#111" } },
     borderWidth: center ? 3 : 1 });
+}
+
+// a node's label: a method with its class (two `__init__`s tell apart), anything else by its name
+function shortName(symbol) {
+  if (symbol.label === "Method" && symbol.qualified_name) return symbol.qualified_name.split(".").slice(-2).join(".");
+  return symbol.name || symbol.qualified_name;
 }
 
 function addEdge(caller, callee, hit) {
@@ -282,9 +327,8 @@ async function expand(id) {
     addNeighbours(await api("/context", { symbol: id }));
     fitGraph();
     selectNode(id);
-    setStatus("");
   } catch (error) {
-    setStatus(error.message);
+    $("selection").append(el("p", { class: "error" }, error.message)); // beside the graph, where the user looks
   }
 }
 
@@ -338,18 +382,41 @@ function selectEdge(id) {
 // --- routing and start ----------------------------------------------------------------------------
 
 async function route() {
-  const [, page, ...rest] = window.location.hash.split("/");
-  const argument = decodeURIComponent(rest.join("/"));
+  const page = ++state.page;
+  const [path, query = ""] = window.location.hash.split("?");
+  const [, kind, ...rest] = path.split("/");
   try {
+    const repo = new URLSearchParams(query).get("repo");
+    if (repo && state.repos.includes(repo) && repo !== state.repo) selectRepo(repo);
+    const argument = decodeURIComponent(rest.join("/"));
     setStatus("");
-    if (page === "search" && argument) await showSearch(argument);
-    else if (page === "file" && argument) await showFile(argument);
-    else if (page === "symbol" && argument) await showSymbol(argument);
-    else show("home");
+    if (kind === "search" && argument) await showSearch(argument, page);
+    else if (kind === "file" && argument) await showFile(argument, page);
+    else if (kind === "symbol" && argument) await showSymbol(argument, page);
+    else { show("home"); document.title = "codekg"; }
+    window.scrollTo(0, 0);
   } catch (error) {
+    if (error instanceof Superseded) return;
     show("none"); // not the page before, as if it were the one asked for
-    setStatus(error.message);
+    document.title = "codekg";
+    setStatus(error instanceof URIError ? "this address is not valid: it holds a stray %" : error.message);
+    showCandidates(error.body);
   }
+}
+
+// an ambiguous name: each symbol it may mean, as a link
+function showCandidates(body) {
+  const candidates = (body && body.candidates) || [];
+  if (!candidates.length || !candidates[0].id) return;
+  $("status").textContent = `“${body.message.split(" is ambiguous")[0].replace(/^'|'$/g, "")}” means several symbols; pick one:`;
+  $("status").append(el("ul", {}, ...candidates.map((candidate) => el("li", {}, badge(candidate.label), " ",
+    el("a", { href: symbolHref(candidate.id) }, candidate.qualified_name), el("span", { class: "where" }, "  " + where(candidate))))));
+}
+
+function selectRepo(name) {
+  state.repo = name;
+  $("repo").value = name;
+  loadTree();
 }
 
 async function loadRepos() {
@@ -357,6 +424,7 @@ async function loadRepos() {
   const select = $("repo");
   select.replaceChildren(...repos.map((repo) => el("option", { value: repo.name }, repo.name)));
   select.parentElement.hidden = repos.length < 2;
+  state.repos = repos.map((repo) => repo.name);
   state.repo = repos.length > 1 ? repos[0].name : "";
   $("home-title").textContent = repos.map((repo) => repo.name).join(", ");
 }
@@ -376,7 +444,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const query = $("search-input").value.trim();
-    if (query) location.hash = "#/search/" + encodeURIComponent(query);
+    if (query) location.hash = pageHref("search", query);
   });
   $("token-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -386,9 +454,8 @@ document.addEventListener("DOMContentLoaded", () => {
     start();
   });
   $("repo").addEventListener("change", (event) => {
-    state.repo = event.target.value;
-    loadTree();
-    location.hash = "#/";
+    selectRepo(event.target.value);
+    location.hash = "#/?repo=" + encodeURIComponent(state.repo);
   });
   window.addEventListener("hashchange", route);
   start();
