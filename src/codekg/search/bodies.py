@@ -9,8 +9,9 @@ SQLite FTS5 tables (BM25 inside SQLite, never a Python loop over documents):
 Every document is its raw text (identifiers kept whole: `_` is a token character) followed by the
 words of its identifiers split on case and underscores (tokens.py).
 
-It is brought in step with the graph by the first `locate` after an index run, keyed by each file's
-content hash: only files added, changed or removed since are read (so an index run pays nothing for
+It is brought in step with the graph by the first `locate` after an index run (a later one finds the
+graph generation it recorded and reads nothing), keyed by each file's content hash: only files
+added, changed or removed since are read (so an index run pays nothing for
 it, and a re-index of one file costs one file here). A file whose bytes on disk no longer match the
 index is left out until the next `codekg index`, and said so.
 """
@@ -25,9 +26,11 @@ from pathlib import Path
 
 from codekg.api.security import confine_path
 from codekg.errors import PathOutsideRootError
+from codekg.passes.load import GENERATION_KEY
 from codekg.search.tokens import expanded_text
 from codekg.stores.base import GraphStore
 from codekg.analysis.symbols import symbol_columns
+from codekg.schema import cypher_label
 
 BODIES_FILE = "bodies.sqlite"
 FORMAT = "2"
@@ -105,12 +108,16 @@ class BodyIndex:
 
     def bring_in_step(self, graph: GraphStore, root: Path) -> Freshness:
         """Read the files whose content hash differs from what this file holds; drop the ones gone."""
+        generation = graph.read_metadata().get(GENERATION_KEY, "")
+        if generation and self._meta("generation") == generation:
+            return Freshness(stale=[])  # the graph has not changed since this file was brought in step
         wanted = dict(graph.query("MATCH (f:File) RETURN f.file_path, f.content_hash").rows)
         held = dict(self._connection.execute("SELECT path, content_hash FROM files").fetchall())
         gone = [path for path, digest in held.items() if wanted.get(path) != digest]
         fresh = [path for path, digest in wanted.items() if held.get(path) != digest]
         freshness = Freshness(removed=len([path for path in gone if path not in wanted]), stale=[])
         if not gone and not fresh:
+            self._stamp(generation)
             return freshness
         symbols = _symbols_of(graph, fresh)
         self._connection.execute("BEGIN IMMEDIATE")
@@ -123,11 +130,21 @@ class BodyIndex:
                     continue
                 self._put(path, wanted[path], text, symbols.get(path, []))
                 freshness.read += 1
+            if not freshness.stale:  # else tried again by the next call, until an index run reads them
+                self._stamp(generation)
             self._connection.execute("COMMIT")
         except BaseException:
             self._connection.execute("ROLLBACK")
             raise
         return freshness
+
+    def _meta(self, key: str) -> str:
+        row = self._connection.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else ""
+
+    def _stamp(self, generation: str) -> None:
+        """Record the graph generation this file mirrors (nothing to stamp for a graph without one)."""
+        self._connection.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
 
     def _remove(self, paths: list[str]) -> None:
         for path in paths:
@@ -245,11 +262,11 @@ def own_texts(lines: list[str], symbols: list[tuple[str, str, str, str, int, int
 def _symbols_of(graph: GraphStore, paths: list[str]) -> dict[str, list[tuple[str, str, str, str, int, int]]]:
     """The classes, functions and methods of ``paths`` from the graph, by file."""
     found: dict[str, list[tuple[str, str, str, str, int, int]]] = {}
-    for start in range(0, len(paths), 2000):
-        rows = graph.query(f"MATCH (n) WHERE n.file_path IN $paths RETURN {symbol_columns(graph.dialect)}",
-                           {"paths": paths[start:start + 2000]}).rows
-        for label, node_id, name, qualified_name, file_path, start_line, end_line in rows:
-            if label in BODY_LABELS:
+    for label in BODY_LABELS:  # one table at a time: an unlabelled match scans every table
+        for start in range(0, len(paths), 2000):
+            rows = graph.query(f"MATCH (n:{cypher_label(label)}) WHERE n.file_path IN $paths RETURN {symbol_columns(graph.dialect)}",
+                               {"paths": paths[start:start + 2000]}).rows
+            for _, node_id, name, qualified_name, file_path, start_line, end_line in rows:
                 found.setdefault(file_path, []).append(
                     (label, node_id, name or "", qualified_name or "", int(start_line or 0), int(end_line or 0)))
     return found

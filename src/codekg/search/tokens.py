@@ -50,9 +50,9 @@ def expanded_text(text: str) -> str:
     """What an FTS5 column holds: the raw text, then its words where they differ from the raw tokens."""
     if not text:
         return ""
-    raws = _RAW_WORD.findall(text)
-    raw_tokens = {raw.lower() for raw in raws}
-    extra = [word for word in dict.fromkeys(part for raw in raws for part in _parts(raw)) if word not in raw_tokens]
+    unique = dict.fromkeys(_RAW_WORD.findall(text))  # each identifier once, in order: a body repeats most of them
+    raw_tokens = {raw.lower() for raw in unique}
+    extra = [word for word in dict.fromkeys(part for raw in unique for part in _parts(raw)) if word not in raw_tokens]
     return f"{text} {' '.join(extra)}" if extra else text
 
 
