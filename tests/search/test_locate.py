@@ -181,3 +181,24 @@ def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
                           (("x", "--level", "line"), "unknown level 'line'")]:
         refused = codekg("locate", *args, "--db", str(shipit.db), cwd=shipit.repo)
         assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, args
+
+
+def test_with_embeddings_a_semantic_signal_joins_and_a_long_issue_is_embedded_in_chunks(index_fixture):
+    shipit = index_fixture("issuerepo", embeddings=True)
+    found = located(shipit, "the pause before the next try keeps doubling without any ceiling", limit=5)
+    semantic = {hit["qualified_name"] for hit in found["results"]
+                if any(e.startswith("semantic match (") for e in hit["evidence"])}
+    assert "shipit.retry.backoff" in semantic
+    long = located(shipit, "the pause before the next try keeps doubling without any ceiling " * 700)
+    assert long["notes"] == ["the semantic signal read the first 32 of 64 chunks of 160 words; every other signal "
+                             "read the whole text"]
+
+
+def test_issue_chunks_hold_every_word_once_at_least():
+    from codekg.search.locate import CHUNK_WORDS, issue_chunks
+
+    words = [f"w{n}" for n in range(1000)]
+    chunks = issue_chunks(" ".join(words))
+    assert all(len(chunk.split()) <= CHUNK_WORDS for chunk in chunks)
+    assert set(" ".join(chunks).split()) == set(words)
+    assert issue_chunks("one two") == ["one two"]

@@ -13,6 +13,8 @@ answer fuses the rankings.
 - **message**: each quoted message or error line, as phrases of PHRASE_WORDS words, found in the
   body text (search/bodies.py).
 - **text**: BM25 of the issue's most telling words (the MAX_TERMS rarest that occur) over body text.
+- **semantic** (when the index has embeddings): symbols by their best cosine to any chunk of
+  CHUNK_WORDS words of the issue (chunks, so a long issue is never cut at the model's 256 word pieces).
 - **graph**: score spread from the symbols the issue points at (frames, paths, names, messages; not
   mere word matches) to their callers, callees, containers and overriding/overridden methods,
   weighted by each edge's confidence.
@@ -28,7 +30,7 @@ import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from codekg.conventions import is_secondary_path
 from codekg.errors import InputError
@@ -40,7 +42,10 @@ from codekg.stores.base import GraphStore
 Level = Literal["file", "symbol"]
 LEVELS: tuple[str, ...] = ("file", "symbol")
 RRF_K = 60
-WEIGHTS = {"frame": 3.0, "path": 2.0, "named": 2.0, "message": 2.0, "text": 1.0, "word-named": 0.75, "graph": 0.5}
+WEIGHTS = {"frame": 3.0, "path": 2.0, "named": 2.0, "message": 2.0, "text": 1.0, "semantic": 1.0, "word-named": 0.75,
+           "graph": 0.5}
+CHUNK_WORDS = 160  # words of the issue per embedded chunk (the model reads 256 word pieces)
+MAX_CHUNKS = 32  # chunks embedded per issue (a 50 KB issue has about 50): the rest is said in a note
 MAX_NAMED = 12  # symbols one name may stand for before it says too little
 MAX_NAMED_PLAIN = 3  # the same for a prose word that is also a name (`backoff`, `render`)
 MAX_TERMS = 64  # words of the issue given to BM25: the rarest that occur in the repository
@@ -111,7 +116,7 @@ class _Ranking:
 
 
 def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file", limit: int = 10,
-           include_tests: bool = False) -> LocateResult:
+           include_tests: bool = False, semantic: Callable[[list[str]], _Ranking] | None = None) -> LocateResult:
     """The ``limit`` files (or symbols) an issue with ``text`` most likely needs changed."""
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}: use file or symbol")
@@ -126,6 +131,8 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     paths = bodies.paths()
     symbol_rankings = [_frames(clues, bodies, paths), _named(clues, bodies), _named(clues, bodies, plain=True),
                        _message_symbols(clues, bodies), _text_symbols(clues, bodies)]
+    if semantic is not None:
+        symbol_rankings.append(semantic(notes))
     graph_ranking = _spread(graph, bodies, _fuse([r for r in symbol_rankings if r.signal in SEED_SIGNALS]))
     fused = _fuse([*symbol_rankings, graph_ranking])
     evidence = _evidence([*symbol_rankings, graph_ranking])
@@ -292,6 +299,51 @@ def _text_files(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
     return ranking
 
 
+def issue_chunks(text: str) -> list[str]:
+    """The issue in chunks of CHUNK_WORDS words (overlapping by a quarter), every word in one: the
+    embedding model reads at most 256 word pieces, so a whole issue in one text would be cut."""
+    words = text.split()
+    step = CHUNK_WORDS * 3 // 4
+    return [" ".join(words[start:start + CHUNK_WORDS]) for start in range(0, max(1, len(words) - CHUNK_WORDS // 4), step)]
+
+
+def _semantic(db_dir: Path, settings: Any, text: str, bodies: BodyIndex, notes: list[str]) -> _Ranking:
+    """Symbols by their best cosine to any chunk of the issue, when the index has embeddings (codekg
+    index --embeddings); the first MAX_CHUNKS chunks only, said in a note when the issue is longer."""
+    ranking = _Ranking("semantic")
+    from codekg.search.sync import embedding_spec, open_for_search
+
+    store, _ = open_for_search(db_dir, settings)
+    try:
+        spec, model_id = embedding_spec(store)
+        if not spec:
+            return ranking
+        from codekg.search.embeddings import load_embedder
+        from codekg.search.vectors import load_matrix
+
+        matrix = load_matrix(store, model_id)
+        if len(matrix) == 0:
+            return ranking
+        chunks = issue_chunks(text)
+        if len(chunks) > MAX_CHUNKS:
+            notes.append(f"the semantic signal read the first {MAX_CHUNKS} of {len(chunks)} chunks of "
+                         f"{CHUNK_WORDS} words; every other signal read the whole text")
+            chunks = chunks[:MAX_CHUNKS]
+        api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+        vectors = load_embedder(spec, api_key).embed(chunks)
+        best = (matrix.matrix @ vectors.T).max(axis=1)  # each symbol's best chunk
+        order = best.argsort()[::-1][:DEPTH * 3]
+        symbols = store.symbols(int(matrix.rowids[i]) for i in order)
+        known = bodies.symbols_by_id(symbol.id for symbol in symbols.values())
+        for index in order:
+            symbol = symbols.get(int(matrix.rowids[index]))
+            if symbol is not None and symbol.id in known:
+                ranking.add(symbol.id, f"semantic match ({float(best[index]):.2f})")
+    finally:
+        store.close()
+    return ranking
+
+
 def _spread(graph: GraphStore, bodies: BodyIndex, fused: dict[str, float]) -> _Ranking:
     """The neighbours of the SEEDS best symbols, by the seeds' scores times each edge's confidence."""
     ranking = _Ranking("graph")
@@ -377,6 +429,7 @@ class Locator:
     def __init__(self, db_dir: Path, root: Path | None, settings: Any) -> None:
         from codekg.stores import open_index
 
+        self.db_dir, self.settings = db_dir, settings
         self.graph = open_index(db_dir, settings)
         try:
             if root is None:  # the root the index records
@@ -392,7 +445,8 @@ class Locator:
         """Bring the body text in step (only what changed since is read), then rank: the document the
         CLI, HTTP and MCP return."""
         freshness = self.bodies.bring_in_step(self.graph, self.root)
-        result = locate(self.graph, self.bodies, text, level, limit, include_tests)
+        result = locate(self.graph, self.bodies, text, level, limit, include_tests,
+                        lambda notes: _semantic(self.db_dir, self.settings, text, self.bodies, notes))
         if freshness.stale:
             result.notes.append(f"{len(freshness.stale)} file(s) changed on disk since the index and were left out "
                                 f"(e.g. {freshness.stale[0]}): run `codekg index`")
