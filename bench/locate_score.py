@@ -34,6 +34,7 @@ import os
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -230,19 +231,28 @@ def evaluate(case: dict, ranking: Ranking) -> dict:
     return result
 
 
-def score_case(case: dict, rankers: tuple[str, ...]) -> CaseResult:
-    """Check out, index and rank one case with every ranker in ``rankers``."""
+def score_case(case: dict, rankers: tuple[str, ...], keep: Path | None = None) -> CaseResult:
+    """Check out, index and rank one case with every ranker in ``rankers``. With ``keep``, the checkout
+    and its index stay in ``keep`` and a later run reuses them (to compare rankers quickly; the index
+    is only as fresh as the codekg that made it)."""
     result = CaseResult(case["project"], case["commit"], len(case["files"]), len(case["functions"]), 0.0, None)
     with tempfile.TemporaryDirectory(prefix="codekg-locate-") as scratch:
-        tree, db, description_file = Path(scratch) / "tree", Path(scratch) / "db", Path(scratch) / "description.txt"
-        tree.mkdir()
-        checkout(case["repo_dir"], case["parent"], tree, Path(scratch) / "git-index")
+        place = keep / f"{case['project']}-{case['parent'][:12]}" if keep else Path(scratch)
+        tree, db, description_file = place / "tree", place / "db", Path(scratch) / "description.txt"
+        kept = keep is not None and (place / "indexed").is_file()
+        if not kept:
+            shutil.rmtree(tree, ignore_errors=True)
+            shutil.rmtree(db, ignore_errors=True)
+            tree.mkdir(parents=True)
+            checkout(case["repo_dir"], case["parent"], tree, Path(scratch) / "git-index")
         description_file.write_text(case["description"], "utf-8")
-        needs_index = any(ranker in rankers for ranker in ("locate", "search"))
+        needs_index = any(ranker in rankers for ranker in ("locate", "search")) and not kept
         if needs_index:
             completed, result.index_seconds = codekg(["index", str(tree), "--db", str(db), "--quiet"], tree,
                                                      INDEX_TIMEOUT)
             result.index_error = failure(completed)
+            if keep is not None and result.index_error is None:
+                (place / "indexed").write_text("")
         runners: dict[str, Callable[[], Ranking]] = {
             "locate": lambda: rank_locate(description_file, db, tree),
             "search": lambda: rank_search(case["description"], db, tree),
@@ -307,6 +317,7 @@ def main() -> int:
     parser.add_argument("--projects", help="comma-separated project names (default: all)")
     parser.add_argument("--rankers", default=",".join(RANKERS), help=f"comma-separated, of {', '.join(RANKERS)}")
     parser.add_argument("--jobs", type=int, default=1, help="cases scored at once (default 1)")
+    parser.add_argument("--keep", type=Path, help="keep each case's checkout and index here, and reuse them on a later run")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON file for the summary and per-case ranks")
     arguments = parser.parse_args()
     rankers = tuple(name for name in arguments.rankers.split(",") if name)
@@ -325,7 +336,7 @@ def main() -> int:
     started = time.perf_counter()
     results: list[CaseResult] = []
     with ThreadPoolExecutor(arguments.jobs) as pool:
-        for done, result in enumerate(pool.map(lambda case: score_case(case, rankers), cases), start=1):
+        for done, result in enumerate(pool.map(lambda case: score_case(case, rankers, arguments.keep), cases), start=1):
             results.append(result)
             print(f"[{done}/{len(cases)}] {result.project} {result.commit[:10]}", file=sys.stderr)
     wall_seconds = time.perf_counter() - started

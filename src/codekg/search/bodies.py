@@ -4,8 +4,8 @@ Issues quote error messages, strings and comments, and use the words of a functi
 symbol index (`search.sqlite`) holds names, signatures and docstrings only. This file holds, in
 SQLite FTS5 tables (BM25 inside SQLite, never a Python loop over documents):
 - `files_fts`: each indexed file's path and whole text;
-- `symbols_fts`: each class's, function's and method's own text: the lines of its span that no
-  nested class or function holds (so a file's text is counted once at each level).
+- `symbols_fts`: each function's and method's text (its whole span, nested helpers included), and
+  each class's own lines (those no method or nested class holds).
 Every document is its raw text (identifiers kept whole: `_` is a token character) followed by the
 words of its identifiers split on case and underscores (tokens.py).
 
@@ -33,8 +33,9 @@ from codekg.analysis.symbols import symbol_columns
 from codekg.schema import cypher_label
 
 BODIES_FILE = "bodies.sqlite"
-FORMAT = "2"
+FORMAT = "3"
 BODY_LABELS = ("Class", "Interface", "Function", "Method")
+CLASS_BODY_LABELS = ("Class", "Interface")
 # Porter stems (an issue's "pushed" finds `push`, "retries" `retry`) over unicode61 with `_` inside tokens
 _TOKENIZER = "tokenize=\"porter unicode61 remove_diacritics 2 tokenchars '_'\""
 _SCHEMA = (
@@ -161,7 +162,7 @@ class BodyIndex:
         self._connection.execute("INSERT INTO files_fts (rowid, path, body) VALUES (?, ?, ?)",
                                  (cursor.lastrowid, expanded_text(path), expanded_text(text)))
         lines = text.splitlines()
-        for (label, node_id, name, qualified_name, start, end), own in zip(symbols, own_texts(lines, symbols)):
+        for (label, node_id, name, qualified_name, start, end), own in zip(symbols, symbol_texts(lines, symbols)):
             cursor = self._connection.execute(
                 "INSERT OR REPLACE INTO symbols (id, label, name, qualified_name, file_path, start_line, end_line) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (node_id, label, name, qualified_name, path, start, end))
@@ -202,12 +203,13 @@ class BodyIndex:
             (expression, limit)).fetchall()
         return [(path, float(score)) for path, score in rows]
 
-    def top_symbols(self, expression: str, limit: int) -> list[tuple[BodySymbol, float]]:
-        """Classes, functions and methods by BM25 of their own text, best first."""
+    def top_symbols(self, expression: str, limit: int, paths: list[str] | None = None) -> list[tuple[BodySymbol, float]]:
+        """Classes, functions and methods by BM25 of their own text, best first (of ``paths`` only, if given)."""
+        within = f" AND s.file_path IN ({', '.join('?' * len(paths))})" if paths else ""
         rows = self._connection.execute(
             "SELECT s.rowid, s.id, s.label, s.name, s.qualified_name, s.file_path, s.start_line, s.end_line, "
             "-bm25(symbols_fts) AS score FROM symbols_fts JOIN symbols s ON s.rowid = symbols_fts.rowid "
-            "WHERE symbols_fts MATCH ? ORDER BY score DESC LIMIT ?", (expression, limit)).fetchall()
+            f"WHERE symbols_fts MATCH ?{within} ORDER BY score DESC LIMIT ?", (expression, *(paths or ()), limit)).fetchall()
         return [(BodySymbol(*row[:8]), float(row[8])) for row in rows]
 
     def symbols_by_id(self, ids: Iterable[str]) -> dict[str, BodySymbol]:
@@ -243,9 +245,10 @@ class BodyIndex:
         return [path for (path,) in self._connection.execute("SELECT path FROM files ORDER BY path")]
 
 
-def own_texts(lines: list[str], symbols: list[tuple[str, str, str, str, int, int]]) -> list[str]:
-    """Each symbol's own text: the lines of its span that no symbol nested in it holds (the
-    innermost symbol around a line owns it)."""
+def symbol_texts(lines: list[str], symbols: list[tuple[str, str, str, str, int, int]]) -> list[str]:
+    """Each symbol's text: a function's or method's whole span (its nested helpers are part of what it
+    does); a class's own lines, those no method or nested class holds (else every class would carry
+    the words of all its methods)."""
     owner = [-1] * (len(lines) + 2)
     order = sorted(range(len(symbols)), key=lambda i: (symbols[i][4], -symbols[i][5]))  # outermost first
     for index in order:
@@ -256,7 +259,8 @@ def own_texts(lines: list[str], symbols: list[tuple[str, str, str, str, int, int
     for line in range(1, len(lines) + 1):
         if owner[line] >= 0:
             own[owner[line]].append(lines[line - 1])
-    return ["\n".join(text) for text in own]
+    return ["\n".join(own[index]) if label in CLASS_BODY_LABELS else "\n".join(lines[max(start, 1) - 1:end])
+            for index, (label, _, _, _, start, end) in enumerate(symbols)]
 
 
 def _symbols_of(graph: GraphStore, paths: list[str]) -> dict[str, list[tuple[str, str, str, str, int, int]]]:

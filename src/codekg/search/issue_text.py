@@ -34,7 +34,7 @@ _SNAKE = re.compile(r"(?<![\w.])(?P<name>_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Z][A
 _TRACEBACK_LINES = re.compile(r"^.*(?:Traceback \(most recent call last\)|File \"[^\"\n]+\", line \d+|\bat \S+:\d+).*$|"
                               + _ERROR_LINE.pattern.removeprefix("^"), re.MULTILINE)
 _LONE_WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z0-9]+(?![\w.]*\w)")  # a word not inside a dotted name
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|\b[0-9]{3,}\b")  # words, and numbers such as `2069` in "RFC 2069"
 # file extensions a dotted token can end with that make it a path, not a name
 _FILE_SUFFIXES = ("py", "pyi", "js", "jsx", "mjs", "cjs", "ts", "tsx", "sql", "md", "rst", "txt", "toml", "cfg", "ini", "json",
                   "yaml", "yml", "html", "css", "org", "com", "io", "net")

@@ -43,7 +43,12 @@ Level = Literal["file", "symbol"]
 LEVELS: tuple[str, ...] = ("file", "symbol")
 RRF_K = 60
 WEIGHTS = {"frame": 3.0, "path": 2.0, "named": 2.0, "message": 2.0, "text": 1.0, "semantic": 1.0, "word-named": 0.75,
-           "graph": 0.5}
+           "graph": 0.5, "carried": 2.0, "in-file": 1.0}
+# a class is seldom where a change lands (its methods are), and its own text is a few lines: it
+# ranks at this share of its score among the functions and methods
+CLASS_FACTOR = 0.5
+CLASS_LABELS = ("Class", "Interface")
+FILES_FOR_SYMBOLS = 10  # the best files whose symbols are ranked by their words again, among themselves
 CHUNK_WORDS = 160  # words of the issue per embedded chunk (the model reads 256 word pieces)
 MAX_CHUNKS = 32  # chunks embedded per issue (a 50 KB issue has about 50): the rest is said in a note
 MAX_NAMED = 12  # symbols one name may stand for before it says too little
@@ -135,15 +140,22 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
         symbol_rankings.append(semantic(notes))
     graph_ranking = _spread(graph, bodies, _fuse([r for r in symbol_rankings if r.signal in SEED_SIGNALS]))
     fused = _fuse([*symbol_rankings, graph_ranking])
-    evidence = _evidence([*symbol_rankings, graph_ranking])
     symbols = bodies.symbols_by_id(fused)
+    file_rankings = [_frame_files(clues, paths), _path_files(clues, paths), _message_files(clues, bodies),
+                     _text_files(clues, bodies), _carried(fused, symbols)]
+    files = _fuse(file_rankings)
+    # the symbols of the best files by their own words: a function is found through its file, too
+    best_files = [path for path, _ in _ordered(files, lambda path: path, include_tests)[:FILES_FOR_SYMBOLS]]
+    in_file = _in_files(clues, bodies, best_files)
+    fused = _fuse([*symbol_rankings, graph_ranking, in_file])
+    symbols.update(bodies.symbols_by_id(key for key in fused if key not in symbols))
     if level == "symbol":
-        ranked = _ordered(fused, lambda key: symbols[key].file_path if key in symbols else "", include_tests)
+        evidence = _evidence([*symbol_rankings, graph_ranking, in_file])
+        shaped = {key: score * (CLASS_FACTOR if key in symbols and symbols[key].label in CLASS_LABELS else 1.0)
+                  for key, score in fused.items()}
+        ranked = _ordered(shaped, lambda key: symbols[key].file_path if key in symbols else "", include_tests)
         results = [_symbol_result(symbols[key], score, evidence[key]) for key, score in ranked if key in symbols][:limit]
     else:
-        file_rankings = [_frame_files(clues, paths), _path_files(clues, paths), _message_files(clues, bodies),
-                         _text_files(clues, bodies), _carried(fused, symbols)]
-        files = _fuse(file_rankings)
         file_evidence = _evidence(file_rankings)
         best_symbols: dict[str, list[str]] = defaultdict(list)
         for key, _ in sorted(fused.items(), key=lambda item: -item[1]):
@@ -364,7 +376,7 @@ def _spread(graph: GraphStore, bodies: BodyIndex, fused: dict[str, float]) -> _R
                 continue
             share = seeds[seed] * (1.0 if confidence is None else float(confidence))
             gained[neighbour] += share
-            if share > why.get(neighbour, (0.0, ""))[0]:
+            if neighbour not in why or share > why[neighbour][0]:
                 why[neighbour] = (share, f"{what} `{names.get(seed, seed)}`")
     known = bodies.symbols_by_id(gained)  # classes, functions and methods: not modules, not external names
     for neighbour, _ in sorted(gained.items(), key=lambda item: (-item[1], item[0])):
@@ -373,9 +385,18 @@ def _spread(graph: GraphStore, bodies: BodyIndex, fused: dict[str, float]) -> _R
     return ranking
 
 
+def _in_files(clues: IssueClues, bodies: BodyIndex, paths: list[str]) -> _Ranking:
+    ranking = _Ranking("in-file")
+    expression = _expression(query_terms(clues, bodies))
+    if expression and paths:
+        for rank, (symbol, _) in enumerate(bodies.top_symbols(expression, DEPTH, paths), start=1):
+            ranking.add(symbol.id, f"words of the issue in its body, among the best files (rank {rank})")
+    return ranking
+
+
 def _carried(fused: dict[str, float], symbols: dict[str, BodySymbol]) -> _Ranking:
     """The symbol ranking carried to files: each file at its best symbol's place."""
-    ranking = _Ranking("named")
+    ranking = _Ranking("carried")
     for key, _ in sorted(fused.items(), key=lambda item: -item[1]):
         if key in symbols:
             ranking.add(symbols[key].file_path, f"holds `{symbols[key].qualified_name}`")
