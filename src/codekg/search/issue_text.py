@@ -33,6 +33,7 @@ _CAMEL = re.compile(r"(?<![\w.])(?P<name>[A-Z][a-z0-9]+[A-Z]\w*|[a-z]+[A-Z]\w*)\
 _SNAKE = re.compile(r"(?<![\w.])(?P<name>_*[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b(?!\.\w)")
 _TRACEBACK_LINES = re.compile(r"^.*(?:Traceback \(most recent call last\)|File \"[^\"\n]+\", line \d+|\bat \S+:\d+).*$|"
                               + _ERROR_LINE.pattern.removeprefix("^"), re.MULTILINE)
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+")
 _LONE_WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z0-9]+(?![\w.]*\w)")  # a word not inside a dotted name
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|\b[0-9]{3,}\b")  # words, and numbers such as `2069` in "RFC 2069"
 # file extensions a dotted token can end with that make it a path, not a name
@@ -76,6 +77,7 @@ def read_issue(text: str) -> IssueClues:
     """The clues in ``text`` (Markdown or plain text, any length)."""
     clues = IssueClues()
     identifiers: dict[str, None] = {}
+    text = _URL.sub(" ", text)  # a link's host and path words are no clue (`github`, `com`, `html`)
     code_blocks = [match.group("body") for match in _FENCE.finditer(text)]
     prose = _FENCE.sub("\n", text)
 
