@@ -89,8 +89,8 @@ def test_names_in_prose_and_the_graph_around_them(shipit):
     order = located(shipit, ORDER)
     assert names(order) == ["shipit.jobqueue.JobQueue.pop_due", "shipit.scheduler.Scheduler.run_due",
                             "shipit.jobqueue.JobQueue.push"]
-    assert order["results"][2]["evidence"] == ["words of the issue in its body (text rank 4)",
-                                               "words of the issue in its body, among the best files (rank 4)",
+    assert order["results"][2]["evidence"] == ["words of the issue in its body (text rank 6)",
+                                               "words of the issue in its body, among the best files (rank 6)",
                                                "called by `shipit.scheduler.Scheduler.run_due`"]
     assert names(located(shipit, ORDER, level="file", limit=2)) == ["src/shipit/jobqueue.py", "src/shipit/scheduler.py"]
 

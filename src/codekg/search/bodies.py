@@ -5,7 +5,8 @@ symbol index (`search.sqlite`) holds names, signatures and docstrings only. This
 SQLite FTS5 tables (BM25 inside SQLite, never a Python loop over documents):
 - `files_fts`: each indexed file's path and whole text;
 - `symbols_fts`: each function's and method's text (its whole span, nested helpers included), and
-  each class's own lines (those no method or nested class holds).
+  each class's and module's own lines (those no definition inside it holds: a module's top-level
+  code, such as a compatibility shim or the imports of an `__init__.py`).
 Every document is its raw text (identifiers kept whole: `_` is a token character) followed by the
 words of its identifiers split on case and underscores (tokens.py).
 
@@ -33,9 +34,10 @@ from codekg.analysis.symbols import symbol_columns
 from codekg.schema import cypher_label
 
 BODIES_FILE = "bodies.sqlite"
-FORMAT = "3"
-BODY_LABELS = ("Class", "Interface", "Function", "Method")
-CLASS_BODY_LABELS = ("Class", "Interface")
+FORMAT = "4"
+BODY_LABELS = ("Module", "Class", "Interface", "Function", "Method")
+# documents of their own lines only (not those of the definitions inside them)
+OWN_LINES_LABELS = ("Module", "Class", "Interface")
 # Porter stems (an issue's "pushed" finds `push`, "retries" `retry`) over unicode61 with `_` inside tokens
 _TOKENIZER = "tokenize=\"porter unicode61 remove_diacritics 2 tokenchars '_'\""
 _SCHEMA = (
@@ -259,7 +261,7 @@ def symbol_texts(lines: list[str], symbols: list[tuple[str, str, str, str, int, 
     for line in range(1, len(lines) + 1):
         if owner[line] >= 0:
             own[owner[line]].append(lines[line - 1])
-    return ["\n".join(own[index]) if label in CLASS_BODY_LABELS else "\n".join(lines[max(start, 1) - 1:end])
+    return ["\n".join(own[index]) if label in OWN_LINES_LABELS else "\n".join(lines[max(start, 1) - 1:end])
             for index, (label, _, _, _, start, end) in enumerate(symbols)]
 
 

@@ -48,6 +48,8 @@ WEIGHTS = {"frame": 3.0, "path": 2.0, "named": 2.0, "message": 2.0, "text": 1.0,
 # ranks at this share of its score among the functions and methods
 CLASS_FACTOR = 0.5
 CLASS_LABELS = ("Class", "Interface")
+# what `--level symbol` lists; a module's top-level lines are ranked too, but only for its file
+SYMBOL_LEVEL_LABELS = ("Class", "Interface", "Function", "Method")
 FILES_FOR_SYMBOLS = 10  # the best files whose symbols are ranked by their words again, among themselves
 CHUNK_WORDS = 160  # words of the issue per embedded chunk (the model reads 256 word pieces)
 MAX_CHUNKS = 32  # chunks embedded per issue (a 50 KB issue has about 50): the rest is said in a note
@@ -154,7 +156,8 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
         shaped = {key: score * (CLASS_FACTOR if key in symbols and symbols[key].label in CLASS_LABELS else 1.0)
                   for key, score in fused.items()}
         ranked = _ordered(shaped, lambda key: symbols[key].file_path if key in symbols else "", include_tests)
-        results = [_symbol_result(symbols[key], score, evidence[key]) for key, score in ranked if key in symbols][:limit]
+        results = [_symbol_result(symbols[key], score, evidence[key]) for key, score in ranked
+                   if key in symbols and symbols[key].label in SYMBOL_LEVEL_LABELS][:limit]
     else:
         file_evidence = _evidence(file_rankings)
         best_symbols: dict[str, list[str]] = defaultdict(list)
