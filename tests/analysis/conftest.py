@@ -33,3 +33,10 @@ def open_store() -> Iterator[Callable]:
     open_.close_all = close_all
     yield open_
     close_all()
+
+
+@pytest.fixture
+def pyrepo(copy_fixture, open_store):
+    """tests/fixtures/pyrepo copied, indexed and open: (repository, store)."""
+    repo = copy_fixture("pyrepo")
+    return repo, open_store(repo)

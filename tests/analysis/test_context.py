@@ -11,11 +11,6 @@ from codekg.analysis.context import symbol_context
 from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
 
 
-@pytest.fixture
-def pyrepo(copy_fixture, open_store):
-    repo = copy_fixture("pyrepo")
-    return repo, open_store(repo)
-
 
 def test_method_context(pyrepo):
     repo, store = pyrepo

@@ -17,11 +17,6 @@ S = "src/shop/service.py"
 M = "src/shop/models.py"
 
 
-@pytest.fixture
-def pyrepo(copy_fixture, open_store):
-    repo = copy_fixture("pyrepo")
-    return repo, open_store(repo)
-
 
 def test_definition_is_the_innermost_symbol_holding_the_line(pyrepo):
     _, store = pyrepo

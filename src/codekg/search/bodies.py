@@ -28,6 +28,7 @@ from pathlib import Path
 from codekg.api.security import confine_path
 from codekg.errors import PathOutsideRootError
 from codekg.passes.load import GENERATION_KEY
+from codekg.search.store import Symbol  # the search index's record of a symbol (signature and docstring empty here)
 from codekg.search.tokens import expanded_text
 from codekg.stores.base import GraphStore
 from codekg.analysis.symbols import symbol_columns
@@ -53,18 +54,6 @@ _SCHEMA = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS files_vocab USING fts5vocab(files_fts, 'row')",
 )
 FILE_COLUMN_WEIGHTS = (2.0, 1.0)  # path, body
-
-
-@dataclass(frozen=True, slots=True)
-class BodySymbol:
-    rowid: int
-    id: str
-    label: str
-    name: str
-    qualified_name: str
-    file_path: str
-    start_line: int
-    end_line: int
 
 
 @dataclass(slots=True)
@@ -205,43 +194,43 @@ class BodyIndex:
             (expression, limit)).fetchall()
         return [(path, float(score)) for path, score in rows]
 
-    def top_symbols(self, expression: str, limit: int, paths: list[str] | None = None) -> list[tuple[BodySymbol, float]]:
+    def top_symbols(self, expression: str, limit: int, paths: list[str] | None = None) -> list[tuple[Symbol, float]]:
         """Classes, functions and methods by BM25 of their own text, best first (of ``paths`` only, if given)."""
         within = f" AND s.file_path IN ({', '.join('?' * len(paths))})" if paths else ""
         rows = self._connection.execute(
             "SELECT s.rowid, s.id, s.label, s.name, s.qualified_name, s.file_path, s.start_line, s.end_line, "
             "-bm25(symbols_fts) AS score FROM symbols_fts JOIN symbols s ON s.rowid = symbols_fts.rowid "
             f"WHERE symbols_fts MATCH ?{within} ORDER BY score DESC LIMIT ?", (expression, *(paths or ()), limit)).fetchall()
-        return [(BodySymbol(*row[:8]), float(row[8])) for row in rows]
+        return [(Symbol(*row[:8], "", ""), float(row[8])) for row in rows]
 
-    def symbols_by_id(self, ids: Iterable[str]) -> dict[str, BodySymbol]:
+    def symbols_by_id(self, ids: Iterable[str]) -> dict[str, Symbol]:
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, BodySymbol] = {}
+        found: dict[str, Symbol] = {}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             rows = self._connection.execute(
                 "SELECT rowid, id, label, name, qualified_name, file_path, start_line, end_line FROM symbols "
                 f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
-            found.update((row[1], BodySymbol(*row)) for row in rows)
+            found.update((row[1], Symbol(*row, "", "")) for row in rows)
         return found
 
-    def named(self, names: Iterable[str]) -> dict[str, list[BodySymbol]]:
+    def named(self, names: Iterable[str]) -> dict[str, list[Symbol]]:
         """The classes, functions and methods named exactly so, by name."""
         wanted = list(dict.fromkeys(names))
-        found: dict[str, list[BodySymbol]] = {name: [] for name in wanted}
+        found: dict[str, list[Symbol]] = {name: [] for name in wanted}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start:start + 500]
             for row in self._connection.execute(
                     "SELECT rowid, id, label, name, qualified_name, file_path, start_line, end_line FROM symbols "
                     f"WHERE name IN ({', '.join('?' * len(chunk))})", chunk):
-                found[row[3]].append(BodySymbol(*row))
+                found[row[3]].append(Symbol(*row, "", ""))
         return found
 
-    def symbols_in(self, path: str) -> list[BodySymbol]:
+    def symbols_in(self, path: str) -> list[Symbol]:
         rows = self._connection.execute(
             "SELECT rowid, id, label, name, qualified_name, file_path, start_line, end_line FROM symbols "
             "WHERE file_path = ? ORDER BY start_line", (path,)).fetchall()
-        return [BodySymbol(*row) for row in rows]
+        return [Symbol(*row, "", "") for row in rows]
 
     def paths(self) -> list[str]:
         return [path for (path,) in self._connection.execute("SELECT path FROM files ORDER BY path")]

@@ -34,7 +34,8 @@ from typing import Any, Callable, Literal
 
 from codekg.conventions import is_secondary_path
 from codekg.errors import InputError
-from codekg.search.bodies import BodyIndex, BodySymbol
+from codekg.search.bodies import BodyIndex
+from codekg.search.store import Symbol
 from codekg.search.issue_text import IssueClues, read_issue
 from codekg.search.tokens import split_identifier
 from codekg.stores.base import GraphStore
@@ -397,7 +398,7 @@ def _in_files(clues: IssueClues, bodies: BodyIndex, paths: list[str]) -> _Rankin
     return ranking
 
 
-def _carried(fused: dict[str, float], symbols: dict[str, BodySymbol]) -> _Ranking:
+def _carried(fused: dict[str, float], symbols: dict[str, Symbol]) -> _Ranking:
     """The symbol ranking carried to files: each file at its best symbol's place."""
     ranking = _Ranking("carried")
     for key, _ in sorted(fused.items(), key=lambda item: -item[1]):
@@ -437,7 +438,7 @@ def _ordered(scores: dict[str, float], path_of: Any, include_tests: bool) -> lis
     return sorted(scores.items(), key=key)
 
 
-def _symbol_result(symbol: BodySymbol, score: float, evidence: list[str]) -> Located:
+def _symbol_result(symbol: Symbol, score: float, evidence: list[str]) -> Located:
     return Located(symbol.file_path, round(score, 6), evidence, symbol.id, symbol.label, symbol.name,
                    symbol.qualified_name, symbol.start_line, symbol.end_line)
 
