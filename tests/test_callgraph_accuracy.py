@@ -230,11 +230,19 @@ def assert_meets(results: list[CaseResult], language: str, floors: tuple[float, 
     )
 
 
+def other_sections(page: Path) -> str:
+    """What the page holds after this table's part: the sections other tools write between their
+    `<!-- name -->` markers (SQL lineage, locate), kept as they are."""
+    text = page.read_text() if page.exists() else ""
+    start = text.find("\n<!-- ")
+    return "\n" + text[start:].lstrip("\n") if start >= 0 else ""
+
+
 def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="codekg-accuracy-", dir=_db_parent()) as db_root:
         results = score_all(Path(db_root))
     if argv[:1] == ["--write"] and len(argv) == 2:
-        Path(argv[1]).write_text(render_page(results))
+        Path(argv[1]).write_text(render_page(results) + other_sections(Path(argv[1])))
         print(f"wrote {argv[1]}")
     else:
         print(render_table(results), end="")
