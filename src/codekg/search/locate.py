@@ -137,19 +137,20 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     clues = read_issue(text)
     notes: list[str] = []
     paths = bodies.paths()
+    expression = _expression(query_terms(clues, bodies))  # the BM25 query of the text, file and in-file signals
     symbol_rankings = [_frames(clues, bodies, paths), _named(clues, bodies), _named(clues, bodies, plain=True),
-                       _message_symbols(clues, bodies), _text_symbols(clues, bodies)]
+                       _message_symbols(clues, bodies), _text_symbols(expression, bodies)]
     if semantic is not None:
         symbol_rankings.append(semantic(notes))
     graph_ranking = _spread(graph, bodies, _fuse([r for r in symbol_rankings if r.signal in SEED_SIGNALS]))
     fused = _fuse([*symbol_rankings, graph_ranking])
     symbols = bodies.symbols_by_id(fused)
     file_rankings = [_frame_files(clues, paths), _path_files(clues, paths), _message_files(clues, bodies),
-                     _text_files(clues, bodies), _carried(fused, symbols)]
+                     _text_files(expression, bodies), _carried(fused, symbols)]
     files = _fuse(file_rankings)
     # the symbols of the best files by their own words: a function is found through its file, too
     best_files = [path for path, _ in _ordered(files, lambda path: path, include_tests)[:FILES_FOR_SYMBOLS]]
-    in_file = _in_files(clues, bodies, best_files)
+    in_file = _in_files(expression, bodies, best_files)
     fused = _fuse([*symbol_rankings, graph_ranking, in_file])
     symbols.update(bodies.symbols_by_id(key for key in fused if key not in symbols))
     if level == "symbol":
@@ -297,18 +298,16 @@ def _expression(terms: list[str]) -> str | None:
     return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms) or None
 
 
-def _text_symbols(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
+def _text_symbols(expression: str | None, bodies: BodyIndex) -> _Ranking:
     ranking = _Ranking("text")
-    expression = _expression(query_terms(clues, bodies))
     if expression:
         for rank, (symbol, _) in enumerate(bodies.top_symbols(expression, DEPTH), start=1):
             ranking.add(symbol.id, f"words of the issue in its body (text rank {rank})")
     return ranking
 
 
-def _text_files(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
+def _text_files(expression: str | None, bodies: BodyIndex) -> _Ranking:
     ranking = _Ranking("text")
-    expression = _expression(query_terms(clues, bodies))
     if expression:
         for rank, (path, _) in enumerate(bodies.top_files(expression, DEPTH), start=1):
             ranking.add(path, f"words of the issue in the file (text rank {rank})")
@@ -389,9 +388,8 @@ def _spread(graph: GraphStore, bodies: BodyIndex, fused: dict[str, float]) -> _R
     return ranking
 
 
-def _in_files(clues: IssueClues, bodies: BodyIndex, paths: list[str]) -> _Ranking:
+def _in_files(expression: str | None, bodies: BodyIndex, paths: list[str]) -> _Ranking:
     ranking = _Ranking("in-file")
-    expression = _expression(query_terms(clues, bodies))
     if expression and paths:
         for rank, (symbol, _) in enumerate(bodies.top_symbols(expression, DEPTH, paths), start=1):
             ranking.add(symbol.id, f"words of the issue in its body, among the best files (rank {rank})")
