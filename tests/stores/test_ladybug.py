@@ -10,7 +10,7 @@ from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, Sche
 from codekg.graph import Graph
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import load_settings
-from codekg.stores.ladybug import IndexDirectory, LadybugStore
+from codekg.stores.ladybug import IndexDirectory, LadybugStore, load_pool_need
 
 ALL_NODES = "MATCH (n) RETURN label(n), n"
 ALL_EDGES = "MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e"
@@ -150,5 +150,30 @@ def test_merge_fallback_looks_up_endpoints_by_key_not_by_cross_product(tmp_path)
                 operators = set(re.findall(r"([A-Z_]{4,})\[\d+\]", plan))
                 assert "CROSS_PRODUCT" not in operators, (rel.name, source, target)
                 assert "QUERY_PRIMARY_KEY_LOOKUP" in operators, (rel.name, source, target)
+    finally:
+        store.close()
+
+
+def test_a_graph_larger_than_the_buffer_pool_loads_by_copy(tmp_path):
+    """A graph several times the `buffer_pool_size` setting, one table alone larger than it: the new
+    build's page cache is sized to the graph, and every table is COPYed, none falls back (with the
+    setting's 64 MiB alone, Ladybug reports "the buffer pool is full" for the COPY and its MERGE)."""
+    settings = load_settings(None, buffer_pool_size=64 * 1024 * 1024)
+    graph = Graph()
+    rows = 140_000
+    docstring = "d" * 500
+    for label in ("Variable", "Function", "Class"):
+        for number in range(rows):
+            graph.add_node(label, id=f"{label}:{number}", name=f"n{number}", qualified_name=f"m.n{number}", docstring=docstring)
+    tables = graph.to_tables()
+    assert min(table.nbytes for table in tables.nodes.values()) > settings.buffer_pool_size
+    store = LadybugStore.create(tmp_path / "g.lbdb", settings, tables)
+    try:
+        report = store.write_tables(tables)
+        assert {t.table: (t.method, t.failure_kind) for t in report.tables} == {
+            "Variable": ("copy", ""), "Function": ("copy", ""), "Class": ("copy", "")}
+        counted = store.query("MATCH (n) RETURN label(n), count(*), min(size(n.docstring))").rows
+        assert sorted(counted) == [["Class", rows, 500], ["Function", rows, 500], ["Variable", rows, 500]]
+        assert store.buffer_pool_size == load_pool_need(tables)
     finally:
         store.close()

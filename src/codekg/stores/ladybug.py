@@ -64,6 +64,12 @@ GRAPH_PREFIX = "graph-"
 GRAPH_SUFFIX = ".lbdb"
 PENDING_SUFFIX = ".pending"
 MERGE_BATCH_ROWS = 2000
+# The page cache a bulk load needs grows with the whole graph, not with one table: Ladybug 0.22 keeps
+# what it wrote pinned, checkpoints or not (docs/benchmarks.md §18: synthetic graphs of 63 MB and
+# 258 MB of Arrow rows needed 128-144 MB and 256-320 MB). Short of it, a COPY (and the MERGE after it)
+# fails with "the buffer pool is full", which stopped the index of a 100,000-file repository.
+LOAD_POOL_FIXED = 64 * 1024 * 1024
+LOAD_POOL_FACTOR = 2.0
 _OPEN_LOCK = threading.Lock()
 # How long a reader that finds a checkpoint to finish waits for the index run holding the lock.
 RECOVERY_WAIT_SECONDS = 10.0
@@ -80,9 +86,12 @@ class LadybugStore:
 
     dialect = LADYBUG
 
-    def __init__(self, path: Path, settings: Settings, read_only: bool = False) -> None:
+    def __init__(self, path: Path, settings: Settings, read_only: bool = False, buffer_pool_size: int = 0) -> None:
+        """``buffer_pool_size``: at least this much page cache (a new build, sized to its graph);
+        the `buffer_pool_size` setting otherwise."""
         self.path = path
         self.settings = settings
+        self.buffer_pool_size = max(buffer_pool_size, settings.buffer_pool_size)
         self._query_timeout: float | None = None  # seconds, as Ladybug applies it
         import ladybug  # imported with the first database, not with the package
 
@@ -98,15 +107,17 @@ class LadybugStore:
                     str(path),
                     read_only=read_only,
                     max_db_size=settings.max_db_size,
-                    buffer_pool_size=settings.buffer_pool_size,
+                    buffer_pool_size=self.buffer_pool_size,
                 )
                 self._connection = ladybug.Connection(self._database)
         except RuntimeError as error:
             raise StoreError(f"cannot open the graph database {path}: {error}") from None
 
     @classmethod
-    def create(cls, path: Path, settings: Settings) -> "LadybugStore":
-        store = cls(path, settings)
+    def create(cls, path: Path, settings: Settings, tables: GraphTables | None = None) -> "LadybugStore":
+        """A new database with every table of the schema, its page cache large enough to bulk-load
+        ``tables``, the graph it is made for (`load_pool_need`)."""
+        store = cls(path, settings, buffer_pool_size=load_pool_need(tables) if tables is not None else 0)
         for statement in ddl_statements():
             store._execute(statement)
         return store
@@ -282,6 +293,12 @@ class LadybugStore:
         if check_interrupts:
             raise_if_interrupted()
         return result
+
+
+def load_pool_need(tables: GraphTables) -> int:
+    """The buffer pool a new database needs to bulk-load ``tables`` (LOAD_POOL_FACTOR)."""
+    size = sum(table.nbytes for table in [*tables.nodes.values(), *tables.edges.values()])
+    return LOAD_POOL_FIXED + int(size * LOAD_POOL_FACTOR)
 
 
 def cypher_literal(value: Any) -> str:

@@ -122,7 +122,7 @@ def _replace(location: StoreLocation, settings: Settings, db_dir: Path, tables: 
     with directory.writer_lock():
         build = directory.new_build_path()
         try:
-            store = LadybugStore.create(build, settings)
+            store = LadybugStore.create(build, settings, tables)
             try:
                 store.write_tables(tables)
                 store.write_tables(metadata.to_tables())
