@@ -53,7 +53,7 @@ class Graph:
     nodes: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     edges: dict[EdgeKey, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
-    def add_node(self, label: str, **properties: Any) -> str:
+    def add_node(self, label: str, /, **properties: Any) -> str:
         """Add a node; missing properties get the schema's empty value. Returns its id."""
         shape = _NODE_SHAPES[label]
         unknown = properties.keys() - shape.names
@@ -63,7 +63,7 @@ class Graph:
         self.nodes[label].append(row)
         return row[shape.defaults[0][0]]
 
-    def add_edge(self, rel_type: str, source: tuple[str, str], target: tuple[str, str], **properties: Any) -> None:
+    def add_edge(self, rel_type: str, source: tuple[str, str], target: tuple[str, str], /, **properties: Any) -> None:
         """Add an edge between (label, id) endpoints; the pair must be declared in the schema."""
         shape = _EDGE_SHAPES[rel_type]
         if (source[0], target[0]) not in shape.pairs:

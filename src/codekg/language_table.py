@@ -24,6 +24,8 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "8"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "1", ("pyproject.toml", "package.json")),
+    "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "1"),
+    "markdown": LanguageFacts((".md", ".markdown"), "1"),
 }
 
 LANGUAGE_BY_EXTENSION: dict[str, str] = {ext: name for name, facts in LANGUAGES.items() for ext in facts.extensions}

@@ -23,7 +23,8 @@ from codekg.settings import Settings
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = "codekg-parse-cache"
-CACHE_SCHEMA_VERSION = 4  # 2: parse records carry SQL statements; 3: and package manifests; 4: and name uses
+CACHE_SCHEMA_VERSION = 5  # 2: parse records carry SQL statements; 3: and package manifests; 4: and name uses;
+# 5: ontology terms and the IRIs and CURIEs a file mentions
 CACHE_FILE_NAME = "parse_cache.sqlite"
 INTEGRITY_SAMPLE = 10  # cache hits re-parsed and compared per run
 _DAY_SECONDS = 86_400.0

@@ -644,6 +644,8 @@ def _changed_keys(
     for outline in outlines:
         keys.update(("name", outline.family, name) for name, _ in outline.top_level)
         keys.update(("sql-relation", relation) for relation, _, _ in outline.sql_relations)
+        keys.update(("ontology-term", iri) for iri, _, _ in outline.ontology_terms)
+        keys.update(("ontology-prefix", prefix) for prefix, _ in outline.ontology_prefixes)
     for path in touched:  # a manifest added, changed or removed: the files below it may belong elsewhere now
         if language_for_path(path) == "manifest":
             keys.add(("package", path.rpartition("/")[0]))

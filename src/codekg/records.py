@@ -299,6 +299,37 @@ class PackageManifest:
 
 @pickled_by_position
 @dataclass(slots=True)
+class OntologyTerm:
+    """An ontology (kind "ontology", its IRI its own id), or a class or property an ontology file
+    declares, with the named terms it points at, or (kind "prefix") a prefix the file binds: ``label``
+    the prefix, ``iri`` its namespace (codekg/ontology)."""
+
+    iri: str
+    kind: str  # "ontology" | "class" | "object" | "datatype" | "annotation" | "prefix"
+    ontology_id: str  # the IRI of the `owl:Ontology` the file declares, its page's `ontology::`, or "default"
+    label: str = ""
+    comment: str = ""
+    line: int = 1  # where the term first appears in the file
+    parents: tuple[str, ...] = ()  # rdfs:subClassOf / rdfs:subPropertyOf, named terms only
+    domains: tuple[str, ...] = ()
+    ranges: tuple[str, ...] = ()  # classes
+    datatype_ranges: tuple[str, ...] = ()  # `xsd:string`, `rdfs:Literal`: no class, no edge
+    axioms: tuple[tuple[str, str], ...] = ()  # (kind, text): restrictions, equivalences, characteristics
+    file_sha1: str = ""  # of the bytes of the file that declares it
+
+
+@pickled_by_position
+@dataclass(slots=True)
+class TermMention:
+    """An IRI or a CURIE written in a file (`ex:Person` in quotes in code, anywhere in a page's prose):
+    a MENTIONS edge when an ontology of the repository declares it."""
+
+    line: int
+    text: str
+
+
+@pickled_by_position
+@dataclass(slots=True)
 class FileParse:
     """Everything one extractor run yields for one file."""
 
@@ -313,6 +344,8 @@ class FileParse:
     values: list[ValueBinding] = field(default_factory=list)
     sql: list[SqlStatement] = field(default_factory=list)  # SQL statements: a `.sql` file's, or string literals run by calls
     packages: list[PackageManifest] = field(default_factory=list)  # a manifest's distribution (one at most)
+    ontology: list[OntologyTerm] = field(default_factory=list)  # an ontology file's or page's terms
+    mentions: list[TermMention] = field(default_factory=list)  # IRIs and CURIEs the file writes
     uses: list[NameUse] = field(default_factory=list)  # names used as types, variables read or written
     flow: list[FlowFact] = field(default_factory=list)  # value-flow facts, in evaluation order
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
@@ -327,14 +360,16 @@ class FileParse:
 
 _TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments", "reads", "writes",
                            "decorator_lines"})
-_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "packages", "uses",
-                "flow")
+_LIST_FIELDS = ("definitions", "imports", "exports", "calls", "local_bindings", "values", "sql", "packages", "ontology",
+                "mentions", "uses", "flow")
 _ITEM_TYPES = {"definitions": Definition, "imports": ImportBinding, "exports": ExportBinding,
                "calls": CallSite, "local_bindings": LocalBinding, "values": ValueBinding, "sql": SqlStatement,
-               "packages": PackageManifest, "uses": NameUse, "flow": FlowFact}
+               "packages": PackageManifest, "ontology": OntologyTerm, "mentions": TermMention, "uses": NameUse,
+               "flow": FlowFact}
 # a flow fact's fields hold nested tuples (expressions, patterns), which JSON gives back as nested lists
 _NESTED_TUPLE_FIELDS = {"flow": frozenset({"target", "value", "arguments"}), "sql": frozenset({"columns", "declared"}),
-                        "packages": frozenset({"dependencies"})}
+                        "packages": frozenset({"dependencies"}),
+                        "ontology": frozenset({"parents", "domains", "ranges", "datatype_ranges", "axioms"})}
 
 
 def _field_names(record_type: type) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no change never needs it
     import pyarrow as pa
 
-SCHEMA_VERSION = 6  # a change to what an index holds bumps it, with its step in stores/migrations.py
+SCHEMA_VERSION = 7  # a change to what an index holds bumps it, with its step in stores/migrations.py
 
 
 class PropType(StrEnum):
@@ -84,6 +84,13 @@ _COMMON = (
     Property("docstring", PropType.STRING, "Docstring or leading doc comment, if any."),
 )
 
+_ONTOLOGY_ID = Property("ontology_id", PropType.STRING, "The ontology the node belongs to: part of every ontology node's id.")
+_IRI = Property("iri", PropType.STRING, "The term's full IRI.")
+_LABEL = Property("label", PropType.STRING, "`rdfs:label` (English or untagged first; empty when none).")
+_COMMENT = Property("comment", PropType.STRING, "`rdfs:comment` (empty when none).")
+_FILE_SHA1 = Property("file_sha1", PropType.STRING, "SHA-1 of the bytes of the file that declares it.")
+_LAST_SYNCED = Property("last_synced", PropType.STRING, "When the index last read that file (ISO 8601, UTC).")
+_DECLARED = Property("declared", PropType.BOOLEAN, "False for a term that is only pointed at: a validation error of the run.")
 _DECORATORS = Property("decorators", PropType.STRING_LIST, "Decorator expressions, outermost first.")
 _IS_ASYNC = Property("is_async", PropType.BOOLEAN, "Declared `async`.")
 
@@ -187,6 +194,36 @@ NODE_LABELS: tuple[NodeLabel, ...] = (
         ),
     ),
     NodeLabel(
+        "Ontology",
+        "An ontology: the `owl:Ontology` a file declares, a page's `ontology::`, or `default` for the terms of "
+        "files that name none. It CONTAINS its classes and properties (docs/ontologies.md).",
+        _COMMON + (_ONTOLOGY_ID,),
+    ),
+    NodeLabel(
+        "OntologyClass",
+        "A class an ontology declares (`owl:Class`, `rdfs:Class`, a page's `iri::` block), or, with "
+        "`declared` false, a parent or range that no file declares.",
+        _COMMON + (_IRI, _ONTOLOGY_ID, _LABEL, _COMMENT, _FILE_SHA1, _LAST_SYNCED, _DECLARED),
+    ),
+    NodeLabel(
+        "OntologyProperty",
+        "A property an ontology declares, or (`declared` false) a parent property no file declares.",
+        _COMMON + (_IRI, _ONTOLOGY_ID, _LABEL, _COMMENT,
+                   Property("kind", PropType.STRING, "`object`, `datatype` or `annotation`."),
+                   Property("datatype_ranges", PropType.STRING_LIST, "Ranges that are datatypes (`xsd:string`): no class."),
+                   _FILE_SHA1, _LAST_SYNCED, _DECLARED),
+    ),
+    NodeLabel(
+        "Axiom",
+        "A statement about a class or property beyond its named parents, domains and ranges: a restriction, an "
+        "equivalence, disjointness, a property characteristic.",
+        _COMMON + (_ONTOLOGY_ID,
+                   Property("kind", PropType.STRING, "The OWL predicate (`subClassOf` for a restriction, `disjointWith`, "
+                            "`equivalentClass`, …) or `characteristic` (`TransitiveProperty`, …)."),
+                   Property("text", PropType.STRING, "The axiom's object in Turtle-like text (`[owl:onProperty ex:p ; "
+                            "owl:someValuesFrom ex:C]`).")),
+    ),
+    NodeLabel(
         "IndexMeta",
         "Index metadata as key/value pairs: schema version, commit, time, codekg version, pass timings.",
         (
@@ -209,6 +246,7 @@ CODE_ELEMENT_LABELS = ("Class", "Interface", "Function", "Method", "Variable", "
 SQL_RELATION_LABELS = ("Table", "View")
 SQL_SHARED_LABELS = ("Database", "Schema", "Table", "View", "Column")  # one node per name, whichever files name it
 CALLEE_LABELS = ("Class", "Enum", "Function", "Method", "External")
+ONTOLOGY_TERM_LABELS = ("OntologyClass", "OntologyProperty")
 
 # --- relationship types --------------------------------------------------------------------------
 
@@ -225,9 +263,11 @@ REL_TYPES: tuple[RelType, ...] = (
     RelType(
         "CONTAINS",
         "Folder structure: the project and folders contain folders and files; a package contains its modules. "
-        "SQL objects: a database contains schemas, a schema tables and views, a table or view its columns.",
+        "SQL objects: a database contains schemas, a schema tables and views, a table or view its columns. "
+        "An ontology contains its classes and properties.",
         _pairs(("Project", "Folder"), ("Folder", "File")) + (("Package", "Module"), ("Database", "Schema"))
-        + _pairs(("Schema",), SQL_RELATION_LABELS) + _pairs(SQL_RELATION_LABELS, ("Column",)),
+        + _pairs(("Schema",), SQL_RELATION_LABELS) + _pairs(SQL_RELATION_LABELS, ("Column",))
+        + _pairs(("Ontology",), ONTOLOGY_TERM_LABELS),
         (),
     ),
     RelType(
@@ -394,6 +434,28 @@ REL_TYPES: tuple[RelType, ...] = (
         (_CONFIDENCE, _REASON),
         derived=True,
     ),
+    RelType(
+        "SUBCLASS_OF",
+        "`rdfs:subClassOf` between named classes; `rdfs:subPropertyOf` between properties.",
+        (("OntologyClass", "OntologyClass"), ("OntologyProperty", "OntologyProperty")),
+        (_CONFIDENCE, _REASON),
+        derived=True,
+    ),
+    RelType("DOMAIN", "`rdfs:domain`: the class a property describes.", (("OntologyProperty", "OntologyClass"),),
+            (_CONFIDENCE, _REASON), derived=True),
+    RelType("RANGE", "`rdfs:range` when it is a class (a datatype range is a property of the property).",
+            (("OntologyProperty", "OntologyClass"),), (_CONFIDENCE, _REASON), derived=True),
+    RelType("DECLARED_IN", "An ontology, class, property or axiom is declared in a file.",
+            _pairs(("Ontology", "OntologyClass", "OntologyProperty", "Axiom"), ("File",)), (_LINE,)),
+    RelType("HAS_AXIOM", "A class or property has an axiom.", _pairs(ONTOLOGY_TERM_LABELS, ("Axiom",)), ()),
+    RelType(
+        "MENTIONS",
+        "Code or a markdown page writes the IRI or CURIE of an ontology class (`\"ex:Person\"` in code, `ex:Person` "
+        "in a page's text): from the innermost definition around it, else from the file.",
+        _pairs(("File",) + CODE_ELEMENT_LABELS, ("OntologyClass",)),
+        (_LINE, _CONFIDENCE, _REASON),
+        derived=True,
+    ),
 )
 
 REL_TYPE_BY_NAME: dict[str, RelType] = {rel.name: rel for rel in REL_TYPES}
@@ -445,10 +507,27 @@ EXAMPLES: dict[str, str] = {
     "code.qualified_name, a.line",
     "DECORATES": "MATCH (d:Decorator)-[:DECORATES]->(f) RETURN f.qualified_name, collect(d.expression)",
     "BELONGS_TO": "MATCH (n:CodeElement)-[:BELONGS_TO]->(f:File) RETURN f.file_path, count(n) ORDER BY count(n) DESC LIMIT 10",
+    "Ontology": "MATCH (o:Ontology)-[:CONTAINS]->(t) RETURN o.ontology_id, label(t), count(t)",
+    "OntologyClass": "MATCH (c:OntologyClass) WHERE NOT c.declared RETURN c.iri, c.ontology_id",
+    "OntologyProperty": "MATCH (p:OntologyProperty) RETURN p.iri, p.kind, p.datatype_ranges",
+    "Axiom": "MATCH (c:OntologyClass)-[:HAS_AXIOM]->(a:Axiom) RETURN c.iri, a.kind, a.text",
+    "SUBCLASS_OF": "MATCH (c:OntologyClass)-[:SUBCLASS_OF*1..5]->(a:OntologyClass) RETURN c.iri, collect(a.iri)",
+    "DOMAIN": "MATCH (p:OntologyProperty)-[:DOMAIN]->(c:OntologyClass) RETURN c.iri, collect(p.iri)",
+    "RANGE": "MATCH (p:OntologyProperty)-[:RANGE]->(c:OntologyClass) RETURN p.iri, c.iri",
+    "DECLARED_IN": "MATCH (t:OntologyClass)-[d:DECLARED_IN]->(f:File) RETURN f.file_path, count(t)",
+    "HAS_AXIOM": "MATCH (t)-[:HAS_AXIOM]->(a:Axiom) RETURN t.iri, collect(a.kind)",
+    "MENTIONS": "MATCH (code)-[m:MENTIONS]->(c:OntologyClass) RETURN c.iri, code.id, m.line, m.reason",
 }
 
 # Why a derived edge exists: every `reason` value the resolver writes, with its meaning.
 REASONS: dict[str, str] = {
+    "ontology": "An ontology statement names a term declared in the same ontology, or no file declares it "
+    "(then its node has `declared` false): 1.0.",
+    "ontology-other": "An ontology statement names a term another ontology of the repository declares: 0.9 "
+    "(by its IRI: the two may mean it differently).",
+    "iri": "The text writes the class's full IRI: 1.0.",
+    "curie": "The text writes a CURIE that a prefix bound by an ontology file of the repository expands to the "
+    "class's IRI: 0.9 (another vocabulary may bind the prefix differently).",
     "same-scope": "The name is defined in an enclosing function or class scope of the caller.",
     "same-file": "The name is defined at module level in the caller's own file.",
     "self-member": "`self.m()` / `cls.m()` / `this.m()` resolved on the enclosing class or its bases.",

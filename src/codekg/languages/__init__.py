@@ -7,13 +7,15 @@ from codekg.language_table import language_for_path
 from codekg.languages.base import LanguageExtractor
 from codekg.languages.javascript import JavaScriptExtractor
 from codekg.languages.manifest import ManifestExtractor
+from codekg.languages.ontology import MarkdownExtractor, OntologyExtractor
 from codekg.languages.python import PythonExtractor
 from codekg.languages.sql import SqlExtractor
 from codekg.languages.typescript import TypeScriptExtractor
 
 EXTRACTORS: dict[str, LanguageExtractor] = {
     extractor.name: extractor
-    for extractor in (PythonExtractor(), JavaScriptExtractor(), TypeScriptExtractor(), SqlExtractor(), ManifestExtractor())
+    for extractor in (PythonExtractor(), JavaScriptExtractor(), TypeScriptExtractor(), SqlExtractor(), ManifestExtractor(),
+                      OntologyExtractor(), MarkdownExtractor())
 }
 
 

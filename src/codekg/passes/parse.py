@@ -30,6 +30,7 @@ from codekg.languages import EXTRACTORS
 from codekg.languages.base import EXTRACTION
 from codekg.metrics import ACTIVE_WORKERS, FILES_PER_SECOND
 from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
+from codekg.ontology.mentions import code_mentions
 from codekg.passes.parse_pool import PoolLimits, PoolRun, SerialRun
 from codekg.passes.scan import SkippedFile, SourceFile
 from codekg.records import FileParse
@@ -57,6 +58,8 @@ def extract_source(path: str, language: str, source: bytes, content_hash: str = 
     parsed = EXTRACTORS[language].extract(path, source)
     parsed.content_hash = content_hash or hashlib.sha256(source).hexdigest()
     parsed.size_bytes = len(source)
+    if EXTRACTORS[language].defines_module:  # code: the IRIs and CURIEs it writes (a page reads its own)
+        parsed.mentions = code_mentions(source)
     if parsed.encoding.startswith("utf-8"):  # another codec (a Python coding cookie) was the extractor's to check
         try:
             source.decode("utf-8")

@@ -14,13 +14,14 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.resolve.calls import CallEdge, CallResolution, callable_target, resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
-from codekg.schema import REL_TYPE_BY_NAME
+from codekg.schema import ONTOLOGY_TERM_LABELS, REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_ancestors, resolve_file_inheritance, resolve_file_overrides
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
@@ -29,6 +30,7 @@ from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import start_solve
 from codekg.resolve.flow_program import ProgramCalls
 from codekg.passes.structure import decorator_id, package_id
+from codekg.resolve.ontology_terms import resolve_file_ontology
 from codekg.resolve.sql_lineage import column_parts, resolve_file_sql, shared_edge_parts
 from codekg.resolve.types import ValueInference
 from codekg.resolve.uses import resolve_file_uses
@@ -143,14 +145,23 @@ def shared_nodes(resolutions: Iterable[Any]) -> Graph:
     anything with ``shared`` (node id -> qualified name, the label the id's prefix; edge key -> properties)."""
     nodes: dict[str, str] = {}
     edges: dict[str, dict[str, Any]] = {}
+    described: dict[str, dict[str, Any]] = {}  # node id -> its label ("node") and properties
     for resolution in resolutions:
         for key, value in resolution.shared.items():
-            if isinstance(value, dict):
+            if isinstance(value, dict) and "node" in value:
+                if key not in described or _describes_better(value, described[key]):
+                    described[key] = value
+            elif isinstance(value, dict):
                 if key not in edges or value["statement"] < edges[key]["statement"]:
                     edges[key] = value
             else:
                 nodes[key] = value
     graph = Graph()
+    for node_id, properties in sorted(described.items()):
+        graph.add_node(properties["node"], **{k: v for k, v in properties.items() if k != "node"})
+        ontology = f"Ontology:{properties['ontology_id']}"
+        if properties["node"] in ONTOLOGY_TERM_LABELS and ontology in described:
+            graph.add_edge("CONTAINS", ("Ontology", ontology), (properties["node"], node_id))
     relations: dict[str, str] = {}  # qualified name -> label, for the columns' CONTAINS
     containers: set[str] = set()
     for node_id, qualified_name in sorted(nodes.items()):
@@ -170,6 +181,12 @@ def shared_nodes(resolutions: Iterable[Any]) -> Graph:
         rel_type, source, target = shared_edge_parts(key)
         graph.add_edge(rel_type, ("Column", source), ("Column", target), **properties)
     return graph
+
+
+def _describes_better(candidate: dict[str, Any], kept: dict[str, Any]) -> bool:
+    """Of two files' versions of one node: a declaration over a mere mention, then the first file."""
+    return (not candidate.get("declared", True), candidate["file_path"] or "\uffff") < \
+        (not kept.get("declared", True), kept["file_path"] or "\uffff")
 
 
 def _add_sql_container(graph: Graph, label: str, node_id: str, relation: str, containers: set[str]) -> None:
@@ -268,6 +285,9 @@ def _resolve_file(
         graph.add_edge(use.rel_type, use.user.endpoint, use.target.ref.endpoint, count=use.count,
                        confidence=use.target.confidence, reason=use.target.reason, line=use.line, **mode)
     resolve_file_sql(symbols, file_symbols, graph, result.shared, result.warnings)
+    if file_symbols.parse.ontology or file_symbols.parse.mentions:
+        resolve_file_ontology(symbols, file_symbols, graph, result.shared, result.warnings,
+                              datetime.now(timezone.utc).isoformat(timespec="seconds"))
     _package_edges(symbols, file_symbols, result)
     calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow)
     _decorator_calls(names, file_symbols, calls, result)

@@ -107,15 +107,20 @@ class FileOutline:
     # (relation, "view" or "table", its columns when known) of each SQL table or view the file creates
     sql_relations: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     package: str = ""  # a manifest: the name of the distribution it declares
+    # (iri, ontology id, kind) of each ontology class and property the file declares; (prefix, namespace) bound
+    ontology_terms: tuple[tuple[str, str, str], ...] = ()
+    ontology_prefixes: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of(cls, file_symbols: FileSymbols, family: str) -> "FileOutline":
+        from codekg.resolve.ontology_terms import term_outline
         from codekg.sql import created_relations
 
         top = tuple(sorted((name, ref.label) for name, ref in file_symbols.children.get((), {}).items()))
         packages = file_symbols.parse.packages
         return cls(file_symbols.parse.language, family, file_symbols.module_name, top,
-                   tuple(sorted(created_relations(file_symbols.parse.sql))), packages[0].name if packages else "")
+                   tuple(sorted(created_relations(file_symbols.parse.sql))), packages[0].name if packages else "",
+                   *term_outline(file_symbols.parse.ontology))
 
 
 GLOBAL_NAME_LABELS = ("Class", "Enum", "Interface", "Function")
@@ -144,7 +149,7 @@ class SymbolIndex:
     A file's symbols may be loaded on first use (``load_file``)."""
 
     __slots__ = ("recorder", "files", "module_paths", "module_aliases", "by_name", "_name_paths", "sql_relations",
-                 "package_manifests")
+                 "package_manifests", "ontology_terms", "ontology_prefixes")
 
     def __init__(self, load_file: Callable[[str], FileSymbols] | None = None) -> None:
         self.recorder = DependencyRecorder()
@@ -161,6 +166,9 @@ class SymbolIndex:
         self.sql_relations: RecordedDict[str, list[tuple[str, str, tuple[str, ...]]]] = RecordedDict(self.recorder, "sql-relation")
         # folder -> the manifest in it that declares a package (a file belongs to the nearest one above it)
         self.package_manifests: RecordedDict[str, str] = RecordedDict(self.recorder, "package")
+        # ontology term IRI -> (ontology id, kind, file) of each declaration; prefix -> the namespaces bound to it
+        self.ontology_terms: RecordedDict[str, list[tuple[str, str, str]]] = RecordedDict(self.recorder, "ontology-term")
+        self.ontology_prefixes: RecordedDict[str, list[str]] = RecordedDict(self.recorder, "ontology-prefix")
 
     def add_files(self, outlines: dict[str, FileOutline], loaded: dict[str, FileSymbols]) -> None:
         """Register every file (``loaded`` ones now, the rest on first use) and build the global tables."""
@@ -175,6 +183,12 @@ class SymbolIndex:
                 dict.setdefault(self.sql_relations, relation, []).append((path, kind, columns))
             if outline.package:
                 dict.__setitem__(self.package_manifests, package_folder(path), path)
+            for iri, ontology_id, kind in outline.ontology_terms:
+                dict.setdefault(self.ontology_terms, iri, []).append((ontology_id, kind, path))
+            for prefix, namespace in outline.ontology_prefixes:
+                namespaces = dict.setdefault(self.ontology_prefixes, prefix, [])
+                if namespace not in namespaces:
+                    namespaces.append(namespace)
         for key in self._name_paths:
             dict.__setitem__(self.by_name, key, UNLOADED)
 

@@ -107,6 +107,15 @@ def _code_schema_tables(store: MigratableStore) -> None:
         and (pairs := tuple(pair for pair in rel.pairs if added & set(pair)))})
 
 
+_ONTOLOGY_LABELS = ("Ontology", "OntologyClass", "OntologyProperty", "Axiom")
+_ONTOLOGY_RELATIONS = ("SUBCLASS_OF", "DOMAIN", "RANGE", "DECLARED_IN", "HAS_AXIOM", "MENTIONS")
+
+
+def _ontology_tables(store: MigratableStore) -> None:
+    store.add_tables(_ONTOLOGY_LABELS, _ONTOLOGY_RELATIONS,
+                     {"CONTAINS": (("Ontology", "OntologyClass"), ("Ontology", "OntologyProperty"))})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, 2, "File nodes get `is_test` (a test file by the usual conventions), computed from their path",
               _file_is_test),
@@ -120,6 +129,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, 6, "The full code schema: Type, Enum, Import and Decorator nodes; INHERITS, USES, ACCESSES, "
               "DECORATES and BELONGS_TO edges (empty until the next `codekg index` reads every file again)",
               _code_schema_tables),
+    Migration(6, 7, "Ontologies: Ontology, OntologyClass, OntologyProperty and Axiom nodes; SUBCLASS_OF, DOMAIN, RANGE, "
+              "DECLARED_IN, HAS_AXIOM and MENTIONS edges (empty until the next `codekg index` reads the ontology "
+              "files and markdown pages)", _ontology_tables),
 )
 
 

@@ -1,0 +1,153 @@
+"""An RDF graph as the terms an ontology file declares: classes, properties and their axioms.
+
+Takes: RDF text in one of rdflib's formats (Turtle, RDF/XML, N-Triples, JSON-LD, N3). Returns: one
+`OntologyTerm` for the ontology itself (kind "ontology", when the file declares `owl:Ontology`) and
+one per class or property it declares, each with the named parents, domains and ranges it gives, and
+its other statements (restrictions, equivalences, disjointness, characteristics) as axioms in
+Turtle-like text. Terms carry the ontology id the file declares, or `default_id`.
+"""
+
+from __future__ import annotations
+
+import re
+from codekg.records import OntologyTerm
+
+RDF_FORMATS = {".ttl": "turtle", ".owl": "xml", ".rdf": "xml", ".nt": "nt", ".jsonld": "json-ld", ".n3": "n3"}
+DEFAULT_ONTOLOGY = "default"
+OWL = "http://www.w3.org/2002/07/owl#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+CLASS_TYPES = {OWL + "Class": "class", RDFS + "Class": "class"}
+PROPERTY_TYPES = {OWL + "ObjectProperty": "object", OWL + "DatatypeProperty": "datatype",
+                  OWL + "AnnotationProperty": "annotation", RDF + "Property": "object"}
+CHARACTERISTICS = {OWL + name for name in ("TransitiveProperty", "FunctionalProperty", "InverseFunctionalProperty",
+                                           "SymmetricProperty", "AsymmetricProperty", "ReflexiveProperty",
+                                           "IrreflexiveProperty")}
+# Statements about a term that become its axioms (with the characteristics above); a subClassOf whose
+# object is an anonymous class expression (a restriction) is one too.
+AXIOM_PREDICATES = {OWL + name for name in ("equivalentClass", "disjointWith", "inverseOf", "propertyChainAxiom",
+                                            "hasKey", "unionOf", "intersectionOf", "complementOf", "oneOf",
+                                            "equivalentProperty", "propertyDisjointWith", "disjointUnionOf")}
+BUILTIN_NAMESPACES = (OWL, RDF, RDFS, XSD)
+MAX_AXIOM_TEXT = 2000
+
+
+def read_rdf(text: str, rdf_format: str, default_id: str = DEFAULT_ONTOLOGY) -> tuple[list[OntologyTerm], dict[str, str]]:
+    """The terms ``text`` declares, and the prefixes it binds. rdflib's errors propagate: the caller
+    reports them (a file, or one markdown block, that cannot be read)."""
+    import rdflib
+
+    graph = rdflib.Graph(bind_namespaces="none")
+    graph.parse(data=text, format=rdf_format)
+    bound = {prefix: str(namespace) for prefix, namespace in graph.namespaces() if prefix}
+    return _terms(graph, text, default_id), bound
+
+
+def _terms(graph, text: str, default_id: str) -> list[OntologyTerm]:
+    from rdflib import RDF as R, RDFS as S, BNode, URIRef
+
+    ontologies = sorted(str(s) for s in graph.subjects(R.type, URIRef(OWL + "Ontology")) if isinstance(s, URIRef))
+    ontology_id = ontologies[0] if ontologies else default_id
+    kinds: dict[str, str] = {}
+    for subject, rdf_type in graph.subject_objects(R.type):
+        if isinstance(subject, URIRef) and not str(subject).startswith(BUILTIN_NAMESPACES):
+            kind = CLASS_TYPES.get(str(rdf_type)) or PROPERTY_TYPES.get(str(rdf_type))
+            if kind and (kinds.get(str(subject)) in (None, "object") or kind == "class"):
+                kinds[str(subject)] = kind
+    for subject in graph.subjects(S.subClassOf):  # a class named only as a subclass is declared by it
+        if isinstance(subject, URIRef):
+            kinds.setdefault(str(subject), "class")
+    terms = []
+    for iri in ontologies:
+        terms.append(OntologyTerm(iri, "ontology", iri, _text(graph, URIRef(iri), S.label), _text(graph, URIRef(iri), S.comment),
+                                  _line(text, iri, graph)))
+    for iri, kind in sorted(kinds.items()):
+        node = URIRef(iri)
+        parents, axioms = [], []
+        parent_predicate = S.subClassOf if kind == "class" else S.subPropertyOf
+        for parent in graph.objects(node, parent_predicate):
+            if isinstance(parent, URIRef):
+                parents.append(str(parent))
+            elif isinstance(parent, BNode):
+                axioms.append(("subClassOf", _render(graph, parent)))
+        domains = sorted(str(o) for o in graph.objects(node, S.domain) if isinstance(o, URIRef))
+        ranges = sorted(str(o) for o in graph.objects(node, S.range) if isinstance(o, URIRef))
+        for predicate, value in graph.predicate_objects(node):
+            if str(predicate) in AXIOM_PREDICATES:
+                axioms.append((_local(str(predicate)), _render(graph, value)))
+            elif predicate == R.type and str(value) in CHARACTERISTICS:
+                axioms.append(("characteristic", _local(str(value))))
+        terms.append(OntologyTerm(
+            iri, kind, ontology_id, _text(graph, node, S.label), _text(graph, node, S.comment), _line(text, iri, graph),
+            tuple(sorted(set(parents))), tuple(domains),
+            tuple(r for r in ranges if not r.startswith(XSD) and r != RDFS + "Literal"),
+            tuple(r for r in ranges if r.startswith(XSD) or r == RDFS + "Literal"),
+            tuple(sorted(set(axioms)))))
+    return terms
+
+
+def _text(graph, node, predicate) -> str:
+    """The node's value for ``predicate``: the English or untagged literal first."""
+    values = sorted(graph.objects(node, predicate), key=lambda v: (getattr(v, "language", None) not in (None, "en"), str(v)))
+    return " ".join(str(values[0]).split())[:2000] if values else ""
+
+
+def _local(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1]
+
+
+def _render(graph, node, depth: int = 0) -> str:
+    """A class expression (a blank node: a restriction, a list) as compact Turtle-like text."""
+    from rdflib import RDF as R, BNode, URIRef
+    from rdflib.collection import Collection
+
+    if isinstance(node, URIRef):
+        return graph.namespace_manager.normalizeUri(node) if not str(node).startswith("_") else str(node)
+    if not isinstance(node, BNode):
+        return str(node)
+    if depth > 8:
+        return "[…]"
+    if graph.value(node, R.first) is not None:
+        return "(" + " ".join(_render(graph, item, depth + 1) for item in Collection(graph, node)) + ")"
+    parts = [f"{graph.namespace_manager.normalizeUri(p)} {_render(graph, o, depth + 1)}"
+             for p, o in sorted(graph.predicate_objects(node)) if not (p == R.type and str(o) == OWL + "Restriction")]
+    return ("[" + " ; ".join(parts) + "]")[:MAX_AXIOM_TEXT]
+
+
+def _line(text: str, iri: str, graph) -> int:
+    """The line where ``iri`` is first written at the start of a line (as a subject is), else anywhere:
+    whole (`<…>`, `"…"` in JSON-LD, `rdf:about="…"`), or as a CURIE."""
+    candidates = [f"<{iri}>", f'"{iri}"']
+    for prefix, namespace in graph.namespaces():
+        if iri.startswith(str(namespace)) and len(iri) > len(str(namespace)):
+            candidates.append(f"{prefix}:{iri[len(str(namespace)):]}")
+    written = "|".join(re.escape(candidate) for candidate in candidates)
+    found = (re.search(rf"^[ \t]*(?:{written})(?![\w-])", text, re.MULTILINE)
+             or re.search(rf"(?:{written})(?![\w-])", text))
+    return text.count("\n", 0, found.start()) + 1 if found else 1
+
+
+def with_file_facts(terms: list[OntologyTerm], prefixes: dict[str, str], source: bytes) -> list[OntologyTerm]:
+    """``terms`` with the file's SHA-1, and a "prefix" term for each prefix bound (OWL's and RDF's own aside)."""
+    import hashlib
+
+    sha1 = hashlib.sha1(source).hexdigest()
+    ontology_id = next((t.ontology_id for t in terms), DEFAULT_ONTOLOGY)
+    for term in terms:
+        term.file_sha1 = sha1
+    return terms + [OntologyTerm(namespace, "prefix", ontology_id, prefix, file_sha1=sha1)
+                    for prefix, namespace in sorted(prefixes.items()) if namespace not in BUILTIN_NAMESPACES]
+
+
+def expand(name: str, prefixes: dict[str, str]) -> str | None:
+    """A CURIE (`ex:Person`) or an IRI (`<http://…>`, `http://…`) as a full IRI; None when its prefix is unknown."""
+    name = name.strip()
+    if name.startswith("<") and name.endswith(">"):
+        return name[1:-1]
+    if re.match(r"^[a-z][\w+.-]*://", name) or name.startswith("urn:"):
+        return name
+    prefix, colon, local = name.partition(":")
+    if colon and prefix in prefixes:
+        return prefixes[prefix] + local
+    return None
