@@ -43,6 +43,9 @@ def test_readme_schema_tables_are_generated_from_the_module():
     assert embedded == render_summary(), "regenerate the README schema tables with `make schema-doc`"
 
 
+ONTOLOGY_FIXTURE = Path(__file__).parent / "fixtures" / "ontology"
+
+
 def test_every_label_and_type_has_an_example_query_that_finds_rows(tmp_path):
     """docs/schema.md's example queries, each run as `codekg query` runs it (the read-only guard, then
     the store) on a repository that holds every label and relationship type: each returns rows."""
@@ -61,7 +64,9 @@ def test_every_label_and_type_has_an_example_query_that_finds_rows(tmp_path):
             "CREATE TABLE sales.orders (id INT, amount INT);\n"
             "CREATE VIEW sales.big AS SELECT id, amount FROM sales.orders WHERE amount > 10;\n"
             "INSERT INTO dw.sales.totals SELECT id, SUM(amount) AS amount FROM sales.orders GROUP BY id;\n"),
-        "app/report.py": "def report(cursor):\n    cursor.execute(\"SELECT id FROM sales.orders\")\n"})
+        "app/report.py": "def report(cursor):\n    cursor.execute(\"SELECT id FROM sales.orders\")\n",
+        **{f"kb/{name}": (ONTOLOGY_FIXTURE / "kb" / name).read_text() for name in ("core.ttl", "employee.md")},
+        "app/people.py": (ONTOLOGY_FIXTURE / "app" / "people.py").read_text()})
     settings = load_settings(repo, use_git_ls_files=False)
     index_repository(repo, tmp_path / "db", settings)
     store = open_index(tmp_path / "db", settings)

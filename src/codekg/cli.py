@@ -290,6 +290,45 @@ def index(
         _print_summary(summary)
 
 
+@app.command()
+def sync(
+    source: Annotated[str, typer.Argument(help="A git remote: https://, ssh://, git://, file:// URL, or a local repository path.")],
+    branch: Annotated[Optional[str], typer.Option(help="Branch to sync [default: the remote's HEAD].")] = None,
+    include: Annotated[Optional[list[str]], typer.Option(
+        "--include", metavar="GLOB", help="Only files whose path matches this glob (repeatable; default: every file).")] = None,
+    restart: Annotated[bool, typer.Option(
+        "--restart/--resume", help="Start over, or resume from the checkpoint of an unfinished sync of the same commit (default).")] = False,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Index directory [default: .codekg in the current directory].")] = None,
+    progress: Annotated[str, typer.Option(
+        "--progress", metavar="MODE", help="Progress on stderr: text, json (one JSON line per update) or none.")] = "text",
+    json_output: JsonOption = False,
+) -> None:
+    """Index a git remote: fetch its branch, write the files whose blob changed, index them (docs/sync.md)."""
+    from codekg.sync.run import progress_printer, sync_repository
+
+    if progress not in ("text", "json", "none"):
+        raise InputError(f"--progress must be text, json or none, not {progress!r}")
+    repo_path, db_path = _locations(None, db)
+    settings = _settings(repo_path, workers=workers)
+    show = (lambda event: None) if progress == "none" or (json_output and progress == "text") else progress_printer(progress == "json")
+    try:
+        report = sync_repository(source, db_path, settings, branch=branch, includes=include or [], restart=restart,
+                                 progress=show)
+    except KeyboardInterrupt:
+        raise RunInterrupted("sync interrupted: its checkpoint is saved; run the same command again to resume") from None
+    if json_output:
+        print(json.dumps(report.to_dict(), indent=2))
+        return
+    data = report.to_dict()
+    files = data["files"]
+    stdout().print(_escaped(
+        f"Synced {source} ({report.branch} at {report.commit[:12]}){' (resumed)' if report.resumed else ''} → {db_path}\n"
+        f"files: {files['total']} total, {files['written']} written, {files['unchanged']} unchanged, "
+        f"{files['deleted']} deleted, {files['failed']} failed; {data['files_per_second']} files/s; "
+        f"fetch {data['seconds'].get('fetch', 0):.2f}s, write {data['seconds'].get('write', 0):.2f}s, index {data['seconds'].get('index', 0):.2f}s"))
+
+
 def _require_embedder(settings: Settings) -> None:
     from codekg.search.embeddings import load_embedder
 

@@ -36,6 +36,7 @@ def test_languages_default_ignores_and_gitignore(tmp_path):
     write(tmp_path, "web/.gitignore", "*.ignored.js\n")
     files, skipped = listed(tmp_path, use_git_ls_files=False)
     assert files == [
+        ("README.md", "markdown"),  # a page: ontology blocks and mentions (docs/ontologies.md)
         ("app.py", "python"),
         ("web/index.js", "javascript"),
         ("web/lib.mjs", "javascript"),

@@ -58,10 +58,11 @@ def _terms(graph, text: str, default_id: str) -> list[OntologyTerm]:
     for subject in graph.subjects(S.subClassOf):  # a class named only as a subclass is declared by it
         if isinstance(subject, URIRef):
             kinds.setdefault(str(subject), "class")
+    lines = _Lines(text, graph)
     terms = []
     for iri in ontologies:
         terms.append(OntologyTerm(iri, "ontology", iri, _text(graph, URIRef(iri), S.label), _text(graph, URIRef(iri), S.comment),
-                                  _line(text, iri, graph)))
+                                  lines.line(iri)))
     for iri, kind in sorted(kinds.items()):
         node = URIRef(iri)
         parents, axioms = [], []
@@ -79,7 +80,7 @@ def _terms(graph, text: str, default_id: str) -> list[OntologyTerm]:
             elif predicate == R.type and str(value) in CHARACTERISTICS:
                 axioms.append(("characteristic", _local(str(value))))
         terms.append(OntologyTerm(
-            iri, kind, ontology_id, _text(graph, node, S.label), _text(graph, node, S.comment), _line(text, iri, graph),
+            iri, kind, ontology_id, _text(graph, node, S.label), _text(graph, node, S.comment), lines.line(iri),
             tuple(sorted(set(parents))), tuple(domains),
             tuple(r for r in ranges if not r.startswith(XSD) and r != RDFS + "Literal"),
             tuple(r for r in ranges if r.startswith(XSD) or r == RDFS + "Literal"),
@@ -115,17 +116,36 @@ def _render(graph, node, depth: int = 0) -> str:
     return ("[" + " ; ".join(parts) + "]")[:MAX_AXIOM_TEXT]
 
 
-def _line(text: str, iri: str, graph) -> int:
-    """The line where ``iri`` is first written at the start of a line (as a subject is), else anywhere:
-    whole (`<…>`, `"…"` in JSON-LD, `rdf:about="…"`), or as a CURIE."""
-    candidates = [f"<{iri}>", f'"{iri}"']
-    for prefix, namespace in graph.namespaces():
-        if iri.startswith(str(namespace)) and len(iri) > len(str(namespace)):
-            candidates.append(f"{prefix}:{iri[len(str(namespace)):]}")
-    written = "|".join(re.escape(candidate) for candidate in candidates)
-    found = (re.search(rf"^[ \t]*(?:{written})(?![\w-])", text, re.MULTILINE)
-             or re.search(rf"(?:{written})(?![\w-])", text))
-    return text.count("\n", 0, found.start()) + 1 if found else 1
+class _Lines:
+    """Where a term is written in a file: first at the start of a line (as a subject is), else anywhere:
+    whole (`<…>`, `"…"` in JSON-LD and `rdf:about="…"`), or as a CURIE of a prefix the file binds."""
+
+    def __init__(self, text: str, graph) -> None:
+        self.text = text
+        self.first_tokens: dict[str, int] = {}
+        for number, line in enumerate(text.splitlines(), 1):
+            token = line.split(None, 1)[0] if line.strip() else ""
+            self.first_tokens.setdefault(token.rstrip(";,."), number)
+        self.namespaces = [(prefix, str(namespace)) for prefix, namespace in graph.namespaces()]
+
+    def line(self, iri: str) -> int:
+        candidates = [f"<{iri}>", f'"{iri}"'] + [f"{prefix}:{iri[len(namespace):]}" for prefix, namespace in self.namespaces
+                                                  if iri.startswith(namespace) and len(iri) > len(namespace)]
+        at_start = [self.first_tokens[c] for c in candidates if c in self.first_tokens]
+        if at_start:
+            return min(at_start)
+        found = [position for position in map(self._find, candidates) if position >= 0]
+        return self.text.count("\n", 0, min(found)) + 1 if found else 1
+
+    def _find(self, written: str) -> int:
+        """The first place ``written`` stands as a whole name (not the start of a longer one)."""
+        position = self.text.find(written)
+        while position >= 0:
+            after = self.text[position + len(written): position + len(written) + 1]
+            if not (after.isalnum() or after in "_-"):
+                return position
+            position = self.text.find(written, position + 1)
+        return -1
 
 
 def with_file_facts(terms: list[OntologyTerm], prefixes: dict[str, str], source: bytes) -> list[OntologyTerm]:

@@ -266,7 +266,8 @@ def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat
         return SkippedFile(path, "not a regular file")
     if b"\0" in head:
         return SkippedFile(path, "binary file")
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"):  # no source language opens so
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml") and language_for_path(path) != "ontology":
+        # no source language opens so; RDF/XML does
         return SkippedFile(path, "XML, not source code (a Qt .ts translation file, say)")
     return info
 

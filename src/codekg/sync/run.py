@@ -1,0 +1,224 @@
+"""One sync: fetch the remote's branch, write the files whose blob changed into the work tree, index
+the tree (incrementally when an index exists), with a checkpoint all along.
+
+Layout under the index directory: `sync/<key>/mirror.git` (the bare mirror), `sync/<key>/tree` (the
+files as of the synced commit: what `codekg index` reads), `sync/<key>/checkpoint.json`. The key is
+the remote and the branch, so each remote has its own. The graph is the one of `--db`, as `codekg
+index` writes it, so every read command answers from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from codekg.interrupts import raise_if_interrupted
+from codekg.settings import Settings
+from codekg.stores.batches import jittered
+from codekg.sync.checkpoint import Checkpoint
+from codekg.sync.errors import SyncError, classify
+from codekg.sync.remote import BlobReader, RemoteFile, fetch_head, tree_files
+
+CHECKPOINT_EVERY_FILES = 200
+CHECKPOINT_EVERY_SECONDS = 2.0
+
+
+@dataclass(slots=True)
+class SyncReport:
+    source: str
+    branch: str
+    commit: str
+    sync_id: str
+    resumed: bool
+    files_total: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    files_deleted: int = 0
+    files_failed: int = 0
+    errors_by_class: dict[str, int] = field(default_factory=dict)
+    retries: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    write_latency_ms: dict[str, float] = field(default_factory=dict)  # p50, p95 per written file
+    index: dict[str, Any] = field(default_factory=dict)  # the index run's summary: nodes, edges, delta
+
+    def to_dict(self) -> dict[str, Any]:
+        total = sum(self.seconds.values())
+        return {"source": self.source, "branch": self.branch, "commit": self.commit, "sync_id": self.sync_id,
+                "resumed": self.resumed,
+                "files": {"total": self.files_total, "written": self.files_written, "unchanged": self.files_unchanged,
+                          "deleted": self.files_deleted, "failed": self.files_failed},
+                "errors_by_class": self.errors_by_class, "retries": self.retries,
+                "files_per_second": round(self.files_total / total, 1) if total else 0.0,
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+                "write_latency_ms": self.write_latency_ms, "index": self.index}
+
+
+def sync_key(source: str, branch: str | None) -> str:
+    return hashlib.sha1(f"{source}\0{branch or ''}".encode()).hexdigest()[:16]
+
+
+def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str | None = None,
+                    includes: list[str] | None = None, restart: bool = False,
+                    progress: Callable[[dict[str, Any]], None] = lambda event: None,
+                    sleep: Callable[[float], None] = time.sleep) -> SyncReport:
+    """Sync ``source`` into the index at ``db_dir``; fatal errors raise a SyncError with the checkpoint saved."""
+    from codekg.pipeline import index_repository
+
+    directory = db_dir / "sync" / sync_key(source, branch)
+    mirror, tree = directory / "mirror.git", directory / "tree"
+    directory.mkdir(parents=True, exist_ok=True)
+    if restart:
+        shutil.rmtree(tree, ignore_errors=True)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    retries = Counter()
+    head = _retrying(lambda: fetch_head(source, mirror, branch, settings.store_timeout_seconds),
+                     settings.store_retry_delays, retries, sleep)
+    timings["fetch"] = time.perf_counter() - started
+    files = tree_files(mirror, head.commit, includes or [])
+    previous = None if restart else Checkpoint.load(directory)
+    resumed = previous is not None and previous.commit == head.commit and previous.phase != "done"
+    checkpoint = Checkpoint(uuid.uuid4().hex, source, head.branch, head.commit, _now(),
+                            written=dict(previous.written) if previous else {})
+    if resumed:
+        checkpoint.sync_id, checkpoint.started = previous.sync_id, previous.started
+    report = SyncReport(source, head.branch, head.commit, checkpoint.sync_id, resumed, files_total=len(files))
+    wanted = {f.path: f.blob for f in files}
+    to_write = [f for f in files if checkpoint.written.get(f.path) != f.blob or not (tree / f.path).is_file()]
+    report.files_unchanged = len(files) - len(to_write)
+    checkpoint.total, checkpoint.pending = len(files), len(to_write)
+    checkpoint.processed = report.files_unchanged
+    checkpoint.save(directory)
+    started = time.perf_counter()
+    latencies = _write_files(tree, mirror, to_write, checkpoint, directory, report, progress)
+    for path in sorted(set(checkpoint.written) - set(wanted)):  # gone from the remote
+        (tree / path).unlink(missing_ok=True)
+        del checkpoint.written[path]
+        report.files_deleted += 1
+    _remove_empty_folders(tree)
+    tree.mkdir(parents=True, exist_ok=True)
+    timings["write"] = time.perf_counter() - started
+    checkpoint.phase = "index"
+    checkpoint.save(directory)
+    started = time.perf_counter()
+    try:
+        summary = _retrying(lambda: index_repository(tree, db_dir, settings), settings.store_retry_delays, retries, sleep)
+    except SyncError as error:
+        report.errors_by_class[type(error).__name__] = report.errors_by_class.get(type(error).__name__, 0) + 1
+        raise
+    timings["index"] = time.perf_counter() - started
+    checkpoint.phase, checkpoint.last_checkpoint = "done", _now()
+    checkpoint.save(directory)
+    report.seconds, report.retries = timings, sum(retries.values())
+    report.write_latency_ms = _percentiles(latencies)
+    summary_dict = summary.to_dict()
+    report.index = {key: summary_dict.get(key) for key in ("nodes", "edges", "delta", "warnings")}
+    return report
+
+
+def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: Checkpoint, directory: Path,
+                 report: SyncReport, progress: Callable[[dict[str, Any]], None]) -> list[float]:
+    """Write each file's blob into the tree atomically; a blob that cannot be written is counted."""
+    reader = BlobReader(mirror)
+    latencies: list[float] = []
+    saved_at, since_saved, began = time.perf_counter(), 0, time.perf_counter()
+    try:
+        for number, remote_file in enumerate(files, 1):
+            raise_if_interrupted()
+            started = time.perf_counter()
+            target = tree / remote_file.path
+            try:
+                data = reader.read(remote_file.blob)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                temporary = target.with_name(f".{target.name}.codekg-sync")
+                temporary.write_bytes(data)
+                os.replace(temporary, target)
+                checkpoint.written[remote_file.path] = remote_file.blob
+                checkpoint.failures.pop(remote_file.path, None)
+                report.files_written += 1
+            except (OSError, KeyError, ValueError) as error:  # a path the filesystem refuses, a missing blob
+                checkpoint.failures[remote_file.path] = f"{type(error).__name__}: {error}"[:300]
+                checkpoint.failed += 1
+                report.files_failed += 1
+                report.errors_by_class["ParseError"] = report.errors_by_class.get("ParseError", 0) + 1
+            latencies.append((time.perf_counter() - started) * 1000)
+            checkpoint.processed += 1
+            checkpoint.pending -= 1
+            since_saved += 1
+            now = time.perf_counter()
+            if since_saved >= CHECKPOINT_EVERY_FILES or now - saved_at >= CHECKPOINT_EVERY_SECONDS:
+                checkpoint.last_checkpoint = _now()
+                checkpoint.save(directory)
+                saved_at, since_saved = now, 0
+                rate = number / (now - began) if now > began else 0.0
+                progress({"phase": "write", "done": checkpoint.processed, "total": checkpoint.total,
+                          "files_per_second": round(rate, 1),
+                          "eta_seconds": round((len(files) - number) / rate, 1) if rate else None})
+    finally:
+        reader.close()
+        checkpoint.last_checkpoint = _now()
+        checkpoint.save(directory)
+    return latencies
+
+
+def _retrying(action: Callable[[], Any], delays: list[float], retries: Counter, sleep: Callable[[float], None]) -> Any:
+    """``action()`` under the retry policy of the server stores (`store_retry_delays`, jittered ±50%):
+    a retryable error is tried again after each delay; a fatal one, or the last, is raised classified."""
+    waits = iter(delays)
+    while True:
+        try:
+            return action()
+        except Exception as error:  # noqa: BLE001 - classified: retried or raised as a SyncError
+            classified = classify(error)
+            delay = next(waits, None) if classified.retryable else None
+            if delay is None:
+                raise classified from None
+            retry_after = getattr(classified, "retry_after", 0.0)
+            retries[type(classified).__name__] += 1
+            print(f"codekg sync: {classified}; retrying in {max(delay, retry_after):.1f} s", file=sys.stderr)
+            sleep(max(jittered(delay), retry_after))
+            raise_if_interrupted()
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {"p50": round(ordered[len(ordered) // 2], 3), "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 3)}
+
+
+def _remove_empty_folders(tree: Path) -> None:
+    if not tree.exists():
+        return
+    for folder in sorted((p for p in tree.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            folder.rmdir()
+        except OSError:
+            pass  # not empty
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def progress_printer(json_lines: bool) -> Callable[[dict[str, Any]], None]:
+    """Progress events on stderr: one JSON line each, or a short line for a person."""
+    def show(event: dict[str, Any]) -> None:
+        if json_lines:
+            print(json.dumps(event), file=sys.stderr, flush=True)
+        else:
+            eta = f", about {event['eta_seconds']:.0f} s left" if event.get("eta_seconds") is not None else ""
+            print(f"  {event['phase']}: {event['done']}/{event['total']} files, {event['files_per_second']} files/s{eta}",
+                  file=sys.stderr, flush=True)
+    return show
