@@ -302,6 +302,9 @@ def sync(
     db: Annotated[Optional[Path], typer.Option("--db", help="Index directory [default: .codekg in the current directory].")] = None,
     progress: Annotated[str, typer.Option(
         "--progress", metavar="MODE", help="Progress on stderr: text, json (one JSON line per update) or none.")] = "text",
+    api: Annotated[Optional[str], typer.Option(
+        "--api", metavar="HOST", help="Read the repository through a host's REST API instead of git: github "
+        "(settings github_api_url, github_token).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Index a git remote: fetch its branch, write the files whose blob changed, index them (docs/sync.md)."""
@@ -309,12 +312,14 @@ def sync(
 
     if progress not in ("text", "json", "none"):
         raise InputError(f"--progress must be text, json or none, not {progress!r}")
+    if api not in (None, "github"):
+        raise InputError(f"--api must be github, not {api!r}")
     repo_path, db_path = _locations(None, db)
     settings = _settings(repo_path, workers=workers)
     show = (lambda event: None) if progress == "none" or (json_output and progress == "text") else progress_printer(progress == "json")
     try:
         report = sync_repository(source, db_path, settings, branch=branch, includes=include or [], restart=restart,
-                                 progress=show)
+                                 progress=show, api=api or "")
     except KeyboardInterrupt:
         raise RunInterrupted("sync interrupted: its checkpoint is saved; run the same command again to resume") from None
     if json_output:

@@ -284,7 +284,7 @@ class _Run:
             old_modules = state.module_table()
             module_table = _module_table(symbols, old_modules)
             touched = changes.touched_paths
-            changed_keys = _changed_keys(touched, [summaries[p].outline for p in touched if p in summaries] +
+            changed_keys = _changed_keys(touched, [summaries[p].outline for p in touched if p in summaries],
                                          [outlines[p] for p in fresh], old_modules, module_table)
         with _timed(self.timings, "resolve"), collection_paused():  # as in _full: it only builds what lives on
             self.progress.start("resolve")
@@ -633,19 +633,24 @@ def _module_table(symbols: SymbolIndex, previous: dict[tuple[str, str], str | No
 
 def _changed_keys(
     touched: set[str],
-    outlines: list[FileOutline],
+    old_outlines: list[FileOutline],
+    new_outlines: list[FileOutline],
     old_modules: dict[tuple[str, str], str | None],
     new_modules: dict[tuple[str, str], str | None],
 ) -> set[DependencyKey]:
     """The symbol-index keys whose value this change may alter: the touched files themselves, the
-    short names defined at their top level and the SQL relations they create (before and after), and
-    module names that now resolve to another file."""
+    short names defined at their top level and the SQL relations they create (before and after), the
+    ontology terms and prefixes whose declarations differ, and module names that now resolve to another file."""
     keys: set[DependencyKey] = {("file", path) for path in touched}
-    for outline in outlines:
+    for outline in old_outlines + new_outlines:
         keys.update(("name", outline.family, name) for name, _ in outline.top_level)
         keys.update(("sql-relation", relation) for relation, _, _ in outline.sql_relations)
-        keys.update(("ontology-term", iri) for iri, _, _ in outline.ontology_terms)
-        keys.update(("ontology-prefix", prefix) for prefix, _ in outline.ontology_prefixes)
+
+    def declared(outlines: list[FileOutline]) -> set[tuple]:  # what the ontology tables hold of these files
+        return ({("ontology-term", iri, ontology_id, kind) for o in outlines for iri, ontology_id, kind in o.ontology_terms}
+                | {("ontology-prefix", prefix, namespace) for o in outlines for prefix, namespace in o.ontology_prefixes})
+
+    keys.update(entry[:2] for entry in declared(old_outlines) ^ declared(new_outlines))
     for path in touched:  # a manifest added, changed or removed: the files below it may belong elsewhere now
         if language_for_path(path) == "manifest":
             keys.add(("package", path.rpartition("/")[0]))

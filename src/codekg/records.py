@@ -356,6 +356,9 @@ class FileParse:
     encoding: str = "utf-8"  # the codec the source was decoded with (a Python coding cookie, a BOM)
     # what the extractor could not take as written: a cut at a bound, an unknown or wrong encoding
     warnings: list[str] = field(default_factory=list)
+    # the file's modification time this run read (set by the parse pass after the cache: not part of
+    # what was extracted); an ontology term's `last_synced`
+    mtime_ns: int = field(default=0, compare=False)
 
 
 _TUPLE_FIELDS = frozenset({"scope", "bases", "implements", "decorators", "parameters", "arguments", "reads", "writes",

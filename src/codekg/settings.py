@@ -239,6 +239,13 @@ class Settings(BaseSettings):
     store_timeout_seconds: float = Field(
         60.0, gt=0, description="A server store operation (connect, one batch) that takes longer fails as transient."
     )
+    github_api_url: str = Field(
+        "https://api.github.com", description="Base URL of the GitHub REST API for `codekg sync --api github` "
+        "(a GitHub Enterprise host: https://HOST/api/v3)."
+    )
+    github_token: SecretStr | None = Field(
+        None, description="Token for `codekg sync --api github` (private repositories, a higher rate limit); never printed."
+    )
     debug: bool = Field(False, description="Show a traceback when codekg fails unexpectedly.")
     strict: bool = Field(
         False, description="Stop the run (exit 1, nothing published) at the first file a pass fails on, instead "

@@ -139,3 +139,81 @@ def test_a_sync_killed_while_writing_or_indexing_resumes_and_ends_equal_to_a_cle
         else:
             assert report["files"]["written"] == 0
         assert (report["index"]["nodes"], report["index"]["edges"]) == (expected["index"]["nodes"], expected["index"]["edges"])
+
+
+def test_timeouts_resets_and_delays_through_a_faulty_network_are_retried_with_backoff(git_daemon, tmp_path):
+    from conftest import FaultProxy
+
+    make_repository(git_daemon.base / "kb.git")
+    git_daemon.start()
+    target = ("127.0.0.1", git_daemon.port)
+    fast = {"store_timeout_seconds": 1.0, "store_retry_delays": [0.2, 0.4, 0.8]}
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(seconds)
+
+    flaky = FaultProxy(target, lambda n: ["drop", "reset"][n] if n < 2 else "forward")
+    report = sync_repository(flaky.url("kb.git"), tmp_path / "a", load_settings(tmp_path, **fast), sleep=sleep)
+    assert (report.retries, report.files_written, flaky.connections[:2]) == (2, 7, ["drop", "reset"])
+    assert 0.1 <= waits[0] <= 0.3 and 0.2 <= waits[1] <= 0.6  # the policy's delays, jittered ±50%
+    flaky.close()
+
+    slow = FaultProxy(target, lambda n: "delay", delay=0.05)
+    assert sync_repository(slow.url("kb.git"), tmp_path / "b", load_settings(tmp_path, **fast)).files_written == 7
+    slow.close()
+
+    silent = FaultProxy(target, lambda n: "drop")
+    with pytest.raises(Exception, match="the remote did not answer in time") as error:
+        sync_repository(silent.url("kb.git"), tmp_path / "c", load_settings(tmp_path, **fast), sleep=lambda s: None)
+    assert type(error.value).__name__ == "NetworkTimeout" and len(silent.connections) == 4  # the first try and 3 retries
+    silent.close()
+
+
+def test_the_github_api_mode_equals_git_honours_rate_limits_and_etags_and_never_prints_the_token(tmp_path):
+    from conftest import GitHubAPIServer
+
+    source = make_repository(tmp_path / "src")
+    server = GitHubAPIServer(source)
+    try:
+        waited: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            waited.append(seconds)
+
+        server.limits = [("/git/blobs/", 429, {"Retry-After": "2"}),
+                         ("/commits/", 403, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3)})]
+        settings = load_settings(tmp_path, github_api_url=server.url, store_retry_delays=[0.1, 0.1, 0.1])
+        by_api = sync_repository("https://github.com/acme/kb", tmp_path / "api", settings, sleep=sleep, api="github")
+        by_git = sync_repository(str(source), tmp_path / "git", settings)
+        assert (by_api.commit, by_api.files_written, by_api.retries) == (by_git.commit, 7, 2)
+        assert counts(by_api.index) == counts(by_git.index)
+        assert waited[0] >= 1.5 and waited[1] >= 1.5  # Retry-After and X-RateLimit-Reset, not the 0.1 s policy
+        assert sorted(status for _, status, _ in server.requests if status != 200) == [403, 429]
+
+        server.requests.clear()
+        again = sync_repository("acme/kb", tmp_path / "api", settings, api="github")
+        assert (again.files_written, again.files_unchanged) == (0, 7)
+        tree = git(source, "rev-parse", "HEAD^{tree}").strip()
+        assert [(path, status) for path, status, _ in server.requests] == [  # each answered "not modified" by its ETag
+            ("/repos/acme/kb", 304), ("/repos/acme/kb/commits/main", 304), (f"/repos/acme/kb/git/trees/{tree}?recursive=1", 304)]
+
+        (source / "kb/new.md").write_text("# New\n\niri:: ex:New\nprefix:: ex http://e.org/#\n")
+        commit(source, "new page")
+        server.requests.clear()
+        third = sync_repository("acme/kb", tmp_path / "api", settings, api="github")
+        assert (third.files_written, third.files_unchanged) == (1, 7)
+        assert sum(1 for path, _, _ in server.requests if "/git/blobs/" in path) == 1  # only the new blob
+
+        secret = "ghp_not-a-real-token-123"
+        done = run_cli("sync", "acme/kb", "--api", "github", "--db", str(tmp_path / "cli"), "--json",
+                       env={**os.environ, "CODEKG_GITHUB_API_URL": server.url, "CODEKG_GITHUB_TOKEN": secret})
+        assert done.returncode == 0, done.stderr
+        assert secret not in done.stdout + done.stderr
+        assert {auth for _, _, auth in server.requests[-3:]} == {f"Bearer {secret}"}
+        missing = run_cli("sync", "acme/nothing", "--api", "github", "--db", str(tmp_path / "cli2"),
+                          env={**os.environ, "CODEKG_GITHUB_API_URL": server.url})
+        assert missing.returncode == 2 and "GitHub has no /repos/acme/nothing" in missing.stderr
+    finally:
+        server.close()

@@ -147,8 +147,9 @@ def _parse_all(
     _parse_into(root, files, to_parse, pool, cache, outcomes, on_progress, samples, result)
     if result.cache_integrity_failures and accepted_hits:
         _parse_into(root, files, accepted_hits, pool, cache, outcomes, lambda amount: None, {}, result)
-    for outcome in outcomes:
+    for outcome, source_file in zip(outcomes, files):
         if isinstance(outcome, FileParse):
+            outcome.mtime_ns = source_file.mtime_ns
             result.parses.append(outcome)
         elif outcome is not None:
             result.skipped.append(outcome)

@@ -286,8 +286,8 @@ def _resolve_file(
                        confidence=use.target.confidence, reason=use.target.reason, line=use.line, **mode)
     resolve_file_sql(symbols, file_symbols, graph, result.shared, result.warnings)
     if file_symbols.parse.ontology or file_symbols.parse.mentions:
-        resolve_file_ontology(symbols, file_symbols, graph, result.shared, result.warnings,
-                              datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        synced = datetime.fromtimestamp(file_symbols.parse.mtime_ns / 1e9, timezone.utc).isoformat(timespec="seconds")
+        resolve_file_ontology(symbols, file_symbols, graph, result.shared, result.warnings, synced)
     _package_edges(symbols, file_symbols, result)
     calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow)
     _decorator_calls(names, file_symbols, calls, result)

@@ -31,7 +31,8 @@ def term_id(label: str, ontology_id: str, iri: str) -> str:
 
 def resolve_file_ontology(symbols: SymbolIndex, file_symbols: FileSymbols, graph: Graph, shared: dict[str, Any],
                           warnings: list[dict[str, str]], synced: str) -> None:
-    """Add the file's ontology nodes to ``shared`` and its edges to ``graph``; ``synced``: now."""
+    """Add the file's ontology nodes to ``shared`` and its edges to ``graph``; ``synced``: when the
+    file's content arrived (its modification time: for `codekg sync`, when the sync wrote it)."""
     parse = file_symbols.parse
     file_endpoint = file_symbols.file_ref.endpoint
     terms = [term for term in parse.ontology if term.kind != PREFIX_KIND]

@@ -77,7 +77,7 @@ def classify(error: BaseException) -> SyncError:
     message = " ".join(str(error).split())[:500] or type(error).__name__
     if isinstance(error, SyncError):
         return error
-    if isinstance(error, (socket.timeout, TimeoutError)):
+    if isinstance(error, (socket.timeout, TimeoutError)) or message.endswith("timed out"):
         return NetworkTimeout(f"the remote did not answer in time: {message}")
     if isinstance(error, MemoryError):
         return OutOfMemory("out of memory")

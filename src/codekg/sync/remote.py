@@ -35,9 +35,7 @@ def fetch_head(source: str, mirror: Path, branch: str | None, timeout: float) ->
     from dulwich.client import get_transport_and_path
     from dulwich.repo import Repo
 
-    if not (mirror / "HEAD").exists():
-        mirror.mkdir(parents=True, exist_ok=True)
-        Repo.init_bare(str(mirror))
+    ensure_mirror(mirror)
     repo = Repo(str(mirror))
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)  # dulwich's sockets take the default: a stalled remote is a NetworkTimeout
@@ -87,12 +85,25 @@ def tree_files(mirror: Path, commit: str, includes: list[str]) -> list[RemoteFil
             if not stat.S_ISREG(entry.mode):
                 continue
             path = entry.path.decode("utf-8", errors="surrogateescape")
-            if includes and not any(fnmatch.fnmatch(path, pattern) for pattern in includes):
+            if not included(path, includes):
                 continue
             found.append(RemoteFile(path, entry.sha.decode()))
         return sorted(found, key=lambda f: f.path)
     finally:
         repo.close()
+
+
+def included(path: str, includes: list[str]) -> bool:
+    """Whether ``path`` matches one of the ``--include`` globs (none: every path)."""
+    return not includes or any(fnmatch.fnmatch(path, pattern) for pattern in includes)
+
+
+def ensure_mirror(mirror: Path) -> None:
+    from dulwich.repo import Repo
+
+    if not (mirror / "HEAD").exists():
+        mirror.mkdir(parents=True, exist_ok=True)
+        Repo.init_bare(str(mirror)).close()
 
 
 class BlobReader:

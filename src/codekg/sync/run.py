@@ -28,7 +28,7 @@ from codekg.settings import Settings
 from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import Checkpoint
 from codekg.sync.errors import SyncError, classify
-from codekg.sync.remote import BlobReader, RemoteFile, fetch_head, tree_files
+from codekg.sync.remote import BlobReader, RemoteFile, ensure_mirror, fetch_head, included, tree_files
 
 CHECKPOINT_EVERY_FILES = 200
 CHECKPOINT_EVERY_SECONDS = 2.0
@@ -71,11 +71,17 @@ def sync_key(source: str, branch: str | None) -> str:
 def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str | None = None,
                     includes: list[str] | None = None, restart: bool = False,
                     progress: Callable[[dict[str, Any]], None] = lambda event: None,
-                    sleep: Callable[[float], None] = time.sleep) -> SyncReport:
-    """Sync ``source`` into the index at ``db_dir``; fatal errors raise a SyncError with the checkpoint saved."""
+                    sleep: Callable[[float], None] = time.sleep, api: str = "") -> SyncReport:
+    """Sync ``source`` into the index at ``db_dir`` over git, or (``api`` "github") the GitHub API;
+    fatal errors raise a SyncError with the checkpoint saved."""
     from codekg.pipeline import index_repository
 
-    directory = db_dir / "sync" / sync_key(source, branch)
+    if api == "github":  # `owner/name` and its URLs are one repository
+        from codekg.sync.github import github_repository
+
+        directory = db_dir / "sync" / sync_key("github:" + "/".join(github_repository(source)), branch)
+    else:
+        directory = db_dir / "sync" / sync_key(source, branch)
     mirror, tree = directory / "mirror.git", directory / "tree"
     directory.mkdir(parents=True, exist_ok=True)
     if restart:
@@ -83,10 +89,25 @@ def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str |
     timings: dict[str, float] = {}
     started = time.perf_counter()
     retries = Counter()
-    head = _retrying(lambda: fetch_head(source, mirror, branch, settings.store_timeout_seconds),
-                     settings.store_retry_delays, retries, sleep)
+    github = None
+    if api == "github":
+        from codekg.sync.github import GitHubRemote
+
+        ensure_mirror(mirror)
+        token = settings.github_token.get_secret_value() if settings.github_token else None
+        github = GitHubRemote(source, settings.github_api_url, token, mirror, settings.store_timeout_seconds,
+                              lambda action: _retrying(action, settings.store_retry_delays, retries, sleep))
+        try:
+            head, listed = github.fetch_head(branch)
+        except BaseException:
+            github.close()
+            raise
+        files = [f for f in listed if included(f.path, includes or [])]
+    else:
+        head = _retrying(lambda: fetch_head(source, mirror, branch, settings.store_timeout_seconds),
+                         settings.store_retry_delays, retries, sleep)
+        files = tree_files(mirror, head.commit, includes or [])
     timings["fetch"] = time.perf_counter() - started
-    files = tree_files(mirror, head.commit, includes or [])
     previous = None if restart else Checkpoint.load(directory)
     resumed = previous is not None and previous.commit == head.commit and previous.phase != "done"
     checkpoint = Checkpoint(uuid.uuid4().hex, source, head.branch, head.commit, _now(),
@@ -100,6 +121,13 @@ def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str |
     checkpoint.total, checkpoint.pending = len(files), len(to_write)
     checkpoint.processed = report.files_unchanged
     checkpoint.save(directory)
+    if github is not None:  # the blobs to write, those the mirror lacks, into the mirror
+        started = time.perf_counter()
+        try:
+            github.store_blobs(to_write)
+        finally:
+            github.close()
+        timings["fetch"] += time.perf_counter() - started
     started = time.perf_counter()
     latencies = _write_files(tree, mirror, to_write, checkpoint, directory, report, progress)
     for path in sorted(set(checkpoint.written) - set(wanted)):  # gone from the remote

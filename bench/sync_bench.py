@@ -1,0 +1,97 @@
+"""`codekg sync` of a generated ontology remote (bench/ontology_corpus.py): a cold sync, a no-change
+sync and a one-file change, as whole processes (wall time, max RSS); then kill -9 at random points of
+a cold sync, N trials: each resume must finish, reach its first new file quickly, and end with the
+node and edge counts of a clean sync (docs/benchmarks.md §18).
+
+    python bench/sync_bench.py [--files 974] [--trials 20] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from ontology_corpus import write_corpus  # noqa: E402
+
+
+def git(cwd: Path, *arguments: str) -> None:
+    subprocess.run(["git", "-c", "user.email=b@example.org", "-c", "user.name=bench", *arguments], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def timed_sync(source: Path, db: Path, *extra: str) -> tuple[float, int, dict]:
+    command = ["/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "codekg", "sync", str(source), "--db", str(db),
+               "--json", "--progress", "none", *extra]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"sync failed: {done.stderr[-2000:]}")
+    wall, rss = done.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(rss) // 1024, json.loads(done.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=974)
+    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep", type=Path)
+    arguments = parser.parse_args()
+    work = arguments.keep or Path(tempfile.mkdtemp(prefix="codekg-sync-bench-"))
+    source = work / "remote"
+    if not source.exists():
+        write_corpus(source, arguments.files, 7)
+        git(source, "init", "-q", "-b", "main")
+        git(source, "add", "-A")
+        git(source, "commit", "-q", "-m", "corpus")
+    wall, rss, cold = timed_sync(source, work / "db-cold", "--restart")
+    print(f"cold sync: {cold['files']['total']} files, wall {wall:.2f} s, {cold['files']['total'] / wall:.1f} files/s, "
+          f"max RSS {rss} MB; fetch {cold['seconds']['fetch']} s, write {cold['seconds']['write']} s, index "
+          f"{cold['seconds']['index']} s; write latency {cold['write_latency_ms']}")
+    wall, rss, same = timed_sync(source, work / "db-cold")
+    print(f"no-change sync: wall {wall:.2f} s, max RSS {rss} MB, written {same['files']['written']}")
+    page = next((source / "pages").glob("*.md"))
+    page.write_text(page.read_text() + "\nOne more line.\n")
+    git(source, "commit", "-q", "-am", "one page")
+    wall, rss, one = timed_sync(source, work / "db-cold")
+    print(f"one-file sync: wall {wall:.2f} s, max RSS {rss} MB, written {one['files']['written']}")
+    expected = (one["index"]["nodes"], one["index"]["edges"])
+    rng = random.Random(arguments.seed)
+    first_new: list[float] = []
+    for trial in range(arguments.trials):
+        db = work / f"db-kill-{trial}"
+        killed = subprocess.Popen([sys.executable, "-m", "codekg", "sync", str(source), "--db", str(db), "--json",
+                                   "--progress", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        delay = rng.uniform(0.2, cold["seconds"]["write"] + cold["seconds"]["index"] + 2.0)
+        time.sleep(delay)
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait()
+        started = time.monotonic()
+        resumed = subprocess.Popen([sys.executable, "-m", "codekg", "sync", str(source), "--db", str(db), "--json",
+                                    "--progress", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        output, _ = resumed.communicate()
+        elapsed = time.monotonic() - started
+        report = json.loads(output)
+        # until the first new file: the whole process but its writing and indexing (start-up, checkpoint, fetch, listing)
+        first_new.append(elapsed - report["seconds"]["write"] - report["seconds"]["index"])
+        same = (report["index"]["nodes"], report["index"]["edges"]) == expected
+        phase = "write" if report["files"]["unchanged"] < report["files"]["total"] else "index"
+        print(f"trial {trial + 1}: killed after {delay:.2f} s; resume: {report['resumed'] and 'resumed' or 'fresh'}, "
+              f"{report['files']['written']} written, redone from {phase}, {elapsed:.2f} s "
+              f"(first new file after {first_new[-1]:.2f} s), equal: {same}")
+        if not same:
+            raise SystemExit("a resumed sync differs from a clean one")
+    print(f"{arguments.trials} trials: every resume finished and equals a clean sync; time to the first new file "
+          f"max {max(first_new):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
