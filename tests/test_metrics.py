@@ -10,6 +10,8 @@ SNAPSHOT_KEYS = {
     "batch_size_count", "batch_size_sum",
     "batch_processing_duration_seconds_count", "batch_processing_duration_seconds_sum",
     "codekg_copy_attempts_total",
+    "codekg_sync_files_total_in_tree", "codekg_sync_files_done", "codekg_sync_files_per_second", "codekg_sync_eta_seconds",
+    "codekg_sync_write_seconds_count", "codekg_sync_write_seconds_sum",
 }
 
 
@@ -26,7 +28,9 @@ def test_own_registry_in_prometheus_text_format():
     # failed (tests/stores/test_copy_failures.py)
     labelled = {key for key in keys if key.startswith(("store_rows_written_total{", "store_retries_total{", "store_failed_rows_total{",
                                                         "http_request_duration_seconds_count{", "http_request_duration_seconds_sum{",
-                                                        "file_failures_total{", "codekg_copy_failures_total{"))}
+                                                        "file_failures_total{", "codekg_copy_failures_total{",
+                                                        "codekg_sync_files_total{", "codekg_sync_errors_total{",
+                                                        "codekg_sync_retries_total{"))}
     assert keys - labelled == SNAPSHOT_KEYS
 
 

@@ -302,6 +302,8 @@ def sync(
     db: Annotated[Optional[Path], typer.Option("--db", help="Index directory [default: .codekg in the current directory].")] = None,
     progress: Annotated[str, typer.Option(
         "--progress", metavar="MODE", help="Progress on stderr: text, json (one JSON line per update) or none.")] = "text",
+    metrics_port: Annotated[Optional[int], typer.Option(
+        "--metrics-port", metavar="PORT", help="Serve Prometheus metrics at http://127.0.0.1:PORT/metrics while the sync runs.")] = None,
     api: Annotated[Optional[str], typer.Option(
         "--api", metavar="HOST", help="Read the repository through a host's REST API instead of git: github "
         "(settings github_api_url, github_token).")] = None,
@@ -316,6 +318,13 @@ def sync(
         raise InputError(f"--api must be github, not {api!r}")
     repo_path, db_path = _locations(None, db)
     settings = _settings(repo_path, workers=workers)
+    if metrics_port is not None:
+        from codekg.metrics import serve_metrics
+
+        try:
+            serve_metrics(metrics_port)
+        except OSError as error:
+            raise InputError(f"cannot serve metrics on port {metrics_port}: {error.strerror or error}") from None
     show = (lambda event: None) if progress == "none" or (json_output and progress == "text") else progress_printer(progress == "json")
     try:
         report = sync_repository(source, db_path, settings, branch=branch, includes=include or [], restart=restart,

@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     COPY_ATTEMPTS: Counter
     COPY_FAILURES: Counter
     HTTP_REQUEST_SECONDS: Histogram
+    SYNC_FILES: Counter
+    SYNC_ERRORS: Counter
+    SYNC_RETRIES: Counter
+    SYNC_FILES_TOTAL: Gauge
+    SYNC_FILES_DONE: Gauge
+    SYNC_FILES_PER_SECOND: Gauge
+    SYNC_ETA_SECONDS: Gauge
+    SYNC_WRITE_SECONDS: Histogram
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,19 @@ _METRICS: dict[str, _Metric] = {  # module attribute -> metric, in the order the
         ("method", "route", "status"),
         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     ),
+    "SYNC_FILES": _Metric("counter", "codekg_sync_files", "Files a sync handled, by status: written, unchanged, "
+                          "deleted, failed.", ("status",)),
+    "SYNC_ERRORS": _Metric("counter", "codekg_sync_errors", "Errors a sync met, by class (sync/errors.py).", ("error_class",)),
+    "SYNC_RETRIES": _Metric("counter", "codekg_sync_retries", "Operations a sync retried, by the class of the error.",
+                            ("error_class",)),
+    "SYNC_FILES_TOTAL": _Metric("gauge", "codekg_sync_files_total_in_tree", "Files of the remote tree the running sync covers."),
+    "SYNC_FILES_DONE": _Metric("gauge", "codekg_sync_files_done", "Files of the tree the running sync has handled."),
+    "SYNC_FILES_PER_SECOND": _Metric("gauge", "codekg_sync_files_per_second", "Files per second the running sync writes."),
+    "SYNC_ETA_SECONDS": _Metric("gauge", "codekg_sync_eta_seconds", "Seconds the running sync still needs to write its files."),
+    "SYNC_WRITE_SECONDS": _Metric(
+        "histogram", "codekg_sync_write_seconds", "Seconds one file took to be written into the work tree.",
+        buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+    ),
 }
 # The samples `snapshot` keeps of a metric without labels, as suffixes of its name, by kind
 _SNAPSHOT_SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_count", "_sum")}
@@ -103,6 +124,16 @@ def _make_registry() -> None:
                                              registry=registry, **options)
     globals().update(made)
     globals()["REGISTRY"] = registry  # last: once it is there, every metric is
+
+
+def serve_metrics(port: int) -> None:
+    """Serve the registry, with the process's own (memory, CPU), at http://127.0.0.1:``port``/metrics
+    while this process runs (`codekg sync --metrics-port`)."""
+    from prometheus_client import ProcessCollector, start_http_server
+
+    registry = __getattr__("REGISTRY")
+    ProcessCollector(registry=registry)
+    start_http_server(port, addr="127.0.0.1", registry=registry)
 
 
 # --- StatsD: every value recorded is also sent, when a server is configured ---------------------------

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from codekg import metrics
 from codekg.interrupts import raise_if_interrupted
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
@@ -121,6 +122,9 @@ def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str |
     checkpoint.total, checkpoint.pending = len(files), len(to_write)
     checkpoint.processed = report.files_unchanged
     checkpoint.save(directory)
+    metrics.SYNC_FILES_TOTAL.set(len(files))
+    metrics.SYNC_FILES_DONE.set(report.files_unchanged)
+    metrics.SYNC_FILES.labels("unchanged").inc(report.files_unchanged)
     if github is not None:  # the blobs to write, those the mirror lacks, into the mirror
         started = time.perf_counter()
         try:
@@ -134,6 +138,7 @@ def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str |
         (tree / path).unlink(missing_ok=True)
         del checkpoint.written[path]
         report.files_deleted += 1
+        metrics.SYNC_FILES.labels("deleted").inc()
     _remove_empty_folders(tree)
     tree.mkdir(parents=True, exist_ok=True)
     timings["write"] = time.perf_counter() - started
@@ -143,12 +148,14 @@ def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str |
     try:
         summary = _retrying(lambda: index_repository(tree, db_dir, settings), settings.store_retry_delays, retries, sleep)
     except SyncError as error:
-        report.errors_by_class[type(error).__name__] = report.errors_by_class.get(type(error).__name__, 0) + 1
+        metrics.SYNC_ERRORS.labels(type(error).__name__).inc()
         raise
     timings["index"] = time.perf_counter() - started
     checkpoint.phase, checkpoint.last_checkpoint = "done", _now()
     checkpoint.save(directory)
     report.seconds, report.retries = timings, sum(retries.values())
+    for name, count in retries.items():  # every error met, retried or not
+        report.errors_by_class[name] = report.errors_by_class.get(name, 0) + count
     report.write_latency_ms = _percentiles(latencies)
     summary_dict = summary.to_dict()
     report.index = {key: summary_dict.get(key) for key in ("nodes", "edges", "delta", "warnings")}
@@ -175,12 +182,17 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
                 checkpoint.written[remote_file.path] = remote_file.blob
                 checkpoint.failures.pop(remote_file.path, None)
                 report.files_written += 1
+                metrics.SYNC_FILES.labels("written").inc()
             except (OSError, KeyError, ValueError) as error:  # a path the filesystem refuses, a missing blob
                 checkpoint.failures[remote_file.path] = f"{type(error).__name__}: {error}"[:300]
                 checkpoint.failed += 1
                 report.files_failed += 1
                 report.errors_by_class["ParseError"] = report.errors_by_class.get("ParseError", 0) + 1
+                metrics.SYNC_FILES.labels("failed").inc()
+                metrics.SYNC_ERRORS.labels("ParseError").inc()
             latencies.append((time.perf_counter() - started) * 1000)
+            metrics.SYNC_WRITE_SECONDS.observe(latencies[-1] / 1000)
+            metrics.SYNC_FILES_DONE.set(checkpoint.processed + 1)
             checkpoint.processed += 1
             checkpoint.pending -= 1
             since_saved += 1
@@ -190,6 +202,8 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
                 checkpoint.save(directory)
                 saved_at, since_saved = now, 0
                 rate = number / (now - began) if now > began else 0.0
+                metrics.SYNC_FILES_PER_SECOND.set(round(rate, 1))
+                metrics.SYNC_ETA_SECONDS.set((len(files) - number) / rate if rate else 0.0)
                 progress({"phase": "write", "done": checkpoint.processed, "total": checkpoint.total,
                           "files_per_second": round(rate, 1),
                           "eta_seconds": round((len(files) - number) / rate, 1) if rate else None})
@@ -211,9 +225,11 @@ def _retrying(action: Callable[[], Any], delays: list[float], retries: Counter, 
             classified = classify(error)
             delay = next(waits, None) if classified.retryable else None
             if delay is None:
+                metrics.SYNC_ERRORS.labels(type(classified).__name__).inc()
                 raise classified from None
             retry_after = getattr(classified, "retry_after", 0.0)
             retries[type(classified).__name__] += 1
+            metrics.SYNC_RETRIES.labels(type(classified).__name__).inc()
             print(f"codekg sync: {classified}; retrying in {max(delay, retry_after):.1f} s", file=sys.stderr)
             sleep(max(jittered(delay), retry_after))
             raise_if_interrupted()
