@@ -102,9 +102,11 @@ def test_a_remote_that_comes_up_late_is_retried(git_daemon, tmp_path):
         sync_repository(refused.url("late.git"), tmp_path / "db2", load_settings(tmp_path, store_retry_delays=[0.1]))
 
 
-def kill_when(command: list[str], db: Path, phase: str, timeout: float = 120) -> bool:
-    """Start ``command``, kill -9 it once its checkpoint says ``phase`` (with files done); False if it ended first."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def kill_when(command: list[str], db: Path, phase: str, timeout: float = 120, sent: int = signal.SIGKILL,
+              ended: list | None = None) -> bool:
+    """Start ``command``, send it ``sent`` (kill -9) once its checkpoint says ``phase`` (with files
+    done); False if it ended first. ``ended`` gets its exit code and stderr."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         for found in db.glob("sync/*/checkpoint.json"):
@@ -113,11 +115,13 @@ def kill_when(command: list[str], db: Path, phase: str, timeout: float = 120) ->
             except (OSError, ValueError):
                 continue
             if checkpoint["phase"] == phase and checkpoint["processed"] > 0:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+                os.kill(process.pid, sent)
+                _, stderr = process.communicate()
+                if ended is not None:
+                    ended.extend([process.returncode, stderr])
                 return True
         time.sleep(0.01)
-    process.wait()
+    process.communicate()
     return False
 
 
@@ -217,3 +221,19 @@ def test_the_github_api_mode_equals_git_honours_rate_limits_and_etags_and_never_
         assert missing.returncode == 2 and "GitHub has no /repos/acme/nothing" in missing.stderr
     finally:
         server.close()
+
+
+def test_sigterm_stops_a_sync_between_two_files_with_its_checkpoint_written(tmp_path):
+    files = {f"pages/p{n}.md": f"# Page {n}\n\nText {n}.\n" for n in range(1500)}
+    source = make_repository(tmp_path / "src", files)
+    db = tmp_path / "db"
+    ended: list = []
+    command = [sys.executable, "-m", "codekg", "sync", str(source), "--db", str(db), "--progress", "none"]
+    assert kill_when(command, db, "write", sent=signal.SIGTERM, ended=ended)
+    assert ended == [130, "error: sync interrupted: its checkpoint is saved; run the same command again to resume\n"]
+    (checkpoint_file,) = db.glob("sync/*/checkpoint.json")
+    checkpoint = json.loads(checkpoint_file.read_text())
+    assert checkpoint["phase"] == "write" and checkpoint["processed"] == len(checkpoint["written"]) > 0
+    resumed = json.loads(run_cli("sync", str(source), "--db", str(db), "--json", "--progress", "none").stdout)
+    assert resumed["resumed"] is True and resumed["files"]["unchanged"] == checkpoint["processed"]
+    assert resumed["files"]["written"] == 1507 - checkpoint["processed"]

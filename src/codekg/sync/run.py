@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg import metrics
-from codekg.interrupts import raise_if_interrupted
+from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import Checkpoint
@@ -74,7 +74,14 @@ def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str |
                     progress: Callable[[dict[str, Any]], None] = lambda event: None,
                     sleep: Callable[[float], None] = time.sleep, api: str = "") -> SyncReport:
     """Sync ``source`` into the index at ``db_dir`` over git, or (``api`` "github") the GitHub API;
-    fatal errors raise a SyncError with the checkpoint saved."""
+    fatal errors raise a SyncError with the checkpoint saved. Ctrl-C and SIGTERM stop it between two
+    files (KeyboardInterrupt), its checkpoint written."""
+    with deferred_interrupts(hard_stop=True):
+        return _sync(source, db_dir, settings, branch, includes, restart, progress, sleep, api)
+
+
+def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, includes: list[str] | None, restart: bool,
+          progress: Callable[[dict[str, Any]], None], sleep: Callable[[float], None], api: str) -> SyncReport:
     from codekg.pipeline import index_repository
 
     if api == "github":  # `owner/name` and its URLs are one repository
