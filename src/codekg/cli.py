@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import functools
 import json
 import logging
 import os
@@ -199,13 +200,14 @@ class _RichProgress:
 
 class _LineProgress:
     """Progress in a pipe (CI logs, agents, `| less`), where bars would show nothing until the end: a
-    line on stderr at most every ``interval`` seconds, `parse: 120/324 (37%), 95/s, about 2 s left`."""
+    line on stderr at most every ``interval`` seconds, `parse: 120/324 (37%), 95/s, about 2 s left`,
+    or with ``json_lines`` one JSON object (`phase`, `done`, `total`, `per_second`, `eta_seconds`)."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, json_lines: bool = False) -> None:
         import time
 
         self._clock = time.monotonic
-        self.interval = interval
+        self.interval, self.json_lines = interval, json_lines
         self.phase, self.total, self.done = "", None, 0
         self.started = self.printed = self._clock()
 
@@ -225,10 +227,15 @@ class _LineProgress:
         if now - self.printed < self.interval:
             return
         self.printed = now
+        rate = self.done / max(now - self.started, 1e-9)
+        if self.json_lines:
+            eta = round((self.total - self.done) / rate, 1) if self.total and rate > 0 else None
+            print(json.dumps({"phase": self.phase, "done": self.done, "total": self.total, "per_second": round(rate, 1),
+                              "eta_seconds": eta}), file=sys.stderr, flush=True)
+            return
         if not self.total:
             print(f"{self.phase} …", file=sys.stderr, flush=True)
             return
-        rate = self.done / max(now - self.started, 1e-9)
         left = f", about {(self.total - self.done) / rate:.0f} s left" if rate > 0 and self.done < self.total else ""
         print(f"{self.phase}: {self.done}/{self.total} ({self.done / self.total:.0%}), {rate:.0f}/s{left}",
               file=sys.stderr, flush=True)
@@ -310,7 +317,7 @@ def sync(
     json_output: JsonOption = False,
 ) -> None:
     """Index a git remote: fetch its branch, write the files whose blob changed, index them (docs/sync.md)."""
-    from codekg.sync.run import progress_printer, sync_repository
+    from codekg.sync.run import sync_repository
 
     if progress not in ("text", "json", "none"):
         raise InputError(f"--progress must be text, json or none, not {progress!r}")
@@ -325,10 +332,21 @@ def sync(
             serve_metrics(metrics_port)
         except OSError as error:
             raise InputError(f"cannot serve metrics on port {metrics_port}: {error.strerror or error}") from None
-    show = (lambda event: None) if progress == "none" or (json_output and progress == "text") else progress_printer(progress == "json")
+    run = functools.partial(sync_repository, source, db_path, settings, branch=branch, includes=include or [],
+                            restart=restart, api=api or "")
     try:
-        report = sync_repository(source, db_path, settings, branch=branch, includes=include or [], restart=restart,
-                                 progress=show, api=api or "")
+        if progress == "none" or (json_output and progress == "text"):
+            report = run()
+        elif progress == "json" or not sys.stderr.isatty():
+            report = run(progress=_LineProgress(settings.progress_line_seconds, json_lines=progress == "json"))
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            columns = (SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=stderr(), transient=False) as bars:
+                reporter = _RichProgress(bars)
+                report = run(progress=reporter)
+                reporter.finish()
     except KeyboardInterrupt:
         raise RunInterrupted("sync interrupted: its checkpoint is saved; run the same command again to resume") from None
     if json_output:

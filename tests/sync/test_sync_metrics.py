@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
-from conftest import free_port, make_repository
+from git_servers import free_port, make_repository
 
 OPERATIONS = Path(__file__).parent.parent.parent / "docs" / "operations"
 SCRAPE = """

@@ -10,7 +10,6 @@ index` writes it, so every read command answers from it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -25,6 +24,7 @@ from typing import Any
 
 from codekg import metrics
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
+from codekg.pipeline import ProgressReporter, index_repository
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import Checkpoint
@@ -71,18 +71,18 @@ def sync_key(source: str, branch: str | None) -> str:
 
 def sync_repository(source: str, db_dir: Path, settings: Settings, branch: str | None = None,
                     includes: list[str] | None = None, restart: bool = False,
-                    progress: Callable[[dict[str, Any]], None] = lambda event: None,
+                    progress: ProgressReporter | None = None,
                     sleep: Callable[[float], None] = time.sleep, api: str = "") -> SyncReport:
     """Sync ``source`` into the index at ``db_dir`` over git, or (``api`` "github") the GitHub API;
     fatal errors raise a SyncError with the checkpoint saved. Ctrl-C and SIGTERM stop it between two
-    files (KeyboardInterrupt), its checkpoint written."""
+    files (KeyboardInterrupt), its checkpoint written. ``progress`` hears the write phase, then the
+    index's passes, as `codekg index` reports them."""
     with deferred_interrupts(hard_stop=True):
         return _sync(source, db_dir, settings, branch, includes, restart, progress, sleep, api)
 
 
 def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, includes: list[str] | None, restart: bool,
-          progress: Callable[[dict[str, Any]], None], sleep: Callable[[float], None], api: str) -> SyncReport:
-    from codekg.pipeline import index_repository
+          progress: ProgressReporter | None, sleep: Callable[[float], None], api: str) -> SyncReport:
 
     if api == "github":  # `owner/name` and its URLs are one repository
         from codekg.sync.github import github_repository
@@ -153,7 +153,8 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
     checkpoint.save(directory)
     started = time.perf_counter()
     try:
-        summary = _retrying(lambda: index_repository(tree, db_dir, settings), settings.store_retry_delays, retries, sleep)
+        summary = _retrying(lambda: index_repository(tree, db_dir, settings, progress), settings.store_retry_delays,
+                            retries, sleep)
     except SyncError as error:
         metrics.SYNC_ERRORS.labels(type(error).__name__).inc()
         raise
@@ -170,10 +171,12 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
 
 
 def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: Checkpoint, directory: Path,
-                 report: SyncReport, progress: Callable[[dict[str, Any]], None]) -> list[float]:
+                 report: SyncReport, progress: ProgressReporter | None) -> list[float]:
     """Write each file's blob into the tree atomically; a blob that cannot be written is counted."""
     reader = BlobReader(mirror)
     latencies: list[float] = []
+    if progress is not None:
+        progress.start("write", len(files))
     saved_at, since_saved, began = time.perf_counter(), 0, time.perf_counter()
     try:
         for number, remote_file in enumerate(files, 1):
@@ -200,6 +203,8 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
             latencies.append((time.perf_counter() - started) * 1000)
             metrics.SYNC_WRITE_SECONDS.observe(latencies[-1] / 1000)
             metrics.SYNC_FILES_DONE.set(checkpoint.processed + 1)
+            if progress is not None:
+                progress.advance()
             checkpoint.processed += 1
             checkpoint.pending -= 1
             since_saved += 1
@@ -211,9 +216,6 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
                 rate = number / (now - began) if now > began else 0.0
                 metrics.SYNC_FILES_PER_SECOND.set(round(rate, 1))
                 metrics.SYNC_ETA_SECONDS.set((len(files) - number) / rate if rate else 0.0)
-                progress({"phase": "write", "done": checkpoint.processed, "total": checkpoint.total,
-                          "files_per_second": round(rate, 1),
-                          "eta_seconds": round((len(files) - number) / rate, 1) if rate else None})
     finally:
         reader.close()
         checkpoint.last_checkpoint = _now()
@@ -261,15 +263,3 @@ def _remove_empty_folders(tree: Path) -> None:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def progress_printer(json_lines: bool) -> Callable[[dict[str, Any]], None]:
-    """Progress events on stderr: one JSON line each, or a short line for a person."""
-    def show(event: dict[str, Any]) -> None:
-        if json_lines:
-            print(json.dumps(event), file=sys.stderr, flush=True)
-        else:
-            eta = f", about {event['eta_seconds']:.0f} s left" if event.get("eta_seconds") is not None else ""
-            print(f"  {event['phase']}: {event['done']}/{event['total']} files, {event['files_per_second']} files/s{eta}",
-                  file=sys.stderr, flush=True)
-    return show

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GitDaemon, commit, git, make_repository
+from git_servers import GitDaemon, commit, git, make_repository
 
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
@@ -146,7 +146,7 @@ def test_a_sync_killed_while_writing_or_indexing_resumes_and_ends_equal_to_a_cle
 
 
 def test_timeouts_resets_and_delays_through_a_faulty_network_are_retried_with_backoff(git_daemon, tmp_path):
-    from conftest import FaultProxy
+    from git_servers import FaultProxy
 
     make_repository(git_daemon.base / "kb.git")
     git_daemon.start()
@@ -176,7 +176,7 @@ def test_timeouts_resets_and_delays_through_a_faulty_network_are_retried_with_ba
 
 
 def test_the_github_api_mode_equals_git_honours_rate_limits_and_etags_and_never_prints_the_token(tmp_path):
-    from conftest import GitHubAPIServer
+    from git_servers import GitHubAPIServer
 
     source = make_repository(tmp_path / "src")
     server = GitHubAPIServer(source)
