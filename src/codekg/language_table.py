@@ -28,6 +28,9 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "markdown": LanguageFacts((".md", ".markdown"), "1"),
 }
 
+# Languages whose files hold knowledge rather than code (docs/ontologies.md): `locate` ranks code only.
+DOCUMENT_LANGUAGES = ("markdown", "ontology")
+
 LANGUAGE_BY_EXTENSION: dict[str, str] = {ext: name for name, facts in LANGUAGES.items() for ext in facts.extensions}
 LANGUAGE_BY_FILE_NAME: dict[str, str] = {file: name for name, facts in LANGUAGES.items() for file in facts.file_names}
 

@@ -3,7 +3,8 @@
 Issues quote error messages, strings and comments, and use the words of a function's body; the
 symbol index (`search.sqlite`) holds names, signatures and docstrings only. This file holds, in
 SQLite FTS5 tables (BM25 inside SQLite, never a Python loop over documents):
-- `files_fts`: each indexed file's path and whole text;
+- `files_fts`: each indexed code file's path and whole text (not markdown pages and ontology files:
+  language_table.DOCUMENT_LANGUAGES);
 - `symbols_fts`: each function's and method's text (its whole span, nested helpers included), and
   each class's and module's own lines (those no definition inside it holds: a module's top-level
   code, such as a compatibility shim or the imports of an `__init__.py`).
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from codekg.api.security import confine_path
 from codekg.errors import PathOutsideRootError
+from codekg.language_table import DOCUMENT_LANGUAGES
 from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import Symbol  # the search index's record of a symbol (signature and docstring empty here)
 from codekg.search.tokens import expanded_text
@@ -103,7 +105,8 @@ class BodyIndex:
         generation = graph.read_metadata().get(GENERATION_KEY, "")
         if generation and self._meta("generation") == generation:
             return Freshness(stale=[])  # the graph has not changed since this file was brought in step
-        wanted = dict(graph.query("MATCH (f:File) RETURN f.file_path, f.content_hash").rows)
+        wanted = dict(graph.query("MATCH (f:File) WHERE NOT f.language IN $documents RETURN f.file_path, f.content_hash",
+                                  {"documents": list(DOCUMENT_LANGUAGES)}).rows)
         held = dict(self._connection.execute("SELECT path, content_hash FROM files").fetchall())
         gone = [path for path, digest in held.items() if wanted.get(path) != digest]
         fresh = [path for path, digest in wanted.items() if held.get(path) != digest]
