@@ -92,11 +92,12 @@ def test_stats(indexed_repo):
     assert stats["nodes"] == {"Project": 1, "Folder": 3, "File": 5, "Module": 5, "Class": 3, "Interface": 0,
                               "Function": 4, "Method": 6, "Variable": 3, "Type": 0, "Enum": 0, "Import": 8, "Decorator": 1,
                               "External": 10, "Package": 0, "Database": 0, "Schema": 0, "Table": 0, "View": 0, "Column": 0,
-                              "SqlStatement": 0}
+                              "SqlStatement": 0, "Ontology": 0, "OntologyClass": 0, "OntologyProperty": 0, "Axiom": 0}
     assert stats["edges"] == {"CONTAINS": 8, "DEFINES": 23, "HAS_METHOD": 6, "IMPORTS": 8, "CALLS": 21, "DEPENDS_ON": 0,
                               "RUNS_SQL": 0, "READS_FROM": 0, "WRITES_TO": 0, "DERIVES_FROM": 0, "EXTENDS": 1,
                               "INHERITS": 1, "OVERRIDES": 1, "USES": 1, "ACCESSES": 2, "DECORATES": 1, "BELONGS_TO": 25,
-                              "IMPLEMENTS": 0}
+                              "IMPLEMENTS": 0, "SUBCLASS_OF": 0, "DOMAIN": 0, "RANGE": 0, "DECLARED_IN": 0, "HAS_AXIOM": 0,
+                              "MENTIONS": 0}
     assert stats["call_sites"] == {"python": {"resolved": 18}}
     assert stats["schema_version"] == SCHEMA_VERSION and stats["commit"] == "" and stats["index_seconds"] > 0
     human = codekg("stats", "--repo", str(indexed_repo))

@@ -29,7 +29,7 @@ def test_export_import_verify_round_trip(indexed_repo, tmp_path, output_format):
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.endswith("the stores agree\n")
     as_json = json.loads(codekg("verify", "--repo", str(indexed_repo), "--against", copy, "--json").stdout)
-    assert as_json["agree"] is True and len(as_json["nodes"]) == 21 and len(as_json["edges"]) == 18
+    assert as_json["agree"] is True and len(as_json["nodes"]) == 25 and len(as_json["edges"]) == 24
 
 
 def test_export_to_stdout_and_import_into_the_default_index(indexed_repo, tmp_path):

@@ -212,7 +212,7 @@ def test_repeated_edits_become_one_batch_and_ignored_files_none(copy_fixture, st
     [initial] = watcher.ready()
     assert (initial["batch"], initial["reason"], initial["files"], initial["error"]) == (0, "initial", 5, None)
     (repo / ".codekg" / "scratch.py").write_text("x = 1\n")
-    (repo / "README.md").write_text("# notes\n")
+    (repo / "notes.txt").write_text("notes\n")  # no language claims it
     util = repo / "src" / "shop" / "util.py"
     for number in range(5):
         util.write_text(f"def log():\n    return {number}\n")

@@ -67,7 +67,8 @@ def test_writes_are_idempotent_and_keys_unique(indexed: tuple[Path, Graph], falk
                                          for label in ("Project", "Folder", "File", "Module", "Class", "Interface",
                                                        "Function", "Method", "Variable", "Type", "Enum", "Import", "Decorator",
                                                        "External", "Package", "Database", "Schema",
-                                                       "Table", "View", "Column", "SqlStatement", "IndexMeta"))
+                                                       "Table", "View", "Column", "SqlStatement", "Ontology",
+                                                       "OntologyClass", "OntologyProperty", "Axiom", "IndexMeta"))
 
 
 def test_replace_drops_what_the_new_graph_lacks(indexed: tuple[Path, Graph], falkordb_graph_uri: str) -> None:

@@ -93,22 +93,21 @@ def _overrides_table(store: MigratableStore) -> None:
 
 
 _CODE_SCHEMA_LABELS = ("Type", "Enum", "Import", "Decorator")
+_ONTOLOGY_LABELS = ("Ontology", "OntologyClass", "OntologyProperty", "Axiom")
+_ONTOLOGY_RELATIONS = ("SUBCLASS_OF", "DOMAIN", "RANGE", "DECLARED_IN", "HAS_AXIOM", "MENTIONS")
 _CODE_SCHEMA_RELATIONS = ("INHERITS", "USES", "ACCESSES", "DECORATES", "BELONGS_TO")
 
 
 def _code_schema_tables(store: MigratableStore) -> None:
     """The full code schema: the new tables, and every endpoint pair of the tables there before that
-    touches a new label (DEFINES Module → Enum, HAS_METHOD Enum → Method, CALLS Decorator → …)."""
+    touches a new label (DEFINES Module → Enum, HAS_METHOD Enum → Method, CALLS Decorator → …), but
+    none of the tables and labels later steps bring."""
     from codekg.schema import REL_TYPES
 
-    added = set(_CODE_SCHEMA_LABELS)
+    added, later = set(_CODE_SCHEMA_LABELS), set(_ONTOLOGY_LABELS)
     store.add_tables(_CODE_SCHEMA_LABELS, _CODE_SCHEMA_RELATIONS, {
-        rel.name: pairs for rel in REL_TYPES if rel.name not in _CODE_SCHEMA_RELATIONS
-        and (pairs := tuple(pair for pair in rel.pairs if added & set(pair)))})
-
-
-_ONTOLOGY_LABELS = ("Ontology", "OntologyClass", "OntologyProperty", "Axiom")
-_ONTOLOGY_RELATIONS = ("SUBCLASS_OF", "DOMAIN", "RANGE", "DECLARED_IN", "HAS_AXIOM", "MENTIONS")
+        rel.name: pairs for rel in REL_TYPES if rel.name not in _CODE_SCHEMA_RELATIONS + _ONTOLOGY_RELATIONS
+        and (pairs := tuple(pair for pair in rel.pairs if added & set(pair) and not later & set(pair)))})
 
 
 def _ontology_tables(store: MigratableStore) -> None:
