@@ -77,9 +77,11 @@ def main() -> None:
         started = time.monotonic()
         resumed = subprocess.Popen([sys.executable, "-m", "codekg", "sync", str(source), "--db", str(db), "--json",
                                     "--progress", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        output, _ = resumed.communicate()
+        output, errors = resumed.communicate()
         elapsed = time.monotonic() - started
         report = json.loads(output)
+        if resumed.returncode != 0:
+            raise SystemExit(f"trial {trial + 1}: the resume failed (exit {resumed.returncode}): {output} {errors[-2000:]}")
         # until the first new file: the whole process but its writing and indexing (start-up, checkpoint, fetch, listing)
         first_new.append(elapsed - report["seconds"]["write"] - report["seconds"]["index"])
         same = (report["index"]["nodes"], report["index"]["edges"]) == expected

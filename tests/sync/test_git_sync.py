@@ -237,3 +237,15 @@ def test_sigterm_stops_a_sync_between_two_files_with_its_checkpoint_written(tmp_
     resumed = json.loads(run_cli("sync", str(source), "--db", str(db), "--json", "--progress", "none").stdout)
     assert resumed["resumed"] is True and resumed["files"]["unchanged"] == checkpoint["processed"]
     assert resumed["files"]["written"] == 1507 - checkpoint["processed"]
+
+
+def test_a_mirror_half_made_by_a_killed_sync_is_made_again(tmp_path):
+    """kill -9 while the first sync makes its mirror leaves a folder without HEAD (found by
+    bench/sync_bench.py): the next sync makes the mirror anew."""
+    from codekg.sync.run import sync_key
+
+    source = make_repository(tmp_path / "src")
+    half = tmp_path / "db" / "sync" / sync_key(str(source), None) / "mirror.git"
+    (half / "branches").mkdir(parents=True)
+    report = sync_repository(str(source), tmp_path / "db", load_settings(tmp_path))
+    assert (report.files_written, (half / "HEAD").exists()) == (7, True)

@@ -99,11 +99,20 @@ def included(path: str, includes: list[str]) -> bool:
 
 
 def ensure_mirror(mirror: Path) -> None:
+    """The bare mirror, made beside its place and renamed into it: a sync killed while making it
+    leaves nothing half made."""
+    import shutil
+
     from dulwich.repo import Repo
 
-    if not (mirror / "HEAD").exists():
-        mirror.mkdir(parents=True, exist_ok=True)
-        Repo.init_bare(str(mirror)).close()
+    if (mirror / "HEAD").exists():
+        return
+    shutil.rmtree(mirror, ignore_errors=True)  # a mirror from before this rule, half made
+    making = mirror.with_name(mirror.name + ".making")
+    shutil.rmtree(making, ignore_errors=True)
+    making.mkdir(parents=True)
+    Repo.init_bare(str(making)).close()
+    making.rename(mirror)
 
 
 class BlobReader:
