@@ -9,7 +9,7 @@ python=${PYTHON:-$(dirname "$0")/../.venv/bin/python}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 declare -A source=([old]=$old [new]=$new)
 for version in old new; do cp -a "$corpus" "$work/$version"; done
-edited=$(cd "$work/old" && ls -- */*.py | head -1)  # fastapi: fastapi/__init__.py
+edited=$(cd "$work/old" && set -- */*.py && echo "$1")  # fastapi: fastapi/__init__.py (no pipe: no SIGPIPE under pipefail)
 
 run() {  # one `codekg index` of $1's copy by $1's source tree
     local start end
