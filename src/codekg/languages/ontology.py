@@ -17,13 +17,21 @@ from codekg.records import FileParse
 _OWL_FALLBACK = "turtle"  # a `.owl` file that is not RDF/XML is most often Turtle
 
 
-class OntologyExtractor(LanguageExtractor):
-    name = "ontology"
-    extensions = LANGUAGES["ontology"].extensions
-    version = LANGUAGES["ontology"].version
+class _KnowledgeExtractor(LanguageExtractor):
+    """What ontology files and pages share: no module, their own warnings per problem, named by path."""
+
     resolution_family = "ontology"
     defines_module = False
     describes_syntax_errors = True
+
+    def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
+        return ".".join(PurePosixPath(path).parts)
+
+
+class OntologyExtractor(_KnowledgeExtractor):
+    name = "ontology"
+    extensions = LANGUAGES["ontology"].extensions
+    version = LANGUAGES["ontology"].version
 
     def extract(self, path: str, source: bytes) -> FileParse:
         from codekg.ontology.rdf import RDF_FORMATS, read_rdf, with_file_facts
@@ -44,17 +52,11 @@ class OntologyExtractor(LanguageExtractor):
             parsed.warnings = [f"cannot read this ontology file ({rdf_format}): {' '.join(str(error).split())[:300]}"]
         return parsed
 
-    def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
-        return ".".join(PurePosixPath(path).parts)
 
-
-class MarkdownExtractor(LanguageExtractor):
+class MarkdownExtractor(_KnowledgeExtractor):
     name = "markdown"
     extensions = LANGUAGES["markdown"].extensions
     version = LANGUAGES["markdown"].version
-    resolution_family = "ontology"
-    defines_module = False
-    describes_syntax_errors = True
 
     def extract(self, path: str, source: bytes) -> FileParse:
         from codekg.ontology.markdown import read_markdown
@@ -69,9 +71,6 @@ class MarkdownExtractor(LanguageExtractor):
         parsed.parse_errors = len(problems)
         parsed.warnings = problems
         return parsed
-
-    def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
-        return ".".join(PurePosixPath(path).parts)
 
 
 def _title(prose: list[tuple[int, str]]) -> str:
