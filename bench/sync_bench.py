@@ -9,6 +9,7 @@ node and edge counts of a clean sync (docs/benchmarks.md §18).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -38,6 +39,35 @@ def timed_sync(source: Path, db: Path, *extra: str) -> tuple[float, int, dict]:
     return float(wall), int(rss) // 1024, json.loads(done.stdout)
 
 
+ONTOLOGY_LABELS = "['Ontology', 'OntologyClass', 'OntologyProperty', 'Axiom']"
+ONTOLOGY_QUERIES = (
+    f"MATCH (n) WHERE label(n) IN {ONTOLOGY_LABELS} RETURN n",
+    f"MATCH (a)-[r]->(b) WHERE label(a) IN {ONTOLOGY_LABELS} OR label(b) IN {ONTOLOGY_LABELS} "
+    "RETURN label(r) AS type, a.id AS source, b.id AS target, r",
+)
+
+
+def ontology_triples(db: Path) -> tuple[str, int]:
+    """Every ontology node (all its properties but `last_synced`, the file's time on disk) and every
+    edge to or from one (with its properties), sorted: a digest and how many."""
+    rows: list[str] = []
+    for query in ONTOLOGY_QUERIES:
+        done = subprocess.run([sys.executable, "-m", "codekg", "query", query, "--db", str(db), "--format", "json"],
+                              capture_output=True, text=True, env={**os.environ, "CODEKG_QUERY_MAX_ROWS": "100000000"})
+        if done.returncode != 0:
+            raise SystemExit(f"query failed: {done.stderr[-2000:]}")
+        for row in json.loads(done.stdout):
+            for value in row.values():
+                if isinstance(value, dict):
+                    value.pop("last_synced", None)
+                    value.pop("_ID", None)
+                    value.pop("_SRC", None)
+                    value.pop("_DST", None)
+            rows.append(json.dumps(row, sort_keys=True))
+    rows.sort()
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest(), len(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=974)
@@ -64,6 +94,8 @@ def main() -> None:
     wall, rss, one = timed_sync(source, work / "db-cold")
     print(f"one-file sync: wall {wall:.2f} s, max RSS {rss} MB, written {one['files']['written']}")
     expected = (one["index"]["nodes"], one["index"]["edges"])
+    expected_triples = ontology_triples(work / "db-cold")
+    print(f"ontology nodes and edges of a clean sync: {expected_triples[1]}")
     rng = random.Random(arguments.seed)
     first_new: list[float] = []
     for trial in range(arguments.trials):
@@ -84,14 +116,16 @@ def main() -> None:
             raise SystemExit(f"trial {trial + 1}: the resume failed (exit {resumed.returncode}): {output} {errors[-2000:]}")
         # until the first new file: the whole process but its writing and indexing (start-up, checkpoint, fetch, listing)
         first_new.append(elapsed - report["seconds"]["write"] - report["seconds"]["index"])
-        same = (report["index"]["nodes"], report["index"]["edges"]) == expected
+        triples = ontology_triples(db)
+        same = (report["index"]["nodes"], report["index"]["edges"]) == expected and triples == expected_triples
         phase = "write" if report["files"]["unchanged"] < report["files"]["total"] else "index"
         print(f"trial {trial + 1}: killed after {delay:.2f} s; resume: {report['resumed'] and 'resumed' or 'fresh'}, "
               f"{report['files']['written']} written, redone from {phase}, {elapsed:.2f} s "
-              f"(first new file after {first_new[-1]:.2f} s), equal: {same}")
+              f"(first new file after {first_new[-1]:.2f} s), equal counts and ontology triples: {same}")
         if not same:
             raise SystemExit("a resumed sync differs from a clean one")
-    print(f"{arguments.trials} trials: every resume finished and equals a clean sync; time to the first new file "
+    print(f"{arguments.trials} trials: every resume finished and equals a clean sync, counts and "
+          f"{expected_triples[1]} ontology nodes and edges; time to the first new file "
           f"max {max(first_new):.2f} s")
 
 

@@ -3,16 +3,20 @@ a real FalkorDB server per session, a fresh graph name per test, a private serve
 
 from __future__ import annotations
 
+import faulthandler
 import itertools
 import os
 import re
 import shutil
+import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from codekg.languages import EXTRACTORS
 from codekg.pipeline import IndexSummary, index_repository
 from codekg.settings import Settings, load_settings
 from codekg.stores.base import QueryResult
@@ -109,3 +113,28 @@ def falkordb_server_fresh() -> Iterator[FalkorDBServer]:
     """A server of the test's own, free to be killed, stopped and restarted."""
     with FalkorDBServer() as server:
         yield server
+
+
+@pytest.fixture
+def misbehaving_python(monkeypatch, tmp_path) -> Path:
+    """The Python extractor, in forked workers, crashes (SIGSEGV) on a file containing CRASH_HERE and
+    sleeps for an hour on one containing HANG_HERE. Each such attempt is logged to the returned file."""
+    extractor = EXTRACTORS["python"]
+    original = extractor.extract
+    test_process = os.getpid()
+    attempts = tmp_path / "attempts.log"
+
+    def extract(path: str, source: bytes):
+        if b"CRASH_HERE" in source or b"HANG_HERE" in source:
+            with attempts.open("a") as log:
+                log.write(path + "\n")
+            if os.getpid() == test_process:
+                raise AssertionError("a misbehaving file reached the test process instead of a worker")
+            if b"CRASH_HERE" in source:
+                faulthandler.disable()  # pytest's traceback dump would only clutter the output
+                os.kill(os.getpid(), signal.SIGSEGV)
+            time.sleep(3600)
+        return original(path, source)
+
+    monkeypatch.setattr(extractor, "extract", extract)
+    return attempts

@@ -191,6 +191,9 @@ class _SignalAtLoad:
     def advance(self, amount: int = 1) -> None:
         pass
 
+    def found(self, counts: dict[str, int]) -> None:
+        pass
+
 
 def delta_counts(summary) -> tuple[str, int, int, int, int, int, int, int, int]:
     d = summary.delta

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     SYNC_FILES_PER_SECOND: Gauge
     SYNC_ETA_SECONDS: Gauge
     SYNC_WRITE_SECONDS: Histogram
+    SYNC_WORKER_FILES: Counter
+    SYNC_QUEUED_FILES: Gauge
+    SYNC_TERMS: Gauge
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,12 @@ _METRICS: dict[str, _Metric] = {  # module attribute -> metric, in the order the
     "SYNC_FILES_DONE": _Metric("gauge", "codekg_sync_files_done", "Files of the tree the running sync has handled."),
     "SYNC_FILES_PER_SECOND": _Metric("gauge", "codekg_sync_files_per_second", "Files per second the running sync writes."),
     "SYNC_ETA_SECONDS": _Metric("gauge", "codekg_sync_eta_seconds", "Seconds the running sync still needs to write its files."),
+    "SYNC_WORKER_FILES": _Metric("counter", "codekg_sync_worker_files", "Files each sync parse worker settled, by worker "
+                                 "number and outcome: completed, failed.", ("worker", "outcome")),
+    "SYNC_QUEUED_FILES": _Metric("gauge", "codekg_sync_queued_files", "Files written and waiting for a parse worker, by "
+                                 "priority: critical, normal, batch.", ("priority",)),
+    "SYNC_TERMS": _Metric("gauge", "codekg_sync_ontology_terms", "Ontology terms the running sync has parsed so far, by "
+                          "kind: classes, properties, axioms.", ("kind",)),
     "SYNC_WRITE_SECONDS": _Metric(
         "histogram", "codekg_sync_write_seconds", "Seconds one file took to be written into the work tree.",
         buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),

@@ -165,6 +165,16 @@ class ParseCache:
         except sqlite3.OperationalError as error:
             self._give_up(error)
 
+    def commit(self) -> None:
+        """Make what was put so far survive a kill (a sync commits at each of its checkpoints)."""
+        if self.disabled:
+            return
+        try:
+            self._connection.execute("COMMIT")
+            self._connection.execute("BEGIN")
+        except sqlite3.OperationalError as error:
+            self._give_up(error)
+
     def _give_up(self, error: sqlite3.Error) -> None:
         """The cache is busy (another run holds it) or broken: parse without it for the rest of the run."""
         if not self.disabled:

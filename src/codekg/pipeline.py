@@ -62,13 +62,17 @@ INCREMENTAL_MIN_FILES = 50  # a change this small is always applied as a delta, 
 class ProgressReporter(Protocol):
     def start(self, phase: str, total: int | None = None) -> None: ...
     def advance(self, amount: int = 1) -> None: ...
+    def found(self, counts: dict[str, int]) -> None: ...  # what the phase found so far: {"classes": 12, …}
 
 
-class _Silent:
+class SilentProgress:
     def start(self, phase: str, total: int | None = None) -> None:
         pass
 
     def advance(self, amount: int = 1) -> None:
+        pass
+
+    def found(self, counts: dict[str, int]) -> None:
         pass
 
 
@@ -112,7 +116,7 @@ def index_repository(
     same way, else (or with ``full``) a new build. Ctrl-C/SIGTERM stop it between steps with
     KeyboardInterrupt, leaving the previous index as it was."""
     with deferred_interrupts(hard_stop=True):
-        run = _Run(repo, db_dir, settings, progress or _Silent())
+        run = _Run(repo, db_dir, settings, progress or SilentProgress())
         return run.execute(full)
 
 

@@ -40,31 +40,6 @@ def generated_repo(root: Path, files: int, functions: int = 40) -> Path:
     return root
 
 
-@pytest.fixture
-def misbehaving_python(monkeypatch, tmp_path) -> Path:
-    """The Python extractor, in forked workers, crashes (SIGSEGV) on a file containing CRASH_HERE and
-    sleeps for an hour on one containing HANG_HERE. Each such attempt is logged to the returned file."""
-    extractor = EXTRACTORS["python"]
-    original = extractor.extract
-    test_process = os.getpid()
-    attempts = tmp_path / "attempts.log"
-
-    def extract(path: str, source: bytes):
-        if b"CRASH_HERE" in source or b"HANG_HERE" in source:
-            with attempts.open("a") as log:
-                log.write(path + "\n")
-            if os.getpid() == test_process:
-                raise AssertionError("a misbehaving file reached the test process instead of a worker")
-            if b"CRASH_HERE" in source:
-                faulthandler.disable()  # pytest's traceback dump would only clutter the output
-                os.kill(os.getpid(), signal.SIGSEGV)
-            time.sleep(3600)
-        return original(path, source)
-
-    monkeypatch.setattr(extractor, "extract", extract)
-    return attempts
-
-
 @pytest.mark.parametrize("fixture", ["pyrepo", "jsrepo"])
 def test_two_workers_build_the_same_graph_as_one(index_fixture, monkeypatch, fixture):
     monkeypatch.setattr(parse, "POOL_MIN_FILES", 1)  # the fixtures are smaller than a pool's minimum

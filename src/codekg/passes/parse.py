@@ -110,14 +110,19 @@ def parse_files(
     result = ParseResult()
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
-    EXTRACTION.flow_facts = flow  # before any worker is forked
-    EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects = sql_dialect, dict(sql_folder_dialects or {})
+    set_extraction_switches(flow, sql_dialect, sql_folder_dialects)  # before any worker is forked
     try:
         _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result)
     finally:
         ACTIVE_WORKERS.set(0)
     FILES_PER_SECOND.set(round(len(files) / max(time.perf_counter() - started, 1e-9), 1))
     return result
+
+
+def set_extraction_switches(flow: bool, sql_dialect: str, sql_folder_dialects: dict[str, str] | None) -> None:
+    """What the extractors emit (languages/base.py, ExtractionSwitches), part of each cache key."""
+    EXTRACTION.flow_facts = flow
+    EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects = sql_dialect, dict(sql_folder_dialects or {})
 
 
 def _parse_all(
@@ -168,7 +173,7 @@ def _parse_into(
             outcome = _checked(files[position], samples[position], outcome, cache, result)
         elif cache is not None and isinstance(outcome, FileParse):
             # keyed by the hash of the bytes the worker parsed, which may be newer than the lookup's
-            cache.put(_key(files[position], outcome.content_hash), outcome)
+            cache.put(parse_cache_key(files[position], outcome.content_hash), outcome)
         outcomes[position] = outcome
         on_progress(1)
 
@@ -194,7 +199,7 @@ def _cached(
     source = read_source(root, source_file)
     if isinstance(source, SkippedFile):
         return source, ""
-    key = _key(source_file, hashlib.sha256(source).hexdigest())
+    key = parse_cache_key(source_file, hashlib.sha256(source).hexdigest())
     cached = cache.get(key, source_file.path)
     if cached is None:
         result.cache_misses += 1
@@ -215,7 +220,7 @@ def _checked(
     if not isinstance(fresh, FileParse):
         return cached  # the check's re-parse timed out or crashed: that says nothing against the record
     if fresh.content_hash != cached.content_hash:  # the file changed after the lookup: a plain miss
-        cache.put(_key(source_file, fresh.content_hash), fresh)
+        cache.put(parse_cache_key(source_file, fresh.content_hash), fresh)
         return fresh
     result.cache_integrity_failures += 1
     log.warning("parse cache entry for %s disagrees with a fresh parse; clearing the cache", source_file.path)
@@ -224,7 +229,8 @@ def _checked(
     return fresh
 
 
-def _key(source_file: SourceFile, content_hash: str) -> str:
+def parse_cache_key(source_file: SourceFile, content_hash: str) -> str:
+    """The cache key of ``source_file``'s record when its bytes hash to ``content_hash``."""
     version = EXTRACTORS[source_file.language].version + EXTRACTION.cache_suffix(source_file.path)
     return cache_key(content_hash, source_file.language, version, source_file.path)
 
@@ -251,7 +257,7 @@ def verify_parse_cache(cache: ParseCache, root: Path, files: list[SourceFile], f
         source = read_source(root, source_file)
         if isinstance(source, SkippedFile):
             continue
-        key = _key(source_file, hashlib.sha256(source).hexdigest())
+        key = parse_cache_key(source_file, hashlib.sha256(source).hexdigest())
         if key not in keys:
             continue
         report.checked += 1

@@ -68,7 +68,7 @@ MERGE_BATCH_ROWS = 2000
 # what it wrote pinned, checkpoints or not (docs/benchmarks.md §18: synthetic graphs of 63 MB and
 # 258 MB of Arrow rows needed 128-144 MB and 256-320 MB). Short of it, a COPY (and the MERGE after it)
 # fails with "the buffer pool is full", which stopped the index of a 100,000-file repository.
-LOAD_POOL_FIXED = 64 * 1024 * 1024
+LOAD_POOL_FIXED = 96 * 1024 * 1024
 LOAD_POOL_FACTOR = 2.0
 _OPEN_LOCK = threading.Lock()
 # How long a reader that finds a checkpoint to finish waits for the index run holding the lock.

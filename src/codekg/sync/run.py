@@ -24,7 +24,7 @@ from typing import Any
 
 from codekg import metrics
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
-from codekg.pipeline import ProgressReporter, index_repository
+from codekg.pipeline import ProgressReporter, SilentProgress, index_repository
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import Checkpoint
@@ -52,6 +52,7 @@ class SyncReport:
     seconds: dict[str, float] = field(default_factory=dict)
     write_latency_ms: dict[str, float] = field(default_factory=dict)  # p50, p95 per written file
     index: dict[str, Any] = field(default_factory=dict)  # the index run's summary: nodes, edges, delta
+    parse: dict[str, Any] = field(default_factory=dict)  # the parse workers' report (sync/workers.py)
 
     def to_dict(self) -> dict[str, Any]:
         total = sum(self.seconds.values())
@@ -62,7 +63,7 @@ class SyncReport:
                 "errors_by_class": self.errors_by_class, "retries": self.retries,
                 "files_per_second": round(self.files_total / total, 1) if total else 0.0,
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
-                "write_latency_ms": self.write_latency_ms, "index": self.index}
+                "write_latency_ms": self.write_latency_ms, "parse": self.parse, "index": self.index}
 
 
 def sync_key(source: str, branch: str | None) -> str:
@@ -140,7 +141,7 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
             github.close()
         timings["fetch"] += time.perf_counter() - started
     started = time.perf_counter()
-    latencies = _write_files(tree, mirror, to_write, checkpoint, directory, report, progress)
+    latencies = _write_files(tree, mirror, to_write, checkpoint, directory, report, progress or SilentProgress(), settings, db_dir)
     for path in sorted(set(checkpoint.written) - set(wanted)):  # gone from the remote
         (tree / path).unlink(missing_ok=True)
         del checkpoint.written[path]
@@ -166,29 +167,44 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
         report.errors_by_class[name] = report.errors_by_class.get(name, 0) + count
     report.write_latency_ms = _percentiles(latencies)
     summary_dict = summary.to_dict()
-    report.index = {key: summary_dict.get(key) for key in ("nodes", "edges", "delta", "warnings")}
+    report.index = {key: summary_dict.get(key) for key in ("nodes", "edges", "delta", "warnings", "parse_cache")}
     return report
 
 
 def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: Checkpoint, directory: Path,
-                 report: SyncReport, progress: ProgressReporter | None) -> list[float]:
-    """Write each file's blob into the tree atomically; a blob that cannot be written is counted."""
+                 report: SyncReport, progress: ProgressReporter, settings: Settings, db_dir: Path) -> list[float]:
+    """Write each file's blob into the tree atomically, handing it to a parse worker as soon as it
+    is written (sync/workers.py); a blob that cannot be written is counted. The progress counts a
+    file once it is written and parsed."""
+    from codekg.parse_cache import open_parse_cache
+
     reader = BlobReader(mirror)
     latencies: list[float] = []
-    if progress is not None:
-        progress.start("write", len(files))
+    progress.start("sync", len(files))
+    cache = open_parse_cache(settings, db_dir) if files else None
+    ahead = None
+    if cache is not None:
+        from codekg.sync.workers import ParseAhead
+
+        def settled(path: str) -> None:
+            progress.found(dict(ahead.report.terms) if ahead is not None else {})
+            progress.advance()
+
+        ahead = ParseAhead(tree, settings, cache, on_done=settled)
     saved_at, since_saved, began = time.perf_counter(), 0, time.perf_counter()
     try:
         for number, remote_file in enumerate(files, 1):
             raise_if_interrupted()
             started = time.perf_counter()
             target = tree / remote_file.path
+            written = None
             try:
                 data = reader.read(remote_file.blob)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 temporary = target.with_name(f".{target.name}.codekg-sync")
                 temporary.write_bytes(data)
                 os.replace(temporary, target)
+                written = data, target.stat().st_mtime_ns
                 checkpoint.written[remote_file.path] = remote_file.blob
                 checkpoint.failures.pop(remote_file.path, None)
                 report.files_written += 1
@@ -203,21 +219,34 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
             latencies.append((time.perf_counter() - started) * 1000)
             metrics.SYNC_WRITE_SECONDS.observe(latencies[-1] / 1000)
             metrics.SYNC_FILES_DONE.set(checkpoint.processed + 1)
-            if progress is not None:
-                progress.advance()
             checkpoint.processed += 1
             checkpoint.pending -= 1
+            if ahead is not None and written is not None:  # after the counts: an interrupt may come while it waits
+                ahead.submit(remote_file.path, *written)  # blocks while the workers are behind
+            else:
+                progress.advance()
             since_saved += 1
             now = time.perf_counter()
             if since_saved >= CHECKPOINT_EVERY_FILES or now - saved_at >= CHECKPOINT_EVERY_SECONDS:
+                if cache is not None:
+                    cache.commit()  # the records parsed so far survive a kill, as the checkpoint does
                 checkpoint.last_checkpoint = _now()
                 checkpoint.save(directory)
                 saved_at, since_saved = now, 0
                 rate = number / (now - began) if now > began else 0.0
                 metrics.SYNC_FILES_PER_SECOND.set(round(rate, 1))
                 metrics.SYNC_ETA_SECONDS.set((len(files) - number) / rate if rate else 0.0)
+        if ahead is not None:
+            report.parse = ahead.finish().to_dict()
+            for path, reason in ahead.report.failed.items():
+                checkpoint.failures[path] = f"ParseError: {reason}"[:300]
+            report.errors_by_class["ParseError"] = report.errors_by_class.get("ParseError", 0) + len(ahead.report.failed)
     finally:
         reader.close()
+        if ahead is not None:
+            ahead.close()
+        if cache is not None:
+            cache.close()
         checkpoint.last_checkpoint = _now()
         checkpoint.save(directory)
     return latencies
