@@ -94,10 +94,10 @@ def test_size_limit_and_ttl(tmp_path):
 
 def test_second_run_reuses_every_record_and_gives_the_same_graph(index_fixture):
     indexed = index_fixture("pyrepo")
-    assert indexed.summary.parse_cache == {"enabled": True, "hits": 0, "misses": 5, "integrity_failures": 0, "rebuilt": ""}
+    assert indexed.summary.parse_cache == {"enabled": True, "hits": 0, "misses": 5, "integrity_failures": 0, "rebuilt": "", "parsed_ahead": 0}
     before = indexed.rows("MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e.confidence ORDER BY label(e), a.id, b.id")
     again = index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
-    assert again.parse_cache == {"enabled": True, "hits": 5, "misses": 0, "integrity_failures": 0, "rebuilt": ""}
+    assert again.parse_cache == {"enabled": True, "hits": 5, "misses": 0, "integrity_failures": 0, "rebuilt": "", "parsed_ahead": 0}
     after = indexed.rows("MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e.confidence ORDER BY label(e), a.id, b.id")
     assert before == after
 

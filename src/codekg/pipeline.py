@@ -110,13 +110,16 @@ class IndexSummary(RunFacts):
 
 
 def index_repository(
-    repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None = None, full: bool = False
+    repo: Path, db_dir: Path, settings: Settings, progress: ProgressReporter | None = None, full: bool = False,
+    parsed_ahead: dict[str, FileParse] | None = None,
 ) -> IndexSummary:
     """Index ``repo`` into ``db_dir``: a delta on the live index when one exists and was built the
     same way, else (or with ``full``) a new build. Ctrl-C/SIGTERM stop it between steps with
-    KeyboardInterrupt, leaving the previous index as it was."""
+    KeyboardInterrupt, leaving the previous index as it was. ``parsed_ahead``: records the caller
+    parsed already, by path (a sync's workers); the parse pass takes them out as it uses them."""
     with deferred_interrupts(hard_stop=True):
         run = _Run(repo, db_dir, settings, progress or SilentProgress())
+        run.parsed_ahead = parsed_ahead
         return run.execute(full)
 
 
@@ -131,6 +134,7 @@ class _Run:
         self.project_configs = NO_PROJECT_CONFIGS
         self.config_warnings: list[dict[str, str]] = []
         self.fingerprint = ""  # known after the scan: it covers the project configs
+        self.parsed_ahead: dict[str, FileParse] | None = None
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
@@ -427,7 +431,7 @@ class _Run:
             try:
                 parsed = parse_files(root, files, self.progress.advance, cache, pool=PoolLimits.from_settings(self.settings),
                                      flow=self.settings.value_flow, sql_dialect=self.settings.sql_dialect,
-                                     sql_folder_dialects=self.settings.sql_folder_dialects)
+                                     sql_folder_dialects=self.settings.sql_folder_dialects, parsed_ahead=self.parsed_ahead)
             finally:
                 if cache is not None:
                     cache.close()
@@ -575,13 +579,14 @@ def _git_commit(root: Path) -> str:
 def _parse_cache_facts(parsed: ParseResult | None) -> dict[str, Any]:
     """What the parse cache did this run; None: the run parsed nothing (unchanged), so it opened no cache."""
     if parsed is None:
-        return {"enabled": False, "hits": 0, "misses": 0, "integrity_failures": 0, "rebuilt": ""}
+        return {"enabled": False, "hits": 0, "misses": 0, "integrity_failures": 0, "rebuilt": "", "parsed_ahead": 0}
     return {
         "enabled": parsed.cache_enabled,
         "hits": parsed.cache_hits,
         "misses": parsed.cache_misses,
         "integrity_failures": parsed.cache_integrity_failures,
         "rebuilt": parsed.cache_rebuilt,
+        "parsed_ahead": parsed.parsed_ahead,
     }
 
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from git_servers import make_repository
+from git_servers import commit, make_repository
 
 from codekg.parse_cache import ParseCache
 from codekg.passes.parse import extract_source, parse_cache_key
@@ -47,27 +47,30 @@ def cached_record(cache: ParseCache, path: str, language: str, data: bytes):
 def test_files_are_parsed_by_priority_and_each_record_lands_in_the_cache(tmp_path):
     root = tmp_path / "tree"
     big = b"# Big\n\n" + b"A line of prose in a large page.\n" * (BATCH_BYTES // 32 + 1)
-    files = write(root, {"a.py": b"def a():\n    return 'http://e.org/#Person'\n", "big.md": big, "LICENSE": b"MIT\n",
-                         "b.md": b"# B\n\nSee ex:Person.\n", "c.ttl": TURTLE})
+    slow = b"".join(f"def f{n}(x):\n    return [x * i for i in range({n}) if i % 3]\n".encode() for n in range(3000))
+    files = write(root, {"a.py": b"def a():\n    return 'http://e.org/#Person'\n" + slow, "a2.py": slow, "big.md": big,
+                         "LICENSE": b"MIT\n", "b.md": b"# B\n\nSee ex:Person.\n", "c.ttl": TURTLE})
+    assert len(slow) < BATCH_BYTES
     settings = load_settings(root, workers=1)
     cache = ParseCache(tmp_path / "cache.sqlite", settings)
     settled: list[str] = []
     ahead = ParseAhead(root, settings, cache, on_done=settled.append)
     try:
-        for path in ("a.py", "big.md", "LICENSE", "b.md", "c.ttl"):
+        for path in ("a.py", "a2.py", "big.md", "LICENSE", "b.md", "c.ttl"):
             ahead.submit(path, *files[path])
         report = ahead.finish()
     finally:
         ahead.close()
-    # a.py went to the one worker at once; the rest waited and were taken critical, normal, batch
-    assert settled == ["LICENSE", "a.py", "c.ttl", "b.md", "big.md"]
-    assert report.to_dict()["by_priority"] == {"critical": 1, "normal": 2, "batch": 1}
-    assert (report.parsed, report.cached, report.failed, report.not_source) == (4, 0, {}, 1)
+    # a.py and a2.py (slow to parse) went to the one worker at once, its two places in flight; the
+    # rest waited and were taken critical, normal, batch
+    assert settled == ["LICENSE", "a.py", "a2.py", "c.ttl", "b.md", "big.md"]
+    assert report.to_dict()["by_priority"] == {"critical": 1, "normal": 3, "batch": 1}
+    assert (report.parsed, report.cached, report.failed, report.not_source) == (5, 0, {}, 1)
     assert dict(report.terms) == {"classes": 3, "properties": 1, "axioms": 1}
     (worker,) = report.workers
-    assert (worker.number, worker.completed, worker.failed, worker.current, worker.replaced) == (1, 4, 0, "", False)
+    assert (worker.number, worker.completed, worker.failed, worker.current, worker.replaced) == (1, 5, 0, "", False)
     assert worker.pid != os.getpid()
-    languages = {"a.py": "python", "big.md": "markdown", "b.md": "markdown", "c.ttl": "ontology"}
+    languages = {"a.py": "python", "a2.py": "python", "big.md": "markdown", "b.md": "markdown", "c.ttl": "ontology"}
     for path, language in languages.items():
         assert cached_record(cache, path, language, files[path][0]) == extract_source(path, language, files[path][0])
     assert cached_record(cache, "LICENSE", "markdown", b"MIT\n") is None
@@ -82,7 +85,7 @@ def test_files_are_parsed_by_priority_and_each_record_lands_in_the_cache(tmp_pat
     finally:
         ahead.close()
         again.close()
-    assert (report.parsed, report.cached, report.workers) == (0, 4, [])
+    assert (report.parsed, report.cached, report.workers) == (0, 5, [])
 
 
 def test_the_writer_waits_while_the_queue_is_full(tmp_path):
@@ -125,14 +128,19 @@ def test_a_hanging_file_times_out_its_worker_is_replaced_and_the_rest_are_parsed
     assert sum(w.completed for w in report.workers) == 6 and sum(w.failed for w in report.workers) == 1
 
 
-def test_a_sync_parses_while_it_writes_and_its_index_finds_every_record_in_the_cache(tmp_path):
+def test_a_sync_parses_while_it_writes_and_its_index_takes_every_record(tmp_path):
     source = make_repository(tmp_path / "src")
     settings = load_settings(tmp_path, workers=2)
     report = sync_repository(str(source), tmp_path / "db", settings)
     files = report.files_total
     assert (report.parse["parsed"] + report.parse["failed"] + report.parse["not_source"], report.parse["cached"]) == (files, 0)
-    assert report.index["parse_cache"]["misses"] == 0
-    assert report.index["parse_cache"]["hits"] == files - report.parse["not_source"]
+    parse_cache = report.index["parse_cache"]
+    assert (parse_cache["parsed_ahead"], parse_cache["hits"], parse_cache["misses"]) == (files - report.parse["not_source"], 0, 0)
+
+    (source / "kb/core.ttl").write_text((source / "kb/core.ttl").read_text() + "\n# one more line\n")
+    commit(source, "edit")
+    again = sync_repository(str(source), tmp_path / "db", settings)  # one file written and parsed, handed over
+    assert (again.files_written, again.parse["parsed"], again.index["parse_cache"]["parsed_ahead"]) == (1, 1, 1)
 
 
 def test_sync_progress_lines_count_classes_properties_and_axioms(tmp_path):

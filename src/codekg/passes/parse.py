@@ -51,6 +51,7 @@ class ParseResult:
     cache_integrity_failures: int = 0
     cache_enabled: bool = False
     cache_rebuilt: str = ""  # why the cache file was rebuilt this run, if it was
+    parsed_ahead: int = 0  # records handed in by the caller (a sync's parse workers), not looked up
 
 
 def extract_source(path: str, language: str, source: bytes, content_hash: str = "") -> FileParse:
@@ -100,19 +101,22 @@ def parse_files(
     flow: bool = True,
     sql_dialect: str = "ansi",
     sql_folder_dialects: dict[str, str] | None = None,
+    parsed_ahead: dict[str, FileParse] | None = None,
 ) -> ParseResult:
     """Parse ``files``; ``parses`` keep their order whoever parsed them. ``on_progress`` is told after
     each file. With ``pool``, cache misses are parsed in worker processes under its per-file timeout:
     a pool when there are at least POOL_MIN_FILES of them, else one forked worker. Without ``pool``
     (tests, cache verification) they are parsed in this process, where no timeout applies. ``flow``:
     whether the records carry value-flow facts (the `value_flow` setting); ``sql_dialect`` and
-    ``sql_folder_dialects``: the SQL dialect settings (languages/base.py, ExtractionSwitches)."""
+    ``sql_folder_dialects``: the SQL dialect settings (languages/base.py, ExtractionSwitches).
+    ``parsed_ahead``: records parsed this run already (sync/workers.py), by path; one is taken, and
+    removed from the mapping, when the file's bytes still hash as its record says."""
     result = ParseResult()
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
     set_extraction_switches(flow, sql_dialect, sql_folder_dialects)  # before any worker is forked
     try:
-        _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result)
+        _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result, parsed_ahead or {})
     finally:
         ACTIVE_WORKERS.set(0)
     FILES_PER_SECOND.set(round(len(files) / max(time.perf_counter() - started, 1e-9), 1))
@@ -127,9 +131,9 @@ def set_extraction_switches(flow: bool, sql_dialect: str, sql_folder_dialects: d
 
 def _parse_all(
     root: Path, files: list[SourceFile], on_progress: Callable[[int], None], cache: ParseCache | None,
-    pool: PoolLimits | None, result: ParseResult,
+    pool: PoolLimits | None, result: ParseResult, parsed_ahead: dict[str, FileParse],
 ) -> None:
-    """Cache lookups first, all in this process (so no tree-sitter parse runs here while workers
+    """The records handed in and cache lookups first, all in this process (so no tree-sitter parse runs here while workers
     are forked), then the misses and the run's first INTEGRITY_SAMPLE hits, in workers (in this
     process only without pool limits); a re-parsed hit is compared with its cached record. When a
     sample disagrees, the cache is cleared and every other hit it gave this run is parsed again."""
@@ -139,8 +143,10 @@ def _parse_all(
     samples: dict[int, tuple[str, FileParse]] = {}  # position: the cache key and record of a hit to check
     for position, source_file in enumerate(files):
         raise_if_interrupted()
-        outcome, key = (None, "") if cache is None else _cached(root, source_file, cache, result)
-        if isinstance(outcome, FileParse) and result.cache_hits <= INTEGRITY_SAMPLE:
+        outcome, key = _handed(root, source_file, parsed_ahead, result), ""
+        if outcome is None and cache is not None:
+            outcome, key = _cached(root, source_file, cache, result)
+        if isinstance(outcome, FileParse) and key and result.cache_hits <= INTEGRITY_SAMPLE:
             samples[position] = (key, outcome)
         if outcome is None or position in samples:
             to_parse.append(position)
@@ -190,6 +196,18 @@ def _parse_misses(
     for position, source_file in enumerate(files):
         yield position, parse_source_file(root, source_file)
         raise_if_interrupted()
+
+
+def _handed(root: Path, source_file: SourceFile, parsed_ahead: dict[str, FileParse], result: ParseResult) -> FileParse | None:
+    """The record parsed ahead for this file, when its bytes are still the ones parsed."""
+    record = parsed_ahead.pop(source_file.path, None)
+    if record is None:
+        return None
+    source = read_source(root, source_file)
+    if isinstance(source, SkippedFile) or hashlib.sha256(source).hexdigest() != record.content_hash:
+        return None
+    result.parsed_ahead += 1
+    return record
 
 
 def _cached(

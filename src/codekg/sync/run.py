@@ -25,6 +25,7 @@ from typing import Any
 from codekg import metrics
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.pipeline import ProgressReporter, SilentProgress, index_repository
+from codekg.records import FileParse
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import Checkpoint
@@ -141,7 +142,8 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
             github.close()
         timings["fetch"] += time.perf_counter() - started
     started = time.perf_counter()
-    latencies = _write_files(tree, mirror, to_write, checkpoint, directory, report, progress or SilentProgress(), settings, db_dir)
+    latencies, parsed_ahead = _write_files(tree, mirror, to_write, checkpoint, directory, report, progress or SilentProgress(),
+                                           settings, db_dir)
     for path in sorted(set(checkpoint.written) - set(wanted)):  # gone from the remote
         (tree / path).unlink(missing_ok=True)
         del checkpoint.written[path]
@@ -154,8 +156,8 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
     checkpoint.save(directory)
     started = time.perf_counter()
     try:
-        summary = _retrying(lambda: index_repository(tree, db_dir, settings, progress), settings.store_retry_delays,
-                            retries, sleep)
+        summary = _retrying(lambda: index_repository(tree, db_dir, settings, progress, parsed_ahead=parsed_ahead),
+                            settings.store_retry_delays, retries, sleep)
     except SyncError as error:
         metrics.SYNC_ERRORS.labels(type(error).__name__).inc()
         raise
@@ -172,14 +174,16 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
 
 
 def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: Checkpoint, directory: Path,
-                 report: SyncReport, progress: ProgressReporter, settings: Settings, db_dir: Path) -> list[float]:
+                 report: SyncReport, progress: ProgressReporter, settings: Settings,
+                 db_dir: Path) -> tuple[list[float], dict[str, FileParse]]:
     """Write each file's blob into the tree atomically, handing it to a parse worker as soon as it
     is written (sync/workers.py); a blob that cannot be written is counted. The progress counts a
-    file once it is written and parsed."""
+    file once it is written and parsed. Returns each write's latency, and the records parsed."""
     from codekg.parse_cache import open_parse_cache
 
     reader = BlobReader(mirror)
     latencies: list[float] = []
+    records: dict[str, FileParse] = {}
     progress.start("sync", len(files))
     cache = open_parse_cache(settings, db_dir) if files else None
     ahead = None
@@ -238,6 +242,7 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
                 metrics.SYNC_ETA_SECONDS.set((len(files) - number) / rate if rate else 0.0)
         if ahead is not None:
             report.parse = ahead.finish().to_dict()
+            records = ahead.records
             for path, reason in ahead.report.failed.items():
                 checkpoint.failures[path] = f"ParseError: {reason}"[:300]
             report.errors_by_class["ParseError"] = report.errors_by_class.get("ParseError", 0) + len(ahead.report.failed)
@@ -249,7 +254,7 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
             cache.close()
         checkpoint.last_checkpoint = _now()
         checkpoint.save(directory)
-    return latencies
+    return latencies, records
 
 
 def _retrying(action: Callable[[], Any], delays: list[float], retries: Counter, sleep: Callable[[float], None]) -> Any:

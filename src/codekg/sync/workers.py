@@ -1,14 +1,14 @@
 """The sync's parse workers: each file is handed to a worker as soon as its blob is written, so
-parsing runs beside the fetch and the write, and the index that follows finds the record of every
-parsed file in the parse cache (the index's parse pass stays the one that decides: it re-parses
-what it does not find there).
+parsing runs beside the fetch and the write. The records go to the index that follows (its parse
+pass takes each one whose file still hashes the same, and parses whatever else it needs) and into
+the parse cache, so a sync killed before its index reuses them when it resumes.
 
 - A pebble process pool of ``workers`` processes, forked like the parse pass's pool
   (passes/parse_pool.py); the extraction switches are set before the fork, so the cache keys are
   the ones the index looks up.
 - A bounded queue (back-pressure): while QUEUE_PER_WORKER × workers files wait, ``submit`` blocks
   the writer, collecting finished parses, so the writer never runs more than that ahead.
-- At most one file in flight per worker, taken by priority, then in the order written:
+- At most IN_FLIGHT_PER_WORKER files in flight per worker, taken by priority, then in the order written:
   CRITICAL the ontology files (every page and every mention resolves against their declarations),
   NORMAL code and pages, BATCH files of BATCH_BYTES or more (one large file holds up no small one).
 - A per-file timeout (``parse_timeout_seconds``): the worker is replaced and the file counted
@@ -45,6 +45,7 @@ from codekg.records import FileParse
 from codekg.settings import Settings
 
 QUEUE_PER_WORKER = 8
+IN_FLIGHT_PER_WORKER = 2  # one parsing, one ready: a worker never waits for the parent between two files
 BATCH_BYTES = 256 * 1024
 PROPERTY_KINDS = ("object", "datatype", "annotation")
 
@@ -103,6 +104,7 @@ class ParseAhead:
         self.root, self.settings, self.cache = root, settings, cache
         self.on_done = on_done or (lambda path: None)
         self.report = ParseAheadReport()
+        self.records: dict[str, FileParse] = {}  # path: its record, for the index that follows (index_repository)
         self.capacity = settings.workers * QUEUE_PER_WORKER
         self._ignore = ignore_spec(settings)
         self._queue: list[tuple[int, int, SourceFile]] = []
@@ -125,6 +127,7 @@ class ParseAhead:
         source_file = SourceFile(path, language, len(data), mtime_ns)
         cached = self.cache.get(parse_cache_key(source_file, hashlib.sha256(data).hexdigest()), path, count=False)
         if cached is not None:
+            self.records[path] = cached
             self.report.cached += 1
             self._count_terms(cached)
             self.on_done(path)
@@ -133,7 +136,7 @@ class ParseAhead:
         self.report.by_priority[priority] += 1
         heapq.heappush(self._queue, (priority, next(self._order), source_file))
         self.report.peak_queued = max(self.report.peak_queued, len(self._queue))
-        self._dispatch()
+        self._collect(block=False)
         while len(self._queue) >= self.capacity:  # back-pressure: the writer waits for the workers
             self._collect()
 
@@ -163,18 +166,20 @@ class ParseAhead:
     # --- inside ----------------------------------------------------------------------------------
 
     def _dispatch(self) -> None:
-        while self._queue and len(self._running) < self.settings.workers:
+        while self._queue and len(self._running) < self.settings.workers * IN_FLIGHT_PER_WORKER:
             _, _, source_file = heapq.heappop(self._queue)
             future = self._pool.schedule(_parse_announced, (self.root, source_file),
                                          timeout=self.settings.parse_timeout_seconds)
             self._running[future] = source_file
-        metrics.ACTIVE_WORKERS.set(len(self._running))
+        metrics.ACTIVE_WORKERS.set(min(self.settings.workers, len(self._running)))
         for priority in Priority:
             metrics.SYNC_QUEUED_FILES.labels(priority.name.lower()).set(sum(1 for entry in self._queue if entry[0] == priority))
 
-    def _collect(self) -> None:
+    def _collect(self, block: bool = True) -> None:
+        """Settle the files parsed (waiting up to POLL_SECONDS for one when ``block``), then hand
+        out the next ones."""
         raise_if_interrupted()
-        done, _ = wait(self._running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+        done, _ = wait(self._running, timeout=POLL_SECONDS if block else 0, return_when=FIRST_COMPLETED)
         self._hear_starts()
         for future in done:
             source_file = self._running.pop(future)
@@ -189,6 +194,7 @@ class ParseAhead:
                 worker = self._workers.get(pid, worker)
                 if isinstance(outcome, FileParse):
                     self.cache.put(parse_cache_key(source_file, outcome.content_hash), outcome)
+                    self.records[source_file.path] = outcome
                     self.report.parsed += 1
                     self._count_terms(outcome)
                     self._settled(worker, "completed")
