@@ -118,7 +118,7 @@ def test_custom_db_location(copy_fixture, tmp_path):
     [
         ("missing", "path does not exist"),
         ("file", "not a directory"),
-        ("empty", "no Python, JavaScript or TypeScript source files"),
+        ("empty", "no file codekg reads (source code, SQL, ontology files, markdown pages) to index"),
     ],
 )
 def test_bad_paths_exit_2(tmp_path, setup, message):

@@ -262,7 +262,7 @@ def test_failed_batch_is_reported_and_watching_goes_on(copy_fixture, start_watch
     for path in ("scripts/run.py", "src/shop/__init__.py", "src/shop/models.py", "src/shop/service.py", "src/shop/util.py"):
         (repo / path).unlink()
     failed = watcher.next_event()
-    assert failed["files"] == 5 and "no Python, JavaScript or TypeScript source files" in failed["error"]
+    assert failed["files"] == 5 and "no file codekg reads" in failed["error"]
     (repo / "app.py").write_text("def main():\n    pass\n")
     recovered = watcher.next_event()
     assert (recovered["paths"], recovered["error"]) == ({"app.py": "added"}, None)

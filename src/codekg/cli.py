@@ -221,29 +221,34 @@ class _LineProgress:
 
         self._clock = time.monotonic
         self.interval, self.json_lines = interval, json_lines
-        self.phase, self.total, self.done = "", None, 0
+        self.phase, self.total, self.done, self.shown = "", None, 0, True
         self.counts: dict[str, int] = {}
         self.started = self.printed = self._clock()
 
     def start(self, phase: str, total: int | None = None) -> None:
+        self.finish()
         self.phase, self.total, self.done, self.started, self.counts = phase, total, 0, self._clock(), {}
+        self.shown = False
         self._maybe_print()
 
     def advance(self, amount: int = 1) -> None:
         self.done += amount
+        self.shown = False
         self._maybe_print()
 
     def found(self, counts: dict[str, int]) -> None:
         self.counts = dict(counts)
 
     def finish(self) -> None:
-        pass
+        """The phase's last state, unless it is on screen already: the interval hides it otherwise."""
+        if self.phase and self.total and not self.shown:
+            self._maybe_print(force=True)
 
-    def _maybe_print(self) -> None:
+    def _maybe_print(self, force: bool = False) -> None:
         now = self._clock()
-        if now - self.printed < self.interval:
+        if now - self.printed < self.interval and not force:
             return
-        self.printed = now
+        self.printed, self.shown = now, True
         rate = self.done / max(now - self.started, 1e-9)
         if self.json_lines:
             eta = round((self.total - self.done) / rate, 1) if self.total and rate > 0 else None
@@ -325,7 +330,7 @@ def index(
 
 @app.command()
 def sync(
-    source: Annotated[str, typer.Argument(help="A git remote: https://, ssh://, git://, file:// URL, or a local repository path.")],
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="A git remote: https://, ssh://, git://, file:// URL, or a local repository path.")],
     branch: Annotated[Optional[str], typer.Option(help="Branch to sync [default: the remote's HEAD].")] = None,
     include: Annotated[Optional[list[str]], typer.Option(
         "--include", metavar="GLOB", help="Only files whose path matches this glob (repeatable; default: every file).")] = None,
@@ -334,7 +339,8 @@ def sync(
     workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
     db: Annotated[Optional[Path], typer.Option("--db", help="Index directory [default: .codekg in the current directory].")] = None,
     progress: Annotated[str, typer.Option(
-        "--progress", metavar="MODE", help="Progress on stderr: text, json (one JSON line per update) or none.")] = "text",
+        "--progress", metavar="MODE", help="Progress on stderr: text (the default; none with --json), json (JSON "
+        "lines) or none. In a pipe, a line at most every progress_line_seconds, and each phase's last.")] = "text",
     metrics_port: Annotated[Optional[int], typer.Option(
         "--metrics-port", metavar="PORT", help="Serve Prometheus metrics at http://127.0.0.1:PORT/metrics while the sync runs.")] = None,
     api: Annotated[Optional[str], typer.Option(
@@ -364,7 +370,9 @@ def sync(
         if progress == "none" or (json_output and progress == "text"):
             report = run()
         elif progress == "json" or not sys.stderr.isatty():
-            report = run(progress=_LineProgress(settings.progress_line_seconds, json_lines=progress == "json"))
+            lines = _LineProgress(settings.progress_line_seconds, json_lines=progress == "json")
+            report = run(progress=lines)
+            lines.finish()
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -373,18 +381,23 @@ def sync(
                 reporter = _RichProgress(bars)
                 report = run(progress=reporter)
                 reporter.finish()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, RunInterrupted):  # while writing, or the index run under way
         raise RunInterrupted("sync interrupted: its checkpoint is saved; run the same command again to resume") from None
     if json_output:
-        print(json.dumps(report.to_dict(), indent=2))
+        print_out(json.dumps(report.to_dict(), indent=2))
         return
     data = report.to_dict()
-    files = data["files"]
+    files, parse, index = data["files"], data["parse"], data["index"]
+    warnings = index.get("warnings") or []
     stdout().print(_escaped(
         f"Synced {source} ({report.branch} at {report.commit[:12]}){' (resumed)' if report.resumed else ''} → {db_path}\n"
         f"files: {files['total']} total, {files['written']} written, {files['unchanged']} unchanged, "
         f"{files['deleted']} deleted, {files['failed']} failed; {data['files_per_second']} files/s; "
-        f"fetch {data['seconds'].get('fetch', 0):.2f}s, write {data['seconds'].get('write', 0):.2f}s, index {data['seconds'].get('index', 0):.2f}s"))
+        f"fetch {data['seconds'].get('fetch', 0):.2f}s, write {data['seconds'].get('write', 0):.2f}s, index {data['seconds'].get('index', 0):.2f}s\n"
+        f"parsed this sync: {parse['parsed']} files by {len(parse['workers'])} workers, {parse['cached']} from the cache, "
+        f"{parse['failed']} failed; found {_found_text(parse['terms'])}\n"
+        f"graph: {sum((index.get('nodes') or {}).values()):,} nodes, {sum((index.get('edges') or {}).values()):,} edges; "
+        f"{len(warnings)} warning(s){' (--json lists them)' if warnings else ''}"))
 
 
 def _require_embedder(settings: Settings) -> None:

@@ -146,7 +146,7 @@ class _Run:
         self.fingerprint = graph_fingerprint(self.settings, self.project_configs.digest)
         if not scan.files:
             detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
-            raise InputError(f"no Python, JavaScript or TypeScript source files to index in {self.repo}{detail}")
+            raise InputError(f"no file codekg reads (source code, SQL, ontology files, markdown pages) to index in {self.repo}{detail}")
         with self.directory.writer_lock():
             state = None if full else self._live_state()
             if state is None:

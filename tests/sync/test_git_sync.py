@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from git_servers import GitDaemon, commit, git, make_repository
 
+from codekg.errors import InputError
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
 from codekg.sync.run import sync_repository
@@ -67,6 +68,9 @@ def test_file_urls_local_paths_branches_and_include_globs(tmp_path):
     other = sync_repository(str(source), tmp_path / "b", settings, branch="other", includes=["kb/*.ttl"])
     assert (other.branch, other.files_total) == ("other", 3)
     assert sorted(p.name for p in (tmp_path / "b").glob("sync/*/tree/kb/*")) == ["broken.ttl", "core.ttl", "new.ttl"]
+    with pytest.raises(InputError, match=r"^--include nomatch/\* matched no file of .* at [0-9a-f]{12}$"):
+        sync_repository(str(source), tmp_path / "b", settings, branch="other", includes=["nomatch/*"], restart=True)
+    assert sorted(p.name for p in (tmp_path / "b").glob("sync/*/tree/kb/*")) == ["broken.ttl", "core.ttl", "new.ttl"]
 
 
 def run_cli(*arguments: str, **kwargs) -> subprocess.CompletedProcess:
@@ -79,6 +83,7 @@ def test_bad_remotes_and_branches_are_clear_errors_with_exit_2(tmp_path):
     assert missing.returncode == 2 and missing.stderr.startswith("error: no git repository there") and "Traceback" not in missing.stderr
     branch = run_cli("sync", str(source), "--branch", "nob", "--db", str(tmp_path / "db"))
     assert (branch.returncode, branch.stderr.strip()) == (2, f"error: the remote {source} has no branch nob")
+    assert not list((tmp_path / "db").glob("sync/*"))  # a remote or branch that is not there leaves nothing behind
     progress = run_cli("sync", str(source), "--progress", "loud", "--db", str(tmp_path / "db"))
     assert (progress.returncode, progress.stderr.strip()) == (2, "error: --progress must be text, json or none, not 'loud'")
 

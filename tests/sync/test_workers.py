@@ -9,10 +9,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
+import pytest
 from git_servers import commit, make_repository
 
+from codekg.languages import EXTRACTORS
 from codekg.parse_cache import ParseCache
 from codekg.passes.parse import extract_source, parse_cache_key
 from codekg.passes.scan import SourceFile
@@ -44,13 +48,28 @@ def cached_record(cache: ParseCache, path: str, language: str, data: bytes):
     return cache.get(parse_cache_key(source_file, hashlib.sha256(data).hexdigest()), path, count=False)
 
 
-def test_files_are_parsed_by_priority_and_each_record_lands_in_the_cache(tmp_path):
+@pytest.fixture
+def gated_python(monkeypatch, tmp_path) -> Path:
+    """The Python extractor, in the forked workers, holds a file that says WAIT_FOR_GATE until the
+    returned path exists: files submitted meanwhile wait in the queue, whatever the machine's speed."""
+    gate = tmp_path / "gate"
+    original = EXTRACTORS["python"].extract
+
+    def extract(path: str, source: bytes):
+        while b"WAIT_FOR_GATE" in source and not gate.exists():
+            time.sleep(0.01)
+        return original(path, source)
+
+    monkeypatch.setattr(EXTRACTORS["python"], "extract", extract)
+    return gate
+
+
+def test_files_are_parsed_by_priority_and_each_record_lands_in_the_cache(gated_python, tmp_path):
     root = tmp_path / "tree"
     big = b"# Big\n\n" + b"A line of prose in a large page.\n" * (BATCH_BYTES // 32 + 1)
-    slow = b"".join(f"def f{n}(x):\n    return [x * i for i in range({n}) if i % 3]\n".encode() for n in range(3000))
-    files = write(root, {"a.py": b"def a():\n    return 'http://e.org/#Person'\n" + slow, "a2.py": slow, "big.md": big,
+    files = write(root, {"a.py": b"# WAIT_FOR_GATE\ndef a():\n    return 'http://e.org/#Person'\n",
+                         "a2.py": b"# WAIT_FOR_GATE\ndef a2():\n    pass\n", "big.md": big,
                          "LICENSE": b"MIT\n", "b.md": b"# B\n\nSee ex:Person.\n", "c.ttl": TURTLE})
-    assert len(slow) < BATCH_BYTES
     settings = load_settings(root, workers=1)
     cache = ParseCache(tmp_path / "cache.sqlite", settings)
     settled: list[str] = []
@@ -58,11 +77,12 @@ def test_files_are_parsed_by_priority_and_each_record_lands_in_the_cache(tmp_pat
     try:
         for path in ("a.py", "a2.py", "big.md", "LICENSE", "b.md", "c.ttl"):
             ahead.submit(path, *files[path])
+        gated_python.touch()
         report = ahead.finish()
     finally:
         ahead.close()
-    # a.py and a2.py (slow to parse) went to the one worker at once, its two places in flight; the
-    # rest waited and were taken critical, normal, batch
+    # a.py and a2.py (held at the gate) went to the one worker at once, its two places in flight;
+    # the rest waited and were taken critical, normal, batch
     assert settled == ["LICENSE", "a.py", "a2.py", "c.ttl", "b.md", "big.md"]
     assert report.to_dict()["by_priority"] == {"critical": 1, "normal": 3, "batch": 1}
     assert (report.parsed, report.cached, report.failed, report.not_source) == (5, 0, {}, 1)
@@ -88,13 +108,14 @@ def test_files_are_parsed_by_priority_and_each_record_lands_in_the_cache(tmp_pat
     assert (report.parsed, report.cached, report.workers) == (0, 5, [])
 
 
-def test_the_writer_waits_while_the_queue_is_full(tmp_path):
+def test_the_writer_waits_while_the_queue_is_full(gated_python, tmp_path):
     root = tmp_path / "tree"
-    files = write(root, {f"m{n:02}.py": f"def f{n}(x):\n    return [x * i for i in range({n})]\n".encode() * 40
+    files = write(root, {f"m{n:02}.py": f"# WAIT_FOR_GATE\ndef f{n}(x):\n    return [x * i for i in range({n})]\n".encode()
                          for n in range(40)})
     settings = load_settings(root, workers=1)
     cache = ParseCache(tmp_path / "cache.sqlite", settings)
     ahead = ParseAhead(root, settings, cache)
+    threading.Timer(1.0, gated_python.touch).start()  # until then the queue fills and the writer must wait
     try:
         for path, (data, mtime) in files.items():
             ahead.submit(path, data, mtime)
@@ -128,6 +149,10 @@ def test_a_hanging_file_times_out_its_worker_is_replaced_and_the_rest_are_parsed
     assert sum(w.completed for w in report.workers) == 6 and sum(w.failed for w in report.workers) == 1
 
 
+def counts_of(report) -> tuple[dict, dict]:
+    return report.index["nodes"], report.index["edges"]
+
+
 def test_a_sync_parses_while_it_writes_and_its_index_takes_every_record(tmp_path):
     source = make_repository(tmp_path / "src")
     settings = load_settings(tmp_path, workers=2)
@@ -141,6 +166,10 @@ def test_a_sync_parses_while_it_writes_and_its_index_takes_every_record(tmp_path
     commit(source, "edit")
     again = sync_repository(str(source), tmp_path / "db", settings)  # one file written and parsed, handed over
     assert (again.files_written, again.parse["parsed"], again.index["parse_cache"]["parsed_ahead"]) == (1, 1, 1)
+
+    uncached = sync_repository(str(source), tmp_path / "db-uncached", load_settings(tmp_path, workers=2, parse_cache=False))
+    assert (uncached.index["parse_cache"]["enabled"], uncached.index["parse_cache"]["parsed_ahead"]) == (False, report.parse["parsed"])
+    assert counts_of(uncached) == counts_of(again)
 
 
 def test_sync_progress_lines_count_classes_properties_and_axioms(tmp_path):
@@ -156,3 +185,13 @@ def test_sync_progress_lines_count_classes_properties_and_axioms(tmp_path):
     assert sync_lines[-1]["found"] == report["parse"]["terms"]
     assert report["parse"]["terms"]["classes"] >= 3 and report["parse"]["terms"]["axioms"] >= 1
     assert [line["done"] for line in sync_lines] == sorted(line["done"] for line in sync_lines)
+    assert list(sync_lines[-1]["found"]) == ["classes", "properties", "axioms"]
+    assert all("found" in line for line in sync_lines[1:])  # from the first file on, the phase start aside
+
+    quiet = subprocess.run([sys.executable, "-m", "codekg", "sync", str(source), "--db", str(tmp_path / "db2"), "--json",
+                            "--progress", "json"], capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "CODEKG_PROGRESS_LINE_SECONDS": "3600"})
+    lines = [json.loads(line) for line in quiet.stderr.splitlines() if line.startswith("{")]
+    last_sync = [line for line in lines if line["phase"] == "sync"][-1]  # each phase's last state, whatever the interval
+    assert last_sync["done"] == last_sync["total"] == report["files"]["written"]
+    assert last_sync["found"] == report["parse"]["terms"]

@@ -40,7 +40,7 @@ def fetch_head(source: str, mirror: Path, branch: str | None, timeout: float) ->
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)  # dulwich's sockets take the default: a stalled remote is a NetworkTimeout
     try:
-        client, path = get_transport_and_path(source)
+        client, path = get_transport_and_path(source, **_http_options(source, timeout))
         remote_refs = client.get_refs(path)
         refs = dict(getattr(remote_refs, "refs", remote_refs))
         symrefs = dict(getattr(remote_refs, "symrefs", {}) or {})
@@ -59,6 +59,20 @@ def fetch_head(source: str, mirror: Path, branch: str | None, timeout: float) ->
     finally:
         socket.setdefaulttimeout(previous)
         repo.close()
+
+
+def _http_options(source: str, timeout: float) -> dict:
+    """For http(s) remotes: urllib3 without retries of its own. The sync's retry policy is the one
+    layer (run.py, `_retrying`): urllib3's three retries inside it multiplied the attempts and
+    printed a warning for each."""
+    if not source.startswith(("http://", "https://")):
+        return {}
+    import urllib3
+    from dulwich.client import default_urllib3_manager
+
+    manager = default_urllib3_manager(None, base_url=source, timeout=timeout)
+    manager.connection_pool_kw["retries"] = urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5)
+    return {"pool_manager": manager}
 
 
 def _default_branch(refs: dict[bytes, bytes]) -> bytes:

@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from codekg import metrics
+from codekg.errors import InputError
 from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.pipeline import ProgressReporter, SilentProgress, index_repository
 from codekg.records import FileParse
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import Checkpoint
-from codekg.sync.errors import SyncError, classify
+from codekg.sync.errors import RemoteNotFound, SyncError, classify
 from codekg.sync.remote import BlobReader, RemoteFile, ensure_mirror, fetch_head, included, tree_files
+from codekg.sync.workers import ParseAheadReport
 
 CHECKPOINT_EVERY_FILES = 200
 CHECKPOINT_EVERY_SECONDS = 2.0
@@ -53,7 +55,7 @@ class SyncReport:
     seconds: dict[str, float] = field(default_factory=dict)
     write_latency_ms: dict[str, float] = field(default_factory=dict)  # p50, p95 per written file
     index: dict[str, Any] = field(default_factory=dict)  # the index run's summary: nodes, edges, delta
-    parse: dict[str, Any] = field(default_factory=dict)  # the parse workers' report (sync/workers.py)
+    parse: dict[str, Any] = field(default_factory=lambda: ParseAheadReport().to_dict())  # the parse workers' (sync/workers.py)
 
     def to_dict(self) -> dict[str, Any]:
         total = sum(self.seconds.values())
@@ -93,9 +95,20 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
     else:
         directory = db_dir / "sync" / sync_key(source, branch)
     mirror, tree = directory / "mirror.git", directory / "tree"
+    first_time = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    if restart:
-        shutil.rmtree(tree, ignore_errors=True)
+    try:
+        return _sync_into(source, directory, db_dir, settings, branch, includes, restart, progress, sleep, api)
+    except RemoteNotFound:
+        if first_time:  # nothing there to keep: no mirror of a remote that does not exist
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+
+def _sync_into(source: str, directory: Path, db_dir: Path, settings: Settings, branch: str | None,
+               includes: list[str] | None, restart: bool, progress: ProgressReporter | None,
+               sleep: Callable[[float], None], api: str) -> SyncReport:
+    mirror, tree = directory / "mirror.git", directory / "tree"
     timings: dict[str, float] = {}
     started = time.perf_counter()
     retries = Counter()
@@ -117,6 +130,10 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
         head = _retrying(lambda: fetch_head(source, mirror, branch, settings.store_timeout_seconds),
                          settings.store_retry_delays, retries, sleep)
         files = tree_files(mirror, head.commit, includes or [])
+    if includes and not files:  # before anything is written or deleted
+        raise InputError(f"--include {' '.join(includes)} matched no file of {source} at {head.commit[:12]}")
+    if restart:
+        shutil.rmtree(tree, ignore_errors=True)
     timings["fetch"] = time.perf_counter() - started
     previous = None if restart else Checkpoint.load(directory)
     resumed = previous is not None and previous.commit == head.commit and previous.phase != "done"
@@ -187,14 +204,16 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
     progress.start("sync", len(files))
     cache = open_parse_cache(settings, db_dir) if files else None
     ahead = None
-    if cache is not None:
+    if files:
         from codekg.sync.workers import ParseAhead
 
         def settled(path: str) -> None:
-            progress.found(dict(ahead.report.terms) if ahead is not None else {})
+            if ahead is not None:
+                progress.found(ahead.report.found())
             progress.advance()
 
         ahead = ParseAhead(tree, settings, cache, on_done=settled)
+        progress.found(ahead.report.found())
     saved_at, since_saved, began = time.perf_counter(), 0, time.perf_counter()
     try:
         for number, remote_file in enumerate(files, 1):

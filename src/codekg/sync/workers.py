@@ -48,6 +48,7 @@ QUEUE_PER_WORKER = 8
 IN_FLIGHT_PER_WORKER = 2  # one parsing, one ready: a worker never waits for the parent between two files
 BATCH_BYTES = 256 * 1024
 PROPERTY_KINDS = ("object", "datatype", "annotation")
+TERM_KINDS = ("classes", "properties", "axioms")
 
 
 class Priority(IntEnum):
@@ -88,17 +89,22 @@ class ParseAheadReport:
     peak_queued: int = 0
     workers: list[WorkerHealth] = field(default_factory=list)
 
+    def found(self) -> dict[str, int]:
+        """The classes, properties and axioms of the files parsed (or found cached) this sync."""
+        return {kind: self.terms[kind] for kind in TERM_KINDS}
+
     def to_dict(self) -> dict[str, Any]:
         return {"parsed": self.parsed, "cached": self.cached, "failed": len(self.failed), "not_source": self.not_source,
-                "terms": dict(self.terms), "by_priority": {Priority(p).name.lower(): n for p, n in sorted(self.by_priority.items())},
+                "terms": self.found(), "by_priority": {Priority(p).name.lower(): n for p, n in sorted(self.by_priority.items())},
                 "peak_queued": self.peak_queued, "workers": [worker.to_dict() for worker in self.workers]}
 
 
 class ParseAhead:
     """Parses the files a sync writes while it writes them; ``submit`` each one, then ``finish``.
+    Without a ``cache`` (`parse_cache` off) the records go to the index only.
     ``on_done(path)`` is told when a submitted file is settled (parsed, found cached, or failed)."""
 
-    def __init__(self, root: Path, settings: Settings, cache: ParseCache, on_done: Any = None) -> None:
+    def __init__(self, root: Path, settings: Settings, cache: ParseCache | None, on_done: Any = None) -> None:
         from pebble import ProcessPool  # imported by syncs only
 
         self.root, self.settings, self.cache = root, settings, cache
@@ -125,7 +131,8 @@ class ParseAhead:
             self.on_done(path)
             return
         source_file = SourceFile(path, language, len(data), mtime_ns)
-        cached = self.cache.get(parse_cache_key(source_file, hashlib.sha256(data).hexdigest()), path, count=False)
+        key = parse_cache_key(source_file, hashlib.sha256(data).hexdigest())
+        cached = self.cache.get(key, path, count=False) if self.cache is not None else None
         if cached is not None:
             self.records[path] = cached
             self.report.cached += 1
@@ -193,7 +200,8 @@ class ParseAhead:
             else:
                 worker = self._workers.get(pid, worker)
                 if isinstance(outcome, FileParse):
-                    self.cache.put(parse_cache_key(source_file, outcome.content_hash), outcome)
+                    if self.cache is not None:
+                        self.cache.put(parse_cache_key(source_file, outcome.content_hash), outcome)
                     self.records[source_file.path] = outcome
                     self.report.parsed += 1
                     self._count_terms(outcome)
@@ -239,7 +247,7 @@ class ParseAhead:
             elif term.kind in PROPERTY_KINDS:
                 self.report.terms["properties"] += 1
             self.report.terms["axioms"] += len(term.axioms)
-        for kind in ("classes", "properties", "axioms"):
+        for kind in TERM_KINDS:
             metrics.SYNC_TERMS.labels(kind).set(self.report.terms[kind])
 
 
