@@ -105,6 +105,7 @@ def test_a_remote_that_comes_up_late_is_retried(git_daemon, tmp_path):
     refused = GitDaemon(tmp_path)  # never started: every attempt is refused, then the error is fatal
     with pytest.raises(Exception, match="the connection to the remote failed"):
         sync_repository(refused.url("late.git"), tmp_path / "db2", load_settings(tmp_path, store_retry_delays=[0.1]))
+    assert not list((tmp_path / "db2").glob("sync/*"))  # nothing to resume from: nothing left behind
 
 
 def kill_when(command: list[str], db: Path, phase: str, timeout: float = 120, sent: int = signal.SIGKILL,

@@ -29,8 +29,8 @@ from codekg.pipeline import ProgressReporter, SilentProgress, index_repository
 from codekg.records import FileParse
 from codekg.settings import Settings
 from codekg.stores.batches import jittered
-from codekg.sync.checkpoint import Checkpoint
-from codekg.sync.errors import RemoteNotFound, SyncError, classify
+from codekg.sync.checkpoint import CHECKPOINT_FILE, Checkpoint
+from codekg.sync.errors import SyncError, classify
 from codekg.sync.remote import BlobReader, RemoteFile, ensure_mirror, fetch_head, included, tree_files
 from codekg.sync.workers import ParseAheadReport
 
@@ -99,8 +99,8 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
     directory.mkdir(parents=True, exist_ok=True)
     try:
         return _sync_into(source, directory, db_dir, settings, branch, includes, restart, progress, sleep, api)
-    except RemoteNotFound:
-        if first_time:  # nothing there to keep: no mirror of a remote that does not exist
+    except SyncError:
+        if first_time and not (directory / CHECKPOINT_FILE).exists():  # failed before it had anything to resume from
             shutil.rmtree(directory, ignore_errors=True)
         raise
 
