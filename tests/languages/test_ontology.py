@@ -74,13 +74,16 @@ def test_a_page_keeps_its_readable_blocks_and_reports_the_other_with_its_page_li
 
 
 def test_a_property_block_with_an_unknown_prefix_or_type_is_reported_not_guessed():
-    text = "iri:: zz:Thing\n\niri:: ex:A\ntype:: Widget\nprefix:: ex http://e.org/#\n\niri:: ex:B\nsubClassOf:: qq:C, ex:A\n"
+    text = ("iri:: zz:Thing\n\niri:: ex:A\ntype:: Widget\nprefix:: ex http://e.org/#\n\niri:: ex:B\nsubClassOf:: qq:C, ex:A\n"
+            "\nlabel:: Both\niri:: zz:Both\nType:: Gadget\n")
     parsed = extract_source("page.md", "markdown", text.encode())
     assert [(t.iri, t.parents) for t in parsed.ontology if t.kind != "prefix"] == [("http://e.org/#B", ("http://e.org/#A",))]
-    assert parsed.warnings == [
+    assert parsed.warnings == [  # each at its own line, its key as written; a block's problems all told
         "line 1: `zz:Thing`: unknown prefix (bind it with `prefix:: zz <namespace>`)",
-        "line 3: `type:: Widget` is not a class or property type",
-        "line 7: `subclassof:: qq:C`: unknown prefix",
+        "line 4: `type:: Widget` is not a class or property type",
+        "line 8: `subClassOf:: qq:C`: unknown prefix",
+        "line 11: `zz:Both`: unknown prefix (bind it with `prefix:: zz <namespace>`); line 12: `Type:: Gadget` is not a "
+        "class or property type",
     ]
 
 

@@ -100,21 +100,30 @@ def _split(lines: list[str]) -> tuple[list[tuple[str, int, list]], list[tuple[in
 
 def _property_term(body: list[tuple[int, str, str]], prefixes: dict[str, str],
                    ontology_id: str) -> tuple[OntologyTerm | None, str]:
+    """The term a property block declares, and its problems, each cited at its own line with its
+    key as written."""
     values: dict[str, str] = {}
-    for _, key, value in body:
+    written: dict[str, tuple[int, str]] = {}  # key: (its line, its spelling)
+    for number, key, value in body:
         values.setdefault(key.lower(), value)
-    name = values.get("iri") or values.get("id")
+        written.setdefault(key.lower(), (number, key))
+    name_key = "iri" if "iri" in values else "id"
+    name = values.get(name_key)
     start = body[0][0]
     if not name:
         return None, ""
+    problems: list[str] = []
     iri = expand(name, prefixes)
     if iri is None:
-        return None, f"line {start}: `{name}`: unknown prefix (bind it with `prefix:: {name.partition(':')[0]} <namespace>`)"
+        problems.append(f"line {written[name_key][0]}: `{name}`: unknown prefix (bind it with "
+                        f"`prefix:: {name.partition(':')[0]} <namespace>`)")
     kind_name = values.get("type", "class").split(":")[-1].lower()
     kind = PROPERTY_KINDS.get(kind_name)
     if kind is None:
-        return None, f"line {start}: `type:: {values['type']}` is not a class or property type"
-    problems: list[str] = []
+        line, key = written["type"]
+        problems.append(f"line {line}: `{key}:: {values['type']}` is not a class or property type")
+    if iri is None or kind is None:
+        return None, "; ".join(problems)
 
     def names(key: str) -> tuple[str, ...]:
         found = []
@@ -124,7 +133,8 @@ def _property_term(body: list[tuple[int, str, str]], prefixes: dict[str, str],
             part = part.removeprefix("[[").removesuffix("]]")
             expanded = expand(part, prefixes)
             if expanded is None:
-                problems.append(f"line {start}: `{key}:: {part}`: unknown prefix")
+                line, spelled = written[key]
+                problems.append(f"line {line}: `{spelled}:: {part}`: unknown prefix")
             else:
                 found.append(expanded)
         return tuple(sorted(set(found)))
