@@ -25,12 +25,14 @@ def test_own_registry_in_prometheus_text_format():
     # the per-store counters appear once a server store was written, the request latencies once the
     # HTTP API answered a request in this process (tests/analysis/test_server_store.py), the file
     # failures once a pass failed on a file (tests/test_faults.py), the COPY failures once a COPY
-    # failed (tests/stores/test_copy_failures.py)
+    # failed (tests/stores/test_copy_failures.py), the sync's labelled ones once a sync ran in this
+    # process (tests/sync)
     labelled = {key for key in keys if key.startswith(("store_rows_written_total{", "store_retries_total{", "store_failed_rows_total{",
                                                         "http_request_duration_seconds_count{", "http_request_duration_seconds_sum{",
                                                         "file_failures_total{", "codekg_copy_failures_total{",
                                                         "codekg_sync_files_total{", "codekg_sync_errors_total{",
-                                                        "codekg_sync_retries_total{"))}
+                                                        "codekg_sync_retries_total{", "codekg_sync_worker_files_total{",
+                                                        "codekg_sync_queued_files{", "codekg_sync_ontology_terms{"))}
     assert keys - labelled == SNAPSHOT_KEYS
 
 
