@@ -133,10 +133,11 @@ def _parse_all(
     root: Path, files: list[SourceFile], on_progress: Callable[[int], None], cache: ParseCache | None,
     pool: PoolLimits | None, result: ParseResult, parsed_ahead: dict[str, FileParse],
 ) -> None:
-    """The records handed in and cache lookups first, all in this process (so no tree-sitter parse runs here while workers
-    are forked), then the misses and the run's first INTEGRITY_SAMPLE hits, in workers (in this
-    process only without pool limits); a re-parsed hit is compared with its cached record. When a
-    sample disagrees, the cache is cleared and every other hit it gave this run is parsed again."""
+    """The records handed in and the cache lookups first, all in this process (so no tree-sitter
+    parse runs here while workers are forked), then the misses and the run's first INTEGRITY_SAMPLE
+    hits, in workers (in this process only without pool limits); a re-parsed hit is compared with its
+    cached record. When a sample disagrees, the cache is cleared and every other hit it gave this run
+    is parsed again."""
     outcomes: list[FileParse | SkippedFile | None] = [None] * len(files)
     to_parse: list[int] = []
     accepted_hits: list[int] = []  # cache hits taken without a re-parse

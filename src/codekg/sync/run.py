@@ -32,7 +32,7 @@ from codekg.stores.batches import jittered
 from codekg.sync.checkpoint import CHECKPOINT_FILE, Checkpoint
 from codekg.sync.errors import SyncError, classify
 from codekg.sync.remote import BlobReader, RemoteFile, ensure_mirror, fetch_head, included, tree_files
-from codekg.sync.workers import ParseAheadReport
+from codekg.sync.workers import ParseAhead, ParseAheadReport
 
 CHECKPOINT_EVERY_FILES = 200
 CHECKPOINT_EVERY_SECONDS = 2.0
@@ -94,7 +94,6 @@ def _sync(source: str, db_dir: Path, settings: Settings, branch: str | None, inc
         directory = db_dir / "sync" / sync_key("github:" + "/".join(github_repository(source)), branch)
     else:
         directory = db_dir / "sync" / sync_key(source, branch)
-    mirror, tree = directory / "mirror.git", directory / "tree"
     first_time = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     try:
@@ -205,11 +204,8 @@ def _write_files(tree: Path, mirror: Path, files: list[RemoteFile], checkpoint: 
     cache = open_parse_cache(settings, db_dir) if files else None
     ahead = None
     if files:
-        from codekg.sync.workers import ParseAhead
-
         def settled(path: str) -> None:
-            if ahead is not None:
-                progress.found(ahead.report.found())
+            progress.found(ahead.report.found())
             progress.advance()
 
         ahead = ParseAhead(tree, settings, cache, on_done=settled)
