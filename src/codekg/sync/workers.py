@@ -188,7 +188,7 @@ class ParseAhead:
         raise_if_interrupted()
         done, _ = wait(self._running, timeout=POLL_SECONDS if block else 0, return_when=FIRST_COMPLETED)
         self._hear_starts()
-        for future in done:
+        for future in [future for future in self._running if future in done]:  # in the order handed out
             source_file = self._running.pop(future)
             worker = self._worker_on(source_file.path)
             try:
