@@ -16,7 +16,8 @@ from codekg.pipeline import index_repository
 from codekg.settings import Settings
 from codekg.stores import open_index
 from codekg.stores.base import GraphStore
-from codekg.schema import CALLER_LABELS, cypher_label
+from codekg.schema import CALLER_LABELS
+from codekg.stores.reads import Expansion, Step
 
 CallGraph = dict[str, list[str]]
 
@@ -28,18 +29,15 @@ PRINTED_CALLEE_LABELS = ("Function", "Method", "External")  # a Class callee is 
 def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph:
     """The adjacency map of the CALLS edges in ``store`` whose confidence is at least ``min_confidence``."""
     graph: dict[str, set[str]] = {}
-    for label in KEY_LABELS:
-        for (name,) in store.query(f"MATCH (n:{cypher_label(label)}) RETURN n.qualified_name").rows:
-            graph.setdefault(name, set())
-    edges = store.query(
-        f"MATCH (a)-[e:CALLS]->(b) WHERE e.confidence >= $min_confidence "
-        f"AND {store.dialect.node_label('a')} IN $caller_labels "
-        f"AND {store.dialect.node_label('b')} IN $callee_labels RETURN a.qualified_name, b.qualified_name",
-        {"min_confidence": float(min_confidence), "caller_labels": list(CALLER_LABELS),
-         "callee_labels": list(PRINTED_CALLEE_LABELS)},
-    )
-    for caller, callee in edges.rows:
-        graph.setdefault(caller, set()).add(callee)
+    caller_name: dict[str, str] = {}
+    for label in CALLER_LABELS:
+        for node_id, name in store.reads.nodes(label, columns=("id", "qualified_name")):
+            caller_name[node_id] = name
+            if label in KEY_LABELS:
+                graph.setdefault(name, set())
+    calls = Step("calls", ("CALLS",), labels=PRINTED_CALLEE_LABELS, min_confidence=float(min_confidence))
+    for call in store.reads.neighbours([Expansion(None, [calls], CALLER_LABELS)], ("qualified_name",)):
+        graph.setdefault(caller_name[call.near], set()).add(call.node[0])
     return {caller: sorted(callees) for caller, callees in sorted(graph.items())}
 
 

@@ -29,7 +29,6 @@ from codekg.output import to_jsonable
 from codekg.schema import NODE_LABELS, REL_TYPES, render_markdown
 from codekg.settings import Settings
 from codekg.stores import GraphStore, IndexDirectory, open_index
-from codekg.schema import cypher_label
 
 MAX_SEARCH_RESULTS = 100
 DIRECTIONS = ("upstream", "downstream", "both")
@@ -62,11 +61,11 @@ def served_repositories(locations: Sequence[tuple[Path, Path, Settings]]) -> lis
 
 def index_stats(store: GraphStore, db_dir: Path) -> dict[str, Any]:
     """Nodes per label, edges per type, files per language, index time and commit of a live index."""
-    meta = {row[0]: row[1] for row in store.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
-    nodes = {label.name: store.query(f"MATCH (n:{cypher_label(label.name)}) RETURN count(n)").rows[0][0]
-             for label in NODE_LABELS if label.name != "IndexMeta"}
-    edges = {rel.name: store.query(f"MATCH ()-[e:{rel.name}]->() RETURN count(e)").rows[0][0] for rel in REL_TYPES}
-    files = {row[0]: row[1] for row in store.query("MATCH (f:File) RETURN f.language, count(f) ORDER BY f.language").rows}
+    reads = store.reads
+    meta = reads.metadata()
+    nodes = {label.name: reads.count_nodes(label.name) for label in NODE_LABELS if label.name != "IndexMeta"}
+    edges = {rel.name: reads.count_edges(rel.name) for rel in REL_TYPES}
+    files = reads.count_values("File", "language")
     return {
         "repo": meta.get("repo_root", ""),
         "db": str(db_dir),
@@ -119,9 +118,8 @@ class GraphService:
             entry: dict[str, Any] = {"name": repo.name, "root": str(repo.root), "db": str(repo.db_dir)}
             try:
                 with self._store(repo) as store:
-                    meta = dict(store.query("MATCH (m:IndexMeta) WHERE m.key IN ['indexed_at', 'commit'] "
-                                            "RETURN m.key, m.value").rows)
-                    files = store.query("MATCH (f:File) RETURN count(f)").rows[0][0]
+                    meta = store.reads.metadata(["indexed_at", "commit"])
+                    files = store.reads.count_nodes("File")
                 entry.update(indexed=True, indexed_at=meta.get("indexed_at", ""), commit=meta.get("commit", ""), files=files)
             except CodekgError as error:
                 entry.update(indexed=False, error=str(error))
@@ -176,9 +174,8 @@ class GraphService:
         when a file of a symbol by that name leads outside the repository (a symlink planted after indexing)."""
         served = self.repository(repo)
         with self._store(served) as store:
-            for (file_path,) in store.query(
-                "MATCH (n) WHERE n.qualified_name = $symbol OR n.name = $symbol OR n.id = $symbol "
-                "RETURN DISTINCT n.file_path", {"symbol": symbol}).rows:
+            named = [{"qualified_name": symbol}, {"name": symbol}, {"id": symbol}]
+            for (file_path,) in store.reads.nodes(where=named, columns=("file_path",), distinct=True):
                 if file_path:
                     confine_path(served.root, file_path)
             from codekg.analysis.context import symbol_context

@@ -45,11 +45,10 @@ from typing import Any
 
 from codekg.analysis.impact import blast_radius, check_arguments, impact_report
 from codekg.analysis.source import OutsideRootError, read_source_bytes
-from codekg.analysis.symbols import Symbol, symbol_columns
+from codekg.analysis.symbols import Symbol
 from codekg.errors import GitError
 from codekg.file_names import stored_path
 from codekg.stores.base import GraphStore
-from codekg.schema import cypher_label
 
 CHANGE_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
@@ -218,17 +217,14 @@ def _blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
 
 
 def _index_commit(store: GraphStore) -> str:
-    rows = store.query("MATCH (m:IndexMeta {key: 'commit'}) RETURN m.value").rows
-    return (rows[0][0] or "") if rows else ""
+    return store.reads.metadata(["commit"]).get("commit") or ""
 
 
 def _indexed_symbols(store: GraphStore, paths: list[str]) -> dict[str, list[Symbol]]:
     found: dict[str, list[Symbol]] = {path: [] for path in paths}
     if not paths:
         return found
-    columns = symbol_columns(store.dialect)
-    parts = [f"MATCH (n:{cypher_label(label)}) WHERE n.file_path IN $paths RETURN {columns}" for label in CHANGE_LABELS]
-    for row in store.query(" UNION ALL ".join(parts), {"paths": paths}).rows:
+    for row in store.reads.nodes(CHANGE_LABELS, where={"file_path": paths}):
         symbol = Symbol.from_row(row)
         found[symbol.file_path].append(symbol)
     return found
@@ -259,8 +255,7 @@ def _working_copy(root: Path, path: str) -> bytes | None:
 
 def _match_index_sides(store: GraphStore, files: list[FileDiff], sides: dict[str, tuple[bytes | None, bytes | None]]) -> None:
     """Set each file's `indexed` to the side of the diff its indexed content hash equals."""
-    rows = store.query("MATCH (f:File) WHERE f.file_path IN $paths RETURN f.file_path, f.content_hash",
-                       {"paths": [f.path for f in files]}).rows
+    rows = store.reads.nodes("File", where={"file_path": [f.path for f in files]}, columns=("file_path", "content_hash"))
     indexed_hash = {path: digest for path, digest in rows}
     for f in files:
         old_content, new_content = sides[f.path]

@@ -7,8 +7,9 @@ path escapes it), the container, callers and callees with confidence, reason and
 it defines, and by label: a class's methods, bases and subclasses; a module's or file's imports and
 importers. Lists that do not apply to the label are empty; every entry carries its source location.
 
-Three round trips: resolving the symbol (`symbols.py`), its signature and docstring by primary key,
-and one UNION ALL statement for every relation (each part anchored on the primary key).
+Three reads of the query layer (stores/reads.py): resolving the symbol (`symbols.py`), its signature
+and docstring by primary key, and one neighbour read for every relation (each step anchored on the
+target's key, or its file's).
 """
 
 from __future__ import annotations
@@ -18,20 +19,15 @@ from typing import Any
 
 from codekg.analysis.source import read_snippet
 from codekg.analysis.symbols import Symbol, resolve_symbol
-from codekg.schema import CALL_SOURCE_LABELS, CALLEE_LABELS, CLASS_LABELS, REL_TYPE_BY_NAME, TYPE_LABELS, PropType, cypher_label
+from codekg.schema import CALL_SOURCE_LABELS, CALLEE_LABELS, CLASS_LABELS, REL_TYPE_BY_NAME, TYPE_LABELS
 from codekg.stores.base import GraphStore
-from codekg.stores.dialect import Dialect
+from codekg.stores.reads import IN, OUT, Expansion, Neighbour, Step
 
 RELATION_KEYS = ("container", "callers", "callees", "defines", "methods", "bases", "subclasses", "overrides",
                  "overridden_by", "users", "readers", "writers", "decorators", "imports", "importers")
 
-_OTHER = ("c.id AS id, c.name AS name, c.qualified_name AS qualified_name, "
-          "c.file_path AS file_path, c.start_line AS start_line, c.end_line AS end_line")
-# The edge columns every part returns; a part whose edge has none of one returns a null of its type.
-EDGE_COLUMNS = {"confidence": PropType.DOUBLE, "reason": PropType.STRING, "line": PropType.INT64,
-                "call_count": PropType.INT64, "count": PropType.INT64, "mode": PropType.STRING,
-                "names": PropType.STRING_LIST}
-_NO_EDGE: tuple[str, ...] = ()
+# The edge properties an entry may carry; an entry has those its edge has.
+EDGE_COLUMNS = ("confidence", "reason", "line", "call_count", "count", "mode", "names")
 _CALL_EDGE = ("confidence", "reason", "line", "call_count")
 _TYPE_EDGE = ("confidence", "reason")
 _IMPORT_EDGE = ("confidence", "reason", "line", "names")
@@ -56,18 +52,22 @@ def symbol_context(store: GraphStore, repo_root: Path, symbol: str) -> dict[str,
 
 
 def _details(store: GraphStore, target: Symbol) -> tuple[str, str]:
-    rows = store.query(f"MATCH (n:{cypher_label(target.label)} {{id: $id}}) RETURN n.signature, n.docstring", {"id": target.id}).rows
+    rows = store.reads.nodes(target.label, where={"id": target.id}, columns=("signature", "docstring"))
     return (rows[0][0] or "", rows[0][1] or "") if rows else ("", "")
 
 
 def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, Any]]]:
-    parts = relation_queries(target.label, store.dialect)
     found: dict[str, list[dict[str, Any]]] = {key: [] for key in RELATION_KEYS}
-    if parts:
-        result = store.query(" UNION ALL ".join(parts), {"id": target.id, "file": f"File:{target.file_path}"})
-        for row in result.rows:
-            record = dict(zip(result.columns, row))
-            found[record.pop("kind")].append(_entry(record))
+    for neighbour in store.reads.neighbours(relation_expansions(target)):
+        entry = _entry(neighbour)
+        if neighbour.kind != "accessors":
+            found[neighbour.kind].append(entry)
+            continue
+        mode = neighbour.edge["mode"]  # `read-write`: both
+        if mode is not None and mode != "write":
+            found["readers"].append(entry)
+        if mode is not None and mode != "read":
+            found["writers"].append(dict(entry))
     for key, entries in found.items():
         if key in ("callees", "imports"):  # in the order the target's source mentions them
             entries.sort(key=lambda e: (e.get("line") or 0, e["qualified_name"], e["id"]))
@@ -76,55 +76,50 @@ def _relations(store: GraphStore, target: Symbol) -> dict[str, list[dict[str, An
     return found
 
 
-def relation_queries(label: str, dialect: Dialect) -> list[str]:
-    """The UNION ALL parts for a target of ``label``; `b` is the target, `c` the related node, `$id` its id,
-    `$file` the id of its file."""
-    anchor = f"(b:{cypher_label(label)} {{id: $id}})"
-    parts = []
-
-    def part(kind: str, pattern: str, edge: tuple[str, ...]) -> None:
-        edge_columns = ", ".join(f"e.{name} AS {name}" if name in edge else f"{dialect.null(prop_type)} AS {name}"
-                                 for name, prop_type in EDGE_COLUMNS.items())
-        parts.append(f"MATCH {pattern} RETURN '{kind}' AS kind, {dialect.node_label('c')} AS label, {_OTHER}, {edge_columns}")
-
+def relation_expansions(target: Symbol) -> list[Expansion]:
+    """What to read for a target: the steps from the target itself, and for a Module or File the
+    imports and importers of its file (a Module's file by its id, `File:<path>`: a key lookup, not
+    a join over DEFINES)."""
+    label = target.label
+    steps = []
     if label not in ("File", "External"):
-        part("container", f"(c)-[:DEFINES|HAS_METHOD]->{anchor}", _NO_EDGE)
+        steps.append(Step("container", ("DEFINES", "HAS_METHOD"), IN))
     if label in CALLEE_LABELS:
-        part("callers", f"(c)-[e:CALLS]->{anchor}", _CALL_EDGE)
+        steps.append(Step("callers", ("CALLS",), IN, edge_columns=_CALL_EDGE))
     if label in CALL_SOURCE_LABELS:
-        part("callees", f"{anchor}-[e:CALLS]->(c)", _CALL_EDGE)
+        steps.append(Step("callees", ("CALLS",), OUT, edge_columns=_CALL_EDGE))
     if label in DEFINING_LABELS:  # its declarations, not its import statements
-        part("defines", f"{anchor}-[:DEFINES]->(c) WITH c WHERE {dialect.node_label('c')} <> 'Import'", _NO_EDGE)
+        steps.append(Step("defines", ("DEFINES",), OUT, exclude_labels=("Import",)))
     if label in CLASS_LABELS:
-        part("methods", f"{anchor}-[:HAS_METHOD]->(c)", _NO_EDGE)
+        steps.append(Step("methods", ("HAS_METHOD",), OUT))
     if label in HIERARCHY_LABELS:
-        part("bases", f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)", _TYPE_EDGE)
-        part("subclasses", f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}", _TYPE_EDGE)
+        steps.append(Step("bases", ("EXTENDS", "IMPLEMENTS"), OUT, edge_columns=_TYPE_EDGE))
+        steps.append(Step("subclasses", ("EXTENDS", "IMPLEMENTS"), IN, edge_columns=_TYPE_EDGE))
     if label == "Method":
-        part("overrides", f"{anchor}-[e:OVERRIDES]->(c)", _TYPE_EDGE)
-        part("overridden_by", f"(c)-[e:OVERRIDES]->{anchor}", _TYPE_EDGE)
+        steps.append(Step("overrides", ("OVERRIDES",), OUT, edge_columns=_TYPE_EDGE))
+        steps.append(Step("overridden_by", ("OVERRIDES",), IN, edge_columns=_TYPE_EDGE))
     if label in TYPE_LABELS:
-        part("users", f"(c)-[e:USES]->{anchor}", _USE_EDGE)
-    if label == "Variable":  # who reads or writes it (`read-write`: both)
-        part("readers", f"(c)-[e:ACCESSES]->{anchor} WHERE e.mode <> 'write'", _ACCESS_EDGE)
-        part("writers", f"(c)-[e:ACCESSES]->{anchor} WHERE e.mode <> 'read'", _ACCESS_EDGE)
+        steps.append(Step("users", ("USES",), IN, edge_columns=_USE_EDGE))
+    if label == "Variable":  # who reads or writes it: split into readers and writers by the edge's mode
+        steps.append(Step("accessors", ("ACCESSES",), IN, edge_columns=_ACCESS_EDGE))
     if label in DECORATED_LABELS:
-        part("decorators", f"(c)-[:DECORATES]->{anchor}", _NO_EDGE)
+        steps.append(Step("decorators", ("DECORATES",), IN))
+    expansions = [Expansion([target.id], steps, label)] if steps else []
     if label in ("Module", "File"):
-        # a Module's file by its id (`File:<path>`): a primary-key lookup, not a join over DEFINES
-        file_anchor = "(f:File {id: $file})" if label == "Module" else "(f:File {id: $id})"
+        file_id = target.id if label == "File" else f"File:{target.file_path}"
         # An imported file is shown as the module it defines; an import that left the repository as the External.
-        part("imports", f"{file_anchor} MATCH (f)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module)", _IMPORT_EDGE)
-        part("imports", f"{file_anchor} MATCH (f)-[e:IMPORTS]->(c:External)", _IMPORT_EDGE)
-        part("importers", f"{file_anchor} MATCH (g:File)-[e:IMPORTS]->(f) MATCH (g)-[:DEFINES]->(c:Module)", _IMPORT_EDGE)
-    return parts
+        expansions.append(Expansion([file_id], [
+            Step("imports", ("IMPORTS",), OUT, labels=("File",), edge_columns=_IMPORT_EDGE, then=("DEFINES", "Module")),
+            Step("imports", ("IMPORTS",), OUT, labels=("External",), edge_columns=_IMPORT_EDGE),
+            Step("importers", ("IMPORTS",), IN, labels=("File",), edge_columns=_IMPORT_EDGE, then=("DEFINES", "Module")),
+        ], "File"))
+    return expansions
 
 
-def _entry(record: dict[str, Any]) -> dict[str, Any]:
+def _entry(neighbour: Neighbour) -> dict[str, Any]:
     """A related symbol: its location, plus the edge's properties where the relation has them."""
-    entry = Symbol.from_row([record[k] for k in ("label", "id", "name", "qualified_name", "file_path",
-                                                  "start_line", "end_line")]).to_dict()
+    entry = Symbol.from_row(neighbour.node).to_dict()
     for key in EDGE_COLUMNS:
-        if record[key] is not None:
-            entry[key] = record[key]
+        if neighbour.edge.get(key) is not None:
+            entry[key] = neighbour.edge[key]
     return entry

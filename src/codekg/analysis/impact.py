@@ -26,13 +26,12 @@ Path confidence is the product of the edge confidences along a path; a symbol's 
 best over every path of at most N edges (not only the shallowest ones). `min_confidence` drops
 edges below it before anything else.
 
-Round trips: per depth level, one statement for CALLS/EXTENDS/IMPLEMENTS (the frontier's ids grouped
-by label, as list parameters, in one UNION ALL), and upstream one for IMPORTS (queried by the
-frontier's files, matched to the symbols in Python) plus one for the module names of files not
-seen yet; one more for a Class target's methods. Patterns filter on `b.id IN $ids` for up to
-`IN_FILTER_MAX_IDS` ids and UNWIND above: on fastapi an UNWIND costs 3-5 ms even for one id (it is
-planned as a join over the whole relationship table), an IN filter about 1 ms; an IMPORTS pattern
-anchored through `Module-[:DEFINES]->symbol` cost 4-7 ms, anchored on the File's id 0.5 ms.
+Reads (the query layer, stores/reads.py): per depth level, one neighbour read for CALLS, OVERRIDES,
+EXTENDS/IMPLEMENTS, USES and ACCESSES (the frontier's ids grouped by label, each group anchored on
+its label's key), and upstream one for IMPORTS (read by the frontier's files, matched to the
+symbols in Python) plus one for the module names of files not seen yet; one more for a Class
+target's methods. An IMPORTS read anchored through `Module-[:DEFINES]->symbol` cost 4-7 ms on
+fastapi, anchored on the File's id 0.5 ms.
 
 Risk, over the affected symbols outside test files (tests are reported apart: a touched test is a
 safety net, not a risk): **high** with 10+ direct (depth-1) symbols, 25+ symbols or 10+ files;
@@ -45,13 +44,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from codekg.analysis.symbols import Symbol, resolve_symbol, symbol_columns
+from codekg.analysis.symbols import Symbol, resolve_symbol
 from codekg.conventions import is_test_path
 from codekg.errors import InputError
 from codekg.limits import MAX_DEPTH
-from codekg.schema import CALLEE_LABELS, CALLER_LABELS, TYPE_LABELS, PropType, cypher_label
+from codekg.schema import CALLEE_LABELS, CALLER_LABELS, TYPE_LABELS
 from codekg.stores.base import GraphStore
-from codekg.stores.dialect import Dialect
+from codekg.stores.reads import IN, OUT, Expansion, Step
 
 DIRECTIONS = ("upstream", "downstream")
 HIERARCHY_LABELS = ("Class", "Interface", "Enum")
@@ -149,19 +148,13 @@ def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confi
     for symbol in frontier:
         by_label[symbol.label].append(symbol.id)
     module_seeds = by_label.pop("Module", []) if seeds else []
-    parts = []
-    params: dict[str, Any] = {"min": float(min_confidence)}
-    for label, ids in sorted(by_label.items()):
-        params[f"ids_{label}"] = ids
-        parts += _level_parts(store.dialect, label, f"$ids_{label}", len(ids), direction)
+    expansions = [Expansion(ids, _level_steps(label, direction, min_confidence), label)
+                  for label, ids in sorted(by_label.items())]
     if module_seeds and direction == "downstream":
-        params["ids_Module"] = module_seeds
-        parts += _level_parts(store.dialect, "Module", "$ids_Module", len(module_seeds), direction)
-    hops = []
-    if parts:
-        result = store.query(" UNION ALL ".join(parts), params)
-        hops = [Hop(near, Symbol.from_row(far), relation, float(confidence), reason or "", line)
-                for near, *far, confidence, reason, relation, line in result.rows]
+        expansions.append(Expansion(module_seeds, _level_steps("Module", direction, min_confidence), "Module"))
+    expansions = [e for e in expansions if e.steps]
+    hops = [Hop(n.near, Symbol.from_row(n.node), n.relation, float(n.edge["confidence"]), n.edge["reason"] or "",
+                n.edge["line"]) for n in store.reads.neighbours(expansions)] if expansions else []
     if direction == "upstream":
         importable = [s for s in frontier if s.label in TOP_LEVEL_LABELS] + [s for s in frontier if s.id in module_seeds]
         hops += _importers(store, importable, min_confidence, modules)
@@ -170,43 +163,31 @@ def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confi
     return hops
 
 
-# Above this many ids, UNWIND (one index lookup per id) beats an IN filter over the label's table.
-IN_FILTER_MAX_IDS = 100
+_HOP_EDGE = ("confidence", "reason", "line")
+_TYPE_EDGE = ("confidence", "reason")  # OVERRIDES, EXTENDS and IMPLEMENTS have no line
+_IMPORT_EDGE = ("names", "confidence", "reason", "line")
 
 
-def _level_parts(dialect: Dialect, label: str, ids: str, count: int, direction: str) -> list[str]:
-    """CALLS (and EXTENDS/IMPLEMENTS for types) into (upstream) or out of (downstream) nodes of ``label``."""
-    if count > IN_FILTER_MAX_IDS:
-        anchor, where = f"(b:{cypher_label(label)} {{id: i}})", "WHERE e.confidence >= $min"
-        prefix = f"UNWIND {ids} AS i "
-    else:
-        anchor, where = f"(b:{cypher_label(label)})", f"WHERE b.id IN {ids} AND e.confidence >= $min"
-        prefix = ""
+def _level_steps(label: str, direction: str, min_confidence: float) -> list[Step]:
+    """CALLS (and OVERRIDES, EXTENDS/IMPLEMENTS, USES, ACCESSES where they apply) into (upstream) or out
+    of (downstream) nodes of ``label``."""
     upstream = direction == "upstream"
-    returned = f"RETURN b.id AS near, {symbol_columns(dialect, 'c')}, e.confidence AS confidence, e.reason AS reason"
-    parts = []
+    toward = IN if upstream else OUT
+    steps = []
     if label in (CALLEE_LABELS if upstream else CALLER_LABELS):
-        pattern = f"(c)-[e:CALLS]->{anchor}" if upstream else f"{anchor}-[e:CALLS]->(c)"
-        parts.append(f"{prefix}MATCH {pattern} {where} {returned}, 'CALLS' AS relation, e.line AS line")
+        steps.append(Step("CALLS", ("CALLS",), toward, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
     if label == "Method":  # overriders change with it; the callers of what it overrides may run it instead
-        patterns = [f"(c)-[e:OVERRIDES]->{anchor}", f"{anchor}-[e:OVERRIDES]->(c)"] if upstream else [
-            f"{anchor}-[e:OVERRIDES]->(c)"]
-        parts += [f"{prefix}MATCH {pattern} {where} {returned}, 'OVERRIDES' AS relation, {dialect.null(PropType.INT64)} AS line"
-                  for pattern in patterns]
+        ways = (IN, OUT) if upstream else (OUT,)
+        steps += [Step("OVERRIDES", ("OVERRIDES",), way, min_confidence=min_confidence, edge_columns=_TYPE_EDGE)
+                  for way in ways]
     if label in HIERARCHY_LABELS:
-        pattern = f"(c)-[e:EXTENDS|IMPLEMENTS]->{anchor}" if upstream else f"{anchor}-[e:EXTENDS|IMPLEMENTS]->(c)"
-        parts.append(f"{prefix}MATCH {pattern} {where} {returned}, {dialect.rel_type('e')} AS relation, "
-                     f"{dialect.null(PropType.INT64)} AS line")
+        steps.append(Step("EXTENDS", ("EXTENDS", "IMPLEMENTS"), toward, min_confidence=min_confidence,
+                          edge_columns=_TYPE_EDGE))
     # what names a type in its signature or reads a variable breaks with it
     for rel_type, targets in (("USES", TYPE_LABELS), ("ACCESSES", ("Variable",))):
         if upstream and label in targets:
-            parts.append(f"{prefix}MATCH (c)-[e:{rel_type}]->{anchor} {where} {returned}, '{rel_type}' AS relation, e.line AS line")
-    return parts
-
-
-def _import_row(dialect: Dialect) -> str:
-    """An IMPORTS edge `e` and the Module or External `c` at its far end."""
-    return f"e.names, e.confidence, e.reason, e.line, {symbol_columns(dialect, 'c')}"
+            steps.append(Step(rel_type, (rel_type,), IN, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
+    return steps
 
 
 class _ModuleNames:
@@ -219,8 +200,7 @@ class _ModuleNames:
     def of(self, paths: set[str]) -> dict[str, tuple[str, str]]:
         missing = sorted(paths - self.known.keys())
         if missing:
-            rows = self.store.query("MATCH (m:Module) WHERE m.file_path IN $paths RETURN m.file_path, m.qualified_name, m.name",
-                                    {"paths": missing}).rows
+            rows = self.store.reads.nodes("Module", where={"file_path": missing}, columns=("file_path", "qualified_name", "name"))
             self.known.update((path, (qualified_name, name)) for path, qualified_name, name in rows)
         return self.known
 
@@ -241,28 +221,31 @@ def _importers(store: GraphStore, symbols: list[Symbol], min_confidence: float, 
             wanted[f"File:{symbol.file_path}"].append((symbol, {symbol.name, module_name, "*"}))
     if not wanted:
         return []
-    rows = store.query(f"MATCH (g:File)-[e:IMPORTS]->(f:File) WHERE f.id IN $files AND e.confidence >= $min "
-                       f"MATCH (g)-[:DEFINES]->(c:Module) RETURN f.id, {_import_row(store.dialect)}",
-                       {"files": sorted(wanted), "min": float(min_confidence)}).rows
+    importers = store.reads.neighbours([Expansion(sorted(wanted), [importers_step(min_confidence)], "File")])
     hops = []
-    for file_id, names, confidence, reason, line, *importer in rows:
-        for symbol, accepted in wanted[file_id]:
+    for importer in importers:
+        names, confidence, reason, line = (importer.edge[key] for key in _IMPORT_EDGE)
+        for symbol, accepted in wanted[importer.near]:
             if accepted is None or not names or accepted.intersection(names):
-                hops.append(Hop(symbol.id, Symbol.from_row(importer), "IMPORTS", float(confidence), reason or "", line))
+                hops.append(Hop(symbol.id, Symbol.from_row(importer.node), "IMPORTS", float(confidence), reason or "", line))
     return hops
+
+
+def importers_step(min_confidence: float | None = None) -> Step:
+    """From a File: the modules of the files that import it."""
+    return Step("importers", ("IMPORTS",), IN, labels=("File",), min_confidence=min_confidence,
+                edge_columns=_IMPORT_EDGE, then=("DEFINES", "Module"))
 
 
 def _imported(store: GraphStore, module_seeds: list[Symbol], min_confidence: float) -> list[Hop]:
     """What Module targets import: the modules of repository files, and External modules."""
     files = {f"File:{s.file_path}": s.id for s in module_seeds}
-    row = _import_row(store.dialect)
-    rows = store.query(
-        f"MATCH (f:File)-[e:IMPORTS]->(:File)-[:DEFINES]->(c:Module) WHERE f.id IN $files AND e.confidence >= $min "
-        f"RETURN f.id, {row} UNION ALL "
-        f"MATCH (f:File)-[e:IMPORTS]->(c:External) WHERE f.id IN $files AND e.confidence >= $min RETURN f.id, {row}",
-        {"files": sorted(files), "min": float(min_confidence)}).rows
-    return [Hop(files[file_id], Symbol.from_row(other), "IMPORTS", float(confidence), reason or "", line)
-            for file_id, _, confidence, reason, line, *other in rows]
+    steps = [Step("imports", ("IMPORTS",), OUT, labels=("File",), min_confidence=min_confidence,
+                  edge_columns=_IMPORT_EDGE, then=("DEFINES", "Module")),
+             Step("imports", ("IMPORTS",), OUT, labels=("External",), min_confidence=min_confidence,
+                  edge_columns=_IMPORT_EDGE)]
+    return [Hop(files[n.near], Symbol.from_row(n.node), "IMPORTS", float(n.edge["confidence"]), n.edge["reason"] or "",
+                n.edge["line"]) for n in store.reads.neighbours([Expansion(sorted(files), steps, "File")])]
 
 
 def _as_modules(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
@@ -270,9 +253,8 @@ def _as_modules(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
     files = [s.id for s in seeds if s.label == "File"]
     if not files:
         return seeds
-    rows = store.query(f"UNWIND $ids AS i MATCH (:File {{id: i}})-[:DEFINES]->(n:Module) "
-                       f"RETURN {symbol_columns(store.dialect)}", {"ids": files}).rows
-    return [s for s in seeds if s.label != "File"] + [Symbol.from_row(row) for row in rows]
+    modules = store.reads.neighbours([Expansion(files, [Step("module", ("DEFINES",), OUT, labels=("Module",))], "File")])
+    return [s for s in seeds if s.label != "File"] + [Symbol.from_row(n.node) for n in modules]
 
 
 def _with_class_methods(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
@@ -280,10 +262,9 @@ def _with_class_methods(store: GraphStore, seeds: list[Symbol]) -> list[Symbol]:
     classes = [s.id for s in seeds if s.label == "Class"]
     if not classes:
         return seeds
-    rows = store.query(f"UNWIND $ids AS i MATCH (:Class {{id: i}})-[:HAS_METHOD]->(n:Method) "
-                       f"RETURN {symbol_columns(store.dialect)}", {"ids": classes}).rows
+    methods = store.reads.neighbours([Expansion(classes, [Step("methods", ("HAS_METHOD",), OUT, labels=("Method",))], "Class")])
     known = {s.id for s in seeds}
-    return seeds + [m for m in map(Symbol.from_row, rows) if m.id not in known]
+    return seeds + [m for m in (Symbol.from_row(n.node) for n in methods) if m.id not in known]
 
 
 def _best_paths(seeds: set[str], hops: list[Hop], depth: int) -> dict[str, tuple[float, tuple[str, ...], Hop | None]]:

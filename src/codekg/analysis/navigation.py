@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from codekg.analysis.context import _relations
-from codekg.analysis.impact import _import_row, _ModuleNames
+from codekg.analysis.impact import _ModuleNames, importers_step
 from codekg.api.security import confine_path
-from codekg.analysis.symbols import SYMBOL_LABELS, Symbol, resolve_symbol, symbol_columns
+from codekg.analysis.symbols import SYMBOL_LABELS, Symbol, resolve_symbol
 from codekg.errors import InputError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
+from codekg.stores.reads import IN, OUT, Expansion, Step
 
 # context's lists that are uses of the symbol, and what each use is
 REFERENCE_KINDS = {"callers": "call", "importers": "import", "users": "type use", "readers": "read",
@@ -44,8 +45,7 @@ def definition_at(store: GraphStore, file_path: str, line: int, root: Path | Non
     if root is not None:
         path = confine_path(root, path).relative_to(root.resolve()).as_posix()
     path = path.removeprefix("./")
-    rows = store.query(f"MATCH (n) WHERE n.file_path = $path AND n.start_line <= $line AND n.end_line >= $line "
-                       f"RETURN {symbol_columns(store.dialect)}", {"path": path, "line": line}).rows
+    rows = store.reads.nodes(where={"file_path": path}, holding_line=line)
     holding = [Symbol.from_row(row) for row in rows if row[0] in SYMBOL_LABELS and row[0] not in ("File", "External")]
     if not holding:
         raise SymbolNotFoundError(f"no symbol at {path}:{line} in the index (is the file indexed, and the line inside it?)")
@@ -79,10 +79,10 @@ def _imports_by_name(store: GraphStore, target: Symbol) -> list[dict[str, Any]]:
     module_qn, _ = _ModuleNames(store).of({target.file_path}).get(target.file_path, ("", ""))
     if target.qualified_name != f"{module_qn}.{target.name}":
         return []  # not top-level: nothing imports it by name
-    rows = store.query(f"MATCH (g:File)-[e:IMPORTS]->(f:File {{id: $file}}) MATCH (g)-[:DEFINES]->(c:Module) "
-                       f"RETURN {_import_row(store.dialect)}", {"file": f"File:{target.file_path}"}).rows
-    return [{"kind": "import", **Symbol.from_row(importer).to_dict(), "confidence": confidence, "reason": reason or "",
-             "line": line} for names, confidence, reason, line, *importer in rows if target.name in (names or [])]
+    importers = store.reads.neighbours([Expansion([f"File:{target.file_path}"], [importers_step()], "File")])
+    return [{"kind": "import", **Symbol.from_row(n.node).to_dict(), "confidence": n.edge["confidence"],
+             "reason": n.edge["reason"] or "", "line": n.edge["line"]}
+            for n in importers if target.name in (n.edge["names"] or [])]
 
 
 def path_between(store: GraphStore, source: str, target: str, max_depth: int = 6) -> dict[str, Any]:
@@ -111,14 +111,13 @@ def _shortest(store: GraphStore, origin: str, goal: str, max_depth: int) -> tupl
         return [], True
     came_from: dict[str, tuple[str, str]] = {}
     seen, frontier = {origin}, [origin]
-    relation = store.dialect.rel_type("r")
+    step = Step("path", PATH_RELATIONS, OUT)
     for _ in range(max_depth):
         if not frontier:
             return None, True
         if len(frontier) > MAX_FRONTIER:
             return None, False
-        rows = store.query(f"MATCH (x)-[r:{'|'.join(PATH_RELATIONS)}]->(y) WHERE x.id IN $ids "
-                           f"RETURN x.id, {relation}, y.id ORDER BY x.id, {relation}, y.id", {"ids": frontier}).rows
+        rows = sorted((n.near, n.relation, n.node[0]) for n in store.reads.neighbours([Expansion(frontier, [step])], ("id",)))
         following = []
         for near, kind, far in rows:
             if far not in seen:
@@ -138,7 +137,7 @@ def _shortest(store: GraphStore, origin: str, goal: str, max_depth: int) -> tupl
 
 def _names(store: GraphStore, ids: Iterable[str]) -> dict[str, str]:
     wanted = list(dict.fromkeys(ids))
-    rows = store.query("MATCH (n) WHERE n.id IN $ids RETURN n.id, n.qualified_name", {"ids": wanted}).rows
+    rows = store.reads.nodes(where={"id": wanted}, columns=("id", "qualified_name"))
     names = {node_id: name or node_id for node_id, name in rows}
     return {node_id: names.get(node_id, node_id) for node_id in wanted}
 
@@ -155,12 +154,13 @@ def call_neighbourhood(store: GraphStore, symbol: str, depth: int = 2, direction
     ways = [way for way in ("downstream", "upstream") if direction in (way, "both")]
     for way in ways:
         seen, frontier = {center.id}, [center.id]
-        pattern = "(x)-[r:CALLS]->(y)" if way == "downstream" else "(y)-[r:CALLS]->(x)"
+        step = Step("calls", ("CALLS",), OUT if way == "downstream" else IN, edge_columns=("confidence", "line"))
         for _ in range(depth):
             if not frontier or len(frontier) > MAX_FRONTIER:
                 break
-            rows = store.query(f"MATCH {pattern} WHERE x.id IN $ids RETURN x.id, y.id, r.confidence, r.line "
-                               "ORDER BY x.id, y.id", {"ids": frontier}).rows
+            found = store.reads.neighbours([Expansion(frontier, [step])], ("id",))
+            rows = sorted(((n.near, n.node[0], n.edge["confidence"], n.edge["line"]) for n in found),
+                          key=lambda row: (row[0], row[1]))
             following = []
             for near, far, confidence, line in rows:
                 caller, callee = (near, far) if way == "downstream" else (far, near)
@@ -170,7 +170,7 @@ def call_neighbourhood(store: GraphStore, symbol: str, depth: int = 2, direction
                     following.append(far)
             frontier = following
     ids = sorted({center.id, *(node for pair in edges for node in pair)})
-    rows = store.query(f"MATCH (n) WHERE n.id IN $ids RETURN {symbol_columns(store.dialect)}", {"ids": ids}).rows
+    rows = store.reads.nodes(where={"id": ids})
     nodes = {row[1]: Symbol.from_row(row).to_dict() for row in rows}
     name = {node_id: nodes.get(node_id, {}).get("qualified_name", node_id) for node_id in ids}
     return {"symbol": center.to_dict(), "depth": depth, "direction": direction,
@@ -184,7 +184,8 @@ OUTLINE_LABELS = ("Class", "Interface", "Enum", "Type", "Function", "Method")
 
 def indexed_files(store: GraphStore) -> dict[str, Any]:
     """Every indexed file, by path: its language, line count and whether it is a test file."""
-    rows = store.query("MATCH (f:File) RETURN f.file_path, f.language, f.line_count, f.is_test ORDER BY f.file_path").rows
+    rows = sorted(store.reads.nodes("File", columns=("file_path", "language", "line_count", "is_test")),
+                  key=lambda row: row[0])
     return {"files": [{"file_path": path, "language": language or "", "line_count": int(lines or 0),
                        "is_test": bool(is_test)} for path, language, lines, is_test in rows]}
 
@@ -196,9 +197,9 @@ def file_outline(store: GraphStore, file_path: str, root: Path | None = None) ->
     if root is not None:
         path = confine_path(root, path).relative_to(root.resolve()).as_posix()
     path = path.removeprefix("./")
-    if not store.query("MATCH (f:File) WHERE f.file_path = $path RETURN f.id", {"path": path}).rows:
+    if not store.reads.nodes("File", where={"file_path": path}, columns=("id",)):
         raise SymbolNotFoundError(f"no indexed file {path!r}")
-    rows = store.query(f"MATCH (n) WHERE n.file_path = $path RETURN {symbol_columns(store.dialect)}", {"path": path}).rows
+    rows = store.reads.nodes(where={"file_path": path})
     symbols = sorted((Symbol.from_row(row) for row in rows if row[0] in OUTLINE_LABELS),
                      key=lambda s: (s.start_line, -s.end_line, s.qualified_name))
     return {"file_path": path, "symbols": [symbol.to_dict() for symbol in symbols]}

@@ -16,13 +16,12 @@ primary key first.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
-from codekg.stores.dialect import Dialect
-from codekg.schema import cypher_label
 
 SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable", "External")
 # what an id may name beyond those: a decorator application (a caller of its decorator) is reached by
@@ -30,12 +29,6 @@ SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Functi
 ID_LABELS = SYMBOL_LABELS + ("Decorator",)
 MAX_CANDIDATES_SHOWN = 20
 MAX_SUGGESTIONS = 3  # "did you mean" names for a symbol nothing matches
-
-
-def symbol_columns(dialect: Dialect, var: str = "n") -> str:
-    """The columns a `Symbol` is read from, of the node ``var``."""
-    return (f"{dialect.node_label(var)}, {var}.id, {var}.name, {var}.qualified_name, {var}.file_path, "
-            f"{var}.start_line, {var}.end_line")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +44,8 @@ class Symbol:
     end_line: int
 
     @classmethod
-    def from_row(cls, row: list[Any]) -> "Symbol":
-        """From the columns of `symbol_columns`, in that order."""
+    def from_row(cls, row: Sequence[Any]) -> "Symbol":
+        """From a node read with the query layer's `NODE_COLUMNS` (stores/reads.py), in that order."""
         label, id_, name, qualified_name, file_path, start, end = row
         return cls(id_, label, name or "", qualified_name or "", file_path or "", int(start or 0), int(end or 0))
 
@@ -81,13 +74,12 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
         raise SymbolNotFoundError("no symbol given")
     label = label_of_id(text)
     if ":" in text and label in ID_LABELS:
-        found = store.query(f"MATCH (n:{cypher_label(label)} {{id: $text}}) RETURN {symbol_columns(store.dialect)}", {"text": text}).rows
+        found = store.reads.nodes(label, where={"id": text})
         if found:
             return Symbol.from_row(found[0])
     # Only label, id and qualified name across every table, and one equality: each extra column or
     # OR-ed condition of an unlabeled scan costs about as much as the scan itself.
-    found = store.query(f"MATCH (n) WHERE n.name = $name RETURN {store.dialect.node_label('n')}, n.id, n.qualified_name",
-                        {"name": _last_part(text)}).rows
+    found = store.reads.nodes(where={"name": _last_part(text)}, columns=("label", "id", "qualified_name"))
     found = [row for row in found if row[0] in SYMBOL_LABELS]
     for matches in (
         lambda id_, qn: qn == text,
@@ -111,21 +103,18 @@ def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
         by_label.setdefault(label_of_id(id_), []).append(id_)
     symbols = {}
     for label, label_ids in by_label.items():
-        rows = store.query(f"UNWIND $ids AS i MATCH (n:{cypher_label(label)} {{id: i}}) RETURN {symbol_columns(store.dialect)}",
-                           {"ids": label_ids}).rows
-        symbols.update((row[1], Symbol.from_row(row)) for row in rows)
+        symbols.update((row[1], Symbol.from_row(row)) for row in store.reads.nodes(label, where={"id": label_ids}))
     return symbols
 
 
 def _not_found(store: GraphStore, text: str) -> SymbolNotFoundError:
     """The error for a text nothing matches, with the symbols whose name is closest to its last part
     (a typo: `chekout` → `shop.service.checkout`). Only on this path: it reads every node's name."""
-    names = [row[0] for row in store.query("MATCH (n) WHERE n.name IS NOT NULL RETURN DISTINCT n.name").rows]
+    names = [name for name, in store.reads.nodes(columns=("name",), distinct=True) if name is not None]
     close = difflib.get_close_matches(_last_part(text), names, n=MAX_SUGGESTIONS, cutoff=0.75)
     suggestions: list[str] = []
     if close:
-        rows = store.query(f"MATCH (n) WHERE n.name IN $names RETURN {store.dialect.node_label('n')}, n.qualified_name",
-                           {"names": close}).rows
+        rows = store.reads.nodes(where={"name": close}, columns=("label", "qualified_name"))
         rank = {name: position for position, name in enumerate(close)}
         found = sorted({qn for label, qn in rows if label in SYMBOL_LABELS and label != "External"},
                        key=lambda qn: (rank.get(_last_part(qn), len(rank)), qn))

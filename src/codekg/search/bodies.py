@@ -33,8 +33,6 @@ from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import Symbol  # the search index's record of a symbol (signature and docstring empty here)
 from codekg.search.tokens import expanded_text
 from codekg.stores.base import GraphStore
-from codekg.analysis.symbols import symbol_columns
-from codekg.schema import cypher_label
 
 BODIES_FILE = "bodies.sqlite"
 FORMAT = "4"
@@ -105,8 +103,8 @@ class BodyIndex:
         generation = graph.read_metadata().get(GENERATION_KEY, "")
         if generation and self._meta("generation") == generation:
             return Freshness(stale=[])  # the graph has not changed since this file was brought in step
-        wanted = dict(graph.query("MATCH (f:File) WHERE NOT f.language IN $documents RETURN f.file_path, f.content_hash",
-                                  {"documents": list(DOCUMENT_LANGUAGES)}).rows)
+        wanted = {path: digest for path, digest, language in graph.reads.nodes("File", columns=("file_path", "content_hash", "language"))
+                  if language is not None and language not in DOCUMENT_LANGUAGES}
         held = dict(self._connection.execute("SELECT path, content_hash FROM files").fetchall())
         gone = [path for path, digest in held.items() if wanted.get(path) != digest]
         fresh = [path for path, digest in wanted.items() if held.get(path) != digest]
@@ -262,8 +260,7 @@ def _symbols_of(graph: GraphStore, paths: list[str]) -> dict[str, list[tuple[str
     found: dict[str, list[tuple[str, str, str, str, int, int]]] = {}
     for label in BODY_LABELS:  # one table at a time: an unlabelled match scans every table
         for start in range(0, len(paths), 2000):
-            rows = graph.query(f"MATCH (n:{cypher_label(label)}) WHERE n.file_path IN $paths RETURN {symbol_columns(graph.dialect)}",
-                               {"paths": paths[start:start + 2000]}).rows
+            rows = graph.reads.nodes(label, where={"file_path": paths[start:start + 2000]})
             for _, node_id, name, qualified_name, file_path, start_line, end_line in rows:
                 found.setdefault(file_path, []).append(
                     (label, node_id, name or "", qualified_name or "", int(start_line or 0), int(end_line or 0)))

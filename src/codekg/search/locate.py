@@ -39,6 +39,7 @@ from codekg.search.store import Symbol
 from codekg.search.issue_text import IssueClues, read_issue
 from codekg.search.tokens import split_identifier
 from codekg.stores.base import GraphStore
+from codekg.stores.reads import IN, OUT, Expansion, Step
 
 Level = Literal["file", "symbol"]
 LEVELS: tuple[str, ...] = ("file", "symbol")
@@ -365,14 +366,14 @@ def _spread(graph: GraphStore, bodies: BodyIndex, fused: dict[str, float]) -> _R
     seeds = dict(sorted(fused.items(), key=lambda item: -item[1])[:SEEDS])
     if not seeds:
         return ranking
-    relation = graph.dialect.rel_type("r")
-    types = "|".join(sorted({kind for kind, _ in SPREAD_RELATIONS}))
+    types = tuple(sorted({kind for kind, _ in SPREAD_RELATIONS}))
     names = {key: symbol.qualified_name for key, symbol in bodies.symbols_by_id(seeds).items()}
     gained: dict[str, float] = defaultdict(float)
     why: dict[str, tuple[float, str]] = {}
-    for direction, pattern in (("out", "(s)-[r:{t}]->(n)"), ("in", "(n)-[r:{t}]->(s)")):
-        rows = graph.query(f"MATCH {pattern.format(t=types)} WHERE s.id IN $ids RETURN s.id, {relation}, n.id, r.confidence",
-                           {"ids": list(seeds)}).rows
+    steps = [Step(direction, types, direction, edge_columns=("confidence",)) for direction in (OUT, IN)]
+    found = graph.reads.neighbours([Expansion(list(seeds), steps)], ("id",))
+    for direction in (OUT, IN):  # the edges out of the seeds first, then those into them
+        rows = [(n.near, n.relation, n.node[0], n.edge["confidence"]) for n in found if n.kind == direction]
         for seed, kind, neighbour, confidence in rows:
             what = SPREAD_RELATIONS.get((kind, direction))
             if what is None or neighbour == seed:
@@ -456,8 +457,8 @@ class Locator:
         self.graph = open_index(db_dir, settings)
         try:
             if root is None:  # the root the index records
-                recorded = self.graph.query("MATCH (m:IndexMeta) WHERE m.key = 'repo_root' RETURN m.value").rows
-                root = Path(recorded[0][0]) if recorded and recorded[0][0] else Path.cwd()
+                recorded = self.graph.reads.metadata(["repo_root"]).get("repo_root")
+                root = Path(recorded) if recorded else Path.cwd()
             self.root = root
             self.bodies = BodyIndex(db_dir)
         except BaseException:

@@ -33,7 +33,7 @@ from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, SEARCH_FILE, SearchStore
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory, open_index
-from codekg.schema import cypher_label
+from codekg.stores.reads import Expansion, Step
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -176,12 +176,11 @@ def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) ->
     graph = open_index(db_dir, settings)
     try:
         current = IndexDirectory(db_dir).current_graph()
-        found = graph.query(f"MATCH (m:IndexMeta {{key: '{GENERATION_KEY}'}}) RETURN m.value").rows
-        generation = found[0][0] if found else ""
-        columns = ", ".join(f"n.{c}" for c in _NODE_COLUMNS)
-        nodes = {label: [dict(zip(_NODE_COLUMNS, row)) for row in graph.query(f"MATCH (n:{cypher_label(label)}) RETURN {columns}").rows]
+        generation = graph.reads.metadata([GENERATION_KEY]).get(GENERATION_KEY, "")
+        nodes = {label: [dict(zip(_NODE_COLUMNS, row)) for row in graph.reads.nodes(label, columns=_NODE_COLUMNS)]
                  for label in INDEXED_LABELS}
-        edges = {rel_type: graph.query(f"MATCH (a)-[:{rel_type}]->(b) RETURN a.id, b.id").rows for rel_type in EXPANSION_EDGES}
+        edges = {rel_type: [(n.near, n.node[0]) for n in graph.reads.neighbours([Expansion(None, [Step(rel_type, (rel_type,))])], ("id",))]
+                 for rel_type in EXPANSION_EDGES}
     finally:
         graph.close()
     with store.transaction():

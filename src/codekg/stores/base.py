@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.schema import PropType
 from codekg.stores.dialect import Dialect
+from codekg.stores.reads import GraphReads
 
 
 @dataclass(slots=True)
@@ -54,6 +55,10 @@ class GraphStore(Protocol):
 
     dialect: Dialect
     """How this store's Cypher spells what the stores do not share (stores/dialect.py)."""
+
+    reads: GraphReads
+    """The named reads every reader of the graph uses (stores/reads.py): Cypher stores answer them
+    with `CypherReads` (stores/reads_cypher.py), a store of another language with its own."""
 
     def write_tables(self, tables: GraphTables) -> LoadReport:
         """Add the tables' nodes, then their edges (into an empty store, or idempotently)."""

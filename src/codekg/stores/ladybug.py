@@ -46,6 +46,7 @@ from codekg.stores.base import LoadReport, QueryResult, TableLoad
 from codekg.query_guard import expand_code_element
 from codekg.stores.copy_failures import classify_copy_failure
 from codekg.stores.dialect import LADYBUG
+from codekg.stores.reads_cypher import CypherReads
 from codekg.schema import cypher_label
 from codekg.stores.migrations import (
     MIGRATIONS,
@@ -260,6 +261,11 @@ class LadybugStore:
         while result.has_next() and (max_rows is None or len(rows) < max_rows):
             rows.append(result.get_next())
         return QueryResult(list(result.get_column_names()), rows)
+
+    @property
+    def reads(self) -> CypherReads:
+        """The query layer's reads of this store (stores/reads.py)."""
+        return CypherReads(self)
 
     def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str:
         """EXPLAIN's physical plan: the operator boxes, each titled `NAME[id]`, as one text."""

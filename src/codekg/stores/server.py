@@ -25,6 +25,7 @@ from codekg.stores.base import LoadReport, QueryResult, TableLoad
 from codekg.stores.batches import BatchWriter, WriteStats
 from codekg.stores.dead_letter import DeadLetterFile
 from codekg.stores.dialect import OPENCYPHER
+from codekg.stores.reads_cypher import CypherReads
 from codekg.stores.server_cypher import (
     delete_edges,
     delete_nodes,
@@ -171,6 +172,11 @@ class ServerStore(ABC):
         if max_rows is not None:
             del result.rows[max_rows:]
         return result
+
+    @property
+    def reads(self) -> CypherReads:
+        """The query layer's reads of this store (stores/reads.py)."""
+        return CypherReads(self)
 
     def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str | None:
         return None
