@@ -26,6 +26,7 @@ from codekg.stores.reads import IN, LABEL, NODE_COLUMNS, Expansion, Filter, Neig
 IN_FILTER_MAX_IDS = 100
 METADATA_LABEL = "IndexMeta"
 _LISTS = (list, tuple, set, frozenset)
+_neighbour = tuple.__new__  # a Neighbour from its fields, without NamedTuple's slower constructor
 # the type of each edge property, for the typed null a UNION ALL part returns where its edge has none
 _EDGE_PROPERTY_TYPES = {prop.name: prop.type for rel in REL_TYPES for prop in rel.properties}
 
@@ -102,12 +103,15 @@ class CypherReads:
         rows = self.store.query(" UNION ALL ".join(parts), params).rows
         start = int(numbered) + int(typed)
         width = start + 1 + len(columns)
+        if not numbered and not typed and not edge_columns:  # the common large read: one step, one type
+            kind, relation = chosen[0][0].kind, chosen[0][0].rel_types[0]
+            return [_neighbour(Neighbour, (kind, row[0], relation, tuple(row[1:]), {})) for row in rows]
         found = []
         for row in rows:
             step = chosen[row[0] if numbered else 0][0]
             relation = row[start - 1] if typed else step.rel_types[0]
             edge = dict(zip(edge_columns, row[width:])) if edge_columns else {}
-            found.append(Neighbour(step.kind, row[start], relation, tuple(row[start + 1:width]), edge))
+            found.append(_neighbour(Neighbour, (step.kind, row[start], relation, tuple(row[start + 1:width]), edge)))
         return found
 
     def _anchor(self, expansion: Expansion, key: str, params: dict[str, Any]) -> tuple[str, str, list[str]]:
