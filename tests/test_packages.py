@@ -60,3 +60,26 @@ def test_packages_their_modules_and_dependencies(tmp_path: Path) -> None:
     incremental = rows(repo, edges)
     index(repo, "--full")
     assert rows(repo, edges) == incremental
+
+
+def test_a_distribution_named_more_than_once_is_one_edge_with_every_kind(tmp_path: Path) -> None:
+    """An edge is its type and endpoints: fastapi's pyproject names `httpx` in two extras. One
+    DEPENDS_ON edge holds both kinds (and each distinct range), so an incremental run that rewrites
+    the manifest's edges leaves what a full build writes (two edges there lost one of them)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    manifest = ('[project]\nname = "api"\ndependencies = ["httpx>=0.23"]\n[project.optional-dependencies]\n'
+                'standard = ["httpx>=0.23", "jinja2>=2.11"]\nall = ["httpx>=0.27", "jinja2>=2.11"]\n')
+    (repo / "pyproject.toml").write_text(manifest)
+    (repo / "app.py").write_text("def main():\n    return 1\n")
+    index(repo)
+    query = ("MATCH (p:Package)-[d:DEPENDS_ON]->(e:External) RETURN e.qualified_name, d.version, d.kind "
+             "ORDER BY e.qualified_name")
+    expected = [["httpx", ">=0.23 | >=0.27", "runtime, optional:standard, optional:all"],
+                ["jinja2", ">=2.11", "optional:standard, optional:all"]]
+    assert rows(repo, query) == expected
+    (repo / "pyproject.toml").write_text(manifest.replace('name = "api"', 'name = "api2"'))
+    index(repo)
+    assert rows(repo, query) == expected
+    index(repo, "--full")
+    assert rows(repo, query) == expected

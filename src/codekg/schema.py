@@ -313,9 +313,11 @@ REL_TYPES: tuple[RelType, ...] = (
         "A package depends on a distribution its manifest names (an External node named as the manifest names it).",
         (("Package", "External"),),
         (
-            Property("version", PropType.STRING, "The version range as the manifest writes it (`>=2,<3`, `^4.17.0`)."),
+            Property("version", PropType.STRING, "The version range as the manifest writes it (`>=2,<3`, `^4.17.0`); "
+                     "ranges that differ where it names the distribution more than once, joined by ` | `."),
             Property("kind", PropType.STRING, "`runtime`, `dev`, `peer`, `optional`, `optional:<extra>`, `build`, "
-                     "`group:<name>`."),
+                     "`group:<name>`; every kind, joined by `, `, when the manifest names the distribution more than "
+                     "once (`optional:standard, optional:all`): one edge per package and distribution."),
             _CONFIDENCE,
             _REASON,
         ),

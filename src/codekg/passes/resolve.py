@@ -234,11 +234,18 @@ def _package_edges(symbols: SymbolIndex, file_symbols: FileSymbols, result: File
     package of the nearest manifest above it (CONTAINS)."""
     parse = file_symbols.parse
     for package in parse.packages:
+        # One edge per distribution (an edge is its type and endpoints): a manifest naming it in
+        # several places (two extras, runtime and dev) gives each kind and version range once, in order.
+        named: dict[str, tuple[list[str], list[str]]] = {}
         for name, version, kind in package.dependencies:
+            versions, kinds = named.setdefault(name, ([], []))
+            versions += [version] if version and version not in versions else []
+            kinds += [kind] if kind not in kinds else []
+        for name, (versions, kinds) in named.items():
             target = _endpoint(result, Resolved("manifest", 1.0, external_name=name))
             if target is not None:
-                result.graph.add_edge("DEPENDS_ON", ("Package", package_id(parse.path)), target, version=version,
-                                      kind=kind, confidence=1.0, reason="manifest")
+                result.graph.add_edge("DEPENDS_ON", ("Package", package_id(parse.path)), target, version=" | ".join(versions),
+                                      kind=", ".join(kinds), confidence=1.0, reason="manifest")
     if parse.language in ("python", "javascript", "typescript"):
         manifest = nearest_package(symbols, parse.path)
         if manifest is not None:
