@@ -218,8 +218,13 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(32, ge=1, description="Texts per embedding call.")
     store: str = Field(
         "",
-        description="The graph store (`--store`): `ladybug:PATH`, `falkordb://host:port/graph` or "
-        "`bolt://` / `neo4j://host:port[/database]` (Neo4j, Memgraph); empty: the embedded store in `<db>`.",
+        description="The graph store (`--store`): `ladybug:PATH`, `falkordb://host:port/graph`, "
+        "`bolt://` / `neo4j://host:port[/database]` (Neo4j, Memgraph) or `cozo://PATH` / `cozo://mem` (CozoDB); "
+        "empty: the embedded store in `<db>`.",
+    )
+    cozo_integration: bool = Field(
+        True, description="Whether a `cozo://` store is used; off, or when the CozoDB engine does not open, "
+        "codekg says so in one line and uses the embedded store in `<db>` instead.",
     )
     also_write: list[str] = Field(
         default_factory=list,
@@ -325,7 +330,26 @@ def load_settings(repo: Path | None = None, config_file: Path | None = None, **o
         _TOML_FILE_FOR_LOAD["path"] = None
     if toml_path is not None and toml_path.is_file():
         _warn_unknown_keys(toml_path)
-    return settings
+    return _without_unusable_cozo(settings)
+
+
+def _without_unusable_cozo(settings: Settings) -> Settings:
+    """A `cozo://` store with `cozo_integration` off, or an engine that does not open, gives way to
+    the embedded store in `<db>`, with a one-line notice (once per process and reason)."""
+    if not settings.store.startswith("cozo://"):
+        return settings
+    if settings.cozo_integration:
+        from codekg.stores.cozo import cozo_unavailable
+
+        reason = cozo_unavailable()
+    else:
+        reason = "cozo_integration is off"
+    if reason is None:
+        return settings
+    if ("cozo", reason) not in _warned:
+        _warned.add(("cozo", reason))
+        logging.getLogger(__name__).warning("%s: using the embedded store instead of %s", reason, settings.store)
+    return settings.model_copy(update={"store": ""})
 
 
 _warned: set[tuple[Path | str, str]] = set()  # once per process, however often a command loads the settings

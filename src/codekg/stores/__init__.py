@@ -3,7 +3,8 @@
 The embedded store is the default: `open_index` reads the live index, `EmbeddedStore` and
 `IndexDirectory` build and publish a new one, `migrate_index` brings an index written at an older
 schema version up to this one (stores/migrations.py). `open_store` opens any store a URI names: the
-embedded one (`ladybug:PATH`), FalkorDB (`falkordb://`) or Neo4j/Memgraph (`bolt://`, `neo4j://`).
+embedded one (`ladybug:PATH`), FalkorDB (`falkordb://`), Neo4j/Memgraph (`bolt://`, `neo4j://`) or
+CozoDB (`cozo://`, stores/cozo.py: embedded too, but its graph lives at its own location).
 """
 
 from __future__ import annotations
@@ -98,6 +99,10 @@ def open_store(uri: str, settings: Settings, db_dir: Path | None = None, read_on
 
 def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path | None, read_only: bool = True) -> "ServerStore":
     """A server store; ``db_dir`` holds its dead-letter file. ``read_only`` applies to `query` only."""
+    if location.kind == "cozo":
+        from codekg.stores.cozo import CozoStore
+
+        return CozoStore(location, settings, db_dir, read_only=read_only)  # type: ignore[return-value]
     if location.kind == "falkordb":
         from codekg.stores.falkordb import FalkorDBStore
 

@@ -19,6 +19,7 @@ import fcntl
 import threading
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -553,7 +554,7 @@ class IndexDirectory:
             if keep is not None and entry.name.startswith(keep):
                 continue
             try:
-                entry.unlink()
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()  # a folder: a CozoDB RocksDB build
             except OSError as error:
                 log.warning("could not remove stale build %s: %s", entry, error)
         for entry in self.db_dir.glob(f"{CURRENT_POINTER}.*.tmp"):

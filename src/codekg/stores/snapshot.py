@@ -35,6 +35,8 @@ def read_graph(store: GraphStore, include_metadata: bool = True) -> Graph:
 
 def read_nodes(store: GraphStore, label: str) -> list[dict[str, Any]]:
     """The nodes of ``label``, each a dict of every schema property, sorted by primary key."""
+    if getattr(store, "query_language", "cypher") != "cypher":  # CozoDB reads its relations itself
+        return store.read_nodes(label)  # type: ignore[attr-defined]
     properties = NODE_LABEL_BY_NAME[label].properties
     columns = ", ".join(f"n.{p.name}" for p in properties)
     rows = [{p.name: _typed(p.type, v) for p, v in zip(properties, row)}
@@ -46,6 +48,8 @@ def read_nodes(store: GraphStore, label: str) -> list[dict[str, Any]]:
 def read_edges(store: GraphStore, table: EdgeKey) -> list[dict[str, Any]]:
     """The edges of one (type, source, target) table: `from` and `to` ids, then the type's properties,
     sorted by endpoints."""
+    if getattr(store, "query_language", "cypher") != "cypher":
+        return store.read_edges(table)  # type: ignore[attr-defined]
     rel_type, source, target = table
     properties = REL_TYPE_BY_NAME[rel_type].properties
     columns = ", ".join([f"a.{node_key(source)}", f"b.{node_key(target)}", *(f"e.{p.name}" for p in properties)])

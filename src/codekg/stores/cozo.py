@@ -1,0 +1,445 @@
+"""CozoDB (`cozo://PATH`, `cozo://mem`): the graph in an embedded Datalog engine, queried in CozoScript.
+
+Every label of schema.py is a stored relation keyed by its primary key; every relationship type is
+one relation keyed by (`from`, `to`) that also records its endpoints' labels (ids carry their label,
+so one pair has one edge of a type, as `graph_delta` counts them).
+
+Publishing is atomic the way the embedded index's is: PATH is a directory whose `CURRENT` names the
+live database (`graph-*.cozo-sqlite`, a SQLite file, or `graph-*.cozo-rocksdb`, a RocksDB folder).
+A whole new graph is written into a new database in one transaction, then `CURRENT` is switched by a
+rename, so a load that fails or is killed leaves the previous graph live and queryable, and readers
+never wait for it. A delta is applied to the live database in one transaction: killed half-way, it
+rolls back. `cozo://mem` keeps the graph in this process only (tests, `compare-stores`); a whole
+graph replaces the old one in one transaction there.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codekg.errors import IndexNotFoundError, QueryError, StoreError
+from codekg.graph import EMPTY_VALUES, EdgeKey, Graph, GraphDelta, GraphTables
+from codekg.schema import NODE_LABEL_BY_NAME, NODE_LABELS, REL_TYPE_BY_NAME, REL_TYPES, PropType
+from codekg.settings import Settings
+from codekg.stores.base import LoadReport, QueryResult, TableLoad
+from codekg.stores.batches import WriteStats
+from codekg.stores.uri import StoreLocation
+
+if TYPE_CHECKING:
+    from pycozo.client import Client
+
+log = logging.getLogger(__name__)
+
+METADATA_LABEL = "IndexMeta"
+BUILD_SUFFIX = ".cozo-"  # + the engine: graph-<time>-<pid>.cozo-sqlite
+PUT_BATCH_ROWS = 5000  # rows per `:put`: one statement's parameters stay a few MB
+LOCKED_WAIT_SECONDS = 10.0  # how long a reader or writer waits for a SQLite file another process is writing
+_COZO_TYPES = {
+    PropType.STRING: "String",
+    PropType.INT64: "Int",
+    PropType.DOUBLE: "Float",
+    PropType.BOOLEAN: "Bool",
+    PropType.STRING_LIST: "[String]",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_memory_clients: dict[str, "Client"] = {}  # cozo://mem: one engine per name, for the life of the process
+_memory_lock = threading.Lock()
+
+
+def _literal(value: Any) -> str:
+    """A default value in CozoScript."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '""' if not value else repr(value)
+    if isinstance(value, list):
+        return "[]"
+    return repr(value)
+
+
+def _columns(properties: Iterable[Any]) -> list[str]:
+    return [f"{p.name}: {_COZO_TYPES[p.type]} default {_literal(EMPTY_VALUES[p.type])}" for p in properties]
+
+
+def node_relation_ddl(label: str) -> str:
+    """`:create` of the relation holding ``label``'s nodes, keyed by its primary key."""
+    key, *rest = NODE_LABEL_BY_NAME[label].properties
+    return f":create {label} {{{key.name}: {_COZO_TYPES[key.type]} => {', '.join(_columns(rest))}}}"
+
+
+def edge_relation_ddl(rel_type: str) -> str:
+    """`:create` of the relation holding ``rel_type``'s edges, keyed by their endpoints."""
+    columns = ["from_label: String", "to_label: String", *_columns(REL_TYPE_BY_NAME[rel_type].properties)]
+    return f":create {rel_type} {{from: String, to: String => {', '.join(columns)}}}"
+
+
+def relation_ddl() -> list[str]:
+    """Every relation of the schema, in schema order."""
+    return [node_relation_ddl(label.name) for label in NODE_LABELS] + [edge_relation_ddl(rel.name) for rel in REL_TYPES]
+
+
+def node_fields(label: str) -> list[str]:
+    return [p.name for p in NODE_LABEL_BY_NAME[label].properties]
+
+
+def edge_fields(rel_type: str) -> list[str]:
+    return ["from", "to", "from_label", "to_label", *(p.name for p in REL_TYPE_BY_NAME[rel_type].properties)]
+
+
+def cozo_error(error: BaseException) -> str:
+    """The engine's message on one line, without its terminal colours."""
+    response = getattr(error, "resp", None) or (error.args[0] if error.args else None)
+    text = response.get("message") or str(response) if isinstance(response, dict) else str(error)
+    return " ".join(_ANSI.sub("", text).split())
+
+
+def cozo_unavailable() -> str | None:
+    """None when the engine imports and opens; else why not, for the fallback notice (load_settings)."""
+    try:
+        from pycozo.client import Client
+
+        Client("mem", "", dataframe=False).close()
+    except ImportError as error:
+        return f"the CozoDB engine is not installed ({error.name or error})"
+    except BaseException as error:  # a Rust panic in the engine is a BaseException
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        return f"the CozoDB engine does not open ({cozo_error(error)})"
+    return None
+
+
+class CozoDirectory:
+    """PATH of `cozo://PATH`: `CURRENT` names the live database; builds are published by a rename."""
+
+    def __init__(self, path: Path) -> None:
+        from codekg.stores.ladybug import IndexDirectory
+
+        self.path = path
+        self.pointer = IndexDirectory(path)  # the same atomic pointer, stale-build sweep and writer lock
+
+    def current(self) -> Path | None:
+        return self.pointer.current_graph()
+
+    def engine_of(self, build: Path) -> str:
+        return build.name.rsplit(BUILD_SUFFIX, 1)[-1]
+
+    def new_build(self, engine: str) -> Path:
+        return self.pointer.new_build_path().with_suffix(BUILD_SUFFIX + engine)
+
+    def publish(self, build: Path) -> None:
+        self.pointer.publish(build)
+
+    def writer_lock(self) -> Any:
+        """One writer per CozoDB location (index runs from two index directories may share it)."""
+        return nullcontext() if self.pointer.holds_writer_lock() else self.pointer.writer_lock()
+
+    def check_is_cozo(self) -> None:
+        """PATH must not be an embedded index directory: their `CURRENT` pointers would clash."""
+        current = self.current()
+        if current is not None and BUILD_SUFFIX not in current.name:
+            raise StoreError(f"{self.path} holds an embedded codekg index, not a CozoDB store; give cozo:// another directory")
+
+    def remove(self, build: Path) -> None:
+        """A build that was never published (or its leftovers)."""
+        if build.is_dir():
+            shutil.rmtree(build, ignore_errors=True)
+        else:
+            build.unlink(missing_ok=True)
+
+
+def open_client(engine: str, path: str) -> "Client":
+    """An embedded engine on ``path``; waits a while for a file another process is writing."""
+    from pycozo.client import Client
+
+    deadline = time.monotonic() + LOCKED_WAIT_SECONDS
+    while True:
+        try:
+            return Client(engine, path, dataframe=False)
+        except BaseException as error:  # the engine reports a locked file as a Rust panic (BaseException)
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            message = cozo_error(error)
+            if "locked" in message and time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise StoreError(f"cannot open the CozoDB database {path}: {message}") from None
+
+
+class CozoStore:
+    """A graph in CozoDB. ``read_only`` limits `query` to reads (`immutable` scripts); the store's own
+    writes (replace_graph, apply_delta, migrations) always run."""
+
+    query_language = "cozoscript"
+
+    def __init__(self, location: StoreLocation, settings: Settings, db_dir: Path | None = None,
+                 read_only: bool = True) -> None:
+        self.location, self.settings, self.read_only = location, settings, read_only
+        self.display = location.display
+        self.query_timeout: float | None = None
+        self.write_stats = WriteStats()  # rows and statements written, as a server store counts them
+        self.directory = None if location.in_memory else CozoDirectory(location.path)  # type: ignore[arg-type]
+        if self.directory is not None:
+            self.directory.check_is_cozo()
+        self.client = self._open_live()
+
+    # --- opening ---------------------------------------------------------------------------------
+
+    def _open_live(self) -> "Client | None":
+        """The live database, or None when this location holds none yet."""
+        if self.directory is None:
+            with _memory_lock:
+                name = self.location.graph
+                if name not in _memory_clients:
+                    client = open_client("mem", "")
+                    for statement in relation_ddl():
+                        client.run(statement)
+                    _memory_clients[name] = client
+                return _memory_clients[name]
+        current = self.directory.current()
+        if current is None:
+            return None
+        return open_client(self.directory.engine_of(current), str(current))
+
+    def _live(self) -> "Client":
+        if self.client is None:
+            self.client = self._open_live()
+        if self.client is None:
+            raise IndexNotFoundError(f"no codekg index in {self.display}; run `codekg index --store {self.display}` first")
+        return self.client
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def replace_graph(self, tables: GraphTables, metadata: Graph) -> LoadReport:
+        """Make the store hold exactly ``tables`` and ``metadata``, published in one step."""
+        if self.directory is None:
+            client = self._live()
+            with self._transaction(client) as run:
+                for relation in [label.name for label in NODE_LABELS] + [rel.name for rel in REL_TYPES]:
+                    run(self._clear_statement(relation), {})
+                report = self._put_tables(run, tables)
+                self._put_graph(run, metadata)
+            return report
+        with self.directory.writer_lock():
+            return self._replace_in_new_build(tables, metadata)
+
+    def _replace_in_new_build(self, tables: GraphTables, metadata: Graph) -> LoadReport:
+        assert self.directory is not None
+        engine = self.location.graph or "sqlite"
+        build = self.directory.new_build(engine)
+        try:
+            client = open_client(engine, str(build))
+            try:
+                for statement in relation_ddl():
+                    client.run(statement)
+                with self._transaction(client) as run:
+                    report = self._put_tables(run, tables)
+                    self._put_graph(run, metadata)
+            finally:
+                client.close()
+            if self.client is not None and self.client not in _memory_clients.values():
+                self.client.close()
+                self.client = None
+            self.directory.publish(build)
+        except BaseException:
+            self.directory.remove(build)
+            raise
+        return report
+
+    def write_tables(self, tables: GraphTables) -> LoadReport:
+        """Add (or overwrite, by key) the tables' rows in one transaction."""
+        with self._transaction(self._live()) as run:
+            return self._put_tables(run, tables)
+
+    def write_graph(self, graph: Graph) -> LoadReport:
+        with self._transaction(self._live()) as run:
+            return self._put_graph(run, graph)
+
+    def apply_delta(self, delta: GraphDelta, metadata: Graph) -> LoadReport:
+        """Removals, updated and added rows, and the new metadata, in one transaction: all or nothing."""
+        report = LoadReport()
+        with nullcontext() if self.directory is None else self.directory.writer_lock(), self._transaction(self._live()) as run:
+            for (rel_type, _, _), pairs in delta.removed_edges.items():
+                self._timed(report, rel_type, len(pairs), lambda: self._remove_edges(run, rel_type, pairs))
+            for label, ids in delta.removed_nodes.items():
+                self._timed(report, label, len(ids), lambda: self._remove_nodes(run, label, ids))
+            for graph in (delta.updated_nodes, delta.added):
+                report.tables += self._put_graph(run, graph, edges=False).tables
+            report.tables += self._put_graph(run, delta.added, nodes=False).tables
+            run(self._clear_statement(METADATA_LABEL), {})
+            self._put_graph(run, metadata)
+        return report
+
+    def write_metadata(self, metadata: Graph) -> None:
+        with self._transaction(self._live()) as run:
+            run(self._clear_statement(METADATA_LABEL), {})
+            self._put_graph(run, metadata)
+
+    def _put_tables(self, run: Any, tables: GraphTables) -> LoadReport:
+        report = LoadReport()
+        for label, table in tables.nodes.items():
+            self._timed(report, label, table.num_rows, lambda: self._put_nodes(run, label, table.to_pylist()))
+        for key, table in tables.edges.items():
+            self._timed(report, _table_name(key), table.num_rows, lambda: self._put_edges(run, key, table.to_pylist()))
+        return report
+
+    def _put_graph(self, run: Any, graph: Graph, nodes: bool = True, edges: bool = True) -> LoadReport:
+        report = LoadReport()
+        for label, rows in graph.nodes.items() if nodes else ():
+            if rows:
+                self._timed(report, label, len(rows), lambda: self._put_nodes(run, label, rows))
+        for key, rows in graph.edges.items() if edges else ():
+            if rows:
+                self._timed(report, _table_name(key), len(rows), lambda: self._put_edges(run, key, rows))
+        return report
+
+    def _put_nodes(self, run: Any, label: str, rows: list[dict[str, Any]]) -> None:
+        fields = node_fields(label)
+        statement = f"?[{', '.join(fields)}] <- $rows :put {label} {{{', '.join(fields)}}}"
+        for start in range(0, len(rows), PUT_BATCH_ROWS):
+            run(statement, {"rows": [[row[f] for f in fields] for row in rows[start:start + PUT_BATCH_ROWS]]})
+
+    def _put_edges(self, run: Any, key: EdgeKey, rows: list[dict[str, Any]]) -> None:
+        rel_type, source, target = key
+        fields = edge_fields(rel_type)
+        names = ", ".join(fields)
+        statement = f"?[{names}] <- $rows :put {rel_type} {{{names}}}"
+        properties = fields[4:]
+        for start in range(0, len(rows), PUT_BATCH_ROWS):
+            batch = [[row["from"], row["to"], source, target, *(row[p] for p in properties)]
+                     for row in rows[start:start + PUT_BATCH_ROWS]]
+            run(statement, {"rows": batch})
+
+    def _remove_nodes(self, run: Any, label: str, ids: list[str]) -> None:
+        """The nodes and every edge that touches them (a node's edges go with it)."""
+        key = node_fields(label)[0]
+        for start in range(0, len(ids), PUT_BATCH_ROWS):
+            batch = [[i] for i in ids[start:start + PUT_BATCH_ROWS]]
+            for rel in REL_TYPES:
+                if any(label in pair for pair in rel.pairs):
+                    for side in ("from", "to"):
+                        run(f"gone[{side}] <- $ids ?[from, to] := gone[{side}], *{rel.name}{{from, to}} "
+                            f":rm {rel.name} {{from, to}}", {"ids": batch})
+            run(f"?[{key}] <- $ids :rm {label} {{{key}}}", {"ids": batch})
+
+    def _remove_edges(self, run: Any, rel_type: str, pairs: list[tuple[str, str]]) -> None:
+        for start in range(0, len(pairs), PUT_BATCH_ROWS):
+            run(f"?[from, to] <- $pairs :rm {rel_type} {{from, to}}",
+                {"pairs": [list(pair) for pair in pairs[start:start + PUT_BATCH_ROWS]]})
+
+    def _clear_statement(self, relation: str) -> str:
+        if relation in NODE_LABEL_BY_NAME:
+            key = node_fields(relation)[0]
+            return f"?[{key}] := *{relation}{{{key}}} :rm {relation} {{{key}}}"
+        return f"?[from, to] := *{relation}{{from, to}} :rm {relation} {{from, to}}"
+
+    @staticmethod
+    def _timed(report: LoadReport, table: str, rows: int, action: Any) -> None:
+        started = time.perf_counter()
+        action()
+        report.tables.append(TableLoad(table, rows, "put", time.perf_counter() - started))
+
+    @contextmanager
+    def _transaction(self, client: "Client") -> Iterator[Any]:
+        """One write transaction; yields its `run(statement, params)`. Committed at the end, aborted
+        on any error (nothing of it is then visible)."""
+        transaction = client.multi_transact(True)
+
+        def run(statement: str, parameters: dict[str, Any]) -> Any:
+            self.write_stats.batches += 1
+            self.write_stats.rows += sum(len(rows) for rows in parameters.values())
+            try:
+                return transaction.run(statement, parameters)
+            except Exception as error:
+                raise StoreError(f"writing to the CozoDB store {self.display} failed: {cozo_error(error)}") from None
+
+        try:
+            yield run
+        except BaseException:
+            transaction.abort()
+            raise
+        try:
+            transaction.commit()
+        except Exception as error:
+            raise StoreError(f"committing to the CozoDB store {self.display} failed: {cozo_error(error)}") from None
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def run(self, script: str, parameters: dict[str, Any] | None = None) -> list[list[Any]]:
+        """Rows of one of codekg's own read scripts (never a user's: see `query`)."""
+        return self._run(script, parameters, immutable=True).rows
+
+    def query(self, script: str, parameters: dict[str, Any] | None = None, max_rows: int | None = None) -> QueryResult:
+        """Run a CozoScript query: the store's own language (`codekg query` on a Cozo store). Read-only
+        unless the store was opened for writing; a rejected script raises QueryError."""
+        if self.query_timeout and ":timeout" not in script and not script.lstrip().startswith("{"):
+            script = f"{script}\n:timeout {self.query_timeout}"
+        result = self._run(script, parameters, immutable=self.read_only)
+        if max_rows is not None:
+            del result.rows[max_rows:]
+        return result
+
+    def _run(self, script: str, parameters: dict[str, Any] | None, immutable: bool) -> QueryResult:
+        client = self._live()
+        try:
+            found = client.run(script, parameters or {}, immutable=immutable)
+        except Exception as error:
+            message = cozo_error(error)
+            if "write lock required" in message or "read-only mode" in message:
+                message = f"this store is opened read-only; {message}"
+            raise QueryError(message) from None
+        return QueryResult(list(found["headers"]), [list(row) for row in found["rows"]])
+
+    def explain(self, script: str, parameters: dict[str, Any] | None = None) -> str | None:
+        return None
+
+    def read_metadata(self) -> dict[str, str]:
+        if self.client is None and self._open_live() is None:
+            return {}
+        return {key: value for key, value in self.run(f"?[k, v] := *{METADATA_LABEL}{{key: k, value: v}}")}
+
+    def read_nodes(self, label: str) -> list[dict[str, Any]]:
+        """Every node of ``label``, each a dict of every schema property, sorted by primary key."""
+        fields = node_fields(label)
+        rows = self.run(f"?[{', '.join(fields)}] := *{label}{{{', '.join(fields)}}} :order {fields[0]}")
+        return [dict(zip(fields, row)) for row in rows]
+
+    def read_edges(self, key: EdgeKey) -> list[dict[str, Any]]:
+        """The edges of one (type, source label, target label) table, as `read_graph` returns them."""
+        rel_type, source, target = key
+        properties = [p.name for p in REL_TYPE_BY_NAME[rel_type].properties]
+        head = ", ".join(["a", "b", *properties])
+        bound = ", ".join(["from: a", "to: b", "from_label", "to_label", *properties])
+        rows = self.run(f"?[{head}] := *{rel_type}{{{bound}}}, from_label = $source, to_label = $target :order a, b",
+                        {"source": source, "target": target})
+        return [{"from": row[0], "to": row[1], **dict(zip(properties, row[2:]))} for row in rows]
+
+    def count(self, relation: str) -> int:
+        key = "from" if relation in REL_TYPE_BY_NAME else node_fields(relation)[0]
+        return self.run(f"?[count(k)] := *{relation}{{{key}: k}}")[0][0]
+
+    def set_query_timeout(self, seconds: float) -> None:
+        self.query_timeout = seconds
+
+    def close(self) -> None:
+        if self.client is not None and self.client not in _memory_clients.values():
+            self.client.close()
+        self.client = None
+
+    def __enter__(self) -> "CozoStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _table_name(key: EdgeKey) -> str:
+    rel_type, source, target = key
+    return f"{rel_type}({source}->{target})"

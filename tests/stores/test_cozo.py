@@ -1,0 +1,243 @@
+"""The CozoDB store on a real engine (in memory, SQLite and RocksDB storage): exact graphs, deltas,
+atomic publishing, a load killed with SIGKILL, read-only scripts, and the `cozo_integration` fallback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from codekg.errors import IndexNotFoundError, QueryError, StoreError
+from codekg.graph import Graph
+from codekg.pipeline import index_repository
+from codekg.settings import load_settings
+from codekg.stores import open_store
+from codekg.stores.cozo import CozoStore
+from codekg.stores.snapshot import read_graph
+from codekg.stores.uri import parse_store_uri
+from graphs import canonical, embedded_graph, index_embedded, write_repo
+
+EXPECTED_NODES = {"Class": 3, "File": 4, "Folder": 1, "Function": 9, "Import": 2, "Method": 3, "Module": 4, "Project": 1}
+EXPECTED_EDGES = {"BELONGS_TO": 17, "CALLS": 11, "CONTAINS": 5, "DEFINES": 18, "HAS_METHOD": 3, "IMPORTS": 2}
+
+
+def _uris(tmp_path: Path) -> list[str]:
+    return [f"cozo://{tmp_path / 'sqlite'}", f"cozo://{tmp_path / 'rocks'}?engine=rocksdb", f"cozo://mem/{tmp_path.name}"]
+
+
+def _metadata(generation: str) -> Graph:
+    meta = Graph()
+    meta.add_node("IndexMeta", key="generation", value=generation)
+    return meta
+
+
+def _store(uri: str, read_only: bool = False) -> CozoStore:
+    return CozoStore(parse_store_uri(uri), load_settings(), read_only=read_only)
+
+
+def _without_metadata(graph: Graph) -> Graph:
+    graph.nodes.pop("IndexMeta", None)
+    return graph
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "rocksdb", "mem"])
+def test_an_index_run_writes_exactly_the_embedded_graph_and_its_deltas(tmp_path: Path, storage: str) -> None:
+    repo = write_repo(tmp_path / "repo")
+    uri = dict(zip(["sqlite", "rocksdb", "mem"], _uris(tmp_path)))[storage]
+    embedded_settings = index_embedded(repo, tmp_path / "db")
+    cozo_settings = load_settings(repo, store=uri)
+    assert index_repository(repo, tmp_path / "cozo-db", cozo_settings).delta["mode"] == "full"
+    with open_store(uri, cozo_settings) as store:
+        graph = read_graph(store, include_metadata=False)
+        assert canonical(graph) == canonical(embedded_graph(tmp_path / "db", embedded_settings))
+        assert graph.node_counts() == EXPECTED_NODES and graph.edge_counts() == EXPECTED_EDGES
+        first_generation = store.read_metadata()["generation"]
+        assert len(first_generation) == 32
+
+    # a change: a function added, a module deleted; the delta leaves what the embedded store holds
+    module = repo / "pkg" / "mod1.py"
+    module.write_text(module.read_text() + "\n\ndef added():\n    return f0()\n")
+    (repo / "pkg" / "mod2.py").unlink()
+    index_repository(repo, tmp_path / "db", embedded_settings)
+    assert index_repository(repo, tmp_path / "cozo-db", cozo_settings).delta["mode"] == "incremental"
+    with open_store(uri, cozo_settings) as store:
+        graph = read_graph(store, include_metadata=False)
+        assert canonical(graph) == canonical(embedded_graph(tmp_path / "db", embedded_settings))
+        assert graph.node_counts()["Function"] == 7 and "Function:pkg/mod2.py:pkg.mod2.f0" not in {
+            row["id"] for row in graph.nodes["Function"]}
+        assert store.read_metadata()["generation"] not in ("", first_generation)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "rocksdb"])
+def test_replace_graph_publishes_a_new_database_and_removes_the_old(tmp_path: Path, engine: str) -> None:
+    uri = f"cozo://{tmp_path / 'store'}?engine={engine}"
+    graph = Graph()
+    graph.add_node("Project", id="Project:a", name="a")
+    with _store(uri) as store:
+        store.replace_graph(graph.to_tables(), _metadata("g1"))
+    first = (tmp_path / "store" / "CURRENT").read_text().strip()
+    graph.add_node("Project", id="Project:b", name="b")
+    with _store(uri) as store:
+        store.replace_graph(graph.to_tables(), _metadata("g2"))
+        assert store.read_nodes("Project") == graph.nodes["Project"]
+        assert store.read_metadata() == {"generation": "g2"}
+    second = (tmp_path / "store" / "CURRENT").read_text().strip()
+    assert first != second and second.endswith(f".cozo-{engine}") and sorted(p.name for p in (tmp_path / "store").iterdir()) == sorted(["CURRENT", "index.lock", second])
+
+
+def test_a_load_killed_half_way_leaves_the_previous_graph_live_and_queryable(tmp_path: Path) -> None:
+    """SIGKILL while a 200,000-node graph is being written: the store still answers with the old graph,
+    and the half-written build is swept by the next load."""
+    uri = f"cozo://{tmp_path / 'store'}"
+    old = Graph()
+    old.add_node("Project", id="Project:old", name="old")
+    with _store(uri) as store:
+        store.replace_graph(old.to_tables(), _metadata("old"))
+    marker = tmp_path / "writing"
+    script = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from codekg.graph import Graph
+        from codekg.settings import load_settings
+        from codekg.stores.cozo import CozoStore
+        from codekg.stores.uri import parse_store_uri
+        graph = Graph()
+        for i in range(200_000):
+            graph.add_node("Function", id=f"Function:f{{i}}", name=f"f{{i}}")
+        store = CozoStore(parse_store_uri({uri!r}), load_settings(), read_only=False)
+        real_put = store._put_nodes
+        def put(*args):
+            Path({str(marker)!r}).touch()
+            real_put(*args)
+        store._put_nodes = put
+        meta = Graph()
+        meta.add_node("IndexMeta", key="generation", value="new")
+        store.replace_graph(graph.to_tables(), meta)
+        print("finished", flush=True)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "the loader never started writing"
+        time.sleep(0.01)
+    time.sleep(0.3)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert "finished" not in process.stdout.read()
+    builds = {p.name.removesuffix("-journal") for p in (tmp_path / "store").iterdir() if p.name.startswith("graph-")}
+    assert len(builds) == 2  # the live one and the killed build (with SQLite's rollback journal)
+    with _store(uri, read_only=True) as store:
+        assert store.read_metadata() == {"generation": "old"}
+        assert store.count("Project") == 1 and store.count("Function") == 0
+        assert store.query("?[name] := *Project{name}").rows == [["old"]]
+    with _store(uri) as store:
+        store.replace_graph(old.to_tables(), _metadata("again"))
+    assert len([p for p in (tmp_path / "store").iterdir() if p.name.startswith("graph-")]) == 1
+
+
+def test_a_delta_that_fails_half_way_changes_nothing(tmp_path: Path) -> None:
+    from codekg.graph import graph_delta
+
+    uri = f"cozo://{tmp_path / 'store'}"
+    before = Graph()
+    before.add_node("Function", id="Function:a", name="a")
+    before.add_node("Function", id="Function:b", name="b")
+    before.add_edge("CALLS", ("Function", "Function:a"), ("Function", "Function:b"), confidence=1.0, reason="r", line=2)
+    with _store(uri) as store:
+        store.replace_graph(before.to_tables(), _metadata("g1"))
+    after = Graph()
+    after.add_node("Function", id="Function:a", name="a")
+    after.add_node("Function", id="Function:c", name="c")
+    delta = graph_delta(before, after)
+    with _store(uri) as store:
+        real_put = store._put_nodes
+
+        def failing_put(*args: object) -> None:
+            real_put(*args)  # type: ignore[arg-type]
+            raise RuntimeError("disk full")
+
+        store._put_nodes = failing_put  # type: ignore[method-assign]
+        with pytest.raises(RuntimeError, match="disk full"):
+            store.apply_delta(delta, _metadata("g2"))
+    with _store(uri, read_only=True) as store:
+        assert canonical(read_graph(store)) == canonical(_with_meta(before, "g1"))
+    with _store(uri) as store:
+        store.apply_delta(delta, _metadata("g2"))
+        assert canonical(read_graph(store)) == canonical(_with_meta(after, "g2"))
+
+
+def _with_meta(graph: Graph, generation: str) -> Graph:
+    return Graph.combined(graph, _metadata(generation))
+
+
+def test_scripts_are_read_only_unless_opened_for_writing_and_errors_are_query_errors(tmp_path: Path) -> None:
+    uri = f"cozo://{tmp_path / 'store'}"
+    with pytest.raises(IndexNotFoundError, match="run `codekg index --store cozo://"):
+        _store(uri).query("?[x] := x = 1")
+    with _store(uri) as store:
+        store.replace_graph(Graph().to_tables(), _metadata("g1"))
+    with _store(uri, read_only=True) as store:
+        assert store.query("?[x] := x in [1, 2, 3]", max_rows=2).rows == [[1], [2]]
+        with pytest.raises(QueryError, match="read-only"):
+            store.query("?[id, name] <- [['Project:x', 'x']] :put Project {id, name}")
+        with pytest.raises(QueryError, match="read-only"):
+            store.query("::remove Project")
+        with pytest.raises(QueryError, match="Cannot find requested stored relation 'Nope'") as error:
+            store.query("?[x] := *Nope{x}")
+        assert "\x1b[" not in str(error.value)
+    with _store(uri) as store:
+        store.query("?[id, name] <- [['Project:x', 'x']] :put Project {id, name}")
+        assert store.count("Project") == 1
+
+
+def test_an_embedded_index_directory_is_refused_as_a_cozo_location(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo")
+    index_embedded(repo, tmp_path / "db")
+    with pytest.raises(StoreError, match="holds an embedded codekg index, not a CozoDB store"):
+        _store(f"cozo://{tmp_path / 'db'}")
+
+
+def test_with_cozo_integration_off_the_embedded_store_is_used_with_a_one_line_notice(tmp_path: Path) -> None:
+    repo = write_repo(tmp_path / "repo")
+    env = dict(os.environ, CODEKG_COZO_INTEGRATION="false")
+    run = subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--db", str(tmp_path / "db"),
+                          "--store", f"cozo://{tmp_path / 'store'}", "--quiet"], capture_output=True, text=True, env=env,
+                         timeout=180)
+    assert run.returncode == 0, run.stderr
+    notice = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(notice) == 1 and "cozo_integration is off: using the embedded store instead of cozo://" in notice[0]
+    assert "Traceback" not in run.stderr and not (tmp_path / "store").exists()
+    assert (tmp_path / "db" / "CURRENT").exists()
+    stats = subprocess.run([sys.executable, "-m", "codekg", "stats", "--repo", str(repo), "--db", str(tmp_path / "db"), "--json"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert stats.returncode == 0 and '"Function": 9' in stats.stdout
+
+
+@pytest.mark.parametrize(("text", "display", "path", "engine"), [
+    ("cozo://mem", "cozo://mem", None, "mem"),
+    ("cozo://mem/second", "cozo://mem/second", None, "second"),
+    ("cozo:///var/graph", "cozo:///var/graph", Path("/var/graph"), "sqlite"),
+    ("cozo://rel/graph?engine=rocksdb", "cozo://rel/graph?engine=rocksdb", Path("rel/graph"), "rocksdb"),
+])
+def test_cozo_uris(text: str, display: str, path: Path | None, engine: str) -> None:
+    location = parse_store_uri(text)
+    assert (location.kind, location.display, location.path, location.graph, location.in_memory) == (
+        "cozo", display, path, engine, path is None)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("cozo://", "needs a directory"),
+    ("cozo:///x?engine=lmdb", "engine=sqlite or engine=rocksdb"),
+    ("cozo:///x?storage=sqlite", "the only option"),
+])
+def test_bad_cozo_uris(text: str, message: str) -> None:
+    from codekg.errors import StoreUriError
+
+    with pytest.raises(StoreUriError, match=message):
+        parse_store_uri(text)
