@@ -273,3 +273,49 @@ def test_code_element_is_the_union_of_the_symbol_labels_for_the_embedded_store()
         f"MATCH (n:{union})-[:BELONGS_TO]->(f) WHERE n.name <> ':CodeElement' RETURN n // :CodeElement")
     assert expand_code_element("MATCH (n: CodeElement) RETURN n.CodeElement") == f"MATCH (n: {union}) RETURN n.CodeElement"
     assert expand_code_element("MATCH (f:Function) RETURN f") == "MATCH (f:Function) RETURN f"
+
+
+# --- CozoScript (a cozo:// store's own language) ----------------------------------------------------
+
+@pytest.mark.parametrize("script", [
+    "?[name] := *Function{name} :limit 5",
+    "?[a, count(b)] := *CALLS{from: a, to: b} :order -count(b)",
+    '?[x] := x = ":put is only text here"  # and :rm in a comment',
+    "::relations",
+    "::columns Function",
+])
+def test_cozoscript_reads_pass(script):
+    checked = check_query(script, {}, QueryLimits(), allow_writes=False, language="cozoscript")
+    assert (checked.cypher, checked.writes) == (script, False)
+
+
+@pytest.mark.parametrize(("script", "clause"), [
+    ("?[id] <- [['Project:x']] :put Project {id}", ":put"),
+    ("?[id] := *Project{id} :rm Project {id}", ":rm"),
+    (":create Mine {a: Int}", ":create"),
+    ("?[a] <- [[1]] :replace Mine {a}", ":replace"),
+])
+def test_cozoscript_writes_are_refused_unless_allowed(script, clause):
+    with pytest.raises(WriteQueryError, match=f"write clause {clause} refused"):
+        check_query(script, {}, QueryLimits(), allow_writes=False, language="cozoscript")
+    assert check_query(script, {}, QueryLimits(), allow_writes=True, language="cozoscript").writes
+
+
+@pytest.mark.parametrize(("script", "what"), [
+    ('?[a] <~ CsvReader(url: "file:///etc/passwd", types: ["String"])', "CsvReader"),
+    ('?[a] <~ JsonReader(url: "http://127.0.0.1:1/x", fields: ["a"])', "JsonReader"),
+    ("::remove Function", "::remove"),
+    ("::compact", "::compact"),
+    ("::index drop CALLS:by_to", "::index"),
+])
+def test_cozoscript_that_reaches_outside_the_graph_is_refused_in_every_mode(script, what):
+    for allow_writes in (False, True):
+        with pytest.raises(QueryForbiddenError, match=f"{what} refused"):
+            check_query(script, {}, QueryLimits(), allow_writes=allow_writes, language="cozoscript")
+
+
+def test_cozoscript_limits_are_checked_before_the_engine():
+    with pytest.raises(QueryTooLargeError):
+        check_query("?[x] := x = " + "[" * 40 + "1" + "]" * 40, {}, QueryLimits(), allow_writes=False, language="cozoscript")
+    with pytest.raises(QueryTooLargeError):
+        check_query("?[x] := x = 1", {f"p{i}": i for i in range(2000)}, QueryLimits(), allow_writes=False, language="cozoscript")

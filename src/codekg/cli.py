@@ -135,7 +135,8 @@ PictureFormatOption = Annotated[str, typer.Option(
     "--format", metavar="FORMAT", help="text, json, or a picture of the subgraph shown: dot (Graphviz), mermaid or graphml.")]
 StoreOption = Annotated[Optional[str], typer.Option(
     "--store", metavar="URI", help="Graph store: ladybug:PATH (default: the index in --db), falkordb://host:port/graph, "
-    "bolt:// or neo4j://host:port[/database]. Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
+    "bolt://, neo4j://host:port[/database], or CozoDB: cozo://PATH (?engine=rocksdb) or cozo://mem. "
+    "Credentials: CODEKG_STORE_USER / CODEKG_STORE_PASSWORD.")]
 
 
 def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
@@ -530,25 +531,26 @@ def stats(repo: RepoOption = None, db: DbOption = None, store: StoreOption = Non
 
 @app.command()
 def query(
-    cypher: Annotated[str, typer.Argument(help="A Cypher query (read-only).")],
+    cypher: Annotated[str, typer.Argument(metavar="QUERY", help="A read-only query in the store's language: Cypher, or CozoScript for a cozo:// store.")],
     repo: RepoOption = None,
     db: DbOption = None,
     store_uri: StoreOption = None,
     output_format: Annotated[str, typer.Option("--format", help="table, json, csv or tsv.")] = "table",
     json_output: JsonOption = False,
 ) -> None:
-    """Run a read-only Cypher query against the index (the same query guard as the HTTP API and MCP)."""
+    """Run a read-only query against the index, in the store's own language (Cypher; CozoScript for a
+    cozo:// store), through the same query guard as the HTTP API and MCP."""
     if output_format not in ("table", "json", "csv", "tsv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json, csv or tsv")
     from codekg.output import query_result_csv, query_result_json, query_result_table
     from codekg.query_guard import QueryLimits, check_query
     from codekg.query_sandbox import run_capped
-    from codekg.stores import QueryResult
+    from codekg.stores import QueryResult, query_language
 
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
     settings = _settings(repo_path, store=store_override)
     limits = QueryLimits.from_settings(settings)
-    checked = check_query(cypher, {}, limits, allow_writes=False)
+    checked = check_query(cypher, {}, limits, allow_writes=False, language=query_language(settings))
     guarded = run_capped(db_path, settings, checked, limits, allow_writes=False)
     if guarded.truncated:
         stderr().print(f"note: only the first {limits.max_rows:,} rows are shown (query_max_rows)", highlight=False)

@@ -117,14 +117,18 @@ class _Token:
     text: str
 
 
-def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLimits, allow_writes: bool) -> CheckedQuery:
-    """``cypher`` with ``parameters`` if they pass every rule of layer 1; the refusal otherwise."""
+def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLimits, allow_writes: bool,
+                language: str = "cypher") -> CheckedQuery:
+    """``cypher`` with ``parameters`` if they pass every rule of layer 1; the refusal otherwise. A
+    ``language`` of `cozoscript` (a CozoDB store) is checked by `check_cozoscript` instead."""
     parameters = dict(parameters or {})
     if not cypher.strip():
         raise InputError("empty query")
     if len(cypher) > limits.max_chars:
         raise QueryTooLargeError("too_long", f"the query has {len(cypher):,} characters; at most "
                                  f"{limits.max_chars:,} are accepted (pass long lists as parameters)")
+    if language == "cozoscript":
+        return check_cozoscript(cypher, parameters, limits, allow_writes)
     tokens = list(_significant_tokens(cypher))
     depth = _nesting_depth(tokens)
     if depth > limits.max_depth:
@@ -136,6 +140,35 @@ def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLim
     _check_parameters(parameters, limits)
     writes = _check_clauses(tokens, allow_writes)
     return CheckedQuery(quote_reserved_labels(cypher), parameters, writes)
+
+
+# CozoScript that reaches outside the graph: fixed rules reading files or URLs, and system operations
+# (`::remove`, `::compact`, `::index drop`, …) but the read-only ones listed after.
+_COZO_FORBIDDEN = re.compile(r"\b(CsvReader|JsonReader)\b|^\s*::(?!(relations|columns|indices|explain|running|describe)\b)(\w+)",
+                             re.MULTILINE)
+_COZO_WRITES = re.compile(r"(?<![:\w]):(put|rm|create|replace|insert|update|delete|ensure|ensure_not)\b")
+_COZO_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|#[^\n]*")
+
+
+def check_cozoscript(script: str, parameters: dict[str, Any], limits: QueryLimits, allow_writes: bool) -> CheckedQuery:
+    """A CozoScript query (the `cozo://` store's own language) with ``parameters``: the size limits,
+    no fixed rule that reads a file or a URL and no system operation but the read-only ones (in every
+    mode), and no write (`:put`, `:rm`, `:create`, …) unless writes are allowed. The engine runs a
+    read as `immutable` besides, so a write the pattern missed is refused there too."""
+    code = _COZO_STRING.sub('""', script)  # strings and comments are not clauses
+    _check_parameters(parameters, limits)
+    depth = _nesting_depth([_Token("symbol", c) for c in code if c in "()[]{}"])
+    if depth > limits.max_depth:
+        raise QueryTooLargeError("too_deep", f"the query nests brackets {depth:,} deep; at most {limits.max_depth} "
+                                 "levels are accepted")
+    forbidden = _COZO_FORBIDDEN.search(code)
+    if forbidden:
+        what = forbidden.group(1) or f"::{forbidden.group(3)}"
+        raise QueryForbiddenError("forbidden_operation", f"{what} refused: it reaches outside the graph or changes the database")
+    write = _COZO_WRITES.search(code)
+    if write and not allow_writes:
+        raise WriteQueryError(f":{write.group(1)}")
+    return CheckedQuery(script, parameters, bool(write))
 
 
 def quote_reserved_labels(cypher: str) -> str:

@@ -132,15 +132,17 @@ class GraphService:
             return {"name": served.name, **index_stats(store, served.db_dir)}
 
     def query(self, cypher: str, parameters: dict[str, Any] | None = None, repo: str | None = None) -> dict[str, Any]:
-        """Run Cypher through the query guard (query_guard.py) in a sandboxed worker (query_sandbox.py):
+        """Run a query in the store's own language (Cypher; CozoScript on a `cozo://` store) through
+        the query guard (query_guard.py) in a sandboxed worker (query_sandbox.py):
         refused when it breaks a limit, touches files, extensions or the catalog, or writes to the
         graph where the service does not allow writes."""
         from codekg.query_guard import QueryLimits, check_query
         from codekg.query_sandbox import run_in_sandbox
+        from codekg.stores import query_language
 
         served = self.repository(repo)
         limits = QueryLimits.from_settings(served.settings)
-        checked = check_query(cypher, parameters, limits, self.allow_writes)
+        checked = check_query(cypher, parameters, limits, self.allow_writes, query_language(served.settings))
         with IndexDirectory(served.db_dir).writer_lock() if checked.writes else nullcontext():
             result = run_in_sandbox(served.db_dir, served.settings, checked, limits, self.allow_writes)
         rows = [[to_jsonable(value) for value in row] for row in result.rows]

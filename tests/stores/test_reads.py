@@ -39,7 +39,7 @@ NODE = {  # NODE_COLUMNS of each node the tests read
 CALL_EDGE = ("confidence", "reason", "line")
 
 
-@pytest.fixture(scope="module", params=["embedded", "falkordb"])
+@pytest.fixture(scope="module", params=["embedded", "falkordb", "cozo"])
 def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
     """Two modules of two functions and a class each (tests/stores/graphs.py), indexed into the store."""
     root = tmp_path_factory.mktemp(request.param)
@@ -48,6 +48,8 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "falkordb":
         server = request.getfixturevalue("falkordb_server")
         overrides["store"] = server.uri("reads")
+    elif request.param == "cozo":
+        overrides["store"] = f"cozo://{root / 'cozo'}"
     settings = load_settings(repo, **overrides)
     index_repository(repo, root / "db", settings)
     opened = open_index(root / "db", settings)

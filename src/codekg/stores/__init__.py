@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EmbeddedStore", "GraphStore", "IndexDirectory", "LoadReport", "MigrationPlan", "QueryResult", "StoreLocation",
     "TableLoad", "live_index_matches", "migrate_index", "on_server_store", "open_index", "open_server_store", "open_store",
-    "parse_store_uri",
+    "parse_store_uri", "query_language",
 ]
 
 
@@ -45,6 +45,11 @@ def open_index(db_dir: Path, settings: Settings, read_only: bool = True) -> Grap
             return server
         db_dir = location.path or db_dir
     return IndexDirectory(db_dir).open_current(settings, read_only)
+
+
+def query_language(settings: Settings) -> str:
+    """The language of the store's own queries (`codekg query`): `cozoscript` for CozoDB, else `cypher`."""
+    return "cozoscript" if settings.store and parse_store_uri(settings.store).kind == "cozo" else "cypher"
 
 
 def on_server_store(settings: Settings) -> bool:

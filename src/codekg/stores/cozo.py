@@ -36,6 +36,8 @@ from codekg.stores.uri import StoreLocation
 if TYPE_CHECKING:
     from pycozo.client import Client
 
+    from codekg.stores.reads_cozo import CozoReads
+
 log = logging.getLogger(__name__)
 
 METADATA_LABEL = "IndexMeta"
@@ -82,8 +84,10 @@ def edge_relation_ddl(rel_type: str) -> str:
 
 
 def relation_ddl() -> list[str]:
-    """Every relation of the schema, in schema order."""
-    return [node_relation_ddl(label.name) for label in NODE_LABELS] + [edge_relation_ddl(rel.name) for rel in REL_TYPES]
+    """Every relation of the schema, in schema order, then an index on each relationship's `to`:
+    the edges entering a node (callers, importers) are looked up, not scanned."""
+    return ([node_relation_ddl(label.name) for label in NODE_LABELS] + [edge_relation_ddl(rel.name) for rel in REL_TYPES]
+            + [f"::index create {rel.name}:by_to {{to, from}}" for rel in REL_TYPES])
 
 
 def node_fields(label: str) -> list[str]:
@@ -371,6 +375,13 @@ class CozoStore:
             raise StoreError(f"committing to the CozoDB store {self.display} failed: {cozo_error(error)}") from None
 
     # --- reading ---------------------------------------------------------------------------------
+
+    @property
+    def reads(self) -> "CozoReads":
+        """The query layer (stores/reads.py) in CozoScript."""
+        from codekg.stores.reads_cozo import CozoReads
+
+        return CozoReads(self)
 
     def run(self, script: str, parameters: dict[str, Any] | None = None) -> list[list[Any]]:
         """Rows of one of codekg's own read scripts (never a user's: see `query`)."""

@@ -139,9 +139,9 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 def stored_schema_version(store: GraphStore) -> int:
     """The schema version an index records; 0 when it records none (or not a number)."""
-    found = store.query("MATCH (m:IndexMeta {key: 'schema_version'}) RETURN m.value").rows
+    found = store.read_metadata().get("schema_version")
     try:
-        return int(found[0][0]) if found else 0
+        return int(found) if found is not None else 0
     except (TypeError, ValueError):
         return 0
 

@@ -1,0 +1,203 @@
+"""`GraphReads` in CozoScript: the query layer of the CozoDB store (stores/cozo.py).
+
+Takes: a CozoStore (its `run`, and the relations it declares: one per label keyed by its primary
+key, one per relationship type keyed by `from`, `to` with an index on `to`, both recording their
+endpoints' labels). Returns the records of stores/reads.py, equal to what `CypherReads` returns on
+the same graph.
+
+Each read is one script: every (label) of a node read and every (step, relationship type,
+neighbour label) of a neighbour read is one definition of the rule `?`, which is their union. The
+shapes that make a read fast: an id is bound before the relation it keys (`near = $id` or an input
+rule `ids[near]`), so the engine looks the key up instead of scanning; an edge entering a node is
+found through the `to` index. A rule's head always holds the row's own key, because a rule is a
+set: two nodes (or edges) with equal columns stay two rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from codekg.schema import NODE_LABEL_BY_NAME, NODE_LABELS, REL_TYPE_BY_NAME
+from codekg.stores.reads import IN, LABEL, NODE_COLUMNS, Expansion, Filter, Neighbour, Step
+
+METADATA_LABEL = "IndexMeta"
+_LISTS = (list, tuple, set, frozenset)
+_ALL_LABELS = tuple(label.name for label in NODE_LABELS if label.name != METADATA_LABEL)
+_PROPERTIES = {label.name: [p.name for p in label.properties] for label in NODE_LABELS}
+
+
+class CozoReads:
+    """The read primitives of a CozoDB ``store``."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    # --- nodes --------------------------------------------------------------------------------------
+
+    def nodes(self, labels: str | Sequence[str] | None = None, where: Filter | Sequence[Filter] = (),
+              columns: Sequence[str] = NODE_COLUMNS, holding_line: int | None = None,
+              distinct: bool = False) -> list[tuple[Any, ...]]:
+        filters = [where] if isinstance(where, Mapping) else list(where)
+        filters = filters or [{}]
+        chosen = _ALL_LABELS if labels is None else (labels,) if isinstance(labels, str) else tuple(labels)
+        params: dict[str, Any] = {}
+        inputs: list[str] = []
+        for number, conjunction in enumerate(filters):
+            for name, value in conjunction.items():
+                key = f"f{number}_{name}"
+                if isinstance(value, _LISTS):
+                    if value:  # a conjunction with an empty list matches nothing: it gets no rule
+                        params[key] = [[v] for v in value]
+                        inputs.append(f"{key}[x] <- ${key}")
+                else:
+                    params[key] = value
+        if holding_line is not None:
+            params["line"] = holding_line
+        rules = []
+        for label in chosen:
+            properties = _PROPERTIES[label]
+            for number, conjunction in enumerate(filters):
+                if any(name not in properties for name in conjunction) or any(
+                        isinstance(v, _LISTS) and not v for v in conjunction.values()):
+                    continue  # a property the label lacks is null: it equals nothing
+                if holding_line is not None and "start_line" not in properties:
+                    continue
+                body = [f"f{number}_{name}[v_{name}]" if isinstance(value, _LISTS) else f"v_{name} = $f{number}_{name}"
+                        for name, value in conjunction.items()]
+                bound = {properties[0], *conjunction, *(c for c in columns if c in properties)}
+                if holding_line is not None:
+                    bound |= {"start_line", "end_line"}
+                body.append(_atom(label, {name: f"v_{name}" for name in sorted(bound)}))
+                if holding_line is not None:
+                    body.append("v_start_line <= $line, v_end_line >= $line")
+                head = [] if distinct else [f"v_{properties[0]}"]
+                for i, column in enumerate(columns):
+                    head.append(f"c{i}")
+                    body.append(f"c{i} = {_quote(label)}" if column == LABEL else
+                                f"c{i} = v_{column}" if column in properties else f"c{i} = null")
+                rules.append(f"?[{', '.join(head)}] := {', '.join(body)}")
+        if not rules:
+            return []
+        rows = self.store.run("\n".join(inputs + rules), params)
+        return [tuple(row) if distinct else tuple(row[1:]) for row in rows]
+
+    # --- neighbours ---------------------------------------------------------------------------------
+
+    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS) -> list[Neighbour]:
+        edge_columns = list(dict.fromkeys(name for e in expansions for step in e.steps for name in step.edge_columns))
+        params: dict[str, Any] = {}
+        inputs: list[str] = []
+        rules: list[str] = []
+        steps: list[Step] = []
+        for number, expansion in enumerate(expansions):
+            if expansion.ids is not None and not expansion.ids:
+                continue
+            anchor = None
+            if expansion.ids is not None:
+                anchor = f"ids{number}[near]"
+                params[f"ids{number}"] = [[i] for i in expansion.ids]
+                inputs.append(f"ids{number}[x] <- $ids{number}")
+            near_labels = None if expansion.label is None else \
+                (expansion.label,) if isinstance(expansion.label, str) else tuple(expansion.label)
+            for step in expansion.steps:
+                part = len(steps)
+                steps.append(step)
+                if step.min_confidence is not None:
+                    params[f"min{part}"] = float(step.min_confidence)
+                rules += self._step_rules(step, part, anchor, near_labels, columns, edge_columns)
+        if not rules:
+            return []
+        rows = self.store.run("\n".join(inputs + rules), params)
+        width = 4 + len(columns)
+        found = []
+        for row in rows:
+            step = steps[row[0]]
+            edge = dict(zip(edge_columns, row[width:])) if edge_columns else {}
+            found.append(Neighbour(step.kind, row[2], row[1], tuple(row[4:width]), edge))
+        return found
+
+    def _step_rules(self, step: Step, part: int, anchor: str | None, near_labels: tuple[str, ...] | None,
+                    columns: Sequence[str], edge_columns: list[str]) -> list[str]:
+        """One rule per (relationship type, neighbour label) the step can follow, as the schema pairs them."""
+        rules = []
+        for rel_type in step.rel_types:
+            spec = REL_TYPE_BY_NAME[rel_type]
+            edge_properties = {p.name for p in spec.properties}
+            far_labels: dict[str, set[str]] = {}
+            for source, target in spec.pairs:
+                near, far = (target, source) if step.direction == IN else (source, target)
+                if near_labels is not None and near not in near_labels:
+                    continue
+                if (step.labels and far not in step.labels) or far in step.exclude_labels:
+                    continue
+                far_labels.setdefault(far, set()).add(near)
+            for far, nears in sorted(far_labels.items()):
+                ends = {"from": "far", "to": "near"} if step.direction == IN else {"from": "near", "to": "far"}
+                near_side, far_side = ("to_label", "from_label") if step.direction == IN else ("from_label", "to_label")
+                bound = {**ends, far_side: _quote(far), near_side: "near_label"}
+                for i, name in enumerate(edge_columns):
+                    if name in step.edge_columns and name in edge_properties:
+                        bound[name] = f"e{i}"
+                if step.min_confidence is not None:
+                    bound.setdefault("confidence", "confidence")
+                body = [anchor] if anchor else []
+                body.append(_atom(rel_type, bound))
+                if near_labels is not None:
+                    body.append(f"is_in(near_label, [{', '.join(_quote(n) for n in sorted(nears))}])")
+                if step.min_confidence is not None:
+                    body.append(f"{bound['confidence']} >= $min{part}")
+                reached, label = "far", far
+                if step.then:
+                    then_type, label = step.then
+                    body.append(_atom(then_type, {"from": "far", "to": "node", "to_label": _quote(label)}))
+                    reached = "node"
+                properties = _PROPERTIES[label]
+                wanted = {c: f"n_{c}" for c in columns if c in properties and c != properties[0]}
+                if wanted or reached != "far":
+                    body.append(_atom(label, {properties[0]: reached, **wanted}))
+                body.append(f"part = {part}, relation = {_quote(rel_type)}")
+                head = ["part", "relation", "near", reached]
+                for i, column in enumerate(columns):
+                    head.append(f"c{i}")
+                    value = _quote(label) if column == LABEL else reached if column == properties[0] else \
+                        wanted.get(column, "null")
+                    body.append(f"c{i} = {value}")
+                for i, name in enumerate(edge_columns):
+                    head.append(f"x{i}")
+                    body.append(f"x{i} = {bound.get(name, 'null') if name in step.edge_columns else 'null'}")
+                rules.append(f"?[{', '.join(head)}] := {', '.join(body)}")
+        return rules
+
+    # --- metadata and counts ------------------------------------------------------------------------
+
+    def metadata(self, keys: Sequence[str] | None = None) -> dict[str, str]:
+        if keys is None:
+            rows = self.store.run(f"?[k, v] := *{METADATA_LABEL}{{key: k, value: v}}")
+        else:
+            rows = self.store.run(f"wanted[k] <- $keys ?[k, v] := wanted[k], *{METADATA_LABEL}{{key: k, value: v}}",
+                                  {"keys": [[k] for k in keys]}) if keys else []
+        return {key: value for key, value in rows}
+
+    def count_nodes(self, label: str) -> int:
+        key = _PROPERTIES[label][0]
+        return self.store.run(f"?[count(k)] := *{label}{{{key}: k}}")[0][0]
+
+    def count_edges(self, rel_type: str) -> int:
+        return self.store.run(f"?[count(a)] := *{rel_type}{{from: a, to: b}}")[0][0]
+
+    def count_values(self, label: str, column: str) -> dict[Any, int]:
+        key = _PROPERTIES[label][0]
+        rows = self.store.run(f"?[v, count(k)] := *{label}{{{key}: k, {column}: v}}")
+        return dict(sorted(((value, count) for value, count in rows), key=lambda item: (item[0] is None, item[0])))
+
+
+def _atom(relation: str, bound: Mapping[str, str]) -> str:
+    """``*relation{field: variable-or-literal, …}``."""
+    return f"*{relation}{{{', '.join(f'{name}: {value}' for name, value in bound.items())}}}"
+
+
+def _quote(text: str) -> str:
+    """A string literal of a name (labels, relationship types: no quote inside)."""
+    assert "'" not in text and "\\" not in text, text
+    return f"'{text}'"
