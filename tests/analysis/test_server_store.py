@@ -1,6 +1,8 @@
-"""The read side on a server store: a fixture repository indexed twice, into the embedded store and
-into a real FalkorDB server, answers context, impact, detect-changes, the call graph, search, stats
-and the service's operations (the HTTP API, the MCP server) identically from both."""
+"""The read side on every other store: a fixture repository indexed twice, into the embedded store
+and into a real FalkorDB server or a real CozoDB engine, answers context, impact, detect-changes,
+the call graph, search, stats and the service's operations (the HTTP API, the MCP server)
+identically from both. The shared store suite: the same reads through the query layer
+(stores/reads.py), whatever language the store speaks."""
 
 from __future__ import annotations
 
@@ -80,25 +82,50 @@ def index_both(repo: Path, graph_uri: str) -> Indexed:
     for db, each in zip(dbs, settings):
         index_repository(repo, db, each)
     stores = (open_index(dbs[0], settings[0]), open_index(dbs[1], settings[1]))
-    assert (stores[0].dialect, stores[1].dialect) == (LADYBUG, OPENCYPHER)
+    assert stores[0].dialect == LADYBUG
+    assert getattr(stores[1], "dialect", None) == (None if graph_uri.startswith("cozo://") else OPENCYPHER)
     return Indexed(repo, dbs, settings, stores)
 
 
+STORES = ["falkordb", "cozo"]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def other_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Which store the fixture repository is indexed into beside the embedded one."""
+    return request.param
+
+
+def _other_uri(kind: str, name: str, root: Path, request: pytest.FixtureRequest) -> str:
+    if kind == "cozo":
+        return f"cozo://{root / 'cozo'}"
+    return request.getfixturevalue("falkordb_server").uri(name)
+
+
 @pytest.fixture(scope="module", params=["pyrepo", "jsrepo"])
-def indexed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-            falkordb_server: Any) -> Iterator[Indexed]:
+def indexed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, other_store: str) -> Iterator[Indexed]:
     """A fixture repository (a git repository), indexed into both stores, for the tests that only read."""
     name = request.param
-    repo = git_repo(shutil.copytree(FIXTURES / name, tmp_path_factory.mktemp(name) / name))
+    root = tmp_path_factory.mktemp(f"{name}-{other_store}")
+    repo = git_repo(shutil.copytree(FIXTURES / name, root / name))
     graph = f"analysis_{name}"
-    both = index_both(repo, falkordb_server.uri(graph))
+    both = index_both(repo, _other_uri(other_store, graph, root, request))
     yield both
     both.close()
-    client = falkordb_server.client()
-    try:
-        client.select_graph(graph).delete()
-    finally:
-        client.close()
+    if other_store == "falkordb":
+        client = request.getfixturevalue("falkordb_server").client()
+        try:
+            client.select_graph(graph).delete()
+        finally:
+            client.close()
+
+
+@pytest.fixture(params=STORES)
+def other_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store of each other kind, for the tests that write their own repository."""
+    if request.param == "cozo":
+        return f"cozo://{tmp_path / 'cozo'}"
+    return request.getfixturevalue("falkordb_graph_uri")
 
 
 # --- the analysis functions ------------------------------------------------------------------------
@@ -184,9 +211,9 @@ def test_search_rebuilt_from_either_store(indexed: Indexed) -> None:
     assert any(search_result(indexed.dbs[0], indexed.settings[0], text, mode="hybrid").hits for text in SEARCHES)
 
 
-def test_detect_changes(tmp_path: Path, falkordb_graph_uri: str) -> None:
+def test_detect_changes(tmp_path: Path, other_uri: str) -> None:
     repo = git_repo(shutil.copytree(FIXTURES / "pyrepo", tmp_path / "pyrepo"))
-    indexed = index_both(repo, falkordb_graph_uri)
+    indexed = index_both(repo, other_uri)
     try:
         models = repo / "src/shop/models.py"
         models.write_text(models.read_text().replace("return True", "return bool(self)") + "\n\ndef added():\n    return 1\n")
@@ -221,13 +248,20 @@ def test_service_operations(indexed: Indexed, services: tuple[GraphService, Grap
         lambda service: service.impact(symbol, depth=2, direction="downstream", min_confidence=0.5),
         lambda service: service.detect_changes(),
         lambda service: service.search("order save", limit=5, mode="keyword"),
-        lambda service: service.query("MATCH (a)-[e:CALLS]->(b) RETURN a.id, b.id, e.confidence, e.line "
-                                      "ORDER BY a.id, b.id, e.line"),
         lambda service: _without_run_stats(service.stats()),
         lambda service: [{key: repo[key] for key in ("name", "indexed", "commit", "files")} for repo in service.list_repos()["repos"]],
     ]
     for operation in operations:
         assert _outcome(operation, server) == _outcome(operation, embedded)
+    # a user's own query is in the store's language; the same question has the same rows
+    calls = {"cypher": "MATCH (a)-[e:CALLS]->(b) RETURN a.id, b.id, e.confidence, e.line ORDER BY a.id, b.id, e.line",
+             "cozoscript": "?[a, b, c, l] := *CALLS{from: a, to: b, confidence: c, line: l} :order a, b, l"}
+    answer = embedded.query(calls["cypher"])
+    assert answer["rows"] and server.query(calls[_language(indexed)])["rows"] == answer["rows"]
+
+
+def _language(indexed: Indexed) -> str:
+    return getattr(indexed.stores[1], "query_language", "cypher")
 
 
 def test_http_api(indexed: Indexed, services: tuple[GraphService, GraphService]) -> None:
@@ -240,7 +274,9 @@ def test_http_api(indexed: Indexed, services: tuple[GraphService, GraphService])
         assert answer.status_code == 200, answer.text
         assert answer.json() == embedded.get(route, params=params).json(), route
     cypher = {"cypher": "MATCH (f:File) RETURN f.file_path, f.language ORDER BY f.file_path"}
-    assert server.post("/query", json=cypher).json() == embedded.post("/query", json=cypher).json()
+    own = cypher if _language(indexed) == "cypher" else {"cypher": "?[p, l] := *File{file_path: p, language: l} :order p"}
+    expected = embedded.post("/query", json=cypher).json()
+    assert expected["rows"] and server.post("/query", json=own).json()["rows"] == expected["rows"]
 
 
 def test_mcp_tools(indexed: Indexed, services: tuple[GraphService, GraphService]) -> None:
@@ -260,7 +296,7 @@ def test_mcp_tools(indexed: Indexed, services: tuple[GraphService, GraphService]
 
 # --- the commands, as a user runs them -------------------------------------------------------------
 
-def test_commands_read_the_server_store(tmp_path: Path, falkordb_graph_uri: str) -> None:
+def test_commands_read_the_other_store(tmp_path: Path, other_uri: str) -> None:
     """`codekg context`, `impact` and `search` with `--store`; `callgraph` with the `store` setting
     (`CODEKG_STORE`); `stats` with either."""
     repo = write_files(tmp_path / "repo", {"app.py": '''
@@ -281,7 +317,7 @@ def test_commands_read_the_server_store(tmp_path: Path, falkordb_graph_uri: str)
         def main():
             Job().run()
         '''})
-    index_both(repo, falkordb_graph_uri).close()
+    index_both(repo, other_uri).close()
     embedded_db, server_db = tmp_path / "db-embedded", tmp_path / "db-server"
 
     def run(*args: str, db: Path, setting: str = "") -> Any:
@@ -296,11 +332,11 @@ def test_commands_read_the_server_store(tmp_path: Path, falkordb_graph_uri: str)
     commands = [("context", "app.Base.run", "--json"), ("impact", "app.helper", "--depth", "3", "--json"),
                 ("search", "run job", "--mode", "keyword", "--json")]
     for command in commands:
-        assert run(*command, "--store", falkordb_graph_uri, db=server_db) == run(*command, db=embedded_db), command
+        assert run(*command, "--store", other_uri, db=server_db) == run(*command, db=embedded_db), command
     callgraph = ("callgraph", "--format", "json")
-    assert run(*callgraph, db=server_db, setting=falkordb_graph_uri) == run(*callgraph, db=embedded_db)
+    assert run(*callgraph, db=server_db, setting=other_uri) == run(*callgraph, db=embedded_db)
     embedded = _without_run_stats(run("stats", "--json", db=embedded_db))
     assert (embedded["nodes"]["Class"], embedded["edges"]["EXTENDS"], embedded["files_by_language"]) == (2, 1, {"python": 1})
-    for stats in (run("stats", "--json", "--store", falkordb_graph_uri, db=server_db),
-                  run("stats", "--json", db=server_db, setting=falkordb_graph_uri)):
+    for stats in (run("stats", "--json", "--store", other_uri, db=server_db),
+                  run("stats", "--json", db=server_db, setting=other_uri)):
         assert _without_run_stats(stats) == embedded
