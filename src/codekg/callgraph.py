@@ -29,15 +29,13 @@ PRINTED_CALLEE_LABELS = ("Function", "Method", "External")  # a Class callee is 
 def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph:
     """The adjacency map of the CALLS edges in ``store`` whose confidence is at least ``min_confidence``."""
     graph: dict[str, set[str]] = {}
-    caller_name: dict[str, str] = {}
-    for label in CALLER_LABELS:
-        for node_id, name in store.reads.nodes(label, columns=("id", "qualified_name")):
-            caller_name[node_id] = name
-            if label in KEY_LABELS:
-                graph.setdefault(name, set())
+    for label in KEY_LABELS:
+        for (name,) in store.reads.nodes(label, columns=("qualified_name",)):
+            graph.setdefault(name, set())
     calls = Step("calls", ("CALLS",), labels=PRINTED_CALLEE_LABELS, min_confidence=float(min_confidence))
-    for call in store.reads.neighbours([Expansion(None, [calls], CALLER_LABELS)], ("qualified_name",)):
-        graph.setdefault(caller_name[call.near], set()).add(call.node[0])
+    for _, caller, _, (callee,), _ in store.reads.neighbours([Expansion(None, [calls], CALLER_LABELS)], ("qualified_name",),
+                                                          near_column="qualified_name"):
+        graph.setdefault(caller, set()).add(callee)
     return {caller: sorted(callees) for caller, callees in sorted(graph.items())}
 
 

@@ -17,6 +17,7 @@ parts of one UNION ALL. The shapes are the fast ones measured on the embedded st
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 from codekg.schema import REL_TYPES, PropType, cypher_label
@@ -27,6 +28,7 @@ IN_FILTER_MAX_IDS = 100
 METADATA_LABEL = "IndexMeta"
 _LISTS = (list, tuple, set, frozenset)
 _neighbour = tuple.__new__  # a Neighbour from its fields, without NamedTuple's slower constructor
+_NO_EDGE: Mapping[str, Any] = MappingProxyType({})  # the edge of a read that asks for no edge property
 # the type of each edge property, for the typed null a UNION ALL part returns where its edge has none
 _EDGE_PROPERTY_TYPES = {prop.name: prop.type for rel in REL_TYPES for prop in rel.properties}
 
@@ -77,11 +79,12 @@ class CypherReads:
             parts.append(f"{prefix}MATCH {anchor}{' WHERE ' + where_text if where_text else ''} "
                          f"RETURN {'DISTINCT ' if distinct else ''}{returned}")
         glue = " UNION " if distinct else " UNION ALL "
-        return [tuple(row) for row in self.store.query(glue.join(parts), params).rows]
+        return list(map(tuple, self.store.query(glue.join(parts), params).rows))
 
     # --- neighbours ---------------------------------------------------------------------------------
 
-    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS) -> list[Neighbour]:
+    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS,
+                   near_column: str = "id") -> list[Neighbour]:
         edge_columns = list(dict.fromkeys(name for e in expansions for step in e.steps for name in step.edge_columns))
         params: dict[str, Any] = {}
         chosen: list[tuple[Step, str, str, list[str], str]] = []
@@ -98,19 +101,21 @@ class CypherReads:
         numbered = len(chosen) > 1
         typed = any(len(step.rel_types) > 1 for step, *_ in chosen)
         parts = [self._step_part(step, prefix, anchor, list(conditions), min_key, params, columns, edge_columns,
-                                 number if numbered else None, typed)
+                                 number if numbered else None, typed, near_column)
                  for number, (step, prefix, anchor, conditions, min_key) in enumerate(chosen)]
         rows = self.store.query(" UNION ALL ".join(parts), params).rows
         start = int(numbered) + int(typed)
         width = start + 1 + len(columns)
         if not numbered and not typed and not edge_columns:  # the common large read: one step, one type
             kind, relation = chosen[0][0].kind, chosen[0][0].rel_types[0]
-            return [_neighbour(Neighbour, (kind, row[0], relation, tuple(row[1:]), {})) for row in rows]
+            if len(columns) == 1:
+                return [_neighbour(Neighbour, (kind, near, relation, (value,), _NO_EDGE)) for near, value in rows]
+            return [_neighbour(Neighbour, (kind, row[0], relation, tuple(row[1:]), _NO_EDGE)) for row in rows]
         found = []
         for row in rows:
             step = chosen[row[0] if numbered else 0][0]
             relation = row[start - 1] if typed else step.rel_types[0]
-            edge = dict(zip(edge_columns, row[width:])) if edge_columns else {}
+            edge = dict(zip(edge_columns, row[width:])) if edge_columns else _NO_EDGE
             found.append(_neighbour(Neighbour, (step.kind, row[start], relation, tuple(row[start + 1:width]), edge)))
         return found
 
@@ -134,7 +139,7 @@ class CypherReads:
 
     def _step_part(self, step: Step, prefix: str, anchor: str, conditions: list[str], min_key: str,
                    params: dict[str, Any], columns: Sequence[str], edge_columns: list[str], number: int | None,
-                   typed: bool) -> str:
+                   typed: bool, near_column: str) -> str:
         reached = "m" if step.then else "c"
         single = step.labels[0] if len(step.labels) == 1 else None
         far = f"({reached}:{cypher_label(single)})" if single else f"({reached})"
@@ -158,7 +163,7 @@ class CypherReads:
         if typed:
             relation = _quote(step.rel_types[0]) if len(step.rel_types) == 1 else self.dialect.rel_type("e")
             returned.append(f"{relation} AS relation")
-        returned.append("b.id AS near")
+        returned.append(f"{self._node_column('b', near_column, None)} AS near")
         returned += [f"{self._node_column('c', name, known_label)} AS c{i}" for i, name in enumerate(columns)]
         returned += [f"e.{name} AS e{i}" if name in step.edge_columns else f"{self._null(name)} AS e{i}"
                      for i, name in enumerate(edge_columns)]
