@@ -1291,6 +1291,46 @@ def verify(
         _verdict(StoresDisagreeError(f"{left_name} and {other.display} disagree on {names}"), json_output)
 
 
+@app.command("compare-stores")
+def compare_stores_command(
+    store: Annotated[list[str], typer.Option("--store", metavar="URI", help="A store to compare (ladybug:PATH, falkordb://, "
+                                             "bolt://, cozo://…); give two or more. The first is the reference.")],
+    path: Annotated[Optional[Path], typer.Argument(help="Repository the stores index, for snippets (default: --repo or the current directory).")] = None,
+    repo: RepoOption = None,
+    db: DbOption = None,
+    operations_file: Annotated[Optional[Path], typer.Option(
+        "--operations", metavar="FILE", help='JSON list of reads: [{"operation": "context", "arguments": {"symbol": "pkg.f"}}, …]; '
+        "operations: symbol, callers, callees, context, impact, path, lineage. Default: a sample drawn from the first store.")] = None,
+    repeat: Annotated[int, typer.Option("--repeat", min=1, max=1000, help="Runs of each operation on each store.")] = 5,
+    json_output: JsonOption = False,
+) -> None:
+    """Run the same reads on several stores: p50/p95 per operation per store, and every difference
+    between their answers; exit 1 when any answer differs."""
+    from codekg.analysis.compare_stores import compare_reads, default_operations, read_operations
+    from codekg.output import print_read_comparison
+    from codekg.stores import open_store, parse_store_uri
+
+    if len(store) < 2:
+        raise InputError("give at least two stores to compare: --store URI --store URI")
+    repo_path, db_path = _locations(path or repo, db)
+    settings = _settings(repo_path)
+    operations = read_operations(operations_file.expanduser()) if operations_file else None
+    opened: list[tuple[str, GraphStore]] = []
+    try:
+        for uri in store:
+            opened.append((parse_store_uri(uri).display, open_store(uri, settings, db_path)))
+        comparison = compare_reads(opened, repo_path, operations or default_operations(opened[0][1]), repeat)
+    finally:
+        for _, each in opened:
+            each.close()
+    if json_output:
+        print_out(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_read_comparison(comparison.to_dict(), stdout())
+    if comparison.differences:
+        _verdict(StoresDisagreeError(f"{len(comparison.differences)} of {comparison.operations} answers differ"), json_output)
+
+
 @app.command()
 def migrate(
     path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to migrate (default: --repo or the current directory).")] = None,

@@ -92,3 +92,25 @@ def print_store_comparison(comparison: "StoreComparison", console: Console) -> N
                 console.print(f"  {title}: … and {listing.count - len(listing.entries)} more", markup=False, highlight=False)
     if comparison.agrees:
         console.print("the stores agree", highlight=False)
+
+
+def print_read_comparison(comparison: dict[str, Any], console: Console) -> None:
+    """`codekg compare-stores`: p50 and p95 per operation, one pair of columns per store, then each difference."""
+    from rich.markup import escape
+
+    stores = comparison["stores"]
+    table = Table(title=f"{comparison['compared']} reads, ms (p50 / p95)", title_justify="left")
+    table.add_column("operation")
+    for store in stores:
+        table.add_column(escape(store), justify="right")
+    timings = {(row["operation"], row["store"]): row for row in comparison["operations"]}
+    for operation in dict.fromkeys(row["operation"] for row in comparison["operations"]):
+        cells = [f"{timings[operation, s]['p50_ms']:.2f} / {timings[operation, s]['p95_ms']:.2f}" for s in stores]
+        table.add_row(operation, *cells)
+    console.print(table)
+    for difference in comparison["differences"]:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in difference["arguments"].items())
+        console.print(f"differs: {difference['operation']}({arguments}) between {' and '.join(difference['stores'])}: "
+                      f"{difference['detail']}", markup=False, highlight=False)
+    if not comparison["differences"]:
+        console.print(f"every answer agrees across {len(stores)} stores", highlight=False)

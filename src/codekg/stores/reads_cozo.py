@@ -135,7 +135,9 @@ class CozoReads:
             for far, nears in sorted(far_labels.items()):
                 ends = {"from": "far", "to": "near"} if step.direction == IN else {"from": "near", "to": "far"}
                 near_side, far_side = ("to_label", "from_label") if step.direction == IN else ("from_label", "to_label")
-                bound = {**ends, far_side: _quote(far), near_side: "near_label"}
+                # A literal inside an atom makes the engine join the whole relation: labels are
+                # bound to variables and compared after it.
+                bound = {**ends, far_side: "far_label", near_side: "near_label"}
                 for i, name in enumerate(edge_columns):
                     if name in step.edge_columns and name in edge_properties:
                         bound[name] = f"e{i}"
@@ -143,6 +145,7 @@ class CozoReads:
                     bound.setdefault("confidence", "confidence")
                 body = [anchor] if anchor else []
                 body.append(_atom(rel_type, bound))
+                body.append(f"far_label == {_quote(far)}")
                 if near_labels is not None:
                     body.append(f"is_in(near_label, [{', '.join(_quote(n) for n in sorted(nears))}])")
                 if step.min_confidence is not None:
@@ -150,7 +153,8 @@ class CozoReads:
                 reached, label = "far", far
                 if step.then:
                     then_type, label = step.then
-                    body.append(_atom(then_type, {"from": "far", "to": "node", "to_label": _quote(label)}))
+                    body.append(_atom(then_type, {"from": "far", "to": "node", "to_label": "then_label"}))
+                    body.append(f"then_label == {_quote(label)}")
                     reached = "node"
                 properties = _PROPERTIES[label]
                 wanted = {c: f"n_{c}" for c in columns if c in properties and c != properties[0]}
