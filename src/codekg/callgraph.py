@@ -17,7 +17,7 @@ from codekg.settings import Settings
 from codekg.stores import open_index
 from codekg.stores.base import GraphStore
 from codekg.schema import CALLER_LABELS
-from codekg.stores.reads import Expansion, Step
+from codekg.stores.reads import IN, Expansion, Step
 
 CallGraph = dict[str, list[str]]
 
@@ -28,14 +28,21 @@ PRINTED_CALLEE_LABELS = ("Function", "Method", "External")  # a Class callee is 
 
 def read_call_graph(store: GraphStore, min_confidence: float = 0.0) -> CallGraph:
     """The adjacency map of the CALLS edges in ``store`` whose confidence is at least ``min_confidence``."""
-    graph: dict[str, set[str]] = {}
-    for label in KEY_LABELS:
-        for (name,) in store.reads.nodes(label, columns=("qualified_name",)):
-            graph.setdefault(name, set())
-    calls = Step("calls", ("CALLS",), labels=PRINTED_CALLEE_LABELS, min_confidence=float(min_confidence))
-    for _, caller, _, (callee,), _ in store.reads.neighbours([Expansion(None, [calls], CALLER_LABELS)], ("qualified_name",),
-                                                          near_column="qualified_name"):
-        graph.setdefault(caller, set()).add(callee)
+    callee_name: dict[str, str] = {}  # by id: the calls are read from the callees' side
+    keys: list[str] = []
+    for label in dict.fromkeys(KEY_LABELS + PRINTED_CALLEE_LABELS):
+        if label in PRINTED_CALLEE_LABELS:
+            rows = store.reads.nodes(label, columns=("id", "qualified_name"))
+            callee_name.update(rows)
+            if label in KEY_LABELS:
+                keys += [name for _, name in rows]
+        else:
+            keys += [name for (name,) in store.reads.nodes(label, columns=("qualified_name",))]
+    graph: dict[str, set[str]] = {name: set() for name in keys}
+    callers = Step("callers", ("CALLS",), IN, labels=CALLER_LABELS, min_confidence=float(min_confidence))
+    for _, callee, _, (caller,), _ in store.reads.neighbours([Expansion(None, [callers], PRINTED_CALLEE_LABELS)],
+                                                              ("qualified_name",)):
+        graph.setdefault(caller, set()).add(callee_name[callee])
     return {caller: sorted(callees) for caller, callees in sorted(graph.items())}
 
 

@@ -137,10 +137,6 @@ def test_neighbours_from_every_node_of_some_labels(store: GraphStore) -> None:
     calls = Step("calls", ("CALLS",), labels=("Function",), min_confidence=0.5)
     found = store.reads.neighbours([Expansion(None, [calls], ("Method", "Class"))], ("qualified_name",))
     assert sorted((n.near, n.node) for n in found) == [(RUN0, ("pkg.mod0.f0",)), (RUN1, ("pkg.mod1.f0",))]
-    named = store.reads.neighbours([Expansion(None, [calls], ("Method", "Class"))], ("qualified_name",),
-                                   near_column="qualified_name")
-    assert sorted((n.near, n.node) for n in named) == [("pkg.mod0.C0.run", ("pkg.mod0.f0",)),
-                                                         ("pkg.mod1.C1.run", ("pkg.mod1.f0",))]
     every = store.reads.neighbours([Expansion(None, [Step("calls", ("CALLS",))])], ("id",))
     assert sorted((n.near, n.node[0]) for n in every) == [(F0, F1), (G0, G1), (G1, F0), (RUN0, F0), (RUN1, G0)]
 

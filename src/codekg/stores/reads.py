@@ -69,7 +69,7 @@ class Expansion:
 
 
 class Neighbour(NamedTuple):
-    """One edge a step followed: ``near`` is the id of the node it left from (or the column asked for), ``relation`` the edge's
+    """One edge a step followed: ``near`` is the id of the node it left from, ``relation`` the edge's
     type, ``node`` the neighbour's columns in the order asked for, ``edge`` the properties any step
     of the read asked for (None where this edge's step did not ask for one, or the edge lacks it)."""
 
@@ -90,10 +90,8 @@ class GraphReads(Protocol):
         with ``holding_line``, whose `start_line` .. `end_line` hold it; one tuple of ``columns`` per
         node, in no particular order, each distinct tuple once with ``distinct``."""
 
-    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS,
-                   near_column: str = "id") -> list[Neighbour]:
-        """Every edge each expansion's steps follow, the neighbours with ``columns``, in no particular
-        order; each `near` is the near node's ``near_column`` (its id unless asked otherwise)."""
+    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS) -> list[Neighbour]:
+        """Every edge each expansion's steps follow, the neighbours with ``columns``, in no particular order."""
 
     def metadata(self, keys: Sequence[str] | None = None) -> dict[str, str]:
         """The IndexMeta values by key: of ``keys`` only (those present), or all of them."""

@@ -83,8 +83,7 @@ class CypherReads:
 
     # --- neighbours ---------------------------------------------------------------------------------
 
-    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS,
-                   near_column: str = "id") -> list[Neighbour]:
+    def neighbours(self, expansions: Sequence[Expansion], columns: Sequence[str] = NODE_COLUMNS) -> list[Neighbour]:
         edge_columns = list(dict.fromkeys(name for e in expansions for step in e.steps for name in step.edge_columns))
         params: dict[str, Any] = {}
         chosen: list[tuple[Step, str, str, list[str], str]] = []
@@ -101,7 +100,7 @@ class CypherReads:
         numbered = len(chosen) > 1
         typed = any(len(step.rel_types) > 1 for step, *_ in chosen)
         parts = [self._step_part(step, prefix, anchor, list(conditions), min_key, params, columns, edge_columns,
-                                 number if numbered else None, typed, near_column)
+                                 number if numbered else None, typed)
                  for number, (step, prefix, anchor, conditions, min_key) in enumerate(chosen)]
         rows = self.store.query(" UNION ALL ".join(parts), params).rows
         start = int(numbered) + int(typed)
@@ -139,7 +138,7 @@ class CypherReads:
 
     def _step_part(self, step: Step, prefix: str, anchor: str, conditions: list[str], min_key: str,
                    params: dict[str, Any], columns: Sequence[str], edge_columns: list[str], number: int | None,
-                   typed: bool, near_column: str) -> str:
+                   typed: bool) -> str:
         reached = "m" if step.then else "c"
         single = step.labels[0] if len(step.labels) == 1 else None
         far = f"({reached}:{cypher_label(single)})" if single else f"({reached})"
@@ -163,7 +162,7 @@ class CypherReads:
         if typed:
             relation = _quote(step.rel_types[0]) if len(step.rel_types) == 1 else self.dialect.rel_type("e")
             returned.append(f"{relation} AS relation")
-        returned.append(f"{self._node_column('b', near_column, None)} AS near")
+        returned.append("b.id AS near")
         returned += [f"{self._node_column('c', name, known_label)} AS c{i}" for i, name in enumerate(columns)]
         returned += [f"e.{name} AS e{i}" if name in step.edge_columns else f"{self._null(name)} AS e{i}"
                      for i, name in enumerate(edge_columns)]
