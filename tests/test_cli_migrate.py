@@ -47,7 +47,7 @@ def test_dry_run_then_migrate_then_read(tmp_path):
     assert json.loads(impact.stdout)["summary"]["test_files"] == ["tests/test_a.py"]
 
     again = codekg("migrate", "--db", str(db), "--json")
-    assert json.loads(again.stdout) == {"db": str(db), "from_version": SCHEMA_VERSION, "to_version": SCHEMA_VERSION, "dry_run": False,
+    assert json.loads(again.stdout) == {"db": str(db), "from_version": SCHEMA_VERSION, "to_version": SCHEMA_VERSION, "rollback": False, "dry_run": False,
                                         "migrated": False, "steps": []}
 
 
@@ -56,7 +56,7 @@ def test_dry_run_as_json(tmp_path):
     build_v1_index(db)
     result = codekg("migrate", "--db", str(db), "--dry-run", "--json")
     assert json.loads(result.stdout) == {
-        "db": str(db), "from_version": 1, "to_version": SCHEMA_VERSION, "dry_run": True, "migrated": False,
+        "db": str(db), "from_version": 1, "to_version": SCHEMA_VERSION, "rollback": False, "dry_run": True, "migrated": False,
         "steps": [{"from_version": step.from_version, "to_version": step.to_version, "description": step.description,
                    "in_place": True} for step in MIGRATIONS],
     }

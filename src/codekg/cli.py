@@ -1338,30 +1338,53 @@ def migrate(
     db: DbOption = None,
     store: StoreOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the migrations that would run; change nothing.")] = False,
+    to: Annotated[Optional[int], typer.Option("--to", metavar="N", min=1, help="The schema version to reach (default: this codekg's).")] = None,
+    rollback: Annotated[bool, typer.Option("--rollback", help="Go down to an older schema version (--to N, default: one below the "
+                                           "index's), dropping what the newer versions added: for going back to an older codekg.")] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Upgrade an index written by an older codekg to this schema version, in place, in one transaction."""
+    """Move an index to another schema version in place: up to this codekg's, or down with --rollback;
+    all or nothing (a failed step leaves the index at its old version)."""
+    from codekg.schema import SCHEMA_VERSION
     from codekg.stores import migrate_index
 
     repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
+    settings = _settings(repo_path, store=store_uri)
+    if to is not None and to > SCHEMA_VERSION:
+        raise InputError(f"--to {to}: this codekg knows schema versions up to {SCHEMA_VERSION}")
+    if rollback and to is None:
+        current = migrate_index(db_path, settings, dry_run=True).from_version
+        to = current - 1
+        if to < 1:
+            raise InputError(f"the index is at schema version {current}: there is nothing older to roll back to")
     try:
-        plan = migrate_index(db_path, _settings(repo_path, store=store_uri), dry_run)
+        plan = migrate_index(db_path, settings, dry_run=True, to_version=to)
+        if plan.rolling_back and not rollback:
+            raise InputError(f"the index is at schema version {plan.from_version}: going down to {plan.to_version} "
+                             "drops what the newer versions added; say so with --rollback")
+        if rollback and not plan.rolling_back and plan.steps:
+            raise InputError(f"--rollback: the index is at schema version {plan.from_version}, below {plan.to_version}")
+        if not dry_run:
+            plan = migrate_index(db_path, settings, dry_run=False, to_version=to)
     except KeyboardInterrupt:
         raise RunInterrupted("interrupted: the migration was rolled back, the index is unchanged") from None
     if json_output:
-        steps = [{"from_version": s.from_version, "to_version": s.to_version, "description": s.description,
-                  "in_place": s.in_place} for s in plan.steps]
+        steps = [{"from_version": s.to_version if plan.rolling_back else s.from_version,
+                  "to_version": s.from_version if plan.rolling_back else s.to_version, "description": s.description,
+                  "in_place": (s.rollback is not None) if plan.rolling_back else s.in_place} for s in plan.steps]
         print_out(json.dumps({"db": str(db_path), "from_version": plan.from_version, "to_version": plan.to_version,
-                                 "dry_run": dry_run, "migrated": bool(plan.steps) and not dry_run, "steps": steps},
-                                indent=2, ensure_ascii=False))
+                              "rollback": plan.rolling_back, "dry_run": dry_run, "migrated": bool(plan.steps) and not dry_run,
+                              "steps": steps}, indent=2, ensure_ascii=False))
     elif not plan.steps:
         stdout().print(f"the index in {db_path} is at schema version {plan.to_version}: nothing to migrate", highlight=False)
     else:
+        verb = "rolled back" if plan.rolling_back else "migrated"
         head = (f"the index in {db_path} is at schema version {plan.from_version}; `codekg migrate` would run:" if dry_run
-                else f"migrated the index in {db_path} from schema version {plan.from_version} to {plan.to_version}:")
+                else f"{verb} the index in {db_path} from schema version {plan.from_version} to {plan.to_version}:")
         stdout().print(head, highlight=False)
         for step in plan.steps:
-            stdout().print(f"  {step}", highlight=False)
+            line = f"{step.to_version} → {step.from_version}: undo {step.description}" if plan.rolling_back else str(step)
+            stdout().print(f"  {line}", highlight=False)
         if dry_run:
             stdout().print("dry run: nothing was changed", highlight=False)
     if dry_run:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codekg.errors import IndexNotFoundError, SchemaVersionError
+from codekg.errors import IndexNotFoundError, QueryError, SchemaVersionError, StoreError
 from codekg.settings import Settings
 from codekg.stores.base import GraphStore, LoadReport, QueryResult, TableLoad
 from codekg.stores.ladybug import IndexDirectory
@@ -62,10 +62,18 @@ def live_index_matches(db_dir: Path, settings: Settings, generation: str) -> boo
     ``generation`` (the one its per-file state describes); if not, only a full build repairs it.
     On the way: a checkpoint left half done by a killed writer is finished, a delta marked pending
     that never reached the graph is forgotten, and builds of interrupted runs are removed. A server
-    store is not opened here: its generation is compared when a delta is applied to it. Call under
-    the writer lock of ``db_dir``."""
+    store (or CozoDB) is asked for its generation: one it does not hold (another run wrote it, a
+    migration ran on it) means a full build, even when no file changed. Call under the writer lock
+    of ``db_dir``."""
     if on_server_store(settings):
-        return True
+        from codekg.stores.target import GENERATION_KEY
+
+        location = parse_store_uri(settings.store)
+        try:
+            with open_server_store(location, settings, db_dir) as store:
+                return store.read_metadata().get(GENERATION_KEY) == generation
+        except (StoreError, QueryError, IndexNotFoundError):
+            return False
     directory = IndexDirectory(db_dir)
     current = directory.current_graph()
     if current is None:
@@ -117,25 +125,33 @@ def open_server_store(location: StoreLocation, settings: Settings, db_dir: Path 
     return Neo4jStore(location, settings, db_dir, read_only=read_only)
 
 
-def migrate_index(db_dir: Path, settings: Settings, dry_run: bool = False) -> MigrationPlan:
-    """Run the migrations the live index needs (none with ``dry_run``: only the plan is read), under
-    the writer lock of ``db_dir``. Embedded: in one transaction. A server store has no transaction
-    over many statements: each step is idempotent and the version is recorded after each, so a
-    migration cut short leaves the old version and running it again finishes it. Returns the plan."""
-    location = parse_store_uri(settings.store) if settings.store else None
-    if location is None or not location.is_server:
-        return IndexDirectory(location.path if location is not None and location.path else db_dir).migrate(settings, dry_run)
+def migrate_index(db_dir: Path, settings: Settings, dry_run: bool = False, to_version: int | None = None) -> MigrationPlan:
+    """Run the migrations that bring the live index to ``to_version`` (default: this schema version;
+    an older one rolls back), under the writer lock of ``db_dir``; with ``dry_run`` only the plan is
+    read. Embedded: in one transaction. CozoDB: on a copy of its live database, then published. A
+    server store has no transaction over many statements: each step is idempotent and the version
+    is recorded after each, so a migration cut short leaves the old version and running it again
+    finishes it. Returns the plan."""
+    from codekg.schema import SCHEMA_VERSION
     from codekg.stores.migrations import apply_migrations, plan_migrations, stored_schema_version
 
+    target = SCHEMA_VERSION if to_version is None else to_version
+    location = parse_store_uri(settings.store) if settings.store else None
+    if location is None or not location.is_server:
+        return IndexDirectory(location.path if location is not None and location.path else db_dir).migrate(
+            settings, dry_run, to_version=target)
     with IndexDirectory(db_dir).writer_lock(), open_server_store(location, settings, db_dir, read_only=dry_run) as server:
         if not server.read_metadata():
             raise IndexNotFoundError(f"no codekg index in {location.display}; run `codekg index --store {location.display}` first")
         try:
-            plan = plan_migrations(stored_schema_version(server))
+            plan = plan_migrations(stored_schema_version(server), to_version=target)
             if not dry_run:
                 plan.require_in_place()
         except SchemaVersionError as error:
             raise SchemaVersionError(f"the index in {location.display}: {error}") from None
         if not dry_run and plan.steps:
-            apply_migrations(server, plan)
+            if location.kind == "cozo":
+                server.migrate(plan)  # type: ignore[attr-defined]
+            else:
+                apply_migrations(server, plan)
         return plan

@@ -97,3 +97,18 @@ class MigratableStore(GraphStore, Protocol):
         """Declare new node tables ``labels`` and relationship tables ``rel_types`` as schema.py
         defines them, and new endpoint pairs of existing relationship tables: a typed store creates
         and alters its tables; a schemaless one has nothing to do."""
+
+    def drop_property(self, label: str, name: str) -> None:
+        """Undo `add_property` (a rollback): the column, or every node's value of it, is gone."""
+
+    def drop_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                    dropped_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Undo `add_tables` (a rollback): the nodes of ``labels``, the edges of ``rel_types`` and of
+        the endpoint pairs are gone, and so are their tables where the store has tables."""
+
+    def set_properties(self, label: str, rows: list[dict[str, Any]]) -> None:
+        """Set properties of existing nodes of ``label``: each row holds the node's key (`id`) and the
+        values to set."""
+
+    def set_metadata(self, key: str, value: str) -> None:
+        """Set one IndexMeta value (the schema version a migration step reached)."""

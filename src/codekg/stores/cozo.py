@@ -51,6 +51,7 @@ _COZO_TYPES = {
     PropType.BOOLEAN: "Bool",
     PropType.STRING_LIST: "[String]",
 }
+_EMPTY_LITERALS = {"String": '""', "Int": "0", "Float": "0.0", "Bool": "false", "[String]": "[]"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _memory_clients: dict[str, "Client"] = {}  # cozo://mem: one engine per name, for the life of the process
 _memory_lock = threading.Lock()
@@ -373,6 +374,103 @@ class CozoStore:
             transaction.commit()
         except Exception as error:
             raise StoreError(f"committing to the CozoDB store {self.display} failed: {cozo_error(error)}") from None
+
+    # --- migrations (stores/migrations.py) ------------------------------------------------------
+
+    def migrate(self, plan: Any) -> None:
+        """Run ``plan`` on a copy of the live database, then publish the copy: a step that fails (or a
+        kill) leaves the live database, at its old version, as it was."""
+        from codekg.stores.migrations import apply_migrations
+
+        if self.directory is None:
+            raise StoreError(f"{self.display} lives in this process only: there is no stored index to migrate")
+        with self.directory.writer_lock():
+            live = self.directory.current()
+            if live is None:
+                raise IndexNotFoundError(f"no codekg index in {self.display}; run `codekg index --store {self.display}` first")
+            engine = self.directory.engine_of(live)
+            self.close()
+            copy = self.directory.new_build(engine)
+            try:
+                shutil.copytree(live, copy) if live.is_dir() else shutil.copyfile(live, copy)
+                self.client = open_client(engine, str(copy))
+                try:
+                    apply_migrations(self, plan)
+                finally:
+                    self.close()
+                self.directory.publish(copy)
+            except BaseException:
+                self.directory.remove(copy)
+                raise
+
+    def add_property(self, label: str, name: str, prop_type: PropType, default: Any) -> None:
+        columns = self._columns(label)
+        if name not in columns:
+            fields = list(columns)
+            self._rebuild(label, {**columns, name: f"{_COZO_TYPES[prop_type]} default {_literal(default)}"},
+                          f"?[{', '.join([*fields, name])}] := *{label}{{{', '.join(fields)}}}, {name} = {_literal(default)}")
+
+    def drop_property(self, label: str, name: str) -> None:
+        columns = self._columns(label)
+        if name in columns:
+            del columns[name]
+            fields = list(columns)
+            self._rebuild(label, columns, f"?[{', '.join(fields)}] := *{label}{{{', '.join(fields)}}}")
+
+    def add_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                   added_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """New relations as schema.py declares them; an edge relation holds any endpoint pair already."""
+        existing = self._relations()
+        for label in labels:
+            if label not in existing:
+                self._execute(node_relation_ddl(label))
+        for rel_type in rel_types:
+            if rel_type not in existing:
+                self._execute(edge_relation_ddl(rel_type))
+                self._execute(f"::index create {rel_type}:by_to {{to, from}}")
+
+    def drop_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                    dropped_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        existing = self._relations()
+        for rel_type, pairs in dropped_pairs.items():
+            for source, target in pairs:
+                self._execute(f"?[from, to] := *{rel_type}{{from, to, from_label, to_label}}, from_label == {_literal(source)}, "
+                              f"to_label == {_literal(target)} :rm {rel_type} {{from, to}}")
+        for rel_type in rel_types:
+            if rel_type in existing:
+                self._execute(f"::index drop {rel_type}:by_to")
+                self._execute(f"::remove {rel_type}")
+        for label in labels:
+            if label in existing:
+                self._execute(f"::remove {label}")
+
+    def set_properties(self, label: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            fields = list(rows[0])
+            for start in range(0, len(rows), PUT_BATCH_ROWS):
+                batch = [[row[f] for f in fields] for row in rows[start:start + PUT_BATCH_ROWS]]
+                self._execute(f"?[{', '.join(fields)}] <- $rows :update {label} {{{', '.join(fields)}}}", {"rows": batch})
+
+    def set_metadata(self, key: str, value: str) -> None:
+        self._execute(f"?[key, value] <- [[$key, $value]] :put {METADATA_LABEL} {{key, value}}", {"key": key, "value": value})
+
+    def _columns(self, label: str) -> dict[str, str]:
+        """Each column of ``label``'s relation and its declaration (key first)."""
+        rows = self._run(f"::columns {label}", None, immutable=True).rows
+        return {name: f"{kind} default {_EMPTY_LITERALS.get(kind, 'null')}" if not is_key else kind
+                for name, is_key, _, kind, _ in sorted(rows, key=lambda row: row[2])}
+
+    def _rebuild(self, label: str, columns: dict[str, str], query: str) -> None:
+        key, *rest = columns.items()
+        schema = f"{key[0]}: {key[1]} => " + ", ".join(f"{name}: {declared}" for name, declared in rest)
+        self._execute(f"{query} :replace {label} {{{schema}}}")
+
+    def _relations(self) -> set[str]:
+        return {row[0] for row in self._run("::relations", None, immutable=True).rows}
+
+    def _execute(self, script: str, parameters: dict[str, Any] | None = None) -> None:
+        """A write of codekg's own (a migration's DDL and values)."""
+        self._run(script, parameters, immutable=False)
 
     # --- reading ---------------------------------------------------------------------------------
 

@@ -232,6 +232,27 @@ class LadybugStore:
             for source, target in pairs:
                 self._execute(f"ALTER TABLE {rel_type} ADD IF NOT EXISTS FROM {cypher_label(source)} TO {cypher_label(target)}")
 
+    def drop_property(self, label: str, name: str) -> None:
+        self._execute(f"ALTER TABLE {cypher_label(label)} DROP {name}")
+
+    def drop_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                    dropped_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """A rollback's DDL: the endpoint pairs, then the relationship tables, then the node tables
+        (a node table is dropped once no relationship table names it)."""
+        for rel_type, pairs in dropped_pairs.items():
+            for source, target in pairs:
+                self._execute(f"ALTER TABLE {rel_type} DROP FROM {cypher_label(source)} TO {cypher_label(target)}")
+        for name in (*rel_types, *labels):
+            self._execute(f"DROP TABLE IF EXISTS {cypher_label(name)}")
+
+    def set_properties(self, label: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            assignments = ", ".join(f"n.{name} = row.{name}" for name in rows[0] if name != "id")
+            self._in_batches(f"UNWIND $rows AS row MATCH (n:{cypher_label(label)} {{id: row.id}}) SET {assignments}", rows)
+
+    def set_metadata(self, key: str, value: str) -> None:
+        self._execute("MERGE (m:IndexMeta {key: $key}) SET m.value = $value", {"key": key, "value": value})
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction around the block: committed at its end, rolled back on any error or
@@ -450,17 +471,17 @@ class IndexDirectory:
         return store
 
     def migrate(self, settings: Settings, dry_run: bool = False,
-                registry: tuple[Migration, ...] = MIGRATIONS) -> MigrationPlan:
-        """Bring the live index up to this schema version in place: under the writer lock, every step
-        of the plan and the new version in one transaction, so a failure (or Ctrl-C) leaves the index
-        at its old version. ``dry_run`` only reads the plan. Returns the plan (its steps ran unless
-        ``dry_run``)."""
+                registry: tuple[Migration, ...] = MIGRATIONS, to_version: int = SCHEMA_VERSION) -> MigrationPlan:
+        """Bring the live index to ``to_version`` (this schema version, or an older one by the steps'
+        rollbacks) in place: under the writer lock, every step of the plan and each new version in
+        one transaction, so a failure (or Ctrl-C) leaves the index at its old version. ``dry_run``
+        only reads the plan. Returns the plan (its steps ran unless ``dry_run``)."""
         self._live_path()  # no index: say so before the lock creates a directory
         with nullcontext() if dry_run else self.writer_lock():
             store = self._open_live(settings, read_only=dry_run)
             try:
                 try:
-                    plan = plan_migrations(stored_schema_version(store), registry)
+                    plan = plan_migrations(stored_schema_version(store), registry, to_version)
                     if not dry_run:
                         plan.require_in_place()
                 except SchemaVersionError as error:

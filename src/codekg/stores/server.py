@@ -90,6 +90,33 @@ class ServerStore(ABC):
                    added_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
         """Nothing to declare: a server store is schemaless."""
 
+    def drop_property(self, label: str, name: str) -> None:
+        self.with_retries(lambda: self._run_write(f"MATCH (n:{cypher_label(label)}) REMOVE n.{name}", {}))
+
+    def drop_tables(self, labels: tuple[str, ...], rel_types: tuple[str, ...],
+                    dropped_pairs: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        """Schemaless: the edges of the types and pairs, then the nodes of the labels, are deleted."""
+        for rel_type in rel_types:
+            self.with_retries(lambda: self._run_write(f"MATCH ()-[e:{rel_type}]->() DELETE e", {}))
+        for rel_type, pairs in dropped_pairs.items():
+            for source, target in pairs:
+                self.with_retries(lambda: self._run_write(
+                    f"MATCH (:{cypher_label(source)})-[e:{rel_type}]->(:{cypher_label(target)}) DELETE e", {}))
+        for label in labels:
+            self.with_retries(lambda: self._run_write(f"MATCH (n:{cypher_label(label)}) DETACH DELETE n", {}))
+
+    def set_properties(self, label: str, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            assignments = ", ".join(f"n.{name} = row.{name}" for name in rows[0] if name != "id")
+            statement = f"UNWIND $rows AS row MATCH (n:{cypher_label(label)} {{id: row.id}}) SET {assignments}"
+            for start in range(0, len(rows), self.settings.store_batch_size):
+                batch = rows[start:start + self.settings.store_batch_size]
+                self.with_retries(lambda: self._run_write(statement, {"rows": batch}))
+
+    def set_metadata(self, key: str, value: str) -> None:
+        self.with_retries(lambda: self._run_write(
+            f"MERGE (m:{METADATA_LABEL} {{key: $key}}) SET m.value = $value", {"key": key, "value": value}))
+
     def reconnect(self) -> None:
         """Called before a retry; backends whose clients do not reconnect by themselves override it."""
 
