@@ -133,6 +133,12 @@ def test_neighbours_of_several_expansions_in_one_read(store: GraphStore) -> None
     ]
 
 
+def test_neighbours_of_one_kind_tell_their_relation(store: GraphStore) -> None:
+    steps = [Step("any", ("CALLS",), OUT), Step("any", ("HAS_METHOD",), OUT)]
+    found = store.reads.neighbours([Expansion([C0], steps, "Class"), Expansion([RUN0], steps, "Method")], ("id",))
+    assert sorted(found) == [Neighbour("any", C0, "HAS_METHOD", (RUN0,), {}), Neighbour("any", RUN0, "CALLS", (F0,), {})]
+
+
 def test_neighbours_from_every_node_of_some_labels(store: GraphStore) -> None:
     calls = Step("calls", ("CALLS",), labels=("Function",), min_confidence=0.5)
     found = store.reads.neighbours([Expansion(None, [calls], ("Method", "Class"))], ("qualified_name",))

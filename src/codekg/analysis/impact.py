@@ -163,6 +163,7 @@ def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confi
     return hops
 
 
+_HOP = "hop"  # every step of a level is one kind: a hop is told by its relation
 _HOP_EDGE = ("confidence", "reason", "line")
 _TYPE_EDGE = ("confidence", "reason")  # OVERRIDES, EXTENDS and IMPLEMENTS have no line
 _IMPORT_EDGE = ("names", "confidence", "reason", "line")
@@ -175,18 +176,18 @@ def _level_steps(label: str, direction: str, min_confidence: float) -> list[Step
     toward = IN if upstream else OUT
     steps = []
     if label in (CALLEE_LABELS if upstream else CALLER_LABELS):
-        steps.append(Step("CALLS", ("CALLS",), toward, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
+        steps.append(Step(_HOP, ("CALLS",), toward, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
     if label == "Method":  # overriders change with it; the callers of what it overrides may run it instead
         ways = (IN, OUT) if upstream else (OUT,)
-        steps += [Step("OVERRIDES", ("OVERRIDES",), way, min_confidence=min_confidence, edge_columns=_TYPE_EDGE)
+        steps += [Step(_HOP, ("OVERRIDES",), way, min_confidence=min_confidence, edge_columns=_TYPE_EDGE)
                   for way in ways]
     if label in HIERARCHY_LABELS:
-        steps.append(Step("EXTENDS", ("EXTENDS", "IMPLEMENTS"), toward, min_confidence=min_confidence,
+        steps.append(Step(_HOP, ("EXTENDS", "IMPLEMENTS"), toward, min_confidence=min_confidence,
                           edge_columns=_TYPE_EDGE))
     # what names a type in its signature or reads a variable breaks with it
     for rel_type, targets in (("USES", TYPE_LABELS), ("ACCESSES", ("Variable",))):
         if upstream and label in targets:
-            steps.append(Step(rel_type, (rel_type,), IN, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
+            steps.append(Step(_HOP, (rel_type,), IN, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
     return steps
 
 

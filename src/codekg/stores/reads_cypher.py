@@ -95,28 +95,30 @@ class CypherReads:
                        for step_number, step in enumerate(expansion.steps)]
         if not chosen:
             return []
-        # Every column costs time per row: a part's number only when there are several parts, the
-        # relationship's type only when a step follows several types.
-        numbered = len(chosen) > 1
+        # Every column costs time per row: the relationship's type only when a step follows several
+        # types, a part's number only when the parts differ in kind (or in their one type, untyped).
+        kinds = [step.kind for step, *_ in chosen]
+        types = [step.rel_types[0] for step, *_ in chosen]
         typed = any(len(step.rel_types) > 1 for step, *_ in chosen)
+        numbered = len(set(kinds)) > 1 or (not typed and len(set(types)) > 1)
         parts = [self._step_part(step, prefix, anchor, list(conditions), min_key, params, columns, edge_columns,
                                  number if numbered else None, typed)
                  for number, (step, prefix, anchor, conditions, min_key) in enumerate(chosen)]
         rows = self.store.query(" UNION ALL ".join(parts), params).rows
-        start = int(numbered) + int(typed)
-        width = start + 1 + len(columns)
         if not numbered and not typed and not edge_columns:  # the common large read: one step, one type
-            kind, relation = chosen[0][0].kind, chosen[0][0].rel_types[0]
+            kind, relation = kinds[0], types[0]
             if len(columns) == 1:
                 return [_neighbour(Neighbour, (kind, near, relation, (value,), _NO_EDGE)) for near, value in rows]
             return [_neighbour(Neighbour, (kind, row[0], relation, tuple(row[1:]), _NO_EDGE)) for row in rows]
-        found = []
-        for row in rows:
-            step = chosen[row[0] if numbered else 0][0]
-            relation = row[start - 1] if typed else step.rel_types[0]
-            edge = dict(zip(edge_columns, row[width:])) if edge_columns else _NO_EDGE
-            found.append(_neighbour(Neighbour, (step.kind, row[start], relation, tuple(row[start + 1:width]), edge)))
-        return found
+        start = int(numbered) + int(typed)
+        width = start + 1 + len(columns)
+        return [_neighbour(Neighbour, (
+            kinds[row[0]] if numbered else kinds[0],
+            row[start],
+            row[start - 1] if typed else types[row[0]] if numbered else types[0],
+            tuple(row[start + 1:width]),
+            dict(zip(edge_columns, row[width:])) if edge_columns else _NO_EDGE,
+        )) for row in rows]
 
     def _anchor(self, expansion: Expansion, key: str, params: dict[str, Any]) -> tuple[str, str, list[str]]:
         """(UNWIND prefix, the near node `b`'s pattern, its conditions) for ``expansion``."""
