@@ -218,6 +218,15 @@ def test_with_cozo_integration_off_the_embedded_store_is_used_with_a_one_line_no
                            capture_output=True, text=True, env=env, timeout=120)
     assert stats.returncode == 0 and '"Function": 9' in stats.stdout
 
+    # an index written to CozoDB, read with the flag off: the embedded index is not there, and the message says where it is
+    on = subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--db", str(tmp_path / "db-cozo"),
+                         "--store", f"cozo://{tmp_path / 'store'}", "--quiet"], capture_output=True, text=True, timeout=180)
+    assert on.returncode == 0, on.stderr
+    off = subprocess.run([sys.executable, "-m", "codekg", "stats", "--repo", str(repo), "--db", str(tmp_path / "db-cozo"),
+                          "--store", f"cozo://{tmp_path / 'store'}"], capture_output=True, text=True, env=env, timeout=120)
+    assert off.returncode == 2 and "Traceback" not in off.stderr
+    assert f"error: the index of {tmp_path / 'db-cozo'} lives in cozo://{tmp_path / 'store'}, not in an embedded file here" in off.stderr
+
 
 @pytest.mark.parametrize(("text", "display", "path", "engine"), [
     ("cozo://mem", "cozo://mem", None, "mem"),

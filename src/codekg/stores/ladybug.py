@@ -508,6 +508,10 @@ class IndexDirectory:
 
     def _open_live(self, settings: Settings, read_only: bool) -> LadybugStore:
         path = self._live_path()
+        marker = store_marker(path)
+        if marker is not None:
+            raise IndexNotFoundError(f"the index of {self.db_dir} lives in {marker}, not in an embedded file here; "
+                                     f"read it with --store {marker}, or run `codekg index` to build an embedded one")
         try:
             return LadybugStore(path, settings, read_only=read_only)
         except StoreError as error:
@@ -606,6 +610,19 @@ class IndexDirectory:
             finally:
                 _held_locks.pop(key, None)
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def store_marker(build: Path) -> str | None:
+    """The store a build of a server or CozoDB run names (stores/target.py writes it), or None for
+    a database file."""
+    try:
+        if build.is_file() and build.stat().st_size < 4096:
+            text = build.read_text("utf-8").strip()
+            if "\n" not in text and ("://" in text or text.startswith("ladybug:")):
+                return text
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def _read_only_unless_pending(path: Path, settings: Settings) -> LadybugStore | None:
