@@ -81,6 +81,18 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
         raise InputError("empty search query: give a name, words or a question")
     if limit < 1:
         raise InputError("--limit must be at least 1")
+    from codekg.stores import query_language
+
+    if query_language(settings) == "cozoscript":  # CozoDB searches inside the engine (search/cozo.py)
+        from codekg.search.cozo import cozo_search
+        from codekg.stores import open_index
+
+        graph = open_index(db_dir, settings)
+        try:
+            hits, notes = cozo_search(graph, query, limit, mode, filters)
+        finally:
+            graph.close()
+        return SearchResult(query, mode, hits, notes)
     store, notes = open_for_search(db_dir, settings)
     try:
         return _search(store, settings, query, limit, mode, notes, filters)

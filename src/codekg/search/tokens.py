@@ -77,3 +77,18 @@ def match_expression(query: str, all_words: bool = False) -> str | None:
 
 def _quoted(term: str, prefix: bool = False) -> str:
     return '"' + term.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+# How often each field's words are repeated in a symbol's one search text for an engine that
+# indexes a single field (CozoDB's FTS): the weights of `search.store.COLUMN_WEIGHTS`, coarsened.
+TEXT_REPEATS = (("name", 3), ("qualified_name", 2), ("signature", 1), ("docstring", 1), ("file_path", 1))
+
+
+def weighted_text(row: dict[str, str]) -> str:
+    """The words of a symbol's name, qualified name, signature, docstring and path, in one text, the
+    more telling fields repeated (`TEXT_REPEATS`)."""
+    parts = []
+    for field, repeats in TEXT_REPEATS:
+        words = " ".join(split_identifier(row.get(field) or ""))
+        parts += [words] * repeats if words else []
+    return " ".join(parts)

@@ -88,7 +88,20 @@ def relation_ddl() -> list[str]:
     """Every relation of the schema, in schema order, then an index on each relationship's `to`:
     the edges entering a node (callers, importers) are looked up, not scanned."""
     return ([node_relation_ddl(label.name) for label in NODE_LABELS] + [edge_relation_ddl(rel.name) for rel in REL_TYPES]
-            + [f"::index create {rel.name}:by_to {{to, from}}" for rel in REL_TYPES])
+            + [f"::index create {rel.name}:by_to {{to, from}}" for rel in REL_TYPES] + list(LOOKUP_DDL))
+
+
+# Relations of codekg's own beside the schema's, kept by every write (stores/reads_cozo.py and
+# search/cozo.py read them): SymbolName finds a node by its name without scanning every label (an
+# index on a non-key column joined back to its relation returns no rows in Cozo 0.7.6);
+# SearchText is each searchable symbol's words (search/tokens.py `weighted_text`) under Cozo's
+# full-text index.
+LOOKUP_DDL = (
+    ":create SymbolName {name: String, id: String => label: String}",
+    ":create SearchText {id: String => label: String, text: String}",
+    "::fts create SearchText:fts {extractor: text, tokenizer: Simple, filters: [Lowercase, Stemmer('english')]}",
+)
+NAMED_LABELS = frozenset(label.name for label in NODE_LABELS if "name" in {p.name for p in label.properties})
 
 
 def node_fields(label: str) -> list[str]:
@@ -229,6 +242,8 @@ class CozoStore:
             with self._transaction(client) as run:
                 for relation in [label.name for label in NODE_LABELS] + [rel.name for rel in REL_TYPES]:
                     run(self._clear_statement(relation), {})
+                run("?[name, id] := *SymbolName{name, id} :rm SymbolName {name, id}", {})
+                run("?[id] := *SearchText{id} :rm SearchText {id}", {})
                 report = self._put_tables(run, tables)
                 self._put_graph(run, metadata)
             return report
@@ -275,6 +290,8 @@ class CozoStore:
                 self._timed(report, rel_type, len(pairs), lambda: self._remove_edges(run, rel_type, pairs))
             for label, ids in delta.removed_nodes.items():
                 self._timed(report, label, len(ids), lambda: self._remove_nodes(run, label, ids))
+            for label, rows in delta.updated_nodes.nodes.items():  # a renamed node leaves its old name
+                self._forget_names(run, label, [[row[node_fields(label)[0]]] for row in rows])
             for graph in (delta.updated_nodes, delta.added):
                 report.tables += self._put_graph(run, graph, edges=False).tables
             report.tables += self._put_graph(run, delta.added, nodes=False).tables
@@ -306,10 +323,27 @@ class CozoStore:
         return report
 
     def _put_nodes(self, run: Any, label: str, rows: list[dict[str, Any]]) -> None:
+        from codekg.search.store import INDEXED_LABELS
+        from codekg.search.tokens import weighted_text
+
         fields = node_fields(label)
         statement = f"?[{', '.join(fields)}] <- $rows :put {label} {{{', '.join(fields)}}}"
         for start in range(0, len(rows), PUT_BATCH_ROWS):
-            run(statement, {"rows": [[row[f] for f in fields] for row in rows[start:start + PUT_BATCH_ROWS]]})
+            batch = rows[start:start + PUT_BATCH_ROWS]
+            run(statement, {"rows": [[row[f] for f in fields] for row in batch]})
+            if label in NAMED_LABELS:
+                named = [[row["name"], row["id"], label] for row in batch if row["name"]]
+                if named:
+                    run("?[name, id, label] <- $rows :put SymbolName {name, id, label}", {"rows": named})
+            if label in INDEXED_LABELS:
+                run("?[id, label, text] <- $rows :put SearchText {id, label, text}",
+                    {"rows": [[row["id"], label, weighted_text(row)] for row in batch]})
+
+    def _forget_names(self, run: Any, label: str, ids: list[list[str]]) -> None:
+        """The SymbolName and SearchText entries of nodes about to be removed or rewritten."""
+        if label in NAMED_LABELS and ids:
+            run(f"gone[id] <- $ids ?[name, id] := gone[id], *{label}{{id, name}} :rm SymbolName {{name, id}}", {"ids": ids})
+            run("?[id] <- $ids :rm SearchText {id}", {"ids": ids})
 
     def _put_edges(self, run: Any, key: EdgeKey, rows: list[dict[str, Any]]) -> None:
         rel_type, source, target = key
@@ -327,6 +361,7 @@ class CozoStore:
         key = node_fields(label)[0]
         for start in range(0, len(ids), PUT_BATCH_ROWS):
             batch = [[i] for i in ids[start:start + PUT_BATCH_ROWS]]
+            self._forget_names(run, label, batch)
             for rel in REL_TYPES:
                 if any(label in pair for pair in rel.pairs):
                     for side in ("from", "to"):

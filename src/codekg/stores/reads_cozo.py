@@ -8,8 +8,9 @@ the same graph.
 Each read is one script: every (label) of a node read and every (step, relationship type,
 neighbour label) of a neighbour read is one definition of the rule `?`, which is their union. The
 shapes that make a read fast: an id is bound before the relation it keys (`near = $id` or an input
-rule `ids[near]`), so the engine looks the key up instead of scanning; an edge entering a node is
-found through the `to` index. A rule's head always holds the row's own key, because a rule is a
+rule `ids[near]`), so the engine looks the key up instead of scanning; a name is looked up in
+`SymbolName` (stores/cozo.py) for the ids it names; an edge entering a node is found through the
+`to` index. A rule's head always holds the row's own key, because a rule is a
 set: two nodes (or edges) with equal columns stay two rows.
 """
 
@@ -65,6 +66,9 @@ class CozoReads:
                     continue
                 body = [f"f{number}_{name}[v_{name}]" if isinstance(value, _LISTS) else f"v_{name} = $f{number}_{name}"
                         for name, value in conjunction.items()]
+                if "name" in conjunction and properties[0] not in conjunction:  # by name: looked up, not scanned
+                    body.append(f"*SymbolName{{name: v_name, id: v_{properties[0]}, label: name_label}}, "
+                                f"name_label == {_quote(label)}")
                 bound = {properties[0], *conjunction, *(c for c in columns if c in properties)}
                 if holding_line is not None:
                     bound |= {"start_line", "end_line"}

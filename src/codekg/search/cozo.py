@@ -1,0 +1,131 @@
+"""Hybrid search inside CozoDB (`codekg search --store cozo://…`): one CozoScript program finds,
+scores, fuses and expands a query's candidates; the final order is search/ranking.py's, as for
+every store.
+
+Takes: an open CozoStore (its `SearchText` relation under Cozo's full-text index, its `SymbolName`
+lookup and its graph relations, all kept by every write: stores/cozo.py) and the user's query.
+Returns: the same `SearchResult` as the search file's path (search/__init__.py).
+
+The program:
+- **keyword**: Cozo's full-text index over each symbol's words (`weighted_text`: name three times,
+  qualified name twice, signature, docstring, path), the query's words OR-ed, TF-IDF scores;
+- **semantic**: the HNSW index over `SymbolVector` when the store holds vectors (not written yet:
+  see docs/stores.md); without them hybrid is keyword and graph expansion, and the result says so;
+- **fusion**: each ranking's score divided by its best, summed (a convex combination, not RRF:
+  a rule is a set, and a rank is a window function Datalog does not have);
+- **expansion**: among the candidates, a symbol linked to others by CALLS, DEFINES or HAS_METHOD
+  gains 0.01 × the mean score of those it is linked to (the tie-breaker of search/hybrid.py);
+- the symbols the query names exactly (`SymbolName`) are candidates whatever their score.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codekg.errors import EmbeddingsUnavailableError
+from codekg.search.hybrid import CONTEXT_PER_RELATION, NEIGHBOUR_BOOST, Context
+from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_query, ordered
+from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
+from codekg.search.tokens import STOPWORDS, split_identifier
+from codekg.stores.reads import IN, OUT, Expansion, Step
+
+CANDIDATES = 40  # the keyword ranking's depth (four times as deep while filters drop too many)
+_SYMBOL_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+
+
+def fts_query(query: str) -> str | None:
+    """The query's words (identifiers split, stop words dropped unless nothing else is left), OR-ed:
+    only letters and digits reach Cozo's query parser."""
+    words = list(dict.fromkeys(split_identifier(query)))
+    kept = [word for word in words if word not in STOPWORDS] or words
+    return " OR ".join(kept) if kept else None
+
+
+def search_program(expansion: bool) -> str:
+    """The CozoScript of one keyword (+ graph expansion) search; parameters `q`, `k`, `name`."""
+    lines = [
+        "fts[id, s] := ~SearchText:fts{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}",
+        "best[max(s)] := fts[_, s]",
+        "base[id, b] := fts[id, s], best[m], b = s / m",
+        "named[id] := name = $name, *SymbolName{name, id, label}, is_in(label, $labels)",
+        "cand[id, b] := base[id, b]",
+        "cand[id, b] := named[id], not base[id, _], b = 0.0",
+    ]
+    if expansion:
+        lines += [f"link[a, b] := cand[a, _], *{rel}{{from: a, to: b}}, cand[b, _]" for rel in EXPANSION_EDGES]
+        lines += [
+            "near[a, b] := link[a, b], a != b",
+            "near[a, b] := link[b, a], a != b",
+            "boost[a, mean(s)] := near[a, b], cand[b, s]",
+            f"?[id, score] := cand[id, b], boost[id, x], score = b + {NEIGHBOUR_BOOST} * x",
+            "?[id, score] := cand[id, b], not boost[id, _], score = b",
+        ]
+    else:
+        lines.append("?[id, score] := cand[id, score]")
+    return "\n".join(lines)
+
+
+def cozo_search(store: Any, query: str, limit: int, mode: str, filters: SearchFilters) -> tuple[list[Any], list[str]]:
+    """(hits, notes) for ``query`` on a CozoDB store (see the module docstring)."""
+    from codekg.search import SearchHit
+
+    notes: list[str] = []
+    if mode == "semantic":
+        raise EmbeddingsUnavailableError("semantic search on a CozoDB store needs symbol vectors, which codekg does not "
+                                         "write there yet: use --mode keyword or hybrid")
+    if mode == "hybrid":
+        notes.append("no embeddings in this CozoDB store: hybrid is keyword + graph expansion")
+    expression = fts_query(query)
+    name = name_query(query)
+    last_name = name.rsplit(".", 1)[-1] if name else ""
+    depth = max(limit, CANDIDATES)
+    while True:
+        scores: dict[str, float] = {}
+        if expression is not None or last_name:
+            rows = store.run(search_program(mode == "hybrid"),
+                             {"q": expression or last_name, "k": depth, "name": last_name, "labels": list(INDEXED_LABELS)})
+            scores = {node_id: float(score) for node_id, score in rows}
+        symbols = _symbols(store, list(scores))
+        kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
+        if len(kept) >= limit or len(scores) < depth or not filters.active:
+            break
+        depth *= 4
+    by_rowid = {symbol.rowid: symbol for symbol in kept.values()}
+    ranking = ordered(query, {symbol.rowid: scores[symbol.id] for symbol in kept.values()}, by_rowid)[:limit]
+    chosen = [by_rowid[rowid] for rowid, _ in ranking]
+    contexts = _contexts(store, [symbol.id for symbol in chosen])
+    hits = []
+    for (rowid, score), symbol in zip(ranking, chosen):
+        context = contexts.get(symbol.id, Context())
+        hits.append(SearchHit(symbol.id, symbol.label, symbol.name, symbol.qualified_name, symbol.file_path,
+                              symbol.start_line, symbol.end_line, symbol.signature, round(score, 6),
+                              TIER_NAMES[match_tier(name, symbol)], context.container, context.callers, context.callees))
+    return hits, notes
+
+
+def _symbols(store: Any, ids: list[str]) -> dict[str, Symbol]:
+    """The symbols with these ids, numbered in the order given (the ranking's `rowid`)."""
+    if not ids:
+        return {}
+    rows = store.reads.nodes(INDEXED_LABELS, where={"id": ids}, columns=_SYMBOL_COLUMNS)
+    number = {node_id: position for position, node_id in enumerate(ids)}
+    return {row[0]: Symbol(number[row[0]], *row) for row in rows}
+
+
+def _contexts(store: Any, ids: list[str]) -> dict[str, Context]:
+    """Each hit's container and first callers and callees (by qualified name), in one read."""
+    if not ids:
+        return {}
+    steps = [Step("container", ("DEFINES", "HAS_METHOD"), IN), Step("caller", ("CALLS",), IN), Step("callee", ("CALLS",), OUT)]
+    found: dict[str, dict[str, list[str]]] = {}
+    for n in store.reads.neighbours([Expansion(ids, steps)], ("id", "qualified_name")):
+        if n.node[0] != n.near:
+            found.setdefault(n.near, {}).setdefault(n.kind, []).append(n.node[1] or n.node[0].split(":", 2)[-1])
+    contexts = {}
+    for node_id in ids:
+        relations = found.get(node_id, {})
+        containers = sorted(relations.get("container", []))
+        contexts[node_id] = Context(container=containers[0] if containers else "",
+                                    callers=sorted(set(relations.get("caller", [])))[:CONTEXT_PER_RELATION],
+                                    callees=sorted(set(relations.get("callee", [])))[:CONTEXT_PER_RELATION])
+    return contexts
