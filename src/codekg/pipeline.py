@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import subprocess
 import threading
+import logging
 import time
 import uuid
 from collections import Counter
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from codekg import __version__
-from codekg.errors import InputError
+from codekg.errors import CodekgError, InputError
 from codekg.file_names import stored_path
 from codekg.graph import Graph, GraphDelta, GraphTables, graph_delta
 from codekg.language_table import language_for_path
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from codekg.settings import Settings
     from codekg.stores.mirror import MirrorResult
 
+log = logging.getLogger(__name__)
 INCREMENTAL_MIN_FILES = 50  # a change this small is always applied as a delta, whatever the repository's size
 
 
@@ -262,7 +264,7 @@ class _Run:
         finally:
             stating.join()
             searching.join()
-        search = searching.result()
+        search = self._store_vectors(searching.result())
         secondary = self._mirror(lambda uri: mirror_full(uri, self.settings, self.db_dir, tables, metadata_graph(metadata)))
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
                  "nodes_added": sum(facts.nodes.values()), "nodes_removed": 0, "nodes_updated": 0,
@@ -351,7 +353,8 @@ class _Run:
             if not apply_delta(self.directory, graph_file, state.generation, delta, metadata, self.settings):
                 return None
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
-        search = self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta)
+        search = self._store_vectors(
+            self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta))
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts()}
@@ -371,7 +374,8 @@ class _Run:
         counts = {"mode": "unchanged", "files_added": 0, "files_changed": 0, "files_deleted": 0, "nodes_added": 0,
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
         commit = _git_commit(scan.root) if scan.is_git else ""
-        search = self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation)
+        search = self._store_vectors(
+            self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation))
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, state.generation, GraphDelta(), None))
         return self._summary(scan, facts, commit, counts, LoadReport(), search, secondary)
 
@@ -393,6 +397,25 @@ class _Run:
             if announce:
                 self.progress.start("search")
             return update(self.db_dir, self.settings, *arguments)
+
+    def _store_vectors(self, search: dict[str, Any]) -> dict[str, Any]:
+        """On a CozoDB store, whose search runs in its engine (search/cozo.py): the symbol vectors of the
+        search file copied into it, what changed only, once its graph is live. A failure is a warning:
+        the store's search then answers without them."""
+        from codekg.stores import query_language
+
+        if query_language(self.settings) != "cozoscript":
+            return search
+        from codekg.search.cozo import sync_vectors
+
+        started = time.perf_counter()
+        try:
+            with _timed(self.timings, "search"):
+                written = sync_vectors(self.db_dir, self.settings)
+        except CodekgError as error:
+            log.warning("the CozoDB store's symbol vectors were not updated (%s)", error)
+            written = {"error": str(error)}
+        return {**search, "store_vectors": {**written, "seconds": round(time.perf_counter() - started, 4)}}
 
     def _mirror(self, write: Callable[[str], MirrorResult]) -> list[dict[str, Any]]:
         """Write every secondary store (`--also-write`); each reports its own failure, none fails the run."""

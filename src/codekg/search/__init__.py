@@ -89,7 +89,7 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
 
         graph = open_index(db_dir, settings)
         try:
-            hits, notes = cozo_search(graph, query, limit, mode, filters)
+            hits, notes = cozo_search(graph, settings, query, limit, mode, filters)
         finally:
             graph.close()
         return SearchResult(query, mode, hits, notes)

@@ -9,10 +9,11 @@ Returns: the same `SearchResult` as the search file's path (search/__init__.py).
 The program:
 - **keyword**: Cozo's full-text index over each symbol's words (`weighted_text`: name three times,
   qualified name twice, signature, docstring, path), the query's words OR-ed, TF-IDF scores;
-- **semantic**: the HNSW index over `SymbolVector` when the store holds vectors (not written yet:
-  see docs/stores.md); without them hybrid is keyword and graph expansion, and the result says so;
-- **fusion**: each ranking's score divided by its best, summed (a convex combination, not RRF:
-  a rule is a set, and a rank is a window function Datalog does not have);
+- **semantic**: the HNSW index over `SymbolVector` (cosine), when the store holds vectors: every
+  index run with embeddings copies what changed from the search file's embedding cache
+  (`sync_vectors`); without them hybrid is keyword and graph expansion, and the result says so;
+- **fusion**: each ranking's score divided by its best, summed (not RRF: a rank is a window
+  function Datalog does not have);
 - **expansion**: among the candidates, a symbol linked to others by CALLS, DEFINES or HAS_METHOD
   gains 0.01 × the mean score of those it is linked to (the tie-breaker of search/hybrid.py);
 - the symbols the query names exactly (`SymbolName`) are candidates whatever their score.
@@ -20,6 +21,7 @@ The program:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from codekg.errors import EmbeddingsUnavailableError
@@ -27,6 +29,7 @@ from codekg.search.hybrid import CONTEXT_PER_RELATION, NEIGHBOUR_BOOST, Context
 from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_query, ordered
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
 from codekg.search.tokens import STOPWORDS, split_identifier
+from codekg.settings import Settings
 from codekg.stores.reads import IN, OUT, Expansion, Step
 
 CANDIDATES = 40  # the keyword ranking's depth (four times as deep while filters drop too many)
@@ -41,16 +44,21 @@ def fts_query(query: str) -> str | None:
     return " OR ".join(kept) if kept else None
 
 
-def search_program(expansion: bool) -> str:
-    """The CozoScript of one keyword (+ graph expansion) search; parameters `q`, `k`, `name`."""
-    lines = [
-        "fts[id, s] := ~SearchText:fts{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}",
-        "best[max(s)] := fts[_, s]",
-        "base[id, b] := fts[id, s], best[m], b = s / m",
-        "named[id] := name = $name, *SymbolName{name, id, label}, is_in(label, $labels)",
-        "cand[id, b] := base[id, b]",
-        "cand[id, b] := named[id], not base[id, _], b = 0.0",
-    ]
+def search_program(keyword: bool, semantic: bool, expansion: bool) -> str:
+    """The CozoScript of one search; parameters `q` (keyword), `v` (the query's vector), `k`, `name`,
+    `labels`. Each ranking's score is divided by its best; a symbol's score is their sum."""
+    lines = ["named[id] := name = $name, *SymbolName{name, id, label}, is_in(label, $labels)"]
+    if keyword:
+        lines += ["fts[id, s] := ~SearchText:fts{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}",
+                  "fts_best[max(s)] := fts[_, s]",
+                  "part[id, ranking, b] := fts[id, s], fts_best[m], b = s / m, ranking = 'keyword'"]
+    if semantic:
+        lines += ["near_vec[id, s] := ~SymbolVector:hnsw{id | query: vec($v), k: $k, ef: 64, bind_distance: d}, s = 1 - d",
+                  "vec_best[max(s)] := near_vec[_, s]",
+                  "part[id, ranking, b] := near_vec[id, s], vec_best[m], m > 0, b = s / m, ranking = 'semantic'"]
+    lines += ["fused[id, sum(b)] := part[id, _, b]",
+              "cand[id, b] := fused[id, b]",
+              "cand[id, b] := named[id], not fused[id, _], b = 0.0"]
     if expansion:
         lines += [f"link[a, b] := cand[a, _], *{rel}{{from: a, to: b}}, cand[b, _]" for rel in EXPANSION_EDGES]
         lines += [
@@ -65,25 +73,35 @@ def search_program(expansion: bool) -> str:
     return "\n".join(lines)
 
 
-def cozo_search(store: Any, query: str, limit: int, mode: str, filters: SearchFilters) -> tuple[list[Any], list[str]]:
+def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: str,
+                filters: SearchFilters) -> tuple[list[Any], list[str]]:
     """(hits, notes) for ``query`` on a CozoDB store (see the module docstring)."""
     from codekg.search import SearchHit
 
     notes: list[str] = []
-    if mode == "semantic":
-        raise EmbeddingsUnavailableError("semantic search on a CozoDB store needs symbol vectors, which codekg does not "
-                                         "write there yet: use --mode keyword or hybrid")
-    if mode == "hybrid":
-        notes.append("no embeddings in this CozoDB store: hybrid is keyword + graph expansion")
-    expression = fts_query(query)
+    vector = None
+    if mode != "keyword":
+        spec, model_id = store.vector_model()
+        if not model_id:
+            if mode == "semantic":
+                raise EmbeddingsUnavailableError("this CozoDB store has no symbol vectors: run `codekg index --embeddings` first")
+            notes.append("no embeddings in this CozoDB store: hybrid is keyword + graph expansion "
+                         "(codekg index --embeddings adds them)")
+        else:
+            from codekg.search.embeddings import load_embedder
+
+            api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
+            vector = [float(x) for x in load_embedder(spec, api_key).embed([query])[0]]
+    expression = fts_query(query) if mode != "semantic" else None
     name = name_query(query)
     last_name = name.rsplit(".", 1)[-1] if name else ""
+    program = search_program(expression is not None, vector is not None, mode == "hybrid")
     depth = max(limit, CANDIDATES)
     while True:
         scores: dict[str, float] = {}
-        if expression is not None or last_name:
-            rows = store.run(search_program(mode == "hybrid"),
-                             {"q": expression or last_name, "k": depth, "name": last_name, "labels": list(INDEXED_LABELS)})
+        if expression is not None or vector is not None or last_name:
+            rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "name": last_name,
+                                       "labels": list(INDEXED_LABELS)})
             scores = {node_id: float(score) for node_id, score in rows}
         symbols = _symbols(store, list(scores))
         kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
@@ -101,6 +119,37 @@ def cozo_search(store: Any, query: str, limit: int, mode: str, filters: SearchFi
                               symbol.start_line, symbol.end_line, symbol.signature, round(score, 6),
                               TIER_NAMES[match_tier(name, symbol)], context.container, context.callers, context.callees))
     return hits, notes
+
+
+def sync_vectors(db_dir: Path, settings: Settings) -> dict[str, Any]:
+    """Copy the search file's symbol vectors (its embedding cache: search/sync.py computes them) into
+    the CozoDB store's `SymbolVector`, what changed only; the store's vectors go when the index has
+    none. Called by every index run on a `cozo://` store, after the graph is live."""
+    from codekg.search.store import SearchStore
+    from codekg.search.sync import embedding_spec, search_path
+    from codekg.stores import open_index
+
+    current: dict[str, tuple[str, list[float]]] = {}
+    spec = model_id = ""
+    path = search_path(db_dir)
+    if path.exists():
+        import numpy as np
+
+        search = SearchStore(path, read_only=True)
+        try:
+            spec, model_id = embedding_spec(search)
+            if model_id:
+                rows = search.connection.execute(
+                    "SELECT s.id, s.text_hash, v.vector FROM symbols s JOIN vectors v ON v.model = ? AND v.text_hash = s.text_hash",
+                    (model_id,)).fetchall()
+                current = {node_id: (text_hash, np.frombuffer(blob, dtype=np.float32).tolist()) for node_id, text_hash, blob in rows}
+        finally:
+            search.close()
+    graph = open_index(db_dir, settings)
+    try:
+        return graph.sync_vectors(spec, model_id, current)  # type: ignore[attr-defined]
+    finally:
+        graph.close()
 
 
 def _symbols(store: Any, ids: list[str]) -> dict[str, Symbol]:
