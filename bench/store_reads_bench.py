@@ -7,9 +7,14 @@ CozoDB (SQLite storage) and FalkorDB, each written by `codekg index --store …`
 3. `codekg compare-stores --json --repeat N` across the three: p50/p95 per operation per store and
    every difference;
 4. `codekg search` (hybrid and keyword) in process, `--search-runs` times per question per store:
-   p50/p95 per store.
+   p50/p95 per store and mode. The embedded store and FalkorDB search the search file in `<db>`;
+   CozoDB searches inside its engine (search/cozo.py).
 
-    python bench/store_reads_bench.py PATH [--repeat N] [--search-runs N] [--uri falkordb://host:port] [--json]
+With `--embeddings` every store is indexed with symbol vectors (hybrid then fuses the vector
+ranking; in CozoDB through its HNSW index). The embedded run embeds; its search file, the embedding
+cache, is copied into the other runs' `<db>` first, so they reuse its vectors instead of embedding again.
+
+    python bench/store_reads_bench.py PATH [--repeat N] [--search-runs N] [--embeddings] [--uri falkordb://host:port] [--json]
 
 PATH defaults to $CODEKG_BENCH_REPO. Prints a markdown report (docs/benchmarks.md §19).
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -58,18 +64,20 @@ def search_timings(repo: Path, dbs: dict[str, tuple[Path, str]], runs: int) -> d
     from codekg.search import search_result
     from codekg.settings import load_settings
 
-    timings: dict[str, list[float]] = {name: [] for name in dbs}
+    timings: dict[str, list[float]] = {f"{name} {mode}": [] for name in dbs for mode in ("hybrid", "keyword")}
+    notes: dict[str, list[str]] = {}
     for _ in range(runs):
         for question in QUESTIONS:
             for mode in ("hybrid", "keyword"):
                 for name, (db, uri) in dbs.items():
                     settings = load_settings(repo, store=uri)
                     started = time.perf_counter()
-                    search_result(db, settings, question, limit=10, mode=mode)
-                    timings[name].append(time.perf_counter() - started)
-    return {name: {"p50_ms": round(statistics.median(values) * 1000, 2),
-                   "p95_ms": round(statistics.quantiles(values, n=100, method="inclusive")[94] * 1000, 2),
-                   "runs": len(values)} for name, values in timings.items()}
+                    result = search_result(db, settings, question, limit=10, mode=mode)
+                    timings[f"{name} {mode}"].append(time.perf_counter() - started)
+                    notes[f"{name} {mode}"] = result.notes
+    return {key: {"p50_ms": round(statistics.median(values) * 1000, 2),
+                  "p95_ms": round(statistics.quantiles(values, n=100, method="inclusive")[94] * 1000, 2),
+                  "runs": len(values), "notes": notes[key]} for key, values in timings.items()}
 
 
 def main() -> None:
@@ -78,6 +86,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--search-runs", type=int, default=3)
     parser.add_argument("--uri", help="a running FalkorDB server (falkordb://host:port/graph) instead of a fresh one")
+    parser.add_argument("--embeddings", action="store_true", help="index every store with symbol vectors")
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args()
     repo = corpus_path(options.path)
@@ -90,8 +99,11 @@ def main() -> None:
                       "falkordb": (root / "db-falkordb", falkordb_uri)}
             index_seconds = {}
             for name, (db, uri) in stores.items():
+                if options.embeddings and name != "embedded":
+                    db.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(stores["embedded"][0] / "search.sqlite", db / "search.sqlite")  # the embedding cache
                 started = time.perf_counter()
-                extra = [] if name == "embedded" else ["--store", uri]
+                extra = ([] if name == "embedded" else ["--store", uri]) + (["--embeddings"] if options.embeddings else [])
                 done = codekg("index", str(repo), "--db", str(db), "--quiet", *extra)
                 if done.returncode:
                     fail(f"indexing into {name} failed: {done.stderr.strip()}", 1)
@@ -138,9 +150,9 @@ def report_markdown(result: dict[str, Any]) -> str:
              f"`codekg compare-stores --repeat …`: {compare['compared']} reads, {len(compare['differences'])} differences "
              f"(exit {result['compare_exit']}), {result['compare_seconds']} s. ms, p50 / p95:", "",
              markdown_table(["operation", *stores], rows), "",
-             "`codekg search` in process (10 questions × hybrid and keyword), ms:", "",
-             markdown_table(["store", "p50", "p95", "runs"],
-                            [[name, v["p50_ms"], v["p95_ms"], v["runs"]] for name, v in result["search"].items()])]
+             "`codekg search` in process (10 questions), ms:", "",
+             markdown_table(["store, mode", "p50", "p95", "runs", "notes"],
+                            [[name, v["p50_ms"], v["p95_ms"], v["runs"], "; ".join(v["notes"])] for name, v in result["search"].items()])]
     for difference in compare["differences"]:
         lines.append(f"- differs: {difference['operation']} {difference['arguments']}: {difference['detail']}")
     return "\n".join(lines)

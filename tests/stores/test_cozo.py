@@ -3,6 +3,7 @@ atomic publishing, a load killed with SIGKILL, read-only scripts, and the `cozo_
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -250,3 +251,23 @@ def test_bad_cozo_uris(text: str, message: str) -> None:
 
     with pytest.raises(StoreUriError, match=message):
         parse_store_uri(text)
+
+
+def test_dual_write_reads_from_the_embedded_store_and_writes_cozo_too(tmp_path: Path) -> None:
+    """Routing: `store` (here the embedded default) takes the reads, every run writes `--also-write`
+    stores too: a full run then a delta, after which `codekg verify` finds the two graphs equal."""
+    repo = write_repo(tmp_path / "repo")
+    uri = f"cozo://{tmp_path / 'cozo'}"
+
+    def index() -> dict:
+        done = subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--db", str(tmp_path / "db"),
+                               "--also-write", uri, "--json"], capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert [(s["store"], s["mode"], s["ok"]) for s in index()["secondary"]] == [(uri, "full", True)]
+    (repo / "pkg" / "mod0.py").write_text((repo / "pkg" / "mod0.py").read_text() + "\n\ndef later():\n    return f0()\n")
+    assert [(s["store"], s["mode"], s["ok"]) for s in index()["secondary"]] == [(uri, "delta", True)]
+    verified = subprocess.run([sys.executable, "-m", "codekg", "verify", str(repo), "--db", str(tmp_path / "db"),
+                               "--against", uri], capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 0 and verified.stdout.rstrip().endswith("the stores agree")
