@@ -30,10 +30,10 @@ from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_qu
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
 from codekg.search.tokens import STOPWORDS, split_identifier
 from codekg.settings import Settings
+from codekg.stores.cozo import SEARCH_COLUMNS
 from codekg.stores.reads import IN, OUT, Expansion, Step
 
-CANDIDATES = 40  # the keyword ranking's depth (four times as deep while filters drop too many)
-_SYMBOL_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+CANDIDATES = 20  # each ranking's depth, as search/hybrid.py's (four times as deep while filters drop too many)
 
 
 def fts_query(query: str) -> str | None:
@@ -65,11 +65,13 @@ def search_program(keyword: bool, semantic: bool, expansion: bool) -> str:
             "near[a, b] := link[a, b], a != b",
             "near[a, b] := link[b, a], a != b",
             "boost[a, mean(s)] := near[a, b], cand[b, s]",
-            f"?[id, score] := cand[id, b], boost[id, x], score = b + {NEIGHBOUR_BOOST} * x",
-            "?[id, score] := cand[id, b], not boost[id, _], score = b",
+            f"scored[id, score] := cand[id, b], boost[id, x], score = b + {NEIGHBOUR_BOOST} * x",
+            "scored[id, score] := cand[id, b], not boost[id, _], score = b",
         ]
     else:
-        lines.append("?[id, score] := cand[id, score]")
+        lines.append("scored[id, score] := cand[id, score]")
+    columns = ", ".join(SEARCH_COLUMNS[1:])
+    lines.append(f"?[id, score, {columns}] := scored[id, score], *SearchText{{id, {columns}}}")
     return "\n".join(lines)
 
 
@@ -102,8 +104,8 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
         if expression is not None or vector is not None or last_name:
             rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "name": last_name,
                                        "labels": list(INDEXED_LABELS)})
-            scores = {node_id: float(score) for node_id, score in rows}
-        symbols = _symbols(store, list(scores))
+            scores = {row[0]: float(row[1]) for row in rows}
+        symbols = {row[0]: Symbol(position, row[0], *row[2:]) for position, row in enumerate(rows)}
         kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
         if len(kept) >= limit or len(scores) < depth or not filters.active:
             break
@@ -111,7 +113,7 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
     by_rowid = {symbol.rowid: symbol for symbol in kept.values()}
     ranking = ordered(query, {symbol.rowid: scores[symbol.id] for symbol in kept.values()}, by_rowid)[:limit]
     chosen = [by_rowid[rowid] for rowid, _ in ranking]
-    contexts = _contexts(store, [symbol.id for symbol in chosen])
+    contexts = _contexts(store, [symbol.id for symbol in chosen], tuple(sorted({symbol.label for symbol in chosen})))
     hits = []
     for (rowid, score), symbol in zip(ranking, chosen):
         context = contexts.get(symbol.id, Context())
@@ -152,22 +154,14 @@ def sync_vectors(db_dir: Path, settings: Settings) -> dict[str, Any]:
         graph.close()
 
 
-def _symbols(store: Any, ids: list[str]) -> dict[str, Symbol]:
-    """The symbols with these ids, numbered in the order given (the ranking's `rowid`)."""
-    if not ids:
-        return {}
-    rows = store.reads.nodes(INDEXED_LABELS, where={"id": ids}, columns=_SYMBOL_COLUMNS)
-    number = {node_id: position for position, node_id in enumerate(ids)}
-    return {row[0]: Symbol(number[row[0]], *row) for row in rows}
-
-
-def _contexts(store: Any, ids: list[str]) -> dict[str, Context]:
-    """Each hit's container and first callers and callees (by qualified name), in one read."""
+def _contexts(store: Any, ids: list[str], labels: tuple[str, ...]) -> dict[str, Context]:
+    """Each hit's container and first callers and callees (by qualified name), in one read; ``labels``
+    are the hits' labels (the edges the schema allows them are all the read follows)."""
     if not ids:
         return {}
     steps = [Step("container", ("DEFINES", "HAS_METHOD"), IN), Step("caller", ("CALLS",), IN), Step("callee", ("CALLS",), OUT)]
     found: dict[str, dict[str, list[str]]] = {}
-    for n in store.reads.neighbours([Expansion(ids, steps)], ("id", "qualified_name")):
+    for n in store.reads.neighbours([Expansion(ids, steps, labels)], ("id", "qualified_name")):
         if n.node[0] != n.near:
             found.setdefault(n.near, {}).setdefault(n.kind, []).append(n.node[1] or n.node[0].split(":", 2)[-1])
     contexts = {}

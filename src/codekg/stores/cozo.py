@@ -99,13 +99,16 @@ def relation_ddl() -> list[str]:
 # Relations of codekg's own beside the schema's, kept by every write (stores/reads_cozo.py and
 # search/cozo.py read them): SymbolName finds a node by its name without scanning every label (an
 # index on a non-key column joined back to its relation returns no rows in Cozo 0.7.6);
-# SearchText is each searchable symbol's words (search/tokens.py `weighted_text`) under Cozo's
+# SearchText is each searchable symbol's columns a hit shows (SEARCH_COLUMNS) and its words
+# (search/tokens.py `weighted_text`) under Cozo's
 # full-text index.
 LOOKUP_DDL = (
     ":create SymbolName {name: String, id: String => label: String}",
-    ":create SearchText {id: String => label: String, text: String}",
+    ":create SearchText {id: String => label: String, name: String, qualified_name: String, file_path: String, "
+    "start_line: Int, end_line: Int, signature: String, docstring: String, text: String}",
     "::fts create SearchText:fts {extractor: text, tokenizer: Simple, filters: [Lowercase, Stemmer('english')]}",
 )
+SEARCH_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
 NAMED_LABELS = frozenset(label.name for label in NODE_LABELS if "name" in {p.name for p in label.properties})
 
 
@@ -341,8 +344,9 @@ class CozoStore:
                 if named:
                     run("?[name, id, label] <- $rows :put SymbolName {name, id, label}", {"rows": named})
             if label in INDEXED_LABELS:
-                run("?[id, label, text] <- $rows :put SearchText {id, label, text}",
-                    {"rows": [[row["id"], label, weighted_text(row)] for row in batch]})
+                columns = ", ".join([*SEARCH_COLUMNS, "text"])
+                run(f"?[{columns}] <- $rows :put SearchText {{{columns}}}",
+                    {"rows": [[*(label if c == "label" else row[c] for c in SEARCH_COLUMNS), weighted_text(row)] for row in batch]})
 
     def _forget_names(self, run: Any, label: str, ids: list[list[str]]) -> None:
         """The SymbolName and SearchText entries of nodes about to be removed or rewritten."""
