@@ -184,7 +184,10 @@ def test_scripts_are_read_only_unless_opened_for_writing_and_errors_are_query_er
     with _store(uri) as store:
         store.replace_graph(Graph().to_tables(), _metadata("g1"))
     with _store(uri, read_only=True) as store:
+        store.set_query_timeout(5)  # as the query sandbox does: appended to a query, never to a system operation
         assert store.query("?[x] := x in [1, 2, 3]", max_rows=2).rows == [[1], [2]]
+        assert {"Project", "Function", "CALLS", "SymbolName", "SearchText"} <= {row[0] for row in store.query("::relations").rows}
+        assert store.query("::columns Project").rows[0][:2] == ["id", True]
         with pytest.raises(QueryError, match="read-only"):
             store.query("?[id, name] <- [['Project:x', 'x']] :put Project {id, name}")
         with pytest.raises(QueryError, match="read-only"):

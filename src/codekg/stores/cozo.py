@@ -576,7 +576,7 @@ class CozoStore:
     def query(self, script: str, parameters: dict[str, Any] | None = None, max_rows: int | None = None) -> QueryResult:
         """Run a CozoScript query: the store's own language (`codekg query` on a Cozo store). Read-only
         unless the store was opened for writing; a rejected script raises QueryError."""
-        if self.query_timeout and ":timeout" not in script and not script.lstrip().startswith("{"):
+        if self.query_timeout and ":timeout" not in script and not script.lstrip().startswith(("{", "::")):
             script = f"{script}\n:timeout {self.query_timeout}"
         result = self._run(script, parameters, immutable=self.read_only)
         if max_rows is not None:
