@@ -598,8 +598,10 @@ class CozoStore:
         return None
 
     def read_metadata(self) -> dict[str, str]:
-        if self.client is None and self._open_live() is None:
-            return {}
+        if self.client is None:
+            self.client = self._open_live()
+            if self.client is None:
+                return {}
         return {key: value for key, value in self.run(f"?[k, v] := *{METADATA_LABEL}{{key: k, value: v}}")}
 
     def read_nodes(self, label: str) -> list[dict[str, Any]]:
