@@ -307,6 +307,8 @@ def test_cozoscript_writes_are_refused_unless_allowed(script, clause):
     ("::remove Function", "::remove"),
     ("::compact", "::compact"),
     ("::index drop CALLS:by_to", "::index"),
+    ("?[a, b] := *Function{name: a}, *Function{name: b}\n:timeout 50", ":timeout"),
+    ("?[x] := x = 1 :sleep 100", ":sleep"),
 ])
 def test_cozoscript_that_reaches_outside_the_graph_is_refused_in_every_mode(script, what):
     for allow_writes in (False, True):

@@ -147,6 +147,7 @@ def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLim
 _COZO_FORBIDDEN = re.compile(r"\b(CsvReader|JsonReader)\b|^\s*::(?!(relations|columns|indices|explain|running|describe)\b)(\w+)",
                              re.MULTILINE)
 _COZO_WRITES = re.compile(r"(?<![:\w]):(put|rm|create|replace|insert|update|delete|ensure|ensure_not)\b")
+_COZO_OWN_LIMITS = re.compile(r"(?<![:\w]):(timeout|sleep)\b")
 _COZO_STRING = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|#[^\n]*")
 
 
@@ -165,6 +166,10 @@ def check_cozoscript(script: str, parameters: dict[str, Any], limits: QueryLimit
     if forbidden:
         what = forbidden.group(1) or f"::{forbidden.group(3)}"
         raise QueryForbiddenError("forbidden_operation", f"{what} refused: it reaches outside the graph or changes the database")
+    limit = _COZO_OWN_LIMITS.search(code)
+    if limit:
+        raise QueryForbiddenError("time_limit", f":{limit.group(1)} refused: the time a query may run is the server's "
+                                  "(query_timeout_seconds)")
     write = _COZO_WRITES.search(code)
     if write and not allow_writes:
         raise WriteQueryError(f":{write.group(1)}")

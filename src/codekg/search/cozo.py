@@ -34,6 +34,10 @@ from codekg.stores.cozo import SEARCH_COLUMNS
 from codekg.stores.reads import IN, OUT, Expansion, Step
 
 CANDIDATES = 20  # each ranking's depth, as search/hybrid.py's (four times as deep while filters drop too many)
+MAX_DEPTH = 5120  # the deepest a filtered search reads
+# The HNSW search's beam (`ef`), at least twice the depth asked for: on fastapi, 64 missed two of the
+# exact cosine top 5 of "validate request body" and returned at most 64 rows; 200 found all five.
+HNSW_EF = 200
 
 
 def fts_query(query: str) -> str | None:
@@ -53,7 +57,7 @@ def search_program(keyword: bool, semantic: bool, expansion: bool) -> str:
                   "fts_best[max(s)] := fts[_, s]",
                   "part[id, ranking, b] := fts[id, s], fts_best[m], b = s / m, ranking = 'keyword'"]
     if semantic:
-        lines += ["near_vec[id, s] := ~SymbolVector:hnsw{id | query: vec($v), k: $k, ef: 64, bind_distance: d}, s = 1 - d",
+        lines += ["near_vec[id, s] := ~SymbolVector:hnsw{id | query: vec($v), k: $k, ef: $ef, bind_distance: d}, s = 1 - d",
                   "vec_best[max(s)] := near_vec[_, s]",
                   "part[id, ranking, b] := near_vec[id, s], vec_best[m], m > 0, b = s / m, ranking = 'semantic'"]
     lines += ["fused[id, sum(b)] := part[id, _, b]",
@@ -102,12 +106,12 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
     while True:
         scores: dict[str, float] = {}
         if expression is not None or vector is not None or last_name:
-            rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "name": last_name,
-                                       "labels": list(INDEXED_LABELS)})
+            rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "ef": max(HNSW_EF, 2 * depth),
+                                       "name": last_name, "labels": list(INDEXED_LABELS)})
             scores = {row[0]: float(row[1]) for row in rows}
         symbols = {row[0]: Symbol(position, row[0], *row[2:]) for position, row in enumerate(rows)}
         kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
-        if len(kept) >= limit or len(scores) < depth or not filters.active:
+        if len(kept) >= limit or len(scores) < depth or not filters.active or depth >= MAX_DEPTH:
             break
         depth *= 4
     by_rowid = {symbol.rowid: symbol for symbol in kept.values()}

@@ -16,6 +16,7 @@ graph replaces the old one in one transaction there.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import threading
@@ -56,6 +57,7 @@ _COZO_TYPES = {
     PropType.BOOLEAN: "Bool",
     PropType.STRING_LIST: "[String]",
 }
+_CYPHER_START = re.compile(r"\s*(MATCH|OPTIONAL|CALL|RETURN|UNWIND|WITH|CREATE|MERGE|EXPLAIN|PROFILE)\b", re.IGNORECASE)
 _EMPTY_LITERALS = {"String": '""', "Int": "0", "Float": "0.0", "Bool": "false", "[String]": "[]"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _memory_clients: dict[str, "Client"] = {}  # cozo://mem: one engine per name, for the life of the process
@@ -188,15 +190,39 @@ def open_client(engine: str, path: str) -> "Client":
     deadline = time.monotonic() + LOCKED_WAIT_SECONDS
     while True:
         try:
-            return Client(engine, path, dataframe=False)
+            with _rust_panics_silenced():
+                return Client(engine, path, dataframe=False)
         except BaseException as error:  # the engine reports a locked file as a Rust panic (BaseException)
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
             message = cozo_error(error)
-            if "locked" in message and time.monotonic() < deadline:
+            # SQLite: "database is locked" while another process writes. RocksDB: "lock hold by
+            # current process" while a client this process closed still releases its lock.
+            if "lock" in message and time.monotonic() < deadline:
                 time.sleep(0.05)
                 continue
-            raise StoreError(f"cannot open the CozoDB database {path}: {message}") from None
+            found = _RUST_MESSAGE.search(message)
+            reason = found.group(1) if found else message.replace("called `Result::unwrap()` on an `Err` value: ", "")
+            raise StoreError(f"cannot open the CozoDB database {path}: {reason}; `codekg index --full` with this "
+                             "--store builds a new one") from None
+
+
+_RUST_MESSAGE = re.compile(r'message: Some\("([^"]*)"\)')  # SQLite's error inside a Rust `Result::unwrap` panic
+
+
+@contextmanager
+def _rust_panics_silenced() -> Iterator[None]:
+    """The engine reports a file it cannot open as a Rust panic, whose hook writes a backtrace notice
+    to file descriptor 2 before Python sees the error: that notice is dropped (the error is reported)."""
+    saved = os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(quiet, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(quiet)
 
 
 class CozoStore:
@@ -214,7 +240,7 @@ class CozoStore:
         self.directory = None if location.in_memory else CozoDirectory(location.path)  # type: ignore[arg-type]
         if self.directory is not None:
             self.directory.check_is_cozo()
-        self.client = self._open_live()
+        self.client: "Client | None" = None  # opened on first use: a full build never needs the live database
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -591,6 +617,10 @@ class CozoStore:
             message = cozo_error(error)
             if "write lock required" in message or "read-only mode" in message:
                 message = f"this store is opened read-only; {message}"
+            elif "killed before completion" in message and self.query_timeout:
+                message = f"the query ran longer than {self.query_timeout:g} s and was stopped (query_timeout_seconds)"
+            elif _CYPHER_START.match(script):
+                message = f"{message} (a cozo:// store speaks CozoScript, not Cypher: docs/stores.md)"
             raise QueryError(message) from None
         return QueryResult(list(found["headers"]), [list(row) for row in found["rows"]])
 
