@@ -302,8 +302,9 @@ def index(
                          parse_timeout_seconds=parse_timeout, embeddings=embeddings, store=store_uri,
                          also_write=also_write or None)
     for uri in [settings.store, *settings.also_write]:
-        if uri:
-            parse_store_uri(uri)  # a bad URI is a usage error before any work
+        if uri and parse_store_uri(uri).in_memory:  # a bad URI is a usage error before any work
+            raise InputError(f"{uri} keeps a graph in one process's memory, and `codekg index` ends with its process: "
+                             "index into cozo://PATH")
     if settings.embeddings:
         _require_embedder(settings)  # before indexing: a missing extra is a usage error, not a failed run
     try:
@@ -1305,7 +1306,7 @@ def compare_stores_command(
     json_output: JsonOption = False,
 ) -> None:
     """Run the same reads on several stores: p50/p95 per operation per store, and every difference
-    between their answers; exit 1 when any answer differs."""
+    between their answers; exit 1 when any answer differs or any read fails."""
     from codekg.analysis.compare_stores import compare_reads, default_operations, read_operations
     from codekg.output import print_read_comparison
     from codekg.stores import open_store, parse_store_uri
@@ -1327,8 +1328,11 @@ def compare_stores_command(
         print_out(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False))
     else:
         print_read_comparison(comparison.to_dict(), stdout())
-    if comparison.differences:
-        _verdict(StoresDisagreeError(f"{len(comparison.differences)} of {comparison.operations} answers differ"), json_output)
+    if comparison.differences or comparison.errors:
+        failed = {(e["operation"], json.dumps(e["arguments"], sort_keys=True)) for e in comparison.errors}
+        parts = [f"{len(comparison.differences)} of {comparison.operations} answers differ"] if comparison.differences else []
+        parts += [f"{len(failed)} of {comparison.operations} reads failed, so compared nothing"] if failed else []
+        _verdict(StoresDisagreeError("; ".join(parts)), json_output)
 
 
 @app.command()

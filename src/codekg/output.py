@@ -112,5 +112,8 @@ def print_read_comparison(comparison: dict[str, Any], console: Console) -> None:
         arguments = ", ".join(f"{k}={v!r}" for k, v in difference["arguments"].items())
         console.print(f"differs: {difference['operation']}({arguments}) between {' and '.join(difference['stores'])}: "
                       f"{difference['detail']}", markup=False, highlight=False)
-    if not comparison["differences"]:
+    for error in comparison["errors"]:
+        arguments = ", ".join(f"{k}={v!r}" for k, v in error["arguments"].items())
+        console.print(f"failed: {error['operation']}({arguments}) on {error['store']}: {error['error']}", markup=False, highlight=False)
+    if not comparison["differences"] and not comparison["errors"]:
         console.print(f"every answer agrees across {len(stores)} stores", highlight=False)

@@ -74,12 +74,17 @@ def test_a_store_holding_another_graph_is_caught_with_each_difference(pyrepo: Pa
     report = json.loads(done.stdout)
     assert [(d["operation"], d["arguments"]) for d in report["differences"]] == [
         ("callers", {"symbol": "shop.models.Order.total"})]
+    # the unknown symbol compared nothing: an error on each store, never an agreement
+    assert [(e["operation"], e["store"]) for e in report["errors"]] == [
+        ("context", f"ladybug:{pyrepo.parent / 'db'}"), ("context", f"cozo://{tmp_path / 'cozo'}")]
+    assert all(e["error"].startswith("no symbol named 'no.such.symbol'") for e in report["errors"])
     assert report["differences"][0]["detail"] == "answer: 1 entries against 2"  # Order.save, then extra_caller too
     text = _codekg("compare-stores", str(pyrepo), "--db", str(pyrepo.parent / "db"), "--store", f"ladybug:{pyrepo.parent / 'db'}",
                    "--store", f"cozo://{tmp_path / 'cozo'}", "--operations", str(operations), "--repeat", "1")
     assert text.returncode == 1
     assert "differs: callers(symbol='shop.models.Order.total') between" in text.stdout
-    assert "error: 1 of 3 answers differ" in text.stderr and "Traceback" not in text.stderr
+    assert "failed: context(symbol='no.such.symbol') on ladybug:" in text.stdout
+    assert "error: 1 of 3 answers differ; 1 of 3 reads failed, so compared nothing" in text.stderr and "Traceback" not in text.stderr
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -87,6 +92,10 @@ def test_a_store_holding_another_graph_is_caught_with_each_difference(pyrepo: Pa
     ('{"operation": "context"}', "expected a list"),
     ('[{"operation": "teleport", "arguments": {}}]', "entry 1: give \"operation\" (one of symbol, callers"),
     ("[]", "lists no operation"),
+    ('[{"operation": "context", "arguments": {}}]', "entry 1 (context): missing a required argument: 'symbol'"),
+    ('[{"operation": "context", "arguments": {"sym": "x"}}]', "entry 1 (context): missing a required argument: 'symbol'"),
+    ('[{"operation": "context", "arguments": {"symbol": null}}]', 'entry 1 (context): "symbol" must be a string, not null'),
+    ('[{"operation": "impact", "arguments": {"symbol": "x", "depth": "deep"}}]', '"depth" must be a whole number, not "deep"'),
 ])
 def test_a_bad_operations_file_is_a_clear_error(pyrepo: Path, tmp_path: Path, content: str, message: str) -> None:
     operations = tmp_path / "operations.json"

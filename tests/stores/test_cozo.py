@@ -229,7 +229,11 @@ def test_with_cozo_integration_off_the_embedded_store_is_used_with_a_one_line_no
     off = subprocess.run([sys.executable, "-m", "codekg", "stats", "--repo", str(repo), "--db", str(tmp_path / "db-cozo"),
                           "--store", f"cozo://{tmp_path / 'store'}"], capture_output=True, text=True, env=env, timeout=120)
     assert off.returncode == 2 and "Traceback" not in off.stderr
-    assert f"error: the index of {tmp_path / 'db-cozo'} lives in cozo://{tmp_path / 'store'}, not in an embedded file here" in off.stderr
+    assert (f"error: the index of {tmp_path / 'db-cozo'} lives in cozo://{tmp_path / 'store'}, not in an embedded file here; "
+            "cozo_integration is off: turn it on (CODEKG_COZO_INTEGRATION=true) to read it") in off.stderr
+    memory = subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--db", str(tmp_path / "db-mem"),
+                             "--store", "cozo://mem"], capture_output=True, text=True, timeout=120)
+    assert memory.returncode == 2 and "keeps a graph in one process's memory" in memory.stderr
 
 
 @pytest.mark.parametrize(("text", "display", "path", "engine"), [
@@ -248,6 +252,8 @@ def test_cozo_uris(text: str, display: str, path: Path | None, engine: str) -> N
     ("cozo://", "needs a directory"),
     ("cozo:///x?engine=lmdb", "engine=sqlite or engine=rocksdb"),
     ("cozo:///x?storage=sqlite", "the only option"),
+    ("kozo:///tmp/x", "unknown store scheme 'kozo'"),
+    ("cozo:", "or cozo://PATH"),
 ])
 def test_bad_cozo_uris(text: str, message: str) -> None:
     from codekg.errors import StoreUriError

@@ -5,7 +5,9 @@ the repository root (for snippets) and a list of operations, each a name of the 
 reads and its arguments. Returns: p50/p95 per operation per store, and every difference between
 the first store's answer and another's (an answer is the JSON the CLI, the HTTP API and MCP give).
 
-Each repetition runs every store in turn, so a noisy machine slows them alike. The operations
+Each repetition runs every store in turn, so a noisy machine slows them alike. A read a store
+refuses (an unknown symbol, a bad depth) compared nothing: it is reported as an error, not as an
+agreement. The operations
 default to a sample drawn from the first store: the most-called functions and methods, each asked
 for as a symbol, its callers, its callees, its context and its upstream impact, a path from one of
 its callers' callers, and, when the index holds SQL, the lineage of its tables.
@@ -13,6 +15,7 @@ its callers' callers, and, when the index holds SQL, the lineage of its tables.
 
 from __future__ import annotations
 
+import inspect
 import json
 import statistics
 import time
@@ -51,8 +54,9 @@ def _context(store: GraphStore, root: Path, symbol: str) -> Any:
 
 
 def _impact(store: GraphStore, root: Path, symbol: str, depth: int = 3, direction: str = "upstream") -> Any:
-    from codekg.analysis.impact import impact
+    from codekg.analysis.impact import check_arguments, impact
 
+    check_arguments(depth, direction, 0.0)
     return impact(store, symbol, depth=depth, direction=direction)
 
 
@@ -96,6 +100,7 @@ class Comparison:
     stores: list[str]
     timings: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     differences: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)  # reads a store refused: they compared nothing
     operations: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +108,8 @@ class Comparison:
         for (operation, store), seconds in self.timings.items():
             rows.append({"operation": operation, "store": store, "p50_ms": round(_percentile(seconds, 50) * 1000, 3),
                          "p95_ms": round(_percentile(seconds, 95) * 1000, 3), "runs": len(seconds)})
-        return {"stores": self.stores, "compared": self.operations, "operations": rows, "differences": self.differences}
+        return {"stores": self.stores, "compared": self.operations, "operations": rows, "differences": self.differences,
+                "errors": self.errors}
 
 
 def read_operations(path: Path) -> list[Operation]:
@@ -123,10 +129,29 @@ def read_operations(path: Path) -> list[Operation]:
         if name not in OPERATIONS or not isinstance(arguments, dict):
             raise InputError(f"{path}, entry {number}: give \"operation\" (one of {', '.join(OPERATIONS)}) and "
                              "\"arguments\" (an object)")
+        problem = _argument_problem(OPERATIONS[name], arguments)
+        if problem:
+            raise InputError(f"{path}, entry {number} ({name}): {problem}")
         operations.append(Operation(name, arguments))
     if not operations:
         raise InputError(f"{path} lists no operation")
     return operations
+
+
+def _argument_problem(read: Callable[..., Any], arguments: dict[str, Any]) -> str | None:
+    """What is wrong with ``arguments`` for ``read`` (a missing or unknown argument, a value of the
+    wrong type), or None."""
+    signature = inspect.signature(read)
+    try:
+        signature.bind(None, None, **arguments)
+    except TypeError as error:
+        return str(error).replace(f"{read.__name__}() ", "")
+    for name, value in arguments.items():
+        expected = signature.parameters[name].annotation
+        kind = {"str": str, "int": int}.get(expected if isinstance(expected, str) else getattr(expected, "__name__", ""))
+        if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"\"{name}\" must be {'a string' if kind is str else 'a whole number'}, not {json.dumps(value)}"
+    return None
 
 
 def default_operations(store: GraphStore, sample: int = DEFAULT_SAMPLE) -> list[Operation]:
@@ -167,6 +192,10 @@ def compare_reads(stores: Sequence[tuple[str, GraphStore]], root: Path, operatio
                 comparison.timings.setdefault((operation.name, name), []).append(time.perf_counter() - started)
                 answers.setdefault(name, answer)
         first_name = stores[0][0]
+        for name, _ in stores:
+            if isinstance(answers[name], dict) and set(answers[name]) == {"error", "message"}:
+                comparison.errors.append({"operation": operation.name, "arguments": operation.arguments, "store": name,
+                                          "error": answers[name]["message"]})
         for name, _ in stores[1:]:
             detail = first_difference(answers[first_name], answers[name])
             if detail is not None:

@@ -510,8 +510,10 @@ class IndexDirectory:
         path = self._live_path()
         marker = store_marker(path)
         if marker is not None:
+            how = (f"cozo_integration is off: turn it on (CODEKG_COZO_INTEGRATION=true) to read it"
+                   if marker.startswith("cozo://") and not settings.cozo_integration else f"read it with --store {marker}")
             raise IndexNotFoundError(f"the index of {self.db_dir} lives in {marker}, not in an embedded file here; "
-                                     f"read it with --store {marker}, or run `codekg index` to build an embedded one")
+                                     f"{how}, or run `codekg index` to build an embedded one")
         try:
             return LadybugStore(path, settings, read_only=read_only)
         except StoreError as error:

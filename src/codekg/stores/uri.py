@@ -73,13 +73,16 @@ def parse_store_uri(text: str) -> StoreLocation:
     if text.startswith("cozo://"):
         return _cozo_location(text)
     if "://" not in text:
-        raise StoreUriError(f"not a store URI: {_safe(text)!r}; use ladybug:PATH, falkordb://host:port/graph or bolt://host:port")
+        raise StoreUriError(f"not a store URI: {_safe(text)!r}; use ladybug:PATH, falkordb://host:port/graph, bolt://host:port "
+                            "or cozo://PATH")
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as error:
         raise StoreUriError(f"not a store URI: {_safe(text)!r} ({error})") from None
     scheme = parts.scheme.lower()
+    if scheme not in ("falkordb", "redis", *BOLT_SCHEMES):
+        raise StoreUriError(f"unknown store scheme {scheme!r} in {_safe(text)!r}; use ladybug:, falkordb://, bolt://, neo4j:// or cozo://")
     if not parts.hostname:
         raise StoreUriError(f"the store URI {_safe(text)!r} names no host")
     path = unquote(parts.path.strip("/"))
