@@ -307,6 +307,9 @@ def index(
                              "index into cozo://PATH")
     if settings.embeddings:
         _require_embedder(settings)  # before indexing: a missing extra is a usage error, not a failed run
+    from codekg.stores import IndexDirectory
+
+    had_index = IndexDirectory(db_path).current_graph() is not None
     try:
         if json_output or quiet:
             summary = index_repository(repo_path, db_path, settings, full=full)
@@ -321,7 +324,7 @@ def index(
                 summary = index_repository(repo_path, db_path, settings, reporter, full=full)
                 reporter.finish()
     except KeyboardInterrupt:
-        raise RunInterrupted(interrupted_message()) from None
+        raise RunInterrupted(interrupted_message(had_index)) from None
     if json_output:  # plain ASCII (json escapes the rest), as Rich printed it; Rich's console costs 20 ms to import
         print(json.dumps(summary.to_dict(), indent=2))
     elif quiet:

@@ -111,10 +111,13 @@ def mark_published() -> None:
     _published.set()
 
 
-def interrupted_message() -> str:
-    """What a stopped index run tells: whether it had changed the live index before it stopped."""
+def interrupted_message(had_index: bool = True) -> str:
+    """What a stopped index run tells: whether it had changed the live index before it stopped
+    (``had_index``: whether there was one before it started)."""
     if _published.is_set():
         return "interrupted: the new index is live; the search index catches up on its next use"
+    if not had_index:
+        return "interrupted: nothing was indexed; run `codekg index` again to build the index"
     return "interrupted: the previous index is unchanged"
 
 

@@ -192,3 +192,24 @@ def test_a_signal_during_the_parse_pass_stops_the_workers_and_keeps_the_index(co
     assert process.returncode == 130 and "previous index is unchanged" in stderr
     assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
     assert file_count(repo) == [{"n": 5}]
+
+
+def test_a_first_index_interrupted_says_nothing_was_indexed(copy_fixture):
+    """No index before the run: the message does not claim a previous one is unchanged."""
+    repo = copy_fixture("pyrepo")
+    generated_repo(repo / "gen", 120, functions=600)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "codekg", "index", str(repo), "--quiet", "--workers", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "CODEKG_PARSE_CACHE": "0"},
+    )
+    indexer = psutil.Process(process.pid)
+    deadline = time.monotonic() + 60
+    while len(indexer.children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(indexer.children()) == 2, "the parse pool never started"
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted: nothing was indexed; run `codekg index` again to build the index" in stderr
+    assert codekg("stats", "--repo", str(repo)).returncode != 0
