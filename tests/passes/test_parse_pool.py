@@ -171,19 +171,7 @@ def test_a_signal_during_the_parse_pass_stops_the_workers_and_keeps_the_index(co
     repo = copy_fixture("pyrepo")
     assert codekg("index", str(repo), "--quiet").returncode == 0
     assert file_count(repo) == [{"n": 5}]
-    generated_repo(repo / "gen", 120, functions=600)  # a few seconds of parsing on two workers
-    process = subprocess.Popen(
-        [sys.executable, "-m", "codekg", "index", str(repo), "--quiet", "--workers", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, "CODEKG_PARSE_CACHE": "0"},
-    )
-    indexer = psutil.Process(process.pid)
-    deadline = time.monotonic() + 60
-    workers: list[psutil.Process] = []
-    while len(workers) < 2 and time.monotonic() < deadline:
-        workers = indexer.children()
-        time.sleep(0.02)
-    assert len(workers) == 2, "the parse pool never started"
+    process, workers = _index_parsing_on_two_workers(repo)
     if signal_number == signal.SIGINT:
         os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C does: the workers get it too, and ignore it
     else:
@@ -197,6 +185,17 @@ def test_a_signal_during_the_parse_pass_stops_the_workers_and_keeps_the_index(co
 def test_a_first_index_interrupted_says_nothing_was_indexed(copy_fixture):
     """No index before the run: the message does not claim a previous one is unchanged."""
     repo = copy_fixture("pyrepo")
+    process, _ = _index_parsing_on_two_workers(repo)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted: nothing was indexed; run `codekg index` again to build the index" in stderr
+    assert codekg("stats", "--repo", str(repo)).returncode != 0
+
+
+def _index_parsing_on_two_workers(repo: Path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """`codekg index` of ``repo`` with 120 generated modules added (a few seconds of parsing on two
+    workers), once both parse workers run."""
     generated_repo(repo / "gen", 120, functions=600)
     process = subprocess.Popen(
         [sys.executable, "-m", "codekg", "index", str(repo), "--quiet", "--workers", "2"],
@@ -205,11 +204,9 @@ def test_a_first_index_interrupted_says_nothing_was_indexed(copy_fixture):
     )
     indexer = psutil.Process(process.pid)
     deadline = time.monotonic() + 60
-    while len(indexer.children()) < 2 and time.monotonic() < deadline:
+    workers: list[psutil.Process] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        workers = indexer.children()
         time.sleep(0.02)
-    assert len(indexer.children()) == 2, "the parse pool never started"
-    os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
-    assert "interrupted: nothing was indexed; run `codekg index` again to build the index" in stderr
-    assert codekg("stats", "--repo", str(repo)).returncode != 0
+    assert len(workers) == 2, "the parse pool never started"
+    return process, workers
