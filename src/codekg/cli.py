@@ -548,14 +548,18 @@ def query(
         raise InputError(f"unknown --format {output_format!r}: use table, json, csv or tsv")
     from codekg.output import query_result_csv, query_result_json, query_result_table
     from codekg.query_guard import QueryLimits, check_query
-    from codekg.query_sandbox import run_capped
+    from codekg.query_sandbox import run_capped, run_in_sandbox
     from codekg.stores import QueryResult, query_language
 
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
     settings = _settings(repo_path, store=store_override)
     limits = QueryLimits.from_settings(settings)
-    checked = check_query(cypher, {}, limits, allow_writes=False, language=query_language(settings))
-    guarded = run_capped(db_path, settings, checked, limits, allow_writes=False)
+    language = query_language(settings)
+    checked = check_query(cypher, {}, limits, allow_writes=False, language=language)
+    # CozoDB checks its time limit only between evaluation stages: its query runs in a worker that is
+    # killed past the limit, as the servers run every query (query_sandbox.py).
+    runner = run_in_sandbox if language == "cozoscript" else run_capped
+    guarded = runner(db_path, settings, checked, limits, allow_writes=False)
     if guarded.truncated:
         stderr().print(f"note: only the first {limits.max_rows:,} rows are shown (query_max_rows)", highlight=False)
     result = QueryResult(guarded.columns, guarded.rows)

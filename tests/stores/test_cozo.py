@@ -280,3 +280,19 @@ def test_dual_write_reads_from_the_embedded_store_and_writes_cozo_too(tmp_path: 
     verified = subprocess.run([sys.executable, "-m", "codekg", "verify", str(repo), "--db", str(tmp_path / "db"),
                                "--against", uri], capture_output=True, text=True, timeout=120)
     assert verified.returncode == 0 and verified.stdout.rstrip().endswith("the stores agree")
+
+
+def test_codekg_query_stops_a_cozoscript_query_past_its_time_limit(tmp_path: Path) -> None:
+    """Cozo checks its own limit only between evaluation stages, so `codekg query` runs a CozoScript
+    query in a worker killed past `query_timeout_seconds` (plus the sandbox's grace), as the servers do."""
+    repo = write_repo(tmp_path / "repo")
+    uri = f"cozo://{tmp_path / 'cozo'}"
+    assert subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "--db", str(tmp_path / "db"), "--store", uri,
+                           "--quiet"], capture_output=True, text=True, timeout=180).returncode == 0
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "codekg", "query", "?[count(a)] := a in int_range(30000), b in int_range(30000)",
+                           "--db", str(tmp_path / "db"), "--store", uri], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, CODEKG_QUERY_TIMEOUT_SECONDS="1"))
+    elapsed = time.monotonic() - started
+    assert done.returncode == 1 and "error: the query ran longer than 1 s and was stopped" in done.stderr
+    assert elapsed < 30  # in the CLI's own process, a cross join of fastapi's functions ran 38 s past a 1 s limit
