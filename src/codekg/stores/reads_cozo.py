@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from codekg.schema import NODE_LABEL_BY_NAME, NODE_LABELS, REL_TYPE_BY_NAME
+from codekg.schema import NODE_LABELS, REL_TYPE_BY_NAME
 from codekg.stores.reads import IN, LABEL, NODE_COLUMNS, Expansion, Filter, Neighbour, Step
 
 METADATA_LABEL = "IndexMeta"
