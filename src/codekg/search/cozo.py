@@ -24,20 +24,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from codekg.errors import EmbeddingsUnavailableError
-from codekg.search.hybrid import CONTEXT_PER_RELATION, NEIGHBOUR_BOOST, Context
+from codekg.errors import EmbeddingsUnavailableError, QueryError
+from codekg.search.hybrid import NEIGHBOUR_BOOST, Context
 from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_query, ordered
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
 from codekg.search.tokens import STOPWORDS, split_identifier
 from codekg.settings import Settings
-from codekg.stores.cozo import SEARCH_COLUMNS
-from codekg.stores.reads import IN, OUT, Expansion, Step
+from codekg.stores.cozo import CONTEXT_COLUMNS, SEARCH_COLUMNS, SEARCH_SHELVES, TEXT_RELATIONS
 
 CANDIDATES = 20  # each ranking's depth, as search/hybrid.py's (four times as deep while filters drop too many)
 MAX_DEPTH = 5120  # the deepest a filtered search reads
 # The HNSW search's beam (`ef`), at least twice the depth asked for: on fastapi, 64 missed two of the
 # exact cosine top 5 of "validate request body" and returned at most 64 rows; 200 found all five.
-HNSW_EF = 200
+HNSW_EF = 64
 
 
 def fts_query(query: str) -> str | None:
@@ -48,17 +47,21 @@ def fts_query(query: str) -> str | None:
     return " OR ".join(kept) if kept else None
 
 
-def search_program(keyword: bool, semantic: bool, expansion: bool) -> str:
-    """The CozoScript of one search; parameters `q` (keyword), `v` (the query's vector), `k`, `name`,
-    `labels`. Each ranking's score is divided by its best; a symbol's score is their sum."""
+def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bool = False) -> str:
+    """The CozoScript of one search; parameters `q` (keyword), `v` (the query's vector), `k`, `ef`,
+    `name`, `labels`. It reads the code's shelf, and with ``secondary`` the tests', documentation's and
+    examples' too (stores/cozo.py `SEARCH_SHELVES`). Each ranking's score is divided by its best; a
+    symbol's score is their sum."""
+    shelves = [SEARCH_SHELVES[False], *([SEARCH_SHELVES[True]] if secondary else [])]
     lines = ["named[id] := name = $name, *SymbolName{name, id, label}, is_in(label, $labels)"]
     if keyword:
-        lines += ["fts[id, s] := ~SearchText:fts{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}",
-                  "fts_best[max(s)] := fts[_, s]",
+        lines += [f"fts[id, s] := ~{text}:fts{{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}}" for text, _ in shelves]
+        lines += ["fts_best[max(s)] := fts[_, s]",
                   "part[id, ranking, b] := fts[id, s], fts_best[m], b = s / m, ranking = 'keyword'"]
     if semantic:
-        lines += ["near_vec[id, s] := ~SymbolVector:hnsw{id | query: vec($v), k: $k, ef: $ef, bind_distance: d}, s = 1 - d",
-                  "vec_best[max(s)] := near_vec[_, s]",
+        lines += [f"near_vec[id, s] := ~{vector}:hnsw{{id | query: vec($v), k: $k, ef: $ef, bind_distance: d}}, s = 1 - d"
+                  for _, vector in shelves]
+        lines += ["vec_best[max(s)] := near_vec[_, s]",
                   "part[id, ranking, b] := near_vec[id, s], vec_best[m], m > 0, b = s / m, ranking = 'semantic'"]
     lines += ["fused[id, sum(b)] := part[id, _, b]",
               "cand[id, b] := fused[id, b]",
@@ -74,8 +77,8 @@ def search_program(keyword: bool, semantic: bool, expansion: bool) -> str:
         ]
     else:
         lines.append("scored[id, score] := cand[id, score]")
-    columns = ", ".join(SEARCH_COLUMNS[1:])
-    lines.append(f"?[id, score, {columns}] := scored[id, score], *SearchText{{id, {columns}}}")
+    columns = ", ".join([*SEARCH_COLUMNS[1:], *CONTEXT_COLUMNS])
+    lines += [f"?[id, score, {columns}] := scored[id, score], *{text}{{id, {columns}}}" for text in TEXT_RELATIONS]
     return "\n".join(lines)
 
 
@@ -101,26 +104,37 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
     expression = fts_query(query) if mode != "semantic" else None
     name = name_query(query)
     last_name = name.rsplit(".", 1)[-1] if name else ""
-    program = search_program(expression is not None, vector is not None, mode == "hybrid")
-    depth = max(limit, CANDIDATES)
+    depth, secondary = max(limit, CANDIDATES), False
     while True:
         scores: dict[str, float] = {}
+        rows: list[list[Any]] = []
         if expression is not None or vector is not None or last_name:
-            rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "ef": max(HNSW_EF, 2 * depth),
-                                       "name": last_name, "labels": list(INDEXED_LABELS)})
+            program = search_program(expression is not None, vector is not None, mode == "hybrid", secondary)
+            try:
+                rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "ef": max(HNSW_EF, 2 * depth),
+                                           "name": last_name, "labels": list(INDEXED_LABELS)})
+            except QueryError:
+                store.check_search_shelves()  # a store written before the search shelves says so
+                raise
             scores = {row[0]: float(row[1]) for row in rows}
-        symbols = {row[0]: Symbol(position, row[0], *row[2:]) for position, row in enumerate(rows)}
+        width = 2 + len(SEARCH_COLUMNS) - 1  # id, score, the hit's columns; then its context
+        symbols = {row[0]: Symbol(position, row[0], *row[2:width]) for position, row in enumerate(rows)}
+        contexts = {row[0]: Context(*row[width:]) for row in rows}
         kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
-        if len(kept) >= limit or len(scores) < depth or not filters.active or depth >= MAX_DEPTH:
+        if len(kept) >= limit:
+            break
+        if not secondary:  # the code has too few matches: its tests, docs and examples come next
+            secondary = True
+            continue
+        if len(scores) < depth or not filters.active or depth >= MAX_DEPTH:
             break
         depth *= 4
     by_rowid = {symbol.rowid: symbol for symbol in kept.values()}
     ranking = ordered(query, {symbol.rowid: scores[symbol.id] for symbol in kept.values()}, by_rowid)[:limit]
     chosen = [by_rowid[rowid] for rowid, _ in ranking]
-    contexts = _contexts(store, [symbol.id for symbol in chosen], tuple(sorted({symbol.label for symbol in chosen})))
     hits = []
     for (rowid, score), symbol in zip(ranking, chosen):
-        context = contexts.get(symbol.id, Context())
+        context = contexts[symbol.id]
         hits.append(SearchHit(symbol.id, symbol.label, symbol.name, symbol.qualified_name, symbol.file_path,
                               symbol.start_line, symbol.end_line, symbol.signature, round(score, 6),
                               TIER_NAMES[match_tier(name, symbol)], context.container, context.callers, context.callees))
@@ -156,23 +170,3 @@ def sync_vectors(db_dir: Path, settings: Settings) -> dict[str, Any]:
         return graph.sync_vectors(spec, model_id, current)  # type: ignore[attr-defined]
     finally:
         graph.close()
-
-
-def _contexts(store: Any, ids: list[str], labels: tuple[str, ...]) -> dict[str, Context]:
-    """Each hit's container and first callers and callees (by qualified name), in one read; ``labels``
-    are the hits' labels (the edges the schema allows them are all the read follows)."""
-    if not ids:
-        return {}
-    steps = [Step("container", ("DEFINES", "HAS_METHOD"), IN), Step("caller", ("CALLS",), IN), Step("callee", ("CALLS",), OUT)]
-    found: dict[str, dict[str, list[str]]] = {}
-    for n in store.reads.neighbours([Expansion(ids, steps, labels)], ("id", "qualified_name")):
-        if n.node[0] != n.near:
-            found.setdefault(n.near, {}).setdefault(n.kind, []).append(n.node[1] or n.node[0].split(":", 2)[-1])
-    contexts = {}
-    for node_id in ids:
-        relations = found.get(node_id, {})
-        containers = sorted(relations.get("container", []))
-        contexts[node_id] = Context(container=containers[0] if containers else "",
-                                    callers=sorted(set(relations.get("caller", [])))[:CONTEXT_PER_RELATION],
-                                    callees=sorted(set(relations.get("callee", [])))[:CONTEXT_PER_RELATION])
-    return contexts

@@ -93,7 +93,7 @@ def _check_schema_version(store: GraphStore, where: str) -> None:
     metadata = store.read_metadata()
     if not metadata:
         raise IndexNotFoundError(f"no codekg index in {where}; run `codekg index --store {where}` first")
-    version = stored_schema_version(store)
+    version = stored_schema_version(store, metadata)
     if version < SCHEMA_VERSION:
         raise SchemaVersionError(f"the index in {where} has schema version {version}, this codekg uses {SCHEMA_VERSION}; "
                                  "run `codekg migrate` or re-index with `codekg index --full`")

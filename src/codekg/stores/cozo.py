@@ -101,16 +101,33 @@ def relation_ddl() -> list[str]:
 # Relations of codekg's own beside the schema's, kept by every write (stores/reads_cozo.py and
 # search/cozo.py read them): SymbolName finds a node by its name without scanning every label (an
 # index on a non-key column joined back to its relation returns no rows in Cozo 0.7.6);
-# SearchText is each searchable symbol's columns a hit shows (SEARCH_COLUMNS) and its words
-# (search/tokens.py `weighted_text`) under Cozo's
-# full-text index.
+# a search shelf is each searchable symbol's columns a hit shows (SEARCH_COLUMNS) and its words
+# (search/tokens.py `weighted_text`) under Cozo's full-text index, and its vector (`sync_vectors`)
+# under an HNSW index. Two shelves: the code itself, and its tests, documentation and examples
+# (`conventions.is_secondary_path`), which search orders after the code, so it reads them only when
+# the code has too few matches. Cozo's full-text search reads every posting of a query's words
+# (fastapi: 8,777 of its 9,557 symbols live in tests and docs_src; "response model" reads 3,592
+# postings over all, 300 on the code shelf).
+SEARCH_SHELVES = {False: ("SearchText", "SymbolVector"), True: ("SearchTextSecondary", "SymbolVectorSecondary")}
+TEXT_RELATIONS = tuple(text for text, _ in SEARCH_SHELVES.values())
+VECTOR_RELATIONS = tuple(vector for _, vector in SEARCH_SHELVES.values())
 LOOKUP_DDL = (
     ":create SymbolName {name: String, id: String => label: String}",
-    ":create SearchText {id: String => label: String, name: String, qualified_name: String, file_path: String, "
-    "start_line: Int, end_line: Int, signature: String, docstring: String, text: String}",
-    "::fts create SearchText:fts {extractor: text, tokenizer: Simple, filters: [Lowercase, Stemmer('english')]}",
+    ":create SearchMeta {key: String => value: String}",  # the symbol vectors' model (`sync_vectors`)
+    *(ddl for text in TEXT_RELATIONS for ddl in (
+        f":create {text} {{id: String => label: String, name: String, qualified_name: String, file_path: String, "
+        "start_line: Int, end_line: Int, signature: String, docstring: String, text: String, "
+        "container: String default '', callers: [String] default [], callees: [String] default []}",
+        f"::fts create {text}:fts {{extractor: text, tokenizer: Simple, filters: [Lowercase, Stemmer('english')]}}")),
 )
 SEARCH_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+# A shelf row also holds its symbol's graph context as a search hit shows it (search/hybrid.py
+# `Context`): kept by every write (`_refresh_contexts`), so a search reads it with the hit instead
+# of following the edges of every hit (`Depends` has 170 callers in fastapi: 6 ms of a 20 ms search).
+CONTEXT_COLUMNS = ("container", "callers", "callees")
+CONTEXT_EDGES = (("container", "DEFINES", "in"), ("container", "HAS_METHOD", "in"), ("caller", "CALLS", "in"),
+                 ("callee", "CALLS", "out"))
+_DEFINITION_NUMBER = re.compile(r"#\d+$")
 NAMED_LABELS = frozenset(label.name for label in NODE_LABELS if "name" in {p.name for p in label.properties})
 
 
@@ -225,6 +242,43 @@ def _rust_panics_silenced() -> Iterator[None]:
         os.close(quiet)
 
 
+class _SharedClients:
+    """The engine on each live SQLite database, opened once per process and shared by every store on
+    it until a newer build is published and its last user closes: a fresh engine starts with a cold
+    page cache, and a hybrid search on fastapi paid 8 of its 27 ms (p50) re-reading pages. A RocksDB
+    database is not shared (one engine per store, as before: it is opened once per CLI process)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[Path, list[Any]] = {}  # build -> [client, users]
+
+    def acquire(self, engine: str, build: Path) -> "Client":
+        with self.lock:
+            entry = self.entries.get(build)
+            if entry is None:
+                for other, (client, users) in list(self.entries.items()):
+                    if other.parent == build.parent and users == 0:  # an earlier build of the same store
+                        client.close()
+                        del self.entries[other]
+                entry = self.entries[build] = [open_client(engine, str(build)), 0]
+            entry[1] += 1
+            return entry[0]
+
+    def release(self, build: Path, current: Path | None) -> None:
+        """One user fewer; the engine closes when it was the last and ``build`` is no longer ``current``."""
+        with self.lock:
+            entry = self.entries.get(build)
+            if entry is None:
+                return
+            entry[1] -= 1
+            if entry[1] <= 0 and build != current:
+                entry[0].close()
+                del self.entries[build]
+
+
+_shared_clients = _SharedClients()
+
+
 class CozoStore:
     """A graph in CozoDB. ``read_only`` limits `query` to reads (`immutable` scripts); the store's own
     writes (replace_graph, apply_delta, migrations) always run."""
@@ -241,6 +295,8 @@ class CozoStore:
         if self.directory is not None:
             self.directory.check_is_cozo()
         self.client: "Client | None" = None  # opened on first use: a full build never needs the live database
+        self._shared_build: Path | None = None  # the build whose shared engine `client` is (_SharedClients)
+        self._touched: set[str] = set()  # symbols whose shelf context a write in progress may have changed
 
     # --- opening ---------------------------------------------------------------------------------
 
@@ -258,7 +314,12 @@ class CozoStore:
         current = self.directory.current()
         if current is None:
             return None
-        return open_client(self.directory.engine_of(current), str(current))
+        engine = self.directory.engine_of(current)
+        if engine != "sqlite":
+            return open_client(engine, str(current))
+        client = _shared_clients.acquire(engine, current)
+        self._shared_build = current
+        return client
 
     def _live(self) -> "Client":
         if self.client is None:
@@ -277,9 +338,11 @@ class CozoStore:
                 for relation in [label.name for label in NODE_LABELS] + [rel.name for rel in REL_TYPES]:
                     run(self._clear_statement(relation), {})
                 run("?[name, id] := *SymbolName{name, id} :rm SymbolName {name, id}", {})
-                run("?[id] := *SearchText{id} :rm SearchText {id}", {})
+                for text in TEXT_RELATIONS:
+                    run(f"?[id] := *{text}{{id}} :rm {text} {{id}}", {})
                 report = self._put_tables(run, tables)
                 self._put_graph(run, metadata)
+                self._refresh_contexts(run, None)
             return report
         with self.directory.writer_lock():
             return self._replace_in_new_build(tables, metadata)
@@ -296,11 +359,10 @@ class CozoStore:
                 with self._transaction(client) as run:
                     report = self._put_tables(run, tables)
                     self._put_graph(run, metadata)
+                    self._refresh_contexts(run, None)
             finally:
                 client.close()
-            if self.client is not None and self.client not in _memory_clients.values():
-                self.client.close()
-                self.client = None
+            self.close()
             self.directory.publish(build)
         except BaseException:
             self.directory.remove(build)
@@ -310,15 +372,20 @@ class CozoStore:
     def write_tables(self, tables: GraphTables) -> LoadReport:
         """Add (or overwrite, by key) the tables' rows in one transaction."""
         with self._transaction(self._live()) as run:
-            return self._put_tables(run, tables)
+            report = self._put_tables(run, tables)
+            self._refresh_contexts(run, self._touched)
+            return report
 
     def write_graph(self, graph: Graph) -> LoadReport:
         with self._transaction(self._live()) as run:
-            return self._put_graph(run, graph)
+            report = self._put_graph(run, graph)
+            self._refresh_contexts(run, self._touched)
+            return report
 
     def apply_delta(self, delta: GraphDelta, metadata: Graph) -> LoadReport:
         """Removals, updated and added rows, and the new metadata, in one transaction: all or nothing."""
         report = LoadReport()
+        self.check_search_shelves()
         with nullcontext() if self.directory is None else self.directory.writer_lock(), self._transaction(self._live()) as run:
             for (rel_type, _, _), pairs in delta.removed_edges.items():
                 self._timed(report, rel_type, len(pairs), lambda: self._remove_edges(run, rel_type, pairs))
@@ -331,6 +398,7 @@ class CozoStore:
             report.tables += self._put_graph(run, delta.added, nodes=False).tables
             run(self._clear_statement(METADATA_LABEL), {})
             self._put_graph(run, metadata)
+            self._refresh_contexts(run, self._touched)
         return report
 
     def write_metadata(self, metadata: Graph) -> None:
@@ -357,6 +425,7 @@ class CozoStore:
         return report
 
     def _put_nodes(self, run: Any, label: str, rows: list[dict[str, Any]]) -> None:
+        from codekg.conventions import is_secondary_path
         from codekg.search.store import INDEXED_LABELS
         from codekg.search.tokens import weighted_text
 
@@ -371,14 +440,20 @@ class CozoStore:
                     run("?[name, id, label] <- $rows :put SymbolName {name, id, label}", {"rows": named})
             if label in INDEXED_LABELS:
                 columns = ", ".join([*SEARCH_COLUMNS, "text"])
-                run(f"?[{columns}] <- $rows :put SearchText {{{columns}}}",
-                    {"rows": [[*(label if c == "label" else row[c] for c in SEARCH_COLUMNS), weighted_text(row)] for row in batch]})
+                shelves: dict[bool, list[list[Any]]] = {}
+                for row in batch:
+                    shelves.setdefault(is_secondary_path(row["file_path"]), []).append(
+                        [*(label if c == "label" else row[c] for c in SEARCH_COLUMNS), weighted_text(row)])
+                for secondary, shelf in shelves.items():
+                    run(f"?[{columns}] <- $rows :put {SEARCH_SHELVES[secondary][0]} {{{columns}}}", {"rows": shelf})
+                self._touched.update(row["id"] for row in batch)
 
     def _forget_names(self, run: Any, label: str, ids: list[list[str]]) -> None:
-        """The SymbolName and SearchText entries of nodes about to be removed or rewritten."""
+        """The SymbolName and search shelf entries of nodes about to be removed or rewritten."""
         if label in NAMED_LABELS and ids:
             run(f"gone[id] <- $ids ?[name, id] := gone[id], *{label}{{id, name}} :rm SymbolName {{name, id}}", {"ids": ids})
-            run("?[id] <- $ids :rm SearchText {id}", {"ids": ids})
+            for text in TEXT_RELATIONS:
+                run(f"?[id] <- $ids :rm {text} {{id}}", {"ids": ids})
 
     def _put_edges(self, run: Any, key: EdgeKey, rows: list[dict[str, Any]]) -> None:
         rel_type, source, target = key
@@ -390,6 +465,8 @@ class CozoStore:
             batch = [[row["from"], row["to"], source, target, *(row[p] for p in properties)]
                      for row in rows[start:start + PUT_BATCH_ROWS]]
             run(statement, {"rows": batch})
+            if rel_type in _CONTEXT_REL_TYPES:
+                self._touched.update(end for row in batch for end in row[:2])
 
     def _remove_nodes(self, run: Any, label: str, ids: list[str]) -> None:
         """The nodes and every edge that touches them (a node's edges go with it)."""
@@ -397,6 +474,9 @@ class CozoStore:
         for start in range(0, len(ids), PUT_BATCH_ROWS):
             batch = [[i] for i in ids[start:start + PUT_BATCH_ROWS]]
             self._forget_names(run, label, batch)
+            neighbours = "\n".join(f"?[other] := gone[x], *{rel_type}{{from: x, to: other}}\n?[other] := gone[x], *{rel_type}{{from: other, to: x}}"
+                                   for rel_type in _CONTEXT_REL_TYPES)
+            self._touched.update(row[0] for row in run(f"gone[x] <- $ids\n{neighbours}", {"ids": batch})["rows"])
             for rel in REL_TYPES:
                 if any(label in pair for pair in rel.pairs):
                     for side in ("from", "to"):
@@ -405,9 +485,57 @@ class CozoStore:
             run(f"?[{key}] <- $ids :rm {label} {{{key}}}", {"ids": batch})
 
     def _remove_edges(self, run: Any, rel_type: str, pairs: list[tuple[str, str]]) -> None:
+        if rel_type in _CONTEXT_REL_TYPES:
+            self._touched.update(end for pair in pairs for end in pair)
         for start in range(0, len(pairs), PUT_BATCH_ROWS):
             run(f"?[from, to] <- $pairs :rm {rel_type} {{from, to}}",
                 {"pairs": [list(pair) for pair in pairs[start:start + PUT_BATCH_ROWS]]})
+
+    def _refresh_contexts(self, run: Any, ids: set[str] | None) -> None:
+        """Recompute, inside the write transaction ``run``, the shelf context (`CONTEXT_COLUMNS`) of
+        the symbols ``ids`` (None: of every symbol on a shelf), as search/cozo.py shows it: the
+        first container, callers and callees by qualified name (search/hybrid.py `Context`)."""
+        from codekg.search.hybrid import CONTEXT_PER_RELATION
+
+        chosen = None if ids is None else sorted(ids)
+        self._touched = set()
+        if chosen is not None and not chosen:
+            return
+        hops = "\n".join(
+            f"hop[kind, near, far, far_label] := ids[near], *{rel_type}{{from: {'far' if way == 'in' else 'near'}, "
+            f"to: {'near' if way == 'in' else 'far'}, {'from_label' if way == 'in' else 'to_label'}: far_label}}, "
+            f"near != far, kind = '{kind}'" for kind, rel_type, way in CONTEXT_EDGES)
+        parts = [None] if chosen is None else [chosen[start:start + PUT_BATCH_ROWS] for start in range(0, len(chosen), PUT_BATCH_ROWS)]
+        for part in parts:
+            anchors = "\n".join(f"ids[id] := *{text}{{id}}" for text in TEXT_RELATIONS) if part is None else "ids[id] <- $ids"
+            params = {} if part is None else {"ids": [[i] for i in part]}
+            rows = run(f"{anchors}\n{hops}\n?[kind, near, far, far_label] := hop[kind, near, far, far_label]", params)["rows"]
+            found: dict[tuple[str, str], dict[str, str]] = {}
+            for kind, near, far, far_label in rows:
+                found.setdefault((near, kind), {})[far] = far_label
+            named: dict[str, list[str]] = {}
+            for (_, kind), neighbours in found.items():
+                for node_id in first_by_name(neighbours, 1 if kind == "container" else CONTEXT_PER_RELATION):
+                    named.setdefault(neighbours[node_id], []).append(node_id)
+            names: dict[str, str] = {}
+            if named:
+                labels = sorted(named)
+                script = "\n".join([f"ids{i}[id] <- $ids{i}" for i in range(len(labels))]
+                                   + [f"?[id, q] := ids{i}[id], *{label}{{id, qualified_name: q}}" for i, label in enumerate(labels)])
+                names = {node_id: name or node_id.split(":", 2)[-1] for node_id, name in
+                         run(script, {f"ids{i}": [[node_id] for node_id in set(named[label])] for i, label in enumerate(labels)})["rows"]}
+            nears = {near for near, _ in found} if part is None else part
+            contexts = []
+            for near in nears:
+                relations = {kind: sorted({names[n] for n in found.get((near, kind), {}) if n in names})
+                             for kind in ("container", "caller", "callee")}
+                contexts.append([near, relations["container"][0] if relations["container"] else "",
+                                 relations["caller"][:CONTEXT_PER_RELATION], relations["callee"][:CONTEXT_PER_RELATION]])
+            for text in TEXT_RELATIONS:
+                for begin in range(0, len(contexts), PUT_BATCH_ROWS):
+                    run(f"new[id, container, callers, callees] <- $rows ?[id, container, callers, callees] := "
+                        f"new[id, container, callers, callees], *{text}{{id}} :update {text} {{id => container, callers, callees}}",
+                        {"rows": contexts[begin:begin + PUT_BATCH_ROWS]})
 
     def _clear_statement(self, relation: str) -> str:
         if relation in NODE_LABEL_BY_NAME:
@@ -449,45 +577,65 @@ class CozoStore:
 
     def vector_model(self) -> tuple[str, str]:
         """(model spec, model id) of the vectors the store holds; empty when it holds none."""
-        if "SearchMeta" not in self._relations():
+        try:
+            meta = dict(self.run("?[k, v] := *SearchMeta{key: k, value: v}"))
+        except QueryError:  # a store written before SearchMeta was part of every store, without vectors
             return "", ""
-        meta = dict(self.run("?[k, v] := *SearchMeta{key: k, value: v}"))
         return meta.get("embedding_model", ""), meta.get("embedding_model_id", "")
 
+    def check_search_shelves(self, relations: set[str] | None = None) -> set[str]:
+        """The store's relations; a store written before the search shelves (`SEARCH_SHELVES`) is
+        refused with what to do, rather than searched or patched half-way."""
+        relations = self._relations() if relations is None else relations
+        if "SymbolName" in relations and not set(TEXT_RELATIONS) <= relations:
+            raise StoreError(f"the CozoDB store {self.display} was written by an earlier codekg, without its search "
+                             "shelves: rebuild it with `codekg index --full`")
+        return relations
+
     def sync_vectors(self, spec: str, model_id: str, current: dict[str, tuple[str, list[float]]]) -> dict[str, int]:
-        """Make `SymbolVector` hold ``current`` (id -> (text hash, vector)) under an HNSW index: the
-        vectors whose text changed are put, those of symbols gone removed; another model (or none)
-        replaces them all. Returns what was written."""
+        """Make the shelves' vector relations (`SEARCH_SHELVES`) hold ``current`` (id -> (text hash,
+        vector)) under HNSW indexes, each vector on the shelf of its symbol's text: the vectors whose
+        text changed are put, those of symbols gone removed; another model (or none) replaces them
+        all. Returns what was written."""
         with nullcontext() if self.directory is None else self.directory.writer_lock():
+            relations = self.check_search_shelves()
             held_spec, held_id = self.vector_model()
             dimension = len(next(iter(current.values()))[1]) if current else 0
             dropped = 0
             if held_id and (held_id != model_id or not current):
-                dropped = self.run("?[count(id)] := *SymbolVector{id}")[0][0]
-                self._execute("::hnsw drop SymbolVector:hnsw")
-                self._execute("::remove SymbolVector")
+                for vector in VECTOR_RELATIONS:
+                    dropped += self.run(f"?[count(id)] := *{vector}{{id}}")[0][0]
+                    self._execute(f"::hnsw drop {vector}:hnsw")
+                    self._execute(f"::remove {vector}")
                 self._execute("?[key] := *SearchMeta{key} :rm SearchMeta {key}")
                 held_id = ""
             if not current:
                 return {"vectors_put": 0, "vectors_removed": dropped}
             if not held_id:
-                if "SearchMeta" not in self._relations():
+                if "SearchMeta" not in relations:
                     self._execute(":create SearchMeta {key: String => value: String}")
-                self._execute(f":create SymbolVector {{id: String => hash: String, vec: <F32; {dimension}>}}")
-                self._execute(f"::hnsw create SymbolVector:hnsw {{dim: {dimension}, m: {HNSW_M}, dtype: F32, fields: [vec], "
-                              f"distance: Cosine, ef_construction: {HNSW_EF_CONSTRUCTION}}}")
-            held = dict(self.run("?[id, hash] := *SymbolVector{id, hash}"))
-            changed = [[i, text_hash, vector] for i, (text_hash, vector) in current.items() if held.get(i) != text_hash]
-            gone = [[i] for i in held if i not in current]
+                for vector in VECTOR_RELATIONS:
+                    self._execute(f":create {vector} {{id: String => hash: String, vec: <F32; {dimension}>}}")
+                    self._execute(f"::hnsw create {vector}:hnsw {{dim: {dimension}, m: {HNSW_M}, dtype: F32, fields: [vec], "
+                                  f"distance: Cosine, ef_construction: {HNSW_EF_CONSTRUCTION}}}")
+            aside = {row[0] for row in self.run(f"?[id] := *{SEARCH_SHELVES[True][0]}{{id}}")}
+            writes = {}
+            for secondary, (_, vector) in SEARCH_SHELVES.items():
+                held = dict(self.run(f"?[id, hash] := *{vector}{{id, hash}}"))
+                writes[vector] = ([[i, text_hash, values] for i, (text_hash, values) in current.items()
+                                   if (i in aside) == secondary and held.get(i) != text_hash],
+                                  [[i] for i in held if i not in current or (i in aside) != secondary])
             with self._transaction(self._live()) as run:
-                for start in range(0, len(changed), VECTOR_BATCH_ROWS):
-                    run("rows[id, hash, x] <- $rows ?[id, hash, vec] := rows[id, hash, x], vec = vec(x) "
-                        ":put SymbolVector {id, hash, vec}", {"rows": changed[start:start + VECTOR_BATCH_ROWS]})
-                if gone:
-                    run("?[id] <- $ids :rm SymbolVector {id}", {"ids": gone})
+                for vector, (changed, gone) in writes.items():
+                    for start in range(0, len(changed), VECTOR_BATCH_ROWS):
+                        run(f"rows[id, hash, x] <- $rows ?[id, hash, vec] := rows[id, hash, x], vec = vec(x) "
+                            f":put {vector} {{id, hash, vec}}", {"rows": changed[start:start + VECTOR_BATCH_ROWS]})
+                    if gone:
+                        run(f"?[id] <- $ids :rm {vector} {{id}}", {"ids": gone})
+                put, removed = (sum(len(write[n]) for write in writes.values()) for n in (0, 1))
                 run("?[key, value] <- $rows :put SearchMeta {key, value}",
                     {"rows": [["embedding_model", spec], ["embedding_model_id", model_id]]})
-            return {"vectors_put": len(changed), "vectors_removed": len(gone) + dropped}
+            return {"vectors_put": put, "vectors_removed": removed + dropped}
 
     # --- migrations (stores/migrations.py) ------------------------------------------------------
 
@@ -658,9 +806,12 @@ class CozoStore:
         self.query_timeout = seconds
 
     def close(self) -> None:
-        if self.client is not None and self.client not in _memory_clients.values():
+        if self.client is not None and self._shared_build is not None:
+            assert self.directory is not None
+            _shared_clients.release(self._shared_build, self.directory.current())
+        elif self.client is not None and self.client not in _memory_clients.values():
             self.client.close()
-        self.client = None
+        self.client, self._shared_build = None, None
 
     def __enter__(self) -> "CozoStore":
         return self
@@ -672,3 +823,20 @@ class CozoStore:
 def _table_name(key: EdgeKey) -> str:
     rel_type, source, target = key
     return f"{rel_type}({source}->{target})"
+
+
+_CONTEXT_REL_TYPES = frozenset(rel_type for _, rel_type, _ in CONTEXT_EDGES)
+
+
+def first_by_name(neighbours: dict[str, str], count: int) -> list[str]:
+    """Of ``neighbours`` (id -> label), those that can be among the ``count`` first by qualified name:
+    every one whose label is not a searchable symbol's, and the symbols whose id's qualified name is
+    among the ``count`` first, all that share one. A symbol's id ends with its qualified name
+    (`<label>:<file_path>:<qualified_name>`, `#2` after a second definition of the name), so the ids
+    tell which to name: naming every neighbour would cost a lookup each."""
+    from codekg.search.store import INDEXED_LABELS
+
+    tails = {node_id: _DEFINITION_NUMBER.sub("", node_id.split(":", 2)[-1])  # a path with a colon: named, always
+             for node_id, label in neighbours.items() if label in INDEXED_LABELS and node_id.count(":") == 2}
+    first = sorted(set(tails.values()))[:count]
+    return [node_id for node_id in neighbours if node_id not in tails or (first and tails[node_id] <= first[-1])]

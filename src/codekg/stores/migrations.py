@@ -161,9 +161,10 @@ MIGRATIONS: tuple[Migration, ...] = (
 # --- planning and running ------------------------------------------------------------------------
 
 
-def stored_schema_version(store: GraphStore) -> int:
-    """The schema version an index records; 0 when it records none (or not a number)."""
-    found = store.read_metadata().get("schema_version")
+def stored_schema_version(store: GraphStore, metadata: dict[str, str] | None = None) -> int:
+    """The schema version an index records (in ``metadata`` when the caller has read it); 0 when
+    it records none (or not a number)."""
+    found = (store.read_metadata() if metadata is None else metadata).get("schema_version")
     try:
         return int(found) if found is not None else 0
     except (TypeError, ValueError):

@@ -17,7 +17,7 @@ set: two nodes (or edges) with equal columns stay two rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from codekg.schema import NODE_LABELS, REL_TYPE_BY_NAME
 from codekg.stores.reads import IN, LABEL, NODE_COLUMNS, Expansion, Filter, Neighbour, Step
@@ -92,7 +92,7 @@ class CozoReads:
         edge_columns = list(dict.fromkeys(name for e in expansions for step in e.steps for name in step.edge_columns))
         params: dict[str, Any] = {}
         inputs: list[str] = []
-        rules: list[str] = []
+        rules: list[_HopRule] = []
         steps: list[Step] = []
         for number, expansion in enumerate(expansions):
             if expansion.ids is not None and not expansion.ids:
@@ -109,10 +109,14 @@ class CozoReads:
                 steps.append(step)
                 if step.min_confidence is not None:
                     params[f"min{part}"] = float(step.min_confidence)
-                rules += self._step_rules(step, part, anchor, near_labels, columns, edge_columns)
+                rules += self._hop_rules(step, part, anchor, near_labels, edge_columns)
         if not rules:
             return []
-        rows = self.store.run("\n".join(inputs + rules), params)
+        reached = sorted({label for rule in rules for label in rule.reached})
+        if all(column in (LABEL, _PROPERTIES[label][0]) for label in reached for column in columns):
+            reached = [None]  # no label's own columns: one rule returns every neighbour from `hop` alone
+        rows = self.store.run("\n".join(inputs + [rule.text for rule in rules]
+                                         + [self._node_rule(label, columns, len(edge_columns)) for label in reached]), params)
         width = 4 + len(columns)
         found = []
         for row in rows:
@@ -121,61 +125,80 @@ class CozoReads:
             found.append(Neighbour(step.kind, row[2], row[1], tuple(row[4:width]), edge))
         return found
 
-    def _step_rules(self, step: Step, part: int, anchor: str | None, near_labels: tuple[str, ...] | None,
-                    columns: Sequence[str], edge_columns: list[str]) -> list[str]:
-        """One rule per (relationship type, neighbour label) the step can follow, as the schema pairs them."""
+    def _hop_rules(self, step: Step, part: int, anchor: str | None, near_labels: tuple[str, ...] | None,
+                   edge_columns: list[str]) -> list["_HopRule"]:
+        """One rule of `hop[part, relation, near, reached, reached_label, x…]` per relationship type
+        the step follows: the edges are read once, whatever labels their far ends have (the schema's
+        pairs give the labels a neighbour may have; `_node_rule` then reads each label's columns)."""
         rules = []
         for rel_type in step.rel_types:
             spec = REL_TYPE_BY_NAME[rel_type]
             edge_properties = {p.name for p in spec.properties}
-            far_labels: dict[str, set[str]] = {}
+            nears: set[str] = set()
+            fars: set[str] = set()
             for source, target in spec.pairs:
                 near, far = (target, source) if step.direction == IN else (source, target)
                 if near_labels is not None and near not in near_labels:
                     continue
                 if (step.labels and far not in step.labels) or far in step.exclude_labels:
                     continue
-                far_labels.setdefault(far, set()).add(near)
-            for far, nears in sorted(far_labels.items()):
-                ends = {"from": "far", "to": "near"} if step.direction == IN else {"from": "near", "to": "far"}
-                near_side, far_side = ("to_label", "from_label") if step.direction == IN else ("from_label", "to_label")
-                # A literal inside an atom makes the engine join the whole relation: labels are
-                # bound to variables and compared after it.
-                bound = {**ends, far_side: "far_label", near_side: "near_label"}
-                for i, name in enumerate(edge_columns):
-                    if name in step.edge_columns and name in edge_properties:
-                        bound[name] = f"e{i}"
-                if step.min_confidence is not None:
-                    bound.setdefault("confidence", "confidence")
-                body = [anchor] if anchor else []
-                body.append(_atom(rel_type, bound))
-                body.append(f"far_label == {_quote(far)}")
-                if near_labels is not None:
-                    body.append(f"is_in(near_label, [{', '.join(_quote(n) for n in sorted(nears))}])")
-                if step.min_confidence is not None:
-                    body.append(f"{bound['confidence']} >= $min{part}")
-                reached, label = "far", far
-                if step.then:
-                    then_type, label = step.then
-                    body.append(_atom(then_type, {"from": "far", "to": "node", "to_label": "then_label"}))
-                    body.append(f"then_label == {_quote(label)}")
-                    reached = "node"
-                properties = _PROPERTIES[label]
-                wanted = {c: f"n_{c}" for c in columns if c in properties and c != properties[0]}
-                if wanted or reached != "far":
-                    body.append(_atom(label, {properties[0]: reached, **wanted}))
-                body.append(f"part = {part}, relation = {_quote(rel_type)}")
-                head = ["part", "relation", "near", reached]
-                for i, column in enumerate(columns):
-                    head.append(f"c{i}")
-                    value = _quote(label) if column == LABEL else reached if column == properties[0] else \
-                        wanted.get(column, "null")
-                    body.append(f"c{i} = {value}")
-                for i, name in enumerate(edge_columns):
-                    head.append(f"x{i}")
-                    body.append(f"x{i} = {bound.get(name, 'null') if name in step.edge_columns else 'null'}")
-                rules.append(f"?[{', '.join(head)}] := {', '.join(body)}")
+                nears.add(near)
+                fars.add(far)
+            if not fars:
+                continue
+            # Edges only join the schema's pairs, so a near label and a far label that each belong
+            # to an allowed pair are an allowed pair.
+            ends = {"from": "far", "to": "near"} if step.direction == IN else {"from": "near", "to": "far"}
+            near_side, far_side = ("to_label", "from_label") if step.direction == IN else ("from_label", "to_label")
+            # A literal inside an atom makes the engine join the whole relation: labels are
+            # bound to variables and compared after it.
+            bound = {**ends, far_side: "far_label", near_side: "near_label"}
+            for i, name in enumerate(edge_columns):
+                if name in step.edge_columns and name in edge_properties:
+                    bound[name] = f"e{i}"
+            if step.min_confidence is not None:
+                bound.setdefault("confidence", "confidence")
+            body = [anchor] if anchor else []
+            body.append(_atom(rel_type, bound))
+            body.append(f"is_in(far_label, {_list(fars)})")
+            if near_labels is not None:
+                body.append(f"is_in(near_label, {_list(nears)})")
+            if step.min_confidence is not None:
+                body.append(f"{bound['confidence']} >= $min{part}")
+            reached, reached_label = "far", "far_label"
+            labels = fars
+            if step.then:
+                then_type, then_label = step.then
+                body.append(_atom(then_type, {"from": "far", "to": "node", "to_label": "then_label"}))
+                body.append(f"then_label == {_quote(then_label)}")
+                reached, reached_label, labels = "node", "then_label", {then_label}
+            body.append(f"part = {part}, relation = {_quote(rel_type)}")
+            head = ["part", "relation", "near", reached, reached_label]
+            for i, name in enumerate(edge_columns):
+                head.append(f"x{i}")
+                body.append(f"x{i} = {bound.get(name, 'null') if name in step.edge_columns else 'null'}")
+            rules.append(_HopRule(f"hop[{', '.join(head)}] := {', '.join(body)}", frozenset(labels)))
         return rules
+
+    @staticmethod
+    def _node_rule(label: str | None, columns: Sequence[str], edge_width: int) -> str:
+        """The rows of `?` for the neighbours of one label that `hop` reached, with their columns; with
+        None, of every label, when the columns are only the key and the label."""
+        properties = _PROPERTIES[label] if label else []
+        wanted = {c: f"n_{c}" for c in columns if c in properties and c != properties[0]}
+        extra = [f"x{i}" for i in range(edge_width)]
+        body = [f"hop[{', '.join(['part', 'relation', 'near', 'node', 'node_label', *extra])}]"]
+        if label:
+            body.append(f"node_label == {_quote(label)}")
+        if wanted:
+            body.append(_atom(label, {properties[0]: "node", **wanted}))  # type: ignore[arg-type]
+        head = ["part", "relation", "near", "node"]
+        for i, column in enumerate(columns):
+            head.append(f"c{i}")
+            value = ("node_label" if label is None else _quote(label)) if column == LABEL else \
+                "node" if label is None or column == properties[0] else wanted.get(column, "null")
+            body.append(f"c{i} = {value}")
+        return f"?[{', '.join(head + extra)}] := {', '.join(body)}"
 
     # --- metadata and counts ------------------------------------------------------------------------
 
@@ -203,6 +226,15 @@ class CozoReads:
 def _atom(relation: str, bound: Mapping[str, str]) -> str:
     """``*relation{field: variable-or-literal, …}``."""
     return f"*{relation}{{{', '.join(f'{name}: {value}' for name, value in bound.items())}}}"
+
+
+def _list(names: set[str]) -> str:
+    return f"[{', '.join(_quote(name) for name in sorted(names))}]"
+
+
+class _HopRule(NamedTuple):
+    text: str
+    reached: frozenset[str]  # the labels of the nodes its rows reach
 
 
 def _quote(text: str) -> str:
