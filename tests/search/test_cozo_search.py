@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from codekg.errors import EmbeddingsUnavailableError
+from codekg.errors import EmbeddingsUnavailableError, StoreError
 from codekg.pipeline import index_repository
 from codekg.search import SearchFilters, search_result
 from codekg.search.cozo import fts_query, search_program
+from codekg.stores import open_index
+from codekg.stores.cozo import first_by_name
 from codekg.settings import load_settings
 from test_quality import FIXTURE, QUESTIONS
 
@@ -170,3 +172,109 @@ def _variables(db: Path, settings) -> int:
 
     with open_index(db, settings) as store:
         return store.reads.count_nodes("Variable")
+
+
+# --- the two search shelves (code; tests, docs and examples) and the context kept on them ----------------
+
+TEST_FILE = '''"""Checks of the order flow."""
+
+from bookstore.orders import Order, cancel_order, refund_payment
+
+
+def test_refund_after_cancellation():
+    """A flaky regression: the card is credited twice."""
+    order = Order([10])
+    cancel_order(order)
+    refund_payment(order)
+'''
+TEST_FUNCTION = "Function:tests/test_orders.py:tests.test_orders.test_refund_after_cancellation"
+
+
+def _with_a_test_file(root: Path) -> tuple[Path, Path, object]:
+    repo = shutil.copytree(FIXTURE, root / "searchrepo")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_orders.py").write_text(TEST_FILE)
+    settings = load_settings(repo, store=f"cozo://{root / 'cozo'}")
+    index_repository(repo, root / "db", settings)
+    return repo, root / "db", settings
+
+
+def _shelves(db: Path, settings) -> dict[str, dict[str, tuple]]:
+    with open_index(db, settings) as store:
+        return {text: {row[0]: tuple(row[1:]) for row in store.query(f"?[id, container, callers, callees] := "
+                                                                      f"*{text}{{id, container, callers, callees}}").rows}
+                for text in ("SearchText", "SearchTextSecondary")}
+
+
+def test_tests_sit_on_their_own_shelf_and_are_searched_when_the_code_has_too_few_matches(tmp_path: Path) -> None:
+    repo, db, settings = _with_a_test_file(tmp_path)
+    shelves = _shelves(db, settings)
+    assert set(shelves["SearchTextSecondary"]) == {"Module:tests/test_orders.py:tests.test_orders", TEST_FUNCTION}
+    assert not any(node_id.split(":")[1].startswith("tests/") for node_id in shelves["SearchText"])
+    found = search_result(db, settings, "flaky regression", limit=5, mode="keyword").hits
+    assert [hit.id for hit in found] == [TEST_FUNCTION] and found[0].callees == [
+        "bookstore.orders.Order", "bookstore.orders.Order.__init__", "bookstore.orders.cancel_order", "bookstore.orders.refund_payment"]
+    # one code match ("twice", in a retry's docstring) is too few: the test shelf adds its match, after the code's
+    found = search_result(db, settings, "flaky regression credited twice", limit=5, mode="keyword").hits
+    assert [hit.id for hit in found] == ["Method:bookstore/http.py:bookstore.http.HTTPClient.retry_with_backoff", TEST_FUNCTION]
+    code_only = search_result(db, settings, "flaky regression credited twice", limit=5, mode="keyword",
+                              filters=SearchFilters(include_tests=False)).hits
+    assert all(not hit.file_path.startswith("tests/") for hit in code_only)
+    # the code first: a question the code answers never reaches the test shelf, whose symbols come after anyway
+    refund = search_result(db, settings, "refund_payment", limit=3, mode="hybrid").hits[0]
+    assert (refund.qualified_name, refund.container, refund.callers) == (
+        "bookstore.orders.refund_payment", "bookstore.orders", ["bookstore.orders.cancel_order", "tests.test_orders.test_refund_after_cancellation"])
+
+
+def test_every_write_keeps_the_contexts_on_the_shelves_as_a_full_build_has_them(tmp_path: Path) -> None:
+    repo, db, settings = _with_a_test_file(tmp_path)
+    assert _shelves(db, settings)["SearchText"]["Function:bookstore/orders.py:bookstore.orders.cancel_order"] == (
+        "bookstore.orders", ["tests.test_orders.test_refund_after_cancellation"], ["bookstore.orders.refund_payment"])
+    (repo / "tests" / "test_orders.py").unlink()  # its calls go with it
+    orders = repo / "bookstore" / "orders.py"
+    orders.write_text(orders.read_text() + "\n\ndef return_order(order):\n    \"\"\"Take a parcel back.\"\"\"\n    refund_payment(order)\n")
+    assert index_repository(repo, db, settings).delta["mode"] == "incremental"
+    incremental = _shelves(db, settings)
+    assert incremental["SearchText"]["Function:bookstore/orders.py:bookstore.orders.refund_payment"] == (
+        "bookstore.orders", ["bookstore.orders.cancel_order", "bookstore.orders.return_order"], [])
+    assert incremental["SearchText"]["Function:bookstore/orders.py:bookstore.orders.cancel_order"] == (
+        "bookstore.orders", [], ["bookstore.orders.refund_payment"])
+    assert incremental["SearchTextSecondary"] == {}
+    full_settings = load_settings(repo, store=f"cozo://{tmp_path / 'full'}")
+    index_repository(repo, tmp_path / "full-db", full_settings)
+    assert incremental == _shelves(tmp_path / "full-db", full_settings)
+
+
+def test_vectors_go_to_the_shelf_of_their_symbol(tmp_path: Path) -> None:
+    repo, db, settings = _with_a_test_file(tmp_path)
+    code = "Function:bookstore/orders.py:bookstore.orders.refund_payment"
+    with open_index(db, settings, read_only=False) as store:
+        assert store.sync_vectors("spec", "model", {code: ("h1", [1.0, 0.0, 0.0]), TEST_FUNCTION: ("h2", [0.0, 1.0, 0.0])}) == {
+            "vectors_put": 2, "vectors_removed": 0}
+        assert [row[0] for row in store.query("?[id] := *SymbolVector{id}").rows] == [code]
+        assert [row[0] for row in store.query("?[id] := *SymbolVectorSecondary{id}").rows] == [TEST_FUNCTION]
+        assert store.sync_vectors("spec", "model", {code: ("h1", [1.0, 0.0, 0.0])}) == {"vectors_put": 0, "vectors_removed": 1}
+        assert store.query("?[id] := *SymbolVectorSecondary{id}").rows == []
+
+
+def test_a_store_written_before_the_shelves_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    repo, db, settings = _with_a_test_file(tmp_path)
+    with open_index(db, settings, read_only=False) as store:
+        store._execute("::fts drop SearchTextSecondary:fts")
+        store._execute("::remove SearchTextSecondary")
+    message = "was written by an earlier codekg, without its search shelves: rebuild it with `codekg index --full`"
+    with pytest.raises(StoreError, match=message):
+        search_result(db, settings, "refund", limit=3, mode="keyword")
+    done = subprocess.run([sys.executable, "-m", "codekg", "search", "refund", "--repo", str(repo), "--db", str(db),
+                           "--store", settings.store], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "rebuild it with `codekg index --full`" in done.stderr
+
+
+def test_only_the_neighbours_that_can_come_first_by_name_are_named() -> None:
+    neighbours = {"Function:a.py:m.b": "Function", "Function:a.py:m.a#2": "Function", "Function:a.py:m.a": "Function",
+                  "External:requests.get": "External", "Method:x:y.py:m.K.f": "Method", "Function:a.py:m.c": "Function"}
+    assert first_by_name(neighbours, 1) == ["Function:a.py:m.a#2", "Function:a.py:m.a", "External:requests.get",
+                                            "Method:x:y.py:m.K.f"]  # a path with a colon: always named
+    assert first_by_name(neighbours, 2) == ["Function:a.py:m.b", "Function:a.py:m.a#2", "Function:a.py:m.a",
+                                            "External:requests.get", "Method:x:y.py:m.K.f"]
+    assert first_by_name({}, 5) == []

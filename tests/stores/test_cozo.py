@@ -296,3 +296,29 @@ def test_codekg_query_stops_a_cozoscript_query_past_its_time_limit(tmp_path: Pat
     elapsed = time.monotonic() - started
     assert done.returncode == 1 and "error: the query ran longer than 1 s and was stopped" in done.stderr
     assert elapsed < 30  # in the CLI's own process, a cross join of fastapi's functions ran 38 s past a 1 s limit
+
+
+def test_stores_on_one_live_database_share_its_engine_until_a_newer_build_is_published(tmp_path: Path) -> None:
+    """One engine per live SQLite database in a process (its page cache stays warm across reads); a
+    published build is read by the next store, and the old engine closes once its last store does."""
+    from codekg.stores.cozo import _shared_clients
+
+    uri = f"cozo://{tmp_path / 'store'}"
+    graph = Graph()
+    graph.add_node("Project", id="Project:a", name="a")
+    with _store(uri) as writer:
+        writer.replace_graph(graph.to_tables(), _metadata("g1"))
+    first = tmp_path / "store" / (tmp_path / "store" / "CURRENT").read_text().strip()
+    reader, other = _store(uri, read_only=True), _store(uri, read_only=True)
+    assert reader.read_metadata() == other.read_metadata() == {"generation": "g1"}
+    assert reader.client is other.client and _shared_clients.entries[first][1] == 2
+    graph.add_node("Project", id="Project:b", name="b")
+    with _store(uri) as writer:
+        writer.replace_graph(graph.to_tables(), _metadata("g2"))
+    second = tmp_path / "store" / (tmp_path / "store" / "CURRENT").read_text().strip()
+    assert reader.read_metadata() == {"generation": "g1"}  # a store keeps the database it opened
+    with _store(uri, read_only=True) as newer:
+        assert newer.read_metadata() == {"generation": "g2"} and newer.client is not reader.client
+    reader.close()
+    other.close()
+    assert first not in _shared_clients.entries and _shared_clients.entries[second][1] == 0
