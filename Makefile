@@ -14,8 +14,9 @@ $(BIN)/python:
 venv: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
+# Two workers (the machine's cores), each test file on one worker: a file's tests share fixtures and order.
 test: venv browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 # Debian's chromium and its driver, for the web view's browser test (tests/web): installed once, as root
 # (or through sudo) with apt; nothing is downloaded at test time
