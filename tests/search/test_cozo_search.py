@@ -226,6 +226,21 @@ def test_tests_sit_on_their_own_shelf_and_are_searched_when_the_code_has_too_few
         "bookstore.orders.refund_payment", "bookstore.orders", ["bookstore.orders.cancel_order", "tests.test_orders.test_refund_after_cancellation"])
 
 
+def test_a_name_finds_tests_that_hold_it_before_the_codes_other_matches(tmp_path: Path) -> None:
+    """Search ranks a symbol whose name starts with a query that is a name, or whose qualified name
+    holds it, before every match by words (search/ranking.py): a test's too, though the code has
+    enough matches of its own (a new user's finding: at the default limit the test was missing)."""
+    repo, db, settings = _with_a_test_file(tmp_path)
+    held = search_result(db, settings, "cancellation", limit=2, mode="hybrid").hits
+    assert [(hit.id, hit.match) for hit in held] == [(TEST_FUNCTION, "in-qualified-name"), (
+        "Function:bookstore/orders.py:bookstore.orders.cancel_order", "text")]
+    prefix = search_result(db, settings, "TEST_REFUND", limit=1, mode="hybrid").hits
+    assert [(hit.id, hit.match) for hit in prefix] == [(TEST_FUNCTION, "prefix")]
+    exact = search_result(db, settings, "Order", limit=2, mode="keyword").hits
+    assert [(hit.id, hit.match) for hit in exact] == [("Class:bookstore/orders.py:bookstore.orders.Order", "exact"),
+                                                      ("Module:bookstore/orders.py:bookstore.orders", "prefix")]
+
+
 def test_every_write_keeps_the_contexts_on_the_shelves_as_a_full_build_has_them(tmp_path: Path) -> None:
     repo, db, settings = _with_a_test_file(tmp_path)
     assert _shelves(db, settings)["SearchText"]["Function:bookstore/orders.py:bookstore.orders.cancel_order"] == (
@@ -261,6 +276,7 @@ def test_a_store_written_before_the_shelves_is_refused_with_what_to_do(tmp_path:
     repo, db, settings = _with_a_test_file(tmp_path)
     with open_index(db, settings, read_only=False) as store:
         store._execute("::fts drop SearchTextSecondary:fts")
+        store._execute("::fts drop SearchTextSecondary:names")
         store._execute("::remove SearchTextSecondary")
     message = "was written by an earlier codekg, without its search shelves: rebuild it with `codekg index --full`"
     with pytest.raises(StoreError, match=message):

@@ -20,8 +20,10 @@ The program:
   function Datalog does not have);
 - **expansion**: among the candidates, a symbol linked to others by CALLS, DEFINES or HAS_METHOD
   gains 0.01 × the mean score of those it is linked to (the tie-breaker of search/hybrid.py);
-- the symbols the query names exactly (`SymbolName`) are candidates whatever their score, on
-  either shelf.
+- the symbols the query names, or whose names start with it, case aside (`SymbolName`, at most 50:
+  `named_candidates`), are candidates whatever their score, on either shelf; so are, for a query
+  that is a name, the tests', docs' and examples' symbols whose qualified names hold it (a word of
+  theirs, `name_words`): search ranks both before the code's other matches.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from codekg.errors import EmbeddingsUnavailableError, QueryError
 from codekg.search.hybrid import NEIGHBOUR_BOOST, Context
 from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_query, ordered
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
-from codekg.search.tokens import STOPWORDS, split_identifier
+from codekg.search.tokens import STOPWORDS, name_token, split_identifier
 from codekg.settings import Settings
 from codekg.stores.cozo import CONTEXT_COLUMNS, SEARCH_COLUMNS, SEARCH_SHELVES, TEXT_RELATIONS
 
@@ -53,13 +55,18 @@ def fts_query(query: str) -> str | None:
     return " OR ".join(kept) if kept else None
 
 
-def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bool = False) -> str:
+def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bool = False,
+                   secondary_words: bool = False) -> str:
     """The CozoScript of one search; parameters `q` (keyword), `v` (the query's vector), `k`, `ef`,
-    `name`, `labels`. It reads the code's shelf, and with ``secondary`` the tests', documentation's and
-    examples' too (stores/cozo.py `SEARCH_SHELVES`). Each ranking's score is divided by its best; a
-    symbol's score is their sum."""
+    `named` (the ids `named_candidates` found), `name_token`. It reads the code's shelf; with
+    ``secondary`` the tests', documentation's and examples' too (stores/cozo.py `SEARCH_SHELVES`);
+    with ``secondary_words`` the symbols of theirs whose qualified names hold the query's name
+    (`name_token` among `name_words`) join the named: search ranks them before the code's other
+    matches. Each ranking's score is divided by its best; a symbol's score is their sum."""
     shelves = [SEARCH_SHELVES[False], *([SEARCH_SHELVES[True]] if secondary else [])]
-    lines = ["named[id] := name = $name, *SymbolName{name, id, label}, is_in(label, $labels)"]
+    lines = ["named_given[id] <- $named", "named[id] := named_given[id]"]
+    if secondary_words and not secondary:  # a name the tests', docs' or examples' qualified names hold
+        lines.append(f"named[id] := ~{SEARCH_SHELVES[True][0]}:names{{id | query: $name_token, k: $k}}")
     if keyword:
         lines += [f"fts[id, s] := ~{text}:fts{{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}}" for text, _ in shelves]
         lines += ["fts_best[max(s)] := fts[_, s]",
@@ -110,31 +117,33 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
     expression = fts_query(query) if mode != "semantic" else None
     name = name_query(query)
     last_name = name.rsplit(".", 1)[-1] if name else ""
+    token = name_token(name) if name else ""
     depth, secondary = max(limit, CANDIDATES), False
-    while True:
-        scores: dict[str, float] = {}
-        rows: list[list[Any]] = []
-        if expression is not None or vector is not None or last_name:
-            program = search_program(expression is not None, vector is not None, mode == "hybrid", secondary)
-            try:
+    try:
+        named = [[node_id] for node_id in named_candidates(store, last_name)]
+        while True:
+            scores: dict[str, float] = {}
+            rows: list[list[Any]] = []
+            if expression is not None or vector is not None or named or token:
+                program = search_program(expression is not None, vector is not None, mode == "hybrid", secondary, bool(token))
                 rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "ef": max(HNSW_EF, 2 * depth),
-                                           "name": last_name, "labels": list(INDEXED_LABELS)})
-            except QueryError:
-                store.check_search_shelves()  # a store written before the search shelves says so
-                raise
-            scores = {row[0]: float(row[1]) for row in rows}
-        width = 2 + len(SEARCH_COLUMNS) - 1  # id, score, the hit's columns; then its context
-        symbols = {row[0]: Symbol(position, row[0], *row[2:width]) for position, row in enumerate(rows)}
-        contexts = {row[0]: Context(*row[width:]) for row in rows}
-        kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
-        if len(kept) >= limit:
-            break
-        if not secondary:  # the code has too few matches: its tests, docs and examples come next
-            secondary = True
-            continue
-        if len(scores) < depth or not filters.active or depth >= MAX_DEPTH:
-            break
-        depth *= 4
+                                           "named": named, "name_token": token})
+                scores = {row[0]: float(row[1]) for row in rows}
+            width = 2 + len(SEARCH_COLUMNS) - 1  # id, score, the hit's columns; then its context
+            symbols = {row[0]: Symbol(position, row[0], *row[2:width]) for position, row in enumerate(rows)}
+            contexts = {row[0]: Context(*row[width:]) for row in rows}
+            kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
+            if len(kept) >= limit:
+                break
+            if not secondary:  # the code has too few matches: its tests, docs and examples come next
+                secondary = True
+                continue
+            if len(scores) < depth or not filters.active or depth >= MAX_DEPTH:
+                break
+            depth *= 4
+    except QueryError:
+        store.check_search_shelves()  # a store written before the search shelves says so
+        raise
     by_rowid = {symbol.rowid: symbol for symbol in kept.values()}
     ranking = ordered(query, {symbol.rowid: scores[symbol.id] for symbol in kept.values()}, by_rowid)[:limit]
     chosen = [by_rowid[rowid] for rowid, _ in ranking]
@@ -145,6 +154,20 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
                               symbol.start_line, symbol.end_line, symbol.signature, round(score, 6),
                               TIER_NAMES[match_tier(name, symbol)], context.container, context.callers, context.callees))
     return hits, notes
+
+
+def named_candidates(store: Any, name: str) -> list[str]:
+    """Ids of the searchable symbols called ``name`` or a name starting with it, case aside: that name
+    first, then shorter names, at most NAMED_CANDIDATES (the search file's `named`). On both shelves:
+    search ranks such a symbol before every match by words or meaning, tests' too."""
+    from codekg.search import NAMED_CANDIDATES
+
+    if not name:
+        return []
+    rows = store.run("?[name, id] := *SymbolName{folded, name, id, label}, starts_with(folded, lowercase($name)), "
+                     "is_in(label, $labels)", {"name": name, "labels": list(INDEXED_LABELS)})
+    rows.sort(key=lambda row: (row[0].lower() != name.lower(), len(row[0]), row[1]))
+    return [node_id for _, node_id in rows[:NAMED_CANDIDATES]]
 
 
 def sync_vectors(db_dir: Path, settings: Settings) -> dict[str, Any]:

@@ -39,6 +39,22 @@ def _parts(raw: str) -> tuple[str, ...]:
     return tuple(part.lower() for part in parts) or (raw.lower(),)
 
 
+def name_words(qualified_name: str) -> str:
+    """The words of each part of a dotted name, and each part's words run together (`test_zebra_case`
+    gives test, zebra, case and testzebracase): what a name query's `name_token` is looked up among,
+    so a qualified name that holds a query (search/ranking.py, tier 3) is found by one rare word."""
+    words = []
+    for part in qualified_name.split("."):
+        parts = split_identifier(part)
+        words += parts + (["".join(parts)] if len(parts) > 1 else [])
+    return " ".join(words)
+
+
+def name_token(name: str) -> str:
+    """The last part of a dotted name, its words run together (`name_words`); empty when it has none."""
+    return "".join(split_identifier(name.rsplit(".", 1)[-1]))
+
+
 @lru_cache(maxsize=1 << 16)
 def indexed_text(text: str) -> str:
     """`expanded_text`, memoized: a file's path, common names and signatures repeat on every symbol

@@ -112,13 +112,16 @@ SEARCH_SHELVES = {False: ("SearchText", "SymbolVector"), True: ("SearchTextSecon
 TEXT_RELATIONS = tuple(text for text, _ in SEARCH_SHELVES.values())
 VECTOR_RELATIONS = tuple(vector for _, vector in SEARCH_SHELVES.values())
 LOOKUP_DDL = (
-    ":create SymbolName {name: String, id: String => label: String}",
+    # keyed by the lower-cased name first: a name, or a name's start, is found case aside by a range
+    # read (search's named candidates, as the search file's `named`), and an exact name by its prefix
+    ":create SymbolName {folded: String, name: String, id: String => label: String}",
     ":create SearchMeta {key: String => value: String}",  # the symbol vectors' model (`sync_vectors`)
     *(ddl for text in TEXT_RELATIONS for ddl in (
         f":create {text} {{id: String => label: String, name: String, qualified_name: String, file_path: String, "
-        "start_line: Int, end_line: Int, signature: String, docstring: String, text: String, "
+        "start_line: Int, end_line: Int, signature: String, docstring: String, text: String, names: String, "
         "container: String default '', callers: [String] default [], callees: [String] default []}",
-        f"::fts create {text}:fts {{extractor: text, tokenizer: Simple, filters: [Lowercase, Stemmer('english')]}}")),
+        f"::fts create {text}:fts {{extractor: text, tokenizer: Simple, filters: [Lowercase, Stemmer('english')]}}",
+        f"::fts create {text}:names {{extractor: names, tokenizer: Simple, filters: [Lowercase]}}")),
 )
 SEARCH_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
 # A shelf row also holds its symbol's graph context as a search hit shows it (search/hybrid.py
@@ -337,7 +340,7 @@ class CozoStore:
             with self._transaction(client) as run:
                 for relation in [label.name for label in NODE_LABELS] + [rel.name for rel in REL_TYPES]:
                     run(self._clear_statement(relation), {})
-                run("?[name, id] := *SymbolName{name, id} :rm SymbolName {name, id}", {})
+                run("?[folded, name, id] := *SymbolName{folded, name, id} :rm SymbolName {folded, name, id}", {})
                 for text in TEXT_RELATIONS:
                     run(f"?[id] := *{text}{{id}} :rm {text} {{id}}", {})
                 report = self._put_tables(run, tables)
@@ -427,7 +430,7 @@ class CozoStore:
     def _put_nodes(self, run: Any, label: str, rows: list[dict[str, Any]]) -> None:
         from codekg.conventions import is_secondary_path
         from codekg.search.store import INDEXED_LABELS
-        from codekg.search.tokens import weighted_text
+        from codekg.search.tokens import name_words, weighted_text
 
         fields = node_fields(label)
         statement = f"?[{', '.join(fields)}] <- $rows :put {label} {{{', '.join(fields)}}}"
@@ -437,13 +440,15 @@ class CozoStore:
             if label in NAMED_LABELS:
                 named = [[row["name"], row["id"], label] for row in batch if row["name"]]
                 if named:
-                    run("?[name, id, label] <- $rows :put SymbolName {name, id, label}", {"rows": named})
+                    run("rows[name, id, label] <- $rows ?[folded, name, id, label] := rows[name, id, label], "
+                        "folded = lowercase(name) :put SymbolName {folded, name, id, label}", {"rows": named})
             if label in INDEXED_LABELS:
-                columns = ", ".join([*SEARCH_COLUMNS, "text"])
+                columns = ", ".join([*SEARCH_COLUMNS, "text", "names"])
                 shelves: dict[bool, list[list[Any]]] = {}
                 for row in batch:
                     shelves.setdefault(is_secondary_path(row["file_path"]), []).append(
-                        [*(label if c == "label" else row[c] for c in SEARCH_COLUMNS), weighted_text(row)])
+                        [*(label if c == "label" else row[c] for c in SEARCH_COLUMNS), weighted_text(row),
+                         name_words(row["qualified_name"])])
                 for secondary, shelf in shelves.items():
                     run(f"?[{columns}] <- $rows :put {SEARCH_SHELVES[secondary][0]} {{{columns}}}", {"rows": shelf})
                 self._touched.update(row["id"] for row in batch)
@@ -451,7 +456,8 @@ class CozoStore:
     def _forget_names(self, run: Any, label: str, ids: list[list[str]]) -> None:
         """The SymbolName and search shelf entries of nodes about to be removed or rewritten."""
         if label in NAMED_LABELS and ids:
-            run(f"gone[id] <- $ids ?[name, id] := gone[id], *{label}{{id, name}} :rm SymbolName {{name, id}}", {"ids": ids})
+            run(f"gone[id] <- $ids ?[folded, name, id] := gone[id], *{label}{{id, name}}, folded = lowercase(name) "
+                ":rm SymbolName {folded, name, id}", {"ids": ids})
             for text in TEXT_RELATIONS:
                 run(f"?[id] <- $ids :rm {text} {{id}}", {"ids": ids})
 
@@ -587,7 +593,8 @@ class CozoStore:
         """The store's relations; a store written before the search shelves (`SEARCH_SHELVES`) is
         refused with what to do, rather than searched or patched half-way."""
         relations = self._relations() if relations is None else relations
-        if "SymbolName" in relations and not set(TEXT_RELATIONS) <= relations:
+        if "SymbolName" in relations and (not set(TEXT_RELATIONS) <= relations or "folded" not in {
+                row[0] for row in self._run("::columns SymbolName", None, immutable=True).rows}):
             raise StoreError(f"the CozoDB store {self.display} was written by an earlier codekg, without its search "
                              "shelves: rebuild it with `codekg index --full`")
         return relations

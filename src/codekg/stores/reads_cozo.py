@@ -67,8 +67,8 @@ class CozoReads:
                 body = [f"f{number}_{name}[v_{name}]" if isinstance(value, _LISTS) else f"v_{name} = $f{number}_{name}"
                         for name, value in conjunction.items()]
                 if "name" in conjunction and properties[0] not in conjunction:  # by name: looked up, not scanned
-                    body.append(f"*SymbolName{{name: v_name, id: v_{properties[0]}, label: name_label}}, "
-                                f"name_label == {_quote(label)}")
+                    body.append(f"v_folded = lowercase(v_name), *SymbolName{{folded: v_folded, name: v_name, "
+                                f"id: v_{properties[0]}, label: name_label}}, name_label == {_quote(label)}")
                 bound = {properties[0], *conjunction, *(c for c in columns if c in properties)}
                 if holding_line is not None:
                     bound |= {"start_line", "end_line"}
