@@ -72,7 +72,7 @@ def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bo
         lines += ["fts_best[max(s)] := fts[_, s]",
                   "part[id, ranking, b] := fts[id, s], fts_best[m], b = s / m, ranking = 'keyword'"]
     if semantic:
-        lines += [f"near_vec[id, s] := ~{vector}:hnsw{{id | query: vec($v), k: $k, ef: $ef, bind_distance: d}}, s = 1 - d"
+        lines += [f"near_vec[id, s] := ~{vector}:hnsw{{id | query: vec($v), k: $k, ef: $ef, bind_distance: d}}, s = max(1 - d, 0.0)"
                   for _, vector in shelves]
         lines += ["vec_best[max(s)] := near_vec[_, s]",
                   "part[id, ranking, b] := near_vec[id, s], vec_best[m], m > 0, b = s / m, ranking = 'semantic'"]
