@@ -149,3 +149,44 @@ def test_openai_compatible_endpoint(copy_fixture, tmp_path, monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_vector_matrix_is_written_once_and_mapped_by_the_next_process(tmp_path: Path) -> None:
+    """The first load after an index run writes the matrix beside the search file; a later load (a
+    new process: the process cache emptied) maps it; a new index generation, or a damaged file,
+    makes the next load read SQLite and write it again."""
+    import codekg.search.vectors as vectors
+    from codekg.search.store import SearchStore
+    from codekg.search.sync import embedding_spec, search_path
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "shop.py").write_text('def pay(amount):\n    """Charge a card."""\n    return amount\n\n\n'
+                                  'def refund(amount):\n    """Give money back."""\n    return -amount\n')
+    db = tmp_path / "db"
+    index_repository(repo, db, load_settings(repo, embeddings=True))
+
+    def load() -> vectors.VectorMatrix:
+        vectors._MATRICES.clear()  # as a new process starts
+        store = SearchStore(search_path(db), read_only=True)
+        try:
+            return vectors.load_matrix(store, embedding_spec(store)[1])
+        finally:
+            store.close()
+
+    first = load()
+    folder = db / vectors.MATRIX_FOLDER
+    assert sorted(p.suffix for p in folder.iterdir()) == [".npy", ".npy", ".stamp"] and len(first) == 3  # the module and two functions
+    again = load()
+    assert isinstance(again.matrix, np.memmap) and np.array_equal(again.matrix, first.matrix)
+    assert np.array_equal(again.rowids, first.rowids)
+    (repo / "shop.py").write_text((repo / "shop.py").read_text() + '\n\ndef void(amount):\n    """Cancel a charge."""\n    return 0\n')
+    index_repository(repo, db, load_settings(repo, embeddings=True))
+    changed = load()
+    assert len(changed) == 4 and not isinstance(changed.matrix, np.memmap)  # a new stamp: read from SQLite
+    assert isinstance(load().matrix, np.memmap) and len(load()) == 4
+    matrix_file = next(folder.glob("*.matrix.npy"))
+    matrix_file.write_bytes(matrix_file.read_bytes()[:100])  # cut short
+    damaged = load()
+    assert len(damaged) == 4 and not isinstance(damaged.matrix, np.memmap)
+    assert np.array_equal(load().matrix, changed.matrix)

@@ -4,11 +4,21 @@ Takes: an open SearchStore and a model id. The matrix (one L2-normalised row per
 is read once per process and kept while the index's generation and vectors are unchanged, so a
 server answers each query with one matrix-vector product: about 0.1 s for 1M × 384
 (docs/benchmarks.md). Returns: (symbol rowid, cosine) pairs, best first.
+
+A command line process starts with no matrix: the first one after an index run writes it beside the
+search file (`search-vectors/`, numpy files stamped with the same version), and the next ones map it
+instead of reading every vector out of SQLite (django: 0.45 of a 1.3 s `codekg locate`). A stamp that
+differs, a file that is missing or cut short, or a folder that cannot be written: the vectors are
+read from SQLite, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from threading import Lock
 from typing import TYPE_CHECKING
 
@@ -47,17 +57,63 @@ def load_matrix(store: SearchStore, model_id: str) -> VectorMatrix:
         cached = _MATRICES.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]
-    rows = store.connection.execute(
-        "SELECT s.rowid, v.vector FROM symbols s JOIN vectors v ON v.model = ? AND v.text_hash = s.text_hash "
-        "ORDER BY s.rowid", (model_id,)).fetchall()
-    if rows:
-        matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), -1)
-    else:
-        matrix = np.zeros((0, 0), dtype=np.float32)
-    loaded = VectorMatrix(np.fromiter((rowid for rowid, _ in rows), dtype=np.int64, count=len(rows)), matrix)
+    folder = Path(store.path).parent / MATRIX_FOLDER
+    stem = hashlib.sha256(model_id.encode()).hexdigest()[:16]
+    stamp = json.dumps([model_id, *version])
+    loaded = _mapped(folder, stem, stamp)
+    if loaded is None:
+        rows = store.connection.execute(
+            "SELECT s.rowid, v.vector FROM symbols s JOIN vectors v ON v.model = ? AND v.text_hash = s.text_hash "
+            "ORDER BY s.rowid", (model_id,)).fetchall()
+        if rows:
+            matrix = np.frombuffer(b"".join(blob for _, blob in rows), dtype=np.float32).reshape(len(rows), -1)
+        else:
+            matrix = np.zeros((0, 0), dtype=np.float32)
+        loaded = VectorMatrix(np.fromiter((rowid for rowid, _ in rows), dtype=np.int64, count=len(rows)), matrix)
+        _write_mapped(folder, stem, stamp, loaded)
     with _LOCK:
         _MATRICES[key] = (version, loaded)
     return loaded
+
+
+MATRIX_FOLDER = "search-vectors"
+
+
+def _mapped(folder: Path, stem: str, stamp: str) -> VectorMatrix | None:
+    """The matrix written for ``stamp``, memory-mapped; None when there is none that matches whole."""
+    import numpy as np
+
+    try:
+        if (folder / f"{stem}.stamp").read_text("utf-8") != stamp:
+            return None
+        rowids = np.load(folder / f"{stem}.rowids.npy", mmap_mode="r")
+        matrix = np.load(folder / f"{stem}.matrix.npy", mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    if matrix.ndim != 2 or rowids.ndim != 1 or len(rowids) != len(matrix):
+        return None
+    return VectorMatrix(rowids, matrix)
+
+
+def _write_mapped(folder: Path, stem: str, stamp: str, vectors: VectorMatrix) -> None:
+    """Write the matrix for the next process: the arrays first, each by a rename, then the stamp that
+    names them (a reader that sees the stamp sees its arrays). Best effort: a read-only index, a
+    full disk or a race with another process leaves the next one reading SQLite."""
+    import numpy as np
+
+    try:
+        folder.mkdir(exist_ok=True)
+        (folder / f"{stem}.stamp").unlink(missing_ok=True)
+        for name, array in (("rowids", vectors.rowids), ("matrix", vectors.matrix)):
+            temporary = folder / f"{stem}.{name}.{os.getpid()}.tmp"
+            with open(temporary, "wb") as handle:
+                np.save(handle, np.ascontiguousarray(array))
+            os.replace(temporary, folder / f"{stem}.{name}.npy")
+        temporary = folder / f"{stem}.stamp.{os.getpid()}.tmp"
+        temporary.write_text(stamp, "utf-8")
+        os.replace(temporary, folder / f"{stem}.stamp")
+    except OSError:
+        return
 
 
 def cosine_top_k(vectors: VectorMatrix, query: "np.ndarray", k: int) -> list[tuple[int, float]]:
