@@ -191,7 +191,7 @@ def test_with_embeddings_a_semantic_signal_joins_and_a_long_issue_is_embedded_in
                 if any(e.startswith("semantic match (") for e in hit["evidence"])}
     assert "shipit.retry.backoff" in semantic
     long = located(shipit, "the pause before the next try keeps doubling without any ceiling " * 700)
-    assert long["notes"] == ["the semantic signal read the first 32 of 64 chunks of 160 words; every other signal "
+    assert long["notes"] == ["the semantic signal read the first 4 of 64 chunks of 160 words; every other signal "
                              "read the whole text"]
 
 

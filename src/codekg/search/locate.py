@@ -54,7 +54,10 @@ CLASS_LABELS = ("Class", "Interface")
 SYMBOL_LEVEL_LABELS = ("Class", "Interface", "Function", "Method")
 FILES_FOR_SYMBOLS = 10  # the best files whose symbols are ranked by their words again, among themselves
 CHUNK_WORDS = 160  # words of the issue per embedded chunk (the model reads 256 word pieces)
-MAX_CHUNKS = 32  # chunks embedded per issue (a 50 KB issue has about 50): the rest is said in a note
+# Chunks embedded per issue, the rest said in a note: the first 520 words or so. Each costs about 50 ms
+# here, and a 50 KB issue has about 50: at 32, locate's p95 on django with vectors was 1.8 s, at 4
+# 0.27 s (issue 23 asks 0.3 s; docs/search.md). The other signals read the whole text.
+MAX_CHUNKS = 4
 MAX_NAMED = 12  # symbols one name may stand for before it says too little
 MAX_NAMED_PLAIN = 3  # the same for a prose word that is also a name (`backoff`, `render`)
 MAX_TERMS = 64  # words of the issue given to BM25: the rarest that occur in the repository
