@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from threading import Lock
+from threading import Lock, get_ident
 from typing import TYPE_CHECKING
 
 from codekg.search.store import SearchStore
@@ -105,11 +105,11 @@ def _write_mapped(folder: Path, stem: str, stamp: str, vectors: VectorMatrix) ->
         folder.mkdir(exist_ok=True)
         (folder / f"{stem}.stamp").unlink(missing_ok=True)
         for name, array in (("rowids", vectors.rowids), ("matrix", vectors.matrix)):
-            temporary = folder / f"{stem}.{name}.{os.getpid()}.tmp"
+            temporary = folder / f"{stem}.{name}.{os.getpid()}.{get_ident()}.tmp"
             with open(temporary, "wb") as handle:
                 np.save(handle, np.ascontiguousarray(array))
             os.replace(temporary, folder / f"{stem}.{name}.npy")
-        temporary = folder / f"{stem}.stamp.{os.getpid()}.tmp"
+        temporary = folder / f"{stem}.stamp.{os.getpid()}.{get_ident()}.tmp"
         temporary.write_text(stamp, "utf-8")
         os.replace(temporary, folder / f"{stem}.stamp")
     except OSError:
