@@ -88,6 +88,8 @@ def _mapped(folder: Path, stem: str, stamp: str) -> VectorMatrix | None:
             return None
         rowids = np.load(folder / f"{stem}.rowids.npy", mmap_mode="r")
         matrix = np.load(folder / f"{stem}.matrix.npy", mmap_mode="r")
+        if (folder / f"{stem}.stamp").read_text("utf-8") != stamp:  # rewritten meanwhile (the writer drops
+            return None                                                # the stamp first, then the arrays)
     except (OSError, ValueError):
         return None
     if matrix.ndim != 2 or rowids.ndim != 1 or len(rowids) != len(matrix):
