@@ -186,7 +186,10 @@ def test_the_vector_matrix_is_written_once_and_mapped_by_the_next_process(tmp_pa
     assert len(changed) == 4 and not isinstance(changed.matrix, np.memmap)  # a new stamp: read from SQLite
     assert isinstance(load().matrix, np.memmap) and len(load()) == 4
     matrix_file = next(folder.glob("*.matrix.npy"))
-    matrix_file.write_bytes(matrix_file.read_bytes()[:100])  # cut short
-    damaged = load()
-    assert len(damaged) == 4 and not isinstance(damaged.matrix, np.memmap)
-    assert np.array_equal(load().matrix, changed.matrix)
+    for damage in (matrix_file.read_bytes()[:100], b""):  # cut short; left empty (a new user's finding)
+        matrix_file.write_bytes(damage)
+        damaged = load()
+        assert len(damaged) == 4 and not isinstance(damaged.matrix, np.memmap)
+        assert isinstance(load().matrix, np.memmap) and np.array_equal(load().matrix, changed.matrix)
+    np.save(matrix_file, np.zeros((4, 10), dtype=np.float32))  # another shape under the same stamp
+    assert not isinstance(load().matrix, np.memmap) and np.array_equal(load().matrix, changed.matrix)

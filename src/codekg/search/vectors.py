@@ -80,27 +80,32 @@ MATRIX_FOLDER = "search-vectors"
 
 
 def _mapped(folder: Path, stem: str, stamp: str) -> VectorMatrix | None:
-    """The matrix written for ``stamp``, memory-mapped; None when there is none that matches whole."""
+    """The matrix written for ``stamp``, memory-mapped; None when there is none that matches whole:
+    the stamp names the version and the arrays' shape, and every array must have it (a file cut
+    short or left empty by a crash, a file of another shape)."""
     import numpy as np
 
     try:
-        if (folder / f"{stem}.stamp").read_text("utf-8") != stamp:
+        written = json.loads((folder / f"{stem}.stamp").read_text("utf-8"))
+        if written.get("version") != stamp:
             return None
         rowids = np.load(folder / f"{stem}.rowids.npy", mmap_mode="r")
         matrix = np.load(folder / f"{stem}.matrix.npy", mmap_mode="r")
-        if (folder / f"{stem}.stamp").read_text("utf-8") != stamp:  # rewritten meanwhile (the writer drops
-            return None                                                # the stamp first, then the arrays)
-    except (OSError, ValueError):
+        if (folder / f"{stem}.stamp").read_text("utf-8") != json.dumps(written):  # rewritten meanwhile (the
+            return None                                      # writer drops the stamp first, then the arrays)
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, SQLite has the vectors
         return None
-    if matrix.ndim != 2 or rowids.ndim != 1 or len(rowids) != len(matrix):
+    if (rowids.dtype != np.int64 or matrix.dtype != np.float32 or rowids.shape != (written.get("rows"),)
+            or matrix.shape != (written.get("rows"), written.get("dimension"))):
         return None
     return VectorMatrix(rowids, matrix)
 
 
 def _write_mapped(folder: Path, stem: str, stamp: str, vectors: VectorMatrix) -> None:
-    """Write the matrix for the next process: the arrays first, each by a rename, then the stamp that
-    names them (a reader that sees the stamp sees its arrays). Best effort: a read-only index, a
-    full disk or a race with another process leaves the next one reading SQLite."""
+    """Write the matrix for the next process: the arrays first, each flushed to disk and renamed in,
+    then the stamp that names them and their shape (a reader that sees the stamp sees its arrays,
+    after a crash too). Best effort: a read-only index, a full disk or a race with another process
+    leaves the next one reading SQLite."""
     import numpy as np
 
     try:
@@ -110,9 +115,12 @@ def _write_mapped(folder: Path, stem: str, stamp: str, vectors: VectorMatrix) ->
             temporary = folder / f"{stem}.{name}.{os.getpid()}.{get_ident()}.tmp"
             with open(temporary, "wb") as handle:
                 np.save(handle, np.ascontiguousarray(array))
+                handle.flush()
+                os.fsync(handle.fileno())
             os.replace(temporary, folder / f"{stem}.{name}.npy")
+        rows, dimension = vectors.matrix.shape if vectors.matrix.ndim == 2 else (0, 0)
         temporary = folder / f"{stem}.stamp.{os.getpid()}.{get_ident()}.tmp"
-        temporary.write_text(stamp, "utf-8")
+        temporary.write_text(json.dumps({"version": stamp, "rows": len(vectors.rowids), "dimension": dimension}), "utf-8")
         os.replace(temporary, folder / f"{stem}.stamp")
     except OSError:
         return
