@@ -589,10 +589,10 @@ class CozoStore:
             return "", ""
         return meta.get("embedding_model", ""), meta.get("embedding_model_id", "")
 
-    def check_search_shelves(self, relations: set[str] | None = None) -> set[str]:
+    def check_search_shelves(self) -> set[str]:
         """The store's relations; a store written before the search shelves (`SEARCH_SHELVES`) is
         refused with what to do, rather than searched or patched half-way."""
-        relations = self._relations() if relations is None else relations
+        relations = self._relations()
         if "SymbolName" in relations and (not set(TEXT_RELATIONS) <= relations or "folded" not in {
                 row[0] for row in self._run("::columns SymbolName", None, immutable=True).rows}):
             raise StoreError(f"the CozoDB store {self.display} was written by an earlier codekg, without its search "
