@@ -37,7 +37,7 @@ from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_qu
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
 from codekg.search.tokens import STOPWORDS, name_token, split_identifier
 from codekg.settings import Settings
-from codekg.stores.cozo import CONTEXT_COLUMNS, SEARCH_COLUMNS, SEARCH_SHELVES, TEXT_RELATIONS
+from codekg.stores.cozo import CONTEXT_COLUMNS, SEARCH_COLUMNS, SEARCH_SHELVES
 
 CANDIDATES = 20  # each ranking's depth, as search/hybrid.py's (four times as deep while filters drop too many)
 MAX_DEPTH = 5120  # the deepest a filtered search reads
@@ -90,8 +90,12 @@ def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bo
         ]
     else:
         lines.append("scored[id, score] := cand[id, score]")
+    # The rankings read the code's shelf unless ``secondary``: a ranked hit is looked up there, and
+    # the tests', docs' and examples' shelf only for the named (on either shelf).
     columns = ", ".join([*SEARCH_COLUMNS[1:], *CONTEXT_COLUMNS])
-    lines += [f"?[id, score, {columns}] := scored[id, score], *{text}{{id, {columns}}}" for text in TEXT_RELATIONS]
+    code, other = SEARCH_SHELVES[False][0], SEARCH_SHELVES[True][0]
+    lines += [f"?[id, score, {columns}] := scored[id, score], *{code}{{id, {columns}}}",
+              f"?[id, score, {columns}] := scored[id, score], {'' if secondary else 'named[id], '}*{other}{{id, {columns}}}"]
     return "\n".join(lines)
 
 
