@@ -52,4 +52,7 @@ def test_graph_delta_removes_updates_and_adds_exactly_what_differs():
     assert sorted((r["from"], r["to"], r["line"]) for r in delta.added.edges[("CALLS", "Function", "Function")]) == [
         ("Function:a.py:a.f", "Function:a.py:a.keep", 4), ("Function:a.py:a.keep", "Function:a.py:a.new", 1)]
     assert delta.counts() == {"nodes_added": 1, "nodes_removed": 1, "nodes_updated": 1, "edges_added": 2, "edges_removed": 2}
+    # what changed in the moved node and in the edge removed and added again: a store sets just that
+    assert delta.changed_properties == {"Function": {"Function:a.py:a.f": ("start_line",)},
+                                        ("CALLS", "Function", "Function"): {("Function:a.py:a.f", "Function:a.py:a.keep"): ("line",)}}
     assert not graph_delta(new, new)

@@ -121,12 +121,18 @@ class GraphDelta:
 
     An edge is identified by its type and endpoints; one whose properties changed is removed and
     added again. A node keeps its id, so a changed node is updated in place and its edges survive.
+    ``changed_properties`` names what changed in each updated node and in each edge removed and added
+    again: a store that can set those properties in place (stores/ladybug.py) writes only them, the
+    others write the rows as they are. A body edit moves every symbol below it, and their edges'
+    lines: in place, that is a few columns, not every column or a deleted and re-inserted edge.
     """
 
     removed_nodes: dict[str, list[str]] = field(default_factory=dict)  # label -> ids
     removed_edges: dict[EdgeKey, list[tuple[str, str]]] = field(default_factory=dict)  # -> (from, to)
     updated_nodes: Graph = field(default_factory=Graph)
     added: Graph = field(default_factory=Graph)
+    # label -> node id -> property names; EdgeKey -> (from, to) -> property names
+    changed_properties: dict[Any, dict[Any, tuple[str, ...]]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -157,6 +163,7 @@ def graph_delta(old: Graph, new: Graph) -> GraphDelta:
                 delta.added.nodes[label].append(row)
             elif previous != row:
                 delta.updated_nodes.nodes[label].append(row)
+                delta.changed_properties.setdefault(label, {})[node_id] = _changed(previous, row)
     for edge_key in sorted(old.edges.keys() | new.edges.keys()):
         before = {(row["from"], row["to"]): row for row in old.edges.get(edge_key, ())}
         after = {(row["from"], row["to"]): row for row in new.edges.get(edge_key, ())}
@@ -166,4 +173,15 @@ def graph_delta(old: Graph, new: Graph) -> GraphDelta:
         added = [row for pair, row in after.items() if before.get(pair) != row]
         if added:
             delta.added.edges[edge_key].extend(added)
+        changed = {pair: _changed(before[pair], row) for pair, row in after.items() if pair in before and before[pair] != row}
+        if changed:
+            delta.changed_properties[edge_key] = changed
     return delta
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    """The properties of one row whose values differ, one missing on either side included."""
+    return tuple(name for name in {**before, **after} if before.get(name, _MISSING) != after.get(name, _MISSING))
+
+
+_MISSING = object()

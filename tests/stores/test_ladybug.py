@@ -137,7 +137,7 @@ def test_merge_fallback_looks_up_endpoints_by_key_not_by_cross_product(tmp_path)
     import re
 
     from codekg.schema import REL_TYPES
-    from codekg.stores.ladybug import edge_merge_statement
+    from codekg.stores.ladybug import edge_merge_statement, edge_set_statement
 
     store = LadybugStore.create(tmp_path / "g.lbdb", load_settings(None))
     try:
@@ -146,10 +146,13 @@ def test_merge_fallback_looks_up_endpoints_by_key_not_by_cross_product(tmp_path)
                 one_edge = Graph()
                 one_edge.add_edge(rel.name, (source, "a"), (target, "b"))
                 row = one_edge.edges[(rel.name, source, target)][0]
-                plan = store.query("EXPLAIN " + edge_merge_statement(rel.name, source, target), {"rows": [row]}).rows[0][0]
-                operators = set(re.findall(r"([A-Z_]{4,})\[\d+\]", plan))
-                assert "CROSS_PRODUCT" not in operators, (rel.name, source, target)
-                assert "QUERY_PRIMARY_KEY_LOOKUP" in operators, (rel.name, source, target)
+                names = rel.property_names[:1] or ()
+                for statement in (edge_merge_statement(rel.name, source, target),
+                                  *([edge_set_statement(rel.name, source, target, names)] if names else [])):
+                    plan = store.query("EXPLAIN " + statement, {"rows": [row]}).rows[0][0]
+                    operators = set(re.findall(r"([A-Z_]{4,})\[\d+\]", plan))
+                    assert "CROSS_PRODUCT" not in operators, (rel.name, source, target, statement)
+                    assert "QUERY_PRIMARY_KEY_LOOKUP" in operators, (rel.name, source, target, statement)
     finally:
         store.close()
 
@@ -177,3 +180,64 @@ def test_a_graph_larger_than_the_buffer_pool_loads_by_copy(tmp_path):
         assert store.buffer_pool_size == load_pool_need(tables)
     finally:
         store.close()
+
+
+def _graph_before_and_after() -> tuple[Graph, Graph]:
+    """A body edit's change: a function moved down two lines (its call's line too), another's docstring
+    changed, one call gone and one new."""
+    before, after = Graph(), Graph()
+    for graph, shift in ((before, 0), (after, 2)):
+        graph.add_node("Module", id="Module:a.py:a", name="a", qualified_name="a", file_path="a.py")
+        graph.add_node("Function", id="Function:a.py:a.f", name="f", qualified_name="a.f", file_path="a.py",
+                       start_line=10 + shift, end_line=12 + shift)
+        graph.add_node("Function", id="Function:a.py:a.g", name="g", qualified_name="a.g", file_path="a.py",
+                       start_line=1, end_line=3, docstring="old" if graph is before else "new")
+        graph.add_node("Function", id="Function:a.py:a.h", name="h", qualified_name="a.h", file_path="a.py", start_line=5)
+        graph.add_edge("DEFINES", ("Module", "Module:a.py:a"), ("Function", "Function:a.py:a.f"))
+        graph.add_edge("CALLS", ("Function", "Function:a.py:a.f"), ("Function", "Function:a.py:a.g"),
+                       confidence=1.0, reason="same-file", line=11 + shift, call_count=1)
+    before.add_edge("CALLS", ("Function", "Function:a.py:a.g"), ("Function", "Function:a.py:a.h"),
+                    confidence=1.0, reason="same-file", line=2, call_count=1)
+    after.add_edge("CALLS", ("Function", "Function:a.py:a.h"), ("Function", "Function:a.py:a.g"),
+                   confidence=0.9, reason="same-file", line=5, call_count=2)
+    return before, after
+
+
+def _store_snapshot(store: LadybugStore) -> tuple[list, list]:
+    def clean(value):
+        return sorted((k, v) for k, v in value.items() if not k.startswith("_"))
+
+    nodes = sorted(repr((label, clean(n))) for label, n in store.query(ALL_NODES).rows if label != "IndexMeta")
+    edges = sorted(repr((t, a, b, clean(e))) for t, a, b, e in store.query(ALL_EDGES).rows)
+    return nodes, edges
+
+
+@pytest.mark.parametrize("in_place", [True, False], ids=["changed-properties-set-in-place", "rows-rewritten"])
+def test_a_delta_gives_the_graph_a_full_write_gives(tmp_path, in_place):
+    """Changed properties are set in place (the edge keeps its identity, one column is written); a
+    delta without them (built by another writer) rewrites the rows: the graph is the same either way."""
+    from codekg.graph import graph_delta
+
+    settings = load_settings(None, copy_min_node_rows=0)
+    before, after = _graph_before_and_after()
+    delta = graph_delta(before, after)
+    assert delta.changed_properties == {
+        "Function": {"Function:a.py:a.f": ("start_line", "end_line"), "Function:a.py:a.g": ("docstring",)},
+        ("CALLS", "Function", "Function"): {("Function:a.py:a.f", "Function:a.py:a.g"): ("line",)}}
+    if not in_place:
+        delta.changed_properties = {}
+    metadata = Graph()
+    metadata.add_node("IndexMeta", key="generation", value="g2")
+    expected_store = LadybugStore.create(tmp_path / "expected.lbdb", settings)
+    store = LadybugStore.create(tmp_path / "g.lbdb", settings)
+    try:
+        expected_store.write_tables(after.to_tables())
+        store.write_tables(before.to_tables())
+        store.apply_delta(delta, metadata)
+        assert _store_snapshot(store) == _store_snapshot(expected_store)
+        assert store.query("MATCH (a)-[e:CALLS]->(b) RETURN a.name, b.name, e.line, e.confidence, e.call_count "
+                           "ORDER BY a.name").rows == [["f", "g", 13, 1.0, 1], ["h", "g", 5, 0.9, 2]]
+        assert store.read_metadata() == {"generation": "g2"}
+    finally:
+        store.close()
+        expected_store.close()

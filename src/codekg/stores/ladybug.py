@@ -198,18 +198,38 @@ class LadybugStore:
     def apply_delta(self, delta: GraphDelta, metadata: Graph) -> None:
         """Apply ``delta`` and replace the IndexMeta nodes with ``metadata``, in one transaction: an
         error or an interrupt rolls everything back and the index stays as it was."""
+        changed = delta.changed_properties  # set in place: a re-inserted edge costs the checkpoint most
         with self.transaction():
-            for (rel_type, source, target), pairs in delta.removed_edges.items():
-                rows = [{"from": a, "to": b} for a, b in pairs]
-                self._in_batches(edge_delete_statement(rel_type, source, target), rows)
+            for edge_key, pairs in delta.removed_edges.items():
+                rows = [{"from": a, "to": b} for a, b in pairs if (a, b) not in changed.get(edge_key, {})]
+                self._in_batches(edge_delete_statement(*edge_key), rows)
             for label, ids in delta.removed_nodes.items():
                 key = NODE_LABEL_BY_NAME[label].properties[0].name
                 self._in_batches(f"UNWIND $rows AS row MATCH (n:{cypher_label(label)} {{{key}: row}}) DETACH DELETE n", ids)
             self._execute("MATCH (m:IndexMeta) DELETE m")
-            for label, rows in [*delta.updated_nodes.nodes.items(), *delta.added.nodes.items(), *metadata.nodes.items()]:
+            for label, rows in delta.updated_nodes.nodes.items():
+                key = NODE_LABEL_BY_NAME[label].properties[0].name
+                in_place = changed.get(label, {})
+                self._in_batches(node_merge_statement(label), [row for row in rows if row[key] not in in_place])
+                self._set_in_place(lambda names, label=label: node_set_statement(label, names), rows,
+                                   lambda row, key=key: in_place.get(row[key]), (key,))
+            for label, rows in [*delta.added.nodes.items(), *metadata.nodes.items()]:
                 self._in_batches(node_merge_statement(label), rows)
-            for (rel_type, source, target), rows in delta.added.edges.items():
-                self._in_batches(edge_create_statement(rel_type, source, target), rows)
+            for edge_key, rows in delta.added.edges.items():
+                in_place = changed.get(edge_key, {})
+                self._in_batches(edge_create_statement(*edge_key), [row for row in rows if (row["from"], row["to"]) not in in_place])
+                self._set_in_place(lambda names, edge_key=edge_key: edge_set_statement(*edge_key, names), rows,
+                                   lambda row, in_place=in_place: in_place.get((row["from"], row["to"])), ("from", "to"))
+
+    def _set_in_place(self, statement: Any, rows: list[dict[str, Any]], changed_names: Any, keys: tuple[str, ...]) -> None:
+        """Rows whose ``changed_names`` are known, grouped by them: one SET of those properties per group."""
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            names = changed_names(row)
+            if names:
+                groups.setdefault(names, []).append({**{k: row[k] for k in keys}, **{name: row[name] for name in names}})
+        for names, group in groups.items():
+            self._in_batches(statement(names), group)
 
     def add_property(self, label: str, name: str, prop_type: PropType, default: Any) -> None:
         """The migrations' DDL hook: a new column, ``default`` in every existing row. Ladybug runs it
@@ -352,25 +372,41 @@ def node_merge_statement(label: str) -> str:
     return f"UNWIND $rows AS row MERGE (n:{cypher_label(label)} {{{key}: row.{key}}}) SET {assignments}"
 
 
+def node_set_statement(label: str, names: tuple[str, ...]) -> str:
+    """Sets ``names`` of existing nodes, found by primary key (an update in place)."""
+    key = NODE_LABEL_BY_NAME[label].properties[0].name
+    assignments = ", ".join(f"n.{name} = row.{name}" for name in names)
+    return f"UNWIND $rows AS row MATCH (n:{cypher_label(label)} {{{key}: row.{key}}}) SET {assignments}"
+
+
 def edge_merge_statement(rel_type: str, source: str, target: str) -> str:
     """The fallback writer for one edge table.
 
     Two MATCH clauses, not one with a comma: the comma form is planned as a cross product of both
     node tables, which exhausts the buffer pool on real graphs; this form looks up each primary key.
     """
-    names = REL_TYPE_BY_NAME[rel_type].property_names
+    return _edge_statement(rel_type, source, target, "MERGE", REL_TYPE_BY_NAME[rel_type].property_names)
+
+
+def edge_create_statement(rel_type: str, source: str, target: str) -> str:
+    """Adds edges whose endpoints exist (an incremental delta): CREATE, as the edge is known to be new."""
+    return _edge_statement(rel_type, source, target, "CREATE", REL_TYPE_BY_NAME[rel_type].property_names)
+
+
+def edge_set_statement(rel_type: str, source: str, target: str, names: tuple[str, ...]) -> str:
+    """Sets ``names`` of existing edges, found by their endpoints' keys (an update in place)."""
+    return _edge_statement(rel_type, source, target, "MATCH", names)
+
+
+def _edge_statement(rel_type: str, source: str, target: str, verb: str, names: tuple[str, ...]) -> str:
+    """Each row's endpoints by primary key, then the edge between them: ``verb`` it, set ``names``."""
     assignments = (" SET " + ", ".join(f"e.{name} = row.{name}" for name in names)) if names else ""
     source_key = NODE_LABEL_BY_NAME[source].properties[0].name
     target_key = NODE_LABEL_BY_NAME[target].properties[0].name
     return (
         f"UNWIND $rows AS row MATCH (a:{cypher_label(source)} {{{source_key}: row.from}}) MATCH (b:{cypher_label(target)} {{{target_key}: row.to}}) "
-        f"MERGE (a)-[e:{rel_type}]->(b){assignments}"
+        f"{verb} (a)-[e:{rel_type}]->(b){assignments}"
     )
-
-
-def edge_create_statement(rel_type: str, source: str, target: str) -> str:
-    """Adds edges whose endpoints exist (an incremental delta): CREATE, as the edge is known to be new."""
-    return edge_merge_statement(rel_type, source, target).replace(" MERGE (a)-[e:", " CREATE (a)-[e:", 1)
 
 
 def edge_delete_statement(rel_type: str, source: str, target: str) -> str:
@@ -510,7 +546,7 @@ class IndexDirectory:
         path = self._live_path()
         marker = store_marker(path)
         if marker is not None:
-            how = (f"cozo_integration is off: turn it on (CODEKG_COZO_INTEGRATION=true) to read it"
+            how = ("cozo_integration is off: turn it on (CODEKG_COZO_INTEGRATION=true) to read it"
                    if marker.startswith("cozo://") and not settings.cozo_integration else f"read it with --store {marker}")
             raise IndexNotFoundError(f"the index of {self.db_dir} lives in {marker}, not in an embedded file here; "
                                      f"{how}, or run `codekg index` to build an embedded one")
