@@ -146,21 +146,22 @@ def assert_same_graph(live_db: Path, fresh_db: Path) -> None:
 
 
 @hypothesis_settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5))
-def test_incremental_index_equals_a_full_index_after_every_step(tmp_path_factory, tree, steps):
+@given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5), value_flow=st.booleans())
+def test_incremental_index_equals_a_full_index_after_every_step(tmp_path_factory, tree, steps, value_flow):
     """Ten random trees and edit sequences per run of `make test` (each CI run draws new ones);
-    `pytest -m slow` runs sixty."""
-    check_incremental_equals_full(tmp_path_factory, tree, steps)
+    `pytest -m slow` runs sixty. With the value flow off (the default), an importer is resolved again
+    only when what it read of an edited file changed (resolve/interface.py); on, whenever the file changed."""
+    check_incremental_equals_full(tmp_path_factory, tree, steps, value_flow)
 
 
 @pytest.mark.slow
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5))
-def test_incremental_index_equals_a_full_index_after_every_step_sixty_times(tmp_path_factory, tree, steps):
-    check_incremental_equals_full(tmp_path_factory, tree, steps)
+@given(tree=initial_tree, steps=st.lists(operation, min_size=1, max_size=5), value_flow=st.booleans())
+def test_incremental_index_equals_a_full_index_after_every_step_sixty_times(tmp_path_factory, tree, steps, value_flow):
+    check_incremental_equals_full(tmp_path_factory, tree, steps, value_flow)
 
 
-def check_incremental_equals_full(tmp_path_factory, tree, steps) -> None:
+def check_incremental_equals_full(tmp_path_factory, tree, steps, value_flow: bool) -> None:
     base = tmp_path_factory.mktemp("incremental")
     repo = base / "repo"
     repo.mkdir()
@@ -168,7 +169,7 @@ def check_incremental_equals_full(tmp_path_factory, tree, steps) -> None:
     (repo / "tsconfig.json").write_text(TSCONFIG)
     for path, content in tree.items():
         apply(repo, ("write", path, content))
-    settings = load_settings(repo, use_git_ls_files=False)
+    settings = load_settings(repo, use_git_ls_files=False, value_flow=value_flow)
     live_db = base / "live"
     assert index_repository(repo, live_db, settings).delta["mode"] == "full"
     for number, op in enumerate(steps):
@@ -368,3 +369,50 @@ def test_an_unchanged_run_reports_this_runs_gitignore_warnings(tmp_path):
     again = index_repository(repo, db, settings)
     assert again.delta["mode"] == "unchanged"
     assert [(w["path"], w["kind"]) for w in again.warnings] == [("a.py", "syntax-errors")]
+
+
+BODY_EDIT_REPO = {
+    "lib.py": "class Alpha:\n    def run(self):\n        pass\n\n\nclass Beta:\n    def stop(self):\n        pass\n\n\n"
+              "def make():\n    return Alpha()\n\n\ndef helper():\n    total = 1\n    return total\n",
+    "uses_make.py": "from lib import make\n\n\ndef main():\n    item = make()\n    item.run()\n    item.stop()\n",
+    "uses_helper.py": "from lib import helper\n\n\ndef main():\n    helper()\n",
+}
+
+
+@pytest.mark.parametrize(("old", "new", "re_resolved"), [
+    # a statement added inside a body that no other file reads: lib.py alone is resolved again
+    ("    total = 1\n", "    total = 1\n    unused = total + 1\n", 0),
+    # lines moved down above both importers' targets, nothing else: no importer reads a line
+    ("class Alpha:\n", "\n\n\nclass Alpha:\n", 0),
+    # what make() returns changed: the file that calls a method on its result reads that body
+    ("    return Alpha()\n", "    return Beta()\n", 1),
+    # a new parameter: the outline changed, so every importer
+    ("def helper():\n", "def helper(extra=None):\n", 2),
+], ids=["body-statement", "lines-moved", "return-value", "signature"])
+def test_an_edit_re_resolves_only_the_files_that_read_what_it_changed(tmp_path, old, new, re_resolved):
+    """Issue 15: an importer is resolved again only when what it read of the edited file changed
+    (resolve/interface.py); the graph still equals a full rebuild."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for path, text in BODY_EDIT_REPO.items():
+        (repo / path).write_text(text)
+    settings = load_settings(repo, use_git_ls_files=False, value_flow=False)  # on, the flow reads every fact of a file
+    db = tmp_path / "db"
+    index_repository(repo, db, settings)
+    source = repo / "lib.py"
+    assert old in source.read_text()
+    source.write_text(source.read_text().replace(old, new, 1))
+    summary = index_repository(repo, db, settings)
+    assert (summary.delta["mode"], summary.delta["files_changed"], summary.delta["files_re_resolved"]) == ("incremental", 1, re_resolved)
+    fresh = tmp_path / "fresh"
+    index_repository(repo, fresh, settings, full=True)
+    assert_same_graph(db, fresh)
+    store = open_index(db, settings)
+    try:
+        calls = store.query("MATCH (a:Function {name: 'main'})-[:CALLS]->(b) WHERE a.file_path = 'uses_make.py' "
+                            "RETURN b.id ORDER BY b.id").rows
+    finally:
+        store.close()
+    expected_class = "Beta" if new == "    return Beta()\n" else "Alpha"
+    method = {"Alpha": "run", "Beta": "stop"}[expected_class]
+    assert ["Function:lib.py:lib.make", f"Method:lib.py:lib.{expected_class}.{method}"] == [row[0] for row in calls]

@@ -280,6 +280,7 @@ class _Run:
         from codekg.passes.resolve import shared_nodes, resolve_references
         from codekg.garbage import collection_paused
         from codekg.passes.structure import build_symbol_index, file_outline, file_structure, project_structure
+        from codekg.resolve.interface import interface_digests
 
         summaries = state.summaries()
         parsed = self._parse(scan.root, changes.to_parse)
@@ -294,8 +295,11 @@ class _Run:
             old_modules = state.module_table()
             module_table = _module_table(symbols, old_modules)
             touched = changes.touched_paths
+            interfaces = None if self.settings.value_flow else (
+                {p: summaries[p].interface for p in touched if p in summaries},
+                {p: interface_digests(structure.symbols, outlines[p].family) for p, structure in fresh.items()})
             changed_keys = _changed_keys(touched, [summaries[p].outline for p in touched if p in summaries],
-                                         [outlines[p] for p in fresh], old_modules, module_table)
+                                         [outlines[p] for p in fresh], old_modules, module_table, interfaces)
         with _timed(self.timings, "resolve"), collection_paused():  # as in _full: it only builds what lives on
             self.progress.start("resolve")
             # a file whose resolution failed last time read an unknown part of the index: always retried
@@ -310,7 +314,8 @@ class _Run:
                              unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file in parsed.parses:
             path = parsed_file.path
-            update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path])
+            update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path],
+                                                interfaces[1][path] if interfaces else None)
         new_summaries = {path: summaries[path] for path in kept}
         new_summaries.update({path: record.summary for path, record in update.records.items()})
         old_paths = sorted((touched | redo) & summaries.keys())
@@ -357,7 +362,8 @@ class _Run:
             self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta))
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
-                  "files_deleted": len(changes.deleted), **delta.counts()}
+                  "files_deleted": len(changes.deleted), **delta.counts(),
+                  "files_re_resolved": len(redo - set(fresh))}  # unchanged files that read what changed
         return self._summary(scan, facts, metadata["commit"], counts, LoadReport(), search, secondary)
 
     def _unchanged(self, scan: ScanResult, state: IndexState) -> IndexSummary:
@@ -384,6 +390,12 @@ class _Run:
     def _write_state(self, graph_file: str, update: StateUpdate) -> None:
         """The per-file state of build ``graph_file``, beside it: removed with it on failure."""
         with _timed(self.timings, "state"):
+            if not self.settings.value_flow:  # the value flow reads every fact of a file: no digest is asked
+                from codekg.resolve.interface import interface_digests
+
+                for record in update.records.values():
+                    if not record.summary.interface:
+                        record.summary.interface = interface_digests(record.symbols, record.summary.outline.family)
             state = IndexState.create(self.db_dir, graph_file, self.fingerprint)
             try:
                 state.write(update)
@@ -625,7 +637,9 @@ def _with_source_files(parses: list[FileParse], files: list[SourceFile]) -> Iter
         yield parsed, by_path[parsed.path]
 
 
-def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution) -> FileRecord:
+def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution,
+                 interface: dict[DependencyKey, str] | None = None) -> FileRecord:
+    """``interface``: the file's digests when known (resolve/interface.py); else the state's writer fills them in."""
     from codekg.passes.structure import file_outline
 
     summary = FileSummary(
@@ -637,6 +651,7 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
         shared=resolution.shared,
         call_outcomes=resolution.call_outcomes,
         warnings=_file_warnings(parsed) + structure.warnings + resolution.warnings,
+        interface=interface or {},
     )
     stat = FileStat(parsed.content_hash, source.size_bytes, source.mtime_ns)
     return FileRecord(stat, summary, structure.symbols, structure.graph, resolution.graph)
@@ -645,7 +660,8 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
 def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:
     warnings = [w for w in previous.warnings if w["pass"] != "resolve"] + resolution.warnings
     return FileSummary(previous.outline, resolution.dependencies, previous.node_counts, previous.structure_edge_counts,
-                       resolution.graph.edge_counts(), resolution.shared, resolution.call_outcomes, warnings)
+                       resolution.graph.edge_counts(), resolution.shared, resolution.call_outcomes, warnings,
+                       previous.interface)
 
 
 def _unparsed(scan: ScanResult, skipped: list[SkippedFile]) -> dict[str, tuple[FileStat, str]]:
@@ -669,13 +685,28 @@ def _changed_keys(
     new_outlines: list[FileOutline],
     old_modules: dict[tuple[str, str], str | None],
     new_modules: dict[tuple[str, str], str | None],
+    interfaces: tuple[dict[str, dict[DependencyKey, str]], dict[str, dict[DependencyKey, str]]] | None = None,
 ) -> set[DependencyKey]:
-    """The symbol-index keys whose value this change may alter: the touched files themselves, the
-    short names defined at their top level and the SQL relations they create (before and after), the
-    ontology terms and prefixes whose declarations differ, and module names that now resolve to another file."""
-    keys: set[DependencyKey] = {("file", path) for path in touched}
+    """The symbol-index keys whose value this change may alter: what the touched files give other
+    files, the SQL relations they create (before and after), the ontology terms and prefixes whose
+    declarations differ, and module names that now resolve to another file.
+
+    With ``interfaces``, the digests of each touched file before and after (resolve/interface.py):
+    its outline, its top-level names and its function bodies count only when their digest differs,
+    so an edit inside a body affects the files that read that body. Without them (the value flow
+    reads every fact of a file), each touched file and every top-level name it defines count."""
+    keys: set[DependencyKey] = set()
+    if interfaces is None:
+        keys.update(("file", path) for path in touched)
+        for outline in old_outlines + new_outlines:
+            keys.update(("name", outline.family, name) for name, _ in outline.top_level)
+    else:
+        from codekg.resolve.interface import differing_keys
+
+        old, new = interfaces
+        for path in touched:
+            keys |= differing_keys(old.get(path, {}), new.get(path, {}))
     for outline in old_outlines + new_outlines:
-        keys.update(("name", outline.family, name) for name, _ in outline.top_level)
         keys.update(("sql-relation", relation) for relation, _, _ in outline.sql_relations)
 
     def declared(outlines: list[FileOutline]) -> set[tuple]:  # what the ontology tables hold of these files

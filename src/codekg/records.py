@@ -390,6 +390,7 @@ _NESTED_TUPLE_POSITIONS = {
 _FILE_VALUES = attrgetter(*_FILE_FIELDS)  # several fields each: a tuple, written as an array
 _ITEM_VALUES = {name: attrgetter(*names) if len(names) > 1 else (lambda item, name=names[0]: (getattr(item, name),))
                 for name, names in _ITEM_FIELDS.items()}
+ITEM_FIELDS = _ITEM_FIELDS  # each list of FileParse: its records' field names, in order
 _TUPLE_POSITIONS = {
     name: tuple(index for index, field_name in enumerate(names)
                 if field_name in _TUPLE_FIELDS and index not in _NESTED_TUPLE_POSITIONS[name])

@@ -14,6 +14,7 @@ from codekg.records import Scope
 from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.hierarchy import ClassHierarchy
 from codekg.resolve.imports import FileImports, ImportTarget, ModuleResolver
+from codekg.resolve.interface import record_body_read
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.schema import CLASS_LABELS
@@ -62,6 +63,7 @@ class NameResolver:
         that is bound but whose value is unknown answers LOCAL_VALUE, which never becomes an edge
         and stops the global-name guess.
         """
+        record_body_read(self.symbols.recorder, file_symbols, scope)  # its local names and regions
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
             owner = file_symbols.by_path.get(prefix) if prefix else None

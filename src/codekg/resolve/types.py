@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from codekg.languages import EXTRACTORS
 from codekg.records import ELEMENT_CALL, RETURN_TARGET, CallSite, Scope, ValueBinding
 from codekg.resolve.dependencies import RecordedCache
+from codekg.resolve.interface import record_body_read
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolRef
 from codekg.schema import CLASS_LABELS
@@ -165,6 +166,7 @@ class ValueInference:
         scope binds it some other way, None when no enclosing function or class body binds it."""
         index = self._index(file_symbols.parse.path)
         file_imports = self.names.file_imports(file_symbols.parse.path)
+        record_body_read(self.symbols.recorder, file_symbols, scope)  # its bindings, local names and regions
         for depth in range(len(scope), -1, -1):
             prefix = scope[:depth]
             owner = file_symbols.by_path.get(prefix) if prefix else None
@@ -189,7 +191,7 @@ class ValueInference:
         if ref is None or ref.label != "Variable":
             return None
         file_symbols = self.symbols.files[ref.file_path]
-        events = self._index(ref.file_path).groups.get((ref.path[:-1], ref.path[-1]))
+        events = self._events(file_symbols, ref.path[:-1], ref.path[-1])
         return self._group(file_symbols, events) if events else None
 
     def _group(self, file_symbols: FileSymbols, events: list[ValueBinding]) -> Values:
@@ -199,6 +201,7 @@ class ValueInference:
         if not events:
             return ()
         first = events[0]
+        record_body_read(self.symbols.recorder, file_symbols, first.scope)  # evaluated where they are written
         return self._nested(("group", file_symbols.parse.path, first.scope, first.target, first.line, len(events)),
                             lambda: self._group_values(file_symbols, events))
 
@@ -300,11 +303,11 @@ class ValueInference:
     def _returns(self, function: SymbolRef) -> Values:
         """What ``function`` returns: its return annotation if it has one, else every `return`."""
         def compute() -> Values:
-            events = self._index(function.file_path).groups.get((function.path, RETURN_TARGET))
+            file_symbols = self.symbols.files[function.file_path]
+            events = self._events(file_symbols, function.path, RETURN_TARGET)
             if not events:
                 return None
             declared = [e for e in events if e.kind == "type"]
-            file_symbols = self.symbols.files[function.file_path]
             if not declared and any(e.kind == "alias" and _is_instance_name(file_symbols, e.source) for e in events):
                 if function.label != "Method" or any(
                         e.kind not in ("none",) and not (e.kind == "alias" and _is_instance_name(file_symbols, e.source))
@@ -353,7 +356,7 @@ class ValueInference:
             if ref is None or ref.label != "Variable":
                 return None
             file_symbols = self.symbols.files[ref.file_path]
-            events = self._index(ref.file_path).groups.get((ref.path[:-1], ref.path[-1]))
+            events = self._events(file_symbols, ref.path[:-1], ref.path[-1])
         if not events or any(e.kind not in ("items", "none") for e in events):
             return None
         found_values: dict[tuple, Value] = {}
@@ -406,6 +409,11 @@ class ValueInference:
             self._partial = True
             return None
         return entry.values
+
+    def _events(self, file_symbols: FileSymbols, scope: Scope, target: str) -> list[ValueBinding] | None:
+        """The bindings of ``target`` in ``scope`` of the file; a read of a function's body is recorded as one."""
+        record_body_read(self.symbols.recorder, file_symbols, scope)
+        return self._index(file_symbols.parse.path).groups.get((scope, target))
 
     def _index(self, path: str) -> "_FileValues":
         file_symbols = self.symbols.files[path]  # the read is recorded even when the index is reused
