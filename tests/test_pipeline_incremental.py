@@ -404,6 +404,11 @@ def test_an_edit_re_resolves_only_the_files_that_read_what_it_changed(tmp_path, 
     source.write_text(source.read_text().replace(old, new, 1))
     summary = index_repository(repo, db, settings)
     assert (summary.delta["mode"], summary.delta["files_changed"], summary.delta["files_re_resolved"]) == ("incremental", 1, re_resolved)
+    source.write_text(BODY_EDIT_REPO["lib.py"])  # the revert's record comes from the parse cache
+    summary = index_repository(repo, db, settings)
+    assert (summary.delta["mode"], summary.delta["files_re_resolved"]) == ("incremental", re_resolved)
+    source.write_text(source.read_text().replace(old, new, 1))
+    index_repository(repo, db, settings)
     fresh = tmp_path / "fresh"
     index_repository(repo, fresh, settings, full=True)
     assert_same_graph(db, fresh)

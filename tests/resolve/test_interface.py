@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codekg.passes.parse import parse_files
+from codekg.parse_cache import ParseCache
+from codekg.passes.parse import parse_cache_key, parse_files
 from codekg.passes.scan import scan_repository
 from codekg.passes.structure import file_structure
 from codekg.resolve.dependencies import DependencyRecorder
@@ -38,12 +39,21 @@ def make():
 '''
 
 
-def symbols_of(tmp_path: Path, text: str):
+def symbols_of(tmp_path: Path, text: str, through_cache: bool = False):
+    """The file's symbols, from a fresh parse, or from the record the parse cache gives back."""
     repo = tmp_path / "repo"
     repo.mkdir(exist_ok=True)
     (repo / "shop.py").write_text(text)
     settings = load_settings(repo, use_git_ls_files=False, value_flow=False)
-    [parsed] = parse_files(repo, scan_repository(repo, settings).files, flow=False).parses
+    [source] = scan_repository(repo, settings).files
+    [parsed] = parse_files(repo, [source], flow=False).parses
+    if through_cache:
+        cache = ParseCache(tmp_path / "parse_cache.sqlite", settings)
+        key = parse_cache_key(source, parsed.content_hash)
+        cache.put(key, parsed)
+        cache.commit()
+        parsed = cache.get(key, source.path)
+        cache.close()
     return file_structure(parsed, settings).symbols
 
 
@@ -99,3 +109,11 @@ def test_a_read_inside_a_body_is_recorded_as_the_outermost_body(tmp_path):
         record_body_read(recorder, symbols, ("make", "inner"))
         record_body_read(recorder, symbols, ("Shop",))  # a class body is outline: the file's key covers it
     assert read == {("scope", "shop.py", "make")}
+
+
+def test_a_record_from_the_parse_cache_gives_the_digests_of_a_fresh_parse(tmp_path):
+    """A revert brings back a file's old bytes, whose record the parse cache holds: its digests must be
+    the ones the fresh parse gave (a serializer writing shared strings as references did not)."""
+    fresh = interface_digests(symbols_of(tmp_path, SOURCE), "python")
+    cached = interface_digests(symbols_of(tmp_path, SOURCE, through_cache=True), "python")
+    assert cached == fresh

@@ -137,5 +137,8 @@ class _Facts:
         return {line: rank for rank, line in enumerate(sorted(set(self.lines)))}
 
     def digest(self, ranks: dict[int, int]) -> str:
+        """Equal records give one digest however they were made, parsed now or read from the parse
+        cache: marshal's version 0 writes every value out (later versions write a string or object
+        met twice as a reference, which depends on how the record was built)."""
         ordered = [ranks[line] for line in self.lines]
-        return hashlib.blake2b(marshal.dumps((self.values, ordered)), digest_size=16).hexdigest()
+        return hashlib.blake2b(marshal.dumps((self.values, ordered), 0), digest_size=16).hexdigest()
