@@ -113,7 +113,8 @@ class _FileResolver:
             # a lookup cut short may have left a half-built entry in the shared caches: start afresh
             self.names = NameResolver(self.symbols, self.project_configs)
             self.values = ValueInference(self.names)
-        half.result.dependencies = frozenset(read)
+        # its own bodies are no dependency: a file whose bytes changed is always resolved again
+        half.result.dependencies = frozenset(key for key in read if not (key[0] == "scope" and key[1] == path))
         return half
 
     def settled(self, path: str, half: _FirstHalf, program: ProgramCalls) -> FileResolution:
