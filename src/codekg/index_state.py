@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the search file's readers import this module: not the extra
 log = logging.getLogger(__name__)
 
 STATE_SUFFIX = ".state"
-STATE_FORMAT = "5"  # 3: warnings are records (pass, kind, message); 4: SQL statements and relations; 5: interface digests
+STATE_FORMAT = "5"  # 3: warnings are records (pass, kind, message); 4: SQL statements and relations; 5: body reads (resolve/interface.py)
 # Settings that change what the graph holds; any other setting (paths, cache sizes) does not.
 GRAPH_SETTINGS = ("max_file_size", "python_source_roots", "extra_ignore", "use_git_ls_files", "ambiguity_limit",
                   "value_flow", "sql_dialect", "sql_folder_dialects")
@@ -67,8 +67,6 @@ class FileSummary:
     shared: dict[str, Any]  # the shared nodes and edges the file's edges need (passes/resolve.py, shared_nodes)
     call_outcomes: dict[str, int]
     warnings: list[dict[str, str]]  # {"pass", "kind", "message"}; the path is the file's
-    # what other files can read of it, a digest per dependency key (resolve/interface.py)
-    interface: dict[DependencyKey, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

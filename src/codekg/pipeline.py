@@ -295,8 +295,10 @@ class _Run:
             old_modules = state.module_table()
             module_table = _module_table(symbols, old_modules)
             touched = changes.touched_paths
+            # what the touched files gave other files, before (their stored symbols) and now; the value
+            # flow reads every fact of a file, so with it on every reader of a touched file counts
             interfaces = None if self.settings.value_flow else (
-                {p: summaries[p].interface for p in touched if p in summaries},
+                {p: interface_digests(state.symbols(p), summaries[p].outline.family) for p in touched if p in summaries},
                 {p: interface_digests(structure.symbols, outlines[p].family) for p, structure in fresh.items()})
             changed_keys = _changed_keys(touched, [summaries[p].outline for p in touched if p in summaries],
                                          [outlines[p] for p in fresh], old_modules, module_table, interfaces)
@@ -314,8 +316,7 @@ class _Run:
                              unparsed=_unparsed(scan, parsed.skipped))
         for parsed_file in parsed.parses:
             path = parsed_file.path
-            update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path],
-                                                interfaces[1][path] if interfaces else None)
+            update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path])
         new_summaries = {path: summaries[path] for path in kept}
         new_summaries.update({path: record.summary for path, record in update.records.items()})
         old_paths = sorted((touched | redo) & summaries.keys())
@@ -390,12 +391,6 @@ class _Run:
     def _write_state(self, graph_file: str, update: StateUpdate) -> None:
         """The per-file state of build ``graph_file``, beside it: removed with it on failure."""
         with _timed(self.timings, "state"):
-            if not self.settings.value_flow:  # the value flow reads every fact of a file: no digest is asked
-                from codekg.resolve.interface import interface_digests
-
-                for record in update.records.values():
-                    if not record.summary.interface:
-                        record.summary.interface = interface_digests(record.symbols, record.summary.outline.family)
             state = IndexState.create(self.db_dir, graph_file, self.fingerprint)
             try:
                 state.write(update)
@@ -637,9 +632,7 @@ def _with_source_files(parses: list[FileParse], files: list[SourceFile]) -> Iter
         yield parsed, by_path[parsed.path]
 
 
-def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution,
-                 interface: dict[DependencyKey, str] | None = None) -> FileRecord:
-    """``interface``: the file's digests when known (resolve/interface.py); else the state's writer fills them in."""
+def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution) -> FileRecord:
     from codekg.passes.structure import file_outline
 
     summary = FileSummary(
@@ -651,7 +644,6 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
         shared=resolution.shared,
         call_outcomes=resolution.call_outcomes,
         warnings=_file_warnings(parsed) + structure.warnings + resolution.warnings,
-        interface=interface or {},
     )
     stat = FileStat(parsed.content_hash, source.size_bytes, source.mtime_ns)
     return FileRecord(stat, summary, structure.symbols, structure.graph, resolution.graph)
@@ -660,8 +652,7 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
 def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:
     warnings = [w for w in previous.warnings if w["pass"] != "resolve"] + resolution.warnings
     return FileSummary(previous.outline, resolution.dependencies, previous.node_counts, previous.structure_edge_counts,
-                       resolution.graph.edge_counts(), resolution.shared, resolution.call_outcomes, warnings,
-                       previous.interface)
+                       resolution.graph.edge_counts(), resolution.shared, resolution.call_outcomes, warnings)
 
 
 def _unparsed(scan: ScanResult, skipped: list[SkippedFile]) -> dict[str, tuple[FileStat, str]]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -65,16 +66,20 @@ def interface_digests(file_symbols: "FileSymbols", family: str) -> dict[Dependen
     bodies: dict[Scope, _Facts] = {}
     body_cache: dict[Scope, Scope | None] = {}
     for list_name in OUTLINE_LISTS:
-        for item in getattr(parse, list_name):
-            outline.add(list_name, item)
+        outline.add_all(list_name, getattr(parse, list_name))
     for list_name in SCOPED_LISTS:
+        by_body: dict[Scope | None, list[Any]] = {}
         for item in getattr(parse, list_name):
             scope = item.scope
             body = body_cache[scope] if scope in body_cache else body_cache.setdefault(scope, body_of(file_symbols, scope))
-            if body is None or (list_name == "values" and "." in item.target):
-                outline.add(list_name, item)
-            else:
-                (bodies.get(body) or bodies.setdefault(body, _Facts())).add(list_name, item)
+            if body is not None and list_name == "values" and "." in item.target:
+                body = None  # `self.attr = …`: the class's attributes are read as a whole
+            group = by_body.get(body)
+            if group is None:
+                group = by_body[body] = []
+            group.append(item)
+        for body, items in by_body.items():
+            (outline if body is None else bodies.get(body) or bodies.setdefault(body, _Facts())).add_all(list_name, items)
     outline_ranks = outline.ranks()
     digests: dict[DependencyKey, str] = {("file", path): outline.digest(outline_ranks)}
     top_level = file_symbols.children.get((), {})
@@ -85,7 +90,7 @@ def interface_digests(file_symbols: "FileSymbols", family: str) -> dict[Dependen
             named[name].add_plain((ref.label,))
         for definition in parse.definitions:
             if definition.scope == () and definition.name in named:
-                named[definition.name].add("definitions", definition)
+                named[definition.name].add_all("definitions", (definition,))
         for name, facts in named.items():  # its own lines: a function added above another leaves it as it was
             digests[("name", family, name)] = facts.digest(facts.ranks())
     for body, facts in bodies.items():
@@ -109,6 +114,7 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
 # each list of FileParse: its records' values without positions, and their positions
 _WITHOUT_POSITIONS = {name: _getter(tuple(f for f in fields if f not in POSITION_FIELDS)) for name, fields in ITEM_FIELDS.items()}
 _POSITIONS = {name: _getter(tuple(f for f in fields if f in POSITION_FIELDS)) for name, fields in ITEM_FIELDS.items()}
+_NESTED_POSITIONS = frozenset({"definitions"})  # `decorator_lines`: a tuple of lines
 
 
 class _Facts:
@@ -120,14 +126,22 @@ class _Facts:
         self.values: list[Any] = []
         self.lines: list[int] = []
 
-    def add(self, list_name: str, item: Any) -> None:
+    def add_all(self, list_name: str, items: Iterable[Any]) -> None:
+        items = list(items)
+        if not items:
+            return
         self.values.append(list_name)
-        self.values.append(_WITHOUT_POSITIONS[list_name](item))
-        for line in _POSITIONS[list_name](item):
-            if isinstance(line, tuple):
-                self.lines.extend(line)
-            else:
-                self.lines.append(line)
+        self.values.extend(map(_WITHOUT_POSITIONS[list_name], items))
+        positions = map(_POSITIONS[list_name], items)
+        if list_name in _NESTED_POSITIONS:
+            for values in positions:
+                for value in values:
+                    if isinstance(value, tuple):
+                        self.lines.extend(value)
+                    else:
+                        self.lines.append(value)
+        else:
+            self.lines.extend(chain.from_iterable(positions))
 
     def add_plain(self, values: tuple) -> None:
         self.values.append(values)
