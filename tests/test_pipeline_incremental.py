@@ -294,6 +294,26 @@ def test_an_unchanged_run_opens_the_graph_only_when_its_file_changed(index_fixtu
     assert len(checks) == 3
 
 
+def test_the_run_after_an_incremental_one_trusts_the_graph_it_wrote(index_fixture, monkeypatch, tmp_path):
+    """An incremental run stamps the graph file it wrote (it knows the generation the graph holds):
+    the next run, after an edit or none, does not open the graph to check."""
+    import codekg.pipeline
+
+    indexed = index_fixture("pyrepo")
+    assert delta_counts(index_repository(indexed.repo, indexed.db, indexed.settings))[0] == "unchanged"  # stamps
+    checks = []
+    real_check = codekg.pipeline.live_index_matches
+    monkeypatch.setattr(codekg.pipeline, "live_index_matches", lambda *args: checks.append(args) or real_check(*args))
+    util = indexed.repo / "src/shop/util.py"
+    for number in range(2):
+        with open(util, "a") as handle:
+            handle.write(f"\n\ndef extra{number}():\n    log('x')\n")
+        assert delta_counts(index_repository(indexed.repo, indexed.db, indexed.settings))[0] == "incremental"
+    assert delta_counts(index_repository(indexed.repo, indexed.db, indexed.settings))[0] == "unchanged"
+    assert checks == []
+    full_index_matches(indexed, tmp_path)
+
+
 @pytest.mark.parametrize("damage", ["missing", "garbage"])
 def test_a_missing_or_damaged_state_means_a_full_rebuild(index_fixture, tmp_path, damage):
     indexed = index_fixture("pyrepo")

@@ -361,6 +361,10 @@ class _Run:
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
         search = self._store_vectors(
             self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta))
+        # this run wrote the generation the state now records: the next run need not open the graph to check
+        stamp = None if on_server_store(self.settings) else self.directory.graph_stamp(graph_file)
+        if stamp is not None:
+            state.record_checked_graph_stamp(stamp)
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts(),
