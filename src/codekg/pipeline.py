@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -137,6 +137,7 @@ class _Run:
         self.config_warnings: list[dict[str, str]] = []
         self.fingerprint = ""  # known after the scan: it covers the project configs
         self.parsed_ahead: dict[str, FileParse] | None = None
+        self._project_cache: tuple[frozenset[str], Graph] | None = None
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
@@ -279,7 +280,7 @@ class _Run:
         from codekg.passes.load import apply_delta, metadata_graph
         from codekg.passes.resolve import shared_nodes, resolve_references
         from codekg.garbage import collection_paused
-        from codekg.passes.structure import build_symbol_index, file_outline, file_structure, project_structure
+        from codekg.passes.structure import build_symbol_index, file_outline, file_structure
         from codekg.resolve.interface import interface_digests
 
         summaries = state.summaries()
@@ -334,13 +335,13 @@ class _Run:
 
         with _timed(self.timings, "delta"):
             old = Graph.combined(
-                project_structure(scan.root, list(summaries)),
+                self._project(scan.root, summaries),
                 *state.node_graphs(sorted(touched & summaries.keys())),
                 *old_edges.values(),
                 shared_nodes(summaries.values()),
             )
             new = Graph.combined(
-                project_structure(scan.root, list(new_summaries)),
+                self._project(scan.root, new_summaries),
                 *(record.nodes for record in update.records.values()),
                 *(resolutions[path].graph for path in sorted(redo)),
                 shared_nodes(new_summaries.values()),
@@ -473,13 +474,23 @@ class _Run:
             parsed.cache_rebuilt = cache.rebuilt_reason if cache is not None else ""
             return parsed
 
+    def _project(self, root: Path, paths: Iterable[str]) -> Graph:
+        """The Project, Folder and CONTAINS graph of ``paths``, built once per set of paths: an
+        incremental run that adds or removes no file asks for the same one three times (43 ms each
+        on fastapi's 1,138 files)."""
+        from codekg.passes.structure import project_structure
+
+        key = frozenset(paths)
+        if self._project_cache is None or self._project_cache[0] != key:
+            self._project_cache = (key, project_structure(root, sorted(key)))
+        return self._project_cache[1]
+
     def _facts(self, scan: ScanResult, summaries: dict[str, FileSummary], unparsed: dict[str, str],
                parsed: ParseResult) -> RunFacts:
         """The run's facts, from the per-file summaries (every file, whether re-derived or not)."""
         from codekg.passes.resolve import call_outcomes_by_language, shared_nodes
-        from codekg.passes.structure import project_structure
 
-        project = project_structure(scan.root, list(summaries))
+        project = self._project(scan.root, summaries)
         nodes: Counter = Counter(project.node_counts())
         edges: Counter = Counter(project.edge_counts())
         shared = shared_nodes(summaries.values())
