@@ -425,7 +425,8 @@ def _print_summary(summary: IndexSummary) -> None:
     console.print(
         f"{d['mode']}: files +{d['files_added']} ~{d['files_changed']} -{d['files_deleted']}, "
         f"nodes +{d['nodes_added']} ~{d['nodes_updated']} -{d['nodes_removed']}, "
-        f"edges +{d['edges_added']} -{d['edges_removed']}",
+        f"edges +{d['edges_added']} -{d['edges_removed']}"
+        + (f", {d['files_re_resolved']} other files resolved again" if "files_re_resolved" in d else ""),
         highlight=False,
     )
     console.print(f"nodes: {sum(summary.nodes.values())}  edges: {sum(summary.edges.values())}  "
