@@ -114,7 +114,8 @@ def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple]:
 # each list of FileParse: its records' values without positions, and their positions
 _WITHOUT_POSITIONS = {name: _getter(tuple(f for f in fields if f not in POSITION_FIELDS)) for name, fields in ITEM_FIELDS.items()}
 _POSITIONS = {name: _getter(tuple(f for f in fields if f in POSITION_FIELDS)) for name, fields in ITEM_FIELDS.items()}
-_NESTED_POSITIONS = frozenset({"definitions"})  # `decorator_lines`: a tuple of lines
+TUPLE_POSITION_FIELDS = frozenset({"decorator_lines"})  # a tuple of lines, not one
+_NESTED_POSITIONS = frozenset(name for name, fields in ITEM_FIELDS.items() if TUPLE_POSITION_FIELDS & set(fields))
 
 
 class _Facts:
