@@ -138,3 +138,14 @@ def misbehaving_python(monkeypatch, tmp_path) -> Path:
 
     monkeypatch.setattr(extractor, "extract", extract)
     return attempts
+
+
+@pytest.fixture(autouse=True)
+def _extraction_switches_restored() -> Iterator[None]:
+    """The parse pass sets the process-wide extraction switches for its run (languages/base.py): a
+    test that indexed with the value flow off must not leave a later test's extractors without flow facts."""
+    from codekg.languages.base import EXTRACTION
+
+    saved = (EXTRACTION.flow_facts, EXTRACTION.sql_dialect, dict(EXTRACTION.sql_folder_dialects))
+    yield
+    EXTRACTION.flow_facts, EXTRACTION.sql_dialect, EXTRACTION.sql_folder_dialects = saved
