@@ -15,7 +15,7 @@ import pytest
 from codekg.errors import EmbeddingsUnavailableError, StoreError
 from codekg.pipeline import index_repository
 from codekg.search import SearchFilters, search_result
-from codekg.search.cozo import fts_query, search_program
+from codekg.search.cozo import fts_query, keyword_program, search_program
 from codekg.stores import open_index
 from codekg.stores.cozo import first_by_name
 from codekg.settings import load_settings
@@ -142,6 +142,30 @@ def test_vectors_in_the_engine_reach_the_floors(with_vectors, mode: str) -> None
         at1 += names[:1] == [expected]
         at5 += expected in names
     assert (at1 / len(QUESTIONS), at5 / len(QUESTIONS)) >= VECTOR_FLOORS[mode]
+
+
+def test_the_keyword_ranking_run_beside_the_embedding_gives_the_one_program_answer(with_vectors) -> None:
+    """A hybrid search with vectors runs the keyword ranking while the query is embedded, then hands
+    its rows to the search program: the answer is the one program's, row for row, on both shelves."""
+    from codekg.search.embeddings import query_vector_soon
+
+    repo, db, settings, _ = with_vectors
+    store = open_index(db, settings)
+    try:
+        spec, _ = store.vector_model()
+        checked = 0
+        for question, _ in QUESTIONS:
+            vector = query_vector_soon(spec, None, question).result()
+            for secondary in (False, True):
+                parameters = {"q": fts_query(question), "v": vector, "k": 20, "ef": 40, "named": []}
+                keyword = store.run(keyword_program(secondary), parameters)
+                whole = store.run(search_program(True, True, True, secondary), parameters)
+                split = store.run(search_program(True, True, True, secondary, keyword_given=True), {**parameters, "keyword": keyword})
+                assert sorted(split) == sorted(whole)
+                checked += bool(keyword)
+        assert checked == 2 * (len(QUESTIONS) - 1)  # all but one question share a word with the symbols
+    finally:
+        store.close()
 
 
 def test_each_run_copies_only_the_vectors_that_changed(with_vectors, tmp_path: Path) -> None:

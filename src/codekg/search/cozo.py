@@ -23,7 +23,9 @@ The program:
 - the symbols the query names, or whose names start with it, case aside (`SymbolName`, at most 50:
   `named_candidates`), are candidates whatever their score, on either shelf; so are, for a query
   that is a name, the tests', docs' and examples' symbols whose qualified names hold it (a word of
-  theirs, `name_words`): search ranks both before the code's other matches.
+  theirs, `name_words`: `secondary_names`): search ranks both before the code's other matches;
+- **order of work**: the query's vector is computed in a thread while the engine runs the name
+  lookups and the keyword ranking (`keyword_program`), whose rows the program then takes as given.
 """
 
 from __future__ import annotations
@@ -43,8 +45,12 @@ CANDIDATES = 20  # each ranking's depth, as search/hybrid.py's (four times as de
 MAX_DEPTH = 5120  # the deepest a filtered search reads
 # The HNSW search's beam (`ef`), at least twice the depth asked for. On fastapi's code shelf (459
 # vectors), 22 questions against the exact cosine top 20: ef 20 found 95.2% of them, 40 98.6%, 64
-# 99.1%, 100 99.8% (on the 5,890 vectors of its tests and docs, 64 found 94.5%).
-HNSW_EF = 64
+# 99.1%, 100 99.8% (on the 5,890 vectors of its tests and docs, 64 found 94.5%). The search costs
+# about 1.7 ms at 20, 3.4 at 64 (docs/benchmarks.md §19).
+HNSW_EF = 40
+# What a hit reads of its shelf row: the symbol's columns but its docstring, which ranks nothing
+# here (the full-text index has it), then its graph context.
+HIT_COLUMNS = tuple(column for column in SEARCH_COLUMNS[1:] if column != "docstring")
 
 
 def fts_query(query: str) -> str | None:
@@ -55,20 +61,28 @@ def fts_query(query: str) -> str | None:
     return " OR ".join(kept) if kept else None
 
 
+def keyword_program(secondary: bool) -> str:
+    """The CozoScript of the keyword ranking alone (parameters `q`, `k`): a hybrid search runs it
+    while the query's vector is computed and hands its rows to `search_program` as `$keyword`."""
+    shelves = [SEARCH_SHELVES[False], *([SEARCH_SHELVES[True]] if secondary else [])]
+    return "\n".join([*(_fts_rule(text) for text, _ in shelves), "?[id, s] := fts[id, s]"])
+
+
+def _fts_rule(text_relation: str) -> str:
+    return f"fts[id, s] := ~{text_relation}:fts{{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}}"
+
+
 def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bool = False,
-                   secondary_words: bool = False) -> str:
+                   keyword_given: bool = False) -> str:
     """The CozoScript of one search; parameters `q` (keyword), `v` (the query's vector), `k`, `ef`,
-    `named` (the ids `named_candidates` found), `name_token`. It reads the code's shelf; with
-    ``secondary`` the tests', documentation's and examples' too (stores/cozo.py `SEARCH_SHELVES`);
-    with ``secondary_words`` the symbols of theirs whose qualified names hold the query's name
-    (`name_token` among `name_words`) join the named: search ranks them before the code's other
-    matches. Each ranking's score is divided by its best; a symbol's score is their sum."""
+    `named` (the ids `named_candidates` and `secondary_names` found). It reads the code's shelf;
+    with ``secondary`` the tests', documentation's and examples' too (stores/cozo.py
+    `SEARCH_SHELVES`). With ``keyword_given`` the keyword ranking's rows are the parameter `keyword`
+    (`keyword_program`'s). Each ranking's score is divided by its best; a symbol's score is their sum."""
     shelves = [SEARCH_SHELVES[False], *([SEARCH_SHELVES[True]] if secondary else [])]
     lines = ["named_given[id] <- $named", "named[id] := named_given[id]"]
-    if secondary_words and not secondary:  # a name the tests', docs' or examples' qualified names hold
-        lines.append(f"named[id] := ~{SEARCH_SHELVES[True][0]}:names{{id | query: $name_token, k: $k}}")
     if keyword:
-        lines += [f"fts[id, s] := ~{text}:fts{{id | query: $q, k: $k, score_kind: 'tf_idf', bind_score: s}}" for text, _ in shelves]
+        lines += ["fts[id, s] <- $keyword"] if keyword_given else [_fts_rule(text) for text, _ in shelves]
         lines += ["fts_best[max(s)] := fts[_, s]",
                   "part[id, ranking, b] := fts[id, s], fts_best[m], b = s / m, ranking = 'keyword'"]
     if semantic:
@@ -92,7 +106,7 @@ def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bo
         lines.append("scored[id, score] := cand[id, score]")
     # The rankings read the code's shelf unless ``secondary``: a ranked hit is looked up there, and
     # the tests', docs' and examples' shelf only for the named (on either shelf).
-    columns = ", ".join([*SEARCH_COLUMNS[1:], *CONTEXT_COLUMNS])
+    columns = ", ".join([*HIT_COLUMNS, *CONTEXT_COLUMNS])
     code, other = SEARCH_SHELVES[False][0], SEARCH_SHELVES[True][0]
     lines += [f"?[id, score, {columns}] := scored[id, score], *{code}{{id, {columns}}}",
               f"?[id, score, {columns}] := scored[id, score], {'' if secondary else 'named[id], '}*{other}{{id, {columns}}}"]
@@ -105,7 +119,7 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
     from codekg.search import SearchHit
 
     notes: list[str] = []
-    vector = None
+    vector_soon = None  # the query's vector, computed while the keyword ranking and the name lookup run
     if mode != "keyword":
         spec, model_id = store.vector_model()
         if not model_id:
@@ -114,27 +128,33 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
             notes.append("no embeddings in this CozoDB store: hybrid is keyword + graph expansion "
                          "(codekg index --embeddings adds them)")
         else:
-            from codekg.search.embeddings import load_embedder
+            from codekg.search.embeddings import query_vector_soon
 
             api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
-            vector = [float(x) for x in load_embedder(spec, api_key).embed([query])[0]]
+            vector_soon = query_vector_soon(spec, api_key, query)
     expression = fts_query(query) if mode != "semantic" else None
+    keyword_first = expression is not None and vector_soon is not None
     name = name_query(query)
     last_name = name.rsplit(".", 1)[-1] if name else ""
     token = name_token(name) if name else ""
     depth, secondary = max(limit, CANDIDATES), False
     try:
         named = [[node_id] for node_id in named_candidates(store, last_name)]
+        named_first = named + secondary_names(store, token, depth)  # before the code's shelf proves too thin
+        vector = None
         while True:
             scores: dict[str, float] = {}
             rows: list[list[Any]] = []
-            if expression is not None or vector is not None or named or token:
-                program = search_program(expression is not None, vector is not None, mode == "hybrid", secondary, bool(token))
+            keyword_rows = store.run(keyword_program(secondary), {"q": expression, "k": depth}) if keyword_first else []
+            if vector_soon is not None and vector is None:
+                vector = vector_soon.result()
+            if expression is not None or vector is not None or named_first:
+                program = search_program(expression is not None, vector is not None, mode == "hybrid", secondary, keyword_first)
                 rows = store.run(program, {"q": expression or "", "v": vector or [], "k": depth, "ef": max(HNSW_EF, 2 * depth),
-                                           "named": named, "name_token": token})
+                                           "named": named if secondary else named_first, "keyword": keyword_rows})
                 scores = {row[0]: float(row[1]) for row in rows}
-            width = 2 + len(SEARCH_COLUMNS) - 1  # id, score, the hit's columns; then its context
-            symbols = {row[0]: Symbol(position, row[0], *row[2:width]) for position, row in enumerate(rows)}
+            width = 2 + len(HIT_COLUMNS)  # id, score, the hit's columns; then its context
+            symbols = {row[0]: Symbol(position, row[0], *row[2:width], docstring="") for position, row in enumerate(rows)}
             contexts = {row[0]: Context(*row[width:]) for row in rows}
             kept = {i: s for i, s in symbols.items() if filters.keeps(s)}
             if len(kept) >= limit:
@@ -158,6 +178,16 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
                               symbol.start_line, symbol.end_line, symbol.signature, round(score, 6),
                               TIER_NAMES[match_tier(name, symbol)], context.container, context.callers, context.callees))
     return hits, notes
+
+
+def secondary_names(store: Any, token: str, k: int) -> list[list[str]]:
+    """Ids (as rows) of the tests', docs' and examples' symbols whose qualified names hold the query's
+    name (``token`` among their `name_words`): search ranks them before the code's other matches.
+    Its own query: inside the search program, Cozo took 15 ms where this takes 1 (fastapi,
+    "websocket")."""
+    if not token:
+        return []
+    return store.run(f"?[id] := ~{SEARCH_SHELVES[True][0]}:names{{id | query: $token, k: $k}}", {"token": token, "k": k})
 
 
 def named_candidates(store: Any, name: str) -> list[str]:
