@@ -282,7 +282,7 @@ REAL_MESSAGES = {
     "No such file or directory": "file_system",
     "IO exception: Cannot open file /tmp/db/g.lbdb.checkpoint.intent.lock: Too many open files": "file_system",
     "Buffer manager exception: Unable to allocate memory! The buffer pool is full and no memory could be "
-    "freed!": "execution_failed",  # docs/benchmarks.md: a COPY of 100,000 files' Method table
+    "freed!": "page_cache_full",  # docs/benchmarks.md: a COPY of 100,000 files' Method table
     "Cannot start a new write transaction in the system. Only one write transaction at a time is allowed in the "
     "system.": "execution_failed",
     "the query ran longer than 0.001 s and was stopped": "execution_failed",  # the store's query timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -170,16 +171,44 @@ def test_a_graph_larger_than_the_buffer_pool_loads_by_copy(tmp_path):
             graph.add_node(label, id=f"{label}:{number}", name=f"n{number}", qualified_name=f"m.n{number}", docstring=docstring)
     tables = graph.to_tables()
     assert min(table.nbytes for table in tables.nodes.values()) > settings.buffer_pool_size
-    store = LadybugStore.create(tmp_path / "g.lbdb", settings, tables)
+    report = LadybugStore.build(tmp_path / "g.lbdb", settings, tables, Graph)
+    assert {t.table: (t.method, t.failure_kind) for t in report.tables} == {
+        "Variable": ("copy", ""), "Function": ("copy", ""), "Class": ("copy", "")}
+    assert report.page_cache_retries == 0 and load_pool_need(tables) > 3 * settings.buffer_pool_size
+    store = LadybugStore(tmp_path / "g.lbdb", settings, read_only=True)
     try:
-        report = store.write_tables(tables)
-        assert {t.table: (t.method, t.failure_kind) for t in report.tables} == {
-            "Variable": ("copy", ""), "Function": ("copy", ""), "Class": ("copy", "")}
         counted = store.query("MATCH (n) RETURN label(n), count(*), min(size(n.docstring))").rows
         assert sorted(counted) == [["Class", rows, 500], ["Function", rows, 500], ["Variable", rows, 500]]
-        assert store.buffer_pool_size == load_pool_need(tables)
     finally:
         store.close()
+
+
+def test_a_build_whose_page_cache_proves_too_small_starts_again_with_twice_as_much(tmp_path, caplog):
+    """Given a page cache of 64 MiB for a graph of 80,000 rows of 500 characters (Ladybug reports "the
+    buffer pool is full" for its checkpoint), the build removes its files and writes the graph again with
+    128 MiB: every row is there, each table COPYed once, and the run says what happened."""
+    settings = load_settings(None, buffer_pool_size=64 * 1024 * 1024)
+    graph = Graph()
+    rows = 80_000
+    for number in range(rows):
+        graph.add_node("Function", id=f"Function:{number}", name=f"n{number}", qualified_name=f"m.n{number}", docstring="d" * 500)
+    tables = graph.to_tables()
+    metadata = Graph()
+    metadata.add_node("IndexMeta", key="generation", value="g1")
+    with caplog.at_level(logging.WARNING, logger="codekg.stores.ladybug"):
+        report = LadybugStore.build(tmp_path / "g.lbdb", settings, tables, lambda: metadata, buffer_pool_size=64 * 1024 * 1024)
+    assert report.page_cache_retries == 1
+    assert [(t.table, t.method, t.failure_kind) for t in report.tables] == [("Function", "copy", "")]
+    assert report.copy_outcome() == {"attempts": 1, "failures": {}, "failure_rate": 0.0, "page_cache_retries": 1}
+    assert [r.getMessage() for r in caplog.records if r.name == "codekg.stores.ladybug"] == [
+        "the graph did not fit a page cache of 64 MiB; building it again with 128 MiB"]
+    store = LadybugStore(tmp_path / "g.lbdb", settings, read_only=True)
+    try:
+        assert store.query("MATCH (n:Function) RETURN count(*), min(size(n.docstring))").rows == [[rows, 500]]
+        assert store.read_metadata() == {"generation": "g1"}
+    finally:
+        store.close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["g.lbdb"]  # nothing of the first attempt is left
 
 
 def _graph_before_and_after() -> tuple[Graph, Graph]:

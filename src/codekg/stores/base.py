@@ -37,6 +37,7 @@ class TableLoad:
 @dataclass(slots=True)
 class LoadReport:
     tables: list[TableLoad] = field(default_factory=list)
+    page_cache_retries: int = 0  # builds started again with a larger page cache (stores/ladybug.py `build`)
 
     @property
     def fallbacks(self) -> list[TableLoad]:
@@ -47,7 +48,8 @@ class LoadReport:
         attempts = sum(t.copy_attempted for t in self.tables)
         failures = Counter(t.failure_kind for t in self.tables if t.failure_kind)
         rate = sum(failures.values()) / attempts if attempts else 0.0
-        return {"attempts": attempts, "failures": dict(sorted(failures.items())), "failure_rate": round(rate, 4)}
+        outcome = {"attempts": attempts, "failures": dict(sorted(failures.items())), "failure_rate": round(rate, 4)}
+        return {**outcome, "page_cache_retries": self.page_cache_retries} if self.page_cache_retries else outcome
 
 
 class GraphStore(Protocol):

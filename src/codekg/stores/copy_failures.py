@@ -13,7 +13,7 @@ import re
 from codekg.errors import QueryError
 
 COPY_FAILURE_KINDS = ("file_system", "write_failed", "generation_failed", "schema_mismatch", "data_format",
-                      "execution_failed")
+                      "page_cache_full", "execution_failed")
 
 # The first kind whose pattern a message matches, in this order: a checkpoint that failed to write
 # says "IO exception", and "Binder exception" also prefixes an unreadable COPY input.
@@ -38,6 +38,9 @@ _KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # constraint of the primary key column.", "… Unable to find primary key value Folder:9." (an edge
     # endpoint), "Conversion exception: Cast failed. Could not convert "a" to INT64.", "Overflow exception: …"
     ("data_format", re.compile(r"Copy exception|Conversion exception|Overflow exception")),
+    # "Buffer manager exception: Unable to allocate memory! The buffer pool is full and no memory could
+    # be freed!": the build's page cache is smaller than the graph needs (stores/ladybug.py `build`)
+    ("page_cache_full", re.compile(r"buffer pool is full|Buffer manager exception")),
 )
 
 

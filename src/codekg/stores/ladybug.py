@@ -21,7 +21,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,10 +68,14 @@ PENDING_SUFFIX = ".pending"
 MERGE_BATCH_ROWS = 2000
 # The page cache a bulk load needs grows with the whole graph, not with one table: Ladybug 0.22 keeps
 # what it wrote pinned, checkpoints or not (docs/benchmarks.md §18: synthetic graphs of 63 MB and
-# 258 MB of Arrow rows needed 128-144 MB and 256-320 MB). Short of it, a COPY (and the MERGE after it)
-# fails with "the buffer pool is full", which stopped the index of a 100,000-file repository.
-LOAD_POOL_FIXED = 96 * 1024 * 1024
+# 258 MB of Arrow rows needed 128-144 MB and 256-320 MB), and each table written pins about half a
+# megabyte more (§21: fastapi, 19.5 MB in 90 tables, needed 140-150 MB; pydantic, 23.2 MB in 100,
+# 150-160). Short of it, a COPY (and the MERGE after it) fails with "the buffer pool is full";
+# `build` then starts the build again with twice the page cache.
+LOAD_POOL_FIXED = 64 * 1024 * 1024
 LOAD_POOL_FACTOR = 2.0
+LOAD_POOL_PER_TABLE = 768 * 1024
+BUILD_ATTEMPTS = 3  # a build whose page cache proves too small is started again with twice as much
 _OPEN_LOCK = threading.Lock()
 # How long a reader that finds a checkpoint to finish waits for the index run holding the lock.
 RECOVERY_WAIT_SECONDS = 10.0
@@ -116,13 +120,38 @@ class LadybugStore:
             raise StoreError(f"cannot open the graph database {path}: {error}") from None
 
     @classmethod
-    def create(cls, path: Path, settings: Settings, tables: GraphTables | None = None) -> "LadybugStore":
-        """A new database with every table of the schema, its page cache large enough to bulk-load
-        ``tables``, the graph it is made for (`load_pool_need`)."""
-        store = cls(path, settings, buffer_pool_size=load_pool_need(tables) if tables is not None else 0)
+    def create(cls, path: Path, settings: Settings, buffer_pool_size: int = 0) -> "LadybugStore":
+        """A new database with every table of the schema and at least ``buffer_pool_size`` of page cache."""
+        store = cls(path, settings, buffer_pool_size=buffer_pool_size)
         for statement in ddl_statements():
             store._execute(statement)
         return store
+
+    @classmethod
+    def build(cls, path: Path, settings: Settings, tables: GraphTables, metadata: Callable[[], Graph],
+              buffer_pool_size: int = 0) -> LoadReport:
+        """Write the new database ``path`` holding ``tables``, then ``metadata()`` (called once the
+        graph is written). Its page cache is sized to the graph (`load_pool_need`, or
+        ``buffer_pool_size``); when it proves too small, the files are removed and the build starts
+        again with twice as much, at most BUILD_ATTEMPTS times in all (`LoadReport.page_cache_retries`)."""
+        pool = max(buffer_pool_size or load_pool_need(tables), settings.buffer_pool_size)
+        for attempt in range(BUILD_ATTEMPTS):
+            store = cls.create(path, settings, pool)
+            try:
+                report = store.write_tables(tables)
+                store.write_tables(metadata().to_tables())
+                report.page_cache_retries = attempt
+                return report
+            except PageCacheFullError:
+                if attempt == BUILD_ATTEMPTS - 1:
+                    raise
+                log.warning("the graph did not fit a page cache of %d MiB; building it again with %d MiB",
+                            pool >> 20, (pool * 2) >> 20)
+            finally:
+                store.close()
+            remove_build_files(path)
+            pool *= 2
+        raise AssertionError("unreachable")
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -148,10 +177,13 @@ class LadybugStore:
     def _checkpoint(self) -> None:
         """Fold the write-ahead log into the database file. The writes are committed already: when
         this fails (no file can be opened, the disk is full), the database replays its log at the
-        next open, so the failure is logged and the load goes on."""
+        next open, so the failure is logged and the load goes on; but a page cache too small for the
+        graph is PageCacheFullError, for `build` to start again with more."""
         try:
             self._execute("CHECKPOINT", check_interrupts=False)
         except QueryError as error:
+            if classify_copy_failure(error) == "page_cache_full":  # every later open would replay into it
+                raise PageCacheFullError(f"CHECKPOINT: {(str(error).splitlines() or [''])[0][:300]}") from None
             log.warning("checkpoint after the load failed (%s); the database replays its log when next opened",
                         (str(error).splitlines() or [""])[0][:300])
 
@@ -189,6 +221,8 @@ class LadybugStore:
                 error_text = (str(error).splitlines() or [""])[0][:300]
                 failure_kind = classify_copy_failure(error)
                 metrics.COPY_FAILURES.labels(failure_kind).inc()
+                if failure_kind == "page_cache_full":  # the MERGE would fail the same way, slowly
+                    raise PageCacheFullError(f"COPY into {name}: {error_text}") from None
                 log.warning("COPY into %s (%d rows) failed, %s: %s; writing it through MERGE instead",
                             name, table.num_rows, failure_kind, error_text)
         for batch in table.to_batches(max_chunksize=MERGE_BATCH_ROWS):
@@ -345,8 +379,19 @@ class LadybugStore:
 
 def load_pool_need(tables: GraphTables) -> int:
     """The buffer pool a new database needs to bulk-load ``tables`` (LOAD_POOL_FACTOR)."""
-    size = sum(table.nbytes for table in [*tables.nodes.values(), *tables.edges.values()])
-    return LOAD_POOL_FIXED + int(size * LOAD_POOL_FACTOR)
+    written = [*tables.nodes.values(), *tables.edges.values()]
+    size = sum(table.nbytes for table in written)
+    return LOAD_POOL_FIXED + int(size * LOAD_POOL_FACTOR) + LOAD_POOL_PER_TABLE * len(written)
+
+
+class PageCacheFullError(QueryError):
+    """A bulk write found the new database's page cache full: `LadybugStore.build` starts again with more."""
+
+
+def remove_build_files(path: Path) -> None:
+    """The database file ``path`` and the files Ladybug keeps beside it (its log, its shadow pages)."""
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink(missing_ok=True)
 
 
 def cypher_literal(value: Any) -> str:

@@ -37,13 +37,7 @@ def write_build(build: Path, tables: GraphTables, metadata: Callable[[], Graph],
     the graph is written, for values only known then."""
     location = primary_location(settings)
     if location is None:
-        store = LadybugStore.create(build, settings, tables)
-        try:
-            report = store.write_tables(tables)
-            store.write_tables(metadata().to_tables())
-        finally:
-            store.close()
-        return report
+        return LadybugStore.build(build, settings, tables, metadata)
     from codekg.stores import open_server_store
 
     server = open_server_store(location, settings, build.parent)
