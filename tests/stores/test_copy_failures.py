@@ -241,7 +241,7 @@ def test_the_human_summary_has_a_failure_rate_line_only_when_a_copy_failed(tmp_p
     def printed(report: LoadReport) -> str:
         console = Console(file=io.StringIO(), width=300)
         fallbacks = [{"table": t.table, "kind": t.failure_kind, "error": t.fallback_error} for t in report.fallbacks]
-        _print_failures(SimpleNamespace(secondary=[], search={}, load_fallbacks=fallbacks, copy=report.copy_outcome()), console)
+        _print_failures(SimpleNamespace(secondary=[], search={}, load_fallbacks=fallbacks, copy=report.copy_outcome()), lambda: console)
         return console.file.getvalue()
 
     store = LadybugStore.create(tmp_path / "g.lbdb", SETTINGS)
