@@ -195,6 +195,7 @@ def test_a_build_whose_page_cache_proves_too_small_starts_again_with_twice_as_mu
     tables = graph.to_tables()
     metadata = Graph()
     metadata.add_node("IndexMeta", key="generation", value="g1")
+    (tmp_path / "g.lbdb.state").write_text("the state thread's")  # written beside the load: left alone
     with caplog.at_level(logging.WARNING, logger="codekg.stores.ladybug"):
         report = LadybugStore.build(tmp_path / "g.lbdb", settings, tables, lambda: metadata, buffer_pool_size=64 * 1024 * 1024)
     assert report.page_cache_retries == 1
@@ -208,7 +209,8 @@ def test_a_build_whose_page_cache_proves_too_small_starts_again_with_twice_as_mu
         assert store.read_metadata() == {"generation": "g1"}
     finally:
         store.close()
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["g.lbdb"]  # nothing of the first attempt is left
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["g.lbdb", "g.lbdb.state"]  # nothing of the first attempt
+    assert (tmp_path / "g.lbdb.state").read_text() == "the state thread's"
 
 
 def _graph_before_and_after() -> tuple[Graph, Graph]:

@@ -389,9 +389,10 @@ class PageCacheFullError(QueryError):
 
 
 def remove_build_files(path: Path) -> None:
-    """The database file ``path`` and the files Ladybug keeps beside it (its log, its shadow pages)."""
-    for leftover in path.parent.glob(path.name + "*"):
-        leftover.unlink(missing_ok=True)
+    """The database file ``path`` and the files Ladybug keeps beside it (its log, its shadow pages);
+    not the build's state (`<build>.state`), which another thread may be writing."""
+    for suffix in ("", ".wal", *_RECOVERY_FILES):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def cypher_literal(value: Any) -> str:

@@ -24,7 +24,7 @@ from codekg.errors import CodekgError
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.settings import Settings
 from codekg.stores.dead_letter import RESYNC, DeadLetterFile, FailedRecord
-from codekg.stores.ladybug import IndexDirectory, LadybugStore, remove_build_files
+from codekg.stores.ladybug import IndexDirectory, LadybugStore
 from codekg.stores.target import GENERATION_KEY
 from codekg.stores.uri import StoreLocation, parse_store_uri
 
@@ -124,7 +124,8 @@ def _replace(location: StoreLocation, settings: Settings, db_dir: Path, tables: 
         try:
             LadybugStore.build(build, settings, tables, lambda: metadata)
         except BaseException:
-            remove_build_files(build)
+            for leftover in directory.db_dir.glob(build.name + "*"):
+                leftover.unlink(missing_ok=True)
             raise
         directory.publish(build)
     return "full", {"rows": sum(t.num_rows for t in (*tables.nodes.values(), *tables.edges.values()))}
