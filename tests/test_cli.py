@@ -84,6 +84,26 @@ def test_query_formats(indexed_repo):
     assert row["c"]["qualified_name"] == "shop.models.Order" and row["c"]["_LABEL"] == "Class"
 
 
+def test_values_with_brackets_print_as_they_are(copy_fixture):
+    """A signature's `Annotated[int, "m"]`, a docstring's `[bold]` and `[/]`, a file named `[red]mod.py`:
+    data, printed verbatim by the query table and search, never read as Rich markup."""
+    repo = copy_fixture("pyrepo")
+    (repo / "[red]mod.py").write_text('from typing import Annotated\n\n'
+                                      'def tagged(x: Annotated[int, "m"]) -> list[str]:\n'
+                                      '    """Doc [bold]strong[/bold] and [/] x."""\n    return [str(x)]\n')
+    assert codekg("index", str(repo), "--quiet").returncode == 0
+    table = codekg("query", "MATCH (f:Function {name: 'tagged'}) RETURN f.signature AS `[sig]`, f.docstring AS doc, "
+                   "f.file_path AS path", "--repo", str(repo), env={"COLUMNS": "300"})
+    assert table.returncode == 0, table.stderr
+    assert "[sig]" in table.stdout and "x: Annotated[int, \"m\"]) -> list[str]" in table.stdout
+    assert "Doc [bold]strong[/bold] and [/] x." in table.stdout and "[red]mod.py" in table.stdout
+    markup = codekg("query", "RETURN 'x[/foo]' AS u", "--repo", str(repo))
+    assert markup.returncode == 0 and "x[/foo]" in markup.stdout, markup.stderr
+    found = codekg("search", "tagged", "--repo", str(repo), "-n", "1", env={"COLUMNS": "300"})
+    assert found.returncode == 0, found.stderr
+    assert 'def tagged(x: Annotated[int, "m"]) -> list[str]' in found.stdout and "[red]mod.py" in found.stdout
+
+
 def test_stats(indexed_repo):
     result = codekg("stats", "--repo", str(indexed_repo), "--json")
     assert result.returncode == 0, result.stderr

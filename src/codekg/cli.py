@@ -600,7 +600,7 @@ def search(
         print_out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
     for note in result.notes:
-        stderr().print(f"[yellow]note:[/yellow] {note}", highlight=False)
+        stderr().print(f"[yellow]note:[/yellow] {_escaped(note)}", highlight=False)
     if not result.hits:
         stdout().print("no results", style="dim")
         return
@@ -608,12 +608,12 @@ def search(
         stdout().print(f"{rank:>2}. [bold]{_escaped(hit.qualified_name)}[/bold] ({hit.label}) {_escaped(hit.file_path)}:{hit.start_line}"
                        f"  [dim]{hit.match} {hit.score:.4f}[/dim]", highlight=False)
         if hit.signature:
-            stdout().print(f"    {hit.signature.splitlines()[0][:120]}", highlight=False)
+            stdout().print(f"    {_escaped(hit.signature.splitlines()[0][:120])}", highlight=False)
         context = [f"in {hit.container}"] if hit.container else []
         context += [f"called by {', '.join(hit.callers)}"] if hit.callers else []
         context += [f"calls {', '.join(hit.callees)}"] if hit.callees else []
         if context:
-            stdout().print(f"    [dim]{'; '.join(context)}[/dim]", highlight=False)
+            stdout().print(f"    [dim]{_escaped('; '.join(context))}[/dim]", highlight=False)
 
 
 @app.command()

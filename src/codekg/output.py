@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from codekg.stores.base import QueryResult
 
@@ -43,9 +44,13 @@ def query_result_csv(result: QueryResult, delimiter: str = ",") -> str:
 
 
 def query_result_table(result: QueryResult, console: Console) -> None:
-    table = Table(*result.columns, show_lines=False)
+    """The rows as a table; every header and value as it is (`Text`): a signature's `Annotated[int]`
+    or a docstring's `[/]` is data, not Rich markup."""
+    table = Table(show_lines=False)
+    for column in result.columns:
+        table.add_column(Text(column))
     for row in result.rows:
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(Text(_cell(v)) for v in row))
     console.print(table)
     console.print(f"{len(result.rows)} row(s)", style="dim")
 
@@ -62,7 +67,7 @@ def counts_table(title: str, counts: dict[str, Any], console: Console) -> None:
     table.add_column("name")
     table.add_column("count", justify="right")
     for name, count in counts.items():
-        table.add_row(name, str(count))
+        table.add_row(Text(name), str(count))
     console.print(table)
 
 
