@@ -174,6 +174,14 @@ def test_bad_settings_are_clean(indexed_repo):
     assert_clean_failure(codekg("index", str(indexed_repo)), 2, "invalid setting: max_file_size")
     (indexed_repo / "codekg.toml").write_text("max_file_size = [\n")
     assert_clean_failure(codekg("index", str(indexed_repo)), 2, "codekg.toml")
+    (indexed_repo / "codekg.toml").write_bytes(b"max_file_size = 10\xff\n")
+    assert_clean_failure(codekg("index", str(indexed_repo)), 2, f"cannot read {indexed_repo / 'codekg.toml'}: it is not UTF-8 text")
+    (indexed_repo / "codekg.toml").unlink()
+    for name, value in (("EXTRA_IGNORE", "*.py"), ("PYTHON_SOURCE_ROOTS", "src"), ("SQL_FOLDER_DIALECTS", "{bad")):
+        expected = f"invalid setting: CODEKG_{name} is not valid JSON; a list or a table is written as JSON"
+        assert_clean_failure(codekg("index", str(indexed_repo), env={f"CODEKG_{name}": value}), 2, expected)
+        as_json = codekg("index", str(indexed_repo), "--json", env={f"CODEKG_{name}": value})
+        assert as_json.returncode == 2 and json.loads(as_json.stdout)["message"].startswith(expected)
 
 
 def test_workers_and_parse_timeout_flags(copy_fixture):

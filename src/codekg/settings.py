@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -322,15 +323,36 @@ def config_file_of(repo: Path | None, config_file: Path | None = None) -> Path |
 def load_settings(repo: Path | None = None, config_file: Path | None = None, **overrides: Any) -> Settings:
     """Settings for ``repo``: the environment, then ``config_file`` or else the repository's
     codekg.toml (if any), under non-None ``overrides``."""
+    from pydantic_settings import SettingsError
+
+    from codekg.errors import InputError
+
     toml_path = config_file_of(repo, config_file)
     _TOML_FILE_FOR_LOAD["path"] = toml_path if toml_path is not None and toml_path.is_file() else None
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as error:  # a CODEKG_* value that is no JSON where a list or a table is asked
+        raise InputError(_unparsable_setting(str(error))) from None
+    except (UnicodeDecodeError, OSError) as error:
+        reason = "it is not UTF-8 text" if isinstance(error, UnicodeDecodeError) else error.strerror or str(error)
+        raise InputError(f"cannot read {toml_path}: {reason}") from None
     finally:
         _TOML_FILE_FOR_LOAD["path"] = None
     if toml_path is not None and toml_path.is_file():
         _warn_unknown_keys(toml_path)
     return _without_unusable_cozo(settings)
+
+
+def _unparsable_setting(message: str) -> str:
+    """pydantic-settings' `error parsing value for field "extra_ignore" from source "EnvSettingsSource"`
+    as what to do."""
+    match = re.search(r'field "(\w+)" from source "(\w+)"', message)
+    if match is None:
+        return f"invalid setting: {message}"
+    name, source = match.groups()
+    where = f"CODEKG_{name.upper()}" if source.startswith("Env") else f"`{name}` ({source})"
+    return (f"invalid setting: {where} is not valid JSON; a list or a table is written as JSON in the environment, "
+            f"e.g. CODEKG_EXTRA_IGNORE='[\"*.min.css\"]' (docs/configuration.md)")
 
 
 def _without_unusable_cozo(settings: Settings) -> Settings:
@@ -428,6 +450,8 @@ def configuration_markdown() -> str:
         "effective values and where each came from; secrets are masked there and never logged. A key of",
         "the TOML file that is no setting is ignored with a warning naming the closest one; the old name of",
         "a renamed setting (`load_strategy`) still takes effect, with a warning naming the new one.",
+        "In the environment, a list or a table is written as JSON: `CODEKG_EXTRA_IGNORE='[\"*.min.css\"]'`,",
+        "`CODEKG_SQL_FOLDER_DIALECTS='{\"legacy\": \"tsql\"}'`; a value that is not says so and the command stops.",
         "",
         "| setting (`codekg.toml` key) | environment | default | meaning |",
         "|---|---|---|---|",
