@@ -195,6 +195,10 @@ def test_scripts_are_read_only_unless_opened_for_writing_and_errors_are_query_er
         with pytest.raises(QueryError, match="Cannot find requested stored relation 'Nope'") as error:
             store.query("?[x] := *Nope{x}")
         assert "\x1b[" not in str(error.value)
+        with pytest.raises(QueryError, match=r"the CozoDB engine failed on this script \(called `Option::unwrap\(\)` on a `None` "
+                                             r"value\): check its syntax"):
+            store.query("?[a] := ")  # the engine panics in Rust on this one (a new user's finding: exit 70)
+        assert store.query("?[x] := x = 1").rows == [[1]]  # and answers the next
     with _store(uri) as store:
         store.query("?[id, name] <- [['Project:x', 'x']] :put Project {id, name}")
         assert store.count("Project") == 1

@@ -759,7 +759,8 @@ class CozoStore:
         unless the store was opened for writing; a rejected script raises QueryError."""
         if self.query_timeout and ":timeout" not in script and not script.lstrip().startswith(("{", "::")):
             script = f"{script}\n:timeout {self.query_timeout}"
-        result = self._run(script, parameters, immutable=self.read_only)
+        with _rust_panics_silenced():  # a script the engine cannot plan may panic in Rust: its message is the error
+            result = self._run(script, parameters, immutable=self.read_only)
         if max_rows is not None:
             del result.rows[max_rows:]
         return result
@@ -768,9 +769,13 @@ class CozoStore:
         client = self._live()
         try:
             found = client.run(script, parameters or {}, immutable=immutable)
-        except Exception as error:
+        except BaseException as error:  # a Rust panic in the engine is a BaseException
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
             message = cozo_error(error)
-            if "write lock required" in message or "read-only mode" in message:
+            if not isinstance(error, Exception):
+                message = f"the CozoDB engine failed on this script ({message}): check its syntax (docs/stores.md)"
+            elif "write lock required" in message or "read-only mode" in message:
                 message = f"this store is opened read-only; {message}"
             elif "killed before completion" in message and self.query_timeout:
                 message = f"the query ran longer than {self.query_timeout:g} s and was stopped (query_timeout_seconds)"
