@@ -122,7 +122,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
         mode: Annotated[str, Field(description="Ranking: `hybrid` (default) or a single method.")] = "hybrid",
         repo: Repo = None,
         labels: Annotated[list[str] | None, Field(description="Only symbols of these labels: Module, Class, Interface, "
-                                                  "Function, Method, Variable.")] = None,
+                                                  "Enum, Type, Function, Method, Variable.")] = None,
         path: Annotated[str, Field(description="Only symbols in files matching this shell pattern (`*` crosses folders).")] = "",
         include_tests: Annotated[bool, Field(description="false: leave out symbols of test files.")] = True,
         detail: Detail = "summary",

@@ -163,7 +163,7 @@ def test_search_tool_over_stdio(repo):
                                                             "path": "src/*", "include_tests": False}))
         assert [r["qualified_name"] for r in methods["results"]] == ["shop.models.Base.save", "shop.models.Order.save"]
         assert error_body(await client.call_tool("search", {"query": "save", "labels": ["Table"]})) == {
-            "error": "input", "message": "cannot search label 'Table': use Module, Class, Interface, Function, Method, Variable"}
+            "error": "input", "message": "cannot search label 'Table': use Module, Class, Interface, Enum, Type, Function, Method, Variable"}
 
     over_stdio(repo, session)
 

@@ -146,8 +146,8 @@ def test_the_cli_takes_the_filters_and_refuses_an_unknown_label(ranked, tmp_path
     assert not [h for h in hits if h["file_path"].startswith("tests/") or h["label"] not in ("Function", "Method")]
     refused = subprocess.run([*command, "--label", "Table"], capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2
-    assert refused.stderr.strip() == ("error: cannot search label 'Table': use Module, Class, Interface, Function, "
-                                      "Method, Variable")
+    assert refused.stderr.strip() == ("error: cannot search label 'Table': use Module, Class, Interface, Enum, Type, "
+                                      "Function, Method, Variable")
 
 
 def test_an_empty_query_is_refused(ranked):

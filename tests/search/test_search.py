@@ -14,7 +14,7 @@ import pytest
 
 from codekg.errors import EmbeddingsUnavailableError, InputError
 from codekg.pipeline import index_repository
-from codekg.search import search, search_result
+from codekg.search import SearchFilters, search, search_result
 from codekg.search.vectors import VectorMatrix, cosine_top_k
 from codekg.settings import load_settings
 
@@ -193,3 +193,25 @@ def test_the_vector_matrix_is_written_once_and_mapped_by_the_next_process(tmp_pa
         assert isinstance(load().matrix, np.memmap) and np.array_equal(load().matrix, changed.matrix)
     np.save(matrix_file, np.zeros((4, 10), dtype=np.float32))  # another shape under the same stamp
     assert not isinstance(load().matrix, np.memmap) and np.array_equal(load().matrix, changed.matrix)
+
+
+@pytest.mark.parametrize("store", ["", "cozo"])
+def test_enums_and_type_aliases_are_found_by_name_on_every_store(tmp_path: Path, store: str) -> None:
+    """`enum Color`, `type OrderId = number` and a Python `class Status(Enum)` are symbols a user
+    searches for by name: each comes first, as its own kind (a new user found only their members)."""
+    repo = tmp_path / "repo"
+    (repo / "shop").mkdir(parents=True)
+    (repo / "shop" / "models.ts").write_text(
+        "export enum Color { Red, Green }\n\nexport type OrderId = number;\n\n"
+        "export class Order {\n  id: OrderId = 0;\n  color: Color = Color.Red;\n}\n")
+    (repo / "shop" / "status.py").write_text("from enum import Enum\n\n\nclass Status(Enum):\n    OPEN = 1\n    PAID = 2\n")
+    uri = f"cozo://{tmp_path / 'cozo'}" if store else ""
+    settings = load_settings(repo, store=uri, use_git_ls_files=False)
+    index_repository(repo, tmp_path / "db", settings)
+    found = {query: [(hit.label, hit.qualified_name) for hit in search(tmp_path / "db", settings, query, limit=2, mode="keyword")]
+             for query in ("Color", "OrderId", "Status")}
+    assert found["Color"][0] == ("Enum", "shop.models.Color")
+    assert found["OrderId"][0] == ("Type", "shop.models.OrderId")
+    assert found["Status"][0] == ("Enum", "shop.status.Status")
+    enums = search(tmp_path / "db", settings, "Color", limit=5, mode="keyword", filters=SearchFilters(labels=("Enum",)))
+    assert [(hit.label, hit.qualified_name) for hit in enums][:1] == [("Enum", "shop.models.Color")]

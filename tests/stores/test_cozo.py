@@ -326,3 +326,23 @@ def test_stores_on_one_live_database_share_its_engine_until_a_newer_build_is_pub
     reader.close()
     other.close()
     assert first not in _shared_clients.entries and _shared_clients.entries[second][1] == 0
+
+
+def test_a_store_whose_shelves_hold_fewer_kinds_of_symbol_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """A store written before enums and type aliases were searchable: an incremental run would put
+    them on the shelves for the changed files only, so it is refused, and a full build takes it."""
+    repo = write_repo(tmp_path / "repo")
+    uri = f"cozo://{tmp_path / 'store'}"
+    settings = load_settings(repo, store=uri, use_git_ls_files=False)
+    index_repository(repo, tmp_path / "db", settings)
+    with _store(uri) as store:
+        store.query("?[key] <- [['shelf_labels']] :rm SearchMeta {key}")  # as an earlier codekg left it
+    (repo / "extra.py").write_text("def added():\n    return 1\n")
+    with pytest.raises(StoreError, match=r"whose search shelves do not hold every kind of symbol search finds "
+                                         r"\(Module, Class, Interface, Enum, Type, Function, Method, Variable\): "
+                                         r"rebuild it with `codekg index --full`"):
+        index_repository(repo, tmp_path / "db", settings)
+    rebuilt = index_repository(repo, tmp_path / "db", settings, full=True)
+    assert rebuilt.delta["mode"] == "full"
+    (repo / "extra.py").write_text("def added():\n    return 2\n")
+    assert index_repository(repo, tmp_path / "db", settings).delta["mode"] == "incremental"

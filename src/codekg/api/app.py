@@ -154,7 +154,7 @@ def create_app(service: GraphService, token: str | None = None) -> FastAPI:
         mode: Annotated[str, Query(description="Ranking: hybrid (default), or a single method.")] = "hybrid",
         repo: RepoParam = None,
         label: Annotated[list[str] | None, Query(description="Only symbols of this label (repeat for several): "
-                                                  "Module, Class, Interface, Function, Method, Variable.")] = None,
+                                                  "Module, Class, Interface, Enum, Type, Function, Method, Variable.")] = None,
         path: Annotated[str, Query(description="Only symbols in files matching this shell pattern (`*` crosses folders).")] = "",
         include_tests: Annotated[bool, Query(description="false: leave out symbols of test files.")] = True,
     ) -> dict[str, Any]:

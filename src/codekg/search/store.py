@@ -20,9 +20,11 @@ from typing import Any
 from codekg.search.tokens import indexed_text, split_identifier
 
 SEARCH_FILE = "search.sqlite"
-FORMAT = "1"
-INDEXED_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
-EMBEDDED_LABELS = ("Module", "Class", "Interface", "Function", "Method")  # variables: many, and little to say
+# A file of another format is rebuilt from the graph when next opened (search/sync.py). 2: enums
+# and type aliases are searchable.
+FORMAT = "2"
+INDEXED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable")
+EMBEDDED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method")  # variables: many, and little to say
 EXPANSION_EDGES = ("CALLS", "DEFINES", "HAS_METHOD")  # callers/callees, and the container of a symbol
 # BM25 weight per FTS5 column, in column order.
 COLUMN_WEIGHTS = {"name": 10.0, "qualified_name": 4.0, "signature": 3.0, "docstring": 2.0, "path": 1.0}

@@ -227,6 +227,18 @@ def open_client(engine: str, path: str) -> "Client":
                              "--store builds a new one") from None
 
 
+def _shelf_labels_now() -> str:
+    """The kinds of symbol a full write puts on the search shelves."""
+    from codekg.search.store import INDEXED_LABELS
+
+    return ",".join(INDEXED_LABELS)
+
+
+def _stamp_shelf_labels(run: Any) -> None:
+    """Which kinds of symbol the shelves hold (`check_search_shelves` refuses a store with others)."""
+    run("?[key, value] <- [['shelf_labels', $labels]] :put SearchMeta {key => value}", {"labels": _shelf_labels_now()})
+
+
 _RUST_MESSAGE = re.compile(r'message: Some\("([^"]*)"\)')  # SQLite's error inside a Rust `Result::unwrap` panic
 
 
@@ -346,6 +358,7 @@ class CozoStore:
                 report = self._put_tables(run, tables)
                 self._put_graph(run, metadata)
                 self._refresh_contexts(run, None)
+                _stamp_shelf_labels(run)
             return report
         with self.directory.writer_lock():
             return self._replace_in_new_build(tables, metadata)
@@ -363,6 +376,7 @@ class CozoStore:
                     report = self._put_tables(run, tables)
                     self._put_graph(run, metadata)
                     self._refresh_contexts(run, None)
+                    _stamp_shelf_labels(run)
             finally:
                 client.close()
             self.close()
@@ -597,7 +611,15 @@ class CozoStore:
                 row[0] for row in self._run("::columns SymbolName", None, immutable=True).rows}):
             raise StoreError(f"the CozoDB store {self.display} was written by an earlier codekg, without its search "
                              "shelves: rebuild it with `codekg index --full`")
+        if "SymbolName" in relations and self._shelf_labels() != _shelf_labels_now():
+            raise StoreError(f"the CozoDB store {self.display} was written by an earlier codekg, whose search shelves "
+                             f"do not hold every kind of symbol search finds ({_shelf_labels_now().replace(',', ', ')}): "
+                             "rebuild it with `codekg index --full`")
         return relations
+
+    def _shelf_labels(self) -> str:
+        rows = self._run("?[value] := *SearchMeta{key: 'shelf_labels', value}", None, immutable=True).rows
+        return rows[0][0] if rows else ""
 
     def sync_vectors(self, spec: str, model_id: str, current: dict[str, tuple[str, list[float]]]) -> dict[str, int]:
         """Make the shelves' vector relations (`SEARCH_SHELVES`) hold ``current`` (id -> (text hash,
