@@ -601,3 +601,20 @@ def test_metadata_round_trip(server):
     assert server.read_metadata() == {"generation": "g1", "commit": "abc123"}
     server.write_metadata(metadata_graph({"generation": "g2"}))
     assert server.read_metadata() == {"generation": "g2"}
+
+
+def test_an_index_run_against_an_unreachable_server_stops_after_one_series_of_retries(tmp_path):
+    """The first read of the server (its schema version, before any parsing) spends the retries; the
+    run stops there instead of parsing, then retrying the load's writes all over again (a new user
+    waited 75-110 s through three series of 1-16 s)."""
+    port = closed_port()
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("def f():\n    return 1\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "codekg", "index", str(repo), "--db", str(tmp_path / "db")], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "CODEKG_STORE": f"bolt://127.0.0.1:{port}", "CODEKG_STORE_RETRY_DELAYS": "[0.01, 0.02]"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("retrying") == 2 and "parse" not in result.stderr
+    assert f"error: bolt://127.0.0.1:{port} kept failing after 2 retries" in result.stderr

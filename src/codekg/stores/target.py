@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from codekg.errors import QueryError, SchemaVersionError, StoreError
+from codekg.errors import QueryError, SchemaVersionError, StoreError, StoreUnavailableError
 from codekg.graph import Graph, GraphDelta, GraphTables
 from codekg.settings import Settings
 from codekg.stores.base import GraphStore, LoadReport
@@ -95,6 +95,8 @@ def refuse_newer_index(current: Path | None, settings: Settings) -> None:
             finally:
                 store.close()
             where = str(current.parent)
+    except StoreUnavailableError:
+        raise  # its retries are spent: nothing later in the run would reach it either
     except (StoreError, QueryError):
         return
     if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
