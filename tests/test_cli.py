@@ -340,7 +340,8 @@ def test_index_in_a_pipe_prints_progress_lines_on_stderr(copy_fixture):
 
 
 @pytest.mark.parametrize("command", [["search", "step", "--limit", "500", "--mode", "keyword"], ["callgraph", "{repo}"],
-                                     ["callgraph", "{repo}", "--format", "mermaid"]])  # each over a pipe's 64 KB
+                                     ["callgraph", "{repo}", "--format", "mermaid"], ["export", "--format", "jsonl"],
+                                     ["query", "MATCH (f:Function) RETURN f", "--format", "json"]])  # each over a pipe's 64 KB
 def test_a_reader_that_stops_early_ends_the_command_quietly_with_success(tmp_path, command):
     """`codekg … | head -1`: the pipe closes under the writer; that is the reader's choice, not a failure
     (Rich's default exits 1), and no traceback or message follows."""
