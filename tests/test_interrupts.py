@@ -205,7 +205,8 @@ def test_a_file_over_the_parse_timeout_in_a_small_repo_is_quarantined_and_the_re
 
 BUSY_RUN = """
 import sys, time
-from codekg.interrupts import deferred_interrupts, mark_published, publishing
+from codekg.interrupts import deferred_interrupts, mark_published, publishing, report_as_json
+report_as_json(sys.argv[2:] == ["--json"])
 with deferred_interrupts(hard_stop=True):
     if sys.argv[1] == "publishing":
         print("ready", flush=True)
@@ -220,8 +221,8 @@ with deferred_interrupts(hard_stop=True):
 """
 
 
-def busy_run(mode: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-c", BUSY_RUN, mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def busy_run(mode: str, *flags: str) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", BUSY_RUN, mode, *flags], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout.readline() == "ready\n"
     return process
 
@@ -232,6 +233,17 @@ def test_a_run_that_never_reaches_a_check_is_ended_with_130():
     assert process.returncode == 130
     assert "interrupted: the previous index is unchanged" in stderr
     assert elapsed < STOP_BOUND_SECONDS
+
+
+def test_with_json_the_watchdog_says_it_as_the_json_error_on_stdout():
+    """`codekg index --json` ended by its watchdog: the script reading stdout gets the error document
+    every other failure gives it (a new user got nothing on stdout)."""
+    process = busy_run("busy", "--json")
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and stderr == ""
+    assert json.loads(stdout) == {"error": "run_interrupted", "exit_code": 130,
+                                  "message": "interrupted: the previous index is unchanged (the step under way was abandoned)"}
 
 
 def test_the_watchdog_waits_for_a_publishing_step_and_says_the_new_index_is_live():

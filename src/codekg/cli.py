@@ -1438,6 +1438,9 @@ def main() -> None:
     atexit.register(gc.freeze)
     logging.basicConfig(level=logging.WARNING, format="codekg: %(levelname)s: %(message)s")
     json_output = "--json" in sys.argv[1:]  # every command's JSON switch: then errors are JSON too
+    from codekg.interrupts import report_as_json
+
+    report_as_json(json_output)  # a run ended by its watchdog too
     try:
         app()
     except CodekgError as error:

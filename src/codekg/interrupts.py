@@ -25,6 +25,7 @@ run over such a file was (tests/test_interrupts.py).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -33,6 +34,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+from codekg.errors import error_json
 
 # After a signal the run has this long to reach a check (and unwind) before the watchdog ends it; a
 # check is normally reached within 0.1 s, and the rest of the 2 s target is left to a C call that
@@ -185,6 +188,14 @@ class _Watchdog:
                     _end_process()  # never returns
 
 
+_as_json = [False]  # `--json`: a stopped run says so as the JSON error on stdout (`report_as_json`)
+
+
+def report_as_json(on: bool) -> None:
+    """A run the watchdog ends tells what happened as `--json` errors are told: on stdout, as JSON."""
+    _as_json[0] = on
+
+
 def _end_process() -> None:
     """Kill this process's children (parse workers), say what happened, exit 130."""
     import psutil
@@ -199,7 +210,11 @@ def _end_process() -> None:
         except psutil.Error:
             continue
     # os.write, not print: the main thread may hold the stderr buffer's lock, mid-write
-    os.write(2, f"\nerror: {interrupted_message()} (the step under way was abandoned)\n".encode())
+    message = f"{interrupted_message()} (the step under way was abandoned)"
+    if _as_json[0]:
+        os.write(1, (json.dumps({**error_json("run_interrupted", message), "exit_code": 130}) + "\n").encode())
+    else:
+        os.write(2, f"\nerror: {message}\n".encode())
     os._exit(130)
 
 
