@@ -177,6 +177,8 @@ def test_bad_settings_are_clean(indexed_repo):
     (indexed_repo / "codekg.toml").write_bytes(b"max_file_size = 10\xff\n")
     assert_clean_failure(codekg("index", str(indexed_repo)), 2, f"cannot read {indexed_repo / 'codekg.toml'}: it is not UTF-8 text")
     (indexed_repo / "codekg.toml").unlink()
+    assert_clean_failure(codekg("index", str(indexed_repo), env={"CODEKG_MAX_DB_SIZE": "1"}), 2,
+                         "invalid setting: max_db_size: Input should be greater than or equal to 1073741824")
     for name, value in (("EXTRA_IGNORE", "*.py"), ("PYTHON_SOURCE_ROOTS", "src"), ("SQL_FOLDER_DIALECTS", "{bad")):
         expected = f"invalid setting: CODEKG_{name} is not valid JSON; a list or a table is written as JSON"
         assert_clean_failure(codekg("index", str(indexed_repo), env={f"CODEKG_{name}": value}), 2, expected)

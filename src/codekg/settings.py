@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     max_file_size: int = Field(1_000_000, gt=0, description="Files larger than this many bytes are skipped.")
     max_db_size: int = Field(
         16 * GIB,
-        gt=0, description="Upper bound of the embedded database's address space, in bytes."
+        ge=GIB, description="Upper bound of the embedded database's address space, in bytes."
     )
     buffer_pool_size: int = Field(
         256 * MIB,
