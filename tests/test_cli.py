@@ -362,3 +362,19 @@ def test_a_reader_that_stops_early_ends_the_command_quietly_with_success(tmp_pat
     expected_stderr = ("note: 3000 edges: Mermaid renders at most 500 by default (GitHub, mermaid.live); use --format dot "
                        "or graphml, or a smaller subgraph\n") if "mermaid" in command else ""
     assert (first != b"", process.wait(timeout=120), stderr.decode()) == (True, 0, expected_stderr)
+
+
+def test_an_index_of_another_repository_into_the_same_db_says_whose_index_it_replaced(tmp_path):
+    """`codekg sync` and `codekg index` (or two repositories) given one --db replace each other's graph:
+    the run that does says so, and how to keep both (a new user lost a project's index to a sync)."""
+    first, second, db = tmp_path / "first", tmp_path / "second", tmp_path / "shared-db"
+    for repo in (first, second):
+        repo.mkdir()
+        (repo / "a.py").write_text(f"def {repo.name}():\n    return 1\n")
+    assert codekg("index", str(first), "--db", str(db), "--quiet").stderr == ""
+    again = codekg("index", str(first), "--db", str(db), "--quiet", "--full")
+    assert again.returncode == 0 and again.stderr == ""  # its own index: nothing to say
+    other = codekg("index", str(second), "--db", str(db), "--quiet")
+    assert other.returncode == 0, other.stderr
+    assert other.stderr == (f"codekg: WARNING: {db} held the index of {first}; it now holds the index of {second} "
+                            "(give each its own --db to keep both)\n")

@@ -93,6 +93,7 @@ class StateUpdate:
     unparsed: dict[str, tuple[FileStat, str]] = field(default_factory=dict)  # files that failed to parse now
     removed_unparsed: set[str] = field(default_factory=set)
     facts: dict[str, Any] = field(default_factory=dict)  # the run's totals, for an unchanged re-run
+    repo_root: str = ""  # the repository indexed: another one given the same --db is told of (pipeline.py)
 
 
 def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> str:
@@ -125,6 +126,7 @@ class IndexState:
         self.fingerprint: str = meta.get("fingerprint", b"").decode()
         self.generation: str = meta.get("generation", b"").decode()
         self.saved_at_ns: int = int(meta.get("saved_at_ns", b"0"))
+        self.repo_root: str = meta.get("repo_root", b"").decode()
         # The live graph's file-system stamp when it was last checked to hold `generation`
         # (IndexDirectory.graph_stamp): while it is unchanged, a run need not open the graph to check again.
         self.checked_graph_stamp: str = meta.get("checked_graph_stamp", b"").decode()
@@ -227,6 +229,7 @@ class IndexState:
             connection.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("generation", update.generation.encode()), ("saved_at_ns", str(self.saved_at_ns).encode()),
+                 ("repo_root", update.repo_root.encode()),
                  ("module_table", self._module_table_blob), ("facts", self._facts_blob)],
             )
             connection.execute("COMMIT")

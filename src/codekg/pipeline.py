@@ -138,6 +138,7 @@ class _Run:
         self.fingerprint = ""  # known after the scan: it covers the project configs
         self.parsed_ahead: dict[str, FileParse] | None = None
         self._project_cache: tuple[frozenset[str], Graph] | None = None
+        self._told_of_another_root = False
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
@@ -154,6 +155,7 @@ class _Run:
             state = None if full else self._live_state()
             if state is None:
                 return self._full(scan)
+            self._tell_of_another_root(state.repo_root, scan)
             try:
                 with _timed(self.timings, "changes"):
                     changes = detect_changes(scan, state.stats(), state.unparsed(), state.saved_at_ns)
@@ -167,6 +169,15 @@ class _Run:
             finally:
                 state.close()
             return self._full(scan)
+
+    def _tell_of_another_root(self, previous_root: str, scan: ScanResult) -> None:
+        """A warning when the index in `<db>` was of another repository (`sync` and `index`, or two
+        repositories, given one --db): this run replaces it."""
+        root = stored_path(str(scan.root))
+        if previous_root and previous_root != root and not self._told_of_another_root:
+            self._told_of_another_root = True
+            log.warning("%s held the index of %s; it now holds the index of %s (give each its own --db to keep both)",
+                        self.db_dir, previous_root, root)
 
     def _live_state(self) -> IndexState | None:
         """The live build's state, if the live graph opens and holds the generation the state
@@ -202,7 +213,7 @@ class _Run:
         from codekg.stores.mirror import mirror_full
         from codekg.stores.target import refuse_newer_index
 
-        refuse_newer_index(self.directory.current_graph(), self.settings)
+        self._tell_of_another_root(refuse_newer_index(self.directory.current_graph(), self.settings).get("repo_root", ""), scan)
         if scan.is_git:
             exclude_index_directory(scan.root, self.db_dir)
         parsed = self._parse(scan.root, scan.files)
@@ -219,7 +230,8 @@ class _Run:
                                                  project_configs=self.project_configs, strict=self.settings.strict,
                                                  value_flow=self.settings.value_flow)
             generation = uuid.uuid4().hex
-            update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped))
+            update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped),
+                                 repo_root=stored_path(str(scan.root)))
             for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
                 path = parsed_file.path
                 update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
@@ -314,7 +326,7 @@ class _Run:
                                              value_flow=self.settings.value_flow)
             redo = set(resolutions)
         update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
-                             unparsed=_unparsed(scan, parsed.skipped))
+                             unparsed=_unparsed(scan, parsed.skipped), repo_root=stored_path(str(scan.root)))
         for parsed_file in parsed.parses:
             path = parsed_file.path
             update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path])

@@ -72,10 +72,10 @@ def write_delta(current: Path, generation: str, delta: GraphDelta, metadata: Gra
     return True
 
 
-def refuse_newer_index(current: Path | None, settings: Settings) -> None:
-    """SchemaVersionError when the live index was written by a newer codekg: a rebuild by this one
-    would throw away what the newer one wrote. An index that cannot be read at all is not refused
-    (a rebuild is its repair)."""
+def refuse_newer_index(current: Path | None, settings: Settings) -> dict[str, str]:
+    """The live index's metadata (IndexMeta), before a full build replaces it. SchemaVersionError
+    when it was written by a newer codekg: a rebuild by this one would throw away what the newer one
+    wrote. An index that cannot be read at all is not refused (a rebuild is its repair): {}."""
     from codekg.schema import SCHEMA_VERSION
 
     location = primary_location(settings)
@@ -84,21 +84,23 @@ def refuse_newer_index(current: Path | None, settings: Settings) -> None:
             from codekg.stores import open_server_store
 
             with open_server_store(location, settings, None) as server:
-                version = server.read_metadata().get("schema_version")
+                metadata = server.read_metadata()
             where = location.display
         else:
             if current is None:
-                return
+                return {}
             store = LadybugStore(current, settings, read_only=True)
             try:
-                version = store.read_metadata().get("schema_version")
+                metadata = store.read_metadata()
             finally:
                 store.close()
             where = str(current.parent)
     except StoreUnavailableError:
         raise  # its retries are spent: nothing later in the run would reach it either
     except (StoreError, QueryError):
-        return
+        return {}
+    version = metadata.get("schema_version")
     if version is not None and version.isdigit() and int(version) > SCHEMA_VERSION:
         raise SchemaVersionError(f"the index in {where} was written by a newer codekg (schema version {version}, this "
                                  f"one uses {SCHEMA_VERSION}); upgrade codekg, or index into another --db")
+    return metadata
