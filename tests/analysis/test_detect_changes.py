@@ -175,3 +175,33 @@ def test_no_commit_yet(tmp_path, open_store):
     git(repo, "init", "-q")
     with pytest.raises(GitError, match="no commit yet"):
         detect_changes(open_store(repo), repo)
+
+
+def test_sql_statements_and_ontology_terms_are_changed_symbols(tmp_path, open_store):
+    """An edited view's query and an edited ontology term are what a diff of .sql and .ttl files
+    changes (a new user saw `Changed symbols (0)` for both)."""
+    repo = git_repo(write_files(tmp_path / "warehouse", {
+        "sql/mart.sql": """
+            CREATE TABLE orders (id INT, total INT);
+
+            CREATE VIEW big_orders AS
+            SELECT id, total
+            FROM orders
+            WHERE total > 100;
+            """,
+        "ontology/shop.ttl": """
+            @prefix : <http://example.org/shop#> .
+            @prefix owl: <http://www.w3.org/2002/07/owl#> .
+            @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+            :Order a owl:Class ; rdfs:label "Order" .
+
+            :Customer a owl:Class ; rdfs:label "Customer" .
+            """,
+    }))
+    store = open_store(repo)
+    edit(repo, "sql/mart.sql", "total > 100", "total > 500")
+    edit(repo, "ontology/shop.ttl", '"Customer"', '"Client"')
+    result = detect_changes(store, repo)
+    assert [(s["label"], s["qualified_name"], s["change"], s["innermost"]) for s in result["changed_symbols"]] == [
+        ("OntologyClass", "Customer", "modified", True), ("SqlStatement", "sql.mart:3", "modified", True)]

@@ -21,8 +21,8 @@ from the commit the index was built at. A hunk with no line on the matched side 
 only removes lines) is matched on the two lines around the gap. Hunks that only add or remove
 blank lines are ignored.
 
-Which symbols: every definition (Class, Interface, Function, Method, Variable) whose
-[start_line, end_line] overlaps a hunk, plus the Module. A symbol is `innermost` when no other
+Which symbols: every definition (`CHANGE_LABELS`: code, SQL statements, tables, views and columns,
+ontology terms) whose [start_line, end_line] overlaps a hunk, plus the Module. A symbol is `innermost` when no other
 overlapping definition lies inside it; the Module is innermost when the hunk touches a line no
 definition covers and that is not blank (module-level code), or, for a hunk with no line on the
 matched side, when it touches no definition. Enclosing symbols are listed for orientation; only the
@@ -50,7 +50,10 @@ from codekg.errors import GitError
 from codekg.file_names import stored_path
 from codekg.stores.base import GraphStore
 
-CHANGE_LABELS = ("Module", "Class", "Interface", "Function", "Method", "Variable")
+# Every node a file defines at lines of its own: code, SQL (statements, the tables and views they
+# create, their columns) and ontology terms.
+CHANGE_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable",
+                 "SqlStatement", "Table", "View", "Column", "Ontology", "OntologyClass", "OntologyProperty", "Axiom")
 _HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _STATUS = {"A": "added", "D": "deleted", "M": "modified", "T": "modified"}
 
