@@ -46,7 +46,7 @@ MAX_DEPTH = 5120  # the deepest a filtered search reads
 # The HNSW search's beam (`ef`), at least twice the depth asked for. On fastapi's code shelf (459
 # vectors), 22 questions against the exact cosine top 20: ef 20 found 95.2% of them, 40 98.6%, 64
 # 99.1%, 100 99.8% (on the 5,890 vectors of its tests and docs, 64 found 94.5%). The search costs
-# about 1.7 ms at 20, 3.4 at 64 (docs/benchmarks.md §19).
+# about 1.7 ms at 20, 3.4 at 64 (docs/benchmarks.md §19b).
 HNSW_EF = 40
 # What a hit reads of its shelf row: the symbol's columns but its docstring, which ranks nothing
 # here (the full-text index has it), then its graph context.

@@ -135,7 +135,8 @@ class LadybugStore:
         ``buffer_pool_size``); when it proves too small, the files are removed and the build starts
         again with twice as much, at most BUILD_ATTEMPTS times in all (`LoadReport.page_cache_retries`)."""
         pool = max(buffer_pool_size or load_pool_need(tables), settings.buffer_pool_size)
-        for attempt in range(BUILD_ATTEMPTS):
+        attempt = 0
+        while True:
             store = cls.create(path, settings, pool)
             try:
                 report = store.write_tables(tables)
@@ -143,7 +144,8 @@ class LadybugStore:
                 report.page_cache_retries = attempt
                 return report
             except PageCacheFullError:
-                if attempt == BUILD_ATTEMPTS - 1:
+                attempt += 1
+                if attempt == BUILD_ATTEMPTS:
                     raise
                 log.warning("the graph did not fit a page cache of %d MiB; building it again with %d MiB",
                             pool >> 20, (pool * 2) >> 20)
@@ -151,7 +153,6 @@ class LadybugStore:
                 store.close()
             remove_build_files(path)
             pool *= 2
-        raise AssertionError("unreachable")
 
     # --- writing ---------------------------------------------------------------------------------
 
@@ -182,8 +183,7 @@ class LadybugStore:
         try:
             self._execute("CHECKPOINT", check_interrupts=False)
         except QueryError as error:
-            if classify_copy_failure(error) == "page_cache_full":  # every later open would replay into it
-                raise PageCacheFullError(f"CHECKPOINT: {(str(error).splitlines() or [''])[0][:300]}") from None
+            _raise_if_page_cache_full("CHECKPOINT", error)  # every later open would replay into it
             log.warning("checkpoint after the load failed (%s); the database replays its log when next opened",
                         (str(error).splitlines() or [""])[0][:300])
 
@@ -221,8 +221,7 @@ class LadybugStore:
                 error_text = (str(error).splitlines() or [""])[0][:300]
                 failure_kind = classify_copy_failure(error)
                 metrics.COPY_FAILURES.labels(failure_kind).inc()
-                if failure_kind == "page_cache_full":  # the MERGE would fail the same way, slowly
-                    raise PageCacheFullError(f"COPY into {name}: {error_text}") from None
+                _raise_if_page_cache_full(f"COPY into {name}", error)  # the MERGE would fail the same way, slowly
                 log.warning("COPY into %s (%d rows) failed, %s: %s; writing it through MERGE instead",
                             name, table.num_rows, failure_kind, error_text)
         for batch in table.to_batches(max_chunksize=MERGE_BATCH_ROWS):
@@ -386,6 +385,11 @@ def load_pool_need(tables: GraphTables) -> int:
 
 class PageCacheFullError(QueryError):
     """A bulk write found the new database's page cache full: `LadybugStore.build` starts again with more."""
+
+
+def _raise_if_page_cache_full(what: str, error: QueryError) -> None:
+    if classify_copy_failure(error) == "page_cache_full":
+        raise PageCacheFullError(f"{what}: {(str(error).splitlines() or [''])[0][:300]}") from None
 
 
 def remove_build_files(path: Path) -> None:
