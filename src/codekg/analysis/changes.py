@@ -27,10 +27,11 @@ ontology terms) whose [start_line, end_line] overlaps a hunk, plus the Module. A
 hunk touches a line no definition covers and that is not blank (module-level code), or, for a hunk
 with no line on the matched side, when it touches no definition. Enclosing symbols are listed for
 orientation; only the innermost ones seed the impact, since an edit inside a method does not change
-the class's other members. A deleted symbol seeds the impact too, innermost or not (its callers are now broken), and
-every symbol of a deleted file is changed and innermost. `change` is `deleted` when the symbol lies
-wholly inside lines a hunk removes (old side) and its name does not occur in the lines the hunk puts
-in their place, `added` likewise the other way round (new side), else `modified`.
+the class's other members. A deleted symbol seeds the impact too, innermost or not (its callers
+are now broken), and every symbol of a deleted file is changed and innermost. `change` is `deleted`
+when the symbol lies wholly inside lines a hunk removes (old side) and its name does not occur in
+the lines the hunk puts in their place, `added` likewise the other way round (new side), else
+`modified`.
 """
 
 from __future__ import annotations
