@@ -155,3 +155,56 @@ def test_an_empty_query_is_refused(ranked):
     for query in ("", "   "):
         with pytest.raises(InputError, match="empty search query"):
             search(db, settings, query, 5, "keyword")
+
+
+# --- each ranking reads the code first (search/__init__.py `_by_shelf`) ------------------------------
+
+CROWDED_CODE = '''"""Pages."""
+
+
+def render_page(template):
+    """Render a page from its template."""
+    return template
+
+
+def page_title(page):
+    """The title of a page."""
+    return page
+'''
+
+
+def _crowded_repo(root: Path, tests: int) -> Path:
+    """One code module with two page functions, and ``tests`` test functions whose names and
+    docstrings say "render page template" more often than the code does: BM25 ranks them all first."""
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "pages.py").write_text(CROWDED_CODE)
+    (root / "tests").mkdir()
+    (root / "tests" / "test_pages.py").write_text("".join(
+        f'def test_render_page_template_{i}():\n    """Render page template: render the page template {i}."""\n\n\n'
+        for i in range(tests)))
+    return root
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_question_finds_the_code_even_when_tests_match_its_words_better(tmp_path: Path, mode: str) -> None:
+    repo = _crowded_repo(tmp_path / "repo", tests=60)
+    settings = load_settings(repo)
+    index_repository(repo, tmp_path / "db", settings)
+    hits = search(tmp_path / "db", settings, "render a page template", limit=5, mode=mode)
+    assert [hit.qualified_name for hit in hits[:2]] == ["pkg.pages.render_page", "pkg.pages.page_title"]
+    assert [hit.file_path for hit in hits[2:]] == ["tests/test_pages.py"] * 3  # the code has two matches: tests fill the rest
+
+
+def test_a_name_still_finds_the_tests_whose_qualified_names_hold_it(tmp_path: Path) -> None:
+    """A name query reads both shelves: a test whose qualified name holds the name (tier 3) ranks
+    before the code's mere word matches (tier 4)."""
+    repo = _crowded_repo(tmp_path / "repo", tests=3)
+    settings = load_settings(repo)
+    index_repository(repo, tmp_path / "db", settings)
+    hits = search(tmp_path / "db", settings, "render_page", limit=5, mode="keyword")
+    assert [(hit.qualified_name, hit.match) for hit in hits] == [
+        ("pkg.pages.render_page", "exact"),
+        *((f"tests.test_pages.test_render_page_template_{i}", "in-qualified-name") for i in range(3)),
+        ("pkg.pages.page_title", "text"),
+    ]

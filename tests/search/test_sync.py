@@ -9,7 +9,7 @@ from search_rows import rowids, snapshot
 
 from codekg.pipeline import index_repository
 from codekg.search import search_result
-from codekg.search.store import SearchStore
+from codekg.search.store import FORMAT, SECONDARY_ROWIDS, SearchStore
 from codekg.search.sync import search_path
 from codekg.settings import load_settings
 
@@ -117,3 +117,46 @@ def test_a_failed_search_update_keeps_the_graph_and_heals_on_the_next_search(cop
     assert [h.qualified_name for h in search_result(db, load_settings(repo), "format_price", limit=1, mode="keyword").hits] \
         == ["bookstore.money.format_price"]
     assert snapshot(db) == snapshot(_rebuilt(repo, tmp_path))
+
+
+def test_the_tests_and_docs_symbols_take_rowids_of_their_own_range_in_builds_and_deltas(copy_fixture, tmp_path):
+    """A rowid says the symbol's shelf (`SECONDARY_ROWIDS`): each ranking reads the code's range first."""
+    repo = copy_fixture("searchrepo")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_pricing.py").write_text("def test_discount():\n    pass\n")
+    db = tmp_path / "db"
+    index_repository(repo, db, load_settings(repo))
+    shelves = {node_id: rowid >= SECONDARY_ROWIDS for node_id, rowid in rowids(db).items()}
+    assert {node_id for node_id, secondary in shelves.items() if secondary} == {
+        "Module:tests/test_pricing.py:tests.test_pricing", "Function:tests/test_pricing.py:tests.test_pricing.test_discount"}
+    assert len(shelves) > 20
+    (repo / "tests" / "test_pricing.py").write_text("def test_discount():\n    pass\n\n\ndef test_gift_wrap():\n    pass\n")
+    (repo / "bookstore" / "gifts.py").write_text("def wrap(item):\n    return item\n")
+    summary = index_repository(repo, db, load_settings(repo))
+    assert summary.delta["mode"] == "incremental" and summary.search["index"] == "updated"
+    after = rowids(db)
+    secondary_rowids = sorted(rowid for rowid in after.values() if rowid >= SECONDARY_ROWIDS)
+    assert after["Function:tests/test_pricing.py:tests.test_pricing.test_gift_wrap"] == SECONDARY_ROWIDS + 2
+    assert after["Function:bookstore/gifts.py:bookstore.gifts.wrap"] < SECONDARY_ROWIDS
+    assert secondary_rowids == [SECONDARY_ROWIDS, SECONDARY_ROWIDS + 1, SECONDARY_ROWIDS + 2]
+
+
+def test_an_earlier_format_is_rebuilt_keeping_its_embedding_cache(index_fixture):
+    indexed = index_fixture("pyrepo")
+    expected = snapshot(indexed.db)
+    connection = sqlite3.connect(search_path(indexed.db))
+    connection.execute("UPDATE meta SET value = '2' WHERE key = 'format'")
+    connection.execute("INSERT INTO vectors VALUES ('a-model', 'a-text-hash', x'0000803f')")
+    connection.commit()
+    connection.close()
+    result = search_result(indexed.db, indexed.settings, "checkout", mode="keyword")
+    assert result.notes == ["the search index did not match the graph and was rebuilt from it"]
+    assert result.hits[0].qualified_name == "shop.service.checkout"
+    assert snapshot(indexed.db) == expected
+    store = SearchStore(search_path(indexed.db), read_only=True)
+    try:
+        assert store.meta("format") == FORMAT
+        assert store.connection.execute("SELECT model, text_hash, vector FROM vectors").fetchall() == [
+            ("a-model", "a-text-hash", b"\x00\x00\x80\x3f")]
+    finally:
+        store.close()

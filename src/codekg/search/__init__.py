@@ -11,6 +11,7 @@ every mode: symbols the query names first, source before tests; and the filters)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -105,7 +106,8 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     """Each mode scores its candidates; the symbols the query names are candidates whatever their
     score (search/ranking.py orders them first); every hit gets its graph context."""
     depth = limit if mode == "keyword" else max(limit, CANDIDATES)  # hybrid fuses that many of each ranking
-    keyword = keyword_search(store, query, depth, filters) if mode != "semantic" else []
+    name = name_query(query)
+    keyword = _by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, bool(name)) if mode != "semantic" else []
     semantic = _semantic(store, settings, query, depth, filters, required=mode == "semantic") if mode != "keyword" else None
     if mode == "hybrid" and semantic is None:
         notes.append("no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)")
@@ -117,7 +119,6 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
         scores = reciprocal_rank_fusion([[rowid for rowid, _ in ranking] for ranking in (keyword, semantic or []) if ranking])
         if scores:
             scores, _ = expand_and_rerank(store, scores)
-    name = name_query(query)
     if name:
         for rowid in store.named(name.rsplit(".", 1)[-1], NAMED_CANDIDATES):
             scores.setdefault(rowid, 0.0)
@@ -128,6 +129,19 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     chosen = {rowid: symbols[rowid] for rowid, _ in ranking}
     tiers = {rowid: TIER_NAMES[match_tier(name, symbol)] for rowid, symbol in chosen.items()}
     return SearchResult(query, mode, _hits(chosen, ranking, graph_contexts(store, chosen), tiers), notes)
+
+
+def _by_shelf(rank: Callable[[bool], list[tuple[int, float]]], depth: int, both: bool) -> list[tuple[int, float]]:
+    """A ranking of the code's symbols, then of the tests', docs' and examples' (``rank(secondary)``):
+    those only when the code has fewer than ``depth`` matches, or with ``both``. Search orders them
+    after the code anyway; ranked together with it they crowded it out of the candidates (fastapi,
+    hybrid: "openapi schema" gave four tests in its top five, "response model" five). The keyword
+    ranking of a name reads both: a test whose qualified name holds the name ranks before the code's
+    mere word matches (search/ranking.py tier 3), and its words find it."""
+    rows = rank(False)
+    if len(rows) < depth or both:
+        rows += rank(True)
+    return rows
 
 
 def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, filters: SearchFilters,
@@ -149,7 +163,8 @@ def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, fi
         return None
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     vector = load_embedder(spec, api_key).embed([query])[0]
-    return filtered_top(lambda depth: cosine_top_k(matrix, vector, depth), limit, filters, store)
+    return _by_shelf(lambda secondary: filtered_top(lambda depth: cosine_top_k(matrix.shelf(secondary), vector, depth),
+                                                    limit, filters, store), limit, both=False)
 
 
 def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context],

@@ -12,17 +12,25 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codekg.conventions import is_secondary_path
 from codekg.search.tokens import indexed_text, split_identifier
 
 SEARCH_FILE = "search.sqlite"
 # A file of another format is rebuilt from the graph when next opened (search/sync.py). 2: enums
 # and type aliases are searchable.
-FORMAT = "2"
+FORMAT = "3"
+# A symbol's rowid says its shelf: below this, the code itself; from it on, the tests', docs' and
+# examples' symbols (`conventions.is_secondary_path`). Search orders those after the code, so each
+# ranking reads the code first, by a rowid range that FTS5 and the vector matrix (ordered by rowid)
+# cut without reading a row (search/__init__.py `_by_shelf`).
+SECONDARY_ROWIDS = 1 << 40
+UPGRADED_FORMATS = ("1", "2")  # earlier formats a writer upgrades in place, keeping the embedding cache
 INDEXED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable")
 EMBEDDED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method")  # variables: many, and little to say
 EXPANSION_EDGES = ("CALLS", "DEFINES", "HAS_METHOD")  # callers/callees, and the container of a symbol
@@ -93,9 +101,22 @@ class SearchStore:
             self._connection.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 self._connection.execute(statement)
-            if self.meta("format") not in ("", FORMAT):
-                raise sqlite3.DatabaseError(f"search index format {self.meta('format')!r}, expected {FORMAT}")
+            found = self.meta("format")
+            if found in UPGRADED_FORMATS:
+                self._upgrade()
+            elif found not in ("", FORMAT):
+                raise sqlite3.DatabaseError(f"search index format {found!r}, expected {FORMAT}")
             self._connection.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+
+    def _upgrade(self) -> None:
+        """A file of an earlier format: its rows go, unstamped, so the caller rebuilds them from the
+        graph; the embedding cache stays (keyed by text, it is the same in every format), so nothing
+        is embedded again."""
+        with self.transaction():
+            for statement in ("DELETE FROM symbols", "DELETE FROM symbols_fts", "DELETE FROM edges",
+                              "DELETE FROM meta WHERE key IN ('generation', 'build', 'format')"):
+                self._connection.execute(statement)
+            self._connection.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT,))
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -133,12 +154,12 @@ class SearchStore:
                           "DELETE FROM symbols", "DELETE FROM edges"):
             self._connection.execute(statement)
         self._connection.execute(_FTS_TABLE)
-        next_rowid = 1
+        self.set_meta("vectors_epoch", uuid.uuid4().hex)  # new rowids: a vector matrix read before is stale
+        next_rowids = {False: 1, True: SECONDARY_ROWIDS}
         for label, rows in symbols:
             if label not in INDEXED_LABELS:
                 continue
-            prepared = [_prepared(rowid, row["id"], label, row) for rowid, row in enumerate(rows, next_rowid)]
-            next_rowid += len(prepared)
+            prepared = [_prepared(_take_rowid(next_rowids, row), row["id"], label, row) for row in rows]
             self._connection.executemany(_INSERT_SYMBOL, [symbol for symbol, _ in prepared])
             self._connection.executemany(_INSERT_TEXT, [text for _, text in prepared])
         for rel_type, pairs in edges:
@@ -162,13 +183,11 @@ class SearchStore:
             return
         prepared = {row["id"]: row for row in rows}
         existing = self._rowids(prepared)
-        next_rowid = (self._connection.execute("SELECT max(rowid) FROM symbols").fetchone()[0] or 0) + 1
-        rows = []
-        for node_id, row in prepared.items():
-            rowid = existing.get(node_id)
-            if rowid is None:
-                rowid, next_rowid = next_rowid, next_rowid + 1
-            rows.append(_prepared(rowid, node_id, label, row))
+        next_rowids = {secondary: (self._connection.execute(
+            f"SELECT max(rowid) FROM symbols WHERE rowid {'>=' if secondary else '<'} ?", (SECONDARY_ROWIDS,)).fetchone()[0]
+            or (SECONDARY_ROWIDS - 1 if secondary else 0)) + 1 for secondary in (False, True)}
+        rows = [_prepared(existing[node_id] if node_id in existing else _take_rowid(next_rowids, row), node_id, label, row)
+                for node_id, row in prepared.items()]
         self._connection.executemany("DELETE FROM symbols_fts WHERE rowid = ?", [(rowid,) for rowid in existing.values()])
         self._connection.executemany(_INSERT_SYMBOL, [symbol for symbol, _ in rows])
         self._connection.executemany(_INSERT_TEXT, [text for _, text in rows])
@@ -250,6 +269,14 @@ class SearchStore:
             names.update(self._connection.execute(
                 f"SELECT id, qualified_name FROM symbols WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
         return names
+
+
+def _take_rowid(next_rowids: dict[bool, int], row: dict[str, Any]) -> int:
+    """The next free rowid of the shelf ``row``'s file is on (`SECONDARY_ROWIDS`)."""
+    secondary = is_secondary_path(row["file_path"])
+    rowid = next_rowids[secondary]
+    next_rowids[secondary] = rowid + 1
+    return rowid
 
 
 def _prepared(rowid: int, node_id: str, label: str, row: dict[str, Any]) -> tuple[tuple, tuple]:

@@ -30,7 +30,7 @@ from codekg.errors import CodekgError, IndexLockedError, IndexNotFoundError
 from codekg.graph import EdgeKey, GraphDelta
 from codekg.index_state import state_path
 from codekg.passes.load import GENERATION_KEY
-from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, SEARCH_FILE, SearchStore
+from codekg.search.store import EXPANSION_EDGES, FORMAT, INDEXED_LABELS, SEARCH_FILE, SearchStore
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory, open_index
 from codekg.stores.reads import Expansion, Step
@@ -219,7 +219,8 @@ def open_for_search(db_dir: Path, settings: Settings) -> tuple[SearchStore, list
             raise IndexNotFoundError(f"no codekg index in {db_dir}; run `codekg index` first")
         expected = _live_generation(directory, settings, current.name)
         store = _open_read_only(path)
-        in_step = store is not None and store.generation == expected and store.meta("build") == current.name
+        in_step = (store is not None and store.generation == expected and store.meta("build") == current.name
+                   and store.meta("format") == FORMAT)  # an earlier format is upgraded and rebuilt
         if in_step and expected is not None:
             return store, []
         if store is not None:

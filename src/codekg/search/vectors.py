@@ -22,7 +22,7 @@ from pathlib import Path
 from threading import Lock, get_ident
 from typing import TYPE_CHECKING
 
-from codekg.search.store import SearchStore
+from codekg.search.store import SECONDARY_ROWIDS, SearchStore
 
 if TYPE_CHECKING:
     import numpy as np
@@ -35,6 +35,15 @@ class VectorMatrix:
 
     def __len__(self) -> int:
         return len(self.rowids)
+
+    def shelf(self, secondary: bool) -> "VectorMatrix":
+        """The rows of one shelf (search/store.py `SECONDARY_ROWIDS`): a view, since rows are in
+        rowid order."""
+        import numpy as np
+
+        cut = int(np.searchsorted(self.rowids, SECONDARY_ROWIDS))
+        part = slice(cut, None) if secondary else slice(0, cut)
+        return VectorMatrix(self.rowids[part], self.matrix[part])
 
 
 _MATRICES: dict[tuple[str, str], tuple[tuple[str, str, str], VectorMatrix]] = {}
