@@ -113,3 +113,21 @@ def test_declaring_a_missing_term_incrementally_equals_a_full_index(copy_fixture
     assert not any(c("default", PX) in row[1] for row in rows(tmp_path / "db", repo, nodes))
     assert not any(w["kind"] == "ontology-undeclared" and "Machine" in w["message"] and w["path"] == "kb/core.ttl"
                    for w in summary.warnings)
+
+
+def test_a_term_spans_its_statement_or_its_page_section(index_fixture):
+    """A Turtle subject runs to the line before the next subject (its blank and comment lines aside), a
+    page's property block over its lines, a term of a page's Turtle block over its statement; a term
+    found only inside another line (RDF/XML's `rdf:about`) is that line alone. `detect-changes`
+    maps a changed line to the terms whose span holds it."""
+    indexed = index_fixture("ontology")
+    spans = {(path, iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]): (start, end) for path, iri, start, end in indexed.rows(
+        "MATCH (t) WHERE label(t) IN ['OntologyClass', 'OntologyProperty'] AND t.declared "
+        "RETURN t.file_path, t.iri, t.start_line, t.end_line")}
+    assert {key: span for key, span in spans.items() if key[0] in ("kb/core.ttl", "kb/employee.md")} == {
+        ("kb/core.ttl", "Agent"): (9, 11), ("kb/core.ttl", "Person"): (13, 16), ("kb/core.ttl", "Organization"): (18, 20),
+        ("kb/core.ttl", "Robot"): (22, 23), ("kb/core.ttl", "memberOf"): (25, 27), ("kb/core.ttl", "name"): (29, 31),
+        ("kb/employee.md", "Employee"): (5, 10), ("kb/employee.md", "worksFor"): (13, 15),
+    }
+    assert all(start == end for (path, _), (start, end) in spans.items() if path == "kb/vehicles.rdf")
+    assert indexed.rows(f"MATCH (o:Ontology) WHERE o.id = 'Ontology:{ONTO}' RETURN o.start_line, o.end_line") == [(6, 7)]

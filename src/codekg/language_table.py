@@ -24,8 +24,8 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "8"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "1", ("pyproject.toml", "package.json")),
-    "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "1"),
-    "markdown": LanguageFacts((".md", ".markdown"), "1"),
+    "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),
+    "markdown": LanguageFacts((".md", ".markdown"), "2"),
 }
 
 # Languages whose files hold knowledge rather than code (docs/ontologies.md): `locate` ranks code only.

@@ -316,6 +316,7 @@ class OntologyTerm:
     datatype_ranges: tuple[str, ...] = ()  # `xsd:string`, `rdfs:Literal`: no class, no edge
     axioms: tuple[tuple[str, str], ...] = ()  # (kind, text): restrictions, equivalences, characteristics
     file_sha1: str = ""  # of the bytes of the file that declares it
+    end_line: int = 0  # the last line of its statement or section (0: ``line``): where a change to it lands
 
 
 @pickled_by_position

@@ -143,7 +143,7 @@ def _property_term(body: list[tuple[int, str, str]], prefixes: dict[str, str],
     ranges = names("range")
     term = OntologyTerm(iri, kind, ontology_id, values.get("label", ""), values.get("comment", ""), start,
                         parents, names("domain"), tuple(r for r in ranges if not r.startswith(XSD)),
-                        tuple(r for r in ranges if r.startswith(XSD)))
+                        tuple(r for r in ranges if r.startswith(XSD)), end_line=body[-1][0])
     if iri.startswith(BUILTIN_NAMESPACES):
         return None, f"line {start}: `{name}` is a term of OWL/RDF itself, not one to declare"
     return term, "; ".join(problems)
@@ -151,6 +151,7 @@ def _property_term(body: list[tuple[int, str, str]], prefixes: dict[str, str],
 
 def _shifted(term: OntologyTerm, shift: int) -> OntologyTerm:
     term.line += shift - 1
+    term.end_line = term.end_line + shift - 1 if term.end_line else 0
     return term
 
 

@@ -9,7 +9,9 @@ Turtle-like text. Terms carry the ontology id the file declares, or `default_id`
 
 from __future__ import annotations
 
+import bisect
 import re
+
 from codekg.records import OntologyTerm
 
 RDF_FORMATS = {".ttl": "turtle", ".owl": "xml", ".rdf": "xml", ".nt": "nt", ".jsonld": "json-ld", ".n3": "n3"}
@@ -59,10 +61,11 @@ def _terms(graph, text: str, default_id: str) -> list[OntologyTerm]:
         if isinstance(subject, URIRef):
             kinds.setdefault(str(subject), "class")
     lines = _Lines(text, graph)
+    spans = {iri: lines.span(iri) for iri in [*ontologies, *sorted(kinds)]}
     terms = []
     for iri in ontologies:
         terms.append(OntologyTerm(iri, "ontology", iri, _text(graph, URIRef(iri), S.label), _text(graph, URIRef(iri), S.comment),
-                                  lines.line(iri)))
+                                  spans[iri][0]))
     for iri, kind in sorted(kinds.items()):
         node = URIRef(iri)
         parents, axioms = [], []
@@ -80,12 +83,12 @@ def _terms(graph, text: str, default_id: str) -> list[OntologyTerm]:
             elif predicate == R.type and str(value) in CHARACTERISTICS:
                 axioms.append(("characteristic", _local(str(value))))
         terms.append(OntologyTerm(
-            iri, kind, ontology_id, _text(graph, node, S.label), _text(graph, node, S.comment), lines.line(iri),
+            iri, kind, ontology_id, _text(graph, node, S.label), _text(graph, node, S.comment), spans[iri][0],
             tuple(sorted(set(parents))), tuple(domains),
             tuple(r for r in ranges if not r.startswith(XSD) and r != RDFS + "Literal"),
             tuple(r for r in ranges if r.startswith(XSD) or r == RDFS + "Literal"),
             tuple(sorted(set(axioms)))))
-    return terms
+    return lines.with_ends(terms, {iri: at_start for iri, (_, at_start) in spans.items()})
 
 
 def _text(graph, node, predicate) -> str:
@@ -118,24 +121,50 @@ def _render(graph, node, depth: int = 0) -> str:
 
 class _Lines:
     """Where a term is written in a file: first at the start of a line (as a subject is), else anywhere:
-    whole (`<…>`, `"…"` in JSON-LD and `rdf:about="…"`), or as a CURIE of a prefix the file binds."""
+    whole (`<…>`, `"…"` in JSON-LD and `rdf:about="…"`), or as a CURIE of a prefix the file binds.
+
+    A term written at the start of a line runs to the line before the next line that starts with a
+    subject of the file (a term or not: an individual), blank and comment lines at its end aside: a
+    Turtle subject's statement. One found elsewhere is its line alone."""
 
     def __init__(self, text: str, graph) -> None:
+        from rdflib import URIRef
+
         self.text = text
+        self.lines = text.splitlines()
         self.first_tokens: dict[str, int] = {}
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(self.lines, 1):
             token = line.split(None, 1)[0] if line.strip() else ""
             self.first_tokens.setdefault(token.rstrip(";,."), number)
         self.namespaces = [(prefix, str(namespace)) for prefix, namespace in graph.namespaces()]
+        self.subject_lines = sorted({self.first_tokens[spelled] for subject in set(graph.subjects()) if isinstance(subject, URIRef)
+                                     for spelled in self._spellings(str(subject)) if spelled in self.first_tokens})
 
-    def line(self, iri: str) -> int:
-        candidates = [f"<{iri}>", f'"{iri}"'] + [f"{prefix}:{iri[len(namespace):]}" for prefix, namespace in self.namespaces
-                                                  if iri.startswith(namespace) and len(iri) > len(namespace)]
+    def _spellings(self, iri: str) -> list[str]:
+        return [f"<{iri}>", f'"{iri}"'] + [f"{prefix}:{iri[len(namespace):]}" for prefix, namespace in self.namespaces
+                                            if iri.startswith(namespace) and len(iri) > len(namespace)]
+
+    def span(self, iri: str) -> tuple[int, bool]:
+        """(its line, whether a line starts with it)."""
+        candidates = self._spellings(iri)
         at_start = [self.first_tokens[c] for c in candidates if c in self.first_tokens]
         if at_start:
-            return min(at_start)
+            return min(at_start), True
         found = [position for position in map(self._find, candidates) if position >= 0]
-        return self.text.count("\n", 0, min(found)) + 1 if found else 1
+        return (self.text.count("\n", 0, min(found)) + 1 if found else 1), False
+
+    def with_ends(self, terms: list[OntologyTerm], starts: dict[str, bool]) -> list[OntologyTerm]:
+        """``terms`` with the end line of each that starts a line (``starts``: by IRI)."""
+        subjects = self.subject_lines
+        for term in terms:
+            if not starts.get(term.iri):
+                continue
+            after = bisect.bisect_right(subjects, term.line)
+            end = subjects[after] - 1 if after < len(subjects) else len(self.lines)
+            while end > term.line and (not self.lines[end - 1].strip() or self.lines[end - 1].lstrip().startswith(("#", "<!--"))):
+                end -= 1
+            term.end_line = end
+        return terms
 
     def _find(self, written: str) -> int:
         """The first place ``written`` stands as a whole name (not the start of a longer one)."""

@@ -40,7 +40,7 @@ def resolve_file_ontology(symbols: SymbolIndex, file_symbols: FileSymbols, graph
         if term.kind == "ontology":
             node_id = f"Ontology:{term.iri}"
             shared[node_id] = _node("Ontology", node_id, term.iri, term.label or term.iri, parse.path, term.line,
-                                    docstring=term.comment, language="ontology")
+                                    term.end_line, docstring=term.comment, language="ontology")
             graph.add_edge("DECLARED_IN", ("Ontology", node_id), file_endpoint, line=term.line)
             continue
         label = TERM_LABELS[term.kind]
@@ -120,16 +120,17 @@ def _term_node(label: str, node_id: str, term: OntologyTerm, path: str, synced: 
     if label == "OntologyProperty":
         extra = {"kind": term.kind, "datatype_ranges": list(term.datatype_ranges)}
     return _node(label, node_id, term.ontology_id, term.label or term.iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1], path,
-                 term.line, iri=term.iri, label=term.label, comment=term.comment,
+                 term.line, end_line=max(term.end_line, term.line), iri=term.iri, label=term.label, comment=term.comment,
                  docstring=term.comment, file_sha1=term.file_sha1, last_synced=synced, declared=True, language="ontology",
                  **extra)
 
 
-def _node(node_label: str, node_id: str, ontology_id: str, name: str, path: str, line: int, **properties: Any) -> dict[str, Any]:
+def _node(node_label: str, node_id: str, ontology_id: str, name: str, path: str, line: int, end_line: int = 0,
+          **properties: Any) -> dict[str, Any]:
     """A shared node as `shared_nodes` reads it: its label under "node", its properties."""
     return {"node": node_label, "id": node_id, "name": name,
             "qualified_name": name if node_label != "Ontology" else ontology_id,
-            "file_path": path, "start_line": line, "end_line": line, "ontology_id": ontology_id, **properties}
+            "file_path": path, "start_line": line, "end_line": end_line or line, "ontology_id": ontology_id, **properties}
 
 
 def term_outline(terms: list[OntologyTerm]) -> tuple[tuple[tuple[str, str, str], ...], tuple[tuple[str, str], ...]]:
