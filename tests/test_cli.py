@@ -152,6 +152,10 @@ def test_bad_paths_exit_2(tmp_path, setup, message):
 
 def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("query", "MATC (n) RETURN n", "--repo", str(indexed_repo)), 1, "Parser exception")
+    # the query as written: not the EXPLAIN the guard runs first, nor its offset
+    unclosed = codekg("query", "MATCH (n RETURN n", "--repo", str(indexed_repo))
+    assert_clean_failure(unclosed, 1, '(line: 1, offset: 9)\n"MATCH (n RETURN n"\n          ^^^^^^')
+    assert "EXPLAIN" not in unclosed.stderr
     assert_clean_failure(codekg("query", "MATCH (n:Nope) RETURN n", "--repo", str(indexed_repo)), 1, "Nope")
     assert_clean_failure(codekg("query", "MATCH (n) RETURN n", "--repo", str(tmp_path)), 2, "no codekg index")
     assert_clean_failure(codekg("stats", "--repo", str(tmp_path)), 2, "no codekg index")

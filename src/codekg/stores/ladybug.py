@@ -19,6 +19,7 @@ import fcntl
 import threading
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -343,8 +344,13 @@ class LadybugStore:
         return CypherReads(self)
 
     def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str:
-        """EXPLAIN's physical plan: the operator boxes, each titled `NAME[id]`, as one text."""
-        return "\n".join(str(cell) for row in self.query(f"EXPLAIN {cypher}", parameters).rows for cell in row)
+        """EXPLAIN's physical plan: the operator boxes, each titled `NAME[id]`, as one text. A query the
+        database rejects is reported as the user wrote it (`_as_written`)."""
+        try:
+            rows = self.query(f"{_EXPLAIN}{cypher}", parameters).rows
+        except QueryError as error:
+            raise QueryError(_as_written(str(error))) from None
+        return "\n".join(str(cell) for row in rows for cell in row)
 
     def read_metadata(self) -> dict[str, str]:
         return {key: value for key, value in self.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
@@ -728,3 +734,23 @@ def _recovery_pending(path: Path, error: StoreError) -> bool:
     text = str(error)
     return (any(message in text for message in _RECOVERY_MESSAGES)
             or any(path.with_name(path.name + suffix).exists() for suffix in _RECOVERY_FILES))
+
+
+_EXPLAIN = "EXPLAIN "
+_ERROR_OFFSET = re.compile(r"\(line: 1, offset: (\d+)\)")
+
+
+def _as_written(message: str) -> str:
+    """A parser error of ``EXPLAIN <query>`` as one of the query itself: the database quotes the
+    query it was given, marks the error under it and counts its offset from the quote's start, so the
+    prefix comes out of all three (the query guard explains every query before it runs it)."""
+    if f'"{_EXPLAIN}' not in message:
+        return message
+    lines = []
+    for line in message.split("\n"):
+        if line.startswith(f'"{_EXPLAIN}'):
+            line = '"' + line[1 + len(_EXPLAIN):]
+        elif line.startswith(" " * len(_EXPLAIN)) and line.strip().startswith("^"):
+            line = line[len(_EXPLAIN):]
+        lines.append(line)
+    return _ERROR_OFFSET.sub(lambda found: f"(line: 1, offset: {max(int(found.group(1)) - len(_EXPLAIN), 0)})", "\n".join(lines))
