@@ -208,3 +208,16 @@ def test_a_name_still_finds_the_tests_whose_qualified_names_hold_it(tmp_path: Pa
         *((f"tests.test_pages.test_render_page_template_{i}", "in-qualified-name") for i in range(3)),
         ("pkg.pages.page_title", "text"),
     ]
+
+
+def test_a_path_filter_reads_only_the_shelves_it_can_match(tmp_path: Path) -> None:
+    repo = _crowded_repo(tmp_path / "repo", tests=30)
+    settings = load_settings(repo)
+    index_repository(repo, tmp_path / "db", settings)
+    for mode in ("keyword", "hybrid"):
+        only_tests = search(tmp_path / "db", settings, "render a page template", limit=3, mode=mode,
+                            filters=SearchFilters(path="tests/*"))
+        assert [hit.file_path for hit in only_tests] == ["tests/test_pages.py"] * 3
+        only_code = search(tmp_path / "db", settings, "render a page template", limit=5, mode=mode,
+                           filters=SearchFilters(path="[!t]*"))  # fnmatch's negated class
+        assert [hit.qualified_name for hit in only_code] == ["pkg.pages.render_page", "pkg.pages.page_title"]

@@ -107,8 +107,10 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     score (search/ranking.py orders them first); every hit gets its graph context."""
     depth = limit if mode == "keyword" else max(limit, CANDIDATES)  # hybrid fuses that many of each ranking
     name = name_query(query)
-    keyword = _by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, bool(name)) if mode != "semantic" else []
-    semantic = _semantic(store, settings, query, depth, filters, required=mode == "semantic") if mode != "keyword" else None
+    shelves = _shelves(store, filters)
+    keyword = (_by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, bool(name), shelves)
+               if mode != "semantic" else [])
+    semantic = _semantic(store, settings, query, depth, filters, shelves, required=mode == "semantic") if mode != "keyword" else None
     if mode == "hybrid" and semantic is None:
         notes.append("no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)")
     if mode == "keyword":
@@ -131,21 +133,29 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     return SearchResult(query, mode, _hits(chosen, ranking, graph_contexts(store, chosen), tiers), notes)
 
 
-def _by_shelf(rank: Callable[[bool], list[tuple[int, float]]], depth: int, both: bool) -> list[tuple[int, float]]:
+def _shelves(store: SearchStore, filters: SearchFilters) -> tuple[bool, ...]:
+    """The shelves a search reads (False: the code's, True: the tests', docs' and examples'): both,
+    but one whose files `--path` matches none of (`--path 'tests/*'` ranked the whole code shelf for
+    nothing, twice as slow)."""
+    return tuple(secondary for secondary in (False, True) if not filters.path or store.shelf_has_path(secondary, filters.path))
+
+
+def _by_shelf(rank: Callable[[bool], list[tuple[int, float]]], depth: int, both: bool,
+              shelves: tuple[bool, ...] = (False, True)) -> list[tuple[int, float]]:
     """A ranking of the code's symbols, then of the tests', docs' and examples' (``rank(secondary)``):
     those only when the code has fewer than ``depth`` matches, or with ``both``. Search orders them
     after the code anyway; ranked together with it they crowded it out of the candidates (fastapi,
     hybrid: "openapi schema" gave four tests in its top five, "response model" five). The keyword
     ranking of a name reads both: a test whose qualified name holds the name ranks before the code's
     mere word matches (search/ranking.py tier 3), and its words find it."""
-    rows = rank(False)
-    if len(rows) < depth or both:
+    rows = rank(False) if False in shelves else []
+    if True in shelves and (len(rows) < depth or both):
         rows += rank(True)
     return rows
 
 
 def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, filters: SearchFilters,
-              required: bool) -> list[tuple[int, float]] | None:
+              shelves: tuple[bool, ...], required: bool) -> list[tuple[int, float]] | None:
     """Cosine ranking of the query's embedding (the ``limit`` best that ``filters`` keep), or None
     when the index has no vectors (an error when ``required``)."""
     spec, model_id = embedding_spec(store)
@@ -164,7 +174,7 @@ def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, fi
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     vector = load_embedder(spec, api_key).embed([query])[0]
     return _by_shelf(lambda secondary: filtered_top(lambda depth: cosine_top_k(matrix.shelf(secondary), vector, depth),
-                                                    limit, filters, store), limit, both=False)
+                                                    limit, filters, store), limit, False, shelves)
 
 
 def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context],

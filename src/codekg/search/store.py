@@ -260,6 +260,14 @@ class SearchStore:
             "SELECT rowid FROM symbols WHERE name LIKE ? ESCAPE '\\' ORDER BY lower(name) != lower(?), length(name), id LIMIT ?",
             (pattern, name, limit))]
 
+    def shelf_has_path(self, secondary: bool, pattern: str) -> bool:
+        """Whether a symbol of one shelf (`SECONDARY_ROWIDS`) lives in a file matching ``pattern``, a
+        shell pattern as search's `--path` takes it (`*` crosses folders): SQLite's GLOB, with
+        fnmatch's `[!…]` written `[^…]`."""
+        return self._connection.execute(
+            f"SELECT 1 FROM symbols WHERE rowid {'>=' if secondary else '<'} ? AND file_path GLOB ? LIMIT 1",
+            (SECONDARY_ROWIDS, pattern.replace("[!", "[^"))).fetchone() is not None
+
     def names_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Qualified names of symbols (by id); External targets are named by their id's tail."""
         wanted = list(dict.fromkeys(ids))
