@@ -104,3 +104,36 @@ def test_code_mentions_iris_anywhere_and_curies_only_quoted():
         (1, "ex:Person"), (4, EX + "Organization"), (11, VEHICLES + "#Car"), (11, "ex:Unknown")]
     unquoted = extract_source("m.py", "python", b"x = {a:b for a, b in y}  # ex:Person\nurl = 'https://e.org/a/b.'\n")
     assert [(m.line, m.text) for m in unquoted.mentions] == [(2, "https://e.org/a/b")]
+
+
+INDENTED_OBJECTS = b'''@prefix ex: <http://example.org/t#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+
+ex:Person a owl:Class ;
+    owl:disjointWith
+        ex:Animal ,
+        ex:Robot ;
+    rdfs:label "Person" .
+
+# Animals
+ex:Animal a owl:Class ;
+    rdfs:comment """A living
+thing that moves.""" ;
+    rdfs:label "Animal" .
+
+ex:Robot
+    a owl:Class ;
+    rdfs:label "Robot" .
+
+ex:rex a ex:Animal .
+'''
+
+
+def test_a_turtle_term_spans_its_statement_and_an_indented_object_starts_nothing():
+    """A subject starts an unindented line; a term named first on an indented line (an object of a
+    list) is not declared there. A statement ends before the next subject, an individual's too, its
+    trailing blank and comment lines aside."""
+    terms = extract_source("kb/t.ttl", "ontology", INDENTED_OBJECTS).ontology
+    assert [(t.iri.rsplit("#", 1)[-1], t.line, t.end_line) for t in terms if t.kind == "class"] == [
+        ("Animal", 12, 15), ("Person", 5, 9), ("Robot", 17, 19)]

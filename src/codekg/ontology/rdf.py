@@ -120,12 +120,13 @@ def _render(graph, node, depth: int = 0) -> str:
 
 
 class _Lines:
-    """Where a term is written in a file: first at the start of a line (as a subject is), else anywhere:
-    whole (`<…>`, `"…"` in JSON-LD and `rdf:about="…"`), or as a CURIE of a prefix the file binds.
+    """Where a term is written in a file: first at the start of an unindented line (as a subject is),
+    else anywhere: whole (`<…>`, `"…"` in JSON-LD and `rdf:about="…"`), or as a CURIE of a prefix
+    the file binds.
 
-    A term written at the start of a line runs to the line before the next line that starts with a
-    subject of the file (a term or not: an individual), blank and comment lines at its end aside: a
-    Turtle subject's statement. One found elsewhere is its line alone."""
+    A term that starts a line runs to the line before the next line that starts with a subject of
+    the file (a term or not: an individual), blank and comment lines at its end aside: a Turtle
+    subject's statement. One found elsewhere is its line alone."""
 
     def __init__(self, text: str, graph) -> None:
         from rdflib import URIRef
@@ -134,6 +135,8 @@ class _Lines:
         self.lines = text.splitlines()
         self.first_tokens: dict[str, int] = {}
         for number, line in enumerate(self.lines, 1):
+            if line[:1].isspace():
+                continue  # an indented line continues a statement: its first name is an object, not a subject
             token = line.split(None, 1)[0] if line.strip() else ""
             self.first_tokens.setdefault(token.rstrip(";,."), number)
         self.namespaces = [(prefix, str(namespace)) for prefix, namespace in graph.namespaces()]
