@@ -156,6 +156,14 @@ def test_query_errors_are_clean(indexed_repo, tmp_path):
     unclosed = codekg("query", "MATCH (n RETURN n", "--repo", str(indexed_repo))
     assert_clean_failure(unclosed, 1, '(line: 1, offset: 9)\n"MATCH (n RETURN n"\n          ^^^^^^')
     assert "EXPLAIN" not in unclosed.stderr
+    at_the_end = codekg("query", "MATCH (n", "--repo", str(indexed_repo))
+    assert_clean_failure(at_the_end, 1, '(line: 1, offset: 8)\n"MATCH (n"\n         ^')
+    for asked in ("EXPLAIN", "profile"):  # a plan asked for is planned as it is, not as an EXPLAIN of an EXPLAIN
+        planned = codekg("query", f"{asked} MATCH (f:Function) RETURN count(f)", "--repo", str(indexed_repo), "--json")
+        assert planned.returncode == 0, planned.stderr
+        assert "Physical Plan" in planned.stdout
+        broken = codekg("query", f"{asked} MATCH (n RETURN n", "--repo", str(indexed_repo))
+        assert_clean_failure(broken, 1, f'(line: 1, offset: 17)\n"{asked} MATCH (n RETURN n"\n                  ^^^^^^')
     assert_clean_failure(codekg("query", "MATCH (n:Nope) RETURN n", "--repo", str(indexed_repo)), 1, "Nope")
     assert_clean_failure(codekg("query", "MATCH (n) RETURN n", "--repo", str(tmp_path)), 2, "no codekg index")
     assert_clean_failure(codekg("stats", "--repo", str(tmp_path)), 2, "no codekg index")

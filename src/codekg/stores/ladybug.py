@@ -344,12 +344,19 @@ class LadybugStore:
         return CypherReads(self)
 
     def explain(self, cypher: str, parameters: dict[str, Any] | None = None) -> str:
-        """EXPLAIN's physical plan: the operator boxes, each titled `NAME[id]`, as one text. A query the
-        database rejects is reported as the user wrote it (`_as_written`)."""
+        """EXPLAIN's physical plan: the operator boxes, each titled `NAME[id]`, as one text. A query
+        that is an EXPLAIN already is planned as it is, a PROFILE as an EXPLAIN of the same query (a
+        word of the same length: offsets stay); a query the database rejects is reported as the user
+        wrote it (`_as_written`)."""
+        written = _EXPLAINED.match(cypher)
+        if written is None:
+            explained = f"{_EXPLAIN}{cypher}"
+        else:
+            explained = cypher[:written.start(1)] + _EXPLAIN.strip() + cypher[written.end(1):]
         try:
-            rows = self.query(f"{_EXPLAIN}{cypher}", parameters).rows
+            rows = self.query(explained, parameters).rows
         except QueryError as error:
-            raise QueryError(_as_written(str(error))) from None
+            raise QueryError(_as_written(str(error), written.group(1) if written else None)) from None
         return "\n".join(str(cell) for row in rows for cell in row)
 
     def read_metadata(self) -> dict[str, str]:
@@ -737,20 +744,26 @@ def _recovery_pending(path: Path, error: StoreError) -> bool:
 
 
 _EXPLAIN = "EXPLAIN "
+_EXPLAINED = re.compile(r"\s*(EXPLAIN|PROFILE)\b", re.IGNORECASE)  # a query that asks for its own plan
 _ERROR_OFFSET = re.compile(r"\(line: 1, offset: (\d+)\)")
 
 
-def _as_written(message: str) -> str:
-    """A parser error of ``EXPLAIN <query>`` as one of the query itself: the database quotes the
-    query it was given, marks the error under it and counts its offset from the quote's start, so the
-    prefix comes out of all three (the query guard explains every query before it runs it)."""
-    if f'"{_EXPLAIN}' not in message:
+def _as_written(message: str, own_word: str | None) -> str:
+    """A parser error of the plan `explain` asked for as one of the query the user wrote: the
+    database quotes the query it was given, marks the error under it and counts its offset from the
+    quote's start. The prefix `explain` added (``own_word`` None) comes out of all three; a PROFILE
+    planned as an EXPLAIN gets its own word back."""
+    quoted = f'"{_EXPLAIN.strip()}'
+    lines = message.split("\n")
+    at = next((index for index, line in enumerate(lines) if line.startswith(quoted)), None)
+    if at is None:
         return message
-    lines = []
-    for line in message.split("\n"):
-        if line.startswith(f'"{_EXPLAIN}'):
-            line = '"' + line[1 + len(_EXPLAIN):]
-        elif line.startswith(" " * len(_EXPLAIN)) and line.strip().startswith("^"):
-            line = line[len(_EXPLAIN):]
-        lines.append(line)
+    if own_word is not None:
+        lines[at] = '"' + lines[at][1:].replace(_EXPLAIN.strip(), own_word, 1)
+        return "\n".join(lines)
+    lines[at] = '"' + lines[at][len(quoted) + 1:]
+    for index in range(at + 1, len(lines)):  # the marker line: carets, or spaces only at the end of the input
+        if lines[index].startswith(" " * len(_EXPLAIN)) and not lines[index].strip(" ^"):
+            lines[index] = lines[index][len(_EXPLAIN):].rstrip() or " " * max(len(lines[at]) - 1, 0) + "^"
+            break
     return _ERROR_OFFSET.sub(lambda found: f"(line: 1, offset: {max(int(found.group(1)) - len(_EXPLAIN), 0)})", "\n".join(lines))
