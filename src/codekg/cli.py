@@ -600,9 +600,10 @@ def search(
 ) -> None:
     """Find symbols by keyword (BM25), meaning (embeddings) or both, with their graph context.
 
-    A name (`url_for`, `App.url_for`) ranks the symbols so named first, then names starting with it,
-    then qualified names holding it, then the rest; within each of these, tests, docs and examples come
-    after the code itself, then the score decides. Each hit says how it matched (`match`)."""
+    A name (`url_for`, `App.url_for`) ranks the symbols so named first, then names starting with it:
+    the code's, then the tests', docs' and examples'. Then every other match, the code's first again
+    (qualified names holding the name, then words), then the score decides. Each hit says how it
+    matched (`match`)."""
     from codekg.search import SearchFilters, search_result
 
     repo_path, db_path, store_uri = _store_locations(repo, db, store)

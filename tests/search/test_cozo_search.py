@@ -250,14 +250,15 @@ def test_tests_sit_on_their_own_shelf_and_are_searched_when_the_code_has_too_few
         "bookstore.orders.refund_payment", "bookstore.orders", ["bookstore.orders.cancel_order", "tests.test_orders.test_refund_after_cancellation"])
 
 
-def test_a_name_finds_tests_that_hold_it_before_the_codes_other_matches(tmp_path: Path) -> None:
-    """Search ranks a symbol whose name starts with a query that is a name, or whose qualified name
-    holds it, before every match by words (search/ranking.py): a test's too, though the code has
-    enough matches of its own (a new user's finding: at the default limit the test was missing)."""
+def test_a_name_finds_the_tests_that_hold_it_after_the_codes_matches(tmp_path: Path) -> None:
+    """A test whose qualified name holds a query that is a name is a candidate though the code has
+    matches enough (a new user's finding: at the default limit the test was missing); it ranks after
+    the code's matches, and a test whose name starts with the query before them (search/ranking.py)."""
     repo, db, settings = _with_a_test_file(tmp_path)
-    held = search_result(db, settings, "cancellation", limit=2, mode="hybrid").hits
-    assert [(hit.id, hit.match) for hit in held] == [(TEST_FUNCTION, "in-qualified-name"), (
-        "Function:bookstore/orders.py:bookstore.orders.cancel_order", "text")]
+    held = search_result(db, settings, "cancellation", limit=10, mode="hybrid").hits
+    assert [(hit.id, hit.match) for hit in held] == [
+        ("Function:bookstore/orders.py:bookstore.orders.cancel_order", "text"),
+        ("Function:bookstore/orders.py:bookstore.orders.refund_payment", "text"), (TEST_FUNCTION, "in-qualified-name")]
     prefix = search_result(db, settings, "TEST_REFUND", limit=1, mode="hybrid").hits
     assert [(hit.id, hit.match) for hit in prefix] == [(TEST_FUNCTION, "prefix")]
     exact = search_result(db, settings, "Order", limit=2, mode="keyword").hits

@@ -72,12 +72,12 @@ def names(hits):
 def test_a_name_puts_the_symbols_so_named_first_then_code_then_tests_and_docs(ranked, mode):
     db, settings = ranked
     # BM25 alone put tests.test_helpers.TestUrlFor.url_for and docs.examples.blog.url_for_post first
-    assert names(search(db, settings, "url_for", 7, mode)) == [
-        "webkit.app.App.url_for", "webkit.helpers.url_for",  # tier 0, code: by score, then id
-        "tests.test_helpers.TestUrlFor.url_for",  # tier 0, a test
-        "docs.examples.blog.url_for_post",  # tier 2 (a prefix), the docs example
-        "tests.test_helpers.test_url_for", "tests.test_helpers.test_url_for_external",  # tier 3 (holds it), tests
-        "tests.test_helpers.TestUrlFor.test_url_for_blueprint",
+    assert [(hit.qualified_name, hit.match) for hit in search(db, settings, "url_for", 7, mode)] == [
+        ("webkit.app.App.url_for", "exact"), ("webkit.helpers.url_for", "exact"),  # named, code: by score, then id
+        ("tests.test_helpers.TestUrlFor.url_for", "exact"),  # named, a test
+        ("docs.examples.blog.url_for_post", "prefix"),  # named (a prefix), the docs example
+        # then the code's other matches, before the tests whose names merely hold `url_for`
+        ("webkit.app.App.route", "text"), ("webkit.routing.BuildError", "text"), ("webkit.app.App.add_url_rule", "text"),
     ]
     assert names(search(db, settings, "App.url_for", 1, mode)) == ["webkit.app.App.url_for"]
     assert [(h.qualified_name, h.match) for h in search(db, settings, "url_for(", 4, mode)] == [
@@ -93,8 +93,7 @@ def test_filters_by_label_path_and_tests(ranked):
     db, settings = ranked
     # after the symbols named, the rest by BM25: `url_for` is the words "url" and "for" too
     assert names(search(db, settings, "url_for", 4, "keyword", SearchFilters(labels=("Method",)))) == [
-        "webkit.app.App.url_for", "tests.test_helpers.TestUrlFor.url_for",
-        "tests.test_helpers.TestUrlFor.test_url_for_blueprint", "webkit.app.App.route"]
+        "webkit.app.App.url_for", "tests.test_helpers.TestUrlFor.url_for", "webkit.app.App.route", "webkit.app.App.add_url_rule"]
     assert names(search(db, settings, "url_for", 3, "hybrid", SearchFilters(path="webkit/*"))) == [
         "webkit.app.App.url_for", "webkit.helpers.url_for", "webkit.app.App.route"]
     assert names(search(db, settings, "url_for", 4, "keyword", SearchFilters(include_tests=False))) == [
@@ -196,18 +195,22 @@ def test_a_question_finds_the_code_even_when_tests_match_its_words_better(tmp_pa
     assert [hit.file_path for hit in hits[2:]] == ["tests/test_pages.py"] * 3  # the code has two matches: tests fill the rest
 
 
-def test_a_name_still_finds_the_tests_whose_qualified_names_hold_it(tmp_path: Path) -> None:
-    """A name query reads both shelves: a test whose qualified name holds the name (tier 3) ranks
-    before the code's mere word matches (tier 4)."""
+def test_a_name_puts_the_tests_that_hold_it_after_the_codes_matches_and_those_that_start_with_it_before(tmp_path: Path) -> None:
+    """Tests whose qualified names merely hold the name (tier 3) come after the code's word matches
+    (tier 4); a test whose name starts with the query (tier 2) is named by it, and comes before."""
     repo = _crowded_repo(tmp_path / "repo", tests=3)
     settings = load_settings(repo)
     index_repository(repo, tmp_path / "db", settings)
-    hits = search(tmp_path / "db", settings, "render_page", limit=5, mode="keyword")
+    hits = search(tmp_path / "db", settings, "render_page", limit=6, mode="keyword")
     assert [(hit.qualified_name, hit.match) for hit in hits] == [
-        ("pkg.pages.render_page", "exact"),
+        ("pkg.pages.render_page", "exact"), ("pkg.pages.page_title", "text"), ("pkg.pages", "text"),
         *((f"tests.test_pages.test_render_page_template_{i}", "in-qualified-name") for i in range(3)),
-        ("pkg.pages.page_title", "text"),
     ]
+    hits = search(tmp_path / "db", settings, "test_render_page_template_1", limit=2, mode="keyword")
+    assert [(hit.qualified_name, hit.match) for hit in hits] == [
+        ("tests.test_pages.test_render_page_template_1", "exact"), ("pkg.pages.render_page", "text")]
+    hits = search(tmp_path / "db", settings, "test_render", limit=1, mode="hybrid")
+    assert [(hit.qualified_name, hit.match) for hit in hits] == [("tests.test_pages.test_render_page_template_0", "prefix")]
 
 
 def test_a_path_filter_reads_only_the_shelves_it_can_match(tmp_path: Path) -> None:

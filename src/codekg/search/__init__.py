@@ -108,8 +108,7 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     depth = limit if mode == "keyword" else max(limit, CANDIDATES)  # hybrid fuses that many of each ranking
     name = name_query(query)
     shelves = _shelves(store, filters)
-    keyword = (_by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, bool(name), shelves)
-               if mode != "semantic" else [])
+    keyword = _by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, shelves) if mode != "semantic" else []
     semantic = _semantic(store, settings, query, depth, filters, shelves, required=mode == "semantic") if mode != "keyword" else None
     if mode == "hybrid" and semantic is None:
         notes.append("no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)")
@@ -140,16 +139,15 @@ def _shelves(store: SearchStore, filters: SearchFilters) -> tuple[bool, ...]:
     return tuple(secondary for secondary in (False, True) if not filters.path or store.shelf_has_path(secondary, filters.path))
 
 
-def _by_shelf(rank: Callable[[bool], list[tuple[int, float]]], depth: int, both: bool,
-              shelves: tuple[bool, ...] = (False, True)) -> list[tuple[int, float]]:
-    """A ranking of the code's symbols, then of the tests', docs' and examples' (``rank(secondary)``):
-    those only when the code has fewer than ``depth`` matches, or with ``both``. Search orders them
-    after the code anyway; ranked together with it they crowded it out of the candidates (fastapi,
-    hybrid: "openapi schema" gave four tests in its top five, "response model" five). The keyword
-    ranking of a name reads both: a test whose qualified name holds the name ranks before the code's
-    mere word matches (search/ranking.py tier 3), and its words find it."""
+def _by_shelf(rank: Callable[[bool], list[tuple[int, float]]], depth: int, shelves: tuple[bool, ...]) -> list[tuple[int, float]]:
+    """A ranking of the code's symbols, then of the tests', docs' and examples' (``rank(secondary)``)
+    when the code has fewer than ``depth`` matches. Search orders them after the code but for the
+    symbols a query names (their names are it or start with it), which `SearchStore.named` finds on
+    either shelf (search/ranking.py); ranked together with the code they crowded it out of the
+    candidates (fastapi, hybrid: "openapi schema" gave four tests in its top five, "response model"
+    five)."""
     rows = rank(False) if False in shelves else []
-    if True in shelves and (len(rows) < depth or both):
+    if True in shelves and len(rows) < depth:
         rows += rank(True)
     return rows
 
@@ -174,7 +172,7 @@ def _semantic(store: SearchStore, settings: Settings, query: str, limit: int, fi
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     vector = load_embedder(spec, api_key).embed([query])[0]
     return _by_shelf(lambda secondary: filtered_top(lambda depth: cosine_top_k(matrix.shelf(secondary), vector, depth),
-                                                    limit, filters, store), limit, False, shelves)
+                                                    limit, filters, store), limit, shelves)
 
 
 def _hits(symbols: dict[int, Symbol], ranked: list[tuple[int, float]], contexts: dict[int, Context],

@@ -13,10 +13,16 @@ its name and qualified name against the query as typed, and the tiers order the 
 4. the rest: words of a question, a docstring, a signature.
 
 A query that is not one identifier or dotted name (it has spaces, or other characters) matches no
-tier below 4: the mode's score alone orders a question. Within a tier, tests (test folders and test
-files, `codekg.conventions.is_test_path`, as File.is_test), documentation and examples (`docs/`,
-`docs_src/`, `examples/`, … `is_example_path`) come after the code itself, then the score (BM25,
-cosine, or the fused and graph-boosted hybrid score) decides, then the symbol id.
+tier below 4: the mode's score alone orders a question.
+
+Tests (test folders and test files, `codekg.conventions.is_test_path`, as File.is_test),
+documentation and examples (`docs/`, `docs_src/`, `examples/`, … `is_example_path`) come after the
+code itself: among the symbols the query names (tiers 0 to 2: the name is the query or starts with
+it), and then among all the rest (tiers 3 and 4), so the code's own matches come before the tests
+and doc examples whose qualified names merely hold the query (fastapi: `response_model` gave fifty
+`docs_src.response_model.*` modules and no code; `body` a docs example's `GzipRequest.body` before
+`fastapi.params.Body`). Then the tier, then the score (BM25, cosine, or the fused and graph-boosted
+hybrid score), then the symbol id.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from codekg.conventions import is_secondary_path, is_test_path
 from codekg.search.store import INDEXED_LABELS, SearchStore, Symbol
 
 _NAME_QUERY = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.?")
+NAMES_IT = 2  # the last tier in which the query names the symbol (the name is it, or starts with it)
 REST = 4
 
 
@@ -96,7 +103,8 @@ def ordered(query: str, scores: dict[int, float], symbols: dict[int, Symbol]) ->
 
     def key(item: tuple[int, float]) -> tuple:
         symbol = symbols[item[0]]
-        return match_tier(name, symbol), is_secondary_path(symbol.file_path), -item[1], symbol.id
+        tier = match_tier(name, symbol)
+        return tier > NAMES_IT, is_secondary_path(symbol.file_path), tier, -item[1], symbol.id
 
     return sorted(((rowid, score) for rowid, score in scores.items() if rowid in symbols), key=key)
 
