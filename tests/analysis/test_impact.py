@@ -134,6 +134,37 @@ def test_module_targets_follow_imports(pyrepo):
         ("os", "IMPORTS"), ("shop.models", "IMPORTS"), ("shop.util", "IMPORTS")]
 
 
+def test_an_interface_downstream_reaches_the_interfaces_it_extends(tmp_path, open_store):
+    """A step whose edges have no line (EXTENDS alone) reports the hop without one (it raised KeyError)."""
+    repo = write_files(tmp_path / "ts", {"src/a.ts": """
+        export interface Shape { area(): number }
+        export interface Solid extends Shape { volume(): number }
+        export class Cube implements Solid { area() { return 6 } volume() { return 1 } }
+        """})
+    store = open_store(repo)
+    result = impact(store, "Solid", direction="downstream")
+    assert levels(result)[0] == [("src.a.Shape", 1.0, "EXTENDS", ["src.a.Solid", "src.a.Shape"])]
+    assert result["levels"][0]["symbols"][0]["line"] is None
+
+
+def test_an_ontology_term_affects_its_subclasses_the_properties_naming_it_and_the_code_mentioning_it(copy_fixture, open_store):
+    store = open_store(copy_fixture("ontology"))
+    upstream = impact(store, "Person")
+    assert levels(upstream)[:2] == [
+        [("memberOf", 1.0, "DOMAIN", ["Person", "memberOf"]), ("Employee", 1.0, "SUBCLASS_OF", ["Person", "Employee"]),
+         ("app.people.PERSON", 0.9, "MENTIONS", ["Person", "app.people.PERSON"]),
+         ("ownedBy", 0.9, "RANGE", ["Person", "ownedBy"])],
+        [("worksFor", 1.0, "DOMAIN", ["Person", "Employee", "worksFor"])],
+    ]
+    downstream = impact(store, "memberOf", depth=2, direction="downstream")
+    assert levels(downstream) == [
+        [("Person", 1.0, "DOMAIN", ["memberOf", "Person"]), ("Organization", 1.0, "RANGE", ["memberOf", "Organization"])],
+        [("Agent", 1.0, "SUBCLASS_OF", ["memberOf", "Organization", "Agent"])]  # two paths of 1.0: the first by id,
+    ]
+    mentioned = impact(store, "app.people.PERSON", depth=1, direction="downstream")
+    assert levels(mentioned) == [[("Person", 0.9, "MENTIONS", ["app.people.PERSON", "Person"])]]
+
+
 def test_best_path_beats_the_shallowest_path(relay_repo):
     result = impact(relay_repo, "a.target", depth=3)
     assert levels(result) == [

@@ -14,9 +14,12 @@ Which edges are followed (`upstream`: who is affected if the target changes):
   annotations, or a function passed as a callback;
 - IMPORTS of a Module target: every module importing its file;
 - OVERRIDES at a Method: the methods that override it (they change with its contract), and the base
-  method it overrides, whose callers may run it instead (so they come at the next depth).
+  method it overrides, whose callers may run it instead (so they come at the next depth);
+- SUBCLASS_OF, DOMAIN and RANGE into an ontology term: its subclasses (or subproperties) and the
+  properties whose domain or range a class is; MENTIONS into an OntologyClass: the code that names it.
 `downstream` (what the target depends on) follows the same edges the other way: callees, bases, the
-method a Method overrides, and
+method a Method overrides, a term's parents (and a property's domain and range), the classes code
+mentions, and
 for a Module target the modules and externals it imports. A Module reached on the way is a leaf: a
 module that calls or imports the target does not pass the change on to everything that imports it
 (that would turn every re-export hub into "the whole repository"). A Class target stands with its
@@ -54,6 +57,8 @@ from codekg.stores.reads import IN, OUT, Expansion, Step
 
 DIRECTIONS = ("upstream", "downstream")
 HIERARCHY_LABELS = ("Class", "Interface", "Enum")
+ONTOLOGY_TERM_LABELS = ("OntologyClass", "OntologyProperty")
+MENTIONING_LABELS = ("Class", "Interface", "Function", "Method", "Variable", "Type", "Enum")  # code, not files
 TOP_LEVEL_LABELS = ("Class", "Interface", "Enum", "Type", "Function", "Variable")
 
 HIGH_RISK = {"direct": 10, "symbols": 25, "files": 10}
@@ -154,7 +159,7 @@ def _expand(store: GraphStore, frontier: list[Symbol], direction: str, min_confi
         expansions.append(Expansion(module_seeds, _level_steps("Module", direction, min_confidence), "Module"))
     expansions = [e for e in expansions if e.steps]
     hops = [Hop(n.near, Symbol.from_row(n.node), n.relation, float(n.edge["confidence"]), n.edge["reason"] or "",
-                n.edge["line"]) for n in store.reads.neighbours(expansions)] if expansions else []
+                n.edge.get("line")) for n in store.reads.neighbours(expansions)] if expansions else []  # a type edge has no line
     if direction == "upstream":
         importable = [s for s in frontier if s.label in TOP_LEVEL_LABELS] + [s for s in frontier if s.id in module_seeds]
         hops += _importers(store, importable, min_confidence, modules)
@@ -188,6 +193,14 @@ def _level_steps(label: str, direction: str, min_confidence: float) -> list[Step
     for rel_type, targets in (("USES", TYPE_LABELS), ("ACCESSES", ("Variable",))):
         if upstream and label in targets:
             steps.append(Step(_HOP, (rel_type,), IN, min_confidence=min_confidence, edge_columns=_HOP_EDGE))
+    # an ontology term: its subclasses or subproperties, the properties whose domain or range a class
+    # is, and the code that mentions a class, change with it (downstream: what it names in turn)
+    if label in ONTOLOGY_TERM_LABELS:
+        rel_types = ("SUBCLASS_OF", "DOMAIN", "RANGE") if upstream or label == "OntologyProperty" else ("SUBCLASS_OF",)
+        steps.append(Step(_HOP, rel_types, toward, min_confidence=min_confidence, edge_columns=_TYPE_EDGE))
+    if (label == "OntologyClass") if upstream else (label in MENTIONING_LABELS):
+        steps.append(Step(_HOP, ("MENTIONS",), toward, labels=() if not upstream else MENTIONING_LABELS,
+                          min_confidence=min_confidence, edge_columns=_HOP_EDGE))
     return steps
 
 

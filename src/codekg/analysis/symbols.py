@@ -23,7 +23,8 @@ from typing import Any
 from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
 
-SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable", "External")
+SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable", "External",
+                 "OntologyClass", "OntologyProperty")
 # what an id may name beyond those: a decorator application (a caller of its decorator) is reached by
 # its id from a caller list, never by a name ("app.route" names many)
 ID_LABELS = SYMBOL_LABELS + ("Decorator",)
