@@ -150,6 +150,19 @@ def test_bad_paths_exit_2(tmp_path, setup, message):
     assert_clean_failure(codekg("index", str(target)), 2, message)
 
 
+def test_with_json_a_usage_error_is_a_json_error_too():
+    """A bad option or a missing argument under --json: the one-line JSON error every failure gives, exit 2."""
+    for args, message in ((("search", "x", "-n", "0"), "Invalid value for '--limit' / '-n'"),
+                          (("search",), "Missing argument 'QUERY'."), (("nosuchcommand",), "No such command 'nosuchcommand'.")):
+        done = codekg(*args, "--json")
+        assert done.returncode == 2, done.stderr
+        assert (done.stderr, done.stdout.count("\n")) == ("", 1)
+        error = json.loads(done.stdout)
+        assert (error["error"], error["exit_code"]) == ("usage", 2) and error["message"].startswith(message)
+    plain = codekg("search", "x", "-n", "0")
+    assert plain.returncode == 2 and plain.stdout == "" and "Invalid value for '--limit'" in plain.stderr
+
+
 def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("query", "MATC (n) RETURN n", "--repo", str(indexed_repo)), 1, "Parser exception")
     # the query as written: not the EXPLAIN the guard runs first, nor its offset
