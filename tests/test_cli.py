@@ -163,6 +163,14 @@ def test_with_json_a_usage_error_is_a_json_error_too():
     assert plain.returncode == 2 and plain.stdout == "" and "Invalid value for '--limit'" in plain.stderr
 
 
+def test_search_takes_an_absolute_path_under_the_repository_and_refuses_one_outside(indexed_repo):
+    inside = codekg("search", "checkout", "--repo", str(indexed_repo), "--path", f"{indexed_repo.resolve()}/src/*", "--json")
+    assert inside.returncode == 0, inside.stderr
+    assert {hit["file_path"] for hit in json.loads(inside.stdout)["results"]} == {"src/shop/service.py"}
+    assert_clean_failure(codekg("search", "checkout", "--repo", str(indexed_repo), "--path", "/etc/*"), 2,
+                         "is outside the repository")
+
+
 def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("query", "MATC (n) RETURN n", "--repo", str(indexed_repo)), 1, "Parser exception")
     # the query as written: not the EXPLAIN the guard runs first, nor its offset

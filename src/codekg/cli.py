@@ -607,7 +607,7 @@ def search(
     from codekg.search import SearchFilters, search_result
 
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
-    filters = SearchFilters(tuple(label or ()), path_glob, not no_tests)
+    filters = SearchFilters(tuple(label or ()), _repo_relative_glob(repo_path, path_glob), not no_tests)
     result = search_result(db_path, _settings(repo_path, store=store_uri), text, limit, mode, filters)
     if json_output:
         print_out(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -1467,6 +1467,16 @@ def main() -> None:
             raise
         _fail(70, f"{type(error).__name__}: {error}", "internal_error", json_output,
               label="internal error", hint="\nThis is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.")
+
+
+def _repo_relative_glob(repo: Path, glob: str) -> str:
+    """A `--path` pattern as the index stores paths: an absolute one under the repository made relative."""
+    if not glob.startswith("/"):
+        return glob
+    root = str(repo.resolve()).rstrip("/") + "/"
+    if glob.startswith(root):
+        return glob[len(root):]
+    raise InputError(f"--path {glob!r} is outside the repository {repo}: give a pattern relative to it, e.g. 'src/*'")
 
 
 def _verdict(error: CodekgError, json_output: bool) -> NoReturn:

@@ -154,6 +154,17 @@ def test_an_empty_query_is_refused(ranked):
     for query in ("", "   "):
         with pytest.raises(InputError, match="empty search query"):
             search(db, settings, query, 5, "keyword")
+    for query in ("!!!", "()", "*", "\U0001f600"):  # any vector is nearest to something: no answer is better
+        for mode in ("keyword", "hybrid"):
+            with pytest.raises(InputError, match="has no letter or digit"):
+                search(db, settings, query, 5, mode)
+
+
+def test_a_label_is_taken_case_aside_and_a_path_as_the_index_writes_it(ranked):
+    db, settings = ranked
+    assert SearchFilters(labels=("method", "CLASS"), path="./webkit/*") == SearchFilters(labels=("Method", "Class"), path="webkit/*")
+    assert names(search(db, settings, "url_for", 2, "keyword", SearchFilters(labels=("method",), path="./webkit/*"))) == [
+        "webkit.app.App.url_for", "webkit.app.App.route"]
 
 
 # --- each ranking reads the code first (search/__init__.py `_by_shelf`) ------------------------------

@@ -80,6 +80,8 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
         raise InputError(f"unknown search mode {mode!r}: use {', '.join(MODES)}")
     if not query.strip():
         raise InputError("empty search query: give a name, words or a question")
+    if not any(character.isalnum() for character in query):  # "!!!": any vector is nearest to something
+        raise InputError(f"search query {query.strip()[:40]!r} has no letter or digit: give a name, words or a question")
     if limit < 1:
         raise InputError("--limit must be at least 1")
     from codekg.stores import query_language

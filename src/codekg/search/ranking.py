@@ -53,9 +53,12 @@ class SearchFilters:
     def __post_init__(self) -> None:
         from codekg.errors import InputError
 
-        unknown = [label for label in self.labels if label not in INDEXED_LABELS]
+        by_case = {label.lower(): label for label in INDEXED_LABELS}  # `--label method` is Method
+        unknown = [label for label in self.labels if label.lower() not in by_case]
         if unknown:
             raise InputError(f"cannot search label {', '.join(map(repr, unknown))}: use {', '.join(INDEXED_LABELS)}")
+        object.__setattr__(self, "labels", tuple(by_case[label.lower()] for label in self.labels))
+        object.__setattr__(self, "path", self.path.removeprefix("./"))  # paths are repository-relative
 
     @property
     def active(self) -> bool:
