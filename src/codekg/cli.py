@@ -619,7 +619,7 @@ def search(
         return
     for rank, hit in enumerate(result.hits, start=1):
         stdout().print(f"{rank:>2}. [bold]{_escaped(hit.qualified_name)}[/bold] ({hit.label}) {_escaped(hit.file_path)}:{hit.start_line}"
-                       f"  [dim]{hit.match} {hit.score:.4f}[/dim]", highlight=False)
+                       f"  [dim]{hit.match}{f' {hit.score:.4f}' if hit.score else ''}[/dim]", highlight=False)  # named: no score
         if hit.signature:
             stdout().print(f"    {_escaped(hit.signature.splitlines()[0][:120])}", highlight=False)
         context = [f"in {hit.container}"] if hit.container else []
