@@ -118,7 +118,20 @@ def test_an_index_of_the_new_side_matches_new_lines(repo, store, open_store):
     result = detect_changes(open_store(repo), repo)  # re-indexed after the edit: helper is gone from the graph
     assert result["files"][0]["indexed"] == "new"
     assert result["warnings"] == []
-    assert changed(result) == [("shop.service", "modified", False), ("shop.service.checkout", "modified", True)]
+    # the lines taken out follow checkout's last line but do not continue it (a top-level def): the module changed
+    assert changed(result) == [("shop.service", "modified", True)]
+
+
+def test_lines_put_in_between_definitions_change_the_one_they_continue_or_annotate(repo, store):
+    """A pure insertion is matched on the lines around its gap: it changes the definition it continues
+    (a statement at the end of a body) or annotates (a decorator above it), not its neighbours."""
+    edit(repo, "src/shop/service.py", "    return inner()\n", "    return inner()\n\n\ndef extra():\n    return 1\n")
+    assert changed(detect_changes(store, repo)) == [("shop.service", "modified", True)]
+    edit(repo, "src/shop/service.py", "\n\ndef extra():\n    return 1\n", "    print(order)\n")  # the end of helper's body
+    assert changed(detect_changes(store, repo)) == [("shop.service", "modified", False), ("shop.service.helper", "modified", True)]
+    edit(repo, "src/shop/service.py", "    print(order)\n", "")
+    edit(repo, "src/shop/service.py", "\n\ndef helper(order):", "\n\n@staticmethod\ndef helper(order):")
+    assert changed(detect_changes(store, repo)) == [("shop.service", "modified", False), ("shop.service.helper", "modified", True)]
 
 
 def test_deleted_function_alone(repo, store):

@@ -18,8 +18,11 @@ after the edit), hunks are matched on their new lines; when it holds the old sid
 the edit), on their old lines, which also finds deleted definitions. When it holds neither, new
 lines are used and a warning says the line numbers may be stale; so does a HEAD that differs
 from the commit the index was built at. A hunk with no line on the matched side (it only adds or
-only removes lines) is matched on the two lines around the gap. Hunks that only add or remove
-blank lines are ignored.
+only removes lines) is matched on the two lines around the gap: it changes a definition that holds
+both, the one whose last line it follows when it continues it (indented deeper than the
+definition's first line, which does not end with a closing brace: a statement added at the end of
+a Python body), and the one whose first line it precedes when it ends with a decorator or a comment.
+Hunks that only add or remove blank lines are ignored.
 
 Which symbols: every definition (`CHANGE_LABELS`: code, SQL statements, tables, views and columns,
 ontology terms) whose [start_line, end_line] overlaps a hunk, plus the Module. A symbol is
@@ -295,8 +298,9 @@ def _changed_symbols(files: list[FileDiff], symbols_by_file: dict[str, list[Symb
             if not any(line.strip() for line in removed + added):
                 continue  # blank lines only
             first, last = hunk.lines(side)
-            touched = [s for s in definitions if s.start_line <= last and s.end_line >= first]
             has_lines = hunk.old_lines if side == "old" else hunk.new_lines
+            touched = [s for s in definitions if s.start_line <= last and s.end_line >= first
+                       and (has_lines or _gap_touches(s, first, added if side == "old" else removed, side_lines))]
             replacement = b"\n".join(added if side == "old" else removed)
             for symbol in touched:
                 inner = not any(o is not symbol and symbol.start_line <= o.start_line and o.end_line <= symbol.end_line
@@ -313,6 +317,31 @@ def _changed_symbols(files: list[FileDiff], symbols_by_file: dict[str, list[Symb
                 # only when it lies between definitions
                 _merge(changed, module, "modified", bool(module_level) if count else not touched)
     return sorted(changed.values(), key=lambda c: (c[0].file_path, c[0].start_line, -c[0].end_line, c[0].qualified_name))
+
+
+_ANNOTATION_STARTS = (b"@", b"#", b"//", b"/*", b"*")  # a decorator, or a comment above a definition
+_CLOSING_ENDS = (b"}", b"};", b"})", b"});")
+
+
+def _gap_touches(symbol: Symbol, before: int, block: list[bytes], side_lines: list[bytes]) -> bool:
+    """Whether lines put in (or taken out) between lines ``before`` and ``before`` + 1 change
+    ``symbol``: inside it, always; right after its last line, when they continue it (indented deeper
+    than its first line, and it does not end with a closing brace: a statement added at the end of a
+    Python body, not a new top-level definition or Turtle statement); right before its first line,
+    when the last of them is a decorator or a comment above it."""
+    if symbol.start_line <= before and symbol.end_line >= before + 1:
+        return True
+    written = [line for line in block if line.strip()]
+    if not written:
+        return False
+    if symbol.end_line == before:
+        header, last = side_lines[symbol.start_line - 1], side_lines[before - 1].rstrip()
+        return _indent(written[0]) > _indent(header) and not last.endswith(_CLOSING_ENDS)
+    return written[-1].lstrip().startswith(_ANNOTATION_STARTS)
+
+
+def _indent(line: bytes) -> int:
+    return len(line) - len(line.lstrip(b" \t"))
 
 
 def _merge(changed: dict[str, tuple[Symbol, str, bool]], symbol: Symbol, change: str, innermost: bool) -> None:
