@@ -117,9 +117,9 @@ def test_declaring_a_missing_term_incrementally_equals_a_full_index(copy_fixture
 
 def test_a_term_spans_its_statement_or_its_page_section(index_fixture):
     """A Turtle subject runs to the line before the next subject (its blank and comment lines aside), a
-    page's property block over its lines, a term of a page's Turtle block over its statement; a term
-    found only inside another line (RDF/XML's `rdf:about`) is that line alone. `detect-changes`
-    maps a changed line to the terms whose span holds it."""
+    page's property block over its lines, a term of a page's Turtle block over its statement, an
+    RDF/XML element to its closing tag, a JSON-LD object to its closing brace. `detect-changes` maps
+    a changed line to the terms whose span holds it."""
     indexed = index_fixture("ontology")
     spans = {(path, iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]): (start, end) for path, iri, start, end in indexed.rows(
         "MATCH (t) WHERE label(t) IN ['OntologyClass', 'OntologyProperty'] AND t.declared "
@@ -129,5 +129,8 @@ def test_a_term_spans_its_statement_or_its_page_section(index_fixture):
         ("kb/core.ttl", "Robot"): (22, 23), ("kb/core.ttl", "memberOf"): (25, 27), ("kb/core.ttl", "name"): (29, 31),
         ("kb/employee.md", "Employee"): (5, 10), ("kb/employee.md", "worksFor"): (13, 15),
     }
-    assert all(start == end for (path, _), (start, end) in spans.items() if path == "kb/vehicles.rdf")
+    assert {key: span for key, span in spans.items() if key[0] in ("kb/vehicles.rdf", "kb/events.jsonld")} == {
+        ("kb/vehicles.rdf", "Vehicle"): (6, 8), ("kb/vehicles.rdf", "Car"): (9, 12), ("kb/vehicles.rdf", "ownedBy"): (13, 16),
+        ("kb/events.jsonld", "Event"): (4, 4), ("kb/events.jsonld", "Meeting"): (5, 6),
+    }
     assert indexed.rows(f"MATCH (o:Ontology) WHERE o.id = 'Ontology:{ONTO}' RETURN o.start_line, o.end_line") == [(6, 7)]

@@ -137,3 +137,43 @@ def test_a_turtle_term_spans_its_statement_and_an_indented_object_starts_nothing
     terms = extract_source("kb/t.ttl", "ontology", INDENTED_OBJECTS).ontology
     assert [(t.iri.rsplit("#", 1)[-1], t.line, t.end_line) for t in terms if t.kind == "class"] == [
         ("Animal", 12, 15), ("Person", 5, 9), ("Robot", 17, 19)]
+
+
+def test_an_rdf_xml_element_and_a_json_ld_object_span_their_declaration_not_a_mention_before_it():
+    """The element whose `rdf:about` is the term, to its closing tag (a nested element of the same
+    name, or one closed in place, aside); the JSON-LD object whose `"@id"` is the term and says more
+    than its id, to its closing brace; a mention before the declaration (`rdf:resource`, a bare
+    `{"@id": …}`) starts nothing."""
+    xml = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:rdfs="http://www.w3.org/2000/01/rdf-schema#" xmlns:owl="http://www.w3.org/2002/07/owl#">
+  <owl:Class rdf:about="http://x.org/o#Car">
+    <rdfs:subClassOf rdf:resource="http://x.org/o#Vehicle"/>
+    <rdfs:subClassOf>
+      <owl:Class rdf:about="http://x.org/o#Machine"/>
+    </rdfs:subClassOf>
+  </owl:Class>
+  <owl:Class rdf:about="http://x.org/o#Vehicle">
+    <rdfs:label>Vehicle</rdfs:label>
+  </owl:Class>
+</rdf:RDF>
+"""
+    terms = extract_source("kb/o.owl", "ontology", xml).ontology
+    assert [(t.iri.rsplit("#", 1)[-1], t.line, t.end_line) for t in terms if t.kind == "class"] == [
+        ("Car", 4, 9), ("Machine", 7, 7), ("Vehicle", 10, 12)]
+    json_ld = b"""{
+  "@context": {"owl": "http://www.w3.org/2002/07/owl#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#"},
+  "@graph": [
+    {"@id": "http://x.org/e#Meeting", "@type": "owl:Class",
+     "rdfs:comment": "a {braced} \\"quoted\\" text",
+     "rdfs:subClassOf": {"@id": "http://x.org/e#Event"}},
+    {
+      "@id": "http://x.org/e#Event",
+      "@type": "owl:Class"
+    }
+  ]
+}
+"""
+    terms = extract_source("kb/e.jsonld", "ontology", json_ld).ontology
+    assert [(t.iri.rsplit("#", 1)[-1], t.line, t.end_line) for t in terms if t.kind == "class"] == [
+        ("Event", 7, 10), ("Meeting", 4, 6)]

@@ -33,6 +33,10 @@ AXIOM_PREDICATES = {OWL + name for name in ("equivalentClass", "disjointWith", "
                                             "equivalentProperty", "propertyDisjointWith", "disjointUnionOf")}
 BUILTIN_NAMESPACES = (OWL, RDF, RDFS, XSD)
 MAX_AXIOM_TEXT = 2000
+_XML_TAG = re.compile(r"([\w.-]+:[\w.-]+|[\w.-]+)")
+_XML_ABOUT = re.compile(r'rdf:about="([^"]*)"')
+# a JSON string (an `"@id"` key with its value, whole) or a brace
+_JSON_TOKEN = re.compile(r'"@id"\s*:\s*"(?P<id>(?:[^"\\]|\\.)*)"|"(?:[^"\\]|\\.)*"|[{}]')
 
 
 def read_rdf(text: str, rdf_format: str, default_id: str = DEFAULT_ONTOLOGY) -> tuple[list[OntologyTerm], dict[str, str]]:
@@ -142,24 +146,96 @@ class _Lines:
         self.namespaces = [(prefix, str(namespace)) for prefix, namespace in graph.namespaces()]
         self.subject_lines = sorted({self.first_tokens[spelled] for subject in set(graph.subjects()) if isinstance(subject, URIRef)
                                      for spelled in self._spellings(str(subject)) if spelled in self.first_tokens})
+        self.declared_ends: dict[str, int] = {}  # IRI → the last line of the element or object declaring it
+        self.json_objects: tuple[dict[int, int], dict[int, int], dict[str, list[tuple[int, int]]]] | None = None
+        self.abouts: dict[str, int] | None = None  # `rdf:about` value → its first offset
 
     def _spellings(self, iri: str) -> list[str]:
         return [f"<{iri}>", f'"{iri}"'] + [f"{prefix}:{iri[len(namespace):]}" for prefix, namespace in self.namespaces
                                             if iri.startswith(namespace) and len(iri) > len(namespace)]
 
     def span(self, iri: str) -> tuple[int, bool]:
-        """(its line, whether a line starts with it)."""
+        """(its line, whether a line starts with it). An RDF/XML element or a JSON-LD object that
+        declares it (`rdf:about="…"`, an `"@id"` with more keys beside it) comes before a mere mention
+        (`rdf:resource="…"`, `{"@id": "…"}`), and its end is kept for `with_ends`."""
         candidates = self._spellings(iri)
         at_start = [self.first_tokens[c] for c in candidates if c in self.first_tokens]
         if at_start:
             return min(at_start), True
+        declared = self._xml_element(iri) or self._json_object(iri)
+        if declared is not None:
+            start, end = declared
+            self.declared_ends[iri] = self.text.count("\n", 0, end) + 1
+            return self.text.count("\n", 0, start) + 1, False
         found = [position for position in map(self._find, candidates) if position >= 0]
         return (self.text.count("\n", 0, min(found)) + 1 if found else 1), False
 
+    def _xml_element(self, iri: str) -> tuple[int, int] | None:
+        """(start, end) offsets of the RDF/XML element whose `rdf:about` is ``iri``: to its closing tag."""
+        if self.abouts is None:
+            self.abouts = {}
+            for found in _XML_ABOUT.finditer(self.text):
+                self.abouts.setdefault(found.group(1), found.start())
+        about = self.abouts.get(iri, -1)
+        opening = self.text.rfind("<", 0, about) if about >= 0 else -1
+        tag = _XML_TAG.match(self.text, opening + 1) if opening >= 0 else None
+        if tag is None:
+            return None
+        closed = self.text.find(">", about)
+        if closed < 0 or self.text[closed - 1] == "/":  # `<owl:Class rdf:about="…"/>`: one tag
+            return opening, max(closed, about)
+        depth = 1
+        for found in re.compile(rf"<(/?){re.escape(tag.group(1))}(?=[\s/>])[^>]*?(/?)>").finditer(self.text, closed):
+            if found.group(2):
+                continue  # a nested element of the same name, closed in place
+            depth += -1 if found.group(1) else 1
+            if depth == 0:
+                return opening, found.end() - 1
+        return opening, closed
+
+    def _json_object(self, iri: str) -> tuple[int, int] | None:
+        """(start, end) offsets of the JSON-LD object whose `"@id"` is ``iri`` and that says more
+        about it than its id (not a reference such as `{"@id": "…"}`)."""
+        closes, owners, ids = self._objects()
+        for key, value_end in ids.get(iri, ()):
+            start = owners.get(key)
+            if start is None or start not in closes:
+                continue
+            end = closes[start]
+            if re.search(r'"\s*:', self.text[start + 1:key] + self.text[value_end:end]):
+                return start, end
+        return None
+
+    def _objects(self) -> tuple[dict[int, int], dict[int, int], dict[str, list[tuple[int, int]]]]:
+        """In one pass over the text's strings and braces: every JSON object, by its opening offset →
+        its closing offset; each string's innermost object, by the string's offset; and each `"@id"`
+        key's offset and its value's end, by the value."""
+        if self.json_objects is None:
+            closes: dict[int, int] = {}
+            owners: dict[int, int] = {}
+            ids: dict[str, list[tuple[int, int]]] = {}
+            opened: list[int] = []
+            for found in _JSON_TOKEN.finditer(self.text):
+                token = found.group()
+                if token == "{":
+                    opened.append(found.start())
+                elif token == "}":
+                    if opened:
+                        closes[opened.pop()] = found.start()
+                elif opened:
+                    owners[found.start()] = opened[-1]
+                    if found.group("id") is not None:
+                        ids.setdefault(found.group("id"), []).append((found.start(), found.end()))
+            self.json_objects = (closes, owners, ids)
+        return self.json_objects
+
     def with_ends(self, terms: list[OntologyTerm], starts: dict[str, bool]) -> list[OntologyTerm]:
-        """``terms`` with the end line of each that starts a line (``starts``: by IRI)."""
+        """``terms`` with the end line of each that starts a line (``starts``: by IRI), or that an
+        element or object declares."""
         subjects = self.subject_lines
         for term in terms:
+            if term.iri in self.declared_ends:
+                term.end_line = self.declared_ends[term.iri]
             if not starts.get(term.iri):
                 continue
             after = bisect.bisect_right(subjects, term.line)
