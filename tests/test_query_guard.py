@@ -115,6 +115,12 @@ def test_file_extension_catalog_clauses_are_refused_in_every_mode(cypher, reason
         assert refused.value.reason == reason, refused.value
 
 
+def test_an_unterminated_string_says_where_as_the_parser_does():
+    with pytest.raises(QueryForbiddenError) as refused:
+        check_query("MATCH (n)\nWHERE n.name = 'abc\nRETURN n", {}, LIMITS, False)
+    assert str(refused.value) == 'unterminated string (line: 2, offset: 15)\n"WHERE n.name = \'abc"\n                ^'
+
+
 @pytest.mark.parametrize("cypher, parameters, reason", [
     ("RETURN " + "(" * 17 + "1" + ")" * 17, {}, "too_deep"),
     ("RETURN " + "[" * 17 + "1" + "]" * 17, {}, "too_deep"),

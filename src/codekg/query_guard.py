@@ -231,8 +231,7 @@ def _significant_tokens(cypher: str) -> Iterator[_Token]:
         kind = match.lastgroup or "symbol"
         text = match.group()
         if kind == "unterminated":
-            raise QueryForbiddenError("unterminated", f"unterminated {_OPENING_NAMES[text]} at character "
-                                      f"{match.start() + 1}")
+            raise QueryForbiddenError("unterminated", f"unterminated {_OPENING_NAMES[text]} {_where(cypher, match.start())}")
         if kind not in ("string", "backtick") and not _plain_ascii(text):
             bad = next(ch for ch in text if not _plain_ascii(ch))
             raise QueryForbiddenError("character", f"character U+{ord(bad):04X} at {match.start() + 1}: outside "
@@ -242,6 +241,16 @@ def _significant_tokens(cypher: str) -> Iterator[_Token]:
 
 
 _OPENING_NAMES = {"'": "string", '"': "string", "`": "quoted name", "/*": "comment"}
+
+
+def _where(cypher: str, offset: int) -> str:
+    """Where ``offset`` of the query is, as the database's own parser errors say it: its line, its
+    offset in that line (from 0), then that line quoted with a caret under the place."""
+    line_start = cypher.rfind("\n", 0, offset) + 1
+    line_end = cypher.find("\n", offset)
+    line = cypher[line_start:line_end if line_end >= 0 else len(cypher)]
+    column = offset - line_start
+    return f"(line: {cypher.count(chr(10), 0, offset) + 1}, offset: {column})\n\"{line}\"\n{' ' * (column + 1)}^"
 
 
 def _plain_ascii(text: str) -> bool:
