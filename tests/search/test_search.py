@@ -51,9 +51,15 @@ def test_bm25_ranks_name_matches_first_and_breaks_ties_by_id(index_fixture):
 
 @pytest.mark.parametrize("query", ['"unbalanced', "AND OR NOT", "NEAR(a b)", "col:x", "*", "()", "'; DROP TABLE symbols; --"])
 def test_fts5_syntax_in_a_query_never_raises(index_fixture, query):
+    """FTS5 syntax is searched as words; a query of punctuation alone is refused as input, never an
+    FTS5 error."""
     indexed = index_fixture("pyrepo")
     for mode in ("keyword", "hybrid"):
-        assert isinstance(search(indexed.db, indexed.settings, query, 5, mode), list)
+        if any(character.isalnum() for character in query):
+            assert isinstance(search(indexed.db, indexed.settings, query, 5, mode), list)
+        else:
+            with pytest.raises(InputError, match="has no letter or digit"):
+                search(indexed.db, indexed.settings, query, 5, mode)
 
 
 def test_hybrid_without_embeddings_is_keyword_plus_graph_context(index_fixture):
