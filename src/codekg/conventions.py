@@ -8,6 +8,7 @@ reported apart from the risk) and the schema migration that fills `is_test` in o
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _TEST_DIRS = {"test", "tests", "testing", "__tests__", "spec", "specs"}
 _TEST_FILE = re.compile(r"^(test_.*\.py|.*_test\.py|conftest\.py|.*\.(test|spec)\.[cm]?[jt]sx?)$")
@@ -30,6 +31,7 @@ def is_example_path(file_path: str) -> bool:
     return any(folder in _EXAMPLE_DIRS for folder in file_path.split("/")[:-1])
 
 
+@lru_cache(maxsize=1 << 16)  # asked once per symbol (search's shelves, its order): a file holds many
 def is_secondary_path(file_path: str) -> bool:
     """Tests, documentation and examples: what search and the MCP pages put after the code itself."""
     return is_test_path(file_path) or is_example_path(file_path)
