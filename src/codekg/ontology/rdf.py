@@ -130,7 +130,8 @@ class _Lines:
 
     A term that starts a line runs to the line before the next line that starts with a subject of
     the file (a term or not: an individual), blank and comment lines at its end aside: a Turtle
-    subject's statement. One found elsewhere is its line alone."""
+    subject's statement. One an RDF/XML element or a JSON-LD object declares runs to its end; one
+    found elsewhere is its line alone."""
 
     def __init__(self, text: str, graph) -> None:
         from rdflib import URIRef
@@ -149,6 +150,10 @@ class _Lines:
         self.declared_ends: dict[str, int] = {}  # IRI → the last line of the element or object declaring it
         self.json_objects: tuple[dict[int, int], dict[int, int], dict[str, list[tuple[int, int]]]] | None = None
         self.abouts: dict[str, int] | None = None  # `rdf:about` value → its first offset
+        self.line_starts = [0] + [found.end() for found in re.finditer("\n", text)]
+
+    def _line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
 
     def _spellings(self, iri: str) -> list[str]:
         return [f"<{iri}>", f'"{iri}"'] + [f"{prefix}:{iri[len(namespace):]}" for prefix, namespace in self.namespaces
@@ -165,10 +170,10 @@ class _Lines:
         declared = self._xml_element(iri) or self._json_object(iri)
         if declared is not None:
             start, end = declared
-            self.declared_ends[iri] = self.text.count("\n", 0, end) + 1
-            return self.text.count("\n", 0, start) + 1, False
+            self.declared_ends[iri] = self._line_of(end)
+            return self._line_of(start), False
         found = [position for position in map(self._find, candidates) if position >= 0]
-        return (self.text.count("\n", 0, min(found)) + 1 if found else 1), False
+        return (self._line_of(min(found)) if found else 1), False
 
     def _xml_element(self, iri: str) -> tuple[int, int] | None:
         """(start, end) offsets of the RDF/XML element whose `rdf:about` is ``iri``: to its closing tag."""

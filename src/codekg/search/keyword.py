@@ -13,7 +13,7 @@ a time: the code's symbols, or the tests', docs' and examples' (a rowid range: s
 from __future__ import annotations
 
 from codekg.search.ranking import NO_FILTERS, SearchFilters, filtered_top
-from codekg.search.store import COLUMN_WEIGHTS, SECONDARY_ROWIDS, SearchStore
+from codekg.search.store import COLUMN_WEIGHTS, SHELF_ROWS, SearchStore
 from codekg.search.tokens import match_expression
 
 _BM25 = f"bm25(symbols_fts, {', '.join(str(w) for w in COLUMN_WEIGHTS.values())})"
@@ -41,8 +41,8 @@ def _kept(store: SearchStore, expression: str, limit: int, filters: SearchFilter
 
 def _ranked(store: SearchStore, expression: str, limit: int, secondary: bool) -> list[tuple[int, float]]:
     rows = store.connection.execute(
-        f"SELECT rowid, {_BM25} AS score FROM symbols_fts WHERE symbols_fts MATCH ? AND rowid {'>=' if secondary else '<'} ? "
-        "ORDER BY score LIMIT ?", (expression, SECONDARY_ROWIDS, limit + _SLACK)).fetchall()
+        f"SELECT rowid, {_BM25} AS score FROM symbols_fts WHERE symbols_fts MATCH ? AND {SHELF_ROWS[secondary]} "
+        "ORDER BY score LIMIT ?", (expression, limit + _SLACK)).fetchall()
     if not rows:
         return []
     ids = dict(store.connection.execute(

@@ -23,13 +23,14 @@ from codekg.search.tokens import indexed_text, split_identifier
 
 SEARCH_FILE = "search.sqlite"
 # A file of another format is rebuilt from the graph when next opened (search/sync.py). 2: enums
-# and type aliases are searchable.
+# and type aliases are searchable; 3: a symbol's rowid says its shelf.
 FORMAT = "3"
 # A symbol's rowid says its shelf: below this, the code itself; from it on, the tests', docs' and
 # examples' symbols (`conventions.is_secondary_path`). Search orders those after the code, so each
 # ranking reads the code first, by a rowid range that FTS5 and the vector matrix (ordered by rowid)
 # cut without reading a row (search/__init__.py `_by_shelf`).
 SECONDARY_ROWIDS = 1 << 40
+SHELF_ROWS = {False: f"rowid < {SECONDARY_ROWIDS}", True: f"rowid >= {SECONDARY_ROWIDS}"}  # a WHERE term per shelf
 UPGRADED_FORMATS = ("1", "2")  # earlier formats a writer upgrades in place, keeping the embedding cache
 INDEXED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable")
 EMBEDDED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method")  # variables: many, and little to say
@@ -183,9 +184,8 @@ class SearchStore:
             return
         prepared = {row["id"]: row for row in rows}
         existing = self._rowids(prepared)
-        next_rowids = {secondary: (self._connection.execute(
-            f"SELECT max(rowid) FROM symbols WHERE rowid {'>=' if secondary else '<'} ?", (SECONDARY_ROWIDS,)).fetchone()[0]
-            or (SECONDARY_ROWIDS - 1 if secondary else 0)) + 1 for secondary in (False, True)}
+        next_rowids = {secondary: (self._connection.execute(f"SELECT max(rowid) FROM symbols WHERE {where}").fetchone()[0]
+                                   or (SECONDARY_ROWIDS - 1 if secondary else 0)) + 1 for secondary, where in SHELF_ROWS.items()}
         rows = [_prepared(existing[node_id] if node_id in existing else _take_rowid(next_rowids, row), node_id, label, row)
                 for node_id, row in prepared.items()]
         self._connection.executemany("DELETE FROM symbols_fts WHERE rowid = ?", [(rowid,) for rowid in existing.values()])
@@ -264,9 +264,8 @@ class SearchStore:
         """Whether a symbol of one shelf (`SECONDARY_ROWIDS`) lives in a file matching ``pattern``, a
         shell pattern as search's `--path` takes it (`*` crosses folders): SQLite's GLOB, with
         fnmatch's `[!…]` written `[^…]`."""
-        return self._connection.execute(
-            f"SELECT 1 FROM symbols WHERE rowid {'>=' if secondary else '<'} ? AND file_path GLOB ? LIMIT 1",
-            (SECONDARY_ROWIDS, pattern.replace("[!", "[^"))).fetchone() is not None
+        return self._connection.execute(f"SELECT 1 FROM symbols WHERE {SHELF_ROWS[secondary]} AND file_path GLOB ? LIMIT 1",
+                                        (pattern.replace("[!", "[^"),)).fetchone() is not None
 
     def names_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Qualified names of symbols (by id); External targets are named by their id's tail."""
