@@ -87,16 +87,19 @@ def test_small_jobs_are_parsed_by_one_forked_worker_and_large_ones_by_the_pool(t
 
 # A crash is reported as one only when the pool sees the worker die before the file's timeout: on a
 # loaded machine the pool's own thread can look again only after a 1 s timeout has passed too (CI
-# reported "crashed, then parse timed out"), so the crash cases wait longer.
+# reported "crashed, then parse timed out"), so the crash cases wait longer. Even 30 s was not always
+# enough for the retry's crash (a clean-clone rehearsal, 2026-12-06): pebble may see the second worker's
+# death only after the task's timeout; the file is quarantined after two attempts either way.
 @pytest.mark.parametrize(
-    ("marker", "timeout", "reason"),
+    ("marker", "timeout", "reasons"),
     [
-        ("CRASH_HERE", 30, "quarantined: worker crashed twice (exit code -11)"),
-        ("HANG_HERE", 1, "quarantined: parse timed out twice (> 1 s)"),
+        ("CRASH_HERE", 30, {"quarantined: worker crashed twice (exit code -11)",
+                            "quarantined: worker crashed (exit code -11), then parse timed out (> 30 s)"}),
+        ("HANG_HERE", 1, {"quarantined: parse timed out twice (> 1 s)"}),
     ],
 )
 @pytest.mark.parametrize("run_type", [PoolRun, SerialRun])
-def test_a_crashing_or_hanging_file_is_retried_once_then_quarantined(misbehaving_python, tmp_path, marker, timeout, reason,
+def test_a_crashing_or_hanging_file_is_retried_once_then_quarantined(misbehaving_python, tmp_path, marker, timeout, reasons,
                                                                        run_type):
     repo = generated_repo(tmp_path / "repo", 30 if run_type is PoolRun else 8)
     (repo / "gen_007.py").write_text(f"# {marker}\ndef bad():\n    return 1\n")
@@ -108,7 +111,8 @@ def test_a_crashing_or_hanging_file_is_retried_once_then_quarantined(misbehaving
     assert misbehaving_python.read_text().split() == ["gen_007.py", "gen_007.py"]  # two attempts, no more
     assert run.retried.count("gen_007.py") == 1
     assert sorted(outcomes) == list(range(len(files)))
-    assert outcomes[files.index(next(f for f in files if f.path == "gen_007.py"))] == parse.SkippedFile("gen_007.py", reason)
+    quarantined = outcomes[files.index(next(f for f in files if f.path == "gen_007.py"))]
+    assert isinstance(quarantined, parse.SkippedFile) and (quarantined.path, quarantined.reason in reasons) == ("gen_007.py", True)
     assert [outcomes[i] for i in sorted(outcomes) if files[i].path != "gen_007.py"] == expected.parses
 
 
