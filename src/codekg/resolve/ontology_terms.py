@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from codekg.graph import Graph
-from codekg.ontology.rdf import expand
 from codekg.records import OntologyTerm
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.schema import CODE_ELEMENT_LABELS
