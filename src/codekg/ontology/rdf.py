@@ -10,6 +10,7 @@ Turtle-like text. Terms carry the ontology id the file declares, or `default_id`
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 
 from codekg.records import OntologyTerm
@@ -137,7 +138,7 @@ class _Lines:
         from rdflib import URIRef
 
         self.text = text
-        self.lines = text.splitlines()
+        self.lines = text.split("\n")  # as `line_starts` counts them, and editors and diffs do
         self.first_tokens: dict[str, int] = {}
         for number, line in enumerate(self.lines, 1):
             if line[:1].isspace():
@@ -150,7 +151,7 @@ class _Lines:
         self.declared_ends: dict[str, int] = {}  # IRI → the last line of the element or object declaring it
         self.json_objects: tuple[dict[int, int], dict[int, int], dict[str, list[tuple[int, int]]]] | None = None
         self.abouts: dict[str, int] | None = None  # `rdf:about` value → its first offset
-        self.line_starts = [0] + [found.end() for found in re.finditer("\n", text)]
+        self.line_starts = list(itertools.accumulate((len(line) + 1 for line in self.lines[:-1]), initial=0))
 
     def _line_of(self, offset: int) -> int:
         return bisect.bisect_right(self.line_starts, offset)
