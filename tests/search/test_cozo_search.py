@@ -17,9 +17,10 @@ from codekg.pipeline import index_repository
 from codekg.search import SearchFilters, search_result
 from codekg.search.cozo import fts_query, keyword_program, search_program
 from codekg.stores import open_index
-from codekg.stores.cozo import first_by_name
+from codekg.stores.cozo import first_in_context
 from codekg.settings import load_settings
 from test_quality import FIXTURE, QUESTIONS
+from test_search import DOCS_HEAVY_CALLEES, DOCS_HEAVY_CALLERS, docs_heavy_repo
 
 # Measured hit@1 / hit@5 of the 20 questions (docs/search.md): keyword 0.40 / 0.85, hybrid (keyword and
 # graph expansion, no vectors) 0.35 / 0.85; the floors hold them.
@@ -311,11 +312,28 @@ def test_a_store_written_before_the_shelves_is_refused_with_what_to_do(tmp_path:
     assert done.returncode != 0 and "Traceback" not in done.stderr and "rebuild it with `codekg index --full`" in done.stderr
 
 
-def test_only_the_neighbours_that_can_come_first_by_name_are_named() -> None:
+def test_only_the_neighbours_that_can_come_first_in_a_context_are_named() -> None:
     neighbours = {"Function:a.py:m.b": "Function", "Function:a.py:m.a#2": "Function", "Function:a.py:m.a": "Function",
-                  "External:requests.get": "External", "Method:x:y.py:m.K.f": "Method", "Function:a.py:m.c": "Function"}
-    assert first_by_name(neighbours, 1) == ["Function:a.py:m.a#2", "Function:a.py:m.a", "External:requests.get",
-                                            "Method:x:y.py:m.K.f"]  # a path with a colon: always named
-    assert first_by_name(neighbours, 2) == ["Function:a.py:m.b", "Function:a.py:m.a#2", "Function:a.py:m.a",
-                                            "External:requests.get", "Method:x:y.py:m.K.f"]
-    assert first_by_name({}, 5) == []
+                  "External:requests.get": "External", "Method:x:y.py:m.K.f": "Method", "Function:a.py:m.c": "Function",
+                  "Function:docs/d.py:a.first": "Function"}  # first by name, but documentation: after the code
+    assert first_in_context(neighbours, 1) == ["Function:a.py:m.a#2", "Function:a.py:m.a", "External:requests.get",
+                                               "Method:x:y.py:m.K.f"]  # a path with a colon: always named
+    assert first_in_context(neighbours, 2) == ["Function:a.py:m.b", "Function:a.py:m.a#2", "Function:a.py:m.a",
+                                               "External:requests.get", "Method:x:y.py:m.K.f"]
+    assert first_in_context(neighbours, 4) == ["Function:a.py:m.b", "Function:a.py:m.a#2", "Function:a.py:m.a",
+                                               "External:requests.get", "Method:x:y.py:m.K.f", "Function:a.py:m.c",
+                                               "Function:docs/d.py:a.first"]
+    assert first_in_context({}, 5) == []
+
+
+def test_the_shelf_context_names_the_code_before_the_documentation_examples(tmp_path: Path) -> None:
+    """As the search file's context (tests/search/test_search.py): the code's callers first."""
+    repo = docs_heavy_repo(tmp_path / "repo")
+    settings = load_settings(repo, store=f"cozo://{tmp_path / 'cozo'}")
+    index_repository(repo, tmp_path / "db", settings)
+    assert _shelves(tmp_path / "db", settings)["SearchText"]["Function:shop/pricing.py:shop.pricing.price"] == (
+        "shop.pricing", DOCS_HEAVY_CALLERS, [])
+    [hit] = search_result(tmp_path / "db", settings, "price", limit=1, mode="keyword").hits
+    assert (hit.qualified_name, hit.callers) == ("shop.pricing.price", DOCS_HEAVY_CALLERS)
+    assert _shelves(tmp_path / "db", settings)["SearchText"]["Function:shop/checkout.py:shop.checkout.checkout"] == (
+        "shop.checkout", [], DOCS_HEAVY_CALLEES)

@@ -221,3 +221,34 @@ def test_enums_and_type_aliases_are_found_by_name_on_every_store(tmp_path: Path,
     assert found["Status"][0] == ("Enum", "shop.status.Status")
     enums = search(tmp_path / "db", settings, "Color", limit=5, mode="keyword", filters=SearchFilters(labels=("Enum",)))
     assert [(hit.label, hit.qualified_name) for hit in enums][:1] == [("Enum", "shop.models.Color")]
+
+
+def docs_heavy_repo(root: Path) -> Path:
+    """`shop.pricing.price` called once by the code and by six documentation examples, whose names
+    all sort before the code's."""
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "__init__.py").write_text("")
+    (root / "shop" / "pricing.py").write_text("def price(amount):\n    return amount * 2\n")
+    (root / "shop" / "checkout.py").write_text("from shop.pricing import price\n\n\ndef checkout(cart):\n    return price(len(cart))\n")
+    (root / "docs_src").mkdir()
+    for number in range(1, 7):
+        (root / "docs_src" / f"tutorial{number}.py").write_text(
+            f"from shop.pricing import price\n\n\ndef example():\n    return price({number})\n")
+    return root
+
+
+DOCS_HEAVY_CALLERS = ["shop.checkout.checkout", "docs_src.tutorial1.example", "docs_src.tutorial2.example",
+                      "docs_src.tutorial3.example", "docs_src.tutorial4.example"]
+DOCS_HEAVY_CALLEES = ["shop.pricing.price", "<builtin>.len"]
+
+
+def test_a_hits_callers_name_the_code_before_the_documentation_examples(tmp_path):
+    """A hit's context lists five callers and callees: the code's first (by name, `docs_src.*` came
+    first and hid the only caller in the code), then builtins and libraries, then docs and tests."""
+    repo = docs_heavy_repo(tmp_path / "repo")
+    index_repository(repo, tmp_path / "db", load_settings(repo))
+    for mode in ("keyword", "hybrid"):
+        [hit] = search(tmp_path / "db", load_settings(repo), "price", 1, mode)
+        assert (hit.qualified_name, hit.container, hit.callers) == ("shop.pricing.price", "shop.pricing", DOCS_HEAVY_CALLERS)
+    [hit] = search(tmp_path / "db", load_settings(repo), "checkout", 1, "keyword")  # the repository's callee, then the builtin
+    assert (hit.qualified_name, hit.callees) == ("shop.checkout.checkout", DOCS_HEAVY_CALLEES)

@@ -12,16 +12,18 @@ gains little). The boost is deliberately a tie-breaker: on the 20-question quali
 (tests/search/test_quality.py) hit@1 of hybrid was 0.80 with 0.01 and with none, 0.70 with 0.05 and
 0.65 with 0.1; summing instead of averaging (0.1) gave 0.45, as utility functions rose to the top.
 
-Context: every mode's hits carry their container and first callers and callees (``graph_contexts``).
-The final order of the hits is search/ranking.py's.
+Context: every mode's hits carry their container and first callers and callees (``graph_contexts``):
+the repository's code first, then builtins and libraries, then tests, docs and examples
+(``context_order``), by qualified name within each. The final order of the hits is search/ranking.py's.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from codekg.conventions import is_secondary_path
 from codekg.search.store import SearchStore, Symbol
 
 RRF_K = 60
@@ -74,13 +76,30 @@ def graph_contexts(store: SearchStore, symbols: dict[int, Symbol]) -> dict[int, 
     for hit, relation, other in store.neighbours(list(rowid_by_id)):
         if other != hit:
             relations[hit][relation].append(other)
-    names = store.names_of(other for per_hit in relations.values() for others in per_hit.values() for other in others)
+    named = store.names_of(other for per_hit in relations.values() for others in per_hit.values() for other in others)
     contexts: dict[int, Context] = {}
     for node_id, rowid in rowid_by_id.items():
         found = relations.get(node_id, {})
         contexts[rowid] = Context(
-            container=names[found["container"][0]] if found.get("container") else "",
-            callers=sorted({names[n] for n in found.get("caller", [])})[:CONTEXT_PER_RELATION],
-            callees=sorted({names[n] for n in found.get("callee", [])})[:CONTEXT_PER_RELATION],
+            container=next(iter(first_names((named[n] for n in found.get("container", [])), 1)), ""),
+            callers=first_names((named[n] for n in found.get("caller", [])), CONTEXT_PER_RELATION),
+            callees=first_names((named[n] for n in found.get("callee", [])), CONTEXT_PER_RELATION),
         )
     return contexts
+
+
+def context_order(qualified_name: str, file_path: str) -> tuple[int, str]:
+    """Where a neighbour stands in a hit's context: the repository's code, then what it calls outside
+    (builtins and libraries: no file), then its tests, docs and examples; by name within each. By
+    name alone, `docs_src.*` examples hid every caller in fastapi's code, and `<builtin>.getattr`
+    came before the functions a function calls."""
+    return (2 if file_path and is_secondary_path(file_path) else 0 if file_path else 1, qualified_name)
+
+
+def first_names(named: Iterable[tuple[str, str]], count: int) -> list[str]:
+    """The first ``count`` distinct qualified names of (qualified name, file path) pairs, in `context_order`."""
+    keys: dict[str, tuple[int, str]] = {}
+    for qualified_name, file_path in named:
+        key = context_order(qualified_name, file_path)
+        keys[qualified_name] = min(keys.get(qualified_name, key), key)
+    return sorted(keys, key=keys.__getitem__)[:count]

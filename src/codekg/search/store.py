@@ -267,15 +267,23 @@ class SearchStore:
         return self._connection.execute(f"SELECT 1 FROM symbols WHERE {SHELF_ROWS[secondary]} AND file_path GLOB ? LIMIT 1",
                                         (pattern.replace("[!", "[^"),)).fetchone() is not None
 
-    def names_of(self, ids: Iterable[str]) -> dict[str, str]:
-        """Qualified names of symbols (by id); External targets are named by their id's tail."""
+    def names_of(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(qualified name, file path) of symbols (by id); any other node (an External callee, a
+        Decorator) by its id's tail and the file its id names."""
         wanted = list(dict.fromkeys(ids))
-        names = {i: i.split(":", 2)[-1] for i in wanted}
+        names = {i: (i.split(":", 2)[-1], id_file_path(i)) for i in wanted}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            names.update(self._connection.execute(
-                f"SELECT id, qualified_name FROM symbols WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+            names.update((node_id, (name, file_path)) for node_id, name, file_path in self._connection.execute(
+                f"SELECT id, qualified_name, file_path FROM symbols WHERE id IN ({', '.join('?' * len(chunk))})", chunk))
         return names
+
+
+def id_file_path(node_id: str) -> str:
+    """The file a node's id names (`<label>:<file_path>:<qualified_name>`), "" for one that names none
+    (`External:<name>`); a path holding a colon is cut at it."""
+    parts = node_id.split(":", 2)
+    return parts[1] if len(parts) == 3 else ""
 
 
 def _take_rowid(next_rowids: dict[bool, int], row: dict[str, Any]) -> int:

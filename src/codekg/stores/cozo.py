@@ -515,7 +515,7 @@ class CozoStore:
         """Recompute, inside the write transaction ``run``, the shelf context (`CONTEXT_COLUMNS`) of
         the symbols ``ids`` (None: of every symbol on a shelf), as search/cozo.py shows it: the
         first container, callers and callees by qualified name (search/hybrid.py `Context`)."""
-        from codekg.search.hybrid import CONTEXT_PER_RELATION
+        from codekg.search.hybrid import CONTEXT_PER_RELATION, first_names
 
         chosen = None if ids is None else sorted(ids)
         self._touched = set()
@@ -535,22 +535,24 @@ class CozoStore:
                 found.setdefault((near, kind), {})[far] = far_label
             named: dict[str, list[str]] = {}
             for (_, kind), neighbours in found.items():
-                for node_id in first_by_name(neighbours, 1 if kind == "container" else CONTEXT_PER_RELATION):
+                for node_id in first_in_context(neighbours, 1 if kind == "container" else CONTEXT_PER_RELATION):
                     named.setdefault(neighbours[node_id], []).append(node_id)
             names: dict[str, str] = {}
             if named:
                 labels = sorted(named)
                 script = "\n".join([f"ids{i}[id] <- $ids{i}" for i in range(len(labels))]
-                                   + [f"?[id, q] := ids{i}[id], *{label}{{id, qualified_name: q}}" for i, label in enumerate(labels)])
-                names = {node_id: name or node_id.split(":", 2)[-1] for node_id, name in
+                                   + [f"?[id, q, p] := ids{i}[id], *{label}{{id, qualified_name: q, file_path: p}}"
+                                      for i, label in enumerate(labels)])
+                names = {node_id: (name or node_id.split(":", 2)[-1], file_path) for node_id, name, file_path in
                          run(script, {f"ids{i}": [[node_id] for node_id in set(named[label])] for i, label in enumerate(labels)})["rows"]}
             nears = {near for near, _ in found} if part is None else part
             contexts = []
             for near in nears:
-                relations = {kind: sorted({names[n] for n in found.get((near, kind), {}) if n in names})
+                relations = {kind: first_names((names[n] for n in found.get((near, kind), {}) if n in names),
+                                               1 if kind == "container" else CONTEXT_PER_RELATION)
                              for kind in ("container", "caller", "callee")}
                 contexts.append([near, relations["container"][0] if relations["container"] else "",
-                                 relations["caller"][:CONTEXT_PER_RELATION], relations["callee"][:CONTEXT_PER_RELATION]])
+                                 relations["caller"], relations["callee"]])
             for text in TEXT_RELATIONS:
                 for begin in range(0, len(contexts), PUT_BATCH_ROWS):
                     run(f"new[id, container, callers, callees] <- $rows ?[id, container, callers, callees] := "
@@ -862,15 +864,18 @@ def _table_name(key: EdgeKey) -> str:
 _CONTEXT_REL_TYPES = frozenset(rel_type for _, rel_type, _ in CONTEXT_EDGES)
 
 
-def first_by_name(neighbours: dict[str, str], count: int) -> list[str]:
-    """Of ``neighbours`` (id -> label), those that can be among the ``count`` first by qualified name:
-    every one whose label is not a searchable symbol's, and the symbols whose id's qualified name is
-    among the ``count`` first, all that share one. A symbol's id ends with its qualified name
-    (`<label>:<file_path>:<qualified_name>`, `#2` after a second definition of the name), so the ids
-    tell which to name: naming every neighbour would cost a lookup each."""
+def first_in_context(neighbours: dict[str, str], count: int) -> list[str]:
+    """Of ``neighbours`` (id -> label), those that can be among the ``count`` first in a hit's context
+    (search/hybrid.py `context_order`: the code's first, then by qualified name): every one whose
+    label is not a searchable symbol's, and the symbols whose id's place is among the ``count``
+    first, all that share one. A symbol's id is `<label>:<file_path>:<qualified_name>` (`#2` after a
+    second definition of the name), so the ids tell which to name: naming every neighbour would cost
+    a lookup each."""
+    from codekg.search.hybrid import context_order
     from codekg.search.store import INDEXED_LABELS
 
-    tails = {node_id: _DEFINITION_NUMBER.sub("", node_id.split(":", 2)[-1])  # a path with a colon: named, always
-             for node_id, label in neighbours.items() if label in INDEXED_LABELS and node_id.count(":") == 2}
-    first = sorted(set(tails.values()))[:count]
-    return [node_id for node_id in neighbours if node_id not in tails or (first and tails[node_id] <= first[-1])]
+    places = {node_id: context_order(_DEFINITION_NUMBER.sub("", parts[2]), parts[1])  # a path with a colon: named, always
+              for node_id, label in neighbours.items() if label in INDEXED_LABELS and node_id.count(":") == 2
+              for parts in [node_id.split(":", 2)]}
+    first = sorted(set(places.values()))[:count]
+    return [node_id for node_id in neighbours if node_id not in places or (first and places[node_id] <= first[-1])]
