@@ -185,6 +185,11 @@ def test_query_errors_are_clean(indexed_repo, tmp_path):
         assert "Physical Plan" in planned.stdout
         broken = codekg("query", f"{asked} MATCH (n RETURN n", "--repo", str(indexed_repo))
         assert_clean_failure(broken, 1, f'(line: 1, offset: 17)\n"{asked} MATCH (n RETURN n"\n                  ^^^^^^')
+    tabbed = codekg("query", "MATCH (n)\tRETURN n\tLIMIT 1 x", "--repo", str(indexed_repo))  # the caret under the x
+    assert_clean_failure(tabbed, 1, "Parser exception")
+    lines = tabbed.stderr.expandtabs().splitlines()
+    quoted = next(index for index, line in enumerate(lines) if line.startswith('"MATCH'))
+    assert lines[quoted + 1].rstrip() == " " * lines[quoted].index("x") + "^"
     assert_clean_failure(codekg("query", "MATCH (n:Nope) RETURN n", "--repo", str(indexed_repo)), 1, "Nope")
     assert_clean_failure(codekg("query", "MATCH (n) RETURN n", "--repo", str(tmp_path)), 2, "no codekg index")
     assert_clean_failure(codekg("stats", "--repo", str(tmp_path)), 2, "no codekg index")

@@ -121,6 +121,14 @@ def test_an_unterminated_string_says_where_as_the_parser_does():
     assert str(refused.value) == 'unterminated string (line: 2, offset: 15)\n"WHERE n.name = \'abc"\n                ^'
 
 
+def test_the_caret_under_a_line_with_tabs_keeps_its_tabs():
+    """A terminal widens a tab in the quoted line; the marker line has the same tab, so the caret
+    stays under the quote that opens the string."""
+    with pytest.raises(QueryForbiddenError) as refused:
+        check_query("MATCH (n)\tWHERE n.x =\t'a RETURN n", {}, LIMITS, False)
+    assert str(refused.value) == 'unterminated string (line: 1, offset: 22)\n"MATCH (n)\tWHERE n.x =\t\'a RETURN n"\n          \t           \t^'
+
+
 @pytest.mark.parametrize("cypher, parameters, reason", [
     ("RETURN " + "(" * 17 + "1" + ")" * 17, {}, "too_deep"),
     ("RETURN " + "[" * 17 + "1" + "]" * 17, {}, "too_deep"),

@@ -250,7 +250,15 @@ def _where(cypher: str, offset: int) -> str:
     line_end = cypher.find("\n", offset)
     line = cypher[line_start:line_end if line_end >= 0 else len(cypher)]
     column = offset - line_start
-    return f"(line: {cypher.count(chr(10), 0, offset) + 1}, offset: {column})\n\"{line}\"\n{' ' * (column + 1)}^"
+    quoted = f'"{line}"'
+    return f"(line: {cypher.count(chr(10), 0, offset) + 1}, offset: {column})\n{quoted}\n{align_marker(quoted, ' ' * (column + 1) + '^')}"
+
+
+def align_marker(quoted: str, marker: str) -> str:
+    """``marker`` (spaces, then carets under a place of ``quoted``) with a tab wherever ``quoted`` has
+    one: a terminal widens both alike, so the caret stays under its character."""
+    return "".join("\t" if character == " " and quoted[index:index + 1] == "\t" else character
+                   for index, character in enumerate(marker))
 
 
 def _plain_ascii(text: str) -> bool:

@@ -58,6 +58,9 @@ def test_malformed_query_raises_the_database_message(index_fixture):
     with pytest.raises(QueryError) as error:
         indexed.query("MATC (n) RETURN n")
     assert "Parser exception" in str(error.value)
+    with pytest.raises(QueryError) as error:  # the database's marker keeps the query's tabs, as search's does
+        indexed.query("MATCH (n)\tRETURN n\tLIMIT 1 x")
+    assert str(error.value).endswith('(line: 1, offset: 27)\n"MATCH (n)\tRETURN n\tLIMIT 1 x"\n          \t        \t        ^')
 
 
 def test_a_query_past_the_query_timeout_is_a_query_error(tmp_path):

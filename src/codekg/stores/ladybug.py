@@ -45,7 +45,7 @@ from codekg.interrupts import deferred_interrupts, raise_if_interrupted
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, SCHEMA_VERSION, PropType, ddl_statements
 from codekg.settings import Settings
 from codekg.stores.base import LoadReport, QueryResult, TableLoad
-from codekg.query_guard import expand_code_element
+from codekg.query_guard import align_marker, expand_code_element
 from codekg.stores.copy_failures import classify_copy_failure
 from codekg.stores.dialect import LADYBUG
 from codekg.stores.reads_cypher import CypherReads
@@ -383,7 +383,7 @@ class LadybugStore:
                     raise QueryError(f"the query ran longer than {self._query_timeout:g} s and was stopped") from None
                 # Ladybug turns Ctrl-C into a query error; it must stop the run, not trigger the fallback.
                 raise KeyboardInterrupt from None
-            raise QueryError(str(error)) from None
+            raise QueryError(_markers_aligned(str(error))) from None
         if check_interrupts:
             raise_if_interrupted()
         return result
@@ -748,6 +748,16 @@ _EXPLAINED = re.compile(r"\s*(EXPLAIN|PROFILE)\b", re.IGNORECASE)  # a query tha
 _ERROR_OFFSET = re.compile(r"\(line: 1, offset: (\d+)\)")
 
 
+def _markers_aligned(message: str) -> str:
+    """A parser error whose marker line (spaces, then carets) keeps the tabs of the quoted query
+    above it (`align_marker`): the database counts a tab as one column, a terminal does not."""
+    lines = message.split("\n")
+    for index in range(1, len(lines)):
+        if lines[index].strip() and not lines[index].strip(" ^"):
+            lines[index] = align_marker(lines[index - 1], lines[index])
+    return "\n".join(lines)
+
+
 def _as_written(message: str, own_word: str | None) -> str:
     """A parser error of the plan `explain` asked for as one of the query the user wrote: the
     database quotes the query it was given, marks the error under it and counts its offset from the
@@ -763,7 +773,7 @@ def _as_written(message: str, own_word: str | None) -> str:
         return "\n".join(lines)
     lines[at] = '"' + lines[at][len(quoted) + 1:]
     for index in range(at + 1, len(lines)):  # the marker line: carets, or spaces only at the end of the input
-        if lines[index].startswith(" " * len(_EXPLAIN)) and not lines[index].strip(" ^"):
-            lines[index] = lines[index][len(_EXPLAIN):].rstrip() or " " * max(len(lines[at]) - 1, 0) + "^"
+        if lines[index].startswith(" " * len(_EXPLAIN)) and not lines[index].strip(" \t^"):  # tabs: `_markers_aligned`
+            lines[index] = align_marker(lines[at], lines[index][len(_EXPLAIN):].rstrip() or " " * max(len(lines[at]) - 1, 0) + "^")
             break
     return _ERROR_OFFSET.sub(lambda found: f"(line: 1, offset: {max(int(found.group(1)) - len(_EXPLAIN), 0)})", "\n".join(lines))
