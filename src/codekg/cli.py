@@ -287,7 +287,7 @@ def _found_text(counts: dict[str, int]) -> str:
 
 @app.command()
 def index(
-    path: Annotated[Optional[Path], typer.Argument(help="Repository to index (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository to index (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     store: StoreOption = None,
@@ -488,7 +488,7 @@ def _print_failures(summary: IndexSummary, console: Callable[[], Console]) -> No
 
 @app.command()
 def watch(
-    path: Annotated[Optional[Path], typer.Argument(help="Repository to watch (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository to watch (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
@@ -679,7 +679,7 @@ def locate(
 
 @app.command()
 def callgraph(
-    path: Annotated[Optional[Path], typer.Argument(help="Repository (package root) to index (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository (package root) to index (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     output_format: PictureFormatOption = "text",
@@ -1224,7 +1224,7 @@ def _open_source(store: str | None, db_path: Path, settings: Settings) -> tuple[
 
 @app.command()
 def export(
-    path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to export (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository whose index to export (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     store: StoreOption = None,
@@ -1252,7 +1252,7 @@ def export(
 
 @app.command("import")
 def import_command(
-    path: Annotated[Path, typer.Argument(help="An export: a json or jsonl file, or a parquet directory (detected).")],
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="An export: a json or jsonl file, or a parquet directory (detected).")],
     store: Annotated[Optional[str], typer.Option(
         "--store", metavar="URI", help="Store to replace with the export (default: the index in --db).")] = None,
     repo: RepoOption = None,
@@ -1282,7 +1282,7 @@ def import_command(
 @app.command()
 def verify(
     against: Annotated[str, typer.Option("--against", metavar="URI", help="The store to compare with.")],
-    path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to compare (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository whose index to compare (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     store: StoreOption = None,
@@ -1318,7 +1318,7 @@ def verify(
 def compare_stores_command(
     store: Annotated[list[str], typer.Option("--store", metavar="URI", help="A store to compare (ladybug:PATH, falkordb://, "
                                              "bolt://, cozo://…); give two or more. The first is the reference.")],
-    path: Annotated[Optional[Path], typer.Argument(help="Repository the stores index, for snippets (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository the stores index, for snippets (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     operations_file: Annotated[Optional[Path], typer.Option(
@@ -1359,7 +1359,7 @@ def compare_stores_command(
 
 @app.command()
 def migrate(
-    path: Annotated[Optional[Path], typer.Argument(help="Repository whose index to migrate (default: --repo or the current directory).")] = None,
+    path: Annotated[Optional[Path], typer.Argument(metavar="PATH", help="Repository whose index to migrate (default: --repo or the current directory).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     store: StoreOption = None,
