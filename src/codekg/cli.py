@@ -982,7 +982,7 @@ def detect_changes_command(
     from codekg.analysis.render import print_changes
 
     with _analysis(repo, db, store, json_output) as (repo_path, graph):
-        result = detect_changes(graph, repo_path, base, staged, depth, min_confidence)
+        result = detect_changes(graph, repo_path, base, staged, depth, min_confidence, settings=_settings(repo_path))
     if json_output:
         print_out(json.dumps(result, indent=2, ensure_ascii=False))
     else:

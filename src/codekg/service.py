@@ -275,7 +275,8 @@ class GraphService:
         from codekg.analysis.changes import detect_changes
 
         with self._store(served) as store:
-            return detect_changes(store, served.root, base=base, staged=staged, depth=depth, min_confidence=min_confidence)
+            return detect_changes(store, served.root, base=base, staged=staged, depth=depth, min_confidence=min_confidence,
+                                  settings=served.settings)
 
     @staticmethod
     def schema_markdown() -> str:

@@ -118,8 +118,20 @@ def test_an_index_of_the_new_side_matches_new_lines(repo, store, open_store):
     result = detect_changes(open_store(repo), repo)  # re-indexed after the edit: helper is gone from the graph
     assert result["files"][0]["indexed"] == "new"
     assert result["warnings"] == []
-    # the lines taken out follow checkout's last line but do not continue it (a top-level def): the module changed
-    assert changed(result) == [("shop.service", "modified", True)]
+    # the lines taken out follow checkout's last line but do not continue it (a top-level def): the module
+    # changed; and the old side, parsed as the index would, still names what was deleted (on its old lines)
+    assert changed(result) == [("shop.service", "modified", True), ("shop.service.helper", "deleted", False),
+                               ("shop.service.helper.inner", "deleted", True)]
+    assert [(s["start_line"], s["end_line"], s["seeds_impact"]) for s in result["changed_symbols"]] == [
+        (1, 10, True), (13, 17, True), (14, 15, True)]
+
+
+def test_a_file_deleted_before_the_index_was_built_keeps_its_definitions(repo, open_store):
+    """Re-indexed after `git rm`: the index has no trace of the file; its old side names what went."""
+    git(repo, "rm", "-q", "src/shop/util.py")
+    result = detect_changes(open_store(repo), repo)
+    assert [(f["file_path"], f["status"], f["indexed"]) for f in result["files"]] == [("src/shop/util.py", "deleted", "missing")]
+    assert changed(result) == [("shop.util", "deleted", True), ("shop.util.log", "deleted", True)]
 
 
 def test_lines_put_in_between_definitions_change_the_one_they_continue_or_annotate(repo, store):

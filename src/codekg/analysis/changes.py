@@ -17,7 +17,9 @@ content hash is compared with both sides: when the index holds the new side (it 
 after the edit), hunks are matched on their new lines; when it holds the old side (indexed before
 the edit), on their old lines, which also finds deleted definitions. When it holds neither, new
 lines are used and a warning says the line numbers may be stale; so does a HEAD that differs
-from the commit the index was built at. A hunk with no line on the matched side (it only adds or
+from the commit the index was built at. An index built after the edit no longer holds what it
+deleted: the old side of each such file is parsed as the index would parse it, and its definitions
+the index has no definition of that name for are `deleted` (`_gone_since`). A hunk with no line on the matched side (it only adds or
 only removes lines) is matched on the two lines around the gap: it changes a definition that holds
 both, the one whose last line it follows when it continues it (indented deeper than the
 definition's first line, which does not end with a closing brace: a statement added at the end of
@@ -52,6 +54,7 @@ from codekg.analysis.source import OutsideRootError, read_source_bytes
 from codekg.analysis.symbols import Symbol
 from codekg.errors import GitError
 from codekg.file_names import stored_path
+from codekg.settings import Settings
 from codekg.stores.base import GraphStore
 
 # Every node a file defines at lines of its own: code, SQL (statements, the tables and views they
@@ -93,8 +96,9 @@ class FileDiff:
 
 
 def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, staged: bool = False,
-                   depth: int = 3, min_confidence: float = 0.0) -> dict[str, Any]:
-    """The changed symbols of the diff (see the module docstring) and their upstream impact."""
+                   depth: int = 3, min_confidence: float = 0.0, settings: Settings | None = None) -> dict[str, Any]:
+    """The changed symbols of the diff (see the module docstring) and their upstream impact.
+    ``settings`` name the old side's definitions as the index would (its source roots)."""
     check_arguments(depth, "upstream", min_confidence)
     root = repo_root.resolve()
     _git(root, "rev-parse", "--show-toplevel", failure="{root} is not inside a git work tree")
@@ -118,6 +122,7 @@ def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, 
         warnings.append(f"the index holds neither side of the diff for {', '.join(stale)}: matched on new line "
                         "numbers, which may be stale")
     changed = _changed_symbols(files, symbols_by_file, sides)
+    changed = _sorted_changes([*changed, *_gone_since(files, symbols_by_file, sides, settings or Settings())])
     seeds = [symbol for symbol, change, innermost in changed if innermost or change == "deleted"]
     affected = blast_radius(store, seeds, depth, "upstream", min_confidence)
     return {
@@ -316,7 +321,52 @@ def _changed_symbols(files: list[FileDiff], symbols_by_file: dict[str, list[Symb
                 # a hunk with no line on this side (a pure insertion or deletion) is module-level code
                 # only when it lies between definitions
                 _merge(changed, module, "modified", bool(module_level) if count else not touched)
-    return sorted(changed.values(), key=lambda c: (c[0].file_path, c[0].start_line, -c[0].end_line, c[0].qualified_name))
+    return list(changed.values())
+
+
+def _sorted_changes(changed: list[tuple[Symbol, str, bool]]) -> list[tuple[Symbol, str, bool]]:
+    return sorted(changed, key=lambda c: (c[0].file_path, c[0].start_line, -c[0].end_line, c[0].qualified_name))
+
+
+def _gone_since(files: list[FileDiff], symbols_by_file: dict[str, list[Symbol]],
+                sides: dict[str, tuple[bytes | None, bytes | None]], settings: Settings) -> list[tuple[Symbol, str, bool]]:
+    """The definitions the diff deleted that the index no longer holds: when it was built after the
+    edit (it holds the new side, or neither), the old side is parsed as the index would parse it, and
+    every definition of it that the index has no definition of that name for is deleted (a deleted
+    file: all of them, each innermost, as `_changed_symbols` has them). On the old side's lines;
+    innermost when no other deleted one lies inside."""
+    gone: list[tuple[Symbol, str, bool]] = []
+    for f in files:
+        old_content = sides[f.path][0]
+        if f.indexed == "old" or old_content is None:
+            continue  # the index holds the old side: `_changed_symbols` finds its deletions
+        kept = {symbol.qualified_name for symbol in symbols_by_file.get(f.path, [])} if f.status != "deleted" else set()
+        deleted = [symbol for symbol in _definitions(f.path, old_content, settings)
+                   if symbol.qualified_name not in kept and (symbol.label != "Module" or f.status == "deleted")]
+        gone += [(symbol, "deleted", f.status == "deleted" or not any(
+            other is not symbol and symbol.start_line <= other.start_line and other.end_line <= symbol.end_line
+            and (other.start_line, other.end_line) != (symbol.start_line, symbol.end_line) for other in deleted))
+            for symbol in deleted]
+    return gone
+
+
+def _definitions(path: str, content: bytes, settings: Settings) -> list[Symbol]:
+    """The `CHANGE_LABELS` nodes the structure pass makes of ``content`` as file ``path``; none for a
+    file no language claims, or one whose extractor fails (it gets no definitions in an index either)."""
+    from codekg.language_table import language_for_path
+    from codekg.passes.parse import extract_source
+    from codekg.passes.structure import file_structure
+
+    language = language_for_path(path)
+    if language is None:
+        return []
+    try:
+        structure = file_structure(extract_source(path, language, content), settings)
+    except Exception:  # noqa: BLE001 - an old side the extractor cannot read: nothing to report of it
+        return []
+    return [Symbol(row["id"], label, row.get("name") or "", row.get("qualified_name") or "", path,
+                   int(row.get("start_line") or 0), int(row.get("end_line") or 0))
+            for label in CHANGE_LABELS for row in structure.graph.nodes.get(label, [])]
 
 
 _ANNOTATION_STARTS = (b"@", b"#", b"//", b"/*", b"*")  # a decorator, or a comment above a definition
