@@ -94,6 +94,7 @@ class StateUpdate:
     removed_unparsed: set[str] = field(default_factory=set)
     facts: dict[str, Any] = field(default_factory=dict)  # the run's totals, for an unchanged re-run
     repo_root: str = ""  # the repository indexed: another one given the same --db is told of (pipeline.py)
+    commit: str = ""  # the git HEAD the graph's metadata records ("" outside git)
 
 
 def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> str:
@@ -127,6 +128,7 @@ class IndexState:
         self.generation: str = meta.get("generation", b"").decode()
         self.saved_at_ns: int = int(meta.get("saved_at_ns", b"0"))
         self.repo_root: str = meta.get("repo_root", b"").decode()
+        self.commit: str = meta.get("commit", b"").decode()  # what the graph's metadata says HEAD was
         # The live graph's file-system stamp when it was last checked to hold `generation`
         # (IndexDirectory.graph_stamp): while it is unchanged, a run need not open the graph to check again.
         self.checked_graph_stamp: str = meta.get("checked_graph_stamp", b"").decode()
@@ -229,14 +231,19 @@ class IndexState:
             connection.executemany(
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("generation", update.generation.encode()), ("saved_at_ns", str(self.saved_at_ns).encode()),
-                 ("repo_root", update.repo_root.encode()),
+                 ("repo_root", update.repo_root.encode()), ("commit", update.commit.encode()),
                  ("module_table", self._module_table_blob), ("facts", self._facts_blob)],
             )
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        self.generation = update.generation
+        self.generation, self.commit = update.generation, update.commit
+
+    def record_commit(self, commit: str) -> None:
+        """The graph's metadata now records ``commit`` as the HEAD it was built at."""
+        self._connection.execute("INSERT OR REPLACE INTO meta VALUES ('commit', ?)", (commit.encode(),))
+        self.commit = commit
 
     def record_checked_graph_stamp(self, stamp: str) -> None:
         """The live graph, with this file-system stamp, was opened and found to hold `generation`."""

@@ -139,6 +139,7 @@ class _Run:
         self.parsed_ahead: dict[str, FileParse] | None = None
         self._project_cache: tuple[frozenset[str], Graph] | None = None
         self._told_of_another_root = False
+        self._head_commit: str | None = None
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
@@ -231,7 +232,7 @@ class _Run:
                                                  value_flow=self.settings.value_flow)
             generation = uuid.uuid4().hex
             update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped),
-                                 repo_root=stored_path(str(scan.root)))
+                                 repo_root=stored_path(str(scan.root)), commit=self._head(scan))
             for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
                 path = parsed_file.path
                 update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
@@ -326,7 +327,8 @@ class _Run:
                                              value_flow=self.settings.value_flow)
             redo = set(resolutions)
         update = StateUpdate(uuid.uuid4().hex, module_table, restamped=changes.restamped,
-                             unparsed=_unparsed(scan, parsed.skipped), repo_root=stored_path(str(scan.root)))
+                             unparsed=_unparsed(scan, parsed.skipped), repo_root=stored_path(str(scan.root)),
+                             commit=self._head(scan))
         for parsed_file in parsed.parses:
             path = parsed_file.path
             update.records[path] = _file_record(parsed_file, sources[path], fresh[path], resolutions[path])
@@ -397,11 +399,36 @@ class _Run:
         )
         counts = {"mode": "unchanged", "files_added": 0, "files_changed": 0, "files_deleted": 0, "nodes_added": 0,
                   "nodes_removed": 0, "nodes_updated": 0, "edges_added": 0, "edges_removed": 0}
-        commit = _git_commit(scan.root) if scan.is_git else ""
+        commit = self._head(scan)
+        if commit != state.commit:  # HEAD moved over the same files (a commit of indexed edits, a checkout)
+            self._record_commit(state, commit)
         search = self._store_vectors(
             self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation))
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, state.generation, GraphDelta(), None))
         return self._summary(scan, facts, commit, counts, LoadReport(), search, secondary)
+
+    def _record_commit(self, state: IndexState, commit: str) -> None:
+        """Write ``commit`` into the live graph's metadata: `stats` and `detect-changes` read the HEAD
+        the index was built at there, and with the files unchanged the index is HEAD's. The graph
+        file changes, so its new stamp is recorded (the next run need not open it to check)."""
+        from codekg.stores import open_index
+
+        store = open_index(self.db_dir, self.settings, read_only=False)
+        try:
+            store.set_metadata("commit", commit)
+        finally:
+            store.close()
+        state.record_commit(commit)
+        current = self.directory.current_graph()
+        stamp = self.directory.graph_stamp(current.name) if current is not None and not on_server_store(self.settings) else None
+        if stamp is not None:
+            state.record_checked_graph_stamp(stamp)
+
+    def _head(self, scan: ScanResult) -> str:
+        """The git HEAD of the scanned repository ("" outside git), asked once per run."""
+        if self._head_commit is None:
+            self._head_commit = _git_commit(scan.root) if scan.is_git else ""
+        return self._head_commit
 
     # --- shared steps ----------------------------------------------------------------------------
 
@@ -535,7 +562,7 @@ class _Run:
             "codekg_version": __version__,
             "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "repo_root": stored_path(str(scan.root)),
-            "commit": _git_commit(scan.root) if scan.is_git else "",
+            "commit": self._head(scan),
             GENERATION_KEY: generation,
             "files_by_language": facts.files_by_language,
             "call_sites": facts.call_sites,

@@ -230,3 +230,31 @@ def test_sql_statements_and_ontology_terms_are_changed_symbols(tmp_path, open_st
     result = detect_changes(store, repo)
     assert [(s["label"], s["qualified_name"], s["change"], s["innermost"]) for s in result["changed_symbols"]] == [
         ("OntologyClass", "Customer", "modified", True), ("SqlStatement", "sql.mart:3", "modified", True)]
+
+
+def test_a_commit_of_indexed_edits_moves_the_indexed_commit_without_a_rebuild(repo, open_store):
+    """Edits indexed, then committed: the files are unchanged, so `index` writes nothing but the HEAD
+    the graph records; `detect-changes` no longer warns that the index was built at another commit."""
+    import sqlite3
+
+    from codekg.index_state import IndexState, state_path
+    from codekg.pipeline import index_repository
+    from codekg.settings import load_settings
+    from codekg.stores import IndexDirectory
+
+    settings = load_settings(repo)
+    edit(repo, "src/shop/util.py", "print(json.dumps(message))", "print(json.dumps(message, indent=2))")
+    index_repository(repo, repo / ".codekg", settings)
+    git(repo, "commit", "-q", "-am", "indent")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    summary = index_repository(repo, repo / ".codekg", settings)
+    assert (summary.delta["mode"], summary.commit) == ("unchanged", head)
+    result = detect_changes(open_store(repo), repo)  # one more unchanged run, then a read
+    assert (result["index_commit"], result["index_matches_head"], result["warnings"]) == (head, True, [])
+    directory = IndexDirectory(repo / ".codekg")
+    current = directory.current_graph()
+    state = IndexState(state_path(repo / ".codekg", current.name), sqlite3.connect(state_path(repo / ".codekg", current.name)))
+    try:  # the graph's new stamp is recorded: the next unchanged run need not open it to check
+        assert (state.commit, state.checked_graph_stamp) == (head, directory.graph_stamp(current.name))
+    finally:
+        state.close()
