@@ -807,9 +807,19 @@ def _analysis(repo: Path | None, db: Path | None, store_uri: str | None, json_ou
     repo_path, db_path, store_override = _store_locations(repo, db, store_uri)
     store = open_index(db_path, _settings(repo_path, store=store_override))
     try:
+        if repo is None and (db is not None or store_uri is not None):
+            repo_path = _indexed_root(store) or repo_path
         yield repo_path, store
     finally:
         store.close()
+
+
+def _indexed_root(store: Any) -> Path | None:
+    """The repository the index was built from, as its metadata records it, when that folder is
+    still there: an index given by --db (or --store) alone is read against its own repository's
+    files, not the current directory's."""
+    recorded = store.reads.metadata(["repo_root"]).get("repo_root") or ""
+    return Path(recorded) if recorded and Path(recorded).is_dir() else None
 
 
 @app.command()

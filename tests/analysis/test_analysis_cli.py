@@ -43,6 +43,14 @@ def test_context_json_and_table(indexed_git_repo):
     assert table.returncode == 0, table.stderr
     assert "Function shop.service.checkout" in table.stdout and "Callees (5)" in table.stdout
     assert 'def checkout(items):' in table.stdout
+    # an index given by --db alone reads its own repository's files, wherever the command runs
+    elsewhere = codekg("context", "checkout", "--db", str(indexed_git_repo / ".codekg"), cwd=indexed_git_repo.parent)
+    assert elsewhere.returncode == 0, elsewhere.stderr
+    assert 'def checkout(items):' in elsewhere.stdout and "source not shown" not in elsewhere.stdout
+    (indexed_git_repo / "src" / "shop" / "service.py").write_text(
+        "# moved\n" + (indexed_git_repo / "src" / "shop" / "service.py").read_text())
+    edited = codekg("context", "checkout", cwd=indexed_git_repo)
+    assert "src/shop/service.py changed since it was indexed: these lines may not be the symbol's" in edited.stdout
 
 
 def test_ambiguous_symbol_exits_2_with_candidates(indexed_git_repo):

@@ -18,7 +18,8 @@ def test_method_context(pyrepo):
     assert result["symbol"] == {**located("Method", "shop.models.Base.save", "src/shop/models.py", 7, 8),
                                 "signature": "def save(self)", "docstring": ""}
     assert result["snippet"] == {"file_path": "src/shop/models.py", "start_line": 7, "end_line": 8,
-                                 "text": "    def save(self):\n        self.validate()", "truncated": False, "error": ""}
+                                 "text": "    def save(self):\n        self.validate()", "truncated": False, "error": "",
+                                 "changed": False}
     assert result["container"] == located("Class", "shop.models.Base", "src/shop/models.py", 4, 11)
     assert result["callers"] == [located("Method", "shop.models.Order.save", "src/shop/models.py", 23, 25,
                                          confidence=0.9, reason="super-member", line=24, call_count=1)]
@@ -136,3 +137,12 @@ def test_readers_writers_users_and_decorators(pyrepo):
     assert [e["qualified_name"] for e in override["overrides"]] == ["shop.models.Base.save"]
     assert [e["qualified_name"] for e in symbol_context(store, repo, "shop.models.Base.save")["overridden_by"]] == [
         "shop.models.Order.save"]
+
+
+def test_a_snippet_of_a_file_edited_since_the_index_says_so(pyrepo):
+    """The index's lines of an edited file may point elsewhere: the snippet is shown and flagged."""
+    repo, store = pyrepo
+    models = repo / "src" / "shop" / "models.py"
+    models.write_text("# a new first line\n" + models.read_text())
+    snippet = symbol_context(store, repo, "shop.models.Base.save")["snippet"]
+    assert (snippet["start_line"], snippet["text"], snippet["changed"]) == (7, "\n    def save(self):", True)

@@ -45,7 +45,9 @@ def symbol_context(store: GraphStore, repo_root: Path, symbol: str) -> dict[str,
     signature, docstring = _details(store, target)
     relations = _relations(store, target)
     definition = {**target.to_dict(), "signature": signature, "docstring": docstring}
-    snippet = read_snippet(repo_root, target.file_path, target.start_line, target.end_line)
+    indexed = store.reads.nodes("File", where={"file_path": [target.file_path]}, columns=("content_hash",)) if target.file_path else []
+    snippet = read_snippet(repo_root, target.file_path, target.start_line, target.end_line,
+                           indexed_hash=indexed[0][0] or "" if indexed else "")
     container = relations.pop("container")
     return {"symbol": definition, "snippet": snippet.to_dict(), "container": container[0] if container else None,
             **relations}

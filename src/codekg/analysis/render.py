@@ -43,6 +43,9 @@ def print_context(result: dict[str, Any], console: Console) -> None:
                            align="left"), width=width)
         console.out(snippet["text"], highlight=False)
         console.print(Rule(), width=width)
+        if snippet.get("changed"):
+            console.print(f"[yellow]{escape(snippet['file_path'])} changed since it was indexed: these lines may not be "
+                          "the symbol's; run `codekg index` to refresh it[/yellow]")
     for key, title, edge in (
         ("callers", "Callers", True), ("callees", "Callees", True), ("defines", "Defines", False),
         ("methods", "Methods", False), ("bases", "Bases", True), ("subclasses", "Subclasses", True),

@@ -8,6 +8,8 @@ climbs out with `..`, or resolves through a symlink to a place outside the root 
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,16 +53,19 @@ class Snippet:
     text: str
     truncated: bool
     error: str = ""
+    changed: bool = False  # the file is no longer what was indexed: the lines may not be the symbol's
 
     def to_dict(self) -> dict[str, Any]:
         return {"file_path": self.file_path, "start_line": self.start_line, "end_line": self.end_line,
-                "text": self.text, "truncated": self.truncated, "error": self.error}
+                "text": self.text, "truncated": self.truncated, "error": self.error, "changed": self.changed}
 
 
 def read_snippet(repo_root: Path, file_path: str, start_line: int, end_line: int,
-                 max_lines: int = SNIPPET_MAX_LINES) -> Snippet:
+                 max_lines: int = SNIPPET_MAX_LINES, indexed_hash: str = "") -> Snippet:
     """Lines ``start_line..end_line``, at most ``max_lines`` of them; a refused or unreadable file is an
-    empty snippet whose ``error`` says why (the caller reports it instead of failing)."""
+    empty snippet whose ``error`` says why (the caller reports it instead of failing). With the
+    file's ``indexed_hash`` (its File node's `content_hash`), ``changed`` says the file was edited
+    since: the index's line numbers may point elsewhere."""
     if not file_path or start_line < 1:
         return Snippet(file_path, 0, 0, "", False, "no source location")
     try:
@@ -76,4 +81,5 @@ def read_snippet(repo_root: Path, file_path: str, start_line: int, end_line: int
     last = min(max(end_line, start_line), len(lines))
     shown_last = min(last, start_line + max_lines - 1)
     text = "\n".join(lines[start_line - 1 : shown_last])
-    return Snippet(file_path, start_line, shown_last, text, shown_last < last)
+    changed = bool(indexed_hash) and hashlib.sha256(data).hexdigest() != indexed_hash
+    return Snippet(file_path, start_line, shown_last, text, shown_last < last, changed=changed)
