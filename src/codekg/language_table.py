@@ -19,7 +19,7 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py",), "7"),
+    "python": LanguageFacts((".py",), "8"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "8"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "8"),
     "sql": LanguageFacts((".sql",), "1"),

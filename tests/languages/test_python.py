@@ -364,3 +364,32 @@ def test_a_block_holding_one_statement_is_outside_it():
     parsed = PythonExtractor().extract("p.py", source)
     assert [(d.name, d.scope, d.is_type_only) for d in parsed.definitions] == [("P", (), True), ("m", ("P",), False)]
     assert parsed.calls == [CallSite("g", None, ("P",), 3), CallSite("h", None, ("P", "m"), 3)]
+
+
+def test_a_signature_is_the_header_without_its_comments():
+    """Comments after the colon, before the first statement and among the parameters are not part of
+    the signature (requests' `Session.__init__` carried its attribute comments: `#: A case-insensitive…`)."""
+    source = b'''class Session(Base):  # noqa: D101
+    #: headers sent with every request
+    headers = {}
+
+    def __init__(self):
+        #: A case-insensitive dictionary of headers
+        self.headers = {}
+
+    def send(self, request,  # the prepared request
+             stream=False) -> "Response":  # noqa: C901
+        return request
+
+
+def proxy_bypass(host): # noqa
+    pass
+
+
+square = lambda x: x * x
+'''
+    parsed = PythonExtractor().extract("m.py", source)
+    assert [(d.name, d.signature) for d in parsed.definitions if d.kind in ("Class", "Function", "Method")] == [
+        ("Session", "class Session(Base)"), ("__init__", "def __init__(self)"),
+        ("send", 'def send(self, request, stream=False) -> "Response"'), ("proxy_bypass", "def proxy_bypass(host)"),
+        ("square", "lambda x")]

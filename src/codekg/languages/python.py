@@ -525,9 +525,7 @@ def _definition(node: ts.Node, path: Scope, regions: _Regions) -> Definition:
         for child in decorator_nodes
     )
     decorator_lines = tuple(child.start_point[0] + 1 for child in decorator_nodes)
-    header_end = body.start_byte if body is not None else node.end_byte
-    signature = " ".join(node.text[: header_end - node.start_byte].decode("utf-8", "replace").split())
-    signature = signature.rstrip(":").strip()[:_SIGNATURE_LIMIT]
+    signature = _header(node, body)
     docstring = _docstring_of(body) if body is not None else ""
     if node.type == "class_definition":
         superclasses = node.child_by_field_name("superclasses")
@@ -563,15 +561,32 @@ def _definition(node: ts.Node, path: Scope, regions: _Regions) -> Definition:
     )
 
 
+def _header(node: ts.Node, body: ts.Node | None) -> str:
+    """A definition's header as one line: from `def`/`class`/`lambda` to the colon before its body,
+    without comments (`def f(x):  # noqa`, a comment between the colon and the first statement, or
+    one among the parameters: the body's node starts at its first statement)."""
+    colon = next((child for child in reversed(node.children) if child.type == ":" and (body is None or child.end_byte <= body.start_byte)), None)
+    end = colon.end_byte if colon is not None else body.start_byte if body is not None else node.end_byte
+    cuts, work = [], [child for child in node.children if child.start_byte < end and child is not body]
+    while work:
+        current = work.pop()
+        if current.type == "comment":
+            cuts.append((current.start_byte, current.end_byte))
+        else:
+            work.extend(current.children)
+    text, start = node.text, node.start_byte
+    kept = b" ".join(text[a - start:b - start] for a, b in zip([start, *(b for _, b in sorted(cuts))],
+                                                                [*(a for a, _ in sorted(cuts)), end]))
+    return " ".join(kept.decode("utf-8", "replace").split()).rstrip(":").strip()[:_SIGNATURE_LIMIT]
+
+
 def _lambda_definition(node: ts.Node, scope: Scope, name: str, regions: _Regions) -> Definition:
     """A lambda as a Function (a Method when bound to a name in a class body: a class attribute)."""
     body = node.child_by_field_name("body")
-    header_end = body.start_byte if body is not None else node.end_byte
-    signature = " ".join(node.text[: header_end - node.start_byte].decode("utf-8", "replace").split())
     method = not name.startswith("<lambda") and _directly_in_class(node, regions)
     return Definition(
         "Method" if method else "Function", name, scope, node.start_point[0] + 1, node.end_point[0] + 1,
-        signature=signature.rstrip(":").strip()[:_SIGNATURE_LIMIT],
+        signature=_header(node, body),
         parameters=_positional_parameters(node.child_by_field_name("parameters")),
         is_type_only=_under_type_checking(node, regions),
     )
