@@ -337,3 +337,18 @@ def test_the_shelf_context_names_the_code_before_the_documentation_examples(tmp_
     assert (hit.qualified_name, hit.callers) == ("shop.pricing.price", DOCS_HEAVY_CALLERS)
     assert _shelves(tmp_path / "db", settings)["SearchText"]["Function:shop/checkout.py:shop.checkout.checkout"] == (
         "shop.checkout", [], DOCS_HEAVY_CALLEES)
+
+
+def test_a_larger_limit_extends_the_hits_and_never_reorders_them_on_cozodb(tmp_path: Path) -> None:
+    """As in the search file (tests/search/test_ranking.py)."""
+    from test_ranking import many_gets
+
+    repo = many_gets(tmp_path / "repo")
+    settings = load_settings(repo, store=f"cozo://{tmp_path / 'cozo'}")
+    index_repository(repo, tmp_path / "db", settings)
+    for mode in ("keyword", "hybrid"):
+        longest = [hit.qualified_name for hit in search_result(tmp_path / "db", settings, "get", 90, mode).hits]
+        assert len(longest) > 40
+        for limit in (1, 3, 20, 21, 60):
+            got = [hit.qualified_name for hit in search_result(tmp_path / "db", settings, "get", limit, mode).hits]
+            assert got[:20] == longest[:min(limit, 20)] and len(got) == limit, (mode, limit)

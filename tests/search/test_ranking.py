@@ -235,3 +235,34 @@ def test_a_path_filter_reads_only_the_shelves_it_can_match(tmp_path: Path) -> No
         only_code = search(tmp_path / "db", settings, "render a page template", limit=5, mode=mode,
                            filters=SearchFilters(path="[!t]*"))  # fnmatch's negated class
         assert [hit.qualified_name for hit in only_code] == ["pkg.pages.render_page", "pkg.pages.page_title"]
+
+
+def many_gets(root: Path) -> Path:
+    """A module function `get` and forty classes with a `get` method, their docstrings saying more or
+    less about getting: more candidates than a ranking's first CANDIDATES rows hold."""
+    (root / "store").mkdir(parents=True)
+    (root / "store" / "__init__.py").write_text("")
+    (root / "store" / "api.py").write_text('def get(url):\n    """Get a resource."""\n    return url\n')
+    for number in range(40):
+        words = " ".join(["get the value, get it"] * (number % 7))
+        (root / "store" / f"kind{number:02}.py").write_text(
+            f'class Kind{number:02}:\n    def get(self, key):\n        """{words} key {number}."""\n        return key\n\n'
+            f'    def get_all_{number:02}(self):\n        return [self.get(k) for k in range(3)]\n')
+    return root
+
+
+@pytest.mark.parametrize("mode", ["keyword", "hybrid"])
+def test_a_larger_limit_extends_the_hits_and_never_reorders_them(tmp_path: Path, mode: str) -> None:
+    """Reading the rankings deeper for a larger --limit changes the scores (a named symbol's, a fused
+    one's); the hits of a limit up to 20 stay the first ones, in their order (a new user: `search get
+    -n 3` and `-n 50` put requests' `get`s in different orders). Past those, two deeper searches may
+    order the rest differently."""
+    repo = many_gets(tmp_path / "repo")
+    settings = load_settings(repo, use_git_ls_files=False)
+    index_repository(repo, tmp_path / "db", settings)
+    for query in ("get", "get the value", "Kind07.get"):
+        longest = names(search(tmp_path / "db", settings, query, 90, mode))
+        assert len(longest) > 40
+        for limit in (1, 3, 10, 20, 21, 35, 60):
+            got = names(search(tmp_path / "db", settings, query, limit, mode))
+            assert got[:20] == longest[:min(limit, 20)] and len(got) == limit, (query, limit)

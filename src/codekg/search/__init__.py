@@ -84,6 +84,21 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
         raise InputError(f"search query {query.strip()[:40]!r} has no letter or digit: give a name, words or a question")
     if limit < 1:
         raise InputError("--limit must be at least 1")
+    if limit <= CANDIDATES:
+        return _ranked(db_dir, settings, query, limit, mode, filters)
+    # A larger --limit never reorders the hits a limit up to CANDIDATES shows: the rankings read deeper
+    # for it, which changes the scores (a named symbol's, a fused one's), so the CANDIDATES-deep search
+    # gives every hit it ordered first, in that order, and the deeper one only what comes after.
+    head = _ranked(db_dir, settings, query, CANDIDATES, mode, filters, whole=True)
+    deep = _ranked(db_dir, settings, query, limit, mode, filters)
+    shown = {hit.id for hit in head.hits}
+    return SearchResult(query, mode, (head.hits + [hit for hit in deep.hits if hit.id not in shown])[:limit], deep.notes)
+
+
+def _ranked(db_dir: Path, settings: Settings, query: str, limit: int, mode: str, filters: SearchFilters,
+            whole: bool = False) -> SearchResult:
+    """One search whose rankings read ``limit`` deep (CANDIDATES at least): its ``limit`` best hits,
+    or with ``whole`` every candidate it ordered."""
     from codekg.stores import query_language
 
     if query_language(settings) == "cozoscript":  # CozoDB searches inside the engine (search/cozo.py)
@@ -92,22 +107,24 @@ def search_result(db_dir: Path, settings: Settings, query: str, limit: int = 10,
 
         graph = open_index(db_dir, settings)
         try:
-            hits, notes = cozo_search(graph, settings, query, limit, mode, filters)
+            hits, notes = cozo_search(graph, settings, query, limit, mode, filters, whole)
         finally:
             graph.close()
         return SearchResult(query, mode, hits, notes)
     store, notes = open_for_search(db_dir, settings)
     try:
-        return _search(store, settings, query, limit, mode, notes, filters)
+        return _search(store, settings, query, limit, mode, notes, filters, whole)
     finally:
         store.close()
 
 
 def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode: str, notes: list[str],
-            filters: SearchFilters) -> SearchResult:
+            filters: SearchFilters, whole: bool = False) -> SearchResult:
     """Each mode scores its candidates; the symbols the query names are candidates whatever their
-    score (search/ranking.py orders them first); every hit gets its graph context."""
-    depth = limit if mode == "keyword" else max(limit, CANDIDATES)  # hybrid fuses that many of each ranking
+    score (search/ranking.py orders them first); every hit gets its graph context. Every mode reads
+    its rankings at least CANDIDATES deep (hybrid fuses that many of each), so any --limit up to
+    that orders the same scores."""
+    depth = max(limit, CANDIDATES)
     name = name_query(query)
     shelves = _shelves(store, filters)
     keyword = _by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, shelves) if mode != "semantic" else []
@@ -128,7 +145,7 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     symbols = store.symbols(scores)
     if filters.active:
         scores = {rowid: score for rowid, score in scores.items() if filters.keeps(symbols[rowid])}
-    ranking = ordered(query, scores, symbols)[:limit]
+    ranking = ordered(query, scores, symbols)[: None if whole else limit]
     chosen = {rowid: symbols[rowid] for rowid, _ in ranking}
     tiers = {rowid: TIER_NAMES[match_tier(name, symbol)] for rowid, symbol in chosen.items()}
     return SearchResult(query, mode, _hits(chosen, ranking, graph_contexts(store, chosen), tiers), notes)

@@ -114,8 +114,9 @@ def search_program(keyword: bool, semantic: bool, expansion: bool, secondary: bo
 
 
 def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: str,
-                filters: SearchFilters) -> tuple[list[Any], list[str]]:
-    """(hits, notes) for ``query`` on a CozoDB store (see the module docstring)."""
+                filters: SearchFilters, whole: bool = False) -> tuple[list[Any], list[str]]:
+    """(hits, notes) for ``query`` on a CozoDB store (see the module docstring): the ``limit`` best,
+    or with ``whole`` every candidate in order (search/__init__.py `search_result`)."""
     from codekg.search import SearchHit
 
     notes: list[str] = []
@@ -169,7 +170,7 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
         store.check_search_shelves()  # a store written before the search shelves says so
         raise
     by_rowid = {symbol.rowid: symbol for symbol in kept.values()}
-    ranking = ordered(query, {symbol.rowid: scores[symbol.id] for symbol in kept.values()}, by_rowid)[:limit]
+    ranking = ordered(query, {symbol.rowid: scores[symbol.id] for symbol in kept.values()}, by_rowid)[: None if whole else limit]
     chosen = [by_rowid[rowid] for rowid, _ in ranking]
     hits = []
     for (rowid, score), symbol in zip(ranking, chosen):
