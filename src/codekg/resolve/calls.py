@@ -160,7 +160,7 @@ def _call_targets(
         return _global_candidates(symbols, language, file_symbols, call.callee, ambiguity_limit)
     if call.receiver.startswith("<expr>"):
         return []
-    if call.receiver in language.self_receivers or call.receiver == "super":
+    if call.receiver == "super" or file_symbols.is_own_receiver(call.scope, call.receiver, language.self_receivers):
         owner = file_symbols.enclosing_class(call.scope)
         if owner is None:
             return []

@@ -91,6 +91,28 @@ class FileSymbols:
                 return owner
         return None
 
+    def is_own_receiver(self, scope: Scope, name: str, receivers: tuple[str, ...], instance_only: bool = False) -> bool:
+        """Whether ``name`` read in ``scope`` is the instance (or class) its method runs on. Where the
+        extractor gives parameters (Python): the first parameter of the method ``scope`` is in,
+        whatever it is called (click's `def invoke(__self, callback)`), not a static method's (nor,
+        ``instance_only``, a class method's), and not a name a function nested in the method binds
+        itself. Elsewhere: one of the language's ``receivers`` (`this`)."""
+        for depth in range(len(scope), 1, -1):
+            member = self.by_path.get(scope[:depth])
+            if member is None or member.label not in ("Function", "Method"):
+                continue
+            definition = member.definition
+            parameters = definition.parameters if definition is not None else ()
+            if member.label == "Function":
+                if name in parameters:
+                    return False  # a nested function's own parameter
+                continue
+            if parameters:
+                return (not definition.is_static and not (instance_only and definition.is_classmethod)
+                        and parameters[0] == name and self.enclosing_class(scope) is not None)
+            break
+        return name in receivers
+
     def top_level(self, name: str) -> SymbolRef | None:
         return self.children.get((), {}).get(name)
 

@@ -103,7 +103,8 @@ class ValueInference:
                 return _function_targets(values, "container-function", CONTAINER_CONFIDENCE, split=False)
             return _function_targets(values, "function-value", FUNCTION_VALUE_CONFIDENCE)
         language = EXTRACTORS[file_symbols.parse.language]
-        if call.receiver.startswith("<expr>") or call.receiver == "super" or call.receiver in language.self_receivers:
+        if (call.receiver.startswith("<expr>") or call.receiver == "super"
+                or file_symbols.is_own_receiver(call.scope, call.receiver, language.self_receivers)):
             return []
         values = self._expression(file_symbols, call.scope, call.receiver, call.line)
         via_attribute = "." in call.receiver
@@ -129,7 +130,7 @@ class ValueInference:
     def _expression(self, file_symbols: FileSymbols, scope: Scope, dotted: str, line: int) -> Values:
         """`x`, `self`, `self.attr`, `x.attr`, `mod.var`: what the dotted expression holds at ``scope``."""
         head, *rest = dotted.split(".")
-        if _is_instance_name(file_symbols, head):
+        if _is_instance_name(file_symbols, scope, head):
             owner = file_symbols.enclosing_class(scope)
             values: Values = (Value(instance_of=owner),) if owner is not None else None
         elif rest and self._binding_group(file_symbols, scope, head, line) is None:
@@ -308,9 +309,9 @@ class ValueInference:
             if not events:
                 return None
             declared = [e for e in events if e.kind == "type"]
-            if not declared and any(e.kind == "alias" and _is_instance_name(file_symbols, e.source) for e in events):
+            if not declared and any(e.kind == "alias" and _is_instance_name(file_symbols, function.path, e.source) for e in events):
                 if function.label != "Method" or any(
-                        e.kind not in ("none",) and not (e.kind == "alias" and _is_instance_name(file_symbols, e.source))
+                        e.kind not in ("none",) and not (e.kind == "alias" and _is_instance_name(file_symbols, function.path, e.source))
                         for e in events):
                     return None
                 return (Value(receiver=True),)  # `return self` only: a fluent method
@@ -462,7 +463,9 @@ def _split(targets: list[Resolved]) -> list[Resolved]:
                      external_module=t.external_module) for t in targets]
 
 
-def _is_instance_name(file_symbols: FileSymbols, name: str) -> bool:
+def _is_instance_name(file_symbols: FileSymbols, scope: Scope, name: str) -> bool:
+    """Whether ``name`` in ``scope`` is the instance its method runs on (`self`, or whatever a
+    method's first parameter is called; `this`)."""
     receivers = EXTRACTORS[file_symbols.parse.language].self_receivers
-    return bool(receivers) and name == receivers[0]
+    return bool(receivers) and file_symbols.is_own_receiver(scope, name, receivers[:1], instance_only=True)
 
