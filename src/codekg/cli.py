@@ -593,7 +593,7 @@ def search(
     mode: Annotated[str, typer.Option("--mode", help="keyword, semantic or hybrid.")] = "hybrid",
     label: Annotated[Optional[list[str]], typer.Option(
         "--label", metavar="LABEL", help="Only symbols of this label; repeat for several (Module, Class, Interface, Enum, Type, Function, Method, Variable).")] = None,
-    path_glob: Annotated[str, typer.Option("--path", metavar="GLOB", help="Only symbols in files matching this shell pattern (* crosses folders), e.g. 'src/*'.")] = "",
+    path_glob: Annotated[str, typer.Option("--path", metavar="GLOB", help="Only symbols in files matching this shell pattern (* crosses folders), e.g. 'src/*'; a path without a wildcard is a file or a folder.")] = "",
     no_tests: Annotated[bool, typer.Option("--no-tests", help="Leave out symbols of test files.")] = False,
     store: StoreOption = None,
     json_output: JsonOption = False,

@@ -99,6 +99,13 @@ def test_filters_by_label_path_and_tests(ranked):
     assert names(search(db, settings, "url_for", 4, "keyword", SearchFilters(include_tests=False))) == [
         "webkit.app.App.url_for", "webkit.helpers.url_for", "docs.examples.blog.url_for_post", "webkit.app.App.route"]
     assert names(search(db, settings, "url_for", 10, "keyword", SearchFilters(path="nowhere/*"))) == []
+    # a path without a wildcard is a file or a folder: everything under `webkit`, not a file called that
+    for folder in ("webkit", "webkit/", "./webkit"):
+        assert names(search(db, settings, "url_for", 3, "hybrid", SearchFilters(path=folder))) == [
+            "webkit.app.App.url_for", "webkit.helpers.url_for", "webkit.app.App.route"]
+    assert names(search(db, settings, "url_for", 3, "keyword", SearchFilters(path="webkit/helpers.py"))) == [
+        "webkit.helpers.url_for", "webkit.helpers"]
+    assert names(search(db, settings, "url_for", 3, "keyword", SearchFilters(path="web"))) == []  # not a prefix of names
     with pytest.raises(InputError, match="cannot search label 'Table'"):
         SearchFilters(labels=("Table",))
 

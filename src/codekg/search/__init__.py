@@ -155,7 +155,8 @@ def _shelves(store: SearchStore, filters: SearchFilters) -> tuple[bool, ...]:
     """The shelves a search reads (False: the code's, True: the tests', docs' and examples'): both,
     but one whose files `--path` matches none of (`--path 'tests/*'` ranked the whole code shelf for
     nothing, twice as slow)."""
-    return tuple(secondary for secondary in (False, True) if not filters.path or store.shelf_has_path(secondary, filters.path))
+    return tuple(secondary for secondary in (False, True)
+                 if not filters.path or any(store.shelf_has_path(secondary, glob) for glob in filters.path_globs()))
 
 
 def _by_shelf(rank: Callable[[bool], list[tuple[int, float]]], depth: int, shelves: tuple[bool, ...]) -> list[tuple[int, float]]:

@@ -43,8 +43,8 @@ REST = 4
 @dataclass(frozen=True, slots=True)
 class SearchFilters:
     """What a search may return: these labels only (empty: every searchable label), files whose
-    repository-relative path matches ``path`` (a shell pattern, `*` crossing folders), and test code
-    or not."""
+    repository-relative path matches ``path`` (a shell pattern, `*` crossing folders; one without a
+    wildcard names a file or a folder: `src/requests` is everything under it), and test code or not."""
 
     labels: tuple[str, ...] = ()
     path: str = ""
@@ -58,7 +58,8 @@ class SearchFilters:
         if unknown:
             raise InputError(f"cannot search label {', '.join(map(repr, unknown))}: use {', '.join(INDEXED_LABELS)}")
         object.__setattr__(self, "labels", tuple(by_case[label.lower()] for label in self.labels))
-        object.__setattr__(self, "path", self.path.removeprefix("./"))  # paths are repository-relative
+        path = self.path.removeprefix("./")  # paths are repository-relative
+        object.__setattr__(self, "path", path if _has_wildcard(path) else path.rstrip("/"))
 
     @property
     def active(self) -> bool:
@@ -66,8 +67,17 @@ class SearchFilters:
 
     def keeps(self, symbol: Symbol) -> bool:
         return ((not self.labels or symbol.label in self.labels)
-                and (not self.path or fnmatch.fnmatchcase(symbol.file_path, self.path))
+                and (not self.path or any(fnmatch.fnmatchcase(symbol.file_path, glob) for glob in self.path_globs()))
                 and (self.include_tests or not is_test_path(symbol.file_path)))
+
+    def path_globs(self) -> tuple[str, ...]:
+        """The shell patterns a file's path may match: ``path``, and for one without a wildcard what
+        lies under it as a folder too (`--path src/requests` gave no result: no file is called that)."""
+        return (self.path,) if _has_wildcard(self.path) else (self.path, self.path + "/*")
+
+
+def _has_wildcard(pattern: str) -> bool:
+    return any(character in pattern for character in "*?[")
 
 
 NO_FILTERS = SearchFilters()
