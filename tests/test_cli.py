@@ -194,6 +194,10 @@ def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("query", "MATCH (n) RETURN n", "--repo", str(tmp_path)), 2, "no codekg index")
     assert_clean_failure(codekg("stats", "--repo", str(tmp_path)), 2, "no codekg index")
     assert_clean_failure(codekg("query", "RETURN 1", "--repo", str(indexed_repo), "--format", "xml"), 2, "unknown --format")
+    both = codekg("query", "RETURN 1", "--repo", str(indexed_repo), "--format", "csv", "--json")  # the error as JSON
+    assert (both.returncode, json.loads(both.stdout)["message"]) == (2, "--json and --format csv ask for two outputs: give one")
+    assert_clean_failure(codekg("stats", "--repo", str(tmp_path / "nowhere")), 2, "path does not exist")
+    assert_clean_failure(codekg("index", str(indexed_repo), "--repo", str(tmp_path)), 2, "the repository is given twice")
     readonly = codekg("query", "CREATE (:External {id: 'x'})", "--repo", str(indexed_repo))
     assert_clean_failure(readonly, 2, "write clause CREATE refused: this interface is read-only")
     leak = tmp_path / "leak.csv"

@@ -154,9 +154,19 @@ StoreOption = Annotated[Optional[str], typer.Option(
 def _locations(repo: Path | None, db: Path | None) -> tuple[Path, Path]:
     from codekg.settings import DEFAULT_DB_DIR_NAME
 
+    if repo is not None and not repo.expanduser().exists():
+        raise InputError(f"path does not exist: {repo}")
     repo_path = (repo or Path.cwd()).expanduser()
     db_path = (db or repo_path / DEFAULT_DB_DIR_NAME).expanduser()
     return repo_path, db_path
+
+
+def _one_repository(path: Path | None, repo: Path | None) -> Path | None:
+    """The repository a command names as PATH or --repo; both, naming two folders, is a usage error
+    (`codekg index /a --repo /b` indexed /a and said nothing of /b)."""
+    if path is not None and repo is not None and path.expanduser().resolve() != repo.expanduser().resolve():
+        raise InputError(f"the repository is given twice, as {path} and as --repo {repo}: give one")
+    return path or repo
 
 
 def _store_locations(repo: Path | None, db: Path | None, store: str | None) -> tuple[Path, Path, str | None]:
@@ -309,7 +319,7 @@ def index(
     from codekg.pipeline import index_repository
     from codekg.stores import parse_store_uri
 
-    repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
+    repo_path, db_path, store_uri = _store_locations(_one_repository(path, repo), db, store)
     settings = _settings(repo_path, max_file_size=max_file_size, bulk_copy=bulk_copy, workers=workers,
                          parse_timeout_seconds=parse_timeout, embeddings=embeddings, store=store_uri,
                          also_write=also_write or None)
@@ -499,7 +509,7 @@ def watch(
     """Keep the index up to date while files change: one line per applied batch, Ctrl-C stops."""
     if realtime and debounce is not None:
         raise InputError("--realtime and --debounce exclude each other")
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path = _locations(_one_repository(path, repo), db)
     settings = _settings(repo_path, watch_debounce_ms=0 if realtime else debounce)
     from codekg.watch import BatchReport, Stopped, watch_repository  # watchfiles is only needed here
 
@@ -559,6 +569,8 @@ def query(
     cozo:// store), through the same query guard as the HTTP API and MCP."""
     if output_format not in ("table", "json", "csv", "tsv"):
         raise InputError(f"unknown --format {output_format!r}: use table, json, csv or tsv")
+    if json_output and output_format not in ("table", "json"):
+        raise InputError(f"--json and --format {output_format} ask for two outputs: give one")
     from codekg.output import query_result_csv, query_result_json, query_result_table
     from codekg.query_guard import QueryLimits, check_query
     from codekg.query_sandbox import run_capped, run_in_sandbox
@@ -652,7 +664,7 @@ def locate(
         raise InputError("give the issue as TEXT, - (standard input) or --file ISSUE.md (one of them)")
     if issue_file is not None:
         if not issue_file.is_file():
-            raise InputError(f"no such file: {issue_file}")
+            raise InputError(f"{issue_file} is a folder: give the issue's file" if issue_file.is_dir() else f"no such file: {issue_file}")
         issue = issue_file.read_bytes().decode("utf-8", errors="replace")
     else:
         issue = sys.stdin.buffer.read().decode("utf-8", errors="replace") if text == "-" else str(text)
@@ -692,7 +704,7 @@ def callgraph(
     from codekg.callgraph import call_graph_json, call_graph_text, repository_call_graph
     from codekg.interrupts import interrupted_message
 
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path = _locations(_one_repository(path, repo), db)
     try:
         graph = repository_call_graph(repo_path, db_path, _settings(repo_path), min_confidence)
     except KeyboardInterrupt:
@@ -1245,7 +1257,7 @@ def export(
     from codekg.stores.transfer import check_export_options, export_graph
 
     check_export_options(output_format, out)
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path = _locations(_one_repository(path, repo), db)
     settings = _settings(repo_path)
     source, name = _open_source(store, db_path, settings)
     try:
@@ -1303,7 +1315,7 @@ def verify(
     from codekg.stores import open_store, parse_store_uri
     from codekg.stores.verify import compare_stores
 
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path = _locations(_one_repository(path, repo), db)
     settings = _settings(repo_path)
     other = parse_store_uri(against)
     left, left_name = _open_source(store, db_path, settings)
@@ -1345,7 +1357,7 @@ def compare_stores_command(
 
     if len(store) < 2:
         raise InputError("give at least two stores to compare: --store URI --store URI")
-    repo_path, db_path = _locations(path or repo, db)
+    repo_path, db_path = _locations(_one_repository(path, repo), db)
     settings = _settings(repo_path)
     operations = read_operations(operations_file.expanduser()) if operations_file else None
     opened: list[tuple[str, GraphStore]] = []
@@ -1384,7 +1396,7 @@ def migrate(
     from codekg.schema import SCHEMA_VERSION
     from codekg.stores import migrate_index
 
-    repo_path, db_path, store_uri = _store_locations(path or repo, db, store)
+    repo_path, db_path, store_uri = _store_locations(_one_repository(path, repo), db, store)
     settings = _settings(repo_path, store=store_uri)
     if to is not None and to > SCHEMA_VERSION:
         raise InputError(f"--to {to}: this codekg knows schema versions up to {SCHEMA_VERSION}")

@@ -126,7 +126,8 @@ def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLim
         raise InputError("empty query")
     if len(cypher) > limits.max_chars:
         raise QueryTooLargeError("too_long", f"the query has {len(cypher):,} characters; at most "
-                                 f"{limits.max_chars:,} are accepted (pass long lists as parameters)")
+                                 f"{limits.max_chars:,} are accepted (the query_max_chars setting; the HTTP API and MCP "
+                                 "also take long lists as query parameters)")
     if language == "cozoscript":
         return check_cozoscript(cypher, parameters, limits, allow_writes)
     tokens = list(_significant_tokens(cypher))
@@ -136,7 +137,8 @@ def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLim
                                  f"{limits.max_depth} levels are accepted")
     if len(tokens) > limits.max_tokens:
         raise QueryTooLargeError("too_many_tokens", f"the query has {len(tokens):,} tokens; at most "
-                                 f"{limits.max_tokens:,} are accepted (pass long lists as parameters)")
+                                 f"{limits.max_tokens:,} are accepted (the query_max_tokens setting; the HTTP API and MCP "
+                                 "also take long lists as query parameters)")
     _check_parameters(parameters, limits)
     writes = _check_clauses(tokens, allow_writes)
     return CheckedQuery(quote_reserved_labels(cypher), parameters, writes)

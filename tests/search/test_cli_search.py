@@ -32,7 +32,9 @@ def test_semantic_without_embeddings_and_bad_input_exit_2(copy_fixture):
     assert_clean_failure(codekg("search", "checkout", "--repo", str(repo), "--mode", "semantic"), 2,
                          "no embeddings: run `codekg index --embeddings` first")
     assert_clean_failure(codekg("search", "checkout", "--repo", str(repo), "--mode", "fuzzy"), 2, "unknown search mode")
-    assert_clean_failure(codekg("search", "checkout", "--repo", str(repo / "nowhere")), 2, "no codekg index")
+    assert_clean_failure(codekg("search", "checkout", "--repo", str(repo / "nowhere")), 2, "path does not exist")
+    (repo / "elsewhere").mkdir()
+    assert_clean_failure(codekg("search", "checkout", "--repo", str(repo / "elsewhere")), 2, "no codekg index")
 
 
 def test_index_embeddings_without_the_extra_or_with_an_unloadable_model_exit_2(copy_fixture, tmp_path):

@@ -179,6 +179,7 @@ def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
     for args, message in [((), "give the issue as TEXT, - (standard input) or --file ISSUE.md"),
                           (("x", "--file", str(issue)), "give the issue as TEXT"),
                           (("--file", str(tmp_path / "none.md")), "no such file"),
+                          (("--file", str(tmp_path)), "is a folder: give the issue's file"),
                           (("x", "--level", "line"), "unknown level 'line'")]:
         refused = codekg("locate", *args, "--db", str(shipit.db), cwd=shipit.repo)
         assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, args
