@@ -23,7 +23,7 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "8"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "8"),
     "sql": LanguageFacts((".sql",), "1"),
-    "manifest": LanguageFacts((), "1", ("pyproject.toml", "package.json")),
+    "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),
     "markdown": LanguageFacts((".md", ".markdown"), "2"),
 }

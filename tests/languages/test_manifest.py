@@ -70,6 +70,10 @@ def test_bad_or_nameless_manifests_give_a_warning_and_no_package() -> None:
     assert broken.warnings[0].startswith("cannot read this manifest: JSONDecodeError: ")
     toml = extract("pyproject.toml", b"[project\nname = 1")
     assert toml.packages == [] and toml.warnings[0].startswith("cannot read this manifest: TOMLDecodeError: ")
+    # configuring tools only, or an unpublished app without a name, declares no package: nothing to warn of
     tool_only = extract("pyproject.toml", b"[tool.ruff]\nline-length = 100\n")
-    assert (tool_only.packages, tool_only.warnings) == ([], ["this manifest names no package: no Package node"])
+    assert (tool_only.packages, tool_only.warnings) == ([], [])
+    assert (extract("package.json", b'{"private": true}').packages, extract("package.json", b'{"private": true}').warnings) == ([], [])
+    nameless = extract("pyproject.toml", b'[project]\nversion = "1.0"\n')  # PEP 621 requires the name
+    assert (nameless.packages, nameless.warnings) == ([], ["this manifest's [project] table has no name: no Package node"])
     assert extract("package.json", b"[1, 2]").warnings[0].startswith("cannot read this manifest: ")

@@ -4,8 +4,9 @@ A manifest gives one `PackageManifest` (name, version, dependencies with their v
 written) and no code. Dependencies: PEP 621 `[project] dependencies` and `optional-dependencies`
 (PEP 508 strings, read with `packaging`), Poetry's `[tool.poetry.*dependencies]` tables and
 `[build-system] requires`; npm's `dependencies`, `devDependencies`, `peerDependencies`,
-`optionalDependencies`. A manifest that cannot be read, or names no package, gives no record and a
-warning; the file is still indexed.
+`optionalDependencies`. A manifest that cannot be read, or a `[project]` table without a name, gives
+no record and a warning; one that declares no package (a pyproject.toml that only configures tools,
+a package.json without a name) gives no record silently; the file is still indexed.
 """
 
 from __future__ import annotations
@@ -34,15 +35,18 @@ class ManifestExtractor(LanguageExtractor):
         parsed = FileParse(path=path, language=self.name, line_count=line_count(source))
         try:
             text = source.decode("utf-8")
-            manifest = (_pyproject(tomllib.loads(text)) if path.endswith(".toml") else _package_json(json.loads(text)))
+            document = tomllib.loads(text) if path.endswith(".toml") else json.loads(text)
+            manifest = _pyproject(document) if path.endswith(".toml") else _package_json(document)
         except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, TypeError, AttributeError) as error:
             parsed.parse_errors = 1
             parsed.warnings = [f"cannot read this manifest: {type(error).__name__}: {' '.join(str(error).split())[:300]}"]
             return parsed
-        if manifest is None:
-            parsed.warnings = ["this manifest names no package: no Package node"]
-        else:
+        if manifest is not None:
             parsed.packages = [manifest]
+        elif path.endswith(".toml") and isinstance(document.get("project"), dict):
+            # a `[project]` table without its required name; a pyproject.toml that only configures
+            # tools, or a package.json of an unpublished app, declares no package and is not warned of
+            parsed.warnings = ["this manifest's [project] table has no name: no Package node"]
         return parsed
 
     def module_name(self, path: str, source_roots: tuple[str, ...]) -> str:
