@@ -109,6 +109,9 @@ def print_changes(result: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]{diff['mode']} against {escape(diff['base'])}[/bold] ({diff['old_commit'][:12]})")
     for warning in result["warnings"]:
         console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    if not result["files"]:
+        console.print("no changes: nothing is affected")
+        return
     files = Table(title=f"Changed files ({len(result['files'])})", title_justify="left")
     for column in ("file", "status", "hunks", "index holds"):
         files.add_column(column)
