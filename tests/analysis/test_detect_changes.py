@@ -124,6 +124,11 @@ def test_an_index_of_the_new_side_matches_new_lines(repo, store, open_store):
                                ("shop.service.helper.inner", "deleted", True)]
     assert [(s["start_line"], s["end_line"], s["seeds_impact"]) for s in result["changed_symbols"]] == [
         (1, 10, True), (13, 17, True), (14, 15, True)]
+    # checkout still calls `helper`, which the index no longer has: found in the file as it is now
+    level = result["impact"]["levels"][0]["symbols"]
+    assert [(s["qualified_name"], s["relation"], s["reason"], s["confidence"], s["line"], s["path"]) for s in level
+            if s["reason"] == "deleted-callee"] == [
+        ("shop.service.checkout", "CALLS", "deleted-callee", 0.9, 10, ["shop.service.helper", "shop.service.checkout"])]
 
 
 def test_a_file_deleted_before_the_index_was_built_keeps_its_definitions(repo, open_store):
@@ -258,3 +263,25 @@ def test_a_commit_of_indexed_edits_moves_the_indexed_commit_without_a_rebuild(re
         assert (state.commit, state.checked_graph_stamp) == (head, directory.graph_stamp(current.name))
     finally:
         state.close()
+
+
+def test_the_callers_of_a_deleted_function_in_other_files_are_found_after_a_re_index(tmp_path, open_store):
+    """A function deleted while another module still imports and calls it (a new user's flask run lost
+    `ScriptInfo.__init__`): after `codekg index` the call resolves to nothing, so it is read from the
+    importing file as it is now, by name and on the module."""
+    repo = tmp_path / "repo"
+    write_files(repo, {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": "def get_flag():\n    return 1\n\n\ndef get_load_dotenv():\n    return True\n",
+        "pkg/cli.py": ("from pkg import helpers\nfrom pkg.helpers import get_flag, get_load_dotenv\n\n\n"
+                       "class ScriptInfo:\n    def __init__(self):\n        self.load = get_load_dotenv()\n        self.flag = get_flag()\n\n\n"
+                       "def again():\n    return helpers.get_load_dotenv()\n\n\ndef main():\n    return ScriptInfo()\n"),
+    })
+    git_repo(repo)
+    edit(repo, "pkg/helpers.py", "\n\ndef get_load_dotenv():\n    return True\n", "")
+    result = detect_changes(open_store(repo), repo)
+    assert changed(result) == [("pkg.helpers", "modified", True), ("pkg.helpers.get_load_dotenv", "deleted", True)]
+    assert affected(result) == [
+        [("pkg.cli", "IMPORTS"), ("pkg.cli.ScriptInfo.__init__", "CALLS"), ("pkg.cli.again", "CALLS")],
+        [("pkg.cli.main", "CALLS")], []]
+    assert [s["reason"] for s in result["impact"]["levels"][0]["symbols"]][1:] == ["deleted-callee", "deleted-callee"]

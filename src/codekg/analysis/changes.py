@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codekg.analysis.impact import blast_radius, check_arguments, impact_report
+from codekg.analysis.impact import Hop, blast_radius, check_arguments, impact_report
 from codekg.analysis.source import OutsideRootError, read_source_bytes
 from codekg.analysis.symbols import Symbol
 from codekg.errors import GitError
@@ -121,10 +121,12 @@ def detect_changes(store: GraphStore, repo_root: Path, base: str | None = None, 
     if stale:
         warnings.append(f"the index holds neither side of the diff for {', '.join(stale)}: matched on new line "
                         "numbers, which may be stale")
-    changed = _changed_symbols(files, symbols_by_file, sides)
-    changed = _sorted_changes([*changed, *_gone_since(files, symbols_by_file, sides, settings or Settings())])
+    settings = settings or Settings()
+    gone = _gone_since(files, symbols_by_file, sides, settings)
+    changed = _sorted_changes([*_changed_symbols(files, symbols_by_file, sides), *gone])
     seeds = [symbol for symbol, change, innermost in changed if innermost or change == "deleted"]
-    affected = blast_radius(store, seeds, depth, "upstream", min_confidence)
+    callers = _callers_of_gone(store, root, [symbol for symbol, _, _ in gone], settings)
+    affected = blast_radius(store, seeds, depth, "upstream", min_confidence, callers)
     return {
         "repo_root": str(root),
         "diff": {"mode": "staged" if staged else "working-tree", "base": base or "HEAD", "old_commit": old,
@@ -350,9 +352,83 @@ def _gone_since(files: list[FileDiff], symbols_by_file: dict[str, list[Symbol]],
     return gone
 
 
-def _definitions(path: str, content: bytes, settings: Settings) -> list[Symbol]:
-    """The `CHANGE_LABELS` nodes the structure pass makes of ``content`` as file ``path``; none for a
-    file no language claims, or one whose extractor fails (it gets no definitions in an index either)."""
+GONE_CALLEE_CONFIDENCE = 0.9  # a call by the deleted definition's name, in a file that imports it or defined it
+GONE_CALLEE = "deleted-callee"
+
+
+def _callers_of_gone(store: GraphStore, root: Path, gone: list[Symbol], settings: Settings) -> list[Hop]:
+    """The calls of deleted top-level functions and classes that an index built after the edit no
+    longer holds (a call of a name that is gone resolves to nothing): in the file that defined one
+    and in the files whose imports still name it (or its module), each call of its name, bare or on
+    the module, read from the file as it is now. Each is a hop from the deleted definition to the
+    code making the call, as the index names that code."""
+    from codekg.analysis.impact import importers_of
+
+    wanted = [symbol for symbol in gone if symbol.label in ("Function", "Class") and isinstance(symbol, _OldDefinition)
+              and symbol.module]
+    if not wanted:
+        return []
+    places: dict[str, set[str]] = {}  # file -> the deleted ids whose names its calls may be
+    for symbol in wanted:
+        places.setdefault(symbol.file_path, set()).add(symbol.id)
+    for symbol_id, importer in importers_of(store, wanted):
+        places.setdefault(importer.file_path, set()).add(symbol_id)
+    by_id = {symbol.id: symbol for symbol in wanted}
+    hops = []
+    for path, ids in sorted(places.items()):
+        parsed = _parsed(root, path, settings)
+        if parsed is None:
+            continue
+        parse, file_symbols = parsed
+        for call in parse.calls:
+            for symbol_id in sorted(ids):
+                symbol = by_id[symbol_id]
+                module_tail = symbol.module.rsplit(".", 1)[-1]
+                if call.callee != symbol.name or (call.receiver is not None and call.receiver.rsplit(".", 1)[-1] != module_tail):
+                    continue
+                caller = file_symbols.ref_for_scope(call.scope, call.line)
+                far = _indexed_symbol(store, caller.id)
+                if far is not None:
+                    hops.append(Hop(symbol_id, far, "CALLS", GONE_CALLEE_CONFIDENCE, GONE_CALLEE, call.line))
+    return hops
+
+
+GONE_CALLEE_CONFIDENCE = 0.9  # a call by the deleted definition's name, in a file that imports it or defined it
+GONE_CALLEE = "deleted-callee"
+
+
+@dataclass(frozen=True, slots=True)
+class _OldDefinition(Symbol):
+    """A definition of a diff's old side: ``module`` is the module it is defined at the top of, else ""."""
+
+    module: str = ""
+
+
+def _parsed(root: Path, path: str, settings: Settings) -> tuple[Any, Any] | None:
+    """(parse, symbols) of a file as it is now, as the index would make them; None when it cannot be read."""
+    from codekg.language_table import language_for_path
+    from codekg.passes.parse import extract_source
+    from codekg.passes.structure import file_structure
+
+    language = language_for_path(path)
+    if language is None:
+        return None
+    try:
+        parse = extract_source(path, language, read_source_bytes(root, path))
+        return parse, file_structure(parse, settings).symbols
+    except Exception:  # noqa: BLE001 - unreadable or refused: its calls are unknown, as an index would have them
+        return None
+
+
+def _indexed_symbol(store: GraphStore, node_id: str) -> Symbol | None:
+    rows = store.reads.nodes(CHANGE_LABELS, where={"id": [node_id]})
+    return Symbol.from_row(rows[0]) if rows else None
+
+
+def _definitions(path: str, content: bytes, settings: Settings) -> list["_OldDefinition"]:
+    """The `CHANGE_LABELS` nodes the structure pass makes of ``content`` as file ``path``, each with
+    its module when it is defined at the module's top level; none for a file no language claims, or
+    one whose extractor fails (it gets no definitions in an index either)."""
     from codekg.language_table import language_for_path
     from codekg.passes.parse import extract_source
     from codekg.passes.structure import file_structure
@@ -364,8 +440,10 @@ def _definitions(path: str, content: bytes, settings: Settings) -> list[Symbol]:
         structure = file_structure(extract_source(path, language, content), settings)
     except Exception:  # noqa: BLE001 - an old side the extractor cannot read: nothing to report of it
         return []
-    return [Symbol(row["id"], label, row.get("name") or "", row.get("qualified_name") or "", path,
-                   int(row.get("start_line") or 0), int(row.get("end_line") or 0))
+    module = structure.symbols.module_name
+    return [_OldDefinition(row["id"], label, row.get("name") or "", row.get("qualified_name") or "", path,
+                           int(row.get("start_line") or 0), int(row.get("end_line") or 0), module if row["id"] in top_level else "")
+            for top_level in [{ref.id for scope, ref in structure.symbols.by_path.items() if len(scope) == 1}]
             for label in CHANGE_LABELS for row in structure.graph.nodes.get(label, [])]
 
 

@@ -123,8 +123,10 @@ def impact_report(affected: list[Affected], depth: int, direction: str,
 
 
 def blast_radius(store: GraphStore, seeds: list[Symbol], depth: int, direction: str,
-                 min_confidence: float = 0.0) -> list[Affected]:
-    """Every symbol within ``depth`` edges of ``seeds`` in ``direction``, each once (seeds excluded)."""
+                 min_confidence: float = 0.0, first_hops: list[Hop] = ()) -> list[Affected]:
+    """Every symbol within ``depth`` edges of ``seeds`` in ``direction``, each once (seeds excluded).
+    ``first_hops``: edges out of seeds that the index does not hold (the calls of a definition the
+    index no longer has: analysis/changes.py), followed as the first level's."""
     seeds = _with_class_methods(store, _as_modules(store, seeds))
     seed_ids = {s.id for s in seeds}
     first_depth: dict[str, int] = {s.id: 0 for s in seeds}
@@ -135,6 +137,8 @@ def blast_radius(store: GraphStore, seeds: list[Symbol], depth: int, direction: 
         if not frontier:
             break
         found = _expand(store, frontier, direction, min_confidence, level == 1, modules)
+        if level == 1:
+            found += [hop for hop in first_hops if hop.confidence >= min_confidence]
         hops += found
         reached = {h.far.id: h.far for h in found if h.far.id not in first_depth and h.far.label != "Module"}
         frontier = [reached[i] for i in sorted(reached)]
@@ -243,6 +247,12 @@ def _importers(store: GraphStore, symbols: list[Symbol], min_confidence: float, 
             if accepted is None or not names or accepted.intersection(names):
                 hops.append(Hop(symbol.id, Symbol.from_row(importer.node), "IMPORTS", float(confidence), reason or "", line))
     return hops
+
+
+def importers_of(store: GraphStore, symbols: list[Symbol]) -> list[tuple[str, Symbol]]:
+    """(symbol id, importing Module) for each module whose imports name a top-level ``symbols`` one
+    (or import its whole module), whether the index still holds the symbol or not."""
+    return [(hop.near, hop.far) for hop in _importers(store, symbols, 0.0, _ModuleNames(store))]
 
 
 def importers_step(min_confidence: float | None = None) -> Step:
