@@ -56,7 +56,7 @@ def test_index_json_summary(copy_fixture):
     assert summary["copy"]["failure_rate"] == 0.0
     assert summary["warnings"] == [
         {"path": "broken.py", "pass": "parse", "kind": "syntax-errors",
-         "message": "syntax errors: 1 region(s) skipped, the rest indexed"},
+         "message": "syntax errors at line 3: definitions there, or after them, may be missing from the index"},
         {"path": "latin.py", "pass": "parse", "kind": "invalid-utf8",
          "message": "invalid UTF-8: decoded with replacement characters"},
     ]

@@ -19,9 +19,9 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py",), "8"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "8"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "8"),
+    "python": LanguageFacts((".py",), "9"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "9"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "9"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

@@ -635,6 +635,7 @@ def _sorted_warnings(warnings: list[dict[str, str]]) -> list[dict[str, str]]:
 def _file_warnings(parsed: FileParse) -> list[dict[str, str]]:
     """What the parse of a file left out or guessed, as warnings {"pass", "kind", "message"}."""
     from codekg.languages import EXTRACTORS
+    from codekg.languages.base import SYNTAX_ERRORS
 
     warnings = []
     if parsed.parse_errors and not EXTRACTORS[parsed.language].describes_syntax_errors:
@@ -643,8 +644,9 @@ def _file_warnings(parsed: FileParse) -> list[dict[str, str]]:
     if parsed.invalid_utf8:
         warnings.append({"pass": "parse", "kind": "invalid-utf8",
                          "message": "invalid UTF-8: decoded with replacement characters"})
-    # the extractor's own: a definition nesting cut, an unknown or wrong coding cookie
-    warnings.extend({"pass": "parse", "kind": "extraction", "message": message} for message in parsed.warnings)
+    # the extractor's own: where its syntax errors are, a definition nesting cut, an unknown or wrong coding cookie
+    warnings.extend({"pass": "parse", "kind": "syntax-errors" if message.startswith(SYNTAX_ERRORS) else "extraction",
+                     "message": message} for message in parsed.warnings)
     # SQL that could not be read, in a `.sql` file or in a string that code runs: never dropped in silence
     warnings.extend({"pass": "parse", "kind": "sql-unreadable", "message": (
         f"line {statement.line}: cannot read this {f'SQL string run by {statement.call}' if statement.call else 'statement'} "

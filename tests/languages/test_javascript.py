@@ -541,3 +541,10 @@ def test_deeply_nested_arrows_and_this_calls_complete():
     ]
     this_call = [fact for fact in parsed.flow if fact.kind == "call"]
     assert [(fact.scope, fact.value) for fact in this_call] == [(deepest, ("attr", ("name", "<this>"), "m"))]
+
+
+def test_syntax_errors_are_warned_of_with_their_lines():
+    parsed = JavaScriptExtractor().extract("m.js", b"function a() { return 1 }\nfunction b( {\n  return 2\n}\nfunction c() { return a() }\n")
+    assert [d.name for d in parsed.definitions] == ["a", "c"]
+    assert (parsed.parse_errors, parsed.warnings) == (
+        1, ["syntax errors at lines 2-5: definitions there, or after them, may be missing from the index"])

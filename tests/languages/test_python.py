@@ -282,8 +282,8 @@ def test_three_thousand_nested_defs_are_cut_with_a_report_never_silently():
     assert [c.callee for c in parsed.calls] == [f"c{i}" for i in range(3000)]
     assert max(len(c.scope) for c in parsed.calls) == MAX_NESTING_DEPTH
     assert parsed.parse_errors >= 1
-    [warning] = parsed.warnings
-    assert warning.startswith(f"nesting deeper than {MAX_NESTING_DEPTH} definitions: ")
+    syntax, nesting = parsed.warnings
+    assert syntax.startswith("syntax errors at line") and nesting.startswith(f"nesting deeper than {MAX_NESTING_DEPTH} definitions: ")
 
 
 def test_scope_paths_stay_bounded_in_characters():
@@ -393,3 +393,14 @@ square = lambda x: x * x
         ("Session", "class Session(Base)"), ("__init__", "def __init__(self)"),
         ("send", 'def send(self, request, stream=False) -> "Response"'), ("proxy_bypass", "def proxy_bypass(host)"),
         ("square", "lambda x")]
+
+
+def test_syntax_errors_are_warned_of_with_their_lines():
+    """A parser recovers by skipping a region, which may swallow what follows (here `good_after`):
+    the warning names the lines, where it said "the rest indexed"."""
+    source = b"def good_before():\n    return 1\n\n\ndef broken(:\n    return 2\n\n\nclass Broken(\n    x = 1\n\n\ndef good_after():\n    return good_before()\n"
+    parsed = PythonExtractor().extract("m.py", source)
+    assert [d.name for d in parsed.definitions if d.kind != "Variable"] == ["good_before", "broken", "Broken"]
+    assert (parsed.parse_errors, parsed.warnings) == (
+        3, ["syntax errors at lines 5, 13: definitions there, or after them, may be missing from the index"])
+    assert PythonExtractor().extract("ok.py", b"def f():\n    return 1\n").warnings == []

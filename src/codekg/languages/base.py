@@ -131,20 +131,38 @@ def node_text(node: ts.Node | None) -> str:
     return node.text.decode("utf-8", errors="replace")
 
 
-def count_error_regions(root: ts.Node) -> int:
-    """Number of ERROR or MISSING nodes, without descending into an ERROR node."""
+def error_regions(root: ts.Node) -> list[tuple[int, int]]:
+    """The (first, last) lines, 1-based, of each ERROR or MISSING node, without descending into an
+    ERROR node, in source order."""
     if not root.has_error:
-        return 0
-    count = 0
+        return []
+    regions = []
     stack = [root]
     while stack:
         node = stack.pop()
         if node.is_error or node.is_missing:
-            count += 1
+            regions.append((node.start_point[0] + 1, max(node.end_point[0] + 1 - (node.end_point[1] == 0), node.start_point[0] + 1)))
             continue
         if node.has_error:
             stack.extend(node.children)
-    return count
+    return sorted(regions)
+
+
+SHOWN_ERROR_REGIONS = 5
+SYNTAX_ERRORS = "syntax errors at line"  # how the warning starts: the run summary gives it its own kind
+
+
+def syntax_error_warning(regions: list[tuple[int, int]]) -> list[str]:
+    """The warning of a file's syntax errors, naming their lines: a parser recovers from an error by
+    skipping a region, which may swallow the definitions after it (an unclosed bracket can reach the
+    end of the file), so "the rest indexed" was not true."""
+    if not regions:
+        return []
+    regions = sorted(set(regions))  # two errors of one line are one place to look
+    shown = ", ".join(str(first) if first == last else f"{first}-{last}" for first, last in regions[:SHOWN_ERROR_REGIONS])
+    more = f" and {len(regions) - SHOWN_ERROR_REGIONS} more" if len(regions) > SHOWN_ERROR_REGIONS else ""
+    return [f"{SYNTAX_ERRORS}{'s' if len(regions) > 1 or regions[0][0] != regions[0][1] else ''} {shown}{more}: "
+            "definitions there, or after them, may be missing from the index"]
 
 
 def line_count(source: bytes) -> int:

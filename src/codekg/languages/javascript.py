@@ -29,7 +29,8 @@ from codekg.languages.base import (
     Regions,
     unique_local_bindings,
     TreeSitterExtractor,
-    count_error_regions,
+    error_regions,
+    syntax_error_warning,
     iter_matches,
     line_count,
     node_text,
@@ -143,6 +144,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
     constructor_name = "constructor"
     static_members_only_on_class = True
     resolution_family = "javascript"  # TypeScript inherits it: the two import each other
+    describes_syntax_errors = True  # its warnings name the lines of each error region
     scripts_share_globals = True
 
     # Role capture -> handler method. Subclasses add roles for their own patterns.
@@ -229,6 +231,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 item.record.docstring = _jsdoc(_exported(item.doc) if item.doc_through_export else item.doc)
         state.exports.sort(key=lambda item: item[0])
         warnings = folded.warnings()
+        syntax_errors = error_regions(root)
         return FileParse(
             path=path,
             language=self.name,
@@ -241,9 +244,9 @@ class JavaScriptExtractor(TreeSitterExtractor):
             uses=[p.record for p in pending if isinstance(p.record, NameUse)],
             flow=flow_facts(root, placed, source) if EXTRACTION.flow_facts else [],
             sql=_embedded_sql(path, source, state.sql_strings, warnings) if state.sql_strings else [],
-            parse_errors=count_error_regions(root),
+            parse_errors=len(syntax_errors),
             docstring=_file_docstring(root),
-            warnings=warnings,
+            warnings=syntax_error_warning(syntax_errors) + warnings,
         )
 
     # --- definitions -----------------------------------------------------------------------------

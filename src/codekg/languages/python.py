@@ -19,8 +19,9 @@ from codekg.languages.base import (
     FoldedDefinitions,
     Regions,
     TreeSitterExtractor,
-    count_error_regions,
+    error_regions,
     iter_matches,
+    syntax_error_warning,
     line_count,
     WHOLE_SCOPE,
     node_text,
@@ -58,6 +59,7 @@ class PythonExtractor(TreeSitterExtractor):
     self_receivers = ("self", "cls")
     constructor_name = "__init__"
     resolution_family = "python"
+    describes_syntax_errors = True  # its warnings name the lines of each error region
 
     def tree_sitter_language(self, path: str) -> ts.Language:
         return _LANGUAGE
@@ -91,11 +93,12 @@ class PythonExtractor(TreeSitterExtractor):
         utf8, encoding, warnings = utf8_source(source)
         tree, query = self.parse_tree(path, utf8)
         root = tree.root_node
+        syntax_errors = error_regions(root)
         result = FileParse(
             path=path,
             language=self.name,
             line_count=line_count(source),
-            parse_errors=count_error_regions(root),
+            parse_errors=len(syntax_errors),
             docstring=_docstring_of(root),
             encoding=encoding,
         )
@@ -138,7 +141,7 @@ class PythonExtractor(TreeSitterExtractor):
         result.uses = _name_uses(root, utf8, captures, regions, result)
         result.flow = flow_facts(root, placed, utf8) if EXTRACTION.flow_facts else []
         result.sql = embedded.statements
-        result.warnings = warnings + folded.warnings() + embedded.warnings
+        result.warnings = syntax_error_warning(syntax_errors) + warnings + folded.warnings() + embedded.warnings
         return result
 
 
