@@ -18,7 +18,7 @@ def test_search_json_and_text(copy_fixture):
     assert [hit["qualified_name"] for hit in answer["results"]] == ["bookstore.orders.cancel_order", "bookstore.orders.place_order"]
     assert set(answer["results"][0]) == {"id", "label", "name", "qualified_name", "file_path", "start_line", "end_line",
                                       "signature", "score", "match", "container", "callers", "callees"}
-    assert answer["results"][0]["match"] == "text"  # words, not a name: the score alone orders them
+    assert answer["results"][0]["match"] == "exact"  # two words spell the name `cancel_order`
     text = codekg("search", "cancel order", cwd=repo)
     assert text.returncode == 0
     assert "1. bookstore.orders.cancel_order (Function) bookstore/orders.py:21" in text.stdout

@@ -31,7 +31,8 @@ def symbol(qualified_name: str, file_path: str = "pkg/mod.py") -> Symbol:
 @pytest.mark.parametrize(("query", "expected"), [
     ("url_for", "url_for"), ("  App.url_for ", "App.url_for"), ("url_for.", "url_for"), ("$el", "$el"),
     ("url_for(", "url_for"), ("url_for()", "url_for"), (".url_for", "url_for"), ("App.url_for()", "App.url_for"),
-    ("build the url", ""), ("url_for(x)", ""), ("a-b", ""), ("", ""), ("3d", ""),
+    ("url for", "url_for"), ("build the url", "build_the_url"), ("where is the url", ""), ("url for?", ""),
+    ("url_for(x)", ""), ("a-b", ""), ("", ""), ("3d", ""),
 ])
 def test_a_query_names_a_symbol_only_when_it_is_one_identifier_or_dotted_name(query, expected):
     assert name_query(query) == expected
@@ -51,6 +52,8 @@ def test_a_query_names_a_symbol_only_when_it_is_one_identifier_or_dotted_name(qu
     ("render", "flask.helpers.url_for", 4),
     ("", "flask.helpers.url_for", 4),
     ("elpers.url_for", "flask.helpers.url_for", 3),  # inside a segment: not "after a dot"
+    ("url_for", "webkit.routing.urlFor", 1),  # underscores aside: `url for` typed as words finds either
+    ("get_user_by", "app.users.getUserById", 2),
 ])
 def test_the_match_tier_of_a_name(name, qualified_name, tier):
     assert match_tier(name, symbol(qualified_name)) == tier
@@ -273,3 +276,21 @@ def test_a_larger_limit_extends_the_hits_and_never_reorders_them(tmp_path: Path,
         for limit in (1, 3, 10, 20, 21, 35, 60):
             got = names(search(tmp_path / "db", settings, query, limit, mode))
             assert got[:20] == longest[:min(limit, 20)] and len(got) == limit, (query, limit)
+
+
+def test_two_or_three_words_find_the_name_they_spell(tmp_path: Path) -> None:
+    """`url for` is the name `url_for`, written so or `urlFor`: both come before the words' matches
+    (flask's `url_for` came 23rd for "url for" in keyword mode, behind `Request.url_rule`)."""
+    repo = tmp_path / "repo"
+    (repo / "web").mkdir(parents=True)
+    (repo / "web" / "__init__.py").write_text("")
+    (repo / "web" / "helpers.py").write_text('def url_for(endpoint):\n    return endpoint\n')
+    (repo / "web" / "routing.js").write_text('export function urlFor(name) { return name }\n')
+    (repo / "web" / "request.py").write_text(
+        'class Request:\n    url_rule = None\n\n    def url(self):\n        """The url for this request, the url for a rule, the url."""\n        return ""\n')
+    settings = load_settings(repo, use_git_ls_files=False)
+    index_repository(repo, tmp_path / "db", settings)
+    for mode in ("keyword", "hybrid"):
+        found = search(tmp_path / "db", settings, "url for", 4, mode)
+        assert [(hit.qualified_name, hit.match) for hit in found][:2] == [
+            ("web.helpers.url_for", "exact"), ("web.routing.urlFor", "exact-case-aside")], mode

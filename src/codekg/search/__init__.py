@@ -19,7 +19,8 @@ from typing import Any, Literal
 from codekg.errors import EmbeddingsUnavailableError, InputError
 from codekg.search.hybrid import CANDIDATES, Context, expand_and_rerank, graph_contexts, reciprocal_rank_fusion
 from codekg.search.keyword import keyword_search
-from codekg.search.ranking import NO_FILTERS, TIER_NAMES, SearchFilters, filtered_top, match_tier, name_query, ordered
+from codekg.search.ranking import (NO_FILTERS, TIER_NAMES, SearchFilters, filtered_top, match_tier, name_query,
+                                   name_spellings, ordered)
 from codekg.search.store import SearchStore, Symbol
 from codekg.search.sync import embedding_spec, open_for_search
 from codekg.settings import Settings
@@ -139,8 +140,8 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
         scores = reciprocal_rank_fusion([[rowid for rowid, _ in ranking] for ranking in (keyword, semantic or []) if ranking])
         if scores:
             scores, _ = expand_and_rerank(store, scores)
-    if name:
-        for rowid in store.named(name.rsplit(".", 1)[-1], NAMED_CANDIDATES):
+    for spelling in name_spellings(name):
+        for rowid in store.named(spelling, NAMED_CANDIDATES):
             scores.setdefault(rowid, 0.0)
     symbols = store.symbols(scores)
     if filters.active:

@@ -35,7 +35,7 @@ from typing import Any
 
 from codekg.errors import EmbeddingsUnavailableError, QueryError
 from codekg.search.hybrid import NEIGHBOUR_BOOST, Context
-from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_query, ordered
+from codekg.search.ranking import TIER_NAMES, SearchFilters, match_tier, name_query, name_spellings, ordered
 from codekg.search.store import EXPANSION_EDGES, INDEXED_LABELS, Symbol
 from codekg.search.tokens import STOPWORDS, name_token, split_identifier
 from codekg.settings import Settings
@@ -136,11 +136,11 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
     expression = fts_query(query) if mode != "semantic" else None
     keyword_first = expression is not None and vector_soon is not None
     name = name_query(query)
-    last_name = name.rsplit(".", 1)[-1] if name else ""
     token = name_token(name) if name else ""
     depth, secondary = max(limit, CANDIDATES), False
     try:
-        named = [[node_id] for node_id in named_candidates(store, last_name)]
+        named = [[node_id] for node_id in dict.fromkeys(node_id for spelling in name_spellings(name)
+                                                         for node_id in named_candidates(store, spelling))]
         named_first = named + secondary_names(store, token, depth)  # before the code's shelf proves too thin
         vector = None
         while True:

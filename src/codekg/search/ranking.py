@@ -7,13 +7,15 @@ its name and qualified name against the query as typed, and the tiers order the 
 
 0. the qualified name is the query, or ends with it after a dot (`url_for`, `Flask.url_for`,
    `flask.helpers.url_for`), case as typed;
-1. the same, case aside (`URL_FOR`, `flask.url_for` for `Flask.url_for`);
-2. the name starts with the query (`url_` finds `url_for`, `url_quote`), case aside;
+1. the same, case and underscores aside (`URL_FOR`, `flask.url_for` for `Flask.url_for`, `urlFor`
+   for `url_for`);
+2. the name starts with the query (`url_` finds `url_for`, `url_quote`), case and underscores aside;
 3. the qualified name holds the query, case aside (`helpers.url` in `flask.helpers.url_for`);
 4. the rest: words of a question, a docstring, a signature.
 
-A query that is not one identifier or dotted name (it has spaces, or other characters) matches no
-tier below 4: the mode's score alone orders a question.
+Two or three plain words are the name they spell joined (`url for` is `url_for`, or `urlFor`): a
+name is often typed as words. Any other query that is not one identifier or dotted name (more words,
+or other characters) matches no tier below 4: the mode's score alone orders a question.
 
 Tests (test folders and test files, `codekg.conventions.is_test_path`, as File.is_test),
 documentation and examples (`docs/`, `docs_src/`, `examples/`, … `is_example_path`) come after the
@@ -85,9 +87,33 @@ NO_FILTERS = SearchFilters()
 
 def name_query(query: str) -> str:
     """The query as an identifier or dotted name (`url_for`, `Flask.url_for`), or "" when it is not one.
-    A name as code writes it around a use is the name too: `url_for(`, `url_for()`, `.url_for`."""
+    A name as code writes it around a use is the name too: `url_for(`, `url_for()`, `.url_for`; and
+    two or three plain words are the name they spell joined (`url for` is `url_for`, which
+    `match_tier` also finds written `urlFor`): a name is often typed as words."""
     text = query.strip().removesuffix("()").removesuffix("(").lstrip(".").strip()
-    return text.rstrip(".") if _NAME_QUERY.fullmatch(text) else ""
+    if _NAME_QUERY.fullmatch(text):
+        return text.rstrip(".")
+    words = text.split()
+    return "_".join(words) if 2 <= len(words) <= MAX_NAME_WORDS and all(_WORD.fullmatch(word) for word in words) else ""
+
+
+MAX_NAME_WORDS = 3
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def name_spellings(name: str) -> list[str]:
+    """The names to look symbols up by for a query's ``name`` (its last part): as written, and with
+    underscores aside when it has some (`url_for` finds `urlFor` too, a name lookup being case-blind)."""
+    if not name:
+        return []
+    last = name.rsplit(".", 1)[-1]
+    flat = last.replace("_", "")
+    return [last] if flat == last or not flat else [last, flat]
+
+
+def _flat(name: str) -> str:
+    """A name with case and underscores aside: `url_for`, `urlFor` and `URL_FOR` are one."""
+    return name.replace("_", "").lower()
 
 
 TIER_NAMES = ("exact", "exact-case-aside", "prefix", "in-qualified-name", "text")  # `match` of a hit, by tier
@@ -100,10 +126,11 @@ def match_tier(name: str, symbol: Symbol) -> int:
     qualified = symbol.qualified_name
     if qualified == name or qualified.endswith("." + name):
         return 0
-    lowered, qualified_lower = name.lower(), qualified.lower()
-    if qualified_lower == lowered or qualified_lower.endswith("." + lowered):
+    flat, qualified_flat = _flat(name), _flat(qualified)
+    if qualified_flat == flat or qualified_flat.endswith("." + flat):
         return 1
-    if symbol.name.lower().startswith(lowered):
+    lowered, qualified_lower = name.lower(), qualified.lower()
+    if symbol.name.lower().startswith(lowered) or _flat(symbol.name).startswith(flat):
         return 2
     if lowered in qualified_lower:
         return 3
