@@ -139,6 +139,8 @@ def test_batch_report_line_and_json():
                                 "error": None}
     failed = BatchReport(4, "size", 60, {}, {}, 20, "no Python, JavaScript or TypeScript source files")
     assert failed.line() == "batch 4 (size): 60 files, failed: no Python, JavaScript or TypeScript source files, 20 ms"
+    one = BatchReport(5, "debounce", 1, {"a.py": "modified"}, {**delta, "files_changed": 1}, 9)
+    assert one.line().startswith("batch 5 (debounce): 1 file (+0 ~1 -0)")
 
 
 # --- `codekg watch` as a subprocess --------------------------------------------------------------

@@ -1093,7 +1093,7 @@ def _print_report(report: dict[str, Any], json_output: bool) -> None:
     if json_output:
         print_out(json.dumps(report, indent=2))
     else:
-        counts_table("Parse cache", report, stdout())
+        counts_table("Parse cache", report, stdout(), value_column="value")  # a path and a rate among the counts
 
 
 def _cache_command(repo: Path | None, db: Path | None, json_output: bool, clear: bool = False) -> None:

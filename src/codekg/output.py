@@ -62,10 +62,10 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def counts_table(title: str, counts: dict[str, Any], console: Console) -> None:
+def counts_table(title: str, counts: dict[str, Any], console: Console, value_column: str = "count") -> None:
     table = Table(title=title, title_justify="left")
     table.add_column("name")
-    table.add_column("count", justify="right")
+    table.add_column(value_column, justify="right")
     for name, count in counts.items():
         table.add_row(Text(name), str(count))
     console.print(table)

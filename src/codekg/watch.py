@@ -158,7 +158,7 @@ class BatchReport:
                 "paths": self.paths, "delta": self.delta, "ms": self.ms, "error": self.error}
 
     def line(self) -> str:
-        head = f"batch {self.number} ({self.reason}): {self.files} files"
+        head = f"batch {self.number} ({self.reason}): {self.files} file{'' if self.files == 1 else 's'}"
         if self.error is not None:
             return f"{head}, failed: {self.error}, {self.ms} ms"
         d = self.delta
