@@ -19,11 +19,13 @@ the edit), on their old lines, which also finds deleted definitions. When it hol
 lines are used and a warning says the line numbers may be stale; so does a HEAD that differs
 from the commit the index was built at. An index built after the edit no longer holds what it
 deleted: the old side of each such file is parsed as the index would parse it, and its definitions
-the index has no definition of that name for are `deleted` (`_gone_since`). A hunk with no line on the matched side (it only adds or
-only removes lines) is matched on the two lines around the gap: it changes a definition that holds
-both, the one whose last line it follows when it continues it (indented deeper than the
-definition's first line, which does not end with a closing brace: a statement added at the end of
-a Python body), and the one whose first line it precedes when it ends with a decorator or a comment.
+the index has no definition of that name for are `deleted` (`_gone_since`); their callers, whose
+calls now resolve to nothing, are read from the files as they are (`_callers_of_gone`). A hunk with
+no line on the matched side (it only adds or only removes lines) is matched on the two lines around
+the gap: it changes a definition that holds both, the one whose last line it follows when it
+continues it (indented deeper than the definition's first line, which does not end with a closing
+brace: a statement added at the end of a Python body), and the one whose first line it precedes
+when it ends with a decorator or a comment.
 Hunks that only add or remove blank lines are ignored.
 
 Which symbols: every definition (`CHANGE_LABELS`: code, SQL statements, tables, views and columns,
@@ -393,10 +395,6 @@ def _callers_of_gone(store: GraphStore, root: Path, gone: list[Symbol], settings
     return hops
 
 
-GONE_CALLEE_CONFIDENCE = 0.9  # a call by the deleted definition's name, in a file that imports it or defined it
-GONE_CALLEE = "deleted-callee"
-
-
 @dataclass(frozen=True, slots=True)
 class _OldDefinition(Symbol):
     """A definition of a diff's old side: ``module`` is the module it is defined at the top of, else ""."""
@@ -404,8 +402,9 @@ class _OldDefinition(Symbol):
     module: str = ""
 
 
-def _parsed(root: Path, path: str, settings: Settings) -> tuple[Any, Any] | None:
-    """(parse, symbols) of a file as it is now, as the index would make them; None when it cannot be read."""
+def _structure(path: str, content: bytes, settings: Settings) -> tuple[Any, Any] | None:
+    """(parse, structure) of ``content`` as file ``path``, as an index run makes them; None for a file
+    no language claims or one its extractor fails on (an index has no definitions of it either)."""
     from codekg.language_table import language_for_path
     from codekg.passes.parse import extract_source
     from codekg.passes.structure import file_structure
@@ -414,10 +413,19 @@ def _parsed(root: Path, path: str, settings: Settings) -> tuple[Any, Any] | None
     if language is None:
         return None
     try:
-        parse = extract_source(path, language, read_source_bytes(root, path))
-        return parse, file_structure(parse, settings).symbols
-    except Exception:  # noqa: BLE001 - unreadable or refused: its calls are unknown, as an index would have them
+        parse = extract_source(path, language, content)
+        return parse, file_structure(parse, settings)
+    except Exception:  # noqa: BLE001 - a side the extractor cannot read: nothing to report of it
         return None
+
+
+def _parsed(root: Path, path: str, settings: Settings) -> tuple[Any, Any] | None:
+    """(parse, symbols) of a file as it is now; None when it cannot be read."""
+    try:
+        found = _structure(path, read_source_bytes(root, path), settings)
+    except (OutsideRootError, OSError):
+        return None
+    return (found[0], found[1].symbols) if found is not None else None
 
 
 def _indexed_symbol(store: GraphStore, node_id: str) -> Symbol | None:
@@ -427,23 +435,16 @@ def _indexed_symbol(store: GraphStore, node_id: str) -> Symbol | None:
 
 def _definitions(path: str, content: bytes, settings: Settings) -> list["_OldDefinition"]:
     """The `CHANGE_LABELS` nodes the structure pass makes of ``content`` as file ``path``, each with
-    its module when it is defined at the module's top level; none for a file no language claims, or
-    one whose extractor fails (it gets no definitions in an index either)."""
-    from codekg.language_table import language_for_path
-    from codekg.passes.parse import extract_source
-    from codekg.passes.structure import file_structure
-
-    language = language_for_path(path)
-    if language is None:
+    its module when it is defined at the module's top level."""
+    found = _structure(path, content, settings)
+    if found is None:
         return []
-    try:
-        structure = file_structure(extract_source(path, language, content), settings)
-    except Exception:  # noqa: BLE001 - an old side the extractor cannot read: nothing to report of it
-        return []
+    structure = found[1]
     module = structure.symbols.module_name
+    top_level = {ref.id for scope, ref in structure.symbols.by_path.items() if len(scope) == 1}
     return [_OldDefinition(row["id"], label, row.get("name") or "", row.get("qualified_name") or "", path,
-                           int(row.get("start_line") or 0), int(row.get("end_line") or 0), module if row["id"] in top_level else "")
-            for top_level in [{ref.id for scope, ref in structure.symbols.by_path.items() if len(scope) == 1}]
+                           int(row.get("start_line") or 0), int(row.get("end_line") or 0),
+                           module if row["id"] in top_level else "")
             for label in CHANGE_LABELS for row in structure.graph.nodes.get(label, [])]
 
 
