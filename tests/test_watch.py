@@ -308,7 +308,7 @@ def test_a_signal_stops_the_watcher_with_exit_0_and_a_summary(copy_fixture, star
     assert watcher.next_line().startswith(f"watching {repo.resolve()}")
     (repo / "src" / "shop" / "util.py").write_text("def log():\n    pass\n")
     line = watcher.next_line()
-    assert re.fullmatch(r"batch 1 \(debounce\): 1 files \(\+\d+ ~\d+ -\d+\), nodes \+\d+ ~\d+ -\d+, edges \+\d+ -\d+, \d+ ms", line)
+    assert re.fullmatch(r"batch 1 \(debounce\): 1 file \(\+\d+ ~\d+ -\d+\), nodes \+\d+ ~\d+ -\d+, edges \+\d+ -\d+, \d+ ms", line)
     code, stderr = watcher.interrupt(signal_number)
     assert code == 0 and "Traceback" not in stderr
     assert "stopped watching: 2 batch(es) applied, 0 failed" in stderr  # the initial batch and batch 1
