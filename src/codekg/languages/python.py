@@ -568,19 +568,26 @@ def _header(node: ts.Node, body: ts.Node | None) -> str:
     """A definition's header as one line: from `def`/`class`/`lambda` to the colon before its body,
     without comments (`def f(x):  # noqa`, a comment between the colon and the first statement, or
     one among the parameters: the body's node starts at its first statement)."""
-    colon = next((child for child in reversed(node.children) if child.type == ":" and (body is None or child.end_byte <= body.start_byte)), None)
+    colon = body.prev_sibling if body is not None else None
+    while colon is not None and colon.type != ":":  # comments may sit between the colon and the body
+        colon = colon.prev_sibling
+    start = node.start_byte
     end = colon.end_byte if colon is not None else body.start_byte if body is not None else node.end_byte
-    cuts, work = [], [child for child in node.children if child.start_byte < end and child is not body]
-    while work:
-        current = work.pop()
-        if current.type == "comment":
-            cuts.append((current.start_byte, current.end_byte))
-        else:
-            work.extend(current.children)
-    text, start = node.text, node.start_byte
-    kept = b" ".join(text[a - start:b - start] for a, b in zip([start, *(b for _, b in sorted(cuts))],
-                                                                [*(a for a, _ in sorted(cuts)), end]))
-    return " ".join(kept.decode("utf-8", "replace").split()).rstrip(":").strip()[:_SIGNATURE_LIMIT]
+    text = node.text[: end - start]
+    if b"#" in text:  # may hold a comment (or a `#` in a string default): cut the comment nodes out
+        cuts, work = [], [child for child in node.children if child.start_byte < end and child is not body]
+        while work:
+            current = work.pop()
+            if current.type == "comment":
+                cuts.append((current.start_byte - start, current.end_byte - start))
+            else:
+                work.extend(current.children)
+        kept, at = [], 0
+        for cut_start, cut_end in sorted(cuts):
+            kept.append(text[at:cut_start])
+            at = cut_end
+        text = b" ".join([*kept, text[at:]])
+    return " ".join(text.decode("utf-8", "replace").split()).rstrip(":").strip()[:_SIGNATURE_LIMIT]
 
 
 def _lambda_definition(node: ts.Node, scope: Scope, name: str, regions: _Regions) -> Definition:
