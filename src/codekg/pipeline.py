@@ -198,10 +198,15 @@ class _Run:
         if not live_index_matches(self.db_dir, self.settings, state.generation):
             state.close()
             return None
-        stamp = self.directory.graph_stamp(current.name) if embedded else None  # after a finished checkpoint
+        self._record_graph_stamp(state, current.name)  # after a finished checkpoint
+        return state
+
+    def _record_graph_stamp(self, state: IndexState, graph_file: str) -> None:
+        """The live graph holds the generation ``state`` records, as this run checked or wrote it:
+        its file-system stamp is kept, so the next run need not open it to check (embedded only)."""
+        stamp = None if on_server_store(self.settings) else self.directory.graph_stamp(graph_file)
         if stamp is not None:
             state.record_checked_graph_stamp(stamp)
-        return state
 
     # --- a full build ----------------------------------------------------------------------------
 
@@ -376,10 +381,7 @@ class _Run:
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
         search = self._store_vectors(
             self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta))
-        # this run wrote the generation the state now records: the next run need not open the graph to check
-        stamp = None if on_server_store(self.settings) else self.directory.graph_stamp(graph_file)
-        if stamp is not None:
-            state.record_checked_graph_stamp(stamp)
+        self._record_graph_stamp(state, graph_file)  # this run wrote the generation the state now records
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
                   "files_deleted": len(changes.deleted), **delta.counts(),
@@ -419,10 +421,7 @@ class _Run:
         finally:
             store.close()
         state.record_commit(commit)
-        current = self.directory.current_graph()
-        stamp = self.directory.graph_stamp(current.name) if current is not None and not on_server_store(self.settings) else None
-        if stamp is not None:
-            state.record_checked_graph_stamp(stamp)
+        self._record_graph_stamp(state, state.path.name.removesuffix(STATE_SUFFIX))
 
     def _head(self, scan: ScanResult) -> str:
         """The git HEAD of the scanned repository ("" outside git), asked once per run."""
