@@ -85,6 +85,44 @@ def test_small_jobs_are_parsed_by_one_forked_worker_and_large_ones_by_the_pool(t
         log.unlink()
 
 
+def test_the_callers_work_overlaps_a_single_workers_parse(tmp_path, monkeypatch):
+    """``meanwhile`` runs once the worker has forked and before its outcome is awaited: here the
+    worker cannot finish its file until ``meanwhile`` has run (it waits for the file that only
+    ``meanwhile`` writes), so a ``meanwhile`` run after the parse would leave the file timed out."""
+    repo = generated_repo(tmp_path / "repo", 2)
+    files = scan_repository(repo, load_settings(repo)).files
+    go = tmp_path / "go"
+    original = EXTRACTORS["python"].extract
+
+    def extract(path: str, source: bytes):
+        while not go.exists():
+            time.sleep(0.01)
+        return original(path, source)
+
+    monkeypatch.setattr(EXTRACTORS["python"], "extract", extract)
+    calls = []
+
+    def meanwhile() -> None:
+        calls.append(os.getpid())
+        go.touch()
+
+    parsed = parse_files(repo, files, pool=limits(timeout=20), meanwhile=meanwhile)
+    assert calls == [os.getpid()]
+    assert parsed.skipped == [] and [p.path for p in parsed.parses] == ["gen_000.py", "gen_001.py"]
+
+
+def test_the_callers_work_runs_once_after_a_pool_or_an_in_process_parse(tmp_path):
+    """A pool may fork a replacement worker from its own thread at any time, so its run does not
+    overlap ``meanwhile``; nor does a parse in this process, or one with nothing to parse."""
+    repo = generated_repo(tmp_path / "repo", parse.POOL_MIN_FILES)
+    files = scan_repository(repo, load_settings(repo)).files
+    for chosen, pool in ((files, limits()), (files[:2], None), ([], limits())):
+        done: list[int] = []
+        seen_when_called: list[int] = []
+        parsed = parse_files(repo, chosen, done.append, pool=pool, meanwhile=lambda: seen_when_called.append(len(done)))
+        assert seen_when_called == [len(chosen)] and len(parsed.parses) == len(chosen)
+
+
 # A crash is reported as one only when the pool sees the worker die before the file's timeout: on a
 # loaded machine the pool's own thread can look again only after a 1 s timeout has passed too (CI
 # reported "crashed, then parse timed out"), so the crash cases wait longer. Even 30 s was not always

@@ -102,6 +102,7 @@ def parse_files(
     sql_dialect: str = "ansi",
     sql_folder_dialects: dict[str, str] | None = None,
     parsed_ahead: dict[str, FileParse] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> ParseResult:
     """Parse ``files``; ``parses`` keep their order whoever parsed them. ``on_progress`` is told after
     each file. With ``pool``, cache misses are parsed in worker processes under its per-file timeout:
@@ -110,15 +111,19 @@ def parse_files(
     whether the records carry value-flow facts (the `value_flow` setting); ``sql_dialect`` and
     ``sql_folder_dialects``: the SQL dialect settings (languages/base.py, ExtractionSwitches).
     ``parsed_ahead``: records parsed this run already (sync/workers.py), by path; one is taken, and
-    removed from the mapping, when the file's bytes still hash as its record says."""
+    removed from the mapping, when the file's bytes still hash as its record says. ``meanwhile`` is
+    called once: while one forked worker parses (an incremental run's few files), else after the parse.
+    Only a single worker overlaps it: a pool may fork a replacement from its own thread at any time."""
     result = ParseResult()
+    once = _Once(meanwhile)
     started = time.perf_counter()
     ACTIVE_WORKERS.set(1)
     set_extraction_switches(flow, sql_dialect, sql_folder_dialects)  # before any worker is forked
     try:
-        _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result, parsed_ahead or {})
+        _parse_all(root, files, on_progress or (lambda amount: None), cache, pool, result, parsed_ahead or {}, once)
     finally:
         ACTIVE_WORKERS.set(0)
+    once()
     FILES_PER_SECOND.set(round(len(files) / max(time.perf_counter() - started, 1e-9), 1))
     return result
 
@@ -131,7 +136,7 @@ def set_extraction_switches(flow: bool, sql_dialect: str, sql_folder_dialects: d
 
 def _parse_all(
     root: Path, files: list[SourceFile], on_progress: Callable[[int], None], cache: ParseCache | None,
-    pool: PoolLimits | None, result: ParseResult, parsed_ahead: dict[str, FileParse],
+    pool: PoolLimits | None, result: ParseResult, parsed_ahead: dict[str, FileParse], meanwhile: _Once,
 ) -> None:
     """The records handed in and the cache lookups first, all in this process (so no tree-sitter
     parse runs here while workers are forked), then the misses and the run's first INTEGRITY_SAMPLE
@@ -156,9 +161,9 @@ def _parse_all(
                 accepted_hits.append(position)
             outcomes[position] = outcome
             on_progress(1)
-    _parse_into(root, files, to_parse, pool, cache, outcomes, on_progress, samples, result)
+    _parse_into(root, files, to_parse, pool, cache, outcomes, on_progress, samples, result, meanwhile)
     if result.cache_integrity_failures and accepted_hits:
-        _parse_into(root, files, accepted_hits, pool, cache, outcomes, lambda amount: None, {}, result)
+        _parse_into(root, files, accepted_hits, pool, cache, outcomes, lambda amount: None, {}, result, meanwhile)
     for outcome, source_file in zip(outcomes, files):
         if isinstance(outcome, FileParse):
             outcome.mtime_ns = source_file.mtime_ns
@@ -170,11 +175,11 @@ def _parse_all(
 def _parse_into(
     root: Path, files: list[SourceFile], positions: list[int], pool: PoolLimits | None, cache: ParseCache | None,
     outcomes: list[FileParse | SkippedFile | None], on_progress: Callable[[int], None],
-    samples: dict[int, tuple[str, FileParse]], result: ParseResult,
+    samples: dict[int, tuple[str, FileParse]], result: ParseResult, meanwhile: _Once,
 ) -> None:
     """Parse the files at ``positions`` into ``outcomes``: a sampled hit is checked against its
     record, any other parse is cached."""
-    for index, outcome in _parse_misses(root, [files[p] for p in positions], pool):
+    for index, outcome in _parse_misses(root, [files[p] for p in positions], pool, meanwhile):
         position = positions[index]
         if cache is not None and position in samples:
             outcome = _checked(files[position], samples[position], outcome, cache, result)
@@ -186,17 +191,29 @@ def _parse_into(
 
 
 def _parse_misses(
-    root: Path, files: list[SourceFile], pool: PoolLimits | None
+    root: Path, files: list[SourceFile], pool: PoolLimits | None, meanwhile: _Once
 ) -> Iterator[tuple[int, FileParse | SkippedFile]]:
     if pool is not None and files:
-        run_type = PoolRun if len(files) >= POOL_MIN_FILES else SerialRun
-        run = run_type(parse_source_file, root, files, pool)
+        run = (PoolRun(parse_source_file, root, files, pool) if len(files) >= POOL_MIN_FILES
+               else SerialRun(parse_source_file, root, files, pool, meanwhile))
         with closing(iter(run)) as outcomes:
             yield from outcomes
         return
     for position, source_file in enumerate(files):
         yield position, parse_source_file(root, source_file)
         raise_if_interrupted()
+
+
+class _Once:
+    """``work`` on the first call, nothing on later ones."""
+
+    def __init__(self, work: Callable[[], None] | None) -> None:
+        self._work = work
+
+    def __call__(self) -> None:
+        work, self._work = self._work, None
+        if work is not None:
+            work()
 
 
 def _handed(root: Path, source_file: SourceFile, parsed_ahead: dict[str, FileParse], result: ParseResult) -> FileParse | None:

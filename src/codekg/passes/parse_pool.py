@@ -160,6 +160,8 @@ class PoolRun(Generic[T]):
 class SerialRun(Generic[T]):
     """``task`` over a few files in one forked worker, one file after another: the outcomes, timeouts,
     retries and quarantine of a PoolRun without a pool. Iterate it once; ``retried`` as in PoolRun.
+    ``meanwhile`` runs here once the worker has forked, before its first outcome is awaited: the
+    caller's work that needs no parse overlaps the parse (no other fork can happen while it runs).
 
     Why not a PoolRun of one worker: pebble's join waits out a 0.1 s polling interval, as long as
     parsing 15 average files, and a one-file incremental run would pay it every time (measured with
@@ -168,17 +170,22 @@ class SerialRun(Generic[T]):
     timeout must hold for every file."""
 
     def __init__(
-        self, task: Callable[[Path, SourceFile], T], root: Path, files: list[SourceFile], limits: PoolLimits
+        self, task: Callable[[Path, SourceFile], T], root: Path, files: list[SourceFile], limits: PoolLimits,
+        meanwhile: Callable[[], None] | None = None,
     ) -> None:
         self.task, self.root, self.files, self.limits = task, root, files, limits
+        self.meanwhile = meanwhile or _nothing
         self.retried: list[str] = []
 
     def __iter__(self) -> Iterator[tuple[int, T | SkippedFile]]:
         queue = list(range(len(self.files)))  # positions still to parse, in order
         failures: dict[int, _Failure] = {}
+        meanwhile = self.meanwhile
         while queue:
             worker: _ForkedWorker[T] = _ForkedWorker(self.task, self.root, [self.files[position] for position in queue])
             try:
+                meanwhile()
+                meanwhile = _nothing
                 for done, position in enumerate(queue):
                     outcome = worker.next_outcome(self.limits)
                     if isinstance(outcome, _Failure):
@@ -225,6 +232,10 @@ class _ForkedWorker(Generic[T]):
         self._process.join()
         self._outcomes.close()
         ACTIVE_WORKERS.set(0)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _serve(task: Callable[[Path, SourceFile], T], root: Path, files: list[SourceFile], outcomes: Connection) -> None:
