@@ -89,8 +89,8 @@ def test_names_in_prose_and_the_graph_around_them(shipit):
     order = located(shipit, ORDER)
     assert names(order) == ["shipit.jobqueue.JobQueue.pop_due", "shipit.scheduler.Scheduler.run_due",
                             "shipit.jobqueue.JobQueue.push"]
-    assert order["results"][2]["evidence"] == ["words of the issue in its body (text rank 6)",
-                                               "words of the issue in its body, among the best files (rank 6)",
+    assert order["results"][2]["evidence"] == ["words of the issue in its body (text rank 7)",
+                                               "words of the issue in its body, among the best files (rank 7)",
                                                "called by `shipit.scheduler.Scheduler.run_due`"]
     assert names(located(shipit, ORDER, level="file", limit=2)) == ["src/shipit/jobqueue.py", "src/shipit/scheduler.py"]
 
@@ -175,7 +175,7 @@ def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
         "shipit.jobqueue.JobQueue.pop_due", "shipit.scheduler.Scheduler.run_due"]
     text = codekg("locate", ORDER, "--db", str(shipit.db), "-n", "1", cwd=shipit.repo)
     assert text.returncode == 0 and text.stdout.splitlines()[:2] == [
-        " 1. src/shipit/jobqueue.py  0.0492", "    holds `shipit.jobqueue.JobQueue.pop_due`"]
+        " 1. src/shipit/jobqueue.py  0.0489", "    holds `shipit.jobqueue.JobQueue.pop_due`"]
     for args, message in [((), "give the issue as TEXT, - (standard input) or --file ISSUE.md"),
                           (("x", "--file", str(issue)), "give the issue as TEXT"),
                           (("--file", str(tmp_path / "none.md")), "no such file"),

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from codekg.search.tokens import indexed_text, match_expression, split_identifier
+from codekg.search.tokens import expanded_body, indexed_text, match_expression, split_identifier
 
 
 @pytest.mark.parametrize(("text", "words"), [
@@ -27,6 +27,27 @@ def test_indexed_text_keeps_the_raw_text_and_adds_new_words_once():
     assert indexed_text("getUserById") == "getUserById get user by id"
     assert indexed_text("plain words") == "plain words"
     assert indexed_text("") == ""
+
+
+def test_a_body_counts_the_words_of_an_identifier_as_often_as_it_occurs():
+    """`chardet_version` read three times is "chardet" three times, beside the bare word's own count."""
+    body = "v = chardet_version or chardet_version; use(chardet_version, chardet)"
+    assert expanded_body(body) == body + " chardet version chardet version chardet version"
+    assert expanded_body("plain words") == "plain words"
+    assert expanded_body("") == ""
+
+
+def test_in_a_body_an_identifiers_words_weigh_as_often_as_it_occurs(tmp_path):
+    """BM25 over FTS5 (the body index's own use): the function that reads `chardet_version` four
+    times ranks above a shorter one that says "chardet" once (counted once, it ranked below)."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE t USING fts5(body, tokenize=\"porter unicode61 tokenchars '_'\")")
+    reader = "if chardet_version: parse(chardet_version); check(chardet_version); log(chardet_version)"
+    mention = 'raise Exception("install chardet")'
+    for rowid, text in enumerate((mention, reader), start=1):
+        connection.execute("INSERT INTO t (rowid, body) VALUES (?, ?)", (rowid, expanded_body(text)))
+    ranked = [row[0] for row in connection.execute("SELECT rowid FROM t WHERE t MATCH '\"chardet\"' ORDER BY bm25(t)")]
+    assert ranked == [2, 1]
 
 
 def test_match_expression():

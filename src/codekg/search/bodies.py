@@ -31,11 +31,11 @@ from codekg.errors import PathOutsideRootError
 from codekg.language_table import DOCUMENT_LANGUAGES
 from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import Symbol  # the search index's record of a symbol (signature and docstring empty here)
-from codekg.search.tokens import expanded_text
+from codekg.search.tokens import expanded_body, expanded_text
 from codekg.stores.base import GraphStore
 
 BODIES_FILE = "bodies.sqlite"
-FORMAT = "4"
+FORMAT = "5"
 BODY_LABELS = ("Module", "Class", "Interface", "Function", "Method")
 # documents of their own lines only (not those of the definitions inside them)
 OWN_LINES_LABELS = ("Module", "Class", "Interface")
@@ -152,13 +152,13 @@ class BodyIndex:
     def _put(self, path: str, content_hash: str, text: str, symbols: list[tuple[str, str, str, str, int, int]]) -> None:
         cursor = self._connection.execute("INSERT INTO files (path, content_hash) VALUES (?, ?)", (path, content_hash))
         self._connection.execute("INSERT INTO files_fts (rowid, path, body) VALUES (?, ?, ?)",
-                                 (cursor.lastrowid, expanded_text(path), expanded_text(text)))
+                                 (cursor.lastrowid, expanded_text(path), expanded_body(text)))
         lines = text.splitlines()
         for (label, node_id, name, qualified_name, start, end), own in zip(symbols, symbol_texts(lines, symbols)):
             cursor = self._connection.execute(
                 "INSERT OR REPLACE INTO symbols (id, label, name, qualified_name, file_path, start_line, end_line) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (node_id, label, name, qualified_name, path, start, end))
-            self._connection.execute("INSERT INTO symbols_fts (rowid, body) VALUES (?, ?)", (cursor.lastrowid, expanded_text(own)))
+            self._connection.execute("INSERT INTO symbols_fts (rowid, body) VALUES (?, ?)", (cursor.lastrowid, expanded_body(own)))
 
     # --- reading ------------------------------------------------------------------------------------
 
