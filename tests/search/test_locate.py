@@ -15,6 +15,7 @@ import pytest
 from codekg.errors import InputError
 from codekg.pipeline import index_repository
 from codekg.search.locate import locate_in_index, resolve_path
+from codekg.settings import load_settings
 
 TRACEBACK = '''\
 Scheduling with a fractional delay crashes
@@ -160,6 +161,54 @@ def test_bad_input_is_refused(shipit):
 def codekg(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "codekg", *args], input=stdin, capture_output=True, text=True,
                           cwd=cwd, timeout=120)
+
+
+OVERLOADED = '''\
+from typing import overload
+
+
+@overload
+def progressbar(length: int) -> "Bar": ...
+
+
+@overload
+def progressbar(items: list) -> "Bar": ...
+
+
+def progressbar(items=None, length=None):
+    """A progress bar over items or a length."""
+    return Bar(items or range(length))
+
+
+class Bar:
+    def __init__(self, items):
+        self.items = list(items)
+        self.position = 0
+
+    def finish(self):
+        """Move the bar to its final position."""
+        self.position = len(self.items)
+'''
+
+
+def test_overloads_of_one_function_take_one_place(tmp_path):
+    """`@overload` stubs and the implementation are one function to change: one result, the best of
+    them, and the next place goes to another function."""
+    repo = tmp_path / "repo"
+    (repo / "bar").mkdir(parents=True)
+    (repo / "bar" / "progress.py").write_text(OVERLOADED)
+    db = tmp_path / "db"
+    settings = load_settings(repo)
+    index_repository(repo, db, settings)
+    issue = "`progressbar` does not reach its final position"
+    found = locate_in_index(db, repo, settings, issue, "symbol", 3)
+    first, *others = [(hit["qualified_name"], hit["start_line"]) for hit in found["results"]]
+    assert first == ("bar.progress.progressbar", 12)  # the implementation, not a stub (lines 4, 8)
+    assert len(others) == 2 and {name for name, _ in others} <= {"bar.progress.Bar.__init__", "bar.progress.Bar.finish",
+                                                                 "bar.progress.Bar"}
+    files = locate_in_index(db, repo, settings, issue, "file", 1)
+    held = files["results"][0]["symbols"]
+    assert held[0] == "bar.progress.progressbar" and len(held) == len(set(held)) == 3
 
 
 def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):

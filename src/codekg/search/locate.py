@@ -162,13 +162,13 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
         shaped = {key: score * (CLASS_FACTOR if key in symbols and symbols[key].label in CLASS_LABELS else 1.0)
                   for key, score in fused.items()}
         ranked = _ordered(shaped, lambda key: symbols[key].file_path if key in symbols else "", include_tests)
-        results = [_symbol_result(symbols[key], score, evidence[key]) for key, score in ranked
-                   if key in symbols and symbols[key].label in SYMBOL_LEVEL_LABELS][:limit]
+        results = [_symbol_result(symbols[key], score, evidence[key]) for key, score in _one_per_name(ranked, symbols)
+                   if symbols[key].label in SYMBOL_LEVEL_LABELS][:limit]
     else:
         file_evidence = _evidence(file_rankings)
         best_symbols: dict[str, list[str]] = defaultdict(list)
-        for key, _ in sorted(fused.items(), key=lambda item: -item[1]):
-            if key in symbols and len(best_symbols[symbols[key].file_path]) < 3:
+        for key, _ in _one_per_name(sorted(fused.items(), key=lambda item: -item[1]), symbols):
+            if len(best_symbols[symbols[key].file_path]) < 3:
                 best_symbols[symbols[key].file_path].append(symbols[key].qualified_name)
         ranked = _ordered(files, lambda path: path, include_tests)
         results = [Located(path, round(score, 6), file_evidence[path], symbols=best_symbols.get(path, []))
@@ -438,6 +438,21 @@ def _ordered(scores: dict[str, float], path_of: Any, include_tests: bool) -> lis
         return (secondary, -item[1], item[0])
 
     return sorted(scores.items(), key=key)
+
+
+def _one_per_name(ranked: list[tuple[str, float]], symbols: dict[str, Symbol]) -> list[tuple[str, float]]:
+    """One entry per file and qualified name (a function's `@overload` stubs and its implementation, a
+    name defined on two branches: one function to change), at the best one's place and score, shown
+    as the last definition: the one the name holds once the module has run."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    best: dict[tuple[str, str], float] = {}
+    for key, score in ranked:
+        symbol = symbols.get(key)
+        if symbol is not None:
+            group = (symbol.file_path, symbol.qualified_name)
+            groups.setdefault(group, []).append(key)
+            best.setdefault(group, score)
+    return [(max(keys, key=lambda key: symbols[key].start_line), best[group]) for group, keys in groups.items()]
 
 
 def _symbol_result(symbol: Symbol, score: float, evidence: list[str]) -> Located:
