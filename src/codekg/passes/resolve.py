@@ -31,6 +31,7 @@ from codekg.resolve.flow_child import start_solve
 from codekg.resolve.flow_program import ProgramCalls
 from codekg.passes.structure import decorator_id, package_id
 from codekg.resolve.ontology_terms import resolve_file_ontology
+from codekg.resolve.pytest_fixtures import Fixtures, fixture_calls
 from codekg.resolve.sql_lineage import column_parts, resolve_file_sql, shared_edge_parts
 from codekg.resolve.types import ValueInference
 from codekg.resolve.uses import resolve_file_uses
@@ -88,6 +89,7 @@ class _FirstHalf:
     result: FileResolution
     calls: CallResolution
     failed: bool = False  # the file keeps no derived edges: the value flow's neither
+    fixture_calls: list[CallEdge] = field(default_factory=list)  # resolve/pytest_fixtures.py
 
 
 class _FileResolver:
@@ -99,20 +101,22 @@ class _FileResolver:
         self.strict, self.value_flow = strict, value_flow
         self.names = NameResolver(symbols, project_configs)
         self.values = ValueInference(self.names)
+        self.fixtures = Fixtures(symbols, self.names)
 
     def first_half(self, path: str) -> _FirstHalf:
         faults: list[FileFault] = []
         with self.symbols.recorder.frame() as read:
             half = contained(
                 path, "resolve",
-                lambda: _resolve_file(self.symbols, self.names, self.values, self.symbols.files.unrecorded(path),
-                                      self.ambiguity_limit, self.value_flow),
+                lambda: _resolve_file(self.symbols, self.names, self.values, self.fixtures,
+                                      self.symbols.files.unrecorded(path), self.ambiguity_limit, self.value_flow),
                 lambda: _FirstHalf(FileResolution(Graph()), CallResolution(), failed=True), self.strict, faults)
         if faults:
             half.result.warnings = [fault.as_warning() for fault in faults]
             # a lookup cut short may have left a half-built entry in the shared caches: start afresh
             self.names = NameResolver(self.symbols, self.project_configs)
             self.values = ValueInference(self.names)
+            self.fixtures = Fixtures(self.symbols, self.names)
         # its own bodies are no dependency: a file whose bytes changed is always resolved again
         half.result.dependencies = frozenset(key for key in read if not (key[0] == "scope" and key[1] == path))
         return half
@@ -254,8 +258,8 @@ def _package_edges(symbols: SymbolIndex, file_symbols: FileSymbols, result: File
 
 
 def _resolve_file(
-    symbols: SymbolIndex, names: NameResolver, values: ValueInference, file_symbols: FileSymbols, ambiguity_limit: int,
-    value_flow: bool,
+    symbols: SymbolIndex, names: NameResolver, values: ValueInference, fixtures: Fixtures, file_symbols: FileSymbols,
+    ambiguity_limit: int, value_flow: bool,
 ) -> _FirstHalf:
     result = FileResolution(Graph())
     graph = result.graph
@@ -299,7 +303,7 @@ def _resolve_file(
     _package_edges(symbols, file_symbols, result)
     calls = resolve_file_calls(symbols, names, file_symbols, ambiguity_limit, values, value_flow)
     _decorator_calls(names, file_symbols, calls, result)
-    return _FirstHalf(result, calls)
+    return _FirstHalf(result, calls, fixture_calls=fixture_calls(fixtures, file_symbols))
 
 
 def _decorator_calls(names: NameResolver, file_symbols: FileSymbols, calls: CallResolution,
@@ -345,7 +349,7 @@ def _settled(half: _FirstHalf, flow_edges: list[CallEdge],
     result = half.result
     call_edges, outcomes = half.calls.settled(flow_sites)
     aggregated: dict[tuple[tuple[str, str], tuple[str, str]], dict[str, Any]] = {}
-    for call in call_edges:
+    for call in [*call_edges, *half.fixture_calls]:  # a fixture a test requests: a call pytest makes for it
         target = _endpoint(result, call.callee)
         if target is None:
             continue

@@ -1,0 +1,166 @@
+"""pytest fixtures as calls: each test or fixture CALLS the fixtures it requests, found as pytest finds
+them (its docs, "fixture availability" and "overriding fixtures on various levels"), exactly."""
+
+from __future__ import annotations
+
+from code_schema_programs import edges, program_graph
+from codekg.pipeline import index_repository
+from codekg.settings import load_settings
+from codekg.stores import open_index
+
+CONFTEST_ROOT = '''\
+import pytest
+
+
+@pytest.fixture
+def settings():
+    return {}
+
+
+@pytest.fixture
+def app(settings):
+    return settings
+'''
+
+CONFTEST_TESTS = '''\
+import pytest as pt
+from pytest import fixture
+
+
+@pt.fixture(scope="module", name="db_session")
+def _session(app):
+    return app
+
+
+@fixture()
+def client(app, db_session):
+    return (app, db_session)
+
+
+@pt.fixture(autouse=True)
+def clean():
+    yield
+'''
+
+TEST_VIEWS = '''\
+import pytest
+
+from helpers import fixture
+
+
+@pytest.fixture
+def client(client):
+    return client
+
+
+@fixture
+def not_a_fixture():
+    return 1
+
+
+def test_index(client, tmp_path, not_a_fixture):
+    assert client
+
+
+def helper(app):
+    return app
+
+
+class TestThing:
+    @pytest.fixture
+    def thing(self, app):
+        return app
+
+    def test_thing(self, thing, db_session):
+        assert thing
+
+    @pytest.mark.usefixtures("settings")
+    def test_marked(self):
+        pass
+
+
+@pytest.mark.usefixtures("db_session", "missing")
+class TestMarked:
+    def test_one(self):
+        pass
+'''
+
+HELPERS = '''\
+def fixture(function):
+    return function
+'''
+
+TEST_DEEP = '''\
+import pytest
+
+
+@pytest.fixture
+def app():
+    return "deep"
+
+
+def test_deep(app, client, settings):
+    pass
+'''
+
+PROGRAM = {"conftest.py": CONFTEST_ROOT, "tests/conftest.py": CONFTEST_TESTS, "tests/test_views.py": TEST_VIEWS,
+           "helpers.py": HELPERS, "tests/unit/test_deep.py": TEST_DEEP}
+
+
+def fixture_edges(graph) -> set[tuple]:
+    return {edge for edge in edges(graph, "CALLS", "reason", "confidence", "line") if edge[2] == "pytest-fixture"}
+
+
+def test_a_test_and_a_fixture_call_the_fixtures_they_request(tmp_path):
+    assert fixture_edges(program_graph(tmp_path, PROGRAM)) == {
+        # a fixture requesting fixtures, in a conftest.py and from the one above it; `name=` renames
+        ("tests.conftest._session", "conftest.app", "pytest-fixture", 0.9, 5),
+        ("tests.conftest.client", "conftest.app", "pytest-fixture", 0.9, 10),
+        ("tests.conftest.client", "tests.conftest._session", "pytest-fixture", 0.9, 10),
+        ("conftest.app", "conftest.settings", "pytest-fixture", 0.9, 9),
+        # a module's fixture overriding the conftest.py one it requests by its own name
+        ("tests.test_views.client", "tests.conftest.client", "pytest-fixture", 0.9, 6),
+        # the module's fixture first; `tmp_path` is pytest's own, `not_a_fixture` a local decorator's
+        ("tests.test_views.test_index", "tests.test_views.client", "pytest-fixture", 0.9, 16),
+        # a class's fixture, then the conftest.py files; `self` requests nothing
+        ("tests.test_views.TestThing.thing", "conftest.app", "pytest-fixture", 0.9, 25),
+        ("tests.test_views.TestThing.test_thing", "tests.test_views.TestThing.thing", "pytest-fixture", 0.9, 29),
+        ("tests.test_views.TestThing.test_thing", "tests.conftest._session", "pytest-fixture", 0.9, 29),
+        # `usefixtures` on a method and on its class; an unknown name gives nothing
+        ("tests.test_views.TestThing.test_marked", "conftest.settings", "pytest-fixture", 0.9, 32),
+        ("tests.test_views.TestMarked.test_one", "tests.conftest._session", "pytest-fixture", 0.9, 39),
+        # a deeper folder: its module's own `app` first, then tests/conftest.py, then the root's
+        ("tests.unit.test_deep.test_deep", "tests.unit.test_deep.app", "pytest-fixture", 0.9, 9),
+        ("tests.unit.test_deep.test_deep", "tests.conftest.client", "pytest-fixture", 0.9, 9),
+        ("tests.unit.test_deep.test_deep", "conftest.settings", "pytest-fixture", 0.9, 9),
+    }
+
+
+def test_a_new_conftest_fixture_moves_the_edge_on_an_incremental_run(tmp_path):
+    """The test file read the conftest.py files above it (and the absence of one in its folder), so
+    adding a nearer conftest.py resolves it again; the result equals a full index."""
+    repo = tmp_path / "repo"
+    for path, text in PROGRAM.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    settings = load_settings(repo, use_git_ls_files=False)
+    db = tmp_path / "db"
+    index_repository(repo, db, settings)
+    (repo / "tests" / "unit" / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef settings():\n    return 1\n")
+    summary = index_repository(repo, db, settings)
+    assert summary.delta["mode"] == "incremental"
+    query = ("MATCH (a)-[r:CALLS]->(b) WHERE r.reason = 'pytest-fixture' AND a.qualified_name = 'tests.unit.test_deep.test_deep' "
+             "RETURN b.qualified_name ORDER BY b.qualified_name")
+    store = open_index(db, settings)
+    try:
+        incremental = [row[0] for row in store.query(query).rows]
+    finally:
+        store.close()
+    assert incremental == ["tests.conftest.client", "tests.unit.conftest.settings", "tests.unit.test_deep.app"]
+    full_db = tmp_path / "full"
+    index_repository(repo, full_db, settings)
+    store = open_index(full_db, settings)
+    try:
+        assert [row[0] for row in store.query(query).rows] == incremental
+    finally:
+        store.close()
