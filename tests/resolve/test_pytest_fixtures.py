@@ -3,6 +3,8 @@ them (its docs, "fixture availability" and "overriding fixtures on various level
 
 from __future__ import annotations
 
+import pytest
+
 from code_schema_programs import edges, program_graph
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
@@ -138,7 +140,32 @@ def test_a_test_and_a_fixture_call_the_fixtures_they_request(tmp_path):
 
 def test_a_new_conftest_fixture_moves_the_edge_on_an_incremental_run(tmp_path):
     """The test file read the conftest.py files above it (and the absence of one in its folder), so
-    adding a nearer conftest.py resolves it again; the result equals a full index."""
+    adding a nearer conftest.py resolves it again."""
+    repo, settings, db = indexed_program(tmp_path)
+    (repo / "tests" / "unit" / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef settings():\n    return 1\n")
+    assert index_repository(repo, db, settings).delta["mode"] == "incremental"
+    assert [callee for caller, callee in requests(db, settings) if caller == "tests.unit.test_deep.test_deep"] == [
+        "tests.conftest.client", "tests.unit.conftest.settings", "tests.unit.test_deep.app"]
+
+
+@pytest.mark.parametrize(("path", "old", "new"), [
+    ("tests/conftest.py", 'name="db_session"', 'name="database"'),  # a fixture renamed
+    ("conftest.py", "@pytest.fixture\ndef settings", "def settings"),  # no longer a fixture
+    ("tests/test_views.py", "def test_index(client, tmp_path", "def test_index(app, tmp_path"),  # another request
+    ("tests/conftest.py", "def clean():", "def settings():"),  # a nearer fixture of a requested name
+])
+def test_an_incremental_run_after_a_fixture_edit_equals_a_full_index(tmp_path, path, old, new):
+    repo, settings, db = indexed_program(tmp_path)
+    before = requests(db, settings)
+    edited = repo / path
+    assert old in edited.read_text()
+    edited.write_text(edited.read_text().replace(old, new))
+    assert index_repository(repo, db, settings).delta["mode"] == "incremental"
+    index_repository(repo, tmp_path / "full", settings)
+    assert requests(db, settings) == requests(tmp_path / "full", settings) != before
+
+
+def indexed_program(tmp_path):
     repo = tmp_path / "repo"
     for path, text in PROGRAM.items():
         (repo / path).parent.mkdir(parents=True, exist_ok=True)
@@ -146,21 +173,14 @@ def test_a_new_conftest_fixture_moves_the_edge_on_an_incremental_run(tmp_path):
     settings = load_settings(repo, use_git_ls_files=False)
     db = tmp_path / "db"
     index_repository(repo, db, settings)
-    (repo / "tests" / "unit" / "conftest.py").write_text("import pytest\n\n\n@pytest.fixture\ndef settings():\n    return 1\n")
-    summary = index_repository(repo, db, settings)
-    assert summary.delta["mode"] == "incremental"
-    query = ("MATCH (a)-[r:CALLS]->(b) WHERE r.reason = 'pytest-fixture' AND a.qualified_name = 'tests.unit.test_deep.test_deep' "
-             "RETURN b.qualified_name ORDER BY b.qualified_name")
+    return repo, settings, db
+
+
+def requests(db, settings) -> list[tuple[str, str]]:
     store = open_index(db, settings)
     try:
-        incremental = [row[0] for row in store.query(query).rows]
-    finally:
-        store.close()
-    assert incremental == ["tests.conftest.client", "tests.unit.conftest.settings", "tests.unit.test_deep.app"]
-    full_db = tmp_path / "full"
-    index_repository(repo, full_db, settings)
-    store = open_index(full_db, settings)
-    try:
-        assert [row[0] for row in store.query(query).rows] == incremental
+        return [tuple(row) for row in store.query(
+            "MATCH (a)-[r:CALLS]->(b) WHERE r.reason = 'pytest-fixture' "
+            "RETURN a.qualified_name, b.qualified_name ORDER BY a.qualified_name, b.qualified_name").rows]
     finally:
         store.close()
