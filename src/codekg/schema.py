@@ -569,6 +569,11 @@ REASONS: dict[str, str] = {
     "flow-external": "Value flow: the called expression holds a library or builtin name (0.9).",
     "flow-decorator": "Value flow: the name holds what a decorator returned (0.85).",
     "flow-protocol": "Value flow: a protocol method (`__iter__`, `__enter__`, an operator) of an instance (0.85).",
+    "pytest-fixture": "A test (a `test*` function or method) or a fixture names a pytest fixture as a parameter or "
+    "in `@pytest.mark.usefixtures`: it CALLS the fixture pytest runs for it, found as pytest finds it (the "
+    "requester's class, its module, then the `conftest.py` of its folder and of each folder above; a fixture "
+    "requesting its own name gets the next one out): 0.9 (a plugin or an ini option can change what a name "
+    "means). Builtin and plugin fixtures, and `autouse` ones no test names, give no edge.",
     "unique-global-name": "A JS/TS classic script (no import or export) calls a name it does not bind, and one "
     "other classic script declares it at top level: one page may load both (0.3). Never made for Python or "
     "for modules, where such a call is a NameError/ReferenceError.",
