@@ -10,6 +10,7 @@ from codekg.query_guard import (
     QueryLimits,
     check_plan,
     check_query,
+    returned_columns,
     run_checked,
 )
 from codekg.settings import Settings
@@ -267,6 +268,29 @@ def test_rows_beyond_the_limit_are_never_read(fixture_store):
     checked = check_query("UNWIND range(1, 1000000) AS x RETURN x", {}, limits, allow_writes=False)
     result = run_checked(fixture_store, checked, limits, allow_writes=False)
     assert result.rows == [[1], [2], [3], [4], [5]] and result.truncated is True
+
+
+@pytest.mark.parametrize(("cypher", "columns"), [
+    ("MATCH (n:Function) RETURN label(n), count(*) ORDER BY count(*) DESC LIMIT 3", ["label(n)", "count(*)"]),
+    ("MATCH (n) RETURN DISTINCT n.name,  labels( n )", ["n.name", "labels( n )"]),
+    ("MATCH (n) WITH n, count(*) AS c RETURN n.name, c AS `my col`, {a: 1, b: [1, 2]} SKIP 1",
+     ["n.name", "my col", "{a: 1, b: [1, 2]}"]),
+    ("MATCH (n) WHERE n.name = 'RETURN x, y' RETURN n.name // a comment, here", ["n.name"]),
+    ("MATCH (n) RETURN n.limit, n.order", ["n.limit", "n.order"]),
+    ("MATCH (n) RETURN *", None),
+    ("MATCH (a) RETURN a.x UNION MATCH (b) RETURN b.x", None),
+    ("MATCH (n) SET n.x = 1", None),
+])
+def test_columns_are_named_as_the_return_writes_them(cypher, columns):
+    assert returned_columns(cypher) == columns
+
+
+def test_a_result_names_its_columns_as_written_not_as_the_database_rewrites_them(fixture_store):
+    limits = QueryLimits()
+    checked = check_query("MATCH (n:Function) RETURN label(n), count(*), n.name AS name ORDER BY name LIMIT 1", {},
+                          limits, allow_writes=False)
+    assert fixture_store.query(checked.cypher).columns[:2] != ["label(n)", "count(*)"]  # COUNT_STAR() and the like
+    assert run_checked(fixture_store, checked, limits, allow_writes=False).columns == ["label(n)", "count(*)", "name"]
 
 
 def test_reserved_labels_are_quoted_for_the_user():

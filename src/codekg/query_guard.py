@@ -396,4 +396,57 @@ def run_checked(store: "GraphStore", checked: CheckedQuery, limits: QueryLimits,
     if plan is not None:
         check_plan(plan, allow_writes)
     result = store.query(checked.cypher, checked.parameters, max_rows=limits.max_rows + 1)
-    return GuardedResult(result.columns, result.rows[: limits.max_rows], len(result.rows) > limits.max_rows)
+    written = returned_columns(checked.cypher)
+    columns = written if written is not None and len(written) == len(result.columns) else result.columns
+    return GuardedResult(columns, result.rows[: limits.max_rows], len(result.rows) > limits.max_rows)
+
+
+_RETURN_ENDS = frozenset({"ORDER", "SKIP", "LIMIT", "UNION"})
+
+
+def returned_columns(cypher: str) -> list[str] | None:
+    """The columns of the query's RETURN as written: an item's alias, else its text (whitespace
+    collapsed), as Neo4j names them. The embedded database names a column after its own rewrite of the
+    expression (`COUNT_STAR()` for `count(*)`, `LABEL(n._ID,[…])` or the one label it folds `label(n)`
+    to). None when the columns are not the items of one RETURN (none, a UNION, `RETURN *`)."""
+    tokens = [(m.lastgroup or "symbol", m.group(), m.start(), m.end()) for m in _TOKEN.finditer(cypher)
+              if m.lastgroup not in ("space", "line_comment", "block_comment")]
+    depth, returns, items, current, collecting = 0, 0, [], [], False
+    for position, (kind, text, start, end) in enumerate(tokens):
+        before = tokens[position - 1][1] if position else ""
+        after = tokens[position + 1][1] if position + 1 < len(tokens) else ""
+        keyword = text.upper() if kind == "word" and before not in (".", ":", "$") and after != ":" and depth == 0 else ""
+        if keyword == "RETURN":
+            returns += 1
+            collecting = True
+            continue
+        if keyword in _RETURN_ENDS or (kind == "symbol" and text == ";" and depth == 0):
+            if keyword == "UNION":
+                return None
+            collecting = False
+            continue
+        if kind == "symbol" and text in _OPENERS:
+            depth += 1
+        elif kind == "symbol" and text in _CLOSERS:
+            depth -= 1
+        if not collecting or (keyword == "DISTINCT" and not current and not items):
+            continue
+        if kind == "symbol" and text == "," and depth == 0:
+            items.append(current)
+            current = []
+        else:
+            current.append((kind, text, start, end))
+    if current:
+        items.append(current)
+    if returns != 1 or not items:
+        return None
+    names = []
+    for item in items:
+        if len(item) >= 3 and item[-2][0] == "word" and item[-2][1].upper() == "AS":
+            alias = item[-1][1]
+            names.append(alias[1:-1].replace("``", "`") if item[-1][0] == "backtick" else alias)
+        elif len(item) == 1 and item[0][1] == "*":
+            return None
+        else:
+            names.append(" ".join(cypher[item[0][2]:item[-1][3]].split()))
+    return names
