@@ -23,7 +23,13 @@ def test_search_json_and_text(copy_fixture):
     assert text.returncode == 0
     assert "1. bookstore.orders.cancel_order (Function) bookstore/orders.py:21" in text.stdout
     assert "in bookstore.orders; calls bookstore.orders.refund_payment" in text.stdout
-    assert "hybrid is keyword + graph expansion" in text.stderr
+    # the default mode without embeddings is the usual case: no note on every search; asked for, it is said
+    assert text.stderr == ""
+    hybrid = codekg("search", "cancel order", "--mode", "hybrid", cwd=repo)
+    assert hybrid.returncode == 0 and "hybrid is keyword + graph expansion" in hybrid.stderr
+    default_json = json.loads(codekg("search", "cancel order", "--json", cwd=repo).stdout)
+    assert default_json["notes"] == ["no embeddings in this index: hybrid is keyword + graph expansion "
+                                     "(codekg index --embeddings adds them)"]
 
 
 def test_semantic_without_embeddings_and_bad_input_exit_2(copy_fixture):

@@ -119,6 +119,9 @@ def _ranked(db_dir: Path, settings: Settings, query: str, limit: int, mode: str,
         store.close()
 
 
+NO_EMBEDDINGS_NOTE = "no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)"
+
+
 def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode: str, notes: list[str],
             filters: SearchFilters, whole: bool = False) -> SearchResult:
     """Each mode scores its candidates; the symbols the query names are candidates whatever their
@@ -131,7 +134,7 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     keyword = _by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, shelves) if mode != "semantic" else []
     semantic = _semantic(store, settings, query, depth, filters, shelves, required=mode == "semantic") if mode != "keyword" else None
     if mode == "hybrid" and semantic is None:
-        notes.append("no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)")
+        notes.append(NO_EMBEDDINGS_NOTE)
     if mode == "keyword":
         scores = dict(keyword)
     elif mode == "semantic":
