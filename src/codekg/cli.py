@@ -617,7 +617,7 @@ def search(
     the code's, then the tests', docs' and examples'. Then every other match, the code's first again
     (qualified names holding the name, then words), then the score decides. Each hit says how it
     matched (`match`)."""
-    from codekg.search import NO_EMBEDDINGS_NOTE, SearchFilters, search_result
+    from codekg.search import SearchFilters, says_no_embeddings, search_result
 
     repo_path, db_path, store_uri = _store_locations(repo, db, store)
     filters = SearchFilters(tuple(label or ()), _repo_relative_glob(repo_path, path_glob), not no_tests)
@@ -628,7 +628,7 @@ def search(
     source = ctx.get_parameter_source("mode")
     asked = source is not None and source.name != "DEFAULT"
     for note in result.notes:
-        if note == NO_EMBEDDINGS_NOTE and not asked:
+        if says_no_embeddings(note) and not asked:
             continue  # the default mode without embeddings is the usual case: said when hybrid is asked for
         stderr().print(f"[yellow]note:[/yellow] {_escaped(note)}", highlight=False)
     if not result.hits:

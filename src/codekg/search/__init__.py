@@ -119,7 +119,13 @@ def _ranked(db_dir: Path, settings: Settings, query: str, limit: int, mode: str,
         store.close()
 
 
-NO_EMBEDDINGS_NOTE = "no embeddings in this index: hybrid is keyword + graph expansion (codekg index --embeddings adds them)"
+NO_EMBEDDINGS = "no embeddings in this {where}: hybrid is keyword + graph expansion (codekg index --embeddings adds them)"
+NO_EMBEDDINGS_NOTE = NO_EMBEDDINGS.format(where="index")
+
+
+def says_no_embeddings(note: str) -> bool:
+    """Whether ``note`` is the one a hybrid search without embeddings gives (either store's)."""
+    return note.startswith(NO_EMBEDDINGS.partition("{")[0])
 
 
 def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode: str, notes: list[str],

@@ -117,7 +117,7 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
                 filters: SearchFilters, whole: bool = False) -> tuple[list[Any], list[str]]:
     """(hits, notes) for ``query`` on a CozoDB store (see the module docstring): the ``limit`` best,
     or with ``whole`` every candidate in order (search/__init__.py `search_result`)."""
-    from codekg.search import SearchHit
+    from codekg.search import NO_EMBEDDINGS, SearchHit
 
     notes: list[str] = []
     vector_soon = None  # the query's vector, computed while the keyword ranking and the name lookup run
@@ -126,8 +126,7 @@ def cozo_search(store: Any, settings: Settings, query: str, limit: int, mode: st
         if not model_id:
             if mode == "semantic":
                 raise EmbeddingsUnavailableError("this CozoDB store has no symbol vectors: run `codekg index --embeddings` first")
-            notes.append("no embeddings in this CozoDB store: hybrid is keyword + graph expansion "
-                         "(codekg index --embeddings adds them)")
+            notes.append(NO_EMBEDDINGS.format(where="CozoDB store"))
         else:
             from codekg.search.embeddings import query_vector_soon
 
