@@ -19,7 +19,7 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py",), "9"),
+    "python": LanguageFacts((".py",), "10"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "9"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "9"),
     "sql": LanguageFacts((".sql",), "1"),

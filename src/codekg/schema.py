@@ -538,8 +538,10 @@ REASONS: dict[str, str] = {
     "instance-type": "`x.m()` where every binding of `x` in its scope is an instance built there (`x = Cls()`, "
     "`x = make()` with `make` returning `Cls()`, `with Cls() as x` whose `__enter__` returns `self`): 0.9.",
     "declared-type": "`x.m()` / `this.f.m()` where `x` or the field `f` is declared with a class type: a Python "
-    "annotation (a parameter, a variable, the return of the function that made it) or a TypeScript one (a "
-    "parameter, a local, a field): 0.9 for the class's own member, 0.8 for an inherited one (a subclass may override).",
+    "annotation (a parameter, a variable, the return of the function that made it; one naming no class, such as "
+    "a TypeVar, leaves the `return` statements to say), an `except C as x` clause (each class of a tuple, the "
+    "confidence split) or a TypeScript annotation (a parameter, a local, a field): 0.9 for the class's own member, "
+    "0.8 for an inherited one (a subclass may override).",
     "attribute-type": "`self.attr.m()` where every assignment of `self.attr` in the class and its bases (and its "
     "class-body declaration) holds an instance of a known class: 0.8 (0.7 inherited from a declared class), "
     "since other code may rebind an attribute.",

@@ -12,18 +12,19 @@ from codekg.resolve.tsconfig import load_project_configs
 from codekg.settings import load_settings
 
 
-def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, set, dict]:
+def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3, value_flow: bool = True) -> tuple[set, set, dict]:
     """Write ``files`` under ``root`` and resolve them: (CALLS, IMPORTS, call-site outcomes). The CALLS
-    are those of code: a Decorator's (tests/passes/test_structure.py) repeat the code applying it."""
+    are those of code: a Decorator's (tests/passes/test_structure.py) repeat the code applying it.
+    ``value_flow`` false: the rules alone, as an index with the setting's default resolves."""
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
     settings = load_settings(root, use_git_ls_files=False)
     scan = scan_repository(root, settings)
     configs, _ = load_project_configs(scan.root, scan.project_configs, settings.max_file_size)
-    parsed = parse_files(scan.root, scan.files)
+    parsed = parse_files(scan.root, scan.files, flow=value_flow)
     structure = build_structure(scan.root, parsed.parses, settings)
-    resolved = resolve_references(structure.symbols, ambiguity_limit, project_configs=configs)
+    resolved = resolve_references(structure.symbols, ambiguity_limit, project_configs=configs, value_flow=value_flow)
     calls, imports = set(), set()
     for resolution in resolved.values():
         for (rel_type, source, _), rows in resolution.graph.edges.items():
@@ -35,8 +36,8 @@ def resolve_tree(root: Path, files: dict[str, str], ambiguity_limit: int = 3) ->
     return calls, imports, call_outcomes_by_language(languages, {p: r.call_outcomes for p, r in resolved.items()})
 
 
-def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3) -> tuple[set, dict]:
-    calls, _, outcomes = resolve_tree(root, files, ambiguity_limit)
+def call_edges(root: Path, files: dict[str, str], ambiguity_limit: int = 3, value_flow: bool = True) -> tuple[set, dict]:
+    calls, _, outcomes = resolve_tree(root, files, ambiguity_limit, value_flow)
     return calls, outcomes
 
 

@@ -35,6 +35,45 @@ def test_a_local_built_once_is_an_instance_of_its_class(tmp_path):
     assert outcomes == {"python": {"resolved": 4}}
 
 
+CLIENT = (
+    "import typing\n\nT = typing.TypeVar('T', bound='Client')\n\n"
+    "class Client:\n"
+    "    def __enter__(self: T) -> T:\n        self.opened = True\n        return self\n\n"
+    "    def __exit__(self, *exc) -> None:\n        pass\n\n"
+    "    def request(self, method: str) -> str:\n        return method\n\n"
+    "class Invalid(Exception):\n    def messages(self):\n        return {}\n\n"
+    "class Denied(Exception):\n    def messages(self):\n        return {}\n"
+)
+
+
+@pytest.mark.parametrize("value_flow", [False, True])
+def test_a_context_manager_whose_enter_is_annotated_with_a_type_variable_gives_itself(tmp_path, value_flow):
+    """`def __enter__(self: T) -> T` (httpx's Client): the annotation names no class, so its `return
+    self` decides, and `with Client() as client: client.request()` calls Client.request."""
+    calls, _ = call_edges(tmp_path, {"client.py": CLIENT, "api.py": (
+        "from client import Client\n\n"
+        "def get():\n    with Client() as client:\n        return client.request('GET')\n")}, value_flow=value_flow)
+    assert ("api.get", "client.Client.request", "instance-type", 0.9) in calls
+
+
+@pytest.mark.parametrize("value_flow", [False, True])
+def test_a_name_an_except_clause_binds_is_an_instance_of_the_classes_caught(tmp_path, value_flow):
+    """`except Invalid as err`: err is an Invalid or a subclass, as an annotation says; a tuple gives
+    each class; `except* Invalid as group` binds an ExceptionGroup, so nothing of Invalid's."""
+    calls, _ = call_edges(tmp_path, {"client.py": CLIENT, "handle.py": (
+        "from client import Denied, Invalid\n\n"
+        "def one(run):\n    try:\n        run()\n    except Invalid as err:\n        return err.messages()\n\n"
+        "def either(run):\n    try:\n        run()\n    except (Invalid, Denied) as err:\n        return err.messages()\n\n"
+        "def grouped(run):\n    try:\n        run()\n    except* Invalid as group:\n        group.messages()\n")},
+        value_flow=value_flow)
+    either = "flow-method", 0.85  # the rules split the call between the two; the value flow confirms each
+    assert {edge for edge in calls if edge[0].startswith("handle.")} == {
+        ("handle.one", "client.Invalid.messages", "declared-type", 0.9),
+        ("handle.either", "client.Invalid.messages", *(either if value_flow else ("declared-type", 0.45))),
+        ("handle.either", "client.Denied.messages", *(either if value_flow else ("declared-type", 0.45))),
+    }
+
+
 def test_annotations_declare_a_class_that_a_subclass_may_override(tmp_path):
     calls, _ = call_edges(tmp_path, {
         "models.py": MODELS,

@@ -1142,6 +1142,17 @@ def _value_bindings(captures: dict[str, list[ts.Node]], regions: _Regions, parse
         value = node.named_children[0]
         function = _dotted(value.child_by_field_name("function")) if value.type == "call" else ""
         add(target, "enter" if function else "other", function)
+    for node in captures.get("value.except", []):
+        # `except C as e` / `except (A, B) as e`: an instance of a class caught, or of a subclass, as an
+        # annotation says
+        target = node.child_by_field_name("alias").named_children[0]
+        caught = node.named_children[0]
+        classes = [_dotted(c) for c in (caught.named_children if caught.type == "tuple" else [caught])]
+        if any(child.type == "*" for child in node.parent.children) or not classes or not all(classes):
+            add(target, "other")  # `except* C as e` binds an ExceptionGroup; `except errors() as e`, anything
+            continue
+        for name in classes:
+            add(target, "type", name)
     for node in captures.get("value.for", []):
         iterated = node.child_by_field_name("right")
         add(node.child_by_field_name("left"), *(("element", node_text(iterated)) if iterated.type == "identifier" else ("other", "")))

@@ -51,6 +51,7 @@
 (tuple_pattern (attribute) @value.rebound)
 (named_expression name: (identifier) @value.target) @value.walrus
 (with_item value: (as_pattern alias: (as_pattern_target (identifier) @value.target)) @value.with)
+(except_clause (as_pattern alias: (as_pattern_target (identifier) @value.target)) @value.except)
 (for_statement left: (identifier) @value.target) @value.for
 (return_statement) @value.return
 (yield) @value.yield

@@ -588,7 +588,10 @@ class _FlowWalk:
             return _UNKNOWN_RESULT
         if action == "except":
             count, alias = plan[2], plan[3]
-            if alias is not None and alias.type == "identifier":
+            if alias is not None and alias.type == "identifier" and any(child.type == "*" for child in node.children):
+                # `except* C as group`: an ExceptionGroup of C's, not a C
+                self.emit("assign", (context[0], True), _line(alias), target=("name", self._text(alias)), value=UNKNOWN)
+            elif alias is not None and alias.type == "identifier":
                 instances = [(("instance", p[0]), p[1] + 1) for p in parts[:count]]
                 value, depth = instances[0] if len(instances) == 1 else (
                     ("either", tuple(i[0] for i in instances)), max(i[1] for i in instances) + 2)

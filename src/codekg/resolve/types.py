@@ -302,20 +302,29 @@ class ValueInference:
         return tuple(values) or None
 
     def _returns(self, function: SymbolRef) -> Values:
-        """What ``function`` returns: its return annotation if it has one, else every `return`."""
+        """What ``function`` returns: its return annotation when it names a class, else every `return`."""
         def compute() -> Values:
             file_symbols = self.symbols.files[function.file_path]
             events = self._events(file_symbols, function.path, RETURN_TARGET)
             if not events:
                 return None
             declared = [e for e in events if e.kind == "type"]
-            if not declared and any(e.kind == "alias" and _is_instance_name(file_symbols, function.path, e.source) for e in events):
+            if declared:
+                values = self._group(file_symbols, declared)
+                if values is not None:
+                    return values
+                # an annotation naming no class the index knows (a TypeVar: `def __enter__(self: T) -> T`,
+                # `Any`): the `return` statements say what comes back
+                events = [e for e in events if e.kind != "type"]
+                if not events:
+                    return None
+            if any(e.kind == "alias" and _is_instance_name(file_symbols, function.path, e.source) for e in events):
                 if function.label != "Method" or any(
                         e.kind not in ("none",) and not (e.kind == "alias" and _is_instance_name(file_symbols, function.path, e.source))
                         for e in events):
                     return None
                 return (Value(receiver=True),)  # `return self` only: a fluent method
-            return self._group(file_symbols, declared or events)
+            return self._group(file_symbols, events)
 
         return self._cached(self._return_cache, ("returns", function.id), compute)
 
