@@ -169,6 +169,10 @@ ValueKind = Literal[
 RETURN_TARGET = "<return>"
 """The target of a function's return facts (`-> Cls`, each `return …`): never a name in any language."""
 
+YIELD_TARGET = "<yield>"
+"""The target of what a generator function yields (each `yield …`): a pytest fixture hands the test the
+value it yields. Its RETURN_TARGET facts say `other` for each yield (calling it gives a generator)."""
+
 
 @pickled_by_position
 @dataclass(slots=True)
@@ -179,7 +183,7 @@ class ValueBinding:
     in that scope is recorded, the unknown ones as ``other``, so resolution can tell "bound once to
     an instance of Cls" from "sometimes an instance of Cls". Targets are a plain name, ``self.attr``
     (an attribute of the instance, bound in a method or declared in the class body) or
-    ``RETURN_TARGET`` (what the function of ``scope`` returns).
+    ``RETURN_TARGET`` (what the function of ``scope`` returns) or ``YIELD_TARGET`` (what it yields).
     """
 
     target: str

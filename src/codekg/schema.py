@@ -575,7 +575,10 @@ REASONS: dict[str, str] = {
     "in `@pytest.mark.usefixtures`: it CALLS the fixture pytest runs for it, found as pytest finds it (the "
     "requester's class, its module, then the `conftest.py` of its folder and of each folder above; a fixture "
     "requesting its own name gets the next one out): 0.9 (a plugin or an ini option can change what a name "
-    "means). Builtin and plugin fixtures, and `autouse` ones no test names, give no edge.",
+    "means). Builtin and plugin fixtures, `autouse` ones no test names, and a parameter a "
+    "`@pytest.mark.parametrize` fills give no edge. The parameter then holds what the fixture returns, or "
+    "first yields: `env.from_string()` in a test whose `env` fixture returns `Environment()` is an "
+    "`instance-type` call.",
     "unique-global-name": "A JS/TS classic script (no import or export) calls a name it does not bind, and one "
     "other classic script declares it at top level: one page may load both (0.3). Never made for Python or "
     "for modules, where such a call is a NameError/ReferenceError.",

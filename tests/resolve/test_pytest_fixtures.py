@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from code_schema_programs import edges, program_graph
+from tests.resolve.test_calls import call_edges
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
 from codekg.stores import open_index
@@ -135,6 +136,88 @@ def test_a_test_and_a_fixture_call_the_fixtures_they_request(tmp_path):
         ("tests.unit.test_deep.test_deep", "tests.unit.test_deep.app", "pytest-fixture", 0.9, 9),
         ("tests.unit.test_deep.test_deep", "tests.conftest.client", "pytest-fixture", 0.9, 9),
         ("tests.unit.test_deep.test_deep", "conftest.settings", "pytest-fixture", 0.9, 9),
+    }
+
+
+APP = '''\
+class Environment:
+    def from_string(self, source):
+        return Template(source)
+
+
+class Template:
+    def render(self):
+        return ""
+
+
+class App:
+    def test_client(self) -> "Client":
+        return Client()
+
+
+class Client:
+    def get(self, url):
+        return url
+'''
+
+APP_CONFTEST = '''\
+import pytest
+
+from app import App, Environment
+
+
+@pytest.fixture
+def env():
+    return Environment()
+
+
+@pytest.fixture
+def client():
+    app = App()
+    yield app.test_client()
+'''
+
+APP_TESTS = '''\
+import pytest
+
+
+def test_render(env):
+    env.from_string("x").render()
+
+
+def test_get(client):
+    client.get("/")
+
+
+@pytest.mark.parametrize("env", [None])
+def test_given(env):
+    env.from_string("y")
+
+
+class TestNested:
+    def test_inner(self, env):
+        def later():
+            return env.from_string("z")
+        return later()
+'''
+
+
+@pytest.mark.parametrize("value_flow", [False, True])
+def test_a_parameter_holds_what_its_fixture_returns_or_yields(tmp_path, value_flow):
+    """pytest passes a test the value its fixture returns, or the first it yields; a parameter a
+    `@pytest.mark.parametrize` fills is not the fixture's, nor typed by it."""
+    calls, _ = call_edges(tmp_path, {"app.py": APP, "tests/conftest.py": APP_CONFTEST, "tests/test_app.py": APP_TESTS},
+                          value_flow=value_flow)
+    in_tests = {(caller, callee, reason) for caller, callee, reason, _ in calls if caller.startswith("tests.test_app")}
+    assert in_tests == {
+        ("tests.test_app", "pytest.mark.parametrize", "import-external"),
+        ("tests.test_app.test_render", "tests.conftest.env", "pytest-fixture"),
+        ("tests.test_app.test_render", "app.Environment.from_string", "instance-type"),
+        ("tests.test_app.test_get", "tests.conftest.client", "pytest-fixture"),
+        ("tests.test_app.test_get", "app.Client.get", "declared-type"),  # `test_client` says `-> "Client"`
+        ("tests.test_app.TestNested.test_inner", "tests.conftest.env", "pytest-fixture"),
+        ("tests.test_app.TestNested.test_inner.later", "app.Environment.from_string", "instance-type"),
+        ("tests.test_app.TestNested.test_inner", "tests.test_app.TestNested.test_inner.later", "same-scope"),
     }
 
 

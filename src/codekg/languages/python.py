@@ -32,6 +32,7 @@ from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_
 from codekg.records import (
     ELEMENT_CALL,
     RETURN_TARGET,
+    YIELD_TARGET,
     CallSite,
     Definition,
     ExportBinding,
@@ -1183,9 +1184,14 @@ def _value_bindings(captures: dict[str, list[ts.Node]], regions: _Regions, parse
         function = regions.nearest(node, _FUNCTION_OR_LAMBDA)
         if function is None or function.type != "function_definition" or function.id not in regions.kept:
             continue
-        value = node.named_children[0] if node.type == "return_statement" and node.named_children else None
-        kind, source = ("other", "") if node.type == "yield" else _value_of(value) if value is not None else ("none", "")
-        events.append(ValueBinding(RETURN_TARGET, regions.kept[function.id], node.start_point[0] + 1, kind, source))
+        value = node.named_children[0] if node.named_children else None
+        kind, source = _value_of(value) if value is not None else ("none", "")
+        line = node.start_point[0] + 1
+        if node.type == "yield":  # `yield from xs` yields xs's elements: not known
+            from_ = any(child.type == "from" for child in node.children)
+            events.append(ValueBinding(YIELD_TARGET, regions.kept[function.id], line, *(("other", "") if from_ else (kind, source))))
+            kind, source = "other", ""  # calling a generator function gives a generator
+        events.append(ValueBinding(RETURN_TARGET, regions.kept[function.id], line, kind, source))
     for node in captures.get("local", []):  # every other binding of a name in a scope
         if node.id not in known_ids:
             add(node, "other")

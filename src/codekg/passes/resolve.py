@@ -102,6 +102,7 @@ class _FileResolver:
         self.names = NameResolver(symbols, project_configs)
         self.values = ValueInference(self.names)
         self.fixtures = Fixtures(symbols, self.names)
+        self.values.fixture_for = self.fixtures.fixture_for
 
     def first_half(self, path: str) -> _FirstHalf:
         faults: list[FileFault] = []
@@ -117,6 +118,7 @@ class _FileResolver:
             self.names = NameResolver(self.symbols, self.project_configs)
             self.values = ValueInference(self.names)
             self.fixtures = Fixtures(self.symbols, self.names)
+            self.values.fixture_for = self.fixtures.fixture_for
         # its own bodies are no dependency: a file whose bytes changed is always resolved again
         half.result.dependencies = frozenset(key for key in read if not (key[0] == "scope" and key[1] == path))
         return half

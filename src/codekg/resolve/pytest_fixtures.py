@@ -7,7 +7,9 @@ the requesting function's class, its module, then the `conftest.py` of its folde
 above it, the nearest first. A fixture that requests its own name gets the next one out (an override
 that extends the fixture it replaces). A name found nowhere is a builtin or a plugin's fixture
 (`tmp_path`, `monkeypatch`): no edge. `@pytest.mark.usefixtures("name")` on a function or its class
-requests too.
+requests too; a parameter `@pytest.mark.parametrize` fills does not. A requested parameter holds what
+its fixture returns, or first yields (`fixture_for`, read by resolve/types.py): `env.from_string()`
+in a test whose `env` fixture returns `Environment()` calls `Environment.from_string`.
 
 A fixture is a function or method decorated with `pytest.fixture` (or `pytest_asyncio.fixture`),
 written `@pytest.fixture`, `@fixture` imported from pytest, with or without arguments; its name is the
@@ -20,8 +22,9 @@ reach runs unasked) give no edges.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from functools import lru_cache
 
 from codekg.records import Scope
 from codekg.resolve.calls import CallEdge
@@ -31,6 +34,7 @@ from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 
 FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
 USEFIXTURES = "pytest.mark.usefixtures"
+PARAMETRIZE = "pytest.mark.parametrize"
 REASON = "pytest-fixture"
 # pytest's own lookup, but a plugin, a `pytest_plugins` list or an ini option can change what a name means
 CONFIDENCE = 0.9
@@ -63,6 +67,9 @@ class Fixtures:
     def __init__(self, symbols: SymbolIndex, names: NameResolver) -> None:
         self.symbols, self.names = symbols, names
         self._defined: RecordedCache[str, dict[tuple[Scope, str], SymbolRef]] = RecordedCache(symbols.recorder)
+        self._requester_ids: RecordedCache[str, frozenset[str]] = RecordedCache(symbols.recorder)
+        self._requested_by: RecordedCache[str, list[str]] = RecordedCache(symbols.recorder)
+        self._modules_seen: RecordedCache[str, list[dict[tuple[Scope, str], SymbolRef]]] = RecordedCache(symbols.recorder)
 
     def defined_in(self, path: str) -> dict[tuple[Scope, str], SymbolRef]:
         return self._defined.get(path, lambda: self._find(self.symbols.files[path]))
@@ -94,27 +101,53 @@ class Fixtures:
 
     def requests(self, file_symbols: FileSymbols) -> list[FixtureRequest]:
         """What the tests and fixtures of the file request, each resolved as pytest would."""
-        path = file_symbols.parse.path
-        own = self.defined_in(path)
-        own_fixtures = {ref.id for ref in own.values()}
-        requesters = [ref for ref in file_symbols.all_refs()
-                      if ref.label in FUNCTION_LABELS and ref.definition is not None and ref.definition.is_runtime_target
-                      and (ref.path[-1].startswith("test") or ref.id in own_fixtures)]
-        if not requesters:
-            return []
-        # the module's fixtures, then each conftest.py's from the folder up: what every requester here sees
-        modules = [own] + [self.defined_in(conftest) for conftest in _conftests_above(path)
-                           if conftest != path and conftest in self.symbols.files]
         result: list[FixtureRequest] = []
-        for ref in requesters:
-            requested = _requested_parameters(file_symbols, ref) + self._used_fixtures(file_symbols, ref)
-            classes = _self_and_classes(file_symbols, ref)[1:]
-            for name in dict.fromkeys(requested):
-                fixture = _first_other(ref, [own.get((holder.path, name)) for holder in classes]
-                                       + [module.get(((), name)) for module in modules])
+        for ref in self._requesters(file_symbols):
+            for name in dict.fromkeys(self._requested(file_symbols, ref) + self._used_fixtures(file_symbols, ref)):
+                fixture = self._resolve(file_symbols, ref, name)
                 if fixture is not None:
                     result.append(FixtureRequest(ref, fixture, name, ref.definition.start_line))  # type: ignore[union-attr]
         return result
+
+    def fixture_for(self, file_symbols: FileSymbols, function: SymbolRef, parameter: str) -> SymbolRef | None:
+        """The fixture whose value pytest passes as ``parameter`` of ``function`` (a test or a fixture
+        of the file), None when it passes none: what the parameter holds (resolve/types.py)."""
+        if parameter not in self._requested(file_symbols, function):
+            return None
+        path = file_symbols.parse.path
+        if function.id not in self._requester_ids.get(path, lambda: frozenset(ref.id for ref in self._requesters(file_symbols))):
+            return None
+        return self._resolve(file_symbols, function, parameter)
+
+    def _requesters(self, file_symbols: FileSymbols) -> list[SymbolRef]:
+        """The file's tests (`test*` functions and methods) and fixtures: whose parameters pytest fills."""
+        own_fixtures = {ref.id for ref in self.defined_in(file_symbols.parse.path).values()}
+        return [ref for ref in file_symbols.all_refs()
+                if ref.label in FUNCTION_LABELS and ref.definition is not None and ref.definition.is_runtime_target
+                and (ref.path[-1].startswith("test") or ref.id in own_fixtures)]
+
+    def _resolve(self, file_symbols: FileSymbols, requester: SymbolRef, name: str) -> SymbolRef | None:
+        """The fixture ``name`` means for ``requester``: its classes', its module's, then the conftest.py
+        files' from its folder up, the nearest first."""
+        path = file_symbols.parse.path
+        own = self.defined_in(path)
+        modules = self._modules_seen.get(path, lambda: [own] + [self.defined_in(conftest) for conftest in _conftests_above(path)
+                                                                if conftest != path and conftest in self.symbols.files])
+        classes = _self_and_classes(file_symbols, requester)[1:]
+        return _first_other(requester, [own.get((holder.path, name)) for holder in classes]
+                            + [module.get(((), name)) for module in modules])
+
+    def _requested(self, file_symbols: FileSymbols, ref: SymbolRef) -> list[str]:
+        """The parameters pytest fills with fixtures: not those a `@pytest.mark.parametrize` on the
+        function or its classes fills with its values."""
+        return self._requested_by.get(ref.id, lambda: self._find_requested(file_symbols, ref))
+
+    def _find_requested(self, file_symbols: FileSymbols, ref: SymbolRef) -> list[str]:
+        parametrized = {name for holder in _self_and_classes(file_symbols, ref)
+                        for expression in (holder.definition.decorators if holder.definition is not None else ())
+                        if "parametrize" in expression and self._meaning(file_symbols, holder.path[:-1], expression) == PARAMETRIZE
+                        for name in _argument_names(expression)}
+        return [name for name in _requested_parameters(file_symbols, ref) if name not in parametrized]
 
     def _used_fixtures(self, file_symbols: FileSymbols, ref: SymbolRef) -> list[str]:
         """The names of `@pytest.mark.usefixtures(...)` on the function and on its classes."""
@@ -152,10 +185,11 @@ def _self_and_classes(file_symbols: FileSymbols, ref: SymbolRef) -> list[SymbolR
     return found
 
 
-def _conftests_above(path: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _conftests_above(path: str) -> tuple[str, ...]:
     """`conftest.py` in the file's folder and in each folder above it, the nearest first."""
-    folders = PurePosixPath(path).parents
-    return [str(folder / CONFTEST) if str(folder) != "." else CONFTEST for folder in folders]
+    folders = path.split("/")[:-1]
+    return tuple("/".join([*folders[:depth], CONFTEST]) for depth in range(len(folders), -1, -1))
 
 
 def _call(expression: str) -> ast.Call | None:
@@ -180,3 +214,23 @@ def _string_arguments(expression: str) -> list[str]:
     call = _call(expression)
     return [argument.value for argument in call.args if isinstance(argument, ast.Constant) and isinstance(argument.value, str)] \
         if call is not None else []
+
+
+# the first argument of `parametrize(...)`: a string or a list or tuple of strings, read without parsing
+# the whole decorator (its cases can be thousands of lines long)
+_ARGNAMES = re.compile(r"parametrize\(\s*(?:argnames\s*=\s*)?(\"[^\"]*\"|'[^']*'|\[[^\]]*\]|\([^)]*\))", re.S)
+
+
+@lru_cache(maxsize=4096)
+def _argument_names(expression: str) -> tuple[str, ...]:
+    """The names `@pytest.mark.parametrize("a, b", …)` (or `["a", "b"]`, or `argnames=`) fills."""
+    found = _ARGNAMES.search(expression)
+    try:
+        given = ast.literal_eval(found.group(1)) if found else None
+    except (SyntaxError, ValueError):
+        return ()
+    if isinstance(given, str):
+        return tuple(name.strip() for name in given.split(",") if name.strip())
+    if isinstance(given, (list, tuple)):
+        return tuple(name for name in given if isinstance(name, str))
+    return ()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from codekg.languages import EXTRACTORS
-from codekg.records import ELEMENT_CALL, RETURN_TARGET, CallSite, Scope, ValueBinding
+from codekg.records import ELEMENT_CALL, RETURN_TARGET, YIELD_TARGET, CallSite, Scope, ValueBinding
 from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.interface import record_body_read
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
@@ -87,6 +87,8 @@ class ValueInference:
         self._reach = 0  # the deepest nesting reached by the lookup under way
         self._active: set[tuple] = set()
         self._partial = False  # a cycle or the depth limit cut an answer short: cache nothing on the stack
+        # the fixture a test's or fixture's parameter names (resolve/pytest_fixtures.py): pytest fills it
+        self.fixture_for: Callable[[FileSymbols, SymbolRef, str], SymbolRef | None] | None = None
 
     # --- calls -----------------------------------------------------------------------------------
 
@@ -148,9 +150,31 @@ class ValueInference:
         binds it, or (bound nowhere here) a definition, imported variable or function it names."""
         events = self._binding_group(file_symbols, scope, name, line)
         if events is not None:
-            return self._group(file_symbols, events) if events else None
+            return self._group(file_symbols, events) if events else self._filled_parameter(file_symbols, scope, name)
         found = self.names.lookup(file_symbols, scope, name, line)
         return self._named(found) if found is not None else None
+
+    def _filled_parameter(self, file_symbols: FileSymbols, scope: Scope, name: str) -> Values:
+        """A parameter bound nowhere else that pytest fills: what the fixture it names gives the test
+        (what the fixture yields, or else returns)."""
+        if self.fixture_for is None:
+            return None
+        for depth in range(len(scope), 0, -1):
+            function = file_symbols.by_path.get(scope[:depth])
+            if function is None or function.definition is None or function.label not in _CALLABLE_LABELS:
+                continue
+            if name in function.definition.parameters:
+                fixture = self.fixture_for(file_symbols, function, name)
+                return self._fixture_value(fixture) if fixture is not None else None
+            if name in file_symbols.local_names.get(scope[:depth], ()):
+                return None  # a function nearer the read binds it some other way
+        return None
+
+    def _fixture_value(self, fixture: SymbolRef) -> Values:
+        fixture_file = self.symbols.files[fixture.file_path]
+        yielded = self._events(fixture_file, fixture.path, YIELD_TARGET)
+        values = self._group(fixture_file, yielded) if yielded else self._returns(fixture)
+        return None if values is None or any(value.receiver for value in values) else values
 
     def _named(self, found: Resolved) -> Values:
         """What a definition holds: a variable its bindings, a function, class or external name itself."""
