@@ -68,3 +68,40 @@ def test_not_found_suggests_the_closest_names(store, text, suggestions):
     assert raised.value.suggestions == suggestions
     assert raised.value.details() == {"suggestions": suggestions}
     assert (f"did you mean {', '.join(suggestions)}?" in str(raised.value)) == bool(suggestions)
+
+
+OVERLOADED = '''\
+import typing as t
+
+
+class Adapter:
+    @t.overload
+    def match(self, path: str) -> str: ...
+
+    @t.overload
+    def match(self, path: None) -> None: ...
+
+    def match(self, path):
+        return path
+
+
+if t.TYPE_CHECKING or True:
+    def twin():
+        return 1
+else:
+    def twin():
+        return 2
+'''
+
+
+def test_overload_stubs_name_their_implementation_and_twins_stay_ambiguous(tmp_path, open_store):
+    """A function's `@overload` stubs are never what runs: its qualified name (or short name) means the
+    implementation. Two real definitions of one name (on two branches) are still both offered."""
+    (tmp_path / "routing.py").write_text(OVERLOADED)
+    store = open_store(tmp_path)
+    for text in ("routing.Adapter.match", "match", "Adapter.match"):
+        found = resolve_symbol(store, text)
+        assert (found.qualified_name, found.start_line, found.id.endswith("#3")) == ("routing.Adapter.match", 11, True)
+    with pytest.raises(SymbolAmbiguousError) as raised:
+        resolve_symbol(store, "routing.twin")
+    assert [candidate["start_line"] for candidate in raised.value.candidates] == [16, 19]

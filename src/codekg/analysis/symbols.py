@@ -3,8 +3,9 @@
 Takes: a read-only store and the text. Returns: a `Symbol` (id, label, names, source location,
 signature, docstring). The text is tried, in order, as an exact qualified name, a node id, a short
 name, and a dotted suffix of a qualified name (`Order.save`); the first kind that matches anything
-decides. One match is the answer; several raise `SymbolAmbiguousError` with the candidates; none
-raises `SymbolNotFoundError`.
+decides. One match is the answer (a function's `@overload` stubs beside its implementation count as
+the implementation); several raise `SymbolAmbiguousError` with the candidates; none raises
+`SymbolNotFoundError`.
 
 A node's `name` is always the last `.`-separated part of its qualified name (`/`-separated for a
 path), so every kind of match is found by one scan comparing `name` with one string, several times
@@ -91,6 +92,8 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
         chosen = [id_ for _, id_, qn in found if matches(id_, qn or "")]
         if chosen:
             symbols = sorted(symbols_by_id(store, chosen).values(), key=_candidate_order)
+            if len(symbols) > 1:
+                symbols = _without_overload_stubs(store, symbols)
             if len(symbols) == 1:
                 return symbols[0]
             raise _ambiguous(text, symbols)
@@ -106,6 +109,17 @@ def symbols_by_id(store: GraphStore, ids: list[str]) -> dict[str, Symbol]:
     for label, label_ids in by_label.items():
         symbols.update((row[1], Symbol.from_row(row)) for row in store.reads.nodes(label, where={"id": label_ids}))
     return symbols
+
+
+def _without_overload_stubs(store: GraphStore, symbols: list[Symbol]) -> list[Symbol]:
+    """One function's `@overload` stubs and its implementation (one file, one qualified name) are the
+    implementation: a stub is never what runs. Any other set of candidates stays as it is."""
+    if len({(s.qualified_name, s.file_path) for s in symbols}) != 1 or symbols[0].label not in ("Function", "Method"):
+        return symbols
+    decorators = {row[0]: row[1] or [] for row in store.reads.nodes(symbols[0].label, where={"id": [s.id for s in symbols]},
+                                                                    columns=("id", "decorators"))}
+    kept = [s for s in symbols if not any(d.split("(", 1)[0].rsplit(".", 1)[-1] == "overload" for d in decorators.get(s.id, []))]
+    return kept if len(kept) == 1 else symbols
 
 
 def _not_found(store: GraphStore, text: str) -> SymbolNotFoundError:
