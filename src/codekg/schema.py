@@ -543,7 +543,8 @@ REASONS: dict[str, str] = {
     "confidence split) or a TypeScript annotation (a parameter, a local, a field): 0.9 for the class's own member, "
     "0.8 for an inherited one (a subclass may override).",
     "attribute-type": "`self.attr.m()` where every assignment of `self.attr` in the class and its bases (and its "
-    "class-body declaration) holds an instance of a known class: 0.8 (0.7 inherited from a declared class), "
+    "class-body declaration), or the property `attr`'s getter (its return annotation, else its `return`s), holds "
+    "an instance of a known class: 0.8 (0.7 inherited from a declared class), "
     "since other code may rebind an attribute.",
     "function-value": "`f()` where every binding of `f` holds a known function, class or external callable "
     "(`f = g`, `f = make()` with `make` returning `g`): 0.9, split between distinct values.",

@@ -74,6 +74,32 @@ def test_a_name_an_except_clause_binds_is_an_instance_of_the_classes_caught(tmp_
     }
 
 
+PROPERTIES = (
+    "class Lexer:\n    def tokenize(self, source):\n        return source\n\n"
+    "def get_lexer(env) -> Lexer:\n    return Lexer()\n\n"
+    "class Environment:\n"
+    "    @property\n    def lexer(self) -> Lexer:\n        return get_lexer(self)\n\n"
+    "    @property\n    def built(self):\n        return Lexer()\n\n"
+    "    @property\n    def fluent(self):\n        return self\n\n"
+    "    def tokens(self, source):\n        return self.lexer.tokenize(source)\n\n"
+    "    def again(self, source):\n        return self.built.tokenize(source)\n\n"
+    "def outside(env: Environment):\n    return env.lexer.tokenize('x')\n"
+)
+
+
+@pytest.mark.parametrize("value_flow", [False, True])
+def test_an_attribute_that_is_a_property_holds_what_its_getter_returns(tmp_path, value_flow):
+    """jinja's `self.lexer.tokenize()`: `lexer` is a property annotated `-> Lexer`; without an
+    annotation its `return`s say; a property returning `self` is left alone."""
+    calls, _ = call_edges(tmp_path, {"env.py": PROPERTIES}, value_flow=value_flow)
+    assert {(caller, reason, confidence) for caller, callee, reason, confidence in calls
+            if callee == "env.Lexer.tokenize" and not reason.startswith("flow-")} == {
+        ("env.Environment.tokens", "attribute-type", 0.8),
+        ("env.Environment.again", "attribute-type", 0.8),
+        ("env.outside", "attribute-type", 0.8),
+    }
+
+
 def test_annotations_declare_a_class_that_a_subclass_may_override(tmp_path):
     calls, _ = call_edges(tmp_path, {
         "models.py": MODELS,

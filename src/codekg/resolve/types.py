@@ -368,7 +368,12 @@ class ValueInference:
 
     def _assigned_attribute(self, class_ref: SymbolRef, attribute: str) -> Values:
         """Every assignment of ``self.attribute`` in the methods of the class and its bases, and its
-        declaration in their bodies (`attribute: Cls`)."""
+        declaration in their bodies (`attribute: Cls`); for a property, what its getter returns (its
+        annotation, else its `return`s: jinja's `Environment.lexer -> Lexer`)."""
+        member = self.names.hierarchy.find_member(class_ref, attribute)
+        if member is not None and member[0].definition is not None and member[0].definition.is_property:
+            values = self._returns(member[0])
+            return None if values is None or any(value.receiver for value in values) else values
         found: dict[tuple, Value] = {}
         for owner in self.names.hierarchy.mro(class_ref):
             file_symbols = self.symbols.files[owner.file_path]
