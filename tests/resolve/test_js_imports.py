@@ -91,3 +91,36 @@ def test_tsconfig_paths_and_base_url_from_the_nearest_config(tmp_path):
         ("pkg/a.ts", "External:@app/svc", ("run",)),
     }
     assert ("src.main", "src.app.svc.run", "import", 1.0) in calls
+
+
+def test_javascript_runs_the_js_file_where_typescript_reads_its_declarations(tmp_path):
+    """A published package holds `util.js` and `util.d.ts` side by side (zod's lib/): a `.js` file's
+    `require('./util')` runs util.js, as Node resolves it; a `.ts` file's import reads the declarations
+    first, as TypeScript resolves it. A `.ts` source named by its compiled name is still found."""
+    _, imports, _ = resolve_tree(tmp_path, {
+        "lib/util.js": "function getParsedType(x) { return typeof x; }\nexports.getParsedType = getParsedType;\n",
+        "lib/util.d.ts": "export declare function getParsedType(x: unknown): string;\n",
+        "lib/types.js": "const util_1 = require('./util');\nfunction parse(x) { return (0, util_1.getParsedType)(x); }\n",
+        "src/types.ts": "import { getParsedType } from '../lib/util';\nexport const t = getParsedType(1);\n",
+        "src/helper.ts": "export function help() {}\n",
+        "src/main.js": "const { help } = require('./helper.js');\nhelp();\n",
+    })
+    assert {(source, target) for source, target, _ in imports} >= {
+        ("lib/types.js", "File:lib/util.js"), ("src/types.ts", "File:lib/util.d.ts"), ("src/main.js", "File:src/helper.ts")}
+    assert ("lib/types.js", "File:lib/util.d.ts") not in {(source, target) for source, target, _ in imports}
+
+
+def test_a_call_through_a_comma_or_parentheses_calls_the_last_operand(tmp_path):
+    """`(0, parseUtil_1.addIssueToContext)(ctx)` is how tsc compiles a call of an imported function
+    (the comma operator's value is its last operand, called without a `this`); `(f)()` calls f."""
+    calls, _, _ = resolve_tree(tmp_path, {
+        "parseUtil.js": "function addIssueToContext(ctx) {}\nexports.addIssueToContext = addIssueToContext;\n",
+        "types.js": (
+            "const parseUtil_1 = require('./parseUtil');\nfunction local() {}\n"
+            "function check(ctx) {\n  (0, parseUtil_1.addIssueToContext)(ctx);\n  (local)();\n  (0, local)();\n}\n"
+        ),
+    }, value_flow=False)
+    assert {edge for edge in calls if edge[0] == "types.check"} == {
+        ("types.check", "parseUtil.addIssueToContext", "import", 1.0),
+        ("types.check", "types.local", "same-file", 1.0),
+    }

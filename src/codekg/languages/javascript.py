@@ -781,7 +781,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     def _call(self, state: _FileState, node: ts.Node, function: ts.Node, *, is_new: bool) -> None:
         """Record a call whose function is a name or a member chain; others (`f()()`) are skipped."""
-        function = self._unwrap(function)
+        function = self._unwrap(_called_operand(function))
         if function.type == "identifier":
             callee, receiver, name_node = node_text(function), None, function
             if callee == "require":
@@ -912,6 +912,18 @@ def _embedded_sql(path: str, source: bytes, found: list[tuple[int, CallSite, str
     for _, record, callee, text, line, interpolated in sorted(found, key=lambda item: item[0]):
         statements.extend(embedded_statements(text, dialect, line, record.scope, callee, interpolated))
     return statements
+
+
+def _called_operand(node: ts.Node) -> ts.Node:
+    """What a call's function expression evaluates to when it is parenthesized or a comma sequence:
+    `(f)()` calls f, and `(0, util_1.getParsedType)(x)` (how tsc compiles a call of an imported
+    function) calls `util_1.getParsedType`, the comma operator's last operand."""
+    while node.type in ("parenthesized_expression", "sequence_expression"):
+        inner = [child for child in node.named_children if child.type != "comment"]
+        if not inner or (node.type == "parenthesized_expression" and len(inner) != 1):
+            return node
+        node = inner[-1]
+    return node
 
 
 def _sql_text(node: ts.Node) -> tuple[str, int, bool] | None:

@@ -3,4 +3,4 @@
 # Bump when the same parses resolve to different edges: a live index built by another version is
 # rebuilt, not patched (an incremental run re-resolves only the files a change touches). Here, not in
 # passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
-RESOLUTION_VERSION = 6
+RESOLUTION_VERSION = 7

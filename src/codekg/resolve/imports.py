@@ -21,6 +21,9 @@ from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 
 PYTHON = "python"  # the resolution family whose dotted module names are looked up
 JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+# what a JavaScript file's `require`/`import` runs: the JavaScript first; a declaration file never runs
+JS_RUNTIME_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".d.ts")
+JS_SOURCE_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs")
 _REEXPORT_DEPTH = 8
 
 
@@ -229,26 +232,30 @@ class ModuleResolver:
 
     def js_module_target(self, importer: str, specifier: str) -> tuple[str | None, str]:
         """The file a specifier names and how it was found (`relative-path` or `tsconfig-path`)."""
+        runtime = importer.endswith(JS_SOURCE_SUFFIXES)
         if specifier.startswith("."):
             stem = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
-            return (None if stem.startswith("..") else self._js_file(stem)), "relative-path"
+            return (None if stem.startswith("..") else self._js_file(stem, runtime)), "relative-path"
         config = self.project_configs.nearest(importer)
         for stem in config.candidates(specifier) if config is not None else ():
-            found = self._js_file(stem)
+            found = self._js_file(stem, runtime)
             if found is not None:
                 return found, "tsconfig-path"
         return None, ""
 
-    def _js_file(self, stem: str) -> str | None:
+    def _js_file(self, stem: str, runtime: bool = False) -> str | None:
+        """The file ``stem`` names, as TypeScript resolves it (a `.ts` before its `.d.ts` and its compiled
+        `.js`), or with ``runtime`` (the importer is JavaScript) as Node runs it: the `.js` first."""
         files = self.symbols.files
         if stem in files:
             return stem
         root, ext = posixpath.splitext(stem)
-        if ext in (".js", ".jsx", ".mjs", ".cjs"):  # TS sources imported by their compiled name
+        if ext in JS_SOURCE_SUFFIXES:  # TS sources imported by their compiled name (no such .js here)
             for candidate in (root + ".ts", root + ".tsx", root + ".mts", root + ".cts"):
                 if candidate in files:
                     return candidate
-        for candidate in [stem + e for e in JS_EXTENSIONS] + [posixpath.join(stem, "index" + e) for e in JS_EXTENSIONS]:
+        extensions = JS_RUNTIME_EXTENSIONS if runtime else JS_EXTENSIONS
+        for candidate in [stem + e for e in extensions] + [posixpath.join(stem, "index" + e) for e in extensions]:
             if candidate in files:
                 return candidate
         return None
