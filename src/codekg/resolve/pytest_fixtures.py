@@ -11,7 +11,9 @@ requests too; a parameter `@pytest.mark.parametrize` fills does not. A requested
 its fixture returns, or first yields (`fixture_for`, read by resolve/types.py): `env.from_string()`
 in a test whose `env` fixture returns `Environment()` calls `Environment.from_string`.
 
-A fixture is a function or method decorated with `pytest.fixture` (or `pytest_asyncio.fixture`),
+Only the files pytest collects by default hold tests and fixtures here: `test_*.py`, `*_test.py` and
+`conftest.py` (fixtures a `pytest_plugins` module defines are not followed). A fixture is a function
+or method decorated with `pytest.fixture` (or `pytest_asyncio.fixture`),
 written `@pytest.fixture`, `@fixture` imported from pytest, with or without arguments; its name is the
 decorator's `name=`, else its own. Requesters are functions and methods named `test*` (pytest's
 default `python_functions`) and fixtures, in any file; a method's `self`/`cls` requests nothing.
@@ -44,7 +46,7 @@ FUNCTION_LABELS = ("Function", "Method")
 
 def fixture_calls(fixtures: Fixtures, file_symbols: FileSymbols) -> list[CallEdge]:
     """A CALLS edge from each test or fixture of a Python file to each fixture it requests."""
-    if file_symbols.parse.language != "python":
+    if file_symbols.parse.language != "python" or not collected_by_pytest(file_symbols.parse.path):
         return []
     return [CallEdge(request.requester, Resolved(REASON, CONFIDENCE, ref=request.fixture), request.line)
             for request in fixtures.requests(file_symbols)]
@@ -68,10 +70,11 @@ class Fixtures:
         self.symbols, self.names = symbols, names
         self._defined: RecordedCache[str, dict[tuple[Scope, str], SymbolRef]] = RecordedCache(symbols.recorder)
         self._requester_ids: RecordedCache[str, frozenset[str]] = RecordedCache(symbols.recorder)
-        self._requested_by: RecordedCache[str, list[str]] = RecordedCache(symbols.recorder)
         self._modules_seen: RecordedCache[str, list[dict[tuple[Scope, str], SymbolRef]]] = RecordedCache(symbols.recorder)
 
     def defined_in(self, path: str) -> dict[tuple[Scope, str], SymbolRef]:
+        if not collected_by_pytest(path):
+            return {}
         return self._defined.get(path, lambda: self._find(self.symbols.files[path]))
 
     def _find(self, file_symbols: FileSymbols) -> dict[tuple[Scope, str], SymbolRef]:
@@ -112,7 +115,7 @@ class Fixtures:
     def fixture_for(self, file_symbols: FileSymbols, function: SymbolRef, parameter: str) -> SymbolRef | None:
         """The fixture whose value pytest passes as ``parameter`` of ``function`` (a test or a fixture
         of the file), None when it passes none: what the parameter holds (resolve/types.py)."""
-        if parameter not in self._requested(file_symbols, function):
+        if not collected_by_pytest(file_symbols.parse.path) or parameter not in self._requested(file_symbols, function):
             return None
         path = file_symbols.parse.path
         if function.id not in self._requester_ids.get(path, lambda: frozenset(ref.id for ref in self._requesters(file_symbols))):
@@ -140,14 +143,14 @@ class Fixtures:
     def _requested(self, file_symbols: FileSymbols, ref: SymbolRef) -> list[str]:
         """The parameters pytest fills with fixtures: not those a `@pytest.mark.parametrize` on the
         function or its classes fills with its values."""
-        return self._requested_by.get(ref.id, lambda: self._find_requested(file_symbols, ref))
-
-    def _find_requested(self, file_symbols: FileSymbols, ref: SymbolRef) -> list[str]:
+        parameters = _requested_parameters(file_symbols, ref)
+        if not parameters:
+            return []  # most tests take none
         parametrized = {name for holder in _self_and_classes(file_symbols, ref)
                         for expression in (holder.definition.decorators if holder.definition is not None else ())
                         if "parametrize" in expression and self._meaning(file_symbols, holder.path[:-1], expression) == PARAMETRIZE
                         for name in _argument_names(expression)}
-        return [name for name in _requested_parameters(file_symbols, ref) if name not in parametrized]
+        return [name for name in parameters if name not in parametrized]
 
     def _used_fixtures(self, file_symbols: FileSymbols, ref: SymbolRef) -> list[str]:
         """The names of `@pytest.mark.usefixtures(...)` on the function and on its classes."""
@@ -157,6 +160,13 @@ class Fixtures:
                 if "usefixtures" in expression and self._meaning(file_symbols, holder.path[:-1], expression) == USEFIXTURES:
                     names += _string_arguments(expression)
         return names
+
+
+def collected_by_pytest(path: str) -> bool:
+    """Whether pytest reads the file for tests and fixtures by default (`python_files`: `test_*.py`,
+    `*_test.py`; and every `conftest.py`): the only files whose functions it runs or fills."""
+    name = path.rsplit("/", 1)[-1]
+    return name == CONFTEST or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
 
 
 def _first_other(requester: SymbolRef, found: list[SymbolRef | None]) -> SymbolRef | None:
