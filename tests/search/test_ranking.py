@@ -120,7 +120,9 @@ def test_every_mode_gives_each_hit_its_graph_context(ranked):
         assert (hit.container, hit.callers, hit.callees) == ("webkit.app.App", [], ["webkit.helpers.url_for"])
         [hit] = search(db, settings, "add_url_rule", 1, mode)
         assert (hit.qualified_name, hit.container, hit.callers, hit.callees) == (
-            "webkit.app.App.add_url_rule", "webkit.app.App", ["webkit.app.App.route.decorator"],
+            "webkit.app.App.add_url_rule", "webkit.app.App",
+            # the code first, then the tests (whose `app` fixture returns an App)
+            ["webkit.app.App.route.decorator", "tests.test_app.test_add_url_rule", "tests.test_app.test_dispatch_request"],
             ["webkit.routing.Map.add", "webkit.routing.Rule", "webkit.routing.Rule.__init__"])
 
 
