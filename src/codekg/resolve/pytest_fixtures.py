@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from codekg.records import Scope
@@ -48,18 +47,7 @@ def fixture_calls(fixtures: Fixtures, file_symbols: FileSymbols) -> list[CallEdg
     """A CALLS edge from each test or fixture of a Python file to each fixture it requests."""
     if file_symbols.parse.language != "python" or not collected_by_pytest(file_symbols.parse.path):
         return []
-    return [CallEdge(request.requester, Resolved(REASON, CONFIDENCE, ref=request.fixture), request.line)
-            for request in fixtures.requests(file_symbols)]
-
-
-@dataclass(frozen=True, slots=True)
-class FixtureRequest:
-    """``requester`` (a test or a fixture) runs the fixture ``fixture`` by naming it."""
-
-    requester: SymbolRef
-    fixture: SymbolRef
-    name: str
-    line: int
+    return fixtures.requests(file_symbols)
 
 
 class Fixtures:
@@ -70,7 +58,7 @@ class Fixtures:
         self.symbols, self.names = symbols, names
         self._defined: RecordedCache[str, dict[tuple[Scope, str], SymbolRef]] = RecordedCache(symbols.recorder)
         self._requester_ids: RecordedCache[str, frozenset[str]] = RecordedCache(symbols.recorder)
-        self._modules_seen: RecordedCache[str, list[dict[tuple[Scope, str], SymbolRef]]] = RecordedCache(symbols.recorder)
+        self._fixture_modules: RecordedCache[str, list[dict[tuple[Scope, str], SymbolRef]]] = RecordedCache(symbols.recorder)
 
     def defined_in(self, path: str) -> dict[tuple[Scope, str], SymbolRef]:
         if not collected_by_pytest(path):
@@ -102,23 +90,24 @@ class Fixtures:
         found = self.names.lookup_dotted(file_symbols, scope, callable_text)
         return found.external_name if found is not None and found.ref is None else ""
 
-    def requests(self, file_symbols: FileSymbols) -> list[FixtureRequest]:
-        """What the tests and fixtures of the file request, each resolved as pytest would."""
-        result: list[FixtureRequest] = []
+    def requests(self, file_symbols: FileSymbols) -> list[CallEdge]:
+        """A call from each test or fixture of the file to each fixture it requests, resolved as pytest would."""
+        result: list[CallEdge] = []
         for ref in self._requesters(file_symbols):
             for name in dict.fromkeys(self._requested(file_symbols, ref) + self._used_fixtures(file_symbols, ref)):
                 fixture = self._resolve(file_symbols, ref, name)
                 if fixture is not None:
-                    result.append(FixtureRequest(ref, fixture, name, ref.definition.start_line))  # type: ignore[union-attr]
+                    result.append(CallEdge(ref, Resolved(REASON, CONFIDENCE, ref=fixture), ref.definition.start_line))  # type: ignore[union-attr]
         return result
 
     def fixture_for(self, file_symbols: FileSymbols, function: SymbolRef, parameter: str) -> SymbolRef | None:
         """The fixture whose value pytest passes as ``parameter`` of ``function`` (a test or a fixture
         of the file), None when it passes none: what the parameter holds (resolve/types.py)."""
-        if not collected_by_pytest(file_symbols.parse.path) or parameter not in self._requested(file_symbols, function):
-            return None
         path = file_symbols.parse.path
-        if function.id not in self._requester_ids.get(path, lambda: frozenset(ref.id for ref in self._requesters(file_symbols))):
+        if not collected_by_pytest(path) or function.id not in self._requester_ids.get(
+                path, lambda: frozenset(ref.id for ref in self._requesters(file_symbols))):
+            return None
+        if parameter not in self._requested(file_symbols, function):
             return None
         return self._resolve(file_symbols, function, parameter)
 
@@ -134,7 +123,7 @@ class Fixtures:
         files' from its folder up, the nearest first."""
         path = file_symbols.parse.path
         own = self.defined_in(path)
-        modules = self._modules_seen.get(path, lambda: [own] + [self.defined_in(conftest) for conftest in _conftests_above(path)
+        modules = self._fixture_modules.get(path, lambda: [own] + [self.defined_in(conftest) for conftest in _conftests_above(path)
                                                                 if conftest != path and conftest in self.symbols.files])
         classes = _self_and_classes(file_symbols, requester)[1:]
         return _first_other(requester, [own.get((holder.path, name)) for holder in classes]

@@ -173,8 +173,7 @@ class ValueInference:
     def _fixture_value(self, fixture: SymbolRef) -> Values:
         fixture_file = self.symbols.files[fixture.file_path]
         yielded = self._events(fixture_file, fixture.path, YIELD_TARGET)
-        values = self._group(fixture_file, yielded) if yielded else self._returns(fixture)
-        return None if values is None or any(value.receiver for value in values) else values
+        return _not_fluent(self._group(fixture_file, yielded) if yielded else self._returns(fixture))
 
     def _named(self, found: Resolved) -> Values:
         """What a definition holds: a variable its bindings, a function, class or external name itself."""
@@ -372,8 +371,7 @@ class ValueInference:
         annotation, else its `return`s: jinja's `Environment.lexer -> Lexer`)."""
         member = self.names.hierarchy.find_member(class_ref, attribute)
         if member is not None and member[0].definition is not None and member[0].definition.is_property:
-            values = self._returns(member[0])
-            return None if values is None or any(value.receiver for value in values) else values
+            return _not_fluent(self._returns(member[0]))
         found: dict[tuple, Value] = {}
         for owner in self.names.hierarchy.mro(class_ref):
             file_symbols = self.symbols.files[owner.file_path]
@@ -481,6 +479,11 @@ class _FileValues:
             elif scope and (ref := file_symbols.by_path.get(scope)) is not None and ref.label in CLASS_LABELS:
                 attributes.setdefault((scope, target), []).append(events)
         return cls(groups, attributes)
+
+
+def _not_fluent(values: Values) -> Values:
+    """``values`` read outside a method call: a `return self` has no instance to stand for there."""
+    return None if values is None or any(value.receiver for value in values) else values
 
 
 def _function_targets(values: Values, reason: str, confidence: float, split: bool = True) -> list[Resolved]:
