@@ -361,3 +361,81 @@ def test_a_state_write_failing_beside_the_load_publishes_nothing_and_leaves_no_f
         assert store.query("MATCH (f:Function) WHERE f.name = 'added' RETURN f.id").rows == [[f"Function:{U}:shop.util.added"]]
     finally:
         store.close()
+
+
+def _graph_rows(db, settings) -> tuple[list[str], list[str]]:
+    """Every node and edge but the IndexMeta nodes (their times differ between runs)."""
+    store = open_index(db, settings)
+    try:
+        nodes = store.query("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN label(n), n").rows
+        edges = store.query("MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e").rows
+    finally:
+        store.close()
+
+    def clean(value: dict) -> list:
+        return sorted((k, v) for k, v in value.items() if not k.startswith("_"))
+
+    return sorted(repr((label, clean(n))) for label, n in nodes), sorted(repr((t, a, b, clean(e))) for t, a, b, e in edges)
+
+
+def test_while_a_child_solves_the_value_flow_the_rest_of_the_graph_loads_and_the_result_is_the_same(copy_fixture, monkeypatch):
+    """pipeline._full: with the flow in a child, every table but CALLS and the Externals' is
+    written while it solves, and those after. The graph, the search file and the summary are those
+    of a run that solved the flow first."""
+    import codekg.pipeline as pipeline
+    from tests.search.search_rows import snapshot
+
+    original = pipeline._before_the_flow
+    repo = copy_fixture("pyrepo")
+    settings = load_settings(repo, value_flow=True)
+    runs = {}
+    for where, threshold in (("here", 10**9), ("child", 0)):
+        monkeypatch.setattr("codekg.resolve.flow_child.CHILD_MIN_FACTS", threshold)
+        early_tables = []
+
+        def recorded(graph):
+            early_tables.append(original(graph))
+            return early_tables[-1]
+
+        monkeypatch.setattr(pipeline, "_before_the_flow", recorded)
+        db = repo.parent / f"db-{where}"
+        summary = index_repository(repo, db, settings)
+        runs[where] = (_graph_rows(db, settings), snapshot(db), summary.edges, summary.nodes, summary.call_sites)
+        assert len(early_tables) == (where == "child")
+        if where == "child":  # what loaded first: no call, no External, no edge of one
+            [early] = early_tables
+            assert "External" not in early.nodes and early.nodes["Function"]
+            assert not [key for key in early.edges if "CALLS" in key or "External" in key]
+            assert ("DEFINES", "Module", "Function") in early.edges
+        monkeypatch.undo()
+    assert runs["child"] == runs["here"]
+    nodes, edges = runs["child"][0]
+    assert any("'External:json.dumps'" in row for row in nodes)
+    assert any(row.startswith(f"('CALLS', 'Function:{U}:shop.util.log', 'External:json.dumps'") for row in edges)
+    assert {rel for _, rel, _ in runs["child"][1]["edges"]} == {"CALLS", "DEFINES", "HAS_METHOD"}  # the calls came late
+
+
+def test_a_failure_while_the_calls_settle_publishes_nothing_and_the_run_ends(index_fixture, monkeypatch):
+    """A failure in the part that waits for the value flow (here a file's record) stops the run
+    with its error: the search thread waiting for the calls does not hang, the build's files are
+    removed and the previous index answers."""
+    import pytest
+
+    import codekg.pipeline as pipeline
+
+    indexed = index_fixture("pyrepo", value_flow=True)
+    before = sorted(p.name for p in indexed.db.iterdir())
+    monkeypatch.setattr("codekg.resolve.flow_child.CHILD_MIN_FACTS", 0)
+
+    def broken(*arguments):
+        raise RuntimeError("a record could not be made")
+
+    monkeypatch.setattr(pipeline, "_file_record", broken)
+    with pytest.raises(RuntimeError, match="a record could not be made"):
+        index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
+    assert sorted(p.name for p in indexed.db.iterdir()) == before
+    store = open_index(indexed.db, indexed.settings)
+    try:
+        assert store.query("MATCH (f:Function) WHERE f.name = 'log' RETURN f.id").rows == [[f"Function:{U}:shop.util.log"]]
+    finally:
+        store.close()

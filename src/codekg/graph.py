@@ -87,6 +87,16 @@ class Graph:
                 result.edges[key].extend(rows)
         return result
 
+    def without(self, rel_types: set[str]) -> "Graph":
+        """The same nodes, and the edges of every type but ``rel_types``."""
+        result = Graph()
+        for label, rows in self.nodes.items():
+            result.nodes[label].extend(rows)
+        for key, rows in self.edges.items():
+            if key[0] not in rel_types:
+                result.edges[key].extend(rows)
+        return result
+
     def to_tables(self) -> "GraphTables":
         """The same rows as Arrow tables, typed by the schema: compact, and what the bulk load reads."""
         import pyarrow as pa  # only a full build needs Arrow; importing it costs a re-run with no change

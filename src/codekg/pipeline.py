@@ -19,6 +19,7 @@ import logging
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import Future
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from codekg import __version__
 from codekg.errors import CodekgError, InputError
 from codekg.file_names import stored_path
-from codekg.graph import Graph, GraphDelta, GraphTables, graph_delta
+from codekg.graph import EdgeKey, Graph, GraphDelta, GraphTables, graph_delta
 from codekg.language_table import language_for_path
 from codekg.index_state import (
     STATE_SUFFIX,
@@ -215,7 +216,7 @@ class _Run:
         from codekg.garbage import collection_paused, give_back_memory
         from codekg.git_exclude import exclude_index_directory
         from codekg.passes.load import load_graph, metadata_graph
-        from codekg.passes.resolve import shared_nodes, resolve_references
+        from codekg.passes.resolve import shared_nodes, start_resolution
         from codekg.passes.structure import build_structure
         from codekg.stores.mirror import mirror_full
         from codekg.stores.target import refuse_newer_index
@@ -233,58 +234,121 @@ class _Run:
                 structure = build_structure(scan.root, parsed.parses, self.settings)
             with _timed(self.timings, "resolve"):
                 self.progress.start("resolve")
-                resolutions = resolve_references(structure.symbols, self.settings.ambiguity_limit,
-                                                 project_configs=self.project_configs, strict=self.settings.strict,
-                                                 value_flow=self.settings.value_flow)
-            generation = uuid.uuid4().hex
-            update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped),
-                                 repo_root=stored_path(str(scan.root)), commit=self._head(scan))
-            for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
-                path = parsed_file.path
-                update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
-            summaries = {path: record.summary for path, record in update.records.items()}
-            tables = Graph.combined(
-                structure.graph,
-                *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
-                shared_nodes(summaries.values()),
-            ).to_tables()
-            facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
-            update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
-            del structure, resolutions, parsed  # the records (flow facts too) live on in `update` until the state is written
+                pending = start_resolution(structure.symbols, self.settings.ambiguity_limit,
+                                           project_configs=self.project_configs, strict=self.settings.strict,
+                                           value_flow=self.settings.value_flow)
+            # While a child solves the value flow, the graph but its calls is loaded (docs/benchmarks.md §25)
+            early = None
+            if pending.flow_under_way:
+                unsettled = pending.unsettled()
+                paths = [parsed_file.path for parsed_file, _ in _with_source_files(parsed.parses, scan.files)]
+                early = _before_the_flow(Graph.combined(
+                    structure.graph, *(structure.files[path].graph for path in paths),
+                    *(unsettled[path].graph for path in paths), shared_nodes(unsettled[path] for path in paths),
+                )).to_tables()
             raise_if_interrupted()
             self.directory.remove_stale_builds()
             build = self.directory.new_build_path()
+            generation = uuid.uuid4().hex
+        settled: dict[str, Any] = {}
+
+        def records() -> GraphTables:
+            """Settle the resolve pass and make each file's record (kept for the state's writer).
+            Gives the whole graph's tables."""
+            nonlocal structure, parsed
+            with collection_paused():
+                with _timed(self.timings, "resolve"):
+                    resolutions = pending.settle()
+                update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped),
+                                     repo_root=stored_path(str(scan.root)), commit=self._head(scan))
+                for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
+                    path = parsed_file.path
+                    update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
+                summaries = {path: record.summary for path, record in update.records.items()}
+                tables = Graph.combined(
+                    structure.graph,
+                    *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
+                    shared_nodes(summaries.values()),
+                ).to_tables()
+                settled["facts"] = facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
+                update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
+                structure = parsed = None  # the records (flow facts too) live on in `update` until the state is written
+                del resolutions
+                raise_if_interrupted()
+            settled["update"] = update
+            return tables
+
+        def start_writing_state() -> None:
+            """The per-file state is written beside the load, as the search file is: the load spends its
+            time in the graph database, which lets the other threads run (docs/benchmarks.md §17b). The
+            thread holds the records until they are written, then lets them go. The build goes live only
+            once the state is written; a failed or interrupted load removes both (load_graph)."""
+            settled["stating"] = _Beside(functools.partial(self._write_state, build.name, settled.pop("update")))
+
+        def written_state() -> None:
+            if "stating" in settled:
+                settled["stating"].result()
+
+        late_seconds = 0.0
+        late_tables: Future[GraphTables] = Future()
+
+        def late() -> GraphTables:
+            """What the value flow decides, once the rest of the graph is loaded: the calls and the Externals."""
+            nonlocal late_seconds
+            started = time.perf_counter()
+            try:
+                settled["tables"] = tables = records()
+                start_writing_state()
+                decided = GraphTables({label: table for label, table in tables.nodes.items() if label in _FLOW_LABELS},
+                                      {key: table for key, table in tables.edges.items() if _decided_by_flow(key)})
+                late_tables.set_result(decided)
+                return decided
+            except BaseException as error:
+                late_tables.set_exception(error)
+                raise
+            finally:
+                late_seconds = time.perf_counter() - started
+
+        if early is None:
+            settled["tables"] = records()
         give_back_memory()  # the passes' garbage, before the database allocates its buffers
-        # The per-file state is written beside the load, as the search file is: the load spends its
-        # time in the graph database, which lets the other threads run (docs/benchmarks.md §17b). The
-        # thread holds the records until they are written, then lets them go. The build goes live only
-        # once the state is written; a failed or interrupted load removes both (load_graph).
-        stating = _Beside(functools.partial(self._write_state, build.name, update))
-        del update
+        if early is None:
+            start_writing_state()
         load_started = time.perf_counter()
 
-        def timing_metadata() -> dict[str, Any]:
-            stating.join()  # its time is one of the passes recorded
+        def late_metadata() -> dict[str, Any]:
+            written_state()  # its time is one of the passes recorded
             now = time.perf_counter()
-            passes = {**self.timings, "load": now - load_started}
+            passes = {**self.timings, "load": now - load_started - late_seconds}
             passes.pop("search", None)  # not the search file's, which fills beside the load
-            return {"pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - self.started, 4))}
+            return {**self._metadata(scan, settled["facts"], generation),
+                    "pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - self.started, 4))}
 
-        metadata = self._metadata(scan, facts, generation)
+        def search_edges() -> Iterator[tuple[EdgeKey, Any]]:
+            yield from (early or settled["tables"]).edges.items()
+            if early is not None:
+                yield from late_tables.result().edges.items()
+
         # The search file fills beside the load: both spend their time in SQLite and the graph database,
         # which let the other thread run (docs/benchmarks.md). Stamped with a generation not yet live, it
         # is rebuilt by a reader if the load then fails: a search never answers from another generation.
         searching = _Beside(lambda: self._update_search(search_index.update_after_full, build.name, generation,
-                                                        tables.nodes, tables.edges, announce=False))
+                                                        (early or settled["tables"]).nodes, search_edges(), announce=False))
         try:
             with _timed(self.timings, "load"):
                 self.progress.start("load")
-                report = load_graph(self.directory, build, tables, metadata, self.settings, timing_metadata,
-                                    before_publish=stating.result)
+                report = load_graph(self.directory, build, early or settled["tables"], {}, self.settings, late_metadata,
+                                    before_publish=written_state, late=late if early is not None else None)
+            self.timings["load"] -= late_seconds
         finally:
-            stating.join()
+            if not late_tables.done():  # the load stopped before the flow's part: the search file waits no more
+                late_tables.set_exception(CodekgError("the graph's load stopped"))
+            if "stating" in settled:
+                settled["stating"].join()
             searching.join()
         search = self._store_vectors(searching.result())
+        tables, facts = settled["tables"], settled["facts"]
+        metadata = self._metadata(scan, facts, generation)
         secondary = self._mirror(lambda uri: mirror_full(uri, self.settings, self.db_dir, tables, metadata_graph(metadata)))
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
                  "nodes_added": sum(facts.nodes.values()), "nodes_removed": 0, "nodes_updated": 0,
@@ -602,11 +666,28 @@ class _Run:
 
 @contextmanager
 def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Adds the time spent inside to ``timings[name]``: a pass may run in parts (resolve, search)."""
     started = time.perf_counter()
     try:
         yield
     finally:
-        timings[name] = time.perf_counter() - started
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+_FLOW_LABELS = frozenset({"External"})  # the nodes the value flow's calls may add
+
+
+def _decided_by_flow(key: EdgeKey) -> bool:
+    """An edge table that waits for the value flow: CALLS, and any edge of a node of _FLOW_LABELS."""
+    return key[0] == "CALLS" or key[1] in _FLOW_LABELS or key[2] in _FLOW_LABELS
+
+
+def _before_the_flow(graph: Graph) -> Graph:
+    """``graph`` without what the value flow decides (see _decided_by_flow)."""
+    kept = Graph()
+    kept.nodes.update({label: rows for label, rows in graph.nodes.items() if label not in _FLOW_LABELS})
+    kept.edges.update({key: rows for key, rows in graph.edges.items() if not _decided_by_flow(key)})
+    return kept
 
 
 Outcome = TypeVar("Outcome")

@@ -213,7 +213,7 @@ def test_a_failed_import_leaves_the_previous_index_intact(index_fixture, tmp_pat
     before = (indexed.db / "CURRENT").read_text(), sorted(p.name for p in indexed.db.iterdir())
     from codekg.stores.ladybug import LadybugStore
 
-    def failing_write(self, tables):
+    def failing_write(self, tables, then=None):
         raise InputError("the disk is full")
 
     monkeypatch.setattr(LadybugStore, "write_tables", failing_write)

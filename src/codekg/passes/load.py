@@ -40,13 +40,15 @@ def load_graph(
     settings: Settings,
     late_metadata: Callable[[], dict[str, Any]] = dict,
     before_publish: Callable[[], object] = lambda: None,
+    late: Callable[[], GraphTables] | None = None,
 ) -> LoadReport:
     """Write the new build ``build`` and publish it. ``late_metadata`` is called once the graph is
     written, for values only known then (timings); ``before_publish`` waits for what must be in place
     before the build goes live (its state, written beside the load) and raises what went wrong there.
-    A failure of either removes every file of the build."""
+    ``late`` gives more tables once ``tables`` are written (what the value flow decides, computed
+    meanwhile); none of them is one of ``tables``. A failure of any removes every file of the build."""
     try:
-        report = write_build(build, tables, lambda: metadata_graph({**metadata, **late_metadata()}), settings)
+        report = write_build(build, tables, lambda: metadata_graph({**metadata, **late_metadata()}), settings, late)
         before_publish()
         raise_if_interrupted()  # the last chance to stop before the new build goes live
     except BaseException:

@@ -27,7 +27,7 @@ from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef, nearest_package
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
-from codekg.resolve.flow_child import start_solve
+from codekg.resolve.flow_child import FlowSolve, start_solve
 from codekg.resolve.flow_program import ProgramCalls
 from codekg.passes.structure import decorator_id, package_id
 from codekg.resolve.ontology_terms import resolve_file_ontology
@@ -66,20 +66,57 @@ def resolve_references(
     """Resolve ``paths`` (default: every file) against the whole index and the project configs
     (tsconfig.json `paths`/`baseUrl`), and every file of ``stored_keys`` (path → the keys its last
     resolution read) whose value-flow edges changed (``value_flow``: the setting; off, no flow is
-    solved). A file that fails keeps no edges and a warning (``strict``: raises).
+    solved). A file that fails keeps no edges and a warning (``strict``: raises)."""
+    return start_resolution(symbols, ambiguity_limit, paths, project_configs, strict, stored_keys, value_flow,
+                            flow_in_child).settle()
 
-    The value flow is solved whole (in a child process for a big program: resolve/flow_child.py)
-    while each file's names, imports and calls are resolved here; each file is settled with the
-    flow's answer at the end."""
+
+def start_resolution(
+    symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
+    project_configs: ProjectConfigs = NO_PROJECT_CONFIGS, strict: bool = False,
+    stored_keys: dict[str, frozenset[DependencyKey]] | None = None, value_flow: bool = True,
+    flow_in_child: bool | None = None,
+) -> "PendingResolution":
+    """The resolve pass up to the value flow (see resolve_references): the flow is solved whole (in
+    a child process for a big program: resolve/flow_child.py) while each file's names, imports and
+    calls are resolved here. `PendingResolution.settle` waits for the flow's answer."""
     flow = start_solve(symbols, project_configs, sorted(symbols.files.keys()), flow_in_child) if value_flow else None
     resolver = _FileResolver(symbols, ambiguity_limit, project_configs, strict, value_flow)
     chosen = set(symbols.files.keys() if paths is None else paths)
-    first_halves = {path: resolver.first_half(path) for path in sorted(chosen)}
-    program = flow.result() if flow is not None else ProgramCalls()
-    for path, keys in sorted((stored_keys or {}).items()):  # the flow is solved whole: its edges may change anywhere
-        if path not in chosen and flow_dependency(program.edges.get(path, [])) not in keys:
-            first_halves[path] = resolver.first_half(path)
-    return {path: resolver.settled(path, half, program) for path, half in sorted(first_halves.items())}
+    return PendingResolution(resolver, {path: resolver.first_half(path) for path in sorted(chosen)}, flow,
+                             dict(stored_keys or {}), chosen)
+
+
+@dataclass(slots=True)
+class PendingResolution:
+    """Every chosen file's first half, and the value flow under way. Until `settle`, a first half's
+    graph holds all its derived edges but CALLS, and its ``shared`` every node but the Externals
+    that only the flow's calls reach: a full index loads the rest of the graph meanwhile
+    (pipeline.py, `_Run._full`)."""
+
+    resolver: "_FileResolver"
+    first_halves: dict[str, "_FirstHalf"]
+    flow: FlowSolve | None
+    stored_keys: dict[str, frozenset[DependencyKey]]
+    chosen: set[str]
+
+    @property
+    def flow_under_way(self) -> bool:
+        """The flow is being solved in a child, so waiting for it leaves this process idle."""
+        return self.flow is not None and self.flow.under_way
+
+    def unsettled(self) -> dict[str, FileResolution]:
+        """Each chosen file's resolution before the flow: no CALLS edge yet."""
+        return {path: half.result for path, half in self.first_halves.items()}
+
+    def settle(self) -> dict[str, FileResolution]:
+        """Wait for the flow (if any), then give each file its CALLS edges: the chosen files, and
+        every file of ``stored_keys`` whose value-flow edges changed."""
+        program = self.flow.result() if self.flow is not None else ProgramCalls()
+        for path, keys in sorted(self.stored_keys.items()):  # the flow is solved whole: its edges may change anywhere
+            if path not in self.chosen and flow_dependency(program.edges.get(path, [])) not in keys:
+                self.first_halves[path] = self.resolver.first_half(path)
+        return {path: self.resolver.settled(path, half, program) for path, half in sorted(self.first_halves.items())}
 
 
 @dataclass(slots=True)
@@ -126,10 +163,14 @@ class _FileResolver:
     def settled(self, path: str, half: _FirstHalf, program: ProgramCalls) -> FileResolution:
         faults: list[FileFault] = []
         flow_edges = program.edges.get(path, [])
-        result = half.result if half.failed else contained(  # a failed file keeps no edges, the flow's neither
+        shared_before = dict(half.result.shared)
+        # A failed file keeps no edges, the flow's neither. A file whose calls fail to settle keeps
+        # the rest of its first half: a full index may have loaded it already (PendingResolution).
+        result = half.result if half.failed else contained(
             path, "resolve",
             lambda: _settled(half, flow_edges, program.resolved_sites.get(path, {}) if self.value_flow else None),
-            lambda: FileResolution(Graph(), dependencies=half.result.dependencies), self.strict, faults)
+            lambda: FileResolution(half.result.graph.without({"CALLS"}), shared_before,
+                                   dependencies=half.result.dependencies), self.strict, faults)
         result.warnings = result.warnings + [fault.as_warning() for fault in faults]
         result.dependencies = result.dependencies | {flow_dependency(flow_edges)}
         result.warnings += program.warnings.get(path, [])

@@ -40,6 +40,11 @@ class FlowSolve:
     _future: object = None
     _done: ProgramCalls | None = None
 
+    @property
+    def under_way(self) -> bool:
+        """Solving in a child: this process is free for other work until `result`."""
+        return self._done is None
+
     def result(self) -> ProgramCalls:
         if self._done is None:
             self._done = self._wait()

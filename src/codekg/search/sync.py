@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,14 +55,15 @@ def search_path(db_dir: Path) -> Path:
 # --- called by an index run (which holds the writer lock) ----------------------------------------
 
 def update_after_full(db_dir: Path, settings: Settings, build: str, generation: str,
-                      nodes: dict[str, "pa.Table"], edges: dict[EdgeKey, "pa.Table"]) -> dict[str, Any]:
-    """After a new build is published: replace every row with the build's symbols and edges."""
+                      nodes: dict[str, "pa.Table"], edges: Iterable[tuple[EdgeKey, "pa.Table"]]) -> dict[str, Any]:
+    """After a new build is published: replace every row with the build's symbols and edges (the
+    edge tables may come later than the nodes: they are read after every symbol is written)."""
     def write(store: SearchStore) -> None:
         store.replace_all(
             ((label, batch.to_pylist()) for label in INDEXED_LABELS if label in nodes
              for batch in nodes[label].select(list(_NODE_COLUMNS)).to_batches(max_chunksize=WRITE_BATCH_ROWS)),
             ((rel_type, list(zip(batch.column("from").to_pylist(), batch.column("to").to_pylist())))
-             for (rel_type, _, _), table in edges.items() if rel_type in EXPANSION_EDGES
+             for (rel_type, _, _), table in edges if rel_type in EXPANSION_EDGES
              for batch in table.to_batches(max_chunksize=WRITE_BATCH_ROWS)))
         store.stamp(generation, build)
 

@@ -15,6 +15,8 @@ itself says which generation is live.
 
 from __future__ import annotations
 
+import functools
+
 import fcntl
 import threading
 import logging
@@ -76,6 +78,9 @@ MERGE_BATCH_ROWS = 2000
 LOAD_POOL_FIXED = 64 * 1024 * 1024
 LOAD_POOL_FACTOR = 2.0
 LOAD_POOL_PER_TABLE = 768 * 1024
+# The tables a build gets late (the calls the value flow decides, pipeline.py) against the rest, at
+# most: pydantic 0.3, fastapi 0.2 (docs/benchmarks.md §25). A shortfall costs a build attempt.
+LATE_TABLES_SHARE = 0.5
 BUILD_ATTEMPTS = 3  # a build whose page cache proves too small is started again with twice as much
 _OPEN_LOCK = threading.Lock()
 # How long a reader that finds a checkpoint to finish waits for the index run holding the lock.
@@ -130,17 +135,19 @@ class LadybugStore:
 
     @classmethod
     def build(cls, path: Path, settings: Settings, tables: GraphTables, metadata: Callable[[], Graph],
-              buffer_pool_size: int = 0) -> LoadReport:
-        """Write the new database ``path`` holding ``tables``, then ``metadata()`` (called once the
-        graph is written). Its page cache is sized to the graph (`load_pool_need`, or
-        ``buffer_pool_size``); when it proves too small, the files are removed and the build starts
-        again with twice as much, at most BUILD_ATTEMPTS times in all (`LoadReport.page_cache_retries`)."""
-        pool = max(buffer_pool_size or load_pool_need(tables), settings.buffer_pool_size)
+              buffer_pool_size: int = 0, late: Callable[[], GraphTables] | None = None) -> LoadReport:
+        """Write the new database ``path`` holding ``tables``, then the tables ``late()`` gives once
+        those are written (called once), then ``metadata()`` (called once the graph is written). Its
+        page cache is sized to the graph (`load_pool_need`, or ``buffer_pool_size``); when it proves
+        too small, the files are removed and the build starts again with twice as much, at most
+        BUILD_ATTEMPTS times in all (`LoadReport.page_cache_retries`)."""
+        pool = max(buffer_pool_size or load_pool_need(tables, LATE_TABLES_SHARE if late else 0.0), settings.buffer_pool_size)
+        late_once = functools.cache(late) if late is not None else None
         attempt = 0
         while True:
             store = cls.create(path, settings, pool)
             try:
-                report = store.write_tables(tables)
+                report = store.write_tables(tables, late_once)
                 store.write_tables(metadata().to_tables())
                 report.page_cache_retries = attempt
                 return report
@@ -157,18 +164,21 @@ class LadybugStore:
 
     # --- writing ---------------------------------------------------------------------------------
 
-    def write_tables(self, delta: GraphTables) -> LoadReport:
-        """Write every node table, then every edge table (edges need their endpoints in place). The
-        database checkpoints once, at the end: after each COPY, as it does by default, it cost a
-        third of the load of a hundred tables. (One transaction around them all would be cheaper
-        still, but a COPY failing inside one crashes Ladybug 0.22 as it rolls back.)"""
+    def write_tables(self, delta: GraphTables, then: Callable[[], GraphTables] | None = None) -> LoadReport:
+        """Write every node table, then every edge table (edges need their endpoints in place); then
+        the same for the tables ``then()`` gives, if any (no table of ``delta``). The database
+        checkpoints once, at the end: after each COPY, as it does by default, it cost a third of the
+        load of a hundred tables. (One transaction around them all would be cheaper still, but a
+        COPY failing inside one crashes Ladybug 0.22 as it rolls back.)"""
         report = LoadReport()
         deferred = self._checkpoint_automatically(False)
         try:
-            for label, table in delta.nodes.items():
-                report.tables.append(self._write_nodes(label, table))
-            for (rel_type, source, target), table in delta.edges.items():
-                report.tables.append(self._write_edges(rel_type, source, target, table))
+            for part in (delta, *([then] if then is not None else [])):
+                tables = part if isinstance(part, GraphTables) else part()
+                for label, table in tables.nodes.items():
+                    report.tables.append(self._write_nodes(label, table))
+                for (rel_type, source, target), table in tables.edges.items():
+                    report.tables.append(self._write_edges(rel_type, source, target, table))
             if deferred:
                 self._checkpoint()
         finally:
@@ -389,11 +399,12 @@ class LadybugStore:
         return result
 
 
-def load_pool_need(tables: GraphTables) -> int:
-    """The buffer pool a new database needs to bulk-load ``tables`` (LOAD_POOL_FACTOR)."""
+def load_pool_need(tables: GraphTables, more: float = 0.0) -> int:
+    """The buffer pool a new database needs to bulk-load ``tables`` (LOAD_POOL_FACTOR), and ``more``
+    times as much again for tables still to come."""
     written = [*tables.nodes.values(), *tables.edges.values()]
     size = sum(table.nbytes for table in written)
-    return LOAD_POOL_FIXED + int(size * LOAD_POOL_FACTOR) + LOAD_POOL_PER_TABLE * len(written)
+    return int((1 + more) * (LOAD_POOL_FIXED + int(size * LOAD_POOL_FACTOR) + LOAD_POOL_PER_TABLE * len(written)))
 
 
 class PageCacheFullError(QueryError):

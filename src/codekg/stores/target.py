@@ -32,14 +32,19 @@ def primary_location(settings: Settings) -> StoreLocation | None:
     return location if location.is_server else None
 
 
-def write_build(build: Path, tables: GraphTables, metadata: Callable[[], Graph], settings: Settings) -> LoadReport:
+def write_build(build: Path, tables: GraphTables, metadata: Callable[[], Graph], settings: Settings,
+                late: Callable[[], GraphTables] | None = None) -> LoadReport:
     """Write a whole new graph for the build ``build`` (not yet live). ``metadata`` is called once
-    the graph is written, for values only known then."""
+    the graph is written, for values only known then; ``late``, once ``tables`` are written, for
+    more tables (a server store replaces its graph in one go: it waits for them first)."""
     location = primary_location(settings)
     if location is None:
-        return LadybugStore.build(build, settings, tables, metadata)
+        return LadybugStore.build(build, settings, tables, metadata, late=late)
     from codekg.stores import open_server_store
 
+    if late is not None:
+        more = late()
+        tables = GraphTables({**tables.nodes, **more.nodes}, {**tables.edges, **more.edges})
     server = open_server_store(location, settings, build.parent)
     try:
         report = server.replace_graph(tables, metadata())
