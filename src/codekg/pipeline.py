@@ -246,37 +246,39 @@ class _Run:
                     structure.graph, *(structure.files[path].graph for path in paths),
                     *(unsettled[path].graph for path in paths), shared_nodes(unsettled[path] for path in paths),
                 )).to_tables()
+                del unsettled
             raise_if_interrupted()
             self.directory.remove_stale_builds()
             build = self.directory.new_build_path()
             generation = uuid.uuid4().hex
         settled: dict[str, Any] = {}
 
-        def records() -> GraphTables:
+        def records() -> Graph:
             """Settle the resolve pass and make each file's record (kept for the state's writer).
-            Gives the whole graph's tables."""
-            nonlocal structure, parsed
+            Gives the whole graph."""
+            nonlocal structure, parsed, pending
             with collection_paused():
                 with _timed(self.timings, "resolve"):
                     resolutions = pending.settle()
+                pending = None  # its resolver's caches
                 update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped),
                                      repo_root=stored_path(str(scan.root)), commit=self._head(scan))
                 for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
                     path = parsed_file.path
                     update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
                 summaries = {path: record.summary for path, record in update.records.items()}
-                tables = Graph.combined(
+                graph = Graph.combined(
                     structure.graph,
                     *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
                     shared_nodes(summaries.values()),
-                ).to_tables()
+                )
                 settled["facts"] = facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
                 update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
                 structure = parsed = None  # the records (flow facts too) live on in `update` until the state is written
                 del resolutions
                 raise_if_interrupted()
             settled["update"] = update
-            return tables
+            return graph
 
         def start_writing_state() -> None:
             """The per-file state is written beside the load, as the search file is: the load spends its
@@ -297,10 +299,8 @@ class _Run:
             nonlocal late_seconds
             started = time.perf_counter()
             try:
-                settled["tables"] = tables = records()
+                decided = _decided_by_the_flow(records()).to_tables()
                 start_writing_state()
-                decided = GraphTables({label: table for label, table in tables.nodes.items() if label in _FLOW_LABELS},
-                                      {key: table for key, table in tables.edges.items() if _decided_by_flow(key)})
                 late_tables.set_result(decided)
                 return decided
             except BaseException as error:
@@ -309,8 +309,7 @@ class _Run:
             finally:
                 late_seconds = time.perf_counter() - started
 
-        if early is None:
-            settled["tables"] = records()
+        first = early if early is not None else records().to_tables()  # what the load writes first
         give_back_memory()  # the passes' garbage, before the database allocates its buffers
         if early is None:
             start_writing_state()
@@ -325,7 +324,7 @@ class _Run:
                     "pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - self.started, 4))}
 
         def search_edges() -> Iterator[tuple[EdgeKey, Any]]:
-            yield from (early or settled["tables"]).edges.items()
+            yield from first.edges.items()
             if early is not None:
                 yield from late_tables.result().edges.items()
 
@@ -333,11 +332,11 @@ class _Run:
         # which let the other thread run (docs/benchmarks.md). Stamped with a generation not yet live, it
         # is rebuilt by a reader if the load then fails: a search never answers from another generation.
         searching = _Beside(lambda: self._update_search(search_index.update_after_full, build.name, generation,
-                                                        (early or settled["tables"]).nodes, search_edges(), announce=False))
+                                                        first.nodes, search_edges(), announce=False))
         try:
             with _timed(self.timings, "load"):
                 self.progress.start("load")
-                report = load_graph(self.directory, build, early or settled["tables"], {}, self.settings, late_metadata,
+                report = load_graph(self.directory, build, first, {}, self.settings, late_metadata,
                                     before_publish=written_state, late=late if early is not None else None)
             self.timings["load"] -= late_seconds
         finally:
@@ -347,7 +346,10 @@ class _Run:
                 settled["stating"].join()
             searching.join()
         search = self._store_vectors(searching.result())
-        tables, facts = settled["tables"], settled["facts"]
+        facts, tables = settled["facts"], first
+        if early is not None:  # disjoint, and the whole graph together
+            decided = late_tables.result()
+            tables = GraphTables({**early.nodes, **decided.nodes}, {**early.edges, **decided.edges})
         metadata = self._metadata(scan, facts, generation)
         secondary = self._mirror(lambda uri: mirror_full(uri, self.settings, self.db_dir, tables, metadata_graph(metadata)))
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
@@ -682,12 +684,16 @@ def _decided_by_flow(key: EdgeKey) -> bool:
     return key[0] == "CALLS" or key[1] in _FLOW_LABELS or key[2] in _FLOW_LABELS
 
 
-def _before_the_flow(graph: Graph) -> Graph:
-    """``graph`` without what the value flow decides (see _decided_by_flow)."""
+def _before_the_flow(graph: Graph, decided: bool = False) -> Graph:
+    """``graph`` without what the value flow decides (see _decided_by_flow); ``decided``: only that."""
     kept = Graph()
-    kept.nodes.update({label: rows for label, rows in graph.nodes.items() if label not in _FLOW_LABELS})
-    kept.edges.update({key: rows for key, rows in graph.edges.items() if not _decided_by_flow(key)})
+    kept.nodes.update({label: rows for label, rows in graph.nodes.items() if (label in _FLOW_LABELS) == decided})
+    kept.edges.update({key: rows for key, rows in graph.edges.items() if _decided_by_flow(key) == decided})
     return kept
+
+
+def _decided_by_the_flow(graph: Graph) -> Graph:
+    return _before_the_flow(graph, decided=True)
 
 
 Outcome = TypeVar("Outcome")
