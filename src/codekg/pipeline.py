@@ -684,16 +684,20 @@ def _decided_by_flow(key: EdgeKey) -> bool:
     return key[0] == "CALLS" or key[1] in _FLOW_LABELS or key[2] in _FLOW_LABELS
 
 
-def _before_the_flow(graph: Graph, decided: bool = False) -> Graph:
-    """``graph`` without what the value flow decides (see _decided_by_flow); ``decided``: only that."""
+def _before_the_flow(graph: Graph) -> Graph:
+    """``graph`` without what the value flow decides (see _decided_by_flow)."""
+    return _flow_part(graph, decided=False)
+
+
+def _decided_by_the_flow(graph: Graph) -> Graph:
+    return _flow_part(graph, decided=True)
+
+
+def _flow_part(graph: Graph, decided: bool) -> Graph:
     kept = Graph()
     kept.nodes.update({label: rows for label, rows in graph.nodes.items() if (label in _FLOW_LABELS) == decided})
     kept.edges.update({key: rows for key, rows in graph.edges.items() if _decided_by_flow(key) == decided})
     return kept
-
-
-def _decided_by_the_flow(graph: Graph) -> Graph:
-    return _before_the_flow(graph, decided=True)
 
 
 Outcome = TypeVar("Outcome")
