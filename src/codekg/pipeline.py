@@ -253,9 +253,10 @@ class _Run:
             generation = uuid.uuid4().hex
         settled: dict[str, Any] = {}
 
-        def records() -> Graph:
+        def records(part: Callable[[Graph], Graph] = lambda graph: graph) -> GraphTables:
             """Settle the resolve pass and make each file's record (kept for the state's writer).
-            Gives the whole graph."""
+            Gives the tables of the graph's ``part`` (converted with the collector paused: it would
+            walk the heap of records again and again)."""
             nonlocal structure, parsed, pending
             with collection_paused():
                 with _timed(self.timings, "resolve"):
@@ -267,18 +268,18 @@ class _Run:
                     path = parsed_file.path
                     update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
                 summaries = {path: record.summary for path, record in update.records.items()}
-                graph = Graph.combined(
+                tables = part(Graph.combined(
                     structure.graph,
                     *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
                     shared_nodes(summaries.values()),
-                )
+                )).to_tables()
                 settled["facts"] = facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
                 update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
                 structure = parsed = None  # the records (flow facts too) live on in `update` until the state is written
                 del resolutions
                 raise_if_interrupted()
             settled["update"] = update
-            return graph
+            return tables
 
         def start_writing_state() -> None:
             """The per-file state is written beside the load, as the search file is: the load spends its
@@ -299,7 +300,7 @@ class _Run:
             nonlocal late_seconds
             started = time.perf_counter()
             try:
-                decided = _decided_by_the_flow(records()).to_tables()
+                decided = records(_decided_by_the_flow)
                 start_writing_state()
                 late_tables.set_result(decided)
                 return decided
@@ -309,7 +310,7 @@ class _Run:
             finally:
                 late_seconds = time.perf_counter() - started
 
-        first = early if early is not None else records().to_tables()  # what the load writes first
+        first = early if early is not None else records()  # what the load writes first
         give_back_memory()  # the passes' garbage, before the database allocates its buffers
         if early is None:
             start_writing_state()
