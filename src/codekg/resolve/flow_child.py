@@ -3,7 +3,8 @@
 Why a child: the solve builds millions of short-lived objects (hundreds of megabytes on a few
 hundred files). In this process their pages would stay with the heap after the solve and add to the
 peak of every later pass; a child hands them back when it exits, without even freeing them one by
-one. And on two cores the solve runs beside the rest of the resolve pass instead of before it.
+one. And on two cores the solve runs beside the rest of the resolve pass, and in a full index
+beside the load of every table it cannot change (pipeline.py), instead of before them.
 
 A program smaller than CHILD_MIN_FACTS facts is solved in this process: a fork costs more than its
 solve. The child gets the symbol index by fork (nothing is copied until touched) and sends back only
