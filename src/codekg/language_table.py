@@ -21,7 +21,7 @@ class LanguageFacts:
 LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py",), "10"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "10"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "10"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "11"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

@@ -284,3 +284,48 @@ def test_type_only_imports_and_commonjs_export_assignment():
         ImportBinding("reexport", "./e", "E", "E", 5, is_type_only=True),
     ]
     assert parsed.exports == [ExportBinding("default", "C", 6, commonjs=True)]
+
+
+DECLARATIONS = b"""\
+export declare class Client {
+    constructor(options?: Options);
+    request(url: string): Promise<Response>;
+    request(url: string, init: Init): Promise<Response>;
+    get name(): string;
+    set name(value: string);
+    static create(): Client;
+    private secret;
+}
+export declare function connect(url: string): Client;
+declare function retry(times: number): void;
+declare function retry(times: number, delay: number): void;
+export interface Options { timeout?: number; retry(count: number): boolean; }
+"""
+
+
+def test_a_declaration_file_defines_its_bodiless_functions_and_methods_once_each():
+    """A .d.ts (or `declare`) states functions and class members without bodies; each is a definition,
+    and several signatures of one name (overloads, a getter and its setter) are one: the first."""
+    parsed = TypeScriptExtractor().extract("types/index.d.ts", DECLARATIONS)
+    assert [(d.kind, d.name, d.scope, d.start_line, d.signature) for d in parsed.definitions] == [
+        ("Class", "Client", (), 1, "class Client"),
+        ("Method", "constructor", ("Client",), 2, "constructor(options?: Options)"),
+        ("Method", "request", ("Client",), 3, "request(url: string): Promise<Response>"),
+        ("Method", "name", ("Client",), 5, "get name(): string"),
+        ("Method", "create", ("Client",), 7, "static create(): Client"),
+        ("Variable", "secret", ("Client",), 8, ""),
+        ("Function", "connect", (), 10, "function connect(url: string): Client"),
+        ("Function", "retry", (), 11, "function retry(times: number): void"),
+        ("Interface", "Options", (), 13, "interface Options"),
+    ]
+
+
+def test_overload_signatures_are_not_definitions_beside_their_implementation():
+    parsed = TypeScriptExtractor().extract("a.ts", (
+        b"export function parse(x: string): number;\nexport function parse(x: number): number;\n"
+        b"export function parse(x: any): number { return 0; }\n"
+        b"class P {\n  at(i: number): string;\n  at(i: any) { return ''; }\n}\n"
+    ))
+    assert [(d.kind, d.name, d.start_line) for d in parsed.definitions] == [
+        ("Function", "parse", 3), ("Class", "P", 4), ("Method", "at", 6),
+    ]

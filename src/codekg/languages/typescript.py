@@ -43,6 +43,8 @@ class TypeScriptExtractor(JavaScriptExtractor):
         "definition.parameter_property": "_on_parameter_property",
         "definition.enum": "_on_enum",
         "definition.type_alias": "_on_type_alias",
+        "definition.function_signature": "_on_function_signature",
+        "definition.method_signature": "_on_method_signature",
         "use.type": "_on_use_type",
     }
     NAMED_DECLARATIONS = JavaScriptExtractor.NAMED_DECLARATIONS | {
@@ -74,6 +76,14 @@ class TypeScriptExtractor(JavaScriptExtractor):
                 elif clause.type == "implements_clause":
                     implements.extend(n for t in clause.named_children if (n := _type_name(t)))
         return tuple(bases), tuple(implements)
+
+    def _on_function_signature(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        if not _overload(node):
+            self._on_function(state, node, captures)
+
+    def _on_method_signature(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        if not _overload(node):
+            self._on_method(state, node, captures)
 
     def _on_parameter_property(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         """`constructor(private readonly s: Service)`: a Variable `s` of the class, with its type."""
@@ -149,3 +159,40 @@ def _type_name(node: ts.Node) -> str | None:
     if node.type in ("type_identifier", "nested_type_identifier", "identifier"):
         return "".join(node_text(node).split())
     return None
+
+
+_WRAPPERS = frozenset({"export_statement", "ambient_declaration"})  # `export declare function f(): T;`
+_WITH_BODY = frozenset({"function_declaration", "generator_function_declaration", "method_definition"})
+_BODILESS = frozenset({"function_signature", "method_signature", "abstract_method_signature"})
+
+
+def _overload(signature: ts.Node) -> bool:
+    """A bodiless signature that another declaration of its name in the same scope stands for: the
+    implementation after its overloads (`f(x: string): T; f(x: any): T {…}`), or, without one (a
+    .d.ts), the first of several signatures. TypeScript makes them one function."""
+    name = signature.child_by_field_name("name")
+    statement = signature
+    while statement.parent is not None and statement.parent.type in _WRAPPERS:
+        statement = statement.parent
+    if name is None or statement.parent is None:
+        return False
+    before = True  # a sibling still before the signature
+    for sibling in statement.parent.named_children:
+        declaration = _declared(sibling)
+        if sibling.id == statement.id:
+            before = False
+            continue
+        other = declaration.child_by_field_name("name") if declaration is not None else None
+        if other is None or other.text != name.text:
+            continue
+        if declaration.type in _WITH_BODY or (before and declaration.type in _BODILESS):
+            return True
+    return False
+
+
+def _declared(statement: ts.Node) -> ts.Node | None:
+    """What an `export` / `declare` statement declares (the statement itself otherwise)."""
+    node: ts.Node | None = statement
+    while node is not None and node.type in _WRAPPERS:
+        node = node.child_by_field_name("declaration") or next(iter(node.named_children), None)
+    return node

@@ -7,6 +7,12 @@
 ; abstract m(x: number): void;
 (class_body (abstract_method_signature) @definition.method)
 
+; bodiless: a member of a `declare class` (.d.ts) or an overload, `m(x: string): void;`
+(class_body (method_signature) @definition.method_signature)
+
+; bodiless: `declare function f(x: number): void;` (.d.ts) or an overload of a function
+(function_signature) @definition.function_signature
+
 ; class fields: `private handler = (e: E) => {}`, `count: number = 0`
 (class_body (public_field_definition) @definition.field)
 
