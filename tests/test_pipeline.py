@@ -439,3 +439,21 @@ def test_a_failure_while_the_calls_settle_publishes_nothing_and_the_run_ends(ind
         assert store.query("MATCH (f:Function) WHERE f.name = 'log' RETURN f.id").rows == [[f"Function:{U}:shop.util.log"]]
     finally:
         store.close()
+
+
+def test_a_compiled_modules_stub_is_its_module(tmp_path):
+    """`from pkg._speedups import encode` reaches the definitions of `_speedups.pyi` when no
+    `_speedups.py` exists (a compiled extension's stub)."""
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "__init__.py").write_text("")
+    (repo / "pkg" / "_speedups.pyi").write_text("def encode(data: bytes) -> str: ...\n")
+    (repo / "pkg" / "use.py").write_text("from pkg._speedups import encode\n\ndef go():\n    return encode(b'x')\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    index_repository(repo, tmp_path / "db", settings)
+    store = open_index(tmp_path / "db", settings)
+    try:
+        assert store.query("MATCH (a)-[e:CALLS]->(b:Function) RETURN a.id, b.id, e.reason").rows == [
+            ["Function:pkg/use.py:pkg.use.go", "Function:pkg/_speedups.pyi:pkg._speedups.encode", "import"]]
+    finally:
+        store.close()

@@ -19,7 +19,7 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py",), "10"),
+    "python": LanguageFacts((".py", ".pyi"), "11"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "10"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "11"),
     "sql": LanguageFacts((".sql",), "1"),

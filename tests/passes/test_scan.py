@@ -255,3 +255,16 @@ def test_unreadable_directory_is_reported(tmp_path):
 def test_stored_path_is_utf8_and_leads_back_to_the_name(name, stored):
     assert stored_path(os.fsdecode(name)) == stored
     assert os.fsencode(escaped_name(stored)) == name
+
+
+def test_a_stub_is_indexed_alone_and_left_out_beside_its_module(tmp_path):
+    """`_speedups.pyi` describes a compiled module: it is the only source of its names. `util.pyi`
+    beside `util.py` would define each name twice: the module that runs is indexed."""
+    for name in ("pkg/__init__.py", "pkg/_speedups.pyi", "pkg/util.py", "pkg/util.pyi"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("def f(x: int) -> int: ...\n")
+    scan = scan_repository(tmp_path, load_settings(tmp_path, use_git_ls_files=False))
+    assert [(f.path, f.language) for f in scan.files] == [
+        ("pkg/__init__.py", "python"), ("pkg/_speedups.pyi", "python"), ("pkg/util.py", "python"),
+    ]
+    assert scan.skipped == []

@@ -94,6 +94,12 @@ class ScanResult:
     warnings: list[dict[str, str]] = field(default_factory=list)  # {"path", "pass", "kind", "message"}: .gitignore files
 
 
+def _stub_beside_its_module(name: str, listed: set[str]) -> bool:
+    """`mod.pyi` beside `mod.py`: the graph holds the code that runs, so the stub adds only another
+    definition of each name. A stub alone (a compiled module's, `_core.pyi`) is indexed as its module."""
+    return name.lower().endswith(".pyi") and name[:-1] in listed
+
+
 def scan_repository(root: Path, settings: Settings) -> ScanResult:
     """List source files under ``root`` (sorted by path), with every skip explained."""
     root = _checked_root(root)
@@ -108,6 +114,8 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
             continue
         path = stored_path(name)
         language = language_for_path(path)
+        if language == "python" and _stub_beside_its_module(name, listed):
+            continue
         if language is None:
             if is_project_config(path):
                 result.project_configs.append(path)
