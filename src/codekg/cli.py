@@ -940,21 +940,25 @@ def path_command(
     repo: RepoOption = None, db: DbOption = None, store: StoreOption = None, json_output: JsonOption = False,
 ) -> None:
     """How FROM reaches TO: the shortest chain of calls, imports, inheritance, type uses, variable
-    accesses and decorators (or, when there is none, how TO reaches FROM)."""
-    from codekg.analysis.navigation import path_between
+    accesses and decorators (or, when there is none, how TO reaches FROM). Exit code 1 when there
+    is no path within the depth, as grep's when nothing matches."""
+    from codekg.analysis.navigation import MAX_PATH_DEPTH, path_between
 
     with _analysis(repo, db, store, json_output) as (_, graph):
         result = path_between(graph, source, target, depth)
     if json_output:
         print_out(json.dumps(result, indent=2, ensure_ascii=False))
+        if not result["found"]:
+            raise typer.Exit(1)
         return
     if result["found"] and not result["hops"]:
         stdout().print("FROM and TO are the same symbol", style="dim")
         return
     if not result["found"]:
         searched = "" if result["complete"] else " (the search stopped: too many nodes at one step)"
-        stdout().print(f"no path within {depth} edges either way{searched}", style="dim")
-        return
+        further = f"; --depth {MAX_PATH_DEPTH} looks further" if depth < MAX_PATH_DEPTH and result["complete"] else ""
+        stdout().print(_escaped(f"no path within {depth} edges either way{searched}{further}"), style="dim")
+        raise typer.Exit(1)
     stdout().print(f"{result['length']} edge(s), {result['direction']}:", highlight=False)
     for hop in result["hops"]:
         stdout().print(_escaped(f"  {hop['from']} -[{hop['relation']}]-> {hop['to']}"), highlight=False)

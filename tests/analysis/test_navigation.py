@@ -91,6 +91,10 @@ def test_the_cli_commands(pyrepo):
         "2 edge(s), forward:", "  scripts.run -[CALLS]-> shop.service.checkout", "  shop.service.checkout -[CALLS]-> shop.util.log"]
     assert run("references", "shop.models.Order").stdout.splitlines()[0] == "shop.models.Order: call: 2, import: 2, type use: 1"
     assert run("path", "scripts.run", "scripts.run").stdout.strip() == "FROM and TO are the same symbol"
+    none = run("path", "shop.models.Counter", "shop.util.log", "--depth", "3")  # no path: exit 1, as grep's
+    assert (none.returncode, none.stdout.strip()) == (1, "no path within 3 edges either way; --depth 10 looks further")
+    none = run("path", "shop.models.Counter", "shop.util.log", "--json")
+    assert (none.returncode, json.loads(none.stdout)["found"]) == (1, False)
     assert run("definition", f"{repo / S}:15").stdout.splitlines()[-1] == f"    Function shop.service.helper.inner  {S}:14-15"
     assert json.loads(run("references", "shop.models.Order", "--json").stdout)["counts"] == {"call": 2, "import": 2, "type use": 1}
     outside = run("definition", "../../etc/passwd:1")
