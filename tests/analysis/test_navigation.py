@@ -101,3 +101,27 @@ def test_the_cli_commands(pyrepo):
     assert (outside.returncode, outside.stderr.strip()) == (2, "error: ../../etc/passwd leads outside the indexed repository")
     bad = run("definition", S)
     assert (bad.returncode, bad.stderr.strip()) == (2, f"error: expected FILE:LINE (e.g. src/app.py:42), not '{S}'")
+
+
+def test_a_decorator_application_is_one_reference(tmp_path):
+    """`@traced` over `def work` is one use: the Decorator node's call, of kind "decorator". The module
+    running the `def` makes the same call at the same line, and is not listed again; a scope that
+    also calls the decorator elsewhere keeps its call."""
+    from codekg.pipeline import index_repository
+    from codekg.settings import load_settings
+    from codekg.stores import open_index
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "d.py").write_text("def traced(fn):\n    return fn\n\n@traced\ndef work():\n    return 1\n\n"
+                               "class C:\n    @traced\n    def m(self):\n        return 2\n\n    traced(m)\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    index_repository(repo, tmp_path / "db", settings)
+    store = open_index(tmp_path / "db", settings)
+    try:
+        found = references(store, "d.traced")
+    finally:
+        store.close()
+    assert [(r["kind"], r["qualified_name"], r["line"]) for r in found["references"]] == [
+        ("decorator", "d.work@0", 4), ("call", "d.C", 9), ("decorator", "d.C.m@0", 9)]
+    assert found["counts"] == {"call": 1, "decorator": 2}

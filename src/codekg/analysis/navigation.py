@@ -63,12 +63,27 @@ def references(store: GraphStore, symbol: str) -> dict[str, Any]:
         for entry in entries:
             if key in REFERENCE_KINDS:
                 found.append({"kind": REFERENCE_KINDS[key], **entry})
-    found += _imports_by_name(store, target)
+    found = _decorations_once(found) + _imports_by_name(store, target)
     found.sort(key=lambda e: (e["file_path"], e.get("line") or e["start_line"], e["kind"], e["qualified_name"]))
     counts: dict[str, int] = {}
     for entry in found:
         counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
     return {"symbol": target.to_dict(), "counts": dict(sorted(counts.items())), "references": found}
+
+
+def _decorations_once(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A decorator application is one use, of kind "decorator": the Decorator node's call (`d.work@0`)
+    stands for it. The scope where the `def` runs makes the same call at the same line; its edge is
+    left out unless it also calls the symbol elsewhere (a `call_count` above one)."""
+    applied = {(e["file_path"], e.get("line")) for e in found if e["kind"] == "call" and e["label"] == "Decorator"}
+    kept = []
+    for entry in found:
+        if entry["kind"] == "call" and entry["label"] == "Decorator":
+            kept.append({**entry, "kind": "decorator"})
+        elif not (entry["kind"] == "call" and (entry["file_path"], entry.get("line")) in applied
+                  and (entry.get("call_count") or 1) == 1):
+            kept.append(entry)
+    return kept
 
 
 def _imports_by_name(store: GraphStore, target: Symbol) -> list[dict[str, Any]]:
