@@ -896,7 +896,8 @@ def impact_command(
 @app.command()
 def references(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None, store: StoreOption = None,
                json_output: JsonOption = False) -> None:
-    """Every use of a symbol: calls, imports, type uses, reads and writes, subclasses, overriding methods."""
+    """Every use of a symbol: calls, decorator applications, imports, type uses, reads and writes,
+    subclasses, overriding methods."""
     from codekg.analysis.navigation import references as find_references
 
     with _analysis(repo, db, store, json_output) as (_, graph):
