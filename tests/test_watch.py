@@ -136,11 +136,18 @@ def test_batch_report_line_and_json():
     assert report.line() == "batch 3 (debounce): 2 files (+0 ~2 -0), nodes +5 ~1 -3, edges +12 -9, 143 ms"
     assert report.to_dict() == {"event": "batch", "batch": 3, "reason": "debounce", "files": 2,
                                 "paths": {"a.py": "modified", "b.py": "modified"}, "delta": delta, "ms": 143,
-                                "error": None}
+                                "error": None, "warnings": []}
     failed = BatchReport(4, "size", 60, {}, {}, 20, "no Python, JavaScript or TypeScript source files")
     assert failed.line() == "batch 4 (size): 60 files, failed: no Python, JavaScript or TypeScript source files, 20 ms"
     one = BatchReport(5, "debounce", 1, {"a.py": "modified"}, {**delta, "files_changed": 1}, 9)
     assert one.line().startswith("batch 5 (debounce): 1 file (+0 ~1 -0)")
+    warned = BatchReport(6, "debounce", 1, {"a.py": "modified"}, {**delta, "files_changed": 1}, 9, warnings=(
+        {"path": "a.py", "pass": "parse", "kind": "syntax-errors", "message": "syntax errors at line 3"},))
+    assert warned.line().splitlines() == [
+        "batch 6 (debounce): 1 file (+0 ~1 -0), nodes +5 ~1 -3, edges +12 -9, 9 ms, 1 warning",
+        "  a.py (parse, syntax-errors): syntax errors at line 3"]
+    assert warned.to_dict()["warnings"] == [
+        {"path": "a.py", "pass": "parse", "kind": "syntax-errors", "message": "syntax errors at line 3"}]
 
 
 # --- `codekg watch` as a subprocess --------------------------------------------------------------
@@ -225,6 +232,21 @@ def test_repeated_edits_become_one_batch_and_ignored_files_none(copy_fixture, st
     second = watcher.next_event()
     assert (second["batch"], second["paths"]) == (2, {"src/shop/models.py": "modified"})
     assert set(second["delta"]) >= {"mode", "nodes_added", "nodes_removed", "edges_added", "edges_removed"}
+
+
+def test_a_syntax_error_just_saved_is_a_warning_of_its_batch(copy_fixture, start_watcher):
+    """The file is indexed as far as it parses; the batch says which lines are broken, and only for
+    its own files (a later batch does not repeat another file's warning)."""
+    repo = copy_fixture("pyrepo")
+    watcher = start_watcher(repo)
+    assert watcher.next_line().startswith("batch 0 (initial): 5 files")
+    assert watcher.next_line().startswith("watching ")
+    (repo / "src" / "shop" / "util.py").write_text("def log():\n    return 1\n\ndef broken(:\n    pass\n")
+    assert watcher.next_line().endswith(", 1 warning")
+    assert watcher.next_line() == ("  src/shop/util.py (parse, syntax-errors): syntax errors at line 4: definitions there, "
+                                   "or after them, may be missing from the index")
+    (repo / "src" / "shop" / "models.py").write_text("class Base:\n    pass\n")
+    assert watcher.next_line().endswith(" ms")  # util.py's warning stays in the index, not in this batch
 
 
 def test_rename_is_one_batch_with_both_paths(copy_fixture, start_watcher):

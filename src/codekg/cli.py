@@ -506,7 +506,8 @@ def watch(
                                                     help="Apply a batch once files are quiet this long (default 1000).")] = None,
     realtime: Annotated[bool, typer.Option("--realtime", help="No debounce: apply changes as they arrive.")] = False,
 ) -> None:
-    """Keep the index up to date while files change: one line per applied batch, Ctrl-C stops."""
+    """Keep the index up to date while files change: one line per applied batch (and one per warning
+    about its files, such as a syntax error), Ctrl-C stops."""
     if realtime and debounce is not None:
         raise InputError("--realtime and --debounce exclude each other")
     repo_path, db_path = _locations(_one_repository(path, repo), db)

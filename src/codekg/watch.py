@@ -152,19 +152,27 @@ class BatchReport:
     delta: dict[str, Any]
     ms: int
     error: str | None = None
+    # the run's warnings about the batch's files (all files for the initial index): a syntax error just
+    # saved, a file a pass failed on ({path, pass, kind, message}, as `codekg index` lists them)
+    warnings: tuple[dict[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"event": "batch", "batch": self.number, "reason": self.reason, "files": self.files,
-                "paths": self.paths, "delta": self.delta, "ms": self.ms, "error": self.error}
+                "paths": self.paths, "delta": self.delta, "ms": self.ms, "error": self.error,
+                "warnings": list(self.warnings)}
 
     def line(self) -> str:
+        """One line, and one more per warning."""
         head = f"batch {self.number} ({self.reason}): {self.files} file{'' if self.files == 1 else 's'}"
         if self.error is not None:
             return f"{head}, failed: {self.error}, {self.ms} ms"
         d = self.delta
-        return (f"{head} (+{d['files_added']} ~{d['files_changed']} -{d['files_deleted']}), "
-                f"nodes +{d['nodes_added']} ~{d['nodes_updated']} -{d['nodes_removed']}, "
-                f"edges +{d['edges_added']} -{d['edges_removed']}, {self.ms} ms")
+        warned = f", {len(self.warnings)} warning{'' if len(self.warnings) == 1 else 's'}" if self.warnings else ""
+        return "\n".join([
+            f"{head} (+{d['files_added']} ~{d['files_changed']} -{d['files_deleted']}), "
+            f"nodes +{d['nodes_added']} ~{d['nodes_updated']} -{d['nodes_removed']}, "
+            f"edges +{d['edges_added']} -{d['edges_removed']}, {self.ms} ms{warned}",
+            *(f"  {w['path']} ({w['pass']}, {w['kind']}): {w['message']}" for w in self.warnings)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +231,8 @@ def _apply(number: int, reason: Reason, changes: dict[str, Change], root: Path, 
         BATCH_SIZE.observe(len(relative))
         BATCH_SECONDS.observe(seconds)
     files = len(relative) if reason != "initial" else sum(summary.files_by_language.values())
-    return BatchReport(number, reason, files, relative, summary.delta, round(seconds * 1000))
+    warnings = tuple(w for w in summary.warnings if reason == "initial" or w["path"] in relative)
+    return BatchReport(number, reason, files, relative, summary.delta, round(seconds * 1000), warnings=warnings)
 
 
 def _git_dir(root: Path) -> Path | None:
