@@ -563,7 +563,7 @@ def query(
     repo: RepoOption = None,
     db: DbOption = None,
     store_uri: StoreOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="table, json, csv or tsv.")] = "table",
+    output_format: Annotated[str, typer.Option("--format", metavar="table|json|csv|tsv", help="How the rows are printed.")] = "table",
     json_output: JsonOption = False,
 ) -> None:
     """Run a read-only query against the index, in the store's own language (Cypher; CozoScript for a
@@ -604,7 +604,7 @@ def search(
     repo: RepoOption = None,
     db: DbOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Number of results.")] = 10,
-    mode: Annotated[str, typer.Option("--mode", help="keyword, semantic or hybrid.")] = "hybrid",
+    mode: Annotated[str, typer.Option("--mode", metavar="keyword|semantic|hybrid", help="How symbols match: by keyword (BM25), by meaning (embeddings), or both fused.")] = "hybrid",
     label: Annotated[Optional[list[str]], typer.Option(
         "--label", metavar="LABEL", help="Only symbols of this label; repeat for several (Module, Class, Interface, Enum, Type, Function, Method, Variable).")] = None,
     path_glob: Annotated[str, typer.Option("--path", metavar="GLOB", help="Only symbols in files matching this shell pattern (* crosses folders), e.g. 'src/*'; a path without a wildcard is a file or a folder.")] = "",
@@ -653,7 +653,7 @@ def locate(
     issue_file: Annotated[Optional[Path], typer.Option("--file", "-f", metavar="ISSUE.md", help="Read the issue's text from this file.")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
-    level: Annotated[str, typer.Option("--level", help="Rank files, or symbols (functions, methods, classes).")] = "file",
+    level: Annotated[str, typer.Option("--level", metavar="file|symbol", help="Rank files, or symbols (functions, methods, classes).")] = "file",
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100, help="Number of results.")] = 10,
     include_tests: Annotated[bool, typer.Option("--include-tests", help="Rank tests, docs and examples level with the code (default: after it).")] = False,
     json_output: JsonOption = False,
@@ -730,7 +730,7 @@ def lineage(
         "with --sql, SQL script files ('-' for standard input).")] = None,
     sql: Annotated[bool, typer.Option("--sql", help="Read the SQL scripts given as arguments, no index needed: "
                                       "print each script's sources, targets and column pairs.")] = False,
-    dialect: Annotated[Optional[str], typer.Option("--dialect", help="SQL dialect (ansi, postgres, mysql, tsql, "
+    dialect: Annotated[Optional[str], typer.Option("--dialect", metavar="DIALECT", help="SQL dialect (ansi, postgres, mysql, tsql, "
                                                    "snowflake, bigquery, sparksql, redshift, ...); default: the "
                                                    "sql_dialect setting. A file's `-- dialect: x` comment comes first.")] = None,
     upstream: Annotated[bool, typer.Option("--upstream", help="Only what feeds NAME.")] = False,
@@ -864,7 +864,7 @@ def context(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = None
 def impact_command(
     symbol: SymbolArgument,
     depth: DepthOption = 3,
-    direction: Annotated[str, typer.Option("--direction", help="upstream (who is affected) or downstream (what it uses).")] = "upstream",
+    direction: Annotated[str, typer.Option("--direction", metavar="upstream|downstream", help="upstream (who is affected) or downstream (what it uses).")] = "upstream",
     min_confidence: MinConfidenceOption = 0.0,
     repo: RepoOption = None,
     db: DbOption = None,
@@ -1152,8 +1152,8 @@ def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: Json
 ReposOption = Annotated[Optional[list[Path]], typer.Option(
     "--repo", help="Repository to serve; repeat to serve several (default: the current directory).")]
 TokenOption = Annotated[Optional[str], typer.Option(
-    "--token", help="Require `Authorization: Bearer TOKEN` (default: the api_token setting, CODEKG_API_TOKEN).")]
-HostOption = Annotated[Optional[str], typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")]
+    "--token", metavar="TOKEN", help="Require `Authorization: Bearer TOKEN` (default: the api_token setting, CODEKG_API_TOKEN).")]
+HostOption = Annotated[Optional[str], typer.Option("--host", metavar="ADDRESS", help="Address to listen on [default: 127.0.0.1].")]
 
 
 def _graph_service(repos: list[Path] | None, db: Path | None, allow_writes: bool = False) -> GraphService:
@@ -1261,7 +1261,7 @@ def export(
     repo: RepoOption = None,
     db: DbOption = None,
     store: StoreOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="json, jsonl or parquet.")] = "json",
+    output_format: Annotated[str, typer.Option("--format", metavar="json|jsonl|parquet", help="The export's format.")] = "json",
     out: Annotated[Optional[Path], typer.Option("--out", help="File to write, a new directory for parquet (default: stdout).")] = None,
 ) -> None:
     """Write the whole graph (every node, edge and IndexMeta entry) as JSON, JSON Lines or Parquet."""
