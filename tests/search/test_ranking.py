@@ -14,7 +14,7 @@ import pytest
 
 from codekg.errors import InputError
 from codekg.pipeline import index_repository
-from codekg.search import SearchFilters, search
+from codekg.search import SearchFilters, search, search_result
 from codekg.search.ranking import match_tier, name_query
 from codekg.search.store import Symbol
 from codekg.settings import load_settings
@@ -102,6 +102,11 @@ def test_filters_by_label_path_and_tests(ranked):
     assert names(search(db, settings, "url_for", 4, "keyword", SearchFilters(include_tests=False))) == [
         "webkit.app.App.url_for", "webkit.helpers.url_for", "docs.examples.blog.url_for_post", "webkit.app.App.route"]
     assert names(search(db, settings, "url_for", 10, "keyword", SearchFilters(path="nowhere/*"))) == []
+    # a pattern no indexed file matches says so (a typo, or a path from another root)
+    assert search_result(db, settings, "url_for", 10, "keyword", SearchFilters(path="nowhere/*")).notes == [
+        "no indexed file's path matches 'nowhere/*' (a repository-relative shell pattern; * crosses folders; "
+        "a path without a wildcard is a file or a folder)"]
+    assert search_result(db, settings, "url_for", 10, "keyword", SearchFilters(path="webkit")).notes == []
     # a path without a wildcard is a file or a folder: everything under `webkit`, not a file called that
     for folder in ("webkit", "webkit/", "./webkit"):
         assert names(search(db, settings, "url_for", 3, "hybrid", SearchFilters(path=folder))) == [

@@ -137,6 +137,9 @@ def _search(store: SearchStore, settings: Settings, query: str, limit: int, mode
     depth = max(limit, CANDIDATES)
     name = name_query(query)
     shelves = _shelves(store, filters)
+    if filters.path and not shelves:
+        notes.append(f"no indexed file's path matches {filters.path!r} (a repository-relative shell pattern; "
+                     "* crosses folders; a path without a wildcard is a file or a folder)")
     keyword = _by_shelf(lambda secondary: keyword_search(store, query, depth, filters, secondary), depth, shelves) if mode != "semantic" else []
     semantic = _semantic(store, settings, query, depth, filters, shelves, required=mode == "semantic") if mode != "keyword" else None
     if mode == "hybrid" and semantic is None:
