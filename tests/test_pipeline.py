@@ -237,8 +237,8 @@ JS_CALLS = {
     ("src.app.main", "src.lib.util.helper", "import", 1.0, 11),
     ("src.app.main", "src.models.Circle", "import", 1.0, 9),
     ("src.app.main", "src.models.Circle.constructor", "constructor", 1.0, 9),
-    # `circle.area()` on the local holding `new Circle(2)`
-    ("src.app.main", "src.models.Circle.area", "flow-method", 0.85, 10),
+    # `circle.area()` on the local holding `new Circle(2)`: the rules find it too (their edge stays)
+    ("src.app.main", "src.models.Circle.area", "instance-type", 0.9, 10),
     # `shape: Base` (imported with `import type`): Base's method, below 1 since a subclass may override it
     ("src.app.describe", "src.models.Base.describe", "declared-type", 0.9, 18),
     ("src.lib.greet.greet", "src.lib.greet.format", "same-file", 1.0, 2),

@@ -20,8 +20,8 @@ class LanguageFacts:
 
 LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py", ".pyi"), "11"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "10"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "11"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "11"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "12"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

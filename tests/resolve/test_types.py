@@ -306,3 +306,29 @@ def test_deep_chains_of_assignments_stay_within_the_stack(tmp_path):
     lines += ["v1.run()\n", "v399.run()\n"]
     calls, _ = call_edges(tmp_path, {"m.py": "".join(lines)})
     assert ("m", "m.A.run", "instance-type", 0.9) in calls  # v1: two lookups deep
+
+
+def test_javascript_locals_attributes_and_returns_without_the_value_flow(tmp_path):
+    """The same rules read JavaScript's bindings (languages/javascript_values.py): `new` locals, what a
+    factory returns, an attribute the constructor sets, across an ES import. A name also bound to an
+    unknown value, and a parameter, stay unresolved."""
+    calls, _ = call_edges(tmp_path, {
+        "engine.js": (
+            "export class Engine {\n  start() { return this.ignite(); }\n  ignite() { return true; }\n}\n"
+            "export function makeEngine() { return new Engine(); }\n"
+        ),
+        "main.js": (
+            "import { Engine, makeEngine } from './engine.js';\n"
+            "class Car {\n  constructor() { this.engine = makeEngine(); }\n  drive() { this.engine.start(); }\n}\n"
+            "function boot() {\n  const engine = new Engine();\n  engine.start();\n}\n"
+            "function maybe(flag) {\n  let e = new Engine();\n  if (flag) { e = pick(); }\n  e.ignite();\n}\n"
+            "function given(engine) {\n  engine.ignite();\n}\n"
+        ),
+    }, value_flow=False)
+    assert {edge for edge in calls if edge[0].startswith("main.")} == {
+        ("main.Car.constructor", "engine.makeEngine", "import", 1.0),
+        ("main.Car.drive", "engine.Engine.start", "attribute-type", 0.8),
+        ("main.boot", "engine.Engine", "import", 1.0),
+        ("main.boot", "engine.Engine.start", "instance-type", 0.9),
+        ("main.maybe", "engine.Engine", "import", 1.0),  # `e.ignite()`: e may hold what pick() gives
+    }

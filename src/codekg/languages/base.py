@@ -68,7 +68,8 @@ class LanguageExtractor(ABC):
     builtin_names: frozenset[str] = frozenset()  # names callable with no import (recorded as `<builtin>.name`)
     self_receivers: tuple[str, ...] = ()  # receivers meaning "this instance/class" inside a method
     constructor_name: str = ""  # the method a class instantiation runs
-    # `C.m()` on the class itself reaches static members only (JS), not any method (Python's `C.m(obj)`)
+    # `C.m()` on the class itself reaches static members only (JS), not any method (Python's `C.m(obj)`);
+    # and an instance's `x.m()` reaches no static member
     static_members_only_on_class: bool = False
     resolution_family: str = ""  # languages that can import and call each other share a family
     # Whether files with no import or export ("classic scripts") share one global scope, as the

@@ -45,9 +45,11 @@ from codekg.records import (
     ImportKind,
     LocalBinding,
     NameUse,
+    RETURN_TARGET,
     Scope,
     SqlStatement,
 )
+from codekg.languages.javascript_values import Placed, ValueBindings, declared_value, is_generator
 from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql, string_text
 
 JAVASCRIPT = ts.Language(tree_sitter_javascript.language())
@@ -119,6 +121,11 @@ class _FileState:
     parameter_decorators: list[tuple[int, int, int]] = field(default_factory=list)
     # placed once every region is known: local bindings by the node binding them, `this.x()` calls
     bound_names: list[tuple[ts.Node, LocalBinding]] = field(default_factory=list)
+    # each binding outside a class body with the function binding it (None: the module)
+    binding_functions: list[tuple[ts.Node, LocalBinding, ts.Node | None]] = field(default_factory=list)
+    # assignments, returns, arrow bodies (as ("arrow", body)) and instance fields (as ("field", node)):
+    # javascript_values.py
+    value_nodes: list[tuple[str, ts.Node]] = field(default_factory=list)
     this_calls: list[tuple[ts.Node, CallSite]] = field(default_factory=list)
     # function and class expressions: each is a definition, named by its binding or `<anonymousN>`
     function_values: list[ts.Node] = field(default_factory=list)
@@ -174,6 +181,9 @@ class JavaScriptExtractor(TreeSitterExtractor):
         "export.commonjs_default": "_on_export_commonjs_default",
         "export.commonjs_member": "_on_export_commonjs_member",
         "local": "_on_local",
+        "value.assignment": "_on_value_node",
+        "value.return": "_on_value_node",
+        "value.arrow_body": "_on_arrow_body",
         "call": "_on_call",
         "call.new": "_on_call_new",
         "region": "_on_region",
@@ -214,7 +224,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 role = roles[index] = next(name for name in captures if name in handlers)
             handlers[role](state, captures[role][0], captures)
 
-        self._place_bindings_and_this_calls(state, _Regions(state.regions))
+        regions = _Regions(state.regions)
+        self._place_bindings_and_this_calls(state, regions)
         self._define_function_values(state)
         _place_parameter_decorator_calls(state)
         # an object-literal function is scoped under the Variable holding the object (a module-level
@@ -223,6 +234,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         folded = _assign_scopes(pending)
         placed = {p.defines: (p.record.scope if p.folded else p.record.path, not p.folded)
                   for p in pending if p.defines is not None}
+        values = self._value_bindings(state, regions, placed)
         pending = [p for p in pending if not p.folded]
         pending = _known_uses(pending, state)
         _mark_own_bindings(pending)
@@ -241,6 +253,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             exports=[binding for _, binding in state.exports],
             calls=[p.record for p in pending if isinstance(p.record, CallSite)],
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
+            values=values.records([p.record for p in pending if isinstance(p.record, Definition)]),
             uses=[p.record for p in pending if isinstance(p.record, NameUse)],
             flow=flow_facts(root, placed, source) if EXTRACTION.flow_facts else [],
             sql=_embedded_sql(path, source, state.sql_strings, warnings) if state.sql_strings else [],
@@ -351,6 +364,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
 
     def _on_field(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         """A class field: a Method when it holds a function, else a class-level Variable."""
+        state.value_nodes.append(("field", node))
         name_node, value = node.child_by_field_name(self.FIELD_NAME), node.child_by_field_name("value")
         name = _member_name(name_node)
         if name_node is None or name is None:
@@ -698,12 +712,72 @@ class JavaScriptExtractor(TreeSitterExtractor):
         method = captures["_method"][0]
         state.parameter_decorators.append((node.start_byte, node.end_byte, method.start_byte - 1))
 
+    def _on_value_node(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        state.value_nodes.append((node.type, node))
+
+    def _on_arrow_body(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        if node.type != "statement_block":
+            state.value_nodes.append(("arrow", node))
+
     def _on_local(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
         if _bound_by_require(node):
             return  # an import binding
         record = LocalBinding(node_text(node), (), node.start_point.row + 1, *WHOLE_SCOPE,
                               annotation=self._binding_annotation(node))
         state.bound_names.append((node, record))
+
+    def _value_bindings(self, state: _FileState, regions: _Regions, placed: Placed) -> ValueBindings:
+        """What the default resolver may know of names' values (javascript_values.py), with each
+        binding placed in the definition it belongs to."""
+        values = ValueBindings(placed, self._dotted, self._unwrap)
+        declared: set[tuple[Scope, str]] = set()
+        for node, record, owner in state.binding_functions:
+            scope, name = values.scope_of(owner), node_text(node)
+            value = declared_value(node)
+            kind = ("type", record.annotation) if record.annotation else ("other", "") if value is False else values.value_of(value or None)
+            values.add(name, scope, node, *kind)
+            if scope is not None:
+                declared.add((scope, name))
+        for role, node in state.value_nodes:
+            if role == "return_statement" or role == "arrow":
+                function = node.parent if role == "arrow" else regions.innermost(node, _FUNCTION_LIKE)
+                scope = values.scope_of(function) if function is not None else None
+                if scope is None:
+                    continue  # a folded function's returns are about no definition of the index
+                returned = node if role == "arrow" else next((c for c in node.named_children if c.type != "comment"), None)
+                kind = ("other", "") if is_generator(function) else values.value_of(returned)
+                values.add(RETURN_TARGET, scope, node, *kind)
+            elif role == "field":
+                self._field_value(values, node)
+            else:
+                self._assigned_value(values, regions, declared, node, role != "assignment_expression")
+        return values
+
+    def _assigned_value(self, values: ValueBindings, regions: _Regions, declared: set[tuple[Scope, str]],
+                        node: ts.Node, augmented: bool) -> None:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        kind = ("other", "") if augmented else values.value_of(right)
+        if left is not None and left.type == "identifier":
+            scope = values.scope_of(regions.innermost(node, _FUNCTION_LIKE))
+            name = node_text(left)
+            if scope is not None:  # the nearest function declaring it, else the module
+                scope = next((scope[:depth] for depth in range(len(scope), 0, -1) if (scope[:depth], name) in declared), ())
+            values.add(name, scope, node, *kind)
+            return
+        target = left.child_by_field_name("object") if left is not None else None
+        prop = left.child_by_field_name("property") if left is not None else None
+        if target is None or target.type != "this" or prop is None or not regions.this_is_the_instance(node):
+            return  # only the attributes of the instance a method runs on are followed
+        method = regions.innermost(node, _THIS_DECIDERS)
+        if method is not None and method.type == "method_definition":
+            values.add(f"this.{node_text(prop)}", values.scope_of(method), node, *kind)
+
+    def _field_value(self, values: ValueBindings, node: ts.Node) -> None:
+        """An instance field `x = …` of a class: a binding of the attribute in the class body."""
+        name, class_body = node.child_by_field_name(self.FIELD_NAME), node.parent
+        if name is None or class_body is None or class_body.parent is None or any(c.type == "static" for c in node.children):
+            return
+        values.add(node_text(name), values.scope_of(class_body.parent), node, *values.value_of(node.child_by_field_name("value")))
 
     def _place_bindings_and_this_calls(self, state: _FileState, regions: _Regions) -> None:
         """Queue each local binding with the function binding it (none in a class body: a field, a
@@ -712,6 +786,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             function = regions.innermost(node, _BINDING_DECIDERS)
             if function is not None and function.type in _BINDING_STOPS:
                 continue
+            state.binding_functions.append((node, record, function))
             owner_range = None if function is None else (function.start_byte, function.end_byte)
             state.pending.append(_Pending(node.start_byte, node.start_byte, record, binding_function_range=owner_range))
             if function is not None:

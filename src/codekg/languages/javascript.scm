@@ -180,3 +180,11 @@
 (update_expression argument: [(identifier) (member_expression object: [(this) (identifier)] property: (property_identifier))] @use.update)
 ((identifier) @use.constant (#match? @use.constant "^_*[A-Z][A-Z0-9_]*$"))
 (binary_expression operator: "instanceof" right: [(identifier) (member_expression)] @use.check)
+
+;; --- value bindings (javascript_values.py) -------------------------------------------------------
+
+; assignments to a name or to `this.x`, each `return`, an arrow function's expression body
+(assignment_expression left: [(identifier) (member_expression)]) @value.assignment
+(augmented_assignment_expression left: [(identifier) (member_expression)]) @value.assignment
+(return_statement) @value.return
+(arrow_function body: (_) @value.arrow_body)

@@ -118,6 +118,8 @@ class ValueInference:
             if found is None or found[0].label not in _CALLABLE_LABELS:
                 return []  # the member is not where we look: an instance attribute, a metaclass, …
             member, position = found
+            if member.definition is not None and member.definition.is_static and language.static_members_only_on_class:
+                return []  # `instance.create()` with `static create()`: not the instance's (a TypeError in JS)
             confidence = ATTRIBUTE_CONFIDENCE if via_attribute else INSTANCE_CONFIDENCE if value.exact else DECLARED_CONFIDENCE
             if position > 0 and not value.exact:
                 confidence -= INHERITED_PENALTY
