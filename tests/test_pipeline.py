@@ -363,27 +363,13 @@ def test_a_state_write_failing_beside_the_load_publishes_nothing_and_leaves_no_f
         store.close()
 
 
-def _graph_rows(db, settings) -> tuple[list[str], list[str]]:
-    """Every node and edge but the IndexMeta nodes (their times differ between runs)."""
-    store = open_index(db, settings)
-    try:
-        nodes = store.query("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN label(n), n").rows
-        edges = store.query("MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e").rows
-    finally:
-        store.close()
-
-    def clean(value: dict) -> list:
-        return sorted((k, v) for k, v in value.items() if not k.startswith("_"))
-
-    return sorted(repr((label, clean(n))) for label, n in nodes), sorted(repr((t, a, b, clean(e))) for t, a, b, e in edges)
-
-
 def test_while_a_child_solves_the_value_flow_the_rest_of_the_graph_loads_and_the_result_is_the_same(copy_fixture, monkeypatch):
     """pipeline._full: with the flow in a child, every table but CALLS and the Externals' is
     written while it solves, and those after. The graph, the search file and the summary are those
     of a run that solved the flow first."""
     import codekg.pipeline as pipeline
     from tests.search.search_rows import snapshot
+    from tests.test_cli_migrate import snapshot as graph_rows
 
     original = pipeline._before_the_flow
     repo = copy_fixture("pyrepo")
@@ -400,7 +386,7 @@ def test_while_a_child_solves_the_value_flow_the_rest_of_the_graph_loads_and_the
         monkeypatch.setattr(pipeline, "_before_the_flow", recorded)
         db = repo.parent / f"db-{where}"
         summary = index_repository(repo, db, settings)
-        runs[where] = (_graph_rows(db, settings), snapshot(db), summary.edges, summary.nodes, summary.call_sites)
+        runs[where] = (graph_rows(db, settings), snapshot(db), summary.edges, summary.nodes, summary.call_sites)
         assert len(early_tables) == (where == "child")
         if where == "child":  # what loaded first: no call, no External, no edge of one
             [early] = early_tables
