@@ -20,8 +20,8 @@ class LanguageFacts:
 
 LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py", ".pyi"), "11"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "11"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "12"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "12"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "13"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

@@ -84,3 +84,11 @@ def test_typescript_annotations_are_declared_types():
         ("cache", ("run",), 2, "type", "Cache"),  # the annotation, not what make() returns
         ("engine", ("run",), 1, "type", "Engine"),
     ]
+
+
+def test_a_destructuring_assignment_makes_each_name_it_assigns_unknown():
+    parsed = JavaScriptExtractor().extract("a.js", (
+        b"function f(o) {\n  let e = new Engine();\n  [e] = [o];\n  e.start();\n}\n"
+        b"function g(o) {\n  let e = new Engine();\n  ({ a: e } = o);\n  e.start();\n}\n"))
+    assert {(v.target, v.scope, v.line, v.kind) for v in parsed.values} == {
+        ("e", ("f",), 2, "call"), ("e", ("f",), 3, "other"), ("e", ("g",), 7, "call"), ("e", ("g",), 8, "other")}

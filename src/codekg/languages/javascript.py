@@ -757,12 +757,12 @@ class JavaScriptExtractor(TreeSitterExtractor):
                         node: ts.Node, augmented: bool) -> None:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         kind = ("other", "") if augmented else values.value_of(right)
+        if left is not None and left.type in ("array_pattern", "object_pattern"):  # `[a, b] = [b, a]`
+            for name in _assigned_names(left):
+                self._assigned_name(values, regions, declared, node, name, ("other", ""))
+            return
         if left is not None and left.type == "identifier":
-            scope = values.scope_of(regions.innermost(node, _FUNCTION_LIKE))
-            name = node_text(left)
-            if scope is not None:  # the nearest function declaring it, else the module
-                scope = next((scope[:depth] for depth in range(len(scope), 0, -1) if (scope[:depth], name) in declared), ())
-            values.add(name, scope, node, *kind)
+            self._assigned_name(values, regions, declared, node, node_text(left), kind)
             return
         target = left.child_by_field_name("object") if left is not None else None
         prop = left.child_by_field_name("property") if left is not None else None
@@ -771,6 +771,14 @@ class JavaScriptExtractor(TreeSitterExtractor):
         method = regions.innermost(node, _THIS_DECIDERS)
         if method is not None and method.type == "method_definition":
             values.add(f"this.{node_text(prop)}", values.scope_of(method), node, *kind)
+
+    def _assigned_name(self, values: ValueBindings, regions: _Regions, declared: set[tuple[Scope, str]],
+                       node: ts.Node, name: str, kind: tuple[str, str]) -> None:
+        """An assignment to ``name``: a binding of the nearest enclosing function declaring it, else the module's."""
+        scope = values.scope_of(regions.innermost(node, _FUNCTION_LIKE))
+        if scope is not None:
+            scope = next((scope[:depth] for depth in range(len(scope), 0, -1) if (scope[:depth], name) in declared), ())
+        values.add(name, scope, node, *kind)
 
     def _field_value(self, values: ValueBindings, node: ts.Node) -> None:
         """An instance field `x = …` of a class: a binding of the attribute in the class body."""
@@ -987,6 +995,22 @@ def _embedded_sql(path: str, source: bytes, found: list[tuple[int, CallSite, str
     for _, record, callee, text, line, interpolated in sorted(found, key=lambda item: item[0]):
         statements.extend(embedded_statements(text, dialect, line, record.scope, callee, interpolated))
     return statements
+
+
+def _assigned_names(pattern: ts.Node) -> list[str]:
+    """Every name a destructuring assignment may rebind (`[a, {b, c: d}, ...e] = …`: a, b, d, e; a
+    default's names too, which errs on the side of not knowing), walked without recursion."""
+    names, stack = [], [pattern]
+    while stack:
+        node = stack.pop()
+        if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+            names.append(node_text(node))
+        elif node.type == "pair_pattern":
+            value = node.child_by_field_name("value")
+            stack.extend([value] if value is not None else [])
+        else:
+            stack.extend(node.named_children)
+    return names
 
 
 def _called_operand(node: ts.Node) -> ts.Node:

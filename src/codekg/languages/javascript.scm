@@ -184,7 +184,7 @@
 ;; --- value bindings (javascript_values.py) -------------------------------------------------------
 
 ; assignments to a name or to `this.x`, each `return`, an arrow function's expression body
-(assignment_expression left: [(identifier) (member_expression)]) @value.assignment
+(assignment_expression left: [(identifier) (member_expression) (array_pattern) (object_pattern)]) @value.assignment
 (augmented_assignment_expression left: [(identifier) (member_expression)]) @value.assignment
 (return_statement) @value.return
 (arrow_function body: (_) @value.arrow_body)

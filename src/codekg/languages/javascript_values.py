@@ -8,8 +8,8 @@ rebinds the name. Recorded, for each name that has one known binding in a scope:
 - each declaration (`const`/`let`/`var`, a parameter, `catch`, a destructured name, a nested
   `function` or `class`): its value when it is `new C()`, `f()`, `await f()`, another name, `null`,
   or (TypeScript) its annotation; else `other`;
-- each assignment `x = …` (`x += …` is `other`), in the nearest enclosing function that declares x,
-  else at module level;
+- each assignment `x = …` (`x += …`, and each name a destructuring assignment `[a, b] = …` may
+  rebind, are `other`), in the nearest enclosing function that declares x, else at module level;
 - `this.x = …` in a method of a class, as the instance attribute `this.x` of that method (an arrow
   function inside keeps the method's `this`); a class field `x = …` as the class body's `x`;
 - each `return …` and an arrow function's expression body, as the function's RETURN_TARGET (a
