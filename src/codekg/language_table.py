@@ -19,9 +19,9 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py", ".pyi"), "11"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "12"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "13"),
+    "python": LanguageFacts((".py", ".pyi"), "12"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "13"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "14"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

@@ -169,6 +169,10 @@ ValueKind = Literal[
 RETURN_TARGET = "<return>"
 """The target of a function's return facts (`-> Cls`, each `return …`): never a name in any language."""
 
+CALL_RESULT_RECEIVER = "<expr>call:"
+"""The receiver of a call on what another call gives (`Cls().m()`, `new C().m()`, `make().go()`), then
+that call's dotted callee: an expression receiver (`<expr>`) to every rule but resolve/types.py's."""
+
 YIELD_TARGET = "<yield>"
 """The target of what a generator function yields (each `yield …`): a pytest fixture hands the test the
 value it yields. Its RETURN_TARGET facts say `other` for each yield (calling it gives a generator)."""

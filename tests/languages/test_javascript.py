@@ -258,7 +258,7 @@ def test_call_sites_are_exact():
         ("request", None, ("api", "get"), 71, False),
         ("request", None, ("api", "post"), 73, False),
         ("b", "a", (), 83, False),
-        ("bar", "<expr>", (), 84, False),
+        ("bar", "<expr>call:foo", (), 84, False),  # on what `foo()` gives
         ("foo", None, (), 84, False),
         ("m", "<expr>", (), 85, False),
         # `arr[0]()` and `(a || b)()` call no name; of `f()()` only the inner call names one

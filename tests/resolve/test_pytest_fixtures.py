@@ -213,6 +213,7 @@ def test_a_parameter_holds_what_its_fixture_returns_or_yields(tmp_path, value_fl
         ("tests.test_app", "pytest.mark.parametrize", "import-external"),
         ("tests.test_app.test_render", "tests.conftest.env", "pytest-fixture"),
         ("tests.test_app.test_render", "app.Environment.from_string", "instance-type"),
+        ("tests.test_app.test_render", "app.Template.render", "instance-type"),  # on what from_string returns
         ("tests.test_app.test_get", "tests.conftest.client", "pytest-fixture"),
         ("tests.test_app.test_get", "app.Client.get", "declared-type"),  # `test_client` says `-> "Client"`
         ("tests.test_app.TestNested.test_inner", "tests.conftest.env", "pytest-fixture"),

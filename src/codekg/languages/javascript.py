@@ -44,6 +44,7 @@ from codekg.records import (
     ImportBinding,
     ImportKind,
     LocalBinding,
+    CALL_RESULT_RECEIVER,
     NameUse,
     RETURN_TARGET,
     Scope,
@@ -875,7 +876,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             prop, obj = function.child_by_field_name("property"), function.child_by_field_name("object")
             if prop is None or obj is None:
                 return
-            callee, receiver, name_node = node_text(prop), self._dotted(obj) or EXPRESSION_RECEIVER, prop
+            callee, receiver, name_node = node_text(prop), self._dotted(obj) or self._call_result(obj), prop
         else:
             return
         record = CallSite(callee, receiver, (), name_node.start_point.row + 1, is_new)
@@ -885,6 +886,17 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._sql_string(state, node, function, record)
         if receiver is not None and receiver.split(".", 1)[0] == "this":
             state.this_calls.append((node, record))
+
+    def _call_result(self, receiver: ts.Node) -> str:
+        """The receiver `new C().m()`, `C.create().m()` or `make().go()` call on: CALL_RESULT_RECEIVER and
+        the inner call's dotted callee; EXPRESSION_RECEIVER for any other expression."""
+        receiver = self._unwrap(receiver)
+        while receiver.type == "parenthesized_expression" and receiver.named_child_count == 1:
+            receiver = self._unwrap(receiver.named_children[0])
+        inner = receiver.child_by_field_name("constructor" if receiver.type == "new_expression" else "function") \
+            if receiver.type in ("new_expression", "call_expression") else None
+        called = self._dotted(inner) if inner is not None else None
+        return CALL_RESULT_RECEIVER + called if called and called.split(".", 1)[0] not in ("this", "super") else EXPRESSION_RECEIVER
 
     def _sql_string(self, state: _FileState, node: ts.Node, function: ts.Node, record: CallSite) -> None:
         """Keep the SQL string a call that runs SQL is given (codekg/sql/embedded.py): its first

@@ -30,6 +30,7 @@ from codekg.languages.base import (
 from codekg.languages.python_flow import flow_facts
 from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql, string_text
 from codekg.records import (
+    CALL_RESULT_RECEIVER,
     ELEMENT_CALL,
     RETURN_TARGET,
     YIELD_TARGET,
@@ -805,7 +806,8 @@ def _positional_arguments(arguments: ts.Node | None) -> tuple[str, ...]:
 
 
 def _receiver_text(node: ts.Node | None) -> str:
-    """A dotted name chain as written, `super` for `super()`, or `<expr>` for anything else."""
+    """A dotted name chain as written, `super` for `super()`, CALL_RESULT_RECEIVER and the callee for
+    what a call of a dotted name gives, or `<expr>` for anything else."""
     attributes: list[str] = []
     while node is not None and node.type == "attribute":
         attributes.append(node_text(node.child_by_field_name("attribute")))
@@ -816,6 +818,9 @@ def _receiver_text(node: ts.Node | None) -> str:
         function = node.child_by_field_name("function")
         if function is not None and function.type == "identifier" and node_text(function) == "super":
             return "super"
+        called = _receiver_text(function) if function is not None and function.type in ("identifier", "attribute") else "<expr>"
+        if not called.startswith("<expr>") and called != "super":
+            return CALL_RESULT_RECEIVER + called  # `Cls().m()`, `make().go()`
     return "<expr>"
 
 

@@ -13,11 +13,11 @@ between files through RecordedCaches, so their reads are replayed for incrementa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from codekg.languages import EXTRACTORS
-from codekg.records import ELEMENT_CALL, RETURN_TARGET, YIELD_TARGET, CallSite, Scope, ValueBinding
+from codekg.records import CALL_RESULT_RECEIVER, ELEMENT_CALL, RETURN_TARGET, YIELD_TARGET, CallSite, Scope, ValueBinding
 from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.interface import record_body_read
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
@@ -105,11 +105,16 @@ class ValueInference:
                 return _function_targets(values, "container-function", CONTAINER_CONFIDENCE, split=False)
             return _function_targets(values, "function-value", FUNCTION_VALUE_CONFIDENCE)
         language = EXTRACTORS[file_symbols.parse.language]
-        if (call.receiver.startswith("<expr>") or call.receiver == "super"
+        if call.receiver.startswith(CALL_RESULT_RECEIVER):  # `Cls().m()`, `new C().m()`, `make().go()`
+            values = self._call_result(file_symbols, call.scope, call.receiver[len(CALL_RESULT_RECEIVER):], call.line,
+                                       awaited=False)
+            via_attribute = False
+        elif (call.receiver.startswith("<expr>") or call.receiver == "super"
                 or file_symbols.is_own_receiver(call.scope, call.receiver, language.self_receivers)):
             return []
-        values = self._expression(file_symbols, call.scope, call.receiver, call.line)
-        via_attribute = "." in call.receiver
+        else:
+            values = self._expression(file_symbols, call.scope, call.receiver, call.line)
+            via_attribute = "." in call.receiver
         targets: dict[str, Resolved] = {}
         for value in values or ():
             if value.instance_of is None:
@@ -120,6 +125,8 @@ class ValueInference:
             member, position = found
             if member.definition is not None and member.definition.is_static and language.static_members_only_on_class:
                 return []  # `instance.create()` with `static create()`: not the instance's (a TypeError in JS)
+            if member.definition is not None and _replaced_by_decorator(member.definition.decorators):
+                return []  # the call reaches what the decorator returned, a wrapper this rule cannot see
             confidence = ATTRIBUTE_CONFIDENCE if via_attribute else INSTANCE_CONFIDENCE if value.exact else DECLARED_CONFIDENCE
             if position > 0 and not value.exact:
                 confidence -= INHERITED_PENALTY
@@ -298,7 +305,7 @@ class ValueInference:
             return None if awaited else (Value(instance_of=function, exact=True),)
         if definition is None or definition.is_async != awaited or definition.is_property:
             return None  # an async function called without `await` gives a coroutine; a property's value is called
-        if any(d.split("(", 1)[0] not in TRANSPARENT_DECORATORS for d in definition.decorators):
+        if _replaced_by_decorator(definition.decorators):
             return None  # the decorator may return anything in place of the function
         returned = self._returns(function)
         if returned is None:
@@ -481,6 +488,11 @@ class _FileValues:
             elif scope and (ref := file_symbols.by_path.get(scope)) is not None and ref.label in CLASS_LABELS:
                 attributes.setdefault((scope, target), []).append(events)
         return cls(groups, attributes)
+
+
+def _replaced_by_decorator(decorators: Iterable[str]) -> bool:
+    """Whether a decorator may put something else in the function's place (all but TRANSPARENT_DECORATORS)."""
+    return any(d.split("(", 1)[0] not in TRANSPARENT_DECORATORS for d in decorators)
 
 
 def _not_fluent(values: Values) -> Values:
