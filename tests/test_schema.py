@@ -29,7 +29,8 @@ def test_every_reason_written_is_documented(index_fixture):
     written = {row[0] for row in indexed.rows("MATCH ()-[e]->() WHERE e.reason IS NOT NULL RETURN DISTINCT e.reason")}
     assert written == {"import", "import-external", "builtin", "constructor", "self-member", "super-member",
                        "same-file", "same-scope", "module-path", "relative-path", "unresolved-import",
-                       "flow-method",  # `Order([3]).save()` and the closure's `order.save()`
+                       "instance-type",  # `Order([3]).save()`
+                       "flow-method",  # the closure's `order.save()`
                        "override",  # Order.save overrides Base.save
                        "mro"}  # Order INHERITS Base
     assert written <= set(REASONS)

@@ -536,7 +536,8 @@ REASONS: dict[str, str] = {
     "super-member": "`super().m()` / `super.m()` resolved on a base class.",
     "constructor": "A class instantiation, linked to the class and to its constructor.",
     "instance-type": "`x.m()` where every binding of `x` in its scope is an instance built there (`x = Cls()`, "
-    "`x = make()` with `make` returning `Cls()`, `with Cls() as x` whose `__enter__` returns `self`): 0.9.",
+    "`const x = new Cls()`, `x = make()` with `make` returning `Cls()`, `with Cls() as x` whose `__enter__` returns "
+    "`self`), or a call on what a call gives (`Cls().m()`, `new Cls().m()`, `make().m()`): 0.9.",
     "declared-type": "`x.m()` / `this.f.m()` where `x` or the field `f` is declared with a class type: a Python "
     "annotation (a parameter, a variable, the return of the function that made it; one naming no class, such as "
     "a TypeVar, leaves the `return` statements to say), an `except C as x` clause (each class of a tuple, the "
