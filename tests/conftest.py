@@ -33,8 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 # Every index run of the suite, in process or a `codekg` subprocess, is strict: a file that a pass
 # fails on fails the test instead of hiding behind a warning (tests/test_faults.py turns it off).
 os.environ.setdefault("CODEKG_STRICT", "1")
-# The tests judge the resolver users will get by default once its cost fits (docs/value-flow.md).
-os.environ.setdefault("CODEKG_VALUE_FLOW", "1")
+# The tests judge the resolver users get by default: `value_flow = "auto"`, on for every fixture here
+# (a repository of more than `value_flow_auto_bytes` of source is solved without it; docs/value-flow.md).
 
 # The server helper lives beside the store tests (which import it as `falkordb_server`); its fixtures
 # are here, for every test that needs a server store.

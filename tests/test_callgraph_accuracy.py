@@ -97,7 +97,7 @@ def edges_of(graph: dict[str, list[str]]) -> set[Edge]:
 
 def score_case(case: Path, db_root: Path) -> CaseResult:
     name = case.relative_to(CASES_ROOT).as_posix()
-    settings = load_settings(case, use_git_ls_files=False, parse_cache=False, bulk_copy=False, value_flow=True)
+    settings = load_settings(case, use_git_ls_files=False, parse_cache=False, bulk_copy=False)
     actual = edges_of(repository_call_graph(case, db_root / name.replace("/", "__"), settings, SCORED_MIN_CONFIDENCE))
     expected = edges_of(json.loads((case / "expected.json").read_text()))
     result = CaseResult(name, actual - expected, expected - actual)
@@ -178,8 +178,8 @@ Edge-level precision and recall of `codekg callgraph` on the {len(results)} hand
 main file; how the expected graphs are written is in `tests/fixtures/callgraph/README.md`). An
 edge is a `(caller, callee)` pair; edges are read at confidence ≥ {SCORED_MIN_CONFIDENCE}, so guesses do
 not count: the split edges of an ambiguous name, and a classic script's guess at another script's
-global (0.3). The cases are indexed with the `value_flow` setting on (docs/value-flow.md); it is off
-by default until its cost fits the speed budget.
+global (0.3). The cases are indexed with the default settings: `value_flow = "auto"` turns the value flow
+on for each of them (docs/value-flow.md), as for any repository of up to 1.5 MB of source.
 
 {render_table(results)}
 `tests/test_callgraph_accuracy.py` fails when a language falls under its threshold:

@@ -455,6 +455,11 @@ def _print_summary(summary: IndexSummary) -> None:
                   f"passes: {', '.join(f'{k} {v:.2f}s' for k, v in summary.pass_seconds.items())}")
     counts_table("Nodes", summary.nodes, console)
     counts_table("Edges", summary.edges, console)
+    flow = summary.value_flow
+    if flow.get("setting") == "auto" and not flow.get("on"):
+        console.print(f"value flow: off, {flow['source_bytes'] / 1e6:.1f} MB of Python/JavaScript/TypeScript is above "
+                      f"value_flow_auto_bytes ({flow['auto_limit'] / 1e6:.1f} MB); `value_flow = true` solves it on "
+                      "every run, edits included (docs/value-flow.md)", highlight=False)
     for language, outcomes in summary.call_sites.items():
         console.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if summary.skipped:
@@ -1138,8 +1143,8 @@ def cache_verify(repo: RepoOption = None, db: DbOption = None, json_output: Json
 
     repo_path, settings, cache = _open_cache(repo, db)
     try:
-        files = scan_repository(repo_path, settings).files
-        verification = verify_parse_cache(cache, repo_path.resolve(), files, settings.value_flow,
+        scan = scan_repository(repo_path, settings)
+        verification = verify_parse_cache(cache, repo_path.resolve(), scan.files, settings.value_flow_for(scan.flow_source_bytes),
                                           settings.sql_dialect, settings.sql_folder_dialects)
         report = _cache_report(cache, checked=verification.checked, mismatched=verification.mismatched)
     finally:

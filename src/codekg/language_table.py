@@ -28,6 +28,9 @@ LANGUAGES: dict[str, LanguageFacts] = {
     "markdown": LanguageFacts((".md", ".markdown"), "2"),
 }
 
+# Languages whose extractors emit value-flow facts: their source size decides `value_flow = "auto"`.
+FLOW_LANGUAGES = ("python", "javascript", "typescript")
+
 # Languages whose files hold knowledge rather than code (docs/ontologies.md): `locate` ranks code only.
 DOCUMENT_LANGUAGES = ("markdown", "ontology")
 

@@ -108,6 +108,8 @@ class IndexSummary(RunFacts):
     metrics: dict[str, float] = field(default_factory=dict)  # the process's Prometheus samples
     search: dict[str, Any] = field(default_factory=dict)  # what the search index update did (codekg.search.sync)
     secondary: list[dict[str, Any]] = field(default_factory=list)  # one MirrorResult per `--also-write` store
+    # whether the value flow ran ("on"), the setting that decided it, and the bytes `auto` weighed
+    value_flow: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,6 +144,7 @@ class _Run:
         self._project_cache: tuple[frozenset[str], Graph] | None = None
         self._told_of_another_root = False
         self._head_commit: str | None = None
+        self.flow_decision: dict[str, Any] = {}
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
@@ -150,6 +153,7 @@ class _Run:
             self.project_configs, config_warnings = load_project_configs(
                 scan.root, scan.project_configs, self.settings.max_file_size)
             self.config_warnings = scan.warnings + config_warnings  # the .gitignore and tsconfig files
+        self._decide_value_flow(scan)
         self.fingerprint = graph_fingerprint(self.settings, self.project_configs.digest)
         if not scan.files:
             detail = f" ({len(scan.skipped)} skipped)" if scan.skipped else ""
@@ -172,6 +176,18 @@ class _Run:
             finally:
                 state.close()
             return self._full(scan)
+
+    def _decide_value_flow(self, scan: ScanResult) -> None:
+        """Settle `value_flow = "auto"` from the size of the source it would solve, before anything
+        reads the setting: from here on the run's settings hold a plain true or false, so the
+        fingerprint, the parse and the resolver agree, and a repository that grows past the limit
+        is rebuilt without the flow as a change of the setting would be."""
+        setting, source_bytes = self.settings.value_flow, scan.flow_source_bytes
+        on = self.settings.value_flow_for(source_bytes)
+        self.flow_decision = {"on": on, "setting": setting, "source_bytes": source_bytes,
+                              "auto_limit": self.settings.value_flow_auto_bytes}
+        if setting != on:
+            self.settings = self.settings.model_copy(update={"value_flow": on})
 
     def _tell_of_another_root(self, previous_root: str, scan: ScanResult) -> None:
         """A warning when the index in `<db>` was of another repository (`sync` and `index`, or two
@@ -664,6 +680,7 @@ class _Run:
             metrics=metrics_snapshot(),
             search=search,
             secondary=secondary,
+            value_flow=self.flow_decision,
         )
 
 

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import (
@@ -91,12 +91,26 @@ class Settings(BaseSettings):
         "(repo-relative folders; the deepest one that holds a file wins).",
     )
 
-    value_flow: bool = Field(
-        False,
+    value_flow: bool | Literal["auto"] = Field(
+        "auto",
         description="Resolve calls by value flow too (docs/value-flow.md): callbacks, returned functions, "
-        "decorated names, containers, protocol methods. Off by default until its cost fits the speed budget "
-        "(docs/benchmarks.md section 12).",
+        "decorated names, containers, protocol methods. `auto` turns it on when the repository's Python, "
+        "JavaScript and TypeScript files hold at most `value_flow_auto_bytes`: the solve is repeated whole "
+        "on every edit, so a larger program would pay it on each one (docs/benchmarks.md section 26). "
+        "`true` or `false` decide it whatever the size.",
     )
+    value_flow_auto_bytes: int = Field(
+        1_500_000,
+        ge=0,
+        description="The most bytes of Python, JavaScript and TypeScript source for which `value_flow = "
+        "\"auto\"` turns the value flow on (an edit then costs at most about 0.5 s more on a 2-core machine).",
+    )
+
+    def value_flow_for(self, flow_source_bytes: int) -> bool:
+        """Whether a repository whose flow languages hold ``flow_source_bytes`` is solved by value flow."""
+        if self.value_flow == "auto":
+            return flow_source_bytes <= self.value_flow_auto_bytes
+        return bool(self.value_flow)
 
     incremental_max_fraction: float = Field(
         0.5,

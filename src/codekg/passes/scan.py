@@ -29,7 +29,7 @@ from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 from codekg.errors import InputError
 from codekg.file_names import stored_path
-from codekg.language_table import language_for_path
+from codekg.language_table import FLOW_LANGUAGES, language_for_path
 from codekg.resolve.tsconfig import is_project_config
 from codekg.settings import Settings
 
@@ -92,6 +92,11 @@ class ScanResult:
     is_git: bool = False
     project_configs: list[str] = field(default_factory=list)  # tsconfig/jsconfig files, not indexed themselves
     warnings: list[dict[str, str]] = field(default_factory=list)  # {"path", "pass", "kind", "message"}: .gitignore files
+
+    @property
+    def flow_source_bytes(self) -> int:
+        """The bytes of the files the value flow reads: what a whole solve costs grows with them."""
+        return sum(f.size_bytes for f in self.files if f.language in FLOW_LANGUAGES)
 
 
 def _stub_beside_its_module(name: str, listed: set[str]) -> bool:

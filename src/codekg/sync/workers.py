@@ -117,7 +117,9 @@ class ParseAhead:
         self._order = itertools.count()
         self._running: dict[Future, SourceFile] = {}
         self._workers: dict[int, WorkerHealth] = {}
-        set_extraction_switches(settings.value_flow, settings.sql_dialect, settings.sql_folder_dialects)
+        # `auto` is settled by the index run, once the whole tree is written: until then the records
+        # carry the flow's facts, which a run without the flow leaves unread
+        set_extraction_switches(settings.value_flow is not False, settings.sql_dialect, settings.sql_folder_dialects)
         context = multiprocessing.get_context("fork")
         self._starts = context.SimpleQueue()  # (pid, path) from each worker as it starts a file
         self._pool = ProcessPool(max_workers=settings.workers, context=context, initializer=_remember_starts,
