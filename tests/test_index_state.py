@@ -10,7 +10,10 @@ from codekg.settings import load_settings
 def test_a_full_index_writes_a_state_that_describes_it(index_fixture):
     indexed = index_fixture("pyrepo")
     (graph_file,) = [p.name for p in indexed.db.glob("*.lbdb")]
-    state = IndexState.open(indexed.db, graph_file, graph_fingerprint(indexed.settings))
+    # the fingerprint covers the value flow as the run decided it (`auto`: on, for a fixture this small)
+    decided = indexed.settings.model_copy(update={"value_flow": indexed.summary.value_flow["on"]})
+    assert decided.value_flow is True
+    state = IndexState.open(indexed.db, graph_file, graph_fingerprint(decided))
     assert state is not None
     try:
         generation = dict(indexed.rows("MATCH (m:IndexMeta) RETURN m.key, m.value"))["generation"]
