@@ -466,9 +466,15 @@ def _print_summary(summary: IndexSummary) -> None:
         console.print(f"[yellow]skipped {len(summary.skipped)} file(s):[/yellow]")
         for entry in summary.skipped:
             console.print(f"  {_escaped(entry['path'])}: {_escaped(entry['reason'])}", highlight=False)
-    if summary.warnings:
-        console.print(f"[yellow]{len(summary.warnings)} warning(s):[/yellow]")
-        for entry in summary.warnings:
+    # the value flow's bounds are one note for the run: a file each would bury the other warnings
+    bounds = [entry for entry in summary.warnings if entry["kind"] == "flow-bound"]
+    warnings = [entry for entry in summary.warnings if entry["kind"] != "flow-bound"]
+    if bounds:
+        console.print(f"value flow: hit its bounds in {len(bounds)} file(s), where calls may miss targets "
+                      "(`--json` lists them)", highlight=False)
+    if warnings:
+        console.print(f"[yellow]{len(warnings)} warning(s):[/yellow]")
+        for entry in warnings:
             console.print(f"  {_escaped(entry['path'])} ({entry['pass']}, {entry['kind']}): {_escaped(entry['message'])}",
                           highlight=False)
     for secondary in summary.secondary:

@@ -68,6 +68,13 @@ IDENTITY_DECORATORS = frozenset({
 IDENTITY_DECORATOR_FACTORIES = frozenset({"functools.wraps", "functools.lru_cache", "functools.cache"})
 
 
+# A call site the solve finds more callees of the program's own for than this is left to the other
+# call rules. Past it, on real code, the set is what a context-insensitive solve merges, not what runs:
+# attrs' `@attrs` class decorator made each decorated class's name hold 32 of them (8,078 edges), lodash's
+# wrappers sent `negate`'s closure to `escapeRegExp`. No case of the suite calls more than 4 at one site.
+FANOUT_LIMIT = 4
+
+
 @dataclass(slots=True)
 class ProgramCalls:
     edges: dict[str, list[CallEdge]] = field(default_factory=lambda: defaultdict(list))  # by the caller's file
@@ -136,6 +143,7 @@ class _Program(Environment):
         self._constructors: dict[str, list[str]] = {}
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
         self._mros: dict[str, list[SymbolRef]] = {}
+        self._fanned_out: dict[str, int] = defaultdict(int)  # by file: call sites past FANOUT_LIMIT
 
     # --- the environment the solver asks ----------------------------------------------------------
 
@@ -432,14 +440,22 @@ class _Program(Environment):
         for entry in self.sites:
             self._site_edges(entry, solution, by_site.get(entry.site.key, []), result)
         first_file = min(self.symbols.files.keys(), default="")
+        cut: dict[str, int] = defaultdict(int)
         for kind, where in solution.cut_offs:
-            path = self._file_of(where) or first_file
             if kind == "values":
-                message = (f"a value set reached {flow.MAX_VALUES} values and was cut: calls through "
-                           f"{_describe_node(where)} may miss targets")
+                cut[self._file_of(where) or first_file] += 1
             else:
-                message = f"the value-flow solve {where}: some calls may miss targets"
-            result.warnings[path].append({"pass": "flow", "kind": "flow-bound", "message": message})
+                result.warnings[first_file].append({"pass": "flow", "kind": "flow-bound", "message":
+                                                    f"the value-flow solve {where}: some calls may miss targets"})
+        for path in sorted(cut.keys() | self._fanned_out.keys()):  # one warning per file, with its counts
+            parts = []
+            if cut.get(path):
+                parts.append(f"{cut[path]} value set(s) reached {flow.MAX_VALUES} values and were cut")
+            if self._fanned_out.get(path):
+                parts.append(f"{self._fanned_out[path]} call site(s) with more than {FANOUT_LIMIT} callees were "
+                             "left to the other call rules")
+            result.warnings[path].append({"pass": "flow", "kind": "flow-bound",
+                                          "message": "value flow: " + "; ".join(parts) + ": calls there may miss targets"})
         return result
 
     def _file_of(self, node: object) -> str:
@@ -460,6 +476,7 @@ class _Program(Environment):
     def _site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], result: ProgramCalls) -> None:
         site = entry.site
         caller = self.refs[site.caller]
+        callees = []
         for key in keys:
             for value, via in solution.calls[key].items():
                 confidence = FLOW_CONFIDENCE.get(via, DEFAULT_FLOW_CONFIDENCE)
@@ -467,17 +484,19 @@ class _Program(Environment):
                     ref = self.refs.get(value[1])
                     if ref is None or ref.label not in _CALLABLE:
                         continue
-                    callee = Resolved(f"flow-{via}", confidence, ref=ref)
+                    callees.append(Resolved(f"flow-{via}", confidence, ref=ref))
                 elif value[0] == "external":
                     name = value[1]
-                    callee = Resolved(f"flow-{via}", confidence, external_name=name,
-                                      external_module=name.rsplit(".", 1)[0] if "." in name else name)
-                else:
-                    continue
-                result.edges[caller.file_path].append(CallEdge(caller, callee, site.line))
-                if entry.name:
-                    site_id = (entry.scope, site.line, entry.name)
-                    result.resolved_sites[caller.file_path][site_id].add(callee.ref.id if callee.ref else callee.external_name)
+                    callees.append(Resolved(f"flow-{via}", confidence, external_name=name,
+                                            external_module=name.rsplit(".", 1)[0] if "." in name else name))
+        if len({callee.ref.id for callee in callees if callee.ref is not None}) > FANOUT_LIMIT:
+            self._fanned_out[caller.file_path] += 1
+            return
+        for callee in callees:
+            result.edges[caller.file_path].append(CallEdge(caller, callee, site.line))
+            if entry.name:
+                site_id = (entry.scope, site.line, entry.name)
+                result.resolved_sites[caller.file_path][site_id].add(callee.ref.id if callee.ref else callee.external_name)
 
 
 class _FileFlow:
@@ -1182,16 +1201,6 @@ def _called_name(callee: tuple) -> str:
     if callee[0] == "item":
         return ELEMENT_CALL
     return ""
-
-
-def _describe_node(node: object) -> str:
-    """A node as a user reads it: the name or field it stands for."""
-    if isinstance(node, tuple) and node:
-        if node[0] in ("local", "local-all") and len(node) >= 4:
-            return f"`{node[3]}` in {'.'.join(node[2]) or 'module level'}"
-        if node[0] == "field" and len(node) == 3:
-            return f"the field `{node[2]}`"
-    return "a value"
 
 
 def _bound_names(pattern: tuple) -> list[str]:
