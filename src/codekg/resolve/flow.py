@@ -41,9 +41,12 @@ holds the method it describes, and a store into it lands in WRITTEN_VALUE, what 
 Node = tuple
 ANY_KEY = "*"  # the field of a container whose key is not a constant: every element
 WRITTEN_VALUE = "value="  # the descriptor field a decorator's `descriptor.value = wrapper` writes
-# A set past 32 tokens is a call through "any of many" (a `cls(...)` fed every model class of a test
-# suite): on pydantic and webpack its edges were such blow-ups, and at 64 the solve cost 25-30% more.
-MAX_VALUES = 32
+# A set past 16 tokens is "any of many" (a `cls(...)` fed every model class of a test suite), and a call
+# through more than 4 gives no edge anyway (flow_program.FANOUT_LIMIT). At 64 the solve cost 25-30% more
+# than at 32; at 16 lodash's edit re-solve took 0.75 s instead of 1.33, with the same suite figures and
+# CALLS within 0.5% on lodash, attrs, flask and pydantic (docs/benchmarks.md section 26). At 8 a set cut
+# sooner leaks more of its arbitrary first tokens into smaller sets downstream (attrs: +190 CALLS).
+MAX_VALUES = 16
 MAX_STEPS = 2_000_000
 
 
