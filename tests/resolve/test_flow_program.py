@@ -49,3 +49,47 @@ def test_the_cli_gives_the_bounds_one_line_and_json_each_file(tmp_path):
     run = subprocess.run([sys.executable, "-m", "codekg", "index", ".", "--full", "--json"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert [w["kind"] for w in json.loads(run.stdout)["warnings"]] == ["flow-bound"]
+
+
+SEEDED_SOLVE = """
+import json, sys
+from pathlib import Path
+from codekg.resolve import flow
+flow.MAX_VALUES = 3  # a set cut at 3 of the 8 handlers: which 3 it keeps must not depend on the process
+from codekg.pipeline import index_repository
+from codekg.settings import load_settings
+from codekg.stores import open_index
+repo, db = Path(sys.argv[1]), Path(sys.argv[2])
+settings = load_settings(repo, use_git_ls_files=False, parse_cache=False)
+index_repository(repo, db, settings)
+store = open_index(db, settings)
+print(json.dumps(store.query("MATCH (a)-[e:CALLS]->(b) RETURN a.id, b.id, e.reason ORDER BY a.id, b.id").rows))
+store.close()
+"""
+
+
+def test_the_solve_gives_the_same_edges_whatever_the_hash_seed(tmp_path):
+    """Field names are kept in the order they were stored: a set's order changes with the process's
+    hash seed, and with it which tokens a cut set keeps (lodash's CALLS differed run to run)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    names = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+    (repo / "main.py").write_text(
+        "".join(f"def on_{name}():\n    return 1\n\n\n" for name in names)
+        + "HANDLERS = {}\n" + "".join(f"HANDLERS['{name}'] = on_{name}\n" for name in names)
+        + "\n\ndef run(key):\n    return HANDLERS[key]()\n")
+    outputs = set()
+    for seed in ("1", "2", "3", "4"):
+        run = subprocess.run([sys.executable, "-c", SEEDED_SOLVE, str(repo), str(tmp_path / f"db{seed}")],
+                             capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert run.returncode == 0, run.stderr
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+    rows = json.loads(outputs.pop())
+    assert [row for row in rows if row[0] == "Function:main.py:main.run"] == [
+        ["Function:main.py:main.run", f"Function:main.py:main.on_{name}", "flow-element"] for name in names[:3]]

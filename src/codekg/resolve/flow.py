@@ -172,13 +172,16 @@ class Solver:
         self._binds: dict[int, list[tuple[Value, int]]] = defaultdict(list)
         self._listeners: dict[int, list[Callable[[Value], None]]] = defaultdict(list)
         self._edges: set[tuple[int, int]] = set()
+        self._bound: set[tuple[int, Value, int]] = set()
         self.calls: dict[tuple, dict[Value, str]] = defaultdict(dict)
         self._saturated: set[int] = set()
         self._work: deque[tuple[int, Value]] = deque()
         self.cut_offs: list[tuple[str, object]] = []
         self.steps = 0
         self._fields: dict[tuple[Value, str], int] = {}
-        self._fields_of: dict[Value, set[str]] = defaultdict(set)
+        # a token's field names in the order they were first stored (a dict, not a set: a set's order
+        # changes with the hash seed, and so would which tokens a cut set keeps, process to process)
+        self._fields_of: dict[Value, dict[str, None]] = defaultdict(dict)
         self._any_loads: dict[Value, list[int]] = defaultdict(list)
         self._merges: dict[Value, list[tuple[Value, tuple[int, ...]]]] = defaultdict(list)
         self._called: set[tuple[tuple, Value]] = set()
@@ -335,9 +338,10 @@ class Solver:
         self._bind(self.node(source), receiver, self.node(target))
 
     def _bind(self, source: int, receiver: Value, target: int) -> None:
-        if (source, target) in self._edges:
+        key = (source, receiver, target)  # one bind per receiver: two instances reading one inherited method
+        if key in self._bound:  # bind it twice, each to its own `this`
             return
-        self._edges.add((source, target))
+        self._bound.add(key)
         self._binds[source].append((receiver, target))
         for value in list(self._held[source]):
             self._bind_one(value, receiver, target)
@@ -425,7 +429,7 @@ class Solver:
         self._copy(source, target, "")
         names = self._fields_of[value]
         if name not in names:
-            names.add(name)
+            names[name] = None
             for any_target in self._any_loads.get(value, ()):
                 self._copy(target, any_target, "")
             for into, later in self._merges.get(value, ()):
