@@ -35,6 +35,8 @@ from codekg.resolve.library_calls import (
     CALLBACK_ELEMENT_PARAMETERS,
     CALLING_FUNCTIONS,
     CALLING_METHODS,
+    ELEMENT_EXTENDING_METHODS,
+    ELEMENT_FUNCTIONS,
     ELEMENT_RETURNING_METHODS,
     ELEMENT_STORING_METHODS,
     FIELD_COPYING_FUNCTIONS,
@@ -42,6 +44,7 @@ from codekg.resolve.library_calls import (
     FUNCTION_METHODS,
     PARTIAL_FUNCTIONS,
     PROTOTYPE_FUNCTIONS,
+    VIEW_METHODS,
 )
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
@@ -94,6 +97,7 @@ class _Site:
     method_name: str = ""  # `x.name(…)`: a builtin method of that name may call the arguments
     scope: Scope = ()
     name: str = ""  # the called name (`f` of `f()`, `m` of `x.m()`), "" for implicit calls
+    base: Node | None = None  # the object of `x.m()`, whose builtin method it may be
 
 
 def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str], release: bool = True) -> ProgramCalls:
@@ -244,9 +248,24 @@ class _Program(Environment):
                 solver.listen(first.node, lambda value: solver.add(site.result, ("partial", value, count), "partial")
                               if value[0] in ("function", "bound") else None)
             return
+        shaped = ELEMENT_FUNCTIONS.get(family, {}).get(name)
+        if shaped is not None:
+            self._element_function(site, *shaped)
         slots = CALLING_FUNCTIONS.get(family, {}).get(name)
         if slots:
             self._call_arguments(site, slots)
+
+    def _element_function(self, site: CallSite, shape: str, positions: tuple[int, ...] | str, offset: int) -> None:
+        """`list(xs)`, `zip(a, b)`, `enumerate(xs)`, `next(it, default)` (library_calls.ELEMENT_FUNCTIONS)."""
+        positional = [a.node for a in site.arguments if a.kind == "positional"]
+        sources = positional if positions == "*" else [positional[p] for p in positions if p < len(positional)]
+        if shape != "element":
+            self._element_container(site, sources, shape, offset)
+            return
+        for source in sources[:1]:
+            self.solver.load(source, ANY_KEY, site.result)
+        if len(positional) > 1:  # the default
+            self.solver.copy(positional[1], site.result, "argument")
 
     def _link_prototypes(self, site: CallSite, how: str) -> None:
         """`Object.create(p)`: a new object inheriting from p, the call's result; `Object.setPrototypeOf(o,
@@ -414,20 +433,53 @@ class _Program(Environment):
             family = "python" if EXTRACTORS[entry.file_symbols.parse.language].resolution_family == "python" else "javascript"
             if self.solver.calls.get(entry.site.key):
                 continue  # a method of the program's own
-            receiver = entry.site.receiver
-            stored = ELEMENT_STORING_METHODS.get(family, {}).get(entry.method_name)
-            if stored and receiver is not None:  # `queue.push(f)`
-                positional = [a for a in entry.site.arguments if a.kind == "positional"]
-                for position, argument in enumerate(positional):
-                    if stored == "*" or position in stored:
-                        self.solver.store(receiver, ANY_KEY, argument.node)
-            if entry.method_name in ELEMENT_RETURNING_METHODS.get(family, ()) and receiver is not None:
-                self.solver.load(receiver, ANY_KEY, entry.site.result)  # `queue.shift()`
-            slots = CALLING_METHODS.get(family, {}).get(entry.method_name)
+            receiver, name = entry.base, entry.method_name
+            if receiver is not None:
+                self._container_method(family, name, receiver, entry.site)
+            slots = CALLING_METHODS.get(family, {}).get(name)
             if not slots:
                 continue
-            self._call_arguments(entry.site, slots, entry.site.receiver,
-                                 CALLBACK_ELEMENT_PARAMETERS.get(family, {}).get(entry.method_name, (0,)))
+            self._call_arguments(entry.site, slots, receiver, CALLBACK_ELEMENT_PARAMETERS.get(family, {}).get(name, (0,)))
+
+    def _container_method(self, family: str, name: str, receiver: Node, site: CallSite) -> None:
+        """What a builtin container's method does with elements (library_calls: ELEMENT_*_METHODS)."""
+        solver = self.solver
+        positional = [a.node for a in site.arguments if a.kind == "positional"]
+        stored = ELEMENT_STORING_METHODS.get(family, {}).get(name)
+        if stored:  # `queue.push(f)`, `handlers.append(f)`
+            for position, argument in enumerate(positional):
+                if stored == "*" or position in stored:
+                    solver.store(receiver, ANY_KEY, argument)
+        if name in ELEMENT_EXTENDING_METHODS.get(family, ()) and positional:  # `handlers.extend(more)`
+            element = solver.node(("element-of", site.key))
+            solver.load(positional[0], ANY_KEY, element)
+            solver.store(receiver, ANY_KEY, element)
+        returned = ELEMENT_RETURNING_METHODS.get(family, {}).get(name)
+        if returned is not None:  # `queue.shift()`, `table.get(key, fallback)`
+            solver.load(receiver, ANY_KEY, site.result)
+            for position in returned:
+                if position < len(positional):
+                    solver.copy(positional[position], site.result, "argument")
+        view = VIEW_METHODS.get(family, {}).get(name)
+        if view is not None:  # `table.values()`, `table.items()`
+            self._element_container(site, [receiver], "pairs" if view == "pairs" else "elements", 1)
+
+    def _element_container(self, site: CallSite, sources: list[Node], shape: str, offset: int) -> None:
+        """The site's result is a new container of the elements of ``sources`` ("elements"), or of
+        tuples whose field ``offset + i`` holds an element of the i-th source ("pairs")."""
+        solver = self.solver
+        container = ("object", ("elements", site.key))
+        solver.add(site.result, container, "value")
+        pair = ("object", ("pair", site.key))
+        if shape == "pairs":
+            solver.store(self.const(container), ANY_KEY, self.const(pair))
+        for number, source in enumerate(sources):
+            element = solver.node(("element-of", site.key, number))
+            solver.load(source, ANY_KEY, element)
+            if shape == "pairs":
+                solver.store(self.const(pair), str(offset + number), element)
+            else:
+                solver.store(self.const(container), ANY_KEY, element)
 
     def edges(self, solution: flow.Solution) -> ProgramCalls:
         result = ProgramCalls(steps=solution.steps)
@@ -676,11 +728,12 @@ class _FileFlow:
         for kind, keyword, expression in fact.arguments:
             node = self.node(fact.scope, position, expression)
             arguments.append(Argument(kind, _or_nothing(node), keyword or ""))
-        receiver = None
+        receiver = base = None
         method_name = ""
         if fact.value and fact.value[0] == "attr":
-            if not self.is_python:
-                receiver = self.node(fact.scope, position, fact.value[1])
+            base = self.node(fact.scope, position, fact.value[1])
+            if not self.is_python:  # JS binds `this` to it; Python passes it as the first parameter
+                receiver = base
             method_name = fact.value[2]
         caller = self.file.ref_for_scope(fact.scope, fact.line)
         self.program.refs.setdefault(caller.id, caller)
@@ -690,7 +743,7 @@ class _FileFlow:
                                       for _, _, expression in fact.arguments):
             self.program.prototype_sites.add(site.key)  # `Object.create(P.prototype)`, written as such
         called = _called_name(fact.value)
-        self.program.sites.append(_Site(site, self.file, method_name, fact.scope, called))
+        self.program.sites.append(_Site(site, self.file, method_name, fact.scope, called, base))
         if callee is not None:
             self.solver.call(callee, site)
 
@@ -1164,7 +1217,8 @@ class _FileFlow:
 
 
 _UNSEEN = object()
-_CONTAINER_METHODS = frozenset(name for table in (CALLING_METHODS, ELEMENT_STORING_METHODS, ELEMENT_RETURNING_METHODS)
+_CONTAINER_METHODS = frozenset(name for table in (CALLING_METHODS, ELEMENT_STORING_METHODS, ELEMENT_RETURNING_METHODS,
+                                                 ELEMENT_EXTENDING_METHODS, VIEW_METHODS)
                                for methods in table.values() for name in methods)
 _COMPOUND = frozenset({"attr", "item", "either", "instance"})  # expressions whose node is made, not named
 

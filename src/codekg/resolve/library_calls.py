@@ -84,15 +84,45 @@ FIELD_COPYING_FUNCTIONS: dict[str, frozenset[str]] = {
     "javascript": frozenset({"<builtin>.Object.assign"}),
 }
 
-# Builtin container methods by what they do with elements: put their positional arguments in (by
-# position; "*" every one), or give one back. Only where the receiver's value is known (JS).
+# Builtin container methods by what they do with elements, on a receiver that is no instance of a
+# repository class: put their positional arguments in (by position; "*" every one); put in the
+# elements of their first argument (`xs.extend(ys)`, `d.update(other)`); give one back, and with it the
+# arguments at the positions listed (a default: `d.get(k, fallback)`); or give back a view whose elements
+# are the receiver's ("elements": `d.values()`) or (key, element) pairs ("pairs": `d.items()`).
 ELEMENT_STORING_METHODS: dict[str, dict[str, tuple[int, ...] | str]] = {
-    "python": {},
+    "python": {"append": (0,), "appendleft": (0,), "add": (0,), "insert": (1,), "setdefault": (1,)},
     "javascript": {"push": "*", "unshift": "*", "add": (0,)},
 }
-ELEMENT_RETURNING_METHODS: dict[str, frozenset[str]] = {
-    "python": frozenset(),
-    "javascript": frozenset({"pop", "shift", "at", "find", "findLast"}),
+ELEMENT_EXTENDING_METHODS: dict[str, frozenset[str]] = {
+    "python": frozenset({"extend", "extendleft", "update"}),
+    "javascript": frozenset(),
+}
+ELEMENT_RETURNING_METHODS: dict[str, dict[str, tuple[int, ...]]] = {
+    "python": {"pop": (1,), "popleft": (), "get": (1,), "setdefault": (1,)},
+    "javascript": {"pop": (), "shift": (), "at": (), "find": (), "findLast": ()},
+}
+VIEW_METHODS: dict[str, dict[str, str]] = {
+    "python": {"values": "elements", "copy": "elements", "items": "pairs"},
+    "javascript": {},
+}
+
+# Builtin functions whose result holds the elements of their positional arguments at the positions
+# listed ("*": every one): as a container of them ("elements": `list(xs)`, `sorted(xs)`), as one of them
+# ("element": `next(it)`; the argument after it is a default that may come back too), or as a container
+# of tuples whose field i (from the offset) is an element of the i-th argument ("pairs": `zip(a, b)`;
+# `enumerate(xs)` puts the element at index 1).
+ELEMENT_FUNCTIONS: dict[str, dict[str, tuple[str, tuple[int, ...] | str, int]]] = {
+    "python": {
+        **{f"<builtin>.{name}": ("elements", (0,), 0)
+           for name in ("list", "tuple", "set", "frozenset", "sorted", "reversed", "iter")},
+        **{name: ("elements", (1,), 0) for name in ("<builtin>.filter", "itertools.filterfalse",
+                                                     "itertools.takewhile", "itertools.dropwhile")},
+        "itertools.chain": ("elements", "*", 0),
+        "<builtin>.next": ("element", (0,), 0),
+        "<builtin>.zip": ("pairs", "*", 0),
+        "<builtin>.enumerate": ("pairs", (0,), 1),
+    },
+    "javascript": {},
 }
 
 # Functions that give back an array of their first argument's field values (`Object.values`), or of
