@@ -827,7 +827,8 @@ def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure
 
 
 def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:
-    warnings = [w for w in previous.warnings if w["pass"] != "resolve"] + resolution.warnings
+    # the resolve pass gives a file's "resolve" and "flow" warnings afresh; the parse's stay
+    warnings = [w for w in previous.warnings if w["pass"] not in ("resolve", "flow")] + resolution.warnings
     return FileSummary(previous.outline, resolution.dependencies, previous.node_counts, previous.structure_edge_counts,
                        resolution.graph.edge_counts(), resolution.shared, resolution.call_outcomes, warnings)
 

@@ -93,3 +93,23 @@ def test_the_solve_gives_the_same_edges_whatever_the_hash_seed(tmp_path):
     rows = json.loads(outputs.pop())
     assert [row for row in rows if row[0] == "Function:main.py:main.run"] == [
         ["Function:main.py:main.run", f"Function:main.py:main.on_{name}", "flow-element"] for name in names[:3]]
+
+
+def test_an_incremental_run_gives_the_bounds_of_a_full_run_not_more(tmp_path):
+    """A file's flow-bound warning is replaced when the flow is solved again, never added to (a new
+    user saw flask's count grow 5, 8, 11 over unchanged edits)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text("from other import helper\n\n\n" + SOURCE)  # main reads other: resolved again
+    (repo / "other.py").write_text("def helper():\n    return 1\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    live = tmp_path / "live"
+    first = index_repository(repo, live, settings).warnings
+    assert [w["path"] for w in first] == ["main.py"]
+    for edit in ("other.py", "main.py", "other.py"):
+        path = repo / edit
+        path.write_text(path.read_text() + "\n\ndef added():\n    return 1\n")
+        summary = index_repository(repo, live, settings)
+        assert summary.delta["mode"] == "incremental"
+        fresh = index_repository(repo, tmp_path / f"fresh-{edit}-{len(path.read_text())}", settings, full=True)
+        assert summary.warnings == fresh.warnings == first

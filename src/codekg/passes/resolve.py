@@ -114,7 +114,7 @@ class PendingResolution:
         every file of ``stored_keys`` whose value-flow edges changed."""
         program = self.flow.result() if self.flow is not None else ProgramCalls()
         for path, keys in sorted(self.stored_keys.items()):  # the flow is solved whole: its edges may change anywhere
-            if path not in self.chosen and flow_dependency(program.edges.get(path, [])) not in keys:
+            if path not in self.chosen and flow_dependency(program.edges.get(path, []), program.warnings.get(path, [])) not in keys:
                 self.first_halves[path] = self.resolver.first_half(path)
         return {path: self.resolver.settled(path, half, program) for path, half in sorted(self.first_halves.items())}
 
@@ -172,18 +172,20 @@ class _FileResolver:
             lambda: FileResolution(half.result.graph.without({"CALLS"}), shared_before,
                                    dependencies=half.result.dependencies), self.strict, faults)
         result.warnings = result.warnings + [fault.as_warning() for fault in faults]
-        result.dependencies = result.dependencies | {flow_dependency(flow_edges)}
-        result.warnings += program.warnings.get(path, [])
+        flow_warnings = program.warnings.get(path, [])
+        result.dependencies = result.dependencies | {flow_dependency(flow_edges, flow_warnings)}
+        result.warnings += flow_warnings
         return result
 
 
-def flow_dependency(edges: list[CallEdge]) -> DependencyKey:
-    """A key that stands for a file's value-flow edges. The flow fixpoint is global: any change may
-    change what another file's names hold, so every run solves it whole, and a file whose key is no
-    longer its edges' key is resolved again (``stored_keys`` of resolve_references)."""
+def flow_dependency(edges: list[CallEdge], warnings: list[dict[str, str]]) -> DependencyKey:
+    """A key that stands for a file's value-flow edges and the bounds the solve hit there. The flow
+    fixpoint is global: any change may change what another file's names hold, so every run solves it
+    whole, and a file whose key is no longer its edges' key is resolved again (``stored_keys`` of
+    resolve_references), which replaces its warnings too."""
     described = sorted((e.caller.id, e.callee.ref.id if e.callee.ref else e.callee.external_name, e.callee.reason,
                         e.callee.confidence, e.line) for e in edges)
-    return (FLOW_KEY, hashlib.sha1(repr(described).encode()).hexdigest()[:16])
+    return (FLOW_KEY, hashlib.sha1(repr((described, warnings)).encode()).hexdigest()[:16])
 
 
 def shared_nodes(resolutions: Iterable[Any]) -> Graph:

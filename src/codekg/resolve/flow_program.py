@@ -21,6 +21,7 @@ How facts become constraints (docs/value-flow.md):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from codekg.garbage import collection_paused
@@ -39,10 +40,13 @@ from codekg.resolve.library_calls import (
     ELEMENT_FUNCTIONS,
     ELEMENT_RETURNING_METHODS,
     ELEMENT_STORING_METHODS,
+    FALLBACK_PROTOCOLS,
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
     FUNCTION_METHODS,
     PARTIAL_FUNCTIONS,
+    PROTOCOL_FUNCTIONS,
+    PROTOCOL_METHODS,
     PROTOTYPE_FUNCTIONS,
     VIEW_METHODS,
 )
@@ -248,6 +252,10 @@ class _Program(Environment):
                 solver.listen(first.node, lambda value: solver.add(site.result, ("partial", value, count), "partial")
                               if value[0] in ("function", "bound") else None)
             return
+        protocols = PROTOCOL_FUNCTIONS.get(family, {}).get(name)
+        positional = [a.node for a in site.arguments if a.kind == "positional"]
+        if protocols and positional:
+            self._element_protocols(site, positional[0], protocols)
         shaped = ELEMENT_FUNCTIONS.get(family, {}).get(name)
         if shaped is not None:
             self._element_function(site, *shaped)
@@ -424,6 +432,44 @@ class _Program(Environment):
                 continue
             self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
 
+    def protocol(self, key: tuple, caller: Callable[[], SymbolRef], file_symbols: FileSymbols, line: int,
+                 operand: Node, dunder: str, arguments: tuple[Argument, ...], result: Node) -> None:
+        """A call of ``dunder`` on the instances of repository classes ``operand`` holds, or of its
+        fallback where the class has none (FALLBACK_PROTOCOLS: `str(p)` runs `__repr__`). The call
+        site is made when the first such instance arrives (most operands never hold one)."""
+        fallback = FALLBACK_PROTOCOLS.get(dunder, "")
+        if dunder not in self.member_names and fallback not in self.member_names:
+            return
+        solver = self.solver
+        method = solver.node(("protocol-method", *key))
+        made: list[CallSite] = []
+
+        def on_value(value: Value) -> None:
+            if value[0] != "instance":
+                return
+            members = solver.member_nodes(value[1], dunder) or (solver.member_nodes(value[1], fallback) if fallback else [])
+            if members and not made:
+                ref = caller()
+                self.refs.setdefault(ref.id, ref)
+                made.append(CallSite(key, ref.id, line, arguments, result, via="protocol"))
+                self.sites.append(_Site(made[0], file_symbols))
+                solver.call(method, made[0])
+            for member in members:
+                solver.bind(member, value, method)
+
+        solver.listen(operand, on_value)
+
+    def _element_protocols(self, site: CallSite, source: Node, dunders: tuple[tuple[str, bool], ...]) -> None:
+        """`sorted(xs)`, `xs.sort()`, `sum(xs)`: each dunder runs on the elements of ``source``, given
+        another element or nothing the program made."""
+        element = self.solver.node(("element-of", site.key, "protocol"))
+        self.solver.load(source, ANY_KEY, element)
+        caller = self.refs[site.caller]
+        for dunder, given_element in dunders:
+            argument = Argument("positional", element if given_element else self.solver.node(("nothing",)))
+            self.protocol((*site.key, "protocol", dunder), lambda: caller, self.symbols.files[caller.file_path], site.line,
+                          element, dunder, (argument,), self.solver.node(("element-protocol-result", *site.key, dunder)))
+
     def fire_builtin_methods(self) -> None:
         """`xs.map(f)`, `items.sort(key=f)`: when no repository method of that name was called, the
         receiver is a builtin value (an array, a list, a promise) whose method calls its arguments."""
@@ -460,6 +506,9 @@ class _Program(Environment):
             for position in returned:
                 if position < len(positional):
                     solver.copy(positional[position], site.result, "argument")
+        protocols = PROTOCOL_METHODS.get(family, {}).get(name)
+        if protocols:  # `tasks.sort()`
+            self._element_protocols(site, receiver, protocols)
         view = VIEW_METHODS.get(family, {}).get(name)
         if view is not None:  # `table.values()`, `table.items()`
             self._element_container(site, [receiver], "pairs" if view == "pairs" else "elements", 1)
@@ -875,30 +924,10 @@ class _FileFlow:
 
     def _protocol(self, fact: FlowFact, position: int, operand: Node, dunder: str, kind: str,
                   arguments: tuple[Argument, ...] = ()) -> Node:
-        """A call of ``dunder`` on the instances of repository classes ``operand`` holds; its result.
-        The call site is made when the first such instance arrives (most operands never hold one)."""
+        """A call of ``dunder`` on the instances of repository classes ``operand`` holds; its result."""
         result = self.solver.node(("protocol-result", self.path, position, dunder))
-        program, solver = self.program, self.solver
-        if dunder not in program.member_names:
-            return result
-        method = solver.node(("protocol-method", self.path, position, dunder))
-        made: list[CallSite] = []
-
-        def on_value(value: Value) -> None:
-            if value[0] != "instance":
-                return
-            members = solver.member_nodes(value[1], dunder)
-            if members and not made:
-                caller = self.file.ref_for_scope(fact.scope, fact.line)
-                program.refs.setdefault(caller.id, caller)
-                made.append(CallSite((self.path, kind, position, dunder), caller.id, fact.line, arguments, result,
-                                     via="protocol"))
-                program.sites.append(_Site(made[0], self.file))
-                solver.call(method, made[0])
-            for member in members:
-                solver.bind(member, value, method)
-
-        solver.listen(operand, on_value)
+        self.program.protocol((self.path, kind, position, dunder), lambda: self.file.ref_for_scope(fact.scope, fact.line),
+                              self.file, fact.line, operand, dunder, arguments, result)
         return result
 
     def _property_access(self, scope: Scope, position: int, base: Node, name: str, result: Node | None,

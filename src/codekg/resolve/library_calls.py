@@ -106,6 +106,24 @@ VIEW_METHODS: dict[str, dict[str, str]] = {
     "javascript": {},
 }
 
+# Builtins that run a protocol method of the elements of an argument (Python), each given another
+# element or not: `sorted(xs)`, `min(xs)`, `xs.sort()` compare them with `__lt__`, `max(xs)` with
+# `__gt__`; `sum(xs)` starts from 0, so the first element's `__radd__` runs (given 0), then `__add__`.
+PROTOCOL_FUNCTIONS: dict[str, dict[str, tuple[tuple[str, bool], ...]]] = {
+    "python": {"<builtin>.sorted": (("__lt__", True),), "<builtin>.min": (("__lt__", True),),
+               "<builtin>.max": (("__gt__", True),), "<builtin>.sum": (("__radd__", False), ("__add__", True))},
+    "javascript": {},
+}
+PROTOCOL_METHODS: dict[str, dict[str, tuple[tuple[str, bool], ...]]] = {
+    "python": {"sort": (("__lt__", True),)},
+    "javascript": {},
+}
+
+# A protocol method that runs another when the class has none of its own: `str(p)` and `f"{p}"` run
+# `object.__str__`, which calls `__repr__`; `a > b` without `__gt__` runs the reflected `b.__lt__(a)`.
+FALLBACK_PROTOCOLS: dict[str, str] = {"__str__": "__repr__", "__gt__": "__lt__", "__lt__": "__gt__",
+                                      "__ge__": "__le__", "__le__": "__ge__"}
+
 # Builtin functions whose result holds the elements of their positional arguments at the positions
 # listed ("*": every one): as a container of them ("elements": `list(xs)`, `sorted(xs)`), as one of them
 # ("element": `next(it)`; the argument after it is a default that may come back too), or as a container
