@@ -418,17 +418,23 @@ class _Program(Environment):
 
     def seed_unreached_receivers(self) -> None:
         """A method no call reaches is read as if it ran on its own class: `self` an instance of it,
-        `cls` the class. Methods that calls do reach keep only the receivers those calls bring, so a
-        base method calling `self.hook()` reaches the overrides of the instances the program makes."""
+        `cls` the class. So is a method of a class the program instantiates somewhere, whatever
+        reaches it: an instance may come by a path the facts do not follow (flask's `send_static_file`,
+        a view the router calls, reached only by a test's subclass). Other methods keep only the
+        receivers calls bring, so a base class never instantiated calling `self.hook()` reaches the
+        overrides of the instances the program makes, never its own."""
+        instantiated = {value[1] for callees in self.solver.calls.values() for value in callees if value[0] == "class"}
         for function_id, shape in self.shapes.items():
             ref = self.refs.get(function_id)
             if ref is None or ref.label != "Method" or ref.definition is None or ref.definition.is_static:
                 continue
             receiver = shape.parameters[0].node if shape.bound_skip and shape.parameters else shape.this
-            if receiver is None or self.solver.held(receiver):
+            if receiver is None:
                 continue
             owner = self.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
             if owner is None or owner.label not in CLASS_LABELS:
+                continue
+            if self.solver.held(receiver) and owner.id not in instantiated:
                 continue
             self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
 
