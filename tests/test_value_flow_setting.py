@@ -112,12 +112,16 @@ def test_the_cli_says_when_auto_left_the_flow_off_and_refuses_a_bad_value(tmp_pa
     run = _codekg(repo, "index", ".", CODEKG_VALUE_FLOW_AUTO_BYTES="50")
     assert run.returncode == 0, run.stderr
     assert (f"value flow: off, 0.0 MB of Python/JavaScript/TypeScript is above value_flow_auto_bytes (0.0 MB); "
-            "`value_flow = true` solves it on every run, edits included (docs/value-flow.md)") in run.stdout
+            "`value_flow = true` solves it on every run, edits included (docs/performance_tuning.md)") in run.stdout
     run = _codekg(repo, "index", ".", "--json")
     assert json.loads(run.stdout)["value_flow"] == {"on": True, "setting": "auto", "source_bytes": REPO_BYTES,
                                                     "auto_limit": 1_500_000}
-    assert "value flow:" not in _codekg(repo, "index", ".").stdout  # on: nothing to say
+    assert ("value flow: on (0.0 MB of Python/JavaScript/TypeScript, value_flow_auto_bytes 1.5 MB)"
+            in _codekg(repo, "index", ".", "--full").stdout)
+    assert "value flow: off (value_flow = false)" in _codekg(repo, "index", ".", CODEKG_VALUE_FLOW="false").stdout
+    assert "value flow: on (value_flow = true)" in _codekg(repo, "index", ".", CODEKG_VALUE_FLOW="True").stdout
+    assert _codekg(repo, "index", ".", "--json", CODEKG_VALUE_FLOW=" AUTO ").returncode == 0  # any case, spaces
 
     run = _codekg(repo, "index", ".", CODEKG_VALUE_FLOW="sometimes")
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert "invalid setting: value_flow" in run.stderr
+    assert "invalid setting: value_flow: Value error, expected true, false or auto, got 'sometimes'" in run.stderr

@@ -434,6 +434,17 @@ def _require_embedder(settings: Settings) -> None:
     load_embedder(settings.embedding_model, api_key)
 
 
+def _value_flow_line(flow: dict[str, Any]) -> str:
+    """Whether the value flow ran, and what decided it (docs/performance_tuning.md, "Value flow")."""
+    if flow.get("setting") != "auto":
+        return f"value flow: {'on' if flow.get('on') else 'off'} (value_flow = {str(flow.get('setting')).lower()})"
+    size = f"{flow['source_bytes'] / 1e6:.1f} MB of Python/JavaScript/TypeScript"
+    if flow.get("on"):
+        return f"value flow: on ({size}, value_flow_auto_bytes {flow['auto_limit'] / 1e6:.1f} MB)"
+    return (f"value flow: off, {size} is above value_flow_auto_bytes ({flow['auto_limit'] / 1e6:.1f} MB); "
+            "`value_flow = true` solves it on every run, edits included (docs/performance_tuning.md)")
+
+
 def _print_summary(summary: IndexSummary) -> None:
     from codekg.output import counts_table
 
@@ -455,11 +466,7 @@ def _print_summary(summary: IndexSummary) -> None:
                   f"passes: {', '.join(f'{k} {v:.2f}s' for k, v in summary.pass_seconds.items())}")
     counts_table("Nodes", summary.nodes, console)
     counts_table("Edges", summary.edges, console)
-    flow = summary.value_flow
-    if flow.get("setting") == "auto" and not flow.get("on"):
-        console.print(f"value flow: off, {flow['source_bytes'] / 1e6:.1f} MB of Python/JavaScript/TypeScript is above "
-                      f"value_flow_auto_bytes ({flow['auto_limit'] / 1e6:.1f} MB); `value_flow = true` solves it on "
-                      "every run, edits included (docs/value-flow.md)", highlight=False)
+    console.print(_value_flow_line(summary.value_flow), highlight=False)
     for language, outcomes in summary.call_sites.items():
         console.print(f"call sites ({language}): " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     if summary.skipped:

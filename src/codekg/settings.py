@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         description="Resolve calls by value flow too (docs/value-flow.md): callbacks, returned functions, "
         "decorated names, containers, protocol methods. `auto` turns it on when the repository's Python, "
         "JavaScript and TypeScript files hold at most `value_flow_auto_bytes`: the solve is repeated whole "
-        "on every edit, so a larger program would pay it on each one (docs/benchmarks.md section 26). "
+        "on every edit, so a larger program would pay it on each one (docs/performance_tuning.md, Value flow). "
         "`true` or `false` decide it whatever the size.",
     )
     value_flow_auto_bytes: int = Field(
@@ -105,6 +105,21 @@ class Settings(BaseSettings):
         description="The most bytes of Python, JavaScript and TypeScript source for which `value_flow = "
         "\"auto\"` turns the value flow on (an edit then costs at most about 0.5 s more on a 2-core machine).",
     )
+
+    @field_validator("value_flow", mode="before")
+    @classmethod
+    def _value_flow_word(cls, value: Any) -> Any:
+        """`auto`, `true` or `false` in any case (`AUTO`, `True`); anything else says what is expected."""
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word == "auto":
+            return "auto"
+        if word in ("true", "1", "yes", "on"):
+            return True
+        if word in ("false", "0", "no", "off"):
+            return False
+        raise ValueError(f"expected true, false or auto, got {value!r}")
 
     def value_flow_for(self, flow_source_bytes: int) -> bool:
         """Whether a repository whose flow languages hold ``flow_source_bytes`` is solved by value flow."""
