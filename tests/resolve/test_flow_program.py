@@ -113,3 +113,29 @@ def test_an_incremental_run_gives_the_bounds_of_a_full_run_not_more(tmp_path):
         assert summary.delta["mode"] == "incremental"
         fresh = index_repository(repo, tmp_path / f"fresh-{edit}-{len(path.read_text())}", settings, full=True)
         assert summary.warnings == fresh.warnings == first
+
+
+def test_a_method_of_one_name_over_many_classes_is_a_dispatch_and_keeps_its_edges(tmp_path):
+    """flask's `for tag in self.order: tag.check(value)` reaches every tag class's `check`; a protocol
+    method (`repr(x)` over many classes) is not let through."""
+    classes = ["Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "main.py").write_text(
+        "".join(f"class {name}:\n    def check(self):\n        return 1\n\n    def __repr__(self):\n        return '{name}'\n\n\n"
+                for name in classes)
+        + f"TAGS = [{', '.join(f'{name}()' for name in classes)}]\n\n\n"
+        "def find():\n    for tag in TAGS:\n        tag.check()\n\n\n"
+        "def show():\n    for tag in TAGS:\n        repr(tag)\n")
+    settings = load_settings(repo, use_git_ls_files=False)
+    summary = index_repository(repo, tmp_path / "db", settings)
+    store = open_index(tmp_path / "db", settings)
+    try:
+        rows = store.query("MATCH (a)-[e:CALLS]->(b) WHERE a.name IN ['find', 'show'] "
+                           "RETURN a.name, b.id, e.reason ORDER BY a.name, b.id").rows
+    finally:
+        store.close()
+    assert rows == ([["find", f"Method:main.py:main.{name}.check", "flow-method"] for name in classes]
+                    + [["show", "External:<builtin>.repr", "builtin"]])
+    assert [w["message"] for w in summary.warnings] == [
+        "value flow: 1 call site(s) with more than 4 callees were left to the other call rules: calls there may miss targets"]

@@ -21,7 +21,7 @@ How facts become constraints (docs/value-flow.md):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from codekg.garbage import collection_paused
@@ -76,7 +76,7 @@ IDENTITY_DECORATOR_FACTORIES = frozenset({"functools.wraps", "functools.lru_cach
 
 
 # A call site the solve finds more callees of the program's own for than this is left to the other
-# call rules. Past it, on real code, the set is what a context-insensitive solve merges, not what runs:
+# call rules, unless they are all methods of one name (a dispatch on the receiver's class). Past it, on real code, the set is what a context-insensitive solve merges, not what runs:
 # attrs' `@attrs` class decorator made each decorated class's name hold 32 of them (8,078 edges), lodash's
 # wrappers sent `negate`'s closure to `escapeRegExp`. No case of the suite calls more than 4 at one site.
 FANOUT_LIMIT = 4
@@ -596,7 +596,8 @@ class _Program(Environment):
                     name = value[1]
                     callees.append(Resolved(f"flow-{via}", confidence, external_name=name,
                                             external_module=name.rsplit(".", 1)[0] if "." in name else name))
-        if len({callee.ref.id for callee in callees if callee.ref is not None}) > FANOUT_LIMIT:
+        own = {callee.ref.id: callee.ref for callee in callees if callee.ref is not None}
+        if len(own) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values()):
             self._fanned_out[caller.file_path] += 1
             return
         for callee in callees:
@@ -1290,6 +1291,15 @@ def _called_name(callee: tuple) -> str:
     if callee[0] == "item":
         return ELEMENT_CALL
     return ""
+
+
+def _one_method_of_many_classes(refs: Iterable[SymbolRef]) -> bool:
+    """Callees that are all methods of one name (`tag.check(v)` over every tag class) are a dispatch
+    on the receiver's class, which may reach many; callees of many names are what a merge made."""
+    names = {ref.path[-1] if ref.label == "Method" else None for ref in refs}
+    name = next(iter(names)) if len(names) == 1 else None
+    # not a protocol method: `repr(x)`, `x(…)` over many classes is what a merge of everything printed made
+    return name is not None and not (name.startswith("__") and name.endswith("__"))
 
 
 def _bound_names(pattern: tuple) -> list[str]:
