@@ -111,7 +111,7 @@ def test_the_cli_says_when_auto_left_the_flow_off_and_refuses_a_bad_value(tmp_pa
     repo = _repo(tmp_path)
     run = _codekg(repo, "index", ".", CODEKG_VALUE_FLOW_AUTO_BYTES="50")
     assert run.returncode == 0, run.stderr
-    assert (f"value flow: off, 0.0 MB of Python/JavaScript/TypeScript is above value_flow_auto_bytes (0.0 MB); "
+    assert ("value flow: off, 0.0 MB of Python/JavaScript/TypeScript is above value_flow_auto_bytes (0.0 MB); "
             "`value_flow = true` solves it on every run, edits included (docs/performance_tuning.md)") in run.stdout
     run = _codekg(repo, "index", ".", "--json")
     assert json.loads(run.stdout)["value_flow"] == {"on": True, "setting": "auto", "source_bytes": REPO_BYTES,

@@ -29,7 +29,7 @@ def test_a_call_of_more_callees_than_the_limit_is_left_to_the_other_rules(tmp_pa
         rows = store.query("MATCH (a)-[e:CALLS]->(b) RETURN a.id, b.id, e.reason ORDER BY a.id, b.id").rows
     finally:
         store.close()
-    assert rows == [[f"Function:main.py:main.run_four", f"Function:main.py:main.{name}", "flow-element"] for name in "abcd"]
+    assert rows == [["Function:main.py:main.run_four", f"Function:main.py:main.{name}", "flow-element"] for name in "abcd"]
     assert summary.warnings == [{
         "path": "main.py", "pass": "flow", "kind": "flow-bound",
         "message": "value flow: 1 call site(s) with more than 4 callees were left to the other call rules: "

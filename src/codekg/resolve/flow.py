@@ -25,8 +25,8 @@ each binding of a name its own node and each read the bindings that reach it.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 Value = tuple
 """A token. ("function", id) a function, method or anonymous function; ("class", id); ("instance",
