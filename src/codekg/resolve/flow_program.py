@@ -517,7 +517,7 @@ class _Program(Environment):
             self._element_protocols(site, receiver, protocols)
         view = VIEW_METHODS.get(family, {}).get(name)
         if view is not None:  # `table.values()`, `table.items()`
-            self._element_container(site, [receiver], "pairs" if view == "pairs" else "elements", 1)
+            self._element_container(site, [receiver], view, 1)
 
     def _element_container(self, site: CallSite, sources: list[Node], shape: str, offset: int) -> None:
         """The site's result is a new container of the elements of ``sources`` ("elements"), or of
