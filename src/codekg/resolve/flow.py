@@ -608,6 +608,9 @@ class Solver:
                 for parameter in by_name.values():
                     self._copy(element, parameter.node, "argument")
         if result and shape.returns_parameter:
+            if (receiver is not None and shape.bound_skip and shape.parameters
+                    and shape.parameters[0].name == shape.returns_parameter):  # `return self`: the receiver
+                self._add(site.result, receiver, "return")
             passed = [a for a in site.arguments if a.kind == "positional"]
             names = [p.name for p in positional]
             if shape.returns_parameter in names and names.index(shape.returns_parameter) < len(passed):
