@@ -179,6 +179,17 @@ class _Program(Environment):
                 break
         return nodes
 
+    def defines(self, class_id: str, name: str) -> bool:
+        """Whether the class or one of its repository bases defines ``name``."""
+        ref = self.refs.get(class_id)
+        if ref is None or ref.label not in CLASS_LABELS:
+            return False
+        for owner in self.mro(ref):
+            member = self.symbols.files[owner.file_path].children.get(owner.path, {}).get(name)
+            if member is not None and not (member.definition is not None and member.definition.is_type_only):
+                return True
+        return False
+
     def constructors(self, class_id: str) -> list[str]:
         found = self._constructors.get(class_id)
         if found is None:
@@ -453,7 +464,8 @@ class _Program(Environment):
         def on_value(value: Value) -> None:
             if value[0] != "instance":
                 return
-            members = solver.member_nodes(value[1], dunder) or (solver.member_nodes(value[1], fallback) if fallback else [])
+            chosen = fallback if fallback and not self.defines(value[1], dunder) and self.defines(value[1], fallback) else dunder
+            members = solver.member_nodes(value[1], chosen)
             if members and not made:
                 ref = caller()
                 self.refs.setdefault(ref.id, ref)
