@@ -76,9 +76,10 @@ IDENTITY_DECORATOR_FACTORIES = frozenset({"functools.wraps", "functools.lru_cach
 
 
 # A call site the solve finds more callees of the program's own for than this is left to the other
-# call rules, unless they are all methods of one name (a dispatch on the receiver's class). Past it, on real code, the set is what a context-insensitive solve merges, not what runs:
-# attrs' `@attrs` class decorator made each decorated class's name hold 32 of them (8,078 edges), lodash's
-# wrappers sent `negate`'s closure to `escapeRegExp`. No case of the suite calls more than 4 at one site.
+# call rules, unless they are all methods of one name (a dispatch on the receiver's class). Past it, on
+# real code, the set is what a context-insensitive solve merges, not what runs: attrs' `@attrs` class
+# decorator made each decorated class's name hold 32 of them (8,078 edges), lodash's wrappers sent
+# `negate`'s closure to `escapeRegExp`. No case of the suite calls more than 4 at one site.
 FANOUT_LIMIT = 4
 
 
@@ -152,6 +153,7 @@ class _Program(Environment):
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
         self._mros: dict[str, list[SymbolRef]] = {}
         self._fanned_out: dict[str, int] = defaultdict(int)  # by file: call sites past FANOUT_LIMIT
+        self._defined: dict[tuple[str, str], bool] = {}
 
     # --- the environment the solver asks ----------------------------------------------------------
 
@@ -172,23 +174,25 @@ class _Program(Environment):
             return []
         nodes = []
         for owner in self.mro(ref):
-            owner_file = self.symbols.files[owner.file_path]
-            nodes.append(flow.field_node((_holder(owner_file, on_instance), owner.id), name))
-            member = owner_file.children.get(owner.path, {}).get(name)
-            if member is not None and not (member.definition is not None and member.definition.is_type_only):
+            nodes.append(flow.field_node((_holder(self.symbols.files[owner.file_path], on_instance), owner.id), name))
+            if self._defined_in(owner, name):
                 break
         return nodes
 
     def defines(self, class_id: str, name: str) -> bool:
-        """Whether the class or one of its repository bases defines ``name``."""
-        ref = self.refs.get(class_id)
-        if ref is None or ref.label not in CLASS_LABELS:
-            return False
-        for owner in self.mro(ref):
-            member = self.symbols.files[owner.file_path].children.get(owner.path, {}).get(name)
-            if member is not None and not (member.definition is not None and member.definition.is_type_only):
-                return True
-        return False
+        """Whether the class or one of its repository bases defines ``name`` (asked once per pair)."""
+        key = (class_id, name)
+        found = self._defined.get(key)
+        if found is None:
+            ref = self.refs.get(class_id)
+            found = self._defined[key] = (ref is not None and ref.label in CLASS_LABELS
+                                          and any(self._defined_in(owner, name) for owner in self.mro(ref)))
+        return found
+
+    def _defined_in(self, owner: SymbolRef, name: str) -> bool:
+        """Whether ``owner``'s body defines ``name`` as a value (a type-only declaration does not count)."""
+        member = self.symbols.files[owner.file_path].children.get(owner.path, {}).get(name)
+        return member is not None and not (member.definition is not None and member.definition.is_type_only)
 
     def constructors(self, class_id: str) -> list[str]:
         found = self._constructors.get(class_id)
