@@ -11,7 +11,8 @@ from codekg.errors import IndexLockedError, IndexNotFoundError, QueryError, Sche
 from codekg.graph import Graph
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import load_settings
-from codekg.stores.ladybug import IndexDirectory, LadybugStore, load_pool_need
+from codekg.stores import ladybug as ladybug_store
+from codekg.stores.ladybug import IndexDirectory, LadybugStore, load_pool_need, pinned_by_edges, pinned_by_nodes
 
 ALL_NODES = "MATCH (n) RETURN label(n), n"
 ALL_EDGES = "MATCH (a)-[e]->(b) RETURN label(e), a.id, b.id, e"
@@ -182,6 +183,41 @@ def test_a_graph_larger_than_the_buffer_pool_loads_by_copy(tmp_path):
     try:
         counted = store.query("MATCH (n) RETURN label(n), count(*), min(size(n.docstring))").rows
         assert sorted(counted) == [["Class", rows, 500], ["Function", rows, 500], ["Variable", rows, 500]]
+    finally:
+        store.close()
+
+
+def test_a_build_closes_and_opens_the_database_again_before_it_holds_too_much(tmp_path, monkeypatch):
+    """Ladybug holds memory for every table written until the database is closed: a build writing
+    more than PINNED_BUDGET's worth closes and opens it again between tables (here, with a budget of
+    about two node tables, after every second one) and before the edges, and the graph written is
+    whole: every node, every edge between nodes written on either side of a reopening, the metadata."""
+    settings = load_settings(None, copy_min_node_rows=0)
+    graph = Graph()
+    labels = ("Class", "Function", "Method", "Variable", "Module", "Decorator")
+    for label in labels:
+        for number in range(50):
+            graph.add_node(label, id=f"{label}:{number}", name=f"n{number}", qualified_name=f"m.{label}.n{number}")
+    for number in range(50):
+        graph.add_edge("HAS_METHOD", ("Class", f"Class:{number}"), ("Method", f"Method:{number}"))
+        graph.add_edge("CALLS", ("Decorator", f"Decorator:{number}"), ("Function", f"Function:{49 - number}"), confidence=0.9, reason="direct")
+    tables = graph.to_tables()
+    node_pins = [pinned_by_nodes(tables.nodes[label], copied=True) for label in sorted(labels)]
+    assert len(set(node_pins)) > 1 and all(pins > 16 * 2**20 for pins in node_pins)  # 16 MiB and 1 MiB a column
+    monkeypatch.setattr(ladybug_store, "PINNED_BUDGET", max(node_pins) * 2 + pinned_by_edges(next(iter(tables.edges.values()))))
+    releases: list[int] = []
+    release = LadybugStore._release_pinned
+    monkeypatch.setattr(LadybugStore, "_release_pinned", lambda store: (releases.append(1), release(store)))
+    metadata = Graph()
+    metadata.add_node("IndexMeta", key="generation", value="g1")
+    report = LadybugStore.build(tmp_path / "g.lbdb", settings, tables, lambda: metadata)
+    assert len(releases) == 3 and all(load.method == "copy" for load in report.tables)
+    store = LadybugStore(tmp_path / "g.lbdb", settings, read_only=True)
+    try:
+        assert sorted(store.query("MATCH (n) WHERE label(n) <> 'IndexMeta' RETURN label(n), count(*)").rows) == [[label, 50] for label in sorted(labels)]
+        assert store.query("MATCH (:Class)-[r:HAS_METHOD]->(:Method) RETURN count(r)").rows == [[50]]
+        assert store.query("MATCH (:Decorator {id: 'Decorator:7'})-[r:CALLS]->(f:Function) RETURN f.id, r.confidence").rows == [["Function:42", 0.9]]
+        assert store.read_metadata() == {"generation": "g1"}
     finally:
         store.close()
 

@@ -78,6 +78,17 @@ MERGE_BATCH_ROWS = 2000
 LOAD_POOL_FIXED = 64 * 1024 * 1024
 LOAD_POOL_FACTOR = 2.0
 LOAD_POOL_PER_TABLE = 768 * 1024
+# What writing a table holds of the database's memory until it is closed, checkpoint or not: a COPY
+# into a node table reserves a whole node group (2^17 rows) per column, however few its rows; a MERGE
+# grows with its rows; a relationship table holds little (docs/benchmarks.md §27, fitted to pydantic's
+# tables with some to spare). A load closes and opens the database again before what it holds would
+# pass PINNED_BUDGET.
+PINNED_PER_NODE_TABLE = 16 * 1024 * 1024
+PINNED_PER_COLUMN = 1024 * 1024
+PINNED_PER_MERGED_TABLE = 4 * 1024 * 1024
+PINNED_PER_MERGED_VALUE = 1024
+PINNED_PER_EDGE_TABLE = 256 * 1024
+PINNED_BUDGET = 96 * 1024 * 1024
 # The tables a build gets late (the calls the value flow decides, pipeline.py) against the rest, at
 # most: pydantic 0.3, fastapi 0.2 (docs/benchmarks.md §25). A shortfall costs a build attempt.
 LATE_TABLES_SHARE = 0.5
@@ -105,25 +116,29 @@ class LadybugStore:
         self.settings = settings
         self.buffer_pool_size = max(buffer_pool_size, settings.buffer_pool_size)
         self._query_timeout: float | None = None  # seconds, as Ladybug applies it
-        import ladybug  # imported with the first database, not with the package
-
         try:
             str(path).encode("utf-8")
         except UnicodeEncodeError:
             shown = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             raise InputError(f"the index path {shown} is not valid UTF-8, which the embedded database cannot "
                              "open: pass --db with a UTF-8 path") from None
+        self._read_only = read_only
+        self._open()
+
+    def _open(self) -> None:
+        import ladybug  # imported with the first database, not with the package
+
         try:
             with _OPEN_LOCK:  # Ladybug loads its C library on the first open, racily across threads
                 self._database = ladybug.Database(
-                    str(path),
-                    read_only=read_only,
-                    max_db_size=settings.max_db_size,
+                    str(self.path),
+                    read_only=self._read_only,
+                    max_db_size=self.settings.max_db_size,
                     buffer_pool_size=self.buffer_pool_size,
                 )
                 self._connection = ladybug.Connection(self._database)
         except RuntimeError as error:
-            raise StoreError(f"cannot open the graph database {path}: {error}") from None
+            raise StoreError(f"cannot open the graph database {self.path}: {error}") from None
 
     @classmethod
     def create(cls, path: Path, settings: Settings, buffer_pool_size: int = 0) -> "LadybugStore":
@@ -172,13 +187,23 @@ class LadybugStore:
         COPY failing inside one crashes Ladybug 0.22 as it rolls back.)"""
         report = LoadReport()
         deferred = self._checkpoint_automatically(False)
+        pinned = 0  # what the tables written since the database was opened hold of its memory, estimated
+        releasing = deferred  # a database whose checkpoint failed is kept open: its log holds the writes
         try:
             for part in (delta, *([then] if then is not None else [])):
                 tables = part if isinstance(part, GraphTables) else part()
-                for label, table in tables.nodes.items():
-                    report.tables.append(self._write_nodes(label, table))
-                for (rel_type, source, target), table in tables.edges.items():
-                    report.tables.append(self._write_edges(rel_type, source, target, table))
+                node_writes = [(functools.partial(self._write_nodes, label, table), pinned_by_nodes(table, self._copies_nodes(table)))
+                               for label, table in tables.nodes.items()]
+                edge_writes = [(functools.partial(self._write_edges, *key, table), pinned_by_edges(table))
+                               for key, table in tables.edges.items()]
+                for writes in (node_writes, edge_writes):
+                    for write, pins in writes:
+                        if releasing and pinned and pinned + pins > PINNED_BUDGET:
+                            releasing, pinned = self._released(pinned)
+                        report.tables.append(write())
+                        pinned += pins
+                    if releasing and pinned and writes is node_writes and edge_writes:
+                        releasing, pinned = self._released(pinned)  # what the node tables hold is no use to the edges
             if deferred:
                 self._checkpoint()
         finally:
@@ -186,17 +211,36 @@ class LadybugStore:
                 self._checkpoint_automatically(True)
         return report
 
-    def _checkpoint(self) -> None:
+    def _released(self, pinned: int) -> tuple[bool, int]:
+        """Release what the tables written hold (`_release_pinned`): (still releasing, what is held now)."""
+        released = self._release_pinned()
+        return released, 0 if released else pinned
+
+    def _release_pinned(self) -> bool:
+        """Checkpoint, close and open the database again: Ladybug 0.22 holds on to memory for every table
+        written until it is closed (PINNED_*), so a load of a hundred tables would hold it all at once.
+        False when the checkpoint failed: the database stays open, and the load goes on without."""
+        if not self._checkpoint():
+            return False
+        self._connection.close()
+        self._database.close()
+        self._open()
+        self._checkpoint_automatically(False)
+        return True
+
+    def _checkpoint(self) -> bool:
         """Fold the write-ahead log into the database file. The writes are committed already: when
         this fails (no file can be opened, the disk is full), the database replays its log at the
         next open, so the failure is logged and the load goes on; but a page cache too small for the
         graph is PageCacheFullError, for `build` to start again with more."""
         try:
             self._execute("CHECKPOINT", check_interrupts=False)
+            return True
         except QueryError as error:
             _raise_if_page_cache_full("CHECKPOINT", error)  # every later open would replay into it
             log.warning("checkpoint after the load failed (%s); the database replays its log when next opened",
                         (str(error).splitlines() or [""])[0][:300])
+            return False
 
     def _checkpoint_automatically(self, on: bool) -> bool:
         """Switch the database's checkpoint after each write; False when it could not be (a database
@@ -207,8 +251,11 @@ class LadybugStore:
         except QueryError:
             return False
 
+    def _copies_nodes(self, table: pa.Table) -> bool:
+        return self.settings.bulk_copy and table.num_rows >= self.settings.copy_min_node_rows
+
     def _write_nodes(self, label: str, table: pa.Table) -> TableLoad:
-        copy_statement = f"COPY {cypher_label(label)} FROM $arrow_rows" if table.num_rows >= self.settings.copy_min_node_rows else None
+        copy_statement = f"COPY {cypher_label(label)} FROM $arrow_rows" if self._copies_nodes(table) else None
         return self._write_table(label, table, copy_statement, node_merge_statement(label))
 
     def _write_edges(self, rel_type: str, source: str, target: str, table: pa.Table) -> TableLoad:
@@ -397,6 +444,18 @@ class LadybugStore:
         if check_interrupts:
             raise_if_interrupted()
         return result
+
+
+def pinned_by_nodes(table: pa.Table, copied: bool) -> int:
+    """What writing the node ``table`` holds of the database's memory until it is closed (PINNED_*):
+    a COPY reserves a whole node group per column; a MERGE grows with its rows."""
+    if copied:
+        return PINNED_PER_NODE_TABLE + PINNED_PER_COLUMN * table.num_columns + table.nbytes
+    return PINNED_PER_MERGED_TABLE + PINNED_PER_MERGED_VALUE * table.num_rows * table.num_columns
+
+
+def pinned_by_edges(table: pa.Table) -> int:
+    return PINNED_PER_EDGE_TABLE + table.nbytes // 2
 
 
 def load_pool_need(tables: GraphTables, more: float = 0.0) -> int:
