@@ -348,8 +348,17 @@ class _Run:
         # The search file fills beside the load: both spend their time in SQLite and the graph database,
         # which let the other thread run (docs/benchmarks.md). Stamped with a generation not yet live, it
         # is rebuilt by a reader if the load then fails: a search never answers from another generation.
-        searching = _Beside(lambda: self._update_search(search_index.update_after_full, build.name, generation,
-                                                        first.nodes, search_edges(), announce=False))
+        # It starts once the state is written, when that is under way already: the two writers one after
+        # the other, both beside the load, hold less memory at once for no longer a run (§27).
+        stating = settled.get("stating")
+
+        def fill_search() -> dict[str, Any]:
+            if stating is not None:
+                stating.join()
+            return self._update_search(search_index.update_after_full, build.name, generation,
+                                       first.nodes, search_edges(), announce=False)
+
+        searching = _Beside(fill_search)
         try:
             with _timed(self.timings, "load"):
                 self.progress.start("load")
