@@ -112,7 +112,7 @@ def test_the_cli_says_when_auto_left_the_flow_off_and_refuses_a_bad_value(tmp_pa
     run = _codekg(repo, "index", ".", CODEKG_VALUE_FLOW_AUTO_BYTES="50")
     assert run.returncode == 0, run.stderr
     assert ("value flow: off, 0.0 MB of Python/JavaScript/TypeScript is above value_flow_auto_bytes (0.0 MB); "
-            "`value_flow = true` solves it on every run, edits included (docs/performance_tuning.md)") in run.stdout
+            "`--value-flow on` (or `value_flow = true`) solves it on every run, edits included (docs/performance_tuning.md)") in run.stdout
     run = _codekg(repo, "index", ".", "--json")
     assert json.loads(run.stdout)["value_flow"] == {"on": True, "setting": "auto", "source_bytes": REPO_BYTES,
                                                     "auto_limit": 1_500_000}
@@ -125,3 +125,17 @@ def test_the_cli_says_when_auto_left_the_flow_off_and_refuses_a_bad_value(tmp_pa
     run = _codekg(repo, "index", ".", CODEKG_VALUE_FLOW="sometimes")
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "invalid setting: value_flow: Value error, expected true, false or auto, got 'sometimes'" in run.stderr
+
+
+def test_the_index_flag_overrides_the_setting_and_refuses_a_bad_mode(tmp_path):
+    repo = _repo(tmp_path)
+    run = _codekg(repo, "index", ".", "--json", "--value-flow", "on", CODEKG_VALUE_FLOW_AUTO_BYTES="50")
+    assert json.loads(run.stdout)["value_flow"]["on"] is True and json.loads(run.stdout)["value_flow"]["setting"] is True
+    assert "value flow: off (value_flow = false)" in _codekg(repo, "index", ".", "--value-flow", "OFF", CODEKG_VALUE_FLOW="true").stdout
+    run = _codekg(repo, "index", ".", "--json", "--value-flow", "auto", CODEKG_VALUE_FLOW="false")
+    assert json.loads(run.stdout)["value_flow"] == {"on": True, "setting": "auto", "source_bytes": REPO_BYTES, "auto_limit": 1_500_000}
+    assert "--value-flow MODE" in _codekg(repo, "index", "--help").stdout
+
+    run = _codekg(repo, "index", ".", "--value-flow", "maybe")
+    assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
+    assert "invalid setting: value_flow: Value error, expected true, false or auto, got 'maybe'" in run.stderr

@@ -313,6 +313,9 @@ def index(
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of applying the changes to the live index.")] = False,
     embeddings: Annotated[Optional[bool], typer.Option("--embeddings/--no-embeddings",
                                                        help="Embed symbols for semantic search (needs codekg[embeddings]); default: as the index has it.")] = None,
+    value_flow: Annotated[Optional[str], typer.Option(
+        "--value-flow", metavar="MODE", help="Follow what each name holds to resolve calls: on, off, or auto (on up to "
+        "value_flow_auto_bytes of Python/JavaScript/TypeScript source) [default: auto].")] = None,
 ) -> None:
     """Index a repository into <repo>/.codekg (graph + metadata); a re-run writes only what changed."""
     from codekg.interrupts import interrupted_message
@@ -322,7 +325,7 @@ def index(
     repo_path, db_path, store_uri = _store_locations(_one_repository(path, repo), db, store)
     settings = _settings(repo_path, max_file_size=max_file_size, bulk_copy=bulk_copy, workers=workers,
                          parse_timeout_seconds=parse_timeout, embeddings=embeddings, store=store_uri,
-                         also_write=also_write or None)
+                         also_write=also_write or None, value_flow=value_flow)
     for uri in [settings.store, *settings.also_write]:
         if uri and parse_store_uri(uri).in_memory:  # a bad URI is a usage error before any work
             raise InputError(f"{uri} keeps a graph in one process's memory, and `codekg index` ends with its process: "
@@ -442,7 +445,7 @@ def _value_flow_line(flow: dict[str, Any]) -> str:
     if flow.get("on"):
         return f"value flow: on ({size}, value_flow_auto_bytes {flow['auto_limit'] / 1e6:.1f} MB)"
     return (f"value flow: off, {size} is above value_flow_auto_bytes ({flow['auto_limit'] / 1e6:.1f} MB); "
-            "`value_flow = true` solves it on every run, edits included (docs/performance_tuning.md)")
+            "`--value-flow on` (or `value_flow = true`) solves it on every run, edits included (docs/performance_tuning.md)")
 
 
 def _print_summary(summary: IndexSummary) -> None:

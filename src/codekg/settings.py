@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         "decorated names, containers, protocol methods. `auto` turns it on when the repository's Python, "
         "JavaScript and TypeScript files hold at most `value_flow_auto_bytes`: the solve is repeated whole "
         "on every edit, so a larger program would pay it on each one (docs/performance_tuning.md, Value flow). "
-        "`true` or `false` decide it whatever the size.",
+        "`true` or `false` decide it whatever the size (`codekg index --value-flow on|off|auto`).",
     )
     value_flow_auto_bytes: int = Field(
         1_500_000,
