@@ -349,6 +349,9 @@ def test_config_show_lists_every_setting_with_its_source_and_never_a_secret(tmp_
         (3, "file"), (5, "environment"), ("********", "environment"))
     as_table = codekg("config", "show", "--repo", str(tmp_path), env=env)
     assert as_table.returncode == 0 and "max_file_size" in as_table.stdout and "environment" in as_table.stdout
+    # in a pipe the meanings wrap in their column: the widest line is the widest name and value, and 72
+    assert max(len(line) for line in as_table.stdout.splitlines()) <= 180
+    assert "Bulk-load each table with COPY from Arrow, writing a table through MERGE" in as_table.stdout
     assert "hunter2" not in as_json.stdout + as_table.stdout + as_json.stderr + as_table.stderr
     broken = tmp_path / "broken"
     broken.mkdir()

@@ -1076,6 +1076,9 @@ config_app = typer.Typer(help="The settings codekg runs with.", no_args_is_help=
 app.add_typer(config_app, name="config")
 
 
+MEANING_WIDTH = 72  # `config show`'s column of what each setting does
+
+
 @config_app.command("show")
 def config_show(repo: RepoOption = None, json_output: JsonOption = False) -> None:
     """Every setting: its effective value, where it came from (flag, environment, file, default) and
@@ -1090,7 +1093,8 @@ def config_show(repo: RepoOption = None, json_output: JsonOption = False) -> Non
         return
     from rich.table import Table
 
-    table = Table("setting", "value", "from", "meaning")
+    table = Table("setting", "value", "from")
+    table.add_column("meaning", max_width=MEANING_WIDTH)  # wrapped in its cell: a pipe's lines would be 1,600 wide
     for entry in described:
         value = entry["value"]
         shown = json.dumps(value, default=str) if isinstance(value, (list, dict)) else str(value)
