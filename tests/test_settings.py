@@ -5,7 +5,7 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from codekg.settings import GIB, load_settings
+from codekg.settings import GIB, Settings, describe_settings, load_settings
 
 
 def test_defaults(tmp_path):
@@ -24,6 +24,17 @@ def test_precedence(tmp_path, monkeypatch):
     monkeypatch.setenv("CODEKG_BULK_COPY", "true")
     assert load_settings(tmp_path).bulk_copy is True
     assert load_settings(tmp_path, bulk_copy=False).bulk_copy is False
+
+
+def test_an_empty_variable_is_unset(tmp_path, monkeypatch):
+    """`CODEKG_VALUE_FLOW= codekg index`: the file's value (or the default) holds, and it is said to come from there."""
+    (tmp_path / "codekg.toml").write_text("max_file_size = 10\n")
+    for name in ("CODEKG_MAX_FILE_SIZE", "CODEKG_VALUE_FLOW", "CODEKG_WORKERS"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings(tmp_path)
+    assert (settings.max_file_size, settings.value_flow, settings.workers) == (10, "auto", Settings().workers)
+    described = {entry["name"]: entry["source"] for entry in describe_settings(tmp_path)}
+    assert (described["max_file_size"], described["value_flow"], described["workers"]) == ("file", "default", "default")
 
 
 def test_invalid_values_are_rejected(tmp_path, monkeypatch):

@@ -39,7 +39,8 @@ RENAMED_SETTINGS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 class Settings(BaseSettings):
     """codekg's settings. Each field is ``CODEKG_<FIELD>`` in the environment or ``field`` in codekg.toml."""
 
-    model_config = SettingsConfigDict(env_prefix="CODEKG_", extra="ignore")
+    # an empty CODEKG_X (`CODEKG_VALUE_FLOW= codekg index`) is unset, as a shell user means it
+    model_config = SettingsConfigDict(env_prefix="CODEKG_", extra="ignore", env_ignore_empty=True)
 
     max_file_size: int = Field(1_000_000, gt=0, description="Files larger than this many bytes are skipped.")
     max_db_size: int = Field(
@@ -437,7 +438,7 @@ def describe_settings(repo: Path | None = None, config_file: Path | None = None,
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         in_file = set()
     in_file |= {RENAMED_SETTINGS[key][0] for key in in_file if key in RENAMED_SETTINGS}
-    in_environment = {name.upper() for name in os.environ}
+    in_environment = {name.upper() for name, value in os.environ.items() if value}
     in_environment |= {f"CODEKG_{new}".upper() for old, (new, _) in RENAMED_SETTINGS.items()
                        if f"CODEKG_{old}".upper() in in_environment}
     described = []
@@ -482,6 +483,7 @@ def configuration_markdown() -> str:
         "a renamed setting (`load_strategy`) still takes effect, with a warning naming the new one.",
         "In the environment, a list or a table is written as JSON: `CODEKG_EXTRA_IGNORE='[\"*.min.css\"]'`,",
         "`CODEKG_SQL_FOLDER_DIALECTS='{\"legacy\": \"tsql\"}'`; a value that is not says so and the command stops.",
+        "An empty variable (`CODEKG_VALUE_FLOW=`) is unset: the file's value or the default holds.",
         "",
         "| setting (`codekg.toml` key) | environment | default | meaning |",
         "|---|---|---|---|",
