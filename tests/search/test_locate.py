@@ -211,6 +211,36 @@ def test_overloads_of_one_function_take_one_place(tmp_path):
     assert held[0] == "bar.progress.progressbar" and len(held) == len(set(held)) == 3
 
 
+def test_a_word_the_issue_repeats_weighs_more_up_to_three_times(tmp_path):
+    """BM25 with the query's term frequency: two files each hold one of two words once, equally rare;
+    the file of the word the issue says three times (once inside an identifier, `CacheEntry`) comes
+    first, and saying it thirty times weighs no more than three: a rarer word said once still counts."""
+    from codekg.search.bodies import BodyIndex
+    from codekg.search.issue_text import read_issue
+    from codekg.search.locate import MAX_REPEATS, _expression, query_terms
+
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "cache.py").write_text('def lookup(key):\n    """Read the cache."""\n    return key\n')
+    (repo / "pkg" / "proxy.py").write_text('def forward(request):\n    """Send it through the proxy."""\n    return request\n')
+    (repo / "pkg" / "other.py").write_text('def unrelated():\n    return 1\n')
+    db = tmp_path / "db"
+    settings = load_settings(repo)
+    index_repository(repo, db, settings)
+    issue = "The cache is stale behind a proxy: the cache keeps a CacheEntry after the proxy restarts"
+    found = locate_in_index(db, repo, settings, issue, "file", 2)
+    assert [hit["file_path"] for hit in found["results"]] == ["pkg/cache.py", "pkg/proxy.py"]
+    bodies = BodyIndex(db)
+    try:
+        terms = dict(query_terms(read_issue(issue), bodies, issue))
+        assert (terms["cache"], terms["proxy"]) == (3, 2) and MAX_REPEATS == 3
+        long_issue = "cache " * 30 + "proxy"
+        assert dict(query_terms(read_issue(long_issue), bodies, long_issue))["cache"] == 30
+        assert _expression([("cache", 30), ("proxy", 1)]) == '"cache" OR "cache" OR "cache" OR "proxy"'
+    finally:
+        bodies.close()
+
+
 def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
     issue = tmp_path / "ISSUE.md"
     issue.write_text(ORDER)

@@ -12,7 +12,8 @@ answer fuses the rankings.
   symbols each, and weighed less: "command" in an issue is seldom `AppGroup.command`.
 - **message**: each quoted message or error line, as phrases of PHRASE_WORDS words, found in the
   body text (search/bodies.py).
-- **text**: BM25 of the issue's most telling words (the MAX_TERMS rarest that occur) over body text.
+- **text**: BM25 of the issue's most telling words (the MAX_TERMS rarest that occur), each weighed by
+  how often the issue says it (at most MAX_REPEATS times), over body text.
 - **semantic** (when the index has embeddings): symbols by their best cosine to any chunk of
   CHUNK_WORDS words of the issue (chunks, so a long issue is never cut at the model's 256 word pieces).
 - **graph**: score spread from the symbols the issue points at (frames, paths, names, messages; not
@@ -27,7 +28,7 @@ their files. Tests, fixtures, docs and examples come after the code unless ``inc
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -61,6 +62,7 @@ MAX_CHUNKS = 4
 MAX_NAMED = 12  # symbols one name may stand for before it says too little
 MAX_NAMED_PLAIN = 3  # the same for a prose word that is also a name (`backoff`, `render`)
 MAX_TERMS = 64  # words of the issue given to BM25: the rarest that occur in the repository
+MAX_REPEATS = 3  # a word said more often weighs more in BM25, up to this many times (docs/accuracy.md)
 PHRASE_WORDS = 5  # words per phrase a quoted message is searched by
 MAX_PHRASES = 6  # phrases per message
 DEPTH = 100  # how deep each ranking is read
@@ -141,7 +143,7 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     clues = read_issue(text)
     notes: list[str] = []
     paths = bodies.paths()
-    expression = _expression(query_terms(clues, bodies))  # the BM25 query of the text, file and in-file signals
+    expression = _expression(query_terms(clues, bodies, text))  # the BM25 query of the text, file and in-file signals
     symbol_rankings = [_frames(clues, bodies, paths), _named(clues, bodies), _named(clues, bodies, plain=True),
                        _message_symbols(clues, bodies), _text_symbols(expression, bodies)]
     if semantic is not None:
@@ -279,9 +281,10 @@ def _message_files(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
     return ranking
 
 
-def query_terms(clues: IssueClues, bodies: BodyIndex) -> list[str]:
-    """The MAX_TERMS rarest words of the issue that occur in the repository: its identifiers whole
-    and split, then its other words."""
+def query_terms(clues: IssueClues, bodies: BodyIndex, text: str) -> list[tuple[str, int]]:
+    """The MAX_TERMS rarest words of the issue that occur in the repository (its identifiers whole
+    and split, then its other words), each with how often the text says it (a word and its parts
+    inside identifiers, all the words of one stem together)."""
     terms: dict[str, None] = {}
     for name in clues.identifiers:
         for raw in re.findall(r"\w+", name):
@@ -290,16 +293,22 @@ def query_terms(clues: IssueClues, bodies: BodyIndex) -> list[str]:
                 terms[part] = None
     for word in clues.words:
         terms[word] = None
+    said = Counter(token for raw in re.findall(r"\w+", text) for token in {raw.lower(), *split_identifier(raw)})
     frequencies = bodies.document_frequencies(term for term in terms if len(term) >= 2)
     by_stem: dict[str, tuple[int, str]] = {}  # one word per stem ("retries", "retry")
+    times: Counter[str] = Counter()
     for word, (stem, count) in frequencies.items():
-        if count > 0 and stem not in by_stem:
-            by_stem[stem] = (count, word)
-    return [word for _, word in sorted(by_stem.values())[:MAX_TERMS]]
+        if count > 0:
+            by_stem.setdefault(stem, (count, word))
+            times[stem] += said[word]
+    return [(word, max(1, times[stem])) for stem, (_, word) in sorted(by_stem.items(), key=lambda item: item[1])[:MAX_TERMS]]
 
 
-def _expression(terms: list[str]) -> str | None:
-    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms) or None
+def _expression(terms: list[tuple[str, int]]) -> str | None:
+    """An FTS5 query of the terms, each as many times as the issue says it, up to MAX_REPEATS: BM25 sums
+    over the query's phrases, so a word the issue repeats weighs more (Okapi's query term frequency)."""
+    return " OR ".join(" OR ".join(['"' + term.replace('"', '""') + '"'] * min(times, MAX_REPEATS))
+                       for term, times in terms) or None
 
 
 def _text_symbols(expression: str | None, bodies: BodyIndex) -> _Ranking:
