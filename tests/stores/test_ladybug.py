@@ -206,8 +206,8 @@ def test_a_build_closes_and_opens_the_database_again_before_it_holds_too_much(tm
     assert len(set(node_pins)) > 1 and all(pins > 16 * 2**20 for pins in node_pins)  # 16 MiB and 1 MiB a column
     monkeypatch.setattr(ladybug_store, "PINNED_BUDGET", max(node_pins) * 2 + pinned_by_edges(next(iter(tables.edges.values()))))
     releases: list[int] = []
-    release = LadybugStore._release_pinned
-    monkeypatch.setattr(LadybugStore, "_release_pinned", lambda store: (releases.append(1), release(store)))
+    release = LadybugStore._released
+    monkeypatch.setattr(LadybugStore, "_released", lambda store, pinned: (releases.append(1), release(store, pinned))[1])
     metadata = Graph()
     metadata.add_node("IndexMeta", key="generation", value="g1")
     report = LadybugStore.build(tmp_path / "g.lbdb", settings, tables, lambda: metadata)

@@ -212,21 +212,17 @@ class LadybugStore:
         return report
 
     def _released(self, pinned: int) -> tuple[bool, int]:
-        """Release what the tables written hold (`_release_pinned`): (still releasing, what is held now)."""
-        released = self._release_pinned()
-        return released, 0 if released else pinned
-
-    def _release_pinned(self) -> bool:
         """Checkpoint, close and open the database again: Ladybug 0.22 holds on to memory for every table
         written until it is closed (PINNED_*), so a load of a hundred tables would hold it all at once.
-        False when the checkpoint failed: the database stays open, and the load goes on without."""
+        Gives (still releasing, what is held now): when the checkpoint fails, the database stays open
+        with what it holds, and the load goes on without releasing."""
         if not self._checkpoint():
-            return False
+            return False, pinned
         self._connection.close()
         self._database.close()
         self._open()
         self._checkpoint_automatically(False)
-        return True
+        return True, 0
 
     def _checkpoint(self) -> bool:
         """Fold the write-ahead log into the database file. The writes are committed already: when
