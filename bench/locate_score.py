@@ -21,8 +21,11 @@ and timings to bench/results/locate_score.json (git-ignored).
 
     python bench/locate_score.py [--devset FILE] [--limit-cases N] [--projects flask,click]
                                  [--rankers locate,search,bm25] [--jobs 1] [--out FILE]
+                                 [--keep DIR] [--embeddings CACHE_DIR]
 
-`--limit-cases` takes the cases round-robin over the projects, so a small run still spans them. The
+`--embeddings` gives each index symbol vectors (`codekg index --embeddings`), so `locate` and `search`
+use their semantic signal; the vectors of a project's checkouts are shared through CACHE_DIR, as one
+user's index keeps them across runs. `--limit-cases` takes the cases round-robin over the projects, so a small run still spans them. The
 BM25 baseline needs `rank-bm25` in the venv (`pip install rank-bm25`): a bench-only dependency.
 """
 
@@ -231,10 +234,39 @@ def evaluate(case: dict, ranking: Ranking) -> dict:
     return result
 
 
-def score_case(case: dict, rankers: tuple[str, ...], keep: Path | None = None) -> CaseResult:
+def embed_with_cache(tree: Path, db: Path, project: str, cache_dir: Path) -> str | None:
+    """Give the index at ``db`` symbol vectors: `codekg index --embeddings` on it (nothing changed, so
+    only the vectors are made), with the vectors of every earlier checkout of ``project`` copied in
+    first and this one's copied back after (`cache_dir/<project>.sqlite`): the checkouts of a project
+    share most symbol texts, and each vector is keyed by the hash of its text. Gives the failure, if any."""
+    import sqlite3
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+
+    def copy(into: str, out_of: str) -> None:
+        connection = sqlite3.connect(db / "search.sqlite", timeout=600)
+        try:
+            connection.execute("ATTACH ? AS cache", (str(cache_dir / f"{project}.sqlite"),))
+            connection.execute("CREATE TABLE IF NOT EXISTS cache.vectors (model TEXT NOT NULL, text_hash TEXT NOT NULL, "
+                               "vector BLOB NOT NULL, PRIMARY KEY (model, text_hash)) WITHOUT ROWID")
+            connection.execute(f"INSERT OR IGNORE INTO {into}.vectors SELECT * FROM {out_of}.vectors")
+            connection.commit()
+        finally:
+            connection.close()
+
+    copy("main", "cache")
+    completed, _ = codekg(["index", str(tree), "--db", str(db), "--embeddings", "--quiet"], tree, INDEX_TIMEOUT)
+    error = failure(completed)
+    if error is None:
+        copy("cache", "main")
+    return error
+
+
+def score_case(case: dict, rankers: tuple[str, ...], keep: Path | None = None, vectors: Path | None = None) -> CaseResult:
     """Check out, index and rank one case with every ranker in ``rankers``. With ``keep``, the checkout
     and its index stay in ``keep`` and a later run reuses them (to compare rankers quickly; the index
-    is only as fresh as the codekg that made it)."""
+    is only as fresh as the codekg that made it). With ``vectors``, the index gets symbol vectors
+    (embed_with_cache, ``vectors`` the cache folder), so locate uses its semantic signal."""
     result = CaseResult(case["project"], case["commit"], len(case["files"]), len(case["functions"]), 0.0, None)
     with tempfile.TemporaryDirectory(prefix="codekg-locate-") as scratch:
         place = keep / f"{case['project']}-{case['parent'][:12]}" if keep else Path(scratch)
@@ -253,6 +285,12 @@ def score_case(case: dict, rankers: tuple[str, ...], keep: Path | None = None) -
             result.index_error = failure(completed)
             if keep is not None and result.index_error is None:
                 (place / "indexed").write_text("")
+        if vectors is not None and needs_vectors(rankers) and result.index_error is None and not (place / "embedded").is_file():
+            started = time.perf_counter()
+            result.index_error = embed_with_cache(tree, db, case["project"], vectors)
+            result.index_seconds += time.perf_counter() - started
+            if keep is not None and result.index_error is None:
+                (place / "embedded").write_text("")
         runners: dict[str, Callable[[], Ranking]] = {
             "locate": lambda: rank_locate(description_file, db, tree),
             "search": lambda: rank_search(case["description"], db, tree),
@@ -310,6 +348,10 @@ def print_report(rows: list[dict], results: list[CaseResult], wall_seconds: floa
             print(f"{row['ranker']}: {row['unavailable']} unavailable, e.g. {row['first_error']}")
 
 
+def needs_vectors(rankers: tuple[str, ...]) -> bool:
+    return any(ranker in rankers for ranker in ("locate", "search"))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devset", type=Path, default=DEFAULT_DEVSET, help="JSON lines from locate_devset.py")
@@ -318,6 +360,8 @@ def main() -> int:
     parser.add_argument("--rankers", default=",".join(RANKERS), help=f"comma-separated, of {', '.join(RANKERS)}")
     parser.add_argument("--jobs", type=int, default=1, help="cases scored at once (default 1)")
     parser.add_argument("--keep", type=Path, help="keep each case's checkout and index here, and reuse them on a later run")
+    parser.add_argument("--embeddings", type=Path, metavar="CACHE_DIR",
+                        help="index with symbol vectors (locate's semantic signal), sharing them per project in CACHE_DIR")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON file for the summary and per-case ranks")
     arguments = parser.parse_args()
     rankers = tuple(name for name in arguments.rankers.split(",") if name)
@@ -336,7 +380,7 @@ def main() -> int:
     started = time.perf_counter()
     results: list[CaseResult] = []
     with ThreadPoolExecutor(arguments.jobs) as pool:
-        for done, result in enumerate(pool.map(lambda case: score_case(case, rankers, arguments.keep), cases), start=1):
+        for done, result in enumerate(pool.map(lambda case: score_case(case, rankers, arguments.keep, arguments.embeddings), cases), start=1):
             results.append(result)
             print(f"[{done}/{len(cases)}] {result.project} {result.commit[:10]}", file=sys.stderr)
     wall_seconds = time.perf_counter() - started
@@ -345,6 +389,7 @@ def main() -> int:
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     arguments.out.write_text(json.dumps({
         "facts": facts, "devset": str(arguments.devset), "rankers": list(rankers), "depth": DEPTH,
+        "embeddings": arguments.embeddings is not None,
         "wall_seconds": round(wall_seconds, 1), "summary": rows, "cases": [asdict(result) for result in results],
     }, indent=1), "utf-8")
     print(f"\n→ {arguments.out}")

@@ -356,7 +356,7 @@ class _Run:
             if stating is not None:
                 stating.join()
             return self._update_search(search_index.update_after_full, build.name, generation,
-                                       first.nodes, search_edges(), announce=False)
+                                       first.nodes, search_edges(), scan.root, announce=False)
 
         searching = _Beside(fill_search)
         try:
@@ -484,7 +484,8 @@ class _Run:
                 return None
             state.write(update)  # after the commit: a state older than its database is detected and rebuilt
         search = self._store_vectors(
-            self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta))
+            self._update_search(search_index.update_after_delta, graph_file, previous_generation, update.generation, delta,
+                                scan.root, sorted(touched)))
         self._record_graph_stamp(state, graph_file)  # this run wrote the generation the state now records
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, previous_generation, delta, metadata_graph(metadata)))
         counts = {"mode": "incremental", "files_added": len(changes.added), "files_changed": len(changes.changed),
@@ -509,7 +510,8 @@ class _Run:
         if commit != state.commit:  # HEAD moved over the same files (a commit of indexed edits, a checkout)
             self._record_commit(state, commit)
         search = self._store_vectors(
-            self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation))
+            self._update_search(search_index.update_unchanged, state.path.name.removesuffix(STATE_SUFFIX), state.generation,
+                                scan.root))
         secondary = self._mirror(lambda uri: self._mirror_delta(uri, state.generation, GraphDelta(), None))
         return self._summary(scan, facts, commit, counts, LoadReport(), search, secondary)
 

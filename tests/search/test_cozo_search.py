@@ -119,8 +119,9 @@ def test_the_query_reaches_the_engine_as_words_only() -> None:
 
 # --- with symbol vectors (codekg index --embeddings): HNSW inside the engine ---------------------------
 
-# Measured on the 20 questions (docs/search.md): semantic 0.95 / 0.95, hybrid 0.70 / 0.95.
-VECTOR_FLOORS = {"semantic": (0.95, 0.95), "hybrid": (0.70, 0.95)}
+# Measured on the 20 questions (docs/search.md): semantic 0.95 / 0.95, hybrid 0.65 / 0.95 (0.70 before
+# the vectors read the start of each body, which gains on real code: docs/accuracy.md).
+VECTOR_FLOORS = {"semantic": (0.95, 0.95), "hybrid": (0.65, 0.95)}
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def test_a_failed_search_update_keeps_the_graph_and_heals_on_the_next_search(cop
     (repo / "bookstore" / "money.py").write_text('def round_price(value):\n    """Round to cents."""\n    return round(value, 2)\n\n'
                                                  'def format_price(value):\n    """Show a price with its currency sign."""\n    return f"${value}"\n')
 
-    def broken(self, label, rows):
+    def broken(self, label, rows, source=None):
         raise sqlite3.OperationalError("disk I/O error")
 
     with monkeypatch.context() as patch:

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from codekg.errors import EmbeddingError, EmbeddingsUnavailableError
 from codekg.interrupts import raise_if_interrupted
-from codekg.search.store import SearchStore, embedding_text
+from codekg.search.store import SearchStore
+from codekg.search.symbol_text import SourceLines, symbol_embedding_text, text_hash
 
 if TYPE_CHECKING:
     import numpy as np
@@ -199,16 +200,24 @@ class OpenAICompatibleEmbedder:
 
 
 def embed_missing(store: SearchStore, embedder: Embedder, batch_size: int = 32,
-                  advance: Callable[[int], None] | None = None) -> int:
+                  advance: Callable[[int], None] | None = None, source: SourceLines | None = None) -> int:
     """Embed every indexed symbol whose text has no vector for ``embedder`` yet; returns how many texts
-    were embedded. Each batch is committed on its own: an interrupted run keeps what it finished."""
+    were embedded. Each batch is committed on its own: an interrupted run keeps what it finished.
+    The text is made again from the symbol's row and ``source`` (search/symbol_text.py); one that is
+    not the text its hash was computed from (its file changed since) is left for the next run, so a
+    vector is never stored under another text's hash."""
     np = _numpy()
     pending: dict[str, str] = {}
-    for digest, label, name, qualified_name, signature, docstring in store.connection.execute(
-        "SELECT s.text_hash, s.label, s.name, s.qualified_name, s.signature, s.docstring FROM symbols s "
+    columns = ("text_hash", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+    for values in store.connection.execute(
+        f"SELECT {', '.join('s.' + column for column in columns)} FROM symbols s "
         "WHERE s.text_hash IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM vectors v WHERE v.model = ? AND v.text_hash = s.text_hash)", (embedder.model_id,)):
-        pending.setdefault(digest, embedding_text(label, name, qualified_name, signature, docstring))
+        row = dict(zip(columns, values))
+        if row["text_hash"] not in pending:
+            text = symbol_embedding_text(row["label"], row, source)
+            if text_hash(text) == row["text_hash"]:
+                pending[row["text_hash"]] = text
     # Similar lengths in one batch: padding to the longest text is most of a batch's cost otherwise.
     ordered = sorted(pending.items(), key=lambda item: len(item[1]))
     for start in range(0, len(ordered), batch_size):

@@ -10,7 +10,6 @@ hash of the text embedded, so it outlives the rows and survives rebuilds.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from codekg.conventions import is_secondary_path
-from codekg.search.tokens import indexed_text, split_identifier
+from codekg.search.symbol_text import EMBEDDED_LABELS, SourceLines, symbol_embedding_text, text_hash
+from codekg.search.tokens import indexed_text
 
 SEARCH_FILE = "search.sqlite"
 # A file of another format is rebuilt from the graph when next opened (search/sync.py). 2: enums
@@ -33,7 +33,6 @@ SECONDARY_ROWIDS = 1 << 40
 SHELF_ROWS = {False: f"rowid < {SECONDARY_ROWIDS}", True: f"rowid >= {SECONDARY_ROWIDS}"}  # a WHERE term per shelf
 UPGRADED_FORMATS = ("1", "2")  # earlier formats a writer upgrades in place, keeping the embedding cache
 INDEXED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable")
-EMBEDDED_LABELS = ("Module", "Class", "Interface", "Enum", "Type", "Function", "Method")  # variables: many, and little to say
 EXPANSION_EDGES = ("CALLS", "DEFINES", "HAS_METHOD")  # callers/callees, and the container of a symbol
 # BM25 weight per FTS5 column, in column order.
 COLUMN_WEIGHTS = {"name": 10.0, "qualified_name": 4.0, "signature": 3.0, "docstring": 2.0, "path": 1.0}
@@ -75,17 +74,6 @@ class Symbol:
     end_line: int
     signature: str
     docstring: str
-
-
-def embedding_text(label: str, name: str, qualified_name: str, signature: str, docstring: str) -> str:
-    """What a symbol's vector is computed from: its kind, its name as words, qualified name,
-    signature and docstring (the model reads the first 256 tokens)."""
-    head = f"{label.lower()} {' '.join(split_identifier(name))}: {qualified_name}"
-    return "\n".join(part for part in (head, signature.strip(), docstring.strip()) if part)[:2000]
-
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class SearchStore:
@@ -145,12 +133,13 @@ class SearchStore:
         return _Transaction(self._connection)
 
     def replace_all(self, symbols: Iterable[tuple[str, list[dict[str, Any]]]],
-                    edges: Iterable[tuple[str, list[tuple[str, str]]]]) -> None:
+                    edges: Iterable[tuple[str, list[tuple[str, str]]]], source: SourceLines | None = None) -> None:
         """Every symbol and edge in place of the ones stored (a full build, a rebuild), the embedding
         cache kept. Both come as batches, (label, node rows) and (relationship type, pairs), written
         as they come: a full build holds one batch of rows at a time beside the graph's load. The FTS
         table and the secondary indexes are dropped first and the indexes made again after the rows,
-        which is faster than keeping them up to date row by row."""
+        which is faster than keeping them up to date row by row. ``source``: the files, when the
+        text hashes (what the embedding cache is keyed by) read the start of each body."""
         for statement in ("DROP TABLE IF EXISTS symbols_fts", *(f"DROP INDEX IF EXISTS {name}" for name in _SECONDARY_INDEXES),
                           "DELETE FROM symbols", "DELETE FROM edges"):
             self._connection.execute(statement)
@@ -160,7 +149,7 @@ class SearchStore:
         for label, rows in symbols:
             if label not in INDEXED_LABELS:
                 continue
-            prepared = [_prepared(_take_rowid(next_rowids, row), row["id"], label, row) for row in rows]
+            prepared = [_prepared(_take_rowid(next_rowids, row), row["id"], label, row, source) for row in rows]
             self._connection.executemany(_INSERT_SYMBOL, [symbol for symbol, _ in prepared])
             self._connection.executemany(_INSERT_TEXT, [text for _, text in prepared])
         for rel_type, pairs in edges:
@@ -177,20 +166,44 @@ class SearchStore:
         self._connection.executemany("DELETE FROM edges WHERE src = ?", rows)
         self._connection.executemany("DELETE FROM edges WHERE dst = ?", rows)
 
-    def put_symbols(self, label: str, rows: Iterable[dict[str, Any]]) -> None:
+    def put_symbols(self, label: str, rows: Iterable[dict[str, Any]], source: SourceLines | None = None) -> None:
         """Insert or replace symbols from graph node rows of ``label`` (edges are left alone), a few
-        statements per batch rather than per row: a full build writes tens of thousands."""
+        statements per batch rather than per row: a full build writes tens of thousands. ``source``:
+        as for replace_all."""
         if label not in INDEXED_LABELS:
             return
         prepared = {row["id"]: row for row in rows}
         existing = self._rowids(prepared)
         next_rowids = {secondary: (self._connection.execute(f"SELECT max(rowid) FROM symbols WHERE {where}").fetchone()[0]
                                    or (SECONDARY_ROWIDS - 1 if secondary else 0)) + 1 for secondary, where in SHELF_ROWS.items()}
-        rows = [_prepared(existing[node_id] if node_id in existing else _take_rowid(next_rowids, row), node_id, label, row)
+        rows = [_prepared(existing[node_id] if node_id in existing else _take_rowid(next_rowids, row), node_id, label, row, source)
                 for node_id, row in prepared.items()]
         self._connection.executemany("DELETE FROM symbols_fts WHERE rowid = ?", [(rowid,) for rowid in existing.values()])
         self._connection.executemany(_INSERT_SYMBOL, [symbol for symbol, _ in rows])
         self._connection.executemany(_INSERT_TEXT, [text for _, text in rows])
+
+    def refresh_text_hashes(self, source: SourceLines | None, paths: Iterable[str] | None = None) -> None:
+        """Compute again the text hash of every embedded symbol of ``paths`` (None: of all), from its
+        row and, with ``source``, its body as the file is now: an edit inside a body that moves no
+        line leaves the symbol's row as it was, and its vector would say the old body."""
+        where, arguments = "", []
+        if paths is not None:
+            arguments = sorted(set(paths))
+            if not arguments:
+                return
+        for start in range(0, max(len(arguments), 1), 500):
+            chunk = arguments[start:start + 500]
+            if paths is not None:
+                where = f" AND file_path IN ({', '.join('?' * len(chunk))})"
+            rows = self._connection.execute(
+                f"SELECT rowid, label, name, qualified_name, file_path, start_line, end_line, signature, docstring FROM symbols "
+                f"WHERE label IN ({', '.join('?' * len(EMBEDDED_LABELS))}){where}", [*EMBEDDED_LABELS, *chunk]).fetchall()
+            columns = ("rowid", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+            updates = []
+            for values in rows:
+                row = dict(zip(columns, values))
+                updates.append((text_hash(symbol_embedding_text(row["label"], row, source)), row["rowid"]))
+            self._connection.executemany("UPDATE symbols SET text_hash = ? WHERE rowid = ?", updates)
 
     def _rowids(self, ids: Iterable[str]) -> dict[str, int]:
         """The rowids of those of ``ids`` already stored (a replaced symbol keeps its rowid)."""
@@ -294,10 +307,10 @@ def _take_rowid(next_rowids: dict[bool, int], row: dict[str, Any]) -> int:
     return rowid
 
 
-def _prepared(rowid: int, node_id: str, label: str, row: dict[str, Any]) -> tuple[tuple, tuple]:
-    """A symbol's row and its FTS row, from a graph node row."""
-    digest = text_hash(embedding_text(label, row["name"], row["qualified_name"], row["signature"],
-                                      row["docstring"])) if label in EMBEDDED_LABELS else None
+def _prepared(rowid: int, node_id: str, label: str, row: dict[str, Any], source: SourceLines | None) -> tuple[tuple, tuple]:
+    """A symbol's row and its FTS row, from a graph node row; its text hash with the start of its
+    body when ``source`` is given (search/symbol_text.py)."""
+    digest = text_hash(symbol_embedding_text(label, row, source)) if label in EMBEDDED_LABELS else None
     symbol = (rowid, node_id, label, *(row[c] for c in _SYMBOL_COLUMNS[2:]), digest)
     text = (rowid, indexed_text(row["name"]), indexed_text(row["qualified_name"]), indexed_text(row["signature"]),
             indexed_text(row["docstring"]), indexed_text(row["file_path"]))

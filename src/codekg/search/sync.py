@@ -31,6 +31,7 @@ from codekg.graph import EdgeKey, GraphDelta
 from codekg.index_state import state_path
 from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import EXPANSION_EDGES, FORMAT, INDEXED_LABELS, SEARCH_FILE, SearchStore
+from codekg.search.symbol_text import SourceLines
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory, open_index
 from codekg.stores.reads import Expansion, Step
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # How long a search waits for a running index run to bring a search file in step before giving up.
 IN_STEP_WAIT_SECONDS = 10.0
 
+VECTOR_TEXT_KEY = "vector_text"  # meta: what the stored text hashes were computed from
 WRITE_BATCH_ROWS = 10_000  # rows of the graph's tables turned into Python objects at a time
 
 _NODE_COLUMNS = ("id", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
@@ -55,56 +57,63 @@ def search_path(db_dir: Path) -> Path:
 # --- called by an index run (which holds the writer lock) ----------------------------------------
 
 def update_after_full(db_dir: Path, settings: Settings, build: str, generation: str,
-                      nodes: dict[str, "pa.Table"], edges: Iterable[tuple[EdgeKey, "pa.Table"]]) -> dict[str, Any]:
+                      nodes: dict[str, "pa.Table"], edges: Iterable[tuple[EdgeKey, "pa.Table"]],
+                      root: Path | None = None) -> dict[str, Any]:
     """After a new build is published: replace every row with the build's symbols and edges (the
-    edge tables may come later than the nodes: they are read after every symbol is written)."""
-    def write(store: SearchStore) -> None:
+    edge tables may come later than the nodes: they are read after every symbol is written). ``root``:
+    the repository, whose files the symbols' vectors read (search/symbol_text.py)."""
+    def write(store: SearchStore, source: SourceLines | None) -> None:
         store.replace_all(
             ((label, batch.to_pylist()) for label in INDEXED_LABELS if label in nodes
              for batch in nodes[label].select(list(_NODE_COLUMNS)).to_batches(max_chunksize=WRITE_BATCH_ROWS)),
             ((rel_type, list(zip(batch.column("from").to_pylist(), batch.column("to").to_pylist())))
              for (rel_type, _, _), table in edges if rel_type in EXPANSION_EDGES
-             for batch in table.to_batches(max_chunksize=WRITE_BATCH_ROWS)))
+             for batch in table.to_batches(max_chunksize=WRITE_BATCH_ROWS)), source)
+        store.set_meta(VECTOR_TEXT_KEY, vector_text_kind(source))
         store.stamp(generation, build)
 
-    return _guarded(db_dir, settings, lambda store: _write(store, write))
+    return _guarded(db_dir, settings, lambda store, source: _write(store, lambda store: write(store, source)), root)
 
 
 def update_after_delta(db_dir: Path, settings: Settings, build: str, previous_generation: str,
-                       generation: str, delta: GraphDelta) -> dict[str, Any]:
+                       generation: str, delta: GraphDelta, root: Path | None = None,
+                       changed_paths: Iterable[str] = ()) -> dict[str, Any]:
     """After a delta was committed to the graph and the build's state records ``generation``: settle
     the build's pending marker, then apply the same delta, if this file mirrors the generation the
-    delta was computed from; else rebuild it from the graph."""
+    delta was computed from; else rebuild it from the graph. ``changed_paths``: the files whose bytes
+    changed, whose symbols' vectors read their bodies again (an edit that moves no line changes no row)."""
     IndexDirectory(db_dir).clear_pending(build)
-    def write(store: SearchStore) -> None:
+    def write(store: SearchStore, source: SourceLines | None) -> None:
         removed = [node_id for label, ids in delta.removed_nodes.items() if label in INDEXED_LABELS for node_id in ids]
         store.remove_symbols(removed)
         for (rel_type, _, _), pairs in delta.removed_edges.items():
             store.remove_edges(rel_type, pairs)
         for graph in (delta.updated_nodes, delta.added):
             for label, rows in graph.nodes.items():
-                store.put_symbols(label, rows)
+                store.put_symbols(label, rows, source)
+        if source is not None:
+            store.refresh_text_hashes(source, changed_paths)
         for (rel_type, _, _), rows in delta.added.edges.items():
             store.put_edges(rel_type, ((row["from"], row["to"]) for row in rows))
         store.stamp(generation, build)
 
-    def apply(store: SearchStore) -> str:
+    def apply(store: SearchStore, source: SourceLines | None) -> str:
         if store.generation != previous_generation or store.meta("build") != build:
-            return _rebuild_from_graph(db_dir, settings, store)
-        return _write(store, write)
+            return _rebuild_from_graph(db_dir, settings, store, source)
+        return _write(store, lambda store: write(store, source))
 
-    return _guarded(db_dir, settings, apply)
+    return _guarded(db_dir, settings, apply, root)
 
 
-def update_unchanged(db_dir: Path, settings: Settings, build: str, generation: str) -> dict[str, Any]:
+def update_unchanged(db_dir: Path, settings: Settings, build: str, generation: str, root: Path | None = None) -> dict[str, Any]:
     """A run that changed nothing: rebuild only if this file does not mirror the live generation, and
     fill in vectors when embeddings were just switched on."""
-    def check(store: SearchStore) -> str:
+    def check(store: SearchStore, source: SourceLines | None) -> str:
         if store.generation == generation and store.meta("build") == build:
             return "current"
-        return _rebuild_from_graph(db_dir, settings, store)
+        return _rebuild_from_graph(db_dir, settings, store, source)
 
-    return _guarded(db_dir, settings, check)
+    return _guarded(db_dir, settings, check, root)
 
 
 def _write(store: SearchStore, write: Callable[[SearchStore], None]) -> str:
@@ -113,16 +122,20 @@ def _write(store: SearchStore, write: Callable[[SearchStore], None]) -> str:
     return "updated"
 
 
-def _guarded(db_dir: Path, settings: Settings, update: Callable[[SearchStore], str]) -> dict[str, Any]:
-    """Run ``update`` on the search file, then the embeddings; any error is a warning in the report."""
+def _guarded(db_dir: Path, settings: Settings, update: Callable[[SearchStore, SourceLines | None], str],
+             root: Path | None) -> dict[str, Any]:
+    """Run ``update`` on the search file, then the embeddings; any error is a warning in the report.
+    ``update`` is given the files of ``root`` when the index has (or is to have) vectors, which read
+    the start of each body; else None."""
     started = time.perf_counter()
     report: dict[str, Any] = {}
     try:
         store = _open_for_writing(db_dir)
         try:
-            report["index"] = update(store)
+            source = SourceLines(root) if root is not None and _embeddings_wanted(store, settings) else None
+            report["index"] = update(store, source)
             report["symbols"] = store.connection.execute("SELECT count(*) FROM symbols").fetchone()[0]
-            report.update(_update_embeddings(store, settings))
+            report.update(_update_embeddings(store, settings, source))
         finally:
             store.close()
     except (CodekgError, sqlite3.Error, OSError) as error:
@@ -143,10 +156,22 @@ def _open_for_writing(db_dir: Path) -> SearchStore:
         return SearchStore(path)
 
 
-def _update_embeddings(store: SearchStore, settings: Settings) -> dict[str, Any]:
-    """Switch embeddings on or off as asked (unset: as the index has them), then embed what is missing."""
+def _embeddings_wanted(store: SearchStore, settings: Settings) -> bool:
+    """Embeddings as asked; unset: as the index has them."""
+    return settings.embeddings if settings.embeddings is not None else bool(store.meta("embedding_model"))
+
+
+def vector_text_kind(source: SourceLines | None) -> str:
+    """What the stored text hashes were computed from (meta VECTOR_TEXT_KEY)."""
+    return "signature, docstring and body start" if source is not None else "signature and docstring"
+
+
+def _update_embeddings(store: SearchStore, settings: Settings, source: SourceLines | None = None) -> dict[str, Any]:
+    """Switch embeddings on or off as asked (unset: as the index has them), then embed what is missing:
+    the text hashes computed again first when they were made from other text than ``source`` gives
+    (embeddings just switched on, an index of an earlier version)."""
     recorded = store.meta("embedding_model")
-    wanted = settings.embeddings if settings.embeddings is not None else bool(recorded)
+    wanted = _embeddings_wanted(store, settings)
     if not wanted:
         if recorded:
             with store.transaction():
@@ -160,7 +185,11 @@ def _update_embeddings(store: SearchStore, settings: Settings) -> dict[str, Any]
     api_key = settings.embedding_api_key.get_secret_value() if settings.embedding_api_key else None
     embedder = load_embedder(spec, api_key)
     started = time.perf_counter()
-    embedded = embed_missing(store, embedder, settings.embedding_batch_size)
+    if store.meta(VECTOR_TEXT_KEY) != vector_text_kind(source):
+        with store.transaction():
+            store.refresh_text_hashes(source)
+            store.set_meta(VECTOR_TEXT_KEY, vector_text_kind(source))
+    embedded = embed_missing(store, embedder, settings.embedding_batch_size, source=source)
     seconds = time.perf_counter() - started
     with store.transaction():
         store.set_meta("embedding_model", spec)
@@ -172,12 +201,17 @@ def _update_embeddings(store: SearchStore, settings: Settings) -> dict[str, Any]
 
 # --- rebuilding from the graph ------------------------------------------------------------------
 
-def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) -> str:
-    """Replace every row with what the live graph holds (read queries), stamped with its generation."""
+def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore, source: SourceLines | None = None) -> str:
+    """Replace every row with what the live graph holds (read queries), stamped with its generation.
+    With vectors in the index, their texts read the files of the root the graph records, unless
+    ``source`` gives them (an index run's)."""
     graph = open_index(db_dir, settings)
     try:
         current = IndexDirectory(db_dir).current_graph()
-        generation = graph.reads.metadata([GENERATION_KEY]).get(GENERATION_KEY, "")
+        recorded = graph.reads.metadata([GENERATION_KEY, "repo_root"])
+        generation = recorded.get(GENERATION_KEY, "")
+        if source is None and store.meta("embedding_model") and recorded.get("repo_root"):
+            source = SourceLines(Path(recorded["repo_root"]))
         nodes = {label: [dict(zip(_NODE_COLUMNS, row)) for row in graph.reads.nodes(label, columns=_NODE_COLUMNS)]
                  for label in INDEXED_LABELS}
         edges = {rel_type: [(n.near, n.node[0]) for n in graph.reads.neighbours([Expansion(None, [Step(rel_type, (rel_type,))])], ("id",))]
@@ -185,7 +219,8 @@ def _rebuild_from_graph(db_dir: Path, settings: Settings, store: SearchStore) ->
     finally:
         graph.close()
     with store.transaction():
-        store.replace_all(nodes.items(), ((rel_type, [(a, b) for a, b in pairs]) for rel_type, pairs in edges.items()))
+        store.replace_all(nodes.items(), ((rel_type, [(a, b) for a, b in pairs]) for rel_type, pairs in edges.items()), source)
+        store.set_meta(VECTOR_TEXT_KEY, vector_text_kind(source))
         store.stamp(generation, current.name if current is not None else "")
     return "rebuilt"
 
