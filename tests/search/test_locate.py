@@ -96,6 +96,18 @@ def test_names_in_prose_and_the_graph_around_them(shipit):
     assert names(located(shipit, ORDER, level="file", limit=2)) == ["src/shipit/jobqueue.py", "src/shipit/scheduler.py"]
 
 
+def test_a_named_class_lifts_its_methods(shipit):
+    """An issue that names a class is mostly about what one of its methods does: the graph spreads
+    the class's score to its methods (before, `pop_due` was fifth and `push` not in the top five,
+    behind the class itself and the scheduler's methods that merely share words)."""
+    text = "`JobQueue` hands out a job twice when two share a time: the counter is not kept apart"
+    found = located(shipit, text, limit=4)
+    assert names(found) == ["shipit.scheduler.Scheduler.__init__", "shipit.jobqueue.JobQueue.pop_due",
+                            "shipit.jobqueue.JobQueue.push", "shipit.jobqueue.JobQueue"]
+    assert found["results"][0]["evidence"][-1] == "caller of `shipit.jobqueue.JobQueue`"  # it makes the queue
+    assert [result["evidence"][-1] for result in found["results"][1:3]] == ["method of `shipit.jobqueue.JobQueue`"] * 2
+
+
 def test_tests_and_examples_come_after_the_code_unless_asked(shipit):
     text = 'parse_duration("1.5h") should accept fractions: test_parse_duration_refuses_fractions says otherwise'
     default = located(shipit, text, limit=10)

@@ -17,8 +17,9 @@ answer fuses the rankings.
 - **semantic** (when the index has embeddings): symbols by their best cosine to any chunk of
   CHUNK_WORDS words of the issue (chunks, so a long issue is never cut at the model's 256 word pieces).
 - **graph**: score spread from the symbols the issue points at (frames, paths, names, messages; not
-  mere word matches) to their callers, callees, containers and overriding/overridden methods,
-  weighted by each edge's confidence.
+  mere word matches) to their callers, callees, containers, a class's methods and overriding/overridden
+  methods, weighted by each edge's confidence (an issue that names a class is mostly about what one
+  of its methods does).
 One scoring function fuses them, with no per-project tuning: weighted reciprocal rank fusion,
 score(x) = sum over signals s of WEIGHTS[s] / (RRF_K + rank_s(x)). Files are ranked by their own
 signals (frame, path, message and text over whole files) fused with the symbol ranking carried to
@@ -72,7 +73,7 @@ SEEDS = 20  # best symbols whose neighbours get the graph signal
 SEED_SIGNALS = frozenset({"frame", "path", "named", "message"})
 SPREAD_RELATIONS = {  # relation, direction from the seed: what the neighbour is to it
     ("CALLS", "in"): "caller of", ("CALLS", "out"): "called by", ("HAS_METHOD", "in"): "class of",
-    ("DEFINES", "in"): "container of", ("OVERRIDES", "in"): "overridden by", ("OVERRIDES", "out"): "overrides",
+    ("HAS_METHOD", "out"): "method of", ("DEFINES", "in"): "container of", ("OVERRIDES", "in"): "overridden by", ("OVERRIDES", "out"): "overrides",
 }
 MAX_TEXT_CHARS = 1_000_000  # an issue longer than this is refused, not cut
 
