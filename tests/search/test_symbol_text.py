@@ -70,7 +70,7 @@ def test_a_vector_reads_the_signature_the_docstring_and_the_start_of_the_body(tm
     summary = index_repository(repo, tmp_path / "db", load_settings(repo, embeddings=True))
     hashes, kind = stored(tmp_path / "db")
     assert hashes == {**{name: text_hash(text) for name, text in TEXTS.items()}, "shop.Till.drawer": None}
-    assert kind == "signature, docstring and body start"
+    assert kind == "signature, docstring and 1200 characters of body"
     assert summary.search["embedded"] == 4 and vector_count(tmp_path / "db") == 4
 
 
@@ -85,7 +85,7 @@ def test_without_embeddings_the_hashes_read_no_file_and_switching_them_on_reads_
     on = index_repository(repo, tmp_path / "db", load_settings(repo, embeddings=True))  # nothing changed
     assert on.delta["mode"] == "unchanged" and on.search["embedded"] == 4
     hashes, kind = stored(tmp_path / "db")
-    assert hashes["shop.pay"] == text_hash(TEXTS["shop.pay"]) and kind == "signature, docstring and body start"
+    assert hashes["shop.pay"] == text_hash(TEXTS["shop.pay"]) and kind == "signature, docstring and 1200 characters of body"
 
 
 def test_an_edit_inside_a_body_that_moves_no_line_embeds_that_symbol_again(tmp_path: Path) -> None:
@@ -117,3 +117,18 @@ def test_the_body_start_is_cut_and_a_file_outside_the_root_is_never_read(tmp_pat
     source = SourceLines(root)
     assert source.of("inside.py") == ["a = 1"]
     assert source.of("../outside.py") == [] and source.of(str(tmp_path / "outside.py")) == [] and source.of("gone.py") == []
+
+
+def test_a_new_length_of_the_body_start_makes_the_hashes_and_vectors_again(tmp_path: Path, monkeypatch) -> None:
+    import codekg.search.symbol_text as symbol_text
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "shop.py").write_text(SHOP)
+    index_repository(repo, tmp_path / "db", load_settings(repo, embeddings=True))
+    monkeypatch.setattr(symbol_text, "BODY_START_CHARS", 12)  # as a later codekg might read less of a body
+    again = index_repository(repo, tmp_path / "db", load_settings(repo))  # nothing changed
+    hashes, kind = stored(tmp_path / "db")
+    assert again.delta["mode"] == "unchanged" and kind == "signature, docstring and 12 characters of body"
+    assert hashes["shop.pay"] == text_hash(TEXTS["shop.pay"].split("\nif amount")[0] + "\nif amount < ")  # 12 characters
+    assert again.search["embedded"] == 3  # pay, Till and open; the module reads no body

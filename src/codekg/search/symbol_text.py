@@ -85,5 +85,11 @@ def symbol_embedding_text(label: str, row: Any, source: SourceLines | None) -> s
     return embedding_text(label, row["name"], row["qualified_name"], row["signature"], row["docstring"], body)
 
 
+def vector_text_kind(source: SourceLines | None) -> str:
+    """What text hashes made with ``source`` were computed from, as the search file records it: a
+    file whose hashes were made otherwise (another BODY_START_CHARS, no body) has them made again."""
+    return f"signature, docstring and {BODY_START_CHARS} characters of body" if source is not None else "signature and docstring"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

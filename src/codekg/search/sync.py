@@ -31,7 +31,7 @@ from codekg.graph import EdgeKey, GraphDelta
 from codekg.index_state import state_path
 from codekg.passes.load import GENERATION_KEY
 from codekg.search.store import EXPANSION_EDGES, FORMAT, INDEXED_LABELS, SEARCH_FILE, SearchStore
-from codekg.search.symbol_text import SourceLines
+from codekg.search.symbol_text import SourceLines, vector_text_kind
 from codekg.settings import Settings
 from codekg.stores import IndexDirectory, open_index
 from codekg.stores.reads import Expansion, Step
@@ -159,11 +159,6 @@ def _open_for_writing(db_dir: Path) -> SearchStore:
 def _embeddings_wanted(store: SearchStore, settings: Settings) -> bool:
     """Embeddings as asked; unset: as the index has them."""
     return settings.embeddings if settings.embeddings is not None else bool(store.meta("embedding_model"))
-
-
-def vector_text_kind(source: SourceLines | None) -> str:
-    """What the stored text hashes were computed from (meta VECTOR_TEXT_KEY)."""
-    return "signature, docstring and body start" if source is not None else "signature and docstring"
 
 
 def _update_embeddings(store: SearchStore, settings: Settings, source: SourceLines | None = None) -> dict[str, Any]:
