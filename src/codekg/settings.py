@@ -247,7 +247,7 @@ class Settings(BaseSettings):
     embedding_api_key: SecretStr | None = Field(
         None, description="Bearer token for an OpenAI-compatible embedding endpoint (never logged)."
     )
-    embedding_batch_size: int = Field(32, ge=1, description="Texts per embedding call.")
+    embedding_batch_size: int = Field(8, ge=1, description="Texts per embedding call (8: the fastest and smallest of 8, 16 and 32 here, docs/benchmarks.md §29).")
     store: str = Field(
         "",
         description="The graph store (`--store`): `ladybug:PATH`, `falkordb://host:port/graph`, "
