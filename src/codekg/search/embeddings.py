@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from codekg.errors import EmbeddingError, EmbeddingsUnavailableError
 from codekg.interrupts import raise_if_interrupted
-from codekg.search.store import SearchStore
+from codekg.search.store import TEXT_COLUMNS, SearchStore
 from codekg.search.symbol_text import SourceLines, symbol_embedding_text, text_hash
 
 if TYPE_CHECKING:
@@ -208,16 +208,15 @@ def embed_missing(store: SearchStore, embedder: Embedder, batch_size: int = 32,
     vector is never stored under another text's hash."""
     np = _numpy()
     pending: dict[str, str] = {}
-    columns = ("text_hash", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
-    for values in store.connection.execute(
-        f"SELECT {', '.join('s.' + column for column in columns)} FROM symbols s "
+    for digest, *values in store.connection.execute(
+        f"SELECT s.text_hash, {', '.join('s.' + column for column in TEXT_COLUMNS)} FROM symbols s "
         "WHERE s.text_hash IS NOT NULL AND NOT EXISTS "
         "(SELECT 1 FROM vectors v WHERE v.model = ? AND v.text_hash = s.text_hash)", (embedder.model_id,)):
-        row = dict(zip(columns, values))
-        if row["text_hash"] not in pending:
+        if digest not in pending:
+            row = dict(zip(TEXT_COLUMNS, values))
             text = symbol_embedding_text(row["label"], row, source)
-            if text_hash(text) == row["text_hash"]:
-                pending[row["text_hash"]] = text
+            if text_hash(text) == digest:
+                pending[digest] = text
     # Similar lengths in one batch: padding to the longest text is most of a batch's cost otherwise.
     ordered = sorted(pending.items(), key=lambda item: len(item[1]))
     for start in range(0, len(ordered), batch_size):

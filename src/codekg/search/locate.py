@@ -73,7 +73,8 @@ SEEDS = 20  # best symbols whose neighbours get the graph signal
 SEED_SIGNALS = frozenset({"frame", "path", "named", "message"})
 SPREAD_RELATIONS = {  # relation, direction from the seed: what the neighbour is to it
     ("CALLS", "in"): "caller of", ("CALLS", "out"): "called by", ("HAS_METHOD", "in"): "class of",
-    ("HAS_METHOD", "out"): "method of", ("DEFINES", "in"): "container of", ("OVERRIDES", "in"): "overridden by", ("OVERRIDES", "out"): "overrides",
+    ("HAS_METHOD", "out"): "method of", ("DEFINES", "in"): "container of",
+    ("OVERRIDES", "in"): "overridden by", ("OVERRIDES", "out"): "overrides",
 }
 MAX_TEXT_CHARS = 1_000_000  # an issue longer than this is refused, not cut
 

@@ -37,6 +37,7 @@ EXPANSION_EDGES = ("CALLS", "DEFINES", "HAS_METHOD")  # callers/callees, and the
 # BM25 weight per FTS5 column, in column order.
 COLUMN_WEIGHTS = {"name": 10.0, "qualified_name": 4.0, "signature": 3.0, "docstring": 2.0, "path": 1.0}
 _SYMBOL_COLUMNS = ("id", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
+TEXT_COLUMNS = _SYMBOL_COLUMNS[1:]  # what a symbol's vector text is made from (search/symbol_text.py)
 
 _FTS_TABLE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS symbols_fts USING fts5({', '.join(COLUMN_WEIGHTS)}, "
               "tokenize='unicode61 remove_diacritics 2')")
@@ -196,13 +197,12 @@ class SearchStore:
             if paths is not None:
                 where = f" AND file_path IN ({', '.join('?' * len(chunk))})"
             rows = self._connection.execute(
-                f"SELECT rowid, label, name, qualified_name, file_path, start_line, end_line, signature, docstring FROM symbols "
+                f"SELECT rowid, {', '.join(TEXT_COLUMNS)} FROM symbols "
                 f"WHERE label IN ({', '.join('?' * len(EMBEDDED_LABELS))}){where}", [*EMBEDDED_LABELS, *chunk]).fetchall()
-            columns = ("rowid", "label", "name", "qualified_name", "file_path", "start_line", "end_line", "signature", "docstring")
             updates = []
-            for values in rows:
-                row = dict(zip(columns, values))
-                updates.append((text_hash(symbol_embedding_text(row["label"], row, source)), row["rowid"]))
+            for rowid, *values in rows:
+                row = dict(zip(TEXT_COLUMNS, values))
+                updates.append((text_hash(symbol_embedding_text(row["label"], row, source)), rowid))
             self._connection.executemany("UPDATE symbols SET text_hash = ? WHERE rowid = ?", updates)
 
     def _rowids(self, ids: Iterable[str]) -> dict[str, int]:
