@@ -9,6 +9,7 @@ tests/test_cli_startup.py holds this file to that.
 from __future__ import annotations
 
 import atexit
+import copy
 import gc
 import functools
 import json
@@ -1501,13 +1502,14 @@ def main() -> None:
     from codekg.interrupts import report_as_json
 
     report_as_json(json_output)  # a run ended by its watchdog too
+    command_app = _app_for(sys.argv[1:])
     try:
         if json_output:  # the framework raises what it would print, and returns the exit code it would exit with
-            exit_code = app(standalone_mode=False)
+            exit_code = command_app(standalone_mode=False)
             if isinstance(exit_code, int) and exit_code:
                 sys.exit(exit_code)
         else:
-            app()
+            command_app()
     except typer.TyperException as error:  # a usage error, raised only without standalone mode: with --json
         _fail(getattr(error, "exit_code", 2), error.format_message() if hasattr(error, "format_message") else str(error),
               "usage", True)
@@ -1525,6 +1527,24 @@ def main() -> None:
             raise
         _fail(70, f"{type(error).__name__}: {error}", "internal_error", json_output,
               label="internal error", hint="\nThis is a codekg bug; set CODEKG_DEBUG=1 for the traceback and please report it.")
+
+
+def _app_for(arguments: list[str]) -> typer.Typer:
+    """``app`` holding only the command that ``arguments`` start with. Typer builds the Click command
+    of everything an app holds on every run (25-30 ms for this one; 4 ms for one command), and a run
+    uses one. Anything else (`--help`, a global option first, no command, a misspelt one) gets the
+    whole app, so every listing and error stays as it is."""
+    if not arguments or arguments[0].startswith("-"):
+        return app
+    name = arguments[0]
+    commands = [command for command in app.registered_commands
+                if (command.name or typer.main.get_command_name(command.callback.__name__)) == name]
+    groups = [group for group in app.registered_groups if group.name == name]
+    if not commands and not groups:
+        return app
+    one = copy.copy(app)
+    one.registered_commands, one.registered_groups = commands, groups
+    return one
 
 
 def _repo_relative_glob(repo: Path, glob: str) -> str:

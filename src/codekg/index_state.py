@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from codekg import __version__
 from codekg.graph import Graph
 from codekg.language_table import LANGUAGES
+from codekg.record_pickling import pickled_by_position
 from codekg.resolve import RESOLUTION_VERSION
 from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import SCHEMA_VERSION
@@ -55,6 +56,7 @@ class FileStat:
     mtime_ns: int
 
 
+@pickled_by_position  # every file's, read by every incremental run
 @dataclass(slots=True)
 class FileSummary:
     """The per-file facts every incremental run needs for every file."""

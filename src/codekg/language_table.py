@@ -8,7 +8,6 @@ reads its own from here (languages/<lang>.py), so every fact is written once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,5 +39,7 @@ LANGUAGE_BY_FILE_NAME: dict[str, str] = {file: name for name, facts in LANGUAGES
 
 def language_for_path(path: str) -> str | None:
     """The language of repo-relative ``path``, or None when no language claims it."""
-    pure = PurePosixPath(path)
-    return LANGUAGE_BY_FILE_NAME.get(pure.name) or LANGUAGE_BY_EXTENSION.get(pure.suffix.lower())
+    name = path.rpartition("/")[2]  # PurePosixPath's name and suffix, without building one: the scan asks per file
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+    return LANGUAGE_BY_FILE_NAME.get(name) or LANGUAGE_BY_EXTENSION.get(suffix.lower())

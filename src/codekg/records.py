@@ -6,26 +6,11 @@ extractor version), so it can be cached by content hash and produced in worker p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Literal, TypeVar, get_args
+from typing import Literal, get_args
 
-RecordType = TypeVar("RecordType", bound=type)
-
-
-def pickled_by_position(record_type: RecordType) -> RecordType:
-    """Make a slotted dataclass pickle as its constructor's arguments. Records cross a process
-    boundary by pickle (from parse workers, by the hundred thousand); the state functions
-    `dataclass(slots=True)` generates build a list through `dataclasses.fields` for every object,
-    which made sending them 2.5x slower and a third larger."""
-    values = attrgetter(*(item.name for item in fields(record_type)))  # two fields or more: a tuple
-
-    def __reduce__(self: object) -> tuple[type, tuple]:
-        return record_type, values(self)
-
-    record_type.__reduce__ = __reduce__  # type: ignore[method-assign]
-    return record_type
-
+from codekg.record_pickling import pickled_by_position
 
 Scope = tuple[str, ...]
 """Names of the enclosing definitions, outermost first; ``()`` is module level."""

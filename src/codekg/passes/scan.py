@@ -193,7 +193,7 @@ def _walk_with_gitignore(root: Path, ignore: pathspec.GitIgnoreSpec, result: Sca
         kept = []
         for name in sorted(dirnames):
             path = prefix + name
-            if Path(directory, name).is_symlink():
+            if os.path.islink(os.path.join(directory, name)):
                 result.skipped.append(SkippedFile(stored_path(path), "symlink to a directory (not followed)"))
             elif not _ignored(path + "/", ignore, specs):
                 kept.append(name)
@@ -254,13 +254,13 @@ def _matchable(path: str) -> str:
 
 def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat_result | SkippedFile:
     """The stat of the file ``name`` when it can be indexed, else why ``path`` (its stored form) is not."""
-    full = root / name
+    full = os.path.join(root, name)  # a str and one lstat: this runs for every file on every run
     try:
-        if full.is_symlink():
-            target = full.resolve(strict=True)
-            if not target.is_relative_to(root):
+        info = os.lstat(full)
+        if stat.S_ISLNK(info.st_mode):
+            if not Path(full).resolve(strict=True).is_relative_to(root):
                 return SkippedFile(path, "symlink pointing outside the repository")
-        info = full.stat()
+            info = os.stat(full)
     except RuntimeError:  # Python < 3.13 reports a loop in resolve() so
         return SkippedFile(path, "symlink loop")
     except OSError as error:
@@ -285,7 +285,7 @@ def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat
     return info
 
 
-def _read_head(full: Path) -> bytes | None:
+def _read_head(full: str) -> bytes | None:
     """The first bytes of a regular file; None when ``full`` is no longer one. Opened without
     blocking: a file swapped for a FIFO since its stat must not hang the scan."""
     descriptor = os.open(full, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from codekg.record_pickling import pickled_by_position
 from codekg.records import Definition, FileParse, Scope
 from codekg.resolve.dependencies import UNLOADED, DependencyRecorder, RecordedDict
 from codekg.schema import CALLER_LABELS, CLASS_LABELS
@@ -18,6 +19,7 @@ from codekg.schema import CALLER_LABELS, CLASS_LABELS
 CODE_LABELS = frozenset(CALLER_LABELS)
 
 
+@pickled_by_position  # by the thousand in every file's stored symbols (index_state)
 @dataclass(frozen=True, slots=True)
 class SymbolRef:
     """A node a resolver can point an edge at."""
@@ -34,6 +36,7 @@ class SymbolRef:
         return (self.label, self.id)
 
 
+@pickled_by_position
 @dataclass(slots=True)
 class FileSymbols:
     """One file's module and definitions. Where a name is defined twice in one scope, ``by_path`` and
@@ -117,6 +120,7 @@ class FileSymbols:
         return self.children.get((), {}).get(name)
 
 
+@pickled_by_position  # every file's, read by every incremental run (index_state.summaries)
 @dataclass(frozen=True, slots=True)
 class FileOutline:
     """What the global tables need from a file: kept small, so an incremental run can build the
