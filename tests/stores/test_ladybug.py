@@ -311,3 +311,40 @@ def test_a_delta_gives_the_graph_a_full_write_gives(tmp_path, in_place):
     finally:
         store.close()
         expected_store.close()
+
+
+@pytest.mark.parametrize("kept_bytes", [ladybug_store.LOG_KEPT_BYTES, 0], ids=["small-log-kept", "log-past-the-limit-folded"])
+def test_a_delta_leaves_a_small_write_ahead_log_that_readers_replay(tmp_path, monkeypatch, kept_bytes):
+    """A delta's log under LOG_KEPT_BYTES is left beside the file (no checkpoint at close); a reader
+    opening the file read-only sees the delta, and the directory's stamp covers the log. Past the
+    limit the close folds the log into the file, as before."""
+    from codekg.graph import graph_delta
+
+    monkeypatch.setattr(ladybug_store, "LOG_KEPT_BYTES", kept_bytes)
+    settings = load_settings(None, copy_min_node_rows=0)
+    before, after = _graph_before_and_after()
+    metadata = Graph()
+    metadata.add_node("IndexMeta", key="generation", value="g2")
+    path = tmp_path / "g.lbdb"
+    store = LadybugStore.create(path, settings)
+    store.write_tables(before.to_tables())
+    store.close()
+    log_file = tmp_path / "g.lbdb.wal"
+    assert not log_file.exists()  # the build's close folded its log
+    stamp_before = IndexDirectory(tmp_path).graph_stamp("g.lbdb")
+    assert stamp_before is not None and stamp_before.endswith("|-")
+    store = LadybugStore(path, settings)
+    store.apply_delta(graph_delta(before, after), metadata)
+    store.close()
+    assert log_file.exists() == (kept_bytes > 0)
+    stamp_after = IndexDirectory(tmp_path).graph_stamp("g.lbdb")
+    assert stamp_after is not None and stamp_after != stamp_before
+    assert stamp_after.endswith("|-") == (kept_bytes == 0)
+    reader = LadybugStore(path, settings, read_only=True)
+    try:
+        assert reader.query("MATCH (a)-[e:CALLS]->(b) RETURN a.name, b.name, e.line ORDER BY a.name").rows == [
+            ["f", "g", 13], ["h", "g", 5]]
+        assert reader.read_metadata() == {"generation": "g2"}
+    finally:
+        reader.close()
+    assert IndexDirectory(tmp_path).graph_stamp("g.lbdb") == stamp_after  # a reader writes neither file

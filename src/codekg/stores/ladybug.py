@@ -100,6 +100,14 @@ RECOVERY_WAIT_SECONDS = 10.0
 # the files that checkpoint leaves beside the database.
 _RECOVERY_MESSAGES = ("checkpoint recovery is pending", "replay shadow pages under read-only mode")
 _RECOVERY_FILES = (".shadow", ".wal.checkpoint")
+LOG_SUFFIX = ".wal"  # the write-ahead log Ladybug keeps beside a database file
+# A delta leaves its write-ahead log beside the database, unfolded, while the log is smaller than
+# this. Folding it into the file at close (a checkpoint) cost a one-line edit of fastapi/routing.py
+# (a 170 KB log) 0.15-0.18 s of its 1.1 s: every CSR node group an edge update touches is rewritten.
+# A read-only open replays a kept log, at about 75 ms a MB: at most some 20 ms more for each reader.
+# The first delta past this size folds every kept one at once (40 deltas: 0.57 s in one checkpoint,
+# 6 s one by one). docs/benchmarks.md §30.
+LOG_KEPT_BYTES = 256 * 1024
 _held_locks: dict[Path, int] = {}  # index directory -> the thread of this process holding its writer lock
 INTERRUPTED = "Interrupted"  # how Ladybug reports a query stopped by SIGINT, or by its query timeout
 
@@ -307,6 +315,20 @@ class LadybugStore:
                 self._in_batches(edge_create_statement(*edge_key), [row for row in rows if (row["from"], row["to"]) not in in_place])
                 self._set_in_place(lambda names, edge_key=edge_key: edge_set_statement(*edge_key, names), rows,
                                    lambda row, in_place=in_place: in_place.get((row["from"], row["to"])), ("from", "to"))
+        self._keep_a_small_log()
+
+    def _keep_a_small_log(self) -> None:
+        """Close without a checkpoint while the write-ahead log is under LOG_KEPT_BYTES: the delta is
+        committed (in the log), and readers replay the log when they open the file."""
+        try:
+            kept = self.path.with_name(self.path.name + LOG_SUFFIX).stat().st_size < LOG_KEPT_BYTES
+        except OSError:
+            return  # no log: nothing to keep
+        if kept:
+            try:
+                self._execute("CALL force_checkpoint_on_close=false", check_interrupts=False)
+            except QueryError as error:  # the close folds the log as before
+                log.warning("cannot keep the write-ahead log unfolded (%s)", (str(error).splitlines() or [""])[0][:300])
 
     def _set_in_place(self, statement: Any, rows: list[dict[str, Any]], changed_names: Any, keys: tuple[str, ...]) -> None:
         """Rows whose ``changed_names`` are known, grouped by them: one SET of those properties per group."""
@@ -474,7 +496,7 @@ def _raise_if_page_cache_full(what: str, error: QueryError) -> None:
 def remove_build_files(path: Path) -> None:
     """The database file ``path`` and the files Ladybug keeps beside it (its log, its shadow pages);
     not the build's state (`<build>.state`), which another thread may be writing."""
-    for suffix in ("", ".wal", *_RECOVERY_FILES):
+    for suffix in ("", LOG_SUFFIX, *_RECOVERY_FILES):
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
@@ -581,18 +603,27 @@ class IndexDirectory:
             store.close()
 
     def graph_stamp(self, graph_file: str) -> str | None:
-        """What the file system says of build ``graph_file`` (inode, size, modification and change
-        times), or None while a write-ahead log, a checkpoint or a pending delta may still change
-        what the graph holds. Equal stamps at two moments: nothing wrote the file in between."""
+        """What the file system says of build ``graph_file`` and of the write-ahead log beside it
+        (inode, size, modification and change times of each), or None while a checkpoint or a
+        pending delta may still change what the graph holds. Equal stamps at two moments: nothing
+        wrote the file or its log in between (a delta may leave its log: `LOG_KEPT_BYTES`)."""
         path = self.db_dir / graph_file
         if self.pending_generation(graph_file) is not None or any(
-                path.with_name(path.name + suffix).exists() for suffix in (".wal", *_RECOVERY_FILES)):
+                path.with_name(path.name + suffix).exists() for suffix in _RECOVERY_FILES):
             return None
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        return f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+        stamps = []
+        for file in (path, path.with_name(path.name + LOG_SUFFIX)):
+            try:
+                stat = file.stat()
+            except FileNotFoundError:
+                if file == path:
+                    return None
+                stamps.append("-")  # no log
+                continue
+            except OSError:
+                return None
+            stamps.append(f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}")
+        return "|".join(stamps)
 
     # --- the generation a delta is committing ------------------------------------------------------
 
