@@ -394,10 +394,13 @@ class _Run:
             """What needs no parse, done while a forked worker parses the changed files: the passes'
             imports and the stored summaries (on fastapi about 0.15 s, as long as parsing routing.py).
             Its time counts in the parse pass's."""
-            for module in ("codekg.passes.load", "codekg.passes.resolve", "codekg.passes.structure", "codekg.resolve.interface"):
-                importlib.import_module(module)
-            stored["summaries"] = state.summaries()
-            self._project(scan.root, stored["summaries"])
+            from codekg.garbage import collection_paused
+
+            with collection_paused():  # modules and every file's summary: all of it lives on
+                for module in ("codekg.passes.load", "codekg.passes.resolve", "codekg.passes.structure", "codekg.resolve.interface"):
+                    importlib.import_module(module)
+                stored["summaries"] = state.summaries()
+                self._project(scan.root, stored["summaries"])
 
         parsed = self._parse(scan.root, changes.to_parse, meanwhile)
         summaries: dict[str, FileSummary] = stored["summaries"]
@@ -408,7 +411,7 @@ class _Run:
         from codekg.resolve.interface import interface_digests
 
         sources = {f.path: f for f in changes.to_parse}
-        with _timed(self.timings, "structure"):
+        with _timed(self.timings, "structure"), collection_paused():  # the global tables live on
             self.progress.start("structure")
             fresh = {p.path: file_structure(p, self.settings) for p in parsed.parses}
             kept = {f.path for f in changes.unchanged if f.path in summaries}
