@@ -24,10 +24,11 @@ NOT_AT_IMPORT = ["tree_sitter", "numpy", "onnxruntime", "fastapi", "uvicorn", "m
 
 # What `codekg index` must not load when nothing changed (modules, with their submodules): the parse,
 # structure and resolve passes with tree-sitter and the value-flow solver, the graph writers, the metrics
-# library (no metric is recorded) and Rich (the summary is JSON).
+# library (no metric is recorded), Rich (the summary is JSON) and psutil (no worker is forked, so none
+# can need killing: interrupts._import_psutil_before_forking).
 NOT_WHEN_UNCHANGED = ["tree_sitter", "codekg.languages", "codekg.passes.parse", "codekg.parse_cache", "codekg.passes.structure",
                       "codekg.passes.resolve", "codekg.resolve.flow_program", "codekg.stores.mirror", "pyarrow",
-                      "prometheus_client", "rich", "numpy"]
+                      "prometheus_client", "rich", "numpy", "psutil"]
 # Runs `codekg index REPO --db DB --json` in this process, then prints the modules it loaded and the
 # metrics registry's own snapshot, each as one last line of JSON.
 INDEX_IN_PROCESS = """
@@ -147,3 +148,22 @@ def test_a_cold_index_with_no_sql_never_imports_sqlglot(tmp_path: Path):
     assert summary["delta"]["mode"] == "full"
     assert summary["files_by_language"] == {"javascript": 1, "python": 1}
     assert [m for m in modules if m == "sqlglot" or m.startswith("sqlglot.")] == []
+
+
+def test_a_run_builds_the_click_command_of_its_own_command_only():
+    """Typer builds the Click command of everything an app holds on each run (25-30 ms for codekg's);
+    `main` hands it an app holding the one command named first. Help, a global option first, no
+    command and a misspelt one get the whole app, so their listings and errors are unchanged."""
+    from codekg.cli import _app_for
+
+    index = _app_for(["index", ".", "--json"])
+    assert [command.callback.__name__ for command in index.registered_commands] == ["index"]
+    assert index.registered_groups == [] and index.registered_callback is app.registered_callback
+    assert sorted(typer.main.get_command(index).commands) == ["index"]
+    config = _app_for(["config", "show"])
+    assert config.registered_commands == [] and [group.name for group in config.registered_groups] == ["config"]
+    for arguments in ([], ["--help"], ["--config-file", "c.toml", "index"], ["indx"], ["-V"]):
+        assert _app_for(arguments) is app
+    assert len(app.registered_commands) > 20  # the app itself is left whole
+    misspelt = codekg("indx", ".")
+    assert misspelt.returncode == 2 and "No such command 'indx'" in misspelt.stderr and "Did you mean 'index'?" in misspelt.stderr
