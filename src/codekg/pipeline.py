@@ -219,6 +219,18 @@ class _Run:
         self._record_graph_stamp(state, current.name)  # after a finished checkpoint
         return state
 
+    def _stamp_new_build(self, graph_file: str) -> None:
+        """The build this run published holds the generation its state records: its stamp is kept, so
+        the first no-change run after it need not open it to check (0.1 s of that run's 0.35 s)."""
+        if on_server_store(self.settings):
+            return
+        state = IndexState.open(self.db_dir, graph_file, self.fingerprint)
+        if state is not None:
+            try:
+                self._record_graph_stamp(state, graph_file)
+            finally:
+                state.close()
+
     def _record_graph_stamp(self, state: IndexState, graph_file: str) -> None:
         """The live graph holds the generation ``state`` records, as this run checked or wrote it:
         its file-system stamp is kept, so the next run need not open it to check (embedded only)."""
@@ -371,6 +383,7 @@ class _Run:
             if "stating" in settled:
                 settled["stating"].join()
             searching.join()
+        self._stamp_new_build(build.name)
         search = self._store_vectors(searching.result())
         facts, tables = settled["facts"], first
         if early is not None:  # disjoint, and the whole graph together
