@@ -47,7 +47,7 @@ Level = Literal["file", "symbol"]
 LEVELS: tuple[str, ...] = ("file", "symbol")
 RRF_K = 60
 WEIGHTS = {"frame": 3.0, "path": 2.0, "named": 2.0, "message": 2.0, "text": 1.0, "semantic": 1.0, "word-named": 0.75,
-           "graph": 0.5, "carried": 2.0, "in-file": 1.0}
+           "graph": 0.5, "carried": 2.0, "in-file": 1.0, "file": 4.0}
 # a class is seldom where a change lands (its methods are), and its own text is a few lines: it
 # ranks at this share of its score among the functions and methods
 CLASS_FACTOR = 0.5
@@ -159,10 +159,13 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     # the symbols of the best files by their own words: a function is found through its file, too
     best_files = [path for path, _ in _ordered(files, lambda path: path, include_tests)[:FILES_FOR_SYMBOLS]]
     in_file = _in_files(expression, bodies, best_files)
-    fused = _fuse([*symbol_rankings, graph_ranking, in_file])
+    rankings = [*symbol_rankings, graph_ranking, in_file]
+    if WEIGHTS["file"]:
+        rankings.append(_by_file(fused, symbols, best_files))
+    fused = _fuse(rankings)
     symbols.update(bodies.symbols_by_id(key for key in fused if key not in symbols))
     if level == "symbol":
-        evidence = _evidence([*symbol_rankings, graph_ranking, in_file])
+        evidence = _evidence(rankings)
         shaped = {key: score * (CLASS_FACTOR if key in symbols and symbols[key].label in CLASS_LABELS else 1.0)
                   for key, score in fused.items()}
         ranked = _ordered(shaped, lambda key: symbols[key].file_path if key in symbols else "", include_tests)
@@ -411,6 +414,18 @@ def _in_files(expression: str | None, bodies: BodyIndex, paths: list[str]) -> _R
     return ranking
 
 
+def _by_file(fused: dict[str, float], symbols: dict[str, Symbol], best_files: list[str]) -> _Ranking:
+    """The symbols of the best files, the best file's first, each file's by their own score: a
+    function is where the change lands when its file is."""
+    ranking = _Ranking("file")
+    place = {path: rank for rank, path in enumerate(best_files, start=1)}
+    held = [(place[symbols[key].file_path], -score, key) for key, score in fused.items()
+            if key in symbols and symbols[key].file_path in place]
+    for rank, _, key in sorted(held):
+        ranking.add(key, f"in the #{rank} file")
+    return ranking
+
+
 def _carried(fused: dict[str, float], symbols: dict[str, Symbol]) -> _Ranking:
     """The symbol ranking carried to files: each file at its best symbol's place."""
     ranking = _Ranking("carried")
@@ -433,9 +448,10 @@ def _fuse(rankings: list[_Ranking]) -> dict[str, float]:
 
 
 def _evidence(rankings: list[_Ranking]) -> dict[str, list[str]]:
-    """Each key's evidence from every ranking that holds it, strongest signal first."""
+    """Each key's evidence from every ranking that holds it, strongest signal first; a symbol's place
+    in the best files (`_by_file`) comes after what put it there."""
     found: dict[str, list[str]] = defaultdict(list)
-    for ranking in sorted(rankings, key=lambda r: -WEIGHTS[r.signal]):
+    for ranking in sorted(rankings, key=lambda r: (r.signal == "file", -WEIGHTS[r.signal])):  # the file's place: last
         for key, evidence in ranking.order.items():
             if evidence not in found[key]:
                 found[key].append(evidence)
