@@ -401,14 +401,14 @@ class _Run:
     def _incremental(self, scan: ScanResult, state: IndexState, changes: ChangeSet) -> IndexSummary | None:
         """Re-derive what the change can affect and write the difference; None when the live index
         cannot take a delta (the caller rebuilds)."""
+        from codekg.garbage import collection_paused
+
         stored: dict[str, Any] = {}
 
         def meanwhile() -> None:
             """What needs no parse, done while a forked worker parses the changed files: the passes'
             imports and the stored summaries (on fastapi about 0.15 s, as long as parsing routing.py).
             Its time counts in the parse pass's."""
-            from codekg.garbage import collection_paused
-
             with collection_paused():  # modules and every file's summary: all of it lives on
                 for module in ("codekg.passes.load", "codekg.passes.resolve", "codekg.passes.structure", "codekg.resolve.interface"):
                     importlib.import_module(module)
@@ -419,7 +419,6 @@ class _Run:
         summaries: dict[str, FileSummary] = stored["summaries"]
         from codekg.passes.load import apply_delta, metadata_graph
         from codekg.passes.resolve import shared_nodes, resolve_references
-        from codekg.garbage import collection_paused
         from codekg.passes.structure import build_symbol_index, file_outline, file_structure
         from codekg.resolve.interface import interface_digests
 

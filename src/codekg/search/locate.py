@@ -159,9 +159,7 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     # the symbols of the best files by their own words: a function is found through its file, too
     best_files = [path for path, _ in _ordered(files, lambda path: path, include_tests)[:FILES_FOR_SYMBOLS]]
     in_file = _in_files(expression, bodies, best_files)
-    rankings = [*symbol_rankings, graph_ranking, in_file]
-    if WEIGHTS["file"]:
-        rankings.append(_by_file(fused, symbols, best_files))
+    rankings = [*symbol_rankings, graph_ranking, in_file, _by_file(fused, symbols, best_files)]
     fused = _fuse(rankings)
     symbols.update(bodies.symbols_by_id(key for key in fused if key not in symbols))
     if level == "symbol":
