@@ -39,7 +39,20 @@ LANGUAGE_BY_FILE_NAME: dict[str, str] = {file: name for name, facts in LANGUAGES
 
 def language_for_path(path: str) -> str | None:
     """The language of repo-relative ``path``, or None when no language claims it."""
-    name = path.rpartition("/")[2]  # PurePosixPath's name and suffix, without building one: the scan asks per file
+    name = path.rpartition("/")[2]
+    return LANGUAGE_BY_FILE_NAME.get(name) or LANGUAGE_BY_EXTENSION.get(_suffix(name).lower())
+
+
+def module_parts(path: str) -> list[str]:
+    """``PurePosixPath(path).with_suffix("").parts`` of a repo-relative path: `pkg/mod.py` → pkg, mod.
+    Without building a path object: the scan and every run's module tables ask it for every file."""
+    parts = [part for part in path.split("/") if part and part != "."]
+    if parts:
+        parts[-1] = parts[-1][: len(parts[-1]) - len(_suffix(parts[-1]))]
+    return parts
+
+
+def _suffix(name: str) -> str:
+    """A file name's last suffix as PurePosixPath gives it (none for `.bashrc` or `name.`)."""
     dot = name.rfind(".")
-    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
-    return LANGUAGE_BY_FILE_NAME.get(name) or LANGUAGE_BY_EXTENSION.get(suffix.lower())
+    return name[dot:] if 0 < dot < len(name) - 1 else ""

@@ -8,12 +8,11 @@ import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 import tree_sitter as ts
 import tree_sitter_python
 
-from codekg.language_table import LANGUAGES
+from codekg.language_table import LANGUAGES, module_parts
 from codekg.languages.base import (
     EXTRACTION,
     FoldedDefinitions,
@@ -74,7 +73,7 @@ class PythonExtractor(TreeSitterExtractor):
             if root and path.startswith(prefix):
                 relative = path[len(prefix) :]
                 break
-        parts = list(PurePosixPath(relative).with_suffix("").parts)
+        parts = module_parts(relative)
         if len(parts) > 1 and parts[-1] == "__init__":
             parts.pop()
         return ".".join(parts)
@@ -82,7 +81,7 @@ class PythonExtractor(TreeSitterExtractor):
     def import_aliases(self, path: str, language_paths: set[str]) -> tuple[str, ...]:
         """The name counted from the first ancestor folder that is not a package (no __init__.py), as a
         script in that folder would import it, and the name counted from the repository root."""
-        parts = list(PurePosixPath(path).with_suffix("").parts)
+        parts = module_parts(path)
         start = len(parts) - 1
         while start > 0 and "/".join(parts[:start]) + "/__init__.py" in language_paths:
             start -= 1
