@@ -672,7 +672,7 @@ def search(
 @app.command()
 def locate(
     text: Annotated[Optional[str], typer.Argument(metavar="TEXT", help="The issue's text; - reads it from standard input.")] = None,
-    issue_file: Annotated[Optional[Path], typer.Option("--file", "-f", metavar="ISSUE.md", help="Read the issue's text from this file.")] = None,
+    issue_file: Annotated[Optional[Path], typer.Option("--file", "-f", metavar="ISSUE.md", help="Read the issue's text from this file (- for standard input).")] = None,
     repo: RepoOption = None,
     db: DbOption = None,
     level: Annotated[str, typer.Option("--level", metavar="file|symbol", help="Rank files, or symbols (functions, methods, classes).")] = "file",
@@ -690,12 +690,14 @@ def locate(
 
     if (text is None) == (issue_file is None):
         raise InputError("give the issue as TEXT, - (standard input) or --file ISSUE.md (one of them)")
-    if issue_file is not None:
+    if issue_file is not None and str(issue_file) != "-":
         if not issue_file.is_file():
             raise InputError(f"{issue_file} is a folder: give the issue's file" if issue_file.is_dir() else f"no such file: {issue_file}")
         issue = issue_file.read_bytes().decode("utf-8", errors="replace")
-    else:
-        issue = sys.stdin.buffer.read().decode("utf-8", errors="replace") if text == "-" else str(text)
+    else:  # `-` or `--file -`: standard input
+        issue = sys.stdin.buffer.read().decode("utf-8", errors="replace") if "-" in (text, str(issue_file)) else str(text)
+    if not issue.strip():
+        raise InputError("empty issue text: give the issue's text, --file ISSUE.md or - for standard input")
     repo_path, db_path = _locations(repo, db)
     result = locate_in_index(db_path, repo_path if repo is not None else None, _settings(repo_path), issue,
                              level, limit, include_tests)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -138,7 +138,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def locate(
         text: Annotated[str, Field(description="The issue's text, whole: tracebacks, quoted messages, names and code are read.")],
-        level: Annotated[str, Field(pattern="^(file|symbol)$", description="Rank `file`s (default) or `symbol`s "
+        level: Annotated[Literal["file", "symbol"], Field(description="Rank `file`s (default) or `symbol`s "
                                     "(functions, methods, classes).")] = "file",
         limit: Annotated[int, Field(ge=1, le=MAX_SEARCH_RESULTS, description="At most this many results.")] = 10,
         include_tests: Annotated[bool, Field(description="Rank tests, docs and examples level with the code.")] = False,

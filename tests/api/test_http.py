@@ -346,9 +346,9 @@ def test_locate(server):
     assert files["results"][0]["evidence"][0] == "traceback frame src/shop/models.py:21 in total"
     assert [hit["qualified_name"] for hit in symbols["results"]][:1] == ["shop.models.Order.total"]
     assert len(symbols["results"]) == 2 and symbols["level"] == "symbol"
-    assert bad_level.status_code == 400 and bad_level.json()["error"] == "input"
-    assert empty.status_code == 400 and empty.json() == {
-        "error": "input", "message": "empty issue text: give the issue's text, --file ISSUE.md or - for standard input"}
+    assert bad_level.status_code == 400 and bad_level.json() == {
+        "error": "input", "message": "body.level: Input should be 'file' or 'symbol'"}
+    assert empty.status_code == 400 and empty.json() == {"error": "input", "message": "the issue text is empty"}
 
 
 def test_the_web_view_files_need_no_token_and_carry_a_content_security_policy(server):

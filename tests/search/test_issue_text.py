@@ -57,6 +57,24 @@ def test_a_python_traceback_gives_its_frames_error_and_message_and_the_code_its_
     assert {"command", "docs"} <= clues.plain  # prose words that may be names, the weakest kind
 
 
+def test_a_traceback_pasted_without_a_fence_reads_as_one_in_a_fence():
+    """Its frames and error line are read as such; their paths and the user's own function (`main`,
+    `/home/me/app/cli.py`) give no names, as inside a fence; the source lines stay code."""
+    traceback = ('Traceback (most recent call last):\n'
+                 '  File "/home/me/app/cli.py", line 12, in main\n'
+                 '    run()\n'
+                 '  File "/home/me/venv/lib/python3.12/site-packages/flask/app.py", line 99999, in nonexistent_fn\n'
+                 '    x\n'
+                 "KeyError: 'SECRET'\n")
+    bare, fenced = read_issue(traceback), read_issue(f"```\n{traceback}```\n")
+    assert bare.frames == fenced.frames == [Frame("/home/me/app/cli.py", 12, "main"),
+                                            Frame("/home/me/venv/lib/python3.12/site-packages/flask/app.py", 99999,
+                                                  "nonexistent_fn")]
+    assert bare.error_types == fenced.error_types == ["KeyError"]
+    assert bare.identifiers == fenced.identifiers == ["run", "KeyError"]
+    assert bare.plain == fenced.plain == set()
+
+
 def test_a_javascript_stack_gives_its_frames():
     clues = read_issue(JS_REPORT)
     assert clues.frames == [Frame("packages/runtime-core/src/renderer.ts", 1652, "patchChildren"),

@@ -76,11 +76,36 @@ def test_a_traceback_puts_its_innermost_frame_first_with_every_signal_as_evidenc
     assert names(files) == ["src/shipit/durations.py", "src/shipit/scheduler.py"]
 
 
+def test_a_frame_names_its_function_whatever_its_line_says(shipit):
+    """A traceback from another version of the code: its line numbers fall elsewhere. The frame is
+    the function it names, in the file it names; a frame naming no function of that file points at
+    no symbol (its file still ranks), rather than at whatever its line falls in."""
+    moved = ('Traceback (most recent call last):\n'
+             '  File "/venv/lib/python3.11/site-packages/shipit/scheduler.py", line 22, in schedule\n'
+             '  File "/venv/lib/python3.11/site-packages/shipit/durations.py", line 99999, in parse_it\n'
+             "ValueError: bad\n")
+    found = located(shipit, moved, limit=10)
+    by_frame = [hit["qualified_name"] for hit in found["results"] if hit["evidence"][0].startswith("traceback frame")]
+    assert by_frame == ["shipit.scheduler.Scheduler.schedule"]  # line 22 is in run_due; parse_it is no function
+    assert found["results"][0]["evidence"][0] == "traceback frame src/shipit/scheduler.py:22 in schedule"
+    files = located(shipit, moved, level="file", limit=2)
+    assert names(files) == ["src/shipit/durations.py", "src/shipit/scheduler.py"]
+    assert files["results"][0]["evidence"][0] == "traceback frame src/shipit/durations.py:99999 in parse_it"
+    # a frame without a function's name is read by its line
+    nameless = located(shipit, 'File "/venv/lib/python3.11/site-packages/shipit/durations.py", line 10\n', limit=1)
+    assert [(hit["qualified_name"], hit["evidence"][0]) for hit in nameless["results"]] == [
+        ("shipit.durations.parse_duration", "traceback frame src/shipit/durations.py:10")]
+
+
 def test_names_in_prose_and_the_graph_around_them(shipit):
     # a dotted name, and a plain word that is also a function's name (a weaker signal)
     retries = located(shipit, RETRIES)
     assert names(retries)[:2] == ["shipit.retry.RetryPolicy.should_retry", "shipit.retry.backoff"]
     assert "named in the issue: `backoff`" in retries["results"][1]["evidence"]
+    # the clues: names written or shaped as code apart from the prose words tried as names
+    assert retries["clues"]["identifiers"] == ["TypeError", "RetryPolicy.should_retry"]
+    assert retries["clues"]["prose_words"][:4] == ["Retries", "never", "stop", "keeps"]
+    assert "backoff" in retries["clues"]["prose_words"]
     # then what the graph ties to should_retry: its caller, in the second best file (its place said last)
     third = retries["results"][2]
     assert third["qualified_name"] == "shipit.scheduler.Scheduler.run_due"
@@ -165,7 +190,7 @@ def test_a_path_from_an_issue_is_the_file_sharing_its_longest_tail(path, expecte
 
 
 def test_bad_input_is_refused(shipit):
-    for text, level, message in [("  ", "file", "empty issue text"), ("x", "line", "unknown level 'line'"),
+    for text, level, message in [("  ", "file", "^the issue text is empty$"), ("x", "line", "unknown level 'line'"),
                                  ("x" * 1_000_001, "file", "at most 1,000,000 are read")]:
         with pytest.raises(InputError, match=message):
             located(shipit, text, level=level)
@@ -265,6 +290,9 @@ def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
                                                                                         "src/shipit/scheduler.py"]
     assert [hit["qualified_name"] for hit in json.loads(from_stdin.stdout)["results"]] == [
         "shipit.jobqueue.JobQueue.pop_due", "shipit.scheduler.Scheduler.run_due"]
+    from_dash_file = codekg("locate", "--file", "-", "--level", "symbol", "-n", "2", "--db", str(shipit.db), "--json",
+                            stdin=ORDER, cwd=shipit.repo)  # `--file -` is standard input too
+    assert from_dash_file.returncode == 0 and json.loads(from_dash_file.stdout) == json.loads(from_stdin.stdout)
     text = codekg("locate", ORDER, "--db", str(shipit.db), "-n", "1", cwd=shipit.repo)
     assert text.returncode == 0 and text.stdout.splitlines()[:2] == [
         " 1. src/shipit/jobqueue.py  0.0489", "    holds `shipit.jobqueue.JobQueue.pop_due`"]
@@ -272,7 +300,8 @@ def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
                           (("x", "--file", str(issue)), "give the issue as TEXT"),
                           (("--file", str(tmp_path / "none.md")), "no such file"),
                           (("--file", str(tmp_path)), "is a folder: give the issue's file"),
-                          (("x", "--level", "line"), "unknown level 'line'")]:
+                          (("x", "--level", "line"), "unknown level 'line'"),
+                          (("  ",), "empty issue text: give the issue's text, --file ISSUE.md or - for standard input")]:
         refused = codekg("locate", *args, "--db", str(shipit.db), cwd=shipit.repo)
         assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, args
 

@@ -11,7 +11,7 @@ and the web view's static files (no repository data) needs
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
@@ -95,7 +95,7 @@ class QueryRequest(BaseModel):
 class LocateRequest(BaseModel):
     text: str = Field(description="The issue's text (Markdown or plain; tracebacks, quoted messages and code are read).",
                       examples=["`url_for` fails outside a request: RuntimeError: Unable to build URLs outside an active request"])
-    level: str = Field("file", pattern="^(file|symbol)$", description="Rank files, or symbols (functions, methods, classes).")
+    level: Literal["file", "symbol"] = Field("file", description="Rank files, or symbols (functions, methods, classes).")
     limit: int = Field(10, ge=1, le=MAX_SEARCH_RESULTS)
     include_tests: bool = Field(False, description="Rank tests, docs and examples level with the code (default: after it).")
     repo: str | None = Field(None, description="Served repository name (default: the first).")

@@ -79,7 +79,9 @@ def read_issue(text: str) -> IssueClues:
     identifiers: dict[str, None] = {}
     text = _URL.sub(" ", text)  # a link's host and path words are no clue (`github`, `com`, `html`)
     code_blocks = [match.group("body") for match in _FENCE.finditer(text)]
-    prose = _FENCE.sub("\n", text)
+    # frames and error lines are read from the whole text below; a traceback pasted without a fence
+    # gives no names from them, as inside one (not `home`, `packages` or the user's own `main`)
+    prose = _TRACEBACK_LINES.sub("", _FENCE.sub("\n", text))
 
     # frames and error lines, wherever they are pasted (in a code block or not)
     for match in _PY_FRAME.finditer(text):

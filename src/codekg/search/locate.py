@@ -38,7 +38,7 @@ from codekg.conventions import is_secondary_path
 from codekg.errors import InputError
 from codekg.search.bodies import BodyIndex
 from codekg.search.store import Symbol
-from codekg.search.issue_text import IssueClues, read_issue
+from codekg.search.issue_text import Frame, IssueClues, read_issue
 from codekg.search.tokens import split_identifier
 from codekg.stores.base import GraphStore
 from codekg.stores.reads import IN, OUT, Expansion, Step
@@ -113,7 +113,9 @@ class LocateResult:
         clues = self.clues
         return {"level": self.level, "text_chars": self.text_chars, "notes": self.notes,
                 "clues": {"frames": [f"{f.path}:{f.line}" + (f" in {f.name}" if f.name else "") for f in clues.frames],
-                          "paths": clues.paths, "messages": clues.messages, "identifiers": clues.identifiers[:50]},
+                          "paths": clues.paths, "messages": clues.messages,
+                          "identifiers": [name for name in clues.identifiers if name not in clues.plain][:50],
+                          "prose_words": [name for name in clues.identifiers if name in clues.plain][:50]},
                 "results": [located.to_dict(self.level) for located in self.results]}
 
 
@@ -137,7 +139,7 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     if level not in LEVELS:
         raise InputError(f"unknown level {level!r}: use file or symbol")
     if not text.strip():
-        raise InputError("empty issue text: give the issue's text, --file ISSUE.md or - for standard input")
+        raise InputError("the issue text is empty")
     if len(text) > MAX_TEXT_CHARS:
         raise InputError(f"the issue text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
     if limit < 1:
@@ -205,13 +207,25 @@ def _frames(clues: IssueClues, bodies: BodyIndex, paths: list[str]) -> _Ranking:
     ranking = _Ranking("frame")
     for frame in reversed(clues.frames):  # the innermost frame is nearest the failure
         path = resolve_path(frame.path, paths)
-        if path is None:
-            continue
-        holding = [s for s in bodies.symbols_in(path) if s.start_line <= frame.line <= s.end_line]
-        if holding:
-            innermost = max(holding, key=lambda s: (s.start_line, -s.end_line))
-            ranking.add(innermost.id, f"traceback frame {path}:{frame.line}" + (f" in {frame.name}" if frame.name else ""))
+        symbol = None if path is None else _frame_symbol(frame, bodies.symbols_in(path))
+        if symbol is not None:
+            ranking.add(symbol.id, f"traceback frame {path}:{frame.line}" + (f" in {frame.name}" if frame.name else ""))
     return ranking
+
+
+def _frame_symbol(frame: Frame, symbols: list[Symbol]) -> Symbol | None:
+    """The symbol a frame stands for in its file. A traceback is often of another version of the code
+    than the one indexed, where its line falls in another function: a frame naming a function is
+    that function (the one holding or nearest its line, when several share the name), and none when
+    the file has no function of that name. A frame without a real name (`<module>`, a JavaScript
+    frame without one) is the innermost symbol holding its line."""
+    name = frame.name.rsplit(".", 1)[-1]
+    if name and not name.startswith("<"):
+        named = [s for s in symbols if s.name == name]
+        return min(named, key=lambda s: (not s.start_line <= frame.line <= s.end_line, abs(s.start_line - frame.line)),
+                   default=None)
+    holding = [s for s in symbols if s.start_line <= frame.line <= s.end_line]
+    return max(holding, key=lambda s: (s.start_line, -s.end_line), default=None)
 
 
 def _frame_files(clues: IssueClues, paths: list[str]) -> _Ranking:
