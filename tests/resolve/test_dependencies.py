@@ -39,3 +39,26 @@ def test_a_cache_hit_replays_the_reads_made_while_filling_the_entry():
     with recorder.frame() as second_reader:
         assert mro.get("Child", lambda: ["never computed twice"]) == ["class Base"]
     assert first_reader == second_reader == {("file", "base.py")}
+
+
+def test_a_replayed_entry_reaches_every_open_frame_and_each_new_one():
+    """A frame takes each cache entry's keys once, however often the entry is hit inside it; a frame
+    opened later (or inside it) takes them again."""
+    recorder = DependencyRecorder()
+    files = RecordedDict(recorder, "file")
+    dict.__setitem__(files, "base.py", "class Base")
+    dict.__setitem__(files, "mixin.py", "class Mixin")
+    mro = RecordedCache(recorder)
+    with recorder.frame():
+        mro.get("Child", lambda: [files["base.py"], files["mixin.py"]])
+    with recorder.frame() as outer:
+        for _ in range(3):
+            mro.get("Child", list)
+        with recorder.frame() as inner:
+            mro.get("Child", list)
+            assert "other.py" not in files
+        mro.get("Child", list)
+    with recorder.frame() as later:
+        mro.get("Child", list)
+    assert inner == {("file", "base.py"), ("file", "mixin.py"), ("file", "other.py")}
+    assert outer == inner and later == {("file", "base.py"), ("file", "mixin.py")}
