@@ -109,9 +109,9 @@ def _reader_may_stop() -> Iterator[None]:
 
 def _escaped(text: object) -> str:
     """``text`` as Rich prints it literally: messages and paths may hold [brackets] that are not markup."""
-    from rich.markup import escape
+    from codekg.output import literal_markup
 
-    return escape(str(text))
+    return literal_markup(text)
 
 
 def version_line() -> str:

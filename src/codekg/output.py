@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -15,6 +16,26 @@ from codekg.stores.base import QueryResult
 
 if TYPE_CHECKING:
     from codekg.stores.verify import StoreComparison
+
+
+# a backslash run before a `[` (tag-like or not), or ending the text
+_MARKUP_SPECIAL = re.compile(r"(\\*)(\[[a-z#/@][^[]*?]|\[)|(\\+)$")
+
+
+def literal_markup(text: object) -> str:
+    """``text`` for a Rich markup string, printed exactly as it is: names, signatures, paths and
+    messages hold brackets and backslashes that are not markup. Rich's own `escape` doubles only the
+    backslashes before a tag-like `[x]`, but its renderer also turns every other `\\[` into `[` (so
+    `(\\[[a-z]` lost its backslash), and a text ending in backslashes escaped the tag after it."""
+    def literal(match: re.Match[str]) -> str:
+        backslashes, bracket, trailing = match.groups()
+        if trailing:  # before whatever tag the caller closes the text with
+            return trailing * 2
+        if len(bracket) > 1:  # `[x…]`: the backslashes doubled, the tag escaped
+            return f"{backslashes * 2}\\{bracket}"
+        return f"{backslashes}\\[" if backslashes else "["  # the renderer drops one backslash before it
+
+    return _MARKUP_SPECIAL.sub(literal, str(text))
 
 
 def to_jsonable(value: Any) -> Any:
@@ -101,13 +122,11 @@ def print_store_comparison(comparison: "StoreComparison", console: Console) -> N
 
 def print_read_comparison(comparison: dict[str, Any], console: Console) -> None:
     """`codekg compare-stores`: p50 and p95 per operation, one pair of columns per store, then each difference."""
-    from rich.markup import escape
-
     stores = comparison["stores"]
     table = Table(title=f"{comparison['compared']} reads, ms (p50 / p95)", title_justify="left")
     table.add_column("operation")
     for store in stores:
-        table.add_column(escape(store), justify="right")
+        table.add_column(literal_markup(store), justify="right")
     timings = {(row["operation"], row["store"]): row for row in comparison["operations"]}
     for operation in dict.fromkeys(row["operation"] for row in comparison["operations"]):
         cells = [f"{timings[operation, s]['p50_ms']:.2f} / {timings[operation, s]['p95_ms']:.2f}" for s in stores]

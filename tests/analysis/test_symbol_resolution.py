@@ -105,3 +105,30 @@ def test_overload_stubs_name_their_implementation_and_twins_stay_ambiguous(tmp_p
     with pytest.raises(SymbolAmbiguousError) as raised:
         resolve_symbol(store, "routing.twin")
     assert [candidate["start_line"] for candidate in raised.value.candidates] == [16, 19]
+
+
+EXPRESS_STYLE = '''\
+var app = exports = module.exports = {};
+
+app.set = function set(setting, val) {
+  this.settings[setting] = val;
+  return this;
+};
+
+app.enabled = function enabled(setting) {
+  return Boolean(this.set(setting));
+};
+'''
+
+
+def test_a_function_assigned_to_a_member_is_found_by_its_qualified_name(tmp_path, open_store):
+    """`app.set = function …` (express, axios): the node's name is the last part of its qualified
+    name, as for every other symbol, so each form of the name finds it."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "application.js").write_text(EXPRESS_STYLE)
+    store = open_store(tmp_path)
+    expected = Symbol("Function:lib/application.js:lib.application.app.set", "Function", "set", "lib.application.app.set",
+                      "lib/application.js", 3, 6)
+    for text in ("lib.application.app.set", "app.set", "set", expected.id):
+        assert resolve_symbol(store, text) == expected, text
+    assert resolve_symbol(store, "app.enabled").name == "enabled"

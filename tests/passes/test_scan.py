@@ -46,6 +46,20 @@ def test_languages_default_ignores_and_gitignore(tmp_path):
     assert skipped == []
 
 
+@pytest.mark.parametrize("use_git", [False, True])
+def test_a_virtual_environment_is_known_by_its_pyvenv_cfg_not_its_name(tmp_path, use_git):
+    """A source folder named `env` (axios's `lib/env/`) is code; a folder holding `pyvenv.cfg` (PEP 405)
+    is a virtual environment, whatever its name."""
+    for path in ["lib/env/data.js", "lib/axios.js", "tools/py311/bin/activate_this.py", "venv/lib/x.py"]:
+        write(tmp_path, path)
+    write(tmp_path, "tools/py311/pyvenv.cfg", "home = /usr/bin\n")
+    if use_git:
+        subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    files, skipped = listed(tmp_path, use_git_ls_files=use_git)
+    assert files == [("lib/axios.js", "javascript"), ("lib/env/data.js", "javascript")]
+    assert skipped == []
+
+
 def test_git_work_tree_uses_ls_files(tmp_path):
     write(tmp_path, "tracked.py")
     write(tmp_path, "untracked.py")
@@ -56,6 +70,17 @@ def test_git_work_tree_uses_ls_files(tmp_path):
     result = scan_repository(tmp_path, load_settings(tmp_path))
     assert result.is_git
     assert [f.path for f in result.files] == ["tracked.py", "untracked.py"]
+
+
+def test_a_tracked_file_deleted_from_the_work_tree_is_gone_not_unreadable(tmp_path):
+    """`rm` before `git rm`: git still lists the file; it is not there, so it is not indexed and
+    not reported (the incremental run counts it as deleted)."""
+    write(tmp_path, "kept.py")
+    write(tmp_path, "removed.py")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "."], check=True)
+    (tmp_path / "removed.py").unlink()
+    assert listed(tmp_path) == ([("kept.py", "python")], [])
 
 
 def test_bad_files_are_skipped_with_reasons(tmp_path):
@@ -72,7 +97,7 @@ def test_bad_files_are_skipped_with_reasons(tmp_path):
     assert files == [("good.py", "python"), ("jsx.js", "javascript")]
     assert skipped == [
         ("blob.py", "binary file"),
-        ("dangling.py", "unreadable: No such file or directory"),
+        ("dangling.py", "symlink to a missing file"),
         ("huge.py", "larger than max_file_size (300 > 100 bytes)"),
         ("loop", "symlink to a directory (not followed)"),
         ("outside.py", "symlink pointing outside the repository"),

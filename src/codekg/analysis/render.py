@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from codekg.output import literal_markup
 
 
 def where(entry: dict[str, Any]) -> str:
@@ -23,28 +24,28 @@ RULE_WIDTH = 100  # the snippet's rules: a terminal's width, at most this
 
 def print_context(result: dict[str, Any], console: Console) -> None:
     symbol = result["symbol"]
-    console.print(f"[bold]{symbol['label']} {escape(symbol['qualified_name'])}[/bold]  {escape(where(symbol))}")
+    console.print(f"[bold]{symbol['label']} {literal_markup(symbol['qualified_name'])}[/bold]  {literal_markup(where(symbol))}")
     if result["container"]:
-        console.print(f"in {result['container']['label']} {escape(result['container']['qualified_name'])}")
+        console.print(f"in {result['container']['label']} {literal_markup(result['container']['qualified_name'])}")
     if symbol["signature"]:
-        console.print(escape(symbol["signature"]), highlight=False)
+        console.print(literal_markup(symbol["signature"]), highlight=False)
     if symbol["docstring"]:
-        console.print(f"[dim]{escape(symbol['docstring'])}[/dim]")
+        console.print(f"[dim]{literal_markup(symbol['docstring'])}[/dim]")
     snippet = result["snippet"]
     if snippet["error"]:
-        console.print(f"[yellow]source not shown:[/yellow] {escape(snippet['error'])}")
+        console.print(f"[yellow]source not shown:[/yellow] {literal_markup(snippet['error'])}")
     elif snippet["text"]:
         more = " (truncated)" if snippet["truncated"] else ""
         # a rule as wide as the text at most: in a pipe the console is "unlimited" (cli.PIPE_WIDTH) wide
         from rich.rule import Rule
 
         width = min(console.width, RULE_WIDTH)
-        console.print(Rule(escape(f"{snippet['file_path']}:{snippet['start_line']}-{snippet['end_line']}{more}"),
+        console.print(Rule(literal_markup(f"{snippet['file_path']}:{snippet['start_line']}-{snippet['end_line']}{more}"),
                            align="left"), width=width)
         console.out(snippet["text"], highlight=False)
         console.print(Rule(), width=width)
         if snippet.get("changed"):
-            console.print(f"[yellow]{escape(snippet['file_path'])} changed since it was indexed: these lines may not be "
+            console.print(f"[yellow]{literal_markup(snippet['file_path'])} changed since it was indexed: these lines may not be "
                           "the symbol's; run `codekg index` to refresh it[/yellow]")
     for key, title, edge in (
         ("callers", "Callers", True), ("callees", "Callees", True), ("defines", "Defines", False),
@@ -67,7 +68,7 @@ def _symbols_table(title: str, entries: list[dict[str, Any]], console: Console, 
         table.add_column("reason")
         table.add_column("line", justify="right")
     for entry in entries:
-        row = [entry["label"], escape(entry["qualified_name"]), escape(where(entry))]
+        row = [entry["label"], literal_markup(entry["qualified_name"]), literal_markup(where(entry))]
         if edge:
             confidence = entry.get("confidence")
             row += ["" if confidence is None else f"{confidence:.2f}", entry.get("reason", ""),
@@ -78,8 +79,8 @@ def _symbols_table(title: str, entries: list[dict[str, Any]], console: Console, 
 
 def print_impact(result: dict[str, Any], console: Console) -> None:
     target = result["target"]
-    console.print(f"[bold]{result['direction']} impact of {target['label']} {escape(target['qualified_name'])}[/bold]"
-                  f"  {escape(where(target))}  (depth {result['depth']}, min confidence {result['min_confidence']})")
+    console.print(f"[bold]{result['direction']} impact of {target['label']} {literal_markup(target['qualified_name'])}[/bold]"
+                  f"  {literal_markup(where(target))}  (depth {result['depth']}, min confidence {result['min_confidence']})")
     _levels(result, console)
 
 
@@ -92,8 +93,8 @@ def _levels(result: dict[str, Any], console: Console) -> None:
             table.add_column(column, justify="right" if column == "confidence" else "left")
         for entry in level["symbols"]:
             via = f"{entry['relation']} ({entry['reason']})"
-            table.add_row(entry["label"], escape(entry["qualified_name"]), escape(where(entry)),
-                          f"{entry['confidence']:.2f}", via, escape(entry["path"][-2]))
+            table.add_row(entry["label"], literal_markup(entry["qualified_name"]), literal_markup(where(entry)),
+                          f"{entry['confidence']:.2f}", via, literal_markup(entry["path"][-2]))
         console.print(table)
     summary = result["summary"]
     colour = {"low": "green", "medium": "yellow", "high": "red"}[summary["risk"]]
@@ -106,9 +107,9 @@ def _levels(result: dict[str, Any], console: Console) -> None:
 
 def print_changes(result: dict[str, Any], console: Console) -> None:
     diff = result["diff"]
-    console.print(f"[bold]{diff['mode']} against {escape(diff['base'])}[/bold] ({diff['old_commit'][:12]})")
+    console.print(f"[bold]{diff['mode']} against {literal_markup(diff['base'])}[/bold] ({diff['old_commit'][:12]})")
     for warning in result["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+        console.print(f"[yellow]warning:[/yellow] {literal_markup(warning)}")
     if not result["files"]:
         console.print("no changes: nothing is affected")
         return
@@ -116,13 +117,13 @@ def print_changes(result: dict[str, Any], console: Console) -> None:
     for column in ("file", "status", "hunks", "index holds"):
         files.add_column(column)
     for entry in result["files"]:
-        files.add_row(escape(entry["file_path"]), entry["status"], str(len(entry["hunks"])), entry["indexed"])
+        files.add_row(literal_markup(entry["file_path"]), entry["status"], str(len(entry["hunks"])), entry["indexed"])
     console.print(files)
     symbols = Table(title=f"Changed symbols ({len(result['changed_symbols'])})", title_justify="left")
     for column in ("label", "qualified name", "location", "change", "seeds impact"):
         symbols.add_column(column)
     for entry in result["changed_symbols"]:
-        symbols.add_row(entry["label"], escape(entry["qualified_name"]), escape(where(entry)), entry["change"],
+        symbols.add_row(entry["label"], literal_markup(entry["qualified_name"]), literal_markup(where(entry)), entry["change"],
                         "yes" if entry["seeds_impact"] else "")
     console.print(symbols)
     impact = result["impact"]
@@ -132,7 +133,7 @@ def print_changes(result: dict[str, Any], console: Console) -> None:
 
 def print_lineage(result: dict[str, Any], console: Console) -> None:
     """`codekg lineage NAME`: the hops upstream and downstream, each with the statement that makes it."""
-    console.print(f"[bold]{result['kind']} {escape(result['name'])}[/bold]")
+    console.print(f"[bold]{result['kind']} {literal_markup(result['name'])}[/bold]")
     for way, arrow in (("upstream", "<-"), ("downstream", "->")):
         hops = result.get(way) or []
         if not hops:
@@ -143,8 +144,8 @@ def print_lineage(result: dict[str, Any], console: Console) -> None:
         for hop in hops:
             statement = hop["statement"]
             place = f"{statement['file']}:{statement['line']} {statement['operation']}"
-            table.add_row(str(hop["depth"]), escape(hop["via"]), arrow, escape(hop["name"]), escape(place),
-                          escape(", ".join(statement.get("run_by", []))))
+            table.add_row(str(hop["depth"]), literal_markup(hop["via"]), arrow, literal_markup(hop["name"]), literal_markup(place),
+                          literal_markup(", ".join(statement.get("run_by", []))))
         console.print(table)
     if not result.get("upstream") and not result.get("downstream"):
         console.print("no lineage: no statement of the index reads or writes it from or into another", highlight=False)
@@ -158,7 +159,7 @@ def print_sql_impact(result: dict[str, Any], console: Console) -> None:
         for column in ("statement", "operation", "run by"):
             table.add_column(column)
         for statement in result["statements"]:
-            table.add_row(escape(f"{statement['file']}:{statement['line']}"), statement["operation"],
-                          escape(", ".join(statement["run_by"])))
+            table.add_row(literal_markup(f"{statement['file']}:{statement['line']}"), statement["operation"],
+                          literal_markup(", ".join(statement["run_by"])))
         console.print(table)
-    console.print(f"code that runs them: {escape(', '.join(result['code'])) or '-'}", highlight=False)
+    console.print(f"code that runs them: {literal_markup(', '.join(result['code'])) or '-'}", highlight=False)

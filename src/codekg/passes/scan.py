@@ -43,7 +43,6 @@ DEFAULT_IGNORES = (
     "jspm_packages/",
     ".venv/",
     "venv/",
-    "env/",
     "__pycache__/",
     ".tox/",
     ".nox/",
@@ -63,6 +62,9 @@ DEFAULT_IGNORES = (
     "*-min.js",
 )
 _SNIFF_BYTES = 8192
+# A folder holding this is a Python virtual environment (PEP 405), whatever its name: left out. By name
+# only `.venv` and `venv` are; `env` is as often code (axios's `lib/env/`).
+VIRTUAL_ENV_MARKER = "pyvenv.cfg"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
     git_paths = _git_listed_paths(root) if settings.use_git_ls_files else None
     result = ScanResult(root=root, is_git=git_paths is not None)
     candidates = git_paths if git_paths is not None else _walk_with_gitignore(root, ignore, result)
+    if git_paths is not None:
+        candidates = _outside_virtual_envs(candidates)  # the walk left them out itself
     listed = set(candidates)
     escaped: set[str] = set()
     for name in sorted(listed):
@@ -131,6 +135,8 @@ def scan_repository(root: Path, settings: Settings) -> ScanResult:
                 continue
             escaped.add(path)
         entry = _check_file(root, name, path, settings.max_file_size)
+        if entry is None:
+            continue
         if isinstance(entry, SkippedFile):
             result.skipped.append(entry)
         else:
@@ -175,6 +181,12 @@ def _git_listed_paths(root: Path) -> list[str] | None:
     return [os.fsdecode(p) for p in listed.stdout.split(b"\0") if p]
 
 
+def _outside_virtual_envs(paths: list[str]) -> list[str]:
+    """``paths`` but those inside a folder that holds VIRTUAL_ENV_MARKER (not the root's own)."""
+    envs = tuple(path[: -len(VIRTUAL_ENV_MARKER)] for path in paths if path.endswith("/" + VIRTUAL_ENV_MARKER))
+    return [path for path in paths if not path.startswith(envs)] if envs else paths
+
+
 def _walk_with_gitignore(root: Path, ignore: pathspec.GitIgnoreSpec, result: ScanResult) -> list[str]:
     """Walk the tree without following directory symlinks, applying each folder's .gitignore as git does."""
     specs: list[tuple[str, pathspec.GitIgnoreSpec]] = []  # (folder prefix, its .gitignore), ancestors first
@@ -187,6 +199,9 @@ def _walk_with_gitignore(root: Path, ignore: pathspec.GitIgnoreSpec, result: Sca
     for directory, dirnames, filenames in os.walk(root, onerror=unreadable):
         relative_dir = Path(directory).relative_to(root).as_posix()
         prefix = "" if relative_dir == "." else relative_dir + "/"
+        if prefix and VIRTUAL_ENV_MARKER in filenames:
+            dirnames[:] = []
+            continue
         spec = _read_gitignore(Path(directory) / ".gitignore", stored_path(prefix + ".gitignore"), result.warnings)
         if spec is not None:
             specs.append((_matchable(prefix), spec))
@@ -252,17 +267,25 @@ def _matchable(path: str) -> str:
     return path.replace("\n", "\0")
 
 
-def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat_result | SkippedFile:
-    """The stat of the file ``name`` when it can be indexed, else why ``path`` (its stored form) is not."""
+def _check_file(root: Path, name: str, path: str, max_file_size: int) -> os.stat_result | SkippedFile | None:
+    """The stat of the file ``name`` when it can be indexed, else why ``path`` (its stored form) is
+    not; None when it is not there at all (git lists a tracked file deleted from the work tree)."""
     full = os.path.join(root, name)  # a str and one lstat: this runs for every file on every run
     try:
         info = os.lstat(full)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return SkippedFile(path, f"unreadable: {error.strerror or error}")
+    try:
         if stat.S_ISLNK(info.st_mode):
             if not Path(full).resolve(strict=True).is_relative_to(root):
                 return SkippedFile(path, "symlink pointing outside the repository")
             info = os.stat(full)
     except RuntimeError:  # Python < 3.13 reports a loop in resolve() so
         return SkippedFile(path, "symlink loop")
+    except FileNotFoundError:
+        return SkippedFile(path, "symlink to a missing file")
     except OSError as error:
         if error.errno == errno.ELOOP:
             return SkippedFile(path, "symlink loop")

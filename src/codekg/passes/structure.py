@@ -279,7 +279,7 @@ def _register(file_symbols: FileSymbols, ref: SymbolRef) -> None:
 def _symbol_properties(definition: Definition, node_id: str, qualified_name: str) -> dict[str, object]:
     properties: dict[str, object] = {
         "id": node_id,
-        "name": definition.name,
+        "name": definition.name.rsplit(".", 1)[-1],  # `app.set = function …` is named `set`, as its qualified name ends
         "qualified_name": qualified_name,
         "start_line": definition.start_line,
         "end_line": definition.end_line,

@@ -1,6 +1,7 @@
 """Resolution concerns, one module each: the symbol index, imports, inheritance, calls."""
 
-# Bump when the same parses resolve to different edges: a live index built by another version is
+# Bump when the same parses give a different graph (edges, or the symbols' names: 8 names a function
+# assigned to a member by the last part of its qualified name): a live index built by another version is
 # rebuilt, not patched (an incremental run re-resolves only the files a change touches). Here, not in
 # passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
-RESOLUTION_VERSION = 7
+RESOLUTION_VERSION = 8
