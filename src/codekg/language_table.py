@@ -19,8 +19,8 @@ class LanguageFacts:
 
 LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py", ".pyi"), "12"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "13"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "14"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "14"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "15"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

@@ -548,3 +548,13 @@ def test_syntax_errors_are_warned_of_with_their_lines():
     assert [d.name for d in parsed.definitions] == ["a", "c"]
     assert (parsed.parse_errors, parsed.warnings) == (
         1, ["syntax errors at lines 2-5: definitions there, or after them, may be missing from the index"])
+
+
+def test_a_default_exported_object_literal_is_a_variable_named_default():
+    """`export default { forEach, first() {} }` (axios's utils): the object is the module's default
+    value, so a default import reaches its members. `default` cannot name anything else in JavaScript;
+    its members stay where they were (`utils.first`)."""
+    parsed = _parse(b"function forEach() {}\nexport default {\n  forEach,\n  first(list) {},\n};\n")
+    assert [(d.kind, d.name, d.scope, d.start_line, d.end_line) for d in parsed.definitions] == [
+        ("Function", "forEach", (), 1, 1), ("Variable", "default", (), 2, 5), ("Function", "first", (), 4, 4)]
+    assert parsed.exports == [ExportBinding("default", "default", 2)]

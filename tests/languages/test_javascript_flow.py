@@ -379,3 +379,15 @@ def test_nested_functions_past_the_bound_keep_facts_in_the_kept_ancestor():
     parsed = JS.extract("m.js", source.encode())
     (call,) = [fact for fact in parsed.flow if fact.kind == "call"]
     assert call.scope == tuple(f"f{i}" for i in range(MAX_NESTING_DEPTH))
+
+
+def test_a_default_exported_object_literal_is_bound_to_default():
+    source = "export default { forEach, each: forEach, first() {} };\nexport default g();\n"
+    o = ("alloc", 0)
+    assert facts(source) == [
+        F("assign", (), 1, ("attr", o, "forEach"), n("forEach")),
+        F("assign", (), 1, ("attr", o, "each"), n("forEach")),
+        F("assign", (), 1, ("attr", o, "first"), ("def", ("first",))),
+        F("assign", (), 1, n("default"), o),
+        F("call", (), 2, value=n("g"), index=1),  # any other expression binds nothing
+    ]

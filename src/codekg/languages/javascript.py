@@ -21,7 +21,7 @@ import tree_sitter as ts
 import tree_sitter_javascript
 
 from codekg.language_table import LANGUAGES
-from codekg.languages.javascript_flow import flow_facts
+from codekg.languages.javascript_flow import DEFAULT_EXPORT, flow_facts
 from codekg.languages.base import (
     EXTRACTION,
     WHOLE_SCOPE,
@@ -618,7 +618,15 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._export(state, node, node, "default" if is_default else node_text(name), node_text(name))
 
     def _on_export_default(self, state: _FileState, node: ts.Node, captures: Captures) -> None:
+        """`export default X`: an identifier names the value; an object literal (axios's `export default
+        { forEach, … }`) is a Variable named `default` (no other binding can take that name), so a
+        default import reaches its members through the value flow; its functions stay defined where
+        they were (the module's). Any other expression is a value nothing names."""
         value = captures["value"][0]
+        if value.type == "object":
+            self._define(state, "Variable", DEFAULT_EXPORT, span=node, doc=node)
+            self._export(state, node, node, "default", DEFAULT_EXPORT)
+            return
         self._export(state, node, node, "default", node_text(value) if value.type == "identifier" else "")
 
     def _on_export_clause(self, state: _FileState, node: ts.Node, captures: Captures) -> None:

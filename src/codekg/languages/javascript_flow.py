@@ -44,8 +44,8 @@ Choices where docs/value-flow.md leaves one:
 - decorators: `decorate` of the class, method or field name (innermost first, in the scope where
   the decoration happens, after the definition's `assign`); a parameter decorator `@D(x) p` is a
   `call` of the decorator with no arguments (its result is not bound to anything).
-- `return` at module level (CommonJS) gives no fact; `import(…)` and `export default <expression>`
-  bind nothing. Type-only constructs (annotations, interfaces, type aliases, `declare`) give none.
+- `return` at module level (CommonJS) gives no fact; `import(…)` binds nothing, nor does `export
+  default <expression>` but an object literal, which is assigned to ("name", "default"). Type-only constructs (annotations, interfaces, type aliases, `declare`) give none.
 - `conditional`: in an `if`/`else` branch, a loop (its body, condition and update), a `try`
   statement (every part), a `switch` case, the right side of `||`/`&&`/`??`, either branch of
   `c ? a : b`, a default value. A function's own body starts unconditional again.
@@ -56,6 +56,8 @@ from __future__ import annotations
 import tree_sitter as ts
 
 from codekg.records import FlowFact, Scope
+
+DEFAULT_EXPORT = "default"  # the Variable an `export default { … }` object literal is (a reserved word: never another name)
 
 MAX_EXPRESSION_DEPTH = 16
 """Nesting levels of an expression or pattern tuple: one nested deeper is ("unknown",) as a whole
@@ -556,7 +558,11 @@ class _FlowWalk:
 
     def _export(self, node, context):
         """`export <declaration>` / `export default <expression>`; decorators on the statement
-        belong to its class."""
+        belong to its class. An object literal exported as the default is bound to `default`, the
+        Variable the extractor defines for it."""
+        value = node.child_by_field_name("value")
+        if value is not None and value.type == "object":
+            return [(value, context, _EXPRESSION, None)], ("export_default",)
         parts = []
         decorators = [c for c in node.named_children if c.type == "decorator"]
         for child in node.named_children:
@@ -717,6 +723,10 @@ class _FlowWalk:
             (value, depth), (target, _) = parts
             self.bind(target, value, depth, context, _line(node))
             return value, depth
+        if action == "export_default":
+            (value, depth), = parts
+            self.bind(("name", DEFAULT_EXPORT), value, depth, context, _line(node))
+            return _UNKNOWN_RESULT
         if action == "augmented":
             (value, depth), (target, _) = parts
             self._read(target, context, node)  # `r.value += 1` reads before it writes: a getter, then a setter
