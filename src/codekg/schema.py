@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pyarrow is imported when a table is built: a re-run with no
     import pyarrow as pa
 
 SCHEMA_VERSION = 7  # a change to what an index holds bumps it, with its step in stores/migrations.py
+# An External node's id: this, then its qualified name, which may hold colons (`node:fs.readFile`); every
+# other id is `<label>:<file path>:<qualified name>`.
+EXTERNAL_ID_PREFIX = "External:"
 
 
 class PropType(StrEnum):

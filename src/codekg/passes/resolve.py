@@ -21,7 +21,7 @@ from codekg.faults import FileFault, contained
 from codekg.graph import Graph
 from codekg.resolve.calls import CallEdge, CallResolution, callable_target, resolve_file_calls
 from codekg.resolve.dependencies import DependencyKey
-from codekg.schema import ONTOLOGY_TERM_LABELS, REL_TYPE_BY_NAME
+from codekg.schema import EXTERNAL_ID_PREFIX, ONTOLOGY_TERM_LABELS, REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_ancestors, resolve_file_inheritance, resolve_file_overrides
 from codekg.resolve.names import NameResolver, Resolved
 from codekg.records import Scope
@@ -36,7 +36,6 @@ from codekg.resolve.sql_lineage import column_parts, resolve_file_sql, shared_ed
 from codekg.resolve.types import ValueInference
 from codekg.resolve.uses import resolve_file_uses
 
-EXTERNAL_PREFIX = "External:"
 FLOW_KEY = "flow"  # the dependency key kind of a file's value-flow edges
 CALLS_PAIRS = frozenset(REL_TYPE_BY_NAME["CALLS"].pairs)
 INHERITS_PAIRS = frozenset(REL_TYPE_BY_NAME["INHERITS"].pairs)
@@ -273,7 +272,7 @@ def _endpoint(result: FileResolution, target: Resolved) -> tuple[str, str] | Non
     if target.ref is not None:
         return target.ref.endpoint
     if target.external_name:
-        external_id = EXTERNAL_PREFIX + target.external_name
+        external_id = EXTERNAL_ID_PREFIX + target.external_name
         result.shared[external_id] = target.external_name
         return ("External", external_id)
     return None

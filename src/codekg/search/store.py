@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from codekg.conventions import is_secondary_path
+from codekg.schema import EXTERNAL_ID_PREFIX
 from codekg.search.symbol_text import EMBEDDED_LABELS, SourceLines, symbol_embedding_text, text_hash
 from codekg.search.tokens import indexed_text
 
@@ -284,7 +285,7 @@ class SearchStore:
         """(qualified name, file path) of symbols (by id); any other node (an External callee, a
         Decorator) by its id's tail and the file its id names."""
         wanted = list(dict.fromkeys(ids))
-        names = {i: (i.split(":", 2)[-1], id_file_path(i)) for i in wanted}
+        names = {i: (_id_name(i), id_file_path(i)) for i in wanted}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             names.update((node_id, (name, file_path)) for node_id, name, file_path in self._connection.execute(
@@ -295,8 +296,17 @@ class SearchStore:
 def id_file_path(node_id: str) -> str:
     """The file a node's id names (`<label>:<file_path>:<qualified_name>`), "" for one that names none
     (`External:<name>`); a path holding a colon is cut at it."""
+    if node_id.startswith(EXTERNAL_ID_PREFIX):
+        return ""
     parts = node_id.split(":", 2)
     return parts[1] if len(parts) == 3 else ""
+
+
+def _id_name(node_id: str) -> str:
+    """The qualified name a node's id ends with (an External's: all after its label)."""
+    if node_id.startswith(EXTERNAL_ID_PREFIX):
+        return node_id[len(EXTERNAL_ID_PREFIX):]
+    return node_id.split(":", 2)[-1]
 
 
 def _take_rowid(next_rowids: dict[bool, int], row: dict[str, Any]) -> int:
