@@ -690,12 +690,14 @@ def locate(
 
     if (text is None) == (issue_file is None):
         raise InputError("give the issue as TEXT, - (standard input) or --file ISSUE.md (one of them)")
-    if issue_file is not None and str(issue_file) != "-":
+    if text == "-" or str(issue_file) == "-":  # `-` or `--file -`: standard input
+        issue = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    elif issue_file is not None:
         if not issue_file.is_file():
             raise InputError(f"{issue_file} is a folder: give the issue's file" if issue_file.is_dir() else f"no such file: {issue_file}")
         issue = issue_file.read_bytes().decode("utf-8", errors="replace")
-    else:  # `-` or `--file -`: standard input
-        issue = sys.stdin.buffer.read().decode("utf-8", errors="replace") if "-" in (text, str(issue_file)) else str(text)
+    else:
+        issue = str(text)
     if not issue.strip():
         raise InputError("empty issue text: give the issue's text, --file ISSUE.md or - for standard input")
     repo_path, db_path = _locations(repo, db)

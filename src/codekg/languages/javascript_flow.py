@@ -45,7 +45,8 @@ Choices where docs/value-flow.md leaves one:
   the decoration happens, after the definition's `assign`); a parameter decorator `@D(x) p` is a
   `call` of the decorator with no arguments (its result is not bound to anything).
 - `return` at module level (CommonJS) gives no fact; `import(…)` binds nothing, nor does `export
-  default <expression>` but an object literal, which is assigned to ("name", "default"). Type-only constructs (annotations, interfaces, type aliases, `declare`) give none.
+  default <expression>` but an object literal, which is assigned to ("name", "default"). Type-only
+  constructs (annotations, interfaces, type aliases, `declare`) give none.
 - `conditional`: in an `if`/`else` branch, a loop (its body, condition and update), a `try`
   statement (every part), a `switch` case, the right side of `||`/`&&`/`??`, either branch of
   `c ? a : b`, a default value. A function's own body starts unconditional again.

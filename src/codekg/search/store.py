@@ -285,7 +285,7 @@ class SearchStore:
         """(qualified name, file path) of symbols (by id); any other node (an External callee, a
         Decorator) by its id's tail and the file its id names."""
         wanted = list(dict.fromkeys(ids))
-        names = {i: (_id_name(i), id_file_path(i)) for i in wanted}
+        names = {i: (id_name(i), id_file_path(i)) for i in wanted}
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             names.update((node_id, (name, file_path)) for node_id, name, file_path in self._connection.execute(
@@ -302,7 +302,7 @@ def id_file_path(node_id: str) -> str:
     return parts[1] if len(parts) == 3 else ""
 
 
-def _id_name(node_id: str) -> str:
+def id_name(node_id: str) -> str:
     """The qualified name a node's id ends with (an External's: all after its label)."""
     if node_id.startswith(EXTERNAL_ID_PREFIX):
         return node_id[len(EXTERNAL_ID_PREFIX):]

@@ -516,6 +516,7 @@ class CozoStore:
         the symbols ``ids`` (None: of every symbol on a shelf), as search/cozo.py shows it: the
         first container, callers and callees by qualified name (search/hybrid.py `Context`)."""
         from codekg.search.hybrid import CONTEXT_PER_RELATION, first_names
+        from codekg.search.store import id_name
 
         chosen = None if ids is None else sorted(ids)
         self._touched = set()
@@ -543,7 +544,7 @@ class CozoStore:
                 script = "\n".join([f"ids{i}[id] <- $ids{i}" for i in range(len(labels))]
                                    + [f"?[id, q, p] := ids{i}[id], *{label}{{id, qualified_name: q, file_path: p}}"
                                       for i, label in enumerate(labels)])
-                names = {node_id: (name or node_id.split(":", 2)[-1], file_path) for node_id, name, file_path in
+                names = {node_id: (name or id_name(node_id), file_path) for node_id, name, file_path in
                          run(script, {f"ids{i}": [[node_id] for node_id in set(named[label])] for i, label in enumerate(labels)})["rows"]}
             nears = {near for near, _ in found} if part is None else part
             contexts = []
