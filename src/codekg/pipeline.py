@@ -380,6 +380,8 @@ class _Run:
         finally:
             if not late_tables.done():  # the load stopped before the flow's part: the search file waits no more
                 late_tables.set_exception(CodekgError("the graph's load stopped"))
+            if pending is not None:  # nor does the value flow's child solve on
+                pending.stop()
             if "stating" in settled:
                 settled["stating"].join()
             searching.join()

@@ -85,3 +85,47 @@ def test_a_child_that_dies_costs_the_value_flow_edges_with_a_warning(tmp_path):
     warnings = [w for file_warnings in program.warnings.values() for w in file_warnings]
     assert len(warnings) == 1 and warnings[0]["kind"] == "flow-failed" and warnings[0]["pass"] == "flow"
     assert "calls found only by following values are missing" in warnings[0]["message"]
+
+
+def test_an_error_in_the_childs_solve_costs_the_value_flow_edges_with_a_warning(tmp_path, monkeypatch):
+    """The solve raising in the child (here a RecursionError) is a warning naming the error, not a
+    failed run."""
+    import codekg.resolve.flow_child as flow_child
+
+    def failing(*arguments, **options):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(flow_child, "solve_program", failing)  # the child is forked after this
+    symbols = symbols_of(tmp_path)
+    program = start_solve(symbols, NO_PROJECT_CONFIGS, sorted(symbols.files.keys()), in_child=True).result()
+    assert not any(program.edges.values())
+    assert [w["message"] for ws in program.warnings.values() for w in ws] == [
+        "the value-flow solve stopped (RecursionError: maximum recursion depth exceeded): calls found only "
+        "by following values are missing from this index"]
+
+
+def test_an_interrupt_while_waiting_for_the_child_stops_the_wait_and_kills_the_child(tmp_path):
+    """Ctrl-C while the run waits for the solve: KeyboardInterrupt in this thread alone, and no child
+    left solving (the pebble future this replaced printed its handler thread's traceback 2 runs in 22)."""
+    import threading
+
+    import pytest
+
+    from codekg.interrupts import deferred_interrupts
+
+    symbols = symbols_of(tmp_path, long_chain(length=3000))
+    before = set(multiprocessing.active_children())
+    exceptions: list[BaseException] = []
+    threading.excepthook, hook = (lambda args: exceptions.append(args.exc_value)), threading.excepthook
+    try:
+        with deferred_interrupts():
+            solve = start_solve(symbols, NO_PROJECT_CONFIGS, sorted(symbols.files.keys()), in_child=True)
+            [child] = [c for c in multiprocessing.active_children() if c not in before]
+            os.kill(os.getpid(), signal.SIGINT)
+            with pytest.raises(KeyboardInterrupt):
+                solve.result()
+    finally:
+        threading.excepthook = hook
+    child.join(5)
+    assert not child.is_alive() and child.exitcode == -signal.SIGKILL
+    assert exceptions == []

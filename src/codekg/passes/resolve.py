@@ -104,6 +104,11 @@ class PendingResolution:
         """The flow is being solved in a child, so waiting for it leaves this process idle."""
         return self.flow is not None and self.flow.under_way
 
+    def stop(self) -> None:
+        """The run stopped before it settled: a child still solving the flow is killed."""
+        if self.flow is not None:
+            self.flow.stop()
+
     def unsettled(self) -> dict[str, FileResolution]:
         """Each chosen file's resolution before the flow: no CALLS edge yet."""
         return {path: half.result for path, half in self.first_halves.items()}

@@ -8,16 +8,23 @@ beside the load of every table it cannot change (pipeline.py), instead of before
 
 A program smaller than CHILD_MIN_FACTS facts is solved in this process: a fork costs more than its
 solve. The child gets the symbol index by fork (nothing is copied until touched) and sends back only
-the edges, as definition ids: a few megabytes. A child that fails (killed, out of memory) gives no
-value-flow edges and a warning; an interrupt stops it with the run.
+the edges, as definition ids: a few megabytes. A child that fails (killed, out of memory, an error
+in the solve) gives no value-flow edges and a warning; an interrupt stops it with the run.
+
+Why a plain fork and a pipe, not a pebble future: cancelling a pebble future while its handler
+thread was setting the result printed that thread's `InvalidStateError` traceback on Ctrl-C (2 runs
+in 22). Here nothing but this process's own thread reads the answer, and stopping is a kill.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
-from concurrent.futures import TimeoutError as FutureTimeout
+import os
+import signal
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any, Callable
 
 from codekg.interrupts import raise_if_interrupted
 from codekg.resolve.calls import CallEdge
@@ -38,7 +45,7 @@ class FlowSolve:
     """A value-flow solve under way (in a child) or done (in this process); `result` waits for it."""
 
     symbols: SymbolIndex
-    _future: object = None
+    _child: "_Child | None" = None
     _done: ProgramCalls | None = None
 
     @property
@@ -51,28 +58,67 @@ class FlowSolve:
             self._done = self._wait()
         return self._done
 
-    def _wait(self) -> ProgramCalls:
-        from pebble import ProcessExpired
+    def stop(self) -> None:
+        """Kill a child still solving: the run stopped before it needed the answer."""
+        if self._child is not None:
+            self._child.stop()
 
-        future = self._future
+    def _wait(self) -> ProgramCalls:
+        assert self._child is not None
         try:
-            while True:
-                raise_if_interrupted()
-                try:
-                    encoded = future.result(timeout=POLL_SECONDS)  # type: ignore[attr-defined]
-                    break
-                except FutureTimeout:
-                    continue
-        except (ProcessExpired, OSError, EOFError) as error:  # the child died: the run goes on without its edges
-            program = ProgramCalls()
-            first = min(self.symbols.files.keys(), default="")
-            program.warnings[first].append({"pass": "flow", "kind": "flow-failed", "message": (
-                f"the value-flow solve stopped ({type(error).__name__}: {error}): calls found only by "
-                "following values are missing from this index")})
-            return program
+            outcome, value = self._child.answer()
         finally:
-            future.cancel()  # type: ignore[attr-defined]  # no-op once done; kills a child still running
-        return decode(encoded, self.symbols)
+            self._child.stop()
+        if outcome == "solved":
+            return decode(value, self.symbols)
+        program = ProgramCalls()  # the child died or failed: the run goes on without its edges
+        first = min(self.symbols.files.keys(), default="")
+        program.warnings[first].append({"pass": "flow", "kind": "flow-failed", "message": (
+            f"the value-flow solve stopped ({value}): calls found only by "
+            "following values are missing from this index")})
+        return program
+
+
+class _Child:
+    """``target(*arguments)`` in a forked process whose one answer comes back through a pipe."""
+
+    def __init__(self, target: Callable[..., Any], arguments: tuple) -> None:
+        context = multiprocessing.get_context("fork")
+        self._answers, sender = context.Pipe(duplex=False)
+        self._process = context.Process(target=_answer, args=(target, arguments, sender), daemon=True)
+        self._process.start()
+        sender.close()
+
+    def answer(self) -> tuple[str, Any]:
+        """("solved", the value) or ("failed", why). Polls, so that an interrupt stops the wait."""
+        while not self._answers.poll(POLL_SECONDS):
+            raise_if_interrupted()
+        try:
+            return self._answers.recv()
+        except (EOFError, OSError):  # the child died before answering
+            self._process.join()
+            return "failed", f"the process ended with exit code {self._process.exitcode}"
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._answers.close()
+
+
+def _answer(target: Callable[..., Any], arguments: tuple, answers: Connection) -> None:
+    """In the child: the parent alone decides when to stop (SIGINT ignored), and the child ends with
+    `os._exit`: its objects are never freed one by one, and no inherited handle is closed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        try:
+            answer: tuple[str, Any] = ("solved", target(*arguments))
+        except BaseException as error:  # noqa: BLE001 - any failure of the solve costs its edges, not the run
+            answer = ("failed", f"{type(error).__name__}: {error}")
+        answers.send(answer)
+        answers.close()
+    finally:
+        os._exit(0)
 
 
 def start_solve(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: list[str],
@@ -83,16 +129,12 @@ def start_solve(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: li
         in_child = sum(len(file_symbols.parse.flow) for file_symbols in loaded) >= CHILD_MIN_FACTS
     if not in_child:
         return FlowSolve(symbols, _done=solve_program(symbols, NameResolver(symbols, project_configs), paths))
-    from pebble import concurrent
-
-    solve = concurrent.process(daemon=True, context=multiprocessing.get_context("fork"))(_solve_encoded)
-    return FlowSolve(symbols, _future=solve(symbols, project_configs, paths))
+    return FlowSolve(symbols, _child=_Child(_solve_encoded, (symbols, project_configs, paths)))
 
 
 def _solve_encoded(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: list[str]) -> tuple:
-    """In the child (pebble ignores SIGINT there: the parent alone decides when to stop). The child
-    ends with `os._exit`: its objects are never freed one by one, and no inherited handle is closed.
-    Nor collected: a collection after the solve would walk its millions of live objects for nothing."""
+    """In the child, never collected: a collection after the solve would walk its millions of live
+    objects for nothing."""
     gc.disable()
     return encode(solve_program(symbols, NameResolver(symbols, project_configs), paths, release=False))
 
