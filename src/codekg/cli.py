@@ -1096,9 +1096,9 @@ def config_show(repo: RepoOption = None, json_output: JsonOption = False) -> Non
     if json_output:
         print(json.dumps(described, indent=2, ensure_ascii=False, default=str))
         return
-    from rich.table import Table
+    from codekg.output import DataTable
 
-    table = Table("setting", "value", "from")
+    table = DataTable("setting", "value", "from")
     table.add_column("meaning", max_width=MEANING_WIDTH)  # wrapped in its cell: a pipe's lines would be 1,600 wide
     for entry in described:
         value = entry["value"]

@@ -18,6 +18,21 @@ if TYPE_CHECKING:
     from codekg.stores.verify import StoreComparison
 
 
+class DataTable(Table):
+    """A Rich table whose cells fold onto more lines in a narrow terminal instead of ending in an
+    ellipsis: a qualified name, an id or a path is the answer, and `Function:…` is none (at 40
+    columns every cell of a three-column query was cut)."""
+
+    def __init__(self, *headers: Any, **options: Any) -> None:
+        super().__init__(*headers, **options)
+        for column in self.columns:
+            column.overflow = "fold"
+
+    def add_column(self, *arguments: Any, **options: Any) -> None:
+        options.setdefault("overflow", "fold")
+        super().add_column(*arguments, **options)
+
+
 # a backslash run before a `[` (tag-like or not), or ending the text
 _MARKUP_SPECIAL = re.compile(r"(\\*)(\[[a-z#/@][^[]*?]|\[)|(\\+)$")
 
@@ -67,13 +82,13 @@ def query_result_csv(result: QueryResult, delimiter: str = ",") -> str:
 def query_result_table(result: QueryResult, console: Console) -> None:
     """The rows as a table; every header and value as it is (`Text`): a signature's `Annotated[int]`
     or a docstring's `[/]` is data, not Rich markup."""
-    table = Table(show_lines=False)
+    table = DataTable(show_lines=False)
     for column in result.columns:
         table.add_column(Text(column))
     for row in result.rows:
         table.add_row(*(Text(_cell(v)) for v in row))
     console.print(table)
-    console.print(f"{len(result.rows)} row(s)", style="dim")
+    console.print(f"{len(result.rows)} row(s)", style="dim", highlight=False)
 
 
 def _cell(value: Any) -> str:
@@ -84,7 +99,7 @@ def _cell(value: Any) -> str:
 
 
 def counts_table(title: str, counts: dict[str, Any], console: Console, value_column: str = "count") -> None:
-    table = Table(title=title, title_justify="left")
+    table = DataTable(title=title, title_justify="left")
     table.add_column("name")
     table.add_column(value_column, justify="right")
     for name, count in counts.items():
@@ -96,7 +111,7 @@ def print_store_comparison(comparison: "StoreComparison", console: Console) -> N
     """`codekg verify`: counts and checksums side by side, then what each disagreeing table lacks or changes."""
     left, right = comparison.left, comparison.right
     console.print(f"left: {left}\nright: {right}", markup=False, highlight=False)
-    table = Table(title_justify="left")
+    table = DataTable(title_justify="left")
     for name, justify in (("label / type", "left"), ("left", "right"), ("right", "right"),
                           ("left checksum", "left"), ("right checksum", "left"), ("", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -123,7 +138,7 @@ def print_store_comparison(comparison: "StoreComparison", console: Console) -> N
 def print_read_comparison(comparison: dict[str, Any], console: Console) -> None:
     """`codekg compare-stores`: p50 and p95 per operation, one pair of columns per store, then each difference."""
     stores = comparison["stores"]
-    table = Table(title=f"{comparison['compared']} reads, ms (p50 / p95)", title_justify="left")
+    table = DataTable(title=f"{comparison['compared']} reads, ms (p50 / p95)", title_justify="left")
     table.add_column("operation")
     for store in stores:
         table.add_column(literal_markup(store), justify="right")

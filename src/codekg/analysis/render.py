@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
-from codekg.output import literal_markup
+from codekg.output import DataTable, literal_markup
 
 
 def where(entry: dict[str, Any]) -> str:
@@ -59,7 +58,7 @@ def print_context(result: dict[str, Any], console: Console) -> None:
 
 
 def _symbols_table(title: str, entries: list[dict[str, Any]], console: Console, edge: bool) -> None:
-    table = Table(title=f"{title} ({len(entries)})", title_justify="left")
+    table = DataTable(title=f"{title} ({len(entries)})", title_justify="left")
     table.add_column("label")
     table.add_column("qualified name")
     table.add_column("location")
@@ -88,7 +87,7 @@ def _levels(result: dict[str, Any], console: Console) -> None:
     for level in result["levels"]:
         if not level["symbols"]:
             continue
-        table = Table(title=f"Depth {level['depth']} ({len(level['symbols'])})", title_justify="left")
+        table = DataTable(title=f"Depth {level['depth']} ({len(level['symbols'])})", title_justify="left")
         for column in ("label", "qualified name", "location", "confidence", "via", "from"):
             table.add_column(column, justify="right" if column == "confidence" else "left")
         for entry in level["symbols"]:
@@ -113,13 +112,13 @@ def print_changes(result: dict[str, Any], console: Console) -> None:
     if not result["files"]:
         console.print("no changes: nothing is affected")
         return
-    files = Table(title=f"Changed files ({len(result['files'])})", title_justify="left")
+    files = DataTable(title=f"Changed files ({len(result['files'])})", title_justify="left")
     for column in ("file", "status", "hunks", "index holds"):
         files.add_column(column)
     for entry in result["files"]:
         files.add_row(literal_markup(entry["file_path"]), entry["status"], str(len(entry["hunks"])), entry["indexed"])
     console.print(files)
-    symbols = Table(title=f"Changed symbols ({len(result['changed_symbols'])})", title_justify="left")
+    symbols = DataTable(title=f"Changed symbols ({len(result['changed_symbols'])})", title_justify="left")
     for column in ("label", "qualified name", "location", "change", "seeds impact"):
         symbols.add_column(column)
     for entry in result["changed_symbols"]:
@@ -138,7 +137,7 @@ def print_lineage(result: dict[str, Any], console: Console) -> None:
         hops = result.get(way) or []
         if not hops:
             continue
-        table = Table(title=f"{way.capitalize()} ({len(hops)})", title_justify="left")
+        table = DataTable(title=f"{way.capitalize()} ({len(hops)})", title_justify="left")
         for column in ("depth", "from", "", "to", "statement", "run by"):
             table.add_column(column)
         for hop in hops:
@@ -155,7 +154,7 @@ def print_sql_impact(result: dict[str, Any], console: Console) -> None:
     """`codekg impact` on a SQL table, view or column: what depends on it."""
     print_lineage({**result, "upstream": []}, console)
     if result["statements"]:
-        table = Table(title=f"Statements ({len(result['statements'])})", title_justify="left")
+        table = DataTable(title=f"Statements ({len(result['statements'])})", title_justify="left")
         for column in ("statement", "operation", "run by"):
             table.add_column(column)
         for statement in result["statements"]:
