@@ -99,6 +99,12 @@ class StateUpdate:
     commit: str = ""  # the git HEAD the graph's metadata records ("" outside git)
 
 
+def _taken(records: dict[str, FileRecord]) -> Iterator[tuple[str, FileRecord]]:
+    """Each record, removed from ``records`` as it is handed out."""
+    while records:
+        yield records.popitem()
+
+
 def graph_fingerprint(settings: Settings, project_configs_digest: str = "") -> str:
     """Two runs with the same fingerprint derive the same graph from the same files. The project
     configs (tsconfig.json) are not tracked per file, so their digest is part of it: a changed,
@@ -206,7 +212,8 @@ class IndexState:
     # --- writing ---------------------------------------------------------------------------------
 
     def write(self, update: StateUpdate) -> None:
-        """Apply one run's changes; all or nothing."""
+        """Apply one run's changes; all or nothing. Takes ``update.records``: each record is let go
+        once its row is made, so a full build's heap shrinks while the load beside it grows."""
         dump = pickle.dumps
         connection = self._connection
         connection.execute("BEGIN IMMEDIATE")
@@ -216,7 +223,7 @@ class IndexState:
             connection.executemany(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 ((path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
-                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in update.records.items()),  # one row's blobs at a time
+                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in _taken(update.records)),  # one row's blobs at a time
             )
             connection.executemany(
                 "UPDATE files SET summary = ?, edges = ? WHERE path = ?",
