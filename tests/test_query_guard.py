@@ -359,3 +359,37 @@ def test_cozoscript_limits_are_checked_before_the_engine():
         check_query("?[x] := x = " + "[" * 40 + "1" + "]" * 40, {}, QueryLimits(), allow_writes=False, language="cozoscript")
     with pytest.raises(QueryTooLargeError):
         check_query("?[x] := x = 1", {f"p{i}": i for i in range(2000)}, QueryLimits(), allow_writes=False, language="cozoscript")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ([1, "a"], "the elements of $x are of different types (number and string): the embedded store takes lists of one type"),
+    ([[1], [1, 2, [3]]], "the elements of $x[1] are of different types (number and list): the embedded store takes "
+                         "lists of one type"),
+    ([{"a": 1}, {"b": 2}], "the elements of $x are of different types (map with keys a and map with keys b): the "
+                           "embedded store takes lists of one type"),
+    ({"a": [1, "x"]}, "the elements of $x.a are of different types (number and string): the embedded store takes lists "
+                      "of one type"),
+    ([True, 1], "the elements of $x are of different types (boolean and number): the embedded store takes lists of one type"),
+    ([], "$x is an empty list: the embedded store cannot tell the type of its elements (give it one element, or leave "
+         "the condition out)"),
+    (10**30, "$x is the integer 1000000000000000000000000000000, outside the 64 bits the database takes"),
+    (float("inf"), "$x is not a finite number (inf)"),
+])
+def test_a_parameter_the_embedded_store_cannot_take_is_a_query_error(fixture_store, value, message):
+    """Ladybug raised a bare ValueError for `[1, "a"]` (a 500 and a traceback through the API), turned
+    `[[1], [1, 2, [3]]]` into a string and `[{a}, {b}]` into maps of the first one's keys, silently."""
+    from codekg.errors import QueryError
+
+    checked = check_query("RETURN $x", {"x": value}, LIMITS, allow_writes=False)
+    with pytest.raises(QueryError) as raised:
+        run_checked(fixture_store, checked, LIMITS, allow_writes=False)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(("value", "returned"), [
+    ([1, 2.5, None], [1.0, 2.5, None]), ([[1], []], [[1], []]), ([{"a": 1}, {"a": None}], [{"a": 1}, {"a": None}]),
+    ({"k": "v", "n": [1]}, {"k": "v", "n": [1]}), (-(2**63), -(2**63)),
+])
+def test_parameters_of_one_type_per_list_are_returned_as_given(fixture_store, value, returned):
+    checked = check_query("RETURN $x", {"x": value}, LIMITS, allow_writes=False)
+    assert run_checked(fixture_store, checked, LIMITS, allow_writes=False).rows == [[returned]]

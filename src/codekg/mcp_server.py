@@ -93,6 +93,12 @@ def _prompt(instruction: str, operation: Callable[[], Any]) -> str:
     return f"{instruction}\n\n```json\n{json.dumps(answer, ensure_ascii=False, indent=1)}\n```\n"
 
 
+def _ranked(limit: int, cursor: str | None, tool: str) -> int:
+    """How many results a ranking tool ranks for this page: a later page ranks that many. Called
+    inside the operation, so a cursor of another tool is an input error like any other."""
+    return min(limit + offset_of(cursor, "results", tool), MAX_SEARCH_RESULTS)
+
+
 def _error_result(body: dict[str, Any]) -> CallToolResult:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=body, is_error=True)
@@ -131,9 +137,8 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """Find functions, methods, classes and modules matching a query, best first, with their locations.
         A name ranks the symbols so named first; tests, docs and examples come after the code itself."""
-        deeper = min(limit + offset_of(cursor, "results", "search"), MAX_SEARCH_RESULTS)  # a later page: rank that many
-        return _run(lambda: service.search(query, deeper, mode, repo, tuple(labels or ()), path, include_tests),
-                    _Paging(detail, limit, cursor, max_bytes, "search"))
+        return _run(lambda: service.search(query, _ranked(limit, cursor, "search"), mode, repo, tuple(labels or ()), path,
+                                           include_tests), _Paging(detail, limit, cursor, max_bytes, "search"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)
     def locate(
@@ -149,8 +154,7 @@ def create_mcp_server(service: GraphService) -> MCPServer:
     ) -> CallToolResult:
         """From an issue or bug report to the files (or functions) to change, best first, each with the
         evidence that put it there (a traceback frame, a name, a quoted message found in it, a caller of a named symbol)."""
-        deeper = min(limit + offset_of(cursor, "results", "locate"), MAX_SEARCH_RESULTS)
-        return _run(lambda: service.locate(text, level, deeper, include_tests, repo),
+        return _run(lambda: service.locate(text, level, _ranked(limit, cursor, "locate"), include_tests, repo),
                     _Paging(detail, limit, cursor, max_bytes, "locate"))
 
     @server.tool(annotations=READ_ONLY, structured_output=False)

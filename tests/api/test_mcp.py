@@ -199,6 +199,12 @@ def test_every_tool_answers_within_its_budget_and_its_cursor_reaches_the_rest(re
         assert error_body(await client.call_tool("context", {"symbol": "shop.util.log", "cursor": "nope"})) == {
             "error": "input", "message": "not a cursor of this tool: pass back the `page.next_cursor` of its last answer"}
         assert error_body(await client.call_tool("context", {"symbol": "shop.util.log", "max_bytes": 10}))["error"] == "input"
+        for tool, arguments in (("search", {"query": "log"}), ("locate", {"text": "log fails"})):  # ranked before paging
+            assert error_body(await client.call_tool(tool, {**arguments, "cursor": "AAAA"})) == {
+                "error": "input", "message": "not a cursor of this tool: pass back the `page.next_cursor` of its last answer"}
+        assert error_body(await client.call_tool("query", {"cypher": "RETURN $x", "parameters": {"x": [1, "a"]}})) == {
+            "error": "query", "message": "the elements of $x are of different types (number and string): the embedded "
+                                         "store takes lists of one type"}
 
     over_stdio(repo, session)
 

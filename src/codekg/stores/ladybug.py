@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -423,6 +424,7 @@ class LadybugStore:
         that is an EXPLAIN already is planned as it is, a PROFILE as an EXPLAIN of the same query (a
         word of the same length: offsets stay); a query the database rejects is reported as the user
         wrote it (`_as_written`)."""
+        _check_parameter_values(parameters or {})
         written = _EXPLAINED.match(cypher)
         if written is None:
             explained = f"{_EXPLAIN}{cypher}"
@@ -433,6 +435,7 @@ class LadybugStore:
         except QueryError as error:
             raise QueryError(_as_written(str(error), written.group(1) if written else None)) from None
         return "\n".join(str(cell) for row in rows for cell in row)
+
 
     def read_metadata(self) -> dict[str, str]:
         return {key: value for key, value in self.query("MATCH (m:IndexMeta) RETURN m.key, m.value").rows}
@@ -874,3 +877,66 @@ def _as_written(message: str, own_word: str | None) -> str:
             lines[index] = align_marker(lines[at], lines[index][len(_EXPLAIN):].rstrip() or " " * max(len(lines[at]) - 1, 0) + "^")
             break
     return _ERROR_OFFSET.sub(lambda found: f"(line: 1, offset: {max(int(found.group(1)) - len(_EXPLAIN), 0)})", "\n".join(lines))
+
+
+INT64 = 2**63
+
+
+def _check_parameter_values(parameters: dict[str, Any]) -> None:
+    """A user's query parameters as this database can take them, or a QueryError naming the one it
+    cannot: a list is typed by its elements, and Ladybug turned `[1, "a"]` into a Python ValueError
+    (a traceback through the API), `[[1], [1, [3]]]` into a string, and a list of maps with other
+    keys into maps of the first one's keys, without a word."""
+    for name, value in parameters.items():
+        shape = _shape(value, f"${name}")
+        if shape == ("list", None):
+            raise QueryError(f"${name} is an empty list: the embedded store cannot tell the type of its "
+                             "elements (give it one element, or leave the condition out)")
+
+
+def _shape(value: Any, where: str) -> Any:
+    """``value``'s type as the database would take it (None for null, which fits every type)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        if not -INT64 <= value < INT64:
+            raise QueryError(f"{where} is the integer {value}, outside the 64 bits the database takes")
+        return "number"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise QueryError(f"{where} is not a finite number ({value})")
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return ("map", tuple(sorted((str(key), _shape(item, f"{where}.{key}")) for key, item in value.items())))
+    if isinstance(value, (list, tuple)):
+        shape = None
+        for position, element in enumerate(value):
+            shape = _joined(shape, _shape(element, f"{where}[{position}]"), where)
+        return ("list", shape)
+    raise QueryError(f"{where} is a {type(value).__name__}, not a query value")
+
+
+def _joined(first: Any, second: Any, where: str) -> Any:
+    """The one type two elements of a list share, or a QueryError saying they have none."""
+    if first is None or first == second:
+        return second
+    if second is None:
+        return first
+    if first[0] == second[0] == "list":
+        return ("list", _joined(first[1], second[1], where))
+    if first[0] == second[0] == "map" and [key for key, _ in first[1]] == [key for key, _ in second[1]]:
+        return ("map", tuple((key, _joined(a, b, where)) for (key, a), (_, b) in zip(first[1], second[1])))
+    raise QueryError(f"the elements of {where} are of different types ({_named(first)} and {_named(second)}): "
+                     "the embedded store takes lists of one type")
+
+
+def _named(shape: Any) -> str:
+    if isinstance(shape, str):
+        return shape
+    if shape[0] == "list":
+        return "list"
+    return "map with keys " + ", ".join(key for key, _ in shape[1])
