@@ -140,6 +140,11 @@ class Environment:
         """The methods every function of the definition's language has (JS `call`, `apply`, `bind`)."""
         return frozenset()
 
+    def defined_name(self, definition_id: str) -> str | None:
+        """The name a function or class was defined under (`on` for `on() {}` or `P.prototype.on =
+        function`); None for an anonymous one."""
+        return None
+
 
 @dataclass(slots=True)
 class Solution:
@@ -166,7 +171,7 @@ class Solver:
         self._keys: list[Node] = []  # an interned node's tuple, by its number
         self._held: list[dict[Value, str]] = []  # by node number: token → the hop that first brought it
         self._copies: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        self._loads: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        self._loads: dict[int, list[tuple[str, int, bool]]] = defaultdict(list)  # (field, target, a property read)
         self._stores: dict[int, list[tuple[str, int]]] = defaultdict(list)
         self._calls: dict[int, list[CallSite]] = defaultdict(list)
         self._binds: dict[int, list[tuple[Value, int]]] = defaultdict(list)
@@ -183,6 +188,7 @@ class Solver:
         # changes with the hash seed, and so would which tokens a cut set keeps, process to process)
         self._fields_of: dict[Value, dict[str, None]] = defaultdict(dict)
         self._any_loads: dict[Value, list[int]] = defaultdict(list)
+        self._named_reads: set[tuple[int, int, str]] = set()  # (elements node, target, name): `_read_by_name`
         self._merges: dict[Value, list[tuple[Value, tuple[int, ...]]]] = defaultdict(list)
         self._called: set[tuple[tuple, Value]] = set()
         self._shapes: dict[str, _Shape] = {}
@@ -261,12 +267,14 @@ class Solver:
             for value, how in list(held.items()):
                 add(target, value, via or how)
 
-    def load(self, base: Node | int, name: str, target: Node | int) -> None:
-        """``target`` holds field ``name`` of whatever ``base`` holds."""
+    def load(self, base: Node | int, name: str, target: Node | int, property_read: bool = False) -> None:
+        """``target`` holds field ``name`` of whatever ``base`` holds. ``property_read``: the program
+        reads it as a property (`x.name`, JS `x["name"]`), not as a key of a container (Python
+        `d["name"]`): see `_read_by_name`."""
         base, target = self.node(base), self.node(target)
-        self._loads[base].append((name, target))
+        self._loads[base].append((name, target, property_read))
         for value in list(self._held[base]):
-            self._load_one(value, name, target)
+            self._load_one(value, name, target, property_read)
 
     def store(self, base: Node | int, name: str, source: Node | int) -> None:
         """Field ``name`` of whatever ``base`` holds holds what ``source`` holds."""
@@ -395,8 +403,8 @@ class Solver:
                 for target, via in copies[node]:
                     add(target, value, via or how)
             if node in loads:
-                for name, target in loads[node]:
-                    load_one(value, name, target)
+                for name, target, property_read in loads[node]:
+                    load_one(value, name, target, property_read)
             if node in stores:
                 for name, source in stores[node]:
                     store_field(value, name, source)
@@ -459,7 +467,7 @@ class Solver:
             found = self._members[key] = [self.node(member) for member in self.environment.member(class_id, name, on_instance)]
         return found
 
-    def _load_one(self, value: Value, name: str, target: int) -> None:
+    def _load_one(self, value: Value, name: str, target: int, property_read: bool = False) -> None:
         kind = value[0]
         if kind in ("instance", "class"):
             if kind == "instance":
@@ -487,7 +495,31 @@ class Solver:
         if not (value[0] == "object" and value[1][0] in ("args", "kwargs")) and not self.environment.container_method(name):
             # `obj[key] = f; obj.name()`: a field stored under a computed key may be any named field;
             # but a rest parameter is an array, and `xs.forEach` is the container's own method
-            self._copy(self.field(value, ANY_KEY), target, "element")
+            if property_read:
+                self._read_by_name(self.field(value, ANY_KEY), target, name)
+            else:
+                self._copy(self.field(value, ANY_KEY), target, "element")
+
+    def _read_by_name(self, elements: int, target: int, name: str) -> None:
+        """``target`` holds what a property read of ``name`` finds among ``elements`` (the fields
+        stored under a computed key): a function or class only when it was defined under that name,
+        as a mixin's `target[key] = source[key]` copies `on` under "on"; an anonymous one, or one of
+        another name, is no property of that name. axios's `Axios.prototype[method] = async
+        function` had become `str.trim()`, `new Request()` and 21 more calls wherever the
+        prototype's value reached. Every other token (an object, an instance) may be any field, as
+        before; and a container's key (`routes["/"]`) is data, not a name: it reads every element."""
+        key = (elements, target, name)
+        if key in self._named_reads:
+            return
+        self._named_reads.add(key)
+
+        def arrived(value: Value) -> None:
+            kind = value[0]
+            if kind in ("function", "class", "bound") and self.environment.defined_name(value[1]) != name:
+                return
+            self._add(target, value, "element")
+
+        self.listen(elements, arrived)
 
     def _call_one(self, value: Value, site: CallSite, how: str = "value") -> None:
         """Call one token at ``site``; ``how`` is the last hop that brought it to the callee, which

@@ -345,6 +345,11 @@ class _Program(Environment):
     def container_method(self, name: str) -> bool:
         return name in _CONTAINER_METHODS
 
+    def defined_name(self, definition_id: str) -> str | None:
+        ref = self.refs.get(definition_id)
+        name = ref.path[-1] if ref is not None and ref.path else ""
+        return None if not name or name.startswith("<") else name
+
     def function_methods(self, function_id: str) -> frozenset[str]:
         ref = self.refs.get(function_id)
         if ref is None:
@@ -1074,7 +1079,7 @@ class _FileFlow:
             if base is None:
                 return None
             target = self.solver.fresh(("attr", self.path, position, expression))
-            self.solver.load(base, expression[2], target)
+            self.solver.load(base, expression[2], target, property_read=True)
             self._property_access(scope, position, base, expression[2], target)
             return target
         if kind == "item":
