@@ -49,11 +49,21 @@ def test_ambiguous_short_name_lists_candidates(store):
     assert "Method:src/shop/models.py:shop.models.Order.save" in str(raised.value)
 
 
-@pytest.mark.parametrize("text", ["nope", "shop.models.Nope", "", "Method:src/shop/models.py:shop.models.Gone"])
+@pytest.mark.parametrize("text", ["nope", "shop.models.Nope", "Method:src/shop/models.py:shop.models.Gone"])
 def test_not_found(store, text):
     with pytest.raises(SymbolNotFoundError) as raised:
         resolve_symbol(store, text)
     assert raised.value.exit_code == 2
+
+
+@pytest.mark.parametrize("text", ["", "  "])
+def test_no_name_is_bad_input_not_an_unknown_symbol(store, text):
+    """An empty name was a 404 `symbol_not_found` through the API; it is a 400 `input` now."""
+    from codekg.errors import InputError
+
+    with pytest.raises(InputError, match="^no symbol given: pass a name, a qualified name or an id$") as raised:
+        resolve_symbol(store, text)
+    assert raised.value.exit_code == 2 and not isinstance(raised.value, SymbolNotFoundError)
 
 
 @pytest.mark.parametrize("text, suggestions", [

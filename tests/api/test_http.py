@@ -121,6 +121,11 @@ def test_database_errors_and_bad_arguments_are_400(server):
         option = client.get("/detect-changes", params={"base": "--output=/tmp/x"})
         assert option.status_code == 400 and option.json()["message"] == "invalid git revision '--output=/tmp/x'"
         assert client.post("/query", json={"cypher": "  "}).json() == {"error": "input", "message": "empty query"}
+        for path, name in (("/context", "symbol"), ("/impact", "symbol"), ("/lineage", "name")):  # was a 404
+            empty = client.get(path, params={name: " "})
+            assert empty.status_code == 400 and empty.json()["error"] == "input", (path, empty.json())
+        mixed = client.post("/query", json={"cypher": "RETURN $x", "parameters": {"x": [1, "a"]}})
+        assert mixed.status_code == 400 and mixed.json()["message"].startswith("the elements of $x are of different types")
 
 
 def test_unknown_repository_is_404_with_candidates(server):

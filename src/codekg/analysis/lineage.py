@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from codekg.errors import SymbolNotFoundError
+from codekg.errors import InputError, SymbolNotFoundError
 from codekg.stores.reads import IN, OUT, Expansion, Step
 
 DEFAULT_SCHEMA = "<default>"
@@ -33,6 +33,8 @@ def find_sql_object(store: Any, name: str) -> dict[str, str] | None:
 
 def sql_lineage(store: Any, name: str, direction: str = "both", depth: int = 3) -> dict[str, Any]:
     """The lineage of table, view or column ``name`` to ``depth`` hops each way ``direction`` says."""
+    if not name.strip():
+        raise InputError("no table, view or column given: pass schema.table or schema.table.column")
     found = find_sql_object(store, name)
     if found is None:
         raise SymbolNotFoundError(_not_found_message(store, name))

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from codekg.errors import SymbolAmbiguousError, SymbolNotFoundError
+from codekg.errors import InputError, SymbolAmbiguousError, SymbolNotFoundError
 from codekg.stores.base import GraphStore
 
 SYMBOL_LABELS = ("File", "Module", "Class", "Interface", "Enum", "Type", "Function", "Method", "Variable", "External",
@@ -73,7 +73,7 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
     """The one node ``text`` names; see the module docstring for the order of the attempts."""
     text = text.strip()
     if not text:
-        raise SymbolNotFoundError("no symbol given")
+        raise InputError("no symbol given: pass a name, a qualified name or an id")  # bad input, not an unknown symbol
     label = label_of_id(text)
     if ":" in text and label in ID_LABELS:
         found = store.reads.nodes(label, where={"id": text})
