@@ -171,6 +171,17 @@ def test_search_takes_an_absolute_path_under_the_repository_and_refuses_one_outs
                          "is outside the repository")
 
 
+def test_query_parameters_are_given_with_param(indexed_repo):
+    cypher = "MATCH (f:Function) WHERE f.name = $name RETURN f.qualified_name AS q, $ids AS ids, $note AS note"
+    given = codekg("query", cypher, "--param", "name=log", "-p", "$ids=[1, 2]", "-p", "note=a=b", "--json", cwd=indexed_repo)
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout) == [{"q": "shop.util.log", "ids": [1, 2], "note": "a=b"}]
+    assert_clean_failure(codekg("query", cypher, cwd=indexed_repo), 2,
+                         "the query uses $name, $ids, $note but no value was given for them")
+    assert_clean_failure(codekg("query", "RETURN 1", "--param", "oops", cwd=indexed_repo), 2,
+                         "--param 'oops': write it as NAME=VALUE")
+
+
 def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("query", "MATC (n) RETURN n", "--repo", str(indexed_repo)), 1, "Parser exception")
     # the query as written: not the EXPLAIN the guard runs first, nor its offset

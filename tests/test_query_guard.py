@@ -393,3 +393,20 @@ def test_a_parameter_the_embedded_store_cannot_take_is_a_query_error(fixture_sto
 def test_parameters_of_one_type_per_list_are_returned_as_given(fixture_store, value, returned):
     checked = check_query("RETURN $x", {"x": value}, LIMITS, allow_writes=False)
     assert run_checked(fixture_store, checked, LIMITS, allow_writes=False).rows == [[returned]]
+
+
+@pytest.mark.parametrize(("cypher", "parameters", "message"), [
+    ("RETURN $x", {}, "the query uses $x but no value was given for it"),
+    ("MATCH (f) WHERE f.name = $name AND f.x = $1 RETURN $name", {"name": "a"}, "the query uses $1 but no value was given for it"),
+    ("RETURN $a, $b", {}, "the query uses $a, $b but no value was given for them"),
+])
+def test_a_parameter_the_query_reads_must_be_given(cypher, parameters, message):
+    """The embedded database reads a parameter never given as null, without a word (`codekg query 'RETURN $x'`
+    printed an empty cell and exit 0)."""
+    with pytest.raises(InputError) as raised:
+        check_query(cypher, parameters, LIMITS, allow_writes=False)
+    assert str(raised.value).startswith(message + " (`codekg query --param NAME=VALUE`")
+
+
+def test_a_dollar_inside_a_string_or_comment_is_no_parameter():
+    assert check_query("RETURN '$x' AS s // $y\n", {}, LIMITS, allow_writes=False).parameters == {}

@@ -586,6 +586,9 @@ def query(
     db: DbOption = None,
     store_uri: StoreOption = None,
     output_format: Annotated[str, typer.Option("--format", metavar="table|json|csv|tsv", help="How the rows are printed.")] = "table",
+    param: Annotated[Optional[list[str]], typer.Option(
+        "--param", "-p", metavar="NAME=VALUE", help="A value for $NAME in the query; repeat for several. VALUE is "
+        "read as JSON when it is JSON (42, true, [1, 2], \"text\"), else as text.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Run a read-only query against the index, in the store's own language (Cypher; CozoScript for a
@@ -603,7 +606,7 @@ def query(
     settings = _settings(repo_path, store=store_override)
     limits = QueryLimits.from_settings(settings)
     language = query_language(settings)
-    checked = check_query(cypher, {}, limits, allow_writes=False, language=language)
+    checked = check_query(cypher, _query_parameters(param or []), limits, allow_writes=False, language=language)
     # CozoDB checks its time limit only between evaluation stages: its query runs in a worker that is
     # killed past the limit, as the servers run every query (query_sandbox.py).
     runner = run_in_sandbox if language == "cozoscript" else run_capped
@@ -617,6 +620,21 @@ def query(
         print_out(query_result_csv(result, "," if output_format == "csv" else "\t"), end="")
     else:
         query_result_table(result, stdout())
+
+
+def _query_parameters(given: list[str]) -> dict[str, Any]:
+    """`--param NAME=VALUE` options as query parameters: VALUE as JSON when it is JSON, else as text."""
+    parameters: dict[str, Any] = {}
+    for item in given:
+        name, equals, value = item.partition("=")
+        name = name.strip().removeprefix("$")
+        if not equals or not name:
+            raise InputError(f"--param {item!r}: write it as NAME=VALUE, e.g. --param name=checkout")
+        try:
+            parameters[name] = json.loads(value)
+        except ValueError:
+            parameters[name] = value
+    return parameters
 
 
 @app.command()
