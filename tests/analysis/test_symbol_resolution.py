@@ -142,3 +142,18 @@ def test_a_function_assigned_to_a_member_is_found_by_its_qualified_name(tmp_path
     for text in ("lib.application.app.set", "app.set", "set", expected.id):
         assert resolve_symbol(store, text) == expected, text
     assert resolve_symbol(store, "app.enabled").name == "enabled"
+
+
+def test_an_external_named_by_its_import_name_stands_beside_the_projects_symbol_of_that_name(tmp_path, open_store):
+    """express: `context send` gave the npm package `send` alone, not `res.send` (a new user's finding)."""
+    (tmp_path / "response.js").write_text(
+        "var send = require('send');\nvar res = {};\n\n"
+        "res.send = function send(body) {\n  return body;\n};\n\n"
+        "res.sendFile = function sendFile(path) {\n  return send(path);\n};\n\nmodule.exports = res;\n")
+    store = open_store(tmp_path)
+    with pytest.raises(SymbolAmbiguousError) as raised:
+        resolve_symbol(store, "send")
+    assert [(c["label"], c["qualified_name"]) for c in raised.value.candidates] == [
+        ("Function", "response.res.send"), ("External", "send")]
+    assert resolve_symbol(store, "response.res.send").id == "Function:response.js:response.res.send"
+    assert resolve_symbol(store, "External:send").label == "External"

@@ -3,7 +3,8 @@
 Takes: a read-only store and the text. Returns: a `Symbol` (id, label, names, source location,
 signature, docstring). The text is tried, in order, as an exact qualified name, a node id, a short
 name, and a dotted suffix of a qualified name (`Order.save`); the first kind that matches anything
-decides. One match is the answer (a function's `@overload` stubs beside its implementation count as
+decides, but an External matched by its qualified name (an import name such as `send`) is one
+candidate beside the project's symbols of that short name. One match is the answer (a function's `@overload` stubs beside its implementation count as
 the implementation); several raise `SymbolAmbiguousError` with the candidates; none raises
 `SymbolNotFoundError`.
 
@@ -83,13 +84,20 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
     # OR-ed condition of an unlabeled scan costs about as much as the scan itself.
     found = store.reads.nodes(where={"name": _last_part(text)}, columns=("label", "id", "qualified_name"))
     found = [row for row in found if row[0] in SYMBOL_LABELS]
+    def short_name(id_: str, qn: str) -> bool:
+        return qn.rsplit(".", 1)[-1] == text or qn.rsplit("/", 1)[-1] == text
+
     for matches in (
         lambda id_, qn: qn == text,
         lambda id_, qn: id_ == text,
-        lambda id_, qn: qn.rsplit(".", 1)[-1] == text or qn.rsplit("/", 1)[-1] == text,
+        short_name,
         lambda id_, qn: "." in text and qn.endswith("." + text),
     ):
         chosen = [id_ for _, id_, qn in found if matches(id_, qn or "")]
+        if chosen and all(label_of_id(id_) == "External" for id_ in chosen):
+            # an External's qualified name is its import name (`send`, `etag`): the project's own
+            # symbols of that short name are as likely meant (`context send` gave the npm package alone)
+            chosen += [id_ for label, id_, qn in found if label != "External" and short_name(id_, qn or "")]
         if chosen:
             symbols = sorted(symbols_by_id(store, chosen).values(), key=_candidate_order)
             if len(symbols) > 1:
