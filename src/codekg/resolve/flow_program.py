@@ -428,6 +428,28 @@ class _Program(Environment):
         file_flow.add_bindings()
         return file_flow
 
+    def module_exports(self, path: str) -> Node | int:
+        """What `require` gives of the module at ``path``: `module.exports`, which starts as the
+        `exports` object (`commonjs_exports`) and holds whatever the module assigns to it. Python's
+        module object."""
+        module: Value = ("module", path)
+        if EXTRACTORS[self.symbols.files[path].parse.language].resolution_family == "python":
+            return self.const(module)
+        self.commonjs_exports(path)
+        return flow.field_node(("object", ("commonjs-module", path)), "exports")
+
+    def commonjs_exports(self, path: str) -> int:
+        """A JS module's `exports` object: what `exports.x = …` writes, falling back to the module's
+        own names (an ES module's exports, a script's globals). It is not the module's scope:
+        `exports.etag = …` never rebinds the module's own name `etag` (express's `var etag =
+        require('etag')` had taken the value of its `exports.etag`, so `generateETag` called itself)."""
+        module: Value = ("module", path)
+        exports: Value = ("object", ("commonjs-exports", path))
+        if exports not in self._consts:
+            self.solver.inherit(exports, module)
+            self.solver.store(self.const(("object", ("commonjs-module", path))), "exports", self.const(exports))
+        return self.const(exports)
+
     def const(self, value: Value) -> int:
         """The node holding only ``value``."""
         node = self._consts.get(value)
@@ -1221,13 +1243,12 @@ class _FileFlow:
         return self._resolved(found) if found is not None else None
 
     def _commonjs(self, name: str) -> int:
-        """`exports` is the module's own object; `module.exports` starts as that object."""
-        module = self.program.const(("module", self.path))
+        """`exports` is the module's exports object; `module` holds it as `module.exports`
+        (`_Program.commonjs_exports`)."""
+        exports = self.program.commonjs_exports(self.path)
         if name == "exports":
-            return module
-        holder = self.program.const(("object", ("commonjs-module", self.path)))
-        self.solver.store(holder, "exports", module)
-        return holder
+            return exports
+        return self.program.const(("object", ("commonjs-module", self.path)))
 
     def _reaching(self, scope: Scope, name: str, position: int, bindings: list[tuple[int, bool, Node]]) -> Node:
         """The bindings that reach a read at ``position``: the latest unconditional one before it and
@@ -1267,7 +1288,7 @@ class _FileFlow:
                     return flow.field_node(("class", owner.id), ref.path[-1])
             return None
         if found.file_path:
-            return self.program.const(("module", found.file_path))
+            return self.program.module_exports(found.file_path)
         if found.external_name:
             return self.program.const(("external", found.external_name))
         return None
