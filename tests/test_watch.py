@@ -249,6 +249,21 @@ def test_a_syntax_error_just_saved_is_a_warning_of_its_batch(copy_fixture, start
     assert watcher.next_line().endswith(" ms")  # util.py's warning stays in the index, not in this batch
 
 
+def test_what_changed_while_nobody_watched_is_indexed_at_the_start(copy_fixture, start_watcher):
+    """A file saved before the watcher started was indexed only with the next change (a new user's
+    finding); batch 0 (`catch-up`) brings the index up to date first, and says nothing when nothing changed."""
+    repo = copy_fixture("pyrepo")
+    assert subprocess.run([sys.executable, "-m", "codekg", "index", str(repo), "-q"]).returncode == 0
+    unchanged = start_watcher(repo, "--json")
+    assert unchanged.ready() == []
+    unchanged.interrupt()
+    (repo / "src" / "shop" / "offline.py").write_text("def offline_added():\n    return 1\n")
+    watcher = start_watcher(repo, "--json")
+    [caught_up] = watcher.ready()
+    assert (caught_up["batch"], caught_up["reason"], caught_up["files"], caught_up["error"]) == (0, "catch-up", 1, None)
+    assert caught_up["delta"]["files_added"] == 1 and "src/shop/offline.py" in indexed_files(repo)
+
+
 def test_rename_is_one_batch_with_both_paths(copy_fixture, start_watcher):
     repo = copy_fixture("pyrepo")
     watcher = start_watcher(repo, "--json")

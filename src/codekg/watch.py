@@ -42,7 +42,7 @@ TICK_MS = 100
 MAX_WAIT_WINDOWS = 10  # continuous changes still apply a batch after this many debounce windows
 GIT_HOLD_LIMIT_S = 60.0  # a git index lock older than this is taken for stale and no longer waited for
 
-Reason = Literal["initial", "debounce", "realtime", "size", "max-wait"]
+Reason = Literal["initial", "catch-up", "debounce", "realtime", "size", "max-wait"]
 
 
 class ChangeFilter:
@@ -147,7 +147,7 @@ class BatchReport:
 
     number: int
     reason: Reason
-    files: int  # changed paths in the batch; for the initial index, the files indexed
+    files: int  # changed paths in the batch; for the initial index, the files indexed; for a catch-up, the files it changed
     paths: dict[str, str]  # path → added | modified | deleted, as the watcher saw them
     delta: dict[str, Any]
     ms: int
@@ -206,6 +206,10 @@ def watch_repository(
         batcher.add(first, time.monotonic())
         if IndexDirectory(db_dir).current_graph() is None:
             yield _apply(0, "initial", {}, root, db_dir, settings)
+        else:  # what changed while nobody watched (a file saved before the watcher started) is indexed now
+            caught_up = _apply(0, "catch-up", {}, root, db_dir, settings)
+            if caught_up.error is not None or caught_up.files:
+                yield caught_up
         yield Ready(str(root), str(db_dir), settings.watch_debounce_ms, settings.watch_batch_size)
         number = 0
         for batch_events in events:
@@ -227,10 +231,15 @@ def _apply(number: int, reason: Reason, changes: dict[str, Change], root: Path, 
         ms = round((time.perf_counter() - started) * 1000)
         return BatchReport(number, reason, len(relative), relative, {}, ms, str(error))
     seconds = time.perf_counter() - started
-    if reason != "initial":
+    if reason not in ("initial", "catch-up"):
         BATCH_SIZE.observe(len(relative))
         BATCH_SECONDS.observe(seconds)
-    files = len(relative) if reason != "initial" else sum(summary.files_by_language.values())
+    if reason == "initial":
+        files = sum(summary.files_by_language.values())
+    elif reason == "catch-up":
+        files = sum(summary.delta.get(key, 0) for key in ("files_added", "files_changed", "files_deleted"))
+    else:
+        files = len(relative)
     warnings = tuple(w for w in summary.warnings if reason == "initial" or w["path"] in relative)
     return BatchReport(number, reason, files, relative, summary.delta, round(seconds * 1000), warnings=warnings)
 
