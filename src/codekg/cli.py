@@ -953,8 +953,11 @@ def references(symbol: SymbolArgument, repo: RepoOption = None, db: DbOption = N
     counts = ", ".join(f"{kind}: {count}" for kind, count in result["counts"].items()) or "none found"
     stdout().print(f"[bold]{_escaped(result['symbol']['qualified_name'])}[/bold]: {counts}", highlight=False)
     for entry in result["references"]:
+        sites = (entry.get("call_count") or 1) if entry["kind"] == "call" else 1
+        more = f" and {sites - 1} more call{'s' if sites > 2 else ''} in it" if sites > 1 else ""
         stdout().print(f"  {entry['kind']:<9} {_escaped(entry['qualified_name'])}  "
-                       f"[dim]{_escaped(entry['file_path'])}:{entry.get('line') or entry['start_line']}[/dim]", highlight=False)
+                       f"[dim]{_escaped(entry['file_path'])}:{entry.get('line') or entry['start_line']}{more}[/dim]",
+                       highlight=False)
 
 
 @app.command()

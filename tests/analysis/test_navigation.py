@@ -125,3 +125,24 @@ def test_a_decorator_application_is_one_reference(tmp_path):
     assert [(r["kind"], r["qualified_name"], r["line"]) for r in found["references"]] == [
         ("decorator", "d.work@0", 4), ("call", "d.C", 9), ("decorator", "d.C.m@0", 9)]
     assert found["counts"] == {"call": 1, "decorator": 2}
+
+
+def test_references_count_every_call_site_of_a_caller(tmp_path, open_store):
+    """express's `defineGetter` is called twelve times by the module `lib.request`: one CALLS edge,
+    whose `call_count` the counts read (they said `call: 1`), and the CLI line says so."""
+    import subprocess
+    import sys
+
+    (tmp_path / "request.js").write_text(
+        "function defineGetter(obj, name, getter) {\n  return [obj, name, getter];\n}\n\n"
+        "var req = {};\ndefineGetter(req, 'a', 1);\ndefineGetter(req, 'b', 2);\ndefineGetter(req, 'c', 3);\n")
+    store = open_store(tmp_path)
+    found = references(store, "defineGetter")
+    assert found["counts"] == {"call": 3}
+    assert [(r["kind"], r["qualified_name"], r["line"], r["call_count"]) for r in found["references"]] == [
+        ("call", "request", 6, 3)]
+    open_store.close_all()
+    shown = subprocess.run([sys.executable, "-m", "codekg", "references", "defineGetter", "--repo", str(tmp_path)],
+                           capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == ["request.defineGetter: call: 3", "  call      request  request.js:6 and 2 more calls in it"]

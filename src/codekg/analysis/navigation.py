@@ -56,7 +56,8 @@ def definition_at(store: GraphStore, file_path: str, line: int, root: Path | Non
 
 def references(store: GraphStore, symbol: str) -> dict[str, Any]:
     """Every use of ``symbol`` the graph knows: calls, imports, type uses, reads and writes,
-    subclasses and overriding methods, each with its kind, place and the edge's confidence."""
+    subclasses and overriding methods, each with its kind, place and the edge's confidence. A
+    caller's calls are one entry at its first call's line; ``counts`` counts every call site."""
     target = resolve_symbol(store, symbol)
     found = []
     for key, entries in _relations(store, target).items():
@@ -66,22 +67,26 @@ def references(store: GraphStore, symbol: str) -> dict[str, Any]:
     found = _decorations_once(found) + _imports_by_name(store, target)
     found.sort(key=lambda e: (e["file_path"], e.get("line") or e["start_line"], e["kind"], e["qualified_name"]))
     counts: dict[str, int] = {}
-    for entry in found:
-        counts[entry["kind"]] = counts.get(entry["kind"], 0) + 1
+    for entry in found:  # a caller's edge stands for all its call sites (`call_count`): each is a use
+        uses = (entry.get("call_count") or 1) if entry["kind"] == "call" else 1
+        counts[entry["kind"]] = counts.get(entry["kind"], 0) + uses
     return {"symbol": target.to_dict(), "counts": dict(sorted(counts.items())), "references": found}
 
 
 def _decorations_once(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A decorator application is one use, of kind "decorator": the Decorator node's call (`d.work@0`)
     stands for it. The scope where the `def` runs makes the same call at the same line; its edge is
-    left out unless it also calls the symbol elsewhere (a `call_count` above one)."""
+    left out unless it also calls the symbol elsewhere (a `call_count` above one), and then counts
+    those other calls only."""
     applied = {(e["file_path"], e.get("line")) for e in found if e["kind"] == "call" and e["label"] == "Decorator"}
     kept = []
     for entry in found:
         if entry["kind"] == "call" and entry["label"] == "Decorator":
             kept.append({**entry, "kind": "decorator"})
-        elif not (entry["kind"] == "call" and (entry["file_path"], entry.get("line")) in applied
-                  and (entry.get("call_count") or 1) == 1):
+        elif entry["kind"] == "call" and (entry["file_path"], entry.get("line")) in applied:
+            if (entry.get("call_count") or 1) > 1:
+                kept.append({**entry, "call_count": entry["call_count"] - 1})
+        else:
             kept.append(entry)
     return kept
 
