@@ -434,3 +434,24 @@ def test_an_index_of_another_repository_into_the_same_db_says_whose_index_it_rep
     assert other.returncode == 0, other.stderr
     assert other.stderr == (f"codekg: WARNING: {db} held the index of {first}; it now holds the index of {second} "
                             "(give each its own --db to keep both)\n")
+
+
+def test_a_copied_repository_indexed_again_is_indexed_as_itself(tmp_path):
+    """A folder copied with its `.codekg` kept the original's root, project name and time on every
+    later run (the files' stamps matched): the run now rebuilds it as the repository it is."""
+    import shutil
+
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a.py").write_text("def a():\n    return 1\n")
+    assert codekg("index", str(first), "--quiet").returncode == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(first, copy)
+    again = codekg("index", str(copy), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["delta"]["mode"] == "full"
+    stats = json.loads(codekg("stats", "--repo", str(copy), "--json").stdout)
+    assert stats["repo"] == str(copy)
+    names = codekg("query", "MATCH (p:Project) RETURN p.name", "--repo", str(copy), "--format", "tsv").stdout
+    assert names.splitlines() == ["p.name", "copy"]
+    assert json.loads(codekg("index", str(copy), "--json").stdout)["delta"]["mode"] == "unchanged"

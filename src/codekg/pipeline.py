@@ -160,9 +160,13 @@ class _Run:
             raise InputError(f"no file codekg reads (source code, SQL, ontology files, markdown pages) to index in {self.repo}{detail}")
         with self.directory.writer_lock():
             state = None if full else self._live_state()
+            if state is not None and state.repo_root and state.repo_root != stored_path(str(scan.root)):
+                # the index of another repository, or of this one before it moved (a copied folder kept
+                # the old path, project name and files of the first, its check trusting their stamps)
+                state.close()
+                state = None
             if state is None:
                 return self._full(scan)
-            self._tell_of_another_root(state.repo_root, scan)
             try:
                 with _timed(self.timings, "changes"):
                     changes = detect_changes(scan, state.stats(), state.unparsed(), state.saved_at_ns)
