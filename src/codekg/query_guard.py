@@ -140,12 +140,12 @@ def check_query(cypher: str, parameters: dict[str, Any] | None, limits: QueryLim
                                  f"{limits.max_tokens:,} are accepted (the query_max_tokens setting; the HTTP API and MCP "
                                  "also take long lists as query parameters)")
     _check_parameters(parameters, limits)
+    writes = _check_clauses(tokens, allow_writes)  # a refused clause is said first, whatever else is wrong
     missing = [name for name in _parameter_names(tokens) if name not in parameters]
     if missing:  # the embedded database would read each as null, without a word
         raise InputError(f"the query uses {', '.join('$' + name for name in missing)} but no value was given "
                          f"for {'it' if len(missing) == 1 else 'them'} (`codekg query --param NAME=VALUE`; "
                          "`parameters` of the HTTP API and MCP)")
-    writes = _check_clauses(tokens, allow_writes)
     return CheckedQuery(quote_reserved_labels(cypher), parameters, writes)
 
 
