@@ -301,6 +301,8 @@ def test_the_mcp_http_server_has_the_same_doors(setting):
         assert (refused.status_code, refused.json()["reason"]) == (403, "host_not_allowed")
         huge = httpx.post(f"{server.url}/mcp", content=b"x" * (2 * 2**20))
         assert (huge.status_code, huge.json()["reason"]) == (413, "body_too_large")
+        # the one error document (`error` a snake-case code, then `message` and `reason`), not `BodyTooLarge`
+        assert {key: huge.json()[key] for key in ("error", "reason")} == {"error": "request_refused", "reason": "body_too_large"}
 
 
 def test_tokens_are_required_and_never_printed(setting):

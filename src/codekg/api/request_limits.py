@@ -64,7 +64,7 @@ class RequestGate:
         header_bytes = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + sum(
             len(key) + len(value) + 4 for key, value in scope["headers"])
         if header_bytes > self.max_header_bytes:
-            await send_json(send, 431, {"error": "HeadersTooLarge", "reason": "headers_too_large",
+            await send_json(send, 431, {"error": "request_refused", "reason": "headers_too_large",
                                         "message": f"the request line and headers take {header_bytes:,} bytes; at most "
                                                    f"{self.max_header_bytes:,} are accepted (api_max_header_bytes)"})
             return
@@ -72,12 +72,12 @@ class RequestGate:
         host = headers.get("host", "")
         name = host_name(host)
         if not (self.any_host or name in self.allowed_hosts or is_loopback(name)):
-            await send_json(send, 403, {"error": "HostNotAllowed", "reason": "host_not_allowed",
+            await send_json(send, 403, {"error": "request_refused", "reason": "host_not_allowed",
                                         "message": f"Host {host[:100]!r} is not served here; allow it with api_allowed_hosts"})
             return
         origin = headers.get("origin")
         if origin is not None and not self._origin_allowed(origin, host):
-            await send_json(send, 403, {"error": "OriginNotAllowed", "reason": "origin_not_allowed",
+            await send_json(send, 403, {"error": "request_refused", "reason": "origin_not_allowed",
                                         "message": f"requests from the web origin {origin[:100]!r} are not allowed; "
                                                    "allow it with api_cors_origins"})
             return
@@ -118,7 +118,7 @@ class RequestGate:
                 return messages
 
     async def _too_large(self, send: Send) -> None:
-        await send_json(send, 413, {"error": "BodyTooLarge", "reason": "body_too_large",
+        await send_json(send, 413, {"error": "request_refused", "reason": "body_too_large",
                                     "message": f"the request body is larger than {self.max_body_bytes:,} bytes "
                                                "(api_max_body_bytes)"})
 
