@@ -182,6 +182,16 @@ def test_query_parameters_are_given_with_param(indexed_repo):
                          "--param 'oops': write it as NAME=VALUE")
 
 
+def test_a_query_past_the_page_cache_says_which_setting_bounds_it(indexed_repo):
+    """`UNWIND range(1, …)` past the database's page cache printed its "Buffer manager exception";
+    it now names the setting and what to do."""
+    env = {**os.environ, "CODEKG_BUFFER_POOL_SIZE": str(64 * 2**20)}
+    full = codekg("query", "UNWIND range(1, 20000000) AS x RETURN x", cwd=indexed_repo, env=env)
+    assert_clean_failure(full, 1, "error: the query needed more than the 64 MiB of the database's page cache "
+                                  "(buffer_pool_size): narrow it")
+    assert "Buffer manager" not in full.stderr
+
+
 def test_query_errors_are_clean(indexed_repo, tmp_path):
     assert_clean_failure(codekg("query", "MATC (n) RETURN n", "--repo", str(indexed_repo)), 1, "Parser exception")
     # the query as written: not the EXPLAIN the guard runs first, nor its offset

@@ -115,6 +115,10 @@ def run_capped(db_dir: Path, settings: "Settings", checked: "CheckedQuery", limi
     except QueryError as error:
         if "bad_alloc" in str(error):
             raise _out_of_memory(settings) from None
+        if "buffer pool is full" in str(error):  # the database's own page cache, not the process's cap
+            raise QueryError(f"the query needed more than the {settings.buffer_pool_size / 2**20:g} MiB of the "
+                             "database's page cache (buffer_pool_size): narrow it (a WHERE, a LIMIT "
+                             "before the UNWIND or the path)") from None
         raise
 
 
