@@ -4,9 +4,9 @@ Takes: a read-only store and the text. Returns: a `Symbol` (id, label, names, so
 signature, docstring). The text is tried, in order, as an exact qualified name, a node id, a short
 name, and a dotted suffix of a qualified name (`Order.save`); the first kind that matches anything
 decides, but an External matched by its qualified name (an import name such as `send`) is one
-candidate beside the project's symbols of that short name. One match is the answer (a function's `@overload` stubs beside its implementation count as
-the implementation); several raise `SymbolAmbiguousError` with the candidates; none raises
-`SymbolNotFoundError`.
+candidate beside the project's symbols of that short name. One match is the answer (a function's
+`@overload` stubs beside its implementation count as the implementation); several raise
+`SymbolAmbiguousError` with the candidates; none raises `SymbolNotFoundError`.
 
 A node's `name` is always the last `.`-separated part of its qualified name (`/`-separated for a
 path), so every kind of match is found by one scan comparing `name` with one string, several times
@@ -84,6 +84,7 @@ def resolve_symbol(store: GraphStore, text: str) -> Symbol:
     # OR-ed condition of an unlabeled scan costs about as much as the scan itself.
     found = store.reads.nodes(where={"name": _last_part(text)}, columns=("label", "id", "qualified_name"))
     found = [row for row in found if row[0] in SYMBOL_LABELS]
+
     def short_name(id_: str, qn: str) -> bool:
         return qn.rsplit(".", 1)[-1] == text or qn.rsplit("/", 1)[-1] == text
 

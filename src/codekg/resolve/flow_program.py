@@ -436,7 +436,7 @@ class _Program(Environment):
         if EXTRACTORS[self.symbols.files[path].parse.language].resolution_family == "python":
             return self.const(module)
         self.commonjs_exports(path)
-        return flow.field_node(("object", ("commonjs-module", path)), "exports")
+        return flow.field_node(_commonjs_module(path), "exports")
 
     def commonjs_exports(self, path: str) -> int:
         """A JS module's `exports` object: what `exports.x = …` writes, falling back to the module's
@@ -447,7 +447,7 @@ class _Program(Environment):
         exports: Value = ("object", ("commonjs-exports", path))
         if exports not in self._consts:
             self.solver.inherit(exports, module)
-            self.solver.store(self.const(("object", ("commonjs-module", path))), "exports", self.const(exports))
+            self.solver.store(self.const(_commonjs_module(path)), "exports", self.const(exports))
         return self.const(exports)
 
     def const(self, value: Value) -> int:
@@ -1248,7 +1248,7 @@ class _FileFlow:
         exports = self.program.commonjs_exports(self.path)
         if name == "exports":
             return exports
-        return self.program.const(("object", ("commonjs-module", self.path)))
+        return self.program.const(_commonjs_module(self.path))
 
     def _reaching(self, scope: Scope, name: str, position: int, bindings: list[tuple[int, bool, Node]]) -> Node:
         """The bindings that reach a read at ``position``: the latest unconditional one before it and
@@ -1299,6 +1299,11 @@ _CONTAINER_METHODS = frozenset(name for table in (CALLING_METHODS, ELEMENT_STORI
                                                  ELEMENT_EXTENDING_METHODS, VIEW_METHODS)
                                for methods in table.values() for name in methods)
 _COMPOUND = frozenset({"attr", "item", "either", "instance"})  # expressions whose node is made, not named
+
+
+def _commonjs_module(path: str) -> Value:
+    """The token of a JS module's `module` object, whose `exports` field `require` gives."""
+    return ("object", ("commonjs-module", path))
 
 
 def _rooted_at_call(expression: tuple) -> bool:
