@@ -81,11 +81,18 @@ class Graph:
         """One graph holding every row of ``graphs`` (they must not share node ids)."""
         result = cls()
         for graph in graphs:
-            for label, rows in graph.nodes.items():
-                result.nodes[label].extend(rows)
-            for key, rows in graph.edges.items():
-                result.edges[key].extend(rows)
+            result.extend(graph)
         return result
+
+    def extend(self, graph: "Graph") -> None:
+        """Add every row of ``graph`` (the same row objects, not copies)."""
+        for label, rows in graph.nodes.items():
+            self.nodes[label].extend(rows)
+        for key, rows in graph.edges.items():
+            self.edges[key].extend(rows)
+
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.nodes.values()) + sum(len(rows) for rows in self.edges.values())
 
     def without(self, rel_types: set[str]) -> "Graph":
         """The same nodes, and the edges of every type but ``rel_types``."""
@@ -123,6 +130,19 @@ class GraphTables:
 
     nodes: dict[str, "pa.Table"] = field(default_factory=dict)
     edges: dict[EdgeKey, "pa.Table"] = field(default_factory=dict)
+
+    @classmethod
+    def concatenated(cls, parts: list["GraphTables"]) -> "GraphTables":
+        """One table per key holding the rows of every part, in order (chunked: no row is copied)."""
+        import pyarrow as pa
+
+        def joined(tables: list[dict[Any, "pa.Table"]]) -> dict[Any, "pa.Table"]:
+            keys = sorted({key for part in tables for key in part})
+            return {key: pa.concat_tables([part[key] for part in tables if key in part]) for key in keys}
+
+        if len(parts) == 1:
+            return parts[0]
+        return cls(joined([part.nodes for part in parts]), joined([part.edges for part in parts]))
 
 
 @dataclass(slots=True)

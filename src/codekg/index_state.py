@@ -78,7 +78,7 @@ class FileRecord:
     stat: FileStat
     summary: FileSummary
     symbols: FileSymbols
-    nodes: Graph  # its structure: nodes plus DEFINES/HAS_METHOD edges
+    nodes: Graph | None  # its structure: nodes plus DEFINES/HAS_METHOD edges; None when written ahead
     edges: Graph  # its derived edges
 
 
@@ -99,7 +99,7 @@ class StateUpdate:
     commit: str = ""  # the git HEAD the graph's metadata records ("" outside git)
 
 
-def _taken(records: dict[str, FileRecord]) -> Iterator[tuple[str, FileRecord]]:
+def _taken(records: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """Each record, removed from ``records`` as it is handed out."""
     while records:
         yield records.popitem()
@@ -147,7 +147,8 @@ class IndexState:
     def create(cls, db_dir: Path, graph_file: str, fingerprint: str) -> "IndexState":
         path = state_path(db_dir, graph_file)
         path.unlink(missing_ok=True)
-        connection = sqlite3.connect(path, isolation_level=None)
+        # a full build writes its records ahead on the main thread, the rest beside the load (pipeline.py)
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode=WAL")
         for statement in _SCHEMA:
             connection.execute(statement)
@@ -173,6 +174,12 @@ class IndexState:
 
     def close(self) -> None:
         self._connection.close()
+
+    def discard(self) -> None:
+        """Close and delete this state: a build that failed before its state was written whole."""
+        self.close()
+        for side in ("", "-wal", "-shm", "-journal"):
+            self.path.with_name(self.path.name + side).unlink(missing_ok=True)
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -211,20 +218,34 @@ class IndexState:
 
     # --- writing ---------------------------------------------------------------------------------
 
+    def write_ahead(self, records: dict[str, FileRecord], structures: dict[str, tuple[FileStat, Graph]]) -> None:
+        """Write ``records``, and the nodes of files whose record comes later (``structures``), in the
+        transaction that `write` commits, letting each go once its row is made: a large full build
+        writes its files as it builds them instead of holding them all (passes/build_records.py)."""
+        if not self._connection.in_transaction:
+            self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            self._connection.executemany(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, '', '', ?, '')",
+                ((path, stat.content_hash, stat.size_bytes, stat.mtime_ns, pickle.dumps(nodes, 5))
+                 for path, (stat, nodes) in _taken(structures)))
+            self._insert_records(records)
+        except BaseException:
+            self._connection.execute("ROLLBACK")
+            raise
+
     def write(self, update: StateUpdate) -> None:
-        """Apply one run's changes; all or nothing. Takes ``update.records``: each record is let go
-        once its row is made, so a full build's heap shrinks while the load beside it grows."""
+        """Apply one run's changes (with any written ahead); all or nothing. Takes ``update.records``:
+        each record is let go once its row is made, so a full build's heap shrinks while the load
+        beside it grows."""
         dump = pickle.dumps
         connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
+        if not connection.in_transaction:
+            connection.execute("BEGIN IMMEDIATE")
         try:
             connection.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in update.removed])
             connection.executemany("DELETE FROM unparsed WHERE path = ?", [(p,) for p in update.removed_unparsed])
-            connection.executemany(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                ((path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
-                  dump(r.nodes, 5), dump(r.edges, 5)) for path, r in _taken(update.records)),  # one row's blobs at a time
-            )
+            self._insert_records(update.records)
             connection.executemany(
                 "UPDATE files SET summary = ?, edges = ? WHERE path = ?",
                 ((dump(summary, 5), dump(edges, 5), path) for path, (summary, edges) in update.rederived.items()),
@@ -248,6 +269,20 @@ class IndexState:
             connection.execute("ROLLBACK")
             raise
         self.generation, self.commit = update.generation, update.commit
+
+    def _insert_records(self, records: dict[str, FileRecord]) -> None:
+        dump = pickle.dumps
+        nodes_written = [path for path, record in records.items() if record.nodes is None]
+        self._connection.executemany(
+            "UPDATE files SET content_hash = ?, size_bytes = ?, mtime_ns = ?, summary = ?, symbols = ?, edges = ? WHERE path = ?",
+            ((r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5), dump(r.edges, 5), path)
+             for path, r in ((path, records.pop(path)) for path in nodes_written)),
+        )
+        self._connection.executemany(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ((path, r.stat.content_hash, r.stat.size_bytes, r.stat.mtime_ns, dump(r.summary, 5), dump(r.symbols, 5),
+              dump(r.nodes, 5), dump(r.edges, 5)) for path, r in _taken(records)),  # one row's blobs at a time
+        )
 
     def record_commit(self, commit: str) -> None:
         """The graph's metadata now records ``commit`` as the HEAD it was built at."""

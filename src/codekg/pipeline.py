@@ -247,6 +247,7 @@ class _Run:
     def _full(self, scan: ScanResult) -> IndexSummary:
         from codekg.garbage import collection_paused, give_back_memory
         from codekg.git_exclude import exclude_index_directory
+        from codekg.passes.build_records import BuildRecords
         from codekg.passes.load import load_graph, metadata_graph
         from codekg.passes.resolve import shared_nodes, start_resolution
         from codekg.passes.structure import build_structure
@@ -257,60 +258,78 @@ class _Run:
         if scan.is_git:
             exclude_index_directory(scan.root, self.db_dir)
         parsed = self._parse(scan.root, scan.files)
+        self.directory.remove_stale_builds()
+        build = self.directory.new_build_path()
+        generation = uuid.uuid4().hex
+        built = BuildRecords(IndexState.create(self.db_dir, build.name, self.fingerprint))
+        sources = {source_file.path: source_file for source_file in scan.files}
+
+        def write_ahead(parsed_file: FileParse, file_structure: FileStructure) -> None:
+            built.add_structure(parsed_file.path, _file_stat(parsed_file, sources[parsed_file.path]), file_structure)
+
         # Structure, resolve and the records only build what lives on until the state is written: each
         # collection walked that growing heap and freed nothing (a third of those passes on pydantic);
         # give_back_memory below collects what they left.
-        with collection_paused():
-            with _timed(self.timings, "structure"):
-                self.progress.start("structure")
-                structure = build_structure(scan.root, parsed.parses, self.settings)
-            with _timed(self.timings, "resolve"):
-                self.progress.start("resolve")
-                pending = start_resolution(structure.symbols, self.settings.ambiguity_limit,
-                                           project_configs=self.project_configs, strict=self.settings.strict,
-                                           value_flow=self.settings.value_flow)
-            # While a child solves the value flow, the graph but its calls is loaded (docs/benchmarks.md §25)
-            early = None
-            if pending.flow_under_way:
-                unsettled = pending.unsettled()
-                paths = [parsed_file.path for parsed_file, _ in _with_source_files(parsed.parses, scan.files)]
-                early = _before_the_flow(Graph.combined(
-                    structure.graph, *(structure.files[path].graph for path in paths),
-                    *(unsettled[path].graph for path in paths), shared_nodes(unsettled[path] for path in paths),
-                )).to_tables()
-                del unsettled
-            raise_if_interrupted()
-            self.directory.remove_stale_builds()
-            build = self.directory.new_build_path()
-            generation = uuid.uuid4().hex
+        try:
+            with collection_paused():
+                with _timed(self.timings, "structure"):
+                    self.progress.start("structure")
+                    # a file's nodes may be written ahead as they are made, but not while the value flow is
+                    # on: the flow holds the whole program anyway, and its child needs them for the early load
+                    structure = build_structure(scan.root, parsed.parses, self.settings,
+                                                None if self.settings.value_flow else write_ahead)
+                    built.add_graph(structure.graph)
+                with _timed(self.timings, "resolve"):
+                    self.progress.start("resolve")
+                    pending = start_resolution(structure.symbols, self.settings.ambiguity_limit,
+                                               project_configs=self.project_configs, strict=self.settings.strict,
+                                               value_flow=self.settings.value_flow)
+                # While a child solves the value flow, the graph but its calls is loaded (docs/benchmarks.md §25)
+                early = None
+                if pending.flow_under_way:
+                    unsettled = pending.unsettled()
+                    paths = [parsed_file.path for parsed_file in parsed.parses]
+                    early = _before_the_flow(Graph.combined(
+                        structure.graph, *(structure.files[path].graph for path in paths),
+                        *(unsettled[path].graph for path in paths), shared_nodes(unsettled[path] for path in paths),
+                    )).to_tables()
+                    del unsettled
+                raise_if_interrupted()
+        except BaseException:
+            built.state.discard()
+            raise
         settled: dict[str, Any] = {}
 
         def records(part: Callable[[Graph], Graph] = lambda graph: graph) -> GraphTables:
-            """Settle the resolve pass and make each file's record (kept for the state's writer).
-            Gives the tables of the graph's ``part`` (converted with the collector paused: it would
-            walk the heap of records again and again)."""
-            nonlocal structure, parsed, pending
-            with collection_paused():
-                with _timed(self.timings, "resolve"):
-                    resolutions = pending.settle()
-                pending = None  # its resolver's caches
-                update = StateUpdate(generation, _module_table(structure.symbols), unparsed=_unparsed(scan, parsed.skipped),
-                                     repo_root=stored_path(str(scan.root)), commit=self._head(scan))
-                for parsed_file, source_file in _with_source_files(parsed.parses, scan.files):
-                    path = parsed_file.path
-                    update.records[path] = _file_record(parsed_file, source_file, structure.files[path], resolutions[path])
-                summaries = {path: record.summary for path, record in update.records.items()}
-                tables = part(Graph.combined(
-                    structure.graph,
-                    *(graph for record in update.records.values() for graph in (record.nodes, record.edges)),
-                    shared_nodes(summaries.values()),
-                )).to_tables()
-                settled["facts"] = facts = self._facts(scan, summaries, {p: e[1] for p, e in update.unparsed.items()}, parsed)
-                update.facts = _stored_facts(facts, {p: e[1] for p, e in update.unparsed.items()})
-                structure = parsed = None  # the records (flow facts too) live on in `update` until the state is written
-                del resolutions
-                raise_if_interrupted()
-            settled["update"] = update
+            """Settle the resolve pass and make each file's record, for the state's writer (written
+            ahead when a large repository's would not fit: passes/build_records.py). Gives the tables
+            of the graph's ``part`` (converted with the collector paused: it would walk the heap of
+            records again and again)."""
+            nonlocal structure, parsed, pending, built
+            state = built.state
+            try:
+                with collection_paused():
+                    built.part = part
+                    parses = {parsed_file.path: parsed_file for parsed_file in parsed.parses}
+                    for path, resolution in _timed_each(pending.settled_files(), self.timings, "resolve"):
+                        built.add(path, _file_record(parses.pop(path), sources[path], structure.files.pop(path), resolution))
+                    pending = None  # its resolver's caches
+                    built.add_graph(shared_nodes(built.summaries.values()))
+                    tables = built.tables()
+                    update = StateUpdate(generation, _module_table(structure.symbols), records=built.held,
+                                         unparsed=_unparsed(scan, parsed.skipped), repo_root=stored_path(str(scan.root)),
+                                         commit=self._head(scan))
+                    unparsed = {p: e[1] for p, e in update.unparsed.items()}
+                    settled["facts"] = facts = self._facts(scan, built.summaries, unparsed, parsed)
+                    if built.seconds_written_ahead:
+                        self.timings["state"] = self.timings.get("state", 0.0) + built.seconds_written_ahead
+                    update.facts = _stored_facts(facts, unparsed)
+                    structure = parsed = built = None  # the records (flow facts too) live on in `update` until the state is written
+                    raise_if_interrupted()
+            except BaseException:
+                state.discard()
+                raise
+            settled["state"], settled["update"] = state, update
             return tables
 
         def start_writing_state() -> None:
@@ -318,7 +337,7 @@ class _Run:
             time in the graph database, which lets the other threads run (docs/benchmarks.md §17b). The
             thread holds the records until they are written, then lets them go. The build goes live only
             once the state is written; a failed or interrupted load removes both (load_graph)."""
-            settled["stating"] = _Beside(functools.partial(self._write_state, build.name, settled.pop("update")))
+            settled["stating"] = _Beside(functools.partial(self._write_state, settled.pop("state"), settled.pop("update")))
 
         def written_state() -> None:
             if "stating" in settled:
@@ -386,6 +405,8 @@ class _Run:
                 late_tables.set_exception(CodekgError("the graph's load stopped"))
             if pending is not None:  # nor does the value flow's child solve on
                 pending.stop()
+            if built is not None:  # the records were never made: their state is no use
+                built.state.discard()
             if "stating" in settled:
                 settled["stating"].join()
             searching.join()
@@ -558,10 +579,9 @@ class _Run:
 
     # --- shared steps ----------------------------------------------------------------------------
 
-    def _write_state(self, graph_file: str, update: StateUpdate) -> None:
-        """The per-file state of build ``graph_file``, beside it: removed with it on failure."""
+    def _write_state(self, state: IndexState, update: StateUpdate) -> None:
+        """The per-file state of a new build, beside it: removed with it on failure."""
         with _timed(self.timings, "state"):
-            state = IndexState.create(self.db_dir, graph_file, self.fingerprint)
             try:
                 state.write(update)
             finally:
@@ -726,6 +746,17 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
+def _timed_each(items: Iterator[Item], timings: dict[str, float], name: str) -> Iterator[Item]:
+    """Each of ``items``, the time taken to make it added to ``timings[name]``."""
+    while True:
+        with _timed(timings, name):
+            item = next(items, _END)
+        if item is _END:
+            return
+        yield item
+
+
+_END: Any = object()
 _FLOW_LABELS = frozenset({"External"})  # the nodes the value flow's calls may add
 
 
@@ -751,6 +782,7 @@ def _flow_part(graph: Graph, decided: bool) -> Graph:
 
 
 Outcome = TypeVar("Outcome")
+Item = TypeVar("Item")
 
 
 class _Beside(Generic[Outcome]):
@@ -835,27 +867,24 @@ def _stored_facts(facts: RunFacts, unparsed: dict[str, str]) -> dict[str, Any]:
             "call_sites": facts.call_sites, "warnings": facts.warnings, "unparsed": unparsed}
 
 
-def _with_source_files(parses: list[FileParse], files: list[SourceFile]) -> Iterator[tuple[FileParse, SourceFile]]:
-    by_path = {f.path: f for f in files}
-    for parsed in parses:
-        yield parsed, by_path[parsed.path]
-
-
 def _file_record(parsed: FileParse, source: SourceFile, structure: FileStructure, resolution: FileResolution) -> FileRecord:
     from codekg.passes.structure import file_outline
 
     summary = FileSummary(
         outline=file_outline(structure.symbols),
         dependencies=resolution.dependencies,
-        node_counts=structure.graph.node_counts(),
-        structure_edge_counts=structure.graph.edge_counts(),
+        node_counts=structure.node_counts,
+        structure_edge_counts=structure.edge_counts,
         derived_edge_counts=resolution.graph.edge_counts(),
         shared=resolution.shared,
         call_outcomes=resolution.call_outcomes,
         warnings=_file_warnings(parsed) + structure.warnings + resolution.warnings,
     )
-    stat = FileStat(parsed.content_hash, source.size_bytes, source.mtime_ns)
-    return FileRecord(stat, summary, structure.symbols, structure.graph, resolution.graph)
+    return FileRecord(_file_stat(parsed, source), summary, structure.symbols, structure.graph, resolution.graph)
+
+
+def _file_stat(parsed: FileParse, source: SourceFile) -> FileStat:
+    return FileStat(parsed.content_hash, source.size_bytes, source.mtime_ns)
 
 
 def _rederived_summary(previous: FileSummary, resolution: FileResolution) -> FileSummary:

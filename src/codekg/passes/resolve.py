@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -82,8 +82,10 @@ def start_resolution(
     flow = start_solve(symbols, project_configs, sorted(symbols.files.keys()), flow_in_child) if value_flow else None
     resolver = _FileResolver(symbols, ambiguity_limit, project_configs, strict, value_flow)
     chosen = set(symbols.files.keys() if paths is None else paths)
-    return PendingResolution(resolver, {path: resolver.first_half(path) for path in sorted(chosen)}, flow,
-                             dict(stored_keys or {}), chosen)
+    pending = PendingResolution(resolver, {}, flow, dict(stored_keys or {}), chosen)
+    if pending.flow_under_way:  # the first halves while the child solves; else each as it is settled
+        pending.first_halves = {path: resolver.first_half(path) for path in sorted(chosen)}
+    return pending
 
 
 @dataclass(slots=True)
@@ -110,17 +112,24 @@ class PendingResolution:
             self.flow.stop()
 
     def unsettled(self) -> dict[str, FileResolution]:
-        """Each chosen file's resolution before the flow: no CALLS edge yet."""
+        """Each chosen file's resolution before the flow (a flow under way): no CALLS edge yet."""
         return {path: half.result for path, half in self.first_halves.items()}
 
     def settle(self) -> dict[str, FileResolution]:
-        """Wait for the flow (if any), then give each file its CALLS edges: the chosen files, and
-        every file of ``stored_keys`` whose value-flow edges changed."""
+        """Every file's resolution at once (see settled_files)."""
+        return dict(self.settled_files())
+
+    def settled_files(self) -> Iterator[tuple[str, FileResolution]]:
+        """Wait for the flow (if any), then give each file its CALLS edges, one file at a time in path
+        order: the chosen files, and every file of ``stored_keys`` whose value-flow edges changed. A
+        file's first half is let go once settled, so a full build that writes each resolution away as
+        it comes (passes/build_records.py) never holds all of them."""
         program = self.flow.result() if self.flow is not None else ProgramCalls()
-        for path, keys in sorted(self.stored_keys.items()):  # the flow is solved whole: its edges may change anywhere
-            if path not in self.chosen and flow_dependency(program.edges.get(path, []), program.warnings.get(path, [])) not in keys:
-                self.first_halves[path] = self.resolver.first_half(path)
-        return {path: self.resolver.settled(path, half, program) for path, half in sorted(self.first_halves.items())}
+        redone = {path for path, keys in self.stored_keys.items()  # the flow is solved whole: its edges may change anywhere
+                  if path not in self.chosen and flow_dependency(program.edges.get(path, []), program.warnings.get(path, [])) not in keys}
+        for path in sorted(self.chosen | redone):
+            half = self.first_halves.pop(path, None)
+            yield path, self.resolver.settled(path, half if half is not None else self.resolver.first_half(path), program)
 
 
 @dataclass(slots=True)

@@ -30,8 +30,10 @@ class FileStructure:
     """One file's share of the structure: its symbols and its nodes with their DEFINES/HAS_METHOD edges."""
 
     symbols: FileSymbols
-    graph: Graph
+    graph: Graph | None  # None once a full build has written it ahead (passes/build_records.py); its counts stay
     warnings: list[dict[str, str]] = field(default_factory=list)  # {"pass", "kind", "message"}
+    node_counts: dict[str, int] = field(default_factory=dict)
+    edge_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -41,8 +43,14 @@ class StructureResult:
     symbols: SymbolIndex
 
 
-def build_structure(root: Path, parses: list[FileParse], settings: Settings) -> StructureResult:
-    files = {parsed.path: file_structure(parsed, settings) for parsed in parses}
+def build_structure(root: Path, parses: list[FileParse], settings: Settings,
+                    each: Callable[[FileParse, FileStructure], None] | None = None) -> StructureResult:
+    """``each`` is given every file's structure as it is made (a full build writes them ahead)."""
+    files = {}
+    for parsed in parses:
+        files[parsed.path] = structure = file_structure(parsed, settings)
+        if each is not None:
+            each(parsed, structure)
     loaded = {path: structure.symbols for path, structure in files.items()}
     symbols = build_symbol_index({path: file_outline(s) for path, s in loaded.items()}, loaded)
     return StructureResult(project_structure(root, list(files)), files, symbols)
@@ -54,6 +62,8 @@ def file_structure(parsed: FileParse, settings: Settings) -> FileStructure:
     structure = contained(parsed.path, "structure", lambda: _file_structure(parsed, settings),
                           lambda: _bare_structure(parsed, settings), settings.strict, faults)
     structure.warnings = [fault.as_warning() for fault in faults]
+    assert structure.graph is not None
+    structure.node_counts, structure.edge_counts = structure.graph.node_counts(), structure.graph.edge_counts()
     return structure
 
 
