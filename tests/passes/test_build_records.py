@@ -61,7 +61,9 @@ def _written_ahead(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
 def test_records_written_ahead_give_the_same_graph_state_and_facts(tmp_path, monkeypatch):
     repo = _mixed_repo(tmp_path)
     settings = load_settings(repo)
+    none_ahead = _written_ahead(monkeypatch, 10**9)
     held = index_repository(repo, tmp_path / "held", settings)
+    assert none_ahead == []  # under the buffer's limit: every record goes to the writer beside the load
     parts = _written_ahead(monkeypatch, 40)
     ahead = index_repository(repo, tmp_path / "ahead", settings)
 
@@ -167,8 +169,12 @@ def test_the_buffer_writes_ahead_at_its_limit_and_gives_every_row_in_order(tmp_p
         assert files["a.py"][3].node_counts() == {"File": 1, "Function": 2}  # kept by the record's update
         assert files["a.py"][4].edge_counts() == {"CALLS": 2} and files["d.py"][4].edge_counts() == {"CALLS": 3}
         assert files["d.py"][3].node_counts() == {"File": 1, "Function": 3}
+        e, e_record = _structure_and_record("e.py", 0)
+        built.add("e.py", e_record)  # held, below the limit
         tables = built.tables()
-        assert list(built.summaries) == ["a.py", "b.py", "c.py", "d.py"]
+        assert list(built.held) == ["e.py"] and "e.py" not in _files(state)  # left for the writer beside the load
+        assert list(built.summaries) == ["a.py", "b.py", "c.py", "d.py", "e.py"]
+        assert tables.nodes["File"].column("id").to_pylist() == ["File:a.py", "File:b.py", "File:c.py", "File:d.py", "File:e.py"]
         assert tables.nodes["Function"].column("id").to_pylist() == [
             "Function:a.py:f0", "Function:a.py:f1", "Function:b.py:f0", "Function:b.py:f1", "Function:b.py:f2",
             "Function:c.py:f0", "Function:d.py:f0", "Function:d.py:f1", "Function:d.py:f2"]
