@@ -502,12 +502,14 @@ class Solver:
 
     def _read_by_name(self, elements: int, target: int, name: str) -> None:
         """``target`` holds what a property read of ``name`` finds among ``elements`` (the fields
-        stored under a computed key): a function or class only when it was defined under that name,
-        as a mixin's `target[key] = source[key]` copies `on` under "on"; an anonymous one, or one of
-        another name, is no property of that name. axios's `Axios.prototype[method] = async
-        function` had become `str.trim()`, `new Request()` and 21 more calls wherever the
-        prototype's value reached. Every other token (an object, an instance) may be any field, as
-        before; and a container's key (`routes["/"]`) is data, not a name: it reads every element."""
+        stored under a computed key): a function, class or external name only when it was defined
+        (or is named) under that name, as a mixin's `target[key] = source[key]` copies `on` under
+        "on"; an anonymous one, or one of another name, is no property of that name. axios's
+        `Axios.prototype[method] = async function` had become `str.trim()`, `new Request()` and 21
+        more calls wherever the prototype's value reached, and the `Blob` its config merge copies had
+        become the callee of `config.method.toLowerCase()` and 40 more. Every other token (an object,
+        an instance) may be any field, as before; and a container's key (`routes["/"]`) is data, not
+        a name: it reads every element."""
         key = (elements, target, name)
         if key in self._named_reads:
             return
@@ -516,6 +518,8 @@ class Solver:
         def arrived(value: Value) -> None:
             kind = value[0]
             if kind in ("function", "class", "bound") and self.environment.defined_name(value[1]) != name:
+                return
+            if kind == "external" and value[1].rsplit(".", 1)[-1] != name:
                 return
             self._add(target, value, "element")
 
