@@ -136,6 +136,14 @@ class Settings(BaseSettings):
         description="Re-indexing applies a delta to the live index unless more than this fraction of the "
         "files (and more than 50 files) changed; then it rebuilds, which is faster for big changes.",
     )
+    record_buffer_rows: int = Field(
+        250_000,
+        ge=1,
+        description="A full build holds at most this many graph rows (nodes and edges) of its files until the "
+        "load; past it, they are written ahead into the new build's state and turned into Arrow tables as the "
+        "passes go. Lower: less memory on a large repository, and the state written before the load rather than "
+        "beside it (docs/benchmarks.md §34).",
+    )
     parse_cache: bool = Field(True, description="Reuse parse records of unchanged file contents across runs.")
     parse_cache_path: Path | None = Field(
         None, description="Where the parse cache lives (default: `<db>/parse_cache.sqlite`)."

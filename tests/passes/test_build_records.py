@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import codekg.passes.build_records as build_records
+from codekg.passes.build_records import BuildRecords
 from codekg.graph import Graph
 from codekg.index_state import FileRecord, FileStat, FileSummary, IndexState, state_path
 from codekg.passes.structure import FileStructure
@@ -44,9 +44,8 @@ def _state_rows(db: Path) -> dict[str, tuple]:
             for path, content_hash, summary, symbols, nodes, edges in rows}
 
 
-def _written_ahead(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
-    """Sets the buffer to ``limit`` rows; the list gets the files of each part written ahead."""
-    monkeypatch.setattr(build_records, "RECORD_BUFFER_ROWS", limit)
+def _written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The list gets the files of each part written ahead (the real writer runs: it is only counted)."""
     parts: list[int] = []
     original = IndexState.write_ahead
 
@@ -61,11 +60,10 @@ def _written_ahead(monkeypatch: pytest.MonkeyPatch, limit: int) -> list[int]:
 def test_records_written_ahead_give_the_same_graph_state_and_facts(tmp_path, monkeypatch):
     repo = _mixed_repo(tmp_path)
     settings = load_settings(repo)
-    none_ahead = _written_ahead(monkeypatch, 10**9)
+    parts = _written_ahead(monkeypatch)
     held = index_repository(repo, tmp_path / "held", settings)
-    assert none_ahead == []  # under the buffer's limit: every record goes to the writer beside the load
-    parts = _written_ahead(monkeypatch, 40)
-    ahead = index_repository(repo, tmp_path / "ahead", settings)
+    assert parts == []  # under the buffer's limit: every record goes to the writer beside the load
+    ahead = index_repository(repo, tmp_path / "ahead", load_settings(repo, record_buffer_rows=40))
 
     files = len(_state_rows(tmp_path / "held"))
     assert len(parts) >= 3 and 0 < sum(parts) <= files  # several parts ahead; any left are held for the writer
@@ -77,14 +75,14 @@ def test_records_written_ahead_give_the_same_graph_state_and_facts(tmp_path, mon
 
 def test_an_incremental_run_on_a_state_written_ahead_equals_a_full_build(tmp_path, monkeypatch):
     repo = _mixed_repo(tmp_path)
-    settings = load_settings(repo)
-    _written_ahead(monkeypatch, 40)
-    index_repository(repo, tmp_path / "db", settings)
+    parts = _written_ahead(monkeypatch)
+    index_repository(repo, tmp_path / "db", load_settings(repo, record_buffer_rows=40))
+    assert parts
     util = repo / "src" / "shop" / "util.py"
     util.write_text(util.read_text() + "\n\ndef added():\n    return log('x')\n")
+    settings = load_settings(repo)
     summary = index_repository(repo, tmp_path / "db", settings)
     assert summary.delta["mode"] == "incremental"
-    monkeypatch.undo()
     index_repository(repo, tmp_path / "full", settings)
     assert graph_rows(tmp_path / "db", settings) == graph_rows(tmp_path / "full", settings)
 
@@ -97,7 +95,7 @@ def test_a_failure_after_records_were_written_ahead_publishes_nothing_and_leaves
     db = tmp_path / "db"
     index_repository(repo, db, settings)
     before = sorted(p.name for p in db.iterdir())
-    parts = _written_ahead(monkeypatch, 10)
+    parts = _written_ahead(monkeypatch)
     original, made = pipeline._file_record, []
 
     def broken_late(*arguments):
@@ -108,7 +106,7 @@ def test_a_failure_after_records_were_written_ahead_publishes_nothing_and_leaves
 
     monkeypatch.setattr(pipeline, "_file_record", broken_late)
     with pytest.raises(RuntimeError, match="a record could not be made"):
-        index_repository(repo, db, settings, full=True)
+        index_repository(repo, db, load_settings(repo, record_buffer_rows=10), full=True)
     assert parts  # some were written ahead before it failed
     assert sorted(p.name for p in db.iterdir()) == before
     monkeypatch.undo()
@@ -142,7 +140,7 @@ def test_the_buffer_writes_ahead_at_its_limit_and_gives_every_row_in_order(tmp_p
     completes the row; a record held to the end is left for the writer beside the load."""
     state = IndexState.create(tmp_path, "graph", "fingerprint")
     try:
-        built = build_records.BuildRecords(state, limit_rows=8)
+        built = BuildRecords(state, limit_rows=8)
         a, a_record = _structure_and_record("a.py", 2)  # 3 node rows, 2 edge rows
         b, b_record = _structure_and_record("b.py", 3)  # 4 node rows, 3 edge rows
         c, c_record = _structure_and_record("c.py", 1)

@@ -4,9 +4,10 @@ Each file's structure (its node rows, as dicts) is made by the structure pass an
 parse and symbols, its derived edges) as the file is resolved. A small repository keeps them all:
 its state is written beside the load, in time the load leaves free. A large one cannot: at 100,000
 files they were 7 GB when the load started (docs/benchmarks.md §31). So once what is held reaches
-`RECORD_BUFFER_ROWS` graph rows, it is written ahead into the state's open transaction (a file's
-nodes first, its record's row completed later), the rows become Arrow tables, and it is let go; the
-load reads the Arrow parts as one chunked table per key.
+the `record_buffer_rows` setting (250,000 graph rows by default: more than pydantic's or fastapi's
+whole graph, so their runs are as before), it is written ahead into the state's open transaction (a
+file's nodes first, its record's row completed later), the rows become Arrow tables, and it is let
+go; the load reads the Arrow parts as one chunked table per key.
 """
 
 from __future__ import annotations
@@ -18,19 +19,14 @@ from codekg.graph import Graph, GraphTables
 from codekg.index_state import FileRecord, FileStat, FileSummary, IndexState
 from codekg.passes.structure import FileStructure
 
-RECORD_BUFFER_ROWS = 250_000
-"""Graph rows (node and edge dicts, about 0.5 KB each with their records) held before they are
-written ahead: more than pydantic's or fastapi's whole graph, so their runs are as before."""
-
 
 class BuildRecords:
     """The structures and records of one full build: held up to ``limit_rows`` graph rows, then
     written ahead. ``part`` picks the rows the load takes from here (a value flow under way has
     loaded the others already, pipeline.py)."""
 
-    def __init__(self, state: IndexState, limit_rows: int | None = None) -> None:
-        self.state = state
-        self.limit_rows = RECORD_BUFFER_ROWS if limit_rows is None else limit_rows
+    def __init__(self, state: IndexState, limit_rows: int) -> None:
+        self.state, self.limit_rows = state, limit_rows
         self.part: Callable[[Graph], Graph] = lambda graph: graph
         self.held: dict[str, FileRecord] = {}  # not written yet: the state's writer takes them beside the load
         self.summaries: dict[str, FileSummary] = {}  # every file's, written or not
