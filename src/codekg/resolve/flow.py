@@ -140,6 +140,11 @@ class Environment:
         """The methods every function of the definition's language has (JS `call`, `apply`, `bind`)."""
         return frozenset()
 
+    def external_member(self, name: str, attribute: str) -> bool:
+        """Whether a read of ``attribute`` off the external ``name`` may give a value (`os.path` off
+        `os`); not a JS builtin constructor's name it does not have (library_calls.builtin_member)."""
+        return True
+
     def defined_name(self, definition_id: str) -> str | None:
         """The name a function or class was defined under (`on` for `on() {}` or `P.prototype.on =
         function`); None for an anonymous one."""
@@ -481,7 +486,7 @@ class Solver:
         if kind in ("function", "bound") and name in self.environment.function_methods(value[1]):
             self._add(target, ("function-method", name, value), "attribute")  # `f.call`, `f.bind`
         if kind == "external":  # `os.path` of `os`: a longer external name
-            if name != ANY_KEY:
+            if name != ANY_KEY and self.environment.external_member(value[1], name):
                 self._add(target, ("external", f"{value[1]}.{name}"), "attribute")
             return
         if name == ANY_KEY:  # every element, those stored later too

@@ -49,6 +49,7 @@ from codekg.resolve.library_calls import (
     PROTOCOL_METHODS,
     PROTOTYPE_FUNCTIONS,
     VIEW_METHODS,
+    builtin_member,
 )
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
@@ -344,6 +345,9 @@ class _Program(Environment):
 
     def container_method(self, name: str) -> bool:
         return name in _CONTAINER_METHODS
+
+    def external_member(self, name: str, attribute: str) -> bool:
+        return builtin_member(name, attribute)
 
     def defined_name(self, definition_id: str) -> str | None:
         ref = self.refs.get(definition_id)

@@ -72,6 +72,63 @@ PARTIAL_FUNCTIONS: dict[str, frozenset[str]] = {
 BUILTIN_ARRAY = "Array"
 BUILTIN_FUNCTION = "Function"
 
+# The static members of JavaScript's builtin constructors (ECMAScript's and the host's of
+# JAVASCRIPT_GLOBALS): what a read off the constructor itself can give. The value flow is
+# context-insensitive, so a constructor passed to a helper in one place (axios hands `Blob` to
+# `utils.forEach`) reaches the helper's other callers too; a name it does not have (`Blob.toLowerCase`
+# off a parameter that holds a string elsewhere) is no member, and no call edge is made to it. The
+# Error family is left out: Python has builtins of the same names, whose members are not these.
+JAVASCRIPT_CONSTRUCTOR_STATICS: dict[str, frozenset[str]] = {
+    name: frozenset(members.split()) for name, members in {
+        "Array": "isArray from fromAsync of",
+        "ArrayBuffer": "isView",
+        "BigInt": "asIntN asUintN",
+        "Boolean": "", "DataView": "", "FinalizationRegistry": "", "Function": "", "Set": "",
+        "SharedArrayBuffer": "", "WeakMap": "", "WeakRef": "", "WeakSet": "",
+        **{typed: "from of" for typed in ("BigInt64Array", "BigUint64Array", "Float32Array", "Float64Array", "Int8Array",
+                                          "Int16Array", "Int32Array", "Uint8ClampedArray", "Uint16Array", "Uint32Array")},
+        "Uint8Array": "from of fromBase64 fromHex",
+        "Date": "now parse UTC",
+        "Map": "groupBy",
+        "Number": "isFinite isInteger isNaN isSafeInteger parseFloat parseInt EPSILON MAX_SAFE_INTEGER MAX_VALUE "
+                  "MIN_SAFE_INTEGER MIN_VALUE NaN NEGATIVE_INFINITY POSITIVE_INFINITY",
+        "Object": "assign create defineProperties defineProperty entries freeze fromEntries getOwnPropertyDescriptor "
+                  "getOwnPropertyDescriptors getOwnPropertyNames getOwnPropertySymbols getPrototypeOf groupBy hasOwn is "
+                  "isExtensible isFrozen isSealed keys preventExtensions seal setPrototypeOf values",
+        "Promise": "all allSettled any race reject resolve try withResolvers",
+        "Proxy": "revocable",
+        "RegExp": "escape",
+        "String": "fromCharCode fromCodePoint raw",
+        "Symbol": "for keyFor asyncIterator hasInstance isConcatSpreadable iterator match matchAll replace search "
+                  "species split toPrimitive toStringTag unscopables",
+        "Buffer": "alloc allocUnsafe allocUnsafeSlow byteLength compare concat copyBytesFrom from isBuffer isEncoding of "
+                  "poolSize",
+        "URL": "canParse createObjectURL parse revokeObjectURL",
+        "Response": "error json redirect",
+        **{host: "" for host in ("AbortController", "Blob", "CustomEvent", "Event", "EventTarget", "File", "FileReader",
+                                 "FormData", "Headers", "Image", "Request", "TextDecoder", "TextEncoder", "URLSearchParams",
+                                 "WebSocket", "Worker", "XMLHttpRequest")},
+    }.items()
+}
+# What every constructor has, being a function: its prototype (`Array.prototype.map.call`) and the
+# function methods.
+CONSTRUCTOR_MEMBERS = frozenset({"prototype", "name", "length"}) | frozenset({"call", "apply", "bind"})
+GLOBAL_OBJECTS = frozenset({"globalThis", "window"})  # `globalThis.Request` is `Request`
+
+
+def builtin_member(name: str, attribute: str) -> bool:
+    """Whether ``attribute`` may be read off the external ``name``: any, but off a JavaScript builtin
+    constructor itself (`<builtin>.Blob`, `<builtin>.globalThis.Request`) only one of its members."""
+    head, _, rest = name.partition(".")
+    if head != "<builtin>":
+        return True
+    parts = rest.split(".")
+    while len(parts) > 1 and parts[0] in GLOBAL_OBJECTS:
+        parts = parts[1:]
+    statics = JAVASCRIPT_CONSTRUCTOR_STATICS.get(parts[0]) if len(parts) == 1 else None
+    return statics is None or attribute in statics or attribute in CONSTRUCTOR_MEMBERS
+
+
 # Methods of any function value: `f.call(…)`/`f.apply(…)` call `f`; `f.bind(…)` makes a function that does.
 FUNCTION_METHODS: dict[str, frozenset[str]] = {
     "python": frozenset(),
