@@ -266,6 +266,7 @@ class _Run:
 
         def write_ahead(parsed_file: FileParse, file_structure: FileStructure) -> None:
             built.add_structure(parsed_file.path, _file_stat(parsed_file, sources[parsed_file.path]), file_structure)
+            raise_if_interrupted()  # between files: a stop unwinds, and the state written ahead is deleted
 
         # Structure, resolve and the records only build what lives on until the state is written: each
         # collection walked that growing heap and freed nothing (a third of those passes on pydantic);
@@ -313,6 +314,7 @@ class _Run:
                     parses = {parsed_file.path: parsed_file for parsed_file in parsed.parses}
                     for path, resolution in _timed_each(pending.settled_files(), self.timings, "resolve"):
                         built.add(path, _file_record(parses.pop(path), sources[path], structure.files.pop(path), resolution))
+                        raise_if_interrupted()
                     pending = None  # its resolver's caches
                     built.add_graph(shared_nodes(built.summaries.values()))
                     tables = built.tables()
