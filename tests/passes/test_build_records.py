@@ -183,3 +183,34 @@ def test_the_buffer_writes_ahead_at_its_limit_and_gives_every_row_in_order(tmp_p
     reopened = sqlite3.connect(state_path(tmp_path, "graph"))
     assert reopened.execute("SELECT count(*) FROM files").fetchone() == (0,)  # never committed: nothing kept
     reopened.close()
+
+
+def test_a_stop_heard_between_files_after_a_write_ahead_leaves_no_file(tmp_path, monkeypatch):
+    """Ctrl-C is recorded by the signal handler and heard between files (codekg/interrupts.py): the
+    run unwinds, the state written ahead is deleted, and the previous index is live."""
+    import signal
+
+    import codekg.pipeline as pipeline
+    from codekg.interrupts import _record
+
+    repo = _mixed_repo(tmp_path)
+    settings = load_settings(repo)
+    db = tmp_path / "db"
+    index_repository(repo, db, settings)
+    before = sorted(p.name for p in db.iterdir())
+    parts = _written_ahead(monkeypatch)
+    original, made = pipeline._file_record, []
+
+    def signalled(*arguments):
+        made.append(1)
+        if len(made) == 20:
+            _record(signal.SIGINT, None)  # what the handler does when the signal comes
+        return original(*arguments)
+
+    monkeypatch.setattr(pipeline, "_file_record", signalled)
+    with pytest.raises(KeyboardInterrupt):
+        index_repository(repo, db, load_settings(repo, record_buffer_rows=10), full=True)
+    assert parts and len(made) == 20  # written ahead, and stopped at the next file
+    assert sorted(p.name for p in db.iterdir()) == before
+    monkeypatch.undo()
+    assert index_repository(repo, db, settings).delta["mode"] == "unchanged"
