@@ -1,19 +1,21 @@
 """passes/build_records.py: a full build whose records are written ahead in small parts gives the
-graph, the state and the facts of one that holds them all; a failure after a part was written
-ahead publishes nothing and leaves no file."""
+graph, the state and the facts of one that holds them all; a failure or a stop after a part was
+written ahead publishes nothing and leaves no file."""
 
 from __future__ import annotations
 
 import pickle
 import shutil
+import signal
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from codekg.passes.build_records import BuildRecords
 from codekg.graph import Graph
 from codekg.index_state import FileRecord, FileStat, FileSummary, IndexState, state_path
+from codekg.interrupts import _record
+from codekg.passes.build_records import BuildRecords
 from codekg.passes.structure import FileStructure
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
@@ -87,7 +89,18 @@ def test_an_incremental_run_on_a_state_written_ahead_equals_a_full_build(tmp_pat
     assert graph_rows(tmp_path / "db", settings) == graph_rows(tmp_path / "full", settings)
 
 
-def test_a_failure_after_records_were_written_ahead_publishes_nothing_and_leaves_no_file(tmp_path, monkeypatch):
+def _failure() -> None:
+    raise RuntimeError("a record could not be made")
+
+
+def _ctrl_c() -> None:
+    _record(signal.SIGINT, None)  # what the handler does when the signal comes: heard between files
+
+
+@pytest.mark.parametrize(("event", "stopped_by"), [(_failure, RuntimeError), (_ctrl_c, KeyboardInterrupt)])
+def test_a_run_stopped_after_a_write_ahead_publishes_nothing_and_leaves_no_file(tmp_path, monkeypatch, event, stopped_by):
+    """A failure, or a Ctrl-C heard between files (codekg/interrupts.py), once some records were
+    written ahead: the run unwinds, the state written ahead is deleted, the previous index is live."""
     import codekg.pipeline as pipeline
 
     repo = _mixed_repo(tmp_path)
@@ -98,16 +111,16 @@ def test_a_failure_after_records_were_written_ahead_publishes_nothing_and_leaves
     parts = _written_ahead(monkeypatch)
     original, made = pipeline._file_record, []
 
-    def broken_late(*arguments):
+    def record(*arguments):
         made.append(1)
-        if len(made) == 15:
-            raise RuntimeError("a record could not be made")
+        if len(made) == 20:
+            event()
         return original(*arguments)
 
-    monkeypatch.setattr(pipeline, "_file_record", broken_late)
-    with pytest.raises(RuntimeError, match="a record could not be made"):
+    monkeypatch.setattr(pipeline, "_file_record", record)
+    with pytest.raises(stopped_by):
         index_repository(repo, db, load_settings(repo, record_buffer_rows=10), full=True)
-    assert parts  # some were written ahead before it failed
+    assert parts and len(made) == 20  # some written ahead; stopped at that file
     assert sorted(p.name for p in db.iterdir()) == before
     monkeypatch.undo()
     store = open_index(db, settings)
@@ -183,34 +196,3 @@ def test_the_buffer_writes_ahead_at_its_limit_and_gives_every_row_in_order(tmp_p
     reopened = sqlite3.connect(state_path(tmp_path, "graph"))
     assert reopened.execute("SELECT count(*) FROM files").fetchone() == (0,)  # never committed: nothing kept
     reopened.close()
-
-
-def test_a_stop_heard_between_files_after_a_write_ahead_leaves_no_file(tmp_path, monkeypatch):
-    """Ctrl-C is recorded by the signal handler and heard between files (codekg/interrupts.py): the
-    run unwinds, the state written ahead is deleted, and the previous index is live."""
-    import signal
-
-    import codekg.pipeline as pipeline
-    from codekg.interrupts import _record
-
-    repo = _mixed_repo(tmp_path)
-    settings = load_settings(repo)
-    db = tmp_path / "db"
-    index_repository(repo, db, settings)
-    before = sorted(p.name for p in db.iterdir())
-    parts = _written_ahead(monkeypatch)
-    original, made = pipeline._file_record, []
-
-    def signalled(*arguments):
-        made.append(1)
-        if len(made) == 20:
-            _record(signal.SIGINT, None)  # what the handler does when the signal comes
-        return original(*arguments)
-
-    monkeypatch.setattr(pipeline, "_file_record", signalled)
-    with pytest.raises(KeyboardInterrupt):
-        index_repository(repo, db, load_settings(repo, record_buffer_rows=10), full=True)
-    assert parts and len(made) == 20  # written ahead, and stopped at the next file
-    assert sorted(p.name for p in db.iterdir()) == before
-    monkeypatch.undo()
-    assert index_repository(repo, db, settings).delta["mode"] == "unchanged"
