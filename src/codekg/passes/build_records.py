@@ -59,16 +59,19 @@ class BuildRecords:
 
     def tables(self) -> GraphTables:
         """Every row added, as Arrow tables: the parts written ahead, then the rows still held."""
-        self._tables.append(self.part(self._rows).to_tables())
-        self._rows, self._row_count = Graph(), 0
+        self._convert_rows()
         tables, self._tables = GraphTables.concatenated(self._tables), []
         return tables
+
+    def _convert_rows(self) -> None:
+        """The rows held become the next Arrow part (of the load's ``part``), and are let go."""
+        self._tables.append(self.part(self._rows).to_tables())
+        self._rows, self._row_count = Graph(), 0
 
     def _write_ahead_when_full(self) -> None:
         if self._row_count < self.limit_rows:
             return
-        self._tables.append(self.part(self._rows).to_tables())
-        self._rows, self._row_count = Graph(), 0
+        self._convert_rows()
         nodes: dict[str, tuple[FileStat, Graph]] = {}
         for path, (stat, structure) in self._structures.items():
             assert structure.graph is not None
