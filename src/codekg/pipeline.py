@@ -110,6 +110,8 @@ class IndexSummary(RunFacts):
     secondary: list[dict[str, Any]] = field(default_factory=list)  # one MirrorResult per `--also-write` store
     # whether the value flow ran ("on"), the setting that decided it, and the bytes `auto` weighed
     value_flow: dict[str, Any] = field(default_factory=dict)
+    # forked processes that resolved a share of a full build's files beside this one (passes/resolve_pool.py)
+    resolve_helpers: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,6 +147,7 @@ class _Run:
         self._told_of_another_root = False
         self._head_commit: str | None = None
         self.flow_decision: dict[str, Any] = {}
+        self.resolve_helpers = 0
 
     def execute(self, full: bool) -> IndexSummary:
         with _timed(self.timings, "scan"):
@@ -250,6 +253,7 @@ class _Run:
         from codekg.passes.build_records import BuildRecords
         from codekg.passes.load import load_graph, metadata_graph
         from codekg.passes.resolve import shared_nodes, start_resolution
+        from codekg.passes.resolve_pool import helper_count
         from codekg.passes.structure import build_structure
         from codekg.stores.mirror import mirror_full
         from codekg.stores.target import refuse_newer_index
@@ -282,9 +286,11 @@ class _Run:
                     built.add_graph(structure.graph)
                 with _timed(self.timings, "resolve"):
                     self.progress.start("resolve")
+                    self.resolve_helpers = 0 if self.settings.value_flow else helper_count(self.settings.workers, len(parsed.parses))
                     pending = start_resolution(structure.symbols, self.settings.ambiguity_limit,
                                                project_configs=self.project_configs, strict=self.settings.strict,
-                                               value_flow=self.settings.value_flow)
+                                               value_flow=self.settings.value_flow,
+                                               helpers=self.resolve_helpers, scratch=self.db_dir)
                 # While a child solves the value flow, the graph but its calls is loaded (docs/benchmarks.md §25)
                 early = None
                 if pending.flow_under_way:
@@ -735,6 +741,7 @@ class _Run:
             search=search,
             secondary=secondary,
             value_flow=self.flow_decision,
+            resolve_helpers=self.resolve_helpers,
         )
 
 

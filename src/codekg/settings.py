@@ -164,7 +164,9 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: min(os.cpu_count() or 1, 8),
         ge=1,
-        description="Worker processes that parse files (default: the number of cores, at most 8).",
+        description="Worker processes that parse files (default: the number of cores, at most 8). A full build "
+        "without the value flow also resolves its files in up to this many processes, forking helpers only while "
+        "the machine has twice this process's memory free for each (docs/performance_tuning.md).",
         json_schema_extra={"default_shown": "the number of cores, at most 8"},  # the machine's, not one value
     )
     parse_timeout_seconds: float = Field(

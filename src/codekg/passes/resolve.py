@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from codekg.faults import FileFault, contained
@@ -29,6 +30,7 @@ from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef, nearest_
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import FlowSolve, start_solve
 from codekg.resolve.flow_program import ProgramCalls
+from codekg.passes.resolve_pool import settle_shared
 from codekg.passes.structure import decorator_id, package_id
 from codekg.resolve.ontology_terms import resolve_file_ontology
 from codekg.resolve.pytest_fixtures import Fixtures, fixture_calls
@@ -74,15 +76,18 @@ def start_resolution(
     symbols: SymbolIndex, ambiguity_limit: int, paths: Iterable[str] | None = None,
     project_configs: ProjectConfigs = NO_PROJECT_CONFIGS, strict: bool = False,
     stored_keys: dict[str, frozenset[DependencyKey]] | None = None, value_flow: bool = True,
-    flow_in_child: bool | None = None,
+    flow_in_child: bool | None = None, helpers: int = 0, scratch: Path | None = None,
 ) -> "PendingResolution":
     """The resolve pass up to the value flow (see resolve_references): the flow is solved whole (in
     a child process for a big program: resolve/flow_child.py) while each file's names, imports and
-    calls are resolved here. `PendingResolution.settle` waits for the flow's answer."""
+    calls are resolved here. `PendingResolution.settle` waits for the flow's answer. ``helpers``:
+    forked processes that may settle a share of the files, writing into ``scratch``
+    (passes/resolve_pool.py); only for a symbol index wholly in memory, as a full build's is."""
     flow = start_solve(symbols, project_configs, sorted(symbols.files.keys()), flow_in_child) if value_flow else None
     resolver = _FileResolver(symbols, ambiguity_limit, project_configs, strict, value_flow)
     chosen = set(symbols.files.keys() if paths is None else paths)
-    pending = PendingResolution(resolver, {}, flow, dict(stored_keys or {}), chosen)
+    pending = PendingResolution(resolver, {}, flow, dict(stored_keys or {}), chosen,
+                                helpers if scratch is not None else 0, scratch)
     if pending.flow_under_way:  # the first halves while the child solves; else each as it is settled
         pending.first_halves = {path: resolver.first_half(path) for path in sorted(chosen)}
     return pending
@@ -100,6 +105,8 @@ class PendingResolution:
     flow: FlowSolve | None
     stored_keys: dict[str, frozenset[DependencyKey]]
     chosen: set[str]
+    helpers: int = 0  # forked processes that may settle a share of the files (passes/resolve_pool.py)
+    scratch: Path | None = None  # where they write
 
     @property
     def flow_under_way(self) -> bool:
@@ -127,9 +134,19 @@ class PendingResolution:
         program = self.flow.result() if self.flow is not None else ProgramCalls()
         redone = {path for path, keys in self.stored_keys.items()  # the flow is solved whole: its edges may change anywhere
                   if path not in self.chosen and flow_dependency(program.edges.get(path, []), program.warnings.get(path, [])) not in keys}
-        for path in sorted(self.chosen | redone):
+        paths = sorted(self.chosen | redone)
+        if self.helpers and self.scratch is not None and not self.first_halves:  # the first halves are the work to share
+            yield from settle_shared(paths, lambda path: self.resolver.settled(path, self.resolver.first_half(path), program),
+                                     self._weight, self.helpers, self.scratch)
+            return
+        for path in paths:
             half = self.first_halves.pop(path, None)
             yield path, self.resolver.settled(path, half if half is not None else self.resolver.first_half(path), program)
+
+    def _weight(self, path: str) -> int:
+        """About how long a file takes to resolve: its call sites and definitions."""
+        parse = self.resolver.symbols.files.unrecorded(path).parse
+        return 1 + len(parse.calls) + len(parse.definitions)
 
 
 @dataclass(slots=True)

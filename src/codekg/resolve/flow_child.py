@@ -10,23 +10,15 @@ A program smaller than CHILD_MIN_FACTS facts is solved in this process: a fork c
 solve. The child gets the symbol index by fork (nothing is copied until touched) and sends back only
 the edges, as definition ids: a few megabytes. A child that fails (killed, out of memory, an error
 in the solve) gives no value-flow edges and a warning; an interrupt stops it with the run.
-
-Why a plain fork and a pipe, not a pebble future: cancelling a pebble future while its handler
-thread was setting the result printed that thread's `InvalidStateError` traceback on Ctrl-C (2 runs
-in 22). Here nothing but this process's own thread reads the answer, and stopping is a kill.
+The child is a `ForkedCall` (forked.py).
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import os
-import signal
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
-from typing import Any, Callable
 
-from codekg.interrupts import raise_if_interrupted
+from codekg.forked import ForkedCall
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow_program import ProgramCalls, solve_program
 from codekg.resolve.names import NameResolver, Resolved
@@ -34,7 +26,6 @@ from codekg.resolve.symbols import SymbolIndex, SymbolRef
 from codekg.resolve.tsconfig import ProjectConfigs
 
 CHILD_MIN_FACTS = 20_000  # pydantic has about 100,000; a test repository a few hundred
-POLL_SECONDS = 0.1
 
 EncodedEdge = tuple[str, str | None, str, str, str, float, int]
 """(caller id, callee id or None, external name, external module, reason, confidence, line)"""
@@ -45,7 +36,7 @@ class FlowSolve:
     """A value-flow solve under way (in a child) or done (in this process); `result` waits for it."""
 
     symbols: SymbolIndex
-    _child: "_Child | None" = None
+    _child: ForkedCall | None = None
     _done: ProgramCalls | None = None
 
     @property
@@ -79,48 +70,6 @@ class FlowSolve:
         return program
 
 
-class _Child:
-    """``target(*arguments)`` in a forked process whose one answer comes back through a pipe."""
-
-    def __init__(self, target: Callable[..., Any], arguments: tuple) -> None:
-        context = multiprocessing.get_context("fork")
-        self._answers, sender = context.Pipe(duplex=False)
-        self._process = context.Process(target=_answer, args=(target, arguments, sender), daemon=True)
-        self._process.start()
-        sender.close()
-
-    def answer(self) -> tuple[str, Any]:
-        """("solved", the value) or ("failed", why). Polls, so that an interrupt stops the wait."""
-        while not self._answers.poll(POLL_SECONDS):
-            raise_if_interrupted()
-        try:
-            return self._answers.recv()
-        except (EOFError, OSError):  # the child died before answering
-            self._process.join()
-            return "failed", f"the process ended with exit code {self._process.exitcode}"
-
-    def stop(self) -> None:
-        if self._process.is_alive():
-            self._process.kill()
-        self._process.join()
-        self._answers.close()
-
-
-def _answer(target: Callable[..., Any], arguments: tuple, answers: Connection) -> None:
-    """In the child: the parent alone decides when to stop (SIGINT ignored), and the child ends with
-    `os._exit`: its objects are never freed one by one, and no inherited handle is closed."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        try:
-            answer: tuple[str, Any] = ("solved", target(*arguments))
-        except BaseException as error:  # noqa: BLE001 - any failure of the solve costs its edges, not the run
-            answer = ("failed", f"{type(error).__name__}: {error}")
-        answers.send(answer)
-        answers.close()
-    finally:
-        os._exit(0)
-
-
 def start_solve(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: list[str],
                 in_child: bool | None = None) -> FlowSolve:
     """Start solving the value flow of ``paths``. ``in_child``: None decides by the program's size."""
@@ -129,7 +78,7 @@ def start_solve(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: li
         in_child = sum(len(file_symbols.parse.flow) for file_symbols in loaded) >= CHILD_MIN_FACTS
     if not in_child:
         return FlowSolve(symbols, _done=solve_program(symbols, NameResolver(symbols, project_configs), paths))
-    return FlowSolve(symbols, _child=_Child(_solve_encoded, (symbols, project_configs, paths)))
+    return FlowSolve(symbols, _child=ForkedCall(_solve_encoded, (symbols, project_configs, paths)))
 
 
 def _solve_encoded(symbols: SymbolIndex, project_configs: ProjectConfigs, paths: list[str]) -> tuple:

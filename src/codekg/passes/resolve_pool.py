@@ -1,0 +1,115 @@
+"""The resolve pass's files shared out: this process settles the first share, forked helpers the rest.
+
+Takes: the paths to settle, in order, and how to settle one (a resolver over the built symbol index).
+Gives: each (path, FileResolution) in that order, as the resolve pass does without helpers.
+
+Why: resolving ran on one core while the other idled (the parse is over, the load not begun): on
+sympy 6.7 s of a 22 s full build (docs/benchmarks.md §35). A helper forked once the symbol index is
+built reads it without a copy, resolves a contiguous share of the files (neighbours share imports,
+so each process's caches serve its share) and writes each resolution, pickled, to a temporary file
+beside the index: a pipe would fill and stop the helper until this process reads it, which it does
+only after its own share. This process settles its share as the caller asks (a full build writes
+each record away as it comes), then reads the helpers' files in order. Its share is the smaller:
+it also makes every file's record (OWN_SHARE).
+
+Cost: memory. A helper's reads copy the pages they touch (reference counts) and it builds its own
+caches: on sympy 360 MB beside this process's 500 MB. So a helper is forked only when the machine
+has HELPER_MEMORY_FACTOR times this process's resident memory available for it, and never for fewer
+than HELPER_MIN_FILES files. The `workers` setting bounds the helpers (one fewer than it).
+
+A helper that fails (killed, out of memory, an error outside a file's containment) costs time, not
+edges: its share is settled here, with a warning in the log.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from bisect import bisect_right
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from codekg.forked import ForkedCall
+
+if TYPE_CHECKING:
+    from codekg.passes.resolve import FileResolution
+
+log = logging.getLogger(__name__)
+
+HELPER_MIN_FILES = 200  # below it, forking and pickling cost about what the helper saves
+OWN_SHARE = 0.8  # this process's share of the work, relative to a helper's: it makes the records too
+HELPER_MEMORY_FACTOR = 4.0  # free memory a helper needs, in multiples of this process's resident memory
+
+Settle = Callable[[str], "FileResolution"]
+
+
+def helper_count(workers: int, files: int) -> int:
+    """How many helpers the resolve of ``files`` files may fork now: one fewer than ``workers``,
+    as many as the available memory allows, none for a small build."""
+    if workers < 2 or files < HELPER_MIN_FILES:
+        return 0
+    import psutil
+
+    resident = psutil.Process().memory_info().rss
+    affordable = int(psutil.virtual_memory().available // (HELPER_MEMORY_FACTOR * max(resident, 1)))
+    return max(0, min(workers - 1, affordable))
+
+
+def shares(paths: list[str], weights: list[int], helpers: int) -> list[list[str]]:
+    """``paths`` cut into 1 + ``helpers`` contiguous shares by ``weights`` (the work each file is,
+    roughly): the first, this process's, OWN_SHARE of a helper's, the others equal. A file goes to
+    the share its weight's midpoint falls in, so a share may be empty when a few files weigh most."""
+    total = sum(weights)
+    unit = total / (OWN_SHARE + helpers) if total else 0.0
+    starts = [OWN_SHARE * unit + k * unit for k in range(helpers)]  # the weight each share after the first starts at
+    cut: list[list[str]] = [[] for _ in range(helpers + 1)]
+    running = 0.0
+    for path, weight in zip(paths, weights):
+        cut[bisect_right(starts, running + weight / 2)].append(path)
+        running += weight
+    return cut
+
+
+def settle_shared(paths: list[str], settle: Settle, weight: Callable[[str], int], helpers: int,
+                  scratch: Path) -> Iterator[tuple[str, "FileResolution"]]:
+    """Each of ``paths`` with ``settle(path)``, in order, the later shares settled by ``helpers``
+    forked processes meanwhile (their files in ``scratch``). Closing the iterator early (an
+    interrupt, a failure of the caller) kills the helpers and removes their files."""
+    own, *theirs = shares(paths, [weight(path) for path in paths], helpers)
+    started: list[tuple[list[str], IO[bytes], ForkedCall]] = []
+    try:
+        for share in theirs:
+            if share:
+                output = tempfile.TemporaryFile(dir=scratch, prefix="resolve-")  # nameless: gone when closed or the run dies
+                started.append((share, output, ForkedCall(_settle_into, (settle, share, output))))
+        for path in own:
+            yield path, settle(path)
+        for share, output, helper in started:
+            outcome, detail = helper.answer()
+            if outcome == "solved":
+                output.seek(0)
+                for _ in share:
+                    yield pickle.load(output)
+            else:
+                log.warning("a resolve helper stopped (%s); its %d files are resolved in the main process", detail, len(share))
+                for path in share:
+                    yield path, settle(path)
+            helper.stop()
+            output.close()
+    finally:
+        for _, output, helper in started:
+            helper.stop()
+            output.close()
+
+
+def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> int:
+    """In a helper: each file's resolution, pickled one after another into ``output``. Never
+    collected: a collection would walk (and copy) the whole inherited heap for nothing."""
+    gc.disable()
+    for path in paths:
+        pickle.dump((path, settle(path)), output, protocol=pickle.HIGHEST_PROTOCOL)
+    output.flush()
+    return len(paths)

@@ -1,0 +1,174 @@
+"""passes/resolve_pool.py: the files of a full build's resolve shared with a forked helper give, in
+order, what this process alone gives; a helper that fails costs time, not results; stopping early
+leaves no process and no file behind."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import sqlite3
+from ast import literal_eval
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from codekg.index_state import state_path
+from codekg.interrupts import _record, deferred_interrupts
+from codekg.passes.resolve_pool import HELPER_MIN_FILES, helper_count, settle_shared, shares
+from codekg.pipeline import index_repository
+from codekg.settings import load_settings
+from tests.test_cli_migrate import snapshot as graph_rows
+
+PATHS = [f"f{number}.py" for number in range(12)]
+
+
+def test_shares_cut_contiguous_runs_by_weight_the_first_smaller():
+    assert shares(list("abcde"), [1] * 5, 1) == [list("ab"), list("cde")]
+    assert shares(list("abcdef"), [1] * 6, 2) == [list("ab"), list("cd"), list("ef")]
+    assert shares(list("abc"), [10, 1, 1], 1) == [["a"], ["b", "c"]]  # a heavy file fills a share alone
+    assert shares(list("abc"), [1, 1, 10], 2) == [["a", "b"], ["c"], []]
+    assert shares(list("abc"), [1, 1, 1], 0) == [list("abc")]
+    assert shares([], [], 1) == [[], []]
+
+
+def test_helpers_only_with_two_workers_enough_files_and_memory():
+    assert helper_count(1, 10_000) == 0
+    assert helper_count(4, HELPER_MIN_FILES - 1) == 0
+    assert helper_count(2, HELPER_MIN_FILES) == 1  # this machine: 24 GiB, a test process of a few hundred MB
+    assert helper_count(3, HELPER_MIN_FILES) == 2
+
+
+def _settled_by(path: str) -> tuple[str, int]:
+    return path, os.getpid()
+
+
+def test_later_shares_are_settled_by_a_helper_and_given_in_order(tmp_path):
+    given = list(settle_shared(PATHS, _settled_by, lambda path: 1, 1, tmp_path))
+    assert [path for path, _ in given] == PATHS
+    here = os.getpid()
+    settlers = [pid for _, (_, pid) in given]
+    assert settlers[:5] == [here] * 5  # 0.8 / 1.8 of 12 files of one weight: the first 5 here
+    assert len(set(settlers[5:])) == 1 and settlers[5] != here  # the other 7 by one forked helper
+    assert list(tmp_path.iterdir()) == []  # its file is gone with it
+
+
+def test_a_helper_that_fails_has_its_share_settled_here(tmp_path, caplog):
+    here = os.getpid()
+
+    def fails_in_a_helper(path: str) -> tuple[str, int]:
+        if os.getpid() != here:
+            raise MemoryError("out of memory")
+        return _settled_by(path)
+
+    with caplog.at_level(logging.WARNING, logger="codekg.passes.resolve_pool"):
+        given = list(settle_shared(PATHS, fails_in_a_helper, lambda path: 1, 1, tmp_path))
+    assert given == [(path, (path, here)) for path in PATHS]
+    assert [r.getMessage() for r in caplog.records] == [
+        "a resolve helper stopped (MemoryError: out of memory); its 7 files are resolved in the main process"]
+
+
+def _slowly(path: str) -> tuple[str, int]:
+    time.sleep(0.2)
+    return _settled_by(path)
+
+
+def _close(given) -> None:
+    given.close()
+
+
+def _interrupt(given) -> None:
+    _record(signal.SIGINT, None)  # the handler's work: heard as the main process waits for the helper
+    next(given)
+
+
+@pytest.mark.parametrize(("stop", "raised"), [(_close, None), (_interrupt, KeyboardInterrupt)])
+def test_stopping_early_kills_the_helper_and_removes_its_file(tmp_path, stop, raised):
+    with deferred_interrupts():
+        given = settle_shared(["a.py", "b.py", "c.py"], _slowly, lambda path: 1, 1, tmp_path)
+        assert next(given) == ("a.py", ("a.py", os.getpid()))
+        assert len(psutil.Process().children()) == 1
+        if raised is None:
+            stop(given)
+        else:
+            with pytest.raises(raised):
+                stop(given)
+    assert psutil.Process().children() == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def _chain(tmp_path: Path, modules: int) -> Path:
+    """``modules`` modules, each calling into the one before it: every share reads another's names."""
+    repo = tmp_path / "chain"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "__init__.py").write_text("")
+    for number in range(modules):
+        previous = f"from pkg.m{number - 1} import step as previous_step\n" if number else "def previous_step():\n    return 0\n"
+        (repo / "pkg" / f"m{number}.py").write_text(
+            f"{previous}\n\nclass Worker{number}:\n    def run(self):\n        return previous_step() + helper{number}()\n\n\n"
+            f"def helper{number}():\n    return {number}\n\n\ndef step():\n    return Worker{number}().run()\n")
+    return repo
+
+
+def _state_records(db: Path) -> dict[str, tuple]:
+    """Each file's state row, unpickled: equal sets may list their items in another order (a
+    helper's were made in another process), so rows are compared as objects, not as text."""
+    current = (db / "CURRENT").read_text().strip()
+    connection = sqlite3.connect(state_path(db, current))
+    try:
+        rows = connection.execute("SELECT path, content_hash, summary, symbols, nodes, edges FROM files").fetchall()
+    finally:
+        connection.close()
+    return {path: (content_hash, pickle.loads(summary), repr(pickle.loads(symbols)), pickle.loads(nodes), pickle.loads(edges))
+            for path, content_hash, summary, symbols, nodes, edges in rows}
+
+
+def test_a_full_build_with_a_resolve_helper_equals_one_without(tmp_path):
+    repo = _chain(tmp_path, HELPER_MIN_FILES + 10)
+    shared = index_repository(repo, tmp_path / "shared", load_settings(repo, value_flow=False, workers=2))
+    alone = index_repository(repo, tmp_path / "alone", load_settings(repo, value_flow=False, workers=1))
+    assert (shared.resolve_helpers, alone.resolve_helpers) == (1, 0)
+    settings = load_settings(repo)
+    assert graph_rows(tmp_path / "shared", settings) == graph_rows(tmp_path / "alone", settings)
+    assert _state_records(tmp_path / "shared") == _state_records(tmp_path / "alone")
+    assert shared.edges == alone.edges and shared.call_sites == alone.call_sites
+    _, edges = graph_rows(tmp_path / "shared", settings)
+    last = HELPER_MIN_FILES + 9  # resolved by the helper: the last share
+    module = f"pkg/m{last}.py:pkg.m{last}"
+    calls = sorted(literal_eval(edge)[1:3] for edge in edges if literal_eval(edge)[0] == "CALLS" and module in edge)
+    assert calls == [
+        (f"Function:{module}.step", f"Class:{module}.Worker{last}"),
+        (f"Function:{module}.step", f"Method:{module}.Worker{last}.run"),
+        (f"Method:{module}.Worker{last}.run", f"Function:pkg/m{last - 1}.py:pkg.m{last - 1}.step"),
+        (f"Method:{module}.Worker{last}.run", f"Function:{module}.helper{last}"),
+    ]
+
+
+def test_a_full_build_stopped_while_its_helper_resolves_leaves_no_process_or_file(tmp_path, monkeypatch):
+    """A Ctrl-C heard between files of this process's share: the run unwinds, the helper is killed,
+    and the index directory holds what it held before."""
+    import codekg.pipeline as pipeline
+
+    repo = _chain(tmp_path, HELPER_MIN_FILES + 10)
+    settings = load_settings(repo, value_flow=False, workers=2)
+    db = tmp_path / "db"
+    index_repository(repo, db, settings)
+    before = sorted(p.name for p in db.iterdir())
+    original, made = pipeline._file_record, []
+
+    def record(*arguments):
+        made.append(1)
+        if len(made) == 20:
+            assert len(psutil.Process().children()) == 1  # the helper, resolving the later share
+            _record(signal.SIGINT, None)
+        return original(*arguments)
+
+    monkeypatch.setattr(pipeline, "_file_record", record)
+    with pytest.raises(KeyboardInterrupt):
+        index_repository(repo, db, settings, full=True)
+    assert len(made) == 20
+    assert psutil.Process().children() == []
+    assert sorted(p.name for p in db.iterdir()) == before
