@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import gc
 import logging
-from bisect import bisect_right
 import pickle
 import tempfile
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
