@@ -34,16 +34,20 @@ def _mixed_repo(tmp_path: Path) -> Path:
     return repo
 
 
-def _state_rows(db: Path) -> dict[str, tuple]:
+def state_file_rows(db: Path) -> list[tuple]:
+    """The live build's state rows: path, content hash, and the pickled summary, symbols, nodes, edges."""
     current = (db / "CURRENT").read_text().strip()
     connection = sqlite3.connect(state_path(db, current))
     try:
-        rows = connection.execute("SELECT path, content_hash, summary, symbols, nodes, edges FROM files").fetchall()
+        return connection.execute("SELECT path, content_hash, summary, symbols, nodes, edges FROM files").fetchall()
     finally:
         connection.close()
+
+
+def _state_rows(db: Path) -> dict[str, tuple]:
     return {path: (content_hash, repr(pickle.loads(summary)), pickle.loads(symbols).module_name,
                    repr(pickle.loads(nodes)), repr(pickle.loads(edges)))
-            for path, content_hash, summary, symbols, nodes, edges in rows}
+            for path, content_hash, summary, symbols, nodes, edges in state_file_rows(db)}
 
 
 def _written_ahead(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import sqlite3
 from ast import literal_eval
 import signal
 import time
@@ -16,11 +15,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from codekg.index_state import state_path
 from codekg.interrupts import _record, deferred_interrupts
 from codekg.passes.resolve_pool import HELPER_MIN_FILES, helper_count, settle_shared, shares
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
+from tests.passes.test_build_records import state_file_rows
 from tests.test_cli_migrate import snapshot as graph_rows
 
 PATHS = [f"f{number}.py" for number in range(12)]
@@ -87,17 +86,22 @@ def _interrupt(given) -> None:
 
 @pytest.mark.parametrize(("stop", "raised"), [(_close, None), (_interrupt, KeyboardInterrupt)])
 def test_stopping_early_kills_the_helper_and_removes_its_file(tmp_path, stop, raised):
+    others = _children()  # a server another test of this worker started, say
     with deferred_interrupts():
         given = settle_shared(["a.py", "b.py", "c.py"], _slowly, lambda path: 1, 1, tmp_path)
         assert next(given) == ("a.py", ("a.py", os.getpid()))
-        assert len(psutil.Process().children()) == 1
+        assert len(_children() - others) == 1
         if raised is None:
             stop(given)
         else:
             with pytest.raises(raised):
                 stop(given)
-    assert psutil.Process().children() == []
+    assert _children() == others
     assert list(tmp_path.iterdir()) == []
+
+
+def _children() -> set[int]:
+    return {child.pid for child in psutil.Process().children()}
 
 
 def _chain(tmp_path: Path, modules: int) -> Path:
@@ -116,14 +120,8 @@ def _chain(tmp_path: Path, modules: int) -> Path:
 def _state_records(db: Path) -> dict[str, tuple]:
     """Each file's state row, unpickled: equal sets may list their items in another order (a
     helper's were made in another process), so rows are compared as objects, not as text."""
-    current = (db / "CURRENT").read_text().strip()
-    connection = sqlite3.connect(state_path(db, current))
-    try:
-        rows = connection.execute("SELECT path, content_hash, summary, symbols, nodes, edges FROM files").fetchall()
-    finally:
-        connection.close()
     return {path: (content_hash, pickle.loads(summary), repr(pickle.loads(symbols)), pickle.loads(nodes), pickle.loads(edges))
-            for path, content_hash, summary, symbols, nodes, edges in rows}
+            for path, content_hash, summary, symbols, nodes, edges in state_file_rows(db)}
 
 
 def test_a_full_build_with_a_resolve_helper_equals_one_without(tmp_path):
@@ -157,12 +155,12 @@ def test_a_full_build_stopped_while_its_helper_resolves_leaves_no_process_or_fil
     db = tmp_path / "db"
     index_repository(repo, db, settings)
     before = sorted(p.name for p in db.iterdir())
-    original, made = pipeline._file_record, []
+    original, made, others = pipeline._file_record, [], _children()
 
     def record(*arguments):
         made.append(1)
         if len(made) == 20:
-            assert len(psutil.Process().children()) == 1  # the helper, resolving the later share
+            assert len(_children() - others) == 1  # the helper, resolving the later share
             _record(signal.SIGINT, None)
         return original(*arguments)
 
@@ -170,5 +168,5 @@ def test_a_full_build_stopped_while_its_helper_resolves_leaves_no_process_or_fil
     with pytest.raises(KeyboardInterrupt):
         index_repository(repo, db, settings, full=True)
     assert len(made) == 20
-    assert psutil.Process().children() == []
+    assert _children() == others
     assert sorted(p.name for p in db.iterdir()) == before
