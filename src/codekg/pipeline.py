@@ -318,9 +318,13 @@ class _Run:
                 with collection_paused():
                     built.part = part
                     parses = {parsed_file.path: parsed_file for parsed_file in parsed.parses}
-                    for path, resolution in _timed_each(pending.settled_files(), self.timings, "resolve"):
-                        built.add(path, _file_record(parses.pop(path), sources[path], structure.files.pop(path), resolution))
-                        raise_if_interrupted()
+                    settled_files = pending.settled_files()
+                    try:
+                        for path, resolution in _timed_each(settled_files, self.timings, "resolve"):
+                            built.add(path, _file_record(parses.pop(path), sources[path], structure.files.pop(path), resolution))
+                            raise_if_interrupted()
+                    finally:
+                        settled_files.close()  # a stop or a failure: any resolve helper is killed now (resolve_pool.py)
                     pending = None  # its resolver's caches
                     built.add_graph(shared_nodes(built.summaries.values()))
                     tables = built.tables()

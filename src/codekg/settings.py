@@ -166,7 +166,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Worker processes that parse files (default: the number of cores, at most 8). A full build "
         "without the value flow also resolves its files in up to this many processes, forking helpers only while "
-        "the machine has twice this process's memory free for each (docs/performance_tuning.md).",
+        "the machine (or its container) has four times this process's memory free for each (docs/performance_tuning.md).",
         json_schema_extra={"default_shown": "the number of cores, at most 8"},  # the machine's, not one value
     )
     parse_timeout_seconds: float = Field(

@@ -9,6 +9,7 @@ import os
 import pickle
 from ast import literal_eval
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import psutil
 import pytest
 
 from codekg.interrupts import _record, deferred_interrupts
-from codekg.passes.resolve_pool import HELPER_MIN_FILES, helper_count, settle_shared, shares
+from codekg.faults import contained
+from codekg.passes.resolve_pool import FORK_FRAMES, HELPER_MIN_FILES, available_memory, helper_count, settle_shared, shares
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
 from tests.passes.test_build_records import state_file_rows
@@ -170,3 +172,57 @@ def test_a_full_build_stopped_while_its_helper_resolves_leaves_no_process_or_fil
     assert len(made) == 20
     assert _children() == others
     assert sorted(p.name for p in db.iterdir()) == before
+
+
+def test_a_helper_that_cannot_start_has_its_share_settled_here(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="codekg.passes.resolve_pool"):
+        given = list(settle_shared(PATHS, _settled_by, lambda path: 1, 1, tmp_path / "no such folder"))
+    assert given == [(path, (path, os.getpid())) for path in PATHS]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2 and messages[0].startswith("cannot start a resolve helper ([Errno 2] No such file or directory")
+    assert messages[1] == "a resolve helper stopped (it could not be started); its 7 files are resolved in the main process"
+
+
+def _fails_on_odd_files(path: str) -> tuple[str, int]:
+    faults: list = []
+    return contained(path, "resolve", lambda: _settled_by(path) if int(path[1:-3]) % 2 == 0 else int("odd"),
+                     lambda: (path, -1), False, faults)
+
+
+def test_files_that_fail_in_a_helper_are_counted_in_the_main_process(tmp_path):
+    before = _failure_count()
+    given = dict(settle_shared(PATHS, _fails_on_odd_files, lambda path: 1, 1, tmp_path))
+    assert [path for path, (_, pid) in given.items() if pid == -1] == ["f1.py", "f3.py", "f5.py", "f7.py", "f9.py", "f11.py"]
+    assert _failure_count() - before == 6  # f1 and f3 here, the other four in the helper
+
+
+def _failure_count() -> float:
+    from codekg import metrics
+
+    metrics.FILE_FAILURES.labels("resolve", "exception")  # made, at zero, if no file failed yet
+    return metrics.REGISTRY.get_sample_value("file_failures_total", {"pass": "resolve", "kind": "exception"})
+
+
+def _recursion_limit(path: str) -> int:
+    return sys.getrecursionlimit()
+
+
+def test_a_helper_has_the_recursion_limit_raised_by_the_frames_of_its_fork(tmp_path):
+    given = [limit for _, limit in settle_shared(PATHS, _recursion_limit, lambda path: 1, 1, tmp_path)]
+    assert given == [sys.getrecursionlimit()] * 5 + [sys.getrecursionlimit() + FORK_FRAMES] * 7
+
+
+def test_available_memory_is_bounded_by_the_container(tmp_path):
+    machine = available_memory(tmp_path)  # no cgroup files there: the machine's figure
+    (tmp_path / "memory.max").write_text("max\n")
+    (tmp_path / "memory.current").write_text("1000\n")
+    assert available_memory(tmp_path) >= machine // 2  # unlimited (the machine's figure moves a little)
+    (tmp_path / "memory.max").write_text("5000\n")
+    assert available_memory(tmp_path) == 4000
+    (tmp_path / "memory.current").write_text("9000\n")
+    assert available_memory(tmp_path) == 0
+    v1 = tmp_path / "v1"
+    (v1 / "memory").mkdir(parents=True)
+    (v1 / "memory" / "memory.limit_in_bytes").write_text("3000000\n")
+    (v1 / "memory" / "memory.usage_in_bytes").write_text("1000000\n")
+    assert available_memory(v1) == 2000000

@@ -13,12 +13,15 @@ each record away as it comes), then reads the helpers' files in order. Its share
 it also makes every file's record (OWN_SHARE).
 
 Cost: memory. A helper's reads copy the pages they touch (reference counts) and it builds its own
-caches: on sympy 360 MB beside this process's 500 MB. So a helper is forked only when the machine
-has HELPER_MEMORY_FACTOR times this process's resident memory available for it, and never for fewer
-than HELPER_MIN_FILES files. The `workers` setting bounds the helpers (one fewer than it).
+caches: on sympy 360 MB beside this process's 500 MB, at 100,000 files about 4.5 GB. So a helper
+is forked only when the machine (or this process's container) has HELPER_MEMORY_FACTOR times this
+process's resident memory available for it, and never for fewer than HELPER_MIN_FILES files. The
+`workers` setting bounds the helpers (one fewer than it).
 
-A helper that fails (killed, out of memory, an error outside a file's containment) costs time, not
-edges: its share is settled here, with a warning in the log.
+A helper that cannot be started (no disk for its file, a process limit) or that fails (killed, out
+of memory, an error outside a file's containment) costs time, not edges: its share is settled here,
+with a warning in the log. The files that failed inside a helper are counted in this process's
+`file_failures_total` as well.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import gc
 import logging
 import pickle
+import sys
 import tempfile
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
@@ -41,6 +45,7 @@ log = logging.getLogger(__name__)
 
 HELPER_MIN_FILES = 200  # below it, forking and pickling cost about what the helper saves
 OWN_SHARE = 0.8  # this process's share of the work, relative to a helper's: it makes the records too
+FORK_FRAMES = 16  # the frames of Process.start and the child's start-up under a helper's work, with room to spare
 HELPER_MEMORY_FACTOR = 4.0  # free memory a helper needs, in multiples of this process's resident memory
 
 Settle = Callable[[str], "FileResolution"]
@@ -54,8 +59,27 @@ def helper_count(workers: int, files: int) -> int:
     import psutil
 
     resident = psutil.Process().memory_info().rss
-    affordable = int(psutil.virtual_memory().available // (HELPER_MEMORY_FACTOR * max(resident, 1)))
+    affordable = int(available_memory() // (HELPER_MEMORY_FACTOR * max(resident, 1)))
     return max(0, min(workers - 1, affordable))
+
+
+def available_memory(cgroups: Path = Path("/sys/fs/cgroup")) -> int:
+    """Bytes the machine has available, or fewer when this process's container (a cgroup v2
+    `memory.max`, or v1 `memory/memory.limit_in_bytes`, under ``cgroups``) leaves fewer: psutil
+    reads the host's figures, and a container's out-of-memory kill would take the whole build."""
+    import psutil
+
+    available = psutil.virtual_memory().available
+    for limit_file, usage_file in (("memory.max", "memory.current"),
+                                   ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            limit, usage = (cgroups / limit_file).read_text().strip(), int((cgroups / usage_file).read_text())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit():  # v2 says "max" when unlimited; v1 gives a huge number, which the min leaves alone
+            available = min(available, max(0, int(limit) - usage))
+        break
+    return available
 
 
 def shares(paths: list[str], weights: list[int], helpers: int) -> list[list[str]]:
@@ -79,17 +103,17 @@ def settle_shared(paths: list[str], settle: Settle, weight: Callable[[str], int]
     forked processes meanwhile (their files in ``scratch``). Closing the iterator early (an
     interrupt, a failure of the caller) kills the helpers and removes their files."""
     own, *theirs = shares(paths, [weight(path) for path in paths], helpers)
-    started: list[tuple[list[str], IO[bytes], ForkedCall]] = []
+    started: list[tuple[list[str], IO[bytes] | None, ForkedCall | None]] = []
     try:
         for share in theirs:
             if share:
-                output = tempfile.TemporaryFile(dir=scratch, prefix="resolve-")  # nameless: gone when closed or the run dies
-                started.append((share, output, ForkedCall(_settle_into, (settle, share, output))))
+                started.append((share, *_started(settle, share, scratch)))
         for path in own:
             yield path, settle(path)
         for share, output, helper in started:
-            outcome, detail = helper.answer()
-            if outcome == "solved":
+            outcome, detail = helper.answer() if helper is not None else ("failed", "it could not be started")
+            if outcome == "solved" and output is not None:
+                _count_failures(detail)
                 output.seek(0)
                 for _ in share:
                     yield pickle.load(output)
@@ -97,19 +121,59 @@ def settle_shared(paths: list[str], settle: Settle, weight: Callable[[str], int]
                 log.warning("a resolve helper stopped (%s); its %d files are resolved in the main process", detail, len(share))
                 for path in share:
                     yield path, settle(path)
-            helper.stop()
-            output.close()
+            _stop(output, helper)
     finally:
         for _, output, helper in started:
-            helper.stop()
+            _stop(output, helper)
+
+
+def _started(settle: Settle, share: list[str], scratch: Path) -> tuple[IO[bytes] | None, ForkedCall | None]:
+    """A helper settling ``share`` into a nameless temporary file (gone when closed, or when the run
+    dies); (None, None) when the file or the process cannot be made (no disk, a process limit)."""
+    output = None
+    try:
+        output = tempfile.TemporaryFile(dir=scratch, prefix="resolve-")
+        return output, ForkedCall(_settle_into, (settle, share, output))
+    except OSError as error:
+        log.warning("cannot start a resolve helper (%s)", error)
+        if output is not None:
             output.close()
+        return None, None
 
 
-def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> int:
-    """In a helper: each file's resolution, pickled one after another into ``output``. Never
-    collected: a collection would walk (and copy) the whole inherited heap for nothing."""
+def _stop(output: IO[bytes] | None, helper: ForkedCall | None) -> None:
+    if helper is not None:
+        helper.stop()
+    if output is not None:
+        output.close()
+
+
+def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> dict[tuple[str, str], float]:
+    """In a helper: each file's resolution, pickled one after another into ``output``; gives the
+    files that failed, by pass and kind, for the main process's `file_failures_total` (a helper's
+    own count dies with it). Never collected: a collection would walk (and copy) the whole inherited
+    heap for nothing. Its stack holds the frames of the fork as well: the recursion limit is raised
+    by as many, so a deep file fails (or not) in a helper as it would in the main process."""
     gc.disable()
+    sys.setrecursionlimit(sys.getrecursionlimit() + FORK_FRAMES)
+    before = _failures()
     for path in paths:
         pickle.dump((path, settle(path)), output, protocol=pickle.HIGHEST_PROTOCOL)
     output.flush()
-    return len(paths)
+    after = _failures()
+    return {key: count - before.get(key, 0.0) for key, count in after.items() if count > before.get(key, 0.0)}
+
+
+def _failures() -> dict[tuple[str, str], float]:
+    """`file_failures_total` by (pass, kind), as this process counted them."""
+    from codekg.metrics import FILE_FAILURES
+
+    return {(sample.labels["pass"], sample.labels["kind"]): sample.value
+            for family in FILE_FAILURES.collect() for sample in family.samples if sample.name.endswith("_total")}
+
+
+def _count_failures(counts: dict[tuple[str, str], float]) -> None:
+    from codekg.metrics import FILE_FAILURES
+
+    for (pass_name, kind), count in counts.items():
+        FILE_FAILURES.labels(pass_name, kind).inc(count)
