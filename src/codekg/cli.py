@@ -308,7 +308,7 @@ def index(
     max_file_size: Annotated[Optional[int], typer.Option(help="Skip files larger than this many bytes [default: 1000000].")] = None,
     bulk_copy: Annotated[Optional[bool], typer.Option("--bulk-copy/--no-bulk-copy",
                                                       help="Bulk-load tables with COPY, MERGE per table on error (default), or always MERGE.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files, and that resolve a large full build's files while memory allows (1: none) [default: cores, at most 8].")] = None,
     parse_timeout: Annotated[Optional[float], typer.Option(help="Seconds one file may take to parse before it is retried, then quarantined [default: 60].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars and no summary: only errors, and on stderr what failed without failing the run (--json still prints its JSON).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch instead of applying the changes to the live index.")] = False,
@@ -367,7 +367,7 @@ def sync(
         "--include", metavar="GLOB", help="Only files whose path matches this glob (repeatable; default: every file).")] = None,
     restart: Annotated[bool, typer.Option(
         "--restart/--resume", help="Start over, or resume from the checkpoint of an unfinished sync of the same commit (default).")] = False,
-    workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files [default: cores, at most 8].")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes that parse files, and that resolve a large full build's files while memory allows (1: none) [default: cores, at most 8].")] = None,
     db: Annotated[Optional[Path], typer.Option("--db", help="Index directory [default: .codekg in the current directory].")] = None,
     progress: Annotated[str, typer.Option(
         "--progress", metavar="MODE", help="Progress on stderr: text (the default; none with --json), json (JSON "
