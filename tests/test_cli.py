@@ -407,6 +407,14 @@ def test_index_in_a_pipe_prints_progress_lines_on_stderr(copy_fixture):
     assert result.stdout.startswith("Indexed 5 files (python 5)")
 
 
+def test_index_without_the_value_flow_counts_the_files_it_resolves(copy_fixture):
+    repo = copy_fixture("pyrepo")
+    result = codekg("index", str(repo), "--value-flow", "off", env={"CODEKG_PROGRESS_LINE_SECONDS": "0"})
+    assert result.returncode == 0, result.stderr
+    phases = [line.split(":")[0].split(" ")[0] for line in result.stderr.splitlines()]
+    assert "resolve: 5/5 (100%)" in result.stderr and phases.count("resolve") == 6  # its start, then each file
+
+
 @pytest.mark.parametrize("command", [["search", "step", "--limit", "500", "--mode", "keyword"], ["callgraph", "{repo}"],
                                      ["callgraph", "{repo}", "--format", "mermaid"], ["export", "--format", "jsonl"],
                                      ["query", "MATCH (f:Function) RETURN f", "--format", "json"]])  # each over a pipe's 64 KB

@@ -285,7 +285,9 @@ class _Run:
                                                 None if self.settings.value_flow else write_ahead)
                     built.add_graph(structure.graph)
                 with _timed(self.timings, "resolve"):
-                    self.progress.start("resolve")
+                    # without the value flow, each file is resolved as its record is made: a count to show
+                    resolve_total = None if self.settings.value_flow else len(parsed.parses)
+                    self.progress.start("resolve", resolve_total)
                     self.resolve_helpers = 0 if self.settings.value_flow else helper_count(self.settings.workers, len(parsed.parses))
                     pending = start_resolution(structure.symbols, self.settings.ambiguity_limit,
                                                project_configs=self.project_configs, strict=self.settings.strict,
@@ -322,6 +324,8 @@ class _Run:
                     try:
                         for path, resolution in _timed_each(settled_files, self.timings, "resolve"):
                             built.add(path, _file_record(parses.pop(path), sources[path], structure.files.pop(path), resolution))
+                            if resolve_total:
+                                self.progress.advance()
                             raise_if_interrupted()
                     finally:
                         settled_files.close()  # a stop or a failure: any resolve helper is killed now (resolve_pool.py)
