@@ -174,3 +174,25 @@ def test_strict_stops_at_the_first_failure_and_publishes_nothing(tmp_path, monke
     with pytest.raises(FileFailedError, match="d.py: resolve failed: RuntimeError: injected fault"):
         index_repository(repo, db, load_settings(repo, use_git_ls_files=False, strict=True))
     assert _graph(db, settings) == published
+
+
+def _metric_failures() -> float:
+    return snapshot().get('file_failures_total{kind="exception",pass="resolve"}', 0.0)
+
+
+def test_failures_counted_apart_go_to_their_tally_not_to_the_metric():
+    """What a forked resolve helper does (passes/resolve_pool.py): it counts its own failures and
+    hands the count to the main process, which adds it to the metric."""
+    from codekg.faults import contained, count_failures, counted_apart
+
+    def fails() -> str:
+        raise ValueError("no")
+
+    before = _metric_failures()
+    with counted_apart() as tally:
+        assert [contained(p, "resolve", fails, lambda: "fallback", False, []) for p in ("a.py", "b.py")] == ["fallback"] * 2
+    assert dict(tally) == {("resolve", "exception"): 2} and _metric_failures() == before
+    count_failures(dict(tally))
+    assert _metric_failures() == before + 2
+    contained("c.py", "resolve", fails, lambda: "fallback", False, [])
+    assert _metric_failures() == before + 3

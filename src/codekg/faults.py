@@ -10,7 +10,9 @@ first fault into a FileFailedError instead, so tests see every failure.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -55,11 +57,36 @@ def contained(path: str, pass_name: str, work: Callable[[], T], fallback: Callab
         raise
     except Exception as error:  # noqa: BLE001 - the point: one file never aborts the run
         fault = FileFault(path, pass_name, _kind(error), _describe(error))
-        FILE_FAILURES.labels(pass_name, fault.kind).inc()
+        if _tallies:
+            _tallies[-1][(pass_name, fault.kind)] += 1
+        else:
+            FILE_FAILURES.labels(pass_name, fault.kind).inc()
         if strict:
             raise FileFailedError(f"{path}: {pass_name} failed: {fault.message}") from error
         faults.append(fault)
         return fallback()
+
+
+_tallies: list[Counter[tuple[str, str]]] = []  # the innermost `counted_apart`'s count, if any
+
+
+@contextmanager
+def counted_apart() -> Iterator[Counter[tuple[str, str]]]:
+    """Inside: failures counted by (pass, kind) in the Counter given, not in `file_failures_total`.
+    For a forked helper (passes/resolve_pool.py): its metrics die with it, and a metric's lock it
+    inherited may have been held by another thread of the parent at the fork, for good."""
+    tally: Counter[tuple[str, str]] = Counter()
+    _tallies.append(tally)
+    try:
+        yield tally
+    finally:
+        _tallies.pop()
+
+
+def count_failures(tally: dict[tuple[str, str], int]) -> None:
+    """Add a `counted_apart` count, sent back by a helper, to `file_failures_total`."""
+    for (pass_name, kind), count in tally.items():
+        FILE_FAILURES.labels(pass_name, kind).inc(count)
 
 
 def _kind(error: BaseException) -> str:

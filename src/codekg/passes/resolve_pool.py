@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from codekg.faults import count_failures, counted_apart
 from codekg.forked import ForkedCall
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ def settle_shared(paths: list[str], settle: Settle, weight: Callable[[str], int]
         for share, output, helper in started:
             outcome, detail = helper.answer() if helper is not None else ("failed", "it could not be started")
             if outcome == "solved" and output is not None:
-                _count_failures(detail)
+                count_failures(detail)
                 output.seek(0)
                 for _ in share:
                     yield pickle.load(output)
@@ -148,32 +149,16 @@ def _stop(output: IO[bytes] | None, helper: ForkedCall | None) -> None:
         output.close()
 
 
-def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> dict[tuple[str, str], float]:
+def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> dict[tuple[str, str], int]:
     """In a helper: each file's resolution, pickled one after another into ``output``; gives the
-    files that failed, by pass and kind, for the main process's `file_failures_total` (a helper's
-    own count dies with it). Never collected: a collection would walk (and copy) the whole inherited
+    files that failed, by pass and kind, for the main process's `file_failures_total`
+    (faults.counted_apart). Never collected: a collection would walk (and copy) the whole inherited
     heap for nothing. Its stack holds the frames of the fork as well: the recursion limit is raised
     by as many, so a deep file fails (or not) in a helper as it would in the main process."""
     gc.disable()
     sys.setrecursionlimit(sys.getrecursionlimit() + FORK_FRAMES)
-    before = _failures()
-    for path in paths:
-        pickle.dump((path, settle(path)), output, protocol=pickle.HIGHEST_PROTOCOL)
+    with counted_apart() as failures:
+        for path in paths:
+            pickle.dump((path, settle(path)), output, protocol=pickle.HIGHEST_PROTOCOL)
     output.flush()
-    after = _failures()
-    return {key: count - before.get(key, 0.0) for key, count in after.items() if count > before.get(key, 0.0)}
-
-
-def _failures() -> dict[tuple[str, str], float]:
-    """`file_failures_total` by (pass, kind), as this process counted them."""
-    from codekg.metrics import FILE_FAILURES
-
-    return {(sample.labels["pass"], sample.labels["kind"]): sample.value
-            for family in FILE_FAILURES.collect() for sample in family.samples if sample.name.endswith("_total")}
-
-
-def _count_failures(counts: dict[tuple[str, str], float]) -> None:
-    from codekg.metrics import FILE_FAILURES
-
-    for (pass_name, kind), count in counts.items():
-        FILE_FAILURES.labels(pass_name, kind).inc(count)
+    return dict(failures)
