@@ -22,6 +22,7 @@ from codekg.passes.resolve_pool import FORK_FRAMES, HELPER_MIN_FILES, available_
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
 from tests.passes.test_build_records import state_file_rows
+from tests.test_faults import _metric_failures
 from tests.test_cli_migrate import snapshot as graph_rows
 
 PATHS = [f"f{number}.py" for number in range(12)]
@@ -190,16 +191,10 @@ def _fails_on_odd_files(path: str) -> tuple[str, int]:
 
 
 def test_files_that_fail_in_a_helper_are_counted_in_the_main_process(tmp_path):
-    before = _failure_count()
+    before = _metric_failures()
     given = dict(settle_shared(PATHS, _fails_on_odd_files, lambda path: 1, 1, tmp_path))
     assert [path for path, (_, pid) in given.items() if pid == -1] == ["f1.py", "f3.py", "f5.py", "f7.py", "f9.py", "f11.py"]
-    assert _failure_count() - before == 6  # f1 and f3 here, the other four in the helper
-
-
-def _failure_count() -> float:
-    from codekg.metrics import snapshot
-
-    return snapshot().get('file_failures_total{kind="exception",pass="resolve"}', 0.0)
+    assert _metric_failures() - before == 6  # f1 and f3 here, the other four in the helper
 
 
 def _recursion_limit(path: str) -> int:

@@ -86,8 +86,7 @@ def start_resolution(
     flow = start_solve(symbols, project_configs, sorted(symbols.files.keys()), flow_in_child) if value_flow else None
     resolver = _FileResolver(symbols, ambiguity_limit, project_configs, strict, value_flow)
     chosen = set(symbols.files.keys() if paths is None else paths)
-    pending = PendingResolution(resolver, {}, flow, dict(stored_keys or {}), chosen,
-                                helpers if scratch is not None else 0, scratch)
+    pending = PendingResolution(resolver, {}, flow, dict(stored_keys or {}), chosen, helpers, scratch)
     if pending.flow_under_way:  # the first halves while the child solves; else each as it is settled
         pending.first_halves = {path: resolver.first_half(path) for path in sorted(chosen)}
     return pending
