@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from codekg.pipeline import index_repository
 from codekg.schema import SCHEMA_VERSION
 from codekg.settings import load_settings
@@ -399,6 +401,92 @@ def test_while_a_child_solves_the_value_flow_the_rest_of_the_graph_loads_and_the
     assert any("'External:json.dumps'" in row for row in nodes)
     assert any(row.startswith(f"('CALLS', 'Function:{U}:shop.util.log', 'External:json.dumps'") for row in edges)
     assert {rel for _, rel, _ in runs["child"][1]["edges"]} == {"CALLS", "DEFINES", "HAS_METHOD"}  # the calls came late
+
+
+def test_without_the_value_flow_the_structure_loads_beside_the_resolve_pass_and_the_result_is_the_same(copy_fixture, monkeypatch):
+    """pipeline._full without the value flow: the structure pass's rows (every node but the
+    Externals, the edges between them) are written while the files are resolved. The records wait
+    here until the load has written a node table, so the two ran together. The graph, the search
+    file and the summary are those of a run that loaded everything once the resolve pass was over."""
+    import threading
+
+    import codekg.pipeline as pipeline
+    from codekg.graph import GraphTables
+    from codekg.passes.build_records import BuildRecords
+    from codekg.stores.ladybug import LadybugStore
+    from tests.search.search_rows import snapshot
+    from tests.test_cli_migrate import snapshot as graph_rows
+
+    repo = copy_fixture("pyrepo")
+    settings = load_settings(repo, value_flow=False)
+    runs = {}
+    for how in ("beside", "after"):
+        first_tables, written = [], threading.Event()
+        original_load, original_record, original_nodes = (
+            __import__("codekg.passes.load", fromlist=["load_graph"]).load_graph, pipeline._file_record, LadybugStore._write_nodes)
+
+        def load_graph(directory, build, tables, *arguments, **keywords):
+            first_tables.append((tables, keywords["late"] is not None))
+            return original_load(directory, build, tables, *arguments, **keywords)
+
+        def write_nodes(store, label, table):
+            written.set()
+            return original_nodes(store, label, table)
+
+        def file_record(*arguments):
+            assert written.wait(30), "no node table was written while the files were resolved"
+            return original_record(*arguments)
+
+        monkeypatch.setattr("codekg.passes.load.load_graph", load_graph)
+        monkeypatch.setattr(LadybugStore, "_write_nodes", write_nodes)
+        if how == "beside":
+            monkeypatch.setattr(pipeline, "_file_record", file_record)
+        else:  # the structure's rows stay with the rest: nothing loads early
+            original_tables = BuildRecords.tables
+            calls = []
+            monkeypatch.setattr(BuildRecords, "tables", lambda built: original_tables(built) if calls.append(1) or len(calls) > 1 else GraphTables())
+        db = repo.parent / f"db-{how}"
+        summary = index_repository(repo, db, settings)
+        runs[how] = (graph_rows(db, settings), snapshot(db), summary.edges, summary.nodes, summary.call_sites)
+        [(first, with_late)] = first_tables
+        if how == "beside":  # what loaded first: the structure, no call, no External, no edge of one
+            assert with_late
+            assert "External" not in first.nodes and first.nodes["Function"] and first.nodes["File"]
+            assert not [key for key in first.edges if "External" in key or key[0] in ("CALLS", "IMPORTS", "INHERITS")]
+            assert ("DEFINES", "Module", "Function") in first.edges and ("CONTAINS", "Folder", "File") in first.edges
+        else:
+            assert not with_late and "External" in first.nodes
+        monkeypatch.undo()
+    assert runs["beside"] == runs["after"]
+    nodes, edges = runs["beside"][0]
+    assert any("'External:json'" in row for row in nodes)
+    assert any(row.startswith(f"('CALLS', 'Function:{U}:shop.util.log', 'External:json.dumps'") for row in edges)
+    assert any(row.startswith(f"('DEFINES', 'Module:{U}:shop.util', 'Function:{U}:shop.util.log'") for row in edges)
+
+
+@pytest.mark.parametrize("where", ["records", "load"])
+def test_a_failure_beside_the_early_load_publishes_nothing_and_the_run_ends(index_fixture, monkeypatch, where):
+    """Without the value flow, a failure in the files' records (while the structure loads) or in the
+    load (while the records are made) stops the run with its error; the build's files are removed
+    and the previous index answers."""
+    import codekg.pipeline as pipeline
+    from codekg.stores.ladybug import LadybugStore
+
+    indexed = index_fixture("pyrepo", value_flow=False)
+    before = sorted(p.name for p in indexed.db.iterdir())
+
+    def broken(*arguments):
+        raise RuntimeError(f"the {where} failed")
+
+    monkeypatch.setattr(*((pipeline, "_file_record") if where == "records" else (LadybugStore, "_write_nodes")), broken)
+    with pytest.raises(RuntimeError, match=f"the {where} failed"):
+        index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
+    assert sorted(p.name for p in indexed.db.iterdir()) == before
+    store = open_index(indexed.db, indexed.settings)
+    try:
+        assert store.query("MATCH (f:Function) WHERE f.name = 'log' RETURN f.id").rows == [[f"Function:{U}:shop.util.log"]]
+    finally:
+        store.close()
 
 
 def test_a_failure_while_the_calls_settle_publishes_nothing_and_the_run_ends(index_fixture, monkeypatch):

@@ -251,7 +251,7 @@ class _Run:
         from codekg.garbage import collection_paused, give_back_memory
         from codekg.git_exclude import exclude_index_directory
         from codekg.passes.build_records import BuildRecords
-        from codekg.passes.load import load_graph, metadata_graph
+        from codekg.passes.load import load_graph, metadata_graph, remove_unpublished_build
         from codekg.passes.resolve import shared_nodes, start_resolution
         from codekg.passes.resolve_pool import helper_count
         from codekg.passes.structure import build_structure
@@ -293,8 +293,12 @@ class _Run:
                                                project_configs=self.project_configs, strict=self.settings.strict,
                                                value_flow=self.settings.value_flow,
                                                helpers=self.resolve_helpers, scratch=self.db_dir)
-                # While a child solves the value flow, the graph but its calls is loaded (docs/benchmarks.md §25)
-                early = None
+                # What is known already is loaded while the rest is settled: while a child solves the value
+                # flow, the graph but its calls (docs/benchmarks.md §25); without the value flow, the
+                # structure pass's rows, every node but the Externals and the edges between them, beside the
+                # resolve pass (§36). (With the flow solved here, the files' nodes come with their records.)
+                rest: Callable[[Graph], Graph] = lambda graph: graph
+                early = GraphTables({}, {})
                 if pending.flow_under_way:
                     unsettled = pending.unsettled()
                     paths = [parsed_file.path for parsed_file in parsed.parses]
@@ -302,18 +306,22 @@ class _Run:
                         structure.graph, *(structure.files[path].graph for path in paths),
                         *(unsettled[path].graph for path in paths), shared_nodes(unsettled[path] for path in paths),
                     )).to_tables()
+                    rest = _decided_by_the_flow
                     del unsettled
+                elif not self.settings.value_flow:
+                    early = built.tables()
                 raise_if_interrupted()
         except BaseException:
             built.state.discard()
             raise
         settled: dict[str, Any] = {}
 
-        def records(part: Callable[[Graph], Graph] = lambda graph: graph) -> GraphTables:
+        def records(part: Callable[[Graph], Graph], first_settled: Callable[[], None]) -> GraphTables:
             """Settle the resolve pass and make each file's record, for the state's writer (written
             ahead when a large repository's would not fit: passes/build_records.py). Gives the tables
             of the graph's ``part`` (converted with the collector paused: it would walk the heap of
-            records again and again)."""
+            records again and again). ``first_settled``: called once the first file is settled, when
+            any resolve helper is forked."""
             nonlocal structure, parsed, pending, built
             state = built.state
             try:
@@ -323,6 +331,7 @@ class _Run:
                     settled_files = pending.settled_files()
                     try:
                         for path, resolution in _timed_each(settled_files, self.timings, "resolve"):
+                            first_settled()
                             built.add(path, _file_record(parses.pop(path), sources[path], structure.files.pop(path), resolution))
                             if resolve_total:
                                 self.progress.advance()
@@ -359,79 +368,104 @@ class _Run:
             if "stating" in settled:
                 settled["stating"].result()
 
-        late_seconds = 0.0
+        # The early tables are loaded in a thread while this one settles the rest: the database lets
+        # other threads run while it writes. The load starts once any resolve helper is forked (the
+        # first file settled), so that no helper is a copy of a process in the middle of a write.
         late_tables: Future[GraphTables] = Future()
+        waited = 0.0  # by the load, for the late tables
 
         def late() -> GraphTables:
-            """What the value flow decides, once the rest of the graph is loaded: the calls and the Externals."""
-            nonlocal late_seconds
+            nonlocal waited
             started = time.perf_counter()
             try:
-                decided = records(_decided_by_the_flow)
-                start_writing_state()
-                late_tables.set_result(decided)
-                return decided
-            except BaseException as error:
-                late_tables.set_exception(error)
-                raise
+                return late_tables.result()
             finally:
-                late_seconds = time.perf_counter() - started
+                waited = time.perf_counter() - started
 
-        first = early if early is not None else records()  # what the load writes first
-        give_back_memory()  # the passes' garbage, before the database allocates its buffers
-        if early is None:
-            start_writing_state()
-        load_started = time.perf_counter()
+        load_started = 0.0
 
         def late_metadata() -> dict[str, Any]:
             written_state()  # its time is one of the passes recorded
             now = time.perf_counter()
-            passes = {**self.timings, "load": now - load_started - late_seconds}
+            passes = {**self.timings, "load": now - load_started - waited}
             passes.pop("search", None)  # not the search file's, which fills beside the load
             return {**self._metadata(scan, settled["facts"], generation),
                     "pass_seconds": {k: round(v, 4) for k, v in passes.items()}, "index_seconds": str(round(now - self.started, 4))}
 
+        def load(first: GraphTables, then: Callable[[], GraphTables] | None) -> LoadReport:
+            nonlocal load_started
+            load_started = time.perf_counter()
+            try:
+                return load_graph(self.directory, build, first, {}, self.settings, late_metadata,
+                                  before_publish=written_state, late=then)
+            finally:
+                self.timings["load"] = time.perf_counter() - load_started - waited
+
+        loading: _Beside[LoadReport] | None = None
+
+        def start_loading() -> None:
+            nonlocal loading
+            if loading is None and (early.nodes or early.edges):
+                loading = _Beside(functools.partial(load, early, late))
+
+        def search_nodes() -> Iterator[tuple[str, Any]]:
+            yield from search_index.in_search_order(early.nodes)
+            yield from search_index.in_search_order(late_tables.result().nodes)
+
         def search_edges() -> Iterator[tuple[EdgeKey, Any]]:
-            yield from first.edges.items()
-            if early is not None:
-                yield from late_tables.result().edges.items()
+            yield from early.edges.items()
+            yield from late_tables.result().edges.items()
 
         # The search file fills beside the load: both spend their time in SQLite and the graph database,
         # which let the other thread run (docs/benchmarks.md). Stamped with a generation not yet live, it
         # is rebuilt by a reader if the load then fails: a search never answers from another generation.
-        # It starts once the state is written, when that is under way already: the two writers one after
-        # the other, both beside the load, hold less memory at once for no longer a run (§27).
-        stating = settled.get("stating")
-
+        # With the value flow under way it starts at once; else once the state is written, after the
+        # resolve pass: the two writers one after the other, both beside the load, hold less memory at
+        # once for no longer a run (§27).
         def fill_search() -> dict[str, Any]:
-            if stating is not None:
-                stating.join()
+            if "stating" in settled:
+                settled["stating"].join()
             return self._update_search(search_index.update_after_full, build.name, generation,
-                                       first.nodes, search_edges(), scan.root, announce=False)
+                                       search_nodes(), search_edges(), scan.root, announce=False)
 
-        searching = _Beside(fill_search)
+        searching = _Beside(fill_search) if pending.flow_under_way else None
+        if not self.resolve_helpers:
+            start_loading()
         try:
-            with _timed(self.timings, "load"):
-                self.progress.start("load")
-                report = load_graph(self.directory, build, first, {}, self.settings, late_metadata,
-                                    before_publish=written_state, late=late if early is not None else None)
-            self.timings["load"] -= late_seconds
+            try:
+                settled_tables = records(rest, start_loading)
+            except BaseException as error:
+                late_tables.set_exception(error)  # the load stops, and removes the build's files
+                raise
+            start_loading()  # no file to settle
+            late_tables.set_result(settled_tables)
+            if loading is None:  # nothing to load early: the whole graph now
+                loading = _Beside(functools.partial(load, settled_tables, None))
+            del settled_tables
+            give_back_memory()  # the passes' garbage
+            start_writing_state()
+            if searching is None:
+                searching = _Beside(fill_search)
+            self.progress.start("load")
+            report = loading.result()
         finally:
-            if not late_tables.done():  # the load stopped before the flow's part: the search file waits no more
+            if not late_tables.done():  # the load stopped before the late tables: the search file waits no more
                 late_tables.set_exception(CodekgError("the graph's load stopped"))
             if pending is not None:  # nor does the value flow's child solve on
                 pending.stop()
             if built is not None:  # the records were never made: their state is no use
                 built.state.discard()
+            if loading is not None:
+                loading.join()
             if "stating" in settled:
                 settled["stating"].join()
-            searching.join()
+            if searching is not None:
+                searching.join()
+            if loading is None or not loading.succeeded():  # nor is a state written after the load failed
+                remove_unpublished_build(self.directory, build)
         self._stamp_new_build(build.name)
         search = self._store_vectors(searching.result())
-        facts, tables = settled["facts"], first
-        if early is not None:  # disjoint, and the whole graph together
-            decided = late_tables.result()
-            tables = GraphTables({**early.nodes, **decided.nodes}, {**early.edges, **decided.edges})
+        facts, tables = settled["facts"], GraphTables.concatenated([early, late_tables.result()])
         metadata = self._metadata(scan, facts, generation)
         secondary = self._mirror(lambda uri: mirror_full(uri, self.settings, self.db_dir, tables, metadata_graph(metadata)))
         delta = {"mode": "full", "files_added": len(scan.files), "files_changed": 0, "files_deleted": 0,
@@ -820,6 +854,10 @@ class _Beside(Generic[Outcome]):
 
     def join(self) -> None:
         self._thread.join()
+
+    def succeeded(self) -> bool:
+        """Whether it has ended without raising."""
+        return not self._thread.is_alive() and self._error is None
 
     def result(self) -> Outcome:
         self.join()

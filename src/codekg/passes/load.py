@@ -56,13 +56,21 @@ def load_graph(
             before_publish()  # nothing is removed while it may still write
         except BaseException:  # noqa: BLE001 - the first error is the one raised
             pass
-        for leftover in directory.db_dir.glob(build.name + "*"):
-            leftover.unlink(missing_ok=True)
+        remove_unpublished_build(directory, build)
         raise
     with publishing():
         directory.publish(build)
         mark_published()
     return report
+
+
+def remove_unpublished_build(directory: IndexDirectory, build: Path) -> None:
+    """Every file of the build ``build`` (its graph, its state), unless it is the live one."""
+    current = directory.current_graph()
+    if current is not None and current.name == build.name:
+        return
+    for leftover in directory.db_dir.glob(build.name + "*"):
+        leftover.unlink(missing_ok=True)
 
 
 def apply_delta(

@@ -57,15 +57,16 @@ def search_path(db_dir: Path) -> Path:
 # --- called by an index run (which holds the writer lock) ----------------------------------------
 
 def update_after_full(db_dir: Path, settings: Settings, build: str, generation: str,
-                      nodes: dict[str, "pa.Table"], edges: Iterable[tuple[EdgeKey, "pa.Table"]],
+                      nodes: Iterable[tuple[str, "pa.Table"]], edges: Iterable[tuple[EdgeKey, "pa.Table"]],
                       root: Path | None = None) -> dict[str, Any]:
-    """After a new build is published: replace every row with the build's symbols and edges (the
-    edge tables may come later than the nodes: they are read after every symbol is written). ``root``:
-    the repository, whose files the symbols' vectors read (search/symbol_text.py)."""
+    """After a new build is published: replace every row with the build's symbols and edges (node
+    and edge tables as they come: a label's rows may come in several tables, and the tables may
+    come as the load gets them, read in that order). ``root``: the repository, whose files the
+    symbols' vectors read (search/symbol_text.py)."""
     def write(store: SearchStore, source: SourceLines | None) -> None:
         store.replace_all(
-            ((label, batch.to_pylist()) for label in INDEXED_LABELS if label in nodes
-             for batch in nodes[label].select(list(_NODE_COLUMNS)).to_batches(max_chunksize=WRITE_BATCH_ROWS)),
+            ((label, batch.to_pylist()) for label, table in nodes if label in INDEXED_LABELS
+             for batch in table.select(list(_NODE_COLUMNS)).to_batches(max_chunksize=WRITE_BATCH_ROWS)),
             ((rel_type, list(zip(batch.column("from").to_pylist(), batch.column("to").to_pylist())))
              for (rel_type, _, _), table in edges if rel_type in EXPANSION_EDGES
              for batch in table.to_batches(max_chunksize=WRITE_BATCH_ROWS)), source)
@@ -73,6 +74,12 @@ def update_after_full(db_dir: Path, settings: Settings, build: str, generation: 
         store.stamp(generation, build)
 
     return _guarded(db_dir, settings, lambda store, source: _write(store, lambda store: write(store, source)), root)
+
+
+def in_search_order(nodes: dict[str, "pa.Table"]) -> list[tuple[str, "pa.Table"]]:
+    """The node tables of the labels the search file keeps, in INDEXED_LABELS order (their rowids
+    follow it)."""
+    return [(label, nodes[label]) for label in INDEXED_LABELS if label in nodes]
 
 
 def update_after_delta(db_dir: Path, settings: Settings, build: str, previous_generation: str,
