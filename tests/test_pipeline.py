@@ -407,12 +407,11 @@ def test_without_the_value_flow_the_structure_loads_beside_the_resolve_pass_and_
     """pipeline._full without the value flow: the structure pass's rows (every node but the
     Externals, the edges between them) are written while the files are resolved. The records wait
     here until the load has written a node table, so the two ran together. The graph, the search
-    file and the summary are those of a run that loaded everything once the resolve pass was over."""
+    file and the summary are those of a run that loaded everything once the resolve pass was over
+    (a structure of more rows than EARLY_LOAD_MAX_ROWS)."""
     import threading
 
     import codekg.pipeline as pipeline
-    from codekg.graph import GraphTables
-    from codekg.passes.build_records import BuildRecords
     from codekg.stores.ladybug import LadybugStore
     from tests.search.search_rows import snapshot
     from tests.test_cli_migrate import snapshot as graph_rows
@@ -441,10 +440,8 @@ def test_without_the_value_flow_the_structure_loads_beside_the_resolve_pass_and_
         monkeypatch.setattr(LadybugStore, "_write_nodes", write_nodes)
         if how == "beside":
             monkeypatch.setattr(pipeline, "_file_record", file_record)
-        else:  # the structure's rows stay with the rest: nothing loads early
-            original_tables = BuildRecords.tables
-            calls = []
-            monkeypatch.setattr(BuildRecords, "tables", lambda built: original_tables(built) if calls.append(1) or len(calls) > 1 else GraphTables())
+        else:  # more rows than loaded early: everything loads after the resolve pass
+            monkeypatch.setattr(pipeline, "EARLY_LOAD_MAX_ROWS", 10)
         db = repo.parent / f"db-{how}"
         summary = index_repository(repo, db, settings)
         runs[how] = (graph_rows(db, settings), snapshot(db), summary.edges, summary.nodes, summary.call_sites)

@@ -296,7 +296,8 @@ class _Run:
                 # What is known already is loaded while the rest is settled: while a child solves the value
                 # flow, the graph but its calls (docs/benchmarks.md §25); without the value flow, the
                 # structure pass's rows, every node but the Externals and the edges between them, beside the
-                # resolve pass (§36). (With the flow solved here, the files' nodes come with their records.)
+                # resolve pass (§36), up to EARLY_LOAD_MAX_ROWS of them. With the flow solved here, the
+                # files' nodes come with their records.
                 rest: Callable[[Graph], Graph] = lambda graph: graph
                 early = GraphTables({}, {})
                 if pending.flow_under_way:
@@ -308,7 +309,7 @@ class _Run:
                     )).to_tables()
                     rest = _decided_by_the_flow
                     del unsettled
-                elif not self.settings.value_flow:
+                elif not self.settings.value_flow and built.rows_added <= EARLY_LOAD_MAX_ROWS:
                     early = built.tables()
                 raise_if_interrupted()
         except BaseException:
@@ -808,6 +809,10 @@ def _timed_each(items: Iterator[Item], timings: dict[str, float], name: str) -> 
 
 
 _END: Any = object()
+# The structure pass's rows up to which a build without the value flow loads them beside the resolve
+# pass (docs/benchmarks.md §36): pydantic's 77,000 and fastapi's 60,000 rows saved about 0.3 s, while
+# sympy's 232,000 saved nothing (its resolve pass keeps both cores busy) and held 200 MB more.
+EARLY_LOAD_MAX_ROWS = 150_000
 _FLOW_LABELS = frozenset({"External"})  # the nodes the value flow's calls may add
 
 

@@ -31,6 +31,7 @@ class BuildRecords:
         self.held: dict[str, FileRecord] = {}  # not written yet: the state's writer takes them beside the load
         self.summaries: dict[str, FileSummary] = {}  # every file's, written or not
         self.written_ahead = 0  # files whose record was written ahead
+        self.rows_added = 0  # graph rows added so far, held or written ahead
         self.seconds_written_ahead = 0.0  # the state's time spent here, not beside the load
         self._structures: dict[str, tuple[FileStat, FileStructure]] = {}  # their rows added, their record to come
         self._rows = Graph()
@@ -40,7 +41,9 @@ class BuildRecords:
     def add_graph(self, graph: Graph) -> None:
         """Rows that belong to no file's record (the project's folders, the shared nodes)."""
         self._rows.extend(graph)
-        self._row_count += graph.row_count()
+        rows = graph.row_count()
+        self._row_count += rows
+        self.rows_added += rows
 
     def add_structure(self, path: str, stat: FileStat, structure: FileStructure) -> None:
         """A file's nodes, ahead of its record; once written ahead, ``structure.graph`` is None."""
