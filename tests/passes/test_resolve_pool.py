@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from codekg.interrupts import _record, deferred_interrupts
-from codekg.faults import contained
+from codekg.faults import FileFailedError, contained
 from codekg.passes.resolve_pool import FORK_FRAMES, HELPER_MIN_FILES, available_memory, helper_count, settle_shared, shares
 from codekg.pipeline import index_repository
 from codekg.settings import load_settings
@@ -195,6 +195,27 @@ def test_files_that_fail_in_a_helper_are_counted_in_the_main_process(tmp_path):
     given = dict(settle_shared(PATHS, _fails_on_odd_files, lambda path: 1, 1, tmp_path))
     assert [path for path, (_, pid) in given.items() if pid == -1] == ["f1.py", "f3.py", "f5.py", "f7.py", "f9.py", "f11.py"]
     assert _metric_failures() - before == 6  # f1 and f3 here, the other four in the helper
+
+
+def _fails_strictly_on_f9(path: str) -> tuple[str, int]:
+    return contained(path, "resolve", lambda: (path, int("nine") if path == "f9.py" else os.getpid()),
+                     lambda: (path, -1), True, [])
+
+
+def test_a_file_that_fails_in_a_helper_with_strict_on_stops_the_run_with_its_error(tmp_path, caplog):
+    """`strict`: the file's own error, as the main process alone raises it, and no word of a helper
+    that stopped (its share is not resolved again here)."""
+    given = []
+    with caplog.at_level(logging.WARNING, logger="codekg.passes.resolve_pool"), \
+            pytest.raises(FileFailedError, match=r"^f9.py: resolve failed: ValueError: invalid literal") as raised:
+        for path, _ in settle_shared(PATHS, _fails_strictly_on_f9, lambda path: 1, 1, tmp_path):
+            given.append(path)
+    assert given == PATHS[:5]  # this process's share; the helper's share stopped at f9.py
+    assert caplog.records == []
+    with pytest.raises(FileFailedError) as alone:  # what the main process alone raises
+        [_fails_strictly_on_f9(path) for path in PATHS]
+    assert str(raised.value) == str(alone.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def _recursion_limit(path: str) -> int:

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from codekg.faults import count_failures, counted_apart
+from codekg.faults import FileFailedError, count_failures, counted_apart
 from codekg.forked import ForkedCall
 
 if TYPE_CHECKING:
@@ -114,7 +114,10 @@ def settle_shared(paths: list[str], settle: Settle, weight: Callable[[str], int]
         for share, output, helper in started:
             outcome, detail = helper.answer() if helper is not None else ("failed", "it could not be started")
             if outcome == "solved" and output is not None:
-                count_failures(detail)
+                failures, stopped = detail
+                count_failures(failures)
+                if stopped is not None:  # a file failed with `strict` on: the run stops as it would here
+                    raise FileFailedError(stopped)
                 output.seek(0)
                 for _ in share:
                     yield pickle.load(output)
@@ -149,16 +152,21 @@ def _stop(output: IO[bytes] | None, helper: ForkedCall | None) -> None:
         output.close()
 
 
-def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> dict[tuple[str, str], int]:
-    """In a helper: each file's resolution, pickled one after another into ``output``; gives the
+def _settle_into(settle: Settle, paths: list[str], output: IO[bytes]) -> tuple[dict[tuple[str, str], int], str | None]:
+    """In a helper: each file's resolution, pickled one after another into ``output``. Gives the
     files that failed, by pass and kind, for the main process's `file_failures_total`
-    (faults.counted_apart). Never collected: a collection would walk (and copy) the whole inherited
-    heap for nothing. Its stack holds the frames of the fork as well: the recursion limit is raised
-    by as many, so a deep file fails (or not) in a helper as it would in the main process."""
+    (faults.counted_apart), and the message of a file that failed with `strict` on, which stops the
+    share there (None: none did). Never collected: a collection would walk (and copy) the whole
+    inherited heap for nothing. Its stack holds the frames of the fork as well: the recursion limit
+    is raised by as many, so a deep file fails (or not) in a helper as it would in the main process."""
     gc.disable()
     sys.setrecursionlimit(sys.getrecursionlimit() + FORK_FRAMES)
+    stopped = None
     with counted_apart() as failures:
-        for path in paths:
-            pickle.dump((path, settle(path)), output, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            for path in paths:
+                pickle.dump((path, settle(path)), output, protocol=pickle.HIGHEST_PROTOCOL)
+        except FileFailedError as error:
+            stopped = str(error)
     output.flush()
-    return dict(failures)
+    return dict(failures), stopped
