@@ -476,9 +476,15 @@ def test_a_failure_beside_the_early_load_publishes_nothing_and_the_run_ends(inde
         raise RuntimeError(f"the {where} failed")
 
     monkeypatch.setattr(*((pipeline, "_file_record") if where == "records" else (LadybugStore, "_write_nodes")), broken)
-    with pytest.raises(RuntimeError, match=f"the {where} failed"):
+    _fails_and_leaves_the_index_as_it_was(indexed, before, f"the {where} failed")
+
+
+def _fails_and_leaves_the_index_as_it_was(indexed, files_before: list[str], message: str) -> None:
+    """A full rebuild of ``indexed`` raises ``message``; the index folder holds the files it held, and
+    the previous index answers."""
+    with pytest.raises(RuntimeError, match=message):
         index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
-    assert sorted(p.name for p in indexed.db.iterdir()) == before
+    assert sorted(p.name for p in indexed.db.iterdir()) == files_before
     store = open_index(indexed.db, indexed.settings)
     try:
         assert store.query("MATCH (f:Function) WHERE f.name = 'log' RETURN f.id").rows == [[f"Function:{U}:shop.util.log"]]
@@ -490,8 +496,6 @@ def test_a_failure_while_the_calls_settle_publishes_nothing_and_the_run_ends(ind
     """A failure in the part that waits for the value flow (here a file's record) stops the run
     with its error: the search thread waiting for the calls does not hang, the build's files are
     removed and the previous index answers."""
-    import pytest
-
     import codekg.pipeline as pipeline
 
     indexed = index_fixture("pyrepo", value_flow=True)
@@ -502,14 +506,7 @@ def test_a_failure_while_the_calls_settle_publishes_nothing_and_the_run_ends(ind
         raise RuntimeError("a record could not be made")
 
     monkeypatch.setattr(pipeline, "_file_record", broken)
-    with pytest.raises(RuntimeError, match="a record could not be made"):
-        index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
-    assert sorted(p.name for p in indexed.db.iterdir()) == before
-    store = open_index(indexed.db, indexed.settings)
-    try:
-        assert store.query("MATCH (f:Function) WHERE f.name = 'log' RETURN f.id").rows == [[f"Function:{U}:shop.util.log"]]
-    finally:
-        store.close()
+    _fails_and_leaves_the_index_as_it_was(indexed, before, "a record could not be made")
 
 
 def test_a_compiled_modules_stub_is_its_module(tmp_path):
