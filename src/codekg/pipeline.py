@@ -376,6 +376,7 @@ class _Run:
         waited = 0.0  # by the load, for the late tables
 
         def late() -> GraphTables:
+            """The tables settled after the early ones, once this thread has made them (in the load's thread)."""
             nonlocal waited
             started = time.perf_counter()
             try:
