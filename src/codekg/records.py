@@ -6,9 +6,11 @@ extractor version), so it can be cached by content hash and produced in worker p
 
 from __future__ import annotations
 
+import pickle
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from codekg.record_pickling import pickled_by_position
 
@@ -322,6 +324,85 @@ class TermMention:
     text: str
 
 
+Item = TypeVar("Item")
+
+
+class PackedList(Sequence[Item]):
+    """A list of records kept pickled until it is read. A parse worker packs the lists that only the
+    file's own resolution reads (OWN_LISTS): they cross to the parent as one string, wait there about
+    a sixth of their size as objects, are read once, and are let go again (`release`). Pickling it
+    again (the index state stores each file's record) writes the same string out, without the objects.
+    Reading it is reading a list: it is one to every reader, equal to a list of the same items."""
+
+    __slots__ = ("_blob", "_count", "_items")
+    __hash__ = None  # type: ignore[assignment]  # a list is unhashable; so is this
+
+    def __init__(self, blob: bytes, count: int) -> None:
+        self._blob, self._count, self._items = blob, count, None
+
+    @classmethod
+    def of(cls, items: list[Item]) -> "PackedList[Item]":
+        return cls(pickle.dumps(items, 5), len(items))
+
+    def _loaded(self) -> list[Item]:
+        items = self._items
+        if items is None:
+            items = self._items = pickle.loads(self._blob)
+        return items
+
+    def release(self) -> None:
+        """Let the objects go; the next read unpickles them again."""
+        self._items = None
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the objects are held now (read, and not let go since)."""
+        return self._items is not None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self._loaded())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._loaded()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PackedList):
+            return self._count == other._count and (self._blob == other._blob or self._loaded() == other._loaded())
+        if isinstance(other, list):
+            return self._count == len(other) and self._loaded() == other
+        return NotImplemented
+
+    def __reduce__(self) -> tuple[type, tuple[bytes, int]]:
+        return PackedList, (self._blob, self._count)
+
+    def __repr__(self) -> str:
+        return f"PackedList({self._loaded()!r})"
+
+
+# The lists of a FileParse read only by the file's own structure and resolution: its call sites, local
+# bindings and name uses (a file's definitions, imports and values are read by the files that import it)
+OWN_LISTS = ("calls", "local_bindings", "uses")
+
+
+def pack_own_lists(parsed: "FileParse") -> None:
+    """Keep the file's OWN_LISTS pickled until its resolution reads them (PackedList)."""
+    for name in OWN_LISTS:
+        items = getattr(parsed, name)
+        if items and type(items) is list:
+            setattr(parsed, name, PackedList.of(items))
+
+
+def release_own_lists(parsed: "FileParse") -> None:
+    """Let the objects of the file's packed lists go again once its resolution has read them."""
+    for name in OWN_LISTS:
+        items = getattr(parsed, name)
+        if type(items) is PackedList:
+            items.release()
+
+
 @pickled_by_position
 @dataclass(slots=True)
 class FileParse:
@@ -333,14 +414,14 @@ class FileParse:
     definitions: list[Definition] = field(default_factory=list)
     imports: list[ImportBinding] = field(default_factory=list)
     exports: list[ExportBinding] = field(default_factory=list)
-    calls: list[CallSite] = field(default_factory=list)
-    local_bindings: list[LocalBinding] = field(default_factory=list)
+    calls: list[CallSite] | PackedList[CallSite] = field(default_factory=list)
+    local_bindings: list[LocalBinding] | PackedList[LocalBinding] = field(default_factory=list)
     values: list[ValueBinding] = field(default_factory=list)
     sql: list[SqlStatement] = field(default_factory=list)  # SQL statements: a `.sql` file's, or string literals run by calls
     packages: list[PackageManifest] = field(default_factory=list)  # a manifest's distribution (one at most)
     ontology: list[OntologyTerm] = field(default_factory=list)  # an ontology file's or page's terms
     mentions: list[TermMention] = field(default_factory=list)  # IRIs and CURIEs the file writes
-    uses: list[NameUse] = field(default_factory=list)  # names used as types, variables read or written
+    uses: list[NameUse] | PackedList[NameUse] = field(default_factory=list)  # names used as types, variables read or written
     flow: list[FlowFact] = field(default_factory=list)  # value-flow facts, in evaluation order
     parse_errors: int = 0  # ERROR/MISSING regions tree-sitter recovered from
     docstring: str = ""  # module docstring / leading file comment

@@ -33,7 +33,7 @@ from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
 from codekg.ontology.mentions import code_mentions
 from codekg.passes.parse_pool import PoolLimits, PoolRun, SerialRun
 from codekg.passes.scan import SkippedFile, SourceFile
-from codekg.records import FileParse
+from codekg.records import FileParse, pack_own_lists, release_own_lists
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,15 @@ def parse_source_file(root: Path, source_file: SourceFile) -> FileParse | Skippe
         return extract_source(source_file.path, source_file.language, source)
     except Exception as error:  # noqa: BLE001 - one bad file must never abort the run
         return _extractor_failed(source_file, error)
+
+
+def parse_in_worker(root: Path, source_file: SourceFile) -> FileParse | SkippedFile:
+    """parse_source_file for a worker process: the record's own lists travel packed (PackedList), so
+    the parent unpickles them only when it resolves the file, and holds them packed until then."""
+    parsed = parse_source_file(root, source_file)
+    if isinstance(parsed, FileParse):
+        pack_own_lists(parsed)
+    return parsed
 
 
 def parse_files(
@@ -186,6 +195,7 @@ def _parse_into(
         elif cache is not None and isinstance(outcome, FileParse):
             # keyed by the hash of the bytes the worker parsed, which may be newer than the lookup's
             cache.put(parse_cache_key(files[position], outcome.content_hash), outcome)
+            release_own_lists(outcome)  # written out whole; packed again until the resolve pass
         outcomes[position] = outcome
         on_progress(1)
 
@@ -194,8 +204,8 @@ def _parse_misses(
     root: Path, files: list[SourceFile], pool: PoolLimits | None, meanwhile: _Once
 ) -> Iterator[tuple[int, FileParse | SkippedFile]]:
     if pool is not None and files:
-        run = (PoolRun(parse_source_file, root, files, pool) if len(files) >= POOL_MIN_FILES
-               else SerialRun(parse_source_file, root, files, pool, meanwhile))
+        run = (PoolRun(parse_in_worker, root, files, pool) if len(files) >= POOL_MIN_FILES
+               else SerialRun(parse_in_worker, root, files, pool, meanwhile))
         with closing(iter(run)) as outcomes:
             yield from outcomes
         return
