@@ -7,7 +7,7 @@ import copy
 import pickle
 
 from codekg.passes.parse import extract_source
-from codekg.records import OWN_LISTS, FileParse, PackedList, file_parse_to_json, pack_own_lists, release_own_lists
+from codekg.records import OWN_LISTS, PACKED_LISTS, FileParse, PackedList, file_parse_to_json, pack_lists, release_lists
 
 SOURCE = b'''
 import os
@@ -28,14 +28,15 @@ class Reader:
 def _plain_and_packed() -> tuple[FileParse, FileParse]:
     plain = extract_source("reader.py", "python", SOURCE)
     packed = copy.deepcopy(plain)
-    pack_own_lists(packed)
+    pack_lists(packed)
     return plain, packed
 
 
 def test_a_packed_record_reads_as_the_plain_one_and_lets_its_objects_go() -> None:
     plain, packed = _plain_and_packed()
-    assert {name: len(getattr(plain, name)) for name in OWN_LISTS} == {"calls": 6, "local_bindings": 8, "uses": 1}
-    for name in OWN_LISTS:
+    assert {name: len(getattr(plain, name)) for name in PACKED_LISTS} == {"calls": 6, "local_bindings": 8, "uses": 1,
+                                                                          "values": 5}
+    for name in PACKED_LISTS:
         items: PackedList = getattr(packed, name)
         assert type(items) is PackedList and not items.loaded
         assert len(items) == len(getattr(plain, name)) and not items.loaded  # its length without unpickling
@@ -46,18 +47,23 @@ def test_a_packed_record_reads_as_the_plain_one_and_lets_its_objects_go() -> Non
     assert [binding.name for binding in packed.local_bindings] == ["path", "mode", "handle", "line", "self", "items",
                                                                    "total", "item"]
     assert [(use.kind, use.name, use.scope, use.line) for use in packed.uses] == [("read", "os.path", ("read",), 8)]
+    assert [(value.scope, value.target) for value in packed.values] == [
+        (("Reader", "run"), "<return>"), (("read",), "<return>"), (("read",), "handle"), (("read",), "line"),
+        (("read",), "path")]
     assert packed == plain
-    release_own_lists(packed)
-    assert not any(getattr(packed, name).loaded for name in OWN_LISTS)
+    release_lists(packed)
+    assert not any(getattr(packed, name).loaded for name in OWN_LISTS) and packed.values.loaded
+    release_lists(packed, ("values",))
+    assert not packed.values.loaded
     assert packed.calls == plain.calls  # read again after it was let go
 
 
 def test_a_packed_record_pickles_as_its_bytes_without_unpickling_them() -> None:
     plain, packed = _plain_and_packed()
     blob = pickle.dumps(packed, 5)
-    assert not any(getattr(packed, name).loaded for name in OWN_LISTS)
+    assert not any(getattr(packed, name).loaded for name in PACKED_LISTS)
     copied = pickle.loads(blob)
-    assert all(type(getattr(copied, name)) is PackedList and not getattr(copied, name).loaded for name in OWN_LISTS)
+    assert all(type(getattr(copied, name)) is PackedList and not getattr(copied, name).loaded for name in PACKED_LISTS)
     assert copied == plain
     assert pickle.loads(pickle.dumps(plain, 5)) == copied
 
@@ -69,5 +75,5 @@ def test_a_packed_record_is_cached_as_the_plain_one() -> None:
 
 def test_an_empty_list_stays_a_plain_list() -> None:
     parsed = extract_source("empty.py", "python", b"X = 1\n")
-    pack_own_lists(parsed)
+    pack_lists(parsed)
     assert parsed.calls == [] and type(parsed.calls) is list and type(parsed.uses) is list

@@ -328,11 +328,11 @@ Item = TypeVar("Item")
 
 
 class PackedList(Sequence[Item]):
-    """A list of records kept pickled until it is read. A parse worker packs the lists that only the
-    file's own resolution reads (OWN_LISTS): they cross to the parent as one string, wait there about
-    a sixth of their size as objects, are read once, and are let go again (`release`). Pickling it
-    again (the index state stores each file's record) writes the same string out, without the objects.
-    Reading it is reading a list: it is one to every reader, equal to a list of the same items."""
+    """A list of records kept pickled until it is read. A parse worker packs the lists the resolve pass
+    reads file by file (PACKED_LISTS): they cross to the parent as one string, wait there about a
+    sixth of their size as objects, are read when their file's turn comes, and are let go again
+    (`release`). Pickling it again (the index state stores each file's record) writes the same string
+    out, without the objects. Reading it is reading a list: equal to a list of the same items."""
 
     __slots__ = ("_blob", "_count", "_items")
     __hash__ = None  # type: ignore[assignment]  # a list is unhashable; so is this
@@ -385,19 +385,22 @@ class PackedList(Sequence[Item]):
 # The lists of a FileParse read only by the file's own structure and resolution: its call sites, local
 # bindings and name uses (a file's definitions, imports and values are read by the files that import it)
 OWN_LISTS = ("calls", "local_bindings", "uses")
+# What a parse worker packs: the own lists, and the value bindings, which the resolve pass reads into
+# an index of a bounded number of files at a time (resolve/types.py)
+PACKED_LISTS = (*OWN_LISTS, "values")
 
 
-def pack_own_lists(parsed: "FileParse") -> None:
-    """Keep the file's OWN_LISTS pickled until its resolution reads them (PackedList)."""
-    for name in OWN_LISTS:
+def pack_lists(parsed: "FileParse") -> None:
+    """Keep the file's PACKED_LISTS pickled until the resolve pass reads them (PackedList)."""
+    for name in PACKED_LISTS:
         items = getattr(parsed, name)
         if items and type(items) is list:
             setattr(parsed, name, PackedList.of(items))
 
 
-def release_own_lists(parsed: "FileParse") -> None:
-    """Let the objects of the file's packed lists go again once its resolution has read them."""
-    for name in OWN_LISTS:
+def release_lists(parsed: "FileParse", names: tuple[str, ...] = OWN_LISTS) -> None:
+    """Let the objects of the file's packed lists ``names`` go again once they were read."""
+    for name in names:
         items = getattr(parsed, name)
         if type(items) is PackedList:
             items.release()
@@ -416,7 +419,7 @@ class FileParse:
     exports: list[ExportBinding] = field(default_factory=list)
     calls: list[CallSite] | PackedList[CallSite] = field(default_factory=list)
     local_bindings: list[LocalBinding] | PackedList[LocalBinding] = field(default_factory=list)
-    values: list[ValueBinding] = field(default_factory=list)
+    values: list[ValueBinding] | PackedList[ValueBinding] = field(default_factory=list)
     sql: list[SqlStatement] = field(default_factory=list)  # SQL statements: a `.sql` file's, or string literals run by calls
     packages: list[PackageManifest] = field(default_factory=list)  # a manifest's distribution (one at most)
     ontology: list[OntologyTerm] = field(default_factory=list)  # an ontology file's or page's terms

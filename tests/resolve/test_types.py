@@ -332,3 +332,31 @@ def test_javascript_locals_attributes_and_returns_without_the_value_flow(tmp_pat
         ("main.boot", "engine.Engine.start", "instance-type", 0.9),
         ("main.maybe", "engine.Engine", "import", 1.0),  # `e.ignite()`: e may hold what pick() gives
     }
+
+
+@pytest.mark.parametrize("held", [1, 1024])
+def test_values_read_across_files_resolve_the_same_however_few_indexes_are_held(tmp_path, monkeypatch, held):
+    """A file's value bindings are indexed for VALUE_INDEX_FILES files at a time: with one, every read
+    of another module's bindings lets the last index go, and reads it again from its packed record."""
+    from codekg.resolve import types
+
+    monkeypatch.setattr(types, "VALUE_INDEX_FILES", held)
+    calls, outcomes = call_edges(tmp_path, {
+        "models.py": MODELS,
+        "registry.py": "from models import Child\n\nDEFAULT = Child()\nSPARE = DEFAULT\n",
+        "use.py": (
+            "import registry\nfrom registry import DEFAULT, SPARE\n\n"
+            "def a():\n    DEFAULT.stop()\n\n"
+            "def b():\n    registry.DEFAULT.run()\n    SPARE.stop()\n\n"
+            "def c():\n    local = registry.SPARE\n    local.run()\n    DEFAULT.stop()\n"
+        ),
+    }, value_flow=False)
+    assert calls == {
+        ("registry", "models.Child", "import", 1.0),
+        ("use.a", "models.Child.stop", "instance-type", 0.9),
+        ("use.b", "models.Base.run", "attribute-type", 0.8),  # a module's attribute: it may be rebound
+        ("use.b", "models.Child.stop", "instance-type", 0.9),
+        ("use.c", "models.Base.run", "instance-type", 0.9),
+        ("use.c", "models.Child.stop", "instance-type", 0.9),
+    }
+    assert outcomes == {"python": {"resolved": 6}}

@@ -33,7 +33,7 @@ from codekg.parse_cache import INTEGRITY_SAMPLE, ParseCache, cache_key
 from codekg.ontology.mentions import code_mentions
 from codekg.passes.parse_pool import PoolLimits, PoolRun, SerialRun
 from codekg.passes.scan import SkippedFile, SourceFile
-from codekg.records import FileParse, pack_own_lists, release_own_lists
+from codekg.records import PACKED_LISTS, FileParse, pack_lists, release_lists
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def parse_in_worker(root: Path, source_file: SourceFile) -> FileParse | SkippedF
     the parent unpickles them only when it resolves the file, and holds them packed until then."""
     parsed = parse_source_file(root, source_file)
     if isinstance(parsed, FileParse):
-        pack_own_lists(parsed)
+        pack_lists(parsed)
     return parsed
 
 
@@ -195,7 +195,7 @@ def _parse_into(
         elif cache is not None and isinstance(outcome, FileParse):
             # keyed by the hash of the bytes the worker parsed, which may be newer than the lookup's
             cache.put(parse_cache_key(files[position], outcome.content_hash), outcome)
-            release_own_lists(outcome)  # written out whole; packed again until the resolve pass
+            release_lists(outcome, PACKED_LISTS)  # written out whole; packed again until the resolve pass
         outcomes[position] = outcome
         on_progress(1)
 

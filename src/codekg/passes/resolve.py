@@ -25,7 +25,7 @@ from codekg.resolve.dependencies import DependencyKey
 from codekg.schema import EXTERNAL_ID_PREFIX, ONTOLOGY_TERM_LABELS, REL_TYPE_BY_NAME
 from codekg.resolve.inheritance import resolve_file_ancestors, resolve_file_inheritance, resolve_file_overrides
 from codekg.resolve.names import NameResolver, Resolved
-from codekg.records import Scope, release_own_lists
+from codekg.records import Scope, release_lists
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef, nearest_package
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
 from codekg.resolve.flow_child import FlowSolve, start_solve
@@ -187,7 +187,7 @@ class _FileResolver:
             self.values.fixture_for = self.fixtures.fixture_for
         # its own bodies are no dependency: a file whose bytes changed is always resolved again
         half.result.dependencies = frozenset(key for key in read if not (key[0] == "scope" and key[1] == path))
-        release_own_lists(self.symbols.files.unrecorded(path).parse)  # read: packed again (records.py)
+        release_lists(self.symbols.files.unrecorded(path).parse)  # read: packed again (records.py)
         return half
 
     def settled(self, path: str, half: _FirstHalf, program: ProgramCalls) -> FileResolution:

@@ -19,7 +19,7 @@ from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
 from codekg.file_names import stored_path
-from codekg.records import Definition, FileParse, release_own_lists
+from codekg.records import Definition, FileParse, release_lists
 from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef
 from codekg.settings import Settings
 from codekg.sql import statement_ids
@@ -169,7 +169,7 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         else:
             regions = file_symbols.local_regions[binding.scope].setdefault(binding.name, [])
             regions.append((binding.region_start, binding.region_end))
-    release_own_lists(parsed)  # read: packed again until the file is resolved (records.py)
+    release_lists(parsed)  # read: packed again until the file is resolved (records.py)
     seen_ids: dict[str, int] = {}
     for definition in sorted(parsed.definitions, key=lambda d: (d.start_line, len(d.scope))):
         parent = file_symbols.by_path.get(definition.scope) if definition.scope else file_symbols.module_ref

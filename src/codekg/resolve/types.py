@@ -13,11 +13,13 @@ between files through RecordedCaches, so their reads are replayed for incrementa
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from codekg.languages import EXTRACTORS
-from codekg.records import CALL_RESULT_RECEIVER, ELEMENT_CALL, RETURN_TARGET, YIELD_TARGET, CallSite, Scope, ValueBinding
+from codekg.records import (CALL_RESULT_RECEIVER, ELEMENT_CALL, RETURN_TARGET, YIELD_TARGET, CallSite, Scope, ValueBinding,
+                            release_lists)
 from codekg.resolve.dependencies import RecordedCache
 from codekg.resolve.interface import record_body_read
 from codekg.resolve.names import LOCAL_VALUE, NameResolver, Resolved
@@ -45,6 +47,10 @@ TRANSPARENT_DECORATORS = frozenset({
 # Nesting of value lookups (a return of a call of a return of …, a name bound to a call on another
 # name, …). Every step of a chain passes through `_nested`, so this also bounds the Python stack.
 _MAX_DEPTH = 32
+# Files whose value bindings are held indexed at once. A file's resolution reads its own and those of
+# the modules its names lead to; past this many, the least recently read index is let go (its
+# bindings wait packed in the parse record: records.py), so a large repository never holds them all.
+VALUE_INDEX_FILES = 1024
 _CALLABLE_LABELS = ("Function", "Method", *CLASS_LABELS)
 
 
@@ -82,7 +88,7 @@ class ValueInference:
         self.symbols = names.symbols
         self._return_cache: RecordedCache[str, _Entry] = RecordedCache(self.symbols.recorder)
         self._attribute_cache: RecordedCache[tuple[str, str], _Entry] = RecordedCache(self.symbols.recorder)
-        self._indexes: dict[str, tuple[FileSymbols, _FileValues]] = {}
+        self._indexes: OrderedDict[str, tuple[FileSymbols, _FileValues]] = OrderedDict()  # the last read last
         self._depth = 0
         self._reach = 0  # the deepest nesting reached by the lookup under way
         self._active: set[tuple] = set()
@@ -462,10 +468,18 @@ class ValueInference:
         return self._index(file_symbols.parse.path).groups.get((scope, target))
 
     def _index(self, path: str) -> "_FileValues":
+        """The file's value bindings indexed, for the VALUE_INDEX_FILES files read last: a large
+        repository's bindings are held packed (records.py) and read again when needed."""
         file_symbols = self.symbols.files[path]  # the read is recorded even when the index is reused
-        cached = self._indexes.get(path)
-        if cached is None or cached[0] is not file_symbols:
-            cached = self._indexes[path] = (file_symbols, _FileValues.of(file_symbols))
+        indexes = self._indexes
+        cached = indexes.get(path)
+        if cached is not None and cached[0] is file_symbols:
+            indexes.move_to_end(path)
+            return cached[1]
+        cached = indexes[path] = (file_symbols, _FileValues.of(file_symbols))
+        release_lists(file_symbols.parse, ("values",))  # the index holds them now
+        if len(indexes) > VALUE_INDEX_FILES:
+            indexes.popitem(last=False)
         return cached[1]
 
 
