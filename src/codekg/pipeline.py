@@ -288,7 +288,8 @@ class _Run:
                     # without the value flow, each file is resolved as its record is made: a count to show
                     resolve_total = None if self.settings.value_flow else len(parsed.parses)
                     self.progress.start("resolve", resolve_total)
-                    self.resolve_helpers = 0 if self.settings.value_flow else helper_count(self.settings.workers, len(parsed.parses))
+                    self.resolve_helpers = 0 if self.settings.value_flow else helper_count(
+                        self.settings.workers, len(parsed.parses), self.settings.parse_memory_ceiling)
                     pending = start_resolution(structure.symbols, self.settings.ambiguity_limit,
                                                project_configs=self.project_configs, strict=self.settings.strict,
                                                value_flow=self.settings.value_flow,

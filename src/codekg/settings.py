@@ -176,7 +176,8 @@ class Settings(BaseSettings):
         2 * GIB,
         gt=0,
         description="While codekg and its parse workers together hold more resident memory than this "
-        "many bytes, files are handed to the workers one at a time.",
+        "many bytes, files are handed to the workers one at a time; the resolve pass forks no helper "
+        "that would take codekg's processes past it.",
     )
     serve_host: str = Field("127.0.0.1", description="Address `codekg serve` and `codekg mcp --http` listen on.")
     serve_port: int = Field(8765, ge=0, le=65535, description="Port of `codekg serve` (0: any free port).")

@@ -13,10 +13,11 @@ each record away as it comes), then reads the helpers' files in order. Its share
 it also makes every file's record (OWN_SHARE).
 
 Cost: memory. A helper's reads copy the pages they touch (reference counts) and it builds its own
-caches: on sympy 360 MB beside this process's 500 MB, at 100,000 files about 4.5 GB. So a helper
-is forked only when the machine (or this process's container) has HELPER_MEMORY_FACTOR times this
-process's resident memory available for it, and never for fewer than HELPER_MIN_FILES files. The
-`workers` setting bounds the helpers (one fewer than it).
+caches: on sympy 360 MB beside this process's 500 MB, at 100,000 synthetic files 2.6 GB beside
+4.0 GB (HELPER_COPY_SHARE). So a helper is forked only when codekg's processes together stay under
+the `parse_memory_ceiling` setting with it, when the machine (or this process's container) has
+HELPER_MEMORY_FACTOR times this process's resident memory available for it, and never for fewer
+than HELPER_MIN_FILES files. The `workers` setting bounds the helpers (one fewer than it).
 
 A helper that cannot be started (no disk for its file, a process limit) or that fails (killed, out
 of memory, an error outside a file's containment) costs time, not edges: its share is settled here,
@@ -48,20 +49,23 @@ HELPER_MIN_FILES = 200  # below it, forking and pickling cost about what the hel
 OWN_SHARE = 0.8  # this process's share of the work, relative to a helper's: it makes the records too
 FORK_FRAMES = 16  # the frames of Process.start and the child's start-up under a helper's work, with room to spare
 HELPER_MEMORY_FACTOR = 4.0  # free memory a helper needs, in multiples of this process's resident memory
+HELPER_COPY_SHARE = 0.75  # what a helper comes to hold of its own, in shares of this process's resident memory
 
 Settle = Callable[[str], "FileResolution"]
 
 
-def helper_count(workers: int, files: int) -> int:
-    """How many helpers the resolve of ``files`` files may fork now: one fewer than ``workers``,
-    as many as the available memory allows, none for a small build."""
+def helper_count(workers: int, files: int, memory_ceiling: int) -> int:
+    """How many helpers the resolve of ``files`` files may fork now: one fewer than ``workers``, as
+    many as keep this process and them under ``memory_ceiling`` bytes and as the available memory
+    allows, none for a small build."""
     if workers < 2 or files < HELPER_MIN_FILES:
         return 0
     import psutil
 
-    resident = psutil.Process().memory_info().rss
-    affordable = int(available_memory() // (HELPER_MEMORY_FACTOR * max(resident, 1)))
-    return max(0, min(workers - 1, affordable))
+    resident = max(psutil.Process().memory_info().rss, 1)
+    under_ceiling = int((memory_ceiling - resident) // (HELPER_COPY_SHARE * resident))
+    affordable = int(available_memory() // (HELPER_MEMORY_FACTOR * resident))
+    return max(0, min(workers - 1, under_ceiling, affordable))
 
 
 def available_memory(cgroups: Path = Path("/sys/fs/cgroup")) -> int:

@@ -9,9 +9,11 @@ fails (codekg/faults.py) keeps its File and Module nodes only, with the failure 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from sys import intern
 
 from codekg.conventions import is_test_path
 from codekg.faults import FileFault, contained
@@ -19,8 +21,8 @@ from codekg.graph import Graph
 from codekg.languages import EXTRACTORS
 from codekg.languages.base import WHOLE_SCOPE
 from codekg.file_names import stored_path
-from codekg.records import Definition, FileParse, release_lists
-from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef
+from codekg.records import Definition, FileParse, Scope, release_lists
+from codekg.resolve.symbols import FileOutline, FileSymbols, SymbolIndex, SymbolRef, compact_names
 from codekg.settings import Settings
 from codekg.sql import statement_ids
 
@@ -163,12 +165,14 @@ def _add_file(graph: Graph, parsed: FileParse, module_name: str) -> FileSymbols:
         file_ref=SymbolRef("File", file_id, path, path),
         module_ref=SymbolRef("Module", module_id, module_name, path),
     )
+    local_names: dict[Scope, set[str]] = defaultdict(set)
     for binding in parsed.local_bindings:
         if (binding.region_start, binding.region_end) == WHOLE_SCOPE:
-            file_symbols.local_names[binding.scope].add(binding.name)
+            local_names[binding.scope].add(intern(binding.name))
         else:
-            regions = file_symbols.local_regions[binding.scope].setdefault(binding.name, [])
+            regions = file_symbols.local_regions[binding.scope].setdefault(intern(binding.name), [])
             regions.append((binding.region_start, binding.region_end))
+    file_symbols.local_names = {scope: compact_names(names) for scope, names in local_names.items()}
     release_lists(parsed)  # read: packed again until the file is resolved (records.py)
     seen_ids: dict[str, int] = {}
     for definition in sorted(parsed.definitions, key=lambda d: (d.start_line, len(d.scope))):
@@ -277,13 +281,14 @@ def _register(file_symbols: FileSymbols, ref: SymbolRef) -> None:
     variants outright."""
     definition = ref.definition
     assert definition is not None
-    previous = file_symbols.by_path.get(definition.path)
+    path = ref.path  # `definition.path` makes a new tuple each time: a large index holds millions of keys
+    previous = file_symbols.by_path.get(path)
     if previous is not None and previous.definition is not None:
         if not definition.is_runtime_target and previous.definition.is_runtime_target:
             return
         if definition.is_runtime_target and previous.definition.is_runtime_target:
-            file_symbols.duplicates.setdefault(definition.path, [previous]).append(ref)
-    file_symbols.by_path[definition.path] = ref
+            file_symbols.duplicates.setdefault(path, [previous]).append(ref)
+    file_symbols.by_path[path] = ref
     file_symbols.children[definition.scope][definition.name] = ref
 
 

@@ -36,6 +36,17 @@ class SymbolRef:
         return (self.label, self.id)
 
 
+LocalNames = tuple[str, ...] | frozenset[str]
+FEW_NAMES = 8  # up to this many, a scope's local names are a tuple: `in` walks it as fast as it hashes
+
+
+def compact_names(names: set[str]) -> LocalNames:
+    """A scope's local names as FileSymbols holds them, read only with `in` and iteration: a few as a
+    tuple (a set of three takes 216 bytes, a tuple 64: a large repository has millions of scopes),
+    more as a frozenset."""
+    return tuple(names) if len(names) <= FEW_NAMES else frozenset(names)
+
+
 @pickled_by_position
 @dataclass(slots=True)
 class FileSymbols:
@@ -48,8 +59,8 @@ class FileSymbols:
     module_ref: SymbolRef
     by_path: dict[Scope, SymbolRef] = field(default_factory=dict)
     children: dict[Scope, dict[str, SymbolRef]] = field(default_factory=lambda: defaultdict(dict))
-    # names bound in a scope itself (parameters, locals, module-level loop variables)
-    local_names: dict[Scope, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # names bound in a scope itself (parameters, locals, module-level loop variables): compact_names
+    local_names: dict[Scope, LocalNames] = field(default_factory=dict)
     # scope -> name -> lines of anonymous functions that bind the name (shadowing only inside them)
     local_regions: dict[Scope, dict[str, list[tuple[int, int]]]] = field(default_factory=lambda: defaultdict(dict))
 
