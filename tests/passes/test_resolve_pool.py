@@ -20,7 +20,7 @@ from codekg.interrupts import _record, deferred_interrupts
 from codekg.faults import FileFailedError, contained
 from codekg.passes.resolve_pool import FORK_FRAMES, HELPER_COPY_SHARE, HELPER_MIN_FILES, available_memory, helper_count, settle_shared, shares
 from codekg.pipeline import index_repository
-from codekg.settings import GIB, load_settings
+from codekg.settings import load_settings
 from tests.passes.test_build_records import state_file_rows
 from tests.test_faults import _metric_failures
 from tests.test_cli_migrate import snapshot as graph_rows
@@ -38,16 +38,16 @@ def test_shares_cut_contiguous_runs_by_weight_the_first_smaller():
 
 
 def test_helpers_only_with_two_workers_enough_files_and_memory():
-    ceiling = 2 * GIB  # the default
-    assert helper_count(1, 10_000, ceiling) == 0
-    assert helper_count(4, HELPER_MIN_FILES - 1, ceiling) == 0
-    assert helper_count(2, HELPER_MIN_FILES, ceiling) == 1  # this machine: 24 GiB, a test process of a few hundred MB
-    assert helper_count(3, HELPER_MIN_FILES, ceiling) == 2
+    # ceilings measured from this process, whose size depends on what ran before in it; the test's
+    # own allocations between the reads are far below the half share of slack on either side
     resident = psutil.Process().memory_info().rss
+    room_for_two = int(resident * (1 + 2.5 * HELPER_COPY_SHARE))  # two helpers' copies fit under it, three do not
+    assert helper_count(1, 10_000, room_for_two) == 0
+    assert helper_count(4, HELPER_MIN_FILES - 1, room_for_two) == 0
+    assert helper_count(2, HELPER_MIN_FILES, room_for_two) == 1  # one fewer than the workers
+    assert helper_count(4, HELPER_MIN_FILES, room_for_two) == 2  # this machine: 24 GiB free, the ceiling decides
+    assert helper_count(4, HELPER_MIN_FILES, int(resident * (1 + 1.5 * HELPER_COPY_SHARE))) == 1
     assert helper_count(3, HELPER_MIN_FILES, resident) == 0  # no room under the ceiling
-    # room for one helper's copy (HELPER_COPY_SHARE of this process) and not two; the test's own
-    # allocations between the reads are far below the 0.5 share of slack on each side
-    assert helper_count(3, HELPER_MIN_FILES, int(resident * (1 + 1.5 * HELPER_COPY_SHARE))) == 1
 
 
 def _settled_by(path: str) -> tuple[str, int]:
