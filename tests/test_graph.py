@@ -56,3 +56,29 @@ def test_graph_delta_removes_updates_and_adds_exactly_what_differs():
     assert delta.changed_properties == {"Function": {"Function:a.py:a.f": ("start_line",)},
                                         ("CALLS", "Function", "Function"): {("Function:a.py:a.f", "Function:a.py:a.keep"): ("line",)}}
     assert not graph_delta(new, new)
+
+
+def test_spilled_tables_equal_the_held_ones_and_leave_the_heap_and_no_file(tmp_path):
+    import pyarrow as pa
+
+    from codekg.graph import GraphTables
+
+    graph = Graph()
+    for number in range(2_000):
+        graph.add_node("Function", id=f"Function:m{number}.py:m{number}.f", name="f", qualified_name=f"m{number}.f")
+        graph.add_node("Module", id=f"Module:m{number}.py:m{number}", name=f"m{number}", qualified_name=f"m{number}")
+        graph.add_edge("DEFINES", ("Module", f"Module:m{number}.py:m{number}"), ("Function", f"Function:m{number}.py:m{number}.f"))
+    parts = [graph.to_tables(), graph.to_tables()]
+    held = GraphTables.concatenated(parts)  # chunked: two chunks per table
+    before = pa.total_allocated_bytes()
+    spilled = GraphTables.spilled(held, tmp_path)
+    assert pa.total_allocated_bytes() == before  # read back without a copy: the bytes are the mapped file's
+    assert list(spilled.nodes) == ["Function", "Module"] and list(spilled.edges) == [("DEFINES", "Module", "Function")]
+    for key, table in [*held.nodes.items(), *held.edges.items()]:
+        copy = spilled.nodes[key] if isinstance(key, str) else spilled.edges[key]
+        assert copy.equals(table) and copy.num_rows == 4_000 and copy.schema == table.schema
+    assert list(tmp_path.iterdir()) == []  # nameless: nothing to clean up after a crash
+    del held, parts
+    assert pa.total_allocated_bytes() < before  # the heap's copies are gone, the spilled ones still read
+    assert spilled.nodes["Function"].column("id")[3_999].as_py() == "Function:m1999.py:m1999.f"
+    assert GraphTables.spilled(GraphTables(), tmp_path) == GraphTables()

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
 from codekg.schema import NODE_LABEL_BY_NAME, REL_TYPE_BY_NAME, PropType, node_arrow_schema, rel_arrow_schema
@@ -143,6 +145,37 @@ class GraphTables:
         if len(parts) == 1:
             return parts[0]
         return cls(joined([part.nodes for part in parts]), joined([part.edges for part in parts]))
+
+    def spilled(self, directory: Path) -> "GraphTables":
+        """The same tables with their bytes out of this process's heap: written to a nameless file in
+        ``directory`` (gone once unmapped, or when the process dies) and mapped back without a copy.
+        The pages are then the file's: read in as a reader touches them, and the kernel's to drop
+        again. A large full build holds its parts so until the load (passes/build_records.py)."""
+        import mmap
+        import tempfile
+
+        import pyarrow as pa
+
+        tables = [*(("node", key, table) for key, table in self.nodes.items()),
+                  *(("edge", key, table) for key, table in self.edges.items())]
+        if not tables:
+            return self
+        spans = []
+        with tempfile.TemporaryFile(dir=directory, prefix="tables-") as spill:
+            for _, _, table in tables:
+                start = spill.tell()
+                with pa.ipc.new_stream(spill, table.schema) as writer:
+                    writer.write_table(table)
+                end = spill.tell()
+                spans.append((start, end - start))
+                spill.write(bytes(-end % 64))  # each stream starts aligned, as Arrow's buffers expect
+            spill.flush()
+            mapped = pa.py_buffer(mmap.mmap(spill.fileno(), 0, access=mmap.ACCESS_READ))
+        spilled = GraphTables()
+        for (kind, key, _), (start, length) in zip(tables, spans):
+            read = pa.ipc.open_stream(mapped.slice(start, length)).read_all()
+            (spilled.nodes if kind == "node" else spilled.edges)[key] = read
+        return spilled
 
 
 @dataclass(slots=True)

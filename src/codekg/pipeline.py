@@ -265,7 +265,8 @@ class _Run:
         self.directory.remove_stale_builds()
         build = self.directory.new_build_path()
         generation = uuid.uuid4().hex
-        built = BuildRecords(IndexState.create(self.db_dir, build.name, self.fingerprint), self.settings.record_buffer_rows)
+        built = BuildRecords(IndexState.create(self.db_dir, build.name, self.fingerprint), self.settings.record_buffer_rows,
+                             self.db_dir)
         sources = {source_file.path: source_file for source_file in scan.files}
 
         def write_ahead(parsed_file: FileParse, file_structure: FileStructure) -> None:

@@ -6,14 +6,17 @@ its state is written beside the load, in time the load leaves free. A large one 
 files they were 7 GB when the load started (docs/benchmarks.md §31). So once what is held reaches
 the `record_buffer_rows` setting (250,000 graph rows by default: more than pydantic's or fastapi's
 whole graph, so their runs are as before), it is written ahead into the state's open transaction (a
-file's nodes first, its record's row completed later), the rows become Arrow tables, and it is let
-go; the load reads the Arrow parts as one chunked table per key.
+file's nodes first, its record's row completed later), the rows become Arrow tables, spilled to a
+nameless file beside the index and mapped back (GraphTables.spilled: at 100,000 files about 1.2 GB
+that is then the file's pages, not the heap's), and it is let go; the load reads the Arrow parts as
+one chunked table per key.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from codekg.graph import Graph, GraphTables
 from codekg.index_state import FileRecord, FileStat, FileSummary, IndexState
@@ -25,8 +28,9 @@ class BuildRecords:
     written ahead. ``part`` picks the rows the load takes from here (a value flow under way has
     loaded the others already, pipeline.py)."""
 
-    def __init__(self, state: IndexState, limit_rows: int) -> None:
+    def __init__(self, state: IndexState, limit_rows: int, scratch: Path | None = None) -> None:
         self.state, self.limit_rows = state, limit_rows
+        self.scratch = scratch  # where the Arrow parts written ahead are spilled (GraphTables.spilled); None: held
         self.part: Callable[[Graph], Graph] = lambda graph: graph
         self.held: dict[str, FileRecord] = {}  # not written yet: the state's writer takes them beside the load
         self.summaries: dict[str, FileSummary] = {}  # every file's, written or not
@@ -66,15 +70,17 @@ class BuildRecords:
         tables, self._tables = GraphTables.concatenated(self._tables), []
         return tables
 
-    def _convert_rows(self) -> None:
-        """The rows held become the next Arrow part (of the load's ``part``), and are let go."""
-        self._tables.append(self.part(self._rows).to_tables())
+    def _convert_rows(self, spill: bool = False) -> None:
+        """The rows held become the next Arrow part (of the load's ``part``, spilled out of the heap
+        with ``spill``), and are let go."""
+        tables = self.part(self._rows).to_tables()
         self._rows, self._row_count = Graph(), 0
+        self._tables.append(tables.spilled(self.scratch) if spill and self.scratch is not None else tables)
 
     def _write_ahead_when_full(self) -> None:
         if self._row_count < self.limit_rows:
             return
-        self._convert_rows()
+        self._convert_rows(spill=True)
         nodes: dict[str, tuple[FileStat, Graph]] = {}
         for path, (stat, structure) in self._structures.items():
             assert structure.graph is not None
