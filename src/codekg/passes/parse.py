@@ -92,8 +92,9 @@ def parse_source_file(root: Path, source_file: SourceFile) -> FileParse | Skippe
 
 
 def parse_in_worker(root: Path, source_file: SourceFile) -> FileParse | SkippedFile:
-    """parse_source_file for a worker process: the record's own lists travel packed (PackedList), so
-    the parent unpickles them only when it resolves the file, and holds them packed until then."""
+    """parse_source_file for a worker process: the lists the resolve pass reads file by file travel
+    packed (records.PACKED_LISTS), so the parent unpickles each only when it reads it, and holds it
+    packed until then."""
     parsed = parse_source_file(root, source_file)
     if isinstance(parsed, FileParse):
         pack_lists(parsed)
