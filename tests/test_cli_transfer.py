@@ -32,6 +32,41 @@ def test_export_import_verify_round_trip(indexed_repo, tmp_path, output_format):
     assert as_json["agree"] is True and len(as_json["nodes"]) == 25 and len(as_json["edges"]) == 24
 
 
+def test_an_export_into_a_pipe_or_through_a_link_writes_there_and_replaces_neither(indexed_repo, tmp_path):
+    """A pipe (or a device: `--out /dev/stdout`) is written into, never replaced by a file; a link
+    names the file written, and stays a link."""
+    import os
+    import stat
+    import threading
+
+    out = tmp_path / "out"
+    out.mkdir()
+    fifo = out / "graph.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    exported = codekg("export", str(indexed_repo), "--format", "jsonl", "--out", str(fifo))
+    reader.join(timeout=60)
+    assert exported.returncode == 0, exported.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    lines = received[0].splitlines()
+    assert json.loads(lines[0])["label"] == "IndexMeta" and json.loads(lines[-1]) == {"end": {"nodes": 61, "edges": 98}}
+
+    real = out / "real.jsonl"
+    real.write_text("old\n")
+    link = out / "link.jsonl"
+    link.symlink_to(real)
+    assert codekg("export", str(indexed_repo), "--format", "jsonl", "--out", str(link)).returncode == 0
+    assert link.is_symlink() and real.read_text() == received[0]
+    assert sorted(path.name for path in out.iterdir()) == ["graph.fifo", "link.jsonl", "real.jsonl"]
+
+    folder = codekg("export", str(indexed_repo), "--format", "json", "--out", str(out))
+    assert_clean_failure(folder, 2, f"{out} is a directory; give a file for the json export")
+    nowhere = codekg("export", str(indexed_repo), "--format", "jsonl", "--out", str(out / "missing" / "graph.jsonl"))
+    assert_clean_failure(nowhere, 2, f"{out / 'missing'} is not a directory: the jsonl export cannot be written there")
+
+
 def test_export_to_stdout_and_import_into_the_default_index(indexed_repo, tmp_path):
     exported = codekg("export", "--repo", str(indexed_repo), "--format", "jsonl")
     assert exported.returncode == 0, exported.stderr

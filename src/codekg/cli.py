@@ -1546,7 +1546,7 @@ def main() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)
     except OSError as error:
-        _fail(1, f"{error.strerror or error}: {error.filename or ''}", "os_error", json_output)
+        _fail(1, f"{error.strerror or error}" + (f": {error.filename}" if error.filename else ""), "os_error", json_output)
     except Exception as error:  # noqa: BLE001 - the last resort: a bug must still not print a traceback
         if _settings(Path.cwd()).debug:
             raise

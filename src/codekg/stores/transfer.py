@@ -66,12 +66,17 @@ def export_graph(store: GraphStore, output_format: str, out: Path | None, stdout
         return _export_parquet(store, out)
     if out is None:
         return _write_records(store, output_format, stdout)
-    # A file appears whole or not at all: an interrupted export never leaves a plausible half.
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    if out.exists() and not out.is_file():  # a pipe or a device (`/dev/stdout`): written into, never replaced
+        with open(out, "w", encoding="utf-8") as stream:
+            return _write_records(store, output_format, stream)
+    # A file appears whole or not at all: an interrupted export never leaves a plausible half. A link
+    # is followed: the file it names is the one written.
+    target = out.resolve()
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "w", encoding="utf-8") as stream:
             report = _write_records(store, output_format, stream)
-        os.replace(temporary, out)
+        os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
     return report
@@ -84,6 +89,10 @@ def check_export_options(output_format: str, out: Path | None) -> None:
         raise InputError("the parquet format writes a directory: give it with --out DIR")
     if output_format == "parquet" and out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"{out} already exists and is not an empty directory; give a new directory for the parquet export")
+    if output_format != "parquet" and out is not None and out.is_dir():
+        raise InputError(f"{out} is a directory; give a file for the {output_format} export")
+    if output_format != "parquet" and out is not None and not out.parent.is_dir():
+        raise InputError(f"{out.parent} is not a directory: the {output_format} export cannot be written there")
 
 
 def _write_records(store: GraphStore, output_format: str, stream: TextIO) -> TransferReport:
