@@ -82,3 +82,40 @@ def test_spilled_tables_equal_the_held_ones_and_leave_the_heap_and_no_file(tmp_p
     assert pa.total_allocated_bytes() < before  # the heap's copies are gone, the spilled ones still read
     assert spilled.nodes["Function"].column("id")[3_999].as_py() == "Function:m1999.py:m1999.f"
     assert GraphTables.spilled(GraphTables(), tmp_path) == GraphTables()
+
+
+def _resident_bytes_of_spills(directory) -> int:
+    """This process's resident bytes in its mappings of the files spilled in ``directory`` (nameless:
+    a deleted file, or Linux's O_TMPFILE, named after the folder alone)."""
+    resident, inside = 0, False
+    with open("/proc/self/smaps", encoding="utf-8") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+                inside = len(fields) >= 6 and fields[5].startswith(f"{directory}/")
+            elif inside and fields[0] == "Rss:":
+                resident += int(fields[1]) * 1024
+    return resident
+
+
+def test_a_spilled_table_let_go_leaves_resident_memory_and_still_reads(tmp_path):
+    from codekg.graph import GraphTables
+
+    graph = Graph()
+    for number in range(20_000):
+        graph.add_node("Function", id=f"Function:m{number}.py:m{number}.f", name="f", qualified_name=f"m{number}.f",
+                       docstring="why " * 20)
+        graph.add_node("Module", id=f"Module:m{number}.py:m{number}", name=f"m{number}", qualified_name=f"m{number}")
+    parts = [graph.to_tables().spilled(tmp_path), graph.to_tables().spilled(tmp_path)]
+    tables = GraphTables.concatenated(parts)
+    assert [len(tables.spans[label]) for label in ("Function", "Module")] == [2, 2]  # one span in each part's file
+    held = GraphTables.concatenated([graph.to_tables(), graph.to_tables()]).nodes["Function"]
+
+    assert tables.nodes["Function"].equals(held)  # every column read: its pages come in
+    resident = _resident_bytes_of_spills(tmp_path)
+    assert resident >= tables.nodes["Function"].nbytes * 0.9
+    tables.let_go("Function")
+    assert _resident_bytes_of_spills(tmp_path) < resident - tables.nodes["Function"].nbytes * 0.9
+    assert tables.nodes["Function"].equals(held)  # read again, from the file
+    tables.let_go(("CALLS", "Function", "Function"))  # a key with no rows, or rows in the heap: nothing to do
+    GraphTables(graph.to_tables().nodes).let_go("Function")

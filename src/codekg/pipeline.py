@@ -413,12 +413,16 @@ class _Run:
                 loading = _Beside(functools.partial(load, early, late))
 
         def search_nodes() -> Iterator[tuple[str, Any]]:
-            yield from search_index.in_search_order(early.nodes)
-            yield from search_index.in_search_order(late_tables.result().nodes)
+            for tables in (early, late_tables.result()):
+                for label, table in search_index.in_search_order(tables.nodes):
+                    yield label, table
+                    tables.let_go(label)  # read: its spilled pages leave this process's memory
 
         def search_edges() -> Iterator[tuple[EdgeKey, Any]]:
-            yield from early.edges.items()
-            yield from late_tables.result().edges.items()
+            for tables in (early, late_tables.result()):
+                for key, table in tables.edges.items():
+                    yield key, table
+                    tables.let_go(key)
 
         # The search file fills beside the load: both spend their time in SQLite and the graph database,
         # which let the other thread run (docs/benchmarks.md). Stamped with a generation not yet live, it

@@ -202,15 +202,16 @@ class LadybugStore:
         try:
             for part in (delta, *([then] if then is not None else [])):
                 tables = part if isinstance(part, GraphTables) else part()
-                node_writes = [(functools.partial(self._write_nodes, label, table), pinned_by_nodes(table, self._copies_nodes(table)))
+                node_writes = [(label, functools.partial(self._write_nodes, label, table), pinned_by_nodes(table, self._copies_nodes(table)))
                                for label, table in tables.nodes.items()]
-                edge_writes = [(functools.partial(self._write_edges, *key, table), pinned_by_edges(table))
+                edge_writes = [(key, functools.partial(self._write_edges, *key, table), pinned_by_edges(table))
                                for key, table in tables.edges.items()]
                 for writes in (node_writes, edge_writes):
-                    for write, pins in writes:
+                    for key, write, pins in writes:
                         if releasing and pinned and pinned + pins > PINNED_BUDGET:
                             releasing, pinned = self._released(pinned)
                         report.tables.append(write())
+                        tables.let_go(key)  # a spilled table's pages: read by the write, no use to the next one
                         pinned += pins
                     if releasing and pinned and writes is node_writes and edge_writes:
                         releasing, pinned = self._released(pinned)  # what the node tables hold is no use to the edges

@@ -44,7 +44,7 @@ def write_build(build: Path, tables: GraphTables, metadata: Callable[[], Graph],
 
     if late is not None:
         more = late()
-        tables = GraphTables({**tables.nodes, **more.nodes}, {**tables.edges, **more.edges})
+        tables = GraphTables({**tables.nodes, **more.nodes}, {**tables.edges, **more.edges}, {**tables.spans, **more.spans})
     server = open_server_store(location, settings, build.parent)
     try:
         report = server.replace_graph(tables, metadata())
