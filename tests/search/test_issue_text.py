@@ -101,3 +101,24 @@ def test_a_50_kb_issue_is_read_to_its_end():
     clues = read_issue(text)
     assert clues.frames == [Frame("src/shipit/jobqueue.py", 17, "pop_due")]
     assert clues.messages == ["heap order broken at the end"]
+
+
+def test_an_error_line_is_read_whatever_its_exception_is_called():
+    """A traceback ends with its exception, named as the code named it (`InvalidURL`, no standard
+    ending); a dotted name with a message is an exception line anywhere; so is a command's `Error:`.
+    A line of prose with a colon is none of these."""
+    traceback = ('Traceback (most recent call last):\n'
+                 '  File "/venv/lib/python3.11/site-packages/requests/models.py", line 439, in prepare_url\n'
+                 '    raise InvalidURL("URL has an invalid label.")\n'
+                 'InvalidURL: URL has an invalid label.\n')
+    clues = read_issue(traceback)
+    assert (clues.error_types, clues.messages) == (["InvalidURL"], ["URL has an invalid label."])
+    assert "InvalidURL" in clues.emphasised
+    dotted = read_issue("Calling get() now fails:\n\nrequests.exceptions.InvalidURL: URL has an invalid label.\n")
+    assert (dotted.error_types, dotted.messages) == (["requests.exceptions.InvalidURL"], ["URL has an invalid label."])
+    command = read_issue("$ flask run\nError: Could not import 'hello'.\n")
+    assert (command.error_types, command.messages) == (["Error"], ["Could not import 'hello'."])
+    assert "Error" not in command.identifiers  # the word alone names nothing
+    prose = read_issue("Note: the retries stop too early\nUpdate: also on 3.12\nTraceback (most recent call last):\n"
+                       '  File "x.py", line 1\nany idea why?\n')
+    assert (prose.error_types, prose.messages) == ([], [])

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -191,7 +192,9 @@ def test_a_path_from_an_issue_is_the_file_sharing_its_longest_tail(path, expecte
 
 def test_bad_input_is_refused(shipit):
     for text, level, message in [("  ", "file", "^the issue text is empty$"), ("x", "line", "unknown level 'line'"),
-                                 ("x" * 1_000_001, "file", "at most 1,000,000 are read")]:
+                                 ("x" * 1_000_001, "file", "at most 1,000,000 are read"),
+                                 ("PK\x03\x04\x00\x00 binary", "file", "is not text: it holds NUL bytes"),
+                                 ("\ufffd\ufffdx" * 20, "file", "or bytes that are not UTF-8")]:
         with pytest.raises(InputError, match=message):
             located(shipit, text, level=level)
 
@@ -325,3 +328,43 @@ def test_issue_chunks_hold_every_word_once_at_least():
     assert all(len(chunk.split()) <= CHUNK_WORDS for chunk in chunks)
     assert set(" ".join(chunks).split()) == set(words)
     assert issue_chunks("one two") == ["one two"]
+
+
+OVERRIDDEN = '''\
+class SessionInterface:
+    def save_session(self, app, session, response):
+        """Save the session on the response."""
+        raise NotImplementedError
+
+
+class CookieSessionInterface(SessionInterface):
+    def save_session(self, app, session, response):
+        """Write the session into a signed cookie."""
+        if not session:
+            raise ValueError("cannot save an empty session")
+        if len(session) > 4093:
+            raise ValueError("the session cookie is too large")
+        response.cookie = dict(session)
+'''
+
+
+def test_the_evidence_says_which_way_a_method_overrides_and_every_message_found(tmp_path):
+    """The graph spreads from a named method to the one it overrides and to those overriding it, and
+    says which is which; a symbol that holds two quoted messages says both."""
+    repo = tmp_path / "repo"
+    (repo / "web").mkdir(parents=True)
+    (repo / "web" / "sessions.py").write_text(OVERRIDDEN)
+    db = tmp_path / "db"
+    settings = load_settings(repo)
+    index_repository(repo, db, settings)
+    indexed = SimpleNamespace(db=db, repo=repo, settings=settings)
+    evidence = {hit["qualified_name"]: hit["evidence"] for hit in
+                located(indexed, "`CookieSessionInterface.save_session` is never given the app", limit=5)["results"]}
+    assert "overridden by `web.sessions.CookieSessionInterface.save_session`" in evidence["web.sessions.SessionInterface.save_session"]
+    base = located(indexed, "`SessionInterface.save_session` takes no request", limit=5)["results"]
+    subclass = next(hit for hit in base if hit["qualified_name"] == "web.sessions.CookieSessionInterface.save_session")
+    assert "overrides `web.sessions.SessionInterface.save_session`" in subclass["evidence"]
+    both = located(indexed, 'Saving fails with "cannot save an empty session" and then "the session cookie is too large"', limit=1)
+    assert both["results"][0]["qualified_name"] == "web.sessions.CookieSessionInterface.save_session"
+    assert both["results"][0]["evidence"][:2] == ['quoted message found: "cannot save an empty session"',
+                                                  'quoted message found: "the session cookie is too large"']

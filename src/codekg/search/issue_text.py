@@ -21,9 +21,15 @@ _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 _PY_FRAME = re.compile(r'File "(?P<path>[^"\n]+)", line (?P<line>\d+)(?:, in (?P<name>[\w<>.]+))?')
 # JavaScript/TypeScript: at name (path:line:col) / at path:line:col
 _JS_FRAME = re.compile(r"\bat (?:(?P<name>[\w$.<>\[\] ]+?) \()?(?P<path>[^\s()]+?\.(?:[cm]?[jt]sx?)):(?P<line>\d+)(?::\d+)?\)?")
-# an exception line: `ValueError: message` / `pkg.errors.BadThing: message` (a traceback's last line)
-_ERROR_LINE = re.compile(r"^\s*(?P<type>(?:[A-Za-z_][\w]*\.)*[A-Z]\w*(?:Error|Exception|Warning|Exit|Interrupt|Fault))"
-                         r"(?::[ \t]*(?P<message>[^\n]+))?$", re.MULTILINE)
+# an exception line, wherever it stands: `ValueError: message`, a command's `Error: message`, or a
+# dotted name with a message, `pkg.errors.BadThing: message`, whatever the class is called
+_ERROR_LINE = re.compile(r"^\s*(?:(?P<type>(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*)?(?:Error|Exception|Warning|Exit|Interrupt|Fault))"
+                         r"(?::[ \t]*(?P<message>[^\n]+))?|(?P<dotted>(?:[A-Za-z_]\w*\.)+[A-Z]\w*):[ \t]*(?P<dotted_message>[^\n]+))$",
+                         re.MULTILINE)
+# the line that ends a Python traceback, whatever its exception is called (`InvalidURL: message`,
+# `KeyError: 'x'`): the first line at the margin after a frame and the indented lines below it
+_TRACEBACK_END = re.compile(r'^[ \t]*File "[^"\n]+", line \d+[^\n]*\n(?:[ \t]+[^\n]*\n)*?'
+                            r"(?P<type>(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)(?::[ \t]*(?P<message>[^\n]+))?$", re.MULTILINE)
 # "quoted" or 'quoted' text of at least three words' worth: messages and strings the code holds
 _QUOTED = re.compile(r"\"([^\"\n]{8,300})\"|(?<![\w])'([^'\n]{8,300})'(?![\w])")
 _PATH = re.compile(r"(?<![\w/.-])(?P<path>(?:[\w.-]+/)*[\w.-]+\.(?:py|pyi|js|jsx|mjs|cjs|ts|tsx|sql))\b")
@@ -88,9 +94,9 @@ def read_issue(text: str) -> IssueClues:
         clues.frames.append(Frame(match.group("path"), int(match.group("line")), match.group("name") or ""))
     for match in _JS_FRAME.finditer(text):
         clues.frames.append(Frame(match.group("path"), int(match.group("line")), (match.group("name") or "").strip()))
-    for match in _ERROR_LINE.finditer(text):
-        clues.error_types.append(match.group("type"))
-        message = (match.group("message") or "").strip()
+    for match in [*_ERROR_LINE.finditer(text), *_TRACEBACK_END.finditer(text)]:
+        clues.error_types.append(match.group("type") or match.group("dotted"))
+        message = (match.group("message") or match.groupdict().get("dotted_message") or "").strip()
         if len(message) >= 8:
             clues.messages.append(message)
     frame_paths = {frame.path for frame in clues.frames}

@@ -80,9 +80,12 @@ SEED_SIGNALS = frozenset({"frame", "path", "named", "message"})
 SPREAD_RELATIONS = {  # relation, direction from the seed: what the neighbour is to it
     ("CALLS", "in"): "caller of", ("CALLS", "out"): "called by", ("HAS_METHOD", "in"): "class of",
     ("HAS_METHOD", "out"): "method of", ("DEFINES", "in"): "container of",
-    ("OVERRIDES", "in"): "overridden by", ("OVERRIDES", "out"): "overrides",
+    ("OVERRIDES", "in"): "overrides", ("OVERRIDES", "out"): "overridden by",
 }
 MAX_TEXT_CHARS = 1_000_000  # an issue longer than this is refused, not cut
+# bytes that are not UTF-8 (read as U+FFFD) an issue may hold, or 1% of its characters if more: a
+# pasted log may have a few; a binary file given as the issue has them everywhere, and NUL bytes
+MAX_UNDECODED = 8
 
 
 @dataclass(slots=True)
@@ -130,10 +133,14 @@ class _Ranking:
 
     def __init__(self, signal: str) -> None:
         self.signal = signal
-        self.order: dict[str, str] = {}  # key -> evidence (first and strongest)
+        self.order: dict[str, list[str]] = {}  # key -> its evidence, the first (strongest) first
 
     def add(self, key: str, evidence: str) -> None:
-        self.order.setdefault(key, evidence)
+        """``key`` at the next place, or at its place with one more piece of evidence (two quoted
+        messages found in one function: both are said)."""
+        said = self.order.setdefault(key, [])
+        if evidence not in said:
+            said.append(evidence)
 
     def __len__(self) -> int:
         return len(self.order)
@@ -148,6 +155,8 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
         raise InputError("the issue text is empty")
     if len(text) > MAX_TEXT_CHARS:
         raise InputError(f"the issue text has {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
+    if "\x00" in text or text.count("\ufffd") > max(MAX_UNDECODED, len(text) // 100):
+        raise InputError("the issue text is not text: it holds NUL bytes, or bytes that are not UTF-8 (a binary file?)")
     if limit < 1:
         raise InputError("--limit must be at least 1")
     clues = read_issue(text)
@@ -474,8 +483,7 @@ def _evidence(rankings: list[_Ranking]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
     for ranking in sorted(rankings, key=lambda r: (r.signal == "file", -WEIGHTS[r.signal])):  # the file's place: last
         for key, evidence in ranking.order.items():
-            if evidence not in found[key]:
-                found[key].append(evidence)
+            found[key].extend(said for said in evidence if said not in found[key])
     return found
 
 
