@@ -57,6 +57,7 @@ app = typer.Typer(
 
 
 PIPE_WIDTH = 100_000  # "unlimited": in a pipe a table is as wide as its widest row, nothing is cut
+SHOWN_EVIDENCE = 3  # evidence lines `locate` prints per result; the rest are counted (--json has them all)
 
 
 @cache
@@ -735,8 +736,10 @@ def locate(
         else:
             head = f"[bold]{_escaped(hit['file_path'])}[/bold]"
         stdout().print(f"{rank:>2}. {head}  [dim]{hit['score']:.4f}[/dim]", highlight=False)
-        for evidence in hit["evidence"][:3]:
+        for evidence in hit["evidence"][:SHOWN_EVIDENCE]:
             stdout().print(f"    [dim]{_escaped(evidence)}[/dim]", highlight=False)
+        if len(hit["evidence"]) > SHOWN_EVIDENCE:
+            stdout().print(f"    [dim]and {len(hit['evidence']) - SHOWN_EVIDENCE} more (--json lists all)[/dim]", highlight=False)
 
 
 @app.command()

@@ -299,12 +299,19 @@ def test_the_cli_reads_text_a_file_or_standard_input(shipit, tmp_path):
     text = codekg("locate", ORDER, "--db", str(shipit.db), "-n", "1", cwd=shipit.repo)
     assert text.returncode == 0 and text.stdout.splitlines()[:2] == [
         " 1. src/shipit/jobqueue.py  0.0489", "    holds `shipit.jobqueue.JobQueue.pop_due`"]
+    # three pieces of evidence are printed, the rest counted
+    traceback = codekg("locate", TRACEBACK, "--level", "symbol", "--db", str(shipit.db), "-n", "1", cwd=shipit.repo)
+    evidence = located(shipit, TRACEBACK, limit=1)["results"][0]["evidence"]
+    assert len(evidence) > 3 and traceback.stdout.splitlines()[1:] == [
+        *(f"    {said}" for said in evidence[:3]), f"    and {len(evidence) - 3} more (--json lists all)"]
+    (tmp_path / "core").write_bytes(bytes(range(256)) * 8)
     for args, message in [((), "give the issue as TEXT, - (standard input) or --file ISSUE.md"),
                           (("x", "--file", str(issue)), "give the issue as TEXT"),
                           (("--file", str(tmp_path / "none.md")), "no such file"),
                           (("--file", str(tmp_path)), "is a folder: give the issue's file"),
                           (("x", "--level", "line"), "unknown level 'line'"),
-                          (("  ",), "empty issue text: give the issue's text, --file ISSUE.md or - for standard input")]:
+                          (("  ",), "empty issue text: give the issue's text, --file ISSUE.md or - for standard input"),
+                          (("--file", str(tmp_path / "core")), "the issue text is not text: it holds NUL bytes")]:
         refused = codekg("locate", *args, "--db", str(shipit.db), cwd=shipit.repo)
         assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr, args
 
