@@ -232,22 +232,29 @@ class Bar:
 '''
 
 
-def test_overloads_of_one_function_take_one_place(tmp_path):
-    """`@overload` stubs and the implementation are one function to change: one result, the best of
-    them, and the next place goes to another function."""
+def indexed_repo(tmp_path: Path, files: dict[str, str]) -> SimpleNamespace:
+    """A repository of ``files`` (path: text) in ``tmp_path``, indexed: its repo, db and settings."""
     repo = tmp_path / "repo"
-    (repo / "bar").mkdir(parents=True)
-    (repo / "bar" / "progress.py").write_text(OVERLOADED)
+    for path, text in files.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
     db = tmp_path / "db"
     settings = load_settings(repo)
     index_repository(repo, db, settings)
+    return SimpleNamespace(repo=repo, db=db, settings=settings)
+
+
+def test_overloads_of_one_function_take_one_place(tmp_path):
+    """`@overload` stubs and the implementation are one function to change: one result, the best of
+    them, and the next place goes to another function."""
+    indexed = indexed_repo(tmp_path, {"bar/progress.py": OVERLOADED})
     issue = "`progressbar` does not reach its final position"
-    found = locate_in_index(db, repo, settings, issue, "symbol", 3)
+    found = located(indexed, issue, "symbol", 3)
     first, *others = [(hit["qualified_name"], hit["start_line"]) for hit in found["results"]]
     assert first == ("bar.progress.progressbar", 12)  # the implementation, not a stub (lines 4, 8)
     assert len(others) == 2 and {name for name, _ in others} <= {"bar.progress.Bar.__init__", "bar.progress.Bar.finish",
                                                                  "bar.progress.Bar"}
-    files = locate_in_index(db, repo, settings, issue, "file", 1)
+    files = located(indexed, issue, "file", 1)
     held = files["results"][0]["symbols"]
     assert held[0] == "bar.progress.progressbar" and len(held) == len(set(held)) == 3
 
@@ -260,18 +267,14 @@ def test_a_word_the_issue_repeats_weighs_more_up_to_three_times(tmp_path):
     from codekg.search.issue_text import read_issue
     from codekg.search.locate import MAX_REPEATS, _expression, query_terms
 
-    repo = tmp_path / "repo"
-    (repo / "pkg").mkdir(parents=True)
-    (repo / "pkg" / "cache.py").write_text('def lookup(key):\n    """Read the cache."""\n    return key\n')
-    (repo / "pkg" / "proxy.py").write_text('def forward(request):\n    """Send it through the proxy."""\n    return request\n')
-    (repo / "pkg" / "other.py").write_text('def unrelated():\n    return 1\n')
-    db = tmp_path / "db"
-    settings = load_settings(repo)
-    index_repository(repo, db, settings)
+    indexed = indexed_repo(tmp_path, {
+        "pkg/cache.py": 'def lookup(key):\n    """Read the cache."""\n    return key\n',
+        "pkg/proxy.py": 'def forward(request):\n    """Send it through the proxy."""\n    return request\n',
+        "pkg/other.py": 'def unrelated():\n    return 1\n'})
     issue = "The cache is stale behind a proxy: the cache keeps a CacheEntry after the proxy restarts"
-    found = locate_in_index(db, repo, settings, issue, "file", 2)
+    found = located(indexed, issue, "file", 2)
     assert [hit["file_path"] for hit in found["results"]] == ["pkg/cache.py", "pkg/proxy.py"]
-    bodies = BodyIndex(db)
+    bodies = BodyIndex(indexed.db)
     try:
         terms = dict(query_terms(read_issue(issue), bodies, issue))
         assert (terms["cache"], terms["proxy"]) == (3, 2) and MAX_REPEATS == 3
@@ -358,13 +361,7 @@ class CookieSessionInterface(SessionInterface):
 def test_the_evidence_says_which_way_a_method_overrides_and_every_message_found(tmp_path):
     """The graph spreads from a named method to the one it overrides and to those overriding it, and
     says which is which; a symbol that holds two quoted messages says both."""
-    repo = tmp_path / "repo"
-    (repo / "web").mkdir(parents=True)
-    (repo / "web" / "sessions.py").write_text(OVERRIDDEN)
-    db = tmp_path / "db"
-    settings = load_settings(repo)
-    index_repository(repo, db, settings)
-    indexed = SimpleNamespace(db=db, repo=repo, settings=settings)
+    indexed = indexed_repo(tmp_path, {"web/sessions.py": OVERRIDDEN})
     evidence = {hit["qualified_name"]: hit["evidence"] for hit in
                 located(indexed, "`CookieSessionInterface.save_session` is never given the app", limit=5)["results"]}
     assert "overridden by `web.sessions.CookieSessionInterface.save_session`" in evidence["web.sessions.SessionInterface.save_session"]
