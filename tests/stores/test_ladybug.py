@@ -254,7 +254,7 @@ def test_a_build_whose_page_cache_proves_too_small_starts_again_with_twice_as_mu
 
 def _graph_before_and_after() -> tuple[Graph, Graph]:
     """A body edit's change: a function moved down two lines (its call's line too), another's docstring
-    changed, one call gone and one new."""
+    changed, one call gone and one new, and a function removed with the edges into and out of it."""
     before, after = Graph(), Graph()
     for graph, shift in ((before, 0), (after, 2)):
         graph.add_node("Module", id="Module:a.py:a", name="a", qualified_name="a", file_path="a.py")
@@ -268,6 +268,10 @@ def _graph_before_and_after() -> tuple[Graph, Graph]:
                        confidence=1.0, reason="same-file", line=11 + shift, call_count=1)
     before.add_edge("CALLS", ("Function", "Function:a.py:a.g"), ("Function", "Function:a.py:a.h"),
                     confidence=1.0, reason="same-file", line=2, call_count=1)
+    before.add_node("Function", id="Function:a.py:a.old", name="old", qualified_name="a.old", file_path="a.py", start_line=20)
+    before.add_edge("DEFINES", ("Module", "Module:a.py:a"), ("Function", "Function:a.py:a.old"))
+    before.add_edge("CALLS", ("Function", "Function:a.py:a.old"), ("Function", "Function:a.py:a.g"),
+                    confidence=1.0, reason="same-file", line=21, call_count=1)
     after.add_edge("CALLS", ("Function", "Function:a.py:a.h"), ("Function", "Function:a.py:a.g"),
                    confidence=0.9, reason="same-file", line=5, call_count=2)
     return before, after
@@ -296,6 +300,7 @@ def test_a_delta_gives_the_graph_a_full_write_gives(tmp_path, in_place):
         ("CALLS", "Function", "Function"): {("Function:a.py:a.f", "Function:a.py:a.g"): ("line",)}}
     if not in_place:
         delta.changed_properties = {}
+    assert delta.removed_nodes == {"Function": ["Function:a.py:a.old"]}
     metadata = Graph()
     metadata.add_node("IndexMeta", key="generation", value="g2")
     expected_store = LadybugStore.create(tmp_path / "expected.lbdb", settings)
@@ -303,7 +308,15 @@ def test_a_delta_gives_the_graph_a_full_write_gives(tmp_path, in_place):
     try:
         expected_store.write_tables(after.to_tables())
         store.write_tables(before.to_tables())
+        executed: list[tuple[str, list]] = []
+        execute = store._execute
+        store._execute = lambda statement, parameters=None, **options: (
+            executed.append((statement, (parameters or {}).get("rows", []))), execute(statement, parameters, **options))[1]
         store.apply_delta(delta, metadata)
+        # the removed function's edges go with it (DETACH DELETE): no statement deletes them one by one
+        edge_deletes = {(row["from"], row["to"]) for statement, rows in executed if statement.endswith("DELETE e") for row in rows}
+        assert edge_deletes == {("Function:a.py:a.g", "Function:a.py:a.h"),  # the call gone
+                                *([] if in_place else [("Function:a.py:a.f", "Function:a.py:a.g")])}  # its line rewritten
         assert _store_snapshot(store) == _store_snapshot(expected_store)
         assert store.query("MATCH (a)-[e:CALLS]->(b) RETURN a.name, b.name, e.line, e.confidence, e.call_count "
                            "ORDER BY a.name").rows == [["f", "g", 13, 1.0, 1], ["h", "g", 5, 0.9, 2]]

@@ -297,9 +297,13 @@ class LadybugStore:
         """Apply ``delta`` and replace the IndexMeta nodes with ``metadata``, in one transaction: an
         error or an interrupt rolls everything back and the index stays as it was."""
         changed = delta.changed_properties  # set in place: a re-inserted edge costs the checkpoint most
+        # an edge of a node deleted below goes with it (DETACH DELETE): a statement of its own matched
+        # it first for nothing (an edit above ten function-level imports: 19 of pydantic main.py's 136 ms)
+        removed = {node_id for ids in delta.removed_nodes.values() for node_id in ids}
         with self.transaction():
             for edge_key, pairs in delta.removed_edges.items():
-                rows = [{"from": a, "to": b} for a, b in pairs if (a, b) not in changed.get(edge_key, {})]
+                rows = [{"from": a, "to": b} for a, b in pairs
+                        if (a, b) not in changed.get(edge_key, {}) and a not in removed and b not in removed]
                 self._in_batches(edge_delete_statement(*edge_key), rows)
             for label, ids in delta.removed_nodes.items():
                 key = NODE_LABEL_BY_NAME[label].properties[0].name
