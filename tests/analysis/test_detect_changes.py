@@ -285,3 +285,26 @@ def test_the_callers_of_a_deleted_function_in_other_files_are_found_after_a_re_i
         [("pkg.cli", "IMPORTS"), ("pkg.cli.ScriptInfo.__init__", "CALLS"), ("pkg.cli.again", "CALLS")],
         [("pkg.cli.main", "CALLS")], []]
     assert [s["reason"] for s in result["impact"]["levels"][0]["symbols"]][1:] == ["deleted-callee", "deleted-callee"]
+
+
+def test_the_callers_of_a_deleted_file_are_found_after_a_re_index(tmp_path, open_store):
+    """A whole module deleted while another still imports and calls it: after `codekg index` its
+    imports end at an External for the gone module (no File to follow), whose importers are read as
+    it is now, by name and on the module (a new user's httpx run lost every caller of `_urlparse.py`)."""
+    repo = tmp_path / "repo"
+    write_files(repo, {
+        "pkg/__init__.py": "",
+        "pkg/helpers.py": "def get_flag():\n    return 1\n\n\ndef get_load_dotenv():\n    return True\n",
+        "pkg/cli.py": ("import pkg.helpers\nfrom pkg.helpers import get_flag\n\n\n"
+                       "class ScriptInfo:\n    def __init__(self):\n        self.flag = get_flag()\n\n\n"
+                       "def again():\n    return pkg.helpers.get_load_dotenv()\n\n\ndef main():\n    return ScriptInfo()\n"),
+        "pkg/other.py": "def unrelated():\n    return get_flag()\n",
+    })
+    git_repo(repo)
+    (repo / "pkg/helpers.py").unlink()
+    result = detect_changes(open_store(repo), repo)
+    assert changed(result) == [("pkg.helpers", "deleted", True), ("pkg.helpers.get_flag", "deleted", True),
+                               ("pkg.helpers.get_load_dotenv", "deleted", True)]
+    assert affected(result) == [[("pkg.cli.ScriptInfo.__init__", "CALLS"), ("pkg.cli.again", "CALLS")],
+                                [("pkg.cli.main", "CALLS")], []]
+    assert {s["reason"] for s in result["impact"]["levels"][0]["symbols"]} == {"deleted-callee"}

@@ -373,7 +373,7 @@ def _callers_of_gone(store: GraphStore, root: Path, gone: list[Symbol], settings
     places: dict[str, set[str]] = {}  # file -> the deleted ids whose names its calls may be
     for symbol in wanted:
         places.setdefault(symbol.file_path, set()).add(symbol.id)
-    for symbol_id, importer in importers_of(store, wanted):
+    for symbol_id, importer in [*importers_of(store, wanted), *_importers_of_gone_modules(store, wanted)]:
         places.setdefault(importer.file_path, set()).add(symbol_id)
     by_id = {symbol.id: symbol for symbol in wanted}
     hops = []
@@ -393,6 +393,21 @@ def _callers_of_gone(store: GraphStore, root: Path, gone: list[Symbol], settings
                 if far is not None:
                     hops.append(Hop(symbol_id, far, "CALLS", GONE_CALLEE_CONFIDENCE, GONE_CALLEE, call.line))
     return hops
+
+
+def _importers_of_gone_modules(store: GraphStore, wanted: list["_OldDefinition"]) -> list[tuple[str, Symbol]]:
+    """(deleted id, importing Module) for the modules whose imports now end at an External standing
+    for a module that is gone (a deleted file: `from pkg.a import helper` imports `External:pkg.a`
+    once `pkg/a.py` is deleted), where `importers_of`, which follows the imports of the indexed file,
+    finds nothing."""
+    from codekg.analysis.impact import importers_step
+    from codekg.stores.reads import Expansion
+
+    by_module: dict[str, list[str]] = {}
+    for symbol in wanted:
+        by_module.setdefault(f"External:{symbol.module}", []).append(symbol.id)
+    found = store.reads.neighbours([Expansion(sorted(by_module), [importers_step()], "External")])
+    return [(symbol_id, Symbol.from_row(n.node)) for n in found for symbol_id in by_module[n.near]]
 
 
 @dataclass(frozen=True, slots=True)
