@@ -326,10 +326,11 @@ export default main;
 """
     parsed = _parse(source)
     assert parsed.docstring == "Tool entry point."
-    assert [(d.name, d.docstring) for d in parsed.definitions] == [("main", ""), ("run", "Runs."), ("<anonymous1>", "")]
+    # an unnamed default export is defined as `default`, so that a default import's calls reach it
+    assert [(d.name, d.docstring) for d in parsed.definitions] == [("main", ""), ("run", "Runs."), ("default", "")]
     assert parsed.exports == [
         ExportBinding("default", "run", 8),
-        ExportBinding("default", "", 9),
+        ExportBinding("default", "default", 9),
         ExportBinding("default", "main", 10),
         ExportBinding("default", "main", 11),
     ]

@@ -621,11 +621,19 @@ class JavaScriptExtractor(TreeSitterExtractor):
         """`export default X`: an identifier names the value; an object literal (axios's `export default
         { forEach, … }`) is a Variable named `default` (no other binding can take that name), so a
         default import reaches its members through the value flow; its functions stay defined where
-        they were (the module's). Any other expression is a value nothing names."""
+        they were (the module's). A function or class expression is defined under its own name, or,
+        unnamed (`export default (config) => {…}`), under `default`, so that a default import's calls
+        reach it, as `module.exports = function () {}` does. Any other expression is a value nothing names."""
         value = captures["value"][0]
         if value.type == "object":
             self._define(state, "Variable", DEFAULT_EXPORT, span=node, doc=node)
             self._export(state, node, node, "default", DEFAULT_EXPORT)
+            return
+        if value.type in FUNCTION_VALUES or value.type == "class":
+            own_name = value.child_by_field_name("name")
+            name = node_text(own_name) if own_name is not None else DEFAULT_EXPORT
+            self._define_exported_value(state, node, value, name)
+            self._export(state, node, node, "default", name)
             return
         self._export(state, node, node, "default", node_text(value) if value.type == "identifier" else "")
 
@@ -647,7 +655,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
         if value.type in FUNCTION_VALUES or value.type == "class":
             own_name = value.child_by_field_name("name")
             name = node_text(own_name) if own_name is not None else COMMONJS_VALUE
-            self._define_module_exports(state, node, value, name)
+            self._define_exported_value(state, node, value, name)
             self._export(state, node, node, "default", name, commonjs=True)
             return
         if value.type != "object":
@@ -670,8 +678,9 @@ class JavaScriptExtractor(TreeSitterExtractor):
                     local = key if member_value.type in FUNCTION_VALUES else ""
                 self._export(state, member, node, key, local, commonjs=True)
 
-    def _define_module_exports(self, state: _FileState, statement: ts.Node, value: ts.Node, name: str) -> None:
-        """`module.exports = function () {}` / `= class extends B {}`: a definition named `name`."""
+    def _define_exported_value(self, state: _FileState, statement: ts.Node, value: ts.Node, name: str) -> None:
+        """`module.exports = function () {}` / `= class extends B {}` / `export default () => {}`: a
+        definition named `name`."""
         if value.type == "class":
             body = value.child_by_field_name("body")
             if body is None:
