@@ -308,3 +308,28 @@ def test_the_callers_of_a_deleted_file_are_found_after_a_re_index(tmp_path, open
     assert affected(result) == [[("pkg.cli.ScriptInfo.__init__", "CALLS"), ("pkg.cli.again", "CALLS")],
                                 [("pkg.cli.main", "CALLS")], []]
     assert {s["reason"] for s in result["impact"]["levels"][0]["symbols"]} == {"deleted-callee"}
+
+
+def test_the_callers_of_a_deleted_javascript_file_are_found_through_the_imports_naming_it(tmp_path, open_store):
+    """A JavaScript import of a deleted file leaves no edge, only the importer's Import node with the
+    specifier as written (`../helpers/combineURLs.js`, or without its suffix): resolved from the
+    importer's folder, it names the gone file (axios's `buildFullPath` lost its callee)."""
+    repo = tmp_path / "repo"
+    write_files(repo, {
+        "package.json": '{"name": "app", "type": "module"}\n',
+        "lib/helpers/combineURLs.js": "export default function combineURLs(base, relative) {\n  return base + relative;\n}\n",
+        "lib/core/buildFullPath.js": ("import combineURLs from '../helpers/combineURLs.js';\n\n"
+                                      "export default function buildFullPath(base, url) {\n  return combineURLs(base, url);\n}\n"),
+        "lib/core/short.js": "import combineURLs from '../helpers/combineURLs';\n\nexport function join(a, b) {\n  return combineURLs(a, b);\n}\n",
+        "lib/other.js": "import combineURLs from './combineURLs.js';\n\nexport function elsewhere() {\n  return combineURLs();\n}\n",
+        "lib/combineURLs.js": "export default function combineURLs() {\n  return '';\n}\n",
+        "lib/index.js": "import buildFullPath from './core/buildFullPath.js';\n\nexport function request(url) {\n  return buildFullPath('', url);\n}\n",
+    })
+    git_repo(repo)
+    (repo / "lib/helpers/combineURLs.js").unlink()
+    result = detect_changes(open_store(repo), repo)
+    assert changed(result) == [("lib.helpers.combineURLs", "deleted", True),
+                               ("lib.helpers.combineURLs.combineURLs", "deleted", True)]
+    # lib/other.js imports another file of that name: not a caller
+    assert affected(result) == [[("lib.core.buildFullPath.buildFullPath", "CALLS"), ("lib.core.short.join", "CALLS")],
+                                [("lib.index.request", "CALLS")], []]

@@ -373,8 +373,9 @@ def _callers_of_gone(store: GraphStore, root: Path, gone: list[Symbol], settings
     places: dict[str, set[str]] = {}  # file -> the deleted ids whose names its calls may be
     for symbol in wanted:
         places.setdefault(symbol.file_path, set()).add(symbol.id)
-    for symbol_id, importer in [*importers_of(store, wanted), *_importers_of_gone_modules(store, wanted)]:
-        places.setdefault(importer.file_path, set()).add(symbol_id)
+    importers = [(symbol_id, importer.file_path) for symbol_id, importer in importers_of(store, wanted)]
+    for symbol_id, path in [*importers, *_importers_of_gone_modules(store, wanted), *_importers_by_path(store, wanted)]:
+        places.setdefault(path, set()).add(symbol_id)
     by_id = {symbol.id: symbol for symbol in wanted}
     hops = []
     for path, ids in sorted(places.items()):
@@ -395,8 +396,8 @@ def _callers_of_gone(store: GraphStore, root: Path, gone: list[Symbol], settings
     return hops
 
 
-def _importers_of_gone_modules(store: GraphStore, wanted: list["_OldDefinition"]) -> list[tuple[str, Symbol]]:
-    """(deleted id, importing Module) for the modules whose imports now end at an External standing
+def _importers_of_gone_modules(store: GraphStore, wanted: list["_OldDefinition"]) -> list[tuple[str, str]]:
+    """(deleted id, importing file) for the modules whose imports now end at an External standing
     for a module that is gone (a deleted file: `from pkg.a import helper` imports `External:pkg.a`
     once `pkg/a.py` is deleted), where `importers_of`, which follows the imports of the indexed file,
     finds nothing."""
@@ -407,7 +408,31 @@ def _importers_of_gone_modules(store: GraphStore, wanted: list["_OldDefinition"]
     for symbol in wanted:
         by_module.setdefault(f"External:{symbol.module}", []).append(symbol.id)
     found = store.reads.neighbours([Expansion(sorted(by_module), [importers_step()], "External")])
-    return [(symbol_id, Symbol.from_row(n.node)) for n in found for symbol_id in by_module[n.near]]
+    return [(symbol_id, Symbol.from_row(n.node).file_path) for n in found for symbol_id in by_module[n.near]]
+
+
+# what a relative JavaScript/TypeScript specifier may leave out of the file it names
+_SCRIPT_SUFFIXES = ("", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
+
+
+def _importers_by_path(store: GraphStore, wanted: list["_OldDefinition"]) -> list[tuple[str, str]]:
+    """(deleted id, importing file) for the relative imports (`import x from '../helpers/x.js'`) that
+    name a deleted file: a JavaScript import of a file that is gone leaves no edge, only the
+    importer's Import node, whose name is the specifier as written."""
+    import posixpath
+
+    by_path: dict[str, list[str]] = {}
+    for symbol in wanted:
+        by_path.setdefault(symbol.file_path, []).append(symbol.id)
+    stems = {posixpath.splitext(posixpath.basename(path))[0] for path in by_path}
+    found = []
+    for specifier, importer in store.reads.nodes("Import", columns=("name", "file_path"), distinct=True):
+        if not specifier.startswith(("./", "../")) or posixpath.basename(specifier).split(".")[0] not in stems | {"index", ""}:
+            continue
+        named = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+        for path in {named + suffix for suffix in _SCRIPT_SUFFIXES} | {f"{named}/index{suffix}" for suffix in _SCRIPT_SUFFIXES[1:]}:
+            found += [(symbol_id, importer) for symbol_id in by_path.get(path, ())]
+    return found
 
 
 @dataclass(frozen=True, slots=True)
