@@ -411,27 +411,31 @@ def _importers_of_gone_modules(store: GraphStore, wanted: list["_OldDefinition"]
     return [(symbol_id, Symbol.from_row(n.node).file_path) for n in found for symbol_id in by_module[n.near]]
 
 
-# what a relative JavaScript/TypeScript specifier may leave out of the file it names
-_SCRIPT_SUFFIXES = ("", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts")
+# the suffixes a relative JavaScript/TypeScript specifier may leave out of the file it names
+_SCRIPT_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts"})
 
 
 def _importers_by_path(store: GraphStore, wanted: list["_OldDefinition"]) -> list[tuple[str, str]]:
     """(deleted id, importing file) for the relative imports (`import x from '../helpers/x.js'`) that
     name a deleted file: a JavaScript import of a file that is gone leaves no edge, only the
-    importer's Import node, whose name is the specifier as written."""
+    importer's Import node, whose name is the specifier as written. A specifier and a file match
+    without their suffixes; a folder's specifier names its `index` file."""
     import posixpath
 
-    by_path: dict[str, list[str]] = {}
+    def unsuffixed(path: str) -> str:
+        stem, suffix = posixpath.splitext(path)
+        return stem if suffix in _SCRIPT_SUFFIXES else path
+
+    named_by: dict[str, list[str]] = {}  # what a specifier resolves to -> the deleted ids it names
     for symbol in wanted:
-        by_path.setdefault(symbol.file_path, []).append(symbol.id)
-    stems = {posixpath.splitext(posixpath.basename(path))[0] for path in by_path}
+        target = unsuffixed(symbol.file_path)
+        for name in (target, posixpath.dirname(target)) if posixpath.basename(target) == "index" else (target,):
+            named_by.setdefault(name, []).append(symbol.id)
     found = []
     for specifier, importer in store.reads.nodes("Import", columns=("name", "file_path"), distinct=True):
-        if not specifier.startswith(("./", "../")) or posixpath.basename(specifier).split(".")[0] not in stems | {"index", ""}:
-            continue
-        named = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
-        for path in {named + suffix for suffix in _SCRIPT_SUFFIXES} | {f"{named}/index{suffix}" for suffix in _SCRIPT_SUFFIXES[1:]}:
-            found += [(symbol_id, importer) for symbol_id in by_path.get(path, ())]
+        if specifier.startswith(("./", "../")):
+            named = unsuffixed(posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier)))
+            found += [(symbol_id, importer) for symbol_id in named_by.get(named, ())]
     return found
 
 

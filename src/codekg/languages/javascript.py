@@ -630,10 +630,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._export(state, node, node, "default", DEFAULT_EXPORT)
             return
         if value.type in FUNCTION_VALUES or value.type == "class":
-            own_name = value.child_by_field_name("name")
-            name = node_text(own_name) if own_name is not None else DEFAULT_EXPORT
-            self._define_exported_value(state, node, value, name)
-            self._export(state, node, node, "default", name)
+            self._export_defined_value(state, node, value, DEFAULT_EXPORT)
             return
         self._export(state, node, node, "default", node_text(value) if value.type == "identifier" else "")
 
@@ -653,10 +650,7 @@ class JavaScriptExtractor(TreeSitterExtractor):
             self._export(state, node, node, "default", node_text(value), commonjs=True)
             return
         if value.type in FUNCTION_VALUES or value.type == "class":
-            own_name = value.child_by_field_name("name")
-            name = node_text(own_name) if own_name is not None else COMMONJS_VALUE
-            self._define_exported_value(state, node, value, name)
-            self._export(state, node, node, "default", name, commonjs=True)
+            self._export_defined_value(state, node, value, COMMONJS_VALUE, commonjs=True)
             return
         if value.type != "object":
             self._export(state, node, node, "default", "", commonjs=True)
@@ -677,6 +671,15 @@ class JavaScriptExtractor(TreeSitterExtractor):
                 else:
                     local = key if member_value.type in FUNCTION_VALUES else ""
                 self._export(state, member, node, key, local, commonjs=True)
+
+    def _export_defined_value(self, state: _FileState, statement: ts.Node, value: ts.Node, unnamed: str,
+                              commonjs: bool = False) -> None:
+        """A function or class expression exported as the module's default: defined under its own name,
+        or ``unnamed`` when it has none, and exported as `default`."""
+        own_name = value.child_by_field_name("name")
+        name = node_text(own_name) if own_name is not None else unnamed
+        self._define_exported_value(state, statement, value, name)
+        self._export(state, statement, statement, "default", name, commonjs=commonjs)
 
     def _define_exported_value(self, state: _FileState, statement: ts.Node, value: ts.Node, name: str) -> None:
         """`module.exports = function () {}` / `= class extends B {}` / `export default () => {}`: a
