@@ -372,3 +372,34 @@ def test_the_evidence_says_which_way_a_method_overrides_and_every_message_found(
     assert both["results"][0]["qualified_name"] == "web.sessions.CookieSessionInterface.save_session"
     assert both["results"][0]["evidence"][:2] == ['quoted message found: "cannot save an empty session"',
                                                   'quoted message found: "the session cookie is too large"']
+
+
+REEXPORTING = {
+    "fetch/__init__.py": "from .api import get, post as send\nfrom .sessions import Session\nfrom .tools import *\n",
+    "fetch/api.py": "from .sessions import Session\n\n\ndef get(url):\n    return Session().get(url)\n\n\n"
+                    "def post(url, data):\n    return Session().post(url, data)\n",
+    "fetch/sessions.py": "class Session:\n    def get(self, url):\n        return self.send('GET', url)\n\n"
+                         "    def post(self, url, data):\n        return self.send('POST', url)\n\n"
+                         "    def send(self, method, url):\n        return method, url\n",
+    "fetch/tools/__init__.py": "from .retry import backoff\n",
+    "fetch/tools/retry.py": "def backoff(attempt):\n    return 2 ** attempt\n",
+    "other/retry.py": "def backoff(attempt):\n    return attempt\n",
+}
+
+
+@pytest.mark.parametrize("issue, expected", [
+    ("`fetch.get` ignores the proxy", ["fetch.api.get"]),  # not `Session.get`, which `fetch.get` is not
+    ("`fetch.send` drops the body", ["fetch.api.post"]),  # an alias: `post as send`
+    ("`fetch.backoff` never caps", ["fetch.tools.retry.backoff"]),  # a star import, then a package's import
+    ("`fetch.Session.post` drops the body", ["fetch.sessions.Session.post"]),  # a class's method through it
+])
+def test_a_package_s_public_name_is_the_symbol_it_re_exports(tmp_path, issue, expected):
+    """Users write a package's public names (`requests.get`, `flask.url_for`); the package's imports
+    say which symbol each is, and only that one is named (before, `fetch.get` fell back to every
+    symbol ending in `.get`)."""
+    indexed = indexed_repo(tmp_path, REEXPORTING)
+    results = located(indexed, issue, limit=10)["results"]
+    named = [hit["qualified_name"] for hit in results if any(said.startswith("named in the issue") for said in hit["evidence"])]
+    assert named == expected
+    hit = next(hit for hit in results if hit["qualified_name"] == expected[0])
+    assert f"named in the issue: `{issue.split('`')[1]}` (re-exported: `{expected[0]}`)" in hit["evidence"]

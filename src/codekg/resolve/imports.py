@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from codekg.languages import EXTRACTORS
+from codekg.python_modules import absolute_module
 from codekg.records import ImportBinding, Scope
 from codekg.resolve.symbols import FileSymbols, SymbolIndex, SymbolRef
 from codekg.resolve.tsconfig import NO_PROJECT_CONFIGS, ProjectConfigs
@@ -110,16 +111,7 @@ class ModuleResolver:
     def absolute_python_module(self, importer: FileSymbols, module: str) -> str | None:
         """``module`` with leading dots replaced by the importer's package (`.core` in package `pkg`
         is `pkg.core`), or None when the dots climb above the top-level package."""
-        dots = len(module) - len(module.lstrip("."))
-        if not dots:
-            return module
-        package = importer.module_name.split(".")
-        if not importer.parse.path.endswith("__init__.py"):
-            package = package[:-1]
-        if dots - 1 > len(package) or (dots - 1 == len(package) and not module[dots:]):
-            return None
-        base = package[: len(package) - (dots - 1)]
-        return ".".join([*base, module[dots:]] if module[dots:] else base) or None
+        return absolute_module(importer.module_name, importer.parse.path.endswith("__init__.py"), module)
 
     def _python_file(self, stem: str) -> str | None:
         for candidate in (stem + ".py", posixpath.join(stem, "__init__.py")):

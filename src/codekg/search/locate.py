@@ -36,6 +36,7 @@ from typing import Any, Callable, Literal
 
 from codekg.conventions import is_secondary_path
 from codekg.errors import InputError
+from codekg.python_modules import absolute_module
 from codekg.search.bodies import BodyIndex
 from codekg.search.store import Symbol
 from codekg.search.issue_text import Frame, IssueClues, read_issue
@@ -67,6 +68,8 @@ CHUNK_WORDS = 160  # words of the issue per embedded chunk (the model reads 256 
 # 0.27 s (issue 23 asks 0.3 s; docs/search.md). The other signals read the whole text.
 MAX_CHUNKS = 4
 MAX_NAMED = 12  # symbols one name may stand for before it says too little
+MAX_REEXPORTS = 4  # re-exports followed from a public name (`requests.get`) to its definition
+MAX_STAR_TARGETS = 32  # modules a name may come from through star imports, each round
 MAX_NAMED_PLAIN = 3  # the same for a prose word that is also a name (`backoff`, `render`)
 MAX_TERMS = 64  # words of the issue given to BM25: the rarest that occur in the repository
 MAX_REPEATS = 3  # a word said more often weighs more in BM25, up to this many times (docs/accuracy.md)
@@ -163,7 +166,7 @@ def locate(graph: GraphStore, bodies: BodyIndex, text: str, level: str = "file",
     notes: list[str] = []
     paths = bodies.paths()
     expression = _expression(query_terms(clues, bodies, text))  # the BM25 query of the text, file and in-file signals
-    symbol_rankings = [_frames(clues, bodies, paths), _named(clues, bodies), _named(clues, bodies, plain=True),
+    symbol_rankings = [_frames(clues, bodies, paths), _named(clues, bodies, graph), _named(clues, bodies, plain=True),
                        _message_symbols(clues, bodies), _text_symbols(expression, bodies)]
     if semantic is not None:
         symbol_rankings.append(semantic(notes))
@@ -263,25 +266,93 @@ def _path_files(clues: IssueClues, paths: list[str]) -> _Ranking:
     return ranking
 
 
-def _named(clues: IssueClues, bodies: BodyIndex, plain: bool = False) -> _Ranking:
-    """Symbols the issue names (``plain``: the prose words that are also names, a weaker signal)."""
+def _named(clues: IssueClues, bodies: BodyIndex, graph: GraphStore | None = None, plain: bool = False) -> _Ranking:
+    """Symbols the issue names (``plain``: the prose words that are also names, a weaker signal). A
+    dotted name is the symbol of that qualified name (or tail of one); else, with the ``graph``, the
+    one a package re-exports under it (`requests.get` is `requests.api.get`, not `Session.get`); else
+    the symbols whose qualified name ends with its tail after the first part, or all of its name."""
     ranking = _Ranking("word-named" if plain else "named")
     wanted = {name: name.rsplit(".", 1)[-1] for name in clues.identifiers if (name in clues.plain) == plain}
     found = bodies.named(wanted.values())
+    exact = {name: [s for s in found.get(last, []) if s.qualified_name == name or s.qualified_name.endswith("." + name)]
+             for name, last in wanted.items() if "." in name}
+    public = _reexported(graph, bodies, [name for name, symbols in exact.items() if not symbols]) if graph else {}
     candidates = []
     for position, (name, last) in enumerate(wanted.items()):
         symbols = found.get(last, [])
         if "." in name:
             tail = name.split(".", 1)[1]  # `flask.url_for`, `Flask.url_for`: the tail after the first part must fit
-            exact = [s for s in symbols if s.qualified_name == name or s.qualified_name.endswith("." + name)]
-            symbols = exact or [s for s in symbols if s.qualified_name.endswith("." + tail)] or symbols
+            symbols = (exact[name] or public.get(name) or [s for s in symbols if s.qualified_name.endswith("." + tail)]
+                       or symbols)
         if not symbols or len(symbols) > (MAX_NAMED_PLAIN if plain else MAX_NAMED):
             continue
         candidates.append(((0 if name in clues.emphasised else 1, len(symbols), position), name, symbols))
     for _, name, symbols in sorted(candidates, key=lambda item: item[0]):
         for symbol in symbols:
-            ranking.add(symbol.id, f"named in the issue: `{name}`")
+            ranking.add(symbol.id, f"named in the issue: `{name}`" + (
+                f" (re-exported: `{symbol.qualified_name}`)" if name in public else ""))
     return ranking
+
+
+def _reexported(graph: GraphStore, bodies: BodyIndex, names: list[str]) -> dict[str, list[Symbol]]:
+    """The symbols dotted ``names`` stand for as a Python package's public names: each name's longest
+    leading part that is a module, then that module's import binding the next part (`from .api import
+    get` in `requests/__init__.py`, an alias, a star import), then the same from the module it names,
+    at most MAX_REEXPORTS times. A name no module re-exports is left out."""
+    symbols: dict[str, list[Symbol]] = {}
+    pending = {name: {name} for name in names}  # each name: the qualified names it may be, this round
+    for _ in range(MAX_REEXPORTS):
+        moves = _imports_along(graph, {target for targets in pending.values() for target in targets})
+        pending = {name: moved for name, targets in pending.items()
+                   if (moved := {step for target in targets for step in moves.get(target, ())})}
+        if not pending:
+            break
+        named = bodies.named({target.rsplit(".", 1)[-1] for targets in pending.values() for target in targets})
+        for name, targets in list(pending.items()):
+            found = [s for target in targets for s in named.get(target.rsplit(".", 1)[-1], []) if s.qualified_name == target]
+            if found:
+                symbols[name] = found
+                del pending[name]
+    return symbols
+
+
+def _imports_along(graph: GraphStore, targets: set[str]) -> dict[str, list[str]]:
+    """Each dotted target's next names: where the import binding its part after its longest module
+    prefix leads (`requests.get` → `requests.api.get`); at most MAX_STAR_TARGETS per target."""
+    prefixes = {".".join(target.split(".")[:size]) for target in targets for size in range(1, target.count(".") + 1)}
+    modules = {row[1]: row for row in graph.reads.nodes("Module", {"qualified_name": sorted(prefixes), "language": "python"},
+                                                        ("id", "qualified_name", "file_path"))}
+    if not modules:
+        return {}
+    step = Step("import", ("DEFINES",), OUT, labels=("Import",))
+    imports: dict[str, list[tuple[str, list[str], list[str]]]] = defaultdict(list)
+    by_id = {row[0]: row for row in modules.values()}
+    for found in graph.reads.neighbours([Expansion([row[0] for row in modules.values()], [step], "Module")],
+                                        ("module", "names", "aliases")):
+        imports[by_id[found.near][1]].append(found.node)
+    moves: dict[str, list[str]] = {}
+    for target in targets:
+        parts = target.split(".")
+        module = next((".".join(parts[:size]) for size in range(len(parts) - 1, 0, -1) if ".".join(parts[:size]) in modules), None)
+        if module is None:
+            continue
+        head, rest = parts[module.count(".") + 1], parts[module.count(".") + 2:]
+        package = modules[module][2].endswith("__init__.py")
+        found = []
+        for written, names, aliases in imports.get(module, ()):
+            source = absolute_module(module, package, written)
+            if source is None:
+                continue
+            if not names:  # `import a.b as head`
+                found += [".".join([source, *rest])] if head in (aliases or []) else []
+                continue
+            for imported, alias in zip(names, aliases or names):
+                if alias == head:
+                    found.append(".".join([source, imported, *rest]))
+                elif imported == "*":
+                    found.append(".".join([source, head, *rest]))
+        moves[target] = found[:MAX_STAR_TARGETS]
+    return moves
 
 
 def _phrases(message: str) -> list[str]:
