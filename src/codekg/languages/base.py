@@ -127,9 +127,8 @@ class TreeSitterExtractor(LanguageExtractor):
 
 def node_text(node: ts.Node | None) -> str:
     """The node's source text, decoded leniently (invalid UTF-8 never aborts extraction)."""
-    if node is None or node.text is None:
-        return ""
-    return node.text.decode("utf-8", errors="replace")
+    text = None if node is None else node.text  # each `.text` copies the node's bytes out of the source: once
+    return "" if text is None else text.decode("utf-8", errors="replace")
 
 
 def error_regions(root: ts.Node) -> list[tuple[int, int]]:

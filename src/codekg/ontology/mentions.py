@@ -10,7 +10,9 @@ from codekg.records import TermMention
 
 _IRI = rb"(?:https?://|urn:)[^\s<>\"'`(){}\[\],;|\\]+[^\s<>\"'`(){}\[\],;|\\.:]"
 _CURIE = rb"[A-Za-z][\w-]*:[A-Za-z_][\w.-]*[\w]"
-_CODE = re.compile(rb"(" + _IRI + rb")|[\"'`](" + _CURIE + rb")[\"'`]")
+# the lookahead names every match's first byte, so the scan skips in C to where one may start: half
+# the time of the bare alternation over sympy's 26 MB (0.54 s → 0.25 s), the same matches
+_CODE = re.compile(rb"(?=[hu\"'`])(?:(" + _IRI + rb")|[\"'`](" + _CURIE + rb")[\"'`])")
 _PROSE = re.compile(rb"(" + _IRI + rb")|(?<![\w/:.])(" + _CURIE + rb")(?![\w/:])")
 MAX_MENTIONS = 500  # per file: past it, a generated file (a dump, a bundle) adds nothing a reader needs
 
