@@ -365,6 +365,37 @@ def test_a_state_write_failing_beside_the_load_publishes_nothing_and_leaves_no_f
         store.close()
 
 
+def test_a_full_build_hands_the_gil_over_often_and_gives_the_switch_interval_back(index_fixture, monkeypatch):
+    """The threads beside a full build's resolve pass (the load, the state, the search file) wait for the
+    GIL after each database statement: the build runs with a 1 ms switch interval, and the process has
+    its own back after it, whether the build succeeds or fails."""
+    import sys
+
+    from codekg.index_state import IndexState
+    from codekg.pipeline import THREAD_SWITCH_SECONDS
+
+    indexed = index_fixture("pyrepo")
+    seen = []
+    write = IndexState.write
+
+    def recording(self, update):
+        seen.append(sys.getswitchinterval())
+        return write(self, update)
+
+    monkeypatch.setattr(IndexState, "write", recording)
+    before = sys.getswitchinterval()
+    index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
+    assert seen == [pytest.approx(THREAD_SWITCH_SECONDS)] and sys.getswitchinterval() == before
+
+    def disk_full(self, update):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(IndexState, "write", disk_full)
+    with pytest.raises(OSError):
+        index_repository(indexed.repo, indexed.db, indexed.settings, full=True)
+    assert sys.getswitchinterval() == before
+
+
 def test_while_a_child_solves_the_value_flow_the_rest_of_the_graph_loads_and_the_result_is_the_same(copy_fixture, monkeypatch):
     """pipeline._full: with the flow in a child, every table but CALLS and the Externals' is
     written while it solves, and those after. The graph, the search file and the summary are those

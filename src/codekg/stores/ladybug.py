@@ -154,8 +154,13 @@ class LadybugStore:
     def create(cls, path: Path, settings: Settings, buffer_pool_size: int = 0) -> "LadybugStore":
         """A new database with every table of the schema and at least ``buffer_pool_size`` of page cache."""
         store = cls(path, settings, buffer_pool_size=buffer_pool_size)
-        for statement in ddl_statements():
-            store._execute(statement)
+        try:
+            with store.transaction():  # one commit for the fifty tables: each alone committed (and checkpointed)
+                for statement in ddl_statements():
+                    store._execute(statement)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
