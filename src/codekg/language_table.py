@@ -18,7 +18,7 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py", ".pyi"), "12"),
+    "python": LanguageFacts((".py", ".pyi"), "13"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "14"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "15"),
     "sql": LanguageFacts((".sql",), "1"),

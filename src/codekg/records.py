@@ -146,6 +146,7 @@ ValueKind = Literal[
     "call",  # the result of calling `source`: `x = Cls()`, `x = make()`
     "await",  # the awaited result of calling `source`: `x = await fetch()`
     "enter",  # what entering the context manager `source()` gives: `with Cls() as x`
+    "async-enter",  # the same for `async with Cls() as x`: what awaiting `Cls().__aenter__()` gives
     "type",  # declared to be an instance of `source`: `x: Cls`, `def f(x: Cls)`, `-> Cls`
     "alias",  # the value of the name `source`: `f = g`, `return helper`, `self.repo = repo`
     "items",  # a list, tuple, set or dict literal whose values are the names in `source` (`,`-separated)
@@ -192,7 +193,8 @@ FlowKind = Literal[
     "yield",  # what the scope's function (a generator) yields
     "raise",  # `raise X(…)` / `raise X`
     "iterate",  # `for target in value`, comprehensions, `yield from`, `*value`: the iteration protocol
-    "enter",  # `with value as target`: the context manager protocol
+    # (name "async": `async for`, __aiter__ and __anext__)
+    "enter",  # `with value as target`: the context manager protocol (name "async": `async with`)
     "operator",  # a protocol call of the dunder `name` on the operand `value`: `a + b`, `x[k]`, `len(x)`
     "decorate",  # the name `target` is replaced by its decorators' results, innermost first
     "extends",  # JS/TS `class … extends value`: the class ("def", path) in `target` inherits what value holds
@@ -219,7 +221,8 @@ class FlowFact:
     index, is_new; ``parameter`` target ("name", n), index (position), name (the parameter kind
     "positional" | "keyword-only" | "star" | "double-star"), value (the default expression, () when
     none); ``return``/``yield``/``raise`` value; ``iterate``/``enter`` target (() when nothing is
-    bound), value; ``operator`` value (the operand whose class defines the dunder), name (the dunder),
+    bound), value, name ("async" for `async for` and `async with`, which run __aiter__/__anext__ and
+    __aenter__/__aexit__); ``operator`` value (the operand whose class defines the dunder), name (the dunder),
     arguments (the other operands' expressions), index (its result is ("call", index)); ``decorate``
     target, arguments (the decorator expressions, innermost first), name ("method" for a JS/TS class
     method, whose decorators follow the descriptor protocol). ``conditional``: the fact's code

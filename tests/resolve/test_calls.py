@@ -465,3 +465,49 @@ def test_a_variable_and_a_definition_of_one_name_never_make_a_variable_an_endpoi
         ("cond", "cond.X", "same-file", 0.5),  # X is None or the class: the Variable twin takes no edge
     }
     assert outcomes == {"javascript": {"resolved": 2}, "python": {"resolved": 2}}
+
+
+ASYNC_MANAGERS = '''\
+class Client:
+    def __enter__(self):
+        return Sync()
+
+    async def __aenter__(self):
+        return self
+
+    async def get(self):
+        return 1
+
+
+class Sync:
+    def get(self):
+        return 2
+
+
+class Pool:
+    async def __aenter__(self):
+        return Client()
+
+
+async def fetch():
+    async with Client() as client:
+        await client.get()
+
+
+async def pooled():
+    async with Pool() as client:
+        await client.get()
+
+
+def blocking():
+    with Client() as session:
+        session.get()
+'''
+
+
+def test_async_with_binds_what_awaiting_aenter_gives_without_the_value_flow(tmp_path):
+    """PEP 492: `async with M() as x` binds `await type(m).__aenter__(m)`, never `__enter__`'s result
+    (here a different class, so the sync protocol would link the wrong `get`); the rules alone."""
+    edges, _ = call_edges(tmp_path, {"main.py": ASYNC_MANAGERS}, value_flow=False)
+    gets = {(caller, callee) for caller, callee, _, _ in edges if callee.endswith(".get")}
+    assert gets == {("main.fetch", "main.Client.get"), ("main.pooled", "main.Client.get"), ("main.blocking", "main.Sync.get")}

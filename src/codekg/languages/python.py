@@ -1146,7 +1146,9 @@ def _value_bindings(captures: dict[str, list[ts.Node]], regions: _Regions, parse
         target = node.child_by_field_name("alias").named_children[0]
         value = node.named_children[0]
         function = _dotted(value.child_by_field_name("function")) if value.type == "call" else ""
-        add(target, "enter" if function else "other", function)
+        statement = node.parent.parent.parent  # as_pattern < with_item < with_clause < with_statement
+        entering = "async-enter" if statement is not None and statement.child(0).type == "async" else "enter"
+        add(target, entering if function else "other", function)
     for node in captures.get("value.except", []):
         # `except C as e` / `except (A, B) as e`: an instance of a class caught, or of a subclass, as an
         # annotation says

@@ -108,6 +108,13 @@ def _plain_string(node: ts.Node) -> bool:
     return count < 3 or (count == 3 and node.child(1).type == "string_content")
 
 
+def _protocol_variant(node: ts.Node) -> str:
+    """"async" for `async for`, `async with` and an `async for` clause (their first child is the `async`
+    keyword): they run __aiter__/__anext__ and __aenter__/__aexit__; "" for the others."""
+    first = node.child(0)
+    return "async" if first is not None and first.type == "async" else ""
+
+
 def _line(node: ts.Node) -> int:
     return node.start_point[0] + 1
 
@@ -256,14 +263,16 @@ class _FlowWalk:
                  (node.child_by_field_id(_F_LEFT), inner, _PATTERN, None)]
         self.after = [(c, inner, _STATEMENT, "") for c in (node.child_by_field_id(_F_BODY),
                                                           node.child_by_field_id(_F_ALTERNATIVE)) if c is not None]
-        return parts, ("for",)
+        return parts, ("for", _protocol_variant(node))
 
     def _with_item(self, node, context):
         value = node.child_by_field_id(_F_VALUE)
+        statement = node.parent.parent if node.parent is not None and node.parent.parent is not None else node
         if value is not None and value.type == "as_pattern":
             alias = value.child_by_field_id(_F_ALIAS)
-            return [(value.named_children[0], context, _EXPRESSION, None), (alias, context, _PATTERN, None)], ("with",)
-        return [(value, context, _EXPRESSION, None)], ("with",)
+            return ([(value.named_children[0], context, _EXPRESSION, None), (alias, context, _PATTERN, None)],
+                    ("with", _protocol_variant(statement)))
+        return [(value, context, _EXPRESSION, None)], ("with", _protocol_variant(statement))
 
     def _except(self, node, context):
         value = node.child_by_field_id(_F_VALUE)
@@ -426,7 +435,8 @@ class _FlowWalk:
                 parts.append((clause.child_by_field_id(_F_LEFT), inner, _PATTERN, None))
             elif clause.type == "if_clause":
                 parts.extend((c, inner, _EXPRESSION, None) for c in clause.named_children)
-        plan = [clause.type for clause in node.named_children if clause.type in ("for_in_clause", "if_clause")]
+        plan = [(clause.type, _protocol_variant(clause)) for clause in node.named_children
+                if clause.type in ("for_in_clause", "if_clause")]
         if body is not None and body.type == "pair":
             parts += [(body.child_by_field_id(_F_VALUE), inner, _EXPRESSION, None),
                       (body.child_by_field_id(_F_KEY), inner, _EXPRESSION, None)]
@@ -580,11 +590,11 @@ class _FlowWalk:
             return _UNKNOWN_RESULT
         if action == "for":
             (value, _), (target, _) = parts[0], parts[1]
-            self.emit("iterate", (context[0], True), _line(node), target=target, value=value)
+            self.emit("iterate", (context[0], True), _line(node), target=target, value=value, name=plan[2])
             return _UNKNOWN_RESULT
         if action == "with":
             target = parts[1][0] if len(parts) > 1 else ()
-            self.emit("enter", context, _line(node), target=target, value=parts[0][0])
+            self.emit("enter", context, _line(node), target=target, value=parts[0][0], name=plan[2])
             return _UNKNOWN_RESULT
         if action == "except":
             count, alias = plan[2], plan[3]
@@ -660,9 +670,9 @@ class _FlowWalk:
         alloc = ("alloc", index)
         line = _line(node)
         cursor = 0
-        for clause in clauses:  # parts: (iterable, target) per `for`, one or more per `if`
+        for clause, variant in clauses:  # parts: (iterable, target) per `for`, one or more per `if`
             if clause == "for_in_clause":
-                self.emit("iterate", inner, line, target=parts[cursor + 1][0], value=parts[cursor][0])
+                self.emit("iterate", inner, line, target=parts[cursor + 1][0], value=parts[cursor][0], name=variant)
                 cursor += 2
             else:
                 cursor += 1

@@ -885,8 +885,9 @@ class _FileFlow:
             return
         elements = ("elements", self.path, position)
         self.solver.load(value, ANY_KEY, elements)
-        iterator = self._protocol(fact, position, value, "__iter__", "iter")
-        following = self._protocol(fact, position, iterator, "__next__", "next")
+        iterating, following_name = ("__aiter__", "__anext__") if fact.name == "async" else ("__iter__", "__next__")
+        iterator = self._protocol(fact, position, value, iterating, "iter")
+        following = self._protocol(fact, position, iterator, following_name, "next")
         self.solver.copy(following, elements, "element")
         if fact.target:
             self.bind(fact.scope, position, fact.target, elements)
@@ -895,8 +896,9 @@ class _FileFlow:
         value = self.node(fact.scope, position, fact.value)
         if value is None:
             return
-        entered = self._protocol(fact, position, value, "__enter__", "enter")
-        self._protocol(fact, position, value, "__exit__", "exit")
+        entering, exiting = ("__aenter__", "__aexit__") if fact.name == "async" else ("__enter__", "__exit__")
+        entered = self._protocol(fact, position, value, entering, "enter")
+        self._protocol(fact, position, value, exiting, "exit")
         if fact.target:
             self.bind(fact.scope, position, fact.target, entered)
 

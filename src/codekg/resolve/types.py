@@ -260,8 +260,9 @@ class ValueInference:
         kind, scope, line = event.kind, event.scope, event.line
         if kind in ("call", "await"):
             return self._call_result(file_symbols, scope, event.source, line, awaited=kind == "await")
-        if kind == "enter":
-            return self._entered(self._call_result(file_symbols, scope, event.source, line, awaited=False))
+        if kind in ("enter", "async-enter"):
+            return self._entered(self._call_result(file_symbols, scope, event.source, line, awaited=False),
+                                 asynchronous=kind == "async-enter")
         if kind == "type":
             found = self.names.lookup_dotted(file_symbols, scope, event.source, line)
             if found is not None and found.ref is not None and found.ref.label in CLASS_LABELS:
@@ -326,14 +327,16 @@ class ValueInference:
                 values.append(value)
         return tuple(values)
 
-    def _entered(self, managers: Values) -> Values:
-        """`with Cls() as x`: what `Cls.__enter__` returns (usually the instance itself)."""
+    def _entered(self, managers: Values, asynchronous: bool = False) -> Values:
+        """`with Cls() as x`: what `Cls.__enter__` returns (usually the instance itself); `async with`:
+        what awaiting `Cls.__aenter__` gives."""
         values = []
+        entering = "__aenter__" if asynchronous else "__enter__"
         for manager in managers or ():
-            found = self.names.hierarchy.find_member(manager.instance_of, "__enter__") if manager.instance_of else None
+            found = self.names.hierarchy.find_member(manager.instance_of, entering) if manager.instance_of else None
             if found is None or found[0].label != "Method":
                 return None
-            entered = self._result_of(found[0], manager, awaited=False)
+            entered = self._result_of(found[0], manager, awaited=asynchronous)
             if entered is None:
                 return None
             values.extend(entered)
