@@ -21,7 +21,7 @@ import tree_sitter as ts
 import tree_sitter_javascript
 
 from codekg.language_table import LANGUAGES
-from codekg.languages.javascript_flow import DEFAULT_EXPORT, flow_facts
+from codekg.languages.javascript_flow import DEFAULT_EXPORT, flow_facts, well_known_symbol
 from codekg.languages.base import (
     EXTRACTION,
     WHOLE_SCOPE,
@@ -1303,12 +1303,16 @@ def _decorator_text(decorator: ts.Node) -> str:
 
 
 def _member_name(node: ts.Node | None) -> str | None:
-    """Name of a method, field or object key; None for computed names other than string literals."""
+    """Name of a method, field or object key; a well-known symbol's key is written as in code
+    (`[Symbol.iterator]() {}` is the method `[Symbol.iterator]`, which `for…of` calls); None for the
+    other computed names but string literals."""
     if node is None:
         return None
     if node.type == "computed_property_name":
         inner = node.named_children
         node = inner[0] if len(inner) == 1 else node
+        if (symbol := well_known_symbol(node)) is not None:
+            return symbol
     if node.type in ("property_identifier", "private_property_identifier", "identifier", "number"):
         return node_text(node)
     if node.type == "string":

@@ -54,6 +54,8 @@ Choices where docs/value-flow.md leaves one:
 
 from __future__ import annotations
 
+import re
+
 import tree_sitter as ts
 
 from codekg.records import FlowFact, Scope
@@ -147,7 +149,18 @@ def constant_key(node: ts.Node | None) -> str | int | None:
         if len(inner) != 1:
             return None
         node = inner[0]
-    return literal_key(node)
+    return well_known_symbol(node) or literal_key(node)
+
+
+_WELL_KNOWN_SYMBOL = re.compile(r"Symbol\.[A-Za-z]+")  # `Symbol.iterator`, `Symbol.asyncIterator`, `Symbol.dispose`…
+
+
+def well_known_symbol(node: ts.Node) -> str | None:
+    """The key a well-known symbol names, written as in code between brackets: `[Symbol.iterator]() {}`
+    is the method `[Symbol.iterator]` (one name, the same wherever it is defined), which `for…of` calls."""
+    if node.type == "member_expression" and _WELL_KNOWN_SYMBOL.fullmatch(text := _text(node)):
+        return f"[{text}]"
+    return None
 
 
 def literal_key(node: ts.Node | None) -> str | int | None:
@@ -416,7 +429,8 @@ class _FlowWalk:
         if left is not None:
             parts.append((left, inner, _PATTERN, None))
         self.after = [(body, inner, _STATEMENT, False)] if body is not None else []
-        return parts, ("for", is_of, right is not None, left is not None)
+        awaited = any(child.type == "await" for child in node.children)  # `for await (… of …)`
+        return parts, ("for", is_of, right is not None, left is not None, "async" if awaited else "")
 
     def _catch(self, node, context):
         inner = (context[0], True, context[2], context[3])
@@ -762,7 +776,7 @@ class _FlowWalk:
                 self.emit("yield", context, _line(node), value=value)
             return _UNKNOWN_RESULT
         if action == "for":
-            is_of, has_value, has_target = plan[2:5]
+            is_of, has_value, has_target, variant = plan[2:6]
             inner = (context[0], True, context[2], context[3])
             value = parts[0][0] if has_value else UNKNOWN
             if not has_target:
@@ -773,10 +787,10 @@ class _FlowWalk:
                 if pattern is None:
                     pattern = ("name", f"<destructured{self.next_destructured}>")
                     self.next_destructured += 1
-                    self.emit("iterate", inner, _line(node), target=pattern, value=value)
+                    self.emit("iterate", inner, _line(node), target=pattern, value=value, name=variant)
                     self.bind(target, pattern, 1, inner, _line(node))
                 else:
-                    self.emit("iterate", inner, _line(node), target=pattern, value=value)
+                    self.emit("iterate", inner, _line(node), target=pattern, value=value, name=variant)
             else:
                 self.bind(target, UNKNOWN, 1, inner, _line(node))
             return _UNKNOWN_RESULT

@@ -3,7 +3,9 @@
 # Bump when the same parses give a different graph (edges, or the symbols' names: 8 names a function
 # assigned to a member by the last part of its qualified name; 9: the value flow's property reads of
 # computed-key fields, and CommonJS `exports` apart from the module's names; 10: external names among
-# those fields, and a JS builtin constructor's static members only): a live index built by another
-# version is rebuilt, not patched (an incremental run re-resolves only the files a change touches).
+# those fields, and a JS builtin constructor's static members only; 11: `async with` and `async for`
+# through __aenter__/__aexit__ and __aiter__/__anext__, JS `for…of` through `[Symbol.iterator]` and
+# `next`): a live index built by another version is rebuilt, not patched (an incremental run
+# re-resolves only the files a change touches).
 # Here, not in passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
-RESOLUTION_VERSION = 10
+RESOLUTION_VERSION = 11

@@ -144,7 +144,9 @@ class _Program(Environment):
         self._consts: dict[Value, int] = {}
         # what some class of the repository defines: a protocol call or property access of any other
         # name can never reach the program's own code, so it gets no constraint at all
-        self.member_names: set[str] = set()  # dunders defined in a class body
+        # protocol methods defined in a class body: dunders, JS well-known symbols (`[Symbol.iterator]`)
+        # and the `next` of a JS iterator
+        self.member_names: set[str] = set()
         self.property_names: set[str] = set()
         self.prototype_sites: set[tuple] = set()  # JS calls given an `X.prototype` argument
         self.accessor_objects: set[Value] = set()  # JS object literals with a `get x()`/`set x()` of their own
@@ -424,7 +426,7 @@ class _Program(Environment):
         for path, members in file_symbols.children.items():
             owner = file_symbols.by_path.get(path)
             if owner is not None and owner.label in CLASS_LABELS:
-                self.member_names.update(name for name in members if name.startswith("__"))
+                self.member_names.update(name for name in members if name.startswith(("__", "[")) or name == "next")
 
     def add_file(self, file_symbols: FileSymbols) -> "_FileFlow":
         """The file's definitions, bindings and function shapes; its facts come after every file's shapes."""
@@ -652,6 +654,11 @@ class _Program(Environment):
             if entry.name:
                 site_id = (entry.scope, site.line, entry.name)
                 result.resolved_sites[caller.file_path][site_id].add(callee.ref.id if callee.ref else callee.external_name)
+
+
+# (Python?, async?) -> the method that gives the iterator, and the iterator's method that gives each element
+_ITERATION = {(True, False): ("__iter__", "__next__"), (True, True): ("__aiter__", "__anext__"),
+              (False, False): ("[Symbol.iterator]", "next"), (False, True): ("[Symbol.asyncIterator]", "next")}
 
 
 class _FileFlow:
@@ -885,7 +892,7 @@ class _FileFlow:
             return
         elements = ("elements", self.path, position)
         self.solver.load(value, ANY_KEY, elements)
-        iterating, following_name = ("__aiter__", "__anext__") if fact.name == "async" else ("__iter__", "__next__")
+        iterating, following_name = _ITERATION[self.is_python, fact.name == "async"]
         iterator = self._protocol(fact, position, value, iterating, "iter")
         following = self._protocol(fact, position, iterator, following_name, "next")
         self.solver.copy(following, elements, "element")
