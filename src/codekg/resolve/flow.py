@@ -558,9 +558,13 @@ class Solver:
                 self._bind(member, value, bound)
             self.call(bound, site)
         elif kind == "partial":
-            self.calls[site.key].setdefault(value[1], "partial")
-            if value[1][0] == "function":
-                self._enter(value[1][1], site, receiver=None, via="partial", skip=value[2])
+            function = value[1]
+            if function[0] == "bound":  # `partial(self.m, a)`: m called on its receiver, a its first argument
+                self._enter(function[1], site, receiver=function[2], via="partial", skip=value[2])
+                return
+            self.calls[site.key].setdefault(function, "partial")
+            if function[0] == "function":
+                self._enter(function[1], site, receiver=None, via="partial", skip=value[2])
         elif kind == "external":
             if self.environment.borrowed_call(value[1], site, self):
                 return
@@ -608,6 +612,33 @@ class Solver:
         shape = self._shape(function_id)
         if shape is None:
             return
+        positional = self._pass(shape, site.arguments, receiver, site.receiver, skip)
+        if result and shape.returns_parameter:
+            if (receiver is not None and shape.bound_skip and shape.parameters
+                    and shape.parameters[0].name == shape.returns_parameter):  # `return self`: the receiver
+                self._add(site.result, receiver, "return")
+            passed = [a for a in site.arguments if a.kind == "positional"]
+            names = [p.name for p in positional]
+            if shape.returns_parameter in names and names.index(shape.returns_parameter) < len(passed):
+                self._copy(passed[names.index(shape.returns_parameter)].node, site.result, "decorator")
+            for argument in site.arguments:
+                if argument.kind == "keyword" and argument.keyword == shape.returns_parameter:
+                    self._copy(argument.node, site.result, "decorator")
+        elif result:
+            self._copy(shape.returns, site.result, "return")
+
+    def pass_partial(self, function: Value, arguments: tuple[Argument, ...]) -> None:
+        """`functools.partial(f, a, k=b)`: a and b reach f's parameters (its first positional one, and
+        k) as they would in a call, whoever calls the partial later; no call is made here."""
+        if function[0] in ("function", "bound"):
+            shape = self._shape(function[1])
+            if shape is not None:
+                self._pass(shape, arguments, function[2] if function[0] == "bound" else None, None, 0)
+
+    def _pass(self, shape: "_Shape", arguments: tuple[Argument, ...], receiver: Value | None, site_receiver: int | None,
+              skip: int) -> list[Parameter]:
+        """Bind ``arguments`` (after ``skip`` positional parameters) and the receiver to the parameters of
+        ``shape``; gives the positional parameters that the arguments fill."""
         parameters = shape.parameters
         if receiver is not None and shape.bound_skip:
             if parameters:
@@ -615,15 +646,15 @@ class Solver:
             parameters = parameters[shape.bound_skip:]
         if shape.this is not None and receiver is not None:
             self._add(shape.this, receiver, "receiver")
-        elif shape.this is not None and site.receiver is not None:  # JS `obj.m()`: `this` is obj
-            self._copy(site.receiver, shape.this, "receiver")
+        elif shape.this is not None and site_receiver is not None:  # JS `obj.m()`: `this` is obj
+            self._copy(site_receiver, shape.this, "receiver")
         parameters = parameters[skip:]
         positional = [p for p in parameters if p.kind == "positional"]
         by_name = {p.name: p for p in parameters if p.kind in ("positional", "keyword-only")}
         star = next((p for p in parameters if p.kind == "star"), None)
         double_star = next((p for p in parameters if p.kind == "double-star"), None)
         index = 0
-        for argument in site.arguments:
+        for argument in arguments:
             if argument.kind == "positional":
                 if index < len(positional):
                     self._copy(argument.node, positional[index].node, "argument")
@@ -648,19 +679,7 @@ class Solver:
                 self.load(argument.node, ANY_KEY, element)
                 for parameter in by_name.values():
                     self._copy(element, parameter.node, "argument")
-        if result and shape.returns_parameter:
-            if (receiver is not None and shape.bound_skip and shape.parameters
-                    and shape.parameters[0].name == shape.returns_parameter):  # `return self`: the receiver
-                self._add(site.result, receiver, "return")
-            passed = [a for a in site.arguments if a.kind == "positional"]
-            names = [p.name for p in positional]
-            if shape.returns_parameter in names and names.index(shape.returns_parameter) < len(passed):
-                self._copy(passed[names.index(shape.returns_parameter)].node, site.result, "decorator")
-            for argument in site.arguments:
-                if argument.kind == "keyword" and argument.keyword == shape.returns_parameter:
-                    self._copy(argument.node, site.result, "decorator")
-        elif result:
-            self._copy(shape.returns, site.result, "return")
+        return positional
 
 
 class _Shape:

@@ -267,8 +267,14 @@ class _Program(Environment):
                 solver.copy(first.node, site.result, "decorator")
             else:
                 count = sum(1 for a in site.arguments if a.kind == "positional") - 1
-                solver.listen(first.node, lambda value: solver.add(site.result, ("partial", value, count), "partial")
-                              if value[0] in ("function", "bound") else None)
+                given = tuple(a for a in site.arguments if a is not first)
+
+                def partial_of(value: Value) -> None:
+                    if value[0] in ("function", "bound"):
+                        solver.add(site.result, ("partial", value, count), "partial")
+                        solver.pass_partial(value, given)
+
+                solver.listen(first.node, partial_of)
             return
         protocols = PROTOCOL_FUNCTIONS.get(family, {}).get(name)
         positional = [a.node for a in site.arguments if a.kind == "positional"]
