@@ -124,7 +124,7 @@ def test_the_cli_says_when_auto_left_the_flow_off_and_refuses_a_bad_value(tmp_pa
 
     run = _codekg(repo, "index", ".", CODEKG_VALUE_FLOW="sometimes")
     assert run.returncode == 2 and "Traceback" not in run.stderr
-    assert "invalid setting: value_flow: Value error, expected true, false or auto, got 'sometimes'" in run.stderr
+    assert "invalid setting: value_flow: Value error, expected on, off or auto (or true, false), got 'sometimes'" in run.stderr
 
 
 def test_the_index_flag_overrides_the_setting_and_refuses_a_bad_mode(tmp_path):
@@ -138,4 +138,4 @@ def test_the_index_flag_overrides_the_setting_and_refuses_a_bad_mode(tmp_path):
 
     run = _codekg(repo, "index", ".", "--value-flow", "maybe")
     assert run.returncode == 2 and "Traceback" not in run.stderr and run.stdout == ""
-    assert "invalid setting: value_flow: Value error, expected true, false or auto, got 'maybe'" in run.stderr
+    assert "invalid setting: value_flow: Value error, expected on, off or auto (or true, false), got 'maybe'" in run.stderr

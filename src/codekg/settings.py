@@ -121,7 +121,7 @@ class Settings(BaseSettings):
             return True
         if word in ("false", "0", "no", "off"):
             return False
-        raise ValueError(f"expected true, false or auto, got {value!r}")
+        raise ValueError(f"expected on, off or auto (or true, false), got {value!r}")
 
     def value_flow_for(self, flow_source_bytes: int) -> bool:
         """Whether a repository whose flow languages hold ``flow_source_bytes`` is solved by value flow."""
