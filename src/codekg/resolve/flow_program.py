@@ -69,6 +69,7 @@ IDENTITY_DECORATORS = frozenset({
     "<builtin>.staticmethod", "<builtin>.classmethod", "<builtin>.property", "functools.cache", "functools.lru_cache",
     "functools.cached_property", "abc.abstractmethod", "typing.override", "typing_extensions.override",
     "dataclasses.dataclass", "functools.total_ordering", "typing.final", "contextlib.contextmanager",
+    "contextlib.asynccontextmanager",
 })
 
 
@@ -912,6 +913,15 @@ class _FileFlow:
         entering, exiting = ("__aenter__", "__aexit__") if fact.name == "async" else ("__enter__", "__exit__")
         entered = self._protocol(fact, position, value, entering, "enter")
         self._protocol(fact, position, value, exiting, "exit")
+        solver = self.solver
+
+        def generated(manager: Value) -> None:
+            """A generator is no context manager: one that a `with` enters came through contextlib's
+            (async)contextmanager, whose `__enter__` gives what the generator yields."""
+            if manager[0] == "object" and manager[1][0] == "generator":
+                solver.copy(solver.field(manager, ANY_KEY), entered, "element")
+
+        solver.listen(value, generated)
         if fact.target:
             self.bind(fact.scope, position, fact.target, entered)
 
