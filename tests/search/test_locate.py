@@ -403,3 +403,23 @@ def test_a_package_s_public_name_is_the_symbol_it_re_exports(tmp_path, issue, ex
     assert named == expected
     hit = next(hit for hit in results if hit["qualified_name"] == expected[0])
     assert f"named in the issue: `{issue.split('`')[1]}` (re-exported: `{expected[0]}`)" in hit["evidence"]
+
+
+STREAMS = {
+    "web/requests.py": "class Request:\n    def body(self):\n        return b''.join(self.stream())\n\n"
+                       "    def stream(self):\n        if self.consumed:\n            raise RuntimeError('Stream consumed')\n"
+                       "        self.consumed = True\n        yield b'data'\n",
+    **{f"web/handler{i}.py": f"def handle{i}(request):\n    log('request received')\n    return request.body()\n" for i in range(12)},
+}
+
+
+def test_a_two_word_message_is_found_where_it_is_raised_and_a_common_phrase_is_no_clue(tmp_path):
+    """A short quoted message ("Stream consumed") is a phrase of its own, found in the one method that
+    raises it; a phrase found in more than MAX_MESSAGE_PLACES places (twelve handlers log "request
+    received") says too little, and puts none of them first as a message."""
+    indexed = indexed_repo(tmp_path, STREAMS)
+    found = located(indexed, 'Reading the body twice fails with "Stream consumed".', limit=3)["results"]
+    assert found[0]["qualified_name"] == "web.requests.Request.stream"
+    assert found[0]["evidence"][0] == 'quoted message found: "Stream consumed"'
+    common = located(indexed, 'The log says "request received" and then nothing happens.', limit=12)["results"]
+    assert not any(said.startswith("quoted message found") for hit in common for said in hit["evidence"])

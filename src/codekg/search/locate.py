@@ -10,8 +10,9 @@ answer fuses the rankings.
   shared by more than MAX_NAMED symbols says too little and is left out.
 - **word-named**: the same for prose words that are also names (`backoff`), at most MAX_NAMED_PLAIN
   symbols each, and weighed less: "command" in an issue is seldom `AppGroup.command`.
-- **message**: each quoted message or error line, as phrases of PHRASE_WORDS words, found in the
-  body text (search/bodies.py).
+- **message**: each quoted message or error line (two words or more), as phrases of PHRASE_WORDS
+  words, found in the body text (search/bodies.py); a phrase found in more than MAX_MESSAGE_PLACES
+  symbols or files says too little and is left out.
 - **text**: BM25 of the issue's most telling words (the MAX_TERMS rarest that occur), each weighed by
   how often the issue says it (at most MAX_REPEATS times), over body text.
 - **semantic** (when the index has embeddings): symbols by their best cosine to any chunk of
@@ -73,7 +74,10 @@ MAX_STAR_TARGETS = 32  # modules a name may come from through star imports, each
 MAX_NAMED_PLAIN = 3  # the same for a prose word that is also a name (`backoff`, `render`)
 MAX_TERMS = 64  # words of the issue given to BM25: the rarest that occur in the repository
 MAX_REPEATS = 3  # a word said more often weighs more in BM25, up to this many times (docs/accuracy.md)
-PHRASE_WORDS = 5  # words per phrase a quoted message is searched by
+PHRASE_WORDS = 5  # words per phrase a quoted message is searched by (a message of two words is one phrase)
+# places (symbols, or files) a phrase of a message may be found in: one found in more says too little
+# ("the following error"), as a name shared by too many symbols does
+MAX_MESSAGE_PLACES = 10
 MAX_PHRASES = 6  # phrases per message
 DEPTH = 100  # how deep each ranking is read
 SEEDS = 20  # best symbols whose neighbours get the graph signal
@@ -359,7 +363,7 @@ def _phrases(message: str) -> list[str]:
     """FTS5 phrase queries for a message: windows of PHRASE_WORDS words (quoted values in it, such as a
     name the message was formatted with, break no more than their own window)."""
     words = [word for word in re.findall(r"\w+", message)]
-    if len(words) < 3:
+    if len(words) < 2:
         return []
     if len(words) <= PHRASE_WORDS:
         return ['"' + " ".join(words) + '"']
@@ -372,7 +376,8 @@ def _message_symbols(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
     ranking = _Ranking("message")
     for message in clues.messages:
         for phrase in _phrases(message):
-            for symbol, _ in bodies.top_symbols(phrase, 10):
+            found = bodies.top_symbols(phrase, MAX_MESSAGE_PLACES + 1)
+            for symbol, _ in found if len(found) <= MAX_MESSAGE_PLACES else ():
                 ranking.add(symbol.id, f"quoted message found: \"{_short(message)}\"")
     return ranking
 
@@ -381,7 +386,8 @@ def _message_files(clues: IssueClues, bodies: BodyIndex) -> _Ranking:
     ranking = _Ranking("message")
     for message in clues.messages:
         for phrase in _phrases(message):
-            for path, _ in bodies.top_files(phrase, 10):
+            found = bodies.top_files(phrase, MAX_MESSAGE_PLACES + 1)
+            for path, _ in found if len(found) <= MAX_MESSAGE_PLACES else ():
                 ranking.add(path, f"quoted message found: \"{_short(message)}\"")
     return ranking
 
