@@ -42,6 +42,10 @@ def test_context_json_and_table(indexed_git_repo):
     table = codekg("context", "checkout", cwd=indexed_git_repo)
     assert table.returncode == 0, table.stderr
     assert "Function shop.service.checkout" in table.stdout and "Callees (5)" in table.stdout
+    assert "Callers (0)" not in table.stdout
+    # no caller is an answer, said as one (an entry point, or dead code), not a missing section
+    uncalled = codekg("context", "shop.models.Counter.bump", cwd=indexed_git_repo)
+    assert uncalled.returncode == 0 and "Callers (0): none in the index" in uncalled.stdout, uncalled.stderr
     assert 'def checkout(items):' in table.stdout
     # an index given by --db alone reads its own repository's files, wherever the command runs
     elsewhere = codekg("context", "checkout", "--db", str(indexed_git_repo / ".codekg"), cwd=indexed_git_repo.parent)

@@ -19,6 +19,9 @@ def where(entry: dict[str, Any]) -> str:
 
 
 RULE_WIDTH = 100  # the snippet's rules: a terminal's width, at most this
+# the sections a symbol of each label always shows, empty or not: that a function has no caller is an
+# answer (an entry point, or dead code), which a missing section does not give
+ALWAYS_SAID = {"Function": ("callers", "callees"), "Method": ("callers", "callees")}
 
 
 def print_context(result: dict[str, Any], console: Console) -> None:
@@ -55,6 +58,8 @@ def print_context(result: dict[str, Any], console: Console) -> None:
     ):
         if result[key]:
             _symbols_table(title, result[key], console, edge)
+        elif key in ALWAYS_SAID.get(symbol["label"], ()):  # "none" apart from "not shown"
+            console.print(f"{title} (0): none in the index")
 
 
 def _symbols_table(title: str, entries: list[dict[str, Any]], console: Console, edge: bool) -> None:
