@@ -122,3 +122,13 @@ def test_an_error_line_is_read_whatever_its_exception_is_called():
     prose = read_issue("Note: the retries stop too early\nUpdate: also on 3.12\nTraceback (most recent call last):\n"
                        '  File "x.py", line 1\nany idea why?\n')
     assert (prose.error_types, prose.messages) == ([], [])
+
+
+def test_a_name_inside_a_quoted_message_is_a_plain_word_not_a_name_written_as_code():
+    """A quoted message is the message signal's: a dotted token inside it (`http.request`, an ASGI
+    event type here) is no more than a prose word, unless the issue also writes it as code."""
+    clues = read_issue('Streaming fails with "Unexpected message received: http.request" after the first chunk.')
+    assert "Unexpected message received: http.request" in clues.messages
+    assert "http.request" in clues.plain and "http.request" not in clues.emphasised
+    written = read_issue('Streaming fails with "Unexpected message received: http.request"; `http.request` is sent twice.')
+    assert "http.request" in written.emphasised and "http.request" not in written.plain

@@ -105,10 +105,12 @@ def read_issue(text: str) -> IssueClues:
         path = match.group("path")
         if path not in frame_paths and not path.startswith(("http", "www.")):
             clues.paths.append(path)
+    quoted_spans: list[tuple[int, int]] = []  # where the prose quotes a message
     for match in _QUOTED.finditer(prose):
         quoted = (match.group(1) or match.group(2)).strip()
         if " " in quoted and not _PATH.fullmatch(quoted):
             clues.messages.append(quoted)
+            quoted_spans.append(match.span())
 
     def note(name: str, emphasised: bool) -> None:
         name = name.strip().strip(".")
@@ -130,13 +132,23 @@ def read_issue(text: str) -> IssueClues:
             name = found.group(0)
             if name.lower() not in _CODE_KEYWORDS:
                 note(name, True)
+    # a dotted name inside a quoted message is the message signal's (`"… received: http.request"`: an
+    # event's type, not a symbol): no more than a prose word, unless the issue writes it elsewhere too.
+    # A call keeps its weight there (`"f() got an unexpected keyword argument"` names the function).
+    in_quotes: dict[str, None] = {}
     for pattern, emphasised in ((_DOTTED, True), (_CALL, True), (_CAMEL, False), (_SNAKE, False)):
         for match in pattern.finditer(prose):
-            note(match.group("name"), emphasised)
+            if pattern is _DOTTED and any(start <= match.start() < end for start, end in quoted_spans):
+                in_quotes.setdefault(match.group("name").strip().strip("."), None)
+            else:
+                note(match.group("name"), emphasised)
     for error_type in clues.error_types:
         note(error_type.rsplit(".", 1)[-1], True)
 
     plain = set(identifiers)
+    for name in in_quotes:
+        if name not in plain:
+            note(name, False)
     for match in _LONE_WORD.finditer(prose):  # a plain word may be a name too (`backoff`): the weakest kind
         word = match.group(0)
         if len(word) >= 4 and word not in plain:
