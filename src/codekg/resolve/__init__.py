@@ -5,8 +5,8 @@
 # computed-key fields, and CommonJS `exports` apart from the module's names; 10: external names among
 # those fields, and a JS builtin constructor's static members only; 11: `async with` and `async for`
 # through __aenter__/__aexit__ and __aiter__/__anext__, JS `for…of` through `[Symbol.iterator]` and
-# `next`, `functools.partial` of a bound method, a partial's arguments, and what a contextmanager
-# generator yields bound by `with`): a live index built by another version is rebuilt, not patched (an incremental run
+# `next`, `functools.partial` of a bound method, a partial's arguments, what a contextmanager
+# generator yields bound by `with`, and an annotated parameter no call reaches): a live index built by another version is rebuilt, not patched (an incremental run
 # re-resolves only the files a change touches).
 # Here, not in passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
 RESOLUTION_VERSION = 11

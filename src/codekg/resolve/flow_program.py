@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from codekg.garbage import collection_paused
 from codekg.languages import EXTRACTORS
-from codekg.records import ELEMENT_CALL, FlowFact, Scope
+from codekg.records import ELEMENT_CALL, RETURN_TARGET, FlowFact, Scope
 from codekg.resolve import flow
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
@@ -122,6 +122,7 @@ def solve_program(symbols: SymbolIndex, names: NameResolver, paths: list[str], r
             file_flow.add_facts()
         solver.solve()
         program.seed_unreached_receivers()
+        program.seed_declared_parameters()
         solver.solve()
         program.fire_builtin_methods()
         solution = solver.solve()
@@ -492,6 +493,33 @@ class _Program(Environment):
             if self.solver.held(receiver) and owner.id not in instantiated:
                 continue
             self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
+
+    def seed_declared_parameters(self) -> None:
+        """A Python parameter that no call gives a value, annotated with a class of the repository, holds
+        an instance of it: an entry point's (a handler, a command or a test that a framework calls). The
+        protocol calls on it (`with s:`, `async for x in s`, `s[k]`) and where it is passed on are then
+        followed as for an instance made here. A parameter that some call reaches keeps what calls bring."""
+        declared_by_file: dict[str, dict[tuple[Scope, str], tuple[str, int]]] = {}
+        for function_id, shape in self.shapes.items():
+            ref = self.refs.get(function_id)
+            if ref is None or ref.definition is None:
+                continue
+            file_symbols = self.symbols.files[ref.file_path]
+            if EXTRACTORS[file_symbols.parse.language].resolution_family != "python":
+                continue
+            declared = declared_by_file.get(ref.file_path)
+            if declared is None:
+                declared = declared_by_file[ref.file_path] = {
+                    (binding.scope, binding.target): (binding.source, binding.line)
+                    for binding in file_symbols.parse.values if binding.kind == "type" and binding.target != RETURN_TARGET}
+            receiver = 1 if ref.label == "Method" and not ref.definition.is_static else 0
+            for parameter in shape.parameters[receiver:]:
+                annotation = declared.get((ref.path, parameter.name))
+                if annotation is None or parameter.kind not in ("positional", "keyword-only") or self.solver.held(parameter.node):
+                    continue
+                found = self.names.lookup_dotted(file_symbols, ref.path, annotation[0], annotation[1])
+                if found is not None and found.ref is not None and found.ref.label in CLASS_LABELS:
+                    self.solver.add(parameter.node, ("instance", found.ref.id), "receiver")
 
     def protocol(self, key: tuple, caller: Callable[[], SymbolRef], file_symbols: FileSymbols, line: int,
                  operand: Node, dunder: str, arguments: tuple[Argument, ...], result: Node) -> None:
