@@ -511,3 +511,53 @@ def test_async_with_binds_what_awaiting_aenter_gives_without_the_value_flow(tmp_
     edges, _ = call_edges(tmp_path, {"main.py": ASYNC_MANAGERS}, value_flow=False)
     gets = {(caller, callee) for caller, callee, _, _ in edges if callee.endswith(".get")}
     assert gets == {("main.fetch", "main.Client.get"), ("main.pooled", "main.Client.get"), ("main.blocking", "main.Sync.get")}
+
+
+ANNOTATED_ENTRY = {
+    "kit/types.py": '''\
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    class ClientFactory(Protocol):
+        def __call__(self, app: object) -> "Client": ...
+else:
+    class ClientFactory:
+        pass
+
+
+class Client:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def get(self, path):
+        return path
+''',
+    "kit/test_app.py": '''\
+from kit.types import Client, ClientFactory
+
+
+def test_with_client(client: Client) -> None:
+    with client:
+        client.get("/")
+
+
+def test_with_factory(client_factory: ClientFactory) -> None:
+    client_factory(object())
+''',
+}
+
+
+def test_a_parameter_no_call_reaches_holds_its_annotated_class_but_never_a_protocol(tmp_path):
+    """An entry point's parameter (a test's fixture, a handler's request) that no call of the repository
+    gives a value holds an instance of its annotated class, so the value flow links the protocol calls
+    on it (`with client:`); one annotated with a typing.Protocol (here under TYPE_CHECKING, a plain
+    class at run time, as starlette's tests do) holds nothing: calling it is no call of `__call__`."""
+    edges, _ = call_edges(tmp_path, ANNOTATED_ENTRY)
+    found = {(caller, callee) for caller, callee, _, _ in edges if caller.startswith("kit.test_app")}
+    assert found == {("kit.test_app.test_with_client", "kit.types.Client.__enter__"),
+                     ("kit.test_app.test_with_client", "kit.types.Client.__exit__"),
+                     ("kit.test_app.test_with_client", "kit.types.Client.get"),
+                     ("kit.test_app.test_with_factory", "<builtin>.object")}

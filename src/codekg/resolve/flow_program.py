@@ -149,6 +149,7 @@ class _Program(Environment):
         # protocol methods defined in a class body: dunders, JS well-known symbols (`[Symbol.iterator]`)
         # and the `next` of a JS iterator
         self.member_names: set[str] = set()
+        self._protocols: dict[str, bool] = {}  # class id -> a typing.Protocol (seed_declared_parameters)
         self.property_names: set[str] = set()
         self.prototype_sites: set[tuple] = set()  # JS calls given an `X.prototype` argument
         self.accessor_objects: set[Value] = set()  # JS object literals with a `get x()`/`set x()` of their own
@@ -518,8 +519,19 @@ class _Program(Environment):
                 if annotation is None or parameter.kind not in ("positional", "keyword-only") or self.solver.held(parameter.node):
                     continue
                 found = self.names.lookup_dotted(file_symbols, ref.path, annotation[0], annotation[1])
-                if found is not None and found.ref is not None and found.ref.label in CLASS_LABELS:
+                if found is not None and found.ref is not None and found.ref.label in CLASS_LABELS and not self._protocol_class(found.ref):
                     self.solver.add(parameter.node, ("instance", found.ref.id), "receiver")
+
+    def _protocol_class(self, ref: SymbolRef) -> bool:
+        """A `typing.Protocol` (or a class of one), in any of the definitions of its name (one under `if
+        TYPE_CHECKING:`, another for run time): what is annotated with it is never an instance of it,
+        only of a class that has its methods (starlette's tests annotate a fixture, a partial, so)."""
+        found = self._protocols.get(ref.id)
+        if found is None:
+            found = self._protocols[ref.id] = any(
+                _names_protocol(definition.bases) for owner in self.mro(ref)
+                for definition in self.symbols.files[owner.file_path].parse.definitions if definition.path == owner.path)
+        return found
 
     def protocol(self, key: tuple, caller: Callable[[], SymbolRef], file_symbols: FileSymbols, line: int,
                  operand: Node, dunder: str, arguments: tuple[Argument, ...], result: Node) -> None:
@@ -689,6 +701,11 @@ class _Program(Environment):
             if entry.name:
                 site_id = (entry.scope, site.line, entry.name)
                 result.resolved_sites[caller.file_path][site_id].add(callee.ref.id if callee.ref else callee.external_name)
+
+
+def _names_protocol(bases: tuple[str, ...]) -> bool:
+    """Whether one of a class's bases is `typing.Protocol` (`Protocol`, `typing.Protocol[T]`)."""
+    return any(base.split("[", 1)[0].rsplit(".", 1)[-1] == "Protocol" for base in bases)
 
 
 # (Python?, async?) -> the method that gives the iterator, and the iterator's method that gives each element
