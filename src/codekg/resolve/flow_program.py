@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from codekg.garbage import collection_paused
 from codekg.languages import EXTRACTORS
-from codekg.records import ELEMENT_CALL, RETURN_TARGET, FlowFact, Scope
+from codekg.records import ELEMENT_CALL, RETURN_TARGET, FlowFact, Scope, release_lists
 from codekg.resolve import flow
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
@@ -513,6 +513,7 @@ class _Program(Environment):
                 declared = declared_by_file[ref.file_path] = {
                     (binding.scope, binding.target): (binding.source, binding.line)
                     for binding in file_symbols.parse.values if binding.kind == "type" and binding.target != RETURN_TARGET}
+                release_lists(file_symbols.parse, ("values",))  # held packed again: the dict has what is needed
             receiver = 1 if ref.label == "Method" and not ref.definition.is_static else 0
             for parameter in shape.parameters[receiver:]:
                 annotation = declared.get((ref.path, parameter.name))
