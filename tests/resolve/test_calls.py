@@ -561,3 +561,32 @@ def test_a_parameter_no_call_reaches_holds_its_annotated_class_but_never_a_proto
                      ("kit.test_app.test_with_client", "kit.types.Client.__exit__"),
                      ("kit.test_app.test_with_client", "kit.types.Client.get"),
                      ("kit.test_app.test_with_factory", "<builtin>.object")}
+
+
+def test_this_in_a_prototype_method_no_call_reaches_is_an_instance_of_its_constructor(tmp_path):
+    """ES5 classes (eventemitter3, much of npm): `F.prototype.m = function () { this.n() }` in a library
+    that only exports F. No call of the repository reaches `m`, so its `this` is read as an F, as a
+    method's `self` is; a function stored on F itself (`F.helper`) gets no such `this`."""
+    edges, _ = call_edges(tmp_path, {"index.js": """\
+function EventEmitter() {
+  this._events = {};
+}
+
+EventEmitter.prototype.removeListener = function removeListener(event) {
+  delete this._events[event];
+  return this;
+};
+
+EventEmitter.prototype.emit = function emit(event) {
+  this.removeListener(event);
+  return true;
+};
+
+EventEmitter.prefixed = function prefixed() {
+  return this.emit("x");
+};
+
+module.exports = EventEmitter;
+"""})
+    assert {(caller, callee) for caller, callee, _, _ in edges} == {
+        ("index.EventEmitter.emit", "index.EventEmitter.removeListener")}

@@ -6,7 +6,8 @@
 # those fields, and a JS builtin constructor's static members only; 11: `async with` and `async for`
 # through __aenter__/__aexit__ and __aiter__/__anext__, JS `for…of` through `[Symbol.iterator]` and
 # `next`, `functools.partial` of a bound method, a partial's arguments, what a contextmanager
-# generator yields bound by `with`, and an annotated parameter no call reaches): a live index built by another version is rebuilt, not patched (an incremental run
+# generator yields bound by `with`, an annotated parameter no call reaches, and `this` in an
+# unreached ES5 prototype method): a live index built by another version is rebuilt, not patched (an incremental run
 # re-resolves only the files a change touches).
 # Here, not in passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
 RESOLUTION_VERSION = 11

@@ -475,7 +475,8 @@ class _Program(Environment):
 
     def seed_unreached_receivers(self) -> None:
         """A method no call reaches is read as if it ran on its own class: `self` an instance of it,
-        `cls` the class. So is a method of a class the program instantiates somewhere, whatever
+        `cls` the class (and a JavaScript function on a constructor function's prototype, `this` an
+        instance of that function). So is a method of a class the program instantiates somewhere, whatever
         reaches it: an instance may come by a path the facts do not follow (flask's `send_static_file`,
         a view the router calls, reached only by a test's subclass). Other methods keep only the
         receivers calls bring, so a base class never instantiated calling `self.hook()` reaches the
@@ -494,6 +495,15 @@ class _Program(Environment):
             if self.solver.held(receiver) and owner.id not in instantiated:
                 continue
             self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
+        for function_id, shape in self.shapes.items():  # ES5: `F.prototype.m = function () {…}`, `this` an F
+            ref = self.refs.get(function_id)
+            if ref is None or ref.label != "Function" or shape.this is None or self.solver.held(shape.this):
+                continue
+            head, _, name = ref.path[-1].rpartition(".")  # a member's function is named by its path: `F.m`
+            owner = self.symbols.files[ref.file_path].by_path.get((*ref.path[:-1], head)) if head else None
+            if (owner is not None and owner.label == "Function"
+                    and ("function", ref.id) in self.solver.held(flow.field_node(("prototype", owner.id), name))):
+                self.solver.add(shape.this, ("instance", owner.id), "receiver")
 
     def seed_declared_parameters(self) -> None:
         """A Python parameter that no call gives a value, annotated with a class of the repository, holds
