@@ -26,7 +26,7 @@ from codekg.languages.base import (
     node_text,
     unique_local_bindings,
 )
-from codekg.languages.python_flow import flow_facts
+from codekg.languages.python_flow import flow_facts, protocol_variant
 from codekg.sql.embedded import PLACEHOLDER, SQL_CALLS, embedded_statements, is_sql_call, looks_like_sql, string_text
 from codekg.records import (
     CALL_RESULT_RECEIVER,
@@ -1147,7 +1147,7 @@ def _value_bindings(captures: dict[str, list[ts.Node]], regions: _Regions, parse
         value = node.named_children[0]
         function = _dotted(value.child_by_field_name("function")) if value.type == "call" else ""
         statement = node.parent.parent.parent  # as_pattern < with_item < with_clause < with_statement
-        entering = "async-enter" if statement is not None and statement.child(0).type == "async" else "enter"
+        entering = "async-enter" if statement is not None and protocol_variant(statement) == "async" else "enter"
         add(target, entering if function else "other", function)
     for node in captures.get("value.except", []):
         # `except C as e` / `except (A, B) as e`: an instance of a class caught, or of a subclass, as an

@@ -108,7 +108,7 @@ def _plain_string(node: ts.Node) -> bool:
     return count < 3 or (count == 3 and node.child(1).type == "string_content")
 
 
-def _protocol_variant(node: ts.Node) -> str:
+def protocol_variant(node: ts.Node) -> str:
     """"async" for `async for`, `async with` and an `async for` clause (their first child is the `async`
     keyword): they run __aiter__/__anext__ and __aenter__/__aexit__; "" for the others."""
     first = node.child(0)
@@ -263,7 +263,7 @@ class _FlowWalk:
                  (node.child_by_field_id(_F_LEFT), inner, _PATTERN, None)]
         self.after = [(c, inner, _STATEMENT, "") for c in (node.child_by_field_id(_F_BODY),
                                                           node.child_by_field_id(_F_ALTERNATIVE)) if c is not None]
-        return parts, ("for", _protocol_variant(node))
+        return parts, ("for", protocol_variant(node))
 
     def _with_item(self, node, context):
         value = node.child_by_field_id(_F_VALUE)
@@ -271,8 +271,8 @@ class _FlowWalk:
         if value is not None and value.type == "as_pattern":
             alias = value.child_by_field_id(_F_ALIAS)
             return ([(value.named_children[0], context, _EXPRESSION, None), (alias, context, _PATTERN, None)],
-                    ("with", _protocol_variant(statement)))
-        return [(value, context, _EXPRESSION, None)], ("with", _protocol_variant(statement))
+                    ("with", protocol_variant(statement)))
+        return [(value, context, _EXPRESSION, None)], ("with", protocol_variant(statement))
 
     def _except(self, node, context):
         value = node.child_by_field_id(_F_VALUE)
@@ -435,7 +435,7 @@ class _FlowWalk:
                 parts.append((clause.child_by_field_id(_F_LEFT), inner, _PATTERN, None))
             elif clause.type == "if_clause":
                 parts.extend((c, inner, _EXPRESSION, None) for c in clause.named_children)
-        plan = [(clause.type, _protocol_variant(clause)) for clause in node.named_children
+        plan = [(clause.type, protocol_variant(clause)) for clause in node.named_children
                 if clause.type in ("for_in_clause", "if_clause")]
         if body is not None and body.type == "pair":
             parts += [(body.child_by_field_id(_F_VALUE), inner, _EXPRESSION, None),
