@@ -590,3 +590,118 @@ module.exports = EventEmitter;
 """})
     assert {(caller, callee) for caller, callee, _, _ in edges} == {
         ("index.EventEmitter.emit", "index.EventEmitter.removeListener")}
+
+
+PICKED = """\
+def pick(fn, flag):
+    if flag:
+        return fn
+    return None
+
+
+def run_one(callback):
+    return callback()
+
+
+def a():
+    return 1
+
+
+def b():
+    return 2
+
+
+def c():
+    return 3
+
+
+def d():
+    return 4
+
+
+def e():
+    return 5
+
+
+def g1():
+    return 6
+
+
+def g2():
+    return 7
+
+
+def g3():
+    return 8
+
+
+def g4():
+    return 9
+
+
+def logged(fn):
+    def wrapper(*args):
+        return fn(*args)
+    return wrapper
+
+
+@logged
+def h1():
+    return 1
+
+
+@logged
+def h2():
+    return 2
+
+
+@logged
+def h3():
+    return 3
+
+
+@logged
+def h4():
+    return 4
+
+
+@logged
+def h5():
+    return 5
+
+
+def main():
+    for fn in (b, c, d, e):
+        pick(fn, False)
+    run_one(pick(a, True))
+    run_one(g1)
+    run_one(g2)
+    run_one(g3)
+    run_one(g4)
+    h1()
+"""
+
+
+def test_a_call_through_a_parameter_calls_what_each_caller_passes_unless_that_argument_merges_many(tmp_path):
+    """`callback()` on a parameter, and a decorator's wrapper calling `fn`, call whatever each call of
+    their function passed: five callers, five edges, past the limit on one site's callees. An argument
+    that itself holds more than FANOUT_LIMIT functions (`pick`'s result merges every function any call
+    of `pick` was given) adds none of them: `b` to `e` were never called, and `a`, which was, is the
+    price of that (a missing edge, not four wrong ones)."""
+    edges, _ = call_edges(tmp_path, {"main.py": PICKED})
+    found = {(caller, callee) for caller, callee, _, _ in edges if caller in ("main.run_one", "main.logged.wrapper")}
+    assert found == {("main.run_one", f"main.g{n}") for n in range(1, 5)} | {
+        ("main.logged.wrapper", f"main.h{n}") for n in range(1, 6)}
+
+
+def test_a_javascript_utility_calls_each_callback_given_to_fn_call_even_past_the_value_bound(tmp_path):
+    """axios's `utils.forEach(obj, fn)` calls `fn.call(null, value, key, obj)`; twenty callers pass
+    twenty callbacks, more than the parameter's value set keeps (flow.MAX_VALUES): each is called."""
+    callers = "\n".join(f"export function use{n}(h) {{ utils.forEach(h, function cb{n}(v) {{ return v; }}); }}"
+                        for n in range(20))
+    edges, _ = call_edges(tmp_path, {
+        "utils.js": "function forEach(obj, fn) {\n  for (const key of Object.keys(obj)) {\n"
+                    "    fn.call(null, obj[key], key, obj);\n  }\n}\nexport default { forEach };\n",
+        "main.js": "import utils from './utils.js';\n" + callers + "\n"})
+    found = {callee for caller, callee, _, _ in edges if caller == "utils.forEach" and callee.startswith("main.")}
+    assert found == {f"main.use{n}.cb{n}" for n in range(20)}

@@ -7,7 +7,8 @@
 # through __aenter__/__aexit__ and __aiter__/__anext__, JS `for…of` through `[Symbol.iterator]` and
 # `next`, `functools.partial` of a bound method, a partial's arguments, what a contextmanager
 # generator yields bound by `with`, an annotated parameter no call reaches, and `this` in an
-# unreached ES5 prototype method): a live index built by another version is rebuilt, not patched (an incremental run
+# unreached ES5 prototype method; 12: a call through a parameter bounded by each argument, not by
+# the parameter's union): a live index built by another version is rebuilt, not patched (an incremental run
 # re-resolves only the files a change touches).
 # Here, not in passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
-RESOLUTION_VERSION = 11
+RESOLUTION_VERSION = 12

@@ -240,6 +240,16 @@ class Solver:
         number = self._ids.get(node) if type(node) is not int else node
         return self._held[number] if number is not None else {}
 
+    def copied_into(self, targets: set[int], via: str) -> dict[int, list[int]]:
+        """The nodes each of ``targets`` copies from by constraints made with ``via``: a parameter's
+        "argument" sources are what each call binding it passes (one scan of every copy)."""
+        sources: dict[int, list[int]] = defaultdict(list)
+        for source, copies in self._copies.items():
+            for target, how in copies:
+                if how == via and target in targets:
+                    sources[target].append(source)
+        return sources
+
     # --- building ----------------------------------------------------------------------------------
 
     def add(self, node: Node | int, value: Value, via: str = "value") -> None:

@@ -83,6 +83,11 @@ IDENTITY_DECORATOR_FACTORIES = frozenset({"functools.wraps", "functools.lru_cach
 # decorator made each decorated class's name hold 32 of them (8,078 edges), lodash's wrappers sent
 # `negate`'s closure to `escapeRegExp`. No case of the suite calls more than 4 at one site.
 FANOUT_LIMIT = 4
+# A call through a parameter (`fn(x)`, JS `fn.call(null, x)`, a closure's `fn(*args)` in a decorator's
+# wrapper) calls whatever each call of its function passed: there FANOUT_LIMIT bounds what one such
+# argument holds, not the parameter's union, so a utility given twenty callbacks calls each of them
+# (`utils.forEach` in axios, a decorator on thirty functions), while an argument that itself merges
+# many values says nothing, as a site past the limit does.
 
 
 @dataclass(slots=True)
@@ -159,6 +164,8 @@ class _Program(Environment):
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
         self._mros: dict[str, list[SymbolRef]] = {}
         self._fanned_out: dict[str, int] = defaultdict(int)  # by file: call sites past FANOUT_LIMIT
+        self.parameter_nodes: set[int] = set()  # the binding of every named parameter
+        self.parameter_sites: dict[tuple, int] = {}  # a call site through a parameter → its parameter's node
         self._defined: dict[tuple[str, str], bool] = {}
 
     # --- the environment the solver asks ----------------------------------------------------------
@@ -651,8 +658,16 @@ class _Program(Environment):
             while len(base) > 2 and base[-2] == "callback":
                 base = base[:-2]
             by_site[base].append(key)
+        through_parameters = []
         for entry in self.sites:
-            self._site_edges(entry, solution, by_site.get(entry.site.key, []), result)
+            keys = by_site.get(entry.site.key, [])
+            if not self._site_edges(entry, solution, keys, result) and entry.site.key in self.parameter_sites:
+                through_parameters.append((entry, keys))
+        if through_parameters:
+            arguments = self.solver.copied_into({self.parameter_sites[entry.site.key] for entry, _ in through_parameters},
+                                                "argument")
+            for entry, keys in through_parameters:
+                self._parameter_site_edges(entry, solution, keys, arguments.get(self.parameter_sites[entry.site.key], []), result)
         first_file = min(self.symbols.files.keys(), default="")
         cut: dict[str, int] = defaultdict(int)
         for kind, where in solution.cut_offs:
@@ -687,9 +702,48 @@ class _Program(Environment):
                     return current
         return ""
 
-    def _site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], result: ProgramCalls) -> None:
-        site = entry.site
-        caller = self.refs[site.caller]
+    def _site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], result: ProgramCalls) -> bool:
+        """The site's edges, unless it calls more than FANOUT_LIMIT of the program's own (False)."""
+        callees = self._callees(solution, keys)
+        own = {callee.ref.id: callee.ref for callee in callees if callee.ref is not None}
+        if len(own) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values()):
+            if entry.site.key not in self.parameter_sites:
+                self._fanned_out[self.refs[entry.site.caller].file_path] += 1
+            return False
+        self._add_edges(entry, callees, result)
+        return True
+
+    def _parameter_site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], arguments: list[int],
+                              result: ProgramCalls) -> None:
+        """The edges of a call through a parameter past FANOUT_LIMIT: what each argument bound to the
+        parameter holds, when that is at most FANOUT_LIMIT callables (the parameter's own set may have
+        been cut at flow.MAX_VALUES: an argument's function is called even when it never arrived)."""
+        allowed: set[Value] = set()
+        for argument in arguments:
+            held = solution.held(argument)
+            if sum(1 for value in held if value[0] != "external") <= FANOUT_LIMIT:
+                allowed.update(self._called_by(value) for value in held)
+        callees = []
+        for callee in self._callees(solution, keys):
+            called = ("function", callee.ref.id) if callee.ref is not None else ("external", callee.external_name)
+            if called in allowed or (callee.ref is not None and ("class", callee.ref.id) in allowed):
+                callees.append(callee)
+                allowed.discard(called)
+            else:
+                self._fanned_out[self.refs[entry.site.caller].file_path] += 1
+        for value in sorted(allowed):
+            ref = self.refs.get(value[1]) if value[0] == "function" else None
+            if ref is not None and ref.label in _CALLABLE:
+                callees.append(Resolved("flow-argument", FLOW_CONFIDENCE["argument"], ref=ref))
+        self._add_edges(entry, callees, result)
+
+    def _called_by(self, value: Value) -> Value:
+        """The definition a call of ``value`` enters: a bound method's or a partial's function."""
+        while value[0] in ("bound", "partial"):
+            value = ("function", value[1]) if value[0] == "bound" else value[1]
+        return value
+
+    def _callees(self, solution: flow.Solution, keys: list[tuple]) -> list[Resolved]:
         callees = []
         for key in keys:
             for value, via in solution.calls[key].items():
@@ -703,10 +757,11 @@ class _Program(Environment):
                     name = value[1]
                     callees.append(Resolved(f"flow-{via}", confidence, external_name=name,
                                             external_module=name.rsplit(".", 1)[0] if "." in name else name))
-        own = {callee.ref.id: callee.ref for callee in callees if callee.ref is not None}
-        if len(own) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values()):
-            self._fanned_out[caller.file_path] += 1
-            return
+        return callees
+
+    def _add_edges(self, entry: _Site, callees: list[Resolved], result: ProgramCalls) -> None:
+        site = entry.site
+        caller = self.refs[site.caller]
         for callee in callees:
             result.edges[caller.file_path].append(CallEdge(caller, callee, site.line))
             if entry.name:
@@ -842,6 +897,7 @@ class _FileFlow:
                                   returns_parameter=self._returned_parameter(scope, [p.name for _, p, _ in found]))
             self.program.shapes[ref.id] = shape
             for _, parameter, default in found:
+                self.program.parameter_nodes.add(self.solver.node(parameter.node))
                 if parameter.kind == "star":
                     self.solver.add(parameter.node, ("object", ("args", ref.id)), "argument")
                 elif parameter.kind == "double-star":
@@ -917,8 +973,32 @@ class _FileFlow:
             self.program.prototype_sites.add(site.key)  # `Object.create(P.prototype)`, written as such
         called = _called_name(fact.value)
         self.program.sites.append(_Site(site, self.file, method_name, fact.scope, called, base))
+        parameter = self._parameter_called(fact.scope, position, fact.value)
+        if parameter is not None:
+            self.program.parameter_sites[site.key] = parameter
         if callee is not None:
             self.solver.call(callee, site)
+
+    def _parameter_called(self, scope: Scope, position: int, callee: tuple) -> int | None:
+        """The parameter a call calls through, if any: `fn(…)` where ``fn`` reads the parameter's one
+        binding (its own function's, or an enclosing one's: a decorator's wrapper), or JS `fn.call(…)`,
+        `fn.apply(…)` on one."""
+        if not self.is_python and callee[:1] == ("attr",) and callee[2] in ("call", "apply"):
+            callee = callee[1]
+        if callee[:1] != ("name",):
+            return None
+        meaning = self._names.get((scope, callee[1]))
+        if isinstance(meaning, list):  # the function's own name: the binding that reaches the call
+            node = self._reaching(scope, callee[1], position, meaning)
+        elif meaning is not None and type(meaning) is int:  # an enclosing function's name: all its bindings
+            owner = next(((prefix, callee[1]) for depth in range(len(scope) - 1, -1, -1)
+                          if self._all_nodes.get(((prefix := scope[:depth]), callee[1])) == meaning), None)
+            bindings = self.bindings.get(owner, []) if owner else []
+            node = bindings[0][2] if len(bindings) == 1 else None
+        else:
+            return None
+        node = self.solver.node(node) if node is not None else None
+        return node if node in self.program.parameter_nodes else None
 
     def _return(self, position: int, fact: FlowFact) -> None:
         function = self._function_of(fact.scope)
