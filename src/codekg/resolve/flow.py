@@ -495,8 +495,8 @@ class Solver:
             return
         if kind in ("function", "bound") and name in self.environment.function_methods(value[1]):
             self._add(target, ("function-method", name, value), "attribute")  # `f.call`, `f.bind`
-        if kind == "external":  # `os.path` of `os`: a longer external name
-            if name != ANY_KEY and self.environment.external_member(value[1], name):
+        if kind == "external":  # `os.path` of `os`: a longer external name (`os.environ["HOME"]` is no name)
+            if property_read and self.environment.external_member(value[1], name):
                 self._add(target, ("external", f"{value[1]}.{name}"), "attribute")
             return
         if name == ANY_KEY:  # every element, those stored later too
@@ -507,7 +507,10 @@ class Solver:
         self._copy(self.field(value, name), target, "attribute")
         if kind == "prototype" or value in self._prototypes:
             self._copy(self._inherited(value, name), target, "attribute")
-        if not (value[0] == "object" and value[1][0] in ("args", "kwargs")) and not self.environment.container_method(name):
+        rest = value[0] == "object" and value[1][0] in ("args", "kwargs")
+        if rest and name.isdigit():  # `args[0]`, or `*args` passed on: an element stored at no known place may be there
+            self._copy(self.field(value, ANY_KEY), target, "element")
+        elif not rest and not self.environment.container_method(name):
             # `obj[key] = f; obj.name()`: a field stored under a computed key may be any named field;
             # but a rest parameter is an array, and `xs.forEach` is the container's own method
             if property_read:
@@ -663,13 +666,13 @@ class Solver:
         by_name = {p.name: p for p in parameters if p.kind in ("positional", "keyword-only")}
         star = next((p for p in parameters if p.kind == "star"), None)
         double_star = next((p for p in parameters if p.kind == "double-star"), None)
-        index = 0
+        index, spread = 0, False  # spread: a `*xs` came before, so the later arguments' places are not known
         for argument in arguments:
             if argument.kind == "positional":
                 if index < len(positional):
                     self._copy(argument.node, positional[index].node, "argument")
-                elif star is not None:
-                    self.store(star.node, ANY_KEY, argument.node)
+                elif star is not None:  # the rest parameter's element at its own place, when known
+                    self.store(star.node, ANY_KEY if spread else str(index - len(positional)), argument.node)
                 index += 1
             elif argument.kind == "keyword":
                 parameter = by_name.get(argument.keyword)
@@ -677,18 +680,17 @@ class Solver:
                     self._copy(argument.node, parameter.node, "argument")
                 elif double_star is not None:
                     self.store(double_star.node, argument.keyword, argument.node)
-            elif argument.kind == "star":  # `f(*xs)`: any element may fill any remaining positional slot
-                element = self.node(("element", self._keys[argument.node]))
-                self.load(argument.node, ANY_KEY, element)
-                for parameter in positional[index:]:
-                    self._copy(element, parameter.node, "argument")
+            elif argument.kind == "star":  # `f(*xs)`: element k of xs fills the k-th slot left, when xs knows
+                for offset, parameter in enumerate(positional[index:]):  # its elements' places (a rest
+                    self.load(argument.node, str(offset), parameter.node)  # parameter's); else any element may
                 if star is not None:
+                    element = self.node(("element", self._keys[argument.node]))
+                    self.load(argument.node, ANY_KEY, element)
                     self.store(star.node, ANY_KEY, element)
-            elif argument.kind == "double-star":
-                element = self.node(("element", self._keys[argument.node]))
-                self.load(argument.node, ANY_KEY, element)
-                for parameter in by_name.values():
-                    self._copy(element, parameter.node, "argument")
+                spread = True
+            elif argument.kind == "double-star":  # `f(**kw)`: a parameter gets the value of its own key
+                for parameter in by_name.values():  # (and those stored under keys not known), not every value
+                    self.load(argument.node, parameter.name, parameter.node)
         return positional
 
 

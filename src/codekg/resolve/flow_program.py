@@ -634,11 +634,16 @@ class _Program(Environment):
             self._element_container(site, [receiver], view, 1)
 
     def _element_container(self, site: CallSite, sources: list[Node], shape: str, offset: int) -> None:
-        """The site's result is a new container of the elements of ``sources`` ("elements"), or of
-        tuples whose field ``offset + i`` holds an element of the i-th source ("pairs")."""
+        """The site's result is a new container of the elements of ``sources`` ("elements"), of
+        tuples whose field ``offset + i`` holds an element of the i-th source ("pairs"), or of their
+        fields each under its own key ("fields": `kwargs.copy()` keeps which value is whose)."""
         solver = self.solver
         container = ("object", ("elements", site.key))
         solver.add(site.result, container, "value")
+        if shape == "fields":
+            for source in sources:
+                solver.listen(source, lambda value: solver.merge_fields(value, container))
+            return
         pair = ("object", ("pair", site.key))
         if shape == "pairs":
             solver.store(self.const(container), ANY_KEY, self.const(pair))

@@ -159,7 +159,7 @@ ELEMENT_RETURNING_METHODS: dict[str, dict[str, tuple[int, ...]]] = {
     "javascript": {"pop": (), "shift": (), "at": (), "find": (), "findLast": ()},
 }
 VIEW_METHODS: dict[str, dict[str, str]] = {
-    "python": {"values": "elements", "copy": "elements", "items": "pairs"},
+    "python": {"values": "elements", "copy": "fields", "items": "pairs"},
     "javascript": {},
 }
 
