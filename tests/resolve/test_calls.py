@@ -705,3 +705,64 @@ def test_a_javascript_utility_calls_each_callback_given_to_fn_call_even_past_the
         "main.js": "import utils from './utils.js';\n" + callers + "\n"})
     found = {callee for caller, callee, _, _ in edges if caller == "utils.forEach" and callee.startswith("main.")}
     assert found == {f"main.use{n}.cb{n}" for n in range(20)}
+
+
+FORWARDED = """\
+class Comparable:
+    def __lt__(self, other):
+        return True
+
+
+class Writer:
+    def write(self, text):
+        return text
+
+    def __call__(self):
+        return None
+
+
+class Bar(Comparable):
+    def __init__(self, iterable=None, total=None, parent=None, file=None, on_done=None):
+        self.total = total
+        self.parent = parent
+        self.file = file
+        self.on_done = on_done
+
+    def close(self):
+        self.file.write("x")
+        self.on_done()
+
+    def done(self):
+        return self.total < 3
+
+    def nested(self):
+        return self.parent < self.parent
+
+
+class Sub(Bar):
+    def __init__(self, *args, **kwargs):
+        options = kwargs.copy()
+        super().__init__(*args, **options)
+
+
+def finish():
+    return 0
+
+
+def main():
+    bar = Sub([1], 5, Bar(), file=Writer(), on_done=finish)
+    bar.close()
+    bar.done()
+    bar.nested()
+"""
+
+
+def test_forwarded_arguments_reach_the_parameter_of_their_own_place_and_key(tmp_path):
+    """tqdm's subclasses pass `*args, **kwargs` on to `tqdm.__init__`: each value reaches the parameter
+    of its place or key, so `self.total` (an int) is never the parent bar, and `on_done` never the
+    writer. Every value reaching every parameter had linked `self.total < 3` to `Comparable.__lt__`
+    and `self.on_done()` to `Writer.__call__`."""
+    edges, _ = call_edges(tmp_path, {"main.py": FORWARDED})
+    found = {(caller, callee) for caller, callee, _, _ in edges if caller.startswith("main.Bar.")}
+    assert found == {("main.Bar.close", "main.Writer.write"), ("main.Bar.close", "main.finish"),
+                     ("main.Bar.nested", "main.Comparable.__lt__")}
