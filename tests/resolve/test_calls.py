@@ -766,3 +766,19 @@ def test_forwarded_arguments_reach_the_parameter_of_their_own_place_and_key(tmp_
     found = {(caller, callee) for caller, callee, _, _ in edges if caller.startswith("main.Bar.")}
     assert found == {("main.Bar.close", "main.Writer.write"), ("main.Bar.close", "main.finish"),
                      ("main.Bar.nested", "main.Comparable.__lt__")}
+
+
+def test_this_in_a_function_stored_on_an_object_no_call_reaches_is_that_object(tmp_path):
+    """express's `res.json = function () { return this.send(…) }`: the package never calls `res.json`
+    (its users do, on `Object.create(res)` objects), so `this` is read as `res`, and a reply made by
+    `Object.create(res)` in a file read before `res` holds anything still finds its methods."""
+    edges, _ = call_edges(tmp_path, {
+        "a_main.js": "const res = require('./response');\n"
+                     "function handle() {\n  const reply = Object.create(res);\n  reply.json({});\n}\n",
+        "response.js": "var res = Object.create(null);\nmodule.exports = res;\n"
+                       "res.send = function send(body) {\n  return body;\n};\n"
+                       "res.json = function json(obj) {\n  return this.send(obj);\n};\n"
+                       "res.helper = function helper(list) {\n  return list.map(function each(x) { return x; });\n};\n"})
+    assert {(caller, callee) for caller, callee, _, _ in edges if not callee.startswith("<builtin>")} == {
+        ("a_main.handle", "response.res.json"), ("response.res.json", "response.res.send"),
+        ("response.res.helper", "response.res.helper.each")}

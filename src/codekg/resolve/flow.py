@@ -306,6 +306,11 @@ class Solver:
         target = self.node(target)
         self._otherwise.append((target, self.node(source), target if unless is None else self.node(unless)))
 
+    def inherits(self, token: Value) -> None:
+        """``token`` has prototypes, some still to come (`Object.create(p)` before p holds anything): its
+        property reads ask them from now on, so a prototype found later answers them too."""
+        self._prototypes.setdefault(token, [])
+
     def inherit(self, token: Value, prototype: Value) -> None:
         """``token`` reads the properties it has not of its own from ``prototype`` (a JS prototype
         chain: `Object.create(p)`, `F.prototype = …`, `util.inherits(C, P)`), those read before too."""

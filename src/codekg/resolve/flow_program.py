@@ -314,10 +314,12 @@ class _Program(Environment):
         p)`: o inherits from p; `util.inherits(C, P)`: C.prototype inherits from P.prototype."""
         solver = self.solver
         positional = [a.node for a in site.arguments if a.kind == "positional"]
-        if how != "inherits" and site.key not in self.prototype_sites:
+        if how != "inherits" and site.key not in self.prototype_sites and (
+                not positional or self.solver.node(positional[-1]) in self.parameter_nodes):
             return  # a helper's `Object.create(proto)` serves every class: one token for all would merge their chains
         if how == "create":
             created = ("object", ("create", site.key))
+            solver.inherits(created)
             solver.add(site.result, created, "value")
             solver.listen(positional[0], lambda prototype: solver.inherit(created, prototype))
             return
@@ -502,15 +504,35 @@ class _Program(Environment):
             if self.solver.held(receiver) and owner.id not in instantiated:
                 continue
             self.solver.add(receiver, ("class" if ref.definition.is_classmethod else "instance", owner.id), "receiver")
-        for function_id, shape in self.shapes.items():  # ES5: `F.prototype.m = function () {…}`, `this` an F
+        for function_id, shape in self.shapes.items():  # a JS function stored on an object: `this` that object
             ref = self.refs.get(function_id)
             if ref is None or ref.label != "Function" or shape.this is None or self.solver.held(shape.this):
                 continue
             head, _, name = ref.path[-1].rpartition(".")  # a member's function is named by its path: `F.m`
-            owner = self.symbols.files[ref.file_path].by_path.get((*ref.path[:-1], head)) if head else None
-            if (owner is not None and owner.label == "Function"
-                    and ("function", ref.id) in self.solver.held(flow.field_node(("prototype", owner.id), name))):
+            if not head:
+                continue
+            owner = self.symbols.files[ref.file_path].by_path.get((*ref.path[:-1], head))
+            function = ("function", ref.id)
+            if (owner is not None and owner.label == "Function"  # ES5: `F.prototype.m = function () {…}`, an F
+                    and function in self.solver.held(flow.field_node(("prototype", owner.id), name))):
                 self.solver.add(shape.this, ("instance", owner.id), "receiver")
+                continue
+            for holder in self._holders(ref, head):  # `res.json = function () { this.send() }`: res
+                if function in self.solver.held(flow.field_node(holder, name)):
+                    self.solver.add(shape.this, holder, "receiver")
+
+    def _holders(self, ref: SymbolRef, head: str) -> list[Value]:
+        """The objects a dotted name (`res`, `app.router`) holds where a function named `head.m` is
+        defined: a name of its module, or of the function around it, then field by field."""
+        first, *fields = head.split(".")
+        scope = ref.path[:-1]
+        node = (flow.field_node(("module", ref.file_path), first) if not scope
+                else ("local-all", ref.file_path, scope, first))
+        values = [value for value in self.solver.held(node) if value[0] in ("object", "function")]
+        for field_name in fields:
+            values = [value for holder in values for value in self.solver.held(flow.field_node(holder, field_name))
+                      if value[0] in ("object", "function")]
+        return values[:flow.MAX_VALUES]
 
     def seed_declared_parameters(self) -> None:
         """A Python parameter that no call gives a value, annotated with a class of the repository, holds
