@@ -782,3 +782,62 @@ def test_this_in_a_function_stored_on_an_object_no_call_reaches_is_that_object(t
     assert {(caller, callee) for caller, callee, _, _ in edges if not callee.startswith("<builtin>")} == {
         ("a_main.handle", "response.res.json"), ("response.res.json", "response.res.send"),
         ("response.res.helper", "response.res.helper.each")}
+
+
+def test_a_python_function_that_cannot_take_the_arguments_is_not_called_but_still_counts_as_merged(tmp_path):
+    """`handler("event")` on a name holding `handler_a(event=None)` and `handler_b()` calls handler_a
+    only (handler_b would raise TypeError); `h(event=…)` likewise. A site whose callees are past the
+    limit only once the misfits are dropped stays without flow edges: its value set is merged."""
+    edges, _ = call_edges(tmp_path, {"main.py": """\
+def handler_a(event=None):
+    return event
+
+
+def handler_b():
+    return None
+
+
+def choose(flag):
+    return handler_a if flag else handler_b
+
+
+def fire_one(flag):
+    return choose(flag)("event")
+
+
+def fire_keyword(flag):
+    return choose(flag)(event="e")
+
+
+def f1():
+    return 1
+
+
+def f2(x):
+    return x
+
+
+def f3(x):
+    return x
+
+
+def f4(x):
+    return x
+
+
+def f5(x):
+    return x
+
+
+def pick(n):
+    return [f1, f2, f3, f4, f5][n]
+
+
+def merged(n):
+    return pick(n)()
+"""})
+    found = {(caller, callee) for caller, callee, _, _ in edges
+             if caller in ("main.fire_one", "main.fire_keyword", "main.merged") and callee.startswith("main.")}
+    assert found == {("main.fire_one", "main.choose"), ("main.fire_one", "main.handler_a"),
+                     ("main.fire_keyword", "main.choose"), ("main.fire_keyword", "main.handler_a"),
+                     ("main.merged", "main.pick")}

@@ -9,7 +9,8 @@
 # generator yields bound by `with`, an annotated parameter no call reaches, and `this` in an
 # unreached ES5 prototype method; 12: a call through a parameter bounded by each argument, not by
 # the parameter's union; `**kwargs` and `*args` passed on by key and place;
-# `this` of a JS function stored on an object no call reaches, `Object.create` of any non-parameter): a live index built by another version is rebuilt, not patched (an incremental run
+# `this` of a JS function stored on an object no call reaches, `Object.create` of any non-parameter;
+# a Python callee that cannot take the call's arguments): a live index built by another version is rebuilt, not patched (an incremental run
 # re-resolves only the files a change touches).
 # Here, not in passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
 RESOLUTION_VERSION = 12

@@ -91,6 +91,9 @@ class FunctionShape:
     # the function returns only this parameter, never rebound (`def deco(f): return f`): a call's result is
     # its own argument, so two calls never mix their values through the one return node
     returns_parameter: str = ""
+    # a call passing more positional arguments than it has places for, or a keyword it has no parameter
+    # of, raises TypeError (Python): such a function is not what the call calls. JS takes any arguments.
+    strict_arity: bool = False
 
 
 class Environment:
@@ -184,6 +187,9 @@ class Solver:
         self._edges: set[tuple[int, int]] = set()
         self._bound: set[tuple[int, Value, int]] = set()
         self.calls: dict[tuple, dict[Value, str]] = defaultdict(dict)
+        # call site key → the functions that reached its callee but cannot take its arguments (strict_arity):
+        # not called, but counted where the number of callees says how merged a site's values are
+        self.misfits: dict[tuple, set[str]] = defaultdict(set)
         self._saturated: set[int] = set()
         self._work: deque[tuple[int, Value]] = deque()
         self.cut_offs: list[tuple[str, object]] = []
@@ -626,8 +632,12 @@ class Solver:
     def _enter(self, function_id: str, site: CallSite, receiver: Value | None, via: str, result: bool = True,
                skip: int = 0) -> None:
         """Bind the site's arguments to the function's parameters; its returns become the result."""
-        self.calls[site.key].setdefault(("function", function_id), via)
         shape = self._shape(function_id)
+        if (shape is not None and shape.strict_arity and not shape.accepts(site.arguments, receiver is not None, skip)
+                and not (receiver is not None and shape.accepts(site.arguments, False, skip))):
+            self.misfits[site.key].add(function_id)  # (read as bound, it may be a staticmethod or an
+            return  # instance's own attribute: it fits if it fits unbound)
+        self.calls[site.key].setdefault(("function", function_id), via)
         if shape is None:
             return
         positional = self._pass(shape, site.arguments, receiver, site.receiver, skip)
@@ -702,7 +712,7 @@ class Solver:
 class _Shape:
     """A FunctionShape with its nodes interned, made once per function."""
 
-    __slots__ = ("parameters", "returns", "bound_skip", "this", "returns_parameter")
+    __slots__ = ("parameters", "returns", "bound_skip", "this", "returns_parameter", "strict_arity")
 
     def __init__(self, shape: FunctionShape, node: Callable[[Node], int]) -> None:
         self.parameters = tuple(Parameter(p.name, p.kind, node(p.node)) for p in shape.parameters)
@@ -710,6 +720,23 @@ class _Shape:
         self.bound_skip = shape.bound_skip
         self.this = None if shape.this is None else node(shape.this)
         self.returns_parameter = shape.returns_parameter
+        self.strict_arity = shape.strict_arity
+
+    def accepts(self, arguments: tuple[Argument, ...], bound: bool, skip: int) -> bool:
+        """Whether a call with ``arguments`` (on a receiver when ``bound``, after ``skip`` arguments a
+        partial gave) fits the parameters: no more positional arguments than places unless `*args`, no
+        keyword without its parameter unless `**kwargs`. Unpacked arguments (`*xs`, `**kw`) fit anything."""
+        if any(argument.kind in ("star", "double-star") for argument in arguments):
+            return True
+        parameters = self.parameters[self.bound_skip if bound else 0:][skip:]
+        kinds = {parameter.kind for parameter in parameters}
+        places = sum(1 for parameter in parameters if parameter.kind == "positional")
+        if "star" not in kinds and sum(1 for argument in arguments if argument.kind == "positional") > places:
+            return False
+        if "double-star" in kinds:
+            return True
+        names = {parameter.name for parameter in parameters if parameter.kind in ("positional", "keyword-only")}
+        return all(argument.keyword in names for argument in arguments if argument.kind == "keyword")
 
 
 def field_node(value: Value, name: str) -> Node:

@@ -733,7 +733,8 @@ class _Program(Environment):
         """The site's edges, unless it calls more than FANOUT_LIMIT of the program's own (False)."""
         callees = self._callees(solution, keys)
         own = {callee.ref.id: callee.ref for callee in callees if callee.ref is not None}
-        if len(own) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values()):
+        misfits = {function_id for key in keys for function_id in solution.solver.misfits.get(key, ())}
+        if len(own) + len(misfits - own.keys()) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values()):
             if entry.site.key not in self.parameter_sites:
                 self._fanned_out[self.refs[entry.site.caller].file_path] += 1
             return False
@@ -921,7 +922,8 @@ class _FileFlow:
             shape = FunctionShape(tuple(p for _, p, _ in found), ("returns", ref.id),
                                   bound_skip=1 if self.is_python else 0,
                                   this=None if self.is_python else ("this", ref.id),
-                                  returns_parameter=self._returned_parameter(scope, [p.name for _, p, _ in found]))
+                                  returns_parameter=self._returned_parameter(scope, [p.name for _, p, _ in found]),
+                                  strict_arity=self.is_python)
             self.program.shapes[ref.id] = shape
             for _, parameter, default in found:
                 self.program.parameter_nodes.add(self.solver.node(parameter.node))
