@@ -190,6 +190,8 @@ ELEMENT_FUNCTIONS: dict[str, dict[str, tuple[str, tuple[int, ...] | str, int]]] 
     "python": {
         **{f"<builtin>.{name}": ("elements", (0,), 0)
            for name in ("list", "tuple", "set", "frozenset", "sorted", "reversed", "iter")},
+        **{name: ("elements", (0,), 0) for name in (  # the standard library's containers: a new one of them
+            "collections.deque", "collections.OrderedDict", "weakref.WeakSet", "weakref.WeakValueDictionary")},
         **{name: ("elements", (1,), 0) for name in ("<builtin>.filter", "itertools.filterfalse",
                                                      "itertools.takewhile", "itertools.dropwhile")},
         "itertools.chain": ("elements", "*", 0),
