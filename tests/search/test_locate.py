@@ -423,3 +423,26 @@ def test_a_two_word_message_is_found_where_it_is_raised_and_a_common_phrase_is_n
     assert found[0]["evidence"][0] == 'quoted message found: "Stream consumed"'
     common = located(indexed, 'The log says "request received" and then nothing happens.', limit=12)["results"]
     assert not any(said.startswith("quoted message found") for hit in common for said in hit["evidence"])
+
+
+LIBRARY_NAMES = {
+    "paths/__init__.py": "",
+    "paths/build.py": "import os.path\nimport numpy as np\n\n\ndef join(parts):\n    return os.path.join(*parts)\n\n\n"
+                      "def array(items):\n    return np.array(items)\n",
+    "paths/tools.py": "from .build import join\n\n\ndef split(text):\n    return text.split('/')\n",
+}
+
+
+@pytest.mark.parametrize("issue, named", [
+    ("`os.path.join` gives a backslash on Windows", []),  # the library's join, not the repository's
+    ("`np.array` copies the input", []),  # an alias of a library module
+    ("`paths.build.join` drops empty parts", ["paths.build.join"]),  # the repository's own, as before
+    ("`tools.join` drops empty parts", ["paths.build.join"]),  # a head the repository does not import: as before
+])
+def test_a_dotted_name_of_a_library_names_no_symbol_of_the_repository(tmp_path, issue, named):
+    """An issue quoting `os.path.join` or `np.array` names the library's function: the repository's own
+    `join` and `array` share only the last part, and were put first as "named in the issue"."""
+    indexed = indexed_repo(tmp_path, LIBRARY_NAMES)
+    results = located(indexed, issue, limit=10)["results"]
+    assert [hit["qualified_name"] for hit in results
+            if any(said.startswith("named in the issue") for said in hit["evidence"])] == named

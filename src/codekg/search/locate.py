@@ -281,13 +281,18 @@ def _named(clues: IssueClues, bodies: BodyIndex, graph: GraphStore | None = None
     exact = {name: [s for s in found.get(last, []) if s.qualified_name == name or s.qualified_name.endswith("." + name)]
              for name, last in wanted.items() if "." in name}
     public = _reexported(graph, bodies, [name for name, symbols in exact.items() if not symbols]) if graph else {}
+    unmatched = [name for name, symbols in exact.items() if not symbols and name not in public]
+    foreign = _library_heads(graph, [name.split(".", 1)[0] for name in unmatched]) if graph and unmatched else set()
     candidates = []
     for position, (name, last) in enumerate(wanted.items()):
         symbols = found.get(last, [])
         if "." in name:
             tail = name.split(".", 1)[1]  # `flask.url_for`, `Flask.url_for`: the tail after the first part must fit
-            symbols = (exact[name] or public.get(name) or [s for s in symbols if s.qualified_name.endswith("." + tail)]
-                       or symbols)
+            if name.split(".", 1)[0] in foreign:  # `np.array`, `os.path.join`: a library's, no `array` of here
+                symbols = exact[name]
+            else:
+                symbols = (exact[name] or public.get(name) or [s for s in symbols if s.qualified_name.endswith("." + tail)]
+                           or symbols)
         if not symbols or len(symbols) > (MAX_NAMED_PLAIN if plain else MAX_NAMED):
             continue
         candidates.append(((0 if name in clues.emphasised else 1, len(symbols), position), name, symbols))
@@ -318,6 +323,26 @@ def _reexported(graph: GraphStore, bodies: BodyIndex, names: list[str]) -> dict[
                 symbols[name] = found
                 del pending[name]
     return symbols
+
+
+def _library_heads(graph: GraphStore, heads: list[str]) -> set[str]:
+    """The ``heads`` the repository's Python code imports from a library, not from itself (`np` of
+    `import numpy as np`, `os`, `json`): a dotted name starting with one (`np.array`, `os.path.join`)
+    is the library's, and stands for no symbol of the repository that merely shares its last part."""
+    wanted = set(heads)
+    imported: dict[str, set[str]] = defaultdict(set)  # head -> the modules it is bound to
+    for module, names, aliases in graph.reads.nodes("Import", {"language": "python"}, ("module", "names", "aliases"),
+                                                    distinct=True):
+        if not module or module.startswith("."):
+            continue
+        bound = {alias.split(".")[0] for alias in (aliases or names or [module])}  # `import a.b` binds `a`
+        for head in wanted & bound:
+            imported[head].add(module.split(".")[0])
+    if not imported:
+        return set()
+    roots = {root for modules in imported.values() for root in modules}
+    own = {row[0] for row in graph.reads.nodes("Module", {"qualified_name": sorted(roots)}, ("qualified_name",))}
+    return {head for head, modules in imported.items() if not modules & own}
 
 
 def _imports_along(graph: GraphStore, targets: set[str]) -> dict[str, list[str]]:
