@@ -246,6 +246,12 @@ class Solver:
         number = self._ids.get(node) if type(node) is not int else node
         return self._held[number] if number is not None else {}
 
+    def may_take(self, function_id: str, arguments: tuple[Argument, ...]) -> bool:
+        """Whether a call with ``arguments`` may enter the function, bound to a receiver or not."""
+        shape = self._shape(function_id)
+        return (shape is None or not shape.strict_arity or shape.accepts(arguments, False, 0)
+                or shape.accepts(arguments, True, 0))
+
     def copied_into(self, targets: set[int], via: str) -> dict[int, list[int]]:
         """The nodes each of ``targets`` copies from by constraints made with ``via``: a parameter's
         "argument" sources are what each call binding it passes (one scan of every copy)."""

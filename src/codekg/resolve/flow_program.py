@@ -751,18 +751,20 @@ class _Program(Environment):
             held = solution.held(argument)
             if sum(1 for value in held if value[0] != "external") <= FANOUT_LIMIT:
                 allowed.update(self._called_by(value) for value in held)
-        callees = []
+        callees, left_out = [], False
         for callee in self._callees(solution, keys):
             called = ("function", callee.ref.id) if callee.ref is not None else ("external", callee.external_name)
             if called in allowed or (callee.ref is not None and ("class", callee.ref.id) in allowed):
                 callees.append(callee)
                 allowed.discard(called)
             else:
-                self._fanned_out[self.refs[entry.site.caller].file_path] += 1
+                left_out = True
         for value in sorted(allowed):
             ref = self.refs.get(value[1]) if value[0] == "function" else None
-            if ref is not None and ref.label in _CALLABLE:
+            if ref is not None and ref.label in _CALLABLE and solution.solver.may_take(ref.id, entry.site.arguments):
                 callees.append(Resolved("flow-argument", FLOW_CONFIDENCE["argument"], ref=ref))
+        if left_out:
+            self._fanned_out[self.refs[entry.site.caller].file_path] += 1
         self._add_edges(entry, callees, result)
 
     def _called_by(self, value: Value) -> Value:
