@@ -841,3 +841,50 @@ def merged(n):
     assert found == {("main.fire_one", "main.choose"), ("main.fire_one", "main.handler_a"),
                      ("main.fire_keyword", "main.choose"), ("main.fire_keyword", "main.handler_a"),
                      ("main.merged", "main.pick")}
+
+
+def test_javascript_arguments_hold_what_each_call_passed_by_place(tmp_path):
+    """ES5 code reads its arguments through `arguments`: `arguments[1](a)` calls what the second
+    argument was, and a wrapper's `fn.apply(this, arguments)` gives each argument its own place."""
+    edges, _ = call_edges(tmp_path, {"main.js": """\
+function second(a) {
+  return arguments[1](a);
+}
+function wrap(fn) {
+  return function wrapped() {
+    return fn.apply(this, arguments);
+  };
+}
+function call(target) {
+  return target();
+}
+function hello() {
+  return 1;
+}
+function echo(x) {
+  return x;
+}
+second(hello, echo);
+wrap(call)(hello);
+"""})
+    assert {(caller, callee) for caller, callee, _, _ in edges if caller != "main"} == {
+        ("main.second", "main.echo"), ("main.wrap.wrapped", "main.call"), ("main.call", "main.hello")}
+
+
+def test_a_python_list_s_own_methods_are_no_elements_of_it(tmp_path):
+    """structlog's `processors.clear()` on a list of callable processors had called each of them."""
+    edges, _ = call_edges(tmp_path, {"main.py": """\
+class Capture:
+    def __call__(self, event):
+        return event
+
+
+CONFIG = {"processors": [Capture()]}
+
+
+def capture_logs():
+    processors = CONFIG["processors"]
+    processors.clear()
+    return processors.index(None)
+"""})
+    assert not {(caller, callee) for caller, callee, _, _ in edges if caller == "main.capture_logs"}

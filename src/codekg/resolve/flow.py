@@ -94,6 +94,9 @@ class FunctionShape:
     # a call passing more positional arguments than it has places for, or a keyword it has no parameter
     # of, raises TypeError (Python): such a function is not what the call calls. JS takes any arguments.
     strict_arity: bool = False
+    # JS: the node of the function's `arguments` object, when its body reads it: every call stores its
+    # positional arguments there by place ("0", "1", …), or anywhere after a spread
+    arguments: Node | None = None
 
 
 class Environment:
@@ -134,9 +137,9 @@ class Environment:
         else None: a class's members come from the environment's `member`."""
         return None
 
-    def container_method(self, name: str) -> bool:
-        """Whether ``name`` is a method of the builtin containers (`forEach`, `map`): a read of it is
-        never one of a container's elements."""
+    def container_method(self, name: str, value: Value) -> bool:
+        """Whether ``name`` is a method of the builtin containers of ``value``'s language (`forEach`,
+        `map`, Python's `clear`): a read of it off ``value`` is never one of its elements."""
         return False
 
     def function_methods(self, function_id: str) -> frozenset[str]:
@@ -524,10 +527,10 @@ class Solver:
         self._copy(self.field(value, name), target, "attribute")
         if kind == "prototype" or value in self._prototypes:
             self._copy(self._inherited(value, name), target, "attribute")
-        rest = value[0] == "object" and value[1][0] in ("args", "kwargs")
+        rest = value[0] == "object" and value[1][0] in ("args", "kwargs", "arguments")
         if rest and name.isdigit():  # `args[0]`, or `*args` passed on: an element stored at no known place may be there
             self._copy(self.field(value, ANY_KEY), target, "element")
-        elif not rest and not self.environment.container_method(name):
+        elif not rest and not self.environment.container_method(name, value):
             # `obj[key] = f; obj.name()`: a field stored under a computed key may be any named field;
             # but a rest parameter is an array, and `xs.forEach` is the container's own method
             if property_read:
@@ -687,6 +690,8 @@ class Solver:
         by_name = {p.name: p for p in parameters if p.kind in ("positional", "keyword-only")}
         star = next((p for p in parameters if p.kind == "star"), None)
         double_star = next((p for p in parameters if p.kind == "double-star"), None)
+        if shape.arguments is not None:
+            self._pass_arguments_object(shape.arguments, arguments)
         index, spread = 0, False  # spread: a `*xs` came before, so the later arguments' places are not known
         for argument in arguments:
             if argument.kind == "positional":
@@ -714,11 +719,24 @@ class Solver:
                     self.load(argument.node, parameter.name, parameter.node)
         return positional
 
+    def _pass_arguments_object(self, target: int, arguments: tuple[Argument, ...]) -> None:
+        """JS `arguments`: the call's positional arguments by place; after a spread, at no known place."""
+        place = 0
+        for argument in arguments:
+            if argument.kind == "positional":
+                self.store(target, ANY_KEY if place < 0 else str(place), argument.node)
+                place = place + 1 if place >= 0 else place
+            elif argument.kind == "star":
+                element = self.node(("element", self._keys[argument.node]))
+                self.load(argument.node, ANY_KEY, element)
+                self.store(target, ANY_KEY, element)
+                place = -1
+
 
 class _Shape:
     """A FunctionShape with its nodes interned, made once per function."""
 
-    __slots__ = ("parameters", "returns", "bound_skip", "this", "returns_parameter", "strict_arity")
+    __slots__ = ("parameters", "returns", "bound_skip", "this", "returns_parameter", "strict_arity", "arguments")
 
     def __init__(self, shape: FunctionShape, node: Callable[[Node], int]) -> None:
         self.parameters = tuple(Parameter(p.name, p.kind, node(p.node)) for p in shape.parameters)
@@ -727,6 +745,7 @@ class _Shape:
         self.this = None if shape.this is None else node(shape.this)
         self.returns_parameter = shape.returns_parameter
         self.strict_arity = shape.strict_arity
+        self.arguments = None if shape.arguments is None else node(shape.arguments)
 
     def accepts(self, arguments: tuple[Argument, ...], bound: bool, skip: int) -> bool:
         """Whether a call with ``arguments`` (on a receiver when ``bound``, after ``skip`` arguments a

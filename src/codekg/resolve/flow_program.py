@@ -44,6 +44,7 @@ from codekg.resolve.library_calls import (
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
     FUNCTION_METHODS,
+    INERT_CONTAINER_METHODS,
     PARTIAL_FUNCTIONS,
     PROTOCOL_FUNCTIONS,
     PROTOCOL_METHODS,
@@ -164,6 +165,7 @@ class _Program(Environment):
         self._properties: dict[tuple[str, str], SymbolRef | None] = {}
         self._mros: dict[str, list[SymbolRef]] = {}
         self._fanned_out: dict[str, int] = defaultdict(int)  # by file: call sites past FANOUT_LIMIT
+        self._python_values: dict[Value, bool] = {}  # a token made by Python code (container_method)
         self.parameter_nodes: set[int] = set()  # the binding of every named parameter
         self.parameter_sites: dict[tuple, int] = {}  # a call site through a parameter → its parameter's node
         self._defined: dict[tuple[str, str], bool] = {}
@@ -363,8 +365,17 @@ class _Program(Environment):
         solver.call_function_method(method, ("external", head), site)
         return True
 
-    def container_method(self, name: str) -> bool:
-        return name in _CONTAINER_METHODS
+    def container_method(self, name: str, value: Value) -> bool:
+        if name in _CONTAINER_METHODS:
+            return True
+        if name not in INERT_CONTAINER_METHODS["python"]:
+            return False
+        python = self._python_values.get(value)
+        if python is None:
+            path = self._file_of(value)
+            python = self._python_values[value] = bool(path) and (
+                EXTRACTORS[self.symbols.files[path].parse.language].resolution_family == "python")
+        return python
 
     def external_member(self, name: str, attribute: str) -> bool:
         return builtin_member(name, attribute)
@@ -917,6 +928,7 @@ class _FileFlow:
             if fact.kind == "parameter" and fact.target and fact.target[0] == "name":
                 node = self._binding_of[(position, ("name", fact.target[1]))]
                 parameters[fact.scope].append((fact.index, Parameter(fact.target[1], fact.name or "positional", node), fact.value))
+        reading_arguments = set() if self.is_python else self._reading_arguments()
         for scope, ref in self.file.by_path.items():
             if ref.label not in ("Function", "Method"):
                 continue
@@ -925,7 +937,10 @@ class _FileFlow:
                                   bound_skip=1 if self.is_python else 0,
                                   this=None if self.is_python else ("this", ref.id),
                                   returns_parameter=self._returned_parameter(scope, [p.name for _, p, _ in found]),
-                                  strict_arity=self.is_python)
+                                  strict_arity=self.is_python,
+                                  arguments=("arguments", ref.id) if ref.id in reading_arguments else None)
+            if shape.arguments is not None:
+                self.solver.add(shape.arguments, ("object", ("arguments", ref.id)), "argument")
             self.program.shapes[ref.id] = shape
             for _, parameter, default in found:
                 self.program.parameter_nodes.add(self.solver.node(parameter.node))
@@ -937,6 +952,16 @@ class _FileFlow:
                     source = self.node(scope[:-1], -1, default)
                     if source is not None:
                         self.solver.copy(source, parameter.node, "argument")
+
+    def _reading_arguments(self) -> set[str]:
+        """The JS functions whose own code reads `arguments` (and binds no name of that name)."""
+        found = set()
+        for fact in self.facts:
+            if _names_in((fact.value, fact.arguments), "arguments") and not self.bindings.get((fact.scope, "arguments")):
+                function = self._this_function(fact.scope)
+                if function is not None:
+                    found.add(function.id)
+        return found
 
     def _returned_parameter(self, scope: Scope, parameters: list[str]) -> str:
         """The parameter a function returns at every `return`, when it is never bound again there."""
@@ -1435,6 +1460,11 @@ class _FileFlow:
             return bindings
         if not self.is_python and name in ("exports", "module"):  # CommonJS: this module's exports
             return self._commonjs(name)
+        if not self.is_python and name == "arguments":  # the arguments object of the function around
+            function = self._this_function(scope)
+            shape = self.program.shapes.get(function.id) if function is not None else None
+            if shape is not None and shape.arguments is not None:
+                return self.solver.node(shape.arguments)
         found = self.program.names.lookup(self.file, scope, name)
         return self._resolved(found) if found is not None else None
 
@@ -1543,6 +1573,18 @@ def _one_method_of_many_classes(refs: Iterable[SymbolRef]) -> bool:
     name = next(iter(names)) if len(names) == 1 else None
     # not a protocol method: `repr(x)`, `x(…)` over many classes is what a merge of everything printed made
     return name is not None and not (name.startswith("__") and name.endswith("__"))
+
+
+def _names_in(expression: object, name: str) -> bool:
+    """Whether an expression (nested tuples) reads ``name``."""
+    work = [expression]
+    while work:
+        current = work.pop()
+        if type(current) is tuple:
+            if len(current) == 2 and current[0] == "name" and current[1] == name:
+                return True
+            work.extend(current)
+    return False
 
 
 def _bound_names(pattern: tuple) -> list[str]:

@@ -158,6 +158,14 @@ ELEMENT_RETURNING_METHODS: dict[str, dict[str, tuple[int, ...]]] = {
     "python": {"pop": (1,), "popleft": (), "get": (1,), "setdefault": (1,)},
     "javascript": {"pop": (), "shift": (), "at": (), "find": (), "findLast": ()},
 }
+# Builtin container methods that neither call nor give back an element: on a Python container, their
+# name is the container's method, never one of its elements (`processors.clear()` calls no processor).
+# Not in JavaScript, whose objects keep methods of these names under computed keys (lodash's
+# `LazyWrapper.prototype[methodName]`), and whose arrays' own methods are never stored as elements.
+INERT_CONTAINER_METHODS: dict[str, frozenset[str]] = {
+    "python": frozenset({"clear", "remove", "discard", "reverse", "index", "count", "keys", "isdisjoint",
+                         "issubset", "issuperset"}),
+}
 VIEW_METHODS: dict[str, dict[str, str]] = {
     "python": {"values": "elements", "copy": "fields", "items": "pairs"},
     "javascript": {},
