@@ -252,8 +252,7 @@ class Solver:
     def may_take(self, function_id: str, arguments: tuple[Argument, ...]) -> bool:
         """Whether a call with ``arguments`` may enter the function, bound to a receiver or not."""
         shape = self._shape(function_id)
-        return (shape is None or not shape.strict_arity or shape.accepts(arguments, False, 0)
-                or shape.accepts(arguments, True, 0))
+        return shape is None or shape.fits(arguments, True, 0)
 
     def copied_into(self, targets: set[int], via: str) -> dict[int, list[int]]:
         """The nodes each of ``targets`` copies from by constraints made with ``via``: a parameter's
@@ -642,10 +641,9 @@ class Solver:
                skip: int = 0) -> None:
         """Bind the site's arguments to the function's parameters; its returns become the result."""
         shape = self._shape(function_id)
-        if (shape is not None and shape.strict_arity and not shape.accepts(site.arguments, receiver is not None, skip)
-                and not (receiver is not None and shape.accepts(site.arguments, False, skip))):
-            self.misfits[site.key].add(function_id)  # (read as bound, it may be a staticmethod or an
-            return  # instance's own attribute: it fits if it fits unbound)
+        if shape is not None and not shape.fits(site.arguments, receiver is not None, skip):
+            self.misfits[site.key].add(function_id)
+            return
         self.calls[site.key].setdefault(("function", function_id), via)
         if shape is None:
             return
@@ -725,7 +723,8 @@ class Solver:
         for argument in arguments:
             if argument.kind == "positional":
                 self.store(target, ANY_KEY if place < 0 else str(place), argument.node)
-                place = place + 1 if place >= 0 else place
+                if place >= 0:
+                    place += 1
             elif argument.kind == "star":
                 element = self.node(("element", self._keys[argument.node]))
                 self.load(argument.node, ANY_KEY, element)
@@ -746,6 +745,12 @@ class _Shape:
         self.returns_parameter = shape.returns_parameter
         self.strict_arity = shape.strict_arity
         self.arguments = None if shape.arguments is None else node(shape.arguments)
+
+    def fits(self, arguments: tuple[Argument, ...], bound: bool, skip: int) -> bool:
+        """Whether a call with ``arguments`` may enter the function (`strict_arity`): read as bound, it
+        may be a staticmethod or an instance's own attribute, so it fits if it fits unbound too."""
+        return (not self.strict_arity or self.accepts(arguments, bound, skip)
+                or (bound and self.accepts(arguments, False, skip)))
 
     def accepts(self, arguments: tuple[Argument, ...], bound: bool, skip: int) -> bool:
         """Whether a call with ``arguments`` (on a receiver when ``bound``, after ``skip`` arguments a
