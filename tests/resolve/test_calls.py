@@ -888,3 +888,15 @@ def capture_logs():
     return processors.index(None)
 """})
     assert not {(caller, callee) for caller, callee, _, _ in edges if caller == "main.capture_logs"}
+
+
+def test_a_base_class_named_through_an_alias_of_a_class_is_that_class(tmp_path):
+    """tqdm's `tqdm = tqdm_asyncio` (asyncio.py), then `class tqdm(notebook_tqdm, asyncio_tqdm)` on the
+    import of that name: the base was a Variable and was dropped, with its constructor."""
+    edges, _ = call_edges(tmp_path, {
+        "pkg/__init__.py": "",
+        "pkg/aio.py": "class AsyncBar:\n    def __init__(self, total=None):\n        self.total = total\n\n\nBar = AsyncBar\n",
+        "pkg/auto.py": "from .aio import Bar as AsyncBar\n\n\nclass Bar(AsyncBar):\n    pass\n\n\n"
+                       "def make():\n    return Bar(3)\n"})
+    assert {(caller, callee) for caller, callee, _, _ in edges} == {
+        ("pkg.auto.make", "pkg.auto.Bar"), ("pkg.auto.make", "pkg.aio.AsyncBar.__init__")}

@@ -10,7 +10,8 @@
 # unreached ES5 prototype method; 12: a call through a parameter bounded by each argument, not by
 # the parameter's union; `**kwargs` and `*args` passed on by key and place;
 # `this` of a JS function stored on an object no call reaches, `Object.create` of any non-parameter;
-# a Python callee that cannot take the call's arguments; JS `arguments`; a Python list's own methods): a live index built by another version is rebuilt, not patched (an incremental run
+# a Python callee that cannot take the call's arguments; JS `arguments`; a Python list's own methods;
+# a base class named through an alias of a class): a live index built by another version is rebuilt, not patched (an incremental run
 # re-resolves only the files a change touches).
 # Here, not in passes/resolve.py, so that the state fingerprint reads it without loading the resolvers.
 RESOLUTION_VERSION = 12

@@ -27,7 +27,7 @@ def resolve_file_inheritance(file_symbols: FileSymbols, names: NameResolver) -> 
         scope = ref.path[:-1]
         for rel_type, expressions in (("EXTENDS", definition.bases), ("IMPLEMENTS", definition.implements)):
             for expression in expressions:
-                parent = names.lookup_dotted(file_symbols, scope, expression)
+                parent = names.lookup_base(file_symbols, scope, expression)
                 if parent is None or (parent.ref is None and not parent.external_name):
                     continue
                 if parent.ref is not None and (parent.ref.id == ref.id or parent.ref.label not in CLASS_LABELS + ("Interface",)):

@@ -41,6 +41,7 @@ class Resolved:
 
 
 UNKNOWN_VALUE = Resolved(LOCAL_VALUE, 0.0)
+MAX_ALIAS_HOPS = 3  # variables followed from a base class's name to the class (`Bar = AsyncBar`)
 """The answer for a name that is bound (a local, a parameter, an import whose target is unknown) but
 whose value is not known: it shadows every outer meaning and never becomes an edge target."""
 
@@ -163,10 +164,25 @@ class NameResolver:
             return UNKNOWN_VALUE
         return Resolved("import-external", 1.0, external_name=target.external_name, external_module=target.external_module)
 
+    def lookup_base(self, file_symbols: FileSymbols, scope: Scope, expression: str) -> Resolved | None:
+        """A base class as written: a class, or a variable bound once to one (`tqdm = tqdm_asyncio`, then
+        `class tqdm(notebook_tqdm, asyncio_tqdm)` on the import of that name), at most MAX_ALIAS_HOPS away."""
+        found = self.lookup_dotted(file_symbols, scope, expression)
+        for _ in range(MAX_ALIAS_HOPS):
+            ref = found.ref if found is not None else None
+            if ref is None or ref.label != "Variable":
+                break
+            owner = self.symbols.files[ref.file_path]
+            bindings = [b for b in owner.parse.values if b.target == ref.path[-1] and b.scope == ref.path[:-1]]
+            if len(bindings) != 1 or bindings[0].kind != "alias":
+                break
+            found = self.lookup_dotted(owner, ref.path[:-1], bindings[0].source)
+        return found
+
     def _resolve_base(self, class_ref: SymbolRef, expression: str) -> SymbolRef | str | None:
         file_symbols = self.symbols.files[class_ref.file_path]
         scope = class_ref.path[:-1]
-        found = self.lookup_dotted(file_symbols, scope, expression)
+        found = self.lookup_base(file_symbols, scope, expression)
         if found is None:
             return None
         if found.ref is not None:
