@@ -18,7 +18,7 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py", ".pyi"), "13"),
+    "python": LanguageFacts((".py", ".pyi"), "14"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "15"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "16"),
     "sql": LanguageFacts((".sql",), "1"),

@@ -223,7 +223,8 @@ class FlowFact:
     none); ``return``/``yield``/``raise`` value; ``iterate``/``enter`` target (() when nothing is
     bound), value, name ("async" for `async for` and `async with`, which run __aiter__/__anext__ and
     __aenter__/__aexit__); ``operator`` value (the operand whose class defines the dunder), name (the dunder),
-    arguments (the other operands' expressions), index (its result is ("call", index)); ``decorate``
+    arguments (the other operands' expressions), index (its result is ("call", index)), target (the
+    builtin's name of `len(x)`, `hash(x)`: the fact holds only where that name is the builtin); ``decorate``
     target, arguments (the decorator expressions, innermost first), name ("method" for a JS/TS class
     method, whose decorators follow the descriptor protocol). ``conditional``: the fact's code
     may not run when its scope runs (in an `if`, loop, `try`, `match`, comprehension, short-circuit).

@@ -151,7 +151,7 @@ f"{x!r}{y}"
         F("operator", (), 3, value=n("y"), arguments=(n("x"),), index=2, name="__contains__"),
         F("operator", (), 4, value=n("a"), arguments=(n("b"),), index=3, name="__lt__"),
         F("call", (), 5, value=n("len"), arguments=(("positional", "", n("x")),), index=4),
-        F("operator", (), 5, value=n("x"), index=5, name="__len__"),
+        F("operator", (), 5, n("len"), value=n("x"), index=5, name="__len__"),  # holds where `len` is the builtin
         F("operator", (), 6, value=n("x"), index=6, name="__repr__"),
         F("operator", (), 6, value=n("y"), index=7, name="__str__"),
     ]

@@ -24,7 +24,8 @@ Choices where docs/value-flow.md leaves one:
   is the value; comparisons make `__eq__`, `__lt__`, … on the left operand, `in` makes
   `__contains__` on the right one, and have no known value.
 - `len(x)`, `str(x)`, `repr(x)`, `bool(x)`, `hash(x)` (a bare builtin name, one argument) make an
-  `operator` fact on x besides the `call` (the builder drops it when the name is rebound);
+  `operator` fact on x besides the `call`, its target the name (the builder drops it where the name
+  is not the builtin: a parameter `hash=tuple.__hash__`, a local, a module's own `len`);
   f-string parts make `__str__` (`__repr__` with `!r`).
 - `super()` (with or without arguments) is ("super",) and no `call` fact.
 - container literals and comprehensions are ("alloc", index): entries with a known value are `assign`
@@ -637,7 +638,7 @@ class _FlowWalk:
         if (function is not None and function.type == "identifier" and len(arguments) == 1
                 and arguments[0][0] == "positional" and callee[1] in _BUILTIN_PROTOCOLS):
             self.emit("operator", context, line, value=arguments[0][2], index=self._index(),
-                      name=_BUILTIN_PROTOCOLS[callee[1]])
+                      name=_BUILTIN_PROTOCOLS[callee[1]], target=callee)
         return ("call", index), 1
 
     def _leave_container(self, node, context, plan, parts):

@@ -1122,8 +1122,19 @@ class _FileFlow:
         if value is None:
             return
         arguments = tuple(Argument("positional", _or_nothing(self.node(fact.scope, position, e))) for e in fact.arguments)
-        result = self._protocol(fact, position, value, fact.name, "operator", arguments)
-        self.solver.copy(result, self._result(fact.index))
+
+        def run() -> None:
+            result = self._protocol(fact, position, value, fact.name, "operator", arguments)
+            self.solver.copy(result, self._result(fact.index))
+
+        if not fact.target:
+            run()
+            return
+        # `len(x)`: the protocol runs where the name holds the builtin; not where it is a parameter
+        # (`hash=tuple.__hash__`), a local or a def, but through an import of it (`from .compat import str`)
+        builtin, callee, ran = ("external", f"<builtin>.{fact.target[1]}"), self.node(fact.scope, position, fact.target), []
+        if callee is not None:
+            self.solver.listen(callee, lambda held: (ran.append(True), run()) if held == builtin and not ran else None)
 
     def _extends(self, position: int, fact: FlowFact) -> None:
         """`class … extends Mixin(Base)` / `Base => class extends Base`: a base that name resolution
