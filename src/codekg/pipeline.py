@@ -474,7 +474,8 @@ class _Run:
             if loading is None:  # nothing to load early: the whole graph now
                 loading = _Beside(functools.partial(load, settled_tables, None))
             del settled_tables
-            give_back_memory()  # the passes' garbage
+            if len(scan.files) >= GIVE_BACK_MIN_FILES:
+                give_back_memory()  # the passes' garbage
             start_writing_state()
             if searching is None:
                 searching = _Beside(fill_search)
@@ -844,6 +845,10 @@ _END: Any = object()
 # pass (docs/benchmarks.md §36): pydantic's 77,000 and fastapi's 60,000 rows saved about 0.3 s, while
 # sympy's 232,000 saved nothing (its resolve pass keeps both cores busy) and held 200 MB more.
 EARLY_LOAD_MAX_ROWS = 150_000
+# The files from which a full build collects the passes' garbage and hands its pages back before the
+# load: a small repository's passes leave little, and a full collection walks the whole heap of the
+# process (35 ms an index inside the test suite's processes, for nothing).
+GIVE_BACK_MIN_FILES = 200
 _FLOW_LABELS = frozenset({"External"})  # the nodes the value flow's calls may add
 
 

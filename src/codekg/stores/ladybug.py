@@ -218,8 +218,10 @@ class LadybugStore:
                         report.tables.append(write())
                         tables.let_go(key)  # a spilled table's pages: read by the write, no use to the next one
                         pinned += pins
-                    if releasing and pinned and writes is node_writes and edge_writes:
-                        releasing, pinned = self._released(pinned)  # what the node tables hold is no use to the edges
+                    if releasing and pinned > PINNED_BUDGET // 2 and writes is node_writes and edge_writes:
+                        # what the node tables hold is no use to the edges; a small graph's few megabytes
+                        # are not worth a checkpoint and an open (a third of its load: §41)
+                        releasing, pinned = self._released(pinned)
             if deferred:
                 self._checkpoint()
         finally:
