@@ -113,6 +113,11 @@ def _children() -> set[int]:
     return {child.pid for child in psutil.Process().children()}
 
 
+# A memory ceiling under which a helper is forked whatever this process holds: a test worker that has
+# run a few hundred tests may hold more than a ceiling of 2 GiB leaves room for (helper_count).
+ANY_RESIDENT = 1 << 40
+
+
 def _chain(tmp_path: Path, modules: int) -> Path:
     """``modules`` modules, each calling into the one before it: every share reads another's names."""
     repo = tmp_path / "chain"
@@ -135,7 +140,8 @@ def _state_records(db: Path) -> dict[str, tuple]:
 
 def test_a_full_build_with_a_resolve_helper_equals_one_without(tmp_path):
     repo = _chain(tmp_path, HELPER_MIN_FILES + 10)
-    shared = index_repository(repo, tmp_path / "shared", load_settings(repo, value_flow=False, workers=2))
+    shared = index_repository(repo, tmp_path / "shared", load_settings(repo, value_flow=False, workers=2,
+                                                                       parse_memory_ceiling=ANY_RESIDENT))
     alone = index_repository(repo, tmp_path / "alone", load_settings(repo, value_flow=False, workers=1))
     assert (shared.resolve_helpers, alone.resolve_helpers) == (1, 0)
     settings = load_settings(repo)
@@ -160,7 +166,7 @@ def test_a_full_build_stopped_while_its_helper_resolves_leaves_no_process_or_fil
     import codekg.pipeline as pipeline
 
     repo = _chain(tmp_path, HELPER_MIN_FILES + 10)
-    settings = load_settings(repo, value_flow=False, workers=2)
+    settings = load_settings(repo, value_flow=False, workers=2, parse_memory_ceiling=ANY_RESIDENT)
     db = tmp_path / "db"
     index_repository(repo, db, settings)
     before = sorted(p.name for p in db.iterdir())
