@@ -43,12 +43,14 @@ from codekg.resolve.library_calls import (
     FALLBACK_PROTOCOLS,
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
+    BUILTIN_NAMESPACES,
     FUNCTION_METHODS,
     INERT_CONTAINER_METHODS,
     PARTIAL_FUNCTIONS,
     PROTOCOL_FUNCTIONS,
     PROTOCOL_METHODS,
     PROTOTYPE_FUNCTIONS,
+    REFLECTING_FUNCTIONS,
     VIEW_METHODS,
     builtin_member,
 )
@@ -267,6 +269,9 @@ class _Program(Environment):
         if name in PROTOTYPE_FUNCTIONS.get(family, {}) and site.arguments:
             self._link_prototypes(site, PROTOTYPE_FUNCTIONS[family][name])
             return
+        if name in REFLECTING_FUNCTIONS.get(family, {}) and site.arguments and site.arguments[0].kind == "positional":
+            self._reflect(site, REFLECTING_FUNCTIONS[family][name])
+            return
         if name == "<builtin>.type" and len(site.arguments) == 1:  # `type(self)`: the class of the instance
             solver.listen(site.arguments[0].node, lambda value: solver.add(site.result, ("class", value[1]), "attribute")
                           if value[0] == "instance" else None)
@@ -348,8 +353,9 @@ class _Program(Environment):
     def borrowed_call(self, name: str, site: CallSite, solver: Solver) -> bool:
         family = self._family_of_site(site)
         head, _, method = name.rpartition(".")
-        # only a builtin is known to be a function: a library's `rpc.call(…)` may be any method
-        function_method = method in FUNCTION_METHODS.get(family, ()) and head.startswith("<builtin>.")
+        # only a builtin is known to be a function (not `Reflect`, `Math`): a library's `rpc.call(…)` may be any method
+        function_method = (method in FUNCTION_METHODS.get(family, ()) and head.startswith("<builtin>.")
+                           and head.removeprefix("<builtin>.") not in BUILTIN_NAMESPACES)
         if not function_method:
             if head != f"<builtin>.{BUILTIN_ARRAY}.prototype" or site.receiver is None:
                 return False
@@ -391,6 +397,16 @@ class _Program(Environment):
             return frozenset()
         family = EXTRACTORS[self.symbols.files[ref.file_path].parse.language].resolution_family
         return FUNCTION_METHODS.get("python" if family == "python" else "javascript", frozenset())
+
+    def _reflect(self, site: CallSite, how: str) -> None:
+        """`Reflect.apply(f, thisArg, args)` calls f with `this` thisArg and args' elements;
+        `Reflect.construct(C, args)` is `new C(...args)`."""
+        rest = [a.node for a in site.arguments[1:] if a.kind == "positional"]
+        receiver, elements = (rest[0] if rest else None, rest[1:2]) if how == "apply" else (None, rest[:1])
+        inner = CallSite((*site.key, "callback", "reflect"), site.caller, site.line,
+                         tuple(Argument("star", node) for node in elements), site.result,
+                         is_new=how == "construct", receiver=receiver, via=site.via)
+        self.solver.call(site.arguments[0].node, inner)
 
     def _copy_fields(self, site: CallSite) -> None:
         """Each source's fields become the target's, a later source's overwriting an earlier one's;

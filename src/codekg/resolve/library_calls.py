@@ -134,6 +134,14 @@ FUNCTION_METHODS: dict[str, frozenset[str]] = {
     "python": frozenset(),
     "javascript": frozenset({"call", "apply", "bind"}),
 }
+# The builtins that are plain objects, not functions: `Reflect.apply` is Reflect's own, no `Function.prototype.apply`.
+BUILTIN_NAMESPACES = frozenset({"Reflect", "Math", "JSON", "Atomics", "Intl", "console"})
+# Functions that call their first argument as `f.apply(thisArg, args)` does (`Reflect.apply(f, thisArg,
+# args)`) or as `new C(...args)` does (`Reflect.construct(C, args)`).
+REFLECTING_FUNCTIONS: dict[str, dict[str, str]] = {
+    "python": {},
+    "javascript": {"<builtin>.Reflect.apply": "apply", "<builtin>.Reflect.construct": "construct"},
+}
 
 # Functions that copy every field of their later arguments into the first, and give it back.
 FIELD_COPYING_FUNCTIONS: dict[str, frozenset[str]] = {
