@@ -110,7 +110,24 @@ def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]], source
     """The flow facts of the file whose tree is ``root``, parsed from ``source`` (the tree's byte
     offsets are into it: the root itself starts after any leading blank); ``definitions`` maps the
     id of each definition's node (function, class, method) to (its path, whether it is kept)."""
-    return _FlowWalk(definitions, source).run(root)
+    walk = _FlowWalk(definitions, source)
+    walk.symbols = symbol_constants(root)
+    return walk.run(root)
+
+
+def symbol_constants(root: ts.Node) -> frozenset[str]:
+    """The names a module binds once, at its top, to a new symbol (`const kRun = Symbol('kRun')`,
+    `Symbol.for(…)`): `this[kRun]` is then one member of its own, not any member."""
+    names = set()
+    for statement in root.named_children:
+        if statement.type != "lexical_declaration" or not statement.children or statement.children[0].type != "const":
+            continue
+        for declarator in statement.named_children:
+            name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+            function = value.child_by_field_name("function") if value is not None and value.type == "call_expression" else None
+            if name is not None and name.type == "identifier" and function is not None and _text(function) in ("Symbol", "Symbol.for"):
+                names.add(_text(name))
+    return frozenset(names)
 
 
 def _text(node: ts.Node) -> str:
@@ -135,9 +152,9 @@ def _string_value(node: ts.Node) -> str | None:
     return None
 
 
-def constant_key(node: ts.Node | None) -> str | int | None:
-    """A member key as written (`b` in `a.b` or `{ b: … }`, `"b"`, `0`, `["b"]`): an array index
-    as an int, any other constant as a str; None when not constant."""
+def constant_key(node: ts.Node | None, symbols: frozenset[str] = frozenset()) -> str | int | None:
+    """A member key as written (`b` in `a.b` or `{ b: … }`, `"b"`, `0`, `["b"]`, `[kRun]` with kRun one
+    of ``symbols``): an array index as an int, any other constant as a str; None when not constant."""
     if node is None:
         return None
     kind = node.type
@@ -149,7 +166,7 @@ def constant_key(node: ts.Node | None) -> str | int | None:
         if len(inner) != 1:
             return None
         node = inner[0]
-    return well_known_symbol(node) or literal_key(node)
+    return well_known_symbol(node) or literal_key(node, symbols)
 
 
 _WELL_KNOWN_SYMBOL = re.compile(r"Symbol\.[A-Za-z]+")  # `Symbol.iterator`, `Symbol.asyncIterator`, `Symbol.dispose`…
@@ -163,11 +180,16 @@ def well_known_symbol(node: ts.Node) -> str | None:
     return None
 
 
-def literal_key(node: ts.Node | None) -> str | int | None:
-    """The key a string or number literal names (`x["b"]`, `x[0]`), else None."""
+def literal_key(node: ts.Node | None, symbols: frozenset[str] = frozenset()) -> str | int | None:
+    """The key a string or number literal names (`x["b"]`, `x[0]`), or a constant holding a symbol of
+    this file (``symbols``: `x[kRun]`, keyed by the constant's name as the class member `[kRun]() {}`
+    is named), else None."""
     if node is None:
         return None
     kind = node.type
+    if kind == "identifier":
+        name = _text(node)
+        return name if name in symbols else None
     if kind == "string":
         value = _string_value(node)
     elif kind == "number":
@@ -216,6 +238,7 @@ class _FlowWalk:
         # parts an enter handler wants walked after its node is left (a function's body after its
         # parameters, a loop's body after its `iterate`): (node, context, role, what to do with the result)
         self.after: list[tuple] = []
+        self.symbols: frozenset[str] = frozenset()  # the module's `const k = Symbol(…)`: members keyed by them
 
     def _index(self) -> int:
         self.next_index += 1
@@ -327,7 +350,7 @@ class _FlowWalk:
         if kind == "subscript_expression":
             index = node.child_by_field_name("index")
             return ([(node.child_by_field_name("object"), context, _EXPRESSION, None),
-                     (index, context, _EXPRESSION, None)], ("subscript", literal_key(index)))
+                     (index, context, _EXPRESSION, None)], ("subscript", literal_key(index, self.symbols)))
         if kind == "object_pattern":
             parts, entries = [], []
             for child in node.named_children:
@@ -350,14 +373,14 @@ class _FlowWalk:
                         continue
                     if key.type == "computed_property_name":
                         parts.append((key, context, _EXPRESSION, None))
-                        entries.append(("computed", constant_key(key), False))
+                        entries.append(("computed", constant_key(key, self.symbols), False))
                     default = None
                     if value.type == "assignment_pattern":
                         default, value = value.child_by_field_name("right"), value.child_by_field_name("left")
                     parts.append((value, context, _PATTERN, None))
                     if default is not None:
                         parts.append((default, (context[0], True, context[2], context[3]), _EXPRESSION, None))
-                    entries.append(("pair", constant_key(key), default is not None))
+                    entries.append(("pair", constant_key(key, self.symbols), default is not None))
                 elif child_type == "rest_pattern":
                     inner = child.named_children
                     if inner:
@@ -467,7 +490,7 @@ class _FlowWalk:
     def _subscript(self, node, context):
         index = node.child_by_field_name("index")
         return ([(node.child_by_field_name("object"), context, _EXPRESSION, None), (index, context, _EXPRESSION, None)],
-                ("subscript", literal_key(index)))
+                ("subscript", literal_key(index, self.symbols)))
 
     def _call(self, node, context):
         is_new = node.type == "new_expression"
@@ -508,7 +531,7 @@ class _FlowWalk:
                     parts.append((key, context, _EXPRESSION, None))
                     shapes.append(("computed", None))
                 parts.append((value, context, _EXPRESSION, None))
-                shapes.append(("entry", constant_key(key)))
+                shapes.append(("entry", constant_key(key, self.symbols)))
             elif child_type == "shorthand_property_identifier":
                 shapes.append(("shorthand", _text(child)))
             elif child_type == "method_definition":
@@ -517,7 +540,7 @@ class _FlowWalk:
                     parts.append((name, context, _EXPRESSION, None))
                     shapes.append(("computed", None))
                 parts.append((child, context, _EXPRESSION, None))
-                key = constant_key(name)
+                key = constant_key(name, self.symbols)
                 accessor = next((c.type for c in child.children if c.type in ("get", "set")), None)
                 shapes.append(("entry", f"{accessor} {key}" if accessor and isinstance(key, str) else key))
             elif child_type == "spread_element" and child.named_children:
@@ -689,7 +712,7 @@ class _FlowWalk:
         decorators = self.member_decorators.pop(node.id, []) + [
             c.named_children[0] for c in node.named_children if c.type == "decorator" and c.named_children]
         if kind == "method_definition":
-            return self._function(node, context, decorators, _member_key(node.child_by_field_name("name")))
+            return self._function(node, context, decorators, _member_key(node.child_by_field_name("name"), self.symbols))
         if kind in ("field_definition", "public_field_definition"):
             name = node.child_by_field_name("property") or node.child_by_field_name("name")
             value = node.child_by_field_name("value")
@@ -697,7 +720,7 @@ class _FlowWalk:
             if value is not None:
                 self.field_values.add(value.id)  # an arrow in a field: `this` is the instance, as in a method
                 parts.append((value, context, _EXPRESSION, None))
-            return parts, ("field", _member_key(name), len(decorators), value is not None)
+            return parts, ("field", _member_key(name, self.symbols), len(decorators), value is not None)
         if kind == "class_static_block":
             body = node.child_by_field_name("body")
             return ([(body, context, _STATEMENT, None)] if body is not None else []), ("none",)
@@ -1035,9 +1058,9 @@ class _FlowWalk:
         return _UNKNOWN_RESULT
 
 
-def _member_key(node: ts.Node | None) -> str | None:
+def _member_key(node: ts.Node | None, symbols: frozenset[str]) -> str | None:
     """The name a class member binds (`m`, `#p`, `"m"`, `[k]` with a constant k); None when computed."""
-    key = constant_key(node)
+    key = constant_key(node, symbols)
     return None if key is None else str(key)
 
 
