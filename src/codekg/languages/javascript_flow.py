@@ -104,6 +104,7 @@ _NONE = ("none",)
 _DISCARDED = ("discarded",)  # an expression whose parts' values go nowhere (`${a.b}`): reads still run getters
 
 Context = tuple  # (scope, conditional, kept, this scope): kept is False inside a folded definition
+Keys = dict[str, "str | int"]  # a module's constants → the member key each makes (`constant_keys`)
 
 
 def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]], source: bytes) -> list[FlowFact]:
@@ -111,23 +112,56 @@ def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]], source
     offsets are into it: the root itself starts after any leading blank); ``definitions`` maps the
     id of each definition's node (function, class, method) to (its path, whether it is kept)."""
     walk = _FlowWalk(definitions, source)
-    walk.symbols = symbol_constants(root)
+    walk.keys = constant_keys(root)
+    walk.name_keys = {name: key for name, key in walk.keys.items() if key == name}
     return walk.run(root)
 
 
-def symbol_constants(root: ts.Node) -> frozenset[str]:
-    """The names a module binds once, at its top, to a new symbol (`const kRun = Symbol('kRun')`,
-    `Symbol.for(…)`): `this[kRun]` is then one member of its own, not any member."""
-    names = set()
+def constant_keys(root: ts.Node) -> Keys:
+    """The module's top-level constants, each bound once to one value, as the member key they make
+    (`obj[k]` is then that one member, not any member): a new symbol (`const kRun = Symbol('kRun')`,
+    `Symbol.for(…)`) and a name imported from another module (`const { kListener } = require('./c')`,
+    `import { kListener as k } from './c.js'`: keyed by the exported name, the same in every importer)
+    by that name, as the class member `[kRun]() {}` is named; a string or number (`const READY =
+    'ready'`) by its value."""
+    keys: Keys = {}
     for statement in root.named_children:
+        if statement.type == "import_statement":
+            for specifier in _descendants(statement, "import_specifier"):
+                imported, alias = specifier.child_by_field_name("name"), specifier.child_by_field_name("alias")
+                if imported is not None and imported.type == "identifier":
+                    keys[_text(alias or imported)] = _text(imported)
+            continue
         if statement.type != "lexical_declaration" or not statement.children or statement.children[0].type != "const":
             continue
         for declarator in statement.named_children:
             name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-            function = value.child_by_field_name("function") if value is not None and value.type == "call_expression" else None
-            if name is not None and name.type == "identifier" and function is not None and _text(function) in ("Symbol", "Symbol.for"):
-                names.add(_text(name))
-    return frozenset(names)
+            if name is None or value is None:
+                continue
+            function = value.child_by_field_name("function") if value.type == "call_expression" else None
+            if name.type == "identifier" and function is not None and _text(function) in ("Symbol", "Symbol.for"):
+                keys[_text(name)] = _text(name)
+            elif name.type == "identifier" and value.type in ("string", "number") and literal_key(value) is not None:
+                keys[_text(name)] = literal_key(value)
+            elif name.type == "object_pattern" and function is not None and _text(function) == "require":
+                for entry in name.named_children:
+                    if entry.type == "shorthand_property_identifier_pattern":
+                        keys[_text(entry)] = _text(entry)
+                    elif entry.type == "pair_pattern":
+                        key, bound = entry.child_by_field_name("key"), entry.child_by_field_name("value")
+                        if key is not None and bound is not None and key.type == "property_identifier" and bound.type == "identifier":
+                            keys[_text(bound)] = _text(key)
+    return keys
+
+
+def _descendants(node: ts.Node, kind: str) -> list[ts.Node]:
+    found, work = [], [node]
+    while work:
+        current = work.pop()
+        if current.type == kind:
+            found.append(current)
+        work.extend(current.named_children)
+    return found
 
 
 def _text(node: ts.Node) -> str:
@@ -152,9 +186,10 @@ def _string_value(node: ts.Node) -> str | None:
     return None
 
 
-def constant_key(node: ts.Node | None, symbols: frozenset[str] = frozenset()) -> str | int | None:
+def constant_key(node: ts.Node | None, keys: Keys = {}) -> str | int | None:
     """A member key as written (`b` in `a.b` or `{ b: … }`, `"b"`, `0`, `["b"]`, `[kRun]` with kRun one
-    of ``symbols``): an array index as an int, any other constant as a str; None when not constant."""
+    of the module's constant ``keys``): an array index as an int, any other constant as a str; None
+    when not constant."""
     if node is None:
         return None
     kind = node.type
@@ -166,7 +201,7 @@ def constant_key(node: ts.Node | None, symbols: frozenset[str] = frozenset()) ->
         if len(inner) != 1:
             return None
         node = inner[0]
-    return well_known_symbol(node) or literal_key(node, symbols)
+    return well_known_symbol(node) or literal_key(node, keys)
 
 
 _WELL_KNOWN_SYMBOL = re.compile(r"Symbol\.[A-Za-z]+")  # `Symbol.iterator`, `Symbol.asyncIterator`, `Symbol.dispose`…
@@ -180,16 +215,15 @@ def well_known_symbol(node: ts.Node) -> str | None:
     return None
 
 
-def literal_key(node: ts.Node | None, symbols: frozenset[str] = frozenset()) -> str | int | None:
-    """The key a string or number literal names (`x["b"]`, `x[0]`), or a constant holding a symbol of
-    this file (``symbols``: `x[kRun]`, keyed by the constant's name as the class member `[kRun]() {}`
-    is named), else None."""
+def literal_key(node: ts.Node | None, keys: Keys = {}) -> str | int | None:
+    """The key a string or number literal names (`x["b"]`, `x[0]`), or a constant of the module that
+    ``keys`` maps to its key (`x[kRun]`: `constant_keys`), else None."""
     if node is None:
         return None
     kind = node.type
     if kind == "identifier":
         name = _text(node)
-        return name if name in symbols else None
+        return keys.get(name)
     if kind == "string":
         value = _string_value(node)
     elif kind == "number":
@@ -238,7 +272,8 @@ class _FlowWalk:
         # parts an enter handler wants walked after its node is left (a function's body after its
         # parameters, a loop's body after its `iterate`): (node, context, role, what to do with the result)
         self.after: list[tuple] = []
-        self.symbols: frozenset[str] = frozenset()  # the module's `const k = Symbol(…)`: members keyed by them
+        self.keys: Keys = {}  # the module's constants that key members (`constant_keys`)
+        self.name_keys: Keys = {}  # those keyed by their own name: what a class member `[k]() {}` is named
 
     def _index(self) -> int:
         self.next_index += 1
@@ -350,7 +385,7 @@ class _FlowWalk:
         if kind == "subscript_expression":
             index = node.child_by_field_name("index")
             return ([(node.child_by_field_name("object"), context, _EXPRESSION, None),
-                     (index, context, _EXPRESSION, None)], ("subscript", literal_key(index, self.symbols)))
+                     (index, context, _EXPRESSION, None)], ("subscript", literal_key(index, self.keys)))
         if kind == "object_pattern":
             parts, entries = [], []
             for child in node.named_children:
@@ -373,14 +408,14 @@ class _FlowWalk:
                         continue
                     if key.type == "computed_property_name":
                         parts.append((key, context, _EXPRESSION, None))
-                        entries.append(("computed", constant_key(key, self.symbols), False))
+                        entries.append(("computed", constant_key(key, self.keys), False))
                     default = None
                     if value.type == "assignment_pattern":
                         default, value = value.child_by_field_name("right"), value.child_by_field_name("left")
                     parts.append((value, context, _PATTERN, None))
                     if default is not None:
                         parts.append((default, (context[0], True, context[2], context[3]), _EXPRESSION, None))
-                    entries.append(("pair", constant_key(key, self.symbols), default is not None))
+                    entries.append(("pair", constant_key(key, self.keys), default is not None))
                 elif child_type == "rest_pattern":
                     inner = child.named_children
                     if inner:
@@ -490,7 +525,7 @@ class _FlowWalk:
     def _subscript(self, node, context):
         index = node.child_by_field_name("index")
         return ([(node.child_by_field_name("object"), context, _EXPRESSION, None), (index, context, _EXPRESSION, None)],
-                ("subscript", literal_key(index, self.symbols)))
+                ("subscript", literal_key(index, self.keys)))
 
     def _call(self, node, context):
         is_new = node.type == "new_expression"
@@ -531,7 +566,7 @@ class _FlowWalk:
                     parts.append((key, context, _EXPRESSION, None))
                     shapes.append(("computed", None))
                 parts.append((value, context, _EXPRESSION, None))
-                shapes.append(("entry", constant_key(key, self.symbols)))
+                shapes.append(("entry", constant_key(key, self.keys)))
             elif child_type == "shorthand_property_identifier":
                 shapes.append(("shorthand", _text(child)))
             elif child_type == "method_definition":
@@ -540,7 +575,7 @@ class _FlowWalk:
                     parts.append((name, context, _EXPRESSION, None))
                     shapes.append(("computed", None))
                 parts.append((child, context, _EXPRESSION, None))
-                key = constant_key(name, self.symbols)
+                key = constant_key(name, self.keys)
                 accessor = next((c.type for c in child.children if c.type in ("get", "set")), None)
                 shapes.append(("entry", f"{accessor} {key}" if accessor and isinstance(key, str) else key))
             elif child_type == "spread_element" and child.named_children:
@@ -712,7 +747,7 @@ class _FlowWalk:
         decorators = self.member_decorators.pop(node.id, []) + [
             c.named_children[0] for c in node.named_children if c.type == "decorator" and c.named_children]
         if kind == "method_definition":
-            return self._function(node, context, decorators, _member_key(node.child_by_field_name("name"), self.symbols))
+            return self._function(node, context, decorators, _member_key(node.child_by_field_name("name"), self.name_keys))
         if kind in ("field_definition", "public_field_definition"):
             name = node.child_by_field_name("property") or node.child_by_field_name("name")
             value = node.child_by_field_name("value")
@@ -720,7 +755,7 @@ class _FlowWalk:
             if value is not None:
                 self.field_values.add(value.id)  # an arrow in a field: `this` is the instance, as in a method
                 parts.append((value, context, _EXPRESSION, None))
-            return parts, ("field", _member_key(name, self.symbols), len(decorators), value is not None)
+            return parts, ("field", _member_key(name, self.name_keys), len(decorators), value is not None)
         if kind == "class_static_block":
             body = node.child_by_field_name("body")
             return ([(body, context, _STATEMENT, None)] if body is not None else []), ("none",)
@@ -1058,9 +1093,9 @@ class _FlowWalk:
         return _UNKNOWN_RESULT
 
 
-def _member_key(node: ts.Node | None, symbols: frozenset[str]) -> str | None:
+def _member_key(node: ts.Node | None, keys: Keys) -> str | None:
     """The name a class member binds (`m`, `#p`, `"m"`, `[k]` with a constant k); None when computed."""
-    key = constant_key(node, symbols)
+    key = constant_key(node, keys)
     return None if key is None else str(key)
 
 
