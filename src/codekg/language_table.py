@@ -19,8 +19,8 @@ class LanguageFacts:
 
 LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py", ".pyi"), "14"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "16"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "17"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "17"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "18"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

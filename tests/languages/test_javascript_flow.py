@@ -391,3 +391,18 @@ def test_a_default_exported_object_literal_is_bound_to_default():
         F("assign", (), 1, n("default"), o),
         F("call", (), 2, value=n("g"), index=1),  # any other expression binds nothing
     ]
+
+
+def test_an_arrow_reads_the_arguments_and_the_member_keys_of_its_module():
+    source = """const kRun = Symbol('kRun');
+function outer(fn) {
+  const inner = () => arguments[0];
+  return this[kRun];
+}
+"""
+    found = facts(source)
+    # `arguments` in the arrow is outer's: outer binds it to "<arguments>" once, the arrow reads that name
+    assert F("assign", ("outer",), 3, n("<arguments>"), n("arguments")) in found
+    assert [f.value for f in found if f.scope == ("outer", "inner") and f.kind == "return"] == [("item", n("<arguments>"), 0)]
+    # a module's const symbol keys a member of its own name, not any member
+    assert [f.value for f in found if f.scope == ("outer",) and f.kind == "return"] == [("attr", ("this",), "kRun")]

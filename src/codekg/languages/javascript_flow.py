@@ -29,7 +29,8 @@ Choices where docs/value-flow.md leaves one:
   destructured `for…of` target is ("name", "<destructuredN>") (N counting per file), then bound from it.
 - `this` is ("this",) in a function, method, class body or module; inside an arrow function (which
   keeps its definer's `this`) it is the name "<this>", which the nearest enclosing non-arrow
-  function binds to ("this",) once (an `assign` in that function's scope).
+  function binds to ("this",) once (an `assign` in that function's scope). `arguments` inside an
+  arrow is likewise the name "<arguments>", which that function binds to its own ("name", "arguments").
 - `super(…)` is a `call` of ("super",); `super.m` is ("attr", ("super",), "m").
 - `a || b`, `a && b`, `a ?? b`, `c ? a : b` are ("either", (a, b)); `x ||= v`, `&&=`, `??=` assign v
   conditionally; other compound assignments assign ("unknown",). `await e` is e, `(a, b)` is b;
@@ -68,6 +69,7 @@ MAX_EXPRESSION_DEPTH = 16
 
 UNKNOWN = ("unknown",)
 THIS_NAME = "<this>"
+ARGUMENTS_NAME = "<arguments>"  # an arrow's `arguments`: its enclosing function's
 _UNKNOWN_RESULT = (UNKNOWN, 1)
 _CUT_RESULT = (UNKNOWN, MAX_EXPRESSION_DEPTH)  # a cut part: whatever holds it is cut too
 
@@ -268,6 +270,7 @@ class _FlowWalk:
         self.next_destructured = 0
         self.member_decorators: dict[int, list[ts.Node]] = {}  # TS decorators written as a member's siblings
         self.this_bound: set[Scope] = set()
+        self.arguments_bound: set[Scope] = set()  # non-arrow functions whose arrows read their `arguments`
         self.field_values: set[int] = set()  # functions whose `this` is bound to THIS_NAME already
         # parts an enter handler wants walked after its node is left (a function's body after its
         # parameters, a loop's body after its `iterate`): (node, context, role, what to do with the result)
@@ -314,6 +317,9 @@ class _FlowWalk:
             if kind == "identifier":
                 if role < _STATEMENT:
                     text = source[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
+                    if text == "arguments" and role == _EXPRESSION and context[3] and context[0] != context[3]:
+                        results.append((self._arguments(node, context), 1))
+                        continue
                     results.append(((UNKNOWN if text == "undefined" and role == _EXPRESSION else ("name", text)), 1))
                 continue
             if kind in _OPAQUE:
@@ -375,6 +381,16 @@ class _FlowWalk:
             self.this_bound.add(this_scope)
             self.facts.append(FlowFact("assign", this_scope, _line(node), target=("name", THIS_NAME), value=("this",)))
         return ("name", THIS_NAME)
+
+    def _arguments(self, node: ts.Node, context: Context) -> tuple:
+        """`arguments` inside an arrow function is that of the nearest enclosing non-arrow function
+        (as `this` is): the name ARGUMENTS_NAME, which that function binds to its `arguments` once."""
+        this_scope = context[3]
+        if this_scope not in self.arguments_bound:
+            self.arguments_bound.add(this_scope)
+            self.facts.append(FlowFact("assign", this_scope, _line(node), target=("name", ARGUMENTS_NAME),
+                                       value=("name", "arguments")))
+        return ("name", ARGUMENTS_NAME)
 
     # --- entering: which parts, in which role and context --------------------------------------
 
