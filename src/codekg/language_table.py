@@ -18,7 +18,7 @@ class LanguageFacts:
 
 
 LANGUAGES: dict[str, LanguageFacts] = {
-    "python": LanguageFacts((".py", ".pyi"), "14"),
+    "python": LanguageFacts((".py", ".pyi"), "15"),
     "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "17"),
     "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "18"),
     "sql": LanguageFacts((".sql",), "1"),

@@ -210,3 +210,12 @@ def test_deep_nesting_is_bounded_and_never_recursive():
     assert long_chain == F("assign", (), 1, n("x"), ("unknown",))  # too deep: unknown as a whole
     assert parenthesized == F("assign", (), 2, n("y"), n("z"))
     assert attributes(facts(f"x = a{'.b' * (MAX_EXPRESSION_DEPTH - 1)}\n")[0].value) == (n("a"), MAX_EXPRESSION_DEPTH - 1)
+
+
+def test_del_of_an_item_runs_delitem_and_del_of_a_name_or_attribute_makes_no_fact():
+    source = """del x[k], y.a
+del z
+"""
+    assert facts(source) == [
+        F("operator", (), 1, value=n("x"), arguments=(n("k"),), index=0, name="__delitem__"),
+    ]

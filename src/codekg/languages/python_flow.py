@@ -38,7 +38,8 @@ Choices where docs/value-flow.md leaves one:
   (every part of it), a `match` case, a comprehension, the right side of `and`/`or`, either branch of
   `a if c else b`. A def's or lambda's own body starts unconditional again. A `with` body is not
   conditional.
-Not yet: `del` statements, `match` patterns, `global`/`nonlocal`, annotations (never walked).
+- `del x[k]` is an `operator` `__delitem__` fact on x (arguments (k,)); `del x.a` and `del x` make none.
+Not yet: `match` patterns, `global`/`nonlocal`, annotations (never walked).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ _LEAVES = frozenset({"integer", "float", "true", "false", "none", "ellipsis", "c
 _SEQUENCE_PATTERNS = frozenset({"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list"})
 _CONDITIONAL_STATEMENTS = frozenset({"try_statement", "match_statement", "elif_clause", "else_clause"})
 _SKIPPED = frozenset({"type", "import_statement", "import_from_statement", "future_import_statement",
-                      "global_statement", "nonlocal_statement", "delete_statement", "case_pattern",
+                      "global_statement", "nonlocal_statement", "case_pattern",
                       "pass_statement", "break_statement", "continue_statement", "type_alias_statement"})
 
 # roles: what a node is taken as; _FINISH marks the end of a part walked after its node was left
@@ -490,6 +491,21 @@ class _FlowWalk:
     def _return(self, node, context):
         return self._first_part(node, context)[0], ("return",)
 
+    def _delete(self, node, context):
+        """`del x[k]` runs x's `__delitem__` (k its argument); `del x.a` and `del x` unbind what no fact
+        models, and read nothing."""
+        targets = node.named_children
+        if len(targets) == 1 and targets[0].type == "expression_list":
+            targets = targets[0].named_children
+        parts, key_counts = [], []
+        for target in targets:
+            if target.type == "subscript":
+                keys = target.children_by_field_id(_F_SUBSCRIPT)
+                parts += [(target.child_by_field_id(_F_VALUE), context, _EXPRESSION, None)]
+                parts += [(key, context, _EXPRESSION, None) for key in keys]
+                key_counts.append(len(keys))
+        return parts, ("delete", key_counts)
+
     def _raise(self, node, context):
         return self._first_part(node, context)[0], ("raise",)
 
@@ -576,6 +592,14 @@ class _FlowWalk:
         if action == "return":
             if parts and context[2]:
                 self.emit("return", context, _line(node), value=parts[0][0])
+            return _UNKNOWN_RESULT
+        if action == "delete":
+            cursor = 0
+            for count in plan[2]:
+                self.emit("operator", context, _line(node), value=parts[cursor][0],
+                          arguments=tuple(p[0] for p in parts[cursor + 1:cursor + 1 + count]), index=self._index(),
+                          name="__delitem__")
+                cursor += 1 + count
             return _UNKNOWN_RESULT
         if action == "raise":
             if parts:
@@ -740,5 +764,6 @@ _ENTER = {
     "await": _FlowWalk._first_part,
     "return_statement": _FlowWalk._return,
     "raise_statement": _FlowWalk._raise,
+    "delete_statement": _FlowWalk._delete,
     "yield": _FlowWalk._yield,
 }
