@@ -73,6 +73,7 @@ IDENTITY_DECORATORS = frozenset({
     "functools.cached_property", "abc.abstractmethod", "typing.override", "typing_extensions.override",
     "dataclasses.dataclass", "functools.total_ordering", "typing.final", "contextlib.contextmanager",
     "contextlib.asynccontextmanager",
+    "functools.update_wrapper",  # `update_wrapper(wrapper, wrapped)`: not a decorator, but it too gives back its first argument
 })
 
 
