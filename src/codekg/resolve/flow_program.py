@@ -43,6 +43,7 @@ from codekg.resolve.library_calls import (
     FALLBACK_PROTOCOLS,
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
+    ARGUMENT_RETURNING_FUNCTIONS,
     BUILTIN_NAMESPACES,
     FUNCTION_METHODS,
     INERT_CONTAINER_METHODS,
@@ -73,7 +74,6 @@ IDENTITY_DECORATORS = frozenset({
     "functools.cached_property", "abc.abstractmethod", "typing.override", "typing_extensions.override",
     "dataclasses.dataclass", "functools.total_ordering", "typing.final", "contextlib.contextmanager",
     "contextlib.asynccontextmanager",
-    "functools.update_wrapper",  # `update_wrapper(wrapper, wrapped)`: not a decorator, but it too gives back its first argument
 })
 
 
@@ -276,6 +276,12 @@ class _Program(Environment):
         if name == "<builtin>.type" and len(site.arguments) == 1:  # `type(self)`: the class of the instance
             solver.listen(site.arguments[0].node, lambda value: solver.add(site.result, ("class", value[1]), "attribute")
                           if value[0] == "instance" else None)
+            return
+        given_back = ARGUMENT_RETURNING_FUNCTIONS.get(family, {}).get(name)
+        if given_back is not None:  # `update_wrapper(wrapper, f)` is wrapper, `cast(T, value)` is value
+            positional = [a for a in site.arguments if a.kind == "positional"]
+            if len(positional) > given_back:
+                solver.copy(positional[given_back].node, site.result, "value")
             return
         if name in IDENTITY_DECORATORS or name in PARTIAL_FUNCTIONS.get(family, ()):
             first = next((a for a in site.arguments if a.kind == "positional"), None)

@@ -61,6 +61,15 @@ CALLBACK_ELEMENT_PARAMETERS: dict[str, dict[str, tuple[int, ...]]] = {
     "javascript": {"reduce": (1,), "reduceRight": (1,), "sort": (0, 1), "then": (), "catch": (), "finally": ()},
 }
 
+# Functions that give back one of their positional arguments unchanged, by its position:
+# `functools.update_wrapper(wrapper, wrapped)` the wrapper. Not `typing.cast(T, value)`: rich's
+# `rich_cast` returns `cast(RenderableType, renderable)` for every renderable printed, and one return
+# for all its callers gave each of them every renderable (188 wrong pairs; docs/value-flow.md).
+ARGUMENT_RETURNING_FUNCTIONS: dict[str, dict[str, int]] = {
+    "python": {"functools.update_wrapper": 0},
+    "javascript": {},
+}
+
 # Functions whose result calls the function given first, with the other arguments first (partial application).
 PARTIAL_FUNCTIONS: dict[str, frozenset[str]] = {
     "python": frozenset({"functools.partial"}),
