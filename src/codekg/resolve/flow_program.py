@@ -768,12 +768,32 @@ class _Program(Environment):
         callees = self._callees(solution, keys)
         own = {callee.ref.id: callee.ref for callee in callees if callee.ref is not None}
         misfits = {function_id for key in keys for function_id in solution.solver.misfits.get(key, ())}
-        if len(own) + len(misfits - own.keys()) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values()):
+        if (len(own) + len(misfits - own.keys()) > FANOUT_LIMIT and not _one_method_of_many_classes(own.values())
+                and not self._dispatch_below(entry.site.caller, own.values())):
             if entry.site.key not in self.parameter_sites:
                 self._fanned_out[self.refs[entry.site.caller].file_path] += 1
             return False
         self._add_edges(entry, callees, result)
         return True
+
+    def _dispatch_below(self, caller_id: str, refs: Iterable[SymbolRef]) -> bool:
+        """Callees that are methods of one name, each of the caller's own class or of a class below it
+        (`self[key]` in `Cache.pop` runs the `__getitem__` of whichever of its eight subclasses `self`
+        is): a dispatch the class hierarchy bounds, not a merge, protocol method or not."""
+        caller = self.refs.get(caller_id)
+        own_class = self._class_of(caller) if caller is not None and caller.label == "Method" else None
+        refs = list(refs)
+        if own_class is None or not refs or len({ref.path[-1] for ref in refs}) != 1:
+            return False
+        for ref in refs:
+            owner = self._class_of(ref) if ref.label == "Method" else None
+            if owner is None or own_class.id not in {base.id for base in self.mro(owner)}:
+                return False
+        return True
+
+    def _class_of(self, method: SymbolRef) -> SymbolRef | None:
+        owner = self.symbols.files[method.file_path].by_path.get(method.path[:-1])
+        return owner if owner is not None and owner.label in CLASS_LABELS else None
 
     def _parameter_site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], arguments: list[int],
                               result: ProgramCalls) -> None:
