@@ -31,6 +31,8 @@ from codekg.resolve import flow
 from codekg.resolve.calls import CallEdge
 from codekg.resolve.flow import ANY_KEY, Argument, CallSite, Environment, FunctionShape, Node, Parameter, Solver, Value
 from codekg.resolve.library_calls import (
+    ARGUMENT_RETURNING_FUNCTIONS,
+    BUILTIN_NAMESPACES,
     BUILTIN_ARRAY,
     BUILTIN_FUNCTION,
     CALLBACK_ELEMENT_PARAMETERS,
@@ -43,8 +45,6 @@ from codekg.resolve.library_calls import (
     FALLBACK_PROTOCOLS,
     FIELD_COPYING_FUNCTIONS,
     FIELD_VALUES_FUNCTIONS,
-    ARGUMENT_RETURNING_FUNCTIONS,
-    BUILTIN_NAMESPACES,
     FUNCTION_METHODS,
     INERT_CONTAINER_METHODS,
     PARTIAL_FUNCTIONS,
@@ -278,7 +278,7 @@ class _Program(Environment):
                           if value[0] == "instance" else None)
             return
         given_back = ARGUMENT_RETURNING_FUNCTIONS.get(family, {}).get(name)
-        if given_back is not None:  # `update_wrapper(wrapper, f)` is wrapper, `cast(T, value)` is value
+        if given_back is not None:  # `update_wrapper(wrapper, f)` is wrapper
             positional = [a for a in site.arguments if a.kind == "positional"]
             if len(positional) > given_back:
                 solver.copy(positional[given_back].node, site.result, "value")
@@ -778,8 +778,8 @@ class _Program(Environment):
 
     def _dispatch_below(self, caller_id: str, refs: Iterable[SymbolRef]) -> bool:
         """Callees that are methods of one name, each of the caller's own class or of a class below it
-        (`self[key]` in `Cache.pop` runs the `__getitem__` of whichever of its eight subclasses `self`
-        is): a dispatch the class hierarchy bounds, not a merge, protocol method or not."""
+        (`self[key]` in `Cache.pop` runs the `__getitem__` of whichever subclass `self` is): a
+        dispatch the class hierarchy bounds, not a merge, protocol method or not."""
         caller = self.refs.get(caller_id)
         own_class = self._class_of(caller) if caller is not None and caller.label == "Method" else None
         refs = list(refs)
@@ -1176,8 +1176,14 @@ class _FileFlow:
         # `len(x)`: the protocol runs where the name holds the builtin; not where it is a parameter
         # (`hash=tuple.__hash__`), a local or a def, but through an import of it (`from .compat import str`)
         builtin, callee, ran = ("external", f"<builtin>.{fact.target[1]}"), self.node(fact.scope, position, fact.target), []
+
+        def on_callee(held: Value) -> None:
+            if held == builtin and not ran:
+                ran.append(True)
+                run()
+
         if callee is not None:
-            self.solver.listen(callee, lambda held: (ran.append(True), run()) if held == builtin and not ran else None)
+            self.solver.listen(callee, on_callee)
 
     def _extends(self, position: int, fact: FlowFact) -> None:
         """`class … extends Mixin(Base)` / `Base => class extends Base`: a base that name resolution
