@@ -19,8 +19,8 @@ class LanguageFacts:
 
 LANGUAGES: dict[str, LanguageFacts] = {
     "python": LanguageFacts((".py", ".pyi"), "15"),
-    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "17"),
-    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "18"),
+    "javascript": LanguageFacts((".js", ".jsx", ".mjs", ".cjs"), "18"),
+    "typescript": LanguageFacts((".ts", ".tsx", ".mts", ".cts"), "19"),
     "sql": LanguageFacts((".sql",), "1"),
     "manifest": LanguageFacts((), "2", ("pyproject.toml", "package.json")),
     "ontology": LanguageFacts((".ttl", ".owl", ".rdf", ".nt", ".jsonld", ".n3"), "2"),

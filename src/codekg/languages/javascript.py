@@ -256,7 +256,8 @@ class JavaScriptExtractor(TreeSitterExtractor):
             local_bindings=unique_local_bindings(p.record for p in pending if isinstance(p.record, LocalBinding)),
             values=values.records([p.record for p in pending if isinstance(p.record, Definition)]),
             uses=[p.record for p in pending if isinstance(p.record, NameUse)],
-            flow=flow_facts(root, placed, source) if EXTRACTION.flow_facts else [],
+            flow=flow_facts(root, placed, source, (p.record for p in pending if isinstance(p.record, ImportBinding)))
+            if EXTRACTION.flow_facts else [],
             sql=_embedded_sql(path, source, state.sql_strings, warnings) if state.sql_strings else [],
             parse_errors=len(syntax_errors),
             docstring=_file_docstring(root),

@@ -56,10 +56,11 @@ Choices where docs/value-flow.md leaves one:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import tree_sitter as ts
 
-from codekg.records import FlowFact, Scope
+from codekg.records import FlowFact, ImportBinding, Scope
 
 DEFAULT_EXPORT = "default"  # the Variable an `export default { … }` object literal is (a reserved word: never another name)
 
@@ -109,61 +110,40 @@ Context = tuple  # (scope, conditional, kept, this scope): kept is False inside 
 Keys = dict[str, "str | int"]  # a module's constants → the member key each makes (`constant_keys`)
 
 
-def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]], source: bytes) -> list[FlowFact]:
+def flow_facts(root: ts.Node, definitions: dict[int, tuple[Scope, bool]], source: bytes,
+               imports: Iterable[ImportBinding] = ()) -> list[FlowFact]:
     """The flow facts of the file whose tree is ``root``, parsed from ``source`` (the tree's byte
     offsets are into it: the root itself starts after any leading blank); ``definitions`` maps the
-    id of each definition's node (function, class, method) to (its path, whether it is kept)."""
+    id of each definition's node (function, class, method) to (its path, whether it is kept);
+    ``imports``: the file's import bindings (`constant_keys`)."""
     walk = _FlowWalk(definitions, source)
-    walk.keys = constant_keys(root)
+    walk.keys = constant_keys(root, imports)
     walk.name_keys = {name: key for name, key in walk.keys.items() if key == name}
     return walk.run(root)
 
 
-def constant_keys(root: ts.Node) -> Keys:
+def constant_keys(root: ts.Node, imports: Iterable[ImportBinding] = ()) -> Keys:
     """The module's top-level constants, each bound once to one value, as the member key they make
-    (`obj[k]` is then that one member, not any member): a new symbol (`const kRun = Symbol('kRun')`,
-    `Symbol.for(…)`) and a name imported from another module (`const { kListener } = require('./c')`,
-    `import { kListener as k } from './c.js'`: keyed by the exported name, the same in every importer)
-    by that name, as the class member `[kRun]() {}` is named; a string or number (`const READY =
-    'ready'`) by its value."""
-    keys: Keys = {}
+    (`obj[k]` is then that one member, not any member): a name imported from another module at the
+    top (`const { kListener } = require('./c')`, `import { kListener as k } from './c.js'`: keyed by
+    the exported name, the same in every importer) and a new symbol (`const kRun = Symbol('kRun')`,
+    `Symbol.for(…)`) by that name, as the class member `[kRun]() {}` is named; a string or number
+    (`const READY = 'ready'`) by its value."""
+    keys: Keys = {binding.alias: binding.name for binding in imports
+                  if binding.kind == "symbol" and not binding.scope and binding.alias and not binding.is_type_only}
     for statement in root.named_children:
-        if statement.type == "import_statement":
-            for specifier in _descendants(statement, "import_specifier"):
-                imported, alias = specifier.child_by_field_name("name"), specifier.child_by_field_name("alias")
-                if imported is not None and imported.type == "identifier":
-                    keys[_text(alias or imported)] = _text(imported)
-            continue
         if statement.type != "lexical_declaration" or not statement.children or statement.children[0].type != "const":
             continue
         for declarator in statement.named_children:
             name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
-            if name is None or value is None:
+            if name is None or value is None or name.type != "identifier":
                 continue
             function = value.child_by_field_name("function") if value.type == "call_expression" else None
-            if name.type == "identifier" and function is not None and _text(function) in ("Symbol", "Symbol.for"):
+            if function is not None and _text(function) in ("Symbol", "Symbol.for"):
                 keys[_text(name)] = _text(name)
-            elif name.type == "identifier" and value.type in ("string", "number") and literal_key(value) is not None:
+            elif value.type in ("string", "number") and literal_key(value) is not None:
                 keys[_text(name)] = literal_key(value)
-            elif name.type == "object_pattern" and function is not None and _text(function) == "require":
-                for entry in name.named_children:
-                    if entry.type == "shorthand_property_identifier_pattern":
-                        keys[_text(entry)] = _text(entry)
-                    elif entry.type == "pair_pattern":
-                        key, bound = entry.child_by_field_name("key"), entry.child_by_field_name("value")
-                        if key is not None and bound is not None and key.type == "property_identifier" and bound.type == "identifier":
-                            keys[_text(bound)] = _text(key)
     return keys
-
-
-def _descendants(node: ts.Node, kind: str) -> list[ts.Node]:
-    found, work = [], [node]
-    while work:
-        current = work.pop()
-        if current.type == kind:
-            found.append(current)
-        work.extend(current.named_children)
-    return found
 
 
 def _text(node: ts.Node) -> str:
