@@ -532,8 +532,8 @@ class _Program(Environment):
             receiver = shape.parameters[0].node if shape.bound_skip and shape.parameters else shape.this
             if receiver is None:
                 continue
-            owner = self.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
-            if owner is None or owner.label not in CLASS_LABELS:
+            owner = self.class_of(ref)
+            if owner is None:
                 continue
             if self.solver.held(receiver) and owner.id not in instantiated:
                 continue
@@ -781,18 +781,19 @@ class _Program(Environment):
         (`self[key]` in `Cache.pop` runs the `__getitem__` of whichever subclass `self` is): a
         dispatch the class hierarchy bounds, not a merge, protocol method or not."""
         caller = self.refs.get(caller_id)
-        own_class = self._class_of(caller) if caller is not None and caller.label == "Method" else None
+        own_class = self.class_of(caller) if caller is not None and caller.label == "Method" else None
         refs = list(refs)
         if own_class is None or not refs or len({ref.path[-1] for ref in refs}) != 1:
             return False
         for ref in refs:
-            owner = self._class_of(ref) if ref.label == "Method" else None
+            owner = self.class_of(ref) if ref.label == "Method" else None
             if owner is None or own_class.id not in {base.id for base in self.mro(owner)}:
                 return False
         return True
 
-    def _class_of(self, method: SymbolRef) -> SymbolRef | None:
-        owner = self.symbols.files[method.file_path].by_path.get(method.path[:-1])
+    def class_of(self, member: SymbolRef) -> SymbolRef | None:
+        """The class a method or class attribute is defined in, if it is one's."""
+        owner = self.symbols.files[member.file_path].by_path.get(member.path[:-1])
         return owner if owner is not None and owner.label in CLASS_LABELS else None
 
     def _parameter_site_edges(self, entry: _Site, solution: flow.Solution, keys: list[tuple], arguments: list[int],
@@ -1569,8 +1570,8 @@ class _FileFlow:
             if ref.label == "Variable":
                 if len(ref.path) == 1:
                     return flow.field_node(("module", ref.file_path), ref.path[0])
-                owner = self.program.symbols.files[ref.file_path].by_path.get(ref.path[:-1])
-                if owner is not None and owner.label in CLASS_LABELS:
+                owner = self.program.class_of(ref)
+                if owner is not None:
                     return flow.field_node(("class", owner.id), ref.path[-1])
             return None
         if found.file_path:
